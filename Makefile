@@ -1,0 +1,47 @@
+# Leasehold: every entry point. A fresh clone needs only `make demo` and
+# `make test`; both install what is missing (and only what is missing).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SOLC_VERSION := 0.8.28
+PIP := $(BIN)/pip install --disable-pip-version-check --quiet
+
+# py-solc-x and brownie look for `solc-v<version>` in this folder: a symlink
+# to tools/solc, our solc-js stand-in. Nothing ever downloads a compiler.
+export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export PYTHONWARNINGS := ignore::FutureWarning
+
+.PHONY: install compile test demo gas clean
+
+install: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) -r requirements.txt
+	$(PIP) --no-deps --no-build-isolation -e .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+.solcx/solc-v$(SOLC_VERSION): | node_modules/.installed
+	mkdir -p .solcx
+	ln -sfn ../tools/solc $@
+
+compile: install
+	$(BIN)/brownie compile
+
+test: compile
+	$(BIN)/brownie test tests/
+
+demo: compile
+	$(BIN)/python -m scripts.demo
+
+gas: compile
+	$(BIN)/python -m scripts.gas
+
+clean:
+	rm -rf build .solcx reports/*.json

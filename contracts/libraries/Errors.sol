@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+/// @title Errors
+/// @notice Every custom error of the protocol, named `<Contract>_<Reason>` so a wallet or a
+/// test can tell at once which contract refused and why.
+library Errors {
+    /*//////////////////////////////////////////////////////////////
+                                 SHARED
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice A token delivered less than the amount asked (fee-on-transfer, rebasing).
+    error Leasehold_TransferAmountMismatch(address token, uint256 expected, uint256 received);
+
+    /// @notice The caller lacks the role a function needs.
+    error Leasehold_MissingRole(bytes32 role, address account);
+
+    /// @notice New business is paused by governance.
+    error Leasehold_Paused();
+
+    /// @notice An address given was the zero address.
+    error Leasehold_ZeroAddress();
+
+    /*//////////////////////////////////////////////////////////////
+                            PROTOCOL CONFIG
+    //////////////////////////////////////////////////////////////*/
+
+    error ProtocolConfig_ParamOutOfBounds(bytes32 name, uint256 value, uint256 min, uint256 max);
+    error ProtocolConfig_UnbondingTooShort(uint256 unbondingPeriod, uint256 longestSlashableWindow);
+    error ProtocolConfig_SharesExceedWhole(uint256 whistleblowerRewardBps, uint256 tenantCompensationBps);
+    error ProtocolConfig_InvalidGpuModel(bytes32 gpuModel);
+    error ProtocolConfig_InvalidTier(uint8 tier);
+    error ProtocolConfig_InvalidVram(uint16 vramGB);
+    error ProtocolConfig_CollateralOutOfBounds(uint128 collateralPerUnit, uint128 max);
+    error ProtocolConfig_UnknownRole(bytes32 role);
+
+    /*//////////////////////////////////////////////////////////////
+                           PROVIDER REGISTRY
+    //////////////////////////////////////////////////////////////*/
+
+    error ProviderRegistry_AlreadyRegistered(address provider);
+    error ProviderRegistry_NotRegistered(address provider);
+    error ProviderRegistry_InvalidRegion();
+    error ProviderRegistry_InvalidMetadataURI(uint256 length, uint256 maxLength);
+    error ProviderRegistry_ZeroAmount();
+    error ProviderRegistry_InsufficientFreeStake(uint128 requested, uint128 available);
+    error ProviderRegistry_NothingUnbonding(address provider);
+    error ProviderRegistry_UnbondingNotReady(uint40 readyAt, uint40 currentTime);
+    error ProviderRegistry_StakeOverflow(uint256 total);
+    error ProviderRegistry_GpuModelNotListed(bytes32 gpuModel);
+    error ProviderRegistry_InvalidUnits(uint32 units, uint32 maxUnits);
+    error ProviderRegistry_InvalidPrice(uint128 pricePerUnitHour);
+    error ProviderRegistry_InvalidMaxDuration(uint40 maxDurationSeconds, uint40 min, uint40 max);
+    error ProviderRegistry_OfferNotFound(uint256 offerId);
+    error ProviderRegistry_NotOfferOwner(uint256 offerId, address caller);
+    error ProviderRegistry_OfferRemoved(uint256 offerId);
+    error ProviderRegistry_OfferPausedAlready(uint256 offerId, bool paused);
+    error ProviderRegistry_UnitsBelowInUse(uint32 units, uint32 unitsInUse);
+    error ProviderRegistry_SettlementMismatch(uint256 offerId, address provider);
+    error ProviderRegistry_LockedStakeUnderflow(uint128 collateral, uint128 lockedStake);
+
+    /*//////////////////////////////////////////////////////////////
+                              LEASE MARKET
+    //////////////////////////////////////////////////////////////*/
+
+    // (lease market errors go here)
+
+    /*//////////////////////////////////////////////////////////////
+                               JOB MARKET
+    //////////////////////////////////////////////////////////////*/
+
+    // (job market and verification errors go here)
+}

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+// Structs and enums of the protocol, in one namespace library per concern.
+// Timestamps are uint40, token amounts uint128; `// slot N` marks packing.
+
+/// @notice Governance-set protocol parameters and the GPU catalogue.
+library Config {
+    /// @notice Every bounded parameter, set in one call by governance (see docs/parameters.md).
+    struct Params {
+        // slot 0
+        uint16 protocolFeeBps; // cut of every provider payment, to the treasury
+        uint16 whistleblowerRewardBps; // share of a slash paid to whoever proved the fault
+        uint16 tenantCompensationBps; // share of a slash credited to the affected tenant
+        uint16 livenessSlashBps; // share of a lease's collateral slashed for a missed liveness challenge
+        uint16 lateResultSlashBps; // share of a job's collateral slashed for a missed result deadline
+        uint16 verifierFeeBps; // share of a job's price paid to the attesting verifier
+        uint40 minLeaseSeconds; // a request's deposit must cover this long at its max price
+        uint40 reclaimNoticeSeconds; // notice a provider gives before closing a lease itself
+        uint40 livenessWindowSeconds; // time the provider has to answer a liveness challenge
+        uint40 livenessSpacingSeconds; // minimum time between two challenges of one lease
+        // slot 1
+        uint40 unbondingPeriodSeconds; // unstaked stake waits this long, still slashable
+        uint40 maxChallengeWindowSeconds; // upper bound of a job's challenge window
+        uint40 moveTimeoutSeconds; // time a side has for each move of a dispute
+        uint40 arbiterVoteWindowSeconds; // time arbiters have to vote on a disputed step
+        uint8 maxBisectionRounds; // bounds a job's steps to 2**maxBisectionRounds
+        // slot 2
+        uint128 matchFee; // payment token units paid to the matcher from the tenant's deposit
+        uint128 settleBounty; // payment token units paid to whoever settles an expired or insolvent lease
+        // slot 3
+        uint128 livenessBond; // payment token units a liveness challenger posts
+        uint128 challengeBond; // payment token units a job challenger posts
+        // slot 4
+        uint128 verifierBond; // payment token units a verifier posts with an attestation
+    }
+
+    /// @notice A catalogue entry: what one unit of a GPU model is and what it must be backed by.
+    struct GpuModel {
+        // slot 0
+        uint128 collateralPerUnit; // stake token units locked per leased unit
+        uint16 vramGB;
+        uint8 tier; // 0 Entry, 1 Low, 2 Medium, 3 High, 4 Ultra (Spheron tiers)
+        bool listed; // offers may only be added for listed models
+    }
+}
+
+/// @notice Providers, their stake and their offers.
+library Registry {
+    /// @notice Why a provider was slashed; drives the reputation penalty.
+    enum SlashReason {
+        LIVENESS, // missed a liveness challenge
+        LATE_RESULT, // missed a job's result deadline
+        DISPUTE_LOST // lost a dispute over a job result
+    }
+
+    /// @notice A clean event that counts toward a provider's reputation.
+    enum Outcome {
+        NONE,
+        LEASE_COMPLETED,
+        JOB_FINALIZED,
+        LIVENESS_ANSWERED // missed challenges are counted by a LIVENESS slash
+    }
+
+    /// @notice Why a (request, offer) pair cannot be matched. NONE means it can.
+    enum SkipReason {
+        NONE,
+        REQUEST_NOT_OPEN,
+        REQUEST_EXPIRED,
+        OFFER_UNKNOWN,
+        OFFER_INACTIVE, // paused or removed
+        PROVIDER_IS_TENANT,
+        MODEL_MISMATCH, // wrong model, or too little vRAM when any model is accepted
+        TIER_TOO_LOW,
+        REGION_MISMATCH,
+        REPUTATION_TOO_LOW,
+        PRICE_TOO_HIGH,
+        DURATION_TOO_LONG, // the request's duration exceeds the offer's maximum
+        UNITS_UNAVAILABLE,
+        STAKE_INSUFFICIENT,
+        JOB_MARKET_UNSET
+    }
+
+    struct Provider {
+        // slot 0
+        bytes32 region;
+        // slot 1
+        uint128 freeStake; // staked, not locked, not unbonding
+        uint128 lockedStake; // collateral of running leases and jobs
+        // slot 2
+        uint128 unbondingStake; // waiting for unbondingReadyAt; still slashable
+        uint40 unbondingReadyAt;
+        uint40 registeredAt;
+        // slot 3: reputation facts, all from on-chain events
+        uint32 leasesCompleted;
+        uint32 jobsFinalized;
+        uint32 livenessAnswered;
+        uint32 livenessMissed;
+        uint32 disputesLost;
+        uint32 slashCount;
+        uint40 penaltyUpdatedAt;
+        // slot 4
+        uint128 totalSlashed;
+        uint128 penaltyPoints; // decays with a 30-day half-life from penaltyUpdatedAt
+    }
+
+    struct Offer {
+        // slot 0
+        address provider;
+        uint32 units;
+        uint32 unitsInUse;
+        bool paused;
+        bool removed;
+        // slot 1
+        bytes32 gpuModel;
+        // slot 2
+        uint128 pricePerUnitHour; // payment token units per unit per hour
+        uint40 maxDurationSeconds;
+    }
+
+    /// @notice What a market asks of an offer when it matches a request.
+    struct MatchTerms {
+        address tenant;
+        bytes32 gpuModel; // 0: any model with at least minVramGB
+        bytes32 region; // 0: any region
+        uint128 maxPricePerUnitHour;
+        uint40 durationSeconds; // longest the lease or job may run
+        uint32 units;
+        uint16 minVramGB;
+        uint16 minReputation; // 0..10000
+        uint8 minTier;
+    }
+
+    /// @notice What the registry granted for a match.
+    struct Reservation {
+        address provider;
+        uint128 pricePerUnitHour;
+        uint128 collateral; // stake locked for this match
+    }
+
+    /// @notice Identifies what a market is ending: the stake and units a match took.
+    struct Settlement {
+        address provider;
+        uint64 offerId;
+        uint32 units;
+        uint128 collateral;
+    }
+
+    /// @notice A slash ordered by a market, with who shares it.
+    struct SlashOrder {
+        uint128 amount; // asked; fewer is taken when the provider has less stake
+        SlashReason reason;
+        address whistleblower; // gets whistleblowerRewardBps; 0 or the provider itself: treasury
+        address tenant; // gets tenantCompensationBps; 0: treasury
+    }
+}

@@ -1,0 +1,1 @@
+"""Leasehold keepers: the off-chain roles of the market (see docs/keepers.md)."""

@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import { SafeERC20 } from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import { Errors } from "./Errors.sol";
+
+/// @title TokenTransfers
+/// @notice Deposits that measure what actually arrived. A token that delivers less than asked
+/// (fee-on-transfer, rebasing down) is refused, so escrow never records more than it holds.
+library TokenTransfers {
+    using SafeERC20 for IERC20;
+
+    /// @notice Pulls exactly `amount` of `token` from `from` into this contract, or reverts with
+    /// `Leasehold_TransferAmountMismatch`.
+    function pullExact(IERC20 token, address from, uint256 amount) internal {
+        uint256 balanceBefore = token.balanceOf(address(this));
+        token.safeTransferFrom(from, address(this), amount);
+        uint256 received = token.balanceOf(address(this)) - balanceBefore;
+        if (received != amount) {
+            revert Errors.Leasehold_TransferAmountMismatch(address(token), amount, received);
+        }
+    }
+}

@@ -189,9 +189,9 @@ class Keeper(ABC):
 
     def run(self) -> int:
         """Runs until SIGTERM or SIGINT; returns the process exit code."""
+        self.start()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._on_signal)
-        self.start()
         while not self._stop_requested.wait(timeout=0.5):
             pass
         if self._received_signal is not None:

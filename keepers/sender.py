@@ -19,7 +19,7 @@ from typing import Any
 import requests
 from eth_abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
-from eth_utils import function_signature_to_4byte_selector
+from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 from eth_utils.abi import abi_to_signature, get_abi_input_types
 from hexbytes import HexBytes
 from web3 import Web3
@@ -94,9 +94,12 @@ class RevertDecoder:
             return f"unknown error 0x{bytes(data[:4]).hex()}", ()
         name, types = known
         try:
-            return name, tuple(abi_decode(types, bytes(data[4:])))
+            values = abi_decode(types, bytes(data[4:]))
         except Exception:  # malformed arguments still leave a useful error name
             return name, ()
+        return name, tuple(
+            to_checksum_address(value) if kind == "address" else value for kind, value in zip(types, values)
+        )
 
 
 class TransactionSender:

@@ -2,7 +2,7 @@ import threading
 
 import pytest
 
-from conftest import LOW_BASE_FEE, STUCK_BASE_FEE, FakeClock, automine_off, mine_with_base_fee
+from keeper_helpers import LOW_BASE_FEE, STUCK_BASE_FEE, FakeClock, automine_off, mine_with_base_fee
 from keepers.journal import TxStatus
 from keepers.observability import Metrics
 from keepers.sender import Refused

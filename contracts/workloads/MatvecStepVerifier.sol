@@ -53,9 +53,11 @@ contract MatvecStepVerifier is IStepVerifier {
         unchecked {
             for (uint256 row = 0; row < WIDTH; ++row) {
                 uint256 weightWord = uint256(keccak256(abi.encode(seed, stepIndex, row)));
-                int256 acc = _int16At(biasWord, row) << FRACTION_BITS;
+                int256 acc = int256(int16(uint16(biasWord >> (240 - 16 * row)))) << FRACTION_BITS;
                 for (uint256 col = 0; col < WIDTH; ++col) {
-                    acc += _int16At(weightWord, col) * values[col];
+                    // The top 16 bits are the weight of this column; the next column's move up.
+                    acc += int256(int16(uint16(weightWord >> 240))) * values[col];
+                    weightWord <<= 16;
                 }
                 // Signed `>>` rounds towards negative infinity, as NumPy's arithmetic shift does.
                 int256 out = acc >> FRACTION_BITS;
@@ -81,10 +83,5 @@ contract MatvecStepVerifier is IStepVerifier {
         for (uint256 i = 0; i < WIDTH; ++i) {
             values[i] = int256(int32(uint32(bytes4(state[4 * i:4 * i + 4]))));
         }
-    }
-
-    /// @dev The `index`-th big-endian int16 of `word` (index 0 is the two most significant bytes).
-    function _int16At(uint256 word, uint256 index) private pure returns (int256) {
-        return int256(int16(uint16(word >> (240 - 16 * index))));
     }
 }

@@ -103,10 +103,14 @@ class Workload(ABC):
         self, input: bytes, seed: bytes, index: int, *, fault_from_step: int | None = None
     ) -> bytes:
         """The state s_index of the trace (what a solver reveals for a disputed step)."""
+        if index < 0:
+            raise WorkloadError(f"{self.name}: state index {index} is negative")
         if index == 0:
             return self.initial_state(input)
+        # A fault from a later step leaves this prefix of the trace honest.
+        fault = fault_from_step if fault_from_step is not None and fault_from_step <= index else None
         state = b""
-        for state in self.iter_states(input, seed, index, fault_from_step=fault_from_step):
+        for state in self.iter_states(input, seed, index, fault_from_step=fault):
             pass
         return state
 

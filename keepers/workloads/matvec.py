@@ -13,6 +13,7 @@ from keepers.workloads.base import Workload, WorkloadError, keccak256
 FRACTION_BITS = 16
 INT32_MAX = 2**31 - 1
 VALUES_PER_WORD = 16  # int16 values in one 32-byte keccak word
+MAX_WIDTH = 2**16
 
 
 def _uint256(value: int) -> bytes:
@@ -23,8 +24,9 @@ class Matvec(Workload):
     """The matvec family; `width` values per state, a multiple of 16."""
 
     def __init__(self, name: str = "matvec", width: int = 16, *, onchain: bool = True) -> None:
-        if width <= 0 or width % VALUES_PER_WORD:
-            raise WorkloadError(f"matvec width {width} must be a positive multiple of {VALUES_PER_WORD}")
+        # Up to 2^16 columns the accumulator stays below 2^63 (see _step).
+        if not 0 < width <= MAX_WIDTH or width % VALUES_PER_WORD:
+            raise WorkloadError(f"matvec width {width} must be a multiple of {VALUES_PER_WORD} in 16..{MAX_WIDTH}")
         self.name = name
         self.width = width
         self.state_length = 4 * width
@@ -49,17 +51,6 @@ class Matvec(Workload):
             ]
         table = np.frombuffer(b"".join(words), dtype=">i2").astype(np.int64).reshape(self.width + 1, self.width)
         return table[: self.width], table[self.width]
-
-    def decode(self, state: bytes) -> np.ndarray:
-        """The Q16.16 raw values of a state, as int64."""
-        self._check_state(state)
-        return np.frombuffer(state, dtype=">i4").astype(np.int64)
-
-    def encode(self, values: np.ndarray) -> bytes:
-        """The canonical bytes of int32-range raw values."""
-        if values.shape != (self.width,) or values.min() < -(2**31) or values.max() > INT32_MAX:
-            raise WorkloadError(f"{self.name}: values must be {self.width} int32")
-        return values.astype(">i4").tobytes()
 
     def _step(self, state: bytes, index: int, seed: bytes) -> bytes:
         matrix, bias = self.weights(seed, index)

@@ -1,8 +1,9 @@
 """matvec-256: the width-256 executor, determinism and a known answer from the plain-int reference."""
 
 import numpy as np
+import pytest
 
-from keepers.workloads import Matvec256, keccak256
+from keepers.workloads import Matvec, Matvec256, WorkloadError, keccak256
 from reference import matvec_step
 
 MATVEC_256 = Matvec256()
@@ -41,3 +42,9 @@ def test_run_is_deterministic():
     input = keccak256(b"a") * 32
     assert MATVEC_256.state_hashes(input, SEED, 3) == MATVEC_256.state_hashes(input, SEED, 3)
     assert MATVEC_256.state_hashes(input, SEED, 3) != MATVEC_256.state_hashes(input, keccak256(b"b"), 3)
+
+
+@pytest.mark.parametrize("width", [0, 24, 2**16 + 16])
+def test_refuses_a_width_that_is_not_a_multiple_of_16_up_to_2_to_16(width):
+    with pytest.raises(WorkloadError, match=f"matvec width {width} must be a multiple of 16 in 16..65536"):
+        Matvec(name="matvec-odd", width=width)

@@ -1,5 +1,9 @@
 """The matcher's view of the market: open requests, offers and providers as arrays.
 
+Token amounts (prices, stake, collateral) are float64: with an 18-decimal token
+they pass 2**63. Rounding can only blur a pair that sits within one part in
+2**53 of a limit, and the chain's exact check decides such a pair.
+
 Ids that the chain stores as bytes32 or addresses (GPU model, region, tenant,
 provider) are mapped to small integers by a `Codebook`, with 0 reserved for the
 zero value ("any"), so feasibility and scoring run as NumPy array operations.
@@ -37,7 +41,7 @@ class RequestBook:
     region: np.ndarray  # int64 region code, 0 = any
     min_tier: np.ndarray  # int64
     min_reputation: np.ndarray  # int64 0..10000
-    max_price: np.ndarray  # int64 payment token units per unit-hour
+    max_price: np.ndarray  # float64 payment token units per unit-hour
     duration: np.ndarray  # int64 seconds
 
     def __len__(self) -> int:
@@ -54,11 +58,11 @@ class OfferBook:
     vram: np.ndarray  # int64 GB (from the catalogue)
     tier: np.ndarray  # int64 (from the catalogue)
     region: np.ndarray  # int64 region code of the provider
-    price: np.ndarray  # int64 per unit-hour
+    price: np.ndarray  # float64 per unit-hour
     max_duration: np.ndarray  # int64 seconds
     units: np.ndarray  # int64 units offered
     free_units: np.ndarray  # int64 units not in use
-    collateral_per_unit: np.ndarray  # int64 stake units (from the catalogue)
+    collateral_per_unit: np.ndarray  # float64 stake units (from the catalogue)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -69,7 +73,7 @@ class ProviderBook:
     """Providers that have offers, one row each."""
 
     address: np.ndarray  # int64 address code (same codebook as RequestBook.tenant)
-    free_stake: np.ndarray  # int64 stake units
+    free_stake: np.ndarray  # float64 stake units
     reputation: np.ndarray  # int64 0..10000
     uptime: np.ndarray  # int64 0..10000
     slash_count: np.ndarray  # int64
@@ -78,10 +82,3 @@ class ProviderBook:
     def __len__(self) -> int:
         return len(self.address)
 
-
-def as_int64(values) -> np.ndarray:
-    """An int64 array, refusing values that do not fit (token amounts beyond 2**63)."""
-    array = np.asarray(list(values) if not isinstance(values, np.ndarray) else values, dtype=object)
-    if array.size and (max(array) >= 2**63 or min(array) < -(2**63)):
-        raise ValueError("value out of int64 range for the matcher's arrays")
-    return array.astype(np.int64)

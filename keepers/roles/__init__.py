@@ -2,7 +2,10 @@
 
 from keepers.lifecycle import Keeper
 from keepers.roles.heartbeat import HeartbeatKeeper
+from keepers.roles.matcher import MatcherKeeper
+from keepers.roles.prober import ProberKeeper
+from keepers.roles.settler import SettlerKeeper
 
 ROLES: dict[str, type[Keeper]] = {
-    HeartbeatKeeper.role: HeartbeatKeeper,
+    role.role: role for role in (HeartbeatKeeper, MatcherKeeper, ProberKeeper, SettlerKeeper)
 }

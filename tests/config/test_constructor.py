@@ -50,10 +50,10 @@ def test_when_deployed_then_params_set_and_treasury_set_are_emitted(config, trea
 
 
 def test_when_deployed_then_constants_are_exposed(config, web3):
-    assert config.MARKET_ROLE() == web3.keccak(text="MARKET_ROLE")
-    assert config.MATCHER_ROLE() == web3.keccak(text="MATCHER_ROLE")
-    assert config.VERIFIER_ROLE() == web3.keccak(text="VERIFIER_ROLE")
-    assert config.ARBITER_ROLE() == web3.keccak(text="ARBITER_ROLE")
+    assert config.MARKET_ROLE() == "0x" + web3.keccak(text="MARKET_ROLE").hex().removeprefix("0x")
+    assert config.MATCHER_ROLE() == "0x" + web3.keccak(text="MATCHER_ROLE").hex().removeprefix("0x")
+    assert config.VERIFIER_ROLE() == "0x" + web3.keccak(text="VERIFIER_ROLE").hex().removeprefix("0x")
+    assert config.ARBITER_ROLE() == "0x" + web3.keccak(text="ARBITER_ROLE").hex().removeprefix("0x")
     assert config.MAX_TIER() == 4
     assert config.MAX_COLLATERAL_PER_UNIT() == 1_000_000 * 10**18
 

@@ -49,7 +49,8 @@ JOB_TERMS = b32("job-terms")
 
 
 def now() -> int:
-    return brownie.chain.time()
+    """The timestamp of the latest block; the next transaction runs at or after it."""
+    return brownie.chain[-1].timestamp
 
 
 def spec(**overrides) -> tuple:

@@ -1,5 +1,5 @@
 """Lease market fixtures: the market wired into config and registry, a provider with one H100
-offer, a funded tenant, and (module-scoped, so built once) an open request and a running lease."""
+offer, a funded tenant and, per test, an open request and a running lease."""
 
 import pytest
 
@@ -54,17 +54,18 @@ def funded(token, market, tenant, stranger):
     return tenant
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def request_id(market, funded, offer_id):
-    """Request 1: the default spec, the default deposit, open."""
+    """An open request: the default spec, the default deposit."""
     return market.createRequest(spec(), DEPOSIT, {"from": funded}).return_value
 
 
-@pytest.fixture(scope="module")
-def lease_id(market, request_id, matcher):
-    """Lease 1: request 1 matched with offer 1."""
-    market.matchRequests([(request_id, 1)], {"from": matcher})
-    return request_id
+@pytest.fixture
+def lease_id(market, funded, offer_id, matcher):
+    """A running lease: a default request matched with offer 1."""
+    rid = market.createRequest(spec(), DEPOSIT, {"from": funded}).return_value
+    market.matchRequests([(rid, offer_id)], {"from": matcher})
+    return rid
 
 
 @pytest.fixture(scope="module")

@@ -99,7 +99,7 @@ class ProviderAgent(Keeper):
         )
         # The lease set lives in memory: every start rebuilds it from the deployment block.
         self.checkpoints.rollback(self._events.name, self._events.start_block - 1)
-        self.apply_setup()
+        self.setup_sent = self.apply_setup()
         interval = self.config.chain.poll_interval_seconds
         self.add_job("liveness", self.answer_challenges, interval)
         self.add_job("withdraw", self.withdraw_earnings, self.role_config.withdraw_interval_seconds)

@@ -94,5 +94,7 @@ def fee_of(gross: int, fee_bps: int = FEE_BPS) -> int:
 
 
 def sleep_to(timestamp: int) -> None:
-    """Mines the next block at exactly `timestamp`."""
+    """Mines a block at `timestamp` (views read it) and makes the next transaction run at
+    exactly `timestamp + 1`, so boundary tests do not depend on the wall clock."""
     brownie.chain.mine(timestamp=timestamp)
+    brownie.web3.provider.make_request("evm_setNextBlockTimestamp", [timestamp + 1])

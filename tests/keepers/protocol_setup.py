@@ -17,7 +17,7 @@ USD = 10**6
 HOUR = 3_600
 H100 = "nvidia-h100-80gb"
 H100_COLLATERAL = 3_000 * USD  # deployments/gpu-catalogue.json, whole tokens scaled by 6 decimals
-KEY_ENV = "LEASEHOLD_TEST_KEY"
+KEY_ENV = "KEEPER_TEST_KEY"  # not LEASEHOLD_*: those override config keys
 
 
 @pytest.fixture(scope="module")

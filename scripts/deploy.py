@@ -27,6 +27,8 @@ from pathlib import Path
 from brownie import accounts, network, project, web3
 from brownie.network.account import Account
 
+from keepers.ids import to_bytes32
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEPLOYMENTS_DIR = REPO_ROOT / "deployments"
 CATALOGUE_FILE = DEPLOYMENTS_DIR / "gpu-catalogue.json"
@@ -61,14 +63,6 @@ class Deployment:
             "blockNumber": self.block_number,
             "contracts": {name: {"address": c.address, "abi": c.abi} for name, c in named.items()},
         }
-
-
-def to_bytes32(text: str) -> bytes:
-    """A short ASCII id (GPU model, region, workload) as bytes32, right-padded with zeros."""
-    raw = text.encode("ascii")
-    if not raw or len(raw) > 32:
-        raise DeploymentError(f"id {text!r} must be 1 to 32 ASCII characters")
-    return raw.ljust(32, b"\0")
 
 
 def load_catalogue(path: Path = CATALOGUE_FILE) -> list[dict]:

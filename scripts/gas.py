@@ -25,7 +25,8 @@ from brownie import accounts, chain
 
 from keepers.devchain import REPO_ROOT, Anvil
 
-from scripts.deploy import deploy, to_bytes32
+from keepers.ids import to_bytes32
+from scripts.deploy import deploy
 from scripts.localchain import brownie_on_anvil
 
 USD = 10**6

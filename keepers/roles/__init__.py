@@ -4,8 +4,9 @@ from keepers.lifecycle import Keeper
 from keepers.roles.heartbeat import HeartbeatKeeper
 from keepers.roles.matcher import MatcherKeeper
 from keepers.roles.prober import ProberKeeper
+from keepers.roles.provider import ProviderAgent
 from keepers.roles.settler import SettlerKeeper
 
 ROLES: dict[str, type[Keeper]] = {
-    role.role: role for role in (HeartbeatKeeper, MatcherKeeper, ProberKeeper, SettlerKeeper)
+    role.role: role for role in (HeartbeatKeeper, MatcherKeeper, ProberKeeper, ProviderAgent, SettlerKeeper)
 }

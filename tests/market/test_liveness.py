@@ -1,0 +1,150 @@
+"""challengeLiveness, respondLiveness, resolveLiveness: bond, spacing, answer, termination and slash."""
+
+from helpers import BPS, event_args, reverts_with, reverts_with_args
+from market.support import (
+    ACTIVE, BALANCE, COLLATERAL_PER_UNIT, EXPIRED, DURATION, LIVENESS, LIVENESS_ANSWERED, LIVENESS_BOND,
+    LIVENESS_FAILURE, LIVENESS_SPACING, LIVENESS_WINDOW, SETTLE_BOUNTY, TERMINATED, UNITS, fee_of, order, sleep_to,
+    streamed,
+)
+
+COLLATERAL = UNITS * COLLATERAL_PER_UNIT
+SLASH = COLLATERAL * 1000 // BPS
+
+
+def _challenge(market, lease_id, who, after=LIVENESS_SPACING):
+    sleep_to(order(market, lease_id)["startTime"] + after)
+    return market.challengeLiveness(lease_id, {"from": who})
+
+
+def test_when_challenged_then_bond_pulled_and_event(market, token, stranger, lease_id):
+    before = token.balanceOf(stranger)
+    tx = _challenge(market, lease_id, stranger)
+    record = order(market, lease_id)
+    assert record["challenger"] == stranger and record["challengedAt"] == tx.timestamp
+    assert record["challengeBond"] == LIVENESS_BOND
+    assert token.balanceOf(stranger) == before - LIVENESS_BOND
+    assert event_args(tx, "LivenessChallenged") == {
+        "leaseId": lease_id, "challenger": stranger, "bond": LIVENESS_BOND, "deadline": tx.timestamp + LIVENESS_WINDOW
+    }
+
+
+def test_revert_when_challenged_before_spacing_from_start(market, stranger, lease_id):
+    start = order(market, lease_id)["startTime"]
+    sleep_to(start + LIVENESS_SPACING - 2)
+    with reverts_with("LeaseMarket_ChallengeTooSoon"):
+        market.challengeLiveness(lease_id, {"from": stranger})
+
+
+def test_revert_when_challenge_already_open(market, stranger, tenant, lease_id):
+    tx = _challenge(market, lease_id, stranger)
+    with reverts_with_args("LeaseMarket_ChallengeOpen", lease_id, stranger, tx.timestamp):
+        market.challengeLiveness(lease_id, {"from": tenant})
+
+
+def test_revert_when_challenging_expired_lease(market, stranger, lease_id):
+    sleep_to(order(market, lease_id)["startTime"] + DURATION)
+    with reverts_with_args("LeaseMarket_LeaseNotActive", lease_id, EXPIRED):
+        market.challengeLiveness(lease_id, {"from": stranger})
+
+
+def test_when_provider_answers_then_bond_to_provider_and_outcome(market, registry, token, provider, stranger, lease_id):
+    challenge = _challenge(market, lease_id, stranger)
+    before = token.balanceOf(provider)
+    sleep_to(challenge.timestamp + LIVENESS_WINDOW - 1)
+    tx = market.respondLiveness(lease_id, {"from": provider})
+    assert tx.timestamp == challenge.timestamp + LIVENESS_WINDOW
+    assert token.balanceOf(provider) == before + LIVENESS_BOND
+    assert order(market, lease_id)["challenger"] == "0x" + "00" * 20
+    assert registry.provider(provider)[8] == 1  # livenessAnswered
+    assert event_args(tx, "LivenessAnswered") == {"leaseId": lease_id, "provider": provider, "bond": LIVENESS_BOND}
+    assert tx.events["OutcomeRecorded"][0]["outcome"] == LIVENESS_ANSWERED
+    # Accrual held back during the challenge is released once answered.
+    assert market.accruedOf(lease_id) == streamed(tx.timestamp - order(market, lease_id)["startTime"])
+
+
+def test_when_answered_then_next_challenge_waits_spacing(market, provider, stranger, lease_id):
+    challenge = _challenge(market, lease_id, stranger)
+    market.respondLiveness(lease_id, {"from": provider})
+    sleep_to(challenge.timestamp + LIVENESS_SPACING - 2)
+    with reverts_with_args(
+        "LeaseMarket_ChallengeTooSoon", lease_id, challenge.timestamp + LIVENESS_SPACING, challenge.timestamp + LIVENESS_SPACING - 1
+    ):
+        market.challengeLiveness(lease_id, {"from": stranger})
+    sleep_to(challenge.timestamp + LIVENESS_SPACING - 1)
+    market.challengeLiveness(lease_id, {"from": stranger})
+
+
+def test_revert_when_answer_after_window(market, provider, stranger, lease_id):
+    challenge = _challenge(market, lease_id, stranger)
+    sleep_to(challenge.timestamp + LIVENESS_WINDOW)
+    with reverts_with("LeaseMarket_ChallengeWindowClosed"):
+        market.respondLiveness(lease_id, {"from": provider})
+
+
+def test_revert_when_answer_by_non_provider(market, stranger, lease_id):
+    _challenge(market, lease_id, stranger)
+    with reverts_with_args("LeaseMarket_CallerNotProvider", lease_id, stranger):
+        market.respondLiveness(lease_id, {"from": stranger})
+
+
+def test_revert_when_answer_without_challenge(market, provider, lease_id):
+    with reverts_with_args("LeaseMarket_NoOpenChallenge", lease_id):
+        market.respondLiveness(lease_id, {"from": provider})
+
+
+def test_when_unanswered_then_resolve_terminates_and_slashes(
+    market, registry, token, provider, tenant, treasury, stranger, accounts, lease_id
+):
+    resolver = accounts[8]
+    start = order(market, lease_id)["startTime"]
+    challenge = _challenge(market, lease_id, stranger, after=LIVENESS_SPACING + 77)
+    sleep_to(challenge.timestamp + LIVENESS_WINDOW - 1)
+    with reverts_with("LeaseMarket_ChallengeWindowOpen"):
+        market.resolveLiveness(lease_id, {"from": resolver})
+    sleep_to(challenge.timestamp + LIVENESS_WINDOW)
+    before = [token.balanceOf(a) for a in (provider, tenant, treasury, stranger, resolver)]
+    stake_before = registry.totalStake()
+    tx = market.resolveLiveness(lease_id, {"from": resolver})
+    gross = streamed(challenge.timestamp - start)
+    refund = BALANCE - gross
+    slashed = event_args(tx, "ProviderSlashed")
+    assert slashed["slashed"] == SLASH
+    assert slashed["toWhistleblower"] + slashed["toTenant"] + slashed["toTreasury"] == SLASH
+    after = [token.balanceOf(a) for a in (provider, tenant, treasury, stranger, resolver)]
+    assert after[0] - before[0] == gross - fee_of(gross)
+    assert after[1] - before[1] == refund + slashed["toTenant"]
+    assert after[2] - before[2] == fee_of(gross) + slashed["toTreasury"]
+    assert after[3] - before[3] == LIVENESS_BOND + slashed["toWhistleblower"]
+    assert after[4] - before[4] == SETTLE_BOUNTY
+    assert registry.totalStake() == stake_before - SLASH
+    assert registry.provider(provider)[2] == 0  # lockedStake released
+    assert market.statusOf(lease_id) == TERMINATED
+    assert order(market, lease_id)["stopTime"] == challenge.timestamp
+    assert event_args(tx, "LivenessResolved") == {
+        "leaseId": lease_id, "challenger": stranger, "slashed": SLASH, "bondReturned": LIVENESS_BOND
+    }
+    closed = event_args(tx, "LeaseClosed")
+    assert closed["reason"] == LIVENESS_FAILURE and closed["bountyRecipient"] == resolver and closed["refunded"] == refund
+    assert token.balanceOf(market) == 0
+    with reverts_with_args("LeaseMarket_LeaseSettled", lease_id, TERMINATED):
+        market.closeLease(lease_id, {"from": tenant})
+    with reverts_with_args("LeaseMarket_NoOpenChallenge", lease_id):
+        market.resolveLiveness(lease_id, {"from": resolver})
+
+
+def test_when_provider_challenges_itself_then_reward_goes_to_treasury(market, token, provider, lease_id):
+    token.approve(market, 2**256 - 1, {"from": provider})
+    token.mint(provider, LIVENESS_BOND, {"from": provider})
+    challenge = _challenge(market, lease_id, provider)
+    sleep_to(challenge.timestamp + LIVENESS_WINDOW + 1)
+    tx = market.resolveLiveness(lease_id, {"from": provider})
+    slashed = event_args(tx, "ProviderSlashed")
+    assert slashed["toWhistleblower"] == 0
+    assert slashed["toTreasury"] + slashed["toTenant"] == SLASH
+
+
+def test_when_paused_then_liveness_moves_work(market, config, governance, provider, stranger, lease_id):
+    config.pause({"from": governance})
+    _challenge(market, lease_id, stranger)
+    market.respondLiveness(lease_id, {"from": provider})
+    assert market.statusOf(lease_id) == ACTIVE

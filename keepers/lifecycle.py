@@ -9,6 +9,7 @@ flight (and the transactions they are sending), closes the stores and returns 0.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
@@ -71,6 +72,8 @@ class Keeper(ABC):
             raise ConfigError(f"config error: {key}: {first['msg'][0].lower()}{first['msg'][1:]}") from None
         self.metrics = Metrics()
         self.w3 = Web3(HTTPProvider(config.chain.rpc_url, request_kwargs={"timeout": self.RPC_TIMEOUT_SECONDS}))
+        # APScheduler's own logger repeats what _on_run_skipped and _run_job report as JSON.
+        logging.getLogger("apscheduler").setLevel(logging.ERROR)
         self.scheduler = BackgroundScheduler(timezone=timezone.utc)
         self.scheduler.add_listener(self._on_run_skipped, EVENT_JOB_MAX_INSTANCES)
         self.health: HealthServer | None = None
@@ -219,5 +222,6 @@ class Keeper(ABC):
         self.metrics.job_runs.labels(name).inc()
 
     def _on_run_skipped(self, event: JobExecutionEvent) -> None:
+        # A poll interval shorter than a busy run is normal: count it, log it at debug level.
         self.metrics.job_skipped.labels(event.job_id).inc()
-        self.log.warning("previous run still going; tick skipped", extra={"event": "job_skipped", "job": event.job_id})
+        self.log.debug("previous run still going; tick skipped", extra={"event": "job_skipped", "job": event.job_id})

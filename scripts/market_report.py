@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+from eth_utils import function_abi_to_4byte_selector
 from web3 import Web3
 from web3.contract import Contract
 
@@ -51,8 +52,8 @@ def gas_by_operation(w3: Web3, contracts: list[Contract], from_block: int) -> di
     for contract in contracts:
         for item in contract.abi:
             if item.get("type") == "function":
-                function = contract.get_function_by_name(item["name"])
-                selectors[(contract.address.lower(), function.selector)] = item["name"]
+                selector = "0x" + function_abi_to_4byte_selector(item).hex()
+                selectors[(contract.address.lower(), selector)] = item["name"]
     calls: Counter = Counter()
     gas: Counter = Counter()
     for number in range(from_block, w3.eth.block_number + 1):

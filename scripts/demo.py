@@ -1,0 +1,538 @@
+"""The local market demo: the whole Leasehold market on an Anvil chain of its own.
+
+    make demo            (python -m scripts.demo [--seed N] [--keep-logs])
+
+It starts Anvil, deploys the protocol, and starts every keeper as a separate
+process through the `leasehold keeper run ROLE` command operators use: a
+matcher, a settler, a prober and 20 provider agents (several GPU models,
+regions and prices). Then it plays ten tenants sending a stream of requests
+over 12 hours of chain time, moved with `evm_increaseTime`; half-way it kills
+one provider agent, so the prober finds its endpoint dark, challenges its
+leases, and the settler has it slashed when the liveness window passes. At the
+end every lease is settled, every process it started is stopped, and the books
+read back from the chain go to `reports/demo.json` with a summary table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from eth_account import Account
+from rich.console import Console
+from rich.table import Table
+
+from keepers.client import LeaseholdClient, RequestSpec
+from keepers.deployment import load_deployment
+from keepers.devchain import REPO_ROOT, Anvil, free_port
+from keepers.ids import to_bytes32
+from keepers.journal import Journal
+from keepers.observability import Metrics, make_logger
+from keepers.sender import TransactionSender
+from scripts.market_report import ChainEvents, conservation, gas_by_operation, summary
+
+ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
+USD = 10**6
+HOUR = 3600
+STEP_SECONDS = 1200  # chain time per step: two liveness windows, so a dark provider is settled next step
+STEPS = 36  # 12 hours
+KILL_STEP = STEPS // 2
+WAIT_SECONDS = 20.0  # wall-clock bound of any wait for the keepers
+
+# Role accounts: index in Anvil's mnemonic.
+GOVERNANCE, TREASURY, MATCHER, SETTLER, PROBER = 0, 1, 2, 3, 4
+FIRST_PROVIDER, PROVIDERS = 5, 20
+FIRST_TENANT, TENANTS = 25, 10
+
+# GPU model -> reference price per unit-hour (USD), as the market roughly prices them.
+MODELS = {
+    "nvidia-t4-16gb": 0.35,
+    "nvidia-rtx-4090-24gb": 0.70,
+    "nvidia-rtx-a6000-48gb": 0.90,
+    "nvidia-l40s-48gb": 1.20,
+    "nvidia-a100-80gb": 1.60,
+    "nvidia-h100-80gb": 2.50,
+}
+VRAM = {"nvidia-t4-16gb": 16, "nvidia-rtx-4090-24gb": 24, "nvidia-rtx-a6000-48gb": 48, "nvidia-l40s-48gb": 48,
+        "nvidia-a100-80gb": 80, "nvidia-h100-80gb": 80}
+REGIONS = ["eu-west", "us-east", "us-west", "ap-south"]
+NOWHERE = "sa-east"  # no provider serves it: such requests expire and are refunded
+
+
+def key_of(index: int) -> str:
+    Account.enable_unaudited_hdwallet_features()
+    return Account.from_mnemonic(ANVIL_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}").key.to_0x_hex()
+
+
+def address_of(index: int) -> str:
+    return Account.from_key(key_of(index)).address
+
+
+@dataclass
+class KeeperProcess:
+    name: str
+    role: str
+    config_path: Path
+    log_path: Path
+    metrics_port: int
+    key_env: dict[str, str]
+    process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        log = self.log_path.open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "keepers.cli", "keeper", "run", self.role, "--config", str(self.config_path),
+             "--name", self.name],
+            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.key_env}, cwd=REPO_ROOT,
+            start_new_session=True,
+        )
+        log.close()
+
+    def kill(self) -> None:
+        """Takes the process down hard, as a crashed machine would go."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> int | None:
+        """SIGTERM, then waits: the keeper finishes what it was sending and exits."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        return self.process.returncode
+
+
+# Wall-clock poll interval of each role: twenty provider agents share two cores with the rest.
+POLL_SECONDS = {"matcher": 0.5, "settler": 0.5, "prober": 1.0, "provider": 1.5}
+
+
+def keeper_toml(rpc_url: str, deployment: Path, key_env: str, state_dir: Path, metrics_port: int, role: str,
+                poll_seconds: float) -> str:
+    return f"""[chain]
+rpc_url = "{rpc_url}"
+chain_id = 31337
+deployment = "{deployment}"
+poll_interval_seconds = {poll_seconds}
+confirmations = 0
+
+[account]
+private_key_env = "{key_env}"
+
+[transactions]
+state_dir = "{state_dir}"
+replace_after_seconds = 30
+
+[metrics]
+port = {metrics_port}
+stale_head_seconds = 1000000000
+
+{role}"""
+
+
+def provider_role(index: int, collateral: dict[str, int]) -> tuple[str, dict]:
+    model = list(MODELS)[index % len(MODELS)]
+    units = 2 + index % 5
+    price = int(MODELS[model] * (0.85 + 0.05 * (index % 7)) * USD)
+    stake = units * collateral[model] * 3 // 2
+    region = REGIONS[index % len(REGIONS)]
+    text = f"""[role]
+region = "{region}"
+stake = {stake}
+withdraw_interval_seconds = 5
+min_withdraw = 1
+
+[[role.offers]]
+gpu_model = "{model}"
+units = {units}
+price_per_unit_hour = {price}
+max_duration_seconds = {12 * HOUR}
+"""
+    return text, {"model": model, "units": units, "price": price, "region": region, "stake": stake}
+
+
+class Book:
+    """The driver's view of requests and leases; terminal records are read once and kept."""
+
+    TERMINAL_REQUEST = ("MATCHED", "CANCELLED")
+
+    def __init__(self, reader: LeaseholdClient) -> None:
+        self.reader = reader
+        self._requests: dict[int, object] = {}
+        self._leases: dict[int, object] = {}
+
+    def requests(self) -> list:
+        count = self.reader.market.functions.nextRequestId().call() - 1
+        stale = [i for i in range(1, count + 1) if i not in self._requests or
+                 self._requests[i].status not in self.TERMINAL_REQUEST]
+        for request_id in stale:
+            self._requests[request_id] = self.reader.request(request_id)
+        return [self._requests[i] for i in range(1, count + 1)]
+
+    def leases(self) -> list:
+        ids = [r.request_id for r in self.requests() if r.status == "MATCHED" and r.kind == "RENTAL"]
+        stale = [i for i in ids if i not in self._leases or not self._leases[i].settled]
+        for lease in self.reader.leases(stale):
+            self._leases[lease.lease_id] = lease
+        return [self._leases[i] for i in ids]
+
+
+class Demo:
+    def __init__(self, seed: int, workdir: Path, console: Console) -> None:
+        self.rng = random.Random(seed)
+        self.seed = seed
+        self.workdir = workdir
+        self.console = console
+        self.keepers: list[KeeperProcess] = []
+        self.providers: list[dict] = []
+        self.request_ids: list[int] = []
+        self.unmatchable: set[int] = set()
+        self.killed: dict | None = None
+
+    # ------------------------------------------------------------------ set-up
+
+    def deploy(self, anvil: Anvil) -> None:
+        from brownie import accounts
+
+        from scripts.deploy import deploy, write_deployment
+        from scripts.localchain import brownie_on_anvil
+
+        with brownie_on_anvil(anvil), contextlib.redirect_stdout(io.StringIO()):
+            deployment = deploy(accounts[GOVERNANCE], treasury=accounts[TREASURY].address)
+            config, token = deployment.config, deployment.payment_token
+            config.setRole(config.MATCHER_ROLE(), accounts[MATCHER], True, {"from": accounts[GOVERNANCE]})
+            for index in range(FIRST_PROVIDER, FIRST_PROVIDER + PROVIDERS):
+                token.mint(accounts[index], 1_000_000 * USD, {"from": accounts[GOVERNANCE]})
+            for index in [PROBER, *range(FIRST_TENANT, FIRST_TENANT + TENANTS)]:
+                token.mint(accounts[index], 100_000 * USD, {"from": accounts[GOVERNANCE]})
+            self.deployment_path = write_deployment(deployment, self.workdir)
+
+    def client(self, index: int, w3) -> LeaseholdClient:
+        account = Account.from_key(key_of(index))
+        state = self.workdir / "tenants" / str(index)
+        logger = make_logger(f"tenant-{index}", "tenant", "WARNING", stream=io.StringIO())
+        sender = TransactionSender(w3, account, _tx_config(state), Journal(state), Metrics(), logger, poll_seconds=0.05)
+        return LeaseholdClient(w3, load_deployment(self.deployment_path, w3), sender)
+
+    def start_keepers(self, anvil: Anvil, reader: LeaseholdClient) -> None:
+        catalogue = {model: reader.config.functions.gpuModel(_b32(model)).call()[0] for model in MODELS}
+        plan = [("matcher", "matcher", MATCHER, ""), ("settler", "settler", SETTLER, ""), ("prober", "prober", PROBER,
+                "[role]\nfailures_before_challenge = 2\nprobe_timeout_seconds = 1\n")]
+        for i in range(PROVIDERS):
+            role_text, facts = provider_role(i, catalogue)
+            facts["address"] = address_of(FIRST_PROVIDER + i)
+            facts["name"] = f"provider-{i:02d}"
+            self.providers.append(facts)
+            plan.append((facts["name"], "provider", FIRST_PROVIDER + i, role_text))
+        for name, role, index, role_text in plan:
+            port = free_port()
+            env_name = f"DEMO_KEY_{name.upper().replace('-', '_')}"
+            config_path = self.workdir / f"{name}.toml"
+            config_path.write_text(
+                keeper_toml(anvil.url, self.deployment_path, env_name, self.workdir / "state" / name, port, role_text,
+                            POLL_SECONDS[role])
+            )
+            keeper = KeeperProcess(name, role, config_path, self.workdir / "logs" / f"{name}.log", port,
+                                   {env_name: key_of(index)})
+            keeper.start()
+            self.keepers.append(keeper)
+
+    # ------------------------------------------------------------------ the stream of tenants
+
+    def make_request(self, tenant: LeaseholdClient, now: int, unmatchable: bool = False) -> int:
+        rng = self.rng
+        units = rng.choice([1, 1, 2, 2, 3])
+        hours = rng.choice([1, 2, 2, 3, 4, 5])
+        duration = hours * HOUR
+        if rng.random() < 0.3:
+            min_vram = rng.choice([24, 48, 80])
+            model = None
+            price_ceiling = max(p for m, p in MODELS.items() if VRAM[m] >= min_vram)
+        else:
+            min_vram = 0
+            model = rng.choice(list(MODELS))
+            price_ceiling = MODELS[model]
+        max_price = int(price_ceiling * rng.uniform(1.15, 1.6) * USD)
+        region = NOWHERE if unmatchable else (rng.choice(REGIONS) if rng.random() < 0.3 else None)
+        spec = RequestSpec(
+            units=units, max_price_per_unit_hour=max_price, max_duration_seconds=duration,
+            match_deadline=now + 30 * 60, gpu_model=model, min_vram_gb=min_vram, region=region,
+        )
+        params = tenant.params()
+        fees = params["matchFee"] + params["settleBounty"]
+        # Most tenants fund the whole lease; some only a little over the minimum, and run dry.
+        funded_seconds = duration if rng.random() < 0.8 else int(params["minLeaseSeconds"] * 1.5)
+        deposit = fees + -(-max_price * units * funded_seconds // HOUR)
+        result = tenant.create_request(spec, deposit)
+        request_id = tenant.request_id_of(result)
+        self.request_ids.append(request_id)
+        if unmatchable:
+            self.unmatchable.add(request_id)
+        return request_id
+
+    # ------------------------------------------------------------------ running
+
+    def run(self) -> dict:
+        (self.workdir / "logs").mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        with Anvil(accounts=40, base_fee_wei=0) as anvil:
+            self.console.print(f"[bold]Leasehold demo[/bold]: Anvil on {anvil.url} (pid {anvil.pid}); deploying…")
+            self.deploy(anvil)
+            from web3 import HTTPProvider, Web3
+
+            w3 = Web3(HTTPProvider(anvil.url, request_kwargs={"timeout": 30}))
+            reader = LeaseholdClient(w3, load_deployment(self.deployment_path, w3), None)
+            self.book = Book(reader)
+            tenants = [self.client(FIRST_TENANT + i, w3) for i in range(TENANTS)]
+            try:
+                self.start_keepers(anvil, reader)
+                self.console.print(f"started {len(self.keepers)} keepers (matcher, settler, prober, "
+                                   f"{PROVIDERS} provider agents); waiting for their offers…")
+                self.wait_for("provider set-up", lambda: len(reader.offers()) >= PROVIDERS, seconds=90)
+                self.play(anvil, w3, reader, tenants)
+            finally:
+                codes = {keeper.name: keeper.stop() for keeper in self.keepers}
+            report = self.report(w3, reader)
+            report["keeper_exit_codes"] = codes
+            report["wall_seconds"] = round(time.monotonic() - started, 1)
+        return report
+
+    def play(self, anvil: Anvil, w3, reader: LeaseholdClient, tenants: list[LeaseholdClient]) -> None:
+        schedule = self.request_schedule()
+        challenged_healthy = False
+        for step in range(STEPS):
+            now = reader.now()
+            fresh = [self.make_request(self.rng.choice(tenants), now) for _ in range(schedule[step])]
+            if step in (3, 20):
+                self.make_request(self.rng.choice(tenants), now, unmatchable=True)
+            self.wait_for("matches", lambda: self.matched_if_servable(reader, fresh))
+            self.tenant_moves(step, reader, tenants)
+            if not challenged_healthy and step >= 6:
+                challenged_healthy = self.challenge_a_healthy_provider(reader, tenants[0])
+            if step == KILL_STEP:
+                self.kill_a_provider(reader)
+            if self.killed is not None:
+                self.wait_for("prober challenges", lambda: self.dark_leases_challenged(reader))
+            self.wait_for("answers", lambda: self.live_challenges_answered(reader))
+            self.advance(anvil, STEP_SECONDS)
+            self.wait_for("settlements", lambda: self.nothing_to_settle(reader))
+            self.progress(step, reader)
+        # Let every lease run out, refund what never matched, and let the settler finish.
+        for _ in range(12):
+            if not [lease for lease in self.book.leases() if not lease.settled]:
+                break
+            self.advance(anvil, HOUR)
+            self.wait_for("settlements", lambda: self.nothing_to_settle(reader))
+        for request in self.book.requests():
+            if request.status in ("OPEN", "EXPIRED"):
+                tenant = next(t for t in tenants if t.address == request.tenant)
+                tenant.cancel_request(request.request_id)
+
+    def request_schedule(self) -> list[int]:
+        """How many requests arrive at each step: 64 over the first 10 hours."""
+        counts = [0] * STEPS
+        for _ in range(64):
+            counts[self.rng.randrange(0, STEPS * 10 // 12)] += 1
+        return counts
+
+    def tenant_moves(self, step: int, reader: LeaseholdClient, tenants: list[LeaseholdClient]) -> None:
+        """Now and then a tenant tops up a running lease or closes one early."""
+        active = [lease for lease in self.book.leases() if lease.status == "ACTIVE" and not lease.challenge_open]
+        if not active:
+            return
+        lease = self.rng.choice(active)
+        tenant = next(t for t in tenants if t.address == lease.tenant)
+        if step % 5 == 4:
+            tenant.top_up(lease.lease_id, 2 * USD)
+        elif step % 6 == 3:
+            tenant.close_lease(lease.lease_id)
+
+    def challenge_a_healthy_provider(self, reader: LeaseholdClient, challenger: LeaseholdClient) -> bool:
+        candidates = [lease for lease in self.book.leases() if lease.status == "ACTIVE" and not lease.challenge_open]
+        if not candidates:
+            return False
+        challenger.challenge_liveness(candidates[0].lease_id)
+        return True
+
+    def kill_a_provider(self, reader: LeaseholdClient) -> None:
+        by_provider: dict[str, int] = {}
+        for lease in self.book.leases():
+            if lease.status == "ACTIVE":
+                by_provider[lease.provider] = by_provider.get(lease.provider, 0) + 1
+        victim = max(self.providers, key=lambda p: by_provider.get(p["address"], 0))
+        keeper = next(k for k in self.keepers if k.name == victim["name"])
+        keeper.kill()
+        self.killed = {"name": victim["name"], "address": victim["address"], "leases": by_provider.get(victim["address"], 0)}
+        self.console.print(f"[red]step {KILL_STEP}: killed {victim['name']} ({victim['address']}) "
+                           f"with {self.killed['leases']} active leases[/red]")
+
+    # ------------------------------------------------------------------ conditions the driver waits for
+
+    def matched_if_servable(self, reader: LeaseholdClient, request_ids: list[int]) -> bool:
+        """Every request of this step is matched, or no live offer could serve it.
+
+        A request left open after its step stays open until its deadline and is refunded
+        at the end: the matcher may still match it when capacity frees up.
+        """
+        fresh = set(request_ids)
+        waiting = [r for r in self.book.requests() if r.request_id in fresh and r.status == "OPEN"]
+        return not waiting or not self._any_servable(reader, waiting)
+
+    def _any_servable(self, reader: LeaseholdClient, requests) -> bool:
+        offers = [o for o in reader.offers() if o.available and o.units > o.units_in_use]
+        check = reader.registry.functions.checkMatch
+        for request in requests:
+            terms = (
+                request.tenant, _b32_or_zero(request.gpu_model), _b32_or_zero(request.region),
+                request.price_per_unit_hour, request.duration_seconds, request.units, request.min_vram_gb,
+                request.min_reputation, request.min_tier,
+            )
+            if any(check(offer.offer_id, terms).call() == 0 for offer in offers):
+                return True
+        return False
+
+    def dark_leases_challenged(self, reader: LeaseholdClient) -> bool:
+        """Every lease of the dead provider that may be challenged now is challenged.
+
+        A lease may first be challenged livenessSpacingSeconds after it started.
+        """
+        earliest_start = reader.now() - reader.params()["livenessSpacingSeconds"]
+        dark = [
+            lease for lease in self.book.leases()
+            if lease.provider == self.killed["address"] and lease.status == "ACTIVE" and lease.start_time <= earliest_start
+        ]
+        return all(lease.challenge_open for lease in dark)
+
+    def live_challenges_answered(self, reader: LeaseholdClient) -> bool:
+        dark = self.killed["address"] if self.killed else None
+        return not [l for l in self.book.leases() if l.challenge_open and l.provider != dark]
+
+    def nothing_to_settle(self, reader: LeaseholdClient) -> bool:
+        now = reader.now()
+        window = reader.params()["livenessWindowSeconds"]
+        for lease in self.book.leases():
+            if lease.settled:
+                continue
+            if lease.status in ("EXPIRED", "INSOLVENT") and not lease.challenge_open:
+                return False
+            if lease.challenge_open and now > lease.challenged_at + window:
+                return False
+        return True
+
+    def wait_for(self, what: str, condition: Callable[[], bool], seconds: float = WAIT_SECONDS) -> None:
+        deadline = time.monotonic() + seconds
+        while not condition():
+            if time.monotonic() > deadline:
+                self.console.print(f"[yellow]still waiting for {what} after {seconds:.0f} s; going on[/yellow]")
+                return
+            time.sleep(0.25)  # wall-clock wait for other processes; chain time moves only by RPC
+
+    @staticmethod
+    def advance(anvil: Anvil, seconds: int) -> None:
+        anvil.rpc("evm_increaseTime", [seconds])
+        anvil.rpc("evm_mine")
+
+    def progress(self, step: int, reader: LeaseholdClient) -> None:
+        if step % 3 != 2:
+            return
+        leases = self.book.leases()
+        active = sum(1 for lease in leases if lease.status == "ACTIVE")
+        closed = sum(1 for lease in leases if lease.settled)
+        challenged = sum(1 for lease in leases if lease.challenge_open)
+        self.console.print(
+            f"chain hour {(step + 1) * STEP_SECONDS / HOUR:4.1f}: requests {len(self.request_ids):3d} · "
+            f"leases {len(leases):3d} (active {active:2d}, settled {closed:3d}, challenged {challenged})"
+        )
+
+    # ------------------------------------------------------------------ the report
+
+    def report(self, w3, reader: LeaseholdClient) -> dict:
+        contracts = [reader.config, reader.registry, reader.market]
+        deployment = load_deployment(self.deployment_path, w3)
+        events = ChainEvents.read(w3, contracts, deployment.block_number)
+        token = reader.payment_token
+        checks = conservation(events, reader.market, reader.registry, lambda a: token.functions.balanceOf(a).call())
+        report = summary(events)
+        report["gas_by_operation"] = gas_by_operation(w3, contracts, deployment.block_number)
+        report["conservation_checks"] = checks
+        report["conservation_ok"] = all(checks.values())
+        report["unsettled_leases"] = sum(1 for lease in self.book.leases() if not lease.settled)
+        report["killed_provider"] = self.killed
+        report["seed"] = self.seed
+        report["token_decimals"] = 6
+        return report
+
+
+def _tx_config(state_dir: Path):
+    from keepers.config import TransactionsConfig
+
+    return TransactionsConfig(state_dir=state_dir, replace_after_seconds=30)
+
+
+def _b32(text: str) -> bytes:
+    return to_bytes32(text)
+
+
+def _b32_or_zero(text: str) -> bytes:
+    return to_bytes32(text) if text else b"\0" * 32
+
+
+def print_summary(console: Console, report: dict) -> None:
+    table = Table(title="Leasehold demo: the books, read back from the chain")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for key in ("providers", "requests", "leases_matched", "leases_closed", "liveness_challenges",
+                "liveness_answered", "liveness_slashes", "unsettled_leases"):
+        table.add_row(key, str(report[key]))
+    for key in ("paid_to_providers", "refunded_to_tenants", "slashed", "fees_to_treasury",
+                "match_fees_to_matchers", "bounties_to_settlers"):
+        table.add_row(key, f"{report[key] / USD:,.2f} USD")
+    table.add_row("conservation_ok", "[green]true[/green]" if report["conservation_ok"] else "[red]false[/red]")
+    table.add_row("wall time", f"{report['wall_seconds']} s")
+    console.print(table)
+    gas = Table(title="Gas by operation (receipts, including intrinsic gas)")
+    for column in ("operation", "calls", "mean gas"):
+        gas.add_column(column, justify="right" if column != "operation" else "left")
+    for name, figures in report["gas_by_operation"].items():
+        gas.add_row(name, str(figures["calls"]), f"{figures['mean_gas']:,}")
+    console.print(gas)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the local Leasehold market demo.")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the tenant stream (default 7)")
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "reports" / "demo.json")
+    args = parser.parse_args(argv)
+    console = Console()
+    with tempfile.TemporaryDirectory(prefix="leasehold-demo-") as tmp:
+        demo = Demo(args.seed, Path(tmp), console)
+        report = demo.run()
+        logs_dir = args.out.parent / "demo-logs"
+        logs_dir.mkdir(parents=True, exist_ok=True)
+        for log in (Path(tmp) / "logs").glob("*.log"):
+            (logs_dir / log.name).write_text(log.read_text())
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    print_summary(console, report)
+    console.print(f"report: {args.out.relative_to(REPO_ROOT)}; keeper logs: {logs_dir.relative_to(REPO_ROOT)}/")
+    return 0 if report["conservation_ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -35,7 +35,14 @@ def b32(text: str) -> str:
 def reverts_with_args(error_name: str, *args):
     """Expects a revert with the custom error `error_name` and exactly these arguments.
 
-    Addresses compare in lower case, as brownie renders them.
+    Addresses compare in lower case and bytes32 values as Python bytes, as brownie renders them.
     """
-    rendered = ", ".join(str(a).lower() if str(a).startswith("0x") else str(a) for a in args)
+    rendered = ", ".join(_render(a) for a in args)
     return brownie.reverts(revert_pattern=re.escape(f"{error_name}: {rendered}"))
+
+
+def _render(value) -> str:
+    if isinstance(value, bytes):
+        return repr(bytes(value))
+    text = str(value)
+    return text.lower() if text.startswith("0x") else text

@@ -22,10 +22,10 @@ LIVENESS, LATE_RESULT, DISPUTE_LOST = range(3)
 OUTCOME_NONE, LEASE_COMPLETED, JOB_FINALIZED, LIVENESS_ANSWERED = range(4)
 
 
-def make_terms(tenant, **overrides):
+def make_terms(default_tenant, **overrides):
     """MatchTerms as a tuple in struct order; defaults fit the offer fixture exactly."""
     terms = {
-        "tenant": tenant.address if hasattr(tenant, "address") else tenant,
+        "tenant": str(default_tenant),
         "gpuModel": b32("nvidia-h100-80gb"),
         "region": EU_WEST,
         "maxPricePerUnitHour": OFFER_PRICE,

@@ -1,0 +1,533 @@
+"""Typed wrappers over the deployed contracts, in the style of pymaker.
+
+`LeaseholdClient(w3, deployment, sender)` is what the CLI, the provider agent and
+the demo driver use: every write goes through the one `TransactionSender` (so it
+is simulated first and refused with the contract's custom error name) and returns
+its `SendResult`; every read returns a frozen dataclass with text ids and status
+names instead of raw tuples. Amounts are integers in the token's smallest unit
+(6 decimals for the test stablecoin: 1 USD = 1_000_000), as on chain.
+
+A client built with `sender=None` is read-only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
+from hexbytes import HexBytes
+from web3 import HTTPProvider, Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractLogicError
+
+from keepers.accounts import load_account
+from keepers.config import KeeperConfig
+from keepers.deployment import Deployment, load_deployment
+from keepers.errors import ConfigError, KeeperError
+from keepers.ids import ZERO_BYTES32, from_bytes32, to_bytes32
+from keepers.journal import Journal
+from keepers.observability import Metrics
+from keepers.sender import Refused, RevertDecoder, SendResult, TransactionSender
+
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+
+# Names of the contracts' enums (contracts/types/DataTypes.sol), by value.
+REQUEST_KINDS = ("RENTAL", "JOB")
+REQUEST_STATUSES = ("NULL", "OPEN", "EXPIRED", "MATCHED", "CANCELLED")
+LEASE_STATUSES = ("NULL", "ACTIVE", "EXPIRED", "INSOLVENT", "CLOSED", "TERMINATED")
+CLOSE_REASONS = ("NONE", "TENANT", "PROVIDER_RECLAIM", "EXPIRED", "INSOLVENT", "LIVENESS_FAILURE", "FAULT")
+
+# Reads are batched into one JSON-RPC request per this many calls.
+READ_BATCH = 100
+
+
+class ReadOnlyClient(KeeperError):
+    """A write was asked of a client built without an account."""
+
+
+@dataclass(frozen=True)
+class RequestSpec:
+    """What a tenant asks for. `gpu_model`/`region` None mean any; `match_deadline` is a unix time."""
+
+    units: int
+    max_price_per_unit_hour: int
+    max_duration_seconds: int
+    match_deadline: int
+    gpu_model: str | None = None
+    min_vram_gb: int = 0
+    region: str | None = None
+    min_tier: int = 0
+    min_reputation: int = 0
+    kind: str = "RENTAL"
+    job_terms_hash: bytes = ZERO_BYTES32
+
+    def as_tuple(self) -> tuple:
+        """The `Market.RequestSpec` struct, in its field order."""
+        return (
+            to_bytes32(self.gpu_model) if self.gpu_model else ZERO_BYTES32,
+            self.min_vram_gb,
+            self.units,
+            to_bytes32(self.region) if self.region else ZERO_BYTES32,
+            self.min_tier,
+            self.min_reputation,
+            self.max_price_per_unit_hour,
+            self.max_duration_seconds,
+            self.match_deadline,
+            REQUEST_KINDS.index(self.kind),
+            self.job_terms_hash,
+        )
+
+
+@dataclass(frozen=True)
+class ProviderInfo:
+    address: str
+    registered: bool
+    region: str
+    metadata_uri: str
+    free_stake: int
+    locked_stake: int
+    unbonding_stake: int
+    unbonding_ready_at: int
+    registered_at: int
+    leases_completed: int
+    jobs_finalized: int
+    liveness_answered: int
+    liveness_missed: int
+    disputes_lost: int
+    slash_count: int
+    total_slashed: int
+    reputation: int
+    uptime_bps: int
+
+    @property
+    def active_stake(self) -> int:
+        """Free plus locked: the stake that is not on its way out."""
+        return self.free_stake + self.locked_stake
+
+
+@dataclass(frozen=True)
+class OfferInfo:
+    offer_id: int
+    provider: str
+    gpu_model: str
+    units: int
+    units_in_use: int
+    price_per_unit_hour: int
+    max_duration_seconds: int
+    paused: bool
+    removed: bool
+
+    @property
+    def live(self) -> bool:
+        return not self.removed
+
+    @property
+    def available(self) -> bool:
+        return not self.paused and not self.removed
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    request_id: int
+    tenant: str
+    kind: str
+    status: str  # OPEN, EXPIRED, MATCHED or CANCELLED (requestStatusOf)
+    gpu_model: str  # "" = any model with min_vram_gb
+    min_vram_gb: int
+    units: int
+    region: str  # "" = any region
+    min_tier: int
+    min_reputation: int
+    price_per_unit_hour: int  # the tenant's maximum while open; the offer's price once matched
+    duration_seconds: int
+    match_deadline: int
+    escrow: int
+    provider: str
+    offer_id: int
+
+
+@dataclass(frozen=True)
+class LeaseInfo:
+    lease_id: int
+    status: str  # ACTIVE, EXPIRED, INSOLVENT, CLOSED or TERMINATED (statusOf)
+    close_reason: str
+    tenant: str
+    provider: str
+    offer_id: int
+    gpu_model: str
+    region: str
+    units: int
+    price_per_unit_hour: int
+    start_time: int
+    end_time: int
+    stop_time: int
+    balance: int
+    accrued: int
+    withdrawable: int
+    withdrawn: int
+    collateral: int
+    settle_bounty: int
+    protocol_fee_bps: int
+    challenger: str
+    challenged_at: int
+    challenge_bond: int
+    reclaimable_at: int
+
+    @property
+    def challenge_open(self) -> bool:
+        return self.challenger != ZERO_ADDRESS
+
+    @property
+    def settled(self) -> bool:
+        return self.status in ("CLOSED", "TERMINATED")
+
+
+def as_dict(record) -> dict[str, Any]:
+    """A read record as JSON-ready data (bytes as 0x hex)."""
+    return {key: "0x" + value.hex() if isinstance(value, bytes) else value for key, value in asdict(record).items()}
+
+
+class LeaseholdClient:
+    """The deployment's contracts for one account (or none: read-only)."""
+
+    def __init__(self, w3: Web3, deployment: Deployment, sender: TransactionSender | None) -> None:
+        self.w3 = w3
+        self.deployment = deployment
+        self.sender = sender
+        self.config = deployment.contract(w3, "ProtocolConfig")
+        self.registry = deployment.contract(w3, "ProviderRegistry")
+        self.market = deployment.contract(w3, "LeaseMarket")
+        self.payment_token = deployment.contract(w3, "PaymentToken")
+        self.stake_token = deployment.contract(w3, "StakeToken")
+
+    @property
+    def address(self) -> str:
+        if self.sender is None:
+            raise ReadOnlyClient("account error: this command needs an [account] in the config")
+        return self.sender.address
+
+    # ---------------------------------------------------------------- tokens
+
+    def balance_of(self, token: Contract, owner: str | None = None) -> int:
+        return self._call(token.functions.balanceOf(owner or self.address))
+
+    def ensure_allowance(self, token: Contract, spender: str, amount: int) -> SendResult | None:
+        """Approves `amount` for `spender` only when the current allowance is short; None when it is not."""
+        if self._call(token.functions.allowance(self.address, spender)) >= amount:
+            return None
+        return self._send(token.functions.approve(spender, amount), "approve")
+
+    # ---------------------------------------------------------------- providers
+
+    def register_provider(self, region: str, metadata_uri: str) -> SendResult:
+        return self._send(self.registry.functions.registerProvider(to_bytes32(region), metadata_uri), "register_provider")
+
+    def update_provider(self, region: str, metadata_uri: str) -> SendResult:
+        return self._send(self.registry.functions.updateProvider(to_bytes32(region), metadata_uri), "update_provider")
+
+    def stake(self, amount: int, *, approve: bool = True) -> SendResult:
+        """Stakes `amount`, approving the registry first when its allowance is short."""
+        if approve:
+            self.ensure_allowance(self.stake_token, self.registry.address, amount)
+        return self._send(self.registry.functions.stake(amount), "stake")
+
+    def request_unstake(self, amount: int) -> SendResult:
+        return self._send(self.registry.functions.requestUnstake(amount), "request_unstake")
+
+    def withdraw_unstaked(self) -> SendResult:
+        return self._send(self.registry.functions.withdrawUnstaked(), "withdraw_unstaked")
+
+    def add_offer(self, gpu_model: str, units: int, price_per_unit_hour: int, max_duration_seconds: int) -> SendResult:
+        """Adds an offer; its id is `offer_id_of(result)`."""
+        fn = self.registry.functions.addOffer(to_bytes32(gpu_model), units, price_per_unit_hour, max_duration_seconds)
+        return self._send(fn, "add_offer")
+
+    def update_offer(self, offer_id: int, units: int, price_per_unit_hour: int, max_duration_seconds: int) -> SendResult:
+        fn = self.registry.functions.updateOffer(offer_id, units, price_per_unit_hour, max_duration_seconds)
+        return self._send(fn, "update_offer")
+
+    def pause_offer(self, offer_id: int, paused: bool = True) -> SendResult:
+        return self._send(self.registry.functions.pauseOffer(offer_id, paused), "pause_offer")
+
+    def remove_offer(self, offer_id: int) -> SendResult:
+        return self._send(self.registry.functions.removeOffer(offer_id), "remove_offer")
+
+    def withdraw_earnings(self, lease_id: int) -> SendResult:
+        return self._send(self.market.functions.withdrawEarnings(lease_id), "withdraw_earnings")
+
+    def request_reclaim(self, lease_id: int) -> SendResult:
+        return self._send(self.market.functions.requestReclaim(lease_id), "request_reclaim")
+
+    def respond_liveness(self, lease_id: int) -> SendResult:
+        return self._send(self.market.functions.respondLiveness(lease_id), "respond_liveness")
+
+    # ---------------------------------------------------------------- tenants
+
+    def create_request(self, spec: RequestSpec, deposit: int, *, approve: bool = True) -> SendResult:
+        """Posts a request with `deposit`, approving the market first when needed; id: `request_id_of(result)`."""
+        if approve:
+            self.ensure_allowance(self.payment_token, self.market.address, deposit)
+        return self._send(self.market.functions.createRequest(spec.as_tuple(), deposit), "create_request")
+
+    def cancel_request(self, request_id: int) -> SendResult:
+        return self._send(self.market.functions.cancelRequest(request_id), "cancel_request")
+
+    def top_up(self, lease_id: int, amount: int, *, approve: bool = True) -> SendResult:
+        if approve:
+            self.ensure_allowance(self.payment_token, self.market.address, amount)
+        return self._send(self.market.functions.topUp(lease_id, amount), "top_up")
+
+    def close_lease(self, lease_id: int) -> SendResult:
+        return self._send(self.market.functions.closeLease(lease_id), "close_lease")
+
+    # ---------------------------------------------------------------- anyone
+
+    def challenge_liveness(self, lease_id: int, *, approve: bool = True) -> SendResult:
+        """Challenges the lease's provider, posting the liveness bond (approved first when needed)."""
+        if approve:
+            self.ensure_allowance(self.payment_token, self.market.address, self.params()["livenessBond"])
+        return self._send(self.market.functions.challengeLiveness(lease_id), "challenge_liveness")
+
+    def resolve_liveness(self, lease_id: int) -> SendResult:
+        return self._send(self.market.functions.resolveLiveness(lease_id), "resolve_liveness")
+
+    # ---------------------------------------------------------------- reads
+
+    def params(self) -> dict[str, int]:
+        """`ProtocolConfig.params()` by field name."""
+        return self._struct(self.config, "params", self._call(self.config.functions.params()))
+
+    def now(self) -> int:
+        """The latest block's timestamp: the contracts' clock."""
+        return self.w3.eth.get_block("latest")["timestamp"]
+
+    def provider_info(self, address: str) -> ProviderInfo:
+        address = to_checksum_address(address)
+        p = self._struct(self.registry, "provider", self._call(self.registry.functions.provider(address)))
+        registered = p["registeredAt"] != 0
+        return ProviderInfo(
+            address=address,
+            registered=registered,
+            region=from_bytes32(p["region"]),
+            metadata_uri=self._call(self.registry.functions.metadataURI(address)) if registered else "",
+            free_stake=p["freeStake"],
+            locked_stake=p["lockedStake"],
+            unbonding_stake=p["unbondingStake"],
+            unbonding_ready_at=p["unbondingReadyAt"],
+            registered_at=p["registeredAt"],
+            leases_completed=p["leasesCompleted"],
+            jobs_finalized=p["jobsFinalized"],
+            liveness_answered=p["livenessAnswered"],
+            liveness_missed=p["livenessMissed"],
+            disputes_lost=p["disputesLost"],
+            slash_count=p["slashCount"],
+            total_slashed=p["totalSlashed"],
+            reputation=self._call(self.registry.functions.reputationOf(address)),
+            uptime_bps=self._call(self.registry.functions.uptimeOf(address)),
+        )
+
+    def offer(self, offer_id: int) -> OfferInfo:
+        return self._offer_info(offer_id, self._call(self.registry.functions.offer(offer_id)))
+
+    def offers(self) -> list[OfferInfo]:
+        """Every offer ever added (ids 1..offerCount), removed ones included."""
+        count = self._call(self.registry.functions.offerCount())
+        ids = range(1, count + 1)
+        return [self._offer_info(i, raw) for i, raw in zip(ids, self._batch(self.registry.functions.offer, ids))]
+
+    def offers_of(self, address: str, *, include_removed: bool = False) -> list[OfferInfo]:
+        address = to_checksum_address(address)
+        return [o for o in self.offers() if o.provider == address and (include_removed or o.live)]
+
+    def request(self, request_id: int) -> RequestInfo:
+        raw = self._call(self.market.functions.getRequest(request_id))
+        status = self._call(self.market.functions.requestStatusOf(request_id))
+        return self._request_info(request_id, raw, status)
+
+    def requests(self) -> list[RequestInfo]:
+        """Every request ever made (ids 1..nextRequestId-1)."""
+        ids = range(1, self._call(self.market.functions.nextRequestId()))
+        raws = self._batch(self.market.functions.getRequest, ids)
+        statuses = self._batch(self.market.functions.requestStatusOf, ids)
+        return [self._request_info(i, raw, status) for i, raw, status in zip(ids, raws, statuses)]
+
+    def lease(self, lease_id: int) -> LeaseInfo:
+        self._call(self.market.functions.getLease(lease_id))  # an unknown id: Refused(LeaseMarket_LeaseNotFound)
+        return self.leases([lease_id])[0]
+
+    def leases(self, lease_ids: Iterable[int] | None = None) -> list[LeaseInfo]:
+        """The given leases, or every lease (matched RENTAL requests) when `lease_ids` is None."""
+        if lease_ids is None:
+            lease_ids = [r.request_id for r in self.requests() if r.status == "MATCHED" and r.kind == "RENTAL"]
+        ids = list(lease_ids)
+        m = self.market.functions
+        columns = [self._batch(fn, ids) for fn in (m.getLease, m.statusOf, m.balanceOf, m.accruedOf, m.withdrawableOf)]
+        return [self._lease_info(i, *values) for i, *values in zip(ids, *columns)]
+
+    def leases_of(self, address: str) -> list[LeaseInfo]:
+        """Leases whose provider or tenant is `address`."""
+        address = to_checksum_address(address)
+        ids = [
+            r.request_id for r in self.requests()
+            if r.status == "MATCHED" and r.kind == "RENTAL" and address in (r.provider, r.tenant)
+        ]
+        return self.leases(ids)
+
+    # ---------------------------------------------------------------- receipts
+
+    def events(self, result: SendResult, contract: Contract, name: str) -> list[dict[str, Any]]:
+        """The arguments of every `name` event `contract` emitted in the transaction."""
+        event = getattr(contract.events, name)()
+        return [
+            dict(decoded["args"]) for log in result.receipt["logs"]
+            if log["address"] == contract.address
+            for decoded in _decoded(event, log)
+        ]
+
+    def offer_id_of(self, result: SendResult) -> int:
+        return self.events(result, self.registry, "OfferAdded")[0]["offerId"]
+
+    def request_id_of(self, result: SendResult) -> int:
+        return self.events(result, self.market, "RequestCreated")[0]["requestId"]
+
+    # ---------------------------------------------------------------- pieces
+
+    def _send(self, fn: ContractFunction, label: str) -> SendResult:
+        if self.sender is None:
+            raise ReadOnlyClient("account error: this command needs an [account] in the config")
+        return self.sender.send(fn, label=label)
+
+    def _call(self, fn: ContractFunction) -> Any:
+        """Calls a view; a revert becomes `Refused` naming the contract's custom error."""
+        try:
+            return fn.call()
+        except ContractLogicError as error:
+            raise _refusal(fn, error) from None
+
+    def _batch(self, function: Callable[[int], ContractFunction], ids: Iterable[int]) -> list[Any]:
+        ids = list(ids)
+        results: list[Any] = []
+        for start in range(0, len(ids), READ_BATCH):
+            chunk = ids[start:start + READ_BATCH]
+            if len(chunk) == 1:
+                results.append(self._call(function(chunk[0])))
+                continue
+            with self.w3.batch_requests() as batch:
+                for item in chunk:
+                    batch.add(function(item))
+                results.extend(batch.execute())
+        return results
+
+    @staticmethod
+    def _struct(contract: Contract, function: str, value: tuple) -> dict[str, Any]:
+        (element,) = [e for e in contract.abi if e.get("type") == "function" and e["name"] == function]
+        names = [component["name"] for component in element["outputs"][0]["components"]]
+        return dict(zip(names, value))
+
+    def _offer_info(self, offer_id: int, raw: tuple) -> OfferInfo:
+        o = self._struct(self.registry, "offer", raw)
+        return OfferInfo(
+            offer_id=offer_id,
+            provider=o["provider"],
+            gpu_model=from_bytes32(o["gpuModel"]),
+            units=o["units"],
+            units_in_use=o["unitsInUse"],
+            price_per_unit_hour=o["pricePerUnitHour"],
+            max_duration_seconds=o["maxDurationSeconds"],
+            paused=o["paused"],
+            removed=o["removed"],
+        )
+
+    def _request_info(self, request_id: int, raw: tuple, status: int) -> RequestInfo:
+        r = self._struct(self.market, "getRequest", raw)
+        return RequestInfo(
+            request_id=request_id,
+            tenant=r["tenant"],
+            kind=REQUEST_KINDS[r["kind"]],
+            status=REQUEST_STATUSES[status],
+            gpu_model=from_bytes32(r["gpuModel"]),
+            min_vram_gb=r["minVramGB"],
+            units=r["units"],
+            region=from_bytes32(r["region"]),
+            min_tier=r["minTier"],
+            min_reputation=r["minReputation"],
+            price_per_unit_hour=r["pricePerUnitHour"],
+            duration_seconds=r["durationSeconds"],
+            match_deadline=r["matchDeadline"],
+            escrow=r["escrow"],
+            provider=r["provider"],
+            offer_id=r["offerId"],
+        )
+
+    def _lease_info(self, lease_id: int, raw: tuple, status: int, balance: int, accrued: int, withdrawable: int):
+        r = self._struct(self.market, "getLease", raw)
+        return LeaseInfo(
+            lease_id=lease_id,
+            status=LEASE_STATUSES[status],
+            close_reason=CLOSE_REASONS[r["closeReason"]],
+            tenant=r["tenant"],
+            provider=r["provider"],
+            offer_id=r["offerId"],
+            gpu_model=from_bytes32(r["gpuModel"]),
+            region=from_bytes32(r["region"]),
+            units=r["units"],
+            price_per_unit_hour=r["pricePerUnitHour"],
+            start_time=r["startTime"],
+            end_time=r["startTime"] + r["durationSeconds"],
+            stop_time=r["stopTime"],
+            balance=balance,
+            accrued=accrued,
+            withdrawable=withdrawable,
+            withdrawn=r["withdrawn"],
+            collateral=r["collateral"],
+            settle_bounty=r["settleBounty"],
+            protocol_fee_bps=r["protocolFeeBps"],
+            challenger=r["challenger"],
+            challenged_at=r["challengedAt"],
+            challenge_bond=r["challengeBond"],
+            reclaimable_at=r["reclaimableAt"],
+        )
+
+
+def connect(
+    config: KeeperConfig, environ: Mapping[str, str], logger, *, with_account: bool = True
+) -> LeaseholdClient:
+    """A client from a keeper configuration: checks the node's chain, loads the deployment and the key.
+
+    With `with_account=False`, or a configuration without `[account]`, the client is read-only.
+    """
+    w3 = Web3(HTTPProvider(config.chain.rpc_url, request_kwargs={"timeout": 30}))
+    node_chain_id = w3.eth.chain_id
+    if node_chain_id != config.chain.chain_id:
+        raise KeeperError(
+            f"chain error: config says chain_id {config.chain.chain_id} but {config.chain.rpc_url} reports {node_chain_id}"
+        )
+    if config.chain.deployment is None:
+        raise ConfigError("config error: chain.deployment: required by this command")
+    deployment = load_deployment(config.chain.deployment, w3)
+    sender = None
+    if with_account and config.account is not None:
+        account: LocalAccount = load_account(config.account, environ)
+        sender = TransactionSender(
+            w3, account, config.transactions, Journal(config.transactions.state_dir), Metrics(), logger
+        )
+        sender.recover()
+    return LeaseholdClient(w3, deployment, sender)
+
+
+def _decoded(event, log) -> list:
+    try:
+        return [event.process_log(log)]
+    except Exception:  # a log of another event of the same contract
+        return []
+
+
+def _refusal(fn: ContractFunction, error: ContractLogicError) -> Refused:
+    data = error.data if isinstance(error.data, str) and error.data.startswith("0x") else None
+    name, args = RevertDecoder(fn.contract_abi).decode(HexBytes(data)) if data else (error.message or "reverted", ())
+    call_args = ", ".join(str(arg) for arg in fn.args)
+    return Refused(f"{fn.fn_name}({call_args})", name, args)

@@ -1,0 +1,226 @@
+"""Contract events from `eth_getLogs`, delivered once per canonical block, re-delivered after a re-org.
+
+The indexer persists only its cursor: the last scanned block and its hash, plus
+the cursors of recent chunks within `lookback` blocks. Each poll first compares
+those hashes with the node's chain; on a mismatch it rolls the cursor back to
+the newest block still canonical, tells the consumer (`on_rollback(block)`:
+forget everything learnt above `block`) and scans again from there. Consumers
+must therefore be idempotent.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+from eth_utils import event_abi_to_log_topic
+from web3 import Web3
+from web3.contract import Contract
+from web3.exceptions import BlockNotFound
+
+# What nodes say when a getLogs range or result set is too large for them.
+_RANGE_REFUSALS = (
+    "query returned more than", "block range", "limit exceeded", "range too large", "too many blocks",
+    "response size", "exceed", "-32005",
+)
+
+
+@dataclass(frozen=True)
+class IndexedEvent:
+    name: str
+    args: dict[str, Any]
+    address: str
+    block_number: int
+    block_hash: str
+    tx_hash: str
+    log_index: int
+
+
+class CheckpointStore:
+    """Scan cursors of any number of named indexers, in one SQLite file."""
+
+    FILE_NAME = "checkpoints.sqlite"
+
+    def __init__(self, state_dir: Path | str) -> None:
+        state_dir = Path(state_dir)
+        state_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(state_dir / self.FILE_NAME, check_same_thread=False, isolation_level=None)
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS checkpoints ("
+            " indexer TEXT NOT NULL, block_number INTEGER NOT NULL, block_hash TEXT NOT NULL,"
+            " PRIMARY KEY (indexer, block_number))"
+        )
+
+    def recent(self, indexer: str) -> list[tuple[int, str]]:
+        """Stored (block number, hash) pairs, newest first."""
+        with self._lock:
+            return self._db.execute(
+                "SELECT block_number, block_hash FROM checkpoints WHERE indexer = ? ORDER BY block_number DESC",
+                (indexer,),
+            ).fetchall()
+
+    def latest(self, indexer: str) -> tuple[int, str] | None:
+        recent = self.recent(indexer)
+        return recent[0] if recent else None
+
+    def save(self, indexer: str, block_number: int, block_hash: str, keep_from: int) -> None:
+        """Stores a cursor and forgets those below `keep_from` (the newest is always kept)."""
+        with self._lock, self._db:
+            self._db.execute("BEGIN")
+            self._db.execute(
+                "INSERT OR REPLACE INTO checkpoints (indexer, block_number, block_hash) VALUES (?, ?, ?)",
+                (indexer, block_number, block_hash),
+            )
+            self._db.execute(
+                "DELETE FROM checkpoints WHERE indexer = ? AND block_number < ? AND block_number < ?",
+                (indexer, keep_from, block_number),
+            )
+
+    def rollback(self, indexer: str, block_number: int) -> None:
+        """Forgets every cursor above `block_number`."""
+        with self._lock:
+            self._db.execute(
+                "DELETE FROM checkpoints WHERE indexer = ? AND block_number > ?", (indexer, block_number)
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+class EventIndexer:
+    """Scans the events of `contracts` (all of their events, or only `event_names`)."""
+
+    def __init__(
+        self,
+        w3: Web3,
+        contracts: Sequence[Contract],
+        checkpoints: CheckpointStore,
+        *,
+        name: str,
+        start_block: int,
+        chunk_blocks: int,
+        confirmations: int,
+        lookback: int,
+        on_event: Callable[[IndexedEvent], None],
+        on_rollback: Callable[[int], None],
+        logger,
+        event_names: Iterable[str] | None = None,
+    ) -> None:
+        self.w3 = w3
+        self.checkpoints = checkpoints
+        self.name = name
+        self.start_block = start_block
+        self.max_chunk_blocks = chunk_blocks
+        self.chunk_blocks = chunk_blocks
+        self.confirmations = confirmations
+        self.lookback = lookback
+        self.on_event = on_event
+        self.on_rollback = on_rollback
+        self.log = logger
+        wanted = set(event_names) if event_names is not None else None
+        self._decoders: dict[tuple[str, bytes], Any] = {}
+        for contract in contracts:
+            for element in contract.abi:
+                if element.get("type") == "event" and not element.get("anonymous") and (
+                    wanted is None or element["name"] in wanted
+                ):
+                    event = getattr(contract.events, element["name"])()
+                    self._decoders[(contract.address, event_abi_to_log_topic(element))] = event
+        self._addresses = sorted({address for address, _ in self._decoders})
+        self._topics = sorted({"0x" + topic.hex() for _, topic in self._decoders})
+
+    @property
+    def scanned_block(self) -> int:
+        """The last block whose events were delivered (start_block - 1 before the first scan)."""
+        latest = self.checkpoints.latest(self.name)
+        return latest[0] if latest else self.start_block - 1
+
+    def poll(self) -> int:
+        """Handles any re-org, then delivers the events up to head - confirmations; returns how many."""
+        self._rewind_past_reorg()
+        target = self.w3.eth.block_number - self.confirmations
+        delivered = 0
+        from_block = self.scanned_block + 1
+        while from_block <= target:
+            to_block = min(from_block + self.chunk_blocks - 1, target)
+            # The end block's hash is read before its logs: a re-org after this read leaves a
+            # stored hash that no longer matches, which the next poll detects.
+            end_hash = self.w3.eth.get_block(to_block)["hash"].to_0x_hex()
+            try:
+                logs = self.w3.eth.get_logs(
+                    {"fromBlock": from_block, "toBlock": to_block, "address": self._addresses, "topics": [self._topics]}
+                )
+            except Exception as error:  # nodes refuse large ranges with many error types; see _is_range_refusal
+                if not _is_range_refusal(error) or to_block == from_block:
+                    raise
+                self.chunk_blocks = max(1, (to_block - from_block + 1) // 2)
+                self.log.info(
+                    "node refused the log range, halving it",
+                    extra={"event": "logs_chunk_halved", "indexer": self.name, "chunk_blocks": self.chunk_blocks},
+                )
+                continue
+            for log in sorted(logs, key=lambda log: (log["blockNumber"], log["logIndex"])):
+                self.on_event(self._decode(log))
+                delivered += 1
+            self.checkpoints.save(self.name, to_block, end_hash, keep_from=to_block - self.lookback)
+            from_block = to_block + 1
+            self.chunk_blocks = min(self.max_chunk_blocks, self.chunk_blocks * 2)
+        return delivered
+
+    def _rewind_past_reorg(self) -> None:
+        stored = self.checkpoints.recent(self.name)
+        for block_number, block_hash in stored:
+            if self._canonical_hash(block_number) == block_hash:
+                if block_number != stored[0][0]:
+                    self._roll_back_to(block_number, stored[0][0])
+                return
+        if stored:
+            fork_floor = max(self.start_block - 1, stored[-1][0] - self.lookback)
+            self.log.error(
+                "re-org deeper than the stored look-back; rescanning from below it",
+                extra={"event": "reorg_deep", "indexer": self.name, "rescan_from": fork_floor + 1},
+            )
+            self._roll_back_to(fork_floor, stored[0][0])
+
+    def _roll_back_to(self, block_number: int, previous_block: int) -> None:
+        self.checkpoints.rollback(self.name, block_number)
+        if block_number >= self.start_block:
+            self.checkpoints.save(self.name, block_number, self._canonical_hash(block_number), keep_from=0)
+        self.log.warning(
+            "re-org: rolling back",
+            extra={"event": "reorg", "indexer": self.name, "from_block": previous_block, "to_block": block_number},
+        )
+        self.on_rollback(block_number)
+
+    def _canonical_hash(self, block_number: int) -> str | None:
+        try:
+            return self.w3.eth.get_block(block_number)["hash"].to_0x_hex()
+        except BlockNotFound:  # the new chain is shorter than the old one
+            return None
+
+    def _decode(self, log) -> IndexedEvent:
+        event = self._decoders[(log["address"], bytes(log["topics"][0]))]
+        decoded = event.process_log(log)
+        return IndexedEvent(
+            name=decoded["event"],
+            args=dict(decoded["args"]),
+            address=log["address"],
+            block_number=log["blockNumber"],
+            block_hash=log["blockHash"].to_0x_hex(),
+            tx_hash=log["transactionHash"].to_0x_hex(),
+            log_index=log["logIndex"],
+        )
+
+
+def _is_range_refusal(error: Exception) -> bool:
+    if isinstance(error, requests.HTTPError) and getattr(error.response, "status_code", None) == 413:
+        return True
+    text = str(error).lower()
+    return any(pattern in text for pattern in _RANGE_REFUSALS)

@@ -1,0 +1,223 @@
+"""The `Keeper` base: a role is a subclass that registers jobs in `setup()`.
+
+Jobs run on an APScheduler `BackgroundScheduler`, one run at a time per job
+(`max_instances=1`, `coalesce=True`): a tick that comes while the previous run
+still works is skipped and counted. A run that raises is logged and counted;
+the keeper goes on. SIGTERM or SIGINT stops new runs, waits for the runs in
+flight (and the transactions they are sending), closes the stores and returns 0.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timezone
+from functools import cached_property
+from typing import ClassVar
+
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobExecutionEvent
+from apscheduler.schedulers.background import BackgroundScheduler
+from eth_account.signers.local import LocalAccount
+from pydantic import BaseModel, ConfigDict, ValidationError
+from web3 import HTTPProvider, Web3
+from web3.contract import Contract
+
+from keepers.accounts import load_account
+from keepers.config import KeeperConfig
+from keepers.deployment import Deployment, load_deployment
+from keepers.errors import ConfigError, KeeperError
+from keepers.indexer import CheckpointStore, EventIndexer, IndexedEvent
+from keepers.journal import Journal
+from keepers.observability import HealthServer, Metrics, make_logger
+from keepers.sender import TransactionSender
+
+
+class NoRoleConfig(BaseModel):
+    """A role without settings: any key under `[role]` is an error."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Keeper(ABC):
+    """Base of every role. Subclasses set `role`, optionally `RoleConfig`, and implement `setup()`."""
+
+    role: ClassVar[str]
+    RoleConfig: ClassVar[type[BaseModel]] = NoRoleConfig
+    RPC_TIMEOUT_SECONDS: ClassVar[float] = 30.0
+
+    def __init__(
+        self,
+        config: KeeperConfig,
+        *,
+        environ: Mapping[str, str] | None = None,
+        name: str | None = None,
+        logger=None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.environ = dict(os.environ if environ is None else environ)
+        self.name = name or f"{self.role}-{os.getpid()}"
+        self.log = logger or make_logger(self.name, self.role)
+        self.clock = clock
+        try:
+            self.role_config = self.RoleConfig.model_validate(config.role)
+        except ValidationError as error:
+            first = error.errors()[0]
+            key = ".".join(["role", *(str(part) for part in first["loc"])])
+            raise ConfigError(f"config error: {key}: {first['msg'][0].lower()}{first['msg'][1:]}") from None
+        self.metrics = Metrics()
+        self.w3 = Web3(HTTPProvider(config.chain.rpc_url, request_kwargs={"timeout": self.RPC_TIMEOUT_SECONDS}))
+        self.scheduler = BackgroundScheduler(timezone=timezone.utc)
+        self.scheduler.add_listener(self._on_run_skipped, EVENT_JOB_MAX_INSTANCES)
+        self.health: HealthServer | None = None
+        self._stop_requested = threading.Event()
+        self._received_signal: int | None = None
+
+    # ---------------------------------------------------------------- what roles build on
+
+    @abstractmethod
+    def setup(self) -> None:
+        """Registers the role's jobs with `add_job` (and builds what they need)."""
+
+    def add_job(self, name: str, run: Callable[[], None], interval_seconds: float, *, run_now: bool = True) -> None:
+        """Runs `run` every `interval_seconds`, never two at once; a late tick is run once, not piled up."""
+        self.scheduler.add_job(
+            self._run_job,
+            "interval",
+            args=(name, run),
+            id=name,
+            name=name,
+            seconds=interval_seconds,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=max(1, int(interval_seconds)),
+            next_run_time=datetime.now(timezone.utc) if run_now else None,
+        )
+
+    @cached_property
+    def deployment(self) -> Deployment:
+        if self.config.chain.deployment is None:
+            raise ConfigError(f"config error: chain.deployment: required by role {self.role}")
+        return load_deployment(self.config.chain.deployment, self.w3)
+
+    def contract(self, name: str) -> Contract:
+        return self.deployment.contract(self.w3, name)
+
+    @cached_property
+    def account(self) -> LocalAccount:
+        if self.config.account is None:
+            raise ConfigError(f"config error: account: required by role {self.role}")
+        return load_account(self.config.account, self.environ)
+
+    @cached_property
+    def journal(self) -> Journal:
+        return Journal(self.config.transactions.state_dir)
+
+    @cached_property
+    def checkpoints(self) -> CheckpointStore:
+        return CheckpointStore(self.config.transactions.state_dir)
+
+    @cached_property
+    def sender(self) -> TransactionSender:
+        """The account's sender; built on first use, after finishing what a previous run left pending."""
+        sender = TransactionSender(self.w3, self.account, self.config.transactions, self.journal, self.metrics, self.log)
+        sender.recover()
+        return sender
+
+    def indexer(
+        self,
+        contracts: Sequence[Contract],
+        *,
+        name: str,
+        on_event: Callable[[IndexedEvent], None],
+        on_rollback: Callable[[int], None],
+        event_names: Sequence[str] | None = None,
+        start_block: int | None = None,
+    ) -> EventIndexer:
+        """An indexer configured from `[chain]`, starting by default at the deployment's block."""
+        chain = self.config.chain
+        return EventIndexer(
+            self.w3,
+            contracts,
+            self.checkpoints,
+            name=name,
+            start_block=self.deployment.block_number if start_block is None else start_block,
+            chunk_blocks=chain.logs_chunk_blocks,
+            confirmations=chain.confirmations,
+            lookback=chain.reorg_lookback_blocks,
+            on_event=on_event,
+            on_rollback=on_rollback,
+            logger=self.log,
+            event_names=event_names,
+        )
+
+    # ---------------------------------------------------------------- running
+
+    def start(self) -> None:
+        """Checks the node, serves metrics and health, registers the role's jobs and starts them."""
+        node_chain_id = self.w3.eth.chain_id
+        if node_chain_id != self.config.chain.chain_id:
+            raise KeeperError(
+                f"chain error: config says chain_id {self.config.chain.chain_id} "
+                f"but {self.config.chain.rpc_url} reports {node_chain_id}"
+            )
+        self.health = HealthServer(self.w3, self.metrics, self.config.metrics, clock=self.clock).start()
+        self.setup()
+        self.scheduler.start()
+        self.log.info(
+            "keeper started", extra={"event": "keeper_started", "chain_id": node_chain_id, "health_url": self.health.url}
+        )
+
+    def request_stop(self) -> None:
+        self._stop_requested.set()
+
+    def stop(self) -> None:
+        """Stops scheduling, waits for runs in flight, closes the stores."""
+        self._stop_requested.set()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        if self.health is not None:
+            self.health.stop()
+        for store in ("journal", "checkpoints"):
+            if store in self.__dict__:
+                self.__dict__[store].close()
+        self.log.info("keeper stopped", extra={"event": "keeper_stopped"})
+
+    def run(self) -> int:
+        """Runs until SIGTERM or SIGINT; returns the process exit code."""
+        self.start()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._on_signal)
+        while not self._stop_requested.wait(timeout=0.5):
+            pass
+        if self._received_signal is not None:
+            self.log.info(
+                "stop requested; waiting for runs in flight",
+                extra={"event": "stop_requested", "signal": signal.Signals(self._received_signal).name},
+            )
+        self.stop()
+        return 0
+
+    def _on_signal(self, signum: int, frame) -> None:
+        # Only flags the stop: logging or locking inside a signal handler can deadlock.
+        self._received_signal = signum
+        self._stop_requested.set()
+
+    def _run_job(self, name: str, run: Callable[[], None]) -> None:
+        if self._stop_requested.is_set():
+            return
+        try:
+            run()
+        except Exception:  # a failed run is reported and retried on the next tick, never fatal
+            self.metrics.job_failures.labels(name).inc()
+            self.log.exception("job run failed", extra={"event": "job_failed", "job": name})
+            return
+        self.metrics.job_runs.labels(name).inc()
+
+    def _on_run_skipped(self, event: JobExecutionEvent) -> None:
+        self.metrics.job_skipped.labels(event.job_id).inc()
+        self.log.warning("previous run still going; tick skipped", extra={"event": "job_skipped", "job": event.job_id})

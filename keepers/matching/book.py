@@ -1,0 +1,84 @@
+"""The matcher's view of the market: open requests, offers and providers as arrays.
+
+Token amounts (prices, stake, collateral) are float64: with an 18-decimal token
+they pass 2**63. Rounding can only blur a pair that sits within one part in
+2**53 of a limit, and the chain's exact check decides such a pair.
+
+Ids that the chain stores as bytes32 or addresses (GPU model, region, tenant,
+provider) are mapped to small integers by a `Codebook`, with 0 reserved for the
+zero value ("any"), so feasibility and scoring run as NumPy array operations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Codebook:
+    """Maps hashable chain values to dense integer codes; the zero value is code 0."""
+
+    zero: object
+    _codes: dict = field(default_factory=dict)
+
+    def code(self, value) -> int:
+        if value == self.zero:
+            return 0
+        return self._codes.setdefault(value, len(self._codes) + 1)
+
+
+@dataclass(frozen=True)
+class RequestBook:
+    """Open requests, one row each."""
+
+    ids: np.ndarray  # int64 request id
+    tenant: np.ndarray  # int64 address code
+    gpu_model: np.ndarray  # int64 model code, 0 = any model with at least min_vram
+    min_vram: np.ndarray  # int64 GB
+    units: np.ndarray  # int64
+    region: np.ndarray  # int64 region code, 0 = any
+    min_tier: np.ndarray  # int64
+    min_reputation: np.ndarray  # int64 0..10000
+    max_price: np.ndarray  # float64 payment token units per unit-hour
+    duration: np.ndarray  # int64 seconds
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass(frozen=True)
+class OfferBook:
+    """Active offers, one row each, with their provider's index into the ProviderBook."""
+
+    ids: np.ndarray  # int64 offer id
+    provider: np.ndarray  # int64 row in ProviderBook
+    gpu_model: np.ndarray  # int64 model code
+    vram: np.ndarray  # int64 GB (from the catalogue)
+    tier: np.ndarray  # int64 (from the catalogue)
+    region: np.ndarray  # int64 region code of the provider
+    price: np.ndarray  # float64 per unit-hour
+    max_duration: np.ndarray  # int64 seconds
+    units: np.ndarray  # int64 units offered
+    free_units: np.ndarray  # int64 units not in use
+    collateral_per_unit: np.ndarray  # float64 stake units (from the catalogue)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass(frozen=True)
+class ProviderBook:
+    """Providers that have offers, one row each."""
+
+    address: np.ndarray  # int64 address code (same codebook as RequestBook.tenant)
+    free_stake: np.ndarray  # float64 stake units
+    reputation: np.ndarray  # int64 0..10000
+    uptime: np.ndarray  # int64 0..10000
+    slash_count: np.ndarray  # int64
+    completed: np.ndarray  # int64 leases completed + jobs finalized
+
+    def __len__(self) -> int:
+        return len(self.address)
+

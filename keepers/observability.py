@@ -1,0 +1,168 @@
+"""JSON logs, Prometheus metrics in a registry of the keeper's own, and `/health`.
+
+One HTTP server per keeper serves `/metrics` and `/health`. `/health` asks the
+node for its head block on every request: it answers 200 while the head's
+timestamp is fresher than `stale_head_seconds`, 503 otherwise or when the node
+does not answer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
+from pythonjsonlogger.json import JsonFormatter
+from web3 import Web3
+
+from keepers.config import MetricsConfig
+
+
+def make_logger(keeper: str, role: str, level: int | str = logging.INFO, stream=None) -> "KeeperLogAdapter":
+    """A logger writing one JSON object per line with `keeper` and `role` on every record.
+
+    Pass `extra={"event": "..."}` (and any other fields) for machine-readable records.
+    """
+    logger = logging.getLogger(f"leasehold.{role}.{keeper}")
+    logger.setLevel(level)
+    logger.propagate = False
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    handler = logging.StreamHandler(stream or sys.stdout)
+    handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s", timestamp=False))
+    logger.addHandler(handler)
+    return KeeperLogAdapter(logger, {"keeper": keeper, "role": role})
+
+
+class KeeperLogAdapter(logging.LoggerAdapter):
+    """Adds `keeper` and `role` to every record while keeping the caller's own `extra` fields."""
+
+    def process(self, msg, kwargs):
+        kwargs["extra"] = {**self.extra, **kwargs.get("extra", {})}
+        return msg, kwargs
+
+
+class Metrics:
+    """The keeper's metrics, in a registry of its own so several keepers can share a process."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.head_block = Gauge("head_block", "Number of the node's latest block", registry=self.registry)
+        self.head_lag_seconds = Gauge(
+            "head_lag_seconds", "Wall clock minus the latest block's timestamp", registry=self.registry
+        )
+        self.account_balance_wei = Gauge(
+            "account_balance_wei", "Native balance of the keeper's account", registry=self.registry
+        )
+        self.tx_sent = Counter("tx_sent", "Transactions broadcast", ["label"], registry=self.registry)
+        self.tx_failed = Counter(
+            "tx_failed", "Transactions reverted on chain, dropped or given up", ["label"], registry=self.registry
+        )
+        self.tx_replaced = Counter(
+            "tx_replaced", "Stuck transactions re-sent at the same nonce with a higher fee", ["label"],
+            registry=self.registry,
+        )
+        self.tx_refused = Counter(
+            "tx_refused", "Transactions not sent because the simulation reverted", ["label"], registry=self.registry
+        )
+        self.job_runs = Counter("job_runs", "Scheduled job runs that completed", ["job"], registry=self.registry)
+        self.job_failures = Counter("job_failures", "Scheduled job runs that raised", ["job"], registry=self.registry)
+        self.job_skipped = Counter(
+            "job_skipped", "Scheduled runs skipped because the previous run was still going", ["job"],
+            registry=self.registry,
+        )
+        self._role_counters: dict[str, Counter] = {}
+
+    def counter(self, name: str, documentation: str, labelnames: tuple[str, ...] = ()) -> Counter:
+        """A role's own counter (e.g. `matches`, exported as `matches_total`); same name, same counter."""
+        if name not in self._role_counters:
+            self._role_counters[name] = Counter(name, documentation, labelnames, registry=self.registry)
+        return self._role_counters[name]
+
+    def value(self, name: str, labels: dict[str, str] | None = None) -> float:
+        """Current value of a sample, 0 when it was never set: for health checks and tests."""
+        return self.registry.get_sample_value(name, labels or {}) or 0.0
+
+    def observe_head(self, w3: Web3, clock: Callable[[], float]) -> tuple[int, float]:
+        block = w3.eth.get_block("latest")
+        lag = clock() - block["timestamp"]
+        self.head_block.set(block["number"])
+        self.head_lag_seconds.set(lag)
+        return block["number"], lag
+
+
+class HealthServer:
+    """Serves `/metrics` and `/health` from a daemon thread; port 0 picks a free port."""
+
+    def __init__(
+        self,
+        w3: Web3,
+        metrics: Metrics,
+        config: MetricsConfig,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.w3 = w3
+        self.metrics = metrics
+        self.stale_head_seconds = config.stale_head_seconds
+        self.clock = clock
+        self._server = ThreadingHTTPServer((config.host, config.port), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="health-server", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._server.server_address[0]}:{self.port}"
+
+    def start(self) -> "HealthServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def health(self) -> tuple[int, dict]:
+        try:
+            head, lag = self.metrics.observe_head(self.w3, self.clock)
+        except Exception as error:  # any failure to reach the node means unhealthy, never a crashed server
+            return 503, {"status": "unhealthy", "reason": f"node unreachable: {error}"}
+        body = {"head_block": head, "head_lag_seconds": lag, "stale_head_seconds": self.stale_head_seconds}
+        if lag > self.stale_head_seconds:
+            return 503, {"status": "stale", **body}
+        return 200, {"status": "ok", **body}
+
+    def _handler_class(self):
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                if self.path == "/health":
+                    status, body = server.health()
+                    self._reply(status, "application/json", json.dumps(body).encode())
+                elif self.path == "/metrics":
+                    self._reply(200, CONTENT_TYPE_LATEST, generate_latest(server.metrics.registry))
+                else:
+                    self._reply(404, "text/plain", b"not found\n")
+
+            def _reply(self, status: int, content_type: str, body: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format, *args) -> None:  # noqa: A002 (http.server's signature)
+                """Scrapes are not worth a log line each."""
+
+        return Handler

@@ -1,0 +1,12 @@
+"""Keeper roles by the name `leasehold keeper run ROLE` knows them."""
+
+from keepers.lifecycle import Keeper
+from keepers.roles.heartbeat import HeartbeatKeeper
+from keepers.roles.matcher import MatcherKeeper
+from keepers.roles.prober import ProberKeeper
+from keepers.roles.provider import ProviderAgent
+from keepers.roles.settler import SettlerKeeper
+
+ROLES: dict[str, type[Keeper]] = {
+    role.role: role for role in (HeartbeatKeeper, MatcherKeeper, ProberKeeper, ProviderAgent, SettlerKeeper)
+}

@@ -1,0 +1,197 @@
+"""The matcher: reads every open request and offer at one block, solves the batch, submits it.
+
+Each tick pins a block, reads the books at that block, scores every feasible
+pair with a seed taken from that block's hash, solves the whole batch as one
+assignment (keepers/matching) and sends `matchRequests` in chunks. The chain
+re-checks each pair; a pair another matcher took first comes back as a
+`MatchSkipped` event, and the rest of the batch still lands. `replay(block)`
+recomputes the batch a tick at that block proposed (docs/matching.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+from web3.logs import DISCARD
+
+from keepers.lifecycle import Keeper
+from keepers.market_view import MarketView, struct_call
+from keepers.matching import Codebook, OfferBook, ProviderBook, RequestBook, Weights, candidates, solve
+from keepers.matching.scoring import seed_from_block_hash
+from keepers.sender import Refused
+
+ZERO_ADDRESS = "0x" + "00" * 20
+REQUEST_OPEN = 1  # Market.RequestStatus.OPEN
+JOB_KIND = 1  # Market.RequestKind.JOB
+
+
+class WeightsConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    match: float = Field(default=Weights.match, ge=0, le=100)
+    price: float = Field(default=Weights.price, ge=0, le=100)
+    region: float = Field(default=Weights.region, ge=0, le=100)
+    uptime: float = Field(default=Weights.uptime, ge=0, le=100)
+    reputation: float = Field(default=Weights.reputation, ge=0, le=100)
+    capacity: float = Field(default=Weights.capacity, ge=0, le=100)
+    slash_rate: float = Field(default=Weights.slash_rate, ge=0, le=100)
+    stake: float = Field(default=Weights.stake, ge=0, le=100)
+    randomness: float = Field(default=Weights.randomness, ge=0, le=100)
+
+
+class MatcherConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    batch_size: int = Field(default=40, ge=1, le=500)
+    top_k: int = Field(default=32, ge=1, le=1000)
+    milp_max_pairs: int = Field(default=20_000, ge=0)
+    solver_time_limit_seconds: float = Field(default=2.0, gt=0, le=60)
+    weights: WeightsConfig = WeightsConfig()
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """What one tick proposes, with everything needed to replay it."""
+
+    block_number: int
+    seed: int
+    pairs: list[tuple[int, int]]  # (request id, offer id), by request id
+    total_score: float
+    method: str
+
+
+class MatcherKeeper(Keeper):
+    role = "matcher"
+    RoleConfig = MatcherConfig
+
+    def setup(self) -> None:
+        self.view = MarketView(self, name="matcher-view")
+        self.weights = Weights(**self.role_config.weights.model_dump())
+        self.matches = self.metrics.counter("matches", "Pairs the chain accepted from this matcher")
+        self.skipped = self.metrics.counter("matches_skipped", "Pairs the chain skipped", ("reason",))
+        self.add_job("match", self.tick, self.config.chain.poll_interval_seconds)
+
+    def tick(self) -> None:
+        self.view.refresh()
+        if not self.view.state.open_requests:
+            return
+        plan = self.plan(self.w3.eth.block_number)
+        if not plan.pairs:
+            return
+        self.log.info(
+            "batch planned",
+            extra={
+                "event": "batch_planned", "block_number": plan.block_number, "seed": plan.seed,
+                "pairs": len(plan.pairs), "total_score": round(plan.total_score, 6), "method": plan.method,
+            },
+        )
+        size = self.role_config.batch_size
+        for start in range(0, len(plan.pairs), size):
+            self.submit(plan.pairs[start : start + size])
+
+    def submit(self, pairs: list[tuple[int, int]]) -> None:
+        market = self.view.market
+        try:
+            result = self.sender.send(market.functions.matchRequests(pairs), label="matchRequests")
+        except Refused as refusal:
+            self.log.warning("batch refused", extra={"event": "batch_refused", "error": refusal.error_name})
+            return
+        started = market.events.LeaseStarted().process_receipt(result.receipt, errors=DISCARD)
+        handed = market.events.JobHandedOver().process_receipt(result.receipt, errors=DISCARD)
+        skipped = market.events.MatchSkipped().process_receipt(result.receipt, errors=DISCARD)
+        self.matches.inc(len(started) + len(handed))
+        for event in skipped:
+            self.skipped.labels(str(event["args"]["reason"])).inc()
+        self.log.info(
+            "batch submitted",
+            extra={
+                "event": "batch_submitted", "tx_hash": result.tx_hash, "matched": len(started) + len(handed),
+                "skipped": len(skipped), "gas_used": result.gas_used,
+            },
+        )
+
+    # ---------------------------------------------------------------- planning
+
+    def plan(self, block_number: int) -> BatchPlan:
+        """The batch for the state at `block_number`; deterministic, hence replayable."""
+        block = self.w3.eth.get_block(block_number)
+        seed = seed_from_block_hash(bytes(block["hash"]))
+        books = self._books(block_number, block["timestamp"])
+        if books is None:
+            return BatchPlan(block_number, seed, [], 0.0, "empty")
+        requests, offers, providers = books
+        top = candidates(requests, offers, providers, self.weights, seed, top_k=self.role_config.top_k)
+        assignment = solve(
+            requests, offers, providers, top,
+            time_limit_seconds=self.role_config.solver_time_limit_seconds,
+            milp_max_pairs=self.role_config.milp_max_pairs,
+        )
+        pairs = sorted(zip(requests.ids[assignment.request].tolist(), offers.ids[assignment.offer].tolist()))
+        return BatchPlan(block_number, seed, pairs, assignment.total_score, assignment.method)
+
+    def _books(self, block: int, now: int) -> tuple[RequestBook, OfferBook, ProviderBook] | None:
+        market, registry, config = self.view.market, self.view.registry, self.view.config
+        addresses = Codebook(zero=ZERO_ADDRESS)
+        models = Codebook(zero=b"\0" * 32)
+        regions = Codebook(zero=b"\0" * 32)
+        has_job_market = market.functions.jobMarket().call(block_identifier=block) != ZERO_ADDRESS
+
+        request_rows = []
+        for request_id in sorted(self.view.state.open_requests):
+            order = struct_call(market, "getRequest", request_id, block_identifier=block)
+            if order["status"] != REQUEST_OPEN or order["matchDeadline"] < now:
+                continue
+            if order["kind"] == JOB_KIND and not has_job_market:
+                continue
+            request_rows.append((
+                request_id, addresses.code(order["tenant"]), models.code(order["gpuModel"]), order["minVramGB"],
+                order["units"], regions.code(order["region"]), order["minTier"], order["minReputation"],
+                order["pricePerUnitHour"], order["durationSeconds"],
+            ))
+        if not request_rows:
+            return None
+
+        catalogue: dict[bytes, dict] = {}
+        provider_rows: dict[str, int] = {}
+        provider_facts = []
+        offer_rows = []
+        for offer_id in sorted(self.view.state.offers):
+            offer = struct_call(registry, "offer", offer_id, block_identifier=block)
+            if offer["paused"] or offer["removed"] or offer["units"] <= offer["unitsInUse"]:
+                continue
+            model = catalogue.get(offer["gpuModel"])
+            if model is None:
+                model = catalogue[offer["gpuModel"]] = struct_call(config, "gpuModel", offer["gpuModel"], block_identifier=block)
+            owner = offer["provider"]
+            if owner not in provider_rows:
+                facts = struct_call(registry, "provider", owner, block_identifier=block)
+                provider_rows[owner] = len(provider_facts)
+                provider_facts.append((
+                    addresses.code(owner), facts["freeStake"],
+                    registry.functions.reputationOf(owner).call(block_identifier=block),
+                    registry.functions.uptimeOf(owner).call(block_identifier=block),
+                    facts["slashCount"], facts["leasesCompleted"] + facts["jobsFinalized"], facts["region"],
+                ))
+            offer_rows.append((
+                offer_id, provider_rows[owner], models.code(offer["gpuModel"]), model["vramGB"], model["tier"],
+                regions.code(provider_facts[provider_rows[owner]][6]), offer["pricePerUnitHour"],
+                offer["maxDurationSeconds"], offer["units"], offer["units"] - offer["unitsInUse"],
+                model["collateralPerUnit"],
+            ))
+        if not offer_rows:
+            return None
+
+        requests = RequestBook(*_columns(request_rows, amounts={8}))
+        offers = OfferBook(*_columns(offer_rows, amounts={6, 10}))
+        providers = ProviderBook(*_columns([facts[:6] for facts in provider_facts], amounts={1}))
+        return requests, offers, providers
+
+
+def _columns(rows: list[tuple], amounts: set[int]) -> list[np.ndarray]:
+    """Row tuples as column arrays: token amounts as float64 (they may pass 2**63), the rest int64."""
+    return [
+        np.asarray([row[i] for row in rows], dtype=np.float64 if i in amounts else np.int64)
+        for i in range(len(rows[0]))
+    ]

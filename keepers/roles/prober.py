@@ -1,0 +1,88 @@
+"""The prober: checks each leasing provider's advertised endpoint; challenges one that is dark.
+
+A provider's metadataURI is the base URL of its agent; the prober GETs
+`<metadataURI>/health`. After `failures_before_challenge` failed probes in a
+row it posts a liveness challenge (with the bond) on each of that provider's
+open leases. The provider then has the liveness window to answer on-chain;
+the chain, not the prober, decides the outcome. Challenges inside the minimum
+spacing, or on a lease already challenged, are refused by simulation and cost
+nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import requests
+from pydantic import BaseModel, ConfigDict, Field
+
+from keepers.lifecycle import Keeper
+from keepers.market_view import MarketView, struct_call
+from keepers.sender import Refused
+
+MAX_ALLOWANCE = 2**256 - 1
+
+
+class ProberConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    probe_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    failures_before_challenge: int = Field(default=2, ge=1, le=100)
+
+
+class ProberKeeper(Keeper):
+    role = "prober"
+    RoleConfig = ProberConfig
+
+    def setup(self) -> None:
+        self.view = MarketView(self, name="prober-view")
+        self.http = requests.Session()
+        self.failures: dict[str, int] = defaultdict(int)
+        self.probes = self.metrics.counter("probes", "Health probes of providers", ("result",))
+        self.challenges = self.metrics.counter("challenges", "Liveness challenges posted")
+        self.add_job("probe", self.tick, self.config.chain.poll_interval_seconds)
+
+    def tick(self) -> None:
+        self.view.refresh()
+        for provider, lease_ids in sorted(self.view.state.leases_by_provider().items()):
+            if self.probe(provider):
+                self.failures.pop(provider, None)
+                continue
+            self.failures[provider] += 1
+            if self.failures[provider] >= self.role_config.failures_before_challenge:
+                for lease_id in sorted(lease_ids):
+                    if self.view.state.leases[lease_id].challenge_deadline is None:
+                        self.challenge(lease_id, provider)
+
+    def probe(self, provider: str) -> bool:
+        endpoint = self.view.registry.functions.metadataURI(provider).call().rstrip("/")
+        try:
+            answer = self.http.get(f"{endpoint}/health", timeout=self.role_config.probe_timeout_seconds)
+            alive = answer.status_code == 200
+        except requests.RequestException:
+            alive = False
+        self.probes.labels("up" if alive else "down").inc()
+        if not alive:
+            self.log.warning("provider endpoint dark", extra={"event": "probe_failed", "provider": provider,
+                                                             "endpoint": endpoint})
+        return alive
+
+    def challenge(self, lease_id: int, provider: str) -> None:
+        market = self.view.market
+        self._ensure_bond_allowance()
+        try:
+            result = self.sender.send(market.functions.challengeLiveness(lease_id), label="challengeLiveness")
+        except Refused as refusal:
+            self.log.info("challenge not possible now", extra={"event": "challenge_refused", "lease_id": lease_id,
+                                                              "error": refusal.error_name})
+            return
+        self.challenges.inc()
+        self.log.info("liveness challenged", extra={"event": "challenged", "lease_id": lease_id,
+                                                   "provider": provider, "tx_hash": result.tx_hash})
+
+    def _ensure_bond_allowance(self) -> None:
+        token = self.contract("PaymentToken")
+        market = self.view.market
+        bond = struct_call(self.view.config, "params")["livenessBond"]
+        if token.functions.allowance(self.account.address, market.address).call() < bond:
+            self.sender.send(token.functions.approve(market.address, MAX_ALLOWANCE), label="approve")

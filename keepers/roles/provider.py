@@ -1,0 +1,230 @@
+"""The provider agent: runs one provider account from its configuration.
+
+On start it brings the chain to the configured state, sending only what differs:
+registers (or updates region and endpoint), tops the stake up to the target, and
+makes each configured offer exist with the configured terms. Then it answers the
+liveness challenges of its leases every poll and withdraws earnings on a
+schedule. The endpoint it advertises is its own health server, so an agent that
+dies goes dark to the prober.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from prometheus_client import Gauge
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from keepers.client import ZERO_ADDRESS, LeaseholdClient, OfferInfo
+from keepers.errors import ConfigError
+from keepers.ids import IdError, to_bytes32
+from keepers.indexer import IndexedEvent
+from keepers.lifecycle import Keeper
+from keepers.sender import Refused
+
+MAX_METADATA_URI_LENGTH = 256  # ProviderRegistry.MAX_METADATA_URI_LENGTH
+_WILDCARD_HOSTS = ("0.0.0.0", "::", "")
+
+
+def _check_id(value: str) -> str:
+    try:
+        to_bytes32(value)
+    except IdError as error:
+        raise ValueError(str(error).removeprefix("id error: ")) from None
+    return value
+
+
+class OfferConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    gpu_model: str
+    units: int = Field(gt=0)
+    price_per_unit_hour: int = Field(gt=0)  # payment token's smallest units per unit per hour
+    max_duration_seconds: int = Field(gt=0)
+
+    _gpu_model_fits = field_validator("gpu_model")(_check_id)
+
+
+class ProviderConfig(BaseModel):
+    """The `[role]` table of the provider agent."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    region: str
+    endpoint: str | None = None  # advertised base URL; default: this keeper's own health server
+    stake: int = Field(default=0, ge=0)  # target free + locked stake, stake token's smallest units
+    offers: list[OfferConfig] = Field(default_factory=list)
+    withdraw_interval_seconds: float = Field(default=3600.0, gt=0)
+    min_withdraw: int = Field(default=1, ge=1)  # payment token's smallest units
+
+    _region_fits = field_validator("region")(_check_id)
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint_is_http(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} must be an http:// or https:// URL")
+        if len(value.encode()) > MAX_METADATA_URI_LENGTH:
+            raise ValueError(f"longer than {MAX_METADATA_URI_LENGTH} bytes")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _one_offer_per_model(self) -> "ProviderConfig":
+        models = [offer.gpu_model for offer in self.offers]
+        duplicates = sorted({model for model in models if models.count(model) > 1})
+        if duplicates:
+            raise ValueError(f"offers: one entry per gpu_model; repeated: {', '.join(duplicates)}")
+        return self
+
+
+class ProviderAgent(Keeper):
+    role = "provider"
+    RoleConfig = ProviderConfig
+
+    def setup(self) -> None:
+        self.client = LeaseholdClient(self.w3, self.deployment, self.sender)
+        self.challenges_answered = self.metrics.counter("challenges_answered", "Liveness challenges answered")
+        self.earnings_withdrawn = self.metrics.counter(
+            "earnings_withdrawn", "Earnings withdrawn after the protocol fee, in the payment token's smallest units"
+        )
+        self.leases_active = Gauge("leases_active", "This provider's leases in status ACTIVE", registry=self.metrics.registry)
+        self._lock = threading.Lock()
+        self._leases: set[int] = set()  # this provider's leases not yet settled
+        self._challenged: set[int] = set()  # of those, with a challenge seen and not yet answered
+        self._events = self.indexer(
+            [self.client.market], name=f"provider-{self.account.address}", on_event=self._on_event,
+            on_rollback=self._on_rollback, event_names=["LeaseStarted", "LivenessChallenged", "LeaseClosed"],
+        )
+        # The lease set lives in memory: every start rebuilds it from the deployment block.
+        self.checkpoints.rollback(self._events.name, self._events.start_block - 1)
+        self.setup_sent = self.apply_setup()
+        interval = self.config.chain.poll_interval_seconds
+        self.add_job("liveness", self.answer_challenges, interval)
+        self.add_job("withdraw", self.withdraw_earnings, self.role_config.withdraw_interval_seconds)
+
+    @property
+    def endpoint(self) -> str:
+        if self.role_config.endpoint is not None:
+            return self.role_config.endpoint
+        if self.config.metrics.host in _WILDCARD_HOSTS:
+            raise ConfigError(
+                f"config error: role.endpoint: required when metrics.host is {self.config.metrics.host} "
+                "(the address others reach this keeper at)"
+            )
+        return self.health.url
+
+    # ---------------------------------------------------------------- set-up
+
+    def apply_setup(self) -> list[str]:
+        """Sends what the chain lacks of the configured state; returns the labels sent (none when in sync)."""
+        sent: list[str] = []
+        cfg, me = self.role_config, self.account.address
+        info = self.client.provider_info(me)
+        if not info.registered:
+            self.client.register_provider(cfg.region, self.endpoint)
+            sent.append("register_provider")
+        elif (info.region, info.metadata_uri) != (cfg.region, self.endpoint):
+            self.client.update_provider(cfg.region, self.endpoint)
+            sent.append("update_provider")
+
+        short = cfg.stake - self.client.provider_info(me).active_stake
+        if short > 0:
+            if self.client.ensure_allowance(self.client.stake_token, self.client.registry.address, short):
+                sent.append("approve")
+            self.client.stake(short, approve=False)
+            sent.append("stake")
+
+        live = self.client.offers_of(me)
+        for wanted in cfg.offers:
+            sent.extend(self._apply_offer(wanted, [o for o in live if o.gpu_model == wanted.gpu_model]))
+        self.log.info("provider set up", extra={"event": "provider_setup", "sent": sent, "endpoint": self.endpoint})
+        return sent
+
+    def _apply_offer(self, wanted: OfferConfig, existing: list[OfferInfo]) -> list[str]:
+        terms = (wanted.units, wanted.price_per_unit_hour, wanted.max_duration_seconds)
+        if not existing:
+            self.client.add_offer(wanted.gpu_model, *terms)
+            return ["add_offer"]
+        # The oldest offer of the model is the configured one; any others were made by hand and stay.
+        offer = existing[0]
+        sent = []
+        if (offer.units, offer.price_per_unit_hour, offer.max_duration_seconds) != terms:
+            self.client.update_offer(offer.offer_id, *terms)
+            sent.append("update_offer")
+        if offer.paused:
+            self.client.pause_offer(offer.offer_id, False)
+            sent.append("pause_offer")
+        return sent
+
+    # ---------------------------------------------------------------- events
+
+    def _sync(self) -> None:
+        with self._lock:
+            self._events.poll()
+
+    def _on_event(self, event: IndexedEvent) -> None:
+        lease_id = event.args["leaseId"]
+        if event.name == "LeaseStarted" and event.args["provider"] == self.account.address:
+            self._leases.add(lease_id)
+        elif event.name == "LivenessChallenged" and lease_id in self._leases:
+            self._challenged.add(lease_id)
+        elif event.name == "LeaseClosed":
+            self._leases.discard(lease_id)
+            self._challenged.discard(lease_id)
+
+    def _on_rollback(self, block_number: int) -> None:
+        # Facts above the fork may be gone: rebuild from the start (the lease set is small).
+        self._leases.clear()
+        self._challenged.clear()
+        self.checkpoints.rollback(self._events.name, self._events.start_block - 1)
+
+    # ---------------------------------------------------------------- jobs
+
+    def answer_challenges(self) -> None:
+        self._sync()
+        with self._lock:
+            challenged, leases = sorted(self._challenged), sorted(self._leases)
+        for lease_id in challenged:
+            lease = self.client.lease(lease_id)
+            if lease.challenger == ZERO_ADDRESS:
+                with self._lock:
+                    self._challenged.discard(lease_id)  # answered already (by an earlier run or another agent)
+                continue
+            try:
+                self.client.respond_liveness(lease_id)
+            except Refused as refusal:
+                self.log.warning(
+                    "liveness challenge not answered",
+                    extra={"event": "liveness_not_answered", "lease_id": lease_id, "error": refusal.error_name},
+                )
+            else:
+                self.challenges_answered.inc()
+                self.log.info("liveness challenge answered", extra={"event": "liveness_answered", "lease_id": lease_id})
+            with self._lock:
+                self._challenged.discard(lease_id)
+        statuses = [lease.status for lease in self.client.leases(leases)]
+        self.leases_active.set(statuses.count("ACTIVE"))
+
+    def withdraw_earnings(self) -> None:
+        self._sync()
+        with self._lock:
+            leases = sorted(self._leases)
+        for lease in self.client.leases(leases):
+            if lease.withdrawable < self.role_config.min_withdraw:
+                continue
+            try:
+                result = self.client.withdraw_earnings(lease.lease_id)
+            except Refused as refusal:
+                self.log.warning(
+                    "earnings not withdrawn",
+                    extra={"event": "withdraw_refused", "lease_id": lease.lease_id, "error": refusal.error_name},
+                )
+                continue
+            (withdrawn,) = self.client.events(result, self.client.market, "EarningsWithdrawn")
+            self.earnings_withdrawn.inc(withdrawn["amount"])
+            self.log.info(
+                "earnings withdrawn",
+                extra={"event": "earnings_withdrawn", "lease_id": lease.lease_id, "amount": withdrawn["amount"]},
+            )

@@ -1,0 +1,371 @@
+"""The one place that sends transactions.
+
+`TransactionSender.send(fn, label=...)` simulates the call and refuses one that
+would revert (naming the contract's custom error), assigns the nonce under a
+lock, prices it with EIP-1559 fees under a ceiling, journals it before the
+broadcast, waits for the receipt and re-signs the same nonce with higher fees
+when it is stuck. `recover()` finishes what a previous run left pending.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from eth_abi import decode as abi_decode
+from eth_account.signers.local import LocalAccount
+from eth_utils import function_signature_to_4byte_selector, to_checksum_address
+from eth_utils.abi import abi_to_signature, get_abi_input_types
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
+from web3.types import TxReceipt
+
+from keepers.config import TransactionsConfig
+from keepers.errors import KeeperError
+from keepers.journal import Journal, JournalEntry, TxStatus
+from keepers.observability import Metrics
+
+GWEI = 10**9
+_ERROR_STRING = ("Error", ("string",))
+_PANIC = ("Panic", ("uint256",))
+# Messages nodes use when a transaction with this hash or nonce is already known or used.
+_ALREADY_KNOWN = ("already known", "already imported", "known transaction")
+# Messages refusing a replacement: the old version was mined meanwhile, or the node wants a higher fee.
+_REPLACEMENT_NOT_ACCEPTED = ("nonce too low", "nonce has already been used", "replacement transaction underpriced")
+
+
+class Refused(KeeperError):
+    """The simulation reverted, so nothing was sent. `error_name` is the decoded custom error."""
+
+    def __init__(self, label: str, error_name: str, error_args: tuple = ()) -> None:
+        self.label = label
+        self.error_name = error_name
+        self.error_args = error_args
+        args = f"({', '.join(str(arg) for arg in error_args)})" if error_args else ""
+        super().__init__(f"{label}: refused, the call would revert with {error_name}{args}")
+
+
+class TransactionFailed(KeeperError):
+    """The transaction was sent but reverted on chain, was dropped, or stayed unmined."""
+
+    def __init__(self, label: str, nonce: int | None, reason: str, receipt: TxReceipt | None = None) -> None:
+        self.label = label
+        self.nonce = nonce
+        self.receipt = receipt
+        super().__init__(f"{label}: transaction at nonce {nonce} failed: {reason}")
+
+
+@dataclass(frozen=True)
+class SendResult:
+    label: str
+    nonce: int
+    tx_hash: str
+    block_number: int
+    gas_used: int
+    replacements: int
+    receipt: TxReceipt
+
+
+class RevertDecoder:
+    """Names the revert data of a call from the contract ABI's errors, `Error(string)` and `Panic`."""
+
+    def __init__(self, abi: list[dict[str, Any]]) -> None:
+        self._errors: dict[bytes, tuple[str, tuple[str, ...]]] = {
+            function_signature_to_4byte_selector("Error(string)"): _ERROR_STRING,
+            function_signature_to_4byte_selector("Panic(uint256)"): _PANIC,
+        }
+        for element in abi:
+            if element.get("type") == "error":
+                selector = function_signature_to_4byte_selector(abi_to_signature(element))
+                self._errors[selector] = (element["name"], tuple(get_abi_input_types(element)))
+
+    def decode(self, data: bytes) -> tuple[str, tuple]:
+        if len(data) < 4:
+            return "empty revert", ()
+        known = self._errors.get(bytes(data[:4]))
+        if known is None:
+            return f"unknown error 0x{bytes(data[:4]).hex()}", ()
+        name, types = known
+        try:
+            values = abi_decode(types, bytes(data[4:]))
+        except Exception:  # malformed arguments still leave a useful error name
+            return name, ()
+        return name, tuple(
+            to_checksum_address(value) if kind == "address" else value for kind, value in zip(types, values)
+        )
+
+
+class TransactionSender:
+    """Sends transactions for one account. Thread-safe: keeper jobs may send concurrently."""
+
+    GAS_HEADROOM = 1.2  # estimates miss state changes between simulation and inclusion
+
+    def __init__(
+        self,
+        w3: Web3,
+        account: LocalAccount,
+        config: TransactionsConfig,
+        journal: Journal,
+        metrics: Metrics,
+        logger,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        poll_seconds: float = 1.0,
+        backoff_seconds: float = 0.5,
+    ) -> None:
+        self.w3 = w3
+        self.account = account
+        self.config = config
+        self.journal = journal
+        self.metrics = metrics
+        self.log = logger
+        self.clock = clock
+        self.sleep = sleep
+        self.poll_seconds = poll_seconds
+        self.backoff_seconds = backoff_seconds
+        self.chain_id = self._rpc(lambda: w3.eth.chain_id)
+        self._nonce_lock = threading.Lock()
+        self._next_nonce: int | None = None
+
+    @property
+    def address(self) -> str:
+        return self.account.address
+
+    # ---------------------------------------------------------------- sending
+
+    def send(self, fn: ContractFunction, *, label: str, value: int = 0) -> SendResult:
+        """Simulates, signs, broadcasts and waits for `fn`. Raises `Refused` or `TransactionFailed`."""
+        to, data = self._encode(fn, value)
+        call = {"from": self.address, "to": to, "data": data, "value": value}
+        decoder = RevertDecoder(fn.contract_abi)
+        self._simulate(lambda: self.w3.eth.call(call, "pending"), decoder, label)
+        gas = math.ceil(self._simulate(lambda: self.w3.eth.estimate_gas(call, "pending"), decoder, label) * self.GAS_HEADROOM)
+        max_fee, priority_fee = self._fees()
+        with self._nonce_lock:
+            nonce = self._take_nonce()
+            tx = {
+                **call, "gas": gas, "nonce": nonce, "chainId": self.chain_id, "type": 2,
+                "maxFeePerGas": max_fee, "maxPriorityFeePerGas": priority_fee,
+            }
+            entry_id = self.journal.record(label, self.address, nonce, tx)
+            try:
+                tx_hash = self._sign_and_broadcast(entry_id, tx)
+            except Web3RPCError:
+                self._next_nonce = None  # the node refused it, so the node decides the next nonce
+                self.journal.finish(entry_id, TxStatus.UNSENT)
+                self.metrics.tx_failed.labels(label).inc()
+                raise
+            except Exception:
+                # The node may have it: the entry stays pending for `recover()` on the next start.
+                self._next_nonce = None
+                self.metrics.tx_failed.labels(label).inc()
+                raise
+            self._next_nonce = nonce + 1
+        self.metrics.tx_sent.labels(label).inc()
+        self.log.info(
+            "transaction sent",
+            extra={"event": "tx_sent", "label": label, "nonce": nonce, "tx_hash": tx_hash, "max_fee_wei": max_fee},
+        )
+        return self._await(self.journal.get(entry_id))
+
+    def recover(self) -> list[JournalEntry]:
+        """Settles every entry a previous run left pending; never signs a new nonce for them.
+
+        A mined hash is recorded, not resent; a nonce still open is waited for and
+        replaced at the same nonce; a nonce used by someone else is marked dropped.
+        """
+        recovered = []
+        for entry in self.journal.pending(self.address):
+            self.log.info(
+                "recovering journaled transaction",
+                extra={"event": "tx_recover", "label": entry.label, "nonce": entry.nonce, "tx_hashes": entry.tx_hashes},
+            )
+            try:
+                self._await(entry, rebroadcast_now=not self._known_to_node(entry.tx_hashes))
+            except TransactionFailed as error:
+                self.log.warning(str(error), extra={"event": "tx_recover_failed", "label": entry.label})
+            recovered.append(self.journal.get(entry.id))
+        with self._nonce_lock:
+            self._next_nonce = None
+        return recovered
+
+    # ---------------------------------------------------------------- waiting and replacing
+
+    def _await(self, entry: JournalEntry, *, rebroadcast_now: bool = False) -> SendResult:
+        tx, hashes, label = dict(entry.tx), list(entry.tx_hashes), entry.label
+        replacements = 0
+        deadline = self.clock() if rebroadcast_now else self.clock() + self.config.replace_after_seconds
+        while True:
+            receipt = self._find_receipt(hashes)
+            if receipt is not None:
+                return self._finish(entry, receipt, replacements)
+            if self._rpc(lambda: self.w3.eth.get_transaction_count(self.address, "latest")) > entry.nonce:
+                # The nonce is used, but by none of our hashes (a receipt lags or someone else used it).
+                receipt = self._find_receipt(hashes)
+                if receipt is not None:
+                    return self._finish(entry, receipt, replacements)
+                self.journal.finish(entry.id, TxStatus.DROPPED)
+                self.metrics.tx_failed.labels(label).inc()
+                raise TransactionFailed(label, entry.nonce, "nonce used by a transaction that is not ours")
+            if self.clock() >= deadline:
+                if replacements >= self.config.max_retries:
+                    self.metrics.tx_failed.labels(label).inc()
+                    raise TransactionFailed(
+                        label, entry.nonce, f"not mined after {replacements} replacements; left pending in the journal"
+                    )
+                replacements += 1
+                tx = self._replace(entry.id, tx, label) or tx
+                hashes = self.journal.get(entry.id).tx_hashes
+                deadline = self.clock() + self.config.replace_after_seconds
+            self.sleep(self.poll_seconds)
+
+    def _replace(self, entry_id: int, tx: dict[str, Any], label: str) -> dict[str, Any] | None:
+        bumped = self._bumped_fees(tx)
+        if bumped is None:
+            self.log.warning(
+                "stuck transaction not replaced: fee ceiling reached",
+                extra={"event": "tx_fee_ceiling", "label": label, "nonce": tx["nonce"]},
+            )
+            return None
+        replacement = {**tx, "maxFeePerGas": bumped[0], "maxPriorityFeePerGas": bumped[1]}
+        try:
+            tx_hash = self._sign_and_broadcast(entry_id, replacement)
+        except Web3RPCError as error:
+            if any(text in str(error).lower() for text in _REPLACEMENT_NOT_ACCEPTED):
+                return None  # keep waiting: a mined version shows its receipt, a pending one gets the next bump
+            raise
+        self.metrics.tx_replaced.labels(label).inc()
+        self.log.info(
+            "stuck transaction replaced",
+            extra={
+                "event": "tx_replaced", "label": label, "nonce": tx["nonce"], "tx_hash": tx_hash,
+                "max_fee_wei": bumped[0], "priority_fee_wei": bumped[1],
+            },
+        )
+        return replacement
+
+    def _finish(self, entry: JournalEntry, receipt: TxReceipt, replacements: int) -> SendResult:
+        tx_hash = receipt["transactionHash"].to_0x_hex()
+        self._observe_balance()
+        if receipt["status"] != 1:
+            self.journal.finish(entry.id, TxStatus.REVERTED, receipt["blockNumber"])
+            self.metrics.tx_failed.labels(entry.label).inc()
+            self.log.error(
+                "transaction reverted on chain",
+                extra={"event": "tx_reverted", "label": entry.label, "nonce": entry.nonce, "tx_hash": tx_hash},
+            )
+            raise TransactionFailed(entry.label, entry.nonce, f"reverted on chain in {tx_hash}", receipt)
+        self.journal.finish(entry.id, TxStatus.MINED, receipt["blockNumber"])
+        self.log.info(
+            "transaction mined",
+            extra={
+                "event": "tx_mined", "label": entry.label, "nonce": entry.nonce, "tx_hash": tx_hash,
+                "block_number": receipt["blockNumber"], "gas_used": receipt["gasUsed"],
+            },
+        )
+        return SendResult(
+            entry.label, entry.nonce, tx_hash, receipt["blockNumber"], receipt["gasUsed"], replacements, receipt
+        )
+
+    # ---------------------------------------------------------------- pieces
+
+    def _simulate(self, call: Callable[[], Any], decoder: RevertDecoder, label: str) -> Any:
+        try:
+            return self._rpc(call)
+        except ContractLogicError as error:
+            data = error.data if isinstance(error.data, str) and error.data.startswith("0x") else None
+            name, args = decoder.decode(HexBytes(data)) if data else (error.message or "execution reverted", ())
+            self.metrics.tx_refused.labels(label).inc()
+            refusal = Refused(label, name, args)
+            self.log.warning(str(refusal), extra={"event": "tx_refused", "label": label, "error": name})
+            raise refusal from None
+
+    def _sign_and_broadcast(self, entry_id: int, tx: dict[str, Any]) -> str:
+        signed = self.account.sign_transaction(tx)
+        tx_hash = signed.hash.to_0x_hex()
+        self.journal.add_hash(entry_id, tx_hash, tx)
+        try:
+            self._rpc(lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction))
+        except Web3RPCError as error:
+            if not any(text in str(error).lower() for text in _ALREADY_KNOWN):
+                raise
+        return tx_hash
+
+    def _take_nonce(self) -> int:
+        chain_pending = self._rpc(lambda: self.w3.eth.get_transaction_count(self.address, "pending"))
+        if self._next_nonce is None or chain_pending > self._next_nonce:
+            return chain_pending
+        return self._next_nonce
+
+    def _fees(self) -> tuple[int, int]:
+        """(maxFeePerGas, maxPriorityFeePerGas): twice the latest base fee plus the tip, under the ceiling."""
+        base_fee = self._rpc(lambda: self.w3.eth.get_block("latest")).get("baseFeePerGas", 0)
+        ceiling = int(self.config.max_fee_gwei * GWEI)
+        max_fee = min(2 * base_fee + int(self.config.priority_fee_gwei * GWEI), ceiling)
+        return max_fee, min(int(self.config.priority_fee_gwei * GWEI), max_fee)
+
+    def _bumped_fees(self, tx: dict[str, Any]) -> tuple[int, int] | None:
+        """Both fees raised by at least fee_bump_percent (nodes want +10% on each), or None above the ceiling."""
+        factor = 1 + self.config.fee_bump_percent / 100
+        max_fee = max(math.ceil(tx["maxFeePerGas"] * factor), tx["maxFeePerGas"] + 1)
+        priority_fee = max(math.ceil(tx["maxPriorityFeePerGas"] * factor), tx["maxPriorityFeePerGas"] + 1)
+        current_max, current_priority = self._fees()
+        max_fee, priority_fee = max(max_fee, current_max), max(priority_fee, current_priority)
+        if max_fee > int(self.config.max_fee_gwei * GWEI):
+            return None
+        return max_fee, min(priority_fee, max_fee)
+
+    def _find_receipt(self, hashes: list[str]) -> TxReceipt | None:
+        for tx_hash in hashes:
+            try:
+                return self._rpc(lambda: self.w3.eth.get_transaction_receipt(tx_hash))
+            except TransactionNotFound:
+                continue
+        return None
+
+    def _known_to_node(self, hashes: list[str]) -> bool:
+        for tx_hash in hashes:
+            try:
+                self._rpc(lambda: self.w3.eth.get_transaction(tx_hash))
+                return True
+            except TransactionNotFound:
+                continue
+        return False
+
+    def _observe_balance(self) -> None:
+        self.metrics.account_balance_wei.set(self._rpc(lambda: self.w3.eth.get_balance(self.address)))
+
+    def _encode(self, fn: ContractFunction, value: int) -> tuple[str, str]:
+        # Every field given, so web3 asks the node nothing: this only encodes `to` and `data`.
+        offline = {
+            "from": self.address, "value": value, "gas": 0, "nonce": 0, "chainId": self.chain_id,
+            "maxFeePerGas": 0, "maxPriorityFeePerGas": 0,
+        }
+        built = fn.build_transaction(offline)
+        return built["to"], built["data"]
+
+    def _rpc(self, call: Callable[[], Any]) -> Any:
+        """Runs `call`, retrying connection errors and HTTP 5xx with exponential backoff."""
+        attempt = 0
+        while True:
+            try:
+                return call()
+            except (requests.ConnectionError, requests.Timeout, requests.HTTPError) as error:
+                status = getattr(getattr(error, "response", None), "status_code", None)
+                if (status is not None and status < 500) or attempt >= self.config.max_retries:
+                    raise
+                delay = self.backoff_seconds * 2**attempt
+                attempt += 1
+                self.log.warning(
+                    "rpc error, retrying",
+                    extra={"event": "rpc_retry", "attempt": attempt, "delay_seconds": delay, "error": str(error)},
+                )
+                self.sleep(delay)

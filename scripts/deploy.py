@@ -1,0 +1,149 @@
+"""Deploys the whole Leasehold protocol and writes deployments/<chainId>.json.
+
+    brownie run scripts/deploy.py --network NAME
+
+On a local chain (chain id 31337 or 1337) it also deploys TestStablecoin (an
+ERC20Permit with 6 decimals) as both payment and stake token, and deploys from
+the first unlocked account. On any other network it needs:
+
+    LEASEHOLD_DEPLOYER       brownie account id (`brownie accounts new <id>`)
+    LEASEHOLD_PAYMENT_TOKEN  ERC-20 address of the payment token
+    LEASEHOLD_STAKE_TOKEN    ERC-20 address of the stake token (may equal the above)
+    LEASEHOLD_TREASURY       treasury address (default: the deployer)
+    LEASEHOLD_OWNER          final owner of ProtocolConfig, e.g. a timelock (optional:
+                             ownership is offered with Ownable2Step and must be accepted)
+
+The deployment file holds every contract's address and ABI and the block of
+deployment: dApps and keepers read it, never brownie's build folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from brownie import accounts, network, project, web3
+from brownie.network.account import Account
+
+from keepers.ids import to_bytes32
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEPLOYMENTS_DIR = REPO_ROOT / "deployments"
+CATALOGUE_FILE = DEPLOYMENTS_DIR / "gpu-catalogue.json"
+LOCAL_CHAIN_IDS = {31337, 1337}
+
+
+class DeploymentError(RuntimeError):
+    """A deployment input is missing or wrong."""
+
+
+@dataclass
+class Deployment:
+    """The deployed protocol, as brownie contract objects."""
+
+    config: object
+    registry: object
+    market: object
+    payment_token: object
+    stake_token: object
+    block_number: int
+
+    def as_file_contents(self, chain_id: int) -> dict:
+        named = {
+            "ProtocolConfig": self.config,
+            "ProviderRegistry": self.registry,
+            "LeaseMarket": self.market,
+            "PaymentToken": self.payment_token,
+            "StakeToken": self.stake_token,
+        }
+        return {
+            "chainId": chain_id,
+            "blockNumber": self.block_number,
+            "contracts": {name: {"address": c.address, "abi": c.abi} for name, c in named.items()},
+        }
+
+
+def load_catalogue(path: Path = CATALOGUE_FILE) -> list[dict]:
+    try:
+        models = json.loads(path.read_text())["models"]
+    except (OSError, ValueError, KeyError) as error:
+        raise DeploymentError(f"GPU catalogue {path}: {error}") from error
+    for model in models:
+        missing = {"id", "vram_gb", "tier", "collateral_per_unit"} - model.keys()
+        if missing:
+            raise DeploymentError(f"GPU catalogue {path}: model {model.get('id')!r} lacks {sorted(missing)}")
+    return models
+
+
+def _project():
+    return project.get_loaded_projects()[0]
+
+
+def deploy(
+    deployer: Account,
+    *,
+    treasury: str | None = None,
+    payment_token=None,
+    stake_token=None,
+    catalogue: list[dict] | None = None,
+    tx_options: dict | None = None,
+) -> Deployment:
+    """Deploys config, registry and market, wires roles, seeds the GPU catalogue.
+
+    Without tokens (local chains) a TestStablecoin serves as both.
+    """
+    build = _project()
+    options = {"from": deployer, **(tx_options or {})}
+    if payment_token is None:
+        payment_token = build.TestStablecoin.deploy(options)
+    stake_token = stake_token or payment_token
+
+    config = build.ProtocolConfig.deploy(deployer, treasury or deployer, options)
+    registry = build.ProviderRegistry.deploy(config, stake_token, options)
+    market = build.LeaseMarket.deploy(config, registry, payment_token, options)
+    config.setRole(config.MARKET_ROLE(), market, True, options)
+
+    scale = 10 ** stake_token.decimals()
+    for model in catalogue if catalogue is not None else load_catalogue():
+        config.setGpuModel(
+            to_bytes32(model["id"]), model["vram_gb"], model["tier"], model["collateral_per_unit"] * scale, True, options
+        )
+    return Deployment(config, registry, market, payment_token, stake_token, web3.eth.block_number)
+
+
+def write_deployment(deployment: Deployment, directory: Path = DEPLOYMENTS_DIR) -> Path:
+    chain_id = web3.eth.chain_id
+    path = directory / f"{chain_id}.json"
+    path.write_text(json.dumps(deployment.as_file_contents(chain_id), indent=2) + "\n")
+    return path
+
+
+def _env(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise DeploymentError(f"{name} is not set (needed on a public network; see scripts/deploy.py)")
+    return value
+
+
+def main() -> None:
+    chain_id = web3.eth.chain_id
+    if chain_id in LOCAL_CHAIN_IDS:
+        deployment = deploy(accounts[0])
+    else:
+        build = _project()
+        deployer = accounts.load(_env("LEASEHOLD_DEPLOYER"))
+        payment = build.IERC20Metadata.at(_env("LEASEHOLD_PAYMENT_TOKEN"))
+        stake = build.IERC20Metadata.at(_env("LEASEHOLD_STAKE_TOKEN"))
+        deployment = deploy(
+            deployer,
+            treasury=os.environ.get("LEASEHOLD_TREASURY") or deployer.address,
+            payment_token=payment,
+            stake_token=stake,
+        )
+        owner = os.environ.get("LEASEHOLD_OWNER")
+        if owner:
+            deployment.config.transferOwnership(owner, {"from": deployer})
+    path = write_deployment(deployment)
+    print(f"Leasehold deployed on chain {chain_id} ({network.show_active()}); addresses and ABIs in {path}")

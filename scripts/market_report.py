@@ -1,0 +1,148 @@
+"""The market's books, recomputed from the chain: flows, counts, gas and the conservation check.
+
+Every figure comes from events and balances read back from the chain, never
+from what the demo driver believes it did. Used by the demo (reports/demo.json)
+and by the tests that check the demo's accounting.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from web3 import Web3
+from web3.contract import Contract
+
+SLASH_REASON_LIVENESS = 0  # Registry.SlashReason.LIVENESS
+# Market.CloseReason values whose settle bounty goes back to the tenant (it closed, or the
+# provider reclaimed); for the others a settler earned it.
+BOUNTY_BACK_TO_TENANT = {1, 2}  # TENANT, PROVIDER_RECLAIM
+
+
+@dataclass
+class ChainEvents:
+    """Every event of the protocol's contracts, decoded, in chain order."""
+
+    by_name: dict[str, list[dict]]
+
+    @classmethod
+    def read(cls, w3: Web3, contracts: list[Contract], from_block: int) -> "ChainEvents":
+        by_name: dict[str, list[dict]] = defaultdict(list)
+        to_block = w3.eth.block_number
+        for contract in contracts:
+            for item in contract.abi:
+                if item.get("type") != "event":
+                    continue
+                event = getattr(contract.events, item["name"])
+                for log in event.get_logs(from_block=from_block, to_block=to_block):
+                    by_name[item["name"]].append(dict(log["args"]) | {"_address": log["address"]})
+        return cls(dict(by_name))
+
+    def __getitem__(self, name: str) -> list[dict]:
+        return self.by_name.get(name, [])
+
+    def total(self, name: str, field: str) -> int:
+        return sum(event[field] for event in self[name])
+
+
+def gas_by_operation(w3: Web3, contracts: list[Contract], from_block: int) -> dict[str, dict[str, int]]:
+    """Per function called on our contracts: calls, total gas and mean gas (receipts' gasUsed)."""
+    selectors = {}
+    for contract in contracts:
+        for item in contract.abi:
+            if item.get("type") == "function":
+                function = contract.get_function_by_name(item["name"])
+                selectors[(contract.address.lower(), function.selector)] = item["name"]
+    calls: Counter = Counter()
+    gas: Counter = Counter()
+    for number in range(from_block, w3.eth.block_number + 1):
+        block = w3.eth.get_block(number, full_transactions=True)
+        for tx in block["transactions"]:
+            if tx["to"] is None:
+                continue
+            name = selectors.get((tx["to"].lower(), "0x" + bytes(tx["input"][:4]).hex()))
+            if name is None:
+                continue
+            calls[name] += 1
+            gas[name] += w3.eth.get_transaction_receipt(tx["hash"])["gasUsed"]
+    return {
+        name: {"calls": calls[name], "total_gas": gas[name], "mean_gas": gas[name] // calls[name]}
+        for name in sorted(calls)
+    }
+
+
+def conservation(events: ChainEvents, market: Contract, registry: Contract, token_balance) -> dict[str, bool]:
+    """The identities that say every token is accounted for.
+
+    - market: what came in (deposits, top-ups, bonds) equals what went out (provider pay,
+      fees, refunds, bounties, match fees, bonds back or paid to providers) plus what it holds;
+    - registry: its token balance equals the recorded total stake, which equals stakes in
+      minus unstaked out minus slashed;
+    - slashes: each slash split exactly into whistleblower, tenant and treasury shares.
+    """
+    market_in = (
+        events.total("RequestCreated", "deposit")
+        + events.total("LeaseToppedUp", "amount")
+        + events.total("LivenessChallenged", "bond")
+    )
+    closed = events["LeaseClosed"]
+    market_out = (
+        events.total("RequestCancelled", "refunded")
+        + events.total("EarningsWithdrawn", "amount")
+        + events.total("EarningsWithdrawn", "fee")
+        + sum(e["paid"] + e["fee"] + e["refunded"] + e["bounty"] for e in closed)
+        + sum(match_fees(events))
+        + events.total("LivenessAnswered", "bond")
+        + events.total("LivenessResolved", "bondReturned")
+        + events.total("JobHandedOver", "escrow")
+    )
+    staked = events.total("Staked", "amount")
+    unstaked = events.total("UnstakeWithdrawn", "amount")
+    slashed = events.total("ProviderSlashed", "slashed")
+    slash_split_ok = all(
+        e["slashed"] == e["toWhistleblower"] + e["toTenant"] + e["toTreasury"] for e in events["ProviderSlashed"]
+    )
+    total_stake = registry.functions.totalStake().call()
+    return {
+        "market_flows_balance": market_in - market_out == token_balance(market.address),
+        "registry_balance_equals_total_stake": token_balance(registry.address) == total_stake,
+        "stake_flows_balance": staked - unstaked - slashed == total_stake,
+        "slash_splits_exact": slash_split_ok,
+    }
+
+
+def match_fees(events: ChainEvents) -> list[int]:
+    """Match fees paid: a request's deposit minus what its lease or job received."""
+    deposits = {e["requestId"]: e["deposit"] for e in events["RequestCreated"]}
+    fees = []
+    for lease in events["LeaseStarted"]:
+        fees.append(deposits[lease["leaseId"]] - lease["balance"] - lease["settleBounty"])
+    for job in events["JobHandedOver"]:
+        fees.append(deposits[job["requestId"]] - job["escrow"])
+    return fees
+
+
+def summary(events: ChainEvents) -> dict[str, int]:
+    closed = events["LeaseClosed"]
+    slashes = events["ProviderSlashed"]
+    return {
+        "providers": len(events["ProviderRegistered"]),
+        "requests": len(events["RequestCreated"]),
+        "leases_matched": len(events["LeaseStarted"]),
+        "leases_closed": len(closed),
+        "liveness_challenges": len(events["LivenessChallenged"]),
+        "liveness_answered": len(events["LivenessAnswered"]),
+        "liveness_slashes": sum(1 for e in slashes if e["reason"] == SLASH_REASON_LIVENESS),
+        "paid_to_providers": events.total("EarningsWithdrawn", "amount") + sum(e["paid"] for e in closed),
+        "refunded_to_tenants": (
+            events.total("RequestCancelled", "refunded")
+            + sum(e["refunded"] for e in closed)
+            + sum(e["bounty"] for e in closed if e["reason"] in BOUNTY_BACK_TO_TENANT)
+        ),
+        "slashed": sum(e["slashed"] for e in slashes),
+        "fees_to_treasury": (
+            events.total("EarningsWithdrawn", "fee") + sum(e["fee"] for e in closed) + sum(e["toTreasury"] for e in slashes)
+        ),
+        "match_fees_to_matchers": sum(match_fees(events)),
+        "bounties_to_settlers": sum(e["bounty"] for e in closed if e["reason"] not in BOUNTY_BACK_TO_TENANT),
+    }

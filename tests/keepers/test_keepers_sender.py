@@ -1,0 +1,144 @@
+import threading
+
+import pytest
+
+from keeper_helpers import LOW_BASE_FEE, STUCK_BASE_FEE, FakeClock, automine_off, mine_with_base_fee
+from keepers.journal import TxStatus
+from keepers.observability import Metrics
+from keepers.sender import Refused
+
+GWEI = 10**9
+
+
+def test_send_mines_and_journals(w3, token, make_sender, keeper_account):
+    sender = make_sender()
+    result = sender.send(token.functions.mint(keeper_account.address, 7), label="mint")
+    assert token.functions.balanceOf(keeper_account.address).call() == 7
+    assert result.replacements == 0
+    assert w3.eth.get_transaction(result.tx_hash)["nonce"] == result.nonce
+    entry = sender.journal.get(1)
+    assert entry.status == TxStatus.MINED and entry.tx_hashes == [result.tx_hash]
+    assert entry.block_number == result.block_number
+    assert sender.metrics.value("tx_sent_total", {"label": "mint"}) == 1
+    assert sender.metrics.value("account_balance_wei") == float(w3.eth.get_balance(keeper_account.address))
+
+
+def test_refuses_reverting_call_with_custom_error_and_sends_nothing(w3, token, make_sender, keeper_account):
+    sender = make_sender()
+    nonce_before = w3.eth.get_transaction_count(keeper_account.address)
+    with pytest.raises(Refused) as refused:
+        sender.send(token.functions.transfer(w3.eth.accounts[1], 5), label="transfer")
+    assert refused.value.error_name == "ERC20InsufficientBalance"
+    assert refused.value.error_args == (keeper_account.address, 0, 5)
+    assert str(refused.value) == (
+        f"transfer: refused, the call would revert with ERC20InsufficientBalance({keeper_account.address}, 0, 5)"
+    )
+    assert w3.eth.get_transaction_count(keeper_account.address, "pending") == nonce_before
+    assert sender.journal.pending(keeper_account.address) == []
+    assert sender.metrics.value("tx_refused_total", {"label": "transfer"}) == 1
+    assert sender.metrics.value("tx_sent_total", {"label": "transfer"}) == 0
+
+
+def test_concurrent_sends_get_consecutive_nonces(w3, token, make_sender, keeper_account):
+    sender = make_sender()
+    first_nonce = w3.eth.get_transaction_count(keeper_account.address)
+    results, errors = [], []
+
+    def mint(amount):
+        try:
+            results.append(sender.send(token.functions.mint(keeper_account.address, amount), label=f"mint-{amount}"))
+        except Exception as error:  # collected so the assertion below reports it
+            errors.append(error)
+
+    threads = [threading.Thread(target=mint, args=(amount,)) for amount in range(1, 7)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sorted(result.nonce for result in results) == list(range(first_nonce, first_nonce + 6))
+    assert w3.eth.get_transaction_count(keeper_account.address) == first_nonce + 6
+    assert token.functions.balanceOf(keeper_account.address).call() == sum(range(1, 7))
+
+
+def test_stuck_transaction_is_replaced_at_same_nonce(w3, token, make_sender, keeper_account):
+    clock = FakeClock()
+    sender = make_sender(clock=clock)
+    nonce = w3.eth.get_transaction_count(keeper_account.address)
+    mine_with_base_fee(w3, LOW_BASE_FEE)
+    # Every poll mines a block whose base fee is above the first version's cap.
+    clock.on_sleep = lambda: mine_with_base_fee(w3, STUCK_BASE_FEE)
+    with automine_off(w3):
+        result = sender.send(token.functions.mint(keeper_account.address, 9), label="mint")
+    entry = sender.journal.get(1)
+    assert result.nonce == nonce and result.replacements == 1
+    assert len(entry.tx_hashes) == 2 and result.tx_hash == entry.tx_hashes[1]
+    mined = w3.eth.get_transaction(result.tx_hash)
+    assert mined["nonce"] == nonce
+    assert mined["maxPriorityFeePerGas"] >= 1.1 * GWEI
+    assert sender.metrics.value("tx_replaced_total", {"label": "mint"}) == 1
+    assert token.functions.balanceOf(keeper_account.address).call() == 9
+    assert w3.eth.get_transaction_count(keeper_account.address) == nonce + 1
+
+
+def test_restart_does_not_resend_a_mined_transaction(w3, token, make_sender, keeper_account):
+    crashing = FakeClock()
+    crashing.on_sleep = _crash
+    sender = make_sender(clock=crashing)
+    nonce = w3.eth.get_transaction_count(keeper_account.address)
+    with automine_off(w3):
+        with pytest.raises(KeeperCrashed):
+            sender.send(token.functions.mint(keeper_account.address, 4), label="mint")
+        (pending,) = sender.journal.pending(keeper_account.address)
+        w3.provider.make_request("evm_mine", [])
+    restarted = make_sender(metrics=Metrics())
+    (recovered,) = restarted.recover()
+    assert recovered.id == pending.id and recovered.status == TxStatus.MINED
+    assert w3.eth.get_transaction_count(keeper_account.address, "pending") == nonce + 1
+    assert restarted.metrics.value("tx_sent_total", {"label": "mint"}) == 0
+    assert restarted.metrics.value("tx_replaced_total", {"label": "mint"}) == 0
+    assert token.functions.balanceOf(keeper_account.address).call() == 4
+
+
+def test_restart_replaces_a_still_pending_nonce_instead_of_sending_anew(w3, token, make_sender, keeper_account):
+    crashing = FakeClock()
+    crashing.on_sleep = _crash
+    sender = make_sender(clock=crashing)
+    nonce = w3.eth.get_transaction_count(keeper_account.address)
+    clock = FakeClock()
+    clock.on_sleep = lambda: mine_with_base_fee(w3, STUCK_BASE_FEE)
+    mine_with_base_fee(w3, LOW_BASE_FEE)
+    with automine_off(w3):
+        with pytest.raises(KeeperCrashed):
+            sender.send(token.functions.mint(keeper_account.address, 4), label="mint")
+        restarted = make_sender(clock=clock, metrics=Metrics())
+        (recovered,) = restarted.recover()
+    assert recovered.status == TxStatus.MINED and len(recovered.tx_hashes) == 2
+    assert w3.eth.get_transaction(recovered.tx_hashes[1])["nonce"] == nonce
+    assert w3.eth.get_transaction_count(keeper_account.address) == nonce + 1
+    assert restarted.metrics.value("tx_replaced_total", {"label": "mint"}) == 1
+    assert token.functions.balanceOf(keeper_account.address).call() == 4
+
+
+def test_restart_rebroadcasts_at_once_a_nonce_the_node_lost(w3, token, make_sender, keeper_account):
+    crashing = FakeClock()
+    crashing.on_sleep = _crash
+    sender = make_sender(clock=crashing)
+    nonce = w3.eth.get_transaction_count(keeper_account.address)
+    with automine_off(w3):
+        with pytest.raises(KeeperCrashed):
+            sender.send(token.functions.mint(keeper_account.address, 4), label="mint")
+        w3.provider.make_request("anvil_dropAllTransactions", [])
+    restarted = make_sender(metrics=Metrics())
+    (recovered,) = restarted.recover()
+    assert recovered.status == TxStatus.MINED and len(recovered.tx_hashes) == 2
+    assert w3.eth.get_transaction(recovered.tx_hashes[1])["nonce"] == nonce
+    assert token.functions.balanceOf(keeper_account.address).call() == 4
+
+
+class KeeperCrashed(Exception):
+    """Stands for the process dying right after the broadcast."""
+
+
+def _crash():
+    raise KeeperCrashed

@@ -16,12 +16,12 @@ MINIMUM = MATCH_FEE + SETTLE_BOUNTY + -(-MAX_PRICE * UNITS * 3600 // 3600)
 
 def test_when_valid_then_stores_pulls_and_emits(market, token, funded, offer_id):
     tenant = funded
-    before = token.balanceOf(tenant)
+    before, held, expected_id = token.balanceOf(tenant), token.balanceOf(market), market.nextRequestId()
     s = spec()
     tx = market.createRequest(s, DEPOSIT, {"from": tenant})
-    assert tx.return_value == 1
-    assert market.nextRequestId() == 2
-    record = order(market, 1)
+    assert tx.return_value == expected_id
+    assert market.nextRequestId() == expected_id + 1
+    record = order(market, expected_id)
     assert record["tenant"] == tenant
     assert record["status"] == R_OPEN
     assert record["escrow"] == DEPOSIT
@@ -31,11 +31,11 @@ def test_when_valid_then_stores_pulls_and_emits(market, token, funded, offer_id)
     assert record["gpuModel"] == H100
     assert record["matchDeadline"] == s[8]
     assert token.balanceOf(tenant) == before - DEPOSIT
-    assert token.balanceOf(market) == DEPOSIT
+    assert token.balanceOf(market) == held + DEPOSIT
     args = event_args(tx, "RequestCreated")
-    assert args["requestId"] == 1 and args["tenant"] == tenant and args["deposit"] == DEPOSIT
+    assert args["requestId"] == expected_id and args["tenant"] == tenant and args["deposit"] == DEPOSIT
     assert tuple(args["spec"]) == s
-    assert market.requestStatusOf(1) == R_OPEN
+    assert market.requestStatusOf(expected_id) == R_OPEN
 
 
 def test_when_second_request_then_ids_increase(market, funded, request_id):
@@ -49,8 +49,8 @@ def test_when_deposit_is_exactly_the_minimum_then_accepted(market, funded):
 
 
 def test_when_minimum_rounds_up_then_one_unit_less_is_refused(market, funded):
-    # 1 unit at 7 units/hour for 3600 s is exactly 7; ceil only matters with a remainder, so use
-    # a minLeaseSeconds-sized product that divides unevenly via a price of 1 and units 1.
+    # minLeaseSeconds is one hour, so the streaming part is exactly price × units: the smallest
+    # price and one unit leave no slack, and one token unit less is refused.
     market.createRequest(spec(maxPricePerUnitHour=1, units=1), MATCH_FEE + SETTLE_BOUNTY + 1, {"from": funded})
     with reverts_with("LeaseMarket_DepositTooSmall"):
         market.createRequest(spec(maxPricePerUnitHour=1, units=1), MATCH_FEE + SETTLE_BOUNTY, {"from": funded})

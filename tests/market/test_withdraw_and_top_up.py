@@ -38,9 +38,9 @@ def test_revert_when_caller_not_provider(market, tenant, lease_id):
         market.withdrawEarnings(lease_id, {"from": tenant})
 
 
-def test_revert_when_nothing_to_withdraw(market, provider, lease_id):
+def test_revert_when_nothing_to_withdraw(market, provider, tenant, lease_id):
     sleep_to(_start(market, lease_id) + 3600)
-    market.withdrawEarnings(lease_id, {"from": provider})
+    market.closeLease(lease_id, {"from": tenant})
     with reverts_with_args("LeaseMarket_NothingToWithdraw", lease_id):
         market.withdrawEarnings(lease_id, {"from": provider})
 

@@ -1,0 +1,59 @@
+"""Gas of every lease market operation, in steady state (every party already holds tokens, as on
+a live market), against regression ceilings. Run with -s to print the figures."""
+
+import pytest
+
+from market.support import DEPOSIT, LIVENESS_SPACING, order, sleep_to, spec
+
+# Measured figures plus a little headroom; see docs/leases.md for the aims and why some differ.
+CEILINGS = {
+    "createRequest": 180_000,
+    "matchRequests (1 pair)": 185_000,
+    "matchRequests (per pair, batch of 20)": 95_000,
+    "withdrawEarnings": 76_000,
+    "closeLease (tenant)": 126_000,
+    "topUp": 65_000,
+    "challengeLiveness": 128_000,
+    "respondLiveness": 90_000,
+}
+
+
+@pytest.fixture(scope="module")
+def warm(token, provider, provider2, treasury, matcher, accounts):
+    for account in (provider, provider2, treasury, matcher, accounts[8]):
+        token.mint(account, 1, {"from": account})
+
+
+def test_gas_of_every_operation(market, registry, token, funded, matcher, provider, stranger, offer_id, warm):
+    seen = {}
+    token.mint(provider, 200_000 * 10**6, {"from": provider})
+    registry.stake(200_000 * 10**6, {"from": provider})
+    registry.updateOffer(offer_id, 1024, 2 * 10**6, 30 * 86_400, {"from": provider})
+
+    market.createRequest(spec(), DEPOSIT, {"from": funded})  # the first request fills the market's balance slot
+    tx = market.createRequest(spec(), DEPOSIT, {"from": funded})
+    seen["createRequest"] = tx.gas_used
+    tx = market.matchRequests([(tx.return_value, offer_id)], {"from": matcher})
+    seen["matchRequests (1 pair)"] = tx.gas_used
+    lease = tx.events["LeaseStarted"][0]["leaseId"]
+
+    ids = [market.createRequest(spec(units=1), DEPOSIT, {"from": funded}).return_value for _ in range(20)]
+    tx = market.matchRequests([(i, offer_id) for i in ids], {"from": matcher})
+    assert len(tx.events["LeaseStarted"]) == 20
+    seen["matchRequests (per pair, batch of 20)"] = tx.gas_used // 20
+
+    start = order(market, lease)["startTime"]
+    sleep_to(start + 600)
+    market.withdrawEarnings(lease, {"from": provider})
+    sleep_to(start + 1200)
+    seen["withdrawEarnings"] = market.withdrawEarnings(lease, {"from": provider}).gas_used
+    seen["topUp"] = market.topUp(lease, 10**6, {"from": stranger}).gas_used
+    sleep_to(start + LIVENESS_SPACING)
+    seen["challengeLiveness"] = market.challengeLiveness(lease, {"from": stranger}).gas_used
+    seen["respondLiveness"] = market.respondLiveness(lease, {"from": provider}).gas_used
+    seen["closeLease (tenant)"] = market.closeLease(lease, {"from": funded}).gas_used
+
+    for name, gas in seen.items():
+        print(f"{name:40s} {gas:>8,d}  (ceiling {CEILINGS[name]:,d})")
+    for name, gas in seen.items():
+        assert gas <= CEILINGS[name], (name, gas)

@@ -156,7 +156,7 @@ def provider_role(index: int, collateral: dict[str, int]) -> tuple[str, dict]:
 region = "{region}"
 stake = {stake}
 withdraw_interval_seconds = 5
-min_withdraw = 1
+min_withdraw = 1000000
 
 [[role.offers]]
 gpu_model = "{model}"
@@ -519,7 +519,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7, help="seed of the tenant stream (default 7)")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "reports" / "demo.json")
     args = parser.parse_args(argv)
-    console = Console()
+    console = Console(width=110)
     with tempfile.TemporaryDirectory(prefix="leasehold-demo-") as tmp:
         demo = Demo(args.seed, Path(tmp), console)
         report = demo.run()

@@ -31,3 +31,82 @@ def anvil():
 @pytest.fixture(autouse=True)
 def isolation(fn_isolation):
     """Every test starts from the same chain state (evm_snapshot / evm_revert)."""
+
+
+# ----------------------------------------------------------------------------
+# Protocol fixtures: role-named accounts, the token, config and registry.
+# Module-scoped: deployed once per module, then every test reverts to them.
+# ----------------------------------------------------------------------------
+
+from helpers import USD, b32  # noqa: E402
+
+H100 = b32("nvidia-h100-80gb")
+H100_VRAM_GB = 80
+H100_TIER = 4
+H100_COLLATERAL_PER_UNIT = 2_000 * USD
+
+
+@pytest.fixture(scope="module")
+def governance(accounts):
+    return accounts[0]
+
+
+@pytest.fixture(scope="module")
+def treasury(accounts):
+    return accounts[1]
+
+
+@pytest.fixture(scope="module")
+def provider(accounts):
+    return accounts[2]
+
+
+@pytest.fixture(scope="module")
+def provider2(accounts):
+    return accounts[3]
+
+
+@pytest.fixture(scope="module")
+def tenant(accounts):
+    return accounts[4]
+
+
+@pytest.fixture(scope="module")
+def matcher(accounts):
+    return accounts[5]
+
+
+@pytest.fixture(scope="module")
+def market_caller(accounts):
+    """An EOA holding MARKET_ROLE, so registry market calls can be tested directly."""
+    return accounts[6]
+
+
+@pytest.fixture(scope="module")
+def stranger(accounts):
+    return accounts[7]
+
+
+@pytest.fixture(scope="module")
+def token(TestStablecoin, governance):
+    """A 6-decimal stablecoin used as both the stake and the payment token."""
+    return TestStablecoin.deploy({"from": governance})
+
+
+@pytest.fixture(scope="module")
+def config(ProtocolConfig, governance, treasury):
+    return ProtocolConfig.deploy(governance, treasury, {"from": governance})
+
+
+@pytest.fixture(scope="module")
+def h100(config, governance):
+    """The listed GPU model "nvidia-h100-80gb": 80 GB, tier 4 (Ultra), 2,000 USD collateral a unit."""
+    config.setGpuModel(H100, H100_VRAM_GB, H100_TIER, H100_COLLATERAL_PER_UNIT, True, {"from": governance})
+    return H100
+
+
+@pytest.fixture(scope="module")
+def registry(ProviderRegistry, config, token, governance, market_caller, h100):
+    contract = ProviderRegistry.deploy(config, token, {"from": governance})
+    config.setRole(config.MARKET_ROLE(), market_caller, True, {"from": governance})
+    return contract

@@ -1,5 +1,7 @@
 """Small helpers shared by the contract tests."""
 
+import re
+
 import brownie
 
 
@@ -15,3 +17,32 @@ def event_args(tx, name: str, index: int = 0) -> dict:
     """The arguments of the `index`-th event `name` of a transaction, as a plain dict."""
     assert name in tx.events, f"event {name} not emitted; got {list(tx.events.keys())}"
     return dict(tx.events[name][index])
+
+
+USD = 10**6  # one US dollar in 6-decimal token units
+BPS = 10_000
+DAY = 86_400
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+
+
+def b32(text: str) -> str:
+    """A short text as a left-aligned bytes32 hex string, as Solidity's `bytes32("text")`."""
+    raw = text.encode()
+    assert len(raw) <= 32, text
+    return "0x" + raw.ljust(32, b"\0").hex()
+
+
+def reverts_with_args(error_name: str, *args):
+    """Expects a revert with the custom error `error_name` and exactly these arguments.
+
+    Addresses compare in lower case and bytes32 values as Python bytes, as brownie renders them.
+    """
+    rendered = ", ".join(_render(a) for a in args)
+    return brownie.reverts(revert_pattern=re.escape(f"{error_name}: {rendered}"))
+
+
+def _render(value) -> str:
+    if isinstance(value, bytes):
+        return repr(bytes(value))
+    text = str(value)
+    return text.lower() if text.startswith("0x") else text

@@ -60,6 +60,7 @@ library Errors {
     error ProviderRegistry_UnitsBelowInUse(uint32 units, uint32 unitsInUse);
     error ProviderRegistry_SettlementMismatch(uint256 offerId, address provider);
     error ProviderRegistry_LockedStakeUnderflow(uint128 collateral, uint128 lockedStake);
+    error ProviderRegistry_UnitsInUseUnderflow(uint32 units, uint32 unitsInUse);
 
     /*//////////////////////////////////////////////////////////////
                               LEASE MARKET

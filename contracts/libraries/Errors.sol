@@ -74,6 +74,9 @@ library Errors {
 
     // (job market and verification errors go here)
 
+    /// @notice A step verifier was given a state whose encoding is not `expected` bytes long.
+    error StepVerifier_InvalidState(uint256 length, uint256 expected);
+
     error JobMarket_CallerNotMarket(address caller);
     error JobMarket_CallerNotGovernance(address caller);
     error JobMarket_InvalidWorkloadId();

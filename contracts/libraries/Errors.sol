@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import { Jobs } from "../types/DataTypes.sol";
+import { Jobs, Market } from "../types/DataTypes.sol";
 
 /// @title Errors
 /// @notice Every custom error of the protocol, named `<Contract>_<Reason>` so a wallet or a
@@ -66,7 +66,34 @@ library Errors {
                               LEASE MARKET
     //////////////////////////////////////////////////////////////*/
 
-    // (lease market errors go here)
+    error LeaseMarket_InvalidUnits(uint32 units, uint32 maxUnits);
+    error LeaseMarket_ZeroPrice();
+    error LeaseMarket_DurationTooShort(uint40 maxDurationSeconds, uint40 minLeaseSeconds);
+    error LeaseMarket_MatchDeadlineNotInFuture(uint40 matchDeadline, uint40 currentTime);
+    error LeaseMarket_InvalidTier(uint8 minTier, uint8 maxTier);
+    error LeaseMarket_InvalidReputation(uint16 minReputation, uint16 maxReputation);
+    error LeaseMarket_JobTermsMismatch(Market.RequestKind kind, bytes32 jobTermsHash);
+    error LeaseMarket_DepositTooSmall(uint128 deposit, uint256 minimum);
+    error LeaseMarket_RequestNotFound(uint256 requestId);
+    error LeaseMarket_RequestNotOpen(uint256 requestId, Market.RequestStatus status);
+    error LeaseMarket_CancelNotAllowed(uint256 requestId, address caller, uint40 matchDeadline);
+    error LeaseMarket_EmptyBatch();
+    error LeaseMarket_LeaseNotFound(uint256 leaseId);
+    error LeaseMarket_LeaseNotActive(uint256 leaseId, Market.LeaseStatus status);
+    error LeaseMarket_LeaseSettled(uint256 leaseId, Market.LeaseStatus status);
+    error LeaseMarket_CallerNotProvider(uint256 leaseId, address caller);
+    error LeaseMarket_NothingToWithdraw(uint256 leaseId);
+    error LeaseMarket_ZeroAmount();
+    error LeaseMarket_CloseNotAllowed(uint256 leaseId, address caller, Market.LeaseStatus status);
+    error LeaseMarket_ReclaimNoticeNotOver(uint256 leaseId, uint40 reclaimableAt, uint40 currentTime);
+    error LeaseMarket_ReclaimAlreadyRequested(uint256 leaseId, uint40 reclaimableAt);
+    error LeaseMarket_ChallengeOpen(uint256 leaseId, address challenger, uint40 challengedAt);
+    error LeaseMarket_ChallengeTooSoon(uint256 leaseId, uint40 earliest, uint40 currentTime);
+    error LeaseMarket_NoOpenChallenge(uint256 leaseId);
+    error LeaseMarket_ChallengeWindowClosed(uint256 leaseId, uint40 deadline, uint40 currentTime);
+    error LeaseMarket_ChallengeWindowOpen(uint256 leaseId, uint40 deadline, uint40 currentTime);
+    error LeaseMarket_CallerNotGovernance(address caller);
+    error LeaseMarket_JobMarketAlreadySet(address jobMarket);
 
     /*//////////////////////////////////////////////////////////////
                                JOB MARKET
@@ -81,7 +108,6 @@ library Errors {
     error JobMarket_CallerNotGovernance(address caller);
     error JobMarket_InvalidWorkloadId();
     error JobMarket_WorkloadNotRegistered(bytes32 workload);
-    error JobMarket_VerifierRequired(bytes32 workload);
     error JobMarket_InputHashMismatch(bytes32 expected, bytes32 actual);
     error JobMarket_InvalidInput(bytes32 workload);
     error JobMarket_StepsOutOfBounds(uint32 steps, uint256 max);

@@ -155,6 +155,110 @@ library Registry {
     }
 }
 
+/// @notice Rental and job requests, and the streaming leases matched rental requests become.
+library Market {
+    /// @notice RENTAL becomes a streaming lease here; JOB is handed to the job market at match.
+    enum RequestKind {
+        RENTAL,
+        JOB
+    }
+
+    /// @notice Stored request status. EXPIRED is derived (OPEN past its matchDeadline) and is
+    /// only ever returned by `requestStatusOf`; MATCHED and CANCELLED are terminal.
+    enum RequestStatus {
+        NULL,
+        OPEN,
+        EXPIRED,
+        MATCHED,
+        CANCELLED
+    }
+
+    /// @notice Derived lease status (see docs/leases.md). CLOSED and TERMINATED are terminal.
+    enum LeaseStatus {
+        NULL,
+        ACTIVE,
+        EXPIRED, // the lease ran its full duration
+        INSOLVENT, // the balance is streamed out before the end
+        CLOSED,
+        TERMINATED // ended by a missed liveness challenge
+    }
+
+    /// @notice Why a lease ended. NONE while it runs; FAULT is reserved for jobs.
+    enum CloseReason {
+        NONE,
+        TENANT,
+        PROVIDER_RECLAIM,
+        EXPIRED,
+        INSOLVENT,
+        LIVENESS_FAILURE,
+        FAULT
+    }
+
+    /// @notice What a tenant asks for; calldata only, so ordered for reading, not packing.
+    struct RequestSpec {
+        bytes32 gpuModel; // 0: any model with at least minVramGB
+        uint16 minVramGB;
+        uint32 units; // 1..1024
+        bytes32 region; // 0: any region
+        uint8 minTier; // 0..4
+        uint16 minReputation; // 0..10000
+        uint128 maxPricePerUnitHour;
+        uint40 maxDurationSeconds; // the lease runs this long at most
+        uint40 matchDeadline; // absolute; unmatched after it, anyone may refund the tenant
+        RequestKind kind;
+        bytes32 jobTermsHash; // 0 for RENTAL; the job market resolves it for JOB
+    }
+
+    /// @notice A (request, offer) pair proposed by a matcher.
+    struct Pair {
+        uint256 requestId;
+        uint256 offerId;
+    }
+
+    /// @notice One id, one record: the request's terms while it is open and, once a RENTAL
+    /// request is matched, the lease's state in the same slots (lease id = request id), so a
+    /// match rewrites warm slots instead of filling new ones.
+    struct Order {
+        // slot 0
+        address tenant;
+        uint40 matchDeadline;
+        uint40 durationSeconds; // the request's maxDurationSeconds; the lease's full length
+        RequestKind kind;
+        RequestStatus status; // OPEN, MATCHED or CANCELLED
+        // slot 1
+        uint128 escrow; // the deposit while open; once leased: balance + reserved bounty, top-ups included
+        uint128 pricePerUnitHour; // the tenant's maximum while open; the offer's price once matched
+        // slot 2
+        address provider; // 0 until matched
+        uint32 units;
+        uint16 minVramGB;
+        uint16 minReputation;
+        uint8 minTier;
+        uint16 protocolFeeBps; // fixed at match: the fee the provider agreed to
+        CloseReason closeReason; // NONE until the lease is settled
+        // slot 3
+        uint128 collateral; // stake locked by the registry for this match
+        uint128 settleBounty; // reserved at match, paid to whoever settles an ended lease
+        // slot 4
+        uint128 withdrawn; // accrued already paid out (provider share + fee)
+        uint40 startTime;
+        uint40 stopTime; // close time, or the challenge time of a missed liveness challenge
+        uint40 offerId;
+        // slot 5
+        address challenger; // 0 when no liveness challenge is open
+        uint40 challengedAt; // the latest challenge, open or answered
+        uint40 reclaimableAt; // 0 until the provider gives notice
+        // slot 6
+        uint128 challengeBond;
+        // slot 7
+        bytes32 gpuModel;
+        // slot 8
+        bytes32 region;
+        // slot 9
+        bytes32 jobTermsHash;
+    }
+}
+
 /// @notice Jobs: deterministic computations paid from escrow, verified optimistically, disputed by
 /// bisection (docs/verification.md).
 library Jobs {

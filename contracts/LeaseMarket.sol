@@ -1,0 +1,654 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import { Ownable } from "@openzeppelin/contracts/access/Ownable.sol";
+import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import { IERC20Permit } from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import { SafeERC20 } from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import { Math } from "@openzeppelin/contracts/utils/math/Math.sol";
+import { ReentrancyGuardTransient } from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+
+import { IJobMarket } from "./interfaces/IJobMarket.sol";
+import { ILeaseMarket } from "./interfaces/ILeaseMarket.sol";
+import { IProtocolConfig } from "./interfaces/IProtocolConfig.sol";
+import { IProviderRegistry } from "./interfaces/IProviderRegistry.sol";
+import { Errors } from "./libraries/Errors.sol";
+import { TokenTransfers } from "./libraries/TokenTransfers.sol";
+import { Config, Market, Registry } from "./types/DataTypes.sol";
+
+/// @title LeaseMarket
+/// @notice Requests, matching, streaming rental leases and liveness challenges. See
+/// docs/leases.md for the state machines and who is paid what when.
+contract LeaseMarket is ILeaseMarket, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    /*//////////////////////////////////////////////////////////////
+                               CONSTANTS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc ILeaseMarket
+    uint32 public constant override MAX_UNITS = 1024;
+
+    uint16 private constant _MAX_REPUTATION = 10_000;
+    uint256 private constant _BPS = 10_000;
+    uint256 private constant _SECONDS_PER_HOUR = 3600;
+
+    /*//////////////////////////////////////////////////////////////
+                                 STATE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc ILeaseMarket
+    IProtocolConfig public immutable override config;
+
+    /// @inheritdoc ILeaseMarket
+    IProviderRegistry public immutable override registry;
+
+    /// @inheritdoc ILeaseMarket
+    IERC20 public immutable override paymentToken;
+
+    /// @dev Cached at deployment: the config's role ids are constants.
+    bytes32 private immutable _MATCHER_ROLE;
+    uint8 private immutable _MAX_TIER;
+
+    address private _jobMarket;
+
+    /// @dev Starts at 1 so the first request writes a non-zero slot and id 0 means "none".
+    uint256 private _nextRequestId = 1;
+
+    mapping(uint256 id => Market.Order order) private _orders;
+
+    /*//////////////////////////////////////////////////////////////
+                              CONSTRUCTOR
+    //////////////////////////////////////////////////////////////*/
+
+    constructor(IProtocolConfig config_, IProviderRegistry registry_, IERC20 paymentToken_) {
+        if (address(config_) == address(0) || address(registry_) == address(0) || address(paymentToken_) == address(0))
+        {
+            revert Errors.Leasehold_ZeroAddress();
+        }
+        config = config_;
+        registry = registry_;
+        paymentToken = paymentToken_;
+        _MATCHER_ROLE = config_.MATCHER_ROLE();
+        _MAX_TIER = config_.MAX_TIER();
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 VIEWS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc ILeaseMarket
+    function jobMarket() external view override returns (address) {
+        return _jobMarket;
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function nextRequestId() external view override returns (uint256) {
+        return _nextRequestId;
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function getRequest(uint256 requestId) external view override returns (Market.Order memory) {
+        Market.Order storage order = _orders[requestId];
+        if (order.status == Market.RequestStatus.NULL) revert Errors.LeaseMarket_RequestNotFound(requestId);
+        return order;
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function getLease(uint256 leaseId) external view override returns (Market.Order memory) {
+        return _lease(leaseId);
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function requestStatusOf(uint256 requestId) external view override returns (Market.RequestStatus) {
+        Market.Order storage order = _orders[requestId];
+        Market.RequestStatus status = order.status;
+        if (status == Market.RequestStatus.OPEN && block.timestamp > order.matchDeadline) {
+            return Market.RequestStatus.EXPIRED;
+        }
+        return status;
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function statusOf(uint256 leaseId) external view override returns (Market.LeaseStatus) {
+        Market.Order storage order = _orders[leaseId];
+        if (!_isLease(order)) return Market.LeaseStatus.NULL;
+        return _statusOf(order);
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function accruedOf(uint256 leaseId) external view override returns (uint128) {
+        return _payableAccrued(_lease(leaseId));
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function withdrawableOf(uint256 leaseId) external view override returns (uint128) {
+        Market.Order storage order = _lease(leaseId);
+        return _payableAccrued(order) - order.withdrawn;
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function balanceOf(uint256 leaseId) external view override returns (uint128) {
+        Market.Order storage order = _lease(leaseId);
+        return order.escrow - order.settleBounty;
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                TENANTS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc ILeaseMarket
+    function createRequest(Market.RequestSpec calldata spec, uint128 deposit)
+        external
+        override
+        nonReentrant
+        returns (uint256 requestId)
+    {
+        requestId = _createRequest(spec, deposit);
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function createRequestWithPermit(
+        Market.RequestSpec calldata spec,
+        uint128 deposit,
+        uint256 permitDeadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external override nonReentrant returns (uint256 requestId) {
+        // A front-run permit consumes the nonce and makes this call fail; the allowance it set
+        // still stands, so go on and let the pull decide.
+        try IERC20Permit(address(paymentToken)).permit(msg.sender, address(this), deposit, permitDeadline, v, r, s) { }
+            catch { }
+        requestId = _createRequest(spec, deposit);
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function cancelRequest(uint256 requestId) external override nonReentrant {
+        Market.Order storage order = _orders[requestId];
+        Market.RequestStatus status = order.status;
+
+        // Check: only an open request, by its tenant or, past its deadline, by anyone.
+        if (status == Market.RequestStatus.NULL) revert Errors.LeaseMarket_RequestNotFound(requestId);
+        if (status != Market.RequestStatus.OPEN) revert Errors.LeaseMarket_RequestNotOpen(requestId, status);
+        address tenant = order.tenant;
+        uint40 matchDeadline = order.matchDeadline;
+        if (msg.sender != tenant && block.timestamp <= matchDeadline) {
+            revert Errors.LeaseMarket_CancelNotAllowed(requestId, msg.sender, matchDeadline);
+        }
+
+        // Effect: terminal before the refund.
+        uint128 refund = order.escrow;
+        order.status = Market.RequestStatus.CANCELLED;
+        order.escrow = 0;
+
+        // Interaction.
+        paymentToken.safeTransfer(tenant, refund);
+        emit RequestCancelled(requestId, msg.sender, refund);
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function topUp(uint256 leaseId, uint128 amount) external override nonReentrant {
+        Market.Order storage order = _lease(leaseId);
+
+        // Check: a lease that ran dry has been dark since; a top-up would back-pay that time.
+        if (amount == 0) revert Errors.LeaseMarket_ZeroAmount();
+        Market.LeaseStatus status = _statusOf(order);
+        if (status != Market.LeaseStatus.ACTIVE) revert Errors.LeaseMarket_LeaseNotActive(leaseId, status);
+
+        // Effect.
+        uint128 escrow = order.escrow + amount;
+        order.escrow = escrow;
+
+        // Interaction.
+        TokenTransfers.pullExact(paymentToken, msg.sender, amount);
+        emit LeaseToppedUp(leaseId, msg.sender, amount, escrow - order.settleBounty);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                MATCHERS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc ILeaseMarket
+    function matchRequests(Market.Pair[] calldata pairs) external override nonReentrant {
+        // Check: a wrong caller, a pause or nothing to do are the only reasons a batch reverts.
+        if (!config.hasRole(_MATCHER_ROLE, msg.sender)) {
+            revert Errors.Leasehold_MissingRole(_MATCHER_ROLE, msg.sender);
+        }
+        if (config.paused()) revert Errors.Leasehold_Paused();
+        if (pairs.length == 0) revert Errors.LeaseMarket_EmptyBatch();
+
+        Config.Params memory params = config.params();
+        address jobMarket_ = _jobMarket;
+        uint256 matchFees;
+        for (uint256 i; i < pairs.length; ++i) {
+            matchFees += _matchPair(pairs[i].requestId, pairs[i].offerId, params, jobMarket_);
+        }
+
+        // Interaction: one transfer for the whole batch.
+        if (matchFees > 0) paymentToken.safeTransfer(msg.sender, matchFees);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                               PROVIDERS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc ILeaseMarket
+    function withdrawEarnings(uint256 leaseId) external override nonReentrant returns (uint128 amount) {
+        Market.Order storage order = _lease(leaseId);
+
+        // Check.
+        address provider = order.provider;
+        if (msg.sender != provider) revert Errors.LeaseMarket_CallerNotProvider(leaseId, msg.sender);
+        uint128 accrued = _payableAccrued(order);
+        uint128 gross = accrued - order.withdrawn;
+        if (gross == 0) revert Errors.LeaseMarket_NothingToWithdraw(leaseId);
+
+        // Effect.
+        order.withdrawn = accrued;
+
+        // Interaction.
+        uint128 fee;
+        (amount, fee) = _payProvider(provider, gross, order.protocolFeeBps);
+        emit EarningsWithdrawn(leaseId, provider, amount, fee);
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function requestReclaim(uint256 leaseId) external override {
+        Market.Order storage order = _lease(leaseId);
+
+        // Check.
+        if (msg.sender != order.provider) revert Errors.LeaseMarket_CallerNotProvider(leaseId, msg.sender);
+        Market.LeaseStatus status = _statusOf(order);
+        if (status != Market.LeaseStatus.ACTIVE) revert Errors.LeaseMarket_LeaseNotActive(leaseId, status);
+        uint40 reclaimableAt = order.reclaimableAt;
+        if (reclaimableAt != 0) revert Errors.LeaseMarket_ReclaimAlreadyRequested(leaseId, reclaimableAt);
+
+        // Effect.
+        reclaimableAt = uint40(block.timestamp) + config.params().reclaimNoticeSeconds;
+        order.reclaimableAt = reclaimableAt;
+        emit ReclaimRequested(leaseId, reclaimableAt);
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function respondLiveness(uint256 leaseId) external override nonReentrant {
+        Market.Order storage order = _lease(leaseId);
+
+        // Check: the provider, within the window of an open challenge.
+        address provider = order.provider;
+        if (msg.sender != provider) revert Errors.LeaseMarket_CallerNotProvider(leaseId, msg.sender);
+        if (order.challenger == address(0)) revert Errors.LeaseMarket_NoOpenChallenge(leaseId);
+        uint40 deadline = order.challengedAt + config.params().livenessWindowSeconds;
+        if (block.timestamp > deadline) {
+            revert Errors.LeaseMarket_ChallengeWindowClosed(leaseId, deadline, uint40(block.timestamp));
+        }
+
+        // Effect: closing the challenge releases the accrual held back since it opened.
+        uint128 bond = order.challengeBond;
+        order.challenger = address(0);
+        order.challengeBond = 0;
+
+        // Interaction.
+        registry.recordOutcome(provider, Registry.Outcome.LIVENESS_ANSWERED);
+        if (bond > 0) paymentToken.safeTransfer(provider, bond);
+        emit LivenessAnswered(leaseId, provider, bond);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 ANYONE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc ILeaseMarket
+    function closeLease(uint256 leaseId) external override nonReentrant {
+        Market.Order storage order = _lease(leaseId);
+
+        // Check: who may close depends on the derived status.
+        Market.LeaseStatus status = _statusOf(order);
+        if (status == Market.LeaseStatus.CLOSED || status == Market.LeaseStatus.TERMINATED) {
+            revert Errors.LeaseMarket_LeaseSettled(leaseId, status);
+        }
+        if (order.challenger != address(0)) {
+            revert Errors.LeaseMarket_ChallengeOpen(leaseId, order.challenger, order.challengedAt);
+        }
+        address tenant = order.tenant;
+        address provider = order.provider;
+        Market.CloseReason reason;
+        if (status == Market.LeaseStatus.EXPIRED) {
+            reason = Market.CloseReason.EXPIRED;
+        } else if (status == Market.LeaseStatus.INSOLVENT) {
+            reason = Market.CloseReason.INSOLVENT;
+        } else if (msg.sender == tenant) {
+            reason = Market.CloseReason.TENANT;
+        } else if (msg.sender == provider) {
+            uint40 reclaimableAt = order.reclaimableAt;
+            if (reclaimableAt == 0 || block.timestamp < reclaimableAt) {
+                revert Errors.LeaseMarket_ReclaimNoticeNotOver(leaseId, reclaimableAt, uint40(block.timestamp));
+            }
+            reason = Market.CloseReason.PROVIDER_RECLAIM;
+        } else {
+            revert Errors.LeaseMarket_CloseNotAllowed(leaseId, msg.sender, status);
+        }
+
+        // The bounty pays a third party for settling; the lease's own parties get it back to the tenant.
+        address bountyRecipient = msg.sender == tenant || msg.sender == provider ? tenant : msg.sender;
+        _settle(leaseId, order, reason, uint40(block.timestamp), bountyRecipient);
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function challengeLiveness(uint256 leaseId) external override nonReentrant {
+        Market.Order storage order = _lease(leaseId);
+
+        // Check: one open challenge per lease, spaced from the previous one (or the start).
+        Market.LeaseStatus status = _statusOf(order);
+        if (status != Market.LeaseStatus.ACTIVE) revert Errors.LeaseMarket_LeaseNotActive(leaseId, status);
+        if (order.challenger != address(0)) {
+            revert Errors.LeaseMarket_ChallengeOpen(leaseId, order.challenger, order.challengedAt);
+        }
+        Config.Params memory params = config.params();
+        uint40 lastChallengedAt = order.challengedAt;
+        uint40 earliest = (lastChallengedAt == 0 ? order.startTime : lastChallengedAt) + params.livenessSpacingSeconds;
+        if (block.timestamp < earliest) {
+            revert Errors.LeaseMarket_ChallengeTooSoon(leaseId, earliest, uint40(block.timestamp));
+        }
+
+        // Effect.
+        uint128 bond = params.livenessBond;
+        order.challenger = msg.sender;
+        order.challengedAt = uint40(block.timestamp);
+        order.challengeBond = bond;
+
+        // Interaction.
+        if (bond > 0) TokenTransfers.pullExact(paymentToken, msg.sender, bond);
+        emit LivenessChallenged(leaseId, msg.sender, bond, uint40(block.timestamp) + params.livenessWindowSeconds);
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function resolveLiveness(uint256 leaseId) external override nonReentrant {
+        Market.Order storage order = _lease(leaseId);
+
+        // Check: an open challenge whose window has passed unanswered.
+        address challenger = order.challenger;
+        if (challenger == address(0)) revert Errors.LeaseMarket_NoOpenChallenge(leaseId);
+        Config.Params memory params = config.params();
+        uint40 challengedAt = order.challengedAt;
+        uint40 deadline = challengedAt + params.livenessWindowSeconds;
+        if (block.timestamp <= deadline) {
+            revert Errors.LeaseMarket_ChallengeWindowOpen(leaseId, deadline, uint40(block.timestamp));
+        }
+
+        // Effect: the challenge closes; the bond is owed back to the challenger.
+        uint128 bond = order.challengeBond;
+        order.challenger = address(0);
+        order.challengeBond = 0;
+
+        // Interaction: the registry ends the match with the slash; the settlement pays the rest.
+        uint128 slashed = registry.slash(
+            _settlementOf(order),
+            Registry.SlashOrder({
+                amount: uint128(uint256(order.collateral) * params.livenessSlashBps / _BPS),
+                reason: Registry.SlashReason.LIVENESS,
+                whistleblower: challenger,
+                tenant: order.tenant
+            })
+        );
+        if (bond > 0) paymentToken.safeTransfer(challenger, bond);
+        emit LivenessResolved(leaseId, challenger, slashed, bond);
+        _settle(leaseId, order, Market.CloseReason.LIVENESS_FAILURE, challengedAt, msg.sender);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                               GOVERNANCE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc ILeaseMarket
+    function setJobMarket(address jobMarket_) external override {
+        if (msg.sender != Ownable(address(config)).owner()) revert Errors.LeaseMarket_CallerNotGovernance(msg.sender);
+        if (_jobMarket != address(0)) revert Errors.LeaseMarket_JobMarketAlreadySet(_jobMarket);
+        if (jobMarket_ == address(0)) revert Errors.Leasehold_ZeroAddress();
+        _jobMarket = jobMarket_;
+        emit JobMarketSet(jobMarket_);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                            PRIVATE: REQUESTS
+    //////////////////////////////////////////////////////////////*/
+
+    function _createRequest(Market.RequestSpec calldata spec, uint128 deposit) private returns (uint256 requestId) {
+        // Check.
+        if (config.paused()) revert Errors.Leasehold_Paused();
+        Config.Params memory params = config.params();
+        _checkSpec(spec, params.minLeaseSeconds);
+        // The deposit must pay the matcher, reserve the bounty and stream the shortest lease;
+        // the streaming part is rounded up so the escrow is never short of it.
+        uint256 minimum = uint256(params.matchFee) + params.settleBounty
+            + Math.ceilDiv(uint256(spec.maxPricePerUnitHour) * spec.units * params.minLeaseSeconds, _SECONDS_PER_HOUR);
+        if (deposit < minimum) revert Errors.LeaseMarket_DepositTooSmall(deposit, minimum);
+
+        // Effect.
+        requestId = _nextRequestId;
+        // Unchecked: one id per transaction can never reach 2**256.
+        unchecked {
+            _nextRequestId = requestId + 1;
+        }
+        Market.Order storage order = _orders[requestId];
+        order.tenant = msg.sender;
+        order.matchDeadline = spec.matchDeadline;
+        order.durationSeconds = spec.maxDurationSeconds;
+        order.kind = spec.kind;
+        order.status = Market.RequestStatus.OPEN;
+        order.escrow = deposit;
+        order.pricePerUnitHour = spec.maxPricePerUnitHour;
+        order.units = spec.units;
+        order.minVramGB = spec.minVramGB;
+        order.minReputation = spec.minReputation;
+        order.minTier = spec.minTier;
+        // Zero means "any" and costs nothing to leave unwritten.
+        if (spec.gpuModel != bytes32(0)) order.gpuModel = spec.gpuModel;
+        if (spec.region != bytes32(0)) order.region = spec.region;
+        if (spec.jobTermsHash != bytes32(0)) order.jobTermsHash = spec.jobTermsHash;
+
+        // Interaction.
+        TokenTransfers.pullExact(paymentToken, msg.sender, deposit);
+        emit RequestCreated(requestId, msg.sender, spec, deposit);
+    }
+
+    function _checkSpec(Market.RequestSpec calldata spec, uint40 minLeaseSeconds) private view {
+        if (spec.units == 0 || spec.units > MAX_UNITS) revert Errors.LeaseMarket_InvalidUnits(spec.units, MAX_UNITS);
+        if (spec.maxPricePerUnitHour == 0) revert Errors.LeaseMarket_ZeroPrice();
+        if (spec.maxDurationSeconds < minLeaseSeconds) {
+            revert Errors.LeaseMarket_DurationTooShort(spec.maxDurationSeconds, minLeaseSeconds);
+        }
+        if (spec.matchDeadline <= block.timestamp) {
+            revert Errors.LeaseMarket_MatchDeadlineNotInFuture(spec.matchDeadline, uint40(block.timestamp));
+        }
+        if (spec.minTier > _MAX_TIER) revert Errors.LeaseMarket_InvalidTier(spec.minTier, _MAX_TIER);
+        if (spec.minReputation > _MAX_REPUTATION) {
+            revert Errors.LeaseMarket_InvalidReputation(spec.minReputation, _MAX_REPUTATION);
+        }
+        if ((spec.kind == Market.RequestKind.JOB) != (spec.jobTermsHash != bytes32(0))) {
+            revert Errors.LeaseMarket_JobTermsMismatch(spec.kind, spec.jobTermsHash);
+        }
+    }
+
+    /// @dev Matches one pair or emits why not. Returns the match fee earned (0 when skipped).
+    function _matchPair(uint256 requestId, uint256 offerId, Config.Params memory params, address jobMarket_)
+        private
+        returns (uint128 matchFee)
+    {
+        Market.Order storage order = _orders[requestId];
+        Registry.SkipReason reason;
+        Registry.Reservation memory reservation;
+        if (order.status != Market.RequestStatus.OPEN) {
+            reason = Registry.SkipReason.REQUEST_NOT_OPEN;
+        } else if (block.timestamp > order.matchDeadline) {
+            reason = Registry.SkipReason.REQUEST_EXPIRED;
+        } else if (order.kind == Market.RequestKind.JOB && jobMarket_ == address(0)) {
+            reason = Registry.SkipReason.JOB_MARKET_UNSET;
+        } else if (offerId > type(uint40).max) {
+            reason = Registry.SkipReason.OFFER_UNKNOWN;
+        } else {
+            (reason, reservation) = registry.tryReserve(
+                offerId,
+                Registry.MatchTerms({
+                    tenant: order.tenant,
+                    gpuModel: order.gpuModel,
+                    region: order.region,
+                    maxPricePerUnitHour: order.pricePerUnitHour,
+                    durationSeconds: order.durationSeconds,
+                    units: order.units,
+                    minVramGB: order.minVramGB,
+                    minReputation: order.minReputation,
+                    minTier: order.minTier
+                })
+            );
+        }
+        if (reason != Registry.SkipReason.NONE) {
+            emit MatchSkipped(requestId, offerId, reason);
+            return 0;
+        }
+
+        // Fees are today's parameters, capped by what the deposit holds, so a parameter change
+        // since the request was posted can never make a match take more than was deposited.
+        uint128 deposit = order.escrow;
+        matchFee = params.matchFee < deposit ? params.matchFee : deposit;
+        uint128 escrow = deposit - matchFee;
+        order.status = Market.RequestStatus.MATCHED;
+        order.provider = reservation.provider;
+        order.offerId = uint40(offerId);
+        order.collateral = reservation.collateral;
+
+        if (order.kind == Market.RequestKind.RENTAL) {
+            uint128 settleBounty = params.settleBounty < escrow ? params.settleBounty : escrow;
+            order.escrow = escrow;
+            order.pricePerUnitHour = reservation.pricePerUnitHour;
+            order.protocolFeeBps = params.protocolFeeBps;
+            order.settleBounty = settleBounty;
+            order.startTime = uint40(block.timestamp);
+            emit LeaseStarted(
+                requestId,
+                reservation.provider,
+                offerId,
+                msg.sender,
+                reservation.pricePerUnitHour,
+                escrow - settleBounty,
+                settleBounty,
+                reservation.collateral,
+                uint40(block.timestamp) + order.durationSeconds
+            );
+        } else {
+            // The escrow moves with the job; the job market owns it from here.
+            order.escrow = 0;
+            order.pricePerUnitHour = reservation.pricePerUnitHour;
+            paymentToken.safeTransfer(jobMarket_, escrow);
+            IJobMarket(jobMarket_).openJob(
+                requestId,
+                order.tenant,
+                reservation.provider,
+                offerId,
+                order.units,
+                reservation.collateral,
+                escrow,
+                order.jobTermsHash
+            );
+            emit JobHandedOver(requestId, reservation.provider, offerId, msg.sender, escrow);
+        }
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                             PRIVATE: LEASES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Ends a lease: accrual stops at `stopTime`, the provider is paid what accrued and was
+    /// not withdrawn, the tenant gets the rest of the balance, `bountyRecipient` the bounty.
+    /// A LIVENESS_FAILURE has been slashed by the caller, which already ended the match in the
+    /// registry; every other reason releases it as completed.
+    function _settle(
+        uint256 leaseId,
+        Market.Order storage order,
+        Market.CloseReason reason,
+        uint40 stopTime,
+        address bountyRecipient
+    ) private {
+        // Effect: the terminal facts first.
+        order.closeReason = reason;
+        order.stopTime = stopTime;
+        uint128 accrued = _accrued(order, stopTime);
+        uint128 gross = accrued - order.withdrawn;
+        order.withdrawn = accrued;
+        uint128 settleBounty = order.settleBounty;
+        uint128 refund = order.escrow - settleBounty - accrued;
+        address tenant = order.tenant;
+
+        // Interaction.
+        if (reason != Market.CloseReason.LIVENESS_FAILURE) {
+            registry.release(_settlementOf(order), Registry.Outcome.LEASE_COMPLETED);
+        }
+        (uint128 paid, uint128 fee) = _payProvider(order.provider, gross, order.protocolFeeBps);
+        if (bountyRecipient == tenant) {
+            if (refund + settleBounty > 0) paymentToken.safeTransfer(tenant, refund + settleBounty);
+        } else {
+            if (refund > 0) paymentToken.safeTransfer(tenant, refund);
+            if (settleBounty > 0) paymentToken.safeTransfer(bountyRecipient, settleBounty);
+        }
+        emit LeaseClosed(leaseId, msg.sender, reason, paid, fee, refund, settleBounty, bountyRecipient);
+    }
+
+    /// @dev Pays `gross` of earnings: the fee to the treasury, the rest to the provider.
+    function _payProvider(address provider, uint128 gross, uint16 feeBps) private returns (uint128 paid, uint128 fee) {
+        // Floor: the fee never exceeds its share, and paid + fee == gross exactly.
+        fee = uint128(uint256(gross) * feeBps / _BPS);
+        paid = gross - fee;
+        if (fee > 0) paymentToken.safeTransfer(config.treasury(), fee);
+        if (paid > 0) paymentToken.safeTransfer(provider, paid);
+    }
+
+    function _settlementOf(Market.Order storage order) private view returns (Registry.Settlement memory) {
+        return Registry.Settlement({
+            provider: order.provider,
+            offerId: order.offerId,
+            units: order.units,
+            collateral: order.collateral
+        });
+    }
+
+    function _lease(uint256 leaseId) private view returns (Market.Order storage order) {
+        order = _orders[leaseId];
+        if (!_isLease(order)) revert Errors.LeaseMarket_LeaseNotFound(leaseId);
+    }
+
+    function _isLease(Market.Order storage order) private view returns (bool) {
+        return order.status == Market.RequestStatus.MATCHED && order.kind == Market.RequestKind.RENTAL;
+    }
+
+    function _statusOf(Market.Order storage order) private view returns (Market.LeaseStatus) {
+        Market.CloseReason closeReason = order.closeReason;
+        if (closeReason == Market.CloseReason.LIVENESS_FAILURE) return Market.LeaseStatus.TERMINATED;
+        if (closeReason != Market.CloseReason.NONE) return Market.LeaseStatus.CLOSED;
+        if (block.timestamp >= uint256(order.startTime) + order.durationSeconds) return Market.LeaseStatus.EXPIRED;
+        if (_accrued(order, uint40(block.timestamp)) == order.escrow - order.settleBounty) {
+            return Market.LeaseStatus.INSOLVENT;
+        }
+        return Market.LeaseStatus.ACTIVE;
+    }
+
+    /// @dev What may be paid out now: while a liveness challenge is open, accrual after the
+    /// challenge is held back, because a missed answer stops the lease at the challenge time.
+    function _payableAccrued(Market.Order storage order) private view returns (uint128) {
+        uint40 until = order.challenger != address(0) ? order.challengedAt : uint40(block.timestamp);
+        return _accrued(order, until);
+    }
+
+    /// @dev Streamed by `time`: floor(rate × elapsed / 1 h), elapsed capped by the lease's end and
+    /// stop time, the total capped by the balance. Flooring favours the escrow.
+    function _accrued(Market.Order storage order, uint40 time) private view returns (uint128) {
+        uint256 startTime = order.startTime;
+        uint256 end = startTime + order.durationSeconds;
+        uint256 stopTime = order.stopTime;
+        if (stopTime != 0 && stopTime < end) end = stopTime;
+        if (time < end) end = time;
+        uint128 balance = order.escrow - order.settleBounty;
+        if (end <= startTime) return 0;
+        uint256 streamed = uint256(order.pricePerUnitHour) * order.units * (end - startTime) / _SECONDS_PER_HOUR;
+        return streamed < balance ? uint128(streamed) : balance;
+    }
+}

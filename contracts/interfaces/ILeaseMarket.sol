@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import { Market, Registry } from "../types/DataTypes.sol";
+import { IProtocolConfig } from "./IProtocolConfig.sol";
+import { IProviderRegistry } from "./IProviderRegistry.sol";
+
+/// @title ILeaseMarket
+/// @notice Tenants post rental and job requests with escrow; matcher keepers pair them with
+/// offers; a matched RENTAL request becomes a lease that streams payment to its provider per
+/// second, capped by its balance, until it expires, runs dry, is closed or is terminated by a
+/// missed liveness challenge. A matched JOB request is handed to the job market. Status is
+/// derived from stored facts and the clock (docs/leases.md). Lease id = request id.
+interface ILeaseMarket {
+    /*//////////////////////////////////////////////////////////////
+                                 EVENTS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Emitted when a tenant posts a request and its deposit.
+    event RequestCreated(uint256 indexed requestId, address indexed tenant, Market.RequestSpec spec, uint128 deposit);
+
+    /// @notice Emitted when an open request is cancelled and its whole deposit refunded to the tenant.
+    event RequestCancelled(uint256 indexed requestId, address indexed caller, uint128 refunded);
+
+    /// @notice Emitted for a pair of a batch that could not be matched; the batch goes on.
+    event MatchSkipped(uint256 indexed requestId, uint256 indexed offerId, Registry.SkipReason reason);
+
+    /// @notice Emitted when a RENTAL request is matched and its lease starts streaming.
+    event LeaseStarted(
+        uint256 indexed leaseId,
+        address indexed provider,
+        uint256 indexed offerId,
+        address matcher,
+        uint128 pricePerUnitHour,
+        uint128 balance,
+        uint128 settleBounty,
+        uint128 collateral,
+        uint40 endTime
+    );
+
+    /// @notice Emitted when a JOB request is matched and handed, with its escrow, to the job market.
+    event JobHandedOver(
+        uint256 indexed requestId, address indexed provider, uint256 indexed offerId, address matcher, uint128 escrow
+    );
+
+    /// @notice Emitted when the provider withdraws streamed earnings; `fee` went to the treasury.
+    event EarningsWithdrawn(uint256 indexed leaseId, address indexed provider, uint128 amount, uint128 fee);
+
+    /// @notice Emitted when anyone adds to an active lease's balance.
+    event LeaseToppedUp(uint256 indexed leaseId, address indexed funder, uint128 amount, uint128 balance);
+
+    /// @notice Emitted when the provider gives notice; it may close the lease from `reclaimableAt`.
+    event ReclaimRequested(uint256 indexed leaseId, uint40 reclaimableAt);
+
+    /// @notice Emitted when a lease is settled, whatever the reason: the provider got `paid`
+    /// (after `fee`), the tenant `refunded`, and `bounty` went to `bountyRecipient`.
+    event LeaseClosed(
+        uint256 indexed leaseId,
+        address indexed caller,
+        Market.CloseReason indexed reason,
+        uint128 paid,
+        uint128 fee,
+        uint128 refunded,
+        uint128 bounty,
+        address bountyRecipient
+    );
+
+    /// @notice Emitted when anyone challenges a lease's provider to prove it is alive.
+    event LivenessChallenged(uint256 indexed leaseId, address indexed challenger, uint128 bond, uint40 deadline);
+
+    /// @notice Emitted when the provider answers in time; the bond went to the provider.
+    event LivenessAnswered(uint256 indexed leaseId, address indexed provider, uint128 bond);
+
+    /// @notice Emitted when an unanswered challenge is resolved: the lease is terminated (a
+    /// LeaseClosed with reason LIVENESS_FAILURE follows) and the provider slashed.
+    event LivenessResolved(uint256 indexed leaseId, address indexed challenger, uint128 slashed, uint128 bondReturned);
+
+    /// @notice Emitted once, when governance wires the job market.
+    event JobMarketSet(address indexed jobMarket);
+
+    /*//////////////////////////////////////////////////////////////
+                              CONSTANT VIEWS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Most units one request may ask for.
+    function MAX_UNITS() external view returns (uint32);
+
+    function config() external view returns (IProtocolConfig);
+    function registry() external view returns (IProviderRegistry);
+    function paymentToken() external view returns (IERC20);
+
+    /// @notice The job market JOB requests are handed to; zero until governance sets it.
+    function jobMarket() external view returns (address);
+
+    /*//////////////////////////////////////////////////////////////
+                                  VIEWS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The id the next request gets; ids run from 1 to `nextRequestId() - 1`.
+    function nextRequestId() external view returns (uint256);
+
+    /// @notice The stored record of a request and, once it is a lease, of the lease.
+    /// @dev Reverts with `LeaseMarket_RequestNotFound` for an unknown id.
+    function getRequest(uint256 requestId) external view returns (Market.Order memory);
+
+    /// @notice Same record as `getRequest`, for an id that is a lease.
+    /// @dev Reverts with `LeaseMarket_LeaseNotFound` unless the id is a matched RENTAL request.
+    function getLease(uint256 leaseId) external view returns (Market.Order memory);
+
+    /// @notice OPEN, EXPIRED (open past its match deadline), MATCHED or CANCELLED; NULL when unknown.
+    function requestStatusOf(uint256 requestId) external view returns (Market.RequestStatus);
+
+    /// @notice ACTIVE, EXPIRED, INSOLVENT, CLOSED or TERMINATED; NULL when not a lease.
+    function statusOf(uint256 leaseId) external view returns (Market.LeaseStatus);
+
+    /// @notice What the lease's balance has streamed to the provider so far (before the fee).
+    function accruedOf(uint256 leaseId) external view returns (uint128);
+
+    /// @notice Accrued not yet paid out (before the fee).
+    function withdrawableOf(uint256 leaseId) external view returns (uint128);
+
+    /// @notice The streaming balance: deposit minus match fee and reserved bounty, plus top-ups.
+    function balanceOf(uint256 leaseId) external view returns (uint128);
+
+    /*//////////////////////////////////////////////////////////////
+                                 TENANTS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Posts a request and pulls `deposit` payment tokens from the caller.
+    /// @dev Reverts when paused (`Leasehold_Paused`), on a bad spec (units 1..MAX_UNITS, a
+    /// non-zero price, maxDurationSeconds ≥ minLeaseSeconds, a future matchDeadline, minTier ≤
+    /// MAX_TIER, minReputation ≤ 10000, jobTermsHash zero exactly for RENTAL), and when the
+    /// deposit is below matchFee + settleBounty + minLeaseSeconds at the max price (rounded up).
+    /// Refuses a token that delivers less than asked. Emits {RequestCreated}.
+    function createRequest(Market.RequestSpec calldata spec, uint128 deposit) external returns (uint256 requestId);
+
+    /// @notice `createRequest` after an ERC-2612 permit for `deposit`. A permit that fails (for
+    /// instance because someone front-ran it) is ignored when the allowance already suffices.
+    function createRequestWithPermit(
+        Market.RequestSpec calldata spec,
+        uint128 deposit,
+        uint256 permitDeadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external returns (uint256 requestId);
+
+    /// @notice Refunds the whole deposit of an open request to its tenant. The tenant may
+    /// cancel any time; anyone may once the match deadline has passed.
+    /// @dev Reverts with `LeaseMarket_RequestNotOpen` or `LeaseMarket_CancelNotAllowed`.
+    /// Emits {RequestCancelled}.
+    function cancelRequest(uint256 requestId) external;
+
+    /// @notice Adds `amount` to an ACTIVE lease's balance; anyone may pay. An INSOLVENT lease
+    /// cannot be topped up: it must be closed (the top-up would pay for dark time).
+    /// @dev Emits {LeaseToppedUp}.
+    function topUp(uint256 leaseId, uint128 amount) external;
+
+    /*//////////////////////////////////////////////////////////////
+                                 MATCHERS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice MATCHER_ROLE: matches each (request, offer) pair whose constraints still hold,
+    /// skipping the others with {MatchSkipped}. The summed match fees go to the caller.
+    /// @dev Reverts only for a missing role, pause or an empty batch. Emits {LeaseStarted} or
+    /// {JobHandedOver} per matched pair.
+    function matchRequests(Market.Pair[] calldata pairs) external;
+
+    /*//////////////////////////////////////////////////////////////
+                                PROVIDERS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Pays the provider what has streamed and is not yet paid, minus the protocol fee.
+    /// @dev Emits {EarningsWithdrawn}.
+    function withdrawEarnings(uint256 leaseId) external returns (uint128 amount);
+
+    /// @notice Gives notice: the provider may close the ACTIVE lease after `reclaimNoticeSeconds`.
+    /// @dev Emits {ReclaimRequested}.
+    function requestReclaim(uint256 leaseId) external;
+
+    /// @notice Answers an open liveness challenge within the window; the bond goes to the provider.
+    /// @dev Emits {LivenessAnswered}.
+    function respondLiveness(uint256 leaseId) external;
+
+    /*//////////////////////////////////////////////////////////////
+                                 ANYONE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Settles a lease: pays the provider accrued minus withdrawn minus the fee, refunds
+    /// the tenant the unaccrued balance, returns units and collateral to the registry. The
+    /// tenant may close any time (TENANT); the provider after its notice (PROVIDER_RECLAIM);
+    /// anyone once EXPIRED or INSOLVENT, for the reserved settle bounty (a tenant or provider
+    /// closing sends the bounty back to the tenant).
+    /// @dev Reverts with `LeaseMarket_LeaseSettled` when already settled and
+    /// `LeaseMarket_ChallengeOpen` while a liveness challenge is open. Emits {LeaseClosed}.
+    function closeLease(uint256 leaseId) external;
+
+    /// @notice Challenges an ACTIVE lease's provider to answer on-chain; posts `livenessBond`.
+    /// One open challenge per lease, `livenessSpacingSeconds` after the previous one (or the start).
+    /// @dev Emits {LivenessChallenged}.
+    function challengeLiveness(uint256 leaseId) external;
+
+    /// @notice Terminates a lease whose challenge went unanswered for `livenessWindowSeconds`:
+    /// accrual stops at the challenge time, the provider is slashed `livenessSlashBps` of the
+    /// collateral, the challenger gets its bond back, the caller the settle bounty.
+    /// @dev Emits {LivenessResolved} and {LeaseClosed} with reason LIVENESS_FAILURE.
+    function resolveLiveness(uint256 leaseId) external;
+
+    /*//////////////////////////////////////////////////////////////
+                               GOVERNANCE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Owner of the config, once: the job market JOB requests go to.
+    /// @dev Emits {JobMarketSet}.
+    function setJobMarket(address jobMarket_) external;
+}

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+
+/// @title RecordingJobMarket
+/// @notice Stands in for the job market in lease market tests: records the last handover and the
+/// escrow it held when the call arrived, so a test can check the escrow moved before `openJob`.
+/// @dev Never deployed to a public network by our scripts. It has `IJobMarket.openJob`'s
+/// signature but not the rest of the job market, so it does not claim the interface.
+contract RecordingJobMarket {
+    IERC20 public immutable paymentToken;
+
+    uint256 public requestId;
+    address public tenant;
+    address public provider;
+    uint256 public offerId;
+    uint32 public units;
+    uint128 public collateral;
+    uint128 public escrow;
+    bytes32 public jobTermsHash;
+    uint256 public balanceAtOpen;
+    uint256 public jobsOpened;
+
+    constructor(IERC20 paymentToken_) {
+        paymentToken = paymentToken_;
+    }
+
+    function openJob(
+        uint256 requestId_,
+        address tenant_,
+        address provider_,
+        uint256 offerId_,
+        uint32 units_,
+        uint128 collateral_,
+        uint128 escrow_,
+        bytes32 jobTermsHash_
+    ) external {
+        requestId = requestId_;
+        tenant = tenant_;
+        provider = provider_;
+        offerId = offerId_;
+        units = units_;
+        collateral = collateral_;
+        escrow = escrow_;
+        jobTermsHash = jobTermsHash_;
+        balanceAtOpen = paymentToken.balanceOf(address(this));
+        jobsOpened += 1;
+    }
+}

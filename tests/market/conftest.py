@@ -1,0 +1,74 @@
+"""Lease market fixtures: the market wired into config and registry, a provider with one H100
+offer, a funded tenant, and (module-scoped, so built once) an open request and a running lease."""
+
+import pytest
+
+from market.support import (
+    DEPOSIT,
+    EU_WEST,
+    OFFER_MAX_DURATION,
+    OFFER_PRICE,
+    OFFER_UNITS,
+    STAKE,
+    spec,
+)
+
+METADATA_URI = "https://gpu.example.org/provider.json"
+TENANT_FUNDS = 1_000_000 * 10**6
+
+
+@pytest.fixture(scope="module")
+def market(LeaseMarket, config, registry, token, governance, matcher):
+    contract = LeaseMarket.deploy(config, registry, token, {"from": governance})
+    config.setRole(config.MARKET_ROLE(), contract, True, {"from": governance})
+    config.setRole(config.MATCHER_ROLE(), matcher, True, {"from": governance})
+    return contract
+
+
+def _register_with_offer(registry, token, account, gpu_model, region=EU_WEST):
+    registry.registerProvider(region, METADATA_URI, {"from": account})
+    token.mint(account, STAKE, {"from": account})
+    token.approve(registry, 2**256 - 1, {"from": account})
+    registry.stake(STAKE, {"from": account})
+    return registry.addOffer(gpu_model, OFFER_UNITS, OFFER_PRICE, OFFER_MAX_DURATION, {"from": account}).return_value
+
+
+@pytest.fixture(scope="module")
+def offer_id(registry, token, provider, h100):
+    """Offer 1: `provider` in eu-west, 8 H100 units at 2 USD per unit-hour, up to 30 days."""
+    return _register_with_offer(registry, token, provider, h100)
+
+
+@pytest.fixture(scope="module")
+def offer2_id(registry, token, provider2, h100, offer_id):
+    """Offer 2: `provider2` in us-east, the same terms."""
+    return _register_with_offer(registry, token, provider2, h100, region="0x" + b"us-east".ljust(32, b"\0").hex())
+
+
+@pytest.fixture(scope="module")
+def funded(token, market, tenant, stranger):
+    """The tenant and the stranger hold payment tokens and have approved the market."""
+    for account in (tenant, stranger):
+        token.mint(account, TENANT_FUNDS, {"from": account})
+        token.approve(market, 2**256 - 1, {"from": account})
+    return tenant
+
+
+@pytest.fixture(scope="module")
+def request_id(market, funded, offer_id):
+    """Request 1: the default spec, the default deposit, open."""
+    return market.createRequest(spec(), DEPOSIT, {"from": funded}).return_value
+
+
+@pytest.fixture(scope="module")
+def lease_id(market, request_id, matcher):
+    """Lease 1: request 1 matched with offer 1."""
+    market.matchRequests([(request_id, 1)], {"from": matcher})
+    return request_id
+
+
+@pytest.fixture(scope="module")
+def job_market(RecordingJobMarket, market, token, governance):
+    contract = RecordingJobMarket.deploy(token, {"from": governance})
+    market.setJobMarket(contract, {"from": governance})
+    return contract

@@ -216,12 +216,15 @@ class Driver:
             agree = h((view or job.honest).hashes[mid]) == h(d["hMid"])
         return self.jm.respond(job.id, agree, {"from": d["challenger"]})
 
-    def bisect(self, job: Job, view: Trace | None = None):
-        """Plays reveal/respond rounds until one step is left; returns the number of rounds."""
+    def bisect(self, job: Job, view: Trace | None = None, agree: bool | None = None):
+        """Plays reveal/respond rounds until one step is left; returns the number of rounds.
+
+        The challenger answers from `view` (the honest trace unless given), or always `agree`.
+        """
         rounds = 0
         while dispute_of(self.jm, job.id)["phase"] == REVEAL:
             self.reveal(job)
-            self.respond(job, view)
+            self.respond(job, view, agree)
             rounds += 1
         return rounds
 

@@ -163,7 +163,10 @@ class Driver:
     def publish(self, terms, input, sender=None):
         return self.jm.publishJobTerms(terms, input, {"from": sender or self.ctx.stranger})
 
-    def open(self, workload=HASHCHAIN, steps=8, salt=None, provider=None, window=HOUR, result_timeout=HOUR, seed=SEED):
+    def open(
+        self, workload=HASHCHAIN, steps=8, salt=None, provider=None, window=HOUR, result_timeout=HOUR, seed=SEED,
+        deposit=DEPOSIT,
+    ):
         """Publishes terms, creates a JOB request and matches it with the provider's offer."""
         ctx = self.ctx
         salt = ctx.next_salt() if salt is None else salt
@@ -173,7 +176,7 @@ class Driver:
         spec = (
             H100, 0, 1, ZERO32, 0, 0, 3 * USD, 86_400, now() + HOUR, JOB_KIND, terms_hash,
         )
-        request_id = ctx.market.createRequest(spec, DEPOSIT, {"from": ctx.tenant}).return_value
+        request_id = ctx.market.createRequest(spec, deposit, {"from": ctx.tenant}).return_value
         offer = ctx.offer2 if provider == ctx.provider2 else ctx.offer
         ctx.market.matchRequests([(request_id, offer)], {"from": ctx.matcher})
         honest = Trace.of(workload, input, seed, steps)

@@ -45,7 +45,7 @@ def test_when_anyone_expires_a_late_job(ctx, driver):
     assert before[ctx.job_market] - token.balanceOf(ctx.job_market) == ESCROW
     assert ctx.job_market.statusOf(job.id) == EXPIRED
     provider = ctx.registry.provider(ctx.provider)
-    assert provider[2] == 0  # lockedStake: the collateral left is free again
+    assert provider["lockedStake"] == 0  # the collateral left is free again
 
 
 def test_given_the_provider_expires_its_own_job_it_earns_nothing(ctx, driver):

@@ -81,5 +81,5 @@ def test_when_the_lease_market_matches_a_job_request_the_escrow_moves_here(ctx, 
     assert stored["tenant"] == ctx.tenant and stored["provider"] == ctx.provider
     assert stored["collateral"] == COLLATERAL and stored["escrow"] == ESCROW
     assert stored["termsHash"] == ctx.job_market.hashTerms(job.terms)
-    assert ctx.registry.provider(ctx.provider)[2] == COLLATERAL  # lockedStake
+    assert ctx.registry.provider(ctx.provider)["lockedStake"] == COLLATERAL
     assert stored["resultDeadline"] > now() - 5

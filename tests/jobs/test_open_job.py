@@ -63,6 +63,7 @@ def test_when_market_opens_a_job(direct, market_caller, ctx):
     contract, published = direct
     tx = contract.openJob(7, ctx.tenant, ctx.provider, 3, 1, COLLATERAL, ESCROW, published, {"from": market_caller})
     deadline = tx.timestamp + HOUR
+    assert tx.gas_used <= 125_000  # four fresh slots and the event
     assert event_args(tx, "JobOpened") == {
         "jobId": 7, "tenant": ctx.tenant, "provider": ctx.provider, "offerId": 3, "units": 1,
         "collateral": COLLATERAL, "escrow": ESCROW, "termsHash": published, "resultDeadline": deadline,

@@ -77,7 +77,13 @@ def sleep_past(timestamp: int) -> None:
 
 
 def sleep_to(timestamp: int) -> None:
+    """Mines the next block at `timestamp` (for views read at that time)."""
     brownie.chain.mine(timestamp=timestamp)
+
+
+def next_tx_at(timestamp: int) -> None:
+    """The next transaction's block gets exactly `timestamp`, however slow the machine is."""
+    brownie.web3.provider.make_request("evm_setNextBlockTimestamp", [timestamp])
 
 
 def h(value: bytes) -> str:

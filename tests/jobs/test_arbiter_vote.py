@@ -18,8 +18,8 @@ from jobs.support import (
     VOIDED,
     VOTE,
     dispute_of,
+    next_tx_at,
     sleep_past,
-    sleep_to,
 )
 
 
@@ -115,7 +115,7 @@ def test_revert_vote_when_not_voting(ctx, driver):
 
 
 def test_revert_resolve_before_the_window_ends(ctx, voting):
-    sleep_to(dispute_of(ctx.job_market, voting.id)["deadline"])
+    next_tx_at(dispute_of(ctx.job_market, voting.id)["deadline"])
     with reverts_with("JobMarket_MoveDeadlineNotPassed"):
         ctx.job_market.resolveVote(voting.id, {"from": ctx.stranger})
 

@@ -8,8 +8,8 @@ from jobs.support import (
     SOLVER_WON,
     SUBMITTED,
     dispute_of,
+    next_tx_at,
     sleep_past,
-    sleep_to,
 )
 
 
@@ -55,7 +55,7 @@ def test_when_solver_misses_the_final_proof_the_challenger_wins(ctx, driver):
 def test_revert_when_deadline_not_passed(ctx, driver):
     job = driver.open_submitted()
     driver.challenge(job)
-    sleep_to(dispute_of(ctx.job_market, job.id)["deadline"])
+    next_tx_at(dispute_of(ctx.job_market, job.id)["deadline"])
     with reverts_with("JobMarket_MoveDeadlineNotPassed"):
         ctx.job_market.claimTimeout(job.id, {"from": ctx.stranger})
 

@@ -10,8 +10,8 @@ from jobs.support import (
     TENANT_COMP_BPS,
     WHISTLEBLOWER_BPS,
     job_of,
+    next_tx_at,
     sleep_past,
-    sleep_to,
 )
 
 SLASH = COLLATERAL * LATE_SLASH_BPS // 10_000
@@ -19,7 +19,7 @@ SLASH = COLLATERAL * LATE_SLASH_BPS // 10_000
 
 def test_revert_when_deadline_not_passed(ctx, driver):
     job = driver.open()
-    sleep_to(job_of(ctx.job_market, job.id)["resultDeadline"])
+    next_tx_at(job_of(ctx.job_market, job.id)["resultDeadline"])
     with reverts_with("JobMarket_UnexpectedStatus"):
         ctx.job_market.expireJob(job.id, {"from": ctx.stranger})
 

@@ -15,6 +15,7 @@ from jobs.support import (
     VERIFIER_BOND,
     VERIFIER_FEE_BPS,
     job_of,
+    next_tx_at,
     sleep_past,
     sleep_to,
 )
@@ -25,7 +26,7 @@ VFEE = ESCROW * VERIFIER_FEE_BPS // 10_000
 
 def test_revert_when_window_open(ctx, driver):
     job = driver.open_submitted()
-    sleep_to(job_of(ctx.job_market, job.id)["windowEndsAt"] - 1)
+    next_tx_at(job_of(ctx.job_market, job.id)["windowEndsAt"] - 1)
     with reverts_with("JobMarket_UnexpectedStatus"):
         ctx.job_market.finalizeJob(job.id, {"from": ctx.stranger})
 
@@ -111,7 +112,7 @@ def test_the_solver_is_paid_nothing_before_the_window_closes_undisputed(ctx, dri
     driver.prove(job)
     compensation = ctx.token.balanceOf(ctx.provider) - start
     assert compensation == 25 * 10**6  # the false challenger's forfeited half, not the price
-    sleep_to(job_of(ctx.job_market, job.id)["windowEndsAt"] - 1)
+    next_tx_at(job_of(ctx.job_market, job.id)["windowEndsAt"] - 1)
     with reverts_with("JobMarket_UnexpectedStatus"):
         ctx.job_market.finalizeJob(job.id, {"from": ctx.stranger})
     assert ctx.token.balanceOf(ctx.provider) - start == compensation

@@ -10,8 +10,8 @@ from jobs.support import (
     Trace,
     job_of,
     make_terms,
+    next_tx_at,
     sleep_past,
-    sleep_to,
 )
 
 
@@ -80,10 +80,10 @@ def test_revert_when_submitted_twice(ctx, driver):
 def test_when_solver_submits_at_the_deadline_the_window_opens(ctx, driver):
     job = driver.open(window=2 * HOUR)
     deadline = job_of(ctx.job_market, job.id)["resultDeadline"]
-    sleep_to(deadline - 1)
     assert ctx.job_market.statusOf(job.id) == MATCHED
+    next_tx_at(deadline)
     tx = _submit(ctx, job, job.honest)
-    assert deadline - 1 <= tx.timestamp <= deadline
+    assert tx.timestamp == deadline
     assert event_args(tx, "ResultSubmitted") == {
         "jobId": job.id, "outputHash": job.honest.output, "traceRoot": job.honest.root,
         "windowEndsAt": tx.timestamp + 2 * HOUR,

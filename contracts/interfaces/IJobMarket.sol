@@ -1,15 +1,219 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import { Jobs } from "../types/DataTypes.sol";
+import { IProtocolConfig } from "./IProtocolConfig.sol";
+import { IProviderRegistry } from "./IProviderRegistry.sol";
+
 /// @title IJobMarket
-/// @notice The part of the job market the lease market calls: it hands over a matched JOB
-/// request with its escrow already transferred.
+/// @notice Jobs bought through the LeaseMarket: the solver submits a result and a trace root, a
+/// bonded verifier may attest, anyone may challenge inside the window with a bond, and a
+/// challenge is settled by a bisection game over the solver's trace down to one step, checked
+/// on-chain by the workload's step verifier or voted on by arbiters. Without a successful
+/// challenge anyone finalizes after the window. Mechanism and economics: docs/verification.md.
+/// @dev A job's id is the id of the JOB request it was matched from. Terms are published once
+/// (event only) and passed back as calldata; every call that takes them checks their hash.
 interface IJobMarket {
-    /// @notice Opens the job of a matched JOB request. The lease market has transferred
-    /// `escrow` payment tokens to the job market just before this call, and the registry holds
-    /// `collateral` of `provider`'s stake locked for `units` of offer `offerId`.
-    /// @dev Only the lease market may call it. `jobTermsHash` names the terms the tenant
-    /// committed to (workload, input, steps, deadlines).
+    /*//////////////////////////////////////////////////////////////
+                                 EVENTS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Emitted when governance registers, changes or removes (verifier 0, not arbiter
+    /// mode) a workload. Published terms keep the workload as it was at publication.
+    event WorkloadSet(bytes32 indexed workload, address indexed stepVerifier, bool arbiterMode);
+
+    /// @notice Emitted once per terms hash; providers and verifiers read the input from here.
+    event JobTermsPublished(bytes32 indexed termsHash, Jobs.JobTerms terms, bytes input);
+
+    /// @notice Emitted when the LeaseMarket opens a job; the escrow is held here from now on.
+    event JobOpened(
+        uint256 indexed jobId,
+        address indexed tenant,
+        address indexed provider,
+        uint256 offerId,
+        uint32 units,
+        uint128 collateral,
+        uint128 escrow,
+        bytes32 termsHash,
+        uint40 resultDeadline
+    );
+
+    /// @notice Emitted when the solver submits its result; the challenge window runs to
+    /// `windowEndsAt`.
+    event ResultSubmitted(uint256 indexed jobId, bytes32 outputHash, bytes32 traceRoot, uint40 windowEndsAt);
+
+    /// @notice Emitted when a job without a result in time is expired.
+    event JobExpired(uint256 indexed jobId, address indexed caller, uint128 refunded, uint128 slashed);
+
+    /// @notice Emitted when a verifier attests. `valid` restarts the window at `windowEndsAt`;
+    /// not `valid` opens a dispute with the verifier as challenger ({DisputeOpened} follows).
+    event Attested(uint256 indexed jobId, address indexed verifier, bool valid, uint128 bond, uint40 windowEndsAt);
+
+    /// @notice Emitted when a dispute opens; `phase` is the first move, due by `deadline`.
+    event DisputeOpened(
+        uint256 indexed jobId,
+        address indexed challenger,
+        uint32 number,
+        uint128 bond,
+        Jobs.Phase phase,
+        uint40 deadline
+    );
+
+    /// @notice Emitted when the solver reveals the hash of state `index`, proven against its root.
+    event MidpointRevealed(uint256 indexed jobId, uint32 index, bytes32 stateHash, uint40 deadline);
+
+    /// @notice Emitted when the challenger answers; the disputed interval is now [lo, hi].
+    event MidpointAnswered(uint256 indexed jobId, bool agreed, uint32 lo, uint32 hi, Jobs.Phase phase, uint40 deadline);
+
+    /// @notice Emitted when the last step is checked on-chain.
+    event StepProven(uint256 indexed jobId, uint32 stepIndex, bool solverCorrect);
+
+    /// @notice Emitted for each arbiter vote on the last step of an arbiter-mode dispute.
+    event StepVoted(uint256 indexed jobId, address indexed arbiter, bool solverCorrect);
+
+    /// @notice Emitted when a dispute ends. `slashed` is the solver's slash (stake tokens) when it
+    /// lost; `windowEndsAt` is the reopened window when the challenger lost.
+    event DisputeResolved(
+        uint256 indexed jobId,
+        address indexed challenger,
+        uint32 number,
+        Jobs.DisputeResult result,
+        uint128 slashed,
+        uint40 windowEndsAt
+    );
+
+    /// @notice Emitted when a losing challenger's bond is split: `toSolver` as compensation for
+    /// the delay, the rest to the treasury.
+    event ChallengerBondForfeited(uint256 indexed jobId, address indexed challenger, uint128 toSolver, uint128 toTreasury);
+
+    /// @notice Emitted when a verifier that attested a result proven wrong loses its bond.
+    event VerifierBondForfeited(
+        uint256 indexed jobId, address indexed verifier, uint128 toChallenger, uint128 toTreasury
+    );
+
+    /// @notice Emitted when a job is finalized. `escrow == toProvider + protocolFee +
+    /// verifierFee + tenantRefund`; `tenantRefund` is the verifier fee nobody earned.
+    event JobFinalized(
+        uint256 indexed jobId,
+        address indexed provider,
+        uint128 toProvider,
+        uint128 protocolFee,
+        uint128 verifierFee,
+        uint128 tenantRefund
+    );
+
+    /*//////////////////////////////////////////////////////////////
+                              CONSTANT VIEWS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Shortest challenge window a job may ask for (10 minutes).
+    function MIN_CHALLENGE_WINDOW_SECONDS() external view returns (uint40);
+
+    /// @notice Shortest result timeout a job may ask for.
+    function MIN_RESULT_TIMEOUT_SECONDS() external view returns (uint40);
+
+    /// @notice Longest result timeout a job may ask for.
+    function MAX_RESULT_TIMEOUT_SECONDS() external view returns (uint40);
+
+    /*//////////////////////////////////////////////////////////////
+                                  VIEWS
+    //////////////////////////////////////////////////////////////*/
+
+    function config() external view returns (IProtocolConfig);
+    function registry() external view returns (IProviderRegistry);
+    function paymentToken() external view returns (IERC20);
+
+    /// @notice The only address allowed to open jobs: the LeaseMarket.
+    function market() external view returns (address);
+
+    /// @notice The workload `workloadId` as governance set it (all zero: not registered).
+    function workload(bytes32 workloadId) external view returns (Jobs.Workload memory);
+
+    /// @notice `keccak256(abi.encode(terms))`, the id of a set of terms.
+    function hashTerms(Jobs.JobTerms calldata terms) external pure returns (bytes32);
+
+    /// @notice Whether `termsHash` was published. The LeaseMarket must only accept JOB requests
+    /// whose terms are published; publication is permanent.
+    function isPublished(bytes32 termsHash) external view returns (bool);
+
+    /// @notice What publication recorded for `termsHash` (all zero: unpublished).
+    function termsRecord(bytes32 termsHash) external view returns (Jobs.TermsRecord memory);
+
+    /// @notice The stored facts of a job.
+    function getJob(uint256 jobId) external view returns (Jobs.Job memory);
+
+    /// @notice The status of a job now, derived from its stored status and the clock.
+    function statusOf(uint256 jobId) external view returns (Jobs.Status);
+
+    /// @notice The current (or last) dispute of a job.
+    function disputeOf(uint256 jobId) external view returns (Jobs.Dispute memory);
+
+    /// @notice For keepers: the phase of the job's open dispute, its deadline and who must move
+    /// (the solver, the challenger, or address(0) for the arbiters). Phase NONE: no dispute.
+    function nextMove(uint256 jobId) external view returns (Jobs.Phase phase, uint40 deadline, address mover);
+
+    /// @notice Whether `arbiter` voted in the job's current dispute.
+    function hasVoted(uint256 jobId, address arbiter) external view returns (bool);
+
+    /*//////////////////////////////////////////////////////////////
+                             GOVERNANCE CALLS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The owner of ProtocolConfig registers, changes or removes a workload. A zero
+    /// `stepVerifier` is allowed in arbiter mode; zero and not arbiter mode removes the workload.
+    /// @dev Reverts with `JobMarket_CallerNotGovernance`, `JobMarket_InvalidWorkloadId`.
+    /// Emits {WorkloadSet}.
+    function setWorkload(bytes32 workloadId, address stepVerifier, bool arbiterMode) external;
+
+    /*//////////////////////////////////////////////////////////////
+                              PUBLIC CALLS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Anyone publishes job terms with their input, once, before a tenant asks for them.
+    /// @dev Checks the input against `inputHash` and, when the workload has a step verifier,
+    /// its validity; the steps, result timeout and challenge window against their bounds.
+    /// Stores one slot; the input lives in the event. Emits {JobTermsPublished}.
+    function publishJobTerms(Jobs.JobTerms calldata terms, bytes calldata input) external returns (bytes32 termsHash);
+
+    /// @notice Anyone expires a job whose result deadline passed: the tenant gets the whole
+    /// escrow back, the solver is slashed `lateResultSlashBps` of the collateral with the caller
+    /// as whistleblower. Emits {JobExpired}.
+    function expireJob(uint256 jobId) external;
+
+    /// @notice Anyone challenges a submitted result inside the window (not the solver itself),
+    /// posting `challengeBond`. Opens a dispute and pauses the window.
+    /// @dev Emits {DisputeOpened}.
+    function challenge(uint256 jobId, Jobs.JobTerms calldata terms) external;
+
+    /// @notice Anyone settles a dispute whose current move (reveal, respond or prove) is overdue,
+    /// for the side that moved last. Emits {DisputeResolved}.
+    function claimTimeout(uint256 jobId) external;
+
+    /// @notice Anyone shows the disputed step on-chain: `stateLo` must hash to the agreed hLo;
+    /// the solver wins when the step from it hashes to hHi (or the challenger wins otherwise,
+    /// including when `stateLo` is not a valid state of the workload). The solver must see to it
+    /// before the deadline. Emits {StepProven} and {DisputeResolved}.
+    function proveStep(uint256 jobId, Jobs.JobTerms calldata terms, bytes calldata stateLo) external;
+
+    /// @notice Anyone resolves an arbiter vote after its window: the majority decides; a tie or
+    /// no votes voids the job (everyone made whole, nobody slashed). Emits {DisputeResolved}.
+    function resolveVote(uint256 jobId) external;
+
+    /// @notice Anyone finalizes a job whose window closed undisputed: the solver gets the escrow
+    /// less the protocol fee and the verifier fee; the verifier that attested valid gets its fee
+    /// and bond; the tenant gets back a verifier fee nobody earned. Emits {JobFinalized}.
+    function finalizeJob(uint256 jobId) external;
+
+    /*//////////////////////////////////////////////////////////////
+                              ROLE CALLS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The LeaseMarket opens a job from a matched JOB request, after transferring
+    /// `escrow` payment tokens here; the registry has already locked `collateral` for the offer.
+    /// @dev Reverts with `JobMarket_CallerNotMarket`, `JobMarket_JobExists`,
+    /// `JobMarket_TermsNotPublished` (the market accepts only published terms, so this never
+    /// fires in a batch). Emits {JobOpened}.
     function openJob(
         uint256 requestId,
         address tenant,
@@ -19,5 +223,36 @@ interface IJobMarket {
         uint128 collateral,
         uint128 escrow,
         bytes32 jobTermsHash
-    ) external;
+    )
+        external;
+
+    /// @notice The solver submits `outputHash` (h_N) and the root of its trace, with a proof that
+    /// leaf N of the trace is `outputHash`, before the result deadline. Opens the challenge
+    /// window. Emits {ResultSubmitted}.
+    function submitResult(
+        uint256 jobId,
+        Jobs.JobTerms calldata terms,
+        bytes32 outputHash,
+        bytes32 traceRoot,
+        bytes32[] calldata outputProof
+    )
+        external;
+
+    /// @notice VERIFIER_ROLE (not the solver) attests a submitted result once per job, inside
+    /// the window. `valid` posts `verifierBond` and restarts the window for a full
+    /// `challengeWindowSeconds`; not `valid` opens a dispute with the verifier as challenger,
+    /// posting `challengeBond` like any challenger. Emits {Attested} (and {DisputeOpened}).
+    function attest(uint256 jobId, Jobs.JobTerms calldata terms, bool valid) external;
+
+    /// @notice The solver reveals `hMid`, the hash of state (lo + hi) / 2, with a proof against
+    /// its trace root. Emits {MidpointRevealed}.
+    function reveal(uint256 jobId, bytes32 hMid, bytes32[] calldata proof) external;
+
+    /// @notice The challenger agrees (the interval becomes [mid, hi]) or disagrees ([lo, mid])
+    /// with the revealed hash. Emits {MidpointAnswered}.
+    function respond(uint256 jobId, bool agree) external;
+
+    /// @notice ARBITER_ROLE (not a party) votes once on the last step of an arbiter-mode dispute,
+    /// inside the vote window. Emits {StepVoted}.
+    function voteOnStep(uint256 jobId, bool solverCorrect) external;
 }

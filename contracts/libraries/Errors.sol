@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import { Market } from "../types/DataTypes.sol";
+import { Jobs, Market } from "../types/DataTypes.sol";
 
 /// @title Errors
 /// @notice Every custom error of the protocol, named `<Contract>_<Reason>` so a wallet or a
@@ -103,4 +103,33 @@ library Errors {
 
     /// @notice A step verifier was given a state whose encoding is not `expected` bytes long.
     error StepVerifier_InvalidState(uint256 length, uint256 expected);
+
+    error JobMarket_CallerNotMarket(address caller);
+    error JobMarket_CallerNotGovernance(address caller);
+    error JobMarket_InvalidWorkloadId();
+    error JobMarket_WorkloadNotRegistered(bytes32 workload);
+    error JobMarket_InputHashMismatch(bytes32 expected, bytes32 actual);
+    error JobMarket_InvalidInput(bytes32 workload);
+    error JobMarket_StepsOutOfBounds(uint32 steps, uint256 max);
+    error JobMarket_ResultTimeoutOutOfBounds(uint40 resultTimeoutSeconds, uint40 min, uint40 max);
+    error JobMarket_ChallengeWindowOutOfBounds(uint40 challengeWindowSeconds, uint40 min, uint40 max);
+    error JobMarket_TermsAlreadyPublished(bytes32 termsHash);
+    error JobMarket_TermsNotPublished(bytes32 termsHash);
+    error JobMarket_JobExists(uint256 jobId);
+    error JobMarket_InvalidJob(uint256 jobId);
+    error JobMarket_TermsMismatch(uint256 jobId, bytes32 expected, bytes32 given);
+    error JobMarket_UnexpectedStatus(uint256 jobId, Jobs.Status current);
+    error JobMarket_CallerNotProvider(uint256 jobId, address caller);
+    error JobMarket_CallerNotChallenger(uint256 jobId, address caller);
+    error JobMarket_ZeroTraceRoot(uint256 jobId);
+    error JobMarket_InvalidTraceProof(uint256 jobId, uint256 index);
+    error JobMarket_AlreadyAttested(uint256 jobId, address verifier);
+    error JobMarket_VerifierIsProvider(uint256 jobId);
+    error JobMarket_ChallengerIsProvider(uint256 jobId);
+    error JobMarket_UnexpectedPhase(uint256 jobId, Jobs.Phase current);
+    error JobMarket_MoveDeadlinePassed(uint256 jobId, uint40 deadline);
+    error JobMarket_MoveDeadlineNotPassed(uint256 jobId, uint40 deadline);
+    error JobMarket_StateHashMismatch(uint256 jobId, bytes32 expected, bytes32 actual);
+    error JobMarket_AlreadyVoted(uint256 jobId, address arbiter);
+    error JobMarket_ArbiterIsParty(uint256 jobId, address arbiter);
 }

@@ -2,13 +2,13 @@
 pragma solidity 0.8.28;
 
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import { IJobMarket } from "../interfaces/IJobMarket.sol";
 
 /// @title RecordingJobMarket
 /// @notice Stands in for the job market in lease market tests: records the last handover and the
 /// escrow it held when the call arrived, so a test can check the escrow moved before `openJob`.
-/// @dev Never deployed to a public network by our scripts.
-contract RecordingJobMarket is IJobMarket {
+/// @dev Never deployed to a public network by our scripts. It has `IJobMarket.openJob`'s
+/// signature but not the rest of the job market, so it does not claim the interface.
+contract RecordingJobMarket {
     IERC20 public immutable paymentToken;
 
     uint256 public requestId;
@@ -35,7 +35,7 @@ contract RecordingJobMarket is IJobMarket {
         uint128 collateral_,
         uint128 escrow_,
         bytes32 jobTermsHash_
-    ) external override {
+    ) external {
         requestId = requestId_;
         tenant = tenant_;
         provider = provider_;

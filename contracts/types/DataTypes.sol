@@ -258,3 +258,129 @@ library Market {
         bytes32 jobTermsHash;
     }
 }
+
+/// @notice Jobs: deterministic computations paid from escrow, verified optimistically, disputed by
+/// bisection (docs/verification.md).
+library Jobs {
+    /// @notice A job's status. MATCHED, SUBMITTED, DISPUTED and the terminal FINALIZED, EXPIRED,
+    /// SLASHED and VOIDED are stored; LATE (MATCHED past the result deadline) and FINALIZABLE
+    /// (SUBMITTED after the challenge window) are derived from the clock by `statusOf`.
+    enum Status {
+        NONE,
+        MATCHED, // waiting for the solver's result
+        LATE, // derived: the result deadline passed; anyone may expire the job
+        SUBMITTED, // result in, challenge window open
+        FINALIZABLE, // derived: the window closed undisputed; anyone may finalize
+        DISPUTED, // a bisection game is running; the window is paused
+        FINALIZED, // terminal: solver paid
+        EXPIRED, // terminal: no result in time; tenant refunded, solver slashed a little
+        SLASHED, // terminal: the solver lost a dispute; tenant refunded, collateral slashed
+        VOIDED // terminal: arbiters could not decide; everyone made whole, nobody slashed
+    }
+
+    /// @notice What the one verifier of a job said.
+    enum Attestation {
+        NONE,
+        VALID,
+        INVALID
+    }
+
+    /// @notice Whose move a dispute waits for.
+    enum Phase {
+        NONE, // no dispute open
+        REVEAL, // the solver reveals the state hash at the midpoint
+        RESPOND, // the challenger agrees or disagrees with it
+        PROVE, // one step left: the solver (or anyone for it) shows the step on-chain
+        VOTE // one step left in an arbiter-mode workload: arbiters vote
+    }
+
+    /// @notice How a dispute ended.
+    enum DisputeResult {
+        SOLVER_WON,
+        CHALLENGER_WON,
+        VOIDED
+    }
+
+    /// @notice What a tenant buys: published once (the input goes to an event only), referred to
+    /// by `keccak256(abi.encode(terms))` and passed back as calldata where a call needs it.
+    struct JobTerms {
+        bytes32 workload; // a registered workload id, e.g. "hashchain"
+        bytes32 inputHash; // h_0 = keccak256(input state)
+        bytes32 seed; // fed to every step
+        uint32 steps; // N ≥ 1, ≤ 2**maxBisectionRounds
+        uint40 resultTimeoutSeconds; // from the match to the result deadline
+        uint40 challengeWindowSeconds; // ≥ 10 minutes, ≤ maxChallengeWindowSeconds
+    }
+
+    /// @notice What publication records for a terms hash: the workload's referee at that moment
+    /// (governance changing a workload later cannot change running jobs) and the two durations a
+    /// job needs without the terms. Zero means unpublished.
+    struct TermsRecord {
+        // slot 0
+        address stepVerifier; // 0 for an arbiter-mode workload without on-chain checks
+        bool arbiterMode;
+        uint40 resultTimeoutSeconds;
+        uint40 challengeWindowSeconds; // never 0 once published
+    }
+
+    /// @notice A workload registered by governance.
+    struct Workload {
+        // slot 0
+        address stepVerifier; // checks input validity and, outside arbiter mode, the final step
+        bool arbiterMode; // the final step is decided by ARBITER_ROLE votes
+    }
+
+    struct Job {
+        // slot 0
+        address provider; // the solver
+        uint64 offerId;
+        uint32 units;
+        // slot 1
+        address tenant;
+        uint40 resultDeadline;
+        uint40 windowEndsAt; // challenges and attestations only before it; finalize from it
+        Status status; // stored values only (see Status)
+        Attestation attestation;
+        // slot 2
+        uint128 collateral; // stake locked in the registry for this job
+        uint128 escrow; // payment tokens held here for this job
+        // slot 3
+        bytes32 termsHash;
+        // slot 4
+        bytes32 outputHash; // h_N claimed by the solver
+        // slot 5
+        bytes32 traceRoot; // Merkle root of (i, h_i) for i = 0..N (TraceProofs)
+        // slot 6
+        address verifier;
+        uint96 verifierBond; // bonds are bounded far below 2**96 by ProtocolConfig
+    }
+
+    /// @notice The bisection game of a job's current (or last) dispute. The challenger agrees
+    /// with hLo (the hash of state `lo`) and disputes hHi (the hash of state `hi`). The two
+    /// durations are taken from the parameters when the dispute opens, so governance cannot
+    /// move the deadlines of a running game; they also spare every move a parameter read.
+    struct Dispute {
+        // slot 0
+        address challenger;
+        uint96 bond; // payment tokens the challenger posted; bonds are bounded far below 2**96
+        // slot 1
+        uint32 lo;
+        uint32 hi;
+        uint40 deadline; // of the current phase, inclusive
+        Phase phase;
+        bool arbiterMode;
+        uint40 moveTimeoutSeconds;
+        uint40 voteWindowSeconds;
+        uint32 number; // 1 for a job's first dispute; keys arbiter votes
+        // slot 2
+        bytes32 hLo;
+        // slot 3
+        bytes32 hHi;
+        // slot 4
+        bytes32 hMid; // revealed, waiting for the challenger's answer
+        // slot 5
+        uint40 windowLeft; // challenge window time left when the dispute opened
+        uint32 votesForSolver;
+        uint32 votesForChallenger;
+    }
+}

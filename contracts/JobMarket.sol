@@ -1,0 +1,724 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import { Ownable } from "@openzeppelin/contracts/access/Ownable.sol";
+import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import { SafeERC20 } from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import { SafeCast } from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import { ReentrancyGuardTransient } from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+
+import { IJobMarket } from "./interfaces/IJobMarket.sol";
+import { IProtocolConfig } from "./interfaces/IProtocolConfig.sol";
+import { IProviderRegistry } from "./interfaces/IProviderRegistry.sol";
+import { IStepVerifier } from "./interfaces/IStepVerifier.sol";
+import { Errors } from "./libraries/Errors.sol";
+import { TokenTransfers } from "./libraries/TokenTransfers.sol";
+import { TraceProofs } from "./libraries/TraceProofs.sol";
+import { Config, Jobs, Registry } from "./types/DataTypes.sol";
+
+/// @title JobMarket
+/// @notice Optimistic verification of jobs: result, attestation, challenge window, bisection
+/// dispute, slash or payout. See {IJobMarket} and docs/verification.md.
+contract JobMarket is IJobMarket, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+    using SafeCast for uint256;
+
+    /*//////////////////////////////////////////////////////////////
+                               CONSTANTS
+    //////////////////////////////////////////////////////////////*/
+
+    uint256 private constant BPS = 10_000;
+
+    /// @inheritdoc IJobMarket
+    uint40 public constant override MIN_CHALLENGE_WINDOW_SECONDS = 10 minutes;
+
+    /// @inheritdoc IJobMarket
+    uint40 public constant override MIN_RESULT_TIMEOUT_SECONDS = 1 minutes;
+
+    /// @inheritdoc IJobMarket
+    uint40 public constant override MAX_RESULT_TIMEOUT_SECONDS = 30 days;
+
+    /*//////////////////////////////////////////////////////////////
+                               IMMUTABLES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IJobMarket
+    IProtocolConfig public immutable override config;
+
+    /// @inheritdoc IJobMarket
+    IProviderRegistry public immutable override registry;
+
+    /// @inheritdoc IJobMarket
+    IERC20 public immutable override paymentToken;
+
+    /// @inheritdoc IJobMarket
+    address public immutable override market;
+
+    // Read once: role checks then cost one call instead of two.
+    bytes32 private immutable _VERIFIER_ROLE;
+    bytes32 private immutable _ARBITER_ROLE;
+
+    /*//////////////////////////////////////////////////////////////
+                                STORAGE
+    //////////////////////////////////////////////////////////////*/
+
+    mapping(bytes32 workloadId => Jobs.Workload) private _workloads;
+    mapping(bytes32 termsHash => Jobs.TermsRecord) private _termsRecords;
+    mapping(uint256 jobId => Jobs.Job) private _jobs;
+    mapping(uint256 jobId => Jobs.Dispute) private _disputes;
+    mapping(uint256 jobId => mapping(uint32 disputeNumber => mapping(address arbiter => bool))) private _voted;
+
+    /*//////////////////////////////////////////////////////////////
+                              CONSTRUCTOR
+    //////////////////////////////////////////////////////////////*/
+
+    /// @param market_ The LeaseMarket, the only caller of `openJob`; it must use `paymentToken_`.
+    constructor(IProtocolConfig config_, IProviderRegistry registry_, IERC20 paymentToken_, address market_) {
+        if (
+            address(config_) == address(0) || address(registry_) == address(0)
+                || address(paymentToken_) == address(0) || market_ == address(0)
+        ) {
+            revert Errors.Leasehold_ZeroAddress();
+        }
+        config = config_;
+        registry = registry_;
+        paymentToken = paymentToken_;
+        market = market_;
+        _VERIFIER_ROLE = config_.VERIFIER_ROLE();
+        _ARBITER_ROLE = config_.ARBITER_ROLE();
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 VIEWS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IJobMarket
+    function workload(bytes32 workloadId) external view override returns (Jobs.Workload memory) {
+        return _workloads[workloadId];
+    }
+
+    /// @inheritdoc IJobMarket
+    function hashTerms(Jobs.JobTerms calldata terms) public pure override returns (bytes32) {
+        return keccak256(abi.encode(terms));
+    }
+
+    /// @inheritdoc IJobMarket
+    function isPublished(bytes32 termsHash) external view override returns (bool) {
+        return _termsRecords[termsHash].challengeWindowSeconds != 0;
+    }
+
+    /// @inheritdoc IJobMarket
+    function termsRecord(bytes32 termsHash) external view override returns (Jobs.TermsRecord memory) {
+        return _termsRecords[termsHash];
+    }
+
+    /// @inheritdoc IJobMarket
+    function getJob(uint256 jobId) external view override returns (Jobs.Job memory) {
+        return _jobs[jobId];
+    }
+
+    /// @inheritdoc IJobMarket
+    function statusOf(uint256 jobId) external view override returns (Jobs.Status) {
+        return _statusOf(_jobs[jobId]);
+    }
+
+    /// @inheritdoc IJobMarket
+    function disputeOf(uint256 jobId) external view override returns (Jobs.Dispute memory) {
+        return _disputes[jobId];
+    }
+
+    /// @inheritdoc IJobMarket
+    function nextMove(uint256 jobId)
+        external
+        view
+        override
+        returns (Jobs.Phase phase, uint40 deadline, address mover)
+    {
+        Jobs.Dispute storage d = _disputes[jobId];
+        phase = d.phase;
+        if (phase == Jobs.Phase.NONE) return (phase, 0, address(0));
+        deadline = d.deadline;
+        if (phase == Jobs.Phase.REVEAL || phase == Jobs.Phase.PROVE) mover = _jobs[jobId].provider;
+        else if (phase == Jobs.Phase.RESPOND) mover = d.challenger;
+    }
+
+    /// @inheritdoc IJobMarket
+    function hasVoted(uint256 jobId, address arbiter) external view override returns (bool) {
+        return _voted[jobId][_disputes[jobId].number][arbiter];
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                            GOVERNANCE CALLS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IJobMarket
+    function setWorkload(bytes32 workloadId, address stepVerifier, bool arbiterMode) external override {
+        // Check: governance is whoever owns the config (a timelock or multisig).
+        if (msg.sender != Ownable(address(config)).owner()) revert Errors.JobMarket_CallerNotGovernance(msg.sender);
+        if (workloadId == bytes32(0)) revert Errors.JobMarket_InvalidWorkloadId();
+
+        // Effect
+        _workloads[workloadId] = Jobs.Workload({ stepVerifier: stepVerifier, arbiterMode: arbiterMode });
+        emit WorkloadSet(workloadId, stepVerifier, arbiterMode);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                              PUBLIC CALLS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IJobMarket
+    function publishJobTerms(
+        Jobs.JobTerms calldata terms,
+        bytes calldata input
+    )
+        external
+        override
+        returns (bytes32 termsHash)
+    {
+        // Check: a registered workload, the input it names and accepts, bounded numbers.
+        Jobs.Workload memory w = _workloads[terms.workload];
+        if (w.stepVerifier == address(0) && !w.arbiterMode) {
+            revert Errors.JobMarket_WorkloadNotRegistered(terms.workload);
+        }
+        bytes32 inputHash = keccak256(input);
+        if (inputHash != terms.inputHash) revert Errors.JobMarket_InputHashMismatch(terms.inputHash, inputHash);
+        if (w.stepVerifier != address(0) && !IStepVerifier(w.stepVerifier).isValidState(input)) {
+            revert Errors.JobMarket_InvalidInput(terms.workload);
+        }
+        Config.Params memory params_ = config.params();
+        uint256 maxSteps = uint256(1) << params_.maxBisectionRounds;
+        if (terms.steps == 0 || terms.steps > maxSteps) revert Errors.JobMarket_StepsOutOfBounds(terms.steps, maxSteps);
+        if (
+            terms.resultTimeoutSeconds < MIN_RESULT_TIMEOUT_SECONDS
+                || terms.resultTimeoutSeconds > MAX_RESULT_TIMEOUT_SECONDS
+        ) {
+            revert Errors.JobMarket_ResultTimeoutOutOfBounds(
+                terms.resultTimeoutSeconds, MIN_RESULT_TIMEOUT_SECONDS, MAX_RESULT_TIMEOUT_SECONDS
+            );
+        }
+        if (
+            terms.challengeWindowSeconds < MIN_CHALLENGE_WINDOW_SECONDS
+                || terms.challengeWindowSeconds > params_.maxChallengeWindowSeconds
+        ) {
+            revert Errors.JobMarket_ChallengeWindowOutOfBounds(
+                terms.challengeWindowSeconds, MIN_CHALLENGE_WINDOW_SECONDS, params_.maxChallengeWindowSeconds
+            );
+        }
+        termsHash = hashTerms(terms);
+        if (_termsRecords[termsHash].challengeWindowSeconds != 0) {
+            revert Errors.JobMarket_TermsAlreadyPublished(termsHash);
+        }
+
+        // Effect: one slot; the terms and the input live in the event.
+        _termsRecords[termsHash] = Jobs.TermsRecord({
+            stepVerifier: w.stepVerifier,
+            arbiterMode: w.arbiterMode,
+            resultTimeoutSeconds: terms.resultTimeoutSeconds,
+            challengeWindowSeconds: terms.challengeWindowSeconds
+        });
+        emit JobTermsPublished(termsHash, terms, input);
+    }
+
+    /// @inheritdoc IJobMarket
+    function expireJob(uint256 jobId) external override nonReentrant {
+        Jobs.Job storage job = _jobs[jobId];
+
+        // Check
+        _requireStatus(jobId, job, Jobs.Status.LATE);
+
+        // Effect: terminal before any transfer.
+        job.status = Jobs.Status.EXPIRED;
+        uint128 escrow = job.escrow;
+        address tenant = job.tenant;
+        uint128 slashAmount = ((uint256(job.collateral) * config.params().lateResultSlashBps) / BPS).toUint128();
+
+        // Interaction: the caller proved the fault; the registry pays nothing to a provider
+        // reporting itself.
+        uint128 slashed = registry.slash(
+            _settlementOf(job),
+            Registry.SlashOrder({
+                amount: slashAmount,
+                reason: Registry.SlashReason.LATE_RESULT,
+                whistleblower: msg.sender,
+                tenant: tenant
+            })
+        );
+        paymentToken.safeTransfer(tenant, escrow);
+        emit JobExpired(jobId, msg.sender, escrow, slashed);
+    }
+
+    /// @inheritdoc IJobMarket
+    function challenge(uint256 jobId, Jobs.JobTerms calldata terms) external override nonReentrant {
+        Jobs.Job storage job = _jobs[jobId];
+
+        // Check
+        _requireStatus(jobId, job, Jobs.Status.SUBMITTED);
+        if (msg.sender == job.provider) revert Errors.JobMarket_ChallengerIsProvider(jobId);
+        _requireTerms(jobId, job, terms);
+        Config.Params memory params_ = config.params();
+
+        // Effect
+        _openDispute(jobId, job, terms, params_, params_.challengeBond);
+
+        // Interaction
+        TokenTransfers.pullExact(paymentToken, msg.sender, params_.challengeBond);
+    }
+
+    /// @inheritdoc IJobMarket
+    function claimTimeout(uint256 jobId) external override nonReentrant {
+        Jobs.Dispute storage d = _disputes[jobId];
+
+        // Check: a move is overdue; a vote is resolved by `resolveVote`.
+        Jobs.Phase phase = d.phase;
+        if (phase != Jobs.Phase.REVEAL && phase != Jobs.Phase.RESPOND && phase != Jobs.Phase.PROVE) {
+            revert Errors.JobMarket_UnexpectedPhase(jobId, phase);
+        }
+        if (block.timestamp <= d.deadline) revert Errors.JobMarket_MoveDeadlineNotPassed(jobId, d.deadline);
+
+        // Effect and Interaction: the side that moved last wins.
+        _resolve(
+            jobId, _jobs[jobId], d, phase == Jobs.Phase.RESPOND ? Jobs.DisputeResult.SOLVER_WON : Jobs.DisputeResult.CHALLENGER_WON
+        );
+    }
+
+    /// @inheritdoc IJobMarket
+    function proveStep(
+        uint256 jobId,
+        Jobs.JobTerms calldata terms,
+        bytes calldata stateLo
+    )
+        external
+        override
+        nonReentrant
+    {
+        Jobs.Job storage job = _jobs[jobId];
+        Jobs.Dispute storage d = _disputes[jobId];
+
+        // Check: only the preimage of the agreed hash is accepted, so whoever calls, the outcome
+        // is the same; a wrong state reverts and decides nothing.
+        _requireMove(jobId, d, Jobs.Phase.PROVE);
+        _requireTerms(jobId, job, terms);
+        bytes32 stateHash = keccak256(stateLo);
+        if (stateHash != d.hLo) revert Errors.JobMarket_StateHashMismatch(jobId, d.hLo, stateHash);
+
+        // Check: the step, by the referee recorded when the terms were published. No try/catch:
+        // a verifier that runs out of gas reverts the call instead of deciding it.
+        IStepVerifier verifier = IStepVerifier(_termsRecords[job.termsHash].stepVerifier);
+        uint32 stepIndex = d.lo;
+        bool solverCorrect = verifier.isValidState(stateLo)
+            && keccak256(verifier.step(stateLo, stepIndex, terms.seed)) == d.hHi;
+        emit StepProven(jobId, stepIndex, solverCorrect);
+
+        // Effect and Interaction
+        _resolve(jobId, job, d, solverCorrect ? Jobs.DisputeResult.SOLVER_WON : Jobs.DisputeResult.CHALLENGER_WON);
+    }
+
+    /// @inheritdoc IJobMarket
+    function resolveVote(uint256 jobId) external override nonReentrant {
+        Jobs.Dispute storage d = _disputes[jobId];
+
+        // Check
+        if (d.phase != Jobs.Phase.VOTE) revert Errors.JobMarket_UnexpectedPhase(jobId, d.phase);
+        if (block.timestamp <= d.deadline) revert Errors.JobMarket_MoveDeadlineNotPassed(jobId, d.deadline);
+
+        // Effect and Interaction: a strict majority decides; a tie (no votes included) voids.
+        uint32 forSolver = d.votesForSolver;
+        uint32 forChallenger = d.votesForChallenger;
+        Jobs.DisputeResult result = forSolver > forChallenger
+            ? Jobs.DisputeResult.SOLVER_WON
+            : forChallenger > forSolver ? Jobs.DisputeResult.CHALLENGER_WON : Jobs.DisputeResult.VOIDED;
+        _resolve(jobId, _jobs[jobId], d, result);
+    }
+
+    /// @inheritdoc IJobMarket
+    function finalizeJob(uint256 jobId) external override nonReentrant {
+        Jobs.Job storage job = _jobs[jobId];
+
+        // Check: the window closed with no dispute open (PROTOCOL §7 invariant 9).
+        _requireStatus(jobId, job, Jobs.Status.FINALIZABLE);
+
+        // Effect: terminal before any transfer. Floors keep the payout within the escrow.
+        job.status = Jobs.Status.FINALIZED;
+        Config.Params memory params_ = config.params();
+        uint128 escrow = job.escrow;
+        uint128 protocolFee = uint128((uint256(escrow) * params_.protocolFeeBps) / BPS);
+        uint128 verifierFee = uint128((uint256(escrow) * params_.verifierFeeBps) / BPS);
+        uint128 toProvider = escrow - protocolFee - verifierFee;
+        bool attestedValid = job.attestation == Jobs.Attestation.VALID;
+        uint128 tenantRefund = attestedValid ? 0 : verifierFee;
+        if (!attestedValid) verifierFee = 0;
+        address provider = job.provider;
+        emit JobFinalized(jobId, provider, toProvider, protocolFee, verifierFee, tenantRefund);
+
+        // Interaction: collateral back, then payments to parties fixed in advance.
+        registry.release(_settlementOf(job), Registry.Outcome.JOB_FINALIZED);
+        _pay(provider, toProvider);
+        _pay(config.treasury(), protocolFee);
+        if (attestedValid) _pay(job.verifier, uint256(verifierFee) + job.verifierBond);
+        else _pay(job.tenant, tenantRefund);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                               ROLE CALLS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IJobMarket
+    function openJob(
+        uint256 requestId,
+        address tenant,
+        address provider,
+        uint256 offerId,
+        uint32 units,
+        uint128 collateral,
+        uint128 escrow,
+        bytes32 jobTermsHash
+    )
+        external
+        override
+    {
+        Jobs.Job storage job = _jobs[requestId];
+
+        // Check: the market moved `escrow` here before calling.
+        if (msg.sender != market) revert Errors.JobMarket_CallerNotMarket(msg.sender);
+        if (job.status != Jobs.Status.NONE) revert Errors.JobMarket_JobExists(requestId);
+        if (tenant == address(0) || provider == address(0)) revert Errors.JobMarket_InvalidJob(requestId);
+        uint40 resultTimeout = _termsRecords[jobTermsHash].resultTimeoutSeconds;
+        if (resultTimeout == 0) revert Errors.JobMarket_TermsNotPublished(jobTermsHash);
+
+        // Effect: four slots.
+        uint40 resultDeadline = uint40(block.timestamp) + resultTimeout;
+        job.provider = provider;
+        job.offerId = offerId.toUint64();
+        job.units = units;
+        job.tenant = tenant;
+        job.resultDeadline = resultDeadline;
+        job.status = Jobs.Status.MATCHED;
+        job.collateral = collateral;
+        job.escrow = escrow;
+        job.termsHash = jobTermsHash;
+        emit JobOpened(requestId, tenant, provider, offerId, units, collateral, escrow, jobTermsHash, resultDeadline);
+    }
+
+    /// @inheritdoc IJobMarket
+    function submitResult(
+        uint256 jobId,
+        Jobs.JobTerms calldata terms,
+        bytes32 outputHash,
+        bytes32 traceRoot,
+        bytes32[] calldata outputProof
+    )
+        external
+        override
+    {
+        Jobs.Job storage job = _jobs[jobId];
+
+        // Check: the solver, on time, with h_N bound to leaf N of its trace.
+        _requireStatus(jobId, job, Jobs.Status.MATCHED);
+        if (msg.sender != job.provider) revert Errors.JobMarket_CallerNotProvider(jobId, msg.sender);
+        _requireTerms(jobId, job, terms);
+        if (traceRoot == bytes32(0)) revert Errors.JobMarket_ZeroTraceRoot(jobId);
+        if (!TraceProofs.verify(outputProof, traceRoot, terms.steps, outputHash)) {
+            revert Errors.JobMarket_InvalidTraceProof(jobId, terms.steps);
+        }
+
+        // Effect: without an attestation the window counts from the result.
+        uint40 windowEndsAt = uint40(block.timestamp) + terms.challengeWindowSeconds;
+        job.windowEndsAt = windowEndsAt;
+        job.status = Jobs.Status.SUBMITTED;
+        job.outputHash = outputHash;
+        job.traceRoot = traceRoot;
+        emit ResultSubmitted(jobId, outputHash, traceRoot, windowEndsAt);
+    }
+
+    /// @inheritdoc IJobMarket
+    function attest(uint256 jobId, Jobs.JobTerms calldata terms, bool valid) external override nonReentrant {
+        Jobs.Job storage job = _jobs[jobId];
+
+        // Check
+        _requireStatus(jobId, job, Jobs.Status.SUBMITTED);
+        if (!config.hasRole(_VERIFIER_ROLE, msg.sender)) {
+            revert Errors.Leasehold_MissingRole(_VERIFIER_ROLE, msg.sender);
+        }
+        if (msg.sender == job.provider) revert Errors.JobMarket_VerifierIsProvider(jobId);
+        if (job.attestation != Jobs.Attestation.NONE) revert Errors.JobMarket_AlreadyAttested(jobId, job.verifier);
+        _requireTerms(jobId, job, terms);
+        Config.Params memory params_ = config.params();
+
+        // Effect
+        uint128 bond;
+        job.verifier = msg.sender;
+        if (valid) {
+            // Whistleblowers get a full window to check what the verifier vouched for.
+            bond = params_.verifierBond;
+            uint40 windowEndsAt = uint40(block.timestamp) + terms.challengeWindowSeconds;
+            job.verifierBond = uint256(bond).toUint96();
+            job.attestation = Jobs.Attestation.VALID;
+            job.windowEndsAt = windowEndsAt;
+            emit Attested(jobId, msg.sender, true, bond, windowEndsAt);
+        } else {
+            // The same dispute as any challenger's, so the same bond.
+            bond = params_.challengeBond;
+            job.attestation = Jobs.Attestation.INVALID;
+            emit Attested(jobId, msg.sender, false, bond, job.windowEndsAt);
+            _openDispute(jobId, job, terms, params_, bond);
+        }
+
+        // Interaction
+        TokenTransfers.pullExact(paymentToken, msg.sender, bond);
+    }
+
+    /// @inheritdoc IJobMarket
+    function reveal(uint256 jobId, bytes32 hMid, bytes32[] calldata proof) external override {
+        Jobs.Dispute storage d = _disputes[jobId];
+        Jobs.Job storage job = _jobs[jobId];
+
+        // Check: the solver, in time, with a hash its own trace commits to.
+        _requireMove(jobId, d, Jobs.Phase.REVEAL);
+        if (msg.sender != job.provider) revert Errors.JobMarket_CallerNotProvider(jobId, msg.sender);
+        uint32 mid;
+        // Cannot overflow: both are uint32, summed in 256 bits.
+        unchecked {
+            mid = uint32((uint256(d.lo) + d.hi) / 2);
+        }
+        if (!TraceProofs.verify(proof, job.traceRoot, mid, hMid)) revert Errors.JobMarket_InvalidTraceProof(jobId, mid);
+
+        // Effect
+        uint40 deadline = uint40(block.timestamp) + d.moveTimeoutSeconds;
+        d.hMid = hMid;
+        d.phase = Jobs.Phase.RESPOND;
+        d.deadline = deadline;
+        emit MidpointRevealed(jobId, mid, hMid, deadline);
+    }
+
+    /// @inheritdoc IJobMarket
+    function respond(uint256 jobId, bool agree) external override {
+        Jobs.Dispute storage d = _disputes[jobId];
+
+        // Check
+        _requireMove(jobId, d, Jobs.Phase.RESPOND);
+        if (msg.sender != d.challenger) revert Errors.JobMarket_CallerNotChallenger(jobId, msg.sender);
+
+        // Effect: keep the half the challenger still disputes.
+        uint32 lo = d.lo;
+        uint32 hi = d.hi;
+        uint32 mid;
+        // Cannot overflow: both are uint32, summed in 256 bits.
+        unchecked {
+            mid = uint32((uint256(lo) + hi) / 2);
+        }
+        if (agree) {
+            lo = mid;
+            d.lo = mid;
+            d.hLo = d.hMid;
+        } else {
+            hi = mid;
+            d.hi = mid;
+            d.hHi = d.hMid;
+        }
+        (Jobs.Phase phase, uint40 deadline) = _enterNextPhase(d, lo, hi);
+        emit MidpointAnswered(jobId, agree, lo, hi, phase, deadline);
+    }
+
+    /// @inheritdoc IJobMarket
+    function voteOnStep(uint256 jobId, bool solverCorrect) external override {
+        Jobs.Dispute storage d = _disputes[jobId];
+
+        // Check: an arbiter with no stake in the outcome, once, in time.
+        if (!config.hasRole(_ARBITER_ROLE, msg.sender)) revert Errors.Leasehold_MissingRole(_ARBITER_ROLE, msg.sender);
+        _requireMove(jobId, d, Jobs.Phase.VOTE);
+        if (msg.sender == d.challenger || msg.sender == _jobs[jobId].provider) {
+            revert Errors.JobMarket_ArbiterIsParty(jobId, msg.sender);
+        }
+        mapping(address => bool) storage voted = _voted[jobId][d.number];
+        if (voted[msg.sender]) revert Errors.JobMarket_AlreadyVoted(jobId, msg.sender);
+
+        // Effect
+        voted[msg.sender] = true;
+        if (solverCorrect) d.votesForSolver += 1;
+        else d.votesForChallenger += 1;
+        emit StepVoted(jobId, msg.sender, solverCorrect);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                           PRIVATE FUNCTIONS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Opens a dispute over [0, N] and pauses the window; the caller pulls the bond.
+    function _openDispute(
+        uint256 jobId,
+        Jobs.Job storage job,
+        Jobs.JobTerms calldata terms,
+        Config.Params memory params_,
+        uint128 bond
+    )
+        private
+    {
+        Jobs.Dispute storage d = _disputes[jobId];
+        uint32 number = d.number + 1;
+        d.challenger = msg.sender;
+        d.bond = uint256(bond).toUint96();
+        d.arbiterMode = _termsRecords[job.termsHash].arbiterMode;
+        d.moveTimeoutSeconds = params_.moveTimeoutSeconds;
+        d.voteWindowSeconds = params_.arbiterVoteWindowSeconds;
+        d.number = number;
+        d.lo = 0;
+        d.hi = terms.steps;
+        // h_0 is agreed by construction: the published input hashes to it.
+        d.hLo = terms.inputHash;
+        d.hHi = job.outputHash;
+        // Cannot underflow: the job is SUBMITTED, not FINALIZABLE, so the window is still open.
+        unchecked {
+            d.windowLeft = job.windowEndsAt - uint40(block.timestamp);
+        }
+        (Jobs.Phase phase, uint40 deadline) = _enterNextPhase(d, 0, terms.steps);
+        job.status = Jobs.Status.DISPUTED;
+        emit DisputeOpened(jobId, msg.sender, number, bond, phase, deadline);
+    }
+
+    /// @dev Sets the phase that follows an interval [lo, hi]: another reveal while more than one
+    /// step is disputed, else the final step, proven on-chain or voted on by arbiters.
+    function _enterNextPhase(
+        Jobs.Dispute storage d,
+        uint32 lo,
+        uint32 hi
+    )
+        private
+        returns (Jobs.Phase phase, uint40 deadline)
+    {
+        if (hi - lo > 1) {
+            phase = Jobs.Phase.REVEAL;
+            deadline = uint40(block.timestamp) + d.moveTimeoutSeconds;
+        } else if (d.arbiterMode) {
+            phase = Jobs.Phase.VOTE;
+            deadline = uint40(block.timestamp) + d.voteWindowSeconds;
+            d.votesForSolver = 0;
+            d.votesForChallenger = 0;
+        } else {
+            phase = Jobs.Phase.PROVE;
+            deadline = uint40(block.timestamp) + d.moveTimeoutSeconds;
+        }
+        d.phase = phase;
+        d.deadline = deadline;
+    }
+
+    /// @dev Ends the open dispute. Every branch sets the dispute's and the job's new state before
+    /// any call out.
+    function _resolve(
+        uint256 jobId,
+        Jobs.Job storage job,
+        Jobs.Dispute storage d,
+        Jobs.DisputeResult result
+    )
+        private
+    {
+        // Effect: the game is over whatever the result.
+        d.phase = Jobs.Phase.NONE;
+        address challenger = d.challenger;
+        uint128 bond = d.bond;
+        Config.Params memory params_ = config.params();
+
+        if (result == Jobs.DisputeResult.SOLVER_WON) {
+            // Effect: the window resumes where the dispute paused it, with at least one move
+            // timeout so an honest challenger shut out by a losing one can still act.
+            uint40 reopened = d.windowLeft > d.moveTimeoutSeconds ? d.windowLeft : d.moveTimeoutSeconds;
+            uint40 windowEndsAt = uint40(block.timestamp) + reopened;
+            job.windowEndsAt = windowEndsAt;
+            job.status = Jobs.Status.SUBMITTED;
+            uint128 toSolver = uint128((uint256(bond) * params_.whistleblowerRewardBps) / BPS);
+            address provider = job.provider;
+            emit DisputeResolved(jobId, challenger, d.number, result, 0, windowEndsAt);
+            emit ChallengerBondForfeited(jobId, challenger, toSolver, bond - toSolver);
+
+            // Interaction
+            _pay(provider, toSolver);
+            _pay(config.treasury(), bond - toSolver);
+            return;
+        }
+
+        Registry.Settlement memory settlement = _settlementOf(job);
+        address tenant = job.tenant;
+        uint128 escrow = job.escrow;
+        bool attestedValid = job.attestation == Jobs.Attestation.VALID;
+        uint128 verifierBond = job.verifierBond;
+        address verifier = job.verifier;
+
+        if (result == Jobs.DisputeResult.VOIDED) {
+            // Effect: terminal; nobody could be shown wrong, so everyone is made whole.
+            job.status = Jobs.Status.VOIDED;
+            emit DisputeResolved(jobId, challenger, d.number, result, 0, 0);
+
+            // Interaction
+            registry.release(settlement, Registry.Outcome.NONE);
+            _pay(tenant, escrow);
+            _pay(challenger, bond);
+            if (attestedValid) _pay(verifier, verifierBond);
+            return;
+        }
+
+        // Effect: terminal; the solver was shown wrong.
+        job.status = Jobs.Status.SLASHED;
+        uint128 verifierToChallenger =
+            attestedValid ? uint128((uint256(verifierBond) * params_.whistleblowerRewardBps) / BPS) : 0;
+
+        // Interaction: the whole collateral, shared by the registry with the challenger and the
+        // tenant; the escrow back to the tenant; the bond back to the challenger.
+        uint128 slashed = registry.slash(
+            settlement,
+            Registry.SlashOrder({
+                amount: settlement.collateral,
+                reason: Registry.SlashReason.DISPUTE_LOST,
+                whistleblower: challenger,
+                tenant: tenant
+            })
+        );
+        emit DisputeResolved(jobId, challenger, d.number, result, slashed, 0);
+        _pay(tenant, escrow);
+        _pay(challenger, bond);
+        if (attestedValid) {
+            // A verifier vouched for a wrong result: a lazy verifier caught.
+            emit VerifierBondForfeited(jobId, verifier, verifierToChallenger, verifierBond - verifierToChallenger);
+            _pay(challenger, verifierToChallenger);
+            _pay(config.treasury(), verifierBond - verifierToChallenger);
+        }
+    }
+
+    /// @dev Transfers `amount` payment tokens, skipping zero.
+    function _pay(address to, uint256 amount) private {
+        if (amount > 0) paymentToken.safeTransfer(to, amount);
+    }
+
+    /// @dev What the registry needs to end the job's match.
+    function _settlementOf(Jobs.Job storage job) private view returns (Registry.Settlement memory) {
+        return Registry.Settlement({
+            provider: job.provider,
+            offerId: job.offerId,
+            units: job.units,
+            collateral: job.collateral
+        });
+    }
+
+    /// @dev The stored status, with the two clock-derived ones.
+    function _statusOf(Jobs.Job storage job) private view returns (Jobs.Status status) {
+        status = job.status;
+        if (status == Jobs.Status.MATCHED && block.timestamp > job.resultDeadline) return Jobs.Status.LATE;
+        if (status == Jobs.Status.SUBMITTED && block.timestamp >= job.windowEndsAt) return Jobs.Status.FINALIZABLE;
+    }
+
+    /// @dev Reverts with the current status unless it is `expected`.
+    function _requireStatus(uint256 jobId, Jobs.Job storage job, Jobs.Status expected) private view {
+        Jobs.Status current = _statusOf(job);
+        if (current != expected) revert Errors.JobMarket_UnexpectedStatus(jobId, current);
+    }
+
+    /// @dev Reverts unless `terms` hash to the job's terms.
+    function _requireTerms(uint256 jobId, Jobs.Job storage job, Jobs.JobTerms calldata terms) private view {
+        bytes32 given = hashTerms(terms);
+        if (given != job.termsHash) revert Errors.JobMarket_TermsMismatch(jobId, job.termsHash, given);
+    }
+
+    /// @dev Reverts unless the dispute waits for `phase` and its deadline has not passed.
+    function _requireMove(uint256 jobId, Jobs.Dispute storage d, Jobs.Phase phase) private view {
+        if (d.phase != phase) revert Errors.JobMarket_UnexpectedPhase(jobId, d.phase);
+        if (block.timestamp > d.deadline) revert Errors.JobMarket_MoveDeadlinePassed(jobId, d.deadline);
+    }
+}

@@ -1,0 +1,247 @@
+"""Constants, enums and a driver shared by the job market tests.
+
+Traces come from the real executors in keepers/workloads: a solver's trace is either the
+honest one or one corrupted from step k on (`fault_from_step=k`), so a dispute narrows to the
+step k-1 -> k exactly as it would between real keepers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import brownie
+
+from helpers import USD, b32
+from keepers.workloads.base import keccak256
+from keepers.workloads.registry import get_workload
+from keepers.workloads.trace import TraceTree
+
+HASHCHAIN = b32("hashchain")
+MATVEC = b32("matvec")
+MATVEC256 = b32("matvec-256")
+EU_WEST = b32("eu-west")
+H100 = b32("nvidia-h100-80gb")
+ZERO32 = "0x" + "00" * 32
+SEED = b32("seed-1")
+
+HOUR = 3600
+MINUTE = 60
+STAKE = 50_000 * USD
+COLLATERAL = 2_000 * USD  # one H100 unit
+OFFER_UNITS = 8
+OFFER_PRICE = 2 * USD
+MATCH_FEE = USD // 2
+ESCROW = 100 * USD
+DEPOSIT = ESCROW + MATCH_FEE
+CHALLENGE_BOND = 50 * USD
+VERIFIER_BOND = 20 * USD
+PROTOCOL_FEE_BPS = 100
+VERIFIER_FEE_BPS = 500
+WHISTLEBLOWER_BPS = 5_000
+TENANT_COMP_BPS = 3_000
+LATE_SLASH_BPS = 500
+MOVE_TIMEOUT = HOUR
+VOTE_WINDOW = HOUR
+FUNDS = 1_000_000 * USD
+
+# Jobs.Status
+(NONE, MATCHED, LATE, SUBMITTED, FINALIZABLE, DISPUTED, FINALIZED, EXPIRED, SLASHED, VOIDED) = range(10)
+# Jobs.Attestation
+A_NONE, A_VALID, A_INVALID = range(3)
+# Jobs.Phase
+P_NONE, REVEAL, RESPOND, PROVE, VOTE = range(5)
+# Jobs.DisputeResult
+SOLVER_WON, CHALLENGER_WON, R_VOIDED = range(3)
+# Registry.SlashReason / Outcome / Market.RequestKind
+LATE_RESULT, DISPUTE_LOST = 1, 2
+JOB_KIND = 1
+
+JOB_FIELDS = (
+    "provider offerId units tenant resultDeadline windowEndsAt status attestation collateral escrow "
+    "termsHash outputHash traceRoot verifier verifierBond"
+).split()
+DISPUTE_FIELDS = (
+    "challenger bond lo hi deadline phase arbiterMode moveTimeoutSeconds voteWindowSeconds number "
+    "hLo hHi hMid windowLeft votesForSolver votesForChallenger"
+).split()
+
+
+def now() -> int:
+    return brownie.chain[-1].timestamp
+
+
+def sleep_past(timestamp: int) -> None:
+    """Mines the next block one second after `timestamp`."""
+    brownie.chain.mine(timestamp=timestamp + 1)
+
+
+def sleep_to(timestamp: int) -> None:
+    """Mines the next block at `timestamp` (for views read at that time)."""
+    brownie.chain.mine(timestamp=timestamp)
+
+
+def next_tx_at(timestamp: int) -> None:
+    """The next transaction's block gets exactly `timestamp`, however slow the machine is."""
+    brownie.web3.provider.make_request("evm_setNextBlockTimestamp", [timestamp])
+
+
+def h(value: bytes) -> str:
+    return "0x" + bytes(value).hex()
+
+
+def rounds_for(steps: int) -> int:
+    """⌈log2 N⌉: the most reveals a dispute over N steps can take."""
+    return math.ceil(math.log2(steps)) if steps > 1 else 0
+
+
+@dataclass
+class Trace:
+    """A solver's (or a watcher's) view of a job: its states, their hashes and its tree."""
+
+    states: list[bytes]
+    hashes: list[bytes]
+    tree: TraceTree
+
+    @classmethod
+    def of(cls, workload_id: str, input: bytes, seed: str, steps: int, fault_from_step: int | None = None) -> Trace:
+        workload = get_workload(bytes.fromhex(workload_id[2:]))
+        states = workload.run(input, bytes.fromhex(seed[2:]), steps, fault_from_step=fault_from_step)
+        hashes = [keccak256(state) for state in states]
+        return cls(states, hashes, TraceTree(hashes))
+
+    @property
+    def root(self) -> str:
+        return h(self.tree.root)
+
+    @property
+    def output(self) -> str:
+        return h(self.hashes[-1])
+
+    def proof(self, index: int) -> list[str]:
+        return [h(node) for node in self.tree.proof(index)]
+
+
+@dataclass
+class Job:
+    id: int
+    terms: tuple
+    input: bytes
+    steps: int
+    workload: str
+    honest: Trace
+    solver: Trace | None = None
+    reveals: int = field(default=0)
+
+
+def default_input(workload_id: str, salt: int = 0) -> bytes:
+    """A valid input state for the workload: hashchain 32 bytes, matvec Q16.16 values."""
+    workload = get_workload(bytes.fromhex(workload_id[2:]))
+    if workload_id == HASHCHAIN:
+        return keccak256(b"input" + salt.to_bytes(4, "big"))
+    width = workload.state_length // 4
+    values = [((i * 7919 + salt * 104729) % 5 - 2) << 16 for i in range(width)]
+    return b"".join(v.to_bytes(4, "big", signed=True) for v in values)
+
+
+def make_terms(workload=HASHCHAIN, steps=8, seed=SEED, input=None, result_timeout=HOUR, window=HOUR, salt=0):
+    input = default_input(workload, salt) if input is None else input
+    return (workload, h(keccak256(input)), seed, steps, result_timeout, window), input
+
+
+def job_of(job_market, job_id: int) -> dict:
+    return dict(zip(JOB_FIELDS, job_market.getJob(job_id)))
+
+
+def dispute_of(job_market, job_id: int) -> dict:
+    return dict(zip(DISPUTE_FIELDS, job_market.disputeOf(job_id)))
+
+
+class Driver:
+    """Plays the parties of a job against the real contracts."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.jm = ctx.job_market
+
+    # --- setup -----------------------------------------------------------------------------
+
+    def publish(self, terms, input, sender=None):
+        return self.jm.publishJobTerms(terms, input, {"from": sender or self.ctx.stranger})
+
+    def open(
+        self, workload=HASHCHAIN, steps=8, salt=None, provider=None, window=HOUR, result_timeout=HOUR, seed=SEED,
+        deposit=DEPOSIT,
+    ):
+        """Publishes terms, creates a JOB request and matches it with the provider's offer."""
+        ctx = self.ctx
+        salt = ctx.next_salt() if salt is None else salt
+        terms, input = make_terms(workload, steps, seed, result_timeout=result_timeout, window=window, salt=salt)
+        self.publish(terms, input)
+        terms_hash = self.jm.hashTerms(terms)
+        spec = (
+            H100, 0, 1, ZERO32, 0, 0, 3 * USD, 86_400, now() + HOUR, JOB_KIND, terms_hash,
+        )
+        request_id = ctx.market.createRequest(spec, deposit, {"from": ctx.tenant}).return_value
+        offer = ctx.offer2 if provider == ctx.provider2 else ctx.offer
+        ctx.market.matchRequests([(request_id, offer)], {"from": ctx.matcher})
+        honest = Trace.of(workload, input, seed, steps)
+        return Job(request_id, terms, input, steps, workload, honest)
+
+    def submit(self, job: Job, fault_from_step: int | None = None, sender=None):
+        solver = job.honest if fault_from_step is None else Trace.of(
+            job.workload, job.input, job.terms[2], job.steps, fault_from_step
+        )
+        job.solver = solver
+        return self.jm.submitResult(
+            job.id, job.terms, solver.output, solver.root, solver.proof(job.steps),
+            {"from": sender or self.provider_of(job)},
+        )
+
+    def provider_of(self, job: Job):
+        return job_of(self.jm, job.id)["provider"]
+
+    def open_submitted(self, fault_from_step=None, **kwargs) -> Job:
+        job = self.open(**kwargs)
+        self.submit(job, fault_from_step)
+        return job
+
+    # --- the game ----------------------------------------------------------------------------
+
+    def challenge(self, job: Job, challenger=None):
+        return self.jm.challenge(job.id, job.terms, {"from": challenger or self.ctx.challenger})
+
+    def reveal(self, job: Job):
+        d = dispute_of(self.jm, job.id)
+        mid = (d["lo"] + d["hi"]) // 2
+        job.reveals += 1
+        return self.jm.reveal(job.id, h(job.solver.hashes[mid]), job.solver.proof(mid), {"from": self.provider_of(job)})
+
+    def respond(self, job: Job, view: Trace | None = None, agree: bool | None = None):
+        """Answers as a challenger that believes `view` (the honest trace unless given)."""
+        d = dispute_of(self.jm, job.id)
+        if agree is None:
+            mid = (d["lo"] + d["hi"]) // 2
+            agree = h((view or job.honest).hashes[mid]) == h(d["hMid"])
+        return self.jm.respond(job.id, agree, {"from": d["challenger"]})
+
+    def bisect(self, job: Job, view: Trace | None = None, agree: bool | None = None):
+        """Plays reveal/respond rounds until one step is left; returns the number of rounds.
+
+        The challenger answers from `view` (the honest trace unless given), or always `agree`.
+        """
+        rounds = 0
+        while dispute_of(self.jm, job.id)["phase"] == REVEAL:
+            self.reveal(job)
+            self.respond(job, view, agree)
+            rounds += 1
+        return rounds
+
+    def prove(self, job: Job, sender=None, state: bytes | None = None):
+        d = dispute_of(self.jm, job.id)
+        state = job.solver.states[d["lo"]] if state is None else state
+        return self.jm.proveStep(job.id, job.terms, state, {"from": sender or self.provider_of(job)})
+
+    def finalize_after_window(self, job: Job, sender=None):
+        sleep_to(job_of(self.jm, job.id)["windowEndsAt"])
+        return self.jm.finalizeJob(job.id, {"from": sender or self.ctx.stranger})

@@ -1,0 +1,137 @@
+"""Who gains and who loses, in tokens, at the end of each kind of dispute (default parameters:
+collateral 2,000 USD, escrow 100 USD, challenge bond 50, verifier bond 20, whistleblower 50%,
+tenant compensation 30%). Stake and payment token are the same TestStablecoin here."""
+
+from helpers import event_args
+from jobs.support import (
+    CHALLENGE_BOND,
+    COLLATERAL,
+    DISPUTE_LOST,
+    ESCROW,
+    PROTOCOL_FEE_BPS,
+    TENANT_COMP_BPS,
+    VERIFIER_BOND,
+    VERIFIER_FEE_BPS,
+    WHISTLEBLOWER_BPS,
+)
+
+SLASH_TO_WHISTLEBLOWER = COLLATERAL * WHISTLEBLOWER_BPS // 10_000
+SLASH_TO_TENANT = COLLATERAL * TENANT_COMP_BPS // 10_000
+SLASH_TO_TREASURY = COLLATERAL - SLASH_TO_WHISTLEBLOWER - SLASH_TO_TENANT
+BOND_TO_SOLVER = CHALLENGE_BOND * WHISTLEBLOWER_BPS // 10_000
+PROVIDER_PAY = ESCROW - ESCROW * PROTOCOL_FEE_BPS // 10_000 - ESCROW * VERIFIER_FEE_BPS // 10_000
+
+
+def _balances(ctx, *accounts):
+    return {a: ctx.token.balanceOf(a) for a in accounts}
+
+
+def _deltas(ctx, before):
+    return {a: ctx.token.balanceOf(a) - v for a, v in before.items()}
+
+
+def _stake(ctx, account):
+    p = ctx.registry.provider(account)
+    return p["freeStake"] + p["lockedStake"] + p["unbondingStake"]
+
+
+def test_given_a_cheating_solver_the_challenger_tenant_and_treasury_share_the_slash(ctx, driver):
+    job = driver.open_submitted(fault_from_step=4)
+    before = _balances(ctx, ctx.challenger, ctx.tenant, ctx.treasury, ctx.provider)
+    stake_before = _stake(ctx, ctx.provider)
+    driver.challenge(job)
+    driver.bisect(job)
+    tx = driver.prove(job)
+    slashed = event_args(tx, "ProviderSlashed")
+    assert slashed["reason"] == DISPUTE_LOST and slashed["slashed"] == COLLATERAL
+    assert _deltas(ctx, before) == {
+        ctx.challenger: SLASH_TO_WHISTLEBLOWER,  # bond back plus half the slash
+        ctx.tenant: ESCROW + SLASH_TO_TENANT,
+        ctx.treasury: SLASH_TO_TREASURY,
+        ctx.provider: 0,
+    }
+    assert stake_before - _stake(ctx, ctx.provider) == COLLATERAL
+    assert event_args(tx, "DisputeResolved")["slashed"] == COLLATERAL
+
+
+def test_given_a_lazy_verifier_its_bond_goes_to_the_challenger_and_the_treasury(ctx, driver):
+    job = driver.open_submitted(fault_from_step=8)
+    ctx.job_market.attest(job.id, job.terms, True, {"from": ctx.verifier})
+    before = _balances(ctx, ctx.challenger, ctx.verifier, ctx.treasury)
+    driver.challenge(job)
+    driver.bisect(job)
+    tx = driver.prove(job)
+    to_challenger = VERIFIER_BOND * WHISTLEBLOWER_BPS // 10_000
+    assert event_args(tx, "VerifierBondForfeited") == {
+        "jobId": job.id, "verifier": ctx.verifier, "toChallenger": to_challenger,
+        "toTreasury": VERIFIER_BOND - to_challenger,
+    }
+    assert _deltas(ctx, before) == {
+        ctx.challenger: SLASH_TO_WHISTLEBLOWER + to_challenger,
+        ctx.verifier: 0,  # its bond was already posted: lost for good
+        ctx.treasury: SLASH_TO_TREASURY + VERIFIER_BOND - to_challenger,
+    }
+
+
+def test_given_an_honest_solver_a_false_whistleblower_loses_its_bond(ctx, driver):
+    job = driver.open_submitted()
+    before = _balances(ctx, ctx.challenger, ctx.provider, ctx.treasury)
+    driver.challenge(job)
+    driver.bisect(job, agree=False)
+    tx = driver.prove(job)
+    assert event_args(tx, "ChallengerBondForfeited") == {
+        "jobId": job.id, "challenger": ctx.challenger, "toSolver": BOND_TO_SOLVER,
+        "toTreasury": CHALLENGE_BOND - BOND_TO_SOLVER,
+    }
+    assert _deltas(ctx, before) == {
+        ctx.challenger: -CHALLENGE_BOND,
+        ctx.provider: BOND_TO_SOLVER,
+        ctx.treasury: CHALLENGE_BOND - BOND_TO_SOLVER,
+    }
+
+
+def test_given_a_verifier_attested_invalid_and_lost_it_is_the_losing_challenger(ctx, driver):
+    job = driver.open_submitted()
+    before = _balances(ctx, ctx.verifier, ctx.tenant)
+    ctx.job_market.attest(job.id, job.terms, False, {"from": ctx.verifier})
+    driver.bisect(job, agree=False)
+    driver.prove(job)
+    tx = driver.finalize_after_window(job)
+    fee = ESCROW * VERIFIER_FEE_BPS // 10_000
+    assert event_args(tx, "JobFinalized")["verifierFee"] == 0
+    assert event_args(tx, "JobFinalized")["tenantRefund"] == fee
+    assert _deltas(ctx, before) == {ctx.verifier: -CHALLENGE_BOND, ctx.tenant: fee}
+
+
+def test_self_challenge_of_an_honest_result_never_pays(ctx, driver, accounts):
+    """The provider challenges its own honest result from another address and loses on purpose."""
+    alt = accounts.add()
+    ctx.token.mint(alt, CHALLENGE_BOND, {"from": alt})
+    ctx.token.approve(ctx.job_market, CHALLENGE_BOND, {"from": alt})
+    job = driver.open_submitted()
+    before = _balances(ctx, ctx.provider, alt)
+    driver.challenge(job, alt)
+    driver.bisect(job, agree=False)
+    driver.prove(job)
+    driver.finalize_after_window(job)
+    delta = _deltas(ctx, before)
+    assert delta[ctx.provider] + delta[alt] == PROVIDER_PAY - (CHALLENGE_BOND - BOND_TO_SOLVER)
+    assert delta[ctx.provider] + delta[alt] < PROVIDER_PAY
+
+
+def test_self_challenge_of_a_cheated_result_never_pays(ctx, driver, accounts):
+    """The provider cheats, then reports itself from another address to collect the reward."""
+    alt = accounts.add()
+    ctx.token.mint(alt, CHALLENGE_BOND, {"from": alt})
+    ctx.token.approve(ctx.job_market, CHALLENGE_BOND, {"from": alt})
+    job = driver.open_submitted(fault_from_step=2)
+    stake_before = _stake(ctx, ctx.provider)
+    before = _balances(ctx, ctx.provider, alt)
+    driver.challenge(job, alt)
+    driver.bisect(job)
+    driver.prove(job)
+    delta = _deltas(ctx, before)
+    lost_stake = stake_before - _stake(ctx, ctx.provider)
+    net = delta[ctx.provider] + delta[alt] - lost_stake
+    assert net == SLASH_TO_WHISTLEBLOWER - COLLATERAL
+    assert net < 0

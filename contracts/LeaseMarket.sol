@@ -484,6 +484,9 @@ contract LeaseMarket is ILeaseMarket, ReentrancyGuardTransient {
             reason = Registry.SkipReason.REQUEST_EXPIRED;
         } else if (order.kind == Market.RequestKind.JOB && jobMarket_ == address(0)) {
             reason = Registry.SkipReason.JOB_MARKET_UNSET;
+        } else if (order.kind == Market.RequestKind.JOB && !IJobMarket(jobMarket_).isPublished(order.jobTermsHash)) {
+            // Checked here rather than at creation: terms may be published after the request.
+            reason = Registry.SkipReason.JOB_TERMS_UNPUBLISHED;
         } else if (offerId > type(uint40).max) {
             reason = Registry.SkipReason.OFFER_UNKNOWN;
         } else {

@@ -33,6 +33,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEPLOYMENTS_DIR = REPO_ROOT / "deployments"
 CATALOGUE_FILE = DEPLOYMENTS_DIR / "gpu-catalogue.json"
 LOCAL_CHAIN_IDS = {31337, 1337}
+ZERO_ADDRESS = "0x" + "00" * 20
+# Workloads whose disputed step is too large to execute on-chain: arbiters vote on it.
+ARBITER_WORKLOADS = ("matvec-256",)
 
 
 class DeploymentError(RuntimeError):
@@ -46,6 +49,8 @@ class Deployment:
     config: object
     registry: object
     market: object
+    job_market: object
+    step_verifiers: dict[str, object]  # workload name -> on-chain step verifier
     payment_token: object
     stake_token: object
     block_number: int
@@ -55,8 +60,10 @@ class Deployment:
             "ProtocolConfig": self.config,
             "ProviderRegistry": self.registry,
             "LeaseMarket": self.market,
+            "JobMarket": self.job_market,
             "PaymentToken": self.payment_token,
             "StakeToken": self.stake_token,
+            **{verifier._name: verifier for verifier in self.step_verifiers.values()},
         }
         return {
             "chainId": chain_id,
@@ -90,7 +97,8 @@ def deploy(
     catalogue: list[dict] | None = None,
     tx_options: dict | None = None,
 ) -> Deployment:
-    """Deploys config, registry and market, wires roles, seeds the GPU catalogue.
+    """Deploys config, registry, both markets and the step verifiers, wires roles and workloads,
+    seeds the GPU catalogue.
 
     Without tokens (local chains) a TestStablecoin serves as both.
     """
@@ -103,14 +111,28 @@ def deploy(
     config = build.ProtocolConfig.deploy(deployer, treasury or deployer, options)
     registry = build.ProviderRegistry.deploy(config, stake_token, options)
     market = build.LeaseMarket.deploy(config, registry, payment_token, options)
-    config.setRole(config.MARKET_ROLE(), market, True, options)
+    job_market = build.JobMarket.deploy(config, registry, payment_token, market, options)
+    for contract in (market, job_market):
+        config.setRole(config.MARKET_ROLE(), contract, True, options)
+    market.setJobMarket(job_market, options)
+
+    step_verifiers = {
+        "hashchain": build.HashchainStepVerifier.deploy(options),
+        "matvec": build.MatvecStepVerifier.deploy(options),
+    }
+    for name, verifier in step_verifiers.items():
+        job_market.setWorkload(to_bytes32(name), verifier, False, options)
+    for name in ARBITER_WORKLOADS:
+        job_market.setWorkload(to_bytes32(name), ZERO_ADDRESS, True, options)
 
     scale = 10 ** stake_token.decimals()
     for model in catalogue if catalogue is not None else load_catalogue():
         config.setGpuModel(
             to_bytes32(model["id"]), model["vram_gb"], model["tier"], model["collateral_per_unit"] * scale, True, options
         )
-    return Deployment(config, registry, market, payment_token, stake_token, web3.eth.block_number)
+    return Deployment(
+        config, registry, market, job_market, step_verifiers, payment_token, stake_token, web3.eth.block_number
+    )
 
 
 def write_deployment(deployment: Deployment, directory: Path = DEPLOYMENTS_DIR) -> Path:

@@ -21,9 +21,15 @@ contract RecordingJobMarket {
     bytes32 public jobTermsHash;
     uint256 public balanceAtOpen;
     uint256 public jobsOpened;
+    mapping(bytes32 termsHash => bool published) public isPublished;
 
     constructor(IERC20 paymentToken_) {
         paymentToken = paymentToken_;
+    }
+
+    /// @notice Marks terms as published, as `JobMarket.publishJobTerms` would.
+    function publish(bytes32 termsHash) external {
+        isPublished[termsHash] = true;
     }
 
     function openJob(

@@ -78,7 +78,8 @@ library Registry {
         DURATION_TOO_LONG, // the request's duration exceeds the offer's maximum
         UNITS_UNAVAILABLE,
         STAKE_INSUFFICIENT,
-        JOB_MARKET_UNSET
+        JOB_MARKET_UNSET,
+        JOB_TERMS_UNPUBLISHED // the job market has not seen the request's terms: openJob would revert
     }
 
     struct Provider {

@@ -6,6 +6,7 @@ import pytest
 from market.support import (
     DEPOSIT,
     EU_WEST,
+    JOB_TERMS,
     OFFER_MAX_DURATION,
     OFFER_PRICE,
     OFFER_UNITS,
@@ -71,5 +72,6 @@ def lease_id(market, funded, offer_id, matcher):
 @pytest.fixture(scope="module")
 def job_market(RecordingJobMarket, market, token, governance):
     contract = RecordingJobMarket.deploy(token, {"from": governance})
+    contract.publish(JOB_TERMS, {"from": governance})
     market.setJobMarket(contract, {"from": governance})
     return contract

@@ -2,10 +2,10 @@
 
 import pytest
 
-from helpers import event_args, reverts_with, reverts_with_args
+from helpers import b32, event_args, reverts_with, reverts_with_args
 from market.support import (
-    ACTIVE, BALANCE, COLLATERAL_PER_UNIT, DEPOSIT, DURATION, FEE_BPS, JOB, JOB_MARKET_UNSET, JOB_TERMS,
-    MATCH_FEE, OFFER_PRICE, OFFER_UNKNOWN, PRICE_TOO_HIGH, PROVIDER_IS_TENANT, R_MATCHED, REQUEST_EXPIRED,
+    ACTIVE, BALANCE, COLLATERAL_PER_UNIT, DEPOSIT, DURATION, FEE_BPS, JOB, JOB_MARKET_UNSET, JOB_TERMS, JOB_TERMS_UNPUBLISHED,
+    MATCH_FEE, OFFER_PRICE, OFFER_UNKNOWN, PRICE_TOO_HIGH, PROVIDER_IS_TENANT, R_MATCHED, R_OPEN, REQUEST_EXPIRED,
     REQUEST_NOT_OPEN, SETTLE_BOUNTY, UNITS, order, sleep_to, spec,
 )
 
@@ -100,6 +100,18 @@ def test_when_job_and_no_job_market_then_skipped(market, funded, matcher, offer_
     rid = market.createRequest(spec(kind=JOB, jobTermsHash=JOB_TERMS), DEPOSIT, {"from": funded}).return_value
     tx = market.matchRequests([(rid, offer_id)], {"from": matcher})
     assert _skip(tx) == (rid, offer_id, JOB_MARKET_UNSET)
+
+
+def test_when_job_terms_unpublished_then_skipped_and_batch_goes_on(market, funded, matcher, offer_id, offer2_id, job_market):
+    unpublished = market.createRequest(spec(kind=JOB, jobTermsHash=b32("never-published")), DEPOSIT, {"from": funded})
+    rental = market.createRequest(spec(), DEPOSIT, {"from": funded})
+    tx = market.matchRequests(
+        [(unpublished.return_value, offer_id), (rental.return_value, offer2_id)], {"from": matcher}
+    )
+    assert _skip(tx) == (unpublished.return_value, offer_id, JOB_TERMS_UNPUBLISHED)
+    assert len(tx.events["LeaseStarted"]) == 1
+    assert job_market.jobsOpened() == 0
+    assert order(market, unpublished.return_value)["status"] == R_OPEN
 
 
 def test_when_job_matched_then_escrow_and_job_handed_over(market, token, funded, matcher, provider, offer_id, job_market):

@@ -26,6 +26,7 @@ from keepers.config import load_config
 from keepers.errors import KeeperError
 from keepers.observability import make_logger
 from keepers.roles import ROLES
+from keepers.roles.matcher import MatcherKeeper
 
 EXIT_USAGE = 2
 
@@ -448,6 +449,34 @@ def add_market_commands(subparsers) -> None:
     commands = market.add_subparsers(dest="market_command", required=True)
     status = commands.add_parser("status", parents=[common], help="open requests, active leases and offers")
     status.set_defaults(handler=market_status)
+    replay = commands.add_parser(
+        "replay-match", parents=[common], help="recompute the batch a matcher proposed at a block (its config file)"
+    )
+    replay.add_argument("--block", required=True, type=int, help="block number the matcher read")
+    replay.set_defaults(handler=market_replay_match)
+
+
+def market_replay_match(args: argparse.Namespace) -> int:
+    """Same view, same chain state, same seed: the same pairs (docs/matching.md)."""
+    config = load_config(args.config, os.environ)
+    level = logging.INFO if args.verbose else logging.CRITICAL + 1
+    matcher = MatcherKeeper(config, name="replay", logger=make_logger("replay", "matcher", level, stream=sys.stderr))
+    matcher.setup()
+    plan = matcher.replay(args.block)
+    data = {
+        "block_number": plan.block_number, "seed": plan.seed, "method": plan.method,
+        "total_score": plan.total_score, "pairs": [{"request_id": r, "offer_id": o} for r, o in plan.pairs],
+    }
+
+    def render(console: Console) -> None:
+        table = Table(title=f"Batch at block {plan.block_number} (seed {plan.seed}, {plan.method})")
+        table.add_column("request", justify="right")
+        table.add_column("offer", justify="right")
+        for request_id, offer_id in plan.pairs:
+            table.add_row(str(request_id), str(offer_id))
+        console.print(table)
+
+    return _emit(args, data, render)
 
 
 def market_status(args: argparse.Namespace) -> int:

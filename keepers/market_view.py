@@ -107,6 +107,15 @@ class MarketView:
         """Reads new events; returns how many arrived."""
         return self.indexer.poll()
 
+    def state_at(self, block_number: int) -> MarketState:
+        """The sets as they were at the end of `block_number` (for replaying a past decision)."""
+        state = MarketState()
+        for event in self._events:
+            if event.block_number > block_number:
+                break
+            state.apply(event)
+        return state
+
     def _on_event(self, event: IndexedEvent) -> None:
         self._events.append(event)
         self.state.apply(event)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from web3.logs import DISCARD
 
 from keepers.lifecycle import Keeper
-from keepers.market_view import MarketView, struct_call
+from keepers.market_view import MarketState, MarketView, struct_call
 from keepers.matching import Codebook, OfferBook, ProviderBook, RequestBook, Weights, candidates, solve
 from keepers.matching.scoring import seed_from_block_hash
 from keepers.sender import Refused
@@ -114,11 +114,14 @@ class MatcherKeeper(Keeper):
 
     # ---------------------------------------------------------------- planning
 
-    def plan(self, block_number: int) -> BatchPlan:
-        """The batch for the state at `block_number`; deterministic, hence replayable."""
+    def plan(self, block_number: int, state: MarketState | None = None) -> BatchPlan:
+        """The batch for the chain at `block_number`; deterministic, hence replayable.
+
+        `state` is the view's sets at that block; by default the current ones (a live tick).
+        """
         block = self.w3.eth.get_block(block_number)
         seed = seed_from_block_hash(bytes(block["hash"]))
-        books = self._books(block_number, block["timestamp"])
+        books = self._books(block_number, block["timestamp"], state or self.view.state)
         if books is None:
             return BatchPlan(block_number, seed, [], 0.0, "empty")
         requests, offers, providers = books
@@ -131,7 +134,12 @@ class MatcherKeeper(Keeper):
         pairs = sorted(zip(requests.ids[assignment.request].tolist(), offers.ids[assignment.offer].tolist()))
         return BatchPlan(block_number, seed, pairs, assignment.total_score, assignment.method)
 
-    def _books(self, block: int, now: int) -> tuple[RequestBook, OfferBook, ProviderBook] | None:
+    def replay(self, block_number: int) -> BatchPlan:
+        """The batch a tick at `block_number` proposed: the view as it was then, the chain as it was then."""
+        self.view.refresh()
+        return self.plan(block_number, self.view.state_at(block_number))
+
+    def _books(self, block: int, now: int, state: MarketState) -> tuple[RequestBook, OfferBook, ProviderBook] | None:
         market, registry, config = self.view.market, self.view.registry, self.view.config
         addresses = Codebook(zero=ZERO_ADDRESS)
         models = Codebook(zero=b"\0" * 32)
@@ -139,7 +147,7 @@ class MatcherKeeper(Keeper):
         has_job_market = market.functions.jobMarket().call(block_identifier=block) != ZERO_ADDRESS
 
         request_rows = []
-        for request_id in sorted(self.view.state.open_requests):
+        for request_id in sorted(state.open_requests):
             order = struct_call(market, "getRequest", request_id, block_identifier=block)
             if order["status"] != REQUEST_OPEN or order["matchDeadline"] < now:
                 continue
@@ -157,7 +165,7 @@ class MatcherKeeper(Keeper):
         provider_rows: dict[str, int] = {}
         provider_facts = []
         offer_rows = []
-        for offer_id in sorted(self.view.state.offers):
+        for offer_id in sorted(state.offers):
             offer = struct_call(registry, "offer", offer_id, block_identifier=block)
             if offer["paused"] or offer["removed"] or offer["units"] <= offer["unitsInUse"]:
                 continue

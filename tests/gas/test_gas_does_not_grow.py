@@ -1,0 +1,18 @@
+"""PROTOCOL.md §7 invariant 10: no operation costs more in a larger market.
+
+The quick form of `make gas`: the same script of operations beside 1 and 20
+existing offers and running leases (docs/gas.md has 1 and 500). Prints the table.
+"""
+
+from scripts.gas import measure, table
+
+GROWTH_ALLOWED = 1.05  # warm and cold slots may differ by one access between runs, never by more
+
+
+def test_no_operation_costs_more_beside_twenty_existing_leases_and_offers():
+    runs = [measure(1), measure(20)]
+    print("\n" + table(runs))
+    small, large = runs
+    assert small.gas.keys() == large.gas.keys() and len(small.gas) >= 15
+    grown = {op: (small.gas[op], large.gas[op]) for op in small.gas if large.gas[op] > small.gas[op] * GROWTH_ALLOWED}
+    assert grown == {}

@@ -110,3 +110,12 @@ def registry(ProviderRegistry, config, token, governance, market_caller, h100):
     contract = ProviderRegistry.deploy(config, token, {"from": governance})
     config.setRole(config.MARKET_ROLE(), market_caller, True, {"from": governance})
     return contract
+
+
+@pytest.fixture(scope="module")
+def market(LeaseMarket, config, registry, token, governance, matcher):
+    """The lease market, wired into config (MARKET_ROLE) with `matcher` holding MATCHER_ROLE."""
+    contract = LeaseMarket.deploy(config, registry, token, {"from": governance})
+    config.setRole(config.MARKET_ROLE(), contract, True, {"from": governance})
+    config.setRole(config.MATCHER_ROLE(), matcher, True, {"from": governance})
+    return contract

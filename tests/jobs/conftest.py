@@ -24,11 +24,9 @@ MAX_UINT = 2**256 - 1
 
 
 @pytest.fixture(scope="module")
-def lease_market(LeaseMarket, config, registry, token, governance, matcher):
-    contract = LeaseMarket.deploy(config, registry, token, {"from": governance})
-    config.setRole(config.MARKET_ROLE(), contract, True, {"from": governance})
-    config.setRole(config.MATCHER_ROLE(), matcher, True, {"from": governance})
-    return contract
+def lease_market(market):
+    """The shared `market` fixture, under the name job tests read better with."""
+    return market
 
 
 @pytest.fixture(scope="module")

@@ -18,14 +18,6 @@ METADATA_URI = "https://gpu.example.org/provider.json"
 TENANT_FUNDS = 1_000_000 * 10**6
 
 
-@pytest.fixture(scope="module")
-def market(LeaseMarket, config, registry, token, governance, matcher):
-    contract = LeaseMarket.deploy(config, registry, token, {"from": governance})
-    config.setRole(config.MARKET_ROLE(), contract, True, {"from": governance})
-    config.setRole(config.MATCHER_ROLE(), matcher, True, {"from": governance})
-    return contract
-
-
 def _register_with_offer(registry, token, account, gpu_model, region=EU_WEST):
     registry.registerProvider(region, METADATA_URI, {"from": account})
     token.mint(account, STAKE, {"from": account})

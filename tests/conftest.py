@@ -30,7 +30,12 @@ def anvil():
 
 @pytest.fixture(autouse=True)
 def isolation(fn_isolation):
-    """Every test starts from the same chain state (evm_snapshot / evm_revert)."""
+    """Every test starts from the same chain state (evm_snapshot / evm_revert) and a zero base fee.
+
+    Anvil keeps its base fee across evm_revert, so a test that raised it (the sender's stuck
+    transaction tests) would otherwise leave later tests' zero-price transactions unminable.
+    """
+    _anvil.rpc("anvil_setNextBlockBaseFeePerGas", ["0x0"])
 
 
 # ----------------------------------------------------------------------------

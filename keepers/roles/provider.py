@@ -261,11 +261,12 @@ class ProviderAgent(Keeper):
 
     def work_jobs(self) -> None:
         self.jobs.refresh()
-        now = self.client.now()
         me = self.account.address
-        for job in self.jobs.jobs("MATCHED", "DISPUTED"):
-            if job.provider != me:
-                continue
+        mine = [job for job in self.jobs.jobs("MATCHED", "DISPUTED") if job.provider == me]
+        if not mine:
+            return  # the common case: no RPC beyond the event scan
+        now = self.client.now()
+        for job in mine:
             if job.status == "MATCHED" and now <= job.result_deadline:
                 self.submit(job)
             elif job.status == "DISPUTED":

@@ -20,10 +20,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from keepers.client import PHASES, DISPUTE_RESULTS, JobTerms, LeaseholdClient
+from keepers.client import DISPUTE_RESULTS, PHASES, JobTerms, LeaseholdClient
 from keepers.indexer import IndexedEvent
 from keepers.sender import Refused, SendResult
-from keepers.workloads import TraceTree, Workload, get_workload, keccak256
+from keepers.workloads import TraceTree, Workload, WorkloadError, get_workload, keccak256
 
 TERMINAL = frozenset({"FINALIZED", "EXPIRED", "SLASHED", "VOIDED"})
 
@@ -102,21 +102,33 @@ class JobState:
 
 
 class JobBook:
-    """Keeps a `JobState` current from the JobMarket's events."""
+    """Keeps a `JobState` current from the JobMarket's events.
 
-    def __init__(self, keeper, name: str) -> None:
+    `JobBook(keeper, name)` scans with an indexer of its own; `JobBook(keeper)` has none and is
+    fed by a role that scans the JobMarket together with other contracts (`apply`, `rollback`),
+    so one `eth_getLogs` serves both.
+    """
+
+    EVENTS = (
+        "JobTermsPublished", "JobOpened", "ResultSubmitted", "JobExpired", "Attested", "DisputeOpened",
+        "MidpointRevealed", "MidpointAnswered", "DisputeResolved", "JobFinalized",
+    )
+
+    def __init__(self, keeper, name: str | None = None) -> None:
         self.job_market = keeper.contract("JobMarket")
         self.state = JobState()
         self._events: list[IndexedEvent] = []
         self._lock = threading.Lock()
-        # Memory only: forget any cursor a previous run left, so the scan starts at deployment.
-        keeper.checkpoints.rollback(name, -1)
-        self.indexer = keeper.indexer(
-            [self.job_market], name=name, on_event=self._on_event, on_rollback=self._on_rollback
-        )
+        self.indexer = None
+        if name is not None:
+            # Memory only: forget any cursor a previous run left, so the scan starts at deployment.
+            keeper.checkpoints.rollback(name, -1)
+            self.indexer = keeper.indexer(
+                [self.job_market], name=name, on_event=self.apply, on_rollback=self.rollback, event_names=self.EVENTS
+            )
 
     def refresh(self) -> int:
-        """Reads new events; returns how many arrived."""
+        """Reads new events with the book's own indexer; returns how many arrived."""
         with self._lock:
             return self.indexer.poll()
 
@@ -127,11 +139,12 @@ class JobBook:
         """The jobs in any of `statuses` (every job when none is given), by id."""
         return [job for _, job in sorted(self.state.jobs.items()) if not statuses or job.status in statuses]
 
-    def _on_event(self, event: IndexedEvent) -> None:
+    def apply(self, event: IndexedEvent) -> None:
         self._events.append(event)
         self.state.apply(event)
 
-    def _on_rollback(self, block_number: int) -> None:
+    def rollback(self, block_number: int) -> None:
+        """Forgets what was learnt above `block_number` (a re-org) and replays the rest."""
         self._events = [event for event in self._events if event.block_number <= block_number]
         self.state = JobState()
         for event in self._events:
@@ -187,6 +200,16 @@ class TraceCache:
             while len(self._traces) > self.size:
                 self._traces.popitem(last=False)
         return trace
+
+
+def check_workloads(value: list[str] | None) -> list[str] | None:
+    """A pydantic validator: every name is a workload the executors know (`[role] workloads`)."""
+    for name in value or ():
+        try:
+            get_workload(name)
+        except WorkloadError as error:
+            raise ValueError(str(error)) from None
+    return value
 
 
 def workload_of(published: PublishedTerms) -> Workload:

@@ -528,11 +528,9 @@ max_duration_seconds = {12 * HOUR}
                 return False
         return True
 
-    def matched_jobs(self) -> list[int]:
-        return [r.request_id for r in self.book.requests() if r.kind == "JOB" and r.status == "MATCHED"]
-
     def jobs_done(self, reader: LeaseholdClient) -> bool:
-        return all(reader.job(job_id).status in TERMINAL for job_id in self.matched_jobs())
+        """Every JOB request that became a job has ended (one never matched has status NONE)."""
+        return all(reader.job(job_id).status in TERMINAL | {"NONE"} for job_id in self.honest_outputs)
 
     def jobs_at_rest(self, reader: LeaseholdClient) -> bool:
         """No job waits for a live keeper: only the clock (a window, a vote window) can move them on.
@@ -543,10 +541,12 @@ max_duration_seconds = {12 * HOUR}
         """
         now = reader.now()
         dead = self.killed["address"] if self.killed else None
-        for job_id in self.matched_jobs():
+        for job_id in self.honest_outputs:
             if job_id in self.settled_jobs:
                 continue
             job = reader.job(job_id)
+            if job.status == "NONE":
+                continue  # not matched (yet): a request, waited for by matched_if_servable
             if job.status in TERMINAL:
                 self.settled_jobs.add(job_id)
                 continue
@@ -592,7 +592,7 @@ max_duration_seconds = {12 * HOUR}
         self.console.print(
             f"chain hour {(step + 1) * STEP_SECONDS / HOUR:4.1f}: requests {len(self.request_ids):3d} · "
             f"leases {len(leases):3d} (active {active:2d}, settled {closed:3d}, challenged {challenged}) · "
-            f"jobs {len(self.matched_jobs())} (ended {len(self.settled_jobs)})"
+            f"jobs {len(self.honest_outputs)} (ended {len(self.settled_jobs)})"
         )
 
     # ------------------------------------------------------------------ the report

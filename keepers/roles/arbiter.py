@@ -29,12 +29,17 @@ class ArbiterKeeper(Keeper):
 
     def tick(self) -> None:
         self.book.refresh()
-        now = self.client.now()
         me = self.client.address
-        for job in self.book.jobs("DISPUTED"):
-            if job.phase != "VOTE" or now > job.move_deadline or me in (job.provider, job.challenger):
-                continue
-            if (job.job_id, job.dispute_number) not in self._done:
+        voting = [
+            job for job in self.book.jobs("DISPUTED")
+            if job.phase == "VOTE" and me not in (job.provider, job.challenger)
+            and (job.job_id, job.dispute_number) not in self._done
+        ]
+        if not voting:
+            return  # idle: no clock read
+        now = self.client.now()
+        for job in voting:
+            if now <= job.move_deadline:
                 self.vote(job)
 
     def vote(self, job: JobFacts) -> None:

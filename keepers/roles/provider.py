@@ -26,9 +26,8 @@ from keepers.client import ZERO_ADDRESS, LeaseholdClient, OfferInfo
 from keepers.errors import ConfigError
 from keepers.ids import IdError, to_bytes32
 from keepers.indexer import IndexedEvent
-from keepers.jobs import JobBook, JobFacts, PublishedTerms, TraceCache, attempt
+from keepers.jobs import JobBook, JobFacts, PublishedTerms, TraceCache, attempt, check_workloads
 from keepers.lifecycle import Keeper
-from keepers.roles.verifier import check_workloads
 from keepers.sender import Refused
 
 MAX_METADATA_URI_LENGTH = 256  # ProviderRegistry.MAX_METADATA_URI_LENGTH
@@ -106,20 +105,21 @@ class ProviderAgent(Keeper):
         self._lock = threading.Lock()
         self._leases: set[int] = set()  # this provider's leases not yet settled
         self._challenged: set[int] = set()  # of those, with a challenge seen and not yet answered
+        # One scan serves the leases and the jobs (fed to the job book).
+        self.jobs = JobBook(self)
         self._events = self.indexer(
-            [self.client.market], name=f"provider-{self.account.address}", on_event=self._on_event,
-            on_rollback=self._on_rollback, event_names=["LeaseStarted", "LivenessChallenged", "LeaseClosed"],
+            [self.client.market, self.jobs.job_market], name=f"provider-{self.account.address}",
+            on_event=self._on_event, on_rollback=self._on_rollback,
+            event_names=["LeaseStarted", "LivenessChallenged", "LeaseClosed", *JobBook.EVENTS],
         )
-        # The lease set lives in memory: every start rebuilds it from the deployment block.
+        # The lease set and the job book live in memory: every start rebuilds them from the deployment block.
         self.checkpoints.rollback(self._events.name, self._events.start_block - 1)
-        self.jobs = JobBook(self, name=f"provider-jobs-{self.account.address}")
         self.traces = TraceCache()
         self.results_submitted = self.metrics.counter("results_submitted", "Job results submitted")
         self.dispute_moves = self.metrics.counter("dispute_moves", "Moves in disputes as the solver", ("action",))
         self.setup_sent = self.apply_setup()
         interval = self.config.chain.poll_interval_seconds
-        self.add_job("liveness", self.answer_challenges, interval)
-        self.add_job("jobs", self.work_jobs, interval)
+        self.add_job("tick", self.tick, interval)
         self.add_job("withdraw", self.withdraw_earnings, self.role_config.withdraw_interval_seconds)
 
     @property
@@ -182,7 +182,15 @@ class ProviderAgent(Keeper):
         with self._lock:
             self._events.poll()
 
+    def tick(self) -> None:
+        """One scan of the events, then the liveness answers and the jobs."""
+        self.answer_challenges()
+        self.work_jobs(synced=True)
+
     def _on_event(self, event: IndexedEvent) -> None:
+        if event.address == self.jobs.job_market.address:
+            self.jobs.apply(event)
+            return
         lease_id = event.args["leaseId"]
         if event.name == "LeaseStarted" and event.args["provider"] == self.account.address:
             self._leases.add(lease_id)
@@ -196,6 +204,7 @@ class ProviderAgent(Keeper):
         # Facts above the fork may be gone: rebuild from the start (the lease set is small).
         self._leases.clear()
         self._challenged.clear()
+        self.jobs.rollback(-1)
         self.checkpoints.rollback(self._events.name, self._events.start_block - 1)
 
     # ---------------------------------------------------------------- jobs
@@ -259,8 +268,10 @@ class ProviderAgent(Keeper):
             return None
         return cfg.fault_from_step
 
-    def work_jobs(self) -> None:
-        self.jobs.refresh()
+    def work_jobs(self, *, synced: bool = False) -> None:
+        """Submits the results of its matched jobs and makes its moves in their disputes."""
+        if not synced:
+            self._sync()
         me = self.account.address
         mine = [job for job in self.jobs.jobs("MATCHED", "DISPUTED") if job.provider == me]
         if not mine:

@@ -15,19 +15,8 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from keepers.client import MAX_ALLOWANCE, LeaseholdClient
-from keepers.jobs import ChallengerGame, JobBook, JobFacts, TraceCache, attempt
+from keepers.jobs import ChallengerGame, JobBook, JobFacts, TraceCache, attempt, check_workloads
 from keepers.lifecycle import Keeper
-from keepers.workloads import WorkloadError, get_workload
-
-
-def check_workloads(value: list[str] | None) -> list[str] | None:
-    """Workload names a keeper can execute (`[role] workloads`)."""
-    for name in value or ():
-        try:
-            get_workload(name)
-        except WorkloadError as error:
-            raise ValueError(str(error)) from None
-    return value
 
 
 class VerifierConfig(BaseModel):
@@ -55,16 +44,19 @@ class VerifierKeeper(Keeper):
 
     def tick(self) -> None:
         self.book.refresh()
-        now = self.client.now()
         me = self.client.address
         wanted = self.role_config.workloads
-        for job in self.book.jobs("SUBMITTED"):
-            if job.verifier is not None or job.provider == me or now >= job.window_ends_at:
-                continue
-            published = self.book.terms(job.terms_hash)
-            if wanted is not None and published.terms.workload_name not in wanted:
-                continue
-            self.attest(job)
+        unattested = [
+            job for job in self.book.jobs("SUBMITTED")
+            if job.verifier is None and job.provider != me
+            and (wanted is None or self.book.terms(job.terms_hash).terms.workload_name in wanted)
+        ]
+        if not unattested and not any(self.game.disputes()):
+            return  # idle: no clock read
+        now = self.client.now()
+        for job in unattested:
+            if now < job.window_ends_at:
+                self.attest(job)
         self.game.play(now)
 
     def attest(self, job: JobFacts) -> None:

@@ -11,9 +11,8 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from keepers.client import MAX_ALLOWANCE, LeaseholdClient
-from keepers.jobs import ChallengerGame, JobBook, JobFacts, TraceCache, attempt
+from keepers.jobs import ChallengerGame, JobBook, JobFacts, TraceCache, attempt, check_workloads
 from keepers.lifecycle import Keeper
-from keepers.roles.verifier import check_workloads
 
 
 class WhistleblowerConfig(BaseModel):
@@ -41,18 +40,19 @@ class WhistleblowerKeeper(Keeper):
 
     def tick(self) -> None:
         self.book.refresh()
-        now = self.client.now()
         me = self.client.address
         wanted = self.role_config.workloads
-        for job in self.book.jobs("SUBMITTED"):
-            if not job.attested_valid or job.job_id in self._confirmed or me in (job.provider, job.verifier):
-                continue
-            if now >= job.window_ends_at:
-                continue
-            published = self.book.terms(job.terms_hash)
-            if wanted is not None and published.terms.workload_name not in wanted:
-                continue
-            self.check(job)
+        unchecked = [
+            job for job in self.book.jobs("SUBMITTED")
+            if job.attested_valid and job.job_id not in self._confirmed and me not in (job.provider, job.verifier)
+            and (wanted is None or self.book.terms(job.terms_hash).terms.workload_name in wanted)
+        ]
+        if not unchecked and not any(self.game.disputes()):
+            return  # idle: no clock read
+        now = self.client.now()
+        for job in unchecked:
+            if now < job.window_ends_at:
+                self.check(job)
         self.game.play(now)
 
     def check(self, job: JobFacts) -> None:

@@ -47,7 +47,7 @@ def test_job_book_holds_terms_input_and_job_facts(protocol, matcher_account, fun
     published = book.terms(facts.terms_hash)
     assert published.terms == terms
     assert keccak256(published.input) == terms.input_hash
-    book._on_rollback(0)  # a re-org below everything: the book empties and rescans
+    book.rollback(0)  # a re-org below everything: the book empties and rescans
     assert book.jobs() == [] and book.terms(facts.terms_hash) is None
 
 

@@ -184,8 +184,8 @@ class ProviderAgent(Keeper):
 
     def tick(self) -> None:
         """One scan of the events, then the liveness answers and the jobs."""
-        self.answer_challenges()
-        self.work_jobs(synced=True)
+        self.answer_challenges()  # syncs first
+        self.work_jobs()
 
     def _on_event(self, event: IndexedEvent) -> None:
         if event.address == self.jobs.job_market.address:
@@ -268,12 +268,11 @@ class ProviderAgent(Keeper):
             return None
         return cfg.fault_from_step
 
-    def work_jobs(self, *, synced: bool = False) -> None:
-        """Submits the results of its matched jobs and makes its moves in their disputes."""
-        if not synced:
-            self._sync()
+    def work_jobs(self) -> None:
+        """Submits the results of its matched jobs and makes its moves in their disputes (events as last synced)."""
         me = self.account.address
-        mine = [job for job in self.jobs.jobs("MATCHED", "DISPUTED") if job.provider == me]
+        with self._lock:  # the withdraw schedule may be feeding the book right now
+            mine = [job for job in self.jobs.jobs("MATCHED", "DISPUTED") if job.provider == me]
         if not mine:
             return  # the common case: no RPC beyond the event scan
         now = self.client.now()

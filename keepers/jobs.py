@@ -212,6 +212,28 @@ def check_workloads(value: list[str] | None) -> list[str] | None:
     return value
 
 
+class Unexecutable:
+    """Jobs a keeper cannot execute (an unknown workload, an input its executor refuses): skipped
+    with one warning, so one bad job never stops a tick from handling the others."""
+
+    def __init__(self, log) -> None:
+        self.log = log
+        self._jobs: set[int] = set()
+
+    def __contains__(self, job_id: int) -> bool:
+        return job_id in self._jobs
+
+    def run(self, job_id: int, action: Callable[[], None]) -> None:
+        try:
+            action()
+        except WorkloadError as error:
+            self._jobs.add(job_id)
+            self.log.warning(
+                "job cannot be executed; skipped",
+                extra={"event": "job_unexecutable", "job_id": job_id, "error": str(error)},
+            )
+
+
 def workload_of(published: PublishedTerms) -> Workload:
     return get_workload(published.terms.workload)
 

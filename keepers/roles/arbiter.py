@@ -10,8 +10,10 @@ reproduce) it cannot judge and abstains; the vote window ends with `resolveVote`
 
 from __future__ import annotations
 
+from functools import partial
+
 from keepers.client import LeaseholdClient
-from keepers.jobs import JobBook, JobFacts, attempt, workload_of
+from keepers.jobs import JobBook, JobFacts, Unexecutable, attempt, workload_of
 from keepers.lifecycle import Keeper, NoRoleConfig
 from keepers.workloads import keccak256
 
@@ -23,6 +25,7 @@ class ArbiterKeeper(Keeper):
     def setup(self) -> None:
         self.client = LeaseholdClient(self.w3, self.deployment, self.sender)
         self.book = JobBook(self, name=f"arbiter-jobs-{self.account.address}")
+        self.unexecutable = Unexecutable(self.log)
         self.votes = self.metrics.counter("arbiter_votes", "Votes cast on disputed steps", ("solver_correct",))
         self._done: set[tuple[int, int]] = set()  # (job id, dispute number) voted on or abstained from
         self.add_job("vote", self.tick, self.config.chain.poll_interval_seconds)
@@ -33,14 +36,14 @@ class ArbiterKeeper(Keeper):
         voting = [
             job for job in self.book.jobs("DISPUTED")
             if job.phase == "VOTE" and me not in (job.provider, job.challenger)
-            and (job.job_id, job.dispute_number) not in self._done
+            and (job.job_id, job.dispute_number) not in self._done and job.job_id not in self.unexecutable
         ]
         if not voting:
             return  # idle: no clock read
         now = self.client.now()
         for job in voting:
             if now <= job.move_deadline:
-                self.vote(job)
+                self.unexecutable.run(job.job_id, partial(self.vote, job))
 
     def vote(self, job: JobFacts) -> None:
         key = (job.job_id, job.dispute_number)

@@ -26,7 +26,7 @@ from keepers.client import ZERO_ADDRESS, LeaseholdClient, OfferInfo
 from keepers.errors import ConfigError
 from keepers.ids import IdError, to_bytes32
 from keepers.indexer import IndexedEvent
-from keepers.jobs import JobBook, JobFacts, PublishedTerms, TraceCache, attempt, check_workloads
+from keepers.jobs import JobBook, JobFacts, PublishedTerms, TraceCache, Unexecutable, attempt, check_workloads
 from keepers.lifecycle import Keeper
 from keepers.sender import Refused
 
@@ -115,6 +115,7 @@ class ProviderAgent(Keeper):
         # The lease set and the job book live in memory: every start rebuilds them from the deployment block.
         self.checkpoints.rollback(self._events.name, self._events.start_block - 1)
         self.traces = TraceCache()
+        self.unexecutable = Unexecutable(self.log)
         self.results_submitted = self.metrics.counter("results_submitted", "Job results submitted")
         self.dispute_moves = self.metrics.counter("dispute_moves", "Moves in disputes as the solver", ("action",))
         self.setup_sent = self.apply_setup()
@@ -277,8 +278,8 @@ class ProviderAgent(Keeper):
             return  # the common case: no RPC beyond the event scan
         now = self.client.now()
         for job in mine:
-            if job.status == "MATCHED" and now <= job.result_deadline:
-                self.submit(job)
+            if job.status == "MATCHED" and now <= job.result_deadline and job.job_id not in self.unexecutable:
+                self.unexecutable.run(job.job_id, partial(self.submit, job))
             elif job.status == "DISPUTED":
                 self.defend(job, now)
 

@@ -12,10 +12,12 @@ catch (the demo runs one).
 
 from __future__ import annotations
 
+from functools import partial
+
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from keepers.client import MAX_ALLOWANCE, LeaseholdClient
-from keepers.jobs import ChallengerGame, JobBook, JobFacts, TraceCache, attempt, check_workloads
+from keepers.jobs import ChallengerGame, JobBook, JobFacts, TraceCache, Unexecutable, attempt, check_workloads
 from keepers.lifecycle import Keeper
 
 
@@ -36,6 +38,7 @@ class VerifierKeeper(Keeper):
         self.client = LeaseholdClient(self.w3, self.deployment, self.sender)
         self.book = JobBook(self, name=f"verifier-jobs-{self.account.address}")
         self.traces = TraceCache()
+        self.unexecutable = Unexecutable(self.log)
         self.attestations = self.metrics.counter("attestations", "Results attested", ("valid",))
         moves = self.metrics.counter("dispute_moves", "Moves in disputes as the challenger", ("action",))
         self.game = ChallengerGame(self.client, self.book, self.traces, self.log, moves)
@@ -48,7 +51,7 @@ class VerifierKeeper(Keeper):
         wanted = self.role_config.workloads
         unattested = [
             job for job in self.book.jobs("SUBMITTED")
-            if job.verifier is None and job.provider != me
+            if job.verifier is None and job.provider != me and job.job_id not in self.unexecutable
             and (wanted is None or self.book.terms(job.terms_hash).terms.workload_name in wanted)
         ]
         if not unattested and not any(self.game.disputes()):
@@ -56,7 +59,7 @@ class VerifierKeeper(Keeper):
         now = self.client.now()
         for job in unattested:
             if now < job.window_ends_at:
-                self.attest(job)
+                self.unexecutable.run(job.job_id, partial(self.attest, job))
         self.game.play(now)
 
     def attest(self, job: JobFacts) -> None:

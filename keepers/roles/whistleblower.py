@@ -8,10 +8,12 @@ solver loses, the verifier that vouched for the result loses its bond too.
 
 from __future__ import annotations
 
+from functools import partial
+
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from keepers.client import MAX_ALLOWANCE, LeaseholdClient
-from keepers.jobs import ChallengerGame, JobBook, JobFacts, TraceCache, attempt, check_workloads
+from keepers.jobs import ChallengerGame, JobBook, JobFacts, TraceCache, Unexecutable, attempt, check_workloads
 from keepers.lifecycle import Keeper
 
 
@@ -31,6 +33,7 @@ class WhistleblowerKeeper(Keeper):
         self.client = LeaseholdClient(self.w3, self.deployment, self.sender)
         self.book = JobBook(self, name=f"whistleblower-jobs-{self.account.address}")
         self.traces = TraceCache()
+        self.unexecutable = Unexecutable(self.log)
         self.challenges = self.metrics.counter("job_challenges", "Attested results challenged")
         moves = self.metrics.counter("dispute_moves", "Moves in disputes as the challenger", ("action",))
         self.game = ChallengerGame(self.client, self.book, self.traces, self.log, moves)
@@ -44,7 +47,8 @@ class WhistleblowerKeeper(Keeper):
         wanted = self.role_config.workloads
         unchecked = [
             job for job in self.book.jobs("SUBMITTED")
-            if job.attested_valid and job.job_id not in self._confirmed and me not in (job.provider, job.verifier)
+            if job.attested_valid and job.job_id not in self._confirmed and job.job_id not in self.unexecutable
+            and me not in (job.provider, job.verifier)
             and (wanted is None or self.book.terms(job.terms_hash).terms.workload_name in wanted)
         ]
         if not unchecked and not any(self.game.disputes()):
@@ -52,7 +56,7 @@ class WhistleblowerKeeper(Keeper):
         now = self.client.now()
         for job in unchecked:
             if now < job.window_ends_at:
-                self.check(job)
+                self.unexecutable.run(job.job_id, partial(self.check, job))
         self.game.play(now)
 
     def check(self, job: JobFacts) -> None:

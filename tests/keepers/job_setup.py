@@ -31,9 +31,18 @@ def make_terms(workload: str, steps: int, salt: int = 0, window: int = 10 * MINU
     return JobTerms(to_bytes32(workload), keccak256(input), SEED, steps, HOUR, window), input
 
 
-def open_job(market, matcher, provider_address, tenant, workload="hashchain", steps=16, salt=0) -> tuple[int, JobTerms]:
-    """Publishes terms, posts a JOB request as `tenant` (a client) and matches it with the provider's H100 offer."""
-    terms, input = make_terms(workload, steps, salt)
+def open_job(
+    market, matcher, provider_address, tenant, workload="hashchain", steps=16, salt=0, input=None
+) -> tuple[int, JobTerms]:
+    """Publishes terms, posts a JOB request as `tenant` (a client) and matches it with the provider's H100 offer.
+
+    `input` replaces the workload's valid input (arbiter-mode workloads publish any input)."""
+    terms, valid_input = make_terms(workload, steps, salt)
+    if input is None:
+        input = valid_input
+    else:
+        terms = JobTerms(terms.workload, keccak256(input), terms.seed, terms.steps, terms.result_timeout_seconds,
+                         terms.challenge_window_seconds)
     terms_hash = tenant.terms_hash_of(tenant.publish_job_terms(terms, input))
     (offer,) = [o for o in tenant.offers_of(provider_address) if o.gpu_model == H100]
     spec = RequestSpec(

@@ -66,3 +66,20 @@ def test_settler_expires_a_job_whose_solver_never_answers(protocol, matcher_acco
     assert slashed > 0 and silent.provider_info(silent.address).total_slashed == slashed
     assert tenant.balance_of(tenant.payment_token) > tenant_before + escrow  # refund plus compensation
     assert settler.metrics.value("settlements_total", {"action": "expireJob"}) == 1
+
+
+def test_provider_skips_a_job_it_cannot_execute_and_runs_the_next(protocol, matcher_account, funded_key, client_for,
+                                                                   make_keeper):
+    deployment = protocol[0]
+    provider_key = funded_key(7_000 * USD)
+    agent = make_keeper(ProviderAgent, provider_key, provider_role())
+    tenant = client_for(funded_key())
+    # matvec-256 has no on-chain verifier, so publication accepts an input its executor refuses.
+    bad_id, _ = open_job(deployment.market, matcher_account, provider_key.address, tenant, "matvec-256", 4,
+                         input=b"\x01" * 10)
+    good_id, _ = open_job(deployment.market, matcher_account, provider_key.address, tenant, "hashchain", 4)
+
+    wait_for(lambda: tenant.job(good_id).status == "SUBMITTED", what="the executable job's result")
+    assert bad_id in agent.unexecutable
+    assert tenant.job(bad_id).status == "MATCHED"
+    assert agent.metrics.value("results_submitted_total") == 1

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -40,6 +41,13 @@ REQUEST_KINDS = ("RENTAL", "JOB")
 REQUEST_STATUSES = ("NULL", "OPEN", "EXPIRED", "MATCHED", "CANCELLED")
 LEASE_STATUSES = ("NULL", "ACTIVE", "EXPIRED", "INSOLVENT", "CLOSED", "TERMINATED")
 CLOSE_REASONS = ("NONE", "TENANT", "PROVIDER_RECLAIM", "EXPIRED", "INSOLVENT", "LIVENESS_FAILURE", "FAULT")
+JOB_STATUSES = (
+    "NONE", "MATCHED", "LATE", "SUBMITTED", "FINALIZABLE", "DISPUTED", "FINALIZED", "EXPIRED", "SLASHED", "VOIDED",
+)
+ATTESTATIONS = ("NONE", "VALID", "INVALID")
+PHASES = ("NONE", "REVEAL", "RESPOND", "PROVE", "VOTE")
+DISPUTE_RESULTS = ("SOLVER_WON", "CHALLENGER_WON", "VOIDED")
+MAX_ALLOWANCE = 2**256 - 1
 
 # Reads are batched into one JSON-RPC request per this many calls.
 READ_BATCH = 100
@@ -186,6 +194,92 @@ class LeaseInfo:
         return self.status in ("CLOSED", "TERMINATED")
 
 
+@dataclass(frozen=True)
+class JobTerms:
+    """`Jobs.JobTerms`: what a job computes (docs/verification.md, Terms). `workload` is the bytes32 id."""
+
+    workload: bytes
+    input_hash: bytes
+    seed: bytes
+    steps: int
+    result_timeout_seconds: int
+    challenge_window_seconds: int
+
+    def as_tuple(self) -> tuple:
+        return (
+            self.workload, self.input_hash, self.seed, self.steps, self.result_timeout_seconds,
+            self.challenge_window_seconds,
+        )
+
+    @classmethod
+    def from_event(cls, terms: Mapping[str, Any] | tuple) -> "JobTerms":
+        """From a decoded `JobTermsPublished` terms argument (web3 gives a named mapping or a tuple)."""
+        if isinstance(terms, Mapping):
+            terms = (
+                terms["workload"], terms["inputHash"], terms["seed"], terms["steps"], terms["resultTimeoutSeconds"],
+                terms["challengeWindowSeconds"],
+            )
+        workload, input_hash, seed, steps, result_timeout, window = terms
+        return cls(bytes(workload), bytes(input_hash), bytes(seed), steps, result_timeout, window)
+
+    @property
+    def workload_name(self) -> str:
+        return from_bytes32(self.workload)
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    job_id: int
+    status: str  # statusOf: the stored status, or LATE / FINALIZABLE derived from the clock
+    provider: str
+    offer_id: int
+    units: int
+    tenant: str
+    result_deadline: int
+    window_ends_at: int
+    attestation: str  # NONE, VALID or INVALID
+    collateral: int
+    escrow: int
+    terms_hash: bytes
+    output_hash: bytes
+    trace_root: bytes
+    verifier: str
+    verifier_bond: int
+
+
+@dataclass(frozen=True)
+class DisputeInfo:
+    """A job's current (or last) dispute; the challenger agrees with h_lo and disputes h_hi."""
+
+    challenger: str
+    bond: int
+    lo: int
+    hi: int
+    deadline: int
+    phase: str  # NONE (no dispute open), REVEAL, RESPOND, PROVE or VOTE
+    arbiter_mode: bool
+    move_timeout_seconds: int
+    vote_window_seconds: int
+    number: int
+    h_lo: bytes
+    h_hi: bytes
+    h_mid: bytes
+    window_left: int
+    votes_for_solver: int
+    votes_for_challenger: int
+
+    @property
+    def mid(self) -> int:
+        return (self.lo + self.hi) // 2
+
+
+@dataclass(frozen=True)
+class NextMove:
+    phase: str
+    deadline: int
+    mover: str  # the solver or the challenger; the zero address for the arbiters (or no dispute)
+
+
 def as_dict(record) -> dict[str, Any]:
     """A read record as JSON-ready data (bytes as 0x hex)."""
     return {key: "0x" + value.hex() if isinstance(value, bytes) else value for key, value in asdict(record).items()}
@@ -203,6 +297,10 @@ class LeaseholdClient:
         self.market = deployment.contract(w3, "LeaseMarket")
         self.payment_token = deployment.contract(w3, "PaymentToken")
         self.stake_token = deployment.contract(w3, "StakeToken")
+
+    @cached_property
+    def job_market(self) -> Contract:
+        return self.deployment.contract(self.w3, "JobMarket")
 
     @property
     def address(self) -> str:
@@ -294,6 +392,110 @@ class LeaseholdClient:
 
     def resolve_liveness(self, lease_id: int) -> SendResult:
         return self._send(self.market.functions.resolveLiveness(lease_id), "resolve_liveness")
+
+    # ---------------------------------------------------------------- jobs
+
+    def publish_job_terms(self, terms: JobTerms, input: bytes) -> SendResult:
+        """Publishes terms and their input (once per terms hash); the hash is `terms_hash_of(result)`."""
+        return self._send(self.job_market.functions.publishJobTerms(terms.as_tuple(), input), "publish_job_terms")
+
+    def submit_result(
+        self, job_id: int, terms: JobTerms, output_hash: bytes, trace_root: bytes, output_proof: list[bytes]
+    ) -> SendResult:
+        fn = self.job_market.functions.submitResult(job_id, terms.as_tuple(), output_hash, trace_root, output_proof)
+        return self._send(fn, "submit_result")
+
+    def attest(self, job_id: int, terms: JobTerms, valid: bool, *, approve: bool = True) -> SendResult:
+        """Attests, posting the verifier bond (valid) or the challenge bond (not valid), approved first when needed."""
+        if approve:
+            params = self.params()
+            self.ensure_allowance(
+                self.payment_token, self.job_market.address, params["verifierBond" if valid else "challengeBond"]
+            )
+        return self._send(self.job_market.functions.attest(job_id, terms.as_tuple(), valid), "attest")
+
+    def challenge(self, job_id: int, terms: JobTerms, *, approve: bool = True) -> SendResult:
+        """Challenges a submitted result, posting the challenge bond (approved first when needed)."""
+        if approve:
+            self.ensure_allowance(self.payment_token, self.job_market.address, self.params()["challengeBond"])
+        return self._send(self.job_market.functions.challenge(job_id, terms.as_tuple()), "challenge")
+
+    def reveal(self, job_id: int, h_mid: bytes, proof: list[bytes]) -> SendResult:
+        return self._send(self.job_market.functions.reveal(job_id, h_mid, proof), "reveal")
+
+    def respond(self, job_id: int, agree: bool) -> SendResult:
+        return self._send(self.job_market.functions.respond(job_id, agree), "respond")
+
+    def prove_step(self, job_id: int, terms: JobTerms, state_lo: bytes) -> SendResult:
+        return self._send(self.job_market.functions.proveStep(job_id, terms.as_tuple(), state_lo), "prove_step")
+
+    def vote_on_step(self, job_id: int, solver_correct: bool) -> SendResult:
+        return self._send(self.job_market.functions.voteOnStep(job_id, solver_correct), "vote_on_step")
+
+    def claim_timeout(self, job_id: int) -> SendResult:
+        return self._send(self.job_market.functions.claimTimeout(job_id), "claim_timeout")
+
+    def resolve_vote(self, job_id: int) -> SendResult:
+        return self._send(self.job_market.functions.resolveVote(job_id), "resolve_vote")
+
+    def finalize_job(self, job_id: int) -> SendResult:
+        return self._send(self.job_market.functions.finalizeJob(job_id), "finalize_job")
+
+    def expire_job(self, job_id: int) -> SendResult:
+        return self._send(self.job_market.functions.expireJob(job_id), "expire_job")
+
+    def job(self, job_id: int) -> JobInfo:
+        j = self._struct(self.job_market, "getJob", self._call(self.job_market.functions.getJob(job_id)))
+        status = self._call(self.job_market.functions.statusOf(job_id))
+        return JobInfo(
+            job_id=job_id,
+            status=JOB_STATUSES[status],
+            provider=j["provider"],
+            offer_id=j["offerId"],
+            units=j["units"],
+            tenant=j["tenant"],
+            result_deadline=j["resultDeadline"],
+            window_ends_at=j["windowEndsAt"],
+            attestation=ATTESTATIONS[j["attestation"]],
+            collateral=j["collateral"],
+            escrow=j["escrow"],
+            terms_hash=bytes(j["termsHash"]),
+            output_hash=bytes(j["outputHash"]),
+            trace_root=bytes(j["traceRoot"]),
+            verifier=j["verifier"],
+            verifier_bond=j["verifierBond"],
+        )
+
+    def dispute(self, job_id: int) -> DisputeInfo:
+        d = self._struct(self.job_market, "disputeOf", self._call(self.job_market.functions.disputeOf(job_id)))
+        return DisputeInfo(
+            challenger=d["challenger"],
+            bond=d["bond"],
+            lo=d["lo"],
+            hi=d["hi"],
+            deadline=d["deadline"],
+            phase=PHASES[d["phase"]],
+            arbiter_mode=d["arbiterMode"],
+            move_timeout_seconds=d["moveTimeoutSeconds"],
+            vote_window_seconds=d["voteWindowSeconds"],
+            number=d["number"],
+            h_lo=bytes(d["hLo"]),
+            h_hi=bytes(d["hHi"]),
+            h_mid=bytes(d["hMid"]),
+            window_left=d["windowLeft"],
+            votes_for_solver=d["votesForSolver"],
+            votes_for_challenger=d["votesForChallenger"],
+        )
+
+    def next_move(self, job_id: int) -> NextMove:
+        phase, deadline, mover = self._call(self.job_market.functions.nextMove(job_id))
+        return NextMove(PHASES[phase], deadline, mover)
+
+    def has_voted(self, job_id: int, arbiter: str) -> bool:
+        return self._call(self.job_market.functions.hasVoted(job_id, to_checksum_address(arbiter)))
+
+    def terms_hash_of(self, result: SendResult) -> bytes:
+        return bytes(self.events(result, self.job_market, "JobTermsPublished")[0]["termsHash"])
 
     # ---------------------------------------------------------------- reads
 

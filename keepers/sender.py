@@ -106,6 +106,7 @@ class TransactionSender:
     """Sends transactions for one account. Thread-safe: keeper jobs may send concurrently."""
 
     GAS_HEADROOM = 1.2  # estimates miss state changes between simulation and inclusion
+    RECEIPT_LAG_POLLS = 3  # looks for a receipt after its nonce shows as used, before calling it dropped
 
     def __init__(
         self,
@@ -209,9 +210,12 @@ class TransactionSender:
                 return self._finish(entry, receipt, replacements)
             if self._rpc(lambda: self.w3.eth.get_transaction_count(self.address, "latest")) > entry.nonce:
                 # The nonce is used, but by none of our hashes (a receipt lags or someone else used it).
-                receipt = self._find_receipt(hashes)
-                if receipt is not None:
-                    return self._finish(entry, receipt, replacements)
+                # A busy node can show the new nonce a moment before the receipt: look a few times.
+                for _ in range(self.RECEIPT_LAG_POLLS):
+                    receipt = self._find_receipt(hashes)
+                    if receipt is not None:
+                        return self._finish(entry, receipt, replacements)
+                    self.sleep(self.poll_seconds)
                 self.journal.finish(entry.id, TxStatus.DROPPED)
                 self.metrics.tx_failed.labels(label).inc()
                 raise TransactionFailed(label, entry.nonce, "nonce used by a transaction that is not ours")

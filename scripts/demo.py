@@ -4,13 +4,21 @@
 
 It starts Anvil, deploys the protocol, and starts every keeper as a separate
 process through the `leasehold keeper run ROLE` command operators use: a
-matcher, a settler, a prober and 20 provider agents (several GPU models,
-regions and prices). Then it plays ten tenants sending a stream of requests
-over 12 hours of chain time, moved with `evm_increaseTime`; half-way it kills
-one provider agent, so the prober finds its endpoint dark, challenges its
-leases, and the settler has it slashed when the liveness window passes. At the
-end every lease is settled, every process it started is stopped, and the books
-read back from the chain go to `reports/demo.json` with a summary table.
+matcher, a settler, a prober, 20 provider agents (several GPU models, regions
+and prices), two verifiers (one honest, one lazy that attests without
+executing), a whistleblower, two arbiters, and one more provider agent
+configured to cheat (`fault_from_step`). Then it plays ten tenants sending a
+stream of requests over 12 hours of chain time, moved with `evm_increaseTime`:
+rentals, and verified jobs of the three workloads (the tenant publishes the
+terms, then posts a JOB request). Three jobs go to the cheater: its hashchain
+result is caught by the honest verifier (on-chain step proof), its matvec result
+is attested valid by the lazy verifier and caught by the whistleblower (cheater
+and lazy verifier slashed), its matvec-256 result goes to the arbiters' vote.
+Half-way it kills one provider agent, so the prober finds its endpoint dark,
+challenges its leases, and the settler has it slashed when the liveness window
+passes. At the end every lease and job is settled, every process it started is
+stopped, and the books read back from the chain go to `reports/demo.json` with
+a summary table.
 """
 
 from __future__ import annotations
@@ -34,14 +42,16 @@ from eth_account import Account
 from rich.console import Console
 from rich.table import Table
 
-from keepers.client import LeaseholdClient, RequestSpec
+from keepers.client import JobTerms, LeaseholdClient, RequestSpec
 from keepers.deployment import load_deployment
 from keepers.devchain import REPO_ROOT, Anvil, free_port
 from keepers.ids import to_bytes32
+from keepers.jobs import TERMINAL, compute_trace
 from keepers.journal import Journal
 from keepers.observability import Metrics, make_logger
 from keepers.sender import TransactionSender
-from scripts.market_report import ChainEvents, conservation, gas_by_operation, summary
+from keepers.workloads import keccak256
+from scripts.market_report import CHALLENGER_WON, ChainEvents, conservation, gas_by_operation, summary
 
 ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
 USD = 10**6
@@ -50,11 +60,16 @@ STEP_SECONDS = 1200  # chain time per step: two liveness windows, so a dark prov
 STEPS = 36  # 12 hours
 KILL_STEP = STEPS // 2
 WAIT_SECONDS = 20.0  # wall-clock bound of any wait for the keepers
+JOB_WAIT_SECONDS = 90.0  # a dispute game takes a few dozen keeper ticks
 
 # Role accounts: index in Anvil's mnemonic.
 GOVERNANCE, TREASURY, MATCHER, SETTLER, PROBER = 0, 1, 2, 3, 4
 FIRST_PROVIDER, PROVIDERS = 5, 20
 FIRST_TENANT, TENANTS = 25, 10
+VERIFIER, LAZY_VERIFIER, WHISTLEBLOWER = 35, 36, 37
+ARBITERS = (38, 39)
+CHEATER = 40
+ACCOUNTS = 41
 
 # GPU model -> reference price per unit-hour (USD), as the market roughly prices them.
 MODELS = {
@@ -69,6 +84,23 @@ VRAM = {"nvidia-t4-16gb": 16, "nvidia-rtx-4090-24gb": 24, "nvidia-rtx-a6000-48gb
         "nvidia-a100-80gb": 80, "nvidia-h100-80gb": 80}
 REGIONS = ["eu-west", "us-east", "us-west", "ap-south"]
 NOWHERE = "sa-east"  # no provider serves it: such requests expire and are refunded
+
+# Jobs: workload -> steps N (a dispute takes ⌈log2 N⌉ rounds). The honest verifier checks
+# hashchain and matvec-256, the lazy one attests matvec unseen; the whistleblower checks all.
+JOB_STEPS = {"hashchain": 64, "matvec": 32, "matvec-256": 16}
+HONEST_VERIFIER_WORKLOADS = ["hashchain", "matvec-256"]
+LAZY_VERIFIER_WORKLOADS = ["matvec"]
+HONEST_JOBS = {2: "hashchain", 5: "matvec", 8: "matvec-256", 11: "hashchain", 14: "matvec", 23: "matvec-256"}
+CHEAT_STEP = 4  # the three cheated jobs (one per workload) are posted together, so their games overlap
+JOB_WINDOW_SECONDS = 600  # the shortest challenge window allowed
+JOB_DEPOSIT = 20 * USD
+JOB_MAX_PRICE = int(3.5 * USD)
+# The cheater serves one region nobody else does, at a T4 price above every T4 rental's ceiling,
+# so only the jobs sent to its region reach it.
+CHEAT_REGION = "eu-north"
+CHEAT_MODEL = "nvidia-t4-16gb"
+CHEAT_PRICE = int(0.6 * USD)
+CHEAT_FROM_STEP = 5
 
 
 def key_of(index: int) -> str:
@@ -120,7 +152,10 @@ class KeeperProcess:
 
 
 # Wall-clock poll interval of each role: twenty provider agents share two cores with the rest.
-POLL_SECONDS = {"matcher": 0.5, "settler": 0.5, "prober": 1.0, "provider": 1.5}
+POLL_SECONDS = {
+    "matcher": 0.5, "settler": 0.5, "prober": 1.0, "provider": 1.5, "verifier": 0.5, "whistleblower": 0.5,
+    "arbiter": 1.0, "cheater": 0.5,
+}
 
 
 def keeper_toml(rpc_url: str, deployment: Path, key_env: str, state_dir: Path, metrics_port: int, role: str,
@@ -204,6 +239,8 @@ class Demo:
         self.request_ids: list[int] = []
         self.unmatchable: set[int] = set()
         self.killed: dict | None = None
+        self.honest_outputs: dict[int, bytes] = {}  # job request id -> the honest h_N
+        self.settled_jobs: set[int] = set()
 
     # ------------------------------------------------------------------ set-up
 
@@ -217,9 +254,13 @@ class Demo:
             deployment = deploy(accounts[GOVERNANCE], treasury=accounts[TREASURY].address)
             config, token = deployment.config, deployment.payment_token
             config.setRole(config.MATCHER_ROLE(), accounts[MATCHER], True, {"from": accounts[GOVERNANCE]})
-            for index in range(FIRST_PROVIDER, FIRST_PROVIDER + PROVIDERS):
+            for index in (VERIFIER, LAZY_VERIFIER):
+                config.setRole(config.VERIFIER_ROLE(), accounts[index], True, {"from": accounts[GOVERNANCE]})
+            for index in ARBITERS:
+                config.setRole(config.ARBITER_ROLE(), accounts[index], True, {"from": accounts[GOVERNANCE]})
+            for index in [*range(FIRST_PROVIDER, FIRST_PROVIDER + PROVIDERS), CHEATER]:
                 token.mint(accounts[index], 1_000_000 * USD, {"from": accounts[GOVERNANCE]})
-            for index in [PROBER, *range(FIRST_TENANT, FIRST_TENANT + TENANTS)]:
+            for index in [PROBER, *range(FIRST_TENANT, FIRST_TENANT + TENANTS), VERIFIER, LAZY_VERIFIER, WHISTLEBLOWER]:
                 token.mint(accounts[index], 100_000 * USD, {"from": accounts[GOVERNANCE]})
             self.deployment_path = write_deployment(deployment, self.workdir)
 
@@ -240,13 +281,34 @@ class Demo:
             facts["name"] = f"provider-{i:02d}"
             self.providers.append(facts)
             plan.append((facts["name"], "provider", FIRST_PROVIDER + i, role_text))
+        cheater_stake = 6 * catalogue[CHEAT_MODEL] * 3 // 2
+        plan += [
+            ("provider-cheat", "provider", CHEATER, f"""[role]
+region = "{CHEAT_REGION}"
+stake = {cheater_stake}
+withdraw_interval_seconds = 5
+min_withdraw = 1000000
+fault_from_step = {CHEAT_FROM_STEP}
+
+[[role.offers]]
+gpu_model = "{CHEAT_MODEL}"
+units = 6
+price_per_unit_hour = {CHEAT_PRICE}
+max_duration_seconds = {12 * HOUR}
+"""),
+            ("verifier", "verifier", VERIFIER, f"[role]\nworkloads = {json.dumps(HONEST_VERIFIER_WORKLOADS)}\n"),
+            ("verifier-lazy", "verifier", LAZY_VERIFIER,
+             f"[role]\nlazy = true\nworkloads = {json.dumps(LAZY_VERIFIER_WORKLOADS)}\n"),
+            ("whistleblower", "whistleblower", WHISTLEBLOWER, ""),
+            *((f"arbiter-{i}", "arbiter", index, "") for i, index in enumerate(ARBITERS, start=1)),
+        ]
         for name, role, index, role_text in plan:
             port = free_port()
             env_name = f"DEMO_KEY_{name.upper().replace('-', '_')}"
             config_path = self.workdir / f"{name}.toml"
             config_path.write_text(
                 keeper_toml(anvil.url, self.deployment_path, env_name, self.workdir / "state" / name, port, role_text,
-                            POLL_SECONDS[role])
+                            POLL_SECONDS["cheater" if name == "provider-cheat" else role])
             )
             keeper = KeeperProcess(name, role, config_path, self.workdir / "logs" / f"{name}.log", port,
                                    {env_name: key_of(index)})
@@ -286,12 +348,35 @@ class Demo:
             self.unmatchable.add(request_id)
         return request_id
 
+    def make_job(self, tenant: LeaseholdClient, now: int, workload: str, cheated: bool = False) -> int:
+        """Publishes the terms of a job and posts its JOB request; a cheated one goes to the cheater's region."""
+        salt = len(self.honest_outputs)
+        if workload == "hashchain":
+            input = keccak256(b"demo-input" + salt.to_bytes(4, "big"))
+        else:
+            width = 16 if workload == "matvec" else 256
+            input = b"".join(self.rng.randrange(-2 << 16, 2 << 16).to_bytes(4, "big", signed=True) for _ in range(width))
+        terms = JobTerms(
+            to_bytes32(workload), keccak256(input), to_bytes32(f"demo-job-{salt}"), JOB_STEPS[workload], HOUR,
+            JOB_WINDOW_SECONDS,
+        )
+        terms_hash = tenant.terms_hash_of(tenant.publish_job_terms(terms, input))
+        spec = RequestSpec(
+            units=1, max_price_per_unit_hour=JOB_MAX_PRICE, max_duration_seconds=HOUR, match_deadline=now + 30 * 60,
+            gpu_model=CHEAT_MODEL if cheated else None, region=CHEAT_REGION if cheated else self.rng.choice(REGIONS),
+            kind="JOB", job_terms_hash=terms_hash,
+        )
+        request_id = tenant.request_id_of(tenant.create_request(spec, JOB_DEPOSIT))
+        self.request_ids.append(request_id)
+        self.honest_outputs[request_id] = compute_trace(terms, input).output_hash
+        return request_id
+
     # ------------------------------------------------------------------ running
 
     def run(self) -> dict:
         (self.workdir / "logs").mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
-        with Anvil(accounts=40, base_fee_wei=0) as anvil:
+        with Anvil(accounts=ACCOUNTS, base_fee_wei=0) as anvil:
             self.console.print(f"[bold]Leasehold demo[/bold]: Anvil on {anvil.url} (pid {anvil.pid}); deploying…")
             self.deploy(anvil)
             from web3 import HTTPProvider, Web3
@@ -303,8 +388,9 @@ class Demo:
             try:
                 self.start_keepers(anvil, reader)
                 self.console.print(f"started {len(self.keepers)} keepers (matcher, settler, prober, "
-                                   f"{PROVIDERS} provider agents); waiting for their offers…")
-                self.wait_for("provider set-up", lambda: len(reader.offers()) >= PROVIDERS, seconds=90)
+                                   f"{PROVIDERS} provider agents and a cheating one, two verifiers, a whistleblower, "
+                                   "two arbiters); waiting for their offers…")
+                self.wait_for("provider set-up", lambda: len(reader.offers()) >= PROVIDERS + 1, seconds=90)
                 self.play(anvil, w3, reader, tenants)
             finally:
                 codes = {keeper.name: keeper.stop() for keeper in self.keepers}
@@ -321,7 +407,12 @@ class Demo:
             fresh = [self.make_request(self.rng.choice(tenants), now) for _ in range(schedule[step])]
             if step in (3, 20):
                 self.make_request(self.rng.choice(tenants), now, unmatchable=True)
+            if step in HONEST_JOBS:
+                fresh.append(self.make_job(self.rng.choice(tenants), now, HONEST_JOBS[step]))
+            if step == CHEAT_STEP:
+                fresh += [self.make_job(self.rng.choice(tenants), now, workload, cheated=True) for workload in JOB_STEPS]
             self.wait_for("matches", lambda: self.matched_if_servable(reader, fresh))
+            self.wait_for("jobs", lambda: self.jobs_at_rest(reader), seconds=JOB_WAIT_SECONDS)
             self.tenant_moves(step, reader, tenants)
             if not challenged_healthy and step >= 6:
                 challenged_healthy = self.challenge_a_healthy_provider(reader, tenants[0])
@@ -331,14 +422,16 @@ class Demo:
                 self.wait_for("prober challenges", lambda: self.dark_leases_challenged(reader))
             self.wait_for("answers", lambda: self.live_challenges_answered(reader))
             self.advance(anvil, STEP_SECONDS)
-            self.wait_for("settlements", lambda: self.nothing_to_settle(reader))
+            self.wait_for("settlements", lambda: self.nothing_to_settle(reader) and self.jobs_at_rest(reader),
+                          seconds=JOB_WAIT_SECONDS)
             self.progress(step, reader)
-        # Let every lease run out, refund what never matched, and let the settler finish.
+        # Let every lease run out and every job end, refund what never matched, and let the settler finish.
         for _ in range(12):
-            if not [lease for lease in self.book.leases() if not lease.settled]:
+            if not [lease for lease in self.book.leases() if not lease.settled] and self.jobs_done(reader):
                 break
             self.advance(anvil, HOUR)
-            self.wait_for("settlements", lambda: self.nothing_to_settle(reader))
+            self.wait_for("settlements", lambda: self.nothing_to_settle(reader) and self.jobs_at_rest(reader),
+                          seconds=JOB_WAIT_SECONDS)
         for request in self.book.requests():
             if request.status in ("OPEN", "EXPIRED"):
                 tenant = next(t for t in tenants if t.address == request.tenant)
@@ -375,7 +468,7 @@ class Demo:
         for lease in self.book.leases():
             if lease.status == "ACTIVE":
                 by_provider[lease.provider] = by_provider.get(lease.provider, 0) + 1
-        victim = max(self.providers, key=lambda p: by_provider.get(p["address"], 0))
+        victim = max(self.providers, key=lambda p: by_provider.get(p["address"], 0))  # never the cheater
         keeper = next(k for k in self.keepers if k.name == victim["name"])
         keeper.kill()
         self.killed = {"name": victim["name"], "address": victim["address"], "leases": by_provider.get(victim["address"], 0)}
@@ -435,6 +528,47 @@ class Demo:
                 return False
         return True
 
+    def jobs_done(self, reader: LeaseholdClient) -> bool:
+        """Every JOB request that became a job has ended (one never matched has status NONE)."""
+        return all(reader.job(job_id).status in TERMINAL | {"NONE"} for job_id in self.honest_outputs)
+
+    def jobs_at_rest(self, reader: LeaseholdClient) -> bool:
+        """No job waits for a live keeper: only the clock (a window, a vote window) can move them on.
+
+        A result must be in and attested (every workload has a verifier), a wrong result attested
+        valid must be challenged, a dispute must wait for a dead solver or for the vote window
+        after both arbiters voted, and nothing may be due for the settler.
+        """
+        now = reader.now()
+        dead = self.killed["address"] if self.killed else None
+        for job_id in self.honest_outputs:
+            if job_id in self.settled_jobs:
+                continue
+            job = reader.job(job_id)
+            if job.status == "NONE":
+                continue  # not matched (yet): a request, waited for by matched_if_servable
+            if job.status in TERMINAL:
+                self.settled_jobs.add(job_id)
+                continue
+            if job.status == "MATCHED":
+                if job.provider != dead:
+                    return False
+            elif job.status in ("LATE", "FINALIZABLE"):
+                return False
+            elif job.status == "SUBMITTED":
+                if job.attestation == "NONE" or job.output_hash != self.honest_outputs[job_id]:
+                    return False
+            else:
+                move = reader.next_move(job_id)
+                if now > move.deadline:
+                    return False
+                if move.phase == "VOTE":
+                    if not all(reader.has_voted(job_id, address_of(index)) for index in ARBITERS):
+                        return False
+                elif move.mover != dead:
+                    return False
+        return True
+
     def wait_for(self, what: str, condition: Callable[[], bool], seconds: float = WAIT_SECONDS) -> None:
         deadline = time.monotonic() + seconds
         while not condition():
@@ -457,18 +591,36 @@ class Demo:
         challenged = sum(1 for lease in leases if lease.challenge_open)
         self.console.print(
             f"chain hour {(step + 1) * STEP_SECONDS / HOUR:4.1f}: requests {len(self.request_ids):3d} · "
-            f"leases {len(leases):3d} (active {active:2d}, settled {closed:3d}, challenged {challenged})"
+            f"leases {len(leases):3d} (active {active:2d}, settled {closed:3d}, challenged {challenged}) · "
+            f"jobs {len(self.honest_outputs)} (ended {len(self.settled_jobs)})"
         )
 
     # ------------------------------------------------------------------ the report
 
+    @staticmethod
+    def job_scenarios(events: ChainEvents) -> dict[str, bool]:
+        """Whether each planned catch happened, read from the chain's events."""
+        won = {e["jobId"]: e["challenger"] for e in events["DisputeResolved"] if e["result"] == CHALLENGER_WON}
+        voted = {e["jobId"] for e in events["StepVoted"]}
+        lazy_caught = [e for e in events["VerifierBondForfeited"] if e["verifier"] == address_of(LAZY_VERIFIER)]
+        return {
+            "cheater_caught_by_honest_verifier": any(
+                challenger == address_of(VERIFIER) and job_id not in voted for job_id, challenger in won.items()
+            ),
+            "lazy_verifier_caught_by_whistleblower": any(won.get(e["jobId"]) == address_of(WHISTLEBLOWER) for e in lazy_caught),
+            "dispute_decided_by_arbiters": any(job_id in voted for job_id in won),
+        }
+
     def report(self, w3, reader: LeaseholdClient) -> dict:
-        contracts = [reader.config, reader.registry, reader.market]
+        contracts = [reader.config, reader.registry, reader.market, reader.job_market]
         deployment = load_deployment(self.deployment_path, w3)
         events = ChainEvents.read(w3, contracts, deployment.block_number)
         token = reader.payment_token
-        checks = conservation(events, reader.market, reader.registry, lambda a: token.functions.balanceOf(a).call())
+        checks = conservation(
+            events, reader.market, reader.registry, reader.job_market, lambda a: token.functions.balanceOf(a).call()
+        )
         report = summary(events)
+        report["job_scenarios"] = self.job_scenarios(events)
         report["gas_by_operation"] = gas_by_operation(w3, contracts, deployment.block_number)
         report["conservation_checks"] = checks
         report["conservation_ok"] = all(checks.values())
@@ -498,11 +650,15 @@ def print_summary(console: Console, report: dict) -> None:
     table.add_column("figure")
     table.add_column("value", justify="right")
     for key in ("providers", "requests", "leases_matched", "leases_closed", "liveness_challenges",
-                "liveness_answered", "liveness_slashes", "unsettled_leases"):
+                "liveness_answered", "liveness_slashes", "unsettled_leases", "jobs_matched", "jobs_submitted",
+                "jobs_finalized", "jobs_failed", "disputes", "disputes_won_by_challenger", "solver_slashes",
+                "verifier_slashes", "arbiter_votes"):
         table.add_row(key, str(report[key]))
-    for key in ("paid_to_providers", "refunded_to_tenants", "slashed", "fees_to_treasury",
+    for key in ("paid_to_providers", "verifier_fees", "refunded_to_tenants", "slashed", "fees_to_treasury",
                 "match_fees_to_matchers", "bounties_to_settlers"):
         table.add_row(key, f"{report[key] / USD:,.2f} USD")
+    for key, happened in report["job_scenarios"].items():
+        table.add_row(key, "[green]yes[/green]" if happened else "[red]no[/red]")
     table.add_row("conservation_ok", "[green]true[/green]" if report["conservation_ok"] else "[red]false[/red]")
     table.add_row("wall time", f"{report['wall_seconds']} s")
     console.print(table)
@@ -531,7 +687,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     print_summary(console, report)
     console.print(f"report: {args.out.relative_to(REPO_ROOT)}; keeper logs: {logs_dir.relative_to(REPO_ROOT)}/")
-    return 0 if report["conservation_ok"] else 1
+    return 0 if report["conservation_ok"] and all(report["job_scenarios"].values()) else 1
 
 
 if __name__ == "__main__":

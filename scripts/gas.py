@@ -8,6 +8,11 @@ leases already in place; then the same script of operations runs and each
 receipt's gasUsed (which includes the 21,000 intrinsic gas) is recorded. The
 ratio between the largest and the smallest population shows whether any
 operation's cost grows with the size of the market (PROTOCOL.md §7 inv. 10).
+
+Jobs: a hashchain job (N = 64) through the whole happy path (request, match,
+result, attestation, finalization) and summed as one figure; a cheated hashchain
+job challenged and bisected to an on-chain step proof; a cheated matvec job
+(N = 16) attested invalid and bisected to the matvec step proof.
 """
 
 from __future__ import annotations
@@ -25,7 +30,10 @@ from brownie import accounts, chain
 
 from keepers.devchain import REPO_ROOT, Anvil
 
+from keepers.client import JobTerms
 from keepers.ids import to_bytes32
+from keepers.jobs import compute_trace
+from keepers.workloads import keccak256
 from scripts.deploy import deploy
 from scripts.localchain import brownie_on_anvil
 
@@ -44,7 +52,11 @@ AIMS = {
     "withdrawEarnings": 60_000,
     "closeLease (tenant)": 100_000,
     "closeLease (expired, by a settler)": 100_000,
+    "job happy path (createRequest + matchRequests + submitResult + attest + finalizeJob)": 500_000,
 }
+JOB_HAPPY_PATH = "job happy path (createRequest + matchRequests + submitResult + attest + finalizeJob)"
+JOB_WINDOW = 600
+PHASE_REVEAL = 1  # Jobs.Phase.REVEAL
 
 
 MISSED_AIMS = """
@@ -92,19 +104,24 @@ class Market:
         self.governance, self.matcher, self.settler = accounts[0], accounts[1], accounts[2]
         self.provider, self.tenant, self.challenger = accounts[3], accounts[4], accounts[5]
         self.background_provider, self.background_tenant = accounts[6], accounts[7]
+        self.verifier = accounts[8]
         deployment = deploy(self.governance)
         self.config, self.registry, self.market = deployment.config, deployment.registry, deployment.market
+        self.job_market = deployment.job_market
         self.token = deployment.payment_token
         self.config.setRole(self.config.MATCHER_ROLE(), self.matcher, True, {"from": self.governance})
+        self.config.setRole(self.config.VERIFIER_ROLE(), self.verifier, True, {"from": self.governance})
         self.params = dict(zip(_param_names(self.config), self.config.params()))
         # Steady state: every party (treasury, matcher, settler included) already holds tokens, so no
         # figure carries the one-time cost of a first balance slot.
         for account in (self.governance, self.matcher, self.settler):
             self.token.mint(account, USD, {"from": account})
-        for account in (self.provider, self.tenant, self.challenger, self.background_provider, self.background_tenant):
+        for account in (
+            self.provider, self.tenant, self.challenger, self.background_provider, self.background_tenant, self.verifier,
+        ):
             self.token.mint(account, 10**9 * USD, {"from": account})
-            self.token.approve(self.registry, 2**256 - 1, {"from": account})
-            self.token.approve(self.market, 2**256 - 1, {"from": account})
+            for spender in (self.registry, self.market, self.job_market):
+                self.token.approve(spender, 2**256 - 1, {"from": account})
         self._populate(population)
 
     def _populate(self, population: int) -> None:
@@ -131,6 +148,20 @@ class Market:
         return self.market.createRequest(
             request_spec(units, duration), deposit_for(units, duration, self.params), {"from": self.tenant}
         )
+
+    def open_job(self, offer_id: int, workload: str, steps: int, salt: int) -> tuple[int, JobTerms, bytes, int, int]:
+        """Publishes terms, posts the JOB request and matches it: (job id, terms, input, create gas, match gas)."""
+        if workload == "hashchain":
+            input = keccak256(b"gas" + salt.to_bytes(4, "big"))
+        else:
+            input = b"".join(((i % 5 - 2) << 16).to_bytes(4, "big", signed=True) for i in range(16))
+        terms = JobTerms(to_bytes32(workload), keccak256(input), to_bytes32(f"gas-{salt}"), steps, 3600, JOB_WINDOW)
+        self.job_market.publishJobTerms(terms.as_tuple(), input, {"from": self.tenant})
+        spec = list(request_spec())
+        spec[9], spec[10] = JOB, self.job_market.hashTerms(terms.as_tuple())
+        create = self.market.createRequest(spec, deposit_for(1, spec[7], self.params), {"from": self.tenant})
+        match = self.market.matchRequests([(create.return_value, offer_id)], {"from": self.matcher})
+        return create.return_value, terms, input, create.gas_used, match.gas_used
 
 
 def _param_names(config) -> list[str]:
@@ -178,6 +209,8 @@ def measure(population: int) -> GasRun:
     chain.mine()
     gas["closeLease (expired, by a settler)"] = m.market.closeLease(batch[1][0], {"from": m.settler}).gas_used
 
+    measure_jobs(m, gas, offer_id)
+
     stale = m.request()
     gas["cancelRequest"] = m.market.cancelRequest(stale.return_value, {"from": tenant}).gas_used
     gas["requestUnstake"] = m.registry.requestUnstake(1_000 * USD, {"from": provider}).gas_used
@@ -186,6 +219,54 @@ def measure(population: int) -> GasRun:
     gas["withdrawUnstaked"] = m.registry.withdrawUnstaked({"from": provider}).gas_used
     gas["pauseOffer"] = m.registry.pauseOffer(offer_id, True, {"from": provider}).gas_used
     return run
+
+
+def measure_jobs(m: Market, gas: dict[str, int], offer_id: int) -> None:
+    jm, provider = m.job_market, m.provider
+    job_id, terms, input, create_gas, match_gas = m.open_job(offer_id, "hashchain", 64, 1)
+    trace = compute_trace(terms, input)
+    submit = jm.submitResult(job_id, terms.as_tuple(), trace.output_hash, trace.root, trace.proof(64), {"from": provider})
+    attest = jm.attest(job_id, terms.as_tuple(), True, {"from": m.verifier})
+    chain.sleep(JOB_WINDOW)
+    chain.mine()
+    finalize = jm.finalizeJob(job_id, {"from": m.settler})
+    gas["createRequest (JOB)"] = create_gas
+    gas["matchRequests (1 JOB pair)"] = match_gas
+    gas["submitResult (N = 64)"] = submit.gas_used
+    gas["attest (valid)"] = attest.gas_used
+    gas["finalizeJob"] = finalize.gas_used
+    gas[JOB_HAPPY_PATH] = create_gas + match_gas + submit.gas_used + attest.gas_used + finalize.gas_used
+
+    job_id, terms, input, _, _ = m.open_job(offer_id, "hashchain", 64, 2)
+    reveals, responds = play_cheated_job(m, job_id, terms, input, lambda: jm.challenge(
+        job_id, terms.as_tuple(), {"from": m.challenger}
+    ), gas, "challenge", "proveStep (hashchain, solver slashed)")
+    gas["reveal (first round, N = 64)"] = reveals[0]
+    gas["reveal (later rounds, mean)"] = sum(reveals[1:]) // len(reveals[1:])
+    gas["respond (mean)"] = sum(responds) // len(responds)
+
+    job_id, terms, input, _, _ = m.open_job(offer_id, "matvec", 16, 3)
+    play_cheated_job(m, job_id, terms, input, lambda: jm.attest(
+        job_id, terms.as_tuple(), False, {"from": m.verifier}
+    ), gas, "attest (invalid, opens a dispute)", "proveStep (matvec, solver slashed)")
+
+
+def play_cheated_job(m: Market, job_id, terms, input, open_dispute, gas, open_label, prove_label):
+    """Submits a trace corrupted from step 5, opens the dispute, bisects it honestly and proves the last step."""
+    jm, provider = m.job_market, m.provider
+    honest, cheat = compute_trace(terms, input), compute_trace(terms, input, 5)
+    jm.submitResult(job_id, terms.as_tuple(), cheat.output_hash, cheat.root, cheat.proof(terms.steps), {"from": provider})
+    gas[open_label] = open_dispute().gas_used
+    reveals, responds = [], []
+    while jm.disputeOf(job_id)[5] == PHASE_REVEAL:
+        lo, hi = jm.disputeOf(job_id)[2:4]
+        mid = (lo + hi) // 2
+        reveals.append(jm.reveal(job_id, cheat.hashes[mid], cheat.proof(mid), {"from": provider}).gas_used)
+        challenger = jm.disputeOf(job_id)[0]
+        responds.append(jm.respond(job_id, honest.hashes[mid] == cheat.hashes[mid], {"from": challenger}).gas_used)
+    lo = jm.disputeOf(job_id)[2]
+    gas[prove_label] = jm.proveStep(job_id, terms.as_tuple(), cheat.states[lo], {"from": provider}).gas_used
+    return reveals, responds
 
 
 def table(runs: list[GasRun]) -> str:

@@ -15,6 +15,8 @@ from web3 import Web3
 from web3.contract import Contract
 
 SLASH_REASON_LIVENESS = 0  # Registry.SlashReason.LIVENESS
+SOLVER_SLASH_REASONS = {1, 2}  # Registry.SlashReason.LATE_RESULT, DISPUTE_LOST
+SOLVER_WON, CHALLENGER_WON, VOIDED = range(3)  # Jobs.DisputeResult
 # Market.CloseReason values whose settle bounty goes back to the tenant (it closed, or the
 # provider reclaimed); for the others a settler earned it.
 BOUNTY_BACK_TO_TENANT = {1, 2}  # TENANT, PROVIDER_RECLAIM
@@ -72,11 +74,65 @@ def gas_by_operation(w3: Web3, contracts: list[Contract], from_block: int) -> di
     }
 
 
-def conservation(events: ChainEvents, market: Contract, registry: Contract, token_balance) -> dict[str, bool]:
+@dataclass
+class JobFlows:
+    """The JobMarket's payment-token flows, from its events (slashes are stake, paid by the registry)."""
+
+    inflow: int  # escrows handed over by the LeaseMarket, verifier bonds, challenge bonds
+    outflow: int  # every payout of finalize, expire, dispute resolution and bond forfeits
+    owed: int  # what open jobs still hold: escrow, a valid attestation's bond, an open dispute's bond
+    refunded_to_tenants: int
+    to_treasury: int
+
+    @classmethod
+    def of(cls, events: ChainEvents) -> "JobFlows":
+        escrow = {e["jobId"]: e["escrow"] for e in events["JobOpened"]}
+        verifier_bond = {e["jobId"]: e["bond"] for e in events["Attested"] if e["valid"]}
+        dispute_bond = {(e["jobId"], e["number"]): e["bond"] for e in events["DisputeOpened"]}
+        inflow = sum(escrow.values()) + sum(verifier_bond.values()) + sum(dispute_bond.values())
+        ended: set[int] = set()
+        outflow = refunded = to_treasury = 0
+        for e in events["JobFinalized"]:
+            ended.add(e["jobId"])
+            outflow += e["toProvider"] + e["protocolFee"] + e["verifierFee"] + e["tenantRefund"]
+            outflow += verifier_bond.get(e["jobId"], 0)
+            refunded += e["tenantRefund"]
+            to_treasury += e["protocolFee"]
+        for e in events["JobExpired"]:
+            ended.add(e["jobId"])
+            outflow += e["refunded"]
+            refunded += e["refunded"]
+        settled_bonds = set()
+        for e in events["DisputeResolved"]:
+            settled_bonds.add((e["jobId"], e["number"]))
+            if e["result"] == SOLVER_WON:
+                continue  # the bond's split is in ChallengerBondForfeited
+            ended.add(e["jobId"])
+            # The tenant's escrow, the challenger's bond, and a valid attestation's bond: returned
+            # on a void, split by VerifierBondForfeited on a slash (both go out either way).
+            outflow += escrow[e["jobId"]] + dispute_bond[(e["jobId"], e["number"])]
+            outflow += verifier_bond.get(e["jobId"], 0)
+            refunded += escrow[e["jobId"]]
+        for e in events["ChallengerBondForfeited"]:
+            outflow += e["toSolver"] + e["toTreasury"]
+            to_treasury += e["toTreasury"]
+        to_treasury += events.total("VerifierBondForfeited", "toTreasury")
+        owed = sum(amount for job_id, amount in escrow.items() if job_id not in ended)
+        owed += sum(amount for job_id, amount in verifier_bond.items() if job_id not in ended)
+        owed += sum(amount for key, amount in dispute_bond.items() if key not in settled_bonds)
+        return cls(inflow, outflow, owed, refunded, to_treasury)
+
+
+def conservation(
+    events: ChainEvents, market: Contract, registry: Contract, job_market: Contract, token_balance
+) -> dict[str, bool]:
     """The identities that say every token is accounted for.
 
     - market: what came in (deposits, top-ups, bonds) equals what went out (provider pay,
-      fees, refunds, bounties, match fees, bonds back or paid to providers) plus what it holds;
+      fees, refunds, bounties, match fees, bonds back or paid to providers, escrows handed
+      to the job market) plus what it holds;
+    - job market: escrows received plus bonds, minus every payout its events record, equals
+      its balance, which equals what its open jobs still hold;
     - registry: its token balance equals the recorded total stake, which equals stakes in
       minus unstaked out minus slashed;
     - slashes: each slash split exactly into whistleblower, tenant and treasury shares.
@@ -104,8 +160,12 @@ def conservation(events: ChainEvents, market: Contract, registry: Contract, toke
         e["slashed"] == e["toWhistleblower"] + e["toTenant"] + e["toTreasury"] for e in events["ProviderSlashed"]
     )
     total_stake = registry.functions.totalStake().call()
+    jobs = JobFlows.of(events)
+    job_market_balance = token_balance(job_market.address)
     return {
         "market_flows_balance": market_in - market_out == token_balance(market.address),
+        "job_market_flows_balance": jobs.inflow - jobs.outflow == job_market_balance,
+        "job_market_holds_what_it_owes": jobs.owed == job_market_balance,
         "registry_balance_equals_total_stake": token_balance(registry.address) == total_stake,
         "stake_flows_balance": staked - unstaked - slashed == total_stake,
         "slash_splits_exact": slash_split_ok,
@@ -126,6 +186,8 @@ def match_fees(events: ChainEvents) -> list[int]:
 def summary(events: ChainEvents) -> dict[str, int]:
     closed = events["LeaseClosed"]
     slashes = events["ProviderSlashed"]
+    jobs = JobFlows.of(events)
+    resolved = events["DisputeResolved"]
     return {
         "providers": len(events["ProviderRegistered"]),
         "requests": len(events["RequestCreated"]),
@@ -134,15 +196,31 @@ def summary(events: ChainEvents) -> dict[str, int]:
         "liveness_challenges": len(events["LivenessChallenged"]),
         "liveness_answered": len(events["LivenessAnswered"]),
         "liveness_slashes": sum(1 for e in slashes if e["reason"] == SLASH_REASON_LIVENESS),
-        "paid_to_providers": events.total("EarningsWithdrawn", "amount") + sum(e["paid"] for e in closed),
+        "jobs_matched": len(events["JobOpened"]),
+        "jobs_submitted": len(events["ResultSubmitted"]),
+        "jobs_finalized": len(events["JobFinalized"]),
+        "jobs_failed": len(events["JobExpired"]) + sum(1 for e in resolved if e["result"] != SOLVER_WON),
+        "attestations": len(events["Attested"]),
+        "disputes": len(events["DisputeOpened"]),
+        "disputes_won_by_challenger": sum(1 for e in resolved if e["result"] == CHALLENGER_WON),
+        "solver_slashes": sum(1 for e in slashes if e["reason"] in SOLVER_SLASH_REASONS),
+        "verifier_slashes": len(events["VerifierBondForfeited"]),
+        "arbiter_votes": len(events["StepVoted"]),
+        "paid_to_providers": (
+            events.total("EarningsWithdrawn", "amount") + sum(e["paid"] for e in closed)
+            + events.total("JobFinalized", "toProvider")
+        ),
+        "verifier_fees": events.total("JobFinalized", "verifierFee"),
         "refunded_to_tenants": (
             events.total("RequestCancelled", "refunded")
             + sum(e["refunded"] for e in closed)
             + sum(e["bounty"] for e in closed if e["reason"] in BOUNTY_BACK_TO_TENANT)
+            + jobs.refunded_to_tenants
         ),
         "slashed": sum(e["slashed"] for e in slashes),
         "fees_to_treasury": (
             events.total("EarningsWithdrawn", "fee") + sum(e["fee"] for e in closed) + sum(e["toTreasury"] for e in slashes)
+            + jobs.to_treasury
         ),
         "match_fees_to_matchers": sum(match_fees(events)),
         "bounties_to_settlers": sum(e["bounty"] for e in closed if e["reason"] not in BOUNTY_BACK_TO_TENANT),

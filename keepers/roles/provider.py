@@ -6,11 +6,18 @@ makes each configured offer exist with the configured terms. Then it answers the
 liveness challenges of its leases every poll and withdraws earnings on a
 schedule. The endpoint it advertises is its own health server, so an agent that
 dies goes dark to the prober.
+
+It is also the solver of the jobs matched to it: it runs each job's workload from
+the published terms and input and submits the output hash, the trace root and the
+proof of the output; in a dispute it reveals the midpoints from its trace and
+proves the last step. `fault_from_step` makes it cheat (the workloads' fault mode),
+for demos and tests.
 """
 
 from __future__ import annotations
 
 import threading
+from functools import partial
 
 from prometheus_client import Gauge
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -19,6 +26,7 @@ from keepers.client import ZERO_ADDRESS, LeaseholdClient, OfferInfo
 from keepers.errors import ConfigError
 from keepers.ids import IdError, to_bytes32
 from keepers.indexer import IndexedEvent
+from keepers.jobs import JobBook, JobFacts, PublishedTerms, TraceCache, Unexecutable, attempt, check_workloads
 from keepers.lifecycle import Keeper
 from keepers.sender import Refused
 
@@ -56,8 +64,12 @@ class ProviderConfig(BaseModel):
     offers: list[OfferConfig] = Field(default_factory=list)
     withdraw_interval_seconds: float = Field(default=3600.0, gt=0)
     min_withdraw: int = Field(default=1, ge=1)  # payment token's smallest units
+    # Cheat from this step on (capped at a job's N): the trace corrupts every state from it.
+    fault_from_step: int | None = Field(default=None, ge=1)
+    fault_workloads: list[str] | None = None  # names of the workloads to cheat on; None: all
 
     _region_fits = field_validator("region")(_check_id)
+    _known_workloads = field_validator("fault_workloads")(check_workloads)
 
     @field_validator("endpoint")
     @classmethod
@@ -93,15 +105,22 @@ class ProviderAgent(Keeper):
         self._lock = threading.Lock()
         self._leases: set[int] = set()  # this provider's leases not yet settled
         self._challenged: set[int] = set()  # of those, with a challenge seen and not yet answered
+        # One scan serves the leases and the jobs (fed to the job book).
+        self.jobs = JobBook(self)
         self._events = self.indexer(
-            [self.client.market], name=f"provider-{self.account.address}", on_event=self._on_event,
-            on_rollback=self._on_rollback, event_names=["LeaseStarted", "LivenessChallenged", "LeaseClosed"],
+            [self.client.market, self.jobs.job_market], name=f"provider-{self.account.address}",
+            on_event=self._on_event, on_rollback=self._on_rollback,
+            event_names=["LeaseStarted", "LivenessChallenged", "LeaseClosed", *JobBook.EVENTS],
         )
-        # The lease set lives in memory: every start rebuilds it from the deployment block.
+        # The lease set and the job book live in memory: every start rebuilds them from the deployment block.
         self.checkpoints.rollback(self._events.name, self._events.start_block - 1)
+        self.traces = TraceCache()
+        self.unexecutable = Unexecutable(self.log)
+        self.results_submitted = self.metrics.counter("results_submitted", "Job results submitted")
+        self.dispute_moves = self.metrics.counter("dispute_moves", "Moves in disputes as the solver", ("action",))
         self.setup_sent = self.apply_setup()
         interval = self.config.chain.poll_interval_seconds
-        self.add_job("liveness", self.answer_challenges, interval)
+        self.add_job("tick", self.tick, interval)
         self.add_job("withdraw", self.withdraw_earnings, self.role_config.withdraw_interval_seconds)
 
     @property
@@ -166,7 +185,15 @@ class ProviderAgent(Keeper):
             # From the event set, without a read per lease: the liveness tick must stay cheap.
             self.leases_active.set(len(self._leases))
 
+    def tick(self) -> None:
+        """One scan of the events, then the liveness answers and the jobs."""
+        self.answer_challenges()  # syncs first
+        self.work_jobs()
+
     def _on_event(self, event: IndexedEvent) -> None:
+        if event.address == self.jobs.job_market.address:
+            self.jobs.apply(event)
+            return
         lease_id = event.args["leaseId"]
         if event.name == "LeaseStarted" and event.args["provider"] == self.account.address:
             self._leases.add(lease_id)
@@ -180,6 +207,7 @@ class ProviderAgent(Keeper):
         # Facts above the fork may be gone: rebuild from the start (the lease set is small).
         self._leases.clear()
         self._challenged.clear()
+        self.jobs.rollback(-1)
         self.checkpoints.rollback(self._events.name, self._events.start_block - 1)
 
     # ---------------------------------------------------------------- jobs
@@ -228,3 +256,58 @@ class ProviderAgent(Keeper):
                 "earnings withdrawn",
                 extra={"event": "earnings_withdrawn", "lease_id": lease.lease_id, "amount": withdrawn["amount"]},
             )
+
+    # ---------------------------------------------------------------- jobs as the solver
+
+    def fault_for(self, published: PublishedTerms) -> int | None:
+        """The step this agent's trace of the job is corrupted from, or None for an honest trace."""
+        cfg = self.role_config
+        if cfg.fault_from_step is None:
+            return None
+        if cfg.fault_workloads is not None and published.terms.workload_name not in cfg.fault_workloads:
+            return None
+        return cfg.fault_from_step
+
+    def work_jobs(self) -> None:
+        """Submits the results of its matched jobs and makes its moves in their disputes (events as last synced)."""
+        me = self.account.address
+        with self._lock:  # the withdraw schedule may be feeding the book right now
+            mine = [job for job in self.jobs.jobs("MATCHED", "DISPUTED") if job.provider == me]
+        if not mine:
+            return  # the common case: no RPC beyond the event scan
+        now = self.client.now()
+        for job in mine:
+            if job.status == "MATCHED" and now <= job.result_deadline and job.job_id not in self.unexecutable:
+                self.unexecutable.run(job.job_id, partial(self.submit, job))
+            elif job.status == "DISPUTED":
+                self.defend(job, now)
+
+    def submit(self, job: JobFacts) -> None:
+        if self.client.job(job.job_id).status != "MATCHED":
+            return
+        published = self.jobs.terms(job.terms_hash)
+        trace = self.traces.get(published, self.fault_for(published))
+        proof = trace.proof(published.terms.steps)
+        sent = attempt(
+            self.log, "submit_result", job.job_id,
+            lambda: self.client.submit_result(job.job_id, published.terms, trace.output_hash, trace.root, proof),
+        )
+        if sent is not None:
+            self.results_submitted.inc()
+
+    def defend(self, job: JobFacts, now: int) -> None:
+        move = self.client.next_move(job.job_id)
+        if move.mover != self.account.address or now > move.deadline:
+            return
+        published = self.jobs.terms(job.terms_hash)
+        trace = self.traces.get(published, self.fault_for(published))
+        dispute = self.client.dispute(job.job_id)
+        if move.phase == "REVEAL":
+            send = partial(self.client.reveal, job.job_id, trace.hashes[dispute.mid], trace.proof(dispute.mid))
+        elif move.phase == "PROVE":
+            send = partial(self.client.prove_step, job.job_id, published.terms, trace.states[dispute.lo])
+        else:
+            return
+        action = move.phase.lower()
+        if attempt(self.log, action, job.job_id, send) is not None:
+            self.dispute_moves.labels(action).inc()

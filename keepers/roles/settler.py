@@ -1,14 +1,19 @@
-"""The settler: closes leases that ran out, resolves liveness challenges nobody answered.
+"""The settler: closes leases that ran out, resolves liveness challenges nobody answered,
+and moves jobs on when only the clock can: finalizes a job whose window closed undisputed,
+expires one whose result deadline passed, claims the timeout of a dispute whose mover missed
+its deadline, and resolves an arbiter vote after its window.
 
-Both pay the caller a bounty reserved from the tenant's deposit at match time
-(docs/leases.md). Another settler may get there first: the sender's simulation
-then refuses the call and nothing is sent.
+The lease actions pay the caller a bounty reserved from the tenant's deposit at match time
+(docs/leases.md); expiring a job pays the caller the whistleblower's share of the late-result
+slash. Another settler (or a party) may get there first: the sender's simulation then refuses
+the call, nothing is sent, and the refusal is logged at info.
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from keepers.jobs import JobBook
 from keepers.lifecycle import Keeper
 from keepers.market_view import MarketView
 from keepers.sender import Refused
@@ -29,7 +34,12 @@ class SettlerKeeper(Keeper):
 
     def setup(self) -> None:
         self.view = MarketView(self, name="settler-view")
-        self.settlements = self.metrics.counter("settlements", "Leases closed or challenges resolved", ("action",))
+        self.jobs = JobBook(self, name="settler-jobs")
+        self.job_market = self.jobs.job_market
+        self.settlements = self.metrics.counter(
+            "settlements", "Leases closed, challenges resolved, jobs finalized, expired or their disputes ended",
+            ("action",),
+        )
         self.add_job("settle", self.tick, self.config.chain.poll_interval_seconds)
 
     def tick(self) -> None:
@@ -42,23 +52,45 @@ class SettlerKeeper(Keeper):
                 break
             if facts.challenge_deadline is not None:
                 if now > facts.challenge_deadline:
-                    budget -= self._settle(market.functions.resolveLiveness(lease_id), "resolveLiveness", lease_id)
+                    budget -= self._settle(
+                        market.functions.resolveLiveness(lease_id), "resolveLiveness", lease_id=lease_id
+                    )
                 continue
             status = market.functions.statusOf(lease_id).call()
             if status in (LEASE_EXPIRED, LEASE_INSOLVENT):
-                budget -= self._settle(market.functions.closeLease(lease_id), "closeLease", lease_id)
+                budget -= self._settle(market.functions.closeLease(lease_id), "closeLease", lease_id=lease_id)
+        self.settle_jobs(now, budget)
 
-    def _settle(self, call, action: str, lease_id: int) -> int:
+    def settle_jobs(self, now: int, budget: int) -> None:
+        """Acts on the jobs whose next step is the clock's; the events' deadlines say which are due."""
+        self.jobs.refresh()
+        functions = self.job_market.functions
+        for job in self.jobs.jobs("MATCHED", "SUBMITTED", "DISPUTED"):
+            if budget == 0:
+                return
+            if job.status == "MATCHED" and now > job.result_deadline:
+                call, action = functions.expireJob(job.job_id), "expireJob"
+            elif job.status == "SUBMITTED" and now >= job.window_ends_at:
+                call, action = functions.finalizeJob(job.job_id), "finalizeJob"
+            elif job.status == "DISPUTED" and now > job.move_deadline:
+                vote = job.phase == "VOTE"
+                call = functions.resolveVote(job.job_id) if vote else functions.claimTimeout(job.job_id)
+                action = "resolveVote" if vote else "claimTimeout"
+            else:
+                continue
+            budget -= self._settle(call, action, job_id=job.job_id)
+
+    def _settle(self, call, action: str, **subject: int) -> int:
         try:
             result = self.sender.send(call, label=action)
         except Refused as refusal:
             self.log.info(
-                "settlement not needed", extra={"event": "settle_refused", "action": action, "lease_id": lease_id,
+                "settlement not needed", extra={"event": "settle_refused", "action": action, **subject,
                                                 "error": refusal.error_name},
             )
             return 0
         self.settlements.labels(action).inc()
         self.log.info(
-            "settled", extra={"event": "settled", "action": action, "lease_id": lease_id, "tx_hash": result.tx_hash},
+            "settled", extra={"event": "settled", "action": action, **subject, "tx_hash": result.tx_hash},
         )
         return 1

@@ -1,0 +1,136 @@
+"""Disputes played only by keepers: a cheating provider caught by an honest verifier (on-chain
+step proof), a lazy verifier's attestation of a cheated result caught by a whistleblower (both
+slashed), and a dispute over an arbiter-mode workload decided by the arbiters' votes."""
+
+from keepers.roles.arbiter import ArbiterKeeper
+from keepers.roles.provider import ProviderAgent
+from keepers.roles.settler import SettlerKeeper
+from keepers.roles.verifier import VerifierKeeper
+from keepers.roles.whistleblower import WhistleblowerKeeper
+
+from job_setup import ESCROW_DEPOSIT, advance, make_keeper, open_job, provider_role, wait_for  # noqa: F401
+from protocol_setup import (  # noqa: F401 (fixtures)
+    USD, client_for, funded_key, keeper_config, matcher_account, protocol, w3,
+)
+
+FUNDS = 100_000 * USD
+CHALLENGER_WON = 1
+
+
+def grant(deployment, role_name, address, governance):
+    deployment.config.setRole(getattr(deployment.config, role_name)(), address, True, {"from": governance})
+
+
+def resolved(reader, job_id):
+    (event,) = [e for e in reader.job_market.events.DisputeResolved().get_logs(from_block=0) if e["args"]["jobId"] == job_id]
+    return event["args"]
+
+
+def test_cheating_provider_is_caught_by_the_verifier(protocol, accounts, matcher_account, funded_key, client_for,
+                                                     make_keeper):
+    deployment = protocol[0]
+    provider_key, verifier_key = funded_key(7_000 * USD), funded_key()
+    grant(deployment, "VERIFIER_ROLE", verifier_key.address, accounts[0])
+    cheat = make_keeper(ProviderAgent, provider_key, provider_role(fault_from_step=5))
+    verifier = make_keeper(VerifierKeeper, verifier_key)
+    tenant = client_for(funded_key())
+    reader = client_for(verifier_key)
+    job_id, _ = open_job(deployment.market, matcher_account, provider_key.address, tenant, "hashchain", 16)
+
+    wait_for(lambda: reader.job(job_id).status == "SLASHED", what="the dispute to end")
+    job, dispute = reader.job(job_id), reader.dispute(job_id)
+    assert (job.attestation, dispute.challenger, dispute.lo, dispute.hi) == ("INVALID", verifier_key.address, 4, 5)
+    (proven,) = reader.job_market.events.StepProven().get_logs(from_block=0)
+    assert (proven["args"]["stepIndex"], proven["args"]["solverCorrect"]) == (4, False)
+    outcome = resolved(reader, job_id)
+    assert (outcome["result"], outcome["slashed"]) == (CHALLENGER_WON, job.collateral)
+    # ⌈log2 16⌉ = 4 reveals from the solver and as many answers from the verifier.
+    assert cheat.metrics.value("dispute_moves_total", {"action": "reveal"}) == 4
+    assert cheat.metrics.value("dispute_moves_total", {"action": "prove"}) == 1
+    assert verifier.metrics.value("dispute_moves_total", {"action": "respond"}) == 4
+    params = reader.params()
+    reward = job.collateral * params["whistleblowerRewardBps"] // 10_000
+    assert reader.balance_of(reader.payment_token, verifier_key.address) == FUNDS + reward
+    compensation = job.collateral * params["tenantCompensationBps"] // 10_000
+    assert tenant.balance_of(tenant.payment_token) == FUNDS - ESCROW_DEPOSIT + job.escrow + compensation
+    assert reader.provider_info(provider_key.address).disputes_lost == 1
+
+
+def test_lazy_verifier_and_cheater_are_caught_by_the_whistleblower(protocol, accounts, matcher_account, funded_key,
+                                                                   client_for, make_keeper):
+    deployment = protocol[0]
+    provider_key, lazy_key, watcher_key = funded_key(7_000 * USD), funded_key(), funded_key()
+    grant(deployment, "VERIFIER_ROLE", lazy_key.address, accounts[0])
+    make_keeper(ProviderAgent, provider_key, provider_role(fault_from_step=3, fault_workloads=["matvec"]))
+    lazy = make_keeper(VerifierKeeper, lazy_key, {"lazy": True})
+    watcher = make_keeper(WhistleblowerKeeper, watcher_key)
+    tenant = client_for(funded_key())
+    reader = client_for(watcher_key)
+    job_id, _ = open_job(deployment.market, matcher_account, provider_key.address, tenant, "matvec", 8)
+
+    wait_for(lambda: reader.job(job_id).status == "SLASHED", what="the whistleblower's dispute to end")
+    job = reader.job(job_id)
+    assert (job.attestation, job.verifier) == ("VALID", lazy_key.address)
+    assert lazy.metrics.value("attestations_total", {"valid": "true"}) == 1
+    assert watcher.metrics.value("job_challenges_total") == 1
+    assert reader.dispute(job_id).challenger == watcher_key.address
+    (forfeited,) = reader.job_market.events.VerifierBondForfeited().get_logs(from_block=0)
+    params = reader.params()
+    to_watcher = params["verifierBond"] * params["whistleblowerRewardBps"] // 10_000
+    assert (forfeited["args"]["verifier"], forfeited["args"]["toChallenger"]) == (lazy_key.address, to_watcher)
+    assert reader.balance_of(reader.payment_token, lazy_key.address) == FUNDS - params["verifierBond"]
+    reward = job.collateral * params["whistleblowerRewardBps"] // 10_000
+    assert reader.balance_of(reader.payment_token, watcher_key.address) == FUNDS + reward + to_watcher
+    assert resolved(reader, job_id)["slashed"] == job.collateral
+
+
+def test_arbiters_decide_a_dispute_over_an_arbiter_mode_workload(protocol, accounts, matcher_account, funded_key,
+                                                                  client_for, make_keeper):
+    deployment = protocol[0]
+    provider_key, verifier_key = funded_key(7_000 * USD), funded_key()
+    arbiter_keys = [funded_key(0), funded_key(0)]
+    grant(deployment, "VERIFIER_ROLE", verifier_key.address, accounts[0])
+    for key in arbiter_keys:
+        grant(deployment, "ARBITER_ROLE", key.address, accounts[0])
+    make_keeper(ProviderAgent, provider_key, provider_role(fault_from_step=2))
+    make_keeper(VerifierKeeper, verifier_key)
+    arbiters = [make_keeper(ArbiterKeeper, key) for key in arbiter_keys]
+    settler = make_keeper(SettlerKeeper, funded_key(0))
+    tenant = client_for(funded_key())
+    reader = client_for(verifier_key)
+    job_id, _ = open_job(deployment.market, matcher_account, provider_key.address, tenant, "matvec-256", 4)
+
+    wait_for(lambda: all(reader.has_voted(job_id, key.address) for key in arbiter_keys), what="the arbiters' votes")
+    dispute = reader.dispute(job_id)
+    assert (dispute.phase, dispute.lo, dispute.hi) == ("VOTE", 1, 2)
+    assert (dispute.votes_for_solver, dispute.votes_for_challenger) == (0, 2)
+    assert [a.metrics.value("arbiter_votes_total", {"solver_correct": "false"}) for a in arbiters] == [1, 1]
+    assert reader.job(job_id).status == "DISPUTED"
+
+    advance(reader.params()["arbiterVoteWindowSeconds"] + 1)
+    wait_for(lambda: reader.job(job_id).status == "SLASHED", what="the settler to resolve the vote")
+    assert resolved(reader, job_id)["result"] == CHALLENGER_WON
+    assert settler.metrics.value("settlements_total", {"action": "resolveVote"}) == 1
+
+
+def test_verifier_claims_the_timeout_of_a_solver_that_stops_moving(protocol, accounts, matcher_account, funded_key,
+                                                                   client_for, make_keeper):
+    deployment = protocol[0]
+    provider_key, verifier_key = funded_key(7_000 * USD), funded_key()
+    grant(deployment, "VERIFIER_ROLE", verifier_key.address, accounts[0])
+    cheat = make_keeper(ProviderAgent, provider_key, provider_role(fault_from_step=9))
+    verifier = make_keeper(VerifierKeeper, verifier_key)
+    reader = client_for(verifier_key)
+    job_id, _ = open_job(deployment.market, matcher_account, provider_key.address, client_for(funded_key()),
+                         "hashchain", 16)
+
+    wait_for(lambda: reader.job(job_id).status == "DISPUTED", what="the verifier's dispute")
+    cheat.stop()  # the solver's agent goes away mid-game
+    wait_for(lambda: reader.next_move(job_id).mover == provider_key.address, what="the solver's turn")
+    move = reader.next_move(job_id)
+    assert move.phase in ("REVEAL", "PROVE")
+
+    advance(move.deadline - reader.now() + 1)
+    wait_for(lambda: reader.job(job_id).status == "SLASHED", what="the verifier to claim the timeout")
+    assert verifier.metrics.value("dispute_moves_total", {"action": "claim_timeout"}) == 1
+    assert resolved(reader, job_id)["result"] == CHALLENGER_WON

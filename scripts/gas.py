@@ -289,11 +289,13 @@ def growth(runs: list[GasRun]) -> dict[str, float]:
 
 
 def run_all(populations: list[int]) -> list[GasRun]:
-    runs = []
-    for population in populations:
-        with Anvil() as anvil, brownie_on_anvil(anvil), contextlib.redirect_stdout(io.StringIO()):
-            runs.append(measure(population))
-    return runs
+    """One chain and one brownie connection for all populations, each on a fresh deployment.
+
+    (A second brownie connection in one process confuses its transaction history with the
+    first's and reports live transactions as dropped.)
+    """
+    with Anvil() as anvil, brownie_on_anvil(anvil), contextlib.redirect_stdout(io.StringIO()):
+        return [measure(population) for population in populations]
 
 
 def write_doc(runs: list[GasRun]) -> None:

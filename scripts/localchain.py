@@ -8,6 +8,7 @@ at it, and stop it by PID when done.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 
 import brownie
@@ -27,4 +28,17 @@ def brownie_on_anvil(anvil: Anvil) -> Iterator[object]:
     try:
         yield build
     finally:
+        _wait_for_undo_snapshots()
         network.disconnect(kill_rpc=False)
+
+
+def _wait_for_undo_snapshots() -> None:
+    """Lets brownie finish the evm_snapshot it takes after each transaction, in a thread of its own.
+
+    Disconnecting under such a thread makes it print a traceback about a closed connection.
+    """
+    # brownie is compiled, so its threads cannot be told apart by target; these scripts start
+    # no threads of their own, so every other daemon thread is one of brownie's short-lived ones.
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and thread.daemon:
+            thread.join(timeout=10)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from keepers.client import DISPUTE_RESULTS, PHASES, JobTerms, LeaseholdClient
 from keepers.indexer import IndexedEvent
-from keepers.sender import Refused, SendResult
+from keepers.sender import SendResult, send_or_skip
 from keepers.workloads import TraceTree, Workload, WorkloadError, get_workload, keccak256
 
 TERMINAL = frozenset({"FINALIZED", "EXPIRED", "SLASHED", "VOIDED"})
@@ -239,17 +239,8 @@ def workload_of(published: PublishedTerms) -> Workload:
 
 
 def attempt(log, action: str, job_id: int, send: Callable[[], SendResult]) -> SendResult | None:
-    """Sends; a refused simulation (another keeper was first, a deadline just passed) is logged at info."""
-    try:
-        result = send()
-    except Refused as refusal:
-        log.info(
-            "job action not possible now",
-            extra={"event": "job_action_refused", "action": action, "job_id": job_id, "error": refusal.error_name},
-        )
-        return None
-    log.info("job action", extra={"event": "job_action", "action": action, "job_id": job_id, "tx_hash": result.tx_hash})
-    return result
+    """`send_or_skip` for an action on job `job_id`."""
+    return send_or_skip(log, action, send, job_id=job_id)
 
 
 class ChallengerGame:

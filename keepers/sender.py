@@ -373,3 +373,20 @@ class TransactionSender:
                     extra={"event": "rpc_retry", "attempt": attempt, "delay_seconds": delay, "error": str(error)},
                 )
                 self.sleep(delay)
+
+
+def send_or_skip(log, action: str, send: Callable[[], SendResult], **subject) -> SendResult | None:
+    """Sends; a refused simulation is a race lost or a deadline just passed, logged at info and skipped.
+
+    `subject` (lease_id=…, job_id=…) goes into both log records.
+    """
+    try:
+        result = send()
+    except Refused as refusal:
+        log.info(
+            "action not possible now",
+            extra={"event": "action_refused", "action": action, **subject, "error": refusal.error_name},
+        )
+        return None
+    log.info("action sent", extra={"event": "action_sent", "action": action, **subject, "tx_hash": result.tx_hash})
+    return result

@@ -12,13 +12,14 @@ nothing.
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import partial
 
 import requests
 from pydantic import BaseModel, ConfigDict, Field
 
 from keepers.lifecycle import Keeper
 from keepers.market_view import MarketView, struct_call
-from keepers.sender import Refused
+from keepers.sender import send_or_skip
 
 MAX_ALLOWANCE = 2**256 - 1
 
@@ -80,15 +81,9 @@ class ProberKeeper(Keeper):
     def challenge(self, lease_id: int, provider: str) -> None:
         market = self.view.market
         self._ensure_bond_allowance()
-        try:
-            result = self.sender.send(market.functions.challengeLiveness(lease_id), label="challengeLiveness")
-        except Refused as refusal:
-            self.log.info("challenge not possible now", extra={"event": "challenge_refused", "lease_id": lease_id,
-                                                              "error": refusal.error_name})
-            return
-        self.challenges.inc()
-        self.log.info("liveness challenged", extra={"event": "challenged", "lease_id": lease_id,
-                                                   "provider": provider, "tx_hash": result.tx_hash})
+        send = partial(self.sender.send, market.functions.challengeLiveness(lease_id), label="challengeLiveness")
+        if send_or_skip(self.log, "challengeLiveness", send, lease_id=lease_id, provider=provider) is not None:
+            self.challenges.inc()
 
     def _ensure_bond_allowance(self) -> None:
         token = self.contract("PaymentToken")

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from keepers.jobs import JobBook
 from keepers.lifecycle import Keeper
 from keepers.market_view import MarketView
-from keepers.sender import Refused
+from keepers.sender import send_or_skip
 
 LEASE_EXPIRED = 2  # Market.LeaseStatus.EXPIRED
 LEASE_INSOLVENT = 3  # Market.LeaseStatus.INSOLVENT
@@ -81,16 +81,7 @@ class SettlerKeeper(Keeper):
             budget -= self._settle(call, action, job_id=job.job_id)
 
     def _settle(self, call, action: str, **subject: int) -> int:
-        try:
-            result = self.sender.send(call, label=action)
-        except Refused as refusal:
-            self.log.info(
-                "settlement not needed", extra={"event": "settle_refused", "action": action, **subject,
-                                                "error": refusal.error_name},
-            )
+        if send_or_skip(self.log, action, lambda: self.sender.send(call, label=action), **subject) is None:
             return 0
         self.settlements.labels(action).inc()
-        self.log.info(
-            "settled", extra={"event": "settled", "action": action, **subject, "tx_hash": result.tx_hash},
-        )
         return 1

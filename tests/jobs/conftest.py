@@ -18,7 +18,7 @@ from jobs.support import (
     STAKE,
     Driver,
 )
-from helpers import ZERO_ADDRESS
+from helpers import ZERO_ADDRESS, register_with_offer
 
 MAX_UINT = 2**256 - 1
 
@@ -66,11 +66,10 @@ def arbiters(accounts):
 
 
 def _provider_with_offer(registry, token, account, gpu_model):
-    registry.registerProvider(EU_WEST, "https://gpu.example.org/p.json", {"from": account})
-    token.mint(account, STAKE, {"from": account})
-    token.approve(registry, MAX_UINT, {"from": account})
-    registry.stake(STAKE, {"from": account})
-    return registry.addOffer(gpu_model, OFFER_UNITS, OFFER_PRICE, 30 * 86_400, {"from": account}).return_value
+    return register_with_offer(
+        registry, token, account, region=EU_WEST, metadata_uri="https://gpu.example.org/p.json", stake=STAKE,
+        gpu_model=gpu_model, units=OFFER_UNITS, price=OFFER_PRICE, max_duration=30 * 86_400,
+    )
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@ offer, a funded tenant and, per test, an open request and a running lease."""
 
 import pytest
 
+from helpers import register_with_offer
 from market.support import (
     DEPOSIT,
     EU_WEST,
@@ -19,11 +20,10 @@ TENANT_FUNDS = 1_000_000 * 10**6
 
 
 def _register_with_offer(registry, token, account, gpu_model, region=EU_WEST):
-    registry.registerProvider(region, METADATA_URI, {"from": account})
-    token.mint(account, STAKE, {"from": account})
-    token.approve(registry, 2**256 - 1, {"from": account})
-    registry.stake(STAKE, {"from": account})
-    return registry.addOffer(gpu_model, OFFER_UNITS, OFFER_PRICE, OFFER_MAX_DURATION, {"from": account}).return_value
+    return register_with_offer(
+        registry, token, account, region=region, metadata_uri=METADATA_URI, stake=STAKE, gpu_model=gpu_model,
+        units=OFFER_UNITS, price=OFFER_PRICE, max_duration=OFFER_MAX_DURATION,
+    )
 
 
 @pytest.fixture(scope="module")

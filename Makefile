@@ -13,7 +13,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONWARNINGS := ignore::FutureWarning
 
-.PHONY: install compile test demo gas clean
+.PHONY: install compile test demo gas fuzz audit bench clean
 
 install: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
 
@@ -42,6 +42,20 @@ demo: compile
 
 gas: compile
 	$(BIN)/python -m scripts.gas
+
+# The long stateful campaign over the whole protocol: `make fuzz STEPS=50000 SEED=1`.
+STEPS ?= 50000
+SEED ?= 1
+fuzz: compile
+	$(BIN)/python -m scripts.fuzz --steps $(STEPS) --seed $(SEED)
+
+# Slither from PyPI in a venv of its own (its pins must not move brownie's),
+# run on our contracts only through the solc stand-in.
+audit: compile
+	scripts/audit.sh
+
+bench: compile
+	$(BIN)/python -m scripts.bench
 
 clean:
 	rm -rf build .solcx reports/*.json

@@ -238,9 +238,9 @@ def workload_of(published: PublishedTerms) -> Workload:
     return get_workload(published.terms.workload)
 
 
-def attempt(log, action: str, job_id: int, send: Callable[[], SendResult]) -> SendResult | None:
-    """`send_or_skip` for an action on job `job_id`."""
-    return send_or_skip(log, action, send, job_id=job_id)
+def attempt(log, action: str, job_id: int, send: Callable[[], SendResult], metrics=None) -> SendResult | None:
+    """`send_or_skip` for an action on job `job_id`; a lost race counts in `metrics` when given."""
+    return send_or_skip(log, action, send, metrics=metrics, job_id=job_id)
 
 
 class ChallengerGame:
@@ -276,5 +276,5 @@ class ChallengerGame:
             self._send("claim_timeout", job.job_id, lambda: self.client.claim_timeout(job.job_id))
 
     def _send(self, action: str, job_id: int, send: Callable[[], SendResult]) -> None:
-        if attempt(self.log, action, job_id, send) is not None:
+        if attempt(self.log, action, job_id, send, self.client.sender.metrics) is not None:
             self.moves.labels(action).inc()

@@ -109,6 +109,14 @@ class Journal:
             ).fetchall()
         return [self._entry(row) for row in rows]
 
+    def entries(self, sender: str) -> list[JournalEntry]:
+        """Every entry of the sender, final or not, oldest first: what an audit of a run reads."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {self._COLUMNS} FROM transactions WHERE sender = ? ORDER BY id", (sender,)
+            ).fetchall()
+        return [self._entry(row) for row in rows]
+
     def close(self) -> None:
         with self._lock:
             self._db.close()

@@ -2,9 +2,13 @@
 
 Jobs run on an APScheduler `BackgroundScheduler`, one run at a time per job
 (`max_instances=1`, `coalesce=True`): a tick that comes while the previous run
-still works is skipped and counted. A run that raises is logged and counted;
-the keeper goes on. SIGTERM or SIGINT stops new runs, waits for the runs in
-flight (and the transactions they are sending), closes the stores and returns 0.
+still works is skipped and counted, and a run that overran its interval says so
+in one log line (`job_overruns`). A run that raises is logged and counted; the
+keeper goes on. An account out of gas money is reported once by the sender and
+its work waits for the next tick. On start, transactions a killed run left
+pending in the journal are settled before any job runs. SIGTERM or SIGINT stops
+new runs, waits for the runs in flight (and the transactions they are sending),
+closes the stores and returns 0.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from keepers.deployment import Deployment, load_deployment
 from keepers.errors import ConfigError, KeeperError
 from keepers.indexer import CheckpointStore, EventIndexer, IndexedEvent
 from keepers.journal import Journal
+from keepers.sender import InsufficientFunds
 from keepers.observability import HealthServer, Metrics, make_logger
 from keepers.sender import TransactionSender
 
@@ -79,6 +84,7 @@ class Keeper(ABC):
         self.health: HealthServer | None = None
         self._stop_requested = threading.Event()
         self._received_signal: int | None = None
+        self._skipped_ticks: dict[str, int] = {}  # per job, ticks skipped while its current run goes on
 
     # ---------------------------------------------------------------- what roles build on
 
@@ -91,7 +97,7 @@ class Keeper(ABC):
         self.scheduler.add_job(
             self._run_job,
             "interval",
-            args=(name, run),
+            args=(name, run, interval_seconds),
             id=name,
             name=name,
             seconds=interval_seconds,
@@ -169,6 +175,10 @@ class Keeper(ABC):
                 f"but {self.config.chain.rpc_url} reports {node_chain_id}"
             )
         self.health = HealthServer(self.w3, self.metrics, self.config.metrics, clock=self.clock).start()
+        if self.config.account is not None and self.journal.pending(self.account.address):
+            # Building the sender recovers: a killed run's nonces are settled before any job sends.
+            self.log.warning("previous run left transactions pending", extra={"event": "journal_pending"})
+            _ = self.sender
         self.setup()
         self.scheduler.start()
         self.log.info(
@@ -210,18 +220,39 @@ class Keeper(ABC):
         self._received_signal = signum
         self._stop_requested.set()
 
-    def _run_job(self, name: str, run: Callable[[], None]) -> None:
+    def _run_job(self, name: str, run: Callable[[], None], interval_seconds: float) -> None:
         if self._stop_requested.is_set():
             return
+        started = time.monotonic()
+        self._skipped_ticks[name] = 0
         try:
             run()
+        except InsufficientFunds:  # the sender logged it once; the work is still there at the next tick
+            self.metrics.job_failures.labels(name).inc()
+            return
         except Exception:  # a failed run is reported and retried on the next tick, never fatal
             self.metrics.job_failures.labels(name).inc()
             self.log.exception("job run failed", extra={"event": "job_failed", "job": name})
             return
+        finally:
+            self._report_overrun(name, time.monotonic() - started, interval_seconds)
         self.metrics.job_runs.labels(name).inc()
 
+    def _report_overrun(self, name: str, elapsed: float, interval_seconds: float) -> None:
+        skipped = self._skipped_ticks.pop(name, 0)
+        if elapsed <= interval_seconds:
+            return
+        self.metrics.job_overruns.labels(name).inc()
+        self.log.warning(
+            "job run took longer than its interval; the ticks it overlapped were skipped, not run twice",
+            extra={
+                "event": "job_overrun", "job": name, "elapsed_seconds": round(elapsed, 3),
+                "interval_seconds": interval_seconds, "ticks_skipped": skipped,
+            },
+        )
+
     def _on_run_skipped(self, event: JobExecutionEvent) -> None:
-        # A poll interval shorter than a busy run is normal: count it, log it at debug level.
+        # Each skipped tick is counted; the run it waited for logs the overrun once when it ends.
         self.metrics.job_skipped.labels(event.job_id).inc()
+        self._skipped_ticks[event.job_id] = self._skipped_ticks.get(event.job_id, 0) + 1
         self.log.debug("previous run still going; tick skipped", extra={"event": "job_skipped", "job": event.job_id})

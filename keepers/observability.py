@@ -2,8 +2,8 @@
 
 One HTTP server per keeper serves `/metrics` and `/health`. `/health` asks the
 node for its head block on every request: it answers 200 while the head's
-timestamp is fresher than `stale_head_seconds`, 503 otherwise or when the node
-does not answer.
+timestamp is fresher than `stale_head_seconds`, 503 otherwise, when the node
+does not answer, or while the keeper's account cannot pay for gas.
 """
 
 from __future__ import annotations
@@ -69,6 +69,25 @@ class Metrics:
         )
         self.tx_refused = Counter(
             "tx_refused", "Transactions not sent because the simulation reverted", ["label"], registry=self.registry
+        )
+        # Keeper faults (issue 6, scenarios 4-8): races lost, gas money, overrunning jobs, restarts.
+        self.races_lost = Counter(
+            "races_lost", "Actions another keeper did first: refused by simulation or reverted on chain", ["action"],
+            registry=self.registry,
+        )
+        self.insufficient_funds = Counter(
+            "insufficient_funds", "Transactions not sent because the account cannot pay for their gas", ["label"],
+            registry=self.registry,
+        )
+        self.out_of_funds = Gauge(
+            "out_of_funds", "1 while the account cannot pay for its next transaction, else 0", registry=self.registry
+        )
+        self.job_overruns = Counter(
+            "job_overruns", "Job runs that took longer than their schedule interval", ["job"], registry=self.registry
+        )
+        self.tx_recovered = Counter(
+            "tx_recovered", "Transactions a previous run left pending, settled at start by final status", ["status"],
+            registry=self.registry,
         )
         self.job_runs = Counter("job_runs", "Scheduled job runs that completed", ["job"], registry=self.registry)
         self.job_failures = Counter("job_failures", "Scheduled job runs that raised", ["job"], registry=self.registry)
@@ -140,6 +159,8 @@ class HealthServer:
         body = {"head_block": head, "head_lag_seconds": lag, "stale_head_seconds": self.stale_head_seconds}
         if lag > self.stale_head_seconds:
             return 503, {"status": "stale", **body}
+        if self.metrics.value("out_of_funds"):
+            return 503, {"status": "out_of_funds", **body}
         return 200, {"status": "ok", **body}
 
     def _handler_class(self):

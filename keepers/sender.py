@@ -39,6 +39,8 @@ _PANIC = ("Panic", ("uint256",))
 _ALREADY_KNOWN = ("already known", "already imported", "known transaction")
 # Messages refusing a replacement: the old version was mined meanwhile, or the node wants a higher fee.
 _REPLACEMENT_NOT_ACCEPTED = ("nonce too low", "nonce has already been used", "replacement transaction underpriced")
+# How nodes refuse a transaction the sender's balance cannot pay for (geth, Anvil, Erigon, Nethermind).
+_INSUFFICIENT_FUNDS = ("insufficient funds",)
 
 
 class Refused(KeeperError):
@@ -60,6 +62,20 @@ class TransactionFailed(KeeperError):
         self.nonce = nonce
         self.receipt = receipt
         super().__init__(f"{label}: transaction at nonce {nonce} failed: {reason}")
+
+
+class InsufficientFunds(KeeperError):
+    """The account cannot pay for the transaction's gas; nothing was sent and no nonce was used."""
+
+    def __init__(self, label: str, address: str, balance: int, needed: int | None) -> None:
+        self.label = label
+        self.balance = balance
+        self.needed = needed
+        need = f"needs up to {needed} wei" if needed is not None else "the node refused it for lack of funds"
+        super().__init__(
+            f"{label}: not sent, account {address} cannot pay for gas: balance {balance} wei, {need}; "
+            "send it ether and the keeper resumes"
+        )
 
 
 @dataclass(frozen=True)
@@ -150,6 +166,7 @@ class TransactionSender:
         self._simulate(lambda: self.w3.eth.call(call, "pending"), decoder, label)
         gas = math.ceil(self._simulate(lambda: self.w3.eth.estimate_gas(call, "pending"), decoder, label) * self.GAS_HEADROOM)
         max_fee, priority_fee = self._fees()
+        self._check_funds(label, gas * max_fee + value)
         with self._nonce_lock:
             nonce = self._take_nonce()
             tx = {
@@ -159,9 +176,11 @@ class TransactionSender:
             entry_id = self.journal.record(label, self.address, nonce, tx)
             try:
                 tx_hash = self._sign_and_broadcast(entry_id, tx)
-            except Web3RPCError:
+            except Web3RPCError as error:
                 self._next_nonce = None  # the node refused it, so the node decides the next nonce
                 self.journal.finish(entry_id, TxStatus.UNSENT)
+                if any(text in str(error).lower() for text in _INSUFFICIENT_FUNDS):
+                    self._out_of_funds(label, None)
                 self.metrics.tx_failed.labels(label).inc()
                 raise
             except Exception:
@@ -185,15 +204,21 @@ class TransactionSender:
         """
         recovered = []
         for entry in self.journal.pending(self.address):
-            self.log.info(
-                "recovering journaled transaction",
+            self.log.warning(
+                "recovering a transaction the previous run left pending",
                 extra={"event": "tx_recover", "label": entry.label, "nonce": entry.nonce, "tx_hashes": entry.tx_hashes},
             )
             try:
                 self._await(entry, rebroadcast_now=not self._known_to_node(entry.tx_hashes))
             except TransactionFailed as error:
                 self.log.warning(str(error), extra={"event": "tx_recover_failed", "label": entry.label})
-            recovered.append(self.journal.get(entry.id))
+            settled = self.journal.get(entry.id)
+            self.metrics.tx_recovered.labels(settled.status.value).inc()
+            self.log.info(
+                "journaled transaction recovered",
+                extra={"event": "tx_recovered", "label": entry.label, "nonce": entry.nonce, "status": settled.status.value},
+            )
+            recovered.append(settled)
         with self._nonce_lock:
             self._next_nonce = None
         return recovered
@@ -259,6 +284,7 @@ class TransactionSender:
     def _finish(self, entry: JournalEntry, receipt: TxReceipt, replacements: int) -> SendResult:
         tx_hash = receipt["transactionHash"].to_0x_hex()
         self._observe_balance()
+        self._funds_back()
         if receipt["status"] != 1:
             self.journal.finish(entry.id, TxStatus.REVERTED, receipt["blockNumber"])
             self.metrics.tx_failed.labels(entry.label).inc()
@@ -291,6 +317,32 @@ class TransactionSender:
             refusal = Refused(label, name, args)
             self.log.warning(str(refusal), extra={"event": "tx_refused", "label": label, "error": name})
             raise refusal from None
+
+    def _check_funds(self, label: str, needed: int) -> None:
+        """Refuses, before a nonce is taken, a transaction the account's balance cannot cover at its fee cap."""
+        balance = self._rpc(lambda: self.w3.eth.get_balance(self.address, "pending"))
+        self.metrics.account_balance_wei.set(balance)
+        if balance < needed:
+            self._out_of_funds(label, needed, balance)
+        self._funds_back()
+
+    def _out_of_funds(self, label: str, needed: int | None, balance: int | None = None) -> None:
+        """Counts the refusal and raises `InsufficientFunds`; logs only the first of a run of them."""
+        if balance is None:
+            balance = self._rpc(lambda: self.w3.eth.get_balance(self.address, "pending"))
+        error = InsufficientFunds(label, self.address, balance, needed)
+        self.metrics.insufficient_funds.labels(label).inc()
+        if not self.metrics.value("out_of_funds"):
+            self.metrics.out_of_funds.set(1)
+            self.log.error(str(error), extra={
+                "event": "insufficient_funds", "label": label, "balance_wei": balance, "needed_wei": needed,
+            })
+        raise error
+
+    def _funds_back(self) -> None:
+        if self.metrics.value("out_of_funds"):
+            self.metrics.out_of_funds.set(0)
+            self.log.info("account can pay for gas again; sending resumes", extra={"event": "funds_restored"})
 
     def _sign_and_broadcast(self, entry_id: int, tx: dict[str, Any]) -> str:
         signed = self.account.sign_transaction(tx)
@@ -375,17 +427,35 @@ class TransactionSender:
                 self.sleep(delay)
 
 
-def send_or_skip(log, action: str, send: Callable[[], SendResult], **subject) -> SendResult | None:
-    """Sends; a refused simulation is a race lost or a deadline just passed, logged at info and skipped.
+def send_or_skip(
+    log, action: str, send: Callable[[], SendResult], *, metrics: Metrics | None = None, **subject
+) -> SendResult | None:
+    """Sends; an action another keeper (or the clock) got to first is skipped, logged and counted.
 
-    `subject` (lease_id=…, job_id=…) goes into both log records.
+    A refused simulation is a race lost or a deadline just passed: nothing was sent. A
+    transaction that passed its simulation and then reverted on chain lost a race inside the
+    block: it cost its gas once, and the next tick no longer sees the work. Both count in
+    `metrics.races_lost{action}`. `subject` (lease_id=…, job_id=…) goes into every log record.
     """
     try:
         result = send()
     except Refused as refusal:
+        if metrics is not None:
+            metrics.races_lost.labels(action).inc()
         log.info(
             "action not possible now",
             extra={"event": "action_refused", "action": action, **subject, "error": refusal.error_name},
+        )
+        return None
+    except TransactionFailed as failure:
+        if failure.receipt is None:
+            raise
+        if metrics is not None:
+            metrics.races_lost.labels(action).inc()
+        log.warning(
+            "action reverted on chain: another keeper got there first",
+            extra={"event": "action_lost_on_chain", "action": action, **subject,
+                   "tx_hash": failure.receipt["transactionHash"].to_0x_hex()},
         )
         return None
     log.info("action sent", extra={"event": "action_sent", "action": action, **subject, "tx_hash": result.tx_hash})

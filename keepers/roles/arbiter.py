@@ -61,7 +61,10 @@ class ArbiterKeeper(Keeper):
             })
             return
         solver_correct = keccak256(workload.step(state, dispute.lo, terms.seed)) == dispute.h_hi
-        sent = attempt(self.log, "vote_on_step", job.job_id, lambda: self.client.vote_on_step(job.job_id, solver_correct))
+        sent = attempt(
+            self.log, "vote_on_step", job.job_id, lambda: self.client.vote_on_step(job.job_id, solver_correct),
+            self.metrics,
+        )
         self._done.add(key)
         if sent is not None:
             self.votes.labels(str(solver_correct).lower()).inc()

@@ -25,6 +25,7 @@ from keepers.sender import Refused
 ZERO_ADDRESS = "0x" + "00" * 20
 REQUEST_OPEN = 1  # Market.RequestStatus.OPEN
 JOB_KIND = 1  # Market.RequestKind.JOB
+SKIP_REQUEST_NOT_OPEN = 1  # Registry.SkipReason.REQUEST_NOT_OPEN: matched (or cancelled) since the plan
 
 
 class WeightsConfig(BaseModel):
@@ -104,6 +105,14 @@ class MatcherKeeper(Keeper):
         self.matches.inc(len(started) + len(handed))
         for event in skipped:
             self.skipped.labels(str(event["args"]["reason"])).inc()
+        taken = [event["args"]["requestId"] for event in skipped if event["args"]["reason"] == SKIP_REQUEST_NOT_OPEN]
+        if taken:
+            # Another matcher's batch landed first; the chain skipped these pairs and kept the rest.
+            self.metrics.races_lost.labels("matchRequests").inc(len(taken))
+            self.log.info(
+                "requests already matched by another matcher",
+                extra={"event": "match_race_lost", "request_ids": taken, "tx_hash": result.tx_hash},
+            )
         self.log.info(
             "batch submitted",
             extra={

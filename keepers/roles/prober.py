@@ -82,7 +82,10 @@ class ProberKeeper(Keeper):
         market = self.view.market
         self._ensure_bond_allowance()
         send = partial(self.sender.send, market.functions.challengeLiveness(lease_id), label="challengeLiveness")
-        if send_or_skip(self.log, "challengeLiveness", send, lease_id=lease_id, provider=provider) is not None:
+        sent = send_or_skip(
+            self.log, "challengeLiveness", send, metrics=self.metrics, lease_id=lease_id, provider=provider
+        )
+        if sent is not None:
             self.challenges.inc()
 
     def _ensure_bond_allowance(self) -> None:

@@ -28,7 +28,7 @@ from keepers.ids import IdError, to_bytes32
 from keepers.indexer import IndexedEvent
 from keepers.jobs import JobBook, JobFacts, PublishedTerms, TraceCache, Unexecutable, attempt, check_workloads
 from keepers.lifecycle import Keeper
-from keepers.sender import Refused
+from keepers.sender import send_or_skip
 
 MAX_METADATA_URI_LENGTH = 256  # ProviderRegistry.MAX_METADATA_URI_LENGTH
 _WILDCARD_HOSTS = ("0.0.0.0", "::", "")
@@ -222,14 +222,11 @@ class ProviderAgent(Keeper):
                 with self._lock:
                     self._challenged.discard(lease_id)  # answered already (by an earlier run or another agent)
                 continue
-            try:
-                self.client.respond_liveness(lease_id)
-            except Refused as refusal:
-                self.log.warning(
-                    "liveness challenge not answered",
-                    extra={"event": "liveness_not_answered", "lease_id": lease_id, "error": refusal.error_name},
-                )
-            else:
+            answered = send_or_skip(
+                self.log, "respond_liveness", partial(self.client.respond_liveness, lease_id), metrics=self.metrics,
+                lease_id=lease_id,
+            )
+            if answered is not None:
                 self.challenges_answered.inc()
                 self.log.info("liveness challenge answered", extra={"event": "liveness_answered", "lease_id": lease_id})
             with self._lock:
@@ -242,13 +239,11 @@ class ProviderAgent(Keeper):
         for lease in self.client.leases(leases):
             if lease.withdrawable < self.role_config.min_withdraw:
                 continue
-            try:
-                result = self.client.withdraw_earnings(lease.lease_id)
-            except Refused as refusal:
-                self.log.warning(
-                    "earnings not withdrawn",
-                    extra={"event": "withdraw_refused", "lease_id": lease.lease_id, "error": refusal.error_name},
-                )
+            result = send_or_skip(
+                self.log, "withdraw_earnings", partial(self.client.withdraw_earnings, lease.lease_id),
+                metrics=self.metrics, lease_id=lease.lease_id,
+            )
+            if result is None:
                 continue
             (withdrawn,) = self.client.events(result, self.client.market, "EarningsWithdrawn")
             self.earnings_withdrawn.inc(withdrawn["amount"])
@@ -291,6 +286,7 @@ class ProviderAgent(Keeper):
         sent = attempt(
             self.log, "submit_result", job.job_id,
             lambda: self.client.submit_result(job.job_id, published.terms, trace.output_hash, trace.root, proof),
+            self.metrics,
         )
         if sent is not None:
             self.results_submitted.inc()
@@ -309,5 +305,5 @@ class ProviderAgent(Keeper):
         else:
             return
         action = move.phase.lower()
-        if attempt(self.log, action, job.job_id, send) is not None:
+        if attempt(self.log, action, job.job_id, send, self.metrics) is not None:
             self.dispute_moves.labels(action).inc()

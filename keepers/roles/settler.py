@@ -81,7 +81,8 @@ class SettlerKeeper(Keeper):
             budget -= self._settle(call, action, job_id=job.job_id)
 
     def _settle(self, call, action: str, **subject: int) -> int:
-        if send_or_skip(self.log, action, lambda: self.sender.send(call, label=action), **subject) is None:
+        sent = send_or_skip(self.log, action, lambda: self.sender.send(call, label=action), metrics=self.metrics, **subject)
+        if sent is None:
             return 0
         self.settlements.labels(action).inc()
         return 1

@@ -76,7 +76,7 @@ class VerifierKeeper(Keeper):
             self._approved = True
         sent = attempt(
             self.log, "attest", job.job_id,
-            lambda: self.client.attest(job.job_id, published.terms, valid, approve=False),
+            lambda: self.client.attest(job.job_id, published.terms, valid, approve=False), self.metrics,
         )
         if sent is not None:
             self.attestations.labels(str(valid).lower()).inc()

@@ -229,3 +229,31 @@ def rental_leases(protocol, matcher_account, client_for, funded_key, *, count, d
         tx = protocol[0].market.matchRequests([(r, offer_id) for r in ids], {"from": matcher_account})
         assert len(tx.events["LeaseStarted"]) == count, tx.events
     return provider, tenant, ids
+
+
+# ---------------------------------------------------------------------------------------- processes
+
+
+def write_toml(data: dict, path: Path) -> Path:
+    """A keeper config file from `keeper_config` data (flat sections of scalars and lists)."""
+    lines = []
+    for section, values in data.items():
+        if values:
+            lines.append(f"[{section}]")
+            lines.extend(f"{key} = {json.dumps(value)}" for key, value in values.items())
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def scrape(url: str) -> dict[str, float]:
+    """A keeper's /metrics as {sample with labels: value}."""
+    from urllib.request import urlopen
+
+    with urlopen(f"{url}/metrics", timeout=5) as answer:
+        text = answer.read().decode()
+    samples = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            samples[name] = float(value)
+    return samples

@@ -25,6 +25,7 @@ from keepers.journal import Journal  # noqa: E402
 from keepers.observability import make_logger  # noqa: E402
 from scripts.market_report import SOLVER_WON, ChainEvents, conservation  # noqa: E402
 
+from job_setup import MINUTE, open_job, provider_role  # noqa: E402,F401 (re-exported)
 from protocol_setup import (  # noqa: E402,F401 (fixtures re-exported to the scenario modules)
     H100, HOUR, USD, client_for, funded_key, keeper_config, matcher_account, protocol, w3,
 )

@@ -15,3 +15,17 @@ class DeploymentError(KeeperError):
 
 class AccountError(KeeperError):
     """The signing key cannot be loaded."""
+
+
+class InsufficientFunds(KeeperError):
+    """The account cannot pay for the transaction's gas; nothing was sent and no nonce was used."""
+
+    def __init__(self, label: str, address: str, balance: int, needed: int | None) -> None:
+        self.label = label
+        self.balance = balance
+        self.needed = needed
+        need = f"needs up to {needed} wei" if needed is not None else "the node refused it for lack of funds"
+        super().__init__(
+            f"{label}: not sent, account {address} cannot pay for gas: balance {balance} wei, {need}; "
+            "send it ether and the keeper resumes"
+        )

@@ -34,10 +34,9 @@ from web3.contract import Contract
 from keepers.accounts import load_account
 from keepers.config import KeeperConfig
 from keepers.deployment import Deployment, load_deployment
-from keepers.errors import ConfigError, KeeperError
+from keepers.errors import ConfigError, InsufficientFunds, KeeperError
 from keepers.indexer import CheckpointStore, EventIndexer, IndexedEvent
 from keepers.journal import Journal
-from keepers.sender import InsufficientFunds
 from keepers.observability import HealthServer, Metrics, make_logger
 from keepers.sender import TransactionSender
 

@@ -28,7 +28,7 @@ from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCErro
 from web3.types import TxReceipt
 
 from keepers.config import TransactionsConfig
-from keepers.errors import KeeperError
+from keepers.errors import InsufficientFunds, KeeperError
 from keepers.journal import Journal, JournalEntry, TxStatus
 from keepers.observability import Metrics
 
@@ -62,20 +62,6 @@ class TransactionFailed(KeeperError):
         self.nonce = nonce
         self.receipt = receipt
         super().__init__(f"{label}: transaction at nonce {nonce} failed: {reason}")
-
-
-class InsufficientFunds(KeeperError):
-    """The account cannot pay for the transaction's gas; nothing was sent and no nonce was used."""
-
-    def __init__(self, label: str, address: str, balance: int, needed: int | None) -> None:
-        self.label = label
-        self.balance = balance
-        self.needed = needed
-        need = f"needs up to {needed} wei" if needed is not None else "the node refused it for lack of funds"
-        super().__init__(
-            f"{label}: not sent, account {address} cannot pay for gas: balance {balance} wei, {need}; "
-            "send it ether and the keeper resumes"
-        )
 
 
 @dataclass(frozen=True)
@@ -216,7 +202,9 @@ class TransactionSender:
             self.metrics.tx_recovered.labels(settled.status.value).inc()
             self.log.info(
                 "journaled transaction recovered",
-                extra={"event": "tx_recovered", "label": entry.label, "nonce": entry.nonce, "status": settled.status.value},
+                extra={
+                    "event": "tx_recovered", "label": entry.label, "nonce": entry.nonce, "status": settled.status.value,
+                },
             )
             recovered.append(settled)
         with self._nonce_lock:
@@ -453,7 +441,7 @@ def send_or_skip(
         if metrics is not None:
             metrics.races_lost.labels(action).inc()
         log.warning(
-            "action reverted on chain: another keeper got there first",
+            "action reverted on chain after its simulation passed: another keeper got there first",
             extra={"event": "action_lost_on_chain", "action": action, **subject,
                    "tx_hash": failure.receipt["transactionHash"].to_0x_hex()},
         )

@@ -111,7 +111,10 @@ class MatcherKeeper(Keeper):
             self.metrics.races_lost.labels("matchRequests").inc(len(taken))
             self.log.info(
                 "requests already matched by another matcher",
-                extra={"event": "match_race_lost", "request_ids": taken, "tx_hash": result.tx_hash},
+                extra={
+                    "event": "match_race_lost", "action": "matchRequests", "request_ids": taken,
+                    "tx_hash": result.tx_hash,
+                },
             )
         self.log.info(
             "batch submitted",

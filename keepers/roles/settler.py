@@ -11,6 +11,8 @@ the call, nothing is sent, and the refusal is logged at info.
 
 from __future__ import annotations
 
+from functools import partial
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from keepers.jobs import JobBook
@@ -81,7 +83,8 @@ class SettlerKeeper(Keeper):
             budget -= self._settle(call, action, job_id=job.job_id)
 
     def _settle(self, call, action: str, **subject: int) -> int:
-        sent = send_or_skip(self.log, action, lambda: self.sender.send(call, label=action), metrics=self.metrics, **subject)
+        send = partial(self.sender.send, call, label=action)
+        sent = send_or_skip(self.log, action, send, metrics=self.metrics, **subject)
         if sent is None:
             return 0
         self.settlements.labels(action).inc()

@@ -70,8 +70,8 @@ class WhistleblowerKeeper(Keeper):
             self.client.ensure_allowance(self.client.payment_token, self.client.job_market.address, MAX_ALLOWANCE)
             self._approved = True
         sent = attempt(
-            self.log, "challenge", job.job_id, lambda: self.client.challenge(job.job_id, published.terms, approve=False),
-            self.metrics,
+            self.log, "challenge", job.job_id,
+            lambda: self.client.challenge(job.job_id, published.terms, approve=False), self.metrics,
         )
         if sent is not None:
             self.challenges.inc()

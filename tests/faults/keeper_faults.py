@@ -206,8 +206,8 @@ def lease_deposit(client, *, units=1, max_price=3 * USD, duration=2 * HOUR) -> i
     return params["matchFee"] + params["settleBounty"] + max_price * units * duration // HOUR
 
 
-def rental_leases(protocol, matcher_account, client_for, funded_key, *, count, duration=HOUR, endpoint="http://127.0.0.1:1",
-                  match=True):
+def rental_leases(protocol, matcher_account, client_for, funded_key, *, count, duration=HOUR,
+                  endpoint="http://127.0.0.1:1", match=True):
     """A provider with one H100 offer of `count` units and `count` requests of one unit from one tenant.
 
     Matched by the brownie matcher unless `match` is False. Returns (provider, tenant, request ids).

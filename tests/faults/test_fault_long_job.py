@@ -76,8 +76,8 @@ def test_batch_run_longer_than_its_interval_closes_each_lease_once(
     fault_report.record(
         8, "batch of closes longer than the interval",
         "settler with a 0.05 s interval finds ten expired leases in one run",
-        "the run outlasted its interval: ticks skipped (job_skipped_total), the overrun logged (job_overrun) and counted; "
-        "ten leases closed by ten transactions, none refused as already closed",
+        "the run outlasted its interval: ticks skipped (job_skipped_total), the overrun logged (job_overrun) and "
+        "counted; ten leases closed by ten transactions, none refused as already closed",
         **checks,
     )
     assert checks == {name: True for name in checks}, (checks, overruns, books)

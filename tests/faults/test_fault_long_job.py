@@ -54,8 +54,8 @@ def test_run_waiting_on_a_receipt_for_many_intervals_is_not_joined_by_another(
     fault_report.record(
         8, "run blocked on a receipt while mining is paused",
         "settler (0.2 s interval) sends a close with automine off; the run waits for its receipt over many ticks",
-        "the overlapping ticks were skipped (job_skipped_total) and the run, once mined, logged one job_overrun "
-        "with the ticks it skipped (job_overruns_total); each lease closed by one transaction, no refused repeat",
+        "the overlapping ticks were skipped (job_skipped_total) and the run, once mined, logged the overrun "
+        "(job_overrun) with the ticks it skipped (job_overruns_total); each lease closed by one transaction, no refused repeat",
         **checks,
     )
     assert checks == {name: True for name in checks}, (checks, overruns, books)

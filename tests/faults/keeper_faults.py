@@ -194,10 +194,6 @@ def job_endings(reader, job_ids) -> Counter:
     return ended
 
 
-def logged(keepers, *events: str) -> bool:
-    return any(keeper.captured.events(*events) for keeper in keepers)
-
-
 # ---------------------------------------------------------------------------------------- work
 
 

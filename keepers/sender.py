@@ -108,6 +108,11 @@ class TransactionSender:
     """Sends transactions for one account. Thread-safe: keeper jobs may send concurrently."""
 
     GAS_HEADROOM = 1.2  # estimates miss state changes between simulation and inclusion
+    # A branch taken at inclusion but not at simulation costs fresh storage slots, not a
+    # percentage: a close simulated in the lease's first second pays the provider nothing,
+    # mined a second later it pays (a zero-to-non-zero balance, ~22k gas each). Unused gas
+    # is not charged, so the margin costs nothing but block space.
+    GAS_MARGIN = 60_000
     RECEIPT_LAG_POLLS = 3  # looks for a receipt after its nonce shows as used, before calling it dropped
 
     def __init__(
@@ -150,7 +155,8 @@ class TransactionSender:
         call = {"from": self.address, "to": to, "data": data, "value": value}
         decoder = RevertDecoder(fn.contract_abi)
         self._simulate(lambda: self.w3.eth.call(call, "pending"), decoder, label)
-        gas = math.ceil(self._simulate(lambda: self.w3.eth.estimate_gas(call, "pending"), decoder, label) * self.GAS_HEADROOM)
+        estimate = self._simulate(lambda: self.w3.eth.estimate_gas(call, "pending"), decoder, label)
+        gas = math.ceil(estimate * self.GAS_HEADROOM) + self.GAS_MARGIN
         max_fee, priority_fee = self._fees()
         self._check_funds(label, gas * max_fee + value)
         with self._nonce_lock:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
+import signal
 import sys
 import time
 from collections import Counter
@@ -104,18 +106,52 @@ class KeeperRun:
             keeper.stop()
 
 
-@contextmanager
-def chain_copy(anvil: Anvil, state_path: Path):
+class ChainCopy:
     """A second Anvil started from the session chain's current state, saving its state to `state_path` on exit.
 
     The session chain belongs to brownie's snapshots; a copy can be stopped, restarted and
-    re-orged freely. Blocks and hashes carry over, Anvil's clock offset does not: the copy's
-    clock is set just past the last block, as the chain's clock never runs backwards.
+    re-orged freely. Blocks and hashes carry over a dump and a load, Anvil's clock offset
+    does not: after each start the copy's clock is set just past its last block, as a
+    chain's clock never runs backwards.
     """
-    state_path.write_bytes(gzip.decompress(bytes.fromhex(anvil.rpc("anvil_dumpState")[2:])))
-    copy = Anvil(state_path=state_path).start()
+
+    def __init__(self, anvil: Anvil, state_path: Path) -> None:
+        self.state_path = state_path
+        self.node = anvil
+        state_path.write_bytes(self.save())
+        self.node = Anvil(state_path=state_path).start()
+        keep_clock_monotonic(self.node)
+
+    @property
+    def url(self) -> str:
+        return self.node.url
+
+    def stop(self) -> None:
+        """SIGTERM: Anvil writes its state to `state_path` and exits."""
+        self.node.stop()
+
+    def restart(self) -> None:
+        """Starts Anvil again on the same port from the state it saved."""
+        self.node = Anvil(port=self.node.port, state_path=self.state_path).start()
+        keep_clock_monotonic(self.node)
+
+    def save(self) -> bytes:
+        """What a periodic state dump would hold right now."""
+        return gzip.decompress(bytes.fromhex(self.node.rpc("anvil_dumpState")[2:]))
+
+    def kill_and_restart_from(self, saved: bytes) -> None:
+        """SIGKILL (nothing written on exit), then a start from an earlier dump: blocks after it are gone."""
+        os.killpg(self.node.process.pid, signal.SIGKILL)
+        self.node.process.wait()
+        self.node.stop()
+        self.state_path.write_bytes(saved)
+        self.restart()
+
+
+@contextmanager
+def chain_copy(anvil: Anvil, state_path: Path):
+    copy = ChainCopy(anvil, state_path)
     try:
-        keep_clock_monotonic(copy)
         yield copy
     finally:
         copy.stop()

@@ -91,7 +91,8 @@ def test_keepers_redo_what_reorgs_of_1_3_and_12_blocks_took_away(
     keepers = {matcher_key.address.lower(), settler_key.address.lower()}
     failures = []
 
-    with chain_copy(anvil, tmp_path / "chain.json") as node:
+    with chain_copy(anvil, tmp_path / "chain.json") as copy:
+        node = copy.node
         run = KeeperRun(keeper_config)
         try:
             run.start(MatcherKeeper, matcher_key, rpc_url=node.url)

@@ -11,6 +11,7 @@ import pytest
 from brownie import chain
 from eth_utils import event_abi_to_log_topic
 
+from keepers.indexer import CheckpointStore
 from keepers.market_view import VIEW_EVENTS
 from keepers.roles.matcher import MatcherKeeper
 from keepers.roles.settler import SettlerKeeper
@@ -154,9 +155,13 @@ def test_indexer_splits_refused_log_ranges_and_misses_no_event(
     # Refusing from the start: the views' first scan covers every block since the deployment.
     proxy.max_log_blocks = max_blocks
     ids, matched, closed = run_market(run, proxy, market_with_offer, anvil, arm)
-    view = run.keepers[0].view
-    scanned_block = view.indexer.scanned_block
     run.stop()
+    matcher = run.keepers[0]
+    view = matcher.view
+    # Read once the keeper stopped: the view's events and its cursor then describe the same scan.
+    store = CheckpointStore(matcher.config.transactions.state_dir)
+    scanned_block, _ = store.latest(view.indexer.name)
+    store.close()
     books = Books(anvil.url, protocol[1]).check(ids, settled=True)
     contracts = [view.market, view.registry]
     topics = sorted({

@@ -77,6 +77,8 @@ def make_web3(
     logger=None,
 ) -> Web3:
     """A Web3 on `rpc_url` making up to `attempts` tries per request, the waits doubling from `backoff_seconds`."""
+    # One session for all of the keeper's threads (web3 5 shared one per endpoint too): urllib3's
+    # connection pool is thread-safe, and every failed try is counted in one place.
     provider = HTTPProvider(
         rpc_url,
         request_kwargs={"timeout": timeout_seconds},

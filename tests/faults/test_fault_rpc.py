@@ -50,7 +50,7 @@ def market_with_offer(protocol, funded_key, client_for, accounts):
     return client_for(funded_key()), matcher, funded_key(), path
 
 
-def run_market(run, proxy, market_with_offer, anvil, arm, *, requests=2):
+def run_market(run, proxy, market_with_offer, arm, *, requests=2):
     """Starts both keepers through the proxy, arms the faults, and drives requests to settled leases.
 
     Returns (request ids, matched in time, closed in time).
@@ -84,12 +84,13 @@ def reported_exactly(run, proxy) -> tuple[bool, bool]:
     return in_logs, in_metrics
 
 
+# Fewer faults per case than tries per request: web3's retry must absorb every one of them.
 CASES = {
-    "connection dropped before the node saw the request": [("drop", 6, None)],
+    "connection dropped before the node saw the request": [("drop", 3, None)],
     "answer lost after the node executed the transaction": [("drop_answer", 2, ("eth_sendRawTransaction",))],
-    "answer lost after the node answered a read": [("drop_answer", 4, ("eth_call", "eth_getLogs"))],
+    "answer lost after the node answered a read": [("drop_answer", 3, ("eth_call", "eth_getLogs"))],
     "request held past the client timeout": [("timeout", 3, None)],
-    "HTTP 500, 502 and 503 from the endpoint": [("http_500", 2, None), ("http_502", 2, None), ("http_503", 2, None)],
+    "HTTP 500, 502 and 503 from the endpoint": [("http_500", 1, None), ("http_502", 1, None), ("http_503", 1, None)],
 }
 
 
@@ -99,18 +100,20 @@ def test_keepers_ride_out_transient_rpc_faults(case, fault_report, run, proxy, m
         for kind, times, methods in CASES[case]:
             proxy.arm(kind, times, methods)
 
-    ids, matched, closed = run_market(run, proxy, market_with_offer, anvil, arm)
+    ids, matched, closed = run_market(run, proxy, market_with_offer, arm)
     run.stop()
     books = Books(anvil.url, protocol[1]).check(ids, settled=True)
     in_logs, in_metrics = reported_exactly(run, proxy)
-    failed_runs = run.metric("job_failures_total", {"job": "match"}) + run.metric("job_failures_total", {"job": "settle"})
+    failed_runs = run.metric_all_labels("job_failures_total")
+    failed_txs = run.metric_all_labels("tx_failed_total")
     fault_report.record(
         2, case,
         injected=", ".join(f"{kind} x{count}" for kind, count in sorted(proxy.injected.items())),
         observed=(
-            f"{len(ids)} requests matched and settled; {int(run.metric('tx_sent_total', {'label': 'matchRequests'}))} "
-            f"match and {int(run.metric('tx_sent_total', {'label': 'closeLease'}))} close transactions; "
-            f"every failed attempt retried by web3 with backoff, {int(failed_runs)} job runs failed"
+            f"every failed try logged and counted, then retried with backoff; {len(ids)} requests matched and "
+            f"settled by {int(run.metric('tx_sent_total', {'label': 'matchRequests'}))} match and "
+            f"{int(run.metric('tx_sent_total', {'label': 'closeLease'}))} close transactions; "
+            f"{int(failed_runs)} job runs and {int(failed_txs)} transactions failed"
         ),
         **books, fault_in_logs=in_logs, fault_in_metrics=in_metrics,
     )
@@ -118,16 +121,17 @@ def test_keepers_ride_out_transient_rpc_faults(case, fault_report, run, proxy, m
     assert proxy.armed() == 0
     assert books == {"no_payment_lost": True, "no_payment_twice": True, "nothing_left_unsettled": True}
     assert in_logs and in_metrics
+    assert failed_runs == failed_txs == 0
 
 
 def test_a_node_down_past_every_retry_fails_the_run_and_the_next_tick_recovers(
     fault_report, run, proxy, market_with_offer, anvil, protocol
 ):
-    ids, matched, closed = run_market(run, proxy, market_with_offer, anvil, lambda proxy: proxy.arm("drop", 24))
+    ids, matched, closed = run_market(run, proxy, market_with_offer, lambda proxy: proxy.arm("drop", 24))
     run.stop()
     books = Books(anvil.url, protocol[1]).check(ids, settled=True)
     in_logs, in_metrics = reported_exactly(run, proxy)
-    failed_runs = run.metric("job_failures_total", {"job": "match"}) + run.metric("job_failures_total", {"job": "settle"})
+    failed_runs = run.metric_all_labels("job_failures_total")
     failed_logged = len(run.log_events("job_failed"))
     fault_report.record(
         2, "endpoint refusing every try of several requests in a row",
@@ -148,13 +152,9 @@ def test_indexer_splits_refused_log_ranges_and_misses_no_event(
     fault_report, run, proxy, market_with_offer, anvil, protocol, w3
 ):
     max_blocks = 3
-
-    def arm(proxy):
-        proxy.max_log_blocks = max_blocks
-
     # Refusing from the start: the views' first scan covers every block since the deployment.
     proxy.max_log_blocks = max_blocks
-    ids, matched, closed = run_market(run, proxy, market_with_offer, anvil, arm)
+    ids, matched, closed = run_market(run, proxy, market_with_offer, lambda proxy: None)
     run.stop()
     matcher = run.keepers[0]
     view = matcher.view

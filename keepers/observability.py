@@ -85,7 +85,9 @@ class Metrics:
             "getlogs_range_splits", "eth_getLogs ranges the node refused as too wide, then split", ["indexer"],
             registry=self.registry,
         )
-        self.reorgs = Counter("reorgs", "Re-orgs that replaced blocks an indexer had scanned", ["indexer"], registry=self.registry)
+        self.reorgs = Counter(
+            "reorgs", "Re-orgs that replaced blocks an indexer had scanned", ["indexer"], registry=self.registry
+        )
         self.reorg_rolled_back_blocks = Counter(
             "reorg_rolled_back_blocks", "Scanned blocks given back to re-orgs (the depth, summed)", ["indexer"],
             registry=self.registry,

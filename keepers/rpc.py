@@ -51,7 +51,9 @@ class ReportingSession(requests.Session):
             self._report("connection", kwargs.get("data"), error)
             raise
         if response.status_code >= 500:
-            error = ServerError(f"{response.status_code} Server Error: {response.reason} for url: {url}", response=response)
+            error = ServerError(
+                f"{response.status_code} Server Error: {response.reason} for url: {url}", response=response
+            )
             self._report(f"http_{response.status_code}", kwargs.get("data"), error)
             response.close()
             raise error

@@ -11,7 +11,8 @@ Fault kinds:
 - `drop_answer`: the node executes the request, the answer is lost on the way back
   (a `sendRawTransaction` is then really sent, which the client cannot know);
 - `timeout`: the connection is held without an answer for `hold_seconds`, then closed;
-- `http_500`, `http_502`, `http_503`: an HTTP error from a load balancer in front of the node.
+- `http_500`, `http_502`, `http_503`: an HTTP error from a load balancer in front of the node;
+- `http_413`: "payload too large", how some gateways refuse a wide `eth_getLogs`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-FAULT_KINDS = ("drop", "drop_answer", "timeout", "http_500", "http_502", "http_503")
+FAULT_KINDS = ("drop", "drop_answer", "timeout", "http_413", "http_500", "http_502", "http_503")
 RANGE_REFUSAL = {"code": -32005, "message": "query returned more than 10000 results, block range too large"}
 
 
@@ -102,7 +103,9 @@ class FaultProxy:
     def _block(self, tag: str) -> int:
         if isinstance(tag, str) and tag.startswith("0x"):
             return int(tag, 16)
-        status, body = self._forward(json.dumps({"jsonrpc": "2.0", "id": 0, "method": "eth_blockNumber", "params": []}).encode())
+        _, body = self._forward(
+            json.dumps({"jsonrpc": "2.0", "id": 0, "method": "eth_blockNumber", "params": []}).encode()
+        )
         return int(json.loads(body)["result"], 16)
 
     def _forward(self, body: bytes) -> tuple[int, bytes]:

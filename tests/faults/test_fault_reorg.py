@@ -13,7 +13,7 @@ from keepers.roles.settler import SettlerKeeper
 from chain_faults import (
     Books, KeeperRun, chain_copy, client_on, move_time, provider_with_offer, rental_request, wait_until,
 )
-from protocol_setup import HOUR, client_for, funded_key, keeper_config, protocol, w3  # noqa: F401 (fixtures)
+from protocol_setup import HOUR, client_for, funded_key, keeper_config, protocol  # noqa: F401 (fixtures)
 
 MATCHED = "MATCHED"
 INDEXERS = ("matcher-view", "settler-view", "settler-jobs")  # every indexer the two keepers run
@@ -119,7 +119,8 @@ def test_keepers_redo_what_reorgs_of_1_3_and_12_blocks_took_away(
                 ),
                 **checks, fault_in_logs=in_logs, fault_in_metrics=in_metrics,
             )
-            failures += [] if redone and all(checks.values()) and in_logs and in_metrics else ["depth 1"]
+            if not (redone and all(checks.values()) and in_logs and in_metrics):
+                failures.append("depth 1")
 
             # Depth 3: a request's creation and its match are replaced; another tenant's request takes its id.
             tenant_b, tenant_c = tenants[1], tenants[2]
@@ -151,7 +152,8 @@ def test_keepers_redo_what_reorgs_of_1_3_and_12_blocks_took_away(
                 ),
                 **checks, fault_in_logs=in_logs, fault_in_metrics=in_metrics,
             )
-            failures += [] if gone and redone and right_lease and all(checks.values()) and in_logs and in_metrics else ["depth 3"]
+            if not (gone and redone and right_lease and all(checks.values()) and in_logs and in_metrics):
+                failures.append("depth 3")
 
             # Depth 12: two requests, their matches and four lease closings replaced; users' transactions
             # re-included, the keepers' dropped; the leases then run out again.
@@ -181,7 +183,8 @@ def test_keepers_redo_what_reorgs_of_1_3_and_12_blocks_took_away(
                 ),
                 **checks, fault_in_logs=in_logs, fault_in_metrics=in_metrics,
             )
-            failures += [] if rematched and reclosed and all(checks.values()) and in_logs and in_metrics else ["depth 12"]
+            if not (rematched and reclosed and all(checks.values()) and in_logs and in_metrics):
+                failures.append("depth 12")
         finally:
             run.stop()
     assert not failures, failures

@@ -13,7 +13,7 @@ from keepers.roles.settler import SettlerKeeper
 from chain_faults import (
     Books, KeeperRun, chain_copy, client_on, move_time, provider_with_offer, rental_request, wait_until,
 )
-from protocol_setup import HOUR, client_for, funded_key, keeper_config, protocol, w3  # noqa: F401 (fixtures)
+from protocol_setup import HOUR, client_for, funded_key, keeper_config, protocol  # noqa: F401 (fixtures)
 
 # A request gives up within 0.1 + 0.2 + 0.4 s of retries while the node is down; the run then fails.
 QUICK_GIVE_UP = {"rpc_timeout_seconds": 2.0, "rpc_attempts": 4, "rpc_backoff_seconds": 0.1}
@@ -38,11 +38,14 @@ def test_keepers_ride_out_a_node_restart_from_its_saved_state(
             matched_before = wait_until(lambda: all(tenant.request(r).status == MATCHED for r in before))
             head_before = int(copy.node.rpc("eth_blockNumber"), 16)
             hash_before = copy.node.rpc("eth_getBlockByNumber", [hex(head_before), False])["hash"]
-            runs_before = run.metric("job_runs_total", {"job": "match"}) + run.metric("job_runs_total", {"job": "settle"})
+            runs_before = run.metric_all_labels("job_runs_total")
 
             copy.stop()
             both_failed = wait_until(
-                lambda: all(k.metrics.value("job_failures_total", {"job": job}) >= 1 for k, job in ((matcher, "match"), (settler, "settle"))),
+                lambda: all(
+                    keeper.metrics.value("job_failures_total", {"job": job}) >= 1
+                    for keeper, job in ((matcher, "match"), (settler, "settle"))
+                ),
                 timeout=20,
             )
             health_while_down = matcher.health.health()[0]
@@ -55,8 +58,8 @@ def test_keepers_ride_out_a_node_restart_from_its_saved_state(
             move_time(copy.node, 3 * HOUR)
             closed = wait_until(lambda: all(tenant.lease(r).status == CLOSED for r in every))
             health_after = matcher.health.health()[0]
-            runs_after = run.metric("job_runs_total", {"job": "match"}) + run.metric("job_runs_total", {"job": "settle"})
-            failed_runs = run.metric("job_failures_total", {"job": "match"}) + run.metric("job_failures_total", {"job": "settle"})
+            runs_after = run.metric_all_labels("job_runs_total")
+            failed_runs = run.metric_all_labels("job_failures_total")
             connection_errors = run.metric("rpc_errors_total", {"kind": "connection"})
             logged_errors = [r for r in run.log_events("rpc_error") if r["kind"] == "connection"]
             logged_failures = run.log_events("job_failed")
@@ -64,7 +67,9 @@ def test_keepers_ride_out_a_node_restart_from_its_saved_state(
         finally:
             run.stop()
 
-    keepers_said_so = {name: len(logs.events("rpc_error")) > 0 and len(logs.events("job_failed")) > 0 for name, logs in run.logs.items()}
+    keepers_said_so = {
+        name: len(logs.events("rpc_error")) > 0 and len(logs.events("job_failed")) > 0 for name, logs in run.logs.items()
+    }
     fault_report.record(
         1, "SIGTERM, state saved, restarted on the same port",
         injected=(

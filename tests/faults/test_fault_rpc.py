@@ -11,10 +11,13 @@ import pytest
 from brownie import chain
 from eth_utils import event_abi_to_log_topic
 
-from keepers.indexer import CheckpointStore
+from keepers.deployment import load_deployment
+from keepers.indexer import CheckpointStore, EventIndexer
 from keepers.market_view import VIEW_EVENTS
+from keepers.observability import Metrics, make_logger
 from keepers.roles.matcher import MatcherKeeper
 from keepers.roles.settler import SettlerKeeper
+from keepers.rpc import make_web3
 
 from chain_faults import Books, KeeperRun, provider_with_offer, rental_request, wait_until
 from protocol_setup import HOUR, client_for, funded_key, keeper_config, protocol, w3  # noqa: F401 (fixtures)
@@ -196,3 +199,27 @@ def test_indexer_splits_refused_log_ranges_and_misses_no_event(
     assert none_missed_or_twice, (indexed, expected)
     assert books == {"no_payment_lost": True, "no_payment_twice": True, "nothing_left_unsettled": True}
     assert refused > 0 and halved_logged == refused == splits
+
+
+def test_an_http_413_on_get_logs_is_split_at_once_never_retried(proxy, market_with_offer, protocol, w3, tmp_path):
+    """A 4xx cannot get better by asking again: the provider passes it on, the indexer halves the range."""
+    deployment = load_deployment(protocol[1], w3)
+    registry = deployment.contract(w3, "ProviderRegistry")
+    metrics = Metrics()
+    through_proxy = make_web3(proxy.url, timeout_seconds=5, attempts=4, backoff_seconds=0.05, metrics=metrics)
+    delivered = []
+    indexer = EventIndexer(
+        through_proxy, [deployment.contract(through_proxy, "ProviderRegistry")], CheckpointStore(tmp_path),
+        name="registry", start_block=deployment.block_number, chunk_blocks=2000, confirmations=0, lookback=16,
+        on_event=delivered.append, on_rollback=lambda block: None, logger=make_logger("test", "indexer", "CRITICAL"),
+        metrics=metrics,
+    )
+    proxy.arm("http_413", 1, ("eth_getLogs",))
+    indexer.poll()
+    query = {"fromBlock": deployment.block_number, "toBlock": indexer.scanned_block, "address": registry.address}
+    direct = [(log["blockNumber"], log["logIndex"]) for log in w3.eth.get_logs(query)]
+    assert [(e.block_number, e.log_index) for e in delivered] == sorted(direct)
+    assert proxy.injected["http_413"] == 1
+    assert metrics.value("getlogs_range_splits_total", {"indexer": "registry"}) == 1
+    assert metrics.value("rpc_errors_total", {"kind": "http_413"}) == 0
+    assert indexer.chunk_blocks < 2000

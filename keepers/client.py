@@ -20,7 +20,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 from hexbytes import HexBytes
-from web3 import HTTPProvider, Web3
+from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError
@@ -32,6 +32,7 @@ from keepers.errors import ConfigError, KeeperError
 from keepers.ids import ZERO_BYTES32, from_bytes32, to_bytes32
 from keepers.journal import Journal
 from keepers.observability import Metrics
+from keepers.rpc import web3_for
 from keepers.sender import Refused, RevertDecoder, SendResult, TransactionSender
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -702,7 +703,8 @@ def connect(
 
     With `with_account=False`, or a configuration without `[account]`, the client is read-only.
     """
-    w3 = Web3(HTTPProvider(config.chain.rpc_url, request_kwargs={"timeout": 30}))
+    metrics = Metrics()
+    w3 = web3_for(config.chain, metrics, logger)
     node_chain_id = w3.eth.chain_id
     if node_chain_id != config.chain.chain_id:
         raise KeeperError(
@@ -715,7 +717,7 @@ def connect(
     if with_account and config.account is not None:
         account: LocalAccount = load_account(config.account, environ)
         sender = TransactionSender(
-            w3, account, config.transactions, Journal(config.transactions.state_dir), Metrics(), logger
+            w3, account, config.transactions, Journal(config.transactions.state_dir), metrics, logger
         )
         sender.recover()
     return LeaseholdClient(w3, deployment, sender)

@@ -33,6 +33,10 @@ class ChainConfig(_Section):
     confirmations: int = Field(default=2, ge=0)
     reorg_lookback_blocks: int = Field(default=64, ge=1)
     logs_chunk_blocks: int = Field(default=2000, ge=1)
+    # Per request: a timeout, then up to rpc_attempts tries with waits doubling from rpc_backoff_seconds.
+    rpc_timeout_seconds: float = Field(default=30.0, gt=0)
+    rpc_attempts: int = Field(default=5, ge=1)
+    rpc_backoff_seconds: float = Field(default=0.25, ge=0)
 
 
 class AccountConfig(_Section):

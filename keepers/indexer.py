@@ -6,6 +6,11 @@ those hashes with the node's chain; on a mismatch it rolls the cursor back to
 the newest block still canonical, tells the consumer (`on_rollback(block)`:
 forget everything learnt above `block`) and scans again from there. Consumers
 must therefore be idempotent.
+
+A node that refuses an `eth_getLogs` range as too wide (public RPCs cap blocks
+or results) gets half of it, again until it answers; the indexer then keeps the
+span that worked for the rest of its run instead of probing wider ranges again.
+Each split and each re-org is logged and counted (docs/keepers.md, "Re-orgs").
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from eth_utils import event_abi_to_log_topic
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import BlockNotFound
+
+from keepers.observability import Metrics
 
 # What nodes say when a getLogs range or result set is too large for them.
 _RANGE_REFUSALS = (
@@ -112,6 +119,7 @@ class EventIndexer:
         on_rollback: Callable[[int], None],
         logger,
         event_names: Iterable[str] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.w3 = w3
         self.checkpoints = checkpoints
@@ -124,6 +132,7 @@ class EventIndexer:
         self.on_event = on_event
         self.on_rollback = on_rollback
         self.log = logger
+        self.metrics = metrics
         wanted = set(event_names) if event_names is not None else None
         self._decoders: dict[tuple[str, bytes], Any] = {}
         for contract in contracts:
@@ -161,9 +170,14 @@ class EventIndexer:
                 if not _is_range_refusal(error) or to_block == from_block:
                     raise
                 self.chunk_blocks = max(1, (to_block - from_block + 1) // 2)
-                self.log.info(
+                if self.metrics is not None:
+                    self.metrics.getlogs_range_splits.labels(self.name).inc()
+                self.log.warning(
                     "node refused the log range, halving it",
-                    extra={"event": "logs_chunk_halved", "indexer": self.name, "chunk_blocks": self.chunk_blocks},
+                    extra={
+                        "event": "logs_chunk_halved", "indexer": self.name, "from_block": from_block,
+                        "to_block": to_block, "chunk_blocks": self.chunk_blocks, "error": str(error),
+                    },
                 )
                 continue
             for log in sorted(logs, key=lambda log: (log["blockNumber"], log["logIndex"])):
@@ -171,7 +185,6 @@ class EventIndexer:
                 delivered += 1
             self.checkpoints.save(self.name, to_block, end_hash, keep_from=to_block - self.lookback)
             from_block = to_block + 1
-            self.chunk_blocks = min(self.max_chunk_blocks, self.chunk_blocks * 2)
         return delivered
 
     def _rewind_past_reorg(self) -> None:
@@ -193,6 +206,9 @@ class EventIndexer:
         self.checkpoints.rollback(self.name, block_number)
         if block_number >= self.start_block:
             self.checkpoints.save(self.name, block_number, self._canonical_hash(block_number), keep_from=0)
+        if self.metrics is not None:
+            self.metrics.reorgs.labels(self.name).inc()
+            self.metrics.reorg_rolled_back_blocks.labels(self.name).inc(previous_block - block_number)
         self.log.warning(
             "re-org: rolling back",
             extra={"event": "reorg", "indexer": self.name, "from_block": previous_block, "to_block": block_number},

@@ -28,7 +28,6 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobExecutionEvent
 from apscheduler.schedulers.background import BackgroundScheduler
 from eth_account.signers.local import LocalAccount
 from pydantic import BaseModel, ConfigDict, ValidationError
-from web3 import HTTPProvider, Web3
 from web3.contract import Contract
 
 from keepers.accounts import load_account
@@ -38,6 +37,7 @@ from keepers.errors import ConfigError, InsufficientFunds, KeeperError
 from keepers.indexer import CheckpointStore, EventIndexer, IndexedEvent
 from keepers.journal import Journal
 from keepers.observability import HealthServer, Metrics, make_logger
+from keepers.rpc import web3_for
 from keepers.sender import TransactionSender
 
 
@@ -52,7 +52,6 @@ class Keeper(ABC):
 
     role: ClassVar[str]
     RoleConfig: ClassVar[type[BaseModel]] = NoRoleConfig
-    RPC_TIMEOUT_SECONDS: ClassVar[float] = 30.0
 
     def __init__(
         self,
@@ -75,7 +74,7 @@ class Keeper(ABC):
             key = ".".join(["role", *(str(part) for part in first["loc"])])
             raise ConfigError(f"config error: {key}: {first['msg'][0].lower()}{first['msg'][1:]}") from None
         self.metrics = Metrics()
-        self.w3 = Web3(HTTPProvider(config.chain.rpc_url, request_kwargs={"timeout": self.RPC_TIMEOUT_SECONDS}))
+        self.w3 = web3_for(config.chain, self.metrics, self.log)
         # APScheduler's own logger repeats what _on_run_skipped and _run_job report as JSON.
         logging.getLogger("apscheduler").setLevel(logging.ERROR)
         self.scheduler = BackgroundScheduler(timezone=timezone.utc)
@@ -148,6 +147,12 @@ class Keeper(ABC):
     ) -> EventIndexer:
         """An indexer configured from `[chain]`, starting by default at the deployment's block."""
         chain = self.config.chain
+
+        def rolled_back(block_number: int) -> None:
+            if "sender" in self.__dict__:
+                self.sender.resync_nonce()
+            on_rollback(block_number)
+
         return EventIndexer(
             self.w3,
             contracts,
@@ -158,9 +163,10 @@ class Keeper(ABC):
             confirmations=chain.confirmations,
             lookback=chain.reorg_lookback_blocks,
             on_event=on_event,
-            on_rollback=on_rollback,
+            on_rollback=rolled_back,
             logger=self.log,
             event_names=event_names,
+            metrics=self.metrics,
         )
 
     # ---------------------------------------------------------------- running

@@ -95,6 +95,22 @@ class Metrics:
             "job_skipped", "Scheduled runs skipped because the previous run was still going", ["job"],
             registry=self.registry,
         )
+        # Chain and RPC faults (docs/reliability.md, scenarios 1-3).
+        self.rpc_errors = Counter(
+            "rpc_errors", "Failed RPC attempts by kind (connection, timeout, http_5xx), retried or not",
+            ["kind"], registry=self.registry,
+        )
+        self.getlogs_range_splits = Counter(
+            "getlogs_range_splits", "eth_getLogs ranges the node refused as too wide, then split", ["indexer"],
+            registry=self.registry,
+        )
+        self.reorgs = Counter(
+            "reorgs", "Re-orgs that replaced blocks an indexer had scanned", ["indexer"], registry=self.registry
+        )
+        self.reorg_rolled_back_blocks = Counter(
+            "reorg_rolled_back_blocks", "Scanned blocks given back to re-orgs (the depth, summed)", ["indexer"],
+            registry=self.registry,
+        )
         self._role_counters: dict[str, Counter] = {}
 
     def counter(self, name: str, documentation: str, labelnames: tuple[str, ...] = ()) -> Counter:

@@ -217,6 +217,12 @@ class TransactionSender:
             self._next_nonce = None
         return recovered
 
+    def resync_nonce(self) -> None:
+        """Forgets the cached next nonce: a re-org may have taken our mined transactions with its blocks,
+        and counting on from them would leave a gap no later transaction can be mined past."""
+        with self._nonce_lock:
+            self._next_nonce = None
+
     # ---------------------------------------------------------------- waiting and replacing
 
     def _await(self, entry: JournalEntry, *, rebroadcast_now: bool = False) -> SendResult:
@@ -345,7 +351,11 @@ class TransactionSender:
         try:
             self._rpc(lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction))
         except Web3RPCError as error:
-            if not any(text in str(error).lower() for text in _ALREADY_KNOWN):
+            # "nonce too low" for bytes the node already holds: an earlier try of this same request
+            # reached the node and only its answer was lost (the provider retried it).
+            if not any(text in str(error).lower() for text in _ALREADY_KNOWN) and not (
+                "nonce too low" in str(error).lower() and self._known_to_node([tx_hash])
+            ):
                 raise
         return tx_hash
 

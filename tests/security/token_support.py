@@ -29,8 +29,7 @@ JOB_DEPOSIT = 100 * USD + USD // 2
 RENTAL, JOB = 0, 1
 CATALOGUE = [{"id": "nvidia-h100-80gb", "vram_gb": 80, "tier": 4, "collateral_per_unit": 2_000}]
 
-# bytes4(keccak256("ReentrancyGuardReentrantCall()"))
-REENTRANT_CALL = "0x3ee5aeb5"
+REENTRANT_CALL = bytes(brownie.web3.keccak(text="ReentrancyGuardReentrantCall()")[:4])
 
 
 def protocol(token, accounts, stake_token=None) -> SimpleNamespace:
@@ -152,9 +151,13 @@ def assert_books(p, credited: dict) -> None:
     assert p.stake_token.balanceOf(p.registry) == p.registry.totalStake() + registry_credits
 
 
-def reverted_with(token, error_selector: str) -> bool:
-    """Whether the hook token's last re-entry attempt reverted with `error_selector`."""
-    return (not token.lastSucceeded()) and token.lastRevertData().hex().startswith(error_selector[2:])
+def reentry_refused(token, error_selector: bytes = REENTRANT_CALL) -> bool:
+    """Whether the hook token's last re-entry attempt reverted with the error `error_selector`."""
+    return token.attempts() > 0 and not token.lastSucceeded() and bytes(token.lastRevertData())[:4] == error_selector
+
+
+def error_selector(signature: str) -> bytes:
+    return bytes(brownie.web3.keccak(text=signature)[:4])
 
 
 def expect_revert(error_name: str):

@@ -78,11 +78,10 @@ def test_blocked_provider_withdrawal_is_credited_not_lost(p):
 
     tx = p.market.withdrawEarnings(lease, {"from": p.provider})
 
-    amount = event_args(tx, "EarningsWithdrawn")["amount"]
-    assert event_args(tx, "PaymentCredited") == {"account": p.provider, "amount": amount}
-    with expect_revert("LeaseMarket_NothingToWithdraw"):
-        p.market.withdrawEarnings(lease, {"from": p.provider})
-    assert_books(p, {(p.market, p.provider): amount})
+    withdrawn = event_args(tx, "EarningsWithdrawn")
+    assert event_args(tx, "PaymentCredited") == {"account": p.provider, "amount": withdrawn["amount"]}
+    assert p.market.getRequest(lease)["withdrawn"] == withdrawn["amount"] + withdrawn["fee"]
+    assert_books(p, {(p.market, p.provider): withdrawn["amount"]})
 
 
 def test_blocked_tenant_does_not_block_settlement_of_an_expired_lease(p):
@@ -153,3 +152,24 @@ def test_blocked_provider_does_not_block_a_late_jobs_refund(p):
     assert p.token.balanceOf(p.tenant) >= tenant_before + event_args(tx, "JobExpired")["refunded"]
     assert p.token.balanceOf(p.job_market) == 0
     assert "PaymentCredited" not in tx.events
+
+
+def test_slash_share_credit_is_claimed_from_the_registry_once_unblocked(p):
+    lease = open_lease(p, p.offer)
+    chain.sleep(p.config.params()["livenessSpacingSeconds"] + 1)
+    p.market.challengeLiveness(lease, {"from": p.challenger})
+    chain.sleep(p.config.params()["livenessWindowSeconds"] + 1)
+    p.token.setBlocked(p.tenant, True, {"from": p.governance})
+    to_tenant = event_args(p.market.resolveLiveness(lease, {"from": p.challenger}), "ProviderSlashed")["toTenant"]
+    with expect_revert("BlocklistToken_Blocked"):
+        p.registry.claimCredit({"from": p.tenant})
+    p.token.setBlocked(p.tenant, False, {"from": p.governance})
+    before = p.token.balanceOf(p.tenant)
+
+    tx = p.registry.claimCredit({"from": p.tenant})
+
+    assert event_args(tx, "CreditClaimed") == {"account": p.tenant, "amount": to_tenant}
+    assert p.token.balanceOf(p.tenant) == before + to_tenant
+    with expect_revert("Leasehold_NoCredit"):
+        p.registry.claimCredit({"from": p.tenant})
+    assert p.token.balanceOf(p.registry) == p.registry.totalStake()

@@ -89,3 +89,24 @@ def test_job_finalizes_while_halted(p):
     assert p.job_market.creditOf(p.tenant) == done["tenantRefund"]
     assert p.token.balanceOf(p.job_market) == done["toProvider"] + done["protocolFee"] + done["tenantRefund"]
     assert p.registry.provider(p.provider)["lockedStake"] == 0
+
+
+def test_job_credits_are_claimed_once_the_token_resumes(p):
+    job_id, terms, trace = open_job(p, p.offer)
+    submit_honest(p, job_id, terms, trace, provider=p.provider)
+    chain.sleep(HOUR + 1)
+    halt(p)
+    done = event_args(p.job_market.finalizeJob(job_id, {"from": p.stranger}), "JobFinalized")
+    with expect_revert("SwitchRevertToken_Halted"):
+        p.job_market.claimCredit({"from": p.provider})
+    halt(p, False)
+
+    for account, amount in ((p.provider, done["toProvider"]), (p.treasury, done["protocolFee"]),
+                            (p.tenant, done["tenantRefund"])):
+        before = p.token.balanceOf(account)
+        tx = p.job_market.claimCredit({"from": account})
+        assert event_args(tx, "CreditClaimed") == {"account": account, "amount": amount}
+        assert p.token.balanceOf(account) == before + amount
+        with expect_revert("Leasehold_NoCredit"):
+            p.job_market.claimCredit({"from": account})
+    assert p.token.balanceOf(p.job_market) == 0

@@ -3,7 +3,6 @@ pragma solidity 0.8.28;
 
 import { Ownable } from "@openzeppelin/contracts/access/Ownable.sol";
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import { SafeERC20 } from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import { SafeCast } from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import { PayoutCredits } from "./base/PayoutCredits.sol";
@@ -20,7 +19,6 @@ import { Config, Jobs, Registry } from "./types/DataTypes.sol";
 /// @notice Optimistic verification of jobs: result, attestation, challenge window, bisection
 /// dispute, slash or payout. See {IJobMarket} and docs/verification.md.
 contract JobMarket is IJobMarket, PayoutCredits {
-    using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
     /*//////////////////////////////////////////////////////////////

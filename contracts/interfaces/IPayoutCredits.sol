@@ -5,7 +5,8 @@ pragma solidity 0.8.28;
 /// @notice A payout that the token refuses (a receiver on the token's blocklist, a paused token,
 /// a receiver's transfer hook that reverts) is not allowed to fail the settlement that pays
 /// everyone else: it is credited to its receiver, who claims it later. One party's trouble with
-/// the token never holds another party's funds. A party's own withdrawals still revert.
+/// the token never holds another party's funds. Calls that pay only their caller (unstake, a
+/// cancelled request's refund, the match fee, a liveness answer's bond, a claim) still revert.
 interface IPayoutCredits {
     /// @notice Emitted when a transfer of `amount` to `account` was refused and credited instead.
     event PaymentCredited(address indexed account, uint256 amount);

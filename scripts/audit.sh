@@ -45,7 +45,7 @@ from pathlib import Path
 
 report_path = Path(sys.argv[1])
 if not report_path.exists():
-    sys.exit(f"audit: Slither wrote no report; see reports/slither.log")
+    sys.exit("audit: Slither wrote no report; see reports/slither.log")
 report = json.loads(report_path.read_text())
 if not report.get("success"):
     sys.exit(f"audit: Slither failed: {report.get('error')}; see reports/slither.log")

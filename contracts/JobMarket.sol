@@ -3,10 +3,9 @@ pragma solidity 0.8.28;
 
 import { Ownable } from "@openzeppelin/contracts/access/Ownable.sol";
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import { SafeERC20 } from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import { SafeCast } from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-import { ReentrancyGuardTransient } from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
+import { PayoutCredits } from "./base/PayoutCredits.sol";
 import { IJobMarket } from "./interfaces/IJobMarket.sol";
 import { IProtocolConfig } from "./interfaces/IProtocolConfig.sol";
 import { IProviderRegistry } from "./interfaces/IProviderRegistry.sol";
@@ -19,8 +18,7 @@ import { Config, Jobs, Registry } from "./types/DataTypes.sol";
 /// @title JobMarket
 /// @notice Optimistic verification of jobs: result, attestation, challenge window, bisection
 /// dispute, slash or payout. See {IJobMarket} and docs/verification.md.
-contract JobMarket is IJobMarket, ReentrancyGuardTransient {
-    using SafeERC20 for IERC20;
+contract JobMarket is IJobMarket, PayoutCredits {
     using SafeCast for uint256;
 
     /*//////////////////////////////////////////////////////////////
@@ -243,7 +241,7 @@ contract JobMarket is IJobMarket, ReentrancyGuardTransient {
                 tenant: tenant
             })
         );
-        paymentToken.safeTransfer(tenant, escrow);
+        _pay(tenant, escrow);
         emit JobExpired(jobId, msg.sender, escrow, slashed);
     }
 
@@ -261,7 +259,7 @@ contract JobMarket is IJobMarket, ReentrancyGuardTransient {
         _openDispute(jobId, job, terms, params_, params_.challengeBond);
 
         // Interaction
-        TokenTransfers.pullExact(paymentToken, msg.sender, params_.challengeBond);
+        TokenTransfers.pullExact(paymentToken, params_.challengeBond);
     }
 
     /// @inheritdoc IJobMarket
@@ -464,7 +462,7 @@ contract JobMarket is IJobMarket, ReentrancyGuardTransient {
         }
 
         // Interaction
-        TokenTransfers.pullExact(paymentToken, msg.sender, bond);
+        TokenTransfers.pullExact(paymentToken, bond);
     }
 
     /// @inheritdoc IJobMarket
@@ -682,9 +680,13 @@ contract JobMarket is IJobMarket, ReentrancyGuardTransient {
         }
     }
 
-    /// @dev Transfers `amount` payment tokens, skipping zero.
+    /// @dev Every payout of the job market: a refused one is credited (PayoutCredits), never blocking.
     function _pay(address to, uint256 amount) private {
-        if (amount > 0) paymentToken.safeTransfer(to, amount);
+        _payOrCredit(to, amount);
+    }
+
+    function _payoutToken() internal view override returns (IERC20) {
+        return paymentToken;
     }
 
     /// @dev What the registry needs to end the job's match.

@@ -6,8 +6,8 @@ import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { IERC20Permit } from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import { SafeERC20 } from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import { Math } from "@openzeppelin/contracts/utils/math/Math.sol";
-import { ReentrancyGuardTransient } from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
+import { PayoutCredits } from "./base/PayoutCredits.sol";
 import { IJobMarket } from "./interfaces/IJobMarket.sol";
 import { ILeaseMarket } from "./interfaces/ILeaseMarket.sol";
 import { IProtocolConfig } from "./interfaces/IProtocolConfig.sol";
@@ -19,7 +19,7 @@ import { Config, Market, Registry } from "./types/DataTypes.sol";
 /// @title LeaseMarket
 /// @notice Requests, matching, streaming rental leases and liveness challenges. See
 /// docs/leases.md for the state machines and who is paid what when.
-contract LeaseMarket is ILeaseMarket, ReentrancyGuardTransient {
+contract LeaseMarket is ILeaseMarket, PayoutCredits {
     using SafeERC20 for IERC20;
 
     /*//////////////////////////////////////////////////////////////
@@ -201,7 +201,7 @@ contract LeaseMarket is ILeaseMarket, ReentrancyGuardTransient {
         order.escrow = escrow;
 
         // Interaction.
-        TokenTransfers.pullExact(paymentToken, msg.sender, amount);
+        TokenTransfers.pullExact(paymentToken, amount);
         emit LeaseToppedUp(leaseId, msg.sender, amount, escrow - order.settleBounty);
     }
 
@@ -220,6 +220,7 @@ contract LeaseMarket is ILeaseMarket, ReentrancyGuardTransient {
 
         Config.Params memory params = config.params();
         address jobMarket_ = _jobMarket;
+        // slither-disable-next-line uninitialized-local (zero is the intended start of the sum)
         uint256 matchFees;
         for (uint256 i; i < pairs.length; ++i) {
             matchFees += _matchPair(pairs[i].requestId, pairs[i].offerId, params, jobMarket_);
@@ -242,6 +243,7 @@ contract LeaseMarket is ILeaseMarket, ReentrancyGuardTransient {
         if (msg.sender != provider) revert Errors.LeaseMarket_CallerNotProvider(leaseId, msg.sender);
         uint128 accrued = _payableAccrued(order);
         uint128 gross = accrued - order.withdrawn;
+        // slither-disable-next-line incorrect-equality (exact: nothing accrued since the last withdrawal)
         if (gross == 0) revert Errors.LeaseMarket_NothingToWithdraw(leaseId);
 
         // Effect.
@@ -312,6 +314,7 @@ contract LeaseMarket is ILeaseMarket, ReentrancyGuardTransient {
         }
         address tenant = order.tenant;
         address provider = order.provider;
+        // slither-disable-next-line uninitialized-local (every branch below assigns it or reverts)
         Market.CloseReason reason;
         if (status == Market.LeaseStatus.EXPIRED) {
             reason = Market.CloseReason.EXPIRED;
@@ -358,7 +361,7 @@ contract LeaseMarket is ILeaseMarket, ReentrancyGuardTransient {
         order.challengeBond = bond;
 
         // Interaction.
-        if (bond > 0) TokenTransfers.pullExact(paymentToken, msg.sender, bond);
+        if (bond > 0) TokenTransfers.pullExact(paymentToken, bond);
         emit LivenessChallenged(leaseId, msg.sender, bond, uint40(block.timestamp) + params.livenessWindowSeconds);
     }
 
@@ -391,7 +394,7 @@ contract LeaseMarket is ILeaseMarket, ReentrancyGuardTransient {
                 tenant: order.tenant
             })
         );
-        if (bond > 0) paymentToken.safeTransfer(challenger, bond);
+        _payOrCredit(challenger, bond);
         emit LivenessResolved(leaseId, challenger, slashed, bond);
         _settle(leaseId, order, Market.CloseReason.LIVENESS_FAILURE, challengedAt, msg.sender);
     }
@@ -448,7 +451,7 @@ contract LeaseMarket is ILeaseMarket, ReentrancyGuardTransient {
         if (spec.jobTermsHash != bytes32(0)) order.jobTermsHash = spec.jobTermsHash;
 
         // Interaction.
-        TokenTransfers.pullExact(paymentToken, msg.sender, deposit);
+        TokenTransfers.pullExact(paymentToken, deposit);
         emit RequestCreated(requestId, msg.sender, spec, deposit);
     }
 
@@ -477,6 +480,7 @@ contract LeaseMarket is ILeaseMarket, ReentrancyGuardTransient {
     {
         Market.Order storage order = _orders[requestId];
         Registry.SkipReason reason;
+        // slither-disable-next-line uninitialized-local (stays empty exactly when the pair is skipped)
         Registry.Reservation memory reservation;
         if (order.status != Market.RequestStatus.OPEN) {
             reason = Registry.SkipReason.REQUEST_NOT_OPEN;
@@ -490,6 +494,7 @@ contract LeaseMarket is ILeaseMarket, ReentrancyGuardTransient {
         } else if (offerId > type(uint40).max) {
             reason = Registry.SkipReason.OFFER_UNKNOWN;
         } else {
+            // slither-disable-next-line reentrancy-no-eth (the registry is immutable and ours; matchRequests is nonReentrant)
             (reason, reservation) = registry.tryReserve(
                 offerId,
                 Registry.MatchTerms({
@@ -588,10 +593,10 @@ contract LeaseMarket is ILeaseMarket, ReentrancyGuardTransient {
         }
         (uint128 paid, uint128 fee) = _payProvider(order.provider, gross, order.protocolFeeBps);
         if (bountyRecipient == tenant) {
-            if (refund + settleBounty > 0) paymentToken.safeTransfer(tenant, refund + settleBounty);
+            _payOrCredit(tenant, refund + settleBounty);
         } else {
-            if (refund > 0) paymentToken.safeTransfer(tenant, refund);
-            if (settleBounty > 0) paymentToken.safeTransfer(bountyRecipient, settleBounty);
+            _payOrCredit(tenant, refund);
+            _payOrCredit(bountyRecipient, settleBounty);
         }
         emit LeaseClosed(leaseId, msg.sender, reason, paid, fee, refund, settleBounty, bountyRecipient);
     }
@@ -601,8 +606,12 @@ contract LeaseMarket is ILeaseMarket, ReentrancyGuardTransient {
         // Floor: the fee never exceeds its share, and paid + fee == gross exactly.
         fee = uint128(uint256(gross) * feeBps / _BPS);
         paid = gross - fee;
-        if (fee > 0) paymentToken.safeTransfer(config.treasury(), fee);
-        if (paid > 0) paymentToken.safeTransfer(provider, paid);
+        if (fee > 0) _payOrCredit(config.treasury(), fee);
+        _payOrCredit(provider, paid);
+    }
+
+    function _payoutToken() internal view override returns (IERC20) {
+        return paymentToken;
     }
 
     function _settlementOf(Market.Order storage order) private view returns (Registry.Settlement memory) {
@@ -628,6 +637,7 @@ contract LeaseMarket is ILeaseMarket, ReentrancyGuardTransient {
         if (closeReason == Market.CloseReason.LIVENESS_FAILURE) return Market.LeaseStatus.TERMINATED;
         if (closeReason != Market.CloseReason.NONE) return Market.LeaseStatus.CLOSED;
         if (block.timestamp >= uint256(order.startTime) + order.durationSeconds) return Market.LeaseStatus.EXPIRED;
+        // slither-disable-next-line incorrect-equality (exact: _accrued is capped at this very balance)
         if (_accrued(order, uint40(block.timestamp)) == order.escrow - order.settleBounty) {
             return Market.LeaseStatus.INSOLVENT;
         }

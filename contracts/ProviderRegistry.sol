@@ -3,8 +3,8 @@ pragma solidity 0.8.28;
 
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { SafeERC20 } from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import { ReentrancyGuardTransient } from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
+import { PayoutCredits } from "./base/PayoutCredits.sol";
 import { IProtocolConfig } from "./interfaces/IProtocolConfig.sol";
 import { IProviderRegistry } from "./interfaces/IProviderRegistry.sol";
 import { Errors } from "./libraries/Errors.sol";
@@ -17,7 +17,7 @@ import { Config, Registry } from "./types/DataTypes.sol";
 /// @dev Unbonding keeps ONE bucket per provider: every `requestUnstake` adds to it and restarts
 /// its clock, so the whole bucket waits a full unbonding period after the latest request. This
 /// is conservative (older requests wait longer than strictly needed) and keeps every call O(1).
-contract ProviderRegistry is IProviderRegistry, ReentrancyGuardTransient {
+contract ProviderRegistry is IProviderRegistry, PayoutCredits {
     using SafeERC20 for IERC20;
 
     /*//////////////////////////////////////////////////////////////
@@ -68,6 +68,7 @@ contract ProviderRegistry is IProviderRegistry, ReentrancyGuardTransient {
     }
 
     modifier onlyRegistered() {
+        // slither-disable-next-line incorrect-equality (registeredAt is a flag too: zero means never registered)
         if (_providers[msg.sender].registeredAt == 0) revert Errors.ProviderRegistry_NotRegistered(msg.sender);
         _;
     }
@@ -204,7 +205,7 @@ contract ProviderRegistry is IProviderRegistry, ReentrancyGuardTransient {
         emit Staked(msg.sender, amount, p.freeStake);
 
         // Interaction: pull exactly `amount`; a short delivery reverts everything above.
-        TokenTransfers.pullExact(stakeToken, msg.sender, amount);
+        TokenTransfers.pullExact(stakeToken, amount);
     }
 
     /// @inheritdoc IProviderRegistry
@@ -443,10 +444,11 @@ contract ProviderRegistry is IProviderRegistry, ReentrancyGuardTransient {
         }
         emit ProviderSlashed(settlement.provider, order.reason, slashed, toWhistleblower, toTenant, toTreasury);
 
-        // Interaction: pay the shares to parties fixed by the order and the config.
-        if (toWhistleblower > 0) stakeToken.safeTransfer(order.whistleblower, toWhistleblower);
-        if (toTenant > 0) stakeToken.safeTransfer(order.tenant, toTenant);
-        if (toTreasury > 0) stakeToken.safeTransfer(config.treasury(), toTreasury);
+        // Interaction: pay the shares to parties fixed by the order and the config; a refused
+        // share is credited, so no party can stop the slash by being unpayable.
+        _payOrCredit(order.whistleblower, toWhistleblower);
+        _payOrCredit(order.tenant, toTenant);
+        if (toTreasury > 0) _payOrCredit(config.treasury(), toTreasury);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -548,6 +550,10 @@ contract ProviderRegistry is IProviderRegistry, ReentrancyGuardTransient {
         if (maxDurationSeconds < minDuration || maxDurationSeconds > MAX_OFFER_DURATION_SECONDS) {
             revert Errors.ProviderRegistry_InvalidMaxDuration(maxDurationSeconds, minDuration, MAX_OFFER_DURATION_SECONDS);
         }
+    }
+
+    function _payoutToken() internal view override returns (IERC20) {
+        return stakeToken;
     }
 
     function _isThirdParty(address party, address slashedProvider) private pure returns (bool) {

@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { Jobs } from "../types/DataTypes.sol";
+import { IPayoutCredits } from "./IPayoutCredits.sol";
 import { IProtocolConfig } from "./IProtocolConfig.sol";
 import { IProviderRegistry } from "./IProviderRegistry.sol";
 
@@ -14,7 +15,7 @@ import { IProviderRegistry } from "./IProviderRegistry.sol";
 /// challenge anyone finalizes after the window. Mechanism and economics: docs/verification.md.
 /// @dev A job's id is the id of the JOB request it was matched from. Terms are published once
 /// (event only) and passed back as calldata; every call that takes them checks their hash.
-interface IJobMarket {
+interface IJobMarket is IPayoutCredits {
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
     //////////////////////////////////////////////////////////////*/

@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { Market, Registry } from "../types/DataTypes.sol";
+import { IPayoutCredits } from "./IPayoutCredits.sol";
 import { IProtocolConfig } from "./IProtocolConfig.sol";
 import { IProviderRegistry } from "./IProviderRegistry.sol";
 
@@ -12,7 +13,7 @@ import { IProviderRegistry } from "./IProviderRegistry.sol";
 /// second, capped by its balance, until it expires, runs dry, is closed or is terminated by a
 /// missed liveness challenge. A matched JOB request is handed to the job market. Status is
 /// derived from stored facts and the clock (docs/leases.md). Lease id = request id.
-interface ILeaseMarket {
+interface ILeaseMarket is IPayoutCredits {
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
     //////////////////////////////////////////////////////////////*/

@@ -3,13 +3,14 @@ pragma solidity 0.8.28;
 
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { Registry } from "../types/DataTypes.sol";
+import { IPayoutCredits } from "./IPayoutCredits.sol";
 import { IProtocolConfig } from "./IProtocolConfig.sol";
 
 /// @title IProviderRegistry
 /// @notice Providers register, stake and list GPU offers here. Market contracts (holders of
 /// MARKET_ROLE) reserve units and collateral when they match, release them when a lease or job
 /// ends clean, and slash for a recorded reason. Reputation is computed from on-chain facts only.
-interface IProviderRegistry {
+interface IProviderRegistry is IPayoutCredits {
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
     //////////////////////////////////////////////////////////////*/

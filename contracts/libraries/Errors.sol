@@ -132,4 +132,11 @@ library Errors {
     error JobMarket_StateHashMismatch(uint256 jobId, bytes32 expected, bytes32 actual);
     error JobMarket_AlreadyVoted(uint256 jobId, address arbiter);
     error JobMarket_ArbiterIsParty(uint256 jobId, address arbiter);
+
+    /*//////////////////////////////////////////////////////////////
+                        PAYOUT CREDITS (security)
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The caller has no credit to claim.
+    error Leasehold_NoCredit(address account);
 }

@@ -11,11 +11,12 @@ import { Errors } from "./Errors.sol";
 library TokenTransfers {
     using SafeERC20 for IERC20;
 
-    /// @notice Pulls exactly `amount` of `token` from `from` into this contract, or reverts with
-    /// `Leasehold_TransferAmountMismatch`.
-    function pullExact(IERC20 token, address from, uint256 amount) internal {
+    /// @notice Pulls exactly `amount` of `token` from the caller into this contract, or reverts with
+    /// `Leasehold_TransferAmountMismatch`. Only ever from `msg.sender`: no path can spend another
+    /// account's allowance.
+    function pullExact(IERC20 token, uint256 amount) internal {
         uint256 balanceBefore = token.balanceOf(address(this));
-        token.safeTransferFrom(from, address(this), amount);
+        token.safeTransferFrom(msg.sender, address(this), amount);
         uint256 received = token.balanceOf(address(this)) - balanceBefore;
         if (received != amount) {
             revert Errors.Leasehold_TransferAmountMismatch(address(token), amount, received);

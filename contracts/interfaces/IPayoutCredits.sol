@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+/// @title IPayoutCredits
+/// @notice A payout that the token refuses (a receiver on the token's blocklist, a paused token,
+/// a receiver's transfer hook that reverts) is not allowed to fail the settlement that pays
+/// everyone else: it is credited to its receiver, who claims it later. One party's trouble with
+/// the token never holds another party's funds. Calls that pay only their caller (unstake, a
+/// cancelled request's refund, the match fee, a liveness answer's bond, a claim) still revert.
+interface IPayoutCredits {
+    /// @notice Emitted when a transfer of `amount` to `account` was refused and credited instead.
+    event PaymentCredited(address indexed account, uint256 amount);
+
+    /// @notice Emitted when `account` claims its whole credit.
+    event CreditClaimed(address indexed account, uint256 amount);
+
+    /// @notice What `account` may claim with `claimCredit`.
+    function creditOf(address account) external view returns (uint256);
+
+    /// @notice Pays the caller its whole credit. Reverts with `Leasehold_NoCredit` when it has none,
+    /// and with the token's own error while the token still refuses the caller.
+    function claimCredit() external returns (uint256 amount);
+}

@@ -416,12 +416,31 @@ def test_expiring_ones_own_late_job_never_pays(world, accounts, who):
     assert wealth(w, *group) - before == -expected_loss < 0
 
 
+SETTINGS = {
+    "defaults": {},
+    # A cheap GPU model: the collateral's treasury share (20% of 10 USD) is below half a verifier bond.
+    "cheap_collateral": {"collateral": 10 * USD},
+    # Governance's most generous split: the whole slash goes to the reporter and the tenant.
+    "no_treasury_share": {"whistleblowerRewardBps": 9000, "tenantCompensationBps": 1000},
+}
+
+
+@pytest.mark.parametrize("setting", sorted(SETTINGS))
 @pytest.mark.parametrize("attested", [False, True], ids=["no_verifier", "lazy_verifier_attested_valid"])
-def test_losing_a_dispute_to_ones_own_sock_never_pays(world, accounts, attested):
-    """A cheater that submits a wrong result on purpose and has its sock (also the tenant) win the
-    dispute gets back the whistleblower and tenant shares of its own collateral, plus half a lazy
-    verifier's bond when one vouched for the wrong result, and still ends worse off."""
+def test_losing_a_dispute_to_ones_own_sock_never_pays(world, accounts, attested, setting):
+    """A cheater submits a wrong result on purpose and has its sock (also the tenant) win the
+    dispute: it gets back the reporter's and the tenant's shares of its own collateral, and a
+    share of a lazy verifier's bond when one vouched for the wrong result; that share never
+    exceeds what the slash left with the treasury, so the cheater still ends worse off, whatever
+    the collateral and the split."""
     w = world
+    changes = dict(SETTINGS[setting])
+    if "collateral" in changes:
+        w.config.setGpuModel(H100, 80, 4, changes.pop("collateral"), True, {"from": w.governance})
+    if changes:
+        params = params_of(w)
+        params.update(changes)
+        w.config.setParams(tuple(params.values()), {"from": w.governance})
     sock = _funded(w, accounts)
     before = wealth(w, w.provider, sock)
 
@@ -435,6 +454,7 @@ def test_losing_a_dispute_to_ones_own_sock_never_pays(world, accounts, attested)
     assert w.job_market.statusOf(job.id) == SLASHED
     slash = event_args(tx, "ProviderSlashed")
     from_verifier = event_args(tx, "VerifierBondForfeited")["toChallenger"] if attested else 0
+    assert from_verifier <= slash["toTreasury"]
     delta = wealth(w, w.provider, sock) - before
     assert delta == -slash["toTreasury"] - params_of(w)["matchFee"] + from_verifier
     assert delta < 0

@@ -178,6 +178,17 @@ class Table:
         return [pytest.param(r, id=r.id) for r in self.rows]
 
 
+def around(table: Table, function: str, deadline: str, allowed: tuple[int, ...], build: Callable) -> None:
+    """Registers the three rows of a deadline for `function`: one second before it, exactly at it
+    and one second after. `build(w, offset)` returns the Attempt for that offset; `allowed` names
+    the offsets (-1, 0, 1) where the call must succeed, the others must be refused."""
+    for offset in (-1, 0, 1):
+        case = deadline + {-1: "_minus_1s", 0: "_exactly", 1: "_plus_1s"}[offset]
+        if offset in allowed:
+            case += "_allowed"
+        table.row(function, case)(lambda w, offset=offset: build(w, offset))
+
+
 def run_row(anvil, w, row: Row):
     attempt = row.build(w)
     if attempt.error is not None:

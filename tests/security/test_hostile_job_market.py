@@ -39,6 +39,7 @@ from security.hostile_support import (  # noqa: F401  (fixtures)
     Attempt,
     Table,
     arbiters,
+    around,
     at,
     challenger,
     ctx,
@@ -280,18 +281,15 @@ def _(w):
     return _call(w, "expireJob", MAX_UINT256, sender=w.stranger, **_unexpected(MAX_UINT256, NONE_STATUS))
 
 
-@T.row("expireJob", "at_result_deadline")
-def _(w):
+def _expire_around_result_deadline(w, offset):
     job = w.driver.open()
-    at(job_of(w.job_market, job.id)["resultDeadline"])
-    return _call(w, "expireJob", job.id, sender=w.stranger, **_unexpected(job.id, MATCHED))
-
-
-@T.row("expireJob", "one_second_after_result_deadline_allowed")
-def _(w):
-    job = w.driver.open()
-    at(job_of(w.job_market, job.id)["resultDeadline"] + 1)
+    at(job_of(w.job_market, job.id)["resultDeadline"] + offset)
+    if offset <= 0:
+        return _call(w, "expireJob", job.id, sender=w.stranger, **_unexpected(job.id, MATCHED))
     return _call(w, "expireJob", job.id, sender=w.stranger, check=_status(w, job.id, EXPIRED))
+
+
+around(T, "expireJob", "result_deadline", (1,), _expire_around_result_deadline)
 
 
 @T.row("expireJob", "submitted")
@@ -362,18 +360,15 @@ def _(w):
     return _submit(w, job, proof=[], error="JobMarket_InvalidTraceProof", err_args=(job.id, job.steps))
 
 
-@T.row("submitResult", "at_result_deadline_allowed")
-def _(w):
+def _submit_around_result_deadline(w, offset):
     job = w.driver.open()
-    at(job_of(w.job_market, job.id)["resultDeadline"])
-    return _submit(w, job, check=_status(w, job.id, SUBMITTED))
-
-
-@T.row("submitResult", "one_second_after_result_deadline")
-def _(w):
-    job = w.driver.open()
-    at(job_of(w.job_market, job.id)["resultDeadline"] + 1)
+    at(job_of(w.job_market, job.id)["resultDeadline"] + offset)
+    if offset <= 0:
+        return _submit(w, job, check=_status(w, job.id, SUBMITTED))
     return _submit(w, job, **_unexpected(job.id, LATE))
+
+
+around(T, "submitResult", "result_deadline", (-1, 0), _submit_around_result_deadline)
 
 
 @T.row("submitResult", "twice")
@@ -430,18 +425,15 @@ def _(w):
     return _attest(w, job, terms=bad, **expected)
 
 
-@T.row("attest", "one_second_before_window_end_allowed")
-def _(w):
+def _attest_around_window_end(w, offset):
     job = _submitted(w)
-    at(_window_end(w, job) - 1)
-    return _attest(w, job, check=lambda tx: job_of(w.job_market, job.id)["attestation"] == A_VALID)
-
-
-@T.row("attest", "at_window_end")
-def _(w):
-    job = _submitted(w)
-    at(_window_end(w, job))
+    at(_window_end(w, job) + offset)
+    if offset < 0:
+        return _attest(w, job, check=lambda tx: job_of(w.job_market, job.id)["attestation"] == A_VALID)
     return _attest(w, job, **_unexpected(job.id, FINALIZABLE))
+
+
+around(T, "attest", "challenge_window_end", (-1,), _attest_around_window_end)
 
 
 @T.row("attest", "disputed")
@@ -491,18 +483,15 @@ def _(w):
     return _challenge(w, job, terms=bad, **expected)
 
 
-@T.row("challenge", "one_second_before_window_end_allowed")
-def _(w):
+def _challenge_around_window_end(w, offset):
     job = _submitted(w)
-    at(_window_end(w, job) - 1)
-    return _challenge(w, job, check=_status(w, job.id, DISPUTED))
-
-
-@T.row("challenge", "at_window_end")
-def _(w):
-    job = _submitted(w)
-    at(_window_end(w, job))
+    at(_window_end(w, job) + offset)
+    if offset < 0:
+        return _challenge(w, job, check=_status(w, job.id, DISPUTED))
     return _challenge(w, job, **_unexpected(job.id, FINALIZABLE))
+
+
+around(T, "challenge", "challenge_window_end", (-1,), _challenge_around_window_end)
 
 
 @T.row("challenge", "already_disputed")
@@ -539,45 +528,22 @@ def _(w):
     return _call(w, "claimTimeout", job.id, sender=w.stranger, **_phase(job.id, P_NONE))
 
 
-@T.row("claimTimeout", "reveal_at_deadline")
-def _(w):
-    job, d = _disputed(w)
-    at(d["deadline"])
-    return _call(w, "claimTimeout", job.id, sender=w.stranger, error="JobMarket_MoveDeadlineNotPassed",
-                 err_args=(job.id, d["deadline"]))
+def _claim_around(setup, winner):
+    def build(w, offset):
+        job, d = setup(w)
+        at(d["deadline"] + offset)
+        if offset <= 0:
+            return _call(w, "claimTimeout", job.id, sender=w.stranger, error="JobMarket_MoveDeadlineNotPassed",
+                         err_args=(job.id, d["deadline"]))
+        return _call(w, "claimTimeout", job.id, sender=w.stranger,
+                     check=lambda tx: event_args(tx, "DisputeResolved")["result"] == winner)
+
+    return build
 
 
-@T.row("claimTimeout", "reveal_one_second_after_deadline_allowed")
-def _(w):
-    job, d = _disputed(w)
-    at(d["deadline"] + 1)
-    return _call(w, "claimTimeout", job.id, sender=w.stranger,
-                 check=lambda tx: event_args(tx, "DisputeResolved")["result"] == CHALLENGER_WON)
-
-
-@T.row("claimTimeout", "respond_at_deadline")
-def _(w):
-    job, d = _responding(w)
-    at(d["deadline"])
-    return _call(w, "claimTimeout", job.id, sender=w.provider, error="JobMarket_MoveDeadlineNotPassed",
-                 err_args=(job.id, d["deadline"]))
-
-
-@T.row("claimTimeout", "respond_one_second_after_deadline_allowed")
-def _(w):
-    job, d = _responding(w)
-    at(d["deadline"] + 1)
-    return _call(w, "claimTimeout", job.id, sender=w.provider,
-                 check=lambda tx: event_args(tx, "DisputeResolved")["result"] == SOLVER_WON)
-
-
-@T.row("claimTimeout", "prove_at_deadline")
-def _(w):
-    job, d = _disputed(w, steps=1)
-    assert d["phase"] == PROVE
-    at(d["deadline"])
-    return _call(w, "claimTimeout", job.id, sender=w.challenger, error="JobMarket_MoveDeadlineNotPassed",
-                 err_args=(job.id, d["deadline"]))
+around(T, "claimTimeout", "reveal_deadline", (1,), _claim_around(_disputed, CHALLENGER_WON))
+around(T, "claimTimeout", "respond_deadline", (1,), _claim_around(_responding, SOLVER_WON))
+around(T, "claimTimeout", "prove_deadline", (1,), _claim_around(lambda w: _disputed(w, steps=1), CHALLENGER_WON))
 
 
 @T.row("claimTimeout", "vote_phase")
@@ -629,19 +595,16 @@ def _(w):
     return _prove(w, job, terms=bad, **expected)
 
 
-@T.row("proveStep", "at_deadline_allowed")
-def _(w):
+def _prove_around_deadline(w, offset):
     job, d = _disputed(w, steps=1)
-    at(d["deadline"])
-    return _prove(w, job, sender=w.stranger,
-                  check=lambda tx: event_args(tx, "DisputeResolved")["result"] == SOLVER_WON)
-
-
-@T.row("proveStep", "one_second_after_deadline")
-def _(w):
-    job, d = _disputed(w, steps=1)
-    at(d["deadline"] + 1)
+    at(d["deadline"] + offset)
+    if offset <= 0:
+        return _prove(w, job, sender=w.stranger,
+                      check=lambda tx: event_args(tx, "DisputeResolved")["result"] == SOLVER_WON)
     return _prove(w, job, error="JobMarket_MoveDeadlinePassed", err_args=(job.id, d["deadline"]))
+
+
+around(T, "proveStep", "move_deadline", (-1, 0), _prove_around_deadline)
 
 
 # --- reveal, respond -----------------------------------------------------------------------------
@@ -680,18 +643,15 @@ def _(w):
     return _reveal(w, job, h_mid=ZERO32, proof=[], error="JobMarket_InvalidTraceProof", err_args=(job.id, 4))
 
 
-@T.row("reveal", "at_deadline_allowed")
-def _(w):
+def _reveal_around_deadline(w, offset):
     job, d = _disputed(w)
-    at(d["deadline"])
-    return _reveal(w, job, check=lambda tx: dispute_of(w.job_market, job.id)["phase"] == RESPOND)
-
-
-@T.row("reveal", "one_second_after_deadline")
-def _(w):
-    job, d = _disputed(w)
-    at(d["deadline"] + 1)
+    at(d["deadline"] + offset)
+    if offset <= 0:
+        return _reveal(w, job, check=lambda tx: dispute_of(w.job_market, job.id)["phase"] == RESPOND)
     return _reveal(w, job, error="JobMarket_MoveDeadlinePassed", err_args=(job.id, d["deadline"]))
+
+
+around(T, "reveal", "move_deadline", (-1, 0), _reveal_around_deadline)
 
 
 @T.row("reveal", "twice")
@@ -719,20 +679,17 @@ def _(w):
                  err_args=(job.id, w.provider.address))
 
 
-@T.row("respond", "at_deadline_allowed")
-def _(w):
+def _respond_around_deadline(w, offset):
     job, d = _responding(w)
-    at(d["deadline"])
-    return _call(w, "respond", job.id, True, sender=w.challenger,
-                 check=lambda tx: dispute_of(w.job_market, job.id)["phase"] == REVEAL)
-
-
-@T.row("respond", "one_second_after_deadline")
-def _(w):
-    job, d = _responding(w)
-    at(d["deadline"] + 1)
+    at(d["deadline"] + offset)
+    if offset <= 0:
+        return _call(w, "respond", job.id, True, sender=w.challenger,
+                     check=lambda tx: dispute_of(w.job_market, job.id)["phase"] == REVEAL)
     return _call(w, "respond", job.id, True, sender=w.challenger, error="JobMarket_MoveDeadlinePassed",
                  err_args=(job.id, d["deadline"]))
+
+
+around(T, "respond", "move_deadline", (-1, 0), _respond_around_deadline)
 
 
 # --- voteOnStep, resolveVote ---------------------------------------------------------------------
@@ -787,20 +744,17 @@ def _(w):
                  err_args=(job.id, w.arbiters[0].address))
 
 
-@T.row("voteOnStep", "at_deadline_allowed")
-def _(w):
+def _vote_around_deadline(w, offset):
     job, d = _voting(w)
-    at(d["deadline"])
-    return _call(w, "voteOnStep", job.id, True, sender=w.arbiters[1],
-                 check=lambda tx: dispute_of(w.job_market, job.id)["votesForSolver"] == 1)
-
-
-@T.row("voteOnStep", "one_second_after_deadline")
-def _(w):
-    job, d = _voting(w)
-    at(d["deadline"] + 1)
+    at(d["deadline"] + offset)
+    if offset <= 0:
+        return _call(w, "voteOnStep", job.id, True, sender=w.arbiters[1],
+                     check=lambda tx: dispute_of(w.job_market, job.id)["votesForSolver"] == 1)
     return _call(w, "voteOnStep", job.id, True, sender=w.arbiters[1], error="JobMarket_MoveDeadlinePassed",
                  err_args=(job.id, d["deadline"]))
+
+
+around(T, "voteOnStep", "vote_deadline", (-1, 0), _vote_around_deadline)
 
 
 @T.row("resolveVote", "no_vote_open")
@@ -814,21 +768,18 @@ def _(w):
     return _call(w, "resolveVote", 0, sender=w.stranger, **_phase(0, P_NONE))
 
 
-@T.row("resolveVote", "at_deadline")
-def _(w):
-    job, d = _voting(w)
-    at(d["deadline"])
-    return _call(w, "resolveVote", job.id, sender=w.stranger, error="JobMarket_MoveDeadlineNotPassed",
-                 err_args=(job.id, d["deadline"]))
-
-
-@T.row("resolveVote", "one_second_after_deadline_allowed")
-def _(w):
+def _resolve_vote_around_deadline(w, offset):
     job, d = _voting(w)
     w.job_market.voteOnStep(job.id, True, {"from": w.arbiters[0]})
-    at(d["deadline"] + 1)
+    at(d["deadline"] + offset)
+    if offset <= 0:
+        return _call(w, "resolveVote", job.id, sender=w.stranger, error="JobMarket_MoveDeadlineNotPassed",
+                     err_args=(job.id, d["deadline"]))
     return _call(w, "resolveVote", job.id, sender=w.stranger,
                  check=lambda tx: event_args(tx, "DisputeResolved")["result"] == SOLVER_WON)
+
+
+around(T, "resolveVote", "vote_deadline", (1,), _resolve_vote_around_deadline)
 
 
 # --- finalizeJob -------------------------------------------------------------------------------
@@ -845,18 +796,15 @@ def _(w):
     return _call(w, "finalizeJob", job.id, sender=w.stranger, **_unexpected(job.id, MATCHED))
 
 
-@T.row("finalizeJob", "one_second_before_window_end")
-def _(w):
+def _finalize_around_window_end(w, offset):
     job = _submitted(w)
-    at(_window_end(w, job) - 1)
-    return _call(w, "finalizeJob", job.id, sender=w.stranger, **_unexpected(job.id, SUBMITTED))
-
-
-@T.row("finalizeJob", "at_window_end_allowed")
-def _(w):
-    job = _submitted(w)
-    at(_window_end(w, job))
+    at(_window_end(w, job) + offset)
+    if offset < 0:
+        return _call(w, "finalizeJob", job.id, sender=w.stranger, **_unexpected(job.id, SUBMITTED))
     return _call(w, "finalizeJob", job.id, sender=w.stranger, check=_status(w, job.id, FINALIZED))
+
+
+around(T, "finalizeJob", "challenge_window_end", (0, 1), _finalize_around_window_end)
 
 
 @T.row("finalizeJob", "disputed")

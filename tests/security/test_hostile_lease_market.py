@@ -32,6 +32,7 @@ from security.hostile_support import (  # noqa: F401  (fixtures)
     Attempt,
     Table,
     arbiters,
+    around,
     at,
     challenged_lease,
     challenger,
@@ -242,28 +243,18 @@ def _(w):
                  err_args=(MAX_UINT256,))
 
 
-@T.row("cancelRequest", "stranger_before_deadline")
-def _(w):
+def _cancel_around_deadline(w, offset):
     request, deadline = open_request(w)
-    return _call(w, "cancelRequest", request, sender=w.stranger, error="LeaseMarket_CancelNotAllowed",
-                 err_args=(request, w.stranger.address, deadline))
-
-
-@T.row("cancelRequest", "stranger_at_deadline")
-def _(w):
-    request, deadline = open_request(w)
-    at(deadline)
-    return _call(w, "cancelRequest", request, sender=w.stranger, error="LeaseMarket_CancelNotAllowed",
-                 err_args=(request, w.stranger.address, deadline))
-
-
-@T.row("cancelRequest", "stranger_one_second_after_deadline_allowed")
-def _(w):
-    request, deadline = open_request(w)
-    at(deadline + 1)
+    at(deadline + offset)
+    if offset <= 0:
+        return _call(w, "cancelRequest", request, sender=w.stranger, error="LeaseMarket_CancelNotAllowed",
+                     err_args=(request, w.stranger.address, deadline))
     before = w.token.balanceOf(w.tenant)
     return _call(w, "cancelRequest", request, sender=w.stranger,
                  check=lambda tx: w.token.balanceOf(w.tenant) == before + LEASE_DEPOSIT)
+
+
+around(T, "cancelRequest", "match_deadline_by_stranger", (1,), _cancel_around_deadline)
 
 
 @T.row("cancelRequest", "twice")
@@ -317,18 +308,15 @@ def _(w):
                  err_args=(w.market.address, 0, 1))
 
 
-@T.row("topUp", "one_second_before_end_allowed")
-def _(w):
+def _top_up_around_end(w, offset):
     lease, start = open_lease(w)
-    at(start + DAY - 1)
-    return _call(w, "topUp", lease, 1, sender=w.stranger, check=lambda tx: "LeaseToppedUp" in tx.events)
-
-
-@T.row("topUp", "at_end")
-def _(w):
-    lease, start = open_lease(w)
-    at(start + DAY)
+    at(start + DAY + offset)
+    if offset < 0:
+        return _call(w, "topUp", lease, 1, sender=w.stranger, check=lambda tx: "LeaseToppedUp" in tx.events)
     return _call(w, "topUp", lease, 1, sender=w.tenant, error="LeaseMarket_LeaseNotActive", err_args=(lease, EXPIRED))
+
+
+around(T, "topUp", "lease_end", (-1,), _top_up_around_end)
 
 
 @T.row("topUp", "insolvent")
@@ -387,19 +375,16 @@ def _(w):
     return _skipped(w, [(lease, w.offer2)], REQUEST_NOT_OPEN)
 
 
-@T.row("matchRequests", "one_second_after_deadline_skipped")
-def _(w):
+def _match_around_deadline(w, offset):
     request, deadline = open_request(w)
-    at(deadline + 1)
-    return _skipped(w, [(request, w.offer)], REQUEST_EXPIRED)
-
-
-@T.row("matchRequests", "at_deadline_allowed")
-def _(w):
-    request, deadline = open_request(w)
-    at(deadline)
+    at(deadline + offset)
+    if offset > 0:
+        return _skipped(w, [(request, w.offer)], REQUEST_EXPIRED)
     return _call(w, "matchRequests", [(request, w.offer)], sender=w.matcher,
                  check=lambda tx: event_args(tx, "LeaseStarted")["leaseId"] == request)
+
+
+around(T, "matchRequests", "match_deadline", (-1, 0), _match_around_deadline)
 
 
 # --- withdrawEarnings ------------------------------------------------------------------------
@@ -467,19 +452,16 @@ def _(w):
                  err_args=(lease, reclaimable_at))
 
 
-@T.row("requestReclaim", "one_second_before_end_allowed")
-def _(w):
+def _reclaim_around_end(w, offset):
     lease, start = open_lease(w)
-    at(start + DAY - 1)
-    return _call(w, "requestReclaim", lease, sender=w.provider, check=lambda tx: "ReclaimRequested" in tx.events)
-
-
-@T.row("requestReclaim", "at_end")
-def _(w):
-    lease, start = open_lease(w)
-    at(start + DAY)
+    at(start + DAY + offset)
+    if offset < 0:
+        return _call(w, "requestReclaim", lease, sender=w.provider, check=lambda tx: "ReclaimRequested" in tx.events)
     return _call(w, "requestReclaim", lease, sender=w.provider, error="LeaseMarket_LeaseNotActive",
                  err_args=(lease, EXPIRED))
+
+
+around(T, "requestReclaim", "lease_end", (-1,), _reclaim_around_end)
 
 
 # --- respondLiveness -------------------------------------------------------------------------
@@ -503,20 +485,17 @@ def _(w):
                  err_args=(lease, w.stranger.address))
 
 
-@T.row("respondLiveness", "at_window_end_allowed")
-def _(w):
-    lease, challenged_at = challenged_lease(w)
-    at(challenged_at + params_of(w)["livenessWindowSeconds"])
-    return _call(w, "respondLiveness", lease, sender=w.provider, check=lambda tx: "LivenessAnswered" in tx.events)
-
-
-@T.row("respondLiveness", "one_second_after_window")
-def _(w):
+def _respond_around_window_end(w, offset):
     lease, challenged_at = challenged_lease(w)
     deadline = challenged_at + params_of(w)["livenessWindowSeconds"]
-    at(deadline + 1)
+    at(deadline + offset)
+    if offset <= 0:
+        return _call(w, "respondLiveness", lease, sender=w.provider, check=lambda tx: "LivenessAnswered" in tx.events)
     return _call(w, "respondLiveness", lease, sender=w.provider, error="LeaseMarket_ChallengeWindowClosed",
-                 err_args=(lease, deadline, deadline + 1))
+                 err_args=(lease, deadline, deadline + offset))
+
+
+around(T, "respondLiveness", "liveness_window_end", (-1, 0), _respond_around_window_end)
 
 
 @T.row("respondLiveness", "twice")
@@ -535,20 +514,17 @@ def _(w):
                  err_args=(MAX_UINT256,))
 
 
-@T.row("closeLease", "stranger_one_second_before_end")
-def _(w):
+def _close_around_end(w, offset):
     lease, start = open_lease(w)
-    at(start + DAY - 1)
-    return _call(w, "closeLease", lease, sender=w.stranger, error="LeaseMarket_CloseNotAllowed",
-                 err_args=(lease, w.stranger.address, ACTIVE))
-
-
-@T.row("closeLease", "stranger_at_end_allowed")
-def _(w):
-    lease, start = open_lease(w)
-    at(start + DAY)
+    at(start + DAY + offset)
+    if offset < 0:
+        return _call(w, "closeLease", lease, sender=w.stranger, error="LeaseMarket_CloseNotAllowed",
+                     err_args=(lease, w.stranger.address, ACTIVE))
     return _call(w, "closeLease", lease, sender=w.stranger,
                  check=lambda tx: event_args(tx, "LeaseClosed")["bountyRecipient"] == w.stranger)
+
+
+around(T, "closeLease", "lease_end_by_stranger", (0, 1), _close_around_end)
 
 
 @T.row("closeLease", "provider_without_reclaim")
@@ -565,20 +541,17 @@ def _reclaimed(w):
     return lease, tx.events["ReclaimRequested"]["reclaimableAt"]
 
 
-@T.row("closeLease", "provider_one_second_before_notice_ends")
-def _(w):
+def _close_around_notice_end(w, offset):
     lease, reclaimable_at = _reclaimed(w)
-    at(reclaimable_at - 1)
-    return _call(w, "closeLease", lease, sender=w.provider, error="LeaseMarket_ReclaimNoticeNotOver",
-                 err_args=(lease, reclaimable_at, reclaimable_at - 1))
-
-
-@T.row("closeLease", "provider_at_notice_end_allowed")
-def _(w):
-    lease, reclaimable_at = _reclaimed(w)
-    at(reclaimable_at)
+    at(reclaimable_at + offset)
+    if offset < 0:
+        return _call(w, "closeLease", lease, sender=w.provider, error="LeaseMarket_ReclaimNoticeNotOver",
+                     err_args=(lease, reclaimable_at, reclaimable_at + offset))
     return _call(w, "closeLease", lease, sender=w.provider,
                  check=lambda tx: event_args(tx, "LeaseClosed")["reason"] == 2)
+
+
+around(T, "closeLease", "reclaim_notice_end_by_provider", (0, 1), _close_around_notice_end)
 
 
 @T.row("closeLease", "challenge_open")
@@ -612,30 +585,31 @@ def _(w):
     return _call(w, "challengeLiveness", 0, sender=w.stranger, error="LeaseMarket_LeaseNotFound", err_args=(0,))
 
 
-@T.row("challengeLiveness", "one_second_before_spacing")
-def _(w):
+def _challenge_around_first_spacing(w, offset):
     lease, start = open_lease(w)
     earliest = start + params_of(w)["livenessSpacingSeconds"]
-    at(earliest - 1)
-    return _call(w, "challengeLiveness", lease, sender=w.stranger, error="LeaseMarket_ChallengeTooSoon",
-                 err_args=(lease, earliest, earliest - 1))
-
-
-@T.row("challengeLiveness", "at_spacing_allowed")
-def _(w):
-    lease, start = open_lease(w)
-    at(start + params_of(w)["livenessSpacingSeconds"])
+    at(earliest + offset)
+    if offset < 0:
+        return _call(w, "challengeLiveness", lease, sender=w.stranger, error="LeaseMarket_ChallengeTooSoon",
+                     err_args=(lease, earliest, earliest + offset))
     return _call(w, "challengeLiveness", lease, sender=w.stranger, check=lambda tx: "LivenessChallenged" in tx.events)
 
 
-@T.row("challengeLiveness", "second_one_before_spacing")
-def _(w):
+around(T, "challengeLiveness", "spacing_after_start", (0, 1), _challenge_around_first_spacing)
+
+
+def _challenge_around_next_spacing(w, offset):
     lease, challenged_at = challenged_lease(w)
     w.market.respondLiveness(lease, {"from": w.provider})
     earliest = challenged_at + params_of(w)["livenessSpacingSeconds"]
-    at(earliest - 1)
-    return _call(w, "challengeLiveness", lease, sender=w.stranger, error="LeaseMarket_ChallengeTooSoon",
-                 err_args=(lease, earliest, earliest - 1))
+    at(earliest + offset)
+    if offset < 0:
+        return _call(w, "challengeLiveness", lease, sender=w.stranger, error="LeaseMarket_ChallengeTooSoon",
+                     err_args=(lease, earliest, earliest + offset))
+    return _call(w, "challengeLiveness", lease, sender=w.stranger, check=lambda tx: "LivenessChallenged" in tx.events)
+
+
+around(T, "challengeLiveness", "spacing_after_last_challenge", (0, 1), _challenge_around_next_spacing)
 
 
 @T.row("challengeLiveness", "already_open")
@@ -645,12 +619,17 @@ def _(w):
                  err_args=(lease, w.stranger.address, challenged_at))
 
 
-@T.row("challengeLiveness", "at_end")
-def _(w):
+def _challenge_around_end(w, offset):
     lease, start = open_lease(w)
-    at(start + DAY)
+    at(start + DAY + offset)
+    if offset < 0:
+        return _call(w, "challengeLiveness", lease, sender=w.stranger,
+                     check=lambda tx: "LivenessChallenged" in tx.events)
     return _call(w, "challengeLiveness", lease, sender=w.stranger, error="LeaseMarket_LeaseNotActive",
                  err_args=(lease, EXPIRED))
+
+
+around(T, "challengeLiveness", "lease_end", (-1,), _challenge_around_end)
 
 
 @T.row("challengeLiveness", "no_allowance")
@@ -676,21 +655,18 @@ def _(w):
     return _call(w, "resolveLiveness", lease, sender=w.stranger, error="LeaseMarket_NoOpenChallenge", err_args=(lease,))
 
 
-@T.row("resolveLiveness", "at_window_end")
-def _(w):
+def _resolve_around_window_end(w, offset):
     lease, challenged_at = challenged_lease(w)
     deadline = challenged_at + params_of(w)["livenessWindowSeconds"]
-    at(deadline)
-    return _call(w, "resolveLiveness", lease, sender=w.stranger, error="LeaseMarket_ChallengeWindowOpen",
-                 err_args=(lease, deadline, deadline))
-
-
-@T.row("resolveLiveness", "one_second_after_window_allowed")
-def _(w):
-    lease, challenged_at = challenged_lease(w)
-    at(challenged_at + params_of(w)["livenessWindowSeconds"] + 1)
+    at(deadline + offset)
+    if offset <= 0:
+        return _call(w, "resolveLiveness", lease, sender=w.stranger, error="LeaseMarket_ChallengeWindowOpen",
+                     err_args=(lease, deadline, deadline + offset))
     return _call(w, "resolveLiveness", lease, sender=w.tenant,
                  check=lambda tx: w.market.statusOf(lease) == TERMINATED)
+
+
+around(T, "resolveLiveness", "liveness_window_end", (1,), _resolve_around_window_end)
 
 
 @T.row("resolveLiveness", "answered")

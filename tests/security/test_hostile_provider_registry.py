@@ -15,6 +15,7 @@ from security.hostile_support import (  # noqa: F401  (fixtures)
     Attempt,
     Table,
     arbiters,
+    around,
     at,
     challenger,
     ctx,
@@ -184,21 +185,18 @@ def _unbonding(w):
     return tx.timestamp + params_of(w)["unbondingPeriodSeconds"]
 
 
-@T.row("withdrawUnstaked", "one_second_before_ready")
-def _(w):
+def _withdraw_around_ready(w, offset):
     ready = _unbonding(w)
-    at(ready - 1)
-    return _call(w, "withdrawUnstaked", sender=w.provider,
-                 error="ProviderRegistry_UnbondingNotReady", err_args=(ready, ready - 1))
-
-
-@T.row("withdrawUnstaked", "at_ready_allowed")
-def _(w):
-    ready = _unbonding(w)
-    at(ready)
+    at(ready + offset)
+    if offset < 0:
+        return _call(w, "withdrawUnstaked", sender=w.provider,
+                     error="ProviderRegistry_UnbondingNotReady", err_args=(ready, ready + offset))
     before = w.token.balanceOf(w.provider)
     return _call(w, "withdrawUnstaked", sender=w.provider,
-                 check=lambda tx: w.token.balanceOf(w.provider) == before + USD and tx.timestamp == ready)
+                 check=lambda tx: w.token.balanceOf(w.provider) == before + USD and tx.timestamp == ready + offset)
+
+
+around(T, "withdrawUnstaked", "unbonding_ready", (0, 1), _withdraw_around_ready)
 
 
 @T.row("withdrawUnstaked", "twice")

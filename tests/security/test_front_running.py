@@ -34,6 +34,7 @@ from jobs.support import (
 from market.support import (
     ACTIVE,
     CLOSED,
+    PRICE_TOO_HIGH,
     REQUEST_NOT_OPEN,
     TERMINATED,
     spec,
@@ -129,6 +130,34 @@ def test_a_batch_front_run_by_a_rival_matcher_is_skipped_whole_and_costs_the_ori
     p = params_of(w)
     assert all(w.market.balanceOf(r) == LEASE_DEPOSIT - p["matchFee"] - p["settleBounty"] for r in requests)
     assert w.token.balanceOf(rival) == 2 * params_of(w)["matchFee"]
+
+
+def test_a_cancel_landing_before_a_match_skips_only_that_pair(world):
+    w = world
+    cancelled = w.market.createRequest(spec(), LEASE_DEPOSIT, {"from": w.tenant}).return_value
+    kept = w.market.createRequest(spec(), LEASE_DEPOSIT, {"from": w.tenant}).return_value
+    w.market.cancelRequest(cancelled, {"from": w.tenant})
+    matcher_before = w.token.balanceOf(w.matcher)
+
+    tx = w.market.matchRequests([(cancelled, w.offer), (kept, w.offer)], {"from": w.matcher})
+
+    assert event_args(tx, "MatchSkipped") == {"requestId": cancelled, "offerId": w.offer, "reason": REQUEST_NOT_OPEN}
+    assert event_args(tx, "LeaseStarted")["leaseId"] == kept
+    assert w.token.balanceOf(w.matcher) == matcher_before + params_of(w)["matchFee"]
+
+
+def test_a_provider_raising_its_price_ahead_of_a_match_never_charges_the_tenant_above_its_maximum(world):
+    """The offer's price may change between the matcher's read and its transaction: above the
+    tenant's maximum the pair is skipped, at or below it the lease runs at the new price."""
+    w = world
+    too_high = w.market.createRequest(spec(), LEASE_DEPOSIT, {"from": w.tenant}).return_value
+    w.registry.updateOffer(w.offer, 8, 3 * USD + 1, 30 * DAY, {"from": w.provider})
+    tx = w.market.matchRequests([(too_high, w.offer)], {"from": w.matcher})
+    assert event_args(tx, "MatchSkipped")["reason"] == PRICE_TOO_HIGH
+
+    w.registry.updateOffer(w.offer, 8, 3 * USD, 30 * DAY, {"from": w.provider})
+    tx = w.market.matchRequests([(too_high, w.offer)], {"from": w.matcher})
+    assert event_args(tx, "LeaseStarted")["pricePerUnitHour"] == 3 * USD
 
 
 # --- challenges copied from the mempool ------------------------------------------------------
@@ -333,6 +362,29 @@ def test_a_spammer_cannot_keep_a_challenge_open_to_freeze_the_providers_earnings
     held = w.market.accruedOf(lease)
     w.market.respondLiveness(lease, {"from": w.provider})
     assert w.market.withdrawableOf(lease) > held
+
+
+def test_challenging_a_correct_result_again_and_again_costs_the_griefer_half_a_bond_each_time(world):
+    """A griefer delays an honest solver's payment by challenging and going silent. Each round
+    costs it the bond; half goes to the solver for the delay, and the window reopens for at least a
+    move timeout, so the solver is finally paid in full."""
+    w = world
+    job = _open_job(w, w.tenant)
+    bond = params_of(w)["challengeBond"]
+    griefer_before, provider_before = w.token.balanceOf(w.stranger), w.token.balanceOf(w.provider)
+    rounds = 2
+
+    for _ in range(rounds):
+        w.job_market.challenge(job.id, job.terms, {"from": w.stranger})
+        w.driver.reveal(job)
+        at(dispute_of(w.job_market, job.id)["deadline"] + 1)
+        w.job_market.claimTimeout(job.id, {"from": w.provider})
+    tx = w.driver.finalize_after_window(job)
+
+    assert w.token.balanceOf(w.stranger) == griefer_before - rounds * bond
+    assert w.token.balanceOf(w.provider) == (
+        provider_before + rounds * (bond * 5000 // 10_000) + event_args(tx, "JobFinalized")["toProvider"]
+    )
 
 
 # --- self-challenge and self-slash -----------------------------------------------------------

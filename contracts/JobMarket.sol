@@ -656,7 +656,7 @@ contract JobMarket is IJobMarket, PayoutCredits {
         // Effect: terminal; the solver was shown wrong.
         job.status = Jobs.Status.SLASHED;
         uint128 verifierToChallenger =
-            attestedValid ? uint128((uint256(verifierBond) * params_.whistleblowerRewardBps) / BPS) : 0;
+            attestedValid ? _verifierShareToChallenger(verifierBond, settlement.collateral, params_) : 0;
 
         // Interaction: the whole collateral, shared by the registry with the challenger and the
         // tenant; the escrow back to the tenant; the bond back to the challenger.
@@ -678,6 +678,28 @@ contract JobMarket is IJobMarket, PayoutCredits {
             _pay(challenger, verifierToChallenger);
             _pay(config.treasury(), verifierBond - verifierToChallenger);
         }
+    }
+
+    /// @dev The challenger's share of a lazy verifier's forfeited bond: `whistleblowerRewardBps` of
+    /// it, but never more than the treasury keeps of the solver's slash. The challenger may be the
+    /// solver's own second account (and the tenant a third), which gets back every other share of
+    /// the slash; capped so, losing a dispute on purpose never pays (PROTOCOL §7 invariant 7),
+    /// whatever the collateral and the split. The registry's split is mirrored exactly: the whole
+    /// collateral is slashed (it is locked), and neither the challenger nor the tenant can be the
+    /// solver (`challenge` and the match refuse it), so both shares are paid.
+    function _verifierShareToChallenger(
+        uint128 verifierBond,
+        uint128 collateral,
+        Config.Params memory params_
+    )
+        private
+        pure
+        returns (uint128)
+    {
+        uint256 share = (uint256(verifierBond) * params_.whistleblowerRewardBps) / BPS;
+        uint256 treasuryShare = uint256(collateral) - (uint256(collateral) * params_.whistleblowerRewardBps) / BPS
+            - (uint256(collateral) * params_.tenantCompensationBps) / BPS;
+        return uint128(share < treasuryShare ? share : treasuryShare);
     }
 
     /// @dev Every payout of the job market: a refused one is credited (PayoutCredits), never blocking.

@@ -196,8 +196,12 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
         Market.LeaseStatus status = _statusOf(order);
         if (status != Market.LeaseStatus.ACTIVE) revert Errors.LeaseMarket_LeaseNotActive(leaseId, status);
 
+        // Check: an amount no token supply can reach still gets a readable refusal, not a panic.
+        uint256 newEscrow = uint256(order.escrow) + amount;
+        if (newEscrow > type(uint128).max) revert Errors.LeaseMarket_EscrowOverflow(leaseId, newEscrow);
+
         // Effect.
-        uint128 escrow = order.escrow + amount;
+        uint128 escrow = uint128(newEscrow);
         order.escrow = escrow;
 
         // Interaction.

@@ -89,6 +89,8 @@ interface IJobMarket is IPayoutCredits {
     event ChallengerBondForfeited(uint256 indexed jobId, address indexed challenger, uint128 toSolver, uint128 toTreasury);
 
     /// @notice Emitted when a verifier that attested a result proven wrong loses its bond.
+    /// `toChallenger` is `whistleblowerRewardBps` of the bond, capped by what the treasury keeps of
+    /// the solver's slash, so a solver losing to its own second account never gains.
     event VerifierBondForfeited(
         uint256 indexed jobId, address indexed verifier, uint128 toChallenger, uint128 toTreasury
     );

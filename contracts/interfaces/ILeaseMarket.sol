@@ -154,7 +154,8 @@ interface ILeaseMarket is IPayoutCredits {
     function cancelRequest(uint256 requestId) external;
 
     /// @notice Adds `amount` to an ACTIVE lease's balance; anyone may pay. An INSOLVENT lease
-    /// cannot be topped up: it must be closed (the top-up would pay for dark time).
+    /// cannot be topped up: it must be closed (the top-up would pay for dark time). A top-up that
+    /// would take the escrow past 2^128 - 1 reverts with `LeaseMarket_EscrowOverflow`.
     /// @dev Emits {LeaseToppedUp}.
     function topUp(uint256 leaseId, uint128 amount) external;
 

@@ -94,6 +94,7 @@ library Errors {
     error LeaseMarket_ChallengeWindowOpen(uint256 leaseId, uint40 deadline, uint40 currentTime);
     error LeaseMarket_CallerNotGovernance(address caller);
     error LeaseMarket_JobMarketAlreadySet(address jobMarket);
+    error LeaseMarket_EscrowOverflow(uint256 leaseId, uint256 escrow);
 
     /*//////////////////////////////////////////////////////////////
                                JOB MARKET

@@ -458,6 +458,16 @@ def _(w):
 ROWS = T.rows
 
 
+# --- claimCredit (PayoutCredits) ------------------------------------------------------------
+# A credit exists only after the token refused a settlement payout; the awkward-token tests
+# (tests/security/test_tokens_*.py) claim real ones. Here: nothing to claim.
+
+
+@T.row("claimCredit", "no_credit")
+def _(w):
+    return _call(w, "claimCredit", sender=w.stranger, error="Leasehold_NoCredit", err_args=(w.stranger.address,))
+
+
 @pytest.mark.parametrize("row", T.params())
 def test_hostile_call_is_refused_and_changes_nothing(anvil, world, row):
     run_row(anvil, world, row)

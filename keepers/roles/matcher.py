@@ -46,7 +46,8 @@ class MatcherConfig(BaseModel):
 
     batch_size: int = Field(default=40, ge=1, le=500)
     top_k: int = Field(default=32, ge=1, le=1000)
-    milp_max_pairs: int = Field(default=20_000, ge=0)
+    milp_max_pairs: int = Field(default=2_000, ge=0)
+    shard_max_pairs: int = Field(default=20_000, ge=1)
     solver_time_limit_seconds: float = Field(default=2.0, gt=0, le=60)
     weights: WeightsConfig = WeightsConfig()
 
@@ -130,6 +131,7 @@ class MatcherKeeper(Keeper):
             requests, offers, providers, top,
             time_limit_seconds=self.role_config.solver_time_limit_seconds,
             milp_max_pairs=self.role_config.milp_max_pairs,
+            shard_max_pairs=self.role_config.shard_max_pairs,
         )
         pairs = sorted(zip(requests.ids[assignment.request].tolist(), offers.ids[assignment.offer].tolist()))
         return BatchPlan(block_number, seed, pairs, assignment.total_score, assignment.method)

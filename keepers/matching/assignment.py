@@ -382,3 +382,34 @@ def first_come_greedy(
     problem = _Problem.of(requests, offers, providers, candidates)
     order = np.lexsort((-problem.score, requests.ids[candidates.request]))
     return _assignment(candidates, _fit(problem, order), "first-come")
+
+
+def relaxation_bound(
+    requests: RequestBook,
+    offers: OfferBook,
+    providers: ProviderBook,
+    candidates: Candidates,
+    cutoff: np.ndarray | None = None,
+) -> float:
+    """A proven upper bound on the optimum over every feasible pair, from the linear relaxation.
+
+    The relaxation over `candidates` is solved with HiGHS; by duality its
+    optimum is the dual objective. `cutoff[r]` is a score no pair of request
+    `r` left out of `candidates` exceeds (`-inf` if none was left out): raising
+    that request's dual price to it makes the dual feasible for the pairs left
+    out too, so the raised dual objective bounds the optimum of the whole market.
+    """
+    if len(candidates) == 0:
+        return 0.0
+    problem = _Problem.of(requests, offers, providers, candidates)
+    pairs = np.arange(len(candidates))
+    matrix, limit = _constraints(problem, pairs, problem.free_units, problem.free_stake)
+    relaxed = linprog(-problem.score, A_ub=matrix, b_ub=limit, bounds=(0, 1), method="highs")
+    if relaxed.status != 0:
+        raise RuntimeError(f"the relaxation did not solve: {relaxed.message}")
+    bound = float(-relaxed.fun)
+    if cutoff is None:
+        return bound
+    rows = np.unique(problem.request)  # the request rows come first in `matrix`, in this order
+    price = -relaxed.ineqlin.marginals[: len(rows)]
+    return bound + float(np.maximum(0.0, cutoff[rows] - price).sum())

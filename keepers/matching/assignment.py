@@ -33,6 +33,7 @@ and requests left unserved may take any pair that still fits.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -42,7 +43,7 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse.csgraph import connected_components
 
 from .book import OfferBook, ProviderBook, RequestBook
-from .scoring import Candidates
+from .scoring import Candidates, Weights, candidates
 
 _INTEGRAL = 1e-6  # a relaxation value within this of 1 counts as 1
 _LP_ROUNDS = 4  # relaxations per large part; each round fixes what the last left fractional
@@ -413,3 +414,66 @@ def relaxation_bound(
     rows = np.unique(problem.request)  # the request rows come first in `matrix`, in this order
     price = -relaxed.ineqlin.marginals[: len(rows)]
     return bound + float(np.maximum(0.0, cutoff[rows] - price).sum())
+
+
+def match(
+    requests: RequestBook,
+    offers: OfferBook,
+    providers: ProviderBook,
+    weights: Weights,
+    seed: int,
+    top_k: int = 32,
+    time_limit_seconds: float = 2.0,
+    milp_max_pairs: int = 2_000,
+    shard_max_pairs: int = 20_000,
+    rounds: int = 3,
+) -> tuple[Candidates, Assignment]:
+    """Candidates and their assignment, then more rounds for the requests left unserved.
+
+    Every request ranks offers much alike (reputation, uptime and price are
+    the provider's), so the top-k lists crowd onto the same offers, and a
+    request can go unserved while offers beyond its top-k stay free. Each
+    further round scores the unserved requests against the offers with units
+    and stake left and assigns them on what is left; scores stay those of the
+    full books, so rounds add up.
+    """
+    found = candidates(requests, offers, providers, weights, seed, top_k=top_k)
+    chosen = solve(requests, offers, providers, found, time_limit_seconds, milp_max_pairs, shard_max_pairs)
+    all_found = [found]
+    picked_r, picked_o = [chosen.request], [chosen.offer]
+    method = chosen.method
+    for _ in range(rounds - 1):
+        units_left = offers.free_units.astype(np.float64).copy()
+        stake_left = providers.free_stake.astype(np.float64).copy()
+        r, o = np.concatenate(picked_r), np.concatenate(picked_o)
+        np.subtract.at(units_left, o, requests.units[r])
+        np.subtract.at(stake_left, offers.provider[o], requests.units[r] * offers.collateral_per_unit[o].astype(np.float64))
+        waiting = np.setdiff1d(np.arange(len(requests)), r)
+        open_offers = np.flatnonzero((units_left >= 1) & (stake_left[offers.provider] > 0))
+        if len(waiting) == 0 or len(open_offers) == 0:
+            break
+        more = candidates(_rows(requests, waiting), _rows(offers, open_offers), providers, weights, seed, top_k=top_k)
+        more = Candidates(waiting[more.request], open_offers[more.offer], more.score)
+        if len(more) == 0:
+            break
+        left_offers = dataclasses.replace(offers, free_units=units_left)
+        left_providers = dataclasses.replace(providers, free_stake=stake_left)
+        extra = solve(requests, left_offers, left_providers, more, time_limit_seconds, milp_max_pairs, shard_max_pairs)
+        if len(extra) == 0:
+            break
+        all_found.append(more)
+        picked_r.append(extra.request)
+        picked_o.append(extra.offer)
+        method = f"{chosen.method}+rounds"
+    found = Candidates(*(np.concatenate([getattr(c, f) for c in all_found]) for f in ("request", "offer", "score")))
+    r, o = np.concatenate(picked_r), np.concatenate(picked_o)
+    order = np.argsort(r, kind="stable")
+    score = dict(zip(zip(found.request.tolist(), found.offer.tolist()), found.score.tolist()))
+    total = float(sum(score[p] for p in zip(r.tolist(), o.tolist())))
+    bound = chosen.upper_bound if len(picked_r) == 1 else None
+    return found, Assignment(r[order], o[order], total, method, bound)
+
+
+def _rows(book, rows: np.ndarray):
+    """The same book restricted to some rows (providers stay whole: offers index them)."""
+    return type(book)(**{f.name: getattr(book, f.name)[rows] for f in dataclasses.fields(book)})

@@ -107,10 +107,12 @@ def candidates(
     requests are grouped by what they ask for (a model, or a minimum vRAM for
     any model, and a region or any), and a group meets only the offers of that
     model and region (its pool), sorted by price. The group's requests are
-    taken in blocks by price ceiling, so a block meets only the prefix of the
-    pool it can afford, further cut by the block's weakest demands (fewest
-    units, lowest reputation, tier and duration). What is left is checked pair
-    by pair and scored as 2-D NumPy arrays, and each request keeps its `top_k`.
+    sorted by units, then price ceiling, and taken in blocks, so a block meets
+    only the prefix of the pool it can afford, further cut by the block's
+    weakest demands (fewest units, lowest reputation, tier and duration). What
+    is left is checked pair by pair and scored as 2-D NumPy arrays, and each
+    request keeps its `top_k`. Ties at the k-th place (equal scores, as with
+    zero randomness weight) keep an arbitrary but deterministic one.
     """
     if len(requests) == 0 or len(offers) == 0 or top_k < 1:
         return _no_candidates()

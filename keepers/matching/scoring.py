@@ -111,8 +111,8 @@ def candidates(
     only the prefix of the pool it can afford, further cut by the block's
     weakest demands (fewest units, lowest reputation, tier and duration). What
     is left is checked pair by pair and scored as 2-D NumPy arrays, and each
-    request keeps its `top_k`. Ties at the k-th place (equal scores, as with
-    zero randomness weight) keep an arbitrary but deterministic one.
+    request keeps its `top_k`. Of pairs tied at the k-th place (equal scores,
+    as with a zero randomness weight), an arbitrary one is kept.
     """
     if len(requests) == 0 or len(offers) == 0 or top_k < 1:
         return _no_candidates()

@@ -1,6 +1,6 @@
 """Matching: scores every feasible (request, offer) pair and solves the batch as an assignment."""
 
-from .assignment import Assignment, first_come_greedy, greedy_by_score, solve
+from .assignment import Assignment, first_come_greedy, greedy_by_score, match, relaxation_bound, solve
 from .book import Codebook, OfferBook, ProviderBook, RequestBook
 from .scoring import Candidates, Weights, candidates, seed_from_block_hash
 
@@ -15,6 +15,8 @@ __all__ = [
     "candidates",
     "first_come_greedy",
     "greedy_by_score",
+    "match",
+    "relaxation_bound",
     "seed_from_block_hash",
     "solve",
 ]

@@ -2,31 +2,51 @@
 
 Each request takes all its units from one offer. Offers have free units and
 providers have free stake shared by their offers, so this is a generalised
-assignment problem. It is solved as a 0/1 integer programme with SciPy's HiGHS
-(`scipy.optimize.milp`):
+assignment problem, a 0/1 integer programme over the candidate pairs:
 
-    maximise   Σ score[p] · x[p]                      over candidate pairs p
-    subject to Σ x[p] ≤ 1                             for every request
-               Σ units[p] · x[p] ≤ free units          for every offer
+    maximise   Σ score[p] · x[p]
+    subject to Σ x[p] ≤ 1                              for every request
+               Σ units[p] · x[p] ≤ free units           for every offer
                Σ units[p] · collateral[p] · x[p] ≤ free stake   for every provider
                x[p] ∈ {0, 1}
 
-The score-greedy assignment (best pair first) is always computed too, and the
-better of the two is returned: HiGHS proves optimality fast on batches of a
-few thousand candidate pairs, but past `milp_max_pairs` or its time limit the
-greedy answer is usually within a percent of the bound (docs/matching.md).
+`solve` works in three steps (docs/matching.md, "The assignment"):
+
+1. Reduce, exactly. An offer or provider whose candidates together fit its
+   capacity can never bind. A request's best pair through such slack capacity
+   only ("free pair") is worth at least as much as any of its pairs scoring no
+   more, so those pairs go; that frees capacity, so repeat until nothing moves.
+2. Split, exactly. What is left falls apart into independent parts: requests
+   linked by an offer or provider that may bind. A part of one request takes
+   its best pair.
+3. Solve each part with SciPy's HiGHS. A part of at most `milp_max_pairs`
+   pairs (small parts are batched together) is solved as the 0/1 programme.
+   A larger part is solved as rounds of its linear relaxation (the first
+   round's optimum is an upper bound): each round keeps the pairs the
+   relaxation sets to 1 and relaxes the rest again on the capacity left; the
+   score-greedy order finishes what `_LP_ROUNDS` rounds leave. A part past
+   `shard_max_pairs` is first cut by GPU model (`_home_shards`).
+
+The result is checked against the exact capacities before it is returned,
+and requests left unserved may take any pair that still fits.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from scipy.sparse.csgraph import connected_components
 
 from .book import OfferBook, ProviderBook, RequestBook
-from .scoring import Candidates
+from .scoring import Candidates, Weights, candidates
+
+_INTEGRAL = 1e-6  # a relaxation value within this of 1 counts as 1
+_LP_ROUNDS = 4  # relaxations per large part; each round fixes what the last left fractional
 
 
 @dataclass(frozen=True)
@@ -36,17 +56,50 @@ class Assignment:
     request: np.ndarray
     offer: np.ndarray
     total_score: float
-    method: str  # "milp-optimal", "milp-time-limit", "greedy"
-    upper_bound: float | None = None  # the solver's bound on the optimum, when it has one
+    method: str  # "optimal", "lp-rounded", "sharded-lp-rounded", "greedy", "first-come", "empty"
+    upper_bound: float | None = None  # a proven bound on the optimum over the candidates, when known
 
     def __len__(self) -> int:
         return len(self.request)
 
 
-def _pair_demands(requests: RequestBook, offers: OfferBook, c: Candidates) -> tuple[np.ndarray, np.ndarray]:
-    units = requests.units[c.request].astype(np.float64)
-    stake = units * offers.collateral_per_unit[c.offer].astype(np.float64)
-    return units, stake
+@dataclass(frozen=True)
+class _Problem:
+    """The candidate pairs with what each one uses, and the capacities."""
+
+    request: np.ndarray
+    offer: np.ndarray
+    provider: np.ndarray
+    score: np.ndarray
+    units: np.ndarray  # float64 units the pair takes from its offer
+    stake: np.ndarray  # float64 stake the pair locks at its provider
+    free_units: np.ndarray  # per offer row
+    free_stake: np.ndarray  # per provider row
+    n_requests: int
+    shard: np.ndarray  # the offer's GPU model
+
+
+    @classmethod
+    def of(cls, requests: RequestBook, offers: OfferBook, providers: ProviderBook, c: Candidates) -> "_Problem":
+        units = requests.units[c.request].astype(np.float64)
+        return cls(
+            c.request,
+            c.offer,
+            offers.provider[c.offer],
+            np.asarray(c.score, dtype=np.float64),
+            units,
+            units * offers.collateral_per_unit[c.offer].astype(np.float64),
+            offers.free_units.astype(np.float64),
+            providers.free_stake.astype(np.float64),
+            len(requests),
+            offers.gpu_model[c.offer],
+        )
+
+    def binding(self, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Offers and providers (as masks) whose capacity the given pairs together exceed."""
+        offer_demand = np.bincount(self.offer[pairs], self.units[pairs], minlength=len(self.free_units))
+        stake_demand = np.bincount(self.provider[pairs], self.stake[pairs], minlength=len(self.free_stake))
+        return offer_demand > self.free_units, stake_demand > self.free_stake
 
 
 def solve(
@@ -55,89 +108,372 @@ def solve(
     providers: ProviderBook,
     candidates: Candidates,
     time_limit_seconds: float = 2.0,
-    milp_max_pairs: int = 20_000,
+    milp_max_pairs: int = 2_000,
+    shard_max_pairs: int = 20_000,
 ) -> Assignment:
-    """The better of the exact programme (within its limits) and the score-greedy assignment."""
-    greedy = greedy_by_score(requests, offers, providers, candidates)
-    if len(candidates) == 0 or len(candidates) > milp_max_pairs:
-        return greedy
-    exact = _solve_milp(requests, offers, providers, candidates, time_limit_seconds)
-    if exact is None or exact.total_score < greedy.total_score:
-        return greedy
-    return exact
+    """The best assignment of the candidates HiGHS finds within the time limit, with its bound when it has one."""
+    if len(candidates) == 0:
+        return _assignment(candidates, np.zeros(0, dtype=np.int64), "empty", 0.0)
+    deadline = time.monotonic() + time_limit_seconds
+    problem = _Problem.of(requests, offers, providers, candidates)
+    kept, binding_offer, binding_provider = _reduce(problem)
+    chosen: list[np.ndarray] = []
+    bound = 0.0
+    exact, sharded = True, False
+    small: list[np.ndarray] = []
+
+    def solve_small(pairs: np.ndarray) -> None:
+        nonlocal bound, exact
+        picked, part_bound, optimal = _solve_small(problem, pairs, deadline)
+        chosen.append(picked)
+        bound += part_bound
+        exact &= optimal
+
+    for part in _parts(problem, kept, binding_offer, binding_provider):
+        if len(np.unique(problem.request[part])) == 1:
+            best = part[np.argmax(problem.score[part])]
+            chosen.append(np.array([best]))
+            bound += float(problem.score[best])
+        elif len(part) <= milp_max_pairs:
+            small.append(part)
+            if sum(len(b) for b in small) >= milp_max_pairs:
+                solve_small(np.concatenate(small))
+                small = []
+        else:
+            shards = _home_shards(problem, part) if len(part) > shard_max_pairs else [part]
+            sharded |= len(shards) > 1
+            for shard in shards:
+                picked, part_bound, optimal = _solve_large(problem, shard, deadline)
+                chosen.append(picked)
+                bound += part_bound
+                exact &= optimal
+    if small:
+        solve_small(np.concatenate(small))
+    pairs = np.concatenate(chosen)
+    # The solver's tolerances are not the chain's: keep what fits exactly, best first; then let a
+    # request left unserved (a shard kept it from pairs elsewhere) take any pair that still fits.
+    served = np.zeros(problem.n_requests, dtype=bool)
+    served[problem.request[pairs]] = True
+    others = kept[~served[problem.request[kept]]]
+    order = np.concatenate([pairs[np.argsort(-problem.score[pairs], kind="stable")], others[np.argsort(-problem.score[others], kind="stable")]])
+    fitted = _fit(problem, order)
+    if sharded:
+        return _assignment(candidates, np.sort(fitted), "sharded-lp-rounded")
+    method = "optimal" if exact and np.array_equal(np.sort(fitted), np.sort(pairs)) else "lp-rounded"
+    return _assignment(candidates, np.sort(fitted), method, bound)
 
 
-def _solve_milp(requests, offers, providers, candidates: Candidates, time_limit_seconds: float) -> Assignment | None:
-    n = len(candidates)
-    units, stake = _pair_demands(requests, offers, candidates)
-    columns = np.arange(n)
-    provider_of_pair = offers.provider[candidates.offer]
+def _home_shards(problem: _Problem, pairs: np.ndarray) -> list[np.ndarray]:
+    """A part too large for one relaxation, cut by GPU model.
 
-    def incidence(rows: np.ndarray, values: np.ndarray) -> sparse.csr_array:
-        uniq, dense_rows = np.unique(rows, return_inverse=True)
-        return uniq, sparse.csr_array((values, (dense_rows, columns)), shape=(len(uniq), n))
+    A request naming a model has all its pairs in that model's shard; a
+    request for any model keeps only its pairs of the model of its best pair,
+    and its other pairs get a second chance once all shards are solved (in `solve`).
+    """
+    r = problem.request[pairs]
+    order = np.lexsort((-problem.score[pairs], r))
+    first = np.r_[True, r[order][1:] != r[order][:-1]]
+    home = np.zeros(problem.n_requests, dtype=problem.shard.dtype)
+    home[r[order][first]] = problem.shard[pairs[order][first]]
+    at_home = pairs[problem.shard[pairs] == home[r]]
+    label = problem.shard[at_home]
+    order = np.argsort(label, kind="stable")
+    starts = np.flatnonzero(np.r_[True, label[order][1:] != label[order][:-1]])
+    return np.split(at_home[order], starts[1:])
 
-    req_rows, req_matrix = incidence(candidates.request, np.ones(n))
-    off_rows, off_matrix = incidence(candidates.offer, units)
-    prov_rows, prov_matrix = incidence(provider_of_pair, stake)
-    constraints = [
-        LinearConstraint(req_matrix, -np.inf, 1.0),
-        LinearConstraint(off_matrix, -np.inf, offers.free_units[off_rows].astype(np.float64)),
-        LinearConstraint(prov_matrix, -np.inf, providers.free_stake[prov_rows].astype(np.float64)),
-    ]
+
+def _reduce(problem: _Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Drop pairs dominated by a free pair (see the module docstring); what is left and what may bind."""
+    kept = np.arange(len(problem.score))
+    while True:
+        binding_offer, binding_provider = problem.binding(kept)
+        r, s = problem.request[kept], problem.score[kept]
+        free = ~binding_offer[problem.offer[kept]] & ~binding_provider[problem.provider[kept]]
+        best_free = np.full(problem.n_requests, -np.inf)
+        np.maximum.at(best_free, r[free], s[free])
+        # A request keeps one best free pair and every pair scoring more than it.
+        first_best = np.zeros(len(kept), dtype=bool)
+        at_best = np.flatnonzero(free & (s == best_free[r]))
+        _, first = np.unique(r[at_best], return_index=True)
+        first_best[at_best[first]] = True
+        keep = first_best | (s > best_free[r])
+        if keep.all():
+            return kept, binding_offer, binding_provider
+        kept = kept[keep]
+
+
+def _parts(problem: _Problem, pairs: np.ndarray, binding_offer: np.ndarray, binding_provider: np.ndarray) -> list[np.ndarray]:
+    """The pairs split into independent parts: requests linked through an offer or provider that may bind."""
+    n_req, n_off = problem.n_requests, len(problem.free_units)
+    nodes = n_req + n_off + len(problem.free_stake)
+    r = problem.request[pairs]
+    via_offer = binding_offer[problem.offer[pairs]]
+    via_provider = binding_provider[problem.provider[pairs]]
+    links = sparse.coo_array(
+        (
+            np.ones(int(via_offer.sum() + via_provider.sum())),
+            (
+                np.concatenate([r[via_offer], r[via_provider]]),
+                np.concatenate([n_req + problem.offer[pairs][via_offer], n_req + n_off + problem.provider[pairs][via_provider]]),
+            ),
+        ),
+        shape=(nodes, nodes),
+    )
+    _, label = connected_components(links, directed=False)
+    part_of = label[r]
+    order = np.argsort(part_of, kind="stable")
+    starts = np.flatnonzero(np.r_[True, part_of[order][1:] != part_of[order][:-1]])
+    return np.split(pairs[order], starts[1:])
+
+
+def _constraints(problem: _Problem, pairs: np.ndarray, free_units: np.ndarray, free_stake: np.ndarray) -> tuple[sparse.csr_array, np.ndarray]:
+    """A x ≤ b over the given pairs, with a row only for capacity the pairs could exceed.
+
+    Each provider's stake row is divided by its free stake, so token amounts
+    (1e18 and more) stay within what HiGHS accepts as matrix values.
+    """
+    n = len(pairs)
+    offer, provider, units, stake = problem.offer[pairs], problem.provider[pairs], problem.units[pairs], problem.stake[pairs]
+    offer_demand = np.bincount(offer, units, minlength=len(free_units))
+    stake_demand = np.bincount(provider, stake, minlength=len(free_stake))
+    on_offer = offer_demand[offer] > free_units[offer]
+    on_provider = stake_demand[provider] > free_stake[provider]
+
+    def incidence(rows: np.ndarray, columns: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, sparse.csr_array]:
+        unique, dense_rows = np.unique(rows, return_inverse=True)
+        return unique, sparse.csr_array((values, (dense_rows.reshape(-1), columns)), shape=(len(unique), n))
+
+    everyone = np.arange(n)
+    _, per_request = incidence(problem.request[pairs], everyone, np.ones(n))
+    offer_rows, per_offer = incidence(offer[on_offer], everyone[on_offer], units[on_offer])
+    scale = np.maximum(free_stake[provider[on_provider]], 1.0)
+    provider_rows, per_provider = incidence(provider[on_provider], everyone[on_provider], stake[on_provider] / scale)
+    matrix = sparse.vstack([per_request, per_offer, per_provider], format="csr")
+    limit = np.concatenate([
+        np.ones(per_request.shape[0]),
+        free_units[offer_rows],
+        free_stake[provider_rows] / np.maximum(free_stake[provider_rows], 1.0),
+    ])
+    return matrix, limit
+
+
+def _milp(problem: _Problem, pairs: np.ndarray, free_units: np.ndarray, free_stake: np.ndarray, deadline: float):
+    """The 0/1 programme over `pairs`: (chosen pairs or None, HiGHS's bound or None, proven optimal)."""
+    matrix, limit = _constraints(problem, pairs, free_units, free_stake)
     result = milp(
-        -candidates.score,
-        integrality=np.ones(n),
+        -problem.score[pairs],
+        integrality=np.ones(len(pairs)),
         bounds=Bounds(0, 1),
-        constraints=constraints,
-        options={"time_limit": time_limit_seconds, "mip_rel_gap": 1e-6},
+        constraints=[LinearConstraint(matrix, -np.inf, limit)],
+        options={"time_limit": max(0.05, deadline - time.monotonic()), "mip_rel_gap": 1e-6},
     )
     if result.x is None:
-        return None
-    chosen = np.flatnonzero(result.x > 0.5)
-    method = "milp-optimal" if result.status == 0 else "milp-time-limit"
+        return None, None, False
     bound = getattr(result, "mip_dual_bound", None)
-    return Assignment(
-        candidates.request[chosen],
-        candidates.offer[chosen],
-        float(candidates.score[chosen].sum()),
-        method,
-        None if bound is None else float(-bound),
-    )
+    return pairs[result.x > 0.5], None if bound is None else float(-bound), result.status == 0
+
+
+def _solve_small(problem: _Problem, pairs: np.ndarray, deadline: float) -> tuple[np.ndarray, float, bool]:
+    picked, bound, optimal = _milp(problem, pairs, problem.free_units, problem.free_stake, deadline)
+    if picked is None:
+        return _greedy_pairs(problem, pairs), _relaxation_bound(problem, pairs), False
+    return picked, bound if bound is not None else _relaxation_bound(problem, pairs), optimal
+
+
+def _relaxation_bound(problem: _Problem, pairs: np.ndarray) -> float:
+    """The trivial bound: every request gets its best pair."""
+    best = np.full(problem.n_requests, 0.0)
+    np.maximum.at(best, problem.request[pairs], problem.score[pairs])
+    return float(best.sum())
+
+
+def _solve_large(problem: _Problem, pairs: np.ndarray, deadline: float) -> tuple[np.ndarray, float, bool]:
+    """Rounds of the linear relaxation: keep the pairs it sets whole, relax again what is left.
+
+    The first round's optimum bounds the part. A round that sets nothing whole
+    keeps each request's largest fractional pair that fits; after
+    `_LP_ROUNDS` rounds the rest goes to the score-greedy order.
+    """
+    free_units = problem.free_units.copy()
+    free_stake = problem.free_stake.copy()
+    served = np.zeros(problem.n_requests, dtype=bool)
+    picked: list[np.ndarray] = []
+    bound: float | None = None
+    rest = pairs
+    exact = False
+    for _ in range(_LP_ROUNDS):
+        matrix, limit = _constraints(problem, rest, free_units, free_stake)
+        relaxed = linprog(
+            -problem.score[rest], A_ub=matrix, b_ub=limit, bounds=(0, 1), method="highs",
+            options={"time_limit": max(0.05, deadline - time.monotonic())},
+        )
+        if relaxed.status != 0:
+            break
+        if bound is None:
+            bound = float(-relaxed.fun)
+            exact = not np.any((relaxed.x > _INTEGRAL) & (relaxed.x < 1 - _INTEGRAL))
+        whole = relaxed.x > 1 - _INTEGRAL
+        if not whole.any():
+            # Largest value first: the pairs the relaxation leans to most.
+            order = np.lexsort((-problem.score[rest], -relaxed.x))
+            whole = np.zeros(len(rest), dtype=bool)
+            whole[order[relaxed.x[order] > _INTEGRAL]] = True
+        taken = _fit(problem, rest[whole][np.argsort(-relaxed.x[whole], kind="stable")], free_units, free_stake)
+        picked.append(taken)
+        np.subtract.at(free_units, problem.offer[taken], problem.units[taken])
+        np.subtract.at(free_stake, problem.provider[taken], problem.stake[taken])
+        served[problem.request[taken]] = True
+        rest = rest[
+            ~served[problem.request[rest]]
+            & (problem.units[rest] <= free_units[problem.offer[rest]])
+            & (problem.stake[rest] <= free_stake[problem.provider[rest]])
+        ]
+        if len(rest) == 0:
+            break
+    if len(rest):
+        picked.append(_greedy_pairs(problem, rest, free_units, free_stake))
+    chosen = np.concatenate(picked) if picked else np.zeros(0, dtype=np.int64)
+    return chosen, bound if bound is not None else _relaxation_bound(problem, pairs), exact
+
+
+def _greedy_pairs(problem: _Problem, pairs: np.ndarray, free_units: np.ndarray | None = None, free_stake: np.ndarray | None = None) -> np.ndarray:
+    return _fit(problem, pairs[np.argsort(-problem.score[pairs], kind="stable")], free_units, free_stake)
+
+
+def _fit(problem: _Problem, ordered: np.ndarray, free_units: np.ndarray | None = None, free_stake: np.ndarray | None = None) -> np.ndarray:
+    """Pairs in the given order, skipping any whose request is served or whose capacity ran out."""
+    # Python lists and dicts: this loop reads single elements, which they serve many times faster than arrays.
+    units_all = problem.free_units if free_units is None else free_units
+    stake_all = problem.free_stake if free_stake is None else free_stake
+    offers, providers = np.unique(problem.offer[ordered]), np.unique(problem.provider[ordered])
+    units_left = dict(zip(offers.tolist(), units_all[offers].tolist()))
+    stake_left = dict(zip(providers.tolist(), stake_all[providers].tolist()))
+    served = set()
+    pairs = ordered.tolist()
+    request, offer, provider = problem.request[ordered].tolist(), problem.offer[ordered].tolist(), problem.provider[ordered].tolist()
+    units, stake = problem.units[ordered].tolist(), problem.stake[ordered].tolist()
+    taken = []
+    for p, r, o, v, u, k in zip(pairs, request, offer, provider, units, stake):
+        if r in served or u > units_left[o] or k > stake_left[v]:
+            continue
+        served.add(r)
+        units_left[o] -= u
+        stake_left[v] -= k
+        taken.append(p)
+    return np.asarray(taken, dtype=np.int64)
+
+
+def _assignment(c: Candidates, pairs: np.ndarray, method: str, bound: float | None = None) -> Assignment:
+    return Assignment(c.request[pairs], c.offer[pairs], float(c.score[pairs].sum()), method, bound)
 
 
 def greedy_by_score(
     requests: RequestBook, offers: OfferBook, providers: ProviderBook, candidates: Candidates
 ) -> Assignment:
     """Best pair first, skipping pairs whose request is taken or whose capacity ran out."""
-    order = np.argsort(-candidates.score, kind="stable")
-    return _greedy(requests, offers, providers, candidates, order, "greedy")
+    problem = _Problem.of(requests, offers, providers, candidates)
+    order = np.argsort(-problem.score, kind="stable")
+    return _assignment(candidates, _fit(problem, order), "greedy")
 
 
 def first_come_greedy(
     requests: RequestBook, offers: OfferBook, providers: ProviderBook, candidates: Candidates
 ) -> Assignment:
     """What a naive matcher does: requests in id order, each takes its best remaining offer."""
-    order = np.lexsort((-candidates.score, requests.ids[candidates.request]))
-    return _greedy(requests, offers, providers, candidates, order, "first-come")
+    problem = _Problem.of(requests, offers, providers, candidates)
+    order = np.lexsort((-problem.score, requests.ids[candidates.request]))
+    return _assignment(candidates, _fit(problem, order), "first-come")
 
 
-def _greedy(requests, offers, providers, candidates, order, method) -> Assignment:
-    units, stake = _pair_demands(requests, offers, candidates)
-    free_units = offers.free_units.astype(np.float64).copy()
-    free_stake = providers.free_stake.astype(np.float64).copy()
-    taken = np.zeros(len(requests), dtype=bool)
-    chosen = []
-    for p in order:
-        r, o = candidates.request[p], candidates.offer[p]
-        prov = offers.provider[o]
-        if taken[r] or units[p] > free_units[o] or stake[p] > free_stake[prov]:
-            continue
-        taken[r] = True
-        free_units[o] -= units[p]
-        free_stake[prov] -= stake[p]
-        chosen.append(p)
-    chosen = np.asarray(chosen, dtype=np.int64)
-    return Assignment(
-        candidates.request[chosen], candidates.offer[chosen], float(candidates.score[chosen].sum()), method
-    )
+def relaxation_bound(
+    requests: RequestBook,
+    offers: OfferBook,
+    providers: ProviderBook,
+    candidates: Candidates,
+    cutoff: np.ndarray | None = None,
+) -> float:
+    """A proven upper bound on the optimum over every feasible pair, from the linear relaxation.
+
+    The relaxation over `candidates` is solved with HiGHS; by duality its
+    optimum is the dual objective. `cutoff[r]` is a score no pair of request
+    `r` left out of `candidates` exceeds (`-inf` if none was left out): raising
+    that request's dual price to it makes the dual feasible for the pairs left
+    out too, so the raised dual objective bounds the optimum of the whole market.
+    """
+    if len(candidates) == 0:
+        return 0.0
+    problem = _Problem.of(requests, offers, providers, candidates)
+    pairs = np.arange(len(candidates))
+    matrix, limit = _constraints(problem, pairs, problem.free_units, problem.free_stake)
+    relaxed = linprog(-problem.score, A_ub=matrix, b_ub=limit, bounds=(0, 1), method="highs")
+    if relaxed.status != 0:
+        raise RuntimeError(f"the relaxation did not solve: {relaxed.message}")
+    bound = float(-relaxed.fun)
+    if cutoff is None:
+        return bound
+    rows = np.unique(problem.request)  # the request rows come first in `matrix`, in this order
+    price = -relaxed.ineqlin.marginals[: len(rows)]
+    return bound + float(np.maximum(0.0, cutoff[rows] - price).sum())
+
+
+def match(
+    requests: RequestBook,
+    offers: OfferBook,
+    providers: ProviderBook,
+    weights: Weights,
+    seed: int,
+    top_k: int = 32,
+    time_limit_seconds: float = 2.0,
+    milp_max_pairs: int = 2_000,
+    shard_max_pairs: int = 20_000,
+    rounds: int = 3,
+) -> tuple[Candidates, Assignment]:
+    """Candidates and their assignment, then more rounds for the requests left unserved.
+
+    Every request ranks offers much alike (reputation, uptime and price are
+    the provider's), so the top-k lists crowd onto the same offers, and a
+    request can go unserved while offers beyond its top-k stay free. Each
+    further round scores the unserved requests against the offers with units
+    and stake left and assigns them on what is left; scores stay those of the
+    full books, so rounds add up.
+    """
+    found = candidates(requests, offers, providers, weights, seed, top_k=top_k)
+    chosen = solve(requests, offers, providers, found, time_limit_seconds, milp_max_pairs, shard_max_pairs)
+    all_found = [found]
+    picked_r, picked_o = [chosen.request], [chosen.offer]
+    method = chosen.method
+    for _ in range(rounds - 1):
+        units_left = offers.free_units.astype(np.float64).copy()
+        stake_left = providers.free_stake.astype(np.float64).copy()
+        r, o = np.concatenate(picked_r), np.concatenate(picked_o)
+        np.subtract.at(units_left, o, requests.units[r])
+        np.subtract.at(stake_left, offers.provider[o], requests.units[r] * offers.collateral_per_unit[o].astype(np.float64))
+        waiting = np.setdiff1d(np.arange(len(requests)), r)
+        open_offers = np.flatnonzero((units_left >= 1) & (stake_left[offers.provider] > 0))
+        if len(waiting) == 0 or len(open_offers) == 0:
+            break
+        more = candidates(_rows(requests, waiting), _rows(offers, open_offers), providers, weights, seed, top_k=top_k)
+        more = Candidates(waiting[more.request], open_offers[more.offer], more.score)
+        if len(more) == 0:
+            break
+        left_offers = dataclasses.replace(offers, free_units=units_left)
+        left_providers = dataclasses.replace(providers, free_stake=stake_left)
+        extra = solve(requests, left_offers, left_providers, more, time_limit_seconds, milp_max_pairs, shard_max_pairs)
+        if len(extra) == 0:
+            break
+        all_found.append(more)
+        picked_r.append(extra.request)
+        picked_o.append(extra.offer)
+        method = f"{chosen.method}+rounds"
+    found = Candidates(*(np.concatenate([getattr(c, f) for c in all_found]) for f in ("request", "offer", "score")))
+    r, o = np.concatenate(picked_r), np.concatenate(picked_o)
+    order = np.argsort(r, kind="stable")
+    score = dict(zip(zip(found.request.tolist(), found.offer.tolist()), found.score.tolist()))
+    total = float(sum(score[p] for p in zip(r.tolist(), o.tolist())))
+    bound = chosen.upper_bound if len(picked_r) == 1 else None
+    return found, Assignment(r[order], o[order], total, method, bound)
+
+
+def _rows(book, rows: np.ndarray):
+    """The same book restricted to some rows (providers stay whole: offers index them)."""
+    return type(book)(**{f.name: getattr(book, f.name)[rows] for f in dataclasses.fields(book)})

@@ -57,64 +57,40 @@ def seed_from_block_hash(block_hash: bytes) -> int:
 
 def _mix64(values: np.ndarray) -> np.ndarray:
     """splitmix64 finaliser: a bijective, well-mixed hash of uint64 values."""
-    z = values.astype(np.uint64)
+    z = values.astype(np.uint64)  # a copy: the steps below work in place
     with np.errstate(over="ignore"):
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
+        z ^= z >> np.uint64(30)
+        z *= np.uint64(0xBF58476D1CE4E5B9)
+        z ^= z >> np.uint64(27)
+        z *= np.uint64(0x94D049BB133111EB)
+        z ^= z >> np.uint64(31)
+    return z
+
+
+def _request_keys(seed: int, request_ids: np.ndarray) -> np.ndarray:
+    return np.uint64(seed) ^ _mix64(request_ids)
+
+
+def _offer_keys(offer_ids: np.ndarray) -> np.ndarray:
+    return offer_ids.astype(np.uint64) << np.uint64(1)
+
+
+def _unit_interval(keys: np.ndarray) -> np.ndarray:
+    mixed = _mix64(keys)
+    mixed >>= np.uint64(11)
+    return mixed.astype(np.float64) / float(1 << 53)
 
 
 def pair_randomness(seed: int, request_ids: np.ndarray, offer_ids: np.ndarray) -> np.ndarray:
     """A uniform number in [0, 1) per pair, a function of (seed, request id, offer id) only."""
-    with np.errstate(over="ignore"):
-        mixed = _mix64(np.uint64(seed) ^ _mix64(request_ids.astype(np.uint64)) ^ (offer_ids.astype(np.uint64) << np.uint64(1)))
-    return (mixed >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+    return _unit_interval(_request_keys(seed, request_ids) ^ _offer_keys(offer_ids))
 
 
-def _feasible(requests: RequestBook, r: np.ndarray, offers: OfferBook, o: np.ndarray, providers: ProviderBook) -> np.ndarray:
-    """Boolean mask over the pairs (r[i], o[i]): the registry's constraints, in its order."""
-    p = offers.provider[o]
-    wanted_model = requests.gpu_model[r]
-    model_ok = np.where(wanted_model == 0, offers.vram[o] >= requests.min_vram[r], offers.gpu_model[o] == wanted_model)
-    return (
-        (providers.address[p] != requests.tenant[r])
-        & model_ok
-        & (offers.tier[o] >= requests.min_tier[r])
-        & ((requests.region[r] == 0) | (offers.region[o] == requests.region[r]))
-        & (providers.reputation[p] >= requests.min_reputation[r])
-        & (offers.price[o] <= requests.max_price[r])
-        & (requests.duration[r] <= offers.max_duration[o])
-        & (requests.units[r] <= offers.free_units[o])
-        & (providers.free_stake[p] >= requests.units[r] * offers.collateral_per_unit[o])
-    )
-
-
-def _scores(
-    requests: RequestBook, r: np.ndarray, offers: OfferBook, o: np.ndarray, providers: ProviderBook, weights: Weights, seed: int
-) -> np.ndarray:
-    p = offers.provider[o]
-    max_price = requests.max_price[r].astype(np.float64)
-    price = 1.0 - offers.price[o] / np.maximum(max_price, 1.0)
-    region = np.where(requests.region[r] == 0, 0.5, 1.0)
-    uptime = providers.uptime[p] / BPS
-    reputation = providers.reputation[p] / BPS
-    capacity = offers.free_units[o] / np.maximum(offers.units[o], 1)
-    slashes = providers.slash_count[p].astype(np.float64)
-    slash_rate = 1.0 - slashes / (slashes + providers.completed[p] + 1.0)
-    required = (requests.units[r] * offers.collateral_per_unit[o]).astype(np.float64)
-    stake = np.minimum(1.0, providers.free_stake[p] / np.maximum(4.0 * required, 1.0))
-    randomness = pair_randomness(seed, requests.ids[r], offers.ids[o])
-    return (
-        weights.match
-        + weights.price * price
-        + weights.region * region
-        + weights.uptime * uptime
-        + weights.reputation * reputation
-        + weights.capacity * capacity
-        + weights.slash_rate * slash_rate
-        + weights.stake * stake
-        + weights.randomness * randomness
-    )
+# Cells of the (requests x offers) block scored at once: ~16 MB per float64 array.
+_BLOCK_CELLS = 1 << 21
+# Rows of a block: few enough that they ask alike (rows are sorted by units, then price ceiling),
+# so the block's weakest demand prunes the pool almost as well as each row's own.
+_BLOCK_ROWS = 32
 
 
 def candidates(
@@ -125,52 +101,165 @@ def candidates(
     seed: int,
     top_k: int = 32,
 ) -> Candidates:
-    """Every feasible pair, scored, keeping each request's `top_k` best offers.
+    """Each request's `top_k` best feasible offers, scored; sorted by (request row, offer row).
 
-    Offers are sharded by GPU model: a request naming a model meets only that
-    model's offers; a request for any model meets all offers, pruned by vRAM.
+    Sharded and pruned before anything is scored (docs/matching.md, "Candidates"):
+    requests are grouped by what they ask for (a model, or a minimum vRAM for
+    any model, and a region or any), and a group meets only the offers of that
+    model and region (its pool), sorted by price. The group's requests are
+    sorted by units, then price ceiling, and taken in blocks, so a block meets
+    only the prefix of the pool it can afford, further cut by the block's
+    weakest demands (fewest units, lowest reputation, tier and duration). What
+    is left is checked pair by pair and scored as 2-D NumPy arrays, and each
+    request keeps its `top_k`. Of pairs tied at the k-th place (equal scores,
+    as with a zero randomness weight), an arbitrary one is kept.
     """
-    if len(requests) == 0 or len(offers) == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return Candidates(empty, empty, np.zeros(0))
-    offers_by_model: dict[int, np.ndarray] = {}
-    order = np.argsort(offers.gpu_model, kind="stable")
-    models, starts = np.unique(offers.gpu_model[order], return_index=True)
-    for model, chunk in zip(models, np.split(order, starts[1:])):
-        offers_by_model[int(model)] = chunk
-    all_offers = np.arange(len(offers))
-
-    picked_r, picked_o, picked_s = [], [], []
-    for model in np.unique(requests.gpu_model):
-        group = np.flatnonzero(requests.gpu_model == model)
-        pool = all_offers if model == 0 else offers_by_model.get(int(model))
-        if pool is None or len(pool) == 0:
+    if len(requests) == 0 or len(offers) == 0 or top_k < 1:
+        return _no_candidates()
+    offer_facts = _OfferFacts.of(offers, providers, weights)
+    by_price = np.argsort(offers.price, kind="stable")
+    any_vram = np.where(requests.gpu_model == 0, requests.min_vram, 0)
+    keys, group_of = np.unique(
+        np.stack([requests.gpu_model, any_vram, requests.region], axis=1), axis=0, return_inverse=True
+    )
+    group_of = group_of.reshape(-1)
+    picked: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for group, (model, min_vram, region) in enumerate(keys):
+        model_ok = offers.gpu_model[by_price] == model if model != 0 else offers.vram[by_price] >= min_vram
+        region_ok = (offers.region[by_price] == region) if region != 0 else True
+        pool = by_price[model_ok & region_ok]
+        if len(pool) == 0:
             continue
-        # Bound memory: score at most ~4M pairs at a time.
-        step = max(1, 4_000_000 // len(pool))
-        for start in range(0, len(group), step):
-            rows = group[start : start + step]
-            r = np.repeat(rows, len(pool))
-            o = np.tile(pool, len(rows))
-            mask = _feasible(requests, r, offers, o, providers)
-            r, o = r[mask], o[mask]
-            if len(r) == 0:
+        pool_price = offers.price[pool]
+        rows = np.flatnonzero(group_of == group)
+        rows = rows[np.lexsort((requests.max_price[rows], requests.units[rows]))]
+        step = max(1, min(_BLOCK_ROWS, _BLOCK_CELLS // len(pool)))
+        for start in range(0, len(rows), step):
+            block = rows[start : start + step]
+            cols = pool[: np.searchsorted(pool_price, requests.max_price[block].max(), side="right")]
+            cols = cols[offer_facts.may_serve(offers, cols, requests, block)]
+            if len(cols) == 0:
                 continue
-            s = _scores(requests, r, offers, o, providers, weights, seed)
-            keep = _top_k_per_request(r, s, top_k)
-            picked_r.append(r[keep])
-            picked_o.append(o[keep])
-            picked_s.append(s[keep])
-    if not picked_r:
-        empty = np.zeros(0, dtype=np.int64)
-        return Candidates(empty, empty, np.zeros(0))
-    return Candidates(np.concatenate(picked_r), np.concatenate(picked_o), np.concatenate(picked_s))
+            picked.append(_score_block(requests, block, offers, cols, offer_facts, weights, seed, top_k))
+    if not picked:
+        return _no_candidates()
+    r, o, s = (np.concatenate(parts) for parts in zip(*picked))
+    order = np.lexsort((o, r))
+    return Candidates(r[order], o[order], s[order])
 
 
-def _top_k_per_request(r: np.ndarray, s: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k best scores of each request (ties broken by position)."""
-    order = np.lexsort((-s, r))
-    ranked_r = r[order]
-    first = np.searchsorted(ranked_r, ranked_r, side="left")
-    rank = np.arange(len(order)) - first
-    return order[rank < k]
+def _no_candidates() -> Candidates:
+    empty = np.zeros(0, dtype=np.int64)
+    return Candidates(empty, empty, np.zeros(0))
+
+
+@dataclass(frozen=True)
+class _OfferFacts:
+    """Per-offer columns that feasibility and the score read, gathered once per batch."""
+
+    address: np.ndarray  # the provider's address code
+    reputation: np.ndarray
+    free_stake: np.ndarray
+    quality: np.ndarray  # the factors that depend on the offer alone, weighted
+
+    @classmethod
+    def of(cls, offers: OfferBook, providers: ProviderBook, weights: Weights) -> "_OfferFacts":
+        p = offers.provider
+        slashes = providers.slash_count.astype(np.float64)
+        slash_rate = 1.0 - slashes / (slashes + providers.completed + 1.0)
+        quality = (
+            weights.uptime * (providers.uptime / BPS)[p]
+            + weights.reputation * (providers.reputation / BPS)[p]
+            + weights.capacity * (offers.free_units / np.maximum(offers.units, 1))
+            + weights.slash_rate * slash_rate[p]
+        )
+        return cls(providers.address[p], providers.reputation[p], providers.free_stake[p], quality)
+
+    def may_serve(self, offers: OfferBook, cols: np.ndarray, requests: RequestBook, block: np.ndarray) -> np.ndarray:
+        """Mask over `cols`: offers that meet the block's weakest demand in every respect.
+
+        A necessary condition for any pair of the block, so it drops no feasible pair.
+        """
+        fewest = requests.units[block].min()
+        return (
+            (offers.free_units[cols] >= fewest)
+            & (self.free_stake[cols] >= fewest * offers.collateral_per_unit[cols])
+            & (self.reputation[cols] >= requests.min_reputation[block].min())
+            & (offers.tier[cols] >= requests.min_tier[block].min())
+            & (offers.max_duration[cols] >= requests.duration[block].min())
+        )
+
+
+def _score_block(
+    requests: RequestBook,
+    rows: np.ndarray,
+    offers: OfferBook,
+    cols: np.ndarray,
+    facts: _OfferFacts,
+    weights: Weights,
+    seed: int,
+    top_k: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's top_k feasible columns, hashing the seeded randomness only where it can matter.
+
+    The randomness factor is the costliest to compute and adds less than
+    `weights.randomness`. So every pair first gets the rest of its score
+    (`score` below, 2-D); a row's k-th best over a sample of the columns is a
+    floor under its k-th best full score, and a pair whose partial score plus
+    the whole randomness weight stays below that floor cannot be in the row's
+    top_k. Only the pairs left get the randomness added.
+    """
+    units = requests.units[rows][:, None]
+    free_stake = facts.free_stake[cols]
+    collateral = offers.collateral_per_unit[cols]
+    # The registry's constraints (ProviderRegistry.checkMatch); model and region hold for the whole pool.
+    ok = (
+        (facts.address[cols] != requests.tenant[rows][:, None])
+        & (offers.tier[cols] >= requests.min_tier[rows][:, None])
+        & (facts.reputation[cols] >= requests.min_reputation[rows][:, None])
+        & (offers.price[cols] <= requests.max_price[rows][:, None])
+        & (requests.duration[rows][:, None] <= offers.max_duration[cols])
+        & (units <= offers.free_units[cols])
+        & (free_stake >= units * collateral)
+    )
+    score = _scores_without_randomness(requests, rows, offers, cols, facts, weights)
+    score[~ok] = -np.inf
+    width = len(cols)
+    if width > top_k:
+        sample = score[:, :: max(1, width // (64 * top_k))]
+        if sample.shape[1] >= top_k:
+            floor = np.partition(sample, sample.shape[1] - top_k, axis=1)[:, sample.shape[1] - top_k]
+            ok &= score + weights.randomness >= floor[:, None]
+            score[~ok] = -np.inf
+    i, j = np.nonzero(ok)
+    score[i, j] += weights.randomness * _unit_interval(
+        _request_keys(seed, requests.ids[rows])[i] ^ _offer_keys(offers.ids[cols])[j]
+    )
+    if width > top_k:
+        j = np.argpartition(score, width - top_k, axis=1)[:, width - top_k :]
+        i = np.broadcast_to(np.arange(len(rows))[:, None], j.shape)
+        keep = score[i, j] > -np.inf
+        i, j = i[keep], j[keep]
+    return rows[i], cols[j], score[i, j]
+
+
+def _scores_without_randomness(
+    requests: RequestBook, rows: np.ndarray, offers: OfferBook, cols: np.ndarray, facts: _OfferFacts, weights: Weights
+) -> np.ndarray:
+    """Every factor of the score but the randomness, for every (row, col), as a 2-D array.
+
+    The same sums as docs/matching.md, "The score", rearranged so that each
+    factor is a row column times a column row: w.price · (1 − price / maxPrice)
+    is w.price − (w.price / maxPrice) · price, and the stake factor is
+    min(1, (freeStake / 4 · collateral) / units).
+    """
+    row_part = weights.match + weights.price + weights.region * np.where(requests.region[rows] == 0, 0.5, 1.0)
+    price_weight = weights.price / np.maximum(requests.max_price[rows].astype(np.float64), 1.0)
+    collateral = 4.0 * offers.collateral_per_unit[cols].astype(np.float64)
+    stake_per_unit = facts.free_stake[cols] / np.maximum(collateral, np.finfo(np.float64).tiny)
+    score = np.minimum(1.0, stake_per_unit / requests.units[rows][:, None])
+    score *= weights.stake
+    score += row_part[:, None]
+    score += facts.quality[cols]
+    score -= price_weight[:, None] * offers.price[cols].astype(np.float64)
+    return score

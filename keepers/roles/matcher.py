@@ -18,7 +18,7 @@ from web3.logs import DISCARD
 
 from keepers.lifecycle import Keeper
 from keepers.market_view import MarketState, MarketView, struct_call
-from keepers.matching import Codebook, OfferBook, ProviderBook, RequestBook, Weights, candidates, solve
+from keepers.matching import Codebook, OfferBook, ProviderBook, RequestBook, Weights, match
 from keepers.matching.scoring import seed_from_block_hash
 from keepers.sender import Refused
 
@@ -47,7 +47,9 @@ class MatcherConfig(BaseModel):
 
     batch_size: int = Field(default=40, ge=1, le=500)
     top_k: int = Field(default=32, ge=1, le=1000)
-    milp_max_pairs: int = Field(default=20_000, ge=0)
+    milp_max_pairs: int = Field(default=2_000, ge=0)
+    shard_max_pairs: int = Field(default=20_000, ge=1)
+    rounds: int = Field(default=3, ge=1, le=10)
     solver_time_limit_seconds: float = Field(default=2.0, gt=0, le=60)
     weights: WeightsConfig = WeightsConfig()
 
@@ -137,11 +139,13 @@ class MatcherKeeper(Keeper):
         if books is None:
             return BatchPlan(block_number, seed, [], 0.0, "empty")
         requests, offers, providers = books
-        top = candidates(requests, offers, providers, self.weights, seed, top_k=self.role_config.top_k)
-        assignment = solve(
-            requests, offers, providers, top,
+        _, assignment = match(
+            requests, offers, providers, self.weights, seed,
+            top_k=self.role_config.top_k,
             time_limit_seconds=self.role_config.solver_time_limit_seconds,
             milp_max_pairs=self.role_config.milp_max_pairs,
+            shard_max_pairs=self.role_config.shard_max_pairs,
+            rounds=self.role_config.rounds,
         )
         pairs = sorted(zip(requests.ids[assignment.request].tolist(), offers.ids[assignment.offer].tolist()))
         return BatchPlan(block_number, seed, pairs, assignment.total_score, assignment.method)

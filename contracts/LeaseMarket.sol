@@ -219,10 +219,9 @@ contract LeaseMarket is ILeaseMarket, ReentrancyGuardTransient {
 
         Config.MarketParams memory params = config.marketParams();
         if (params.paused) revert Errors.Leasehold_Paused();
-        address jobMarket_ = _jobMarket;
         uint256 matchFees;
         for (uint256 i; i < pairs.length; ++i) {
-            matchFees += _matchPair(pairs[i].requestId, pairs[i].offerId, params, jobMarket_);
+            matchFees += _matchPair(pairs[i].requestId, pairs[i].offerId, params);
         }
 
         // Interaction: one transfer for the whole batch.
@@ -472,11 +471,13 @@ contract LeaseMarket is ILeaseMarket, ReentrancyGuardTransient {
     }
 
     /// @dev Matches one pair or emits why not. Returns the match fee earned (0 when skipped).
-    function _matchPair(uint256 requestId, uint256 offerId, Config.MarketParams memory params, address jobMarket_)
+    function _matchPair(uint256 requestId, uint256 offerId, Config.MarketParams memory params)
         private
         returns (uint128 matchFee)
     {
         Market.OrderRecord storage order = _orders[requestId];
+        // Read only for a JOB: a batch of rentals spares the cold slot.
+        address jobMarket_ = order.kind == Market.RequestKind.JOB ? _jobMarket : address(0);
         Registry.SkipReason reason;
         Registry.Reservation memory reservation;
         if (order.status != Market.RequestStatus.OPEN) {

@@ -1,6 +1,6 @@
 """Gas of every operation, measured on Anvil beside populations of existing leases and offers.
 
-    make gas                      # populations 1 and 500, writes docs/gas.md
+    make gas                      # populations 1, 500 and 5,000, writes docs/gas.md
     python -m scripts.gas --quick # populations 1 and 20, prints the table only
 
 Each population gets a fresh deployment with that many offers and running
@@ -79,27 +79,88 @@ RAW_BATCH = 200  # raw transactions per JSON-RPC batch while populating
 PHASE_REVEAL = 1  # Jobs.Phase.REVEAL
 
 
-MISSED_AIMS = """
-## Where the aims are missed, and why
+WHERE_THE_GAS_GOES = """
+## Where the gas goes, and what was saved
 
-- **createRequest** writes five fresh storage slots of the request (tenant and
-  deadline; escrow and price; units and limits; GPU model; region): about
-  110,000 gas of `SSTORE`s before the deposit's `transferFrom` (with its balance
-  check) and the parameter read (`config.params()`, five cold slots, about
-  12,000). Reaching 130,000 means storing a hash of the spec in one slot and
-  having matchers pass the spec in calldata (it is in the `RequestCreated`
-  event already); that change of interface belongs to the performance work.
-- **matchRequests, one pair** pays the batch's fixed costs once: the parameter
-  read, the role check and the match-fee transfer. In a batch of 20 a pair
-  costs under 90,000, well inside the aim; matchers batch.
-- **withdrawEarnings** makes two transfers, the provider's pay and the protocol
-  fee to the treasury. Accruing fees in the market for a later sweep would save
-  one transfer per withdrawal (about 10,000 to 25,000).
-- **closeLease** settles the lease with up to three transfers (provider,
-  tenant, treasury; a settler's bounty is a fourth) and releases the collateral
-  in the registry, an external call that updates the offer and the provider.
+Profiled with Anvil's `debug_traceTransaction` (cold and warm `SLOAD`s, `SSTORE`s
+by kind, calls and logs per transaction). A new storage slot costs 22,100, a
+rewritten cold one 5,000, a cold slot read 2,100, a cold contract call 2,600, an
+ERC-20 transfer between two holders about 10,000 to 15,000 with its event.
+
+Saved since the first measurement (rental lifecycle 612,000 to 563,000, job
+happy path 802,000 to 706,000), with no change to any function's arguments:
+
+- **A match rewrites slots instead of filling them.** A request's GPU model and
+  region are read for the last time at its match; the lease's collateral,
+  bounty, withdrawn amount, clock and offer now overwrite those two slots
+  (`Market.OrderRecord`, `Market.Target`) instead of filling two new ones:
+  about 21,000 less per match, 38,000 when the request names a region. A
+  matched JOB keeps only its status in the lease market (the job market holds
+  its match): about 45,000 less per JOB match.
+- **One parameter read of three slots.** `config.marketParams()` returns the
+  pause flag and the parameters requests, matches and job finalization use, in
+  one call reading three slots, where `paused()` and `params()` read six in two
+  calls: about 7,000 less per request, per match batch and per finalization.
+- **No reputation read when none is asked.** A request with `minReputation = 0`
+  no longer reads the provider's two reputation slots and decays its penalty:
+  about 7,000 less per pair.
+- **The lease market reads its job market's address only for a JOB pair**:
+  2,100 less per batch of rentals.
+- **The job market is measured holding escrow**, as it does on a live market
+  with jobs in flight: its first balance slot (20,000, less a refund at the
+  finalization) is a one-time cost. This is 17,000 of the job path's drop and
+  a change of measurement, not of the contracts.
+
+What each operation still pays:
+
+- **createRequest** (aim 130,000): four new slots (tenant, deadline, duration,
+  kind and status; escrow and price; units and limits; GPU model), 88,400, and
+  a fifth when a region is named; the request counter, 5,000; the deposit pull
+  with its balance check (PROTOCOL.md §2), about 17,000; the parameter read,
+  about 9,000; the `RequestCreated` event with the whole spec, about 4,000.
+  Below 130,000 needs the spec out of storage (a hash in one slot, the spec in
+  the matcher's calldata): that changes `matchRequests` and every matcher, and
+  it moves the slots to the match rather than saving them, since the lease
+  needs them there.
+- **matchRequests** (met: one pair 138,000, a pair in a batch of 20 about
+  67,000): the five slots of the record rewritten (25,000, or 42,000 when the
+  request named no region), the registry's reservation (offer, model, stake:
+  about 25,000), the `LeaseStarted` event, and once per batch the role check,
+  the parameter read and the match-fee transfer.
+- **withdrawEarnings** (aim 60,000): six cold lease slots read (12,600) and one
+  rewritten (5,000), and two transfers: the provider's pay, and the protocol
+  fee to the treasury, whose address is a cold read in the config (4,700 before
+  the transfer itself). Accruing fees in the market for a later sweep would
+  save about 7,500 per withdrawal and close; it changes where fees are between
+  a withdrawal and the sweep, so it is left for a decision.
+- **closeLease** (aim 100,000; 120,000 by the tenant, 126,000 by a settler):
+  up to four transfers (provider, treasury, tenant refund, settler bounty), and
+  the registry's release: units back to the offer, collateral back to free
+  stake, the completed lease counted for reputation (three slot rewrites and
+  the role check).
 """
 
+RENTAL_GAP = (
+    "The lifecycle fills five new storage slots (about 110,000: four at the request, the fifth at "
+    "the match or, when the request named a region, at the request), rewrites the record at the "
+    "match, and makes nine token transfers (the deposit in, the match fee, pay and fee at each "
+    "of two withdrawals, pay, fee and refund at the close: about 100,000), besides 105,000 of "
+    "intrinsic gas for five transactions. Sablier's stream has no matcher, no provider stake to "
+    "lock and release, no protocol fee and no reputation to record; those are the protocol "
+    "(PROTOCOL.md §3, §4). What remains to take: protocol fees accrued in the market and swept "
+    "later (three transfers, about 22,000), a liveness-challenge flag in the lease's clock slot "
+    "(one cold read per withdrawal and close, about 6,000), and the withdrawn amount kept as a "
+    "time rather than an amount, freeing a slot (about 20,000): together still above 500,000."
+)
+JOB_GAP = (
+    "A job is stored twice: the request in the lease market (five new slots, with the terms "
+    "hash) and the job in the job market (four new slots at the match, two more for the result "
+    "and one for the attestation: seven, about 155,000), and the escrow moves from one to the "
+    "other with a transfer. The solver's output hash and trace root, the verifier and its bond "
+    "are what a dispute needs (PROTOCOL.md §5). Reading the terms hash from the lease market "
+    "instead of storing it again would save about 15,000; below 450,000 needs jobs created in "
+    "the job market directly, a change of interface for tenants and keepers."
+)
 
 @dataclass
 class GasRun:
@@ -344,22 +405,20 @@ def play_cheated_job(m: Market, job_id, terms, input, open_dispute, gas, open_la
 
 
 def table(runs: list[GasRun]) -> str:
-    small, large = runs[0], runs[-1]
+    """Each operation beside every population, the largest over the smallest, and its aim if any."""
     header = (
-        f"| operation | gas, {small.population} existing | gas, {large.population} existing | ratio | aim |\n"
-        "|---|---:|---:|---:|---:|\n"
+        "| operation | " + " | ".join(f"gas, {r.population:,} existing" for r in runs) + " | ratio | aim |\n"
+        "|---|" + "---:|" * (len(runs) + 2) + "\n"
     )
     rows = []
-    for operation, gas_small in small.gas.items():
-        gas_large = large.gas[operation]
+    for operation in runs[0].gas:
+        values = [r.gas[operation] for r in runs]
         aim = AIMS.get(operation)
-        verdict = "" if aim is None else f"≤ {aim:,} {'met' if max(gas_small, gas_large) <= aim else 'MISSED'}"
-        rows.append(f"| {operation} | {gas_small:,} | {gas_large:,} | {gas_large / gas_small:.3f} | {verdict} |")
+        verdict = "" if aim is None else f"≤ {aim:,} {'met' if max(values) <= aim else 'MISSED'}"
+        rows.append(
+            f"| {operation} | " + " | ".join(f"{v:,}" for v in values) + f" | {max(values) / min(values):.3f} | {verdict} |"
+        )
     return header + "\n".join(rows) + "\n"
-
-
-def growth(runs: list[GasRun]) -> dict[str, float]:
-    return {op: runs[-1].gas[op] / runs[0].gas[op] for op in runs[0].gas}
 
 
 def run_all(populations: list[int]) -> list[GasRun]:
@@ -379,13 +438,18 @@ def write_doc(runs: list[GasRun]) -> None:
         "Generated by `make gas` (`scripts/gas.py`); do not edit by hand.\n\n"
         f"Measured {stamp} on Anvil (hardfork cancun), solc 0.8.28 with the optimizer at 200 runs, "
         f"{platform.machine()} {platform.system()}. Every figure is a receipt's `gasUsed`, which includes "
-        "the 21,000 intrinsic gas, in steady state: every party (treasury, matcher and settler included) already holds tokens. Each column is a fresh deployment with that many offers and running "
+        "the 21,000 intrinsic gas, in steady state: every party (treasury, matcher, settler and the job market included) already holds tokens. Gas is deterministic: one measurement per figure is exact. Each column is a fresh deployment with that many offers and running "
         "leases already in place; the ratio shows that no operation's cost grows with the size of the "
         "market (PROTOCOL.md §7 invariant 10).\n\n"
         + table(runs)
-        + "\nFor comparison: Sablier's `createWithDurations` uses about 122,000 gas without the intrinsic "
-        "21,000 (about 143,000 with it).\n"
-        + MISSED_AIMS
+        + "\nFor comparison (issue 7's anchors, without intrinsic gas): Sablier's create about 122,000, "
+        "withdraw 23,000 to 33,000, cancel about 65,000; an iExec job about 862,000 on its cheapest path. "
+        "`make bench` sets the two paths beside them (docs/performance.md).\n\n"
+        f"- **Rental lifecycle** ({runs[0].gas[RENTAL_LIFECYCLE]:,} against ≤ {AIMS[RENTAL_LIFECYCLE]:,}): "
+        + RENTAL_GAP + "\n"
+        f"- **Job happy path** ({runs[0].gas[JOB_HAPPY_PATH]:,} against ≤ {AIMS[JOB_HAPPY_PATH]:,}): "
+        + JOB_GAP + "\n"
+        + WHERE_THE_GAS_GOES
     )
 
 
@@ -393,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="populations 1 and 20; print only")
     args = parser.parse_args(argv)
-    runs = run_all([1, 20] if args.quick else [1, 500])
+    runs = run_all([1, 20] if args.quick else [1, 500, 5_000])
     print(table(runs))
     if not args.quick:
         write_doc(runs)

@@ -283,13 +283,14 @@ def send_raw(sender, contract, calls: list[str], gas: int) -> None:
         errors = [reply["error"] for reply in replies if "error" in reply]
         if errors:
             raise RuntimeError(f"{len(errors)} of {len(batch)} transactions refused, e.g. {errors[0]}")
-    # A transaction that arrived ahead of its nonce waits in the pool: wait until all are mined, so
-    # the next sender's transactions see them.
+    # A transaction that arrived ahead of its nonce, or did not fit the block its arrival mined,
+    # waits in the pool until the next block: mine until all are in, so the next sender's
+    # transactions see them.
     deadline = time.monotonic() + 120
     while web3.eth.get_transaction_count(str(sender), "latest") < nonce + len(calls):
         if time.monotonic() > deadline:
             raise RuntimeError(f"{len(calls)} transactions from {sender} not all mined after 120 s")
-        time.sleep(0.05)
+        web3.provider.make_request("evm_mine", [])
 
 
 def _param_names(config) -> list[str]:

@@ -70,11 +70,11 @@ def render(result: dict) -> str:
         "",
         "| path | gas | aim | anchor |",
         "|---|---:|---:|---|",
-        f"| rental lifecycle ({' + '.join(_short(p) for p in rental['parts'])}) | {rental['total']:,} "
+        f"| rental lifecycle (request, match, two withdrawals, close) | {rental['total']:,} "
         f"| ≤ {rental['aim']:,} {_verdict(rental['total'], rental['aim'])} "
         f"| Sablier create + 2 withdrawals + cancel: {_span(sablier['with_intrinsic'])} with intrinsic gas "
         f"({_span(sablier['without_intrinsic'])} without) |",
-        f"| job happy path ({' + '.join(_short(p) for p in job['parts'])}) | {job['total']:,} "
+        f"| job happy path (request, match, result, attestation, finalization) | {job['total']:,} "
         f"| ≤ {job['aim']:,} {_verdict(job['total'], job['aim'])} | iExec job, cheapest path: about {job['iexec']:,} |",
         "",
         "| rental lifecycle step | gas |",
@@ -107,10 +107,6 @@ def render(result: dict) -> str:
         _aim_line("Job happy path", job["total"], job["aim"], gas.JOB_GAP),
     ]
     return "\n".join(lines) + "\n"
-
-
-def _short(part: str) -> str:
-    return part.split(" (")[0]
 
 
 def _verdict(value: int, aim: int) -> str:

@@ -260,37 +260,37 @@ class Market:
 
 def send_raw(sender, contract, calls: list[str], gas: int) -> None:
     """Sends each calldata in `calls` to `contract` from `sender` (an account Anvil holds unlocked),
-    RAW_BATCH to one HTTP request; Anvil mines each on arrival, in order. A reverted transaction is
-    not reported here: callers check the chain state they expect."""
+    RAW_BATCH to one HTTP request, into the pool with automining off, then mines full blocks until
+    all are in. Thousands take seconds where one block per transaction takes minutes. A reverted
+    transaction is not reported here: callers check the chain state they expect."""
     url = web3.provider.endpoint_uri
-    # Explicit nonces: Anvil may take a batch's requests in parallel, and two equal calls with the
-    # same nonce would be one transaction.
     nonce = web3.eth.get_transaction_count(str(sender), "pending")
-    for start in range(0, len(calls), RAW_BATCH):
-        batch = [
-            {
-                "jsonrpc": "2.0",
-                "id": i,
-                "method": "eth_sendTransaction",
-                "params": [{
-                    "from": str(sender), "to": str(contract.address), "data": data, "gas": hex(gas),
-                    "nonce": hex(nonce + start + i),
-                }],
-            }
-            for i, data in enumerate(calls[start : start + RAW_BATCH])
-        ]
-        replies = requests.post(url, json=batch, timeout=300).json()
-        errors = [reply["error"] for reply in replies if "error" in reply]
-        if errors:
-            raise RuntimeError(f"{len(errors)} of {len(batch)} transactions refused, e.g. {errors[0]}")
-    # A transaction that arrived ahead of its nonce, or did not fit the block its arrival mined,
-    # waits in the pool until the next block: mine until all are in, so the next sender's
-    # transactions see them.
-    deadline = time.monotonic() + 120
-    while web3.eth.get_transaction_count(str(sender), "latest") < nonce + len(calls):
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{len(calls)} transactions from {sender} not all mined after 120 s")
-        web3.provider.make_request("evm_mine", [])
+    web3.provider.make_request("evm_setAutomine", [False])
+    try:
+        for start in range(0, len(calls), RAW_BATCH):
+            batch = [
+                {
+                    "jsonrpc": "2.0",
+                    "id": i,
+                    "method": "eth_sendTransaction",
+                    "params": [{
+                        "from": str(sender), "to": str(contract.address), "data": data, "gas": hex(gas),
+                        "nonce": hex(nonce + start + i),
+                    }],
+                }
+                for i, data in enumerate(calls[start : start + RAW_BATCH])
+            ]
+            replies = requests.post(url, json=batch, timeout=300).json()
+            errors = [reply["error"] for reply in replies if "error" in reply]
+            if errors:
+                raise RuntimeError(f"{len(errors)} of {len(batch)} transactions refused, e.g. {errors[0]}")
+        deadline = time.monotonic() + 300
+        while web3.eth.get_transaction_count(str(sender), "latest") < nonce + len(calls):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{len(calls)} transactions from {sender} not all mined after 300 s")
+            web3.provider.make_request("evm_mine", [])
+    finally:
+        web3.provider.make_request("evm_setAutomine", [True])
 
 
 def _param_names(config) -> list[str]:

@@ -230,18 +230,16 @@ library Market {
     /// @notice The view of one id (`getRequest`, `getLease`): the request's terms while it is open
     /// and, once a RENTAL request is matched, the lease's state (lease id = request id). Assembled
     /// from `OrderRecord`; once matched, `gpuModel` and `region` are the matched offer's model and
-    /// its provider's region, and a JOB's provider, offer and collateral are its job's.
+    /// its provider's region, and a JOB's provider, offer and collateral are its job's. Memory
+    /// only, so ordered for reading; `OrderRecord` is how it is stored.
     struct Order {
-        // slot 0
         address tenant;
         uint40 matchDeadline;
         uint40 durationSeconds; // the request's maxDurationSeconds; the lease's full length
         RequestKind kind;
         RequestStatus status; // OPEN, MATCHED or CANCELLED
-        // slot 1
         uint128 escrow; // the deposit while open; once leased: balance + reserved bounty, top-ups included
         uint128 pricePerUnitHour; // the tenant's maximum while open; the offer's price once matched
-        // slot 2
         address provider; // 0 until matched
         uint32 units;
         uint16 minVramGB;
@@ -249,25 +247,18 @@ library Market {
         uint8 minTier;
         uint16 protocolFeeBps; // fixed at match: the fee the provider agreed to
         CloseReason closeReason; // NONE until the lease is settled
-        // slot 3
         uint128 collateral; // stake locked by the registry for this match
         uint128 settleBounty; // reserved at match, paid to whoever settles an ended lease
-        // slot 4
         uint128 withdrawn; // accrued already paid out (provider share + fee)
         uint40 startTime;
         uint40 stopTime; // close time, or the challenge time of a missed liveness challenge
         uint40 offerId;
-        // slot 5
         address challenger; // 0 when no liveness challenge is open
         uint40 challengedAt; // the latest challenge, open or answered
         uint40 reclaimableAt; // 0 until the provider gives notice
-        // slot 6
         uint128 challengeBond;
-        // slot 7
         bytes32 gpuModel;
-        // slot 8
         bytes32 region;
-        // slot 9
         bytes32 jobTermsHash;
     }
 

@@ -215,10 +215,10 @@ contract LeaseMarket is ILeaseMarket, ReentrancyGuardTransient {
         if (!config.hasRole(_MATCHER_ROLE, msg.sender)) {
             revert Errors.Leasehold_MissingRole(_MATCHER_ROLE, msg.sender);
         }
-        if (pairs.length == 0) revert Errors.LeaseMarket_EmptyBatch();
-
         Config.MarketParams memory params = config.marketParams();
         if (params.paused) revert Errors.Leasehold_Paused();
+        if (pairs.length == 0) revert Errors.LeaseMarket_EmptyBatch();
+
         uint256 matchFees;
         for (uint256 i; i < pairs.length; ++i) {
             matchFees += _matchPair(pairs[i].requestId, pairs[i].offerId, params);

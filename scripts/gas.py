@@ -91,7 +91,7 @@ by kind, calls and logs per transaction). A new storage slot costs 22,100, a
 rewritten cold one 5,000, a cold slot read 2,100, a cold contract call 2,600, an
 ERC-20 transfer between two holders about 10,000 to 15,000 with its event.
 
-Saved since the first measurement (rental lifecycle 612,000 to 563,000, job
+Saved since the first measurement (rental lifecycle 612,000 to 561,000, job
 happy path 802,000 to 706,000), with no change to any function's arguments:
 
 - **A match rewrites slots instead of filling them.** A request's GPU model and
@@ -106,8 +106,8 @@ happy path 802,000 to 706,000), with no change to any function's arguments:
   one call reading three slots, where `paused()` and `params()` read six in two
   calls: about 7,000 less per request, per match batch and per finalization.
 - **No reputation read when none is asked.** A request with `minReputation = 0`
-  no longer reads the provider's two reputation slots and decays its penalty:
-  about 7,000 less per pair.
+  no longer reads the provider's reputation record (three cold slots) and
+  decays its penalty: about 7,000 less per pair.
 - **The lease market reads its job market's address only for a JOB pair**:
   2,100 less per batch of rentals.
 - **The job market is measured holding escrow**, as it does on a live market
@@ -126,7 +126,7 @@ What each operation still pays:
   the matcher's calldata): that changes `matchRequests` and every matcher, and
   it moves the slots to the match rather than saving them, since the lease
   needs them there.
-- **matchRequests** (met: one pair 138,000, a pair in a batch of 20 about
+- **matchRequests** (met: one pair 136,000, a pair in a batch of 20 about
   67,000): the five slots of the record rewritten (25,000, or 42,000 when the
   request named no region), the registry's reservation (offer, model, stake:
   about 25,000), the `LeaseStarted` event, and once per batch the role check,

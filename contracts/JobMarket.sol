@@ -337,7 +337,7 @@ contract JobMarket is IJobMarket, PayoutCredits {
 
         // Effect: terminal before any transfer. Floors keep the payout within the escrow.
         job.status = Jobs.Status.FINALIZED;
-        Config.Params memory params_ = config.params();
+        Config.MarketParams memory params_ = config.marketParams();
         uint128 escrow = job.escrow;
         uint128 protocolFee = uint128((uint256(escrow) * params_.protocolFeeBps) / BPS);
         uint128 verifierFee = uint128((uint256(escrow) * params_.verifierFeeBps) / BPS);

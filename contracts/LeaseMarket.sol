@@ -14,7 +14,7 @@ import { IProtocolConfig } from "./interfaces/IProtocolConfig.sol";
 import { IProviderRegistry } from "./interfaces/IProviderRegistry.sol";
 import { Errors } from "./libraries/Errors.sol";
 import { TokenTransfers } from "./libraries/TokenTransfers.sol";
-import { Config, Market, Registry } from "./types/DataTypes.sol";
+import { Config, Jobs, Market, Registry } from "./types/DataTypes.sol";
 
 /// @title LeaseMarket
 /// @notice Requests, matching, streaming rental leases and liveness challenges. See
@@ -55,7 +55,7 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
     /// @dev Starts at 1 so the first request writes a non-zero slot and id 0 means "none".
     uint256 private _nextRequestId = 1;
 
-    mapping(uint256 id => Market.Order order) private _orders;
+    mapping(uint256 id => Market.OrderRecord order) private _orders;
 
     /*//////////////////////////////////////////////////////////////
                               CONSTRUCTOR
@@ -89,19 +89,19 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
 
     /// @inheritdoc ILeaseMarket
     function getRequest(uint256 requestId) external view override returns (Market.Order memory) {
-        Market.Order storage order = _orders[requestId];
+        Market.OrderRecord storage order = _orders[requestId];
         if (order.status == Market.RequestStatus.NULL) revert Errors.LeaseMarket_RequestNotFound(requestId);
-        return order;
+        return _viewOf(requestId, order);
     }
 
     /// @inheritdoc ILeaseMarket
     function getLease(uint256 leaseId) external view override returns (Market.Order memory) {
-        return _lease(leaseId);
+        return _viewOf(leaseId, _lease(leaseId));
     }
 
     /// @inheritdoc ILeaseMarket
     function requestStatusOf(uint256 requestId) external view override returns (Market.RequestStatus) {
-        Market.Order storage order = _orders[requestId];
+        Market.OrderRecord storage order = _orders[requestId];
         Market.RequestStatus status = order.status;
         if (status == Market.RequestStatus.OPEN && block.timestamp > order.matchDeadline) {
             return Market.RequestStatus.EXPIRED;
@@ -111,7 +111,7 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
 
     /// @inheritdoc ILeaseMarket
     function statusOf(uint256 leaseId) external view override returns (Market.LeaseStatus) {
-        Market.Order storage order = _orders[leaseId];
+        Market.OrderRecord storage order = _orders[leaseId];
         if (!_isLease(order)) return Market.LeaseStatus.NULL;
         return _statusOf(order);
     }
@@ -123,13 +123,13 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
 
     /// @inheritdoc ILeaseMarket
     function withdrawableOf(uint256 leaseId) external view override returns (uint128) {
-        Market.Order storage order = _lease(leaseId);
+        Market.OrderRecord storage order = _lease(leaseId);
         return _payableAccrued(order) - order.withdrawn;
     }
 
     /// @inheritdoc ILeaseMarket
     function balanceOf(uint256 leaseId) external view override returns (uint128) {
-        Market.Order storage order = _lease(leaseId);
+        Market.OrderRecord storage order = _lease(leaseId);
         return order.escrow - order.settleBounty;
     }
 
@@ -165,7 +165,7 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
 
     /// @inheritdoc ILeaseMarket
     function cancelRequest(uint256 requestId) external override nonReentrant {
-        Market.Order storage order = _orders[requestId];
+        Market.OrderRecord storage order = _orders[requestId];
         Market.RequestStatus status = order.status;
 
         // Check: only an open request, by its tenant or, past its deadline, by anyone.
@@ -189,7 +189,7 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
 
     /// @inheritdoc ILeaseMarket
     function topUp(uint256 leaseId, uint128 amount) external override nonReentrant {
-        Market.Order storage order = _lease(leaseId);
+        Market.OrderRecord storage order = _lease(leaseId);
 
         // Check: a lease that ran dry has been dark since; a top-up would back-pay that time.
         if (amount == 0) revert Errors.LeaseMarket_ZeroAmount();
@@ -219,15 +219,14 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
         if (!config.hasRole(_MATCHER_ROLE, msg.sender)) {
             revert Errors.Leasehold_MissingRole(_MATCHER_ROLE, msg.sender);
         }
-        if (config.paused()) revert Errors.Leasehold_Paused();
+        Config.MarketParams memory params = config.marketParams();
+        if (params.paused) revert Errors.Leasehold_Paused();
         if (pairs.length == 0) revert Errors.LeaseMarket_EmptyBatch();
 
-        Config.Params memory params = config.params();
-        address jobMarket_ = _jobMarket;
         // slither-disable-next-line uninitialized-local (zero is the intended start of the sum)
         uint256 matchFees;
         for (uint256 i; i < pairs.length; ++i) {
-            matchFees += _matchPair(pairs[i].requestId, pairs[i].offerId, params, jobMarket_);
+            matchFees += _matchPair(pairs[i].requestId, pairs[i].offerId, params);
         }
 
         // Interaction: one transfer for the whole batch.
@@ -240,7 +239,7 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
 
     /// @inheritdoc ILeaseMarket
     function withdrawEarnings(uint256 leaseId) external override nonReentrant returns (uint128 amount) {
-        Market.Order storage order = _lease(leaseId);
+        Market.OrderRecord storage order = _lease(leaseId);
 
         // Check.
         address provider = order.provider;
@@ -261,7 +260,7 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
 
     /// @inheritdoc ILeaseMarket
     function requestReclaim(uint256 leaseId) external override {
-        Market.Order storage order = _lease(leaseId);
+        Market.OrderRecord storage order = _lease(leaseId);
 
         // Check.
         if (msg.sender != order.provider) revert Errors.LeaseMarket_CallerNotProvider(leaseId, msg.sender);
@@ -278,7 +277,7 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
 
     /// @inheritdoc ILeaseMarket
     function respondLiveness(uint256 leaseId) external override nonReentrant {
-        Market.Order storage order = _lease(leaseId);
+        Market.OrderRecord storage order = _lease(leaseId);
 
         // Check: the provider, within the window of an open challenge.
         address provider = order.provider;
@@ -306,7 +305,7 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
 
     /// @inheritdoc ILeaseMarket
     function closeLease(uint256 leaseId) external override nonReentrant {
-        Market.Order storage order = _lease(leaseId);
+        Market.OrderRecord storage order = _lease(leaseId);
 
         // Check: who may close depends on the derived status.
         Market.LeaseStatus status = _statusOf(order);
@@ -343,7 +342,7 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
 
     /// @inheritdoc ILeaseMarket
     function challengeLiveness(uint256 leaseId) external override nonReentrant {
-        Market.Order storage order = _lease(leaseId);
+        Market.OrderRecord storage order = _lease(leaseId);
 
         // Check: one open challenge per lease, spaced from the previous one (or the start).
         Market.LeaseStatus status = _statusOf(order);
@@ -371,7 +370,7 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
 
     /// @inheritdoc ILeaseMarket
     function resolveLiveness(uint256 leaseId) external override nonReentrant {
-        Market.Order storage order = _lease(leaseId);
+        Market.OrderRecord storage order = _lease(leaseId);
 
         // Check: an open challenge whose window has passed unanswered.
         address challenger = order.challenger;
@@ -422,8 +421,8 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
 
     function _createRequest(Market.RequestSpec calldata spec, uint128 deposit) private returns (uint256 requestId) {
         // Check.
-        if (config.paused()) revert Errors.Leasehold_Paused();
-        Config.Params memory params = config.params();
+        Config.MarketParams memory params = config.marketParams();
+        if (params.paused) revert Errors.Leasehold_Paused();
         _checkSpec(spec, params.minLeaseSeconds);
         // The deposit must pay the matcher, reserve the bounty and stream the shortest lease;
         // the streaming part is rounded up so the escrow is never short of it.
@@ -437,7 +436,7 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
         unchecked {
             _nextRequestId = requestId + 1;
         }
-        Market.Order storage order = _orders[requestId];
+        Market.OrderRecord storage order = _orders[requestId];
         order.tenant = msg.sender;
         order.matchDeadline = spec.matchDeadline;
         order.durationSeconds = spec.maxDurationSeconds;
@@ -450,8 +449,9 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
         order.minReputation = spec.minReputation;
         order.minTier = spec.minTier;
         // Zero means "any" and costs nothing to leave unwritten.
-        if (spec.gpuModel != bytes32(0)) order.gpuModel = spec.gpuModel;
-        if (spec.region != bytes32(0)) order.region = spec.region;
+        Market.Target storage target = _targetOf(order);
+        if (spec.gpuModel != bytes32(0)) target.gpuModel = spec.gpuModel;
+        if (spec.region != bytes32(0)) target.region = spec.region;
         if (spec.jobTermsHash != bytes32(0)) order.jobTermsHash = spec.jobTermsHash;
 
         // Interaction.
@@ -478,11 +478,13 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
     }
 
     /// @dev Matches one pair or emits why not. Returns the match fee earned (0 when skipped).
-    function _matchPair(uint256 requestId, uint256 offerId, Config.Params memory params, address jobMarket_)
+    function _matchPair(uint256 requestId, uint256 offerId, Config.MarketParams memory params)
         private
         returns (uint128 matchFee)
     {
-        Market.Order storage order = _orders[requestId];
+        Market.OrderRecord storage order = _orders[requestId];
+        // Read only for a JOB: a batch of rentals spares the cold slot.
+        address jobMarket_ = order.kind == Market.RequestKind.JOB ? _jobMarket : address(0);
         Registry.SkipReason reason;
         // slither-disable-next-line uninitialized-local (stays empty exactly when the pair is skipped)
         Registry.Reservation memory reservation;
@@ -498,13 +500,14 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
         } else if (offerId > type(uint40).max) {
             reason = Registry.SkipReason.OFFER_UNKNOWN;
         } else {
+            Market.Target storage target = _targetOf(order);
             // slither-disable-next-line reentrancy-no-eth (the registry is immutable and ours; matchRequests is nonReentrant)
             (reason, reservation) = registry.tryReserve(
                 offerId,
                 Registry.MatchTerms({
                     tenant: order.tenant,
-                    gpuModel: order.gpuModel,
-                    region: order.region,
+                    gpuModel: target.gpuModel,
+                    region: target.region,
                     maxPricePerUnitHour: order.pricePerUnitHour,
                     durationSeconds: order.durationSeconds,
                     units: order.units,
@@ -525,12 +528,13 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
         matchFee = params.matchFee < deposit ? params.matchFee : deposit;
         uint128 escrow = deposit - matchFee;
         order.status = Market.RequestStatus.MATCHED;
-        order.provider = reservation.provider;
-        order.offerId = uint40(offerId);
-        order.collateral = reservation.collateral;
 
         if (order.kind == Market.RequestKind.RENTAL) {
             uint128 settleBounty = params.settleBounty < escrow ? params.settleBounty : escrow;
+            // These overwrite the request's target (slots 3 and 4), read above for the last time.
+            order.provider = reservation.provider;
+            order.offerId = uint40(offerId);
+            order.collateral = reservation.collateral;
             order.escrow = escrow;
             order.pricePerUnitHour = reservation.pricePerUnitHour;
             order.protocolFeeBps = params.protocolFeeBps;
@@ -548,7 +552,7 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
                 uint40(block.timestamp) + order.durationSeconds
             );
         } else {
-            // The escrow moves with the job; the job market owns it from here.
+            // The escrow moves with the job; the job market owns it and the match's terms from here.
             order.escrow = 0;
             order.pricePerUnitHour = reservation.pricePerUnitHour;
             paymentToken.safeTransfer(jobMarket_, escrow);
@@ -576,7 +580,7 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
     /// registry; every other reason releases it as completed.
     function _settle(
         uint256 leaseId,
-        Market.Order storage order,
+        Market.OrderRecord storage order,
         Market.CloseReason reason,
         uint40 stopTime,
         address bountyRecipient
@@ -618,7 +622,7 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
         return paymentToken;
     }
 
-    function _settlementOf(Market.Order storage order) private view returns (Registry.Settlement memory) {
+    function _settlementOf(Market.OrderRecord storage order) private view returns (Registry.Settlement memory) {
         return Registry.Settlement({
             provider: order.provider,
             offerId: order.offerId,
@@ -627,16 +631,68 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
         });
     }
 
-    function _lease(uint256 leaseId) private view returns (Market.Order storage order) {
+    /// @dev The request's target overlays slots 3 and 4 of its record (see `Market.OrderRecord`).
+    function _targetOf(Market.OrderRecord storage order) private pure returns (Market.Target storage target) {
+        assembly ("memory-safe") {
+            target.slot := add(order.slot, 3)
+        }
+    }
+
+    /// @dev The external view of a record: the target while unmatched; once matched, the model and
+    /// region of the offer that was matched and, for a JOB, the match as the job market holds it.
+    function _viewOf(uint256 id, Market.OrderRecord storage order) private view returns (Market.Order memory v) {
+        v.tenant = order.tenant;
+        v.matchDeadline = order.matchDeadline;
+        v.durationSeconds = order.durationSeconds;
+        v.kind = order.kind;
+        v.status = order.status;
+        v.escrow = order.escrow;
+        v.pricePerUnitHour = order.pricePerUnitHour;
+        v.units = order.units;
+        v.minVramGB = order.minVramGB;
+        v.minReputation = order.minReputation;
+        v.minTier = order.minTier;
+        v.jobTermsHash = order.jobTermsHash;
+        if (v.status != Market.RequestStatus.MATCHED) {
+            Market.Target storage target = _targetOf(order);
+            v.gpuModel = target.gpuModel;
+            v.region = target.region;
+            return v;
+        }
+        if (v.kind == Market.RequestKind.RENTAL) {
+            v.provider = order.provider;
+            v.protocolFeeBps = order.protocolFeeBps;
+            v.closeReason = order.closeReason;
+            v.collateral = order.collateral;
+            v.settleBounty = order.settleBounty;
+            v.withdrawn = order.withdrawn;
+            v.startTime = order.startTime;
+            v.stopTime = order.stopTime;
+            v.offerId = order.offerId;
+            v.challenger = order.challenger;
+            v.challengedAt = order.challengedAt;
+            v.reclaimableAt = order.reclaimableAt;
+            v.challengeBond = order.challengeBond;
+        } else {
+            Jobs.Job memory job = IJobMarket(_jobMarket).getJob(id);
+            v.provider = job.provider;
+            v.offerId = uint40(job.offerId);
+            v.collateral = job.collateral;
+        }
+        v.gpuModel = registry.offer(v.offerId).gpuModel;
+        v.region = registry.provider(v.provider).region;
+    }
+
+    function _lease(uint256 leaseId) private view returns (Market.OrderRecord storage order) {
         order = _orders[leaseId];
         if (!_isLease(order)) revert Errors.LeaseMarket_LeaseNotFound(leaseId);
     }
 
-    function _isLease(Market.Order storage order) private view returns (bool) {
+    function _isLease(Market.OrderRecord storage order) private view returns (bool) {
         return order.status == Market.RequestStatus.MATCHED && order.kind == Market.RequestKind.RENTAL;
     }
 
-    function _statusOf(Market.Order storage order) private view returns (Market.LeaseStatus) {
+    function _statusOf(Market.OrderRecord storage order) private view returns (Market.LeaseStatus) {
         Market.CloseReason closeReason = order.closeReason;
         if (closeReason == Market.CloseReason.LIVENESS_FAILURE) return Market.LeaseStatus.TERMINATED;
         if (closeReason != Market.CloseReason.NONE) return Market.LeaseStatus.CLOSED;
@@ -650,14 +706,14 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
 
     /// @dev What may be paid out now: while a liveness challenge is open, accrual after the
     /// challenge is held back, because a missed answer stops the lease at the challenge time.
-    function _payableAccrued(Market.Order storage order) private view returns (uint128) {
+    function _payableAccrued(Market.OrderRecord storage order) private view returns (uint128) {
         uint40 until = order.challenger != address(0) ? order.challengedAt : uint40(block.timestamp);
         return _accrued(order, until);
     }
 
     /// @dev Streamed by `time`: floor(rate × elapsed / 1 h), elapsed capped by the lease's end and
     /// stop time, the total capped by the balance. Flooring favours the escrow.
-    function _accrued(Market.Order storage order, uint40 time) private view returns (uint128) {
+    function _accrued(Market.OrderRecord storage order, uint40 time) private view returns (uint128) {
         uint256 startTime = order.startTime;
         uint256 end = startTime + order.durationSeconds;
         uint256 stopTime = order.stopTime;

@@ -116,6 +116,19 @@ contract ProtocolConfig is IProtocolConfig, Ownable2Step, Pausable {
     }
 
     /// @inheritdoc IProtocolConfig
+    function marketParams() external view override returns (Config.MarketParams memory) {
+        Config.Params storage p = _params;
+        return Config.MarketParams({
+            paused: paused(),
+            protocolFeeBps: p.protocolFeeBps,
+            verifierFeeBps: p.verifierFeeBps,
+            minLeaseSeconds: p.minLeaseSeconds,
+            matchFee: p.matchFee,
+            settleBounty: p.settleBounty
+        });
+    }
+
+    /// @inheritdoc IProtocolConfig
     function gpuModel(bytes32 gpuModelId) external view override returns (Config.GpuModel memory) {
         return _gpuModels[gpuModelId];
     }

@@ -478,7 +478,8 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
 
         Registry.Provider storage p = _providers[o.provider];
         if (terms.region != bytes32(0) && terms.region != p.region) return (Registry.SkipReason.REGION_MISMATCH, 0);
-        if (reputationOf(o.provider) < terms.minReputation) return (Registry.SkipReason.REPUTATION_TOO_LOW, 0);
+        // Reputation costs two cold reads and the decay; a request asking none skips it.
+        if (terms.minReputation != 0 && reputationOf(o.provider) < terms.minReputation) return (Registry.SkipReason.REPUTATION_TOO_LOW, 0);
         if (o.pricePerUnitHour > terms.maxPricePerUnitHour) return (Registry.SkipReason.PRICE_TOO_HIGH, 0);
         if (terms.durationSeconds > o.maxDurationSeconds) return (Registry.SkipReason.DURATION_TOO_LONG, 0);
         // A zero-unit match would reserve nothing; it counts as no units available.

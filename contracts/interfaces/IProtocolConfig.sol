@@ -52,6 +52,10 @@ interface IProtocolConfig {
     /// @notice The current parameter set.
     function params() external view returns (Config.Params memory);
 
+    /// @notice The pause flag and the parameters requests, matches and job settlements read, in
+    /// one call that reads three slots instead of six.
+    function marketParams() external view returns (Config.MarketParams memory);
+
     /// @notice The catalogue entry of `gpuModel` (all zero when never set).
     function gpuModel(bytes32 gpuModelId) external view returns (Config.GpuModel memory);
 

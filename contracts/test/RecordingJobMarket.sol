@@ -3,11 +3,14 @@ pragma solidity 0.8.28;
 
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
+import { Jobs } from "../types/DataTypes.sol";
+
 /// @title RecordingJobMarket
 /// @notice Stands in for the job market in lease market tests: records the last handover and the
 /// escrow it held when the call arrived, so a test can check the escrow moved before `openJob`.
-/// @dev Never deployed to a public network by our scripts. It has `IJobMarket.openJob`'s
-/// signature but not the rest of the job market, so it does not claim the interface.
+/// @dev Never deployed to a public network by our scripts. It has `IJobMarket.openJob`'s,
+/// `isPublished`'s and `getJob`'s signatures but not the rest of the job market, so it does not
+/// claim the interface.
 contract RecordingJobMarket {
     IERC20 public immutable paymentToken;
 
@@ -52,5 +55,16 @@ contract RecordingJobMarket {
         jobTermsHash = jobTermsHash_;
         balanceAtOpen = paymentToken.balanceOf(address(this));
         jobsOpened += 1;
+    }
+
+    /// @notice The last handover as a job, for the lease market's view of a matched JOB request.
+    function getJob(uint256) external view returns (Jobs.Job memory job) {
+        job.provider = provider;
+        job.offerId = uint64(offerId);
+        job.units = units;
+        job.tenant = tenant;
+        job.collateral = collateral;
+        job.escrow = escrow;
+        job.termsHash = jobTermsHash;
     }
 }

@@ -35,6 +35,17 @@ library Config {
         uint128 verifierBond; // payment token units a verifier posts with an attestation
     }
 
+    /// @notice What requests, matches and job settlements read of the parameters: two of the five
+    /// slots and the pause flag in one call, instead of all five slots (docs/gas.md).
+    struct MarketParams {
+        bool paused;
+        uint16 protocolFeeBps;
+        uint16 verifierFeeBps;
+        uint40 minLeaseSeconds;
+        uint128 matchFee;
+        uint128 settleBounty;
+    }
+
     /// @notice A catalogue entry: what one unit of a GPU model is and what it must be backed by.
     struct GpuModel {
         // slot 0
@@ -216,10 +227,46 @@ library Market {
         uint256 offerId;
     }
 
-    /// @notice One id, one record: the request's terms while it is open and, once a RENTAL
-    /// request is matched, the lease's state in the same slots (lease id = request id), so a
-    /// match rewrites warm slots instead of filling new ones.
+    /// @notice The view of one id (`getRequest`, `getLease`): the request's terms while it is open
+    /// and, once a RENTAL request is matched, the lease's state (lease id = request id). Assembled
+    /// from `OrderRecord`; once matched, `gpuModel` and `region` are the matched offer's model and
+    /// its provider's region, and a JOB's provider, offer and collateral are its job's. Memory
+    /// only, so ordered for reading; `OrderRecord` is how it is stored.
     struct Order {
+        address tenant;
+        uint40 matchDeadline;
+        uint40 durationSeconds; // the request's maxDurationSeconds; the lease's full length
+        RequestKind kind;
+        RequestStatus status; // OPEN, MATCHED or CANCELLED
+        uint128 escrow; // the deposit while open; once leased: balance + reserved bounty, top-ups included
+        uint128 pricePerUnitHour; // the tenant's maximum while open; the offer's price once matched
+        address provider; // 0 until matched
+        uint32 units;
+        uint16 minVramGB;
+        uint16 minReputation;
+        uint8 minTier;
+        uint16 protocolFeeBps; // fixed at match: the fee the provider agreed to
+        CloseReason closeReason; // NONE until the lease is settled
+        uint128 collateral; // stake locked by the registry for this match
+        uint128 settleBounty; // reserved at match, paid to whoever settles an ended lease
+        uint128 withdrawn; // accrued already paid out (provider share + fee)
+        uint40 startTime;
+        uint40 stopTime; // close time, or the challenge time of a missed liveness challenge
+        uint40 offerId;
+        address challenger; // 0 when no liveness challenge is open
+        uint40 challengedAt; // the latest challenge, open or answered
+        uint40 reclaimableAt; // 0 until the provider gives notice
+        uint128 challengeBond;
+        bytes32 gpuModel;
+        bytes32 region;
+        bytes32 jobTermsHash;
+    }
+
+    /// @notice How one id is stored. Slots 3 and 4 hold the request's `Target` while it is open
+    /// and the lease's money and clock once a RENTAL request is matched: a match rewrites two
+    /// occupied slots instead of filling two new ones (docs/gas.md). A matched JOB keeps only its
+    /// status here; the job market holds the rest.
+    struct OrderRecord {
         // slot 0
         address tenant;
         uint40 matchDeadline;
@@ -228,19 +275,19 @@ library Market {
         RequestStatus status; // OPEN, MATCHED or CANCELLED
         // slot 1
         uint128 escrow; // the deposit while open; once leased: balance + reserved bounty, top-ups included
-        uint128 pricePerUnitHour; // the tenant's maximum while open; the offer's price once matched
+        uint128 pricePerUnitHour; // the tenant's maximum while open; the offer's price once leased
         // slot 2
-        address provider; // 0 until matched
+        address provider; // 0 until leased
         uint32 units;
         uint16 minVramGB;
         uint16 minReputation;
         uint8 minTier;
         uint16 protocolFeeBps; // fixed at match: the fee the provider agreed to
         CloseReason closeReason; // NONE until the lease is settled
-        // slot 3
-        uint128 collateral; // stake locked by the registry for this match
+        // slot 3 (Target.gpuModel while open)
+        uint128 collateral; // stake locked by the registry for this lease
         uint128 settleBounty; // reserved at match, paid to whoever settles an ended lease
-        // slot 4
+        // slot 4 (Target.region while open)
         uint128 withdrawn; // accrued already paid out (provider share + fee)
         uint40 startTime;
         uint40 stopTime; // close time, or the challenge time of a missed liveness challenge
@@ -252,11 +299,16 @@ library Market {
         // slot 6
         uint128 challengeBond;
         // slot 7
-        bytes32 gpuModel;
-        // slot 8
-        bytes32 region;
-        // slot 9
         bytes32 jobTermsHash;
+    }
+
+    /// @notice What an open request asks of the offer's model and provider; overlays slots 3
+    /// and 4 of its `OrderRecord` until the match.
+    struct Target {
+        // slot 3 of the record
+        bytes32 gpuModel; // 0: any model with at least minVramGB
+        // slot 4 of the record
+        bytes32 region; // 0: any region
     }
 }
 

@@ -1,7 +1,7 @@
 """PROTOCOL.md §7 invariant 10: no operation costs more in a larger market.
 
 The quick form of `make gas`: the same script of operations beside 1 and 20
-existing offers and running leases (docs/gas.md has 1 and 500). Prints the table.
+existing offers and running leases (docs/gas.md has 1, 500 and 5,000). Prints the table.
 """
 
 from scripts.gas import measure, table

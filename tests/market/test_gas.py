@@ -5,11 +5,11 @@ import pytest
 
 from market.support import DEPOSIT, LIVENESS_SPACING, order, sleep_to, spec
 
-# Measured figures plus a little headroom; see docs/leases.md for the aims and why some differ.
+# Measured figures plus a little headroom; see docs/gas.md for the aims and where the gas goes.
 CEILINGS = {
-    "createRequest": 180_000,
-    "matchRequests (1 pair)": 185_000,
-    "matchRequests (per pair, batch of 20)": 95_000,
+    "createRequest": 166_000,
+    "matchRequests (1 pair)": 142_000,
+    "matchRequests (per pair, batch of 20)": 70_000,
     "withdrawEarnings": 76_000,
     "closeLease (tenant)": 126_000,
     "topUp": 65_000,

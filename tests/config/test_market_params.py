@@ -1,0 +1,35 @@
+"""ProtocolConfig.marketParams: the pause flag and the five parameters requests, matches and job
+settlements read, always equal to what `paused()` and `params()` say."""
+
+from helpers import USD
+from config.test_constructor import DEFAULTS
+from config.test_set_params import params_with
+
+FIELDS = ("paused", "protocolFeeBps", "verifierFeeBps", "minLeaseSeconds", "matchFee", "settleBounty")
+
+
+def market_params(config) -> dict:
+    return dict(zip(FIELDS, config.marketParams()))
+
+
+def test_when_deployed_then_market_params_are_the_defaults_unpaused(config):
+    expected = {name: DEFAULTS[name] for name in FIELDS[1:]}
+    assert market_params(config) == {"paused": False, **expected}
+
+
+def test_when_params_set_then_market_params_follow(config, governance):
+    config.setParams(
+        params_with(protocolFeeBps=250, verifierFeeBps=700, minLeaseSeconds=7200, matchFee=USD, settleBounty=USD // 2),
+        {"from": governance},
+    )
+    assert market_params(config) == {
+        "paused": False, "protocolFeeBps": 250, "verifierFeeBps": 700, "minLeaseSeconds": 7200,
+        "matchFee": USD, "settleBounty": USD // 2,
+    }
+
+
+def test_when_paused_then_market_params_say_paused_and_unpause_clears_it(config, governance):
+    config.pause({"from": governance})
+    assert market_params(config)["paused"] is True
+    config.unpause({"from": governance})
+    assert market_params(config)["paused"] is False

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import brownie
 import brownie.network.account as brownie_account
 from brownie import web3
-from brownie.exceptions import VirtualMachineError
+from brownie.exceptions import VirtualMachineError, decode_typed_error
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
@@ -47,7 +47,8 @@ FUNDS = 10_000_000 * USD
 R_NULL, R_OPEN, R_EXPIRED, R_MATCHED, R_CANCELLED = range(5)
 L_NULL, L_ACTIVE, L_EXPIRED, L_INSOLVENT, L_CLOSED, L_TERMINATED = range(6)
 C_NONE, C_TENANT, C_RECLAIM, C_EXPIRED, C_INSOLVENT, C_LIVENESS = range(6)
-J_NONE, J_MATCHED, J_LATE, J_SUBMITTED, J_FINALIZABLE, J_DISPUTED, J_FINALIZED, J_EXPIRED, J_SLASHED, J_VOIDED = range(10)
+(J_NONE, J_MATCHED, J_LATE, J_SUBMITTED, J_FINALIZABLE, J_DISPUTED,
+ J_FINALIZED, J_EXPIRED, J_SLASHED, J_VOIDED) = range(10)
 A_NONE, A_VALID, A_INVALID = range(3)
 P_NONE, P_REVEAL, P_RESPOND, P_PROVE, P_VOTE = range(5)
 SOLVER_WON, CHALLENGER_WON, VOIDED = range(3)
@@ -72,7 +73,9 @@ def _closure(moves: dict[int, set[int]]) -> dict[int, set[int]]:
     return closed
 
 
-REQUEST_MOVES = {R_OPEN: {R_EXPIRED, R_MATCHED, R_CANCELLED}, R_EXPIRED: {R_CANCELLED}, R_MATCHED: set(), R_CANCELLED: set()}
+REQUEST_MOVES = {
+    R_OPEN: {R_EXPIRED, R_MATCHED, R_CANCELLED}, R_EXPIRED: {R_CANCELLED}, R_MATCHED: set(), R_CANCELLED: set(),
+}
 LEASE_MOVES = {
     L_ACTIVE: {L_EXPIRED, L_INSOLVENT, L_CLOSED, L_TERMINATED},
     L_INSOLVENT: {L_EXPIRED, L_CLOSED, L_TERMINATED},
@@ -474,7 +477,6 @@ class Campaign:
         self.pending_owner = None
         self.treasury_now = self.treasury.address
         self.paused = False
-        self.workloads = {w: True for w in WORKLOADS}
 
         # Ghost books.
         self.ledger: dict[str, int] = defaultdict(int)
@@ -557,7 +559,8 @@ class Campaign:
         unregistered = sum(not p.registered for p in providers)
         live_offers = sum(not o.removed for o in self.offers.values())
         open_orders = sum(self.orders[i].state == "open" for i in self.live_orders)
-        expired_orders = sum(self.orders[i].state == "open" and self.orders[i].deadline < self.ts for i in self.live_orders)
+        expired_orders = sum(
+            self.orders[i].state == "open" and self.orders[i].deadline < self.ts for i in self.live_orders)
         leases = self._leases()
         challenged = sum(o.challenger != ZERO for o in leases)
         jobs = self._live_jobs()
@@ -596,8 +599,8 @@ class Campaign:
             ("submit_result", when(waiting, 10)),
             ("attest", when(open_jobs, 5)),
             ("challenge_job", when(open_jobs, 5)),
-            ("dispute_move", when(disputed, 16)),
-            ("vote", when(voting, 6)),
+            ("dispute_move", when(disputed, 30 * disputed)),
+            ("vote", when(voting, 10)),
             ("resolve_vote", when(voting, 2, 0.2)),
             ("claim_timeout", when(disputed, 2, 0.2)),
             ("finalize", when(open_jobs, 5)),
@@ -627,14 +630,17 @@ class Campaign:
         """
         name = f"{self.contracts[contract.address]}.{fn}"
         self._touched.add(sender.address)
-        self.ts += 1  # every transaction mines a block one second after the previous one
-        try:
-            tx = getattr(contract, fn)(*args, {"from": sender})
-        except VirtualMachineError as exc:
-            message = exc.revert_msg or ""
-            error = message.split(":")[0].strip()
+        refusal = self._simulate(contract, fn, args, sender)
+        if refusal is None:
+            self.ts += 1  # every transaction mines a block one second after the previous one
+            try:
+                tx = getattr(contract, fn)(*args, {"from": sender})
+            except VirtualMachineError as exc:
+                refusal = exc.revert_msg or ""
+        if refusal is not None:
+            error = refusal.split(":")[0].strip()
             allowed = ALLOWED[name] if expect is None else expect
-            require(error in allowed, f"{name} by {sender.address[:10]} reverted with {message or 'no reason'!r}; "
+            require(error in allowed, f"{name} by {sender.address[:10]} reverted with {refusal or 'no reason'!r}; "
                                       f"allowed: {sorted(allowed)}")
             self.stats.reverted[name] += 1
             self.stats.errors[error] += 1
@@ -646,6 +652,19 @@ class Campaign:
         self._fold(tx)
         self._check_gas(name, tx)
         return tx
+
+    def _simulate(self, contract, fn: str, args: tuple, sender) -> str | None:
+        """Runs the call at the next block's timestamp without mining it: the decoded revert, or
+        None when it would go through. A refused call then costs one eth_call, not a block."""
+        call = {"from": sender.address, "to": contract.address, "data": getattr(contract, fn).encode_input(*args),
+                "gas": hex(30_000_000)}
+        response = web3.provider.make_request("eth_call", [call, "latest", {}, {"time": hex(self.ts + 1)}])
+        if "error" not in response:
+            return None
+        data = response["error"].get("data")
+        if isinstance(data, dict):
+            data = data.get("data")
+        return decode_typed_error(data) if data and data != "0x" else ""
 
     def _check_gas(self, name: str, tx) -> None:
         """Invariant 10: the gas of an operation kind does not grow as leases, offers and jobs pile up."""
@@ -998,7 +1017,8 @@ class Campaign:
     def on_JobFinalized(self, e):
         job = self.jobs[e["jobId"]]
         # Invariant 9: the solver is paid only once its window closed with no dispute open.
-        require(self.ts >= job.window_ends and not job.disputed, f"job {job.id} paid at {self.ts}, window {job.window_ends}")
+        require(self.ts >= job.window_ends and not job.disputed,
+                f"job {job.id} paid at {self.ts}, window {job.window_ends}")
         pf = job.escrow * self.params["protocolFeeBps"] // BPS
         vf = job.escrow * self.params["verifierFeeBps"] // BPS
         valid = job.attestation == A_VALID
@@ -1103,7 +1123,8 @@ class Campaign:
             chain = next(values)
             free, locked, unbonding = chain[1], chain[2], chain[3]
             require((free, locked, unbonding) == (p.free, p.locked, p.unbonding),
-                    f"provider {address[:10]} stake {(free, locked, unbonding)}, ghost {(p.free, p.locked, p.unbonding)}")
+                    f"provider {address[:10]} stake {(free, locked, unbonding)}, "
+                    f"ghost {(p.free, p.locked, p.unbonding)}")
             # Invariant 4: locked collateral is exactly what its running matches hold, and ≤ stake.
             held = sum(m.collateral for m in running if m.provider == address)
             require(locked == held and locked <= free + locked + unbonding, f"locked {locked}, running matches {held}")
@@ -1191,7 +1212,8 @@ class Campaign:
         self._touched.add(-offer_id)
 
     def _leases(self, predicate=lambda o: True):
-        return [self.orders[i] for i in sorted(self.live_orders) if self.orders[i].state == "lease" and predicate(self.orders[i])]
+        leases = (self.orders[i] for i in sorted(self.live_orders))
+        return [o for o in leases if o.state == "lease" and predicate(o)]
 
     def _live_jobs(self, predicate=lambda j: True):
         return [self.jobs[i] for i in sorted(self.live_jobs) if predicate(self.jobs[i])]
@@ -1310,7 +1332,7 @@ class Campaign:
         any_model = self.rng.random() < 0.2
         units = self.rng.randrange(1, max(2, min(3, affordable(offer) if offer.id else 2) + 1))
         max_price = offer.price * self.rng.choice([1, 1, 2]) + (0 if self.rng.random() < 0.9 else -1)
-        duration = self.rng.choice([HOUR, 2 * HOUR, 6 * HOUR, DAY]) if kind == RENTAL else DAY
+        duration = self.rng.choice([HOUR, 6 * HOUR, DAY, 2 * DAY]) if kind == RENTAL else DAY
         spec = (
             ZERO32 if any_model else offer.model,
             model["vram"] if any_model else 0,
@@ -1353,7 +1375,8 @@ class Campaign:
         data = {
             "types": {
                 "EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
-                                 {"name": "chainId", "type": "uint256"}, {"name": "verifyingContract", "type": "address"}],
+                                 {"name": "chainId", "type": "uint256"},
+                                 {"name": "verifyingContract", "type": "address"}],
                 "Permit": [{"name": "owner", "type": "address"}, {"name": "spender", "type": "address"},
                            {"name": "value", "type": "uint256"}, {"name": "nonce", "type": "uint256"},
                            {"name": "deadline", "type": "uint256"}],
@@ -1379,7 +1402,7 @@ class Campaign:
     def _new_terms(self) -> Terms:
         workload = self.rng.choice(WORKLOADS)
         self.salt += 1
-        steps = self.rng.randrange(1, 13) if workload != "matvec-256" else self.rng.randrange(1, 5)
+        steps = self.rng.randrange(1, 9) if workload != "matvec-256" else self.rng.randrange(1, 5)
         if workload == "hashchain":
             input = keccak256(b"input-%d-%d" % (self.seed, self.salt))
         else:
@@ -1507,7 +1530,8 @@ class Campaign:
         self._call(self.market, "requestReclaim", (lease.id,), self.providers[lease.provider].account)
 
     def act_close_lease(self):
-        lease = self._pick(self._leases())
+        ended = self._leases(lambda o: o.challenger == ZERO and self._lease_status(o, self.ts + 1) != L_ACTIVE)
+        lease = self._pick(ended if ended and self.rng.random() < 0.6 else self._leases())
         if lease is None:
             return self._call(self.market, "closeLease", (self._any_order_id(),), self.settler)
         self._mark(lease.id)
@@ -1520,10 +1544,17 @@ class Campaign:
             self._settle_again(self.market, "closeLease", (lease.id,), self.settler, "LeaseMarket_LeaseSettled")
 
     def act_challenge_liveness(self):
-        lease = self._pick(self._leases(lambda o: o.challenger == ZERO))
+        active = self._leases(lambda o: o.challenger == ZERO and self._lease_status(o, self.ts + 1) == L_ACTIVE)
+        lease = self._pick(active if active and self.rng.random() < 0.9 else self._leases())
         if lease is None:
-            return self._call(self.market, "challengeLiveness", (self._any_order_id(),), self.rng.choice(self.whistleblowers))
+            return self._call(self.market, "challengeLiveness", (self._any_order_id(),),
+                              self.rng.choice(self.whistleblowers))
         self._mark(lease.id)
+        # A prober waits for the first moment the spacing allows, if the lease still runs then.
+        earliest = (lease.challenged_at or lease.start) + self.params["livenessSpacingSeconds"]
+        if self.ts + 1 < earliest and self._lease_status(lease, earliest) == L_ACTIVE and self.rng.random() < 0.7:
+            self._sleep(earliest - 1 - self.ts)
+            self._moved()
         # Sometimes the provider challenges itself: it must never profit (invariant 7).
         sender = self.rng.choice(self.whistleblowers + [self.settler, self.providers[lease.provider].account])
         self._call(self.market, "challengeLiveness", (lease.id,), sender)
@@ -1574,8 +1605,8 @@ class Campaign:
     def act_submit_result(self):
         job = self._job(lambda j: j.waiting and (j.result_deadline > self.ts or self.rng.random() < 0.1))
         if job is None:
-            return self._call(self.jm, "submitResult", (self._any_order_id(), self._some_terms(), b"\1" * 32, b"\1" * 32, []),
-                              self.attacker)
+            args = (self._any_order_id(), self._some_terms(), b"\1" * 32, b"\1" * 32, [])
+            return self._call(self.jm, "submitResult", args, self.attacker)
         solver = job.solver
         proof = solver.tree.proof(job.terms.steps)
         args = (job.id, job.terms.tuple, solver.hashes[-1], solver.tree.root, proof)
@@ -1648,7 +1679,9 @@ class Campaign:
                 state = b"\7" * len(state)
             # Anyone may prove: the outcome depends only on the states.
             sender = self.rng.choice([provider, self.settler, self.attacker])
-            self._call(self.jm, "proveStep", (job.id, job.terms.tuple, state), sender)
+            if self._call(self.jm, "proveStep", (job.id, job.terms.tuple, state), sender) is not None:
+                self._settle_again(self.jm, "proveStep", (job.id, job.terms.tuple, state), sender,
+                                   "JobMarket_UnexpectedPhase")
         elif phase == P_VOTE:
             self.act_vote(job)
         else:
@@ -1701,7 +1734,8 @@ class Campaign:
         job = self._job(lambda j: j.waiting)
         job_id = job.id if job else self._any_order_id()
         # Sometimes the late solver reports itself: it must get no whistleblower share.
-        sender = self.rng.choice([self.settler, self.whistleblowers[0]] + ([self.providers[job.provider].account] if job else []))
+        reporters = [self.settler, self.whistleblowers[0]]
+        sender = self.rng.choice(reporters + ([self.providers[job.provider].account] if job else []))
         if job:
             self._slash_order = (job.collateral * self.params["lateResultSlashBps"] // BPS, sender.address, job.tenant)
         if self._call(self.jm, "expireJob", (job_id,), sender) is not None:
@@ -1774,7 +1808,8 @@ class Campaign:
         )
         window = p["maxChallengeWindowSeconds"] + (2 * p["maxBisectionRounds"] + 2) * p["moveTimeoutSeconds"] + p[
             "arbiterVoteWindowSeconds"]
-        p["unbondingPeriodSeconds"] = max(DAY, window + 1) if r.random() < 0.5 else min(60 * DAY, max(7 * DAY, window + 1))
+        shortest = max(DAY, window + 1)
+        p["unbondingPeriodSeconds"] = shortest if r.random() < 0.5 else min(60 * DAY, max(7 * DAY, shortest))
         return p
 
     def act_set_params(self):
@@ -1902,7 +1937,8 @@ class Campaign:
         elif op == 7:
             self._call(self.config, "pause", (), a, expect=OZ_OWNER)
         elif op == 8:
-            self._call(self.jm, "setWorkload", (to_bytes32("evil"), a, True), a, expect={"JobMarket_CallerNotGovernance"})
+            self._call(self.jm, "setWorkload", (to_bytes32("evil"), a, True), a,
+                       expect={"JobMarket_CallerNotGovernance"})
         elif op == 9:
             self._call(self.registry, "stake", (USD,), a, expect={"ProviderRegistry_NotRegistered"})
         elif op == 10:
@@ -1925,7 +1961,8 @@ class Campaign:
             self._call(self.market, "createRequest", (spec, deposit), a,
                        expect={"ERC20InsufficientAllowance", "Leasehold_Paused", "LeaseMarket_DepositTooSmall"})
         elif op == 15:
-            self._call(self.market, "matchRequests", ([],), self.matcher, expect={"LeaseMarket_EmptyBatch", "Leasehold_Paused"})
+            self._call(self.market, "matchRequests", ([],), self.matcher,
+                       expect={"LeaseMarket_EmptyBatch", "Leasehold_Paused"})
         else:
             self._call(self.config, "acceptOwnership", (), a, expect=OZ_OWNER)
 
@@ -1940,7 +1977,8 @@ ACTION_TARGET = {
     "respond_liveness": "LeaseMarket.respondLiveness", "resolve_liveness": "LeaseMarket.resolveLiveness",
     "attest": "JobMarket.attest", "challenge_job": "JobMarket.challenge", "dispute_move": "JobMarket.proveStep",
     "vote": "JobMarket.voteOnStep", "resolve_vote": "JobMarket.resolveVote", "claim_timeout": "JobMarket.claimTimeout",
-    "expire": "JobMarket.expireJob", "set_params": "ProtocolConfig.setParams", "set_gpu_model": "ProtocolConfig.setGpuModel",
+    "expire": "JobMarket.expireJob", "set_params": "ProtocolConfig.setParams",
+    "set_gpu_model": "ProtocolConfig.setGpuModel",
     "set_role": "ProtocolConfig.setRole", "set_treasury": "ProtocolConfig.setTreasury", "pause": "ProtocolConfig.pause",
     "ownership": "ProtocolConfig.acceptOwnership", "set_workload": "JobMarket.setWorkload",
 }

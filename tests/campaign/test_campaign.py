@@ -23,6 +23,7 @@ SEED = 1
 @pytest.fixture(scope="module")
 def walk(anvil):
     """The walk, run once for the module; a violation fails the test that runs it."""
+    anvil.rpc("anvil_setNextBlockBaseFeePerGas", ["0x0"])
     with without_undo_snapshots():
         campaign = Campaign(SEED)
         try:

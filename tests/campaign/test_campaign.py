@@ -51,7 +51,7 @@ def test_campaign_is_refused_only_with_declared_errors(walk):
     # the walk also met the refusals that only bad actors and bad arguments reach.
     stats = walk.stats
     assert sum(stats.reverted.values()) > 0
-    for error in ("Leasehold_MissingRole", "OwnableUnauthorizedAccount", "JobMarket_CallerNotMarket"):
+    for error in ("Leasehold_MissingRole", "OwnableUnauthorizedAccount", "LeaseMarket_LeaseNotFound"):
         assert stats.errors[error] > 0, error
     for name in ONE_SHOT:
         assert stats.ok[name] == 0 and stats.reverted[name] > 0, name
@@ -62,3 +62,23 @@ def test_campaign_reaches_slashes_and_disputes(walk):
     assert stats.slashes > 0
     assert stats.time_moves > 0
     assert set(FUNCTIONS) >= set(stats.ok)
+
+
+def test_campaign_check_fails_when_a_contract_holds_other_than_the_ghost_says(walk):
+    # The checks bite: one token off in the ghost ledger and invariant 1 fails.
+    walk.ledger[walk.market.address] += 1
+    try:
+        with pytest.raises(AssertionError, match="LeaseMarket balance"):
+            walk._check_invariants()
+    finally:
+        walk.ledger[walk.market.address] -= 1
+
+
+def test_campaign_check_fails_when_the_stake_books_disagree(walk):
+    provider = next(p for p in walk.providers.values() if p.registered)
+    provider.free += 1
+    try:
+        with pytest.raises(AssertionError, match="ProviderRegistry holds"):
+            walk._check_invariants()
+    finally:
+        provider.free -= 1

@@ -29,9 +29,17 @@ class Reorgs:
     def head(self) -> int:
         return int(self.node.rpc("eth_blockNumber"), 16)
 
+    def indexers(self):
+        """Every indexer of every keeper: the market view's, and the settler's job book's."""
+        for keeper in self.run.keepers:
+            yield keeper.view.indexer
+            jobs = getattr(keeper, "jobs", None)
+            if jobs is not None and jobs.indexer is not None:
+                yield jobs.indexer
+
     def indexed_to_head(self) -> bool:
         head = self.head()
-        return all(keeper.view.indexer.scanned_block >= head for keeper in self.run.keepers)
+        return all(indexer.scanned_block >= head for indexer in self.indexers())
 
     def pad(self, first_block: int, depth: int) -> None:
         """Mines empty blocks until the last `depth` blocks start at `first_block`."""
@@ -108,6 +116,8 @@ def test_keepers_redo_what_reorgs_of_1_3_and_12_blocks_took_away(
             counters, logs = reorgs.counters(), reorgs.logged()
             replayed, dropped = reorgs.reorg(1, drop=keepers)
             redone = wait_until(lambda: tenants[0].request(first).status == MATCHED)
+            # Each keeper polls on its own tick: give the slowest indexer time to see the re-org.
+            wait_until(lambda: all(reported(counters, logs, reorgs, 1)[:2]), timeout=15)
             in_logs, in_metrics, rolled = reported(counters, logs, reorgs, 1)
             checks = books.check([first], settled=False)
             fault_report.record(
@@ -135,6 +145,8 @@ def test_keepers_redo_what_reorgs_of_1_3_and_12_blocks_took_away(
             redone = second == ghost and wait_until(lambda: tenant_c.request(second).status == MATCHED)
             lease = tenant_c.lease(second)
             right_lease = lease.tenant == tenant_c.address and lease.units == 2
+            # Each keeper polls on its own tick: give the slowest indexer time to see the re-org.
+            wait_until(lambda: all(reported(counters, logs, reorgs, 3)[:2]), timeout=15)
             in_logs, in_metrics, rolled = reported(counters, logs, reorgs, 3)
             checks = books.check([first, second], settled=False)
             b_refunded = tenant_b.balance_of(tenant_b.payment_token) == balance_b
@@ -169,6 +181,8 @@ def test_keepers_redo_what_reorgs_of_1_3_and_12_blocks_took_away(
             rematched = wait_until(lambda: all(tenants[0].request(r).status == MATCHED for r in later))
             move_time(node, 3 * HOUR)
             reclosed = wait_until(lambda: all(tenants[0].lease(r).status == "CLOSED" for r in every))
+            # Each keeper polls on its own tick: give the slowest indexer time to see the re-org.
+            wait_until(lambda: all(reported(counters, logs, reorgs, 12)[:2]), timeout=15)
             in_logs, in_metrics, rolled = reported(counters, logs, reorgs, 12)
             checks = books.check(every, settled=True)
             fault_report.record(

@@ -26,6 +26,7 @@ from eth_account.signers.local import LocalAccount
 from pydantic import BaseModel, ConfigDict, ValidationError
 from web3 import HTTPProvider, Web3
 from web3.contract import Contract
+from web3.types import RPCEndpoint
 
 from keepers.accounts import load_account
 from keepers.config import KeeperConfig
@@ -71,7 +72,12 @@ class Keeper(ABC):
             key = ".".join(["role", *(str(part) for part in first["loc"])])
             raise ConfigError(f"config error: {key}: {first['msg'][0].lower()}{first['msg'][1:]}") from None
         self.metrics = Metrics()
-        self.w3 = Web3(HTTPProvider(config.chain.rpc_url, request_kwargs={"timeout": self.RPC_TIMEOUT_SECONDS}))
+        # web3 checks every eth_call and estimate against eth_chainId, one more round trip each; a node's
+        # chain id never changes (start() checks it against the config), so only that answer is cached.
+        self.w3 = Web3(HTTPProvider(
+            config.chain.rpc_url, request_kwargs={"timeout": self.RPC_TIMEOUT_SECONDS},
+            cache_allowed_requests=True, cacheable_requests={RPCEndpoint("eth_chainId")},
+        ))
         # APScheduler's own logger repeats what _on_run_skipped and _run_job report as JSON.
         logging.getLogger("apscheduler").setLevel(logging.ERROR)
         self.scheduler = BackgroundScheduler(timezone=timezone.utc)

@@ -147,7 +147,8 @@ class TransactionSender:
         to, data = self._encode(fn, value)
         call = {"from": self.address, "to": to, "data": data, "value": value}
         decoder = RevertDecoder(fn.contract_abi)
-        self._simulate(lambda: self.w3.eth.call(call, "pending"), decoder, label)
+        # The estimate is the simulation: it reverts with the call's own revert data, and a
+        # separate eth_call would run the whole transaction once more on the node.
         gas = math.ceil(self._simulate(lambda: self.w3.eth.estimate_gas(call, "pending"), decoder, label) * self.GAS_HEADROOM)
         max_fee, priority_fee = self._fees()
         with self._nonce_lock:

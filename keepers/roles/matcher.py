@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from eth_utils import event_abi_to_log_topic
 from pydantic import BaseModel, ConfigDict, Field
 from web3.logs import DISCARD
 
@@ -73,6 +74,9 @@ class MatcherKeeper(Keeper):
         self.weights = Weights(**self.role_config.weights.model_dump())
         self.matches = self.metrics.counter("matches", "Pairs the chain accepted from this matcher")
         self.skipped = self.metrics.counter("matches_skipped", "Pairs the chain skipped", ("reason",))
+        events = {e["name"]: event_abi_to_log_topic(e) for e in self.view.market.abi if e.get("type") == "event"}
+        self._match_topics = {events["LeaseStarted"], events["JobHandedOver"]}
+        self._skip_topic = events["MatchSkipped"]
         self._last_head: int | None = None
         self._last_pass = float("-inf")
         self._seen_requests: set[int] = set()
@@ -125,16 +129,17 @@ class MatcherKeeper(Keeper):
         except Refused as refusal:
             self.log.warning("batch refused", extra={"event": "batch_refused", "error": refusal.error_name})
             return
-        started = market.events.LeaseStarted().process_receipt(result.receipt, errors=DISCARD)
-        handed = market.events.JobHandedOver().process_receipt(result.receipt, errors=DISCARD)
-        skipped = market.events.MatchSkipped().process_receipt(result.receipt, errors=DISCARD)
-        self.matches.inc(len(started) + len(handed))
-        for event in skipped:
+        # Counted by topic: decoding every log of a large batch with web3 cost a third of its submit time.
+        ours = [log for log in result.receipt["logs"] if log["address"] == market.address and log["topics"]]
+        matched = sum(bytes(log["topics"][0]) in self._match_topics for log in ours)
+        skipped = [log for log in ours if bytes(log["topics"][0]) == self._skip_topic]
+        self.matches.inc(matched)
+        for event in market.events.MatchSkipped().process_receipt({"logs": skipped}, errors=DISCARD):
             self.skipped.labels(str(event["args"]["reason"])).inc()
         self.log.info(
             "batch submitted",
             extra={
-                "event": "batch_submitted", "tx_hash": result.tx_hash, "matched": len(started) + len(handed),
+                "event": "batch_submitted", "tx_hash": result.tx_hash, "matched": matched,
                 "skipped": len(skipped), "gas_used": result.gas_used,
             },
         )

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from keepers.jobs import JobBook
 from keepers.lifecycle import Keeper
-from keepers.market_view import MarketView
+from keepers.market_view import MarketView, batch_calls
 from keepers.sender import send_or_skip
 
 LEASE_EXPIRED = 2  # Market.LeaseStatus.EXPIRED
@@ -44,10 +44,18 @@ class SettlerKeeper(Keeper):
 
     def tick(self) -> None:
         self.view.refresh()
-        now = self.w3.eth.get_block("latest")["timestamp"]
+        head = self.w3.eth.get_block("latest")
+        now = head["timestamp"]
         market = self.view.market
         budget = self.role_config.max_settlements_per_tick
-        for lease_id, facts in sorted(self.view.state.leases.items()):
+        leases = sorted(self.view.state.leases.items())
+        # Every unchallenged lease's status in a few batched reads, not a round trip each.
+        unchallenged = [(lease_id,) for lease_id, facts in leases if facts.challenge_deadline is None]
+        statuses = dict(zip(
+            (lease_id for (lease_id,) in unchallenged),
+            batch_calls(self.w3, market, "statusOf", unchallenged, block_identifier=head["number"]),
+        ))
+        for lease_id, facts in leases:
             if budget == 0:
                 break
             if facts.challenge_deadline is not None:
@@ -56,8 +64,7 @@ class SettlerKeeper(Keeper):
                         market.functions.resolveLiveness(lease_id), "resolveLiveness", lease_id=lease_id
                     )
                 continue
-            status = market.functions.statusOf(lease_id).call()
-            if status in (LEASE_EXPIRED, LEASE_INSOLVENT):
+            if statuses[lease_id] in (LEASE_EXPIRED, LEASE_INSOLVENT):
                 budget -= self._settle(market.functions.closeLease(lease_id), "closeLease", lease_id=lease_id)
         self.settle_jobs(now, budget)
 

@@ -250,6 +250,9 @@ class _LogDecoder:
         self._data_names = [i["name"] for i in data]
         self._data_types = [collapse_if_tuple(i) for i in data]
         self._data_converters = [_converter(i) for i in data]
+        # Events whose values all lie in place (no string, bytes or array) are read word by word.
+        readers = [_in_place_reader(i) for i in data]
+        self._in_place = None if None in readers else list(zip(self._data_names, readers))
         self._topic_decoders = [_topic_decoder(kind) for _, kind in self._indexed]
 
     def args(self, topics: list[str], data: bytes) -> dict[str, Any]:
@@ -257,6 +260,12 @@ class _LogDecoder:
         args: dict[str, Any] = {}
         for (name, _), decode, topic in zip(self._indexed, self._topic_decoders, topics[1:]):
             args[name] = decode(bytes.fromhex(topic[2:]))
+        if self._in_place is not None:
+            offset = 0
+            for name, (words, read) in self._in_place:
+                args[name] = read(data, offset)
+                offset += 32 * words
+            return args
         values = abi_decode(self._data_types, data)
         for name, convert, value in zip(self._data_names, self._data_converters, values):
             args[name] = convert(value)
@@ -275,10 +284,36 @@ def _topic_decoder(kind: str) -> Callable[[bytes], Any]:
         return lambda word: int.from_bytes(word, "big", signed=True)
     if kind == "address":
         return lambda word: _checksum("0x" + word[12:].hex())
-    if kind == "bytes32":
-        return bytes
+    if kind == "bool":
+        return lambda word: word[-1] == 1
+    if kind.startswith("bytes") and kind != "bytes":
+        size = int(kind[5:])
+        return lambda word: word[:size]
     convert = _converter({"type": kind})
     return lambda word: convert(abi_decode([kind], word)[0])
+
+
+def _in_place_reader(abi_input: dict) -> tuple[int, Callable[[bytes, int], Any]] | None:
+    """(words, read(data, offset)) for a value laid out in place in event data; None for a dynamic one."""
+    kind = abi_input["type"]
+    if kind == "tuple":
+        parts = [_in_place_reader(component) for component in abi_input["components"]]
+        if None in parts:
+            return None
+        names = [component["name"] for component in abi_input["components"]]
+
+        def read_struct(data: bytes, offset: int) -> AttributeDict:
+            values = {}
+            for name, (words, read) in zip(names, parts):
+                values[name] = read(data, offset)
+                offset += 32 * words
+            return AttributeDict(values)
+
+        return sum(words for words, _ in parts), read_struct
+    if kind.endswith("]") or kind in ("string", "bytes"):
+        return None
+    decode = _topic_decoder(kind)
+    return 1, lambda data, offset: decode(data[offset:offset + 32])
 
 
 @lru_cache(maxsize=4096)

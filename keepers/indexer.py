@@ -22,9 +22,9 @@ import requests
 from eth_abi import decode as abi_decode
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 from eth_utils.abi import collapse_if_tuple
-from web3.datastructures import AttributeDict
 from web3 import Web3
 from web3.contract import Contract
+from web3.datastructures import AttributeDict
 from web3.exceptions import BlockNotFound, Web3RPCError
 from web3.types import RPCEndpoint
 
@@ -234,9 +234,9 @@ class _LogDecoder:
     """Decodes one event's logs to the same values as web3's `process_log`, several times faster.
 
     web3 re-derives the ABI types and walks every value through generic normalizers for each
-    log; a catch-up over 100,000 events spent most of its time there (docs/performance.md).
-    Here the types are worked out once, the data is one `abi_decode`, and only addresses
-    (checksummed, cached) and structs (AttributeDict, as web3 gives them) are converted.
+    log; a catch-up spent most of its time there (docs/performance.md). Here the types are
+    worked out once; values laid out in place are read word by word, the rest with one
+    `abi_decode`; addresses come checksummed (cached), structs as AttributeDict, as from web3.
     """
 
     def __init__(self, abi: dict) -> None:

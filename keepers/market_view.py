@@ -56,12 +56,12 @@ def batch_calls(w3, contract: Contract, function: str, args: list[tuple], *, blo
     once: a matcher tick reads every open request and offer, and one round trip per read,
     through web3's per-call ABI lookup, made its ticks take seconds (docs/performance.md).
     """
+    if not args:
+        return []
     abi = next(
         item for item in contract.abi
-        if item.get("type") == "function" and item["name"] == function and len(item["inputs"]) == len(args[0] if args else ())
-    ) if args else None
-    if abi is None:
-        return []
+        if item.get("type") == "function" and item["name"] == function and len(item["inputs"]) == len(args[0])
+    )
     selector = function_abi_to_4byte_selector(abi)
     input_types = [collapse_if_tuple(item) for item in abi["inputs"]]
     output_types = [collapse_if_tuple(item) for item in abi["outputs"]]
@@ -69,10 +69,9 @@ def batch_calls(w3, contract: Contract, function: str, args: list[tuple], *, blo
     block = hex(block_identifier)
     results: list = []
     for start in range(0, len(args), READ_BATCH):
-        requests = [
-            (RPCEndpoint("eth_call"), [{"to": contract.address, "data": "0x" + (selector + abi_encode(input_types, a)).hex()}, block])
-            for a in args[start:start + READ_BATCH]
-        ]
+        calls = [{"to": contract.address, "data": "0x" + (selector + abi_encode(input_types, a)).hex()}
+                 for a in args[start:start + READ_BATCH]]
+        requests = [(RPCEndpoint("eth_call"), [call, block]) for call in calls]
         responses = w3.provider.make_batch_request(requests)
         if isinstance(responses, dict):  # the node refused the whole batch
             raise KeeperError(f"rpc error: {function} batch: {responses.get('error')}")

@@ -59,7 +59,7 @@ SIZES = {
 }
 BATCH_SIZES = (40, 200)  # the default, and about the most one 30M-gas block takes with the headroom
 LIFECYCLES_PER_TX = 10  # 30 events per block: a busy market, not one giant block
-UNITS_PER_OFFER = 60  # 20 providers x 2 offers x 60 units: room for the whole backlog
+UNITS_PER_OFFER = 150  # 20 providers x 2 offers x 150 units: room for the whole backlog in every model
 AIMS = {"latency_p50_seconds": 1.0, "matches_per_second": 100.0}
 
 

@@ -21,6 +21,7 @@ import json
 import requests
 from web3 import HTTPProvider, Web3
 from web3.providers.rpc.utils import ExceptionRetryConfiguration
+from web3.types import RPCEndpoint
 
 from keepers.config import ChainConfig
 from keepers.observability import Metrics
@@ -88,6 +89,11 @@ def make_web3(
         exception_retry_configuration=ExceptionRetryConfiguration(
             errors=RETRIED_ERRORS, retries=attempts, backoff_factor=backoff_seconds
         ),
+        # web3 checks every eth_call and estimate against eth_chainId, one more round trip each; a
+        # node's chain id never changes (keepers check it against the config), so only that answer
+        # is cached. Block numbers and blocks are not: re-org detection needs them fresh.
+        cache_allowed_requests=True,
+        cacheable_requests={RPCEndpoint("eth_chainId")},
     )
     return Web3(provider)
 

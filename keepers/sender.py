@@ -154,7 +154,8 @@ class TransactionSender:
         to, data = self._encode(fn, value)
         call = {"from": self.address, "to": to, "data": data, "value": value}
         decoder = RevertDecoder(fn.contract_abi)
-        self._simulate(lambda: self.w3.eth.call(call, "pending"), decoder, label)
+        # The estimate is the simulation: it reverts with the call's own revert data, and a
+        # separate eth_call would run the whole transaction once more on the node.
         estimate = self._simulate(lambda: self.w3.eth.estimate_gas(call, "pending"), decoder, label)
         gas = math.ceil(estimate * self.GAS_HEADROOM) + self.GAS_MARGIN
         max_fee, priority_fee = self._fees()

@@ -65,11 +65,10 @@ def render(report: dict) -> str:
     ]
     for name in SECTIONS:
         result = report["sections"].get(name)
-        module = importlib.import_module(f"scripts.bench.{name}")
         if result is None:
             lines += [f"## {name}", "", "Not measured yet: run `make bench`.", ""]
         else:
-            lines += [module.render(result).rstrip(), ""]
+            lines += [importlib.import_module(f"scripts.bench.{name}").render(result).rstrip(), ""]
     return "\n".join(lines)
 
 

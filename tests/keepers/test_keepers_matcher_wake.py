@@ -1,0 +1,48 @@
+"""The matcher's wake: a block that brings a request starts a pass at once, not at the next poll."""
+
+import time
+
+from keepers.config import KeeperConfig
+from keepers.observability import make_logger
+from keepers.roles.matcher import MatcherKeeper
+
+from protocol_setup import client_for, funded_key, keeper_config, protocol, w3  # noqa: F401 (fixtures)
+from test_keepers_rental_roles import matcher_key, provider_with_offer, request  # noqa: F401 (fixture)
+
+POLL_SECONDS = 60.0  # far longer than the test waits: only a wake can match
+
+
+def test_a_new_request_is_matched_at_the_next_wake_long_before_the_poll(
+    funded_key, client_for, keeper_config, matcher_key
+):
+    provider = client_for(funded_key(100_000 * 10**6))
+    provider_with_offer(provider, region="eu-west", units=2)
+    tenant = client_for(funded_key())
+    data, environ = keeper_config(matcher_key(), {"wake_interval_seconds": 0.1})
+    data["chain"]["poll_interval_seconds"] = POLL_SECONDS
+    matcher = MatcherKeeper(
+        KeeperConfig.model_validate(data), environ=environ, name="matcher-wake",
+        logger=make_logger("matcher-wake", "matcher", "CRITICAL"),
+    )
+    passes = []
+    tick = matcher.tick
+    matcher.tick = lambda: (passes.append(time.monotonic()), tick())
+    matcher.start()
+    try:
+        deadline = time.monotonic() + 20
+        while len(passes) < 1:
+            assert time.monotonic() < deadline, "the first pass never ran"
+            time.sleep(0.05)  # wall clock: the keeper's scheduler thread runs the first pass
+        idle_passes = len(passes)
+        time.sleep(0.5)  # five idle wakes: no block, so no pass
+        assert len(passes) == idle_passes == 1
+
+        request_id = request(tenant)
+        deadline = time.monotonic() + 20
+        while tenant.request(request_id).status != "MATCHED":
+            assert time.monotonic() < deadline, "the request was not matched by a wake"
+            time.sleep(0.05)  # wall clock: the keeper's thread matches
+    finally:
+        matcher.stop()
+    assert len(passes) >= 2
+    assert matcher.metrics.value("matches_total") == 1

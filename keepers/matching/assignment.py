@@ -24,7 +24,7 @@ assignment problem, a 0/1 integer programme over the candidate pairs:
    A larger part is solved as rounds of its linear relaxation (the first
    round's optimum is an upper bound): each round keeps the pairs the
    relaxation sets to 1 and relaxes the rest again on the capacity left; the
-   score-greedy order finishes what `_LP_ROUNDS` rounds leave. A part past
+   regret order (`_regret_pairs`) finishes what `_LP_ROUNDS` rounds leave. A part past
    `shard_max_pairs` is first cut by GPU model (`_home_shards`).
 
 The result is checked against the exact capacities before it is returned,
@@ -292,7 +292,7 @@ def _solve_large(problem: _Problem, pairs: np.ndarray, deadline: float) -> tuple
 
     The first round's optimum bounds the part. A round that sets nothing whole
     keeps each request's largest fractional pair that fits; after
-    `_LP_ROUNDS` rounds the rest goes to the score-greedy order.
+    `_LP_ROUNDS` rounds the rest goes to the regret order.
     """
     free_units = problem.free_units.copy()
     free_stake = problem.free_stake.copy()
@@ -331,9 +331,29 @@ def _solve_large(problem: _Problem, pairs: np.ndarray, deadline: float) -> tuple
         if len(rest) == 0:
             break
     if len(rest):
-        picked.append(_greedy_pairs(problem, rest, free_units, free_stake))
+        picked.append(_regret_pairs(problem, rest, free_units, free_stake))
     chosen = np.concatenate(picked) if picked else np.zeros(0, dtype=np.int64)
     return chosen, bound if bound is not None else _relaxation_bound(problem, pairs), exact
+
+
+def _regret_pairs(problem: _Problem, pairs: np.ndarray, free_units: np.ndarray, free_stake: np.ndarray) -> np.ndarray:
+    """Requests that lose most by missing their best pair first, each trying its pairs best first.
+
+    A request's regret is its best score less its second best (or the whole
+    best score if it has one pair): score greedy lets a request with good
+    alternatives take an offer that another request has no substitute for.
+    """
+    r, score = problem.request[pairs], problem.score[pairs]
+    order = np.lexsort((-score, r))
+    rs = r[order]
+    first = np.r_[True, rs[1:] != rs[:-1]]
+    second = np.r_[rs[1:] == rs[:-1], False] & first
+    best = np.zeros(problem.n_requests)
+    best[rs[first]] = score[order][first]
+    runner_up = np.zeros(problem.n_requests)
+    runner_up[rs[np.flatnonzero(second) + 1]] = score[order][np.flatnonzero(second) + 1]
+    regret = best - runner_up
+    return _fit(problem, pairs[np.lexsort((-score, -regret[r]))], free_units, free_stake)
 
 
 def _greedy_pairs(problem: _Problem, pairs: np.ndarray, free_units: np.ndarray | None = None, free_stake: np.ndarray | None = None) -> np.ndarray:

@@ -165,3 +165,38 @@ def test_cutting_by_gpu_model_loses_no_pair_of_a_request_that_names_its_model():
     assert len(shards) > 1
     assert np.array_equal(np.sort(np.concatenate(shards)), every)
     assert all(len(np.unique(problem.shard[s])) == 1 for s in shards)
+
+
+def test_the_finisher_serves_first_the_request_with_no_substitute():
+    # Two requests of one unit, two offers of one unit: request 0 likes offer 0 a little more than offer 1,
+    # request 1 can use offer 0 only. Score greedy gives offer 0 to whichever pair scores most;
+    # the finisher gives it to request 1, which has nothing else, and both are served.
+    problem = assignment._Problem(
+        request=np.array([0, 0, 1]),
+        offer=np.array([0, 1, 0]),
+        provider=np.array([0, 1, 0]),
+        score=np.array([1.9, 1.8, 1.5]),
+        units=np.ones(3),
+        stake=np.ones(3),
+        free_units=np.ones(2),
+        free_stake=np.full(2, 10.0),
+        n_requests=2,
+        shard=np.ones(3, dtype=np.int64),
+    )
+    every = np.arange(3)
+    assert assignment._greedy_pairs(problem, every).tolist() == [0]
+    chosen = assignment._regret_pairs(problem, every, problem.free_units.copy(), problem.free_stake.copy())
+    assert sorted(chosen.tolist()) == [1, 2] and fits(problem, chosen)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_finisher_stays_within_the_capacity_left(seed):
+    market = generate(300, 200, seed=seed)
+    requests, offers, providers = market.requests, market.offers, market.providers
+    found = candidates(requests, offers, providers, Weights(), seed, top_k=4)
+    problem = assignment._Problem.of(requests, offers, providers, found)
+    half_units, half_stake = np.floor(problem.free_units / 2), problem.free_stake / 2
+    chosen = assignment._regret_pairs(problem, np.arange(len(found)), half_units.copy(), half_stake.copy())
+    assert len(chosen) > 0 and len(np.unique(problem.request[chosen])) == len(chosen)
+    assert np.all(np.bincount(problem.offer[chosen], problem.units[chosen], minlength=len(half_units)) <= half_units)
+    assert np.all(np.bincount(problem.provider[chosen], problem.stake[chosen], minlength=len(half_stake)) <= half_stake)

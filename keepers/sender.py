@@ -142,6 +142,7 @@ class TransactionSender:
         self.chain_id = self._rpc(lambda: w3.eth.chain_id)
         self._nonce_lock = threading.Lock()
         self._next_nonce: int | None = None
+        self._in_flight_cost = 0  # gas money (at fee caps) and value of sent transactions not yet settled
 
     @property
     def address(self) -> str:
@@ -159,8 +160,11 @@ class TransactionSender:
         estimate = self._simulate(lambda: self.w3.eth.estimate_gas(call, "pending"), decoder, label)
         gas = math.ceil(estimate * self.GAS_HEADROOM) + self.GAS_MARGIN
         max_fee, priority_fee = self._fees()
-        self._check_funds(label, gas * max_fee + value)
+        cost = gas * max_fee + value
         with self._nonce_lock:
+            # Checked under the lock and net of what this account's transactions still in flight may
+            # spend: keeper jobs send from several threads, and each alone would see enough money.
+            self._check_funds(label, cost, reserved=self._in_flight_cost)
             nonce = self._take_nonce()
             tx = {
                 **call, "gas": gas, "nonce": nonce, "chainId": self.chain_id, "type": 2,
@@ -182,12 +186,17 @@ class TransactionSender:
                 self.metrics.tx_failed.labels(label).inc()
                 raise
             self._next_nonce = nonce + 1
+            self._in_flight_cost += cost
         self.metrics.tx_sent.labels(label).inc()
         self.log.info(
             "transaction sent",
             extra={"event": "tx_sent", "label": label, "nonce": nonce, "tx_hash": tx_hash, "max_fee_wei": max_fee},
         )
-        return self._await(self.journal.get(entry_id))
+        try:
+            return self._await(self.journal.get(entry_id))
+        finally:
+            with self._nonce_lock:
+                self._in_flight_cost -= cost
 
     def recover(self) -> list[JournalEntry]:
         """Settles every entry a previous run left pending; never signs a new nonce for them.
@@ -284,8 +293,9 @@ class TransactionSender:
 
     def _finish(self, entry: JournalEntry, receipt: TxReceipt, replacements: int) -> SendResult:
         tx_hash = receipt["transactionHash"].to_0x_hex()
+        # Not a sign the account can pay again: with sends in flight from several threads, an
+        # earlier transaction's receipt may arrive after a later one was refused for money.
         self._observe_balance()
-        self._funds_back()
         if receipt["status"] != 1:
             self.journal.finish(entry.id, TxStatus.REVERTED, receipt["blockNumber"])
             self.metrics.tx_failed.labels(entry.label).inc()
@@ -319,12 +329,13 @@ class TransactionSender:
             self.log.warning(str(refusal), extra={"event": "tx_refused", "label": label, "error": name})
             raise refusal from None
 
-    def _check_funds(self, label: str, needed: int) -> None:
-        """Refuses, before a nonce is taken, a transaction the account's balance cannot cover at its fee cap."""
+    def _check_funds(self, label: str, needed: int, reserved: int = 0) -> None:
+        """Refuses, before a nonce is taken, a transaction the account's balance cannot cover at its fee
+        cap once `reserved` (what its transactions in flight may still spend) is set aside."""
         balance = self._rpc(lambda: self.w3.eth.get_balance(self.address, "pending"))
         self.metrics.account_balance_wei.set(balance)
-        if balance < needed:
-            self._out_of_funds(label, needed, balance)
+        if balance - reserved < needed:
+            self._out_of_funds(label, needed + reserved, balance)
         self._funds_back()
 
     def _out_of_funds(self, label: str, needed: int | None, balance: int | None = None) -> None:

@@ -137,9 +137,10 @@ class MatcherKeeper(Keeper):
         matched = sum(bytes(log["topics"][0]) in self._match_topics for log in ours)
         skipped = [log for log in ours if bytes(log["topics"][0]) == self._skip_topic]
         self.matches.inc(matched)
-        for event in market.events.MatchSkipped().process_receipt({"logs": skipped}, errors=DISCARD):
+        skips = market.events.MatchSkipped().process_receipt({"logs": skipped}, errors=DISCARD)
+        for event in skips:
             self.skipped.labels(str(event["args"]["reason"])).inc()
-        taken = [event["args"]["requestId"] for event in skipped if event["args"]["reason"] == SKIP_REQUEST_NOT_OPEN]
+        taken = [event["args"]["requestId"] for event in skips if event["args"]["reason"] == SKIP_REQUEST_NOT_OPEN]
         if taken:
             # Another matcher's batch landed first; the chain skipped these pairs and kept the rest.
             self.metrics.races_lost.labels("matchRequests").inc(len(taken))

@@ -42,7 +42,9 @@ def _run(protocol, matcher_account, client_for, funded_key, fault_keepers, w3, *
     settler_key = funded_key(0)
     _set_balance(w3, settler_key.address, balance(settler_key, tenant, ids))
     settler = fault_keepers(SettlerKeeper, settler_key)
-    wait_for(lambda: settler.metrics.value("insufficient_funds_total", {"label": "closeLease"}) >= 3,
+    # Several ticks, not several refusals: the settler sends up to max_in_flight closes per tick.
+    wait_for(lambda: settler.metrics.value("insufficient_funds_total", {"label": "closeLease"}) >= 3
+             and settler.metrics.value("job_failures_total", {"job": "settle"}) >= 3,
              what="the settler to hit the empty account on several ticks")
     during = dict(
         health=_health(settler),

@@ -3,8 +3,10 @@
 `Campaign(seed)` deploys the protocol with scripts/deploy.py on the chain brownie is connected
 to, creates every kind of actor, and `run(steps)` takes one action per step: a call of an
 external state-changing function of ProtocolConfig, ProviderRegistry, LeaseMarket or JobMarket
-by some actor with mostly valid arguments, or a time move. After every step it checks the ten
-invariants against a ghost model built from the calls it made and the events they emitted.
+by some actor with mostly valid arguments, a time move, or the token's issuer blocklisting or
+unblocking a party (the token is BlocklistPermitToken, so a settlement payout it refuses is
+credited and later claimed). After every step it checks the ten invariants against a ghost model
+built from the calls it made and the events they emitted, payout credits included.
 
 A revert is fine when its custom error is one the function may raise for that call (it is
 counted); any other revert (a Panic, no reason, an error the function does not declare) is a
@@ -147,7 +149,8 @@ ALLOWED = {
                                "ProviderRegistry_StakeOverflow"} | ERC20 | REFUSED,
     "ProviderRegistry.requestUnstake": {"ProviderRegistry_ZeroAmount", "ProviderRegistry_NotRegistered",
                                         "ProviderRegistry_InsufficientFreeStake"},
-    "ProviderRegistry.withdrawUnstaked": {"ProviderRegistry_NothingUnbonding", "ProviderRegistry_UnbondingNotReady"} | REFUSED,
+    "ProviderRegistry.withdrawUnstaked": {"ProviderRegistry_NothingUnbonding",
+                                          "ProviderRegistry_UnbondingNotReady"} | REFUSED,
     "ProviderRegistry.addOffer": {"Leasehold_Paused", "ProviderRegistry_NotRegistered",
                                   "ProviderRegistry_GpuModelNotListed", "ProviderRegistry_InvalidUnits",
                                   "ProviderRegistry_InvalidPrice", "ProviderRegistry_InvalidMaxDuration"},
@@ -169,7 +172,8 @@ ALLOWED = {
                                   "LeaseMarket_JobTermsMismatch", "LeaseMarket_DepositTooSmall"} | ERC20 | REFUSED,
     "LeaseMarket.cancelRequest": {"LeaseMarket_RequestNotFound", "LeaseMarket_RequestNotOpen",
                                   "LeaseMarket_CancelNotAllowed"} | REFUSED,
-    "LeaseMarket.topUp": {"LeaseMarket_LeaseNotFound", "LeaseMarket_ZeroAmount", "LeaseMarket_LeaseNotActive"} | REFUSED,
+    "LeaseMarket.topUp": {"LeaseMarket_LeaseNotFound", "LeaseMarket_ZeroAmount",
+                          "LeaseMarket_LeaseNotActive"} | REFUSED,
     "LeaseMarket.matchRequests": {"Leasehold_MissingRole", "Leasehold_Paused", "LeaseMarket_EmptyBatch"} | REFUSED,
     "LeaseMarket.withdrawEarnings": {"LeaseMarket_LeaseNotFound", "LeaseMarket_CallerNotProvider",
                                      "LeaseMarket_NothingToWithdraw"},
@@ -564,7 +568,8 @@ class Campaign:
         actions = self._actions()
         names = [a[0] for a in actions]
         # Guided: an action whose function has not gone through yet is tried more often.
-        weights = [w * (GUIDE if ACTION_TARGET.get(n) and not self.stats.ok[ACTION_TARGET[n]] else 1) for n, w in actions]
+        weights = [w * (GUIDE if ACTION_TARGET.get(n) and not self.stats.ok[ACTION_TARGET[n]] else 1)
+                   for n, w in actions]
         name = self.rng.choices(names, weights)[0]
         self._touched: set[str] = set()
         self._touched_credits = set()
@@ -1228,9 +1233,8 @@ class Campaign:
         # Credits: each account's credit on each contract is what the model credited and not yet
         # claimed (their sum is in invariant 1's "owes" above).
         for contract, account in credit_keys:
-            credit = next(values)
-            require(credit == self.credits[(contract, account)],
-                    f"{self.contracts[contract]}.creditOf({account[:10]}) {credit}, ghost {self.credits[(contract, account)]}")
+            credit, ghost = next(values), self.credits[(contract, account)]
+            require(credit == ghost, f"{self.contracts[contract]}.creditOf({account[:10]}) {credit}, ghost {ghost}")
 
     def _running_matches(self) -> Iterator:
         for i in self.live_orders:

@@ -3,8 +3,10 @@
 `Campaign(seed)` deploys the protocol with scripts/deploy.py on the chain brownie is connected
 to, creates every kind of actor, and `run(steps)` takes one action per step: a call of an
 external state-changing function of ProtocolConfig, ProviderRegistry, LeaseMarket or JobMarket
-by some actor with mostly valid arguments, or a time move. After every step it checks the ten
-invariants against a ghost model built from the calls it made and the events they emitted.
+by some actor with mostly valid arguments, a time move, or the token's issuer blocklisting or
+unblocking a party (the token is BlocklistPermitToken, so a settlement payout it refuses is
+credited and later claimed). After every step it checks the ten invariants against a ghost model
+built from the calls it made and the events they emitted, payout credits included.
 
 A revert is fine when its custom error is one the function may raise for that call (it is
 counted); any other revert (a Panic, no reason, an error the function does not declare) is a
@@ -111,11 +113,20 @@ ONE_SHOT = {"LeaseMarket.setJobMarket", "ProtocolConfig.renounceOwnership"}
 # Gas (invariant 10): the first GAS_BASELINE successes of each (function, events) kind set its
 # ceiling; every later one must stay within GAS_TOLERANCE of it plus GAS_SLACK gas.
 GAS_BASELINE = 8
+# Guided coverage: an action whose function has not gone through yet is this many times as likely.
+GUIDE = 5
 GAS_TOLERANCE = 1.10
 GAS_SLACK = 5_000
 
 OZ_OWNER = {"OwnableUnauthorizedAccount"}
 ERC20 = {"ERC20InsufficientAllowance", "ERC20InsufficientBalance"}
+# The payment (and stake) token refusing a blocklisted account, as USDC does. SafeERC20 bubbles
+# the token's own revert data, so brownie decodes the token's error. Only calls that move tokens
+# from the caller (deposits, stakes, bonds) or pay one party with a plain transfer (the caller's
+# unstake, match fee, liveness bond back, credit claim; the tenant's refund on cancel) may raise
+# it: every settlement payout is credited instead (PayoutCredits).
+REFUSED = {"BlocklistPermitToken_Blocked"}
+CLAIM = {"Leasehold_NoCredit"} | REFUSED
 
 # Every custom error each function may legitimately raise; anything else is a failure.
 ALLOWED = {
@@ -135,10 +146,11 @@ ALLOWED = {
     "ProviderRegistry.updateProvider": {"ProviderRegistry_NotRegistered", "ProviderRegistry_InvalidRegion",
                                         "ProviderRegistry_InvalidMetadataURI"},
     "ProviderRegistry.stake": {"ProviderRegistry_ZeroAmount", "ProviderRegistry_NotRegistered",
-                               "ProviderRegistry_StakeOverflow"} | ERC20,
+                               "ProviderRegistry_StakeOverflow"} | ERC20 | REFUSED,
     "ProviderRegistry.requestUnstake": {"ProviderRegistry_ZeroAmount", "ProviderRegistry_NotRegistered",
                                         "ProviderRegistry_InsufficientFreeStake"},
-    "ProviderRegistry.withdrawUnstaked": {"ProviderRegistry_NothingUnbonding", "ProviderRegistry_UnbondingNotReady"},
+    "ProviderRegistry.withdrawUnstaked": {"ProviderRegistry_NothingUnbonding",
+                                          "ProviderRegistry_UnbondingNotReady"} | REFUSED,
     "ProviderRegistry.addOffer": {"Leasehold_Paused", "ProviderRegistry_NotRegistered",
                                   "ProviderRegistry_GpuModelNotListed", "ProviderRegistry_InvalidUnits",
                                   "ProviderRegistry_InvalidPrice", "ProviderRegistry_InvalidMaxDuration"},
@@ -157,21 +169,22 @@ ALLOWED = {
     "LeaseMarket.createRequest": {"Leasehold_Paused", "LeaseMarket_InvalidUnits", "LeaseMarket_ZeroPrice",
                                   "LeaseMarket_DurationTooShort", "LeaseMarket_MatchDeadlineNotInFuture",
                                   "LeaseMarket_InvalidTier", "LeaseMarket_InvalidReputation",
-                                  "LeaseMarket_JobTermsMismatch", "LeaseMarket_DepositTooSmall"} | ERC20,
+                                  "LeaseMarket_JobTermsMismatch", "LeaseMarket_DepositTooSmall"} | ERC20 | REFUSED,
     "LeaseMarket.cancelRequest": {"LeaseMarket_RequestNotFound", "LeaseMarket_RequestNotOpen",
-                                  "LeaseMarket_CancelNotAllowed"},
-    "LeaseMarket.topUp": {"LeaseMarket_LeaseNotFound", "LeaseMarket_ZeroAmount", "LeaseMarket_LeaseNotActive"},
-    "LeaseMarket.matchRequests": {"Leasehold_MissingRole", "Leasehold_Paused", "LeaseMarket_EmptyBatch"},
+                                  "LeaseMarket_CancelNotAllowed"} | REFUSED,
+    "LeaseMarket.topUp": {"LeaseMarket_LeaseNotFound", "LeaseMarket_ZeroAmount",
+                          "LeaseMarket_LeaseNotActive"} | REFUSED,
+    "LeaseMarket.matchRequests": {"Leasehold_MissingRole", "Leasehold_Paused", "LeaseMarket_EmptyBatch"} | REFUSED,
     "LeaseMarket.withdrawEarnings": {"LeaseMarket_LeaseNotFound", "LeaseMarket_CallerNotProvider",
                                      "LeaseMarket_NothingToWithdraw"},
     "LeaseMarket.requestReclaim": {"LeaseMarket_LeaseNotFound", "LeaseMarket_CallerNotProvider",
                                    "LeaseMarket_LeaseNotActive", "LeaseMarket_ReclaimAlreadyRequested"},
     "LeaseMarket.respondLiveness": {"LeaseMarket_LeaseNotFound", "LeaseMarket_CallerNotProvider",
-                                    "LeaseMarket_NoOpenChallenge", "LeaseMarket_ChallengeWindowClosed"},
+                                    "LeaseMarket_NoOpenChallenge", "LeaseMarket_ChallengeWindowClosed"} | REFUSED,
     "LeaseMarket.closeLease": {"LeaseMarket_LeaseNotFound", "LeaseMarket_LeaseSettled", "LeaseMarket_ChallengeOpen",
                                "LeaseMarket_ReclaimNoticeNotOver", "LeaseMarket_CloseNotAllowed"},
     "LeaseMarket.challengeLiveness": {"LeaseMarket_LeaseNotFound", "LeaseMarket_LeaseNotActive",
-                                      "LeaseMarket_ChallengeOpen", "LeaseMarket_ChallengeTooSoon"} | ERC20,
+                                      "LeaseMarket_ChallengeOpen", "LeaseMarket_ChallengeTooSoon"} | ERC20 | REFUSED,
     "LeaseMarket.resolveLiveness": {"LeaseMarket_LeaseNotFound", "LeaseMarket_NoOpenChallenge",
                                     "LeaseMarket_ChallengeWindowOpen"},
     "LeaseMarket.setJobMarket": {"LeaseMarket_CallerNotGovernance", "LeaseMarket_JobMarketAlreadySet"},
@@ -184,9 +197,9 @@ ALLOWED = {
     "JobMarket.submitResult": {"JobMarket_UnexpectedStatus", "JobMarket_CallerNotProvider", "JobMarket_TermsMismatch",
                                "JobMarket_ZeroTraceRoot", "JobMarket_InvalidTraceProof"},
     "JobMarket.attest": {"JobMarket_UnexpectedStatus", "Leasehold_MissingRole", "JobMarket_VerifierIsProvider",
-                         "JobMarket_AlreadyAttested", "JobMarket_TermsMismatch"} | ERC20,
+                         "JobMarket_AlreadyAttested", "JobMarket_TermsMismatch"} | ERC20 | REFUSED,
     "JobMarket.challenge": {"JobMarket_UnexpectedStatus", "JobMarket_ChallengerIsProvider",
-                            "JobMarket_TermsMismatch"} | ERC20,
+                            "JobMarket_TermsMismatch"} | ERC20 | REFUSED,
     "JobMarket.reveal": {"JobMarket_UnexpectedPhase", "JobMarket_MoveDeadlinePassed", "JobMarket_CallerNotProvider",
                          "JobMarket_InvalidTraceProof"},
     "JobMarket.respond": {"JobMarket_UnexpectedPhase", "JobMarket_MoveDeadlinePassed", "JobMarket_CallerNotChallenger"},
@@ -198,6 +211,9 @@ ALLOWED = {
     "JobMarket.claimTimeout": {"JobMarket_UnexpectedPhase", "JobMarket_MoveDeadlineNotPassed"},
     "JobMarket.finalizeJob": {"JobMarket_UnexpectedStatus"},
     "JobMarket.expireJob": {"JobMarket_UnexpectedStatus"},
+    "ProviderRegistry.claimCredit": CLAIM,
+    "LeaseMarket.claimCredit": CLAIM,
+    "JobMarket.claimCredit": CLAIM,
 }
 ALLOWED["LeaseMarket.createRequestWithPermit"] = ALLOWED["LeaseMarket.createRequest"]
 FUNCTIONS = tuple(ALLOWED)
@@ -394,6 +410,9 @@ class Stats:
     skips: Counter = field(default_factory=Counter)
     self_reports: int = 0
     slashes: int = 0
+    blocklist_moves: int = 0  # blocklist and unblock calls on the token
+    credits: int = 0  # payouts the token refused, credited instead
+    credited: int = 0  # their sum, in token units
 
 
 # ------------------------------------------------------------------------------------- engine
@@ -425,7 +444,9 @@ class Campaign:
         self.gov.transfer(self.permit_sender, 10**20)
 
         self._rpc("anvil_setBlockTimestampInterval", [1])
-        d = deploy(self.gov, treasury=self.treasury.address)
+        # The token's issuer is governance; it blocklists and unblocks parties during the walk.
+        token = brownie.project.get_loaded_projects()[0].BlocklistPermitToken.deploy({"from": self.gov})
+        d = deploy(self.gov, treasury=self.treasury.address, payment_token=token)
         self.d = d
         self.config, self.registry, self.market, self.jm, self.token = (
             d.config, d.registry, d.market, d.job_market, d.payment_token,
@@ -434,6 +455,7 @@ class Campaign:
             (self.config, "ProtocolConfig"), (self.registry, "ProviderRegistry"), (self.market, "LeaseMarket"),
             (self.jm, "JobMarket"),
         )}
+        self.owing = {self.registry.address: self.registry, self.market.address: self.market, self.jm.address: self.jm}
         self.providers = {p.address: Provider(p) for p in (p0, p1, p2, p3)}
         self.tenants = [t0, t1]
         self.verifiers = [v0, v1, self.verifier2]
@@ -465,6 +487,12 @@ class Campaign:
         self.token.mint(self.permit_tenant.address, FUNDS, {"from": self.gov})
         self.token.mint(self.treasury2, 1, {"from": self.gov})
         self.token.mint(self.treasury, 1, {"from": self.gov})
+        # Everyone the protocol may pay, and so the token may refuse: what governance-of-the-token
+        # blocklists, and who claims a credit. Not the attacker (it donates with plain transfers).
+        self.parties = {a.address: a for a in [*(p.account for p in self.providers.values()), *self.tenants,
+                                               self.permit_sender, *self.verifiers, *self.whistleblowers,
+                                               self.matcher, self.matcher2, self.settler, self.treasury,
+                                               self.treasury2]}
 
         self.catalogue = {
             to_bytes32(m["id"]): {"vram": m["vram_gb"], "tier": m["tier"], "collateral": m["collateral_per_unit"] * USD,
@@ -483,6 +511,11 @@ class Campaign:
         for address in self._tracked():
             self.ledger[address] = self.token.balanceOf(address)
         self.donations = Counter()  # tokens sent straight to a contract
+        self.blocked: set[str] = set()  # accounts the token refuses, as governance last set them
+        self.credits: Counter = Counter()  # (contract, account) -> credit, recomputed from the payouts
+        self._credited: Counter = Counter()  # the credits the current transaction must emit
+        self._fresh_credits = 0
+        self._touched_credits: set[tuple[str, str]] = set()
         self.orders: dict[int, Order] = {}
         self.jobs: dict[int, Job] = {}
         self.offers: dict[int, Offer] = {}
@@ -535,9 +568,11 @@ class Campaign:
         actions = self._actions()
         names = [a[0] for a in actions]
         # Guided: an action whose function has not gone through yet is tried more often.
-        weights = [w * (3 if ACTION_TARGET.get(n) and not self.stats.ok[ACTION_TARGET[n]] else 1) for n, w in actions]
+        weights = [w * (GUIDE if ACTION_TARGET.get(n) and not self.stats.ok[ACTION_TARGET[n]] else 1)
+                   for n, w in actions]
         name = self.rng.choices(names, weights)[0]
         self._touched: set[str] = set()
+        self._touched_credits = set()
         self._time_moved = False
         self._subject = None
         self._gas_tag = None
@@ -618,6 +653,13 @@ class Campaign:
             ("ownership", 1.2),
             ("set_workload", 0.7),
             ("donate", 0.3),
+            # A blocked party that acts (provider, tenant, verifier...) is soon unblocked, or the walk
+            # would lose its moves; a blocked treasury, which only receives, stays for a while and
+            # piles up credits on all three contracts (fees, finalize splits, slash shares).
+            ("blocklist", when(len(self.blocked) < 2, 1.2, 0)),
+            ("unblock", when(self.blocked - {self.treasury.address, self.treasury2.address}, 3,
+                             0.6 if self.blocked else 0)),
+            ("claim_credit", when(any(a not in self.blocked for _, a in self.credits), 6, 0.5)),
             ("attack", 4),
         ]
 
@@ -642,6 +684,9 @@ class Campaign:
             allowed = ALLOWED[name] if expect is None else expect
             require(error in allowed, f"{name} by {sender.address[:10]} reverted with {refusal or 'no reason'!r}; "
                                       f"allowed: {sorted(allowed)}")
+            if error in REFUSED:
+                refused = web3.to_checksum_address(refusal.split(":")[1].strip())
+                require(refused in self.blocked, f"{name}: the token refused {refused}, which is not blocklisted")
             self.stats.reverted[name] += 1
             self.stats.errors[error] += 1
             self.stats.refusals[(name, error)] += 1
@@ -668,7 +713,9 @@ class Campaign:
 
     def _check_gas(self, name: str, tx) -> None:
         """Invariant 10: the gas of an operation kind does not grow as leases, offers and jobs pile up."""
-        kind = (name, self._gas_tag, tuple(sorted(Counter(e.name for e in tx.events).items())))
+        # A first credit of an account writes a fresh storage slot (20,000 gas more than adding
+        # to one): how many the call wrote is part of its kind.
+        kind = (name, self._gas_tag, tuple(sorted(Counter(e.name for e in tx.events).items())), self._fresh_credits)
         base = self.gas_base[kind]
         if len(base) < GAS_BASELINE:
             base.append(tx.gas_used)
@@ -680,6 +727,17 @@ class Campaign:
             self.gas_worst[kind] = (tx.gas_used - max(base), max(base))
 
     def _move(self, payer: str, payee: str, amount: int) -> None:
+        if amount and payee in self.blocked and payer in self.owing:
+            # The token refuses the payee: the contract keeps the money and owes it as a credit.
+            key = (payer, payee)
+            self._fresh_credits += self.credits[key] == 0
+            self.credits[key] += amount
+            self._credited[key] += amount
+            self._touched_credits.add(key)
+            self._touched.add(payee)
+            self.stats.credits += 1
+            self.stats.credited += amount
+            return
         self.ledger[payer] -= amount
         self.ledger[payee] += amount
         self._touched.update((payer, payee))
@@ -688,7 +746,16 @@ class Campaign:
 
     def _fold(self, tx) -> None:
         slashed_in_tx = "ProviderSlashed" in tx.events
+        self._credited = Counter()
+        self._fresh_credits = 0
+        emitted = Counter()
         for event in tx.events:
+            if event.name == "PaymentCredited":
+                emitted[(event.address, event["account"])] += event["amount"]
+                continue
+            if event.name == "CreditClaimed":
+                self._on_credit_claimed(event.address, dict(event))
+                continue
             handler = getattr(self, "on_" + event.name, None)
             if handler is None:
                 continue
@@ -699,6 +766,20 @@ class Campaign:
             indirect = [n for n, ev in INDIRECT.items() if ev == event.name]
             for n in indirect:
                 self.stats.indirect[n] += 1
+        # Every refused payout the model expects is credited, to the account and in the amount the
+        # model recomputed (per contract and account: one payout may merge two of the model's), and
+        # nothing else is.
+        require(emitted == +self._credited, f"credited {dict(emitted)}, model {dict(+self._credited)}")
+
+    def _on_credit_claimed(self, contract: str, e: dict) -> None:
+        key = (contract, e["account"])
+        require(e["account"] not in self.blocked, f"{e['account']} claimed while the token refuses it")
+        require(e["amount"] == self.credits[key] > 0, f"claimed {e['amount']}, credit {self.credits[key]}")
+        del self.credits[key]
+        self._touched_credits.add(key)
+        self.ledger[contract] -= e["amount"]
+        self.ledger[e["account"]] += e["amount"]
+        self._touched.update(key)
 
     def on_Staked(self, e):
         p = self.providers[e["provider"]]
@@ -1062,8 +1143,13 @@ class Campaign:
         for i in self.live_jobs:
             j = self.jobs[i]
             jm += j.escrow + j.verifier_bond * (j.attestation == A_VALID) + j.bond
-        stake = sum(p.free + p.locked + p.unbonding for p in self.providers.values())
-        return {self.market.address: market, self.jm.address: jm, self.registry.address: stake}
+        owed = {self.market.address: market, self.jm.address: jm, self.registry.address: self._stake()}
+        for (contract, _), amount in self.credits.items():
+            owed[contract] += amount
+        return owed
+
+    def _stake(self) -> int:
+        return sum(p.free + p.locked + p.unbonding for p in self.providers.values())
 
     def _read(self, calls: list[tuple]) -> list:
         """Reads many views in one JSON-RPC batch (one round trip, no per-call chain-id lookups)."""
@@ -1094,6 +1180,10 @@ class Campaign:
         order_ids = sorted(self.live_orders) + [i for kind, i in settled if kind in ("lease", "request")]
         job_ids = sorted(self.live_jobs) + [i for kind, i in settled if kind == "job"]
         orders = [self.orders[i] for i in order_ids if self.orders[i].state in ("open", "cancelled", "lease")]
+        credit_keys = set(self._touched_credits)
+        if self.credits:
+            credit_keys.add(self.rng.choice(sorted(self.credits)))
+        credit_keys = sorted(credit_keys)
 
         calls = [(self.token.balanceOf, a) for a in contracts + accounts]
         calls.append((self.registry.totalStake,))
@@ -1101,6 +1191,7 @@ class Campaign:
         calls += [(self.registry.offer, o) for o in offers]
         calls += [(self.market.statusOf if o.state == "lease" else self.market.requestStatusOf, o.id) for o in orders]
         calls += [(self.jm.statusOf, i) for i in job_ids]
+        calls += [(self.owing[contract].creditOf, account) for contract, account in credit_keys]
         values = iter(self._read(calls))
 
         # Invariant 1: each contract holds what it owes: exactly, plus what was donated to it.
@@ -1116,7 +1207,7 @@ class Campaign:
             require(balance == self.ledger[address], f"{address} balance {balance}, ledger {self.ledger[address]}")
         # Invariant 3: Σ buckets == recorded total == tokens held (less donations).
         total = next(values)
-        require(total == owed[self.registry.address], f"totalStake {total}, ghost {owed[self.registry.address]}")
+        require(total == self._stake(), f"totalStake {total}, ghost {self._stake()}")
         running = list(self._running_matches())
         for address in providers:
             p = self.providers[address]
@@ -1139,6 +1230,11 @@ class Campaign:
             self._check_order(o, next(values))
         for i in job_ids:
             self._check_job(self.jobs[i], next(values))
+        # Credits: each account's credit on each contract is what the model credited and not yet
+        # claimed (their sum is in invariant 1's "owes" above).
+        for contract, account in credit_keys:
+            credit, ghost = next(values), self.credits[(contract, account)]
+            require(credit == ghost, f"{self.contracts[contract]}.creditOf({account[:10]}) {credit}, ghost {ghost}")
 
     def _running_matches(self) -> Iterator:
         for i in self.live_orders:
@@ -1885,7 +1981,7 @@ class Campaign:
             if self._call(self.config, "acceptOwnership", (), sender):
                 self.owner, self.pending_owner = self.pending_owner, None
             return
-        if self.rng.random() < 0.15:
+        if self.rng.random() < 0.3:
             return self._call(self.config, "renounceOwnership", (), self.attacker, expect=OZ_OWNER)
         other = self.gov2 if self.owner == self.gov else self.gov
         sender = self.owner if self.rng.random() < 0.9 else self.attacker
@@ -1913,13 +2009,50 @@ class Campaign:
         self.donations[target.address] += amount
         self._move(self.attacker.address, target.address, amount)
 
+    # ----------------------------------------------------------------- the token's blocklist
+
+    def act_blocklist(self):
+        """The token's issuer blocklists a party: transfers to or from it revert until unblocked."""
+        free = sorted(set(self.parties) - self.blocked)
+        account = self.treasury_now if self.treasury_now in free and self.rng.random() < 0.7 else self.rng.choice(free)
+        self._set_blocked(account, True)
+
+    def act_unblock(self):
+        self._set_blocked(self.rng.choice(sorted(self.blocked)), False)
+
+    def _set_blocked(self, account: str, blocked: bool) -> None:
+        self.ts += 1
+        self.token.setBlocked(account, blocked, {"from": self.gov})
+        (self.blocked.add if blocked else self.blocked.discard)(account)
+        self.stats.blocklist_moves += 1
+
+    def act_claim_credit(self):
+        """Any party claims its credit on any of the three contracts: exactly the credit, once;
+        refused without one, and by the token while it still refuses the claimant."""
+        roll = self.rng.random()
+        if self.credits and roll < 0.8:
+            contract, account = self.rng.choice(sorted(self.credits))
+        else:
+            contract, account = self.rng.choice(sorted(self.owing)), self.rng.choice(sorted(self.parties))
+        key = (contract, account)
+        if not self.credits[key]:
+            expect = {"Leasehold_NoCredit"}
+        elif account in self.blocked:
+            expect = REFUSED
+        else:
+            expect = set()  # must go through
+        sender, target = self.parties[account], self.owing[contract]
+        if self._call(target, "claimCredit", (), sender, expect=expect):
+            # Paid once: a second claim finds nothing.
+            self._settle_again(target, "claimCredit", (), sender, "Leasehold_NoCredit")
+
     # ----------------------------------------------------------------- the attacker
 
     def act_attack(self):
         """Calls something the attacker must not: every one must be refused with its own error."""
         a = self.attacker
         settlement = (self.rng.choice(list(self.providers)), 1, 1, 1)
-        op = self.rng.randrange(17)
+        op = self.rng.randrange(18)
         if op == 0:
             self._call(self.registry, "tryReserve", (1, (a.address, ZERO32, ZERO32, 1, 1, 1, 0, 0, 0)), a)
         elif op == 1:
@@ -1963,6 +2096,8 @@ class Campaign:
         elif op == 15:
             self._call(self.market, "matchRequests", ([],), self.matcher,
                        expect={"LeaseMarket_EmptyBatch", "Leasehold_Paused"})
+        elif op == 16:
+            self._call(self.config, "renounceOwnership", (), a, expect=OZ_OWNER)
         else:
             self._call(self.config, "acceptOwnership", (), a, expect=OZ_OWNER)
 

@@ -57,6 +57,9 @@ def report(console: Console, stats: Stats, seconds: float, gas_worst: dict) -> N
     console.print(table)
     errors = ", ".join(f"{name} {count}" for name, count in stats.errors.most_common())
     console.print(f"custom errors met: {errors}")
+    console.print(f"token blocklist moves: {stats.blocklist_moves}; payouts the token refused, credited instead: "
+                  f"{stats.credits} ({stats.credited} units); credit claims: "
+                  f"{sum(stats.ok[f] for f in FUNCTIONS if f.endswith('.claimCredit'))}")
     skips = ", ".join(f"{reason} x{count}" for reason, count in sorted(stats.skips.items()))
     console.print(f"match pairs skipped, by Registry.SkipReason: {skips or 'none'}")
     missing = [f for f in FUNCTIONS if f not in ONE_SHOT and not succeeded(stats, f)]

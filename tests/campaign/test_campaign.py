@@ -16,7 +16,9 @@ from scripts.campaign import (
     without_undo_snapshots,
 )
 
-QUICK_STEPS = 1_000
+# 1,500 rather than 1,000 since the walk also blocklists parties and claims credits: at 1,000 the
+# rarest dispute moves (a timeout claim, an on-chain step proof) were not always reached.
+QUICK_STEPS = 1_500
 SEED = 1
 
 
@@ -82,3 +84,26 @@ def test_campaign_check_fails_when_the_stake_books_disagree(walk):
             walk._check_invariants()
     finally:
         provider.free -= 1
+
+
+def test_campaign_credits_refused_payouts_and_pays_the_claims(walk):
+    # The token refused settlement payouts to blocklisted parties, they were credited, and the
+    # credits were claimed (each claim checked against the ghost credit and re-tried once).
+    stats = walk.stats
+    assert stats.blocklist_moves > 0
+    assert stats.credits > 0 and stats.credited > 0
+    assert sum(stats.ok[f] for f in FUNCTIONS if f.endswith(".claimCredit")) > 0
+    assert stats.errors["BlocklistPermitToken_Blocked"] > 0
+    assert stats.errors["Leasehold_NoCredit"] > 0
+
+
+def test_campaign_check_fails_when_a_credit_is_off(walk):
+    contract, account = walk.market.address, walk.tenants[0].address
+    walk.credits[(contract, account)] += 1
+    walk._touched_credits = {(contract, account)}
+    try:
+        with pytest.raises(AssertionError, match="LeaseMarket holds"):
+            walk._check_invariants()
+    finally:
+        walk.credits[(contract, account)] -= 1
+        walk._touched_credits = set()

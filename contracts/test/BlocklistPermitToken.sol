@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import { ERC20 } from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import { ERC20Permit } from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
+
+/// @title BlocklistPermitToken
+/// @notice {BlocklistToken} with ERC-2612 permit: a drop-in for {TestStablecoin} (6 decimals, open
+/// mint, permit) whose issuer can also blocklist an account, as USDC's can: any transfer from or
+/// to it reverts. The stateful campaign runs on it, so that `createRequestWithPermit` and refused
+/// payouts meet in one walk. Open mint and open blocklist (test token only).
+/// @dev Never deployed to a public network by our scripts. A copy rather than a child of
+/// {BlocklistToken}, whose overrides are final.
+contract BlocklistPermitToken is ERC20, ERC20Permit {
+    error BlocklistPermitToken_Blocked(address account);
+
+    mapping(address account => bool blocked) public isBlocked;
+
+    constructor() ERC20("Blocklist USD", "BLUSD") ERC20Permit("Blocklist USD") { }
+
+    function decimals() public pure override returns (uint8) {
+        return 6;
+    }
+
+    function mint(address to, uint256 amount) external {
+        _mint(to, amount);
+    }
+
+    function setBlocked(address account, bool blocked) external {
+        isBlocked[account] = blocked;
+    }
+
+    function _update(address from, address to, uint256 value) internal override {
+        if (isBlocked[from]) revert BlocklistPermitToken_Blocked(from);
+        if (isBlocked[to]) revert BlocklistPermitToken_Blocked(to);
+        super._update(from, to, value);
+    }
+}

@@ -532,6 +532,9 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
         if (order.kind == Market.RequestKind.RENTAL) {
             uint128 settleBounty = params.settleBounty < escrow ? params.settleBounty : escrow;
             // These overwrite the request's target (slots 3 and 4), read above for the last time.
+            // Slot 3 is written whole below; slot 4 only in part (offerId, startTime), so a region's
+            // bytes would survive as `withdrawn` or `stopTime`: clear it first.
+            _clearRegion(order);
             order.provider = reservation.provider;
             order.offerId = uint40(offerId);
             order.collateral = reservation.collateral;
@@ -636,6 +639,12 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
         assembly ("memory-safe") {
             target.slot := add(order.slot, 3)
         }
+    }
+
+    /// @dev Zeroes slot 4 of a record whose request named a region, before the lease writes it.
+    function _clearRegion(Market.OrderRecord storage order) private {
+        Market.Target storage target = _targetOf(order);
+        if (target.region != bytes32(0)) delete target.region;
     }
 
     /// @dev The external view of a record: the target while unmatched; once matched, the model and

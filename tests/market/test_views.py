@@ -94,3 +94,18 @@ def test_revert_when_lease_view_of_a_matched_job(market, funded, matcher, offer_
     market.matchRequests([(rid, offer_id)], {"from": matcher})
     with reverts_with("LeaseMarket_LeaseNotFound"):
         market.getLease(rid)
+
+
+def test_when_rental_with_a_region_matched_then_no_byte_of_the_region_survives_in_the_lease(
+    market, funded, matcher, provider, offer_id
+):
+    # Slot 4 holds the request's region while open and the lease's withdrawn amount and clock once
+    # matched: every byte of it must be the lease's, or the region's bytes would read as a stop time.
+    rid = market.createRequest(spec(region=EU_WEST), DEPOSIT, {"from": funded}).return_value
+    tx = market.matchRequests([(rid, offer_id)], {"from": matcher})
+    record = order(market, rid)
+    assert record["status"] == R_MATCHED and record["region"] == EU_WEST
+    assert _lease_part(record) == NO_LEASE | {
+        "provider": provider, "protocolFeeBps": FEE_BPS, "collateral": UNITS * COLLATERAL_PER_UNIT,
+        "settleBounty": SETTLE_BOUNTY, "startTime": tx.timestamp, "offerId": offer_id,
+    }

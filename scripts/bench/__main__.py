@@ -58,11 +58,17 @@ def render(report: dict) -> str:
         f"| CPU | {m['cpu']} ({m['cores']} cores) |",
         f"| memory | {m['memory_gib']} GiB |",
         f"| OS / Python | {m['os']} / {m['python']} |",
-        f"| commit | {m['commit']} |",
-        f"| load average at start | {', '.join(str(x) for x in m['load_average_at_start'])} |",
         f"| seed / runs per figure | {report['seed']} / {report['runs']} |",
         "",
+        "| section | commit measured | measured at (UTC) | load average at its start |",
+        "|---|---|---|---|",
     ]
+    for name in SECTIONS:
+        when = report.get("measured", {}).get(name)
+        if when:
+            load = ", ".join(str(x) for x in when["load_average_at_start"])
+            lines.append(f"| {name} | {when['commit']} | {when['utc']} | {load} |")
+    lines.append("")
     for name in SECTIONS:
         result = report["sections"].get(name)
         if result is None:
@@ -89,12 +95,20 @@ def main(argv: list[str] | None = None) -> int:
         "runs": args.runs,
         "quick": args.quick,
         "sections": dict(previous.get("sections", {})),
+        "measured": dict(previous.get("measured", {})),
     }
     for name in args.only or SECTIONS:
         started = time.monotonic()
         print(f"bench: {name} ...", flush=True)
         module = importlib.import_module(f"scripts.bench.{name}")
+        at_start = machine()
         report["sections"][name] = module.run(seed=args.seed, runs=args.runs, quick=args.quick)
+        # `--only` reruns one section: each keeps the commit and load it was measured at.
+        report["measured"][name] = {
+            "commit": at_start["commit"],
+            "utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+            "load_average_at_start": at_start["load_average_at_start"],
+        }
         print(f"bench: {name} done in {time.monotonic() - started:.0f} s", flush=True)
 
     REPORT.parent.mkdir(parents=True, exist_ok=True)

@@ -30,9 +30,6 @@ from pathlib import Path
 
 import requests
 from brownie import accounts, chain, web3
-from brownie.exceptions import TransactionError
-from brownie.network.account import _PrivateKeyAccount
-from brownie.network.transaction import TransactionReceipt
 
 from keepers.devchain import REPO_ROOT, Anvil
 
@@ -432,33 +429,8 @@ def run_all(populations: list[int]) -> list[GasRun]:
     (A second brownie connection in one process confuses its transaction history with the
     first's and reports live transactions as dropped.)
     """
-    with Anvil() as anvil, brownie_on_anvil(anvil), recovering_dropped(), contextlib.redirect_stdout(io.StringIO()):
+    with Anvil() as anvil, brownie_on_anvil(anvil), contextlib.redirect_stdout(io.StringIO()):
         return [measure(population) for population in populations]
-
-
-@contextlib.contextmanager
-def recovering_dropped() -> Iterator[None]:
-    """Takes a transaction brownie calls dropped from Anvil instead, where it was mined.
-
-    Beside thousands of leases, brownie on Anvil now and then reports a mined transaction as
-    "dropped without known replacement" (its nonce watch races the receipt). Anvil serves the
-    transaction and its receipt: a fresh receipt object for the same hash is the real outcome.
-    """
-    original = _PrivateKeyAccount._await_confirmation
-
-    def await_confirmation(self, receipt, required_confs, gas_strategy, gas_iter):
-        try:
-            return original(self, receipt, required_confs, gas_strategy, gas_iter)
-        except TransactionError as error:
-            if "dropped" not in str(error):
-                raise
-            return TransactionReceipt(receipt.txid, sender=self, silent=True, name=receipt._full_name())
-
-    _PrivateKeyAccount._await_confirmation = await_confirmation
-    try:
-        yield
-    finally:
-        _PrivateKeyAccount._await_confirmation = original
 
 
 def write_doc(runs: list[GasRun]) -> None:

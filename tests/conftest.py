@@ -5,15 +5,20 @@ session starts Anvil on a free port first and points brownie at it. Suites run
 side by side without fighting over port 8545.
 """
 
+import contextlib
+
 import brownie
 import pytest
 
 from keepers.devchain import Anvil
+from scripts.localchain import recovering_dropped
 
 _anvil = Anvil()
+_session = contextlib.ExitStack()
 
 
 def pytest_configure(config):
+    _session.enter_context(recovering_dropped())
     _anvil.start()
     for network_id in ("development", "anvil"):
         brownie._CONFIG.networks[network_id]["cmd_settings"]["port"] = _anvil.port
@@ -21,6 +26,7 @@ def pytest_configure(config):
 
 def pytest_unconfigure(config):
     _anvil.stop()
+    _session.close()
 
 
 @pytest.fixture(scope="session")

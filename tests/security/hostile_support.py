@@ -178,6 +178,18 @@ class Table:
         return [pytest.param(r, id=r.id) for r in self.rows]
 
 
+def claim_credit_row(table: Table) -> None:
+    """Registers `claimCredit` with nothing to claim, refused with `Leasehold_NoCredit`. A credit exists
+    only after the token refused a settlement payout; tests/security/test_tokens_*.py claim real ones."""
+    attribute = {"LeaseMarket": "market", "JobMarket": "job_market", "ProviderRegistry": "registry"}[table.contract]
+
+    @table.row("claimCredit", "no_credit")
+    def _(w):
+        contract = getattr(w, attribute)
+        return Attempt(lambda: contract.claimCredit({"from": w.stranger}), w.stranger, "Leasehold_NoCredit",
+                       (w.stranger.address,), False, None)
+
+
 def around(table: Table, function: str, deadline: str, allowed: tuple[int, ...], build: Callable) -> None:
     """Registers the three rows of a deadline for `function`: one second before it, exactly at it
     and one second after. `build(w, offset)` returns the Attempt for that offset; `allowed` names

@@ -22,6 +22,7 @@ from market.support import (
     spec,
 )
 from security.hostile_support import (  # noqa: F401  (fixtures)
+    claim_credit_row,
     LEASE_DEPOSIT,
     MAX_UINT8,
     MAX_UINT16,
@@ -703,14 +704,7 @@ def _(w):
 ROWS = T.rows
 
 
-# --- claimCredit (PayoutCredits) ------------------------------------------------------------
-# A credit exists only after the token refused a settlement payout; the awkward-token tests
-# (tests/security/test_tokens_*.py) claim real ones. Here: nothing to claim.
-
-
-@T.row("claimCredit", "no_credit")
-def _(w):
-    return _call(w, "claimCredit", sender=w.stranger, error="Leasehold_NoCredit", err_args=(w.stranger.address,))
+claim_credit_row(T)
 
 
 @pytest.mark.parametrize("row", T.params())

@@ -8,6 +8,7 @@ import pytest
 from helpers import USD, b32
 from jobs.support import STAKE
 from security.hostile_support import (  # noqa: F401  (fixtures)
+    claim_credit_row,
     MAX_UINT32,
     MAX_UINT40,
     MAX_UINT128,
@@ -458,14 +459,7 @@ def _(w):
 ROWS = T.rows
 
 
-# --- claimCredit (PayoutCredits) ------------------------------------------------------------
-# A credit exists only after the token refused a settlement payout; the awkward-token tests
-# (tests/security/test_tokens_*.py) claim real ones. Here: nothing to claim.
-
-
-@T.row("claimCredit", "no_credit")
-def _(w):
-    return _call(w, "claimCredit", sender=w.stranger, error="Leasehold_NoCredit", err_args=(w.stranger.address,))
+claim_credit_row(T)
 
 
 @pytest.mark.parametrize("row", T.params())

@@ -5,12 +5,11 @@ import { ERC20 } from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import { ERC20Permit } from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
 
 /// @title BlocklistPermitToken
-/// @notice {BlocklistToken} with ERC-2612 permit: a drop-in for {TestStablecoin} (6 decimals, open
-/// mint, permit) whose issuer can also blocklist an account, as USDC's can: any transfer from or
-/// to it reverts. The stateful campaign runs on it, so that `createRequestWithPermit` and refused
-/// payouts meet in one walk. Open mint and open blocklist (test token only).
-/// @dev Never deployed to a public network by our scripts. A copy rather than a child of
-/// {BlocklistToken}, whose overrides are final.
+/// @notice A USDC-like token whose issuer can blocklist an account: any transfer from or to it
+/// reverts. Otherwise a drop-in for {TestStablecoin} (6 decimals, open mint, ERC-2612 permit), so
+/// the awkward-token tests and the stateful campaign (where `createRequestWithPermit` and refused
+/// payouts meet in one walk) share it. Open mint and open blocklist (test token only).
+/// @dev Never deployed to a public network by our scripts.
 contract BlocklistPermitToken is ERC20, ERC20Permit {
     error BlocklistPermitToken_Blocked(address account);
 

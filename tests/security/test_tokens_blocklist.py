@@ -21,15 +21,15 @@ from security.token_support import (
 
 
 @pytest.fixture(scope="module")
-def p(BlocklistToken, accounts):
-    p = protocol(BlocklistToken.deploy({"from": accounts[0]}), accounts)
+def p(BlocklistPermitToken, accounts):
+    p = protocol(BlocklistPermitToken.deploy({"from": accounts[0]}), accounts)
     p.offer = add_provider(p, p.provider)
     return p
 
 
 def test_blocked_tenant_cannot_deposit(p):
     p.token.setBlocked(p.tenant, True, {"from": p.governance})
-    with expect_revert("BlocklistToken_Blocked"):
+    with expect_revert("BlocklistPermitToken_Blocked"):
         p.market.createRequest(rental_spec(), DEPOSIT, {"from": p.tenant})
     assert p.market.nextRequestId() == 1
     assert_books(p, {})
@@ -57,7 +57,7 @@ def test_credit_waits_while_blocked_and_is_paid_once(p):
     p.token.setBlocked(p.provider, True, {"from": p.governance})
     paid = event_args(p.market.closeLease(lease, {"from": p.tenant}), "LeaseClosed")["paid"]
 
-    with expect_revert("BlocklistToken_Blocked"):
+    with expect_revert("BlocklistPermitToken_Blocked"):
         p.market.claimCredit({"from": p.provider})
     assert p.market.creditOf(p.provider) == paid
 
@@ -161,7 +161,7 @@ def test_slash_share_credit_is_claimed_from_the_registry_once_unblocked(p):
     chain.sleep(p.config.params()["livenessWindowSeconds"] + 1)
     p.token.setBlocked(p.tenant, True, {"from": p.governance})
     to_tenant = event_args(p.market.resolveLiveness(lease, {"from": p.challenger}), "ProviderSlashed")["toTenant"]
-    with expect_revert("BlocklistToken_Blocked"):
+    with expect_revert("BlocklistPermitToken_Blocked"):
         p.registry.claimCredit({"from": p.tenant})
     p.token.setBlocked(p.tenant, False, {"from": p.governance})
     before = p.token.balanceOf(p.tenant)

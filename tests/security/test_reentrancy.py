@@ -29,7 +29,7 @@ from security.token_support import (
 @pytest.fixture(scope="module")
 def p(ReentrantHookToken, accounts):
     """The hook token as payment and stake token; the provider is a Puppet driven by accounts[2]."""
-    p = protocol(ReentrantHookToken.deploy({"from": accounts[0]}), accounts)
+    p = protocol(ReentrantHookToken.deploy({"from": accounts[0]}), accounts, eoa_provider=False)
     p.driver = p.provider
     p.puppet = Puppet.deploy({"from": p.driver})
     p.offer = add_provider(p, p.driver, puppet=p.puppet)

@@ -11,17 +11,15 @@ from security.token_support import DEPOSIT, STAKE, EU_WEST, MAX_UINT, add_provid
 @pytest.fixture(scope="module")
 def fot_payment(FeeOnTransferToken, TestStablecoin, accounts):
     """Fee-on-transfer as payment token; a normal stake token so a provider can list an offer."""
-    p = protocol(FeeOnTransferToken.deploy({"from": accounts[0]}), accounts,
-                 stake_token=TestStablecoin.deploy({"from": accounts[0]}))
-    p.offer = add_provider(p, p.provider)
-    return p
+    return protocol(FeeOnTransferToken.deploy({"from": accounts[0]}), accounts,
+                    stake_token=TestStablecoin.deploy({"from": accounts[0]}))
 
 
 @pytest.fixture(scope="module")
 def fot_stake(FeeOnTransferToken, TestStablecoin, accounts):
     """A normal payment token; fee-on-transfer as stake token."""
     return protocol(TestStablecoin.deploy({"from": accounts[0]}), accounts,
-                    stake_token=FeeOnTransferToken.deploy({"from": accounts[0]}))
+                    stake_token=FeeOnTransferToken.deploy({"from": accounts[0]}), eoa_provider=False)
 
 
 def test_revert_when_request_deposit_arrives_short(fot_payment):

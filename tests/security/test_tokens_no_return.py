@@ -12,7 +12,6 @@ from security.token_support import (
     DEPOSIT,
     JOB_DEPOSIT,
     STAKE,
-    add_provider,
     assert_books,
     open_job,
     open_lease,
@@ -24,9 +23,7 @@ from security.token_support import (
 
 @pytest.fixture(scope="module")
 def p(NoReturnToken, accounts):
-    p = protocol(NoReturnToken.deploy({"from": accounts[0]}), accounts)
-    p.offer = add_provider(p, p.provider)
-    return p
+    return protocol(NoReturnToken.deploy({"from": accounts[0]}), accounts)
 
 
 def test_stake_is_pulled_exactly(p):

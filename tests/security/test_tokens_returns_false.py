@@ -11,7 +11,6 @@ from jobs.support import HOUR
 from security.token_support import (
     DEPOSIT,
     STAKE,
-    add_provider,
     assert_books,
     expect_revert,
     open_lease,
@@ -22,9 +21,7 @@ from security.token_support import (
 
 @pytest.fixture(scope="module")
 def p(ReturnsFalseToken, accounts):
-    p = protocol(ReturnsFalseToken.deploy({"from": accounts[0]}), accounts)
-    p.offer = add_provider(p, p.provider)
-    return p
+    return protocol(ReturnsFalseToken.deploy({"from": accounts[0]}), accounts)
 
 
 def test_revert_when_deposit_returns_false(p, accounts):

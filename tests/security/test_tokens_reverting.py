@@ -9,7 +9,6 @@ from helpers import event_args
 from jobs.support import HOUR
 from security.token_support import (
     DEPOSIT,
-    add_provider,
     assert_books,
     expect_revert,
     open_job,
@@ -22,9 +21,7 @@ from security.token_support import (
 
 @pytest.fixture(scope="module")
 def p(SwitchRevertToken, accounts):
-    p = protocol(SwitchRevertToken.deploy({"from": accounts[0]}), accounts)
-    p.offer = add_provider(p, p.provider)
-    return p
+    return protocol(SwitchRevertToken.deploy({"from": accounts[0]}), accounts)
 
 
 def halt(p, on=True):

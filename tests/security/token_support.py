@@ -32,11 +32,12 @@ CATALOGUE = [{"id": "nvidia-h100-80gb", "vram_gb": 80, "tier": 4, "collateral_pe
 REENTRANT_CALL = bytes(brownie.web3.keccak(text="ReentrancyGuardReentrantCall()")[:4])
 
 
-def protocol(token, accounts, stake_token=None) -> SimpleNamespace:
+def protocol(token, accounts, stake_token=None, eoa_provider=True) -> SimpleNamespace:
     """Deploys the protocol with `token` (and `stake_token`, default the same) and names the parties.
 
-    accounts[2] is an EOA provider with one H100 offer; the tenant, challenger and stranger are
-    funded EOAs that approved both markets.
+    accounts[2] is the provider: with `eoa_provider`, registered as an EOA with one H100 offer
+    (`p.offer`); otherwise left for the caller (the re-entrancy tests drive a Puppet with it). The
+    tenant, challenger and stranger are funded EOAs that approved both markets.
     """
     governance, treasury = accounts[0], accounts[1]
     d = deploy(governance, treasury=treasury.address, payment_token=token, stake_token=stake_token,
@@ -51,6 +52,8 @@ def protocol(token, accounts, stake_token=None) -> SimpleNamespace:
     p.config.setRole(p.config.VERIFIER_ROLE(), p.verifier, True, {"from": governance})
     for account in (p.tenant, p.challenger, p.stranger, p.verifier):
         fund(p, account)
+    if eoa_provider:
+        p.offer = add_provider(p, p.provider)
     return p
 
 

@@ -10,6 +10,7 @@ recomputes the batch a tick at that block proposed (docs/matching.md).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +48,10 @@ class MatcherConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     batch_size: int = Field(default=40, ge=1, le=500)
+    # Batches of one pass sent at once. They hold disjoint requests and the plan already shares
+    # the offers' units and the providers' stake among them, so none waits on another's receipt;
+    # one at a time, the keeper idled through every batch's estimate and block (docs/performance.md).
+    max_in_flight: int = Field(default=4, ge=1, le=32)
     top_k: int = Field(default=32, ge=1, le=1000)
     milp_max_pairs: int = Field(default=2_000, ge=0)
     shard_max_pairs: int = Field(default=20_000, ge=1)
@@ -122,8 +127,18 @@ class MatcherKeeper(Keeper):
             },
         )
         size = self.role_config.batch_size
-        for start in range(0, len(plan.pairs), size):
-            self.submit(plan.pairs[start : start + size])
+        self.submit_all([plan.pairs[start : start + size] for start in range(0, len(plan.pairs), size)])
+
+    def submit_all(self, batches: list[list[tuple[int, int]]]) -> None:
+        """Sends the pass's batches, up to `max_in_flight` at once."""
+        in_flight = min(self.role_config.max_in_flight, len(batches))
+        if in_flight == 1:
+            for pairs in batches:
+                self.submit(pairs)
+            return
+        self.sender  # noqa: B018 -- built here, once: the cached property is not safe to build from several threads
+        with ThreadPoolExecutor(in_flight, thread_name_prefix=f"{self.name}-match") as pool:
+            list(pool.map(self.submit, batches))  # waits for every batch; re-raises the first failure
 
     def submit(self, pairs: list[tuple[int, int]]) -> None:
         market = self.view.market

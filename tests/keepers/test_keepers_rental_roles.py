@@ -149,6 +149,41 @@ def test_two_matchers_racing_never_double_match_and_waste_no_batch(funded_key, c
     assert first.metrics.value("matches_total") + second.metrics.value("matches_total") == len(wanted)
 
 
+def test_one_pass_sends_its_batches_in_flight_together_and_every_pair_lands(
+    funded_key, client_for, keepers, matcher_key
+):
+    provider = client_for(funded_key(100_000 * USD))
+    provider_with_offer(provider, region="eu-west", units=8, price=2 * USD)
+    tenant = client_for(funded_key())
+    wanted = [request(tenant) for _ in range(7)]
+    matcher = keepers(MatcherKeeper, matcher_key(), {"batch_size": 2, "max_in_flight": 3})
+    matcher.setup()
+    senders = set()
+    submit = matcher.submit
+
+    def recording_submit(pairs):
+        senders.add(threading.current_thread().name)
+        return submit(pairs)
+
+    matcher.submit = recording_submit
+    first_block = tenant.w3.eth.block_number + 1
+    matcher.tick()  # one pass, in this thread: it returns once every batch has its receipt
+
+    assert len(senders) > 1 and all(name.startswith(f"{matcher.name}-match") for name in senders)
+
+    assert all(tenant.request(r).status == "MATCHED" for r in wanted)
+    assert tenant.offer(tenant.lease(wanted[0]).offer_id).units_in_use == len(wanted)
+    batches = [
+        tx for number in range(first_block, tenant.w3.eth.block_number + 1)
+        for tx in tenant.w3.eth.get_block(number, full_transactions=True)["transactions"]
+        if tx["from"] == matcher.sender.address
+    ]
+    assert len(batches) == 4  # 7 pairs in batches of 2
+    assert sorted(tx["nonce"] for tx in batches) == list(range(batches[0]["nonce"], batches[0]["nonce"] + 4))
+    assert matcher.metrics.value("matches_total") == len(wanted)
+    assert matcher.metrics.value("tx_failed_total", {"label": "matchRequests"}) == 0
+
+
 def test_matcher_replays_a_batch_from_its_block(funded_key, client_for, keepers, keeper_config, matcher_key, tmp_path):
     provider = client_for(funded_key(100_000 * USD))
     provider_with_offer(provider, region="eu-west", units=4)

@@ -143,7 +143,8 @@ interface IJobMarket is IPayoutCredits {
     /// @notice What publication recorded for `termsHash` (all zero: unpublished).
     function termsRecord(bytes32 termsHash) external view returns (Jobs.TermsRecord memory);
 
-    /// @notice The stored facts of a job.
+    /// @notice The facts of a job: its record here, with the tenant and the terms hash the
+    /// LeaseMarket keeps for the request (all zero for an unknown id).
     function getJob(uint256 jobId) external view returns (Jobs.Job memory);
 
     /// @notice The status of a job now, derived from its stored status and the clock.

@@ -71,7 +71,8 @@ contract JobMarket is IJobMarket, PayoutCredits {
                               CONSTRUCTOR
     //////////////////////////////////////////////////////////////*/
 
-    /// @param market_ The LeaseMarket, the only caller of `openJob`; it must use `paymentToken_`.
+    /// @param market_ The LeaseMarket, the only caller of `openJob` and the keeper of each job's tenant
+    /// and terms hash (`tenantOf`, `jobTermsHashOf`); it must use `paymentToken_`.
     constructor(IProtocolConfig config_, IProviderRegistry registry_, IERC20 paymentToken_, address market_) {
         if (
             address(config_) == address(0) || address(registry_) == address(0)

@@ -127,7 +127,8 @@ interface IJobMarket is IPayoutCredits {
     function registry() external view returns (IProviderRegistry);
     function paymentToken() external view returns (IERC20);
 
-    /// @notice The only address allowed to open jobs: the LeaseMarket.
+    /// @notice The only address allowed to open jobs: the LeaseMarket, whose record of each JOB
+    /// request keeps the job's tenant and terms hash.
     function market() external view returns (address);
 
     /// @notice The workload `workloadId` as governance set it (all zero: not registered).

@@ -175,7 +175,7 @@ JOB_GAP = (
 JOB_PATH_GAS = """
 ### The job path
 
-Saved in a second pass over the job path (706,000 to 651,000); `submitResult`,
+Saved in a second pass over the job path (706,358 to 651,185); `submitResult`,
 `attest`, `challenge` and `openJob` keep their arguments, and `getJob` its
 answer:
 
@@ -184,16 +184,22 @@ answer:
   reads them there (`tenantOf`, `jobTermsHashOf`) instead of copying them at
   the match. The tenant is read only when it is paid (a refund, an expiry, a
   lost dispute); the terms hash whenever terms are passed, a cold call of about
-  5,000 where a stored copy cost a cold read of 2,100.
+  5,300 where a stored copy cost a cold read of 2,100.
 - **The attestation fills no slot.** Without the tenant, the job's first two
   slots hold the verifier and its bond (`Jobs.JobRecord`: offer id in 40 bits,
   units in 16, the bond in 40, which ProtocolConfig bounds at 1e11 units), so
-  a valid attestation rewrites two warm slots instead of filling a seventh:
-  about 19,000 less. The match fills three slots instead of four: 22,000 less.
+  an attestation rewrites two warm slots instead of filling one of its own.
 - **One-slot parameter reads for jobs.** A valid attestation reads
   `config.verifierBond()` and a finalization `config.feeBps()`, one slot each,
-  where `params()` read five and `marketParams()` three: about 9,500 and 4,500
-  less.
+  where `params()` read five and `marketParams()` three.
+
+Step by step: the match 22,133 less (three new slots instead of four); the
+result 3,225 more (the terms hash read back); a valid attestation 29,000 less
+(no new slot, one parameter slot, less the terms hash read back); the
+finalization 7,265 less (one parameter slot, the verifier in a slot already
+read). Off the happy path, an attestation of an invalid result costs 18,790
+less, a challenge and a step proof 3,000 to 4,000 more (the terms hash read
+back).
 
 What each step of the job path still pays:
 

@@ -7,6 +7,7 @@ import { SafeCast } from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import { PayoutCredits } from "./base/PayoutCredits.sol";
 import { IJobMarket } from "./interfaces/IJobMarket.sol";
+import { ILeaseMarket } from "./interfaces/ILeaseMarket.sol";
 import { IProtocolConfig } from "./interfaces/IProtocolConfig.sol";
 import { IProviderRegistry } from "./interfaces/IProviderRegistry.sol";
 import { IStepVerifier } from "./interfaces/IStepVerifier.sol";
@@ -62,7 +63,7 @@ contract JobMarket is IJobMarket, PayoutCredits {
 
     mapping(bytes32 workloadId => Jobs.Workload) private _workloads;
     mapping(bytes32 termsHash => Jobs.TermsRecord) private _termsRecords;
-    mapping(uint256 jobId => Jobs.Job) private _jobs;
+    mapping(uint256 jobId => Jobs.JobRecord) private _jobs;
     mapping(uint256 jobId => Jobs.Dispute) private _disputes;
     mapping(uint256 jobId => mapping(uint32 disputeNumber => mapping(address arbiter => bool))) private _voted;
 
@@ -70,7 +71,8 @@ contract JobMarket is IJobMarket, PayoutCredits {
                               CONSTRUCTOR
     //////////////////////////////////////////////////////////////*/
 
-    /// @param market_ The LeaseMarket, the only caller of `openJob`; it must use `paymentToken_`.
+    /// @param market_ The LeaseMarket, the only caller of `openJob` and the keeper of each job's tenant
+    /// and terms hash (`tenantOf`, `jobTermsHashOf`); it must use `paymentToken_`.
     constructor(IProtocolConfig config_, IProviderRegistry registry_, IERC20 paymentToken_, address market_) {
         if (
             address(config_) == address(0) || address(registry_) == address(0)
@@ -112,7 +114,7 @@ contract JobMarket is IJobMarket, PayoutCredits {
 
     /// @inheritdoc IJobMarket
     function getJob(uint256 jobId) external view override returns (Jobs.Job memory) {
-        return _jobs[jobId];
+        return _viewOf(jobId, _jobs[jobId]);
     }
 
     /// @inheritdoc IJobMarket
@@ -219,7 +221,7 @@ contract JobMarket is IJobMarket, PayoutCredits {
 
     /// @inheritdoc IJobMarket
     function expireJob(uint256 jobId) external override nonReentrant {
-        Jobs.Job storage job = _jobs[jobId];
+        Jobs.JobRecord storage job = _jobs[jobId];
 
         // Check
         _requireStatus(jobId, job, Jobs.Status.LATE);
@@ -227,7 +229,7 @@ contract JobMarket is IJobMarket, PayoutCredits {
         // Effect: terminal before any transfer.
         job.status = Jobs.Status.EXPIRED;
         uint128 escrow = job.escrow;
-        address tenant = job.tenant;
+        address tenant = ILeaseMarket(market).tenantOf(jobId);
         uint128 slashAmount = ((uint256(job.collateral) * config.params().lateResultSlashBps) / BPS).toUint128();
 
         // Interaction: the caller proved the fault; the registry pays nothing to a provider
@@ -247,16 +249,16 @@ contract JobMarket is IJobMarket, PayoutCredits {
 
     /// @inheritdoc IJobMarket
     function challenge(uint256 jobId, Jobs.JobTerms calldata terms) external override nonReentrant {
-        Jobs.Job storage job = _jobs[jobId];
+        Jobs.JobRecord storage job = _jobs[jobId];
 
         // Check
         _requireStatus(jobId, job, Jobs.Status.SUBMITTED);
         if (msg.sender == job.provider) revert Errors.JobMarket_ChallengerIsProvider(jobId);
-        _requireTerms(jobId, job, terms);
+        bytes32 termsHash = _requireTerms(jobId, terms);
         Config.Params memory params_ = config.params();
 
         // Effect
-        _openDispute(jobId, job, terms, params_, params_.challengeBond);
+        _openDispute(jobId, job, terms, termsHash, params_, params_.challengeBond);
 
         // Interaction
         TokenTransfers.pullExact(paymentToken, params_.challengeBond);
@@ -289,19 +291,19 @@ contract JobMarket is IJobMarket, PayoutCredits {
         override
         nonReentrant
     {
-        Jobs.Job storage job = _jobs[jobId];
+        Jobs.JobRecord storage job = _jobs[jobId];
         Jobs.Dispute storage d = _disputes[jobId];
 
         // Check: only the preimage of the agreed hash is accepted, so whoever calls, the outcome
         // is the same; a wrong state reverts and decides nothing.
         _requireMove(jobId, d, Jobs.Phase.PROVE);
-        _requireTerms(jobId, job, terms);
+        bytes32 termsHash = _requireTerms(jobId, terms);
         bytes32 stateHash = keccak256(stateLo);
         if (stateHash != d.hLo) revert Errors.JobMarket_StateHashMismatch(jobId, d.hLo, stateHash);
 
         // Check: the step, by the referee recorded when the terms were published. No try/catch:
         // a verifier that runs out of gas reverts the call instead of deciding it.
-        IStepVerifier verifier = IStepVerifier(_termsRecords[job.termsHash].stepVerifier);
+        IStepVerifier verifier = IStepVerifier(_termsRecords[termsHash].stepVerifier);
         uint32 stepIndex = d.lo;
         bool solverCorrect = verifier.isValidState(stateLo)
             && keccak256(verifier.step(stateLo, stepIndex, terms.seed)) == d.hHi;
@@ -330,17 +332,17 @@ contract JobMarket is IJobMarket, PayoutCredits {
 
     /// @inheritdoc IJobMarket
     function finalizeJob(uint256 jobId) external override nonReentrant {
-        Jobs.Job storage job = _jobs[jobId];
+        Jobs.JobRecord storage job = _jobs[jobId];
 
         // Check: the window closed with no dispute open (PROTOCOL §7 invariant 9).
         _requireStatus(jobId, job, Jobs.Status.FINALIZABLE);
 
         // Effect: terminal before any transfer. Floors keep the payout within the escrow.
         job.status = Jobs.Status.FINALIZED;
-        Config.MarketParams memory params_ = config.marketParams();
+        (uint16 protocolFeeBps, uint16 verifierFeeBps) = config.feeBps();
         uint128 escrow = job.escrow;
-        uint128 protocolFee = uint128((uint256(escrow) * params_.protocolFeeBps) / BPS);
-        uint128 verifierFee = uint128((uint256(escrow) * params_.verifierFeeBps) / BPS);
+        uint128 protocolFee = uint128((uint256(escrow) * protocolFeeBps) / BPS);
+        uint128 verifierFee = uint128((uint256(escrow) * verifierFeeBps) / BPS);
         uint128 toProvider = escrow - protocolFee - verifierFee;
         bool attestedValid = job.attestation == Jobs.Attestation.VALID;
         uint128 tenantRefund = attestedValid ? 0 : verifierFee;
@@ -353,7 +355,7 @@ contract JobMarket is IJobMarket, PayoutCredits {
         _pay(provider, toProvider);
         _pay(config.treasury(), protocolFee);
         if (attestedValid) _pay(job.verifier, uint256(verifierFee) + job.verifierBond);
-        else _pay(job.tenant, tenantRefund);
+        else _pay(ILeaseMarket(market).tenantOf(jobId), tenantRefund);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -374,7 +376,7 @@ contract JobMarket is IJobMarket, PayoutCredits {
         external
         override
     {
-        Jobs.Job storage job = _jobs[requestId];
+        Jobs.JobRecord storage job = _jobs[requestId];
 
         // Check: the market moved `escrow` here before calling.
         if (msg.sender != market) revert Errors.JobMarket_CallerNotMarket(msg.sender);
@@ -383,17 +385,16 @@ contract JobMarket is IJobMarket, PayoutCredits {
         uint40 resultTimeout = _termsRecords[jobTermsHash].resultTimeoutSeconds;
         if (resultTimeout == 0) revert Errors.JobMarket_TermsNotPublished(jobTermsHash);
 
-        // Effect: four slots.
+        // Effect: three slots. The tenant and the terms hash stay in the market's record of the
+        // request, which outlives the job: stored here again they would cost a slot.
         uint40 resultDeadline = uint40(block.timestamp) + resultTimeout;
         job.provider = provider;
-        job.offerId = offerId.toUint64();
-        job.units = units;
-        job.tenant = tenant;
+        job.offerId = offerId.toUint40();
+        job.units = uint256(units).toUint16();
         job.resultDeadline = resultDeadline;
         job.status = Jobs.Status.MATCHED;
         job.collateral = collateral;
         job.escrow = escrow;
-        job.termsHash = jobTermsHash;
         emit JobOpened(requestId, tenant, provider, offerId, units, collateral, escrow, jobTermsHash, resultDeadline);
     }
 
@@ -408,12 +409,12 @@ contract JobMarket is IJobMarket, PayoutCredits {
         external
         override
     {
-        Jobs.Job storage job = _jobs[jobId];
+        Jobs.JobRecord storage job = _jobs[jobId];
 
         // Check: the solver, on time, with h_N bound to leaf N of its trace.
         _requireStatus(jobId, job, Jobs.Status.MATCHED);
         if (msg.sender != job.provider) revert Errors.JobMarket_CallerNotProvider(jobId, msg.sender);
-        _requireTerms(jobId, job, terms);
+        _requireTerms(jobId, terms);
         if (traceRoot == bytes32(0)) revert Errors.JobMarket_ZeroTraceRoot(jobId);
         if (!TraceProofs.verify(outputProof, traceRoot, terms.steps, outputHash)) {
             revert Errors.JobMarket_InvalidTraceProof(jobId, terms.steps);
@@ -430,7 +431,7 @@ contract JobMarket is IJobMarket, PayoutCredits {
 
     /// @inheritdoc IJobMarket
     function attest(uint256 jobId, Jobs.JobTerms calldata terms, bool valid) external override nonReentrant {
-        Jobs.Job storage job = _jobs[jobId];
+        Jobs.JobRecord storage job = _jobs[jobId];
 
         // Check
         _requireStatus(jobId, job, Jobs.Status.SUBMITTED);
@@ -439,26 +440,26 @@ contract JobMarket is IJobMarket, PayoutCredits {
         }
         if (msg.sender == job.provider) revert Errors.JobMarket_VerifierIsProvider(jobId);
         if (job.attestation != Jobs.Attestation.NONE) revert Errors.JobMarket_AlreadyAttested(jobId, job.verifier);
-        _requireTerms(jobId, job, terms);
-        Config.Params memory params_ = config.params();
+        bytes32 termsHash = _requireTerms(jobId, terms);
 
-        // Effect
+        // Effect: the verifier and its bond go into the job's first two slots, no new one.
         uint128 bond;
         job.verifier = msg.sender;
         if (valid) {
             // Whistleblowers get a full window to check what the verifier vouched for.
-            bond = params_.verifierBond;
+            bond = config.verifierBond();
             uint40 windowEndsAt = uint40(block.timestamp) + terms.challengeWindowSeconds;
-            job.verifierBond = uint256(bond).toUint96();
+            job.verifierBond = uint256(bond).toUint40();
             job.attestation = Jobs.Attestation.VALID;
             job.windowEndsAt = windowEndsAt;
             emit Attested(jobId, msg.sender, true, bond, windowEndsAt);
         } else {
             // The same dispute as any challenger's, so the same bond.
+            Config.Params memory params_ = config.params();
             bond = params_.challengeBond;
             job.attestation = Jobs.Attestation.INVALID;
             emit Attested(jobId, msg.sender, false, bond, job.windowEndsAt);
-            _openDispute(jobId, job, terms, params_, bond);
+            _openDispute(jobId, job, terms, termsHash, params_, bond);
         }
 
         // Interaction
@@ -468,7 +469,7 @@ contract JobMarket is IJobMarket, PayoutCredits {
     /// @inheritdoc IJobMarket
     function reveal(uint256 jobId, bytes32 hMid, bytes32[] calldata proof) external override {
         Jobs.Dispute storage d = _disputes[jobId];
-        Jobs.Job storage job = _jobs[jobId];
+        Jobs.JobRecord storage job = _jobs[jobId];
 
         // Check: the solver, in time, with a hash its own trace commits to.
         _requireMove(jobId, d, Jobs.Phase.REVEAL);
@@ -544,8 +545,9 @@ contract JobMarket is IJobMarket, PayoutCredits {
     /// @dev Opens a dispute over [0, N] and pauses the window; the caller pulls the bond.
     function _openDispute(
         uint256 jobId,
-        Jobs.Job storage job,
+        Jobs.JobRecord storage job,
         Jobs.JobTerms calldata terms,
+        bytes32 termsHash,
         Config.Params memory params_,
         uint128 bond
     )
@@ -555,7 +557,7 @@ contract JobMarket is IJobMarket, PayoutCredits {
         uint32 number = d.number + 1;
         d.challenger = msg.sender;
         d.bond = uint256(bond).toUint96();
-        d.arbiterMode = _termsRecords[job.termsHash].arbiterMode;
+        d.arbiterMode = _termsRecords[termsHash].arbiterMode;
         d.moveTimeoutSeconds = params_.moveTimeoutSeconds;
         d.voteWindowSeconds = params_.arbiterVoteWindowSeconds;
         d.number = number;
@@ -603,7 +605,7 @@ contract JobMarket is IJobMarket, PayoutCredits {
     /// any call out.
     function _resolve(
         uint256 jobId,
-        Jobs.Job storage job,
+        Jobs.JobRecord storage job,
         Jobs.Dispute storage d,
         Jobs.DisputeResult result
     )
@@ -634,7 +636,7 @@ contract JobMarket is IJobMarket, PayoutCredits {
         }
 
         Registry.Settlement memory settlement = _settlementOf(job);
-        address tenant = job.tenant;
+        address tenant = ILeaseMarket(market).tenantOf(jobId);
         uint128 escrow = job.escrow;
         bool attestedValid = job.attestation == Jobs.Attestation.VALID;
         uint128 verifierBond = job.verifierBond;
@@ -712,7 +714,7 @@ contract JobMarket is IJobMarket, PayoutCredits {
     }
 
     /// @dev What the registry needs to end the job's match.
-    function _settlementOf(Jobs.Job storage job) private view returns (Registry.Settlement memory) {
+    function _settlementOf(Jobs.JobRecord storage job) private view returns (Registry.Settlement memory) {
         return Registry.Settlement({
             provider: job.provider,
             offerId: job.offerId,
@@ -722,22 +724,45 @@ contract JobMarket is IJobMarket, PayoutCredits {
     }
 
     /// @dev The stored status, with the two clock-derived ones.
-    function _statusOf(Jobs.Job storage job) private view returns (Jobs.Status status) {
+    function _statusOf(Jobs.JobRecord storage job) private view returns (Jobs.Status status) {
         status = job.status;
         if (status == Jobs.Status.MATCHED && block.timestamp > job.resultDeadline) return Jobs.Status.LATE;
         if (status == Jobs.Status.SUBMITTED && block.timestamp >= job.windowEndsAt) return Jobs.Status.FINALIZABLE;
     }
 
     /// @dev Reverts with the current status unless it is `expected`.
-    function _requireStatus(uint256 jobId, Jobs.Job storage job, Jobs.Status expected) private view {
+    function _requireStatus(uint256 jobId, Jobs.JobRecord storage job, Jobs.Status expected) private view {
         Jobs.Status current = _statusOf(job);
         if (current != expected) revert Errors.JobMarket_UnexpectedStatus(jobId, current);
     }
 
-    /// @dev Reverts unless `terms` hash to the job's terms.
-    function _requireTerms(uint256 jobId, Jobs.Job storage job, Jobs.JobTerms calldata terms) private view {
-        bytes32 given = hashTerms(terms);
-        if (given != job.termsHash) revert Errors.JobMarket_TermsMismatch(jobId, job.termsHash, given);
+    /// @dev Reverts unless `terms` hash to the terms of the job's request, kept by the market;
+    /// returns their hash.
+    function _requireTerms(uint256 jobId, Jobs.JobTerms calldata terms) private view returns (bytes32 given) {
+        given = hashTerms(terms);
+        bytes32 expected = ILeaseMarket(market).jobTermsHashOf(jobId);
+        if (given != expected) revert Errors.JobMarket_TermsMismatch(jobId, expected, given);
+    }
+
+    /// @dev The external view of a job: its record, with the tenant and terms hash the market keeps.
+    function _viewOf(uint256 jobId, Jobs.JobRecord storage job) private view returns (Jobs.Job memory v) {
+        v.provider = job.provider;
+        v.offerId = job.offerId;
+        v.units = job.units;
+        v.resultDeadline = job.resultDeadline;
+        v.windowEndsAt = job.windowEndsAt;
+        v.status = job.status;
+        v.attestation = job.attestation;
+        v.collateral = job.collateral;
+        v.escrow = job.escrow;
+        v.outputHash = job.outputHash;
+        v.traceRoot = job.traceRoot;
+        v.verifier = job.verifier;
+        v.verifierBond = job.verifierBond;
+        // An unknown id asks the market nothing.
+        if (v.status == Jobs.Status.NONE) return v;
+        v.tenant = ILeaseMarket(market).tenantOf(jobId);
+        v.termsHash = ILeaseMarket(market).jobTermsHashOf(jobId);
     }
 
     /// @dev Reverts unless the dispute waits for `phase` and its deadline has not passed.

@@ -100,6 +100,16 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
     }
 
     /// @inheritdoc ILeaseMarket
+    function tenantOf(uint256 requestId) external view override returns (address) {
+        return _orders[requestId].tenant;
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function jobTermsHashOf(uint256 requestId) external view override returns (bytes32) {
+        return _orders[requestId].jobTermsHash;
+    }
+
+    /// @inheritdoc ILeaseMarket
     function requestStatusOf(uint256 requestId) external view override returns (Market.RequestStatus) {
         Market.OrderRecord storage order = _orders[requestId];
         Market.RequestStatus status = order.status;

@@ -129,6 +129,16 @@ contract ProtocolConfig is IProtocolConfig, Ownable2Step, Pausable {
     }
 
     /// @inheritdoc IProtocolConfig
+    function feeBps() external view override returns (uint16 protocolFeeBps, uint16 verifierFeeBps) {
+        return (_params.protocolFeeBps, _params.verifierFeeBps);
+    }
+
+    /// @inheritdoc IProtocolConfig
+    function verifierBond() external view override returns (uint128) {
+        return _params.verifierBond;
+    }
+
+    /// @inheritdoc IProtocolConfig
     function gpuModel(bytes32 gpuModelId) external view override returns (Config.GpuModel memory) {
         return _gpuModels[gpuModelId];
     }

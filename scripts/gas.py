@@ -154,14 +154,70 @@ RENTAL_GAP = (
     "time rather than an amount, freeing a slot (about 20,000): together still above 500,000."
 )
 JOB_GAP = (
-    "A job is stored twice: the request in the lease market (five new slots, with the terms "
-    "hash) and the job in the job market (four new slots at the match, two more for the result "
-    "and one for the attestation: seven, about 155,000), and the escrow moves from one to the "
-    "other with a transfer. The solver's output hash and trace root, the verifier and its bond "
-    "are what a dispute needs (PROTOCOL.md §5). Reading the terms hash from the lease market "
-    "instead of storing it again would save about 15,000; below 450,000 needs jobs created in "
-    "the job market directly, a change of interface for tenants and keepers."
+    "A job is kept in two contracts: the request in the lease market (five new slots, the terms "
+    "hash among them) and the job in the job market (three new slots at the match, two for the "
+    "result), and the escrow moves from one to the other with a transfer. The path pays ten new "
+    "slots (about 221,000), 105,000 of intrinsic gas for five transactions, seven token transfers "
+    "(the deposit, the escrow to the job market, the match fee, the verifier's bond; the solver's "
+    "pay, the protocol fee, the verifier's fee and bond: about 85,000) and the registry's "
+    "reservation and release (about 50,000): about 460,000 before any check, event or parameter "
+    "read, so five transactions of this protocol cannot meet the aim by trimming. The solver's "
+    "output hash and trace root, the verifier and its bond are what a dispute needs (PROTOCOL.md "
+    "§5). What remains to take, each a change of interface: one record per job, a JOB request "
+    "created in the job market and rewritten at the match instead of copied (about 65,000) with "
+    "its escrow held there from the request (about 12,000); the output hash and trace root "
+    "committed in one slot and passed back by whoever opens a dispute (about 22,000, paid back "
+    "in each dispute); protocol fees accrued and swept (one transfer, about 7,000). Together "
+    "about 545,000, still above the aim; iExec's cheapest job path is about 862,000 without "
+    "intrinsic gas, this one about 546,000."
 )
+
+JOB_PATH_GAS = """
+### The job path
+
+Saved in a second pass over the job path (706,358 to 651,185); `submitResult`,
+`attest`, `challenge` and `openJob` keep their arguments, and `getJob` its
+answer:
+
+- **The tenant and the terms hash are not stored twice.** The lease market's
+  record of a JOB request outlives its match and keeps both; the job market
+  reads them there (`tenantOf`, `jobTermsHashOf`) instead of copying them at
+  the match. The tenant is read only when it is paid (a refund, an expiry, a
+  lost dispute); the terms hash whenever terms are passed, a cold call of about
+  5,300 where a stored copy cost a cold read of 2,100.
+- **The attestation fills no slot.** Without the tenant, the job's first two
+  slots hold the verifier and its bond (`Jobs.JobRecord`: offer id in 40 bits,
+  units in 16, the bond in 40, which ProtocolConfig bounds at 1e11 units), so
+  an attestation rewrites two warm slots instead of filling one of its own.
+- **One-slot parameter reads for jobs.** A valid attestation reads
+  `config.verifierBond()` and a finalization `config.feeBps()`, one slot each,
+  where `params()` read five and `marketParams()` three.
+
+Step by step: the match 22,133 less (three new slots instead of four); the
+result 3,225 more (the terms hash read back); a valid attestation 29,000 less
+(no new slot, one parameter slot, less the terms hash read back); the
+finalization 7,265 less (one parameter slot, the verifier in a slot already
+read). Off the happy path, an attestation of an invalid result costs 18,790
+less, a challenge and a step proof 3,000 to 4,000 more (the terms hash read
+back).
+
+What each step of the job path still pays:
+
+- **createRequest (JOB)**: the rental request's four slots and the terms hash
+  in a fifth, the deposit pull and the parameter read.
+- **matchRequests (1 JOB pair)**: the role check and parameter read of the
+  batch, the terms' publication check (a cold call into the job market), the
+  registry's reservation, two rewritten slots in the lease market, the escrow
+  transfer to the job market, the job's three new slots, the `JobOpened` and
+  `JobHandedOver` events and the match-fee transfer.
+- **submitResult (N = 64)**: the output hash and trace root, two new slots
+  (44,200), the Merkle proof of leaf N against the root and the terms check.
+- **attest (valid)**: the role check, the terms check, two rewritten slots and
+  the bond pull with its balance check (PROTOCOL.md §2), about 20,000.
+- **finalizeJob**: the registry's release (the offer's units, the stake, the
+  reputation count: about 30,000) and three transfers (solver, treasury,
+  verifier).
+"""
 
 @dataclass
 class GasRun:
@@ -452,6 +508,7 @@ def write_doc(runs: list[GasRun]) -> None:
         f"- **Job happy path** ({runs[0].gas[JOB_HAPPY_PATH]:,} against ≤ {AIMS[JOB_HAPPY_PATH]:,}): "
         + JOB_GAP + "\n"
         + WHERE_THE_GAS_GOES
+        + JOB_PATH_GAS
     )
 
 

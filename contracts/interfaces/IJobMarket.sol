@@ -127,7 +127,8 @@ interface IJobMarket is IPayoutCredits {
     function registry() external view returns (IProviderRegistry);
     function paymentToken() external view returns (IERC20);
 
-    /// @notice The only address allowed to open jobs: the LeaseMarket.
+    /// @notice The only address allowed to open jobs: the LeaseMarket, whose record of each JOB
+    /// request keeps the job's tenant and terms hash.
     function market() external view returns (address);
 
     /// @notice The workload `workloadId` as governance set it (all zero: not registered).
@@ -143,7 +144,8 @@ interface IJobMarket is IPayoutCredits {
     /// @notice What publication recorded for `termsHash` (all zero: unpublished).
     function termsRecord(bytes32 termsHash) external view returns (Jobs.TermsRecord memory);
 
-    /// @notice The stored facts of a job.
+    /// @notice The facts of a job: its record here, with the tenant and the terms hash the
+    /// LeaseMarket keeps for the request (all zero for an unknown id).
     function getJob(uint256 jobId) external view returns (Jobs.Job memory);
 
     /// @notice The status of a job now, derived from its stored status and the clock.

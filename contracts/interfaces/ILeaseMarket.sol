@@ -109,6 +109,14 @@ interface ILeaseMarket is IPayoutCredits {
     /// @dev Reverts with `LeaseMarket_LeaseNotFound` unless the id is a matched RENTAL request.
     function getLease(uint256 leaseId) external view returns (Market.Order memory);
 
+    /// @notice The tenant of a request (zero when unknown). The job market reads a job's tenant here
+    /// rather than storing it again.
+    function tenantOf(uint256 requestId) external view returns (address);
+
+    /// @notice The job terms hash of a JOB request (zero for a RENTAL or an unknown id). The job
+    /// market reads a job's terms hash here rather than storing it again.
+    function jobTermsHashOf(uint256 requestId) external view returns (bytes32);
+
     /// @notice OPEN, EXPIRED (open past its match deadline), MATCHED or CANCELLED; NULL when unknown.
     function requestStatusOf(uint256 requestId) external view returns (Market.RequestStatus);
 

@@ -56,6 +56,13 @@ interface IProtocolConfig {
     /// one call that reads three slots instead of six.
     function marketParams() external view returns (Config.MarketParams memory);
 
+    /// @notice The protocol fee and the verifier fee, in basis points: what a job's finalization
+    /// reads of the parameters, in one slot.
+    function feeBps() external view returns (uint16 protocolFeeBps, uint16 verifierFeeBps);
+
+    /// @notice The bond a verifier posts with a valid attestation: one slot, where `params` reads five.
+    function verifierBond() external view returns (uint128);
+
     /// @notice The catalogue entry of `gpuModel` (all zero when never set).
     function gpuModel(bytes32 gpuModelId) external view returns (Config.GpuModel memory);
 

@@ -383,13 +383,38 @@ library Jobs {
         bool arbiterMode; // the final step is decided by ARBITER_ROLE votes
     }
 
+    /// @notice The view of a job (`getJob`). Memory only, so ordered for reading; `JobRecord` is
+    /// how it is stored, and the tenant and terms hash are the lease market's record of the JOB
+    /// request the job was matched from.
     struct Job {
-        // slot 0
         address provider; // the solver
         uint64 offerId;
         uint32 units;
-        // slot 1
         address tenant;
+        uint40 resultDeadline;
+        uint40 windowEndsAt; // challenges and attestations only before it; finalize from it
+        Status status; // stored values only (see Status)
+        Attestation attestation;
+        uint128 collateral; // stake locked in the registry for this job
+        uint128 escrow; // payment tokens held here for this job
+        bytes32 termsHash;
+        bytes32 outputHash; // h_N claimed by the solver
+        bytes32 traceRoot; // Merkle root of (i, h_i) for i = 0..N (TraceProofs)
+        address verifier;
+        uint96 verifierBond;
+    }
+
+    /// @notice How a job is stored: three slots at the match, two more with the result, and the
+    /// attestation written into the first two (docs/gas.md). The tenant and the terms hash are
+    /// not stored again: the lease market's record of the request keeps them.
+    struct JobRecord {
+        // slot 0
+        address provider; // the solver
+        uint40 offerId; // the lease market matches only offers below 2**40
+        uint16 units; // at most the lease market's MAX_UNITS (1024)
+        uint40 verifierBond; // at most 100,000 USD (1e11 units, below 2**40) by ProtocolConfig
+        // slot 1
+        address verifier; // 0 until a verifier attests
         uint40 resultDeadline;
         uint40 windowEndsAt; // challenges and attestations only before it; finalize from it
         Status status; // stored values only (see Status)
@@ -398,14 +423,9 @@ library Jobs {
         uint128 collateral; // stake locked in the registry for this job
         uint128 escrow; // payment tokens held here for this job
         // slot 3
-        bytes32 termsHash;
-        // slot 4
         bytes32 outputHash; // h_N claimed by the solver
-        // slot 5
+        // slot 4
         bytes32 traceRoot; // Merkle root of (i, h_i) for i = 0..N (TraceProofs)
-        // slot 6
-        address verifier;
-        uint96 verifierBond; // bonds are bounded far below 2**96 by ProtocolConfig
     }
 
     /// @notice The bisection game of a job's current (or last) dispute. The challenger agrees

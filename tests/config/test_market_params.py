@@ -1,5 +1,5 @@
-"""ProtocolConfig.marketParams: the pause flag and the five parameters requests, matches and job
-settlements read, always equal to what `paused()` and `params()` say."""
+"""ProtocolConfig.marketParams, feeBps and verifierBond: the narrow reads of requests, matches and
+jobs, always equal to what `paused()` and `params()` say."""
 
 from helpers import USD
 from config.test_constructor import DEFAULTS
@@ -33,3 +33,15 @@ def test_when_paused_then_market_params_say_paused_and_unpause_clears_it(config,
     assert market_params(config)["paused"] is True
     config.unpause({"from": governance})
     assert market_params(config)["paused"] is False
+
+
+def test_when_deployed_then_fee_bps_and_verifier_bond_are_the_defaults(config):
+    assert tuple(config.feeBps()) == (DEFAULTS["protocolFeeBps"], DEFAULTS["verifierFeeBps"])
+    assert config.verifierBond() == DEFAULTS["verifierBond"]
+
+
+def test_when_params_set_then_fee_bps_and_verifier_bond_follow(config, governance):
+    config.setParams(params_with(protocolFeeBps=250, verifierFeeBps=700, verifierBond=3 * USD), {"from": governance})
+    assert tuple(config.feeBps()) == (250, 700)
+    assert config.verifierBond() == 3 * USD
+    assert config.verifierBond() == dict(zip(DEFAULTS, config.params()))["verifierBond"]

@@ -63,14 +63,13 @@ def test_when_market_opens_a_job(direct, market_caller, ctx):
     contract, published = direct
     tx = contract.openJob(7, ctx.tenant, ctx.provider, 3, 1, COLLATERAL, ESCROW, published, {"from": market_caller})
     deadline = tx.timestamp + HOUR
-    assert tx.gas_used <= 125_000  # four fresh slots and the event
+    assert tx.gas_used <= 100_000  # three fresh slots and the event
     assert event_args(tx, "JobOpened") == {
         "jobId": 7, "tenant": ctx.tenant, "provider": ctx.provider, "offerId": 3, "units": 1,
         "collateral": COLLATERAL, "escrow": ESCROW, "termsHash": published, "resultDeadline": deadline,
     }
-    job = job_of(contract, 7)
-    assert (job["provider"], job["offerId"], job["units"], job["tenant"]) == (ctx.provider, 3, 1, ctx.tenant)
-    assert (job["resultDeadline"], job["status"], job["collateral"], job["escrow"]) == (deadline, MATCHED, COLLATERAL, ESCROW)
+    # getJob asks the market for the tenant and terms hash, and this market is an EOA: the stored
+    # facts are checked end to end below.
     assert contract.statusOf(7) == MATCHED
 
 
@@ -80,6 +79,7 @@ def test_when_the_lease_market_matches_a_job_request_the_escrow_moves_here(ctx, 
     assert ctx.token.balanceOf(ctx.job_market) - before == ESCROW
     stored = job_of(ctx.job_market, job.id)
     assert stored["tenant"] == ctx.tenant and stored["provider"] == ctx.provider
+    assert (stored["offerId"], stored["units"], stored["status"]) == (ctx.offer, 1, MATCHED)
     assert stored["collateral"] == COLLATERAL and stored["escrow"] == ESCROW
     assert stored["termsHash"] == ctx.job_market.hashTerms(job.terms)
     assert ctx.registry.provider(ctx.provider)["lockedStake"] == COLLATERAL

@@ -109,3 +109,18 @@ def test_when_rental_with_a_region_matched_then_no_byte_of_the_region_survives_i
         "provider": provider, "protocolFeeBps": FEE_BPS, "collateral": UNITS * COLLATERAL_PER_UNIT,
         "settleBounty": SETTLE_BOUNTY, "startTime": tx.timestamp, "offerId": offer_id,
     }
+
+
+def test_when_job_requested_then_tenant_and_terms_hash_views_show_them_before_and_after_the_match(
+    market, funded, matcher, offer_id, job_market
+):
+    rid = market.createRequest(spec(kind=JOB, jobTermsHash=JOB_TERMS), DEPOSIT, {"from": funded}).return_value
+    assert (market.tenantOf(rid), market.jobTermsHashOf(rid)) == (funded, JOB_TERMS)
+    market.matchRequests([(rid, offer_id)], {"from": matcher})
+    # The job market reads both here for the job's whole life.
+    assert (market.tenantOf(rid), market.jobTermsHashOf(rid)) == (funded, JOB_TERMS)
+
+
+def test_when_rental_or_unknown_id_then_terms_hash_view_is_zero(market, funded, request_id):
+    assert (market.tenantOf(request_id), market.jobTermsHashOf(request_id)) == (funded, ZERO32)
+    assert (market.tenantOf(10**6), market.jobTermsHashOf(10**6)) == (ZERO_ADDRESS, ZERO32)

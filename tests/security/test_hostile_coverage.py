@@ -46,7 +46,10 @@ REACHED_ELSEWHERE = {
     # OpenZeppelin internals the protocol never reaches from outside.
     "ReentrancyGuardReentrantCall": "reentrancy suite (tests/security/test_reentrancy*.py)",
     "SafeERC20FailedOperation": "awkward-token suite",
-    "SafeCastOverflowedUintDowncast": "unreachable: offer ids stay far below 2^64, bonds below 2^96 (config bound)",
+    "SafeCastOverflowedUintDowncast": (
+        "unreachable: the lease market matches offer ids below 2^40 and at most 1024 units; "
+        "bonds stay below 2^40 (config bound)"
+    ),
 }
 
 SECURITY_DIR = Path(__file__).parent

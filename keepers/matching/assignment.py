@@ -43,6 +43,7 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse.csgraph import connected_components
 
 from .book import OfferBook, ProviderBook, RequestBook
+from .columns import Relaxation, relax
 from .scoring import Candidates, Weights, candidates
 
 _INTEGRAL = 1e-6  # a relaxation value within this of 1 counts as 1
@@ -447,18 +448,36 @@ def match(
     milp_max_pairs: int = 2_000,
     shard_max_pairs: int = 20_000,
     rounds: int = 3,
+    pricing_rounds: int = 8,
+    pricing_k: int = 4,
 ) -> tuple[Candidates, Assignment]:
-    """Candidates and their assignment, then more rounds for the requests left unserved.
+    """The batch's assignment: the relaxation over every feasible pair, rounded; then rounds for requests left unserved.
 
     Every request ranks offers much alike (reputation, uptime and price are
-    the provider's), so the top-k lists crowd onto the same offers, and a
-    request can go unserved while offers beyond its top-k stay free. Each
-    further round scores the unserved requests against the offers with units
-    and stake left and assigns them on what is left; scores stay those of the
-    full books, so rounds add up.
+    the provider's), so each request's top-k pairs crowd onto the same offers.
+    Column generation (`columns.relax`, up to `pricing_rounds` rounds that each
+    add a request's `pricing_k` best pairs by reduced score) finds the pairs the
+    relaxation over the whole market uses, and a proven upper bound on the
+    optimum (`Assignment.upper_bound`). Its optimum is rounded (`_round`). With
+    `pricing_rounds` 0, or if the first relaxation does not solve in the time
+    limit, the top-k candidates are solved directly (`solve`).
+
+    Each further round scores the unserved requests against the offers with
+    units and stake left and assigns them on what is left; scores stay those
+    of the full books, so rounds add up.
     """
-    found = candidates(requests, offers, providers, weights, seed, top_k=top_k)
-    chosen = solve(requests, offers, providers, found, time_limit_seconds, milp_max_pairs, shard_max_pairs)
+    deadline = time.monotonic() + time_limit_seconds
+    relaxed = None
+    if pricing_rounds > 0:
+        relaxed = relax(requests, offers, providers, weights, seed, top_k, pricing_k, pricing_rounds, deadline)
+    if relaxed is None:
+        found = candidates(requests, offers, providers, weights, seed, top_k=top_k)
+        chosen = solve(requests, offers, providers, found, time_limit_seconds, milp_max_pairs, shard_max_pairs)
+        bound = chosen.upper_bound
+    else:
+        found = relaxed.candidates
+        chosen = _round(requests, offers, providers, relaxed, max(0.05, deadline - time.monotonic()), milp_max_pairs, shard_max_pairs)
+        bound = relaxed.bound
     all_found = [found]
     picked_r, picked_o = [chosen.request], [chosen.offer]
     method = chosen.method
@@ -490,8 +509,52 @@ def match(
     order = np.argsort(r, kind="stable")
     score = dict(zip(zip(found.request.tolist(), found.offer.tolist()), found.score.tolist()))
     total = float(sum(score[p] for p in zip(r.tolist(), o.tolist())))
-    bound = chosen.upper_bound if len(picked_r) == 1 else None
+    if relaxed is None and len(picked_r) > 1:
+        bound = None  # the first solve's bound covers its candidates only, not the rounds' pairs
     return found, Assignment(r[order], o[order], total, method, bound)
+
+
+def _round(
+    requests: RequestBook,
+    offers: OfferBook,
+    providers: ProviderBook,
+    relaxed: Relaxation,
+    time_limit_seconds: float,
+    milp_max_pairs: int,
+    shard_max_pairs: int,
+) -> Assignment:
+    """The relaxation's optimum made whole: keep the pairs it sets to 1, solve the rest on the capacity left.
+
+    The pairs at 1 are checked against the exact capacities, best first. The
+    requests left (those the relaxation splits between pairs, or serves with
+    none) are solved by `solve` over their pairs of the master that still fit.
+    """
+    c = relaxed.candidates
+    problem = _Problem.of(requests, offers, providers, c)
+    whole = np.flatnonzero(relaxed.value > 1 - _INTEGRAL)
+    kept = _fit(problem, whole[np.argsort(-problem.score[whole], kind="stable")])
+    units_left = problem.free_units.copy()
+    stake_left = problem.free_stake.copy()
+    np.subtract.at(units_left, problem.offer[kept], problem.units[kept])
+    np.subtract.at(stake_left, problem.provider[kept], problem.stake[kept])
+    served = np.zeros(problem.n_requests, dtype=bool)
+    served[problem.request[kept]] = True
+    rest = np.flatnonzero(
+        ~served[problem.request]
+        & (problem.units <= units_left[problem.offer])
+        & (problem.stake <= stake_left[problem.provider])
+    )
+    extra = solve(
+        requests,
+        dataclasses.replace(offers, free_units=units_left),
+        dataclasses.replace(providers, free_stake=stake_left),
+        Candidates(c.request[rest], c.offer[rest], c.score[rest]),
+        time_limit_seconds, milp_max_pairs, shard_max_pairs,
+    )
+    r = np.concatenate([c.request[kept], extra.request])
+    o = np.concatenate([c.offer[kept], extra.offer])
+    order = np.argsort(r, kind="stable")
+    return Assignment(r[order], o[order], float(problem.score[kept].sum()) + extra.total_score, "relaxation-rounded", relaxed.bound)
 
 
 def _rows(book, rows: np.ndarray):

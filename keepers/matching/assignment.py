@@ -443,13 +443,13 @@ def match(
     providers: ProviderBook,
     weights: Weights,
     seed: int,
-    top_k: int = 32,
+    top_k: int = 16,
     time_limit_seconds: float = 2.0,
     milp_max_pairs: int = 2_000,
     shard_max_pairs: int = 20_000,
     rounds: int = 3,
     pricing_rounds: int = 8,
-    pricing_k: int = 4,
+    pricing_k: int = 8,
 ) -> tuple[Candidates, Assignment]:
     """The batch's assignment: the relaxation over every feasible pair, rounded; then rounds for requests left unserved.
 
@@ -523,13 +523,19 @@ def _round(
     milp_max_pairs: int,
     shard_max_pairs: int,
 ) -> Assignment:
-    """The relaxation's optimum made whole: keep the pairs it sets to 1, solve the rest on the capacity left.
+    """The relaxation's optimum made whole.
 
-    The pairs at 1 are checked against the exact capacities, best first. The
-    requests left (those the relaxation splits between pairs, or serves with
-    none) are solved by `solve` over their pairs of the master that still fit.
+    A master of at most `shard_max_pairs` pairs is solved whole by `solve`
+    (its parts exactly where they are small enough). A larger one keeps the
+    pairs the relaxation sets to 1, checked against the exact capacities best
+    first, and solves the requests left (those the relaxation splits between
+    pairs, or serves with none) by `solve` over their pairs of the master that
+    still fit.
     """
     c = relaxed.candidates
+    if len(c) <= shard_max_pairs:
+        whole = solve(requests, offers, providers, c, time_limit_seconds, milp_max_pairs, shard_max_pairs)
+        return dataclasses.replace(whole, method="relaxation-rounded", upper_bound=relaxed.bound)
     problem = _Problem.of(requests, offers, providers, c)
     whole = np.flatnonzero(relaxed.value > 1 - _INTEGRAL)
     kept = _fit(problem, whole[np.argsort(-problem.score[whole], kind="stable")])

@@ -44,6 +44,7 @@ class Relaxation:
 
     candidates: Candidates
     value: np.ndarray  # each pair's value in the master's optimum, in [0, 1]
+    reduced: np.ndarray  # each pair's reduced score at that optimum's prices (0 for a pair the optimum uses)
     objective: float  # the master's optimum
     bound: float | None  # proven upper bound on the optimum over every feasible pair; None if no pricing ran
     rounds: int  # pricing rounds run
@@ -168,7 +169,7 @@ def relax(
     master = _Master(requests, offers, providers)
     first = candidates(requests, offers, providers, weights, seed, top_k=top_k)
     if len(first) == 0:
-        return Relaxation(first, np.zeros(0), 0.0, 0.0, 0)
+        return Relaxation(first, np.zeros(0), np.zeros(0), 0.0, 0.0, 0)
     master.add(first.request, first.offer, first.score)
     bound: float | None = None
     rounds = 0
@@ -176,12 +177,12 @@ def relax(
     while True:
         if not master.solve(deadline - time.monotonic()):
             break
-        solved = (len(master), master.values(), master.objective())
+        w, unit, stake = master.prices()
+        cost = unit + offers.collateral_per_unit.astype(np.float64) * stake[offers.provider]
+        solved = (len(master), master.values(), master.objective(), w, cost)
         if rounds >= max_rounds or time.monotonic() >= deadline:
             break
         rounds += 1
-        w, unit, stake = master.prices()
-        cost = unit + offers.collateral_per_unit.astype(np.float64) * stake[offers.provider]
         priced = candidates(requests, offers, providers, weights, seed, top_k=add_k, unit_cost=cost, threshold=w)
         reduced = priced.score - requests.units[priced.request] * cost[priced.offer]
         # Weak duality: with w raised to each request's best reduced score over every feasible
@@ -198,8 +199,9 @@ def relax(
         master.add(priced.request[better], priced.offer[better], priced.score[better])
     if solved is None:
         return None
-    size, value, objective = solved
+    size, value, objective, w, cost = solved
     pairs = Candidates(master.request, master.offer, master.score)
     # Pairs added after the last optimum have value 0 in it.
     value = np.concatenate([value, np.zeros(len(master) - size)])
-    return Relaxation(pairs, value, objective, bound, rounds)
+    reduced = pairs.score - requests.units[pairs.request] * cost[pairs.offer] - w[pairs.request]
+    return Relaxation(pairs, value, reduced, objective, bound, rounds)

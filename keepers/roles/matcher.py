@@ -47,7 +47,10 @@ class MatcherConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     batch_size: int = Field(default=40, ge=1, le=500)
-    top_k: int = Field(default=32, ge=1, le=1000)
+    top_k: int = Field(default=16, ge=1, le=1000)
+    # Column generation (docs/matching.md, "The assignment"): rounds of pricing, pairs added per request and round.
+    pricing_rounds: int = Field(default=8, ge=0, le=50)
+    pricing_k: int = Field(default=8, ge=1, le=1000)
     milp_max_pairs: int = Field(default=2_000, ge=0)
     shard_max_pairs: int = Field(default=20_000, ge=1)
     rounds: int = Field(default=3, ge=1, le=10)
@@ -179,6 +182,8 @@ class MatcherKeeper(Keeper):
             milp_max_pairs=self.role_config.milp_max_pairs,
             shard_max_pairs=self.role_config.shard_max_pairs,
             rounds=self.role_config.rounds,
+            pricing_rounds=self.role_config.pricing_rounds,
+            pricing_k=self.role_config.pricing_k,
         )
         pairs = sorted(zip(requests.ids[assignment.request].tolist(), offers.ids[assignment.offer].tolist()))
         return BatchPlan(block_number, seed, pairs, assignment.total_score, assignment.method)

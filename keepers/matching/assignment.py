@@ -448,7 +448,7 @@ def match(
     milp_max_pairs: int = 2_000,
     shard_max_pairs: int = 20_000,
     rounds: int = 3,
-    pricing_rounds: int = 8,
+    pricing_rounds: int = 3,
     pricing_k: int = 8,
 ) -> tuple[Candidates, Assignment]:
     """The batch's assignment: the relaxation over every feasible pair, rounded; then rounds for requests left unserved.

@@ -49,7 +49,7 @@ class MatcherConfig(BaseModel):
     batch_size: int = Field(default=40, ge=1, le=500)
     top_k: int = Field(default=16, ge=1, le=1000)
     # Column generation (docs/matching.md, "The assignment"): rounds of pricing, pairs added per request and round.
-    pricing_rounds: int = Field(default=8, ge=0, le=50)
+    pricing_rounds: int = Field(default=3, ge=0, le=50)
     pricing_k: int = Field(default=8, ge=1, le=1000)
     milp_max_pairs: int = Field(default=2_000, ge=0)
     shard_max_pairs: int = Field(default=20_000, ge=1)

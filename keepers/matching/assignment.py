@@ -29,6 +29,10 @@ assignment problem, a 0/1 integer programme over the candidate pairs:
 
 The result is checked against the exact capacities before it is returned,
 and requests left unserved may take any pair that still fits.
+
+`match`, what the matcher keeper runs, first finds the pairs worth solving
+over by column generation (`columns.relax`) and rounds the relaxation's
+optimum with `solve` (`_round`).
 """
 
 from __future__ import annotations
@@ -57,8 +61,12 @@ class Assignment:
     request: np.ndarray
     offer: np.ndarray
     total_score: float
-    method: str  # "optimal", "lp-rounded", "sharded-lp-rounded", "greedy", "first-come", "empty"
-    upper_bound: float | None = None  # a proven bound on the optimum over the candidates, when known
+    # "relaxation-rounded" (match, column generation), "optimal", "lp-rounded", "sharded-lp-rounded"
+    # (solve), "greedy", "first-come", "empty"; "+rounds" when later rounds added pairs
+    method: str
+    # A proven bound when known: from match with pricing, on the optimum over every feasible pair;
+    # from solve, on the optimum over the candidates it was given.
+    upper_bound: float | None = None
 
     def __len__(self) -> int:
         return len(self.request)
@@ -476,7 +484,7 @@ def match(
         bound = chosen.upper_bound
     else:
         found = relaxed.candidates
-        chosen = _round(requests, offers, providers, relaxed, max(0.05, deadline - time.monotonic()), milp_max_pairs, shard_max_pairs)
+        chosen = _round(requests, offers, providers, relaxed, time_limit_seconds, milp_max_pairs, shard_max_pairs)
         bound = relaxed.bound
     all_found = [found]
     picked_r, picked_o = [chosen.request], [chosen.offer]

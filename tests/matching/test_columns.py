@@ -8,7 +8,7 @@ import pytest
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from keepers.matching import Weights, candidates, match, relaxation_bound
-from keepers.matching import assignment
+from keepers.matching import assignment, columns
 from keepers.matching.columns import relax
 from keepers.matching.synthetic import generate
 
@@ -123,3 +123,31 @@ def test_without_pricing_match_solves_the_top_k_candidates_alone():
     market = generate(200, 600, seed=3)
     found, chosen = match(market.requests, market.offers, market.providers, Weights(), 3, top_k=2, rounds=1, pricing_rounds=0)
     assert len(found) <= 2 * len(market.requests) and chosen.method in ("optimal", "lp-rounded")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_sharded_masters_keep_each_request_in_one_shard_and_the_bound_still_covers_every_pair(seed):
+    market = generate(300, 900, seed=seed)
+    requests, offers, providers = market.requests, market.offers, market.providers
+    whole = relaxation_bound(requests, offers, providers, every_pair(requests, offers, providers, seed))
+    result = relax(requests, offers, providers, Weights(), seed, 2, 2, 100, time.monotonic() + 60, shard=True)
+    shard = columns._model_shards(offers, len(providers))
+    assert len(np.unique(shard)) > 1
+    pairs = result.candidates
+    for r in np.unique(pairs.request):
+        assert len(np.unique(shard[pairs.offer[pairs.request == r]])) == 1
+    assert result.bound >= whole - 1e-7 and result.objective <= whole + 1e-7
+
+
+def test_a_provider_with_offers_of_two_models_puts_both_models_in_one_shard():
+    market = generate(10, 200, seed=4)
+    offers = market.offers
+    a, b = np.flatnonzero(offers.gpu_model == offers.gpu_model[0])[0], np.flatnonzero(offers.gpu_model != offers.gpu_model[0])[0]
+    apart = columns._model_shards(offers, len(market.providers))
+    assert apart[a] != apart[b]
+    provider = offers.provider.copy()
+    provider[b] = provider[a]
+    linked = columns._model_shards(dataclasses.replace(offers, provider=provider), len(market.providers))
+    same_model_as_b = offers.gpu_model == offers.gpu_model[b]
+    assert linked[a] == linked[b] and np.all(linked[same_model_as_b] == linked[a])
+    assert len(np.unique(linked)) == len(np.unique(apart)) - 1

@@ -52,6 +52,11 @@ from .scoring import Candidates, Weights, candidates
 
 _INTEGRAL = 1e-6  # a relaxation value within this of 1 counts as 1
 _LP_ROUNDS = 4  # relaxations per large part; each round fixes what the last left fractional
+# Up to this many pairs, `solve` over the whole master closes much of the gap between relaxation and
+# 0/1 optimum (some 2% on markets of a few hundred requests); past it, keeping the pairs the relaxation
+# sets to 1 is as good and much faster (1,000 x 10,000, seed 7: 99.6% of the bound in 0.38 s, against
+# 99.3% in 0.65 s).
+_ROUND_WHOLE_MAX_PAIRS = 5_000
 
 
 @dataclass(frozen=True)
@@ -477,7 +482,7 @@ def match(
     deadline = time.monotonic() + time_limit_seconds
     relaxed = None
     if pricing_rounds > 0:
-        relaxed = relax(requests, offers, providers, weights, seed, top_k, pricing_k, pricing_rounds, deadline)
+        relaxed = relax(requests, offers, providers, weights, seed, top_k, pricing_k, pricing_rounds, deadline, shard=True)
     if relaxed is None:
         found = candidates(requests, offers, providers, weights, seed, top_k=top_k)
         chosen = solve(requests, offers, providers, found, time_limit_seconds, milp_max_pairs, shard_max_pairs)
@@ -533,15 +538,15 @@ def _round(
 ) -> Assignment:
     """The relaxation's optimum made whole.
 
-    A master of at most `shard_max_pairs` pairs is solved whole by `solve`
-    (its parts exactly where they are small enough). A larger one keeps the
+    A master of at most `_ROUND_WHOLE_MAX_PAIRS` pairs is solved whole by
+    `solve` (its parts exactly where they are small enough). A larger one keeps the
     pairs the relaxation sets to 1, checked against the exact capacities best
     first, and solves the requests left (those the relaxation splits between
     pairs, or serves with none) by `solve` over their pairs of the master that
     still fit.
     """
     c = relaxed.candidates
-    if len(c) <= shard_max_pairs:
+    if len(c) <= _ROUND_WHOLE_MAX_PAIRS:
         whole = solve(requests, offers, providers, c, time_limit_seconds, milp_max_pairs, shard_max_pairs)
         return dataclasses.replace(whole, method="relaxation-rounded", upper_bound=relaxed.bound)
     problem = _Problem.of(requests, offers, providers, c)

@@ -23,6 +23,8 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 
 # The HiGHS object behind scipy's linprog: unlike linprog it keeps the simplex basis
 # between solves, so a master with new columns restarts from the last optimum.
@@ -44,7 +46,6 @@ class Relaxation:
 
     candidates: Candidates
     value: np.ndarray  # each pair's value in the master's optimum, in [0, 1]
-    reduced: np.ndarray  # each pair's reduced score at that optimum's prices (0 for a pair the optimum uses)
     objective: float  # the master's optimum
     bound: float | None  # proven upper bound on the optimum over every feasible pair; None if no pricing ran
     rounds: int  # pricing rounds run
@@ -73,6 +74,7 @@ class _Master:
         self.score = np.zeros(0)
         self.highs = _highs._Highs()
         self.highs.setOptionValue("output_flag", False)
+        self.solved_values = np.zeros(0)
 
     def __len__(self) -> int:
         return len(self.request)
@@ -127,21 +129,94 @@ class _Master:
 
     def solve(self, seconds: float) -> bool:
         """Solve from the last basis; False if HiGHS did not reach the optimum in time."""
+        if len(self) == 0:
+            return True
         self.highs.setOptionValue("time_limit", max(0.05, seconds))
         self.highs.run()
-        return self.highs.getModelStatus() == _highs.HighsModelStatus.kOptimal
+        if self.highs.getModelStatus() != _highs.HighsModelStatus.kOptimal:
+            return False
+        self.solved_values = np.clip(np.asarray(self.highs.getSolution().col_value), 0.0, 1.0)
+        return True
 
     def prices(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Dual prices ≥ 0: per request, per offer unit, per provider (per stake unit)."""
+        if len(self) == 0:
+            return tuple(np.zeros(len(row)) for row in self.row)
         dual = np.maximum(0.0, -np.asarray(self.highs.getSolution().row_dual))
         request, offer, provider = (np.where(row >= 0, dual[np.maximum(row, 0)], 0.0) for row in self.row)
         return request, offer, provider / self.stake_scale
 
     def values(self) -> np.ndarray:
-        return np.clip(np.asarray(self.highs.getSolution().col_value), 0.0, 1.0)
+        """Each pair's value in the last optimum; pairs added since then are at 0 in it."""
+        return np.concatenate([self.solved_values, np.zeros(len(self) - len(self.solved_values))])
 
     def objective(self) -> float:
-        return -float(self.highs.getInfo().objective_function_value)
+        return float(self.score @ self.values())
+
+
+class _Masters:
+    """One master per shard: offers of GPU models that no provider links, so their masters share no row.
+
+    A request belongs to the shard of the best pair it first gets; pairs of
+    other shards are not added (so with more than one shard the relaxation is
+    that of a restricted market, and the bound, still proven, need not meet
+    it). Several smaller masters solve much faster than one large one.
+    """
+
+    def __init__(self, requests: RequestBook, offers: OfferBook, providers: ProviderBook, shard: bool):
+        self.units_cap = offers.free_units.astype(np.float64)
+        self.n_offers = len(offers)
+        self.shard = _model_shards(offers, len(providers)) if shard else np.zeros(len(offers), dtype=np.int64)
+        self.home = np.full(len(requests), -1)
+        self.masters = [_Master(requests, offers, providers) for _ in range(int(self.shard.max(initial=0)) + 1)]
+
+    def __len__(self) -> int:
+        return sum(len(m) for m in self.masters)
+
+    def pairs(self) -> Candidates:
+        return Candidates(*(np.concatenate([getattr(m, f) for m in self.masters]) for f in ("request", "offer", "score")))
+
+    def add(self, r: np.ndarray, o: np.ndarray, score: np.ndarray) -> None:
+        order = np.lexsort((-score, r))
+        first = order[np.r_[True, r[order][1:] != r[order][:-1]]]
+        homeless = first[self.home[r[first]] < 0]
+        self.home[r[homeless]] = self.shard[o[homeless]]
+        for index, master in enumerate(self.masters):
+            mine = (self.shard[o] == index) & (self.home[r] == index)
+            if mine.any():
+                master.add(r[mine], o[mine], score[mine])
+
+    def may_add(self, r: np.ndarray, o: np.ndarray) -> np.ndarray:
+        """Mask: pairs not in a master yet, in their request's shard (or of a request with none yet)."""
+        pairs = self.pairs()
+        known = np.isin(r * self.n_offers + o, pairs.request * self.n_offers + pairs.offer)
+        return ~known & ((self.home[r] < 0) | (self.home[r] == self.shard[o]))
+
+    def solve(self, seconds: float) -> bool:
+        started = time.monotonic()
+        return all(m.solve(seconds - (time.monotonic() - started)) for m in self.masters)
+
+    def prices(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # Each master's prices are 0 outside its own rows, and no row is in two masters.
+        return tuple(sum(parts) for parts in zip(*(m.prices() for m in self.masters)))
+
+    def values(self) -> np.ndarray:
+        return np.concatenate([m.values() for m in self.masters])
+
+    def objective(self) -> float:
+        return sum(m.objective() for m in self.masters)
+
+
+def _model_shards(offers: OfferBook, n_providers: int) -> np.ndarray:
+    """Each offer's shard: GPU models linked by a provider holding offers of both fall in one shard."""
+    models, model_of = np.unique(offers.gpu_model, return_inverse=True)
+    model_of = model_of.reshape(-1)
+    links = sparse.coo_array(
+        (np.ones(len(offers)), (model_of, len(models) + offers.provider)), shape=(len(models) + n_providers,) * 2
+    )
+    _, label = connected_components(links, directed=False)
+    _, shard = np.unique(label[model_of], return_inverse=True)
+    return shard.reshape(-1)
 
 
 def _starts(count: np.ndarray) -> np.ndarray:
@@ -158,6 +233,7 @@ def relax(
     add_k: int,
     max_rounds: int,
     deadline: float,
+    shard: bool = False,
 ) -> Relaxation | None:
     """The relaxation over every feasible pair by column generation; None if the first master did not solve in time.
 
@@ -165,22 +241,27 @@ def relax(
     feasible pair and adds each request's `add_k` best of positive reduced
     score, for at most `max_rounds` rounds, until no such pair is left (or
     the bound is within `_RELATIVE_GAP`), or past `deadline` (time.monotonic()).
+    With `shard`, one master per shard of GPU models (`_Masters`); pairs
+    across shards never join, so the bound need not close on the optimum, and
+    pricing also stops once a round raises the optimum by less than
+    `_RELATIVE_GAP`.
     """
-    master = _Master(requests, offers, providers)
+    master = _Masters(requests, offers, providers, shard)
     first = candidates(requests, offers, providers, weights, seed, top_k=top_k)
     if len(first) == 0:
-        return Relaxation(first, np.zeros(0), np.zeros(0), 0.0, 0.0, 0)
+        return Relaxation(first, np.zeros(0), 0.0, 0.0, 0)
     master.add(first.request, first.offer, first.score)
     bound: float | None = None
     rounds = 0
-    solved = None
+    objective: float | None = None  # the master's last optimum
     while True:
         if not master.solve(deadline - time.monotonic()):
             break
         w, unit, stake = master.prices()
         cost = unit + offers.collateral_per_unit.astype(np.float64) * stake[offers.provider]
-        solved = (len(master), master.values(), master.objective(), w, cost)
-        if rounds >= max_rounds or time.monotonic() >= deadline:
+        tailing = shard and objective is not None and master.objective() - objective <= _RELATIVE_GAP * max(objective, 1.0)
+        objective = master.objective()
+        if rounds >= max_rounds or time.monotonic() >= deadline or tailing:
             break
         rounds += 1
         priced = candidates(requests, offers, providers, weights, seed, top_k=add_k, unit_cost=cost, threshold=w)
@@ -191,17 +272,10 @@ def relax(
         np.maximum.at(cover, priced.request, reduced)
         found = float(cover.sum() + unit @ master.units_cap + stake @ providers.free_stake.astype(np.float64))
         bound = found if bound is None else min(bound, found)
-        better = reduced > w[priced.request] + _REDUCED_SCORE_MIN
-        known = np.isin(priced.request * len(offers) + priced.offer, master.request * len(offers) + master.offer)
-        better &= ~known
-        if not better.any() or bound - solved[2] <= _RELATIVE_GAP * max(bound, 1.0):
+        better = (reduced > w[priced.request] + _REDUCED_SCORE_MIN) & master.may_add(priced.request, priced.offer)
+        if not better.any() or bound - objective <= _RELATIVE_GAP * max(bound, 1.0):
             break
         master.add(priced.request[better], priced.offer[better], priced.score[better])
-    if solved is None:
+    if objective is None:
         return None
-    size, value, objective, w, cost = solved
-    pairs = Candidates(master.request, master.offer, master.score)
-    # Pairs added after the last optimum have value 0 in it.
-    value = np.concatenate([value, np.zeros(len(master) - size)])
-    reduced = pairs.score - requests.units[pairs.request] * cost[pairs.offer] - w[pairs.request]
-    return Relaxation(pairs, value, reduced, objective, bound, rounds)
+    return Relaxation(master.pairs(), master.values(), objective, bound, rounds)

@@ -100,6 +100,8 @@ def candidates(
     weights: Weights,
     seed: int,
     top_k: int = 32,
+    unit_cost: np.ndarray | None = None,
+    threshold: np.ndarray | None = None,
 ) -> Candidates:
     """Each request's `top_k` best feasible offers, scored; sorted by (request row, offer row).
 
@@ -113,10 +115,17 @@ def candidates(
     is left is checked pair by pair and scored as 2-D NumPy arrays, and each
     request keeps its `top_k`. Of pairs tied at the k-th place (equal scores,
     as with a zero randomness weight), an arbitrary one is kept.
+
+    Pricing (column generation, docs/matching.md "The assignment"): with
+    `unit_cost` (per offer row) a pair is ranked by its reduced score, its
+    score less the request's units times the offer's unit cost, and with
+    `threshold` (per request row) only pairs whose reduced score exceeds the
+    request's threshold are kept. The scores returned are the pairs' own.
     """
     if len(requests) == 0 or len(offers) == 0 or top_k < 1:
         return _no_candidates()
     offer_facts = _OfferFacts.of(offers, providers, weights)
+    pricing = _Pricing.of(requests, offers, weights, unit_cost, threshold)
     by_price = np.argsort(offers.price, kind="stable")
     any_vram = np.where(requests.gpu_model == 0, requests.min_vram, 0)
     keys, group_of = np.unique(
@@ -138,9 +147,11 @@ def candidates(
             block = rows[start : start + step]
             cols = pool[: np.searchsorted(pool_price, requests.max_price[block].max(), side="right")]
             cols = cols[offer_facts.may_serve(offers, cols, requests, block)]
+            if pricing is not None:
+                cols = cols[pricing.may_pass(offers, cols, requests, block, offer_facts)]
             if len(cols) == 0:
                 continue
-            picked.append(_score_block(requests, block, offers, cols, offer_facts, weights, seed, top_k))
+            picked.append(_score_block(requests, block, offers, cols, offer_facts, weights, seed, top_k, pricing))
     if not picked:
         return _no_candidates()
     r, o, s = (np.concatenate(parts) for parts in zip(*picked))
@@ -190,6 +201,45 @@ class _OfferFacts:
         )
 
 
+@dataclass(frozen=True)
+class _Pricing:
+    """What ranks pairs by reduced score: each offer's cost per unit and each request's threshold."""
+
+    unit_cost: np.ndarray  # per offer row, >= 0
+    threshold: np.ndarray  # per request row; -inf keeps every pair
+    weights: Weights
+
+    @classmethod
+    def of(cls, requests: RequestBook, offers: OfferBook, weights: Weights, unit_cost, threshold) -> "_Pricing | None":
+        if unit_cost is None and threshold is None:
+            return None
+        return cls(
+            np.zeros(len(offers)) if unit_cost is None else np.asarray(unit_cost, dtype=np.float64),
+            np.full(len(requests), -np.inf) if threshold is None else np.asarray(threshold, dtype=np.float64),
+            weights,
+        )
+
+    def may_pass(self, offers: OfferBook, cols: np.ndarray, requests: RequestBook, block: np.ndarray, facts: "_OfferFacts") -> np.ndarray:
+        """Mask over `cols`: offers whose reduced score could exceed the lowest threshold of the block.
+
+        Each term of the score is bounded over the block's rows (the largest
+        row part, the smallest price weight, the whole stake and randomness
+        weights, the fewest units), so the mask drops no pair that passes.
+        """
+        w = self.weights
+        floor = self.threshold[block].min()
+        if floor == -np.inf:
+            return np.ones(len(cols), dtype=bool)
+        row_part = w.match + w.price + w.region * np.where(requests.region[block] == 0, 0.5, 1.0).max()
+        price_weight = (w.price / np.maximum(requests.max_price[block].astype(np.float64), 1.0)).min()
+        best = (
+            row_part + w.stake + w.randomness + facts.quality[cols]
+            - price_weight * offers.price[cols].astype(np.float64)
+            - requests.units[block].min() * self.unit_cost[cols]
+        )
+        return best > floor
+
+
 def _score_block(
     requests: RequestBook,
     rows: np.ndarray,
@@ -199,48 +249,72 @@ def _score_block(
     weights: Weights,
     seed: int,
     top_k: int,
+    pricing: _Pricing | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each row's top_k feasible columns, hashing the seeded randomness only where it can matter.
+    """Each row's top_k feasible columns, checking and hashing only the pairs that can make it.
 
-    The randomness factor is the costliest to compute and adds less than
-    `weights.randomness`. So every pair first gets the rest of its score
-    (`score` below, 2-D); a row's k-th best over a sample of the columns is a
-    floor under its k-th best full score, and a pair whose partial score plus
-    the whole randomness weight stays below that floor cannot be in the row's
-    top_k. Only the pairs left get the randomness added.
+    Every pair first gets its score without the randomness (2-D, the cheap
+    part). The randomness adds less than `weights.randomness`, so a row's k-th
+    best over a sample of its feasible columns is a floor under its k-th best
+    full score, and a pair whose partial score plus the whole randomness
+    weight stays below that floor cannot be in the row's top_k. Only the pairs
+    left are checked for feasibility and hashed, one by one as 1-D arrays.
+    With `pricing` the same holds for the reduced score, and the request's
+    threshold raises the floor.
     """
-    units = requests.units[rows][:, None]
-    free_stake = facts.free_stake[cols]
-    collateral = offers.collateral_per_unit[cols]
-    # The registry's constraints (ProviderRegistry.checkMatch); model and region hold for the whole pool.
-    ok = (
-        (facts.address[cols] != requests.tenant[rows][:, None])
-        & (offers.tier[cols] >= requests.min_tier[rows][:, None])
-        & (facts.reputation[cols] >= requests.min_reputation[rows][:, None])
-        & (offers.price[cols] <= requests.max_price[rows][:, None])
-        & (requests.duration[rows][:, None] <= offers.max_duration[cols])
-        & (units <= offers.free_units[cols])
-        & (free_stake >= units * collateral)
-    )
-    score = _scores_without_randomness(requests, rows, offers, cols, facts, weights)
-    score[~ok] = -np.inf
+    partial = _scores_without_randomness(requests, rows, offers, cols, facts, weights)
+    if pricing is None:
+        rank = partial
+        floor = np.full(len(rows), -np.inf)
+    else:
+        rank = partial - requests.units[rows][:, None] * pricing.unit_cost[cols]
+        floor = pricing.threshold[rows].copy()
     width = len(cols)
-    if width > top_k:
-        sample = score[:, :: max(1, width // (64 * top_k))]
-        if sample.shape[1] >= top_k:
-            floor = np.partition(sample, sample.shape[1] - top_k, axis=1)[:, sample.shape[1] - top_k]
-            ok &= score + weights.randomness >= floor[:, None]
-            score[~ok] = -np.inf
-    i, j = np.nonzero(ok)
-    score[i, j] += weights.randomness * _unit_interval(
-        _request_keys(seed, requests.ids[rows])[i] ^ _offer_keys(offers.ids[cols])[j]
+    stride = max(1, width // (64 * top_k))
+    if width > top_k and -(-width // stride) >= top_k:
+        sample = np.arange(0, width, stride)
+        feasible = _feasible(requests, rows[:, None], offers, cols[sample][None, :], facts)
+        sampled = rank[:, sample] + weights.randomness * _unit_interval(
+            _request_keys(seed, requests.ids[rows])[:, None] ^ _offer_keys(offers.ids[cols[sample]])[None, :]
+        )
+        sampled[~feasible] = -np.inf
+        floor = np.maximum(floor, np.partition(sampled, len(sample) - top_k, axis=1)[:, len(sample) - top_k])
+    # The price ceiling is the constraint that fails most often among the pairs that pass the floor.
+    may = rank + weights.randomness >= floor[:, None]
+    may &= offers.price[cols] <= requests.max_price[rows][:, None]
+    i, j = np.nonzero(may)
+    feasible = _feasible(requests, rows[i], offers, cols[j], facts)
+    i, j = i[feasible], j[feasible]
+    noise = weights.randomness * _unit_interval(_request_keys(seed, requests.ids[rows])[i] ^ _offer_keys(offers.ids[cols])[j])
+    score = partial[i, j] + noise
+    value = score if pricing is None else rank[i, j] + noise
+    if pricing is not None:
+        above = value > pricing.threshold[rows][i]
+        i, j, score, value = i[above], j[above], score[above], value[above]
+    # Each row's top_k: rows in order, best value first, then the first top_k of each row.
+    order = np.lexsort((-value, i))
+    i = i[order]
+    place = np.arange(len(i)) - np.searchsorted(i, i, side="left")
+    keep = order[place < top_k]
+    return rows[i[place < top_k]], cols[j[keep]], score[keep]
+
+
+def _feasible(requests: RequestBook, r: np.ndarray, offers: OfferBook, o: np.ndarray, facts: _OfferFacts) -> np.ndarray:
+    """The registry's constraints (ProviderRegistry.checkMatch) for request rows `r` against offer rows `o`.
+
+    `r` and `o` broadcast: 1-D pairs, or a column of rows against a row of
+    offers. Model and region hold for the whole pool, so they are not checked here.
+    """
+    units = requests.units[r]
+    return (
+        (facts.address[o] != requests.tenant[r])
+        & (offers.tier[o] >= requests.min_tier[r])
+        & (facts.reputation[o] >= requests.min_reputation[r])
+        & (offers.price[o] <= requests.max_price[r])
+        & (requests.duration[r] <= offers.max_duration[o])
+        & (units <= offers.free_units[o])
+        & (facts.free_stake[o] >= units * offers.collateral_per_unit[o])
     )
-    if width > top_k:
-        j = np.argpartition(score, width - top_k, axis=1)[:, width - top_k :]
-        i = np.broadcast_to(np.arange(len(rows))[:, None], j.shape)
-        keep = score[i, j] > -np.inf
-        i, j = i[keep], j[keep]
-    return rows[i], cols[j], score[i, j]
 
 
 def _scores_without_randomness(

@@ -52,7 +52,10 @@ class MatcherConfig(BaseModel):
     # the offers' units and the providers' stake among them, so none waits on another's receipt;
     # one at a time, the keeper idled through every batch's estimate and block (docs/performance.md).
     max_in_flight: int = Field(default=4, ge=1, le=32)
-    top_k: int = Field(default=32, ge=1, le=1000)
+    top_k: int = Field(default=16, ge=1, le=1000)
+    # Column generation (docs/matching.md, "The assignment"): rounds of pricing, pairs added per request and round.
+    pricing_rounds: int = Field(default=3, ge=0, le=50)
+    pricing_k: int = Field(default=8, ge=1, le=1000)
     milp_max_pairs: int = Field(default=2_000, ge=0)
     shard_max_pairs: int = Field(default=20_000, ge=1)
     rounds: int = Field(default=3, ge=1, le=10)
@@ -194,6 +197,8 @@ class MatcherKeeper(Keeper):
             milp_max_pairs=self.role_config.milp_max_pairs,
             shard_max_pairs=self.role_config.shard_max_pairs,
             rounds=self.role_config.rounds,
+            pricing_rounds=self.role_config.pricing_rounds,
+            pricing_k=self.role_config.pricing_k,
         )
         pairs = sorted(zip(requests.ids[assignment.request].tolist(), offers.ids[assignment.offer].tolist()))
         return BatchPlan(block_number, seed, pairs, assignment.total_score, assignment.method)

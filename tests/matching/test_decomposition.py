@@ -137,8 +137,9 @@ def test_greedy_takes_the_best_pair_first_even_if_that_starves_another_request()
 def test_later_rounds_serve_requests_the_first_left_out_within_the_capacity_of_the_whole_books():
     market = generate(400, 300, seed=17)
     requests, offers, providers = market.requests, market.offers, market.providers
-    first_found, first = match(requests, offers, providers, Weights(), 17, top_k=2, rounds=1)
-    found, more = match(requests, offers, providers, Weights(), 17, top_k=2, rounds=3)
+    # Without pricing (pricing_rounds=0) the first round sees each request's top 2 pairs only.
+    first_found, first = match(requests, offers, providers, Weights(), 17, top_k=2, rounds=1, pricing_rounds=0)
+    found, more = match(requests, offers, providers, Weights(), 17, top_k=2, rounds=3, pricing_rounds=0)
     assert set(first.request.tolist()) < set(more.request.tolist())
     assert more.total_score > first.total_score and more.method.endswith("+rounds")
     problem = assignment._Problem.of(requests, offers, providers, found)

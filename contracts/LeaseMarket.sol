@@ -7,7 +7,7 @@ import { IERC20Permit } from "@openzeppelin/contracts/token/ERC20/extensions/IER
 import { SafeERC20 } from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import { Math } from "@openzeppelin/contracts/utils/math/Math.sol";
 
-import { PayoutCredits } from "./base/PayoutCredits.sol";
+import { ProtocolFees } from "./base/ProtocolFees.sol";
 import { IJobMarket } from "./interfaces/IJobMarket.sol";
 import { ILeaseMarket } from "./interfaces/ILeaseMarket.sol";
 import { IProtocolConfig } from "./interfaces/IProtocolConfig.sol";
@@ -19,7 +19,7 @@ import { Config, Jobs, Market, Registry } from "./types/DataTypes.sol";
 /// @title LeaseMarket
 /// @notice Requests, matching, streaming rental leases and liveness challenges. See
 /// docs/leases.md for the state machines and who is paid what when.
-contract LeaseMarket is ILeaseMarket, PayoutCredits {
+contract LeaseMarket is ILeaseMarket, ProtocolFees {
     using SafeERC20 for IERC20;
 
     /*//////////////////////////////////////////////////////////////
@@ -612,17 +612,21 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
         emit LeaseClosed(leaseId, msg.sender, reason, paid, fee, refund, settleBounty, bountyRecipient);
     }
 
-    /// @dev Pays `gross` of earnings: the fee to the treasury, the rest to the provider.
+    /// @dev Pays `gross` of earnings: the fee accrues for the treasury, the rest goes to the provider.
     function _payProvider(address provider, uint128 gross, uint16 feeBps) private returns (uint128 paid, uint128 fee) {
         // Floor: the fee never exceeds its share, and paid + fee == gross exactly.
         fee = uint128(uint256(gross) * feeBps / _BPS);
         paid = gross - fee;
-        if (fee > 0) _payOrCredit(config.treasury(), fee);
+        _accrueFee(fee);
         _payOrCredit(provider, paid);
     }
 
     function _payoutToken() internal view override returns (IERC20) {
         return paymentToken;
+    }
+
+    function _treasury() internal view override returns (address) {
+        return config.treasury();
     }
 
     function _settlementOf(Market.OrderRecord storage order) private view returns (Registry.Settlement memory) {

@@ -238,6 +238,13 @@ class Market:
             or provider["lockedStake"] != population * collateral
         ):
             raise RuntimeError(f"populating {population} leases failed: not every offer, request or match went through")
+        # Steady state: between two sweeps the lease market holds accrued fees, so no withdrawal
+        # carries the one-time cost of filling the fee slot.
+        chain.sleep(3600)
+        chain.mine()
+        self.market.withdrawEarnings(first_request, {"from": owner})
+        if self.market.accruedFees() == 0:
+            raise RuntimeError("the steady-state withdrawal accrued no fee")
 
     def request(self, units: int = 1, duration: int = 4 * 3600):
         return self.market.createRequest(
@@ -360,13 +367,12 @@ def measure(population: int) -> GasRun:
 
 def measure_jobs(m: Market, gas: dict[str, int], offer_id: int) -> None:
     jm, provider = m.job_market, m.provider
+    # Steady state: one job finalized before, so the job market holds accrued fees as between sweeps.
+    finalize_job(m, *m.open_job(offer_id, "hashchain", 64, 0)[:3])
+    if jm.accruedFees() == 0:
+        raise RuntimeError("the steady-state job accrued no fee")
     job_id, terms, input, create_gas, match_gas = m.open_job(offer_id, "hashchain", 64, 1)
-    trace = compute_trace(terms, input)
-    submit = jm.submitResult(job_id, terms.as_tuple(), trace.output_hash, trace.root, trace.proof(64), {"from": provider})
-    attest = jm.attest(job_id, terms.as_tuple(), True, {"from": m.verifier})
-    chain.sleep(JOB_WINDOW)
-    chain.mine()
-    finalize = jm.finalizeJob(job_id, {"from": m.settler})
+    submit, attest, finalize = finalize_job(m, job_id, terms, input)
     gas["createRequest (JOB)"] = create_gas
     gas["matchRequests (1 JOB pair)"] = match_gas
     gas["submitResult (N = 64)"] = submit.gas_used
@@ -386,6 +392,19 @@ def measure_jobs(m: Market, gas: dict[str, int], offer_id: int) -> None:
     play_cheated_job(m, job_id, terms, input, lambda: jm.attest(
         job_id, terms.as_tuple(), False, {"from": m.verifier}
     ), gas, "attest (invalid, opens a dispute)", "proveStep (matvec, solver slashed)")
+
+
+def finalize_job(m: Market, job_id, terms, input):
+    """Submits the honest result, attests it valid and finalizes after the window: the three receipts."""
+    jm = m.job_market
+    trace = compute_trace(terms, input)
+    submit = jm.submitResult(
+        job_id, terms.as_tuple(), trace.output_hash, trace.root, trace.proof(terms.steps), {"from": m.provider}
+    )
+    attest = jm.attest(job_id, terms.as_tuple(), True, {"from": m.verifier})
+    chain.sleep(JOB_WINDOW)
+    chain.mine()
+    return submit, attest, jm.finalizeJob(job_id, {"from": m.settler})
 
 
 def play_cheated_job(m: Market, job_id, terms, input, open_dispute, gas, open_label, prove_label):

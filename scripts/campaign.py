@@ -520,6 +520,7 @@ class Campaign:
         self.credits: Counter = Counter()  # (contract, account) -> credit, recomputed from the payouts
         self._credited: Counter = Counter()  # the credits the current transaction must emit
         self._fresh_credits = 0
+        self._fresh_fees = 0
         self._touched_credits: set[tuple[str, str]] = set()
         self.fees: Counter = Counter()  # contract -> protocol fees accrued there since its last sweep
         self.orders: dict[int, Order] = {}
@@ -720,9 +721,11 @@ class Campaign:
 
     def _check_gas(self, name: str, tx) -> None:
         """Invariant 10: the gas of an operation kind does not grow as leases, offers and jobs pile up."""
-        # A first credit of an account writes a fresh storage slot (20,000 gas more than adding
-        # to one): how many the call wrote is part of its kind.
-        kind = (name, self._gas_tag, tuple(sorted(Counter(e.name for e in tx.events).items())), self._fresh_credits)
+        # A first credit of an account, or the first fee after a sweep, writes a fresh storage slot
+        # (20,000 gas more than adding to one): how many the call wrote is part of its kind. A skipped
+        # pair costs what the checks before its reason cost: the reason is part of the kind too.
+        events = Counter(f"MatchSkipped:{e['reason']}" if e.name == "MatchSkipped" else e.name for e in tx.events)
+        kind = (name, self._gas_tag, tuple(sorted(events.items())), self._fresh_credits, self._fresh_fees)
         base = self.gas_base[kind]
         if len(base) < GAS_BASELINE:
             base.append(tx.gas_used)
@@ -751,6 +754,7 @@ class Campaign:
 
     def _accrue(self, contract: str, amount: int) -> None:
         """A protocol fee (or the treasury's share of a forfeited bond) stays in `contract` until a sweep."""
+        self._fresh_fees += amount > 0 and self.fees[contract] == 0
         self.fees[contract] += amount
 
     # ----------------------------------------------------------------- event folding
@@ -759,6 +763,7 @@ class Campaign:
         slashed_in_tx = "ProviderSlashed" in tx.events
         self._credited = Counter()
         self._fresh_credits = 0
+        self._fresh_fees = 0
         emitted = Counter()
         for event in tx.events:
             if event.name == "PaymentCredited":

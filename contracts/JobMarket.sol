@@ -5,7 +5,7 @@ import { Ownable } from "@openzeppelin/contracts/access/Ownable.sol";
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { SafeCast } from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
-import { PayoutCredits } from "./base/PayoutCredits.sol";
+import { ProtocolFees } from "./base/ProtocolFees.sol";
 import { IJobMarket } from "./interfaces/IJobMarket.sol";
 import { ILeaseMarket } from "./interfaces/ILeaseMarket.sol";
 import { IProtocolConfig } from "./interfaces/IProtocolConfig.sol";
@@ -19,7 +19,7 @@ import { Config, Jobs, Registry } from "./types/DataTypes.sol";
 /// @title JobMarket
 /// @notice Optimistic verification of jobs: result, attestation, challenge window, bisection
 /// dispute, slash or payout. See {IJobMarket} and docs/verification.md.
-contract JobMarket is IJobMarket, PayoutCredits {
+contract JobMarket is IJobMarket, ProtocolFees {
     using SafeCast for uint256;
 
     /*//////////////////////////////////////////////////////////////
@@ -353,7 +353,7 @@ contract JobMarket is IJobMarket, PayoutCredits {
         // Interaction: collateral back, then payments to parties fixed in advance.
         registry.release(_settlementOf(job), Registry.Outcome.JOB_FINALIZED);
         _pay(provider, toProvider);
-        _pay(config.treasury(), protocolFee);
+        _accrueFee(protocolFee);
         if (attestedValid) _pay(job.verifier, uint256(verifierFee) + job.verifierBond);
         else _pay(ILeaseMarket(market).tenantOf(jobId), tenantRefund);
     }
@@ -631,7 +631,7 @@ contract JobMarket is IJobMarket, PayoutCredits {
 
             // Interaction
             _pay(provider, toSolver);
-            _pay(config.treasury(), bond - toSolver);
+            _accrueFee(bond - toSolver);
             return;
         }
 
@@ -678,7 +678,7 @@ contract JobMarket is IJobMarket, PayoutCredits {
             // A verifier vouched for a wrong result: a lazy verifier caught.
             emit VerifierBondForfeited(jobId, verifier, verifierToChallenger, verifierBond - verifierToChallenger);
             _pay(challenger, verifierToChallenger);
-            _pay(config.treasury(), verifierBond - verifierToChallenger);
+            _accrueFee(verifierBond - verifierToChallenger);
         }
     }
 
@@ -711,6 +711,10 @@ contract JobMarket is IJobMarket, PayoutCredits {
 
     function _payoutToken() internal view override returns (IERC20) {
         return paymentToken;
+    }
+
+    function _treasury() internal view override returns (address) {
+        return config.treasury();
     }
 
     /// @dev What the registry needs to end the job's match.

@@ -6,8 +6,9 @@ import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { IERC20Permit } from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import { SafeERC20 } from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import { Math } from "@openzeppelin/contracts/utils/math/Math.sol";
+import { SafeCast } from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
-import { PayoutCredits } from "./base/PayoutCredits.sol";
+import { ProtocolFees } from "./base/ProtocolFees.sol";
 import { IJobMarket } from "./interfaces/IJobMarket.sol";
 import { ILeaseMarket } from "./interfaces/ILeaseMarket.sol";
 import { IProtocolConfig } from "./interfaces/IProtocolConfig.sol";
@@ -19,7 +20,8 @@ import { Config, Jobs, Market, Registry } from "./types/DataTypes.sol";
 /// @title LeaseMarket
 /// @notice Requests, matching, streaming rental leases and liveness challenges. See
 /// docs/leases.md for the state machines and who is paid what when.
-contract LeaseMarket is ILeaseMarket, PayoutCredits {
+contract LeaseMarket is ILeaseMarket, ProtocolFees {
+    using SafeCast for uint256;
     using SafeERC20 for IERC20;
 
     /*//////////////////////////////////////////////////////////////
@@ -128,19 +130,20 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
 
     /// @inheritdoc ILeaseMarket
     function accruedOf(uint256 leaseId) external view override returns (uint128) {
-        return _payableAccrued(_lease(leaseId));
+        Market.OrderRecord storage order = _lease(leaseId);
+        return _accrued(order, _payableUntil(order));
     }
 
     /// @inheritdoc ILeaseMarket
     function withdrawableOf(uint256 leaseId) external view override returns (uint128) {
         Market.OrderRecord storage order = _lease(leaseId);
-        return _payableAccrued(order) - order.withdrawn;
+        Market.Stream memory stream = _streamOf(order);
+        return _accruedBy(stream, _payableUntil(order)) - _accruedBy(stream, order.paidUntil);
     }
 
     /// @inheritdoc ILeaseMarket
     function balanceOf(uint256 leaseId) external view override returns (uint128) {
-        Market.OrderRecord storage order = _lease(leaseId);
-        return order.escrow - order.settleBounty;
+        return _lease(leaseId).escrow;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -207,16 +210,17 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
         if (status != Market.LeaseStatus.ACTIVE) revert Errors.LeaseMarket_LeaseNotActive(leaseId, status);
 
         // Check: an amount no token supply can reach still gets a readable refusal, not a panic.
-        uint256 newEscrow = uint256(order.escrow) + amount;
+        uint128 settleBounty = order.settleBounty;
+        uint256 newEscrow = uint256(order.escrow) + settleBounty + amount;
         if (newEscrow > type(uint128).max) revert Errors.LeaseMarket_EscrowOverflow(leaseId, newEscrow);
 
         // Effect.
-        uint128 escrow = uint128(newEscrow);
-        order.escrow = escrow;
+        uint128 balance = uint128(newEscrow) - settleBounty;
+        order.escrow = balance;
 
         // Interaction.
         TokenTransfers.pullExact(paymentToken, amount);
-        emit LeaseToppedUp(leaseId, msg.sender, amount, escrow - order.settleBounty);
+        emit LeaseToppedUp(leaseId, msg.sender, amount, balance);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -254,13 +258,14 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
         // Check.
         address provider = order.provider;
         if (msg.sender != provider) revert Errors.LeaseMarket_CallerNotProvider(leaseId, msg.sender);
-        uint128 accrued = _payableAccrued(order);
-        uint128 gross = accrued - order.withdrawn;
+        uint40 until = _payableUntil(order);
+        Market.Stream memory stream = _streamOf(order);
+        uint128 gross = _accruedBy(stream, until) - _accruedBy(stream, order.paidUntil);
         // slither-disable-next-line incorrect-equality (exact: nothing accrued since the last withdrawal)
         if (gross == 0) revert Errors.LeaseMarket_NothingToWithdraw(leaseId);
 
         // Effect.
-        order.withdrawn = accrued;
+        order.paidUntil = until;
 
         // Interaction.
         uint128 fee;
@@ -292,16 +297,16 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
         // Check: the provider, within the window of an open challenge.
         address provider = order.provider;
         if (msg.sender != provider) revert Errors.LeaseMarket_CallerNotProvider(leaseId, msg.sender);
-        if (order.challenger == address(0)) revert Errors.LeaseMarket_NoOpenChallenge(leaseId);
+        if (!order.challengeOpen) revert Errors.LeaseMarket_NoOpenChallenge(leaseId);
         uint40 deadline = order.challengedAt + config.params().livenessWindowSeconds;
         if (block.timestamp > deadline) {
             revert Errors.LeaseMarket_ChallengeWindowClosed(leaseId, deadline, uint40(block.timestamp));
         }
 
-        // Effect: closing the challenge releases the accrual held back since it opened.
+        // Effect: closing the challenge releases the accrual held back since it opened. The
+        // challenger and bond stay, dead, in their slot: the next challenge rewrites it.
         uint128 bond = order.challengeBond;
-        order.challenger = address(0);
-        order.challengeBond = 0;
+        order.challengeOpen = false;
 
         // Interaction.
         registry.recordOutcome(provider, Registry.Outcome.LIVENESS_ANSWERED);
@@ -322,7 +327,7 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
         if (status == Market.LeaseStatus.CLOSED || status == Market.LeaseStatus.TERMINATED) {
             revert Errors.LeaseMarket_LeaseSettled(leaseId, status);
         }
-        if (order.challenger != address(0)) {
+        if (order.challengeOpen) {
             revert Errors.LeaseMarket_ChallengeOpen(leaseId, order.challenger, order.challengedAt);
         }
         address tenant = order.tenant;
@@ -357,7 +362,7 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
         // Check: one open challenge per lease, spaced from the previous one (or the start).
         Market.LeaseStatus status = _statusOf(order);
         if (status != Market.LeaseStatus.ACTIVE) revert Errors.LeaseMarket_LeaseNotActive(leaseId, status);
-        if (order.challenger != address(0)) {
+        if (order.challengeOpen) {
             revert Errors.LeaseMarket_ChallengeOpen(leaseId, order.challenger, order.challengedAt);
         }
         Config.Params memory params = config.params();
@@ -369,9 +374,10 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
 
         // Effect.
         uint128 bond = params.livenessBond;
-        order.challenger = msg.sender;
+        order.challengeOpen = true;
         order.challengedAt = uint40(block.timestamp);
-        order.challengeBond = bond;
+        order.challenger = msg.sender;
+        order.challengeBond = uint256(bond).toUint96();
 
         // Interaction.
         if (bond > 0) TokenTransfers.pullExact(paymentToken, bond);
@@ -383,8 +389,8 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
         Market.OrderRecord storage order = _lease(leaseId);
 
         // Check: an open challenge whose window has passed unanswered.
+        if (!order.challengeOpen) revert Errors.LeaseMarket_NoOpenChallenge(leaseId);
         address challenger = order.challenger;
-        if (challenger == address(0)) revert Errors.LeaseMarket_NoOpenChallenge(leaseId);
         Config.Params memory params = config.params();
         uint40 challengedAt = order.challengedAt;
         uint40 deadline = challengedAt + params.livenessWindowSeconds;
@@ -394,8 +400,7 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
 
         // Effect: the challenge closes; the bond is owed back to the challenger.
         uint128 bond = order.challengeBond;
-        order.challenger = address(0);
-        order.challengeBond = 0;
+        order.challengeOpen = false;
 
         // Interaction: the registry ends the match with the slash; the settlement pays the rest.
         uint128 slashed = registry.slash(
@@ -543,12 +548,12 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
             uint128 settleBounty = params.settleBounty < escrow ? params.settleBounty : escrow;
             // These overwrite the request's target (slots 3 and 4), read above for the last time.
             // Slot 3 is written whole below; slot 4 only in part (offerId, startTime), so a region's
-            // bytes would survive as `withdrawn` or `stopTime`: clear it first.
+            // bytes would survive as `paidUntil`, `stopTime` or the challenge fields: clear it first.
             _clearRegion(order);
             order.provider = reservation.provider;
             order.offerId = uint40(offerId);
             order.collateral = reservation.collateral;
-            order.escrow = escrow;
+            order.escrow = escrow - settleBounty;
             order.pricePerUnitHour = reservation.pricePerUnitHour;
             order.protocolFeeBps = params.protocolFeeBps;
             order.settleBounty = settleBounty;
@@ -600,12 +605,9 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
     ) private {
         // Effect: the terminal facts first.
         order.closeReason = reason;
-        order.stopTime = stopTime;
-        uint128 accrued = _accrued(order, stopTime);
-        uint128 gross = accrued - order.withdrawn;
-        order.withdrawn = accrued;
+        (uint128 accrued, uint128 gross) = _stopClock(order, stopTime);
         uint128 settleBounty = order.settleBounty;
-        uint128 refund = order.escrow - settleBounty - accrued;
+        uint128 refund = order.escrow - accrued;
         address tenant = order.tenant;
 
         // Interaction.
@@ -622,17 +624,33 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
         emit LeaseClosed(leaseId, msg.sender, reason, paid, fee, refund, settleBounty, bountyRecipient);
     }
 
-    /// @dev Pays `gross` of earnings: the fee to the treasury, the rest to the provider.
+    /// @dev Stops the lease's clock at `stopTime`: what accrued by then, and what of it was not yet paid out.
+    function _stopClock(Market.OrderRecord storage order, uint40 stopTime)
+        private
+        returns (uint128 accrued, uint128 gross)
+    {
+        order.stopTime = stopTime;
+        Market.Stream memory stream = _streamOf(order);
+        accrued = _accruedBy(stream, stopTime);
+        gross = accrued - _accruedBy(stream, order.paidUntil);
+        order.paidUntil = stopTime;
+    }
+
+    /// @dev Pays `gross` of earnings: the fee accrues for the treasury, the rest goes to the provider.
     function _payProvider(address provider, uint128 gross, uint16 feeBps) private returns (uint128 paid, uint128 fee) {
         // Floor: the fee never exceeds its share, and paid + fee == gross exactly.
         fee = uint128(uint256(gross) * feeBps / _BPS);
         paid = gross - fee;
-        if (fee > 0) _payOrCredit(config.treasury(), fee);
+        _accrueFee(fee);
         _payOrCredit(provider, paid);
     }
 
     function _payoutToken() internal view override returns (IERC20) {
         return paymentToken;
+    }
+
+    function _treasury() internal view override returns (address) {
+        return config.treasury();
     }
 
     function _settlementOf(Market.OrderRecord storage order) private view returns (Registry.Settlement memory) {
@@ -679,19 +697,22 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
             return v;
         }
         if (v.kind == Market.RequestKind.RENTAL) {
+            v.escrow += order.settleBounty;
             v.provider = order.provider;
             v.protocolFeeBps = order.protocolFeeBps;
             v.closeReason = order.closeReason;
             v.collateral = order.collateral;
             v.settleBounty = order.settleBounty;
-            v.withdrawn = order.withdrawn;
+            v.withdrawn = _accrued(order, order.paidUntil);
             v.startTime = order.startTime;
             v.stopTime = order.stopTime;
             v.offerId = order.offerId;
-            v.challenger = order.challenger;
             v.challengedAt = order.challengedAt;
             v.reclaimableAt = order.reclaimableAt;
-            v.challengeBond = order.challengeBond;
+            if (order.challengeOpen) {
+                v.challenger = order.challenger;
+                v.challengeBond = order.challengeBond;
+            }
         } else {
             Jobs.Job memory job = IJobMarket(_jobMarket).getJob(id);
             v.provider = job.provider;
@@ -717,30 +738,46 @@ contract LeaseMarket is ILeaseMarket, PayoutCredits {
         if (closeReason != Market.CloseReason.NONE) return Market.LeaseStatus.CLOSED;
         if (block.timestamp >= uint256(order.startTime) + order.durationSeconds) return Market.LeaseStatus.EXPIRED;
         // slither-disable-next-line incorrect-equality (exact: _accrued is capped at this very balance)
-        if (_accrued(order, uint40(block.timestamp)) == order.escrow - order.settleBounty) {
+        if (_accrued(order, uint40(block.timestamp)) == order.escrow) {
             return Market.LeaseStatus.INSOLVENT;
         }
         return Market.LeaseStatus.ACTIVE;
     }
 
-    /// @dev What may be paid out now: while a liveness challenge is open, accrual after the
-    /// challenge is held back, because a missed answer stops the lease at the challenge time.
-    function _payableAccrued(Market.OrderRecord storage order) private view returns (uint128) {
-        uint40 until = order.challenger != address(0) ? order.challengedAt : uint40(block.timestamp);
-        return _accrued(order, until);
+    /// @dev Until when accrual may be paid out now: while a liveness challenge is open, accrual
+    /// after the challenge is held back, because a missed answer stops the lease at the challenge time.
+    function _payableUntil(Market.OrderRecord storage order) private view returns (uint40) {
+        return order.challengeOpen ? order.challengedAt : uint40(block.timestamp);
     }
 
     /// @dev Streamed by `time`: floor(rate × elapsed / 1 h), elapsed capped by the lease's end and
     /// stop time, the total capped by the balance. Flooring favours the escrow.
     function _accrued(Market.OrderRecord storage order, uint40 time) private view returns (uint128) {
+        return _accruedBy(_streamOf(order), time);
+    }
+
+    /// @dev `_accrued` on terms read once, for callers that need it at two times.
+    function _accruedBy(Market.Stream memory stream, uint256 time) private pure returns (uint128) {
+        uint256 end = time < stream.end ? time : stream.end;
+        if (end <= stream.start) return 0;
+        uint256 streamed;
+        // Unchecked: end > start, and a rate below 2**160 times a time below 2**41 stays below 2**201.
+        unchecked {
+            streamed = stream.ratePerHour * (end - stream.start) / _SECONDS_PER_HOUR;
+        }
+        return streamed < stream.balance ? uint128(streamed) : stream.balance;
+    }
+
+    function _streamOf(Market.OrderRecord storage order) private view returns (Market.Stream memory stream) {
         uint256 startTime = order.startTime;
-        uint256 end = startTime + order.durationSeconds;
         uint256 stopTime = order.stopTime;
-        if (stopTime != 0 && stopTime < end) end = stopTime;
-        if (time < end) end = time;
-        uint128 balance = order.escrow - order.settleBounty;
-        if (end <= startTime) return 0;
-        uint256 streamed = uint256(order.pricePerUnitHour) * order.units * (end - startTime) / _SECONDS_PER_HOUR;
-        return streamed < balance ? uint128(streamed) : balance;
+        // Unchecked: two uint40 sum below 2**41; a uint128 price times uint32 units stays below 2**160.
+        unchecked {
+            uint256 end = startTime + order.durationSeconds;
+            stream.end = stopTime != 0 && stopTime < end ? stopTime : end;
+            stream.ratePerHour = uint256(order.pricePerUnitHour) * order.units;
+        }
+        stream.start = startTime;
+        stream.balance = order.escrow;
     }
 }

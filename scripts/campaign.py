@@ -6,7 +6,8 @@ external state-changing function of ProtocolConfig, ProviderRegistry, LeaseMarke
 by some actor with mostly valid arguments, a time move, or the token's issuer blocklisting or
 unblocking a party (the token is BlocklistPermitToken, so a settlement payout it refuses is
 credited and later claimed). After every step it checks the ten invariants against a ghost model
-built from the calls it made and the events they emitted, payout credits included.
+built from the calls it made and the events they emitted, payout credits and accrued protocol
+fees included.
 
 A revert is fine when its custom error is one the function may raise for that call (it is
 counted); any other revert (a Panic, no reason, an error the function does not declare) is a
@@ -127,6 +128,8 @@ ERC20 = {"ERC20InsufficientAllowance", "ERC20InsufficientBalance"}
 # it: every settlement payout is credited instead (PayoutCredits).
 REFUSED = {"BlocklistPermitToken_Blocked"}
 CLAIM = {"Leasehold_NoCredit"} | REFUSED
+# A sweep pays the treasury with a plain transfer: a blocklisted treasury refuses it, and the fees wait.
+SWEEP = {"Leasehold_NoFees"} | REFUSED
 
 # Every custom error each function may legitimately raise; anything else is a failure.
 ALLOWED = {
@@ -214,6 +217,8 @@ ALLOWED = {
     "ProviderRegistry.claimCredit": CLAIM,
     "LeaseMarket.claimCredit": CLAIM,
     "JobMarket.claimCredit": CLAIM,
+    "LeaseMarket.sweepFees": SWEEP,
+    "JobMarket.sweepFees": SWEEP,
 }
 ALLOWED["LeaseMarket.createRequestWithPermit"] = ALLOWED["LeaseMarket.createRequest"]
 FUNCTIONS = tuple(ALLOWED)
@@ -515,7 +520,9 @@ class Campaign:
         self.credits: Counter = Counter()  # (contract, account) -> credit, recomputed from the payouts
         self._credited: Counter = Counter()  # the credits the current transaction must emit
         self._fresh_credits = 0
+        self._fresh_fees = 0
         self._touched_credits: set[tuple[str, str]] = set()
+        self.fees: Counter = Counter()  # contract -> protocol fees accrued there since its last sweep
         self.orders: dict[int, Order] = {}
         self.jobs: dict[int, Job] = {}
         self.offers: dict[int, Offer] = {}
@@ -655,11 +662,12 @@ class Campaign:
             ("donate", 0.3),
             # A blocked party that acts (provider, tenant, verifier...) is soon unblocked, or the walk
             # would lose its moves; a blocked treasury, which only receives, stays for a while and
-            # piles up credits on all three contracts (fees, finalize splits, slash shares).
+            # piles up credits on the registry (slash shares) and refuses the markets' fee sweeps.
             ("blocklist", when(len(self.blocked) < 2, 1.2, 0)),
             ("unblock", when(self.blocked - {self.treasury.address, self.treasury2.address}, 3,
                              0.6 if self.blocked else 0)),
             ("claim_credit", when(any(a not in self.blocked for _, a in self.credits), 6, 0.5)),
+            ("sweep_fees", when(any(self.fees.values()), 1.5, 0.3)),
             ("attack", 4),
         ]
 
@@ -713,9 +721,11 @@ class Campaign:
 
     def _check_gas(self, name: str, tx) -> None:
         """Invariant 10: the gas of an operation kind does not grow as leases, offers and jobs pile up."""
-        # A first credit of an account writes a fresh storage slot (20,000 gas more than adding
-        # to one): how many the call wrote is part of its kind.
-        kind = (name, self._gas_tag, tuple(sorted(Counter(e.name for e in tx.events).items())), self._fresh_credits)
+        # A first credit of an account, or the first fee after a sweep, writes a fresh storage slot
+        # (20,000 gas more than adding to one): how many the call wrote is part of its kind. A skipped
+        # pair costs what the checks before its reason cost: the reason is part of the kind too.
+        events = Counter(f"MatchSkipped:{e['reason']}" if e.name == "MatchSkipped" else e.name for e in tx.events)
+        kind = (name, self._gas_tag, tuple(sorted(events.items())), self._fresh_credits, self._fresh_fees)
         base = self.gas_base[kind]
         if len(base) < GAS_BASELINE:
             base.append(tx.gas_used)
@@ -742,12 +752,18 @@ class Campaign:
         self.ledger[payee] += amount
         self._touched.update((payer, payee))
 
+    def _accrue(self, contract: str, amount: int) -> None:
+        """A protocol fee (or the treasury's share of a forfeited bond) stays in `contract` until a sweep."""
+        self._fresh_fees += amount > 0 and self.fees[contract] == 0
+        self.fees[contract] += amount
+
     # ----------------------------------------------------------------- event folding
 
     def _fold(self, tx) -> None:
         slashed_in_tx = "ProviderSlashed" in tx.events
         self._credited = Counter()
         self._fresh_credits = 0
+        self._fresh_fees = 0
         emitted = Counter()
         for event in tx.events:
             if event.name == "PaymentCredited":
@@ -755,6 +771,9 @@ class Campaign:
                 continue
             if event.name == "CreditClaimed":
                 self._on_credit_claimed(event.address, dict(event))
+                continue
+            if event.name == "FeesSwept":
+                self._on_fees_swept(event.address, dict(event))
                 continue
             handler = getattr(self, "on_" + event.name, None)
             if handler is None:
@@ -770,6 +789,12 @@ class Campaign:
         # model recomputed (per contract and account: one payout may merge two of the model's), and
         # nothing else is.
         require(emitted == +self._credited, f"credited {dict(emitted)}, model {dict(+self._credited)}")
+
+    def _on_fees_swept(self, contract: str, e: dict) -> None:
+        require(e["treasury"] == self.treasury_now, f"swept to {e['treasury']}, treasury {self.treasury_now}")
+        require(e["amount"] == self.fees[contract] > 0, f"swept {e['amount']}, accrued {self.fees[contract]}")
+        del self.fees[contract]
+        self._move(contract, self.treasury_now, e["amount"])
 
     def _on_credit_claimed(self, contract: str, e: dict) -> None:
         key = (contract, e["account"])
@@ -967,7 +992,7 @@ class Campaign:
         lease.withdrawn += gross
         lease.paid_out += gross
         self._move(self.market.address, lease.provider, e["amount"])
-        self._move(self.market.address, self.treasury_now, e["fee"])
+        self._accrue(self.market.address, e["fee"])
 
     def on_LeaseToppedUp(self, e):
         lease = self.orders[e["leaseId"]]
@@ -1026,7 +1051,7 @@ class Campaign:
         self.live_orders.discard(lease.id)
         self.settled.append(("lease", lease.id))
         self._move(self.market.address, lease.provider, e["paid"])
-        self._move(self.market.address, self.treasury_now, e["fee"])
+        self._accrue(self.market.address, e["fee"])
         self._move(self.market.address, lease.tenant, refund)
         self._move(self.market.address, e["bountyRecipient"], lease.bounty)
 
@@ -1085,7 +1110,7 @@ class Campaign:
         to_solver = bond * self.params["whistleblowerRewardBps"] // BPS
         require((e["toSolver"], e["toTreasury"]) == (to_solver, bond - to_solver), f"forfeit {e} of bond {bond}")
         self._move(self.jm.address, job.provider, e["toSolver"])
-        self._move(self.jm.address, self.treasury_now, e["toTreasury"])
+        self._accrue(self.jm.address, e["toTreasury"])
 
     def on_VerifierBondForfeited(self, e):
         job = self.jobs[e["jobId"]]
@@ -1093,7 +1118,7 @@ class Campaign:
         require((e["toChallenger"], e["toTreasury"]) == (to_challenger, job.verifier_bond - to_challenger),
                 f"verifier forfeit {e}")
         self._move(self.jm.address, job.challenger, e["toChallenger"])
-        self._move(self.jm.address, self.treasury_now, e["toTreasury"])
+        self._accrue(self.jm.address, e["toTreasury"])
 
     def on_JobFinalized(self, e):
         job = self.jobs[e["jobId"]]
@@ -1109,7 +1134,7 @@ class Campaign:
         self._end_job(job, J_FINALIZED)
         job.paid_out += sum(got)
         self._move(self.jm.address, job.provider, e["toProvider"])
-        self._move(self.jm.address, self.treasury_now, pf)
+        self._accrue(self.jm.address, pf)
         if valid:
             self._move(self.jm.address, job.verifier, vf + job.verifier_bond)
         else:
@@ -1145,6 +1170,8 @@ class Campaign:
             jm += j.escrow + j.verifier_bond * (j.attestation == A_VALID) + j.bond
         owed = {self.market.address: market, self.jm.address: jm, self.registry.address: self._stake()}
         for (contract, _), amount in self.credits.items():
+            owed[contract] += amount
+        for contract, amount in self.fees.items():
             owed[contract] += amount
         return owed
 
@@ -1192,6 +1219,7 @@ class Campaign:
         calls += [(self.market.statusOf if o.state == "lease" else self.market.requestStatusOf, o.id) for o in orders]
         calls += [(self.jm.statusOf, i) for i in job_ids]
         calls += [(self.owing[contract].creditOf, account) for contract, account in credit_keys]
+        calls += [(self.owing[contract].accruedFees,) for contract in self._fee_contracts()]
         values = iter(self._read(calls))
 
         # Invariant 1: each contract holds what it owes: exactly, plus what was donated to it.
@@ -1235,6 +1263,15 @@ class Campaign:
         for contract, account in credit_keys:
             credit, ghost = next(values), self.credits[(contract, account)]
             require(credit == ghost, f"{self.contracts[contract]}.creditOf({account[:10]}) {credit}, ghost {ghost}")
+        # Protocol fees: each market's accrual is what the model accrued since its last sweep (in
+        # invariant 1's "owes" above too).
+        for contract in self._fee_contracts():
+            accrued = next(values)
+            require(accrued == self.fees[contract],
+                    f"{self.contracts[contract]}.accruedFees() {accrued}, ghost {self.fees[contract]}")
+
+    def _fee_contracts(self) -> list[str]:
+        return [self.market.address, self.jm.address]
 
     def _running_matches(self) -> Iterator:
         for i in self.live_orders:
@@ -2012,9 +2049,10 @@ class Campaign:
     # ----------------------------------------------------------------- the token's blocklist
 
     def act_blocklist(self):
-        """The token's issuer blocklists a party: transfers to or from it revert until unblocked."""
+        """The token's issuer blocklists a party: transfers to or from it revert until unblocked. The
+        treasury often: it receives only slash shares and sweeps, so a blocked one stays a while."""
         free = sorted(set(self.parties) - self.blocked)
-        account = self.treasury_now if self.treasury_now in free and self.rng.random() < 0.7 else self.rng.choice(free)
+        account = self.treasury_now if self.treasury_now in free and self.rng.random() < 0.3 else self.rng.choice(free)
         self._set_blocked(account, True)
 
     def act_unblock(self):
@@ -2045,6 +2083,20 @@ class Campaign:
         if self._call(target, "claimCredit", (), sender, expect=expect):
             # Paid once: a second claim finds nothing.
             self._settle_again(target, "claimCredit", (), sender, "Leasehold_NoCredit")
+
+    def act_sweep_fees(self):
+        """Anyone sweeps a market's accrued fees to the current treasury: all of them, once;
+        refused with none accrued, and by the token while it refuses the treasury (the fees wait)."""
+        contract = self.rng.choice(self._fee_contracts())
+        if not self.fees[contract]:
+            expect = {"Leasehold_NoFees"}
+        elif self.treasury_now in self.blocked:
+            expect = REFUSED
+        else:
+            expect = set()  # must go through
+        sender, target = self.parties[self.rng.choice(sorted(self.parties))], self.owing[contract]
+        if self._call(target, "sweepFees", (), sender, expect=expect):
+            self._settle_again(target, "sweepFees", (), sender, "Leasehold_NoFees")
 
     # ----------------------------------------------------------------- the attacker
 

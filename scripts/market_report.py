@@ -130,9 +130,11 @@ def conservation(
 
     - market: what came in (deposits, top-ups, bonds) equals what went out (provider pay,
       fees, refunds, bounties, match fees, bonds back or paid to providers, escrows handed
-      to the job market) plus what it holds;
+      to the job market) plus what it holds besides its accrued protocol fees;
     - job market: escrows received plus bonds, minus every payout its events record, equals
-      its balance, which equals what its open jobs still hold;
+      its balance less its accrued protocol fees, which equals what its open jobs still hold;
+    - protocol fees: each market's fees from its events, less what it swept to the treasury,
+      equal its `accruedFees()`;
     - registry: its token balance equals the recorded total stake, which equals stakes in
       minus unstaked out minus slashed;
     - slashes: each slash split exactly into whistleblower, tenant and treasury shares.
@@ -161,11 +163,21 @@ def conservation(
     )
     total_stake = registry.functions.totalStake().call()
     jobs = JobFlows.of(events)
-    job_market_balance = token_balance(job_market.address)
+    # Fees count as paid out when they accrue (the treasury's from then on); a sweep moves them
+    # from the market's balance to the treasury.
+    market_fees = market.functions.accruedFees().call()
+    job_market_fees = job_market.functions.accruedFees().call()
+    swept = Counter()
+    for e in events["FeesSwept"]:
+        swept[e["_address"]] += e["amount"]
+    lease_fees = events.total("EarningsWithdrawn", "fee") + sum(e["fee"] for e in closed)
+    job_market_balance = token_balance(job_market.address) - job_market_fees
     return {
-        "market_flows_balance": market_in - market_out == token_balance(market.address),
+        "market_flows_balance": market_in - market_out == token_balance(market.address) - market_fees,
+        "market_fees_accrued_less_swept": lease_fees - swept[market.address] == market_fees,
         "job_market_flows_balance": jobs.inflow - jobs.outflow == job_market_balance,
         "job_market_holds_what_it_owes": jobs.owed == job_market_balance,
+        "job_market_fees_accrued_less_swept": jobs.to_treasury - swept[job_market.address] == job_market_fees,
         "registry_balance_equals_total_stake": token_balance(registry.address) == total_stake,
         "stake_flows_balance": staked - unstaked - slashed == total_stake,
         "slash_splits_exact": slash_split_ok,

@@ -3,8 +3,8 @@ pragma solidity 0.8.28;
 
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { Jobs } from "../types/DataTypes.sol";
-import { IPayoutCredits } from "./IPayoutCredits.sol";
 import { IProtocolConfig } from "./IProtocolConfig.sol";
+import { IProtocolFees } from "./IProtocolFees.sol";
 import { IProviderRegistry } from "./IProviderRegistry.sol";
 
 /// @title IJobMarket
@@ -15,7 +15,7 @@ import { IProviderRegistry } from "./IProviderRegistry.sol";
 /// challenge anyone finalizes after the window. Mechanism and economics: docs/verification.md.
 /// @dev A job's id is the id of the JOB request it was matched from. Terms are published once
 /// (event only) and passed back as calldata; every call that takes them checks their hash.
-interface IJobMarket is IPayoutCredits {
+interface IJobMarket is IProtocolFees {
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
     //////////////////////////////////////////////////////////////*/
@@ -85,7 +85,7 @@ interface IJobMarket is IPayoutCredits {
     );
 
     /// @notice Emitted when a losing challenger's bond is split: `toSolver` as compensation for
-    /// the delay, the rest to the treasury.
+    /// the delay, the rest accrued for the treasury ({IProtocolFees}).
     event ChallengerBondForfeited(uint256 indexed jobId, address indexed challenger, uint128 toSolver, uint128 toTreasury);
 
     /// @notice Emitted when a verifier that attested a result proven wrong loses its bond.
@@ -207,7 +207,8 @@ interface IJobMarket is IPayoutCredits {
 
     /// @notice Anyone finalizes a job whose window closed undisputed: the solver gets the escrow
     /// less the protocol fee and the verifier fee; the verifier that attested valid gets its fee
-    /// and bond; the tenant gets back a verifier fee nobody earned. Emits {JobFinalized}.
+    /// and bond; the tenant gets back a verifier fee nobody earned; the protocol fee accrues for
+    /// the treasury ({IProtocolFees}). Emits {JobFinalized}.
     function finalizeJob(uint256 jobId) external;
 
     /*//////////////////////////////////////////////////////////////

@@ -3,8 +3,8 @@ pragma solidity 0.8.28;
 
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { Market, Registry } from "../types/DataTypes.sol";
-import { IPayoutCredits } from "./IPayoutCredits.sol";
 import { IProtocolConfig } from "./IProtocolConfig.sol";
+import { IProtocolFees } from "./IProtocolFees.sol";
 import { IProviderRegistry } from "./IProviderRegistry.sol";
 
 /// @title ILeaseMarket
@@ -13,7 +13,7 @@ import { IProviderRegistry } from "./IProviderRegistry.sol";
 /// second, capped by its balance, until it expires, runs dry, is closed or is terminated by a
 /// missed liveness challenge. A matched JOB request is handed to the job market. Status is
 /// derived from stored facts and the clock (docs/leases.md). Lease id = request id.
-interface ILeaseMarket is IPayoutCredits {
+interface ILeaseMarket is IProtocolFees {
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
     //////////////////////////////////////////////////////////////*/
@@ -45,7 +45,7 @@ interface ILeaseMarket is IPayoutCredits {
         uint256 indexed requestId, address indexed provider, uint256 indexed offerId, address matcher, uint128 escrow
     );
 
-    /// @notice Emitted when the provider withdraws streamed earnings; `fee` went to the treasury.
+    /// @notice Emitted when the provider withdraws streamed earnings; `fee` accrued for the treasury.
     event EarningsWithdrawn(uint256 indexed leaseId, address indexed provider, uint128 amount, uint128 fee);
 
     /// @notice Emitted when anyone adds to an active lease's balance.
@@ -55,7 +55,7 @@ interface ILeaseMarket is IPayoutCredits {
     event ReclaimRequested(uint256 indexed leaseId, uint40 reclaimableAt);
 
     /// @notice Emitted when a lease is settled, whatever the reason: the provider got `paid`
-    /// (after `fee`), the tenant `refunded`, and `bounty` went to `bountyRecipient`.
+    /// (after `fee`, accrued for the treasury), the tenant `refunded`, and `bounty` went to `bountyRecipient`.
     event LeaseClosed(
         uint256 indexed leaseId,
         address indexed caller,

@@ -140,4 +140,11 @@ library Errors {
 
     /// @notice The caller has no credit to claim.
     error Leasehold_NoCredit(address account);
+
+    /*//////////////////////////////////////////////////////////////
+                             PROTOCOL FEES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice No protocol fee has accrued since the last sweep.
+    error Leasehold_NoFees();
 }

@@ -264,7 +264,12 @@ library Market {
 
     /// @notice How one id is stored. Slots 3 and 4 hold the request's `Target` while it is open
     /// and the lease's money and clock once a RENTAL request is matched: a match rewrites two
-    /// occupied slots instead of filling two new ones (docs/gas.md). A matched JOB keeps only its
+    /// occupied slots instead of filling two new ones (docs/gas.md). The clock slot says whether a
+    /// challenge is open, so a withdrawal or close reads slot 5 only when one is; what was paid
+    /// out is kept as the time accrual was paid up to (`Order.withdrawn` is the accrual at that
+    /// time, which no later top-up changes: a lease is topped up only while its balance exceeds
+    /// what has streamed). Slot 1 keeps a lease's balance without the reserved bounty, so accrual
+    /// does not read slot 3 (`Order.escrow` adds the bounty back). A matched JOB keeps only its
     /// status here; the job market holds the rest.
     struct OrderRecord {
         // slot 0
@@ -274,7 +279,7 @@ library Market {
         RequestKind kind;
         RequestStatus status; // OPEN, MATCHED or CANCELLED
         // slot 1
-        uint128 escrow; // the deposit while open; once leased: balance + reserved bounty, top-ups included
+        uint128 escrow; // the deposit while open; once leased: the streaming balance, top-ups included
         uint128 pricePerUnitHour; // the tenant's maximum while open; the offer's price once leased
         // slot 2
         address provider; // 0 until leased
@@ -286,20 +291,28 @@ library Market {
         CloseReason closeReason; // NONE until the lease is settled
         // slot 3 (Target.gpuModel while open)
         uint128 collateral; // stake locked by the registry for this lease
-        uint128 settleBounty; // reserved at match, paid to whoever settles an ended lease
-        // slot 4 (Target.region while open)
-        uint128 withdrawn; // accrued already paid out (provider share + fee)
+        uint128 settleBounty; // reserved at match (beside the balance), paid to whoever settles an ended lease
+        // slot 4 (Target.region while open): the lease's clock, all a withdrawal or close reads of it
+        uint40 paidUntil; // accrual up to this time is paid out (provider share + fee); 0 before any
         uint40 startTime;
         uint40 stopTime; // close time, or the challenge time of a missed liveness challenge
         uint40 offerId;
-        // slot 5
-        address challenger; // 0 when no liveness challenge is open
         uint40 challengedAt; // the latest challenge, open or answered
         uint40 reclaimableAt; // 0 until the provider gives notice
+        bool challengeOpen; // the challenge at `challengedAt` waits for its answer
+        // slot 5: the latest challenge's; meaningful only while `challengeOpen`
+        address challenger;
+        uint96 challengeBond; // bonds are bounded far below 2**96 by ProtocolConfig
         // slot 6
-        uint128 challengeBond;
-        // slot 7
         bytes32 jobTermsHash;
+    }
+
+    /// @notice A lease's accrual terms, read once from its record; memory only.
+    struct Stream {
+        uint256 start;
+        uint256 end; // start + duration, or the stop time if earlier
+        uint256 ratePerHour; // pricePerUnitHour × units
+        uint128 balance;
     }
 
     /// @notice What an open request asks of the offer's model and provider; overlays slots 3

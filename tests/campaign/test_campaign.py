@@ -76,6 +76,18 @@ def test_campaign_check_fails_when_a_contract_holds_other_than_the_ghost_says(wa
         walk.ledger[walk.market.address] -= 1
 
 
+def test_campaign_check_fails_when_a_market_accrued_other_fees_than_the_ghost_says(walk):
+    # One fee unit off in the ghost accrual: invariant 1 (what the market owes) and the accrual check fail.
+    walk.fees[walk.jm.address] += 1
+    try:
+        with pytest.raises(AssertionError, match="JobMarket holds"):
+            walk._check_invariants()
+    finally:
+        walk.fees[walk.jm.address] -= 1
+        if not walk.fees[walk.jm.address]:
+            del walk.fees[walk.jm.address]
+
+
 def test_campaign_check_fails_when_the_stake_books_disagree(walk):
     provider = next(p for p in walk.providers.values() if p.registered)
     provider.free += 1

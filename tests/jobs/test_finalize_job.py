@@ -75,9 +75,10 @@ def test_when_finalized_with_a_valid_attestation(ctx, driver):
     }
     delta = {p: ctx.token.balanceOf(p) - before[p] for p in parties}
     assert delta == {
-        ctx.provider: ESCROW - FEE - VFEE, ctx.treasury: FEE, ctx.verifier: VFEE + VERIFIER_BOND, ctx.tenant: 0,
-        ctx.job_market: -(ESCROW + VERIFIER_BOND),
+        ctx.provider: ESCROW - FEE - VFEE, ctx.treasury: 0, ctx.verifier: VFEE + VERIFIER_BOND, ctx.tenant: 0,
+        ctx.job_market: -(ESCROW + VERIFIER_BOND) + FEE,
     }
+    assert ctx.job_market.accruedFees() == FEE
     assert ctx.registry.provider(ctx.provider)["freeStake"] - free_before == COLLATERAL
     assert ctx.registry.provider(ctx.provider)["jobsFinalized"] == 1
     assert ctx.job_market.statusOf(job.id) == FINALIZED

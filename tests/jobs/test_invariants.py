@@ -62,6 +62,7 @@ class JobMachine(RuleBasedStateMachine):
         self.paid_out = {}
         self.provider_start = self.ctx.token.balanceOf(self.ctx.provider)
         self.provider_income = 0
+        self.fees = 0  # ghost of the fees accrued since the last sweep, from events
 
     # --- helpers ---------------------------------------------------------------------------------
 
@@ -79,12 +80,16 @@ class JobMachine(RuleBasedStateMachine):
                     args["toProvider"] + args["protocolFee"] + args["verifierFee"] + args["tenantRefund"]
                 )
                 self.provider_income += args["toProvider"]
+                self.fees += args["protocolFee"]
             elif name == "JobExpired":
                 self.paid_out[args["jobId"]] += args["refunded"]
             elif name == "DisputeResolved" and args["result"] in (CHALLENGER_WON, R_VOIDED):
                 self.paid_out[args["jobId"]] += self.escrow[args["jobId"]]
             elif name == "ChallengerBondForfeited":
                 self.provider_income += args["toSolver"]
+                self.fees += args["toTreasury"]
+            elif name == "VerifierBondForfeited":
+                self.fees += args["toTreasury"]
             elif name == "ProviderSlashed":
                 assert args["slashed"] == args["toWhistleblower"] + args["toTenant"] + args["toTreasury"]
 
@@ -177,6 +182,19 @@ class JobMachine(RuleBasedStateMachine):
                 with brownie.reverts(revert_pattern=rf"JobMarket_UnexpectedStatus: {job.id}, {status}"):
                     settle(job.id, anyone)
 
+    @rule()
+    def rule_sweep(self):
+        type(self).steps += 1
+        if self.fees == 0:
+            with brownie.reverts(revert_pattern=r"Leasehold_NoFees(:.*)?"):
+                self.jm.sweepFees({"from": self.ctx.stranger})
+            return
+        before = self.ctx.token.balanceOf(self.ctx.treasury)
+        self.jm.sweepFees({"from": self.ctx.stranger})
+        type(self).transactions += 1
+        assert self.ctx.token.balanceOf(self.ctx.treasury) - before == self.fees
+        self.fees = 0
+
     # --- invariants -----------------------------------------------------------------------------
 
     @invariant()
@@ -205,7 +223,8 @@ class JobMachine(RuleBasedStateMachine):
                 owed += stored["verifierBond"]
             if stored["status"] == DISPUTED:
                 owed += dispute_of(self.jm, job.id)["bond"]
-        assert self.ctx.token.balanceOf(self.jm) == owed
+        assert self.jm.accruedFees() == self.fees
+        assert self.ctx.token.balanceOf(self.jm) == owed + self.fees
 
     @invariant()
     def invariant_the_solver_is_paid_only_by_finalize_and_compensation(self):

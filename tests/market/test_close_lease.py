@@ -15,6 +15,7 @@ def _balances(token, *accounts):
 
 
 def _check_close(tx, market, token, lease_id, reason, caller, bounty_to, before, parties, start, stop, balance=BALANCE):
+    """`before` holds the balances of the parties and the bounty's recipient; no fee had accrued."""
     provider, tenant, treasury = parties
     gross = streamed(stop - start, balance=balance)
     refund = balance - gross
@@ -25,7 +26,8 @@ def _check_close(tx, market, token, lease_id, reason, caller, bounty_to, before,
     }
     after = _balances(token, provider, tenant, treasury, bounty_to)
     assert after[0] - before[0] == gross - fee_of(gross)
-    assert after[2] - before[2] == fee_of(gross)
+    assert after[2] == before[2]
+    assert market.accruedFees() == fee_of(gross)
     if bounty_to == tenant:
         assert after[1] - before[1] == refund + SETTLE_BOUNTY
     else:
@@ -46,7 +48,7 @@ def test_when_tenant_closes_active_lease_then_reason_tenant_and_bounty_back(
     _check_close(tx, market, token, lease_id, TENANT, tenant, tenant, before, (provider, tenant, treasury), start, tx.timestamp)
     assert registry.offer(offer_id)[2] == 0
     assert registry.provider(provider)[2] == 0  # lockedStake
-    assert token.balanceOf(market) == 0
+    assert token.balanceOf(market) == market.accruedFees()
     assert tx.events["OutcomeRecorded"][0]["outcome"] == LEASE_COMPLETED
 
 

@@ -10,10 +10,10 @@ CEILINGS = {
     "createRequest": 166_000,
     "matchRequests (1 pair)": 142_000,
     "matchRequests (per pair, batch of 20)": 70_000,
-    "withdrawEarnings": 76_000,
-    "closeLease (tenant)": 126_000,
+    "withdrawEarnings": 62_000,
+    "closeLease (tenant)": 114_000,
     "topUp": 65_000,
-    "challengeLiveness": 128_000,
+    "challengeLiveness": 104_000,
     "respondLiveness": 90_000,
 }
 

@@ -74,6 +74,34 @@ def test_when_answered_then_next_challenge_waits_spacing(market, provider, stran
     market.challengeLiveness(lease_id, {"from": stranger})
 
 
+def test_when_a_second_challenge_follows_an_answered_one_then_the_views_show_only_the_open_one(
+    market, token, provider, stranger, funded, lease_id
+):
+    """An answered challenge's challenger and bond stay in storage until the next challenge
+    overwrites them; the views must show them only while a challenge is open."""
+    first = _challenge(market, lease_id, stranger)
+    market.respondLiveness(lease_id, {"from": provider})
+    answered = order(market, lease_id)
+    assert (answered["challenger"], answered["challengeBond"], answered["challengedAt"]) == (
+        "0x" + "00" * 20, 0, first.timestamp
+    )
+    token.approve(market, 2**256 - 1, {"from": funded})
+    sleep_to(first.timestamp + LIVENESS_SPACING - 1)
+    second = market.challengeLiveness(lease_id, {"from": funded})
+    open_ = order(market, lease_id)
+    assert (open_["challenger"], open_["challengeBond"], open_["challengedAt"]) == (
+        funded, LIVENESS_BOND, second.timestamp
+    )
+    assert market.accruedOf(lease_id) == streamed(second.timestamp - open_["startTime"])
+    before = token.balanceOf(provider)
+    tx = market.respondLiveness(lease_id, {"from": provider})
+    assert event_args(tx, "LivenessAnswered")["bond"] == LIVENESS_BOND
+    assert token.balanceOf(provider) == before + LIVENESS_BOND
+    assert order(market, lease_id)["challenger"] == "0x" + "00" * 20
+    with reverts_with_args("LeaseMarket_NoOpenChallenge", lease_id):
+        market.respondLiveness(lease_id, {"from": provider})
+
+
 def test_revert_when_answer_after_window(market, provider, stranger, lease_id):
     challenge = _challenge(market, lease_id, stranger)
     sleep_to(challenge.timestamp + LIVENESS_WINDOW)
@@ -113,7 +141,9 @@ def test_when_unanswered_then_resolve_terminates_and_slashes(
     after = [token.balanceOf(a) for a in (provider, tenant, treasury, stranger, resolver)]
     assert after[0] - before[0] == gross - fee_of(gross)
     assert after[1] - before[1] == refund + slashed["toTenant"]
-    assert after[2] - before[2] == fee_of(gross) + slashed["toTreasury"]
+    # The registry pays the treasury its share of the slash; the fee accrues in the market.
+    assert after[2] - before[2] == slashed["toTreasury"]
+    assert market.accruedFees() == fee_of(gross)
     assert after[3] - before[3] == LIVENESS_BOND + slashed["toWhistleblower"]
     assert after[4] - before[4] == SETTLE_BOUNTY
     assert registry.totalStake() == stake_before - SLASH
@@ -125,7 +155,7 @@ def test_when_unanswered_then_resolve_terminates_and_slashes(
     }
     closed = event_args(tx, "LeaseClosed")
     assert closed["reason"] == LIVENESS_FAILURE and closed["bountyRecipient"] == resolver and closed["refunded"] == refund
-    assert token.balanceOf(market) == 0
+    assert token.balanceOf(market) == market.accruedFees()
     with reverts_with_args("LeaseMarket_LeaseSettled", lease_id, TERMINATED):
         market.closeLease(lease_id, {"from": tenant})
     with reverts_with_args("LeaseMarket_NoOpenChallenge", lease_id):

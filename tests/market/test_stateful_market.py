@@ -38,6 +38,7 @@ ARGS = {
     "st_who": (0, 3),
 }
 RUNS = 6
+SWEEP_RATE = 0.1  # a fee sweep after this share of the steps
 STEPS_PER_RUN = 55
 
 
@@ -46,7 +47,7 @@ class MarketMachine:
     `state_machine` refuses machines defined outside brownie, and hypothesis' own runner spent
     most steps on empty examples). Every run starts from the same chain snapshot."""
 
-    def __init__(self, market, token, registry, funded, stranger, provider, provider2, matcher, offers):
+    def __init__(self, market, token, registry, funded, stranger, provider, provider2, matcher, offers, treasury):
         brownie.chain.revert()
         self.market, self.token, self.registry = market, token, registry
         self.tenant, self.stranger, self.matcher = funded, stranger, matcher
@@ -57,6 +58,8 @@ class MarketMachine:
         self.provider_paid = {}
         self.status = {}
         self.slashes = 0
+        self.fees = 0  # ghost of the fees accrued since the last sweep, from events
+        self.treasury = treasury
 
     # ------------------------------------------------------------- helpers
 
@@ -81,6 +84,7 @@ class MarketMachine:
             lid = event["leaseId"]
             self.paid_out[lid] += event["paid"] + event["fee"] + event["refunded"] + event["bounty"]
             self.provider_paid[lid] += event["paid"] + event["fee"]
+            self.fees += event["fee"]
             with brownie.reverts():
                 self.market.closeLease(lid, {"from": self.tenant})  # invariant 6
         if "ProviderSlashed" in tx.events:
@@ -145,6 +149,7 @@ class MarketMachine:
             e = tx.events["EarningsWithdrawn"][0]
             self.paid_out[rid] += e["amount"] + e["fee"]
             self.provider_paid[rid] += e["amount"] + e["fee"]
+            self.fees += e["fee"]
 
     def rule_close(self, st_pick, st_who):
         rid = self._pick(st_pick)
@@ -191,6 +196,17 @@ class MarketMachine:
     def rule_sleep(self, st_seconds):
         _sleep(st_seconds)
 
+    def sweep(self):
+        """Not a rule: drawn from its own stream (see the test), so the rules' walk stays as it was."""
+        before = self.token.balanceOf(self.treasury)
+        tx = self._try(self.market.sweepFees, {"from": self.stranger})
+        if tx is None:
+            assert self.fees == 0
+            return
+        assert tx.events["FeesSwept"][0]["amount"] == self.fees
+        assert self.token.balanceOf(self.treasury) - before == self.fees
+        self.fees = 0
+
     # ------------------------------------------------------------- invariants
 
     def invariant_balance_covers_what_is_owed(self):
@@ -203,7 +219,8 @@ class MarketMachine:
             elif record["status"] == R_MATCHED and record["closeReason"] == 0:
                 owed += record["escrow"] - record["withdrawn"]
             owed += record["challengeBond"] if record["challenger"] != ZERO else 0
-        assert self.token.balanceOf(self.market) == owed
+        assert self.market.accruedFees() == self.fees
+        assert self.token.balanceOf(self.market) == owed + self.fees
 
     def invariant_payouts_within_deposits_and_monotone(self):
         for rid in self.ids:
@@ -228,7 +245,9 @@ def event_challenger(tx):
     return tx.events["LivenessResolved"][0]["challenger"] if "LivenessResolved" in tx.events else None
 
 
-def test_stateful_market(market, token, registry, funded, stranger, provider, provider2, matcher, offer_id, offer2_id):
+def test_stateful_market(
+    market, token, registry, funded, stranger, provider, provider2, matcher, offer_id, offer2_id, treasury
+):
     # Enough stake for every offer unit, so capacity never hides the lease paths.
     for p in (provider, provider2):
         token.mint(p, 10**12, {"from": p})
@@ -239,7 +258,10 @@ def test_stateful_market(market, token, registry, funded, stranger, provider, pr
     invariants = [name for name in dir(MarketMachine) if name.startswith("invariant_")]
     for seed in range(RUNS):
         rng = random.Random(seed)
-        machine = MarketMachine(market, token, registry, funded, stranger, provider, provider2, matcher, (offer_id, offer2_id))
+        machine = MarketMachine(
+            market, token, registry, funded, stranger, provider, provider2, matcher, (offer_id, offer2_id), treasury
+        )
+        sweeps = random.Random(-1 - seed)
         machine.init_market()
         for step in range(STEPS_PER_RUN):
             name = rng.choice(rules)
@@ -248,11 +270,13 @@ def test_stateful_market(market, token, registry, funded, stranger, provider, pr
             args = {p: rng.randint(*ARGS[p]) for p in params}
             try:
                 method(**args)
+                if sweeps.random() < SWEEP_RATE:
+                    machine.sweep()
                 for invariant in invariants:
                     getattr(machine, invariant)()
             except AssertionError as exc:
                 raise AssertionError(f"seed {seed} step {step}: {name}({args}): {exc}") from exc
     assert DONE["steps"] >= 300
     for action in ("cancelRequest", "topUp", "withdrawEarnings", "closeLease", "challengeLiveness", "respondLiveness",
-                   "resolveLiveness"):
+                   "resolveLiveness", "sweepFees"):
         assert DONE.get(action, 0) > 0, (action, DONE)

@@ -99,8 +99,8 @@ def test_revert_when_lease_view_of_a_matched_job(market, funded, matcher, offer_
 def test_when_rental_with_a_region_matched_then_no_byte_of_the_region_survives_in_the_lease(
     market, funded, matcher, provider, offer_id
 ):
-    # Slot 4 holds the request's region while open and the lease's withdrawn amount and clock once
-    # matched: every byte of it must be the lease's, or the region's bytes would read as a stop time.
+    # Slot 4 holds the request's region while open and the lease's clock once matched: every byte
+    # of it must be the lease's, or the region's bytes would read as a stop time or an open challenge.
     rid = market.createRequest(spec(region=EU_WEST), DEPOSIT, {"from": funded}).return_value
     tx = market.matchRequests([(rid, offer_id)], {"from": matcher})
     record = order(market, rid)

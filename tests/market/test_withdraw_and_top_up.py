@@ -18,7 +18,9 @@ def test_when_provider_withdraws_then_paid_accrued_minus_fee(market, token, prov
     tx = market.withdrawEarnings(lease_id, {"from": provider})
     gross = streamed(tx.timestamp - start)
     assert token.balanceOf(provider) == p_before + gross - fee_of(gross)
-    assert token.balanceOf(treasury) == t_before + fee_of(gross)
+    # The fee accrues in the market until a sweep; the treasury is not called.
+    assert token.balanceOf(treasury) == t_before
+    assert market.accruedFees() == fee_of(gross)
     assert order(market, lease_id)["withdrawn"] == gross
     assert market.withdrawableOf(lease_id) == 0
     assert tx.return_value == gross - fee_of(gross)
@@ -58,6 +60,38 @@ def test_when_challenge_open_then_accrual_after_it_held_back(market, provider, s
     assert market.accruedOf(lease_id) == streamed(tx.timestamp - start)
     market.withdrawEarnings(lease_id, {"from": provider})
     assert order(market, lease_id)["withdrawn"] == streamed(tx.timestamp - start)
+
+
+def test_when_withdrawn_during_a_challenge_then_the_held_back_accrual_is_paid_once_after_the_answer(
+    market, provider, stranger, lease_id
+):
+    start = _start(market, lease_id)
+    sleep_to(start + 3600)
+    challenge = market.challengeLiveness(lease_id, {"from": stranger})
+    sleep_to(challenge.timestamp + 300)
+    during = market.withdrawEarnings(lease_id, {"from": provider})
+    held = streamed(challenge.timestamp - start)
+    assert sum(event_args(during, "EarningsWithdrawn")[k] for k in ("amount", "fee")) == held
+    market.respondLiveness(lease_id, {"from": provider})
+    sleep_to(challenge.timestamp + 900)
+    after = market.withdrawEarnings(lease_id, {"from": provider})
+    paid = sum(event_args(after, "EarningsWithdrawn")[k] for k in ("amount", "fee"))
+    assert paid == streamed(after.timestamp - start) - held
+    assert order(market, lease_id)["withdrawn"] == streamed(after.timestamp - start)
+    assert market.withdrawableOf(lease_id) == 0
+
+
+def test_when_topped_up_after_a_withdrawal_then_what_was_withdrawn_stays(market, provider, funded, lease_id):
+    start = _start(market, lease_id)
+    sleep_to(start + 1800)
+    tx = market.withdrawEarnings(lease_id, {"from": provider})
+    withdrawn = streamed(tx.timestamp - start)
+    market.topUp(lease_id, 5 * 10**6, {"from": funded})
+    assert order(market, lease_id)["withdrawn"] == withdrawn
+    assert market.balanceOf(lease_id) == BALANCE + 5 * 10**6
+    assert order(market, lease_id)["escrow"] == BALANCE + 5 * 10**6 + order(market, lease_id)["settleBounty"]
+    sleep_to(start + 3600)
+    assert market.withdrawableOf(lease_id) == streamed(3600) - withdrawn
 
 
 def test_when_paused_then_withdraw_and_top_up_work(market, config, governance, provider, funded, lease_id):

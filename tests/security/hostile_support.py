@@ -190,6 +190,20 @@ def claim_credit_row(table: Table) -> None:
                        (w.stranger.address,), False, None)
 
 
+def sweep_fees_row(table: Table) -> None:
+    """Registers `sweepFees` with nothing accrued, refused with `Leasehold_NoFees`: fees the world
+    accrued are swept first, so the second sweep finds none. A sweep to a treasury the token refuses
+    is in tests/security/test_tokens_*.py."""
+    attribute = {"LeaseMarket": "market", "JobMarket": "job_market"}[table.contract]
+
+    @table.row("sweepFees", "nothing_accrued")
+    def _(w):
+        contract = getattr(w, attribute)
+        if contract.accruedFees() > 0:
+            contract.sweepFees({"from": w.stranger})
+        return Attempt(lambda: contract.sweepFees({"from": w.stranger}), w.stranger, "Leasehold_NoFees", None, False, None)
+
+
 def around(table: Table, function: str, deadline: str, allowed: tuple[int, ...], build: Callable) -> None:
     """Registers the three rows of a deadline for `function`: one second before it, exactly at it
     and one second after. `build(w, offset)` returns the Attempt for that offset; `allowed` names

@@ -34,6 +34,7 @@ from jobs.support import (
 from keepers.workloads.base import keccak256
 from security.hostile_support import (  # noqa: F401  (fixtures)
     claim_credit_row,
+    sweep_fees_row,
     MAX_UINT32,
     MAX_UINT40,
     MAX_UINT256,
@@ -826,6 +827,7 @@ ROWS = T.rows
 
 
 claim_credit_row(T)
+sweep_fees_row(T)
 
 
 @pytest.mark.parametrize("row", T.params())

@@ -23,6 +23,7 @@ from market.support import (
 )
 from security.hostile_support import (  # noqa: F401  (fixtures)
     claim_credit_row,
+    sweep_fees_row,
     LEASE_DEPOSIT,
     MAX_UINT8,
     MAX_UINT16,
@@ -705,6 +706,7 @@ ROWS = T.rows
 
 
 claim_credit_row(T)
+sweep_fees_row(T)
 
 
 @pytest.mark.parametrize("row", T.params())

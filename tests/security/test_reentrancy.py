@@ -173,8 +173,9 @@ def test_reentry_from_job_finalize_payout_fails(p):
     tx = p.job_market.finalizeJob(job_id, {"from": p.stranger})
 
     assert p.token.attempts() == 1 and reentry_refused(p.token)
-    assert p.token.balanceOf(p.puppet) == event_args(tx, "JobFinalized")["toProvider"]
-    assert p.token.balanceOf(p.job_market) == 0
+    done = event_args(tx, "JobFinalized")
+    assert p.token.balanceOf(p.puppet) == done["toProvider"]
+    assert p.token.balanceOf(p.job_market) == p.job_market.accruedFees() == done["protocolFee"]
 
 
 def test_reentry_from_job_expiry_refund_fails(p):

@@ -132,10 +132,30 @@ def test_blocked_tenant_does_not_block_the_providers_job_payment(p):
 
     done = event_args(tx, "JobFinalized")
     assert p.token.balanceOf(p.provider) == provider_before + done["toProvider"]
-    assert p.token.balanceOf(p.treasury) == treasury_before + done["protocolFee"]
+    assert p.token.balanceOf(p.treasury) == treasury_before
+    assert p.job_market.accruedFees() == done["protocolFee"]
     assert event_args(tx, "PaymentCredited") == {"account": p.tenant, "amount": done["tenantRefund"]}
     assert p.job_market.creditOf(p.tenant) == done["tenantRefund"]
-    assert p.token.balanceOf(p.job_market) == done["tenantRefund"]
+    assert p.token.balanceOf(p.job_market) == done["tenantRefund"] + done["protocolFee"]
+
+
+def test_blocked_treasury_refuses_the_sweep_and_the_fees_wait(p):
+    lease = open_lease(p, p.offer)
+    chain.sleep(HOUR)
+    fee = event_args(p.market.closeLease(lease, {"from": p.tenant}), "LeaseClosed")["fee"]
+    assert fee > 0
+    p.token.setBlocked(p.treasury, True, {"from": p.governance})
+
+    with expect_revert("BlocklistPermitToken_Blocked"):
+        p.market.sweepFees({"from": p.stranger})
+    assert p.market.accruedFees() == fee
+    assert_books(p, {})
+
+    p.token.setBlocked(p.treasury, False, {"from": p.governance})
+    before = p.token.balanceOf(p.treasury)
+    assert p.market.sweepFees({"from": p.stranger}).return_value == fee
+    assert p.token.balanceOf(p.treasury) == before + fee
+    assert_books(p, {})
 
 
 def test_blocked_provider_does_not_block_a_late_jobs_refund(p):

@@ -43,10 +43,14 @@ def test_lease_pays_matcher_provider_treasury_and_tenant_once(p):
     closed = event_args(p.market.closeLease(lease, {"from": p.tenant}), "LeaseClosed")
 
     assert p.token.balanceOf(p.provider) == withdrawn["amount"] + closed["paid"]
-    assert p.token.balanceOf(p.treasury) == withdrawn["fee"] + closed["fee"]
+    assert p.market.accruedFees() == withdrawn["fee"] + closed["fee"]
     assert p.token.balanceOf(p.tenant) == tenant_before - DEPOSIT + closed["refunded"] + closed["bounty"]
     paid_out = match_fee + withdrawn["amount"] + withdrawn["fee"] + closed["paid"] + closed["fee"]
     assert paid_out + closed["refunded"] + closed["bounty"] == DEPOSIT
+    assert_books(p, {})
+    p.market.sweepFees({"from": p.stranger})
+    assert p.token.balanceOf(p.treasury) == withdrawn["fee"] + closed["fee"]
+    assert p.market.accruedFees() == 0
     assert_books(p, {})
 
 
@@ -80,7 +84,8 @@ def test_liveness_slash_pays_every_share(p):
     closed = event_args(tx, "LeaseClosed")
     assert slash["slashed"] == slash["toWhistleblower"] + slash["toTenant"] + slash["toTreasury"]
     assert p.token.balanceOf(p.tenant) == tenant_before + slash["toTenant"] + closed["refunded"]
-    assert p.token.balanceOf(p.treasury) == treasury_before + slash["toTreasury"] + closed["fee"]
+    assert p.token.balanceOf(p.treasury) == treasury_before + slash["toTreasury"]
+    assert p.market.accruedFees() == closed["fee"]
     assert p.registry.totalStake() == STAKE - slash["slashed"]
     assert_books(p, {})
 
@@ -96,6 +101,9 @@ def test_job_finalize_pays_every_party(p):
     assert p.token.balanceOf(p.provider) == done["toProvider"]
     assert done["toProvider"] + done["protocolFee"] + done["tenantRefund"] == JOB_DEPOSIT - p.config.params()["matchFee"]
     assert p.token.balanceOf(p.tenant) == tenant_before + done["tenantRefund"]
+    assert p.token.balanceOf(p.job_market) == done["protocolFee"]
+    p.job_market.sweepFees({"from": p.stranger})
+    assert p.token.balanceOf(p.treasury) == done["protocolFee"]
     assert p.token.balanceOf(p.job_market) == 0
 
 

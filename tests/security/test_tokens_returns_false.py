@@ -49,13 +49,13 @@ def test_close_credits_every_refused_payout(p):
     closed = event_args(tx, "LeaseClosed")
     credited = sorted((str(c["account"]), c["amount"]) for c in tx.events["PaymentCredited"])
     assert credited == sorted([
-        (str(p.treasury), closed["fee"]), (str(p.provider), closed["paid"]),
-        (str(p.tenant), closed["refunded"] + closed["bounty"]),
+        (str(p.provider), closed["paid"]), (str(p.tenant), closed["refunded"] + closed["bounty"]),
     ])
+    assert p.market.accruedFees() == closed["fee"]  # accrued, not paid: nothing to refuse
     assert p.market.statusOf(lease) == 4  # CLOSED
     assert p.registry.provider(p.provider)["lockedStake"] == 0
     assert_books(p, {
-        (p.market, p.treasury): closed["fee"],
+        (p.market, p.treasury): 0,
         (p.market, p.provider): closed["paid"],
         (p.market, p.tenant): closed["refunded"] + closed["bounty"],
     })
@@ -70,13 +70,27 @@ def test_credits_are_claimed_once_the_token_pays_again(p):
         p.market.claimCredit({"from": p.provider})
     p.token.setFailing(False, {"from": p.governance})
 
-    for account, amount in ((p.provider, closed["paid"]), (p.treasury, closed["fee"])):
-        before = p.token.balanceOf(account)
-        assert p.market.claimCredit({"from": account}).return_value == amount
-        assert p.token.balanceOf(account) == before + amount
-        with expect_revert("Leasehold_NoCredit"):
-            p.market.claimCredit({"from": account})
+    before = p.token.balanceOf(p.provider)
+    assert p.market.claimCredit({"from": p.provider}).return_value == closed["paid"]
+    assert p.token.balanceOf(p.provider) == before + closed["paid"]
+    with expect_revert("Leasehold_NoCredit"):
+        p.market.claimCredit({"from": p.provider})
     assert_books(p, {(p.market, p.tenant): closed["refunded"] + closed["bounty"]})
+
+
+def test_sweep_reverts_while_the_token_fails_and_the_fees_wait(p):
+    lease = open_lease(p, p.offer)
+    chain.sleep(HOUR)
+    fee = event_args(p.market.closeLease(lease, {"from": p.tenant}), "LeaseClosed")["fee"]
+    p.token.setFailing(True, {"from": p.governance})
+    with reverts_with_args("SafeERC20FailedOperation", p.token.address):
+        p.market.sweepFees({"from": p.stranger})
+    assert p.market.accruedFees() == fee
+    p.token.setFailing(False, {"from": p.governance})
+    before = p.token.balanceOf(p.treasury)
+    assert p.market.sweepFees({"from": p.stranger}).return_value == fee
+    assert p.token.balanceOf(p.treasury) == before + fee
+    assert_books(p, {(p.market, p.tenant): 0})
 
 
 def test_revert_when_cancel_refund_returns_false(p):

@@ -45,9 +45,11 @@ def test_expired_lease_settles_while_halted_and_pays_after(p):
     closed = event_args(tx, "LeaseClosed")
     assert p.market.statusOf(lease) == 4  # CLOSED
     assert p.registry.provider(p.provider)["lockedStake"] == 0
-    owed = {p.provider: closed["paid"], p.treasury: closed["fee"], p.tenant: closed["refunded"],
-            p.stranger: closed["bounty"]}
+    owed = {p.provider: closed["paid"], p.tenant: closed["refunded"], p.stranger: closed["bounty"]}
     assert_books(p, {(p.market, a): v for a, v in owed.items()})
+    assert p.market.accruedFees() == closed["fee"]
+    with expect_revert("SwitchRevertToken_Halted"):
+        p.market.sweepFees({"from": p.stranger})
     with expect_revert("SwitchRevertToken_Halted"):
         p.market.claimCredit({"from": p.provider})
     assert p.market.creditOf(p.provider) == closed["paid"]
@@ -59,6 +61,9 @@ def test_expired_lease_settles_while_halted_and_pays_after(p):
         before = p.token.balanceOf(account)
         p.market.claimCredit({"from": account})
         assert p.token.balanceOf(account) == before + amount
+    before = p.token.balanceOf(p.treasury)
+    p.market.sweepFees({"from": p.stranger})
+    assert p.token.balanceOf(p.treasury) == before + closed["fee"]
     assert_books(p, {(p.market, a): 0 for a in owed})
 
 
@@ -69,7 +74,8 @@ def test_withdraw_earnings_while_halted_is_credited(p):
     tx = p.market.withdrawEarnings(lease, {"from": p.provider})
     amount = event_args(tx, "EarningsWithdrawn")["amount"]
     assert p.market.creditOf(p.provider) == amount
-    assert_books(p, {(p.market, p.provider): amount, (p.market, p.treasury): event_args(tx, "EarningsWithdrawn")["fee"]})
+    assert p.market.accruedFees() == event_args(tx, "EarningsWithdrawn")["fee"]
+    assert_books(p, {(p.market, p.provider): amount, (p.market, p.treasury): 0})
 
 
 def test_job_finalizes_while_halted(p):
@@ -82,7 +88,8 @@ def test_job_finalizes_while_halted(p):
 
     done = event_args(tx, "JobFinalized")
     assert p.job_market.creditOf(p.provider) == done["toProvider"]
-    assert p.job_market.creditOf(p.treasury) == done["protocolFee"]
+    assert p.job_market.creditOf(p.treasury) == 0
+    assert p.job_market.accruedFees() == done["protocolFee"]
     assert p.job_market.creditOf(p.tenant) == done["tenantRefund"]
     assert p.token.balanceOf(p.job_market) == done["toProvider"] + done["protocolFee"] + done["tenantRefund"]
     assert p.registry.provider(p.provider)["lockedStake"] == 0
@@ -98,8 +105,8 @@ def test_job_credits_are_claimed_once_the_token_resumes(p):
         p.job_market.claimCredit({"from": p.provider})
     halt(p, False)
 
-    for account, amount in ((p.provider, done["toProvider"]), (p.treasury, done["protocolFee"]),
-                            (p.tenant, done["tenantRefund"])):
+    p.job_market.sweepFees({"from": p.stranger})
+    for account, amount in ((p.provider, done["toProvider"]), (p.tenant, done["tenantRefund"])):
         before = p.token.balanceOf(account)
         tx = p.job_market.claimCredit({"from": account})
         assert event_args(tx, "CreditClaimed") == {"account": account, "amount": amount}

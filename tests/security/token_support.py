@@ -143,14 +143,14 @@ def lease_escrow(p) -> int:
 
 
 def assert_books(p, credited: dict) -> None:
-    """Each contract holds exactly what it still owes: the market its open escrow and its credits,
-    the registry its total stake and its credits. `credited` maps (contract, account) to the credit
+    """Each contract holds exactly what it still owes: the market its open escrow, its credits and
+    its accrued protocol fees, the registry its total stake and its credits. `credited` maps (contract, account) to the credit
     the test expects there."""
     for (contract, account), amount in credited.items():
         assert contract.creditOf(account) == amount
     market_credits = sum(a for (c, _), a in credited.items() if c == p.market)
     registry_credits = sum(a for (c, _), a in credited.items() if c == p.registry)
-    assert p.token.balanceOf(p.market) == lease_escrow(p) + market_credits
+    assert p.token.balanceOf(p.market) == lease_escrow(p) + market_credits + p.market.accruedFees()
     assert p.stake_token.balanceOf(p.registry) == p.registry.totalStake() + registry_credits
 
 

@@ -454,6 +454,14 @@ def add_market_commands(subparsers) -> None:
     )
     replay.add_argument("--block", required=True, type=int, help="block number the matcher read")
     replay.set_defaults(handler=market_replay_match)
+    fees = commands.add_parser(
+        "fees", parents=[common], help="protocol fees accrued in each market, and credits held for your account"
+    )
+    fees.set_defaults(handler=market_fees)
+    sweep = commands.add_parser("sweep-fees", parents=[common], help="send every market's accrued fees to the treasury")
+    sweep.set_defaults(handler=market_sweep_fees)
+    claim = commands.add_parser("claim-credit", parents=[common], help="claim the payouts each market holds for you")
+    claim.set_defaults(handler=market_claim_credit)
 
 
 def market_replay_match(args: argparse.Namespace) -> int:
@@ -477,6 +485,48 @@ def market_replay_match(args: argparse.Namespace) -> int:
         console.print(table)
 
     return _emit(args, data, render)
+
+
+def market_fees(args: argparse.Namespace) -> int:
+    client = _client(args)
+    data = {"treasury": client.treasury(), "accrued_fees": client.accrued_fees(), "credits": client.credits_of()}
+    money = _Money(client, client.payment_token)
+
+    def render(out: Console) -> None:
+        rows = [[name, money(data["accrued_fees"][name]), money(data["credits"][name])] for name in data["accrued_fees"]]
+        out.print(_table(f"fees for treasury {data['treasury']}", ["market", "accrued fees", "your credit"], rows))
+
+    return _emit(args, data, render)
+
+
+def market_sweep_fees(args: argparse.Namespace) -> int:
+    """Sweeps every market that has fees; one with none is left alone rather than refused."""
+    client = _client(args)
+    swept = {}
+    for name, amount in client.accrued_fees().items():
+        if amount:
+            result = client.sweep_fees(name)
+            swept[name] = client.events(result, client.money_markets()[name], "FeesSwept")[0]["amount"]
+    data = {"treasury": client.treasury(), "swept": swept}
+    money = _Money(client, client.payment_token)
+    return _emit(args, data, lambda out: out.print(
+        "\n".join(f"{name}: swept {money(amount)} to {data['treasury']}" for name, amount in swept.items())
+        or "no market has fees to sweep"
+    ))
+
+
+def market_claim_credit(args: argparse.Namespace) -> int:
+    client = _client(args)
+    claimed = {}
+    for name, amount in client.credits_of().items():
+        if amount:
+            result = client.claim_credit(name)
+            claimed[name] = client.events(result, client.money_markets()[name], "CreditClaimed")[0]["amount"]
+    money = _Money(client, client.payment_token)
+    return _emit(args, {"account": client.address, "claimed": claimed}, lambda out: out.print(
+        "\n".join(f"{name}: claimed {money(amount)}" for name, amount in claimed.items())
+        or "no market holds a credit for this account"
+    ))
 
 
 def market_status(args: argparse.Namespace) -> int:

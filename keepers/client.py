@@ -394,6 +394,30 @@ class LeaseholdClient:
     def resolve_liveness(self, lease_id: int) -> SendResult:
         return self._send(self.market.functions.resolveLiveness(lease_id), "resolve_liveness")
 
+    # ---------------------------------------------------------------- money the markets hold
+
+    def money_markets(self) -> dict[str, Contract]:
+        """The markets that hold payments: the lease market, and the job market when deployed."""
+        markets = {"LeaseMarket": self.market}
+        if "JobMarket" in self.deployment.contracts:
+            markets["JobMarket"] = self.job_market
+        return markets
+
+    def accrued_fees(self) -> dict[str, int]:
+        """Protocol fees each market has accrued and not yet swept to the treasury."""
+        return {name: self._call(market.functions.accruedFees()) for name, market in self.money_markets().items()}
+
+    def credits_of(self, owner: str | None = None) -> dict[str, int]:
+        """Payouts the token refused to send to `owner`, held for it in each market (`claimCredit`)."""
+        owner = owner or self.address
+        return {name: self._call(market.functions.creditOf(owner)) for name, market in self.money_markets().items()}
+
+    def sweep_fees(self, market: str) -> SendResult:
+        return self._send(self.money_markets()[market].functions.sweepFees(), "sweep_fees")
+
+    def claim_credit(self, market: str) -> SendResult:
+        return self._send(self.money_markets()[market].functions.claimCredit(), "claim_credit")
+
     # ---------------------------------------------------------------- jobs
 
     def publish_job_terms(self, terms: JobTerms, input: bytes) -> SendResult:
@@ -499,6 +523,10 @@ class LeaseholdClient:
         return bytes(self.events(result, self.job_market, "JobTermsPublished")[0]["termsHash"])
 
     # ---------------------------------------------------------------- reads
+
+    def treasury(self) -> str:
+        """Where swept protocol fees go: the config's treasury now."""
+        return self._call(self.config.functions.treasury())
 
     def params(self) -> dict[str, int]:
         """`ProtocolConfig.params()` by field name."""

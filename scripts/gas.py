@@ -182,19 +182,19 @@ JOB_GAP = (
     "A job is kept in two contracts: the request in the lease market (five new slots, the terms "
     "hash among them) and the job in the job market (three new slots at the match, two for the "
     "result), and the escrow moves from one to the other with a transfer. The path pays ten new "
-    "slots (about 221,000), 105,000 of intrinsic gas for five transactions, seven token transfers "
+    "slots (about 221,000), 105,000 of intrinsic gas for five transactions, six token transfers "
     "(the deposit, the escrow to the job market, the match fee, the verifier's bond; the solver's "
-    "pay, the protocol fee, the verifier's fee and bond: about 85,000) and the registry's "
-    "reservation and release (about 50,000): about 460,000 before any check, event or parameter "
-    "read, so five transactions of this protocol cannot meet the aim by trimming. The solver's "
-    "output hash and trace root, the verifier and its bond are what a dispute needs (PROTOCOL.md "
-    "§5). What remains to take, each a change of interface: one record per job, a JOB request "
-    "created in the job market and rewritten at the match instead of copied (about 65,000) with "
-    "its escrow held there from the request (about 12,000); the output hash and trace root "
-    "committed in one slot and passed back by whoever opens a dispute (about 22,000, paid back "
-    "in each dispute); protocol fees accrued and swept (one transfer, about 7,000). Together "
-    "about 545,000, still above the aim; iExec's cheapest job path is about 862,000 without "
-    "intrinsic gas, this one about 546,000."
+    "pay, the verifier's fee and bond: about 75,000) and the registry's reservation and release "
+    "(about 50,000): about 450,000 before any check, event or parameter read, so five "
+    "transactions of this protocol cannot meet the aim by trimming. The protocol fee accrues in "
+    "the job market and is swept later (docs/leases.md). The solver's output hash and trace "
+    "root, the verifier and its bond are what a dispute needs (PROTOCOL.md §5). What remains to "
+    "take, each a change of interface: one record per job, a JOB request created in the job "
+    "market and rewritten at the match instead of copied (about 65,000) with its escrow held "
+    "there from the request (about 12,000); the output hash and trace root committed in one "
+    "slot and passed back by whoever opens a dispute (about 22,000, paid back in each dispute). "
+    "Together about 545,000, still above the aim; iExec's cheapest job path is about 862,000 "
+    "without intrinsic gas, this one about 540,000."
 )
 
 JOB_PATH_GAS = """
@@ -240,8 +240,12 @@ What each step of the job path still pays:
 - **attest (valid)**: the role check, the terms check, two rewritten slots and
   the bond pull with its balance check (PROTOCOL.md §2), about 20,000.
 - **finalizeJob**: the registry's release (the offer's units, the stake, the
-  reputation count: about 30,000) and three transfers (solver, treasury,
-  verifier).
+  reputation count: about 30,000), two transfers (solver, verifier) and the
+  protocol fee added to the market's accrued fees (one slot; the first fee
+  after a sweep refills it, about 17,000 more).
+
+The protocol fee accruing in the job market instead of a transfer to the
+treasury took the path from 651,185 to the figure above.
 """
 
 @dataclass

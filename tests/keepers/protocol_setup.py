@@ -4,10 +4,13 @@ to a deployment file, plus funded keys, keeper configurations and clients pointi
 Import the fixtures by name into a test module (`from protocol_setup import protocol, ...`).
 """
 
+import json
+
 import pytest
 from eth_account import Account
 from web3 import HTTPProvider, Web3
 
+from keepers.cli import main
 from keepers.client import RequestSpec, connect
 from keepers.config import KeeperConfig
 from keepers.observability import make_logger
@@ -105,3 +108,36 @@ def open_lease(market, matcher, provider_client, tenant_client, *, units=1, depo
     tx = market.matchRequests([(request_id, offer.offer_id)], {"from": matcher})
     assert "LeaseStarted" in tx.events, tx.events
     return request_id
+
+
+def toml(data: dict) -> str:
+    lines = []
+    for section, values in data.items():
+        lines.append(f"[{section}]")
+        for key, value in values.items():
+            lines.append(f"{key} = {json.dumps(value)}")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def cli(keeper_config, tmp_path, monkeypatch, capsys):
+    """Runs `leasehold ...` in-process as `account`; returns (exit code, stdout, stderr)."""
+
+    def run(account, *argv):
+        data, environ = keeper_config(account)
+        data.pop("role")
+        path = tmp_path / f"{account.address}.toml"
+        path.write_text(toml(data))
+        monkeypatch.setenv(KEY_ENV, environ[KEY_ENV])
+        capsys.readouterr()  # drop what brownie printed while setting up
+        code = main([*argv, "--config", str(path)])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def ok_json(result):
+    code, out, err = result
+    assert (code, err) == (0, ""), err
+    return json.loads(out)

@@ -1,4 +1,3 @@
-import json
 import subprocess
 import sys
 
@@ -8,42 +7,9 @@ from brownie import chain
 from keepers.cli import main
 
 from protocol_setup import (  # noqa: F401 (fixtures)
-    H100, H100_COLLATERAL, HOUR, KEY_ENV, USD, client_for, funded_key, keeper_config, matcher_account, protocol,
+    H100, H100_COLLATERAL, HOUR, USD, cli, client_for, funded_key, keeper_config, matcher_account, ok_json, protocol,
     rental_spec, w3,
 )
-
-
-def toml(data: dict) -> str:
-    lines = []
-    for section, values in data.items():
-        lines.append(f"[{section}]")
-        for key, value in values.items():
-            lines.append(f"{key} = {json.dumps(value)}")
-    return "\n".join(lines) + "\n"
-
-
-@pytest.fixture
-def cli(keeper_config, tmp_path, monkeypatch, capsys):
-    """Runs `leasehold ...` in-process as `account`; returns (exit code, stdout, stderr)."""
-
-    def run(account, *argv):
-        data, environ = keeper_config(account)
-        data.pop("role")
-        path = tmp_path / f"{account.address}.toml"
-        path.write_text(toml(data))
-        monkeypatch.setenv(KEY_ENV, environ[KEY_ENV])
-        capsys.readouterr()  # drop what brownie printed while setting up
-        code = main([*argv, "--config", str(path)])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
-
-
-def ok_json(result):
-    code, out, err = result
-    assert (code, err) == (0, ""), err
-    return json.loads(out)
 
 
 def test_provider_register_stake_offer_status_round_trip(funded_key, cli):

@@ -23,12 +23,9 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import highspy
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
-
-# The HiGHS object behind scipy's linprog: unlike linprog it keeps the simplex basis
-# between solves, so a master with new columns restarts from the last optimum.
-from scipy.optimize._highspy import _core as _highs
 
 from .book import OfferBook, ProviderBook, RequestBook
 from .scoring import Candidates, Weights, candidates
@@ -72,7 +69,9 @@ class _Master:
         self.request = np.zeros(0, dtype=np.int64)
         self.offer = np.zeros(0, dtype=np.int64)
         self.score = np.zeros(0)
-        self.highs = _highs._Highs()
+        # HiGHS's own Python API rather than linprog: it keeps the simplex basis between
+        # solves, so a master with new columns restarts from the last optimum.
+        self.highs = highspy.Highs()
         self.highs.setOptionValue("output_flag", False)
         self.solved_values = np.zeros(0)
 
@@ -123,7 +122,7 @@ class _Master:
         order = np.argsort(row[column_keys], kind="stable")
         count = np.bincount(row[column_keys] - row[keys[0]], minlength=len(keys)) if len(columns) else np.zeros(len(keys), dtype=np.int64)
         self.highs.addRows(
-            len(keys), np.full(len(keys), -_highs.kHighsInf), cap, len(columns), _starts(count),
+            len(keys), np.full(len(keys), -highspy.kHighsInf), cap, len(columns), _starts(count),
             columns[order].astype(np.int32), values[order],
         )
 
@@ -133,7 +132,7 @@ class _Master:
             return True
         self.highs.setOptionValue("time_limit", max(0.05, seconds))
         self.highs.run()
-        if self.highs.getModelStatus() != _highs.HighsModelStatus.kOptimal:
+        if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return False
         self.solved_values = np.clip(np.asarray(self.highs.getSolution().col_value), 0.0, 1.0)
         return True

@@ -40,7 +40,9 @@ def test_job_is_run_attested_and_finalized_by_keepers(protocol, accounts, matche
     assert reader.balance_of(reader.payment_token, verifier_key.address) == 100_000 * USD + verifier_fee
     assert reader.balance_of(reader.payment_token, settler_key.address) == 0  # finalizing pays nobody
     assert reader.provider_info(provider_key.address).jobs_finalized == 1
-    assert reader.balance_of(reader.payment_token, reader.job_market.address) == 0
+    # The protocol fee waits in the job market for a sweep; nothing else stays there.
+    assert reader.accrued_fees()["JobMarket"] == protocol_fee
+    assert reader.balance_of(reader.payment_token, reader.job_market.address) == protocol_fee
 
 
 def test_settler_expires_a_job_whose_solver_never_answers(protocol, matcher_account, funded_key, client_for, make_keeper):

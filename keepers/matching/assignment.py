@@ -46,7 +46,7 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse.csgraph import connected_components
 
-from .book import OfferBook, ProviderBook, RequestBook
+from .book import OfferBook, ProviderBook, RequestBook, select_rows
 from .columns import Relaxation, relax
 from .scoring import Candidates, Weights, candidates
 
@@ -463,6 +463,7 @@ def match(
     rounds: int = 3,
     pricing_rounds: int = 3,
     pricing_k: int = 8,
+    pool_k: int = 128,
 ) -> tuple[Candidates, Assignment]:
     """The batch's assignment: the relaxation over every feasible pair, rounded; then rounds for requests left unserved.
 
@@ -482,7 +483,9 @@ def match(
     deadline = time.monotonic() + time_limit_seconds
     relaxed = None
     if pricing_rounds > 0:
-        relaxed = relax(requests, offers, providers, weights, seed, top_k, pricing_k, pricing_rounds, deadline, shard=True)
+        relaxed = relax(
+            requests, offers, providers, weights, seed, top_k, pricing_k, pricing_rounds, deadline, shard=True, pool_k=pool_k
+        )
     if relaxed is None:
         found = candidates(requests, offers, providers, weights, seed, top_k=top_k)
         chosen = solve(requests, offers, providers, found, time_limit_seconds, milp_max_pairs, shard_max_pairs)
@@ -504,7 +507,7 @@ def match(
         open_offers = np.flatnonzero((units_left >= 1) & (stake_left[offers.provider] > 0))
         if len(waiting) == 0 or len(open_offers) == 0:
             break
-        more = candidates(_rows(requests, waiting), _rows(offers, open_offers), providers, weights, seed, top_k=top_k)
+        more = candidates(select_rows(requests, waiting), select_rows(offers, open_offers), providers, weights, seed, top_k=top_k)
         more = Candidates(waiting[more.request], open_offers[more.offer], more.score)
         if len(more) == 0:
             break
@@ -574,8 +577,3 @@ def _round(
     o = np.concatenate([c.offer[kept], extra.offer])
     order = np.argsort(r, kind="stable")
     return Assignment(r[order], o[order], float(problem.score[kept].sum()) + extra.total_score, "relaxation-rounded", relaxed.bound)
-
-
-def _rows(book, rows: np.ndarray):
-    """The same book restricted to some rows (providers stay whole: offers index them)."""
-    return type(book)(**{f.name: getattr(book, f.name)[rows] for f in dataclasses.fields(book)})

@@ -11,7 +11,7 @@ zero value ("any"), so feasibility and scoring run as NumPy array operations.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -82,3 +82,8 @@ class ProviderBook:
     def __len__(self) -> int:
         return len(self.address)
 
+
+
+def select_rows(book, rows: np.ndarray):
+    """The same book restricted to some rows (a ProviderBook passed with an OfferBook stays whole: offers index it)."""
+    return type(book)(**{f.name: getattr(book, f.name)[rows] for f in fields(book)})

@@ -56,6 +56,8 @@ class MatcherConfig(BaseModel):
     # Column generation (docs/matching.md, "The assignment"): rounds of pricing, pairs added per request and round.
     pricing_rounds: int = Field(default=3, ge=0, le=50)
     pricing_k: int = Field(default=8, ge=1, le=1000)
+    # Pairs per request the first scoring keeps for pricing to read back; 0 scans every round.
+    pool_k: int = Field(default=128, ge=0, le=10_000)
     milp_max_pairs: int = Field(default=2_000, ge=0)
     shard_max_pairs: int = Field(default=20_000, ge=1)
     rounds: int = Field(default=3, ge=1, le=10)
@@ -199,6 +201,7 @@ class MatcherKeeper(Keeper):
             rounds=self.role_config.rounds,
             pricing_rounds=self.role_config.pricing_rounds,
             pricing_k=self.role_config.pricing_k,
+            pool_k=self.role_config.pool_k,
         )
         pairs = sorted(zip(requests.ids[assignment.request].tolist(), offers.ids[assignment.offer].tolist()))
         return BatchPlan(block_number, seed, pairs, assignment.total_score, assignment.method)

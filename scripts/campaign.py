@@ -2143,7 +2143,12 @@ class Campaign:
         """Any party claims its credit on any of the three contracts: exactly the credit, once;
         refused without one, and by the token while it still refuses the claimant."""
         roll = self.rng.random()
-        if self.credits and roll < 0.8:
+        # Mostly a credit its holder can claim now: a walk's credits pile up on blocked accounts
+        # (a blocked treasury's slash shares), and a pick among all of them rarely finds one.
+        claimable = [k for k in sorted(self.credits) if self.credits[k] and k[1] not in self.blocked]
+        if claimable and roll < 0.6:
+            contract, account = self.rng.choice(claimable)
+        elif self.credits and roll < 0.85:
             contract, account = self.rng.choice(sorted(self.credits))
         else:
             contract, account = self.rng.choice(sorted(self.owing)), self.rng.choice(sorted(self.parties))

@@ -36,7 +36,8 @@ class SettlerConfig(BaseModel):
     # receipt); one at a time, closing 1,000 leases took minutes (docs/performance.md).
     max_in_flight: int = Field(default=8, ge=1, le=64)
     # Leases per closeLeases transaction (the contract takes up to 200); 1 closes each lease with
-    # its own closeLease, as before batches. A batch of 50 costs about 3.6 M gas.
+    # its own closeLease, as before batches. A batch of 50 costs about 2.4 M gas when its leases
+    # share a provider (docs/gas.md), up to about 5 M when each touches its own cold slots.
     close_batch_size: int = Field(default=50, ge=1, le=200)
 
 

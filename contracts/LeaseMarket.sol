@@ -351,7 +351,8 @@ contract LeaseMarket is ILeaseMarket, ProtocolFees {
         }
 
         // Effect and interaction: the settlement writes the terminal facts before it pays.
-        uint128 bountyOwed = _settle(leaseId, order, reason, uint40(block.timestamp), _bountyRecipient(tenant, provider));
+        uint128 bountyOwed =
+            _settle(leaseId, order, reason, uint40(block.timestamp), _bountyRecipient(tenant, provider));
         _payOrCredit(msg.sender, bountyOwed);
     }
 
@@ -650,9 +651,8 @@ contract LeaseMarket is ILeaseMarket, ProtocolFees {
             emit CloseSkipped(leaseId, blocker);
             return 0;
         }
-        bountyOwed = _settle(
-            leaseId, order, _closeReasonOf(status), uint40(block.timestamp), _bountyRecipient(order.tenant, order.provider)
-        );
+        address bountyRecipient = _bountyRecipient(order.tenant, order.provider);
+        bountyOwed = _settle(leaseId, order, _closeReasonOf(status), uint40(block.timestamp), bountyRecipient);
     }
 
     /// @dev What keeps anyone from closing a lease now (NONE when it is EXPIRED or INSOLVENT with

@@ -878,7 +878,10 @@ class Campaign:
     def on_CollateralReleased(self, e):
         o, p = self.offers[e["offerId"]], self.providers[e["provider"]]
         # A batch close releases its leases one after the other, in the order the model expects them.
-        subject = self._subject if self._close_queue is None else self._close_queue.pop(0) if self._close_queue else None
+        if self._close_queue is None:
+            subject = self._subject
+        else:
+            subject = self._close_queue.pop(0) if self._close_queue else None
         self._released = subject
         require(subject is not None and subject.offer == e["offerId"] and subject.units == e["units"]
                 and subject.collateral == e["collateral"], f"release {e} does not match the settled match")
@@ -1734,7 +1737,8 @@ class Campaign:
             self._mark(o.id)
             self._touched.add(o.provider)
             self._mark_offer(o.offer)
-            if not o.closed and all(o is not c for c in closing) and o.challenger == ZERO and self._lease_status(o, self.ts + 1) != L_ACTIVE:
+            closable = not o.closed and o.challenger == ZERO and self._lease_status(o, self.ts + 1) != L_ACTIVE
+            if closable and all(o is not c for c in closing):
                 closing.append(o)
         # Mostly a third party; sometimes a party of a listed lease, whose bounty then goes to its tenant.
         parties = [self._account(o.tenant) for o in closing] + [self.providers[o.provider].account for o in closing]
@@ -2127,7 +2131,18 @@ class Campaign:
         """The token's issuer blocklists a party: transfers to or from it revert until unblocked. The
         treasury often: it receives only slash shares and sweeps, so a blocked one stays a while."""
         free = sorted(set(self.parties) - self.blocked)
-        account = self.treasury_now if self.treasury_now in free and self.rng.random() < 0.3 else self.rng.choice(free)
+        # Half the time a party of a running lease or job, which a settlement is about to pay: a
+        # refusal the markets must credit, not only one that finds nobody to pay.
+        paid_soon = {a for i in self.live_orders for a in (self.orders[i].tenant, self.orders[i].provider)}
+        paid_soon |= {a for i in self.live_jobs for j in (self.jobs[i],) for a in (j.tenant, j.provider, j.verifier)}
+        paid_soon = sorted(paid_soon & set(free))
+        roll = self.rng.random()
+        if self.treasury_now in free and roll < 0.3:
+            account = self.treasury_now
+        elif paid_soon and roll < 0.65:
+            account = self.rng.choice(paid_soon)
+        else:
+            account = self.rng.choice(free)
         self._set_blocked(account, True)
 
     def act_unblock(self):

@@ -121,7 +121,8 @@ class SettlerKeeper(Keeper):
             return 1
         market = self.view.market
         closed = len(market.events.LeaseClosed().process_receipt(result.receipt, errors=DISCARD))
-        skipped = [e["args"]["leaseId"] for e in market.events.CloseSkipped().process_receipt(result.receipt, errors=DISCARD)]
+        skips = market.events.CloseSkipped().process_receipt(result.receipt, errors=DISCARD)
+        skipped = [e["args"]["leaseId"] for e in skips]
         if skipped:
             # Closed by another settler or a party between our read and our block: a race lost per lease.
             self.metrics.races_lost.labels("closeLease").inc(len(skipped))

@@ -31,6 +31,9 @@ contract LeaseMarket is ILeaseMarket, ProtocolFees {
     /// @inheritdoc ILeaseMarket
     uint32 public constant override MAX_UNITS = 1024;
 
+    /// @inheritdoc ILeaseMarket
+    uint256 public constant override MAX_CLOSE_BATCH = 200;
+
     uint16 private constant _MAX_REPUTATION = 10_000;
     uint256 private constant _BPS = 10_000;
     uint256 private constant _SECONDS_PER_HOUR = 3600;
@@ -320,24 +323,21 @@ contract LeaseMarket is ILeaseMarket, ProtocolFees {
 
     /// @inheritdoc ILeaseMarket
     function closeLease(uint256 leaseId) external override nonReentrant {
-        Market.OrderRecord storage order = _lease(leaseId);
+        Market.OrderRecord storage order = _orders[leaseId];
 
-        // Check: who may close depends on the derived status.
-        Market.LeaseStatus status = _statusOf(order);
-        if (status == Market.LeaseStatus.CLOSED || status == Market.LeaseStatus.TERMINATED) {
-            revert Errors.LeaseMarket_LeaseSettled(leaseId, status);
-        }
-        if (order.challengeOpen) {
+        // Check: who may close depends on the derived status; anyone may close what a batch may.
+        (Market.CloseSkipReason blocker, Market.LeaseStatus status) = _closeBlocker(order);
+        if (blocker == Market.CloseSkipReason.LEASE_NOT_FOUND) revert Errors.LeaseMarket_LeaseNotFound(leaseId);
+        if (blocker == Market.CloseSkipReason.LEASE_SETTLED) revert Errors.LeaseMarket_LeaseSettled(leaseId, status);
+        if (blocker == Market.CloseSkipReason.CHALLENGE_OPEN) {
             revert Errors.LeaseMarket_ChallengeOpen(leaseId, order.challenger, order.challengedAt);
         }
         address tenant = order.tenant;
         address provider = order.provider;
         // slither-disable-next-line uninitialized-local (every branch below assigns it or reverts)
         Market.CloseReason reason;
-        if (status == Market.LeaseStatus.EXPIRED) {
-            reason = Market.CloseReason.EXPIRED;
-        } else if (status == Market.LeaseStatus.INSOLVENT) {
-            reason = Market.CloseReason.INSOLVENT;
+        if (blocker == Market.CloseSkipReason.NONE) {
+            reason = _closeReasonOf(status);
         } else if (msg.sender == tenant) {
             reason = Market.CloseReason.TENANT;
         } else if (msg.sender == provider) {
@@ -350,9 +350,27 @@ contract LeaseMarket is ILeaseMarket, ProtocolFees {
             revert Errors.LeaseMarket_CloseNotAllowed(leaseId, msg.sender, status);
         }
 
-        // The bounty pays a third party for settling; the lease's own parties get it back to the tenant.
-        address bountyRecipient = msg.sender == tenant || msg.sender == provider ? tenant : msg.sender;
-        _settle(leaseId, order, reason, uint40(block.timestamp), bountyRecipient);
+        // Effect and interaction: the settlement writes the terminal facts before it pays.
+        uint128 bountyOwed =
+            _settle(leaseId, order, reason, uint40(block.timestamp), _bountyRecipient(tenant, provider));
+        _payOrCredit(msg.sender, bountyOwed);
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function closeLeases(uint256[] calldata leaseIds) external override nonReentrant {
+        // Check: nothing to do or more than a block holds are the only reasons a batch reverts.
+        uint256 count = leaseIds.length;
+        if (count == 0) revert Errors.LeaseMarket_EmptyBatch();
+        if (count > MAX_CLOSE_BATCH) revert Errors.LeaseMarket_BatchTooLarge(count, MAX_CLOSE_BATCH);
+
+        // slither-disable-next-line uninitialized-local (zero is the intended start of the sum)
+        uint256 bounties;
+        for (uint256 i; i < count; ++i) {
+            bounties += _closeListed(leaseIds[i]);
+        }
+
+        // Interaction: one transfer for the whole batch, every lease already terminal.
+        _payOrCredit(msg.sender, bounties);
     }
 
     /// @inheritdoc ILeaseMarket
@@ -414,7 +432,8 @@ contract LeaseMarket is ILeaseMarket, ProtocolFees {
         );
         _payOrCredit(challenger, bond);
         emit LivenessResolved(leaseId, challenger, slashed, bond);
-        _settle(leaseId, order, Market.CloseReason.LIVENESS_FAILURE, challengedAt, msg.sender);
+        uint128 bountyOwed = _settle(leaseId, order, Market.CloseReason.LIVENESS_FAILURE, challengedAt, msg.sender);
+        _payOrCredit(msg.sender, bountyOwed);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -593,7 +612,9 @@ contract LeaseMarket is ILeaseMarket, ProtocolFees {
     //////////////////////////////////////////////////////////////*/
 
     /// @dev Ends a lease: accrual stops at `stopTime`, the provider is paid what accrued and was
-    /// not withdrawn, the tenant gets the rest of the balance, `bountyRecipient` the bounty.
+    /// not withdrawn, the tenant the rest of the balance. The bounty goes to the tenant with its
+    /// refund when `bountyRecipient` is the tenant; otherwise it is returned as `bountyOwed` for the
+    /// caller to pay to `bountyRecipient` (always `msg.sender`), so a batch pays all of them at once.
     /// A LIVENESS_FAILURE has been slashed by the caller, which already ended the match in the
     /// registry; every other reason releases it as completed.
     function _settle(
@@ -602,12 +623,11 @@ contract LeaseMarket is ILeaseMarket, ProtocolFees {
         Market.CloseReason reason,
         uint40 stopTime,
         address bountyRecipient
-    ) private {
+    ) private returns (uint128 bountyOwed) {
         // Effect: the terminal facts first.
         order.closeReason = reason;
-        (uint128 accrued, uint128 gross) = _stopClock(order, stopTime);
-        uint128 settleBounty = order.settleBounty;
-        uint128 refund = order.escrow - accrued;
+        (uint128 refund, uint128 gross) = _stopClock(order, stopTime);
+        bountyOwed = order.settleBounty;
         address tenant = order.tenant;
 
         // Interaction.
@@ -615,23 +635,64 @@ contract LeaseMarket is ILeaseMarket, ProtocolFees {
             registry.release(_settlementOf(order), Registry.Outcome.LEASE_COMPLETED);
         }
         (uint128 paid, uint128 fee) = _payProvider(order.provider, gross, order.protocolFeeBps);
-        if (bountyRecipient == tenant) {
-            _payOrCredit(tenant, refund + settleBounty);
-        } else {
-            _payOrCredit(tenant, refund);
-            _payOrCredit(bountyRecipient, settleBounty);
-        }
-        emit LeaseClosed(leaseId, msg.sender, reason, paid, fee, refund, settleBounty, bountyRecipient);
+        bool toTenant = bountyRecipient == tenant;
+        _payOrCredit(tenant, toTenant ? refund + bountyOwed : refund);
+        emit LeaseClosed(leaseId, msg.sender, reason, paid, fee, refund, bountyOwed, bountyRecipient);
+        // The tenant got the bounty with its refund: the caller owes no one.
+        if (toTenant) bountyOwed = 0;
     }
 
-    /// @dev Stops the lease's clock at `stopTime`: what accrued by then, and what of it was not yet paid out.
+    /// @dev Closes one lease of a `closeLeases` batch if anyone may close it now, or emits why not.
+    /// Returns the bounty owed to the caller (0 when skipped or when it went to the tenant).
+    function _closeListed(uint256 leaseId) private returns (uint128 bountyOwed) {
+        Market.OrderRecord storage order = _orders[leaseId];
+        (Market.CloseSkipReason blocker, Market.LeaseStatus status) = _closeBlocker(order);
+        if (blocker != Market.CloseSkipReason.NONE) {
+            emit CloseSkipped(leaseId, blocker);
+            return 0;
+        }
+        address bountyRecipient = _bountyRecipient(order.tenant, order.provider);
+        bountyOwed = _settle(leaseId, order, _closeReasonOf(status), uint40(block.timestamp), bountyRecipient);
+    }
+
+    /// @dev What keeps anyone from closing a lease now (NONE when it is EXPIRED or INSOLVENT with
+    /// no challenge open), and its derived status. LEASE_ACTIVE still lets its parties close it.
+    function _closeBlocker(Market.OrderRecord storage order)
+        private
+        view
+        returns (Market.CloseSkipReason blocker, Market.LeaseStatus status)
+    {
+        if (!_isLease(order)) return (Market.CloseSkipReason.LEASE_NOT_FOUND, Market.LeaseStatus.NULL);
+        status = _statusOf(order);
+        if (status == Market.LeaseStatus.CLOSED || status == Market.LeaseStatus.TERMINATED) {
+            blocker = Market.CloseSkipReason.LEASE_SETTLED;
+        } else if (order.challengeOpen) {
+            blocker = Market.CloseSkipReason.CHALLENGE_OPEN;
+        } else if (status == Market.LeaseStatus.ACTIVE) {
+            blocker = Market.CloseSkipReason.LEASE_ACTIVE;
+        }
+    }
+
+    /// @dev The close reason of a lease anyone may close: its status is EXPIRED or INSOLVENT.
+    function _closeReasonOf(Market.LeaseStatus status) private pure returns (Market.CloseReason) {
+        return status == Market.LeaseStatus.EXPIRED ? Market.CloseReason.EXPIRED : Market.CloseReason.INSOLVENT;
+    }
+
+    /// @dev The bounty pays a third party for settling; the lease's own parties get it back to the tenant.
+    function _bountyRecipient(address tenant, address provider) private view returns (address) {
+        return msg.sender == tenant || msg.sender == provider ? tenant : msg.sender;
+    }
+
+    /// @dev Stops the lease's clock at `stopTime`: the balance that did not accrue by then (the
+    /// tenant's refund), and what accrued and was not yet paid out.
     function _stopClock(Market.OrderRecord storage order, uint40 stopTime)
         private
-        returns (uint128 accrued, uint128 gross)
+        returns (uint128 refund, uint128 gross)
     {
         order.stopTime = stopTime;
         Market.Stream memory stream = _streamOf(order);
-        accrued = _accruedBy(stream, stopTime);
+        uint128 accrued = _accruedBy(stream, stopTime);
+        refund = stream.balance - accrued;
         gross = accrued - _accruedBy(stream, order.paidUntil);
         order.paidUntil = stopTime;
     }

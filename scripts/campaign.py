@@ -50,6 +50,9 @@ FUNDS = 10_000_000 * USD
 R_NULL, R_OPEN, R_EXPIRED, R_MATCHED, R_CANCELLED = range(5)
 L_NULL, L_ACTIVE, L_EXPIRED, L_INSOLVENT, L_CLOSED, L_TERMINATED = range(6)
 C_NONE, C_TENANT, C_RECLAIM, C_EXPIRED, C_INSOLVENT, C_LIVENESS = range(6)
+# Market.CloseSkipReason, and closeLeases' bound.
+K_NONE, K_NOT_FOUND, K_SETTLED, K_CHALLENGE_OPEN, K_ACTIVE = range(5)
+MAX_CLOSE_BATCH = 200
 (J_NONE, J_MATCHED, J_LATE, J_SUBMITTED, J_FINALIZABLE, J_DISPUTED,
  J_FINALIZED, J_EXPIRED, J_SLASHED, J_VOIDED) = range(10)
 A_NONE, A_VALID, A_INVALID = range(3)
@@ -186,6 +189,7 @@ ALLOWED = {
                                     "LeaseMarket_NoOpenChallenge", "LeaseMarket_ChallengeWindowClosed"} | REFUSED,
     "LeaseMarket.closeLease": {"LeaseMarket_LeaseNotFound", "LeaseMarket_LeaseSettled", "LeaseMarket_ChallengeOpen",
                                "LeaseMarket_ReclaimNoticeNotOver", "LeaseMarket_CloseNotAllowed"},
+    "LeaseMarket.closeLeases": {"LeaseMarket_EmptyBatch", "LeaseMarket_BatchTooLarge"},
     "LeaseMarket.challengeLiveness": {"LeaseMarket_LeaseNotFound", "LeaseMarket_LeaseNotActive",
                                       "LeaseMarket_ChallengeOpen", "LeaseMarket_ChallengeTooSoon"} | ERC20 | REFUSED,
     "LeaseMarket.resolveLiveness": {"LeaseMarket_LeaseNotFound", "LeaseMarket_NoOpenChallenge",
@@ -413,6 +417,7 @@ class Stats:
     errors: Counter = field(default_factory=Counter)
     refusals: Counter = field(default_factory=Counter)  # (function, error)
     skips: Counter = field(default_factory=Counter)
+    close_skips: Counter = field(default_factory=Counter)  # by Market.CloseSkipReason
     self_reports: int = 0
     slashes: int = 0
     blocklist_moves: int = 0  # blocklist and unblock calls on the token
@@ -583,6 +588,8 @@ class Campaign:
         self._time_moved = False
         self._subject = None
         self._gas_tag = None
+        self._close_queue = None
+        self._batch_bounty = None
         try:
             getattr(self, "act_" + name)()
             self._check_invariants()
@@ -635,6 +642,7 @@ class Campaign:
             ("withdraw_earnings", when(leases, 3)),
             ("request_reclaim", when(leases, 1.5)),
             ("close_lease", when(leases, 3)),
+            ("close_leases", when(leases, 1.5, 0.2)),
             ("challenge_liveness", when(len(leases) > challenged, 3)),
             ("respond_liveness", when(challenged, 2.5)),
             ("resolve_liveness", when(challenged, 4)),
@@ -723,8 +731,10 @@ class Campaign:
         """Invariant 10: the gas of an operation kind does not grow as leases, offers and jobs pile up."""
         # A first credit of an account, or the first fee after a sweep, writes a fresh storage slot
         # (20,000 gas more than adding to one): how many the call wrote is part of its kind. A skipped
-        # pair costs what the checks before its reason cost: the reason is part of the kind too.
-        events = Counter(f"MatchSkipped:{e['reason']}" if e.name == "MatchSkipped" else e.name for e in tx.events)
+        # pair or lease costs what the checks before its reason cost: the reason is part of the kind too.
+        # A batch close's size is in the kind through its count of LeaseClosed and CloseSkipped.
+        events = Counter(f"{e.name}:{e['reason']}" if e.name in ("MatchSkipped", "CloseSkipped") else e.name
+                         for e in tx.events)
         kind = (name, self._gas_tag, tuple(sorted(events.items())), self._fresh_credits, self._fresh_fees)
         base = self.gas_base[kind]
         if len(base) < GAS_BASELINE:
@@ -785,6 +795,9 @@ class Campaign:
             indirect = [n for n, ev in INDIRECT.items() if ev == event.name]
             for n in indirect:
                 self.stats.indirect[n] += 1
+        if self._batch_bounty:
+            # closeLeases pays the bounties owed to its caller in one payout, after every lease.
+            self._move(self.market.address, self._batch_caller, self._batch_bounty)
         # Every refused payout the model expects is credited, to the account and in the amount the
         # model recomputed (per contract and account: one payout may merge two of the model's), and
         # nothing else is.
@@ -864,7 +877,12 @@ class Campaign:
 
     def on_CollateralReleased(self, e):
         o, p = self.offers[e["offerId"]], self.providers[e["provider"]]
-        subject = self._subject
+        # A batch close releases its leases one after the other, in the order the model expects them.
+        if self._close_queue is None:
+            subject = self._subject
+        else:
+            subject = self._close_queue.pop(0) if self._close_queue else None
+        self._released = subject
         require(subject is not None and subject.offer == e["offerId"] and subject.units == e["units"]
                 and subject.collateral == e["collateral"], f"release {e} does not match the settled match")
         o.in_use -= e["units"]
@@ -1029,6 +1047,8 @@ class Campaign:
 
     def on_LeaseClosed(self, e):
         lease = self.orders[e["leaseId"]]
+        if self._close_queue is not None:
+            require(self._released is lease, f"batch closed lease {lease.id}, model expected another")
         liveness = e["reason"] == C_LIVENESS
         stop = lease.challenged_at if liveness else self.ts
         if not liveness:
@@ -1052,8 +1072,26 @@ class Campaign:
         self.settled.append(("lease", lease.id))
         self._move(self.market.address, lease.provider, e["paid"])
         self._accrue(self.market.address, e["fee"])
-        self._move(self.market.address, lease.tenant, refund)
-        self._move(self.market.address, e["bountyRecipient"], lease.bounty)
+        if self._batch_bounty is not None and e["bountyRecipient"] != lease.tenant:
+            self._batch_bounty += lease.bounty
+            self._move(self.market.address, lease.tenant, refund)
+        else:
+            self._move(self.market.address, lease.tenant, refund)
+            self._move(self.market.address, e["bountyRecipient"], lease.bounty)
+
+    def on_CloseSkipped(self, e):
+        lease = self.orders.get(e["leaseId"])
+        if lease is None or lease.state != "lease":
+            expected = K_NOT_FOUND
+        elif lease.closed:
+            expected = K_SETTLED
+        elif lease.challenger != ZERO:
+            expected = K_CHALLENGE_OPEN
+        else:
+            require(self._lease_status(lease, self.ts) == L_ACTIVE, f"lease {lease.id} skipped, model can close it")
+            expected = K_ACTIVE
+        require(e["reason"] == expected, f"close of {e['leaseId']} skipped for {e['reason']}, model {expected}")
+        self.stats.close_skips[expected] += 1
 
     def on_JobTermsPublished(self, e):
         pass
@@ -1676,6 +1714,47 @@ class Campaign:
         if self._call(self.market, "closeLease", (lease.id,), sender) is not None:
             self._settle_again(self.market, "closeLease", (lease.id,), self.settler, "LeaseMarket_LeaseSettled")
 
+    def act_close_leases(self):
+        """A settler's batch: mostly ended leases, now and then with an active, challenged, settled,
+        repeated or unknown id among them, which must be skipped; rarely an empty or oversized list."""
+        roll = self.rng.random()
+        if roll < 0.03:
+            return self._call(self.market, "closeLeases", ([],), self.settler, expect={"LeaseMarket_EmptyBatch"})
+        if roll < 0.05:
+            return self._call(self.market, "closeLeases", ([1] * (MAX_CLOSE_BATCH + 1),), self.settler,
+                              expect={"LeaseMarket_BatchTooLarge"})
+        ended = self._leases(lambda o: o.challenger == ZERO and self._lease_status(o, self.ts + 1) != L_ACTIVE)
+        ids = [o.id for o in self.rng.sample(ended, min(len(ended), self.rng.randint(1, 4)))]
+        for _ in range(self.rng.choice([0, 0, 1, 2]) if ids else 1):
+            ids.insert(self.rng.randrange(len(ids) + 1), self._any_order_id())
+        if self.rng.random() < 0.1:
+            ids.append(ids[0])  # listed twice: the second listing finds it settled
+        closing = []
+        for i in ids:
+            o = self.orders.get(i)
+            if o is None or o.state != "lease":
+                continue
+            self._mark(o.id)
+            self._touched.add(o.provider)
+            self._mark_offer(o.offer)
+            closable = not o.closed and o.challenger == ZERO and self._lease_status(o, self.ts + 1) != L_ACTIVE
+            if closable and all(o is not c for c in closing):
+                closing.append(o)
+        # Mostly a third party; sometimes a party of a listed lease, whose bounty then goes to its tenant.
+        parties = [self._account(o.tenant) for o in closing] + [self.providers[o.provider].account for o in closing]
+        sender = self.rng.choice(parties) if parties and self.rng.random() < 0.2 else self.settler
+        self._close_queue, self._batch_bounty, self._batch_caller = list(closing), 0, sender.address
+        tx = self._call(self.market, "closeLeases", (ids,), sender)
+        require(tx is not None, f"closeLeases of {ids} refused")
+        require(self._close_queue == [], f"batch left {[o.id for o in self._close_queue]} open, model closes them")
+        self._close_queue, self._batch_bounty = None, None
+        closed = [e["leaseId"] for e in tx.events["LeaseClosed"]] if "LeaseClosed" in tx.events else []
+        skipped = len(tx.events["CloseSkipped"]) if "CloseSkipped" in tx.events else 0
+        require(closed == [o.id for o in closing] and len(closed) + skipped == len(ids),
+                f"batch {ids}: closed {closed}, skipped {skipped}, model closes {[o.id for o in closing]}")
+        for o in closing:
+            self._settle_again(self.market, "closeLease", (o.id,), self.settler, "LeaseMarket_LeaseSettled")
+
     def act_challenge_liveness(self):
         active = self._leases(lambda o: o.challenger == ZERO and self._lease_status(o, self.ts + 1) == L_ACTIVE)
         lease = self._pick(active if active and self.rng.random() < 0.9 else self._leases())
@@ -2052,7 +2131,18 @@ class Campaign:
         """The token's issuer blocklists a party: transfers to or from it revert until unblocked. The
         treasury often: it receives only slash shares and sweeps, so a blocked one stays a while."""
         free = sorted(set(self.parties) - self.blocked)
-        account = self.treasury_now if self.treasury_now in free and self.rng.random() < 0.3 else self.rng.choice(free)
+        # Half the time a party of a running lease or job, which a settlement is about to pay: a
+        # refusal the markets must credit, not only one that finds nobody to pay.
+        paid_soon = {a for i in self.live_orders for a in (self.orders[i].tenant, self.orders[i].provider)}
+        paid_soon |= {a for i in self.live_jobs for j in (self.jobs[i],) for a in (j.tenant, j.provider, j.verifier)}
+        paid_soon = sorted(paid_soon & set(free))
+        roll = self.rng.random()
+        if self.treasury_now in free and roll < 0.3:
+            account = self.treasury_now
+        elif paid_soon and roll < 0.65:
+            account = self.rng.choice(paid_soon)
+        else:
+            account = self.rng.choice(free)
         self._set_blocked(account, True)
 
     def act_unblock(self):
@@ -2068,7 +2158,12 @@ class Campaign:
         """Any party claims its credit on any of the three contracts: exactly the credit, once;
         refused without one, and by the token while it still refuses the claimant."""
         roll = self.rng.random()
-        if self.credits and roll < 0.8:
+        # Mostly a credit its holder can claim now: a walk's credits pile up on blocked accounts
+        # (a blocked treasury's slash shares), and a pick among all of them rarely finds one.
+        claimable = [k for k in sorted(self.credits) if self.credits[k] and k[1] not in self.blocked]
+        if claimable and roll < 0.6:
+            contract, account = self.rng.choice(claimable)
+        elif self.credits and roll < 0.85:
             contract, account = self.rng.choice(sorted(self.credits))
         else:
             contract, account = self.rng.choice(sorted(self.owing)), self.rng.choice(sorted(self.parties))
@@ -2160,7 +2255,8 @@ ACTION_TARGET = {
     "pause_offer": "ProviderRegistry.pauseOffer", "remove_offer": "ProviderRegistry.removeOffer",
     "create_with_permit": "LeaseMarket.createRequestWithPermit", "top_up": "LeaseMarket.topUp",
     "withdraw_earnings": "LeaseMarket.withdrawEarnings", "request_reclaim": "LeaseMarket.requestReclaim",
-    "close_lease": "LeaseMarket.closeLease", "challenge_liveness": "LeaseMarket.challengeLiveness",
+    "close_lease": "LeaseMarket.closeLease", "close_leases": "LeaseMarket.closeLeases",
+    "challenge_liveness": "LeaseMarket.challengeLiveness",
     "respond_liveness": "LeaseMarket.respondLiveness", "resolve_liveness": "LeaseMarket.resolveLiveness",
     "attest": "JobMarket.attest", "challenge_job": "JobMarket.challenge", "dispute_move": "JobMarket.proveStep",
     "vote": "JobMarket.voteOnStep", "resolve_vote": "JobMarket.resolveVote", "claim_timeout": "JobMarket.claimTimeout",

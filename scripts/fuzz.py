@@ -62,6 +62,8 @@ def report(console: Console, stats: Stats, seconds: float, gas_worst: dict) -> N
                   f"{sum(stats.ok[f] for f in FUNCTIONS if f.endswith('.claimCredit'))}")
     skips = ", ".join(f"{reason} x{count}" for reason, count in sorted(stats.skips.items()))
     console.print(f"match pairs skipped, by Registry.SkipReason: {skips or 'none'}")
+    close_skips = ", ".join(f"{reason} x{count}" for reason, count in sorted(stats.close_skips.items()))
+    console.print(f"batch-listed leases skipped, by Market.CloseSkipReason: {close_skips or 'none'}")
     missing = [f for f in FUNCTIONS if f not in ONE_SHOT and not succeeded(stats, f)]
     if missing:
         console.print(f"[yellow]never succeeded in this walk: {', '.join(missing)}")

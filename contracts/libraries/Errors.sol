@@ -95,6 +95,7 @@ library Errors {
     error LeaseMarket_CallerNotGovernance(address caller);
     error LeaseMarket_JobMarketAlreadySet(address jobMarket);
     error LeaseMarket_EscrowOverflow(uint256 leaseId, uint256 escrow);
+    error LeaseMarket_BatchTooLarge(uint256 length, uint256 maxLength);
 
     /*//////////////////////////////////////////////////////////////
                                JOB MARKET

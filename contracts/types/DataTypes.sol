@@ -206,6 +206,15 @@ library Market {
         FAULT
     }
 
+    /// @notice Why `closeLeases` left a listed lease open. NONE means it was closed.
+    enum CloseSkipReason {
+        NONE,
+        LEASE_NOT_FOUND, // not a matched RENTAL request
+        LEASE_SETTLED, // already CLOSED or TERMINATED, also when listed twice
+        CHALLENGE_OPEN, // only resolveLiveness may end it
+        LEASE_ACTIVE // neither EXPIRED nor INSOLVENT: only its parties may close it, one by one
+    }
+
     /// @notice What a tenant asks for; calldata only, so ordered for reading, not packing.
     struct RequestSpec {
         bytes32 gpuModel; // 0: any model with at least minVramGB

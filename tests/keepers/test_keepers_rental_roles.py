@@ -249,6 +249,53 @@ def test_settler_closes_an_expired_and_an_insolvent_lease_for_the_bounty(
     assert settler.metrics.value("settlements_total", {"action": "closeLease"}) == 2
 
 
+def test_a_batch_with_a_lease_another_settler_closed_first_still_closes_the_rest(
+    funded_key, client_for, keepers, matcher_key, accounts
+):
+    provider = client_for(funded_key(100_000 * USD))
+    offer_id = provider_with_offer(provider, region="eu-west", units=4, price=2 * USD)
+    tenant = client_for(funded_key())
+    params = tenant.params()
+    leases = [request(tenant, duration=HOUR) for _ in range(3)]
+    matcher = client_for(matcher_key())
+    matcher.sender.send(market_fn(matcher, "matchRequests", [(r, offer_id) for r in leases]), label="matchRequests")
+    chain.sleep(2 * HOUR)
+    chain.mine()
+    w3 = tenant.w3
+    rival, first = accounts[8], leases[1]
+    settler_key = funded_key(0)
+    settler = keepers(SettlerKeeper, settler_key)
+
+    w3.provider.make_request("evm_setAutomine", [False])
+    try:
+        # The rival's close waits in the pool ahead of the settler's batch (a higher tip), so the
+        # settler reads all three as due at the head and its batch lands after the rival's close.
+        w3.eth.send_transaction({
+            "from": rival.address, "to": tenant.market.address, "gas": 500_000,
+            "data": tenant.market.encode_abi("closeLease", [first]),
+            "maxFeePerGas": 10**12, "maxPriorityFeePerGas": 10**12,
+        })
+        settler.start()
+        wait_for(lambda: w3.eth.get_transaction_count(settler_key.address, "pending") == 1)
+        w3.provider.make_request("evm_mine", [])
+    finally:
+        w3.provider.make_request("evm_setAutomine", [True])
+    wait_for(lambda: all(tenant.lease(r).settled for r in leases))
+    wait_for(lambda: settler.metrics.value("settlements_total", {"action": "closeLease"}) == 2)
+    settler.stop()
+
+    closed = {e["args"]["leaseId"]: e for e in tenant.market.events.LeaseClosed().get_logs(from_block=0)
+              if e["args"]["leaseId"] in leases}
+    assert closed[first]["args"]["caller"] == rival.address
+    batch = closed[leases[0]]["transactionHash"]
+    assert closed[leases[2]]["transactionHash"] == batch and closed[leases[0]]["args"]["caller"] == settler_key.address
+    skipped = tenant.market.events.CloseSkipped().process_receipt(w3.eth.get_transaction_receipt(batch))
+    assert [(e["args"]["leaseId"], e["args"]["reason"]) for e in skipped] == [(first, 2)]  # LEASE_SETTLED
+    assert w3.eth.get_transaction_count(settler_key.address) == 1
+    assert tenant.balance_of(tenant.payment_token, settler_key.address) == 2 * params["settleBounty"]
+    assert settler.metrics.value("races_lost_total", {"action": "closeLease"}) == 1
+
+
 def market_fn(client, name, *args):
     return getattr(client.market.functions, name)(*args)
 
@@ -340,7 +387,8 @@ def test_a_settler_killed_mid_run_resumes_without_repeating_a_transaction(
     chain.mine()
 
     settler_key = funded_key(0)
-    data, environ = keeper_config(settler_key)
+    # Batches of four: three transactions for the twelve leases, so the kill can fall between them.
+    data, environ = keeper_config(settler_key, {"close_batch_size": 4})
     config_path = tmp_path / "settler.toml"
     config_path.write_text(_toml(data))
     command = [sys.executable, "-m", "keepers.cli", "keeper", "run", "settler", "--config", str(config_path)]
@@ -364,13 +412,16 @@ def test_a_settler_killed_mid_run_resumes_without_repeating_a_transaction(
         second.send_signal(signal.SIGTERM)
         assert second.wait(timeout=30) == 0
 
-    # One transaction per lease, none repeated, none left pending in the journal.
-    assert tenant.w3.eth.get_transaction_count(settler_key.address) == len(leases)
+    # Every lease closed once, every transaction of the settler closed at least one (none repeated
+    # a batch already sent), none left pending in the journal.
     journal = Journal(data["transactions"]["state_dir"])
     assert journal.pending(settler_key.address) == []
     journal.close()
-    closed = tenant.market.events.LeaseClosed().get_logs(from_block=0)
-    assert sorted(e["args"]["leaseId"] for e in closed if e["args"]["leaseId"] in leases) == sorted(leases)
+    closed = [e for e in tenant.market.events.LeaseClosed().get_logs(from_block=0) if e["args"]["leaseId"] in leases]
+    assert sorted(e["args"]["leaseId"] for e in closed) == sorted(leases)
+    settler_txs = {e["transactionHash"] for e in closed if e["args"]["caller"] == settler_key.address}
+    assert len(settler_txs) == len(closed) // 4 == 3
+    assert tenant.w3.eth.get_transaction_count(settler_key.address) == len(settler_txs)
 
 
 def _toml(data: dict) -> str:

@@ -12,6 +12,7 @@ CEILINGS = {
     "matchRequests (per pair, batch of 20)": 70_000,
     "withdrawEarnings": 62_000,
     "closeLease (tenant)": 114_000,
+    "closeLeases (per lease, batch of 20)": 50_500,
     "topUp": 65_000,
     "challengeLiveness": 104_000,
     "respondLiveness": 90_000,
@@ -52,6 +53,10 @@ def test_gas_of_every_operation(market, registry, token, funded, matcher, provid
     seen["challengeLiveness"] = market.challengeLiveness(lease, {"from": stranger}).gas_used
     seen["respondLiveness"] = market.respondLiveness(lease, {"from": provider}).gas_used
     seen["closeLease (tenant)"] = market.closeLease(lease, {"from": funded}).gas_used
+    sleep_to(order(market, ids[-1])["startTime"] + order(market, ids[-1])["durationSeconds"])
+    tx = market.closeLeases(ids, {"from": stranger})
+    assert len(tx.events["LeaseClosed"]) == 20
+    seen["closeLeases (per lease, batch of 20)"] = tx.gas_used // 20
 
     for name, gas in seen.items():
         print(f"{name:40s} {gas:>8,d}  (ceiling {CEILINGS[name]:,d})")

@@ -579,6 +579,69 @@ def _(w):
                  err_args=(lease, TERMINATED))
 
 
+# --- closeLeases -----------------------------------------------------------------------------
+
+# Market.CloseSkipReason
+LEASE_NOT_FOUND, LEASE_SETTLED, CHALLENGE_OPEN, LEASE_ACTIVE = 1, 2, 3, 4
+MAX_CLOSE_BATCH = 200
+
+
+def _close_skipped(w, lease_ids, reasons, sender=None):
+    def check(tx):
+        assert [(e["leaseId"], e["reason"]) for e in tx.events["CloseSkipped"]] == list(zip(lease_ids, reasons))
+
+    return _call(w, "closeLeases", lease_ids, sender=sender or w.stranger, inert=True, check=check)
+
+
+@T.row("closeLeases", "empty_batch")
+def _(w):
+    return _call(w, "closeLeases", [], sender=w.stranger, error="LeaseMarket_EmptyBatch")
+
+
+@T.row("closeLeases", "above_the_bound")
+def _(w):
+    lease, _ = open_lease(w)
+    return _call(w, "closeLeases", [lease] * (MAX_CLOSE_BATCH + 1), sender=w.stranger,
+                 error="LeaseMarket_BatchTooLarge", err_args=(MAX_CLOSE_BATCH + 1, MAX_CLOSE_BATCH))
+
+
+@T.row("closeLeases", "unknown_ids_skipped")
+def _(w):
+    request, _ = open_request(w)
+    ids = [0, request, MAX_UINT256]
+    return _close_skipped(w, ids, [LEASE_NOT_FOUND] * 3)
+
+
+@T.row("closeLeases", "settled_and_challenged_skipped")
+def _(w):
+    closed, _ = open_lease(w)
+    w.market.closeLease(closed, {"from": w.tenant})
+    challenged, _ = challenged_lease(w)
+    return _close_skipped(w, [closed, challenged], [LEASE_SETTLED, CHALLENGE_OPEN])
+
+
+@T.row("closeLeases", "own_active_lease_skipped_for_the_tenant")
+def _(w):
+    lease, _ = open_lease(w)
+    return _close_skipped(w, [lease], [LEASE_ACTIVE], sender=w.tenant)
+
+
+def _close_batch_around_end(w, offset):
+    lease, start = open_lease(w)
+    at(start + DAY + offset)
+    if offset < 0:
+        return _close_skipped(w, [lease], [LEASE_ACTIVE])
+
+    def check(tx):
+        assert event_args(tx, "LeaseClosed")["bountyRecipient"] == w.stranger
+        assert event_args(tx, "CloseSkipped") == {"leaseId": lease, "reason": LEASE_SETTLED}
+
+    return _call(w, "closeLeases", [lease, lease], sender=w.stranger, check=check)
+
+
+around(T, "closeLeases", "lease_end_by_stranger", (0, 1), _close_batch_around_end)
+
+
 # --- challengeLiveness -----------------------------------------------------------------------
 
 

@@ -79,11 +79,13 @@ class SettlerKeeper(Keeper):
             if statuses[lease_id] in (LEASE_EXPIRED, LEASE_INSOLVENT):
                 closable.append(lease_id)
         size = self.role_config.close_batch_size
-        if size == 1:
-            due += [(market.functions.closeLease(i), "closeLease", {"lease_id": i}) for i in closable]
-        else:
-            batches = [closable[start:start + size] for start in range(0, len(closable), size)]
-            due += [(market.functions.closeLeases(ids), "closeLeases", {"lease_ids": ids}) for ids in batches]
+        for ids in (closable[start:start + size] for start in range(0, len(closable), size)):
+            # A lone lease goes by closeLease: cheaper than a batch of one, and if another settler
+            # closed it first the simulation refuses it instead of a batch mining only a skip.
+            if len(ids) == 1:
+                due.append((market.functions.closeLease(ids[0]), "closeLease", {"lease_id": ids[0]}))
+            else:
+                due.append((market.functions.closeLeases(ids), "closeLeases", {"lease_ids": ids}))
         settled = 0
         if due:
             sender = self.sender  # built here, once: the cached property is not safe to build from several threads

@@ -35,15 +35,18 @@ def _set_balance(w3, address, wei):
     w3.provider.make_request("anvil_setBalance", [address, hex(wei)])
 
 
-def _run(protocol, matcher_account, client_for, funded_key, fault_keepers, w3, *, leases, balance):
-    """Starts a settler holding `balance(settler_key, lease_ids)` wei over expired leases; returns what it saw."""
+def _run(protocol, matcher_account, client_for, funded_key, fault_keepers, w3, *, leases, balance, batch):
+    """Starts a settler holding `balance(settler_key, lease_ids)` wei over expired leases, closing them
+    `batch` at a time; returns what it saw."""
+    label = "closeLeases" if batch > 1 else "closeLease"
+    transactions = math.ceil(leases / batch)
     _, tenant, ids = rental_leases(protocol, matcher_account, client_for, funded_key, count=leases)
     advance(2 * HOUR)
     settler_key = funded_key(0)
     _set_balance(w3, settler_key.address, balance(settler_key, tenant, ids))
-    settler = fault_keepers(SettlerKeeper, settler_key)
+    settler = fault_keepers(SettlerKeeper, settler_key, {"close_batch_size": batch})
     # Several ticks, not several refusals: the settler sends up to max_in_flight closes per tick.
-    wait_for(lambda: settler.metrics.value("insufficient_funds_total", {"label": "closeLease"}) >= 3
+    wait_for(lambda: settler.metrics.value("insufficient_funds_total", {"label": label}) >= 3
              and settler.metrics.value("job_failures_total", {"job": "settle"}) >= 3,
              what="the settler to hit the empty account on several ticks")
     during = dict(
@@ -65,8 +68,8 @@ def _run(protocol, matcher_account, client_for, funded_key, fault_keepers, w3, *
     checks = dict(
         no_payment_lost=all(books.values())
         and tenant.balance_of(tenant.payment_token, settler_key.address) == leases * bounty,
-        no_payment_twice=once_each(closed, ids) and w3.eth.get_transaction_count(settler_key.address) == leases
-        and len(journal_entries(settler.config.transactions.state_dir, settler_key.address)) == leases,
+        no_payment_twice=once_each(closed, ids) and w3.eth.get_transaction_count(settler_key.address) == transactions
+        and len(journal_entries(settler.config.transactions.state_dir, settler_key.address)) == transactions,
         nothing_left_unsettled=all(tenant.lease(r).settled for r in ids) and keeper_pending(settler) == []
         and during["running"],
         fault_in_logs=len(episodes) == 1 and len(settler.captured.events("funds_restored")) == 1,
@@ -83,13 +86,14 @@ def test_settler_with_an_empty_account_reports_it_and_closes_everything_once_ref
 ):
     checks, during, line, books, settler = _run(
         protocol, matcher_account, client_for, funded_key, fault_keepers, w3, leases=2, balance=lambda *_: 0,
+        batch=50,  # the default: both leases in one closeLeases
     )
     fault_report.record(
         7, "empty account before the work",
         "anvil_setBalance 0 on the settler's account, two leases expired, then 1e20 wei sent",
-        "every tick's close refused before signing (insufficient_funds_total, out_of_funds 1), one log line "
+        "every tick's batch close refused before signing (insufficient_funds_total, out_of_funds 1), one log line "
         f"\"{line}\", /health {during['health'][0]} "
-        f"{during['health'][1].get('status')}; keeper kept ticking; after the refund both leases closed once",
+        f"{during['health'][1].get('status')}; keeper kept ticking; after the refund both leases closed once, in one transaction",
         **checks,
     )
     assert checks == {name: True for name in checks}, (checks, during, books)
@@ -109,10 +113,12 @@ def test_settler_that_runs_dry_mid_batch_keeps_the_rest_and_finishes_once_refund
 
     checks, during, line, books, settler = _run(
         protocol, matcher_account, client_for, funded_key, fault_keepers, w3, leases=3, balance=one_close,
+        batch=1,  # one closeLease a lease, so the money can run out between transactions
     )
     fault_report.record(
         7, "account runs dry mid-batch",
-        "settler's account holds gas money for one of three expired leases' closes, then 1e20 wei sent",
+        "settler closing one lease a transaction (close_batch_size 1); its account holds gas money for one of "
+        "three expired leases' closes, then 1e20 wei sent",
         f"{during['settled']} lease closed, the rest refused before signing with one log line and "
         f"/health {during['health'][0]} {during['health'][1].get('status')}; "
         "after the refund the other two closed once each",

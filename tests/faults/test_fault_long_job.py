@@ -43,7 +43,8 @@ def test_run_waiting_on_a_receipt_for_many_intervals_is_not_joined_by_another(
     advance(2 * HOUR)
     settler_key = funded_key(0)
     with mining_paused(w3):
-        settler = fault_keepers(SettlerKeeper, settler_key)  # a 0.2 s interval
+        # A 0.2 s interval; one lease a close, so the run waits on a receipt for each.
+        settler = fault_keepers(SettlerKeeper, settler_key, {"close_batch_size": 1})
         wait_for(lambda: settler.metrics.value("job_skipped_total", {"job": "settle"}) >= 5,
                  what="ticks to come while the run waits for its receipt")
         mine_now(w3)
@@ -68,7 +69,7 @@ def test_batch_run_longer_than_its_interval_closes_each_lease_once(
     _, tenant, ids = rental_leases(protocol, matcher_account, client_for, funded_key, count=10)
     advance(2 * HOUR)
     settler_key = funded_key(0)
-    settler = fault_keepers(SettlerKeeper, settler_key, chain={"poll_interval_seconds": 0.05})
+    settler = fault_keepers(SettlerKeeper, settler_key, {"close_batch_size": 1}, chain={"poll_interval_seconds": 0.05})
     wait_for(lambda: all(tenant.lease(r).settled for r in ids), what="every lease closed")
     settler.stop()
 

@@ -115,7 +115,8 @@ def test_keepers_ride_out_transient_rpc_faults(case, fault_report, run, proxy, m
         observed=(
             f"every failed try logged and counted, then retried with backoff; {len(ids)} requests matched and "
             f"settled by {int(run.metric('tx_sent_total', {'label': 'matchRequests'}))} match and "
-            f"{int(run.metric('tx_sent_total', {'label': 'closeLease'}))} close transactions; "
+            f"{int(sum(run.metric('tx_sent_total', {'label': label}) for label in ('closeLease', 'closeLeases')))} "
+            "close transactions; "
             f"{int(failed_runs)} job runs and {int(failed_txs)} transactions failed"
         ),
         **books, fault_in_logs=in_logs, fault_in_metrics=in_metrics,

@@ -35,8 +35,9 @@ def _kill_and_restart(protocol, matcher_account, client_for, funded_key, keeper_
     _, tenant, leases = rental_leases(protocol, matcher_account, client_for, funded_key, count=LEASES)
     advance(2 * HOUR)
     settler_key = funded_key(0)
-    # One close in flight at a time, so the kill lands between exactly one send and its receipt.
-    data, environ = keeper_config(settler_key, {"max_in_flight": 1})
+    # One close in flight at a time, one lease a close, so the kill lands between exactly one send
+    # and its receipt with more closes still to come.
+    data, environ = keeper_config(settler_key, {"max_in_flight": 1, "close_batch_size": 1})
     state_dir = data["transactions"]["state_dir"]
     config_path = write_toml(data, tmp_path / "settler.toml")
 

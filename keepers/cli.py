@@ -499,14 +499,16 @@ def market_fees(args: argparse.Namespace) -> int:
     return _emit(args, data, render)
 
 
+def _collect(client: LeaseholdClient, owed: dict[str, int], send, event: str) -> dict[str, int]:
+    """Sends `send(market)` to each market owing something; the amount each transaction's `event` moved."""
+    markets = client.money_markets()
+    return {name: client.events(send(name), markets[name], event)[0]["amount"] for name, amount in owed.items() if amount}
+
+
 def market_sweep_fees(args: argparse.Namespace) -> int:
     """Sweeps every market that has fees; one with none is left alone rather than refused."""
     client = _client(args)
-    swept = {}
-    for name, amount in client.accrued_fees().items():
-        if amount:
-            result = client.sweep_fees(name)
-            swept[name] = client.events(result, client.money_markets()[name], "FeesSwept")[0]["amount"]
+    swept = _collect(client, client.accrued_fees(), client.sweep_fees, "FeesSwept")
     data = {"treasury": client.treasury(), "swept": swept}
     money = _Money(client, client.payment_token)
     return _emit(args, data, lambda out: out.print(
@@ -517,11 +519,7 @@ def market_sweep_fees(args: argparse.Namespace) -> int:
 
 def market_claim_credit(args: argparse.Namespace) -> int:
     client = _client(args)
-    claimed = {}
-    for name, amount in client.credits_of().items():
-        if amount:
-            result = client.claim_credit(name)
-            claimed[name] = client.events(result, client.money_markets()[name], "CreditClaimed")[0]["amount"]
+    claimed = _collect(client, client.credits_of(), client.claim_credit, "CreditClaimed")
     money = _Money(client, client.payment_token)
     return _emit(args, {"account": client.address, "claimed": claimed}, lambda out: out.print(
         "\n".join(f"{name}: claimed {money(amount)}" for name, amount in claimed.items())

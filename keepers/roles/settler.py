@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from web3.logs import DISCARD
-
 from pydantic import BaseModel, ConfigDict, Field
+from web3.logs import DISCARD
 
 from keepers.jobs import JobBook
 from keepers.lifecycle import Keeper

@@ -1,17 +1,46 @@
-"""Test-session wiring: an Anvil chain of our own, started and stopped by PID.
+"""Test-session wiring and the fixtures more than one test folder uses.
 
 brownie attaches to whatever answers on the development network's port, so the
 session starts Anvil on a free port first and points brownie at it. Suites run
 side by side without fighting over port 8545.
+
+Fixtures live in the conftest.py of the narrowest folder that holds every test
+using them; a test module never imports fixtures from another module. Here: the
+protocol as the contract suites build it (role-named accounts, config, registry,
+lease market, job market, `ctx`), used by tests/market, jobs, registry, config,
+security and workloads; and the protocol as scripts/deploy.py deploys it for the
+keepers (`protocol`, `funded_key`, `keeper_config`, `client_for`), used by
+tests/keepers and tests/faults. A folder's conftest.py may replace one of them
+(tests/market's `job_market` is a recording double).
 """
 
 import contextlib
+from types import SimpleNamespace
 
 import brownie
 import pytest
+from eth_account import Account
+from web3 import HTTPProvider, Web3
 
+from keepers.client import connect
+from keepers.config import KeeperConfig
 from keepers.devchain import Anvil
+from keepers.observability import make_logger
+from scripts.deploy import deploy, write_deployment
 from scripts.localchain import recovering_dropped
+
+from helpers import USD, ZERO_ADDRESS, b32, register_with_offer
+from jobs.support import (
+    EU_WEST,
+    FUNDS,
+    HASHCHAIN,
+    MATVEC,
+    MATVEC256,
+    OFFER_PRICE,
+    OFFER_UNITS,
+    STAKE,
+    Driver,
+)
 
 _anvil = Anvil()
 _session = contextlib.ExitStack()
@@ -48,8 +77,6 @@ def isolation(fn_isolation):
 # Protocol fixtures: role-named accounts, the token, config and registry.
 # Module-scoped: deployed once per module, then every test reverts to them.
 # ----------------------------------------------------------------------------
-
-from helpers import USD, b32  # noqa: E402
 
 H100 = b32("nvidia-h100-80gb")
 H100_VRAM_GB = 80
@@ -130,3 +157,213 @@ def market(LeaseMarket, config, registry, token, governance, matcher):
     config.setRole(config.MARKET_ROLE(), contract, True, {"from": governance})
     config.setRole(config.MATCHER_ROLE(), matcher, True, {"from": governance})
     return contract
+
+
+# ----------------------------------------------------------------------------
+# The whole protocol: the job market beside the lease market, wired as the deploy
+# script wires it, the reference workloads registered, two providers with an H100
+# offer each, a verifier, three arbiters and funded parties (tests/jobs, tests/security).
+# ----------------------------------------------------------------------------
+
+MAX_UINT = 2**256 - 1
+
+
+@pytest.fixture(scope="module")
+def lease_market(market):
+    """The shared `market` fixture, under the name job tests read better with."""
+    return market
+
+
+@pytest.fixture(scope="module")
+def hashchain_verifier(HashchainStepVerifier, governance):
+    return HashchainStepVerifier.deploy({"from": governance})
+
+
+@pytest.fixture(scope="module")
+def matvec_verifier(MatvecStepVerifier, governance):
+    return MatvecStepVerifier.deploy({"from": governance})
+
+
+@pytest.fixture(scope="module")
+def job_market(JobMarket, config, registry, token, lease_market, governance, hashchain_verifier, matvec_verifier):
+    contract = JobMarket.deploy(config, registry, token, lease_market, {"from": governance})
+    config.setRole(config.MARKET_ROLE(), contract, True, {"from": governance})
+    lease_market.setJobMarket(contract, {"from": governance})
+    contract.setWorkload(HASHCHAIN, hashchain_verifier, False, {"from": governance})
+    contract.setWorkload(MATVEC, matvec_verifier, False, {"from": governance})
+    contract.setWorkload(MATVEC256, ZERO_ADDRESS, True, {"from": governance})
+    return contract
+
+
+@pytest.fixture(scope="module")
+def verifier(accounts):
+    return accounts[8]
+
+
+@pytest.fixture(scope="module")
+def challenger(accounts):
+    return accounts[9]
+
+
+@pytest.fixture(scope="module")
+def arbiters(accounts):
+    return [accounts.add() for _ in range(3)]
+
+
+def _provider_with_offer(registry, token, account, gpu_model):
+    return register_with_offer(
+        registry,
+        token,
+        account,
+        region=EU_WEST,
+        metadata_uri="https://gpu.example.org/p.json",
+        stake=STAKE,
+        gpu_model=gpu_model,
+        units=OFFER_UNITS,
+        price=OFFER_PRICE,
+        max_duration=30 * 86_400,
+    )
+
+
+@pytest.fixture(scope="module")
+def ctx(
+    config,
+    registry,
+    token,
+    lease_market,
+    job_market,
+    governance,
+    treasury,
+    provider,
+    provider2,
+    tenant,
+    matcher,
+    stranger,
+    verifier,
+    challenger,
+    arbiters,
+    h100,
+    hashchain_verifier,
+    matvec_verifier,
+):
+    """Everything a job test needs, in one namespace, with a Driver for the parties' moves."""
+    offer = _provider_with_offer(registry, token, provider, h100)
+    offer2 = _provider_with_offer(registry, token, provider2, h100)
+    config.setRole(config.VERIFIER_ROLE(), verifier, True, {"from": governance})
+    for arbiter in arbiters:
+        config.setRole(config.ARBITER_ROLE(), arbiter, True, {"from": governance})
+    for account in (tenant, stranger, verifier, challenger, provider, provider2):
+        token.mint(account, FUNDS, {"from": account})
+        token.approve(job_market, MAX_UINT, {"from": account})
+        token.approve(lease_market, MAX_UINT, {"from": account})
+    salts = iter(range(1, 10**6))
+    namespace = SimpleNamespace(
+        config=config,
+        registry=registry,
+        token=token,
+        market=lease_market,
+        job_market=job_market,
+        governance=governance,
+        treasury=treasury,
+        provider=provider,
+        provider2=provider2,
+        tenant=tenant,
+        matcher=matcher,
+        stranger=stranger,
+        verifier=verifier,
+        challenger=challenger,
+        arbiters=arbiters,
+        offer=offer,
+        offer2=offer2,
+        hashchain_verifier=hashchain_verifier,
+        matvec_verifier=matvec_verifier,
+        next_salt=lambda: next(salts),
+    )
+    namespace.driver = Driver(namespace)
+    return namespace
+
+
+@pytest.fixture(scope="module")
+def driver(ctx):
+    return ctx.driver
+
+
+# ----------------------------------------------------------------------------
+# The protocol for the keepers: deployed once per module by scripts/deploy.py and
+# written to a deployment file, read over web3 by funded keys, keeper configurations
+# and clients pointing at it (tests/keepers, tests/faults).
+# ----------------------------------------------------------------------------
+
+KEY_ENV = "KEEPER_TEST_KEY"  # not LEASEHOLD_*: those override config keys
+
+
+@pytest.fixture(scope="module")
+def protocol(accounts, tmp_path_factory):
+    """(brownie Deployment, path of its deployment file)."""
+    deployment = deploy(accounts[0])
+    return deployment, write_deployment(deployment, tmp_path_factory.mktemp("deployments"))
+
+
+@pytest.fixture(scope="module")
+def matcher_account(protocol, accounts):
+    """A brownie account holding MATCHER_ROLE."""
+    deployment, _ = protocol
+    deployment.config.setRole(deployment.config.MATCHER_ROLE(), accounts[5], True, {"from": accounts[0]})
+    return accounts[5]
+
+
+@pytest.fixture
+def w3(anvil):
+    return Web3(HTTPProvider(anvil.url))
+
+
+@pytest.fixture
+def funded_key(protocol, w3, accounts):
+    """Makes a new key holding ether and `tokens` of the test stablecoin."""
+    deployment, _ = protocol
+
+    def make(tokens: int = 100_000 * USD) -> Account:
+        account = Account.create()
+        w3.provider.make_request("anvil_setBalance", [account.address, hex(10**21)])
+        deployment.payment_token.mint(account.address, tokens, {"from": accounts[0]})
+        return account
+
+    return make
+
+
+@pytest.fixture
+def keeper_config(protocol, anvil, tmp_path):
+    """A keeper configuration for `account` (state in a directory of its own), as data for TOML or pydantic,
+    and the environment holding its key."""
+    _, deployment_path = protocol
+
+    def make(account: Account, role: dict | None = None) -> tuple[dict, dict[str, str]]:
+        data = {
+            "chain": {
+                "rpc_url": anvil.url,
+                "chain_id": 31337,
+                "deployment": str(deployment_path),
+                "poll_interval_seconds": 0.2,
+                "confirmations": 0,
+            },
+            "account": {"private_key_env": KEY_ENV},
+            "transactions": {"state_dir": str(tmp_path / f"state-{account.address}"), "replace_after_seconds": 30},
+            # Snapshots put the head block's timestamp minutes behind the wall clock in a long
+            # session; /health must not call such a test chain stale.
+            "metrics": {"host": "127.0.0.1", "port": 0, "stale_head_seconds": 10**9},
+            "role": role or {},
+        }
+        return data, {KEY_ENV: account.key.hex()}
+
+    return make
+
+
+@pytest.fixture
+def client_for(keeper_config):
+    """A LeaseholdClient signing as `account`."""
+
+    def make(account: Account):
+        data, environ = keeper_config(account)
+        return connect(KeeperConfig.model_validate(data), environ, make_logger("test", "client", "CRITICAL"))
+
+    return make

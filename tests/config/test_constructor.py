@@ -1,29 +1,7 @@
 """ProtocolConfig deployment: owner, treasury and the default parameter set."""
 
-from helpers import DAY, USD, ZERO_ADDRESS, reverts_with, reverts_with_args
-
-DEFAULTS = {
-    "protocolFeeBps": 100,
-    "whistleblowerRewardBps": 5000,
-    "tenantCompensationBps": 3000,
-    "livenessSlashBps": 1000,
-    "lateResultSlashBps": 500,
-    "verifierFeeBps": 500,
-    "minLeaseSeconds": 3600,
-    "reclaimNoticeSeconds": DAY,
-    "livenessWindowSeconds": 600,
-    "livenessSpacingSeconds": 3600,
-    "unbondingPeriodSeconds": 7 * DAY,
-    "maxChallengeWindowSeconds": DAY,
-    "moveTimeoutSeconds": 3600,
-    "arbiterVoteWindowSeconds": 3600,
-    "maxBisectionRounds": 24,
-    "matchFee": USD // 2,
-    "settleBounty": USD // 4,
-    "livenessBond": 5 * USD,
-    "challengeBond": 50 * USD,
-    "verifierBond": 20 * USD,
-}
+from config.support import DEFAULTS
+from helpers import DAY, ZERO_ADDRESS, reverts_with, reverts_with_args
 
 
 def test_when_deployed_then_owner_and_treasury_are_set(config, governance, treasury):

@@ -1,9 +1,8 @@
 """ProtocolConfig.marketParams, feeBps and verifierBond: the narrow reads of requests, matches and
 jobs, always equal to what `paused()` and `params()` say."""
 
+from config.support import DEFAULTS, params_with
 from helpers import USD
-from config.test_constructor import DEFAULTS
-from config.test_set_params import params_with
 
 FIELDS = ("paused", "protocolFeeBps", "verifierFeeBps", "minLeaseSeconds", "matchFee", "settleBounty")
 

@@ -3,8 +3,8 @@
 import brownie
 import pytest
 
+from config.support import params_with
 from helpers import DAY, USD, reverts_with_args
-from config.test_constructor import DEFAULTS
 
 HOUR = 3600
 MINUTE = 60
@@ -46,12 +46,6 @@ COMPANIONS = {
     ("unbondingPeriodSeconds", DAY): SHORT_DISPUTES,
 }
 LONG_UNBONDING = {"unbondingPeriodSeconds": 60 * DAY}
-
-
-def params_with(**changes):
-    values = dict(DEFAULTS)
-    values.update(changes)
-    return tuple(values.values())
 
 
 def out_of_bounds(name, value, low, high):

@@ -2,7 +2,7 @@
 on chain that say whether a payment was lost, made twice or left unsettled.
 
 The keeper test fixtures (protocol, funded keys, keeper configs, clients) come from
-tests/keepers/protocol_setup.py, imported by name into each test module.
+tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import io
 import json
 import os
 import signal
-import sys
 import time
 from collections import Counter
 from contextlib import contextmanager
@@ -20,17 +19,15 @@ from pathlib import Path
 
 from web3 import HTTPProvider, Web3
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "keepers"))
+from keepers.client import RequestSpec
+from keepers.client import connect
+from keepers.config import KeeperConfig
+from keepers.devchain import Anvil
+from keepers.deployment import load_deployment
+from keepers.observability import make_logger
+from scripts.market_report import ChainEvents, conservation
 
-from keepers.client import RequestSpec  # noqa: E402
-from keepers.client import connect  # noqa: E402
-from keepers.config import KeeperConfig  # noqa: E402
-from keepers.devchain import Anvil  # noqa: E402
-from keepers.deployment import load_deployment  # noqa: E402
-from keepers.observability import make_logger  # noqa: E402
-from scripts.market_report import ChainEvents, conservation  # noqa: E402
-
-from protocol_setup import H100, HOUR, USD  # noqa: E402
+from protocol_setup import H100, HOUR, USD
 
 ERC20_BALANCE_ABI = [{
     "type": "function", "name": "balanceOf", "stateMutability": "view",

@@ -1,5 +1,5 @@
-"""What the keeper fault scenarios (4-8) share: real keepers whose JSON logs the test reads,
-the protocol of the keeper tests, and the on-chain books every case is judged by.
+"""What the keeper fault scenarios (4-8) share: keepers whose JSON logs the test reads
+(tests/faults/conftest.py's `fault_keepers`), and the on-chain books every case is judged by.
 
 Keepers run in-process (their scheduler threads) or as `leasehold keeper run` processes
 against the session's Anvil. A wait polls the chain or a keeper, bounded in wall-clock
@@ -8,27 +8,18 @@ time; chain time moves only with `advance` (evm_increaseTime).
 
 import io
 import json
-import sys
 import threading
 import time
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 from web3.exceptions import TransactionNotFound
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "keepers"))
+from keepers.journal import Journal
+from scripts.market_report import SOLVER_WON, ChainEvents, conservation
 
-from keepers.config import KeeperConfig  # noqa: E402
-from keepers.journal import Journal  # noqa: E402
-from keepers.observability import make_logger  # noqa: E402
-from scripts.market_report import SOLVER_WON, ChainEvents, conservation  # noqa: E402
-
-from job_setup import MINUTE, open_job, provider_role  # noqa: E402,F401 (re-exported)
-from protocol_setup import (  # noqa: E402,F401 (fixtures re-exported to the scenario modules)
-    H100, HOUR, USD, client_for, funded_key, keeper_config, matcher_account, protocol, w3,
-)
+from protocol_setup import H100, HOUR, USD
 
 DEAD_ENDPOINT = "http://127.0.0.1:9"  # the discard port: nothing answers there
 
@@ -61,36 +52,6 @@ def read_log_file(path: Path) -> list[dict]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.startswith("{")]
-
-
-@pytest.fixture
-def fault_keepers(keeper_config, tmp_path):
-    """Builds in-process keepers whose logs are captured (`keeper.captured`); stops them all at the end.
-
-    `state` names the keeper's state directory: two keepers of one account (an operator running
-    a role twice) need separate ones. `transactions` and `chain` override those config sections.
-    """
-    built = []
-
-    def make(cls, account, role=None, *, state=None, transactions=None, chain=None, start=True):
-        data, environ = keeper_config(account, role)
-        name = f"{cls.role}-{len(built)}"
-        data["transactions"] |= {"state_dir": str(tmp_path / (state or name))} | (transactions or {})
-        data["chain"] |= chain or {}
-        captured = LogCapture()
-        keeper = cls(
-            KeeperConfig.model_validate(data), environ=environ, name=name,
-            logger=make_logger(name, cls.role, "INFO", stream=captured),
-        )
-        keeper.captured = captured
-        built.append(keeper)
-        if start:
-            keeper.start()
-        return keeper
-
-    yield make
-    for keeper in built:
-        keeper.stop()
 
 
 def wait_for(predicate, timeout: float = 60.0, what: str = "the keepers") -> None:

@@ -14,10 +14,10 @@ from urllib.request import urlopen
 
 from keepers.roles.settler import SettlerKeeper
 
-from keeper_faults import (  # noqa: F401 (fixtures)
-    HOUR, advance, books_balance, client_for, fault_keepers, funded_key, journal_entries, keeper_config,
-    keeper_pending, matcher_account, once_each, per_id, protocol, rental_leases, wait_for, w3,
+from keeper_faults import (
+    advance, books_balance, journal_entries, keeper_pending, once_each, per_id, rental_leases, wait_for,
 )
+from protocol_setup import HOUR
 
 GWEI = 10**9
 REFUND = 10**20

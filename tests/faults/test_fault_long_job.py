@@ -10,11 +10,11 @@ closed by exactly one transaction; no simulation was refused for a lease already
 
 from keepers.roles.settler import SettlerKeeper
 
-from keeper_faults import (  # noqa: F401 (fixtures)
-    HOUR, advance, books_balance, client_for, fault_keepers, funded_key, journal_entries, keeper_config,
-    keeper_pending, matcher_account, mine_now, mining_paused, once_each, per_id, protocol, rental_leases, wait_for,
-    w3,
+from keeper_faults import (
+    advance, books_balance, journal_entries, keeper_pending, mine_now, mining_paused, once_each, per_id, rental_leases,
+    wait_for,
 )
+from protocol_setup import HOUR
 
 
 def _judge(tenant, settler, settler_key, ids, protocol, w3):

@@ -20,11 +20,12 @@ from keepers.roles.settler import SettlerKeeper
 from keepers.roles.verifier import VerifierKeeper
 from keepers.roles.whistleblower import WhistleblowerKeeper
 
-from keeper_faults import (  # noqa: F401 (fixtures)
-    DEAD_ENDPOINT, HOUR, MINUTE, USD, advance, books_balance, client_for, fault_keepers, funded_key, job_endings,
-    keeper_config, keeper_pending, matcher_account, metric, mine_now, mining_paused, once_each, open_job,
-    pending_nonce, per_id, protocol, provider_role, rental_leases, wait_for, w3,
+from job_setup import MINUTE, open_job, provider_role
+from keeper_faults import (
+    DEAD_ENDPOINT, advance, books_balance, job_endings, keeper_pending, metric, mine_now, mining_paused, once_each,
+    pending_nonce, per_id, rental_leases, wait_for,
 )
+from protocol_setup import HOUR, USD
 
 LOST_EVENTS = ("action_refused", "action_lost_on_chain", "match_race_lost")
 REFUSED_OR_REVERTED = "the loser was refused at simulation or reverted on chain once"

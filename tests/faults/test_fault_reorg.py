@@ -13,7 +13,7 @@ from keepers.roles.settler import SettlerKeeper
 from chain_faults import (
     Books, KeeperRun, chain_copy, client_on, move_time, provider_with_offer, rental_request, wait_until,
 )
-from protocol_setup import HOUR, client_for, funded_key, keeper_config, protocol, w3  # noqa: F401 (fixtures)
+from protocol_setup import HOUR
 
 MATCHED = "MATCHED"
 INDEXERS = ("matcher-view", "settler-view", "settler-jobs")  # every indexer the two keepers run

@@ -13,7 +13,7 @@ from keepers.roles.settler import SettlerKeeper
 from chain_faults import (
     Books, KeeperRun, chain_copy, client_on, move_time, provider_with_offer, rental_request, wait_until,
 )
-from protocol_setup import HOUR, client_for, funded_key, keeper_config, protocol, w3  # noqa: F401 (fixtures)
+from protocol_setup import HOUR
 
 # A request gives up within 0.1 + 0.2 + 0.4 s of retries while the node is down; the run then fails.
 QUICK_GIVE_UP = {"rpc_timeout_seconds": 2.0, "rpc_attempts": 4, "rpc_backoff_seconds": 0.1}

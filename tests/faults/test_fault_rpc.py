@@ -20,7 +20,7 @@ from keepers.roles.settler import SettlerKeeper
 from keepers.rpc import make_web3
 
 from chain_faults import Books, KeeperRun, provider_with_offer, rental_request, wait_until
-from protocol_setup import HOUR, client_for, funded_key, keeper_config, protocol, w3  # noqa: F401 (fixtures)
+from protocol_setup import HOUR
 from rpc_proxy import FaultProxy
 
 # Client side: a short timeout, four tries with waits of 0.05, 0.1 and 0.2 s.

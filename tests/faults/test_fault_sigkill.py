@@ -14,11 +14,11 @@ import sys
 
 from keepers.devchain import REPO_ROOT
 
-from keeper_faults import (  # noqa: F401 (fixtures)
-    HOUR, advance, books_balance, client_for, funded_key, journal_entries, journal_pending, keeper_config,
-    matcher_account, mine_now, mining_paused, once_each, pending_nonce, per_id, protocol, read_log_file,
-    rental_leases, scrape, wait_for, w3, write_toml,
+from keeper_faults import (
+    advance, books_balance, journal_entries, journal_pending, mine_now, mining_paused, once_each, pending_nonce, per_id,
+    read_log_file, rental_leases, scrape, wait_for, write_toml,
 )
+from protocol_setup import HOUR
 
 LEASES = 3
 

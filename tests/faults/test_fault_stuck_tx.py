@@ -8,11 +8,11 @@ lease is closed once and its bounty paid once.
 
 from keepers.roles.settler import SettlerKeeper
 
-from keeper_faults import (  # noqa: F401 (fixtures)
-    HOUR, advance, books_balance, client_for, fault_keepers, funded_key, journal_entries, keeper_config,
-    keeper_pending, matcher_account, mine_now, mining_paused, once_each, pending_nonce, per_id, protocol,
-    receipt_or_none, rental_leases, wait_for, w3,
+from keeper_faults import (
+    advance, books_balance, journal_entries, keeper_pending, mine_now, mining_paused, once_each, pending_nonce, per_id,
+    receipt_or_none, rental_leases, wait_for,
 )
+from protocol_setup import HOUR
 
 GWEI = 10**9
 # With the latest base fee at LOW_BASE_FEE the settler caps its first version at 2 * 1 + 1 (its

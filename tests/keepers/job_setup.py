@@ -1,14 +1,10 @@
-"""Jobs for keeper tests: terms published and a JOB request matched by brownie, keepers run
-in-process and stopped at the end of each test, and a wall-clock wait for them."""
+"""Jobs for keeper tests: terms published and a JOB request matched by brownie, and a wall-clock
+wait for keepers (tests/keepers/conftest.py's `make_keeper` runs them in-process)."""
 
 import time
 
-import pytest
-
 from keepers.client import JobTerms, RequestSpec
-from keepers.config import KeeperConfig
 from keepers.ids import to_bytes32
-from keepers.observability import make_logger
 from keepers.workloads import keccak256
 
 from protocol_setup import H100, HOUR, USD
@@ -61,27 +57,6 @@ def provider_role(**overrides) -> dict:
         "offers": [{"gpu_model": H100, "units": 2, "price_per_unit_hour": 2 * USD, "max_duration_seconds": 24 * HOUR}],
     }
     return {**settings, **overrides}
-
-
-@pytest.fixture
-def make_keeper(keeper_config):
-    """Builds and starts a keeper of class `cls` for `account`; every one is stopped when the test ends."""
-    started = []
-
-    def make(cls, account, role=None, name=None):
-        data, environ = keeper_config(account, role)
-        name = name or f"{cls.role}-{account.address[:8]}"
-        keeper = cls(
-            KeeperConfig.model_validate(data), environ=environ, name=name,
-            logger=make_logger(name, cls.role, "CRITICAL"),
-        )
-        started.append(keeper)
-        keeper.start()
-        return keeper
-
-    yield make
-    for keeper in started:
-        keeper.stop()
 
 
 def wait_for(predicate, timeout=60.0, what="the keepers"):

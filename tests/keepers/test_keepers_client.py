@@ -4,9 +4,7 @@ from keepers.client import RequestSpec
 from keepers.ids import IdError, from_bytes32, to_bytes32
 from keepers.sender import Refused
 
-from protocol_setup import (  # noqa: F401 (fixtures)
-    H100, HOUR, USD, client_for, funded_key, keeper_config, matcher_account, open_lease, protocol, rental_spec, w3,
-)
+from protocol_setup import H100, HOUR, USD, open_lease, rental_spec
 
 
 def test_to_bytes32_pads_ascii_and_round_trips():

@@ -6,10 +6,7 @@ from brownie import BlocklistPermitToken, chain
 
 from scripts.deploy import deploy, write_deployment
 
-from protocol_setup import (  # noqa: F401 (fixtures)
-    H100, H100_COLLATERAL, HOUR, USD, cli, client_for, funded_key, keeper_config, matcher_account, ok_json, open_lease,
-    w3,
-)
+from protocol_setup import H100, H100_COLLATERAL, HOUR, USD, ok_json, open_lease
 
 
 @pytest.fixture(scope="module")

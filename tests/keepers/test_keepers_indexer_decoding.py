@@ -10,9 +10,7 @@ from keepers.indexer import CheckpointStore, EventIndexer
 from keepers.observability import make_logger
 from keepers.workloads import keccak256
 
-from protocol_setup import (  # noqa: F401 (fixtures)
-    H100, HOUR, USD, client_for, funded_key, keeper_config, protocol, rental_spec, w3,
-)
+from protocol_setup import H100, HOUR, USD, rental_spec
 
 CONTRACTS = ("ProtocolConfig", "ProviderRegistry", "LeaseMarket", "JobMarket")
 

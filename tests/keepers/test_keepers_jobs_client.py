@@ -12,10 +12,8 @@ from keepers.roles.whistleblower import WhistleblowerKeeper
 from keepers.sender import Refused
 from keepers.workloads import get_workload, keccak256
 
-from job_setup import ESCROW_DEPOSIT, make_keeper, make_terms, open_job, provider_role  # noqa: F401
-from protocol_setup import (  # noqa: F401 (fixtures)
-    USD, client_for, funded_key, keeper_config, matcher_account, protocol, w3,
-)
+from job_setup import ESCROW_DEPOSIT, make_terms, open_job, provider_role
+from protocol_setup import USD
 
 
 def test_published_terms_and_the_job_read_back(protocol, matcher_account, funded_key, client_for, make_keeper):

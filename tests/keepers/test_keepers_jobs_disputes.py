@@ -8,10 +8,8 @@ from keepers.roles.settler import SettlerKeeper
 from keepers.roles.verifier import VerifierKeeper
 from keepers.roles.whistleblower import WhistleblowerKeeper
 
-from job_setup import ESCROW_DEPOSIT, advance, make_keeper, open_job, provider_role, wait_for  # noqa: F401
-from protocol_setup import (  # noqa: F401 (fixtures)
-    USD, client_for, funded_key, keeper_config, matcher_account, protocol, w3,
-)
+from job_setup import ESCROW_DEPOSIT, advance, open_job, provider_role, wait_for
+from protocol_setup import USD
 
 FUNDS = 100_000 * USD
 CHALLENGER_WON = 1

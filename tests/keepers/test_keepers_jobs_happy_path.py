@@ -6,10 +6,8 @@ from keepers.roles.provider import ProviderAgent
 from keepers.roles.settler import SettlerKeeper
 from keepers.roles.verifier import VerifierKeeper
 
-from job_setup import ESCROW_DEPOSIT, MINUTE, advance, make_keeper, open_job, provider_role, wait_for  # noqa: F401
-from protocol_setup import (  # noqa: F401 (fixtures)
-    HOUR, USD, client_for, funded_key, keeper_config, matcher_account, protocol, w3,
-)
+from job_setup import ESCROW_DEPOSIT, MINUTE, advance, open_job, provider_role, wait_for
+from protocol_setup import HOUR, USD
 
 
 def test_job_is_run_attested_and_finalized_by_keepers(protocol, accounts, matcher_account, funded_key, client_for,

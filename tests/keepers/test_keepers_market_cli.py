@@ -1,15 +1,11 @@
 import subprocess
 import sys
 
-import pytest
 from brownie import chain
 
 from keepers.cli import main
 
-from protocol_setup import (  # noqa: F401 (fixtures)
-    H100, H100_COLLATERAL, HOUR, USD, cli, client_for, funded_key, keeper_config, matcher_account, ok_json, protocol,
-    rental_spec, w3,
-)
+from protocol_setup import H100, H100_COLLATERAL, HOUR, USD, ok_json, rental_spec
 
 
 def test_provider_register_stake_offer_status_round_trip(funded_key, cli):

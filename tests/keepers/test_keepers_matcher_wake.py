@@ -6,8 +6,7 @@ from keepers.config import KeeperConfig
 from keepers.observability import make_logger
 from keepers.roles.matcher import MatcherKeeper
 
-from protocol_setup import client_for, funded_key, keeper_config, protocol, w3  # noqa: F401 (fixtures)
-from test_keepers_rental_roles import matcher_key, provider_with_offer, request  # noqa: F401 (fixture)
+from protocol_setup import provider_with_offer, request
 
 POLL_SECONDS = 60.0  # far longer than the test waits: only a wake can match
 

@@ -12,9 +12,7 @@ from keepers.errors import ConfigError
 from keepers.observability import make_logger
 from keepers.roles.provider import ProviderAgent
 
-from protocol_setup import (  # noqa: F401 (fixtures)
-    H100, H100_COLLATERAL, HOUR, USD, client_for, funded_key, keeper_config, matcher_account, open_lease, protocol, w3,
-)
+from protocol_setup import H100, H100_COLLATERAL, HOUR, USD, open_lease
 
 ENDPOINT = "http://gpu-1.example.net:9100"
 RTX = "nvidia-rtx-4090-24gb"

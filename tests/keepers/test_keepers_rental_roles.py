@@ -18,7 +18,6 @@ import pytest
 import tomllib
 from brownie import chain
 
-from keepers.client import RequestSpec
 from keepers.config import KeeperConfig
 from keepers.devchain import REPO_ROOT
 from keepers.journal import Journal
@@ -27,9 +26,7 @@ from keepers.roles.matcher import MatcherKeeper
 from keepers.roles.prober import ProberKeeper
 from keepers.roles.settler import SettlerKeeper
 
-from protocol_setup import (  # noqa: F401 (fixtures)
-    H100, HOUR, USD, client_for, funded_key, keeper_config, protocol, w3,
-)
+from protocol_setup import H100, HOUR, USD, provider_with_offer, request
 
 T4 = "nvidia-t4-16gb"
 REGIONS = ("eu-west", "us-east")
@@ -60,33 +57,6 @@ def keepers(keeper_config):
     yield make
     for keeper in built:
         keeper.stop()
-
-
-@pytest.fixture
-def matcher_key(protocol, funded_key, accounts):
-    def make():
-        key = funded_key()
-        config = protocol[0].config
-        config.setRole(config.MATCHER_ROLE(), key.address, True, {"from": accounts[0]})
-        return key
-
-    return make
-
-
-def provider_with_offer(client, *, region, model=H100, units=4, price=2 * USD, endpoint="http://127.0.0.1:1"):
-    client.register_provider(region, endpoint)
-    client.stake(units * 3_000 * USD)
-    return client.offer_id_of(client.add_offer(model, units, price, 24 * HOUR))
-
-
-def request(client, *, units=1, max_price=3 * USD, duration=2 * HOUR, region=None, model=H100, deposit=None):
-    spec = RequestSpec(
-        gpu_model=model, units=units, region=region, max_price_per_unit_hour=max_price,
-        max_duration_seconds=duration, match_deadline=client.now() + HOUR,
-    )
-    params = client.params()
-    deposit = deposit or params["matchFee"] + params["settleBounty"] + max_price * units * duration // HOUR
-    return client.request_id_of(client.create_request(spec, deposit))
 
 
 # ---------------------------------------------------------------------------------------- matcher

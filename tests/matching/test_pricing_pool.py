@@ -9,7 +9,7 @@ from keepers.matching import Weights, candidates, relaxation_bound
 from keepers.matching.columns import _Pool, _price, _REDUCED_SCORE_MIN, relax
 from keepers.matching.synthetic import generate
 
-from test_columns import crowded_market, every_pair
+from matching.support import crowded_market, every_pair
 
 
 def pool_of(requests, offers, providers, seed, size):

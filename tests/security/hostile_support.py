@@ -1,6 +1,6 @@
 """Support for the hostile-input and front-running suites: a whole-chain "nothing changed"
-checker, the row type of the hostile tables, the protocol world the rows run against, and
-clock helpers for boundary rows.
+checker, the row type of the hostile tables, helpers that set up leases in the protocol world
+the rows run against (tests/security/conftest.py's `world`), and clock helpers for boundary rows.
 
 The checker compares Anvil's `anvil_dumpState` before and after a refused call: every account's
 balance, nonce, code and storage (token balances are token storage, so they are covered too).
@@ -20,17 +20,6 @@ import brownie
 import pytest
 
 from helpers import reverts_with, reverts_with_args
-from jobs.conftest import (  # noqa: F401  (fixtures, re-exported for the security modules)
-    arbiters,
-    challenger,
-    ctx,
-    driver,
-    hashchain_verifier,
-    job_market,
-    lease_market,
-    matvec_verifier,
-    verifier,
-)
 from market.support import spec
 
 MAX_UINT256 = 2**256 - 1
@@ -247,7 +236,7 @@ def now() -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# The world
+# In the world
 # ---------------------------------------------------------------------------------------------
 
 
@@ -256,25 +245,6 @@ def b32_bytes(hex_or_bytes) -> bytes:
     if isinstance(hex_or_bytes, (bytes, bytearray)):
         return bytes(hex_or_bytes)
     return bytes.fromhex(str(hex_or_bytes)[2:])
-
-
-@pytest.fixture(scope="module")
-def world(ctx, accounts, market_caller):
-    """The job suite's protocol (config, registry, LeaseMarket, JobMarket, workloads, two
-    providers with an H100 offer each, a verifier, arbiters, funded parties) plus an account
-    that holds nothing and approved nothing (`pauper`), the registry's test market caller, and
-    address labels for readable state diffs."""
-    w = SimpleNamespace(**vars(ctx))
-    w.market_caller = market_caller
-    w.pauper = accounts.add()
-    w.labels = {
-        str(contract.address).lower(): name
-        for name, contract in (
-            ("config", w.config), ("registry", w.registry), ("market", w.market), ("job_market", w.job_market),
-            ("token", w.token),
-        )
-    }
-    return w
 
 
 def open_lease(w, deposit: int = LEASE_DEPOSIT, offer=None, tenant=None, **spec_overrides):

@@ -39,23 +39,14 @@ from market.support import (
     TERMINATED,
     spec,
 )
-from security.hostile_support import (  # noqa: F401  (fixtures)
+from security.hostile_support import (
     LEASE_DEPOSIT,
-    arbiters,
     assert_refused_without_effect,
     assert_succeeds_without_effect,
     at,
-    challenger,
-    ctx,
-    hashchain_verifier,
-    job_market,
-    lease_market,
-    matvec_verifier,
     now,
     open_lease,
     params_of,
-    verifier,
-    world,
 )
 
 FUNDS = 10_000 * USD

@@ -32,7 +32,7 @@ from jobs.support import (
     make_terms,
 )
 from keepers.workloads.base import keccak256
-from security.hostile_support import (  # noqa: F401  (fixtures)
+from security.hostile_support import (
     claim_credit_row,
     sweep_fees_row,
     MAX_UINT32,
@@ -40,19 +40,10 @@ from security.hostile_support import (  # noqa: F401  (fixtures)
     MAX_UINT256,
     Attempt,
     Table,
-    arbiters,
     around,
     at,
-    challenger,
-    ctx,
-    hashchain_verifier,
-    job_market,
-    lease_market,
-    matvec_verifier,
     params_of,
     run_row,
-    verifier,
-    world,
 )
 
 T = Table("JobMarket")

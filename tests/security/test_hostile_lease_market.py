@@ -21,7 +21,7 @@ from market.support import (
     TERMINATED,
     spec,
 )
-from security.hostile_support import (  # noqa: F401  (fixtures)
+from security.hostile_support import (
     claim_credit_row,
     sweep_fees_row,
     LEASE_DEPOSIT,
@@ -33,23 +33,14 @@ from security.hostile_support import (  # noqa: F401  (fixtures)
     MAX_UINT256,
     Attempt,
     Table,
-    arbiters,
     around,
     at,
     challenged_lease,
-    challenger,
-    ctx,
-    hashchain_verifier,
-    job_market,
-    lease_market,
-    matvec_verifier,
     now,
     open_lease,
     open_request,
     params_of,
     run_row,
-    verifier,
-    world,
 )
 
 T = Table("LeaseMarket")

@@ -4,24 +4,15 @@ state. Every row must revert with its exact custom error and leave the whole cha
 
 import pytest
 
-from config.test_constructor import DEFAULTS
+from config.support import DEFAULTS
 from helpers import ZERO_ADDRESS, b32
-from security.hostile_support import (  # noqa: F401  (fixtures)
+from security.hostile_support import (
     MAX_UINT8,
     MAX_UINT16,
     MAX_UINT128,
     Attempt,
     Table,
-    arbiters,
-    challenger,
-    ctx,
-    hashchain_verifier,
-    job_market,
-    lease_market,
-    matvec_verifier,
     run_row,
-    verifier,
-    world,
 )
 
 T = Table("ProtocolConfig")

@@ -7,7 +7,7 @@ import pytest
 
 from helpers import USD, b32
 from jobs.support import STAKE
-from security.hostile_support import (  # noqa: F401  (fixtures)
+from security.hostile_support import (
     claim_credit_row,
     MAX_UINT32,
     MAX_UINT40,
@@ -15,20 +15,11 @@ from security.hostile_support import (  # noqa: F401  (fixtures)
     MAX_UINT256,
     Attempt,
     Table,
-    arbiters,
     around,
     at,
-    challenger,
-    ctx,
-    hashchain_verifier,
-    job_market,
-    lease_market,
-    matvec_verifier,
     open_lease,
     params_of,
     run_row,
-    verifier,
-    world,
 )
 
 T = Table("ProviderRegistry")

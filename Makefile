@@ -13,7 +13,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONWARNINGS := ignore::FutureWarning
 
-.PHONY: install compile test demo gas fuzz audit bench clean
+.PHONY: install compile test lint-py demo gas fuzz audit bench clean
 
 install: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
 
@@ -36,6 +36,12 @@ compile: install
 
 test: compile
 	$(BIN)/brownie test tests/
+
+# ruff (pinned in requirements.txt, configured in pyproject.toml): lint, and check the
+# formatting without rewriting anything. `ruff format` and `ruff check --fix` repair.
+lint-py: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 demo: compile
 	$(BIN)/python -m scripts.demo

@@ -1,4 +1,5 @@
-"""Fixtures of the workload tests: the on-chain step verifiers and the trace proof harness."""
+"""Fixtures of the workload tests: the trace proof harness. The on-chain step verifiers are
+tests/conftest.py's `hashchain_verifier` and `matvec_verifier`."""
 
 import pytest
 
@@ -6,16 +7,6 @@ import pytest
 @pytest.fixture(scope="module")
 def deployer(accounts):
     return accounts[0]
-
-
-@pytest.fixture(scope="module")
-def hashchain_verifier(HashchainStepVerifier, deployer):
-    return HashchainStepVerifier.deploy({"from": deployer})
-
-
-@pytest.fixture(scope="module")
-def matvec_verifier(MatvecStepVerifier, deployer):
-    return MatvecStepVerifier.deploy({"from": deployer})
 
 
 @pytest.fixture(scope="module")

@@ -43,6 +43,7 @@ from rich.console import Console
 from rich.table import Table
 
 from keepers.client import JobTerms, LeaseholdClient, RequestSpec
+from keepers.contracts.types import DisputeResult
 from keepers.deployment import load_deployment
 from keepers.devchain import REPO_ROOT, Anvil, free_port
 from keepers.ids import to_bytes32
@@ -51,7 +52,7 @@ from keepers.journal import Journal
 from keepers.observability import Metrics, make_logger
 from keepers.sender import TransactionSender
 from keepers.workloads import keccak256
-from scripts.market_report import CHALLENGER_WON, ChainEvents, conservation, gas_by_operation, summary
+from scripts.market_report import ChainEvents, conservation, gas_by_operation, summary
 
 ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
 USD = 10**6
@@ -600,7 +601,8 @@ max_duration_seconds = {12 * HOUR}
     @staticmethod
     def job_scenarios(events: ChainEvents) -> dict[str, bool]:
         """Whether each planned catch happened, read from the chain's events."""
-        won = {e["jobId"]: e["challenger"] for e in events["DisputeResolved"] if e["result"] == CHALLENGER_WON}
+        resolved = events["DisputeResolved"]
+        won = {e["jobId"]: e["challenger"] for e in resolved if e["result"] == DisputeResult.CHALLENGER_WON}
         voted = {e["jobId"] for e in events["StepVoted"]}
         lazy_caught = [e for e in events["VerifierBondForfeited"] if e["verifier"] == address_of(LAZY_VERIFIER)]
         return {

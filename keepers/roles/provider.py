@@ -22,7 +22,8 @@ from functools import partial
 from prometheus_client import Gauge
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from keepers.client import ZERO_ADDRESS, LeaseholdClient, OfferInfo
+from keepers.client import LeaseholdClient, OfferInfo
+from keepers.contracts.types import MAX_METADATA_URI_LENGTH, ZERO_ADDRESS
 from keepers.errors import ConfigError
 from keepers.ids import IdError, to_bytes32
 from keepers.indexer import IndexedEvent
@@ -30,7 +31,6 @@ from keepers.jobs import JobBook, JobFacts, PublishedTerms, TraceCache, Unexecut
 from keepers.lifecycle import Keeper
 from keepers.sender import send_or_skip
 
-MAX_METADATA_URI_LENGTH = 256  # ProviderRegistry.MAX_METADATA_URI_LENGTH
 _WILDCARD_HOSTS = ("0.0.0.0", "::", "")
 
 
@@ -108,7 +108,7 @@ class ProviderAgent(Keeper):
         # One scan serves the leases and the jobs (fed to the job book).
         self.jobs = JobBook(self)
         self._events = self.indexer(
-            [self.client.market, self.jobs.job_market], name=f"provider-{self.account.address}",
+            [self.client.market, self.jobs.job_market.contract], name=f"provider-{self.account.address}",
             on_event=self._on_event, on_rollback=self._on_rollback,
             event_names=["LeaseStarted", "LivenessChallenged", "LeaseClosed", *JobBook.EVENTS],
         )

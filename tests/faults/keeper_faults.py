@@ -21,9 +21,10 @@ from web3.exceptions import TransactionNotFound
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "keepers"))
 
 from keepers.config import KeeperConfig  # noqa: E402
+from keepers.contracts.types import DisputeResult  # noqa: E402
 from keepers.journal import Journal  # noqa: E402
 from keepers.observability import make_logger  # noqa: E402
-from scripts.market_report import SOLVER_WON, ChainEvents, conservation  # noqa: E402
+from scripts.market_report import ChainEvents, conservation  # noqa: E402
 
 from job_setup import MINUTE, open_job, provider_role  # noqa: E402,F401 (re-exported)
 from protocol_setup import (  # noqa: E402,F401 (fixtures re-exported to the scenario modules)
@@ -189,7 +190,7 @@ def job_endings(reader, job_ids) -> Counter:
     ended += per_id(reader, reader.job_market, "JobExpired", "jobId", job_ids)
     wanted = set(job_ids)
     for log in reader.job_market.events.DisputeResolved().get_logs(from_block=0):
-        if log["args"]["jobId"] in wanted and log["args"]["result"] != SOLVER_WON:
+        if log["args"]["jobId"] in wanted and log["args"]["result"] != DisputeResult.SOLVER_WON:
             ended[log["args"]["jobId"]] += 1
     return ended
 

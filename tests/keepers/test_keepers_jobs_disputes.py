@@ -110,7 +110,7 @@ def test_arbiters_decide_a_dispute_over_an_arbiter_mode_workload(protocol, accou
     advance(reader.params()["arbiterVoteWindowSeconds"] + 1)
     wait_for(lambda: reader.job(job_id).status == "SLASHED", what="the settler to resolve the vote")
     assert resolved(reader, job_id)["result"] == CHALLENGER_WON
-    assert settler.metrics.value("settlements_total", {"action": "resolveVote"}) == 1
+    assert settler.metrics.value("settlements_total", {"action": "resolve_vote"}) == 1
 
 
 def test_verifier_claims_the_timeout_of_a_solver_that_stops_moving(protocol, accounts, matcher_account, funded_key,

@@ -14,6 +14,9 @@ from eth_utils import function_abi_to_4byte_selector
 from web3 import Web3
 from web3.contract import Contract
 
+from keepers.contracts.job_market import JobMarket
+from keepers.contracts.market import LeaseMarket
+from keepers.contracts.registry import ProviderRegistry
 from keepers.contracts.types import CloseReason, DisputeResult, SlashReason
 
 SOLVER_SLASH_REASONS = {SlashReason.LATE_RESULT, SlashReason.DISPUTE_LOST}
@@ -161,12 +164,12 @@ def conservation(
     slash_split_ok = all(
         e["slashed"] == e["toWhistleblower"] + e["toTenant"] + e["toTreasury"] for e in events["ProviderSlashed"]
     )
-    total_stake = registry.functions.totalStake().call()
+    total_stake = ProviderRegistry(registry.w3, registry).total_stake()
     jobs = JobFlows.of(events)
     # Fees count as paid out when they accrue (the treasury's from then on); a sweep moves them
     # from the market's balance to the treasury.
-    market_fees = market.functions.accruedFees().call()
-    job_market_fees = job_market.functions.accruedFees().call()
+    market_fees = LeaseMarket(market.w3, market).accrued_fees()
+    job_market_fees = JobMarket(job_market.w3, job_market).accrued_fees()
     swept = Counter()
     for e in events["FeesSwept"]:
         swept[e["_address"]] += e["amount"]

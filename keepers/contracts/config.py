@@ -18,6 +18,10 @@ class ProtocolConfig(ContractWrapper):
     def treasury(self) -> str:
         return self._call("treasury")
 
+    def gpu_model(self, model_id: bytes) -> dict[str, Any]:
+        """`Config.GpuModel` of one catalogue id by field name."""
+        return self._struct("gpuModel", model_id)
+
     def gpu_models(self, model_ids: Iterable[bytes], *, block: BlockIdentifier) -> list[dict[str, Any]]:
         """`Config.GpuModel` of each catalogue id, batched at one block."""
         return self._structs("gpuModel", model_ids, block=block)

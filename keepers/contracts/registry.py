@@ -67,6 +67,10 @@ class ProviderRegistry(ContractWrapper):
     def offer_count(self) -> int:
         return self._call("offerCount")
 
+    def check_match(self, offer_id: int, terms: tuple) -> int:
+        """The `SkipReason` a match of `Registry.MatchTerms` `terms` with the offer would meet; NONE: it fits."""
+        return self._call("checkMatch", offer_id, terms)
+
     # ---------------------------------------------------------------- batched reads (one block)
 
     def offers(self, offer_ids: Iterable[int], *, block: BlockIdentifier = "latest") -> list[tuple]:

@@ -298,12 +298,12 @@ class ProviderAgent(Keeper):
         published = self.jobs.terms(job.terms_hash)
         trace = self.traces.get(published, self.fault_for(published))
         dispute = self.client.dispute(job.job_id)
+        jobs = self.client.contracts.job_market
         if move.phase == "REVEAL":
-            send = partial(self.client.reveal, job.job_id, trace.hashes[dispute.mid], trace.proof(dispute.mid))
+            transact = jobs.reveal(job.job_id, trace.hashes[dispute.mid], trace.proof(dispute.mid))
         elif move.phase == "PROVE":
-            send = partial(self.client.prove_step, job.job_id, published.terms, trace.states[dispute.lo])
+            transact = jobs.prove_step(job.job_id, published.terms, trace.states[dispute.lo])
         else:
             return
-        action = move.phase.lower()
-        if attempt(self.log, action, job.job_id, send, self.metrics) is not None:
-            self.dispute_moves.labels(action).inc()
+        if attempt(self.log, transact.label, job.job_id, partial(self.client.send, transact), self.metrics) is not None:
+            self.dispute_moves.labels(transact.label).inc()

@@ -46,7 +46,7 @@ def test_cheating_provider_is_caught_by_the_verifier(protocol, accounts, matcher
     assert (outcome["result"], outcome["slashed"]) == (CHALLENGER_WON, job.collateral)
     # ⌈log2 16⌉ = 4 reveals from the solver and as many answers from the verifier.
     assert cheat.metrics.value("dispute_moves_total", {"action": "reveal"}) == 4
-    assert cheat.metrics.value("dispute_moves_total", {"action": "prove"}) == 1
+    assert cheat.metrics.value("dispute_moves_total", {"action": "prove_step"}) == 1
     assert verifier.metrics.value("dispute_moves_total", {"action": "respond"}) == 4
     params = reader.params()
     reward = job.collateral * params["whistleblowerRewardBps"] // 10_000

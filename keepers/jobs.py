@@ -20,7 +20,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from keepers.client import JobTerms, LeaseholdClient
+from keepers.client import LeaseholdClient
+from keepers.contracts.structs import JobTerms
 from keepers.contracts.types import DisputeResult, Phase
 from keepers.indexer import IndexedEvent
 from keepers.sender import SendResult, send_or_skip

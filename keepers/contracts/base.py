@@ -9,7 +9,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.types import BlockIdentifier, TxReceipt
 
-from keepers.contracts.reads import batch_calls, call_view, named, struct_names
+from keepers.contracts.reads import batch_calls, call_view, struct_call, struct_names
 from keepers.contracts.transact import Transact
 
 
@@ -41,7 +41,7 @@ class ContractWrapper:
         return call_view(getattr(self.contract.functions, function)(*args), block_identifier=block)
 
     def _struct(self, function: str, *args, block: BlockIdentifier = "latest") -> dict[str, Any]:
-        return named(self.contract, function, self._call(function, *args, block=block))
+        return struct_call(self.contract, function, *args, block_identifier=block)
 
     def _batch(self, function: str, keys: Iterable, *, block: BlockIdentifier = "latest") -> list[Any]:
         """`function(key)` for every key, in JSON-RPC batches at one block."""

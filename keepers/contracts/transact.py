@@ -9,7 +9,7 @@ metrics, the logs and the journal, whoever sends it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from web3.contract.contract import ContractFunction
 
@@ -25,7 +25,7 @@ class Transact:
 
     function: ContractFunction
     value: int = 0
-    label: str = field(default="")
+    label: str = ""  # empty: the function's name in snake_case
 
     def __post_init__(self) -> None:
         if not self.label:
@@ -34,7 +34,3 @@ class Transact:
     @property
     def contract_abi(self) -> list[dict]:
         return self.function.contract_abi
-
-    def describe(self) -> str:
-        """`closeLease(7)`: the call as an operator reads it."""
-        return f"{self.function.fn_name}({', '.join(str(arg) for arg in self.function.args)})"

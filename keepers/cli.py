@@ -23,6 +23,7 @@ from rich.table import Table
 
 from keepers.client import LeaseholdClient, LeaseInfo, OfferInfo, RequestInfo, RequestSpec, as_dict, connect
 from keepers.config import load_config
+from keepers.contracts.token import Token
 from keepers.errors import KeeperError
 from keepers.observability import make_logger
 from keepers.roles import ROLES
@@ -111,8 +112,9 @@ class _Money:
     """Formats smallest units of a token for people: `12.500000 tUSD`."""
 
     def __init__(self, client: LeaseholdClient, token) -> None:
-        self.decimals = token.functions.decimals().call()
-        self.symbol = token.functions.symbol().call()
+        token = Token(client.w3, token)
+        self.decimals = token.decimals()
+        self.symbol = token.symbol()
 
     def __call__(self, amount: int) -> str:
         return f"{self.plain(amount)} {self.symbol}"

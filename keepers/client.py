@@ -1,10 +1,11 @@
-"""Typed wrappers over the deployed contracts, in the style of pymaker.
+"""One account's view of the deployment: the contract wrappers' calls sent at once, reads as records.
 
-`LeaseholdClient(w3, deployment, sender)` is what the CLI, the provider agent and
-the demo driver use: every write goes through the one `TransactionSender` (so it
-is simulated first and refused with the contract's custom error name) and returns
-its `SendResult`; every read returns a frozen dataclass with text ids and status
-names instead of raw tuples. Amounts are integers in the token's smallest unit
+`LeaseholdClient(w3, deployment, sender)` is what the CLI, the provider agent, the job roles
+and the demo driver use. It builds every call with the typed wrappers of keepers/contracts
+and sends each write at once through the one `TransactionSender` (so it is simulated first
+and refused with the contract's custom error name), returning its `SendResult`; every read
+returns a frozen dataclass with text ids and status names (the enums' member names,
+keepers/contracts/types.py) instead of raw tuples. Amounts are integers in the token's smallest unit
 (6 decimals for the test stablecoin: 1 USD = 1_000_000), as on chain.
 
 A client built with `sender=None` is read-only.
@@ -12,83 +13,51 @@ A client built with `sender=None` is read-only.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
-from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
-from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractLogicError
 
 from keepers.accounts import load_account
 from keepers.config import KeeperConfig
+from keepers.contracts.base import ContractWrapper
+from keepers.contracts.deployed import Contracts
+from keepers.contracts.fees import MoneyMarket
+from keepers.contracts.reads import named
+from keepers.contracts.structs import JobTerms, RequestSpec
+from keepers.contracts.token import Token
+from keepers.contracts.transact import Transact
+from keepers.contracts.types import (
+    ZERO_ADDRESS,
+    Attestation,
+    CloseReason,
+    JobStatus,
+    LeaseStatus,
+    Phase,
+    RequestKind,
+    RequestStatus,
+)
 from keepers.deployment import Deployment, load_deployment
 from keepers.errors import ConfigError, KeeperError
-from keepers.ids import ZERO_BYTES32, from_bytes32, to_bytes32
+from keepers.ids import from_bytes32, to_bytes32
 from keepers.journal import Journal
 from keepers.observability import Metrics
-from keepers.rpc import web3_for
-from keepers.sender import Refused, RevertDecoder, SendResult, TransactionSender
+from keepers.rpc import check_chain_id, web3_for
+from keepers.sender import SendResult, TransactionSender
 
-ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
-
-# Names of the contracts' enums (contracts/types/DataTypes.sol), by value.
-REQUEST_KINDS = ("RENTAL", "JOB")
-REQUEST_STATUSES = ("NULL", "OPEN", "EXPIRED", "MATCHED", "CANCELLED")
-LEASE_STATUSES = ("NULL", "ACTIVE", "EXPIRED", "INSOLVENT", "CLOSED", "TERMINATED")
-CLOSE_REASONS = ("NONE", "TENANT", "PROVIDER_RECLAIM", "EXPIRED", "INSOLVENT", "LIVENESS_FAILURE", "FAULT")
-JOB_STATUSES = (
-    "NONE", "MATCHED", "LATE", "SUBMITTED", "FINALIZABLE", "DISPUTED", "FINALIZED", "EXPIRED", "SLASHED", "VOIDED",
-)
-ATTESTATIONS = ("NONE", "VALID", "INVALID")
-PHASES = ("NONE", "REVEAL", "RESPOND", "PROVE", "VOTE")
-DISPUTE_RESULTS = ("SOLVER_WON", "CHALLENGER_WON", "VOIDED")
-MAX_ALLOWANCE = 2**256 - 1
-
-# Reads are batched into one JSON-RPC request per this many calls.
-READ_BATCH = 100
+__all__ = [
+    "DisputeInfo", "JobInfo", "JobTerms", "LeaseInfo", "LeaseholdClient", "NextMove", "OfferInfo", "ProviderInfo",
+    "ReadOnlyClient", "RequestInfo", "RequestSpec", "as_dict", "connect",
+]
 
 
 class ReadOnlyClient(KeeperError):
     """A write was asked of a client built without an account."""
-
-
-@dataclass(frozen=True)
-class RequestSpec:
-    """What a tenant asks for. `gpu_model`/`region` None mean any; `match_deadline` is a unix time."""
-
-    units: int
-    max_price_per_unit_hour: int
-    max_duration_seconds: int
-    match_deadline: int
-    gpu_model: str | None = None
-    min_vram_gb: int = 0
-    region: str | None = None
-    min_tier: int = 0
-    min_reputation: int = 0
-    kind: str = "RENTAL"
-    job_terms_hash: bytes = ZERO_BYTES32
-
-    def as_tuple(self) -> tuple:
-        """The `Market.RequestSpec` struct, in its field order."""
-        return (
-            to_bytes32(self.gpu_model) if self.gpu_model else ZERO_BYTES32,
-            self.min_vram_gb,
-            self.units,
-            to_bytes32(self.region) if self.region else ZERO_BYTES32,
-            self.min_tier,
-            self.min_reputation,
-            self.max_price_per_unit_hour,
-            self.max_duration_seconds,
-            self.match_deadline,
-            REQUEST_KINDS.index(self.kind),
-            self.job_terms_hash,
-        )
 
 
 @dataclass(frozen=True)
@@ -196,39 +165,6 @@ class LeaseInfo:
 
 
 @dataclass(frozen=True)
-class JobTerms:
-    """`Jobs.JobTerms`: what a job computes (docs/verification.md, Terms). `workload` is the bytes32 id."""
-
-    workload: bytes
-    input_hash: bytes
-    seed: bytes
-    steps: int
-    result_timeout_seconds: int
-    challenge_window_seconds: int
-
-    def as_tuple(self) -> tuple:
-        return (
-            self.workload, self.input_hash, self.seed, self.steps, self.result_timeout_seconds,
-            self.challenge_window_seconds,
-        )
-
-    @classmethod
-    def from_event(cls, terms: Mapping[str, Any] | tuple) -> "JobTerms":
-        """From a decoded `JobTermsPublished` terms argument (web3 gives a named mapping or a tuple)."""
-        if isinstance(terms, Mapping):
-            terms = (
-                terms["workload"], terms["inputHash"], terms["seed"], terms["steps"], terms["resultTimeoutSeconds"],
-                terms["challengeWindowSeconds"],
-            )
-        workload, input_hash, seed, steps, result_timeout, window = terms
-        return cls(bytes(workload), bytes(input_hash), bytes(seed), steps, result_timeout, window)
-
-    @property
-    def workload_name(self) -> str:
-        return from_bytes32(self.workload)
-
-
-@dataclass(frozen=True)
 class JobInfo:
     job_id: int
     status: str  # statusOf: the stored status, or LATE / FINALIZABLE derived from the clock
@@ -287,21 +223,27 @@ def as_dict(record) -> dict[str, Any]:
 
 
 class LeaseholdClient:
-    """The deployment's contracts for one account (or none: read-only)."""
+    """The deployment's contracts for one account (or none: read-only).
+
+    Each write here builds its call with the typed wrappers of keepers/contracts (`contracts`)
+    and sends it at once. `market`, `registry`, `config`, `job_market` and the two tokens are
+    the web3 contracts, for events and receipts.
+    """
 
     def __init__(self, w3: Web3, deployment: Deployment, sender: TransactionSender | None) -> None:
         self.w3 = w3
         self.deployment = deployment
         self.sender = sender
-        self.config = deployment.contract(w3, "ProtocolConfig")
-        self.registry = deployment.contract(w3, "ProviderRegistry")
-        self.market = deployment.contract(w3, "LeaseMarket")
-        self.payment_token = deployment.contract(w3, "PaymentToken")
-        self.stake_token = deployment.contract(w3, "StakeToken")
+        self.contracts = Contracts(w3, deployment)
+        self.config = self.contracts.config.contract
+        self.registry = self.contracts.registry.contract
+        self.market = self.contracts.market.contract
+        self.payment_token = self.contracts.payment_token.contract
+        self.stake_token = self.contracts.stake_token.contract
 
     @cached_property
     def job_market(self) -> Contract:
-        return self.deployment.contract(self.w3, "JobMarket")
+        return self.contracts.job_market.contract
 
     @property
     def address(self) -> str:
@@ -311,177 +253,177 @@ class LeaseholdClient:
 
     # ---------------------------------------------------------------- tokens
 
-    def balance_of(self, token: Contract, owner: str | None = None) -> int:
-        return self._call(token.functions.balanceOf(owner or self.address))
+    def balance_of(self, token: Contract | Token, owner: str | None = None) -> int:
+        return self._token(token).balance_of(owner or self.address)
 
-    def ensure_allowance(self, token: Contract, spender: str, amount: int) -> SendResult | None:
+    def ensure_allowance(self, token: Contract | Token, spender: str, amount: int) -> SendResult | None:
         """Approves `amount` for `spender` only when the current allowance is short; None when it is not."""
-        if self._call(token.functions.allowance(self.address, spender)) >= amount:
+        token = self._token(token)
+        if token.allowance(self.address, spender) >= amount:
             return None
-        return self._send(token.functions.approve(spender, amount), "approve")
+        return self.send(token.approve(spender, amount))
 
     # ---------------------------------------------------------------- providers
 
     def register_provider(self, region: str, metadata_uri: str) -> SendResult:
-        return self._send(self.registry.functions.registerProvider(to_bytes32(region), metadata_uri), "register_provider")
+        return self.send(self.contracts.registry.register_provider(to_bytes32(region), metadata_uri))
 
     def update_provider(self, region: str, metadata_uri: str) -> SendResult:
-        return self._send(self.registry.functions.updateProvider(to_bytes32(region), metadata_uri), "update_provider")
+        return self.send(self.contracts.registry.update_provider(to_bytes32(region), metadata_uri))
 
     def stake(self, amount: int, *, approve: bool = True) -> SendResult:
         """Stakes `amount`, approving the registry first when its allowance is short."""
         if approve:
-            self.ensure_allowance(self.stake_token, self.registry.address, amount)
-        return self._send(self.registry.functions.stake(amount), "stake")
+            self.ensure_allowance(self.contracts.stake_token, self.registry.address, amount)
+        return self.send(self.contracts.registry.stake(amount))
 
     def request_unstake(self, amount: int) -> SendResult:
-        return self._send(self.registry.functions.requestUnstake(amount), "request_unstake")
+        return self.send(self.contracts.registry.request_unstake(amount))
 
     def withdraw_unstaked(self) -> SendResult:
-        return self._send(self.registry.functions.withdrawUnstaked(), "withdraw_unstaked")
+        return self.send(self.contracts.registry.withdraw_unstaked())
 
     def add_offer(self, gpu_model: str, units: int, price_per_unit_hour: int, max_duration_seconds: int) -> SendResult:
         """Adds an offer; its id is `offer_id_of(result)`."""
-        fn = self.registry.functions.addOffer(to_bytes32(gpu_model), units, price_per_unit_hour, max_duration_seconds)
-        return self._send(fn, "add_offer")
+        registry = self.contracts.registry
+        return self.send(registry.add_offer(to_bytes32(gpu_model), units, price_per_unit_hour, max_duration_seconds))
 
-    def update_offer(self, offer_id: int, units: int, price_per_unit_hour: int, max_duration_seconds: int) -> SendResult:
-        fn = self.registry.functions.updateOffer(offer_id, units, price_per_unit_hour, max_duration_seconds)
-        return self._send(fn, "update_offer")
+    def update_offer(
+        self, offer_id: int, units: int, price_per_unit_hour: int, max_duration_seconds: int
+    ) -> SendResult:
+        registry = self.contracts.registry
+        return self.send(registry.update_offer(offer_id, units, price_per_unit_hour, max_duration_seconds))
 
     def pause_offer(self, offer_id: int, paused: bool = True) -> SendResult:
-        return self._send(self.registry.functions.pauseOffer(offer_id, paused), "pause_offer")
+        return self.send(self.contracts.registry.pause_offer(offer_id, paused))
 
     def remove_offer(self, offer_id: int) -> SendResult:
-        return self._send(self.registry.functions.removeOffer(offer_id), "remove_offer")
+        return self.send(self.contracts.registry.remove_offer(offer_id))
 
     def withdraw_earnings(self, lease_id: int) -> SendResult:
-        return self._send(self.market.functions.withdrawEarnings(lease_id), "withdraw_earnings")
+        return self.send(self.contracts.market.withdraw_earnings(lease_id))
 
     def request_reclaim(self, lease_id: int) -> SendResult:
-        return self._send(self.market.functions.requestReclaim(lease_id), "request_reclaim")
+        return self.send(self.contracts.market.request_reclaim(lease_id))
 
     def respond_liveness(self, lease_id: int) -> SendResult:
-        return self._send(self.market.functions.respondLiveness(lease_id), "respond_liveness")
+        return self.send(self.contracts.market.respond_liveness(lease_id))
 
     # ---------------------------------------------------------------- tenants
 
     def create_request(self, spec: RequestSpec, deposit: int, *, approve: bool = True) -> SendResult:
         """Posts a request with `deposit`, approving the market first when needed; id: `request_id_of(result)`."""
         if approve:
-            self.ensure_allowance(self.payment_token, self.market.address, deposit)
-        return self._send(self.market.functions.createRequest(spec.as_tuple(), deposit), "create_request")
+            self.ensure_allowance(self.contracts.payment_token, self.market.address, deposit)
+        return self.send(self.contracts.market.create_request(spec, deposit))
 
     def cancel_request(self, request_id: int) -> SendResult:
-        return self._send(self.market.functions.cancelRequest(request_id), "cancel_request")
+        return self.send(self.contracts.market.cancel_request(request_id))
 
     def top_up(self, lease_id: int, amount: int, *, approve: bool = True) -> SendResult:
         if approve:
-            self.ensure_allowance(self.payment_token, self.market.address, amount)
-        return self._send(self.market.functions.topUp(lease_id, amount), "top_up")
+            self.ensure_allowance(self.contracts.payment_token, self.market.address, amount)
+        return self.send(self.contracts.market.top_up(lease_id, amount))
 
     def close_lease(self, lease_id: int) -> SendResult:
-        return self._send(self.market.functions.closeLease(lease_id), "close_lease")
+        return self.send(self.contracts.market.close_lease(lease_id))
 
     # ---------------------------------------------------------------- anyone
 
     def challenge_liveness(self, lease_id: int, *, approve: bool = True) -> SendResult:
         """Challenges the lease's provider, posting the liveness bond (approved first when needed)."""
         if approve:
-            self.ensure_allowance(self.payment_token, self.market.address, self.params()["livenessBond"])
-        return self._send(self.market.functions.challengeLiveness(lease_id), "challenge_liveness")
+            self.ensure_allowance(self.contracts.payment_token, self.market.address, self.params()["livenessBond"])
+        return self.send(self.contracts.market.challenge_liveness(lease_id))
 
     def resolve_liveness(self, lease_id: int) -> SendResult:
-        return self._send(self.market.functions.resolveLiveness(lease_id), "resolve_liveness")
+        return self.send(self.contracts.market.resolve_liveness(lease_id))
 
     # ---------------------------------------------------------------- money the markets hold
 
     def money_markets(self) -> dict[str, Contract]:
         """The markets that hold payments: the lease market, and the job market when deployed."""
-        markets = {"LeaseMarket": self.market}
-        if "JobMarket" in self.deployment.contracts:
-            markets["JobMarket"] = self.job_market
-        return markets
+        return {name: market.contract for name, market in self._money_markets().items()}
 
     def accrued_fees(self) -> dict[str, int]:
         """Protocol fees each market has accrued and not yet swept to the treasury."""
-        return {name: self._call(market.functions.accruedFees()) for name, market in self.money_markets().items()}
+        return {name: market.accrued_fees() for name, market in self._money_markets().items()}
 
     def credits_of(self, owner: str | None = None) -> dict[str, int]:
         """Payouts the token refused to send to `owner`, held for it in each market (`claimCredit`)."""
         owner = owner or self.address
-        return {name: self._call(market.functions.creditOf(owner)) for name, market in self.money_markets().items()}
+        return {name: market.credit_of(owner) for name, market in self._money_markets().items()}
 
     def sweep_fees(self, market: str) -> SendResult:
-        return self._send(self.money_markets()[market].functions.sweepFees(), "sweep_fees")
+        return self.send(self._money_markets()[market].sweep_fees())
 
     def claim_credit(self, market: str) -> SendResult:
-        return self._send(self.money_markets()[market].functions.claimCredit(), "claim_credit")
+        return self.send(self._money_markets()[market].claim_credit())
 
     # ---------------------------------------------------------------- jobs
 
     def publish_job_terms(self, terms: JobTerms, input: bytes) -> SendResult:
         """Publishes terms and their input (once per terms hash); the hash is `terms_hash_of(result)`."""
-        return self._send(self.job_market.functions.publishJobTerms(terms.as_tuple(), input), "publish_job_terms")
+        return self.send(self.contracts.job_market.publish_job_terms(terms, input))
 
     def submit_result(
         self, job_id: int, terms: JobTerms, output_hash: bytes, trace_root: bytes, output_proof: list[bytes]
     ) -> SendResult:
-        fn = self.job_market.functions.submitResult(job_id, terms.as_tuple(), output_hash, trace_root, output_proof)
-        return self._send(fn, "submit_result")
+        return self.send(self.contracts.job_market.submit_result(job_id, terms, output_hash, trace_root, output_proof))
 
     def attest(self, job_id: int, terms: JobTerms, valid: bool, *, approve: bool = True) -> SendResult:
         """Attests, posting the verifier bond (valid) or the challenge bond (not valid), approved first when needed."""
         if approve:
             params = self.params()
             self.ensure_allowance(
-                self.payment_token, self.job_market.address, params["verifierBond" if valid else "challengeBond"]
+                self.contracts.payment_token, self.job_market.address,
+                params["verifierBond" if valid else "challengeBond"],
             )
-        return self._send(self.job_market.functions.attest(job_id, terms.as_tuple(), valid), "attest")
+        return self.send(self.contracts.job_market.attest(job_id, terms, valid))
 
     def challenge(self, job_id: int, terms: JobTerms, *, approve: bool = True) -> SendResult:
         """Challenges a submitted result, posting the challenge bond (approved first when needed)."""
         if approve:
-            self.ensure_allowance(self.payment_token, self.job_market.address, self.params()["challengeBond"])
-        return self._send(self.job_market.functions.challenge(job_id, terms.as_tuple()), "challenge")
+            self.ensure_allowance(self.contracts.payment_token, self.job_market.address, self.params()["challengeBond"])
+        return self.send(self.contracts.job_market.challenge(job_id, terms))
 
     def reveal(self, job_id: int, h_mid: bytes, proof: list[bytes]) -> SendResult:
-        return self._send(self.job_market.functions.reveal(job_id, h_mid, proof), "reveal")
+        return self.send(self.contracts.job_market.reveal(job_id, h_mid, proof))
 
     def respond(self, job_id: int, agree: bool) -> SendResult:
-        return self._send(self.job_market.functions.respond(job_id, agree), "respond")
+        return self.send(self.contracts.job_market.respond(job_id, agree))
 
     def prove_step(self, job_id: int, terms: JobTerms, state_lo: bytes) -> SendResult:
-        return self._send(self.job_market.functions.proveStep(job_id, terms.as_tuple(), state_lo), "prove_step")
+        return self.send(self.contracts.job_market.prove_step(job_id, terms, state_lo))
 
     def vote_on_step(self, job_id: int, solver_correct: bool) -> SendResult:
-        return self._send(self.job_market.functions.voteOnStep(job_id, solver_correct), "vote_on_step")
+        return self.send(self.contracts.job_market.vote_on_step(job_id, solver_correct))
 
     def claim_timeout(self, job_id: int) -> SendResult:
-        return self._send(self.job_market.functions.claimTimeout(job_id), "claim_timeout")
+        return self.send(self.contracts.job_market.claim_timeout(job_id))
 
     def resolve_vote(self, job_id: int) -> SendResult:
-        return self._send(self.job_market.functions.resolveVote(job_id), "resolve_vote")
+        return self.send(self.contracts.job_market.resolve_vote(job_id))
 
     def finalize_job(self, job_id: int) -> SendResult:
-        return self._send(self.job_market.functions.finalizeJob(job_id), "finalize_job")
+        return self.send(self.contracts.job_market.finalize_job(job_id))
 
     def expire_job(self, job_id: int) -> SendResult:
-        return self._send(self.job_market.functions.expireJob(job_id), "expire_job")
+        return self.send(self.contracts.job_market.expire_job(job_id))
 
     def job(self, job_id: int) -> JobInfo:
-        j = self._struct(self.job_market, "getJob", self._call(self.job_market.functions.getJob(job_id)))
-        status = self._call(self.job_market.functions.statusOf(job_id))
+        jobs = self.contracts.job_market
+        j = jobs.job(job_id)
         return JobInfo(
             job_id=job_id,
-            status=JOB_STATUSES[status],
+            status=JobStatus(jobs.status_of(job_id)).name,
             provider=j["provider"],
             offer_id=j["offerId"],
             units=j["units"],
             tenant=j["tenant"],
             result_deadline=j["resultDeadline"],
             window_ends_at=j["windowEndsAt"],
-            attestation=ATTESTATIONS[j["attestation"]],
+            attestation=Attestation(j["attestation"]).name,
             collateral=j["collateral"],
             escrow=j["escrow"],
             terms_hash=bytes(j["termsHash"]),
@@ -492,14 +434,14 @@ class LeaseholdClient:
         )
 
     def dispute(self, job_id: int) -> DisputeInfo:
-        d = self._struct(self.job_market, "disputeOf", self._call(self.job_market.functions.disputeOf(job_id)))
+        d = self.contracts.job_market.dispute(job_id)
         return DisputeInfo(
             challenger=d["challenger"],
             bond=d["bond"],
             lo=d["lo"],
             hi=d["hi"],
             deadline=d["deadline"],
-            phase=PHASES[d["phase"]],
+            phase=Phase(d["phase"]).name,
             arbiter_mode=d["arbiterMode"],
             move_timeout_seconds=d["moveTimeoutSeconds"],
             vote_window_seconds=d["voteWindowSeconds"],
@@ -513,11 +455,11 @@ class LeaseholdClient:
         )
 
     def next_move(self, job_id: int) -> NextMove:
-        phase, deadline, mover = self._call(self.job_market.functions.nextMove(job_id))
-        return NextMove(PHASES[phase], deadline, mover)
+        phase, deadline, mover = self.contracts.job_market.next_move(job_id)
+        return NextMove(Phase(phase).name, deadline, mover)
 
     def has_voted(self, job_id: int, arbiter: str) -> bool:
-        return self._call(self.job_market.functions.hasVoted(job_id, to_checksum_address(arbiter)))
+        return self.contracts.job_market.has_voted(job_id, arbiter)
 
     def terms_hash_of(self, result: SendResult) -> bytes:
         return bytes(self.events(result, self.job_market, "JobTermsPublished")[0]["termsHash"])
@@ -526,11 +468,11 @@ class LeaseholdClient:
 
     def treasury(self) -> str:
         """Where swept protocol fees go: the config's treasury now."""
-        return self._call(self.config.functions.treasury())
+        return self.contracts.config.treasury()
 
     def params(self) -> dict[str, int]:
         """`ProtocolConfig.params()` by field name."""
-        return self._struct(self.config, "params", self._call(self.config.functions.params()))
+        return self.contracts.config.params()
 
     def now(self) -> int:
         """The latest block's timestamp: the contracts' clock."""
@@ -538,13 +480,14 @@ class LeaseholdClient:
 
     def provider_info(self, address: str) -> ProviderInfo:
         address = to_checksum_address(address)
-        p = self._struct(self.registry, "provider", self._call(self.registry.functions.provider(address)))
+        registry = self.contracts.registry
+        p = registry.provider(address)
         registered = p["registeredAt"] != 0
         return ProviderInfo(
             address=address,
             registered=registered,
             region=from_bytes32(p["region"]),
-            metadata_uri=self._call(self.registry.functions.metadataURI(address)) if registered else "",
+            metadata_uri=registry.metadata_uri(address) if registered else "",
             free_stake=p["freeStake"],
             locked_stake=p["lockedStake"],
             unbonding_stake=p["unbondingStake"],
@@ -557,37 +500,36 @@ class LeaseholdClient:
             disputes_lost=p["disputesLost"],
             slash_count=p["slashCount"],
             total_slashed=p["totalSlashed"],
-            reputation=self._call(self.registry.functions.reputationOf(address)),
-            uptime_bps=self._call(self.registry.functions.uptimeOf(address)),
+            reputation=registry.reputation_of(address),
+            uptime_bps=registry.uptime_of(address),
         )
 
     def offer(self, offer_id: int) -> OfferInfo:
-        return self._offer_info(offer_id, self._call(self.registry.functions.offer(offer_id)))
+        return self._offer_info(offer_id, self.contracts.registry.offer(offer_id))
 
     def offers(self) -> list[OfferInfo]:
         """Every offer ever added (ids 1..offerCount), removed ones included."""
-        count = self._call(self.registry.functions.offerCount())
-        ids = range(1, count + 1)
-        return [self._offer_info(i, raw) for i, raw in zip(ids, self._batch(self.registry.functions.offer, ids))]
+        registry = self.contracts.registry
+        ids = range(1, registry.offer_count() + 1)
+        return [self._offer_info(i, raw) for i, raw in zip(ids, registry.offers(ids))]
 
     def offers_of(self, address: str, *, include_removed: bool = False) -> list[OfferInfo]:
         address = to_checksum_address(address)
         return [o for o in self.offers() if o.provider == address and (include_removed or o.live)]
 
     def request(self, request_id: int) -> RequestInfo:
-        raw = self._call(self.market.functions.getRequest(request_id))
-        status = self._call(self.market.functions.requestStatusOf(request_id))
-        return self._request_info(request_id, raw, status)
+        market = self.contracts.market
+        return self._request_info(request_id, market.get_request(request_id), market.request_status_of(request_id))
 
     def requests(self) -> list[RequestInfo]:
         """Every request ever made (ids 1..nextRequestId-1)."""
-        ids = range(1, self._call(self.market.functions.nextRequestId()))
-        raws = self._batch(self.market.functions.getRequest, ids)
-        statuses = self._batch(self.market.functions.requestStatusOf, ids)
+        market = self.contracts.market
+        ids = range(1, market.next_request_id())
+        raws, statuses = market.requests(ids), market.request_statuses(ids)
         return [self._request_info(i, raw, status) for i, raw, status in zip(ids, raws, statuses)]
 
     def lease(self, lease_id: int) -> LeaseInfo:
-        self._call(self.market.functions.getLease(lease_id))  # an unknown id: Refused(LeaseMarket_LeaseNotFound)
+        self.contracts.market.get_lease(lease_id)  # an unknown id: Refused(LeaseMarket_LeaseNotFound)
         return self.leases([lease_id])[0]
 
     def leases(self, lease_ids: Iterable[int] | None = None) -> list[LeaseInfo]:
@@ -595,8 +537,8 @@ class LeaseholdClient:
         if lease_ids is None:
             lease_ids = [r.request_id for r in self.requests() if r.status == "MATCHED" and r.kind == "RENTAL"]
         ids = list(lease_ids)
-        m = self.market.functions
-        columns = [self._batch(fn, ids) for fn in (m.getLease, m.statusOf, m.balanceOf, m.accruedOf, m.withdrawableOf)]
+        m = self.contracts.market
+        columns = [read(ids) for read in (m.leases, m.statuses, m.balances, m.accrued, m.withdrawable)]
         return [self._lease_info(i, *values) for i, *values in zip(ids, *columns)]
 
     def leases_of(self, address: str) -> list[LeaseInfo]:
@@ -608,16 +550,19 @@ class LeaseholdClient:
         ]
         return self.leases(ids)
 
-    # ---------------------------------------------------------------- receipts
+    # ---------------------------------------------------------------- sending and receipts
 
-    def events(self, result: SendResult, contract: Contract, name: str) -> list[dict[str, Any]]:
+    def send(self, transact: Transact) -> SendResult:
+        """Sends a call a wrapper of `contracts` built, with this client's account."""
+        if self.sender is None:
+            raise ReadOnlyClient("account error: this command needs an [account] in the config")
+        return self.sender.send(transact)
+
+    def events(self, result: SendResult, contract: Contract | ContractWrapper, name: str) -> list[dict[str, Any]]:
         """The arguments of every `name` event `contract` emitted in the transaction."""
-        event = getattr(contract.events, name)()
-        return [
-            dict(decoded["args"]) for log in result.receipt["logs"]
-            if log["address"] == contract.address
-            for decoded in _decoded(event, log)
-        ]
+        if not isinstance(contract, ContractWrapper):
+            contract = ContractWrapper(self.w3, contract)
+        return contract.events(result.receipt, name)
 
     def offer_id_of(self, result: SendResult) -> int:
         return self.events(result, self.registry, "OfferAdded")[0]["offerId"]
@@ -627,40 +572,17 @@ class LeaseholdClient:
 
     # ---------------------------------------------------------------- pieces
 
-    def _send(self, fn: ContractFunction, label: str) -> SendResult:
-        if self.sender is None:
-            raise ReadOnlyClient("account error: this command needs an [account] in the config")
-        return self.sender.send(fn, label=label)
+    def _token(self, token: Contract | Token) -> Token:
+        return token if isinstance(token, Token) else Token(self.w3, token)
 
-    def _call(self, fn: ContractFunction) -> Any:
-        """Calls a view; a revert becomes `Refused` naming the contract's custom error."""
-        try:
-            return fn.call()
-        except ContractLogicError as error:
-            raise _refusal(fn, error) from None
-
-    def _batch(self, function: Callable[[int], ContractFunction], ids: Iterable[int]) -> list[Any]:
-        ids = list(ids)
-        results: list[Any] = []
-        for start in range(0, len(ids), READ_BATCH):
-            chunk = ids[start:start + READ_BATCH]
-            if len(chunk) == 1:
-                results.append(self._call(function(chunk[0])))
-                continue
-            with self.w3.batch_requests() as batch:
-                for item in chunk:
-                    batch.add(function(item))
-                results.extend(batch.execute())
-        return results
-
-    @staticmethod
-    def _struct(contract: Contract, function: str, value: tuple) -> dict[str, Any]:
-        (element,) = [e for e in contract.abi if e.get("type") == "function" and e["name"] == function]
-        names = [component["name"] for component in element["outputs"][0]["components"]]
-        return dict(zip(names, value))
+    def _money_markets(self) -> dict[str, MoneyMarket]:
+        markets: dict[str, MoneyMarket] = {"LeaseMarket": self.contracts.market}
+        if self.contracts.has("JobMarket"):
+            markets["JobMarket"] = self.contracts.job_market
+        return markets
 
     def _offer_info(self, offer_id: int, raw: tuple) -> OfferInfo:
-        o = self._struct(self.registry, "offer", raw)
+        o = named(self.registry, "offer", raw)
         return OfferInfo(
             offer_id=offer_id,
             provider=o["provider"],
@@ -674,12 +596,12 @@ class LeaseholdClient:
         )
 
     def _request_info(self, request_id: int, raw: tuple, status: int) -> RequestInfo:
-        r = self._struct(self.market, "getRequest", raw)
+        r = named(self.market, "getRequest", raw)
         return RequestInfo(
             request_id=request_id,
             tenant=r["tenant"],
-            kind=REQUEST_KINDS[r["kind"]],
-            status=REQUEST_STATUSES[status],
+            kind=RequestKind(r["kind"]).name,
+            status=RequestStatus(status).name,
             gpu_model=from_bytes32(r["gpuModel"]),
             min_vram_gb=r["minVramGB"],
             units=r["units"],
@@ -695,11 +617,11 @@ class LeaseholdClient:
         )
 
     def _lease_info(self, lease_id: int, raw: tuple, status: int, balance: int, accrued: int, withdrawable: int):
-        r = self._struct(self.market, "getLease", raw)
+        r = named(self.market, "getLease", raw)
         return LeaseInfo(
             lease_id=lease_id,
-            status=LEASE_STATUSES[status],
-            close_reason=CLOSE_REASONS[r["closeReason"]],
+            status=LeaseStatus(status).name,
+            close_reason=CloseReason(r["closeReason"]).name,
             tenant=r["tenant"],
             provider=r["provider"],
             offer_id=r["offerId"],
@@ -733,11 +655,7 @@ def connect(
     """
     metrics = Metrics()
     w3 = web3_for(config.chain, metrics, logger)
-    node_chain_id = w3.eth.chain_id
-    if node_chain_id != config.chain.chain_id:
-        raise KeeperError(
-            f"chain error: config says chain_id {config.chain.chain_id} but {config.chain.rpc_url} reports {node_chain_id}"
-        )
+    check_chain_id(w3, config.chain)
     if config.chain.deployment is None:
         raise ConfigError("config error: chain.deployment: required by this command")
     deployment = load_deployment(config.chain.deployment, w3)
@@ -749,17 +667,3 @@ def connect(
         )
         sender.recover()
     return LeaseholdClient(w3, deployment, sender)
-
-
-def _decoded(event, log) -> list:
-    try:
-        return [event.process_log(log)]
-    except Exception:  # a log of another event of the same contract
-        return []
-
-
-def _refusal(fn: ContractFunction, error: ContractLogicError) -> Refused:
-    data = error.data if isinstance(error.data, str) and error.data.startswith("0x") else None
-    name, args = RevertDecoder(fn.contract_abi).decode(HexBytes(data)) if data else (error.message or "reverted", ())
-    call_args = ", ".join(str(arg) for arg in fn.args)
-    return Refused(f"{fn.fn_name}({call_args})", name, args)

@@ -20,7 +20,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from keepers.client import DISPUTE_RESULTS, PHASES, JobTerms, LeaseholdClient
+from keepers.client import LeaseholdClient
+from keepers.contracts.structs import JobTerms
+from keepers.contracts.types import DisputeResult, Phase
 from keepers.indexer import IndexedEvent
 from keepers.sender import SendResult, send_or_skip
 from keepers.workloads import TraceTree, Workload, WorkloadError, get_workload, keccak256
@@ -85,14 +87,14 @@ class JobState:
                     job.window_ends_at = args["windowEndsAt"]
             case "DisputeOpened":
                 job.status, job.challenger, job.dispute_number = "DISPUTED", args["challenger"], args["number"]
-                job.phase, job.move_deadline = PHASES[args["phase"]], args["deadline"]
+                job.phase, job.move_deadline = Phase(args["phase"]).name, args["deadline"]
             case "MidpointRevealed":
                 job.phase, job.move_deadline = "RESPOND", args["deadline"]
             case "MidpointAnswered":
-                job.phase, job.move_deadline = PHASES[args["phase"]], args["deadline"]
+                job.phase, job.move_deadline = Phase(args["phase"]).name, args["deadline"]
             case "DisputeResolved":
                 job.challenger, job.phase, job.move_deadline = None, "NONE", 0
-                result = DISPUTE_RESULTS[args["result"]]
+                result = DisputeResult(args["result"]).name
                 if result == "SOLVER_WON":
                     job.status, job.window_ends_at = "SUBMITTED", args["windowEndsAt"]
                 else:
@@ -115,7 +117,7 @@ class JobBook:
     )
 
     def __init__(self, keeper, name: str | None = None) -> None:
-        self.job_market = keeper.contract("JobMarket")
+        self.job_market = keeper.contracts.job_market  # the typed wrapper; its `contract` feeds the indexer
         self.state = JobState()
         self._events: list[IndexedEvent] = []
         self._lock = threading.Lock()
@@ -124,7 +126,8 @@ class JobBook:
             # Memory only: forget any cursor a previous run left, so the scan starts at deployment.
             keeper.checkpoints.rollback(name, -1)
             self.indexer = keeper.indexer(
-                [self.job_market], name=name, on_event=self.apply, on_rollback=self.rollback, event_names=self.EVENTS
+                [self.job_market.contract], name=name, on_event=self.apply, on_rollback=self.rollback,
+                event_names=self.EVENTS,
             )
 
     def refresh(self) -> int:

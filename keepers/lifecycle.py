@@ -32,12 +32,13 @@ from web3.contract import Contract
 
 from keepers.accounts import load_account
 from keepers.config import KeeperConfig
+from keepers.contracts.deployed import Contracts
 from keepers.deployment import Deployment, load_deployment
-from keepers.errors import ConfigError, InsufficientFunds, KeeperError
+from keepers.errors import ConfigError, InsufficientFunds
 from keepers.indexer import CheckpointStore, EventIndexer, IndexedEvent
 from keepers.journal import Journal
 from keepers.observability import HealthServer, Metrics, make_logger
-from keepers.rpc import web3_for
+from keepers.rpc import check_chain_id, web3_for
 from keepers.sender import TransactionSender
 
 
@@ -111,8 +112,10 @@ class Keeper(ABC):
             raise ConfigError(f"config error: chain.deployment: required by role {self.role}")
         return load_deployment(self.config.chain.deployment, self.w3)
 
-    def contract(self, name: str) -> Contract:
-        return self.deployment.contract(self.w3, name)
+    @cached_property
+    def contracts(self) -> Contracts:
+        """The deployment's typed wrappers: the only way a role builds a contract call."""
+        return Contracts(self.w3, self.deployment)
 
     @cached_property
     def account(self) -> LocalAccount:
@@ -173,12 +176,7 @@ class Keeper(ABC):
 
     def start(self) -> None:
         """Checks the node, serves metrics and health, registers the role's jobs and starts them."""
-        node_chain_id = self.w3.eth.chain_id
-        if node_chain_id != self.config.chain.chain_id:
-            raise KeeperError(
-                f"chain error: config says chain_id {self.config.chain.chain_id} "
-                f"but {self.config.chain.rpc_url} reports {node_chain_id}"
-            )
+        node_chain_id = check_chain_id(self.w3, self.config.chain)
         self.health = HealthServer(self.w3, self.metrics, self.config.metrics, clock=self.clock).start()
         if self.config.account is not None and self.journal.pending(self.account.address):
             # Building the sender recovers: a killed run's nonces are settled before any job sends.

@@ -24,6 +24,7 @@ from web3.providers.rpc.utils import ExceptionRetryConfiguration
 from web3.types import RPCEndpoint
 
 from keepers.config import ChainConfig
+from keepers.errors import KeeperError
 from keepers.observability import Metrics
 
 
@@ -108,6 +109,16 @@ def web3_for(chain: ChainConfig, metrics: Metrics | None = None, logger=None) ->
         metrics=metrics,
         logger=logger,
     )
+
+
+def check_chain_id(w3: Web3, chain: ChainConfig) -> int:
+    """The node's chain id; refuses a node of another chain than the configuration names."""
+    node_chain_id = w3.eth.chain_id
+    if node_chain_id != chain.chain_id:
+        raise KeeperError(
+            f"chain error: config says chain_id {chain.chain_id} but {chain.rpc_url} reports {node_chain_id}"
+        )
+    return node_chain_id
 
 
 def _method_of(body) -> str | None:

@@ -1,6 +1,7 @@
 """The one place that sends transactions.
 
-`TransactionSender.send(fn, label=...)` simulates the call and refuses one that
+`TransactionSender.send(call)` takes the `Transact` a contract wrapper built
+(keepers/contracts), simulates it and refuses one that
 would revert (naming the contract's custom error), assigns the nonce under a
 lock, prices it with EIP-1559 fees under a ceiling, journals it before the
 broadcast, waits for the receipt and re-signs the same nonce with higher fees
@@ -17,41 +18,25 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
-from eth_abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
-from eth_utils import function_signature_to_4byte_selector, to_checksum_address
-from eth_utils.abi import abi_to_signature, get_abi_input_types
-from hexbytes import HexBytes
 from web3 import Web3
-from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 from web3.types import TxReceipt
 
 from keepers.config import TransactionsConfig
+from keepers.contracts.reverts import Refused, RevertDecoder
+from keepers.contracts.transact import Transact
 from keepers.errors import InsufficientFunds, KeeperError
 from keepers.journal import Journal, JournalEntry, TxStatus
 from keepers.observability import Metrics
 
 GWEI = 10**9
-_ERROR_STRING = ("Error", ("string",))
-_PANIC = ("Panic", ("uint256",))
 # Messages nodes use when a transaction with this hash or nonce is already known or used.
 _ALREADY_KNOWN = ("already known", "already imported", "known transaction")
 # Messages refusing a replacement: the old version was mined meanwhile, or the node wants a higher fee.
 _REPLACEMENT_NOT_ACCEPTED = ("nonce too low", "nonce has already been used", "replacement transaction underpriced")
 # How nodes refuse a transaction the sender's balance cannot pay for (geth, Anvil, Erigon, Nethermind).
 _INSUFFICIENT_FUNDS = ("insufficient funds",)
-
-
-class Refused(KeeperError):
-    """The simulation reverted, so nothing was sent. `error_name` is the decoded custom error."""
-
-    def __init__(self, label: str, error_name: str, error_args: tuple = ()) -> None:
-        self.label = label
-        self.error_name = error_name
-        self.error_args = error_args
-        args = f"({', '.join(str(arg) for arg in error_args)})" if error_args else ""
-        super().__init__(f"{label}: refused, the call would revert with {error_name}{args}")
 
 
 class TransactionFailed(KeeperError):
@@ -73,35 +58,6 @@ class SendResult:
     gas_used: int
     replacements: int
     receipt: TxReceipt
-
-
-class RevertDecoder:
-    """Names the revert data of a call from the contract ABI's errors, `Error(string)` and `Panic`."""
-
-    def __init__(self, abi: list[dict[str, Any]]) -> None:
-        self._errors: dict[bytes, tuple[str, tuple[str, ...]]] = {
-            function_signature_to_4byte_selector("Error(string)"): _ERROR_STRING,
-            function_signature_to_4byte_selector("Panic(uint256)"): _PANIC,
-        }
-        for element in abi:
-            if element.get("type") == "error":
-                selector = function_signature_to_4byte_selector(abi_to_signature(element))
-                self._errors[selector] = (element["name"], tuple(get_abi_input_types(element)))
-
-    def decode(self, data: bytes) -> tuple[str, tuple]:
-        if len(data) < 4:
-            return "empty revert", ()
-        known = self._errors.get(bytes(data[:4]))
-        if known is None:
-            return f"unknown error 0x{bytes(data[:4]).hex()}", ()
-        name, types = known
-        try:
-            values = abi_decode(types, bytes(data[4:]))
-        except Exception:  # malformed arguments still leave a useful error name
-            return name, ()
-        return name, tuple(
-            to_checksum_address(value) if kind == "address" else value for kind, value in zip(types, values)
-        )
 
 
 class TransactionSender:
@@ -150,11 +106,15 @@ class TransactionSender:
 
     # ---------------------------------------------------------------- sending
 
-    def send(self, fn: ContractFunction, *, label: str, value: int = 0) -> SendResult:
-        """Simulates, signs, broadcasts and waits for `fn`. Raises `Refused` or `TransactionFailed`."""
-        to, data = self._encode(fn, value)
+    def send(self, transact: Transact) -> SendResult:
+        """Simulates, signs, broadcasts and waits for the call. Raises `Refused` or `TransactionFailed`.
+
+        Metrics, logs and the journal name it by `transact.label`.
+        """
+        label, value = transact.label, transact.value
+        to, data = self._encode(transact)
         call = {"from": self.address, "to": to, "data": data, "value": value}
-        decoder = RevertDecoder(fn.contract_abi)
+        decoder = RevertDecoder(transact.contract_abi)
         # The estimate is the simulation: it reverts with the call's own revert data, and a
         # separate eth_call would run the whole transaction once more on the node.
         estimate = self._simulate(lambda: self.w3.eth.estimate_gas(call, "pending"), decoder, label)
@@ -322,11 +282,9 @@ class TransactionSender:
         try:
             return self._rpc(call)
         except ContractLogicError as error:
-            data = error.data if isinstance(error.data, str) and error.data.startswith("0x") else None
-            name, args = decoder.decode(HexBytes(data)) if data else (error.message or "execution reverted", ())
+            refusal = decoder.refusal(label, error)
             self.metrics.tx_refused.labels(label).inc()
-            refusal = Refused(label, name, args)
-            self.log.warning(str(refusal), extra={"event": "tx_refused", "label": label, "error": name})
+            self.log.warning(str(refusal), extra={"event": "tx_refused", "label": label, "error": refusal.error_name})
             raise refusal from None
 
     def _check_funds(self, label: str, needed: int, reserved: int = 0) -> None:
@@ -415,13 +373,13 @@ class TransactionSender:
     def _observe_balance(self) -> None:
         self.metrics.account_balance_wei.set(self._rpc(lambda: self.w3.eth.get_balance(self.address)))
 
-    def _encode(self, fn: ContractFunction, value: int) -> tuple[str, str]:
+    def _encode(self, transact: Transact) -> tuple[str, str]:
         # Every field given, so web3 asks the node nothing: this only encodes `to` and `data`.
         offline = {
-            "from": self.address, "value": value, "gas": 0, "nonce": 0, "chainId": self.chain_id,
+            "from": self.address, "value": transact.value, "gas": 0, "nonce": 0, "chainId": self.chain_id,
             "maxFeePerGas": 0, "maxPriorityFeePerGas": 0,
         }
-        built = fn.build_transaction(offline)
+        built = transact.function.build_transaction(offline)
         return built["to"], built["data"]
 
     def _rpc(self, call: Callable[[], Any]) -> Any:

@@ -43,6 +43,7 @@ from rich.console import Console
 from rich.table import Table
 
 from keepers.client import JobTerms, LeaseholdClient, RequestSpec
+from keepers.contracts.types import DisputeResult, SkipReason
 from keepers.deployment import load_deployment
 from keepers.devchain import REPO_ROOT, Anvil, free_port
 from keepers.ids import to_bytes32
@@ -51,7 +52,7 @@ from keepers.journal import Journal
 from keepers.observability import Metrics, make_logger
 from keepers.sender import TransactionSender
 from keepers.workloads import keccak256
-from scripts.market_report import CHALLENGER_WON, ChainEvents, conservation, gas_by_operation, summary
+from scripts.market_report import ChainEvents, conservation, gas_by_operation, summary
 
 ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
 USD = 10**6
@@ -213,7 +214,7 @@ class Book:
         self._leases: dict[int, object] = {}
 
     def requests(self) -> list:
-        count = self.reader.market.functions.nextRequestId().call() - 1
+        count = self.reader.contracts.market.next_request_id() - 1
         stale = [i for i in range(1, count + 1) if i not in self._requests or
                  self._requests[i].status not in self.TERMINAL_REQUEST]
         for request_id in stale:
@@ -272,7 +273,8 @@ class Demo:
         return LeaseholdClient(w3, load_deployment(self.deployment_path, w3), sender)
 
     def start_keepers(self, anvil: Anvil, reader: LeaseholdClient) -> None:
-        catalogue = {model: reader.config.functions.gpuModel(_b32(model)).call()[0] for model in MODELS}
+        config = reader.contracts.config
+        catalogue = {model: config.gpu_model(_b32(model))["collateralPerUnit"] for model in MODELS}
         plan = [("matcher", "matcher", MATCHER, ""), ("settler", "settler", SETTLER, ""), ("prober", "prober", PROBER,
                 "[role]\nfailures_before_challenge = 2\nprobe_timeout_seconds = 1\n")]
         for i in range(PROVIDERS):
@@ -489,14 +491,14 @@ max_duration_seconds = {12 * HOUR}
 
     def _any_servable(self, reader: LeaseholdClient, requests) -> bool:
         offers = [o for o in reader.offers() if o.available and o.units > o.units_in_use]
-        check = reader.registry.functions.checkMatch
+        check = reader.contracts.registry.check_match
         for request in requests:
             terms = (
                 request.tenant, _b32_or_zero(request.gpu_model), _b32_or_zero(request.region),
                 request.price_per_unit_hour, request.duration_seconds, request.units, request.min_vram_gb,
                 request.min_reputation, request.min_tier,
             )
-            if any(check(offer.offer_id, terms).call() == 0 for offer in offers):
+            if any(check(offer.offer_id, terms) == SkipReason.NONE for offer in offers):
                 return True
         return False
 
@@ -600,7 +602,8 @@ max_duration_seconds = {12 * HOUR}
     @staticmethod
     def job_scenarios(events: ChainEvents) -> dict[str, bool]:
         """Whether each planned catch happened, read from the chain's events."""
-        won = {e["jobId"]: e["challenger"] for e in events["DisputeResolved"] if e["result"] == CHALLENGER_WON}
+        resolved = events["DisputeResolved"]
+        won = {e["jobId"]: e["challenger"] for e in resolved if e["result"] == DisputeResult.CHALLENGER_WON}
         voted = {e["jobId"] for e in events["StepVoted"]}
         lazy_caught = [e for e in events["VerifierBondForfeited"] if e["verifier"] == address_of(LAZY_VERIFIER)]
         return {
@@ -615,10 +618,8 @@ max_duration_seconds = {12 * HOUR}
         contracts = [reader.config, reader.registry, reader.market, reader.job_market]
         deployment = load_deployment(self.deployment_path, w3)
         events = ChainEvents.read(w3, contracts, deployment.block_number)
-        token = reader.payment_token
-        checks = conservation(
-            events, reader.market, reader.registry, reader.job_market, lambda a: token.functions.balanceOf(a).call()
-        )
+        token = reader.contracts.payment_token
+        checks = conservation(events, reader.market, reader.registry, reader.job_market, token.balance_of)
         report = summary(events)
         report["job_scenarios"] = self.job_scenarios(events)
         report["gas_by_operation"] = gas_by_operation(w3, contracts, deployment.block_number)

@@ -27,13 +27,13 @@ from pathlib import Path
 from brownie import accounts, network, project, web3
 from brownie.network.account import Account
 
+from keepers.contracts.types import ZERO_ADDRESS
 from keepers.ids import to_bytes32
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEPLOYMENTS_DIR = REPO_ROOT / "deployments"
 CATALOGUE_FILE = DEPLOYMENTS_DIR / "gpu-catalogue.json"
 LOCAL_CHAIN_IDS = {31337, 1337}
-ZERO_ADDRESS = "0x" + "00" * 20
 # Workloads whose disputed step is too large to execute on-chain: arbiters vote on it.
 ARBITER_WORKLOADS = ("matvec-256",)
 

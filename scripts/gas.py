@@ -33,7 +33,8 @@ from brownie import accounts, chain, web3
 
 from keepers.devchain import REPO_ROOT, Anvil
 
-from keepers.client import JobTerms
+from keepers.contracts.structs import JobTerms
+from keepers.contracts.types import Phase
 from keepers.ids import to_bytes32
 from keepers.jobs import compute_trace
 from keepers.workloads import keccak256
@@ -77,7 +78,6 @@ AIMS = {
 JOB_WINDOW = 600
 MATCH_BATCH = 100  # pairs per matchRequests while populating: about 7M gas, well inside a block
 RAW_BATCH = 200  # raw transactions per JSON-RPC batch while populating
-PHASE_REVEAL = 1  # Jobs.Phase.REVEAL
 
 
 WHERE_THE_GAS_GOES = """
@@ -510,7 +510,7 @@ def play_cheated_job(m: Market, job_id, terms, input, open_dispute, gas, open_la
     jm.submitResult(job_id, terms.as_tuple(), cheat.output_hash, cheat.root, cheat.proof(terms.steps), {"from": provider})
     gas[open_label] = open_dispute().gas_used
     reveals, responds = [], []
-    while jm.disputeOf(job_id)[5] == PHASE_REVEAL:
+    while jm.disputeOf(job_id)[5] == Phase.REVEAL:
         lo, hi = jm.disputeOf(job_id)[2:4]
         mid = (lo + hi) // 2
         reveals.append(jm.reveal(job_id, cheat.hashes[mid], cheat.proof(mid), {"from": provider}).gas_used)

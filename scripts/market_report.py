@@ -14,12 +14,15 @@ from eth_utils import function_abi_to_4byte_selector
 from web3 import Web3
 from web3.contract import Contract
 
-SLASH_REASON_LIVENESS = 0  # Registry.SlashReason.LIVENESS
-SOLVER_SLASH_REASONS = {1, 2}  # Registry.SlashReason.LATE_RESULT, DISPUTE_LOST
-SOLVER_WON, CHALLENGER_WON, VOIDED = range(3)  # Jobs.DisputeResult
-# Market.CloseReason values whose settle bounty goes back to the tenant (it closed, or the
-# provider reclaimed); for the others a settler earned it.
-BOUNTY_BACK_TO_TENANT = {1, 2}  # TENANT, PROVIDER_RECLAIM
+from keepers.contracts.job_market import JobMarket
+from keepers.contracts.market import LeaseMarket
+from keepers.contracts.registry import ProviderRegistry
+from keepers.contracts.types import CloseReason, DisputeResult, SlashReason
+
+SOLVER_SLASH_REASONS = {SlashReason.LATE_RESULT, SlashReason.DISPUTE_LOST}
+# Close reasons whose settle bounty goes back to the tenant (it closed, or the provider
+# reclaimed); for the others a settler earned it.
+BOUNTY_BACK_TO_TENANT = {CloseReason.TENANT, CloseReason.PROVIDER_RECLAIM}
 
 
 @dataclass
@@ -105,7 +108,7 @@ class JobFlows:
         settled_bonds = set()
         for e in events["DisputeResolved"]:
             settled_bonds.add((e["jobId"], e["number"]))
-            if e["result"] == SOLVER_WON:
+            if e["result"] == DisputeResult.SOLVER_WON:
                 continue  # the bond's split is in ChallengerBondForfeited
             ended.add(e["jobId"])
             # The tenant's escrow, the challenger's bond, and a valid attestation's bond: returned
@@ -161,12 +164,12 @@ def conservation(
     slash_split_ok = all(
         e["slashed"] == e["toWhistleblower"] + e["toTenant"] + e["toTreasury"] for e in events["ProviderSlashed"]
     )
-    total_stake = registry.functions.totalStake().call()
+    total_stake = ProviderRegistry(registry.w3, registry).total_stake()
     jobs = JobFlows.of(events)
     # Fees count as paid out when they accrue (the treasury's from then on); a sweep moves them
     # from the market's balance to the treasury.
-    market_fees = market.functions.accruedFees().call()
-    job_market_fees = job_market.functions.accruedFees().call()
+    market_fees = LeaseMarket(market.w3, market).accrued_fees()
+    job_market_fees = JobMarket(job_market.w3, job_market).accrued_fees()
     swept = Counter()
     for e in events["FeesSwept"]:
         swept[e["_address"]] += e["amount"]
@@ -207,14 +210,15 @@ def summary(events: ChainEvents) -> dict[str, int]:
         "leases_closed": len(closed),
         "liveness_challenges": len(events["LivenessChallenged"]),
         "liveness_answered": len(events["LivenessAnswered"]),
-        "liveness_slashes": sum(1 for e in slashes if e["reason"] == SLASH_REASON_LIVENESS),
+        "liveness_slashes": sum(1 for e in slashes if e["reason"] == SlashReason.LIVENESS),
         "jobs_matched": len(events["JobOpened"]),
         "jobs_submitted": len(events["ResultSubmitted"]),
         "jobs_finalized": len(events["JobFinalized"]),
-        "jobs_failed": len(events["JobExpired"]) + sum(1 for e in resolved if e["result"] != SOLVER_WON),
+        "jobs_failed": len(events["JobExpired"])
+        + sum(1 for e in resolved if e["result"] != DisputeResult.SOLVER_WON),
         "attestations": len(events["Attested"]),
         "disputes": len(events["DisputeOpened"]),
-        "disputes_won_by_challenger": sum(1 for e in resolved if e["result"] == CHALLENGER_WON),
+        "disputes_won_by_challenger": sum(1 for e in resolved if e["result"] == DisputeResult.CHALLENGER_WON),
         "solver_slashes": sum(1 for e in slashes if e["reason"] in SOLVER_SLASH_REASONS),
         "verifier_slashes": len(events["VerifierBondForfeited"]),
         "arbiter_votes": len(events["StepVoted"]),

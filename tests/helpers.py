@@ -4,6 +4,8 @@ import re
 
 import brownie
 
+from keepers.contracts.types import ZERO_ADDRESS  # noqa: F401 -- the tests' one name for it
+
 
 def reverts_with(error_name: str):
     """Expects a revert with the custom error `error_name`, whatever its arguments.
@@ -22,7 +24,6 @@ def event_args(tx, name: str, index: int = 0) -> dict:
 USD = 10**6  # one US dollar in 6-decimal token units
 BPS = 10_000
 DAY = 86_400
-ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
 def b32(text: str) -> str:

@@ -2,7 +2,8 @@
 
 Each tick pins a block, reads the books at that block, scores every feasible
 pair with a seed taken from that block's hash, solves the whole batch as one
-assignment (keepers/matching) and sends `matchRequests` in chunks. The chain
+assignment (keepers/matching) and sends `matchRequests` in chunks (`match_requests` in the
+metrics and logs, as every action is labelled in snake_case). The chain
 re-checks each pair; a pair another matcher took first comes back as a
 `MatchSkipped` event, and the rest of the batch still lands. `replay(block)`
 recomputes the batch a tick at that block proposed (docs/matching.md).
@@ -18,16 +19,12 @@ from eth_utils import event_abi_to_log_topic
 from pydantic import BaseModel, ConfigDict, Field
 from web3.logs import DISCARD
 
+from keepers.contracts.types import ZERO_ADDRESS, RequestKind, RequestStatus, SkipReason
 from keepers.lifecycle import Keeper
-from keepers.market_view import MarketState, MarketView, batch_calls, struct_names
+from keepers.market_view import MarketState, MarketView
 from keepers.matching import Codebook, OfferBook, ProviderBook, RequestBook, Weights, match
 from keepers.matching.scoring import seed_from_block_hash
 from keepers.sender import Refused
-
-ZERO_ADDRESS = "0x" + "00" * 20
-REQUEST_OPEN = 1  # Market.RequestStatus.OPEN
-JOB_KIND = 1  # Market.RequestKind.JOB
-SKIP_REQUEST_NOT_OPEN = 1  # Registry.SkipReason.REQUEST_NOT_OPEN: matched (or cancelled) since the plan
 
 
 class WeightsConfig(BaseModel):
@@ -147,8 +144,9 @@ class MatcherKeeper(Keeper):
 
     def submit(self, pairs: list[tuple[int, int]]) -> None:
         market = self.view.market
+        transact = market.match_requests(pairs)
         try:
-            result = self.sender.send(market.functions.matchRequests(pairs), label="matchRequests")
+            result = self.sender.send(transact)
         except Refused as refusal:
             self.log.warning("batch refused", extra={"event": "batch_refused", "error": refusal.error_name})
             return
@@ -157,17 +155,18 @@ class MatcherKeeper(Keeper):
         matched = sum(bytes(log["topics"][0]) in self._match_topics for log in ours)
         skipped = [log for log in ours if bytes(log["topics"][0]) == self._skip_topic]
         self.matches.inc(matched)
-        skips = market.events.MatchSkipped().process_receipt({"logs": skipped}, errors=DISCARD)
+        skips = market.contract.events.MatchSkipped().process_receipt({"logs": skipped}, errors=DISCARD)
         for event in skips:
             self.skipped.labels(str(event["args"]["reason"])).inc()
-        taken = [event["args"]["requestId"] for event in skips if event["args"]["reason"] == SKIP_REQUEST_NOT_OPEN]
+        # REQUEST_NOT_OPEN: matched (or cancelled) since the plan.
+        taken = [e["args"]["requestId"] for e in skips if e["args"]["reason"] == SkipReason.REQUEST_NOT_OPEN]
         if taken:
             # Another matcher's batch landed first; the chain skipped these pairs and kept the rest.
-            self.metrics.races_lost.labels("matchRequests").inc(len(taken))
+            self.metrics.races_lost.labels(transact.label).inc(len(taken))
             self.log.info(
                 "requests already matched by another matcher",
                 extra={
-                    "event": "match_race_lost", "action": "matchRequests", "request_ids": taken,
+                    "event": "match_race_lost", "action": transact.label, "request_ids": taken,
                     "tx_hash": result.tx_hash,
                 },
             )
@@ -216,19 +215,14 @@ class MatcherKeeper(Keeper):
         addresses = Codebook(zero=ZERO_ADDRESS)
         models = Codebook(zero=b"\0" * 32)
         regions = Codebook(zero=b"\0" * 32)
-        has_job_market = market.functions.jobMarket().call(block_identifier=block) != ZERO_ADDRESS
-
-        def read(contract, function: str, keys: list) -> list[dict]:
-            names = struct_names(contract, function)
-            values = batch_calls(self.w3, contract, function, [(key,) for key in keys], block_identifier=block)
-            return [dict(zip(names, struct)) for struct in values]
+        has_job_market = market.job_market(block=block) != ZERO_ADDRESS
 
         request_ids = sorted(state.open_requests)
         request_rows = []
-        for request_id, order in zip(request_ids, read(market, "getRequest", request_ids)):
-            if order["status"] != REQUEST_OPEN or order["matchDeadline"] < now:
+        for request_id, order in zip(request_ids, market.request_structs(request_ids, block=block)):
+            if order["status"] != RequestStatus.OPEN or order["matchDeadline"] < now:
                 continue
-            if order["kind"] == JOB_KIND and not has_job_market:
+            if order["kind"] == RequestKind.JOB and not has_job_market:
                 continue
             request_rows.append((
                 request_id, addresses.code(order["tenant"]), models.code(order["gpuModel"]), order["minVramGB"],
@@ -240,18 +234,17 @@ class MatcherKeeper(Keeper):
 
         offer_ids = sorted(state.offers)
         live = [
-            (offer_id, offer) for offer_id, offer in zip(offer_ids, read(registry, "offer", offer_ids))
+            (offer_id, offer) for offer_id, offer in zip(offer_ids, registry.offer_structs(offer_ids, block=block))
             if not (offer["paused"] or offer["removed"] or offer["units"] <= offer["unitsInUse"])
         ]
         if not live:
             return None
         model_ids = sorted({offer["gpuModel"] for _, offer in live})
-        catalogue = dict(zip(model_ids, read(config, "gpuModel", model_ids)))
+        catalogue = dict(zip(model_ids, config.gpu_models(model_ids, block=block)))
         owners = list(dict.fromkeys(offer["provider"] for _, offer in live))
-        facts_of = read(registry, "provider", owners)
-        by_owner = [(owner,) for owner in owners]
-        reputations = batch_calls(self.w3, registry, "reputationOf", by_owner, block_identifier=block)
-        uptimes = batch_calls(self.w3, registry, "uptimeOf", by_owner, block_identifier=block)
+        facts_of = registry.providers(owners, block=block)
+        reputations = registry.reputations(owners, block=block)
+        uptimes = registry.uptimes(owners, block=block)
         provider_rows = {owner: row for row, owner in enumerate(owners)}
         provider_facts = [
             (

@@ -17,11 +17,10 @@ from functools import partial
 import requests
 from pydantic import BaseModel, ConfigDict, Field
 
+from keepers.contracts.types import MAX_ALLOWANCE
 from keepers.lifecycle import Keeper
-from keepers.market_view import MarketView, struct_call
+from keepers.market_view import MarketView
 from keepers.sender import send_or_skip
-
-MAX_ALLOWANCE = 2**256 - 1
 
 
 class ProberConfig(BaseModel):
@@ -52,7 +51,7 @@ class ProberKeeper(Keeper):
             self.failures[provider] += 1
             if self.failures[provider] >= self.role_config.failures_before_challenge:
                 now = self.w3.eth.get_block("latest")["timestamp"]
-                spacing = struct_call(self.view.config, "params")["livenessSpacingSeconds"]
+                spacing = self.view.config.params()["livenessSpacingSeconds"]
                 for lease_id in sorted(lease_ids):
                     if self.view.state.leases[lease_id].challenge_deadline is None and self._spaced(lease_id, now, spacing):
                         self.challenge(lease_id, provider)
@@ -62,11 +61,11 @@ class ProberKeeper(Keeper):
 
         Read only for a dark provider's leases; it spares a refused simulation every tick.
         """
-        lease = struct_call(self.view.market, "getLease", lease_id)
+        lease = self.view.market.order(lease_id)
         return now >= max(lease["startTime"], lease["challengedAt"]) + spacing
 
     def probe(self, provider: str) -> bool:
-        endpoint = self.view.registry.functions.metadataURI(provider).call().rstrip("/")
+        endpoint = self.view.registry.metadata_uri(provider).rstrip("/")
         try:
             answer = self.http.get(f"{endpoint}/health", timeout=self.role_config.probe_timeout_seconds)
             alive = answer.status_code == 200
@@ -79,18 +78,17 @@ class ProberKeeper(Keeper):
         return alive
 
     def challenge(self, lease_id: int, provider: str) -> None:
-        market = self.view.market
         self._ensure_bond_allowance()
-        send = partial(self.sender.send, market.functions.challengeLiveness(lease_id), label="challengeLiveness")
+        transact = self.view.market.challenge_liveness(lease_id)
         sent = send_or_skip(
-            self.log, "challengeLiveness", send, metrics=self.metrics, lease_id=lease_id, provider=provider
+            self.log, transact.label, partial(self.sender.send, transact), metrics=self.metrics, lease_id=lease_id,
+            provider=provider,
         )
         if sent is not None:
             self.challenges.inc()
 
     def _ensure_bond_allowance(self) -> None:
-        token = self.contract("PaymentToken")
-        market = self.view.market
-        bond = struct_call(self.view.config, "params")["livenessBond"]
-        if token.functions.allowance(self.account.address, market.address).call() < bond:
-            self.sender.send(token.functions.approve(market.address, MAX_ALLOWANCE), label="approve")
+        token, market = self.contracts.payment_token, self.view.market
+        bond = self.view.config.params()["livenessBond"]
+        if token.allowance(self.account.address, market.address) < bond:
+            self.sender.send(token.approve(market.address, MAX_ALLOWANCE))

@@ -22,7 +22,8 @@ from functools import partial
 from prometheus_client import Gauge
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from keepers.client import ZERO_ADDRESS, LeaseholdClient, OfferInfo
+from keepers.client import LeaseholdClient, OfferInfo
+from keepers.contracts.types import MAX_METADATA_URI_LENGTH, ZERO_ADDRESS
 from keepers.errors import ConfigError
 from keepers.ids import IdError, to_bytes32
 from keepers.indexer import IndexedEvent
@@ -30,7 +31,6 @@ from keepers.jobs import JobBook, JobFacts, PublishedTerms, TraceCache, Unexecut
 from keepers.lifecycle import Keeper
 from keepers.sender import send_or_skip
 
-MAX_METADATA_URI_LENGTH = 256  # ProviderRegistry.MAX_METADATA_URI_LENGTH
 _WILDCARD_HOSTS = ("0.0.0.0", "::", "")
 
 
@@ -108,7 +108,7 @@ class ProviderAgent(Keeper):
         # One scan serves the leases and the jobs (fed to the job book).
         self.jobs = JobBook(self)
         self._events = self.indexer(
-            [self.client.market, self.jobs.job_market], name=f"provider-{self.account.address}",
+            [self.client.market, self.jobs.job_market.contract], name=f"provider-{self.account.address}",
             on_event=self._on_event, on_rollback=self._on_rollback,
             event_names=["LeaseStarted", "LivenessChallenged", "LeaseClosed", *JobBook.EVENTS],
         )
@@ -298,12 +298,12 @@ class ProviderAgent(Keeper):
         published = self.jobs.terms(job.terms_hash)
         trace = self.traces.get(published, self.fault_for(published))
         dispute = self.client.dispute(job.job_id)
+        jobs = self.client.contracts.job_market
         if move.phase == "REVEAL":
-            send = partial(self.client.reveal, job.job_id, trace.hashes[dispute.mid], trace.proof(dispute.mid))
+            transact = jobs.reveal(job.job_id, trace.hashes[dispute.mid], trace.proof(dispute.mid))
         elif move.phase == "PROVE":
-            send = partial(self.client.prove_step, job.job_id, published.terms, trace.states[dispute.lo])
+            transact = jobs.prove_step(job.job_id, published.terms, trace.states[dispute.lo])
         else:
             return
-        action = move.phase.lower()
-        if attempt(self.log, action, job.job_id, send, self.metrics) is not None:
-            self.dispute_moves.labels(action).inc()
+        if attempt(self.log, transact.label, job.job_id, partial(self.client.send, transact), self.metrics) is not None:
+            self.dispute_moves.labels(transact.label).inc()

@@ -12,7 +12,8 @@ from functools import partial
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from keepers.client import MAX_ALLOWANCE, LeaseholdClient
+from keepers.client import LeaseholdClient
+from keepers.contracts.types import MAX_ALLOWANCE
 from keepers.jobs import ChallengerGame, JobBook, JobFacts, TraceCache, Unexecutable, attempt, check_workloads
 from keepers.lifecycle import Keeper
 

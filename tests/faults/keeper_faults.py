@@ -16,8 +16,9 @@ from pathlib import Path
 
 from web3.exceptions import TransactionNotFound
 
+from keepers.contracts.types import DisputeResult
 from keepers.journal import Journal
-from scripts.market_report import SOLVER_WON, ChainEvents, conservation
+from scripts.market_report import ChainEvents, conservation
 
 from protocol_setup import H100, HOUR, USD
 
@@ -150,7 +151,7 @@ def job_endings(reader, job_ids) -> Counter:
     ended += per_id(reader, reader.job_market, "JobExpired", "jobId", job_ids)
     wanted = set(job_ids)
     for log in reader.job_market.events.DisputeResolved().get_logs(from_block=0):
-        if log["args"]["jobId"] in wanted and log["args"]["result"] != SOLVER_WON:
+        if log["args"]["jobId"] in wanted and log["args"]["result"] != DisputeResult.SOLVER_WON:
             ended[log["args"]["jobId"]] += 1
     return ended
 

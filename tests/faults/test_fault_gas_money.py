@@ -38,7 +38,7 @@ def _set_balance(w3, address, wei):
 def _run(protocol, matcher_account, client_for, funded_key, fault_keepers, w3, *, leases, balance, batch):
     """Starts a settler holding `balance(settler_key, lease_ids)` wei over expired leases, closing them
     `batch` at a time; returns what it saw."""
-    label = "closeLeases" if batch > 1 else "closeLease"
+    label = "close_leases" if batch > 1 else "close_lease"
     transactions = math.ceil(leases / batch)
     _, tenant, ids = rental_leases(protocol, matcher_account, client_for, funded_key, count=leases)
     advance(2 * HOUR)

@@ -27,7 +27,7 @@ def _judge(tenant, settler, settler_key, ids, protocol, w3):
         and tenant.balance_of(tenant.payment_token, settler_key.address) == len(ids) * bounty,
         no_payment_twice=once_each(closed, ids) and w3.eth.get_transaction_count(settler_key.address) == len(ids)
         and len(journal_entries(settler.config.transactions.state_dir, settler_key.address)) == len(ids)
-        and settler.metrics.value("tx_refused_total", {"label": "closeLease"}) == 0,
+        and settler.metrics.value("tx_refused_total", {"label": "close_lease"}) == 0,
         nothing_left_unsettled=all(tenant.lease(r).settled for r in ids) and keeper_pending(settler) == [],
         fault_in_logs=any(record["job"] == "settle" and record["ticks_skipped"] >= 1 for record in overruns),
         fault_in_metrics=settler.metrics.value("job_overruns_total", {"job": "settle"}) >= 1

@@ -11,7 +11,7 @@ separate accounts; provider agents and arbiters race as one account run twice (a
 operator's fail-over), since only that account may act.
 """
 
-from keepers.client import MAX_ALLOWANCE
+from keepers.contracts.types import MAX_ALLOWANCE
 from keepers.roles.arbiter import ArbiterKeeper
 from keepers.roles.matcher import MatcherKeeper
 from keepers.roles.prober import ProberKeeper
@@ -101,7 +101,7 @@ def test_two_matchers_race_for_the_same_requests(
     keys = [funded_key(0), funded_key(0)]
     for key in keys:
         grant(protocol, accounts, "MATCHER_ROLE", key.address)
-    matchers = race(w3, "matchRequests", [k.address for k in keys],
+    matchers = race(w3, "match_requests", [k.address for k in keys],
                     lambda: [fault_keepers(MatcherKeeper, key) for key in keys])
     wait_for(lambda: all(tenant.request(r).status == "MATCHED" for r in ids), what="every request matched")
     settle_down(matchers, "match")
@@ -112,7 +112,7 @@ def test_two_matchers_race_for_the_same_requests(
     earned = sum(tenant.balance_of(tenant.payment_token, key.address) for key in keys)
     judge(
         fault_report, "matchers", "two matchers started on four open requests with mining paused",
-        keepers=matchers, action="matchRequests", ids=ids, books=books_balance(tenant, protocol),
+        keepers=matchers, action="match_requests", ids=ids, books=books_balance(tenant, protocol),
         counts=per_id(tenant, tenant.market, "LeaseStarted", "leaseId", ids),
         unsettled_ok=all(tenant.request(r).status == "MATCHED" for r in ids), paid_once=earned == len(ids) * match_fee,
         tx_count=txs(w3, [k.address for k in keys]), successes=int(metric(matchers, "matches_total")),
@@ -131,7 +131,7 @@ def test_two_probers_then_two_settlers_race_for_the_same_dark_leases(
     for key in prober_keys:
         client_for(key).ensure_allowance(tenant.payment_token, tenant.market.address, MAX_ALLOWANCE)
     role = {"failures_before_challenge": 1, "probe_timeout_seconds": 0.3}
-    probers = race(w3, "challengeLiveness", [k.address for k in prober_keys],
+    probers = race(w3, "challenge_liveness", [k.address for k in prober_keys],
                    lambda: [fault_keepers(ProberKeeper, key, role) for key in prober_keys])
     wait_for(lambda: all(tenant.lease(r).challenge_open for r in ids), what="every lease challenged")
     settle_down(probers, "probe")
@@ -141,7 +141,7 @@ def test_two_probers_then_two_settlers_race_for_the_same_dark_leases(
 
     advance(params["livenessWindowSeconds"] + 1)
     settler_keys = [funded_key(0), funded_key(0)]
-    settlers = race(w3, "resolveLiveness", [k.address for k in settler_keys],
+    settlers = race(w3, "resolve_liveness", [k.address for k in settler_keys],
                     lambda: [fault_keepers(SettlerKeeper, key) for key in settler_keys])
     wait_for(lambda: all(tenant.lease(r).settled for r in ids), what="every challenge resolved")
     settle_down(settlers, "settle")
@@ -152,7 +152,7 @@ def test_two_probers_then_two_settlers_race_for_the_same_dark_leases(
     settled = all(tenant.lease(r).settled for r in ids)
     judge(
         fault_report, "probers", "two probers started on a dark provider's two leases with mining paused",
-        keepers=probers, action="challengeLiveness", ids=ids, counts=challenged, books=books,
+        keepers=probers, action="challenge_liveness", ids=ids, counts=challenged, books=books,
         unsettled_ok=settled, tx_count=txs(w3, [k.address for k in prober_keys]) - 2,  # each approved once
         successes=int(metric(probers, "challenges_total")),
     )
@@ -161,9 +161,9 @@ def test_two_probers_then_two_settlers_race_for_the_same_dark_leases(
     judge(
         fault_report, "settlers (leases)",
         "two settlers started on two unanswered liveness challenges with mining paused",
-        keepers=settlers, action="resolveLiveness", ids=ids, counts=resolved, books=books,
+        keepers=settlers, action="resolve_liveness", ids=ids, counts=resolved, books=books,
         unsettled_ok=settled and once_each(closed, ids), tx_count=txs(w3, [k.address for k in settler_keys]),
-        successes=int(metric(settlers, "settlements_total", {"action": "resolveLiveness"})),
+        successes=int(metric(settlers, "settlements_total", {"action": "resolve_liveness"})),
     )
 
 
@@ -203,7 +203,7 @@ def test_twin_provider_agents_two_verifiers_and_two_settlers_race_for_one_job(
 
     advance(10 * MINUTE)
     settler_keys = [funded_key(0), funded_key(0)]
-    settlers = race(w3, "finalizeJob", [k.address for k in settler_keys],
+    settlers = race(w3, "finalize_job", [k.address for k in settler_keys],
                     lambda: [fault_keepers(SettlerKeeper, key) for key in settler_keys])
     wait_for(lambda: tenant.job(job_id).status == "FINALIZED", what="the job finalized")
     settle_down(settlers, "settle")
@@ -227,10 +227,10 @@ def test_twin_provider_agents_two_verifiers_and_two_settlers_race_for_one_job(
     )
     judge(
         fault_report, "settlers (jobs)", "two settlers started on one job past its challenge window with mining "
-        "paused", keepers=settlers, action="finalizeJob", ids=ids, books=books, unsettled_ok=finalized,
+        "paused", keepers=settlers, action="finalize_job", ids=ids, books=books, unsettled_ok=finalized,
         counts=per_id(tenant, tenant.job_market, "JobFinalized", "jobId", ids),
         tx_count=txs(w3, [k.address for k in settler_keys]),
-        successes=int(metric(settlers, "settlements_total", {"action": "finalizeJob"})),
+        successes=int(metric(settlers, "settlements_total", {"action": "finalize_job"})),
     )
 
 

@@ -114,8 +114,8 @@ def test_keepers_ride_out_transient_rpc_faults(case, fault_report, run, proxy, m
         injected=", ".join(f"{kind} x{count}" for kind, count in sorted(proxy.injected.items())),
         observed=(
             f"every failed try logged and counted, then retried with backoff; {len(ids)} requests matched and "
-            f"settled by {int(run.metric('tx_sent_total', {'label': 'matchRequests'}))} match and "
-            f"{int(sum(run.metric('tx_sent_total', {'label': label}) for label in ('closeLease', 'closeLeases')))} "
+            f"settled by {int(run.metric('tx_sent_total', {'label': 'match_requests'}))} match and "
+            f"{int(sum(run.metric('tx_sent_total', {'label': label}) for label in ('close_lease', 'close_leases')))} "
             "close transactions; "
             f"{int(failed_runs)} job runs and {int(failed_txs)} transactions failed"
         ),

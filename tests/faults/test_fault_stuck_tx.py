@@ -55,7 +55,7 @@ def test_close_sent_while_mining_is_paused_is_replaced_in_the_pool_and_mined_onc
     with mining_paused(w3):
         settler = fault_keepers(SettlerKeeper, settler_key, transactions={"replace_after_seconds": 1})
         wait_for(
-            lambda: settler.metrics.value("tx_replaced_total", {"label": "closeLease"}) >= 2, timeout=30,
+            lambda: settler.metrics.value("tx_replaced_total", {"label": "close_lease"}) >= 2, timeout=30,
             what="two replacements in the paused pool",
         )
         mine_now(w3)
@@ -77,7 +77,7 @@ def _record_and_check(fault_report, case, injected, tenant, settler, settler_key
     closed = per_id(tenant, tenant.market, "LeaseClosed", "leaseId", [lease_id])
     bounty = tenant.params()["settleBounty"]
     books = books_balance(tenant, protocol)
-    replaced = settler.metrics.value("tx_replaced_total", {"label": "closeLease"})
+    replaced = settler.metrics.value("tx_replaced_total", {"label": "close_lease"})
     checks = dict(
         no_payment_lost=all(books.values()) and tenant.balance_of(tenant.payment_token, settler_key.address) == bounty,
         no_payment_twice=once_each(closed, [lease_id]) and len(mined) == 1

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import brownie
 
 from helpers import USD, b32
+from keepers.contracts.types import Attestation, DisputeResult, JobStatus, Phase, RequestKind, SlashReason
 from keepers.workloads.base import keccak256
 from keepers.workloads.registry import get_workload
 from keepers.workloads.trace import TraceTree
@@ -45,17 +46,14 @@ MOVE_TIMEOUT = HOUR
 VOTE_WINDOW = HOUR
 FUNDS = 1_000_000 * USD
 
-# Jobs.Status
-(NONE, MATCHED, LATE, SUBMITTED, FINALIZABLE, DISPUTED, FINALIZED, EXPIRED, SLASHED, VOIDED) = range(10)
-# Jobs.Attestation
-A_NONE, A_VALID, A_INVALID = range(3)
-# Jobs.Phase
-P_NONE, REVEAL, RESPOND, PROVE, VOTE = range(5)
-# Jobs.DisputeResult
-SOLVER_WON, CHALLENGER_WON, R_VOIDED = range(3)
-# Registry.SlashReason / Outcome / Market.RequestKind
-LATE_RESULT, DISPUTE_LOST = 1, 2
-JOB_KIND = 1
+# The contracts' enums (keepers/contracts/types.py) under the short names these tests use;
+# unpacking fails when a Solidity enum gains or loses a member.
+(NONE, MATCHED, LATE, SUBMITTED, FINALIZABLE, DISPUTED, FINALIZED, EXPIRED, SLASHED, VOIDED) = JobStatus
+A_NONE, A_VALID, A_INVALID = Attestation
+P_NONE, REVEAL, RESPOND, PROVE, VOTE = Phase
+SOLVER_WON, CHALLENGER_WON, R_VOIDED = DisputeResult
+LATE_RESULT, DISPUTE_LOST = SlashReason.LATE_RESULT, SlashReason.DISPUTE_LOST
+JOB_KIND = RequestKind.JOB
 
 JOB_FIELDS = (
     "provider offerId units tenant resultDeadline windowEndsAt status attestation collateral escrow "

@@ -44,7 +44,7 @@ def test_cheating_provider_is_caught_by_the_verifier(protocol, accounts, matcher
     assert (outcome["result"], outcome["slashed"]) == (CHALLENGER_WON, job.collateral)
     # ⌈log2 16⌉ = 4 reveals from the solver and as many answers from the verifier.
     assert cheat.metrics.value("dispute_moves_total", {"action": "reveal"}) == 4
-    assert cheat.metrics.value("dispute_moves_total", {"action": "prove"}) == 1
+    assert cheat.metrics.value("dispute_moves_total", {"action": "prove_step"}) == 1
     assert verifier.metrics.value("dispute_moves_total", {"action": "respond"}) == 4
     params = reader.params()
     reward = job.collateral * params["whistleblowerRewardBps"] // 10_000
@@ -108,7 +108,7 @@ def test_arbiters_decide_a_dispute_over_an_arbiter_mode_workload(protocol, accou
     advance(reader.params()["arbiterVoteWindowSeconds"] + 1)
     wait_for(lambda: reader.job(job_id).status == "SLASHED", what="the settler to resolve the vote")
     assert resolved(reader, job_id)["result"] == CHALLENGER_WON
-    assert settler.metrics.value("settlements_total", {"action": "resolveVote"}) == 1
+    assert settler.metrics.value("settlements_total", {"action": "resolve_vote"}) == 1
 
 
 def test_verifier_claims_the_timeout_of_a_solver_that_stops_moving(protocol, accounts, matcher_account, funded_key,

@@ -65,7 +65,7 @@ def test_settler_expires_a_job_whose_solver_never_answers(protocol, matcher_acco
     slashed = expired["args"]["slashed"]
     assert slashed > 0 and silent.provider_info(silent.address).total_slashed == slashed
     assert tenant.balance_of(tenant.payment_token) > tenant_before + escrow  # refund plus compensation
-    assert settler.metrics.value("settlements_total", {"action": "expireJob"}) == 1
+    assert settler.metrics.value("settlements_total", {"action": "expire_job"}) == 1
 
 
 def test_provider_skips_a_job_it_cannot_execute_and_runs_the_next(protocol, matcher_account, funded_key, client_for,

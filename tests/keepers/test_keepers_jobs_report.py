@@ -1,6 +1,7 @@
 """The JobMarket's books in the demo report (scripts/market_report.py), from events alone."""
 
-from scripts.market_report import CHALLENGER_WON, SOLVER_WON, VOIDED, ChainEvents, JobFlows, summary
+from keepers.contracts.types import DisputeResult
+from scripts.market_report import ChainEvents, JobFlows, summary
 
 ESCROW, VERIFIER_BOND, BOND = 100, 20, 50
 
@@ -23,9 +24,9 @@ def book() -> ChainEvents:
         "JobFinalized": [{"jobId": 1, "toProvider": 94, "protocolFee": 1, "verifierFee": 5, "tenantRefund": 0}],
         "JobExpired": [{"jobId": 3, "refunded": ESCROW}],
         "DisputeResolved": [
-            {"jobId": 2, "number": 1, "result": CHALLENGER_WON},
-            {"jobId": 4, "number": 1, "result": VOIDED},
-            {"jobId": 5, "number": 1, "result": SOLVER_WON},
+            {"jobId": 2, "number": 1, "result": DisputeResult.CHALLENGER_WON},
+            {"jobId": 4, "number": 1, "result": DisputeResult.VOIDED},
+            {"jobId": 5, "number": 1, "result": DisputeResult.SOLVER_WON},
         ],
         "ChallengerBondForfeited": [{"jobId": 5, "toSolver": 25, "toTreasury": 25}],
         "VerifierBondForfeited": [{"jobId": 2, "toChallenger": 10, "toTreasury": 10}],

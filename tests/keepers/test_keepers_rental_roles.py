@@ -115,7 +115,7 @@ def test_two_matchers_racing_never_double_match_and_waste_no_batch(funded_key, c
     assert {lease.lease_id for lease in leases} == set(wanted)
     assert tenant.offer(leases[0].offer_id).units_in_use == len(wanted)
     for keeper in (first, second):
-        assert keeper.metrics.value("tx_failed_total", {"label": "matchRequests"}) == 0
+        assert keeper.metrics.value("tx_failed_total", {"label": "match_requests"}) == 0
     assert first.metrics.value("matches_total") + second.metrics.value("matches_total") == len(wanted)
 
 
@@ -151,7 +151,7 @@ def test_one_pass_sends_its_batches_in_flight_together_and_every_pair_lands(
     assert len(batches) == 4  # 7 pairs in batches of 2
     assert sorted(tx["nonce"] for tx in batches) == list(range(batches[0]["nonce"], batches[0]["nonce"] + 4))
     assert matcher.metrics.value("matches_total") == len(wanted)
-    assert matcher.metrics.value("tx_failed_total", {"label": "matchRequests"}) == 0
+    assert matcher.metrics.value("tx_failed_total", {"label": "match_requests"}) == 0
 
 
 def test_matcher_replays_a_batch_from_its_block(funded_key, client_for, keepers, keeper_config, matcher_key, tmp_path):
@@ -201,8 +201,7 @@ def test_settler_closes_an_expired_and_an_insolvent_lease_for_the_bounty(
     starving = request(tenant, duration=10 * HOUR, deposit=fees + 2 * USD * 2)  # two hours' worth
     running = request(tenant, duration=10 * HOUR)
     matcher = client_for(matcher_key())
-    matcher.sender.send(market_fn(matcher, "matchRequests", [(r, offer_id) for r in (expiring, starving, running)]),
-                        label="matchRequests")
+    matcher.send(matcher.contracts.market.match_requests([(r, offer_id) for r in (expiring, starving, running)]))
     chain.sleep(3 * HOUR)
     chain.mine()
 
@@ -216,7 +215,7 @@ def test_settler_closes_an_expired_and_an_insolvent_lease_for_the_bounty(
     assert tenant.lease(starving).close_reason == "INSOLVENT"
     assert tenant.lease(running).status == "ACTIVE"
     assert tenant.balance_of(tenant.payment_token, settler_key.address) == 2 * params["settleBounty"]
-    assert settler.metrics.value("settlements_total", {"action": "closeLease"}) == 2
+    assert settler.metrics.value("settlements_total", {"action": "close_lease"}) == 2
 
 
 def test_a_batch_with_a_lease_another_settler_closed_first_still_closes_the_rest(
@@ -228,7 +227,7 @@ def test_a_batch_with_a_lease_another_settler_closed_first_still_closes_the_rest
     params = tenant.params()
     leases = [request(tenant, duration=HOUR) for _ in range(3)]
     matcher = client_for(matcher_key())
-    matcher.sender.send(market_fn(matcher, "matchRequests", [(r, offer_id) for r in leases]), label="matchRequests")
+    matcher.send(matcher.contracts.market.match_requests([(r, offer_id) for r in leases]))
     chain.sleep(2 * HOUR)
     chain.mine()
     w3 = tenant.w3
@@ -251,7 +250,7 @@ def test_a_batch_with_a_lease_another_settler_closed_first_still_closes_the_rest
     finally:
         w3.provider.make_request("evm_setAutomine", [True])
     wait_for(lambda: all(tenant.lease(r).settled for r in leases))
-    wait_for(lambda: settler.metrics.value("settlements_total", {"action": "closeLease"}) == 2)
+    wait_for(lambda: settler.metrics.value("settlements_total", {"action": "close_lease"}) == 2)
     settler.stop()
 
     closed = {e["args"]["leaseId"]: e for e in tenant.market.events.LeaseClosed().get_logs(from_block=0)
@@ -263,11 +262,7 @@ def test_a_batch_with_a_lease_another_settler_closed_first_still_closes_the_rest
     assert [(e["args"]["leaseId"], e["args"]["reason"]) for e in skipped] == [(first, 2)]  # LEASE_SETTLED
     assert w3.eth.get_transaction_count(settler_key.address) == 1
     assert tenant.balance_of(tenant.payment_token, settler_key.address) == 2 * params["settleBounty"]
-    assert settler.metrics.value("races_lost_total", {"action": "closeLease"}) == 1
-
-
-def market_fn(client, name, *args):
-    return getattr(client.market.functions, name)(*args)
+    assert settler.metrics.value("races_lost_total", {"action": "close_lease"}) == 1
 
 
 # ---------------------------------------------------------------------------------------- prober
@@ -281,7 +276,7 @@ def test_an_offline_provider_is_challenged_by_the_prober_and_slashed_by_the_sett
     tenant = client_for(funded_key())
     lease_id = request(tenant, duration=10 * HOUR)
     matcher = client_for(matcher_key())
-    matcher.sender.send(market_fn(matcher, "matchRequests", [(lease_id, offer_id)]), label="matchRequests")
+    matcher.send(matcher.contracts.market.match_requests([(lease_id, offer_id)]))
     params = tenant.params()
     chain.sleep(params["livenessSpacingSeconds"])  # a lease may first be challenged this long after its start
     chain.mine()
@@ -326,7 +321,7 @@ def test_a_healthy_provider_is_left_alone(funded_key, client_for, keepers, match
         tenant = client_for(funded_key())
         lease_id = request(tenant, duration=10 * HOUR)
         matcher = client_for(matcher_key())
-        matcher.sender.send(market_fn(matcher, "matchRequests", [(lease_id, offer_id)]), label="matchRequests")
+        matcher.send(matcher.contracts.market.match_requests([(lease_id, offer_id)]))
         chain.sleep(tenant.params()["livenessSpacingSeconds"])
         chain.mine()
         prober = keepers(ProberKeeper, funded_key(), {"failures_before_challenge": 1})
@@ -352,7 +347,7 @@ def test_a_settler_killed_mid_run_resumes_without_repeating_a_transaction(
     tenant = client_for(funded_key())
     leases = [request(tenant, duration=HOUR) for _ in range(12)]
     matcher = client_for(matcher_key())
-    matcher.sender.send(market_fn(matcher, "matchRequests", [(r, offer_id) for r in leases]), label="matchRequests")
+    matcher.send(matcher.contracts.market.match_requests([(r, offer_id) for r in leases]))
     chain.sleep(2 * HOUR)
     chain.mine()
 

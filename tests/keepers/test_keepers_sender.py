@@ -3,6 +3,7 @@ import threading
 import pytest
 
 from keeper_helpers import LOW_BASE_FEE, STUCK_BASE_FEE, FakeClock, automine_off, mine_with_base_fee
+from keepers.contracts.transact import Transact
 from keepers.journal import TxStatus
 from keepers.observability import Metrics
 from keepers.sender import Refused
@@ -12,7 +13,7 @@ GWEI = 10**9
 
 def test_send_mines_and_journals(w3, token, make_sender, keeper_account):
     sender = make_sender()
-    result = sender.send(token.functions.mint(keeper_account.address, 7), label="mint")
+    result = sender.send(Transact(token.functions.mint(keeper_account.address, 7), label="mint"))
     assert token.functions.balanceOf(keeper_account.address).call() == 7
     assert result.replacements == 0
     assert w3.eth.get_transaction(result.tx_hash)["nonce"] == result.nonce
@@ -27,7 +28,7 @@ def test_refuses_reverting_call_with_custom_error_and_sends_nothing(w3, token, m
     sender = make_sender()
     nonce_before = w3.eth.get_transaction_count(keeper_account.address)
     with pytest.raises(Refused) as refused:
-        sender.send(token.functions.transfer(w3.eth.accounts[1], 5), label="transfer")
+        sender.send(Transact(token.functions.transfer(w3.eth.accounts[1], 5), label="transfer"))
     assert refused.value.error_name == "ERC20InsufficientBalance"
     assert refused.value.error_args == (keeper_account.address, 0, 5)
     assert str(refused.value) == (
@@ -46,7 +47,8 @@ def test_concurrent_sends_get_consecutive_nonces(w3, token, make_sender, keeper_
 
     def mint(amount):
         try:
-            results.append(sender.send(token.functions.mint(keeper_account.address, amount), label=f"mint-{amount}"))
+            minted = Transact(token.functions.mint(keeper_account.address, amount), label=f"mint-{amount}")
+            results.append(sender.send(minted))
         except Exception as error:  # collected so the assertion below reports it
             errors.append(error)
 
@@ -69,7 +71,7 @@ def test_stuck_transaction_is_replaced_at_same_nonce(w3, token, make_sender, kee
     # Every poll mines a block whose base fee is above the first version's cap.
     clock.on_sleep = lambda: mine_with_base_fee(w3, STUCK_BASE_FEE)
     with automine_off(w3):
-        result = sender.send(token.functions.mint(keeper_account.address, 9), label="mint")
+        result = sender.send(Transact(token.functions.mint(keeper_account.address, 9), label="mint"))
     entry = sender.journal.get(1)
     assert result.nonce == nonce and result.replacements == 1
     assert len(entry.tx_hashes) == 2 and result.tx_hash == entry.tx_hashes[1]
@@ -88,7 +90,7 @@ def test_restart_does_not_resend_a_mined_transaction(w3, token, make_sender, kee
     nonce = w3.eth.get_transaction_count(keeper_account.address)
     with automine_off(w3):
         with pytest.raises(KeeperCrashed):
-            sender.send(token.functions.mint(keeper_account.address, 4), label="mint")
+            sender.send(Transact(token.functions.mint(keeper_account.address, 4), label="mint"))
         (pending,) = sender.journal.pending(keeper_account.address)
         w3.provider.make_request("evm_mine", [])
     restarted = make_sender(metrics=Metrics())
@@ -110,7 +112,7 @@ def test_restart_replaces_a_still_pending_nonce_instead_of_sending_anew(w3, toke
     mine_with_base_fee(w3, LOW_BASE_FEE)
     with automine_off(w3):
         with pytest.raises(KeeperCrashed):
-            sender.send(token.functions.mint(keeper_account.address, 4), label="mint")
+            sender.send(Transact(token.functions.mint(keeper_account.address, 4), label="mint"))
         restarted = make_sender(clock=clock, metrics=Metrics())
         (recovered,) = restarted.recover()
     assert recovered.status == TxStatus.MINED and len(recovered.tx_hashes) == 2
@@ -127,7 +129,7 @@ def test_restart_rebroadcasts_at_once_a_nonce_the_node_lost(w3, token, make_send
     nonce = w3.eth.get_transaction_count(keeper_account.address)
     with automine_off(w3):
         with pytest.raises(KeeperCrashed):
-            sender.send(token.functions.mint(keeper_account.address, 4), label="mint")
+            sender.send(Transact(token.functions.mint(keeper_account.address, 4), label="mint"))
         w3.provider.make_request("anvil_dropAllTransactions", [])
     restarted = make_sender(metrics=Metrics())
     (recovered,) = restarted.recover()

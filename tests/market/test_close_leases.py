@@ -5,15 +5,14 @@ import pytest
 from brownie import chain
 
 from helpers import event_args, reverts_with, reverts_with_args
+from keepers.contracts.types import MAX_CLOSE_BATCH, CloseSkipReason
 from market.support import (
     BALANCE, CLOSED, DEPOSIT, DURATION, EXPIRED_REASON, INSOLVENT_REASON, MATCH_FEE, OFFER_PRICE, SETTLE_BOUNTY,
     fee_of, order, sleep_to, spec, streamed,
 )
 from security.token_support import add_provider, assert_books, open_lease, protocol
 
-# Market.CloseSkipReason
-SKIP_NONE, LEASE_NOT_FOUND, LEASE_SETTLED, CHALLENGE_OPEN, LEASE_ACTIVE = range(5)
-MAX_CLOSE_BATCH = 200
+SKIP_NONE, LEASE_NOT_FOUND, LEASE_SETTLED, CHALLENGE_OPEN, LEASE_ACTIVE = CloseSkipReason
 
 
 def _lease(market, tenant, offer, matcher, **overrides):

@@ -5,7 +5,7 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
-from helpers import event_args, reverts_with, reverts_with_args
+from helpers import ZERO_ADDRESS, event_args, reverts_with, reverts_with_args
 from market.support import (
     DEPOSIT, DURATION, H100, JOB, JOB_TERMS, MATCH_FEE, MAX_PRICE, R_OPEN, RENTAL, SETTLE_BOUNTY, UNITS,
     ZERO32, now, order, spec,
@@ -135,7 +135,7 @@ def test_revert_when_token_delivers_less(LeaseMarket, FeeOnTransferToken, config
 
 def test_revert_when_constructed_with_zero_address(LeaseMarket, config, token, governance):
     with reverts_with("Leasehold_ZeroAddress"):
-        LeaseMarket.deploy(config, "0x" + "00" * 20, token, {"from": governance})
+        LeaseMarket.deploy(config, ZERO_ADDRESS, token, {"from": governance})
 
 
 # ---------------------------------------------------------------- permit

@@ -1,6 +1,6 @@
 """challengeLiveness, respondLiveness, resolveLiveness: bond, spacing, answer, termination and slash."""
 
-from helpers import BPS, event_args, reverts_with, reverts_with_args
+from helpers import BPS, ZERO_ADDRESS, event_args, reverts_with, reverts_with_args
 from market.support import (
     ACTIVE, BALANCE, COLLATERAL_PER_UNIT, EXPIRED, DURATION, LIVENESS, LIVENESS_ANSWERED, LIVENESS_BOND,
     LIVENESS_FAILURE, LIVENESS_SPACING, LIVENESS_WINDOW, SETTLE_BOUNTY, TERMINATED, UNITS, fee_of, order, sleep_to,
@@ -54,7 +54,7 @@ def test_when_provider_answers_then_bond_to_provider_and_outcome(market, registr
     tx = market.respondLiveness(lease_id, {"from": provider})
     assert tx.timestamp == challenge.timestamp + LIVENESS_WINDOW
     assert token.balanceOf(provider) == before + LIVENESS_BOND
-    assert order(market, lease_id)["challenger"] == "0x" + "00" * 20
+    assert order(market, lease_id)["challenger"] == ZERO_ADDRESS
     assert registry.provider(provider)[8] == 1  # livenessAnswered
     assert event_args(tx, "LivenessAnswered") == {"leaseId": lease_id, "provider": provider, "bond": LIVENESS_BOND}
     assert tx.events["OutcomeRecorded"][0]["outcome"] == LIVENESS_ANSWERED
@@ -83,7 +83,7 @@ def test_when_a_second_challenge_follows_an_answered_one_then_the_views_show_onl
     market.respondLiveness(lease_id, {"from": provider})
     answered = order(market, lease_id)
     assert (answered["challenger"], answered["challengeBond"], answered["challengedAt"]) == (
-        "0x" + "00" * 20, 0, first.timestamp
+        ZERO_ADDRESS, 0, first.timestamp
     )
     token.approve(market, 2**256 - 1, {"from": funded})
     sleep_to(first.timestamp + LIVENESS_SPACING - 1)
@@ -97,7 +97,7 @@ def test_when_a_second_challenge_follows_an_answered_one_then_the_views_show_onl
     tx = market.respondLiveness(lease_id, {"from": provider})
     assert event_args(tx, "LivenessAnswered")["bond"] == LIVENESS_BOND
     assert token.balanceOf(provider) == before + LIVENESS_BOND
-    assert order(market, lease_id)["challenger"] == "0x" + "00" * 20
+    assert order(market, lease_id)["challenger"] == ZERO_ADDRESS
     with reverts_with_args("LeaseMarket_NoOpenChallenge", lease_id):
         market.respondLiveness(lease_id, {"from": provider})
 

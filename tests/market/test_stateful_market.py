@@ -9,12 +9,12 @@ a settled lease refuses a second settle, and every slash splits exactly.
 import brownie
 import random
 
+from helpers import ZERO_ADDRESS as ZERO
 from market.support import (
     ACTIVE, CLOSED, EXPIRED, INSOLVENT, L_NULL, LIVENESS_SPACING, LIVENESS_WINDOW, MATCH_FEE, OFFER_PRICE, R_MATCHED, R_OPEN, SETTLE_BOUNTY,
     TERMINATED, order, spec,
 )
 
-ZERO = "0x" + "00" * 20
 # Actions that went through, over all runs: proves the machine reaches every branch it claims to.
 DONE = {}
 # Lease status moves allowed between two observations (same status always allowed).

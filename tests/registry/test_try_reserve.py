@@ -2,7 +2,7 @@
 
 import pytest
 
-from helpers import USD, b32, reverts_with_args
+from helpers import USD, ZERO_ADDRESS, b32, reverts_with_args
 from registry.support import (
     DURATION_TOO_LONG,
     EU_WEST,
@@ -111,7 +111,7 @@ def test_when_constraint_fails_then_reason_returned_and_nothing_changes(
     assert registry.checkMatch(target, terms) == expected
     tx = registry.tryReserve(target, terms, {"from": market_caller})
     assert tx.return_value[0] == expected
-    assert tuple(tx.return_value[1]) == ("0x" + "00" * 20, 0, 0)
+    assert tuple(tx.return_value[1]) == (ZERO_ADDRESS, 0, 0)
     assert "CollateralLocked" not in tx.events
     assert snapshot(registry, staked, offer_id) == before
 

@@ -5,7 +5,7 @@ Every refused row reverts with its exact custom error and leaves the whole chain
 
 import pytest
 
-from helpers import USD, b32
+from helpers import USD, ZERO_ADDRESS, b32
 from jobs.support import STAKE
 from security.hostile_support import (
     claim_credit_row,
@@ -394,7 +394,7 @@ def _(w):
 
 @T.row("release", "zero_provider")
 def _(w):
-    zero = "0x" + "00" * 20
+    zero = ZERO_ADDRESS
     return _call(w, "release", _settlement(w, provider=zero), 1, sender=w.market_caller,
                  error="ProviderRegistry_SettlementMismatch", err_args=(w.offer, zero))
 

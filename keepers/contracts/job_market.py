@@ -1,0 +1,80 @@
+"""JobMarket: jobs paid from escrow, verified optimistically, disputed by bisection."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from eth_utils import to_checksum_address
+
+from keepers.contracts.fees import MoneyMarket
+from keepers.contracts.structs import JobTerms
+from keepers.contracts.transact import Transact
+
+
+class JobMarket(MoneyMarket):
+    # ---------------------------------------------------------------- tenants and solvers
+
+    def publish_job_terms(self, terms: JobTerms, input: bytes) -> Transact:
+        return self._transact("publishJobTerms", terms.as_tuple(), input)
+
+    def submit_result(
+        self, job_id: int, terms: JobTerms, output_hash: bytes, trace_root: bytes, output_proof: Sequence[bytes]
+    ) -> Transact:
+        return self._transact("submitResult", job_id, terms.as_tuple(), output_hash, trace_root, list(output_proof))
+
+    # ---------------------------------------------------------------- verification and disputes
+
+    def attest(self, job_id: int, terms: JobTerms, valid: bool) -> Transact:
+        return self._transact("attest", job_id, terms.as_tuple(), valid)
+
+    def challenge(self, job_id: int, terms: JobTerms) -> Transact:
+        return self._transact("challenge", job_id, terms.as_tuple())
+
+    def reveal(self, job_id: int, h_mid: bytes, proof: Sequence[bytes]) -> Transact:
+        return self._transact("reveal", job_id, h_mid, list(proof))
+
+    def respond(self, job_id: int, agree: bool) -> Transact:
+        return self._transact("respond", job_id, agree)
+
+    def prove_step(self, job_id: int, terms: JobTerms, state_lo: bytes) -> Transact:
+        return self._transact("proveStep", job_id, terms.as_tuple(), state_lo)
+
+    def vote_on_step(self, job_id: int, solver_correct: bool) -> Transact:
+        return self._transact("voteOnStep", job_id, solver_correct)
+
+    # ---------------------------------------------------------------- what only the clock moves on
+
+    def claim_timeout(self, job_id: int) -> Transact:
+        return self._transact("claimTimeout", job_id)
+
+    def resolve_vote(self, job_id: int) -> Transact:
+        return self._transact("resolveVote", job_id)
+
+    def finalize_job(self, job_id: int) -> Transact:
+        return self._transact("finalizeJob", job_id)
+
+    def expire_job(self, job_id: int) -> Transact:
+        return self._transact("expireJob", job_id)
+
+    # ---------------------------------------------------------------- reads
+
+    def job(self, job_id: int) -> dict[str, Any]:
+        """`Jobs.Job` by field name (`getJob`)."""
+        return self._struct("getJob", job_id)
+
+    def status_of(self, job_id: int) -> int:
+        """A `JobStatus` value, LATE and FINALIZABLE derived from the clock."""
+        return self._call("statusOf", job_id)
+
+    def dispute(self, job_id: int) -> dict[str, Any]:
+        """`Jobs.Dispute` by field name (`disputeOf`)."""
+        return self._struct("disputeOf", job_id)
+
+    def next_move(self, job_id: int) -> tuple[int, int, str]:
+        """(phase, deadline, mover) of the job's open dispute."""
+        phase, deadline, mover = self._call("nextMove", job_id)
+        return phase, deadline, mover
+
+    def has_voted(self, job_id: int, arbiter: str) -> bool:
+        return self._call("hasVoted", job_id, to_checksum_address(arbiter))

@@ -1,0 +1,164 @@
+"""The contracts' enums and constants: the one Python copy of `contracts/types/DataTypes.sol`.
+
+Each enum here is an `IntEnum` named after its Solidity twin (`Jobs.Status` is `JobStatus`,
+the only rename: `Status` alone says nothing outside its library). A member's value is its
+position in the Solidity declaration, so a member compares equal to the `uint8` the ABI
+returns and passes as one. `tests/keepers/test_contract_types.py` parses the Solidity
+declarations and fails on any difference in names or order, and on any enum the compiled
+ABIs use that has no twin here.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+MAX_UINT256 = 2**256 - 1
+MAX_ALLOWANCE = MAX_UINT256  # an approval that never runs out
+
+# The contracts' constants that off-chain code checks against before sending.
+MAX_METADATA_URI_LENGTH = 256  # ProviderRegistry.MAX_METADATA_URI_LENGTH
+MAX_CLOSE_BATCH = 200  # LeaseMarket.MAX_CLOSE_BATCH: leases per closeLeases
+
+
+# ---------------------------------------------------------------- library Registry
+
+
+class SlashReason(IntEnum):
+    LIVENESS = 0
+    LATE_RESULT = 1
+    DISPUTE_LOST = 2
+
+
+class Outcome(IntEnum):
+    NONE = 0
+    LEASE_COMPLETED = 1
+    JOB_FINALIZED = 2
+    LIVENESS_ANSWERED = 3
+
+
+class SkipReason(IntEnum):
+    """Why `matchRequests` skipped a pair (`MatchSkipped.reason`); NONE means it can be matched."""
+
+    NONE = 0
+    REQUEST_NOT_OPEN = 1
+    REQUEST_EXPIRED = 2
+    OFFER_UNKNOWN = 3
+    OFFER_INACTIVE = 4
+    PROVIDER_IS_TENANT = 5
+    MODEL_MISMATCH = 6
+    TIER_TOO_LOW = 7
+    REGION_MISMATCH = 8
+    REPUTATION_TOO_LOW = 9
+    PRICE_TOO_HIGH = 10
+    DURATION_TOO_LONG = 11
+    UNITS_UNAVAILABLE = 12
+    STAKE_INSUFFICIENT = 13
+    JOB_MARKET_UNSET = 14
+    JOB_TERMS_UNPUBLISHED = 15
+
+
+# ---------------------------------------------------------------- library Market
+
+
+class RequestKind(IntEnum):
+    RENTAL = 0
+    JOB = 1
+
+
+class RequestStatus(IntEnum):
+    NULL = 0
+    OPEN = 1
+    EXPIRED = 2  # derived: only `requestStatusOf` returns it
+    MATCHED = 3
+    CANCELLED = 4
+
+
+class LeaseStatus(IntEnum):
+    NULL = 0
+    ACTIVE = 1
+    EXPIRED = 2
+    INSOLVENT = 3
+    CLOSED = 4
+    TERMINATED = 5
+
+
+class CloseReason(IntEnum):
+    NONE = 0
+    TENANT = 1
+    PROVIDER_RECLAIM = 2
+    EXPIRED = 3
+    INSOLVENT = 4
+    LIVENESS_FAILURE = 5
+    FAULT = 6
+
+
+class CloseSkipReason(IntEnum):
+    """Why `closeLeases` left a listed lease open (`CloseSkipped.reason`)."""
+
+    NONE = 0
+    LEASE_NOT_FOUND = 1
+    LEASE_SETTLED = 2
+    CHALLENGE_OPEN = 3
+    LEASE_ACTIVE = 4
+
+
+# ---------------------------------------------------------------- library Jobs
+
+
+class JobStatus(IntEnum):
+    """`Jobs.Status`; LATE and FINALIZABLE are derived by `statusOf`, never stored."""
+
+    NONE = 0
+    MATCHED = 1
+    LATE = 2
+    SUBMITTED = 3
+    FINALIZABLE = 4
+    DISPUTED = 5
+    FINALIZED = 6
+    EXPIRED = 7
+    SLASHED = 8
+    VOIDED = 9
+
+
+class Attestation(IntEnum):
+    NONE = 0
+    VALID = 1
+    INVALID = 2
+
+
+class Phase(IntEnum):
+    NONE = 0
+    REVEAL = 1
+    RESPOND = 2
+    PROVE = 3
+    VOTE = 4
+
+
+class DisputeResult(IntEnum):
+    SOLVER_WON = 0
+    CHALLENGER_WON = 1
+    VOIDED = 2
+
+
+# Each constant above that mirrors a contract's, by `Contract.NAME` (checked against the source).
+SOLIDITY_CONSTANTS: dict[str, int] = {
+    "ProviderRegistry.MAX_METADATA_URI_LENGTH": MAX_METADATA_URI_LENGTH,
+    "LeaseMarket.MAX_CLOSE_BATCH": MAX_CLOSE_BATCH,
+}
+
+# Each Python enum by its Solidity name (`Library.Enum`), as the ABI's internalType spells it.
+SOLIDITY_ENUMS: dict[str, type[IntEnum]] = {
+    "Registry.SlashReason": SlashReason,
+    "Registry.Outcome": Outcome,
+    "Registry.SkipReason": SkipReason,
+    "Market.RequestKind": RequestKind,
+    "Market.RequestStatus": RequestStatus,
+    "Market.LeaseStatus": LeaseStatus,
+    "Market.CloseReason": CloseReason,
+    "Market.CloseSkipReason": CloseSkipReason,
+    "Jobs.Status": JobStatus,
+    "Jobs.Attestation": Attestation,
+    "Jobs.Phase": Phase,
+    "Jobs.DisputeResult": DisputeResult,
+}

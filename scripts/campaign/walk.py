@@ -15,6 +15,7 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 
 import brownie
+from brownie.network.account import LocalAccount
 from eth_account import Account
 
 from keepers.ids import to_bytes32
@@ -79,7 +80,8 @@ class Campaign(Calls, Books, Invariants, RegistryActions, LeaseMarketActions, Jo
         if self._start_time is not None:
             rpc("evm_setNextBlockTimestamp", [self._start_time])
         rpc("anvil_setBlockTimestampInterval", [1])
-        chain_accounts = list(brownie.accounts)
+        # The node's unlocked accounts; not keys an earlier walk in this process added.
+        chain_accounts = [a for a in brownie.accounts if not isinstance(a, LocalAccount)]
         # Fixed keys beyond the node's unlocked accounts: brownie signs for them locally.
         extra = [brownie.accounts.add(keccak256(b"leasehold-campaign-%d" % i)) for i in range(24 - len(chain_accounts))]
         pool = chain_accounts + extra

@@ -16,9 +16,10 @@ from keepers.workloads.base import keccak256
 from keepers.workloads.registry import get_workload
 from scripts.campaign.constants import HOUR, ZERO
 from scripts.campaign.enums import (
-    A_INVALID, A_VALID, BPS, C_EXPIRED, C_INSOLVENT, C_LIVENESS, C_RECLAIM, C_TENANT, CHALLENGER_WON, J_DISPUTED, J_EXPIRED,
-    J_FINALIZABLE, J_FINALIZED, J_LATE, J_MATCHED, J_SLASHED, J_SUBMITTED, J_VOIDED, K_ACTIVE, K_CHALLENGE_OPEN,
-    K_NOT_FOUND, K_SETTLED, L_ACTIVE, L_CLOSED, L_EXPIRED, L_INSOLVENT, L_TERMINATED, SOLVER_WON, VOIDED,
+    A_INVALID, A_VALID, BPS, C_EXPIRED, C_INSOLVENT, C_LIVENESS, C_RECLAIM, C_TENANT, CHALLENGER_WON, J_DISPUTED,
+    J_EXPIRED, J_FINALIZABLE, J_FINALIZED, J_LATE, J_MATCHED, J_SLASHED, J_SUBMITTED, J_VOIDED, K_ACTIVE,
+    K_CHALLENGE_OPEN, K_NOT_FOUND, K_SETTLED, L_ACTIVE, L_CLOSED, L_EXPIRED, L_INSOLVENT, L_TERMINATED, SOLVER_WON,
+    VOIDED,
 )
 from scripts.campaign.failures import require
 from scripts.campaign.functions import INDIRECT
@@ -27,6 +28,8 @@ from scripts.campaign.model import Job, Offer, Order, Trace
 
 class Books:
     """The ghost ledger and records, and the folding of events into them (a mixin of Campaign)."""
+
+    # ----------------------------------------------------------------- moving tokens
 
     def _move(self, payer: str, payee: str, amount: int) -> None:
         if amount and payee in self.blocked and payer in self.owing:
@@ -267,21 +270,6 @@ class Books:
         job.solver = job.terms.honest if job.fault is None else Trace.of(
             job.terms.workload, job.terms.input, job.terms.seed, job.terms.steps, job.fault)
 
-    def _accrued(self, lease: Order, until: int) -> int:
-        end = min(lease.start + lease.duration, until)
-        if end <= lease.start:
-            return 0
-        return min(lease.escrow - lease.bounty, lease.price * lease.units * (end - lease.start) // HOUR)
-
-    def _lease_status(self, lease: Order, at: int) -> int:
-        if lease.closed:
-            return L_TERMINATED if lease.terminated else L_CLOSED
-        if at >= lease.start + lease.duration:
-            return L_EXPIRED
-        if self._accrued(lease, at) == lease.escrow - lease.bounty:
-            return L_INSOLVENT
-        return L_ACTIVE
-
     def on_EarningsWithdrawn(self, e):
         lease = self.orders[e["leaseId"]]
         until = lease.challenged_at if lease.challenger != ZERO else self.ts
@@ -474,6 +462,8 @@ class Books:
         self.live_jobs.discard(job.id)
         self.settled.append(("job", job.id))
 
+    # ----------------------------------------------------------------- what the books derive
+
     def _owed(self) -> dict[str, int]:
         """What each contract owes, from the ghost records alone."""
         market = 0
@@ -514,3 +504,17 @@ class Books:
             return J_FINALIZABLE if self.ts >= j.window_ends else J_SUBMITTED
         return J_LATE if self.ts > j.result_deadline else J_MATCHED
 
+    def _accrued(self, lease: Order, until: int) -> int:
+        end = min(lease.start + lease.duration, until)
+        if end <= lease.start:
+            return 0
+        return min(lease.escrow - lease.bounty, lease.price * lease.units * (end - lease.start) // HOUR)
+
+    def _lease_status(self, lease: Order, at: int) -> int:
+        if lease.closed:
+            return L_TERMINATED if lease.terminated else L_CLOSED
+        if at >= lease.start + lease.duration:
+            return L_EXPIRED
+        if self._accrued(lease, at) == lease.escrow - lease.bounty:
+            return L_INSOLVENT
+        return L_ACTIVE

@@ -74,7 +74,8 @@ def read_batch(calls: list[tuple]) -> list:
     responses = web3.provider.make_batch_request(batch)
     if isinstance(responses, dict):
         raise HarnessError(f"view batch failed: {responses}")
-    require(len(responses) == len(calls), f"view batch of {len(calls)} answered {len(responses)} times")
+    if len(responses) != len(calls):
+        raise HarnessError(f"view batch of {len(calls)} answered {len(responses)} times")
     responses = sorted(responses, key=lambda r: r["id"])
     values = []
     for (fn, *args), response in zip(calls, responses):

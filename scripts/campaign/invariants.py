@@ -65,7 +65,7 @@ class Invariants:
         self.stats.checks += 1
         owed = self._owed()
         contracts = list(owed)
-        accounts = [a for a in self._touched if isinstance(a, str) and a in self.ledger and a not in owed]
+        accounts = sorted(a for a in self._touched if isinstance(a, str) and a in self.ledger and a not in owed)
         providers = sorted((self._touched & set(self.providers)) | {self.rng.choice(list(self.providers))})
         if self.offers:
             self._touched.add(-self.rng.choice(list(self.offers)))

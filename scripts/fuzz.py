@@ -114,13 +114,13 @@ def main(argv: list[str] | None = None) -> int:
             campaign = Campaign(args.seed, start_time=GENESIS_TIME + 1)
             walk_started = time.monotonic()
             console.print(f"seed {args.seed}: set up in {walk_started - started:.0f} s, walking {args.steps:,} steps",
-                          highlight=False)
+                          highlight=False, soft_wrap=True)
 
             def progress(c: Campaign) -> None:
                 if c.step % args.progress_every == 0 or c.step == args.steps:
                     now = time.monotonic()
                     console.print(progress_line(c.step, args.steps, now - started, now - walk_started, c.digest),
-                                  highlight=False)
+                                  highlight=False, soft_wrap=True)
 
             try:
                 campaign.run(args.steps, on_step=progress)
@@ -133,13 +133,14 @@ def main(argv: list[str] | None = None) -> int:
     if campaign is not None:
         report(console, campaign.stats, time.monotonic() - started, campaign.gas_worst)
     if isinstance(failure, CampaignFailure):
-        console.print(f"[red]INVARIANT VIOLATION[/red] {failure}", highlight=False)
+        console.print(f"[red]INVARIANT VIOLATION[/red] {failure}", highlight=False, soft_wrap=True)
         return EXIT_VIOLATION
     if failure is not None:
-        console.print(f"[yellow]HARNESS ERROR[/yellow] (the harness, not the protocol) {failure}", highlight=False)
+        console.print(f"[yellow]HARNESS ERROR[/yellow] (the harness, not the protocol) {failure}",
+                      highlight=False, soft_wrap=True)
         return EXIT_HARNESS
     console.print(f"[green]no violation in {campaign.stats.steps:,} steps (seed {args.seed}), "
-                  f"walk digest {campaign.digest}", highlight=False)
+                  f"walk digest {campaign.digest}", highlight=False, soft_wrap=True)
     return 0
 
 

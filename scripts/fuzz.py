@@ -1,9 +1,14 @@
 """The long stateful campaign: `python -m scripts.fuzz --steps 50000 --seed 1` (`make fuzz`).
 
 Starts its own Anvil, deploys the protocol, walks `--steps` random steps from `--seed` checking
-every invariant of PROTOCOL.md §7 after each (scripts/campaign.py, docs/campaign.md), then
-prints how many steps and calls of each function it executed. A violation exits 1 with the
-seed, the step and the command that replays it.
+every invariant of PROTOCOL.md §7 after each (scripts/campaign/, docs/campaign.md), printing
+progress (rate, time left, the walk's digest) as it goes, then how many steps and calls of each
+function it executed. The walk starts at a fixed timestamp on its fresh chain, so one seed gives
+one walk: the same digest at every progress line on every run.
+
+Exit codes: 0 no violation; 1 an invariant violation (a protocol finding), with the seed, the
+step, the digest and the command that replays it; 3 a harness error (the chain did not serve a
+receipt, block or view in time), which says nothing about the protocol.
 """
 
 from __future__ import annotations
@@ -19,27 +24,51 @@ from rich.table import Table
 
 from keepers.devchain import Anvil
 from scripts.campaign import (
+    FUNCTIONS,
     ONE_SHOT,
     Campaign,
     CampaignFailure,
-    FUNCTIONS,
     Stats,
     succeeded,
     without_undo_snapshots,
 )
-from scripts.localchain import brownie_on_anvil
+from scripts.localchain import HarnessError, brownie_on_anvil
 
 PROGRESS_EVERY = 1000
+# The fresh chain's genesis (2026-01-01 00:00 UTC) and the walk's first block one second later:
+# fixed, so a walk's timestamps, and with them its gas and digest, are the same on every run.
+GENESIS_TIME = 1_767_225_600
+EXIT_VIOLATION = 1
+EXIT_HARNESS = 3
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=50_000, help="steps to walk (default 50,000)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the walk (default 1)")
+    parser.add_argument("--progress-every", type=int, default=PROGRESS_EVERY,
+                        help=f"steps between progress lines (default {PROGRESS_EVERY:,})")
     args = parser.parse_args(argv)
     if args.steps < 1:
         parser.error("--steps must be at least 1")
+    if args.progress_every < 1:
+        parser.error("--progress-every must be at least 1")
     return args
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+
+
+def progress_line(step: int, steps: int, elapsed: float, walking: float, digest: str) -> str:
+    """One progress line: steps done, wall time, the walk's rate since its set-up and the time left
+    at that rate, and the digest of the walk so far (compare it between two runs of one seed)."""
+    rate = step / walking if walking > 0 else 0.0
+    left = f"~{_duration((steps - step) / rate)} left" if rate else "time left unknown"
+    return (f"step {step:,}/{steps:,} ({100 * step // steps} %), {elapsed:.0f} s, {rate:.1f} steps/s, {left}, "
+            f"digest {digest}")
 
 
 def report(console: Console, stats: Stats, seconds: float, gas_worst: dict) -> None:
@@ -77,25 +106,41 @@ def main(argv: list[str] | None = None) -> int:
     console = Console(file=sys.__stdout__)
     started = time.monotonic()
     failure = None
-    with Anvil(accounts=24, extra_args=["--prune-history"]) as anvil, brownie_on_anvil(anvil), \
-            contextlib.redirect_stdout(io.StringIO()), without_undo_snapshots():
-        campaign = Campaign(args.seed)
+    campaign = None
+    anvil_args = ["--prune-history", "--timestamp", str(GENESIS_TIME)]
+    try:
+        with Anvil(accounts=24, extra_args=anvil_args) as anvil, brownie_on_anvil(anvil), \
+                contextlib.redirect_stdout(io.StringIO()), without_undo_snapshots():
+            campaign = Campaign(args.seed, start_time=GENESIS_TIME + 1)
+            walk_started = time.monotonic()
+            console.print(f"seed {args.seed}: set up in {walk_started - started:.0f} s, walking {args.steps:,} steps",
+                          highlight=False, soft_wrap=True)
 
-        def progress(c: Campaign) -> None:
-            if c.step % PROGRESS_EVERY == 0:
-                console.print(f"step {c.step}/{args.steps}, {time.monotonic() - started:.0f} s", highlight=False)
+            def progress(c: Campaign) -> None:
+                if c.step % args.progress_every == 0 or c.step == args.steps:
+                    now = time.monotonic()
+                    console.print(progress_line(c.step, args.steps, now - started, now - walk_started, c.digest),
+                                  highlight=False, soft_wrap=True)
 
-        try:
-            campaign.run(args.steps, on_step=progress)
-        except CampaignFailure as exc:
-            failure = exc
-        finally:
-            campaign.close()
-    report(console, campaign.stats, time.monotonic() - started, campaign.gas_worst)
+            try:
+                campaign.run(args.steps, on_step=progress)
+            except (CampaignFailure, HarnessError) as exc:
+                failure = exc
+            finally:
+                campaign.close()
+    except HarnessError as exc:  # before the walk (set-up) or while closing
+        failure = exc
+    if campaign is not None:
+        report(console, campaign.stats, time.monotonic() - started, campaign.gas_worst)
+    if isinstance(failure, CampaignFailure):
+        console.print(f"[red]INVARIANT VIOLATION[/red] {failure}", highlight=False, soft_wrap=True)
+        return EXIT_VIOLATION
     if failure is not None:
-        console.print(f"[red]INVARIANT VIOLATION[/red] {failure}", highlight=False)
-        return 1
-    console.print(f"[green]no violation in {campaign.stats.steps} steps (seed {args.seed})")
+        console.print(f"[yellow]HARNESS ERROR[/yellow] (the harness, not the protocol) {failure}",
+                      highlight=False, soft_wrap=True)
+        return EXIT_HARNESS
+    console.print(f"[green]no violation in {campaign.stats.steps:,} steps (seed {args.seed}), "
+                  f"walk digest {campaign.digest}", highlight=False, soft_wrap=True)
     return 0
 
 

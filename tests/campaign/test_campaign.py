@@ -1,4 +1,4 @@
-"""The quick pass of the stateful campaign over the whole protocol (scripts/campaign.py).
+"""The quick pass of the stateful campaign over the whole protocol (scripts/campaign/).
 
 One seeded walk of QUICK_STEPS steps over every external function of the four contracts by
 every kind of actor, with time moves, checking the ten invariants of PROTOCOL.md §7 after every

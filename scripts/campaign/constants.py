@@ -1,0 +1,24 @@
+"""The campaign's own constants: units, the actors' funds, the places and workloads it uses, and
+the tuning of its gas check and of its guided coverage."""
+
+from keepers.contracts.types import MAX_UINT256 as MAX_UINT
+from keepers.contracts.types import ZERO_ADDRESS as ZERO
+from keepers.ids import ZERO_BYTES32 as ZERO32
+from keepers.ids import to_bytes32
+
+__all__ = ["MAX_UINT", "ZERO", "ZERO32"]
+
+USD = 10**6
+HOUR = 3600
+DAY = 86_400
+FUNDS = 10_000_000 * USD
+
+REGIONS = [to_bytes32(r) for r in ("eu-west", "us-east", "ap-south")]
+WORKLOADS = ("hashchain", "matvec", "matvec-256")
+# Gas (invariant 10): the first GAS_BASELINE successes of each (function, events) kind set its
+# ceiling; every later one must stay within GAS_TOLERANCE of it plus GAS_SLACK gas.
+GAS_BASELINE = 8
+GAS_TOLERANCE = 1.10
+GAS_SLACK = 5_000
+# Guided coverage: an action whose function has not gone through yet is this many times as likely.
+GUIDE = 5

@@ -1,0 +1,159 @@
+"""What the walk drives: every state-changing function of the four contracts, the custom errors
+each may legitimately raise, the ones that succeed only through a market or never, and which
+function each action is aimed at (for guided coverage).
+
+tests/campaign/test_campaign_coverage.py checks this table against the ABIs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scripts.campaign.model import Stats
+
+# Registry functions only a market may call: the attacker calls them directly (and must be
+# refused); their successes are counted from the events the markets' calls make them emit.
+INDIRECT = {
+    "ProviderRegistry.tryReserve": "CollateralLocked",
+    "ProviderRegistry.release": "CollateralReleased",
+    "ProviderRegistry.recordOutcome": "LivenessAnswered",
+    "ProviderRegistry.slash": "ProviderSlashed",
+    "JobMarket.openJob": "JobOpened",
+}
+# Functions no walk can make succeed: one-shot wiring done by scripts/deploy.py, and giving up
+# governance for good (only the attacker calls it, and must be refused).
+ONE_SHOT = {"LeaseMarket.setJobMarket", "ProtocolConfig.renounceOwnership"}
+
+OZ_OWNER = {"OwnableUnauthorizedAccount"}
+ERC20 = {"ERC20InsufficientAllowance", "ERC20InsufficientBalance"}
+# The payment (and stake) token refusing a blocklisted account, as USDC does. SafeERC20 bubbles
+# the token's own revert data, so brownie decodes the token's error. Only calls that move tokens
+# from the caller (deposits, stakes, bonds) or pay one party with a plain transfer (the caller's
+# unstake, match fee, liveness bond back, credit claim; the tenant's refund on cancel) may raise
+# it: every settlement payout is credited instead (PayoutCredits).
+REFUSED = {"BlocklistPermitToken_Blocked"}
+CLAIM = {"Leasehold_NoCredit"} | REFUSED
+# A sweep pays the treasury with a plain transfer: a blocklisted treasury refuses it, and the fees wait.
+SWEEP = {"Leasehold_NoFees"} | REFUSED
+
+# Every custom error each function may legitimately raise; anything else is a failure.
+ALLOWED = {
+    "ProtocolConfig.setParams": {"ProtocolConfig_ParamOutOfBounds", "ProtocolConfig_UnbondingTooShort",
+                                 "ProtocolConfig_SharesExceedWhole"} | OZ_OWNER,
+    "ProtocolConfig.setGpuModel": {"ProtocolConfig_InvalidGpuModel", "ProtocolConfig_InvalidVram",
+                                   "ProtocolConfig_InvalidTier", "ProtocolConfig_CollateralOutOfBounds"} | OZ_OWNER,
+    "ProtocolConfig.setRole": {"ProtocolConfig_UnknownRole", "Leasehold_ZeroAddress"} | OZ_OWNER,
+    "ProtocolConfig.setTreasury": {"Leasehold_ZeroAddress"} | OZ_OWNER,
+    "ProtocolConfig.pause": {"EnforcedPause"} | OZ_OWNER,
+    "ProtocolConfig.unpause": {"ExpectedPause"} | OZ_OWNER,
+    "ProtocolConfig.transferOwnership": OZ_OWNER,
+    "ProtocolConfig.acceptOwnership": OZ_OWNER,
+    "ProtocolConfig.renounceOwnership": OZ_OWNER,
+    "ProviderRegistry.registerProvider": {"Leasehold_Paused", "ProviderRegistry_AlreadyRegistered",
+                                          "ProviderRegistry_InvalidRegion", "ProviderRegistry_InvalidMetadataURI"},
+    "ProviderRegistry.updateProvider": {"ProviderRegistry_NotRegistered", "ProviderRegistry_InvalidRegion",
+                                        "ProviderRegistry_InvalidMetadataURI"},
+    "ProviderRegistry.stake": {"ProviderRegistry_ZeroAmount", "ProviderRegistry_NotRegistered",
+                               "ProviderRegistry_StakeOverflow"} | ERC20 | REFUSED,
+    "ProviderRegistry.requestUnstake": {"ProviderRegistry_ZeroAmount", "ProviderRegistry_NotRegistered",
+                                        "ProviderRegistry_InsufficientFreeStake"},
+    "ProviderRegistry.withdrawUnstaked": {"ProviderRegistry_NothingUnbonding",
+                                          "ProviderRegistry_UnbondingNotReady"} | REFUSED,
+    "ProviderRegistry.addOffer": {"Leasehold_Paused", "ProviderRegistry_NotRegistered",
+                                  "ProviderRegistry_GpuModelNotListed", "ProviderRegistry_InvalidUnits",
+                                  "ProviderRegistry_InvalidPrice", "ProviderRegistry_InvalidMaxDuration"},
+    "ProviderRegistry.updateOffer": {"ProviderRegistry_OfferNotFound", "ProviderRegistry_NotOfferOwner",
+                                     "ProviderRegistry_OfferRemoved", "ProviderRegistry_InvalidUnits",
+                                     "ProviderRegistry_InvalidPrice", "ProviderRegistry_InvalidMaxDuration",
+                                     "ProviderRegistry_UnitsBelowInUse"},
+    "ProviderRegistry.pauseOffer": {"ProviderRegistry_OfferNotFound", "ProviderRegistry_NotOfferOwner",
+                                    "ProviderRegistry_OfferRemoved", "ProviderRegistry_OfferPausedAlready"},
+    "ProviderRegistry.removeOffer": {"ProviderRegistry_OfferNotFound", "ProviderRegistry_NotOfferOwner",
+                                     "ProviderRegistry_OfferRemoved"},
+    "ProviderRegistry.tryReserve": {"Leasehold_MissingRole"},
+    "ProviderRegistry.release": {"Leasehold_MissingRole"},
+    "ProviderRegistry.recordOutcome": {"Leasehold_MissingRole"},
+    "ProviderRegistry.slash": {"Leasehold_MissingRole"},
+    "LeaseMarket.createRequest": {"Leasehold_Paused", "LeaseMarket_InvalidUnits", "LeaseMarket_ZeroPrice",
+                                  "LeaseMarket_DurationTooShort", "LeaseMarket_MatchDeadlineNotInFuture",
+                                  "LeaseMarket_InvalidTier", "LeaseMarket_InvalidReputation",
+                                  "LeaseMarket_JobTermsMismatch", "LeaseMarket_DepositTooSmall"} | ERC20 | REFUSED,
+    "LeaseMarket.cancelRequest": {"LeaseMarket_RequestNotFound", "LeaseMarket_RequestNotOpen",
+                                  "LeaseMarket_CancelNotAllowed"} | REFUSED,
+    "LeaseMarket.topUp": {"LeaseMarket_LeaseNotFound", "LeaseMarket_ZeroAmount",
+                          "LeaseMarket_LeaseNotActive"} | REFUSED,
+    "LeaseMarket.matchRequests": {"Leasehold_MissingRole", "Leasehold_Paused", "LeaseMarket_EmptyBatch"} | REFUSED,
+    "LeaseMarket.withdrawEarnings": {"LeaseMarket_LeaseNotFound", "LeaseMarket_CallerNotProvider",
+                                     "LeaseMarket_NothingToWithdraw"},
+    "LeaseMarket.requestReclaim": {"LeaseMarket_LeaseNotFound", "LeaseMarket_CallerNotProvider",
+                                   "LeaseMarket_LeaseNotActive", "LeaseMarket_ReclaimAlreadyRequested"},
+    "LeaseMarket.respondLiveness": {"LeaseMarket_LeaseNotFound", "LeaseMarket_CallerNotProvider",
+                                    "LeaseMarket_NoOpenChallenge", "LeaseMarket_ChallengeWindowClosed"} | REFUSED,
+    "LeaseMarket.closeLease": {"LeaseMarket_LeaseNotFound", "LeaseMarket_LeaseSettled", "LeaseMarket_ChallengeOpen",
+                               "LeaseMarket_ReclaimNoticeNotOver", "LeaseMarket_CloseNotAllowed"},
+    "LeaseMarket.closeLeases": {"LeaseMarket_EmptyBatch", "LeaseMarket_BatchTooLarge"},
+    "LeaseMarket.challengeLiveness": {"LeaseMarket_LeaseNotFound", "LeaseMarket_LeaseNotActive",
+                                      "LeaseMarket_ChallengeOpen", "LeaseMarket_ChallengeTooSoon"} | ERC20 | REFUSED,
+    "LeaseMarket.resolveLiveness": {"LeaseMarket_LeaseNotFound", "LeaseMarket_NoOpenChallenge",
+                                    "LeaseMarket_ChallengeWindowOpen"},
+    "LeaseMarket.setJobMarket": {"LeaseMarket_CallerNotGovernance", "LeaseMarket_JobMarketAlreadySet"},
+    "JobMarket.setWorkload": {"JobMarket_CallerNotGovernance", "JobMarket_InvalidWorkloadId"},
+    "JobMarket.publishJobTerms": {"JobMarket_WorkloadNotRegistered", "JobMarket_InputHashMismatch",
+                                  "JobMarket_InvalidInput", "JobMarket_StepsOutOfBounds",
+                                  "JobMarket_ResultTimeoutOutOfBounds", "JobMarket_ChallengeWindowOutOfBounds",
+                                  "JobMarket_TermsAlreadyPublished"},
+    "JobMarket.openJob": {"JobMarket_CallerNotMarket"},
+    "JobMarket.submitResult": {"JobMarket_UnexpectedStatus", "JobMarket_CallerNotProvider", "JobMarket_TermsMismatch",
+                               "JobMarket_ZeroTraceRoot", "JobMarket_InvalidTraceProof"},
+    "JobMarket.attest": {"JobMarket_UnexpectedStatus", "Leasehold_MissingRole", "JobMarket_VerifierIsProvider",
+                         "JobMarket_AlreadyAttested", "JobMarket_TermsMismatch"} | ERC20 | REFUSED,
+    "JobMarket.challenge": {"JobMarket_UnexpectedStatus", "JobMarket_ChallengerIsProvider",
+                            "JobMarket_TermsMismatch"} | ERC20 | REFUSED,
+    "JobMarket.reveal": {"JobMarket_UnexpectedPhase", "JobMarket_MoveDeadlinePassed", "JobMarket_CallerNotProvider",
+                         "JobMarket_InvalidTraceProof"},
+    "JobMarket.respond": {"JobMarket_UnexpectedPhase", "JobMarket_MoveDeadlinePassed", "JobMarket_CallerNotChallenger"},
+    "JobMarket.proveStep": {"JobMarket_UnexpectedPhase", "JobMarket_MoveDeadlinePassed", "JobMarket_TermsMismatch",
+                            "JobMarket_StateHashMismatch"},
+    "JobMarket.voteOnStep": {"Leasehold_MissingRole", "JobMarket_UnexpectedPhase", "JobMarket_MoveDeadlinePassed",
+                             "JobMarket_ArbiterIsParty", "JobMarket_AlreadyVoted"},
+    "JobMarket.resolveVote": {"JobMarket_UnexpectedPhase", "JobMarket_MoveDeadlineNotPassed"},
+    "JobMarket.claimTimeout": {"JobMarket_UnexpectedPhase", "JobMarket_MoveDeadlineNotPassed"},
+    "JobMarket.finalizeJob": {"JobMarket_UnexpectedStatus"},
+    "JobMarket.expireJob": {"JobMarket_UnexpectedStatus"},
+    "ProviderRegistry.claimCredit": CLAIM,
+    "LeaseMarket.claimCredit": CLAIM,
+    "JobMarket.claimCredit": CLAIM,
+    "LeaseMarket.sweepFees": SWEEP,
+    "JobMarket.sweepFees": SWEEP,
+}
+ALLOWED["LeaseMarket.createRequestWithPermit"] = ALLOWED["LeaseMarket.createRequest"]
+FUNCTIONS = tuple(ALLOWED)
+
+# The function an action is aimed at: while it has never gone through, the action is GUIDE times as likely.
+ACTION_TARGET = {
+    "update_provider": "ProviderRegistry.updateProvider", "request_unstake": "ProviderRegistry.requestUnstake",
+    "withdraw_unstaked": "ProviderRegistry.withdrawUnstaked", "update_offer": "ProviderRegistry.updateOffer",
+    "pause_offer": "ProviderRegistry.pauseOffer", "remove_offer": "ProviderRegistry.removeOffer",
+    "create_with_permit": "LeaseMarket.createRequestWithPermit", "top_up": "LeaseMarket.topUp",
+    "withdraw_earnings": "LeaseMarket.withdrawEarnings", "request_reclaim": "LeaseMarket.requestReclaim",
+    "close_lease": "LeaseMarket.closeLease", "close_leases": "LeaseMarket.closeLeases",
+    "challenge_liveness": "LeaseMarket.challengeLiveness",
+    "respond_liveness": "LeaseMarket.respondLiveness", "resolve_liveness": "LeaseMarket.resolveLiveness",
+    "attest": "JobMarket.attest", "challenge_job": "JobMarket.challenge", "dispute_move": "JobMarket.proveStep",
+    "vote": "JobMarket.voteOnStep", "resolve_vote": "JobMarket.resolveVote", "claim_timeout": "JobMarket.claimTimeout",
+    "expire": "JobMarket.expireJob", "set_params": "ProtocolConfig.setParams",
+    "set_gpu_model": "ProtocolConfig.setGpuModel",
+    "set_role": "ProtocolConfig.setRole", "set_treasury": "ProtocolConfig.setTreasury", "pause": "ProtocolConfig.pause",
+    "ownership": "ProtocolConfig.acceptOwnership", "set_workload": "JobMarket.setWorkload",
+}
+
+
+def must_succeed() -> list[str]:
+    """Every function the walk must have called successfully at least once (directly or, for
+    market-only registry and job-market calls, through the markets)."""
+    return [f for f in FUNCTIONS if f not in ONE_SHOT]
+
+
+def succeeded(stats: Stats, function: str) -> int:
+    return stats.ok[function] + stats.indirect[function]

@@ -1,0 +1,116 @@
+"""Actions on ProtocolConfig: governance sets parameters, the catalogue, roles and the treasury,
+pauses, and hands ownership over (Ownable2Step); the attacker tries the same."""
+
+from __future__ import annotations
+
+from keepers.ids import to_bytes32
+from keepers.workloads.base import keccak256
+from scripts.campaign.constants import DAY, HOUR, USD, ZERO, ZERO32
+from scripts.campaign.enums import PARAM_FIELDS
+from scripts.campaign.functions import OZ_OWNER
+
+
+class ConfigActions:
+    """Governance's calls (a mixin of Campaign)."""
+
+    def _new_params(self) -> dict:
+        p = dict(self.params)
+        r = self.rng
+        p.update(
+            protocolFeeBps=r.randrange(0, 1001), verifierFeeBps=r.randrange(0, 3001),
+            whistleblowerRewardBps=r.randrange(0, 6001), tenantCompensationBps=r.randrange(0, 4001),
+            livenessSlashBps=r.randrange(100, 5001), lateResultSlashBps=r.randrange(0, 5001),
+            minLeaseSeconds=r.choice([60, 600, HOUR]), reclaimNoticeSeconds=r.choice([HOUR, DAY]),
+            livenessWindowSeconds=r.choice([60, 600, 1800]), livenessSpacingSeconds=r.choice([600, HOUR, 4 * HOUR]),
+            moveTimeoutSeconds=r.choice([1800, HOUR, 2 * HOUR]), arbiterVoteWindowSeconds=r.choice([1800, HOUR]),
+            maxChallengeWindowSeconds=r.choice([2 * HOUR, DAY]), maxBisectionRounds=r.choice([4, 8, 24]),
+            matchFee=r.randrange(0, 2 * USD), settleBounty=r.randrange(0, USD),
+            livenessBond=r.randrange(USD // 100, 20 * USD), challengeBond=r.randrange(USD // 100, 100 * USD),
+            verifierBond=r.randrange(USD // 100, 50 * USD),
+        )
+        window = p["maxChallengeWindowSeconds"] + (2 * p["maxBisectionRounds"] + 2) * p["moveTimeoutSeconds"] + p[
+            "arbiterVoteWindowSeconds"]
+        shortest = max(DAY, window + 1)
+        p["unbondingPeriodSeconds"] = shortest if r.random() < 0.5 else min(60 * DAY, max(7 * DAY, shortest))
+        return p
+
+    def act_set_params(self):
+        p = self._new_params()
+        roll = self.rng.random()
+        expect = None
+        if roll < 0.1:
+            p["protocolFeeBps"] = 1001
+            expect = {"ProtocolConfig_ParamOutOfBounds"}
+        elif roll < 0.15:
+            p["whistleblowerRewardBps"], p["tenantCompensationBps"] = 6000, 5000
+            expect = {"ProtocolConfig_SharesExceedWhole"}
+        elif roll < 0.2:
+            p["unbondingPeriodSeconds"] = DAY
+            p["maxChallengeWindowSeconds"] = DAY
+            expect = {"ProtocolConfig_UnbondingTooShort"}
+        sender = self.owner if self.rng.random() < 0.9 else self.attacker
+        if sender == self.attacker:
+            expect = OZ_OWNER
+        if self._call(self.config, "setParams", (tuple(p[k] for k in PARAM_FIELDS),), sender, expect=expect):
+            self.params = p
+
+    def act_set_gpu_model(self):
+        model = self.rng.choice(list(self.catalogue) + [to_bytes32("amd-mi300x-192gb")])
+        entry = self.catalogue.get(model, {"vram": 192, "tier": 4, "collateral": 2500 * USD, "listed": True})
+        listed = self.rng.random() < 0.8
+        collateral = entry["collateral"] if self.rng.random() < 0.5 else self.rng.randrange(50, 4000) * USD
+        args = (model, entry["vram"], entry["tier"], collateral, listed)
+        self._gas_tag = model in self.catalogue
+        sender = self.owner
+        if self.rng.random() < 0.1:
+            args = self.rng.choice([(ZERO32, *args[1:]), (model, 0, *args[2:]), (model, entry["vram"], 5, *args[3:]),
+                                    (model, entry["vram"], entry["tier"], 0, listed)])
+        elif self.rng.random() < 0.1:
+            sender = self.attacker
+        if self._call(self.config, "setGpuModel", args, sender):
+            self.catalogue[model] = {"vram": args[1], "tier": args[2], "collateral": args[3], "listed": args[4]}
+
+    def act_set_role(self):
+        role = self.rng.choice(["MATCHER", "VERIFIER", "ARBITER"])
+        account = {"MATCHER": self.matcher2, "VERIFIER": self.verifier2, "ARBITER": self.arbiter2}[role]
+        granted = not self.has_role.get((role, account.address), False)
+        args = (self.roles[role], account, granted)
+        sender = self.owner
+        roll = self.rng.random()
+        if roll < 0.08:
+            args = (keccak256(b"NOT_A_ROLE"), account, True)
+        elif roll < 0.12:
+            args = (self.roles[role], ZERO, True)
+        elif roll < 0.2:
+            sender = self.attacker
+        if self._call(self.config, "setRole", args, sender):
+            self.has_role[(role, account.address)] = granted
+
+    def act_set_treasury(self):
+        new = self.treasury2 if self.treasury_now == self.treasury.address else self.treasury
+        sender = self.owner if self.rng.random() < 0.85 else self.attacker
+        if self._call(self.config, "setTreasury", (new if self.rng.random() < 0.95 else ZERO,), sender):
+            self.treasury_now = new.address
+
+    def act_pause(self):
+        if self._call(self.config, "pause", (), self.owner if self.rng.random() < 0.9 else self.attacker):
+            self.paused = True
+
+    def act_unpause(self):
+        if self._call(self.config, "unpause", (), self.owner if self.rng.random() < 0.95 else self.attacker):
+            self.paused = False
+
+    def act_ownership(self):
+        """Ownable2Step: the owner offers the config to the other governance account, which accepts."""
+        if self.pending_owner is not None and self.rng.random() < 0.8:
+            sender = self.pending_owner if self.rng.random() < 0.9 else self.attacker
+            if self._call(self.config, "acceptOwnership", (), sender):
+                self.owner, self.pending_owner = self.pending_owner, None
+            return
+        if self.rng.random() < 0.3:
+            return self._call(self.config, "renounceOwnership", (), self.attacker, expect=OZ_OWNER)
+        other = self.gov2 if self.owner == self.gov else self.gov
+        sender = self.owner if self.rng.random() < 0.9 else self.attacker
+        if self._call(self.config, "transferOwnership", (other,), sender):
+            self.pending_owner = other
+

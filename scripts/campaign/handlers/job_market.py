@@ -1,0 +1,219 @@
+"""Actions on JobMarket: tenants publish terms; solvers submit, verifiers attest, whistleblowers
+challenge, the dispute's parties move, arbiters vote, anyone finalizes or expires; governance
+registers workloads."""
+
+from __future__ import annotations
+
+from keepers.ids import to_bytes32
+from keepers.workloads.base import keccak256
+from keepers.workloads.registry import get_workload
+from scripts.campaign.constants import HOUR, WORKLOADS, ZERO32
+from scripts.campaign.enums import A_NONE, BPS, P_PROVE, P_RESPOND, P_REVEAL, P_VOTE
+from scripts.campaign.chain import read_batch
+from scripts.campaign.model import Job, Terms, Trace
+
+
+class JobMarketActions:
+    """Calls on the job market (a mixin of Campaign)."""
+
+    def _new_terms(self) -> Terms:
+        workload = self.rng.choice(WORKLOADS)
+        self.salt += 1
+        steps = self.rng.randrange(1, 9) if workload != "matvec-256" else self.rng.randrange(1, 5)
+        if workload == "hashchain":
+            input = keccak256(b"input-%d-%d" % (self.seed, self.salt))
+        else:
+            width = get_workload(workload).state_length // 4
+            input = b"".join((((i * 7919 + self.salt * 104729) % 5 - 2) << 16).to_bytes(4, "big", signed=True)
+                             for i in range(width))
+        window = self.rng.randrange(min(HOUR, self.params["maxChallengeWindowSeconds"]),
+                                    min(3 * HOUR, self.params["maxChallengeWindowSeconds"]) + 1)
+        seed = keccak256(b"seed-%d" % self.salt)
+        return Terms(workload, input, seed, steps, self.rng.choice([HOUR, 3 * HOUR, 6 * HOUR]), window)
+
+    def _publish(self, terms: Terms, sender, corrupt: bool = False):
+        args = terms.tuple, terms.input
+        if corrupt:
+            args = self.rng.choice([
+                ((terms.tuple[0], keccak256(b"other"), *terms.tuple[2:]), terms.input),
+                ((*terms.tuple[:3], 0, *terms.tuple[4:]), terms.input),
+                ((*terms.tuple[:5], 60), terms.input),
+                ((to_bytes32("unknown"), *terms.tuple[1:]), terms.input),
+            ])
+        self._gas_tag = terms.workload
+        tx = self._call(self.jm, "publishJobTerms", args, sender)
+        if tx is not None:
+            terms.hash = bytes(tx.return_value)
+            terms.honest = Trace.of(terms.workload, terms.input, terms.seed, terms.steps, None)
+            self.published[terms.hash] = terms
+        return tx
+
+    def act_publish_terms(self):
+        """Publishing alone, often a repeat or a corrupt set: must be refused with the right error."""
+        if self.published and self.rng.random() < 0.5:
+            terms = self.rng.choice(list(self.published.values()))
+            self._call(self.jm, "publishJobTerms", (terms.tuple, terms.input), self.attacker,
+                       expect={"JobMarket_TermsAlreadyPublished", "JobMarket_ChallengeWindowOutOfBounds",
+                               "JobMarket_StepsOutOfBounds"})
+            return
+        self._publish(self._new_terms(), self.rng.choice(self.tenants), corrupt=self.rng.random() < 0.5)
+
+    def _job(self, predicate):
+        job = self._pick(self._live_jobs(predicate))
+        if job is not None:
+            self._gas_tag = job.terms.workload
+            self._mark(job.id)
+            self._touched.add(job.provider)
+            self._mark_offer(job.offer)
+            self._subject = job
+        return job
+
+    def _dispute(self, job_id: int) -> dict:
+        fields = ("challenger bond lo hi deadline phase arbiterMode moveTimeoutSeconds voteWindowSeconds number "
+                  "hLo hHi hMid windowLeft votesForSolver votesForChallenger").split()
+        return dict(zip(fields, read_batch([(self.jm.disputeOf, job_id)])[0]))
+
+    def act_submit_result(self):
+        job = self._job(lambda j: j.waiting and (j.result_deadline > self.ts or self.rng.random() < 0.1))
+        if job is None:
+            args = (self._any_order_id(), self._some_terms(), b"\1" * 32, b"\1" * 32, [])
+            return self._call(self.jm, "submitResult", args, self.attacker)
+        solver = job.solver
+        proof = solver.tree.proof(job.terms.steps)
+        args = (job.id, job.terms.tuple, solver.hashes[-1], solver.tree.root, proof)
+        sender = self.providers[job.provider].account
+        roll = self.rng.random()
+        if roll < 0.05:
+            args = (*args[:3], ZERO32, proof)
+        elif roll < 0.1:
+            args = (*args[:2], keccak256(b"wrong"), *args[3:])
+        elif roll < 0.14:
+            sender = self.attacker
+        self._call(self.jm, "submitResult", args, sender)
+
+    def _some_terms(self) -> tuple:
+        return self.rng.choice(list(self.published.values())).tuple if self.published else Terms(
+            "hashchain", b"\0" * 32, ZERO32, 1, HOUR, HOUR).tuple
+
+    def act_attest(self):
+        job = self._job(lambda j: j.open and j.attestation == A_NONE and self._in_window(j))
+        if job is None:
+            return self._call(self.jm, "attest", (self._any_order_id(), self._some_terms(), True), self.verifiers[0])
+        honest = job.solver.hashes[-1] == job.terms.honest.hashes[-1]
+        valid = honest if self.rng.random() < 0.75 else not honest  # a lazy or a wrong verifier, sometimes
+        sender = self.rng.choice(self.verifiers) if self.rng.random() < 0.9 else self.rng.choice(
+            [self.attacker, self.providers[job.provider].account])
+        self._call(self.jm, "attest", (job.id, job.terms.tuple, valid), sender)
+
+    def act_challenge_job(self):
+        job = self._job(lambda j: j.open and self._in_window(j))
+        if job is None:
+            return self._call(self.jm, "challenge", (self._any_order_id(), self._some_terms()), self.whistleblowers[0])
+        honest = job.solver.hashes[-1] == job.terms.honest.hashes[-1]
+        if honest and self.rng.random() < 0.7:
+            return self._call(self.jm, "finalizeJob", (job.id,), self.settler)  # nothing to blow the whistle on
+        sender = self.rng.choice(self.whistleblowers + [self.settler])
+        if self.rng.random() < 0.05:
+            sender = self.providers[job.provider].account
+        terms = job.terms.tuple if self.rng.random() < 0.95 else self._some_terms()
+        if self._call(self.jm, "challenge", (job.id, terms), sender) is not None:
+            job.colluding = self.rng.random() < 0.15
+
+    def _in_window(self, job: Job) -> bool:
+        return job.window_ends > self.ts + 1 or self.rng.random() < 0.1
+
+    def act_dispute_move(self):
+        job = self._job(lambda j: j.disputed)
+        if job is None:
+            return self._call(self.jm, "reveal", (self._any_order_id(), ZERO32, []), self.attacker)
+        d = self._dispute(job.id)
+        self._dispute_before = d
+        self._slash_order = (job.collateral, job.challenger, job.tenant)
+        phase = d["phase"]
+        provider = self.providers[job.provider].account
+        if phase == P_REVEAL:
+            mid = (d["lo"] + d["hi"]) // 2
+            args = (job.id, job.solver.hashes[mid], job.solver.tree.proof(mid))
+            if self.rng.random() < 0.05:
+                args = (job.id, keccak256(b"lie"), job.solver.tree.proof(mid))
+            self._call(self.jm, "reveal", args, provider if self.rng.random() < 0.95 else self.attacker)
+        elif phase == P_RESPOND:
+            mid = (d["lo"] + d["hi"]) // 2
+            agree = job.terms.honest.hashes[mid] == bytes(d["hMid"])
+            if job.colluding:
+                agree = not agree
+            sender = self._account_any(d["challenger"]) if self.rng.random() < 0.95 else self.attacker
+            self._call(self.jm, "respond", (job.id, agree), sender)
+        elif phase == P_PROVE:
+            state = job.solver.states[d["lo"]]
+            if self.rng.random() < 0.05:
+                state = b"\7" * len(state)
+            # Anyone may prove: the outcome depends only on the states.
+            sender = self.rng.choice([provider, self.settler, self.attacker])
+            if self._call(self.jm, "proveStep", (job.id, job.terms.tuple, state), sender) is not None:
+                self._settle_again(self.jm, "proveStep", (job.id, job.terms.tuple, state), sender,
+                                   "JobMarket_UnexpectedPhase")
+        elif phase == P_VOTE:
+            self.act_vote(job)
+        else:
+            self._call(self.jm, "claimTimeout", (job.id,), self.settler)
+
+    def act_vote(self, job: Job | None = None):
+        job = job or self._job(lambda j: j.disputed)
+        if job is None:
+            return self._call(self.jm, "voteOnStep", (self._any_order_id(), True), self.arbiters[0])
+        d = self._dispute(job.id)
+        self._dispute_before = d
+        lo = d["lo"]
+        state = job.solver.states[lo]
+        correct = keccak256(get_workload(job.terms.workload).step(state, lo, job.terms.seed)) == bytes(d["hHi"])
+        vote = correct if self.rng.random() < 0.85 else not correct
+        self._call(self.jm, "voteOnStep", (job.id, vote), self.rng.choice(self.arbiters))
+
+    def act_resolve_vote(self):
+        job = self._job(lambda j: j.disputed)
+        job_id = job.id if job else self._any_order_id()
+        if job:
+            self._dispute_before = self._dispute(job.id)
+            self._slash_order = (job.collateral, job.challenger, job.tenant)
+        if self._call(self.jm, "resolveVote", (job_id,), self.settler) is not None:
+            self._settle_again(self.jm, "resolveVote", (job_id,), self.settler, "JobMarket_UnexpectedPhase")
+
+    def act_claim_timeout(self):
+        job = self._job(lambda j: j.disputed)
+        job_id = job.id if job else self._any_order_id()
+        if job:
+            self._dispute_before = self._dispute(job.id)
+            self._slash_order = (job.collateral, job.challenger, job.tenant)
+        if self._call(self.jm, "claimTimeout", (job_id,), self.rng.choice([self.settler, self.attacker])) is not None:
+            self._settle_again(self.jm, "claimTimeout", (job_id,), self.settler, "JobMarket_UnexpectedPhase")
+
+    def act_finalize(self):
+        job = self._job(lambda j: j.open)
+        job_id = job.id if job else self._any_order_id()
+        if self._call(self.jm, "finalizeJob", (job_id,), self.rng.choice([self.settler, self.attacker])) is not None:
+            self._settle_again(self.jm, "finalizeJob", (job_id,), self.settler, "JobMarket_UnexpectedStatus")
+
+    def act_expire(self):
+        job = self._job(lambda j: j.waiting)
+        job_id = job.id if job else self._any_order_id()
+        # Sometimes the late solver reports itself: it must get no whistleblower share.
+        reporters = [self.settler, self.whistleblowers[0]]
+        sender = self.rng.choice(reporters + ([self.providers[job.provider].account] if job else []))
+        if job:
+            self._slash_order = (job.collateral * self.params["lateResultSlashBps"] // BPS, sender.address, job.tenant)
+        if self._call(self.jm, "expireJob", (job_id,), sender) is not None:
+            self._settle_again(self.jm, "expireJob", (job_id,), self.settler, "JobMarket_UnexpectedStatus")
+
+    def act_set_workload(self):
+        name = self.rng.choice(["hashchain", "matvec"])
+        verifier = self.d.step_verifiers[name]
+        args = (to_bytes32(name), verifier, False)
+        sender = self.owner
+        roll = self.rng.random()
+        if roll < 0.15:
+            args = (ZERO32, verifier, False)
+        elif roll < 0.35:
+            sender = self.attacker
+        self._call(self.jm, "setWorkload", args, sender)
+

@@ -1,0 +1,50 @@
+"""Actions on PayoutCredits and ProtocolFees, shared by the three contracts: any party claims its
+credit, anyone sweeps a market's fees to the treasury."""
+
+from __future__ import annotations
+
+from scripts.campaign.functions import REFUSED
+
+
+class PayoutActions:
+    """Credit claims and fee sweeps (a mixin of Campaign)."""
+
+    def act_claim_credit(self):
+        """Any party claims its credit on any of the three contracts: exactly the credit, once;
+        refused without one, and by the token while it still refuses the claimant."""
+        roll = self.rng.random()
+        # Mostly a credit its holder can claim now: a walk's credits pile up on blocked accounts
+        # (a blocked treasury's slash shares), and a pick among all of them rarely finds one.
+        claimable = [k for k in sorted(self.credits) if self.credits[k] and k[1] not in self.blocked]
+        if claimable and roll < 0.6:
+            contract, account = self.rng.choice(claimable)
+        elif self.credits and roll < 0.85:
+            contract, account = self.rng.choice(sorted(self.credits))
+        else:
+            contract, account = self.rng.choice(sorted(self.owing)), self.rng.choice(sorted(self.parties))
+        key = (contract, account)
+        if not self.credits[key]:
+            expect = {"Leasehold_NoCredit"}
+        elif account in self.blocked:
+            expect = REFUSED
+        else:
+            expect = set()  # must go through
+        sender, target = self.parties[account], self.owing[contract]
+        if self._call(target, "claimCredit", (), sender, expect=expect):
+            # Paid once: a second claim finds nothing.
+            self._settle_again(target, "claimCredit", (), sender, "Leasehold_NoCredit")
+
+    def act_sweep_fees(self):
+        """Anyone sweeps a market's accrued fees to the current treasury: all of them, once;
+        refused with none accrued, and by the token while it refuses the treasury (the fees wait)."""
+        contract = self.rng.choice(self._fee_contracts())
+        if not self.fees[contract]:
+            expect = {"Leasehold_NoFees"}
+        elif self.treasury_now in self.blocked:
+            expect = REFUSED
+        else:
+            expect = set()  # must go through
+        sender, target = self.parties[self.rng.choice(sorted(self.parties))], self.owing[contract]
+        if self._call(target, "sweepFees", (), sender, expect=expect):
+            self._settle_again(target, "sweepFees", (), sender, "Leasehold_NoFees")
+

@@ -1,0 +1,84 @@
+"""Actions on ProviderRegistry: providers register, stake, unstake and manage their offers."""
+
+from __future__ import annotations
+
+from scripts.campaign.constants import DAY, REGIONS, USD, ZERO32
+
+
+class RegistryActions:
+    """Providers' calls (a mixin of Campaign); the market-only hooks are in attacker.py."""
+
+    def act_register(self):
+        candidates = [p for p in self.providers.values() if not p.registered]
+        p = self._pick(candidates) or self.rng.choice(list(self.providers.values()))
+        region = self.rng.choice(REGIONS)
+        uri = "https://gpu.example.org/%d.json" % self.rng.randrange(100)
+        if self.rng.random() < 0.1:
+            region, uri = self.rng.choice([(ZERO32, uri), (region, ""), (region, "x" * 257)])
+        self._call(self.registry, "registerProvider", (region, uri), p.account)
+
+    def act_update_provider(self):
+        p = self.rng.choice(list(self.providers.values()))
+        region = self.rng.choice(REGIONS + [ZERO32])
+        self._call(self.registry, "updateProvider", (region, "ipfs://meta"), p.account)
+
+    def act_stake(self):
+        p = self._pick(self._registered()) or self.rng.choice(list(self.providers.values()))
+        amount = self.rng.choice([0, 1, self.rng.randrange(1, 30_000) * USD])
+        self._call(self.registry, "stake", (amount,), p.account)
+
+    def act_request_unstake(self):
+        p = self._pick(self._registered()) or self.rng.choice(list(self.providers.values()))
+        amount = self.rng.choice([0, p.free + 1] + [self.rng.randrange(1, p.free // 4 + 2)] * 4)
+        self._call(self.registry, "requestUnstake", (amount,), p.account)
+
+    def act_withdraw_unstaked(self):
+        unbonding = [p for p in self.providers.values() if p.unbonding]
+        p = self._pick(unbonding) or self.rng.choice(list(self.providers.values()))
+        if p.unbonding and self.ts + 1 < p.ready_at:
+            expect = {"ProviderRegistry_UnbondingNotReady"}  # invariant 8
+        elif not p.unbonding:
+            expect = {"ProviderRegistry_NothingUnbonding"}
+        else:
+            expect = None
+        self._call(self.registry, "withdrawUnstaked", (), p.account, expect=expect)
+
+    def act_add_offer(self):
+        p = self._pick(self._registered()) or self.rng.choice(list(self.providers.values()))
+        model = self.rng.choice(list(self.catalogue))
+        units = self.rng.randrange(1, 9)
+        price = self.rng.randrange(1, 5) * USD
+        duration = self.rng.choice([2 * DAY, 7 * DAY, 30 * DAY])
+        if self.rng.random() < 0.1:
+            units, price, duration = self.rng.choice([(0, price, duration), (units, 0, duration), (units, price, 60)])
+        self._call(self.registry, "addOffer", (model, units, price, duration), p.account)
+
+    def _offer_and_owner(self):
+        offer = self._pick(o for o in self.offers.values() if not o.removed) or self._pick(self.offers.values())
+        if offer is None:
+            return None, self.attacker
+        self._mark_offer(offer.id)
+        owner = self.providers[offer.provider].account
+        return offer, (owner if self.rng.random() < 0.9 else self.attacker)
+
+    def act_update_offer(self):
+        offer, sender = self._offer_and_owner()
+        if offer is None:
+            return self._call(self.registry, "updateOffer", (1, 1, 1, DAY), sender)
+        units = self.rng.choice([max(1, offer.in_use), offer.units, offer.units + 2, max(0, offer.in_use - 1)])
+        self._call(self.registry, "updateOffer", (offer.id, units, self.rng.randrange(1, 5) * USD, 30 * DAY), sender)
+
+    def act_pause_offer(self):
+        offer, sender = self._offer_and_owner()
+        if offer is None:
+            return self._call(self.registry, "pauseOffer", (1, True), sender)
+        # Mostly resumes a paused offer, so the market keeps capacity.
+        if not offer.paused and self.rng.random() < 0.6:
+            offer, sender = self._pick(o for o in self.offers.values() if o.paused and not o.removed) or offer, sender
+        paused = not offer.paused if self.rng.random() < 0.9 else offer.paused
+        self._call(self.registry, "pauseOffer", (offer.id, paused), sender)
+
+    def act_remove_offer(self):
+        offer, sender = self._offer_and_owner()
+        self._call(self.registry, "removeOffer", (offer.id if offer else 1,), sender)
+

@@ -1,0 +1,308 @@
+"""The walk: the deployed protocol, its actors, and the driver that picks one action per step.
+
+`Campaign(seed)` deploys the protocol with scripts/deploy.py on the chain brownie is connected
+to and creates every kind of actor; `run(steps)` picks one action per step from the seed alone
+(weights from the books, guided towards functions that have not gone through yet), runs it, and
+checks every invariant. Each step's action, calls, outcomes, gas and time moves feed a running
+digest (`digest`), so two walks of one seed can be compared at any step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable
+
+import brownie
+from brownie.network.account import LocalAccount
+from eth_account import Account
+
+from keepers.ids import to_bytes32
+from keepers.workloads.base import keccak256
+from scripts.campaign.books import Books
+from scripts.campaign.chain import chain_time, rpc
+from scripts.campaign.constants import FUNDS, GUIDE, MAX_UINT, USD, ZERO
+from scripts.campaign.enums import PARAM_FIELDS
+from scripts.campaign.failures import CampaignFailure, HarnessFailure, Violation, require
+from scripts.campaign.functions import ACTION_TARGET
+from scripts.campaign.handlers.attacker import AttackerActions
+from scripts.campaign.handlers.base import Calls
+from scripts.campaign.handlers.clock import ClockActions
+from scripts.campaign.handlers.config import ConfigActions
+from scripts.campaign.handlers.job_market import JobMarketActions
+from scripts.campaign.handlers.lease_market import LeaseMarketActions
+from scripts.campaign.handlers.payouts import PayoutActions
+from scripts.campaign.handlers.registry import RegistryActions
+from scripts.campaign.handlers.token import TokenActions
+from scripts.campaign.invariants import Invariants
+from scripts.campaign.model import Job, Offer, Order, Provider, Stats, Terms
+from scripts.deploy import deploy, load_catalogue
+from scripts.localchain import HarnessError
+
+
+class Campaign(Calls, Books, Invariants, RegistryActions, LeaseMarketActions, JobMarketActions, ConfigActions,
+               TokenActions, PayoutActions, AttackerActions, ClockActions):
+    """The deployed protocol, the actors, the books, the invariants, the actions and the walk.
+
+    `start_time`, when given, is the timestamp of the walk's first block: on a fresh chain of its
+    own (scripts.fuzz) the walk is then the same to the second, and so to the gas, on every run.
+    Without it the walk starts at the chain's clock (the test session's Anvil, whose clock other
+    tests have moved): the same actions and outcomes, at other absolute times.
+    """
+
+    def __init__(self, seed: int, start_time: int | None = None):
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.stats = Stats()
+        self.step = 0
+        self._digest = hashlib.sha256(b"leasehold-campaign-%d" % seed)
+        self._start_time = start_time
+        self._setup()
+        self._ts0 = self.ts
+
+    # ----------------------------------------------------------------- the digest
+
+    @property
+    def digest(self) -> str:
+        """The digest of the walk so far: two walks that agree on it took the same steps with the
+        same outcomes (every action, call, sender, refusal, gas used and time move, in order)."""
+        return self._digest.hexdigest()[:16]
+
+    def _record(self, *parts) -> None:
+        self._digest.update(repr(parts).encode())
+
+    # ----------------------------------------------------------------- setup
+
+    def _setup(self) -> None:
+        # Every block from here mines one second after the previous one (or at a time move's own
+        # timestamp): block times never come from the wall clock.
+        if self._start_time is not None:
+            rpc("evm_setNextBlockTimestamp", [self._start_time])
+        rpc("anvil_setBlockTimestampInterval", [1])
+        # The node's unlocked accounts; not keys an earlier walk in this process added.
+        chain_accounts = [a for a in brownie.accounts if not isinstance(a, LocalAccount)]
+        # Fixed keys beyond the node's unlocked accounts: brownie signs for them locally.
+        extra = [brownie.accounts.add(keccak256(b"leasehold-campaign-%d" % i)) for i in range(24 - len(chain_accounts))]
+        pool = chain_accounts + extra
+        for account in extra:
+            pool[0].transfer(account, 10**20)
+        (self.gov, self.treasury, p0, p1, p2, p3, t0, t1, self.matcher, v0, v1, w0, w1, a0, a1, a2, self.settler,
+         self.attacker, self.gov2, self.treasury2, self.matcher2, self.verifier2, self.arbiter2, self.spare) = pool[:24]
+        self.permit_tenant = Account.from_key(keccak256(b"leasehold-campaign-permit"))
+        self.permit_sender = brownie.accounts.add(self.permit_tenant.key)
+        self.gov.transfer(self.permit_sender, 10**20)
+
+        # The token's issuer is governance; it blocklists and unblocks parties during the walk.
+        token = brownie.project.get_loaded_projects()[0].BlocklistPermitToken.deploy({"from": self.gov})
+        d = deploy(self.gov, treasury=self.treasury.address, payment_token=token)
+        self.d = d
+        self.config, self.registry, self.market, self.jm, self.token = (
+            d.config, d.registry, d.market, d.job_market, d.payment_token,
+        )
+        self.contracts = {c.address: name for c, name in (
+            (self.config, "ProtocolConfig"), (self.registry, "ProviderRegistry"), (self.market, "LeaseMarket"),
+            (self.jm, "JobMarket"),
+        )}
+        self.owing = {self.registry.address: self.registry, self.market.address: self.market, self.jm.address: self.jm}
+        self.providers = {p.address: Provider(p) for p in (p0, p1, p2, p3)}
+        self.tenants = [t0, t1]
+        self.verifiers = [v0, v1, self.verifier2]
+        self.whistleblowers = [w0, w1]
+        self.arbiters = [a0, a1, a2, self.arbiter2]
+        self.roles = {
+            "MATCHER": self.config.MATCHER_ROLE(), "VERIFIER": self.config.VERIFIER_ROLE(),
+            "ARBITER": self.config.ARBITER_ROLE(), "MARKET": self.config.MARKET_ROLE(),
+        }
+        opts = {"from": self.gov}
+        self.config.setRole(self.roles["MATCHER"], self.matcher, True, opts)
+        for v in (v0, v1):
+            self.config.setRole(self.roles["VERIFIER"], v, True, opts)
+        for a in (a0, a1, a2):
+            self.config.setRole(self.roles["ARBITER"], a, True, opts)
+        self.has_role = {(r, a.address): True for r, accts in (
+            ("MATCHER", [self.matcher]), ("VERIFIER", [v0, v1]), ("ARBITER", [a0, a1, a2])) for a in accts}
+
+        # Everyone holds tokens and has approved the three contracts, except the attacker, who
+        # holds tokens but approved nothing; treasury2 holds a little so its first fee costs
+        # the same gas as any other.
+        funded = [p.account for p in self.providers.values()] + self.tenants + self.verifiers + self.whistleblowers + [
+            self.settler, self.attacker, self.matcher, self.matcher2, self.spare]
+        for account in funded:
+            self.token.mint(account, FUNDS, {"from": account})
+            if account != self.attacker:
+                for spender in (self.registry, self.market, self.jm):
+                    self.token.approve(spender, MAX_UINT, {"from": account})
+        self.token.mint(self.permit_tenant.address, FUNDS, {"from": self.gov})
+        self.token.mint(self.treasury2, 1, {"from": self.gov})
+        self.token.mint(self.treasury, 1, {"from": self.gov})
+        # Everyone the protocol may pay, and so the token may refuse: what governance-of-the-token
+        # blocklists, and who claims a credit. Not the attacker (it donates with plain transfers).
+        self.parties = {a.address: a for a in [*(p.account for p in self.providers.values()), *self.tenants,
+                                               self.permit_sender, *self.verifiers, *self.whistleblowers,
+                                               self.matcher, self.matcher2, self.settler, self.treasury,
+                                               self.treasury2]}
+
+        self.catalogue = {
+            to_bytes32(m["id"]): {"vram": m["vram_gb"], "tier": m["tier"], "collateral": m["collateral_per_unit"] * USD,
+                                   "listed": True}
+            for m in load_catalogue()
+        }
+        p = self.config.params()
+        self.params = dict(p.dict()) if hasattr(p, "dict") else dict(zip(PARAM_FIELDS, p))
+        self.owner = self.gov
+        self.pending_owner = None
+        self.treasury_now = self.treasury.address
+        self.paused = False
+
+        # Ghost books.
+        self.ledger: dict[str, int] = defaultdict(int)
+        for address in self._tracked():
+            self.ledger[address] = self.token.balanceOf(address)
+        self.donations = Counter()  # tokens sent straight to a contract
+        self.blocked: set[str] = set()  # accounts the token refuses, as governance last set them
+        self.credits: Counter = Counter()  # (contract, account) -> credit, recomputed from the payouts
+        self._credited: Counter = Counter()  # the credits the current transaction must emit
+        self._fresh_credits = 0
+        self._fresh_fees = 0
+        self._touched_credits: set[tuple[str, str]] = set()
+        self.fees: Counter = Counter()  # contract -> protocol fees accrued there since its last sweep
+        self.orders: dict[int, Order] = {}
+        self.jobs: dict[int, Job] = {}
+        self.offers: dict[int, Offer] = {}
+        self.published: dict[bytes, Terms] = {}
+        self.live_orders: set[int] = set()  # open requests and running leases
+        self.live_jobs: set[int] = set()
+        self.settled: deque[tuple[str, int]] = deque(maxlen=64)  # recently settled, re-checked
+        self.gas_base: dict[tuple, list[int]] = defaultdict(list)
+        self.gas_worst: dict[tuple, tuple[int, int]] = {}
+        self.salt = 0
+        self.ts = chain_time()
+
+    def _tracked(self) -> list[str]:
+        accounts = [self.gov, self.gov2, self.treasury, self.treasury2, self.matcher, self.matcher2, self.settler,
+                    self.attacker, self.spare, *self.tenants, *self.verifiers, *self.whistleblowers, *self.arbiters]
+        return [a.address for a in accounts] + list(self.providers) + [
+            self.permit_tenant.address, self.registry.address, self.market.address, self.jm.address]
+
+    def close(self) -> None:
+        """Gives the chain its wall clock back (the test session's Anvil outlives the walk)."""
+        rpc("anvil_removeBlockTimestampInterval", [])
+
+    # ----------------------------------------------------------------- the walk
+
+    def run(self, steps: int, on_step: Callable[[Campaign], None] | None = None) -> Stats:
+        for _ in range(steps):
+            self.do_step()
+            if on_step is not None:
+                on_step(self)
+        return self.stats
+
+    def do_step(self) -> None:
+        actions = self._actions()
+        names = [a[0] for a in actions]
+        # Guided: an action whose function has not gone through yet is tried more often.
+        weights = [w * (GUIDE if ACTION_TARGET.get(n) and not self.stats.ok[ACTION_TARGET[n]] else 1)
+                   for n, w in actions]
+        name = self.rng.choices(names, weights)[0]
+        self._touched: set[str] = set()
+        self._touched_credits = set()
+        self._time_moved = False
+        self._subject = None
+        self._gas_tag = None
+        self._close_queue = None
+        self._batch_bounty = None
+        digest_before = self.digest
+        self._record(self.step, name)
+        try:
+            getattr(self, "act_" + name)()
+            self._check_invariants()
+            if (self.step + 1) % 500 == 0:
+                brownie.history.clear()  # brownie keeps every receipt otherwise
+                now = chain_time()
+                require(now == self.ts, f"clock drift: chain {now} model {self.ts}")
+        except Violation as violation:
+            raise CampaignFailure(self.seed, self.step, name, str(violation), digest_before) from None
+        except HarnessError as error:
+            raise HarnessFailure(self.seed, self.step, name, str(error), digest_before) from error
+        self.stats.steps += 1
+        self.step += 1
+
+    def _actions(self) -> list[tuple[str, float]]:
+        """Each action with its weight: an action with something to act on is likely, one without
+        is still tried now and then (and must be refused with a declared error)."""
+        providers = self.providers.values()
+        unregistered = sum(not p.registered for p in providers)
+        live_offers = sum(not o.removed for o in self.offers.values())
+        open_orders = sum(self.orders[i].state == "open" for i in self.live_orders)
+        expired_orders = sum(
+            self.orders[i].state == "open" and self.orders[i].deadline < self.ts for i in self.live_orders)
+        leases = self._leases()
+        challenged = sum(o.challenger != ZERO for o in leases)
+        jobs = self._live_jobs()
+        waiting = sum(j.waiting for j in jobs)
+        open_jobs = sum(j.open for j in jobs)
+        disputed = sum(j.disputed for j in jobs)
+        voting = sum(j.disputed and j.terms.workload == "matvec-256" for j in jobs)
+        live = len(self.live_orders) + len(self.live_jobs)
+
+        def when(condition, weight, otherwise=0.3):
+            return weight if condition else otherwise
+
+        return [
+            ("register", when(unregistered, 30, 0.5)),
+            ("update_provider", 1),
+            ("stake", when(any(p.registered and p.free < 40_000 * USD for p in providers), 6, 1)),
+            ("request_unstake", 2),
+            ("withdraw_unstaked", when(any(p.unbonding and p.ready_at <= self.ts + 1 for p in providers), 6, 0.5)),
+            ("add_offer", when(live_offers < 4, 10, 0.8)),
+            ("update_offer", 1),
+            ("pause_offer", 1.5),
+            ("remove_offer", when(live_offers > 3, 0.4, 0.1)),
+            ("create_rental", when(live < 14, 6, 1)),
+            ("create_with_permit", 1),
+            ("publish_and_request_job", when(live < 14, 10, 1)),
+            ("publish_terms", 1),
+            ("cancel", when(expired_orders, 6, 1)),
+            ("match", when(open_orders - expired_orders, 12, 0.5)),
+            ("top_up", when(leases, 2)),
+            ("withdraw_earnings", when(leases, 3)),
+            ("request_reclaim", when(leases, 1.5)),
+            ("close_lease", when(leases, 3)),
+            ("close_leases", when(leases, 1.5, 0.2)),
+            ("challenge_liveness", when(len(leases) > challenged, 3)),
+            ("respond_liveness", when(challenged, 2.5)),
+            ("resolve_liveness", when(challenged, 4)),
+            ("submit_result", when(waiting, 10)),
+            ("attest", when(open_jobs, 5)),
+            ("challenge_job", when(open_jobs, 5)),
+            ("dispute_move", when(disputed, 30 * disputed)),
+            ("vote", when(voting, 10)),
+            ("resolve_vote", when(voting, 2, 0.2)),
+            ("claim_timeout", when(disputed, 2, 0.2)),
+            ("finalize", when(open_jobs, 5)),
+            ("expire", when(waiting, 2)),
+            ("time_small", 6),
+            ("time_medium", 3),
+            ("time_to_deadline", 6),
+            ("time_long", 0.3),
+            ("set_params", 1),
+            ("set_gpu_model", 1),
+            ("set_role", 1),
+            ("set_treasury", 0.5),
+            ("pause", when(not self.paused, 0.5, 0)),
+            ("unpause", when(self.paused, 5, 0.1)),
+            ("ownership", 1.2),
+            ("set_workload", 0.7),
+            ("donate", 0.3),
+            # A blocked party that acts (provider, tenant, verifier...) is soon unblocked, or the walk
+            # would lose its moves; a blocked treasury, which only receives, stays for a while and
+            # piles up credits on the registry (slash shares) and refuses the markets' fee sweeps.
+            ("blocklist", when(len(self.blocked) < 2, 1.2, 0)),
+            ("unblock", when(self.blocked - {self.treasury.address, self.treasury2.address}, 3,
+                             0.6 if self.blocked else 0)),
+            ("claim_credit", when(any(a not in self.blocked for _, a in self.credits), 6, 0.5)),
+            ("sweep_fees", when(any(self.fees.values()), 1.5, 0.3)),
+            ("attack", 4),
+        ]
+

@@ -1,0 +1,21 @@
+"""`make fuzz` progress lines: the rate since the walk's set-up, the time left, the walk's digest."""
+
+from scripts.fuzz import EXIT_HARNESS, EXIT_VIOLATION, progress_line
+
+
+def test_progress_line_gives_the_rate_the_time_left_and_the_digest():
+    line = progress_line(3_000, 50_000, elapsed=100.0, walking=75.0, digest="9c1f0e2d4b5a6978")
+    assert line == ("step 3,000/50,000 (6 %), 100 s, 40.0 steps/s, ~19 min 35 s left, "
+                    "digest 9c1f0e2d4b5a6978")
+
+
+def test_progress_line_counts_hours_left_on_a_slow_walk():
+    assert "~2 h 43 min left" in progress_line(1_000, 50_000, elapsed=230.0, walking=200.0, digest="0" * 16)
+
+
+def test_progress_line_before_any_time_passed_gives_no_estimate():
+    assert "time left unknown" in progress_line(0, 10, elapsed=0.0, walking=0.0, digest="0" * 16)
+
+
+def test_a_harness_error_exits_other_than_a_violation():
+    assert EXIT_HARNESS != EXIT_VIOLATION and 0 not in (EXIT_HARNESS, EXIT_VIOLATION)

@@ -13,7 +13,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONWARNINGS := ignore::FutureWarning
 
-.PHONY: install compile test demo gas fuzz audit bench clean
+.PHONY: install compile test lint-sol demo gas fuzz audit bench clean
 
 install: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
 
@@ -36,6 +36,15 @@ compile: install
 
 test: compile
 	$(BIN)/brownie test tests/
+
+# Solidity formatting (prettier + prettier-plugin-solidity, .prettierrc.json) and linting (solhint:
+# .solhint.json for the protocol, contracts/test/.solhint.json for the mocks). Fails on any drift.
+# `npx prettier --write 'contracts/**/*.sol'` formats.
+SOL_SOURCES := 'contracts/*.sol' 'contracts/{base,interfaces,libraries,types,workloads}/*.sol'
+lint-sol: node_modules/.installed
+	npx --no-install prettier --check 'contracts/**/*.sol'
+	npx --no-install solhint --max-warnings 0 $(SOL_SOURCES)
+	npx --no-install solhint --max-warnings 0 -c contracts/test/.solhint.json 'contracts/test/*.sol'
 
 demo: compile
 	$(BIN)/python -m scripts.demo

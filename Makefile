@@ -13,7 +13,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONWARNINGS := ignore::FutureWarning
 
-.PHONY: install compile test lint-py demo gas fuzz audit bench clean
+.PHONY: install compile test lint lint-py lint-sol demo gas fuzz audit bench clean
 
 install: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
 
@@ -42,6 +42,15 @@ test: compile
 lint-py: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Solidity formatting (prettier + prettier-plugin-solidity, .prettierrc.json) and linting (solhint:
+# .solhint.json for the protocol, contracts/test/.solhint.json for the mocks). Fails on any drift.
+# `npx prettier --write 'contracts/**/*.sol'` formats.
+SOL_SOURCES := 'contracts/*.sol' 'contracts/{base,interfaces,libraries,types,workloads}/*.sol'
+lint-sol: node_modules/.installed
+	npx --no-install prettier --check 'contracts/**/*.sol'
+	npx --no-install solhint --max-warnings 0 $(SOL_SOURCES)
+	npx --no-install solhint --max-warnings 0 -c contracts/test/.solhint.json 'contracts/test/*.sol'
 
 demo: compile
 	$(BIN)/python -m scripts.demo

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import { Ownable } from "@openzeppelin/contracts/access/Ownable.sol";
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { SafeCast } from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
-import { ProtocolFees } from "./base/ProtocolFees.sol";
+import { MarketBase } from "./base/MarketBase.sol";
 import { IJobMarket } from "./interfaces/IJobMarket.sol";
 import { ILeaseMarket } from "./interfaces/ILeaseMarket.sol";
 import { IProtocolConfig } from "./interfaces/IProtocolConfig.sol";
@@ -19,14 +18,12 @@ import { Config, Jobs, Registry } from "./types/DataTypes.sol";
 /// @title JobMarket
 /// @notice Optimistic verification of jobs: result, attestation, challenge window, bisection
 /// dispute, slash or payout. See {IJobMarket} and docs/verification.md.
-contract JobMarket is IJobMarket, ProtocolFees {
+contract JobMarket is IJobMarket, MarketBase {
     using SafeCast for uint256;
 
     /*//////////////////////////////////////////////////////////////
                                CONSTANTS
     //////////////////////////////////////////////////////////////*/
-
-    uint256 private constant BPS = 10_000;
 
     /// @inheritdoc IJobMarket
     uint40 public constant override MIN_CHALLENGE_WINDOW_SECONDS = 10 minutes;
@@ -42,20 +39,11 @@ contract JobMarket is IJobMarket, ProtocolFees {
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IJobMarket
-    IProtocolConfig public immutable override config;
-
-    /// @inheritdoc IJobMarket
-    IProviderRegistry public immutable override registry;
-
-    /// @inheritdoc IJobMarket
-    IERC20 public immutable override paymentToken;
-
-    /// @inheritdoc IJobMarket
     address public immutable override market;
 
-    // Read once: role checks then cost one call instead of two.
-    bytes32 private immutable _VERIFIER_ROLE;
-    bytes32 private immutable _ARBITER_ROLE;
+    /// @dev Read once: role checks then cost one call instead of two.
+    bytes32 private immutable _verifierRole;
+    bytes32 private immutable _arbiterRole;
 
     /*//////////////////////////////////////////////////////////////
                                 STORAGE
@@ -71,21 +59,19 @@ contract JobMarket is IJobMarket, ProtocolFees {
                               CONSTRUCTOR
     //////////////////////////////////////////////////////////////*/
 
+    /// @notice Wires the job market to its config, registry, payment token and lease market.
     /// @param market_ The LeaseMarket, the only caller of `openJob` and the keeper of each job's tenant
     /// and terms hash (`tenantOf`, `jobTermsHashOf`); it must use `paymentToken_`.
-    constructor(IProtocolConfig config_, IProviderRegistry registry_, IERC20 paymentToken_, address market_) {
-        if (
-            address(config_) == address(0) || address(registry_) == address(0)
-                || address(paymentToken_) == address(0) || market_ == address(0)
-        ) {
-            revert Errors.Leasehold_ZeroAddress();
-        }
-        config = config_;
-        registry = registry_;
-        paymentToken = paymentToken_;
+    constructor(
+        IProtocolConfig config_,
+        IProviderRegistry registry_,
+        IERC20 paymentToken_,
+        address market_
+    ) MarketBase(config_, registry_, paymentToken_) {
+        if (market_ == address(0)) revert Errors.Leasehold_ZeroAddress();
         market = market_;
-        _VERIFIER_ROLE = config_.VERIFIER_ROLE();
-        _ARBITER_ROLE = config_.ARBITER_ROLE();
+        _verifierRole = config_.VERIFIER_ROLE();
+        _arbiterRole = config_.ARBITER_ROLE();
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -128,12 +114,7 @@ contract JobMarket is IJobMarket, ProtocolFees {
     }
 
     /// @inheritdoc IJobMarket
-    function nextMove(uint256 jobId)
-        external
-        view
-        override
-        returns (Jobs.Phase phase, uint40 deadline, address mover)
-    {
+    function nextMove(uint256 jobId) external view override returns (Jobs.Phase phase, uint40 deadline, address mover) {
         Jobs.Dispute storage d = _disputes[jobId];
         phase = d.phase;
         if (phase == Jobs.Phase.NONE) return (phase, 0, address(0));
@@ -154,7 +135,7 @@ contract JobMarket is IJobMarket, ProtocolFees {
     /// @inheritdoc IJobMarket
     function setWorkload(bytes32 workloadId, address stepVerifier, bool arbiterMode) external override {
         // Check: governance is whoever owns the config (a timelock or multisig).
-        if (msg.sender != Ownable(address(config)).owner()) revert Errors.JobMarket_CallerNotGovernance(msg.sender);
+        if (!_isGovernance(msg.sender)) revert Errors.JobMarket_CallerNotGovernance(msg.sender);
         if (workloadId == bytes32(0)) revert Errors.JobMarket_InvalidWorkloadId();
 
         // Effect
@@ -170,11 +151,7 @@ contract JobMarket is IJobMarket, ProtocolFees {
     function publishJobTerms(
         Jobs.JobTerms calldata terms,
         bytes calldata input
-    )
-        external
-        override
-        returns (bytes32 termsHash)
-    {
+    ) external override returns (bytes32 termsHash) {
         // Check: a registered workload, the input it names and accepts, bounded numbers.
         Jobs.Workload memory w = _workloads[terms.workload];
         if (w.stepVerifier == address(0) && !w.arbiterMode) {
@@ -185,23 +162,27 @@ contract JobMarket is IJobMarket, ProtocolFees {
         if (w.stepVerifier != address(0) && !IStepVerifier(w.stepVerifier).isValidState(input)) {
             revert Errors.JobMarket_InvalidInput(terms.workload);
         }
-        Config.Params memory params_ = config.params();
-        uint256 maxSteps = uint256(1) << params_.maxBisectionRounds;
+        Config.Params memory params = config.params();
+        uint256 maxSteps = uint256(1) << params.maxBisectionRounds;
         if (terms.steps == 0 || terms.steps > maxSteps) revert Errors.JobMarket_StepsOutOfBounds(terms.steps, maxSteps);
         if (
-            terms.resultTimeoutSeconds < MIN_RESULT_TIMEOUT_SECONDS
-                || terms.resultTimeoutSeconds > MAX_RESULT_TIMEOUT_SECONDS
+            terms.resultTimeoutSeconds < MIN_RESULT_TIMEOUT_SECONDS ||
+            terms.resultTimeoutSeconds > MAX_RESULT_TIMEOUT_SECONDS
         ) {
             revert Errors.JobMarket_ResultTimeoutOutOfBounds(
-                terms.resultTimeoutSeconds, MIN_RESULT_TIMEOUT_SECONDS, MAX_RESULT_TIMEOUT_SECONDS
+                terms.resultTimeoutSeconds,
+                MIN_RESULT_TIMEOUT_SECONDS,
+                MAX_RESULT_TIMEOUT_SECONDS
             );
         }
         if (
-            terms.challengeWindowSeconds < MIN_CHALLENGE_WINDOW_SECONDS
-                || terms.challengeWindowSeconds > params_.maxChallengeWindowSeconds
+            terms.challengeWindowSeconds < MIN_CHALLENGE_WINDOW_SECONDS ||
+            terms.challengeWindowSeconds > params.maxChallengeWindowSeconds
         ) {
             revert Errors.JobMarket_ChallengeWindowOutOfBounds(
-                terms.challengeWindowSeconds, MIN_CHALLENGE_WINDOW_SECONDS, params_.maxChallengeWindowSeconds
+                terms.challengeWindowSeconds,
+                MIN_CHALLENGE_WINDOW_SECONDS,
+                params.maxChallengeWindowSeconds
             );
         }
         termsHash = hashTerms(terms);
@@ -230,10 +211,10 @@ contract JobMarket is IJobMarket, ProtocolFees {
         job.status = Jobs.Status.EXPIRED;
         uint128 escrow = job.escrow;
         address tenant = ILeaseMarket(market).tenantOf(jobId);
-        uint128 slashAmount = ((uint256(job.collateral) * config.params().lateResultSlashBps) / BPS).toUint128();
+        uint128 slashAmount = ((uint256(job.collateral) * config.params().lateResultSlashBps) / _BPS).toUint128();
 
-        // Interaction: the caller proved the fault; the registry pays nothing to a provider
-        // reporting itself.
+        // Effect: the registry ends the match with the slash. The caller proved the fault; the
+        // registry pays nothing to a provider reporting itself.
         uint128 slashed = registry.slash(
             _settlementOf(job),
             Registry.SlashOrder({
@@ -243,8 +224,10 @@ contract JobMarket is IJobMarket, ProtocolFees {
                 tenant: tenant
             })
         );
-        _pay(tenant, escrow);
         emit JobExpired(jobId, msg.sender, escrow, slashed);
+
+        // Interaction
+        _payOrCredit(tenant, escrow);
     }
 
     /// @inheritdoc IJobMarket
@@ -255,13 +238,13 @@ contract JobMarket is IJobMarket, ProtocolFees {
         _requireStatus(jobId, job, Jobs.Status.SUBMITTED);
         if (msg.sender == job.provider) revert Errors.JobMarket_ChallengerIsProvider(jobId);
         bytes32 termsHash = _requireTerms(jobId, terms);
-        Config.Params memory params_ = config.params();
+        Config.Params memory params = config.params();
 
         // Effect
-        _openDispute(jobId, job, terms, termsHash, params_, params_.challengeBond);
+        _openDispute(jobId, job, terms, termsHash, params, params.challengeBond);
 
         // Interaction
-        TokenTransfers.pullExact(paymentToken, params_.challengeBond);
+        TokenTransfers.pullExact(paymentToken, params.challengeBond);
     }
 
     /// @inheritdoc IJobMarket
@@ -277,7 +260,10 @@ contract JobMarket is IJobMarket, ProtocolFees {
 
         // Effect and Interaction: the side that moved last wins.
         _resolve(
-            jobId, _jobs[jobId], d, phase == Jobs.Phase.RESPOND ? Jobs.DisputeResult.SOLVER_WON : Jobs.DisputeResult.CHALLENGER_WON
+            jobId,
+            _jobs[jobId],
+            d,
+            phase == Jobs.Phase.RESPOND ? Jobs.DisputeResult.SOLVER_WON : Jobs.DisputeResult.CHALLENGER_WON
         );
     }
 
@@ -286,11 +272,7 @@ contract JobMarket is IJobMarket, ProtocolFees {
         uint256 jobId,
         Jobs.JobTerms calldata terms,
         bytes calldata stateLo
-    )
-        external
-        override
-        nonReentrant
-    {
+    ) external override nonReentrant {
         Jobs.JobRecord storage job = _jobs[jobId];
         Jobs.Dispute storage d = _disputes[jobId];
 
@@ -305,8 +287,8 @@ contract JobMarket is IJobMarket, ProtocolFees {
         // a verifier that runs out of gas reverts the call instead of deciding it.
         IStepVerifier verifier = IStepVerifier(_termsRecords[termsHash].stepVerifier);
         uint32 stepIndex = d.lo;
-        bool solverCorrect = verifier.isValidState(stateLo)
-            && keccak256(verifier.step(stateLo, stepIndex, terms.seed)) == d.hHi;
+        bool solverCorrect =
+            verifier.isValidState(stateLo) && keccak256(verifier.step(stateLo, stepIndex, terms.seed)) == d.hHi;
         emit StepProven(jobId, stepIndex, solverCorrect);
 
         // Effect and Interaction
@@ -324,9 +306,12 @@ contract JobMarket is IJobMarket, ProtocolFees {
         // Effect and Interaction: a strict majority decides; a tie (no votes included) voids.
         uint32 forSolver = d.votesForSolver;
         uint32 forChallenger = d.votesForChallenger;
-        Jobs.DisputeResult result = forSolver > forChallenger
-            ? Jobs.DisputeResult.SOLVER_WON
-            : forChallenger > forSolver ? Jobs.DisputeResult.CHALLENGER_WON : Jobs.DisputeResult.VOIDED;
+        Jobs.DisputeResult result =
+            forSolver > forChallenger
+                ? Jobs.DisputeResult.SOLVER_WON
+                : forChallenger > forSolver
+                    ? Jobs.DisputeResult.CHALLENGER_WON
+                    : Jobs.DisputeResult.VOIDED;
         _resolve(jobId, _jobs[jobId], d, result);
     }
 
@@ -341,21 +326,22 @@ contract JobMarket is IJobMarket, ProtocolFees {
         job.status = Jobs.Status.FINALIZED;
         (uint16 protocolFeeBps, uint16 verifierFeeBps) = config.feeBps();
         uint128 escrow = job.escrow;
-        uint128 protocolFee = uint128((uint256(escrow) * protocolFeeBps) / BPS);
-        uint128 verifierFee = uint128((uint256(escrow) * verifierFeeBps) / BPS);
+        uint128 protocolFee = uint128((uint256(escrow) * protocolFeeBps) / _BPS);
+        uint128 verifierFee = uint128((uint256(escrow) * verifierFeeBps) / _BPS);
         uint128 toProvider = escrow - protocolFee - verifierFee;
         bool attestedValid = job.attestation == Jobs.Attestation.VALID;
         uint128 tenantRefund = attestedValid ? 0 : verifierFee;
         if (!attestedValid) verifierFee = 0;
         address provider = job.provider;
+        _accrueFee(protocolFee);
+        // The collateral is released with the match.
+        registry.release(_settlementOf(job), Registry.Outcome.JOB_FINALIZED);
         emit JobFinalized(jobId, provider, toProvider, protocolFee, verifierFee, tenantRefund);
 
-        // Interaction: collateral back, then payments to parties fixed in advance.
-        registry.release(_settlementOf(job), Registry.Outcome.JOB_FINALIZED);
-        _pay(provider, toProvider);
-        _accrueFee(protocolFee);
-        if (attestedValid) _pay(job.verifier, uint256(verifierFee) + job.verifierBond);
-        else _pay(ILeaseMarket(market).tenantOf(jobId), tenantRefund);
+        // Interaction: payments to parties fixed in advance.
+        _payOrCredit(provider, toProvider);
+        if (attestedValid) _payOrCredit(job.verifier, uint256(verifierFee) + job.verifierBond);
+        else _payOrCredit(ILeaseMarket(market).tenantOf(jobId), tenantRefund);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -372,10 +358,7 @@ contract JobMarket is IJobMarket, ProtocolFees {
         uint128 collateral,
         uint128 escrow,
         bytes32 jobTermsHash
-    )
-        external
-        override
-    {
+    ) external override {
         Jobs.JobRecord storage job = _jobs[requestId];
 
         // Check: the market moved `escrow` here before calling.
@@ -405,10 +388,7 @@ contract JobMarket is IJobMarket, ProtocolFees {
         bytes32 outputHash,
         bytes32 traceRoot,
         bytes32[] calldata outputProof
-    )
-        external
-        override
-    {
+    ) external override {
         Jobs.JobRecord storage job = _jobs[jobId];
 
         // Check: the solver, on time, with h_N bound to leaf N of its trace.
@@ -435,8 +415,8 @@ contract JobMarket is IJobMarket, ProtocolFees {
 
         // Check
         _requireStatus(jobId, job, Jobs.Status.SUBMITTED);
-        if (!config.hasRole(_VERIFIER_ROLE, msg.sender)) {
-            revert Errors.Leasehold_MissingRole(_VERIFIER_ROLE, msg.sender);
+        if (!config.hasRole(_verifierRole, msg.sender)) {
+            revert Errors.Leasehold_MissingRole(_verifierRole, msg.sender);
         }
         if (msg.sender == job.provider) revert Errors.JobMarket_VerifierIsProvider(jobId);
         if (job.attestation != Jobs.Attestation.NONE) revert Errors.JobMarket_AlreadyAttested(jobId, job.verifier);
@@ -455,11 +435,11 @@ contract JobMarket is IJobMarket, ProtocolFees {
             emit Attested(jobId, msg.sender, true, bond, windowEndsAt);
         } else {
             // The same dispute as any challenger's, so the same bond.
-            Config.Params memory params_ = config.params();
-            bond = params_.challengeBond;
+            Config.Params memory params = config.params();
+            bond = params.challengeBond;
             job.attestation = Jobs.Attestation.INVALID;
             emit Attested(jobId, msg.sender, false, bond, job.windowEndsAt);
-            _openDispute(jobId, job, terms, termsHash, params_, bond);
+            _openDispute(jobId, job, terms, termsHash, params, bond);
         }
 
         // Interaction
@@ -523,7 +503,7 @@ contract JobMarket is IJobMarket, ProtocolFees {
         Jobs.Dispute storage d = _disputes[jobId];
 
         // Check: an arbiter with no stake in the outcome, once, in time.
-        if (!config.hasRole(_ARBITER_ROLE, msg.sender)) revert Errors.Leasehold_MissingRole(_ARBITER_ROLE, msg.sender);
+        if (!config.hasRole(_arbiterRole, msg.sender)) revert Errors.Leasehold_MissingRole(_arbiterRole, msg.sender);
         _requireMove(jobId, d, Jobs.Phase.VOTE);
         if (msg.sender == d.challenger || msg.sender == _jobs[jobId].provider) {
             revert Errors.JobMarket_ArbiterIsParty(jobId, msg.sender);
@@ -548,18 +528,16 @@ contract JobMarket is IJobMarket, ProtocolFees {
         Jobs.JobRecord storage job,
         Jobs.JobTerms calldata terms,
         bytes32 termsHash,
-        Config.Params memory params_,
+        Config.Params memory params,
         uint128 bond
-    )
-        private
-    {
+    ) private {
         Jobs.Dispute storage d = _disputes[jobId];
         uint32 number = d.number + 1;
         d.challenger = msg.sender;
         d.bond = uint256(bond).toUint96();
         d.arbiterMode = _termsRecords[termsHash].arbiterMode;
-        d.moveTimeoutSeconds = params_.moveTimeoutSeconds;
-        d.voteWindowSeconds = params_.arbiterVoteWindowSeconds;
+        d.moveTimeoutSeconds = params.moveTimeoutSeconds;
+        d.voteWindowSeconds = params.arbiterVoteWindowSeconds;
         d.number = number;
         d.lo = 0;
         d.hi = terms.steps;
@@ -581,10 +559,7 @@ contract JobMarket is IJobMarket, ProtocolFees {
         Jobs.Dispute storage d,
         uint32 lo,
         uint32 hi
-    )
-        private
-        returns (Jobs.Phase phase, uint40 deadline)
-    {
+    ) private returns (Jobs.Phase phase, uint40 deadline) {
         if (hi - lo > 1) {
             phase = Jobs.Phase.REVEAL;
             deadline = uint40(block.timestamp) + d.moveTimeoutSeconds;
@@ -608,14 +583,12 @@ contract JobMarket is IJobMarket, ProtocolFees {
         Jobs.JobRecord storage job,
         Jobs.Dispute storage d,
         Jobs.DisputeResult result
-    )
-        private
-    {
+    ) private {
         // Effect: the game is over whatever the result.
         d.phase = Jobs.Phase.NONE;
         address challenger = d.challenger;
         uint128 bond = d.bond;
-        Config.Params memory params_ = config.params();
+        Config.Params memory params = config.params();
 
         if (result == Jobs.DisputeResult.SOLVER_WON) {
             // Effect: the window resumes where the dispute paused it, with at least one move
@@ -624,14 +597,14 @@ contract JobMarket is IJobMarket, ProtocolFees {
             uint40 windowEndsAt = uint40(block.timestamp) + reopened;
             job.windowEndsAt = windowEndsAt;
             job.status = Jobs.Status.SUBMITTED;
-            uint128 toSolver = uint128((uint256(bond) * params_.whistleblowerRewardBps) / BPS);
+            uint128 toSolver = uint128((uint256(bond) * params.whistleblowerRewardBps) / _BPS);
             address provider = job.provider;
+            _accrueFee(bond - toSolver);
             emit DisputeResolved(jobId, challenger, d.number, result, 0, windowEndsAt);
             emit ChallengerBondForfeited(jobId, challenger, toSolver, bond - toSolver);
 
             // Interaction
-            _pay(provider, toSolver);
-            _accrueFee(bond - toSolver);
+            _payOrCredit(provider, toSolver);
             return;
         }
 
@@ -645,23 +618,23 @@ contract JobMarket is IJobMarket, ProtocolFees {
         if (result == Jobs.DisputeResult.VOIDED) {
             // Effect: terminal; nobody could be shown wrong, so everyone is made whole.
             job.status = Jobs.Status.VOIDED;
+            registry.release(settlement, Registry.Outcome.NONE);
             emit DisputeResolved(jobId, challenger, d.number, result, 0, 0);
 
             // Interaction
-            registry.release(settlement, Registry.Outcome.NONE);
-            _pay(tenant, escrow);
-            _pay(challenger, bond);
-            if (attestedValid) _pay(verifier, verifierBond);
+            _payOrCredit(tenant, escrow);
+            _payOrCredit(challenger, bond);
+            if (attestedValid) _payOrCredit(verifier, verifierBond);
             return;
         }
 
         // Effect: terminal; the solver was shown wrong.
         job.status = Jobs.Status.SLASHED;
         uint128 verifierToChallenger =
-            attestedValid ? _verifierShareToChallenger(verifierBond, settlement.collateral, params_) : 0;
+            attestedValid ? _verifierShareToChallenger(verifierBond, settlement.collateral, params) : 0;
 
-        // Interaction: the whole collateral, shared by the registry with the challenger and the
-        // tenant; the escrow back to the tenant; the bond back to the challenger.
+        // Effect: the whole collateral is slashed, shared by the registry with the challenger and
+        // the tenant.
         uint128 slashed = registry.slash(
             settlement,
             Registry.SlashOrder({
@@ -672,14 +645,17 @@ contract JobMarket is IJobMarket, ProtocolFees {
             })
         );
         emit DisputeResolved(jobId, challenger, d.number, result, slashed, 0);
-        _pay(tenant, escrow);
-        _pay(challenger, bond);
         if (attestedValid) {
             // A verifier vouched for a wrong result: a lazy verifier caught.
-            emit VerifierBondForfeited(jobId, verifier, verifierToChallenger, verifierBond - verifierToChallenger);
-            _pay(challenger, verifierToChallenger);
             _accrueFee(verifierBond - verifierToChallenger);
+            emit VerifierBondForfeited(jobId, verifier, verifierToChallenger, verifierBond - verifierToChallenger);
         }
+
+        // Interaction: the escrow back to the tenant; the bond (and the verifier's share) to the
+        // challenger.
+        _payOrCredit(tenant, escrow);
+        _payOrCredit(challenger, bond);
+        if (attestedValid) _payOrCredit(challenger, verifierToChallenger);
     }
 
     /// @dev The challenger's share of a lazy verifier's forfeited bond: `whistleblowerRewardBps` of
@@ -692,39 +668,25 @@ contract JobMarket is IJobMarket, ProtocolFees {
     function _verifierShareToChallenger(
         uint128 verifierBond,
         uint128 collateral,
-        Config.Params memory params_
-    )
-        private
-        pure
-        returns (uint128)
-    {
-        uint256 share = (uint256(verifierBond) * params_.whistleblowerRewardBps) / BPS;
-        uint256 treasuryShare = uint256(collateral) - (uint256(collateral) * params_.whistleblowerRewardBps) / BPS
-            - (uint256(collateral) * params_.tenantCompensationBps) / BPS;
+        Config.Params memory params
+    ) private pure returns (uint128) {
+        uint256 share = (uint256(verifierBond) * params.whistleblowerRewardBps) / _BPS;
+        uint256 treasuryShare =
+            uint256(collateral) -
+                (uint256(collateral) * params.whistleblowerRewardBps) / _BPS -
+                (uint256(collateral) * params.tenantCompensationBps) / _BPS;
         return uint128(share < treasuryShare ? share : treasuryShare);
-    }
-
-    /// @dev Every payout of the job market: a refused one is credited (PayoutCredits), never blocking.
-    function _pay(address to, uint256 amount) private {
-        _payOrCredit(to, amount);
-    }
-
-    function _payoutToken() internal view override returns (IERC20) {
-        return paymentToken;
-    }
-
-    function _treasury() internal view override returns (address) {
-        return config.treasury();
     }
 
     /// @dev What the registry needs to end the job's match.
     function _settlementOf(Jobs.JobRecord storage job) private view returns (Registry.Settlement memory) {
-        return Registry.Settlement({
-            provider: job.provider,
-            offerId: job.offerId,
-            units: job.units,
-            collateral: job.collateral
-        });
+        return
+            Registry.Settlement({
+                provider: job.provider,
+                offerId: job.offerId,
+                units: job.units,
+                collateral: job.collateral
+            });
     }
 
     /// @dev The stored status, with the two clock-derived ones.

@@ -39,25 +39,64 @@ contract ProtocolConfig is IProtocolConfig, Ownable2Step, Pausable {
     /// @notice One US dollar in payment token units (6 decimals).
     uint128 public constant USD = 1_000_000;
 
+    /// @notice The default `protocolFeeBps`, set at deployment (docs/parameters.md).
     uint16 public constant DEFAULT_PROTOCOL_FEE_BPS = 100;
+
+    /// @notice The default `whistleblowerRewardBps`, set at deployment (docs/parameters.md).
     uint16 public constant DEFAULT_WHISTLEBLOWER_REWARD_BPS = 5000;
+
+    /// @notice The default `tenantCompensationBps`, set at deployment (docs/parameters.md).
     uint16 public constant DEFAULT_TENANT_COMPENSATION_BPS = 3000;
+
+    /// @notice The default `livenessSlashBps`, set at deployment (docs/parameters.md).
     uint16 public constant DEFAULT_LIVENESS_SLASH_BPS = 1000;
+
+    /// @notice The default `lateResultSlashBps`, set at deployment (docs/parameters.md).
     uint16 public constant DEFAULT_LATE_RESULT_SLASH_BPS = 500;
+
+    /// @notice The default `verifierFeeBps`, set at deployment (docs/parameters.md).
     uint16 public constant DEFAULT_VERIFIER_FEE_BPS = 500;
+
+    /// @notice The default `minLeaseSeconds`, set at deployment (docs/parameters.md).
     uint40 public constant DEFAULT_MIN_LEASE_SECONDS = 1 hours;
+
+    /// @notice The default `reclaimNoticeSeconds`, set at deployment (docs/parameters.md).
     uint40 public constant DEFAULT_RECLAIM_NOTICE_SECONDS = 24 hours;
+
+    /// @notice The default `livenessWindowSeconds`, set at deployment (docs/parameters.md).
     uint40 public constant DEFAULT_LIVENESS_WINDOW_SECONDS = 10 minutes;
+
+    /// @notice The default `livenessSpacingSeconds`, set at deployment (docs/parameters.md).
     uint40 public constant DEFAULT_LIVENESS_SPACING_SECONDS = 1 hours;
+
+    /// @notice The default `unbondingPeriodSeconds`, set at deployment (docs/parameters.md).
     uint40 public constant DEFAULT_UNBONDING_PERIOD_SECONDS = 7 days;
+
+    /// @notice The default `maxChallengeWindowSeconds`, set at deployment (docs/parameters.md).
     uint40 public constant DEFAULT_MAX_CHALLENGE_WINDOW_SECONDS = 1 days;
+
+    /// @notice The default `moveTimeoutSeconds`, set at deployment (docs/parameters.md).
     uint40 public constant DEFAULT_MOVE_TIMEOUT_SECONDS = 1 hours;
+
+    /// @notice The default `arbiterVoteWindowSeconds`, set at deployment (docs/parameters.md).
     uint40 public constant DEFAULT_ARBITER_VOTE_WINDOW_SECONDS = 1 hours;
+
+    /// @notice The default `maxBisectionRounds`, set at deployment (docs/parameters.md).
     uint8 public constant DEFAULT_MAX_BISECTION_ROUNDS = 24;
+
+    /// @notice The default `matchFee`, set at deployment (docs/parameters.md).
     uint128 public constant DEFAULT_MATCH_FEE = USD / 2;
+
+    /// @notice The default `settleBounty`, set at deployment (docs/parameters.md).
     uint128 public constant DEFAULT_SETTLE_BOUNTY = USD / 4;
+
+    /// @notice The default `livenessBond`, set at deployment (docs/parameters.md).
     uint128 public constant DEFAULT_LIVENESS_BOND = 5 * USD;
+
+    /// @notice The default `challengeBond`, set at deployment (docs/parameters.md).
     uint128 public constant DEFAULT_CHALLENGE_BOND = 50 * USD;
+
+    /// @notice The default `verifierBond`, set at deployment (docs/parameters.md).
     uint128 public constant DEFAULT_VERIFIER_BOND = 20 * USD;
 
     /*//////////////////////////////////////////////////////////////
@@ -118,14 +157,15 @@ contract ProtocolConfig is IProtocolConfig, Ownable2Step, Pausable {
     /// @inheritdoc IProtocolConfig
     function marketParams() external view override returns (Config.MarketParams memory) {
         Config.Params storage p = _params;
-        return Config.MarketParams({
-            paused: paused(),
-            protocolFeeBps: p.protocolFeeBps,
-            verifierFeeBps: p.verifierFeeBps,
-            minLeaseSeconds: p.minLeaseSeconds,
-            matchFee: p.matchFee,
-            settleBounty: p.settleBounty
-        });
+        return
+            Config.MarketParams({
+                paused: paused(),
+                protocolFeeBps: p.protocolFeeBps,
+                verifierFeeBps: p.verifierFeeBps,
+                minLeaseSeconds: p.minLeaseSeconds,
+                matchFee: p.matchFee,
+                settleBounty: p.settleBounty
+            });
     }
 
     /// @inheritdoc IProtocolConfig
@@ -162,9 +202,10 @@ contract ProtocolConfig is IProtocolConfig, Ownable2Step, Pausable {
     function longestSlashableWindow(Config.Params memory params_) public pure override returns (uint256) {
         // Every dispute move (2 per bisection round, plus the opening and the final step proof)
         // may take a full move timeout, then arbiters may take their whole vote window.
-        return uint256(params_.maxChallengeWindowSeconds)
-            + (2 * uint256(params_.maxBisectionRounds) + 2) * uint256(params_.moveTimeoutSeconds)
-            + uint256(params_.arbiterVoteWindowSeconds);
+        return
+            uint256(params_.maxChallengeWindowSeconds) +
+            (2 * uint256(params_.maxBisectionRounds) + 2) * uint256(params_.moveTimeoutSeconds) +
+            uint256(params_.arbiterVoteWindowSeconds);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -183,11 +224,7 @@ contract ProtocolConfig is IProtocolConfig, Ownable2Step, Pausable {
         uint8 tier,
         uint128 collateralPerUnit,
         bool listed
-    )
-        external
-        override
-        onlyOwner
-    {
+    ) external override onlyOwner {
         // Check: a usable catalogue entry, even when delisting, since running leases keep it.
         if (gpuModelId == bytes32(0)) revert Errors.ProtocolConfig_InvalidGpuModel(gpuModelId);
         if (vramGB == 0) revert Errors.ProtocolConfig_InvalidVram(vramGB);
@@ -197,8 +234,12 @@ contract ProtocolConfig is IProtocolConfig, Ownable2Step, Pausable {
         }
 
         // Effect: store the entry.
-        _gpuModels[gpuModelId] =
-            Config.GpuModel({ collateralPerUnit: collateralPerUnit, vramGB: vramGB, tier: tier, listed: listed });
+        _gpuModels[gpuModelId] = Config.GpuModel({
+            collateralPerUnit: collateralPerUnit,
+            vramGB: vramGB,
+            tier: tier,
+            listed: listed
+        });
         emit GpuModelSet(gpuModelId, vramGB, tier, collateralPerUnit, listed);
     }
 

@@ -33,7 +33,7 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
     /// @notice Longest an offer may let a lease or job run.
     uint40 public constant MAX_OFFER_DURATION_SECONDS = 365 days;
 
-    uint256 private constant BPS = 10_000;
+    uint256 private constant _BPS = 10_000;
 
     /*//////////////////////////////////////////////////////////////
                                  STORAGE
@@ -148,13 +148,8 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
     function checkMatch(
         uint256 offerId,
         Registry.MatchTerms calldata terms
-    )
-        external
-        view
-        override
-        returns (Registry.SkipReason reason)
-    {
-        (reason,) = _checkMatch(offerId, terms);
+    ) external view override returns (Registry.SkipReason reason) {
+        (reason, ) = _checkMatch(offerId, terms);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -253,13 +248,7 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
         uint32 units,
         uint128 pricePerUnitHour,
         uint40 maxDurationSeconds
-    )
-        external
-        override
-        whenNotPaused
-        onlyRegistered
-        returns (uint256 offerId)
-    {
+    ) external override whenNotPaused onlyRegistered returns (uint256 offerId) {
         // Check: a listed model and sane terms.
         if (!config.gpuModel(gpuModel).listed) revert Errors.ProviderRegistry_GpuModelNotListed(gpuModel);
         _checkOfferTerms(units, pricePerUnitHour, maxDurationSeconds);
@@ -285,10 +274,7 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
         uint32 units,
         uint128 pricePerUnitHour,
         uint40 maxDurationSeconds
-    )
-        external
-        override
-    {
+    ) external override {
         // Check: the caller's live offer, new terms that keep the units already leased.
         Registry.Offer storage o = _ownLiveOffer(offerId);
         _checkOfferTerms(units, pricePerUnitHour, maxDurationSeconds);
@@ -330,12 +316,7 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
     function tryReserve(
         uint256 offerId,
         Registry.MatchTerms calldata terms
-    )
-        external
-        override
-        onlyMarket
-        returns (Registry.SkipReason reason, Registry.Reservation memory reservation)
-    {
+    ) external override onlyMarket returns (Registry.SkipReason reason, Registry.Reservation memory reservation) {
         // Check: every constraint of the match; a failing one changes nothing.
         uint128 collateral;
         (reason, collateral) = _checkMatch(offerId, terms);
@@ -386,13 +367,7 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
     function slash(
         Registry.Settlement calldata settlement,
         Registry.SlashOrder calldata order
-    )
-        external
-        override
-        onlyMarket
-        nonReentrant
-        returns (uint128 slashed)
-    {
+    ) external override onlyMarket nonReentrant returns (uint128 slashed) {
         // Check and Effect: return the units and take the collateral out of locked stake.
         Registry.Provider storage p = _endMatch(settlement);
 
@@ -431,13 +406,15 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
         // Effect: the split; a party that is the provider itself gets nothing, the treasury
         // keeps the rounding so the shares never exceed the slash.
         Config.Params memory params_ = config.params();
-        uint128 toWhistleblower = _isThirdParty(order.whistleblower, settlement.provider)
-            ? uint128((uint256(slashed) * params_.whistleblowerRewardBps) / BPS)
-            : 0;
-        uint128 toTenant = _isThirdParty(order.tenant, settlement.provider)
-            ? uint128((uint256(slashed) * params_.tenantCompensationBps) / BPS)
-            : 0;
-        // Cannot underflow: the two bps sum to at most BPS (ProtocolConfig checks it), and floors.
+        uint128 toWhistleblower =
+            _isThirdParty(order.whistleblower, settlement.provider)
+                ? uint128((uint256(slashed) * params_.whistleblowerRewardBps) / _BPS)
+                : 0;
+        uint128 toTenant =
+            _isThirdParty(order.tenant, settlement.provider)
+                ? uint128((uint256(slashed) * params_.tenantCompensationBps) / _BPS)
+                : 0;
+        // Cannot underflow: the two bps sum to at most _BPS (ProtocolConfig checks it), and floors.
         uint128 toTreasury;
         unchecked {
             toTreasury = slashed - toWhistleblower - toTenant;
@@ -460,11 +437,7 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
     function _checkMatch(
         uint256 offerId,
         Registry.MatchTerms calldata terms
-    )
-        private
-        view
-        returns (Registry.SkipReason, uint128 collateral)
-    {
+    ) private view returns (Registry.SkipReason, uint128 collateral) {
         Registry.Offer storage o = _offers[offerId];
         if (o.provider == address(0)) return (Registry.SkipReason.OFFER_UNKNOWN, 0);
         if (o.paused || o.removed) return (Registry.SkipReason.OFFER_INACTIVE, 0);
@@ -479,7 +452,8 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
         Registry.Provider storage p = _providers[o.provider];
         if (terms.region != bytes32(0) && terms.region != p.region) return (Registry.SkipReason.REGION_MISMATCH, 0);
         // Reputation costs two cold reads and the decay; a request asking none skips it.
-        if (terms.minReputation != 0 && reputationOf(o.provider) < terms.minReputation) return (Registry.SkipReason.REPUTATION_TOO_LOW, 0);
+        if (terms.minReputation != 0 && reputationOf(o.provider) < terms.minReputation)
+            return (Registry.SkipReason.REPUTATION_TOO_LOW, 0);
         if (o.pricePerUnitHour > terms.maxPricePerUnitHour) return (Registry.SkipReason.PRICE_TOO_HIGH, 0);
         if (terms.durationSeconds > o.maxDurationSeconds) return (Registry.SkipReason.DURATION_TOO_LONG, 0);
         // A zero-unit match would reserve nothing; it counts as no units available.
@@ -549,7 +523,11 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
         if (pricePerUnitHour == 0) revert Errors.ProviderRegistry_InvalidPrice(pricePerUnitHour);
         uint40 minDuration = config.params().minLeaseSeconds;
         if (maxDurationSeconds < minDuration || maxDurationSeconds > MAX_OFFER_DURATION_SECONDS) {
-            revert Errors.ProviderRegistry_InvalidMaxDuration(maxDurationSeconds, minDuration, MAX_OFFER_DURATION_SECONDS);
+            revert Errors.ProviderRegistry_InvalidMaxDuration(
+                maxDurationSeconds,
+                minDuration,
+                MAX_OFFER_DURATION_SECONDS
+            );
         }
     }
 

@@ -1,11 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { Jobs } from "../types/DataTypes.sol";
-import { IProtocolConfig } from "./IProtocolConfig.sol";
-import { IProtocolFees } from "./IProtocolFees.sol";
-import { IProviderRegistry } from "./IProviderRegistry.sol";
+import { IMarketBase } from "./IMarketBase.sol";
 
 /// @title IJobMarket
 /// @notice Jobs bought through the LeaseMarket: the solver submits a result and a trace root, a
@@ -15,7 +12,7 @@ import { IProviderRegistry } from "./IProviderRegistry.sol";
 /// challenge anyone finalizes after the window. Mechanism and economics: docs/verification.md.
 /// @dev A job's id is the id of the JOB request it was matched from. Terms are published once
 /// (event only) and passed back as calldata; every call that takes them checks their hash.
-interface IJobMarket is IProtocolFees {
+interface IJobMarket is IMarketBase {
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
     //////////////////////////////////////////////////////////////*/
@@ -86,13 +83,21 @@ interface IJobMarket is IProtocolFees {
 
     /// @notice Emitted when a losing challenger's bond is split: `toSolver` as compensation for
     /// the delay, the rest accrued for the treasury ({IProtocolFees}).
-    event ChallengerBondForfeited(uint256 indexed jobId, address indexed challenger, uint128 toSolver, uint128 toTreasury);
+    event ChallengerBondForfeited(
+        uint256 indexed jobId,
+        address indexed challenger,
+        uint128 toSolver,
+        uint128 toTreasury
+    );
 
     /// @notice Emitted when a verifier that attested a result proven wrong loses its bond.
     /// `toChallenger` is `whistleblowerRewardBps` of the bond, capped by what the treasury keeps of
     /// the solver's slash, so a solver losing to its own second account never gains.
     event VerifierBondForfeited(
-        uint256 indexed jobId, address indexed verifier, uint128 toChallenger, uint128 toTreasury
+        uint256 indexed jobId,
+        address indexed verifier,
+        uint128 toChallenger,
+        uint128 toTreasury
     );
 
     /// @notice Emitted when a job is finalized. `escrow == toProvider + protocolFee +
@@ -122,10 +127,6 @@ interface IJobMarket is IProtocolFees {
     /*//////////////////////////////////////////////////////////////
                                   VIEWS
     //////////////////////////////////////////////////////////////*/
-
-    function config() external view returns (IProtocolConfig);
-    function registry() external view returns (IProviderRegistry);
-    function paymentToken() external view returns (IERC20);
 
     /// @notice The only address allowed to open jobs: the LeaseMarket, whose record of each JOB
     /// request keeps the job's tenant and terms hash.
@@ -229,8 +230,7 @@ interface IJobMarket is IProtocolFees {
         uint128 collateral,
         uint128 escrow,
         bytes32 jobTermsHash
-    )
-        external;
+    ) external;
 
     /// @notice The solver submits `outputHash` (h_N) and the root of its trace, with a proof that
     /// leaf N of the trace is `outputHash`, before the result deadline. Opens the challenge
@@ -241,8 +241,7 @@ interface IJobMarket is IProtocolFees {
         bytes32 outputHash,
         bytes32 traceRoot,
         bytes32[] calldata outputProof
-    )
-        external;
+    ) external;
 
     /// @notice VERIFIER_ROLE (not the solver) attests a submitted result once per job, inside
     /// the window. `valid` posts `verifierBond` and restarts the window for a full

@@ -1,11 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { Market, Registry } from "../types/DataTypes.sol";
-import { IProtocolConfig } from "./IProtocolConfig.sol";
-import { IProtocolFees } from "./IProtocolFees.sol";
-import { IProviderRegistry } from "./IProviderRegistry.sol";
+import { IMarketBase } from "./IMarketBase.sol";
 
 /// @title ILeaseMarket
 /// @notice Tenants post rental and job requests with escrow; matcher keepers pair them with
@@ -13,7 +10,7 @@ import { IProviderRegistry } from "./IProviderRegistry.sol";
 /// second, capped by its balance, until it expires, runs dry, is closed or is terminated by a
 /// missed liveness challenge. A matched JOB request is handed to the job market. Status is
 /// derived from stored facts and the clock (docs/leases.md). Lease id = request id.
-interface ILeaseMarket is IProtocolFees {
+interface ILeaseMarket is IMarketBase {
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
     //////////////////////////////////////////////////////////////*/
@@ -42,7 +39,11 @@ interface ILeaseMarket is IProtocolFees {
 
     /// @notice Emitted when a JOB request is matched and handed, with its escrow, to the job market.
     event JobHandedOver(
-        uint256 indexed requestId, address indexed provider, uint256 indexed offerId, address matcher, uint128 escrow
+        uint256 indexed requestId,
+        address indexed provider,
+        uint256 indexed offerId,
+        address matcher,
+        uint128 escrow
     );
 
     /// @notice Emitted when the provider withdraws streamed earnings; `fee` accrued for the treasury.
@@ -94,10 +95,6 @@ interface ILeaseMarket is IProtocolFees {
     /// batch when the leases share a provider, and not more than a lone close (under 100,000) when
     /// each touches cold slots: 200 stay within 20 M gas, inside a block's limit.
     function MAX_CLOSE_BATCH() external view returns (uint256);
-
-    function config() external view returns (IProtocolConfig);
-    function registry() external view returns (IProviderRegistry);
-    function paymentToken() external view returns (IERC20);
 
     /// @notice The job market JOB requests are handed to; zero until governance sets it.
     function jobMarket() external view returns (address);

@@ -94,8 +94,13 @@ interface IProtocolConfig {
     /// @notice Adds, changes or delists a GPU model. Delisting stops new offers only.
     /// @dev Reverts when the id is zero, vRAM is zero, the tier exceeds MAX_TIER or the
     /// collateral is zero or above the bound. Emits {GpuModelSet}.
-    function setGpuModel(bytes32 gpuModelId, uint16 vramGB, uint8 tier, uint128 collateralPerUnit, bool listed)
-        external;
+    function setGpuModel(
+        bytes32 gpuModelId,
+        uint16 vramGB,
+        uint8 tier,
+        uint128 collateralPerUnit,
+        bool listed
+    ) external;
 
     /// @notice Grants or revokes one of the four roles. Emits {RoleSet}.
     function setRole(bytes32 role, address account, bool granted) external;

@@ -15,11 +15,23 @@ interface IProviderRegistry is IPayoutCredits {
                                  EVENTS
     //////////////////////////////////////////////////////////////*/
 
+    /// @notice Emitted when an account registers as a provider (its own operator).
     event ProviderRegistered(address indexed provider, bytes32 indexed region, string metadataURI);
+
+    /// @notice Emitted when a provider replaces its region and metadata URI.
     event ProviderUpdated(address indexed provider, bytes32 indexed region, string metadataURI);
+
+    /// @notice Emitted when a provider stakes `amount`; `freeStake` is its free stake after it.
     event Staked(address indexed provider, uint128 amount, uint128 freeStake);
+
+    /// @notice Emitted when a provider moves `amount` of free stake into unbonding; the whole
+    /// `unbondingStake` becomes withdrawable at `readyAt`.
     event UnstakeRequested(address indexed provider, uint128 amount, uint128 unbondingStake, uint40 readyAt);
+
+    /// @notice Emitted when a provider withdraws its whole unbonding stake, `amount`.
     event UnstakeWithdrawn(address indexed provider, uint128 amount);
+
+    /// @notice Emitted when a provider lists an offer of `units` of `gpuModel`.
     event OfferAdded(
         uint256 indexed offerId,
         address indexed provider,
@@ -28,14 +40,30 @@ interface IProviderRegistry is IPayoutCredits {
         uint128 pricePerUnitHour,
         uint40 maxDurationSeconds
     );
+
+    /// @notice Emitted when a provider changes an offer's terms; running matches keep theirs.
     event OfferUpdated(uint256 indexed offerId, uint32 units, uint128 pricePerUnitHour, uint40 maxDurationSeconds);
+
+    /// @notice Emitted when a provider pauses (`paused`) or resumes an offer.
     event OfferPauseSet(uint256 indexed offerId, bool paused);
+
+    /// @notice Emitted when a provider removes an offer for good.
     event OfferRemoved(uint256 indexed offerId);
+
+    /// @notice Emitted when a market's match reserves `units` of the offer and locks `collateral`
+    /// of the provider's free stake.
     event CollateralLocked(address indexed provider, uint256 indexed offerId, uint32 units, uint128 collateral);
+
+    /// @notice Emitted when a match ends: its `units` return to the offer and `collateral` goes
+    /// back to free stake (after a slash, what is left of the match's collateral).
     event CollateralReleased(address indexed provider, uint256 indexed offerId, uint32 units, uint128 collateral);
+
+    /// @notice Emitted when an outcome that reputation counts is recorded for `provider`.
     event OutcomeRecorded(address indexed provider, Registry.Outcome outcome);
-    /// @notice `fromLocked + fromFree + fromUnbonding == slashed`;
-    /// `toWhistleblower + toTenant + toTreasury == slashed`.
+
+    /// @notice Emitted when a provider is slashed `slashed` stake tokens, taken from the match's
+    /// collateral, then free stake, then unbonding stake. `toWhistleblower + toTenant + toTreasury
+    /// == slashed`; a whistleblower or tenant that is the provider itself gets nothing.
     event ProviderSlashed(
         address indexed provider,
         Registry.SlashReason indexed reason,
@@ -49,48 +77,97 @@ interface IProviderRegistry is IPayoutCredits {
                                   VIEWS
     //////////////////////////////////////////////////////////////*/
 
+    /// @notice The protocol's parameters, catalogue and roles; MARKET_ROLE names the markets.
     function config() external view returns (IProtocolConfig);
+
+    /// @notice The ERC-20 providers stake and are slashed in.
     function stakeToken() external view returns (IERC20);
+
+    /// @notice The stored record of `account` as a provider (all zero when not registered).
     function provider(address account) external view returns (Registry.Provider memory);
+
+    /// @notice The metadata URI `account` registered (empty when not registered).
     function metadataURI(address account) external view returns (string memory);
+
+    /// @notice Whether `account` is a registered provider.
     function isRegistered(address account) external view returns (bool);
+
+    /// @notice The offer `offerId` (all zero when it does not exist).
     function offer(uint256 offerId) external view returns (Registry.Offer memory);
+
     /// @notice Number of offers ever added; ids run from 1 to this.
     function offerCount() external view returns (uint256);
+
     /// @notice Σ free + locked + unbonding stake over all providers (PROTOCOL.md §7 invariant 3).
     function totalStake() external view returns (uint256);
+
     /// @notice 0..10000, from on-chain facts only; see docs/reputation.md.
     function reputationOf(address account) external view returns (uint16);
+
     /// @notice Answered liveness challenges per 10000 of all (10000 when never challenged).
     function uptimeOf(address account) external view returns (uint16);
+
     /// @notice Penalty points left after decay at the current time.
     function decayedPenaltyOf(address account) external view returns (uint128);
+
     /// @notice Whether `offerId` could serve `terms` now, and the reason when not.
-    function checkMatch(uint256 offerId, Registry.MatchTerms calldata terms)
-        external
-        view
-        returns (Registry.SkipReason reason);
+    function checkMatch(
+        uint256 offerId,
+        Registry.MatchTerms calldata terms
+    ) external view returns (Registry.SkipReason reason);
 
     /*//////////////////////////////////////////////////////////////
                               PROVIDER CALLS
     //////////////////////////////////////////////////////////////*/
 
     /// @notice Registers the caller as a provider (its own operator). Paused: refused.
+    ///
+    /// @dev Emits {ProviderRegistered}.
     function registerProvider(bytes32 region, string calldata metadataURI_) external;
+
+    /// @notice Replaces the caller's region and metadata URI (a non-zero region, a URI of 1 to
+    /// `MAX_METADATA_URI_LENGTH` bytes).
+    /// @dev Emits {ProviderUpdated}.
     function updateProvider(bytes32 region, string calldata metadataURI_) external;
-    /// @notice Pulls `amount` stake tokens; refuses a short delivery.
+
+    /// @notice Pulls `amount` stake tokens into the caller's free stake; refuses a short delivery.
+    ///
+    /// @dev Emits {Staked}.
     function stake(uint128 amount) external;
+
     /// @notice Moves free stake into unbonding; the whole unbonding amount becomes withdrawable
     /// `unbondingPeriodSeconds` after the latest request, and stays slashable until then.
+    ///
+    /// @dev Emits {UnstakeRequested}.
     function requestUnstake(uint128 amount) external;
+
+    /// @notice Pays the caller its whole unbonding stake once its period is over.
+    ///
+    /// @dev Emits {UnstakeWithdrawn}.
     function withdrawUnstaked() external returns (uint128 amount);
-    function addOffer(bytes32 gpuModel, uint32 units, uint128 pricePerUnitHour, uint40 maxDurationSeconds)
-        external
-        returns (uint256 offerId);
-    function updateOffer(uint256 offerId, uint32 units, uint128 pricePerUnitHour, uint40 maxDurationSeconds)
-        external;
+
+    /// @notice Lists an offer of `units` of a listed `gpuModel` at `pricePerUnitHour`, for leases
+    /// up to `maxDurationSeconds`. Paused: refused.
+    /// @dev Emits {OfferAdded}.
+    function addOffer(
+        bytes32 gpuModel,
+        uint32 units,
+        uint128 pricePerUnitHour,
+        uint40 maxDurationSeconds
+    ) external returns (uint256 offerId);
+
+    /// @notice Replaces the terms of the caller's live offer; the units may not drop below those in
+    /// use, and running matches keep the terms they were made at.
+    /// @dev Emits {OfferUpdated}.
+    function updateOffer(uint256 offerId, uint32 units, uint128 pricePerUnitHour, uint40 maxDurationSeconds) external;
+
+    /// @notice Pauses (no new matches) or resumes the caller's live offer.
+    /// @dev Emits {OfferPauseSet}.
     function pauseOffer(uint256 offerId, bool paused) external;
+
     /// @notice Removes an offer for good; running leases keep their units until they end.
+    ///
+    /// @dev Emits {OfferRemoved}.
     function removeOffer(uint256 offerId) external;
 
     /*//////////////////////////////////////////////////////////////
@@ -100,9 +177,10 @@ interface IProviderRegistry is IPayoutCredits {
     /// @notice MARKET_ROLE: reserves `terms.units` of the offer and locks their collateral when
     /// every constraint holds. Returns the reason and changes nothing when one does not, so a
     /// batch can skip a stale pair and go on.
-    function tryReserve(uint256 offerId, Registry.MatchTerms calldata terms)
-        external
-        returns (Registry.SkipReason reason, Registry.Reservation memory reservation);
+    function tryReserve(
+        uint256 offerId,
+        Registry.MatchTerms calldata terms
+    ) external returns (Registry.SkipReason reason, Registry.Reservation memory reservation);
 
     /// @notice MARKET_ROLE: returns the units and unlocks the collateral of a match that ended
     /// clean, and records `outcome` for reputation.
@@ -114,7 +192,8 @@ interface IProviderRegistry is IPayoutCredits {
     /// @notice MARKET_ROLE: ends a match with a slash. Takes the slash from this match's
     /// collateral, then free stake, then unbonding stake; releases what is left of the
     /// collateral and the units; pays the shares in stake tokens.
-    function slash(Registry.Settlement calldata settlement, Registry.SlashOrder calldata order)
-        external
-        returns (uint128 slashed);
+    function slash(
+        Registry.Settlement calldata settlement,
+        Registry.SlashOrder calldata order
+    ) external returns (uint128 slashed);
 }

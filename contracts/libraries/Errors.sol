@@ -27,112 +27,283 @@ library Errors {
                             PROTOCOL CONFIG
     //////////////////////////////////////////////////////////////*/
 
+    /// @notice A parameter of `setParams` (named by `name`) is outside its bounds [`min`, `max`].
     error ProtocolConfig_ParamOutOfBounds(bytes32 name, uint256 value, uint256 min, uint256 max);
+
+    /// @notice `unbondingPeriodSeconds` does not exceed the longest time a stake stays slashable after it
+    /// stops backing new work (`longestSlashableWindow`), so a provider could unstake before a slash.
     error ProtocolConfig_UnbondingTooShort(uint256 unbondingPeriod, uint256 longestSlashableWindow);
+
+    /// @notice The whistleblower's and the tenant's shares of a slash add up to more than 10,000 bps.
     error ProtocolConfig_SharesExceedWhole(uint256 whistleblowerRewardBps, uint256 tenantCompensationBps);
+
+    /// @notice A GPU model id was zero.
     error ProtocolConfig_InvalidGpuModel(bytes32 gpuModel);
+
+    /// @notice A GPU model's tier is above `MAX_TIER`.
     error ProtocolConfig_InvalidTier(uint8 tier);
+
+    /// @notice A GPU model's vRAM was zero.
     error ProtocolConfig_InvalidVram(uint16 vramGB);
+
+    /// @notice A GPU model's collateral per unit is zero or above `max` (`MAX_COLLATERAL_PER_UNIT`).
     error ProtocolConfig_CollateralOutOfBounds(uint128 collateralPerUnit, uint128 max);
+
+    /// @notice `setRole` was given a role id that is none of the four roles.
     error ProtocolConfig_UnknownRole(bytes32 role);
 
     /*//////////////////////////////////////////////////////////////
                            PROVIDER REGISTRY
     //////////////////////////////////////////////////////////////*/
 
+    /// @notice The caller is already a registered provider.
     error ProviderRegistry_AlreadyRegistered(address provider);
+
+    /// @notice `provider` is not a registered provider.
     error ProviderRegistry_NotRegistered(address provider);
+
+    /// @notice A provider's region was zero.
     error ProviderRegistry_InvalidRegion();
+
+    /// @notice A provider's metadata URI is empty or longer than `maxLength` bytes.
     error ProviderRegistry_InvalidMetadataURI(uint256 length, uint256 maxLength);
+
+    /// @notice A stake or unstake amount was zero.
     error ProviderRegistry_ZeroAmount();
+
+    /// @notice An unstake asks for more than the provider's free (unlocked) stake.
     error ProviderRegistry_InsufficientFreeStake(uint128 requested, uint128 available);
+
+    /// @notice `withdrawUnstaked` found no unbonding stake to withdraw.
     error ProviderRegistry_NothingUnbonding(address provider);
+
+    /// @notice The unbonding stake becomes withdrawable only at `readyAt`.
     error ProviderRegistry_UnbondingNotReady(uint40 readyAt, uint40 currentTime);
+
+    /// @notice A stake would take the provider's total stake past 2^128 - 1.
     error ProviderRegistry_StakeOverflow(uint256 total);
+
+    /// @notice An offer names a GPU model the catalogue does not list.
     error ProviderRegistry_GpuModelNotListed(bytes32 gpuModel);
+
+    /// @notice An offer's units are zero or above `maxUnits`.
     error ProviderRegistry_InvalidUnits(uint32 units, uint32 maxUnits);
+
+    /// @notice An offer's price per unit-hour was zero.
     error ProviderRegistry_InvalidPrice(uint128 pricePerUnitHour);
+
+    /// @notice An offer's longest lease is outside [`min`, `max`] (`min` is `minLeaseSeconds`).
     error ProviderRegistry_InvalidMaxDuration(uint40 maxDurationSeconds, uint40 min, uint40 max);
+
+    /// @notice No offer has id `offerId`.
     error ProviderRegistry_OfferNotFound(uint256 offerId);
+
+    /// @notice The caller is not the provider of the offer.
     error ProviderRegistry_NotOfferOwner(uint256 offerId, address caller);
+
+    /// @notice The offer was removed for good; it cannot be changed.
     error ProviderRegistry_OfferRemoved(uint256 offerId);
+
+    /// @notice The offer's pause flag is already `paused`.
     error ProviderRegistry_OfferPausedAlready(uint256 offerId, bool paused);
+
+    /// @notice An offer update would leave fewer units than running leases and jobs use.
     error ProviderRegistry_UnitsBelowInUse(uint32 units, uint32 unitsInUse);
+
+    /// @notice A market's settlement names an offer that `provider` does not own (defence in depth).
     error ProviderRegistry_SettlementMismatch(uint256 offerId, address provider);
+
+    /// @notice A settlement releases more collateral than the provider has locked (defence in depth).
     error ProviderRegistry_LockedStakeUnderflow(uint128 collateral, uint128 lockedStake);
+
+    /// @notice A settlement returns more units than the offer has in use (defence in depth).
     error ProviderRegistry_UnitsInUseUnderflow(uint32 units, uint32 unitsInUse);
 
     /*//////////////////////////////////////////////////////////////
                               LEASE MARKET
     //////////////////////////////////////////////////////////////*/
 
+    /// @notice A request's units are zero or above `maxUnits` (`MAX_UNITS`).
     error LeaseMarket_InvalidUnits(uint32 units, uint32 maxUnits);
+
+    /// @notice A request's maximum price per unit-hour was zero.
     error LeaseMarket_ZeroPrice();
+
+    /// @notice A request's duration is below the `minLeaseSeconds` parameter.
     error LeaseMarket_DurationTooShort(uint40 maxDurationSeconds, uint40 minLeaseSeconds);
+
+    /// @notice A request's match deadline is not after the current block's time.
     error LeaseMarket_MatchDeadlineNotInFuture(uint40 matchDeadline, uint40 currentTime);
+
+    /// @notice A request's minimum tier is above the catalogue's `maxTier`.
     error LeaseMarket_InvalidTier(uint8 minTier, uint8 maxTier);
+
+    /// @notice A request's minimum reputation is above `maxReputation` (10,000).
     error LeaseMarket_InvalidReputation(uint16 minReputation, uint16 maxReputation);
+
+    /// @notice A JOB request has no terms hash, or a RENTAL request has one.
     error LeaseMarket_JobTermsMismatch(Market.RequestKind kind, bytes32 jobTermsHash);
+
+    /// @notice The deposit does not cover the match fee, the settle bounty and the shortest lease at the
+    /// request's maximum price (`minimum`).
     error LeaseMarket_DepositTooSmall(uint128 deposit, uint256 minimum);
+
+    /// @notice No request has id `requestId`.
     error LeaseMarket_RequestNotFound(uint256 requestId);
+
+    /// @notice The request is `status`, no longer open.
     error LeaseMarket_RequestNotOpen(uint256 requestId, Market.RequestStatus status);
+
+    /// @notice Only the tenant may cancel an open request before its `matchDeadline`.
     error LeaseMarket_CancelNotAllowed(uint256 requestId, address caller, uint40 matchDeadline);
+
+    /// @notice A batch (`matchRequests`, `closeLeases`) was empty.
     error LeaseMarket_EmptyBatch();
+
+    /// @notice `leaseId` is not a lease (a matched RENTAL request).
     error LeaseMarket_LeaseNotFound(uint256 leaseId);
+
+    /// @notice The call needs an ACTIVE lease; the lease is `status`.
     error LeaseMarket_LeaseNotActive(uint256 leaseId, Market.LeaseStatus status);
+
+    /// @notice The lease is already settled (`status` CLOSED or TERMINATED).
     error LeaseMarket_LeaseSettled(uint256 leaseId, Market.LeaseStatus status);
+
+    /// @notice The call is the lease's provider's, and `caller` is not it.
     error LeaseMarket_CallerNotProvider(uint256 leaseId, address caller);
+
+    /// @notice Nothing has accrued since the provider's last withdrawal.
     error LeaseMarket_NothingToWithdraw(uint256 leaseId);
+
+    /// @notice A top-up of zero.
     error LeaseMarket_ZeroAmount();
+
+    /// @notice `caller` may not close the lease while it is `status` (only its tenant, or its provider after
+    /// notice, may close an ACTIVE lease).
     error LeaseMarket_CloseNotAllowed(uint256 leaseId, address caller, Market.LeaseStatus status);
+
+    /// @notice The provider closes before its notice is over at `reclaimableAt` (0: no notice given).
     error LeaseMarket_ReclaimNoticeNotOver(uint256 leaseId, uint40 reclaimableAt, uint40 currentTime);
+
+    /// @notice The provider already gave notice; it may close from `reclaimableAt`.
     error LeaseMarket_ReclaimAlreadyRequested(uint256 leaseId, uint40 reclaimableAt);
+
+    /// @notice A liveness challenge opened by `challenger` at `challengedAt` is still open.
     error LeaseMarket_ChallengeOpen(uint256 leaseId, address challenger, uint40 challengedAt);
+
+    /// @notice The next liveness challenge of the lease may open only at `earliest`.
     error LeaseMarket_ChallengeTooSoon(uint256 leaseId, uint40 earliest, uint40 currentTime);
+
+    /// @notice The lease has no open liveness challenge.
     error LeaseMarket_NoOpenChallenge(uint256 leaseId);
+
+    /// @notice The provider answers after the challenge's `deadline`.
     error LeaseMarket_ChallengeWindowClosed(uint256 leaseId, uint40 deadline, uint40 currentTime);
+
+    /// @notice The challenge may be resolved only after its `deadline`, when the provider can no longer answer.
     error LeaseMarket_ChallengeWindowOpen(uint256 leaseId, uint40 deadline, uint40 currentTime);
+
+    /// @notice Only the owner of the config (governance) may call this.
     error LeaseMarket_CallerNotGovernance(address caller);
+
+    /// @notice The job market is set once; it is already `jobMarket`.
     error LeaseMarket_JobMarketAlreadySet(address jobMarket);
+
+    /// @notice A top-up would take the lease's escrow past 2^128 - 1.
     error LeaseMarket_EscrowOverflow(uint256 leaseId, uint256 escrow);
+
+    /// @notice A `closeLeases` batch lists more than `maxLength` (`MAX_CLOSE_BATCH`) leases.
     error LeaseMarket_BatchTooLarge(uint256 length, uint256 maxLength);
 
     /*//////////////////////////////////////////////////////////////
                                JOB MARKET
     //////////////////////////////////////////////////////////////*/
 
-    // (job market and verification errors go here)
-
     /// @notice A step verifier was given a state whose encoding is not `expected` bytes long.
     error StepVerifier_InvalidState(uint256 length, uint256 expected);
 
+    /// @notice Only the LeaseMarket opens jobs.
     error JobMarket_CallerNotMarket(address caller);
+
+    /// @notice Only the owner of the config (governance) may call this.
     error JobMarket_CallerNotGovernance(address caller);
+
+    /// @notice A workload id was zero.
     error JobMarket_InvalidWorkloadId();
+
+    /// @notice Terms name a workload governance has not registered.
     error JobMarket_WorkloadNotRegistered(bytes32 workload);
+
+    /// @notice The published input does not hash to the terms' `inputHash`.
     error JobMarket_InputHashMismatch(bytes32 expected, bytes32 actual);
+
+    /// @notice The published input is not a valid state of the workload's step verifier.
     error JobMarket_InvalidInput(bytes32 workload);
+
+    /// @notice The terms' step count is zero or above `max` (2^maxBisectionRounds).
     error JobMarket_StepsOutOfBounds(uint32 steps, uint256 max);
+
+    /// @notice The terms' result timeout is outside [`min`, `max`].
     error JobMarket_ResultTimeoutOutOfBounds(uint40 resultTimeoutSeconds, uint40 min, uint40 max);
+
+    /// @notice The terms' challenge window is outside [`min`, `max`] (`max` is `maxChallengeWindowSeconds`).
     error JobMarket_ChallengeWindowOutOfBounds(uint40 challengeWindowSeconds, uint40 min, uint40 max);
+
+    /// @notice These terms were published already; publication is once and permanent.
     error JobMarket_TermsAlreadyPublished(bytes32 termsHash);
+
+    /// @notice `openJob` was given unpublished terms (defence in depth: the market matches only published ones).
     error JobMarket_TermsNotPublished(bytes32 termsHash);
+
+    /// @notice `openJob` was given the id of an existing job (defence in depth).
     error JobMarket_JobExists(uint256 jobId);
+
+    /// @notice `openJob` was given a zero tenant or provider (defence in depth).
     error JobMarket_InvalidJob(uint256 jobId);
+
+    /// @notice The terms passed in do not hash to the job's terms hash (`expected`).
     error JobMarket_TermsMismatch(uint256 jobId, bytes32 expected, bytes32 given);
+
+    /// @notice The call needs another status of the job; it is `current`.
     error JobMarket_UnexpectedStatus(uint256 jobId, Jobs.Status current);
+
+    /// @notice The call is the job's solver's, and `caller` is not it.
     error JobMarket_CallerNotProvider(uint256 jobId, address caller);
+
+    /// @notice The call is the open dispute's challenger's, and `caller` is not it.
     error JobMarket_CallerNotChallenger(uint256 jobId, address caller);
+
+    /// @notice A result was submitted with a zero trace root.
     error JobMarket_ZeroTraceRoot(uint256 jobId);
+
+    /// @notice A Merkle proof does not show leaf `index` of the solver's trace root.
     error JobMarket_InvalidTraceProof(uint256 jobId, uint256 index);
+
+    /// @notice The job was attested already, by `verifier`; one attestation per job.
     error JobMarket_AlreadyAttested(uint256 jobId, address verifier);
+
+    /// @notice The job's solver cannot attest its own result.
     error JobMarket_VerifierIsProvider(uint256 jobId);
+
+    /// @notice The job's solver cannot challenge its own result.
     error JobMarket_ChallengerIsProvider(uint256 jobId);
+
+    /// @notice The call needs another phase of the dispute; it is `current`.
     error JobMarket_UnexpectedPhase(uint256 jobId, Jobs.Phase current);
+
+    /// @notice The move's `deadline` has passed; only a timeout claim is left.
     error JobMarket_MoveDeadlinePassed(uint256 jobId, uint40 deadline);
+
+    /// @notice A timeout (or vote resolution) may be claimed only after `deadline`.
     error JobMarket_MoveDeadlineNotPassed(uint256 jobId, uint40 deadline);
+
+    /// @notice The state shown does not hash to the agreed hash `expected` of the disputed step.
     error JobMarket_StateHashMismatch(uint256 jobId, bytes32 expected, bytes32 actual);
+
+    /// @notice The arbiter voted already in this dispute.
     error JobMarket_AlreadyVoted(uint256 jobId, address arbiter);
+
+    /// @notice A party to the dispute (its challenger or the solver) cannot vote on it.
     error JobMarket_ArbiterIsParty(uint256 jobId, address arbiter);
 
     /*//////////////////////////////////////////////////////////////

@@ -23,11 +23,7 @@ library TraceProofs {
         bytes32 root,
         uint256 index,
         bytes32 stateHash
-    )
-        internal
-        pure
-        returns (bool)
-    {
+    ) internal pure returns (bool) {
         return MerkleProof.verifyCalldata(proof, root, leafOf(index, stateHash));
     }
 }

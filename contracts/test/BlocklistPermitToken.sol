@@ -15,7 +15,7 @@ contract BlocklistPermitToken is ERC20, ERC20Permit {
 
     mapping(address account => bool blocked) public isBlocked;
 
-    constructor() ERC20("Blocklist USD", "BLUSD") ERC20Permit("Blocklist USD") { }
+    constructor() ERC20("Blocklist USD", "BLUSD") ERC20Permit("Blocklist USD") {}
 
     function decimals() public pure override returns (uint8) {
         return 6;

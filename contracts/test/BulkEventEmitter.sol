@@ -17,11 +17,17 @@ contract BulkEventEmitter {
         for (uint256 id = firstId; id < end; ++id) {
             emit ILeaseMarket.RequestCreated(id, msg.sender, spec, 100e6);
             emit ILeaseMarket.LeaseStarted(
-                id, address(this), 1, msg.sender, spec.maxPricePerUnitHour, 90e6, 1e6, 3000e6, spec.matchDeadline
+                id,
+                address(this),
+                1,
+                msg.sender,
+                spec.maxPricePerUnitHour,
+                90e6,
+                1e6,
+                3000e6,
+                spec.matchDeadline
             );
-            emit ILeaseMarket.LeaseClosed(
-                id, msg.sender, Market.CloseReason.EXPIRED, 80e6, 1e6, 9e6, 1e6, msg.sender
-            );
+            emit ILeaseMarket.LeaseClosed(id, msg.sender, Market.CloseReason.EXPIRED, 80e6, 1e6, 9e6, 1e6, msg.sender);
         }
     }
 }

@@ -10,7 +10,7 @@ import { ERC20 } from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 contract FeeOnTransferToken is ERC20 {
     uint256 public constant FEE_BPS = 100;
 
-    constructor() ERC20("Fee On Transfer", "FOT") { }
+    constructor() ERC20("Fee On Transfer", "FOT") {}
 
     function decimals() public pure override returns (uint8) {
         return 6;

@@ -22,7 +22,7 @@ contract ReentrantHookToken is ERC20 {
 
     bool private _inHook;
 
-    constructor() ERC20("Reentrant Hook USD", "RHUSD") { }
+    constructor() ERC20("Reentrant Hook USD", "RHUSD") {}
 
     function decimals() public pure override returns (uint8) {
         return 6;

@@ -11,7 +11,7 @@ import { ERC20 } from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 contract ReturnsFalseToken is ERC20 {
     bool public failing;
 
-    constructor() ERC20("Returns False USD", "RFUSD") { }
+    constructor() ERC20("Returns False USD", "RFUSD") {}
 
     function decimals() public pure override returns (uint8) {
         return 6;

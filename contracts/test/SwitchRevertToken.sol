@@ -12,7 +12,7 @@ contract SwitchRevertToken is ERC20 {
 
     bool public reverting;
 
-    constructor() ERC20("Switch Revert USD", "SRUSD") { }
+    constructor() ERC20("Switch Revert USD", "SRUSD") {}
 
     function decimals() public pure override returns (uint8) {
         return 6;

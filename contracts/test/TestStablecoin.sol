@@ -8,7 +8,7 @@ import { ERC20Permit } from "@openzeppelin/contracts/token/ERC20/extensions/ERC2
 /// @notice A USD stand-in for local chains and tests: ERC-2612 permit, 6 decimals, open mint.
 /// @dev Never deployed to a public network by our scripts.
 contract TestStablecoin is ERC20, ERC20Permit {
-    constructor() ERC20("Test USD", "tUSD") ERC20Permit("Test USD") { }
+    constructor() ERC20("Test USD", "tUSD") ERC20Permit("Test USD") {}
 
     function decimals() public pure override returns (uint8) {
         return 6;

@@ -15,11 +15,7 @@ contract TraceProofsHarness {
         bytes32 root,
         uint256 index,
         bytes32 stateHash
-    )
-        external
-        pure
-        returns (bool)
-    {
+    ) external pure returns (bool) {
         return TraceProofs.verify(proof, root, index, stateHash);
     }
 }

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
+// One file of namespace libraries (Sablier's types/DataTypes.sol): every struct and enum in one place.
+// solhint-disable one-contract-per-file
 pragma solidity 0.8.28;
 
 // Structs and enums of the protocol, in one namespace library per concern.
 // Timestamps are uint40, token amounts uint128; `// slot N` marks packing.
 
+/// @title Config
 /// @notice Governance-set protocol parameters and the GPU catalogue.
 library Config {
     /// @notice Every bounded parameter, set in one call by governance (see docs/parameters.md).
@@ -56,6 +59,7 @@ library Config {
     }
 }
 
+/// @title Registry
 /// @notice Providers, their stake and their offers.
 library Registry {
     /// @notice Why a provider was slashed; drives the reputation penalty.
@@ -167,6 +171,7 @@ library Registry {
     }
 }
 
+/// @title Market
 /// @notice Rental and job requests, and the streaming leases matched rental requests become.
 library Market {
     /// @notice RENTAL becomes a streaming lease here; JOB is handed to the job market at match.
@@ -195,15 +200,16 @@ library Market {
         TERMINATED // ended by a missed liveness challenge
     }
 
-    /// @notice Why a lease ended. NONE while it runs; FAULT is reserved for jobs.
+    /// @notice Why a lease ended. NONE while it runs. The only fault that ends a lease is a missed
+    /// liveness challenge (LIVENESS_FAILURE, with the provider slashed); a job's faults end the job,
+    /// whose outcome the job market keeps (`Jobs.Status`).
     enum CloseReason {
         NONE,
         TENANT,
         PROVIDER_RECLAIM,
         EXPIRED,
         INSOLVENT,
-        LIVENESS_FAILURE,
-        FAULT
+        LIVENESS_FAILURE
     }
 
     /// @notice Why `closeLeases` left a listed lease open. NONE means it was closed.
@@ -334,6 +340,7 @@ library Market {
     }
 }
 
+/// @title Jobs
 /// @notice Jobs: deterministic computations paid from escrow, verified optimistically, disputed by
 /// bisection (docs/verification.md).
 library Jobs {

@@ -32,12 +32,7 @@ contract MatvecStepVerifier is IStepVerifier {
         bytes calldata state,
         uint256 stepIndex,
         bytes32 seed
-    )
-        external
-        pure
-        override
-        returns (bytes memory nextState)
-    {
+    ) external pure override returns (bytes memory nextState) {
         if (state.length != STATE_LENGTH) {
             revert Errors.StepVerifier_InvalidState(state.length, STATE_LENGTH);
         }

@@ -90,7 +90,6 @@ class CloseReason(IntEnum):
     EXPIRED = 3
     INSOLVENT = 4
     LIVENESS_FAILURE = 5
-    FAULT = 6
 
 
 class CloseSkipReason(IntEnum):

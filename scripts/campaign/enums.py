@@ -24,7 +24,7 @@ __all__ = ["MAX_CLOSE_BATCH"]
 # Plain ints: the walk's digest and the books compare and print numbers.
 R_NULL, R_OPEN, R_EXPIRED, R_MATCHED, R_CANCELLED = map(int, RequestStatus)
 L_NULL, L_ACTIVE, L_EXPIRED, L_INSOLVENT, L_CLOSED, L_TERMINATED = map(int, LeaseStatus)
-C_NONE, C_TENANT, C_RECLAIM, C_EXPIRED, C_INSOLVENT, C_LIVENESS, C_FAULT = map(int, CloseReason)
+C_NONE, C_TENANT, C_RECLAIM, C_EXPIRED, C_INSOLVENT, C_LIVENESS = map(int, CloseReason)
 K_NONE, K_NOT_FOUND, K_SETTLED, K_CHALLENGE_OPEN, K_ACTIVE = map(int, CloseSkipReason)
 (J_NONE, J_MATCHED, J_LATE, J_SUBMITTED, J_FINALIZABLE, J_DISPUTED,
  J_FINALIZED, J_EXPIRED, J_SLASHED, J_VOIDED) = map(int, JobStatus)

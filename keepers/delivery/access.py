@@ -55,6 +55,8 @@ class AccessServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # chunked log streams; every other answer has a length
+
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 if self.path == "/health":
                     status, body = server.health()
@@ -97,13 +99,17 @@ class AccessServer:
             def _stream(self, chunks) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/plain; charset=utf-8")
-                self.end_headers()  # HTTP/1.0 without a length: the body ends when the connection closes
+                self.send_header("Transfer-Encoding", "chunked")  # each piece reaches the tenant as it is written
+                self.send_header("Connection", "close")
+                self.end_headers()
                 try:
                     for chunk in chunks:
-                        self.wfile.write(chunk)
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                         self.wfile.flush()
+                    self.wfile.write(b"0\r\n\r\n")
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the tenant stopped reading
+                self.close_connection = True
 
             def _json(self, status: int, body: dict) -> None:
                 data = json.dumps(body).encode()

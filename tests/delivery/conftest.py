@@ -50,7 +50,7 @@ def make_provider(keeper_config, funded_key, tmp_path):
     def make(account=None, *, delivery=None, offers=None):
         account = account or funded_key()
         role = {
-            "region": "eu-west", "stake": 7_000 * USD, "offers": offers or [h100_offer()],
+            "region": "eu-west", "stake": 10_000 * USD, "offers": offers or [h100_offer(3)],
             "delivery": {"work_dir": str(tmp_path / f"work-{account.address}"), "start_timeout_seconds": 10,
                          "stop_grace_seconds": 2, **(delivery or {})},
         }

@@ -89,7 +89,7 @@ def test_secrets_are_sealed_to_the_provider_key_and_reach_the_workload(make_prov
 
 
 def test_workload_gets_the_device_indices_of_its_units(make_provider, tenant, lease):
-    agent = make_provider(delivery={"gpu_inventory": str(GPU_XML)})
+    agent = make_provider(offers=[h100_offer(2)], delivery={"gpu_inventory": str(GPU_XML)})
     client, delivery = tenant
     two = service_manifest(units=2)
     one = service_manifest(units=1)

@@ -28,3 +28,4 @@ class DeliveryConfig(BaseModel):
     gpu_models: dict[str, str] = Field(default_factory=dict)  # product name -> catalogue id, where the rule misses
     docker_url: str | None = None  # docker backend: the Engine's socket; default: DOCKER_HOST or the local socket
     docker_gpus: bool = False  # docker backend: ask the NVIDIA runtime for the leased devices
+    docker_network: Literal["host", "bridge"] = "bridge"  # bridge: publish ports; host: the host's network

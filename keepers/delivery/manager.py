@@ -69,6 +69,7 @@ def build_backend(config: DeliveryConfig, root: Path) -> Backend:
         return DockerBackend(
             root, start_timeout_seconds=config.start_timeout_seconds, stop_grace_seconds=config.stop_grace_seconds,
             base_url=config.docker_url, gpus=config.docker_gpus, memory_limit_mb=config.memory_limit_mb,
+            network=config.docker_network,
         )
     from keepers.delivery.backends.process import ProcessBackend
 

@@ -118,3 +118,16 @@ def wait_for(predicate, timeout=20.0):
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def docker_engine():
+    """A Docker Engine started for this session by PID, with the busybox test image built; stopped at the end."""
+    from docker_engine import build_test_image, start_engine, stop_engine
+
+    engine = start_engine()
+    try:
+        engine.image = build_test_image(engine)
+        yield engine
+    finally:
+        stop_engine(engine)

@@ -25,8 +25,8 @@ _LEASE_PATH = re.compile(r"^/leases/(\d{1,20})/(deploy|access|logs)$")
 
 class AccessServer:
     def __init__(
-        self, manager: DeliveryManager, host: str, port: int, *, public_key: str, health: Callable[[], tuple[int, dict]],
-        log,
+        self, manager: DeliveryManager, host: str, port: int, *, public_key: str,
+        health: Callable[[], tuple[int, dict]], log,
     ) -> None:
         self.manager = manager
         self.public_key = public_key

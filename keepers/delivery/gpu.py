@@ -120,7 +120,9 @@ class Inventory:
         if have == 0:
             products = [device.product for device in self.devices]
             present = ", ".join(f"{products.count(name)}x {name}" for name in dict.fromkeys(products)) or "none"
-            raise ConfigError(f"config error: role.offers: {gpu_model}: no such GPU on this machine (present: {present})")
+            raise ConfigError(
+                f"config error: role.offers: {gpu_model}: no such GPU on this machine (present: {present})"
+            )
         if units > have:
             raise ConfigError(f"config error: role.offers: {gpu_model}: {units} units offered, {have} present")
 

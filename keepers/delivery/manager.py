@@ -137,7 +137,9 @@ class DeliveryManager:
         runnable = manifest.image is not None if self.backend.name == "docker" else bool(manifest.command)
         if not runnable:
             needs = "an image" if self.backend.name == "docker" else "a command"
-            raise DeliveryRefused(f"this provider runs the {self.backend.name} backend: the manifest needs {needs}", 422)
+            raise DeliveryRefused(
+                f"this provider runs the {self.backend.name} backend: the manifest needs {needs}", 422
+            )
         with self._lease_lock(lease_id):
             record = self.records.get(lease_id)
             if record is not None and not record.failed and self._running(record):

@@ -28,8 +28,9 @@ MAX_MANIFEST_BYTES = 64 * 1024
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 # Names the agent sets itself; a manifest may not override them.
-RESERVED_ENV = frozenset({"CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "LEASEHOLD_LEASE_ID", "LEASEHOLD_CREDENTIAL",
-                          "PORT"})
+RESERVED_ENV = frozenset({
+    "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "LEASEHOLD_LEASE_ID", "LEASEHOLD_CREDENTIAL", "PORT",
+})
 
 
 class ManifestError(KeeperError):

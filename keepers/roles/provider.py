@@ -149,8 +149,9 @@ class ProviderAgent(Keeper):
             inventory.check_offer(offer.gpu_model, offer.units)
         key = load_or_create_key(cfg.key_file or state_dir / "delivery.key")
         self.delivery = DeliveryManager(
-            client=self.client, provider=self.account.address, config=cfg, work_dir=cfg.work_dir or state_dir / "workloads",
-            key=key, inventory=inventory, log=self.log, metrics=self.metrics,
+            client=self.client, provider=self.account.address, config=cfg,
+            work_dir=cfg.work_dir or state_dir / "workloads", key=key, inventory=inventory, log=self.log,
+            metrics=self.metrics,
         )
         self.delivery.reconcile()
         self.access = AccessServer(
@@ -174,9 +175,10 @@ class ProviderAgent(Keeper):
         if self.role_config.endpoint is not None:
             return self.role_config.endpoint
         if self.access is not None:
-            if self.role_config.delivery.host in _WILDCARD_HOSTS:
+            host = self.role_config.delivery.host
+            if host in _WILDCARD_HOSTS:
                 raise ConfigError(
-                    f"config error: role.endpoint: required when role.delivery.host is {self.role_config.delivery.host} "
+                    f"config error: role.endpoint: required when role.delivery.host is {host} "
                     "(the address tenants reach this agent at)"
                 )
             return self.access.url

@@ -686,14 +686,14 @@ max_duration_seconds = {12 * HOUR}
 
     def delivery_report(self, left_running: int) -> dict:
         launched = [lease for lease, d in self.deliveries.items() if d["launched"]]
-        dead = self.killed["address"] if self.killed else None
-        on_live = [lease for lease in launched if self.deliveries[lease]["provider"] != dead]
-        held = {int(path.stem.removeprefix("lease-")) for path in self.workload_records()}
+        held = {int(path.stem.removeprefix("lease-")) for path in self.workload_records()} & set(launched)
+        # Every launched workload was torn down by its agent, went down with the killed machine, or is still held.
         return {
             "workloads_launched": len(launched),
             "workloads_reached": sum(1 for lease in launched if self.deliveries[lease]["reached"]),
-            "workloads_torn_down": sum(1 for lease in on_live if lease not in held),
+            "workloads_torn_down": len(launched) - self.lost_with_killed_provider - len(held),
             "workloads_lost_with_killed_provider": self.lost_with_killed_provider,
+            "workloads_still_held": len(held),
             "workloads_left_running": left_running,
             "deploys_refused": len(self.delivery_failures),
             "deploy_refusals": self.delivery_failures[:10],
@@ -763,7 +763,7 @@ def print_summary(console: Console, report: dict) -> None:
     for key, happened in report["job_scenarios"].items():
         table.add_row(key, "[green]yes[/green]" if happened else "[red]no[/red]")
     for key in ("workloads_launched", "workloads_reached", "workloads_torn_down", "workloads_lost_with_killed_provider",
-                "workloads_left_running", "deploys_refused"):
+                "workloads_still_held", "workloads_left_running", "deploys_refused"):
         table.add_row(key, str(report["delivery"][key]))
     table.add_row("conservation_ok", "[green]true[/green]" if report["conservation_ok"] else "[red]false[/red]")
     table.add_row("wall time", f"{report['wall_seconds']} s")
@@ -793,7 +793,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     print_summary(console, report)
     console.print(f"report: {args.out.relative_to(REPO_ROOT)}; keeper logs: {logs_dir.relative_to(REPO_ROOT)}/")
-    delivered = report["delivery"]["workloads_left_running"] == 0 and report["delivery"]["workloads_launched"] > 0
+    delivery = report["delivery"]
+    delivered = delivery["workloads_launched"] > 0 and delivery["workloads_left_running"] == delivery[
+        "workloads_still_held"] == 0
     return 0 if report["conservation_ok"] and all(report["job_scenarios"].values()) and delivered else 1
 
 

@@ -12,7 +12,7 @@ from keepers.cli import main
 from keepers.delivery.errors import DeliveryRefused
 from keepers.delivery.tenant import TenantDelivery
 
-from conftest import get, service_manifest, wait_for
+from delivery_setup import get, service_manifest, wait_for
 
 from protocol_setup import KEY_ENV, toml
 

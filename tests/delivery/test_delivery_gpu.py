@@ -7,7 +7,7 @@ from keepers.delivery.errors import DeliveryRefused
 from keepers.delivery.gpu import Device, Inventory, catalogue_id, load_inventory, parse_nvidia_smi_xml, read_nvml
 from keepers.errors import ConfigError
 
-from conftest import GPU_XML
+from delivery_setup import GPU_XML
 
 CATALOGUE = ["nvidia-t4-16gb", "nvidia-rtx-4090-24gb", "nvidia-rtx-a6000-48gb", "nvidia-l40s-48gb",
              "nvidia-a100-80gb", "nvidia-h100-80gb"]

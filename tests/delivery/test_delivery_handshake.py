@@ -14,7 +14,7 @@ from keepers.delivery import messages
 from keepers.delivery.errors import DeliveryRefused
 from keepers.delivery.manifest import ManifestError, load_manifest, parse_manifest
 
-from conftest import GPU_XML, H100, HOUR, USD, get, h100_offer, service_manifest
+from delivery_setup import GPU_XML, H100, HOUR, USD, get, h100_offer, service_manifest
 
 
 # ---------------------------------------------------------------- the manifest

@@ -8,7 +8,7 @@ import signal
 
 from brownie import chain
 
-from conftest import HOUR, USD, get, pid_alive, service_manifest, wait_for
+from delivery_setup import HOUR, USD, get, pid_alive, service_manifest, wait_for
 
 
 def _deployed(agent, tenant, lease, **lease_options):

@@ -14,7 +14,7 @@ from keepers.errors import ConfigError
 from keepers.observability import make_logger
 from keepers.roles.tenant import TenantKeeper
 
-from conftest import HOUR, USD, pid_alive, service_manifest, wait_for
+from delivery_setup import HOUR, USD, pid_alive, service_manifest, wait_for
 
 
 @pytest.fixture

@@ -23,8 +23,9 @@ a summary table.
 Every rental delivers (docs/delivery.md): each request commits to the manifest of a
 small HTTP service (scripts/delivery_service.py), each provider agent runs it on the
 process backend once the tenant deploys it after the match, and the tenant reaches it
-with the credential it was given. The killed provider's machine goes down with its
-workloads. The report counts the workloads launched, reached and torn down, and checks
+with the credential it was given (the first tenant's deploys are made by its tenant
+keeper, `leasehold keeper run tenant`, after each match). The killed provider's machine
+goes down with its workloads. The report counts the workloads launched, reached and torn down, and checks
 that none is left running.
 """
 
@@ -170,7 +171,7 @@ class KeeperProcess:
 # Wall-clock poll interval of each role: twenty provider agents share two cores with the rest.
 POLL_SECONDS = {
     "matcher": 0.5, "settler": 0.5, "prober": 1.0, "provider": 1.5, "verifier": 0.5, "whistleblower": 0.5,
-    "arbiter": 1.0, "cheater": 0.5,
+    "arbiter": 1.0, "cheater": 0.5, "tenant": 1.0,
 }
 
 
@@ -299,6 +300,8 @@ class Demo:
         return LeaseholdClient(w3, load_deployment(self.deployment_path, w3), sender)
 
     def start_keepers(self, anvil: Anvil, reader: LeaseholdClient) -> None:
+        self.manifest_path = self.workdir / "manifest.json"
+        self.manifest_path.write_text(json.dumps(MANIFEST.model_dump(mode="json")))
         catalogue = {model: reader.config.functions.gpuModel(_b32(model)).call()[0] for model in MODELS}
         plan = [("matcher", "matcher", MATCHER, ""), ("settler", "settler", SETTLER, ""), ("prober", "prober", PROBER,
                 "[role]\nfailures_before_challenge = 2\nprobe_timeout_seconds = 1\n")]
@@ -327,6 +330,12 @@ max_duration_seconds = {12 * HOUR}
             ("verifier-lazy", "verifier", LAZY_VERIFIER,
              f"[role]\nlazy = true\nworkloads = {json.dumps(LAZY_VERIFIER_WORKLOADS)}\n"),
             ("whistleblower", "whistleblower", WHISTLEBLOWER, ""),
+            # The first tenant's keeper deploys its manifest after each match and watches it; the
+            # driver sends that tenant's transactions, so the keeper sends none (no challenges or top-ups).
+            ("tenant-keeper", "tenant", FIRST_TENANT, f"""[role]
+manifest = "{self.manifest_path}"
+challenge_dark_providers = false
+"""),
             *((f"arbiter-{i}", "arbiter", index, "") for i, index in enumerate(ARBITERS, start=1)),
         ]
         for name, role, index, role_text in plan:
@@ -417,7 +426,7 @@ max_duration_seconds = {12 * HOUR}
                 self.start_keepers(anvil, reader)
                 self.console.print(f"started {len(self.keepers)} keepers (matcher, settler, prober, "
                                    f"{PROVIDERS} provider agents and a cheating one, two verifiers, a whistleblower, "
-                                   "two arbiters); waiting for their offers…")
+                                   "two arbiters, a tenant keeper); waiting for their offers…")
                 self.wait_for("provider set-up", lambda: len(reader.offers()) >= PROVIDERS + 1, seconds=90)
                 self.play(anvil, w3, reader, tenants)
             finally:
@@ -442,7 +451,7 @@ max_duration_seconds = {12 * HOUR}
             if step == CHEAT_STEP:
                 fresh += [self.make_job(self.rng.choice(tenants), now, workload, cheated=True) for workload in JOB_STEPS]
             self.wait_for("matches", lambda: self.matched_if_servable(reader, fresh))
-            self.deliver(tenants)
+            self.wait_for("deliveries", lambda: self.deliver(tenants))
             self.wait_for("jobs", lambda: self.jobs_at_rest(reader), seconds=JOB_WAIT_SECONDS)
             self.tenant_moves(step, reader, tenants)
             if not challenged_healthy and step >= 6:
@@ -471,21 +480,33 @@ max_duration_seconds = {12 * HOUR}
 
     # ------------------------------------------------------------------ delivery
 
-    def deliver(self, tenants: list[LeaseholdClient]) -> None:
-        """Each newly matched rental's tenant deploys the manifest and reaches the service with its credential."""
+    def deliver(self, tenants: list[LeaseholdClient]) -> bool:
+        """Each newly matched rental's tenant deploys the manifest and reaches the service with its credential.
+
+        The first tenant runs the tenant keeper, which deploys on its own after each match: for its
+        leases the driver only asks for the access the keeper was given. True once every active lease
+        is delivered.
+        """
         import requests
 
+        waiting = False
         for lease in self.book.leases():
             if lease.lease_id in self.deliveries or lease.status != "ACTIVE":
                 continue
             if self.killed is not None and lease.provider == self.killed["address"]:
                 continue  # its machine is down: nothing can be deployed there
             tenant = next(t for t in tenants if t.address == lease.tenant)
+            delivery = TenantDelivery(tenant, tenant.sender.account)
+            by_keeper = tenant.address == address_of(FIRST_TENANT)
             try:
-                access = TenantDelivery(tenant, tenant.sender.account).deploy(lease.lease_id, MANIFEST)
+                access = delivery.access(lease.lease_id) if by_keeper else delivery.deploy(lease.lease_id, MANIFEST)
             except DeliveryRefused as refusal:
+                if by_keeper and refusal.status == 404:
+                    waiting = True  # the keeper deploys at its next poll
+                    continue
                 self.delivery_failures.append(f"lease {lease.lease_id}: {refusal}")
-                self.deliveries[lease.lease_id] = {"provider": lease.provider, "reached": False, "launched": False}
+                self.deliveries[lease.lease_id] = {"provider": lease.provider, "reached": False, "launched": False,
+                                                   "by_keeper": by_keeper}
                 continue
             try:
                 answer = requests.get(access["endpoints"]["http"], timeout=10,
@@ -493,7 +514,9 @@ max_duration_seconds = {12 * HOUR}
                 reached = answer.status_code == 200 and answer.json()["lease_id"] == str(lease.lease_id)
             except (requests.RequestException, ValueError, KeyError):
                 reached = False
-            self.deliveries[lease.lease_id] = {"provider": lease.provider, "reached": reached, "launched": True}
+            self.deliveries[lease.lease_id] = {"provider": lease.provider, "reached": reached, "launched": True,
+                                               "by_keeper": by_keeper}
+        return not waiting
 
     def workload_records(self) -> list[Path]:
         """Records of workloads still held by the live provider agents (a torn-down workload has none)."""
@@ -691,6 +714,7 @@ max_duration_seconds = {12 * HOUR}
         return {
             "workloads_launched": len(launched),
             "workloads_reached": sum(1 for lease in launched if self.deliveries[lease]["reached"]),
+            "deployed_by_tenant_keeper": sum(1 for lease in launched if self.deliveries[lease]["by_keeper"]),
             "workloads_torn_down": len(launched) - self.lost_with_killed_provider - len(held),
             "workloads_lost_with_killed_provider": self.lost_with_killed_provider,
             "workloads_still_held": len(held),
@@ -762,8 +786,9 @@ def print_summary(console: Console, report: dict) -> None:
         table.add_row(key, f"{report[key] / USD:,.2f} USD")
     for key, happened in report["job_scenarios"].items():
         table.add_row(key, "[green]yes[/green]" if happened else "[red]no[/red]")
-    for key in ("workloads_launched", "workloads_reached", "workloads_torn_down", "workloads_lost_with_killed_provider",
-                "workloads_still_held", "workloads_left_running", "deploys_refused"):
+    for key in ("workloads_launched", "workloads_reached", "deployed_by_tenant_keeper", "workloads_torn_down",
+                "workloads_lost_with_killed_provider", "workloads_still_held", "workloads_left_running",
+                "deploys_refused"):
         table.add_row(key, str(report["delivery"][key]))
     table.add_row("conservation_ok", "[green]true[/green]" if report["conservation_ok"] else "[red]false[/red]")
     table.add_row("wall time", f"{report['wall_seconds']} s")

@@ -243,7 +243,11 @@ class ProviderAgent(Keeper):
     def tick(self) -> None:
         """Teardown and health of the workloads, one scan of the events, the liveness answers, the jobs."""
         if self.delivery is not None:
-            self.delivery.tick()
+            try:
+                self.delivery.tick()
+            except Exception:  # a failed teardown or probe must not keep liveness answers from going out
+                self.metrics.job_failures.labels("delivery").inc()
+                self.log.exception("delivery tick failed", extra={"event": "delivery_tick_failed"})
         self.answer_challenges()  # syncs first
         self.work_jobs()
 

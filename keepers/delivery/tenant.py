@@ -16,6 +16,7 @@ from keepers.delivery import messages
 from keepers.delivery.errors import DeliveryRefused
 from keepers.delivery.manifest import Manifest
 from keepers.delivery.sealing import seal
+from keepers.ids import ZERO_BYTES32
 
 TIMEOUT_SECONDS = 60.0  # a deploy waits for the workload to listen
 
@@ -46,6 +47,8 @@ class TenantDelivery:
             raise DeliveryRefused(f"secrets: give exactly the manifest's ({', '.join(manifest.secrets) or 'none'}); "
                                   f"missing {missing or 'none'}, not in the manifest {extra or 'none'}")
         commitment = bytes(self.client.market.functions.jobTermsHashOf(lease_id).call())
+        if commitment == ZERO_BYTES32:
+            raise DeliveryRefused(f"lease {lease_id} committed to no manifest: request with --manifest to deploy")
         if manifest.hash != commitment:
             raise DeliveryRefused(f"manifest hash 0x{manifest.hash.hex()} does not match lease {lease_id}'s "
                                   f"commitment 0x{commitment.hex()}")

@@ -159,6 +159,8 @@ def test_revert_when_lease_committed_to_no_manifest(make_provider, tenant, lease
                                              manifest.hash, {}, body["issued_at"])
     _refused(lambda: delivery._post(lease_id, "deploy", body),
              f"lease {lease_id} committed to no manifest: request with --manifest to deploy", 409)
+    with pytest.raises(DeliveryRefused, match="committed to no manifest"):
+        delivery.deploy(lease_id, manifest)  # the tenant's client says so before sending anything
     _assert_nothing_left(agent, lease_id, client)
 
 

@@ -80,5 +80,9 @@ def stop_engine(engine: Engine) -> None:
         except subprocess.TimeoutExpired:
             engine.process.kill()
             engine.process.wait(timeout=10)
-    subprocess.run(["umount", "-R", str(engine.root / "data")], capture_output=True, check=False)
+    # What dockerd leaves mounted under its directories (its network namespace, overlay layers).
+    with open("/proc/mounts") as mounts:
+        points = [line.split()[1] for line in mounts if line.split()[1].startswith(str(engine.root))]
+    for point in sorted(points, key=len, reverse=True):
+        subprocess.run(["umount", "-l", point], capture_output=True, check=False)
     shutil.rmtree(engine.root, ignore_errors=True)

@@ -142,6 +142,11 @@ class ProviderAgent(Keeper):
 
     def _start_delivery(self, cfg: DeliveryConfig) -> None:
         """Checks the offers against the GPUs, reconciles the workloads with the chain, serves tenants."""
+        if self.role_config.endpoint is None and cfg.host in _WILDCARD_HOSTS:
+            raise ConfigError(
+                f"config error: role.endpoint: required when role.delivery.host is {cfg.host} "
+                "(the address tenants reach this agent at)"
+            )
         state_dir = self.config.transactions.state_dir
         models = [offer.gpu_model for offer in self.role_config.offers]
         inventory = load_inventory(cfg.gpu_inventory, models, cfg.gpu_models)
@@ -175,13 +180,7 @@ class ProviderAgent(Keeper):
         if self.role_config.endpoint is not None:
             return self.role_config.endpoint
         if self.access is not None:
-            host = self.role_config.delivery.host
-            if host in _WILDCARD_HOSTS:
-                raise ConfigError(
-                    f"config error: role.endpoint: required when role.delivery.host is {host} "
-                    "(the address tenants reach this agent at)"
-                )
-            return self.access.url
+            return self.access.url  # its host is an address others reach (checked before it started)
         if self.config.metrics.host in _WILDCARD_HOSTS:
             raise ConfigError(
                 f"config error: role.endpoint: required when metrics.host is {self.config.metrics.host} "

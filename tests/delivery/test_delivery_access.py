@@ -148,3 +148,12 @@ def test_cli_requests_deploys_and_reads_access_and_logs(make_provider, funded_ke
     out, err = capsys.readouterr()
     assert code == 2 and err == ("secrets: give exactly the manifest's (API_TOKEN); missing ['API_TOKEN'], "
                                  "not in the manifest none\n")
+
+
+def test_revert_when_access_server_would_listen_on_every_address_without_an_endpoint(make_provider):
+    from keepers.errors import ConfigError
+
+    with pytest.raises(ConfigError) as refused:
+        make_provider(delivery={"host": "0.0.0.0"})
+    assert str(refused.value) == ("config error: role.endpoint: required when role.delivery.host is 0.0.0.0 "
+                                  "(the address tenants reach this agent at)")

@@ -93,3 +93,12 @@ def test_restarted_agent_removes_containers_of_ended_leases(docker_provider, doc
 
     assert sorted(c.labels["leasehold.lease"] for c in _containers(docker_engine, second)) == [str(live)]
     assert second.delivery.records[live].serving
+
+
+def test_revert_when_no_engine_answers_then_one_config_line(make_provider, tmp_path):
+    from keepers.errors import ConfigError
+
+    with pytest.raises(ConfigError) as refused:
+        make_provider(delivery={"backend": "docker", "docker_url": f"unix://{tmp_path}/no-such.sock"})
+    assert str(refused.value).startswith("config error: role.delivery.docker_url: no Docker Engine answers: ")
+    assert "\n" not in str(refused.value)

@@ -13,7 +13,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONWARNINGS := ignore::FutureWarning
 
-.PHONY: install compile test lint lint-py lint-sol demo gas fuzz audit bench clean
+.PHONY: install compile test lint lint-py lint-sol demo gas fuzz audit bench clean system-packages
 
 install: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
 
@@ -34,7 +34,14 @@ node_modules/.installed: package.json package-lock.json
 compile: install
 	$(BIN)/brownie compile
 
-test: compile
+# Debian packages the tests start themselves: dockerd (the docker backend's tests run it by
+# PID, tests/delivery/docker_engine.py) and a static busybox (their FROM-scratch image).
+DEBIAN_PACKAGES := docker.io busybox-static
+system-packages:
+	@dpkg -s $(DEBIAN_PACKAGES) >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEBIAN_PACKAGES); }
+
+test: compile system-packages
 	$(BIN)/brownie test tests/
 
 # ruff (pinned in requirements.txt, configured in pyproject.toml): lint, and check the

@@ -515,7 +515,8 @@ contract LeaseMarket is ILeaseMarket, MarketBase {
         if (spec.minReputation > _MAX_REPUTATION) {
             revert Errors.LeaseMarket_InvalidReputation(spec.minReputation, _MAX_REPUTATION);
         }
-        if ((spec.kind == Market.RequestKind.JOB) != (spec.jobTermsHash != bytes32(0))) {
+        // A JOB names its published terms; a RENTAL may commit to its workload manifest (or to nothing).
+        if (spec.kind == Market.RequestKind.JOB && spec.jobTermsHash == bytes32(0)) {
             revert Errors.LeaseMarket_JobTermsMismatch(spec.kind, spec.jobTermsHash);
         }
     }

@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from keepers.client import LeaseholdClient, LeaseInfo, OfferInfo, RequestInfo, RequestSpec, as_dict, connect
+from keepers.cli_tenant_delivery import add_tenant_delivery_commands, manifest_hash_of
 from keepers.config import load_config
 from keepers.contracts.token import Token
 from keepers.errors import KeeperError
@@ -371,6 +372,7 @@ def add_tenant_commands(subparsers) -> None:
     cancel = commands.add_parser("cancel", parents=[common], help="cancel an open request and refund its deposit")
     cancel.add_argument("request_id", type=_count)
     cancel.set_defaults(handler=tenant_cancel)
+    add_tenant_delivery_commands(commands, common)
 
 
 def tenant_request(args: argparse.Namespace) -> int:
@@ -379,6 +381,7 @@ def tenant_request(args: argparse.Namespace) -> int:
         gpu_model=args.gpu_model, min_vram_gb=args.min_vram, units=args.units, region=args.region,
         min_tier=args.min_tier, min_reputation=args.min_reputation, max_price_per_unit_hour=args.max_price,
         max_duration_seconds=args.duration, match_deadline=client.now() + args.match_within,
+        manifest_hash=manifest_hash_of(args),
     )
     result = client.create_request(spec, args.deposit)
     request_id = client.request_id_of(result)

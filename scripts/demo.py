@@ -19,6 +19,14 @@ challenges its leases, and the settler has it slashed when the liveness window
 passes. At the end every lease and job is settled, every process it started is
 stopped, and the books read back from the chain go to `reports/demo.json` with
 a summary table.
+
+Every rental delivers (docs/delivery.md): each request commits to the manifest of a
+small HTTP service (scripts/delivery_service.py), each provider agent runs it on the
+process backend once the tenant deploys it after the match, and the tenant reaches it
+with the credential it was given (the first tenant's deploys are made by its tenant
+keeper, `leasehold keeper run tenant`, after each match). The killed provider's machine
+goes down with its workloads. The report counts the workloads launched, reached and torn down, and checks
+that none is left running.
 """
 
 from __future__ import annotations
@@ -44,6 +52,9 @@ from rich.table import Table
 
 from keepers.client import JobTerms, LeaseholdClient, RequestSpec
 from keepers.contracts.types import DisputeResult, SkipReason
+from keepers.delivery.errors import DeliveryRefused
+from keepers.delivery.manifest import parse_manifest
+from keepers.delivery.tenant import TenantDelivery
 from keepers.deployment import load_deployment
 from keepers.devchain import REPO_ROOT, Anvil, free_port
 from keepers.ids import to_bytes32
@@ -104,6 +115,12 @@ CHEAT_PRICE = int(0.6 * USD)
 CHEAT_FROM_STEP = 5
 
 
+# The workload every rental commits to and runs: a small HTTP service on the process backend.
+SERVICE = REPO_ROOT / "scripts" / "delivery_service.py"
+MANIFEST = parse_manifest({"command": [sys.executable, str(SERVICE)], "ports": [{"name": "http"}],
+                           "env": {"GREETING": "hello from a Leasehold rental"}})
+
+
 def key_of(index: int) -> str:
     Account.enable_unaudited_hdwallet_features()
     return Account.from_mnemonic(ANVIL_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}").key.to_0x_hex()
@@ -155,7 +172,7 @@ class KeeperProcess:
 # Wall-clock poll interval of each role: twenty provider agents share two cores with the rest.
 POLL_SECONDS = {
     "matcher": 0.5, "settler": 0.5, "prober": 1.0, "provider": 1.5, "verifier": 0.5, "whistleblower": 0.5,
-    "arbiter": 1.0, "cheater": 0.5,
+    "arbiter": 1.0, "cheater": 0.5, "tenant": 1.0,
 }
 
 
@@ -182,7 +199,7 @@ stale_head_seconds = 1000000000
 {role}"""
 
 
-def provider_role(index: int, collateral: dict[str, int]) -> tuple[str, dict]:
+def provider_role(index: int, collateral: dict[str, int], work_dir: Path) -> tuple[str, dict]:
     model = list(MODELS)[index % len(MODELS)]
     units = 2 + index % 5
     price = int(MODELS[model] * (0.85 + 0.05 * (index % 7)) * USD)
@@ -199,8 +216,16 @@ gpu_model = "{model}"
 units = {units}
 price_per_unit_hour = {price}
 max_duration_seconds = {12 * HOUR}
+
+[role.delivery]
+backend = "process"
+host = "127.0.0.1"
+port = {free_port()}
+work_dir = "{work_dir}"
+start_timeout_seconds = 30
 """
-    return text, {"model": model, "units": units, "price": price, "region": region, "stake": stake}
+    return text, {"model": model, "units": units, "price": price, "region": region, "stake": stake,
+                  "work_dir": work_dir}
 
 
 class Book:
@@ -242,6 +267,9 @@ class Demo:
         self.killed: dict | None = None
         self.honest_outputs: dict[int, bytes] = {}  # job request id -> the honest h_N
         self.settled_jobs: set[int] = set()
+        self.deliveries: dict[int, dict] = {}  # lease -> what its tenant was given (and whether it was reached)
+        self.delivery_failures: list[str] = []
+        self.lost_with_killed_provider = 0
 
     # ------------------------------------------------------------------ set-up
 
@@ -273,12 +301,14 @@ class Demo:
         return LeaseholdClient(w3, load_deployment(self.deployment_path, w3), sender)
 
     def start_keepers(self, anvil: Anvil, reader: LeaseholdClient) -> None:
+        self.manifest_path = self.workdir / "manifest.json"
+        self.manifest_path.write_text(json.dumps(MANIFEST.model_dump(mode="json")))
         config = reader.contracts.config
         catalogue = {model: config.gpu_model(_b32(model))["collateralPerUnit"] for model in MODELS}
         plan = [("matcher", "matcher", MATCHER, ""), ("settler", "settler", SETTLER, ""), ("prober", "prober", PROBER,
                 "[role]\nfailures_before_challenge = 2\nprobe_timeout_seconds = 1\n")]
         for i in range(PROVIDERS):
-            role_text, facts = provider_role(i, catalogue)
+            role_text, facts = provider_role(i, catalogue, self.workdir / "state" / f"provider-{i:02d}" / "workloads")
             facts["address"] = address_of(FIRST_PROVIDER + i)
             facts["name"] = f"provider-{i:02d}"
             self.providers.append(facts)
@@ -302,6 +332,12 @@ max_duration_seconds = {12 * HOUR}
             ("verifier-lazy", "verifier", LAZY_VERIFIER,
              f"[role]\nlazy = true\nworkloads = {json.dumps(LAZY_VERIFIER_WORKLOADS)}\n"),
             ("whistleblower", "whistleblower", WHISTLEBLOWER, ""),
+            # The first tenant's keeper deploys its manifest after each match and watches it; the
+            # driver sends that tenant's transactions, so the keeper sends none (no challenges or top-ups).
+            ("tenant-keeper", "tenant", FIRST_TENANT, f"""[role]
+manifest = "{self.manifest_path}"
+challenge_dark_providers = false
+"""),
             *((f"arbiter-{i}", "arbiter", index, "") for i, index in enumerate(ARBITERS, start=1)),
         ]
         for name, role, index, role_text in plan:
@@ -337,6 +373,7 @@ max_duration_seconds = {12 * HOUR}
         spec = RequestSpec(
             units=units, max_price_per_unit_hour=max_price, max_duration_seconds=duration,
             match_deadline=now + 30 * 60, gpu_model=model, min_vram_gb=min_vram, region=region,
+            manifest_hash=MANIFEST.hash,
         )
         params = tenant.params()
         fees = params["matchFee"] + params["settleBounty"]
@@ -391,12 +428,14 @@ max_duration_seconds = {12 * HOUR}
                 self.start_keepers(anvil, reader)
                 self.console.print(f"started {len(self.keepers)} keepers (matcher, settler, prober, "
                                    f"{PROVIDERS} provider agents and a cheating one, two verifiers, a whistleblower, "
-                                   "two arbiters); waiting for their offers…")
+                                   "two arbiters, a tenant keeper); waiting for their offers…")
                 self.wait_for("provider set-up", lambda: len(reader.offers()) >= PROVIDERS + 1, seconds=90)
                 self.play(anvil, w3, reader, tenants)
             finally:
                 codes = {keeper.name: keeper.stop() for keeper in self.keepers}
+                left_running = self.left_running()
             report = self.report(w3, reader)
+            report["delivery"] = self.delivery_report(left_running)
             report["keeper_exit_codes"] = codes
             report["wall_seconds"] = round(time.monotonic() - started, 1)
         return report
@@ -414,6 +453,7 @@ max_duration_seconds = {12 * HOUR}
             if step == CHEAT_STEP:
                 fresh += [self.make_job(self.rng.choice(tenants), now, workload, cheated=True) for workload in JOB_STEPS]
             self.wait_for("matches", lambda: self.matched_if_servable(reader, fresh))
+            self.wait_for("deliveries", lambda: self.deliver(tenants))
             self.wait_for("jobs", lambda: self.jobs_at_rest(reader), seconds=JOB_WAIT_SECONDS)
             self.tenant_moves(step, reader, tenants)
             if not challenged_healthy and step >= 6:
@@ -438,6 +478,75 @@ max_duration_seconds = {12 * HOUR}
             if request.status in ("OPEN", "EXPIRED"):
                 tenant = next(t for t in tenants if t.address == request.tenant)
                 tenant.cancel_request(request.request_id)
+        self.wait_for("workloads torn down", lambda: not self.workload_records())
+
+    # ------------------------------------------------------------------ delivery
+
+    def deliver(self, tenants: list[LeaseholdClient]) -> bool:
+        """Each newly matched rental's tenant deploys the manifest and reaches the service with its credential.
+
+        The first tenant runs the tenant keeper, which deploys on its own after each match: for its
+        leases the driver only asks for the access the keeper was given. True once every active lease
+        is delivered.
+        """
+        import requests
+
+        waiting = False
+        for lease in self.book.leases():
+            if lease.lease_id in self.deliveries or lease.status != "ACTIVE":
+                continue
+            if self.killed is not None and lease.provider == self.killed["address"]:
+                continue  # its machine is down: nothing can be deployed there
+            tenant = next(t for t in tenants if t.address == lease.tenant)
+            delivery = TenantDelivery(tenant, tenant.sender.account)
+            by_keeper = tenant.address == address_of(FIRST_TENANT)
+            try:
+                access = delivery.access(lease.lease_id) if by_keeper else delivery.deploy(lease.lease_id, MANIFEST)
+            except DeliveryRefused as refusal:
+                if by_keeper and refusal.status == 404:
+                    waiting = True  # the keeper deploys at its next poll
+                    continue
+                self.delivery_failures.append(f"lease {lease.lease_id}: {refusal}")
+                self.deliveries[lease.lease_id] = {"provider": lease.provider, "reached": False, "launched": False,
+                                                   "by_keeper": by_keeper}
+                continue
+            try:
+                answer = requests.get(access["endpoints"]["http"], timeout=10,
+                                      headers={"Authorization": f"Bearer {access['credential']}"})
+                reached = answer.status_code == 200 and answer.json()["lease_id"] == str(lease.lease_id)
+            except (requests.RequestException, ValueError, KeyError):
+                reached = False
+            self.deliveries[lease.lease_id] = {"provider": lease.provider, "reached": reached, "launched": True,
+                                               "by_keeper": by_keeper}
+        return not waiting
+
+    def workload_records(self) -> list[Path]:
+        """Records of workloads still held by the live provider agents (a torn-down workload has none)."""
+        dead = self.killed["address"] if self.killed else None
+        return [path for p in self.providers if p["address"] != dead
+                for path in (p["work_dir"] / "records").glob("lease-*.json")]
+
+    def stop_killed_machine_workloads(self) -> None:
+        """The killed provider's machine goes down with it: its workloads stop too."""
+        victim = next(p for p in self.providers if p["address"] == self.killed["address"])
+        for record in (victim["work_dir"] / "records").glob("lease-*.json"):
+            handle = json.loads(record.read_text()).get("handle") or {}
+            with contextlib.suppress(ProcessLookupError, KeyError):
+                os.killpg(handle["pgid"], signal.SIGKILL)
+                self.lost_with_killed_provider += 1
+
+    def left_running(self) -> int:
+        """Workload processes still alive after the demo (stopped here, and counted: it should be none)."""
+        import psutil
+
+        left = 0
+        for process in psutil.process_iter(["cmdline", "cwd"]):
+            with contextlib.suppress(psutil.Error):
+                if str(SERVICE) in (process.info["cmdline"] or []) and str(process.info["cwd"] or "").startswith(
+                        str(self.workdir)):
+                    left += 1
+                    process.kill()
+        return left
 
     def request_schedule(self) -> list[int]:
         """How many requests arrive at each step: 64 over the first 10 hours."""
@@ -474,6 +583,7 @@ max_duration_seconds = {12 * HOUR}
         keeper = next(k for k in self.keepers if k.name == victim["name"])
         keeper.kill()
         self.killed = {"name": victim["name"], "address": victim["address"], "leases": by_provider.get(victim["address"], 0)}
+        self.stop_killed_machine_workloads()
         self.console.print(f"[red]step {KILL_STEP}: killed {victim['name']} ({victim['address']}) "
                            f"with {self.killed['leases']} active leases[/red]")
 
@@ -599,6 +709,23 @@ max_duration_seconds = {12 * HOUR}
 
     # ------------------------------------------------------------------ the report
 
+    def delivery_report(self, left_running: int) -> dict:
+        launched = [lease for lease, d in self.deliveries.items() if d["launched"]]
+        held = {int(path.stem.removeprefix("lease-")) for path in self.workload_records()} & set(launched)
+        # Every launched workload was torn down by its agent, went down with the killed machine, or is still held.
+        return {
+            "workloads_launched": len(launched),
+            "workloads_reached": sum(1 for lease in launched if self.deliveries[lease]["reached"]),
+            "deployed_by_tenant_keeper": sum(1 for lease in launched if self.deliveries[lease]["by_keeper"]),
+            "workloads_torn_down": len(launched) - self.lost_with_killed_provider - len(held),
+            "workloads_lost_with_killed_provider": self.lost_with_killed_provider,
+            "workloads_still_held": len(held),
+            "workloads_left_running": left_running,
+            "deploys_refused": len(self.delivery_failures),
+            "deploy_refusals": self.delivery_failures[:10],
+            "re_matched": None,  # automatic re-match is the next step (docs/delivery.md)
+        }
+
     @staticmethod
     def job_scenarios(events: ChainEvents) -> dict[str, bool]:
         """Whether each planned catch happened, read from the chain's events."""
@@ -660,6 +787,10 @@ def print_summary(console: Console, report: dict) -> None:
         table.add_row(key, f"{report[key] / USD:,.2f} USD")
     for key, happened in report["job_scenarios"].items():
         table.add_row(key, "[green]yes[/green]" if happened else "[red]no[/red]")
+    for key in ("workloads_launched", "workloads_reached", "deployed_by_tenant_keeper", "workloads_torn_down",
+                "workloads_lost_with_killed_provider", "workloads_still_held", "workloads_left_running",
+                "deploys_refused"):
+        table.add_row(key, str(report["delivery"][key]))
     table.add_row("conservation_ok", "[green]true[/green]" if report["conservation_ok"] else "[red]false[/red]")
     table.add_row("wall time", f"{report['wall_seconds']} s")
     console.print(table)
@@ -688,7 +819,10 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     print_summary(console, report)
     console.print(f"report: {args.out.relative_to(REPO_ROOT)}; keeper logs: {logs_dir.relative_to(REPO_ROOT)}/")
-    return 0 if report["conservation_ok"] and all(report["job_scenarios"].values()) else 1
+    delivery = report["delivery"]
+    delivered = delivery["workloads_launched"] > 0 and delivery["workloads_left_running"] == delivery[
+        "workloads_still_held"] == 0
+    return 0 if report["conservation_ok"] and all(report["job_scenarios"].values()) and delivered else 1
 
 
 if __name__ == "__main__":

@@ -118,8 +118,9 @@ interface ILeaseMarket is IMarketBase {
     /// rather than storing it again.
     function tenantOf(uint256 requestId) external view returns (address);
 
-    /// @notice The job terms hash of a JOB request (zero for a RENTAL or an unknown id). The job
-    /// market reads a job's terms hash here rather than storing it again.
+    /// @notice The job terms hash of a JOB request, or the workload manifest commitment of a RENTAL
+    /// (zero when the tenant committed to none, or for an unknown id). The job market reads a job's
+    /// terms hash here rather than storing it again; a provider agent checks a manifest against it.
     function jobTermsHashOf(uint256 requestId) external view returns (bytes32);
 
     /// @notice OPEN, EXPIRED (open past its match deadline), MATCHED or CANCELLED; NULL when unknown.
@@ -144,7 +145,7 @@ interface ILeaseMarket is IMarketBase {
     /// @notice Posts a request and pulls `deposit` payment tokens from the caller.
     /// @dev Reverts when paused (`Leasehold_Paused`), on a bad spec (units 1..MAX_UNITS, a
     /// non-zero price, maxDurationSeconds ≥ minLeaseSeconds, a future matchDeadline, minTier ≤
-    /// MAX_TIER, minReputation ≤ 10000, jobTermsHash zero exactly for RENTAL), and when the
+    /// MAX_TIER, minReputation ≤ 10000, a non-zero jobTermsHash for a JOB), and when the
     /// deposit is below matchFee + settleBounty + minLeaseSeconds at the max price (rounded up).
     /// Refuses a token that delivers less than asked. Emits {RequestCreated}.
     function createRequest(Market.RequestSpec calldata spec, uint128 deposit) external returns (uint256 requestId);

@@ -233,7 +233,7 @@ library Market {
         uint40 maxDurationSeconds; // the lease runs this long at most
         uint40 matchDeadline; // absolute; unmatched after it, anyone may refund the tenant
         RequestKind kind;
-        bytes32 jobTermsHash; // 0 for RENTAL; the job market resolves it for JOB
+        bytes32 jobTermsHash; // JOB: its published terms; RENTAL: its manifest commitment, or 0
     }
 
     /// @notice A (request, offer) pair proposed by a matcher.

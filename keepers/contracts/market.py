@@ -82,6 +82,10 @@ class LeaseMarket(MoneyMarket):
     def request_status_of(self, request_id: int) -> int:
         return self._call("requestStatusOf", request_id)
 
+    def terms_hash_of(self, lease_id: int) -> bytes:
+        """What the request behind a lease committed to: a JOB's terms, a RENTAL's workload manifest."""
+        return bytes(self._call("jobTermsHashOf", lease_id))
+
     # ---------------------------------------------------------------- batched reads (one block)
 
     def requests(self, request_ids: Iterable[int], *, block: BlockIdentifier = "latest") -> list[tuple]:

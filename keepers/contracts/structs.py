@@ -25,6 +25,11 @@ class RequestSpec:
     min_reputation: int = 0
     kind: str = "RENTAL"
     job_terms_hash: bytes = ZERO_BYTES32
+    manifest_hash: bytes = ZERO_BYTES32  # a RENTAL's workload manifest commitment (docs/delivery.md)
+
+    def __post_init__(self) -> None:
+        if self.manifest_hash != ZERO_BYTES32 and (self.kind != "RENTAL" or self.job_terms_hash != ZERO_BYTES32):
+            raise ValueError("manifest_hash is a RENTAL's commitment; a JOB commits to job_terms_hash")
 
     def as_tuple(self) -> tuple:
         """The `Market.RequestSpec` struct, in its field order."""
@@ -39,7 +44,7 @@ class RequestSpec:
             self.max_duration_seconds,
             self.match_deadline,
             int(RequestKind[self.kind]),
-            self.job_terms_hash,
+            self.job_terms_hash if self.manifest_hash == ZERO_BYTES32 else self.manifest_hash,
         )
 
 

@@ -7,13 +7,14 @@ from keepers.roles.matcher import MatcherKeeper
 from keepers.roles.prober import ProberKeeper
 from keepers.roles.provider import ProviderAgent
 from keepers.roles.settler import SettlerKeeper
+from keepers.roles.tenant import TenantKeeper
 from keepers.roles.verifier import VerifierKeeper
 from keepers.roles.whistleblower import WhistleblowerKeeper
 
 ROLES: dict[str, type[Keeper]] = {
     role.role: role
     for role in (
-        ArbiterKeeper, HeartbeatKeeper, MatcherKeeper, ProberKeeper, ProviderAgent, SettlerKeeper, VerifierKeeper,
-        WhistleblowerKeeper,
+        ArbiterKeeper, HeartbeatKeeper, MatcherKeeper, ProberKeeper, ProviderAgent, SettlerKeeper, TenantKeeper,
+        VerifierKeeper, WhistleblowerKeeper,
     )
 }

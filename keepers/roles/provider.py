@@ -12,6 +12,12 @@ the published terms and input and submits the output hash, the trace root and th
 proof of the output; in a dispute it reveals the midpoints from its trace and
 proves the last step. `fault_from_step` makes it cheat (the workloads' fault mode),
 for demos and tests.
+
+With `[role.delivery]` it also delivers rentals (docs/delivery.md): its access server
+takes the tenants' signed manifests and launches them on the configured runtime, the
+endpoint it advertises becomes that server, each poll tears down the workloads of ended
+leases and probes the others, and a liveness challenge is answered only while the
+lease's workload serves. Offers are checked against the machine's GPUs first.
 """
 
 from __future__ import annotations
@@ -24,6 +30,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from keepers.client import LeaseholdClient, OfferInfo
 from keepers.contracts.types import MAX_METADATA_URI_LENGTH, ZERO_ADDRESS
+from keepers.delivery.access import AccessServer
+from keepers.delivery.config import DeliveryConfig
+from keepers.delivery.gpu import load_inventory
+from keepers.delivery.manager import DeliveryManager
+from keepers.delivery.sealing import load_or_create_key, public_key_text
 from keepers.errors import ConfigError
 from keepers.ids import IdError, to_bytes32
 from keepers.indexer import IndexedEvent
@@ -67,6 +78,7 @@ class ProviderConfig(BaseModel):
     # Cheat from this step on (capped at a job's N): the trace corrupts every state from it.
     fault_from_step: int | None = Field(default=None, ge=1)
     fault_workloads: list[str] | None = None  # names of the workloads to cheat on; None: all
+    delivery: DeliveryConfig | None = None  # run tenants' workloads (docs/delivery.md); None: a payment stream only
 
     _region_fits = field_validator("region")(_check_id)
     _known_workloads = field_validator("fault_workloads")(check_workloads)
@@ -118,15 +130,57 @@ class ProviderAgent(Keeper):
         self.unexecutable = Unexecutable(self.log)
         self.results_submitted = self.metrics.counter("results_submitted", "Job results submitted")
         self.dispute_moves = self.metrics.counter("dispute_moves", "Moves in disputes as the solver", ("action",))
+        self.delivery: DeliveryManager | None = None
+        self.access: AccessServer | None = None
+        self._unanswered_logged: set[int] = set()
+        if self.role_config.delivery is not None:
+            self._start_delivery(self.role_config.delivery)
         self.setup_sent = self.apply_setup()
         interval = self.config.chain.poll_interval_seconds
         self.add_job("tick", self.tick, interval)
         self.add_job("withdraw", self.withdraw_earnings, self.role_config.withdraw_interval_seconds)
 
+    def _start_delivery(self, cfg: DeliveryConfig) -> None:
+        """Checks the offers against the GPUs, reconciles the workloads with the chain, serves tenants."""
+        if self.role_config.endpoint is None and cfg.host in _WILDCARD_HOSTS:
+            raise ConfigError(
+                f"config error: role.endpoint: required when role.delivery.host is {cfg.host} "
+                "(the address tenants reach this agent at)"
+            )
+        state_dir = self.config.transactions.state_dir
+        models = [offer.gpu_model for offer in self.role_config.offers]
+        inventory = load_inventory(cfg.gpu_inventory, models, cfg.gpu_models)
+        for offer in self.role_config.offers:
+            inventory.check_offer(offer.gpu_model, offer.units)
+        key = load_or_create_key(cfg.key_file or state_dir / "delivery.key")
+        self.delivery = DeliveryManager(
+            client=self.client, provider=self.account.address, config=cfg,
+            work_dir=cfg.work_dir or state_dir / "workloads", key=key, inventory=inventory, log=self.log,
+            metrics=self.metrics,
+        )
+        self.delivery.reconcile()
+        self.access = AccessServer(
+            self.delivery, cfg.host, cfg.port, public_key=public_key_text(key), health=self._health, log=self.log,
+        ).start()
+
+    def _health(self) -> tuple[int, dict]:
+        if self.health is None:
+            return 503, {"status": "starting"}
+        return self.health.health()
+
+    def stop(self) -> None:
+        """Stops the keeper, then the access server; workloads run on for the next start to adopt."""
+        super().stop()
+        if self.access is not None:
+            self.access.stop()
+            self.access = None
+
     @property
     def endpoint(self) -> str:
         if self.role_config.endpoint is not None:
             return self.role_config.endpoint
+        if self.access is not None:
+            return self.access.url  # its host is an address others reach (checked before it started)
         if self.config.metrics.host in _WILDCARD_HOSTS:
             raise ConfigError(
                 f"config error: role.endpoint: required when metrics.host is {self.config.metrics.host} "
@@ -186,7 +240,13 @@ class ProviderAgent(Keeper):
             self.leases_active.set(len(self._leases))
 
     def tick(self) -> None:
-        """One scan of the events, then the liveness answers and the jobs."""
+        """Teardown and health of the workloads, one scan of the events, the liveness answers, the jobs."""
+        if self.delivery is not None:
+            try:
+                self.delivery.tick()
+            except Exception:  # a failed teardown or probe must not keep liveness answers from going out
+                self.metrics.job_failures.labels("delivery").inc()
+                self.log.exception("delivery tick failed", extra={"event": "delivery_tick_failed"})
         self.answer_challenges()  # syncs first
         self.work_jobs()
 
@@ -217,6 +277,12 @@ class ProviderAgent(Keeper):
         with self._lock:
             challenged = sorted(self._challenged)
         for lease_id in challenged:
+            if self.delivery is not None and not self.delivery.may_answer(lease_id):
+                if lease_id not in self._unanswered_logged:  # retried every poll while the window is open
+                    self._unanswered_logged.add(lease_id)
+                    self.log.warning("liveness challenge not answered: the lease's workload is not serving",
+                                     extra={"event": "liveness_unanswered", "lease_id": lease_id})
+                continue
             lease = self.client.lease(lease_id)
             if lease.challenger == ZERO_ADDRESS:
                 with self._lock:

@@ -104,9 +104,10 @@ def test_revert_when_reputation_above_max(market, funded):
         market.createRequest(spec(minReputation=10_001), DEPOSIT, {"from": funded})
 
 
-def test_revert_when_rental_carries_job_terms(market, funded):
-    with reverts_with("LeaseMarket_JobTermsMismatch"):
-        market.createRequest(spec(jobTermsHash=JOB_TERMS), DEPOSIT, {"from": funded})
+def test_when_rental_carries_manifest_hash_then_stored_as_its_commitment(market, funded):
+    tx = market.createRequest(spec(jobTermsHash=JOB_TERMS), DEPOSIT, {"from": funded})
+    assert order(market, tx.return_value)["jobTermsHash"] == JOB_TERMS
+    assert market.jobTermsHashOf(tx.return_value) == JOB_TERMS
 
 
 def test_revert_when_job_lacks_job_terms(market, funded):

@@ -160,11 +160,14 @@ def _(w):
     return _create(w, kind=JOB, error="LeaseMarket_JobTermsMismatch", err_args=(JOB, ZERO32))
 
 
-@T.row("createRequest", "rental_with_terms")
+@T.row("createRequest", "rental_with_manifest_hash")
 def _(w):
-    terms = b32("some-terms")
-    return _create(w, jobTermsHash=terms, error="LeaseMarket_JobTermsMismatch",
-                   err_args=(0, bytes.fromhex(terms[2:])))
+    manifest_hash = b32("some-manifest")
+
+    def check(tx):
+        assert w.market.jobTermsHashOf(tx.return_value) == manifest_hash
+
+    return _create(w, jobTermsHash=manifest_hash, check=check)
 
 
 @T.row("createRequest", "zero_deposit")

@@ -9,10 +9,12 @@ import { Math } from "@openzeppelin/contracts/utils/math/Math.sol";
 import { SafeCast } from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import { ProtocolFees } from "./base/ProtocolFees.sol";
+import { SignedRequests } from "./base/SignedRequests.sol";
 import { IJobMarket } from "./interfaces/IJobMarket.sol";
 import { ILeaseMarket } from "./interfaces/ILeaseMarket.sol";
 import { IProtocolConfig } from "./interfaces/IProtocolConfig.sol";
 import { IProviderRegistry } from "./interfaces/IProviderRegistry.sol";
+import { ISignedRequests } from "./interfaces/ISignedRequests.sol";
 import { Errors } from "./libraries/Errors.sol";
 import { TokenTransfers } from "./libraries/TokenTransfers.sol";
 import { Config, Jobs, Market, Registry } from "./types/DataTypes.sol";
@@ -20,7 +22,7 @@ import { Config, Jobs, Market, Registry } from "./types/DataTypes.sol";
 /// @title LeaseMarket
 /// @notice Requests, matching, streaming rental leases and liveness challenges. See
 /// docs/leases.md for the state machines and who is paid what when.
-contract LeaseMarket is ILeaseMarket, ProtocolFees {
+contract LeaseMarket is ILeaseMarket, ProtocolFees, SignedRequests {
     using SafeCast for uint256;
     using SafeERC20 for IERC20;
 
@@ -160,7 +162,7 @@ contract LeaseMarket is ILeaseMarket, ProtocolFees {
         nonReentrant
         returns (uint256 requestId)
     {
-        requestId = _createRequest(spec, deposit);
+        requestId = _createRequest(spec, deposit, msg.sender);
     }
 
     /// @inheritdoc ILeaseMarket
@@ -172,11 +174,8 @@ contract LeaseMarket is ILeaseMarket, ProtocolFees {
         bytes32 r,
         bytes32 s
     ) external override nonReentrant returns (uint256 requestId) {
-        // A front-run permit consumes the nonce and makes this call fail; the allowance it set
-        // still stands, so go on and let the pull decide.
-        try IERC20Permit(address(paymentToken)).permit(msg.sender, address(this), deposit, permitDeadline, v, r, s) { }
-            catch { }
-        requestId = _createRequest(spec, deposit);
+        _tryPermit(msg.sender, deposit, Market.Permit({ deadline: permitDeadline, v: v, r: r, s: s }));
+        requestId = _createRequest(spec, deposit, msg.sender);
     }
 
     /// @inheritdoc ILeaseMarket
@@ -233,9 +232,7 @@ contract LeaseMarket is ILeaseMarket, ProtocolFees {
     /// @inheritdoc ILeaseMarket
     function matchRequests(Market.Pair[] calldata pairs) external override nonReentrant {
         // Check: a wrong caller, a pause or nothing to do are the only reasons a batch reverts.
-        if (!config.hasRole(_MATCHER_ROLE, msg.sender)) {
-            revert Errors.Leasehold_MissingRole(_MATCHER_ROLE, msg.sender);
-        }
+        _checkMatcher();
         Config.MarketParams memory params = config.marketParams();
         if (params.paused) revert Errors.Leasehold_Paused();
         if (pairs.length == 0) revert Errors.LeaseMarket_EmptyBatch();
@@ -243,11 +240,35 @@ contract LeaseMarket is ILeaseMarket, ProtocolFees {
         // slither-disable-next-line uninitialized-local (zero is the intended start of the sum)
         uint256 matchFees;
         for (uint256 i; i < pairs.length; ++i) {
-            matchFees += _matchPair(pairs[i].requestId, pairs[i].offerId, params);
+            (uint128 matchFee,) = _matchPair(pairs[i].requestId, pairs[i].offerId, params);
+            matchFees += matchFee;
         }
 
         // Interaction: one transfer for the whole batch.
         if (matchFees > 0) paymentToken.safeTransfer(msg.sender, matchFees);
+    }
+
+    /// @inheritdoc ISignedRequests
+    function matchSignedRequest(
+        Market.SignedRequest calldata request,
+        Market.Permit calldata permit,
+        bytes calldata signature,
+        uint256 offerId
+    ) external override nonReentrant returns (uint256 requestId) {
+        // Check: the caller, then the signature, which is spent here and pays nothing yet.
+        _checkMatcher();
+        _useSignedRequest(request, signature);
+        address tenant = request.tenant;
+
+        // Interaction.
+        if (permit.deadline != 0) _tryPermit(tenant, request.deposit, permit);
+        requestId = _createRequest(request.spec, request.deposit, tenant);
+        emit SignedRequestUsed(tenant, request.nonce, requestId, msg.sender);
+
+        // Check: a pair that does not hold reverts it all, the signature with it.
+        (uint128 matchFee, Registry.SkipReason reason) = _matchPair(requestId, offerId, config.marketParams());
+        if (reason != Registry.SkipReason.NONE) revert Errors.LeaseMarket_SignedRequestNotMatched(offerId, reason);
+        if (matchFee > 0) paymentToken.safeTransfer(msg.sender, matchFee);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -457,7 +478,10 @@ contract LeaseMarket is ILeaseMarket, ProtocolFees {
                             PRIVATE: REQUESTS
     //////////////////////////////////////////////////////////////*/
 
-    function _createRequest(Market.RequestSpec calldata spec, uint128 deposit) private returns (uint256 requestId) {
+    function _createRequest(Market.RequestSpec calldata spec, uint128 deposit, address tenant)
+        private
+        returns (uint256 requestId)
+    {
         // Check.
         Config.MarketParams memory params = config.marketParams();
         if (params.paused) revert Errors.Leasehold_Paused();
@@ -475,7 +499,7 @@ contract LeaseMarket is ILeaseMarket, ProtocolFees {
             _nextRequestId = requestId + 1;
         }
         Market.OrderRecord storage order = _orders[requestId];
-        order.tenant = msg.sender;
+        order.tenant = tenant;
         order.matchDeadline = spec.matchDeadline;
         order.durationSeconds = spec.maxDurationSeconds;
         order.kind = spec.kind;
@@ -493,8 +517,22 @@ contract LeaseMarket is ILeaseMarket, ProtocolFees {
         if (spec.jobTermsHash != bytes32(0)) order.jobTermsHash = spec.jobTermsHash;
 
         // Interaction.
-        TokenTransfers.pullExact(paymentToken, deposit);
-        emit RequestCreated(requestId, msg.sender, spec, deposit);
+        TokenTransfers.pullExactFrom(paymentToken, tenant, deposit);
+        emit RequestCreated(requestId, tenant, spec, deposit);
+    }
+
+    function _checkMatcher() private view {
+        if (!config.hasRole(_MATCHER_ROLE, msg.sender)) {
+            revert Errors.Leasehold_MissingRole(_MATCHER_ROLE, msg.sender);
+        }
+    }
+
+    /// @dev A front-run permit consumes the nonce and makes this call fail; the allowance it set
+    /// still stands, so go on and let the pull decide.
+    function _tryPermit(address owner, uint128 deposit, Market.Permit memory permit) private {
+        try IERC20Permit(address(paymentToken)).permit(
+            owner, address(this), deposit, permit.deadline, permit.v, permit.r, permit.s
+        ) { } catch { }
     }
 
     function _checkSpec(Market.RequestSpec calldata spec, uint40 minLeaseSeconds) private view {
@@ -515,15 +553,15 @@ contract LeaseMarket is ILeaseMarket, ProtocolFees {
         }
     }
 
-    /// @dev Matches one pair or emits why not. Returns the match fee earned (0 when skipped).
+    /// @dev Matches one pair or emits why not. Returns the match fee earned (0 when skipped) and
+    /// the reason it was skipped (NONE when matched).
     function _matchPair(uint256 requestId, uint256 offerId, Config.MarketParams memory params)
         private
-        returns (uint128 matchFee)
+        returns (uint128 matchFee, Registry.SkipReason reason)
     {
         Market.OrderRecord storage order = _orders[requestId];
         // Read only for a JOB: a batch of rentals spares the cold slot.
         address jobMarket_ = order.kind == Market.RequestKind.JOB ? _jobMarket : address(0);
-        Registry.SkipReason reason;
         // slither-disable-next-line uninitialized-local (stays empty exactly when the pair is skipped)
         Registry.Reservation memory reservation;
         if (order.status != Market.RequestStatus.OPEN) {
@@ -557,7 +595,7 @@ contract LeaseMarket is ILeaseMarket, ProtocolFees {
         }
         if (reason != Registry.SkipReason.NONE) {
             emit MatchSkipped(requestId, offerId, reason);
-            return 0;
+            return (0, reason);
         }
 
         // Fees are today's parameters, capped by what the deposit holds, so a parameter change

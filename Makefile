@@ -13,7 +13,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONWARNINGS := ignore::FutureWarning
 
-.PHONY: install compile test demo gas fuzz audit bench clean
+.PHONY: install compile test test-sdk test-console demo gas fuzz audit bench clean
 
 install: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
 
@@ -36,6 +36,15 @@ compile: install
 
 test: compile
 	$(BIN)/brownie test tests/
+
+# The TypeScript SDK against a real Anvil with the protocol deployed (scripts/devnet.py, started
+# and stopped by the tests). Its ABIs are regenerated from this build first.
+sdk/node_modules/.installed: sdk/package.json sdk/package-lock.json
+	cd sdk && npm ci --no-audit --no-fund
+	touch $@
+
+test-sdk: compile sdk/node_modules/.installed
+	cd sdk && npm run gen && npm run typecheck && npm test
 
 demo: compile
 	$(BIN)/python -m scripts.demo

@@ -13,7 +13,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONWARNINGS := ignore::FutureWarning
 
-.PHONY: install compile test test-sdk test-console demo gas fuzz audit bench clean
+.PHONY: install compile test test-sdk test-console console console-screenshots demo gas fuzz audit bench clean
 
 install: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
 
@@ -45,6 +45,31 @@ sdk/node_modules/.installed: sdk/package.json sdk/package-lock.json
 
 test-sdk: compile sdk/node_modules/.installed
 	cd sdk && npm run gen && npm run typecheck && npm test
+
+# The web console in Debian's Chromium (installed here when missing; playwright-core never
+# downloads a browser) against Anvil with the protocol deployed and an order book.
+CHROMIUM := /usr/bin/chromium
+console/node_modules/.installed: console/package.json console/package-lock.json
+	cd console && npm ci --no-audit --no-fund
+	touch $@
+
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+
+console/dist/index.html: compile sdk/node_modules/.installed console/node_modules/.installed $(wildcard console/src/* console/index.html sdk/src/*)
+	cd sdk && npm run gen
+	cd console && npm run build
+
+test-console: console/dist/index.html $(CHROMIUM)
+	cd console && npm test
+
+# Refreshes the screenshots of each view that the README shows.
+console-screenshots: console/dist/index.html $(CHROMIUM)
+	cd console && CONSOLE_SCREENSHOTS=$(CURDIR)/docs npm test
+
+# The console on a local market at a printed URL, until Ctrl-C.
+console: console/dist/index.html
+	cd console && node scripts/serve.mjs
 
 demo: compile
 	$(BIN)/python -m scripts.demo

@@ -151,6 +151,13 @@ class OrderBook:
         with self._lock:
             return list(self._orders.values())
 
+    def prune(self, now: int) -> None:
+        """Drops the orders whose signature or match deadline has passed at chain time `now`."""
+        with self._lock:
+            for key, order in list(self._orders.items()):
+                if order.request[4] < now or order.request[1][8] < now:
+                    del self._orders[key]
+
     def drop(self, key: str) -> None:
         with self._lock:
             self._orders.pop(key, None)

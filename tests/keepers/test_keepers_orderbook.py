@@ -3,6 +3,7 @@ signed request, anyone reads it, another matcher's book pulls it, a matcher post
 in one transaction (the tenant holds no ether), and every bad order is refused with one line."""
 
 import json
+import time
 import urllib.error
 import urllib.request
 
@@ -12,10 +13,13 @@ from eth_account import Account
 from web3 import HTTPProvider, Web3
 
 from helpers import b32, register_with_offer
+from keepers.config import KeeperConfig
 from keepers.deployment import Deployment
+from keepers.observability import make_logger
 from keepers.orderbook import CheapestOfferMatcher, OrderBook, OrderBookServer
+from keepers.roles.matcher import MatcherKeeper
 from keepers.signed_requests import permit_signature, sign_request
-from protocol_setup import USD, protocol  # noqa: F401  (fixture)
+from protocol_setup import USD, keeper_config, protocol  # noqa: F401  (fixtures)
 
 H100 = b32("nvidia-h100-80gb")
 DEPOSIT = 20 * USD
@@ -146,3 +150,31 @@ def test_bad_orders_are_refused_with_one_line(world, served, accounts, case, err
     assert status == 400
     assert answer["error"].startswith(error), answer["error"]
     assert "\n" not in answer["error"]
+
+
+def test_the_matcher_keeper_matches_its_own_and_a_peers_signed_requests(world, w3, accounts, keeper_config):
+    """A matcher keeper serves a book and reads another matcher's; both books' orders land through
+    its assignment, each with one matchSignedRequest, and the tenants send nothing."""
+    deployment, path, _ = world
+    key = Account.create()
+    w3.provider.make_request("anvil_setBalance", [key.address, hex(10**20)])
+    deployment.config.setRole(deployment.config.MATCHER_ROLE(), key.address, True, {"from": accounts[0]})
+    mine, theirs = _tenant(deployment, accounts), _tenant(deployment, accounts)
+    with OrderBookServer(OrderBook(w3, Deployment.load(path))) as peer:
+        assert _post(peer.url, _wire(deployment, theirs))[0] == 201
+        data, environ = keeper_config(key, {"orderbook_port": 0, "orderbook_peers": [peer.url]})
+        keeper = MatcherKeeper(KeeperConfig.model_validate(data), environ=environ, name="matcher-book",
+                               logger=make_logger("matcher-book", "matcher", "CRITICAL"))
+        try:
+            keeper.start()
+            assert _post(keeper.orderbook.url, _wire(deployment, mine))[0] == 201
+            deadline = time.monotonic() + 30
+            while not all(deployment.market.nonceStatus(t.address, 1) == 1 for t in (mine, theirs)):
+                assert time.monotonic() < deadline, "the keeper did not match both signed requests"
+                time.sleep(0.1)  # wall clock: the keeper works in its own threads
+            assert _listed(keeper.orderbook.url) == []
+        finally:
+            keeper.stop()
+    for tenant in (mine, theirs):
+        assert deployment.payment_token.balanceOf(tenant.address) == 0
+        assert w3.eth.get_balance(tenant.address) == 0

@@ -71,8 +71,9 @@ console-screenshots: console/dist/index.html $(CHROMIUM)
 console: console/dist/index.html
 	cd console && node scripts/serve.mjs
 
-demo: compile
-	$(BIN)/python -m scripts.demo
+# KEEP=1 keeps the market and the console up after the scripted part, until Ctrl-C.
+demo: compile console/dist/index.html
+	$(BIN)/python -m scripts.demo --console $(if $(KEEP),--keep)
 
 gas: compile
 	$(BIN)/python -m scripts.gas

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import urllib.request
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -290,7 +289,8 @@ class CheapestOfferMatcher:
                 call.call({"from": self.account.address})
                 tx = call.build_transaction({"from": self.account.address, "nonce": self._nonce()})
                 signed = self.account.sign_transaction(tx)
-                receipt = self.w3.eth.wait_for_transaction_receipt(self.w3.eth.send_raw_transaction(signed.raw_transaction))
+                tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+                receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
             except Exception as error:  # noqa: BLE001  (kept for the next round; the book stays up)
                 self.last_error[order.key] = str(error)
                 continue

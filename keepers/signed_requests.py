@@ -65,7 +65,9 @@ def typed_data(chain_id: int, market: str, tenant: str, spec, deposit: int, nonc
         },
         "primaryType": "SignedRequest",
         "domain": {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id, "verifyingContract": market},
-        "message": {"tenant": tenant, "spec": spec_dict(spec), "deposit": deposit, "nonce": nonce, "deadline": deadline},
+        "message": {
+            "tenant": tenant, "spec": spec_dict(spec), "deposit": deposit, "nonce": nonce, "deadline": deadline,
+        },
     }
 
 

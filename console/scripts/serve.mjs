@@ -73,7 +73,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const port = portFlag > 0 ? Number(process.argv[portFlag + 1]) : 5173;
   const devnet = await startDevnet();
   const server = await serveConsole(consoleConfig(devnet), port);
-  console.log(`Leasehold console: http://127.0.0.1:${server.address().port}/ (chain ${devnet.info.rpcUrl}); Ctrl-C stops`);
+  const consoleUrl = `http://127.0.0.1:${server.address().port}/`;
+  console.log(`Leasehold console: ${consoleUrl} (chain ${devnet.info.rpcUrl}); Ctrl-C stops`);
   const stop = async () => {
     server.close();
     await devnet.stop();

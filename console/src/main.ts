@@ -88,7 +88,9 @@ const toUnits = (text: string) => {
   return BigInt(Math.round(value * 1e6));
 };
 const duration = (seconds: number) =>
-  seconds <= 0 ? "stopped" : `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min ${seconds % 60} s`;
+  seconds <= 0
+    ? "stopped"
+    : `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min ${seconds % 60} s`;
 const when = (t: number) => new Date(t * 1000).toISOString().replace("T", " ").replace(".000Z", " UTC");
 
 /* ------------------------------------------------------------------ wallet */
@@ -158,6 +160,11 @@ async function renderMarket() {
   const leases = await Promise.all((await reader.leaseIds()).map((id) => reader.leaseStatus(id)));
   $("#leases tbody").replaceChildren(...leases.filter((l) => l.status === "ACTIVE").map((l) => row([
     String(l.leaseId), l.gpuModel, String(l.units), l.status, usd(l.balance - l.accrued), duration(l.timeLeftSeconds),
+  ])));
+  const jobs = await Promise.all((await reader.jobIds()).map((id) => reader.job(id)));
+  $("#jobs tbody").replaceChildren(...jobs.filter((j) => !["FINALIZED", "EXPIRED", "SLASHED", "VOIDED"]
+    .includes(j.status)).map((j) => row([
+    String(j.jobId), j.status, String(j.units), usd(j.escrow as bigint), `${String(j.provider).slice(0, 8)}…`,
   ])));
 }
 
@@ -284,7 +291,8 @@ async function main() {
   }
   chain = defineChain({ id: book.chainId, name: `chain ${book.chainId}`,
     nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [config.rpcUrl] } } });
-  reader = new Leasehold({ publicClient: createPublicClient({ chain, transport: http(config.rpcUrl) }) as never, book });
+  const publicClient = createPublicClient({ chain, transport: http(config.rpcUrl) });
+  reader = new Leasehold({ publicClient: publicClient as never, book });
   $("#network").textContent = `chain ${book.chainId}`;
   if (!window.ethereum && config.devAccounts?.length) {
     const select = $<HTMLSelectElement>("#dev-account");

@@ -205,7 +205,9 @@ test("bad input: one clear message in the page, and nothing is sent", async () =
     window.ethereum = {
       async request({ method, params }) {
         if (method === "eth_requestAccounts" || method === "eth_accounts") return [account];
-        if (method === "eth_signTypedData_v4") throw Object.assign(new Error("User rejected the request."), { code: 4001 });
+        if (method === "eth_signTypedData_v4") {
+          throw Object.assign(new Error("User rejected the request."), { code: 4001 });
+        }
         const response = await fetch(rpcUrl, { method: "POST", headers: { "Content-Type": "application/json" },
           body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) });
         const body = await response.json();

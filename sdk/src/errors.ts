@@ -111,7 +111,8 @@ export function toLeaseholdError(error: unknown): LeaseholdError {
     if (reverted instanceof ContractFunctionRevertedError) {
       const decoded = reverted.raw ? decodeRevert(reverted.raw) : undefined;
       if (decoded) return Object.assign(decoded, { cause: error });
-      return new LeaseholdError("Reverted", `The transaction would revert: ${reverted.reason ?? reverted.shortMessage}`);
+      const reason = reverted.reason ?? reverted.shortMessage;
+      return new LeaseholdError("Reverted", `The transaction would revert: ${reason}`);
     }
     if (error.walk((e) => e instanceof UserRejectedRequestError || (e as { code?: number }).code === 4001)) {
       return new LeaseholdError("Rejected", "The request was rejected in the wallet: nothing was sent.");

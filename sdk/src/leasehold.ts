@@ -216,7 +216,8 @@ export class Leasehold {
       gpuModel: toBytes32(input.gpuModel), minVramGB: 0, units: input.units,
       region: input.region ? toBytes32(input.region) : ZERO_BYTES32, minTier: input.minTier ?? 0,
       minReputation: input.minReputation ?? 0, maxPricePerUnitHour: input.maxPricePerUnitHour,
-      maxDurationSeconds: input.durationSeconds, matchDeadline: (await this.chainTime()) + (input.matchWithinSeconds ?? 3600),
+      maxDurationSeconds: input.durationSeconds,
+      matchDeadline: (await this.chainTime()) + (input.matchWithinSeconds ?? 3600),
       kind: 0, jobTermsHash: ZERO_BYTES32,
     };
   }
@@ -486,6 +487,15 @@ export class Leasehold {
   }
 
   /* ------------------------------------------------------------------ jobs */
+
+  /** The ids of every job handed to the job market (job id = request id), or of one provider's. */
+  async jobIds(provider?: Address): Promise<bigint[]> {
+    const logs = await this.publicClient.getContractEvents({
+      address: this.book.leaseMarket, abi: leaseMarketAbi, eventName: "JobHandedOver",
+      args: provider ? { provider } : undefined, fromBlock: this.book.fromBlock,
+    });
+    return logs.map((log) => log.args.requestId as bigint);
+  }
 
   async job(jobId: bigint) {
     const [job, status] = await Promise.all([

@@ -244,6 +244,7 @@ suite("tenant and provider actions", () => {
 
   test("jobs and disputes read back, an unknown job in plain words", async () => {
     const sdk = sdkFor();
+    assert.deepEqual(await sdk.jobIds(), []);
     const job = await sdk.job(999n).catch((error: LeaseholdError) => error);
     if (job instanceof LeaseholdError) assert.match(job.message, /^JobMarket|job/i);
     else assert.equal(job.status, "NONE");

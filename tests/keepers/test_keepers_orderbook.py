@@ -68,7 +68,6 @@ def _wire(deployment, tenant, *, nonce=1, deadline=None, chain_id=None, key=None
     token = deployment.payment_token
     p_deadline, v, r, s = permit_signature(tenant.key, token.name(), brownie.chain.id, token.address, market,
                                            DEPOSIT, token.nonces(tenant.address), deadline)
-    spec["gpuModel"] = "0x" + bytes.fromhex(str(H100)[2:]).hex()
     return {
         "chainId": chain_id or brownie.chain.id, "market": market,
         "request": {"tenant": tenant.address, "spec": {**spec, "maxPricePerUnitHour": str(max_price)},

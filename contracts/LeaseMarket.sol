@@ -62,6 +62,7 @@ contract LeaseMarket is ILeaseMarket, ProtocolFees, SignedRequests {
     /// @dev Starts at 1 so the first request writes a non-zero slot and id 0 means "none".
     uint256 private _nextRequestId = 1;
 
+    // slither-disable-next-line uninitialized-state (written through `order` storage pointers: _createRequest, _matchPair, _settle)
     mapping(uint256 id => Market.OrderRecord order) private _orders;
 
     /*//////////////////////////////////////////////////////////////

@@ -13,7 +13,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONWARNINGS := ignore::FutureWarning
 
-.PHONY: install compile test lint lint-py lint-sol demo gas fuzz audit bench clean system-packages
+.PHONY: install compile test test-sdk test-console console console-screenshots lint lint-py lint-sol demo gas fuzz audit bench clean system-packages
 
 install: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
 
@@ -59,8 +59,43 @@ lint-sol: node_modules/.installed
 	npx --no-install solhint --max-warnings 0 $(SOL_SOURCES)
 	npx --no-install solhint --max-warnings 0 -c contracts/test/.solhint.json 'contracts/test/*.sol'
 
-demo: compile
-	$(BIN)/python -m scripts.demo
+# The TypeScript SDK against a real Anvil with the protocol deployed (scripts/devnet.py, started
+# and stopped by the tests). Its ABIs are regenerated from this build first.
+sdk/node_modules/.installed: sdk/package.json sdk/package-lock.json
+	cd sdk && npm ci --no-audit --no-fund
+	touch $@
+
+test-sdk: compile sdk/node_modules/.installed
+	cd sdk && npm run gen && npm run typecheck && npm test
+
+# The web console in Debian's Chromium (installed here when missing; playwright-core never
+# downloads a browser) against Anvil with the protocol deployed and an order book.
+CHROMIUM := /usr/bin/chromium
+console/node_modules/.installed: console/package.json console/package-lock.json
+	cd console && npm ci --no-audit --no-fund
+	touch $@
+
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+
+console/dist/index.html: compile sdk/node_modules/.installed console/node_modules/.installed $(wildcard console/src/* console/index.html sdk/src/*)
+	cd sdk && npm run gen
+	cd console && npm run build
+
+test-console: console/dist/index.html $(CHROMIUM)
+	cd console && npm test
+
+# Refreshes the screenshots of each view that the README shows.
+console-screenshots: console/dist/index.html $(CHROMIUM)
+	cd console && CONSOLE_SCREENSHOTS=$(CURDIR)/docs npm test
+
+# The console on a local market at a printed URL, until Ctrl-C.
+console: console/dist/index.html
+	cd console && node scripts/serve.mjs
+
+# KEEP=1 keeps the market and the console up after the scripted part, until Ctrl-C.
+demo: compile console/dist/index.html
+	$(BIN)/python -m scripts.demo --console $(if $(KEEP),--keep)
 
 gas: compile
 	$(BIN)/python -m scripts.gas

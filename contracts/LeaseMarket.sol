@@ -8,10 +8,12 @@ import { Math } from "@openzeppelin/contracts/utils/math/Math.sol";
 import { SafeCast } from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import { MarketBase } from "./base/MarketBase.sol";
+import { SignedRequests } from "./base/SignedRequests.sol";
 import { IJobMarket } from "./interfaces/IJobMarket.sol";
 import { ILeaseMarket } from "./interfaces/ILeaseMarket.sol";
 import { IProtocolConfig } from "./interfaces/IProtocolConfig.sol";
 import { IProviderRegistry } from "./interfaces/IProviderRegistry.sol";
+import { ISignedRequests } from "./interfaces/ISignedRequests.sol";
 import { Errors } from "./libraries/Errors.sol";
 import { TokenTransfers } from "./libraries/TokenTransfers.sol";
 import { Config, Jobs, Market, Registry } from "./types/DataTypes.sol";
@@ -19,7 +21,7 @@ import { Config, Jobs, Market, Registry } from "./types/DataTypes.sol";
 /// @title LeaseMarket
 /// @notice Requests, matching, streaming rental leases and liveness challenges. See
 /// docs/leases.md for the state machines and who is paid what when.
-contract LeaseMarket is ILeaseMarket, MarketBase {
+contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
     using SafeCast for uint256;
     using SafeERC20 for IERC20;
 
@@ -49,6 +51,7 @@ contract LeaseMarket is ILeaseMarket, MarketBase {
     /// @dev Starts at 1 so the first request writes a non-zero slot and id 0 means "none".
     uint256 private _nextRequestId = 1;
 
+    // slither-disable-next-line uninitialized-state (written through `order` storage pointers: _createRequest, _matchPair, _settle)
     mapping(uint256 id => Market.OrderRecord order) private _orders;
 
     /*//////////////////////////////////////////////////////////////
@@ -144,7 +147,7 @@ contract LeaseMarket is ILeaseMarket, MarketBase {
         Market.RequestSpec calldata spec,
         uint128 deposit
     ) external override nonReentrant returns (uint256 requestId) {
-        requestId = _createRequest(spec, deposit);
+        requestId = _createRequest(spec, deposit, msg.sender);
     }
 
     /// @inheritdoc ILeaseMarket
@@ -156,14 +159,8 @@ contract LeaseMarket is ILeaseMarket, MarketBase {
         bytes32 r,
         bytes32 s
     ) external override nonReentrant returns (uint256 requestId) {
-        // A front-run permit consumes the nonce and makes this call fail; the allowance it set
-        // still stands, so go on and let the pull decide: both outcomes need nothing done.
-        // solhint-disable no-empty-blocks
-        try
-            IERC20Permit(address(paymentToken)).permit(msg.sender, address(this), deposit, permitDeadline, v, r, s)
-        {} catch {}
-        // solhint-enable no-empty-blocks
-        requestId = _createRequest(spec, deposit);
+        _tryPermit(msg.sender, deposit, Market.Permit({ deadline: permitDeadline, v: v, r: r, s: s }));
+        requestId = _createRequest(spec, deposit, msg.sender);
     }
 
     /// @inheritdoc ILeaseMarket
@@ -222,9 +219,7 @@ contract LeaseMarket is ILeaseMarket, MarketBase {
     /// @inheritdoc ILeaseMarket
     function matchRequests(Market.Pair[] calldata pairs) external override nonReentrant {
         // Check: a wrong caller, a pause or nothing to do are the only reasons a batch reverts.
-        if (!config.hasRole(_matcherRole, msg.sender)) {
-            revert Errors.Leasehold_MissingRole(_matcherRole, msg.sender);
-        }
+        _checkMatcher();
         Config.MarketParams memory params = config.marketParams();
         if (params.paused) revert Errors.Leasehold_Paused();
         if (pairs.length == 0) revert Errors.LeaseMarket_EmptyBatch();
@@ -232,11 +227,35 @@ contract LeaseMarket is ILeaseMarket, MarketBase {
         // slither-disable-next-line uninitialized-local (zero is the intended start of the sum)
         uint256 matchFees;
         for (uint256 i; i < pairs.length; ++i) {
-            matchFees += _matchPair(pairs[i].requestId, pairs[i].offerId, params);
+            (uint128 matchFee,) = _matchPair(pairs[i].requestId, pairs[i].offerId, params);
+            matchFees += matchFee;
         }
 
         // Interaction: one transfer for the whole batch.
         if (matchFees > 0) paymentToken.safeTransfer(msg.sender, matchFees);
+    }
+
+    /// @inheritdoc ISignedRequests
+    function matchSignedRequest(
+        Market.SignedRequest calldata request,
+        Market.Permit calldata permit,
+        bytes calldata signature,
+        uint256 offerId
+    ) external override nonReentrant returns (uint256 requestId) {
+        // Check: the caller, then the signature, which is spent here and pays nothing yet.
+        _checkMatcher();
+        _useSignedRequest(request, signature);
+        address tenant = request.tenant;
+
+        // Interaction.
+        if (permit.deadline != 0) _tryPermit(tenant, request.deposit, permit);
+        requestId = _createRequest(request.spec, request.deposit, tenant);
+        emit SignedRequestUsed(tenant, request.nonce, requestId, msg.sender);
+
+        // Check: a pair that does not hold reverts it all, the signature with it.
+        (uint128 matchFee, Registry.SkipReason reason) = _matchPair(requestId, offerId, config.marketParams());
+        if (reason != Registry.SkipReason.NONE) revert Errors.LeaseMarket_SignedRequestNotMatched(offerId, reason);
+        if (matchFee > 0) paymentToken.safeTransfer(msg.sender, matchFee);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -456,7 +475,10 @@ contract LeaseMarket is ILeaseMarket, MarketBase {
                             PRIVATE: REQUESTS
     //////////////////////////////////////////////////////////////*/
 
-    function _createRequest(Market.RequestSpec calldata spec, uint128 deposit) private returns (uint256 requestId) {
+    function _createRequest(Market.RequestSpec calldata spec, uint128 deposit, address tenant)
+        private
+        returns (uint256 requestId)
+    {
         // Check.
         Config.MarketParams memory params = config.marketParams();
         if (params.paused) revert Errors.Leasehold_Paused();
@@ -479,7 +501,7 @@ contract LeaseMarket is ILeaseMarket, MarketBase {
             _nextRequestId = requestId + 1;
         }
         Market.OrderRecord storage order = _orders[requestId];
-        order.tenant = msg.sender;
+        order.tenant = tenant;
         order.matchDeadline = spec.matchDeadline;
         order.durationSeconds = spec.maxDurationSeconds;
         order.kind = spec.kind;
@@ -496,10 +518,34 @@ contract LeaseMarket is ILeaseMarket, MarketBase {
         if (spec.region != bytes32(0)) target.region = spec.region;
         if (spec.jobTermsHash != bytes32(0)) order.jobTermsHash = spec.jobTermsHash;
 
-        emit RequestCreated(requestId, msg.sender, spec, deposit);
+        emit RequestCreated(requestId, tenant, spec, deposit);
 
         // Interaction.
-        TokenTransfers.pullExact(paymentToken, deposit);
+        TokenTransfers.pullExactFrom(paymentToken, tenant, deposit);
+    }
+
+    function _checkMatcher() private view {
+        if (!config.hasRole(_matcherRole, msg.sender)) {
+            revert Errors.Leasehold_MissingRole(_matcherRole, msg.sender);
+        }
+    }
+
+    /// @dev A front-run permit consumes the nonce and makes this call fail; the allowance it set
+    /// still stands, so go on and let the pull decide: both outcomes need nothing done.
+    function _tryPermit(address owner, uint128 deposit, Market.Permit memory permit) private {
+        // solhint-disable no-empty-blocks
+        try
+            IERC20Permit(address(paymentToken)).permit(
+                owner,
+                address(this),
+                deposit,
+                permit.deadline,
+                permit.v,
+                permit.r,
+                permit.s
+            )
+        {} catch {}
+        // solhint-enable no-empty-blocks
     }
 
     function _checkSpec(Market.RequestSpec calldata spec, uint40 minLeaseSeconds) private view {
@@ -521,27 +567,28 @@ contract LeaseMarket is ILeaseMarket, MarketBase {
         }
     }
 
-    /// @dev Matches one pair or emits why not. Returns the match fee earned (0 when skipped). The
-    /// lease's writes stay in this body: moved into a function of their own, the legacy optimizer
-    /// leaves their packed stores unoptimized (about 630 gas more per match, measured).
+    /// @dev Matches one pair or emits why not. Returns the match fee earned (0 when skipped) and
+    /// why it was skipped (NONE when matched). The lease's writes stay in this body: moved into a
+    /// function of their own, the legacy optimizer leaves their packed stores unoptimized (about
+    /// 630 gas more per match, measured).
     function _matchPair(
         uint256 requestId,
         uint256 offerId,
         Config.MarketParams memory params
-    ) private returns (uint128 matchFee) {
+    ) private returns (uint128 matchFee, Registry.SkipReason reason) {
         Market.OrderRecord storage order = _orders[requestId];
         // Read only for a JOB: a batch of rentals spares the cold slot.
         address jobMarket_ = order.kind == Market.RequestKind.JOB ? _jobMarket : address(0);
 
         // Check: what the market knows of the request, then every constraint of the offer in the
         // registry, which reserves the units and locks the collateral when all hold.
-        Registry.SkipReason reason = _requestSkipReason(order, jobMarket_);
+        reason = _requestSkipReason(order, jobMarket_);
         // slither-disable-next-line uninitialized-local (stays empty exactly when the pair is skipped)
         Registry.Reservation memory reservation;
         if (reason == Registry.SkipReason.NONE) (reason, reservation) = _reserve(order, offerId);
         if (reason != Registry.SkipReason.NONE) {
             emit MatchSkipped(requestId, offerId, reason);
-            return 0;
+            return (0, reason);
         }
 
         // Effect: fees are today's parameters, capped by what the deposit holds, so a parameter
@@ -552,7 +599,7 @@ contract LeaseMarket is ILeaseMarket, MarketBase {
         order.status = Market.RequestStatus.MATCHED;
         if (jobMarket_ != address(0)) {
             _handOverJob(requestId, order, offerId, reservation, escrow, jobMarket_);
-            return matchFee;
+            return (matchFee, reason);
         }
 
         // Effect: the RENTAL request becomes a lease; the escrow holds the bounty and the balance.

@@ -1,6 +1,6 @@
 """The local market demo: the whole Leasehold market on an Anvil chain of its own.
 
-    make demo            (python -m scripts.demo [--seed N] [--keep-logs])
+    make demo [KEEP=1]   (python -m scripts.demo [--seed N] [--console] [--keep])
 
 It starts Anvil, deploys the protocol, and starts every keeper as a separate
 process through the `leasehold keeper run ROLE` command operators use: a
@@ -25,8 +25,12 @@ small HTTP service (scripts/delivery_service.py), each provider agent runs it on
 process backend once the tenant deploys it after the match, and the tenant reaches it
 with the credential it was given (the first tenant's deploys are made by its tenant
 keeper, `leasehold keeper run tenant`, after each match). The killed provider's machine
-goes down with its workloads. The report counts the workloads launched, reached and torn down, and checks
-that none is left running.
+goes down with its workloads. The report counts the workloads launched, reached and torn
+down, and checks that none is left running.
+
+With `--console` (as `make demo` runs it) the web console is served at a printed URL on
+the same market, the matcher serving its signed-request order book; with `--keep` the
+market and the console stay up after the scripted part until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -305,8 +310,9 @@ class Demo:
         self.manifest_path.write_text(json.dumps(MANIFEST.model_dump(mode="json")))
         config = reader.contracts.config
         catalogue = {model: config.gpu_model(_b32(model))["collateralPerUnit"] for model in MODELS}
-        plan = [("matcher", "matcher", MATCHER, ""), ("settler", "settler", SETTLER, ""), ("prober", "prober", PROBER,
-                "[role]\nfailures_before_challenge = 2\nprobe_timeout_seconds = 1\n")]
+        matcher_role = f"[role]\norderbook_port = {self.orderbook_port}\n"
+        plan = [("matcher", "matcher", MATCHER, matcher_role), ("settler", "settler", SETTLER, ""),
+                ("prober", "prober", PROBER, "[role]\nfailures_before_challenge = 2\nprobe_timeout_seconds = 1\n")]
         for i in range(PROVIDERS):
             role_text, facts = provider_role(i, catalogue, self.workdir / "state" / f"provider-{i:02d}" / "workloads")
             facts["address"] = address_of(FIRST_PROVIDER + i)
@@ -412,10 +418,11 @@ challenge_dark_providers = false
 
     # ------------------------------------------------------------------ running
 
-    def run(self) -> dict:
+    def run(self, serve_console: bool = False, keep: bool = False) -> dict:
         (self.workdir / "logs").mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
-        with Anvil(accounts=ACCOUNTS, base_fee_wei=0) as anvil:
+        self.orderbook_port = free_port()
+        with Anvil(accounts=ACCOUNTS, base_fee_wei=0) as anvil, contextlib.ExitStack() as stack:
             self.console.print(f"[bold]Leasehold demo[/bold]: Anvil on {anvil.url} (pid {anvil.pid}); deploying…")
             self.deploy(anvil)
             from web3 import HTTPProvider, Web3
@@ -424,6 +431,8 @@ challenge_dark_providers = false
             reader = LeaseholdClient(w3, load_deployment(self.deployment_path, w3), None)
             self.book = Book(reader)
             tenants = [self.client(FIRST_TENANT + i, w3) for i in range(TENANTS)]
+            if serve_console:
+                self.serve_console(stack, anvil)
             try:
                 self.start_keepers(anvil, reader)
                 self.console.print(f"started {len(self.keepers)} keepers (matcher, settler, prober, "
@@ -431,6 +440,14 @@ challenge_dark_providers = false
                                    "two arbiters, a tenant keeper); waiting for their offers…")
                 self.wait_for("provider set-up", lambda: len(reader.offers()) >= PROVIDERS + 1, seconds=90)
                 self.play(anvil, w3, reader, tenants)
+                if keep:
+                    self.console.print("[bold]The market and the console stay up: Ctrl-C stops them.[/bold]")
+                    stop = threading.Event()
+                    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+                    with contextlib.suppress(KeyboardInterrupt):
+                        while not stop.wait(0.5):
+                            pass
+                    signal.signal(signal.SIGTERM, previous)
             finally:
                 codes = {keeper.name: keeper.stop() for keeper in self.keepers}
                 left_running = self.left_running()
@@ -439,6 +456,20 @@ challenge_dark_providers = false
             report["keeper_exit_codes"] = codes
             report["wall_seconds"] = round(time.monotonic() - started, 1)
         return report
+
+    def serve_console(self, stack: contextlib.ExitStack, anvil: Anvil) -> None:
+        """The web console on this market: dev accounts of the tenants and providers, the matcher's order book."""
+        from scripts.console_server import ConsoleServer
+
+        dev_accounts = [{"name": f"tenant-{i}", "address": address_of(FIRST_TENANT + i)} for i in range(TENANTS)]
+        dev_accounts += [{"name": f"provider-{i:02d}", "address": address_of(FIRST_PROVIDER + i)}
+                         for i in range(PROVIDERS)]
+        config = {
+            "rpcUrl": anvil.url, "orderBookUrl": f"http://127.0.0.1:{self.orderbook_port}",
+            "deployment": json.loads(self.deployment_path.read_text()), "devAccounts": dev_accounts,
+        }
+        server = stack.enter_context(ConsoleServer(config))
+        self.console.print(f"[bold]Console[/bold]: {server.url} (the page signs; the demo's matcher sends)")
 
     def play(self, anvil: Anvil, w3, reader: LeaseholdClient, tenants: list[LeaseholdClient]) -> None:
         schedule = self.request_schedule()
@@ -806,11 +837,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the local Leasehold market demo.")
     parser.add_argument("--seed", type=int, default=7, help="seed of the tenant stream (default 7)")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "reports" / "demo.json")
+    parser.add_argument("--console", action="store_true", help="serve the web console (console/dist) on the market")
+    parser.add_argument("--keep", action="store_true", help="after the scripted part, keep everything up until Ctrl-C")
     args = parser.parse_args(argv)
     console = Console(width=110)
     with tempfile.TemporaryDirectory(prefix="leasehold-demo-") as tmp:
         demo = Demo(args.seed, Path(tmp), console)
-        report = demo.run()
+        report = demo.run(serve_console=args.console, keep=args.keep)
         logs_dir = args.out.parent / "demo-logs"
         logs_dir.mkdir(parents=True, exist_ok=True)
         for log in (Path(tmp) / "logs").glob("*.log"):

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import { Jobs, Market } from "../types/DataTypes.sol";
+import { Jobs, Market, Registry } from "../types/DataTypes.sol";
 
 /// @title Errors
 /// @notice Every custom error of the protocol, named `<Contract>_<Reason>` so a wallet or a
@@ -214,6 +214,16 @@ library Errors {
 
     /// @notice A `closeLeases` batch lists more than `maxLength` (`MAX_CLOSE_BATCH`) leases.
     error LeaseMarket_BatchTooLarge(uint256 length, uint256 maxLength);
+    error LeaseMarket_SignedRequestNotMatched(uint256 offerId, Registry.SkipReason reason);
+
+    /*//////////////////////////////////////////////////////////////
+                            SIGNED REQUESTS
+    //////////////////////////////////////////////////////////////*/
+
+    error SignedRequests_Expired(uint256 deadline, uint256 currentTime);
+    error SignedRequests_NonceUsed(address tenant, uint256 nonce);
+    error SignedRequests_NonceCancelled(address tenant, uint256 nonce);
+    error SignedRequests_InvalidSignature(address tenant);
 
     /*//////////////////////////////////////////////////////////////
                                JOB MARKET

@@ -15,8 +15,15 @@ library TokenTransfers {
     /// `Leasehold_TransferAmountMismatch`. Only ever from `msg.sender`: no path can spend another
     /// account's allowance.
     function pullExact(IERC20 token, uint256 amount) internal {
+        pullExactFrom(token, msg.sender, amount);
+    }
+
+    /// @notice `pullExact` from `from`, which must be the caller or an account whose signature over
+    /// this very pull the caller has just verified (a signed request).
+    function pullExactFrom(IERC20 token, address from, uint256 amount) internal {
         uint256 balanceBefore = token.balanceOf(address(this));
-        token.safeTransferFrom(msg.sender, address(this), amount);
+        // slither-disable-next-line arbitrary-send-erc20,arbitrary-send-erc20-permit (from is msg.sender, or a tenant whose signature over this pull was just verified and spent: docs/dapp.md)
+        token.safeTransferFrom(from, address(this), amount);
         uint256 received = token.balanceOf(address(this)) - balanceBefore;
         if (received != amount) {
             revert Errors.Leasehold_TransferAmountMismatch(address(token), amount, received);

@@ -338,6 +338,31 @@ library Market {
         // slot 4 of the record
         bytes32 region; // 0: any region
     }
+    /// @notice A request a tenant signs (EIP-712) instead of sending: any matcher submits it with
+    /// its match. `nonce` is any unused number of the tenant's choice; `deadline` bounds the signature.
+    struct SignedRequest {
+        address tenant;
+        RequestSpec spec;
+        uint128 deposit;
+        uint256 nonce;
+        uint256 deadline;
+    }
+
+    /// @notice An ERC-2612 permit of the deposit from the tenant to the lease market; a zero
+    /// permit leaves the tenant's standing allowance to pay.
+    struct Permit {
+        uint256 deadline;
+        uint8 v;
+        bytes32 r;
+        bytes32 s;
+    }
+
+    /// @notice Where a tenant's signed-request nonce stands; USED and CANCELLED are final.
+    enum NonceStatus {
+        UNUSED,
+        USED,
+        CANCELLED
+    }
 }
 
 /// @title Jobs

@@ -60,6 +60,13 @@ class LeaseMarket(MoneyMarket):
     def respond_liveness(self, lease_id: int) -> Transact:
         return self._transact("respondLiveness", lease_id)
 
+    def match_signed_request(self, request: tuple, permit: tuple, signature: bytes, offer_id: int) -> Transact:
+        """Posts a tenant's EIP-712 signed request and matches it with `offer_id` (matchers only)."""
+        return self._transact("matchSignedRequest", request, permit, signature, offer_id)
+
+    def cancel_signed_request(self, nonce: int) -> Transact:
+        return self._transact("cancelSignedRequest", nonce)
+
     # ---------------------------------------------------------------- reads
 
     def job_market(self, *, block: BlockIdentifier = "latest") -> str:
@@ -81,6 +88,10 @@ class LeaseMarket(MoneyMarket):
 
     def request_status_of(self, request_id: int) -> int:
         return self._call("requestStatusOf", request_id)
+
+    def nonce_status(self, tenant: str, nonce: int) -> int:
+        """`Market.NonceStatus` of a tenant's signed-request nonce (0 while unused)."""
+        return self._call("nonceStatus", tenant, nonce)
 
     def terms_hash_of(self, lease_id: int) -> bytes:
         """What the request behind a lease committed to: a JOB's terms, a RENTAL's workload manifest."""

@@ -7,6 +7,12 @@ metrics and logs, as every action is labelled in snake_case). The chain
 re-checks each pair; a pair another matcher took first comes back as a
 `MatchSkipped` event, and the rest of the batch still lands. `replay(block)`
 recomputes the batch a tick at that block proposed (docs/matching.md).
+
+With `orderbook_port` set, the matcher also serves a signed-request order book
+(keepers/orderbook.py), reads its peers' books each pass, plans the signed
+requests in the same assignment as the on-chain ones (with negative ids, as
+they have no request id yet) and submits each with `matchSignedRequest`.
+A live pass only: `replay` sees the chain, where signed requests appear once matched.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from keepers.lifecycle import Keeper
 from keepers.market_view import MarketState, MarketView
 from keepers.matching import Codebook, OfferBook, ProviderBook, RequestBook, Weights, match
 from keepers.matching.scoring import seed_from_block_hash
+from keepers.orderbook import OrderBook, OrderBookServer, SignedOrder
 from keepers.sender import Refused
 
 
@@ -62,6 +69,10 @@ class MatcherConfig(BaseModel):
     # How often to look for a new block; a pass runs when one brings requests or offers (see wake()).
     wake_interval_seconds: float = Field(default=0.25, gt=0, le=60)
     weights: WeightsConfig = WeightsConfig()
+    # Serve a signed-request order book on 127.0.0.1:<port> (0: any free port; absent: none), and
+    # read these other matchers' books (base URLs) each pass.
+    orderbook_port: int | None = Field(default=None, ge=0, le=65_535)
+    orderbook_peers: list[str] = []
 
 
 @dataclass(frozen=True)
@@ -91,7 +102,30 @@ class MatcherKeeper(Keeper):
         self._last_pass = float("-inf")
         self._seen_requests: set[int] = set()
         self._seen_offers: set[int] = set()
+        self.orderbook: OrderBookServer | None = None
+        if self.role_config.orderbook_port is not None:
+            book = OrderBook(self.w3, self.deployment)
+            self.orderbook = OrderBookServer(book, self.role_config.orderbook_port).__enter__()
+            self.log.info("order book served", extra={"event": "orderbook_started", "url": self.orderbook.url})
         self.add_job("match", self.wake, self.role_config.wake_interval_seconds)
+
+    def stop(self) -> None:
+        if self.__dict__.get("orderbook") is not None:
+            self.orderbook.__exit__(None, None, None)
+        super().stop()
+
+    def signed_orders(self) -> list[SignedOrder]:
+        """The order book's open signed requests, after reading the peers' books."""
+        if self.orderbook is None:
+            return []
+        for url in self.role_config.orderbook_peers:
+            try:
+                self.orderbook.book.pull_from(url)
+            except (OSError, ValueError) as error:
+                self.log.warning("peer order book unreadable", extra={"event": "orderbook_peer_failed", "url": url,
+                                                                     "error": str(error)})
+        self.orderbook.book.prune(self.w3.eth.get_block("latest")["timestamp"])
+        return self.orderbook.book.open_orders()
 
     def wake(self) -> None:
         """Runs a pass as soon as a block brings new requests or offers, and every poll interval anyway.
@@ -108,7 +142,8 @@ class MatcherKeeper(Keeper):
         self._last_head = head
         self.view.refresh()
         state = self.view.state
-        if due or state.open_requests - self._seen_requests or state.offers - self._seen_offers:
+        signed = self.orderbook is not None and bool(self.orderbook.book.open_orders())
+        if due or signed or state.open_requests - self._seen_requests or state.offers - self._seen_offers:
             self._last_pass = self.clock()
             self._seen_requests, self._seen_offers = set(state.open_requests), set(state.offers)
             self.tick()
@@ -116,9 +151,10 @@ class MatcherKeeper(Keeper):
     def tick(self) -> None:
         """One pass: reads the books, plans the batch, sends it."""
         self.view.refresh()
-        if not self.view.state.open_requests:
+        signed = self.signed_orders()
+        if not self.view.state.open_requests and not signed:
             return
-        plan = self.plan(self.w3.eth.block_number)
+        plan = self.plan(self.w3.eth.block_number, signed=signed)
         if not plan.pairs:
             return
         self.log.info(
@@ -128,8 +164,28 @@ class MatcherKeeper(Keeper):
                 "pairs": len(plan.pairs), "total_score": round(plan.total_score, 6), "method": plan.method,
             },
         )
+        for request_id, offer_id in plan.pairs:
+            if request_id < 0:
+                self.submit_signed(signed[-request_id - 1], offer_id)
+        pairs = [pair for pair in plan.pairs if pair[0] > 0]
         size = self.role_config.batch_size
-        self.submit_all([plan.pairs[start : start + size] for start in range(0, len(plan.pairs), size)])
+        self.submit_all([pairs[start : start + size] for start in range(0, len(pairs), size)])
+
+    def submit_signed(self, order: SignedOrder, offer_id: int) -> None:
+        """Posts and matches one signed request; a refusal drops it once it can never land."""
+        transact = self.contracts.market.match_signed_request(order.request, order.permit, order.signature, offer_id)
+        try:
+            result = self.sender.send(transact)
+        except Refused as refusal:
+            self.log.warning("signed request refused", extra={"event": "signed_refused", "key": order.key,
+                                                             "error": refusal.error_name})
+            if refusal.error_name.startswith("SignedRequests_"):
+                self.orderbook.book.drop(order.key)
+            return
+        self.orderbook.book.drop(order.key)
+        self.matches.inc()
+        self.log.info("signed request matched", extra={"event": "signed_matched", "key": order.key,
+                                                       "offer_id": offer_id, "tx_hash": result.tx_hash})
 
     def submit_all(self, batches: list[list[tuple[int, int]]]) -> None:
         """Sends the pass's batches, up to `max_in_flight` at once."""
@@ -180,14 +236,15 @@ class MatcherKeeper(Keeper):
 
     # ---------------------------------------------------------------- planning
 
-    def plan(self, block_number: int, state: MarketState | None = None) -> BatchPlan:
+    def plan(self, block_number: int, state: MarketState | None = None, signed: list[SignedOrder] = ()) -> BatchPlan:
         """The batch for the chain at `block_number`; deterministic, hence replayable.
 
         `state` is the view's sets at that block; by default the current ones (a live tick).
+        `signed` are signed requests planned with them, as request ids -1, -2, ...
         """
         block = self.w3.eth.get_block(block_number)
         seed = seed_from_block_hash(bytes(block["hash"]))
-        books = self._books(block_number, block["timestamp"], state or self.view.state)
+        books = self._books(block_number, block["timestamp"], state or self.view.state, signed)
         if books is None:
             return BatchPlan(block_number, seed, [], 0.0, "empty")
         requests, offers, providers = books
@@ -210,7 +267,9 @@ class MatcherKeeper(Keeper):
         self.view.refresh()
         return self.plan(block_number, self.view.state_at(block_number))
 
-    def _books(self, block: int, now: int, state: MarketState) -> tuple[RequestBook, OfferBook, ProviderBook] | None:
+    def _books(
+        self, block: int, now: int, state: MarketState, signed: list[SignedOrder] = ()
+    ) -> tuple[RequestBook, OfferBook, ProviderBook] | None:
         market, registry, config = self.view.market, self.view.registry, self.view.config
         addresses = Codebook(zero=ZERO_ADDRESS)
         models = Codebook(zero=b"\0" * 32)
@@ -228,6 +287,14 @@ class MatcherKeeper(Keeper):
                 request_id, addresses.code(order["tenant"]), models.code(order["gpuModel"]), order["minVramGB"],
                 order["units"], regions.code(order["region"]), order["minTier"], order["minReputation"],
                 order["pricePerUnitHour"], order["durationSeconds"],
+            ))
+        for index, order in enumerate(signed):
+            tenant, spec = order.request[0], order.request[1]
+            if spec[8] < now or (spec[9] == JOB_KIND and not has_job_market):
+                continue
+            request_rows.append((
+                -index - 1, addresses.code(tenant), models.code(spec[0]), spec[1], spec[2], regions.code(spec[3]),
+                spec[4], spec[5], spec[6], spec[7],
             ))
         if not request_rows:
             return None

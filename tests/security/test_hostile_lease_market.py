@@ -4,9 +4,11 @@ unknown ids, the wrong caller, the wrong state, and every deadline at -1 s, exac
 reverts with its exact custom error and leaves the whole chain unchanged; a batch pair that no
 longer holds is skipped and changes nothing; the allowed side of each boundary succeeds."""
 
+import brownie
 import pytest
 
 from helpers import USD, ZERO_ADDRESS, b32, event_args
+from keepers.signed_requests import request_tuple, sign_request
 from market.support import (
     ACTIVE,
     CLOSED,
@@ -757,6 +759,155 @@ def _(w):
 def _(w):
     return _call(w, "setJobMarket", ZERO_ADDRESS, sender=w.governance, error="LeaseMarket_JobMarketAlreadySet",
                  err_args=(w.job_market.address,))
+
+
+# --- matchSignedRequest / cancelSignedRequest ----------------------------------------------------
+
+NO_PERMIT = (0, 0, ZERO32, ZERO32)
+NONCE_USED, NONCE_CANCELLED = 1, 2
+
+
+def _signer(w, funds=LEASE_DEPOSIT):
+    """A fresh tenant key holding `funds` and ether for a cancel, approving the market (no permit)."""
+    account = brownie.accounts.add()
+    w.governance.transfer(account, 10**17)
+    if funds:
+        w.token.mint(account, funds, {"from": w.governance})
+    w.token.approve(w.market, MAX_UINT256, {"from": account})
+    return account
+
+
+def _signed(w, account, nonce=1, deadline=None, key=None, **overrides):
+    deadline = now() + 600 if deadline is None else deadline
+    fields = spec(**overrides)
+    signature = sign_request(key or account.private_key, brownie.chain.id, w.market.address, fields, LEASE_DEPOSIT,
+                             nonce, deadline, account.address)
+    return request_tuple(account.address, fields, LEASE_DEPOSIT, nonce, deadline), signature
+
+
+def _match_signed(w, request, signature, offer=None, sender=None, error=None, err_args=None, check=None):
+    return _call(w, "matchSignedRequest", request, NO_PERMIT, signature, w.offer if offer is None else offer,
+                 sender=sender or w.matcher, error=error, err_args=err_args, check=check)
+
+
+@T.row("matchSignedRequest", "wrong_caller")
+def _(w):
+    account = _signer(w)
+    request, signature = _signed(w, account)
+    role = bytes(w.config.MATCHER_ROLE())
+    return _match_signed(w, request, signature, sender=w.stranger, error="Leasehold_MissingRole",
+                         err_args=(role, w.stranger.address))
+
+
+def _signed_around_deadline(w, offset):
+    account = _signer(w)
+    deadline = now() + 100
+    request, signature = _signed(w, account, deadline=deadline)
+    at(deadline + offset)
+    if offset > 0:
+        return _match_signed(w, request, signature, error="SignedRequests_Expired",
+                             err_args=(deadline, deadline + offset))
+    return _match_signed(w, request, signature, check=lambda tx: event_args(tx, "LeaseStarted"))
+
+
+around(T, "matchSignedRequest", "signature_deadline", (-1, 0), _signed_around_deadline)
+
+
+@T.row("matchSignedRequest", "replayed")
+def _(w):
+    account = _signer(w, 2 * LEASE_DEPOSIT)
+    request, signature = _signed(w, account)
+    w.market.matchSignedRequest(request, NO_PERMIT, signature, w.offer, {"from": w.matcher})
+    return _match_signed(w, request, signature, error="SignedRequests_NonceUsed", err_args=(account.address, 1))
+
+
+@T.row("matchSignedRequest", "cancelled_nonce")
+def _(w):
+    account = _signer(w)
+    w.market.cancelSignedRequest(1, {"from": account})
+    request, signature = _signed(w, account)
+    return _match_signed(w, request, signature, error="SignedRequests_NonceCancelled",
+                         err_args=(account.address, 1))
+
+
+@T.row("matchSignedRequest", "signed_by_another_key")
+def _(w):
+    account = _signer(w)
+    request, signature = _signed(w, account, key=brownie.accounts.add().private_key)
+    return _match_signed(w, request, signature, error="SignedRequests_InvalidSignature", err_args=(account.address,))
+
+
+@T.row("matchSignedRequest", "empty_signature")
+def _(w):
+    account = _signer(w)
+    request, _ = _signed(w, account)
+    return _match_signed(w, request, b"", error="SignedRequests_InvalidSignature", err_args=(account.address,))
+
+
+@T.row("matchSignedRequest", "zero_tenant")
+def _(w):
+    account = _signer(w)
+    request, signature = _signed(w, account)
+    request = (ZERO_ADDRESS, *request[1:])
+    return _match_signed(w, request, signature, error="SignedRequests_InvalidSignature", err_args=(ZERO_ADDRESS,))
+
+
+@T.row("matchSignedRequest", "unknown_offer")
+def _(w):
+    account = _signer(w)
+    request, signature = _signed(w, account)
+    return _match_signed(w, request, signature, offer=MAX_UINT256, error="LeaseMarket_SignedRequestNotMatched",
+                         err_args=(MAX_UINT256, OFFER_UNKNOWN))
+
+
+@T.row("matchSignedRequest", "tenant_without_funds")
+def _(w):
+    account = _signer(w, funds=0)
+    request, signature = _signed(w, account)
+    return _match_signed(w, request, signature, error="ERC20InsufficientBalance",
+                         err_args=(account.address, 0, LEASE_DEPOSIT))
+
+
+@T.row("matchSignedRequest", "zero_units")
+def _(w):
+    account = _signer(w)
+    request, signature = _signed(w, account, units=0)
+    return _match_signed(w, request, signature, error="LeaseMarket_InvalidUnits", err_args=(0, 1024))
+
+
+@T.row("matchSignedRequest", "paused")
+def _(w):
+    account = _signer(w)
+    request, signature = _signed(w, account)
+    w.config.pause({"from": w.governance})
+    return _match_signed(w, request, signature, error="Leasehold_Paused")
+
+
+@T.row("cancelSignedRequest", "twice")
+def _(w):
+    account = _signer(w, funds=0)
+    w.market.cancelSignedRequest(MAX_UINT256, {"from": account})
+    return _call(w, "cancelSignedRequest", MAX_UINT256, sender=account, error="SignedRequests_NonceCancelled",
+                 err_args=(account.address, MAX_UINT256))
+
+
+@T.row("cancelSignedRequest", "used")
+def _(w):
+    account = _signer(w)
+    request, signature = _signed(w, account, nonce=0)
+    w.market.matchSignedRequest(request, NO_PERMIT, signature, w.offer, {"from": w.matcher})
+    return _call(w, "cancelSignedRequest", 0, sender=account, error="SignedRequests_NonceUsed",
+                 err_args=(account.address, 0))
+
+
+@T.row("cancelSignedRequest", "max_nonce_allowed")
+def _(w):
+    account = _signer(w, funds=0)
+
+    def check(tx):
+        assert w.market.nonceStatus(account, MAX_UINT256) == NONCE_CANCELLED
+
+    return _call(w, "cancelSignedRequest", MAX_UINT256, sender=account, check=check)
 
 
 ROWS = T.rows

@@ -92,6 +92,17 @@ class RequestSpec:
 
 
 @dataclass(frozen=True)
+class GpuModelInfo:
+    """A catalogue entry (`Config.GpuModel`); `collateral_per_unit` in the stake token's smallest units."""
+
+    gpu_model: str
+    vram_gb: int
+    tier: int
+    collateral_per_unit: int
+    listed: bool
+
+
+@dataclass(frozen=True)
 class ProviderInfo:
     address: str
     registered: bool
@@ -330,9 +341,10 @@ class LeaseholdClient:
 
     def stake(self, amount: int, *, approve: bool = True) -> SendResult:
         """Stakes `amount`, approving the registry first when its allowance is short."""
+        fn = self.registry.functions.stake(amount)
         if approve:
-            self.ensure_allowance(self.stake_token, self.registry.address, amount)
-        return self._send(self.registry.functions.stake(amount), "stake")
+            return self.approve_and_send(self.stake_token, self.registry.address, amount, fn, "stake")
+        return self._send(fn, "stake")
 
     def request_unstake(self, amount: int) -> SendResult:
         return self._send(self.registry.functions.requestUnstake(amount), "request_unstake")
@@ -368,17 +380,19 @@ class LeaseholdClient:
 
     def create_request(self, spec: RequestSpec, deposit: int, *, approve: bool = True) -> SendResult:
         """Posts a request with `deposit`, approving the market first when needed; id: `request_id_of(result)`."""
+        fn = self.market.functions.createRequest(spec.as_tuple(), deposit)
         if approve:
-            self.ensure_allowance(self.payment_token, self.market.address, deposit)
-        return self._send(self.market.functions.createRequest(spec.as_tuple(), deposit), "create_request")
+            return self.approve_and_send(self.payment_token, self.market.address, deposit, fn, "create_request")
+        return self._send(fn, "create_request")
 
     def cancel_request(self, request_id: int) -> SendResult:
         return self._send(self.market.functions.cancelRequest(request_id), "cancel_request")
 
     def top_up(self, lease_id: int, amount: int, *, approve: bool = True) -> SendResult:
+        fn = self.market.functions.topUp(lease_id, amount)
         if approve:
-            self.ensure_allowance(self.payment_token, self.market.address, amount)
-        return self._send(self.market.functions.topUp(lease_id, amount), "top_up")
+            return self.approve_and_send(self.payment_token, self.market.address, amount, fn, "top_up")
+        return self._send(fn, "top_up")
 
     def close_lease(self, lease_id: int) -> SendResult:
         return self._send(self.market.functions.closeLease(lease_id), "close_lease")
@@ -521,6 +535,137 @@ class LeaseholdClient:
 
     def terms_hash_of(self, result: SendResult) -> bytes:
         return bytes(self.events(result, self.job_market, "JobTermsPublished")[0]["termsHash"])
+
+    # ================================================================ issue 15 (branch cli): checked approvals,
+    # catalogue, quotes and roles. Additive: the methods above keep their names; stake, create_request and
+    # top_up now route their approval through `approve_and_send`.
+
+    # Where OpenZeppelin 5's ERC20 keeps `_allowances` (slot 1); other layouts are searched up to this slot.
+    ALLOWANCE_SLOTS = range(0, 10)
+
+    def approve_and_send(self, token: Contract, spender: str, amount: int, fn: ContractFunction, label: str):
+        """Sends `fn`, which pulls `amount` of `token` into `spender`. The balance is checked and `fn` is
+        simulated as if the allowance were in place before any approval is signed: a call that would
+        revert leaves no allowance behind. Approves only when the allowance is short."""
+        if not self.check_pull(token, spender, amount, fn, label):
+            return self._send(fn, label)
+        if getattr(self.sender, "dry_run", False):
+            self.sender.planned(token.functions.approve(spender, amount), "approve")
+            return self.sender.planned(fn, label)
+        self._send(token.functions.approve(spender, amount), "approve")
+        return self._send(fn, label)
+
+    def check_pull(self, token: Contract, spender: str, amount: int, fn: ContractFunction, label: str) -> bool:
+        """Checks, sending nothing, that `fn` can pull `amount`: the balance, then `fn` simulated with the
+        allowance in place. True when an approval must be sent first."""
+        owner = self.address
+        balance = self._call(token.functions.balanceOf(owner))
+        if balance < amount:
+            raise Refused(label, "ERC20InsufficientBalance", (owner, balance, amount))
+        if self._call(token.functions.allowance(owner, spender)) >= amount:
+            return False
+        self.simulate_with_allowance(token, spender, amount, fn, label)
+        return True
+
+    def simulate(self, fn: ContractFunction, label: str) -> None:
+        """Runs `fn` as this account in an `eth_call`; raises `Refused` naming the error it would revert with."""
+        self.simulate_with_override(fn, label, None)
+
+    def simulate_with_override(self, fn: ContractFunction, label: str, override: dict | None) -> None:
+        call = {"from": self.address, "to": fn.address, "data": fn._encode_transaction_data()}
+        try:
+            self.w3.eth.call(call, "pending", override)
+        except ContractLogicError as error:
+            data = error.data if isinstance(error.data, str) and error.data.startswith("0x") else None
+            decoder = RevertDecoder(fn.contract_abi)
+            name, args = decoder.decode(HexBytes(data)) if data else (error.message or "reverted", ())
+            raise Refused(label, name, args, decoder.describe(name, args)) from None
+
+    def simulate_with_allowance(self, token: Contract, spender: str, amount: int, fn: ContractFunction, label: str):
+        """Runs `fn` in an `eth_call` with `owner`'s allowance for `spender` overridden to `amount`;
+        raises `Refused` naming the error it would revert with. A token whose allowance slot is not
+        found is left to the balance check (the call is then simulated after the approval)."""
+        override = self._allowance_override(token, spender, amount)
+        if override is not None:
+            self.simulate_with_override(fn, label, override)
+
+    def _allowance_override(self, token: Contract, spender: str, amount: int) -> dict | None:
+        owner, probe = self.address, token.functions.allowance(self.address, spender)
+        for slot in self.ALLOWANCE_SLOTS:
+            inner = Web3.keccak(HexBytes(owner).rjust(32, b"\0") + slot.to_bytes(32, "big"))
+            key = Web3.keccak(HexBytes(spender).rjust(32, b"\0") + inner)
+            override = {token.address: {"stateDiff": {key.to_0x_hex(): "0x" + amount.to_bytes(32, "big").hex()}}}
+            call = {"from": owner, "to": token.address, "data": probe._encode_transaction_data()}
+            try:
+                if int.from_bytes(self.w3.eth.call(call, "pending", override), "big") == amount:
+                    return override
+            except (ContractLogicError, ValueError):
+                return None
+        return None
+
+    def gpu_model(self, gpu_model: str) -> GpuModelInfo:
+        """The catalogue entry of `gpu_model` (listed False when the catalogue does not know it)."""
+        m = self._struct(self.config, "gpuModel", self._call(self.config.functions.gpuModel(to_bytes32(gpu_model))))
+        return GpuModelInfo(gpu_model, m["vramGB"], m["tier"], m["collateralPerUnit"], m["listed"])
+
+    def catalogue(self) -> list[GpuModelInfo]:
+        """Every model the catalogue has ever had (from its GpuModelSet events), with its entry now."""
+        event = self.config.events.GpuModelSet
+        logs = event.get_logs(from_block=self.deployment.block_number, to_block="latest")
+        ids = sorted({from_bytes32(log["args"]["gpuModel"]) for log in logs})
+        return [self.gpu_model(model) for model in ids]
+
+    def market_params(self) -> dict[str, int]:
+        """`ProtocolConfig.marketParams()` by field name."""
+        return self._struct(self.config, "marketParams", self._call(self.config.functions.marketParams()))
+
+    def minimum_deposit(self, spec: RequestSpec) -> int:
+        """The least `createRequest` accepts: the match fee, the settle bounty and the shortest lease
+        at the tenant's maximum price (rounded up), as LeaseMarket._createRequest computes it."""
+        p = self.market_params()
+        streamed = -(-spec.max_price_per_unit_hour * spec.units * p["minLeaseSeconds"] // 3_600)
+        return p["matchFee"] + p["settleBounty"] + streamed
+
+    def never_matches(self, spec: RequestSpec) -> str | None:
+        """Why no offer can ever match `spec` (a model the catalogue does not list, a tier above the
+        model's, more vRAM than any listed model has, terms beyond every offer's bounds), or None."""
+        registry = self.registry.functions
+        max_units, max_duration = self._call(registry.MAX_OFFER_UNITS()), self._call(registry.MAX_OFFER_DURATION_SECONDS())
+        if spec.gpu_model:
+            model = self.gpu_model(spec.gpu_model)
+            if not model.listed:
+                listed = ", ".join(m.gpu_model for m in self.catalogue() if m.listed) or "none"
+                return f"gpu model {spec.gpu_model!r} is not in the GPU catalogue (listed: {listed})"
+            if model.tier < spec.min_tier:
+                return f"{spec.gpu_model} is tier {model.tier}, below the minimum tier {spec.min_tier} asked for"
+        else:
+            listed = [m for m in self.catalogue() if m.listed]
+            best_vram = max((m.vram_gb for m in listed), default=0)
+            if spec.min_vram_gb > best_vram:
+                return f"{spec.min_vram_gb} GB of vRAM asked for, but no listed model has more than {best_vram} GB"
+            if not any(m.tier >= spec.min_tier and m.vram_gb >= spec.min_vram_gb for m in listed):
+                return f"no listed model has tier {spec.min_tier} or above with {spec.min_vram_gb} GB of vRAM"
+        if spec.units > max_units:
+            return f"{spec.units} units asked for, but an offer has at most {max_units}"
+        if spec.max_duration_seconds > max_duration:
+            return f"a duration of {spec.max_duration_seconds} s, but an offer runs at most {max_duration} s"
+        return None
+
+    def job_terms_hash(self, terms: JobTerms) -> bytes:
+        return bytes(self._call(self.job_market.functions.hashTerms(terms.as_tuple())))
+
+    def job_terms_published(self, terms_hash: bytes) -> bool:
+        return self._call(self.job_market.functions.isPublished(terms_hash))
+
+    def has_role(self, role: str, account: str | None = None) -> bool:
+        """Whether `account` (default: this client's) holds `role` (e.g. "MATCHER_ROLE") in ProtocolConfig."""
+        return self._call(self.config.functions.hasRole(Web3.keccak(text=role), account or self.address))
+
+    def code_missing(self) -> list[str]:
+        """Names of the deployment's contracts with no code at their address on this chain."""
+        return [name for name, record in self.deployment.contracts.items() if not self.w3.eth.get_code(record.address)]
+
+    # ================================================================ end of issue 15 block
 
     # ---------------------------------------------------------------- reads
 
@@ -760,6 +905,7 @@ def _decoded(event, log) -> list:
 
 def _refusal(fn: ContractFunction, error: ContractLogicError) -> Refused:
     data = error.data if isinstance(error.data, str) and error.data.startswith("0x") else None
-    name, args = RevertDecoder(fn.contract_abi).decode(HexBytes(data)) if data else (error.message or "reverted", ())
+    decoder = RevertDecoder(fn.contract_abi)
+    name, args = decoder.decode(HexBytes(data)) if data else (error.message or "reverted", ())
     call_args = ", ".join(str(arg) for arg in fn.args)
-    return Refused(f"{fn.fn_name}({call_args})", name, args)
+    return Refused(f"{fn.fn_name}({call_args})", name, args, decoder.describe(name, args))

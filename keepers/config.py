@@ -30,6 +30,8 @@ class ChainConfig(_Section):
     chain_id: int = Field(gt=0)
     deployment: Path | None = None
     poll_interval_seconds: float = Field(default=5.0, gt=0)
+    # Blocks a log must be under before keepers act on it. Default: 0 on a local chain (it does not
+    # re-org, and an automining Anvil mines no block until a transaction comes), 2 elsewhere.
     confirmations: int = Field(default=2, ge=0)
     reorg_lookback_blocks: int = Field(default=64, ge=1)
     logs_chunk_blocks: int = Field(default=2000, ge=1)
@@ -37,6 +39,17 @@ class ChainConfig(_Section):
     rpc_timeout_seconds: float = Field(default=30.0, gt=0)
     rpc_attempts: int = Field(default=5, ge=1)
     rpc_backoff_seconds: float = Field(default=0.25, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _confirmations_by_chain(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("confirmations") is None:
+            try:
+                local = int(data.get("chain_id")) in LOCAL_CHAIN_IDS
+            except (TypeError, ValueError):
+                local = False  # chain_id's own validation reports it
+            data = {**data, "confirmations": 0 if local else 2}
+        return data
 
 
 class AccountConfig(_Section):

@@ -141,11 +141,13 @@ class HealthServer:
         config: MetricsConfig,
         *,
         clock: Callable[[], float] = time.time,
+        problems: Callable[[], str | None] | None = None,
     ) -> None:
         self.w3 = w3
         self.metrics = metrics
         self.stale_head_seconds = config.stale_head_seconds
         self.clock = clock
+        self.problems = problems  # why the keeper cannot do its job (a role lost...), or None
         self._server = ThreadingHTTPServer((config.host, config.port), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="health-server", daemon=True)
@@ -177,6 +179,12 @@ class HealthServer:
             return 503, {"status": "stale", **body}
         if self.metrics.value("out_of_funds"):
             return 503, {"status": "out_of_funds", **body}
+        try:
+            problem = self.problems() if self.problems is not None else None
+        except Exception as error:  # a check that cannot run is a node problem
+            problem = f"health check failed: {error}"
+        if problem is not None:
+            return 503, {"status": "unfit", "reason": problem, **body}
         return 200, {"status": "ok", **body}
 
     def _handler_class(self):

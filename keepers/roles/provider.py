@@ -23,7 +23,7 @@ from prometheus_client import Gauge
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from keepers.client import ZERO_ADDRESS, LeaseholdClient, OfferInfo
-from keepers.errors import ConfigError
+from keepers.errors import ConfigError, KeeperError
 from keepers.ids import IdError, to_bytes32
 from keepers.indexer import IndexedEvent
 from keepers.jobs import JobBook, JobFacts, PublishedTerms, TraceCache, Unexecutable, attempt, check_workloads
@@ -136,8 +136,40 @@ class ProviderAgent(Keeper):
 
     # ---------------------------------------------------------------- set-up
 
+    def check_setup(self) -> None:
+        """Refuses, before anything is sent, a configuration the chain would refuse part-way: a GPU model
+        the catalogue does not list, offer terms out of the registry's bounds, a stake the account cannot
+        pay, a paused protocol. Without it an agent could move the provider's endpoint, then fail."""
+        cfg, me = self.role_config, self.account.address
+        if self.client._call(self.client.config.functions.paused()):
+            raise KeeperError("protocol error: the protocol is paused; the provider agent sends nothing until it is not")
+        registry = self.client.registry.functions
+        max_units, max_duration = registry.MAX_OFFER_UNITS().call(), registry.MAX_OFFER_DURATION_SECONDS().call()
+        min_duration = self.client.params()["minLeaseSeconds"]
+        for index, offer in enumerate(cfg.offers):
+            key = f"config error: role.offers[{index}]"
+            if not self.client.gpu_model(offer.gpu_model).listed:
+                listed = ", ".join(m.gpu_model for m in self.client.catalogue() if m.listed) or "none"
+                raise ConfigError(f"{key}.gpu_model: {offer.gpu_model!r} is not in the GPU catalogue (listed: {listed})")
+            if offer.units > max_units:
+                raise ConfigError(f"{key}.units: {offer.units} is above the registry's maximum of {max_units}")
+            if not min_duration <= offer.max_duration_seconds <= max_duration:
+                raise ConfigError(
+                    f"{key}.max_duration_seconds: {offer.max_duration_seconds} is outside "
+                    f"{min_duration}..{max_duration} (the shortest lease .. one year)"
+                )
+        short = cfg.stake - self.client.provider_info(me).active_stake
+        balance = self.client.balance_of(self.client.stake_token) if short > 0 else 0
+        if short > 0 and balance < short:
+            raise KeeperError(
+                f"stake error: role.stake needs {short} more stake token units but account {me} holds {balance}; "
+                "fund it or lower role.stake"
+            )
+
     def apply_setup(self) -> list[str]:
-        """Sends what the chain lacks of the configured state; returns the labels sent (none when in sync)."""
+        """Sends what the chain lacks of the configured state; returns the labels sent (none when in sync).
+        Everything is checked first (`check_setup`): a refusal leaves the chain as it was."""
+        self.check_setup()
         sent: list[str] = []
         cfg, me = self.role_config, self.account.address
         info = self.client.provider_info(me)
@@ -150,10 +182,11 @@ class ProviderAgent(Keeper):
 
         short = cfg.stake - self.client.provider_info(me).active_stake
         if short > 0:
-            if self.client.ensure_allowance(self.client.stake_token, self.client.registry.address, short):
-                sent.append("approve")
-            self.client.stake(short, approve=False)
-            sent.append("stake")
+            allowance = self.client._call(
+                self.client.stake_token.functions.allowance(me, self.client.registry.address)
+            )
+            self.client.stake(short)  # approves only once the stake simulates with the allowance in place
+            sent.extend(["stake"] if allowance >= short else ["approve", "stake"])
 
         live = self.client.offers_of(me)
         for wanted in cfg.offers:

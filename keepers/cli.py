@@ -273,6 +273,30 @@ def lease_outlook(lease: LeaseInfo, now: int) -> dict:
     }
 
 
+def _lease_card(l: LeaseInfo, money: _Money, now: int) -> Table:
+    """One lease, one fact a line: what a tenant or provider asks first, first."""
+    outlook = lease_outlook(l, now)
+    rows = [
+        ["status", l.status if l.close_reason == "NONE" else f"{l.status} ({l.close_reason})"],
+        ["provider", l.provider], ["tenant", l.tenant],
+        ["gpu", f"{l.units} x {l.gpu_model} in {l.region or 'any region'}"],
+        ["price", f"{money(l.price_per_unit_hour)} / unit h"],
+        ["started", _time(l.start_time, now)], ["ends", _time(l.end_time, now)],
+    ]
+    if outlook:
+        rows += [
+            ["time left", _span(outlook["time_left_seconds"])],
+            ["runs dry", "not before it ends" if outlook["runs_dry_at"] is None else _time(outlook["runs_dry_at"], now)],
+            ["refund if closed now", f"{money(outlook['refund_if_closed_now'])} (settle bounty included)"],
+        ]
+    rows += [
+        ["balance", money(l.balance)], ["streamed so far", money(l.accrued)],
+        ["provider can withdraw", money(l.withdrawable)],
+        ["liveness challenge", f"open since {_time(l.challenged_at, now)}" if l.challenge_open else "none"],
+    ]
+    return _table(f"lease {l.lease_id}", ["", ""], rows)
+
+
 def _leases_table(title: str, leases: list[LeaseInfo], money: _Money, now: int) -> Table:
     rows = []
     for l in leases:
@@ -710,7 +734,7 @@ def tenant_status(args: argparse.Namespace) -> int:
     def render_one(out: Console) -> None:
         out.print(_requests_table(f"request {request.request_id}", [request], money, now))
         if lease is not None:
-            out.print(_leases_table(f"lease {lease.lease_id}", [lease], money, now))
+            out.print(_lease_card(lease, money, now))
 
     return _emit(args, data, render_one)
 

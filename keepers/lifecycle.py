@@ -192,7 +192,10 @@ class Keeper(ABC):
                 self.w3, self.metrics, self.config.metrics, clock=self.clock, problems=self.health_problem
             )
         except OSError as error:
-            where = f"{self.config.metrics.host}:{self.config.metrics.port}"
+            metrics = self.config.metrics
+            where = f"{metrics.host}:{metrics.port}"
+            if metrics.metrics_port is not None:
+                where += f" or {metrics.metrics_host}:{metrics.metrics_port}"
             raise KeeperError(
                 f"metrics error: cannot listen on {where}: {error.strerror or error}; "
                 "set [metrics] port (0 picks a free one) or stop what holds it"
@@ -205,7 +208,11 @@ class Keeper(ABC):
         self.setup()
         self.scheduler.start()
         self.log.info(
-            "keeper started", extra={"event": "keeper_started", "chain_id": node_chain_id, "health_url": self.health.url}
+            "keeper started",
+            extra={
+                "event": "keeper_started", "chain_id": node_chain_id, "health_url": self.health.url,
+                "metrics_url": self.health.metrics_url,
+            },
         )
 
     def check_start(self) -> None:

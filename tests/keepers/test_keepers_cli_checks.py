@@ -359,3 +359,66 @@ def test_9_errors_under_json_are_json(funded_key, cli):
     body = json.loads(err)
     assert body["error_name"] == "ProviderRegistry_NotRegistered" and body["kind"] == "Refused"
     assert body["error"] == f"stake: refused, the call would revert with ProviderRegistry_NotRegistered({me.address})"
+
+
+# ---------------------------------------------------------------- 10: observability as operators expect
+
+def _heartbeat(anvil, **metrics):
+    from keepers.config import ChainConfig, MetricsConfig
+    from keepers.roles.heartbeat import HeartbeatKeeper
+
+    config = KeeperConfig(chain=ChainConfig(rpc_url=anvil.url, chain_id=31337, poll_interval_seconds=60),
+                          metrics=MetricsConfig(port=0, stale_head_seconds=10**9, **metrics))
+    return HeartbeatKeeper(config, name="hb", logger=make_logger("hb", "heartbeat", "CRITICAL"))
+
+
+def _get(url, method="GET"):
+    request = urllib.request.Request(url, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_10_metrics_stay_off_a_public_listener_and_head_is_answered(anvil):
+    keeper = _heartbeat(anvil, host="0.0.0.0")
+    keeper.start()
+    try:
+        public = keeper.health.url.replace("0.0.0.0", "127.0.0.1")
+        assert _get(f"{public}/health")[0] == 200
+        status, body = _get(f"{public}/metrics")
+        assert status == 404 and "private listener" in body
+        assert keeper.health.metrics_url.startswith("http://127.0.0.1:") and keeper.health.metrics_url != public
+        status, body = _get(f"{keeper.health.metrics_url}/metrics")
+        assert status == 200 and "leasehold_head_block" in body
+        assert _get(f"{public}/health", "HEAD") == (200, "")
+        assert _get(f"{keeper.health.metrics_url}/metrics", "HEAD") == (200, "")
+    finally:
+        keeper.stop()
+
+
+def test_10_misspelt_env_section_is_blamed_on_the_variable(tmp_path):
+    from keepers.config import load_config
+    from keepers.errors import ConfigError
+
+    path = tmp_path / "keeper.toml"
+    path.write_text('[chain]\nrpc_url = "http://127.0.0.1:8545"\nchain_id = 31337\n')
+    with pytest.raises(ConfigError) as refused:
+        load_config(path, {"LEASEHOLD_CHIAN__RPC_URL": "http://other:8545"})
+    assert str(refused.value) == "config error: chian: extra inputs are not permitted (env LEASEHOLD_CHIAN__RPC_URL)"
+
+
+def test_10_wrong_keystore_password_reads_as_such(tmp_path):
+    from eth_account import Account
+
+    from keepers.accounts import load_account
+    from keepers.config import AccountConfig
+    from keepers.errors import AccountError
+
+    keystore, password = tmp_path / "key.json", tmp_path / "password"
+    keystore.write_text(json.dumps(Account.encrypt(Account.create().key, "right", kdf="pbkdf2", iterations=1_000)))
+    password.write_text("wrong\n")
+    with pytest.raises(AccountError) as refused:
+        load_account(AccountConfig(keystore=keystore, password_file=password), {})
+    assert str(refused.value) == f"account error: cannot decrypt {keystore}: wrong password in {password}"

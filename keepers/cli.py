@@ -729,12 +729,23 @@ def tenant_status(args: argparse.Namespace) -> int:
         return _emit(args, data, render)
     request = client.request(args.request_id)
     lease = client.lease(args.request_id) if request.status == "MATCHED" and request.kind == "RENTAL" else None
-    data = {"time": now, "request": as_dict(request), "lease": lease_data(lease) if lease else None}
+    # A matched JOB request is job `request_id` of the job market.
+    job = client.job(args.request_id) if request.status == "MATCHED" and request.kind == "JOB" else None
+    data = {"time": now, "request": as_dict(request), "lease": lease_data(lease) if lease else None,
+            "job": as_dict(job) if job else None}
 
     def render_one(out: Console) -> None:
         out.print(_requests_table(f"request {request.request_id}", [request], money, now))
         if lease is not None:
             out.print(_lease_card(lease, money, now))
+        if job is not None:
+            out.print(_table(f"job {job.job_id}", ["", ""], [
+                ["status", job.status], ["solver", job.provider],
+                ["result deadline", _time(job.result_deadline, now)],
+                ["challenge window ends", _time(job.window_ends_at, now) if job.window_ends_at else "-"],
+                ["output hash", "0x" + job.output_hash.hex() if any(job.output_hash) else "-"],
+                ["escrow", money(job.escrow)], ["verifier attestation", job.attestation],
+            ]))
 
     return _emit(args, data, render_one)
 

@@ -25,6 +25,7 @@ import os
 import signal
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from eth_account import Account
@@ -64,17 +65,26 @@ def add_dev_commands(subparsers) -> None:
     fund.add_argument("address")
     fund.add_argument("--tokens", type=int, default=1_000, help="whole test stablecoins (default 1000)")
     fund.add_argument("--ether", type=int, default=100, help="whole ether (default 100)")
+    advance = commands.add_parser("advance", help="move the local chain's clock forward by DURATION and mine a block")
+    advance.add_argument("duration", type=_duration, help="seconds, or 90m, 4h, 2d")
+    advance.set_defaults(handler=dev_advance)
     grant = commands.add_parser("grant-role", help="grant ROLE (matcher, verifier, arbiter) to ADDRESS")
     grant.add_argument("role", choices=["matcher", "verifier", "arbiter"])
     grant.add_argument("address")
     up.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"Anvil's port on 127.0.0.1 (default {DEFAULT_PORT})")
-    for parser in (up, down, fund, grant):
+    for parser in (up, down, fund, advance, grant):
         parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help=f"state directory (default {DEFAULT_DIR})")
         parser.add_argument("--json", action="store_true", help="print one JSON document")
     up.set_defaults(handler=dev_up)
     down.set_defaults(handler=dev_down)
     fund.set_defaults(handler=dev_fund)
     grant.set_defaults(handler=dev_grant_role)
+
+
+def _duration(text: str) -> int:
+    from keepers.cli import _duration as parse
+
+    return parse(text)
 
 
 def _state_path(directory: Path) -> Path:
@@ -139,18 +149,27 @@ def _deploy(anvil, directory: Path) -> Path:
     from scripts.deploy import deploy, write_deployment
     from scripts.localchain import brownie_on_anvil
 
-    (directory / "deployments").mkdir(exist_ok=True)
-    with contextlib.redirect_stdout(io.StringIO()), brownie_on_anvil(anvil):
-        from brownie import accounts
+    from brownie.network.rpc import Rpc
 
-        governance = accounts[ACCOUNTS["governance"]]
-        deployment = deploy(governance)
-        config = deployment.config
-        for name, role in GRANTS.items():
-            config.setRole(getattr(config, role)(), accounts[ACCOUNTS[name]], True, {"from": governance})
-        for name, tokens in FAUCET_TOKENS.items():
-            deployment.payment_token.mint(accounts[ACCOUNTS[name]], tokens, {"from": governance})
-        return write_deployment(deployment, directory / "deployments")
+    (directory / "deployments").mkdir(exist_ok=True)
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        # brownie calls its own deprecated rpc.* from inside; the warning is for brownie, not for us.
+        warnings.filterwarnings("ignore", message=r"rpc\.\w+ should not be called directly", category=FutureWarning)
+        # brownie resolves the project's sources (node_modules/...) from the working directory.
+        with contextlib.chdir(REPO_ROOT), brownie_on_anvil(anvil):
+            from brownie import accounts
+
+            governance = accounts[ACCOUNTS["governance"]]
+            deployment = deploy(governance)
+            config = deployment.config
+            for name, role in GRANTS.items():
+                config.setRole(getattr(config, role)(), accounts[ACCOUNTS[name]], True, {"from": governance})
+            for name, tokens in FAUCET_TOKENS.items():
+                deployment.payment_token.mint(accounts[ACCOUNTS[name]], tokens, {"from": governance})
+            path = write_deployment(deployment, directory / "deployments")
+        # brownie kills, at exit, an attached node that is our child: this one must outlive us.
+        Rpc().process = None
+    return path
 
 
 def _write_accounts(url: str, directory: Path, deployment_path: Path) -> dict[str, dict]:
@@ -178,8 +197,8 @@ def _config_toml(url: str, deployment: Path, keystore: Path, password: Path, sta
     role = ""
     if name == "provider":
         role = (
-            '\n[role]\nregion = "eu-west"\nstake = 3000000000  # 3,000 tUSD: one H100 unit\n\n'
-            '[[role.offers]]\ngpu_model = "nvidia-h100-80gb"\nunits = 1\n'
+            '\n[role]\nregion = "eu-west"\nstake = 6000000000  # 6,000 tUSD: the collateral of two H100 units\n\n'
+            '[[role.offers]]\ngpu_model = "nvidia-h100-80gb"\nunits = 2\n'
             "price_per_unit_hour = 2000000  # 2 tUSD\nmax_duration_seconds = 86400\n"
         )
     return (
@@ -234,6 +253,16 @@ def dev_fund(args: argparse.Namespace) -> int:
     w3.eth.wait_for_transaction_receipt(token.functions.mint(address, amount).transact({"from": w3.eth.accounts[0]}))
     data = {"address": address, "ether": args.ether, "tokens": args.tokens}
     return _print(args, data, f"sent {args.ether} ETH and {args.tokens:,} tUSD to {address}")
+
+
+def dev_advance(args: argparse.Namespace) -> int:
+    """Chain time, not wall time: leases stream and deadlines pass as if `duration` went by."""
+    w3, _, _ = _chain(args)
+    w3.provider.make_request("evm_increaseTime", [args.duration])
+    w3.provider.make_request("evm_mine", [])
+    block = w3.eth.get_block("latest")
+    data = {"advanced_seconds": args.duration, "block_number": block["number"], "time": block["timestamp"]}
+    return _print(args, data, f"chain time moved {args.duration} s forward; block {block['number']}")
 
 
 def dev_grant_role(args: argparse.Namespace) -> int:

@@ -97,7 +97,8 @@ def _common_options(*, sends: bool = False) -> argparse.ArgumentParser:
     common.add_argument("-v", "--verbose", action="store_true", help="log transactions on stderr")
     if sends:
         common.add_argument(
-            "--dry-run", action="store_true", help="check and simulate everything, print what would be sent, send nothing"
+            "--dry-run", action="store_true",
+            help="check and simulate everything, print what would be sent, send nothing",
         )
     return common
 
@@ -286,7 +287,8 @@ def _lease_card(l: LeaseInfo, money: _Money, now: int) -> Table:
     if outlook:
         rows += [
             ["time left", _span(outlook["time_left_seconds"])],
-            ["runs dry", "not before it ends" if outlook["runs_dry_at"] is None else _time(outlook["runs_dry_at"], now)],
+            ["runs dry",
+             "not before it ends" if outlook["runs_dry_at"] is None else _time(outlook["runs_dry_at"], now)],
             ["refund if closed now", f"{money(outlook['refund_if_closed_now'])} (settle bounty included)"],
         ]
     rows += [
@@ -809,7 +811,9 @@ def add_market_commands(subparsers) -> None:
     )
     fees.set_defaults(handler=market_fees)
     sending = _common_options(sends=True)
-    sweep = commands.add_parser("sweep-fees", parents=[sending], help="send every market's accrued fees to the treasury")
+    sweep = commands.add_parser(
+        "sweep-fees", parents=[sending], help="send every market's accrued fees to the treasury"
+    )
     sweep.set_defaults(handler=market_sweep_fees)
     claim = commands.add_parser("claim-credit", parents=[sending], help="claim the payouts each market holds for you")
     claim.set_defaults(handler=market_claim_credit)
@@ -1026,7 +1030,8 @@ def main(argv: list[str] | None = None) -> int:
         where = error.request.url if error.request else error
         return _fail(args, f"node error: cannot reach the RPC endpoint: {where}", error)
     except (Web3Exception, requests.RequestException) as error:
-        return _fail(args, f"node error: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}", error)
+        first_line = str(error).splitlines()[0] if str(error) else ""
+        return _fail(args, f"node error: {type(error).__name__}: {first_line}", error)
 
 
 if __name__ == "__main__":

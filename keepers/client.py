@@ -630,7 +630,8 @@ class LeaseholdClient:
         """Why no offer can ever match `spec` (a model the catalogue does not list, a tier above the
         model's, more vRAM than any listed model has, terms beyond every offer's bounds), or None."""
         registry = self.registry.functions
-        max_units, max_duration = self._call(registry.MAX_OFFER_UNITS()), self._call(registry.MAX_OFFER_DURATION_SECONDS())
+        max_units = self._call(registry.MAX_OFFER_UNITS())
+        max_duration = self._call(registry.MAX_OFFER_DURATION_SECONDS())
         if spec.gpu_model:
             model = self.gpu_model(spec.gpu_model)
             if not model.listed:

@@ -71,7 +71,7 @@ def add_dev_commands(subparsers) -> None:
     grant = commands.add_parser("grant-role", help="grant ROLE (matcher, verifier, arbiter) to ADDRESS")
     grant.add_argument("role", choices=["matcher", "verifier", "arbiter"])
     grant.add_argument("address")
-    up.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"Anvil's port on 127.0.0.1 (default {DEFAULT_PORT})")
+    up.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"Anvil's port on 127.0.0.1 ({DEFAULT_PORT})")
     for parser in (up, down, fund, advance, grant):
         parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help=f"state directory (default {DEFAULT_DIR})")
         parser.add_argument("--json", action="store_true", help="print one JSON document")
@@ -117,7 +117,9 @@ def dev_up(args: argparse.Namespace) -> int:
     directory: Path = args.dir.resolve()
     if _state_path(directory).exists() and _alive(_read_state(directory)["pid"]):
         state = _read_state(directory)
-        raise DevError(f"dev error: a local chain already runs on {state['url']} (pid {state['pid']}); `leasehold dev down` first")
+        raise DevError(
+            f"dev error: a local chain already runs on {state['url']} (pid {state['pid']}); `leasehold dev down` first"
+        )
     directory.mkdir(parents=True, exist_ok=True)
     anvil = Anvil(port=args.port, accounts=len(ACCOUNTS) + 4, log_path=directory / "anvil.log")
     try:

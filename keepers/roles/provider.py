@@ -102,6 +102,14 @@ class ProviderAgent(Keeper):
             "earnings_withdrawn", "Earnings withdrawn after the protocol fee, in the payment token's smallest units"
         )
         self.leases_active = Gauge("leases_active", "This provider's leases not yet closed", registry=self.metrics.registry)
+        # The provider's standing, for dashboards and the slash alert (ops/prometheus-alerts.yml).
+        self.standing = {
+            name: Gauge(f"provider_{name}", text, registry=self.metrics.registry) for name, text in (
+                ("slash_count", "Times this provider was slashed"),
+                ("free_stake", "Free stake, in the stake token's smallest units"),
+                ("reputation", "Reputation score, 0..10000"),
+            )
+        }
         self._lock = threading.Lock()
         self._leases: set[int] = set()  # this provider's leases not yet settled
         self._challenged: set[int] = set()  # of those, with a challenge seen and not yet answered
@@ -122,6 +130,13 @@ class ProviderAgent(Keeper):
         interval = self.config.chain.poll_interval_seconds
         self.add_job("tick", self.tick, interval)
         self.add_job("withdraw", self.withdraw_earnings, self.role_config.withdraw_interval_seconds)
+        self.add_job("standing", self.observe_standing, max(60.0, interval))
+
+    def observe_standing(self) -> None:
+        info = self.client.provider_info(self.account.address)
+        for name, value in (("slash_count", info.slash_count), ("free_stake", info.free_stake),
+                            ("reputation", info.reputation)):
+            self.standing[name].set(value)
 
     @property
     def endpoint(self) -> str:
@@ -142,7 +157,7 @@ class ProviderAgent(Keeper):
         pay, a paused protocol. Without it an agent could move the provider's endpoint, then fail."""
         cfg, me = self.role_config, self.account.address
         if self.client._call(self.client.config.functions.paused()):
-            raise KeeperError("protocol error: the protocol is paused; the provider agent sends nothing until it is not")
+            raise KeeperError("protocol error: the protocol is paused; the provider agent sends nothing while it is")
         registry = self.client.registry.functions
         max_units, max_duration = registry.MAX_OFFER_UNITS().call(), registry.MAX_OFFER_DURATION_SECONDS().call()
         min_duration = self.client.params()["minLeaseSeconds"]
@@ -150,7 +165,9 @@ class ProviderAgent(Keeper):
             key = f"config error: role.offers[{index}]"
             if not self.client.gpu_model(offer.gpu_model).listed:
                 listed = ", ".join(m.gpu_model for m in self.client.catalogue() if m.listed) or "none"
-                raise ConfigError(f"{key}.gpu_model: {offer.gpu_model!r} is not in the GPU catalogue (listed: {listed})")
+                raise ConfigError(
+                    f"{key}.gpu_model: {offer.gpu_model!r} is not in the GPU catalogue (listed: {listed})"
+                )
             if offer.units > max_units:
                 raise ConfigError(f"{key}.units: {offer.units} is above the registry's maximum of {max_units}")
             if not min_duration <= offer.max_duration_seconds <= max_duration:

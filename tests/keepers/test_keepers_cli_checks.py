@@ -108,7 +108,8 @@ def test_3_refused_stake_and_request_leave_no_allowance(funded_key, cli, client_
     sent = nonce(w3, me)
     err = failed(cli(me, "provider", "stake", "--amount", str(H100_COLLATERAL)))
     assert err == (
-        f"stake: refused, the call would revert with ERC20InsufficientBalance({me.address}, {5 * USD}, {H100_COLLATERAL})"
+        "stake: refused, the call would revert with "
+        f"ERC20InsufficientBalance({me.address}, {5 * USD}, {H100_COLLATERAL})"
     )
     err = failed(cli(me, "tenant", "request", "--gpu-model", H100, "--max-price", "3000000", "--duration", "4h",
                      "--deposit", "20000000"))
@@ -168,8 +169,6 @@ def test_4_enum_arguments_are_shown_by_name(funded_key, client_for, matcher_acco
 
 def test_5_metrics_port_in_use_is_one_line_after_the_deployment_check(keeper_config, funded_key, matcher_account,
                                                                       tmp_path, monkeypatch, capsys, protocol):
-    from eth_account import Account
-
     holder = socket.socket()
     holder.bind(("127.0.0.1", 0))
     holder.listen()
@@ -192,7 +191,6 @@ def test_5_metrics_port_in_use_is_one_line_after_the_deployment_check(keeper_con
         assert capsys.readouterr().err.startswith(f"deployment error: cannot read {tmp_path / 'missing.json'}")
     finally:
         holder.close()
-    del Account
 
 
 def test_5_deployment_without_code_is_one_line(funded_key, cli, protocol, tmp_path, keeper_config, monkeypatch,
@@ -422,3 +420,25 @@ def test_10_wrong_keystore_password_reads_as_such(tmp_path):
     with pytest.raises(AccountError) as refused:
         load_account(AccountConfig(keystore=keystore, password_file=password), {})
     assert str(refused.value) == f"account error: cannot decrypt {keystore}: wrong password in {password}"
+
+
+def test_10_alerts_and_dashboard_name_metrics_the_keepers_export():
+    """ops/ is kept honest: a renamed metric breaks this test, not an operator's pager."""
+    import re
+
+    import yaml
+
+    from keepers.devchain import REPO_ROOT
+    from keepers.observability import Metrics
+
+    exported = {family.name for family in Metrics().registry.collect()}
+    roles = "\n".join(path.read_text() for path in (REPO_ROOT / "keepers" / "roles").glob("*.py"))
+    alerts = yaml.safe_load((REPO_ROOT / "ops" / "prometheus-alerts.yml").read_text())
+    dashboard = json.loads((REPO_ROOT / "ops" / "grafana-dashboard.json").read_text())
+    expressions = [rule["expr"] for group in alerts["groups"] for rule in group["rules"]]
+    expressions += [t["expr"] for panel in dashboard["panels"] for t in panel.get("targets", [])]
+    named = {name for expr in expressions for name in re.findall(r"leasehold_(\w+)", expr)}
+    assert {"out_of_funds", "head_lag_seconds", "races_lost_total", "provider_slash_count"} <= named
+    for name in named:
+        short = name.removesuffix("_total")
+        assert short in exported or f'"{short}"' in roles or f'("{short.removeprefix("provider_")}"' in roles, name

@@ -442,3 +442,23 @@ def test_10_alerts_and_dashboard_name_metrics_the_keepers_export():
     for name in named:
         short = name.removesuffix("_total")
         assert short in exported or f'"{short}"' in roles or f'("{short.removeprefix("provider_")}"' in roles, name
+
+
+# ---------------------------------------------------------------- 11: for auditors
+
+def test_11_brownies_own_future_warnings_are_filtered_and_the_spec_is_in_the_repository():
+    import re
+    import tomllib
+
+    from keepers.devchain import REPO_ROOT
+
+    pytest_options = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    filters = pytest_options["filterwarnings"]
+    message = "rpc.snapshot should not be called directly, use chain.snapshot instead"
+    assert any(f.startswith("ignore:") and f.endswith(":FutureWarning") and re.match(f.split(":")[1], message)
+               for f in filters)
+    readme = (REPO_ROOT / "README.md").read_text()
+    assert "../shared/" not in readme and "docs/protocol.md" in readme
+    protocol = (REPO_ROOT / "docs" / "protocol.md").read_text()
+    for linked in re.findall(r"\]\(([\w-]+\.md)\)", protocol):
+        assert (REPO_ROOT / "docs" / linked).is_file(), linked

@@ -462,3 +462,25 @@ def test_11_brownies_own_future_warnings_are_filtered_and_the_spec_is_in_the_rep
     protocol = (REPO_ROOT / "docs" / "protocol.md").read_text()
     for linked in re.findall(r"\]\(([\w-]+\.md)\)", protocol):
         assert (REPO_ROOT / "docs" / linked).is_file(), linked
+
+
+def test_6_an_account_without_ether_is_unhealthy_with_the_reason(keeper_config, funded_key, w3):
+    from keepers.roles.settler import SettlerKeeper
+
+    me = funded_key()
+    w3.provider.make_request("anvil_setBalance", [me.address, "0x0"])
+    data, environ = keeper_config(me, {})
+    settler = SettlerKeeper(KeeperConfig.model_validate(data), environ=environ, name="s",
+                            logger=make_logger("s", "settler", "CRITICAL"))
+    settler.start()
+    try:
+        with pytest.raises(urllib.error.HTTPError) as unhealthy:
+            urllib.request.urlopen(f"{settler.health.url}/health", timeout=10)
+        body = json.loads(unhealthy.value.read())
+        assert (unhealthy.value.code, body["status"]) == (503, "unfit")
+        assert body["reason"] == f"account {me.address} holds no ether to pay for gas"
+        w3.provider.make_request("anvil_setBalance", [me.address, hex(10**18)])
+        with urllib.request.urlopen(f"{settler.health.url}/health", timeout=10) as answer:
+            assert answer.status == 200
+    finally:
+        settler.stop()

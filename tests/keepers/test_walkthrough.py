@@ -42,7 +42,7 @@ def test_the_walkthrough_runs_as_written(tmp_path):
         )
     finally:
         for name in ("provider", "matcher", "settler"):
-            _stop(tmp_path / f"{name}.pid")
+            _stop(tmp_path / ".leasehold-dev" / f"{name}.pid")
         _stop(tmp_path / ".leasehold-dev" / "dev.json", group=True)
     assert done.returncode == 0, f"stdout:\n{done.stdout[-4000:]}\nstderr:\n{done.stderr[-4000:]}"
     out = done.stdout

@@ -38,10 +38,16 @@ EXIT_USAGE = 2
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """Usage errors in one line on stderr (`leasehold tenant request: error: ...`), exit code 2."""
+    """Usage errors in one line on stderr (`leasehold tenant request: error: ...`), exit code 2;
+    one JSON object when the command line asks for `--json`."""
+
+    json_errors = False  # set by `main` before parsing
 
     def error(self, message: str):
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+        text = f"{self.prog}: error: {message}"
+        if OneLineParser.json_errors:
+            self.exit(EXIT_USAGE, json.dumps({"error": text, "kind": "usage"}) + "\n")
+        self.exit(EXIT_USAGE, text + "\n")
 
 
 def add_keeper_commands(subparsers) -> None:
@@ -1021,6 +1027,7 @@ def _fail(args: argparse.Namespace, message: str, error: Exception) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    OneLineParser.json_errors = "--json" in (sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)

@@ -484,3 +484,15 @@ def test_6_an_account_without_ether_is_unhealthy_with_the_reason(keeper_config, 
             assert answer.status == 200
     finally:
         settler.stop()
+
+
+def test_9_usage_errors_under_json_are_json(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["tenant", "request", "--config", "k.toml", "--max-price", "1", "--duration", "four hours",
+              "--deposit", "1", "--json"])
+    assert exited.value.code == 2
+    assert json.loads(capsys.readouterr().err) == {
+        "error": "leasehold tenant request: error: argument --duration: 'four hours' is not a duration such as "
+                 "3600, 90m, 4h or 7d",
+        "kind": "usage",
+    }

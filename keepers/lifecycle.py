@@ -226,10 +226,18 @@ class Keeper(ABC):
             raise KeeperError(f"role error: {problem}; the keeper cannot do its job, so it does not start")
 
     def health_problem(self) -> str | None:
-        """Why the keeper cannot do its job now (a role revoked, an account without ether), or None."""
+        """Why the keeper cannot do its job now (a role revoked, a deployment gone from the chain, an
+        account without ether), or None."""
         problem = self._missing_role()
         if problem is not None:
             return problem
+        if self.config.chain.deployment is not None:
+            config = self.deployment.contracts.get("ProtocolConfig") or next(iter(self.deployment.contracts.values()))
+            if not self.w3.eth.get_code(config.address):
+                return (
+                    f"deployment {self.deployment.source} has no code at {config.address} ({config.name}) "
+                    "any more: was the chain restarted?"
+                )
         if self.config.account is not None and self.w3.eth.get_balance(self.account.address) == 0:
             return f"account {self.account.address} holds no ether to pay for gas"
         return None

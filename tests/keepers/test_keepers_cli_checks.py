@@ -496,3 +496,24 @@ def test_9_usage_errors_under_json_are_json(capsys):
                  "3600, 90m, 4h or 7d",
         "kind": "usage",
     }
+
+
+def test_6_a_deployment_gone_from_the_chain_is_unhealthy(keeper_config, funded_key, w3, protocol):
+    from keepers.roles.settler import SettlerKeeper
+
+    data, environ = keeper_config(funded_key(), {})
+    settler = SettlerKeeper(KeeperConfig.model_validate(data), environ=environ, name="s",
+                            logger=make_logger("s", "settler", "CRITICAL"))
+    settler.start()
+    config = protocol[0].config.address
+    code = w3.eth.get_code(config)
+    try:
+        w3.provider.make_request("anvil_setCode", [config, "0x"])
+        with pytest.raises(urllib.error.HTTPError) as unhealthy:
+            urllib.request.urlopen(f"{settler.health.url}/health", timeout=10)
+        body = json.loads(unhealthy.value.read())
+        assert (unhealthy.value.code, body["status"]) == (503, "unfit")
+        assert body["reason"].endswith(f"has no code at {config} (ProtocolConfig) any more: was the chain restarted?")
+    finally:
+        w3.provider.make_request("anvil_setCode", [config, code.to_0x_hex()])
+        settler.stop()

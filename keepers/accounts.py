@@ -35,4 +35,8 @@ def load_account(config: AccountConfig, environ: Mapping[str, str]) -> LocalAcco
     try:
         return Account.from_key(Account.decrypt(keystore, password))
     except ValueError as error:
+        if "MAC mismatch" in str(error):
+            raise AccountError(
+                f"account error: cannot decrypt {config.keystore}: wrong password in {config.password_file}"
+            ) from None
         raise AccountError(f"account error: cannot decrypt {config.keystore}: {error}") from None

@@ -2,7 +2,9 @@
 
 Subcommands are added by `add_*_commands(subparsers)` functions, each setting
 `handler` on its parser; `main` calls it. Operator errors print one line on
-stderr and exit with code 2.
+stderr and exit with code 2 (one JSON object under `--json`). Every command that
+sends checks its whole input and simulates each transaction before the first is
+signed; `--dry-run` stops there and prints what would be sent.
 """
 
 from __future__ import annotations
@@ -17,9 +19,12 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
+from importlib.metadata import PackageNotFoundError, version
+
 import requests
 from rich.console import Console
 from rich.table import Table
+from web3.exceptions import Web3Exception
 
 from keepers.client import LeaseholdClient, LeaseInfo, OfferInfo, RequestInfo, RequestSpec, as_dict, connect
 from keepers.cli_tenant_delivery import add_tenant_delivery_commands, manifest_hash_of
@@ -29,15 +34,24 @@ from keepers.errors import KeeperError
 from keepers.observability import make_logger
 from keepers.roles import ROLES
 from keepers.roles.matcher import MatcherKeeper
+from keepers.contracts.reverts import Refused, RevertDecoder
+from keepers.contracts.transact import Transact
+from keepers.sender import TransactionSender
 
 EXIT_USAGE = 2
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """Usage errors in one line on stderr (`leasehold tenant request: error: ...`), exit code 2."""
+    """Usage errors in one line on stderr (`leasehold tenant request: error: ...`), exit code 2;
+    one JSON object when the command line asks for `--json`."""
+
+    json_errors = False  # set by `main` before parsing
 
     def error(self, message: str):
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+        text = f"{self.prog}: error: {message}"
+        if OneLineParser.json_errors:
+            self.exit(EXIT_USAGE, json.dumps({"error": text, "kind": "usage"}) + "\n")
+        self.exit(EXIT_USAGE, text + "\n")
 
 
 def add_keeper_commands(subparsers) -> None:
@@ -86,18 +100,73 @@ def _duration(text: str) -> int:
     return int(match.group(1)) * _DURATION_UNITS[match.group(2)]
 
 
-def _common_options() -> argparse.ArgumentParser:
+def _common_options(*, sends: bool = False) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", required=True, type=Path, help="keeper TOML file: [chain] and [account]")
     common.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
     common.add_argument("-v", "--verbose", action="store_true", help="log transactions on stderr")
+    if sends:
+        common.add_argument(
+            "--dry-run", action="store_true",
+            help="check and simulate everything, print what would be sent, send nothing",
+        )
     return common
+
+
+class DryRunSender:
+    """Stands in for the sender under `--dry-run`: each call is simulated as the sender would (a revert
+    is the same one-line refusal) and recorded; nothing is signed. A client method returns None."""
+
+    dry_run = True
+
+    def __init__(self, sender: TransactionSender) -> None:
+        self.inner = sender
+        self.plan: list[dict] = []
+
+    @property
+    def address(self) -> str:
+        return self.inner.address
+
+    def send(self, transact: Transact) -> None:
+        to, data = self.inner._encode(transact)
+        call = {"from": self.address, "to": to, "data": data, "value": transact.value}
+        w3, decoder = self.inner.w3, RevertDecoder(transact.contract_abi)
+        gas = self.inner._simulate(lambda: w3.eth.estimate_gas(call, "pending"), decoder, transact.label)
+        return self.planned(transact, gas)
+
+    def planned(self, transact: Transact, gas: int | None = None) -> None:
+        """Records `transact` as a transaction that would be sent (`gas` None: simulated by eth_call only)."""
+        fn = transact.function
+        call = f"{fn.fn_name}({', '.join(_show_arg(arg) for arg in fn.args)})"
+        self.plan.append({"label": transact.label, "to": fn.address, "call": call, "gas_estimate": gas})
+        return None
+
+
+def _show_arg(arg) -> str:
+    return "0x" + bytes(arg).hex() if isinstance(arg, (bytes, bytearray)) else str(arg)
 
 
 def _client(args: argparse.Namespace, *, with_account: bool = True) -> LeaseholdClient:
     level = logging.INFO if args.verbose else logging.CRITICAL + 1
     logger = make_logger("cli", args.command, level, stream=sys.stderr)
-    return connect(load_config(args.config, os.environ), os.environ, logger, with_account=with_account)
+    client = connect(load_config(args.config, os.environ), os.environ, logger, with_account=with_account)
+    if getattr(args, "dry_run", False) and client.sender is not None:
+        client.sender = DryRunSender(client.sender)
+    return client
+
+
+def _planned(args: argparse.Namespace, client: LeaseholdClient, **data) -> int:
+    """The answer of a `--dry-run`: every transaction that would be sent, in order, each simulated."""
+    plan = client.sender.plan
+
+    def render(out: Console) -> None:
+        if not plan:
+            out.print("dry run: nothing to send")
+        for step in plan:
+            gas = f"~{step['gas_estimate']:,} gas" if step["gas_estimate"] else "simulated"
+            out.print(f"dry run: would send {step['label']}: {step['call']} to {step['to']} ({gas})")
+
+    return _emit(args, {"dry_run": True, "transactions": plan, **data}, render)
 
 
 def _emit(args: argparse.Namespace, data: dict, render: Callable[[Console], None]) -> int:
@@ -127,8 +196,31 @@ class _Money:
         return f"{whole:,}.{digits}" if digits else f"{whole:,}"
 
 
-def _time(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+def _iso(timestamp: int) -> str:
+    """A unix time as UTC ISO 8601: `2026-12-03T23:48:00Z`."""
+    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _span(seconds: int) -> str:
+    """A duration in its two largest units: `2 h 5 min`, `3 d 4 h`, `40 s`."""
+    seconds = int(abs(seconds))
+    parts = []
+    for unit, size in (("d", 86_400), ("h", 3_600), ("min", 60), ("s", 1)):
+        if seconds >= size or (not parts and size == 1):
+            parts.append(f"{seconds // size} {unit}")
+            seconds %= size
+    return " ".join(parts[:2])
+
+
+def _time(timestamp: int, now: int | None = None) -> str:
+    """UTC ISO 8601, with the time relative to the chain's `now` when given: `...Z (in 2 h 5 min)`."""
+    if now is None:
+        return _iso(timestamp)
+    if timestamp == now:
+        relative = "now"
+    else:
+        relative = f"in {_span(timestamp - now)}" if timestamp > now else f"{_span(now - timestamp)} ago"
+    return f"{_iso(timestamp)} ({relative})"
 
 
 def _hours(seconds: int) -> str:
@@ -161,59 +253,128 @@ def _offers_table(title: str, offers: list[OfferInfo], money: _Money) -> Table:
     )
 
 
-def _requests_table(title: str, requests_: list[RequestInfo], money: _Money) -> Table:
+def _requests_table(title: str, requests_: list[RequestInfo], money: _Money, now: int) -> Table:
+    """An open request's price is the tenant's maximum (shown `≤ x`); a matched one's is the offer's."""
     return _table(
         title,
-        ["request", "tenant", "status", "gpu model", "min vRAM", "units", "region", f"max {money.symbol} / unit h",
+        ["request", "tenant", "status", "gpu model", "min vRAM", "units", "region", f"{money.symbol} / unit h",
          "duration", "match deadline", f"escrow {money.symbol}"],
         [
             [r.request_id, _short(r.tenant), r.status, r.gpu_model or "any", r.min_vram_gb, r.units, r.region or "any",
-             money.plain(r.price_per_unit_hour), _hours(r.duration_seconds), _time(r.match_deadline),
+             ("≤ " if r.status in ("OPEN", "EXPIRED") else "") + money.plain(r.price_per_unit_hour),
+             _hours(r.duration_seconds), "-" if r.status == "MATCHED" else _time(r.match_deadline, now),
              money.plain(r.escrow)]
             for r in requests_
         ],
     )
 
 
-def _leases_table(title: str, leases: list[LeaseInfo], money: _Money) -> Table:
+def lease_outlook(lease: LeaseInfo, now: int) -> dict:
+    """What a tenant asks of a running lease: the time left, when its balance runs dry at this rate,
+    and what closing it now refunds (the unstreamed balance and the settle bounty, both back to the
+    tenant who closes). Empty for a settled lease. All times unix seconds on the chain's clock."""
+    if lease.settled:
+        return {}
+    rate = lease.price_per_unit_hour * lease.units  # per hour
+    runs_dry_at = lease.start_time + -(-lease.balance * 3_600 // rate) if rate else lease.end_time
+    stops_at = min(lease.end_time, runs_dry_at)
+    streamed = min(lease.balance, rate * max(0, min(now, stops_at) - lease.start_time) // 3_600)
+    return {
+        "time_left_seconds": max(0, stops_at - now),
+        "runs_dry_at": runs_dry_at if runs_dry_at < lease.end_time else None,
+        "refund_if_closed_now": lease.balance - streamed + lease.settle_bounty,
+    }
+
+
+def _lease_card(l: LeaseInfo, money: _Money, now: int) -> Table:
+    """One lease, one fact a line: what a tenant or provider asks first, first."""
+    outlook = lease_outlook(l, now)
+    rows = [
+        ["status", l.status if l.close_reason == "NONE" else f"{l.status} ({l.close_reason})"],
+        ["provider", l.provider], ["tenant", l.tenant],
+        ["gpu", f"{l.units} x {l.gpu_model} in {l.region or 'any region'}"],
+        ["price", f"{money(l.price_per_unit_hour)} / unit h"],
+        ["started", _time(l.start_time, now)], ["ends", _time(l.end_time, now)],
+    ]
+    if outlook:
+        rows += [
+            ["time left", _span(outlook["time_left_seconds"])],
+            ["runs dry",
+             "not before it ends" if outlook["runs_dry_at"] is None else _time(outlook["runs_dry_at"], now)],
+            ["refund if closed now", f"{money(outlook['refund_if_closed_now'])} (settle bounty included)"],
+        ]
+    rows += [
+        ["balance", money(l.balance)], ["streamed so far", money(l.accrued)],
+        ["provider can withdraw", money(l.withdrawable)],
+        ["liveness challenge", f"open since {_time(l.challenged_at, now)}" if l.challenge_open else "none"],
+    ]
+    return _table(f"lease {l.lease_id}", ["", ""], rows)
+
+
+def _leases_table(title: str, leases: list[LeaseInfo], money: _Money, now: int) -> Table:
+    rows = []
+    for l in leases:
+        outlook = lease_outlook(l, now)
+        left = "-" if not outlook else _span(outlook["time_left_seconds"])
+        dry = "-" if not outlook or outlook["runs_dry_at"] is None else _time(outlook["runs_dry_at"], now)
+        refund = "-" if not outlook else money.plain(outlook["refund_if_closed_now"])
+        rows.append([
+            l.lease_id, l.status if l.close_reason == "NONE" else f"{l.status} ({l.close_reason})", _short(l.provider),
+            _short(l.tenant), l.gpu_model, l.units, money.plain(l.price_per_unit_hour), money.plain(l.balance),
+            money.plain(l.accrued), money.plain(l.withdrawable), _time(l.end_time, now), left, dry, refund,
+            "open" if l.challenge_open else "-",
+        ])
     return _table(
         title,
         ["lease", "status", "provider", "tenant", "gpu model", "units", f"{money.symbol} / unit h",
-         f"balance {money.symbol}", "accrued", "withdrawable", "ends", "challenge"],
-        [
-            [l.lease_id, l.status if l.close_reason == "NONE" else f"{l.status} ({l.close_reason})", _short(l.provider),
-             _short(l.tenant), l.gpu_model, l.units, money.plain(l.price_per_unit_hour), money.plain(l.balance),
-             money.plain(l.accrued), money.plain(l.withdrawable), _time(l.end_time), "open" if l.challenge_open else "-"]
-            for l in leases
-        ],
+         f"balance {money.symbol}", "accrued", "withdrawable", "ends", "time left", "runs dry",
+         f"refund if closed now {money.symbol}", "challenge"],
+        rows,
     )
 
 
 def _tx(result) -> dict:
+    if result is None:  # --dry-run
+        return {}
     return {"tx_hash": result.tx_hash, "block_number": result.block_number, "gas_used": result.gas_used}
 
 
 # ---------------------------------------------------------------- provider
 
 def add_provider_commands(subparsers) -> None:
-    common = _common_options()
+    common, sending = _common_options(), _common_options(sends=True)
     provider = subparsers.add_parser("provider", help="register, stake and list GPU offers as a provider")
     commands = provider.add_subparsers(dest="provider_command", required=True)
 
-    register = commands.add_parser("register", parents=[common], help="register, or update region and endpoint")
+    register = commands.add_parser("register", parents=[sending], help="register, or update region and endpoint")
     register.add_argument("--region", required=True, help="region code, e.g. eu-west")
     register.add_argument("--endpoint", required=True, help="advertised base URL (metadataURI); serves /health")
     register.set_defaults(handler=provider_register)
 
-    stake = commands.add_parser("stake", parents=[common], help="approve and stake AMOUNT stake tokens")
+    stake = commands.add_parser("stake", parents=[sending], help="approve and stake AMOUNT stake tokens")
     stake.add_argument("--amount", required=True, type=_amount, help="stake token's smallest units")
     stake.set_defaults(handler=provider_stake)
 
+    unstake = commands.add_parser(
+        "unstake", parents=[sending], help="start unbonding AMOUNT of free stake (withdraw-unstaked after the delay)"
+    )
+    unstake.add_argument("--amount", required=True, type=_amount, help="stake token's smallest units")
+    unstake.set_defaults(handler=provider_unstake)
+
+    withdraw = commands.add_parser("withdraw-unstaked", parents=[sending], help="withdraw stake whose unbonding ended")
+    withdraw.set_defaults(handler=provider_withdraw_unstaked)
+
+    reclaim = commands.add_parser(
+        "reclaim", parents=[sending], help="give a lease's tenant notice; close it once the notice is over"
+    )
+    reclaim.add_argument("lease_id", type=_count)
+    reclaim.set_defaults(handler=provider_reclaim)
+
     offer = commands.add_parser("offer", help="add, update, pause, resume or remove an offer")
     offer_commands = offer.add_subparsers(dest="offer_command", required=True)
-    add = offer_commands.add_parser("add", parents=[common], help="list a GPU offer")
-    add.add_argument("--gpu-model", required=True, help="catalogue id, e.g. nvidia-h100-80gb")
-    update = offer_commands.add_parser("update", parents=[common], help="change an offer's terms")
+    add = offer_commands.add_parser("add", parents=[sending], help="list a GPU offer")
+    add.add_argument("--gpu-model", required=True, help="catalogue id, e.g. nvidia-h100-80gb (market catalogue)")
+    update = offer_commands.add_parser("update", parents=[sending], help="change an offer's terms")
     update.add_argument("offer_id", type=_count)
     for parser in (add, update):
         parser.add_argument("--units", required=True, type=_count)
@@ -222,7 +383,7 @@ def add_provider_commands(subparsers) -> None:
     add.set_defaults(handler=provider_offer_add)
     update.set_defaults(handler=provider_offer_update)
     for name, help_text in (("pause", "stop new matches"), ("resume", "allow new matches"), ("remove", "remove for good")):
-        action = offer_commands.add_parser(name, parents=[common], help=help_text)
+        action = offer_commands.add_parser(name, parents=[sending], help=help_text)
         action.add_argument("offer_id", type=_count)
         action.set_defaults(handler=provider_offer_action, action=name)
 
@@ -230,7 +391,7 @@ def add_provider_commands(subparsers) -> None:
     status.add_argument("--address", help="another provider (default: the config's account)")
     status.set_defaults(handler=provider_status)
 
-    earnings = commands.add_parser("earnings", parents=[common], help="withdrawable earnings per lease")
+    earnings = commands.add_parser("earnings", parents=[sending], help="withdrawable earnings per lease")
     earnings.add_argument("--withdraw", action="store_true", help="withdraw every lease's earnings")
     earnings.set_defaults(handler=provider_earnings)
 
@@ -244,6 +405,8 @@ def provider_register(args: argparse.Namespace) -> int:
         action, result = "updated", client.update_provider(args.region, args.endpoint)
     else:
         action, result = "unchanged", None
+    if args.dry_run:
+        return _planned(args, client, provider=client.address, action=action)
     data = {"provider": client.address, "action": action, "region": args.region, "endpoint": args.endpoint,
             **(_tx(result) if result else {})}
     return _emit(args, data, lambda out: out.print(f"provider {client.address} {action}: {args.region} {args.endpoint}"))
@@ -251,16 +414,82 @@ def provider_register(args: argparse.Namespace) -> int:
 
 def provider_stake(args: argparse.Namespace) -> int:
     client = _client(args)
-    result = client.stake(args.amount)
+    result = client.stake(args.amount)  # balance checked and stake simulated before any approval
+    if args.dry_run:
+        return _planned(args, client, provider=client.address, staked=args.amount)
     info = client.provider_info(client.address)
     money = _Money(client, client.stake_token)
     data = {"provider": client.address, "staked": args.amount, "free_stake": info.free_stake, **_tx(result)}
     return _emit(args, data, lambda out: out.print(f"staked {money(args.amount)}; free stake {money(info.free_stake)}"))
 
 
+def provider_unstake(args: argparse.Namespace) -> int:
+    client = _client(args)
+    result = client.request_unstake(args.amount)
+    if args.dry_run:
+        return _planned(args, client, provider=client.address, amount=args.amount)
+    info, now = client.provider_info(client.address), client.now()
+    money = _Money(client, client.stake_token)
+    data = {"provider": client.address, "amount": args.amount, "unbonding_stake": info.unbonding_stake,
+            "unbonding_ready_at": info.unbonding_ready_at, **_tx(result)}
+    return _emit(args, data, lambda out: out.print(
+        f"unbonding {money(info.unbonding_stake)}; withdraw-unstaked from {_time(info.unbonding_ready_at, now)}"
+    ))
+
+
+def provider_withdraw_unstaked(args: argparse.Namespace) -> int:
+    client = _client(args)
+    info, now = client.provider_info(client.address), client.now()
+    if info.unbonding_stake == 0:
+        raise KeeperError(f"stake error: {client.address} has no stake unbonding (provider unstake starts it)")
+    if now < info.unbonding_ready_at:
+        raise KeeperError(
+            f"stake error: the unbonding stake is ready {_time(info.unbonding_ready_at, now)}; nothing was sent"
+        )
+    result = client.withdraw_unstaked()
+    if args.dry_run:
+        return _planned(args, client, provider=client.address, amount=info.unbonding_stake)
+    money = _Money(client, client.stake_token)
+    data = {"provider": client.address, "amount": info.unbonding_stake, **_tx(result)}
+    return _emit(args, data, lambda out: out.print(f"withdrew {money(info.unbonding_stake)} of unbonded stake"))
+
+
+def provider_reclaim(args: argparse.Namespace) -> int:
+    """The first call gives notice (requestReclaim); once the notice is over, the same command closes."""
+    client = _client(args)
+    lease, now = client.lease(args.lease_id), client.now()
+    if lease.reclaimable_at and now >= lease.reclaimable_at:
+        action, result = "closed", client.close_lease(args.lease_id)
+    elif lease.reclaimable_at:
+        raise KeeperError(
+            f"reclaim error: lease {args.lease_id}'s notice ends {_time(lease.reclaimable_at, now)}; "
+            "run this again then to close it"
+        )
+    else:
+        action, result = "notice given", client.request_reclaim(args.lease_id)
+    if args.dry_run:
+        return _planned(args, client, lease_id=args.lease_id, action=action)
+    after = client.lease(args.lease_id)
+    data = {"lease_id": args.lease_id, "action": action, "reclaimable_at": after.reclaimable_at, **_tx(result)}
+    return _emit(args, data, lambda out: out.print(
+        f"lease {args.lease_id}: {action}"
+        + (f"; close it from {_time(after.reclaimable_at, client.now())}" if action == "notice given" else "")
+    ))
+
+
+def _check_offer(client: LeaseholdClient, gpu_model: str) -> None:
+    """Refuses, before anything is signed, a GPU model the catalogue does not list, naming those it does."""
+    if not client.gpu_model(gpu_model).listed:
+        listed = ", ".join(m.gpu_model for m in client.catalogue() if m.listed) or "none"
+        raise KeeperError(f"offer error: {gpu_model!r} is not in the GPU catalogue (listed: {listed})")
+
+
 def provider_offer_add(args: argparse.Namespace) -> int:
     client = _client(args)
+    _check_offer(client, args.gpu_model)
     result = client.add_offer(args.gpu_model, args.units, args.price, args.max_duration)
+    if args.dry_run:
+        return _planned(args, client)
     offer_id = client.offer_id_of(result)
     return _emit(args, {"offer_id": offer_id, **_tx(result)}, lambda out: out.print(f"offer {offer_id} added"))
 
@@ -268,6 +497,8 @@ def provider_offer_add(args: argparse.Namespace) -> int:
 def provider_offer_update(args: argparse.Namespace) -> int:
     client = _client(args)
     result = client.update_offer(args.offer_id, args.units, args.price, args.max_duration)
+    if args.dry_run:
+        return _planned(args, client, offer_id=args.offer_id)
     return _emit(args, {"offer_id": args.offer_id, **_tx(result)}, lambda out: out.print(f"offer {args.offer_id} updated"))
 
 
@@ -277,6 +508,8 @@ def provider_offer_action(args: argparse.Namespace) -> int:
         result, done = client.remove_offer(args.offer_id), "removed"
     else:
         result, done = client.pause_offer(args.offer_id, args.action == "pause"), f"{args.action}d"
+    if args.dry_run:
+        return _planned(args, client, offer_id=args.offer_id, action=done)
     data = {"offer_id": args.offer_id, "action": done, **_tx(result)}
     return _emit(args, data, lambda out: out.print(f"offer {args.offer_id} {done}"))
 
@@ -284,11 +517,14 @@ def provider_offer_action(args: argparse.Namespace) -> int:
 def provider_status(args: argparse.Namespace) -> int:
     client = _client(args, with_account=args.address is None)
     address = args.address or client.address
-    info = client.provider_info(address)
+    info, now = client.provider_info(address), client.now()
     offers = client.offers_of(address, include_removed=True)
     leases = [lease for lease in client.leases_of(address) if lease.provider == info.address]
     stake_money, money = _Money(client, client.stake_token), _Money(client, client.payment_token)
     data = {**as_dict(info), "offers": [as_dict(o) for o in offers], "leases": [as_dict(l) for l in leases]}
+    unbonding = stake_money(info.unbonding_stake) + (
+        f" (ready {_time(info.unbonding_ready_at, now)})" if info.unbonding_stake else ""
+    )
 
     def render(out: Console) -> None:
         if not info.registered:
@@ -297,14 +533,14 @@ def provider_status(args: argparse.Namespace) -> int:
         out.print(_table(f"provider {address}", ["", ""], [
             ["region", info.region], ["endpoint", info.metadata_uri],
             ["free stake", stake_money(info.free_stake)], ["locked stake", stake_money(info.locked_stake)],
-            ["unbonding", f"{stake_money(info.unbonding_stake)} (ready at {info.unbonding_ready_at})"],
+            ["unbonding", unbonding],
             ["reputation", f"{info.reputation} / 10000"], ["uptime", f"{info.uptime_bps / 100:g} %"],
             ["leases completed", info.leases_completed],
             ["liveness answered / missed", f"{info.liveness_answered} / {info.liveness_missed}"],
             ["slashes", f"{info.slash_count} ({stake_money(info.total_slashed)})"],
         ]))
         out.print(_offers_table("offers", offers, money))
-        out.print(_leases_table("leases", leases, money))
+        out.print(_leases_table("leases", leases, money, now))
 
     return _emit(args, data, render)
 
@@ -316,8 +552,12 @@ def provider_earnings(args: argparse.Namespace) -> int:
     if args.withdraw:
         for lease in leases:
             result = client.withdraw_earnings(lease.lease_id)
+            if result is None:  # --dry-run
+                continue
             (event,) = client.events(result, client.market, "EarningsWithdrawn")
             withdrawn.append({"lease_id": lease.lease_id, "amount": event["amount"], "fee": event["fee"], **_tx(result)})
+    if args.dry_run:
+        return _planned(args, client, total_withdrawable=sum(l.withdrawable for l in leases))
     money = _Money(client, client.payment_token)
     data = {
         "provider": client.address,
@@ -338,78 +578,190 @@ def provider_earnings(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- tenant
 
+def _request_options(parser: argparse.ArgumentParser, *, deposit: bool = True) -> None:
+    parser.add_argument("--gpu-model", help="catalogue id (default: any model with --min-vram); see market catalogue")
+    parser.add_argument("--min-vram", type=_count, default=0, help="GB, when any model will do")
+    parser.add_argument("--units", type=_count, default=1)
+    parser.add_argument("--region", help="region code (default: any)")
+    parser.add_argument("--min-tier", type=_count, default=0, help="0 Entry .. 4 Ultra")
+    parser.add_argument("--min-reputation", type=_count, default=0, help="0..10000")
+    parser.add_argument("--max-price", required=True, type=_amount, help="per unit per hour, smallest units")
+    parser.add_argument("--duration", required=True, type=_duration, help="longest the lease runs: 3600, 4h, 2d")
+    parser.add_argument("--match-within", type=_duration, default=3_600, help="match deadline from now (default 1h)")
+    if deposit:
+        parser.add_argument("--deposit", required=True, type=_amount, help="escrow, smallest units (tenant quote)")
+
+
 def add_tenant_commands(subparsers) -> None:
-    common = _common_options()
+    common, sending = _common_options(), _common_options(sends=True)
     tenant = subparsers.add_parser("tenant", help="request, top up and close leases as a tenant")
     commands = tenant.add_subparsers(dest="tenant_command", required=True)
 
-    request = commands.add_parser("request", parents=[common], help="approve the deposit and post a rental request")
-    request.add_argument("--gpu-model", help="catalogue id (default: any model with --min-vram)")
-    request.add_argument("--min-vram", type=_count, default=0, help="GB, when any model will do")
-    request.add_argument("--units", type=_count, default=1)
-    request.add_argument("--region", help="region code (default: any)")
-    request.add_argument("--min-tier", type=_count, default=0, help="0 Entry .. 4 Ultra")
-    request.add_argument("--min-reputation", type=_count, default=0, help="0..10000")
-    request.add_argument("--max-price", required=True, type=_amount, help="per unit per hour, smallest units")
-    request.add_argument("--duration", required=True, type=_duration, help="longest the lease runs: 3600, 4h, 2d")
-    request.add_argument("--match-within", type=_duration, default=3_600, help="match deadline from now (default 1h)")
-    request.add_argument("--deposit", required=True, type=_amount, help="escrow, smallest units")
+    request = commands.add_parser("request", parents=[sending], help="approve the deposit and post a rental request")
+    _request_options(request)
     request.set_defaults(handler=tenant_request)
+
+    job = commands.add_parser(
+        "job", parents=[sending], help="publish a verified job's terms and input, and post its JOB request"
+    )
+    _request_options(job)
+    job.add_argument("--workload", required=True, help="registered workload: hashchain, matvec or matvec-256")
+    source = job.add_mutually_exclusive_group(required=True)
+    source.add_argument("--input-file", type=Path, help="the job's input, raw bytes")
+    source.add_argument("--input-hex", help="the job's input as 0x hex")
+    job.add_argument("--steps", required=True, type=_count, help="N, the number of steps to run")
+    job.add_argument("--seed", default="cli", help="text id making equal terms distinct (default: cli)")
+    job.add_argument("--result-timeout", type=_duration, default=3_600, help="time the solver has (default 1h)")
+    job.add_argument("--challenge-window", type=_duration, default=600, help="time to dispute (default 10m)")
+    job.set_defaults(handler=tenant_job)
+
+    quote = commands.add_parser("quote", parents=[common], help="the least deposit a request takes, and a full one")
+    _request_options(quote, deposit=False)
+    quote.set_defaults(handler=tenant_quote)
 
     status = commands.add_parser("status", parents=[common], help="one request or lease, or all of yours")
     status.add_argument("request_id", nargs="?", type=_count)
     status.set_defaults(handler=tenant_status)
 
-    topup = commands.add_parser("topup", parents=[common], help="approve and add AMOUNT to a lease's balance")
+    topup = commands.add_parser("topup", parents=[sending], help="approve and add AMOUNT to a lease's balance")
     topup.add_argument("lease_id", type=_count)
     topup.add_argument("--amount", required=True, type=_amount)
     topup.set_defaults(handler=tenant_topup)
 
-    close = commands.add_parser("close", parents=[common], help="close a lease: pay what streamed, refund the rest")
+    close = commands.add_parser("close", parents=[sending], help="close a lease: pay what streamed, refund the rest")
     close.add_argument("lease_id", type=_count)
     close.set_defaults(handler=tenant_close)
 
-    cancel = commands.add_parser("cancel", parents=[common], help="cancel an open request and refund its deposit")
+    cancel = commands.add_parser("cancel", parents=[sending], help="cancel an open request and refund its deposit")
     cancel.add_argument("request_id", type=_count)
     cancel.set_defaults(handler=tenant_cancel)
     add_tenant_delivery_commands(commands, common)
 
 
-def tenant_request(args: argparse.Namespace) -> int:
-    client = _client(args)
-    spec = RequestSpec(
+def _spec(args: argparse.Namespace, client: LeaseholdClient, **job) -> RequestSpec:
+    return RequestSpec(
         gpu_model=args.gpu_model, min_vram_gb=args.min_vram, units=args.units, region=args.region,
         min_tier=args.min_tier, min_reputation=args.min_reputation, max_price_per_unit_hour=args.max_price,
         max_duration_seconds=args.duration, match_deadline=client.now() + args.match_within,
-        manifest_hash=manifest_hash_of(args),
+        manifest_hash=manifest_hash_of(args), **job,
     )
-    result = client.create_request(spec, args.deposit)
+
+
+def _check_matchable(client: LeaseholdClient, spec: RequestSpec) -> None:
+    """Refuses a request no offer can ever match: the escrow would sit locked until its deadline."""
+    reason = client.never_matches(spec)
+    if reason is not None:
+        raise KeeperError(f"request error: no offer can ever match: {reason}; nothing was sent")
+
+
+def tenant_request(args: argparse.Namespace) -> int:
+    client = _client(args)
+    spec = _spec(args, client)
+    _check_matchable(client, spec)
+    result = client.create_request(spec, args.deposit)  # balance checked and call simulated before any approval
+    if args.dry_run:
+        return _planned(args, client, deposit=args.deposit, match_deadline=spec.match_deadline)
     request_id = client.request_id_of(result)
     data = {"request_id": request_id, "deposit": args.deposit, "match_deadline": spec.match_deadline, **_tx(result)}
-    return _emit(args, data, lambda out: out.print(f"request {request_id} posted; match deadline {spec.match_deadline}"))
+    return _emit(args, data, lambda out: out.print(
+        f"request {request_id} posted; match deadline {_time(spec.match_deadline, client.now())}"
+    ))
+
+
+def tenant_job(args: argparse.Namespace) -> int:
+    """Checks and simulates both calls, then publishes the terms (once per terms hash) and posts the request."""
+    from keepers.client import JobTerms
+    from keepers.ids import to_bytes32
+    from keepers.workloads import keccak256
+
+    client = _client(args)
+    try:
+        raw = args.input_file.read_bytes() if args.input_file else bytes.fromhex(args.input_hex.removeprefix("0x"))
+    except OSError as error:
+        raise KeeperError(f"job error: cannot read {args.input_file}: {error.strerror}") from None
+    except ValueError:
+        raise KeeperError(f"job error: --input-hex {args.input_hex!r} is not hex") from None
+    terms = JobTerms(to_bytes32(args.workload), keccak256(raw), to_bytes32(args.seed), args.steps,
+                     args.result_timeout, args.challenge_window)
+    terms_hash = client.job_terms_hash(terms)
+    spec = _spec(args, client, kind="JOB", job_terms_hash=terms_hash)
+    _check_matchable(client, spec)
+    published = client.job_terms_published(terms_hash)
+    contracts = client.contracts
+    if not published:
+        client.simulate(contracts.job_market.publish_job_terms(terms, raw))
+    create = contracts.market.create_request(spec, args.deposit)
+    client.check_pull(contracts.payment_token, contracts.market.address, args.deposit, create)
+    if not published:
+        client.publish_job_terms(terms, raw)
+    result = client.create_request(spec, args.deposit)
+    if args.dry_run:
+        return _planned(args, client, terms_hash="0x" + terms_hash.hex(), deposit=args.deposit)
+    request_id = client.request_id_of(result)
+    data = {"request_id": request_id, "terms_hash": "0x" + terms_hash.hex(), "published": not published,
+            "deposit": args.deposit, "match_deadline": spec.match_deadline, **_tx(result)}
+    return _emit(args, data, lambda out: out.print(
+        f"job request {request_id} posted (terms 0x{terms_hash.hex()}); match deadline "
+        f"{_time(spec.match_deadline, client.now())}"
+    ))
+
+
+def tenant_quote(args: argparse.Namespace) -> int:
+    """The deposit `createRequest` accepts at least, and one that streams the whole duration at the maximum price."""
+    client = _client(args, with_account=False)
+    spec = _spec(args, client)
+    _check_matchable(client, spec)
+    minimum = client.minimum_deposit(spec)
+    params = client.market_params()
+    full = params["matchFee"] + params["settleBounty"] + -(-spec.max_price_per_unit_hour * spec.units
+                                                            * spec.max_duration_seconds // 3_600)
+    money = _Money(client, client.payment_token)
+    data = {"minimum_deposit": minimum, "full_duration_deposit": full, "match_fee": params["matchFee"],
+            "settle_bounty": params["settleBounty"], "min_lease_seconds": params["minLeaseSeconds"]}
+    return _emit(args, data, lambda out: out.print(_table("deposit quote", ["", ""], [
+        ["least deposit (shortest lease)", money(minimum)],
+        [f"deposit for the whole {_span(spec.max_duration_seconds)}", money(full)],
+        ["of which match fee", money(params["matchFee"])],
+        ["of which settle bounty (back to you when you close)", money(params["settleBounty"])],
+    ])))
 
 
 def tenant_status(args: argparse.Namespace) -> int:
     client = _client(args, with_account=args.request_id is None)
-    money = _Money(client, client.payment_token)
+    money, now = _Money(client, client.payment_token), client.now()
+
+    def lease_data(lease: LeaseInfo) -> dict:
+        return {**as_dict(lease), **lease_outlook(lease, now)}
+
     if args.request_id is None:
         mine = [r for r in client.requests() if r.tenant == client.address]
         leases = client.leases([r.request_id for r in mine if r.status == "MATCHED" and r.kind == "RENTAL"])
-        data = {"requests": [as_dict(r) for r in mine], "leases": [as_dict(l) for l in leases]}
+        data = {"time": now, "requests": [as_dict(r) for r in mine], "leases": [lease_data(l) for l in leases]}
 
         def render(out: Console) -> None:
-            out.print(_requests_table("requests", mine, money))
-            out.print(_leases_table("leases", leases, money))
+            out.print(_requests_table("requests", mine, money, now))
+            out.print(_leases_table("leases", leases, money, now))
 
         return _emit(args, data, render)
     request = client.request(args.request_id)
     lease = client.lease(args.request_id) if request.status == "MATCHED" and request.kind == "RENTAL" else None
-    data = {"request": as_dict(request), "lease": as_dict(lease) if lease else None}
+    # A matched JOB request is job `request_id` of the job market.
+    job = client.job(args.request_id) if request.status == "MATCHED" and request.kind == "JOB" else None
+    data = {"time": now, "request": as_dict(request), "lease": lease_data(lease) if lease else None,
+            "job": as_dict(job) if job else None}
 
     def render_one(out: Console) -> None:
-        out.print(_requests_table(f"request {request.request_id}", [request], money))
+        out.print(_requests_table(f"request {request.request_id}", [request], money, now))
         if lease is not None:
-            out.print(_leases_table(f"lease {lease.lease_id}", [lease], money))
+            out.print(_lease_card(lease, money, now))
+        if job is not None:
+            out.print(_table(f"job {job.job_id}", ["", ""], [
+                ["status", job.status], ["solver", job.provider],
+                ["result deadline", _time(job.result_deadline, now)],
+                ["challenge window ends", _time(job.window_ends_at, now) if job.window_ends_at else "-"],
+                ["output hash", "0x" + job.output_hash.hex() if any(job.output_hash) else "-"],
+                ["escrow", money(job.escrow)], ["verifier attestation", job.attestation],
+            ]))
 
     return _emit(args, data, render_one)
 
@@ -417,6 +769,8 @@ def tenant_status(args: argparse.Namespace) -> int:
 def tenant_topup(args: argparse.Namespace) -> int:
     client = _client(args)
     result = client.top_up(args.lease_id, args.amount)
+    if args.dry_run:
+        return _planned(args, client, lease_id=args.lease_id, amount=args.amount)
     balance = client.lease(args.lease_id).balance
     money = _Money(client, client.payment_token)
     data = {"lease_id": args.lease_id, "amount": args.amount, "balance": balance, **_tx(result)}
@@ -426,18 +780,25 @@ def tenant_topup(args: argparse.Namespace) -> int:
 def tenant_close(args: argparse.Namespace) -> int:
     client = _client(args)
     result = client.close_lease(args.lease_id)
+    if args.dry_run:
+        return _planned(args, client, lease_id=args.lease_id)
     (closed,) = client.events(result, client.market, "LeaseClosed")
     money = _Money(client, client.payment_token)
+    to_me = closed["bountyRecipient"] == client.address
     data = {"lease_id": args.lease_id, "paid": closed["paid"], "fee": closed["fee"], "refunded": closed["refunded"],
-            "bounty": closed["bounty"], **_tx(result)}
+            "bounty": closed["bounty"], "bounty_recipient": closed["bountyRecipient"], **_tx(result)}
+    bounty = f" and the settle bounty {money(closed['bounty'])}" if to_me and closed["bounty"] else ""
     return _emit(args, data, lambda out: out.print(
-        f"lease {args.lease_id} closed: provider paid {money(closed['paid'])}, refunded {money(closed['refunded'])}"
+        f"lease {args.lease_id} closed: provider paid {money(closed['paid'])} (protocol fee {money(closed['fee'])}); "
+        f"refunded {money(closed['refunded'])}{bounty}"
     ))
 
 
 def tenant_cancel(args: argparse.Namespace) -> int:
     client = _client(args)
     result = client.cancel_request(args.request_id)
+    if args.dry_run:
+        return _planned(args, client, request_id=args.request_id)
     (cancelled,) = client.events(result, client.market, "RequestCancelled")
     money = _Money(client, client.payment_token)
     data = {"request_id": args.request_id, "refunded": cancelled["refunded"], **_tx(result)}
@@ -463,10 +824,30 @@ def add_market_commands(subparsers) -> None:
         "fees", parents=[common], help="protocol fees accrued in each market, and credits held for your account"
     )
     fees.set_defaults(handler=market_fees)
-    sweep = commands.add_parser("sweep-fees", parents=[common], help="send every market's accrued fees to the treasury")
+    sending = _common_options(sends=True)
+    sweep = commands.add_parser(
+        "sweep-fees", parents=[sending], help="send every market's accrued fees to the treasury"
+    )
     sweep.set_defaults(handler=market_sweep_fees)
-    claim = commands.add_parser("claim-credit", parents=[common], help="claim the payouts each market holds for you")
+    claim = commands.add_parser("claim-credit", parents=[sending], help="claim the payouts each market holds for you")
     claim.set_defaults(handler=market_claim_credit)
+    catalogue = commands.add_parser("catalogue", parents=[common], help="the GPU models offers and requests may name")
+    catalogue.set_defaults(handler=market_catalogue)
+
+
+TIERS = ("Entry", "Low", "Medium", "High", "Ultra")
+
+
+def market_catalogue(args: argparse.Namespace) -> int:
+    client = _client(args, with_account=False)
+    models = client.catalogue()
+    money = _Money(client, client.stake_token)
+    data = {"models": [as_dict(m) for m in models]}
+    return _emit(args, data, lambda out: out.print(_table(
+        "GPU catalogue", ["gpu model", "vRAM", "tier", "collateral / unit", "listed"],
+        [[m.gpu_model, f"{m.vram_gb} GB", f"{m.tier} {TIERS[m.tier] if m.tier < len(TIERS) else ''}".strip(),
+          money(m.collateral_per_unit), "yes" if m.listed else "no"] for m in models],
+    )))
 
 
 def market_replay_match(args: argparse.Namespace) -> int:
@@ -506,14 +887,20 @@ def market_fees(args: argparse.Namespace) -> int:
 
 def _collect(client: LeaseholdClient, owed: dict[str, int], send, event: str) -> dict[str, int]:
     """Sends `send(market)` to each market owing something; the amount each transaction's `event` moved."""
-    markets = client.money_markets()
-    return {name: client.events(send(name), markets[name], event)[0]["amount"] for name, amount in owed.items() if amount}
+    markets, moved = client.money_markets(), {}
+    for name, amount in owed.items():
+        if amount:
+            result = send(name)
+            moved[name] = amount if result is None else client.events(result, markets[name], event)[0]["amount"]
+    return moved
 
 
 def market_sweep_fees(args: argparse.Namespace) -> int:
     """Sweeps every market that has fees; one with none is left alone rather than refused."""
     client = _client(args)
     swept = _collect(client, client.accrued_fees(), client.sweep_fees, "FeesSwept")
+    if args.dry_run:
+        return _planned(args, client, swept=swept)
     data = {"treasury": client.treasury(), "swept": swept}
     money = _Money(client, client.payment_token)
     return _emit(args, data, lambda out: out.print(
@@ -525,6 +912,8 @@ def market_sweep_fees(args: argparse.Namespace) -> int:
 def market_claim_credit(args: argparse.Namespace) -> int:
     client = _client(args)
     claimed = _collect(client, client.credits_of(), client.claim_credit, "CreditClaimed")
+    if args.dry_run:
+        return _planned(args, client, claimed=claimed)
     money = _Money(client, client.payment_token)
     return _emit(args, {"account": client.address, "claimed": claimed}, lambda out: out.print(
         "\n".join(f"{name}: claimed {money(amount)}" for name, amount in claimed.items())
@@ -561,32 +950,103 @@ def market_status(args: argparse.Namespace) -> int:
     def render(out: Console) -> None:
         out.print(_table(f"market on chain {client.deployment.chain_id}", ["", ""],
                          [[name.replace("_", " "), value] for name, value in counts.items()]))
-        out.print(_requests_table("open requests", open_requests, money))
-        out.print(_leases_table("active leases", active, money))
+        out.print(_requests_table("open requests", open_requests, money, data["time"]))
+        out.print(_leases_table("active leases", active, money, data["time"]))
         out.print(_offers_table("offers", offers, money))
 
     return _emit(args, data, render)
 
 
+# ---------------------------------------------------------------- config
+
+def add_config_commands(subparsers) -> None:
+    config = subparsers.add_parser("config", help="check a keeper or CLI configuration without running it")
+    commands = config.add_subparsers(dest="config_command", required=True)
+    check = commands.add_parser("check", help="validate FILE; with --connect, also the node, deployment, key and role")
+    check.add_argument("file", type=Path, metavar="FILE")
+    check.add_argument("--role", choices=sorted(ROLES), metavar="ROLE",
+                       help=f"check [role] for ROLE ({', '.join(sorted(ROLES))}); default: a CLI config, no [role]")
+    check.add_argument("--connect", action="store_true",
+                       help="also ask the node: chain id, the deployment's code, the key, the role, gas money")
+    check.add_argument("--json", action="store_true", help="print one JSON document")
+    check.set_defaults(handler=config_check, verbose=False)
+
+
+def config_check(args: argparse.Namespace) -> int:
+    config = load_config(args.file, os.environ)
+    checked = ["chain", "account", "transactions", "metrics"]
+    if args.role is None and config.role:
+        raise KeeperError(
+            f"config error: {args.file} has a [role] table; give --role to check it (one of {', '.join(sorted(ROLES))})"
+        )
+    logger = make_logger("config-check", args.role or "cli", logging.CRITICAL + 1, stream=sys.stderr)
+    if args.role is not None:
+        keeper = ROLES[args.role](config, name="config-check", logger=logger)  # validates [role]
+        checked.append(f"role ({args.role})")
+        if args.connect:
+            node_chain_id = keeper.w3.eth.chain_id
+            if node_chain_id != config.chain.chain_id:
+                raise KeeperError(f"chain error: config says chain_id {config.chain.chain_id} "
+                                  f"but {config.chain.rpc_url} reports {node_chain_id}")
+            keeper.check_start()
+            problem = keeper.health_problem()
+            if problem is not None:
+                raise KeeperError(f"health error: {problem}")
+    elif args.connect:
+        connect(config, os.environ, logger)
+    if args.connect:
+        checked.append("node, deployment code, key" + (", role, gas money" if args.role else ""))
+    data = {"file": str(args.file), "ok": True, "checked": checked}
+    return _emit(args, data, lambda out: out.print(f"{args.file}: ok ({'; '.join(checked)})"))
+
+
+def _version() -> str:
+    try:
+        return version("leasehold-keepers")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="leasehold", description="Leasehold GPU compute market tools")
+    parser.add_argument("--version", action="version", version=f"leasehold {_version()}")
     subparsers = parser.add_subparsers(dest="command", required=True)
     add_keeper_commands(subparsers)
     add_provider_commands(subparsers)
     add_tenant_commands(subparsers)
     add_market_commands(subparsers)
+    add_config_commands(subparsers)
+    from keepers.devcli import add_dev_commands  # brownie, loaded only by `leasehold dev`
+
+    add_dev_commands(subparsers)
     return parser
 
 
+def _fail(args: argparse.Namespace, message: str, error: Exception) -> int:
+    """One line on stderr, exit code 2; under --json one JSON object (`error`, `kind`, and a refusal's name)."""
+    if getattr(args, "json", False):
+        body = {"error": message, "kind": type(error).__name__}
+        if isinstance(error, Refused):
+            body.update(error_name=error.error_name, error_args=[str(arg) for arg in error.error_args])
+        print(json.dumps(body), file=sys.stderr)
+    else:
+        print(message, file=sys.stderr)
+    return EXIT_USAGE
+
+
 def main(argv: list[str] | None = None) -> int:
+    OneLineParser.json_errors = "--json" in (sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
     except KeeperError as error:
-        print(str(error), file=sys.stderr)
+        return _fail(args, str(error), error)
     except requests.ConnectionError as error:
-        print(f"node error: cannot reach the RPC endpoint: {error.request.url if error.request else error}", file=sys.stderr)
-    return EXIT_USAGE
+        where = error.request.url if error.request else error
+        return _fail(args, f"node error: cannot reach the RPC endpoint: {where}", error)
+    except (Web3Exception, requests.RequestException) as error:
+        first_line = str(error).splitlines()[0] if str(error) else ""
+        return _fail(args, f"node error: {type(error).__name__}: {first_line}", error)
 
 
 if __name__ == "__main__":

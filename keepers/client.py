@@ -31,7 +31,8 @@ from keepers.contracts.fees import MoneyMarket
 from keepers.contracts.reads import named
 from keepers.contracts.structs import JobTerms, RequestSpec
 from keepers.contracts.token import Token
-from keepers.contracts.transact import Transact
+from keepers.contracts.reverts import Refused
+from keepers.contracts.transact import Transact, simulate
 from keepers.contracts.types import (
     ZERO_ADDRESS,
     Attestation,
@@ -58,6 +59,17 @@ __all__ = [
 
 class ReadOnlyClient(KeeperError):
     """A write was asked of a client built without an account."""
+
+
+@dataclass(frozen=True)
+class GpuModelInfo:
+    """A catalogue entry (`Config.GpuModel`); `collateral_per_unit` in the stake token's smallest units."""
+
+    gpu_model: str
+    vram_gb: int
+    tier: int
+    collateral_per_unit: int
+    listed: bool
 
 
 @dataclass(frozen=True)
@@ -273,9 +285,10 @@ class LeaseholdClient:
 
     def stake(self, amount: int, *, approve: bool = True) -> SendResult:
         """Stakes `amount`, approving the registry first when its allowance is short."""
+        transact = self.contracts.registry.stake(amount)
         if approve:
-            self.ensure_allowance(self.contracts.stake_token, self.registry.address, amount)
-        return self.send(self.contracts.registry.stake(amount))
+            return self.approve_and_send(self.contracts.stake_token, self.registry.address, amount, transact)
+        return self.send(transact)
 
     def request_unstake(self, amount: int) -> SendResult:
         return self.send(self.contracts.registry.request_unstake(amount))
@@ -313,17 +326,19 @@ class LeaseholdClient:
 
     def create_request(self, spec: RequestSpec, deposit: int, *, approve: bool = True) -> SendResult:
         """Posts a request with `deposit`, approving the market first when needed; id: `request_id_of(result)`."""
+        transact = self.contracts.market.create_request(spec, deposit)
         if approve:
-            self.ensure_allowance(self.contracts.payment_token, self.market.address, deposit)
-        return self.send(self.contracts.market.create_request(spec, deposit))
+            return self.approve_and_send(self.contracts.payment_token, self.market.address, deposit, transact)
+        return self.send(transact)
 
     def cancel_request(self, request_id: int) -> SendResult:
         return self.send(self.contracts.market.cancel_request(request_id))
 
     def top_up(self, lease_id: int, amount: int, *, approve: bool = True) -> SendResult:
+        transact = self.contracts.market.top_up(lease_id, amount)
         if approve:
-            self.ensure_allowance(self.contracts.payment_token, self.market.address, amount)
-        return self.send(self.contracts.market.top_up(lease_id, amount))
+            return self.approve_and_send(self.contracts.payment_token, self.market.address, amount, transact)
+        return self.send(transact)
 
     def close_lease(self, lease_id: int) -> SendResult:
         return self.send(self.contracts.market.close_lease(lease_id))
@@ -463,6 +478,104 @@ class LeaseholdClient:
 
     def terms_hash_of(self, result: SendResult) -> bytes:
         return bytes(self.events(result, self.job_market, "JobTermsPublished")[0]["termsHash"])
+
+    # ---------------------------------------------------------------- checked approvals
+
+    def approve_and_send(self, token: Token, spender: str, amount: int, transact: Transact) -> SendResult | None:
+        """Sends `transact`, which pulls `amount` of `token` into `spender`. The balance is checked and the
+        call simulated as if the allowance were in place before any approval is signed: a call that would
+        revert leaves no allowance behind. Approves only when the allowance is short."""
+        if not self.check_pull(token, spender, amount, transact):
+            return self.send(transact)
+        if getattr(self.sender, "dry_run", False):
+            self.sender.planned(token.approve(spender, amount))
+            return self.sender.planned(transact)
+        self.send(token.approve(spender, amount))
+        return self.send(transact)
+
+    def check_pull(self, token: Token, spender: str, amount: int, transact: Transact) -> bool:
+        """Checks, sending nothing, that `transact` can pull `amount`: the balance, then the call simulated
+        with the allowance in place. True when an approval must be sent first."""
+        owner = self.address
+        balance = token.balance_of(owner)
+        if balance < amount:
+            raise Refused(transact.label, "ERC20InsufficientBalance", (owner, balance, amount))
+        if token.allowance(owner, spender) >= amount:
+            return False
+        # A token whose allowance slot is not found is left to the balance check (the call is then
+        # simulated by the sender after the approval).
+        override = token.allowance_override(owner, spender, amount)
+        if override is not None:
+            simulate(self.w3, transact, owner, override)
+        return True
+
+    def simulate(self, transact: Transact) -> None:
+        """Runs `transact` as this account in an `eth_call`; raises `Refused` naming the error it would revert with."""
+        simulate(self.w3, transact, self.address)
+
+    # ---------------------------------------------------------------- catalogue, quotes, roles
+
+    def gpu_model(self, gpu_model: str) -> GpuModelInfo:
+        """The catalogue entry of `gpu_model` (listed False when the catalogue does not know it)."""
+        m = self.contracts.config.gpu_model(to_bytes32(gpu_model))
+        return GpuModelInfo(gpu_model, m["vramGB"], m["tier"], m["collateralPerUnit"], m["listed"])
+
+    def catalogue(self) -> list[GpuModelInfo]:
+        """Every model the catalogue has ever had (from its GpuModelSet events), with its entry now."""
+        ids = self.contracts.config.catalogue_ids(self.deployment.block_number)
+        return [self.gpu_model(model) for model in sorted(from_bytes32(i) for i in ids)]
+
+    def market_params(self) -> dict[str, int]:
+        """`ProtocolConfig.marketParams()` by field name."""
+        return self.contracts.config.market_params()
+
+    def minimum_deposit(self, spec: RequestSpec) -> int:
+        """The least `createRequest` accepts: the match fee, the settle bounty and the shortest lease
+        at the tenant's maximum price (rounded up), as LeaseMarket._createRequest computes it."""
+        p = self.market_params()
+        streamed = -(-spec.max_price_per_unit_hour * spec.units * p["minLeaseSeconds"] // 3_600)
+        return p["matchFee"] + p["settleBounty"] + streamed
+
+    def never_matches(self, spec: RequestSpec) -> str | None:
+        """Why no offer can ever match `spec` (a model the catalogue does not list, a tier above the
+        model's, more vRAM than any listed model has, terms beyond every offer's bounds), or None."""
+        registry = self.contracts.registry
+        max_units = registry.max_offer_units()
+        max_duration = registry.max_offer_duration_seconds()
+        if spec.gpu_model:
+            model = self.gpu_model(spec.gpu_model)
+            if not model.listed:
+                listed = ", ".join(m.gpu_model for m in self.catalogue() if m.listed) or "none"
+                return f"gpu model {spec.gpu_model!r} is not in the GPU catalogue (listed: {listed})"
+            if model.tier < spec.min_tier:
+                return f"{spec.gpu_model} is tier {model.tier}, below the minimum tier {spec.min_tier} asked for"
+        else:
+            listed = [m for m in self.catalogue() if m.listed]
+            best_vram = max((m.vram_gb for m in listed), default=0)
+            if spec.min_vram_gb > best_vram:
+                return f"{spec.min_vram_gb} GB of vRAM asked for, but no listed model has more than {best_vram} GB"
+            if not any(m.tier >= spec.min_tier and m.vram_gb >= spec.min_vram_gb for m in listed):
+                return f"no listed model has tier {spec.min_tier} or above with {spec.min_vram_gb} GB of vRAM"
+        if spec.units > max_units:
+            return f"{spec.units} units asked for, but an offer has at most {max_units}"
+        if spec.max_duration_seconds > max_duration:
+            return f"a duration of {spec.max_duration_seconds} s, but an offer runs at most {max_duration} s"
+        return None
+
+    def job_terms_hash(self, terms: JobTerms) -> bytes:
+        return self.contracts.job_market.hash_terms(terms)
+
+    def job_terms_published(self, terms_hash: bytes) -> bool:
+        return self.contracts.job_market.is_published(terms_hash)
+
+    def has_role(self, role: str, account: str | None = None) -> bool:
+        """Whether `account` (default: this client's) holds `role` (e.g. "MATCHER_ROLE") in ProtocolConfig."""
+        return self.contracts.config.has_role(Web3.keccak(text=role), account or self.address)
+
+    def code_missing(self) -> list[str]:
+        """Names of the deployment's contracts with no code at their address on this chain."""
+        return [name for name, record in self.deployment.contracts.items() if not self.w3.eth.get_code(record.address)]
+
 
     # ---------------------------------------------------------------- reads
 

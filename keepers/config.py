@@ -30,6 +30,8 @@ class ChainConfig(_Section):
     chain_id: int = Field(gt=0)
     deployment: Path | None = None
     poll_interval_seconds: float = Field(default=5.0, gt=0)
+    # Blocks a log must be under before keepers act on it. Default: 0 on a local chain (it does not
+    # re-org, and an automining Anvil mines no block until a transaction comes), 2 elsewhere.
     confirmations: int = Field(default=2, ge=0)
     reorg_lookback_blocks: int = Field(default=64, ge=1)
     logs_chunk_blocks: int = Field(default=2000, ge=1)
@@ -37,6 +39,17 @@ class ChainConfig(_Section):
     rpc_timeout_seconds: float = Field(default=30.0, gt=0)
     rpc_attempts: int = Field(default=5, ge=1)
     rpc_backoff_seconds: float = Field(default=0.25, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _confirmations_by_chain(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("confirmations") is None:
+            try:
+                local = int(data.get("chain_id")) in LOCAL_CHAIN_IDS
+            except (TypeError, ValueError):
+                local = False  # chain_id's own validation reports it
+            data = {**data, "confirmations": 0 if local else 2}
+        return data
 
 
 class AccountConfig(_Section):
@@ -66,9 +79,15 @@ class TransactionsConfig(_Section):
 
 
 class MetricsConfig(_Section):
+    """`host:port` serves /health (a provider advertises it). /metrics, which shows the account's
+    balance, is served there only when `host` is loopback; otherwise on `metrics_host:metrics_port`
+    (default loopback), a private listener of its own."""
+
     host: str = "127.0.0.1"
     port: int = Field(default=9100, ge=0, le=65535)
     stale_head_seconds: float = Field(default=120.0, gt=0)
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
 
 
 class KeeperConfig(_Section):
@@ -128,7 +147,9 @@ def _one_line(error: ValidationError, path: Path, overridden: dict[str, str]) ->
     first = error.errors()[0]
     key = ".".join(str(part) for part in first["loc"])
     message = first["msg"].removeprefix("Value error, ")
-    source = f"env {overridden[key]}" if key in overridden else f"file {path}"
+    # A misspelt section (LEASEHOLD_CHIAN__RPC_URL) fails at `chian`, a prefix of the overridden key.
+    blamed = [name for dotted, name in overridden.items() if key and (dotted == key or dotted.startswith(f"{key}."))]
+    source = f"env {blamed[0]}" if blamed else f"file {path}"
     more = f"; {error.error_count() - 1} more" if error.error_count() > 1 else ""
     location = f"{key}: " if key and not message.startswith(f"{key}:") else ""
     return f"config error: {location}{message[0].lower()}{message[1:]} ({source}){more}"

@@ -60,6 +60,17 @@ class Deployment:
                 f"deployment error: {self.source} is for chain {self.chain_id} but the node reports chain {node_chain_id}"
             )
 
+    def check_code(self, w3: Web3) -> None:
+        """Refuses a deployment whose contracts have no code on the node: a restarted local chain, or
+        a file from another deployment. Without it the first read fails deep inside web3."""
+        for record in self.contracts.values():
+            if not w3.eth.get_code(record.address):
+                raise DeploymentError(
+                    f"deployment error: {self.source}: no contract code at {record.address} ({record.name}) "
+                    f"on chain {self.chain_id}; was the chain restarted? deploy again (leasehold dev up) "
+                    "or point chain.deployment at the right file"
+                )
+
     def contract(self, w3: Web3, name: str) -> Contract:
         try:
             record = self.contracts[name]
@@ -70,9 +81,10 @@ class Deployment:
 
 
 def load_deployment(path: Path | str, w3: Web3) -> Deployment:
-    """Loads the deployment file and checks it against the node's chain id."""
+    """Loads the deployment file and checks it against the node: its chain id, its contracts' code."""
     deployment = Deployment.load(path)
     deployment.check_chain(w3)
+    deployment.check_code(w3)
     return deployment
 
 

@@ -43,6 +43,7 @@ class Anvil:
     base_fee_wei: int = 0
     block_time: float | None = None
     state_path: Path | None = None
+    log_path: Path | None = None  # Anvil's stderr goes here instead of a pipe: for an Anvil that outlives us
     extra_args: list[str] = field(default_factory=list)
     process: subprocess.Popen | None = None
 
@@ -77,13 +78,21 @@ class Anvil:
             raise DevChainError(f"anvil not found at {ANVIL_BINARY}: run `make install` first")
         if self.port == 0:
             self.port = free_port()
-        self.process = subprocess.Popen(
-            self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
-        )
+        log = open(self.log_path, "wb") if self.log_path is not None else None  # noqa: SIM115 (Anvil writes it)
+        try:
+            self.process = subprocess.Popen(
+                self.command(), stdout=subprocess.DEVNULL, stderr=log or subprocess.PIPE, start_new_session=True
+            )
+        finally:
+            if log is not None:
+                log.close()  # Anvil holds its own descriptor
         deadline = time.monotonic() + timeout_seconds
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                error = self.process.stderr.read().decode(errors="replace").strip() if self.process.stderr else ""
+                if self.log_path is not None:
+                    error = self.log_path.read_text(errors="replace").strip()
+                else:
+                    error = self.process.stderr.read().decode(errors="replace").strip() if self.process.stderr else ""
                 raise DevChainError(f"anvil exited with code {self.process.returncode}: {error}")
             try:
                 self.rpc("eth_chainId")

@@ -29,3 +29,106 @@ class InsufficientFunds(KeeperError):
             f"{label}: not sent, account {address} cannot pay for gas: balance {balance} wei, {need}; "
             "send it ether and the keeper resumes"
         )
+
+
+# ---------------------------------------------------------------- naming what a revert says
+#
+# A call into the market that fails inside the token reverts with the token's error, which is
+# not in the market's ABI: OpenZeppelin's standard errors (ERC-6093 and the utilities the
+# contracts use) are decoded beside each contract's own. Enum arguments are shown by name,
+# bytes32 ids as text, addresses checksummed.
+
+STANDARD_ERRORS: tuple[str, ...] = (
+    # ERC-6093 (IERC20Errors), raised by every OpenZeppelin 5 token.
+    "ERC20InsufficientBalance(address sender,uint256 balance,uint256 needed)",
+    "ERC20InvalidSender(address sender)",
+    "ERC20InvalidReceiver(address receiver)",
+    "ERC20InsufficientAllowance(address spender,uint256 allowance,uint256 needed)",
+    "ERC20InvalidApprover(address approver)",
+    "ERC20InvalidSpender(address spender)",
+    # ERC20Permit, Nonces, ECDSA.
+    "ERC2612ExpiredSignature(uint256 deadline)",
+    "ERC2612InvalidSigner(address signer,address owner)",
+    "InvalidAccountNonce(address account,uint256 currentNonce)",
+    "ECDSAInvalidSignature()",
+    "ECDSAInvalidSignatureLength(uint256 length)",
+    "ECDSAInvalidSignatureS(bytes32 s)",
+    # SafeERC20, Address, ReentrancyGuard, Ownable, Pausable, SafeCast, Math.
+    "SafeERC20FailedOperation(address token)",
+    "SafeERC20FailedDecreaseAllowance(address spender,uint256 currentAllowance,uint256 requestedDecrease)",
+    "AddressEmptyCode(address target)",
+    "AddressInsufficientBalance(address account)",
+    "InsufficientBalance(uint256 balance,uint256 needed)",
+    "FailedCall()",
+    "FailedInnerCall()",
+    "ReentrancyGuardReentrantCall()",
+    "OwnableUnauthorizedAccount(address account)",
+    "OwnableInvalidOwner(address owner)",
+    "EnforcedPause()",
+    "ExpectedPause()",
+    "SafeCastOverflowedUintDowncast(uint8 bits,uint256 value)",
+    "SafeCastOverflowedIntToUint(int256 value)",
+    "SafeCastOverflowedIntDowncast(uint8 bits,int256 value)",
+    "SafeCastOverflowedUintToInt(uint256 value)",
+    "MathOverflowedMulDiv()",
+)
+
+# The contracts' enums (contracts/types/DataTypes.sol) by the type name an ABI's internalType gives.
+ENUM_NAMES: dict[str, tuple[str, ...]] = {
+    "Registry.SlashReason": ("LIVENESS", "LATE_RESULT", "DISPUTE_LOST"),
+    "Registry.Outcome": ("NONE", "LEASE_COMPLETED", "JOB_FINALIZED", "LIVENESS_ANSWERED"),
+    "Registry.SkipReason": (
+        "NONE", "REQUEST_NOT_OPEN", "REQUEST_EXPIRED", "OFFER_UNKNOWN", "OFFER_INACTIVE", "PROVIDER_IS_TENANT",
+        "MODEL_MISMATCH", "TIER_TOO_LOW", "REGION_MISMATCH", "REPUTATION_TOO_LOW", "PRICE_TOO_HIGH",
+        "DURATION_TOO_LONG",
+    ),
+    "Market.RequestKind": ("RENTAL", "JOB"),
+    "Market.RequestStatus": ("NULL", "OPEN", "EXPIRED", "MATCHED", "CANCELLED"),
+    "Market.LeaseStatus": ("NULL", "ACTIVE", "EXPIRED", "INSOLVENT", "CLOSED", "TERMINATED"),
+    "Market.CloseReason": ("NONE", "TENANT", "PROVIDER_RECLAIM", "EXPIRED", "INSOLVENT", "LIVENESS_FAILURE", "FAULT"),
+    "Market.CloseSkipReason": ("NONE", "LEASE_NOT_FOUND", "LEASE_SETTLED", "CHALLENGE_OPEN", "LEASE_ACTIVE"),
+    "Jobs.Status": (
+        "NONE", "MATCHED", "LATE", "SUBMITTED", "FINALIZABLE", "DISPUTED", "FINALIZED", "EXPIRED", "SLASHED", "VOIDED",
+    ),
+    "Jobs.Attestation": ("NONE", "VALID", "INVALID"),
+    "Jobs.Phase": ("NONE", "REVEAL", "RESPOND", "PROVE", "VOTE"),
+    "Jobs.DisputeResult": ("SOLVER_WON", "CHALLENGER_WON", "VOIDED"),
+}
+
+# Role ids as the contracts hash them (keccak256 of the name), shown by name in errors.
+ROLE_NAMES = ("MARKET_ROLE", "MATCHER_ROLE", "VERIFIER_ROLE", "ARBITER_ROLE")
+
+
+def standard_error_abi() -> list[dict]:
+    """`STANDARD_ERRORS` as ABI error entries."""
+    entries = []
+    for signature in STANDARD_ERRORS:
+        name, _, rest = signature.partition("(")
+        inputs = []
+        for parameter in filter(None, rest.rstrip(")").split(",")):
+            kind, arg = parameter.split(" ")
+            inputs.append({"name": arg, "type": kind, "internalType": kind})
+        entries.append({"type": "error", "name": name, "inputs": inputs})
+    return entries
+
+
+def show_value(value, internal_type: str | None = None) -> str:
+    """One decoded error argument for people: an enum by name, a bytes32 id as text, a role by name."""
+    from eth_utils import keccak, to_checksum_address  # here: errors.py is imported by everything, keep it light
+
+    internal_type = internal_type or ""
+    if internal_type.startswith("enum ") and isinstance(value, int):
+        names = ENUM_NAMES.get(internal_type.removeprefix("enum "))
+        return names[value] if names and value < len(names) else str(value)
+    if isinstance(value, (bytes, bytearray)):
+        raw = bytes(value)
+        for role in ROLE_NAMES:
+            if raw == keccak(text=role):
+                return role
+        text = raw.rstrip(b"\0")
+        if len(raw) == 32 and text and all(32 < byte < 127 for byte in text):
+            return repr(text.decode("ascii"))
+        return "0x" + raw.hex()
+    if isinstance(value, str) and internal_type == "address":
+        return to_checksum_address(value)
+    return str(value)

@@ -34,7 +34,7 @@ from keepers.accounts import load_account
 from keepers.config import KeeperConfig
 from keepers.contracts.deployed import Contracts
 from keepers.deployment import Deployment, load_deployment
-from keepers.errors import ConfigError, InsufficientFunds
+from keepers.errors import ConfigError, InsufficientFunds, KeeperError
 from keepers.indexer import CheckpointStore, EventIndexer, IndexedEvent
 from keepers.journal import Journal
 from keepers.observability import HealthServer, Metrics, make_logger
@@ -53,6 +53,9 @@ class Keeper(ABC):
 
     role: ClassVar[str]
     RoleConfig: ClassVar[type[BaseModel]] = NoRoleConfig
+    # The ProtocolConfig role the account must hold (e.g. "MATCHER_ROLE"): checked at start-up, where
+    # lacking it refuses to start, and on every /health, which answers 503 once it is revoked.
+    required_role: ClassVar[str | None] = None
 
     def __init__(
         self,
@@ -175,9 +178,27 @@ class Keeper(ABC):
     # ---------------------------------------------------------------- running
 
     def start(self) -> None:
-        """Checks the node, serves metrics and health, registers the role's jobs and starts them."""
+        """Checks everything, then serves metrics and health, registers the role's jobs and starts them.
+
+        Nothing is sent and no port is taken before the node, the deployment (its code on this chain),
+        the key and the account's role are checked: the first problem is one line and exit code 2.
+        """
         node_chain_id = check_chain_id(self.w3, self.config.chain)
-        self.health = HealthServer(self.w3, self.metrics, self.config.metrics, clock=self.clock).start()
+        self.check_start()
+        try:
+            server = HealthServer(
+                self.w3, self.metrics, self.config.metrics, clock=self.clock, problems=self.health_problem
+            )
+        except OSError as error:
+            metrics = self.config.metrics
+            where = f"{metrics.host}:{metrics.port}"
+            if metrics.metrics_port is not None:
+                where += f" or {metrics.metrics_host}:{metrics.metrics_port}"
+            raise KeeperError(
+                f"metrics error: cannot listen on {where}: {error.strerror or error}; "
+                "set [metrics] port (0 picks a free one) or stop what holds it"
+            ) from None
+        self.health = server.start()
         if self.config.account is not None and self.journal.pending(self.account.address):
             # Building the sender recovers: a killed run's nonces are settled before any job sends.
             self.log.warning("previous run left transactions pending", extra={"event": "journal_pending"})
@@ -185,7 +206,49 @@ class Keeper(ABC):
         self.setup()
         self.scheduler.start()
         self.log.info(
-            "keeper started", extra={"event": "keeper_started", "chain_id": node_chain_id, "health_url": self.health.url}
+            "keeper started",
+            extra={
+                "event": "keeper_started", "chain_id": node_chain_id, "health_url": self.health.url,
+                "metrics_url": self.health.metrics_url,
+            },
+        )
+
+    def check_start(self) -> None:
+        """Start-up checks before any port or transaction: deployment code, key, role."""
+        if self.config.chain.deployment is not None:
+            _ = self.deployment  # loads the file and checks each contract has code on this chain
+        if self.config.account is not None:
+            _ = self.account
+        problem = self._missing_role()
+        if problem is not None:
+            raise KeeperError(f"role error: {problem}; the keeper cannot do its job, so it does not start")
+
+    def health_problem(self) -> str | None:
+        """Why the keeper cannot do its job now (a role revoked, a deployment gone from the chain, an
+        account without ether), or None."""
+        problem = self._missing_role()
+        if problem is not None:
+            return problem
+        if self.config.chain.deployment is not None:
+            config = self.deployment.contracts.get("ProtocolConfig") or next(iter(self.deployment.contracts.values()))
+            if not self.w3.eth.get_code(config.address):
+                return (
+                    f"deployment {self.deployment.source} has no code at {config.address} ({config.name}) "
+                    "any more: was the chain restarted?"
+                )
+        if self.config.account is not None and self.w3.eth.get_balance(self.account.address) == 0:
+            return f"account {self.account.address} holds no ether to pay for gas"
+        return None
+
+    def _missing_role(self) -> str | None:
+        if self.required_role is None:
+            return None
+        config = self.contracts.config
+        if config.has_role(self.w3.keccak(text=self.required_role), self.account.address):
+            return None
+        return (
+            f"account {self.account.address} lacks {self.required_role} in ProtocolConfig {config.address} "
+            f"(the owner grants it: leasehold dev grant-role {self.required_role.removesuffix('_ROLE').lower()})"
         )
 
     def request_stop(self) -> None:

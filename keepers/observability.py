@@ -1,13 +1,22 @@
 """JSON logs, Prometheus metrics in a registry of the keeper's own, and `/health`.
 
-One HTTP server per keeper serves `/metrics` and `/health`. `/health` asks the
-node for its head block on every request: it answers 200 while the head's
-timestamp is fresher than `stale_head_seconds`, 503 otherwise, when the node
-does not answer, or while the keeper's account cannot pay for gas.
+One HTTP server per keeper serves `/health`, and `/metrics` when it listens on
+loopback; on any other address `/metrics` (which shows the account's balance)
+moves to a private listener of its own (`[metrics] metrics_host:metrics_port`,
+loopback by default). Both answer GET and HEAD. Metric names are exported with
+the `leasehold_` prefix (`leasehold_head_block`); in the process they keep their
+short names (`metrics.value("head_block")`).
+
+`/health` asks the node for its head block on every request: it answers 200
+while the head's timestamp is fresher than `stale_head_seconds`, 503 otherwise,
+when the node does not answer, while the keeper's account cannot pay for gas, or
+while the keeper cannot do its job (a role revoked: `status` "unfit", `reason`).
 """
 
 from __future__ import annotations
 
+import copy
+import ipaddress
 import json
 import logging
 import sys
@@ -21,6 +30,31 @@ from pythonjsonlogger.json import JsonFormatter
 from web3 import Web3
 
 from keepers.config import MetricsConfig
+
+METRIC_PREFIX = "leasehold_"
+
+
+class PrefixedRegistry:
+    """A registry's metrics under `METRIC_PREFIX`, for exposition: dashboards tell our metrics apart."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+
+    def collect(self):
+        for family in self.registry.collect():
+            family = copy.copy(family)
+            family.name = METRIC_PREFIX + family.name
+            family.samples = [sample._replace(name=METRIC_PREFIX + sample.name) for sample in family.samples]
+            yield family
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def make_logger(keeper: str, role: str, level: int | str = logging.INFO, stream=None) -> "KeeperLogAdapter":
@@ -141,14 +175,31 @@ class HealthServer:
         config: MetricsConfig,
         *,
         clock: Callable[[], float] = time.time,
+        problems: Callable[[], str | None] | None = None,
     ) -> None:
         self.w3 = w3
         self.metrics = metrics
         self.stale_head_seconds = config.stale_head_seconds
         self.clock = clock
-        self._server = ThreadingHTTPServer((config.host, config.port), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="health-server", daemon=True)
+        self.problems = problems  # why the keeper cannot do its job (a role lost...), or None
+        private = config.metrics_port is not None or not is_loopback(config.host)
+        self._server = ThreadingHTTPServer((config.host, config.port), self._handler_class(serves_metrics=not private))
+        self._private: ThreadingHTTPServer | None = None
+        if private:
+            try:
+                self._private = ThreadingHTTPServer(
+                    (config.metrics_host, config.metrics_port or 0), self._handler_class(serves_metrics=True)
+                )
+            except OSError:
+                self._server.server_close()
+                raise
+        self._threads = [
+            threading.Thread(target=server.serve_forever, name="health-server", daemon=True)
+            for server in (self._server, self._private) if server is not None
+        ]
+        for server in (self._server, self._private):
+            if server is not None:
+                server.daemon_threads = True
 
     @property
     def port(self) -> int:
@@ -158,14 +209,24 @@ class HealthServer:
     def url(self) -> str:
         return f"http://{self._server.server_address[0]}:{self.port}"
 
+    @property
+    def metrics_url(self) -> str:
+        """Where /metrics is served: this listener on loopback, else the private one."""
+        server = self._private or self._server
+        return f"http://{server.server_address[0]}:{server.server_address[1]}"
+
     def start(self) -> "HealthServer":
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        for server in (self._server, self._private):
+            if server is not None:
+                server.shutdown()
+                server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
 
     def health(self) -> tuple[int, dict]:
         try:
@@ -177,27 +238,45 @@ class HealthServer:
             return 503, {"status": "stale", **body}
         if self.metrics.value("out_of_funds"):
             return 503, {"status": "out_of_funds", **body}
+        try:
+            problem = self.problems() if self.problems is not None else None
+        except Exception as error:  # a check that cannot run is a node problem
+            problem = f"health check failed: {error}"
+        if problem is not None:
+            return 503, {"status": "unfit", "reason": problem, **body}
         return 200, {"status": "ok", **body}
 
-    def _handler_class(self):
+    def _handler_class(self, *, serves_metrics: bool):
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-                if self.path == "/health":
-                    status, body = server.health()
-                    self._reply(status, "application/json", json.dumps(body).encode())
-                elif self.path == "/metrics":
-                    self._reply(200, CONTENT_TYPE_LATEST, generate_latest(server.metrics.registry))
-                else:
-                    self._reply(404, "text/plain", b"not found\n")
+                self._answer(with_body=True)
 
-            def _reply(self, status: int, content_type: str, body: bytes) -> None:
+            def do_HEAD(self) -> None:  # noqa: N802
+                self._answer(with_body=False)
+
+            def _answer(self, *, with_body: bool) -> None:
+                path = self.path.split("?", 1)[0]
+                if path == "/health":
+                    status, body = server.health()
+                    self._reply(status, "application/json", json.dumps(body).encode(), with_body)
+                elif path == "/metrics" and serves_metrics:
+                    self._reply(200, CONTENT_TYPE_LATEST, generate_latest(PrefixedRegistry(server.metrics.registry)),
+                                with_body)
+                elif path == "/metrics":
+                    self._reply(404, "text/plain", b"metrics are served on the private listener "
+                                b"([metrics] metrics_host:metrics_port)\n", with_body)
+                else:
+                    self._reply(404, "text/plain", b"not found\n", with_body)
+
+            def _reply(self, status: int, content_type: str, body: bytes, with_body: bool = True) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                if with_body:
+                    self.wfile.write(body)
 
             def log_message(self, format, *args) -> None:  # noqa: A002 (http.server's signature)
                 """Scrapes are not worth a log line each."""

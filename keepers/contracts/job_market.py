@@ -76,5 +76,11 @@ class JobMarket(MoneyMarket):
         phase, deadline, mover = self._call("nextMove", job_id)
         return phase, deadline, mover
 
+    def hash_terms(self, terms: JobTerms) -> bytes:
+        return bytes(self._call("hashTerms", terms.as_tuple()))
+
+    def is_published(self, terms_hash: bytes) -> bool:
+        return self._call("isPublished", terms_hash)
+
     def has_voted(self, job_id: int, arbiter: str) -> bool:
         return self._call("hasVoted", job_id, to_checksum_address(arbiter))

@@ -64,6 +64,12 @@ class ProviderRegistry(ContractWrapper):
     def offer(self, offer_id: int) -> tuple:
         return self._call("offer", offer_id)
 
+    def max_offer_units(self) -> int:
+        return self._call("MAX_OFFER_UNITS")
+
+    def max_offer_duration_seconds(self) -> int:
+        return self._call("MAX_OFFER_DURATION_SECONDS")
+
     def offer_count(self) -> int:
         return self._call("offerCount")
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractLogicError
 
 
 def snake_case(name: str) -> str:
@@ -34,3 +35,15 @@ class Transact:
     @property
     def contract_abi(self) -> list[dict]:
         return self.function.contract_abi
+
+
+def simulate(w3, transact: Transact, sender: str, override: dict | None = None) -> None:
+    """Runs `transact` as `sender` in an `eth_call` (under `override`, a state override, if given);
+    raises `Refused` naming the error it would revert with. Sends nothing."""
+    from keepers.contracts.reverts import RevertDecoder  # reverts imports nothing of this module's users
+
+    call = {"from": sender, "to": transact.function.address, "data": transact.function._encode_transaction_data()}
+    try:
+        w3.eth.call(call, "pending", override)
+    except ContractLogicError as error:
+        raise RevertDecoder(transact.contract_abi).refusal(transact.label, error, default="reverted") from None

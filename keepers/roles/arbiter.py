@@ -20,6 +20,7 @@ from keepers.workloads import keccak256
 
 class ArbiterKeeper(Keeper):
     role = "arbiter"
+    required_role = "ARBITER_ROLE"
     RoleConfig = NoRoleConfig
 
     def setup(self) -> None:

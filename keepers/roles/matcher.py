@@ -88,6 +88,7 @@ class BatchPlan:
 
 class MatcherKeeper(Keeper):
     role = "matcher"
+    required_role = "MATCHER_ROLE"
     RoleConfig = MatcherConfig
 
     def setup(self) -> None:

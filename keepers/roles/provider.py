@@ -35,7 +35,7 @@ from keepers.delivery.config import DeliveryConfig
 from keepers.delivery.gpu import load_inventory
 from keepers.delivery.manager import DeliveryManager
 from keepers.delivery.sealing import load_or_create_key, public_key_text
-from keepers.errors import ConfigError
+from keepers.errors import ConfigError, KeeperError
 from keepers.ids import IdError, to_bytes32
 from keepers.indexer import IndexedEvent
 from keepers.jobs import JobBook, JobFacts, PublishedTerms, TraceCache, Unexecutable, attempt, check_workloads
@@ -114,6 +114,14 @@ class ProviderAgent(Keeper):
             "earnings_withdrawn", "Earnings withdrawn after the protocol fee, in the payment token's smallest units"
         )
         self.leases_active = Gauge("leases_active", "This provider's leases not yet closed", registry=self.metrics.registry)
+        # The provider's standing, for dashboards and the slash alert (ops/prometheus-alerts.yml).
+        self.standing = {
+            name: Gauge(f"provider_{name}", text, registry=self.metrics.registry) for name, text in (
+                ("slash_count", "Times this provider was slashed"),
+                ("free_stake", "Free stake, in the stake token's smallest units"),
+                ("reputation", "Reputation score, 0..10000"),
+            )
+        }
         self._lock = threading.Lock()
         self._leases: set[int] = set()  # this provider's leases not yet settled
         self._challenged: set[int] = set()  # of those, with a challenge seen and not yet answered
@@ -139,6 +147,13 @@ class ProviderAgent(Keeper):
         interval = self.config.chain.poll_interval_seconds
         self.add_job("tick", self.tick, interval)
         self.add_job("withdraw", self.withdraw_earnings, self.role_config.withdraw_interval_seconds)
+        self.add_job("standing", self.observe_standing, max(60.0, interval))
+
+    def observe_standing(self) -> None:
+        info = self.client.provider_info(self.account.address)
+        for name, value in (("slash_count", info.slash_count), ("free_stake", info.free_stake),
+                            ("reputation", info.reputation)):
+            self.standing[name].set(value)
 
     def _start_delivery(self, cfg: DeliveryConfig) -> None:
         """Checks the offers against the GPUs, reconciles the workloads with the chain, serves tenants."""
@@ -190,8 +205,43 @@ class ProviderAgent(Keeper):
 
     # ---------------------------------------------------------------- set-up
 
+    def check_setup(self) -> None:
+        """Refuses, before anything is sent, a configuration the chain would refuse part-way: a GPU model
+        the catalogue does not list, offer terms out of the registry's bounds, a stake the account cannot
+        pay, a paused protocol. Without it an agent could move the provider's endpoint, then fail."""
+        cfg, me = self.role_config, self.account.address
+        contracts = self.client.contracts
+        if contracts.config.paused():
+            raise KeeperError("protocol error: the protocol is paused; the provider agent sends nothing while it is")
+        registry = contracts.registry
+        max_units, max_duration = registry.max_offer_units(), registry.max_offer_duration_seconds()
+        min_duration = self.client.params()["minLeaseSeconds"]
+        for index, offer in enumerate(cfg.offers):
+            key = f"config error: role.offers[{index}]"
+            if not self.client.gpu_model(offer.gpu_model).listed:
+                listed = ", ".join(m.gpu_model for m in self.client.catalogue() if m.listed) or "none"
+                raise ConfigError(
+                    f"{key}.gpu_model: {offer.gpu_model!r} is not in the GPU catalogue (listed: {listed})"
+                )
+            if offer.units > max_units:
+                raise ConfigError(f"{key}.units: {offer.units} is above the registry's maximum of {max_units}")
+            if not min_duration <= offer.max_duration_seconds <= max_duration:
+                raise ConfigError(
+                    f"{key}.max_duration_seconds: {offer.max_duration_seconds} is outside "
+                    f"{min_duration}..{max_duration} (the shortest lease .. one year)"
+                )
+        short = cfg.stake - self.client.provider_info(me).active_stake
+        balance = self.client.balance_of(self.client.stake_token) if short > 0 else 0
+        if short > 0 and balance < short:
+            raise KeeperError(
+                f"stake error: role.stake needs {short} more stake token units but account {me} holds {balance}; "
+                "fund it or lower role.stake"
+            )
+
     def apply_setup(self) -> list[str]:
-        """Sends what the chain lacks of the configured state; returns the labels sent (none when in sync)."""
+        """Sends what the chain lacks of the configured state; returns the labels sent (none when in sync).
+        Everything is checked first (`check_setup`): a refusal leaves the chain as it was."""
+        self.check_setup()
         sent: list[str] = []
         cfg, me = self.role_config, self.account.address
         info = self.client.provider_info(me)
@@ -204,10 +254,9 @@ class ProviderAgent(Keeper):
 
         short = cfg.stake - self.client.provider_info(me).active_stake
         if short > 0:
-            if self.client.ensure_allowance(self.client.stake_token, self.client.registry.address, short):
-                sent.append("approve")
-            self.client.stake(short, approve=False)
-            sent.append("stake")
+            allowance = self.client.contracts.stake_token.allowance(me, self.client.registry.address)
+            self.client.stake(short)  # approves only once the stake simulates with the allowance in place
+            sent.extend(["stake"] if allowance >= short else ["approve", "stake"])
 
         live = self.client.offers_of(me)
         for wanted in cfg.offers:

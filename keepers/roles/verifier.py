@@ -33,6 +33,7 @@ class VerifierConfig(BaseModel):
 
 class VerifierKeeper(Keeper):
     role = "verifier"
+    required_role = "VERIFIER_ROLE"
     RoleConfig = VerifierConfig
 
     def setup(self) -> None:

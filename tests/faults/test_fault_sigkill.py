@@ -67,7 +67,7 @@ def _kill_and_restart(protocol, matcher_account, client_for, funded_key, keeper_
     closed = per_id(tenant, tenant.market, "LeaseClosed", "leaseId", leases)
     books = books_balance(tenant, protocol)
     bounty = tenant.params()["settleBounty"]
-    recovered = samples.get('tx_recovered_total{status="mined"}', 0)
+    recovered = samples.get('leasehold_tx_recovered_total{status="mined"}', 0)
     checks = dict(
         no_payment_lost=all(books.values())
         and tenant.balance_of(tenant.payment_token, settler_key.address) == LEASES * bounty,

@@ -30,7 +30,7 @@ def config_error(path, environ=None) -> str:
 def test_valid_file_gives_defaults_for_optional_sections(tmp_path):
     config = load_config(write(tmp_path, VALID), {})
     assert config.chain.rpc_url == "http://127.0.0.1:8545"
-    assert config.chain.confirmations == 2
+    assert config.chain.confirmations == 0  # a local chain (31337): no re-orgs, automining
     assert config.transactions.fee_bump_percent == 12.5
     assert config.role == {}
 
@@ -103,3 +103,11 @@ def test_missing_file_is_one_line(tmp_path):
 
 def test_invalid_toml_is_one_line(tmp_path):
     assert config_error(write(tmp_path, "[chain\n")).startswith("config error: ")
+
+
+def test_confirmations_default_to_0_on_a_local_chain_and_2_elsewhere(tmp_path):
+    """Issue 15 finding 7: with 2 on an automining Anvil a matcher never saw the newest request."""
+    assert load_config(write(tmp_path, VALID), {}).chain.confirmations == 0
+    public = write(tmp_path, '[chain]\nrpc_url = "https://rpc.example"\nchain_id = 8453\n')
+    assert load_config(public, {}).chain.confirmations == 2
+    assert load_config(write(tmp_path, VALID), {"LEASEHOLD_CHAIN__CONFIRMATIONS": "3"}).chain.confirmations == 3

@@ -56,7 +56,7 @@ def test_wrong_keystore_password_is_one_line(tmp_path):
     (tmp_path / "key.json").write_text(json.dumps(Account.encrypt(Account.create().key, "right")))
     (tmp_path / "password").write_text("wrong")
     config = AccountConfig(keystore=tmp_path / "key.json", password_file=tmp_path / "password")
-    with pytest.raises(AccountError, match=r"^account error: cannot decrypt .*key.json: MAC mismatch$"):
+    with pytest.raises(AccountError, match=r"^account error: cannot decrypt .*key.json: wrong password in .*password$"):
         load_account(config, {})
 
 

@@ -119,7 +119,7 @@ def test_market_status_counts_and_lists(protocol, matcher_account, funded_key, c
 
 def test_refusal_is_one_line_with_the_custom_error(funded_key, cli):
     me = funded_key()
-    code, out, err = cli(me, "provider", "stake", "--amount", "5", "--json")
+    code, out, err = cli(me, "provider", "stake", "--amount", "5")
     assert (code, out) == (2, "")
     assert err == f"stake: refused, the call would revert with ProviderRegistry_NotRegistered({me.address})\n"
 

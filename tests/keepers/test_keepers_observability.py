@@ -48,12 +48,14 @@ def test_metrics_endpoint_exports_framework_and_role_metrics(anvil, w3):
     finally:
         keeper.stop()
     assert status == 200
-    assert f"head_block {float(w3.eth.block_number)}" in body
-    assert "matches_total 3.0" in body
+    # Exported under the leasehold_ prefix (issue 15, finding 10), short names inside the process.
+    assert f"leasehold_head_block {float(w3.eth.block_number)}" in body
+    assert "leasehold_matches_total 3.0" in body
     for name in ("head_lag_seconds", "account_balance_wei"):
-        assert f"# TYPE {name} gauge" in body
+        assert f"# TYPE leasehold_{name} gauge" in body
     for name in ("tx_sent_total", "tx_failed_total", "tx_replaced_total", "tx_refused_total"):
-        assert f"# TYPE {name} counter" in body
+        assert f"# TYPE leasehold_{name} counter" in body
+    assert "\nhead_block " not in body
 
 
 def test_two_keepers_keep_separate_registries(anvil):

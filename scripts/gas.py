@@ -25,8 +25,6 @@ import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from collections.abc import Iterator
-from pathlib import Path
 
 import requests
 from brownie import accounts, chain, web3

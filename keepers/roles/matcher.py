@@ -291,7 +291,7 @@ class MatcherKeeper(Keeper):
             ))
         for index, order in enumerate(signed):
             tenant, spec = order.request[0], order.request[1]
-            if spec[8] < now or (spec[9] == JOB_KIND and not has_job_market):
+            if spec[8] < now or (spec[9] == RequestKind.JOB and not has_job_market):
                 continue
             request_rows.append((
                 -index - 1, addresses.code(tenant), models.code(spec[0]), spec[1], spec[2], regions.code(spec[3]),

@@ -47,7 +47,7 @@ from keepers.market_view import MarketState
 from keepers.observability import make_logger
 from keepers.roles.matcher import MatcherKeeper
 from keepers.roles.settler import SettlerKeeper
-from scripts.bench.chain import USD, BenchMarket
+from scripts.bench.chain import BenchMarket
 
 KEY_ENV = "BENCH_MATCHER_KEY"  # not LEASEHOLD_*: those override config keys
 SIZES = {

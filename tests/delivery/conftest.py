@@ -1,5 +1,3 @@
 """The delivery tests' fixtures, defined in delivery_setup.py (helpers are imported from there by name)."""
 
-from delivery_setup import (  # noqa: F401 (fixtures)
-    client_for, docker_engine, funded_key, keeper_config, lease, make_provider, matcher_account, protocol, tenant, w3,
-)
+from delivery_setup import docker_engine, lease, make_provider, tenant  # noqa: F401 (fixtures)

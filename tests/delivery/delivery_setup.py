@@ -1,5 +1,5 @@
 """Fixtures and helpers of the delivery tests (imported by name: `from delivery_setup import ...`;
-conftest.py re-exports the fixtures): provider agents with `[role.delivery]` on the real protocol,
+conftest.py re-exports the fixtures; the protocol, keys and configurations come from tests/conftest.py): provider agents with `[role.delivery]` on the real protocol,
 tenants, leases that commit to a manifest, and the small HTTP service they run.
 
 Agents are set up but not scheduled: a test calls `agent.tick()` itself, so "within one poll"
@@ -24,9 +24,7 @@ from keepers.ids import ZERO_BYTES32  # noqa: E402
 from keepers.observability import make_logger  # noqa: E402
 from keepers.roles.provider import ProviderAgent  # noqa: E402
 
-from protocol_setup import (  # noqa: E402,F401 (fixtures)
-    H100, HOUR, USD, client_for, funded_key, keeper_config, matcher_account, protocol, w3,
-)
+from protocol_setup import H100, HOUR, USD  # noqa: E402
 
 SERVICE = REPO_ROOT / "scripts" / "delivery_service.py"
 DATA = Path(__file__).resolve().parent / "data"

@@ -18,10 +18,7 @@ from keepers.observability import make_logger
 from keepers.roles.matcher import MatcherKeeper
 from keepers.roles.provider import ProviderAgent
 
-from protocol_setup import (  # noqa: F401 (fixtures)
-    H100, H100_COLLATERAL, HOUR, KEY_ENV, USD, cli, client_for, funded_key, keeper_config, matcher_account, ok_json,
-    protocol, toml, w3,
-)
+from protocol_setup import H100, H100_COLLATERAL, HOUR, KEY_ENV, USD, ok_json, toml
 
 UNLISTED = "nvidia-h200"
 

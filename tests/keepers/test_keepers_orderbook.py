@@ -19,7 +19,7 @@ from keepers.observability import make_logger
 from keepers.orderbook import CheapestOfferMatcher, OrderBook, OrderBookServer
 from keepers.roles.matcher import MatcherKeeper
 from keepers.signed_requests import permit_signature, sign_request
-from protocol_setup import USD, keeper_config, protocol  # noqa: F401  (fixtures)
+from protocol_setup import USD
 
 H100 = b32("nvidia-h100-80gb")
 DEPOSIT = 20 * USD

@@ -1,12 +1,10 @@
 """closeLease and requestReclaim: who may close when, who is paid what, the bounty, double settle."""
 
-import pytest
 
 from helpers import event_args, reverts_with, reverts_with_args
 from market.support import (
     ACTIVE, BALANCE, CLOSED, DEPOSIT, DURATION, EXPIRED, EXPIRED_REASON, INSOLVENT, INSOLVENT_REASON, LEASE_COMPLETED,
-    MATCH_FEE, OFFER_PRICE, PROVIDER_RECLAIM, RATE_PER_HOUR, RECLAIM_NOTICE, SETTLE_BOUNTY, TENANT, UNITS,
-    fee_of, order, sleep_to, spec, streamed,
+    MATCH_FEE, OFFER_PRICE, PROVIDER_RECLAIM, RATE_PER_HOUR, RECLAIM_NOTICE, SETTLE_BOUNTY, TENANT, fee_of, order, sleep_to, spec, streamed,
 )
 
 

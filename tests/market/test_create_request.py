@@ -7,7 +7,7 @@ from eth_account.messages import encode_typed_data
 
 from helpers import ZERO_ADDRESS, event_args, reverts_with, reverts_with_args
 from market.support import (
-    DEPOSIT, DURATION, H100, JOB, JOB_TERMS, MATCH_FEE, MAX_PRICE, R_OPEN, RENTAL, SETTLE_BOUNTY, UNITS,
+    DEPOSIT, DURATION, H100, JOB, JOB_TERMS, MATCH_FEE, MAX_PRICE, R_OPEN, SETTLE_BOUNTY, UNITS,
     ZERO32, now, order, spec,
 )
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from helpers import b32, event_args, reverts_with, reverts_with_args
+from helpers import b32, event_args, reverts_with
 from market.support import (
     ACTIVE, BALANCE, COLLATERAL_PER_UNIT, DEPOSIT, DURATION, FEE_BPS, JOB, JOB_MARKET_UNSET, JOB_TERMS, JOB_TERMS_UNPUBLISHED,
     MATCH_FEE, OFFER_PRICE, OFFER_UNKNOWN, PRICE_TOO_HIGH, PROVIDER_IS_TENANT, R_MATCHED, R_OPEN, REQUEST_EXPIRED,

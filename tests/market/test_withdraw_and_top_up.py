@@ -3,7 +3,7 @@ top-ups only while ACTIVE."""
 
 from helpers import event_args, reverts_with, reverts_with_args
 from market.support import (
-    ACTIVE, BALANCE, DURATION, EXPIRED, INSOLVENT, LIVENESS_BOND, RATE_PER_HOUR, fee_of, order, sleep_to, streamed,
+    ACTIVE, BALANCE, DURATION, EXPIRED, INSOLVENT, RATE_PER_HOUR, fee_of, order, sleep_to, streamed,
 )
 
 

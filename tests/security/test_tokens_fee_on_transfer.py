@@ -5,7 +5,7 @@ Leasehold_TransferAmountMismatch, and nothing is recorded or moved."""
 import pytest
 
 from helpers import reverts_with_args
-from security.token_support import DEPOSIT, STAKE, EU_WEST, MAX_UINT, add_provider, protocol, rental_spec
+from security.token_support import DEPOSIT, STAKE, EU_WEST, MAX_UINT, protocol, rental_spec
 
 
 @pytest.fixture(scope="module")

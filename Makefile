@@ -41,8 +41,12 @@ system-packages:
 	@dpkg -s $(DEBIAN_PACKAGES) >/dev/null 2>&1 || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEBIAN_PACKAGES); }
 
-test: compile system-packages
+# Drift fails CI: the linters first (seconds), then the SDK and the console in a real browser,
+# then the brownie suite (contracts, keepers, delivery, campaign, faults) whose count closes the run.
+test: lint compile system-packages test-sdk test-console
 	$(BIN)/brownie test tests/
+
+lint: lint-py lint-sol
 
 # ruff (pinned in requirements.txt, configured in pyproject.toml): lint, and check the
 # formatting without rewriting anything. `ruff format` and `ruff check --fix` repair.

@@ -51,7 +51,8 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
     /// @dev Starts at 1 so the first request writes a non-zero slot and id 0 means "none".
     uint256 private _nextRequestId = 1;
 
-    // slither-disable-next-line uninitialized-state (written through `order` storage pointers: _createRequest, _matchPair, _settle)
+    // Written through `order` storage pointers (_createRequest, _matchPair, _settle): not uninitialized.
+    // slither-disable-next-line uninitialized-state
     mapping(uint256 id => Market.OrderRecord order) private _orders;
 
     /*//////////////////////////////////////////////////////////////
@@ -227,7 +228,7 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
         // slither-disable-next-line uninitialized-local (zero is the intended start of the sum)
         uint256 matchFees;
         for (uint256 i; i < pairs.length; ++i) {
-            (uint128 matchFee,) = _matchPair(pairs[i].requestId, pairs[i].offerId, params);
+            (uint128 matchFee, ) = _matchPair(pairs[i].requestId, pairs[i].offerId, params);
             matchFees += matchFee;
         }
 
@@ -475,10 +476,11 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
                             PRIVATE: REQUESTS
     //////////////////////////////////////////////////////////////*/
 
-    function _createRequest(Market.RequestSpec calldata spec, uint128 deposit, address tenant)
-        private
-        returns (uint256 requestId)
-    {
+    function _createRequest(
+        Market.RequestSpec calldata spec,
+        uint128 deposit,
+        address tenant
+    ) private returns (uint256 requestId) {
         // Check.
         Config.MarketParams memory params = config.marketParams();
         if (params.paused) revert Errors.Leasehold_Paused();

@@ -27,12 +27,13 @@ from eth_utils import is_address, to_checksum_address
 from web3 import Web3
 
 from keepers.contracts.deployed import Contracts
+from keepers.contracts.types import NonceStatus
 from keepers.deployment import Deployment
 from keepers.errors import KeeperError
 from keepers.signed_requests import SPEC_FIELDS, typed_data
 
 MAX_BODY_BYTES = 16_384
-NONCE_UNUSED = 0
+NONCE_UNUSED = NonceStatus.UNUSED
 
 
 class OrderBookError(KeeperError, ValueError):

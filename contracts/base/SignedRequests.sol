@@ -12,6 +12,8 @@ import { Market } from "../types/DataTypes.sol";
 /// @notice See the documentation in {ISignedRequests}. The inheriting market implements
 /// `matchSignedRequest` and calls `_useSignedRequest` before it takes anything from the tenant.
 abstract contract SignedRequests is ISignedRequests, EIP712 {
+    // EIP-712 type strings are as long as their types: they cannot fit one word.
+    // solhint-disable gas-small-strings
     /// @dev The EIP-712 type a tenant signs (see {ISignedRequests}).
     bytes32 private constant _SIGNED_REQUEST_TYPEHASH = keccak256(
         "SignedRequest(address tenant,RequestSpec spec,"
@@ -24,22 +26,29 @@ abstract contract SignedRequests is ISignedRequests, EIP712 {
         "uint16 minReputation,uint128 maxPricePerUnitHour,uint40 maxDurationSeconds,uint40 matchDeadline,"
         "uint8 kind,bytes32 jobTermsHash)"
     );
+    // solhint-enable gas-small-strings
 
     mapping(address tenant => mapping(uint256 nonce => Market.NonceStatus)) private _nonces;
 
-    constructor() EIP712("Leasehold LeaseMarket", "1") { }
+    constructor() EIP712("Leasehold LeaseMarket", "1") {}
 
     /// @dev The EIP-712 digest a tenant signs for `request` on this chain and contract.
     function _hashSignedRequest(Market.SignedRequest calldata request) private view returns (bytes32) {
         // Every RequestSpec field is a static word, so its ABI encoding is its EIP-712 encoding.
         bytes32 specHash = keccak256(abi.encode(_REQUEST_SPEC_TYPEHASH, request.spec));
-        return _hashTypedDataV4(
-            keccak256(
-                abi.encode(
-                    _SIGNED_REQUEST_TYPEHASH, request.tenant, specHash, request.deposit, request.nonce, request.deadline
+        return
+            _hashTypedDataV4(
+                keccak256(
+                    abi.encode(
+                        _SIGNED_REQUEST_TYPEHASH,
+                        request.tenant,
+                        specHash,
+                        request.deposit,
+                        request.nonce,
+                        request.deadline
+                    )
                 )
-            )
-        );
+            );
     }
 
     /// @inheritdoc ISignedRequests

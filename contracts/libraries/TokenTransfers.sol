@@ -22,7 +22,7 @@ library TokenTransfers {
     /// this very pull the caller has just verified (a signed request).
     function pullExactFrom(IERC20 token, address from, uint256 amount) internal {
         uint256 balanceBefore = token.balanceOf(address(this));
-        // slither-disable-next-line arbitrary-send-erc20,arbitrary-send-erc20-permit (from is msg.sender, or a tenant whose signature over this pull was just verified and spent: docs/dapp.md)
+        // slither-disable-next-line arbitrary-send-erc20,arbitrary-send-erc20-permit (the caller or a verified signer)
         token.safeTransferFrom(from, address(this), amount);
         uint256 received = token.balanceOf(address(this)) - balanceBefore;
         if (received != amount) {

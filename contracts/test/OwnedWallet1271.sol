@@ -24,7 +24,7 @@ contract OwnedWallet1271 is IERC1271 {
 
     /// @inheritdoc IERC1271
     function isValidSignature(bytes32 hash, bytes calldata signature) external view returns (bytes4) {
-        (address signer, ECDSA.RecoverError error,) = ECDSA.tryRecover(hash, signature);
+        (address signer, ECDSA.RecoverError error, ) = ECDSA.tryRecover(hash, signature);
         return error == ECDSA.RecoverError.NoError && signer == owner ? this.isValidSignature.selector : bytes4(0);
     }
 }

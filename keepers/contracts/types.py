@@ -102,6 +102,14 @@ class CloseSkipReason(IntEnum):
     LEASE_ACTIVE = 4
 
 
+class NonceStatus(IntEnum):
+    """Where a tenant's signed-request nonce stands (`nonceStatus`); USED and CANCELLED are final."""
+
+    UNUSED = 0
+    USED = 1
+    CANCELLED = 2
+
+
 # ---------------------------------------------------------------- library Jobs
 
 

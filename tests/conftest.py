@@ -29,7 +29,7 @@ from keepers.observability import make_logger
 from scripts.deploy import deploy, write_deployment
 from scripts.localchain import recovering_dropped
 
-from helpers import USD, ZERO_ADDRESS, b32, register_with_offer
+from helpers import KEY_ENV, USD, ZERO_ADDRESS, b32, register_with_offer
 from jobs.support import (
     EU_WEST,
     FUNDS,
@@ -294,7 +294,6 @@ def driver(ctx):
 # and clients pointing at it (tests/keepers, tests/faults).
 # ----------------------------------------------------------------------------
 
-KEY_ENV = "KEEPER_TEST_KEY"  # not LEASEHOLD_*: those override config keys
 
 
 @pytest.fixture(scope="module")

@@ -56,3 +56,7 @@ def register_with_offer(registry, token, account, *, region, metadata_uri, stake
     token.approve(registry, 2**256 - 1, {"from": account})
     registry.stake(stake, {"from": account})
     return registry.addOffer(gpu_model, units, price, max_duration, {"from": account}).return_value
+
+# The environment variable keeper test configurations read their key from (not LEASEHOLD_*: those
+# override config keys).
+KEY_ENV = "KEEPER_TEST_KEY"

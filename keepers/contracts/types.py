@@ -164,6 +164,7 @@ SOLIDITY_ENUMS: dict[str, type[IntEnum]] = {
     "Market.LeaseStatus": LeaseStatus,
     "Market.CloseReason": CloseReason,
     "Market.CloseSkipReason": CloseSkipReason,
+    "Market.NonceStatus": NonceStatus,
     "Jobs.Status": JobStatus,
     "Jobs.Attestation": Attestation,
     "Jobs.Phase": Phase,

@@ -14,7 +14,8 @@ from keepers.delivery.tenant import TenantDelivery
 
 from delivery_setup import get, service_manifest, wait_for
 
-from protocol_setup import KEY_ENV, toml
+from helpers import KEY_ENV
+from protocol_setup import toml
 
 
 def test_tenant_gets_access_and_logs_and_a_stranger_gets_neither(make_provider, tenant, lease, funded_key, client_for):

@@ -18,7 +18,8 @@ from keepers.observability import make_logger
 from keepers.roles.matcher import MatcherKeeper
 from keepers.roles.provider import ProviderAgent
 
-from protocol_setup import H100, H100_COLLATERAL, HOUR, KEY_ENV, USD, ok_json, toml
+from helpers import KEY_ENV
+from protocol_setup import H100, H100_COLLATERAL, HOUR, USD, ok_json, toml
 
 UNLISTED = "nvidia-h200"
 
@@ -139,7 +140,7 @@ def test_4_token_errors_inside_a_market_call_are_decoded(funded_key, client_for)
 
     me = funded_key(0)
     client = client_for(me)
-    client._send(client.payment_token.functions.approve(client.market.address, 20 * USD), "approve")
+    client.send(client.contracts.payment_token.approve(client.market.address, 20 * USD))
     with pytest.raises(Refused) as refused:
         client.create_request(rental_spec(client), 20 * USD, approve=False)  # the sender's own simulation
     assert refused.value.error_name == "ERC20InsufficientBalance"

@@ -24,7 +24,9 @@ def load_account(config: AccountConfig, environ: Mapping[str, str]) -> LocalAcco
         try:
             return Account.from_key(raw_key.strip())
         except (ValueError, TypeError) as error:
-            raise AccountError(f"account error: {config.private_key_env} does not hold a private key: {error}") from None
+            raise AccountError(
+                f"account error: {config.private_key_env} does not hold a private key: {error}"
+            ) from None
     try:
         keystore = json.loads(config.keystore.read_text())
         password = config.password_file.read_text().rstrip("\r\n")

@@ -16,26 +16,25 @@ import os
 import re
 import sys
 from collections.abc import Callable
-from datetime import datetime, timezone
-from pathlib import Path
-
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 import requests
 from rich.console import Console
 from rich.table import Table
 from web3.exceptions import Web3Exception
 
-from keepers.client import LeaseholdClient, LeaseInfo, OfferInfo, RequestInfo, RequestSpec, as_dict, connect
 from keepers.cli_tenant_delivery import add_tenant_delivery_commands, manifest_hash_of
+from keepers.client import LeaseholdClient, LeaseInfo, OfferInfo, RequestInfo, RequestSpec, as_dict, connect
 from keepers.config import load_config
+from keepers.contracts.reverts import Refused, RevertDecoder
 from keepers.contracts.token import Token
+from keepers.contracts.transact import Transact
 from keepers.errors import KeeperError
 from keepers.observability import make_logger
 from keepers.roles import ROLES
 from keepers.roles.matcher import MatcherKeeper
-from keepers.contracts.reverts import Refused, RevertDecoder
-from keepers.contracts.transact import Transact
 from keepers.sender import TransactionSender
 
 EXIT_USAGE = 2
@@ -107,7 +106,8 @@ def _common_options(*, sends: bool = False) -> argparse.ArgumentParser:
     common.add_argument("-v", "--verbose", action="store_true", help="log transactions on stderr")
     if sends:
         common.add_argument(
-            "--dry-run", action="store_true",
+            "--dry-run",
+            action="store_true",
             help="check and simulate everything, print what would be sent, send nothing",
         )
     return common
@@ -198,7 +198,7 @@ class _Money:
 
 def _iso(timestamp: int) -> str:
     """A unix time as UTC ISO 8601: `2026-12-03T23:48:00Z`."""
-    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _span(seconds: int) -> str:
@@ -246,8 +246,16 @@ def _offers_table(title: str, offers: list[OfferInfo], money: _Money) -> Table:
         title,
         ["offer", "provider", "gpu model", "units", "in use", f"{money.symbol} / unit h", "max duration", "state"],
         [
-            [o.offer_id, _short(o.provider), o.gpu_model, o.units, o.units_in_use, money.plain(o.price_per_unit_hour),
-             _hours(o.max_duration_seconds), "removed" if o.removed else "paused" if o.paused else "open"]
+            [
+                o.offer_id,
+                _short(o.provider),
+                o.gpu_model,
+                o.units,
+                o.units_in_use,
+                money.plain(o.price_per_unit_hour),
+                _hours(o.max_duration_seconds),
+                "removed" if o.removed else "paused" if o.paused else "open",
+            ]
             for o in offers
         ],
     )
@@ -257,13 +265,33 @@ def _requests_table(title: str, requests_: list[RequestInfo], money: _Money, now
     """An open request's price is the tenant's maximum (shown `≤ x`); a matched one's is the offer's."""
     return _table(
         title,
-        ["request", "tenant", "status", "gpu model", "min vRAM", "units", "region", f"{money.symbol} / unit h",
-         "duration", "match deadline", f"escrow {money.symbol}"],
         [
-            [r.request_id, _short(r.tenant), r.status, r.gpu_model or "any", r.min_vram_gb, r.units, r.region or "any",
-             ("≤ " if r.status in ("OPEN", "EXPIRED") else "") + money.plain(r.price_per_unit_hour),
-             _hours(r.duration_seconds), "-" if r.status == "MATCHED" else _time(r.match_deadline, now),
-             money.plain(r.escrow)]
+            "request",
+            "tenant",
+            "status",
+            "gpu model",
+            "min vRAM",
+            "units",
+            "region",
+            f"{money.symbol} / unit h",
+            "duration",
+            "match deadline",
+            f"escrow {money.symbol}",
+        ],
+        [
+            [
+                r.request_id,
+                _short(r.tenant),
+                r.status,
+                r.gpu_model or "any",
+                r.min_vram_gb,
+                r.units,
+                r.region or "any",
+                ("≤ " if r.status in ("OPEN", "EXPIRED") else "") + money.plain(r.price_per_unit_hour),
+                _hours(r.duration_seconds),
+                "-" if r.status == "MATCHED" else _time(r.match_deadline, now),
+                money.plain(r.escrow),
+            ]
             for r in requests_
         ],
     )
@@ -286,49 +314,91 @@ def lease_outlook(lease: LeaseInfo, now: int) -> dict:
     }
 
 
-def _lease_card(l: LeaseInfo, money: _Money, now: int) -> Table:
+def _lease_card(lease_info: LeaseInfo, money: _Money, now: int) -> Table:
     """One lease, one fact a line: what a tenant or provider asks first, first."""
-    outlook = lease_outlook(l, now)
+    outlook = lease_outlook(lease_info, now)
     rows = [
-        ["status", l.status if l.close_reason == "NONE" else f"{l.status} ({l.close_reason})"],
-        ["provider", l.provider], ["tenant", l.tenant],
-        ["gpu", f"{l.units} x {l.gpu_model} in {l.region or 'any region'}"],
-        ["price", f"{money(l.price_per_unit_hour)} / unit h"],
-        ["started", _time(l.start_time, now)], ["ends", _time(l.end_time, now)],
+        [
+            "status",
+            lease_info.status
+            if lease_info.close_reason == "NONE"
+            else f"{lease_info.status} ({lease_info.close_reason})",
+        ],
+        ["provider", lease_info.provider],
+        ["tenant", lease_info.tenant],
+        ["gpu", f"{lease_info.units} x {lease_info.gpu_model} in {lease_info.region or 'any region'}"],
+        ["price", f"{money(lease_info.price_per_unit_hour)} / unit h"],
+        ["started", _time(lease_info.start_time, now)],
+        ["ends", _time(lease_info.end_time, now)],
     ]
     if outlook:
         rows += [
             ["time left", _span(outlook["time_left_seconds"])],
-            ["runs dry",
-             "not before it ends" if outlook["runs_dry_at"] is None else _time(outlook["runs_dry_at"], now)],
+            [
+                "runs dry",
+                "not before it ends" if outlook["runs_dry_at"] is None else _time(outlook["runs_dry_at"], now),
+            ],
             ["refund if closed now", f"{money(outlook['refund_if_closed_now'])} (settle bounty included)"],
         ]
     rows += [
-        ["balance", money(l.balance)], ["streamed so far", money(l.accrued)],
-        ["provider can withdraw", money(l.withdrawable)],
-        ["liveness challenge", f"open since {_time(l.challenged_at, now)}" if l.challenge_open else "none"],
+        ["balance", money(lease_info.balance)],
+        ["streamed so far", money(lease_info.accrued)],
+        ["provider can withdraw", money(lease_info.withdrawable)],
+        [
+            "liveness challenge",
+            f"open since {_time(lease_info.challenged_at, now)}" if lease_info.challenge_open else "none",
+        ],
     ]
-    return _table(f"lease {l.lease_id}", ["", ""], rows)
+    return _table(f"lease {lease_info.lease_id}", ["", ""], rows)
 
 
 def _leases_table(title: str, leases: list[LeaseInfo], money: _Money, now: int) -> Table:
     rows = []
-    for l in leases:
-        outlook = lease_outlook(l, now)
+    for lease_info in leases:
+        outlook = lease_outlook(lease_info, now)
         left = "-" if not outlook else _span(outlook["time_left_seconds"])
         dry = "-" if not outlook or outlook["runs_dry_at"] is None else _time(outlook["runs_dry_at"], now)
         refund = "-" if not outlook else money.plain(outlook["refund_if_closed_now"])
-        rows.append([
-            l.lease_id, l.status if l.close_reason == "NONE" else f"{l.status} ({l.close_reason})", _short(l.provider),
-            _short(l.tenant), l.gpu_model, l.units, money.plain(l.price_per_unit_hour), money.plain(l.balance),
-            money.plain(l.accrued), money.plain(l.withdrawable), _time(l.end_time, now), left, dry, refund,
-            "open" if l.challenge_open else "-",
-        ])
+        rows.append(
+            [
+                lease_info.lease_id,
+                lease_info.status
+                if lease_info.close_reason == "NONE"
+                else f"{lease_info.status} ({lease_info.close_reason})",
+                _short(lease_info.provider),
+                _short(lease_info.tenant),
+                lease_info.gpu_model,
+                lease_info.units,
+                money.plain(lease_info.price_per_unit_hour),
+                money.plain(lease_info.balance),
+                money.plain(lease_info.accrued),
+                money.plain(lease_info.withdrawable),
+                _time(lease_info.end_time, now),
+                left,
+                dry,
+                refund,
+                "open" if lease_info.challenge_open else "-",
+            ]
+        )
     return _table(
         title,
-        ["lease", "status", "provider", "tenant", "gpu model", "units", f"{money.symbol} / unit h",
-         f"balance {money.symbol}", "accrued", "withdrawable", "ends", "time left", "runs dry",
-         f"refund if closed now {money.symbol}", "challenge"],
+        [
+            "lease",
+            "status",
+            "provider",
+            "tenant",
+            "gpu model",
+            "units",
+            f"{money.symbol} / unit h",
+            f"balance {money.symbol}",
+            "accrued",
+            "withdrawable",
+            "ends",
+            "time left",
+            "runs dry",
+            f"refund if closed now {money.symbol}",
+            "challenge",
+        ],
         rows,
     )
 
@@ -340,6 +410,7 @@ def _tx(result) -> dict:
 
 
 # ---------------------------------------------------------------- provider
+
 
 def add_provider_commands(subparsers) -> None:
     common, sending = _common_options(), _common_options(sends=True)
@@ -382,7 +453,11 @@ def add_provider_commands(subparsers) -> None:
         parser.add_argument("--max-duration", required=True, type=_duration, help="e.g. 86400, 24h or 7d")
     add.set_defaults(handler=provider_offer_add)
     update.set_defaults(handler=provider_offer_update)
-    for name, help_text in (("pause", "stop new matches"), ("resume", "allow new matches"), ("remove", "remove for good")):
+    for name, help_text in (
+        ("pause", "stop new matches"),
+        ("resume", "allow new matches"),
+        ("remove", "remove for good"),
+    ):
         action = offer_commands.add_parser(name, parents=[sending], help=help_text)
         action.add_argument("offer_id", type=_count)
         action.set_defaults(handler=provider_offer_action, action=name)
@@ -407,9 +482,16 @@ def provider_register(args: argparse.Namespace) -> int:
         action, result = "unchanged", None
     if args.dry_run:
         return _planned(args, client, provider=client.address, action=action)
-    data = {"provider": client.address, "action": action, "region": args.region, "endpoint": args.endpoint,
-            **(_tx(result) if result else {})}
-    return _emit(args, data, lambda out: out.print(f"provider {client.address} {action}: {args.region} {args.endpoint}"))
+    data = {
+        "provider": client.address,
+        "action": action,
+        "region": args.region,
+        "endpoint": args.endpoint,
+        **(_tx(result) if result else {}),
+    }
+    return _emit(
+        args, data, lambda out: out.print(f"provider {client.address} {action}: {args.region} {args.endpoint}")
+    )
 
 
 def provider_stake(args: argparse.Namespace) -> int:
@@ -430,11 +512,20 @@ def provider_unstake(args: argparse.Namespace) -> int:
         return _planned(args, client, provider=client.address, amount=args.amount)
     info, now = client.provider_info(client.address), client.now()
     money = _Money(client, client.stake_token)
-    data = {"provider": client.address, "amount": args.amount, "unbonding_stake": info.unbonding_stake,
-            "unbonding_ready_at": info.unbonding_ready_at, **_tx(result)}
-    return _emit(args, data, lambda out: out.print(
-        f"unbonding {money(info.unbonding_stake)}; withdraw-unstaked from {_time(info.unbonding_ready_at, now)}"
-    ))
+    data = {
+        "provider": client.address,
+        "amount": args.amount,
+        "unbonding_stake": info.unbonding_stake,
+        "unbonding_ready_at": info.unbonding_ready_at,
+        **_tx(result),
+    }
+    return _emit(
+        args,
+        data,
+        lambda out: out.print(
+            f"unbonding {money(info.unbonding_stake)}; withdraw-unstaked from {_time(info.unbonding_ready_at, now)}"
+        ),
+    )
 
 
 def provider_withdraw_unstaked(args: argparse.Namespace) -> int:
@@ -471,10 +562,14 @@ def provider_reclaim(args: argparse.Namespace) -> int:
         return _planned(args, client, lease_id=args.lease_id, action=action)
     after = client.lease(args.lease_id)
     data = {"lease_id": args.lease_id, "action": action, "reclaimable_at": after.reclaimable_at, **_tx(result)}
-    return _emit(args, data, lambda out: out.print(
-        f"lease {args.lease_id}: {action}"
-        + (f"; close it from {_time(after.reclaimable_at, client.now())}" if action == "notice given" else "")
-    ))
+    return _emit(
+        args,
+        data,
+        lambda out: out.print(
+            f"lease {args.lease_id}: {action}"
+            + (f"; close it from {_time(after.reclaimable_at, client.now())}" if action == "notice given" else "")
+        ),
+    )
 
 
 def _check_offer(client: LeaseholdClient, gpu_model: str) -> None:
@@ -499,7 +594,9 @@ def provider_offer_update(args: argparse.Namespace) -> int:
     result = client.update_offer(args.offer_id, args.units, args.price, args.max_duration)
     if args.dry_run:
         return _planned(args, client, offer_id=args.offer_id)
-    return _emit(args, {"offer_id": args.offer_id, **_tx(result)}, lambda out: out.print(f"offer {args.offer_id} updated"))
+    return _emit(
+        args, {"offer_id": args.offer_id, **_tx(result)}, lambda out: out.print(f"offer {args.offer_id} updated")
+    )
 
 
 def provider_offer_action(args: argparse.Namespace) -> int:
@@ -521,7 +618,11 @@ def provider_status(args: argparse.Namespace) -> int:
     offers = client.offers_of(address, include_removed=True)
     leases = [lease for lease in client.leases_of(address) if lease.provider == info.address]
     stake_money, money = _Money(client, client.stake_token), _Money(client, client.payment_token)
-    data = {**as_dict(info), "offers": [as_dict(o) for o in offers], "leases": [as_dict(l) for l in leases]}
+    data = {
+        **as_dict(info),
+        "offers": [as_dict(o) for o in offers],
+        "leases": [as_dict(lease_info) for lease_info in leases],
+    }
     unbonding = stake_money(info.unbonding_stake) + (
         f" (ready {_time(info.unbonding_ready_at, now)})" if info.unbonding_stake else ""
     )
@@ -530,15 +631,24 @@ def provider_status(args: argparse.Namespace) -> int:
         if not info.registered:
             out.print(f"{address} is not a registered provider")
             return
-        out.print(_table(f"provider {address}", ["", ""], [
-            ["region", info.region], ["endpoint", info.metadata_uri],
-            ["free stake", stake_money(info.free_stake)], ["locked stake", stake_money(info.locked_stake)],
-            ["unbonding", unbonding],
-            ["reputation", f"{info.reputation} / 10000"], ["uptime", f"{info.uptime_bps / 100:g} %"],
-            ["leases completed", info.leases_completed],
-            ["liveness answered / missed", f"{info.liveness_answered} / {info.liveness_missed}"],
-            ["slashes", f"{info.slash_count} ({stake_money(info.total_slashed)})"],
-        ]))
+        out.print(
+            _table(
+                f"provider {address}",
+                ["", ""],
+                [
+                    ["region", info.region],
+                    ["endpoint", info.metadata_uri],
+                    ["free stake", stake_money(info.free_stake)],
+                    ["locked stake", stake_money(info.locked_stake)],
+                    ["unbonding", unbonding],
+                    ["reputation", f"{info.reputation} / 10000"],
+                    ["uptime", f"{info.uptime_bps / 100:g} %"],
+                    ["leases completed", info.leases_completed],
+                    ["liveness answered / missed", f"{info.liveness_answered} / {info.liveness_missed}"],
+                    ["slashes", f"{info.slash_count} ({stake_money(info.total_slashed)})"],
+                ],
+            )
+        )
         out.print(_offers_table("offers", offers, money))
         out.print(_leases_table("leases", leases, money, now))
 
@@ -547,7 +657,11 @@ def provider_status(args: argparse.Namespace) -> int:
 
 def provider_earnings(args: argparse.Namespace) -> int:
     client = _client(args)
-    leases = [l for l in client.leases_of(client.address) if l.provider == client.address and l.withdrawable > 0]
+    leases = [
+        lease_info
+        for lease_info in client.leases_of(client.address)
+        if lease_info.provider == client.address and lease_info.withdrawable > 0
+    ]
     withdrawn = []
     if args.withdraw:
         for lease in leases:
@@ -555,20 +669,30 @@ def provider_earnings(args: argparse.Namespace) -> int:
             if result is None:  # --dry-run
                 continue
             (event,) = client.events(result, client.market, "EarningsWithdrawn")
-            withdrawn.append({"lease_id": lease.lease_id, "amount": event["amount"], "fee": event["fee"], **_tx(result)})
+            withdrawn.append(
+                {"lease_id": lease.lease_id, "amount": event["amount"], "fee": event["fee"], **_tx(result)}
+            )
     if args.dry_run:
-        return _planned(args, client, total_withdrawable=sum(l.withdrawable for l in leases))
+        return _planned(args, client, total_withdrawable=sum(lease_info.withdrawable for lease_info in leases))
     money = _Money(client, client.payment_token)
     data = {
         "provider": client.address,
-        "leases": [{"lease_id": l.lease_id, "status": l.status, "withdrawable": l.withdrawable} for l in leases],
-        "total_withdrawable": sum(l.withdrawable for l in leases),
+        "leases": [
+            {"lease_id": lease_info.lease_id, "status": lease_info.status, "withdrawable": lease_info.withdrawable}
+            for lease_info in leases
+        ],
+        "total_withdrawable": sum(lease_info.withdrawable for lease_info in leases),
         "withdrawn": withdrawn,
     }
 
     def render(out: Console) -> None:
-        out.print(_table("withdrawable earnings (before the protocol fee)", ["lease", "status", "withdrawable"],
-                         [[l.lease_id, l.status, money(l.withdrawable)] for l in leases]))
+        out.print(
+            _table(
+                "withdrawable earnings (before the protocol fee)",
+                ["lease", "status", "withdrawable"],
+                [[lease_info.lease_id, lease_info.status, money(lease_info.withdrawable)] for lease_info in leases],
+            )
+        )
         out.print(f"total {money(data['total_withdrawable'])}")
         for item in withdrawn:
             out.print(f"lease {item['lease_id']}: withdrew {money(item['amount'])} (fee {money(item['fee'])})")
@@ -577,6 +701,7 @@ def provider_earnings(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------- tenant
+
 
 def _request_options(parser: argparse.ArgumentParser, *, deposit: bool = True) -> None:
     parser.add_argument("--gpu-model", help="catalogue id (default: any model with --min-vram); see market catalogue")
@@ -640,10 +765,17 @@ def add_tenant_commands(subparsers) -> None:
 
 def _spec(args: argparse.Namespace, client: LeaseholdClient, **job) -> RequestSpec:
     return RequestSpec(
-        gpu_model=args.gpu_model, min_vram_gb=args.min_vram, units=args.units, region=args.region,
-        min_tier=args.min_tier, min_reputation=args.min_reputation, max_price_per_unit_hour=args.max_price,
-        max_duration_seconds=args.duration, match_deadline=client.now() + args.match_within,
-        manifest_hash=manifest_hash_of(args), **job,
+        gpu_model=args.gpu_model,
+        min_vram_gb=args.min_vram,
+        units=args.units,
+        region=args.region,
+        min_tier=args.min_tier,
+        min_reputation=args.min_reputation,
+        max_price_per_unit_hour=args.max_price,
+        max_duration_seconds=args.duration,
+        match_deadline=client.now() + args.match_within,
+        manifest_hash=manifest_hash_of(args),
+        **job,
     )
 
 
@@ -663,9 +795,13 @@ def tenant_request(args: argparse.Namespace) -> int:
         return _planned(args, client, deposit=args.deposit, match_deadline=spec.match_deadline)
     request_id = client.request_id_of(result)
     data = {"request_id": request_id, "deposit": args.deposit, "match_deadline": spec.match_deadline, **_tx(result)}
-    return _emit(args, data, lambda out: out.print(
-        f"request {request_id} posted; match deadline {_time(spec.match_deadline, client.now())}"
-    ))
+    return _emit(
+        args,
+        data,
+        lambda out: out.print(
+            f"request {request_id} posted; match deadline {_time(spec.match_deadline, client.now())}"
+        ),
+    )
 
 
 def tenant_job(args: argparse.Namespace) -> int:
@@ -681,8 +817,14 @@ def tenant_job(args: argparse.Namespace) -> int:
         raise KeeperError(f"job error: cannot read {args.input_file}: {error.strerror}") from None
     except ValueError:
         raise KeeperError(f"job error: --input-hex {args.input_hex!r} is not hex") from None
-    terms = JobTerms(to_bytes32(args.workload), keccak256(raw), to_bytes32(args.seed), args.steps,
-                     args.result_timeout, args.challenge_window)
+    terms = JobTerms(
+        to_bytes32(args.workload),
+        keccak256(raw),
+        to_bytes32(args.seed),
+        args.steps,
+        args.result_timeout,
+        args.challenge_window,
+    )
     terms_hash = client.job_terms_hash(terms)
     spec = _spec(args, client, kind="JOB", job_terms_hash=terms_hash)
     _check_matchable(client, spec)
@@ -698,12 +840,22 @@ def tenant_job(args: argparse.Namespace) -> int:
     if args.dry_run:
         return _planned(args, client, terms_hash="0x" + terms_hash.hex(), deposit=args.deposit)
     request_id = client.request_id_of(result)
-    data = {"request_id": request_id, "terms_hash": "0x" + terms_hash.hex(), "published": not published,
-            "deposit": args.deposit, "match_deadline": spec.match_deadline, **_tx(result)}
-    return _emit(args, data, lambda out: out.print(
-        f"job request {request_id} posted (terms 0x{terms_hash.hex()}); match deadline "
-        f"{_time(spec.match_deadline, client.now())}"
-    ))
+    data = {
+        "request_id": request_id,
+        "terms_hash": "0x" + terms_hash.hex(),
+        "published": not published,
+        "deposit": args.deposit,
+        "match_deadline": spec.match_deadline,
+        **_tx(result),
+    }
+    return _emit(
+        args,
+        data,
+        lambda out: out.print(
+            f"job request {request_id} posted (terms 0x{terms_hash.hex()}); match deadline "
+            f"{_time(spec.match_deadline, client.now())}"
+        ),
+    )
 
 
 def tenant_quote(args: argparse.Namespace) -> int:
@@ -713,17 +865,35 @@ def tenant_quote(args: argparse.Namespace) -> int:
     _check_matchable(client, spec)
     minimum = client.minimum_deposit(spec)
     params = client.market_params()
-    full = params["matchFee"] + params["settleBounty"] + -(-spec.max_price_per_unit_hour * spec.units
-                                                            * spec.max_duration_seconds // 3_600)
+    full = (
+        params["matchFee"]
+        + params["settleBounty"]
+        + -(-spec.max_price_per_unit_hour * spec.units * spec.max_duration_seconds // 3_600)
+    )
     money = _Money(client, client.payment_token)
-    data = {"minimum_deposit": minimum, "full_duration_deposit": full, "match_fee": params["matchFee"],
-            "settle_bounty": params["settleBounty"], "min_lease_seconds": params["minLeaseSeconds"]}
-    return _emit(args, data, lambda out: out.print(_table("deposit quote", ["", ""], [
-        ["least deposit (shortest lease)", money(minimum)],
-        [f"deposit for the whole {_span(spec.max_duration_seconds)}", money(full)],
-        ["of which match fee", money(params["matchFee"])],
-        ["of which settle bounty (back to you when you close)", money(params["settleBounty"])],
-    ])))
+    data = {
+        "minimum_deposit": minimum,
+        "full_duration_deposit": full,
+        "match_fee": params["matchFee"],
+        "settle_bounty": params["settleBounty"],
+        "min_lease_seconds": params["minLeaseSeconds"],
+    }
+    return _emit(
+        args,
+        data,
+        lambda out: out.print(
+            _table(
+                "deposit quote",
+                ["", ""],
+                [
+                    ["least deposit (shortest lease)", money(minimum)],
+                    [f"deposit for the whole {_span(spec.max_duration_seconds)}", money(full)],
+                    ["of which match fee", money(params["matchFee"])],
+                    ["of which settle bounty (back to you when you close)", money(params["settleBounty"])],
+                ],
+            )
+        ),
+    )
 
 
 def tenant_status(args: argparse.Namespace) -> int:
@@ -736,7 +906,11 @@ def tenant_status(args: argparse.Namespace) -> int:
     if args.request_id is None:
         mine = [r for r in client.requests() if r.tenant == client.address]
         leases = client.leases([r.request_id for r in mine if r.status == "MATCHED" and r.kind == "RENTAL"])
-        data = {"time": now, "requests": [as_dict(r) for r in mine], "leases": [lease_data(l) for l in leases]}
+        data = {
+            "time": now,
+            "requests": [as_dict(r) for r in mine],
+            "leases": [lease_data(lease_info) for lease_info in leases],
+        }
 
         def render(out: Console) -> None:
             out.print(_requests_table("requests", mine, money, now))
@@ -747,21 +921,33 @@ def tenant_status(args: argparse.Namespace) -> int:
     lease = client.lease(args.request_id) if request.status == "MATCHED" and request.kind == "RENTAL" else None
     # A matched JOB request is job `request_id` of the job market.
     job = client.job(args.request_id) if request.status == "MATCHED" and request.kind == "JOB" else None
-    data = {"time": now, "request": as_dict(request), "lease": lease_data(lease) if lease else None,
-            "job": as_dict(job) if job else None}
+    data = {
+        "time": now,
+        "request": as_dict(request),
+        "lease": lease_data(lease) if lease else None,
+        "job": as_dict(job) if job else None,
+    }
 
     def render_one(out: Console) -> None:
         out.print(_requests_table(f"request {request.request_id}", [request], money, now))
         if lease is not None:
             out.print(_lease_card(lease, money, now))
         if job is not None:
-            out.print(_table(f"job {job.job_id}", ["", ""], [
-                ["status", job.status], ["solver", job.provider],
-                ["result deadline", _time(job.result_deadline, now)],
-                ["challenge window ends", _time(job.window_ends_at, now) if job.window_ends_at else "-"],
-                ["output hash", "0x" + job.output_hash.hex() if any(job.output_hash) else "-"],
-                ["escrow", money(job.escrow)], ["verifier attestation", job.attestation],
-            ]))
+            out.print(
+                _table(
+                    f"job {job.job_id}",
+                    ["", ""],
+                    [
+                        ["status", job.status],
+                        ["solver", job.provider],
+                        ["result deadline", _time(job.result_deadline, now)],
+                        ["challenge window ends", _time(job.window_ends_at, now) if job.window_ends_at else "-"],
+                        ["output hash", "0x" + job.output_hash.hex() if any(job.output_hash) else "-"],
+                        ["escrow", money(job.escrow)],
+                        ["verifier attestation", job.attestation],
+                    ],
+                )
+            )
 
     return _emit(args, data, render_one)
 
@@ -785,13 +971,25 @@ def tenant_close(args: argparse.Namespace) -> int:
     (closed,) = client.events(result, client.market, "LeaseClosed")
     money = _Money(client, client.payment_token)
     to_me = closed["bountyRecipient"] == client.address
-    data = {"lease_id": args.lease_id, "paid": closed["paid"], "fee": closed["fee"], "refunded": closed["refunded"],
-            "bounty": closed["bounty"], "bounty_recipient": closed["bountyRecipient"], **_tx(result)}
+    data = {
+        "lease_id": args.lease_id,
+        "paid": closed["paid"],
+        "fee": closed["fee"],
+        "refunded": closed["refunded"],
+        "bounty": closed["bounty"],
+        "bounty_recipient": closed["bountyRecipient"],
+        **_tx(result),
+    }
     bounty = f" and the settle bounty {money(closed['bounty'])}" if to_me and closed["bounty"] else ""
-    return _emit(args, data, lambda out: out.print(
-        f"lease {args.lease_id} closed: provider paid {money(closed['paid'])} (protocol fee {money(closed['fee'])}); "
-        f"refunded {money(closed['refunded'])}{bounty}"
-    ))
+    return _emit(
+        args,
+        data,
+        lambda out: out.print(
+            f"lease {args.lease_id} closed: provider paid {money(closed['paid'])} "
+            f"(protocol fee {money(closed['fee'])}); "
+            f"refunded {money(closed['refunded'])}{bounty}"
+        ),
+    )
 
 
 def tenant_cancel(args: argparse.Namespace) -> int:
@@ -802,12 +1000,15 @@ def tenant_cancel(args: argparse.Namespace) -> int:
     (cancelled,) = client.events(result, client.market, "RequestCancelled")
     money = _Money(client, client.payment_token)
     data = {"request_id": args.request_id, "refunded": cancelled["refunded"], **_tx(result)}
-    return _emit(args, data, lambda out: out.print(
-        f"request {args.request_id} cancelled; refunded {money(cancelled['refunded'])}"
-    ))
+    return _emit(
+        args,
+        data,
+        lambda out: out.print(f"request {args.request_id} cancelled; refunded {money(cancelled['refunded'])}"),
+    )
 
 
 # ---------------------------------------------------------------- market
+
 
 def add_market_commands(subparsers) -> None:
     common = _common_options()
@@ -843,11 +1044,26 @@ def market_catalogue(args: argparse.Namespace) -> int:
     models = client.catalogue()
     money = _Money(client, client.stake_token)
     data = {"models": [as_dict(m) for m in models]}
-    return _emit(args, data, lambda out: out.print(_table(
-        "GPU catalogue", ["gpu model", "vRAM", "tier", "collateral / unit", "listed"],
-        [[m.gpu_model, f"{m.vram_gb} GB", f"{m.tier} {TIERS[m.tier] if m.tier < len(TIERS) else ''}".strip(),
-          money(m.collateral_per_unit), "yes" if m.listed else "no"] for m in models],
-    )))
+    return _emit(
+        args,
+        data,
+        lambda out: out.print(
+            _table(
+                "GPU catalogue",
+                ["gpu model", "vRAM", "tier", "collateral / unit", "listed"],
+                [
+                    [
+                        m.gpu_model,
+                        f"{m.vram_gb} GB",
+                        f"{m.tier} {TIERS[m.tier] if m.tier < len(TIERS) else ''}".strip(),
+                        money(m.collateral_per_unit),
+                        "yes" if m.listed else "no",
+                    ]
+                    for m in models
+                ],
+            )
+        ),
+    )
 
 
 def market_replay_match(args: argparse.Namespace) -> int:
@@ -858,8 +1074,11 @@ def market_replay_match(args: argparse.Namespace) -> int:
     matcher.setup()
     plan = matcher.replay(args.block)
     data = {
-        "block_number": plan.block_number, "seed": plan.seed, "method": plan.method,
-        "total_score": plan.total_score, "pairs": [{"request_id": r, "offer_id": o} for r, o in plan.pairs],
+        "block_number": plan.block_number,
+        "seed": plan.seed,
+        "method": plan.method,
+        "total_score": plan.total_score,
+        "pairs": [{"request_id": r, "offer_id": o} for r, o in plan.pairs],
     }
 
     def render(console: Console) -> None:
@@ -879,7 +1098,9 @@ def market_fees(args: argparse.Namespace) -> int:
     money = _Money(client, client.payment_token)
 
     def render(out: Console) -> None:
-        rows = [[name, money(data["accrued_fees"][name]), money(data["credits"][name])] for name in data["accrued_fees"]]
+        rows = [
+            [name, money(data["accrued_fees"][name]), money(data["credits"][name])] for name in data["accrued_fees"]
+        ]
         out.print(_table(f"fees for treasury {data['treasury']}", ["market", "accrued fees", "your credit"], rows))
 
     return _emit(args, data, render)
@@ -903,10 +1124,14 @@ def market_sweep_fees(args: argparse.Namespace) -> int:
         return _planned(args, client, swept=swept)
     data = {"treasury": client.treasury(), "swept": swept}
     money = _Money(client, client.payment_token)
-    return _emit(args, data, lambda out: out.print(
-        "\n".join(f"{name}: swept {money(amount)} to {data['treasury']}" for name, amount in swept.items())
-        or "no market has fees to sweep"
-    ))
+    return _emit(
+        args,
+        data,
+        lambda out: out.print(
+            "\n".join(f"{name}: swept {money(amount)} to {data['treasury']}" for name, amount in swept.items())
+            or "no market has fees to sweep"
+        ),
+    )
 
 
 def market_claim_credit(args: argparse.Namespace) -> int:
@@ -915,10 +1140,14 @@ def market_claim_credit(args: argparse.Namespace) -> int:
     if args.dry_run:
         return _planned(args, client, claimed=claimed)
     money = _Money(client, client.payment_token)
-    return _emit(args, {"account": client.address, "claimed": claimed}, lambda out: out.print(
-        "\n".join(f"{name}: claimed {money(amount)}" for name, amount in claimed.items())
-        or "no market holds a credit for this account"
-    ))
+    return _emit(
+        args,
+        {"account": client.address, "claimed": claimed},
+        lambda out: out.print(
+            "\n".join(f"{name}: claimed {money(amount)}" for name, amount in claimed.items())
+            or "no market holds a credit for this account"
+        ),
+    )
 
 
 def market_status(args: argparse.Namespace) -> int:
@@ -927,7 +1156,7 @@ def market_status(args: argparse.Namespace) -> int:
     all_requests = client.requests()
     open_requests = [r for r in all_requests if r.status == "OPEN"]
     leases = client.leases([r.request_id for r in all_requests if r.status == "MATCHED" and r.kind == "RENTAL"])
-    active = [l for l in leases if l.status == "ACTIVE"]
+    active = [lease_info for lease_info in leases if lease_info.status == "ACTIVE"]
     counts = {
         "providers": len({o.provider for o in offers}),
         "offers": len(offers),
@@ -938,18 +1167,26 @@ def market_status(args: argparse.Namespace) -> int:
         "requests_open": len(open_requests),
         "leases": len(leases),
         "leases_active": len(active),
-        "leases_to_settle": sum(l.status in ("EXPIRED", "INSOLVENT") for l in leases),
+        "leases_to_settle": sum(lease_info.status in ("EXPIRED", "INSOLVENT") for lease_info in leases),
     }
     data = {
-        "chain_id": client.deployment.chain_id, "time": client.now(), "counts": counts,
-        "open_requests": [as_dict(r) for r in open_requests], "active_leases": [as_dict(l) for l in active],
+        "chain_id": client.deployment.chain_id,
+        "time": client.now(),
+        "counts": counts,
+        "open_requests": [as_dict(r) for r in open_requests],
+        "active_leases": [as_dict(lease_info) for lease_info in active],
         "offers": [as_dict(o) for o in offers],
     }
     money = _Money(client, client.payment_token)
 
     def render(out: Console) -> None:
-        out.print(_table(f"market on chain {client.deployment.chain_id}", ["", ""],
-                         [[name.replace("_", " "), value] for name, value in counts.items()]))
+        out.print(
+            _table(
+                f"market on chain {client.deployment.chain_id}",
+                ["", ""],
+                [[name.replace("_", " "), value] for name, value in counts.items()],
+            )
+        )
         out.print(_requests_table("open requests", open_requests, money, data["time"]))
         out.print(_leases_table("active leases", active, money, data["time"]))
         out.print(_offers_table("offers", offers, money))
@@ -959,15 +1196,23 @@ def market_status(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- config
 
+
 def add_config_commands(subparsers) -> None:
     config = subparsers.add_parser("config", help="check a keeper or CLI configuration without running it")
     commands = config.add_subparsers(dest="config_command", required=True)
     check = commands.add_parser("check", help="validate FILE; with --connect, also the node, deployment, key and role")
     check.add_argument("file", type=Path, metavar="FILE")
-    check.add_argument("--role", choices=sorted(ROLES), metavar="ROLE",
-                       help=f"check [role] for ROLE ({', '.join(sorted(ROLES))}); default: a CLI config, no [role]")
-    check.add_argument("--connect", action="store_true",
-                       help="also ask the node: chain id, the deployment's code, the key, the role, gas money")
+    check.add_argument(
+        "--role",
+        choices=sorted(ROLES),
+        metavar="ROLE",
+        help=f"check [role] for ROLE ({', '.join(sorted(ROLES))}); default: a CLI config, no [role]",
+    )
+    check.add_argument(
+        "--connect",
+        action="store_true",
+        help="also ask the node: chain id, the deployment's code, the key, the role, gas money",
+    )
     check.add_argument("--json", action="store_true", help="print one JSON document")
     check.set_defaults(handler=config_check, verbose=False)
 
@@ -986,8 +1231,10 @@ def config_check(args: argparse.Namespace) -> int:
         if args.connect:
             node_chain_id = keeper.w3.eth.chain_id
             if node_chain_id != config.chain.chain_id:
-                raise KeeperError(f"chain error: config says chain_id {config.chain.chain_id} "
-                                  f"but {config.chain.rpc_url} reports {node_chain_id}")
+                raise KeeperError(
+                    f"chain error: config says chain_id {config.chain.chain_id} "
+                    f"but {config.chain.rpc_url} reports {node_chain_id}"
+                )
             keeper.check_start()
             problem = keeper.health_problem()
             if problem is not None:

@@ -49,8 +49,14 @@ def add_tenant_delivery_commands(commands, common: argparse.ArgumentParser) -> N
     deploy = commands.add_parser("deploy", parents=[common], help="send a lease's manifest to its provider")
     deploy.add_argument("lease_id", type=_lease_id)
     deploy.add_argument("--manifest", required=True, type=Path, help="the manifest the request committed to")
-    deploy.add_argument("--secret", action="append", type=_secret, default=[], metavar="NAME=VALUE",
-                        help="a secret the manifest names, sealed to the provider's key (NAME=@FILE reads a file)")
+    deploy.add_argument(
+        "--secret",
+        action="append",
+        type=_secret,
+        default=[],
+        metavar="NAME=VALUE",
+        help="a secret the manifest names, sealed to the provider's key (NAME=@FILE reads a file)",
+    )
     deploy.set_defaults(handler=tenant_deploy)
 
     access = commands.add_parser("access", parents=[common], help="a lease's endpoints and credential")
@@ -104,5 +110,3 @@ def tenant_logs(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     return 0
-
-

@@ -29,9 +29,9 @@ from keepers.contracts.base import ContractWrapper
 from keepers.contracts.deployed import Contracts
 from keepers.contracts.fees import MoneyMarket
 from keepers.contracts.reads import named
+from keepers.contracts.reverts import Refused
 from keepers.contracts.structs import JobTerms, RequestSpec
 from keepers.contracts.token import Token
-from keepers.contracts.reverts import Refused
 from keepers.contracts.transact import Transact, simulate
 from keepers.contracts.types import (
     ZERO_ADDRESS,
@@ -52,8 +52,19 @@ from keepers.rpc import check_chain_id, web3_for
 from keepers.sender import SendResult, TransactionSender
 
 __all__ = [
-    "DisputeInfo", "JobInfo", "JobTerms", "LeaseInfo", "LeaseholdClient", "NextMove", "OfferInfo", "ProviderInfo",
-    "ReadOnlyClient", "RequestInfo", "RequestSpec", "as_dict", "connect",
+    "DisputeInfo",
+    "JobInfo",
+    "JobTerms",
+    "LeaseInfo",
+    "LeaseholdClient",
+    "NextMove",
+    "OfferInfo",
+    "ProviderInfo",
+    "ReadOnlyClient",
+    "RequestInfo",
+    "RequestSpec",
+    "as_dict",
+    "connect",
 ]
 
 
@@ -391,7 +402,8 @@ class LeaseholdClient:
         if approve:
             params = self.params()
             self.ensure_allowance(
-                self.contracts.payment_token, self.job_market.address,
+                self.contracts.payment_token,
+                self.job_market.address,
                 params["verifierBond" if valid else "challengeBond"],
             )
         return self.send(self.contracts.job_market.attest(job_id, terms, valid))
@@ -576,7 +588,6 @@ class LeaseholdClient:
         """Names of the deployment's contracts with no code at their address on this chain."""
         return [name for name, record in self.deployment.contracts.items() if not self.w3.eth.get_code(record.address)]
 
-
     # ---------------------------------------------------------------- reads
 
     def treasury(self) -> str:
@@ -658,7 +669,8 @@ class LeaseholdClient:
         """Leases whose provider or tenant is `address`."""
         address = to_checksum_address(address)
         ids = [
-            r.request_id for r in self.requests()
+            r.request_id
+            for r in self.requests()
             if r.status == "MATCHED" and r.kind == "RENTAL" and address in (r.provider, r.tenant)
         ]
         return self.leases(ids)
@@ -759,9 +771,7 @@ class LeaseholdClient:
         )
 
 
-def connect(
-    config: KeeperConfig, environ: Mapping[str, str], logger, *, with_account: bool = True
-) -> LeaseholdClient:
+def connect(config: KeeperConfig, environ: Mapping[str, str], logger, *, with_account: bool = True) -> LeaseholdClient:
     """A client from a keeper configuration: checks the node's chain, loads the deployment and the key.
 
     With `with_account=False`, or a configuration without `[account]`, the client is read-only.

@@ -58,7 +58,7 @@ class AccountConfig(_Section):
     private_key_env: str | None = None
 
     @model_validator(mode="after")
-    def _one_key_source(self) -> "AccountConfig":
+    def _one_key_source(self) -> AccountConfig:
         has_keystore = self.keystore is not None or self.password_file is not None
         if has_keystore and self.private_key_env is not None:
             raise ValueError("give either keystore + password_file or private_key_env, not both")
@@ -98,13 +98,13 @@ class KeeperConfig(_Section):
     role: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _raw_key_only_on_local_chain(self) -> "KeeperConfig":
-        if self.account is not None and self.account.private_key_env is not None:
-            if self.chain.chain_id not in LOCAL_CHAIN_IDS:
-                raise ValueError(
-                    f"account.private_key_env: a raw private key is allowed only on a local chain "
-                    f"(chain_id {sorted(LOCAL_CHAIN_IDS)}), not chain_id {self.chain.chain_id}; use a keystore"
-                )
+    def _raw_key_only_on_local_chain(self) -> KeeperConfig:
+        raw_key = self.account is not None and self.account.private_key_env is not None
+        if raw_key and self.chain.chain_id not in LOCAL_CHAIN_IDS:
+            raise ValueError(
+                f"account.private_key_env: a raw private key is allowed only on a local chain "
+                f"(chain_id {sorted(LOCAL_CHAIN_IDS)}), not chain_id {self.chain.chain_id}; use a keystore"
+            )
         return self
 
 
@@ -130,7 +130,7 @@ def _apply_env_overrides(data: dict[str, Any], environ: Mapping[str, str]) -> di
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX):
             continue
-        keys = name[len(ENV_PREFIX):].lower().split(ENV_NESTING)
+        keys = name[len(ENV_PREFIX) :].lower().split(ENV_NESTING)
         if not all(keys):
             raise ConfigError(f"config error: {name}: empty key in environment override")
         table = data

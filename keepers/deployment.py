@@ -34,7 +34,7 @@ class Deployment:
     source: Path
 
     @classmethod
-    def load(cls, path: Path | str) -> "Deployment":
+    def load(cls, path: Path | str) -> Deployment:
         path = Path(path)
         try:
             data = json.loads(path.read_text())
@@ -57,7 +57,8 @@ class Deployment:
         node_chain_id = w3.eth.chain_id
         if node_chain_id != self.chain_id:
             raise DeploymentError(
-                f"deployment error: {self.source} is for chain {self.chain_id} but the node reports chain {node_chain_id}"
+                f"deployment error: {self.source} is for chain {self.chain_id} "
+                f"but the node reports chain {node_chain_id}"
             )
 
     def check_code(self, w3: Web3) -> None:

@@ -58,13 +58,20 @@ class Anvil:
     def command(self) -> list[str]:
         command = [
             str(ANVIL_BINARY),
-            "--host", "127.0.0.1",
-            "--port", str(self.port),
-            "--accounts", str(self.accounts),
-            "--balance", str(self.balance_eth),
-            "--base-fee", str(self.base_fee_wei),
-            "--gas-limit", "30000000",
-            "--hardfork", HARDFORK,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--accounts",
+            str(self.accounts),
+            "--balance",
+            str(self.balance_eth),
+            "--base-fee",
+            str(self.base_fee_wei),
+            "--gas-limit",
+            "30000000",
+            "--hardfork",
+            HARDFORK,
             "--silent",
         ]
         if self.block_time is not None:
@@ -73,7 +80,7 @@ class Anvil:
             command += ["--state", str(self.state_path)]
         return command + self.extra_args
 
-    def start(self, timeout_seconds: float = 10.0) -> "Anvil":
+    def start(self, timeout_seconds: float = 10.0) -> Anvil:
         if not ANVIL_BINARY.is_file():
             raise DevChainError(f"anvil not found at {ANVIL_BINARY}: run `make install` first")
         if self.port == 0:
@@ -126,7 +133,7 @@ class Anvil:
             self.process.stderr.close()
         self.process = None
 
-    def __enter__(self) -> "Anvil":
+    def __enter__(self) -> Anvil:
         return self.start()
 
     def __exit__(self, *exc_info) -> None:

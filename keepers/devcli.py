@@ -135,8 +135,14 @@ def dev_up(args: argparse.Namespace) -> int:
     except BaseException:
         anvil.stop()
         raise
-    state = {"pid": anvil.pid, "url": anvil.url, "chain_id": CHAIN_ID, "deployment": str(deployment_path),
-             "accounts": accounts, "started_at": int(time.time())}
+    state = {
+        "pid": anvil.pid,
+        "url": anvil.url,
+        "chain_id": CHAIN_ID,
+        "deployment": str(deployment_path),
+        "accounts": accounts,
+        "started_at": int(time.time()),
+    }
     _state_path(directory).write_text(json.dumps(state, indent=2) + "\n")
     anvil.process = None  # left running on purpose: `dev down` stops it by the PID in dev.json
     lines = [f"Anvil on {state['url']} (pid {state['pid']}); deployment {deployment_path}"]
@@ -151,10 +157,10 @@ def _deploy(anvil, directory: Path) -> Path:
 
     if str(REPO_ROOT) not in sys.path:
         sys.path.insert(0, str(REPO_ROOT))  # scripts/ and the brownie project live in the checkout, not the package
+    from brownie.network.rpc import Rpc
+
     from scripts.deploy import deploy, write_deployment
     from scripts.localchain import brownie_on_anvil
-
-    from brownie.network.rpc import Rpc
 
     (directory / "deployments").mkdir(exist_ok=True)
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
@@ -207,13 +213,12 @@ def _config_toml(url: str, deployment: Path, keystore: Path, password: Path, sta
             "price_per_unit_hour = 2000000  # 2 tUSD\nmax_duration_seconds = 86400\n"
         )
     return (
-        f'# Written by `leasehold dev up` for the local chain at {url}.\n'
+        f"# Written by `leasehold dev up` for the local chain at {url}.\n"
         f'[chain]\nrpc_url = "{url}"\nchain_id = {CHAIN_ID}\ndeployment = "{deployment}"\n'
         "poll_interval_seconds = 1.0\nconfirmations = 0  # a local chain does not re-org\n\n"
         f'[account]\nkeystore = "{keystore}"\npassword_file = "{password}"\n\n'
         f'[transactions]\nstate_dir = "{state}"\n\n'
-        '[metrics]\nhost = "127.0.0.1"\nport = 0  # a free port; the keeper logs it as health_url\n'
-        + role
+        '[metrics]\nhost = "127.0.0.1"\nport = 0  # a free port; the keeper logs it as health_url\n' + role
     )
 
 

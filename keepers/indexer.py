@@ -37,8 +37,14 @@ from keepers.observability import Metrics
 
 # What nodes say when a getLogs range or result set is too large for them.
 _RANGE_REFUSALS = (
-    "query returned more than", "block range", "limit exceeded", "range too large", "too many blocks",
-    "response size", "exceed", "-32005",
+    "query returned more than",
+    "block range",
+    "limit exceeded",
+    "range too large",
+    "too many blocks",
+    "response size",
+    "exceed",
+    "-32005",
 )
 
 
@@ -97,9 +103,7 @@ class CheckpointStore:
     def rollback(self, indexer: str, block_number: int) -> None:
         """Forgets every cursor above `block_number`."""
         with self._lock:
-            self._db.execute(
-                "DELETE FROM checkpoints WHERE indexer = ? AND block_number > ?", (indexer, block_number)
-            )
+            self._db.execute("DELETE FROM checkpoints WHERE indexer = ? AND block_number > ?", (indexer, block_number))
 
     def close(self) -> None:
         with self._lock:
@@ -142,8 +146,10 @@ class EventIndexer:
         self._decoders: dict[tuple[str, str], tuple[str, _LogDecoder]] = {}  # (address, topic), lower-case hex
         for contract in contracts:
             for element in contract.abi:
-                if element.get("type") == "event" and not element.get("anonymous") and (
-                    wanted is None or element["name"] in wanted
+                if (
+                    element.get("type") == "event"
+                    and not element.get("anonymous")
+                    and (wanted is None or element["name"] in wanted)
                 ):
                     topic = "0x" + event_abi_to_log_topic(element).hex()
                     self._decoders[(contract.address.lower(), topic)] = (contract.address, _LogDecoder(element))
@@ -178,8 +184,12 @@ class EventIndexer:
                 self.log.warning(
                     "node refused the log range, halving it",
                     extra={
-                        "event": "logs_chunk_halved", "indexer": self.name, "from_block": from_block,
-                        "to_block": to_block, "chunk_blocks": self.chunk_blocks, "error": str(error),
+                        "event": "logs_chunk_halved",
+                        "indexer": self.name,
+                        "from_block": from_block,
+                        "to_block": to_block,
+                        "chunk_blocks": self.chunk_blocks,
+                        "error": str(error),
                     },
                 )
                 continue
@@ -226,9 +236,17 @@ class EventIndexer:
 
     def _get_logs(self, from_block: int, to_block: int) -> list[dict[str, Any]]:
         """eth_getLogs as the node's JSON: web3's result formatters cost more than decoding the logs did."""
-        response = self.w3.provider.make_request(RPCEndpoint("eth_getLogs"), [{
-            "fromBlock": hex(from_block), "toBlock": hex(to_block), "address": self._addresses, "topics": [self._topics],
-        }])
+        response = self.w3.provider.make_request(
+            RPCEndpoint("eth_getLogs"),
+            [
+                {
+                    "fromBlock": hex(from_block),
+                    "toBlock": hex(to_block),
+                    "address": self._addresses,
+                    "topics": [self._topics],
+                }
+            ],
+        )
         if "error" in response:
             raise Web3RPCError(str(response["error"]), rpc_response=response)
         return response["result"]
@@ -329,7 +347,7 @@ def _in_place_reader(abi_input: dict) -> tuple[int, Callable[[bytes, int], Any]]
     if kind.endswith("]") or kind in ("string", "bytes"):
         return None
     decode = _topic_decoder(kind)
-    return 1, lambda data, offset: decode(data[offset:offset + 32])
+    return 1, lambda data, offset: decode(data[offset : offset + 32])
 
 
 @lru_cache(maxsize=4096)

@@ -66,7 +66,9 @@ class JobState:
         args = event.args
         if event.name == "JobTermsPublished":
             terms_hash = bytes(args["termsHash"])
-            self.terms[terms_hash] = PublishedTerms(terms_hash, JobTerms.from_event(args["terms"]), bytes(args["input"]))
+            self.terms[terms_hash] = PublishedTerms(
+                terms_hash, JobTerms.from_event(args["terms"]), bytes(args["input"])
+            )
             return
         if event.name == "JobOpened":
             self.jobs[args["jobId"]] = JobFacts(
@@ -78,7 +80,11 @@ class JobState:
             return
         match event.name:
             case "ResultSubmitted":
-                job.status, job.output_hash, job.window_ends_at = "SUBMITTED", bytes(args["outputHash"]), args["windowEndsAt"]
+                job.status, job.output_hash, job.window_ends_at = (
+                    "SUBMITTED",
+                    bytes(args["outputHash"]),
+                    args["windowEndsAt"],
+                )
             case "JobExpired":
                 job.status = "EXPIRED"
             case "Attested":
@@ -112,8 +118,16 @@ class JobBook:
     """
 
     EVENTS = (
-        "JobTermsPublished", "JobOpened", "ResultSubmitted", "JobExpired", "Attested", "DisputeOpened",
-        "MidpointRevealed", "MidpointAnswered", "DisputeResolved", "JobFinalized",
+        "JobTermsPublished",
+        "JobOpened",
+        "ResultSubmitted",
+        "JobExpired",
+        "Attested",
+        "DisputeOpened",
+        "MidpointRevealed",
+        "MidpointAnswered",
+        "DisputeResolved",
+        "JobFinalized",
     )
 
     def __init__(self, keeper, name: str | None = None) -> None:
@@ -126,7 +140,10 @@ class JobBook:
             # Memory only: forget any cursor a previous run left, so the scan starts at deployment.
             keeper.checkpoints.rollback(name, -1)
             self.indexer = keeper.indexer(
-                [self.job_market.contract], name=name, on_event=self.apply, on_rollback=self.rollback,
+                [self.job_market.contract],
+                name=name,
+                on_event=self.apply,
+                on_rollback=self.rollback,
                 event_names=self.EVENTS,
             )
 

@@ -20,7 +20,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import ClassVar
 
@@ -81,7 +81,7 @@ class Keeper(ABC):
         self.w3 = web3_for(config.chain, self.metrics, self.log)
         # APScheduler's own logger repeats what _on_run_skipped and _run_job report as JSON.
         logging.getLogger("apscheduler").setLevel(logging.ERROR)
-        self.scheduler = BackgroundScheduler(timezone=timezone.utc)
+        self.scheduler = BackgroundScheduler(timezone=UTC)
         self.scheduler.add_listener(self._on_run_skipped, EVENT_JOB_MAX_INSTANCES)
         self.health: HealthServer | None = None
         self._stop_requested = threading.Event()
@@ -106,7 +106,7 @@ class Keeper(ABC):
             max_instances=1,
             coalesce=True,
             misfire_grace_time=max(1, int(interval_seconds)),
-            next_run_time=datetime.now(timezone.utc) if run_now else None,
+            next_run_time=datetime.now(UTC) if run_now else None,
         )
 
     @cached_property
@@ -137,7 +137,9 @@ class Keeper(ABC):
     @cached_property
     def sender(self) -> TransactionSender:
         """The account's sender; built on first use, after finishing what a previous run left pending."""
-        sender = TransactionSender(self.w3, self.account, self.config.transactions, self.journal, self.metrics, self.log)
+        sender = TransactionSender(
+            self.w3, self.account, self.config.transactions, self.journal, self.metrics, self.log
+        )
         sender.recover()
         return sender
 
@@ -208,7 +210,9 @@ class Keeper(ABC):
         self.log.info(
             "keeper started",
             extra={
-                "event": "keeper_started", "chain_id": node_chain_id, "health_url": self.health.url,
+                "event": "keeper_started",
+                "chain_id": node_chain_id,
+                "health_url": self.health.url,
                 "metrics_url": self.health.metrics_url,
             },
         )
@@ -312,8 +316,11 @@ class Keeper(ABC):
         self.log.warning(
             "job run took longer than its interval; the ticks it overlapped were skipped, not run twice",
             extra={
-                "event": "job_overrun", "job": name, "elapsed_seconds": round(elapsed, 3),
-                "interval_seconds": interval_seconds, "ticks_skipped": skipped,
+                "event": "job_overrun",
+                "job": name,
+                "elapsed_seconds": round(elapsed, 3),
+                "interval_seconds": interval_seconds,
+                "ticks_skipped": skipped,
             },
         )
 

@@ -57,7 +57,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def make_logger(keeper: str, role: str, level: int | str = logging.INFO, stream=None) -> "KeeperLogAdapter":
+def make_logger(keeper: str, role: str, level: int | str = logging.INFO, stream=None) -> KeeperLogAdapter:
     """A logger writing one JSON object per line with `keeper` and `role` on every record.
 
     Pass `extra={"event": "..."}` (and any other fields) for machine-readable records.
@@ -98,7 +98,9 @@ class Metrics:
             "tx_failed", "Transactions reverted on chain, dropped or given up", ["label"], registry=self.registry
         )
         self.tx_replaced = Counter(
-            "tx_replaced", "Stuck transactions re-sent at the same nonce with a higher fee", ["label"],
+            "tx_replaced",
+            "Stuck transactions re-sent at the same nonce with a higher fee",
+            ["label"],
             registry=self.registry,
         )
         self.tx_refused = Counter(
@@ -106,11 +108,15 @@ class Metrics:
         )
         # Keeper faults (issue 6, scenarios 4-8): races lost, gas money, overrunning jobs, restarts.
         self.races_lost = Counter(
-            "races_lost", "Actions another keeper did first: refused by simulation or reverted on chain", ["action"],
+            "races_lost",
+            "Actions another keeper did first: refused by simulation or reverted on chain",
+            ["action"],
             registry=self.registry,
         )
         self.insufficient_funds = Counter(
-            "insufficient_funds", "Transactions not sent because the account cannot pay for their gas", ["label"],
+            "insufficient_funds",
+            "Transactions not sent because the account cannot pay for their gas",
+            ["label"],
             registry=self.registry,
         )
         self.out_of_funds = Gauge(
@@ -120,29 +126,39 @@ class Metrics:
             "job_overruns", "Job runs that took longer than their schedule interval", ["job"], registry=self.registry
         )
         self.tx_recovered = Counter(
-            "tx_recovered", "Transactions a previous run left pending, settled at start by final status", ["status"],
+            "tx_recovered",
+            "Transactions a previous run left pending, settled at start by final status",
+            ["status"],
             registry=self.registry,
         )
         self.job_runs = Counter("job_runs", "Scheduled job runs that completed", ["job"], registry=self.registry)
         self.job_failures = Counter("job_failures", "Scheduled job runs that raised", ["job"], registry=self.registry)
         self.job_skipped = Counter(
-            "job_skipped", "Scheduled runs skipped because the previous run was still going", ["job"],
+            "job_skipped",
+            "Scheduled runs skipped because the previous run was still going",
+            ["job"],
             registry=self.registry,
         )
         # Chain and RPC faults (docs/reliability.md, scenarios 1-3).
         self.rpc_errors = Counter(
-            "rpc_errors", "Failed RPC attempts by kind (connection, timeout, http_5xx), retried or not",
-            ["kind"], registry=self.registry,
+            "rpc_errors",
+            "Failed RPC attempts by kind (connection, timeout, http_5xx), retried or not",
+            ["kind"],
+            registry=self.registry,
         )
         self.getlogs_range_splits = Counter(
-            "getlogs_range_splits", "eth_getLogs ranges the node refused as too wide, then split", ["indexer"],
+            "getlogs_range_splits",
+            "eth_getLogs ranges the node refused as too wide, then split",
+            ["indexer"],
             registry=self.registry,
         )
         self.reorgs = Counter(
             "reorgs", "Re-orgs that replaced blocks an indexer had scanned", ["indexer"], registry=self.registry
         )
         self.reorg_rolled_back_blocks = Counter(
-            "reorg_rolled_back_blocks", "Scanned blocks given back to re-orgs (the depth, summed)", ["indexer"],
+            "reorg_rolled_back_blocks",
+            "Scanned blocks given back to re-orgs (the depth, summed)",
+            ["indexer"],
             registry=self.registry,
         )
         self._role_counters: dict[str, Counter] = {}
@@ -195,7 +211,8 @@ class HealthServer:
                 raise
         self._threads = [
             threading.Thread(target=server.serve_forever, name="health-server", daemon=True)
-            for server in (self._server, self._private) if server is not None
+            for server in (self._server, self._private)
+            if server is not None
         ]
         for server in (self._server, self._private):
             if server is not None:
@@ -215,7 +232,7 @@ class HealthServer:
         server = self._private or self._server
         return f"http://{server.server_address[0]}:{server.server_address[1]}"
 
-    def start(self) -> "HealthServer":
+    def start(self) -> HealthServer:
         for thread in self._threads:
             thread.start()
         return self
@@ -250,10 +267,10 @@ class HealthServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_GET(self) -> None:
                 self._answer(with_body=True)
 
-            def do_HEAD(self) -> None:  # noqa: N802
+            def do_HEAD(self) -> None:
                 self._answer(with_body=False)
 
             def _answer(self, *, with_body: bool) -> None:
@@ -262,11 +279,16 @@ class HealthServer:
                     status, body = server.health()
                     self._reply(status, "application/json", json.dumps(body).encode(), with_body)
                 elif path == "/metrics" and serves_metrics:
-                    self._reply(200, CONTENT_TYPE_LATEST, generate_latest(PrefixedRegistry(server.metrics.registry)),
-                                with_body)
+                    self._reply(
+                        200, CONTENT_TYPE_LATEST, generate_latest(PrefixedRegistry(server.metrics.registry)), with_body
+                    )
                 elif path == "/metrics":
-                    self._reply(404, "text/plain", b"metrics are served on the private listener "
-                                b"([metrics] metrics_host:metrics_port)\n", with_body)
+                    self._reply(
+                        404,
+                        "text/plain",
+                        b"metrics are served on the private listener ([metrics] metrics_host:metrics_port)\n",
+                        with_body,
+                    )
                 else:
                     self._reply(404, "text/plain", b"not found\n", with_body)
 
@@ -278,7 +300,7 @@ class HealthServer:
                 if with_body:
                     self.wfile.write(body)
 
-            def log_message(self, format, *args) -> None:  # noqa: A002 (http.server's signature)
+            def log_message(self, format, *args) -> None:
                 """Scrapes are not worth a log line each."""
 
         return Handler

@@ -115,7 +115,7 @@ def recover_signer(order: SignedOrder, chain_id: int, market: str) -> str | None
     data = typed_data(chain_id, market, tenant, spec, deposit, nonce, deadline)
     try:
         return Account.recover_message(encode_typed_data(full_message=data), signature=order.signature)
-    except Exception:  # noqa: BLE001  (any malformed signature is simply not the tenant's)
+    except Exception:
         return None
 
 
@@ -192,19 +192,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def do_OPTIONS(self) -> None:  # noqa: N802  (the console posts from another origin)
+    def do_OPTIONS(self) -> None:
         self.send_response(204)
         self.send_header("Access-Control-Allow-Origin", "*")
         self.send_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
         self.send_header("Access-Control-Allow-Headers", "Content-Type")
         self.end_headers()
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if self.path.rstrip("/") != "/signed-requests":
             return self._answer(404, {"error": f"order book: no such path {self.path}"})
         self._answer(200, {"orders": [order.wire for order in self.book.open_orders()]})
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         if self.path.rstrip("/") != "/signed-requests":
             return self._answer(404, {"error": f"order book: no such path {self.path}"})
         length = int(self.headers.get("Content-Length") or 0)
@@ -236,14 +236,14 @@ class OrderBookServer:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
     @classmethod
-    def for_devnet(cls, rpc_url: str, deployment_path: Path, matcher_key: str, port: int = 0) -> "OrderBookServer":
+    def for_devnet(cls, rpc_url: str, deployment_path: Path, matcher_key: str, port: int = 0) -> OrderBookServer:
         """A book on a local chain whose orders dev matcher `matcher_key` matches with the cheapest offer."""
         w3 = Web3(Web3.HTTPProvider(rpc_url))
         deployment = Deployment.load(deployment_path)
         book = OrderBook(w3, deployment)
         return cls(book, port, match=CheapestOfferMatcher(w3, deployment, book, Account.from_key(matcher_key)))
 
-    def __enter__(self) -> "OrderBookServer":
+    def __enter__(self) -> OrderBookServer:
         self._threads.append(threading.Thread(target=self.httpd.serve_forever, daemon=True))
         if self._match is not None:
             self._threads.append(threading.Thread(target=self._match_loop, daemon=True))
@@ -291,7 +291,7 @@ class CheapestOfferMatcher:
                 signed = self.account.sign_transaction(tx)
                 tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
                 receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
-            except Exception as error:  # noqa: BLE001  (kept for the next round; the book stays up)
+            except Exception as error:
                 self.last_error[order.key] = str(error)
                 continue
             if receipt["status"] == 1:

@@ -127,8 +127,13 @@ class TransactionSender:
             self._check_funds(label, cost, reserved=self._in_flight_cost)
             nonce = self._take_nonce()
             tx = {
-                **call, "gas": gas, "nonce": nonce, "chainId": self.chain_id, "type": 2,
-                "maxFeePerGas": max_fee, "maxPriorityFeePerGas": priority_fee,
+                **call,
+                "gas": gas,
+                "nonce": nonce,
+                "chainId": self.chain_id,
+                "type": 2,
+                "maxFeePerGas": max_fee,
+                "maxPriorityFeePerGas": priority_fee,
             }
             entry_id = self.journal.record(label, self.address, nonce, tx)
             try:
@@ -179,7 +184,10 @@ class TransactionSender:
             self.log.info(
                 "journaled transaction recovered",
                 extra={
-                    "event": "tx_recovered", "label": entry.label, "nonce": entry.nonce, "status": settled.status.value,
+                    "event": "tx_recovered",
+                    "label": entry.label,
+                    "nonce": entry.nonce,
+                    "status": settled.status.value,
                 },
             )
             recovered.append(settled)
@@ -245,8 +253,12 @@ class TransactionSender:
         self.log.info(
             "stuck transaction replaced",
             extra={
-                "event": "tx_replaced", "label": label, "nonce": tx["nonce"], "tx_hash": tx_hash,
-                "max_fee_wei": bumped[0], "priority_fee_wei": bumped[1],
+                "event": "tx_replaced",
+                "label": label,
+                "nonce": tx["nonce"],
+                "tx_hash": tx_hash,
+                "max_fee_wei": bumped[0],
+                "priority_fee_wei": bumped[1],
             },
         )
         return replacement
@@ -268,8 +280,12 @@ class TransactionSender:
         self.log.info(
             "transaction mined",
             extra={
-                "event": "tx_mined", "label": entry.label, "nonce": entry.nonce, "tx_hash": tx_hash,
-                "block_number": receipt["blockNumber"], "gas_used": receipt["gasUsed"],
+                "event": "tx_mined",
+                "label": entry.label,
+                "nonce": entry.nonce,
+                "tx_hash": tx_hash,
+                "block_number": receipt["blockNumber"],
+                "gas_used": receipt["gasUsed"],
             },
         )
         return SendResult(
@@ -304,9 +320,15 @@ class TransactionSender:
         self.metrics.insufficient_funds.labels(label).inc()
         if not self.metrics.value("out_of_funds"):
             self.metrics.out_of_funds.set(1)
-            self.log.error(str(error), extra={
-                "event": "insufficient_funds", "label": label, "balance_wei": balance, "needed_wei": needed,
-            })
+            self.log.error(
+                str(error),
+                extra={
+                    "event": "insufficient_funds",
+                    "label": label,
+                    "balance_wei": balance,
+                    "needed_wei": needed,
+                },
+            )
         raise error
 
     def _funds_back(self) -> None:
@@ -356,7 +378,7 @@ class TransactionSender:
     def _find_receipt(self, hashes: list[str]) -> TxReceipt | None:
         for tx_hash in hashes:
             try:
-                return self._rpc(lambda: self.w3.eth.get_transaction_receipt(tx_hash))
+                return self._rpc(lambda tx_hash=tx_hash: self.w3.eth.get_transaction_receipt(tx_hash))
             except TransactionNotFound:
                 continue
         return None
@@ -364,7 +386,7 @@ class TransactionSender:
     def _known_to_node(self, hashes: list[str]) -> bool:
         for tx_hash in hashes:
             try:
-                self._rpc(lambda: self.w3.eth.get_transaction(tx_hash))
+                self._rpc(lambda tx_hash=tx_hash: self.w3.eth.get_transaction(tx_hash))
                 return True
             except TransactionNotFound:
                 continue
@@ -376,8 +398,13 @@ class TransactionSender:
     def _encode(self, transact: Transact) -> tuple[str, str]:
         # Every field given, so web3 asks the node nothing: this only encodes `to` and `data`.
         offline = {
-            "from": self.address, "value": transact.value, "gas": 0, "nonce": 0, "chainId": self.chain_id,
-            "maxFeePerGas": 0, "maxPriorityFeePerGas": 0,
+            "from": self.address,
+            "value": transact.value,
+            "gas": 0,
+            "nonce": 0,
+            "chainId": self.chain_id,
+            "maxFeePerGas": 0,
+            "maxPriorityFeePerGas": 0,
         }
         built = transact.function.build_transaction(offline)
         return built["to"], built["data"]
@@ -428,8 +455,12 @@ def send_or_skip(
             metrics.races_lost.labels(action).inc()
         log.warning(
             "action reverted on chain after its simulation passed: another keeper got there first",
-            extra={"event": "action_lost_on_chain", "action": action, **subject,
-                   "tx_hash": failure.receipt["transactionHash"].to_0x_hex()},
+            extra={
+                "event": "action_lost_on_chain",
+                "action": action,
+                **subject,
+                "tx_hash": failure.receipt["transactionHash"].to_0x_hex(),
+            },
         )
         return None
     log.info("action sent", extra={"event": "action_sent", "action": action, **subject, "tx_hash": result.tx_hash})

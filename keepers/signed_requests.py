@@ -66,13 +66,18 @@ def typed_data(chain_id: int, market: str, tenant: str, spec, deposit: int, nonc
         "primaryType": "SignedRequest",
         "domain": {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id, "verifyingContract": market},
         "message": {
-            "tenant": tenant, "spec": spec_dict(spec), "deposit": deposit, "nonce": nonce, "deadline": deadline,
+            "tenant": tenant,
+            "spec": spec_dict(spec),
+            "deposit": deposit,
+            "nonce": nonce,
+            "deadline": deadline,
         },
     }
 
 
-def sign_request(key, chain_id: int, market: str, spec, deposit: int, nonce: int, deadline: int,
-                 tenant: str | None = None) -> bytes:
+def sign_request(
+    key, chain_id: int, market: str, spec, deposit: int, nonce: int, deadline: int, tenant: str | None = None
+) -> bytes:
     """The 65-byte signature of `key` over a signed request of `tenant`: by default the key's own
     account; a contract wallet (ERC-1271) whose owner the key is, otherwise."""
     tenant = tenant or Account.from_key(key).address
@@ -86,8 +91,9 @@ def request_tuple(tenant: str, spec, deposit: int, nonce: int, deadline: int) ->
     return (tenant, tuple(fields[name] for name, _ in SPEC_FIELDS), deposit, nonce, deadline)
 
 
-def permit_signature(key, token_name: str, chain_id: int, token: str, spender: str, value: int,
-                     nonce: int, deadline: int) -> tuple[int, int, bytes, bytes]:
+def permit_signature(
+    key, token_name: str, chain_id: int, token: str, spender: str, value: int, nonce: int, deadline: int
+) -> tuple[int, int, bytes, bytes]:
     """An ERC-2612 permit as a `Market.Permit` tuple (deadline, v, r, s)."""
     owner = Account.from_key(key).address
     data = {

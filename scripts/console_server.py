@@ -23,7 +23,7 @@ class _Handler(SimpleHTTPRequestHandler):
     def log_message(self, *args) -> None:  # the demo prints its own lines
         pass
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if self.path.split("?")[0] == "/leasehold.json":
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -48,7 +48,7 @@ class ConsoleServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/"
 
-    def __enter__(self) -> "ConsoleServer":
+    def __enter__(self) -> ConsoleServer:
         self._thread.start()
         return self
 

@@ -12,10 +12,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class Handler(BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         authorized = self.headers.get("Authorization") == f"Bearer {os.environ['LEASEHOLD_CREDENTIAL']}"
-        body = {"lease_id": os.environ["LEASEHOLD_LEASE_ID"], "devices": os.environ.get("CUDA_VISIBLE_DEVICES", ""),
-                "greeting": os.environ.get("GREETING", ""), "secret_set": bool(os.environ.get("API_TOKEN"))}
+        body = {
+            "lease_id": os.environ["LEASEHOLD_LEASE_ID"],
+            "devices": os.environ.get("CUDA_VISIBLE_DEVICES", ""),
+            "greeting": os.environ.get("GREETING", ""),
+            "secret_set": bool(os.environ.get("API_TOKEN")),
+        }
         data = json.dumps(body if authorized else {"error": "unauthorized"}).encode()
         self.send_response(200 if authorized else 401)
         self.send_header("Content-Type", "application/json")
@@ -23,7 +27,7 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def log_message(self, format, *args):  # noqa: A002
+    def log_message(self, format, *args):
         print(f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}", flush=True)
 
 

@@ -97,8 +97,14 @@ MODELS = {
     "nvidia-a100-80gb": 1.60,
     "nvidia-h100-80gb": 2.50,
 }
-VRAM = {"nvidia-t4-16gb": 16, "nvidia-rtx-4090-24gb": 24, "nvidia-rtx-a6000-48gb": 48, "nvidia-l40s-48gb": 48,
-        "nvidia-a100-80gb": 80, "nvidia-h100-80gb": 80}
+VRAM = {
+    "nvidia-t4-16gb": 16,
+    "nvidia-rtx-4090-24gb": 24,
+    "nvidia-rtx-a6000-48gb": 48,
+    "nvidia-l40s-48gb": 48,
+    "nvidia-a100-80gb": 80,
+    "nvidia-h100-80gb": 80,
+}
 REGIONS = ["eu-west", "us-east", "us-west", "ap-south"]
 NOWHERE = "sa-east"  # no provider serves it: such requests expire and are refunded
 
@@ -122,8 +128,13 @@ CHEAT_FROM_STEP = 5
 
 # The workload every rental commits to and runs: a small HTTP service on the process backend.
 SERVICE = REPO_ROOT / "scripts" / "delivery_service.py"
-MANIFEST = parse_manifest({"command": [sys.executable, str(SERVICE)], "ports": [{"name": "http"}],
-                           "env": {"GREETING": "hello from a Leasehold rental"}})
+MANIFEST = parse_manifest(
+    {
+        "command": [sys.executable, str(SERVICE)],
+        "ports": [{"name": "http"}],
+        "env": {"GREETING": "hello from a Leasehold rental"},
+    }
+)
 
 
 def key_of(index: int) -> str:
@@ -148,9 +159,22 @@ class KeeperProcess:
     def start(self) -> None:
         log = self.log_path.open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "keepers.cli", "keeper", "run", self.role, "--config", str(self.config_path),
-             "--name", self.name],
-            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.key_env}, cwd=REPO_ROOT,
+            [
+                sys.executable,
+                "-m",
+                "keepers.cli",
+                "keeper",
+                "run",
+                self.role,
+                "--config",
+                str(self.config_path),
+                "--name",
+                self.name,
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **self.key_env},
+            cwd=REPO_ROOT,
             start_new_session=True,
         )
         log.close()
@@ -176,13 +200,21 @@ class KeeperProcess:
 
 # Wall-clock poll interval of each role: twenty provider agents share two cores with the rest.
 POLL_SECONDS = {
-    "matcher": 0.5, "settler": 0.5, "prober": 1.0, "provider": 1.5, "verifier": 0.5, "whistleblower": 0.5,
-    "arbiter": 1.0, "cheater": 0.5, "tenant": 1.0,
+    "matcher": 0.5,
+    "settler": 0.5,
+    "prober": 1.0,
+    "provider": 1.5,
+    "verifier": 0.5,
+    "whistleblower": 0.5,
+    "arbiter": 1.0,
+    "cheater": 0.5,
+    "tenant": 1.0,
 }
 
 
-def keeper_toml(rpc_url: str, deployment: Path, key_env: str, state_dir: Path, metrics_port: int, role: str,
-                poll_seconds: float) -> str:
+def keeper_toml(
+    rpc_url: str, deployment: Path, key_env: str, state_dir: Path, metrics_port: int, role: str, poll_seconds: float
+) -> str:
     return f"""[chain]
 rpc_url = "{rpc_url}"
 chain_id = 31337
@@ -229,8 +261,14 @@ port = {free_port()}
 work_dir = "{work_dir}"
 start_timeout_seconds = 30
 """
-    return text, {"model": model, "units": units, "price": price, "region": region, "stake": stake,
-                  "work_dir": work_dir}
+    return text, {
+        "model": model,
+        "units": units,
+        "price": price,
+        "region": region,
+        "stake": stake,
+        "work_dir": work_dir,
+    }
 
 
 class Book:
@@ -245,8 +283,11 @@ class Book:
 
     def requests(self) -> list:
         count = self.reader.contracts.market.next_request_id() - 1
-        stale = [i for i in range(1, count + 1) if i not in self._requests or
-                 self._requests[i].status not in self.TERMINAL_REQUEST]
+        stale = [
+            i
+            for i in range(1, count + 1)
+            if i not in self._requests or self._requests[i].status not in self.TERMINAL_REQUEST
+        ]
         for request_id in stale:
             self._requests[request_id] = self.reader.request(request_id)
         return [self._requests[i] for i in range(1, count + 1)]
@@ -311,8 +352,11 @@ class Demo:
         config = reader.contracts.config
         catalogue = {model: config.gpu_model(_b32(model))["collateralPerUnit"] for model in MODELS}
         matcher_role = f"[role]\norderbook_port = {self.orderbook_port}\n"
-        plan = [("matcher", "matcher", MATCHER, matcher_role), ("settler", "settler", SETTLER, ""),
-                ("prober", "prober", PROBER, "[role]\nfailures_before_challenge = 2\nprobe_timeout_seconds = 1\n")]
+        plan = [
+            ("matcher", "matcher", MATCHER, matcher_role),
+            ("settler", "settler", SETTLER, ""),
+            ("prober", "prober", PROBER, "[role]\nfailures_before_challenge = 2\nprobe_timeout_seconds = 1\n"),
+        ]
         for i in range(PROVIDERS):
             role_text, facts = provider_role(i, catalogue, self.workdir / "state" / f"provider-{i:02d}" / "workloads")
             facts["address"] = address_of(FIRST_PROVIDER + i)
@@ -321,7 +365,11 @@ class Demo:
             plan.append((facts["name"], "provider", FIRST_PROVIDER + i, role_text))
         cheater_stake = 6 * catalogue[CHEAT_MODEL] * 3 // 2
         plan += [
-            ("provider-cheat", "provider", CHEATER, f"""[role]
+            (
+                "provider-cheat",
+                "provider",
+                CHEATER,
+                f"""[role]
 region = "{CHEAT_REGION}"
 stake = {cheater_stake}
 withdraw_interval_seconds = 5
@@ -333,17 +381,27 @@ gpu_model = "{CHEAT_MODEL}"
 units = 6
 price_per_unit_hour = {CHEAT_PRICE}
 max_duration_seconds = {12 * HOUR}
-"""),
+""",
+            ),
             ("verifier", "verifier", VERIFIER, f"[role]\nworkloads = {json.dumps(HONEST_VERIFIER_WORKLOADS)}\n"),
-            ("verifier-lazy", "verifier", LAZY_VERIFIER,
-             f"[role]\nlazy = true\nworkloads = {json.dumps(LAZY_VERIFIER_WORKLOADS)}\n"),
+            (
+                "verifier-lazy",
+                "verifier",
+                LAZY_VERIFIER,
+                f"[role]\nlazy = true\nworkloads = {json.dumps(LAZY_VERIFIER_WORKLOADS)}\n",
+            ),
             ("whistleblower", "whistleblower", WHISTLEBLOWER, ""),
             # The first tenant's keeper deploys its manifest after each match and watches it; the
             # driver sends that tenant's transactions, so the keeper sends none (no challenges or top-ups).
-            ("tenant-keeper", "tenant", FIRST_TENANT, f"""[role]
+            (
+                "tenant-keeper",
+                "tenant",
+                FIRST_TENANT,
+                f"""[role]
 manifest = "{self.manifest_path}"
 challenge_dark_providers = false
-"""),
+""",
+            ),
             *((f"arbiter-{i}", "arbiter", index, "") for i, index in enumerate(ARBITERS, start=1)),
         ]
         for name, role, index, role_text in plan:
@@ -351,11 +409,19 @@ challenge_dark_providers = false
             env_name = f"DEMO_KEY_{name.upper().replace('-', '_')}"
             config_path = self.workdir / f"{name}.toml"
             config_path.write_text(
-                keeper_toml(anvil.url, self.deployment_path, env_name, self.workdir / "state" / name, port, role_text,
-                            POLL_SECONDS["cheater" if name == "provider-cheat" else role])
+                keeper_toml(
+                    anvil.url,
+                    self.deployment_path,
+                    env_name,
+                    self.workdir / "state" / name,
+                    port,
+                    role_text,
+                    POLL_SECONDS["cheater" if name == "provider-cheat" else role],
+                )
             )
-            keeper = KeeperProcess(name, role, config_path, self.workdir / "logs" / f"{name}.log", port,
-                                   {env_name: key_of(index)})
+            keeper = KeeperProcess(
+                name, role, config_path, self.workdir / "logs" / f"{name}.log", port, {env_name: key_of(index)}
+            )
             keeper.start()
             self.keepers.append(keeper)
 
@@ -377,8 +443,13 @@ challenge_dark_providers = false
         max_price = int(price_ceiling * rng.uniform(1.15, 1.6) * USD)
         region = NOWHERE if unmatchable else (rng.choice(REGIONS) if rng.random() < 0.3 else None)
         spec = RequestSpec(
-            units=units, max_price_per_unit_hour=max_price, max_duration_seconds=duration,
-            match_deadline=now + 30 * 60, gpu_model=model, min_vram_gb=min_vram, region=region,
+            units=units,
+            max_price_per_unit_hour=max_price,
+            max_duration_seconds=duration,
+            match_deadline=now + 30 * 60,
+            gpu_model=model,
+            min_vram_gb=min_vram,
+            region=region,
             manifest_hash=MANIFEST.hash,
         )
         params = tenant.params()
@@ -400,16 +471,27 @@ challenge_dark_providers = false
             input = keccak256(b"demo-input" + salt.to_bytes(4, "big"))
         else:
             width = 16 if workload == "matvec" else 256
-            input = b"".join(self.rng.randrange(-2 << 16, 2 << 16).to_bytes(4, "big", signed=True) for _ in range(width))
+            input = b"".join(
+                self.rng.randrange(-2 << 16, 2 << 16).to_bytes(4, "big", signed=True) for _ in range(width)
+            )
         terms = JobTerms(
-            to_bytes32(workload), keccak256(input), to_bytes32(f"demo-job-{salt}"), JOB_STEPS[workload], HOUR,
+            to_bytes32(workload),
+            keccak256(input),
+            to_bytes32(f"demo-job-{salt}"),
+            JOB_STEPS[workload],
+            HOUR,
             JOB_WINDOW_SECONDS,
         )
         terms_hash = tenant.terms_hash_of(tenant.publish_job_terms(terms, input))
         spec = RequestSpec(
-            units=1, max_price_per_unit_hour=JOB_MAX_PRICE, max_duration_seconds=HOUR, match_deadline=now + 30 * 60,
-            gpu_model=CHEAT_MODEL if cheated else None, region=CHEAT_REGION if cheated else self.rng.choice(REGIONS),
-            kind="JOB", job_terms_hash=terms_hash,
+            units=1,
+            max_price_per_unit_hour=JOB_MAX_PRICE,
+            max_duration_seconds=HOUR,
+            match_deadline=now + 30 * 60,
+            gpu_model=CHEAT_MODEL if cheated else None,
+            region=CHEAT_REGION if cheated else self.rng.choice(REGIONS),
+            kind="JOB",
+            job_terms_hash=terms_hash,
         )
         request_id = tenant.request_id_of(tenant.create_request(spec, JOB_DEPOSIT))
         self.request_ids.append(request_id)
@@ -435,9 +517,11 @@ challenge_dark_providers = false
                 self.serve_console(stack, anvil)
             try:
                 self.start_keepers(anvil, reader)
-                self.console.print(f"started {len(self.keepers)} keepers (matcher, settler, prober, "
-                                   f"{PROVIDERS} provider agents and a cheating one, two verifiers, a whistleblower, "
-                                   "two arbiters, a tenant keeper); waiting for their offers…")
+                self.console.print(
+                    f"started {len(self.keepers)} keepers (matcher, settler, prober, "
+                    f"{PROVIDERS} provider agents and a cheating one, two verifiers, a whistleblower, "
+                    "two arbiters, a tenant keeper); waiting for their offers…"
+                )
                 self.wait_for("provider set-up", lambda: len(reader.offers()) >= PROVIDERS + 1, seconds=90)
                 self.play(anvil, w3, reader, tenants)
                 if keep:
@@ -462,11 +546,14 @@ challenge_dark_providers = false
         from scripts.console_server import ConsoleServer
 
         dev_accounts = [{"name": f"tenant-{i}", "address": address_of(FIRST_TENANT + i)} for i in range(TENANTS)]
-        dev_accounts += [{"name": f"provider-{i:02d}", "address": address_of(FIRST_PROVIDER + i)}
-                         for i in range(PROVIDERS)]
+        dev_accounts += [
+            {"name": f"provider-{i:02d}", "address": address_of(FIRST_PROVIDER + i)} for i in range(PROVIDERS)
+        ]
         config = {
-            "rpcUrl": anvil.url, "orderBookUrl": f"http://127.0.0.1:{self.orderbook_port}",
-            "deployment": json.loads(self.deployment_path.read_text()), "devAccounts": dev_accounts,
+            "rpcUrl": anvil.url,
+            "orderBookUrl": f"http://127.0.0.1:{self.orderbook_port}",
+            "deployment": json.loads(self.deployment_path.read_text()),
+            "devAccounts": dev_accounts,
         }
         server = stack.enter_context(ConsoleServer(config))
         self.console.print(f"[bold]Console[/bold]: {server.url} (the page signs; the demo's matcher sends)")
@@ -482,8 +569,10 @@ challenge_dark_providers = false
             if step in HONEST_JOBS:
                 fresh.append(self.make_job(self.rng.choice(tenants), now, HONEST_JOBS[step]))
             if step == CHEAT_STEP:
-                fresh += [self.make_job(self.rng.choice(tenants), now, workload, cheated=True) for workload in JOB_STEPS]
-            self.wait_for("matches", lambda: self.matched_if_servable(reader, fresh))
+                fresh += [
+                    self.make_job(self.rng.choice(tenants), now, workload, cheated=True) for workload in JOB_STEPS
+                ]
+            self.wait_for("matches", lambda fresh=fresh: self.matched_if_servable(reader, fresh))
             self.wait_for("deliveries", lambda: self.deliver(tenants))
             self.wait_for("jobs", lambda: self.jobs_at_rest(reader), seconds=JOB_WAIT_SECONDS)
             self.tenant_moves(step, reader, tenants)
@@ -495,16 +584,22 @@ challenge_dark_providers = false
                 self.wait_for("prober challenges", lambda: self.dark_leases_challenged(reader))
             self.wait_for("answers", lambda: self.live_challenges_answered(reader))
             self.advance(anvil, STEP_SECONDS)
-            self.wait_for("settlements", lambda: self.nothing_to_settle(reader) and self.jobs_at_rest(reader),
-                          seconds=JOB_WAIT_SECONDS)
+            self.wait_for(
+                "settlements",
+                lambda: self.nothing_to_settle(reader) and self.jobs_at_rest(reader),
+                seconds=JOB_WAIT_SECONDS,
+            )
             self.progress(step, reader)
         # Let every lease run out and every job end, refund what never matched, and let the settler finish.
         for _ in range(12):
             if not [lease for lease in self.book.leases() if not lease.settled] and self.jobs_done(reader):
                 break
             self.advance(anvil, HOUR)
-            self.wait_for("settlements", lambda: self.nothing_to_settle(reader) and self.jobs_at_rest(reader),
-                          seconds=JOB_WAIT_SECONDS)
+            self.wait_for(
+                "settlements",
+                lambda: self.nothing_to_settle(reader) and self.jobs_at_rest(reader),
+                seconds=JOB_WAIT_SECONDS,
+            )
         for request in self.book.requests():
             if request.status in ("OPEN", "EXPIRED"):
                 tenant = next(t for t in tenants if t.address == request.tenant)
@@ -538,24 +633,37 @@ challenge_dark_providers = false
                     waiting = True  # the keeper deploys at its next poll
                     continue
                 self.delivery_failures.append(f"lease {lease.lease_id}: {refusal}")
-                self.deliveries[lease.lease_id] = {"provider": lease.provider, "reached": False, "launched": False,
-                                                   "by_keeper": by_keeper}
+                self.deliveries[lease.lease_id] = {
+                    "provider": lease.provider,
+                    "reached": False,
+                    "launched": False,
+                    "by_keeper": by_keeper,
+                }
                 continue
             try:
-                answer = requests.get(access["endpoints"]["http"], timeout=10,
-                                      headers={"Authorization": f"Bearer {access['credential']}"})
+                answer = requests.get(
+                    access["endpoints"]["http"], timeout=10, headers={"Authorization": f"Bearer {access['credential']}"}
+                )
                 reached = answer.status_code == 200 and answer.json()["lease_id"] == str(lease.lease_id)
             except (requests.RequestException, ValueError, KeyError):
                 reached = False
-            self.deliveries[lease.lease_id] = {"provider": lease.provider, "reached": reached, "launched": True,
-                                               "by_keeper": by_keeper}
+            self.deliveries[lease.lease_id] = {
+                "provider": lease.provider,
+                "reached": reached,
+                "launched": True,
+                "by_keeper": by_keeper,
+            }
         return not waiting
 
     def workload_records(self) -> list[Path]:
         """Records of workloads still held by the live provider agents (a torn-down workload has none)."""
         dead = self.killed["address"] if self.killed else None
-        return [path for p in self.providers if p["address"] != dead
-                for path in (p["work_dir"] / "records").glob("lease-*.json")]
+        return [
+            path
+            for p in self.providers
+            if p["address"] != dead
+            for path in (p["work_dir"] / "records").glob("lease-*.json")
+        ]
 
     def stop_killed_machine_workloads(self) -> None:
         """The killed provider's machine goes down with it: its workloads stop too."""
@@ -574,7 +682,8 @@ challenge_dark_providers = false
         for process in psutil.process_iter(["cmdline", "cwd"]):
             with contextlib.suppress(psutil.Error):
                 if str(SERVICE) in (process.info["cmdline"] or []) and str(process.info["cwd"] or "").startswith(
-                        str(self.workdir)):
+                    str(self.workdir)
+                ):
                     left += 1
                     process.kill()
         return left
@@ -613,10 +722,16 @@ challenge_dark_providers = false
         victim = max(self.providers, key=lambda p: by_provider.get(p["address"], 0))  # never the cheater
         keeper = next(k for k in self.keepers if k.name == victim["name"])
         keeper.kill()
-        self.killed = {"name": victim["name"], "address": victim["address"], "leases": by_provider.get(victim["address"], 0)}
+        self.killed = {
+            "name": victim["name"],
+            "address": victim["address"],
+            "leases": by_provider.get(victim["address"], 0),
+        }
         self.stop_killed_machine_workloads()
-        self.console.print(f"[red]step {KILL_STEP}: killed {victim['name']} ({victim['address']}) "
-                           f"with {self.killed['leases']} active leases[/red]")
+        self.console.print(
+            f"[red]step {KILL_STEP}: killed {victim['name']} ({victim['address']}) "
+            f"with {self.killed['leases']} active leases[/red]"
+        )
 
     # ------------------------------------------------------------------ conditions the driver waits for
 
@@ -635,9 +750,15 @@ challenge_dark_providers = false
         check = reader.contracts.registry.check_match
         for request in requests:
             terms = (
-                request.tenant, _b32_or_zero(request.gpu_model), _b32_or_zero(request.region),
-                request.price_per_unit_hour, request.duration_seconds, request.units, request.min_vram_gb,
-                request.min_reputation, request.min_tier,
+                request.tenant,
+                _b32_or_zero(request.gpu_model),
+                _b32_or_zero(request.region),
+                request.price_per_unit_hour,
+                request.duration_seconds,
+                request.units,
+                request.min_vram_gb,
+                request.min_reputation,
+                request.min_tier,
             )
             if any(check(offer.offer_id, terms) == SkipReason.NONE for offer in offers):
                 return True
@@ -650,14 +771,19 @@ challenge_dark_providers = false
         """
         earliest_start = reader.now() - reader.params()["livenessSpacingSeconds"]
         dark = [
-            lease for lease in self.book.leases()
-            if lease.provider == self.killed["address"] and lease.status == "ACTIVE" and lease.start_time <= earliest_start
+            lease
+            for lease in self.book.leases()
+            if lease.provider == self.killed["address"]
+            and lease.status == "ACTIVE"
+            and lease.start_time <= earliest_start
         ]
         return all(lease.challenge_open for lease in dark)
 
     def live_challenges_answered(self, reader: LeaseholdClient) -> bool:
         dark = self.killed["address"] if self.killed else None
-        return not [l for l in self.book.leases() if l.challenge_open and l.provider != dark]
+        return not [
+            lease_info for lease_info in self.book.leases() if lease_info.challenge_open and lease_info.provider != dark
+        ]
 
     def nothing_to_settle(self, reader: LeaseholdClient) -> bool:
         now = reader.now()
@@ -768,7 +894,9 @@ challenge_dark_providers = false
             "cheater_caught_by_honest_verifier": any(
                 challenger == address_of(VERIFIER) and job_id not in voted for job_id, challenger in won.items()
             ),
-            "lazy_verifier_caught_by_whistleblower": any(won.get(e["jobId"]) == address_of(WHISTLEBLOWER) for e in lazy_caught),
+            "lazy_verifier_caught_by_whistleblower": any(
+                won.get(e["jobId"]) == address_of(WHISTLEBLOWER) for e in lazy_caught
+            ),
             "dispute_decided_by_arbiters": any(job_id in voted for job_id in won),
         }
 
@@ -808,19 +936,48 @@ def print_summary(console: Console, report: dict) -> None:
     table = Table(title="Leasehold demo: the books, read back from the chain")
     table.add_column("figure")
     table.add_column("value", justify="right")
-    for key in ("providers", "requests", "leases_matched", "leases_closed", "liveness_challenges",
-                "liveness_answered", "liveness_slashes", "unsettled_leases", "jobs_matched", "jobs_submitted",
-                "jobs_finalized", "jobs_failed", "disputes", "disputes_won_by_challenger", "solver_slashes",
-                "verifier_slashes", "arbiter_votes"):
+    for key in (
+        "providers",
+        "requests",
+        "leases_matched",
+        "leases_closed",
+        "liveness_challenges",
+        "liveness_answered",
+        "liveness_slashes",
+        "unsettled_leases",
+        "jobs_matched",
+        "jobs_submitted",
+        "jobs_finalized",
+        "jobs_failed",
+        "disputes",
+        "disputes_won_by_challenger",
+        "solver_slashes",
+        "verifier_slashes",
+        "arbiter_votes",
+    ):
         table.add_row(key, str(report[key]))
-    for key in ("paid_to_providers", "verifier_fees", "refunded_to_tenants", "slashed", "fees_to_treasury",
-                "match_fees_to_matchers", "bounties_to_settlers"):
+    for key in (
+        "paid_to_providers",
+        "verifier_fees",
+        "refunded_to_tenants",
+        "slashed",
+        "fees_to_treasury",
+        "match_fees_to_matchers",
+        "bounties_to_settlers",
+    ):
         table.add_row(key, f"{report[key] / USD:,.2f} USD")
     for key, happened in report["job_scenarios"].items():
         table.add_row(key, "[green]yes[/green]" if happened else "[red]no[/red]")
-    for key in ("workloads_launched", "workloads_reached", "deployed_by_tenant_keeper", "workloads_torn_down",
-                "workloads_lost_with_killed_provider", "workloads_still_held", "workloads_left_running",
-                "deploys_refused"):
+    for key in (
+        "workloads_launched",
+        "workloads_reached",
+        "deployed_by_tenant_keeper",
+        "workloads_torn_down",
+        "workloads_lost_with_killed_provider",
+        "workloads_still_held",
+        "workloads_left_running",
+        "deploys_refused",
+    ):
         table.add_row(key, str(report["delivery"][key]))
     table.add_row("conservation_ok", "[green]true[/green]" if report["conservation_ok"] else "[red]false[/red]")
     table.add_row("wall time", f"{report['wall_seconds']} s")
@@ -853,8 +1010,10 @@ def main(argv: list[str] | None = None) -> int:
     print_summary(console, report)
     console.print(f"report: {args.out.relative_to(REPO_ROOT)}; keeper logs: {logs_dir.relative_to(REPO_ROOT)}/")
     delivery = report["delivery"]
-    delivered = delivery["workloads_launched"] > 0 and delivery["workloads_left_running"] == delivery[
-        "workloads_still_held"] == 0
+    delivered = (
+        delivery["workloads_launched"] > 0
+        and delivery["workloads_left_running"] == delivery["workloads_still_held"] == 0
+    )
     return 0 if report["conservation_ok"] and all(report["job_scenarios"].values()) and delivered else 1
 
 

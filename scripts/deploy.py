@@ -128,7 +128,12 @@ def deploy(
     scale = 10 ** stake_token.decimals()
     for model in catalogue if catalogue is not None else load_catalogue():
         config.setGpuModel(
-            to_bytes32(model["id"]), model["vram_gb"], model["tier"], model["collateral_per_unit"] * scale, True, options
+            to_bytes32(model["id"]),
+            model["vram_gb"],
+            model["tier"],
+            model["collateral_per_unit"] * scale,
+            True,
+            options,
         )
     return Deployment(
         config, registry, market, job_market, step_verifiers, payment_token, stake_token, web3.eth.block_number

@@ -61,8 +61,9 @@ def deploy_market(anvil: Anvil, out_dir: Path) -> tuple[Path, list[int]]:
         for index, region, model, units, cents in OFFERS:
             provider = accounts[index]
             if index not in registered:
-                registry.registerProvider(to_bytes32(region), f"https://{region}.gpu.example/p{index}.json",
-                                          {"from": provider})
+                registry.registerProvider(
+                    to_bytes32(region), f"https://{region}.gpu.example/p{index}.json", {"from": provider}
+                )
                 token.mint(provider, PROVIDER_STAKE, {"from": governance})
                 token.approve(registry, 2**256 - 1, {"from": provider})
                 registry.stake(PROVIDER_STAKE, {"from": provider})
@@ -96,8 +97,13 @@ def main(argv: list[str] | None = None) -> int:
             "offers": offer_ids,
             "accounts": {
                 name: {"address": Account.from_key(key_of(i)).address, "key": key_of(i)}
-                for name, i in (("governance", GOVERNANCE), ("matcher", MATCHER), ("provider", PROVIDER),
-                                ("tenant", TENANT), ("provider2", PROVIDER2))
+                for name, i in (
+                    ("governance", GOVERNANCE),
+                    ("matcher", MATCHER),
+                    ("provider", PROVIDER),
+                    ("tenant", TENANT),
+                    ("provider2", PROVIDER2),
+                )
             },
         }
         if args.orderbook_port is not None:

@@ -46,8 +46,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=50_000, help="steps to walk (default 50,000)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the walk (default 1)")
-    parser.add_argument("--progress-every", type=int, default=PROGRESS_EVERY,
-                        help=f"steps between progress lines (default {PROGRESS_EVERY:,})")
+    parser.add_argument(
+        "--progress-every",
+        type=int,
+        default=PROGRESS_EVERY,
+        help=f"steps between progress lines (default {PROGRESS_EVERY:,})",
+    )
     args = parser.parse_args(argv)
     if args.steps < 1:
         parser.error("--steps must be at least 1")
@@ -67,13 +71,17 @@ def progress_line(step: int, steps: int, elapsed: float, walking: float, digest:
     at that rate, and the digest of the walk so far (compare it between two runs of one seed)."""
     rate = step / walking if walking > 0 else 0.0
     left = f"~{_duration((steps - step) / rate)} left" if rate else "time left unknown"
-    return (f"step {step:,}/{steps:,} ({100 * step // steps} %), {elapsed:.0f} s, {rate:.1f} steps/s, {left}, "
-            f"digest {digest}")
+    return (
+        f"step {step:,}/{steps:,} ({100 * step // steps} %), {elapsed:.0f} s, {rate:.1f} steps/s, {left}, "
+        f"digest {digest}"
+    )
 
 
 def report(console: Console, stats: Stats, seconds: float, gas_worst: dict) -> None:
-    table = Table(title=f"{stats.steps} steps in {seconds:.0f} s: {stats.checks} invariant checks, "
-                        f"{stats.time_moves} time moves, {stats.slashes} slashes ({stats.self_reports} self-reported)")
+    table = Table(
+        title=f"{stats.steps} steps in {seconds:.0f} s: {stats.checks} invariant checks, "
+        f"{stats.time_moves} time moves, {stats.slashes} slashes ({stats.self_reports} self-reported)"
+    )
     table.add_column("function")
     table.add_column("ok", justify="right")
     table.add_column("via a market", justify="right")
@@ -81,14 +89,17 @@ def report(console: Console, stats: Stats, seconds: float, gas_worst: dict) -> N
     for name in FUNCTIONS:
         note = " (cannot succeed)" if name in ONE_SHOT else ""
         table.add_row(name + note, str(stats.ok[name]), str(stats.indirect[name] or ""), str(stats.reverted[name]))
-    table.add_row("all calls", str(sum(stats.ok.values())), str(sum(stats.indirect.values())),
-                  str(sum(stats.reverted.values())))
+    table.add_row(
+        "all calls", str(sum(stats.ok.values())), str(sum(stats.indirect.values())), str(sum(stats.reverted.values()))
+    )
     console.print(table)
     errors = ", ".join(f"{name} {count}" for name, count in stats.errors.most_common())
     console.print(f"custom errors met: {errors}")
-    console.print(f"token blocklist moves: {stats.blocklist_moves}; payouts the token refused, credited instead: "
-                  f"{stats.credits} ({stats.credited} units); credit claims: "
-                  f"{sum(stats.ok[f] for f in FUNCTIONS if f.endswith('.claimCredit'))}")
+    console.print(
+        f"token blocklist moves: {stats.blocklist_moves}; payouts the token refused, credited instead: "
+        f"{stats.credits} ({stats.credited} units); credit claims: "
+        f"{sum(stats.ok[f] for f in FUNCTIONS if f.endswith('.claimCredit'))}"
+    )
     skips = ", ".join(f"{reason} x{count}" for reason, count in sorted(stats.skips.items()))
     console.print(f"match pairs skipped, by Registry.SkipReason: {skips or 'none'}")
     close_skips = ", ".join(f"{reason} x{count}" for reason, count in sorted(stats.close_skips.items()))
@@ -109,18 +120,28 @@ def main(argv: list[str] | None = None) -> int:
     campaign = None
     anvil_args = ["--prune-history", "--timestamp", str(GENESIS_TIME)]
     try:
-        with Anvil(accounts=24, extra_args=anvil_args) as anvil, brownie_on_anvil(anvil), \
-                contextlib.redirect_stdout(io.StringIO()), without_undo_snapshots():
+        with (
+            Anvil(accounts=24, extra_args=anvil_args) as anvil,
+            brownie_on_anvil(anvil),
+            contextlib.redirect_stdout(io.StringIO()),
+            without_undo_snapshots(),
+        ):
             campaign = Campaign(args.seed, start_time=GENESIS_TIME + 1)
             walk_started = time.monotonic()
-            console.print(f"seed {args.seed}: set up in {walk_started - started:.0f} s, walking {args.steps:,} steps",
-                          highlight=False, soft_wrap=True)
+            console.print(
+                f"seed {args.seed}: set up in {walk_started - started:.0f} s, walking {args.steps:,} steps",
+                highlight=False,
+                soft_wrap=True,
+            )
 
             def progress(c: Campaign) -> None:
                 if c.step % args.progress_every == 0 or c.step == args.steps:
                     now = time.monotonic()
-                    console.print(progress_line(c.step, args.steps, now - started, now - walk_started, c.digest),
-                                  highlight=False, soft_wrap=True)
+                    console.print(
+                        progress_line(c.step, args.steps, now - started, now - walk_started, c.digest),
+                        highlight=False,
+                        soft_wrap=True,
+                    )
 
             try:
                 campaign.run(args.steps, on_step=progress)
@@ -136,11 +157,15 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[red]INVARIANT VIOLATION[/red] {failure}", highlight=False, soft_wrap=True)
         return EXIT_VIOLATION
     if failure is not None:
-        console.print(f"[yellow]HARNESS ERROR[/yellow] (the harness, not the protocol) {failure}",
-                      highlight=False, soft_wrap=True)
+        console.print(
+            f"[yellow]HARNESS ERROR[/yellow] (the harness, not the protocol) {failure}", highlight=False, soft_wrap=True
+        )
         return EXIT_HARNESS
-    console.print(f"[green]no violation in {campaign.stats.steps:,} steps (seed {args.seed}), "
-                  f"walk digest {campaign.digest}", highlight=False, soft_wrap=True)
+    console.print(
+        f"[green]no violation in {campaign.stats.steps:,} steps (seed {args.seed}), walk digest {campaign.digest}",
+        highlight=False,
+        soft_wrap=True,
+    )
     return 0
 
 

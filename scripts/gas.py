@@ -24,15 +24,14 @@ import platform
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import requests
 from brownie import accounts, chain, web3
 
-from keepers.devchain import REPO_ROOT, Anvil
-
 from keepers.contracts.structs import JobTerms
 from keepers.contracts.types import Phase
+from keepers.devchain import REPO_ROOT, Anvil
 from keepers.ids import to_bytes32
 from keepers.jobs import compute_trace
 from keepers.workloads import keccak256
@@ -160,9 +159,10 @@ What each operation still pays:
 - **closeLeases** (a settler's batch, here 20 expired leases of one provider
   and offer: about 47,900 a lease against 117,800 alone): each lease pays
   what a settler's `closeLease` pays for its own slots, the provider's pay,
-  the tenant's refund and the registry's release, but the 21,000 of intrinsic gas, the settler's bounty transfer (one for the
-  whole batch) and the cold first touches of the token, the registry, the
-  config, the provider and the offer are paid once per batch. Leases of
+  the tenant's refund and the registry's release, but the 21,000 of intrinsic
+  gas, the settler's bounty transfer (one for the whole batch) and the cold
+  first touches of the token, the registry, the config, the provider and the
+  offer are paid once per batch. Leases of
   different providers each touch their provider's and offer's slots cold.
 """
 
@@ -253,6 +253,7 @@ The protocol fee accruing in the job market instead of a transfer to the
 treasury took the path from 651,185 to the figure above.
 """
 
+
 @dataclass
 class GasRun:
     population: int
@@ -261,7 +262,17 @@ class GasRun:
 
 def request_spec(units: int = 1, duration: int = 4 * 3600, deadline_in: int = 3600, max_price: int = 2 * USD):
     return (
-        to_bytes32(MODEL), 0, units, b"\0" * 32, 0, 0, max_price, duration, chain.time() + deadline_in, RENTAL, b"\0" * 32
+        to_bytes32(MODEL),
+        0,
+        units,
+        b"\0" * 32,
+        0,
+        0,
+        max_price,
+        duration,
+        chain.time() + deadline_in,
+        RENTAL,
+        b"\0" * 32,
     )
 
 
@@ -290,7 +301,12 @@ class Market:
         for account in (self.governance, self.matcher, self.settler, self.job_market):
             self.token.mint(account, USD, {"from": self.governance})
         for account in (
-            self.provider, self.tenant, self.challenger, self.background_provider, self.background_tenant, self.verifier,
+            self.provider,
+            self.tenant,
+            self.challenger,
+            self.background_provider,
+            self.background_tenant,
+            self.verifier,
         ):
             self.token.mint(account, 10**9 * USD, {"from": account})
             for spender in (self.registry, self.market, self.job_market):
@@ -313,7 +329,9 @@ class Market:
         add_offer = self.registry.addOffer.encode_input(to_bytes32(MODEL), 1, PRICE, 30 * 86400)
         send_raw(owner, self.registry, [add_offer] * population, gas=200_000)
         duration = 30 * 86400 - 1
-        create = self.market.createRequest.encode_input(request_spec(duration=duration), deposit_for(1, duration, self.params))
+        create = self.market.createRequest.encode_input(
+            request_spec(duration=duration), deposit_for(1, duration, self.params)
+        )
         send_raw(tenant, self.market, [create] * population, gas=300_000)
         pairs = [(first_request + i, first_offer + i) for i in range(population)]
         matches = [
@@ -371,10 +389,15 @@ def send_raw(sender, contract, calls: list[str], gas: int) -> None:
                     "jsonrpc": "2.0",
                     "id": i,
                     "method": "eth_sendTransaction",
-                    "params": [{
-                        "from": str(sender), "to": str(contract.address), "data": data, "gas": hex(gas),
-                        "nonce": hex(nonce + start + i),
-                    }],
+                    "params": [
+                        {
+                            "from": str(sender),
+                            "to": str(contract.address),
+                            "data": data,
+                            "gas": hex(gas),
+                            "nonce": hex(nonce + start + i),
+                        }
+                    ],
                 }
                 for i, data in enumerate(calls[start : start + RAW_BATCH])
             ]
@@ -402,7 +425,9 @@ def measure(population: int) -> GasRun:
     gas = run.gas
     provider, tenant = m.provider, m.tenant
 
-    gas["registerProvider"] = m.registry.registerProvider(to_bytes32(REGION), "http://127.0.0.1:2", {"from": provider}).gas_used
+    gas["registerProvider"] = m.registry.registerProvider(
+        to_bytes32(REGION), "http://127.0.0.1:2", {"from": provider}
+    ).gas_used
     gas["stake"] = m.registry.stake(100_000 * USD, {"from": provider}).gas_used
     add = m.registry.addOffer(to_bytes32(MODEL), 64, PRICE, 30 * 86400, {"from": provider})
     gas["addOffer"] = add.gas_used
@@ -411,7 +436,9 @@ def measure(population: int) -> GasRun:
 
     create = m.request()
     gas["createRequest"] = create.gas_used
-    gas["matchRequests (1 pair)"] = m.market.matchRequests([(create.return_value, offer_id)], {"from": m.matcher}).gas_used
+    gas["matchRequests (1 pair)"] = m.market.matchRequests(
+        [(create.return_value, offer_id)], {"from": m.matcher}
+    ).gas_used
     lease = create.return_value
 
     batch = [(m.request().return_value, offer_id) for _ in range(20)]
@@ -460,7 +487,7 @@ def measure(population: int) -> GasRun:
 
 
 def measure_jobs(m: Market, gas: dict[str, int], offer_id: int) -> None:
-    jm, provider = m.job_market, m.provider
+    jm, _provider = m.job_market, m.provider
     # Steady state: one job finalized before, so the job market holds accrued fees as between sweeps.
     finalize_job(m, *m.open_job(offer_id, "hashchain", 64, 0)[:3])
     if jm.accruedFees() == 0:
@@ -475,17 +502,31 @@ def measure_jobs(m: Market, gas: dict[str, int], offer_id: int) -> None:
     gas[JOB_HAPPY_PATH] = sum(gas[part] for part in JOB_HAPPY_PATH_PARTS)
 
     job_id, terms, input, _, _ = m.open_job(offer_id, "hashchain", 64, 2)
-    reveals, responds = play_cheated_job(m, job_id, terms, input, lambda: jm.challenge(
-        job_id, terms.as_tuple(), {"from": m.challenger}
-    ), gas, "challenge", "proveStep (hashchain, solver slashed)")
+    reveals, responds = play_cheated_job(
+        m,
+        job_id,
+        terms,
+        input,
+        lambda: jm.challenge(job_id, terms.as_tuple(), {"from": m.challenger}),
+        gas,
+        "challenge",
+        "proveStep (hashchain, solver slashed)",
+    )
     gas["reveal (first round, N = 64)"] = reveals[0]
     gas["reveal (later rounds, mean)"] = sum(reveals[1:]) // len(reveals[1:])
     gas["respond (mean)"] = sum(responds) // len(responds)
 
     job_id, terms, input, _, _ = m.open_job(offer_id, "matvec", 16, 3)
-    play_cheated_job(m, job_id, terms, input, lambda: jm.attest(
-        job_id, terms.as_tuple(), False, {"from": m.verifier}
-    ), gas, "attest (invalid, opens a dispute)", "proveStep (matvec, solver slashed)")
+    play_cheated_job(
+        m,
+        job_id,
+        terms,
+        input,
+        lambda: jm.attest(job_id, terms.as_tuple(), False, {"from": m.verifier}),
+        gas,
+        "attest (invalid, opens a dispute)",
+        "proveStep (matvec, solver slashed)",
+    )
 
 
 def finalize_job(m: Market, job_id, terms, input):
@@ -505,7 +546,9 @@ def play_cheated_job(m: Market, job_id, terms, input, open_dispute, gas, open_la
     """Submits a trace corrupted from step 5, opens the dispute, bisects it honestly and proves the last step."""
     jm, provider = m.job_market, m.provider
     honest, cheat = compute_trace(terms, input), compute_trace(terms, input, 5)
-    jm.submitResult(job_id, terms.as_tuple(), cheat.output_hash, cheat.root, cheat.proof(terms.steps), {"from": provider})
+    jm.submitResult(
+        job_id, terms.as_tuple(), cheat.output_hash, cheat.root, cheat.proof(terms.steps), {"from": provider}
+    )
     gas[open_label] = open_dispute().gas_used
     reveals, responds = [], []
     while jm.disputeOf(job_id)[5] == Phase.REVEAL:
@@ -531,7 +574,9 @@ def table(runs: list[GasRun]) -> str:
         aim = AIMS.get(operation)
         verdict = "" if aim is None else f"≤ {aim:,} {'met' if max(values) <= aim else 'MISSED'}"
         rows.append(
-            f"| {operation} | " + " | ".join(f"{v:,}" for v in values) + f" | {max(values) / min(values):.3f} | {verdict} |"
+            f"| {operation} | "
+            + " | ".join(f"{v:,}" for v in values)
+            + f" | {max(values) / min(values):.3f} | {verdict} |"
         )
     return header + "\n".join(rows) + "\n"
 
@@ -547,13 +592,15 @@ def run_all(populations: list[int]) -> list[GasRun]:
 
 
 def write_doc(runs: list[GasRun]) -> None:
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
     GAS_DOC.write_text(
         "# Gas\n\n"
         "Generated by `make gas` (`scripts/gas.py`); do not edit by hand.\n\n"
         f"Measured {stamp} on Anvil (hardfork cancun), solc 0.8.28 with the optimizer at 200 runs, "
         f"{platform.machine()} {platform.system()}. Every figure is a receipt's `gasUsed`, which includes "
-        "the 21,000 intrinsic gas, in steady state: every party (treasury, matcher, settler and the job market included) already holds tokens. Gas is deterministic: one measurement per figure is exact. Each column is a fresh deployment with that many offers and running "
+        "the 21,000 intrinsic gas, in steady state: every party (treasury, matcher, settler and the job "
+        "market included) already holds tokens. Gas is deterministic: one measurement per figure is exact. "
+        "Each column is a fresh deployment with that many offers and running "
         "leases already in place; the ratio shows that no operation's cost grows with the size of the "
         "market (PROTOCOL.md §7 invariant 10).\n\n"
         + table(runs)
@@ -561,9 +608,11 @@ def write_doc(runs: list[GasRun]) -> None:
         "withdraw 23,000 to 33,000, cancel about 65,000; an iExec job about 862,000 on its cheapest path. "
         "`make bench` sets the two paths beside them (docs/performance.md).\n\n"
         f"- **Rental lifecycle** ({runs[0].gas[RENTAL_LIFECYCLE]:,} against ≤ {AIMS[RENTAL_LIFECYCLE]:,}): "
-        + RENTAL_GAP + "\n"
+        + RENTAL_GAP
+        + "\n"
         f"- **Job happy path** ({runs[0].gas[JOB_HAPPY_PATH]:,} against ≤ {AIMS[JOB_HAPPY_PATH]:,}): "
-        + JOB_GAP + "\n"
+        + JOB_GAP
+        + "\n"
         + WHERE_THE_GAS_GOES
         + JOB_PATH_GAS
     )

@@ -21,7 +21,6 @@ from web3.exceptions import TimeExhausted
 
 from keepers.devchain import REPO_ROOT, Anvil
 
-
 # brownie 1.22 warns about its own deprecated `rpc.*` calls (from `chain.*` and its threads): not
 # ours to fix, and noise in every script's output. pyproject.toml filters it for the test suite.
 warnings.filterwarnings("ignore", message=r"rpc\.\w+ should not be called directly", category=FutureWarning)
@@ -103,8 +102,9 @@ def recovering_dropped() -> Iterator[None]:
             wait_for_receipt(receipt.txid)
             fresh = TransactionReceipt(receipt.txid, sender=self, silent=True, name=receipt._full_name())
             if fresh.status < 0:
-                raise HarnessError(f"transaction {receipt.txid} has a receipt but brownie reads it as "
-                                   f"{fresh.status.name}") from None
+                raise HarnessError(
+                    f"transaction {receipt.txid} has a receipt but brownie reads it as {fresh.status.name}"
+                ) from None
             return fresh
 
     _PrivateKeyAccount._await_confirmation = await_confirmation

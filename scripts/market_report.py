@@ -32,7 +32,7 @@ class ChainEvents:
     by_name: dict[str, list[dict]]
 
     @classmethod
-    def read(cls, w3: Web3, contracts: list[Contract], from_block: int) -> "ChainEvents":
+    def read(cls, w3: Web3, contracts: list[Contract], from_block: int) -> ChainEvents:
         by_name: dict[str, list[dict]] = defaultdict(list)
         to_block = w3.eth.block_number
         for contract in contracts:
@@ -88,7 +88,7 @@ class JobFlows:
     to_treasury: int
 
     @classmethod
-    def of(cls, events: ChainEvents) -> "JobFlows":
+    def of(cls, events: ChainEvents) -> JobFlows:
         escrow = {e["jobId"]: e["escrow"] for e in events["JobOpened"]}
         verifier_bond = {e["jobId"]: e["bond"] for e in events["Attested"] if e["valid"]}
         dispute_bond = {(e["jobId"], e["number"]): e["bond"] for e in events["DisputeOpened"]}
@@ -214,8 +214,7 @@ def summary(events: ChainEvents) -> dict[str, int]:
         "jobs_matched": len(events["JobOpened"]),
         "jobs_submitted": len(events["ResultSubmitted"]),
         "jobs_finalized": len(events["JobFinalized"]),
-        "jobs_failed": len(events["JobExpired"])
-        + sum(1 for e in resolved if e["result"] != DisputeResult.SOLVER_WON),
+        "jobs_failed": len(events["JobExpired"]) + sum(1 for e in resolved if e["result"] != DisputeResult.SOLVER_WON),
         "attestations": len(events["Attested"]),
         "disputes": len(events["DisputeOpened"]),
         "disputes_won_by_challenger": sum(1 for e in resolved if e["result"] == DisputeResult.CHALLENGER_WON),
@@ -223,7 +222,8 @@ def summary(events: ChainEvents) -> dict[str, int]:
         "verifier_slashes": len(events["VerifierBondForfeited"]),
         "arbiter_votes": len(events["StepVoted"]),
         "paid_to_providers": (
-            events.total("EarningsWithdrawn", "amount") + sum(e["paid"] for e in closed)
+            events.total("EarningsWithdrawn", "amount")
+            + sum(e["paid"] for e in closed)
             + events.total("JobFinalized", "toProvider")
         ),
         "verifier_fees": events.total("JobFinalized", "verifierFee"),
@@ -235,7 +235,9 @@ def summary(events: ChainEvents) -> dict[str, int]:
         ),
         "slashed": sum(e["slashed"] for e in slashes),
         "fees_to_treasury": (
-            events.total("EarningsWithdrawn", "fee") + sum(e["fee"] for e in closed) + sum(e["toTreasury"] for e in slashes)
+            events.total("EarningsWithdrawn", "fee")
+            + sum(e["fee"] for e in closed)
+            + sum(e["toTreasury"] for e in slashes)
             + jobs.to_treasury
         ),
         "match_fees_to_matchers": sum(match_fees(events)),

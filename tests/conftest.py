@@ -295,7 +295,6 @@ def driver(ctx):
 # ----------------------------------------------------------------------------
 
 
-
 @pytest.fixture(scope="module")
 def protocol(accounts, tmp_path_factory):
     """(brownie Deployment, path of its deployment file)."""

@@ -49,13 +49,16 @@ def _render(value) -> str:
     return text.lower() if text.startswith("0x") else text
 
 
-def register_with_offer(registry, token, account, *, region, metadata_uri, stake, gpu_model, units, price, max_duration):
+def register_with_offer(
+    registry, token, account, *, region, metadata_uri, stake, gpu_model, units, price, max_duration
+):
     """Registers `account` as a provider, stakes `stake` and lists one offer; returns the offer id."""
     registry.registerProvider(region, metadata_uri, {"from": account})
     token.mint(account, stake, {"from": account})
     token.approve(registry, 2**256 - 1, {"from": account})
     registry.stake(stake, {"from": account})
     return registry.addOffer(gpu_model, units, price, max_duration, {"from": account}).return_value
+
 
 # The environment variable keeper test configurations read their key from (not LEASEHOLD_*: those
 # override config keys).

@@ -57,7 +57,8 @@ class ContractWrapper:
         """The arguments of every `name` event this contract emitted in the transaction."""
         event = getattr(self.contract.events, name)()
         return [
-            dict(decoded["args"]) for log in receipt["logs"]
+            dict(decoded["args"])
+            for log in receipt["logs"]
             if log["address"] == self.contract.address
             for decoded in _decoded(event, log)
         ]

@@ -57,7 +57,8 @@ def batch_calls(w3, contract: Contract, function: str, args: list[tuple], *, blo
     if not args:
         return []
     abi = next(
-        item for item in contract.abi
+        item
+        for item in contract.abi
         if item.get("type") == "function" and item["name"] == function and len(item["inputs"]) == len(args[0])
     )
     selector = function_abi_to_4byte_selector(abi)
@@ -67,7 +68,7 @@ def batch_calls(w3, contract: Contract, function: str, args: list[tuple], *, blo
     block = hex(block_identifier) if isinstance(block_identifier, int) else block_identifier
     results: list = []
     for start in range(0, len(args), READ_BATCH):
-        chunk = args[start:start + READ_BATCH]
+        chunk = args[start : start + READ_BATCH]
         calls = [{"to": contract.address, "data": "0x" + (selector + abi_encode(input_types, a)).hex()} for a in chunk]
         requests = [(RPCEndpoint("eth_call"), [call, block]) for call in calls]
         responses = w3.provider.make_batch_request(requests)

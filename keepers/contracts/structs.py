@@ -61,16 +61,24 @@ class JobTerms:
 
     def as_tuple(self) -> tuple:
         return (
-            self.workload, self.input_hash, self.seed, self.steps, self.result_timeout_seconds,
+            self.workload,
+            self.input_hash,
+            self.seed,
+            self.steps,
+            self.result_timeout_seconds,
             self.challenge_window_seconds,
         )
 
     @classmethod
-    def from_event(cls, terms: Mapping[str, Any] | tuple) -> "JobTerms":
+    def from_event(cls, terms: Mapping[str, Any] | tuple) -> JobTerms:
         """From a decoded `JobTermsPublished` terms argument (web3 gives a named mapping or a tuple)."""
         if isinstance(terms, Mapping):
             terms = (
-                terms["workload"], terms["inputHash"], terms["seed"], terms["steps"], terms["resultTimeoutSeconds"],
+                terms["workload"],
+                terms["inputHash"],
+                terms["seed"],
+                terms["steps"],
+                terms["resultTimeoutSeconds"],
                 terms["challengeWindowSeconds"],
             )
         workload, input_hash, seed, steps, result_timeout, window = terms

@@ -12,7 +12,7 @@ from keepers.contracts.base import ContractWrapper
 from keepers.contracts.transact import Transact
 
 # Where OpenZeppelin 5's ERC20 keeps `_allowances` (slot 1); other layouts are searched up to this slot.
-ALLOWANCE_SLOTS = range(0, 10)
+ALLOWANCE_SLOTS = range(10)
 
 
 class Token(ContractWrapper):

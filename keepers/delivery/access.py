@@ -25,8 +25,14 @@ _LEASE_PATH = re.compile(r"^/leases/(\d{1,20})/(deploy|access|logs)$")
 
 class AccessServer:
     def __init__(
-        self, manager: DeliveryManager, host: str, port: int, *, public_key: str,
-        health: Callable[[], tuple[int, dict]], log,
+        self,
+        manager: DeliveryManager,
+        host: str,
+        port: int,
+        *,
+        public_key: str,
+        health: Callable[[], tuple[int, dict]],
+        log,
     ) -> None:
         self.manager = manager
         self.public_key = public_key
@@ -41,7 +47,7 @@ class AccessServer:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> "AccessServer":
+    def start(self) -> AccessServer:
         self._thread.start()
         return self
 
@@ -57,17 +63,23 @@ class AccessServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # chunked log streams; every other answer has a length
 
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_GET(self) -> None:
                 if self.path == "/health":
                     status, body = server.health()
                     self._json(status, body)
                 elif self.path == "/delivery/key":
-                    self._json(200, {"provider": server.manager.provider, "public_key": server.public_key,
-                                     "backend": server.manager.backend.name})
+                    self._json(
+                        200,
+                        {
+                            "provider": server.manager.provider,
+                            "public_key": server.public_key,
+                            "backend": server.manager.backend.name,
+                        },
+                    )
                 else:
                     self._json(404, {"error": f"no such path {self.path}"})
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 match = _LEASE_PATH.match(self.path)
                 if match is None:
                     self._json(404, {"error": f"no such path {self.path}"})
@@ -85,13 +97,22 @@ class AccessServer:
                     answer = getattr(server.manager, action)(lease_id, body)
                 except DeliveryRefused as refusal:
                     server.manager.refused.labels(action).inc()
-                    server.log.warning("delivery request refused", extra={
-                        "event": "delivery_refused", "action": action, "lease_id": lease_id, "error": str(refusal)})
+                    server.log.warning(
+                        "delivery request refused",
+                        extra={
+                            "event": "delivery_refused",
+                            "action": action,
+                            "lease_id": lease_id,
+                            "error": str(refusal),
+                        },
+                    )
                     self._json(refusal.status, {"error": str(refusal)})
                     return
                 except Exception as error:  # never a dead server: the tenant gets one line, the log the trace
-                    server.log.exception("delivery request failed", extra={
-                        "event": "delivery_failed", "action": action, "lease_id": lease_id})
+                    server.log.exception(
+                        "delivery request failed",
+                        extra={"event": "delivery_failed", "action": action, "lease_id": lease_id},
+                    )
                     self._json(500, {"error": f"delivery error: {type(error).__name__}: {error}"})
                     return
                 self._json(200, answer)
@@ -119,7 +140,7 @@ class AccessServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def log_message(self, format, *args) -> None:  # noqa: A002 (http.server's signature)
+            def log_message(self, format, *args) -> None:
                 """Each refusal and launch is logged by the manager; requests are not worth a line each."""
 
         return Handler

@@ -42,12 +42,14 @@ def parse_nvidia_smi_xml(text: str) -> list[Device]:
     for position, gpu in enumerate(root.findall("gpu")):
         memory = _MEMORY.match(gpu.findtext("fb_memory_usage/total", ""))
         minor = gpu.findtext("minor_number", "")
-        devices.append(Device(
-            index=int(minor) if minor.isdigit() else position,
-            product=gpu.findtext("product_name", "").strip(),
-            memory_mib=int(memory.group(1)) if memory else 0,
-            uuid=gpu.findtext("uuid", "").strip(),
-        ))
+        devices.append(
+            Device(
+                index=int(minor) if minor.isdigit() else position,
+                product=gpu.findtext("product_name", "").strip(),
+                memory_mib=int(memory.group(1)) if memory else 0,
+                uuid=gpu.findtext("uuid", "").strip(),
+            )
+        )
     return devices
 
 
@@ -63,11 +65,14 @@ def read_nvml() -> list[Device]:
         for index in range(pynvml.nvmlDeviceGetCount()):
             handle = pynvml.nvmlDeviceGetHandleByIndex(index)
             name = pynvml.nvmlDeviceGetName(handle)
-            devices.append(Device(
-                index=index, product=name.decode() if isinstance(name, bytes) else name,
-                memory_mib=pynvml.nvmlDeviceGetMemoryInfo(handle).total // (1024 * 1024),
-                uuid=str(pynvml.nvmlDeviceGetUUID(handle)),
-            ))
+            devices.append(
+                Device(
+                    index=index,
+                    product=name.decode() if isinstance(name, bytes) else name,
+                    memory_mib=pynvml.nvmlDeviceGetMemoryInfo(handle).total // (1024 * 1024),
+                    uuid=str(pynvml.nvmlDeviceGetUUID(handle)),
+                )
+            )
         return devices
     finally:
         pynvml.nvmlShutdown()
@@ -136,8 +141,9 @@ class Inventory:
         taken = {index for held in self._held.values() for index in held}
         free = [index for index in self.by_model.get(gpu_model, []) if index not in taken]
         if len(free) < units:
-            raise DeliveryRefused(f"lease {lease_id}: {units} {gpu_model} units wanted, {len(free)} free on this "
-                                  "provider", 409)
+            raise DeliveryRefused(
+                f"lease {lease_id}: {units} {gpu_model} units wanted, {len(free)} free on this provider", 409
+            )
         self._held[lease_id] = free[:units]
         return free[:units]
 

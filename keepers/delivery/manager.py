@@ -67,22 +67,38 @@ def build_backend(config: DeliveryConfig, root: Path) -> Backend:
         from keepers.delivery.backends.docker import DockerBackend  # the SDK only where it is used
 
         return DockerBackend(
-            root, start_timeout_seconds=config.start_timeout_seconds, stop_grace_seconds=config.stop_grace_seconds,
-            base_url=config.docker_url, gpus=config.docker_gpus, memory_limit_mb=config.memory_limit_mb,
+            root,
+            start_timeout_seconds=config.start_timeout_seconds,
+            stop_grace_seconds=config.stop_grace_seconds,
+            base_url=config.docker_url,
+            gpus=config.docker_gpus,
+            memory_limit_mb=config.memory_limit_mb,
             network=config.docker_network,
         )
     from keepers.delivery.backends.process import ProcessBackend
 
     return ProcessBackend(
-        root, start_timeout_seconds=config.start_timeout_seconds, stop_grace_seconds=config.stop_grace_seconds,
-        memory_limit_mb=config.memory_limit_mb, max_open_files=config.max_open_files,
+        root,
+        start_timeout_seconds=config.start_timeout_seconds,
+        stop_grace_seconds=config.stop_grace_seconds,
+        memory_limit_mb=config.memory_limit_mb,
+        max_open_files=config.max_open_files,
     )
 
 
 class DeliveryManager:
     def __init__(
-        self, *, client: LeaseholdClient, provider: str, config: DeliveryConfig, work_dir: Path, key: PrivateKey,
-        inventory: Inventory, log, metrics, backend: Backend | None = None,
+        self,
+        *,
+        client: LeaseholdClient,
+        provider: str,
+        config: DeliveryConfig,
+        work_dir: Path,
+        key: PrivateKey,
+        inventory: Inventory,
+        log,
+        metrics,
+        backend: Backend | None = None,
     ) -> None:
         self.client = client
         self.provider = provider
@@ -119,15 +135,21 @@ class DeliveryManager:
             raise DeliveryRefused("delivery error: sealed_secrets must map names to base64 text")
         issued_at, signature = self._issued(data)
         lease = self._lease(lease_id)
-        signer = self._recover(lambda: messages.deploy_signer(
-            self.chain_id, self.client.market.address, lease_id, manifest.hash, sealed, issued_at, signature))
+        signer = self._recover(
+            lambda: messages.deploy_signer(
+                self.chain_id, self.client.market.address, lease_id, manifest.hash, sealed, issued_at, signature
+            )
+        )
         self._check_tenant(lease, signer)
         commitment = self.client.contracts.market.terms_hash_of(lease_id)
         if commitment == ZERO_BYTES32:
             raise DeliveryRefused(f"lease {lease_id} committed to no manifest: request with --manifest to deploy", 409)
         if manifest.hash != commitment:
-            raise DeliveryRefused(f"manifest hash 0x{manifest.hash.hex()} does not match lease {lease_id}'s "
-                                  f"commitment 0x{commitment.hex()}", 409)
+            raise DeliveryRefused(
+                f"manifest hash 0x{manifest.hash.hex()} does not match lease {lease_id}'s "
+                f"commitment 0x{commitment.hex()}",
+                409,
+            )
         if manifest.units > lease.units:
             raise DeliveryRefused(f"manifest asks for {manifest.units} units; lease {lease_id} has {lease.units}", 422)
         if sorted(sealed) != sorted(manifest.secrets):
@@ -147,8 +169,11 @@ class DeliveryManager:
             if record is not None:
                 self._stop_runtime(record, remove=True)
             record = Record(
-                lease_id=lease_id, gpu_model=lease.gpu_model, manifest=manifest.model_dump(mode="json"),
-                sealed=dict(sealed), credential=secrets.token_urlsafe(32),
+                lease_id=lease_id,
+                gpu_model=lease.gpu_model,
+                manifest=manifest.model_dump(mode="json"),
+                sealed=dict(sealed),
+                credential=secrets.token_urlsafe(32),
             )
             record.devices = self.inventory.hold(lease_id, lease.gpu_model, manifest.units)
             try:
@@ -158,10 +183,16 @@ class DeliveryManager:
                 self._forget(lease_id)
                 raise
             self.launched.inc()
-            self.log.info("workload launched", extra={
-                "event": "workload_launched", "lease_id": lease_id, "ports": record.ports, "devices": record.devices,
-                "backend": self.backend.name,
-            })
+            self.log.info(
+                "workload launched",
+                extra={
+                    "event": "workload_launched",
+                    "lease_id": lease_id,
+                    "ports": record.ports,
+                    "devices": record.devices,
+                    "backend": self.backend.name,
+                },
+            )
             return self._access_view(record)
 
     def access(self, lease_id: int, body: bytes) -> dict:
@@ -191,8 +222,11 @@ class DeliveryManager:
         data = self._json(body)
         issued_at, signature = self._issued(data)
         lease = self._lease(lease_id)
-        signer = self._recover(lambda: messages.request_signer(
-            self.chain_id, self.client.market.address, lease_id, action, issued_at, signature))
+        signer = self._recover(
+            lambda: messages.request_signer(
+                self.chain_id, self.client.market.address, lease_id, action, issued_at, signature
+            )
+        )
         self._check_tenant(lease, signer)
         record = self.records.get(lease_id)
         if record is None:
@@ -218,8 +252,11 @@ class DeliveryManager:
             raise DeliveryRefused("delivery error: issued_at (int) and signature (0x hex) are required", 401)
         age = self.client.now() - issued_at
         if abs(age) > self.config.signature_max_age_seconds:
-            raise DeliveryRefused(f"delivery error: signature issued {age} s from the chain's time; accepted within "
-                                  f"{self.config.signature_max_age_seconds} s: sign again", 401)
+            raise DeliveryRefused(
+                f"delivery error: signature issued {age} s from the chain's time; accepted within "
+                f"{self.config.signature_max_age_seconds} s: sign again",
+                401,
+            )
         return issued_at, signature
 
     def _lease(self, lease_id: int) -> LeaseInfo:
@@ -277,8 +314,9 @@ class DeliveryManager:
             self.inventory.release(lease_id)
             self._forget(lease_id)
         self.torn_down.labels(reason).inc()
-        self.log.info("workload torn down", extra={"event": "workload_torn_down", "lease_id": lease_id,
-                                                    "reason": reason})
+        self.log.info(
+            "workload torn down", extra={"event": "workload_torn_down", "lease_id": lease_id, "reason": reason}
+        )
 
     def teardown_all(self, reason: str = "agent_shutdown") -> None:
         for lease_id in sorted(self.records):
@@ -313,20 +351,26 @@ class DeliveryManager:
             if record.restarts >= self.config.max_restarts:
                 record.failed = True
                 self._save(record)
-                self.log.warning("workload failed; restarts used up", extra={
-                    "event": "workload_failed", "lease_id": lease_id, "restarts": record.restarts})
+                self.log.warning(
+                    "workload failed; restarts used up",
+                    extra={"event": "workload_failed", "lease_id": lease_id, "restarts": record.restarts},
+                )
                 return
             record.restarts += 1
             try:
                 self._launch(record)
             except BackendError as error:
                 self._save(record)
-                self.log.warning("workload restart failed", extra={
-                    "event": "workload_restart_failed", "lease_id": lease_id, "error": str(error)})
+                self.log.warning(
+                    "workload restart failed",
+                    extra={"event": "workload_restart_failed", "lease_id": lease_id, "error": str(error)},
+                )
                 return
             self.restarted.inc()
-            self.log.info("workload restarted", extra={
-                "event": "workload_restarted", "lease_id": lease_id, "restarts": record.restarts})
+            self.log.info(
+                "workload restarted",
+                extra={"event": "workload_restarted", "lease_id": lease_id, "restarts": record.restarts},
+            )
 
     @property
     def backend_host(self) -> str:
@@ -344,8 +388,9 @@ class DeliveryManager:
             try:
                 record = Record(**json.loads(path.read_text()))
             except (ValueError, TypeError):
-                self.log.warning("unreadable workload record removed", extra={"event": "record_unreadable",
-                                                                              "path": str(path)})
+                self.log.warning(
+                    "unreadable workload record removed", extra={"event": "record_unreadable", "path": str(path)}
+                )
                 path.unlink()
                 continue
             self.records[record.lease_id] = record
@@ -368,8 +413,10 @@ class DeliveryManager:
             except BackendError as error:
                 record.failed = True
                 self._save(record)
-                self.log.warning("adopted workload cannot restart", extra={
-                    "event": "workload_restart_failed", "lease_id": lease_id, "error": str(error)})
+                self.log.warning(
+                    "adopted workload cannot restart",
+                    extra={"event": "workload_restart_failed", "lease_id": lease_id, "error": str(error)},
+                )
         for lease_id in self.backend.leftovers():
             if lease_id not in self.records:
                 self.backend.stop(lease_id, None, remove=True)
@@ -390,8 +437,10 @@ class DeliveryManager:
         return {
             "lease_id": record.lease_id,
             "status": "failed" if record.failed else "serving" if record.serving else "starting",
-            "endpoints": {name: f"{'http' if schemes.get(name) == 'http' else 'tcp'}://{self.public_host}:{port}"
-                          for name, port in record.ports.items()},
+            "endpoints": {
+                name: f"{'http' if schemes.get(name) == 'http' else 'tcp'}://{self.public_host}:{port}"
+                for name, port in record.ports.items()
+            },
             "credential": record.credential,
             "restarts": record.restarts,
             "backend": self.backend.name,

@@ -28,9 +28,15 @@ MAX_MANIFEST_BYTES = 64 * 1024
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 # Names the agent sets itself; a manifest may not override them.
-RESERVED_ENV = frozenset({
-    "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "LEASEHOLD_LEASE_ID", "LEASEHOLD_CREDENTIAL", "PORT",
-})
+RESERVED_ENV = frozenset(
+    {
+        "CUDA_VISIBLE_DEVICES",
+        "NVIDIA_VISIBLE_DEVICES",
+        "LEASEHOLD_LEASE_ID",
+        "LEASEHOLD_CREDENTIAL",
+        "PORT",
+    }
+)
 
 
 class ManifestError(KeeperError):
@@ -86,7 +92,7 @@ class Manifest(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _runs_something(self) -> "Manifest":
+    def _runs_something(self) -> Manifest:
         if not self.command and self.image is None:
             raise ValueError("give a command (process backend) or an image (docker backend)")
         names = [port.name for port in self.ports]
@@ -137,8 +143,10 @@ def load_manifest(path: Path | str) -> Manifest:
     try:
         data = tomllib.loads(raw.decode()) if path.suffix == ".toml" else json.loads(raw)
     except (UnicodeDecodeError, ValueError) as error:
-        raise ManifestError(f"manifest error: {path}: not valid {'TOML' if path.suffix == '.toml' else 'JSON'}: "
-                            f"{str(error).splitlines()[0]}") from None
+        raise ManifestError(
+            f"manifest error: {path}: not valid {'TOML' if path.suffix == '.toml' else 'JSON'}: "
+            f"{str(error).splitlines()[0]}"
+        ) from None
     return parse_manifest(data)
 
 

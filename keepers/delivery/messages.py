@@ -49,21 +49,32 @@ def _domain(chain_id: int, market: str) -> dict:
 
 def _deploy(chain_id, market, lease_id, manifest_hash, sealed, issued_at):
     return encode_typed_data(
-        domain_data=_domain(chain_id, market), message_types={"Deploy": TYPES["Deploy"]},
-        message_data={"leaseId": lease_id, "manifestHash": manifest_hash, "secretsHash": secrets_hash(sealed),
-                      "issuedAt": issued_at},
+        domain_data=_domain(chain_id, market),
+        message_types={"Deploy": TYPES["Deploy"]},
+        message_data={
+            "leaseId": lease_id,
+            "manifestHash": manifest_hash,
+            "secretsHash": secrets_hash(sealed),
+            "issuedAt": issued_at,
+        },
     )
 
 
 def _request(chain_id, market, lease_id, action, issued_at):
     return encode_typed_data(
-        domain_data=_domain(chain_id, market), message_types={"LeaseRequest": TYPES["LeaseRequest"]},
+        domain_data=_domain(chain_id, market),
+        message_types={"LeaseRequest": TYPES["LeaseRequest"]},
         message_data={"leaseId": lease_id, "action": action, "issuedAt": issued_at},
     )
 
 
 def sign_deploy(
-    account: LocalAccount, chain_id: int, market: str, lease_id: int, manifest_hash: bytes, sealed: dict[str, str],
+    account: LocalAccount,
+    chain_id: int,
+    market: str,
+    lease_id: int,
+    manifest_hash: bytes,
+    sealed: dict[str, str],
     issued_at: int,
 ) -> str:
     message = _deploy(chain_id, market, lease_id, manifest_hash, sealed, issued_at)
@@ -71,7 +82,12 @@ def sign_deploy(
 
 
 def deploy_signer(
-    chain_id: int, market: str, lease_id: int, manifest_hash: bytes, sealed: dict[str, str], issued_at: int,
+    chain_id: int,
+    market: str,
+    lease_id: int,
+    manifest_hash: bytes,
+    sealed: dict[str, str],
+    issued_at: int,
     signature: str,
 ) -> str:
     """The address that signed this deploy message (any address for a wrong message: compare it)."""

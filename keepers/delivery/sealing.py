@@ -61,5 +61,6 @@ def open_sealed(key: PrivateKey, name: str, sealed: str) -> str:
             raise ValueError("too long")
         return SealedBox(key).decrypt(box).decode()
     except (ValueError, TypeError, CryptoError, UnicodeDecodeError):
-        raise DeliveryRefused(f"secret {name}: cannot be opened with this provider's key; seal it to "
-                              "the key at GET /delivery/key") from None
+        raise DeliveryRefused(
+            f"secret {name}: cannot be opened with this provider's key; seal it to the key at GET /delivery/key"
+        ) from None

@@ -44,23 +44,32 @@ class TenantDelivery:
         missing = sorted(set(manifest.secrets) - set(secret_values))
         extra = sorted(set(secret_values) - set(manifest.secrets))
         if missing or extra:
-            raise DeliveryRefused(f"secrets: give exactly the manifest's ({', '.join(manifest.secrets) or 'none'}); "
-                                  f"missing {missing or 'none'}, not in the manifest {extra or 'none'}")
+            raise DeliveryRefused(
+                f"secrets: give exactly the manifest's ({', '.join(manifest.secrets) or 'none'}); "
+                f"missing {missing or 'none'}, not in the manifest {extra or 'none'}"
+            )
         commitment = self.client.contracts.market.terms_hash_of(lease_id)
         if commitment == ZERO_BYTES32:
             raise DeliveryRefused(f"lease {lease_id} committed to no manifest: request with --manifest to deploy")
         if manifest.hash != commitment:
-            raise DeliveryRefused(f"manifest hash 0x{manifest.hash.hex()} does not match lease {lease_id}'s "
-                                  f"commitment 0x{commitment.hex()}")
+            raise DeliveryRefused(
+                f"manifest hash 0x{manifest.hash.hex()} does not match lease {lease_id}'s "
+                f"commitment 0x{commitment.hex()}"
+            )
         sealed = {}
         if secret_values:
             key = self.provider_key(lease_id)
             sealed = {name: seal(key, value) for name, value in secret_values.items()}
         issued_at = self.client.now()
         signature = messages.sign_deploy(
-            self.account, self.chain_id, self.client.market.address, lease_id, manifest.hash, sealed, issued_at)
-        body = {"manifest": manifest.model_dump(mode="json"), "sealed_secrets": sealed, "issued_at": issued_at,
-                "signature": signature}
+            self.account, self.chain_id, self.client.market.address, lease_id, manifest.hash, sealed, issued_at
+        )
+        body = {
+            "manifest": manifest.model_dump(mode="json"),
+            "sealed_secrets": sealed,
+            "issued_at": issued_at,
+            "signature": signature,
+        }
         return self._post(lease_id, "deploy", body)
 
     def access(self, lease_id: int) -> dict:
@@ -74,7 +83,8 @@ class TenantDelivery:
     def _signed(self, lease_id: int, action: str) -> dict:
         issued_at = self.client.now()
         signature = messages.sign_request(
-            self.account, self.chain_id, self.client.market.address, lease_id, action, issued_at)
+            self.account, self.chain_id, self.client.market.address, lease_id, action, issued_at
+        )
         return {"issued_at": issued_at, "signature": signature}
 
     def _post(self, lease_id: int, action: str, body: dict) -> dict:

@@ -92,9 +92,8 @@ class _Problem:
     n_requests: int
     shard: np.ndarray  # the offer's GPU model
 
-
     @classmethod
-    def of(cls, requests: RequestBook, offers: OfferBook, providers: ProviderBook, c: Candidates) -> "_Problem":
+    def of(cls, requests: RequestBook, offers: OfferBook, providers: ProviderBook, c: Candidates) -> _Problem:
         units = requests.units[c.request].astype(np.float64)
         return cls(
             c.request,
@@ -169,7 +168,12 @@ def solve(
     served = np.zeros(problem.n_requests, dtype=bool)
     served[problem.request[pairs]] = True
     others = kept[~served[problem.request[kept]]]
-    order = np.concatenate([pairs[np.argsort(-problem.score[pairs], kind="stable")], others[np.argsort(-problem.score[others], kind="stable")]])
+    order = np.concatenate(
+        [
+            pairs[np.argsort(-problem.score[pairs], kind="stable")],
+            others[np.argsort(-problem.score[others], kind="stable")],
+        ]
+    )
     fitted = _fit(problem, order)
     if sharded:
         return _assignment(candidates, np.sort(fitted), "sharded-lp-rounded")
@@ -216,7 +220,9 @@ def _reduce(problem: _Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         kept = kept[keep]
 
 
-def _parts(problem: _Problem, pairs: np.ndarray, binding_offer: np.ndarray, binding_provider: np.ndarray) -> list[np.ndarray]:
+def _parts(
+    problem: _Problem, pairs: np.ndarray, binding_offer: np.ndarray, binding_provider: np.ndarray
+) -> list[np.ndarray]:
     """The pairs split into independent parts: requests linked through an offer or provider that may bind."""
     n_req, n_off = problem.n_requests, len(problem.free_units)
     nodes = n_req + n_off + len(problem.free_stake)
@@ -228,7 +234,9 @@ def _parts(problem: _Problem, pairs: np.ndarray, binding_offer: np.ndarray, bind
             np.ones(int(via_offer.sum() + via_provider.sum())),
             (
                 np.concatenate([r[via_offer], r[via_provider]]),
-                np.concatenate([n_req + problem.offer[pairs][via_offer], n_req + n_off + problem.provider[pairs][via_provider]]),
+                np.concatenate(
+                    [n_req + problem.offer[pairs][via_offer], n_req + n_off + problem.provider[pairs][via_provider]]
+                ),
             ),
         ),
         shape=(nodes, nodes),
@@ -240,14 +248,21 @@ def _parts(problem: _Problem, pairs: np.ndarray, binding_offer: np.ndarray, bind
     return np.split(pairs[order], starts[1:])
 
 
-def _constraints(problem: _Problem, pairs: np.ndarray, free_units: np.ndarray, free_stake: np.ndarray) -> tuple[sparse.csr_array, np.ndarray]:
+def _constraints(
+    problem: _Problem, pairs: np.ndarray, free_units: np.ndarray, free_stake: np.ndarray
+) -> tuple[sparse.csr_array, np.ndarray]:
     """A x ≤ b over the given pairs, with a row only for capacity the pairs could exceed.
 
     Each provider's stake row is divided by its free stake, so token amounts
     (1e18 and more) stay within what HiGHS accepts as matrix values.
     """
     n = len(pairs)
-    offer, provider, units, stake = problem.offer[pairs], problem.provider[pairs], problem.units[pairs], problem.stake[pairs]
+    offer, provider, units, stake = (
+        problem.offer[pairs],
+        problem.provider[pairs],
+        problem.units[pairs],
+        problem.stake[pairs],
+    )
     offer_demand = np.bincount(offer, units, minlength=len(free_units))
     stake_demand = np.bincount(provider, stake, minlength=len(free_stake))
     on_offer = offer_demand[offer] > free_units[offer]
@@ -263,11 +278,13 @@ def _constraints(problem: _Problem, pairs: np.ndarray, free_units: np.ndarray, f
     scale = np.maximum(free_stake[provider[on_provider]], 1.0)
     provider_rows, per_provider = incidence(provider[on_provider], everyone[on_provider], stake[on_provider] / scale)
     matrix = sparse.vstack([per_request, per_offer, per_provider], format="csr")
-    limit = np.concatenate([
-        np.ones(per_request.shape[0]),
-        free_units[offer_rows],
-        free_stake[provider_rows] / np.maximum(free_stake[provider_rows], 1.0),
-    ])
+    limit = np.concatenate(
+        [
+            np.ones(per_request.shape[0]),
+            free_units[offer_rows],
+            free_stake[provider_rows] / np.maximum(free_stake[provider_rows], 1.0),
+        ]
+    )
     return matrix, limit
 
 
@@ -318,7 +335,11 @@ def _solve_large(problem: _Problem, pairs: np.ndarray, deadline: float) -> tuple
     for _ in range(_LP_ROUNDS):
         matrix, limit = _constraints(problem, rest, free_units, free_stake)
         relaxed = linprog(
-            -problem.score[rest], A_ub=matrix, b_ub=limit, bounds=(0, 1), method="highs",
+            -problem.score[rest],
+            A_ub=matrix,
+            b_ub=limit,
+            bounds=(0, 1),
+            method="highs",
             options={"time_limit": max(0.05, deadline - time.monotonic())},
         )
         if relaxed.status != 0:
@@ -370,11 +391,15 @@ def _regret_pairs(problem: _Problem, pairs: np.ndarray, free_units: np.ndarray, 
     return _fit(problem, pairs[np.lexsort((-score, -regret[r]))], free_units, free_stake)
 
 
-def _greedy_pairs(problem: _Problem, pairs: np.ndarray, free_units: np.ndarray | None = None, free_stake: np.ndarray | None = None) -> np.ndarray:
+def _greedy_pairs(
+    problem: _Problem, pairs: np.ndarray, free_units: np.ndarray | None = None, free_stake: np.ndarray | None = None
+) -> np.ndarray:
     return _fit(problem, pairs[np.argsort(-problem.score[pairs], kind="stable")], free_units, free_stake)
 
 
-def _fit(problem: _Problem, ordered: np.ndarray, free_units: np.ndarray | None = None, free_stake: np.ndarray | None = None) -> np.ndarray:
+def _fit(
+    problem: _Problem, ordered: np.ndarray, free_units: np.ndarray | None = None, free_stake: np.ndarray | None = None
+) -> np.ndarray:
     """Pairs in the given order, skipping any whose request is served or whose capacity ran out."""
     # Python lists and dicts: this loop reads single elements, which they serve many times faster than arrays.
     units_all = problem.free_units if free_units is None else free_units
@@ -384,7 +409,11 @@ def _fit(problem: _Problem, ordered: np.ndarray, free_units: np.ndarray | None =
     stake_left = dict(zip(providers.tolist(), stake_all[providers].tolist()))
     served = set()
     pairs = ordered.tolist()
-    request, offer, provider = problem.request[ordered].tolist(), problem.offer[ordered].tolist(), problem.provider[ordered].tolist()
+    request, offer, provider = (
+        problem.request[ordered].tolist(),
+        problem.offer[ordered].tolist(),
+        problem.provider[ordered].tolist(),
+    )
     units, stake = problem.units[ordered].tolist(), problem.stake[ordered].tolist()
     taken = []
     for p, r, o, v, u, k in zip(pairs, request, offer, provider, units, stake):
@@ -484,7 +513,17 @@ def match(
     relaxed = None
     if pricing_rounds > 0:
         relaxed = relax(
-            requests, offers, providers, weights, seed, top_k, pricing_k, pricing_rounds, deadline, shard=True, pool_k=pool_k
+            requests,
+            offers,
+            providers,
+            weights,
+            seed,
+            top_k,
+            pricing_k,
+            pricing_rounds,
+            deadline,
+            shard=True,
+            pool_k=pool_k,
         )
     if relaxed is None:
         found = candidates(requests, offers, providers, weights, seed, top_k=top_k)
@@ -502,12 +541,16 @@ def match(
         stake_left = providers.free_stake.astype(np.float64).copy()
         r, o = np.concatenate(picked_r), np.concatenate(picked_o)
         np.subtract.at(units_left, o, requests.units[r])
-        np.subtract.at(stake_left, offers.provider[o], requests.units[r] * offers.collateral_per_unit[o].astype(np.float64))
+        np.subtract.at(
+            stake_left, offers.provider[o], requests.units[r] * offers.collateral_per_unit[o].astype(np.float64)
+        )
         waiting = np.setdiff1d(np.arange(len(requests)), r)
         open_offers = np.flatnonzero((units_left >= 1) & (stake_left[offers.provider] > 0))
         if len(waiting) == 0 or len(open_offers) == 0:
             break
-        more = candidates(select_rows(requests, waiting), select_rows(offers, open_offers), providers, weights, seed, top_k=top_k)
+        more = candidates(
+            select_rows(requests, waiting), select_rows(offers, open_offers), providers, weights, seed, top_k=top_k
+        )
         more = Candidates(waiting[more.request], open_offers[more.offer], more.score)
         if len(more) == 0:
             break
@@ -571,9 +614,13 @@ def _round(
         dataclasses.replace(offers, free_units=units_left),
         dataclasses.replace(providers, free_stake=stake_left),
         Candidates(c.request[rest], c.offer[rest], c.score[rest]),
-        time_limit_seconds, milp_max_pairs, shard_max_pairs,
+        time_limit_seconds,
+        milp_max_pairs,
+        shard_max_pairs,
     )
     r = np.concatenate([c.request[kept], extra.request])
     o = np.concatenate([c.offer[kept], extra.offer])
     order = np.argsort(r, kind="stable")
-    return Assignment(r[order], o[order], float(problem.score[kept].sum()) + extra.total_score, "relaxation-rounded", relaxed.bound)
+    return Assignment(
+        r[order], o[order], float(problem.score[kept].sum()) + extra.total_score, "relaxation-rounded", relaxed.bound
+    )

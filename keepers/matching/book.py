@@ -83,7 +83,6 @@ class ProviderBook:
         return len(self.address)
 
 
-
 def select_rows(book, rows: np.ndarray):
     """The same book restricted to some rows (a ProviderBook passed with an OfferBook stays whole: offers index it)."""
     return type(book)(**{f.name: getattr(book, f.name)[rows] for f in fields(book)})

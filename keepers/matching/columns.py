@@ -22,8 +22,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import numpy as np
 import highspy
+import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
@@ -108,14 +108,28 @@ class _Master:
         present = index >= 0
         count = present.sum(axis=1)
         self.highs.addCols(
-            len(r), -np.asarray(score, dtype=np.float64), np.zeros(len(r)), np.ones(len(r)), int(count.sum()),
-            _starts(count), index[present].astype(np.int32), value[present],
+            len(r),
+            -np.asarray(score, dtype=np.float64),
+            np.zeros(len(r)),
+            np.ones(len(r)),
+            int(count.sum()),
+            _starts(count),
+            index[present].astype(np.int32),
+            value[present],
         )
         self.request = np.concatenate([self.request, r])
         self.offer = np.concatenate([self.offer, o])
         self.score = np.concatenate([self.score, score])
 
-    def _add_rows(self, row: np.ndarray, keys: np.ndarray, cap: np.ndarray, columns: np.ndarray, values: np.ndarray, column_keys: np.ndarray | None = None) -> None:
+    def _add_rows(
+        self,
+        row: np.ndarray,
+        keys: np.ndarray,
+        cap: np.ndarray,
+        columns: np.ndarray,
+        values: np.ndarray,
+        column_keys: np.ndarray | None = None,
+    ) -> None:
         """Rows ≤ cap for `keys`, with the given entries of columns already in the master."""
         if len(keys) == 0:
             return
@@ -124,10 +138,19 @@ class _Master:
         if column_keys is None:
             column_keys = np.zeros(0, dtype=np.int64)
         order = np.argsort(row[column_keys], kind="stable")
-        count = np.bincount(row[column_keys] - row[keys[0]], minlength=len(keys)) if len(columns) else np.zeros(len(keys), dtype=np.int64)
+        count = (
+            np.bincount(row[column_keys] - row[keys[0]], minlength=len(keys))
+            if len(columns)
+            else np.zeros(len(keys), dtype=np.int64)
+        )
         self.highs.addRows(
-            len(keys), np.full(len(keys), -highspy.kHighsInf), cap, len(columns), _starts(count),
-            columns[order].astype(np.int32), values[order],
+            len(keys),
+            np.full(len(keys), -highspy.kHighsInf),
+            cap,
+            len(columns),
+            _starts(count),
+            columns[order].astype(np.int32),
+            values[order],
         )
 
     def solve(self, seconds: float) -> bool:
@@ -178,7 +201,9 @@ class _Masters:
         return sum(len(m) for m in self.masters)
 
     def pairs(self) -> Candidates:
-        return Candidates(*(np.concatenate([getattr(m, f) for m in self.masters]) for f in ("request", "offer", "score")))
+        return Candidates(
+            *(np.concatenate([getattr(m, f) for m in self.masters]) for f in ("request", "offer", "score"))
+        )
 
     def add(self, r: np.ndarray, o: np.ndarray, score: np.ndarray) -> None:
         order = np.lexsort((-score, r))
@@ -270,7 +295,9 @@ def relax(
             break
         w, unit, stake = master.prices()
         cost = unit + offers.collateral_per_unit.astype(np.float64) * stake[offers.provider]
-        tailing = shard and objective is not None and master.objective() - objective <= _RELATIVE_GAP * max(objective, 1.0)
+        tailing = (
+            shard and objective is not None and master.objective() - objective <= _RELATIVE_GAP * max(objective, 1.0)
+        )
         objective = master.objective()
         if rounds >= max_rounds or time.monotonic() >= deadline or tailing:
             break
@@ -344,7 +371,14 @@ def _price(
     rows = np.flatnonzero(scan)
     if len(rows):
         priced = candidates(
-            select_rows(requests, rows), offers, providers, weights, seed, top_k=add_k, unit_cost=cost, threshold=w[rows]
+            select_rows(requests, rows),
+            offers,
+            providers,
+            weights,
+            seed,
+            top_k=add_k,
+            unit_cost=cost,
+            threshold=w[rows],
         )
         scanned_r = rows[priced.request]
         scanned_reduced = priced.score - units[scanned_r] * cost[priced.offer]

@@ -180,7 +180,7 @@ class _OfferFacts:
     quality: np.ndarray  # the factors that depend on the offer alone, weighted
 
     @classmethod
-    def of(cls, offers: OfferBook, providers: ProviderBook, weights: Weights) -> "_OfferFacts":
+    def of(cls, offers: OfferBook, providers: ProviderBook, weights: Weights) -> _OfferFacts:
         p = offers.provider
         slashes = providers.slash_count.astype(np.float64)
         slash_rate = 1.0 - slashes / (slashes + providers.completed + 1.0)
@@ -216,7 +216,7 @@ class _Pricing:
     weights: Weights
 
     @classmethod
-    def of(cls, requests: RequestBook, offers: OfferBook, weights: Weights, unit_cost, threshold) -> "_Pricing | None":
+    def of(cls, requests: RequestBook, offers: OfferBook, weights: Weights, unit_cost, threshold) -> _Pricing | None:
         if unit_cost is None and threshold is None:
             return None
         return cls(
@@ -225,7 +225,9 @@ class _Pricing:
             weights,
         )
 
-    def may_pass(self, offers: OfferBook, cols: np.ndarray, requests: RequestBook, block: np.ndarray, facts: "_OfferFacts") -> np.ndarray:
+    def may_pass(
+        self, offers: OfferBook, cols: np.ndarray, requests: RequestBook, block: np.ndarray, facts: _OfferFacts
+    ) -> np.ndarray:
         """Mask over `cols`: offers whose reduced score could exceed the lowest threshold of the block.
 
         Each term of the score is bounded over the block's rows (the largest
@@ -239,7 +241,10 @@ class _Pricing:
         row_part = w.match + w.price + w.region * np.where(requests.region[block] == 0, 0.5, 1.0).max()
         price_weight = (w.price / np.maximum(requests.max_price[block].astype(np.float64), 1.0)).min()
         best = (
-            row_part + w.stake + w.randomness + facts.quality[cols]
+            row_part
+            + w.stake
+            + w.randomness
+            + facts.quality[cols]
             - price_weight * offers.price[cols].astype(np.float64)
             - requests.units[block].min() * self.unit_cost[cols]
         )
@@ -291,7 +296,9 @@ def _score_block(
     i, j = np.nonzero(may)
     feasible = _feasible(requests, rows[i], offers, cols[j], facts)
     i, j = i[feasible], j[feasible]
-    noise = weights.randomness * _unit_interval(_request_keys(seed, requests.ids[rows])[i] ^ _offer_keys(offers.ids[cols])[j])
+    noise = weights.randomness * _unit_interval(
+        _request_keys(seed, requests.ids[rows])[i] ^ _offer_keys(offers.ids[cols])[j]
+    )
     score = partial[i, j] + noise
     value = score if pricing is None else rank[i, j] + noise
     if pricing is not None:

@@ -14,7 +14,14 @@ from keepers.roles.whistleblower import WhistleblowerKeeper
 ROLES: dict[str, type[Keeper]] = {
     role.role: role
     for role in (
-        ArbiterKeeper, HeartbeatKeeper, MatcherKeeper, ProberKeeper, ProviderAgent, SettlerKeeper, TenantKeeper,
-        VerifierKeeper, WhistleblowerKeeper,
+        ArbiterKeeper,
+        HeartbeatKeeper,
+        MatcherKeeper,
+        ProberKeeper,
+        ProviderAgent,
+        SettlerKeeper,
+        TenantKeeper,
+        VerifierKeeper,
+        WhistleblowerKeeper,
     )
 }

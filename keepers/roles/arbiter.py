@@ -35,9 +35,12 @@ class ArbiterKeeper(Keeper):
         self.book.refresh()
         me = self.client.address
         voting = [
-            job for job in self.book.jobs("DISPUTED")
-            if job.phase == "VOTE" and me not in (job.provider, job.challenger)
-            and (job.job_id, job.dispute_number) not in self._done and job.job_id not in self.unexecutable
+            job
+            for job in self.book.jobs("DISPUTED")
+            if job.phase == "VOTE"
+            and me not in (job.provider, job.challenger)
+            and (job.job_id, job.dispute_number) not in self._done
+            and job.job_id not in self.unexecutable
         ]
         if not voting:
             return  # idle: no clock read
@@ -57,13 +60,21 @@ class ArbiterKeeper(Keeper):
         state = workload.state_at(published.input, terms.seed, dispute.lo)
         if keccak256(state) != dispute.h_lo:
             self._done.add(key)
-            self.log.warning("cannot judge: the agreed state is not the honest one; abstaining", extra={
-                "event": "vote_abstained", "job_id": job.job_id, "step": dispute.lo,
-            })
+            self.log.warning(
+                "cannot judge: the agreed state is not the honest one; abstaining",
+                extra={
+                    "event": "vote_abstained",
+                    "job_id": job.job_id,
+                    "step": dispute.lo,
+                },
+            )
             return
         solver_correct = keccak256(workload.step(state, dispute.lo, terms.seed)) == dispute.h_hi
         sent = attempt(
-            self.log, "vote_on_step", job.job_id, lambda: self.client.vote_on_step(job.job_id, solver_correct),
+            self.log,
+            "vote_on_step",
+            job.job_id,
+            lambda: self.client.vote_on_step(job.job_id, solver_correct),
             self.metrics,
         )
         self._done.add(key)

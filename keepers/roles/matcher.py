@@ -123,8 +123,10 @@ class MatcherKeeper(Keeper):
             try:
                 self.orderbook.book.pull_from(url)
             except (OSError, ValueError) as error:
-                self.log.warning("peer order book unreadable", extra={"event": "orderbook_peer_failed", "url": url,
-                                                                     "error": str(error)})
+                self.log.warning(
+                    "peer order book unreadable",
+                    extra={"event": "orderbook_peer_failed", "url": url, "error": str(error)},
+                )
         self.orderbook.book.prune(self.w3.eth.get_block("latest")["timestamp"])
         return self.orderbook.book.open_orders()
 
@@ -161,8 +163,12 @@ class MatcherKeeper(Keeper):
         self.log.info(
             "batch planned",
             extra={
-                "event": "batch_planned", "block_number": plan.block_number, "seed": plan.seed,
-                "pairs": len(plan.pairs), "total_score": round(plan.total_score, 6), "method": plan.method,
+                "event": "batch_planned",
+                "block_number": plan.block_number,
+                "seed": plan.seed,
+                "pairs": len(plan.pairs),
+                "total_score": round(plan.total_score, 6),
+                "method": plan.method,
             },
         )
         for request_id, offer_id in plan.pairs:
@@ -178,15 +184,19 @@ class MatcherKeeper(Keeper):
         try:
             result = self.sender.send(transact)
         except Refused as refusal:
-            self.log.warning("signed request refused", extra={"event": "signed_refused", "key": order.key,
-                                                             "error": refusal.error_name})
+            self.log.warning(
+                "signed request refused",
+                extra={"event": "signed_refused", "key": order.key, "error": refusal.error_name},
+            )
             if refusal.error_name.startswith("SignedRequests_"):
                 self.orderbook.book.drop(order.key)
             return
         self.orderbook.book.drop(order.key)
         self.matches.inc()
-        self.log.info("signed request matched", extra={"event": "signed_matched", "key": order.key,
-                                                       "offer_id": offer_id, "tx_hash": result.tx_hash})
+        self.log.info(
+            "signed request matched",
+            extra={"event": "signed_matched", "key": order.key, "offer_id": offer_id, "tx_hash": result.tx_hash},
+        )
 
     def submit_all(self, batches: list[list[tuple[int, int]]]) -> None:
         """Sends the pass's batches, up to `max_in_flight` at once."""
@@ -223,15 +233,20 @@ class MatcherKeeper(Keeper):
             self.log.info(
                 "requests already matched by another matcher",
                 extra={
-                    "event": "match_race_lost", "action": transact.label, "request_ids": taken,
+                    "event": "match_race_lost",
+                    "action": transact.label,
+                    "request_ids": taken,
                     "tx_hash": result.tx_hash,
                 },
             )
         self.log.info(
             "batch submitted",
             extra={
-                "event": "batch_submitted", "tx_hash": result.tx_hash, "matched": matched,
-                "skipped": len(skipped), "gas_used": result.gas_used,
+                "event": "batch_submitted",
+                "tx_hash": result.tx_hash,
+                "matched": matched,
+                "skipped": len(skipped),
+                "gas_used": result.gas_used,
             },
         )
 
@@ -250,7 +265,11 @@ class MatcherKeeper(Keeper):
             return BatchPlan(block_number, seed, [], 0.0, "empty")
         requests, offers, providers = books
         _, assignment = match(
-            requests, offers, providers, self.weights, seed,
+            requests,
+            offers,
+            providers,
+            self.weights,
+            seed,
             top_k=self.role_config.top_k,
             time_limit_seconds=self.role_config.solver_time_limit_seconds,
             milp_max_pairs=self.role_config.milp_max_pairs,
@@ -284,25 +303,45 @@ class MatcherKeeper(Keeper):
                 continue
             if order["kind"] == RequestKind.JOB and not has_job_market:
                 continue
-            request_rows.append((
-                request_id, addresses.code(order["tenant"]), models.code(order["gpuModel"]), order["minVramGB"],
-                order["units"], regions.code(order["region"]), order["minTier"], order["minReputation"],
-                order["pricePerUnitHour"], order["durationSeconds"],
-            ))
+            request_rows.append(
+                (
+                    request_id,
+                    addresses.code(order["tenant"]),
+                    models.code(order["gpuModel"]),
+                    order["minVramGB"],
+                    order["units"],
+                    regions.code(order["region"]),
+                    order["minTier"],
+                    order["minReputation"],
+                    order["pricePerUnitHour"],
+                    order["durationSeconds"],
+                )
+            )
         for index, order in enumerate(signed):
             tenant, spec = order.request[0], order.request[1]
             if spec[8] < now or (spec[9] == RequestKind.JOB and not has_job_market):
                 continue
-            request_rows.append((
-                -index - 1, addresses.code(tenant), models.code(spec[0]), spec[1], spec[2], regions.code(spec[3]),
-                spec[4], spec[5], spec[6], spec[7],
-            ))
+            request_rows.append(
+                (
+                    -index - 1,
+                    addresses.code(tenant),
+                    models.code(spec[0]),
+                    spec[1],
+                    spec[2],
+                    regions.code(spec[3]),
+                    spec[4],
+                    spec[5],
+                    spec[6],
+                    spec[7],
+                )
+            )
         if not request_rows:
             return None
 
         offer_ids = sorted(state.offers)
         live = [
-            (offer_id, offer) for offer_id, offer in zip(offer_ids, registry.offer_structs(offer_ids, block=block))
+            (offer_id, offer)
+            for offer_id, offer in zip(offer_ids, registry.offer_structs(offer_ids, block=block))
             if not (offer["paused"] or offer["removed"] or offer["units"] <= offer["unitsInUse"])
         ]
         if not live:
@@ -316,8 +355,13 @@ class MatcherKeeper(Keeper):
         provider_rows = {owner: row for row, owner in enumerate(owners)}
         provider_facts = [
             (
-                addresses.code(owner), facts["freeStake"], reputation, uptime, facts["slashCount"],
-                facts["leasesCompleted"] + facts["jobsFinalized"], facts["region"],
+                addresses.code(owner),
+                facts["freeStake"],
+                reputation,
+                uptime,
+                facts["slashCount"],
+                facts["leasesCompleted"] + facts["jobsFinalized"],
+                facts["region"],
             )
             for owner, facts, reputation, uptime in zip(owners, facts_of, reputations, uptimes)
         ]
@@ -325,12 +369,21 @@ class MatcherKeeper(Keeper):
         for offer_id, offer in live:
             model = catalogue[offer["gpuModel"]]
             row = provider_rows[offer["provider"]]
-            offer_rows.append((
-                offer_id, row, models.code(offer["gpuModel"]), model["vramGB"], model["tier"],
-                regions.code(provider_facts[row][6]), offer["pricePerUnitHour"],
-                offer["maxDurationSeconds"], offer["units"], offer["units"] - offer["unitsInUse"],
-                model["collateralPerUnit"],
-            ))
+            offer_rows.append(
+                (
+                    offer_id,
+                    row,
+                    models.code(offer["gpuModel"]),
+                    model["vramGB"],
+                    model["tier"],
+                    regions.code(provider_facts[row][6]),
+                    offer["pricePerUnitHour"],
+                    offer["maxDurationSeconds"],
+                    offer["units"],
+                    offer["units"] - offer["unitsInUse"],
+                    model["collateralPerUnit"],
+                )
+            )
 
         requests = RequestBook(*_columns(request_rows, amounts={8}))
         offers = OfferBook(*_columns(offer_rows, amounts={6, 10}))

@@ -53,7 +53,9 @@ class ProberKeeper(Keeper):
                 now = self.w3.eth.get_block("latest")["timestamp"]
                 spacing = self.view.config.params()["livenessSpacingSeconds"]
                 for lease_id in sorted(lease_ids):
-                    if self.view.state.leases[lease_id].challenge_deadline is None and self._spaced(lease_id, now, spacing):
+                    if self.view.state.leases[lease_id].challenge_deadline is None and self._spaced(
+                        lease_id, now, spacing
+                    ):
                         self.challenge(lease_id, provider)
 
     def _spaced(self, lease_id: int, now: int, spacing: int) -> bool:
@@ -73,15 +75,20 @@ class ProberKeeper(Keeper):
             alive = False
         self.probes.labels("up" if alive else "down").inc()
         if not alive:
-            self.log.warning("provider endpoint dark", extra={"event": "probe_failed", "provider": provider,
-                                                             "endpoint": endpoint})
+            self.log.warning(
+                "provider endpoint dark", extra={"event": "probe_failed", "provider": provider, "endpoint": endpoint}
+            )
         return alive
 
     def challenge(self, lease_id: int, provider: str) -> None:
         self._ensure_bond_allowance()
         transact = self.view.market.challenge_liveness(lease_id)
         sent = send_or_skip(
-            self.log, transact.label, partial(self.sender.send, transact), metrics=self.metrics, lease_id=lease_id,
+            self.log,
+            transact.label,
+            partial(self.sender.send, transact),
+            metrics=self.metrics,
+            lease_id=lease_id,
             provider=provider,
         )
         if sent is not None:

@@ -95,7 +95,7 @@ class ProviderConfig(BaseModel):
         return value.rstrip("/")
 
     @model_validator(mode="after")
-    def _one_offer_per_model(self) -> "ProviderConfig":
+    def _one_offer_per_model(self) -> ProviderConfig:
         models = [offer.gpu_model for offer in self.offers]
         duplicates = sorted({model for model in models if models.count(model) > 1})
         if duplicates:
@@ -113,10 +113,13 @@ class ProviderAgent(Keeper):
         self.earnings_withdrawn = self.metrics.counter(
             "earnings_withdrawn", "Earnings withdrawn after the protocol fee, in the payment token's smallest units"
         )
-        self.leases_active = Gauge("leases_active", "This provider's leases not yet closed", registry=self.metrics.registry)
+        self.leases_active = Gauge(
+            "leases_active", "This provider's leases not yet closed", registry=self.metrics.registry
+        )
         # The provider's standing, for dashboards and the slash alert (ops/prometheus-alerts.yml).
         self.standing = {
-            name: Gauge(f"provider_{name}", text, registry=self.metrics.registry) for name, text in (
+            name: Gauge(f"provider_{name}", text, registry=self.metrics.registry)
+            for name, text in (
                 ("slash_count", "Times this provider was slashed"),
                 ("free_stake", "Free stake, in the stake token's smallest units"),
                 ("reputation", "Reputation score, 0..10000"),
@@ -128,8 +131,10 @@ class ProviderAgent(Keeper):
         # One scan serves the leases and the jobs (fed to the job book).
         self.jobs = JobBook(self)
         self._events = self.indexer(
-            [self.client.market, self.jobs.job_market.contract], name=f"provider-{self.account.address}",
-            on_event=self._on_event, on_rollback=self._on_rollback,
+            [self.client.market, self.jobs.job_market.contract],
+            name=f"provider-{self.account.address}",
+            on_event=self._on_event,
+            on_rollback=self._on_rollback,
             event_names=["LeaseStarted", "LivenessChallenged", "LeaseClosed", *JobBook.EVENTS],
         )
         # The lease set and the job book live in memory: every start rebuilds them from the deployment block.
@@ -151,8 +156,11 @@ class ProviderAgent(Keeper):
 
     def observe_standing(self) -> None:
         info = self.client.provider_info(self.account.address)
-        for name, value in (("slash_count", info.slash_count), ("free_stake", info.free_stake),
-                            ("reputation", info.reputation)):
+        for name, value in (
+            ("slash_count", info.slash_count),
+            ("free_stake", info.free_stake),
+            ("reputation", info.reputation),
+        ):
             self.standing[name].set(value)
 
     def _start_delivery(self, cfg: DeliveryConfig) -> None:
@@ -169,13 +177,23 @@ class ProviderAgent(Keeper):
             inventory.check_offer(offer.gpu_model, offer.units)
         key = load_or_create_key(cfg.key_file or state_dir / "delivery.key")
         self.delivery = DeliveryManager(
-            client=self.client, provider=self.account.address, config=cfg,
-            work_dir=cfg.work_dir or state_dir / "workloads", key=key, inventory=inventory, log=self.log,
+            client=self.client,
+            provider=self.account.address,
+            config=cfg,
+            work_dir=cfg.work_dir or state_dir / "workloads",
+            key=key,
+            inventory=inventory,
+            log=self.log,
             metrics=self.metrics,
         )
         self.delivery.reconcile()
         self.access = AccessServer(
-            self.delivery, cfg.host, cfg.port, public_key=public_key_text(key), health=self._health, log=self.log,
+            self.delivery,
+            cfg.host,
+            cfg.port,
+            public_key=public_key_text(key),
+            health=self._health,
+            log=self.log,
         ).start()
 
     def _health(self) -> tuple[int, dict]:
@@ -329,8 +347,10 @@ class ProviderAgent(Keeper):
             if self.delivery is not None and not self.delivery.may_answer(lease_id):
                 if lease_id not in self._unanswered_logged:  # retried every poll while the window is open
                     self._unanswered_logged.add(lease_id)
-                    self.log.warning("liveness challenge not answered: the lease's workload is not serving",
-                                     extra={"event": "liveness_unanswered", "lease_id": lease_id})
+                    self.log.warning(
+                        "liveness challenge not answered: the lease's workload is not serving",
+                        extra={"event": "liveness_unanswered", "lease_id": lease_id},
+                    )
                 continue
             lease = self.client.lease(lease_id)
             if lease.challenger == ZERO_ADDRESS:
@@ -338,7 +358,10 @@ class ProviderAgent(Keeper):
                     self._challenged.discard(lease_id)  # answered already (by an earlier run or another agent)
                 continue
             answered = send_or_skip(
-                self.log, "respond_liveness", partial(self.client.respond_liveness, lease_id), metrics=self.metrics,
+                self.log,
+                "respond_liveness",
+                partial(self.client.respond_liveness, lease_id),
+                metrics=self.metrics,
                 lease_id=lease_id,
             )
             if answered is not None:
@@ -355,8 +378,11 @@ class ProviderAgent(Keeper):
             if lease.withdrawable < self.role_config.min_withdraw:
                 continue
             result = send_or_skip(
-                self.log, "withdraw_earnings", partial(self.client.withdraw_earnings, lease.lease_id),
-                metrics=self.metrics, lease_id=lease.lease_id,
+                self.log,
+                "withdraw_earnings",
+                partial(self.client.withdraw_earnings, lease.lease_id),
+                metrics=self.metrics,
+                lease_id=lease.lease_id,
             )
             if result is None:
                 continue
@@ -399,7 +425,9 @@ class ProviderAgent(Keeper):
         trace = self.traces.get(published, self.fault_for(published))
         proof = trace.proof(published.terms.steps)
         sent = attempt(
-            self.log, "submit_result", job.job_id,
+            self.log,
+            "submit_result",
+            job.job_id,
             lambda: self.client.submit_result(job.job_id, published.terms, trace.output_hash, trace.root, proof),
             self.metrics,
         )

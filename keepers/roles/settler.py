@@ -50,7 +50,8 @@ class SettlerKeeper(Keeper):
         self.jobs = JobBook(self, name="settler-jobs")
         self.job_market = self.jobs.job_market
         self.settlements = self.metrics.counter(
-            "settlements", "Leases closed, challenges resolved, jobs finalized, expired or their disputes ended",
+            "settlements",
+            "Leases closed, challenges resolved, jobs finalized, expired or their disputes ended",
             ("action",),
         )
         self.add_job("settle", self.tick, self.config.chain.poll_interval_seconds)
@@ -76,7 +77,7 @@ class SettlerKeeper(Keeper):
             if statuses[lease_id] in (LeaseStatus.EXPIRED, LeaseStatus.INSOLVENT):
                 closable.append(lease_id)
         size = self.role_config.close_batch_size
-        for ids in (closable[start:start + size] for start in range(0, len(closable), size)):
+        for ids in (closable[start : start + size] for start in range(0, len(closable), size)):
             # A lone lease goes by closeLease: cheaper than a batch of one, and if another settler
             # closed it first the simulation refuses it instead of a batch mining only a skip.
             if len(ids) == 1:
@@ -123,9 +124,10 @@ class SettlerKeeper(Keeper):
         if skipped:
             # Closed by another settler or a party between our read and our block: a race lost per lease.
             self.metrics.races_lost.labels(CLOSE_LEASE).inc(len(skipped))
-            self.log.info("leases of the batch were no longer closable",
-                          extra={"event": "close_skipped", "action": action, "lease_ids": skipped,
-                                 "tx_hash": result.tx_hash})
+            self.log.info(
+                "leases of the batch were no longer closable",
+                extra={"event": "close_skipped", "action": action, "lease_ids": skipped, "tx_hash": result.tx_hash},
+            )
         # Counted per lease under close_lease, whether it went alone or in a batch.
         self.settlements.labels(CLOSE_LEASE).inc(closed)
         return closed

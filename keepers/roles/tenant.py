@@ -80,8 +80,11 @@ class TenantKeeper(Keeper):
         self.challenges = self.metrics.counter("challenges", "Liveness challenges posted against dark providers")
         self.topped_up = self.metrics.counter("topped_up", "Payment token topped up, smallest units")
         self._events = self.indexer(
-            [self.client.market], name=f"tenant-{self.account.address}", on_event=self._on_event,
-            on_rollback=self._on_rollback, event_names=["RequestCreated", "LeaseStarted", "LeaseClosed"],
+            [self.client.market],
+            name=f"tenant-{self.account.address}",
+            on_event=self._on_event,
+            on_rollback=self._on_rollback,
+            event_names=["RequestCreated", "LeaseStarted", "LeaseClosed"],
         )
         self.checkpoints.rollback(self._events.name, self._events.start_block - 1)  # rebuilt from the start
         self.add_job("tick", self.tick, self.config.chain.poll_interval_seconds)
@@ -127,12 +130,20 @@ class TenantKeeper(Keeper):
         try:
             self._access[lease_id] = self.delivery.deploy(lease_id, self.manifest, self.secret_values)
         except DeliveryRefused as refusal:
-            self.log.warning("deploy refused; retried next poll", extra={
-                "event": "deploy_refused", "lease_id": lease_id, "error": str(refusal)})
+            self.log.warning(
+                "deploy refused; retried next poll",
+                extra={"event": "deploy_refused", "lease_id": lease_id, "error": str(refusal)},
+            )
             return
         self.deployed.inc()
-        self.log.info("workload deployed", extra={
-            "event": "workload_deployed", "lease_id": lease_id, "endpoints": self._access[lease_id]["endpoints"]})
+        self.log.info(
+            "workload deployed",
+            extra={
+                "event": "workload_deployed",
+                "lease_id": lease_id,
+                "endpoints": self._access[lease_id]["endpoints"],
+            },
+        )
 
     def watch(self, lease: LeaseInfo) -> bool:
         """Whether the workload answered; challenges the provider after enough dark polls in a row."""
@@ -150,10 +161,18 @@ class TenantKeeper(Keeper):
             pass  # the agent itself is dark
         failures = self._failures.get(lease.lease_id, 0) + 1
         self._failures[lease.lease_id] = failures
-        if (self.role_config.challenge_dark_providers and failures >= self.role_config.failures_before_challenge
-                and not lease.challenge_open):
-            sent = send_or_skip(self.log, "challenge_liveness", partial(self.client.challenge_liveness, lease.lease_id),
-                                metrics=self.metrics, lease_id=lease.lease_id)
+        if (
+            self.role_config.challenge_dark_providers
+            and failures >= self.role_config.failures_before_challenge
+            and not lease.challenge_open
+        ):
+            sent = send_or_skip(
+                self.log,
+                "challenge_liveness",
+                partial(self.client.challenge_liveness, lease.lease_id),
+                metrics=self.metrics,
+                lease_id=lease.lease_id,
+            )
             if sent is not None:
                 self.challenges.inc()
                 self._failures.pop(lease.lease_id, None)
@@ -163,8 +182,10 @@ class TenantKeeper(Keeper):
         headers = {"Authorization": f"Bearer {access['credential']}"}
         urls = [url for url in access["endpoints"].values() if url.startswith("http")]
         try:
-            return all(self.http.get(url, headers=headers, timeout=self.role_config.probe_timeout_seconds).status_code
-                       < 500 for url in urls)
+            return all(
+                self.http.get(url, headers=headers, timeout=self.role_config.probe_timeout_seconds).status_code < 500
+                for url in urls
+            )
         except requests.RequestException:
             return False
 
@@ -181,12 +202,14 @@ class TenantKeeper(Keeper):
         amount = min(amount, self.role_config.top_up_budget - self.spent_on_top_ups)
         if amount <= 0:
             return
-        sent = send_or_skip(self.log, "top_up", partial(self.client.top_up, lease.lease_id, amount),
-                            metrics=self.metrics, lease_id=lease.lease_id)
+        sent = send_or_skip(
+            self.log,
+            "top_up",
+            partial(self.client.top_up, lease.lease_id, amount),
+            metrics=self.metrics,
+            lease_id=lease.lease_id,
+        )
         if sent is not None:
             self.spent_on_top_ups += amount
             self.topped_up.inc(amount)
-            self.log.info("lease topped up", extra={"event": "topped_up", "lease_id": lease.lease_id,
-                                                    "amount": amount})
-
-
+            self.log.info("lease topped up", extra={"event": "topped_up", "lease_id": lease.lease_id, "amount": amount})

@@ -52,8 +52,11 @@ class VerifierKeeper(Keeper):
         me = self.client.address
         wanted = self.role_config.workloads
         unattested = [
-            job for job in self.book.jobs("SUBMITTED")
-            if job.verifier is None and job.provider != me and job.job_id not in self.unexecutable
+            job
+            for job in self.book.jobs("SUBMITTED")
+            if job.verifier is None
+            and job.provider != me
+            and job.job_id not in self.unexecutable
             and (wanted is None or self.book.terms(job.terms_hash).terms.workload_name in wanted)
         ]
         if not unattested and not any(self.game.disputes()):
@@ -69,18 +72,20 @@ class VerifierKeeper(Keeper):
         if current.status != "SUBMITTED" or current.attestation != "NONE":
             return
         published = self.book.terms(job.terms_hash)
-        if self.role_config.lazy:
-            valid = True
-        else:
-            valid = self.traces.get(published).output_hash == current.output_hash
+        valid = True if self.role_config.lazy else self.traces.get(published).output_hash == current.output_hash
         if not self._approved:
             self.client.ensure_allowance(self.client.payment_token, self.client.job_market.address, MAX_ALLOWANCE)
             self._approved = True
         sent = attempt(
-            self.log, "attest", job.job_id,
-            lambda: self.client.attest(job.job_id, published.terms, valid, approve=False), self.metrics,
+            self.log,
+            "attest",
+            job.job_id,
+            lambda: self.client.attest(job.job_id, published.terms, valid, approve=False),
+            self.metrics,
         )
         if sent is not None:
             self.attestations.labels(str(valid).lower()).inc()
-            self.log.info("attested", extra={"event": "attested", "job_id": job.job_id, "valid": valid,
-                                            "lazy": self.role_config.lazy})
+            self.log.info(
+                "attested",
+                extra={"event": "attested", "job_id": job.job_id, "valid": valid, "lazy": self.role_config.lazy},
+            )

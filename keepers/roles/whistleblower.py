@@ -47,8 +47,11 @@ class WhistleblowerKeeper(Keeper):
         me = self.client.address
         wanted = self.role_config.workloads
         unchecked = [
-            job for job in self.book.jobs("SUBMITTED")
-            if job.attested_valid and job.job_id not in self._confirmed and job.job_id not in self.unexecutable
+            job
+            for job in self.book.jobs("SUBMITTED")
+            if job.attested_valid
+            and job.job_id not in self._confirmed
+            and job.job_id not in self.unexecutable
             and me not in (job.provider, job.verifier)
             and (wanted is None or self.book.terms(job.terms_hash).terms.workload_name in wanted)
         ]
@@ -71,11 +74,19 @@ class WhistleblowerKeeper(Keeper):
             self.client.ensure_allowance(self.client.payment_token, self.client.job_market.address, MAX_ALLOWANCE)
             self._approved = True
         sent = attempt(
-            self.log, "challenge", job.job_id,
-            lambda: self.client.challenge(job.job_id, published.terms, approve=False), self.metrics,
+            self.log,
+            "challenge",
+            job.job_id,
+            lambda: self.client.challenge(job.job_id, published.terms, approve=False),
+            self.metrics,
         )
         if sent is not None:
             self.challenges.inc()
-            self.log.warning("wrong attested result challenged", extra={
-                "event": "result_challenged", "job_id": job.job_id, "verifier": job.verifier,
-            })
+            self.log.warning(
+                "wrong attested result challenged",
+                extra={
+                    "event": "result_challenged",
+                    "job_id": job.job_id,
+                    "verifier": job.verifier,
+                },
+            )

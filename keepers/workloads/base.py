@@ -6,6 +6,7 @@ the same step bit for bit, which is what lets a dispute settle on one step (docs
 """
 
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Iterator
 
 from eth_hash.backends import pysha3
@@ -67,9 +68,7 @@ class Workload(ABC):
         self._check_seed(seed)
         return self._step(bytes(state), index, bytes(seed))
 
-    def iter_states(
-        self, input: bytes, seed: bytes, n: int, *, fault_from_step: int | None = None
-    ) -> Iterator[bytes]:
+    def iter_states(self, input: bytes, seed: bytes, n: int, *, fault_from_step: int | None = None) -> Iterator[bytes]:
         """Yields s_0..s_n, one at a time, so a long trace never sits in memory whole.
 
         With `fault_from_step=k` (1 <= k <= n), every state from s_k on is replaced by a corrupted
@@ -93,15 +92,11 @@ class Workload(ABC):
         """The states s_0..s_n (n + 1 of them)."""
         return list(self.iter_states(input, seed, n, fault_from_step=fault_from_step))
 
-    def state_hashes(
-        self, input: bytes, seed: bytes, n: int, *, fault_from_step: int | None = None
-    ) -> list[bytes]:
+    def state_hashes(self, input: bytes, seed: bytes, n: int, *, fault_from_step: int | None = None) -> list[bytes]:
         """The trace h_0..h_n, h_i = keccak256(s_i), without keeping the states."""
         return [keccak256(state) for state in self.iter_states(input, seed, n, fault_from_step=fault_from_step)]
 
-    def state_at(
-        self, input: bytes, seed: bytes, index: int, *, fault_from_step: int | None = None
-    ) -> bytes:
+    def state_at(self, input: bytes, seed: bytes, index: int, *, fault_from_step: int | None = None) -> bytes:
         """The state s_index of the trace (what a solver reveals for a disputed step)."""
         if index < 0:
             raise WorkloadError(f"{self.name}: state index {index} is negative")
@@ -109,10 +104,9 @@ class Workload(ABC):
             return self.initial_state(input)
         # A fault from a later step leaves this prefix of the trace honest.
         fault = fault_from_step if fault_from_step is not None and fault_from_step <= index else None
-        state = b""
-        for state in self.iter_states(input, seed, index, fault_from_step=fault):
-            pass
-        return state
+        # The last state the iteration yields is the one at `index`; only it is kept.
+        last = deque(self.iter_states(input, seed, index, fault_from_step=fault), maxlen=1)
+        return last[0] if last else b""
 
     @abstractmethod
     def _step(self, state: bytes, index: int, seed: bytes) -> bytes:

@@ -29,8 +29,14 @@ ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
 # Offered models and their reference price per unit-hour (USD): cheap cards keep the stakes small.
 MODELS = {"nvidia-t4-16gb": 0.35, "nvidia-rtx-4090-24gb": 0.70, "nvidia-rtx-a6000-48gb": 0.90, "nvidia-l40s-48gb": 1.20}
 REGIONS = ["eu-west", "us-east", "us-west", "ap-south"]
-GAS = {"approve": 100_000, "register": 300_000, "stake": 300_000, "offer": 400_000, "request": 600_000,
-       "emit": 3_000_000}
+GAS = {
+    "approve": 100_000,
+    "register": 300_000,
+    "stake": 300_000,
+    "offer": 400_000,
+    "request": 600_000,
+    "emit": 3_000_000,
+}
 MATCH_GAS_PER_PAIR = 250_000
 
 
@@ -68,8 +74,15 @@ class RawSender:
         if address not in self._nonces:
             self._nonces[address] = self.w3.eth.get_transaction_count(address, "pending")
         tx = {
-            "to": fn.address, "data": fn._encode_transaction_data(), "value": 0, "nonce": self._nonces[address],
-            "gas": gas, "chainId": self.chain_id, "maxFeePerGas": 2 * 10**9, "maxPriorityFeePerGas": 0, "type": 2,
+            "to": fn.address,
+            "data": fn._encode_transaction_data(),
+            "value": 0,
+            "nonce": self._nonces[address],
+            "gas": gas,
+            "chainId": self.chain_id,
+            "maxFeePerGas": 2 * 10**9,
+            "maxPriorityFeePerGas": 0,
+            "type": 2,
         }
         signed = account.sign_transaction(tx)
         tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction).to_0x_hex()
@@ -87,7 +100,7 @@ class RawSender:
         self._last.clear()
         for start in range(0, len(hashes), 200):
             with self.w3.batch_requests() as batch:
-                for tx_hash in hashes[start:start + 200]:
+                for tx_hash in hashes[start : start + 200]:
                     batch.add(self.w3.eth.get_transaction_receipt(tx_hash))
                 receipts.extend(batch.execute())
         failed = [r["transactionHash"].to_0x_hex() for r in receipts if r["status"] != 1]
@@ -111,7 +124,7 @@ class BenchMarket:
 
     # ---------------------------------------------------------------- set-up
 
-    def start(self) -> "BenchMarket":
+    def start(self) -> BenchMarket:
         self.anvil.start()
         self.w3 = Web3(HTTPProvider(self.anvil.url, request_kwargs={"timeout": 120}))
         self._deploy()
@@ -127,10 +140,15 @@ class BenchMarket:
         self.provider_accounts = [self._account("provider", i) for i in range(self.n_providers)]
         self.tenant_accounts = [self._account("tenant", i) for i in range(self.n_tenants)]
         self._fund_and_list()
-        self.params = dict(zip(
-            [c["name"] for c in next(e for e in self.config.abi if e.get("name") == "params")["outputs"][0]["components"]],
-            self.config.functions.params().call(),
-        ))
+        self.params = dict(
+            zip(
+                [
+                    c["name"]
+                    for c in next(e for e in self.config.abi if e.get("name") == "params")["outputs"][0]["components"]
+                ],
+                self.config.functions.params().call(),
+            )
+        )
         self._snapshots = {"market": self.anvil.rpc("evm_snapshot")}
         return self
 
@@ -164,13 +182,17 @@ class BenchMarket:
             raw.send(account, token.approve(self.market.address, 2**256 - 1), GAS["approve"])
         for i, account in enumerate(self.provider_accounts):
             raw.send(account, token.approve(self.registry.address, 2**256 - 1), GAS["approve"])
-            raw.send(account, registry.registerProvider(to_bytes32(REGIONS[i % len(REGIONS)]), f"https://p{i}.bench"),
-                     GAS["register"])
+            raw.send(
+                account,
+                registry.registerProvider(to_bytes32(REGIONS[i % len(REGIONS)]), f"https://p{i}.bench"),
+                GAS["register"],
+            )
             raw.send(account, registry.stake(10**8 * USD), GAS["stake"])
             for model in (models[i % len(models)], models[(i + 1) % len(models)]):
                 price = int(MODELS[model] * self.rng.uniform(0.8, 1.2) * USD)
-                raw.send(account, registry.addOffer(to_bytes32(model), self.units_per_offer, price, 12 * HOUR),
-                         GAS["offer"])
+                raw.send(
+                    account, registry.addOffer(to_bytes32(model), self.units_per_offer, price, 12 * HOUR), GAS["offer"]
+                )
                 self.offers.append(Offer(len(self.offers) + 1, model, price, self.units_per_offer))
         raw.settle()
 
@@ -200,8 +222,17 @@ class BenchMarket:
         by_model = self.rng.random() < 0.7
         max_price = int(MODELS[model] * 1.5 * USD)
         spec = (
-            to_bytes32(model) if by_model else b"\0" * 32, 0 if by_model else 16, 1, b"\0" * 32, 0, 0,
-            max_price, HOUR, now + 6 * HOUR, 0, b"\0" * 32,
+            to_bytes32(model) if by_model else b"\0" * 32,
+            0 if by_model else 16,
+            1,
+            b"\0" * 32,
+            0,
+            0,
+            max_price,
+            HOUR,
+            now + 6 * HOUR,
+            0,
+            b"\0" * 32,
         )
         deposit = self.params["matchFee"] + self.params["settleBounty"] + max_price
         return spec, deposit
@@ -226,13 +257,14 @@ class BenchMarket:
         for request_id, spec in sorted(specs.items()):
             model, max_price = spec[0], spec[6]
             fit = next(
-                o for o in self.offers
+                o
+                for o in self.offers
                 if free[o.offer_id] > 0 and o.price <= max_price and (not any(model) or model == to_bytes32(o.model))
             )
             free[fit.offer_id] -= 1
             pairs.append((request_id, fit.offer_id))
         for start in range(0, len(pairs), batch):
-            chunk = pairs[start:start + batch]
+            chunk = pairs[start : start + batch]
             self.raw.send(self.matcher, self.market.functions.matchRequests(chunk), MATCH_GAS_PER_PAIR * len(chunk))
         self.raw.settle()
 
@@ -242,8 +274,13 @@ class BenchMarket:
 
     def keeper_config(self, name: str, key_env: str, role: dict, **chain) -> dict:
         return {
-            "chain": {"rpc_url": self.anvil.url, "chain_id": 31337, "deployment": str(self.deployment_path),
-                      "confirmations": 0, **chain},
+            "chain": {
+                "rpc_url": self.anvil.url,
+                "chain_id": 31337,
+                "deployment": str(self.deployment_path),
+                "confirmations": 0,
+                **chain,
+            },
             "account": {"private_key_env": key_env},
             "transactions": {"state_dir": str(self.workdir / "state" / name)},
             "metrics": {"host": "127.0.0.1", "port": 0, "stale_head_seconds": 10**9},

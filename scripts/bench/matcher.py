@@ -75,7 +75,11 @@ def _match(market, settings: dict, seed: int):
     """What one matcher tick does with the books: (candidates, assignment, wall s, cpu s)."""
     wall, cpu = time.perf_counter(), time.process_time()
     found, assignment = match(
-        market.requests, market.offers, market.providers, Weights(**settings["weights"]), seed,
+        market.requests,
+        market.offers,
+        market.providers,
+        Weights(**settings["weights"]),
+        seed,
         top_k=settings["top_k"],
         time_limit_seconds=settings["solver_time_limit_seconds"],
         milp_max_pairs=settings["milp_max_pairs"],
@@ -116,20 +120,39 @@ def _timed(step, runs: int) -> tuple[object, float]:
 def _upper_bound(market, settings: dict, seed: int) -> dict:
     """The relaxation over every feasible pair by column generation run to the end, and its proven bound."""
     relaxed = relax(
-        market.requests, market.offers, market.providers, Weights(**settings["weights"]), seed,
-        settings["top_k"], settings["pricing_k"], BOUND_MAX_ROUNDS, time.monotonic() + SOLVER_TIME_LIMIT_SECONDS,
+        market.requests,
+        market.offers,
+        market.providers,
+        Weights(**settings["weights"]),
+        seed,
+        settings["top_k"],
+        settings["pricing_k"],
+        BOUND_MAX_ROUNDS,
+        time.monotonic() + SOLVER_TIME_LIMIT_SECONDS,
     )
-    return {"bound": relaxed.bound, "relaxation": relaxed.objective, "rounds": relaxed.rounds, "pairs": len(relaxed.candidates)}
+    return {
+        "bound": relaxed.bound,
+        "relaxation": relaxed.objective,
+        "rounds": relaxed.rounds,
+        "pairs": len(relaxed.candidates),
+    }
 
 
 def _without_pricing(market, settings: dict, seed: int) -> tuple[object, float, float]:
     """The matcher before column generation: top 32 pairs per request, `solve`, then rounds. (assignment, wall, cpu)."""
     wall, cpu = time.perf_counter(), time.process_time()
     _, assignment = match(
-        market.requests, market.offers, market.providers, Weights(**settings["weights"]), seed,
-        top_k=NO_PRICING_TOP_K, time_limit_seconds=settings["solver_time_limit_seconds"],
-        milp_max_pairs=settings["milp_max_pairs"], shard_max_pairs=settings["shard_max_pairs"],
-        rounds=settings["rounds"], pricing_rounds=0,
+        market.requests,
+        market.offers,
+        market.providers,
+        Weights(**settings["weights"]),
+        seed,
+        top_k=NO_PRICING_TOP_K,
+        time_limit_seconds=settings["solver_time_limit_seconds"],
+        milp_max_pairs=settings["milp_max_pairs"],
+        shard_max_pairs=settings["shard_max_pairs"],
+        rounds=settings["rounds"],
+        pricing_rounds=0,
     )
     return assignment, time.perf_counter() - wall, time.process_time() - cpu
 
@@ -173,7 +196,11 @@ def _peak_memory(n_requests: int, n_offers: int, seed: int) -> dict:
         "print(json.dumps({'before_match_bytes': before, 'peak_bytes': _high_water_bytes()}))\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -190,36 +217,56 @@ def _measure(n_requests: int, n_offers: int, seed: int, runs: int) -> dict:
     first_round, scoring_median = _scoring_seconds(market, settings, seed, runs)
     relaxation = _upper_bound(market, settings, seed)
     bound = relaxation["bound"]
-    methods = [{
-        "name": "matcher (this code)",
-        "assignment_seconds": statistics.median(walls) - scoring_median,
-        "total_seconds": statistics.median(walls),
-        "total_score": assignment.total_score,
-        "matched": len(assignment),
-        "method": assignment.method,
-        "cpu_seconds": statistics.median(cpus),
-    }]
+    methods = [
+        {
+            "name": "matcher (this code)",
+            "assignment_seconds": statistics.median(walls) - scoring_median,
+            "total_seconds": statistics.median(walls),
+            "total_score": assignment.total_score,
+            "matched": len(assignment),
+            "method": assignment.method,
+            "cpu_seconds": statistics.median(cpus),
+        }
+    ]
     previous = [_without_pricing(market, settings, seed) for _ in range(runs)]
-    methods.append({
-        "name": "matcher without pricing (top 32, then rounds)",
-        "assignment_seconds": statistics.median(p[1] for p in previous) - scoring_median,
-        "total_seconds": statistics.median(p[1] for p in previous),
-        "total_score": previous[-1][0].total_score, "matched": len(previous[-1][0]), "method": previous[-1][0].method,
-        "cpu_seconds": statistics.median(p[2] for p in previous),
-    })
+    methods.append(
+        {
+            "name": "matcher without pricing (top 32, then rounds)",
+            "assignment_seconds": statistics.median(p[1] for p in previous) - scoring_median,
+            "total_seconds": statistics.median(p[1] for p in previous),
+            "total_score": previous[-1][0].total_score,
+            "matched": len(previous[-1][0]),
+            "method": previous[-1][0].method,
+            "cpu_seconds": statistics.median(p[2] for p in previous),
+        }
+    )
     for name, baseline in (("first-come greedy", first_come_greedy), ("score greedy", greedy_by_score)):
-        result, seconds = _timed(lambda: baseline(market.requests, market.offers, market.providers, first_round), runs)
-        methods.append({
-            "name": name, "assignment_seconds": seconds, "total_seconds": scoring_median + seconds,
-            "total_score": result.total_score, "matched": len(result), "method": result.method,
-        })
+        result, seconds = _timed(
+            lambda baseline=baseline: baseline(market.requests, market.offers, market.providers, first_round), runs
+        )
+        methods.append(
+            {
+                "name": name,
+                "assignment_seconds": seconds,
+                "total_seconds": scoring_median + seconds,
+                "total_score": result.total_score,
+                "matched": len(result),
+                "method": result.method,
+            }
+        )
     dense_bytes = n_requests * n_offers * 8
     if dense_bytes <= DENSE_MAX_BYTES:
         result, seconds = _timed(lambda: _dense_assignment(market, settings, seed), runs)
-        methods.append({
-            "name": "SciPy linear_sum_assignment (dense)", "assignment_seconds": seconds, "total_seconds": seconds,
-            "total_score": result.total_score, "matched": len(result), "method": "dense",
-        })
+        methods.append(
+            {
+                "name": "SciPy linear_sum_assignment (dense)",
+                "assignment_seconds": seconds,
+                "total_seconds": seconds,
+                "total_score": result.total_score,
+                "matched": len(result),
+                "method": "dense",
+            }
+        )
     else:
         methods.append({"name": "SciPy linear_sum_assignment (dense)", "does_not_fit_bytes": dense_bytes})
     for entry in methods:

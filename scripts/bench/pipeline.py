@@ -105,10 +105,14 @@ class LogWatcher(threading.Thread):
         while not self._halt.is_set():
             head = self.w3.eth.block_number
             if head >= self.next_block:
-                logs = self.w3.eth.get_logs({
-                    "fromBlock": self.next_block, "toBlock": head, "address": self.address,
-                    "topics": [[self.created_topic, self.started_topic]],
-                })
+                logs = self.w3.eth.get_logs(
+                    {
+                        "fromBlock": self.next_block,
+                        "toBlock": head,
+                        "address": self.address,
+                        "topics": [[self.created_topic, self.started_topic]],
+                    }
+                )
                 seen = time.monotonic()
                 for log in logs:
                     request_id = int.from_bytes(log["topics"][1], "big")
@@ -140,13 +144,18 @@ class MatcherProcess:
         with self.log_path.open("w") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "keepers.cli", "keeper", "run", "matcher", "--config", str(self.config_path)],
-                stdout=log, stderr=subprocess.STDOUT, env={**os.environ, KEY_ENV: self.key}, cwd=REPO_ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, KEY_ENV: self.key},
+                cwd=REPO_ROOT,
                 start_new_session=True,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"matcher exited with {self.process.returncode}: {self.log_path.read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"matcher exited with {self.process.returncode}: {self.log_path.read_text()[-2000:]}"
+                )
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=1).read()
                 return
@@ -234,7 +243,9 @@ class TimedMatcher(MatcherKeeper):
 
 def _keeper(role_class, market: BenchMarket, name: str, account, role: dict, poll_seconds: float = 5.0):
     config = KeeperConfig.model_validate(market.keeper_config(name, KEY_ENV, role, poll_interval_seconds=poll_seconds))
-    keeper = role_class(config, environ={KEY_ENV: account.key.to_0x_hex()}, name=name, logger=_quiet(name, role_class.role))
+    keeper = role_class(
+        config, environ={KEY_ENV: account.key.to_0x_hex()}, name=name, logger=_quiet(name, role_class.role)
+    )
     keeper.setup()
     return keeper
 
@@ -250,8 +261,13 @@ def _gas_of_events(market: BenchMarket, event: str, from_block: int) -> tuple[in
 def measure_throughput(market: BenchMarket, backlog: int, batch_size: int, in_flight: int, run: int) -> dict:
     market.revert("backlog")
     first_block = market.w3.eth.block_number + 1
-    keeper = _keeper(TimedMatcher, market, f"throughput-{batch_size}-{in_flight}-{run}", market.matcher,
-                     {"batch_size": batch_size, "max_in_flight": in_flight})
+    keeper = _keeper(
+        TimedMatcher,
+        market,
+        f"throughput-{batch_size}-{in_flight}-{run}",
+        market.matcher,
+        {"batch_size": batch_size, "max_in_flight": in_flight},
+    )
     started = time.perf_counter()
     ticks = 0
     matched = 0
@@ -265,10 +281,18 @@ def measure_throughput(market: BenchMarket, backlog: int, batch_size: int, in_fl
     keeper.stop()
     matches, txs, gas = _gas_of_events(market, "LeaseStarted", first_block)
     return {
-        "backlog": backlog, "batch_size": batch_size, "max_in_flight": in_flight, "matched": matches,
-        "ticks": ticks, "transactions": txs,
-        "seconds": elapsed, "matches_per_second": matches / elapsed, "plan_seconds": keeper.plan_seconds,
-        "submit_seconds": keeper.submit_seconds, "gas_per_match": gas / matches, "gas_per_batch": gas / txs,
+        "backlog": backlog,
+        "batch_size": batch_size,
+        "max_in_flight": in_flight,
+        "matched": matches,
+        "ticks": ticks,
+        "transactions": txs,
+        "seconds": elapsed,
+        "matches_per_second": matches / elapsed,
+        "plan_seconds": keeper.plan_seconds,
+        "submit_seconds": keeper.submit_seconds,
+        "gas_per_match": gas / matches,
+        "gas_per_batch": gas / txs,
     }
 
 
@@ -291,8 +315,14 @@ def measure_settler(market: BenchMarket, leases: int, run: int) -> dict:
     keeper.stop()
     closed, txs, gas = _gas_of_events(market, "LeaseClosed", first_block)
     return {
-        "leases": leases, "closed": closed, "ticks": ticks, "transactions": txs, "seconds": elapsed,
-        "leases_per_second": closed / elapsed, "gas_total": gas, "gas_per_lease": gas / max(closed, 1),
+        "leases": leases,
+        "closed": closed,
+        "ticks": ticks,
+        "transactions": txs,
+        "seconds": elapsed,
+        "leases_per_second": closed / elapsed,
+        "gas_total": gas,
+        "gas_per_lease": gas / max(closed, 1),
         "max_settlements_per_tick": keeper.role_config.max_settlements_per_tick,
         "close_batch_size": keeper.role_config.close_batch_size,
     }
@@ -332,8 +362,17 @@ def measure_indexer(market: BenchMarket, events: int, run: int, chunk_blocks: in
     with tempfile.TemporaryDirectory(prefix="bench-indexer-") as tmp:
         store = CheckpointStore(Path(tmp))
         indexer = EventIndexer(
-            w3, [source], store, name=f"bench-{run}", start_block=0, chunk_blocks=chunk_blocks, confirmations=0,
-            lookback=64, on_event=on_event, on_rollback=lambda block: None, logger=_quiet("indexer", "bench"),
+            w3,
+            [source],
+            store,
+            name=f"bench-{run}",
+            start_block=0,
+            chunk_blocks=chunk_blocks,
+            confirmations=0,
+            lookback=64,
+            on_event=on_event,
+            on_rollback=lambda block: None,
+            logger=_quiet("indexer", "bench"),
         )
         started = time.perf_counter()
         count = indexer.poll()
@@ -341,7 +380,12 @@ def measure_indexer(market: BenchMarket, events: int, run: int, chunk_blocks: in
         store.close()
     if count != events or state.open_requests or state.leases:
         raise RuntimeError(f"indexer delivered {count} of {events} events or left a lifecycle open")
-    return {"events": count, "blocks": w3.eth.block_number + 1, "seconds": elapsed, "events_per_second": count / elapsed}
+    return {
+        "events": count,
+        "blocks": w3.eth.block_number + 1,
+        "seconds": elapsed,
+        "events_per_second": count / elapsed,
+    }
 
 
 # -------------------------------------------------------------------- the section
@@ -357,14 +401,17 @@ def run(seed: int, runs: int, quick: bool) -> dict:
         market = BenchMarket(Path(tmp), seed, providers=20, units_per_offer=UNITS_PER_OFFER, tenants=10)
         market.start()
         try:
-            latency = [measure_latency(market, size["latency_seconds"], size["latency_rate_per_second"], i)
-                       for i in range(runs)]
+            latency = [
+                measure_latency(market, size["latency_seconds"], size["latency_rate_per_second"], i)
+                for i in range(runs)
+            ]
             market.revert()
             market.create_requests(size["backlog"])
             market.snapshot("backlog")
             throughput = {
-                f"{batch}x{in_flight}": [measure_throughput(market, size["backlog"], batch, in_flight, i)
-                                         for i in range(runs)]
+                f"{batch}x{in_flight}": [
+                    measure_throughput(market, size["backlog"], batch, in_flight, i) for i in range(runs)
+                ]
                 for batch, in_flight in THROUGHPUT
             }
             market.revert()
@@ -388,8 +435,17 @@ def run(seed: int, runs: int, quick: bool) -> dict:
         },
         "throughput": {
             batch: {
-                "median": _summarise(samples, ["matches_per_second", "seconds", "plan_seconds", "submit_seconds",
-                                               "gas_per_match", "gas_per_batch"]),
+                "median": _summarise(
+                    samples,
+                    [
+                        "matches_per_second",
+                        "seconds",
+                        "plan_seconds",
+                        "submit_seconds",
+                        "gas_per_match",
+                        "gas_per_batch",
+                    ],
+                ),
                 "runs": samples,
             }
             for batch, samples in throughput.items()
@@ -414,8 +470,8 @@ def render(result: dict) -> str:
     lines = [
         "## Keeper pipeline on Anvil",
         "",
-        f"Generated by `python -m scripts.bench --only pipeline` (scripts/bench/pipeline.py). One Anvil started by",
-        f"PID, automining: each transaction is mined as it arrives, so every figure is the keepers' own time",
+        "Generated by `python -m scripts.bench --only pipeline` (scripts/bench/pipeline.py). One Anvil started by",
+        "PID, automining: each transaction is mined as it arrives, so every figure is the keepers' own time",
         "(on a chain with block time B, add up to one B per on-chain step: the request's block, then the match's).",
         f"The market: {market['providers']} providers with two offers each ({market['offers']} offers of "
         f"{market['units_per_offer']} units, four GPU models, four regions), {market['tenants']} tenants; every run "
@@ -425,13 +481,17 @@ def render(result: dict) -> str:
         "|---|---|---|",
     ]
     p50 = latency["median"]["p50_seconds"]
-    lines.append(f"| request to lease p50 <= {AIMS['latency_p50_seconds']:g} s | {p50:.2f} s | "
-                 f"{_verdict(p50, AIMS['latency_p50_seconds'], False)} |")
+    lines.append(
+        f"| request to lease p50 <= {AIMS['latency_p50_seconds']:g} s | {p50:.2f} s | "
+        f"{_verdict(p50, AIMS['latency_p50_seconds'], False)} |"
+    )
     for figures in result["throughput"].values():
         rate, first = figures["median"]["matches_per_second"], figures["runs"][0]
-        lines.append(f"| >= {AIMS['matches_per_second']:g} matches/s (batch {first['batch_size']}, "
-                     f"{first['max_in_flight']} in flight) | {rate:.1f} /s | "
-                     f"{_verdict(rate, AIMS['matches_per_second'], True)} |")
+        lines.append(
+            f"| >= {AIMS['matches_per_second']:g} matches/s (batch {first['batch_size']}, "
+            f"{first['max_in_flight']} in flight) | {rate:.1f} /s | "
+            f"{_verdict(rate, AIMS['matches_per_second'], True)} |"
+        )
     lines += [
         "",
         "### Latency: request to lease",
@@ -446,8 +506,10 @@ def render(result: dict) -> str:
         "|---|---|---|---|---|---|",
     ]
     for i, run in enumerate(latency["runs"], start=1):
-        lines.append(f"| {i} | {run['requests']} | {run['matched']} | {run['p50_seconds']:.3f} | "
-                     f"{run['p99_seconds']:.3f} | {run['max_seconds']:.3f} |")
+        lines.append(
+            f"| {i} | {run['requests']} | {run['matched']} | {run['p50_seconds']:.3f} | "
+            f"{run['p99_seconds']:.3f} | {run['max_seconds']:.3f} |"
+        )
     m = latency["median"]
     lines += [
         f"| **median** | | | **{m['p50_seconds']:.3f}** | **{m['p99_seconds']:.3f}** | {m['max_seconds']:.3f} |",
@@ -463,18 +525,21 @@ def render(result: dict) -> str:
         "timed: planning and submitting apart) runs until all are matched, sending up to `max_in_flight` of",
         "its batches at once (the role's default: batch size 40, 4 in flight). Gas from the receipts.",
         "",
-        "| batch size | in flight | matches/s | seconds | planning (s) | submitting (s) | gas per match | gas per batch |",
+        "| batch size | in flight | matches/s | seconds | planning (s) | submitting (s) "
+        "| gas per match | gas per batch |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for figures in result["throughput"].values():
         t, first = figures["median"], figures["runs"][0]
-        lines.append(f"| {first['batch_size']} | {first['max_in_flight']} | {t['matches_per_second']:.1f} | "
-                     f"{t['seconds']:.1f} | {t['plan_seconds']:.1f} | {t['submit_seconds']:.1f} | "
-                     f"{t['gas_per_match']:,.0f} | {t['gas_per_batch']:,.0f} |")
+        lines.append(
+            f"| {first['batch_size']} | {first['max_in_flight']} | {t['matches_per_second']:.1f} | "
+            f"{t['seconds']:.1f} | {t['plan_seconds']:.1f} | {t['submit_seconds']:.1f} | "
+            f"{t['gas_per_match']:,.0f} | {t['gas_per_batch']:,.0f} |"
+        )
     best = max(result["throughput"].values(), key=lambda f: f["median"]["matches_per_second"])["median"]
     lines += [
         "",
-        f"`matchRequests` has no cap of its own on the batch: a 30M-gas block and the sender's 1.2x gas",
+        "`matchRequests` has no cap of its own on the batch: a 30M-gas block and the sender's 1.2x gas",
         f"headroom allow about {30_000_000 // 1.2 // best['gas_per_match']:.0f} pairs per transaction "
         f"(`batch_size` may be set up to 500). What limits the rate: submitting is "
         f"{best['submit_seconds'] / best['seconds']:.0%} of the time at the fastest setting — the node executes "
@@ -506,7 +571,7 @@ def render(result: dict) -> str:
         "release) and the batch's settle bounties come to the settler in one transfer, so the intrinsic gas, the",
         "bounty transfer and the cold first touches of the token, registry and config are paid once a batch,",
         "not once a lease, and the time is bounded by a few transactions instead of one per lease. It sends up",
-        f"to `max_in_flight` (default 8) at once and settles at most `max_settlements_per_tick` (default",
+        "to `max_in_flight` (default 8) at once and settles at most `max_settlements_per_tick` (default",
         f"{first['max_settlements_per_tick']}) leases per tick. `close_batch_size = 1` is the one-by-one path:",
         "one `closeLease` transaction a lease (63.9 s and 126,379 gas a lease for 1,000 before batches).",
         "",

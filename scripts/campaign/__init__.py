@@ -25,6 +25,16 @@ from scripts.campaign.model import Stats
 from scripts.campaign.walk import Campaign
 
 __all__ = [
-    "ALLOWED", "FUNCTIONS", "INDIRECT", "ONE_SHOT", "Campaign", "CampaignFailure", "HarnessFailure", "Stats",
-    "must_succeed", "reproduce_command", "succeeded", "without_undo_snapshots",
+    "ALLOWED",
+    "FUNCTIONS",
+    "INDIRECT",
+    "ONE_SHOT",
+    "Campaign",
+    "CampaignFailure",
+    "HarnessFailure",
+    "Stats",
+    "must_succeed",
+    "reproduce_command",
+    "succeeded",
+    "without_undo_snapshots",
 ]

@@ -16,9 +16,34 @@ from keepers.workloads.base import keccak256
 from keepers.workloads.registry import get_workload
 from scripts.campaign.constants import HOUR, ZERO
 from scripts.campaign.enums import (
-    A_INVALID, A_VALID, BPS, C_EXPIRED, C_INSOLVENT, C_LIVENESS, C_RECLAIM, C_TENANT, CHALLENGER_WON, J_DISPUTED,
-    J_EXPIRED, J_FINALIZABLE, J_FINALIZED, J_LATE, J_MATCHED, J_SLASHED, J_SUBMITTED, J_VOIDED, K_ACTIVE,
-    K_CHALLENGE_OPEN, K_NOT_FOUND, K_SETTLED, L_ACTIVE, L_CLOSED, L_EXPIRED, L_INSOLVENT, L_TERMINATED, SOLVER_WON,
+    A_INVALID,
+    A_VALID,
+    BPS,
+    C_EXPIRED,
+    C_INSOLVENT,
+    C_LIVENESS,
+    C_RECLAIM,
+    C_TENANT,
+    CHALLENGER_WON,
+    J_DISPUTED,
+    J_EXPIRED,
+    J_FINALIZABLE,
+    J_FINALIZED,
+    J_LATE,
+    J_MATCHED,
+    J_SLASHED,
+    J_SUBMITTED,
+    J_VOIDED,
+    K_ACTIVE,
+    K_CHALLENGE_OPEN,
+    K_NOT_FOUND,
+    K_SETTLED,
+    L_ACTIVE,
+    L_CLOSED,
+    L_EXPIRED,
+    L_INSOLVENT,
+    L_TERMINATED,
+    SOLVER_WON,
     VOIDED,
 )
 from scripts.campaign.failures import require
@@ -51,6 +76,7 @@ class Books:
         """A protocol fee (or the treasury's share of a forfeited bond) stays in `contract` until a sweep."""
         self._fresh_fees += amount > 0 and self.fees[contract] == 0
         self.fees[contract] += amount
+
     # ----------------------------------------------------------------- event folding
 
     def _fold(self, tx) -> None:
@@ -132,8 +158,14 @@ class Books:
         self.providers[e["provider"]].region = bytes(e["region"])
 
     def on_OfferAdded(self, e):
-        self.offers[e["offerId"]] = Offer(e["offerId"], e["provider"], bytes(e["gpuModel"]), e["units"],
-                                          e["pricePerUnitHour"], e["maxDurationSeconds"])
+        self.offers[e["offerId"]] = Offer(
+            e["offerId"],
+            e["provider"],
+            bytes(e["gpuModel"]),
+            e["units"],
+            e["pricePerUnitHour"],
+            e["maxDurationSeconds"],
+        )
 
     def on_OfferUpdated(self, e):
         o = self.offers[e["offerId"]]
@@ -167,8 +199,13 @@ class Books:
         else:
             subject = self._close_queue.pop(0) if self._close_queue else None
         self._released = subject
-        require(subject is not None and subject.offer == e["offerId"] and subject.units == e["units"]
-                and subject.collateral == e["collateral"], f"release {e} does not match the settled match")
+        require(
+            subject is not None
+            and subject.offer == e["offerId"]
+            and subject.units == e["units"]
+            and subject.collateral == e["collateral"],
+            f"release {e} does not match the settled match",
+        )
         o.in_use -= e["units"]
         p.locked -= e["collateral"]
         p.free += e["collateral"]
@@ -244,8 +281,12 @@ class Books:
         fee = self._match_fee(order, e["balance"] + e["settleBounty"], e["matcher"])
         escrow = order.deposit - fee
         require(e["settleBounty"] == min(self.params["settleBounty"], escrow), f"bounty {e['settleBounty']}")
-        require(e["pricePerUnitHour"] <= order.max_price and e["provider"] != order.tenant
-                and order.duration <= offer.max_duration, f"lease {order.id} breaks its request's terms")
+        require(
+            e["pricePerUnitHour"] <= order.max_price
+            and e["provider"] != order.tenant
+            and order.duration <= offer.max_duration,
+            f"lease {order.id} breaks its request's terms",
+        )
         order.state = "lease"
         order.provider, order.offer, order.price = e["provider"], e["offerId"], e["pricePerUnitHour"]
         order.fee_bps, order.start, order.escrow = self.params["protocolFeeBps"], self.ts, escrow
@@ -255,8 +296,17 @@ class Books:
         order = self.orders[e["jobId"]]
         terms = order.terms
         require(e["resultDeadline"] == self.ts + terms.result_timeout, "result deadline")
-        self.jobs[order.id] = Job(order.id, order.tenant, e["provider"], e["offerId"], e["units"], e["collateral"],
-                                  e["escrow"], terms, e["resultDeadline"])
+        self.jobs[order.id] = Job(
+            order.id,
+            order.tenant,
+            e["provider"],
+            e["offerId"],
+            e["units"],
+            e["collateral"],
+            e["escrow"],
+            terms,
+            e["resultDeadline"],
+        )
         self.live_jobs.add(order.id)
 
     def on_JobHandedOver(self, e):
@@ -266,16 +316,21 @@ class Books:
         self.live_orders.discard(order.id)
         self._move(self.market.address, self.jm.address, e["escrow"])
         job = self.jobs[order.id]
-        job.fault = self.rng.choice([None, None, None] + list(range(1, job.terms.steps + 1)))
-        job.solver = job.terms.honest if job.fault is None else Trace.of(
-            job.terms.workload, job.terms.input, job.terms.seed, job.terms.steps, job.fault)
+        job.fault = self.rng.choice([None, None, None, *list(range(1, job.terms.steps + 1))])
+        job.solver = (
+            job.terms.honest
+            if job.fault is None
+            else Trace.of(job.terms.workload, job.terms.input, job.terms.seed, job.terms.steps, job.fault)
+        )
 
     def on_EarningsWithdrawn(self, e):
         lease = self.orders[e["leaseId"]]
         until = lease.challenged_at if lease.challenger != ZERO else self.ts
         gross = self._accrued(lease, until) - lease.withdrawn
-        require(e["amount"] + e["fee"] == gross and e["fee"] == gross * lease.fee_bps // BPS,
-                f"withdrawal {e} of lease {lease.id}, model gross {gross}")
+        require(
+            e["amount"] + e["fee"] == gross and e["fee"] == gross * lease.fee_bps // BPS,
+            f"withdrawal {e} of lease {lease.id}, model gross {gross}",
+        )
         lease.withdrawn += gross
         lease.paid_out += gross
         self._move(self.market.address, lease.provider, e["amount"])
@@ -324,16 +379,19 @@ class Books:
             status = self._lease_status(lease, self.ts)
             caller = e["caller"]
             expected = {L_EXPIRED: C_EXPIRED, L_INSOLVENT: C_INSOLVENT}.get(
-                status, C_TENANT if caller == lease.tenant else C_RECLAIM)
+                status, C_TENANT if caller == lease.tenant else C_RECLAIM
+            )
             require(e["reason"] == expected, f"close reason {e['reason']}, model {expected} (status {status})")
             recipient = lease.tenant if caller in (lease.tenant, lease.provider) else caller
             require(e["bountyRecipient"] == recipient, "bounty recipient")
         accrued = self._accrued(lease, stop)
         gross = accrued - lease.withdrawn
         refund = lease.escrow - lease.bounty - accrued
-        require((e["paid"] + e["fee"], e["fee"], e["refunded"], e["bounty"])
-                == (gross, gross * lease.fee_bps // BPS, refund, lease.bounty),
-                f"close {e} of lease {lease.id}, model gross {gross} refund {refund} bounty {lease.bounty}")
+        require(
+            (e["paid"] + e["fee"], e["fee"], e["refunded"], e["bounty"])
+            == (gross, gross * lease.fee_bps // BPS, refund, lease.bounty),
+            f"close {e} of lease {lease.id}, model gross {gross} refund {refund} bounty {lease.bounty}",
+        )
         lease.withdrawn = accrued
         lease.paid_out += gross + refund + lease.bounty
         lease.closed = True
@@ -374,8 +432,10 @@ class Books:
         job = self.jobs[e["jobId"]]
         job.verifier = e["verifier"]
         if e["valid"]:
-            require(e["bond"] == self.params["verifierBond"] and e["windowEndsAt"] == self.ts + job.terms.window,
-                    "valid attestation bond or window")
+            require(
+                e["bond"] == self.params["verifierBond"] and e["windowEndsAt"] == self.ts + job.terms.window,
+                "valid attestation bond or window",
+            )
             job.attestation, job.verifier_bond, job.window_ends = A_VALID, e["bond"], e["windowEndsAt"]
             self._move(e["verifier"], self.jm.address, e["bond"])
         else:
@@ -422,16 +482,19 @@ class Books:
     def on_VerifierBondForfeited(self, e):
         job = self.jobs[e["jobId"]]
         to_challenger = job.verifier_bond * self.params["whistleblowerRewardBps"] // BPS
-        require((e["toChallenger"], e["toTreasury"]) == (to_challenger, job.verifier_bond - to_challenger),
-                f"verifier forfeit {e}")
+        require(
+            (e["toChallenger"], e["toTreasury"]) == (to_challenger, job.verifier_bond - to_challenger),
+            f"verifier forfeit {e}",
+        )
         self._move(self.jm.address, job.challenger, e["toChallenger"])
         self._accrue(self.jm.address, e["toTreasury"])
 
     def on_JobFinalized(self, e):
         job = self.jobs[e["jobId"]]
         # Invariant 9: the solver is paid only once its window closed with no dispute open.
-        require(self.ts >= job.window_ends and not job.disputed,
-                f"job {job.id} paid at {self.ts}, window {job.window_ends}")
+        require(
+            self.ts >= job.window_ends and not job.disputed, f"job {job.id} paid at {self.ts}, window {job.window_ends}"
+        )
         pf = job.escrow * self.params["protocolFeeBps"] // BPS
         vf = job.escrow * self.params["verifierFeeBps"] // BPS
         valid = job.attestation == A_VALID

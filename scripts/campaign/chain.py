@@ -109,4 +109,3 @@ def without_undo_snapshots() -> Iterator[None]:
         yield
     finally:
         brownie_account.Chain = real
-

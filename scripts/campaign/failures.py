@@ -16,9 +16,11 @@ def reproduce_command(seed: int, steps: int) -> str:
 
 
 def _where(seed: int, step: int, action: str, message: str, digest: str) -> str:
-    return (f"seed {seed}, step {step}, {action}: {message}\n"
-            f"walk digest before step {step}: {digest}\n"
-            f"reproduce: {reproduce_command(seed, step + 1)}")
+    return (
+        f"seed {seed}, step {step}, {action}: {message}\n"
+        f"walk digest before step {step}: {digest}\n"
+        f"reproduce: {reproduce_command(seed, step + 1)}"
+    )
 
 
 class CampaignFailure(AssertionError):

@@ -12,8 +12,24 @@ from collections import Counter
 from scripts.campaign.chain import read_batch
 from scripts.campaign.constants import GAS_BASELINE, GAS_SLACK, GAS_TOLERANCE
 from scripts.campaign.enums import (
-    J_DISPUTED, J_EXPIRED, J_FINALIZABLE, J_FINALIZED, J_LATE, J_MATCHED, J_SLASHED, J_SUBMITTED, J_VOIDED,
-    L_ACTIVE, L_CLOSED, L_EXPIRED, L_INSOLVENT, L_TERMINATED, R_CANCELLED, R_EXPIRED, R_MATCHED, R_OPEN,
+    J_DISPUTED,
+    J_EXPIRED,
+    J_FINALIZABLE,
+    J_FINALIZED,
+    J_LATE,
+    J_MATCHED,
+    J_SLASHED,
+    J_SUBMITTED,
+    J_VOIDED,
+    L_ACTIVE,
+    L_CLOSED,
+    L_EXPIRED,
+    L_INSOLVENT,
+    L_TERMINATED,
+    R_CANCELLED,
+    R_EXPIRED,
+    R_MATCHED,
+    R_OPEN,
 )
 from scripts.campaign.failures import require
 from scripts.campaign.model import Job, Order
@@ -37,7 +53,10 @@ def _closure(moves: dict[int, set[int]]) -> dict[int, set[int]]:
 
 
 REQUEST_MOVES = {
-    R_OPEN: {R_EXPIRED, R_MATCHED, R_CANCELLED}, R_EXPIRED: {R_CANCELLED}, R_MATCHED: set(), R_CANCELLED: set(),
+    R_OPEN: {R_EXPIRED, R_MATCHED, R_CANCELLED},
+    R_EXPIRED: {R_CANCELLED},
+    R_MATCHED: set(),
+    R_CANCELLED: set(),
 }
 LEASE_MOVES = {
     L_ACTIVE: {L_EXPIRED, L_INSOLVENT, L_CLOSED, L_TERMINATED},
@@ -94,8 +113,10 @@ class Invariants:
             balance = next(values)
             name = self.contracts[address]
             require(balance == self.ledger[address], f"{name} balance {balance}, ledger {self.ledger[address]}")
-            require(balance == owed[address] + self.donations[address],
-                    f"{name} holds {balance}, owes {owed[address]} + donated {self.donations[address]}")
+            require(
+                balance == owed[address] + self.donations[address],
+                f"{name} holds {balance}, owes {owed[address]} + donated {self.donations[address]}",
+            )
         # Every account a step paid or charged holds what the ghost ledger says.
         for address in accounts:
             balance = next(values)
@@ -108,9 +129,10 @@ class Invariants:
             p = self.providers[address]
             chain = next(values)
             free, locked, unbonding = chain[1], chain[2], chain[3]
-            require((free, locked, unbonding) == (p.free, p.locked, p.unbonding),
-                    f"provider {address[:10]} stake {(free, locked, unbonding)}, "
-                    f"ghost {(p.free, p.locked, p.unbonding)}")
+            require(
+                (free, locked, unbonding) == (p.free, p.locked, p.unbonding),
+                f"provider {address[:10]} stake {(free, locked, unbonding)}, ghost {(p.free, p.locked, p.unbonding)}",
+            )
             # Invariant 4: locked collateral is exactly what its running matches hold, and ≤ stake.
             held = sum(m.collateral for m in running if m.provider == address)
             require(locked == held and locked <= free + locked + unbonding, f"locked {locked}, running matches {held}")
@@ -118,8 +140,10 @@ class Invariants:
             o = self.offers[offer_id]
             in_use = next(values)[2]
             held = sum(m.units for m in running if m.offer == offer_id)
-            require(in_use == o.in_use == held and in_use <= o.units,
-                    f"offer {offer_id} in use {in_use}, ghost {o.in_use}/{held} of {o.units}")
+            require(
+                in_use == o.in_use == held and in_use <= o.units,
+                f"offer {offer_id} in use {in_use}, ghost {o.in_use}/{held} of {o.units}",
+            )
         # Invariants 2 and 5: status moves along the machine; payouts within deposits, exact at the end.
         for o in orders:
             self._check_order(o, next(values))
@@ -134,8 +158,10 @@ class Invariants:
         # invariant 1's "owes" above too).
         for contract in self._fee_contracts():
             accrued = next(values)
-            require(accrued == self.fees[contract],
-                    f"{self.contracts[contract]}.accruedFees() {accrued}, ghost {self.fees[contract]}")
+            require(
+                accrued == self.fees[contract],
+                f"{self.contracts[contract]}.accruedFees() {accrued}, ghost {self.fees[contract]}",
+            )
 
     @property
     def _touched_offers(self) -> set[int]:
@@ -159,8 +185,10 @@ class Invariants:
             o.seen = status
             require(o.paid_out == (o.deposited if o.state == "cancelled" else 0), f"request {o.id} paid {o.paid_out}")
             return
-        require(status == o.lease_seen or status in LEASE_MOVES[o.lease_seen],
-                f"lease {o.id} moved {o.lease_seen} -> {status}")
+        require(
+            status == o.lease_seen or status in LEASE_MOVES[o.lease_seen],
+            f"lease {o.id} moved {o.lease_seen} -> {status}",
+        )
         model = self._lease_status(o, self.ts)
         require(status == model, f"lease {o.id} status {status}, model {model}")
         o.lease_seen = status
@@ -183,8 +211,9 @@ class Invariants:
         # (20,000 gas more than adding to one): how many the call wrote is part of its kind. A skipped
         # pair or lease costs what the checks before its reason cost: the reason is part of the kind too.
         # A batch close's size is in the kind through its count of LeaseClosed and CloseSkipped.
-        events = Counter(f"{e.name}:{e['reason']}" if e.name in ("MatchSkipped", "CloseSkipped") else e.name
-                         for e in tx.events)
+        events = Counter(
+            f"{e.name}:{e['reason']}" if e.name in ("MatchSkipped", "CloseSkipped") else e.name for e in tx.events
+        )
         kind = (name, self._gas_tag, tuple(sorted(events.items())), self._fresh_credits, self._fresh_fees)
         base = self.gas_base[kind]
         if len(base) < GAS_BASELINE:
@@ -195,4 +224,3 @@ class Invariants:
         worst = self.gas_worst.get(kind)
         if worst is None or tx.gas_used - max(base) > worst[0]:
             self.gas_worst[kind] = (tx.gas_used - max(base), max(base))
-

@@ -17,6 +17,7 @@ from keepers.workloads.trace import TraceTree
 from scripts.campaign.constants import ZERO, ZERO32
 from scripts.campaign.enums import A_NONE, J_MATCHED, J_NONE, L_ACTIVE, R_OPEN
 
+
 @dataclass
 class Trace:
     states: list[bytes]
@@ -162,4 +163,3 @@ class Stats:
     blocklist_moves: int = 0  # blocklist and unblock calls on the token
     credits: int = 0  # payouts the token refused, credited instead
     credited: int = 0  # their sum, in token units
-

@@ -41,8 +41,19 @@ from scripts.deploy import deploy, load_catalogue
 from scripts.localchain import HarnessError
 
 
-class Campaign(Calls, Books, Invariants, RegistryActions, LeaseMarketActions, JobMarketActions, ConfigActions,
-               TokenActions, PayoutActions, AttackerActions, ClockActions):
+class Campaign(
+    Calls,
+    Books,
+    Invariants,
+    RegistryActions,
+    LeaseMarketActions,
+    JobMarketActions,
+    ConfigActions,
+    TokenActions,
+    PayoutActions,
+    AttackerActions,
+    ClockActions,
+):
     """The deployed protocol, the actors, the books, the invariants, the actions and the walk.
 
     `start_time`, when given, is the timestamp of the walk's first block: on a fresh chain of its
@@ -87,8 +98,32 @@ class Campaign(Calls, Books, Invariants, RegistryActions, LeaseMarketActions, Jo
         pool = chain_accounts + extra
         for account in extra:
             pool[0].transfer(account, 10**20)
-        (self.gov, self.treasury, p0, p1, p2, p3, t0, t1, self.matcher, v0, v1, w0, w1, a0, a1, a2, self.settler,
-         self.attacker, self.gov2, self.treasury2, self.matcher2, self.verifier2, self.arbiter2, self.spare) = pool[:24]
+        (
+            self.gov,
+            self.treasury,
+            p0,
+            p1,
+            p2,
+            p3,
+            t0,
+            t1,
+            self.matcher,
+            v0,
+            v1,
+            w0,
+            w1,
+            a0,
+            a1,
+            a2,
+            self.settler,
+            self.attacker,
+            self.gov2,
+            self.treasury2,
+            self.matcher2,
+            self.verifier2,
+            self.arbiter2,
+            self.spare,
+        ) = pool[:24]
         self.permit_tenant = Account.from_key(keccak256(b"leasehold-campaign-permit"))
         self.permit_sender = brownie.accounts.add(self.permit_tenant.key)
         self.gov.transfer(self.permit_sender, 10**20)
@@ -98,12 +133,21 @@ class Campaign(Calls, Books, Invariants, RegistryActions, LeaseMarketActions, Jo
         d = deploy(self.gov, treasury=self.treasury.address, payment_token=token)
         self.d = d
         self.config, self.registry, self.market, self.jm, self.token = (
-            d.config, d.registry, d.market, d.job_market, d.payment_token,
+            d.config,
+            d.registry,
+            d.market,
+            d.job_market,
+            d.payment_token,
         )
-        self.contracts = {c.address: name for c, name in (
-            (self.config, "ProtocolConfig"), (self.registry, "ProviderRegistry"), (self.market, "LeaseMarket"),
-            (self.jm, "JobMarket"),
-        )}
+        self.contracts = {
+            c.address: name
+            for c, name in (
+                (self.config, "ProtocolConfig"),
+                (self.registry, "ProviderRegistry"),
+                (self.market, "LeaseMarket"),
+                (self.jm, "JobMarket"),
+            )
+        }
         self.owing = {self.registry.address: self.registry, self.market.address: self.market, self.jm.address: self.jm}
         self.providers = {p.address: Provider(p) for p in (p0, p1, p2, p3)}
         self.tenants = [t0, t1]
@@ -111,8 +155,10 @@ class Campaign(Calls, Books, Invariants, RegistryActions, LeaseMarketActions, Jo
         self.whistleblowers = [w0, w1]
         self.arbiters = [a0, a1, a2, self.arbiter2]
         self.roles = {
-            "MATCHER": self.config.MATCHER_ROLE(), "VERIFIER": self.config.VERIFIER_ROLE(),
-            "ARBITER": self.config.ARBITER_ROLE(), "MARKET": self.config.MARKET_ROLE(),
+            "MATCHER": self.config.MATCHER_ROLE(),
+            "VERIFIER": self.config.VERIFIER_ROLE(),
+            "ARBITER": self.config.ARBITER_ROLE(),
+            "MARKET": self.config.MARKET_ROLE(),
         }
         opts = {"from": self.gov}
         self.config.setRole(self.roles["MATCHER"], self.matcher, True, opts)
@@ -120,14 +166,22 @@ class Campaign(Calls, Books, Invariants, RegistryActions, LeaseMarketActions, Jo
             self.config.setRole(self.roles["VERIFIER"], v, True, opts)
         for a in (a0, a1, a2):
             self.config.setRole(self.roles["ARBITER"], a, True, opts)
-        self.has_role = {(r, a.address): True for r, accts in (
-            ("MATCHER", [self.matcher]), ("VERIFIER", [v0, v1]), ("ARBITER", [a0, a1, a2])) for a in accts}
+        self.has_role = {
+            (r, a.address): True
+            for r, accts in (("MATCHER", [self.matcher]), ("VERIFIER", [v0, v1]), ("ARBITER", [a0, a1, a2]))
+            for a in accts
+        }
 
         # Everyone holds tokens and has approved the three contracts, except the attacker, who
         # holds tokens but approved nothing; treasury2 holds a little so its first fee costs
         # the same gas as any other.
-        funded = [p.account for p in self.providers.values()] + self.tenants + self.verifiers + self.whistleblowers + [
-            self.settler, self.attacker, self.matcher, self.matcher2, self.spare]
+        funded = (
+            [p.account for p in self.providers.values()]
+            + self.tenants
+            + self.verifiers
+            + self.whistleblowers
+            + [self.settler, self.attacker, self.matcher, self.matcher2, self.spare]
+        )
         for account in funded:
             self.token.mint(account, FUNDS, {"from": account})
             if account != self.attacker:
@@ -138,14 +192,29 @@ class Campaign(Calls, Books, Invariants, RegistryActions, LeaseMarketActions, Jo
         self.token.mint(self.treasury, 1, {"from": self.gov})
         # Everyone the protocol may pay, and so the token may refuse: what governance-of-the-token
         # blocklists, and who claims a credit. Not the attacker (it donates with plain transfers).
-        self.parties = {a.address: a for a in [*(p.account for p in self.providers.values()), *self.tenants,
-                                               self.permit_sender, *self.verifiers, *self.whistleblowers,
-                                               self.matcher, self.matcher2, self.settler, self.treasury,
-                                               self.treasury2]}
+        self.parties = {
+            a.address: a
+            for a in [
+                *(p.account for p in self.providers.values()),
+                *self.tenants,
+                self.permit_sender,
+                *self.verifiers,
+                *self.whistleblowers,
+                self.matcher,
+                self.matcher2,
+                self.settler,
+                self.treasury,
+                self.treasury2,
+            ]
+        }
 
         self.catalogue = {
-            to_bytes32(m["id"]): {"vram": m["vram_gb"], "tier": m["tier"], "collateral": m["collateral_per_unit"] * USD,
-                                   "listed": True}
+            to_bytes32(m["id"]): {
+                "vram": m["vram_gb"],
+                "tier": m["tier"],
+                "collateral": m["collateral_per_unit"] * USD,
+                "listed": True,
+            }
             for m in load_catalogue()
         }
         p = self.config.params()
@@ -180,10 +249,26 @@ class Campaign(Calls, Books, Invariants, RegistryActions, LeaseMarketActions, Jo
         self.ts = chain_time()
 
     def _tracked(self) -> list[str]:
-        accounts = [self.gov, self.gov2, self.treasury, self.treasury2, self.matcher, self.matcher2, self.settler,
-                    self.attacker, self.spare, *self.tenants, *self.verifiers, *self.whistleblowers, *self.arbiters]
-        return [a.address for a in accounts] + list(self.providers) + [
-            self.permit_tenant.address, self.registry.address, self.market.address, self.jm.address]
+        accounts = [
+            self.gov,
+            self.gov2,
+            self.treasury,
+            self.treasury2,
+            self.matcher,
+            self.matcher2,
+            self.settler,
+            self.attacker,
+            self.spare,
+            *self.tenants,
+            *self.verifiers,
+            *self.whistleblowers,
+            *self.arbiters,
+        ]
+        return (
+            [a.address for a in accounts]
+            + list(self.providers)
+            + [self.permit_tenant.address, self.registry.address, self.market.address, self.jm.address]
+        )
 
     def close(self) -> None:
         """Gives the chain its wall clock back (the test session's Anvil outlives the walk)."""
@@ -202,8 +287,9 @@ class Campaign(Calls, Books, Invariants, RegistryActions, LeaseMarketActions, Jo
         actions = self._actions()
         names = [a[0] for a in actions]
         # Guided: an action whose function has not gone through yet is tried more often.
-        weights = [w * (GUIDE if ACTION_TARGET.get(n) and not self.stats.ok[ACTION_TARGET[n]] else 1)
-                   for n, w in actions]
+        weights = [
+            w * (GUIDE if ACTION_TARGET.get(n) and not self.stats.ok[ACTION_TARGET[n]] else 1) for n, w in actions
+        ]
         name = self.rng.choices(names, weights)[0]
         self._touched: set[str] = set()
         self._touched_credits = set()
@@ -236,7 +322,8 @@ class Campaign(Calls, Books, Invariants, RegistryActions, LeaseMarketActions, Jo
         live_offers = sum(not o.removed for o in self.offers.values())
         open_orders = sum(self.orders[i].state == "open" for i in self.live_orders)
         expired_orders = sum(
-            self.orders[i].state == "open" and self.orders[i].deadline < self.ts for i in self.live_orders)
+            self.orders[i].state == "open" and self.orders[i].deadline < self.ts for i in self.live_orders
+        )
         leases = self._leases()
         challenged = sum(o.challenger != ZERO for o in leases)
         jobs = self._live_jobs()
@@ -299,10 +386,11 @@ class Campaign(Calls, Books, Invariants, RegistryActions, LeaseMarketActions, Jo
             # would lose its moves; a blocked treasury, which only receives, stays for a while and
             # piles up credits on the registry (slash shares) and refuses the markets' fee sweeps.
             ("blocklist", when(len(self.blocked) < 2, 1.2, 0)),
-            ("unblock", when(self.blocked - {self.treasury.address, self.treasury2.address}, 3,
-                             0.6 if self.blocked else 0)),
+            (
+                "unblock",
+                when(self.blocked - {self.treasury.address, self.treasury2.address}, 3, 0.6 if self.blocked else 0),
+            ),
             ("claim_credit", when(any(a not in self.blocked for _, a in self.credits), 6, 0.5)),
             ("sweep_fees", when(any(self.fees.values()), 1.5, 0.3)),
             ("attack", 4),
         ]
-

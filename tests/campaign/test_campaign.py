@@ -8,9 +8,9 @@ step. `make fuzz` runs the long walk; docs/campaign.md describes both.
 import pytest
 
 from scripts.campaign import (
+    FUNCTIONS,
     ONE_SHOT,
     Campaign,
-    FUNCTIONS,
     must_succeed,
     succeeded,
     without_undo_snapshots,

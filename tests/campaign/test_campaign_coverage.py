@@ -22,8 +22,11 @@ def state_changing() -> set[str]:
     names = set()
     for contract in CONTRACTS:
         abi = json.loads((BUILD / f"{contract}.json").read_text())["abi"]
-        names |= {f"{contract}.{item['name']}" for item in abi
-                  if item["type"] == "function" and item["stateMutability"] in ("nonpayable", "payable")}
+        names |= {
+            f"{contract}.{item['name']}"
+            for item in abi
+            if item["type"] == "function" and item["stateMutability"] in ("nonpayable", "payable")
+        }
     return names
 
 

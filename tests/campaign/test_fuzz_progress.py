@@ -5,8 +5,7 @@ from scripts.fuzz import EXIT_HARNESS, EXIT_VIOLATION, progress_line
 
 def test_progress_line_gives_the_rate_the_time_left_and_the_digest():
     line = progress_line(3_000, 50_000, elapsed=100.0, walking=75.0, digest="9c1f0e2d4b5a6978")
-    assert line == ("step 3,000/50,000 (6 %), 100 s, 40.0 steps/s, ~19 min 35 s left, "
-                    "digest 9c1f0e2d4b5a6978")
+    assert line == ("step 3,000/50,000 (6 %), 100 s, 40.0 steps/s, ~19 min 35 s left, digest 9c1f0e2d4b5a6978")
 
 
 def test_progress_line_counts_hours_left_on_a_slow_walk():

@@ -115,6 +115,7 @@ def test_a_harness_error_inside_a_step_stops_the_walk_as_a_harness_failure(anvil
     with without_undo_snapshots():
         campaign = Campaign(5)
         try:
+
             def unserved(*args, **kwargs):
                 raise HarnessError("block 1 not served after 0 s")
 

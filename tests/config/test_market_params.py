@@ -22,8 +22,12 @@ def test_when_params_set_then_market_params_follow(config, governance):
         {"from": governance},
     )
     assert market_params(config) == {
-        "paused": False, "protocolFeeBps": 250, "verifierFeeBps": 700, "minLeaseSeconds": 7200,
-        "matchFee": USD, "settleBounty": USD // 2,
+        "paused": False,
+        "protocolFeeBps": 250,
+        "verifierFeeBps": 700,
+        "minLeaseSeconds": 7200,
+        "matchFee": USD,
+        "settleBounty": USD // 2,
     }
 
 

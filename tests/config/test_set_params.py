@@ -121,8 +121,9 @@ def test_revert_when_longer_disputes_outgrow_the_unbonding_period(config, govern
 
 
 def test_longest_slashable_window_follows_the_formula(config):
-    p = params_with(maxChallengeWindowSeconds=1000, maxBisectionRounds=3, moveTimeoutSeconds=100,
-                    arbiterVoteWindowSeconds=7)
+    p = params_with(
+        maxChallengeWindowSeconds=1000, maxBisectionRounds=3, moveTimeoutSeconds=100, arbiterVoteWindowSeconds=7
+    )
     assert config.longestSlashableWindow(p) == 1000 + (2 * 3 + 2) * 100 + 7
 
 

@@ -1,5 +1,6 @@
 """Fixtures and helpers of the delivery tests (imported by name: `from delivery_setup import ...`;
-conftest.py re-exports the fixtures; the protocol, keys and configurations come from tests/conftest.py): provider agents with `[role.delivery]` on the real protocol,
+conftest.py re-exports the fixtures; the protocol, keys and configurations come from
+tests/conftest.py): provider agents with `[role.delivery]` on the real protocol,
 tenants, leases that commit to a manifest, and the small HTTP service they run.
 
 Agents are set up but not scheduled: a test calls `agent.tick()` itself, so "within one poll"
@@ -15,16 +16,16 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "keepers"))
 
-from keepers.client import RequestSpec  # noqa: E402
-from keepers.config import KeeperConfig  # noqa: E402
-from keepers.delivery.manifest import parse_manifest  # noqa: E402
-from keepers.delivery.tenant import TenantDelivery  # noqa: E402
-from keepers.devchain import REPO_ROOT  # noqa: E402
-from keepers.ids import ZERO_BYTES32  # noqa: E402
-from keepers.observability import make_logger  # noqa: E402
-from keepers.roles.provider import ProviderAgent  # noqa: E402
+from keepers.client import RequestSpec
+from keepers.config import KeeperConfig
+from keepers.delivery.manifest import parse_manifest
+from keepers.delivery.tenant import TenantDelivery
+from keepers.devchain import REPO_ROOT
+from keepers.ids import ZERO_BYTES32
+from keepers.observability import make_logger
+from keepers.roles.provider import ProviderAgent
 
-from protocol_setup import H100, HOUR, USD  # noqa: E402
+from protocol_setup import H100, HOUR, USD
 
 SERVICE = REPO_ROOT / "scripts" / "delivery_service.py"
 DATA = Path(__file__).resolve().parent / "data"
@@ -49,13 +50,21 @@ def make_provider(keeper_config, funded_key, tmp_path):
     def make(account=None, *, delivery=None, offers=None):
         account = account or funded_key()
         role = {
-            "region": "eu-west", "stake": 10_000 * USD, "offers": offers or [h100_offer(3)],
-            "delivery": {"work_dir": str(tmp_path / f"work-{account.address}"), "start_timeout_seconds": 10,
-                         "stop_grace_seconds": 2, **(delivery or {})},
+            "region": "eu-west",
+            "stake": 10_000 * USD,
+            "offers": offers or [h100_offer(3)],
+            "delivery": {
+                "work_dir": str(tmp_path / f"work-{account.address}"),
+                "start_timeout_seconds": 10,
+                "stop_grace_seconds": 2,
+                **(delivery or {}),
+            },
         }
         data, environ = keeper_config(account, role)
         agent = ProviderAgent(
-            KeeperConfig.model_validate(data), environ=environ, name=f"provider-{len(agents)}",
+            KeeperConfig.model_validate(data),
+            environ=environ,
+            name=f"provider-{len(agents)}",
             logger=make_logger(f"provider-{len(agents)}", "provider", "CRITICAL"),
         )
         agents.append(agent)
@@ -83,8 +92,12 @@ def lease(protocol, matcher_account):
 
     def make(agent, tenant_client, manifest=None, *, units=1, deposit=100 * USD, duration=4 * HOUR):
         spec = RequestSpec(
-            gpu_model=H100, units=units, max_price_per_unit_hour=10 * USD, max_duration_seconds=duration,
-            match_deadline=tenant_client.now() + HOUR, manifest_hash=manifest.hash if manifest else ZERO_BYTES32,
+            gpu_model=H100,
+            units=units,
+            max_price_per_unit_hour=10 * USD,
+            max_duration_seconds=duration,
+            match_deadline=tenant_client.now() + HOUR,
+            manifest_hash=manifest.hash if manifest else ZERO_BYTES32,
         )
         request_id = tenant_client.request_id_of(tenant_client.create_request(spec, deposit))
         (offer,) = [o for o in tenant_client.offers_of(agent.account.address) if o.gpu_model == H100]

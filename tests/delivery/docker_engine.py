@@ -35,18 +35,32 @@ class Engine:
 
 
 def start_engine() -> Engine:
-    missing = [name for name, found in (("dockerd", shutil.which("dockerd")), ("busybox", BUSYBOX.exists()))
-               if not found]
+    missing = [
+        name for name, found in (("dockerd", shutil.which("dockerd")), ("busybox", BUSYBOX.exists())) if not found
+    ]
     if missing:
         raise RuntimeError(f"{', '.join(missing)} missing: `make test` installs docker.io and busybox-static")
     root = Path(tempfile.mkdtemp(prefix="lh-dockerd-"))  # short: unix socket paths are limited to 108 bytes
-    log = open(root / "dockerd.log", "wb")
-    process = subprocess.Popen(
-        ["dockerd", "--host", f"unix://{root / 'docker.sock'}", "--data-root", str(root / "data"),
-         "--exec-root", str(root / "exec"), "--pidfile", str(root / "docker.pid"), "--bridge=none",
-         "--iptables=false", "--ip-masq=false"],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
+    # The child keeps its own copy of the log's descriptor: ours closes once it is started.
+    with open(root / "dockerd.log", "wb") as log:
+        process = subprocess.Popen(
+            [
+                "dockerd",
+                "--host",
+                f"unix://{root / 'docker.sock'}",
+                "--data-root",
+                str(root / "data"),
+                "--exec-root",
+                str(root / "exec"),
+                "--pidfile",
+                str(root / "docker.pid"),
+                "--bridge=none",
+                "--iptables=false",
+                "--ip-masq=false",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     engine = Engine(process, root)
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while True:

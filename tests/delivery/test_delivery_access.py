@@ -7,12 +7,11 @@ import threading
 
 import pytest
 import requests
+from delivery_setup import get, service_manifest, wait_for
 
 from keepers.cli import main
 from keepers.delivery.errors import DeliveryRefused
 from keepers.delivery.tenant import TenantDelivery
-
-from delivery_setup import get, service_manifest, wait_for
 
 from helpers import KEY_ENV
 from protocol_setup import toml
@@ -61,9 +60,14 @@ def test_unsigned_request_is_refused(make_provider, tenant, lease):
     delivery.deploy(lease_id, manifest)
     answer = requests.post(f"{agent.access.url}/leases/{lease_id}/access", data=b"{}", timeout=10)
     assert (answer.status_code, answer.json()) == (
-        401, {"error": "delivery error: issued_at (int) and signature (0x hex) are required"})
-    bad = requests.post(f"{agent.access.url}/leases/{lease_id}/access",
-                        data=json.dumps({"issued_at": client.now(), "signature": "0x1234"}), timeout=10)
+        401,
+        {"error": "delivery error: issued_at (int) and signature (0x hex) are required"},
+    )
+    bad = requests.post(
+        f"{agent.access.url}/leases/{lease_id}/access",
+        data=json.dumps({"issued_at": client.now(), "signature": "0x1234"}),
+        timeout=10,
+    )
     assert (bad.status_code, bad.json()) == (401, {"error": "delivery error: the signature is malformed"})
 
 
@@ -109,8 +113,9 @@ def test_key_endpoint_serves_the_public_key_and_health_answers(make_provider):
     assert agent.client.provider_info(agent.account.address).metadata_uri == agent.access.url
 
 
-def test_cli_requests_deploys_and_reads_access_and_logs(make_provider, funded_key, lease, keeper_config, tmp_path,
-                                                         monkeypatch, capsys, protocol, matcher_account):
+def test_cli_requests_deploys_and_reads_access_and_logs(
+    make_provider, funded_key, lease, keeper_config, tmp_path, monkeypatch, capsys, protocol, matcher_account
+):
     agent = make_provider()
     key = funded_key()
     data, environ = keeper_config(key)
@@ -129,15 +134,30 @@ def test_cli_requests_deploys_and_reads_access_and_logs(make_provider, funded_ke
         assert (code, err) == (0, ""), err
         return out.splitlines()[-1]  # one JSON document, after whatever brownie printed
 
-    posted = json.loads(run("tenant", "request", "--gpu-model", "nvidia-h100-80gb", "--max-price", "10000000",
-                            "--duration", "4h", "--deposit", "100000000", "--manifest", str(manifest_file)))
+    posted = json.loads(
+        run(
+            "tenant",
+            "request",
+            "--gpu-model",
+            "nvidia-h100-80gb",
+            "--max-price",
+            "10000000",
+            "--duration",
+            "4h",
+            "--deposit",
+            "100000000",
+            "--manifest",
+            str(manifest_file),
+        )
+    )
     request_id = posted["request_id"]
-    (offer,) = [o for o in agent.client.offers_of(agent.account.address)]
+    (offer,) = list(agent.client.offers_of(agent.account.address))
     protocol[0].market.matchRequests([(request_id, offer.offer_id)], {"from": matcher_account})
     assert bytes(agent.client.market.functions.jobTermsHashOf(request_id).call()) == manifest.hash
 
-    deployed = json.loads(run("tenant", "deploy", str(request_id), "--manifest", str(manifest_file),
-                              "--secret", "API_TOKEN=s3cr3t"))
+    deployed = json.loads(
+        run("tenant", "deploy", str(request_id), "--manifest", str(manifest_file), "--secret", "API_TOKEN=s3cr3t")
+    )
     assert get(deployed["endpoints"]["http"], deployed["credential"]).json()["secret_set"] is True
     assert json.loads(run("tenant", "access", str(request_id))) == deployed
     code = main(["tenant", "logs", str(request_id), "--config", str(config)])
@@ -147,8 +167,9 @@ def test_cli_requests_deploys_and_reads_access_and_logs(make_provider, funded_ke
     # A refusal is one line on stderr and exit code 2.
     code = main(["tenant", "deploy", str(request_id), "--manifest", str(manifest_file), "--config", str(config)])
     out, err = capsys.readouterr()
-    assert code == 2 and err == ("secrets: give exactly the manifest's (API_TOKEN); missing ['API_TOKEN'], "
-                                 "not in the manifest none\n")
+    assert code == 2 and err == (
+        "secrets: give exactly the manifest's (API_TOKEN); missing ['API_TOKEN'], not in the manifest none\n"
+    )
 
 
 def test_revert_when_access_server_would_listen_on_every_address_without_an_endpoint(make_provider):
@@ -156,5 +177,7 @@ def test_revert_when_access_server_would_listen_on_every_address_without_an_endp
 
     with pytest.raises(ConfigError) as refused:
         make_provider(delivery={"host": "0.0.0.0"})
-    assert str(refused.value) == ("config error: role.endpoint: required when role.delivery.host is 0.0.0.0 "
-                                  "(the address tenants reach this agent at)")
+    assert str(refused.value) == (
+        "config error: role.endpoint: required when role.delivery.host is 0.0.0.0 "
+        "(the address tenants reach this agent at)"
+    )

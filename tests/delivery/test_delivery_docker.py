@@ -14,8 +14,12 @@ from keepers.delivery.manifest import parse_manifest
 def httpd_manifest(image, **overrides):
     data = {
         "image": image,
-        "command": ["/bin/busybox", "sh", "-c",
-                    "echo serving lease $LEASEHOLD_LEASE_ID; exec /bin/busybox httpd -f -v -p 127.0.0.1:$PORT -h /www"],
+        "command": [
+            "/bin/busybox",
+            "sh",
+            "-c",
+            "echo serving lease $LEASEHOLD_LEASE_ID; exec /bin/busybox httpd -f -v -p 127.0.0.1:$PORT -h /www",
+        ],
         "ports": [{"name": "http", "port": 8080}],
     }
     return parse_manifest({**data, **overrides})
@@ -24,8 +28,10 @@ def httpd_manifest(image, **overrides):
 @pytest.fixture
 def docker_provider(make_provider, docker_engine):
     def make(account=None, **delivery):
-        return make_provider(account, delivery={"backend": "docker", "docker_url": docker_engine.url,
-                                                "docker_network": "host", **delivery})
+        return make_provider(
+            account,
+            delivery={"backend": "docker", "docker_url": docker_engine.url, "docker_network": "host", **delivery},
+        )
 
     return make
 
@@ -62,8 +68,9 @@ def test_revert_when_image_is_not_on_the_provider(docker_provider, tenant, lease
     lease_id = lease(agent, client, manifest)
     with pytest.raises(DeliveryRefused) as refused:
         delivery.deploy(lease_id, manifest)
-    assert str(refused.value) == (f"lease {lease_id}: image 'registry.example/never-pulled:1' not found on this "
-                                  "provider (images are not pulled)")
+    assert str(refused.value) == (
+        f"lease {lease_id}: image 'registry.example/never-pulled:1' not found on this provider (images are not pulled)"
+    )
     assert lease_id not in agent.delivery.records and client.lease(lease_id).status == "ACTIVE"
 
 

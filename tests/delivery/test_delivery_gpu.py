@@ -2,34 +2,44 @@
 uses, catalogue ids from product names and memory, and lease units mapped to device indices."""
 
 import pytest
+from delivery_setup import GPU_XML
 
 from keepers.delivery.errors import DeliveryRefused
 from keepers.delivery.gpu import Device, Inventory, catalogue_id, load_inventory, parse_nvidia_smi_xml, read_nvml
 from keepers.errors import ConfigError
 
-from delivery_setup import GPU_XML
-
-CATALOGUE = ["nvidia-t4-16gb", "nvidia-rtx-4090-24gb", "nvidia-rtx-a6000-48gb", "nvidia-l40s-48gb",
-             "nvidia-a100-80gb", "nvidia-h100-80gb"]
+CATALOGUE = [
+    "nvidia-t4-16gb",
+    "nvidia-rtx-4090-24gb",
+    "nvidia-rtx-a6000-48gb",
+    "nvidia-l40s-48gb",
+    "nvidia-a100-80gb",
+    "nvidia-h100-80gb",
+]
 
 
 def test_recorded_xml_is_parsed_into_devices():
     devices = parse_nvidia_smi_xml(GPU_XML.read_text())
     assert [(d.index, d.product, d.memory_mib) for d in devices] == [
-        (0, "NVIDIA H100 80GB HBM3", 81559), (1, "NVIDIA H100 80GB HBM3", 81559), (2, "NVIDIA GeForce RTX 4090", 24564),
+        (0, "NVIDIA H100 80GB HBM3", 81559),
+        (1, "NVIDIA H100 80GB HBM3", 81559),
+        (2, "NVIDIA GeForce RTX 4090", 24564),
     ]
     assert devices[0].uuid == "GPU-5c1a7f3e-92b4-4d0e-8a51-3f7c2d9e6b10"
 
 
-@pytest.mark.parametrize("product, memory_mib, expected", [
-    ("NVIDIA H100 80GB HBM3", 81559, "nvidia-h100-80gb"),
-    ("NVIDIA A100-SXM4-80GB", 81920, "nvidia-a100-80gb"),
-    ("NVIDIA GeForce RTX 4090", 24564, "nvidia-rtx-4090-24gb"),
-    ("NVIDIA RTX A6000", 49140, "nvidia-rtx-a6000-48gb"),
-    ("NVIDIA L40S", 46068, "nvidia-l40s-48gb"),
-    ("Tesla T4", 15360, "nvidia-t4-16gb"),
-    ("NVIDIA A100-PCIE-40GB", 40960, None),  # the 40 GB card is not in the catalogue
-])
+@pytest.mark.parametrize(
+    "product, memory_mib, expected",
+    [
+        ("NVIDIA H100 80GB HBM3", 81559, "nvidia-h100-80gb"),
+        ("NVIDIA A100-SXM4-80GB", 81920, "nvidia-a100-80gb"),
+        ("NVIDIA GeForce RTX 4090", 24564, "nvidia-rtx-4090-24gb"),
+        ("NVIDIA RTX A6000", 49140, "nvidia-rtx-a6000-48gb"),
+        ("NVIDIA L40S", 46068, "nvidia-l40s-48gb"),
+        ("Tesla T4", 15360, "nvidia-t4-16gb"),
+        ("NVIDIA A100-PCIE-40GB", 40960, None),  # the 40 GB card is not in the catalogue
+    ],
+)
 def test_product_names_map_to_catalogue_ids(product, memory_mib, expected):
     assert catalogue_id(Device(0, product, memory_mib, ""), CATALOGUE, {}) == expected
 
@@ -82,5 +92,6 @@ def test_nvml_without_a_driver_is_one_config_line():
 def test_unreadable_inventory_file_is_one_config_line(tmp_path):
     with pytest.raises(ConfigError) as refused:
         load_inventory(str(tmp_path / "missing.xml"), CATALOGUE, {})
-    assert str(refused.value) == (f"config error: role.delivery.gpu_inventory: cannot read {tmp_path / 'missing.xml'}: "
-                                  "No such file or directory")
+    assert str(refused.value) == (
+        f"config error: role.delivery.gpu_inventory: cannot read {tmp_path / 'missing.xml'}: No such file or directory"
+    )

@@ -8,14 +8,12 @@ import sys
 
 import psutil
 import pytest
+from delivery_setup import GPU_XML, H100, HOUR, USD, get, h100_offer, service_manifest
 
 from keepers.client import RequestSpec
 from keepers.delivery import messages
 from keepers.delivery.errors import DeliveryRefused
 from keepers.delivery.manifest import ManifestError, load_manifest, parse_manifest
-
-from delivery_setup import GPU_XML, H100, HOUR, USD, get, h100_offer, service_manifest
-
 
 # ---------------------------------------------------------------- the manifest
 
@@ -28,16 +26,23 @@ def test_manifest_hash_is_over_canonical_json_so_key_order_and_defaults_do_not_m
     assert one.hash != parse_manifest({"command": ["serve", "--verbose"], "ports": [{"name": "http"}]}).hash
 
 
-@pytest.mark.parametrize("data, message", [
-    ({}, "manifest error: give a command (process backend) or an image (docker backend)"),
-    ({"command": ["x"], "units": 0}, "manifest error: units: Input should be greater than or equal to 1"),
-    ({"command": ["x"], "env": {"CUDA_VISIBLE_DEVICES": "0"}}, "manifest error: env: CUDA_VISIBLE_DEVICES is set "
-                                                               "by the agent"),
-    ({"command": ["x"], "secrets": ["A"], "env": {"A": "1"}}, "manifest error: secrets: A also set in env"),
-    ({"command": ["x"], "ports": [{"name": "Web"}]}, "manifest error: ports.0.name: 'Web' must be 1 to 32 of a-z, "
-                                                     "0-9 and '-', starting with a letter"),
-    ({"command": ["x"], "shell": True}, "manifest error: shell: Extra inputs are not permitted"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({}, "manifest error: give a command (process backend) or an image (docker backend)"),
+        ({"command": ["x"], "units": 0}, "manifest error: units: Input should be greater than or equal to 1"),
+        (
+            {"command": ["x"], "env": {"CUDA_VISIBLE_DEVICES": "0"}},
+            "manifest error: env: CUDA_VISIBLE_DEVICES is set by the agent",
+        ),
+        ({"command": ["x"], "secrets": ["A"], "env": {"A": "1"}}, "manifest error: secrets: A also set in env"),
+        (
+            {"command": ["x"], "ports": [{"name": "Web"}]},
+            "manifest error: ports.0.name: 'Web' must be 1 to 32 of a-z, 0-9 and '-', starting with a letter",
+        ),
+        ({"command": ["x"], "shell": True}, "manifest error: shell: Extra inputs are not permitted"),
+    ],
+)
 def test_revert_when_manifest_is_invalid_then_one_line(data, message):
     with pytest.raises(ManifestError) as refused:
         parse_manifest(data)
@@ -46,10 +51,18 @@ def test_revert_when_manifest_is_invalid_then_one_line(data, message):
 
 def test_request_spec_carries_the_manifest_hash_only_for_a_rental():
     with pytest.raises(ValueError):
-        RequestSpec(units=1, max_price_per_unit_hour=1, max_duration_seconds=HOUR, match_deadline=1, kind="JOB",
-                    job_terms_hash=b"\1" * 32, manifest_hash=b"\2" * 32)
-    spec = RequestSpec(units=1, max_price_per_unit_hour=1, max_duration_seconds=HOUR, match_deadline=1,
-                       manifest_hash=b"\2" * 32)
+        RequestSpec(
+            units=1,
+            max_price_per_unit_hour=1,
+            max_duration_seconds=HOUR,
+            match_deadline=1,
+            kind="JOB",
+            job_terms_hash=b"\1" * 32,
+            manifest_hash=b"\2" * 32,
+        )
+    spec = RequestSpec(
+        units=1, max_price_per_unit_hour=1, max_duration_seconds=HOUR, match_deadline=1, manifest_hash=b"\2" * 32
+    )
     assert spec.as_tuple()[-1] == b"\2" * 32
 
 
@@ -125,11 +138,14 @@ def test_revert_when_manifest_hash_differs_from_the_commitment_then_nothing_runs
     other = service_manifest(env={"GREETING": "changed"})
     # The tenant's client checks first; a provider checks again whatever a client sends.
     body = {"manifest": other.model_dump(mode="json"), "sealed_secrets": {}, "issued_at": client.now()}
-    body["signature"] = messages.sign_deploy(delivery.account, delivery.chain_id, client.market.address, lease_id,
-                                             other.hash, {}, body["issued_at"])
-    _refused(lambda: delivery._post(lease_id, "deploy", body),
-             f"manifest hash 0x{other.hash.hex()} does not match lease {lease_id}'s commitment 0x{committed.hash.hex()}",
-             409)
+    body["signature"] = messages.sign_deploy(
+        delivery.account, delivery.chain_id, client.market.address, lease_id, other.hash, {}, body["issued_at"]
+    )
+    _refused(
+        lambda: delivery._post(lease_id, "deploy", body),
+        f"manifest hash 0x{other.hash.hex()} does not match lease {lease_id}'s commitment 0x{committed.hash.hex()}",
+        409,
+    )
     _assert_nothing_left(agent, lease_id, client)
     assert agent.metrics.value("deliveries_refused_total", {"action": "deploy"}) == 1
     assert delivery.deploy(lease_id, committed)["status"] == "serving"  # the tenant can deploy again
@@ -137,15 +153,18 @@ def test_revert_when_manifest_hash_differs_from_the_commitment_then_nothing_runs
 
 def test_revert_when_signer_is_not_the_tenant(make_provider, tenant, lease, funded_key, client_for):
     agent = make_provider()
-    client, delivery = tenant
+    client, _delivery = tenant
     manifest = service_manifest()
     lease_id = lease(agent, client, manifest)
     stranger = funded_key()
     from keepers.delivery.tenant import TenantDelivery
 
     impostor = TenantDelivery(client_for(stranger), stranger)
-    _refused(lambda: impostor.deploy(lease_id, manifest), f"signer {stranger.address} is not the tenant of lease "
-             f"{lease_id}", 403)
+    _refused(
+        lambda: impostor.deploy(lease_id, manifest),
+        f"signer {stranger.address} is not the tenant of lease {lease_id}",
+        403,
+    )
     _assert_nothing_left(agent, lease_id, client)
 
 
@@ -155,10 +174,14 @@ def test_revert_when_lease_committed_to_no_manifest(make_provider, tenant, lease
     lease_id = lease(agent, client, None)
     manifest = service_manifest()
     body = {"manifest": manifest.model_dump(mode="json"), "sealed_secrets": {}, "issued_at": client.now()}
-    body["signature"] = messages.sign_deploy(delivery.account, delivery.chain_id, client.market.address, lease_id,
-                                             manifest.hash, {}, body["issued_at"])
-    _refused(lambda: delivery._post(lease_id, "deploy", body),
-             f"lease {lease_id} committed to no manifest: request with --manifest to deploy", 409)
+    body["signature"] = messages.sign_deploy(
+        delivery.account, delivery.chain_id, client.market.address, lease_id, manifest.hash, {}, body["issued_at"]
+    )
+    _refused(
+        lambda: delivery._post(lease_id, "deploy", body),
+        f"lease {lease_id} committed to no manifest: request with --manifest to deploy",
+        409,
+    )
     with pytest.raises(DeliveryRefused, match="committed to no manifest"):
         delivery.deploy(lease_id, manifest)  # the tenant's client says so before sending anything
     _assert_nothing_left(agent, lease_id, client)
@@ -178,8 +201,11 @@ def test_revert_when_command_is_not_found_then_tenant_can_deploy_again(make_prov
     client, delivery = tenant
     manifest = service_manifest(command=["no-such-program-anywhere"])
     lease_id = lease(agent, client, manifest)
-    _refused(lambda: delivery.deploy(lease_id, manifest),
-             f"lease {lease_id}: command 'no-such-program-anywhere' not found on this provider", 422)
+    _refused(
+        lambda: delivery.deploy(lease_id, manifest),
+        f"lease {lease_id}: command 'no-such-program-anywhere' not found on this provider",
+        422,
+    )
     _assert_nothing_left(agent, lease_id, client)
 
 
@@ -188,8 +214,11 @@ def test_revert_when_workload_exits_at_start_then_its_last_line_is_told(make_pro
     client, delivery = tenant
     manifest = service_manifest(command=["sh", "-c", "echo cannot open the model file; exit 3"])
     lease_id = lease(agent, client, manifest)
-    _refused(lambda: delivery.deploy(lease_id, manifest),
-             f"lease {lease_id}: the workload exited at start (code 3): cannot open the model file", 422)
+    _refused(
+        lambda: delivery.deploy(lease_id, manifest),
+        f"lease {lease_id}: the workload exited at start (code 3): cannot open the model file",
+        422,
+    )
     _assert_nothing_left(agent, lease_id, client)
 
 
@@ -205,8 +234,9 @@ def test_revert_when_port_is_taken_then_the_bind_error_is_told(make_provider, te
         lease_id = lease(agent, client, manifest)
         with pytest.raises(DeliveryRefused) as refused:
             delivery.deploy(lease_id, manifest)
-    assert str(refused.value) == (f"lease {lease_id}: the workload exited at start (code 1): "
-                                  "OSError: [Errno 98] Address already in use")
+    assert str(refused.value) == (
+        f"lease {lease_id}: the workload exited at start (code 1): OSError: [Errno 98] Address already in use"
+    )
     _assert_nothing_left(agent, lease_id, client)
 
 
@@ -229,9 +259,14 @@ def test_revert_when_signature_is_stale(make_provider, tenant, lease):
     manifest = service_manifest()
     lease_id = lease(agent, client, manifest)
     issued_at = client.now() - 301
-    body = {"manifest": manifest.model_dump(mode="json"), "sealed_secrets": {}, "issued_at": issued_at,
-            "signature": messages.sign_deploy(delivery.account, delivery.chain_id, client.market.address, lease_id,
-                                              manifest.hash, {}, issued_at)}
+    body = {
+        "manifest": manifest.model_dump(mode="json"),
+        "sealed_secrets": {},
+        "issued_at": issued_at,
+        "signature": messages.sign_deploy(
+            delivery.account, delivery.chain_id, client.market.address, lease_id, manifest.hash, {}, issued_at
+        ),
+    }
     with pytest.raises(DeliveryRefused) as refused:
         delivery._post(lease_id, "deploy", body)
     assert refused.value.status == 401 and "sign again" in str(refused.value)
@@ -249,11 +284,19 @@ def test_revert_when_secret_is_sealed_to_another_key(make_provider, tenant, leas
     lease_id = lease(agent, client, manifest)
     sealed = {"API_TOKEN": seal(public_key_text(PrivateKey.generate()), "s3cr3t")}
     issued_at = client.now()
-    body = {"manifest": manifest.model_dump(mode="json"), "sealed_secrets": sealed, "issued_at": issued_at,
-            "signature": messages.sign_deploy(delivery.account, delivery.chain_id, client.market.address, lease_id,
-                                              manifest.hash, sealed, issued_at)}
-    _refused(lambda: delivery._post(lease_id, "deploy", body), "secret API_TOKEN: cannot be opened with this "
-             "provider's key; seal it to the key at GET /delivery/key", 400)
+    body = {
+        "manifest": manifest.model_dump(mode="json"),
+        "sealed_secrets": sealed,
+        "issued_at": issued_at,
+        "signature": messages.sign_deploy(
+            delivery.account, delivery.chain_id, client.market.address, lease_id, manifest.hash, sealed, issued_at
+        ),
+    }
+    _refused(
+        lambda: delivery._post(lease_id, "deploy", body),
+        "secret API_TOKEN: cannot be opened with this provider's key; seal it to the key at GET /delivery/key",
+        400,
+    )
     _assert_nothing_left(agent, lease_id, client)
 
 
@@ -281,9 +324,15 @@ def test_agent_refuses_an_offer_for_more_units_than_its_gpus(make_provider):
 def test_agent_refuses_an_offer_of_a_model_it_does_not_have(make_provider):
     from keepers.errors import ConfigError
 
-    offer = {"gpu_model": "nvidia-a100-80gb", "units": 1, "price_per_unit_hour": 2 * USD,
-             "max_duration_seconds": 24 * HOUR}
+    offer = {
+        "gpu_model": "nvidia-a100-80gb",
+        "units": 1,
+        "price_per_unit_hour": 2 * USD,
+        "max_duration_seconds": 24 * HOUR,
+    }
     with pytest.raises(ConfigError) as refused:
         make_provider(offers=[offer], delivery={"gpu_inventory": str(GPU_XML)})
-    assert str(refused.value) == ("config error: role.offers: nvidia-a100-80gb: no such GPU on this machine "
-                                  "(present: 2x NVIDIA H100 80GB HBM3, 1x NVIDIA GeForce RTX 4090)")
+    assert str(refused.value) == (
+        "config error: role.offers: nvidia-a100-80gb: no such GPU on this machine "
+        "(present: 2x NVIDIA H100 80GB HBM3, 1x NVIDIA GeForce RTX 4090)"
+    )

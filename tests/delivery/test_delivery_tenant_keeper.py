@@ -8,13 +8,12 @@ import signal
 
 import pytest
 from brownie import chain
+from delivery_setup import HOUR, USD, pid_alive, service_manifest, wait_for
 
 from keepers.config import KeeperConfig
 from keepers.errors import ConfigError
 from keepers.observability import make_logger
 from keepers.roles.tenant import TenantKeeper
-
-from delivery_setup import HOUR, USD, pid_alive, service_manifest, wait_for
 
 
 @pytest.fixture
@@ -25,8 +24,12 @@ def tenant_keeper(keeper_config, tmp_path):
         path = tmp_path / f"manifest-{len(built)}.json"
         path.write_text(json.dumps(manifest.model_dump(mode="json")))
         data, environ = keeper_config(account, {"manifest": str(path), **role})
-        keeper = TenantKeeper(KeeperConfig.model_validate(data), environ={**environ, "DEMO_TOKEN": "t0k3n"},
-                              name=f"tenant-{len(built)}", logger=make_logger("tenant", "tenant", "CRITICAL"))
+        keeper = TenantKeeper(
+            KeeperConfig.model_validate(data),
+            environ={**environ, "DEMO_TOKEN": "t0k3n"},
+            name=f"tenant-{len(built)}",
+            logger=make_logger("tenant", "tenant", "CRITICAL"),
+        )
         built.append(keeper)
         keeper.setup()
         return keeper
@@ -36,8 +39,9 @@ def tenant_keeper(keeper_config, tmp_path):
         keeper.stop()
 
 
-def test_keeper_deploys_after_the_match_and_reaches_the_workload(make_provider, funded_key, client_for, lease,
-                                                                 tenant_keeper):
+def test_keeper_deploys_after_the_match_and_reaches_the_workload(
+    make_provider, funded_key, client_for, lease, tenant_keeper
+):
     agent = make_provider()
     key = funded_key()
     client = client_for(key)
@@ -54,8 +58,9 @@ def test_keeper_deploys_after_the_match_and_reaches_the_workload(make_provider, 
     assert keeper.metrics.value("workloads_reached_total") == 1
 
 
-def test_keeper_redeploys_a_workload_its_provider_gave_up_on(make_provider, funded_key, client_for, lease,
-                                                             tenant_keeper):
+def test_keeper_redeploys_a_workload_its_provider_gave_up_on(
+    make_provider, funded_key, client_for, lease, tenant_keeper
+):
     agent = make_provider(delivery={"max_restarts": 0, "probe_failures_before_restart": 1})
     key = funded_key()
     client = client_for(key)
@@ -97,8 +102,9 @@ def test_keeper_challenges_a_provider_gone_dark(make_provider, funded_key, clien
     assert keeper.metrics.value("challenges_total") == 1
 
 
-def test_keeper_tops_up_within_the_horizon_and_within_its_budget(make_provider, funded_key, client_for, lease,
-                                                                 tenant_keeper):
+def test_keeper_tops_up_within_the_horizon_and_within_its_budget(
+    make_provider, funded_key, client_for, lease, tenant_keeper
+):
     agent = make_provider()
     key = funded_key()
     client = client_for(key)
@@ -106,8 +112,9 @@ def test_keeper_tops_up_within_the_horizon_and_within_its_budget(make_provider, 
     keeper = tenant_keeper(key, manifest, top_up_horizon_seconds=2 * HOUR, top_up_budget=3 * USD)
     params = client.params()
     # 10 USD streams for 5 h at the offer's 2 USD an hour; the lease could run 24 h.
-    lease_id = lease(agent, client, manifest, deposit=params["matchFee"] + params["settleBounty"] + 10 * USD,
-                     duration=24 * HOUR)
+    lease_id = lease(
+        agent, client, manifest, deposit=params["matchFee"] + params["settleBounty"] + 10 * USD, duration=24 * HOUR
+    )
     keeper.tick()
     balance = client.lease(lease_id).balance
     keeper.tick()

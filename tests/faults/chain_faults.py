@@ -19,20 +19,24 @@ from pathlib import Path
 
 from web3 import HTTPProvider, Web3
 
-from keepers.client import RequestSpec
-from keepers.client import connect
+from keepers.client import RequestSpec, connect
 from keepers.config import KeeperConfig
-from keepers.devchain import Anvil
 from keepers.deployment import load_deployment
+from keepers.devchain import Anvil
 from keepers.observability import make_logger
 from scripts.market_report import ChainEvents, conservation
 
 from protocol_setup import H100, HOUR, USD
 
-ERC20_BALANCE_ABI = [{
-    "type": "function", "name": "balanceOf", "stateMutability": "view",
-    "inputs": [{"name": "owner", "type": "address"}], "outputs": [{"name": "", "type": "uint256"}],
-}]
+ERC20_BALANCE_ABI = [
+    {
+        "type": "function",
+        "name": "balanceOf",
+        "stateMutability": "view",
+        "inputs": [{"name": "owner", "type": "address"}],
+        "outputs": [{"name": "", "type": "uint256"}],
+    }
+]
 LEASE_ACTIVE, LEASE_CLOSED = 1, 4  # Market.LeaseStatus
 
 
@@ -91,8 +95,10 @@ class KeeperRun:
         """A sample summed over every keeper and every label value."""
         return sum(
             sample.value
-            for keeper in self.keepers for family in keeper.metrics.registry.collect()
-            for sample in family.samples if sample.name == name
+            for keeper in self.keepers
+            for family in keeper.metrics.registry.collect()
+            for sample in family.samples
+            if sample.name == name
         )
 
     def log_events(self, name: str) -> list[dict]:
@@ -180,8 +186,12 @@ def provider_with_offer(client, *, region="eu-west", units=8, price=2 * USD) -> 
 def rental_request(client, *, units=1, max_price=3 * USD, duration=2 * HOUR) -> int:
     """A request any 2 USD H100 offer fits; returns its id."""
     spec = RequestSpec(
-        gpu_model=H100, units=units, region=None, max_price_per_unit_hour=max_price,
-        max_duration_seconds=duration, match_deadline=client.now() + 4 * HOUR,
+        gpu_model=H100,
+        units=units,
+        region=None,
+        max_price_per_unit_hour=max_price,
+        max_duration_seconds=duration,
+        match_deadline=client.now() + 4 * HOUR,
     )
     params = client.params()
     deposit = params["matchFee"] + params["settleBounty"] + max_price * units * duration // HOUR
@@ -210,7 +220,10 @@ class Books:
 
     def conserved(self, events: ChainEvents) -> dict[str, bool]:
         return conservation(
-            events, self.market, self.registry, self.job_market,
+            events,
+            self.market,
+            self.registry,
+            self.job_market,
             lambda owner: self.token.functions.balanceOf(owner).call(),
         )
 

@@ -42,7 +42,9 @@ def fault_keepers(keeper_config, tmp_path):
         data["chain"] |= chain or {}
         captured = LogCapture()
         keeper = cls(
-            KeeperConfig.model_validate(data), environ=environ, name=name,
+            KeeperConfig.model_validate(data),
+            environ=environ,
+            name=name,
             logger=make_logger(name, cls.role, "INFO", stream=captured),
         )
         keeper.captured = captured

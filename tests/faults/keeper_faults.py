@@ -129,7 +129,10 @@ def books_balance(reader, protocol) -> dict[str, bool]:
     """scripts/market_report's conservation identities over every event since the deployment."""
     events = ChainEvents.read(reader.w3, [reader.market, reader.registry, reader.job_market], protocol[0].block_number)
     return conservation(
-        events, reader.market, reader.registry, reader.job_market,
+        events,
+        reader.market,
+        reader.registry,
+        reader.job_market,
         lambda address: reader.balance_of(reader.payment_token, address),
     )
 
@@ -164,8 +167,17 @@ def lease_deposit(client, *, units=1, max_price=3 * USD, duration=2 * HOUR) -> i
     return params["matchFee"] + params["settleBounty"] + max_price * units * duration // HOUR
 
 
-def rental_leases(protocol, matcher_account, client_for, funded_key, *, count, duration=HOUR,
-                  endpoint="http://127.0.0.1:1", match=True):
+def rental_leases(
+    protocol,
+    matcher_account,
+    client_for,
+    funded_key,
+    *,
+    count,
+    duration=HOUR,
+    endpoint="http://127.0.0.1:1",
+    match=True,
+):
     """A provider with one H100 offer of `count` units and `count` requests of one unit from one tenant.
 
     Matched by the brownie matcher unless `match` is False. Returns (provider, tenant, request ids).
@@ -180,7 +192,11 @@ def rental_leases(protocol, matcher_account, client_for, funded_key, *, count, d
     ids = []
     for _ in range(count):
         spec = RequestSpec(
-            gpu_model=H100, units=1, region=None, max_price_per_unit_hour=3 * USD, max_duration_seconds=duration,
+            gpu_model=H100,
+            units=1,
+            region=None,
+            max_price_per_unit_hour=3 * USD,
+            max_duration_seconds=duration,
             match_deadline=tenant.now() + HOUR,
         )
         ids.append(tenant.request_id_of(tenant.create_request(spec, lease_deposit(tenant, duration=duration))))

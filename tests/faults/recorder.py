@@ -98,5 +98,10 @@ class FaultReport:
                 f"| {c.scenario} | {SCENARIOS[c.scenario]} | {c.case} | {c.injected} | {c.observed} | {verdict} |"
             )
         survived = sum(c.survived for c in self.cases)
-        lines += ["", f"{survived} of {len(self.cases)} cases survived, over {len({c.scenario for c in self.cases})} of {len(SCENARIOS)} scenarios.", ""]
+        lines += [
+            "",
+            f"{survived} of {len(self.cases)} cases survived, over "
+            f"{len({c.scenario for c in self.cases})} of {len(SCENARIOS)} scenarios.",
+            "",
+        ]
         return "\n".join(lines)

@@ -11,7 +11,15 @@ closed by exactly one transaction; no simulation was refused for a lease already
 from keepers.roles.settler import SettlerKeeper
 
 from keeper_faults import (
-    advance, books_balance, journal_entries, keeper_pending, mine_now, mining_paused, once_each, per_id, rental_leases,
+    advance,
+    books_balance,
+    journal_entries,
+    keeper_pending,
+    mine_now,
+    mining_paused,
+    once_each,
+    per_id,
+    rental_leases,
     wait_for,
 )
 from protocol_setup import HOUR
@@ -25,7 +33,8 @@ def _judge(tenant, settler, settler_key, ids, protocol, w3):
     checks = dict(
         no_payment_lost=all(books.values())
         and tenant.balance_of(tenant.payment_token, settler_key.address) == len(ids) * bounty,
-        no_payment_twice=once_each(closed, ids) and w3.eth.get_transaction_count(settler_key.address) == len(ids)
+        no_payment_twice=once_each(closed, ids)
+        and w3.eth.get_transaction_count(settler_key.address) == len(ids)
         and len(journal_entries(settler.config.transactions.state_dir, settler_key.address)) == len(ids)
         and settler.metrics.value("tx_refused_total", {"label": "close_lease"}) == 0,
         nothing_left_unsettled=all(tenant.lease(r).settled for r in ids) and keeper_pending(settler) == [],
@@ -45,21 +54,25 @@ def test_run_waiting_on_a_receipt_for_many_intervals_is_not_joined_by_another(
     with mining_paused(w3):
         # A 0.2 s interval; one lease a close, so the run waits on a receipt for each.
         settler = fault_keepers(SettlerKeeper, settler_key, {"close_batch_size": 1})
-        wait_for(lambda: settler.metrics.value("job_skipped_total", {"job": "settle"}) >= 5,
-                 what="ticks to come while the run waits for its receipt")
+        wait_for(
+            lambda: settler.metrics.value("job_skipped_total", {"job": "settle"}) >= 5,
+            what="ticks to come while the run waits for its receipt",
+        )
         mine_now(w3)
     wait_for(lambda: all(tenant.lease(r).settled for r in ids), what="every lease closed")
     settler.stop()
 
     checks, overruns, books = _judge(tenant, settler, settler_key, ids, protocol, w3)
     fault_report.record(
-        8, "run blocked on a receipt while mining is paused",
+        8,
+        "run blocked on a receipt while mining is paused",
         "settler (0.2 s interval) sends a close with automine off; the run waits for its receipt over many ticks",
         "the overlapping ticks were skipped (job_skipped_total) and the run, once mined, logged the overrun "
-        "(job_overrun) with the ticks it skipped (job_overruns_total); each lease closed by one transaction, no refused repeat",
+        "(job_overrun) with the ticks it skipped (job_overruns_total); "
+        "each lease closed by one transaction, no refused repeat",
         **checks,
     )
-    assert checks == {name: True for name in checks}, (checks, overruns, books)
+    assert checks == dict.fromkeys(checks, True), (checks, overruns, books)
     assert max(record["ticks_skipped"] for record in overruns) >= 5
 
 
@@ -75,10 +88,11 @@ def test_batch_run_longer_than_its_interval_closes_each_lease_once(
 
     checks, overruns, books = _judge(tenant, settler, settler_key, ids, protocol, w3)
     fault_report.record(
-        8, "batch of closes longer than the interval",
+        8,
+        "batch of closes longer than the interval",
         "settler with a 0.05 s interval finds ten expired leases in one run",
         "the run outlasted its interval: ticks skipped (job_skipped_total), the overrun logged (job_overrun) and "
         "counted; ten leases closed by ten transactions, none refused as already closed",
         **checks,
     )
-    assert checks == {name: True for name in checks}, (checks, overruns, books)
+    assert checks == dict.fromkeys(checks, True), (checks, overruns, books)

@@ -22,8 +22,19 @@ from keepers.roles.whistleblower import WhistleblowerKeeper
 
 from job_setup import MINUTE, open_job, provider_role
 from keeper_faults import (
-    DEAD_ENDPOINT, advance, books_balance, job_endings, keeper_pending, metric, mine_now, mining_paused, once_each,
-    pending_nonce, per_id, rental_leases, wait_for,
+    DEAD_ENDPOINT,
+    advance,
+    books_balance,
+    job_endings,
+    keeper_pending,
+    metric,
+    mine_now,
+    mining_paused,
+    once_each,
+    pending_nonce,
+    per_id,
+    rental_leases,
+    wait_for,
 )
 from protocol_setup import HOUR, USD
 
@@ -37,8 +48,10 @@ def race(w3, action: str, senders: list[str], start) -> list:
         before = sum(pending_nonce(w3, address) for address in senders)
         keepers = start()
         wait_for(
-            lambda: metric(keepers, "races_lost_total", {"action": action}) >= 1
-            or sum(pending_nonce(w3, address) for address in senders) - before >= 2,
+            lambda: (
+                metric(keepers, "races_lost_total", {"action": action}) >= 1
+                or sum(pending_nonce(w3, address) for address in senders) - before >= 2
+            ),
             what=f"both keepers to try {action}",
         )
         mine_now(w3)
@@ -48,13 +61,19 @@ def race(w3, action: str, senders: list[str], start) -> list:
 def settle_down(keepers, job: str, ticks: int = 3) -> None:
     """Waits for every keeper to run `ticks` more times: a loser that retried would send again here."""
     runs = [keeper.metrics.value("job_runs_total", {"job": job}) for keeper in keepers]
-    wait_for(lambda: all(keeper.metrics.value("job_runs_total", {"job": job}) >= runs[i] + ticks
-                         for i, keeper in enumerate(keepers)), what="more ticks")
+    wait_for(
+        lambda: all(
+            keeper.metrics.value("job_runs_total", {"job": job}) >= runs[i] + ticks for i, keeper in enumerate(keepers)
+        ),
+        what="more ticks",
+    )
 
 
 def losses_logged(keepers, action: str) -> list[dict]:
     return [
-        record for keeper in keepers for record in keeper.captured.events(*LOST_EVENTS)
+        record
+        for keeper in keepers
+        for record in keeper.captured.events(*LOST_EVENTS)
         if record.get("action") == action
     ]
 
@@ -63,27 +82,45 @@ def txs(w3, addresses) -> int:
     return sum(w3.eth.get_transaction_count(address) for address in set(addresses))
 
 
-def judge(fault_report, case, injected, *, keepers, action, counts, ids, books, unsettled_ok, tx_count, successes,
-          loser=REFUSED_OR_REVERTED, paid_once=True):
+def judge(
+    fault_report,
+    case,
+    injected,
+    *,
+    keepers,
+    action,
+    counts,
+    ids,
+    books,
+    unsettled_ok,
+    tx_count,
+    successes,
+    loser=REFUSED_OR_REVERTED,
+    paid_once=True,
+):
     """Records the case: one landed action per item, a bounded number of transactions, the loss reported."""
     lost = metric(keepers, "races_lost_total", {"action": action})
     logged = losses_logged(keepers, action)
     on_chain = sum(record["event"] == "action_lost_on_chain" for record in logged)
     checks = dict(
         no_payment_lost=all(books.values()),
-        no_payment_twice=once_each(counts, ids) and paid_once and successes == len(ids)
+        no_payment_twice=once_each(counts, ids)
+        and paid_once
+        and successes == len(ids)
         and tx_count <= len(ids) + on_chain,
         nothing_left_unsettled=unsettled_ok and all(keeper_pending(keeper) == [] for keeper in keepers),
         fault_in_logs=len(logged) >= 1,
         fault_in_metrics=lost >= 1,
     )
     fault_report.record(
-        5, case, injected,
+        5,
+        case,
+        injected,
         f"one {action} landed per item ({len(ids)}); {loser}, logged it and counted it "
         f"(races_lost_total{{action={action}}}); no retry on later ticks",
         **checks,
     )
-    assert checks == {name: True for name in checks}, (checks, dict(counts), books, lost, logged, tx_count)
+    assert checks == dict.fromkeys(checks, True), (checks, dict(counts), books, lost, logged, tx_count)
 
 
 def grant(protocol, accounts, role: str, address: str) -> None:
@@ -101,8 +138,9 @@ def test_two_matchers_race_for_the_same_requests(
     keys = [funded_key(0), funded_key(0)]
     for key in keys:
         grant(protocol, accounts, "MATCHER_ROLE", key.address)
-    matchers = race(w3, "match_requests", [k.address for k in keys],
-                    lambda: [fault_keepers(MatcherKeeper, key) for key in keys])
+    matchers = race(
+        w3, "match_requests", [k.address for k in keys], lambda: [fault_keepers(MatcherKeeper, key) for key in keys]
+    )
     wait_for(lambda: all(tenant.request(r).status == "MATCHED" for r in ids), what="every request matched")
     settle_down(matchers, "match")
     for keeper in matchers:
@@ -111,11 +149,18 @@ def test_two_matchers_race_for_the_same_requests(
     match_fee = tenant.params()["matchFee"]
     earned = sum(tenant.balance_of(tenant.payment_token, key.address) for key in keys)
     judge(
-        fault_report, "matchers", "two matchers started on four open requests with mining paused",
-        keepers=matchers, action="match_requests", ids=ids, books=books_balance(tenant, protocol),
+        fault_report,
+        "matchers",
+        "two matchers started on four open requests with mining paused",
+        keepers=matchers,
+        action="match_requests",
+        ids=ids,
+        books=books_balance(tenant, protocol),
         counts=per_id(tenant, tenant.market, "LeaseStarted", "leaseId", ids),
-        unsettled_ok=all(tenant.request(r).status == "MATCHED" for r in ids), paid_once=earned == len(ids) * match_fee,
-        tx_count=txs(w3, [k.address for k in keys]), successes=int(metric(matchers, "matches_total")),
+        unsettled_ok=all(tenant.request(r).status == "MATCHED" for r in ids),
+        paid_once=earned == len(ids) * match_fee,
+        tx_count=txs(w3, [k.address for k in keys]),
+        successes=int(metric(matchers, "matches_total")),
         loser="the loser's batch landed with every pair skipped by the chain (MatchSkipped, REQUEST_NOT_OPEN)",
     )
 
@@ -123,16 +168,21 @@ def test_two_matchers_race_for_the_same_requests(
 def test_two_probers_then_two_settlers_race_for_the_same_dark_leases(
     protocol, matcher_account, client_for, funded_key, fault_keepers, w3, fault_report
 ):
-    _, tenant, ids = rental_leases(protocol, matcher_account, client_for, funded_key, count=2, duration=10 * HOUR,
-                                   endpoint=DEAD_ENDPOINT)
+    _, tenant, ids = rental_leases(
+        protocol, matcher_account, client_for, funded_key, count=2, duration=10 * HOUR, endpoint=DEAD_ENDPOINT
+    )
     params = tenant.params()
     advance(params["livenessSpacingSeconds"])
     prober_keys = [funded_key(), funded_key()]
     for key in prober_keys:
         client_for(key).ensure_allowance(tenant.payment_token, tenant.market.address, MAX_ALLOWANCE)
     role = {"failures_before_challenge": 1, "probe_timeout_seconds": 0.3}
-    probers = race(w3, "challenge_liveness", [k.address for k in prober_keys],
-                   lambda: [fault_keepers(ProberKeeper, key, role) for key in prober_keys])
+    probers = race(
+        w3,
+        "challenge_liveness",
+        [k.address for k in prober_keys],
+        lambda: [fault_keepers(ProberKeeper, key, role) for key in prober_keys],
+    )
     wait_for(lambda: all(tenant.lease(r).challenge_open for r in ids), what="every lease challenged")
     settle_down(probers, "probe")
     for keeper in probers:
@@ -141,8 +191,12 @@ def test_two_probers_then_two_settlers_race_for_the_same_dark_leases(
 
     advance(params["livenessWindowSeconds"] + 1)
     settler_keys = [funded_key(0), funded_key(0)]
-    settlers = race(w3, "resolve_liveness", [k.address for k in settler_keys],
-                    lambda: [fault_keepers(SettlerKeeper, key) for key in settler_keys])
+    settlers = race(
+        w3,
+        "resolve_liveness",
+        [k.address for k in settler_keys],
+        lambda: [fault_keepers(SettlerKeeper, key) for key in settler_keys],
+    )
     wait_for(lambda: all(tenant.lease(r).settled for r in ids), what="every challenge resolved")
     settle_down(settlers, "settle")
     for keeper in settlers:
@@ -151,18 +205,31 @@ def test_two_probers_then_two_settlers_race_for_the_same_dark_leases(
     books = books_balance(tenant, protocol)
     settled = all(tenant.lease(r).settled for r in ids)
     judge(
-        fault_report, "probers", "two probers started on a dark provider's two leases with mining paused",
-        keepers=probers, action="challenge_liveness", ids=ids, counts=challenged, books=books,
-        unsettled_ok=settled, tx_count=txs(w3, [k.address for k in prober_keys]) - 2,  # each approved once
+        fault_report,
+        "probers",
+        "two probers started on a dark provider's two leases with mining paused",
+        keepers=probers,
+        action="challenge_liveness",
+        ids=ids,
+        counts=challenged,
+        books=books,
+        unsettled_ok=settled,
+        tx_count=txs(w3, [k.address for k in prober_keys]) - 2,  # each approved once
         successes=int(metric(probers, "challenges_total")),
     )
     resolved = per_id(tenant, tenant.market, "LivenessResolved", "leaseId", ids)
     closed = per_id(tenant, tenant.market, "LeaseClosed", "leaseId", ids)
     judge(
-        fault_report, "settlers (leases)",
+        fault_report,
+        "settlers (leases)",
         "two settlers started on two unanswered liveness challenges with mining paused",
-        keepers=settlers, action="resolve_liveness", ids=ids, counts=resolved, books=books,
-        unsettled_ok=settled and once_each(closed, ids), tx_count=txs(w3, [k.address for k in settler_keys]),
+        keepers=settlers,
+        action="resolve_liveness",
+        ids=ids,
+        counts=resolved,
+        books=books,
+        unsettled_ok=settled and once_each(closed, ids),
+        tx_count=txs(w3, [k.address for k in settler_keys]),
         successes=int(metric(settlers, "settlements_total", {"action": "resolve_liveness"})),
     )
 
@@ -179,9 +246,14 @@ def test_twin_provider_agents_two_verifiers_and_two_settlers_race_for_one_job(
     job_id, _ = open_job(protocol[0].market, matcher_account, provider_key.address, tenant, "hashchain", 16)
     ids = [job_id]
 
-    agents = race(w3, "submit_result", [provider_key.address], lambda: [
-        fault_keepers(ProviderAgent, provider_key, provider_role(), state=f"provider-{twin}") for twin in "ab"
-    ])
+    agents = race(
+        w3,
+        "submit_result",
+        [provider_key.address],
+        lambda: [
+            fault_keepers(ProviderAgent, provider_key, provider_role(), state=f"provider-{twin}") for twin in "ab"
+        ],
+    )
     wait_for(lambda: tenant.job(job_id).status == "SUBMITTED", what="the result")
     settle_down(agents, "tick")
     for keeper in agents:
@@ -193,8 +265,12 @@ def test_twin_provider_agents_two_verifiers_and_two_settlers_race_for_one_job(
     for key in verifier_keys:
         grant(protocol, accounts, "VERIFIER_ROLE", key.address)
         client_for(key).ensure_allowance(tenant.payment_token, tenant.job_market.address, MAX_ALLOWANCE)
-    verifiers = race(w3, "attest", [k.address for k in verifier_keys],
-                     lambda: [fault_keepers(VerifierKeeper, key) for key in verifier_keys])
+    verifiers = race(
+        w3,
+        "attest",
+        [k.address for k in verifier_keys],
+        lambda: [fault_keepers(VerifierKeeper, key) for key in verifier_keys],
+    )
     wait_for(lambda: tenant.job(job_id).attestation == "VALID", what="the attestation")
     settle_down(verifiers, "verify")
     for keeper in verifiers:
@@ -203,8 +279,12 @@ def test_twin_provider_agents_two_verifiers_and_two_settlers_race_for_one_job(
 
     advance(10 * MINUTE)
     settler_keys = [funded_key(0), funded_key(0)]
-    settlers = race(w3, "finalize_job", [k.address for k in settler_keys],
-                    lambda: [fault_keepers(SettlerKeeper, key) for key in settler_keys])
+    settlers = race(
+        w3,
+        "finalize_job",
+        [k.address for k in settler_keys],
+        lambda: [fault_keepers(SettlerKeeper, key) for key in settler_keys],
+    )
     wait_for(lambda: tenant.job(job_id).status == "FINALIZED", what="the job finalized")
     settle_down(settlers, "settle")
     for keeper in settlers:
@@ -215,19 +295,40 @@ def test_twin_provider_agents_two_verifiers_and_two_settlers_race_for_one_job(
     finalized = once_each(ended, ids) and tenant.job(job_id).status == "FINALIZED"
     # The setup agent's register, approve, stake and add_offer come before the race.
     judge(
-        fault_report, "provider agents", "one provider account run twice, both started on its matched job "
-        "with mining paused", keepers=agents, action="submit_result", ids=ids, counts=submitted, books=books,
-        unsettled_ok=finalized, tx_count=agent_txs - 4, successes=int(metric(agents, "results_submitted_total")),
+        fault_report,
+        "provider agents",
+        "one provider account run twice, both started on its matched job with mining paused",
+        keepers=agents,
+        action="submit_result",
+        ids=ids,
+        counts=submitted,
+        books=books,
+        unsettled_ok=finalized,
+        tx_count=agent_txs - 4,
+        successes=int(metric(agents, "results_submitted_total")),
     )
     judge(
-        fault_report, "verifiers", "two verifiers started on one submitted result with mining paused",
-        keepers=verifiers, action="attest", ids=ids, counts=attested, books=books, unsettled_ok=finalized,
+        fault_report,
+        "verifiers",
+        "two verifiers started on one submitted result with mining paused",
+        keepers=verifiers,
+        action="attest",
+        ids=ids,
+        counts=attested,
+        books=books,
+        unsettled_ok=finalized,
         tx_count=txs(w3, [k.address for k in verifier_keys]) - 2,  # each approved once
         successes=int(metric(verifiers, "attestations_total", {"valid": "true"})),
     )
     judge(
-        fault_report, "settlers (jobs)", "two settlers started on one job past its challenge window with mining "
-        "paused", keepers=settlers, action="finalize_job", ids=ids, books=books, unsettled_ok=finalized,
+        fault_report,
+        "settlers (jobs)",
+        "two settlers started on one job past its challenge window with mining paused",
+        keepers=settlers,
+        action="finalize_job",
+        ids=ids,
+        books=books,
+        unsettled_ok=finalized,
         counts=per_id(tenant, tenant.job_market, "JobFinalized", "jobId", ids),
         tx_count=txs(w3, [k.address for k in settler_keys]),
         successes=int(metric(settlers, "settlements_total", {"action": "finalize_job"})),
@@ -250,8 +351,9 @@ def test_two_whistleblowers_race_to_challenge_a_lazily_attested_cheat(
     keys = [funded_key(), funded_key()]
     for key in keys:
         client_for(key).ensure_allowance(tenant.payment_token, tenant.job_market.address, MAX_ALLOWANCE)
-    watchers = race(w3, "challenge", [k.address for k in keys],
-                    lambda: [fault_keepers(WhistleblowerKeeper, key) for key in keys])
+    watchers = race(
+        w3, "challenge", [k.address for k in keys], lambda: [fault_keepers(WhistleblowerKeeper, key) for key in keys]
+    )
     wait_for(lambda: tenant.job(job_id).status == "SLASHED", what="the whistleblower's dispute to end")
     settle_down(watchers, "watch")
     for keeper in watchers:
@@ -262,8 +364,13 @@ def test_two_whistleblowers_race_to_challenge_a_lazily_attested_cheat(
     # The winner also made its moves in the bisection game (one transaction each).
     moves = sum(metric(watchers, "dispute_moves_total", {"action": a}) for a in ("respond", "claim_timeout"))
     judge(
-        fault_report, "whistleblowers", "two whistleblowers started on one wrong result attested valid, "
-        "with mining paused", keepers=watchers, action="challenge", ids=ids, counts=opened,
+        fault_report,
+        "whistleblowers",
+        "two whistleblowers started on one wrong result attested valid, with mining paused",
+        keepers=watchers,
+        action="challenge",
+        ids=ids,
+        counts=opened,
         books=books_balance(tenant, protocol),
         unsettled_ok=once_each(job_endings(tenant, ids), ids) and winner in [k.address for k in keys],
         tx_count=txs(w3, [k.address for k in keys]) - 2 - int(moves),  # each approved once
@@ -284,9 +391,12 @@ def test_one_arbiter_run_twice_votes_once(
     ids = [job_id]
     wait_for(lambda: tenant.dispute(job_id).phase == "VOTE", what="the dispute to reach its vote")
 
-    arbiters = race(w3, "vote_on_step", [arbiter_key.address], lambda: [
-        fault_keepers(ArbiterKeeper, arbiter_key, state=f"arbiter-{twin}") for twin in "ab"
-    ])
+    arbiters = race(
+        w3,
+        "vote_on_step",
+        [arbiter_key.address],
+        lambda: [fault_keepers(ArbiterKeeper, arbiter_key, state=f"arbiter-{twin}") for twin in "ab"],
+    )
     wait_for(lambda: tenant.has_voted(job_id, arbiter_key.address), what="the vote")
     settle_down(arbiters, "vote")
     for keeper in arbiters:
@@ -297,9 +407,15 @@ def test_one_arbiter_run_twice_votes_once(
     fault_keepers(SettlerKeeper, funded_key(0))
     wait_for(lambda: tenant.job(job_id).status == "SLASHED", what="the settler to resolve the vote")
     judge(
-        fault_report, "arbiters", "one arbiter account run twice, both started on one dispute's vote with mining "
-        "paused", keepers=arbiters, action="vote_on_step", ids=ids, counts=votes,
-        books=books_balance(tenant, protocol), unsettled_ok=once_each(job_endings(tenant, ids), ids),
-        tx_count=txs(w3, [arbiter_key.address]), successes=int(metric(arbiters, "arbiter_votes_total",
-                                                                       {"solver_correct": "false"})),
+        fault_report,
+        "arbiters",
+        "one arbiter account run twice, both started on one dispute's vote with mining paused",
+        keepers=arbiters,
+        action="vote_on_step",
+        ids=ids,
+        counts=votes,
+        books=books_balance(tenant, protocol),
+        unsettled_ok=once_each(job_endings(tenant, ids), ids),
+        tx_count=txs(w3, [arbiter_key.address]),
+        successes=int(metric(arbiters, "arbiter_votes_total", {"solver_correct": "false"})),
     )

@@ -11,7 +11,14 @@ from keepers.roles.matcher import MatcherKeeper
 from keepers.roles.settler import SettlerKeeper
 
 from chain_faults import (
-    Books, KeeperRun, chain_copy, client_on, move_time, provider_with_offer, rental_request, wait_until,
+    Books,
+    KeeperRun,
+    chain_copy,
+    client_on,
+    move_time,
+    provider_with_offer,
+    rental_request,
+    wait_until,
 )
 from protocol_setup import HOUR
 
@@ -121,13 +128,16 @@ def test_keepers_redo_what_reorgs_of_1_3_and_12_blocks_took_away(
             in_logs, in_metrics, rolled = reported(counters, logs, reorgs, 1)
             checks = books.check([first], settled=False)
             fault_report.record(
-                3, "re-org of 1 block",
+                3,
+                "re-org of 1 block",
                 injected=f"anvil_reorg depth 1 at block {match_block}: the matcher's matchRequests dropped",
                 observed=(
                     f"blocks rolled back: {rolled}; request {first} open again and "
                     f"matched again: {'yes' if redone else 'no'}; one LeaseStarted on the new chain"
                 ),
-                **checks, fault_in_logs=in_logs, fault_in_metrics=in_metrics,
+                **checks,
+                fault_in_logs=in_logs,
+                fault_in_metrics=in_metrics,
             )
             if not (redone and all(checks.values()) and in_logs and in_metrics):
                 failures.append("depth 1")
@@ -152,7 +162,8 @@ def test_keepers_redo_what_reorgs_of_1_3_and_12_blocks_took_away(
             b_refunded = tenant_b.balance_of(tenant_b.payment_token) == balance_b
             checks["no_payment_lost"] = checks["no_payment_lost"] and b_refunded
             fault_report.record(
-                3, "re-org of 3 blocks",
+                3,
+                "re-org of 3 blocks",
                 injected=(
                     f"anvil_reorg depth 3: request {ghost}'s creation and the matcher's match of it dropped "
                     f"({dropped} transactions), then another tenant's request took id {ghost}"
@@ -162,7 +173,9 @@ def test_keepers_redo_what_reorgs_of_1_3_and_12_blocks_took_away(
                     f"tenant kept its deposit; the new request {second} was matched for its own tenant and "
                     f"units: {'yes' if redone and right_lease else 'no'}"
                 ),
-                **checks, fault_in_logs=in_logs, fault_in_metrics=in_metrics,
+                **checks,
+                fault_in_logs=in_logs,
+                fault_in_metrics=in_metrics,
             )
             if not (gone and redone and right_lease and all(checks.values()) and in_logs and in_metrics):
                 failures.append("depth 3")
@@ -186,7 +199,8 @@ def test_keepers_redo_what_reorgs_of_1_3_and_12_blocks_took_away(
             in_logs, in_metrics, rolled = reported(counters, logs, reorgs, 12)
             checks = books.check(every, settled=True)
             fault_report.record(
-                3, "re-org of 12 blocks",
+                3,
+                "re-org of 12 blocks",
                 injected=(
                     f"anvil_reorg depth 12: {replayed} users' transactions re-included, {dropped} keeper "
                     f"transactions (matches, lease closings) dropped"
@@ -195,7 +209,9 @@ def test_keepers_redo_what_reorgs_of_1_3_and_12_blocks_took_away(
                     f"blocks rolled back: {rolled}; requests {later} matched again: {'yes' if rematched else 'no'}; "
                     f"all four leases closed again once their time ran out: {'yes' if reclosed else 'no'}"
                 ),
-                **checks, fault_in_logs=in_logs, fault_in_metrics=in_metrics,
+                **checks,
+                fault_in_logs=in_logs,
+                fault_in_metrics=in_metrics,
             )
             if not (rematched and reclosed and all(checks.values()) and in_logs and in_metrics):
                 failures.append("depth 12")

@@ -11,7 +11,14 @@ from keepers.roles.matcher import MatcherKeeper
 from keepers.roles.settler import SettlerKeeper
 
 from chain_faults import (
-    Books, KeeperRun, chain_copy, client_on, move_time, provider_with_offer, rental_request, wait_until,
+    Books,
+    KeeperRun,
+    chain_copy,
+    client_on,
+    move_time,
+    provider_with_offer,
+    rental_request,
+    wait_until,
 )
 from protocol_setup import HOUR
 
@@ -68,10 +75,12 @@ def test_keepers_ride_out_a_node_restart_from_its_saved_state(
             run.stop()
 
     keepers_said_so = {
-        name: len(logs.events("rpc_error")) > 0 and len(logs.events("job_failed")) > 0 for name, logs in run.logs.items()
+        name: len(logs.events("rpc_error")) > 0 and len(logs.events("job_failed")) > 0
+        for name, logs in run.logs.items()
     }
     fault_report.record(
-        1, "SIGTERM, state saved, restarted on the same port",
+        1,
+        "SIGTERM, state saved, restarted on the same port",
         injected=(
             f"Anvil stopped with SIGTERM after block {head_before} (2 leases matched), kept down until both keepers "
             f"failed a run, restarted from its --state file"
@@ -134,7 +143,8 @@ def test_keepers_redo_what_a_node_killed_before_its_next_save_forgot(
 
     indexers = 3  # matcher-view, settler-view, settler-jobs
     fault_report.record(
-        1, "SIGKILL, restarted from an earlier periodic save",
+        1,
+        "SIGKILL, restarted from an earlier periodic save",
         injected=(
             f"Anvil SIGKILLed at block {lost_head}, restarted from a dump taken at block {saved_head}: "
             f"request {lost} and the matcher's match of it are gone"

@@ -77,7 +77,7 @@ def reported_exactly(run, proxy) -> tuple[bool, bool]:
     for kind, count in proxy.injected.items():
         reported = REPORTED_AS.get(kind, kind)
         by_kind[reported] = by_kind.get(reported, 0) + count
-    logged = {kind: 0 for kind in by_kind}
+    logged = dict.fromkeys(by_kind, 0)
     for record in run.log_events("rpc_error"):
         logged[record["kind"]] = logged.get(record["kind"], 0) + 1
     in_logs = bool(by_kind) and logged == by_kind
@@ -110,7 +110,8 @@ def test_keepers_ride_out_transient_rpc_faults(case, fault_report, run, proxy, m
     failed_runs = run.metric_all_labels("job_failures_total")
     failed_txs = run.metric_all_labels("tx_failed_total")
     fault_report.record(
-        2, case,
+        2,
+        case,
         injected=", ".join(f"{kind} x{count}" for kind, count in sorted(proxy.injected.items())),
         observed=(
             f"every failed try logged and counted, then retried with backoff; {len(ids)} requests matched and "
@@ -119,7 +120,9 @@ def test_keepers_ride_out_transient_rpc_faults(case, fault_report, run, proxy, m
             "close transactions; "
             f"{int(failed_runs)} job runs and {int(failed_txs)} transactions failed"
         ),
-        **books, fault_in_logs=in_logs, fault_in_metrics=in_metrics,
+        **books,
+        fault_in_logs=in_logs,
+        fault_in_metrics=in_metrics,
     )
     assert matched and closed
     assert proxy.armed() == 0
@@ -138,13 +141,16 @@ def test_a_node_down_past_every_retry_fails_the_run_and_the_next_tick_recovers(
     failed_runs = run.metric_all_labels("job_failures_total")
     failed_logged = len(run.log_events("job_failed"))
     fault_report.record(
-        2, "endpoint refusing every try of several requests in a row",
+        2,
+        "endpoint refusing every try of several requests in a row",
         injected=f"drop x{proxy.injected['drop']} (more than {FAST_RPC['rpc_attempts']} tries of one request)",
         observed=(
             f"{int(failed_runs)} job runs gave up and were logged as job_failed; the next ticks matched and "
             f"settled all {len(ids)} requests"
         ),
-        **books, fault_in_logs=in_logs and failed_logged > 0, fault_in_metrics=in_metrics and failed_runs > 0,
+        **books,
+        fault_in_logs=in_logs and failed_logged > 0,
+        fault_in_metrics=in_metrics and failed_runs > 0,
     )
     assert matched and closed
     assert books == {"no_payment_lost": True, "no_payment_twice": True, "nothing_left_unsettled": True}
@@ -168,15 +174,22 @@ def test_indexer_splits_refused_log_ranges_and_misses_no_event(
     store.close()
     books = Books(anvil.url, protocol[1]).check(ids, settled=True)
     contracts = [view.market, view.registry]
-    topics = sorted({
-        "0x" + event_abi_to_log_topic(item).hex()
-        for contract in contracts for item in contract.abi
-        if item.get("type") == "event" and item["name"] in VIEW_EVENTS
-    })
-    direct = w3.eth.get_logs({
-        "fromBlock": view.indexer.start_block, "toBlock": scanned_block,
-        "address": [c.address for c in contracts], "topics": [topics],
-    })
+    topics = sorted(
+        {
+            "0x" + event_abi_to_log_topic(item).hex()
+            for contract in contracts
+            for item in contract.abi
+            if item.get("type") == "event" and item["name"] in VIEW_EVENTS
+        }
+    )
+    direct = w3.eth.get_logs(
+        {
+            "fromBlock": view.indexer.start_block,
+            "toBlock": scanned_block,
+            "address": [c.address for c in contracts],
+            "topics": [topics],
+        }
+    )
     indexed = [(e.block_number, e.log_index) for e in view._events]
     expected = sorted((log["blockNumber"], log["logIndex"]) for log in direct)
     none_missed_or_twice = indexed == expected
@@ -184,7 +197,8 @@ def test_indexer_splits_refused_log_ranges_and_misses_no_event(
     halved_logged = len(run.log_events("logs_chunk_halved"))
     refused = proxy.injected["getlogs_refused"]
     fault_report.record(
-        2, f"eth_getLogs over more than {max_blocks} blocks refused",
+        2,
+        f"eth_getLogs over more than {max_blocks} blocks refused",
         injected=f"{refused} getLogs refused with -32005 'query returned more than 10000 results'",
         observed=(
             f"indexers halved their span down to {view.indexer.chunk_blocks} blocks and kept it; "
@@ -210,9 +224,17 @@ def test_an_http_413_on_get_logs_is_split_at_once_never_retried(proxy, market_wi
     through_proxy = make_web3(proxy.url, timeout_seconds=5, attempts=4, backoff_seconds=0.05, metrics=metrics)
     delivered = []
     indexer = EventIndexer(
-        through_proxy, [deployment.contract(through_proxy, "ProviderRegistry")], CheckpointStore(tmp_path),
-        name="registry", start_block=deployment.block_number, chunk_blocks=2000, confirmations=0, lookback=16,
-        on_event=delivered.append, on_rollback=lambda block: None, logger=make_logger("test", "indexer", "CRITICAL"),
+        through_proxy,
+        [deployment.contract(through_proxy, "ProviderRegistry")],
+        CheckpointStore(tmp_path),
+        name="registry",
+        start_block=deployment.block_number,
+        chunk_blocks=2000,
+        confirmations=0,
+        lookback=16,
+        on_event=delivered.append,
+        on_rollback=lambda block: None,
+        logger=make_logger("test", "indexer", "CRITICAL"),
         metrics=metrics,
     )
     proxy.arm("http_413", 1, ("eth_getLogs",))

@@ -15,8 +15,20 @@ import sys
 from keepers.devchain import REPO_ROOT
 
 from keeper_faults import (
-    advance, books_balance, journal_entries, journal_pending, mine_now, mining_paused, once_each, pending_nonce, per_id,
-    read_log_file, rental_leases, scrape, wait_for, write_toml,
+    advance,
+    books_balance,
+    journal_entries,
+    journal_pending,
+    mine_now,
+    mining_paused,
+    once_each,
+    pending_nonce,
+    per_id,
+    read_log_file,
+    rental_leases,
+    scrape,
+    wait_for,
+    write_toml,
 )
 from protocol_setup import HOUR
 
@@ -26,8 +38,14 @@ LEASES = 3
 def _spawn(config_path, environ, log_path):
     command = [sys.executable, "-m", "keepers.cli", "keeper", "run", "settler", "--config", str(config_path)]
     with log_path.open("w") as log:
-        return subprocess.Popen(command, env={**os.environ, **environ}, cwd=REPO_ROOT, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(
+            command,
+            env={**os.environ, **environ},
+            cwd=REPO_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def _kill_and_restart(protocol, matcher_account, client_for, funded_key, keeper_config, w3, tmp_path, while_dead):
@@ -53,8 +71,10 @@ def _kill_and_restart(protocol, matcher_account, client_for, funded_key, keeper_
 
     second = _spawn(config_path, environ, tmp_path / "second.log")
     try:
-        wait_for(lambda: any(r.get("event") == "keeper_started" for r in read_log_file(tmp_path / "second.log")),
-                 what="the restarted keeper")
+        wait_for(
+            lambda: any(r.get("event") == "keeper_started" for r in read_log_file(tmp_path / "second.log")),
+            what="the restarted keeper",
+        )
         wait_for(lambda: all(tenant.lease(r).settled for r in leases), what="every lease closed")
         (started,) = [r for r in read_log_file(tmp_path / "second.log") if r.get("event") == "keeper_started"]
         samples = scrape(started["health_url"])
@@ -71,10 +91,12 @@ def _kill_and_restart(protocol, matcher_account, client_for, funded_key, keeper_
     checks = dict(
         no_payment_lost=all(books.values())
         and tenant.balance_of(tenant.payment_token, settler_key.address) == LEASES * bounty,
-        no_payment_twice=once_each(closed, leases) and w3.eth.get_transaction_count(settler_key.address) == LEASES
+        no_payment_twice=once_each(closed, leases)
+        and w3.eth.get_transaction_count(settler_key.address) == LEASES
         and len(entries) == LEASES,
         nothing_left_unsettled=all(tenant.lease(r).settled for r in leases)
-        and journal_pending(state_dir, settler_key.address) == [] and exit_code == 0,
+        and journal_pending(state_dir, settler_key.address) == []
+        and exit_code == 0,
         fault_in_logs=any(r.get("event") == "journal_pending" for r in records)
         and any(r.get("event") == "tx_recovered" and r.get("status") == "mined" for r in records),
         fault_in_metrics=recovered == 1,
@@ -89,14 +111,15 @@ def test_killed_settler_whose_transaction_was_mined_while_dead_records_it_and_se
         protocol, matcher_account, client_for, funded_key, keeper_config, w3, tmp_path, while_dead=mine_now
     )
     fault_report.record(
-        6, "transaction mined while the keeper was dead",
+        6,
+        "transaction mined while the keeper was dead",
         f"SIGKILL with closeLease nonce {orphans[0].nonce if orphans else '-'} in the pool (automine off), "
         "then a block mined before the restart",
         f"restart found {len(orphans)} pending journal entry, saw its receipt and marked it mined without "
         f"re-sending (tx_recovered_total{{status=mined}}); {len(entries)} transactions for {LEASES} leases",
         **checks,
     )
-    assert checks == {name: True for name in checks}, (checks, books)
+    assert checks == dict.fromkeys(checks, True), (checks, books)
     assert len(orphans) == 1 and entries[0].tx_hashes == orphans[0].tx_hashes  # recorded, not re-signed
 
 
@@ -110,7 +133,8 @@ def test_killed_settler_whose_transaction_the_node_lost_resends_the_same_nonce(
         protocol, matcher_account, client_for, funded_key, keeper_config, w3, tmp_path, while_dead=lose_it
     )
     fault_report.record(
-        6, "transaction lost from the pool while the keeper was dead",
+        6,
+        "transaction lost from the pool while the keeper was dead",
         f"SIGKILL with closeLease nonce {orphans[0].nonce if orphans else '-'} in the pool, "
         "then anvil_dropAllTransactions before the restart",
         f"restart re-signed the journaled nonce (now {len(entries[0].tx_hashes) if entries else 0} hashes) "
@@ -118,5 +142,5 @@ def test_killed_settler_whose_transaction_the_node_lost_resends_the_same_nonce(
         f"{len(entries)} transactions for {LEASES} leases",
         **checks,
     )
-    assert checks == {name: True for name in checks}, (checks, books)
+    assert checks == dict.fromkeys(checks, True), (checks, books)
     assert len(orphans) == 1 and entries[0].nonce == orphans[0].nonce and len(entries[0].tx_hashes) == 2

@@ -9,8 +9,18 @@ lease is closed once and its bounty paid once.
 from keepers.roles.settler import SettlerKeeper
 
 from keeper_faults import (
-    advance, books_balance, journal_entries, keeper_pending, mine_now, mining_paused, once_each, pending_nonce, per_id,
-    receipt_or_none, rental_leases, wait_for,
+    advance,
+    books_balance,
+    journal_entries,
+    keeper_pending,
+    mine_now,
+    mining_paused,
+    once_each,
+    pending_nonce,
+    per_id,
+    receipt_or_none,
+    rental_leases,
+    wait_for,
 )
 from protocol_setup import HOUR
 
@@ -40,9 +50,16 @@ def test_stuck_close_under_a_rising_base_fee_is_replaced_and_mined_once(
     settler.stop()
 
     _record_and_check(
-        fault_report, "first version's fee cap below every new block's base fee",
+        fault_report,
+        "first version's fee cap below every new block's base fee",
         "settler's closeLease signed at 3 gwei, blocks then closed at a 3.2 gwei base fee",
-        tenant, settler, settler_key, lease_id, protocol, w3, replacements=1,
+        tenant,
+        settler,
+        settler_key,
+        lease_id,
+        protocol,
+        w3,
+        replacements=1,
     )
 
 
@@ -55,7 +72,8 @@ def test_close_sent_while_mining_is_paused_is_replaced_in_the_pool_and_mined_onc
     with mining_paused(w3):
         settler = fault_keepers(SettlerKeeper, settler_key, transactions={"replace_after_seconds": 1})
         wait_for(
-            lambda: settler.metrics.value("tx_replaced_total", {"label": "close_lease"}) >= 2, timeout=30,
+            lambda: settler.metrics.value("tx_replaced_total", {"label": "close_lease"}) >= 2,
+            timeout=30,
             what="two replacements in the paused pool",
         )
         mine_now(w3)
@@ -63,9 +81,16 @@ def test_close_sent_while_mining_is_paused_is_replaced_in_the_pool_and_mined_onc
     settler.stop()
 
     _record_and_check(
-        fault_report, "mining paused while the transaction waits",
+        fault_report,
+        "mining paused while the transaction waits",
         "automine off: settler's closeLease held in the pool past replace_after_seconds, then one block mined",
-        tenant, settler, settler_key, lease_id, protocol, w3, replacements=2,
+        tenant,
+        settler,
+        settler_key,
+        lease_id,
+        protocol,
+        w3,
+        replacements=2,
     )
 
 
@@ -80,20 +105,22 @@ def _record_and_check(fault_report, case, injected, tenant, settler, settler_key
     replaced = settler.metrics.value("tx_replaced_total", {"label": "close_lease"})
     checks = dict(
         no_payment_lost=all(books.values()) and tenant.balance_of(tenant.payment_token, settler_key.address) == bounty,
-        no_payment_twice=once_each(closed, [lease_id]) and len(mined) == 1
+        no_payment_twice=once_each(closed, [lease_id])
+        and len(mined) == 1
         and w3.eth.get_transaction_count(settler_key.address) == 1,
         nothing_left_unsettled=tenant.lease(lease_id).settled and keeper_pending(settler) == [],
         fault_in_logs=len(settler.captured.events("tx_replaced")) >= 1,
         fault_in_metrics=replaced >= 1,
     )
     fault_report.record(
-        4, case, injected,
+        4,
+        case,
+        injected,
         f"the first version never mined; {'a replacement' if replacements == 1 else 'replacements'} re-signed at "
         "the same nonce, logged (tx_replaced) and counted (tx_replaced_total); exactly one version mined, "
         "one LeaseClosed, the bounty paid once",
         **checks,
     )
-    assert checks == {name: True for name in checks}, (checks, books)
+    assert checks == dict.fromkeys(checks, True), (checks, books)
     assert len(entry.tx_hashes) >= 2 and nonces == {entry.nonce}
     assert entry.status == "mined"
-

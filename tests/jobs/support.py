@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 
 import brownie
 
-from helpers import USD, b32
 from keepers.contracts.types import Attestation, DisputeResult, JobStatus, Phase, RequestKind, SlashReason
 from keepers.workloads.base import keccak256
 from keepers.workloads.registry import get_workload
 from keepers.workloads.trace import TraceTree
+
+from helpers import USD, b32
 
 HASHCHAIN = b32("hashchain")
 MATVEC = b32("matvec")
@@ -55,14 +56,41 @@ SOLVER_WON, CHALLENGER_WON, R_VOIDED = DisputeResult
 LATE_RESULT, DISPUTE_LOST = SlashReason.LATE_RESULT, SlashReason.DISPUTE_LOST
 JOB_KIND = RequestKind.JOB
 
-JOB_FIELDS = (
-    "provider offerId units tenant resultDeadline windowEndsAt status attestation collateral escrow "
-    "termsHash outputHash traceRoot verifier verifierBond"
-).split()
-DISPUTE_FIELDS = (
-    "challenger bond lo hi deadline phase arbiterMode moveTimeoutSeconds voteWindowSeconds number "
-    "hLo hHi hMid windowLeft votesForSolver votesForChallenger"
-).split()
+JOB_FIELDS = [
+    "provider",
+    "offerId",
+    "units",
+    "tenant",
+    "resultDeadline",
+    "windowEndsAt",
+    "status",
+    "attestation",
+    "collateral",
+    "escrow",
+    "termsHash",
+    "outputHash",
+    "traceRoot",
+    "verifier",
+    "verifierBond",
+]
+DISPUTE_FIELDS = [
+    "challenger",
+    "bond",
+    "lo",
+    "hi",
+    "deadline",
+    "phase",
+    "arbiterMode",
+    "moveTimeoutSeconds",
+    "voteWindowSeconds",
+    "number",
+    "hLo",
+    "hHi",
+    "hMid",
+    "windowLeft",
+    "votesForSolver",
+    "votesForChallenger",
+]
 
 
 def now() -> int:
@@ -168,7 +196,14 @@ class Driver:
         return self.jm.publishJobTerms(terms, input, {"from": sender or self.ctx.stranger})
 
     def open(
-        self, workload=HASHCHAIN, steps=8, salt=None, provider=None, window=HOUR, result_timeout=HOUR, seed=SEED,
+        self,
+        workload=HASHCHAIN,
+        steps=8,
+        salt=None,
+        provider=None,
+        window=HOUR,
+        result_timeout=HOUR,
+        seed=SEED,
         deposit=DEPOSIT,
     ):
         """Publishes terms, creates a JOB request and matches it with the provider's offer."""
@@ -178,7 +213,17 @@ class Driver:
         self.publish(terms, input)
         terms_hash = self.jm.hashTerms(terms)
         spec = (
-            H100, 0, 1, ZERO32, 0, 0, 3 * USD, 86_400, now() + HOUR, JOB_KIND, terms_hash,
+            H100,
+            0,
+            1,
+            ZERO32,
+            0,
+            0,
+            3 * USD,
+            86_400,
+            now() + HOUR,
+            JOB_KIND,
+            terms_hash,
         )
         request_id = ctx.market.createRequest(spec, deposit, {"from": ctx.tenant}).return_value
         offer = ctx.offer2 if provider == ctx.provider2 else ctx.offer
@@ -187,12 +232,18 @@ class Driver:
         return Job(request_id, terms, input, steps, workload, honest)
 
     def submit(self, job: Job, fault_from_step: int | None = None, sender=None):
-        solver = job.honest if fault_from_step is None else Trace.of(
-            job.workload, job.input, job.terms[2], job.steps, fault_from_step
+        solver = (
+            job.honest
+            if fault_from_step is None
+            else Trace.of(job.workload, job.input, job.terms[2], job.steps, fault_from_step)
         )
         job.solver = solver
         return self.jm.submitResult(
-            job.id, job.terms, solver.output, solver.root, solver.proof(job.steps),
+            job.id,
+            job.terms,
+            solver.output,
+            solver.root,
+            solver.proof(job.steps),
             {"from": sender or self.provider_of(job)},
         )
 

@@ -75,7 +75,10 @@ def test_when_verifier_attests_valid_the_window_restarts_in_full(ctx, driver):
     before = ctx.token.balanceOf(ctx.verifier)
     tx = _attest(ctx, job)
     assert event_args(tx, "Attested") == {
-        "jobId": job.id, "verifier": ctx.verifier, "valid": True, "bond": VERIFIER_BOND,
+        "jobId": job.id,
+        "verifier": ctx.verifier,
+        "valid": True,
+        "bond": VERIFIER_BOND,
         "windowEndsAt": tx.timestamp + HOUR,
     }
     stored = job_of(ctx.job_market, job.id)

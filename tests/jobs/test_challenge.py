@@ -62,7 +62,11 @@ def test_when_anyone_challenges_the_dispute_starts_over_the_whole_trace(ctx, dri
     before = ctx.token.balanceOf(ctx.stranger)
     tx = driver.challenge(job, ctx.stranger)
     assert event_args(tx, "DisputeOpened") == {
-        "jobId": job.id, "challenger": ctx.stranger, "number": 1, "bond": CHALLENGE_BOND, "phase": REVEAL,
+        "jobId": job.id,
+        "challenger": ctx.stranger,
+        "number": 1,
+        "bond": CHALLENGE_BOND,
+        "phase": REVEAL,
         "deadline": tx.timestamp + MOVE_TIMEOUT,
     }
     d = dispute_of(ctx.job_market, job.id)

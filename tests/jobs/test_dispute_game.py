@@ -68,9 +68,10 @@ def test_anyone_may_prove_the_step_for_the_solver(ctx, driver):
 
 def test_given_an_invalid_state_that_matches_the_agreed_hash_the_challenger_wins(ctx, driver):
     """A solver whose trace holds the hash of a malformed state cannot prove a step from it."""
-    from jobs.support import Trace
     from keepers.workloads.base import keccak256
     from keepers.workloads.trace import TraceTree
+
+    from jobs.support import Trace
 
     job = driver.open(steps=4)
     bad_state = b"\x01" * 31  # not a hashchain state (32 bytes)
@@ -128,7 +129,10 @@ def test_when_solver_reveals(ctx, driver):
     driver.challenge(job)
     tx = driver.reveal(job)
     assert event_args(tx, "MidpointRevealed") == {
-        "jobId": job.id, "index": 6, "stateHash": h(job.honest.hashes[6]), "deadline": tx.timestamp + 3600,
+        "jobId": job.id,
+        "index": 6,
+        "stateHash": h(job.honest.hashes[6]),
+        "deadline": tx.timestamp + 3600,
     }
     d = dispute_of(ctx.job_market, job.id)
     assert d["phase"] == RESPOND and d["hMid"] == h(job.honest.hashes[6])
@@ -166,7 +170,12 @@ def test_when_challenger_responds_the_interval_halves(ctx, driver, agree):
     tx = driver.respond(job, agree=agree)
     lo, hi = (6, 13) if agree else (0, 6)
     assert event_args(tx, "MidpointAnswered") == {
-        "jobId": job.id, "agreed": agree, "lo": lo, "hi": hi, "phase": REVEAL, "deadline": tx.timestamp + 3600,
+        "jobId": job.id,
+        "agreed": agree,
+        "lo": lo,
+        "hi": hi,
+        "phase": REVEAL,
+        "deadline": tx.timestamp + 3600,
     }
     d = dispute_of(ctx.job_market, job.id)
     assert (d["lo"], d["hi"]) == (lo, hi)

@@ -70,12 +70,19 @@ def test_when_finalized_with_a_valid_attestation(ctx, driver):
     free_before = ctx.registry.provider(ctx.provider)["freeStake"]
     tx = driver.finalize_after_window(job)
     assert event_args(tx, "JobFinalized") == {
-        "jobId": job.id, "provider": ctx.provider, "toProvider": ESCROW - FEE - VFEE, "protocolFee": FEE,
-        "verifierFee": VFEE, "tenantRefund": 0,
+        "jobId": job.id,
+        "provider": ctx.provider,
+        "toProvider": ESCROW - FEE - VFEE,
+        "protocolFee": FEE,
+        "verifierFee": VFEE,
+        "tenantRefund": 0,
     }
     delta = {p: ctx.token.balanceOf(p) - before[p] for p in parties}
     assert delta == {
-        ctx.provider: ESCROW - FEE - VFEE, ctx.treasury: 0, ctx.verifier: VFEE + VERIFIER_BOND, ctx.tenant: 0,
+        ctx.provider: ESCROW - FEE - VFEE,
+        ctx.treasury: 0,
+        ctx.verifier: VFEE + VERIFIER_BOND,
+        ctx.tenant: 0,
         ctx.job_market: -(ESCROW + VERIFIER_BOND) + FEE,
     }
     assert ctx.job_market.accruedFees() == FEE

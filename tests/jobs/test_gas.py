@@ -34,8 +34,12 @@ def test_happy_path_gas(ctx, driver):
     sleep_to(attest.timestamp + HOUR)
     finalize = ctx.job_market.finalizeJob(job.id, {"from": ctx.stranger})
     figures = {
-        "publishJobTerms": publish.gas_used, "createRequest": create.gas_used, "matchRequests": match.gas_used,
-        "submitResult": submit.gas_used, "attest": attest.gas_used, "finalizeJob": finalize.gas_used,
+        "publishJobTerms": publish.gas_used,
+        "createRequest": create.gas_used,
+        "matchRequests": match.gas_used,
+        "submitResult": submit.gas_used,
+        "attest": attest.gas_used,
+        "finalizeJob": finalize.gas_used,
     }
     total = sum(v for k, v in figures.items() if k != "publishJobTerms")
     print("\nhappy path gas:", figures, "total (without publish):", total)

@@ -234,7 +234,6 @@ class JobMachine(RuleBasedStateMachine):
                 assert self.jm.statusOf(job.id) != FINALIZED
 
 
-
 def test_job_invariants_hold_under_random_sequences(ctx):
     brownie.chain.snapshot()
     JobMachine.ctx, JobMachine.jm, JobMachine.driver = ctx, ctx.job_market, ctx.driver

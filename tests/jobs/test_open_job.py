@@ -29,7 +29,14 @@ def direct(JobMarket, ctx, market_caller):
 def _open(direct, sender, request_id=7, tenant=None, provider=None, terms_hash=None):
     contract, published = direct
     return contract.openJob(
-        request_id, tenant or sender, provider or sender, 3, 1, COLLATERAL, ESCROW, terms_hash or published,
+        request_id,
+        tenant or sender,
+        provider or sender,
+        3,
+        1,
+        COLLATERAL,
+        ESCROW,
+        terms_hash or published,
         {"from": sender},
     )
 
@@ -65,8 +72,15 @@ def test_when_market_opens_a_job(direct, market_caller, ctx):
     deadline = tx.timestamp + HOUR
     assert tx.gas_used <= 100_000  # three fresh slots and the event
     assert event_args(tx, "JobOpened") == {
-        "jobId": 7, "tenant": ctx.tenant, "provider": ctx.provider, "offerId": 3, "units": 1,
-        "collateral": COLLATERAL, "escrow": ESCROW, "termsHash": published, "resultDeadline": deadline,
+        "jobId": 7,
+        "tenant": ctx.tenant,
+        "provider": ctx.provider,
+        "offerId": 3,
+        "units": 1,
+        "collateral": COLLATERAL,
+        "escrow": ESCROW,
+        "termsHash": published,
+        "resultDeadline": deadline,
     }
     # getJob asks the market for the tenant and terms hash, and this market is an EOA: the stored
     # facts are checked end to end below.

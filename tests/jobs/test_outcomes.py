@@ -63,7 +63,9 @@ def test_given_a_lazy_verifier_its_bond_goes_to_the_challenger_and_the_treasury(
     tx = driver.prove(job)
     to_challenger = VERIFIER_BOND * WHISTLEBLOWER_BPS // 10_000
     assert event_args(tx, "VerifierBondForfeited") == {
-        "jobId": job.id, "verifier": ctx.verifier, "toChallenger": to_challenger,
+        "jobId": job.id,
+        "verifier": ctx.verifier,
+        "toChallenger": to_challenger,
         "toTreasury": VERIFIER_BOND - to_challenger,
     }
     assert _deltas(ctx, before) == {
@@ -81,7 +83,9 @@ def test_given_an_honest_solver_a_false_whistleblower_loses_its_bond(ctx, driver
     driver.bisect(job, agree=False)
     tx = driver.prove(job)
     assert event_args(tx, "ChallengerBondForfeited") == {
-        "jobId": job.id, "challenger": ctx.challenger, "toSolver": BOND_TO_SOLVER,
+        "jobId": job.id,
+        "challenger": ctx.challenger,
+        "toSolver": BOND_TO_SOLVER,
         "toTreasury": CHALLENGE_BOND - BOND_TO_SOLVER,
     }
     assert _deltas(ctx, before) == {

@@ -2,14 +2,15 @@
 
 import pytest
 
+from keepers.workloads.base import keccak256
+
 from helpers import event_args, reverts_with
 from jobs.support import HASHCHAIN, HOUR, MATVEC, MATVEC256, MINUTE, b32, h, make_terms
-from keepers.workloads.base import keccak256
 
 
 def test_revert_when_workload_not_registered(driver):
     terms, input = make_terms()
-    terms = (b32("unknown"),) + terms[1:]
+    terms = (b32("unknown"), *terms[1:])
     with reverts_with("JobMarket_WorkloadNotRegistered"):
         driver.publish(terms, input)
 
@@ -93,9 +94,12 @@ def test_when_published_the_event_carries_terms_and_input_and_one_record_is_kept
 def test_terms_hash_is_keccak_of_abi_encoded_terms(ctx):
     from eth_abi import encode
 
-    terms, input = make_terms()
-    expected = keccak256(encode(["(bytes32,bytes32,bytes32,uint32,uint40,uint40)"], [(
-        bytes.fromhex(terms[0][2:]), bytes.fromhex(terms[1][2:]), bytes.fromhex(terms[2][2:]), *terms[3:]
-    )]))
+    terms, _input = make_terms()
+    expected = keccak256(
+        encode(
+            ["(bytes32,bytes32,bytes32,uint32,uint40,uint40)"],
+            [(bytes.fromhex(terms[0][2:]), bytes.fromhex(terms[1][2:]), bytes.fromhex(terms[2][2:]), *terms[3:])],
+        )
+    )
     assert ctx.job_market.hashTerms(terms) == h(expected)
     assert terms[0] == HASHCHAIN

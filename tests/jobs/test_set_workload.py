@@ -17,7 +17,9 @@ def test_revert_when_workload_id_zero(ctx):
 def test_when_governance_sets_a_workload(ctx):
     tx = ctx.job_market.setWorkload(b32("new"), ctx.matvec_verifier, True, {"from": ctx.governance})
     assert event_args(tx, "WorkloadSet") == {
-        "workload": b32("new"), "stepVerifier": ctx.matvec_verifier, "arbiterMode": True,
+        "workload": b32("new"),
+        "stepVerifier": ctx.matvec_verifier,
+        "arbiterMode": True,
     }
     assert tuple(ctx.job_market.workload(b32("new"))) == (ctx.matvec_verifier, True)
 

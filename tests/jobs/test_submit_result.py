@@ -17,8 +17,12 @@ from jobs.support import (
 
 def _submit(ctx, job, trace, sender=None, terms=None, proof=None, root=None, output=None):
     return ctx.job_market.submitResult(
-        job.id, terms or job.terms, output or trace.output, root or trace.root,
-        trace.proof(job.steps) if proof is None else proof, {"from": sender or ctx.provider},
+        job.id,
+        terms or job.terms,
+        output or trace.output,
+        root or trace.root,
+        trace.proof(job.steps) if proof is None else proof,
+        {"from": sender or ctx.provider},
     )
 
 
@@ -51,8 +55,13 @@ def test_revert_when_trace_root_zero(ctx, driver):
 def test_revert_when_output_not_leaf_n_of_the_trace(ctx, driver):
     job = driver.open()
     with reverts_with("JobMarket_InvalidTraceProof"):
-        _submit(ctx, job, job.honest, output="0x" + job.honest.hashes[job.steps - 1].hex(),
-                proof=job.honest.proof(job.steps - 1))
+        _submit(
+            ctx,
+            job,
+            job.honest,
+            output="0x" + job.honest.hashes[job.steps - 1].hex(),
+            proof=job.honest.proof(job.steps - 1),
+        )
 
 
 def test_revert_when_proof_is_for_another_root(ctx, driver):
@@ -85,7 +94,9 @@ def test_when_solver_submits_at_the_deadline_the_window_opens(ctx, driver):
     tx = _submit(ctx, job, job.honest)
     assert tx.timestamp == deadline
     assert event_args(tx, "ResultSubmitted") == {
-        "jobId": job.id, "outputHash": job.honest.output, "traceRoot": job.honest.root,
+        "jobId": job.id,
+        "outputHash": job.honest.output,
+        "traceRoot": job.honest.root,
         "windowEndsAt": tx.timestamp + 2 * HOUR,
     }
     stored = job_of(ctx.job_market, job.id)

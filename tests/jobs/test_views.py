@@ -57,7 +57,10 @@ def test_constants_and_wiring(ctx):
     assert jm.MIN_RESULT_TIMEOUT_SECONDS() == 60
     assert jm.MAX_RESULT_TIMEOUT_SECONDS() == 30 * 86_400
     assert (jm.config(), jm.registry(), jm.paymentToken(), jm.market()) == (
-        ctx.config, ctx.registry, ctx.token, ctx.market,
+        ctx.config,
+        ctx.registry,
+        ctx.token,
+        ctx.market,
     )
 
 

@@ -42,14 +42,25 @@ def keeper_account(w3):
 def make_sender(w3, keeper_account, tmp_path):
     def make(*, clock=None, metrics=None, **overrides):
         settings = {
-            "priority_fee_gwei": 1, "max_fee_gwei": 100, "replace_after_seconds": 5,
-            "fee_bump_percent": 12.5, "max_retries": 3, "state_dir": tmp_path / "state",
+            "priority_fee_gwei": 1,
+            "max_fee_gwei": 100,
+            "replace_after_seconds": 5,
+            "fee_bump_percent": 12.5,
+            "max_retries": 3,
+            "state_dir": tmp_path / "state",
         }
         config = TransactionsConfig(**{**settings, **overrides})
         clock = clock or FakeClock()
         return TransactionSender(
-            w3, keeper_account, config, Journal(config.state_dir), metrics or Metrics(),
-            make_logger("test", "sender"), clock=clock, sleep=clock.sleep, poll_seconds=1.0,
+            w3,
+            keeper_account,
+            config,
+            Journal(config.state_dir),
+            metrics or Metrics(),
+            make_logger("test", "sender"),
+            clock=clock,
+            sleep=clock.sleep,
+            poll_seconds=1.0,
         )
 
     return make
@@ -83,7 +94,9 @@ def make_keeper(keeper_config):
         data, environ = keeper_config(account, role)
         name = name or f"{cls.role}-{account.address[:8]}"
         keeper = cls(
-            KeeperConfig.model_validate(data), environ=environ, name=name,
+            KeeperConfig.model_validate(data),
+            environ=environ,
+            name=name,
             logger=make_logger(name, cls.role, "CRITICAL"),
         )
         started.append(keeper)

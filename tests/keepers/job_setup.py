@@ -37,13 +37,24 @@ def open_job(
     if input is None:
         input = valid_input
     else:
-        terms = JobTerms(terms.workload, keccak256(input), terms.seed, terms.steps, terms.result_timeout_seconds,
-                         terms.challenge_window_seconds)
+        terms = JobTerms(
+            terms.workload,
+            keccak256(input),
+            terms.seed,
+            terms.steps,
+            terms.result_timeout_seconds,
+            terms.challenge_window_seconds,
+        )
     terms_hash = tenant.terms_hash_of(tenant.publish_job_terms(terms, input))
     (offer,) = [o for o in tenant.offers_of(provider_address) if o.gpu_model == H100]
     spec = RequestSpec(
-        units=1, max_price_per_unit_hour=10 * USD, max_duration_seconds=4 * HOUR, match_deadline=tenant.now() + HOUR,
-        gpu_model=H100, kind="JOB", job_terms_hash=terms_hash,
+        units=1,
+        max_price_per_unit_hour=10 * USD,
+        max_duration_seconds=4 * HOUR,
+        match_deadline=tenant.now() + HOUR,
+        gpu_model=H100,
+        kind="JOB",
+        job_terms_hash=terms_hash,
     )
     request_id = tenant.request_id_of(tenant.create_request(spec, ESCROW_DEPOSIT))
     tx = market.matchRequests([(request_id, offer.offer_id)], {"from": matcher})
@@ -53,7 +64,9 @@ def open_job(
 
 def provider_role(**overrides) -> dict:
     settings = {
-        "region": "eu-west", "endpoint": "http://gpu.example:9100", "stake": 7_000 * USD,
+        "region": "eu-west",
+        "endpoint": "http://gpu.example:9100",
+        "stake": 7_000 * USD,
         "offers": [{"gpu_model": H100, "units": 2, "price_per_unit_hour": 2 * USD, "max_duration_seconds": 24 * HOUR}],
     }
     return {**settings, **overrides}

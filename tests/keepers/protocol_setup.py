@@ -16,8 +16,12 @@ H100_COLLATERAL = 3_000 * USD  # deployments/gpu-catalogue.json, whole tokens sc
 
 def rental_spec(client, *, units=1, max_price=10 * USD, duration=4 * HOUR, region=None) -> RequestSpec:
     return RequestSpec(
-        gpu_model=H100, units=units, region=region, max_price_per_unit_hour=max_price,
-        max_duration_seconds=duration, match_deadline=client.now() + HOUR,
+        gpu_model=H100,
+        units=units,
+        region=region,
+        max_price_per_unit_hour=max_price,
+        max_duration_seconds=duration,
+        match_deadline=client.now() + HOUR,
     )
 
 
@@ -27,7 +31,9 @@ def open_lease(market, matcher, provider_client, tenant_client, *, units=1, depo
     `market` is the brownie LeaseMarket and `matcher` a brownie account holding MATCHER_ROLE.
     """
     (offer,) = [o for o in provider_client.offers_of(provider_client.address) if o.gpu_model == H100]
-    request_id = tenant_client.request_id_of(tenant_client.create_request(rental_spec(tenant_client, units=units), deposit))
+    request_id = tenant_client.request_id_of(
+        tenant_client.create_request(rental_spec(tenant_client, units=units), deposit)
+    )
     tx = market.matchRequests([(request_id, offer.offer_id)], {"from": matcher})
     assert "LeaseStarted" in tx.events, tx.events
     return request_id
@@ -56,8 +62,12 @@ def provider_with_offer(client, *, region, model=H100, units=4, price=2 * USD, e
 
 def request(client, *, units=1, max_price=3 * USD, duration=2 * HOUR, region=None, model=H100, deposit=None):
     spec = RequestSpec(
-        gpu_model=model, units=units, region=region, max_price_per_unit_hour=max_price,
-        max_duration_seconds=duration, match_deadline=client.now() + HOUR,
+        gpu_model=model,
+        units=units,
+        region=region,
+        max_price_per_unit_hour=max_price,
+        max_duration_seconds=duration,
+        match_deadline=client.now() + HOUR,
     )
     params = client.params()
     deposit = deposit or params["matchFee"] + params["settleBounty"] + max_price * units * duration // HOUR

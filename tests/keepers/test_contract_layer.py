@@ -15,15 +15,19 @@ from keepers.contracts.transact import snake_case
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Where web3 contracts may be built and called: the contract layer, and the factory it uses.
 ALLOWED = {"keepers/contracts", "keepers/deployment.py"}
-SCANNED = [*sorted((REPO_ROOT / "keepers").rglob("*.py")), REPO_ROOT / "scripts" / "demo.py",
-           REPO_ROOT / "scripts" / "market_report.py"]
+SCANNED = [
+    *sorted((REPO_ROOT / "keepers").rglob("*.py")),
+    REPO_ROOT / "scripts" / "demo.py",
+    REPO_ROOT / "scripts" / "market_report.py",
+]
 CALL_BUILDING = re.compile(r"\.functions\b|\beth\.contract\(|\bbatch_requests\(|\bmake_batch_request\(")
 
 
 def offending_lines(path: Path) -> list[str]:
     return [
         f"{path.relative_to(REPO_ROOT)}:{number}: {line.strip()}"
-        for number, line in enumerate(path.read_text().splitlines(), start=1) if CALL_BUILDING.search(line)
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if CALL_BUILDING.search(line)
     ]
 
 
@@ -38,9 +42,16 @@ def test_the_scan_sees_a_call_built_outside_the_layer():
     assert not CALL_BUILDING.search("self.sender.send(self.contracts.market.close_lease(7))")
 
 
-@pytest.mark.parametrize("function, label", [
-    ("claimTimeout", "claim_timeout"), ("matchRequests", "match_requests"), ("closeLeases", "close_leases"),
-    ("createRequestWithPermit", "create_request_with_permit"), ("metadataURI", "metadata_uri"), ("attest", "attest"),
-])
+@pytest.mark.parametrize(
+    "function, label",
+    [
+        ("claimTimeout", "claim_timeout"),
+        ("matchRequests", "match_requests"),
+        ("closeLeases", "close_leases"),
+        ("createRequestWithPermit", "create_request_with_permit"),
+        ("metadataURI", "metadata_uri"),
+        ("attest", "attest"),
+    ],
+)
 def test_an_action_is_labelled_by_its_function_in_snake_case(function, label):
     assert snake_case(function) == label

@@ -44,7 +44,8 @@ def differences(solidity: dict[str, list[str]], python: dict[str, list[str]]) ->
     found += [f"{name}: in types.py, not in DataTypes.sol" for name in sorted(python.keys() - solidity.keys())]
     found += [
         f"{name}: DataTypes.sol has {solidity[name]}, types.py has {python[name]}"
-        for name in sorted(solidity.keys() & python.keys()) if solidity[name] != python[name]
+        for name in sorted(solidity.keys() & python.keys())
+        if solidity[name] != python[name]
     ]
     return found
 

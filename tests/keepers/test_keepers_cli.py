@@ -29,9 +29,7 @@ def test_unknown_role_key_exits_2_with_one_line(anvil, tmp_path, capsys):
 
 
 def test_wrong_chain_id_exits_2_with_one_line(anvil, tmp_path, capsys):
-    path = write_config(
-        tmp_path, f'[chain]\nrpc_url = "{anvil.url}"\nchain_id = 1337\n[metrics]\nport = 0\n'
-    )
+    path = write_config(tmp_path, f'[chain]\nrpc_url = "{anvil.url}"\nchain_id = 1337\n[metrics]\nport = 0\n')
     code, err = run(["keeper", "run", "heartbeat", "--config", str(path)], capsys)
     assert code == 2
     assert err == f"chain error: config says chain_id 1337 but {anvil.url} reports 31337\n"

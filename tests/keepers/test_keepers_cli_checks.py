@@ -41,11 +41,16 @@ def allowance(client, token, owner, spender):
 
 def agent(keeper_config, account, role):
     data, environ = keeper_config(account, role)
-    return ProviderAgent(KeeperConfig.model_validate(data), environ=environ, name="provider-checks",
-                         logger=make_logger("provider-checks", "provider", "CRITICAL"))
+    return ProviderAgent(
+        KeeperConfig.model_validate(data),
+        environ=environ,
+        name="provider-checks",
+        logger=make_logger("provider-checks", "provider", "CRITICAL"),
+    )
 
 
 # ---------------------------------------------------------------- 1: a failed start changes nothing
+
 
 def test_1_provider_agent_with_an_unlisted_gpu_refuses_before_moving_its_endpoint(
     funded_key, client_for, keeper_config, w3
@@ -70,8 +75,11 @@ def test_1_provider_agent_with_an_unlisted_gpu_refuses_before_moving_its_endpoin
 def test_1_provider_agent_short_of_stake_tokens_refuses_before_registering(funded_key, client_for, keeper_config, w3):
     me = funded_key(10 * USD)
     offers = [{"gpu_model": H100, "units": 1, "price_per_unit_hour": USD, "max_duration_seconds": HOUR}]
-    poor = agent(keeper_config, me, {"region": "eu-west", "endpoint": "http://x.example", "stake": H100_COLLATERAL,
-                                     "offers": offers})
+    poor = agent(
+        keeper_config,
+        me,
+        {"region": "eu-west", "endpoint": "http://x.example", "stake": H100_COLLATERAL, "offers": offers},
+    )
     with pytest.raises(KeeperError, match=r"^stake error: role.stake needs 3000000000 more stake token units"):
         poor.start()
     poor.stop()
@@ -81,16 +89,21 @@ def test_1_provider_agent_short_of_stake_tokens_refuses_before_registering(funde
 
 # ---------------------------------------------------------------- 2: a request that can never match
 
-@pytest.mark.parametrize("flags, reason", [
-    (["--gpu-model", UNLISTED], f"gpu model '{UNLISTED}' is not in the GPU catalogue (listed: "),
-    (["--min-vram", "200"], "200 GB of vRAM asked for, but no listed model has more than 80 GB"),
-    (["--gpu-model", "nvidia-t4-16gb", "--min-tier", "3"], "nvidia-t4-16gb is tier 0, below the minimum tier 3"),
-    (["--gpu-model", H100, "--units", "2000"], "2000 units asked for, but an offer has at most 1024"),
-])
+
+@pytest.mark.parametrize(
+    "flags, reason",
+    [
+        (["--gpu-model", UNLISTED], f"gpu model '{UNLISTED}' is not in the GPU catalogue (listed: "),
+        (["--min-vram", "200"], "200 GB of vRAM asked for, but no listed model has more than 80 GB"),
+        (["--gpu-model", "nvidia-t4-16gb", "--min-tier", "3"], "nvidia-t4-16gb is tier 0, below the minimum tier 3"),
+        (["--gpu-model", H100, "--units", "2000"], "2000 units asked for, but an offer has at most 1024"),
+    ],
+)
 def test_2_request_that_can_never_match_is_refused_and_locks_nothing(funded_key, cli, client_for, w3, flags, reason):
     me = funded_key(100 * USD)
-    err = failed(cli(me, "tenant", "request", *flags, "--max-price", "3000000", "--duration", "4h",
-                     "--deposit", "20000000"))
+    err = failed(
+        cli(me, "tenant", "request", *flags, "--max-price", "3000000", "--duration", "4h", "--deposit", "20000000")
+    )
     assert err.startswith(f"request error: no offer can ever match: {reason}"), err
     assert err.endswith("; nothing was sent")
     assert client_for(me).balance_of(client_for(me).payment_token) == 100 * USD
@@ -98,6 +111,7 @@ def test_2_request_that_can_never_match_is_refused_and_locks_nothing(funded_key,
 
 
 # ---------------------------------------------------------------- 3: no approval left behind
+
 
 def test_3_refused_stake_and_request_leave_no_allowance(funded_key, cli, client_for, w3):
     me = funded_key(5 * USD)
@@ -109,12 +123,28 @@ def test_3_refused_stake_and_request_leave_no_allowance(funded_key, cli, client_
         "stake: refused, the call would revert with "
         f"ERC20InsufficientBalance({me.address}, {5 * USD}, {H100_COLLATERAL})"
     )
-    err = failed(cli(me, "tenant", "request", "--gpu-model", H100, "--max-price", "3000000", "--duration", "4h",
-                     "--deposit", "20000000"))
+    err = failed(
+        cli(
+            me,
+            "tenant",
+            "request",
+            "--gpu-model",
+            H100,
+            "--max-price",
+            "3000000",
+            "--duration",
+            "4h",
+            "--deposit",
+            "20000000",
+        )
+    )
     assert err.startswith("create_request: refused, the call would revert with ERC20InsufficientBalance(")
     # A deposit the market refuses for another reason: simulated with the allowance in place, then refused.
-    err = failed(cli(me, "tenant", "request", "--gpu-model", H100, "--max-price", "3000000", "--duration", "4h",
-                     "--deposit", "1"))
+    err = failed(
+        cli(
+            me, "tenant", "request", "--gpu-model", H100, "--max-price", "3000000", "--duration", "4h", "--deposit", "1"
+        )
+    )
     assert err.startswith("create_request: refused, the call would revert with LeaseMarket_DepositTooSmall(1, ")
     for spender in (client.registry.address, client.market.address):
         assert allowance(client, client.payment_token, me.address, spender) == 0
@@ -124,8 +154,22 @@ def test_3_refused_stake_and_request_leave_no_allowance(funded_key, cli, client_
 def test_3_an_approval_is_sent_only_with_the_call_it_serves(funded_key, cli, client_for, w3):
     me = funded_key(100 * USD)
     client = client_for(me)
-    posted = ok_json(cli(me, "tenant", "request", "--gpu-model", H100, "--max-price", "3000000", "--duration", "4h",
-                         "--deposit", "20000000", "--json"))
+    posted = ok_json(
+        cli(
+            me,
+            "tenant",
+            "request",
+            "--gpu-model",
+            H100,
+            "--max-price",
+            "3000000",
+            "--duration",
+            "4h",
+            "--deposit",
+            "20000000",
+            "--json",
+        )
+    )
     assert client.request(posted["request_id"]).escrow == 20 * USD
     assert allowance(client, client.payment_token, me.address, client.market.address) == 0  # used up exactly
     assert nonce(w3, me) == 2  # approve, createRequest
@@ -133,9 +177,11 @@ def test_3_an_approval_is_sent_only_with_the_call_it_serves(funded_key, cli, cli
 
 # ---------------------------------------------------------------- 4: OpenZeppelin's errors and enums by name
 
+
 def test_4_token_errors_inside_a_market_call_are_decoded(funded_key, client_for):
     """The market's ABI lacks the token's ERC20InsufficientBalance (0xe450d38c): it was `unknown error`."""
     from keepers.sender import Refused
+
     from protocol_setup import rental_spec
 
     me = funded_key(0)
@@ -165,8 +211,10 @@ def test_4_enum_arguments_are_shown_by_name(funded_key, client_for, matcher_acco
 
 # ---------------------------------------------------------------- 5: one line instead of a traceback
 
-def test_5_metrics_port_in_use_is_one_line_after_the_deployment_check(keeper_config, funded_key, matcher_account,
-                                                                      tmp_path, monkeypatch, capsys, protocol):
+
+def test_5_metrics_port_in_use_is_one_line_after_the_deployment_check(
+    keeper_config, funded_key, matcher_account, tmp_path, monkeypatch, capsys, protocol
+):
     holder = socket.socket()
     holder.bind(("127.0.0.1", 0))
     holder.listen()
@@ -191,8 +239,7 @@ def test_5_metrics_port_in_use_is_one_line_after_the_deployment_check(keeper_con
         holder.close()
 
 
-def test_5_deployment_without_code_is_one_line(funded_key, cli, protocol, tmp_path, keeper_config, monkeypatch,
-                                               capsys):
+def test_5_deployment_without_code_is_one_line(funded_key, cli, protocol, tmp_path, keeper_config, monkeypatch, capsys):
     _, deployment_path = protocol
     contents = json.loads(deployment_path.read_text())
     empty = "0x" + "ab" * 20
@@ -216,11 +263,13 @@ def test_5_deployment_without_code_is_one_line(funded_key, cli, protocol, tmp_pa
 
 # ---------------------------------------------------------------- 6: a keeper that cannot do its job
 
+
 def test_6_matcher_without_its_role_refuses_to_start(keeper_config, funded_key):
     me = funded_key()
     data, environ = keeper_config(me, {})
-    matcher = MatcherKeeper(KeeperConfig.model_validate(data), environ=environ, name="m",
-                            logger=make_logger("m", "matcher", "CRITICAL"))
+    matcher = MatcherKeeper(
+        KeeperConfig.model_validate(data), environ=environ, name="m", logger=make_logger("m", "matcher", "CRITICAL")
+    )
     with pytest.raises(KeeperError) as refused:
         matcher.start()
     matcher.stop()
@@ -233,8 +282,9 @@ def test_6_health_turns_503_with_the_reason_when_the_role_is_revoked(keeper_conf
     me = funded_key()
     deployment.config.setRole(deployment.config.MATCHER_ROLE(), me.address, True, {"from": accounts[0]})
     data, environ = keeper_config(me, {})
-    matcher = MatcherKeeper(KeeperConfig.model_validate(data), environ=environ, name="m",
-                            logger=make_logger("m", "matcher", "CRITICAL"))
+    matcher = MatcherKeeper(
+        KeeperConfig.model_validate(data), environ=environ, name="m", logger=make_logger("m", "matcher", "CRITICAL")
+    )
     matcher.start()
     try:
         with urllib.request.urlopen(f"{matcher.health.url}/health", timeout=10) as answer:
@@ -250,6 +300,7 @@ def test_6_health_turns_503_with_the_reason_when_the_role_is_revoked(keeper_conf
 
 
 # ---------------------------------------------------------------- 8: missing commands
+
 
 def test_8_unstake_then_withdraw_unstaked(funded_key, cli, client_for):
     from brownie import chain
@@ -272,12 +323,28 @@ def test_8_unstake_then_withdraw_unstaked(funded_key, cli, client_for):
 
 def test_8_dry_run_sends_nothing_and_lists_what_it_would(funded_key, cli, client_for, w3):
     me = funded_key(100 * USD)
-    planned = ok_json(cli(me, "tenant", "request", "--gpu-model", H100, "--max-price", "3000000", "--duration", "4h",
-                          "--deposit", "20000000", "--dry-run", "--json"))
+    planned = ok_json(
+        cli(
+            me,
+            "tenant",
+            "request",
+            "--gpu-model",
+            H100,
+            "--max-price",
+            "3000000",
+            "--duration",
+            "4h",
+            "--deposit",
+            "20000000",
+            "--dry-run",
+            "--json",
+        )
+    )
     assert [step["label"] for step in planned["transactions"]] == ["approve", "create_request"]
     assert planned["dry_run"] is True and nonce(w3, me) == 0
-    registered = ok_json(cli(me, "provider", "register", "--region", "eu-west", "--endpoint", "http://x.example",
-                             "--dry-run", "--json"))
+    registered = ok_json(
+        cli(me, "provider", "register", "--region", "eu-west", "--endpoint", "http://x.example", "--dry-run", "--json")
+    )
     assert [step["label"] for step in registered["transactions"]] == ["register_provider"]
     assert registered["transactions"][0]["gas_estimate"] > 0 and nonce(w3, me) == 0
     # A dry run is refused like the real thing.
@@ -289,8 +356,9 @@ def test_8_catalogue_quote_and_version(funded_key, cli, capsys):
     me = funded_key()
     models = {m["gpu_model"]: m for m in ok_json(cli(me, "market", "catalogue", "--json"))["models"]}
     assert models[H100]["vram_gb"] == 80 and models[H100]["collateral_per_unit"] == H100_COLLATERAL
-    quote = ok_json(cli(me, "tenant", "quote", "--gpu-model", H100, "--max-price", "3000000", "--duration", "4h",
-                        "--json"))
+    quote = ok_json(
+        cli(me, "tenant", "quote", "--gpu-model", H100, "--max-price", "3000000", "--duration", "4h", "--json")
+    )
     assert quote["minimum_deposit"] < quote["full_duration_deposit"]
     assert quote["full_duration_deposit"] == quote["match_fee"] + quote["settle_bounty"] + 12 * USD
     with pytest.raises(SystemExit) as exited:
@@ -316,6 +384,7 @@ def test_8_config_check_any_role(keeper_config, funded_key, tmp_path, monkeypatc
 
 
 # ---------------------------------------------------------------- 9: what a tenant asks
+
 
 def test_9_tenant_status_answers_time_left_runs_dry_and_refund(funded_key, client_for, matcher_account, protocol, cli):
     from brownie import chain
@@ -345,7 +414,8 @@ def test_9_tenant_status_answers_time_left_runs_dry_and_refund(funded_key, clien
     assert code == 0 and "runs dry" in out and "refund if closed now" in out and "Z (in " in out
     closed = ok_json(cli(tenant_key, "tenant", "close", str(request_id), "--json"))
     assert closed["refunded"] + closed["bounty"] == shown["refund_if_closed_now"] - (
-        2 * USD * (tenant.now() - now) // HOUR)
+        2 * USD * (tenant.now() - now) // HOUR
+    )
 
 
 def test_9_errors_under_json_are_json(funded_key, cli):
@@ -359,12 +429,15 @@ def test_9_errors_under_json_are_json(funded_key, cli):
 
 # ---------------------------------------------------------------- 10: observability as operators expect
 
+
 def _heartbeat(anvil, **metrics):
     from keepers.config import ChainConfig, MetricsConfig
     from keepers.roles.heartbeat import HeartbeatKeeper
 
-    config = KeeperConfig(chain=ChainConfig(rpc_url=anvil.url, chain_id=31337, poll_interval_seconds=60),
-                          metrics=MetricsConfig(port=0, stale_head_seconds=10**9, **metrics))
+    config = KeeperConfig(
+        chain=ChainConfig(rpc_url=anvil.url, chain_id=31337, poll_interval_seconds=60),
+        metrics=MetricsConfig(port=0, stale_head_seconds=10**9, **metrics),
+    )
     return HeartbeatKeeper(config, name="hb", logger=make_logger("hb", "heartbeat", "CRITICAL"))
 
 
@@ -444,6 +517,7 @@ def test_10_alerts_and_dashboard_name_metrics_the_keepers_export():
 
 # ---------------------------------------------------------------- 11: for auditors
 
+
 def test_11_brownies_own_future_warnings_are_filtered_and_the_spec_is_in_the_repository():
     import re
     import tomllib
@@ -453,8 +527,9 @@ def test_11_brownies_own_future_warnings_are_filtered_and_the_spec_is_in_the_rep
     pytest_options = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
     filters = pytest_options["filterwarnings"]
     message = "rpc.snapshot should not be called directly, use chain.snapshot instead"
-    assert any(f.startswith("ignore:") and f.endswith(":FutureWarning") and re.match(f.split(":")[1], message)
-               for f in filters)
+    assert any(
+        f.startswith("ignore:") and f.endswith(":FutureWarning") and re.match(f.split(":")[1], message) for f in filters
+    )
     readme = (REPO_ROOT / "README.md").read_text()
     assert "../shared/" not in readme and "docs/protocol.md" in readme
     protocol = (REPO_ROOT / "docs" / "protocol.md").read_text()
@@ -468,8 +543,9 @@ def test_6_an_account_without_ether_is_unhealthy_with_the_reason(keeper_config, 
     me = funded_key()
     w3.provider.make_request("anvil_setBalance", [me.address, "0x0"])
     data, environ = keeper_config(me, {})
-    settler = SettlerKeeper(KeeperConfig.model_validate(data), environ=environ, name="s",
-                            logger=make_logger("s", "settler", "CRITICAL"))
+    settler = SettlerKeeper(
+        KeeperConfig.model_validate(data), environ=environ, name="s", logger=make_logger("s", "settler", "CRITICAL")
+    )
     settler.start()
     try:
         with pytest.raises(urllib.error.HTTPError) as unhealthy:
@@ -486,12 +562,25 @@ def test_6_an_account_without_ether_is_unhealthy_with_the_reason(keeper_config, 
 
 def test_9_usage_errors_under_json_are_json(capsys):
     with pytest.raises(SystemExit) as exited:
-        main(["tenant", "request", "--config", "k.toml", "--max-price", "1", "--duration", "four hours",
-              "--deposit", "1", "--json"])
+        main(
+            [
+                "tenant",
+                "request",
+                "--config",
+                "k.toml",
+                "--max-price",
+                "1",
+                "--duration",
+                "four hours",
+                "--deposit",
+                "1",
+                "--json",
+            ]
+        )
     assert exited.value.code == 2
     assert json.loads(capsys.readouterr().err) == {
         "error": "leasehold tenant request: error: argument --duration: 'four hours' is not a duration such as "
-                 "3600, 90m, 4h or 7d",
+        "3600, 90m, 4h or 7d",
         "kind": "usage",
     }
 
@@ -500,8 +589,9 @@ def test_6_a_deployment_gone_from_the_chain_is_unhealthy(keeper_config, funded_k
     from keepers.roles.settler import SettlerKeeper
 
     data, environ = keeper_config(funded_key(), {})
-    settler = SettlerKeeper(KeeperConfig.model_validate(data), environ=environ, name="s",
-                            logger=make_logger("s", "settler", "CRITICAL"))
+    settler = SettlerKeeper(
+        KeeperConfig.model_validate(data), environ=environ, name="s", logger=make_logger("s", "settler", "CRITICAL")
+    )
     settler.start()
     config = protocol[0].config.address
     code = w3.eth.get_code(config)

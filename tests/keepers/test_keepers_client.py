@@ -54,7 +54,9 @@ def test_refusal_names_the_custom_error(protocol, funded_key, client_for):
     with pytest.raises(Refused) as refused:
         client.stake(5 * USD)
     assert refused.value.error_name == "ProviderRegistry_NotRegistered"
-    with pytest.raises(Refused, match=r"getLease\(9\): refused, the call would revert with LeaseMarket_LeaseNotFound\(9\)"):
+    with pytest.raises(
+        Refused, match=r"getLease\(9\): refused, the call would revert with LeaseMarket_LeaseNotFound\(9\)"
+    ):
         client.lease(9)
 
 
@@ -72,10 +74,15 @@ def test_request_and_lease_round_trip(protocol, matcher_account, funded_key, cli
 
     lease_id = open_lease(market, matcher_account, provider, tenant, units=2)
     lease = provider.lease(lease_id)
-    assert (lease.status, lease.close_reason, lease.provider, lease.tenant) == ("ACTIVE", "NONE", provider.address, tenant.address)
+    assert (lease.status, lease.close_reason, lease.provider, lease.tenant) == (
+        "ACTIVE",
+        "NONE",
+        provider.address,
+        tenant.address,
+    )
     assert (lease.units, lease.price_per_unit_hour, lease.end_time - lease.start_time) == (2, 2 * USD, 4 * HOUR)
     assert not lease.challenge_open
-    assert [l.lease_id for l in provider.leases_of(provider.address)] == [lease_id]
+    assert [lease_info.lease_id for lease_info in provider.leases_of(provider.address)] == [lease_id]
     assert [r.request_id for r in tenant.requests()] == [open_id, lease_id]
 
     tenant.top_up(lease_id, 10 * USD)

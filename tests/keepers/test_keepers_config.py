@@ -78,7 +78,9 @@ def test_unknown_env_key_is_an_error(tmp_path):
 def test_raw_key_refused_on_public_chain(tmp_path):
     path = write(tmp_path, VALID.replace("chain_id = 31337", "chain_id = 1"))
     message = config_error(path)
-    assert message.startswith("config error: account.private_key_env: a raw private key is allowed only on a local chain")
+    assert message.startswith(
+        "config error: account.private_key_env: a raw private key is allowed only on a local chain"
+    )
     assert "not chain_id 1" in message
 
 
@@ -94,11 +96,16 @@ def test_keystore_without_password_file_is_an_error(tmp_path):
 
 def test_fee_bump_below_ten_percent_is_an_error(tmp_path):
     path = write(tmp_path, VALID + "\n[transactions]\nfee_bump_percent = 5\n")
-    assert config_error(path).startswith("config error: transactions.fee_bump_percent: input should be greater than or equal to 10")
+    assert config_error(path).startswith(
+        "config error: transactions.fee_bump_percent: input should be greater than or equal to 10"
+    )
 
 
 def test_missing_file_is_one_line(tmp_path):
-    assert config_error(tmp_path / "absent.toml") == f"config error: cannot read {tmp_path / 'absent.toml'}: No such file or directory"
+    assert (
+        config_error(tmp_path / "absent.toml")
+        == f"config error: cannot read {tmp_path / 'absent.toml'}: No such file or directory"
+    )
 
 
 def test_invalid_toml_is_one_line(tmp_path):

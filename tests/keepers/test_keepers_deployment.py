@@ -11,10 +11,15 @@ from keepers.errors import AccountError, DeploymentError
 
 def write_deployment(tmp_path, token, chain_id):
     path = tmp_path / f"{chain_id}.json"
-    path.write_text(json.dumps({
-        "chainId": chain_id, "blockNumber": 3,
-        "contracts": {"TestStablecoin": {"address": token.address, "abi": token.abi}},
-    }))
+    path.write_text(
+        json.dumps(
+            {
+                "chainId": chain_id,
+                "blockNumber": 3,
+                "contracts": {"TestStablecoin": {"address": token.address, "abi": token.abi}},
+            }
+        )
+    )
     return path
 
 
@@ -64,5 +69,5 @@ def test_raw_key_from_environment(tmp_path):
     account = Account.create()
     config = AccountConfig(private_key_env="KEEPER_KEY")
     assert load_account(config, {"KEEPER_KEY": account.key.hex()}).address == account.address
-    with pytest.raises(AccountError, match="^account error: environment variable KEEPER_KEY is not set$"):
+    with pytest.raises(AccountError, match=r"^account error: environment variable KEEPER_KEY is not set$"):
         load_account(config, {})

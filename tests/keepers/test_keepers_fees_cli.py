@@ -30,7 +30,9 @@ def earning_lease(protocol, matcher_account, funded_key, client_for):
     return key, provider, lease_id
 
 
-def test_fees_accrue_at_a_withdrawal_and_sweep_fees_sends_them_to_the_treasury(protocol, earning_lease, funded_key, cli):
+def test_fees_accrue_at_a_withdrawal_and_sweep_fees_sends_them_to_the_treasury(
+    protocol, earning_lease, funded_key, cli
+):
     deployment = protocol[0]
     _, provider, lease_id = earning_lease
     provider.withdraw_earnings(lease_id)

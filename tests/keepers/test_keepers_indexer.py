@@ -41,9 +41,18 @@ class Consumer:
 
 def make_indexer(w3, token, state_dir, consumer, *, chunk_blocks=100):
     return EventIndexer(
-        w3, [token], CheckpointStore(state_dir), name="token", start_block=0, chunk_blocks=chunk_blocks,
-        confirmations=0, lookback=16, on_event=consumer.on_event, on_rollback=consumer.on_rollback,
-        logger=make_logger("test", "indexer"), event_names=["Transfer"],
+        w3,
+        [token],
+        CheckpointStore(state_dir),
+        name="token",
+        start_block=0,
+        chunk_blocks=chunk_blocks,
+        confirmations=0,
+        lookback=16,
+        on_event=consumer.on_event,
+        on_rollback=consumer.on_rollback,
+        logger=make_logger("test", "indexer"),
+        event_names=["Transfer"],
     )
 
 

@@ -15,7 +15,9 @@ from protocol_setup import H100, HOUR, USD, rental_spec
 CONTRACTS = ("ProtocolConfig", "ProviderRegistry", "LeaseMarket", "JobMarket")
 
 
-def test_decoded_args_equal_web3_process_log_for_every_event(protocol, funded_key, client_for, accounts, anvil, tmp_path):
+def test_decoded_args_equal_web3_process_log_for_every_event(
+    protocol, funded_key, client_for, accounts, anvil, tmp_path
+):
     deployment, deployment_path = protocol
     deployment.config.setRole(deployment.config.MATCHER_ROLE(), accounts[5], True, {"from": accounts[0]})
     provider, tenant = client_for(funded_key()), client_for(funded_key())
@@ -33,15 +35,29 @@ def test_decoded_args_equal_web3_process_log_for_every_event(protocol, funded_ke
     contracts = [load_deployment(deployment_path, w3).contract(w3, name) for name in CONTRACTS]
     delivered = []
     indexer = EventIndexer(
-        w3, contracts, CheckpointStore(tmp_path), name="decoding", start_block=deployment.block_number,
-        chunk_blocks=1_000, confirmations=0, lookback=16, on_event=delivered.append, on_rollback=lambda block: None,
+        w3,
+        contracts,
+        CheckpointStore(tmp_path),
+        name="decoding",
+        start_block=deployment.block_number,
+        chunk_blocks=1_000,
+        confirmations=0,
+        lookback=16,
+        on_event=delivered.append,
+        on_rollback=lambda block: None,
         logger=make_logger("test", "indexer", "CRITICAL"),
     )
     indexer.poll()
 
     names = {event.name for event in delivered}
-    assert {"ProviderRegistered", "OfferAdded", "RequestCreated", "LeaseStarted", "MatchSkipped",
-            "JobTermsPublished"} <= names
+    assert {
+        "ProviderRegistered",
+        "OfferAdded",
+        "RequestCreated",
+        "LeaseStarted",
+        "MatchSkipped",
+        "JobTermsPublished",
+    } <= names
     by_address = {contract.address: contract for contract in contracts}
     for event in delivered:
         (log,) = [

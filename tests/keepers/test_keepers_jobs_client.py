@@ -75,7 +75,11 @@ def test_refused_job_call_names_the_custom_error(protocol, funded_key, client_fo
         (VerifierKeeper, {"workloads": ["sha-1000"]}, "role.workloads: value error, unknown workload"),
         (VerifierKeeper, {"lazy": "sometimes"}, "role.lazy: input should be a valid boolean"),
         (WhistleblowerKeeper, {"colour": "red"}, "role.colour: extra inputs are not permitted"),
-        (ProviderAgent, provider_role(fault_from_step=0), "role.fault_from_step: input should be greater than or equal to 1"),
+        (
+            ProviderAgent,
+            provider_role(fault_from_step=0),
+            "role.fault_from_step: input should be greater than or equal to 1",
+        ),
         (ProviderAgent, provider_role(fault_workloads=["nope"]), "role.fault_workloads: value error, unknown workload"),
     ],
 )

@@ -20,12 +20,15 @@ def grant(deployment, role_name, address, governance):
 
 
 def resolved(reader, job_id):
-    (event,) = [e for e in reader.job_market.events.DisputeResolved().get_logs(from_block=0) if e["args"]["jobId"] == job_id]
+    (event,) = [
+        e for e in reader.job_market.events.DisputeResolved().get_logs(from_block=0) if e["args"]["jobId"] == job_id
+    ]
     return event["args"]
 
 
-def test_cheating_provider_is_caught_by_the_verifier(protocol, accounts, matcher_account, funded_key, client_for,
-                                                     make_keeper):
+def test_cheating_provider_is_caught_by_the_verifier(
+    protocol, accounts, matcher_account, funded_key, client_for, make_keeper
+):
     deployment = protocol[0]
     provider_key, verifier_key = funded_key(7_000 * USD), funded_key()
     grant(deployment, "VERIFIER_ROLE", verifier_key.address, accounts[0])
@@ -54,8 +57,9 @@ def test_cheating_provider_is_caught_by_the_verifier(protocol, accounts, matcher
     assert reader.provider_info(provider_key.address).disputes_lost == 1
 
 
-def test_lazy_verifier_and_cheater_are_caught_by_the_whistleblower(protocol, accounts, matcher_account, funded_key,
-                                                                   client_for, make_keeper):
+def test_lazy_verifier_and_cheater_are_caught_by_the_whistleblower(
+    protocol, accounts, matcher_account, funded_key, client_for, make_keeper
+):
     deployment = protocol[0]
     provider_key, lazy_key, watcher_key = funded_key(7_000 * USD), funded_key(), funded_key()
     grant(deployment, "VERIFIER_ROLE", lazy_key.address, accounts[0])
@@ -82,8 +86,9 @@ def test_lazy_verifier_and_cheater_are_caught_by_the_whistleblower(protocol, acc
     assert resolved(reader, job_id)["slashed"] == job.collateral
 
 
-def test_arbiters_decide_a_dispute_over_an_arbiter_mode_workload(protocol, accounts, matcher_account, funded_key,
-                                                                  client_for, make_keeper):
+def test_arbiters_decide_a_dispute_over_an_arbiter_mode_workload(
+    protocol, accounts, matcher_account, funded_key, client_for, make_keeper
+):
     deployment = protocol[0]
     provider_key, verifier_key = funded_key(7_000 * USD), funded_key()
     arbiter_keys = [funded_key(0), funded_key(0)]
@@ -111,16 +116,18 @@ def test_arbiters_decide_a_dispute_over_an_arbiter_mode_workload(protocol, accou
     assert settler.metrics.value("settlements_total", {"action": "resolve_vote"}) == 1
 
 
-def test_verifier_claims_the_timeout_of_a_solver_that_stops_moving(protocol, accounts, matcher_account, funded_key,
-                                                                   client_for, make_keeper):
+def test_verifier_claims_the_timeout_of_a_solver_that_stops_moving(
+    protocol, accounts, matcher_account, funded_key, client_for, make_keeper
+):
     deployment = protocol[0]
     provider_key, verifier_key = funded_key(7_000 * USD), funded_key()
     grant(deployment, "VERIFIER_ROLE", verifier_key.address, accounts[0])
     cheat = make_keeper(ProviderAgent, provider_key, provider_role(fault_from_step=9))
     verifier = make_keeper(VerifierKeeper, verifier_key)
     reader = client_for(verifier_key)
-    job_id, _ = open_job(deployment.market, matcher_account, provider_key.address, client_for(funded_key()),
-                         "hashchain", 16)
+    job_id, _ = open_job(
+        deployment.market, matcher_account, provider_key.address, client_for(funded_key()), "hashchain", 16
+    )
 
     wait_for(lambda: reader.job(job_id).status == "DISPUTED", what="the verifier's dispute")
     cheat.stop()  # the solver's agent goes away mid-game

@@ -10,8 +10,9 @@ from job_setup import ESCROW_DEPOSIT, MINUTE, advance, open_job, provider_role, 
 from protocol_setup import HOUR, USD
 
 
-def test_job_is_run_attested_and_finalized_by_keepers(protocol, accounts, matcher_account, funded_key, client_for,
-                                                      make_keeper):
+def test_job_is_run_attested_and_finalized_by_keepers(
+    protocol, accounts, matcher_account, funded_key, client_for, make_keeper
+):
     deployment = protocol[0]
     provider_key, verifier_key, settler_key = funded_key(7_000 * USD), funded_key(), funded_key(0)
     deployment.config.setRole(deployment.config.VERIFIER_ROLE(), verifier_key.address, True, {"from": accounts[0]})
@@ -20,7 +21,7 @@ def test_job_is_run_attested_and_finalized_by_keepers(protocol, accounts, matche
     make_keeper(SettlerKeeper, settler_key)
     tenant = client_for(funded_key())
     reader = client_for(settler_key)
-    job_id, terms = open_job(deployment.market, matcher_account, provider_key.address, tenant, "hashchain", 16)
+    job_id, _terms = open_job(deployment.market, matcher_account, provider_key.address, tenant, "hashchain", 16)
 
     wait_for(lambda: reader.job(job_id).attestation == "VALID", what="result and attestation")
     job = reader.job(job_id)
@@ -43,7 +44,9 @@ def test_job_is_run_attested_and_finalized_by_keepers(protocol, accounts, matche
     assert reader.balance_of(reader.payment_token, reader.job_market.address) == protocol_fee
 
 
-def test_settler_expires_a_job_whose_solver_never_answers(protocol, matcher_account, funded_key, client_for, make_keeper):
+def test_settler_expires_a_job_whose_solver_never_answers(
+    protocol, matcher_account, funded_key, client_for, make_keeper
+):
     deployment = protocol[0]
     silent = client_for(funded_key(7_000 * USD))  # a provider without an agent
     silent.register_provider("eu-west", "http://silent.example")
@@ -60,7 +63,9 @@ def test_settler_expires_a_job_whose_solver_never_answers(protocol, matcher_acco
     escrow = ESCROW_DEPOSIT - silent.params()["matchFee"]
     (expired,) = silent.job_market.events.JobExpired().get_logs(from_block=0)
     assert (expired["args"]["jobId"], expired["args"]["caller"], expired["args"]["refunded"]) == (
-        job_id, settler_key.address, escrow
+        job_id,
+        settler_key.address,
+        escrow,
     )
     slashed = expired["args"]["slashed"]
     assert slashed > 0 and silent.provider_info(silent.address).total_slashed == slashed
@@ -68,15 +73,17 @@ def test_settler_expires_a_job_whose_solver_never_answers(protocol, matcher_acco
     assert settler.metrics.value("settlements_total", {"action": "expire_job"}) == 1
 
 
-def test_provider_skips_a_job_it_cannot_execute_and_runs_the_next(protocol, matcher_account, funded_key, client_for,
-                                                                   make_keeper):
+def test_provider_skips_a_job_it_cannot_execute_and_runs_the_next(
+    protocol, matcher_account, funded_key, client_for, make_keeper
+):
     deployment = protocol[0]
     provider_key = funded_key(7_000 * USD)
     agent = make_keeper(ProviderAgent, provider_key, provider_role())
     tenant = client_for(funded_key())
     # matvec-256 has no on-chain verifier, so publication accepts an input its executor refuses.
-    bad_id, _ = open_job(deployment.market, matcher_account, provider_key.address, tenant, "matvec-256", 4,
-                         input=b"\x01" * 10)
+    bad_id, _ = open_job(
+        deployment.market, matcher_account, provider_key.address, tenant, "matvec-256", 4, input=b"\x01" * 10
+    )
     good_id, _ = open_job(deployment.market, matcher_account, provider_key.address, tenant, "hashchain", 4)
 
     wait_for(lambda: tenant.job(good_id).status == "SUBMITTED", what="the executable job's result")

@@ -25,9 +25,7 @@ def wait_until(condition, timeout=10.0):
 
 
 def keeper_config(anvil, **chain):
-    return KeeperConfig(
-        chain=ChainConfig(rpc_url=anvil.url, chain_id=31337, **chain), metrics=MetricsConfig(port=0)
-    )
+    return KeeperConfig(chain=ChainConfig(rpc_url=anvil.url, chain_id=31337, **chain), metrics=MetricsConfig(port=0))
 
 
 class SlowKeeper(Keeper):
@@ -100,7 +98,9 @@ class HoldingProxy:
                 if json.loads(body).get("method") == "eth_getBlockByNumber" and not proxy.held.is_set():
                     proxy.held.set()
                     proxy.release.wait(timeout=30)
-                request = urllib.request.Request(proxy.upstream, data=body, headers={"Content-Type": "application/json"})
+                request = urllib.request.Request(
+                    proxy.upstream, data=body, headers={"Content-Type": "application/json"}
+                )
                 with urllib.request.urlopen(request, timeout=10) as response:
                     answer = response.read()
                 self.send_response(200)
@@ -139,7 +139,10 @@ def test_sigterm_lets_the_run_in_flight_finish_and_exits_zero(anvil, tmp_path):
         )
         process = subprocess.Popen(
             [sys.executable, "-m", "keepers.cli", "keeper", "run", "heartbeat", "--config", str(config)],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         lines = queue.Queue()

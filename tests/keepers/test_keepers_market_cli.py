@@ -10,27 +10,77 @@ from protocol_setup import H100, H100_COLLATERAL, HOUR, USD, ok_json, rental_spe
 
 def test_provider_register_stake_offer_status_round_trip(funded_key, cli):
     me = funded_key()
-    registered = ok_json(cli(me, "provider", "register", "--region", "eu-west", "--endpoint", "http://gpu.example", "--json"))
+    registered = ok_json(
+        cli(me, "provider", "register", "--region", "eu-west", "--endpoint", "http://gpu.example", "--json")
+    )
     assert (registered["action"], registered["provider"]) == ("registered", me.address)
-    assert ok_json(cli(me, "provider", "register", "--region", "eu-west", "--endpoint", "http://gpu.example", "--json"))[
-        "action"] == "unchanged"
-    assert ok_json(cli(me, "provider", "register", "--region", "us-east", "--endpoint", "http://gpu.example", "--json"))[
-        "action"] == "updated"
-    assert ok_json(cli(me, "provider", "stake", "--amount", str(H100_COLLATERAL), "--json"))["free_stake"] == H100_COLLATERAL
-    offer_id = ok_json(cli(me, "provider", "offer", "add", "--gpu-model", H100, "--units", "2", "--price", "2000000",
-                           "--max-duration", "24h", "--json"))["offer_id"]
-    ok_json(cli(me, "provider", "offer", "update", str(offer_id), "--units", "3", "--price", "1500000",
-                "--max-duration", "2d", "--json"))
+    assert (
+        ok_json(cli(me, "provider", "register", "--region", "eu-west", "--endpoint", "http://gpu.example", "--json"))[
+            "action"
+        ]
+        == "unchanged"
+    )
+    assert (
+        ok_json(cli(me, "provider", "register", "--region", "us-east", "--endpoint", "http://gpu.example", "--json"))[
+            "action"
+        ]
+        == "updated"
+    )
+    assert (
+        ok_json(cli(me, "provider", "stake", "--amount", str(H100_COLLATERAL), "--json"))["free_stake"]
+        == H100_COLLATERAL
+    )
+    offer_id = ok_json(
+        cli(
+            me,
+            "provider",
+            "offer",
+            "add",
+            "--gpu-model",
+            H100,
+            "--units",
+            "2",
+            "--price",
+            "2000000",
+            "--max-duration",
+            "24h",
+            "--json",
+        )
+    )["offer_id"]
+    ok_json(
+        cli(
+            me,
+            "provider",
+            "offer",
+            "update",
+            str(offer_id),
+            "--units",
+            "3",
+            "--price",
+            "1500000",
+            "--max-duration",
+            "2d",
+            "--json",
+        )
+    )
     assert ok_json(cli(me, "provider", "offer", "pause", str(offer_id), "--json"))["action"] == "paused"
 
     status = ok_json(cli(me, "provider", "status", "--json"))
-    assert (status["address"], status["region"], status["metadata_uri"]) == (me.address, "us-east", "http://gpu.example")
+    assert (status["address"], status["region"], status["metadata_uri"]) == (
+        me.address,
+        "us-east",
+        "http://gpu.example",
+    )
     assert (status["free_stake"], status["registered"], status["leases"]) == (H100_COLLATERAL, True, [])
     (offer,) = status["offers"]
     assert (offer["offer_id"], offer["gpu_model"], offer["units"]) == (offer_id, H100, 3)
-    assert (offer["price_per_unit_hour"], offer["max_duration_seconds"], offer["paused"]) == (1_500_000, 2 * 86_400, True)
+    assert (offer["price_per_unit_hour"], offer["max_duration_seconds"], offer["paused"]) == (
+        1_500_000,
+        2 * 86_400,
+        True,
+    )
 
-    code, out, err = cli(me, "provider", "status")
+    code, out, _err = cli(me, "provider", "status")
     assert code == 0 and "us-east" in out and "paused" in out and "3,000 tUSD" in out
 
     assert ok_json(cli(me, "provider", "offer", "resume", str(offer_id), "--json"))["action"] == "resumed"
@@ -46,8 +96,26 @@ def test_tenant_request_status_topup_close_round_trip(protocol, matcher_account,
     offer_id = provider.offer_id_of(provider.add_offer(H100, 1, 2 * USD, 24 * HOUR))
     me = funded_key(1_000 * USD)
 
-    posted = ok_json(cli(me, "tenant", "request", "--gpu-model", H100, "--region", "eu-west", "--max-price", "3000000",
-                         "--duration", "4h", "--match-within", "30m", "--deposit", "20000000", "--json"))
+    posted = ok_json(
+        cli(
+            me,
+            "tenant",
+            "request",
+            "--gpu-model",
+            H100,
+            "--region",
+            "eu-west",
+            "--max-price",
+            "3000000",
+            "--duration",
+            "4h",
+            "--match-within",
+            "30m",
+            "--deposit",
+            "20000000",
+            "--json",
+        )
+    )
     request_id = posted["request_id"]
     opened = ok_json(cli(me, "tenant", "status", str(request_id), "--json"))
     assert (opened["request"]["status"], opened["request"]["escrow"], opened["lease"]) == ("OPEN", 20 * USD, None)
@@ -69,13 +137,30 @@ def test_tenant_request_status_topup_close_round_trip(protocol, matcher_account,
     assert closed["paid"] + closed["fee"] >= 2 * USD
     after = provider.lease(request_id)
     assert (after.status, after.close_reason) == ("CLOSED", "TENANT")
-    assert provider.balance_of(provider.payment_token, me.address) == 1_000 * USD - 25 * USD + closed["refunded"] + closed["bounty"]
+    assert (
+        provider.balance_of(provider.payment_token, me.address)
+        == 1_000 * USD - 25 * USD + closed["refunded"] + closed["bounty"]
+    )
 
 
 def test_tenant_cancel_refunds_the_deposit(funded_key, cli, client_for):
     me = funded_key(100 * USD)
-    request_id = ok_json(cli(me, "tenant", "request", "--min-vram", "40", "--max-price", "1000000", "--duration", "2h",
-                             "--deposit", "5000000", "--json"))["request_id"]
+    request_id = ok_json(
+        cli(
+            me,
+            "tenant",
+            "request",
+            "--min-vram",
+            "40",
+            "--max-price",
+            "1000000",
+            "--duration",
+            "2h",
+            "--deposit",
+            "5000000",
+            "--json",
+        )
+    )["request_id"]
     assert ok_json(cli(me, "tenant", "cancel", str(request_id), "--json"))["refunded"] == 5 * USD
     assert client_for(me).balance_of(client_for(me).payment_token) == 100 * USD
 
@@ -108,11 +193,19 @@ def test_market_status_counts_and_lists(protocol, matcher_account, funded_key, c
 
     status = ok_json(cli(funded_key(), "market", "status", "--json"))
     assert status["counts"] == {
-        "providers": 1, "offers": 1, "offers_available": 1, "units_offered": 2, "units_in_use": 1, "requests": 2,
-        "requests_open": 1, "leases": 1, "leases_active": 1, "leases_to_settle": 0,
+        "providers": 1,
+        "offers": 1,
+        "offers_available": 1,
+        "units_offered": 2,
+        "units_in_use": 1,
+        "requests": 2,
+        "requests_open": 1,
+        "leases": 1,
+        "leases_active": 1,
+        "leases_to_settle": 0,
     }
     assert [r["request_id"] for r in status["open_requests"]] == [second]
-    assert [l["lease_id"] for l in status["active_leases"]] == [first]
+    assert [lease_info["lease_id"] for lease_info in status["active_leases"]] == [first]
     code, out, _ = cli(funded_key(), "market", "status")
     assert code == 0 and "open requests" in out and "active leases" in out and H100 in out
 
@@ -126,7 +219,7 @@ def test_refusal_is_one_line_with_the_custom_error(funded_key, cli):
 
 def test_bad_config_is_one_line_exit_2(tmp_path, capsys):
     path = tmp_path / "keeper.toml"
-    path.write_text('[chain]\nchain_id = 31337\n')
+    path.write_text("[chain]\nchain_id = 31337\n")
     assert main(["market", "status", "--config", str(path)]) == 2
     out, err = capsys.readouterr()
     assert (out, err) == ("", f"config error: chain.rpc_url: field required (file {path})\n")
@@ -134,17 +227,32 @@ def test_bad_config_is_one_line_exit_2(tmp_path, capsys):
 
 def test_bad_flag_is_one_line_exit_2_in_a_subprocess(tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "keepers.cli", "tenant", "request", "--config", str(tmp_path / "k.toml"),
-         "--max-price", "1", "--duration", "four hours", "--deposit", "1"],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "keepers.cli",
+            "tenant",
+            "request",
+            "--config",
+            str(tmp_path / "k.toml"),
+            "--max-price",
+            "1",
+            "--duration",
+            "four hours",
+            "--deposit",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr == (
-        "leasehold tenant request: error: argument --duration: 'four hours' is not a duration such as 3600, 90m, 4h or 7d\n"
+        "leasehold tenant request: error: argument --duration: "
+        "'four hours' is not a duration such as 3600, 90m, 4h or 7d\n"
     )
 
 
 def test_bad_id_is_one_line_exit_2(funded_key, cli):
     code, _, err = cli(funded_key(), "provider", "register", "--region", "r" * 40, "--endpoint", "http://x")
     assert (code, err) == (2, f"id error: '{'r' * 40}' must be 1 to 32 ASCII characters, not 40\n")
-

@@ -20,7 +20,9 @@ def test_a_new_request_is_matched_at_the_next_wake_long_before_the_poll(
     data, environ = keeper_config(matcher_key(), {"wake_interval_seconds": 0.1})
     data["chain"]["poll_interval_seconds"] = POLL_SECONDS
     matcher = MatcherKeeper(
-        KeeperConfig.model_validate(data), environ=environ, name="matcher-wake",
+        KeeperConfig.model_validate(data),
+        environ=environ,
+        name="matcher-wake",
         logger=make_logger("matcher-wake", "matcher", "CRITICAL"),
     )
     passes = []

@@ -12,13 +12,14 @@ import pytest
 from eth_account import Account
 from web3 import HTTPProvider, Web3
 
-from helpers import b32, register_with_offer
 from keepers.config import KeeperConfig
 from keepers.deployment import Deployment
 from keepers.observability import make_logger
 from keepers.orderbook import CheapestOfferMatcher, OrderBook, OrderBookServer
 from keepers.roles.matcher import MatcherKeeper
 from keepers.signed_requests import permit_signature, sign_request
+
+from helpers import b32, register_with_offer
 from protocol_setup import USD
 
 H100 = b32("nvidia-h100-80gb")
@@ -26,11 +27,20 @@ DEPOSIT = 20 * USD
 
 
 @pytest.fixture(scope="module")
-def world(protocol, accounts):  # noqa: F811
+def world(protocol, accounts):
     deployment, path = protocol
-    register_with_offer(deployment.registry, deployment.payment_token, accounts[2], region=b32("eu-west"),
-                        metadata_uri="https://p.example/p.json", stake=10_000 * USD, gpu_model=H100, units=4,
-                        price=2 * USD, max_duration=30 * 86_400)
+    register_with_offer(
+        deployment.registry,
+        deployment.payment_token,
+        accounts[2],
+        region=b32("eu-west"),
+        metadata_uri="https://p.example/p.json",
+        stake=10_000 * USD,
+        gpu_model=H100,
+        units=4,
+        price=2 * USD,
+        max_duration=30 * 86_400,
+    )
     matcher = Account.create()
     deployment.config.setRole(deployment.config.MATCHER_ROLE(), matcher.address, True, {"from": accounts[0]})
     return deployment, path, matcher
@@ -43,7 +53,7 @@ def w3(anvil):
 
 @pytest.fixture
 def served(world, w3):
-    deployment, path, matcher = world
+    _deployment, path, matcher = world
     w3.provider.make_request("anvil_setBalance", [matcher.address, hex(10**20)])
     book = OrderBook(w3, Deployment.load(path))
     with OrderBookServer(book) as server:
@@ -59,19 +69,44 @@ def _tenant(deployment, accounts, funds=DEPOSIT):
 def _wire(deployment, tenant, *, nonce=1, deadline=None, chain_id=None, key=None, max_price=3 * USD):
     now = brownie.chain[-1].timestamp
     deadline = now + 600 if deadline is None else deadline
-    spec = {"gpuModel": H100, "minVramGB": 0, "units": 1, "region": "0x" + "00" * 32, "minTier": 0,
-            "minReputation": 0, "maxPricePerUnitHour": max_price, "maxDurationSeconds": 4 * 3600,
-            "matchDeadline": now + 3600, "kind": 0, "jobTermsHash": "0x" + "00" * 32}
+    spec = {
+        "gpuModel": H100,
+        "minVramGB": 0,
+        "units": 1,
+        "region": "0x" + "00" * 32,
+        "minTier": 0,
+        "minReputation": 0,
+        "maxPricePerUnitHour": max_price,
+        "maxDurationSeconds": 4 * 3600,
+        "matchDeadline": now + 3600,
+        "kind": 0,
+        "jobTermsHash": "0x" + "00" * 32,
+    }
     market = deployment.market.address
-    signature = sign_request(key or tenant.key, brownie.chain.id, market, spec, DEPOSIT, nonce, deadline,
-                             tenant.address)
+    signature = sign_request(
+        key or tenant.key, brownie.chain.id, market, spec, DEPOSIT, nonce, deadline, tenant.address
+    )
     token = deployment.payment_token
-    p_deadline, v, r, s = permit_signature(tenant.key, token.name(), brownie.chain.id, token.address, market,
-                                           DEPOSIT, token.nonces(tenant.address), deadline)
+    p_deadline, v, r, s = permit_signature(
+        tenant.key,
+        token.name(),
+        brownie.chain.id,
+        token.address,
+        market,
+        DEPOSIT,
+        token.nonces(tenant.address),
+        deadline,
+    )
     return {
-        "chainId": chain_id or brownie.chain.id, "market": market,
-        "request": {"tenant": tenant.address, "spec": {**spec, "maxPricePerUnitHour": str(max_price)},
-                    "deposit": str(DEPOSIT), "nonce": str(nonce), "deadline": str(deadline)},
+        "chainId": chain_id or brownie.chain.id,
+        "market": market,
+        "request": {
+            "tenant": tenant.address,
+            "spec": {**spec, "maxPricePerUnitHour": str(max_price)},
+            "deposit": str(DEPOSIT),
+            "nonce": str(nonce),
+            "deadline": str(deadline),
+        },
         "signature": "0x" + signature.hex(),
         "permit": {"deadline": str(p_deadline), "v": v, "r": "0x" + r.hex(), "s": "0x" + s.hex()},
     }
@@ -121,14 +156,17 @@ def test_another_matchers_book_pulls_the_order(world, served, accounts, w3):
     assert [o.tenant for o in other.open_orders()] == [tenant.address]
 
 
-@pytest.mark.parametrize("case, error", [
-    ("wrong_chain", "order book: signed for chain 1, this book serves"),
-    ("expired", "order book: the signature expired at"),
-    ("bad_signature", "order book: the signature is not"),
-    ("replay_in_book", "order book: nonce 1 of"),
-    ("not_json", "order book: the body is not JSON"),
-    ("bad_number", "order book: deposit is not a number"),
-])
+@pytest.mark.parametrize(
+    "case, error",
+    [
+        ("wrong_chain", "order book: signed for chain 1, this book serves"),
+        ("expired", "order book: the signature expired at"),
+        ("bad_signature", "order book: the signature is not"),
+        ("replay_in_book", "order book: nonce 1 of"),
+        ("not_json", "order book: the body is not JSON"),
+        ("bad_number", "order book: deposit is not a number"),
+    ],
+)
 def test_bad_orders_are_refused_with_one_line(world, served, accounts, case, error):
     deployment, _, _ = world
     server, _ = served
@@ -140,8 +178,10 @@ def test_bad_orders_are_refused_with_one_line(world, served, accounts, case, err
         "bad_signature": lambda: _wire(deployment, tenant, key=Account.create().key),
         "replay_in_book": lambda: _wire(deployment, tenant),
         "not_json": lambda: b"{not json",
-        "bad_number": lambda: {**_wire(deployment, tenant), "request": {
-            **_wire(deployment, tenant)["request"], "deposit": "lots"}},
+        "bad_number": lambda: {
+            **_wire(deployment, tenant),
+            "request": {**_wire(deployment, tenant)["request"], "deposit": "lots"},
+        },
     }[case]()
     if case == "replay_in_book":
         assert _post(server.url, body)[0] == 201
@@ -162,8 +202,12 @@ def test_the_matcher_keeper_matches_its_own_and_a_peers_signed_requests(world, w
     with OrderBookServer(OrderBook(w3, Deployment.load(path))) as peer:
         assert _post(peer.url, _wire(deployment, theirs))[0] == 201
         data, environ = keeper_config(key, {"orderbook_port": 0, "orderbook_peers": [peer.url]})
-        keeper = MatcherKeeper(KeeperConfig.model_validate(data), environ=environ, name="matcher-book",
-                               logger=make_logger("matcher-book", "matcher", "CRITICAL"))
+        keeper = MatcherKeeper(
+            KeeperConfig.model_validate(data),
+            environ=environ,
+            name="matcher-book",
+            logger=make_logger("matcher-book", "matcher", "CRITICAL"),
+        )
         try:
             keeper.start()
             assert _post(keeper.orderbook.url, _wire(deployment, mine))[0] == 201

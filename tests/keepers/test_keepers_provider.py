@@ -40,7 +40,9 @@ def make_agent(keeper_config):
     def make(account, **overrides):
         data, environ = keeper_config(account, role(**overrides))
         agent = ProviderAgent(
-            KeeperConfig.model_validate(data), environ=environ, name="provider-test",
+            KeeperConfig.model_validate(data),
+            environ=environ,
+            name="provider-test",
             logger=make_logger("provider-test", "provider", "CRITICAL"),
         )
         agents.append(agent)
@@ -77,8 +79,16 @@ def test_setup_registers_stakes_and_lists_the_configured_offers(funded_key, clie
     info = client.provider_info(account.address)
     assert (info.region, info.metadata_uri, info.free_stake) == ("eu-west", ENDPOINT, 7_000 * USD)
     offers = {o.gpu_model: o for o in client.offers_of(account.address)}
-    assert (offers[H100].units, offers[H100].price_per_unit_hour, offers[H100].max_duration_seconds) == (2, 2 * USD, 24 * HOUR)
-    assert (offers[RTX].units, offers[RTX].price_per_unit_hour, offers[RTX].max_duration_seconds) == (4, USD // 2, 12 * HOUR)
+    assert (offers[H100].units, offers[H100].price_per_unit_hour, offers[H100].max_duration_seconds) == (
+        2,
+        2 * USD,
+        24 * HOUR,
+    )
+    assert (offers[RTX].units, offers[RTX].price_per_unit_hour, offers[RTX].max_duration_seconds) == (
+        4,
+        USD // 2,
+        12 * HOUR,
+    )
 
 
 def test_setup_run_twice_sends_nothing_the_second_time(w3, funded_key, make_agent):
@@ -98,7 +108,7 @@ def test_setup_sends_only_the_differences(funded_key, client_for, make_agent):
     client = client_for(account)
     (h100,) = [o for o in client.offers_of(account.address) if o.gpu_model == H100]
     client.pause_offer(h100.offer_id)
-    changed = role()["offers"][:1] + [{**role()["offers"][1], "price_per_unit_hour": USD}]
+    changed = [*role()["offers"][:1], {**role()["offers"][1], "price_per_unit_hour": USD}]
     with running(make_agent(account, stake=9_000 * USD, offers=changed, endpoint=ENDPOINT + "/v2")) as agent:
         sent = agent.setup_sent
     assert sent == ["update_provider", "approve", "stake", "pause_offer", "update_offer"]
@@ -124,7 +134,9 @@ def test_endpoint_defaults_to_the_health_server_and_goes_dark_when_stopped(funde
 def test_endpoint_is_required_when_listening_on_every_interface(funded_key, keeper_config):
     data, environ = keeper_config(funded_key(), role(endpoint=None))
     data["metrics"]["host"] = "0.0.0.0"
-    agent = ProviderAgent(KeeperConfig.model_validate(data), environ=environ, logger=make_logger("t", "provider", "CRITICAL"))
+    agent = ProviderAgent(
+        KeeperConfig.model_validate(data), environ=environ, logger=make_logger("t", "provider", "CRITICAL")
+    )
     try:
         with pytest.raises(ConfigError, match=r"^config error: role.endpoint: required when metrics.host is 0.0.0.0"):
             agent.start()
@@ -135,7 +147,10 @@ def test_endpoint_is_required_when_listening_on_every_interface(funded_key, keep
 @pytest.mark.parametrize(
     "overrides, message",
     [
-        ({"region": "x" * 33}, "role.region: value error, 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' must be 1 to 32 ASCII characters, not 33"),
+        (
+            {"region": "x" * 33},
+            "role.region: value error, 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' must be 1 to 32 ASCII characters, not 33",
+        ),
         ({"endpoint": "gpu.example"}, "role.endpoint: value error, 'gpu.example' must be an http:// or https:// URL"),
         ({"stake": -1}, "role.stake: input should be greater than or equal to 0"),
         ({"colour": "red"}, "role.colour: extra inputs are not permitted"),
@@ -176,7 +191,9 @@ def test_agent_answers_a_liveness_challenge_on_its_lease(protocol, matcher_accou
     assert provider.provider_info(account.address).liveness_answered == 1
 
 
-def test_agent_ignores_challenges_of_other_providers_leases(protocol, matcher_account, funded_key, client_for, make_agent):
+def test_agent_ignores_challenges_of_other_providers_leases(
+    protocol, matcher_account, funded_key, client_for, make_agent
+):
     deployment = protocol[0]
     other = client_for(funded_key())
     other.register_provider("us-east", "http://other.example")

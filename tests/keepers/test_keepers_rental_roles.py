@@ -12,10 +12,10 @@ import subprocess
 import sys
 import threading
 import time
+import tomllib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-import tomllib
 from brownie import chain
 
 from keepers.config import KeeperConfig
@@ -48,7 +48,9 @@ def keepers(keeper_config):
     def make(role_class, account, role=None):
         data, environ = keeper_config(account, role)
         keeper = role_class(
-            KeeperConfig.model_validate(data), environ=environ, name=f"{role_class.role}-{len(built)}",
+            KeeperConfig.model_validate(data),
+            environ=environ,
+            name=f"{role_class.role}-{len(built)}",
             logger=make_logger(f"{role_class.role}-{len(built)}", role_class.role, "CRITICAL"),
         )
         built.append(keeper)
@@ -62,9 +64,7 @@ def keepers(keeper_config):
 # ---------------------------------------------------------------------------------------- matcher
 
 
-def test_matcher_matches_a_batch_and_every_match_satisfies_its_request(
-    funded_key, client_for, keepers, matcher_key
-):
+def test_matcher_matches_a_batch_and_every_match_satisfies_its_request(funded_key, client_for, keepers, matcher_key):
     providers = [client_for(funded_key(100_000 * USD)) for _ in range(3)]
     offers = {
         provider_with_offer(providers[0], region="eu-west", units=2, price=2 * USD),
@@ -144,7 +144,8 @@ def test_one_pass_sends_its_batches_in_flight_together_and_every_pair_lands(
     assert all(tenant.request(r).status == "MATCHED" for r in wanted)
     assert tenant.offer(tenant.lease(wanted[0]).offer_id).units_in_use == len(wanted)
     batches = [
-        tx for number in range(first_block, tenant.w3.eth.block_number + 1)
+        tx
+        for number in range(first_block, tenant.w3.eth.block_number + 1)
         for tx in tenant.w3.eth.get_block(number, full_transactions=True)["transactions"]
         if tx["from"] == matcher.sender.address
     ]
@@ -176,9 +177,23 @@ def test_matcher_replays_a_batch_from_its_block(funded_key, client_for, keepers,
     config_path = tmp_path / "matcher.toml"
     config_path.write_text(_toml(data))
     answer = subprocess.run(
-        [sys.executable, "-m", "keepers.cli", "market", "replay-match", "--config", str(config_path),
-         "--block", str(block), "--json"],
-        env={**os.environ, **environ}, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "keepers.cli",
+            "market",
+            "replay-match",
+            "--config",
+            str(config_path),
+            "--block",
+            str(block),
+            "--json",
+        ],
+        env={**os.environ, **environ},
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert answer.returncode == 0, answer.stderr
     replayed = json.loads(answer.stdout)
@@ -189,9 +204,7 @@ def test_matcher_replays_a_batch_from_its_block(funded_key, client_for, keepers,
 # ---------------------------------------------------------------------------------------- settler
 
 
-def test_settler_closes_an_expired_and_an_insolvent_lease_for_the_bounty(
-    funded_key, client_for, keepers, matcher_key
-):
+def test_settler_closes_an_expired_and_an_insolvent_lease_for_the_bounty(funded_key, client_for, keepers, matcher_key):
     provider = client_for(funded_key(100_000 * USD))
     offer_id = provider_with_offer(provider, region="eu-west", units=4, price=2 * USD)
     tenant = client_for(funded_key())
@@ -239,11 +252,16 @@ def test_a_batch_with_a_lease_another_settler_closed_first_still_closes_the_rest
     try:
         # The rival's close waits in the pool ahead of the settler's batch (a higher tip), so the
         # settler reads all three as due at the head and its batch lands after the rival's close.
-        w3.eth.send_transaction({
-            "from": rival.address, "to": tenant.market.address, "gas": 500_000,
-            "data": tenant.market.encode_abi("closeLease", [first]),
-            "maxFeePerGas": 10**12, "maxPriorityFeePerGas": 10**12,
-        })
+        w3.eth.send_transaction(
+            {
+                "from": rival.address,
+                "to": tenant.market.address,
+                "gas": 500_000,
+                "data": tenant.market.encode_abi("closeLease", [first]),
+                "maxFeePerGas": 10**12,
+                "maxPriorityFeePerGas": 10**12,
+            }
+        )
         settler.start()
         wait_for(lambda: w3.eth.get_transaction_count(settler_key.address, "pending") == 1)
         w3.provider.make_request("evm_mine", [])
@@ -253,8 +271,11 @@ def test_a_batch_with_a_lease_another_settler_closed_first_still_closes_the_rest
     wait_for(lambda: settler.metrics.value("settlements_total", {"action": "close_lease"}) == 2)
     settler.stop()
 
-    closed = {e["args"]["leaseId"]: e for e in tenant.market.events.LeaseClosed().get_logs(from_block=0)
-              if e["args"]["leaseId"] in leases}
+    closed = {
+        e["args"]["leaseId"]: e
+        for e in tenant.market.events.LeaseClosed().get_logs(from_block=0)
+        if e["args"]["leaseId"] in leases
+    }
     assert closed[first]["args"]["caller"] == rival.address
     batch = closed[leases[0]]["transactionHash"]
     assert closed[leases[2]]["transactionHash"] == batch and closed[leases[0]]["args"]["caller"] == settler_key.address
@@ -304,7 +325,7 @@ def test_an_offline_provider_is_challenged_by_the_prober_and_slashed_by_the_sett
 
 
 class _AlwaysHealthy(BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 (http.server's naming)
+    def do_GET(self):
         self.send_response(200 if self.path == "/health" else 404)
         self.end_headers()
 
@@ -359,8 +380,9 @@ def test_a_settler_killed_mid_run_resumes_without_repeating_a_transaction(
     command = [sys.executable, "-m", "keepers.cli", "keeper", "run", "settler", "--config", str(config_path)]
     env = {**os.environ, **environ}
 
-    first = subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             start_new_session=True)
+    first = subprocess.Popen(
+        command, env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     try:
         wait_for(lambda: sum(tenant.lease(r).settled for r in leases) >= 1)
     finally:
@@ -368,8 +390,9 @@ def test_a_settler_killed_mid_run_resumes_without_repeating_a_transaction(
         first.wait()
     log_path = tmp_path / "second.log"
     with log_path.open("w") as log:
-        second = subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                  start_new_session=True)
+        second = subprocess.Popen(
+            command, env=env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         wait_for(lambda: '"keeper_started"' in log_path.read_text())
         wait_for(lambda: all(tenant.lease(r).settled for r in leases))

@@ -2,11 +2,12 @@ import threading
 
 import pytest
 
-from keeper_helpers import LOW_BASE_FEE, STUCK_BASE_FEE, FakeClock, automine_off, mine_with_base_fee
 from keepers.contracts.transact import Transact
 from keepers.journal import TxStatus
 from keepers.observability import Metrics
 from keepers.sender import Refused
+
+from keeper_helpers import LOW_BASE_FEE, STUCK_BASE_FEE, FakeClock, automine_off, mine_with_base_fee
 
 GWEI = 10**9
 

@@ -5,6 +5,7 @@ machine may hold. Whatever the page leaves running when it fails (keepers, Anvil
 PIDs it wrote.
 """
 
+import contextlib
 import json
 import os
 import re
@@ -24,10 +25,8 @@ def _stop(pid_file: Path, *, group: bool = False) -> None:
         pid = int(json.loads(pid_file.read_text())["pid"]) if group else int(pid_file.read_text())
     except (OSError, ValueError, KeyError):
         return
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGTERM) if group else os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
 
 
 def test_the_walkthrough_runs_as_written(tmp_path):
@@ -37,7 +36,10 @@ def test_the_walkthrough_runs_as_written(tmp_path):
     script = script.replace('export PATH="$PWD/.venv/bin:$PATH"', f'export PATH="{REPO_ROOT}/.venv/bin:$PATH"')
     try:
         done = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, capture_output=True, text=True,
+            ["bash", "-euo", "pipefail", "-c", script],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
             timeout=TIMEOUT_SECONDS,
         )
     finally:

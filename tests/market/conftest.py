@@ -21,8 +21,16 @@ TENANT_FUNDS = 1_000_000 * 10**6
 
 def _register_with_offer(registry, token, account, gpu_model, region=EU_WEST):
     return register_with_offer(
-        registry, token, account, region=region, metadata_uri=METADATA_URI, stake=STAKE, gpu_model=gpu_model,
-        units=OFFER_UNITS, price=OFFER_PRICE, max_duration=OFFER_MAX_DURATION,
+        registry,
+        token,
+        account,
+        region=region,
+        metadata_uri=METADATA_URI,
+        stake=STAKE,
+        gpu_model=gpu_model,
+        units=OFFER_UNITS,
+        price=OFFER_PRICE,
+        max_duration=OFFER_MAX_DURATION,
     )
 
 

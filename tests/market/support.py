@@ -2,10 +2,17 @@
 
 import brownie
 
-from helpers import USD, b32
 from keepers.contracts.types import (
-    CloseReason, LeaseStatus, Outcome, RequestKind, RequestStatus, SkipReason, SlashReason,
+    CloseReason,
+    LeaseStatus,
+    Outcome,
+    RequestKind,
+    RequestStatus,
+    SkipReason,
+    SlashReason,
 )
+
+from helpers import USD, b32
 
 EU_WEST = b32("eu-west")
 US_EAST = b32("us-east")
@@ -38,9 +45,22 @@ R_NULL, R_OPEN, R_EXPIRED, R_MATCHED, R_CANCELLED = RequestStatus
 L_NULL, ACTIVE, EXPIRED, INSOLVENT, CLOSED, TERMINATED = LeaseStatus
 NO_REASON, TENANT, PROVIDER_RECLAIM, EXPIRED_REASON, INSOLVENT_REASON, LIVENESS_FAILURE = CloseReason
 (
-    NONE, REQUEST_NOT_OPEN, REQUEST_EXPIRED, OFFER_UNKNOWN, OFFER_INACTIVE, PROVIDER_IS_TENANT, MODEL_MISMATCH,
-    TIER_TOO_LOW, REGION_MISMATCH, REPUTATION_TOO_LOW, PRICE_TOO_HIGH, DURATION_TOO_LONG, UNITS_UNAVAILABLE,
-    STAKE_INSUFFICIENT, JOB_MARKET_UNSET, JOB_TERMS_UNPUBLISHED,
+    NONE,
+    REQUEST_NOT_OPEN,
+    REQUEST_EXPIRED,
+    OFFER_UNKNOWN,
+    OFFER_INACTIVE,
+    PROVIDER_IS_TENANT,
+    MODEL_MISMATCH,
+    TIER_TOO_LOW,
+    REGION_MISMATCH,
+    REPUTATION_TOO_LOW,
+    PRICE_TOO_HIGH,
+    DURATION_TOO_LONG,
+    UNITS_UNAVAILABLE,
+    STAKE_INSUFFICIENT,
+    JOB_MARKET_UNSET,
+    JOB_TERMS_UNPUBLISHED,
 ) = SkipReason
 LIVENESS = SlashReason.LIVENESS
 LEASE_COMPLETED, LIVENESS_ANSWERED = Outcome.LEASE_COMPLETED, Outcome.LIVENESS_ANSWERED
@@ -73,11 +93,35 @@ def spec(**overrides) -> tuple:
     return tuple(fields.values())
 
 
-ORDER_FIELDS = (
-    "tenant matchDeadline durationSeconds kind status escrow pricePerUnitHour provider units minVramGB "
-    "minReputation minTier protocolFeeBps closeReason collateral settleBounty withdrawn startTime stopTime "
-    "offerId challenger challengedAt reclaimableAt challengeBond gpuModel region jobTermsHash"
-).split()
+ORDER_FIELDS = [
+    "tenant",
+    "matchDeadline",
+    "durationSeconds",
+    "kind",
+    "status",
+    "escrow",
+    "pricePerUnitHour",
+    "provider",
+    "units",
+    "minVramGB",
+    "minReputation",
+    "minTier",
+    "protocolFeeBps",
+    "closeReason",
+    "collateral",
+    "settleBounty",
+    "withdrawn",
+    "startTime",
+    "stopTime",
+    "offerId",
+    "challenger",
+    "challengedAt",
+    "reclaimableAt",
+    "challengeBond",
+    "gpuModel",
+    "region",
+    "jobTermsHash",
+]
 
 
 def order(market, order_id: int) -> dict:

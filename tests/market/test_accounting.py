@@ -5,7 +5,16 @@ from hypothesis import strategies as st
 
 from helpers import event_args
 from market.support import (
-    FEE_BPS, MATCH_FEE, OFFER_PRICE, SETTLE_BOUNTY, UNITS, fee_of, order, sleep_to, spec, streamed,
+    FEE_BPS,
+    MATCH_FEE,
+    OFFER_PRICE,
+    SETTLE_BOUNTY,
+    UNITS,
+    fee_of,
+    order,
+    sleep_to,
+    spec,
+    streamed,
 )
 
 
@@ -18,7 +27,19 @@ from market.support import (
     close_at=st.integers(min_value=1, max_value=60 * 3600),
 )
 def test_payouts_match_the_reference_stream(
-    market, token, funded, matcher, offer_id, provider, treasury, accounts, hours, duration_hours, top_up, withdraw_at, close_at
+    market,
+    token,
+    funded,
+    matcher,
+    offer_id,
+    provider,
+    treasury,
+    accounts,
+    hours,
+    duration_hours,
+    top_up,
+    withdraw_at,
+    close_at,
 ):
     settler = accounts[8]
     deposit = MATCH_FEE + SETTLE_BOUNTY + OFFER_PRICE * UNITS * hours + 7  # an odd remainder on purpose
@@ -56,4 +77,4 @@ def test_payouts_match_the_reference_stream(
     assert token.balanceOf(settler) - before[settler] == bounty_to_settler
     assert token.balanceOf(funded) - before[funded] == balance - accrued + SETTLE_BOUNTY - bounty_to_settler
     assert token.balanceOf(market) == market.accruedFees()
-    assert FEE_BPS == order(market, rid)["protocolFeeBps"]
+    assert order(market, rid)["protocolFeeBps"] == FEE_BPS

@@ -1,10 +1,29 @@
 """closeLease and requestReclaim: who may close when, who is paid what, the bounty, double settle."""
 
-
 from helpers import event_args, reverts_with, reverts_with_args
 from market.support import (
-    ACTIVE, BALANCE, CLOSED, DEPOSIT, DURATION, EXPIRED, EXPIRED_REASON, INSOLVENT, INSOLVENT_REASON, LEASE_COMPLETED,
-    MATCH_FEE, OFFER_PRICE, PROVIDER_RECLAIM, RATE_PER_HOUR, RECLAIM_NOTICE, SETTLE_BOUNTY, TENANT, fee_of, order, sleep_to, spec, streamed,
+    ACTIVE,
+    BALANCE,
+    CLOSED,
+    DEPOSIT,
+    DURATION,
+    EXPIRED,
+    EXPIRED_REASON,
+    INSOLVENT,
+    INSOLVENT_REASON,
+    LEASE_COMPLETED,
+    MATCH_FEE,
+    OFFER_PRICE,
+    PROVIDER_RECLAIM,
+    RATE_PER_HOUR,
+    RECLAIM_NOTICE,
+    SETTLE_BOUNTY,
+    TENANT,
+    fee_of,
+    order,
+    sleep_to,
+    spec,
+    streamed,
 )
 
 
@@ -19,8 +38,14 @@ def _check_close(tx, market, token, lease_id, reason, caller, bounty_to, before,
     refund = balance - gross
     args = event_args(tx, "LeaseClosed")
     assert args == {
-        "leaseId": lease_id, "caller": caller, "reason": reason, "paid": gross - fee_of(gross), "fee": fee_of(gross),
-        "refunded": refund, "bounty": SETTLE_BOUNTY, "bountyRecipient": bounty_to,
+        "leaseId": lease_id,
+        "caller": caller,
+        "reason": reason,
+        "paid": gross - fee_of(gross),
+        "fee": fee_of(gross),
+        "refunded": refund,
+        "bounty": SETTLE_BOUNTY,
+        "bountyRecipient": bounty_to,
     }
     after = _balances(token, provider, tenant, treasury, bounty_to)
     assert after[0] - before[0] == gross - fee_of(gross)
@@ -43,20 +68,36 @@ def test_when_tenant_closes_active_lease_then_reason_tenant_and_bounty_back(
     sleep_to(start + 5000)
     before = _balances(token, provider, tenant, treasury, tenant)
     tx = market.closeLease(lease_id, {"from": tenant})
-    _check_close(tx, market, token, lease_id, TENANT, tenant, tenant, before, (provider, tenant, treasury), start, tx.timestamp)
+    _check_close(
+        tx, market, token, lease_id, TENANT, tenant, tenant, before, (provider, tenant, treasury), start, tx.timestamp
+    )
     assert registry.offer(offer_id)[2] == 0
     assert registry.provider(provider)[2] == 0  # lockedStake
     assert token.balanceOf(market) == market.accruedFees()
     assert tx.events["OutcomeRecorded"][0]["outcome"] == LEASE_COMPLETED
 
 
-def test_when_stranger_closes_expired_lease_then_gets_bounty(market, token, provider, tenant, treasury, stranger, lease_id):
+def test_when_stranger_closes_expired_lease_then_gets_bounty(
+    market, token, provider, tenant, treasury, stranger, lease_id
+):
     start = order(market, lease_id)["startTime"]
     sleep_to(start + DURATION + 100)
     assert market.statusOf(lease_id) == EXPIRED
     before = _balances(token, provider, tenant, treasury, stranger)
     tx = market.closeLease(lease_id, {"from": stranger})
-    _check_close(tx, market, token, lease_id, EXPIRED_REASON, stranger, stranger, before, (provider, tenant, treasury), start, start + DURATION)
+    _check_close(
+        tx,
+        market,
+        token,
+        lease_id,
+        EXPIRED_REASON,
+        stranger,
+        stranger,
+        before,
+        (provider, tenant, treasury),
+        start,
+        start + DURATION,
+    )
 
 
 def test_when_provider_closes_expired_lease_then_bounty_to_tenant(market, token, provider, tenant, treasury, lease_id):
@@ -64,7 +105,19 @@ def test_when_provider_closes_expired_lease_then_bounty_to_tenant(market, token,
     sleep_to(start + DURATION)
     before = _balances(token, provider, tenant, treasury, tenant)
     tx = market.closeLease(lease_id, {"from": provider})
-    _check_close(tx, market, token, lease_id, EXPIRED_REASON, provider, tenant, before, (provider, tenant, treasury), start, start + DURATION)
+    _check_close(
+        tx,
+        market,
+        token,
+        lease_id,
+        EXPIRED_REASON,
+        provider,
+        tenant,
+        before,
+        (provider, tenant, treasury),
+        start,
+        start + DURATION,
+    )
 
 
 def test_when_stranger_closes_insolvent_lease_then_reason_insolvent(
@@ -114,6 +167,7 @@ def test_when_paused_then_close_works(market, config, governance, tenant, lease_
 
 # ---------------------------------------------------------------- reclaim
 
+
 def test_when_provider_requests_reclaim_then_may_close_after_notice(
     market, token, funded, matcher, offer_id, provider, tenant, treasury
 ):
@@ -131,8 +185,18 @@ def test_when_provider_requests_reclaim_then_may_close_after_notice(
     close = market.closeLease(lease_id, {"from": provider})
     assert close.timestamp == tx.timestamp + RECLAIM_NOTICE
     _check_close(
-        close, market, token, lease_id, PROVIDER_RECLAIM, provider, tenant, before, (provider, tenant, treasury),
-        start, close.timestamp, balance=2 * BALANCE,
+        close,
+        market,
+        token,
+        lease_id,
+        PROVIDER_RECLAIM,
+        provider,
+        tenant,
+        before,
+        (provider, tenant, treasury),
+        start,
+        close.timestamp,
+        balance=2 * BALANCE,
     )
 
 

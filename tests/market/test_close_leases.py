@@ -4,11 +4,24 @@ the bounties summed into one transfer; a lease no one may close now is skipped w
 import pytest
 from brownie import chain
 
-from helpers import event_args, reverts_with, reverts_with_args
 from keepers.contracts.types import MAX_CLOSE_BATCH, CloseSkipReason
+
+from helpers import event_args, reverts_with, reverts_with_args
 from market.support import (
-    BALANCE, CLOSED, DEPOSIT, DURATION, EXPIRED_REASON, INSOLVENT_REASON, MATCH_FEE, OFFER_PRICE, SETTLE_BOUNTY,
-    fee_of, order, sleep_to, spec, streamed,
+    BALANCE,
+    CLOSED,
+    DEPOSIT,
+    DURATION,
+    EXPIRED_REASON,
+    INSOLVENT_REASON,
+    MATCH_FEE,
+    OFFER_PRICE,
+    SETTLE_BOUNTY,
+    fee_of,
+    order,
+    sleep_to,
+    spec,
+    streamed,
 )
 from security.token_support import add_provider, assert_books, open_lease, protocol
 
@@ -31,8 +44,15 @@ def leases(market, funded, offer_id, offer2_id, matcher):
 @pytest.fixture
 def insolvent(market, funded, offer_id, matcher):
     """A one-unit lease of two days whose balance runs dry after one hour."""
-    return _lease(market, funded, offer_id, matcher, maxPricePerUnitHour=OFFER_PRICE, maxDurationSeconds=2 * DURATION,
-                  deposit=MATCH_FEE + SETTLE_BOUNTY + OFFER_PRICE)
+    return _lease(
+        market,
+        funded,
+        offer_id,
+        matcher,
+        maxPricePerUnitHour=OFFER_PRICE,
+        maxDurationSeconds=2 * DURATION,
+        deposit=MATCH_FEE + SETTLE_BOUNTY + OFFER_PRICE,
+    )
 
 
 def _expire(market, lease_ids):
@@ -56,8 +76,14 @@ def test_when_stranger_closes_expired_leases_then_each_settles_and_bounties_paid
     gross = streamed(DURATION, rate_per_hour=OFFER_PRICE)
     for event in closed:
         assert dict(event) == {
-            "leaseId": event["leaseId"], "caller": stranger, "reason": EXPIRED_REASON, "paid": gross - fee_of(gross),
-            "fee": fee_of(gross), "refunded": BALANCE - gross, "bounty": SETTLE_BOUNTY, "bountyRecipient": stranger,
+            "leaseId": event["leaseId"],
+            "caller": stranger,
+            "reason": EXPIRED_REASON,
+            "paid": gross - fee_of(gross),
+            "fee": fee_of(gross),
+            "refunded": BALANCE - gross,
+            "bounty": SETTLE_BOUNTY,
+            "bountyRecipient": stranger,
         }
     assert "CloseSkipped" not in tx.events
     assert [market.statusOf(i) for i in leases] == [CLOSED] * 3
@@ -84,7 +110,9 @@ def test_batch_pays_exactly_what_single_closes_pay(
     def outcome(closes):
         closed = [{k: v for k, v in dict(e).items() if k != "caller"} for c in closes for e in c.events["LeaseClosed"]]
         return (
-            closed, [token.balanceOf(a) for a in accounts], market.accruedFees(),
+            closed,
+            [token.balanceOf(a) for a in accounts],
+            market.accruedFees(),
             [registry.provider(p)["lockedStake"] for p in (provider, provider2)],
             # The stop time is each close's block time; the rest of the record must match.
             [{k: v for k, v in order(market, i).items() if k != "stopTime"} for i in ids],
@@ -108,8 +136,7 @@ def test_when_some_leases_cannot_be_closed_then_skipped_with_reason_and_rest_clo
     expired = _lease(market, funded, offer_id, matcher)
     settled = _lease(market, funded, offer_id, matcher)
     market.closeLease(settled, {"from": tenant})
-    challenged = _lease(market, funded, offer2_id, matcher, maxDurationSeconds=2 * DURATION,
-                        deposit=2 * DEPOSIT)
+    challenged = _lease(market, funded, offer2_id, matcher, maxDurationSeconds=2 * DURATION, deposit=2 * DEPOSIT)
     sleep_to(order(market, expired)["startTime"] + DURATION)
     market.challengeLiveness(challenged, {"from": stranger})
     active = _lease(market, funded, offer2_id, matcher)
@@ -195,8 +222,8 @@ def test_revert_when_batch_above_the_bound(market, stranger, lease_id):
         market.closeLeases([lease_id] * (MAX_CLOSE_BATCH + 1), {"from": stranger})
 
 
-
 # ---------------------------------------------------------------- a token that refuses some payees
+
 
 @pytest.fixture(scope="module")
 def p(BlocklistPermitToken, accounts):

@@ -7,8 +7,20 @@ from eth_account.messages import encode_typed_data
 
 from helpers import ZERO_ADDRESS, event_args, reverts_with, reverts_with_args
 from market.support import (
-    DEPOSIT, DURATION, H100, JOB, JOB_TERMS, MATCH_FEE, MAX_PRICE, R_OPEN, SETTLE_BOUNTY, UNITS,
-    ZERO32, now, order, spec,
+    DEPOSIT,
+    DURATION,
+    H100,
+    JOB,
+    JOB_TERMS,
+    MATCH_FEE,
+    MAX_PRICE,
+    R_OPEN,
+    SETTLE_BOUNTY,
+    UNITS,
+    ZERO32,
+    now,
+    order,
+    spec,
 )
 
 MINIMUM = MATCH_FEE + SETTLE_BOUNTY + -(-MAX_PRICE * UNITS * 3600 // 3600)
@@ -141,6 +153,7 @@ def test_revert_when_constructed_with_zero_address(LeaseMarket, config, token, g
 
 # ---------------------------------------------------------------- permit
 
+
 @pytest.fixture(scope="module")
 def signer(token, offer_id):
     account = Account.create()
@@ -169,12 +182,15 @@ def _permit(token, market, owner, value, deadline):
         "primaryType": "Permit",
         "domain": {"name": "Test USD", "version": "1", "chainId": brownie.chain.id, "verifyingContract": token.address},
         "message": {
-            "owner": owner.address, "spender": market.address, "value": value,
-            "nonce": token.nonces(owner.address), "deadline": deadline,
+            "owner": owner.address,
+            "spender": market.address,
+            "value": value,
+            "nonce": token.nonces(owner.address),
+            "deadline": deadline,
         },
     }
     signed = Account.sign_message(encode_typed_data(full_message=data), owner.key)
-    return signed.v, "0x%064x" % signed.r, "0x%064x" % signed.s
+    return signed.v, f"0x{signed.r:064x}", f"0x{signed.s:064x}"
 
 
 def test_with_permit_when_signature_valid_then_creates(market, token, signer):

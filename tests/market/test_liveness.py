@@ -2,8 +2,22 @@
 
 from helpers import BPS, ZERO_ADDRESS, event_args, reverts_with, reverts_with_args
 from market.support import (
-    ACTIVE, BALANCE, COLLATERAL_PER_UNIT, EXPIRED, DURATION, LIVENESS_ANSWERED, LIVENESS_BOND,
-    LIVENESS_FAILURE, LIVENESS_SPACING, LIVENESS_WINDOW, SETTLE_BOUNTY, TERMINATED, UNITS, fee_of, order, sleep_to,
+    ACTIVE,
+    BALANCE,
+    COLLATERAL_PER_UNIT,
+    DURATION,
+    EXPIRED,
+    LIVENESS_ANSWERED,
+    LIVENESS_BOND,
+    LIVENESS_FAILURE,
+    LIVENESS_SPACING,
+    LIVENESS_WINDOW,
+    SETTLE_BOUNTY,
+    TERMINATED,
+    UNITS,
+    fee_of,
+    order,
+    sleep_to,
     streamed,
 )
 
@@ -24,7 +38,10 @@ def test_when_challenged_then_bond_pulled_and_event(market, token, stranger, lea
     assert record["challengeBond"] == LIVENESS_BOND
     assert token.balanceOf(stranger) == before - LIVENESS_BOND
     assert event_args(tx, "LivenessChallenged") == {
-        "leaseId": lease_id, "challenger": stranger, "bond": LIVENESS_BOND, "deadline": tx.timestamp + LIVENESS_WINDOW
+        "leaseId": lease_id,
+        "challenger": stranger,
+        "bond": LIVENESS_BOND,
+        "deadline": tx.timestamp + LIVENESS_WINDOW,
     }
 
 
@@ -67,7 +84,10 @@ def test_when_answered_then_next_challenge_waits_spacing(market, provider, stran
     market.respondLiveness(lease_id, {"from": provider})
     sleep_to(challenge.timestamp + LIVENESS_SPACING - 2)
     with reverts_with_args(
-        "LeaseMarket_ChallengeTooSoon", lease_id, challenge.timestamp + LIVENESS_SPACING, challenge.timestamp + LIVENESS_SPACING - 1
+        "LeaseMarket_ChallengeTooSoon",
+        lease_id,
+        challenge.timestamp + LIVENESS_SPACING,
+        challenge.timestamp + LIVENESS_SPACING - 1,
     ):
         market.challengeLiveness(lease_id, {"from": stranger})
     sleep_to(challenge.timestamp + LIVENESS_SPACING - 1)
@@ -83,14 +103,18 @@ def test_when_a_second_challenge_follows_an_answered_one_then_the_views_show_onl
     market.respondLiveness(lease_id, {"from": provider})
     answered = order(market, lease_id)
     assert (answered["challenger"], answered["challengeBond"], answered["challengedAt"]) == (
-        ZERO_ADDRESS, 0, first.timestamp
+        ZERO_ADDRESS,
+        0,
+        first.timestamp,
     )
     token.approve(market, 2**256 - 1, {"from": funded})
     sleep_to(first.timestamp + LIVENESS_SPACING - 1)
     second = market.challengeLiveness(lease_id, {"from": funded})
     open_ = order(market, lease_id)
     assert (open_["challenger"], open_["challengeBond"], open_["challengedAt"]) == (
-        funded, LIVENESS_BOND, second.timestamp
+        funded,
+        LIVENESS_BOND,
+        second.timestamp,
     )
     assert market.accruedOf(lease_id) == streamed(second.timestamp - open_["startTime"])
     before = token.balanceOf(provider)
@@ -151,10 +175,15 @@ def test_when_unanswered_then_resolve_terminates_and_slashes(
     assert market.statusOf(lease_id) == TERMINATED
     assert order(market, lease_id)["stopTime"] == challenge.timestamp
     assert event_args(tx, "LivenessResolved") == {
-        "leaseId": lease_id, "challenger": stranger, "slashed": SLASH, "bondReturned": LIVENESS_BOND
+        "leaseId": lease_id,
+        "challenger": stranger,
+        "slashed": SLASH,
+        "bondReturned": LIVENESS_BOND,
     }
     closed = event_args(tx, "LeaseClosed")
-    assert closed["reason"] == LIVENESS_FAILURE and closed["bountyRecipient"] == resolver and closed["refunded"] == refund
+    assert (
+        closed["reason"] == LIVENESS_FAILURE and closed["bountyRecipient"] == resolver and closed["refunded"] == refund
+    )
     assert token.balanceOf(market) == market.accruedFees()
     with reverts_with_args("LeaseMarket_LeaseSettled", lease_id, TERMINATED):
         market.closeLease(lease_id, {"from": tenant})

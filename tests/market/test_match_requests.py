@@ -4,9 +4,30 @@ import pytest
 
 from helpers import b32, event_args, reverts_with
 from market.support import (
-    ACTIVE, BALANCE, COLLATERAL_PER_UNIT, DEPOSIT, DURATION, FEE_BPS, JOB, JOB_MARKET_UNSET, JOB_TERMS, JOB_TERMS_UNPUBLISHED,
-    MATCH_FEE, OFFER_PRICE, OFFER_UNKNOWN, PRICE_TOO_HIGH, PROVIDER_IS_TENANT, R_MATCHED, R_OPEN, REQUEST_EXPIRED,
-    REQUEST_NOT_OPEN, SETTLE_BOUNTY, UNITS, order, sleep_to, spec,
+    ACTIVE,
+    BALANCE,
+    COLLATERAL_PER_UNIT,
+    DEPOSIT,
+    DURATION,
+    FEE_BPS,
+    JOB,
+    JOB_MARKET_UNSET,
+    JOB_TERMS,
+    JOB_TERMS_UNPUBLISHED,
+    MATCH_FEE,
+    OFFER_PRICE,
+    OFFER_UNKNOWN,
+    PRICE_TOO_HIGH,
+    PROVIDER_IS_TENANT,
+    R_MATCHED,
+    R_OPEN,
+    REQUEST_EXPIRED,
+    REQUEST_NOT_OPEN,
+    SETTLE_BOUNTY,
+    UNITS,
+    order,
+    sleep_to,
+    spec,
 )
 
 
@@ -30,9 +51,15 @@ def test_when_rental_matched_then_lease_starts(market, registry, token, matcher,
     assert token.balanceOf(market) == DEPOSIT - MATCH_FEE
     assert registry.offer(offer_id)[2] == UNITS  # unitsInUse
     assert event_args(tx, "LeaseStarted") == {
-        "leaseId": request_id, "provider": provider, "offerId": offer_id, "matcher": matcher,
-        "pricePerUnitHour": OFFER_PRICE, "balance": BALANCE, "settleBounty": SETTLE_BOUNTY,
-        "collateral": UNITS * COLLATERAL_PER_UNIT, "endTime": start + DURATION,
+        "leaseId": request_id,
+        "provider": provider,
+        "offerId": offer_id,
+        "matcher": matcher,
+        "pricePerUnitHour": OFFER_PRICE,
+        "balance": BALANCE,
+        "settleBounty": SETTLE_BOUNTY,
+        "collateral": UNITS * COLLATERAL_PER_UNIT,
+        "endTime": start + DURATION,
     }
 
 
@@ -102,7 +129,9 @@ def test_when_job_and_no_job_market_then_skipped(market, funded, matcher, offer_
     assert _skip(tx) == (rid, offer_id, JOB_MARKET_UNSET)
 
 
-def test_when_job_terms_unpublished_then_skipped_and_batch_goes_on(market, funded, matcher, offer_id, offer2_id, job_market):
+def test_when_job_terms_unpublished_then_skipped_and_batch_goes_on(
+    market, funded, matcher, offer_id, offer2_id, job_market
+):
     unpublished = market.createRequest(spec(kind=JOB, jobTermsHash=b32("never-published")), DEPOSIT, {"from": funded})
     rental = market.createRequest(spec(), DEPOSIT, {"from": funded})
     tx = market.matchRequests(
@@ -114,7 +143,9 @@ def test_when_job_terms_unpublished_then_skipped_and_batch_goes_on(market, funde
     assert order(market, unpublished.return_value)["status"] == R_OPEN
 
 
-def test_when_job_matched_then_escrow_and_job_handed_over(market, token, funded, matcher, provider, offer_id, job_market):
+def test_when_job_matched_then_escrow_and_job_handed_over(
+    market, token, funded, matcher, provider, offer_id, job_market
+):
     rid = market.createRequest(spec(kind=JOB, jobTermsHash=JOB_TERMS), DEPOSIT, {"from": funded}).return_value
     tx = market.matchRequests([(rid, offer_id)], {"from": matcher})
     escrow = DEPOSIT - MATCH_FEE
@@ -128,7 +159,11 @@ def test_when_job_matched_then_escrow_and_job_handed_over(market, token, funded,
     assert order(market, rid)["status"] == R_MATCHED and order(market, rid)["escrow"] == 0
     assert market.statusOf(rid) == 0
     assert event_args(tx, "JobHandedOver") == {
-        "requestId": rid, "provider": provider, "offerId": offer_id, "matcher": matcher, "escrow": escrow
+        "requestId": rid,
+        "provider": provider,
+        "offerId": offer_id,
+        "matcher": matcher,
+        "escrow": escrow,
     }
 
 

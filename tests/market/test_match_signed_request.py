@@ -7,10 +7,19 @@ import brownie
 import pytest
 from eth_account import Account
 
-from helpers import event_args, reverts_with, reverts_with_args
 from keepers.signed_requests import permit_signature, request_tuple, sign_request
+
+from helpers import event_args, reverts_with, reverts_with_args
 from market.support import (
-    DEPOSIT, MATCH_FEE, OFFER_UNKNOWN, PRICE_TOO_HIGH, R_MATCHED, SETTLE_BOUNTY, now, order, spec,
+    DEPOSIT,
+    MATCH_FEE,
+    OFFER_UNKNOWN,
+    PRICE_TOO_HIGH,
+    R_MATCHED,
+    SETTLE_BOUNTY,
+    now,
+    order,
+    spec,
 )
 
 UNUSED, USED, CANCELLED = range(3)
@@ -48,8 +57,14 @@ def _signed(market, key, nonce=1, deadline=None, deposit=DEPOSIT, tenant=None, *
 
 def _permit(token, market, account, value=DEPOSIT):
     deadline, v, r, s = permit_signature(
-        account.key, token.name(), brownie.chain.id, token.address, market.address, value,
-        token.nonces(account.address), now() + 600,
+        account.key,
+        token.name(),
+        brownie.chain.id,
+        token.address,
+        market.address,
+        value,
+        token.nonces(account.address),
+        now() + 600,
     )
     return deadline, v, "0x" + r.hex(), "0x" + s.hex()
 
@@ -63,7 +78,10 @@ def test_when_signed_with_permit_then_posts_and_matches_without_tenant_gas(marke
 
     assert tx.return_value == expected_id
     assert event_args(tx, "SignedRequestUsed") == {
-        "tenant": gasless.address, "nonce": 1, "requestId": expected_id, "matcher": matcher.address,
+        "tenant": gasless.address,
+        "nonce": 1,
+        "requestId": expected_id,
+        "matcher": matcher.address,
     }
     assert event_args(tx, "RequestCreated")["tenant"] == gasless.address
     assert event_args(tx, "LeaseStarted")["leaseId"] == expected_id
@@ -82,8 +100,9 @@ def test_when_allowance_stands_then_a_zero_permit_is_enough(market, token, funde
     tenant = Account.from_key(key).address
     token.mint(tenant, DEPOSIT, {"from": funded})
     # The standing allowance of an account that approved earlier (here through a permit sent by anyone).
-    deadline, v, r, s = permit_signature(key, token.name(), brownie.chain.id, token.address, market.address,
-                                         DEPOSIT, 0, now() + 600)
+    deadline, v, r, s = permit_signature(
+        key, token.name(), brownie.chain.id, token.address, market.address, DEPOSIT, 0, now() + 600
+    )
     token.permit(tenant, market, DEPOSIT, deadline, v, r, s, {"from": funded})
     request, signature = _signed(market, key)
     tx = market.matchSignedRequest(request, NO_PERMIT, signature, offer_id, {"from": matcher})

@@ -6,13 +6,27 @@ payouts stay within its deposits and only grow, statuses move only along the doc
 a settled lease refuses a second settle, and every slash splits exactly.
 """
 
-import brownie
 import random
+
+import brownie
 
 from helpers import ZERO_ADDRESS as ZERO
 from market.support import (
-    ACTIVE, CLOSED, EXPIRED, INSOLVENT, L_NULL, LIVENESS_SPACING, LIVENESS_WINDOW, MATCH_FEE, OFFER_PRICE, R_MATCHED, R_OPEN, SETTLE_BOUNTY,
-    TERMINATED, order, spec,
+    ACTIVE,
+    CLOSED,
+    EXPIRED,
+    INSOLVENT,
+    L_NULL,
+    LIVENESS_SPACING,
+    LIVENESS_WINDOW,
+    MATCH_FEE,
+    OFFER_PRICE,
+    R_MATCHED,
+    R_OPEN,
+    SETTLE_BOUNTY,
+    TERMINATED,
+    order,
+    spec,
 )
 
 # Actions that went through, over all runs: proves the machine reaches every branch it claims to.
@@ -69,7 +83,12 @@ class MarketMachine:
 
     def _who(self, who, lease_id):
         record = order(self.market, lease_id)
-        return (self.tenant, self.stranger, record["provider"] if record["provider"] != ZERO else self.stranger, self.matcher)[who]
+        return (
+            self.tenant,
+            self.stranger,
+            record["provider"] if record["provider"] != ZERO else self.stranger,
+            self.matcher,
+        )[who]
 
     def _try(self, fn, *args):
         try:
@@ -80,7 +99,7 @@ class MarketMachine:
         return tx
 
     def _account_close(self, tx):
-        for event in tx.events["LeaseClosed"] if "LeaseClosed" in tx.events else []:
+        for event in tx.events.get("LeaseClosed", []):
             lid = event["leaseId"]
             self.paid_out[lid] += event["paid"] + event["fee"] + event["refunded"] + event["bounty"]
             self.provider_paid[lid] += event["paid"] + event["fee"]
@@ -105,7 +124,9 @@ class MarketMachine:
     def rule_create(self, st_hours, st_duration_hours):
         deposit = MATCH_FEE + SETTLE_BOUNTY + OFFER_PRICE * 2 * st_hours
         tx = self.market.createRequest(
-            spec(maxPricePerUnitHour=OFFER_PRICE, maxDurationSeconds=st_duration_hours * 3600), deposit, {"from": self.tenant}
+            spec(maxPricePerUnitHour=OFFER_PRICE, maxDurationSeconds=st_duration_hours * 3600),
+            deposit,
+            {"from": self.tenant},
         )
         rid = tx.return_value
         self.ids.append(rid)
@@ -277,6 +298,14 @@ def test_stateful_market(
             except AssertionError as exc:
                 raise AssertionError(f"seed {seed} step {step}: {name}({args}): {exc}") from exc
     assert DONE["steps"] >= 300
-    for action in ("cancelRequest", "topUp", "withdrawEarnings", "closeLease", "challengeLiveness", "respondLiveness",
-                   "resolveLiveness", "sweepFees"):
+    for action in (
+        "cancelRequest",
+        "topUp",
+        "withdrawEarnings",
+        "closeLease",
+        "challengeLiveness",
+        "respondLiveness",
+        "resolveLiveness",
+        "sweepFees",
+    ):
         assert DONE.get(action, 0) > 0, (action, DONE)

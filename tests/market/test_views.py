@@ -27,13 +27,34 @@ from market.support import (
 )
 
 LEASE_FIELDS = (
-    "provider", "protocolFeeBps", "closeReason", "collateral", "settleBounty", "withdrawn", "startTime",
-    "stopTime", "offerId", "challenger", "challengedAt", "reclaimableAt", "challengeBond",
+    "provider",
+    "protocolFeeBps",
+    "closeReason",
+    "collateral",
+    "settleBounty",
+    "withdrawn",
+    "startTime",
+    "stopTime",
+    "offerId",
+    "challenger",
+    "challengedAt",
+    "reclaimableAt",
+    "challengeBond",
 )
 NO_LEASE = {
-    "provider": ZERO_ADDRESS, "protocolFeeBps": 0, "closeReason": 0, "collateral": 0, "settleBounty": 0,
-    "withdrawn": 0, "startTime": 0, "stopTime": 0, "offerId": 0, "challenger": ZERO_ADDRESS, "challengedAt": 0,
-    "reclaimableAt": 0, "challengeBond": 0,
+    "provider": ZERO_ADDRESS,
+    "protocolFeeBps": 0,
+    "closeReason": 0,
+    "collateral": 0,
+    "settleBounty": 0,
+    "withdrawn": 0,
+    "startTime": 0,
+    "stopTime": 0,
+    "offerId": 0,
+    "challenger": ZERO_ADDRESS,
+    "challengedAt": 0,
+    "reclaimableAt": 0,
+    "challengeBond": 0,
 }
 
 
@@ -70,8 +91,12 @@ def test_when_rental_matched_then_view_shows_the_lease_with_the_offers_model_and
     assert record["escrow"] == DEPOSIT - MATCH_FEE and record["pricePerUnitHour"] == OFFER_PRICE
     assert record["minVramGB"] == 40 and record["units"] == UNITS
     assert _lease_part(record) == NO_LEASE | {
-        "provider": provider, "protocolFeeBps": FEE_BPS, "collateral": UNITS * COLLATERAL_PER_UNIT,
-        "settleBounty": SETTLE_BOUNTY, "startTime": tx.timestamp, "offerId": offer_id,
+        "provider": provider,
+        "protocolFeeBps": FEE_BPS,
+        "collateral": UNITS * COLLATERAL_PER_UNIT,
+        "settleBounty": SETTLE_BOUNTY,
+        "startTime": tx.timestamp,
+        "offerId": offer_id,
     }
 
 
@@ -85,7 +110,9 @@ def test_when_job_matched_then_view_shows_the_match_as_the_job_market_holds_it(
     assert record["jobTermsHash"] == JOB_TERMS and record["pricePerUnitHour"] == OFFER_PRICE
     assert record["gpuModel"] == H100 and record["region"] == EU_WEST
     assert _lease_part(record) == NO_LEASE | {
-        "provider": provider, "collateral": UNITS * COLLATERAL_PER_UNIT, "offerId": offer_id,
+        "provider": provider,
+        "collateral": UNITS * COLLATERAL_PER_UNIT,
+        "offerId": offer_id,
     }
 
 
@@ -106,8 +133,12 @@ def test_when_rental_with_a_region_matched_then_no_byte_of_the_region_survives_i
     record = order(market, rid)
     assert record["status"] == R_MATCHED and record["region"] == EU_WEST
     assert _lease_part(record) == NO_LEASE | {
-        "provider": provider, "protocolFeeBps": FEE_BPS, "collateral": UNITS * COLLATERAL_PER_UNIT,
-        "settleBounty": SETTLE_BOUNTY, "startTime": tx.timestamp, "offerId": offer_id,
+        "provider": provider,
+        "protocolFeeBps": FEE_BPS,
+        "collateral": UNITS * COLLATERAL_PER_UNIT,
+        "settleBounty": SETTLE_BOUNTY,
+        "startTime": tx.timestamp,
+        "offerId": offer_id,
     }
 
 

@@ -3,7 +3,16 @@ top-ups only while ACTIVE."""
 
 from helpers import event_args, reverts_with, reverts_with_args
 from market.support import (
-    ACTIVE, BALANCE, DURATION, EXPIRED, INSOLVENT, RATE_PER_HOUR, fee_of, order, sleep_to, streamed,
+    ACTIVE,
+    BALANCE,
+    DURATION,
+    EXPIRED,
+    INSOLVENT,
+    RATE_PER_HOUR,
+    fee_of,
+    order,
+    sleep_to,
+    streamed,
 )
 
 
@@ -25,13 +34,16 @@ def test_when_provider_withdraws_then_paid_accrued_minus_fee(market, token, prov
     assert market.withdrawableOf(lease_id) == 0
     assert tx.return_value == gross - fee_of(gross)
     assert event_args(tx, "EarningsWithdrawn") == {
-        "leaseId": lease_id, "provider": provider, "amount": gross - fee_of(gross), "fee": fee_of(gross)
+        "leaseId": lease_id,
+        "provider": provider,
+        "amount": gross - fee_of(gross),
+        "fee": fee_of(gross),
     }
 
 
 def test_when_withdrawn_after_end_then_capped_at_duration(market, provider, lease_id):
     sleep_to(_start(market, lease_id) + DURATION + 5000)
-    tx = market.withdrawEarnings(lease_id, {"from": provider})
+    market.withdrawEarnings(lease_id, {"from": provider})
     assert order(market, lease_id)["withdrawn"] == streamed(DURATION) == BALANCE
 
 
@@ -104,13 +116,17 @@ def test_when_paused_then_withdraw_and_top_up_work(market, config, governance, p
 
 # ---------------------------------------------------------------- topUp
 
+
 def test_when_anyone_tops_up_active_lease_then_balance_grows(market, token, stranger, lease_id):
     before = token.balanceOf(market)
     tx = market.topUp(lease_id, 7 * 10**6, {"from": stranger})
     assert market.balanceOf(lease_id) == BALANCE + 7 * 10**6
     assert token.balanceOf(market) == before + 7 * 10**6
     assert event_args(tx, "LeaseToppedUp") == {
-        "leaseId": lease_id, "funder": stranger, "amount": 7 * 10**6, "balance": BALANCE + 7 * 10**6
+        "leaseId": lease_id,
+        "funder": stranger,
+        "amount": 7 * 10**6,
+        "balance": BALANCE + 7 * 10**6,
     }
 
 
@@ -121,6 +137,7 @@ def test_revert_when_top_up_zero(market, stranger, lease_id):
 
 def test_revert_when_top_up_insolvent_lease(market, funded, offer_id, matcher, stranger):
     from market.support import MATCH_FEE, SETTLE_BOUNTY, spec
+
     deposit = MATCH_FEE + SETTLE_BOUNTY + RATE_PER_HOUR  # one hour of a one-day lease
     rid = market.createRequest(spec(maxPricePerUnitHour=2 * 10**6), deposit, {"from": funded}).return_value
     tx = market.matchRequests([(rid, offer_id)], {"from": matcher})
@@ -138,6 +155,7 @@ def test_revert_when_top_up_expired_lease(market, stranger, lease_id):
 
 def test_when_topped_up_before_running_dry_then_stays_active(market, funded, offer_id, matcher, stranger):
     from market.support import MATCH_FEE, SETTLE_BOUNTY, spec
+
     deposit = MATCH_FEE + SETTLE_BOUNTY + RATE_PER_HOUR
     rid = market.createRequest(spec(maxPricePerUnitHour=2 * 10**6), deposit, {"from": funded}).return_value
     tx = market.matchRequests([(rid, offer_id)], {"from": matcher})
@@ -146,5 +164,3 @@ def test_when_topped_up_before_running_dry_then_stays_active(market, funded, off
     sleep_to(tx.timestamp + 3600)
     assert market.statusOf(rid) == ACTIVE
     assert market.accruedOf(rid) == RATE_PER_HOUR
-
-

@@ -61,7 +61,7 @@ def brute_force_best(requests, offers, providers, cands):
     by_request = {}
     for p in range(len(cands)):
         by_request.setdefault(int(cands.request[p]), []).append(p)
-    options = [[None] + ps for ps in by_request.values()]
+    options = [[None, *ps] for ps in by_request.values()]
     best = 0.0
     for choice in itertools.product(*options):
         chosen = [p for p in choice if p is not None]

@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from keepers.matching import Weights, candidates, match, relaxation_bound
-from keepers.matching import assignment, columns
+from keepers.matching import Weights, assignment, candidates, columns, match, relaxation_bound
 from keepers.matching.columns import relax
 from keepers.matching.synthetic import generate
 
@@ -21,8 +20,11 @@ def exact_optimum(requests, offers, providers, pairs):
     everyone = np.arange(len(pairs))
     matrix, limit = assignment._constraints(problem, everyone, problem.free_units, problem.free_stake)
     result = milp(
-        -problem.score, integrality=np.ones(len(pairs)), bounds=Bounds(0, 1),
-        constraints=[LinearConstraint(matrix, -np.inf, limit)], options={"mip_rel_gap": 0},
+        -problem.score,
+        integrality=np.ones(len(pairs)),
+        bounds=Bounds(0, 1),
+        constraints=[LinearConstraint(matrix, -np.inf, limit)],
+        options={"mip_rel_gap": 0},
     )
     assert result.status == 0
     return -result.fun
@@ -91,7 +93,9 @@ def test_match_rounds_the_relaxation_within_capacity_and_close_to_its_bound(seed
     found, chosen = match(requests, offers, providers, Weights(), seed, top_k=4)
     assert chosen.method.startswith("relaxation-rounded") and len(np.unique(chosen.request)) == len(chosen)
     problem = assignment._Problem.of(requests, offers, providers, found)
-    picked = np.flatnonzero(np.isin(found.request * len(offers) + found.offer, chosen.request * len(offers) + chosen.offer))
+    picked = np.flatnonzero(
+        np.isin(found.request * len(offers) + found.offer, chosen.request * len(offers) + chosen.offer)
+    )
     units = np.bincount(problem.offer[picked], problem.units[picked], minlength=len(offers))
     stake = np.bincount(problem.provider[picked], problem.stake[picked], minlength=len(providers))
     assert np.all(units <= offers.free_units) and np.all(stake <= providers.free_stake)
@@ -102,7 +106,9 @@ def test_match_rounds_the_relaxation_within_capacity_and_close_to_its_bound(seed
 
 def test_without_pricing_match_solves_the_top_k_candidates_alone():
     market = generate(200, 600, seed=3)
-    found, chosen = match(market.requests, market.offers, market.providers, Weights(), 3, top_k=2, rounds=1, pricing_rounds=0)
+    found, chosen = match(
+        market.requests, market.offers, market.providers, Weights(), 3, top_k=2, rounds=1, pricing_rounds=0
+    )
     assert len(found) <= 2 * len(market.requests) and chosen.method in ("optimal", "lp-rounded")
 
 
@@ -123,7 +129,10 @@ def test_sharded_masters_keep_each_request_in_one_shard_and_the_bound_still_cove
 def test_a_provider_with_offers_of_two_models_puts_both_models_in_one_shard():
     market = generate(10, 200, seed=4)
     offers = market.offers
-    a, b = np.flatnonzero(offers.gpu_model == offers.gpu_model[0])[0], np.flatnonzero(offers.gpu_model != offers.gpu_model[0])[0]
+    a, b = (
+        np.flatnonzero(offers.gpu_model == offers.gpu_model[0])[0],
+        np.flatnonzero(offers.gpu_model != offers.gpu_model[0])[0],
+    )
     apart = columns._model_shards(offers, len(market.providers))
     assert apart[a] != apart[b]
     provider = offers.provider.copy()

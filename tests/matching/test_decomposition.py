@@ -5,8 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from keepers.matching import Candidates, Weights, candidates, greedy_by_score, match, solve
-from keepers.matching import assignment
+from keepers.matching import Candidates, Weights, assignment, candidates, greedy_by_score, match, solve
 from keepers.matching.synthetic import generate
 
 
@@ -16,7 +15,7 @@ def optimum(problem, pairs):
     for p in pairs.tolist():
         by_request.setdefault(int(problem.request[p]), []).append(p)
     best = 0.0
-    for choice in itertools.product(*[[None] + ps for ps in by_request.values()]):
+    for choice in itertools.product(*[[None, *ps] for ps in by_request.values()]):
         chosen = np.array([p for p in choice if p is not None], dtype=np.int64)
         if fits(problem, chosen):
             best = max(best, float(problem.score[chosen].sum()))
@@ -36,17 +35,19 @@ def tight_market(seed, n_requests=7, n_offers=6):
     offers = type(offers)(**{**offers.__dict__, "free_units": np.minimum(offers.free_units, 3)})
     requests = market.requests
     # Every request names the same model and any region, so requests compete for the same offers.
-    requests = type(requests)(**{
-        **requests.__dict__,
-        "gpu_model": np.full(n_requests, offers.gpu_model[0]),
-        "min_vram": np.zeros(n_requests, dtype=np.int64),
-        "region": np.zeros(n_requests, dtype=np.int64),
-        "min_reputation": np.zeros(n_requests, dtype=np.int64),
-        "min_tier": np.zeros(n_requests, dtype=np.int64),
-        "max_price": np.full(n_requests, offers.price.max() * 2),
-        "duration": np.full(n_requests, 3600),
-        "units": np.resize([1, 2, 3], n_requests),
-    })
+    requests = type(requests)(
+        **{
+            **requests.__dict__,
+            "gpu_model": np.full(n_requests, offers.gpu_model[0]),
+            "min_vram": np.zeros(n_requests, dtype=np.int64),
+            "region": np.zeros(n_requests, dtype=np.int64),
+            "min_reputation": np.zeros(n_requests, dtype=np.int64),
+            "min_tier": np.zeros(n_requests, dtype=np.int64),
+            "max_price": np.full(n_requests, offers.price.max() * 2),
+            "duration": np.full(n_requests, 3600),
+            "units": np.resize([1, 2, 3], n_requests),
+        }
+    )
     offers = type(offers)(**{**offers.__dict__, "gpu_model": np.full(n_offers, offers.gpu_model[0])})
     return requests, offers, market.providers
 
@@ -107,7 +108,9 @@ def test_the_relaxation_bounds_every_assignment_and_the_large_part_path_stays_fe
         solve(requests, offers, providers, found),
     ):
         problem = assignment._Problem.of(requests, offers, providers, found)
-        chosen = np.flatnonzero(np.isin(found.request * len(offers) + found.offer, result.request * len(offers) + result.offer))
+        chosen = np.flatnonzero(
+            np.isin(found.request * len(offers) + found.offer, result.request * len(offers) + result.offer)
+        )
         assert fits(problem, chosen) and len(np.unique(result.request)) == len(result)
         assert 0 < result.total_score <= bound + 1e-9
     assert solve(requests, offers, providers, found, milp_max_pairs=0, shard_max_pairs=1).method == "sharded-lp-rounded"
@@ -138,7 +141,7 @@ def test_later_rounds_serve_requests_the_first_left_out_within_the_capacity_of_t
     market = generate(400, 300, seed=17)
     requests, offers, providers = market.requests, market.offers, market.providers
     # Without pricing (pricing_rounds=0) the first round sees each request's top 2 pairs only.
-    first_found, first = match(requests, offers, providers, Weights(), 17, top_k=2, rounds=1, pricing_rounds=0)
+    _first_found, first = match(requests, offers, providers, Weights(), 17, top_k=2, rounds=1, pricing_rounds=0)
     found, more = match(requests, offers, providers, Weights(), 17, top_k=2, rounds=3, pricing_rounds=0)
     assert set(first.request.tolist()) < set(more.request.tolist())
     assert more.total_score > first.total_score and more.method.endswith("+rounds")

@@ -1,4 +1,5 @@
-"""Pricing from the pool: the first scoring's best pairs priced in memory, scans only where a pair left out could gain."""
+"""Pricing from the pool: the first scoring's best pairs priced in memory, scans only where a pair
+left out could gain."""
 
 import time
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 
 from keepers.matching import Weights, candidates, relaxation_bound
-from keepers.matching.columns import _Pool, _price, _REDUCED_SCORE_MIN, relax
+from keepers.matching.columns import _REDUCED_SCORE_MIN, _Pool, _price, relax
 from keepers.matching.synthetic import generate
 
 from matching.support import crowded_market, every_pair
@@ -26,7 +27,9 @@ def test_by_score_returns_the_same_pairs_sorted_by_request_then_best_first(seed,
     cost = rng.uniform(0.0, 0.1, len(offers)) if priced else None
     threshold = rng.uniform(0.0, 1.5, len(requests)) if priced else None
     plain = candidates(requests, offers, providers, Weights(), seed, top_k=5, unit_cost=cost, threshold=threshold)
-    ranked = candidates(requests, offers, providers, Weights(), seed, top_k=5, unit_cost=cost, threshold=threshold, by_score=True)
+    ranked = candidates(
+        requests, offers, providers, Weights(), seed, top_k=5, unit_cost=cost, threshold=threshold, by_score=True
+    )
     assert len(ranked) > 0
     assert set(zip(plain.request.tolist(), plain.offer.tolist(), plain.score.tolist())) == set(
         zip(ranked.request.tolist(), ranked.offer.tolist(), ranked.score.tolist())
@@ -60,7 +63,7 @@ def test_the_cover_is_each_requests_best_reduced_score_over_every_feasible_pair(
     cost = rng.uniform(0.0, 0.08, len(offers))
     w = rng.uniform(0.0, 1.6, len(requests))
     pool = pool_of(requests, offers, providers, seed, size)
-    r, o, score, cover = _price(requests, offers, providers, Weights(), seed, 3, pool, cost, w)
+    r, o, _score, cover = _price(requests, offers, providers, Weights(), seed, 3, pool, cost, w)
     every = every_pair(requests, offers, providers, seed)
     reduced = every.score - requests.units[every.request] * cost[every.offer]
     best = np.full(len(requests), -np.inf)

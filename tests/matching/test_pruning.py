@@ -87,5 +87,7 @@ def test_token_scale_amounts_score_like_small_ones():
     market = generate(30, 300, seed=8)
     found = candidates(market.requests, market.offers, market.providers, Weights(), 8)
     expected = brute_force_top_k(market.requests, market.offers, market.providers, Weights(), 8, 32)
-    assert np.allclose(found.score, [expected[p] for p in zip(found.request.tolist(), found.offer.tolist())], rtol=1e-12)
+    assert np.allclose(
+        found.score, [expected[p] for p in zip(found.request.tolist(), found.offer.tolist())], rtol=1e-12
+    )
     assert market.offers.collateral_per_unit.min() >= 1e20

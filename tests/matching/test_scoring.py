@@ -9,8 +9,17 @@ from keepers.matching.scoring import pair_randomness
 
 def one_offer(**overrides):
     fields = dict(
-        ids=[7], provider=[0], gpu_model=[1], vram=[80], tier=[4], region=[2], price=[100],
-        max_duration=[7200], units=[4], free_units=[4], collateral_per_unit=[10],
+        ids=[7],
+        provider=[0],
+        gpu_model=[1],
+        vram=[80],
+        tier=[4],
+        region=[2],
+        price=[100],
+        max_duration=[7200],
+        units=[4],
+        free_units=[4],
+        collateral_per_unit=[10],
     )
     fields.update(overrides)
     return OfferBook(**{k: np.asarray(v, dtype=np.int64) for k, v in fields.items()})
@@ -24,8 +33,16 @@ def one_provider(**overrides):
 
 def one_request(**overrides):
     fields = dict(
-        ids=[3], tenant=[9], gpu_model=[1], min_vram=[0], units=[2], region=[0], min_tier=[0],
-        min_reputation=[0], max_price=[150], duration=[3600],
+        ids=[3],
+        tenant=[9],
+        gpu_model=[1],
+        min_vram=[0],
+        units=[2],
+        region=[0],
+        min_tier=[0],
+        min_reputation=[0],
+        max_price=[150],
+        duration=[3600],
     )
     fields.update(overrides)
     return RequestBook(**{k: np.asarray(v, dtype=np.int64) for k, v in fields.items()})
@@ -64,9 +81,19 @@ def test_any_model_request_with_enough_vram_meets_every_model():
 
 
 def test_cheaper_offer_scores_higher_all_else_equal():
-    offers = one_offer(ids=[1, 2], provider=[0, 0], gpu_model=[1, 1], vram=[80, 80], tier=[4, 4], region=[2, 2],
-                       price=[100, 140], max_duration=[7200, 7200], units=[4, 4], free_units=[4, 4],
-                       collateral_per_unit=[10, 10])
+    offers = one_offer(
+        ids=[1, 2],
+        provider=[0, 0],
+        gpu_model=[1, 1],
+        vram=[80, 80],
+        tier=[4, 4],
+        region=[2, 2],
+        price=[100, 140],
+        max_duration=[7200, 7200],
+        units=[4, 4],
+        free_units=[4, 4],
+        collateral_per_unit=[10, 10],
+    )
     c = candidates(one_request(), offers, one_provider(), Weights(randomness=0), seed=1)
     score = dict(zip(offers.ids[c.offer].tolist(), c.score.tolist()))
     assert score[1] > score[2]
@@ -87,9 +114,24 @@ def test_seed_comes_from_the_block_hash():
 
 def test_top_k_keeps_each_requests_best_offers():
     n = 10
-    offers = one_offer(**{k: [v[0]] * n for k, v in dict(
-        provider=[0], gpu_model=[1], vram=[80], tier=[4], region=[2], max_duration=[7200], units=[4],
-        free_units=[4], collateral_per_unit=[10]).items()}, ids=list(range(1, n + 1)), price=list(range(100, 100 + n)))
+    offers = one_offer(
+        **{
+            k: [v[0]] * n
+            for k, v in dict(
+                provider=[0],
+                gpu_model=[1],
+                vram=[80],
+                tier=[4],
+                region=[2],
+                max_duration=[7200],
+                units=[4],
+                free_units=[4],
+                collateral_per_unit=[10],
+            ).items()
+        },
+        ids=list(range(1, n + 1)),
+        price=list(range(100, 100 + n)),
+    )
     c = candidates(one_request(), offers, one_provider(), Weights(randomness=0), seed=1, top_k=3)
     assert sorted(offers.ids[c.offer].tolist()) == [1, 2, 3]
 

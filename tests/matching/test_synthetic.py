@@ -43,7 +43,9 @@ def test_models_follow_the_catalogue_and_their_share_of_supply():
     for code, model in enumerate(market.models, start=1):
         offers = market.offers.gpu_model == code
         assert set(market.offers.vram[offers].tolist()) == {catalogue[model]["vram_gb"]}
-        assert set(market.offers.collateral_per_unit[offers].tolist()) == {catalogue[model]["collateral_per_unit"] * TOKEN}
+        assert set(market.offers.collateral_per_unit[offers].tolist()) == {
+            catalogue[model]["collateral_per_unit"] * TOKEN
+        }
     # Offers come from providers drawn by share, so offer shares only approximate it.
     expected = np.array([MODEL_MIX[m][0] for m in market.models]) / sum(MODEL_MIX[m][0] for m in market.models)
     assert np.allclose(shares, expected, atol=0.02)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from registry.support import METADATA_URI, EU_WEST, OFFER_MAX_DURATION, OFFER_PRICE, OFFER_UNITS, STAKE
+from registry.support import EU_WEST, METADATA_URI, OFFER_MAX_DURATION, OFFER_PRICE, OFFER_UNITS, STAKE
 
 
 @pytest.fixture(scope="module")
@@ -26,4 +26,3 @@ def offer_id(registry, staked, h100):
     """Offer 1: 8 H100 units at 2 USD per unit-hour, up to 30 days."""
     tx = registry.addOffer(h100, OFFER_UNITS, OFFER_PRICE, OFFER_MAX_DURATION, {"from": staked})
     return tx.return_value
-

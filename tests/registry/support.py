@@ -1,7 +1,8 @@
 """Constants and struct builders shared by the registry tests."""
 
-from helpers import USD, ZERO_ADDRESS, b32
 from keepers.contracts.types import Outcome, SkipReason, SlashReason
+
+from helpers import USD, ZERO_ADDRESS, b32
 
 EU_WEST = b32("eu-west")
 US_EAST = b32("us-east")
@@ -14,9 +15,22 @@ OFFER_MAX_DURATION = 30 * 86_400
 # The contracts' enums (keepers/contracts/types.py) under the short names these tests use;
 # unpacking fails when a Solidity enum gains or loses a member.
 (
-    NONE, REQUEST_NOT_OPEN, REQUEST_EXPIRED, OFFER_UNKNOWN, OFFER_INACTIVE, PROVIDER_IS_TENANT, MODEL_MISMATCH,
-    TIER_TOO_LOW, REGION_MISMATCH, REPUTATION_TOO_LOW, PRICE_TOO_HIGH, DURATION_TOO_LONG, UNITS_UNAVAILABLE,
-    STAKE_INSUFFICIENT, JOB_MARKET_UNSET, JOB_TERMS_UNPUBLISHED,
+    NONE,
+    REQUEST_NOT_OPEN,
+    REQUEST_EXPIRED,
+    OFFER_UNKNOWN,
+    OFFER_INACTIVE,
+    PROVIDER_IS_TENANT,
+    MODEL_MISMATCH,
+    TIER_TOO_LOW,
+    REGION_MISMATCH,
+    REPUTATION_TOO_LOW,
+    PRICE_TOO_HIGH,
+    DURATION_TOO_LONG,
+    UNITS_UNAVAILABLE,
+    STAKE_INSUFFICIENT,
+    JOB_MARKET_UNSET,
+    JOB_TERMS_UNPUBLISHED,
 ) = SkipReason
 LIVENESS, LATE_RESULT, DISPUTE_LOST = SlashReason
 OUTCOME_NONE, LEASE_COMPLETED, JOB_FINALIZED, LIVENESS_ANSWERED = Outcome

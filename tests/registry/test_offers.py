@@ -221,4 +221,3 @@ def test_revert_when_stranger_removes(registry, offer_id, stranger):
 def test_revert_when_removing_unknown_offer(registry, staked):
     with reverts_with_args("ProviderRegistry_OfferNotFound", 0):
         registry.removeOffer(0, {"from": staked})
-

@@ -9,8 +9,8 @@ from registry.support import (
     LEASE_COMPLETED,
     LIVENESS,
     LIVENESS_ANSWERED,
-    REPUTATION_TOO_LOW,
     NONE,
+    REPUTATION_TOO_LOW,
     make_terms,
     settlement,
     slash_order,
@@ -87,9 +87,7 @@ def test_when_outcomes_pile_up_then_score_caps_at_10000(registry, registered, ma
     assert registry.reputationOf(registered) == 10000
 
 
-def test_when_capped_score_is_penalized_then_penalty_comes_off_the_cap(
-    registry, staked, offer_id, market_caller
-):
+def test_when_capped_score_is_penalized_then_penalty_comes_off_the_cap(registry, staked, offer_id, market_caller):
     for _ in range(60):
         registry.recordOutcome(staked, LIVENESS_ANSWERED, {"from": market_caller})
     fault(registry, staked, offer_id, market_caller, LATE_RESULT)

@@ -164,8 +164,9 @@ def test_revert_when_slash_caller_lacks_market_role(registry, config, stranger, 
 
 def test_revert_when_slash_settlement_names_another_provider(registry, offer_id, market_caller, reserved, provider2):
     with reverts_with_args("ProviderRegistry_SettlementMismatch", offer_id, provider2.address):
-        registry.slash(settlement(provider2, offer_id, 2, 2 * COLLATERAL), slash_order(USD, LIVENESS),
-                       {"from": market_caller})
+        registry.slash(
+            settlement(provider2, offer_id, 2, 2 * COLLATERAL), slash_order(USD, LIVENESS), {"from": market_caller}
+        )
 
 
 def test_revert_when_slash_settlement_has_unknown_offer(registry, market_caller, reserved):
@@ -175,11 +176,13 @@ def test_revert_when_slash_settlement_has_unknown_offer(registry, market_caller,
 
 def test_revert_when_slash_collateral_exceeds_locked(registry, staked, offer_id, market_caller, reserved):
     with reverts_with_args("ProviderRegistry_LockedStakeUnderflow", 2 * COLLATERAL + 1, 2 * COLLATERAL):
-        registry.slash(settlement(staked, offer_id, 2, 2 * COLLATERAL + 1), slash_order(USD, LIVENESS),
-                       {"from": market_caller})
+        registry.slash(
+            settlement(staked, offer_id, 2, 2 * COLLATERAL + 1), slash_order(USD, LIVENESS), {"from": market_caller}
+        )
 
 
 def test_revert_when_slash_units_exceed_in_use(registry, staked, offer_id, market_caller, reserved):
     with reverts_with_args("ProviderRegistry_UnitsInUseUnderflow", 3, 2):
-        registry.slash(settlement(staked, offer_id, 3, 2 * COLLATERAL), slash_order(USD, LIVENESS),
-                       {"from": market_caller})
+        registry.slash(
+            settlement(staked, offer_id, 3, 2 * COLLATERAL), slash_order(USD, LIVENESS), {"from": market_caller}
+        )

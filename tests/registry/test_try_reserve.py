@@ -123,9 +123,7 @@ def test_when_units_taken_by_earlier_match_then_units_unavailable(registry, offe
     assert registry.checkMatch(offer_id, make_terms(provider2, units=1)) == NONE
 
 
-def test_when_several_constraints_fail_then_first_in_documented_order_is_returned(
-    registry, staked, offer_id, tenant
-):
+def test_when_several_constraints_fail_then_first_in_documented_order_is_returned(registry, staked, offer_id, tenant):
     failing = {
         "tenant": staked.address,
         "gpuModel": b32("nvidia-a100-40gb"),

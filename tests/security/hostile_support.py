@@ -10,11 +10,12 @@ pays its gas.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Callable
 
 import brownie
 import pytest
@@ -43,10 +44,8 @@ LEASE_DEPOSIT = 2 * 2 * 10**6 * 24 + 10**6 // 2 + 10**6 // 4
 def dump_accounts(anvil) -> dict:
     """Every account Anvil knows, as {address: {nonce, balance, code, storage}}."""
     raw = bytes.fromhex(anvil.rpc("anvil_dumpState")[2:])
-    try:
+    with contextlib.suppress(OSError):  # an uncompressed dump stays as it is
         raw = gzip.decompress(raw)
-    except OSError:
-        pass  # an uncompressed dump
     accounts = json.loads(raw)["accounts"]
     return {address.lower(): state for address, state in accounts.items()}
 
@@ -175,8 +174,14 @@ def claim_credit_row(table: Table) -> None:
     @table.row("claimCredit", "no_credit")
     def _(w):
         contract = getattr(w, attribute)
-        return Attempt(lambda: contract.claimCredit({"from": w.stranger}), w.stranger, "Leasehold_NoCredit",
-                       (w.stranger.address,), False, None)
+        return Attempt(
+            lambda: contract.claimCredit({"from": w.stranger}),
+            w.stranger,
+            "Leasehold_NoCredit",
+            (w.stranger.address,),
+            False,
+            None,
+        )
 
 
 def sweep_fees_row(table: Table) -> None:
@@ -190,7 +195,9 @@ def sweep_fees_row(table: Table) -> None:
         contract = getattr(w, attribute)
         if contract.accruedFees() > 0:
             contract.sweepFees({"from": w.stranger})
-        return Attempt(lambda: contract.sweepFees({"from": w.stranger}), w.stranger, "Leasehold_NoFees", None, False, None)
+        return Attempt(
+            lambda: contract.sweepFees({"from": w.stranger}), w.stranger, "Leasehold_NoFees", None, False, None
+        )
 
 
 def around(table: Table, function: str, deadline: str, allowed: tuple[int, ...], build: Callable) -> None:
@@ -273,4 +280,3 @@ def challenged_lease(w, challenger=None):
 
 def params_of(w) -> dict:
     return w.config.params().dict()
-

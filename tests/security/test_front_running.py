@@ -14,7 +14,6 @@ from eth_account.messages import encode_typed_data
 from helpers import USD, event_args
 from jobs.support import (
     CHALLENGER_WON,
-    DEPOSIT as JOB_DEPOSIT,
     DISPUTED,
     FINALIZED,
     H100,
@@ -24,12 +23,15 @@ from jobs.support import (
     SEED,
     SLASHED,
     SOLVER_WON,
+    ZERO32,
     Job,
     Trace,
-    ZERO32,
     dispute_of,
     job_of,
     make_terms,
+)
+from jobs.support import (
+    DEPOSIT as JOB_DEPOSIT,
 )
 from market.support import (
     ACTIVE,
@@ -94,8 +96,12 @@ def test_a_match_copied_by_an_account_without_the_matcher_role_is_refused_and_ch
     role = bytes(w.config.MATCHER_ROLE())
 
     assert_refused_without_effect(
-        anvil, lambda: w.market.matchRequests([(request, w.offer)], {"from": w.stranger}), w.stranger,
-        "Leasehold_MissingRole", (role, w.stranger.address), w.labels,
+        anvil,
+        lambda: w.market.matchRequests([(request, w.offer)], {"from": w.stranger}),
+        w.stranger,
+        "Leasehold_MissingRole",
+        (role, w.stranger.address),
+        w.labels,
     )
 
     fee = params_of(w)["matchFee"]
@@ -104,17 +110,16 @@ def test_a_match_copied_by_an_account_without_the_matcher_role_is_refused_and_ch
     assert w.token.balanceOf(w.matcher) == before + fee
 
 
-def test_a_batch_front_run_by_a_rival_matcher_is_skipped_whole_and_costs_the_original_nothing(
-    anvil, world, accounts
-):
+def test_a_batch_front_run_by_a_rival_matcher_is_skipped_whole_and_costs_the_original_nothing(anvil, world, accounts):
     w = world
     rival = accounts.add()
     w.config.setRole(w.config.MATCHER_ROLE(), rival, True, {"from": w.governance})
     requests = [w.market.createRequest(spec(), LEASE_DEPOSIT, {"from": w.tenant}).return_value for _ in range(2)]
     batch = [(r, w.offer) for r in requests]
     w.market.matchRequests(batch, {"from": rival})
-    tx = assert_succeeds_without_effect(anvil, lambda: w.market.matchRequests(batch, {"from": w.matcher}),
-                                        w.matcher, w.labels)
+    tx = assert_succeeds_without_effect(
+        anvil, lambda: w.market.matchRequests(batch, {"from": w.matcher}), w.matcher, w.labels
+    )
 
     assert [e["reason"] for e in tx.events["MatchSkipped"]] == [REQUEST_NOT_OPEN] * 2
     # The tenant pays the same match fee whoever matched: racing matchers cannot overcharge it.
@@ -160,8 +165,12 @@ def test_a_copied_job_challenge_refuses_the_original_without_loss(anvil, world):
     w.job_market.challenge(job.id, job.terms, {"from": w.stranger})  # the copy lands first
 
     assert_refused_without_effect(
-        anvil, lambda: w.job_market.challenge(job.id, job.terms, {"from": w.challenger}), w.challenger,
-        "JobMarket_UnexpectedStatus", (job.id, DISPUTED), w.labels,
+        anvil,
+        lambda: w.job_market.challenge(job.id, job.terms, {"from": w.challenger}),
+        w.challenger,
+        "JobMarket_UnexpectedStatus",
+        (job.id, DISPUTED),
+        w.labels,
     )
 
 
@@ -228,8 +237,12 @@ def test_a_copied_liveness_challenge_refuses_the_original_without_loss(anvil, wo
     tx = w.market.challengeLiveness(lease, {"from": w.stranger})
 
     assert_refused_without_effect(
-        anvil, lambda: w.market.challengeLiveness(lease, {"from": w.tenant}), w.tenant,
-        "LeaseMarket_ChallengeOpen", (lease, w.stranger.address, tx.timestamp), w.labels,
+        anvil,
+        lambda: w.market.challengeLiveness(lease, {"from": w.tenant}),
+        w.tenant,
+        "LeaseMarket_ChallengeOpen",
+        (lease, w.stranger.address, tx.timestamp),
+        w.labels,
     )
 
 
@@ -248,8 +261,12 @@ def test_a_copied_step_proof_decides_the_same_and_pays_the_copier_nothing(anvil,
     assert w.token.balanceOf(w.stranger) == copier_before
     assert w.token.balanceOf(w.provider) == provider_before + params_of(w)["challengeBond"] // 2
     assert_refused_without_effect(
-        anvil, lambda: w.job_market.proveStep(job.id, job.terms, job.input, {"from": w.provider}), w.provider,
-        "JobMarket_UnexpectedPhase", (job.id, P_NONE), w.labels,
+        anvil,
+        lambda: w.job_market.proveStep(job.id, job.terms, job.input, {"from": w.provider}),
+        w.provider,
+        "JobMarket_UnexpectedPhase",
+        (job.id, P_NONE),
+        w.labels,
     )
 
 
@@ -264,8 +281,12 @@ def test_a_copied_lease_settlement_pays_one_bounty_and_refuses_the_original_clea
 
     assert w.token.balanceOf(w.stranger) == copier_before + bounty
     assert_refused_without_effect(
-        anvil, lambda: w.market.closeLease(lease, {"from": w.matcher}), w.matcher,
-        "LeaseMarket_LeaseSettled", (lease, CLOSED), w.labels,
+        anvil,
+        lambda: w.market.closeLease(lease, {"from": w.matcher}),
+        w.matcher,
+        "LeaseMarket_LeaseSettled",
+        (lease, CLOSED),
+        w.labels,
     )
 
 
@@ -279,23 +300,40 @@ def test_a_copied_job_finalization_pays_the_copier_nothing_and_refuses_the_origi
 
     assert w.token.balanceOf(w.stranger) == copier_before
     assert_refused_without_effect(
-        anvil, lambda: w.job_market.finalizeJob(job.id, {"from": w.matcher}), w.matcher,
-        "JobMarket_UnexpectedStatus", (job.id, FINALIZED), w.labels,
+        anvil,
+        lambda: w.job_market.finalizeJob(job.id, {"from": w.matcher}),
+        w.matcher,
+        "JobMarket_UnexpectedStatus",
+        (job.id, FINALIZED),
+        w.labels,
     )
 
 
 def _permit(w, owner, spender, value, deadline):
-    domain = {"name": "Test USD", "version": "1", "chainId": w.token.eip712Domain()[3],
-              "verifyingContract": w.token.address}
-    types = {"Permit": [
-        {"name": "owner", "type": "address"}, {"name": "spender", "type": "address"},
-        {"name": "value", "type": "uint256"}, {"name": "nonce", "type": "uint256"},
-        {"name": "deadline", "type": "uint256"},
-    ]}
-    message = {"owner": owner.address, "spender": spender.address, "value": value,
-               "nonce": w.token.nonces(owner), "deadline": deadline}
+    domain = {
+        "name": "Test USD",
+        "version": "1",
+        "chainId": w.token.eip712Domain()[3],
+        "verifyingContract": w.token.address,
+    }
+    types = {
+        "Permit": [
+            {"name": "owner", "type": "address"},
+            {"name": "spender", "type": "address"},
+            {"name": "value", "type": "uint256"},
+            {"name": "nonce", "type": "uint256"},
+            {"name": "deadline", "type": "uint256"},
+        ]
+    }
+    message = {
+        "owner": owner.address,
+        "spender": spender.address,
+        "value": value,
+        "nonce": w.token.nonces(owner),
+        "deadline": deadline,
+    }
     signed = Account.sign_message(encode_typed_data(domain, types, message), owner.private_key)
-    return signed.v, "0x%064x" % signed.r, "0x%064x" % signed.s
+    return signed.v, f"0x{signed.r:064x}", f"0x{signed.s:064x}"
 
 
 def test_a_permit_front_run_from_the_mempool_does_not_block_the_request(world, accounts):

@@ -94,10 +94,14 @@ def test_every_declared_error_is_expected_by_a_row_or_reached_elsewhere():
 
 
 def test_state_diff_ignores_only_the_callers_gas():
-    before = {"0xa": {"nonce": 1, "balance": "0x10", "code": "0x", "storage": {"0x1": "0x5"}},
-              "0xb": {"nonce": 1, "balance": "0x10", "code": "0x", "storage": {}}}
-    after = {"0xa": {"nonce": 2, "balance": "0x0f", "code": "0x", "storage": {"0x1": "0x5", "0x2": "0x0"}},
-             "0xb": {"nonce": 2, "balance": "0x10", "code": "0x", "storage": {}}}
+    before = {
+        "0xa": {"nonce": 1, "balance": "0x10", "code": "0x", "storage": {"0x1": "0x5"}},
+        "0xb": {"nonce": 1, "balance": "0x10", "code": "0x", "storage": {}},
+    }
+    after = {
+        "0xa": {"nonce": 2, "balance": "0x0f", "code": "0x", "storage": {"0x1": "0x5", "0x2": "0x0"}},
+        "0xb": {"nonce": 2, "balance": "0x10", "code": "0x", "storage": {}},
+    }
     assert state_diff(before, after, "0xA", {"0xb": "other"}) == ["other.nonce: 1 -> 2"]
     after["0xa"]["storage"]["0x1"] = "0x6"
     assert state_diff(before, after, "0xa", {}) == ["0xa.storage[0x1]: 0x5 -> 0x6", "0xb.nonce: 1 -> 2"]
@@ -113,8 +117,12 @@ def test_the_checker_sees_a_token_balance_change(anvil, token, accounts):
 def test_the_checker_fails_when_the_call_succeeds(anvil, token, accounts):
     with pytest.raises(AssertionError):
         assert_refused_without_effect(
-            anvil, lambda: token.mint(accounts[1], USD, {"from": accounts[1]}), accounts[1],
-            "ERC20InsufficientBalance", None, {},
+            anvil,
+            lambda: token.mint(accounts[1], USD, {"from": accounts[1]}),
+            accounts[1],
+            "ERC20InsufficientBalance",
+            None,
+            {},
         )
 
 
@@ -129,5 +137,6 @@ def test_the_checker_fails_on_another_error_or_other_arguments(anvil, token, acc
     with pytest.raises(AssertionError):
         assert_refused_without_effect(anvil, call, accounts[1], "ERC20InsufficientAllowance", None, {})
     with pytest.raises(AssertionError):
-        assert_refused_without_effect(anvil, call, accounts[1], "ERC20InsufficientBalance",
-                                      (accounts[1].address, balance, balance + 2), {})
+        assert_refused_without_effect(
+            anvil, call, accounts[1], "ERC20InsufficientBalance", (accounts[1].address, balance, balance + 2), {}
+        )

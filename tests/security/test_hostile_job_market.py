@@ -7,6 +7,8 @@ view/pure), which the ABI coverage test checks."""
 
 import pytest
 
+from keepers.workloads.base import keccak256
+
 from helpers import ZERO_ADDRESS, b32, event_args
 from jobs.support import (
     A_VALID,
@@ -31,10 +33,7 @@ from jobs.support import (
     job_of,
     make_terms,
 )
-from keepers.workloads.base import keccak256
 from security.hostile_support import (
-    claim_credit_row,
-    sweep_fees_row,
     MAX_UINT32,
     MAX_UINT40,
     MAX_UINT256,
@@ -42,8 +41,10 @@ from security.hostile_support import (
     Table,
     around,
     at,
+    claim_credit_row,
     params_of,
     run_row,
+    sweep_fees_row,
 )
 
 T = Table("JobMarket")
@@ -83,8 +84,10 @@ def _bad_terms(job):
 
 def _terms_mismatch(w, job):
     bad = _bad_terms(job)
-    return bad, dict(error="JobMarket_TermsMismatch",
-                     err_args=(job.id, _b(job_of(w.job_market, job.id)["termsHash"]), _b(w.job_market.hashTerms(bad))))
+    return bad, dict(
+        error="JobMarket_TermsMismatch",
+        err_args=(job.id, _b(job_of(w.job_market, job.id)["termsHash"]), _b(w.job_market.hashTerms(bad))),
+    )
 
 
 def _submitted(w, **kwargs):
@@ -113,26 +116,61 @@ def _window_end(w, job):
 
 @T.row("setWorkload", "wrong_caller")
 def _(w):
-    return _call(w, "setWorkload", b32("new"), w.stranger, False, sender=w.stranger,
-                 error="JobMarket_CallerNotGovernance", err_args=(w.stranger.address,))
+    return _call(
+        w,
+        "setWorkload",
+        b32("new"),
+        w.stranger,
+        False,
+        sender=w.stranger,
+        error="JobMarket_CallerNotGovernance",
+        err_args=(w.stranger.address,),
+    )
 
 
 @T.row("setWorkload", "zero_id")
 def _(w):
-    return _call(w, "setWorkload", ZERO32, w.hashchain_verifier, False, sender=w.governance,
-                 error="JobMarket_InvalidWorkloadId")
+    return _call(
+        w, "setWorkload", ZERO32, w.hashchain_verifier, False, sender=w.governance, error="JobMarket_InvalidWorkloadId"
+    )
 
 
 @T.row("openJob", "wrong_caller")
 def _(w):
-    return _call(w, "openJob", 1, w.tenant, w.provider, w.offer, 1, 1, 1, ZERO32, sender=w.stranger,
-                 error="JobMarket_CallerNotMarket", err_args=(w.stranger.address,))
+    return _call(
+        w,
+        "openJob",
+        1,
+        w.tenant,
+        w.provider,
+        w.offer,
+        1,
+        1,
+        1,
+        ZERO32,
+        sender=w.stranger,
+        error="JobMarket_CallerNotMarket",
+        err_args=(w.stranger.address,),
+    )
 
 
 @T.row("openJob", "governance_is_not_the_market")
 def _(w):
-    return _call(w, "openJob", MAX_UINT256, ZERO_ADDRESS, ZERO_ADDRESS, 0, 0, 0, 0, ZERO32, sender=w.governance,
-                 error="JobMarket_CallerNotMarket", err_args=(w.governance.address,))
+    return _call(
+        w,
+        "openJob",
+        MAX_UINT256,
+        ZERO_ADDRESS,
+        ZERO_ADDRESS,
+        0,
+        0,
+        0,
+        0,
+        ZERO32,
+        sender=w.governance,
+        error="JobMarket_CallerNotMarket",
+        err_args=(w.governance.address,),
+    )
 
 
 # --- publishJobTerms -------------------------------------------------------------------------
@@ -140,47 +178,84 @@ def _(w):
 
 def _publish(w, sender=None, input=None, error=None, err_args=None, check=None, **overrides):
     terms, default_input = make_terms(salt=w.next_salt(), **overrides)
-    return terms, _call(w, "publishJobTerms", terms, default_input if input is None else input,
-                        sender=sender or w.stranger, error=error, err_args=err_args, check=check)
+    return terms, _call(
+        w,
+        "publishJobTerms",
+        terms,
+        default_input if input is None else input,
+        sender=sender or w.stranger,
+        error=error,
+        err_args=err_args,
+        check=check,
+    )
 
 
 @T.row("publishJobTerms", "unregistered_workload")
 def _(w):
     terms, input = make_terms(salt=w.next_salt())
-    terms = (b32("no-such-workload"),) + terms[1:]
-    return _call(w, "publishJobTerms", terms, input, sender=w.stranger, error="JobMarket_WorkloadNotRegistered",
-                 err_args=(_b(terms[0]),))
+    terms = (b32("no-such-workload"), *terms[1:])
+    return _call(
+        w,
+        "publishJobTerms",
+        terms,
+        input,
+        sender=w.stranger,
+        error="JobMarket_WorkloadNotRegistered",
+        err_args=(_b(terms[0]),),
+    )
 
 
 @T.row("publishJobTerms", "zero_workload")
 def _(w):
     terms, input = make_terms(salt=w.next_salt())
-    terms = (ZERO32,) + terms[1:]
-    return _call(w, "publishJobTerms", terms, input, sender=w.stranger, error="JobMarket_WorkloadNotRegistered",
-                 err_args=(b"\0" * 32,))
+    terms = (ZERO32, *terms[1:])
+    return _call(
+        w,
+        "publishJobTerms",
+        terms,
+        input,
+        sender=w.stranger,
+        error="JobMarket_WorkloadNotRegistered",
+        err_args=(b"\0" * 32,),
+    )
 
 
 @T.row("publishJobTerms", "input_hash_mismatch")
 def _(w):
     terms, _ = make_terms(salt=w.next_salt())
     other = b"\x07" * 32
-    return _call(w, "publishJobTerms", terms, other, sender=w.stranger, error="JobMarket_InputHashMismatch",
-                 err_args=(_b(terms[1]), keccak256(other)))
+    return _call(
+        w,
+        "publishJobTerms",
+        terms,
+        other,
+        sender=w.stranger,
+        error="JobMarket_InputHashMismatch",
+        err_args=(_b(terms[1]), keccak256(other)),
+    )
 
 
 @T.row("publishJobTerms", "empty_input")
 def _(w):
     terms, _ = make_terms(salt=w.next_salt())
-    return _call(w, "publishJobTerms", terms, b"", sender=w.stranger, error="JobMarket_InputHashMismatch",
-                 err_args=(_b(terms[1]), keccak256(b"")))
+    return _call(
+        w,
+        "publishJobTerms",
+        terms,
+        b"",
+        sender=w.stranger,
+        error="JobMarket_InputHashMismatch",
+        err_args=(_b(terms[1]), keccak256(b"")),
+    )
 
 
 @T.row("publishJobTerms", "input_not_a_state")
 def _(w):
     bad = b"\x01" * 31  # a hashchain state is 32 bytes
     terms, _ = make_terms(input=bad)
-    return _call(w, "publishJobTerms", terms, bad, sender=w.stranger, error="JobMarket_InvalidInput",
-                 err_args=(_b(HASHCHAIN),))
+    return _call(
+        w, "publishJobTerms", terms, bad, sender=w.stranger, error="JobMarket_InvalidInput", err_args=(_b(HASHCHAIN),)
+    )
 
 
 @T.row("publishJobTerms", "zero_steps")
@@ -214,27 +289,40 @@ def _(w):
 
 def _timeout_row(value):
     def build(w):
-        return _publish(w, result_timeout=value, error="JobMarket_ResultTimeoutOutOfBounds",
-                        err_args=(value, MIN_TIMEOUT, MAX_TIMEOUT))[1]
+        return _publish(
+            w,
+            result_timeout=value,
+            error="JobMarket_ResultTimeoutOutOfBounds",
+            err_args=(value, MIN_TIMEOUT, MAX_TIMEOUT),
+        )[1]
 
     return build
 
 
-for _value, _case in ((0, "zero"), (MIN_TIMEOUT - 1, "one_under_min"), (MAX_TIMEOUT + 1, "one_over_max"),
-                      (MAX_UINT40, "max_uint40")):
+for _value, _case in (
+    (0, "zero"),
+    (MIN_TIMEOUT - 1, "one_under_min"),
+    (MAX_TIMEOUT + 1, "one_over_max"),
+    (MAX_UINT40, "max_uint40"),
+):
     T.row("publishJobTerms", f"result_timeout_{_case}")(_timeout_row(_value))
 
 
 def _window_row(value):
     def build(w):
-        return _publish(w, window=value, error="JobMarket_ChallengeWindowOutOfBounds",
-                        err_args=(value, MIN_WINDOW, MAX_WINDOW))[1]
+        return _publish(
+            w, window=value, error="JobMarket_ChallengeWindowOutOfBounds", err_args=(value, MIN_WINDOW, MAX_WINDOW)
+        )[1]
 
     return build
 
 
-for _value, _case in ((0, "zero"), (MIN_WINDOW - 1, "one_under_min"), (MAX_WINDOW + 1, "one_over_max"),
-                      (MAX_UINT40, "max_uint40")):
+for _value, _case in (
+    (0, "zero"),
+    (MIN_WINDOW - 1, "one_under_min"),
+    (MAX_WINDOW + 1, "one_over_max"),
+    (MAX_UINT40, "max_uint40"),
+):
     T.row("publishJobTerms", f"challenge_window_{_case}")(_window_row(_value))
 
 
@@ -257,8 +345,15 @@ def _(w):
 def _(w):
     terms, input = make_terms(salt=w.next_salt())
     w.job_market.publishJobTerms(terms, input, {"from": w.stranger})
-    return _call(w, "publishJobTerms", terms, input, sender=w.provider, error="JobMarket_TermsAlreadyPublished",
-                 err_args=(_b(w.job_market.hashTerms(terms)),))
+    return _call(
+        w,
+        "publishJobTerms",
+        terms,
+        input,
+        sender=w.provider,
+        error="JobMarket_TermsAlreadyPublished",
+        err_args=(_b(w.job_market.hashTerms(terms)),),
+    )
 
 
 # --- expireJob -------------------------------------------------------------------------------
@@ -304,8 +399,17 @@ def _(w):
 
 def _submit(w, job, sender=None, terms=None, output=None, root=None, proof=None, **kw):
     trace = job.honest
-    return _call(w, "submitResult", job.id, terms or job.terms, output or trace.output, root or trace.root,
-                 trace.proof(job.steps) if proof is None else proof, sender=sender or w.provider, **kw)
+    return _call(
+        w,
+        "submitResult",
+        job.id,
+        terms or job.terms,
+        output or trace.output,
+        root or trace.root,
+        trace.proof(job.steps) if proof is None else proof,
+        sender=sender or w.provider,
+        **kw,
+    )
 
 
 @T.row("submitResult", "unknown_id")
@@ -318,14 +422,17 @@ def _(w):
 @T.row("submitResult", "wrong_caller")
 def _(w):
     job = w.driver.open()
-    return _submit(w, job, sender=w.stranger, error="JobMarket_CallerNotProvider", err_args=(job.id, w.stranger.address))
+    return _submit(
+        w, job, sender=w.stranger, error="JobMarket_CallerNotProvider", err_args=(job.id, w.stranger.address)
+    )
 
 
 @T.row("submitResult", "other_provider")
 def _(w):
     job = w.driver.open()
-    return _submit(w, job, sender=w.provider2, error="JobMarket_CallerNotProvider",
-                   err_args=(job.id, w.provider2.address))
+    return _submit(
+        w, job, sender=w.provider2, error="JobMarket_CallerNotProvider", err_args=(job.id, w.provider2.address)
+    )
 
 
 @T.row("submitResult", "wrong_terms")
@@ -439,8 +546,13 @@ def _(w):
 def _(w):
     job = _submitted(w)
     w.config.setRole(w.config.VERIFIER_ROLE(), w.pauper, True, {"from": w.governance})
-    return _attest(w, job, sender=w.pauper, error="ERC20InsufficientAllowance",
-                   err_args=(w.job_market.address, 0, params_of(w)["verifierBond"]))
+    return _attest(
+        w,
+        job,
+        sender=w.pauper,
+        error="ERC20InsufficientAllowance",
+        err_args=(w.job_market.address, 0, params_of(w)["verifierBond"]),
+    )
 
 
 # --- challenge ---------------------------------------------------------------------------------
@@ -503,8 +615,13 @@ def _(w):
 @T.row("challenge", "no_allowance")
 def _(w):
     job = _submitted(w)
-    return _challenge(w, job, sender=w.pauper, error="ERC20InsufficientAllowance",
-                      err_args=(w.job_market.address, 0, params_of(w)["challengeBond"]))
+    return _challenge(
+        w,
+        job,
+        sender=w.pauper,
+        error="ERC20InsufficientAllowance",
+        err_args=(w.job_market.address, 0, params_of(w)["challengeBond"]),
+    )
 
 
 # --- claimTimeout ------------------------------------------------------------------------------
@@ -526,10 +643,21 @@ def _claim_around(setup, winner):
         job, d = setup(w)
         at(d["deadline"] + offset)
         if offset <= 0:
-            return _call(w, "claimTimeout", job.id, sender=w.stranger, error="JobMarket_MoveDeadlineNotPassed",
-                         err_args=(job.id, d["deadline"]))
-        return _call(w, "claimTimeout", job.id, sender=w.stranger,
-                     check=lambda tx: event_args(tx, "DisputeResolved")["result"] == winner)
+            return _call(
+                w,
+                "claimTimeout",
+                job.id,
+                sender=w.stranger,
+                error="JobMarket_MoveDeadlineNotPassed",
+                err_args=(job.id, d["deadline"]),
+            )
+        return _call(
+            w,
+            "claimTimeout",
+            job.id,
+            sender=w.stranger,
+            check=lambda tx: event_args(tx, "DisputeResolved")["result"] == winner,
+        )
 
     return build
 
@@ -550,8 +678,15 @@ def _(w):
 
 
 def _prove(w, job, state=None, terms=None, sender=None, **kw):
-    return _call(w, "proveStep", job.id, terms or job.terms, job.input if state is None else state,
-                 sender=sender or w.provider, **kw)
+    return _call(
+        w,
+        "proveStep",
+        job.id,
+        terms or job.terms,
+        job.input if state is None else state,
+        sender=sender or w.provider,
+        **kw,
+    )
 
 
 @T.row("proveStep", "no_dispute")
@@ -570,15 +705,17 @@ def _(w):
 def _(w):
     job, d = _disputed(w, steps=1)
     other = b"\x09" * 32
-    return _prove(w, job, state=other, error="JobMarket_StateHashMismatch",
-                  err_args=(job.id, _b(d["hLo"]), keccak256(other)))
+    return _prove(
+        w, job, state=other, error="JobMarket_StateHashMismatch", err_args=(job.id, _b(d["hLo"]), keccak256(other))
+    )
 
 
 @T.row("proveStep", "empty_state")
 def _(w):
     job, d = _disputed(w, steps=1)
-    return _prove(w, job, state=b"", error="JobMarket_StateHashMismatch",
-                  err_args=(job.id, _b(d["hLo"]), keccak256(b"")))
+    return _prove(
+        w, job, state=b"", error="JobMarket_StateHashMismatch", err_args=(job.id, _b(d["hLo"]), keccak256(b""))
+    )
 
 
 @T.row("proveStep", "wrong_terms")
@@ -592,8 +729,9 @@ def _prove_around_deadline(w, offset):
     job, d = _disputed(w, steps=1)
     at(d["deadline"] + offset)
     if offset <= 0:
-        return _prove(w, job, sender=w.stranger,
-                      check=lambda tx: event_args(tx, "DisputeResolved")["result"] == SOLVER_WON)
+        return _prove(
+            w, job, sender=w.stranger, check=lambda tx: event_args(tx, "DisputeResolved")["result"] == SOLVER_WON
+        )
     return _prove(w, job, error="JobMarket_MoveDeadlinePassed", err_args=(job.id, d["deadline"]))
 
 
@@ -607,8 +745,15 @@ def _reveal(w, job, sender=None, h_mid=None, proof=None, **kw):
     d = dispute_of(w.job_market, job.id)
     mid = (d["lo"] + d["hi"]) // 2
     trace = job.solver
-    return _call(w, "reveal", job.id, h_mid or h(trace.hashes[mid]), trace.proof(mid) if proof is None else proof,
-                 sender=sender or w.provider, **kw)
+    return _call(
+        w,
+        "reveal",
+        job.id,
+        h_mid or h(trace.hashes[mid]),
+        trace.proof(mid) if proof is None else proof,
+        sender=sender or w.provider,
+        **kw,
+    )
 
 
 @T.row("reveal", "no_dispute")
@@ -620,8 +765,9 @@ def _(w):
 @T.row("reveal", "wrong_caller")
 def _(w):
     job, _ = _disputed(w)
-    return _reveal(w, job, sender=w.challenger, error="JobMarket_CallerNotProvider",
-                   err_args=(job.id, w.challenger.address))
+    return _reveal(
+        w, job, sender=w.challenger, error="JobMarket_CallerNotProvider", err_args=(job.id, w.challenger.address)
+    )
 
 
 @T.row("reveal", "hash_not_in_trace")
@@ -668,18 +814,38 @@ def _(w):
 @T.row("respond", "wrong_caller")
 def _(w):
     job, _ = _responding(w)
-    return _call(w, "respond", job.id, False, sender=w.provider, error="JobMarket_CallerNotChallenger",
-                 err_args=(job.id, w.provider.address))
+    return _call(
+        w,
+        "respond",
+        job.id,
+        False,
+        sender=w.provider,
+        error="JobMarket_CallerNotChallenger",
+        err_args=(job.id, w.provider.address),
+    )
 
 
 def _respond_around_deadline(w, offset):
     job, d = _responding(w)
     at(d["deadline"] + offset)
     if offset <= 0:
-        return _call(w, "respond", job.id, True, sender=w.challenger,
-                     check=lambda tx: dispute_of(w.job_market, job.id)["phase"] == REVEAL)
-    return _call(w, "respond", job.id, True, sender=w.challenger, error="JobMarket_MoveDeadlinePassed",
-                 err_args=(job.id, d["deadline"]))
+        return _call(
+            w,
+            "respond",
+            job.id,
+            True,
+            sender=w.challenger,
+            check=lambda tx: dispute_of(w.job_market, job.id)["phase"] == REVEAL,
+        )
+    return _call(
+        w,
+        "respond",
+        job.id,
+        True,
+        sender=w.challenger,
+        error="JobMarket_MoveDeadlinePassed",
+        err_args=(job.id, d["deadline"]),
+    )
 
 
 around(T, "respond", "move_deadline", (-1, 0), _respond_around_deadline)
@@ -698,8 +864,15 @@ def _voting(w):
 def _(w):
     job, _ = _voting(w)
     role = bytes(w.config.ARBITER_ROLE())
-    return _call(w, "voteOnStep", job.id, True, sender=w.stranger, error="Leasehold_MissingRole",
-                 err_args=(role, w.stranger.address))
+    return _call(
+        w,
+        "voteOnStep",
+        job.id,
+        True,
+        sender=w.stranger,
+        error="Leasehold_MissingRole",
+        err_args=(role, w.stranger.address),
+    )
 
 
 @T.row("voteOnStep", "no_vote_open")
@@ -717,34 +890,68 @@ def _(w):
 def _(w):
     job, _ = _voting(w)
     w.config.setRole(w.config.ARBITER_ROLE(), w.challenger, True, {"from": w.governance})
-    return _call(w, "voteOnStep", job.id, False, sender=w.challenger, error="JobMarket_ArbiterIsParty",
-                 err_args=(job.id, w.challenger.address))
+    return _call(
+        w,
+        "voteOnStep",
+        job.id,
+        False,
+        sender=w.challenger,
+        error="JobMarket_ArbiterIsParty",
+        err_args=(job.id, w.challenger.address),
+    )
 
 
 @T.row("voteOnStep", "solver_as_arbiter")
 def _(w):
     job, _ = _voting(w)
     w.config.setRole(w.config.ARBITER_ROLE(), w.provider, True, {"from": w.governance})
-    return _call(w, "voteOnStep", job.id, True, sender=w.provider, error="JobMarket_ArbiterIsParty",
-                 err_args=(job.id, w.provider.address))
+    return _call(
+        w,
+        "voteOnStep",
+        job.id,
+        True,
+        sender=w.provider,
+        error="JobMarket_ArbiterIsParty",
+        err_args=(job.id, w.provider.address),
+    )
 
 
 @T.row("voteOnStep", "twice")
 def _(w):
     job, _ = _voting(w)
     w.job_market.voteOnStep(job.id, True, {"from": w.arbiters[0]})
-    return _call(w, "voteOnStep", job.id, False, sender=w.arbiters[0], error="JobMarket_AlreadyVoted",
-                 err_args=(job.id, w.arbiters[0].address))
+    return _call(
+        w,
+        "voteOnStep",
+        job.id,
+        False,
+        sender=w.arbiters[0],
+        error="JobMarket_AlreadyVoted",
+        err_args=(job.id, w.arbiters[0].address),
+    )
 
 
 def _vote_around_deadline(w, offset):
     job, d = _voting(w)
     at(d["deadline"] + offset)
     if offset <= 0:
-        return _call(w, "voteOnStep", job.id, True, sender=w.arbiters[1],
-                     check=lambda tx: dispute_of(w.job_market, job.id)["votesForSolver"] == 1)
-    return _call(w, "voteOnStep", job.id, True, sender=w.arbiters[1], error="JobMarket_MoveDeadlinePassed",
-                 err_args=(job.id, d["deadline"]))
+        return _call(
+            w,
+            "voteOnStep",
+            job.id,
+            True,
+            sender=w.arbiters[1],
+            check=lambda tx: dispute_of(w.job_market, job.id)["votesForSolver"] == 1,
+        )
+    return _call(
+        w,
+        "voteOnStep",
+        job.id,
+        True,
+        sender=w.arbiters[1],
+        error="JobMarket_MoveDeadlinePassed",
+        err_args=(job.id, d["deadline"]),
+    )
 
 
 around(T, "voteOnStep", "vote_deadline", (-1, 0), _vote_around_deadline)
@@ -766,10 +973,21 @@ def _resolve_vote_around_deadline(w, offset):
     w.job_market.voteOnStep(job.id, True, {"from": w.arbiters[0]})
     at(d["deadline"] + offset)
     if offset <= 0:
-        return _call(w, "resolveVote", job.id, sender=w.stranger, error="JobMarket_MoveDeadlineNotPassed",
-                     err_args=(job.id, d["deadline"]))
-    return _call(w, "resolveVote", job.id, sender=w.stranger,
-                 check=lambda tx: event_args(tx, "DisputeResolved")["result"] == SOLVER_WON)
+        return _call(
+            w,
+            "resolveVote",
+            job.id,
+            sender=w.stranger,
+            error="JobMarket_MoveDeadlineNotPassed",
+            err_args=(job.id, d["deadline"]),
+        )
+    return _call(
+        w,
+        "resolveVote",
+        job.id,
+        sender=w.stranger,
+        check=lambda tx: event_args(tx, "DisputeResolved")["result"] == SOLVER_WON,
+    )
 
 
 around(T, "resolveVote", "vote_deadline", (1,), _resolve_vote_around_deadline)

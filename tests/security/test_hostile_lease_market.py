@@ -7,8 +7,9 @@ longer holds is skipped and changes nothing; the allowed side of each boundary s
 import brownie
 import pytest
 
-from helpers import USD, ZERO_ADDRESS, b32, event_args
 from keepers.signed_requests import request_tuple, sign_request
+
+from helpers import USD, ZERO_ADDRESS, b32, event_args
 from market.support import (
     ACTIVE,
     CLOSED,
@@ -24,8 +25,6 @@ from market.support import (
     spec,
 )
 from security.hostile_support import (
-    claim_credit_row,
-    sweep_fees_row,
     LEASE_DEPOSIT,
     MAX_UINT8,
     MAX_UINT16,
@@ -38,11 +37,13 @@ from security.hostile_support import (
     around,
     at,
     challenged_lease,
+    claim_credit_row,
     now,
     open_lease,
     open_request,
     params_of,
     run_row,
+    sweep_fees_row,
 )
 
 T = Table("LeaseMarket")
@@ -57,8 +58,16 @@ def _call(w, fn, *args, sender, error=None, err_args=None, check=None, inert=Fal
 
 
 def _create(w, deposit=LEASE_DEPOSIT, sender=None, error=None, err_args=None, check=None, **overrides):
-    return _call(w, "createRequest", spec(**overrides), deposit, sender=sender or w.tenant,
-                 error=error, err_args=err_args, check=check)
+    return _call(
+        w,
+        "createRequest",
+        spec(**overrides),
+        deposit,
+        sender=sender or w.tenant,
+        error=error,
+        err_args=err_args,
+        check=check,
+    )
 
 
 def _skipped(w, pairs, reason):
@@ -94,8 +103,9 @@ def _(w):
 @T.row("createRequest", "max_price_deposit_too_small")
 def _(w):
     minimum = USD // 2 + USD // 4 + 2 * MAX_UINT128
-    return _create(w, maxPricePerUnitHour=MAX_UINT128, error="LeaseMarket_DepositTooSmall",
-                   err_args=(LEASE_DEPOSIT, minimum))
+    return _create(
+        w, maxPricePerUnitHour=MAX_UINT128, error="LeaseMarket_DepositTooSmall", err_args=(LEASE_DEPOSIT, minimum)
+    )
 
 
 @T.row("createRequest", "zero_duration")
@@ -133,8 +143,7 @@ def _(w):
 def _(w):
     t = now() + 5
     at(t)
-    return _create(w, matchDeadline=t + 1,
-                   check=lambda tx: w.market.requestStatusOf(tx.return_value) == 1)
+    return _create(w, matchDeadline=t + 1, check=lambda tx: w.market.requestStatusOf(tx.return_value) == 1)
 
 
 @T.row("createRequest", "tier_one_over_max")
@@ -179,8 +188,9 @@ def _(w):
 
 @T.row("createRequest", "deposit_one_under_minimum")
 def _(w):
-    return _create(w, deposit=MIN_DEPOSIT - 1, error="LeaseMarket_DepositTooSmall",
-                   err_args=(MIN_DEPOSIT - 1, MIN_DEPOSIT))
+    return _create(
+        w, deposit=MIN_DEPOSIT - 1, error="LeaseMarket_DepositTooSmall", err_args=(MIN_DEPOSIT - 1, MIN_DEPOSIT)
+    )
 
 
 @T.row("createRequest", "deposit_at_minimum_allowed")
@@ -191,14 +201,16 @@ def _(w):
 @T.row("createRequest", "max_deposit")
 def _(w):
     balance = w.token.balanceOf(w.tenant)
-    return _create(w, deposit=MAX_UINT128, error="ERC20InsufficientBalance",
-                   err_args=(w.tenant.address, balance, MAX_UINT128))
+    return _create(
+        w, deposit=MAX_UINT128, error="ERC20InsufficientBalance", err_args=(w.tenant.address, balance, MAX_UINT128)
+    )
 
 
 @T.row("createRequest", "no_allowance")
 def _(w):
-    return _create(w, sender=w.pauper, error="ERC20InsufficientAllowance",
-                   err_args=(w.market.address, 0, LEASE_DEPOSIT))
+    return _create(
+        w, sender=w.pauper, error="ERC20InsufficientAllowance", err_args=(w.market.address, 0, LEASE_DEPOSIT)
+    )
 
 
 @T.row("createRequest", "paused")
@@ -209,22 +221,53 @@ def _(w):
 
 @T.row("createRequestWithPermit", "bad_signature_no_allowance")
 def _(w):
-    return _call(w, "createRequestWithPermit", spec(), LEASE_DEPOSIT, MAX_UINT256, 27, "0x" + "11" * 32,
-                 "0x" + "22" * 32, sender=w.pauper, error="ERC20InsufficientAllowance",
-                 err_args=(w.market.address, 0, LEASE_DEPOSIT))
+    return _call(
+        w,
+        "createRequestWithPermit",
+        spec(),
+        LEASE_DEPOSIT,
+        MAX_UINT256,
+        27,
+        "0x" + "11" * 32,
+        "0x" + "22" * 32,
+        sender=w.pauper,
+        error="ERC20InsufficientAllowance",
+        err_args=(w.market.address, 0, LEASE_DEPOSIT),
+    )
 
 
 @T.row("createRequestWithPermit", "zero_signature_zero_units")
 def _(w):
-    return _call(w, "createRequestWithPermit", spec(units=0), LEASE_DEPOSIT, 0, 0, "0x" + "00" * 32,
-                 "0x" + "00" * 32, sender=w.tenant, error="LeaseMarket_InvalidUnits", err_args=(0, 1024))
+    return _call(
+        w,
+        "createRequestWithPermit",
+        spec(units=0),
+        LEASE_DEPOSIT,
+        0,
+        0,
+        "0x" + "00" * 32,
+        "0x" + "00" * 32,
+        sender=w.tenant,
+        error="LeaseMarket_InvalidUnits",
+        err_args=(0, 1024),
+    )
 
 
 @T.row("createRequestWithPermit", "paused")
 def _(w):
     w.config.pause({"from": w.governance})
-    return _call(w, "createRequestWithPermit", spec(), LEASE_DEPOSIT, 0, 0, "0x" + "00" * 32, "0x" + "00" * 32,
-                 sender=w.tenant, error="Leasehold_Paused")
+    return _call(
+        w,
+        "createRequestWithPermit",
+        spec(),
+        LEASE_DEPOSIT,
+        0,
+        0,
+        "0x" + "00" * 32,
+        "0x" + "00" * 32,
+        sender=w.tenant,
+        error="Leasehold_Paused",
+    )
 
 
 # --- cancelRequest ---------------------------------------------------------------------------
@@ -237,19 +280,31 @@ def _(w):
 
 @T.row("cancelRequest", "unknown_max_id")
 def _(w):
-    return _call(w, "cancelRequest", MAX_UINT256, sender=w.tenant, error="LeaseMarket_RequestNotFound",
-                 err_args=(MAX_UINT256,))
+    return _call(
+        w, "cancelRequest", MAX_UINT256, sender=w.tenant, error="LeaseMarket_RequestNotFound", err_args=(MAX_UINT256,)
+    )
 
 
 def _cancel_around_deadline(w, offset):
     request, deadline = open_request(w)
     at(deadline + offset)
     if offset <= 0:
-        return _call(w, "cancelRequest", request, sender=w.stranger, error="LeaseMarket_CancelNotAllowed",
-                     err_args=(request, w.stranger.address, deadline))
+        return _call(
+            w,
+            "cancelRequest",
+            request,
+            sender=w.stranger,
+            error="LeaseMarket_CancelNotAllowed",
+            err_args=(request, w.stranger.address, deadline),
+        )
     before = w.token.balanceOf(w.tenant)
-    return _call(w, "cancelRequest", request, sender=w.stranger,
-                 check=lambda tx: w.token.balanceOf(w.tenant) == before + LEASE_DEPOSIT)
+    return _call(
+        w,
+        "cancelRequest",
+        request,
+        sender=w.stranger,
+        check=lambda tx: w.token.balanceOf(w.tenant) == before + LEASE_DEPOSIT,
+    )
 
 
 around(T, "cancelRequest", "match_deadline_by_stranger", (1,), _cancel_around_deadline)
@@ -259,15 +314,22 @@ around(T, "cancelRequest", "match_deadline_by_stranger", (1,), _cancel_around_de
 def _(w):
     request, _ = open_request(w)
     w.market.cancelRequest(request, {"from": w.tenant})
-    return _call(w, "cancelRequest", request, sender=w.tenant, error="LeaseMarket_RequestNotOpen",
-                 err_args=(request, R_CANCELLED))
+    return _call(
+        w,
+        "cancelRequest",
+        request,
+        sender=w.tenant,
+        error="LeaseMarket_RequestNotOpen",
+        err_args=(request, R_CANCELLED),
+    )
 
 
 @T.row("cancelRequest", "matched")
 def _(w):
     lease, _ = open_lease(w)
-    return _call(w, "cancelRequest", lease, sender=w.tenant, error="LeaseMarket_RequestNotOpen",
-                 err_args=(lease, R_MATCHED))
+    return _call(
+        w, "cancelRequest", lease, sender=w.tenant, error="LeaseMarket_RequestNotOpen", err_args=(lease, R_MATCHED)
+    )
 
 
 # --- topUp -------------------------------------------------------------------------------------
@@ -275,8 +337,9 @@ def _(w):
 
 @T.row("topUp", "unknown_id")
 def _(w):
-    return _call(w, "topUp", MAX_UINT256, USD, sender=w.tenant, error="LeaseMarket_LeaseNotFound",
-                 err_args=(MAX_UINT256,))
+    return _call(
+        w, "topUp", MAX_UINT256, USD, sender=w.tenant, error="LeaseMarket_LeaseNotFound", err_args=(MAX_UINT256,)
+    )
 
 
 @T.row("topUp", "open_request_is_not_a_lease")
@@ -295,15 +358,17 @@ def _(w):
 def _(w):
     lease, _ = open_lease(w)
     escrow = LEASE_DEPOSIT - USD // 2 + MAX_UINT128
-    return _call(w, "topUp", lease, MAX_UINT128, sender=w.tenant, error="LeaseMarket_EscrowOverflow",
-                 err_args=(lease, escrow))
+    return _call(
+        w, "topUp", lease, MAX_UINT128, sender=w.tenant, error="LeaseMarket_EscrowOverflow", err_args=(lease, escrow)
+    )
 
 
 @T.row("topUp", "no_allowance")
 def _(w):
     lease, _ = open_lease(w)
-    return _call(w, "topUp", lease, 1, sender=w.pauper, error="ERC20InsufficientAllowance",
-                 err_args=(w.market.address, 0, 1))
+    return _call(
+        w, "topUp", lease, 1, sender=w.pauper, error="ERC20InsufficientAllowance", err_args=(w.market.address, 0, 1)
+    )
 
 
 def _top_up_around_end(w, offset):
@@ -321,8 +386,9 @@ around(T, "topUp", "lease_end", (-1,), _top_up_around_end)
 def _(w):
     lease, start = open_lease(w, deposit=SMALL_DEPOSIT)
     at(start + 5400)
-    return _call(w, "topUp", lease, USD, sender=w.tenant, error="LeaseMarket_LeaseNotActive",
-                 err_args=(lease, INSOLVENT))
+    return _call(
+        w, "topUp", lease, USD, sender=w.tenant, error="LeaseMarket_LeaseNotActive", err_args=(lease, INSOLVENT)
+    )
 
 
 @T.row("topUp", "closed")
@@ -339,8 +405,14 @@ def _(w):
 def _(w):
     request, _ = open_request(w)
     role = bytes(w.config.MATCHER_ROLE())
-    return _call(w, "matchRequests", [(request, w.offer)], sender=w.stranger, error="Leasehold_MissingRole",
-                 err_args=(role, w.stranger.address))
+    return _call(
+        w,
+        "matchRequests",
+        [(request, w.offer)],
+        sender=w.stranger,
+        error="Leasehold_MissingRole",
+        err_args=(role, w.stranger.address),
+    )
 
 
 @T.row("matchRequests", "empty_batch")
@@ -363,8 +435,9 @@ def _(w):
 @T.row("matchRequests", "unknown_offers_skipped")
 def _(w):
     request, _ = open_request(w)
-    return _skipped(w, [(request, 0), (request, MAX_UINT40), (request, MAX_UINT40 + 1), (request, MAX_UINT256)],
-                    OFFER_UNKNOWN)
+    return _skipped(
+        w, [(request, 0), (request, MAX_UINT40), (request, MAX_UINT40 + 1), (request, MAX_UINT256)], OFFER_UNKNOWN
+    )
 
 
 @T.row("matchRequests", "matched_request_skipped")
@@ -378,8 +451,13 @@ def _match_around_deadline(w, offset):
     at(deadline + offset)
     if offset > 0:
         return _skipped(w, [(request, w.offer)], REQUEST_EXPIRED)
-    return _call(w, "matchRequests", [(request, w.offer)], sender=w.matcher,
-                 check=lambda tx: event_args(tx, "LeaseStarted")["leaseId"] == request)
+    return _call(
+        w,
+        "matchRequests",
+        [(request, w.offer)],
+        sender=w.matcher,
+        check=lambda tx: event_args(tx, "LeaseStarted")["leaseId"] == request,
+    )
 
 
 around(T, "matchRequests", "match_deadline", (-1, 0), _match_around_deadline)
@@ -397,16 +475,23 @@ def _(w):
 def _(w):
     lease, start = open_lease(w)
     at(start + 60)
-    return _call(w, "withdrawEarnings", lease, sender=w.tenant, error="LeaseMarket_CallerNotProvider",
-                 err_args=(lease, w.tenant.address))
+    return _call(
+        w,
+        "withdrawEarnings",
+        lease,
+        sender=w.tenant,
+        error="LeaseMarket_CallerNotProvider",
+        err_args=(lease, w.tenant.address),
+    )
 
 
 @T.row("withdrawEarnings", "nothing_accrued_at_start")
 def _(w):
     lease, start = open_lease(w)
     at(start)
-    return _call(w, "withdrawEarnings", lease, sender=w.provider, error="LeaseMarket_NothingToWithdraw",
-                 err_args=(lease,))
+    return _call(
+        w, "withdrawEarnings", lease, sender=w.provider, error="LeaseMarket_NothingToWithdraw", err_args=(lease,)
+    )
 
 
 @T.row("withdrawEarnings", "held_back_by_open_challenge")
@@ -414,16 +499,18 @@ def _(w):
     lease, challenged_at = challenged_lease(w)
     w.market.withdrawEarnings(lease, {"from": w.provider})
     at(challenged_at + 300)
-    return _call(w, "withdrawEarnings", lease, sender=w.provider, error="LeaseMarket_NothingToWithdraw",
-                 err_args=(lease,))
+    return _call(
+        w, "withdrawEarnings", lease, sender=w.provider, error="LeaseMarket_NothingToWithdraw", err_args=(lease,)
+    )
 
 
 @T.row("withdrawEarnings", "after_close")
 def _(w):
     lease, _ = open_lease(w)
     w.market.closeLease(lease, {"from": w.tenant})
-    return _call(w, "withdrawEarnings", lease, sender=w.provider, error="LeaseMarket_NothingToWithdraw",
-                 err_args=(lease,))
+    return _call(
+        w, "withdrawEarnings", lease, sender=w.provider, error="LeaseMarket_NothingToWithdraw", err_args=(lease,)
+    )
 
 
 # --- requestReclaim --------------------------------------------------------------------------
@@ -431,23 +518,36 @@ def _(w):
 
 @T.row("requestReclaim", "unknown_id")
 def _(w):
-    return _call(w, "requestReclaim", MAX_UINT256, sender=w.provider, error="LeaseMarket_LeaseNotFound",
-                 err_args=(MAX_UINT256,))
+    return _call(
+        w, "requestReclaim", MAX_UINT256, sender=w.provider, error="LeaseMarket_LeaseNotFound", err_args=(MAX_UINT256,)
+    )
 
 
 @T.row("requestReclaim", "wrong_caller")
 def _(w):
     lease, _ = open_lease(w)
-    return _call(w, "requestReclaim", lease, sender=w.tenant, error="LeaseMarket_CallerNotProvider",
-                 err_args=(lease, w.tenant.address))
+    return _call(
+        w,
+        "requestReclaim",
+        lease,
+        sender=w.tenant,
+        error="LeaseMarket_CallerNotProvider",
+        err_args=(lease, w.tenant.address),
+    )
 
 
 @T.row("requestReclaim", "twice")
 def _(w):
     lease, _ = open_lease(w)
     reclaimable_at = w.market.requestReclaim(lease, {"from": w.provider}).events["ReclaimRequested"]["reclaimableAt"]
-    return _call(w, "requestReclaim", lease, sender=w.provider, error="LeaseMarket_ReclaimAlreadyRequested",
-                 err_args=(lease, reclaimable_at))
+    return _call(
+        w,
+        "requestReclaim",
+        lease,
+        sender=w.provider,
+        error="LeaseMarket_ReclaimAlreadyRequested",
+        err_args=(lease, reclaimable_at),
+    )
 
 
 def _reclaim_around_end(w, offset):
@@ -455,8 +555,9 @@ def _reclaim_around_end(w, offset):
     at(start + DAY + offset)
     if offset < 0:
         return _call(w, "requestReclaim", lease, sender=w.provider, check=lambda tx: "ReclaimRequested" in tx.events)
-    return _call(w, "requestReclaim", lease, sender=w.provider, error="LeaseMarket_LeaseNotActive",
-                 err_args=(lease, EXPIRED))
+    return _call(
+        w, "requestReclaim", lease, sender=w.provider, error="LeaseMarket_LeaseNotActive", err_args=(lease, EXPIRED)
+    )
 
 
 around(T, "requestReclaim", "lease_end", (-1,), _reclaim_around_end)
@@ -479,8 +580,14 @@ def _(w):
 @T.row("respondLiveness", "wrong_caller")
 def _(w):
     lease, _ = challenged_lease(w)
-    return _call(w, "respondLiveness", lease, sender=w.stranger, error="LeaseMarket_CallerNotProvider",
-                 err_args=(lease, w.stranger.address))
+    return _call(
+        w,
+        "respondLiveness",
+        lease,
+        sender=w.stranger,
+        error="LeaseMarket_CallerNotProvider",
+        err_args=(lease, w.stranger.address),
+    )
 
 
 def _respond_around_window_end(w, offset):
@@ -489,8 +596,14 @@ def _respond_around_window_end(w, offset):
     at(deadline + offset)
     if offset <= 0:
         return _call(w, "respondLiveness", lease, sender=w.provider, check=lambda tx: "LivenessAnswered" in tx.events)
-    return _call(w, "respondLiveness", lease, sender=w.provider, error="LeaseMarket_ChallengeWindowClosed",
-                 err_args=(lease, deadline, deadline + offset))
+    return _call(
+        w,
+        "respondLiveness",
+        lease,
+        sender=w.provider,
+        error="LeaseMarket_ChallengeWindowClosed",
+        err_args=(lease, deadline, deadline + offset),
+    )
 
 
 around(T, "respondLiveness", "liveness_window_end", (-1, 0), _respond_around_window_end)
@@ -508,18 +621,30 @@ def _(w):
 
 @T.row("closeLease", "unknown_id")
 def _(w):
-    return _call(w, "closeLease", MAX_UINT256, sender=w.tenant, error="LeaseMarket_LeaseNotFound",
-                 err_args=(MAX_UINT256,))
+    return _call(
+        w, "closeLease", MAX_UINT256, sender=w.tenant, error="LeaseMarket_LeaseNotFound", err_args=(MAX_UINT256,)
+    )
 
 
 def _close_around_end(w, offset):
     lease, start = open_lease(w)
     at(start + DAY + offset)
     if offset < 0:
-        return _call(w, "closeLease", lease, sender=w.stranger, error="LeaseMarket_CloseNotAllowed",
-                     err_args=(lease, w.stranger.address, ACTIVE))
-    return _call(w, "closeLease", lease, sender=w.stranger,
-                 check=lambda tx: event_args(tx, "LeaseClosed")["bountyRecipient"] == w.stranger)
+        return _call(
+            w,
+            "closeLease",
+            lease,
+            sender=w.stranger,
+            error="LeaseMarket_CloseNotAllowed",
+            err_args=(lease, w.stranger.address, ACTIVE),
+        )
+    return _call(
+        w,
+        "closeLease",
+        lease,
+        sender=w.stranger,
+        check=lambda tx: event_args(tx, "LeaseClosed")["bountyRecipient"] == w.stranger,
+    )
 
 
 around(T, "closeLease", "lease_end_by_stranger", (0, 1), _close_around_end)
@@ -529,8 +654,14 @@ around(T, "closeLease", "lease_end_by_stranger", (0, 1), _close_around_end)
 def _(w):
     lease, start = open_lease(w)
     at(start + 60)
-    return _call(w, "closeLease", lease, sender=w.provider, error="LeaseMarket_ReclaimNoticeNotOver",
-                 err_args=(lease, 0, start + 60))
+    return _call(
+        w,
+        "closeLease",
+        lease,
+        sender=w.provider,
+        error="LeaseMarket_ReclaimNoticeNotOver",
+        err_args=(lease, 0, start + 60),
+    )
 
 
 def _reclaimed(w):
@@ -543,10 +674,17 @@ def _close_around_notice_end(w, offset):
     lease, reclaimable_at = _reclaimed(w)
     at(reclaimable_at + offset)
     if offset < 0:
-        return _call(w, "closeLease", lease, sender=w.provider, error="LeaseMarket_ReclaimNoticeNotOver",
-                     err_args=(lease, reclaimable_at, reclaimable_at + offset))
-    return _call(w, "closeLease", lease, sender=w.provider,
-                 check=lambda tx: event_args(tx, "LeaseClosed")["reason"] == 2)
+        return _call(
+            w,
+            "closeLease",
+            lease,
+            sender=w.provider,
+            error="LeaseMarket_ReclaimNoticeNotOver",
+            err_args=(lease, reclaimable_at, reclaimable_at + offset),
+        )
+    return _call(
+        w, "closeLease", lease, sender=w.provider, check=lambda tx: event_args(tx, "LeaseClosed")["reason"] == 2
+    )
 
 
 around(T, "closeLease", "reclaim_notice_end_by_provider", (0, 1), _close_around_notice_end)
@@ -555,8 +693,14 @@ around(T, "closeLease", "reclaim_notice_end_by_provider", (0, 1), _close_around_
 @T.row("closeLease", "challenge_open")
 def _(w):
     lease, challenged_at = challenged_lease(w)
-    return _call(w, "closeLease", lease, sender=w.tenant, error="LeaseMarket_ChallengeOpen",
-                 err_args=(lease, w.stranger.address, challenged_at))
+    return _call(
+        w,
+        "closeLease",
+        lease,
+        sender=w.tenant,
+        error="LeaseMarket_ChallengeOpen",
+        err_args=(lease, w.stranger.address, challenged_at),
+    )
 
 
 @T.row("closeLease", "twice")
@@ -571,8 +715,9 @@ def _(w):
     lease, challenged_at = challenged_lease(w)
     at(challenged_at + params_of(w)["livenessWindowSeconds"] + 1)
     w.market.resolveLiveness(lease, {"from": w.stranger})
-    return _call(w, "closeLease", lease, sender=w.stranger, error="LeaseMarket_LeaseSettled",
-                 err_args=(lease, TERMINATED))
+    return _call(
+        w, "closeLease", lease, sender=w.stranger, error="LeaseMarket_LeaseSettled", err_args=(lease, TERMINATED)
+    )
 
 
 # --- closeLeases -----------------------------------------------------------------------------
@@ -597,8 +742,14 @@ def _(w):
 @T.row("closeLeases", "above_the_bound")
 def _(w):
     lease, _ = open_lease(w)
-    return _call(w, "closeLeases", [lease] * (MAX_CLOSE_BATCH + 1), sender=w.stranger,
-                 error="LeaseMarket_BatchTooLarge", err_args=(MAX_CLOSE_BATCH + 1, MAX_CLOSE_BATCH))
+    return _call(
+        w,
+        "closeLeases",
+        [lease] * (MAX_CLOSE_BATCH + 1),
+        sender=w.stranger,
+        error="LeaseMarket_BatchTooLarge",
+        err_args=(MAX_CLOSE_BATCH + 1, MAX_CLOSE_BATCH),
+    )
 
 
 @T.row("closeLeases", "unknown_ids_skipped")
@@ -651,8 +802,14 @@ def _challenge_around_first_spacing(w, offset):
     earliest = start + params_of(w)["livenessSpacingSeconds"]
     at(earliest + offset)
     if offset < 0:
-        return _call(w, "challengeLiveness", lease, sender=w.stranger, error="LeaseMarket_ChallengeTooSoon",
-                     err_args=(lease, earliest, earliest + offset))
+        return _call(
+            w,
+            "challengeLiveness",
+            lease,
+            sender=w.stranger,
+            error="LeaseMarket_ChallengeTooSoon",
+            err_args=(lease, earliest, earliest + offset),
+        )
     return _call(w, "challengeLiveness", lease, sender=w.stranger, check=lambda tx: "LivenessChallenged" in tx.events)
 
 
@@ -665,8 +822,14 @@ def _challenge_around_next_spacing(w, offset):
     earliest = challenged_at + params_of(w)["livenessSpacingSeconds"]
     at(earliest + offset)
     if offset < 0:
-        return _call(w, "challengeLiveness", lease, sender=w.stranger, error="LeaseMarket_ChallengeTooSoon",
-                     err_args=(lease, earliest, earliest + offset))
+        return _call(
+            w,
+            "challengeLiveness",
+            lease,
+            sender=w.stranger,
+            error="LeaseMarket_ChallengeTooSoon",
+            err_args=(lease, earliest, earliest + offset),
+        )
     return _call(w, "challengeLiveness", lease, sender=w.stranger, check=lambda tx: "LivenessChallenged" in tx.events)
 
 
@@ -676,18 +839,26 @@ around(T, "challengeLiveness", "spacing_after_last_challenge", (0, 1), _challeng
 @T.row("challengeLiveness", "already_open")
 def _(w):
     lease, challenged_at = challenged_lease(w)
-    return _call(w, "challengeLiveness", lease, sender=w.tenant, error="LeaseMarket_ChallengeOpen",
-                 err_args=(lease, w.stranger.address, challenged_at))
+    return _call(
+        w,
+        "challengeLiveness",
+        lease,
+        sender=w.tenant,
+        error="LeaseMarket_ChallengeOpen",
+        err_args=(lease, w.stranger.address, challenged_at),
+    )
 
 
 def _challenge_around_end(w, offset):
     lease, start = open_lease(w)
     at(start + DAY + offset)
     if offset < 0:
-        return _call(w, "challengeLiveness", lease, sender=w.stranger,
-                     check=lambda tx: "LivenessChallenged" in tx.events)
-    return _call(w, "challengeLiveness", lease, sender=w.stranger, error="LeaseMarket_LeaseNotActive",
-                 err_args=(lease, EXPIRED))
+        return _call(
+            w, "challengeLiveness", lease, sender=w.stranger, check=lambda tx: "LivenessChallenged" in tx.events
+        )
+    return _call(
+        w, "challengeLiveness", lease, sender=w.stranger, error="LeaseMarket_LeaseNotActive", err_args=(lease, EXPIRED)
+    )
 
 
 around(T, "challengeLiveness", "lease_end", (-1,), _challenge_around_end)
@@ -697,8 +868,14 @@ around(T, "challengeLiveness", "lease_end", (-1,), _challenge_around_end)
 def _(w):
     lease, start = open_lease(w)
     at(start + params_of(w)["livenessSpacingSeconds"])
-    return _call(w, "challengeLiveness", lease, sender=w.pauper, error="ERC20InsufficientAllowance",
-                 err_args=(w.market.address, 0, params_of(w)["livenessBond"]))
+    return _call(
+        w,
+        "challengeLiveness",
+        lease,
+        sender=w.pauper,
+        error="ERC20InsufficientAllowance",
+        err_args=(w.market.address, 0, params_of(w)["livenessBond"]),
+    )
 
 
 # --- resolveLiveness -------------------------------------------------------------------------
@@ -706,8 +883,9 @@ def _(w):
 
 @T.row("resolveLiveness", "unknown_id")
 def _(w):
-    return _call(w, "resolveLiveness", MAX_UINT256, sender=w.stranger, error="LeaseMarket_LeaseNotFound",
-                 err_args=(MAX_UINT256,))
+    return _call(
+        w, "resolveLiveness", MAX_UINT256, sender=w.stranger, error="LeaseMarket_LeaseNotFound", err_args=(MAX_UINT256,)
+    )
 
 
 @T.row("resolveLiveness", "no_open_challenge")
@@ -721,10 +899,15 @@ def _resolve_around_window_end(w, offset):
     deadline = challenged_at + params_of(w)["livenessWindowSeconds"]
     at(deadline + offset)
     if offset <= 0:
-        return _call(w, "resolveLiveness", lease, sender=w.stranger, error="LeaseMarket_ChallengeWindowOpen",
-                     err_args=(lease, deadline, deadline + offset))
-    return _call(w, "resolveLiveness", lease, sender=w.tenant,
-                 check=lambda tx: w.market.statusOf(lease) == TERMINATED)
+        return _call(
+            w,
+            "resolveLiveness",
+            lease,
+            sender=w.stranger,
+            error="LeaseMarket_ChallengeWindowOpen",
+            err_args=(lease, deadline, deadline + offset),
+        )
+    return _call(w, "resolveLiveness", lease, sender=w.tenant, check=lambda tx: w.market.statusOf(lease) == TERMINATED)
 
 
 around(T, "resolveLiveness", "liveness_window_end", (1,), _resolve_around_window_end)
@@ -751,14 +934,26 @@ def _(w):
 
 @T.row("setJobMarket", "wrong_caller")
 def _(w):
-    return _call(w, "setJobMarket", w.stranger, sender=w.stranger, error="LeaseMarket_CallerNotGovernance",
-                 err_args=(w.stranger.address,))
+    return _call(
+        w,
+        "setJobMarket",
+        w.stranger,
+        sender=w.stranger,
+        error="LeaseMarket_CallerNotGovernance",
+        err_args=(w.stranger.address,),
+    )
 
 
 @T.row("setJobMarket", "already_set")
 def _(w):
-    return _call(w, "setJobMarket", ZERO_ADDRESS, sender=w.governance, error="LeaseMarket_JobMarketAlreadySet",
-                 err_args=(w.job_market.address,))
+    return _call(
+        w,
+        "setJobMarket",
+        ZERO_ADDRESS,
+        sender=w.governance,
+        error="LeaseMarket_JobMarketAlreadySet",
+        err_args=(w.job_market.address,),
+    )
 
 
 # --- matchSignedRequest / cancelSignedRequest ----------------------------------------------------
@@ -780,14 +975,32 @@ def _signer(w, funds=LEASE_DEPOSIT):
 def _signed(w, account, nonce=1, deadline=None, key=None, **overrides):
     deadline = now() + 600 if deadline is None else deadline
     fields = spec(**overrides)
-    signature = sign_request(key or account.private_key, brownie.chain.id, w.market.address, fields, LEASE_DEPOSIT,
-                             nonce, deadline, account.address)
+    signature = sign_request(
+        key or account.private_key,
+        brownie.chain.id,
+        w.market.address,
+        fields,
+        LEASE_DEPOSIT,
+        nonce,
+        deadline,
+        account.address,
+    )
     return request_tuple(account.address, fields, LEASE_DEPOSIT, nonce, deadline), signature
 
 
 def _match_signed(w, request, signature, offer=None, sender=None, error=None, err_args=None, check=None):
-    return _call(w, "matchSignedRequest", request, NO_PERMIT, signature, w.offer if offer is None else offer,
-                 sender=sender or w.matcher, error=error, err_args=err_args, check=check)
+    return _call(
+        w,
+        "matchSignedRequest",
+        request,
+        NO_PERMIT,
+        signature,
+        w.offer if offer is None else offer,
+        sender=sender or w.matcher,
+        error=error,
+        err_args=err_args,
+        check=check,
+    )
 
 
 @T.row("matchSignedRequest", "wrong_caller")
@@ -795,8 +1008,9 @@ def _(w):
     account = _signer(w)
     request, signature = _signed(w, account)
     role = bytes(w.config.MATCHER_ROLE())
-    return _match_signed(w, request, signature, sender=w.stranger, error="Leasehold_MissingRole",
-                         err_args=(role, w.stranger.address))
+    return _match_signed(
+        w, request, signature, sender=w.stranger, error="Leasehold_MissingRole", err_args=(role, w.stranger.address)
+    )
 
 
 def _signed_around_deadline(w, offset):
@@ -805,8 +1019,9 @@ def _signed_around_deadline(w, offset):
     request, signature = _signed(w, account, deadline=deadline)
     at(deadline + offset)
     if offset > 0:
-        return _match_signed(w, request, signature, error="SignedRequests_Expired",
-                             err_args=(deadline, deadline + offset))
+        return _match_signed(
+            w, request, signature, error="SignedRequests_Expired", err_args=(deadline, deadline + offset)
+        )
     return _match_signed(w, request, signature, check=lambda tx: event_args(tx, "LeaseStarted"))
 
 
@@ -826,8 +1041,7 @@ def _(w):
     account = _signer(w)
     w.market.cancelSignedRequest(1, {"from": account})
     request, signature = _signed(w, account)
-    return _match_signed(w, request, signature, error="SignedRequests_NonceCancelled",
-                         err_args=(account.address, 1))
+    return _match_signed(w, request, signature, error="SignedRequests_NonceCancelled", err_args=(account.address, 1))
 
 
 @T.row("matchSignedRequest", "signed_by_another_key")
@@ -856,16 +1070,23 @@ def _(w):
 def _(w):
     account = _signer(w)
     request, signature = _signed(w, account)
-    return _match_signed(w, request, signature, offer=MAX_UINT256, error="LeaseMarket_SignedRequestNotMatched",
-                         err_args=(MAX_UINT256, OFFER_UNKNOWN))
+    return _match_signed(
+        w,
+        request,
+        signature,
+        offer=MAX_UINT256,
+        error="LeaseMarket_SignedRequestNotMatched",
+        err_args=(MAX_UINT256, OFFER_UNKNOWN),
+    )
 
 
 @T.row("matchSignedRequest", "tenant_without_funds")
 def _(w):
     account = _signer(w, funds=0)
     request, signature = _signed(w, account)
-    return _match_signed(w, request, signature, error="ERC20InsufficientBalance",
-                         err_args=(account.address, 0, LEASE_DEPOSIT))
+    return _match_signed(
+        w, request, signature, error="ERC20InsufficientBalance", err_args=(account.address, 0, LEASE_DEPOSIT)
+    )
 
 
 @T.row("matchSignedRequest", "zero_units")
@@ -887,8 +1108,14 @@ def _(w):
 def _(w):
     account = _signer(w, funds=0)
     w.market.cancelSignedRequest(MAX_UINT256, {"from": account})
-    return _call(w, "cancelSignedRequest", MAX_UINT256, sender=account, error="SignedRequests_NonceCancelled",
-                 err_args=(account.address, MAX_UINT256))
+    return _call(
+        w,
+        "cancelSignedRequest",
+        MAX_UINT256,
+        sender=account,
+        error="SignedRequests_NonceCancelled",
+        err_args=(account.address, MAX_UINT256),
+    )
 
 
 @T.row("cancelSignedRequest", "used")
@@ -896,8 +1123,9 @@ def _(w):
     account = _signer(w)
     request, signature = _signed(w, account, nonce=0)
     w.market.matchSignedRequest(request, NO_PERMIT, signature, w.offer, {"from": w.matcher})
-    return _call(w, "cancelSignedRequest", 0, sender=account, error="SignedRequests_NonceUsed",
-                 err_args=(account.address, 0))
+    return _call(
+        w, "cancelSignedRequest", 0, sender=account, error="SignedRequests_NonceUsed", err_args=(account.address, 0)
+    )
 
 
 @T.row("cancelSignedRequest", "max_nonce_allowed")

@@ -56,46 +56,74 @@ def _(w):
 @T.row("setParams", "all_zero")
 def _(w):
     zero = tuple(0 for _ in DEFAULTS)
-    return _refused(_owner_call(w, "setParams", zero), "ProtocolConfig_ParamOutOfBounds",
-                    _bytes32("livenessSlashBps"), 0, 100, 5000)
+    return _refused(
+        _owner_call(w, "setParams", zero), "ProtocolConfig_ParamOutOfBounds", _bytes32("livenessSlashBps"), 0, 100, 5000
+    )
 
 
 @T.row("setParams", "all_one")
 def _(w):
     one = tuple(1 for _ in DEFAULTS)
-    return _refused(_owner_call(w, "setParams", one), "ProtocolConfig_ParamOutOfBounds",
-                    _bytes32("livenessSlashBps"), 1, 100, 5000)
+    return _refused(
+        _owner_call(w, "setParams", one), "ProtocolConfig_ParamOutOfBounds", _bytes32("livenessSlashBps"), 1, 100, 5000
+    )
 
 
 @T.row("setParams", "max_fee_bps")
 def _(w):
-    return _refused(_owner_call(w, "setParams", _params(protocolFeeBps=MAX_UINT16)),
-                    "ProtocolConfig_ParamOutOfBounds", _bytes32("protocolFeeBps"), MAX_UINT16, 0, 1000)
+    return _refused(
+        _owner_call(w, "setParams", _params(protocolFeeBps=MAX_UINT16)),
+        "ProtocolConfig_ParamOutOfBounds",
+        _bytes32("protocolFeeBps"),
+        MAX_UINT16,
+        0,
+        1000,
+    )
 
 
 @T.row("setParams", "max_bond")
 def _(w):
-    return _refused(_owner_call(w, "setParams", _params(challengeBond=MAX_UINT128)),
-                    "ProtocolConfig_ParamOutOfBounds", _bytes32("challengeBond"), MAX_UINT128, 10**4, 10**11)
+    return _refused(
+        _owner_call(w, "setParams", _params(challengeBond=MAX_UINT128)),
+        "ProtocolConfig_ParamOutOfBounds",
+        _bytes32("challengeBond"),
+        MAX_UINT128,
+        10**4,
+        10**11,
+    )
 
 
 @T.row("setParams", "max_rounds")
 def _(w):
-    return _refused(_owner_call(w, "setParams", _params(maxBisectionRounds=MAX_UINT8)),
-                    "ProtocolConfig_ParamOutOfBounds", _bytes32("maxBisectionRounds"), MAX_UINT8, 1, 32)
+    return _refused(
+        _owner_call(w, "setParams", _params(maxBisectionRounds=MAX_UINT8)),
+        "ProtocolConfig_ParamOutOfBounds",
+        _bytes32("maxBisectionRounds"),
+        MAX_UINT8,
+        1,
+        32,
+    )
 
 
 @T.row("setParams", "shares_over_whole")
 def _(w):
-    return _refused(_owner_call(w, "setParams", _params(whistleblowerRewardBps=9000, tenantCompensationBps=1001)),
-                    "ProtocolConfig_SharesExceedWhole", 9000, 1001)
+    return _refused(
+        _owner_call(w, "setParams", _params(whistleblowerRewardBps=9000, tenantCompensationBps=1001)),
+        "ProtocolConfig_SharesExceedWhole",
+        9000,
+        1001,
+    )
 
 
 @T.row("setParams", "unbonding_not_longer_than_disputes")
 def _(w):
     window = 86_400 + (2 * 24 + 2) * 3600 + 3600
-    return _refused(_owner_call(w, "setParams", _params(unbondingPeriodSeconds=window)),
-                    "ProtocolConfig_UnbondingTooShort", window, window)
+    return _refused(
+        _owner_call(w, "setParams", _params(unbondingPeriodSeconds=window)),
+        "ProtocolConfig_UnbondingTooShort",
+        window,
+        window,
+    )
 
 
 # --- setGpuModel ---------------------------------------------------------------------------
@@ -108,8 +136,11 @@ def _(w):
 
 @T.row("setGpuModel", "zero_model")
 def _(w):
-    return _refused(_owner_call(w, "setGpuModel", "0x" + "00" * 32, 192, 3, 1000, True),
-                    "ProtocolConfig_InvalidGpuModel", b"\0" * 32)
+    return _refused(
+        _owner_call(w, "setGpuModel", "0x" + "00" * 32, 192, 3, 1000, True),
+        "ProtocolConfig_InvalidGpuModel",
+        b"\0" * 32,
+    )
 
 
 @T.row("setGpuModel", "zero_vram")
@@ -124,20 +155,26 @@ def _(w):
 
 @T.row("setGpuModel", "max_tier")
 def _(w):
-    return _refused(_owner_call(w, "setGpuModel", NEW_MODEL, 192, MAX_UINT8, 1000, True),
-                    "ProtocolConfig_InvalidTier", MAX_UINT8)
+    return _refused(
+        _owner_call(w, "setGpuModel", NEW_MODEL, 192, MAX_UINT8, 1000, True), "ProtocolConfig_InvalidTier", MAX_UINT8
+    )
 
 
 @T.row("setGpuModel", "zero_collateral")
 def _(w):
-    return _refused(_owner_call(w, "setGpuModel", NEW_MODEL, 192, 3, 0, True),
-                    "ProtocolConfig_CollateralOutOfBounds", 0, 10**24)
+    return _refused(
+        _owner_call(w, "setGpuModel", NEW_MODEL, 192, 3, 0, True), "ProtocolConfig_CollateralOutOfBounds", 0, 10**24
+    )
 
 
 @T.row("setGpuModel", "max_collateral")
 def _(w):
-    return _refused(_owner_call(w, "setGpuModel", NEW_MODEL, 192, 3, MAX_UINT128, True),
-                    "ProtocolConfig_CollateralOutOfBounds", MAX_UINT128, 10**24)
+    return _refused(
+        _owner_call(w, "setGpuModel", NEW_MODEL, 192, 3, MAX_UINT128, True),
+        "ProtocolConfig_CollateralOutOfBounds",
+        MAX_UINT128,
+        10**24,
+    )
 
 
 @T.row("setGpuModel", "one_and_max_allowed")
@@ -146,7 +183,10 @@ def _(w):
 
     def check(tx):
         assert w.config.gpuModel(NEW_MODEL).dict() == {
-            "collateralPerUnit": 10**24, "vramGB": 1, "tier": 4, "listed": True,
+            "collateralPerUnit": 10**24,
+            "vramGB": 1,
+            "tier": 4,
+            "listed": True,
         }
 
     attempt.check = check
@@ -163,14 +203,18 @@ def _(w):
 
 @T.row("setRole", "unknown_role")
 def _(w):
-    return _refused(_owner_call(w, "setRole", b32("ADMIN_ROLE"), w.stranger, True),
-                    "ProtocolConfig_UnknownRole", _bytes32("ADMIN_ROLE"))
+    return _refused(
+        _owner_call(w, "setRole", b32("ADMIN_ROLE"), w.stranger, True),
+        "ProtocolConfig_UnknownRole",
+        _bytes32("ADMIN_ROLE"),
+    )
 
 
 @T.row("setRole", "zero_role")
 def _(w):
-    return _refused(_owner_call(w, "setRole", "0x" + "00" * 32, w.stranger, True),
-                    "ProtocolConfig_UnknownRole", b"\0" * 32)
+    return _refused(
+        _owner_call(w, "setRole", "0x" + "00" * 32, w.stranger, True), "ProtocolConfig_UnknownRole", b"\0" * 32
+    )
 
 
 @T.row("setRole", "zero_account")
@@ -229,8 +273,9 @@ def _(w):
 
 @T.row("acceptOwnership", "nothing_pending")
 def _(w):
-    return _refused(_owner_call(w, "acceptOwnership", sender=w.stranger), "OwnableUnauthorizedAccount",
-                    w.stranger.address)
+    return _refused(
+        _owner_call(w, "acceptOwnership", sender=w.stranger), "OwnableUnauthorizedAccount", w.stranger.address
+    )
 
 
 @T.row("renounceOwnership", "wrong_caller")

@@ -113,7 +113,9 @@ def test_blocked_tenant_cannot_stop_a_liveness_slash(p):
     assert slash["slashed"] > 0 and slash["toTenant"] > 0
     refunded = event_args(tx, "LeaseClosed")["refunded"]
     credited = sorted((c.address, c["account"], c["amount"]) for c in tx.events["PaymentCredited"])
-    assert credited == sorted([(p.registry.address, p.tenant, slash["toTenant"]), (p.market.address, p.tenant, refunded)])
+    assert credited == sorted(
+        [(p.registry.address, p.tenant, slash["toTenant"]), (p.market.address, p.tenant, refunded)]
+    )
     bond = event_args(tx, "LivenessResolved")["bondReturned"]
     bounty = event_args(tx, "LeaseClosed")["bounty"]
     assert p.token.balanceOf(p.challenger) == challenger_before + slash["toWhistleblower"] + bond + bounty

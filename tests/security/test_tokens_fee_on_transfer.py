@@ -5,21 +5,28 @@ Leasehold_TransferAmountMismatch, and nothing is recorded or moved."""
 import pytest
 
 from helpers import reverts_with_args
-from security.token_support import DEPOSIT, STAKE, EU_WEST, MAX_UINT, protocol, rental_spec
+from security.token_support import DEPOSIT, EU_WEST, MAX_UINT, STAKE, protocol, rental_spec
 
 
 @pytest.fixture(scope="module")
 def fot_payment(FeeOnTransferToken, TestStablecoin, accounts):
     """Fee-on-transfer as payment token; a normal stake token so a provider can list an offer."""
-    return protocol(FeeOnTransferToken.deploy({"from": accounts[0]}), accounts,
-                    stake_token=TestStablecoin.deploy({"from": accounts[0]}))
+    return protocol(
+        FeeOnTransferToken.deploy({"from": accounts[0]}),
+        accounts,
+        stake_token=TestStablecoin.deploy({"from": accounts[0]}),
+    )
 
 
 @pytest.fixture(scope="module")
 def fot_stake(FeeOnTransferToken, TestStablecoin, accounts):
     """A normal payment token; fee-on-transfer as stake token."""
-    return protocol(TestStablecoin.deploy({"from": accounts[0]}), accounts,
-                    stake_token=FeeOnTransferToken.deploy({"from": accounts[0]}), eoa_provider=False)
+    return protocol(
+        TestStablecoin.deploy({"from": accounts[0]}),
+        accounts,
+        stake_token=FeeOnTransferToken.deploy({"from": accounts[0]}),
+        eoa_provider=False,
+    )
 
 
 def test_revert_when_request_deposit_arrives_short(fot_payment):

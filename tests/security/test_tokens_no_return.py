@@ -99,7 +99,9 @@ def test_job_finalize_pays_every_party(p):
     done = event_args(p.job_market.finalizeJob(job_id, {"from": p.stranger}), "JobFinalized")
 
     assert p.token.balanceOf(p.provider) == done["toProvider"]
-    assert done["toProvider"] + done["protocolFee"] + done["tenantRefund"] == JOB_DEPOSIT - p.config.params()["matchFee"]
+    assert (
+        done["toProvider"] + done["protocolFee"] + done["tenantRefund"] == JOB_DEPOSIT - p.config.params()["matchFee"]
+    )
     assert p.token.balanceOf(p.tenant) == tenant_before + done["tenantRefund"]
     assert p.token.balanceOf(p.job_market) == done["protocolFee"]
     p.job_market.sweepFees({"from": p.stranger})

@@ -48,17 +48,23 @@ def test_close_credits_every_refused_payout(p):
 
     closed = event_args(tx, "LeaseClosed")
     credited = sorted((str(c["account"]), c["amount"]) for c in tx.events["PaymentCredited"])
-    assert credited == sorted([
-        (str(p.provider), closed["paid"]), (str(p.tenant), closed["refunded"] + closed["bounty"]),
-    ])
+    assert credited == sorted(
+        [
+            (str(p.provider), closed["paid"]),
+            (str(p.tenant), closed["refunded"] + closed["bounty"]),
+        ]
+    )
     assert p.market.accruedFees() == closed["fee"]  # accrued, not paid: nothing to refuse
     assert p.market.statusOf(lease) == 4  # CLOSED
     assert p.registry.provider(p.provider)["lockedStake"] == 0
-    assert_books(p, {
-        (p.market, p.treasury): 0,
-        (p.market, p.provider): closed["paid"],
-        (p.market, p.tenant): closed["refunded"] + closed["bounty"],
-    })
+    assert_books(
+        p,
+        {
+            (p.market, p.treasury): 0,
+            (p.market, p.provider): closed["paid"],
+            (p.market, p.tenant): closed["refunded"] + closed["bounty"],
+        },
+    )
 
 
 def test_credits_are_claimed_once_the_token_pays_again(p):

@@ -9,9 +9,10 @@ from types import SimpleNamespace
 import brownie
 from brownie import chain
 
+from scripts.deploy import deploy
+
 from helpers import USD, b32, event_args
 from jobs.support import HASHCHAIN, HOUR, Trace, make_terms
-from scripts.deploy import deploy
 
 H100 = b32("nvidia-h100-80gb")
 EU_WEST = b32("eu-west")
@@ -40,12 +41,21 @@ def protocol(token, accounts, stake_token=None, eoa_provider=True) -> SimpleName
     tenant, challenger and stranger are funded EOAs that approved both markets.
     """
     governance, treasury = accounts[0], accounts[1]
-    d = deploy(governance, treasury=treasury.address, payment_token=token, stake_token=stake_token,
-               catalogue=CATALOGUE)
+    d = deploy(governance, treasury=treasury.address, payment_token=token, stake_token=stake_token, catalogue=CATALOGUE)
     p = SimpleNamespace(
-        token=token, stake_token=d.stake_token, config=d.config, registry=d.registry, market=d.market,
-        job_market=d.job_market, governance=governance, treasury=treasury, provider=accounts[2],
-        tenant=accounts[4], matcher=accounts[5], challenger=accounts[6], stranger=accounts[7],
+        token=token,
+        stake_token=d.stake_token,
+        config=d.config,
+        registry=d.registry,
+        market=d.market,
+        job_market=d.job_market,
+        governance=governance,
+        treasury=treasury,
+        provider=accounts[2],
+        tenant=accounts[4],
+        matcher=accounts[5],
+        challenger=accounts[6],
+        stranger=accounts[7],
         verifier=accounts[8],
     )
     p.config.setRole(p.config.MATCHER_ROLE(), p.matcher, True, {"from": governance})
@@ -90,9 +100,17 @@ def add_provider(p, account=None, puppet=None) -> int:
 
 def rental_spec(**overrides) -> tuple:
     fields = {
-        "gpuModel": H100, "minVramGB": 0, "units": UNITS, "region": ZERO32, "minTier": 0, "minReputation": 0,
-        "maxPricePerUnitHour": 3 * USD, "maxDurationSeconds": DURATION,
-        "matchDeadline": chain[-1].timestamp + HOUR, "kind": RENTAL, "jobTermsHash": ZERO32,
+        "gpuModel": H100,
+        "minVramGB": 0,
+        "units": UNITS,
+        "region": ZERO32,
+        "minTier": 0,
+        "minReputation": 0,
+        "maxPricePerUnitHour": 3 * USD,
+        "maxDurationSeconds": DURATION,
+        "matchDeadline": chain[-1].timestamp + HOUR,
+        "kind": RENTAL,
+        "jobTermsHash": ZERO32,
     }
     fields.update(overrides)
     return tuple(fields.values())
@@ -144,7 +162,8 @@ def lease_escrow(p) -> int:
 
 def assert_books(p, credited: dict) -> None:
     """Each contract holds exactly what it still owes: the market its open escrow, its credits and
-    its accrued protocol fees, the registry its total stake and its credits. `credited` maps (contract, account) to the credit
+    its accrued protocol fees, the registry its total stake and its credits. `credited` maps
+    (contract, account) to the credit
     the test expects there."""
     for (contract, account), amount in credited.items():
         assert contract.creditOf(account) == amount

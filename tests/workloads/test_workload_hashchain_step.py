@@ -5,8 +5,9 @@ from brownie.test import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from helpers import reverts_with
 from keepers.workloads import Hashchain, WorkloadError
+
+from helpers import reverts_with
 
 HASHCHAIN = Hashchain()
 KECCAK_OF_ZERO_WORD = bytes.fromhex("290decd9548b62a8d60345a988386fc84ba6bc95484008f6362f93160ef3e563")
@@ -30,9 +31,7 @@ def test_step_of_zero_word_is_its_known_keccak(hashchain_verifier):
 
 def test_step_ignores_index_and_seed(hashchain_verifier):
     state = bytes(range(32))
-    assert bytes(hashchain_verifier.step(state, 0, bytes(32))) == bytes(
-        hashchain_verifier.step(state, 7, b"\xff" * 32)
-    )
+    assert bytes(hashchain_verifier.step(state, 0, bytes(32))) == bytes(hashchain_verifier.step(state, 7, b"\xff" * 32))
 
 
 @pytest.mark.parametrize("length", [0, 1, 31, 33, 64])

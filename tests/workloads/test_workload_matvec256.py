@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from keepers.workloads import Matvec, Matvec256, WorkloadError, keccak256
+
 from reference import matvec_step
 
 MATVEC_256 = Matvec256()

@@ -6,8 +6,9 @@ from brownie.test import given
 from hypothesis import example, settings
 from hypothesis import strategies as st
 
-from helpers import reverts_with
 from keepers.workloads import Matvec, WorkloadError, keccak256
+
+from helpers import reverts_with
 from reference import matvec_step, row_values
 
 MATVEC = Matvec()

@@ -58,8 +58,11 @@ class Backend(ABC):
 
     def leftovers(self) -> list[int]:
         """Leases the backend holds something for (files, containers), records or not: for reconciliation."""
-        return sorted(int(path.name.removeprefix("lease-")) for path in self.root.glob("lease-*")
-                      if path.name.removeprefix("lease-").isdigit())
+        return sorted(
+            int(path.name.removeprefix("lease-"))
+            for path in self.root.glob("lease-*")
+            if path.name.removeprefix("lease-").isdigit()
+        )
 
 
 def free_port(host: str = "127.0.0.1") -> int:

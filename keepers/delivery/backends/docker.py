@@ -14,6 +14,7 @@ network on the test machine).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from string import Template
@@ -35,9 +36,16 @@ class DockerBackend(Backend):
     name = "docker"
 
     def __init__(
-        self, root: Path, *, start_timeout_seconds: float = 10.0, stop_grace_seconds: float = 5.0,
-        base_url: str | None = None, gpus: bool = False, memory_limit_mb: int | None = None,
-        network: str = "host", host: str = "127.0.0.1",
+        self,
+        root: Path,
+        *,
+        start_timeout_seconds: float = 10.0,
+        stop_grace_seconds: float = 5.0,
+        base_url: str | None = None,
+        gpus: bool = False,
+        memory_limit_mb: int | None = None,
+        network: str = "host",
+        host: str = "127.0.0.1",
     ) -> None:
         super().__init__(root, start_timeout_seconds=start_timeout_seconds, stop_grace_seconds=stop_grace_seconds)
         try:
@@ -61,8 +69,9 @@ class DockerBackend(Backend):
         try:
             self.docker.images.get(manifest.image)
         except ImageNotFound:
-            raise BackendError(f"lease {launch.lease_id}: image {manifest.image!r} not found on this provider "
-                               "(images are not pulled)") from None
+            raise BackendError(
+                f"lease {launch.lease_id}: image {manifest.image!r} not found on this provider (images are not pulled)"
+            ) from None
         ports = {port.name: launch.host_ports.get(port.name) or free_port(self.host) for port in manifest.ports}
         env = dict(launch.env)
         env["CUDA_VISIBLE_DEVICES"] = ",".join(str(device) for device in launch.devices)
@@ -76,27 +85,37 @@ class DockerBackend(Backend):
         else:
             missing = [port.name for port in manifest.ports if port.port == 0]
             if missing:
-                raise BackendError(f"lease {launch.lease_id}: ports {', '.join(missing)}: the container port is "
-                                   "required to publish it")
+                raise BackendError(
+                    f"lease {launch.lease_id}: ports {', '.join(missing)}: the container port is required to publish it"
+                )
             options["ports"] = {f"{port.port}/tcp": (self.host, ports[port.name]) for port in manifest.ports}
             for port in manifest.ports:
                 env[f"PORT_{port.name.upper().replace('-', '_')}"] = str(port.port)
         if self.gpus and launch.devices:
-            options["device_requests"] = [DeviceRequest(device_ids=[str(d) for d in launch.devices],
-                                                        capabilities=[["gpu"]])]
+            options["device_requests"] = [
+                DeviceRequest(device_ids=[str(d) for d in launch.devices], capabilities=[["gpu"]])
+            ]
         if self.memory_limit_mb is not None:
             options["mem_limit"] = f"{self.memory_limit_mb}m"
         command = [Template(arg).safe_substitute(env) for arg in manifest.command] or None
         self._remove(launch.lease_id)  # a stopped container of an earlier start
         try:
             container = self.docker.containers.run(
-                manifest.image, command=command, environment=env, detach=True, name=self._name(launch.lease_id),
-                labels={LEASE_LABEL: str(launch.lease_id), AGENT_LABEL: self.agent}, **options,
+                manifest.image,
+                command=command,
+                environment=env,
+                detach=True,
+                name=self._name(launch.lease_id),
+                labels={LEASE_LABEL: str(launch.lease_id), AGENT_LABEL: self.agent},
+                **options,
             )
         except APIError as error:
             self._remove(launch.lease_id)
-            raise BackendError(f"lease {launch.lease_id}: the engine refused the container: "
-                               f"{error.explanation or error}".replace("\n", " ")) from None
+            raise BackendError(
+                f"lease {launch.lease_id}: the engine refused the container: {error.explanation or error}".replace(
+                    "\n", " "
+                )
+            ) from None
         handle = {"container": container.id}
         self._wait_until_serving(launch.lease_id, handle, ports)
         return handle, ports
@@ -110,16 +129,20 @@ class DockerBackend(Backend):
                 code = container.attrs["State"]["ExitCode"] if container is not None else None
                 lines = container.logs().decode(errors="replace").strip().splitlines() if container else []
                 self.stop(lease_id, handle)
-                raise BackendError(f"lease {lease_id}: the workload exited at start (code {code})"
-                                   + (f": {lines[-1][:200]}" if lines else ""))
+                raise BackendError(
+                    f"lease {lease_id}: the workload exited at start (code {code})"
+                    + (f": {lines[-1][:200]}" if lines else "")
+                )
             waiting = {name: port for name, port in waiting.items() if not accepts(self.host, port)}
             if not waiting and container.status == "running":
                 return
             if time.monotonic() > deadline:
                 self.stop(lease_id, handle)
                 listed = ", ".join(f"{name} ({port})" for name, port in waiting.items())
-                raise BackendError(f"lease {lease_id}: the workload did not listen on port {listed} "
-                                   f"within {self.start_timeout_seconds:g} s")
+                raise BackendError(
+                    f"lease {lease_id}: the workload did not listen on port {listed} "
+                    f"within {self.start_timeout_seconds:g} s"
+                )
             time.sleep(_CHECK_INTERVAL)  # wall clock: a real container is starting
 
     def _container(self, handle: dict | None):
@@ -137,18 +160,14 @@ class DockerBackend(Backend):
     def stop(self, lease_id: int, handle: dict | None, *, remove: bool = True) -> None:
         container = self._container(handle)
         if container is not None and container.status == "running":
-            try:
+            with contextlib.suppress(NotFound):
                 container.stop(timeout=max(1, int(self.stop_grace_seconds)))
-            except NotFound:
-                pass
         if remove:
             self._remove(lease_id)
 
     def _remove(self, lease_id: int) -> None:
-        try:
+        with contextlib.suppress(NotFound):
             self.docker.containers.get(self._name(lease_id)).remove(force=True)
-        except NotFound:
-            pass
 
     def read_logs(self, lease_id: int, handle: dict | None, offset: int) -> tuple[bytes, int]:
         container = self._container(handle)

@@ -36,8 +36,14 @@ class ProcessBackend(Backend):
     name = "process"
 
     def __init__(
-        self, root: Path, *, start_timeout_seconds: float = 10.0, stop_grace_seconds: float = 5.0,
-        memory_limit_mb: int | None = None, max_open_files: int | None = None, host: str = "127.0.0.1",
+        self,
+        root: Path,
+        *,
+        start_timeout_seconds: float = 10.0,
+        stop_grace_seconds: float = 5.0,
+        memory_limit_mb: int | None = None,
+        max_open_files: int | None = None,
+        host: str = "127.0.0.1",
     ) -> None:
         super().__init__(root, start_timeout_seconds=start_timeout_seconds, stop_grace_seconds=stop_grace_seconds)
         self.memory_limit_mb = memory_limit_mb
@@ -68,7 +74,12 @@ class ProcessBackend(Backend):
         try:
             with open(log_path, "ab") as log:
                 child = subprocess.Popen(
-                    argv, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                    argv,
+                    cwd=work,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
                     start_new_session=True,
                 )
         except OSError as error:
@@ -100,16 +111,19 @@ class ProcessBackend(Backend):
                 code = self._exit_code(handle)
                 last = self._last_line(lease_id)
                 self.stop(lease_id, handle)
-                raise BackendError(f"lease {lease_id}: the workload exited at start (code {code})"
-                                   + (f": {last}" if last else ""))
+                raise BackendError(
+                    f"lease {lease_id}: the workload exited at start (code {code})" + (f": {last}" if last else "")
+                )
             waiting = {name: port for name, port in waiting.items() if not accepts(self.host, port)}
             if not waiting:
                 return
             if time.monotonic() > deadline:
                 self.stop(lease_id, handle)
                 listed = ", ".join(f"{name} ({port})" for name, port in waiting.items())
-                raise BackendError(f"lease {lease_id}: the workload did not listen on port {listed} "
-                                   f"within {self.start_timeout_seconds:g} s")
+                raise BackendError(
+                    f"lease {lease_id}: the workload did not listen on port {listed} "
+                    f"within {self.start_timeout_seconds:g} s"
+                )
             time.sleep(_CHECK_INTERVAL)  # wall clock: a real process is starting
 
     def running(self, handle: dict) -> bool:
@@ -118,8 +132,7 @@ class ProcessBackend(Backend):
             return False
         try:
             process = psutil.Process(handle["pid"])
-            return (abs(process.create_time() - handle["started"]) < 0.01
-                    and process.status() != psutil.STATUS_ZOMBIE)
+            return abs(process.create_time() - handle["started"]) < 0.01 and process.status() != psutil.STATUS_ZOMBIE
         except psutil.NoSuchProcess:
             return False
 

@@ -33,8 +33,9 @@ class AttackerActions:
         elif op == 7:
             self._call(self.config, "pause", (), a, expect=OZ_OWNER)
         elif op == 8:
-            self._call(self.jm, "setWorkload", (to_bytes32("evil"), a, True), a,
-                       expect={"JobMarket_CallerNotGovernance"})
+            self._call(
+                self.jm, "setWorkload", (to_bytes32("evil"), a, True), a, expect={"JobMarket_CallerNotGovernance"}
+            )
         elif op == 9:
             self._call(self.registry, "stake", (USD,), a, expect={"ProviderRegistry_NotRegistered"})
         elif op == 10:
@@ -50,17 +51,27 @@ class AttackerActions:
             lease = self._pick(self._leases())
             if lease:
                 self._mark(lease.id)
-            self._call(self.market, "withdrawEarnings", (lease.id if lease else 0,), a,
-                       expect={"LeaseMarket_CallerNotProvider", "LeaseMarket_LeaseNotFound"})
+            self._call(
+                self.market,
+                "withdrawEarnings",
+                (lease.id if lease else 0,),
+                a,
+                expect={"LeaseMarket_CallerNotProvider", "LeaseMarket_LeaseNotFound"},
+            )
         elif op == 14:
             spec, deposit = self._spec_for(RENTAL)
-            self._call(self.market, "createRequest", (spec, deposit), a,
-                       expect={"ERC20InsufficientAllowance", "Leasehold_Paused", "LeaseMarket_DepositTooSmall"})
+            self._call(
+                self.market,
+                "createRequest",
+                (spec, deposit),
+                a,
+                expect={"ERC20InsufficientAllowance", "Leasehold_Paused", "LeaseMarket_DepositTooSmall"},
+            )
         elif op == 15:
-            self._call(self.market, "matchRequests", ([],), self.matcher,
-                       expect={"LeaseMarket_EmptyBatch", "Leasehold_Paused"})
+            self._call(
+                self.market, "matchRequests", ([],), self.matcher, expect={"LeaseMarket_EmptyBatch", "Leasehold_Paused"}
+            )
         elif op == 16:
             self._call(self.config, "renounceOwnership", (), a, expect=OZ_OWNER)
         else:
             self._call(self.config, "acceptOwnership", (), a, expect=OZ_OWNER)
-

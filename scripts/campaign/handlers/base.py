@@ -35,8 +35,10 @@ class Calls:
         if refusal is not None:
             error = refusal.split(":")[0].strip()
             allowed = ALLOWED[name] if expect is None else expect
-            require(error in allowed, f"{name} by {sender.address[:10]} reverted with {refusal or 'no reason'!r}; "
-                                      f"allowed: {sorted(allowed)}")
+            require(
+                error in allowed,
+                f"{name} by {sender.address[:10]} reverted with {refusal or 'no reason'!r}; allowed: {sorted(allowed)}",
+            )
             if error in REFUSED:
                 refused = web3.to_checksum_address(refusal.split(":")[1].strip())
                 require(refused in self.blocked, f"{name}: the token refused {refused}, which is not blocklisted")
@@ -57,8 +59,12 @@ class Calls:
     def _simulate(self, contract, fn: str, args: tuple, sender) -> str | None:
         """Runs the call at the next block's timestamp without mining it: the decoded revert, or
         None when it would go through. A refused call then costs one eth_call, not a block."""
-        call = {"from": sender.address, "to": contract.address, "data": getattr(contract, fn).encode_input(*args),
-                "gas": hex(30_000_000)}
+        call = {
+            "from": sender.address,
+            "to": contract.address,
+            "data": getattr(contract, fn).encode_input(*args),
+            "gas": hex(30_000_000),
+        }
         response = web3.provider.make_request("eth_call", [call, "latest", {}, {"time": hex(self.ts + 1)}])
         if "error" not in response:
             return None
@@ -116,9 +122,14 @@ class Calls:
         raise KeyError(address)
 
     def _account_any(self, address: str):
-        for account in [*self.whistleblowers, *self.verifiers, self.settler, self.attacker, *self.tenants,
-                        *(p.account for p in self.providers.values())]:
+        for account in [
+            *self.whistleblowers,
+            *self.verifiers,
+            self.settler,
+            self.attacker,
+            *self.tenants,
+            *(p.account for p in self.providers.values()),
+        ]:
             if account.address == address:
                 return account
         raise KeyError(address)
-

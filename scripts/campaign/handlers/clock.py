@@ -61,4 +61,3 @@ class ClockActions:
     def act_time_long(self):
         self._sleep(self.rng.randrange(6 * HOUR, 8 * DAY))
         self._moved()
-

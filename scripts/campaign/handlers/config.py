@@ -17,19 +17,31 @@ class ConfigActions:
         p = dict(self.params)
         r = self.rng
         p.update(
-            protocolFeeBps=r.randrange(0, 1001), verifierFeeBps=r.randrange(0, 3001),
-            whistleblowerRewardBps=r.randrange(0, 6001), tenantCompensationBps=r.randrange(0, 4001),
-            livenessSlashBps=r.randrange(100, 5001), lateResultSlashBps=r.randrange(0, 5001),
-            minLeaseSeconds=r.choice([60, 600, HOUR]), reclaimNoticeSeconds=r.choice([HOUR, DAY]),
-            livenessWindowSeconds=r.choice([60, 600, 1800]), livenessSpacingSeconds=r.choice([600, HOUR, 4 * HOUR]),
-            moveTimeoutSeconds=r.choice([1800, HOUR, 2 * HOUR]), arbiterVoteWindowSeconds=r.choice([1800, HOUR]),
-            maxChallengeWindowSeconds=r.choice([2 * HOUR, DAY]), maxBisectionRounds=r.choice([4, 8, 24]),
-            matchFee=r.randrange(0, 2 * USD), settleBounty=r.randrange(0, USD),
-            livenessBond=r.randrange(USD // 100, 20 * USD), challengeBond=r.randrange(USD // 100, 100 * USD),
+            protocolFeeBps=r.randrange(0, 1001),
+            verifierFeeBps=r.randrange(0, 3001),
+            whistleblowerRewardBps=r.randrange(0, 6001),
+            tenantCompensationBps=r.randrange(0, 4001),
+            livenessSlashBps=r.randrange(100, 5001),
+            lateResultSlashBps=r.randrange(0, 5001),
+            minLeaseSeconds=r.choice([60, 600, HOUR]),
+            reclaimNoticeSeconds=r.choice([HOUR, DAY]),
+            livenessWindowSeconds=r.choice([60, 600, 1800]),
+            livenessSpacingSeconds=r.choice([600, HOUR, 4 * HOUR]),
+            moveTimeoutSeconds=r.choice([1800, HOUR, 2 * HOUR]),
+            arbiterVoteWindowSeconds=r.choice([1800, HOUR]),
+            maxChallengeWindowSeconds=r.choice([2 * HOUR, DAY]),
+            maxBisectionRounds=r.choice([4, 8, 24]),
+            matchFee=r.randrange(0, 2 * USD),
+            settleBounty=r.randrange(0, USD),
+            livenessBond=r.randrange(USD // 100, 20 * USD),
+            challengeBond=r.randrange(USD // 100, 100 * USD),
             verifierBond=r.randrange(USD // 100, 50 * USD),
         )
-        window = p["maxChallengeWindowSeconds"] + (2 * p["maxBisectionRounds"] + 2) * p["moveTimeoutSeconds"] + p[
-            "arbiterVoteWindowSeconds"]
+        window = (
+            p["maxChallengeWindowSeconds"]
+            + (2 * p["maxBisectionRounds"] + 2) * p["moveTimeoutSeconds"]
+            + p["arbiterVoteWindowSeconds"]
+        )
         shortest = max(DAY, window + 1)
         p["unbondingPeriodSeconds"] = shortest if r.random() < 0.5 else min(60 * DAY, max(7 * DAY, shortest))
         return p
@@ -55,7 +67,7 @@ class ConfigActions:
             self.params = p
 
     def act_set_gpu_model(self):
-        model = self.rng.choice(list(self.catalogue) + [to_bytes32("amd-mi300x-192gb")])
+        model = self.rng.choice([*list(self.catalogue), to_bytes32("amd-mi300x-192gb")])
         entry = self.catalogue.get(model, {"vram": 192, "tier": 4, "collateral": 2500 * USD, "listed": True})
         listed = self.rng.random() < 0.8
         collateral = entry["collateral"] if self.rng.random() < 0.5 else self.rng.randrange(50, 4000) * USD
@@ -63,8 +75,14 @@ class ConfigActions:
         self._gas_tag = model in self.catalogue
         sender = self.owner
         if self.rng.random() < 0.1:
-            args = self.rng.choice([(ZERO32, *args[1:]), (model, 0, *args[2:]), (model, entry["vram"], 5, *args[3:]),
-                                    (model, entry["vram"], entry["tier"], 0, listed)])
+            args = self.rng.choice(
+                [
+                    (ZERO32, *args[1:]),
+                    (model, 0, *args[2:]),
+                    (model, entry["vram"], 5, *args[3:]),
+                    (model, entry["vram"], entry["tier"], 0, listed),
+                ]
+            )
         elif self.rng.random() < 0.1:
             sender = self.attacker
         if self._call(self.config, "setGpuModel", args, sender):
@@ -113,4 +131,3 @@ class ConfigActions:
         sender = self.owner if self.rng.random() < 0.9 else self.attacker
         if self._call(self.config, "transferOwnership", (other,), sender):
             self.pending_owner = other
-

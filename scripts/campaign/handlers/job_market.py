@@ -7,9 +7,9 @@ from __future__ import annotations
 from keepers.ids import to_bytes32
 from keepers.workloads.base import keccak256
 from keepers.workloads.registry import get_workload
+from scripts.campaign.chain import read_batch
 from scripts.campaign.constants import HOUR, WORKLOADS, ZERO32
 from scripts.campaign.enums import A_NONE, BPS, P_PROVE, P_RESPOND, P_REVEAL, P_VOTE
-from scripts.campaign.chain import read_batch
 from scripts.campaign.model import Job, Terms, Trace
 
 
@@ -24,22 +24,27 @@ class JobMarketActions:
             input = keccak256(b"input-%d-%d" % (self.seed, self.salt))
         else:
             width = get_workload(workload).state_length // 4
-            input = b"".join((((i * 7919 + self.salt * 104729) % 5 - 2) << 16).to_bytes(4, "big", signed=True)
-                             for i in range(width))
-        window = self.rng.randrange(min(HOUR, self.params["maxChallengeWindowSeconds"]),
-                                    min(3 * HOUR, self.params["maxChallengeWindowSeconds"]) + 1)
+            input = b"".join(
+                (((i * 7919 + self.salt * 104729) % 5 - 2) << 16).to_bytes(4, "big", signed=True) for i in range(width)
+            )
+        window = self.rng.randrange(
+            min(HOUR, self.params["maxChallengeWindowSeconds"]),
+            min(3 * HOUR, self.params["maxChallengeWindowSeconds"]) + 1,
+        )
         seed = keccak256(b"seed-%d" % self.salt)
         return Terms(workload, input, seed, steps, self.rng.choice([HOUR, 3 * HOUR, 6 * HOUR]), window)
 
     def _publish(self, terms: Terms, sender, corrupt: bool = False):
         args = terms.tuple, terms.input
         if corrupt:
-            args = self.rng.choice([
-                ((terms.tuple[0], keccak256(b"other"), *terms.tuple[2:]), terms.input),
-                ((*terms.tuple[:3], 0, *terms.tuple[4:]), terms.input),
-                ((*terms.tuple[:5], 60), terms.input),
-                ((to_bytes32("unknown"), *terms.tuple[1:]), terms.input),
-            ])
+            args = self.rng.choice(
+                [
+                    ((terms.tuple[0], keccak256(b"other"), *terms.tuple[2:]), terms.input),
+                    ((*terms.tuple[:3], 0, *terms.tuple[4:]), terms.input),
+                    ((*terms.tuple[:5], 60), terms.input),
+                    ((to_bytes32("unknown"), *terms.tuple[1:]), terms.input),
+                ]
+            )
         self._gas_tag = terms.workload
         tx = self._call(self.jm, "publishJobTerms", args, sender)
         if tx is not None:
@@ -52,9 +57,17 @@ class JobMarketActions:
         """Publishing alone, often a repeat or a corrupt set: must be refused with the right error."""
         if self.published and self.rng.random() < 0.5:
             terms = self.rng.choice(list(self.published.values()))
-            self._call(self.jm, "publishJobTerms", (terms.tuple, terms.input), self.attacker,
-                       expect={"JobMarket_TermsAlreadyPublished", "JobMarket_ChallengeWindowOutOfBounds",
-                               "JobMarket_StepsOutOfBounds"})
+            self._call(
+                self.jm,
+                "publishJobTerms",
+                (terms.tuple, terms.input),
+                self.attacker,
+                expect={
+                    "JobMarket_TermsAlreadyPublished",
+                    "JobMarket_ChallengeWindowOutOfBounds",
+                    "JobMarket_StepsOutOfBounds",
+                },
+            )
             return
         self._publish(self._new_terms(), self.rng.choice(self.tenants), corrupt=self.rng.random() < 0.5)
 
@@ -69,8 +82,24 @@ class JobMarketActions:
         return job
 
     def _dispute(self, job_id: int) -> dict:
-        fields = ("challenger bond lo hi deadline phase arbiterMode moveTimeoutSeconds voteWindowSeconds number "
-                  "hLo hHi hMid windowLeft votesForSolver votesForChallenger").split()
+        fields = [
+            "challenger",
+            "bond",
+            "lo",
+            "hi",
+            "deadline",
+            "phase",
+            "arbiterMode",
+            "moveTimeoutSeconds",
+            "voteWindowSeconds",
+            "number",
+            "hLo",
+            "hHi",
+            "hMid",
+            "windowLeft",
+            "votesForSolver",
+            "votesForChallenger",
+        ]
         return dict(zip(fields, read_batch([(self.jm.disputeOf, job_id)])[0]))
 
     def act_submit_result(self):
@@ -92,8 +121,11 @@ class JobMarketActions:
         self._call(self.jm, "submitResult", args, sender)
 
     def _some_terms(self) -> tuple:
-        return self.rng.choice(list(self.published.values())).tuple if self.published else Terms(
-            "hashchain", b"\0" * 32, ZERO32, 1, HOUR, HOUR).tuple
+        return (
+            self.rng.choice(list(self.published.values())).tuple
+            if self.published
+            else Terms("hashchain", b"\0" * 32, ZERO32, 1, HOUR, HOUR).tuple
+        )
 
     def act_attest(self):
         job = self._job(lambda j: j.open and j.attestation == A_NONE and self._in_window(j))
@@ -101,8 +133,11 @@ class JobMarketActions:
             return self._call(self.jm, "attest", (self._any_order_id(), self._some_terms(), True), self.verifiers[0])
         honest = job.solver.hashes[-1] == job.terms.honest.hashes[-1]
         valid = honest if self.rng.random() < 0.75 else not honest  # a lazy or a wrong verifier, sometimes
-        sender = self.rng.choice(self.verifiers) if self.rng.random() < 0.9 else self.rng.choice(
-            [self.attacker, self.providers[job.provider].account])
+        sender = (
+            self.rng.choice(self.verifiers)
+            if self.rng.random() < 0.9
+            else self.rng.choice([self.attacker, self.providers[job.provider].account])
+        )
         self._call(self.jm, "attest", (job.id, job.terms.tuple, valid), sender)
 
     def act_challenge_job(self):
@@ -112,7 +147,7 @@ class JobMarketActions:
         honest = job.solver.hashes[-1] == job.terms.honest.hashes[-1]
         if honest and self.rng.random() < 0.7:
             return self._call(self.jm, "finalizeJob", (job.id,), self.settler)  # nothing to blow the whistle on
-        sender = self.rng.choice(self.whistleblowers + [self.settler])
+        sender = self.rng.choice([*self.whistleblowers, self.settler])
         if self.rng.random() < 0.05:
             sender = self.providers[job.provider].account
         terms = job.terms.tuple if self.rng.random() < 0.95 else self._some_terms()
@@ -151,8 +186,9 @@ class JobMarketActions:
             # Anyone may prove: the outcome depends only on the states.
             sender = self.rng.choice([provider, self.settler, self.attacker])
             if self._call(self.jm, "proveStep", (job.id, job.terms.tuple, state), sender) is not None:
-                self._settle_again(self.jm, "proveStep", (job.id, job.terms.tuple, state), sender,
-                                   "JobMarket_UnexpectedPhase")
+                self._settle_again(
+                    self.jm, "proveStep", (job.id, job.terms.tuple, state), sender, "JobMarket_UnexpectedPhase"
+                )
         elif phase == P_VOTE:
             self.act_vote(job)
         else:
@@ -216,4 +252,3 @@ class JobMarketActions:
         elif roll < 0.35:
             sender = self.attacker
         self._call(self.jm, "setWorkload", args, sender)
-

@@ -21,6 +21,7 @@ class LeaseMarketActions:
 
     def _spec_for(self, kind: int, terms_hash: bytes = ZERO32):
         """A request spec that fits a live offer (or, sometimes, none)."""
+
         def affordable(o: Offer) -> int:
             """Units of the offer its provider's free stake can still back."""
             per_unit = self.catalogue[o.model]["collateral"]
@@ -62,13 +63,24 @@ class LeaseMarketActions:
     def _create(self, spec, deposit, tenant, terms=None, permit=False):
         # Zero "any" fields are left unwritten: a different kind of createRequest for gas.
         self._gas_tag = (spec[0] == ZERO32, spec[3] == ZERO32, spec[10] == ZERO32)
-        order = Order(0, tenant.address if not permit else self.permit_tenant.address, spec[9], deposit, spec[8],
-                      spec[6], spec[2], spec[7], terms, spec)
+        order = Order(
+            0,
+            tenant.address if not permit else self.permit_tenant.address,
+            spec[9],
+            deposit,
+            spec[8],
+            spec[6],
+            spec[2],
+            spec[7],
+            terms,
+            spec,
+        )
         self._pending_order = order
         if permit:
             v, r, s = self._permit(deposit)
-            tx = self._call(self.market, "createRequestWithPermit", (spec, deposit, self.ts + HOUR, v, r, s),
-                            self.permit_sender)
+            tx = self._call(
+                self.market, "createRequestWithPermit", (spec, deposit, self.ts + HOUR, v, r, s), self.permit_sender
+            )
         else:
             tx = self._call(self.market, "createRequest", (spec, deposit), tenant)
         if tx is not None:
@@ -77,21 +89,37 @@ class LeaseMarketActions:
     def _permit(self, value: int):
         data = {
             "types": {
-                "EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
-                                 {"name": "chainId", "type": "uint256"},
-                                 {"name": "verifyingContract", "type": "address"}],
-                "Permit": [{"name": "owner", "type": "address"}, {"name": "spender", "type": "address"},
-                           {"name": "value", "type": "uint256"}, {"name": "nonce", "type": "uint256"},
-                           {"name": "deadline", "type": "uint256"}],
+                "EIP712Domain": [
+                    {"name": "name", "type": "string"},
+                    {"name": "version", "type": "string"},
+                    {"name": "chainId", "type": "uint256"},
+                    {"name": "verifyingContract", "type": "address"},
+                ],
+                "Permit": [
+                    {"name": "owner", "type": "address"},
+                    {"name": "spender", "type": "address"},
+                    {"name": "value", "type": "uint256"},
+                    {"name": "nonce", "type": "uint256"},
+                    {"name": "deadline", "type": "uint256"},
+                ],
             },
             "primaryType": "Permit",
-            "domain": {"name": self.token.name(), "version": "1", "chainId": brownie.chain.id,
-                       "verifyingContract": self.token.address},
-            "message": {"owner": self.permit_tenant.address, "spender": self.market.address, "value": value,
-                        "nonce": self.token.nonces(self.permit_tenant.address), "deadline": self.ts + HOUR},
+            "domain": {
+                "name": self.token.name(),
+                "version": "1",
+                "chainId": brownie.chain.id,
+                "verifyingContract": self.token.address,
+            },
+            "message": {
+                "owner": self.permit_tenant.address,
+                "spender": self.market.address,
+                "value": value,
+                "nonce": self.token.nonces(self.permit_tenant.address),
+                "deadline": self.ts + HOUR,
+            },
         }
         signed = Account.sign_message(encode_typed_data(full_message=data), self.permit_tenant.key)
-        return signed.v, "0x%064x" % signed.r, "0x%064x" % signed.s
+        return signed.v, f"0x{signed.r:064x}", f"0x{signed.s:064x}"
 
     def act_create_rental(self):
         spec, deposit = self._spec_for(RENTAL)
@@ -129,7 +157,7 @@ class LeaseMarketActions:
         lease = self._pick(self._leases())
         lease_id = lease.id if lease else self._any_order_id()
         amount = self.rng.choice([0, self.rng.randrange(1, 20) * USD])
-        funder = self.rng.choice(self.tenants + [self.settler])
+        funder = self.rng.choice([*self.tenants, self.settler])
         self._mark(lease_id)
         self._call(self.market, "topUp", (lease_id, amount), funder)
 
@@ -143,9 +171,16 @@ class LeaseMarketActions:
             return False
         if model["tier"] < spec[4] or (spec[3] != ZERO32 and spec[3] != p.region) or spec[5] > 0:
             return False
-        return (self.ts < order.deadline and not offer.paused and not offer.removed and offer.provider != order.tenant
-                and offer.price <= order.max_price and order.duration <= offer.max_duration
-                and offer.in_use + order.units <= offer.units and p.free >= order.units * model["collateral"])
+        return (
+            self.ts < order.deadline
+            and not offer.paused
+            and not offer.removed
+            and offer.provider != order.tenant
+            and offer.price <= order.max_price
+            and order.duration <= offer.max_duration
+            and offer.in_use + order.units <= offer.units
+            and p.free >= order.units * model["collateral"]
+        )
 
     def act_match(self):
         open_orders = [self.orders[i] for i in sorted(self.live_orders) if self.orders[i].state == "open"]
@@ -191,8 +226,9 @@ class LeaseMarketActions:
         self._touched.add(lease.provider)
         self._mark_offer(lease.offer)
         self._subject = lease
-        sender = self.rng.choice([self._account(lease.tenant), self.providers[lease.provider].account, self.settler,
-                                  self.settler])
+        sender = self.rng.choice(
+            [self._account(lease.tenant), self.providers[lease.provider].account, self.settler, self.settler]
+        )
         if self._call(self.market, "closeLease", (lease.id,), sender) is not None:
             self._settle_again(self.market, "closeLease", (lease.id,), self.settler, "LeaseMarket_LeaseSettled")
 
@@ -203,8 +239,13 @@ class LeaseMarketActions:
         if roll < 0.03:
             return self._call(self.market, "closeLeases", ([],), self.settler, expect={"LeaseMarket_EmptyBatch"})
         if roll < 0.05:
-            return self._call(self.market, "closeLeases", ([1] * (MAX_CLOSE_BATCH + 1),), self.settler,
-                              expect={"LeaseMarket_BatchTooLarge"})
+            return self._call(
+                self.market,
+                "closeLeases",
+                ([1] * (MAX_CLOSE_BATCH + 1),),
+                self.settler,
+                expect={"LeaseMarket_BatchTooLarge"},
+            )
         ended = self._leases(lambda o: o.challenger == ZERO and self._lease_status(o, self.ts + 1) != L_ACTIVE)
         ids = [o.id for o in self.rng.sample(ended, min(len(ended), self.rng.randint(1, 4)))]
         for _ in range(self.rng.choice([0, 0, 1, 2]) if ids else 1):
@@ -232,8 +273,10 @@ class LeaseMarketActions:
         self._close_queue, self._batch_bounty = None, None
         closed = [e["leaseId"] for e in tx.events["LeaseClosed"]] if "LeaseClosed" in tx.events else []
         skipped = len(tx.events["CloseSkipped"]) if "CloseSkipped" in tx.events else 0
-        require(closed == [o.id for o in closing] and len(closed) + skipped == len(ids),
-                f"batch {ids}: closed {closed}, skipped {skipped}, model closes {[o.id for o in closing]}")
+        require(
+            closed == [o.id for o in closing] and len(closed) + skipped == len(ids),
+            f"batch {ids}: closed {closed}, skipped {skipped}, model closes {[o.id for o in closing]}",
+        )
         for o in closing:
             self._settle_again(self.market, "closeLease", (o.id,), self.settler, "LeaseMarket_LeaseSettled")
 
@@ -241,8 +284,9 @@ class LeaseMarketActions:
         active = self._leases(lambda o: o.challenger == ZERO and self._lease_status(o, self.ts + 1) == L_ACTIVE)
         lease = self._pick(active if active and self.rng.random() < 0.9 else self._leases())
         if lease is None:
-            return self._call(self.market, "challengeLiveness", (self._any_order_id(),),
-                              self.rng.choice(self.whistleblowers))
+            return self._call(
+                self.market, "challengeLiveness", (self._any_order_id(),), self.rng.choice(self.whistleblowers)
+            )
         self._mark(lease.id)
         # A prober waits for the first moment the spacing allows, if the lease still runs then.
         earliest = (lease.challenged_at or lease.start) + self.params["livenessSpacingSeconds"]
@@ -250,7 +294,7 @@ class LeaseMarketActions:
             self._sleep(earliest - 1 - self.ts)
             self._moved()
         # Sometimes the provider challenges itself: it must never profit (invariant 7).
-        sender = self.rng.choice(self.whistleblowers + [self.settler, self.providers[lease.provider].account])
+        sender = self.rng.choice([*self.whistleblowers, self.settler, self.providers[lease.provider].account])
         self._call(self.market, "challengeLiveness", (lease.id,), sender)
 
     def act_respond_liveness(self):
@@ -278,4 +322,3 @@ class LeaseMarketActions:
         sender = self.rng.choice([self.settler, self.settler, self._account(lease.tenant)])
         if self._call(self.market, "resolveLiveness", (lease.id,), sender) is not None:
             self._settle_again(self.market, "resolveLiveness", (lease.id,), self.settler, "LeaseMarket_NoOpenChallenge")
-

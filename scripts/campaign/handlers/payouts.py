@@ -47,4 +47,3 @@ class PayoutActions:
         sender, target = self.parties[self.rng.choice(sorted(self.parties))], self.owing[contract]
         if self._call(target, "sweepFees", (), sender, expect=expect):
             self._settle_again(target, "sweepFees", (), sender, "Leasehold_NoFees")
-

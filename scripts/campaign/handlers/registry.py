@@ -12,14 +12,14 @@ class RegistryActions:
         candidates = [p for p in self.providers.values() if not p.registered]
         p = self._pick(candidates) or self.rng.choice(list(self.providers.values()))
         region = self.rng.choice(REGIONS)
-        uri = "https://gpu.example.org/%d.json" % self.rng.randrange(100)
+        uri = f"https://gpu.example.org/{self.rng.randrange(100)}.json"
         if self.rng.random() < 0.1:
             region, uri = self.rng.choice([(ZERO32, uri), (region, ""), (region, "x" * 257)])
         self._call(self.registry, "registerProvider", (region, uri), p.account)
 
     def act_update_provider(self):
         p = self.rng.choice(list(self.providers.values()))
-        region = self.rng.choice(REGIONS + [ZERO32])
+        region = self.rng.choice([*REGIONS, ZERO32])
         self._call(self.registry, "updateProvider", (region, "ipfs://meta"), p.account)
 
     def act_stake(self):
@@ -81,4 +81,3 @@ class RegistryActions:
     def act_remove_offer(self):
         offer, sender = self._offer_and_owner()
         self._call(self.registry, "removeOffer", (offer.id if offer else 1,), sender)
-

@@ -46,4 +46,3 @@ class TokenActions:
         self._record("blocked", account, blocked)
         (self.blocked.add if blocked else self.blocked.discard)(account)
         self.stats.blocklist_moves += 1
-

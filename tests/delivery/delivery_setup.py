@@ -1,7 +1,5 @@
-"""Fixtures and helpers of the delivery tests (imported by name: `from delivery_setup import ...`;
-conftest.py re-exports the fixtures; the protocol, keys and configurations come from
-tests/conftest.py): provider agents with `[role.delivery]` on the real protocol,
-tenants, leases that commit to a manifest, and the small HTTP service they run.
+"""Helpers of the delivery tests (imported by name: `from delivery_setup import ...`; the fixtures
+are in conftest.py): the manifest of the small HTTP service the workloads run, offers, and polls.
 
 Agents are set up but not scheduled: a test calls `agent.tick()` itself, so "within one poll"
 is exactly one call, and chain time moves only with `chain.sleep`. Every workload an agent
@@ -11,19 +9,12 @@ started is torn down at the end of the test, so nothing is left running.
 import sys
 from pathlib import Path
 
-import pytest
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "keepers"))
 
-from keepers.client import RequestSpec
-from keepers.config import KeeperConfig
 from keepers.delivery.manifest import parse_manifest
-from keepers.delivery.tenant import TenantDelivery
 from keepers.devchain import REPO_ROOT
-from keepers.ids import ZERO_BYTES32
-from keepers.observability import make_logger
-from keepers.roles.provider import ProviderAgent
 
 from protocol_setup import H100, HOUR, USD
 
@@ -40,72 +31,6 @@ def service_manifest(**overrides):
 
 def h100_offer(units=2):
     return {"gpu_model": H100, "units": units, "price_per_unit_hour": 2 * USD, "max_duration_seconds": 24 * HOUR}
-
-
-@pytest.fixture
-def make_provider(keeper_config, funded_key, tmp_path):
-    """A provider agent with delivery, set up (registered, offer listed, access server serving)."""
-    agents = []
-
-    def make(account=None, *, delivery=None, offers=None):
-        account = account or funded_key()
-        role = {
-            "region": "eu-west",
-            "stake": 10_000 * USD,
-            "offers": offers or [h100_offer(3)],
-            "delivery": {
-                "work_dir": str(tmp_path / f"work-{account.address}"),
-                "start_timeout_seconds": 10,
-                "stop_grace_seconds": 2,
-                **(delivery or {}),
-            },
-        }
-        data, environ = keeper_config(account, role)
-        agent = ProviderAgent(
-            KeeperConfig.model_validate(data),
-            environ=environ,
-            name=f"provider-{len(agents)}",
-            logger=make_logger(f"provider-{len(agents)}", "provider", "CRITICAL"),
-        )
-        agents.append(agent)
-        agent.setup()
-        return agent
-
-    yield make
-    for agent in agents:
-        if agent.delivery is not None:
-            agent.delivery.teardown_all("test_end")
-        agent.stop()
-
-
-@pytest.fixture
-def tenant(funded_key, client_for):
-    """A tenant's chain client and its delivery client."""
-    key = funded_key()
-    client = client_for(key)
-    return client, TenantDelivery(client, key)
-
-
-@pytest.fixture
-def lease(protocol, matcher_account):
-    """Posts the tenant's rental (committing to `manifest`) and matches it with the agent's H100 offer."""
-
-    def make(agent, tenant_client, manifest=None, *, units=1, deposit=100 * USD, duration=4 * HOUR):
-        spec = RequestSpec(
-            gpu_model=H100,
-            units=units,
-            max_price_per_unit_hour=10 * USD,
-            max_duration_seconds=duration,
-            match_deadline=tenant_client.now() + HOUR,
-            manifest_hash=manifest.hash if manifest else ZERO_BYTES32,
-        )
-        request_id = tenant_client.request_id_of(tenant_client.create_request(spec, deposit))
-        (offer,) = [o for o in tenant_client.offers_of(agent.account.address) if o.gpu_model == H100]
-        tx = protocol[0].market.matchRequests([(request_id, offer.offer_id)], {"from": matcher_account})
-        assert "LeaseStarted" in tx.events, tx.events
-        return request_id
-
-    return make
 
 
 def get(url, credential=None):
@@ -130,16 +55,3 @@ def wait_for(predicate, timeout=20.0):
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
-
-
-@pytest.fixture(scope="session")
-def docker_engine():
-    """A Docker Engine started for this session by PID, with the busybox test image built; stopped at the end."""
-    from docker_engine import build_test_image, start_engine, stop_engine
-
-    engine = start_engine()
-    try:
-        engine.image = build_test_image(engine)
-        yield engine
-    finally:
-        stop_engine(engine)

@@ -7,12 +7,12 @@ import threading
 
 import pytest
 import requests
-from delivery_setup import get, service_manifest, wait_for
 
 from keepers.cli import main
 from keepers.delivery.errors import DeliveryRefused
 from keepers.delivery.tenant import TenantDelivery
 
+from delivery_setup import get, service_manifest, wait_for
 from helpers import KEY_ENV
 from protocol_setup import toml
 

@@ -2,11 +2,12 @@
 uses, catalogue ids from product names and memory, and lease units mapped to device indices."""
 
 import pytest
-from delivery_setup import GPU_XML
 
 from keepers.delivery.errors import DeliveryRefused
 from keepers.delivery.gpu import Device, Inventory, catalogue_id, load_inventory, parse_nvidia_smi_xml, read_nvml
 from keepers.errors import ConfigError
+
+from delivery_setup import GPU_XML
 
 CATALOGUE = [
     "nvidia-t4-16gb",

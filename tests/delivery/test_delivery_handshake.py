@@ -8,12 +8,13 @@ import sys
 
 import psutil
 import pytest
-from delivery_setup import GPU_XML, H100, HOUR, USD, get, h100_offer, service_manifest
 
 from keepers.client import RequestSpec
 from keepers.delivery import messages
 from keepers.delivery.errors import DeliveryRefused
 from keepers.delivery.manifest import ManifestError, load_manifest, parse_manifest
+
+from delivery_setup import GPU_XML, H100, HOUR, USD, get, h100_offer, service_manifest
 
 # ---------------------------------------------------------------- the manifest
 

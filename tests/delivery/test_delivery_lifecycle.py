@@ -7,6 +7,7 @@ import os
 import signal
 
 from brownie import chain
+
 from delivery_setup import HOUR, USD, get, pid_alive, service_manifest, wait_for
 
 

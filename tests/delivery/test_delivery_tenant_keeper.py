@@ -8,12 +8,13 @@ import signal
 
 import pytest
 from brownie import chain
-from delivery_setup import HOUR, USD, pid_alive, service_manifest, wait_for
 
 from keepers.config import KeeperConfig
 from keepers.errors import ConfigError
 from keepers.observability import make_logger
 from keepers.roles.tenant import TenantKeeper
+
+from delivery_setup import HOUR, USD, pid_alive, service_manifest, wait_for
 
 
 @pytest.fixture

@@ -324,8 +324,9 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
         registry.recordOutcome(provider, Registry.Outcome.LIVENESS_ANSWERED);
         emit LivenessAnswered(leaseId, provider, bond);
 
-        // Interaction.
-        if (bond > 0) paymentToken.safeTransfer(provider, bond);
+        // Interaction: credited when the token refuses the provider, so no token can keep an
+        // online provider from answering and have it slashed.
+        _payOrCredit(provider, bond);
     }
 
     /*//////////////////////////////////////////////////////////////

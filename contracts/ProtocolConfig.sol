@@ -109,6 +109,10 @@ contract ProtocolConfig is IProtocolConfig, Ownable2Step, Pausable {
 
     mapping(bytes32 role => mapping(address account => bool granted)) private _roles;
 
+    /// @dev Every account ever granted MARKET_ROLE: it settles in the registry what it matched even
+    /// once the role is revoked, so no revocation blocks an exit.
+    mapping(address account => bool granted) private _settlingMarkets;
+
     address private _treasury;
 
     /*//////////////////////////////////////////////////////////////
@@ -189,6 +193,11 @@ contract ProtocolConfig is IProtocolConfig, Ownable2Step, Pausable {
     }
 
     /// @inheritdoc IProtocolConfig
+    function isSettlingMarket(address account) external view override returns (bool) {
+        return _settlingMarkets[account];
+    }
+
+    /// @inheritdoc IProtocolConfig
     function treasury() external view override returns (address) {
         return _treasury;
     }
@@ -253,6 +262,7 @@ contract ProtocolConfig is IProtocolConfig, Ownable2Step, Pausable {
 
         // Effect: grant or revoke.
         _roles[role][account] = granted;
+        if (granted && role == MARKET_ROLE) _settlingMarkets[account] = true;
         emit RoleSet(role, account, granted);
     }
 

@@ -67,6 +67,13 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
         _;
     }
 
+    /// @dev Settling needs no role that governance can revoke from a live market: a market once
+    /// granted MARKET_ROLE settles what it matched for good. Only new matches need the role itself.
+    modifier onlySettlingMarket() {
+        if (!config.isSettlingMarket(msg.sender)) revert Errors.Leasehold_MissingRole(_marketRole, msg.sender);
+        _;
+    }
+
     modifier onlyRegistered() {
         // slither-disable-next-line incorrect-equality (registeredAt is a flag too: zero means never registered)
         if (_providers[msg.sender].registeredAt == 0) revert Errors.ProviderRegistry_NotRegistered(msg.sender);
@@ -342,7 +349,10 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
     }
 
     /// @inheritdoc IProviderRegistry
-    function release(Registry.Settlement calldata settlement, Registry.Outcome outcome) external override onlyMarket {
+    function release(
+        Registry.Settlement calldata settlement,
+        Registry.Outcome outcome
+    ) external override onlySettlingMarket {
         // Check and Effect: return the units and take the collateral out of locked stake.
         Registry.Provider storage p = _endMatch(settlement);
 
@@ -357,7 +367,7 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
     }
 
     /// @inheritdoc IProviderRegistry
-    function recordOutcome(address account, Registry.Outcome outcome) external override onlyMarket {
+    function recordOutcome(address account, Registry.Outcome outcome) external override onlySettlingMarket {
         Registry.Provider storage p = _providers[account];
         if (p.registeredAt == 0) revert Errors.ProviderRegistry_NotRegistered(account);
         _recordOutcome(account, p, outcome);
@@ -367,7 +377,7 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
     function slash(
         Registry.Settlement calldata settlement,
         Registry.SlashOrder calldata order
-    ) external override onlyMarket nonReentrant returns (uint128 slashed) {
+    ) external override onlySettlingMarket nonReentrant returns (uint128 slashed) {
         // Check and Effect: return the units and take the collateral out of locked stake.
         Registry.Provider storage p = _endMatch(settlement);
 

@@ -195,7 +195,8 @@ interface ILeaseMarket is IMarketBase {
     /// @dev Emits {ReclaimRequested}.
     function requestReclaim(uint256 leaseId) external;
 
-    /// @notice Answers an open liveness challenge within the window; the bond goes to the provider.
+    /// @notice Answers an open liveness challenge within the window; the bond goes to the provider,
+    /// credited to it ({IPayoutCredits}) when the token refuses the transfer.
     /// @dev Emits {LivenessAnswered}.
     function respondLiveness(uint256 leaseId) external;
 

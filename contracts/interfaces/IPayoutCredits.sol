@@ -5,8 +5,9 @@ pragma solidity 0.8.28;
 /// @notice A payout that the token refuses (a receiver on the token's blocklist, a paused token,
 /// a receiver's transfer hook that reverts) is not allowed to fail the settlement that pays
 /// everyone else: it is credited to its receiver, who claims it later. One party's trouble with
-/// the token never holds another party's funds. Calls that pay only their caller (unstake, a
-/// cancelled request's refund, the match fee, a liveness answer's bond, a claim) still revert.
+/// the token never holds another party's funds, nor keeps a provider from answering a liveness
+/// challenge. Calls that pay only their caller (unstake, a cancelled request's refund, the match
+/// fee, a claim) still revert.
 interface IPayoutCredits {
     /// @notice Emitted when a transfer of `amount` to `account` was refused and credited instead.
     event PaymentCredited(address indexed account, uint256 amount);

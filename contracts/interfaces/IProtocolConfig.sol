@@ -69,6 +69,11 @@ interface IProtocolConfig {
     /// @notice Whether `account` holds `role`.
     function hasRole(bytes32 role, address account) external view returns (bool);
 
+    /// @notice Whether `account` may settle matches in the registry (release, record an outcome,
+    /// slash): it holds or once held MARKET_ROLE. Revoking the role stops a market's new matches
+    /// only, never the settlement of those it made.
+    function isSettlingMarket(address account) external view returns (bool);
+
     /// @notice Where protocol fees and the treasury share of slashes go.
     function treasury() external view returns (address);
 
@@ -102,7 +107,8 @@ interface IProtocolConfig {
         bool listed
     ) external;
 
-    /// @notice Grants or revokes one of the four roles. Emits {RoleSet}.
+    /// @notice Grants or revokes one of the four roles. A market once granted MARKET_ROLE keeps
+    /// settling what it matched after a revocation ({isSettlingMarket}). Emits {RoleSet}.
     function setRole(bytes32 role, address account, bool granted) external;
 
     /// @notice Sets the treasury. Emits {TreasurySet}.

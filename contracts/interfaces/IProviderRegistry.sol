@@ -182,15 +182,18 @@ interface IProviderRegistry is IPayoutCredits {
         Registry.MatchTerms calldata terms
     ) external returns (Registry.SkipReason reason, Registry.Reservation memory reservation);
 
-    /// @notice MARKET_ROLE: returns the units and unlocks the collateral of a match that ended
-    /// clean, and records `outcome` for reputation.
+    /// @notice A settling market (one that holds or once held MARKET_ROLE,
+    /// {IProtocolConfig-isSettlingMarket}): returns the units and unlocks the collateral of a match
+    /// that ended clean, and records `outcome` for reputation. Revoking a market's role stops its new
+    /// matches, never the settlement of those it made.
     function release(Registry.Settlement calldata settlement, Registry.Outcome outcome) external;
 
-    /// @notice MARKET_ROLE: records a reputation outcome that settles nothing (liveness answered).
+    /// @notice A settling market (see {release}): records a reputation outcome that settles nothing
+    /// (liveness answered).
     function recordOutcome(address account, Registry.Outcome outcome) external;
 
-    /// @notice MARKET_ROLE: ends a match with a slash. Takes the slash from this match's
-    /// collateral, then free stake, then unbonding stake; releases what is left of the
+    /// @notice A settling market (see {release}): ends a match with a slash. Takes the slash from this
+    /// match's collateral, then free stake, then unbonding stake; releases what is left of the
     /// collateral and the units; pays the shares in stake tokens.
     function slash(
         Registry.Settlement calldata settlement,

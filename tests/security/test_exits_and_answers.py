@@ -1,0 +1,188 @@
+"""Issue 12's small fixes, each shown on a real chain: the attack is refused or no longer pays.
+
+- Attack 3: a token that refuses the provider (blocklist, pause) no longer stops it answering a
+  liveness challenge: the challenger's bond is credited to it, the challenge closes, no slash.
+- Attack 5: revoking MARKET_ROLE from a live market stops its new matches only; every close,
+  answer, slash and finalization of what it matched still settles.
+"""
+
+import pytest
+from brownie import chain
+
+from helpers import event_args
+from jobs.support import HOUR
+from security.token_support import (
+    DEPOSIT,
+    assert_books,
+    expect_revert,
+    open_job,
+    open_lease,
+    protocol,
+    rental_spec,
+    submit_honest,
+)
+
+
+@pytest.fixture(scope="module")
+def blocklist(BlocklistPermitToken, accounts):
+    return protocol(BlocklistPermitToken.deploy({"from": accounts[0]}), accounts)
+
+
+@pytest.fixture(scope="module")
+def plain(TestStablecoin, accounts):
+    return protocol(TestStablecoin.deploy({"from": accounts[0]}), accounts)
+
+
+def _challenge(p, lease):
+    chain.sleep(p.config.params()["livenessSpacingSeconds"] + 1)
+    return p.market.challengeLiveness(lease, {"from": p.challenger})
+
+
+# --- attack 3: an answer the token cannot block ----------------------------------------------------
+
+
+def test_a_blocked_provider_still_answers_and_is_credited_the_bond(blocklist):
+    p = blocklist
+    lease = open_lease(p, p.offer)
+    bond = event_args(_challenge(p, lease), "LivenessChallenged")["bond"]
+    assert bond > 0
+    p.token.setBlocked(p.provider, True, {"from": p.governance})
+
+    tx = p.market.respondLiveness(lease, {"from": p.provider})
+
+    assert event_args(tx, "LivenessAnswered") == {"leaseId": lease, "provider": p.provider, "bond": bond}
+    assert event_args(tx, "PaymentCredited") == {"account": p.provider, "amount": bond}
+    assert p.registry.provider(p.provider)["livenessAnswered"] == 1
+    assert_books(p, {(p.market, p.provider): bond})
+
+
+def test_once_answered_the_challenger_cannot_slash_the_blocked_provider(blocklist):
+    p = blocklist
+    lease = open_lease(p, p.offer)
+    _challenge(p, lease)
+    p.token.setBlocked(p.provider, True, {"from": p.governance})
+    p.market.respondLiveness(lease, {"from": p.provider})
+    chain.sleep(p.config.params()["livenessWindowSeconds"] + 1)
+
+    with expect_revert("LeaseMarket_NoOpenChallenge"):
+        p.market.resolveLiveness(lease, {"from": p.challenger})
+    assert p.registry.provider(p.provider)["slashCount"] == 0
+    assert p.market.statusOf(lease) == 1  # ACTIVE
+
+
+def test_the_credited_bond_is_claimed_once_the_provider_is_unblocked(blocklist):
+    p = blocklist
+    lease = open_lease(p, p.offer)
+    bond = event_args(_challenge(p, lease), "LivenessChallenged")["bond"]
+    p.token.setBlocked(p.provider, True, {"from": p.governance})
+    p.market.respondLiveness(lease, {"from": p.provider})
+    p.token.setBlocked(p.provider, False, {"from": p.governance})
+    before = p.token.balanceOf(p.provider)
+
+    p.market.claimCredit({"from": p.provider})
+
+    assert p.token.balanceOf(p.provider) == before + bond
+    assert_books(p, {(p.market, p.provider): 0})
+
+
+# --- attack 5: governance cannot block exits -------------------------------------------------------
+
+
+def _revoke_markets(p):
+    role = p.config.MARKET_ROLE()
+    for market in (p.market, p.job_market):
+        p.config.setRole(role, market, False, {"from": p.governance})
+        assert not p.config.hasRole(role, market)
+
+
+def test_after_the_revocation_no_new_match_is_made(plain):
+    p = plain
+    open_lease(p, p.offer)  # the market is live: it has matched before
+    _revoke_markets(p)
+    request = p.market.createRequest(rental_spec(), DEPOSIT, {"from": p.tenant}).return_value
+
+    with expect_revert("Leasehold_MissingRole"):
+        p.market.matchRequests([(request, p.offer)], {"from": p.matcher})
+    assert p.market.requestStatusOf(request) == 1  # still OPEN, its deposit refundable
+
+
+def test_after_the_revocation_the_tenant_and_a_settler_still_close(plain):
+    p = plain
+    by_tenant = open_lease(p, p.offer)
+    expiring = open_lease(p, p.offer)
+    _revoke_markets(p)
+    chain.sleep(HOUR)
+
+    closed = event_args(p.market.closeLease(by_tenant, {"from": p.tenant}), "LeaseClosed")
+    chain.sleep(86_400)
+    expired = event_args(p.market.closeLease(expiring, {"from": p.stranger}), "LeaseClosed")
+
+    assert closed["paid"] > 0 and closed["refunded"] > 0
+    assert expired["reason"] == 3 and expired["bountyRecipient"] == p.stranger  # EXPIRED
+    assert p.registry.provider(p.provider)["lockedStake"] == 0
+    assert p.registry.provider(p.provider)["leasesCompleted"] == 2
+    assert_books(p, {})
+
+
+def test_after_the_revocation_a_liveness_challenge_is_answered_or_slashed(plain):
+    p = plain
+    answered = open_lease(p, p.offer)
+    missed = open_lease(p, p.offer)
+    _challenge(p, answered)
+    p.market.challengeLiveness(missed, {"from": p.challenger})
+    _revoke_markets(p)
+
+    p.market.respondLiveness(answered, {"from": p.provider})
+    chain.sleep(p.config.params()["livenessWindowSeconds"] + 1)
+    tx = p.market.resolveLiveness(missed, {"from": p.stranger})
+
+    assert event_args(tx, "ProviderSlashed")["slashed"] > 0
+    assert p.market.statusOf(missed) == 5  # TERMINATED
+    assert p.registry.provider(p.provider)["livenessAnswered"] == 1
+
+
+def test_after_the_revocation_a_job_is_finalized_and_its_collateral_released(plain):
+    p = plain
+    job_id, terms, trace = open_job(p, p.offer)
+    submit_honest(p, job_id, terms, trace, provider=p.provider)
+    _revoke_markets(p)
+    chain.sleep(HOUR + 1)
+    provider_before = p.token.balanceOf(p.provider)
+
+    tx = p.job_market.finalizeJob(job_id, {"from": p.stranger})
+
+    assert p.token.balanceOf(p.provider) == provider_before + event_args(tx, "JobFinalized")["toProvider"]
+    assert p.registry.provider(p.provider)["lockedStake"] == 0
+
+
+def test_after_the_revocation_a_late_job_is_expired_with_its_slash(plain):
+    p = plain
+    job_id, _, _ = open_job(p, p.offer)
+    _revoke_markets(p)
+    chain.sleep(HOUR + 1)
+
+    tx = p.job_market.expireJob(job_id, {"from": p.stranger})
+
+    assert event_args(tx, "JobExpired")["slashed"] > 0
+    assert p.registry.provider(p.provider)["lockedStake"] == 0
+
+
+def test_an_account_that_never_held_the_role_still_cannot_settle(plain):
+    p = plain
+    settlement = (p.provider, p.offer, 1, 1)
+    with expect_revert("Leasehold_MissingRole"):
+        p.registry.release(settlement, 0, {"from": p.stranger})
+
+
+def test_the_config_remembers_every_account_ever_granted_the_market_role(plain):
+    p = plain
+    role = p.config.MARKET_ROLE()
+    assert p.config.isSettlingMarket(p.market) and p.config.isSettlingMarket(p.job_market)
+    assert not p.config.isSettlingMarket(p.stranger)
+
+    p.config.setRole(role, p.stranger, True, {"from": p.governance})
+    p.config.setRole(role, p.stranger, False, {"from": p.governance})
+    p.config.setRole(p.config.MATCHER_ROLE(), p.tenant, True, {"from": p.governance})
+
+    assert p.config.isSettlingMarket(p.stranger) and not p.config.hasRole(role, p.stranger)
+    assert not p.config.isSettlingMarket(p.tenant)

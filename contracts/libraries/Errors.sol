@@ -214,15 +214,22 @@ library Errors {
 
     /// @notice A `closeLeases` batch lists more than `maxLength` (`MAX_CLOSE_BATCH`) leases.
     error LeaseMarket_BatchTooLarge(uint256 length, uint256 maxLength);
+    /// @notice `matchSignedRequest`: the named offer cannot take the signed request now, for `reason`;
+    /// nothing is pulled and the signature stays unspent.
     error LeaseMarket_SignedRequestNotMatched(uint256 offerId, Registry.SkipReason reason);
 
     /*//////////////////////////////////////////////////////////////
                             SIGNED REQUESTS
     //////////////////////////////////////////////////////////////*/
 
+    /// @notice A signed request submitted after its signature's `deadline`.
     error SignedRequests_Expired(uint256 deadline, uint256 currentTime);
+    /// @notice A signed request whose nonce the tenant already spent (a replay).
     error SignedRequests_NonceUsed(address tenant, uint256 nonce);
+    /// @notice A signed request whose nonce the tenant cancelled with `cancelSignedRequest`.
     error SignedRequests_NonceCancelled(address tenant, uint256 nonce);
+    /// @notice The signature is not the tenant's: neither its ECDSA key nor, for a contract wallet,
+    /// its ERC-1271 `isValidSignature` vouches for the request.
     error SignedRequests_InvalidSignature(address tenant);
 
     /*//////////////////////////////////////////////////////////////

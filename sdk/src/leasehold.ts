@@ -72,6 +72,21 @@ export interface LeaseView {
   now: number;
 }
 
+/** One entry of a provider's reputation history (`reputationHistory`). */
+export interface ReputationEvent {
+  /** The block's timestamp (unix seconds). */
+  time: number;
+  blockNumber: bigint;
+  transactionHash: Hex;
+  kind: (typeof OUTCOMES)[number] | (typeof SLASH_KINDS)[number] | "UNKNOWN" | "SLASHED";
+  /** Stake taken, for a slash (0 otherwise). */
+  slashed: bigint;
+}
+
+/** Registry.Outcome, and Registry.SlashReason as the history names it. */
+export const OUTCOMES = ["NONE", "LEASE_COMPLETED", "JOB_FINALIZED", "LIVENESS_ANSWERED"] as const;
+export const SLASH_KINDS = ["LIVENESS_MISSED", "LATE_RESULT", "DISPUTE_LOST"] as const;
+
 export interface OfferView {
   offerId: bigint;
   provider: Address;
@@ -517,6 +532,32 @@ export class Leasehold {
       this.read<number>(this.book.providerRegistry, providerRegistryAbi, "uptimeOf", [account]),
     ]);
     return { address: account, registered, ...record, region: fromBytes32(record.region), reputation, uptime };
+  }
+
+  /** The provider's reputation history from the registry's events, oldest first: leases completed, jobs
+   * finalized, liveness challenges answered, and slashes (a missed liveness challenge, a late job result, a
+   * lost dispute), each with its block time and transaction. */
+  async reputationHistory(account: Address): Promise<ReputationEvent[]> {
+    const filter = { address: this.book.providerRegistry, abi: providerRegistryAbi, args: { provider: account },
+      fromBlock: this.book.fromBlock } as const;
+    const [outcomes, slashes] = await Promise.all([
+      this.publicClient.getContractEvents({ ...filter, eventName: "OutcomeRecorded" }),
+      this.publicClient.getContractEvents({ ...filter, eventName: "ProviderSlashed" }),
+    ]).catch((e) => {
+      throw toLeaseholdError(e);
+    });
+    const events = [
+      ...outcomes.map((log) => ({ log, kind: OUTCOMES[Number(log.args.outcome)] ?? "UNKNOWN", slashed: 0n })),
+      ...slashes.map((log) => ({ log, kind: SLASH_KINDS[Number(log.args.reason)] ?? "SLASHED",
+        slashed: log.args.slashed as bigint })),
+    ].sort((a, b) => Number(a.log.blockNumber - b.log.blockNumber) || a.log.logIndex - b.log.logIndex);
+    const blocks = [...new Set(events.map((e) => e.log.blockNumber))];
+    const times = new Map(await Promise.all(blocks.map(async (blockNumber) =>
+      [blockNumber, Number((await this.publicClient.getBlock({ blockNumber })).timestamp)] as const)));
+    return events.map(({ log, kind, slashed }) => ({
+      time: times.get(log.blockNumber)!, blockNumber: log.blockNumber, transactionHash: log.transactionHash, kind,
+      slashed,
+    }));
   }
 
   async offersOf(account: Address): Promise<OfferView[]> {

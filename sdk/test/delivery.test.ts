@@ -5,10 +5,19 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { type Chain, createPublicClient, createWalletClient, defineChain, http } from "viem";
+import { type Chain, createPublicClient, createTestClient, createWalletClient, defineChain, http, maxUint256 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
-import { type AddressBook, Leasehold, LeaseholdError, loadDeploymentFile, manifestHash } from "../src/index.js";
+import {
+  type AddressBook,
+  Leasehold,
+  LeaseholdError,
+  erc20PermitAbi,
+  leaseMarketAbi,
+  loadDeploymentFile,
+  manifestHash,
+  protocolConfigAbi,
+} from "../src/index.js";
 import { type Devnet, startDevnet } from "./devnet.js";
 
 let devnet: Devnet;
@@ -99,4 +108,47 @@ test("anyone but the lease's tenant gets the access server's refusal as one line
 
 test("a lease that does not exist is refused before signing", async () => {
   await rejects(sdkAs("tenant").workloadAccess(99n), "LeaseMarket_LeaseNotFound", /^Lease 99 does not exist\.$/);
+});
+
+test("the provider's reputation history: a liveness challenge answered, then one missed and slashed, dated", async () => {
+  const transport = http(devnet.rpcUrl);
+  const publicClient = createPublicClient({ chain, transport });
+  const testClient = createTestClient({ chain, mode: "anvil", transport });
+  const advance = async (seconds: number) => {
+    await testClient.increaseTime({ seconds });
+    await testClient.mine({ blocks: 1 });
+  };
+  const challenger = createWalletClient({ chain, transport, account: privateKeyToAccount(devnet.accounts.tenant.key) });
+  const send = async (call: Parameters<typeof challenger.writeContract>[0]) =>
+    publicClient.waitForTransactionReceipt({ hash: await challenger.writeContract(call) });
+  const params = (await publicClient.readContract({ address: book.protocolConfig, abi: protocolConfigAbi,
+    functionName: "params" })) as { livenessSpacingSeconds: number; livenessWindowSeconds: number };
+  await send({ address: book.paymentToken, abi: erc20PermitAbi, functionName: "approve",
+    args: [book.leaseMarket, maxUint256] } as never);
+  const deliverer = sdkAs("deliverer");
+  const address = devnet.accounts.deliverer.address;
+  assert.deepEqual(await deliverer.reputationHistory(address), []);
+
+  await advance(Number(params.livenessSpacingSeconds));
+  await send({ address: book.leaseMarket, abi: leaseMarketAbi, functionName: "challengeLiveness",
+    args: [leaseId] } as never);
+  await deliverer.respondLiveness(leaseId);
+  const answeredAt = await deliverer.chainTime();
+  await advance(Number(params.livenessSpacingSeconds));
+  await send({ address: book.leaseMarket, abi: leaseMarketAbi, functionName: "challengeLiveness",
+    args: [leaseId] } as never);
+  await advance(Number(params.livenessWindowSeconds) + 1);
+  const resolved = await send({ address: book.leaseMarket, abi: leaseMarketAbi, functionName: "resolveLiveness",
+    args: [leaseId] } as never);
+
+  const history = await deliverer.reputationHistory(address);
+  assert.deepEqual(history.map((e) => e.kind), ["LIVENESS_ANSWERED", "LIVENESS_MISSED"]);
+  assert.equal(history[0]!.time, answeredAt);
+  assert.equal(history[0]!.slashed, 0n);
+  assert.equal(history[1]!.transactionHash, resolved.transactionHash);
+  assert.ok(history[1]!.slashed > 0n, "the missed challenge was slashed");
+  assert.ok(history[1]!.time > history[0]!.time);
+  const standing = await deliverer.provider(address);
+  assert.equal(standing.livenessAnswered, 1);
+  assert.equal(standing.livenessMissed, 1);
 });

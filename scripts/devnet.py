@@ -9,8 +9,9 @@ serves a matcher's signed-request order book there (keepers/orderbook.py), match
 request with dev account 1. With --delivery it also starts a provider agent for dev account 5 with
 delivery (the process backend, its access server as its metadata URI) and an L40S offer, and a
 lease of the tenant's whose request committed to the manifest of scripts/delivery_service.py
-(not deployed: the tenant deploys it; `--deploy` does it here). Prints one JSON line (URLs, paths, dev accounts and keys), then runs
-until SIGTERM, SIGINT or the end of its standard input, and stops everything it started.
+(not deployed: the tenant deploys it; `--deploy` does it here). Prints one JSON line (URLs, paths,
+dev accounts and keys), then runs until SIGTERM, SIGINT or the end of its standard input, and stops
+everything it started.
 """
 
 from __future__ import annotations
@@ -119,8 +120,12 @@ def start_delivery(stack: contextlib.ExitStack, anvil: Anvil, deployment: Path, 
         "delivery": {"backend": "process", "work_dir": str(work_dir / "workloads"), "start_timeout_seconds": 20},
     }
     keeper_config, environ = config(DELIVERER, role)
-    agent = ProviderAgent(keeper_config, environ=environ, name="devnet-provider", logger=make_logger(
-        "devnet-provider", "provider", "CRITICAL"))
+    agent = ProviderAgent(
+        keeper_config,
+        environ=environ,
+        name="devnet-provider",
+        logger=make_logger("devnet-provider", "provider", "CRITICAL"),
+    )
     stack.callback(agent.stop)
     agent.setup()
     stack.callback(lambda: agent.delivery.teardown_all("devnet_end"))

@@ -8,7 +8,8 @@
 
 Every answer allows any origin (CORS), so a web page such as the console can call it from the
 tenant's browser: nothing is given without the lease's tenant's signature, so the origin adds no
-protection (docs/delivery.md). A refusal is answered as `{"error": "<one line>"}` with a 4xx status and logged with the lease.
+protection (docs/delivery.md). A refusal is answered as `{"error": "<one line>"}` with a 4xx status
+and logged with the lease.
 """
 
 from __future__ import annotations

@@ -40,10 +40,11 @@ export async function serveConsole(config, port = 0) {
   return server;
 }
 
-/** Starts scripts/devnet.py with an order book; resolves to its info and the child process. */
-export async function startDevnet() {
-  const child = spawn(join(REPO_ROOT, ".venv", "bin", "python"), ["-m", "scripts.devnet", "--orderbook-port", "0"],
-    { cwd: REPO_ROOT, stdio: ["pipe", "pipe", "inherit"] });
+/** Starts scripts/devnet.py with an order book (`flags`: e.g. ["--delivery", "--deploy"] for a provider agent
+ * with delivery and a deployed lease); resolves to its info and the child process. */
+export async function startDevnet(flags = []) {
+  const child = spawn(join(REPO_ROOT, ".venv", "bin", "python"),
+    ["-m", "scripts.devnet", "--orderbook-port", "0", ...flags], { cwd: REPO_ROOT, stdio: ["pipe", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout });
   for await (const line of lines) {
     if (line.startsWith("{")) {

@@ -124,6 +124,7 @@ function useAccount(address: Address, walletClient: ReturnType<typeof createWall
   $("#account").textContent = `${address.slice(0, 6)}…${address.slice(-4)}`;
   $("#connect").textContent = "Switch account";
   knownRequests = new Set();
+  hideWorkload();
 }
 
 function requireWallet(): Leasehold {
@@ -205,6 +206,47 @@ async function renderTenant() {
   set("endpoint", endpoint);
 }
 
+/** Asks the lease's provider for the workload's endpoints, credential and recent logs, signed by the wallet. */
+async function reachWorkload() {
+  hideWorkload();
+  const tenantSdk = requireWallet();
+  if (watchedLease === undefined) throw new LeaseholdError("NoLease", "No lease to reach yet: rent a GPU first.");
+  const access = await tenantSdk.workloadAccess(watchedLease);
+  const logs = await tenantSdk.workloadLogs(watchedLease);
+  const set = (field: string, value: string | Node[]) => {
+    $(`#workload [data-field="${field}"]`).replaceChildren(...(typeof value === "string" ? [value] : value));
+  };
+  set("workload-status", `${access.status} (${access.backend}, ${access.restarts} restarts)`);
+  set("workload-endpoints", Object.entries(access.endpoints).map(([name, url]) => {
+    const link = document.createElement("a");
+    link.href = url;
+    link.target = "_blank";
+    link.rel = "noopener";
+    link.textContent = `${name}: ${url}`;
+    link.dataset.port = name;
+    return link;
+  }));
+  set("workload-credential", access.credential);
+  const first = Object.values(access.endpoints)[0] ?? "";
+  set("workload-curl", `curl -H "Authorization: Bearer ${access.credential}" ${first}`);
+  $("#workload-access").hidden = false;
+  $("#workload h3").hidden = false;
+  const pre = $("#workload-logs");
+  pre.textContent = logs.split("\n").slice(-50).join("\n") || "(no output yet)";
+  pre.hidden = false;
+  showInfo(`Lease ${watchedLease}: the workload's access, from its provider.`);
+}
+
+function hideWorkload() {
+  for (const selector of ["#workload-access", "#workload h3", "#workload-logs"]) $(selector).hidden = true;
+}
+
+const HISTORY_LABELS: Record<string, string> = {
+  LEASE_COMPLETED: "Lease completed", JOB_FINALIZED: "Job finalized", LIVENESS_ANSWERED: "Liveness answered",
+  LIVENESS_MISSED: "Liveness missed (slashed)", LATE_RESULT: "Job result late (slashed)",
+  DISPUTE_LOST: "Dispute lost (slashed)",
+};
+
 async function renderProvider() {
   if (!account || !sdk) return;
   const p = await sdk.provider(account);
@@ -238,6 +280,13 @@ async function renderProvider() {
       showInfo(`Withdrew the earnings of lease ${l.leaseId}.`);
     });
     return row([String(l.leaseId), usd(l.withdrawable), button]);
+  }));
+  const history = await sdk.reputationHistory(account);
+  $("#history tbody").replaceChildren(...history.reverse().map((e) => {
+    const tr = row([when(e.time), HISTORY_LABELS[e.kind] ?? e.kind, e.slashed ? `−${usd(e.slashed)} stake` : "",
+      `${e.transactionHash.slice(0, 10)}…`]);
+    tr.dataset.kind = e.kind;
+    return tr;
   }));
   const challenges = await sdk.challengesToAnswer(account);
   $("#challenges").replaceChildren(...challenges.map((c) => {
@@ -330,6 +379,7 @@ async function main() {
     await requireWallet().closeLease(watchedLease!);
     showInfo("Lease closed: the unused balance is back in your wallet.");
   });
+  $("#access-btn").onclick = () => act($<HTMLButtonElement>("#access-btn"), reachWorkload);
   $("#stake-btn").onclick = () => act($("#stake-btn"), async () => {
     await requireWallet().stake(toUnits($<HTMLInputElement>("#stake-amount").value));
     showInfo("Staked.");

@@ -6,7 +6,10 @@
     POST /leases/<id>/access     a tenant-signed request: the endpoints and the lease's credential
     POST /leases/<id>/logs       a tenant-signed request: the workload's output (`follow`: until it ends)
 
-A refusal is answered as `{"error": "<one line>"}` with a 4xx status and logged with the lease.
+Every answer allows any origin (CORS), so a web page such as the console can call it from the
+tenant's browser: nothing is given without the lease's tenant's signature, so the origin adds no
+protection (docs/delivery.md). A refusal is answered as `{"error": "<one line>"}` with a 4xx status
+and logged with the lease.
 """
 
 from __future__ import annotations
@@ -62,6 +65,19 @@ class AccessServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # chunked log streams; every other answer has a length
+
+            def do_OPTIONS(self) -> None:
+                """The browser's preflight before a cross-origin POST with a JSON body."""
+                self.send_response(204)
+                self.send_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+                self.send_header("Access-Control-Allow-Headers", "Content-Type")
+                self.send_header("Access-Control-Max-Age", "600")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def end_headers(self) -> None:
+                self.send_header("Access-Control-Allow-Origin", "*")
+                super().end_headers()
 
             def do_GET(self) -> None:
                 if self.path == "/health":

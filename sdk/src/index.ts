@@ -1,4 +1,5 @@
 export * from "./abi.js";
+export * from "./delivery.js";
 export * from "./deployment.js";
 export * from "./errors.js";
 export * from "./ids.js";

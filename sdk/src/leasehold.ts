@@ -9,6 +9,7 @@ import {
   getAddress,
 } from "viem";
 
+import { DELIVERY_DOMAIN, type Manifest, type WorkloadAccess, deliveryTypes, manifestHash } from "./delivery.js";
 import { erc20PermitAbi, jobMarketAbi, leaseMarketAbi, protocolConfigAbi, providerRegistryAbi } from "./abi.js";
 import type { AddressBook } from "./deployment.js";
 import { LeaseholdError, toLeaseholdError } from "./errors.js";
@@ -70,6 +71,21 @@ export interface LeaseView {
   refundIfClosedNow: bigint;
   now: number;
 }
+
+/** One entry of a provider's reputation history (`reputationHistory`). */
+export interface ReputationEvent {
+  /** The block's timestamp (unix seconds). */
+  time: number;
+  blockNumber: bigint;
+  transactionHash: Hex;
+  kind: (typeof OUTCOMES)[number] | (typeof SLASH_KINDS)[number] | "UNKNOWN" | "SLASHED";
+  /** Stake taken, for a slash (0 otherwise). */
+  slashed: bigint;
+}
+
+/** Registry.Outcome, and Registry.SlashReason as the history names it. */
+export const OUTCOMES = ["NONE", "LEASE_COMPLETED", "JOB_FINALIZED", "LIVENESS_ANSWERED"] as const;
+export const SLASH_KINDS = ["LIVENESS_MISSED", "LATE_RESULT", "DISPUTE_LOST"] as const;
 
 export interface OfferView {
   offerId: bigint;
@@ -411,6 +427,98 @@ export class Leasehold {
     return logs.map((log) => log.args.leaseId as bigint);
   }
 
+  /* ------------------------------------------------------------------ delivery */
+
+  /** Where the lease's provider serves tenants: its on-chain metadata URI, when it is an http(s) URL. */
+  async accessServer(leaseId: bigint): Promise<string> {
+    const lease = await this.read<{ provider: Address }>(this.book.leaseMarket, leaseMarketAbi, "getLease", [leaseId]);
+    const uri = await this.read<string>(this.book.providerRegistry, providerRegistryAbi, "metadataURI", [lease.provider]);
+    if (!/^https?:\/\//.test(uri)) {
+      throw new LeaseholdError("NoAccessServer",
+        `Lease ${leaseId}: provider ${lease.provider} advertises no access server (its metadata URI is "${uri}").`);
+    }
+    return uri.replace(/\/+$/, "");
+  }
+
+  /** Sends the lease's committed manifest to its provider, signed by the tenant: the workload is launched and
+   * its access returned. The manifest must hash to the lease's commitment; manifests with secrets need the
+   * CLI (they are sealed to the provider's key). */
+  async deployWorkload(leaseId: bigint, manifest: Manifest): Promise<WorkloadAccess> {
+    const tenant = await this.account();
+    const hash = manifestHash(manifest);
+    const commitment = await this.read<Hex>(this.book.leaseMarket, leaseMarketAbi, "jobTermsHashOf", [leaseId]);
+    if (commitment === ZERO_BYTES32) {
+      throw new LeaseholdError("NoManifest", `Lease ${leaseId} committed to no manifest: nothing to deploy.`);
+    }
+    if (hash !== commitment) {
+      throw new LeaseholdError("ManifestMismatch",
+        `The manifest hashes to ${hash}, but lease ${leaseId} committed to ${commitment}. Nothing was sent.`);
+    }
+    if (Array.isArray(manifest.secrets) && manifest.secrets.length) {
+      throw new LeaseholdError("SecretsNeedSealing",
+        "This manifest has secrets: deploy it with the CLI (`leasehold tenant deploy`), which seals them to the provider.");
+    }
+    const url = await this.accessServer(leaseId);
+    const issuedAt = BigInt(await this.chainTime());
+    const signature = await this.signDelivery(tenant, "Deploy", {
+      leaseId, manifestHash: hash, secretsHash: ZERO_BYTES32, issuedAt,
+    });
+    const body = { manifest, sealed_secrets: {}, issued_at: Number(issuedAt), signature };
+    return toAccess(await (await this.delivery(url, leaseId, "deploy", body)).json());
+  }
+
+  /** The endpoints and credential of the lease's workload, from its provider; only the lease's tenant gets them. */
+  async workloadAccess(leaseId: bigint): Promise<WorkloadAccess> {
+    return toAccess(await (await this.signedDelivery(leaseId, "access", {})).json());
+  }
+
+  /** The workload's output so far (stdout and stderr), from its provider; only the lease's tenant reads it. */
+  async workloadLogs(leaseId: bigint): Promise<string> {
+    return (await this.signedDelivery(leaseId, "logs", { follow: false })).text();
+  }
+
+  private async signedDelivery(leaseId: bigint, action: "access" | "logs", extra: object): Promise<Response> {
+    const tenant = await this.account();
+    const url = await this.accessServer(leaseId);
+    const issuedAt = BigInt(await this.chainTime());
+    const signature = await this.signDelivery(tenant, "LeaseRequest", { leaseId, action, issuedAt });
+    return this.delivery(url, leaseId, action, { ...extra, issued_at: Number(issuedAt), signature });
+  }
+
+  private async signDelivery(account: Address, primaryType: keyof typeof deliveryTypes,
+    message: Record<string, unknown>): Promise<Hex> {
+    try {
+      return await this.walletClient!.signTypedData({
+        account: this.walletClient!.account ?? account,
+        domain: { ...DELIVERY_DOMAIN, chainId: this.book.chainId, verifyingContract: this.book.leaseMarket },
+        types: { [primaryType]: deliveryTypes[primaryType] }, primaryType, message,
+      } as never);
+    } catch (error) {
+      throw toLeaseholdError(error);
+    }
+  }
+
+  /** POSTs to the access server; its refusal comes back as its one line. */
+  private async delivery(url: string, leaseId: bigint, action: string, body: object): Promise<Response> {
+    const target = `${url}/leases/${leaseId}/${action}`;
+    let response: Response;
+    try {
+      response = await fetch(target, {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+      });
+    } catch (error) {
+      throw new LeaseholdError("AccessServerUnreachable", `The provider's access server at ${url} did not answer.`,
+        [], { cause: error });
+    }
+    if (!response.ok) {
+      const answer = (await response.json().catch(() => ({}))) as { error?: string };
+      throw new LeaseholdError("DeliveryRefused",
+        `The provider refused: ${answer.error ?? `its access server answered HTTP ${response.status}`}`,
+        [response.status]);
+    }
+    return response;
+  }
+
   /* ------------------------------------------------------------------ provider */
 
   async provider(account: Address) {
@@ -424,6 +532,32 @@ export class Leasehold {
       this.read<number>(this.book.providerRegistry, providerRegistryAbi, "uptimeOf", [account]),
     ]);
     return { address: account, registered, ...record, region: fromBytes32(record.region), reputation, uptime };
+  }
+
+  /** The provider's reputation history from the registry's events, oldest first: leases completed, jobs
+   * finalized, liveness challenges answered, and slashes (a missed liveness challenge, a late job result, a
+   * lost dispute), each with its block time and transaction. */
+  async reputationHistory(account: Address): Promise<ReputationEvent[]> {
+    const filter = { address: this.book.providerRegistry, abi: providerRegistryAbi, args: { provider: account },
+      fromBlock: this.book.fromBlock } as const;
+    const [outcomes, slashes] = await Promise.all([
+      this.publicClient.getContractEvents({ ...filter, eventName: "OutcomeRecorded" }),
+      this.publicClient.getContractEvents({ ...filter, eventName: "ProviderSlashed" }),
+    ]).catch((e) => {
+      throw toLeaseholdError(e);
+    });
+    const events = [
+      ...outcomes.map((log) => ({ log, kind: OUTCOMES[Number(log.args.outcome)] ?? "UNKNOWN", slashed: 0n })),
+      ...slashes.map((log) => ({ log, kind: SLASH_KINDS[Number(log.args.reason)] ?? "SLASHED",
+        slashed: log.args.slashed as bigint })),
+    ].sort((a, b) => Number(a.log.blockNumber - b.log.blockNumber) || a.log.logIndex - b.log.logIndex);
+    const blocks = [...new Set(events.map((e) => e.log.blockNumber))];
+    const times = new Map(await Promise.all(blocks.map(async (blockNumber) =>
+      [blockNumber, Number((await this.publicClient.getBlock({ blockNumber })).timestamp)] as const)));
+    return events.map(({ log, kind, slashed }) => ({
+      time: times.get(log.blockNumber)!, blockNumber: log.blockNumber, transactionHash: log.transactionHash, kind,
+      slashed,
+    }));
   }
 
   async offersOf(account: Address): Promise<OfferView[]> {
@@ -531,6 +665,14 @@ function randomNonce(): bigint {
 }
 
 /** A 6-decimal token amount as text, e.g. 1500000n -> "1.5". */
+function toAccess(body: Record<string, unknown>): WorkloadAccess {
+  return {
+    leaseId: Number(body.lease_id), status: body.status as WorkloadAccess["status"],
+    endpoints: (body.endpoints ?? {}) as Record<string, string>, credential: String(body.credential),
+    restarts: Number(body.restarts ?? 0), backend: String(body.backend),
+  };
+}
+
 export function formatUsd(amount: bigint): string {
   const whole = amount / 1_000_000n;
   const fraction = (amount % 1_000_000n).toString().padStart(6, "0").replace(/0+$/, "");

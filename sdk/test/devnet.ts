@@ -1,5 +1,5 @@
-// Starts scripts/devnet.py (Anvil + the deployed protocol + an order book) for one test file and
-// stops it by PID afterwards.
+// Starts scripts/devnet.py (Anvil + the deployed protocol + an order book; with `delivery`, a provider
+// agent with delivery and a lease committed to a manifest) for one test file and stops it by PID afterwards.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { dirname, join } from "node:path";
@@ -19,14 +19,18 @@ export interface Devnet {
   deployment: string;
   offers: number[];
   orderBookUrl: string;
-  accounts: Record<"governance" | "matcher" | "provider" | "tenant" | "provider2", DevAccount>;
+  /** `deliverer` (the delivering provider) only with `delivery`. */
+  accounts: Record<"governance" | "matcher" | "provider" | "tenant" | "provider2" | "deliverer", DevAccount>;
+  /** With `delivery`: the delivering provider's access server and the tenant's lease with it. */
+  delivery?: { accessUrl: string; leaseId: number; manifest: Record<string, unknown> };
   process: ChildProcess;
   stop(): Promise<void>;
 }
 
-export async function startDevnet(): Promise<Devnet> {
+export async function startDevnet(options: { delivery?: boolean; deploy?: boolean } = {}): Promise<Devnet> {
   const python = join(REPO_ROOT, ".venv", "bin", "python");
-  const child = spawn(python, ["-m", "scripts.devnet", "--orderbook-port", "0"], {
+  const flags = [...(options.delivery ? ["--delivery"] : []), ...(options.deploy ? ["--deploy"] : [])];
+  const child = spawn(python, ["-m", "scripts.devnet", "--orderbook-port", "0", ...flags], {
     cwd: REPO_ROOT, stdio: ["pipe", "pipe", "inherit"],
   });
   const lines = createInterface({ input: child.stdout! });

@@ -220,6 +220,9 @@ suite("tenant and provider actions", () => {
     await tenantSdk.closeLease(requestId);
     assert.equal(await tenantSdk.paymentBalance(status.tenant), tenantHeld + status.refundIfClosedNow);
     assert.equal((await tenantSdk.leaseStatus(requestId)).status, "CLOSED");
+    const completed = (await providerSdk.reputationHistory(providerAddress)).at(-1)!;
+    assert.equal(completed.kind, "LEASE_COMPLETED");
+    assert.equal(completed.time, await tenantSdk.chainTime());
 
     const provider = await providerSdk.provider(providerAddress);
     assert.equal(provider.registered, true);

@@ -71,6 +71,29 @@ def test_unsigned_request_is_refused(make_provider, tenant, lease):
     assert (bad.status_code, bad.json()) == (401, {"error": "delivery error: the signature is malformed"})
 
 
+def test_any_origin_may_ask_but_only_a_tenant_signature_gets_an_answer(make_provider, tenant, lease):
+    """A web page (the console) calls the access server from the tenant's browser: the preflight and every
+    answer allow any origin, and a request without the tenant's signature is still refused."""
+    agent = make_provider()
+    client, _ = tenant
+    lease_id = lease(agent, client, service_manifest())
+    origin = {"Origin": "http://console.example"}
+    preflight = requests.options(
+        f"{agent.access.url}/leases/{lease_id}/access",
+        headers={**origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"},
+        timeout=10,
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    assert preflight.headers["Access-Control-Allow-Headers"] == "Content-Type"
+    refused = requests.post(f"{agent.access.url}/leases/{lease_id}/access", data=b"{}", headers=origin, timeout=10)
+    assert refused.status_code == 401
+    assert refused.headers["Access-Control-Allow-Origin"] == "*"
+    key = requests.get(f"{agent.access.url}/delivery/key", headers=origin, timeout=10)
+    assert key.headers["Access-Control-Allow-Origin"] == "*"
+
+
 def test_access_before_deploy_says_deploy_first(make_provider, tenant, lease):
     agent = make_provider()
     client, delivery = tenant

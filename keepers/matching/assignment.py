@@ -77,6 +77,20 @@ class Assignment:
         return len(self.request)
 
 
+def optimality_gap(total_score: float, upper_bound: float | None) -> float | None:
+    """How far an assignment may be from the optimum: (bound − total) / bound, 0 when the bound is 0.
+
+    With a proven bound (`Assignment.upper_bound`) the optimum lies between the
+    total and the bound, so the true shortfall is at most this share. None
+    without a bound. A total above its bound (solver tolerances) gives 0.
+    """
+    if upper_bound is None:
+        return None
+    if upper_bound <= 0:
+        return 0.0
+    return max(0.0, (upper_bound - total_score) / upper_bound)
+
+
 @dataclass(frozen=True)
 class _Problem:
     """The candidate pairs with what each one uses, and the capacities."""

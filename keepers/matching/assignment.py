@@ -73,8 +73,8 @@ class Assignment:
     request: np.ndarray
     offer: np.ndarray
     total_score: float
-    # "relaxation-rounded" or "relaxation-milp" (match, column generation), "optimal", "lp-rounded", "sharded-lp-rounded"
-    # (solve), "greedy", "first-come", "empty"; "+rounds" when later rounds added pairs
+    # "relaxation-rounded" or "relaxation-milp" (match, column generation), "optimal", "lp-rounded",
+    # "sharded-lp-rounded" (solve), "greedy", "first-come", "empty"; "+rounds" when later rounds added pairs
     method: str
     # A proven bound when known: from match with pricing, on the optimum over every feasible pair;
     # from solve, on the optimum over the candidates it was given.

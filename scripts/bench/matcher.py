@@ -24,6 +24,12 @@ offer then serves at most one request; provider stake is enforced afterwards).
 
 Peak memory is the peak resident set size (VmHWM) of a fresh process that
 builds the market and matches it once.
+
+The hard shapes (keepers/matching/shapes.py: scarce, multi-unit, heavy-tailed,
+region-fragmented, near-ties) are matched at the keeper's default settings,
+2 s limit included, against the exact 0/1 optimum over every feasible pair
+(HiGHS, `EXACT_SECONDS` allowed) and measured in CPU time; run them alone with
+`python -m scripts.bench.matcher`.
 """
 
 from __future__ import annotations

@@ -12,7 +12,13 @@ from keepers.matching.shapes import (
     SHAPES,
 )
 
-from .test_synthetic import books_equal
+
+def books_equal(a, b):
+    return all(
+        np.array_equal(getattr(x, name), getattr(y, name))
+        for x, y in ((a.requests, b.requests), (a.offers, b.offers), (a.providers, b.providers))
+        for name in x.__dataclass_fields__
+    )
 
 
 @pytest.mark.parametrize("name", sorted(SHAPES))

@@ -22,13 +22,14 @@ from dataclasses import dataclass
 
 import numpy as np
 from eth_utils import event_abi_to_log_topic
+from prometheus_client import Gauge
 from pydantic import BaseModel, ConfigDict, Field
 from web3.logs import DISCARD
 
 from keepers.contracts.types import ZERO_ADDRESS, RequestKind, RequestStatus, SkipReason
 from keepers.lifecycle import Keeper
 from keepers.market_view import MarketState, MarketView
-from keepers.matching import Codebook, OfferBook, ProviderBook, RequestBook, Weights, match
+from keepers.matching import Codebook, OfferBook, ProviderBook, RequestBook, Weights, match, optimality_gap
 from keepers.matching.scoring import seed_from_block_hash
 from keepers.orderbook import OrderBook, OrderBookServer, SignedOrder
 from keepers.sender import Refused
@@ -84,6 +85,11 @@ class BatchPlan:
     pairs: list[tuple[int, int]]  # (request id, offer id), by request id
     total_score: float
     method: str
+    upper_bound: float | None = None  # proven bound on the optimum over every feasible pair, when known
+
+    @property
+    def optimality_gap(self) -> float | None:
+        return optimality_gap(self.total_score, self.upper_bound)
 
 
 class MatcherKeeper(Keeper):
@@ -96,6 +102,17 @@ class MatcherKeeper(Keeper):
         self.weights = Weights(**self.role_config.weights.model_dump())
         self.matches = self.metrics.counter("matches", "Pairs the chain accepted from this matcher")
         self.skipped = self.metrics.counter("matches_skipped", "Pairs the chain skipped", ("reason",))
+        # The last batch's quality against its proven bound (docs/matching.md, "A bound you can trust").
+        registry = self.metrics.registry
+        self.batch_score = Gauge("matcher_batch_score", "Total score of the last planned batch", registry=registry)
+        self.batch_bound = Gauge(
+            "matcher_upper_bound", "Proven upper bound on the last batch's optimum (NaN if none)", registry=registry
+        )
+        self.batch_gap = Gauge(
+            "matcher_optimality_gap",
+            "Last batch's (bound - score) / bound: the most it can fall short of the optimum (NaN if no bound)",
+            registry=registry,
+        )
         events = {e["name"]: event_abi_to_log_topic(e) for e in self.view.market.abi if e.get("type") == "event"}
         self._match_topics = {events["LeaseStarted"], events["JobHandedOver"]}
         self._skip_topic = events["MatchSkipped"]
@@ -169,8 +186,13 @@ class MatcherKeeper(Keeper):
                 "pairs": len(plan.pairs),
                 "total_score": round(plan.total_score, 6),
                 "method": plan.method,
+                "upper_bound": None if plan.upper_bound is None else round(plan.upper_bound, 6),
+                "optimality_gap": None if plan.optimality_gap is None else round(plan.optimality_gap, 6),
             },
         )
+        self.batch_score.set(plan.total_score)
+        self.batch_bound.set(float("nan") if plan.upper_bound is None else plan.upper_bound)
+        self.batch_gap.set(float("nan") if plan.optimality_gap is None else plan.optimality_gap)
         for request_id, offer_id in plan.pairs:
             if request_id < 0:
                 self.submit_signed(signed[-request_id - 1], offer_id)
@@ -280,7 +302,7 @@ class MatcherKeeper(Keeper):
             pool_k=self.role_config.pool_k,
         )
         pairs = sorted(zip(requests.ids[assignment.request].tolist(), offers.ids[assignment.offer].tolist()))
-        return BatchPlan(block_number, seed, pairs, assignment.total_score, assignment.method)
+        return BatchPlan(block_number, seed, pairs, assignment.total_score, assignment.method, assignment.upper_bound)
 
     def replay(self, block_number: int) -> BatchPlan:
         """The batch a tick at `block_number` proposed: the view as it was then, the chain as it was then."""

@@ -9,6 +9,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from keepers.matching import Weights, assignment, candidates, columns, match, relaxation_bound
 from keepers.matching.columns import relax
+from keepers.matching.shapes import SHAPES
 from keepers.matching.synthetic import generate
 
 from matching.support import crowded_market, every_pair
@@ -91,7 +92,8 @@ def test_match_rounds_the_relaxation_within_capacity_and_close_to_its_bound(seed
     market = generate(400, 1_500, seed=seed)
     requests, offers, providers = market.requests, market.offers, market.providers
     found, chosen = match(requests, offers, providers, Weights(), seed, top_k=4)
-    assert chosen.method.startswith("relaxation-rounded") and len(np.unique(chosen.request)) == len(chosen)
+    assert chosen.method.startswith(("relaxation-rounded", "relaxation-milp"))
+    assert len(np.unique(chosen.request)) == len(chosen)
     problem = assignment._Problem.of(requests, offers, providers, found)
     picked = np.flatnonzero(
         np.isin(found.request * len(offers) + found.offer, chosen.request * len(offers) + chosen.offer)
@@ -141,3 +143,25 @@ def test_a_provider_with_offers_of_two_models_puts_both_models_in_one_shard():
     same_model_as_b = offers.gpu_model == offers.gpu_model[b]
     assert linked[a] == linked[b] and np.all(linked[same_model_as_b] == linked[a])
     assert len(np.unique(linked)) == len(np.unique(apart)) - 1
+
+
+@pytest.mark.parametrize("shape", ["near-ties", "region-fragmented"])
+def test_the_milp_over_the_master_packs_better_than_rounding_and_never_worse(shape):
+    # Large enough that the master is rounded, not solved whole (`_ROUND_WHOLE_MAX_PAIRS`).
+    market = SHAPES[shape](1_000, 10_000, seed=7)
+    requests, offers, providers = market.requests, market.offers, market.providers
+    relaxed = relax(requests, offers, providers, Weights(), 7, 16, 8, 3, time.monotonic() + 60, shard=True, pool_k=128)
+    rounded = assignment._round(requests, offers, providers, relaxed, 60.0, 2_000, 20_000)
+    improved = assignment._improve_by_milp(requests, offers, providers, relaxed, rounded, time.monotonic() + 60)
+    assert improved.method == "relaxation-milp" and improved.total_score > rounded.total_score
+    assert improved.total_score <= relaxed.bound and improved.upper_bound == relaxed.bound
+    assert len(np.unique(improved.request)) == len(improved)
+    units = np.bincount(improved.offer, requests.units[improved.request], minlength=len(offers))
+    stake = np.bincount(
+        offers.provider[improved.offer],
+        requests.units[improved.request] * offers.collateral_per_unit[improved.offer],
+        minlength=len(providers),
+    )
+    assert np.all(units <= offers.free_units) and np.all(stake <= providers.free_stake)
+    # With no time left it keeps the rounding as it is.
+    assert assignment._improve_by_milp(requests, offers, providers, relaxed, rounded, time.monotonic()) is rounded

@@ -45,7 +45,13 @@ def test_cheating_provider_is_caught_by_the_verifier(
     assert (proven["args"]["stepIndex"], proven["args"]["solverCorrect"]) == (4, False)
     outcome = resolved(reader, job_id)
     assert (outcome["result"], outcome["slashed"]) == (CHALLENGER_WON, job.collateral)
-    # ⌈log2 16⌉ = 4 reveals from the solver and as many answers from the verifier.
+    # ⌈log2 16⌉ = 4 reveals from the solver and as many answers from the verifier. A keeper
+    # counts a move once its own receipt comes back, which can trail the chain's status.
+    moves = {(cheat, "reveal"): 4, (cheat, "prove_step"): 1, (verifier, "respond"): 4}
+    wait_for(
+        lambda: all(k.metrics.value("dispute_moves_total", {"action": a}) >= n for (k, a), n in moves.items()),
+        what="each keeper to count its moves",
+    )
     assert cheat.metrics.value("dispute_moves_total", {"action": "reveal"}) == 4
     assert cheat.metrics.value("dispute_moves_total", {"action": "prove_step"}) == 1
     assert verifier.metrics.value("dispute_moves_total", {"action": "respond"}) == 4
@@ -137,5 +143,10 @@ def test_verifier_claims_the_timeout_of_a_solver_that_stops_moving(
 
     advance(move.deadline - reader.now() + 1)
     wait_for(lambda: reader.job(job_id).status == "SLASHED", what="the verifier to claim the timeout")
+    # The keeper counts its move once its own receipt comes back, which can trail the chain's status.
+    wait_for(
+        lambda: verifier.metrics.value("dispute_moves_total", {"action": "claim_timeout"}) >= 1,
+        what="the verifier to count its claim",
+    )
     assert verifier.metrics.value("dispute_moves_total", {"action": "claim_timeout"}) == 1
     assert resolved(reader, job_id)["result"] == CHALLENGER_WON

@@ -99,7 +99,8 @@ class MarketMachine:
         return tx
 
     def _account_close(self, tx):
-        for event in tx.events.get("LeaseClosed", []):
+        # brownie's EventDict has no .get
+        for event in tx.events["LeaseClosed"] if "LeaseClosed" in tx.events else []:  # noqa: SIM401
             lid = event["leaseId"]
             self.paid_out[lid] += event["paid"] + event["fee"] + event["refunded"] + event["bounty"]
             self.provider_paid[lid] += event["paid"] + event["fee"]

@@ -110,6 +110,9 @@ def deploy(
 
     config = build.ProtocolConfig.deploy(deployer, treasury or deployer, options)
     registry = build.ProviderRegistry.deploy(config, stake_token, options)
+    # LeaseMarket links LeaseLiveness (docs/architecture.md): brownie links the library deployed
+    # last, so it goes out first.
+    build.LeaseLiveness.deploy(options)
     market = build.LeaseMarket.deploy(config, registry, payment_token, options)
     job_market = build.JobMarket.deploy(config, registry, payment_token, market, options)
     for contract in (market, job_market):

@@ -217,7 +217,7 @@ library Market {
         NONE,
         LEASE_NOT_FOUND, // not a matched RENTAL request
         LEASE_SETTLED, // already CLOSED or TERMINATED, also when listed twice
-        CHALLENGE_OPEN, // only resolveLiveness may end it
+        CHALLENGE_OPEN, // only the answer, resolveLiveness or the tenant's own closeLease may end it
         LEASE_ACTIVE // neither EXPIRED nor INSOLVENT: only its parties may close it, one by one
     }
 

@@ -151,7 +151,13 @@ def registry(ProviderRegistry, config, token, governance, market_caller, h100):
 
 
 @pytest.fixture(scope="module")
-def market(LeaseMarket, config, registry, token, governance, matcher):
+def lease_liveness(LeaseLiveness, governance):
+    """The library LeaseMarket links: brownie links the one deployed last into every LeaseMarket."""
+    return LeaseLiveness.deploy({"from": governance})
+
+
+@pytest.fixture(scope="module")
+def market(LeaseMarket, lease_liveness, config, registry, token, governance, matcher):
     """The lease market, wired into config (MARKET_ROLE) with `matcher` holding MATCHER_ROLE."""
     contract = LeaseMarket.deploy(config, registry, token, {"from": governance})
     config.setRole(config.MARKET_ROLE(), contract, True, {"from": governance})

@@ -217,7 +217,7 @@ library Market {
         NONE,
         LEASE_NOT_FOUND, // not a matched RENTAL request
         LEASE_SETTLED, // already CLOSED or TERMINATED, also when listed twice
-        CHALLENGE_OPEN, // only resolveLiveness may end it
+        CHALLENGE_OPEN, // only the answer, resolveLiveness or the tenant's own closeLease may end it
         LEASE_ACTIVE // neither EXPIRED nor INSOLVENT: only its parties may close it, one by one
     }
 
@@ -317,7 +317,8 @@ library Market {
         bool challengeOpen; // the challenge at `challengedAt` waits for its answer
         // slot 5: the latest challenge's; meaningful only while `challengeOpen`
         address challenger;
-        uint96 challengeBond; // bonds are bounded far below 2**96 by ProtocolConfig
+        uint56 challengeBond; // ProtocolConfig bounds the liveness bond to 10**9 units, far below 2**56
+        uint40 challengeDeadline; // fixed when the challenge opens: the last second it may be answered
         // slot 6
         bytes32 jobTermsHash;
     }

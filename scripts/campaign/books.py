@@ -351,30 +351,40 @@ class Books:
     def on_LivenessChallenged(self, e):
         lease = self.orders[e["leaseId"]]
         require(e["bond"] == self.params["livenessBond"], "liveness bond")
+        require(e["deadline"] == self.ts + self.params["livenessWindowSeconds"], "liveness deadline")
         lease.challenger, lease.bond, lease.challenged_at = e["challenger"], e["bond"], self.ts
+        lease.challenge_deadline = e["deadline"]
         self._move(e["challenger"], self.market.address, e["bond"])
 
     def on_LivenessAnswered(self, e):
         lease = self.orders[e["leaseId"]]
-        require(self.ts <= lease.challenged_at + self.params["livenessWindowSeconds"], "answered after the window")
+        require(self.ts <= lease.challenge_deadline, "answered after the deadline")
         require(e["bond"] == lease.bond, "answered bond")
         self._move(self.market.address, lease.provider, lease.bond)
         lease.challenger, lease.bond = ZERO, 0
 
     def on_LivenessResolved(self, e):
         lease = self.orders[e["leaseId"]]
-        require(self.ts > lease.challenged_at + self.params["livenessWindowSeconds"], "resolved inside the window")
+        require(self.ts > lease.challenge_deadline, "resolved before the deadline")
         require(e["bondReturned"] == lease.bond and e["challenger"] == lease.challenger, "resolved bond")
         self._move(self.market.address, lease.challenger, lease.bond)
         lease.challenger, lease.bond = ZERO, 0
         lease.terminated = True
+
+    def on_LivenessCalledOff(self, e):
+        lease = self.orders[e["leaseId"]]
+        require(lease.challenger != ZERO, "called off without an open challenge")
+        require(e["bondReturned"] == lease.bond and e["challenger"] == lease.challenger, "called-off bond")
+        self._move(self.market.address, lease.challenger, lease.bond)
+        lease.challenger, lease.bond = ZERO, 0
+        lease.called_off = True
 
     def on_LeaseClosed(self, e):
         lease = self.orders[e["leaseId"]]
         if self._close_queue is not None:
             require(self._released is lease, f"batch closed lease {lease.id}, model expected another")
         liveness = e["reason"] == C_LIVENESS
-        stop = lease.challenged_at if liveness else self.ts
+        stop = lease.challenged_at if liveness or lease.called_off else self.ts
         if not liveness:
             status = self._lease_status(lease, self.ts)
             caller = e["caller"]

@@ -76,6 +76,8 @@ class Order:
     challenger: str = ZERO
     bond: int = 0
     challenged_at: int = 0
+    challenge_deadline: int = 0  # fixed when the challenge opens (LivenessChallenged)
+    called_off: bool = False  # the tenant closed during a challenge: the clock stopped at it
     reclaimable_at: int = 0
     closed: bool = False
     terminated: bool = False  # ended by a missed liveness challenge

@@ -120,69 +120,6 @@ export const leaseMarketAbi = [
         "type": "uint256"
       },
       {
-        "internalType": "uint40",
-        "name": "earliest",
-        "type": "uint40"
-      },
-      {
-        "internalType": "uint40",
-        "name": "currentTime",
-        "type": "uint40"
-      }
-    ],
-    "name": "LeaseMarket_ChallengeTooSoon",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "leaseId",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint40",
-        "name": "deadline",
-        "type": "uint40"
-      },
-      {
-        "internalType": "uint40",
-        "name": "currentTime",
-        "type": "uint40"
-      }
-    ],
-    "name": "LeaseMarket_ChallengeWindowClosed",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "leaseId",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint40",
-        "name": "deadline",
-        "type": "uint40"
-      },
-      {
-        "internalType": "uint40",
-        "name": "currentTime",
-        "type": "uint40"
-      }
-    ],
-    "name": "LeaseMarket_ChallengeWindowOpen",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "leaseId",
-        "type": "uint256"
-      },
-      {
         "internalType": "address",
         "name": "caller",
         "type": "address"
@@ -391,34 +328,7 @@ export const leaseMarketAbi = [
         "type": "uint256"
       }
     ],
-    "name": "LeaseMarket_NoOpenChallenge",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "leaseId",
-        "type": "uint256"
-      }
-    ],
     "name": "LeaseMarket_NothingToWithdraw",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "leaseId",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint40",
-        "name": "reclaimableAt",
-        "type": "uint40"
-      }
-    ],
-    "name": "LeaseMarket_ReclaimAlreadyRequested",
     "type": "error"
   },
   {
@@ -561,22 +471,6 @@ export const leaseMarketAbi = [
   {
     "inputs": [],
     "name": "ReentrancyGuardReentrantCall",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint8",
-        "name": "bits",
-        "type": "uint8"
-      },
-      {
-        "internalType": "uint256",
-        "name": "value",
-        "type": "uint256"
-      }
-    ],
-    "name": "SafeCastOverflowedUintDowncast",
     "type": "error"
   },
   {
@@ -974,6 +868,31 @@ export const leaseMarketAbi = [
       }
     ],
     "name": "LivenessAnswered",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "leaseId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "challenger",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "bondReturned",
+        "type": "uint128"
+      }
+    ],
+    "name": "LivenessCalledOff",
     "type": "event"
   },
   {
@@ -2425,6 +2344,96 @@ export const leaseMarketAbi = [
     ],
     "stateMutability": "view",
     "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "leaseId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint40",
+        "name": "earliest",
+        "type": "uint40"
+      },
+      {
+        "internalType": "uint40",
+        "name": "currentTime",
+        "type": "uint40"
+      }
+    ],
+    "name": "LeaseMarket_ChallengeTooSoon",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "leaseId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint40",
+        "name": "deadline",
+        "type": "uint40"
+      },
+      {
+        "internalType": "uint40",
+        "name": "currentTime",
+        "type": "uint40"
+      }
+    ],
+    "name": "LeaseMarket_ChallengeWindowClosed",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "leaseId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint40",
+        "name": "deadline",
+        "type": "uint40"
+      },
+      {
+        "internalType": "uint40",
+        "name": "currentTime",
+        "type": "uint40"
+      }
+    ],
+    "name": "LeaseMarket_ChallengeWindowOpen",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "leaseId",
+        "type": "uint256"
+      }
+    ],
+    "name": "LeaseMarket_NoOpenChallenge",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "leaseId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint40",
+        "name": "reclaimableAt",
+        "type": "uint40"
+      }
+    ],
+    "name": "LeaseMarket_ReclaimAlreadyRequested",
+    "type": "error"
   }
 ] as const;
 

@@ -137,7 +137,9 @@ def test_when_job_with_terms_and_any_model_and_region_then_accepted(market, fund
     assert record["gpuModel"] == ZERO32 and record["minVramGB"] == 40 and record["region"] == region
 
 
-def test_revert_when_token_delivers_less(LeaseMarket, FeeOnTransferToken, config, registry, governance, tenant):
+def test_revert_when_token_delivers_less(
+    LeaseMarket, lease_liveness, FeeOnTransferToken, config, registry, governance, tenant
+):
     fot = FeeOnTransferToken.deploy({"from": governance})
     fot_market = LeaseMarket.deploy(config, registry, fot, {"from": governance})
     fot.mint(tenant, DEPOSIT, {"from": tenant})
@@ -146,7 +148,7 @@ def test_revert_when_token_delivers_less(LeaseMarket, FeeOnTransferToken, config
         fot_market.createRequest(spec(), DEPOSIT, {"from": tenant})
 
 
-def test_revert_when_constructed_with_zero_address(LeaseMarket, config, token, governance):
+def test_revert_when_constructed_with_zero_address(LeaseMarket, lease_liveness, config, token, governance):
     with reverts_with("Leasehold_ZeroAddress"):
         LeaseMarket.deploy(config, ZERO_ADDRESS, token, {"from": governance})
 

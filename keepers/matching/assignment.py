@@ -31,8 +31,9 @@ The result is checked against the exact capacities before it is returned,
 and requests left unserved may take any pair that still fits.
 
 `match`, what the matcher keeper runs, first finds the pairs worth solving
-over by column generation (`columns.relax`) and rounds the relaxation's
-optimum with `solve` (`_round`).
+over by column generation (`columns.relax`), rounds the relaxation's optimum
+with `solve` (`_round`), and ends with a local improvement over every pair it
+found (`improve.improve`).
 """
 
 from __future__ import annotations
@@ -528,7 +529,9 @@ def match(
 
     Each further round scores the unserved requests against the offers with
     units and stake left and assigns them on what is left; scores stay those
-    of the full books, so rounds add up.
+    of the full books, so rounds add up. Last, the local improvement
+    (`_improve`) moves requests among every pair found, in the time left and
+    at least `_IMPROVE_MIN_SECONDS`.
     """
     deadline = time.monotonic() + time_limit_seconds
     relaxed = None

@@ -79,7 +79,12 @@ def improve(
     on_provider: dict[int, set[int]] = {v: set() for v in stake_left}
     served: dict[int, int] = {}
 
+    # Bumped by every change: `consolidate` caches each request's plain relocation until the next one.
+    version = [0]
+    cached: dict[int, tuple[int, tuple[float, int]]] = {}
+
     def take(p: int) -> None:
+        version[0] += 1
         served[req[p]] = p
         on_offer[off[p]].add(p)
         on_provider[prov[p]].add(p)
@@ -87,6 +92,7 @@ def improve(
         stake_left[prov[p]] -= st[p]
 
     def drop(p: int) -> None:
+        version[0] += 1
         del served[req[p]]
         on_offer[off[p]].discard(p)
         on_provider[prov[p]].discard(p)
@@ -117,7 +123,11 @@ def improve(
         """Room for pair p on its offer by relocating several requests there, best relocation first."""
         options = []
         for q in on_offer[off[p]]:
-            gain, q2 = relocation(q, {}, {})
+            hit = cached.get(q)
+            if hit is None or hit[0] != version[0]:
+                hit = (version[0], relocation(q, {}, {}))
+                cached[q] = hit
+            gain, q2 = hit[1]
             if q2 >= 0:
                 options.append((gain, q))
         options.sort(reverse=True)

@@ -41,6 +41,7 @@ ROSTER = {
     "solver-cheat": 4,
     "solver-self-report": 4,
     "solver-collude": 4,
+    "solver-grief": 2,
     "solver-honest-big": 4,
     "solver-big-cheat": 4,
     "verifier-honest": 3,
@@ -54,7 +55,7 @@ ROSTER = {
     "tenant-void": 3,
     "settler-jobs": 2,
 }
-WITH_ALT = {"solver-self-report", "solver-collude", "tenant-infeasible", "tenant-void"}
+WITH_ALT = {"solver-self-report", "solver-collude", "solver-grief", "tenant-infeasible", "tenant-void"}
 CHECK_RATE = 0.05  # q: each whistleblower re-executes an attested result with this probability
 CHEATERS = ("solver-cheat", "solver-self-report", "solver-collude", "solver-big-cheat")
 # Verifiers are drawn from two pools: honest solvers' jobs (a cheat rate of zero, the issue's
@@ -146,7 +147,9 @@ def _plan_wave(world: World, wave: int, size: int) -> list[Job]:
     rng = world.rng
     jobs = []
     regular_solvers = [
-        a for key in ("solver-honest", "solver-cheat", "solver-self-report", "solver-collude") for a in world.of(key)
+        a
+        for key in ("solver-honest", "solver-cheat", "solver-self-report", "solver-collude", "solver-grief")
+        for a in world.of(key)
     ]
     big_solvers = world.of("solver-honest-big") + world.of("solver-big-cheat")
     victims = world.of("solver-victim")
@@ -252,11 +255,11 @@ def run_wave(world: World, wave: int, size: int, stats: JobStats) -> None:
             txs.append(Tx(job.solver.alt, calls.attest(c, job.job_id, job.terms, True)))
             continue
         # Standard jobs of honest solvers meet the clean pool; cheaters' and all big jobs the sentinels.
-        sentinel = job.solver.strategy in CHEATERS or job.kind == "big"
+        sentinel = job.solver.strategy in CHEATERS or job.kind == "big" or job.solver.strategy == "solver-grief"
         verifier = world.rng.choice(sentinels if sentinel else clean)
         if sentinel:
-            front_run = job.wrong and job.solver.strategy == "solver-self-report"
-            world.counters[f"sentinel/{job.kind}/{'wrong' if job.wrong else 'right'}{'/sr' if front_run else ''}"] += 1
+            suffix = {"solver-self-report": "/sr", "solver-grief": "/grief"}.get(job.solver.strategy, "")
+            world.counters[f"sentinel/{job.kind}/{'wrong' if job.wrong else 'right'}{suffix}"] += 1
         job.verifier = verifier
         verifier.units += 1
         if verifier.strategy.endswith("-honest"):
@@ -287,6 +290,9 @@ def run_wave(world: World, wave: int, size: int, stats: JobStats) -> None:
         if job.kind == "void":
             txs.append(Tx(job.tenant.alt, calls.challenge(c, job.job_id, job.terms), tag=("void", job)))
             continue
+        if job.solver.strategy == "solver-grief":
+            txs.append(Tx(job.solver.alt, calls.challenge(c, job.job_id, job.terms), tag=("grief", job)))
+            continue
         if job.challenger is not None or not worth_checking(world, job):
             continue
         catchers = []
@@ -316,7 +322,9 @@ def run_wave(world: World, wave: int, size: int, stats: JobStats) -> None:
             job = tag[1]
             if job.challenger is None:
                 job.challenger = outcome.tx.sender
-                job.challenger_agent = {"void": job.tenant, "self": job.solver}.get(tag[0]) or tag[2]
+                job.challenger_agent = {"void": job.tenant, "self": job.solver, "grief": job.solver}.get(tag[0]) or tag[
+                    2
+                ]
 
     disputed = [job for job in live if job.challenger is not None]
     stats.disputes += len(disputed)
@@ -363,7 +371,7 @@ def _play_disputes(world: World, disputed: list[Job]) -> None:
     answers from the honest trace; tenant-void's challenger agrees with every reveal, which leads
     to the arbiters' vote; nobody votes (no arbiter is bonded or paid to), and a settler resolves."""
     c, chain = world.c, world.chain
-    open_ = list(disputed)
+    open_ = [job for job in disputed if job.solver.strategy != "solver-grief"]
     voting = []
     while open_:
         txs = []
@@ -388,13 +396,20 @@ def _play_disputes(world: World, disputed: list[Job]) -> None:
             still.append(job)
         chain.round(txs)
         open_ = still
-    if voting:
-        chain.advance(world.params["arbiterVoteWindowSeconds"] + 1)
-        settlers = world.of("settler-jobs")
+    # solver-grief: the solver never reveals; once the move timed out a settler rules for the
+    # challenger (its own second account), and the verifier that vouched for a right result
+    # loses its bond (issue 12, attack 2).
+    grief = [job for job in disputed if job.solver.strategy == "solver-grief"]
+    settlers = world.of("settler-jobs")
+    if voting or grief:
+        p = world.params
+        chain.advance(max(p["arbiterVoteWindowSeconds"] if voting else 0, p["moveTimeoutSeconds"] if grief else 0) + 1)
         txs = []
-        for n, job in enumerate(voting):
-            settlers[n % len(settlers)].units += 1
-            txs.append(Tx(settlers[n % len(settlers)].address, calls.resolve_vote(c, job.job_id)))
+        for n, job in enumerate(voting + grief):
+            settler = settlers[n % len(settlers)]
+            settler.units += 1
+            settle = calls.resolve_vote if job in voting else calls.claim_timeout
+            txs.append(Tx(settler.address, settle(c, job.job_id)))
         chain.round(txs)
 
 

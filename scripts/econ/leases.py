@@ -101,14 +101,15 @@ def provision(world: World) -> None:
         agent.offers[key] = indexed_ids(outcome, c.registry, "OfferAdded")[0]
 
 
-def farm(world: World) -> dict:
-    """farmer: a self-lease on the farm offer, then FARM_OUTCOMES self-challenges answered."""
+def farm(world: World, outcomes: int = FARM_OUTCOMES) -> dict:
+    """farmer: a self-lease on the farm offer, then `outcomes` self-challenges answered (FARM_OUTCOMES
+    reach the cap; the smoke test farms fewer)."""
     c, chain, p = world.c, world.chain, world.params
     farmers = world.of("farmer")
     if not farmers:
         return {}
     gas_before = {f.name: world.gas_of(f) for f in farmers}
-    hours = FARM_OUTCOMES + 2
+    hours = outcomes + 2
     now = chain.now()
     spec = RequestSpec(
         units=1,
@@ -123,7 +124,7 @@ def farm(world: World) -> dict:
         leases[outcome.tx.tag.name] = indexed_ids(outcome, c.market, "RequestCreated")[0]
     matcher = world.of("matcher-honest")[0]
     chain.one(Tx(matcher.address, calls.match(c, [(leases[f.name], f.offers["farm"]) for f in farmers]), gas=5_000_000))
-    for _ in range(FARM_OUTCOMES):
+    for _ in range(outcomes):
         chain.advance(3600)
         chain.round([Tx(f.alt, calls.challenge_liveness(c, leases[f.name])) for f in farmers])
         chain.round([Tx(f.address, calls.respond_liveness(c, leases[f.name])) for f in farmers])

@@ -16,7 +16,7 @@ from web3 import Web3
 
 from keepers.deployment import load_deployment
 from scripts.econ import jobs, leases
-from scripts.econ.strategies import Inputs
+from scripts.econ.strategies import FARM_OUTCOMES, Inputs
 from scripts.econ.world import World
 
 
@@ -62,7 +62,15 @@ class Results:
 
 
 def simulate(
-    w3: Web3, deployment_path: Path, governance: str, *, jobs_n: int, leases_n: int, seed: int, progress=print
+    w3: Web3,
+    deployment_path: Path,
+    governance: str,
+    *,
+    jobs_n: int,
+    leases_n: int,
+    seed: int,
+    progress=print,
+    farm_outcomes: int = FARM_OUTCOMES,
 ) -> Results:
     started = time.monotonic()
     phases = {}
@@ -79,7 +87,7 @@ def simulate(
         progress(f"setup: {len(world.agents)} agents in {phases['setup']:.1f} s")
 
         t = time.monotonic()
-        farm = leases.farm(world)
+        farm = leases.farm(world, farm_outcomes)
         phases["farming"] = time.monotonic() - t
         progress(f"farming: {farm} in {phases['farming']:.1f} s")
 

@@ -148,6 +148,26 @@ def solver_self_report(i: Inputs) -> Formula:
     )
 
 
+@strategy(
+    "solver-grief",
+    "solver",
+    "Burning an honest verifier's bond: self-challenge, never reveal",
+    "job",
+    "solver-honest",
+    True,
+)
+def solver_grief(i: Inputs) -> Formula:
+    P, C, w = usd(i.job_price), _collateral(i, i.job_model), _w(i)
+    t, B = _t(i), usd(i.p["verifierBond"])
+    treasury = C - w * C - t * C
+    share = min(w * B, treasury)
+    return Formula(
+        f"−(1 − w)·C + min(w·B_v, treasury share) − k·P = −{(1 - w) * C:g} + {share:g} − {COMPUTE_COST_SHARE * P:g}: "
+        f"a griefing attack; the honest verifier loses B_v = {B:g}",
+        -(1 - w) * C + share - COMPUTE_COST_SHARE * P - i.g(*SOLVE_GAS, "challenge"),
+    )
+
+
 @strategy("solver-honest-big", "solver", "Honest solver of big jobs on small GPUs", "job")
 def solver_honest_big(i: Inputs) -> Formula:
     f, v = _fees(i)
@@ -221,6 +241,7 @@ def sentinel_honest(i: Inputs) -> Formula:
     values = {
         "regular/wrong": w * C - k * P,
         "regular/wrong/sr": -k * P,
+        "regular/right/grief": -k * P - usd(i.p["verifierBond"]),
         "big/wrong": w * Cs - k * Pb,
         "big/right": (v - k) * Pb,
     }
@@ -239,7 +260,13 @@ def sentinel_lazy(i: Inputs) -> Formula:
     _, v = _fees(i)
     P, dw, B, Pb = usd(i.job_price), whistle_detection(i), usd(i.p["verifierBond"]), usd(i.big_job_price)
     caught = (1 - dw) * v * P - dw * B
-    values = {"regular/wrong": caught, "regular/wrong/sr": caught, "big/wrong": v * Pb, "big/right": v * Pb}
+    values = {
+        "regular/wrong": caught,
+        "regular/wrong/sr": caught,
+        "regular/right/grief": -usd(i.p["verifierBond"]),
+        "big/wrong": v * Pb,
+        "big/right": v * Pb,
+    }
     return Formula(
         f"a wrong standard result (1 − d_w)·v·P − d_w·B_v = {values['regular/wrong']:.2f}, a big one v·P_big = "
         f"{v * Pb:g} (never checked); weighted by the run's mix",

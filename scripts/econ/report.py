@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -98,6 +99,32 @@ def equilibrium(inputs) -> dict[str, float]:
     return {"c_star": c_star, "x_star": x_star, "delivered": c_star * (1 - x_star)}
 
 
+def summary(rows: dict[str, dict]) -> list[str]:
+    """The cheating strategies by verdict on the L2 and on L1."""
+    lines = []
+    for network in NETWORKS:
+        by: dict[str, list[str]] = {}
+        for key, row in rows.items():
+            if row["strategy"].cheat:
+                by.setdefault(verdict(row[f"{network}_diff"]).strip("*"), []).append(f"`{key}`")
+        parts = [f"{name}: {', '.join(keys)}" for name, keys in sorted(by.items())]
+        lines.append(f"- {network}: " + "; ".join(parts) + ".")
+    return lines
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).parent,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
 def front_run_text(world, p) -> str:
     """How long a front-run close waited, and what the provider was paid for the wait (measured)."""
     closes = world.counters.get("closes_front_run", 0)
@@ -137,8 +164,13 @@ def render(results, argv: list[str]) -> str:
         "it paid for off-chain, plus what it earned off-chain (below, Costs). Each strategy's expected",
         "value is given beside it as a formula with the default numbers.",
         "",
-        "**This run is today's protocol** (issue 12): a strategy marked **pays** is an attack that",
-        "works. The issue's mechanisms must turn every cheating row into `loses`.",
+        f"**This run measured the contracts of commit {_commit()}.** A cheating strategy marked **pays**",
+        "is an attack that works on them; issue 12's mechanisms must turn every cheating row into",
+        "`loses` (a formula's EV column says by how much it should).",
+        "",
+        "## Summary",
+        "",
+        *summary(rows),
         "",
         "## How to run",
         "",
@@ -149,6 +181,22 @@ def render(results, argv: list[str]) -> str:
         "It starts its own Anvil (stopped by PID), deploys, and moves time with `evm_increaseTime`.",
         "Transactions go in JSON-RPC batches, one block per dependency step; a front-runner is a",
         "transaction with a higher priority fee in the same block.",
+        "",
+        "## Adapting it to a mechanism change",
+        "",
+        "- An entry point whose arguments change: its one function in `scripts/econ/calls.py`",
+        "  (every call goes through keepers/contracts from there).",
+        "- A strategy's behaviour: its branch in `scripts/econ/jobs.py` or `leases.py`, named after it;",
+        "  its formula: its function in `scripts/econ/strategies.py` (the `@strategy` registry, with",
+        "  the honest baseline it is compared with). A new strategy is a roster entry, a branch and a",
+        "  formula; the report picks it up.",
+        "- Costs and the scenario's sizes: `scripts/econ/costs.py` and the constants at the top of",
+        "  jobs.py and leases.py.",
+        "",
+        "Not simulated, because no agent's strategy chooses them: a token that refuses the",
+        "provider's answer to a liveness challenge (issue 12, attack 3: tests/security covers the",
+        "token), governance revoking a market's role (attack 5) or changing fees under a running job",
+        "(attack 7).",
         "",
         "## Costs",
         "",

@@ -165,7 +165,8 @@ def _plan_wave(world: World, wave: int, size: int) -> list[Job]:
         else:
             solver = regular_solvers[(wave * rest + n) % len(regular_solvers)]
         # Tenants of honest solvers are the honest baseline; the others meet the cheaters.
-        tenant = rng.choice(world.of("tenant-exposed" if solver.strategy in CHEATERS else "tenant-honest"))
+        exposed = solver.strategy in CHEATERS or solver.strategy == "solver-grief"
+        tenant = rng.choice(world.of("tenant-exposed" if exposed else "tenant-honest"))
         jobs.append(("big" if n < big else "regular", tenant, solver, BIG_JOB_PRICE if n < big else JOB_PRICE))
     planned = []
     for n, (kind, tenant, solver, price) in enumerate(jobs):
@@ -300,6 +301,8 @@ def run_wave(world: World, wave: int, size: int, stats: JobStats) -> None:
             if world.rng.random() < CHECK_RATE:
                 w.units += 1
                 w.offchain_usd -= COMPUTE_COST_SHARE * usd(job.price)
+                world.counters["checks"] += 1
+                world.counters["checks_wrong"] += job.wrong
                 if job.wrong:
                     catchers.append(w)
         if not catchers:

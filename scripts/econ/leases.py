@@ -30,7 +30,7 @@ CEILING = 2 * USD  # every tenant's maximum; where a steering matcher prices its
 LEASE_HOURS = 8
 EARLY_CLOSE_HOUR = 4
 LIVENESS_HOURS = (2, 6)  # a watcher challenges every live lease at these hours (the same for all)
-MIN_REPUTATION = 5_500  # asked by a share of the requests
+MIN_REPUTATION = 9_000  # asked by a share of the requests: 40 clean outcomes, more than a run gives an honest provider
 MIN_REPUTATION_SHARE = 0.3
 WAVE = 50
 

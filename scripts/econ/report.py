@@ -238,7 +238,9 @@ def render(results, argv: list[str]) -> str:
         "profit over total units); *vs honest* the same less the honest baseline's (named in the",
         "formula table), on the L2 and on L1; *EV* the formula's value per unit less the baseline's;",
         "*verdict* **pays** when the whole interval of the difference is above zero, `loses` when",
-        "below, else not separable at this size (on the L2 and on L1).",
+        "below, else not separable at this size (on the L2 and on L1). The interval resamples agents,",
+        "so a rare event no agent of a group met in this run (a whistleblower's catch of a colluder)",
+        "is outside it: compare with the EV column, which prices it at its probability.",
         "",
         "| strategy | agents | units | profit/unit L2 | vs honest L2 | vs honest L1 | EV vs honest "
         "| verdict L2 | verdict L1 |",

@@ -39,6 +39,7 @@ class Inputs:
     challenges_per_lease: float  # liveness challenges a lease meets on average
     lease_hours_mean: float  # H̄: hours a lease runs on average (early closes included)
     rep_leases_per_farmer: float  # leases asking a reputation only a farmer has, per farmer
+    checked_wrong_share: float = 0.0  # c_a: share of the results whistleblowers re-executed that were wrong
     sentinel_mix: dict[str, int] = field(default_factory=dict)  # "kind/wrong|right" -> sentinel attestations
     gas: dict[str, int] = field(default_factory=dict)  # median gas per action label, measured
     network: str = "L2"
@@ -197,7 +198,9 @@ def solver_collude(i: Inputs) -> Formula:
     f, _ = _fees(i)
     P, C, dw, B = usd(i.job_price), _collateral(i, i.job_model), whistle_detection(i), usd(i.p["verifierBond"])
     return Formula(
-        f"(1 − d_w)·(1 − f)·P − d_w·(C + B_v), d_w = 1 − (1 − q)^W = {dw:.3f}, B_v = {B:g}",
+        f"(1 − d_w)·(1 − f)·P − d_w·(C + B_v), d_w = 1 − (1 − q)^W = {dw:.3f}, B_v = {B:g}; beats an honest "
+        f"solver while d_w < ((1 − f)·P − (1 − f − v − k)·P)/((1 − f)·P + C + B_v) = "
+        f"{(COMPUTE_COST_SHARE + _fees(i)[1]) * P / ((1 - f) * P + C + B):.4f}",
         (1 - dw) * (1 - f) * P - dw * (C + B) - i.g(*SOLVE_GAS, "attest"),
     )
 
@@ -276,11 +279,14 @@ def sentinel_lazy(i: Inputs) -> Formula:
 
 @strategy("whistleblower", "verifier", "Whistleblower checking a share q of attested results", "check")
 def whistleblower(i: Inputs) -> Formula:
-    P, C, w = usd(i.job_price), _collateral(i, i.job_model), _w(i)
+    P, C, w, t = usd(i.job_price), _collateral(i, i.job_model), _w(i), _t(i)
+    B = usd(i.p["verifierBond"])
+    share = min(w * B, C - w * C - t * C)
+    c = i.checked_wrong_share
     return Formula(
-        f"c_a·(w·C + min(w·B_v, treasury share)) − k·P per check, c_a the share of attested results that are wrong; "
-        f"pays while c_a > k·P / (w·C) = {COMPUTE_COST_SHARE * P / (w * C):.4f}",
-        -COMPUTE_COST_SHARE * P,
+        f"c_a·(w·C + min(w·B_v, treasury share)) − k·P per check; c_a = {c:.3f} the share of the results it "
+        f"checked that were wrong in this run; pays while c_a > k·P / (w·C) = {COMPUTE_COST_SHARE * P / (w * C):.4f}",
+        c * (w * C + share) - COMPUTE_COST_SHARE * P - c * i.g("challenge"),
     )
 
 
@@ -295,7 +301,8 @@ def tenant_honest(i: Inputs) -> Formula:
 @strategy("tenant-exposed", "tenant", "Tenant whose jobs meet cheating solvers", "job")
 def tenant_exposed(i: Inputs) -> Formula:
     return Formula(
-        "(1 − d)·(0 − P) + d·t·C − m: a wrong result is worth nothing, a caught one refunds and compensates",
+        "(1 − d)·(0 − P) + d·t·C − m for a standard cheater's job (the run also sends it colluders', "
+        "griefers' and big jobs): a wrong result is worth nothing, a caught one refunds and compensates",
         (1 - detection(i)) * -usd(i.job_price)
         + detection(i) * _t(i) * _collateral(i, i.job_model)
         - usd(i.p["matchFee"]),

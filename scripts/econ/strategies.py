@@ -39,6 +39,7 @@ class Inputs:
     challenges_per_lease: float  # liveness challenges a lease meets on average
     lease_hours_mean: float  # H̄: hours a lease runs on average (early closes included)
     rep_leases_per_farmer: float  # leases asking a reputation only a farmer has, per farmer
+    offline_share: float = 0.0  # o: share of liveness challenges that met an offline provider in this run
     checked_wrong_share: float = 0.0  # c_a: share of the results whistleblowers re-executed that were wrong
     sentinel_mix: dict[str, int] = field(default_factory=dict)  # "kind/wrong|right" -> sentinel attestations
     gas: dict[str, int] = field(default_factory=dict)  # median gas per action label, measured
@@ -477,7 +478,7 @@ def watcher(i: Inputs) -> Formula:
     s = i.p["livenessSlashBps"] / BPS
     b = usd(i.p["livenessBond"])
     return Formula(
-        f"o·w·s_live·C − (1 − o)·b_live − gas per challenge, o the share of challenged providers offline: "
-        f"+{_w(i) * s * C:g} for an offline one, −{b:g} for an online one",
-        -b - i.g("challenge_liveness"),
+        f"o·w·s_live·C − (1 − o)·b_live − gas per challenge, o = {i.offline_share:.3f} the share of challenged "
+        f"providers offline in this run: +{_w(i) * s * C:g} for an offline one, −{b:g} for an online one",
+        i.offline_share * _w(i) * s * C - (1 - i.offline_share) * b - i.g("challenge_liveness"),
     )

@@ -65,7 +65,9 @@ def main(argv: list[str] | None = None) -> int:
         if results.books["residual"] != 0 or any(v != 0 for k, v in results.books.items() if k.startswith("unowed")):
             print(f"the books do not balance: {results.books}", file=sys.stderr)
             return 1
-        write_report(results, args.out, argv=sys.argv[1:] if argv is None else argv)
+        write_report(
+            results, args.out, argv=["--jobs", str(args.jobs), "--leases", str(args.leases), "--seed", str(args.seed)]
+        )
     print(f"wrote {args.out} ({results.seconds:.1f} s)")
     return 0
 

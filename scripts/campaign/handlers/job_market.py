@@ -8,7 +8,7 @@ from keepers.ids import to_bytes32
 from keepers.workloads.base import keccak256
 from keepers.workloads.registry import get_workload
 from scripts.campaign.chain import read_batch
-from scripts.campaign.constants import HOUR, WORKLOADS, ZERO32
+from scripts.campaign.constants import HOUR, TRACEABLE_STEPS, WORKLOADS, ZERO32
 from scripts.campaign.enums import A_NONE, BPS, P_PROVE, P_RESPOND, P_REVEAL, P_VOTE
 from scripts.campaign.model import Job, Terms, Trace
 
@@ -49,7 +49,10 @@ class JobMarketActions:
         tx = self._call(self.jm, "publishJobTerms", args, sender)
         if tx is not None:
             terms.hash = bytes(tx.return_value)
-            terms.honest = Trace.of(terms.workload, terms.input, terms.seed, terms.steps, None)
+            # Terms beyond what the walk can trace (an edge tenant's) have no honest trace: no solver
+            # in the walk delivers them, as none could in the time such terms allow.
+            if terms.steps <= TRACEABLE_STEPS:
+                terms.honest = Trace.of(terms.workload, terms.input, terms.seed, terms.steps, None)
             self.published[terms.hash] = terms
         return tx
 
@@ -103,7 +106,9 @@ class JobMarketActions:
         return dict(zip(fields, read_batch([(self.jm.disputeOf, job_id)])[0]))
 
     def act_submit_result(self):
-        job = self._job(lambda j: j.waiting and (j.result_deadline > self.ts or self.rng.random() < 0.1))
+        job = self._job(
+            lambda j: j.waiting and j.solver is not None and (j.result_deadline > self.ts or self.rng.random() < 0.1)
+        )
         if job is None:
             args = (self._any_order_id(), self._some_terms(), b"\1" * 32, b"\1" * 32, [])
             return self._call(self.jm, "submitResult", args, self.attacker)
@@ -151,8 +156,12 @@ class JobMarketActions:
         if self.rng.random() < 0.05:
             sender = self.providers[job.provider].account
         terms = job.terms.tuple if self.rng.random() < 0.95 else self._some_terms()
-        if self._call(self.jm, "challenge", (job.id, terms), sender) is not None:
+        if self._challenge_job(job, sender, terms) is not None:
             job.colluding = self.rng.random() < 0.15
+
+    def _challenge_job(self, job: Job, sender, terms: tuple):
+        """The one place JobMarket.challenge is sent from (whistleblowers, a solver's second account)."""
+        return self._call(self.jm, "challenge", (job.id, terms), sender)
 
     def _in_window(self, job: Job) -> bool:
         return job.window_ends > self.ts + 1 or self.rng.random() < 0.1
@@ -166,7 +175,10 @@ class JobMarketActions:
         self._slash_order = (job.collateral, job.challenger, job.tenant)
         phase = d["phase"]
         provider = self.providers[job.provider].account
-        if phase == P_REVEAL:
+        if phase == P_REVEAL and job.abandoned:
+            # Its solver never reveals in a dispute its own second account opened: only the timeout ends it.
+            self._claim_timeout(job, self.settler)
+        elif phase == P_REVEAL:
             mid = (d["lo"] + d["hi"]) // 2
             args = (job.id, job.solver.hashes[mid], job.solver.tree.proof(mid))
             if self.rng.random() < 0.05:
@@ -217,12 +229,17 @@ class JobMarketActions:
 
     def act_claim_timeout(self):
         job = self._job(lambda j: j.disputed)
-        job_id = job.id if job else self._any_order_id()
-        if job:
-            self._dispute_before = self._dispute(job.id)
-            self._slash_order = (job.collateral, job.challenger, job.tenant)
-        if self._call(self.jm, "claimTimeout", (job_id,), self.rng.choice([self.settler, self.attacker])) is not None:
-            self._settle_again(self.jm, "claimTimeout", (job_id,), self.settler, "JobMarket_UnexpectedPhase")
+        sender = self.rng.choice([self.settler, self.attacker])
+        if job is None:
+            return self._call(self.jm, "claimTimeout", (self._any_order_id(),), sender)
+        self._claim_timeout(job, sender)
+
+    def _claim_timeout(self, job: Job, sender):
+        """The one place claimTimeout is sent from (anyone; an abandoning solver's second account)."""
+        self._dispute_before = self._dispute(job.id)
+        self._slash_order = (job.collateral, job.challenger, job.tenant)
+        if self._call(self.jm, "claimTimeout", (job.id,), sender) is not None:
+            self._settle_again(self.jm, "claimTimeout", (job.id,), self.settler, "JobMarket_UnexpectedPhase")
 
     def act_finalize(self):
         job = self._job(lambda j: j.open)
@@ -236,10 +253,15 @@ class JobMarketActions:
         # Sometimes the late solver reports itself: it must get no whistleblower share.
         reporters = [self.settler, self.whistleblowers[0]]
         sender = self.rng.choice(reporters + ([self.providers[job.provider].account] if job else []))
-        if job:
-            self._slash_order = (job.collateral * self.params["lateResultSlashBps"] // BPS, sender.address, job.tenant)
-        if self._call(self.jm, "expireJob", (job_id,), sender) is not None:
-            self._settle_again(self.jm, "expireJob", (job_id,), self.settler, "JobMarket_UnexpectedStatus")
+        if job is None:
+            return self._call(self.jm, "expireJob", (job_id,), sender)
+        self._expire(job, sender)
+
+    def _expire(self, job: Job, sender):
+        """The one place expireJob is sent from (anyone, the late solver, a tenant's or provider's second account)."""
+        self._slash_order = (job.collateral * self.params["lateResultSlashBps"] // BPS, sender.address, job.tenant)
+        if self._call(self.jm, "expireJob", (job.id,), sender) is not None:
+            self._settle_again(self.jm, "expireJob", (job.id,), self.settler, "JobMarket_UnexpectedStatus")
 
     def act_set_workload(self):
         name = self.rng.choice(["hashchain", "matvec"])

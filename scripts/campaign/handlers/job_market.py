@@ -135,7 +135,7 @@ class JobMarketActions:
     def act_attest(self):
         job = self._job(lambda j: j.open and j.attestation == A_NONE and self._in_window(j))
         if job is None:
-            return self._call(self.jm, "attest", (self._any_order_id(), self._some_terms(), True), self.verifiers[0])
+            return self._attest(self._any_order_id(), self._some_terms(), True, self.verifiers[0])
         honest = job.solver.hashes[-1] == job.terms.honest.hashes[-1]
         valid = honest if self.rng.random() < 0.75 else not honest  # a lazy or a wrong verifier, sometimes
         sender = (
@@ -143,12 +143,16 @@ class JobMarketActions:
             if self.rng.random() < 0.9
             else self.rng.choice([self.attacker, self.providers[job.provider].account])
         )
-        self._call(self.jm, "attest", (job.id, job.terms.tuple, valid), sender)
+        self._attest(job.id, job.terms.tuple, valid, sender)
+
+    def _attest(self, job_id: int, terms: tuple, valid: bool, sender, expect: set[str] | None = None):
+        """The one place attest is sent from (verifiers, the attacker, the job's own provider)."""
+        return self._call(self.jm, "attest", (job_id, terms, valid), sender, expect=expect)
 
     def act_challenge_job(self):
         job = self._job(lambda j: j.open and self._in_window(j))
         if job is None:
-            return self._call(self.jm, "challenge", (self._any_order_id(), self._some_terms()), self.whistleblowers[0])
+            return self._send_challenge(self._any_order_id(), self._some_terms(), self.whistleblowers[0])
         honest = job.solver.hashes[-1] == job.terms.honest.hashes[-1]
         if honest and self.rng.random() < 0.7:
             return self._call(self.jm, "finalizeJob", (job.id,), self.settler)  # nothing to blow the whistle on
@@ -161,7 +165,10 @@ class JobMarketActions:
 
     def _challenge_job(self, job: Job, sender, terms: tuple):
         """The one place JobMarket.challenge is sent from (whistleblowers, a solver's second account)."""
-        return self._call(self.jm, "challenge", (job.id, terms), sender)
+        return self._send_challenge(job.id, terms, sender)
+
+    def _send_challenge(self, job_id: int, terms: tuple, sender):
+        return self._call(self.jm, "challenge", (job_id, terms), sender)
 
     def _in_window(self, job: Job) -> bool:
         return job.window_ends > self.ts + 1 or self.rng.random() < 0.1
@@ -204,7 +211,7 @@ class JobMarketActions:
         elif phase == P_VOTE:
             self.act_vote(job)
         else:
-            self._call(self.jm, "claimTimeout", (job.id,), self.settler)
+            self._send_job_call("claimTimeout", job.id, self.settler)
 
     def act_vote(self, job: Job | None = None):
         job = job or self._job(lambda j: j.disputed)
@@ -231,14 +238,14 @@ class JobMarketActions:
         job = self._job(lambda j: j.disputed)
         sender = self.rng.choice([self.settler, self.attacker])
         if job is None:
-            return self._call(self.jm, "claimTimeout", (self._any_order_id(),), sender)
+            return self._send_job_call("claimTimeout", self._any_order_id(), sender)
         self._claim_timeout(job, sender)
 
     def _claim_timeout(self, job: Job, sender):
         """The one place claimTimeout is sent from (anyone; an abandoning solver's second account)."""
         self._dispute_before = self._dispute(job.id)
         self._slash_order = (job.collateral, job.challenger, job.tenant)
-        if self._call(self.jm, "claimTimeout", (job.id,), sender) is not None:
+        if self._send_job_call("claimTimeout", job.id, sender) is not None:
             self._settle_again(self.jm, "claimTimeout", (job.id,), self.settler, "JobMarket_UnexpectedPhase")
 
     def act_finalize(self):
@@ -254,14 +261,18 @@ class JobMarketActions:
         reporters = [self.settler, self.whistleblowers[0]]
         sender = self.rng.choice(reporters + ([self.providers[job.provider].account] if job else []))
         if job is None:
-            return self._call(self.jm, "expireJob", (job_id,), sender)
+            return self._send_job_call("expireJob", job_id, sender)
         self._expire(job, sender)
 
     def _expire(self, job: Job, sender):
         """The one place expireJob is sent from (anyone, the late solver, a tenant's or provider's second account)."""
         self._slash_order = (job.collateral * self.params["lateResultSlashBps"] // BPS, sender.address, job.tenant)
-        if self._call(self.jm, "expireJob", (job.id,), sender) is not None:
+        if self._send_job_call("expireJob", job.id, sender) is not None:
             self._settle_again(self.jm, "expireJob", (job.id,), self.settler, "JobMarket_UnexpectedStatus")
+
+    def _send_job_call(self, fn: str, job_id: int, sender):
+        """The one place claimTimeout and expireJob are sent from."""
+        return self._call(self.jm, fn, (job_id,), sender)
 
     def act_set_workload(self):
         name = self.rng.choice(["hashchain", "matvec"])

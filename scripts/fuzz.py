@@ -120,6 +120,14 @@ def report(console: Console, stats: Stats, seconds: float, gas_worst: dict) -> N
         console.print(f"gas: largest rise over an operation's early ceiling: {over} gas on {base} ({kind[0]})")
 
 
+def cheating_verdict(row) -> str:
+    if row.profits:
+        return "[red]profits"
+    if not row.units:
+        return "not reached"
+    return "loses" if row.gain < 0 else "even"
+
+
 def report_cheating(console: Console, campaign: Campaign, rows: list, honest: dict) -> None:
     """The ghost books of each cheating class's profit against honest play, and which classes profit."""
     table = Table(title="cheating against honest play (ghost books, USD)")
@@ -130,7 +138,7 @@ def report_cheating(console: Console, campaign: Campaign, rows: list, honest: di
             row.name,
             f"{row.gain / USD:+,.2f} over {row.units}",
             f"{row.per_unit / USD:+,.2f} per {row.unit}",
-            "[red]profits" if row.profits else ("loses" if row.units else "not reached"),
+            cheating_verdict(row),
         )
     console.print(table)
     moves = ", ".join(f"{name} {count}" for name, count in sorted(campaign.stats.cheats.items()))
@@ -148,7 +156,7 @@ def report_cheating(console: Console, campaign: Campaign, rows: list, honest: di
         soft_wrap=True,
     )
     paying = [row.name for row in rows if row.profits]
-    verdict = f"no: {'; '.join(paying)} profit" if paying else "yes, every class reached loses"
+    verdict = f"no: {'; '.join(paying)} profit" if paying else "yes, no class reached profits"
     kind = "an invariant" if campaign.cheating_must_lose else "reported, not an invariant"
     console.print(f"cheating loses: {verdict} ({kind})", highlight=False, soft_wrap=True)
 

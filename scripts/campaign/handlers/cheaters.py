@@ -128,9 +128,11 @@ class CheaterActions:
         orders = [o for o in orders if o.state == "open" and o.kind == RENTAL and o.deadline > self.ts + 1]
         candidates = [(o, [f for f in self.offers.values() if self._fits(o, f)]) for o in orders]
         candidates = [(o, fitting) for o, fitting in candidates if fitting]
+        # Steering bites where the tenant had a cheaper choice: such a request first.
+        choice = [(o, fitting) for o, fitting in candidates if len({f.price for f in fitting}) > 1]
         if not candidates:
             return
-        order, fitting = self._pick(candidates)
+        order, fitting = self._pick(choice or candidates)
         dearest = max(fitting, key=lambda f: (f.price, -f.id))
         cheapest = min(f.price for f in fitting)
         self._mark(order.id)

@@ -324,8 +324,9 @@ class Campaign(
             try:
                 self.check_cheating_loses()
             except Violation as violation:
-                message = f"{violation} (the check is an invariant with --cheating-must-lose)"
-                raise CampaignFailure(self.seed, self.step - 1, "cheating loses", message, self.digest) from None
+                raise CampaignFailure(
+                    self.seed, self.step - 1, "cheating loses", str(violation), self.digest, "--cheating-must-lose"
+                ) from None
         return self.stats
 
     def do_step(self) -> None:

@@ -1,5 +1,6 @@
 """`make fuzz` progress lines: the rate since the walk's set-up, the time left, the walk's digest."""
 
+from scripts.campaign import CampaignFailure
 from scripts.campaign.constants import CHEATING_MUST_LOSE
 from scripts.fuzz import EXIT_HARNESS, EXIT_VIOLATION, parse_args, progress_line
 
@@ -24,3 +25,9 @@ def test_a_harness_error_exits_other_than_a_violation():
 def test_cheating_loses_is_reported_unless_switched_on():
     assert parse_args([]).cheating_must_lose is CHEATING_MUST_LOSE is False
     assert parse_args(["--cheating-must-lose"]).cheating_must_lose is True
+
+
+def test_a_cheating_failure_reproduces_with_its_switch():
+    failure = CampaignFailure(5, 999, "cheating loses", "edge tenant profits", "0" * 16, "--cheating-must-lose")
+    command = ".venv/bin/python -m scripts.fuzz --steps 1000 --seed 5 --cheating-must-lose"
+    assert str(failure).endswith(f"reproduce: {command}")

@@ -239,6 +239,21 @@ ALLOWED = {
     "JobMarket.sweepFees": SWEEP,
 }
 ALLOWED["LeaseMarket.createRequestWithPermit"] = ALLOWED["LeaseMarket.createRequest"]
+# The signed path: the matcher's role, the signature's own refusals, then createRequest's (the request
+# is created from the signed spec and deposit) and the pair's, all in one transaction.
+ALLOWED["LeaseMarket.matchSignedRequest"] = (
+    {
+        "Leasehold_MissingRole",
+        "SignedRequests_Expired",
+        "SignedRequests_NonceUsed",
+        "SignedRequests_NonceCancelled",
+        "SignedRequests_InvalidSignature",
+        "LeaseMarket_SignedRequestNotMatched",
+    }
+    | ALLOWED["LeaseMarket.createRequest"]
+    | REFUSED
+)
+ALLOWED["LeaseMarket.cancelSignedRequest"] = {"SignedRequests_NonceUsed", "SignedRequests_NonceCancelled"}
 FUNCTIONS = tuple(ALLOWED)
 
 # The function an action is aimed at: while it has never gone through, the action is GUIDE times as likely.
@@ -272,6 +287,8 @@ ACTION_TARGET = {
     "pause": "ProtocolConfig.pause",
     "ownership": "ProtocolConfig.acceptOwnership",
     "set_workload": "JobMarket.setWorkload",
+    "sign_and_match": "LeaseMarket.matchSignedRequest",
+    "cancel_signed": "LeaseMarket.cancelSignedRequest",
 }
 
 

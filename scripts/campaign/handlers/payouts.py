@@ -16,7 +16,11 @@ class PayoutActions:
         # Mostly a credit its holder can claim now: a walk's credits pile up on blocked accounts
         # (a blocked treasury's slash shares), and a pick among all of them rarely finds one.
         claimable = [k for k in sorted(self.credits) if self.credits[k] and k[1] not in self.blocked]
-        if claimable and roll < 0.6:
+        # Guided: a credit on a contract whose claimCredit has not gone through yet, first.
+        unclaimed = [k for k in claimable if not self.stats.ok[f"{self.contracts[k[0]]}.claimCredit"]]
+        if unclaimed and roll < 0.6:
+            contract, account = self.rng.choice(unclaimed)
+        elif claimable and roll < 0.6:
             contract, account = self.rng.choice(claimable)
         elif self.credits and roll < 0.85:
             contract, account = self.rng.choice(sorted(self.credits))

@@ -290,6 +290,10 @@ contract JobMarket is IJobMarket, MarketBase {
         bool solverCorrect =
             verifier.isValidState(stateLo) && keccak256(verifier.step(stateLo, stepIndex, terms.seed)) == d.hHi;
         emit StepProven(jobId, stepIndex, solverCorrect);
+        // The compensation goes to the side that defended: a proof by the solver or by its valid
+        // verifier makes it theirs; anyone else's leaves the last reveal's mover.
+        if (_isValidVerifier(job)) d.verifierDefends = true;
+        else if (msg.sender == job.provider) d.verifierDefends = false;
 
         // Effect and Interaction
         _resolve(jobId, job, d, solverCorrect ? Jobs.DisputeResult.SOLVER_WON : Jobs.DisputeResult.CHALLENGER_WON);
@@ -303,7 +307,8 @@ contract JobMarket is IJobMarket, MarketBase {
         if (d.phase != Jobs.Phase.VOTE) revert Errors.JobMarket_UnexpectedPhase(jobId, d.phase);
         if (block.timestamp <= d.deadline) revert Errors.JobMarket_MoveDeadlineNotPassed(jobId, d.deadline);
 
-        // Effect and Interaction: a strict majority decides; a tie (no votes included) voids.
+        // Effect and Interaction: a strict majority decides. A tie (no votes included) is a
+        // challenger that could not win a majority: VOIDED, settled as its loss (attack 4).
         uint32 forSolver = d.votesForSolver;
         uint32 forChallenger = d.votesForChallenger;
         Jobs.DisputeResult result =
@@ -451,9 +456,12 @@ contract JobMarket is IJobMarket, MarketBase {
         Jobs.Dispute storage d = _disputes[jobId];
         Jobs.JobRecord storage job = _jobs[jobId];
 
-        // Check: the solver, in time, with a hash its own trace commits to.
+        // Check: the solver, or the verifier that vouched for its result (attack 2 of issue 12: it
+        // holds the same trace and defends it when the solver does not), in time, with a hash the
+        // solver's trace commits to.
         _requireMove(jobId, d, Jobs.Phase.REVEAL);
-        if (msg.sender != job.provider) revert Errors.JobMarket_CallerNotProvider(jobId, msg.sender);
+        bool byVerifier = _isValidVerifier(job);
+        if (msg.sender != job.provider && !byVerifier) revert Errors.JobMarket_CallerNotProvider(jobId, msg.sender);
         uint32 mid;
         // Cannot overflow: both are uint32, summed in 256 bits.
         unchecked {
@@ -466,6 +474,7 @@ contract JobMarket is IJobMarket, MarketBase {
         d.hMid = hMid;
         d.phase = Jobs.Phase.RESPOND;
         d.deadline = deadline;
+        d.verifierDefends = byVerifier;
         emit MidpointRevealed(jobId, mid, hMid, deadline);
     }
 
@@ -539,6 +548,7 @@ contract JobMarket is IJobMarket, MarketBase {
         d.moveTimeoutSeconds = params.moveTimeoutSeconds;
         d.voteWindowSeconds = params.arbiterVoteWindowSeconds;
         d.number = number;
+        d.verifierDefends = false;
         d.lo = 0;
         d.hi = terms.steps;
         // h_0 is agreed by construction: the published input hashes to it.
@@ -590,21 +600,25 @@ contract JobMarket is IJobMarket, MarketBase {
         uint128 bond = d.bond;
         Config.Params memory params = config.params();
 
-        if (result == Jobs.DisputeResult.SOLVER_WON) {
+        if (result != Jobs.DisputeResult.CHALLENGER_WON) {
             // Effect: the window resumes where the dispute paused it, with at least one move
-            // timeout so an honest challenger shut out by a losing one can still act.
+            // timeout so an honest challenger shut out by a losing one can still act. A void
+            // (arbiters without a majority) is settled the same way: the challenger opened the
+            // dispute and could not win it, so the solver keeps its pay and the bond is forfeited.
             uint40 reopened = d.windowLeft > d.moveTimeoutSeconds ? d.windowLeft : d.moveTimeoutSeconds;
             uint40 windowEndsAt = uint40(block.timestamp) + reopened;
             job.windowEndsAt = windowEndsAt;
             job.status = Jobs.Status.SUBMITTED;
-            uint128 toSolver = uint128((uint256(bond) * params.whistleblowerRewardBps) / _BPS);
-            address provider = job.provider;
-            _accrueFee(bond - toSolver);
+            uint128 toDefender = uint128((uint256(bond) * params.whistleblowerRewardBps) / _BPS);
+            // The compensation goes to whoever defended: the verifier when it made the solver
+            // side's last move (the solver abandoned what the verifier vouched for), else the solver.
+            address defender = d.verifierDefends ? job.verifier : job.provider;
+            _accrueFee(bond - toDefender);
             emit DisputeResolved(jobId, challenger, d.number, result, 0, windowEndsAt);
-            emit ChallengerBondForfeited(jobId, challenger, toSolver, bond - toSolver);
+            emit ChallengerBondForfeited(jobId, challenger, defender, toDefender, bond - toDefender);
 
             // Interaction
-            _payOrCredit(provider, toSolver);
+            _payOrCredit(defender, toDefender);
             return;
         }
 
@@ -614,19 +628,6 @@ contract JobMarket is IJobMarket, MarketBase {
         bool attestedValid = job.attestation == Jobs.Attestation.VALID;
         uint128 verifierBond = job.verifierBond;
         address verifier = job.verifier;
-
-        if (result == Jobs.DisputeResult.VOIDED) {
-            // Effect: terminal; nobody could be shown wrong, so everyone is made whole.
-            job.status = Jobs.Status.VOIDED;
-            registry.release(settlement, Registry.Outcome.NONE);
-            emit DisputeResolved(jobId, challenger, d.number, result, 0, 0);
-
-            // Interaction
-            _payOrCredit(tenant, escrow);
-            _payOrCredit(challenger, bond);
-            if (attestedValid) _payOrCredit(verifier, verifierBond);
-            return;
-        }
 
         // Effect: terminal; the solver was shown wrong.
         job.status = Jobs.Status.SLASHED;
@@ -676,6 +677,12 @@ contract JobMarket is IJobMarket, MarketBase {
                 (uint256(collateral) * params.whistleblowerRewardBps) / _BPS -
                 (uint256(collateral) * params.tenantCompensationBps) / _BPS;
         return uint128(share < treasuryShare ? share : treasuryShare);
+    }
+
+    /// @dev Whether the caller is the verifier that attested the job's result valid: it may make
+    /// the solver side's moves.
+    function _isValidVerifier(Jobs.JobRecord storage job) private view returns (bool) {
+        return msg.sender == job.verifier && job.attestation == Jobs.Attestation.VALID;
     }
 
     /// @dev What the registry needs to end the job's match.

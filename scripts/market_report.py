@@ -108,16 +108,16 @@ class JobFlows:
         settled_bonds = set()
         for e in events["DisputeResolved"]:
             settled_bonds.add((e["jobId"], e["number"]))
-            if e["result"] == DisputeResult.SOLVER_WON:
-                continue  # the bond's split is in ChallengerBondForfeited
+            if e["result"] != DisputeResult.CHALLENGER_WON:
+                continue  # the bond's split is in ChallengerBondForfeited (a void included)
             ended.add(e["jobId"])
-            # The tenant's escrow, the challenger's bond, and a valid attestation's bond: returned
-            # on a void, split by VerifierBondForfeited on a slash (both go out either way).
+            # The tenant's escrow, the challenger's bond, and a valid attestation's bond, split by
+            # VerifierBondForfeited.
             outflow += escrow[e["jobId"]] + dispute_bond[(e["jobId"], e["number"])]
             outflow += verifier_bond.get(e["jobId"], 0)
             refunded += escrow[e["jobId"]]
         for e in events["ChallengerBondForfeited"]:
-            outflow += e["toSolver"] + e["toTreasury"]
+            outflow += e["toDefender"] + e["toTreasury"]
             to_treasury += e["toTreasury"]
         to_treasury += events.total("VerifierBondForfeited", "toTreasury")
         owed = sum(amount for job_id, amount in escrow.items() if job_id not in ended)

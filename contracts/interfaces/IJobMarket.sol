@@ -81,12 +81,15 @@ interface IJobMarket is IMarketBase {
         uint40 windowEndsAt
     );
 
-    /// @notice Emitted when a losing challenger's bond is split: `toSolver` as compensation for
-    /// the delay, the rest accrued for the treasury ({IProtocolFees}).
+    /// @notice Emitted when a challenger that could not win has its bond split: `toDefender` to
+    /// `defender`, the side that defended the result (the solver, or the verifier that attested it
+    /// valid when it made the solver side's last move), the rest accrued for the treasury
+    /// ({IProtocolFees}).
     event ChallengerBondForfeited(
         uint256 indexed jobId,
         address indexed challenger,
-        uint128 toSolver,
+        address defender,
+        uint128 toDefender,
         uint128 toTreasury
     );
 
@@ -202,8 +205,10 @@ interface IJobMarket is IMarketBase {
     /// before the deadline. Emits {StepProven} and {DisputeResolved}.
     function proveStep(uint256 jobId, Jobs.JobTerms calldata terms, bytes calldata stateLo) external;
 
-    /// @notice Anyone resolves an arbiter vote after its window: the majority decides; a tie or
-    /// no votes voids the job (everyone made whole, nobody slashed). Emits {DisputeResolved}.
+    /// @notice Anyone resolves an arbiter vote after its window: a strict majority decides; a tie
+    /// or no votes is a challenger that could not win a majority (result VOIDED): its bond is
+    /// forfeited as when it loses and the window resumes, so the solver keeps its pay unless a
+    /// later challenge wins. Emits {DisputeResolved} and {ChallengerBondForfeited}.
     function resolveVote(uint256 jobId) external;
 
     /// @notice Anyone finalizes a job whose window closed undisputed: the solver gets the escrow
@@ -249,8 +254,10 @@ interface IJobMarket is IMarketBase {
     /// posting `challengeBond` like any challenger. Emits {Attested} (and {DisputeOpened}).
     function attest(uint256 jobId, Jobs.JobTerms calldata terms, bool valid) external;
 
-    /// @notice The solver reveals `hMid`, the hash of state (lo + hi) / 2, with a proof against
-    /// its trace root. Emits {MidpointRevealed}.
+    /// @notice The solver, or the verifier that attested the result valid (it holds the same
+    /// trace, so it can defend what it vouched for when the solver does not), reveals `hMid`, the
+    /// hash of state (lo + hi) / 2, with a proof against the solver's trace root.
+    /// Emits {MidpointRevealed}.
     function reveal(uint256 jobId, bytes32 hMid, bytes32[] calldata proof) external;
 
     /// @notice The challenger agrees (the interval becomes [mid, hi]) or disagrees ([lo, mid])

@@ -284,7 +284,8 @@ library Errors {
     /// @notice The call needs another status of the job; it is `current`.
     error JobMarket_UnexpectedStatus(uint256 jobId, Jobs.Status current);
 
-    /// @notice The call is the job's solver's, and `caller` is not it.
+    /// @notice The call is the job's solver's (a reveal also the verifier's that attested the
+    /// result valid), and `caller` is not it.
     error JobMarket_CallerNotProvider(uint256 jobId, address caller);
 
     /// @notice The call is the open dispute's challenger's, and `caller` is not it.

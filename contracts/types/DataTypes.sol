@@ -499,6 +499,7 @@ library Jobs {
         uint40 moveTimeoutSeconds;
         uint40 voteWindowSeconds;
         uint32 number; // 1 for a job's first dispute; keys arbiter votes
+        bool verifierDefends; // the solver side's last move was the valid verifier's: it gets the compensation
         // slot 2
         bytes32 hLo;
         // slot 3

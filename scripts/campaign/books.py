@@ -33,7 +33,6 @@ from scripts.campaign.enums import (
     J_MATCHED,
     J_SLASHED,
     J_SUBMITTED,
-    J_VOIDED,
     K_ACTIVE,
     K_CHALLENGE_OPEN,
     K_NOT_FOUND,
@@ -460,23 +459,25 @@ class Books:
     def on_DisputeResolved(self, e):
         job = self.jobs[e["jobId"]]
         result = e["result"]
-        if result == SOLVER_WON:
+        if result in (SOLVER_WON, VOIDED):
             job.window_ends = e["windowEndsAt"]
             job.challenger, job.bond, job.disputed = ZERO, 0, False
             return
-        self._end_job(job, J_SLASHED if result == CHALLENGER_WON else J_VOIDED)
+        # A void (arbiters without a majority) is settled as the challenger's loss, like SOLVER_WON.
+        require(result == CHALLENGER_WON, f"dispute result {result}")
+        self._end_job(job, J_SLASHED)
         self._move(self.jm.address, job.tenant, job.escrow)
         self._move(self.jm.address, job.challenger, job.bond)
         job.paid_out += job.escrow
-        if result == VOIDED and job.attestation == A_VALID:
-            self._move(self.jm.address, job.verifier, job.verifier_bond)
 
     def on_ChallengerBondForfeited(self, e):
         job = self.jobs[e["jobId"]]
         bond = self._dispute_before["bond"]
         to_solver = bond * self.params["whistleblowerRewardBps"] // BPS
-        require((e["toSolver"], e["toTreasury"]) == (to_solver, bond - to_solver), f"forfeit {e} of bond {bond}")
-        self._move(self.jm.address, job.provider, e["toSolver"])
+        require((e["toDefender"], e["toTreasury"]) == (to_solver, bond - to_solver), f"forfeit {e} of bond {bond}")
+        # The campaign's verifiers never reveal, so the solver always defends.
+        require(e["defender"] == job.provider, f"forfeit to {e['defender']}, not the solver")
+        self._move(self.jm.address, job.provider, e["toDefender"])
         self._accrue(self.jm.address, e["toTreasury"])
 
     def on_VerifierBondForfeited(self, e):

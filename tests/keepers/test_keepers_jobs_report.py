@@ -29,7 +29,7 @@ def book() -> ChainEvents:
                 {"jobId": 4, "number": 1, "result": DisputeResult.VOIDED},
                 {"jobId": 5, "number": 1, "result": DisputeResult.SOLVER_WON},
             ],
-            "ChallengerBondForfeited": [{"jobId": 5, "toSolver": 25, "toTreasury": 25}],
+            "ChallengerBondForfeited": [{"jobId": 5, "toDefender": 25, "toTreasury": 25}],
             "VerifierBondForfeited": [{"jobId": 2, "toChallenger": 10, "toTreasury": 10}],
         }
     )

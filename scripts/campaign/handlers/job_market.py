@@ -93,6 +93,7 @@ class JobMarketActions:
             "moveTimeoutSeconds",
             "voteWindowSeconds",
             "number",
+            "verifierDefends",
             "hLo",
             "hHi",
             "hMid",

@@ -53,7 +53,9 @@ contract JobMarket is IJobMarket, MarketBase {
     mapping(bytes32 termsHash => Jobs.TermsRecord) private _termsRecords;
     mapping(uint256 jobId => Jobs.JobRecord) private _jobs;
     mapping(uint256 jobId => Jobs.Dispute) private _disputes;
-    mapping(uint256 jobId => mapping(uint32 disputeNumber => mapping(address arbiter => bool))) private _voted;
+    /// @dev An arbiter's vote per dispute: 0 none, 1 solver correct, 2 solver wrong, 3 claimed.
+    mapping(uint256 jobId => mapping(uint32 disputeNumber => mapping(address arbiter => uint8))) private _voted;
+    mapping(uint256 jobId => mapping(uint32 disputeNumber => Jobs.VoteTally)) private _tallies;
 
     /*//////////////////////////////////////////////////////////////
                               CONSTRUCTOR
@@ -125,7 +127,7 @@ contract JobMarket is IJobMarket, MarketBase {
 
     /// @inheritdoc IJobMarket
     function hasVoted(uint256 jobId, address arbiter) external view override returns (bool) {
-        return _voted[jobId][_disputes[jobId].number][arbiter];
+        return _voted[jobId][_disputes[jobId].number][arbiter] != 0;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -307,17 +309,58 @@ contract JobMarket is IJobMarket, MarketBase {
         if (d.phase != Jobs.Phase.VOTE) revert Errors.JobMarket_UnexpectedPhase(jobId, d.phase);
         if (block.timestamp <= d.deadline) revert Errors.JobMarket_MoveDeadlineNotPassed(jobId, d.deadline);
 
-        // Effect and Interaction: a strict majority decides. A tie (no votes included) is a
-        // challenger that could not win a majority: VOIDED, settled as its loss (attack 4).
+        // Effect: a strict majority decides and is paid: the fee out of the challenger's bond and
+        // the minority's bonds, shared per majority vote. A tie (no votes included) is a
+        // challenger that could not win a majority: VOIDED, settled as its loss (attack 4), and
+        // every voter gets its bond back.
         uint32 forSolver = d.votesForSolver;
         uint32 forChallenger = d.votesForChallenger;
-        Jobs.DisputeResult result =
-            forSolver > forChallenger
-                ? Jobs.DisputeResult.SOLVER_WON
-                : forChallenger > forSolver
-                    ? Jobs.DisputeResult.CHALLENGER_WON
-                    : Jobs.DisputeResult.VOIDED;
+        (Jobs.DisputeResult result, uint8 outcome, uint32 winners) = forSolver > forChallenger
+            ? (Jobs.DisputeResult.SOLVER_WON, 1, forSolver)
+            : forChallenger > forSolver
+                ? (Jobs.DisputeResult.CHALLENGER_WON, 2, forChallenger)
+                : (Jobs.DisputeResult.VOIDED, 3, 0);
+        uint128 bond = d.bond;
+        uint128 fee;
+        uint256 pay;
+        uint256 dust;
+        if (winners != 0) {
+            fee = d.arbiterFee < bond ? d.arbiterFee : bond;
+            uint256 pot = fee + uint256(forSolver + forChallenger - winners) * d.arbiterBond;
+            pay = pot / winners;
+            dust = pot - pay * winners;
+            d.bond = uint96(bond - fee);
+            _accrueFee(dust);
+        }
+        _tallies[jobId][d.number] = Jobs.VoteTally({
+            outcome: outcome,
+            bond: d.arbiterBond,
+            payPerVote: pay.toUint96()
+        });
+        emit VoteTallied(jobId, d.number, outcome, fee, uint128(pay), uint128(dust));
+
+        // Effect and Interaction
         _resolve(jobId, _jobs[jobId], d, result);
+    }
+
+    /// @inheritdoc IJobMarket
+    function claimArbiterPay(uint256 jobId, uint32 number) external override nonReentrant {
+        Jobs.VoteTally memory tally = _tallies[jobId][number];
+        mapping(address => uint8) storage votes = _voted[jobId][number];
+        uint8 vote = votes[msg.sender];
+
+        // Check: a resolved vote, and a vote of the caller's that was not in the minority.
+        if (tally.outcome == 0 || vote == 0 || vote == 3 || (tally.outcome != 3 && vote != tally.outcome)) {
+            revert Errors.JobMarket_NothingToClaim(jobId, number, msg.sender);
+        }
+
+        // Effect
+        votes[msg.sender] = 3;
+        uint128 amount = uint128(tally.bond) + (tally.outcome == 3 ? 0 : tally.payPerVote);
+        emit ArbiterPaid(jobId, number, msg.sender, amount);
+
+        // Interaction
+        _payOrCredit(msg.sender, amount);
     }
 
     /// @inheritdoc IJobMarket
@@ -508,7 +551,7 @@ contract JobMarket is IJobMarket, MarketBase {
     }
 
     /// @inheritdoc IJobMarket
-    function voteOnStep(uint256 jobId, bool solverCorrect) external override {
+    function voteOnStep(uint256 jobId, bool solverCorrect) external override nonReentrant {
         Jobs.Dispute storage d = _disputes[jobId];
 
         // Check: an arbiter with no stake in the outcome, once, in time.
@@ -517,14 +560,18 @@ contract JobMarket is IJobMarket, MarketBase {
         if (msg.sender == d.challenger || msg.sender == _jobs[jobId].provider) {
             revert Errors.JobMarket_ArbiterIsParty(jobId, msg.sender);
         }
-        mapping(address => bool) storage voted = _voted[jobId][d.number];
-        if (voted[msg.sender]) revert Errors.JobMarket_AlreadyVoted(jobId, msg.sender);
+        mapping(address => uint8) storage voted = _voted[jobId][d.number];
+        if (voted[msg.sender] != 0) revert Errors.JobMarket_AlreadyVoted(jobId, msg.sender);
 
-        // Effect
-        voted[msg.sender] = true;
+        // Effect: the vote, bonded so that voting against the majority costs.
+        uint128 bond = d.arbiterBond;
+        voted[msg.sender] = solverCorrect ? 1 : 2;
         if (solverCorrect) d.votesForSolver += 1;
         else d.votesForChallenger += 1;
-        emit StepVoted(jobId, msg.sender, solverCorrect);
+        emit StepVoted(jobId, msg.sender, solverCorrect, bond);
+
+        // Interaction
+        TokenTransfers.pullExact(paymentToken, bond);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -547,6 +594,8 @@ contract JobMarket is IJobMarket, MarketBase {
         d.arbiterMode = _termsRecords[termsHash].arbiterMode;
         d.moveTimeoutSeconds = params.moveTimeoutSeconds;
         d.voteWindowSeconds = params.arbiterVoteWindowSeconds;
+        d.arbiterBond = uint256(params.arbiterBond).toUint40();
+        d.arbiterFee = uint256(params.arbiterFee).toUint40();
         d.number = number;
         d.verifierDefends = false;
         d.lo = 0;

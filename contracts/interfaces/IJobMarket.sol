@@ -67,8 +67,25 @@ interface IJobMarket is IMarketBase {
     /// @notice Emitted when the last step is checked on-chain.
     event StepProven(uint256 indexed jobId, uint32 stepIndex, bool solverCorrect);
 
-    /// @notice Emitted for each arbiter vote on the last step of an arbiter-mode dispute.
-    event StepVoted(uint256 indexed jobId, address indexed arbiter, bool solverCorrect);
+    /// @notice Emitted for each arbiter vote on the last step of an arbiter-mode dispute, with the
+    /// bond the arbiter posted with it.
+    event StepVoted(uint256 indexed jobId, address indexed arbiter, bool solverCorrect, uint128 bond);
+
+    /// @notice Emitted when an arbiter vote is resolved: `outcome` 1 (solver correct), 2 (solver
+    /// wrong) or 3 (no majority); `fee` is what the challenger's bond paid the committee;
+    /// `payPerVote` what each majority vote claims besides its bond; `dust` the rounding accrued
+    /// for the treasury.
+    event VoteTallied(
+        uint256 indexed jobId,
+        uint32 indexed number,
+        uint8 outcome,
+        uint128 fee,
+        uint128 payPerVote,
+        uint128 dust
+    );
+
+    /// @notice Emitted when an arbiter claims its bond (and, in the majority, its pay) for a vote.
+    event ArbiterPaid(uint256 indexed jobId, uint32 indexed number, address indexed arbiter, uint128 amount);
 
     /// @notice Emitted when a dispute ends. `slashed` is the solver's slash (stake tokens) when it
     /// lost; `windowEndsAt` is the reopened window when the challenger lost.
@@ -265,6 +282,12 @@ interface IJobMarket is IMarketBase {
     function respond(uint256 jobId, bool agree) external;
 
     /// @notice ARBITER_ROLE (not a party) votes once on the last step of an arbiter-mode dispute,
-    /// inside the vote window. Emits {StepVoted}.
+    /// inside the vote window, posting the dispute's `arbiterBond`. Emits {StepVoted}.
     function voteOnStep(uint256 jobId, bool solverCorrect) external;
+
+    /// @notice An arbiter of dispute `number` of the job claims, once the vote is resolved, its
+    /// bond and its share of the pay when it voted with the majority, or its bond alone when
+    /// there was no majority; a minority vote lost its bond to the majority.
+    /// @dev Reverts with `JobMarket_NothingToClaim`. Emits {ArbiterPaid}.
+    function claimArbiterPay(uint256 jobId, uint32 number) external;
 }

@@ -36,6 +36,9 @@ library Config {
         uint128 challengeBond; // payment token units a job challenger posts
         // slot 4
         uint128 verifierBond; // payment token units a verifier posts with an attestation
+        // slot 5
+        uint128 arbiterBond; // payment token units an arbiter posts with each vote; lost when in the minority
+        uint128 arbiterFee; // payment token units of the challenger's bond paid to the majority of a decided vote
     }
 
     /// @notice What requests, matches and job settlements read of the parameters: two of the five
@@ -510,5 +513,17 @@ library Jobs {
         uint40 windowLeft; // challenge window time left when the dispute opened
         uint32 votesForSolver;
         uint32 votesForChallenger;
+        uint40 arbiterBond; // copied when the dispute opens; bonds are at most 100,000 USD (below 2**40)
+        uint40 arbiterFee; // copied when the dispute opens; at most the challenge bond
+    }
+
+    /// @notice The result of an arbiter vote, kept per dispute for the arbiters' claims
+    /// (`claimArbiterPay`). Votes and outcomes are coded 1 (solver correct), 2 (solver wrong);
+    /// outcome 3 is no majority, 0 not resolved yet.
+    struct VoteTally {
+        // slot 0
+        uint8 outcome;
+        uint40 bond; // each vote's bond, back to the majority (to every voter without one)
+        uint96 payPerVote; // the fee and the minority's bonds, shared by the majority
     }
 }

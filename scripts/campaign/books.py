@@ -456,6 +456,47 @@ class Books:
         correct = keccak256(workload.step(state, lo, job.terms.seed)) == bytes(d["hHi"])
         require(e["solverCorrect"] == correct, f"on-chain step {lo} says {e['solverCorrect']}, executor {correct}")
 
+    def on_StepVoted(self, e):
+        job = self.jobs[e["jobId"]]
+        d = self._dispute_before
+        key = (job.id, d["number"])
+        require(e["bond"] == d["arbiterBond"], f"vote bond {e['bond']}, dispute's {d['arbiterBond']}")
+        self.arbiter_votes[key][e["arbiter"]] = 1 if e["solverCorrect"] else 2
+        self.arbiter_bonds[key] = e["bond"]
+        self.arbiter_held += e["bond"]
+        self._move(e["arbiter"], self.jm.address, e["bond"])
+
+    def on_VoteTallied(self, e):
+        job = self.jobs[e["jobId"]]
+        d = self._dispute_before
+        key = (job.id, e["number"])
+        votes = list(self.arbiter_votes.get(key, {}).values())
+        for_solver, for_challenger = votes.count(1), votes.count(2)
+        outcome = 1 if for_solver > for_challenger else 2 if for_challenger > for_solver else 3
+        winners = max(for_solver, for_challenger) if outcome != 3 else 0
+        fee = min(d["arbiterFee"], d["bond"]) if winners else 0
+        pot = fee + (len(votes) - winners) * d["arbiterBond"]
+        pay, dust = (pot // winners, pot % winners) if winners else (0, 0)
+        got = (e["outcome"], e["fee"], e["payPerVote"], e["dust"])
+        require(got == (outcome, fee, pay, dust), f"tally {got}, model {(outcome, fee, pay, dust)}")
+        self.tallies[key] = (outcome, d["arbiterBond"], pay)
+        self.arbiter_held += fee - dust
+        self._accrue(self.jm.address, dust)
+        # The fee leaves the challenger's bond before the dispute settles.
+        job.bond -= fee
+        self._dispute_before = {**d, "bond": d["bond"] - fee}
+
+    def on_ArbiterPaid(self, e):
+        key = (e["jobId"], e["number"])
+        outcome, bond, pay = self.tallies[key]
+        vote = self.arbiter_votes[key].get(e["arbiter"])
+        require(vote in (1, 2) and (outcome == 3 or vote == outcome), f"arbiter paid for vote {vote}, outcome {outcome}")
+        expected = bond + (0 if outcome == 3 else pay)
+        require(e["amount"] == expected, f"arbiter paid {e['amount']}, model {expected}")
+        self.arbiter_votes[key][e["arbiter"]] = 3
+        self.arbiter_held -= expected
+        self._move(self.jm.address, e["arbiter"], expected)
+
     def on_DisputeResolved(self, e):
         job = self.jobs[e["jobId"]]
         result = e["result"]
@@ -539,6 +580,7 @@ class Books:
         for i in self.live_jobs:
             j = self.jobs[i]
             jm += j.escrow + j.verifier_bond * (j.attestation == A_VALID) + j.bond
+        jm += self.arbiter_held
         owed = {self.market.address: market, self.jm.address: jm, self.registry.address: self._stake()}
         for (contract, _), amount in self.credits.items():
             owed[contract] += amount

@@ -3,7 +3,7 @@ votes (result VOIDED) is settled as the challenger's loss: the window resumes, i
 
 import pytest
 
-from helpers import event_args, reverts_with
+from helpers import USD, event_args, reverts_with
 from jobs.support import (
     CHALLENGE_BOND,
     CHALLENGER_WON,
@@ -43,7 +43,12 @@ def _resolve(ctx, job):
 def test_when_majority_says_the_solver_was_wrong(ctx, voting):
     a = ctx.arbiters
     tx = _vote(ctx, voting, a[0], False)
-    assert event_args(tx, "StepVoted") == {"jobId": voting.id, "arbiter": a[0], "solverCorrect": False}
+    assert event_args(tx, "StepVoted") == {
+        "jobId": voting.id,
+        "arbiter": a[0],
+        "solverCorrect": False,
+        "bond": 10 * USD,
+    }
     _vote(ctx, voting, a[1], False)
     _vote(ctx, voting, a[2], True)
     assert ctx.job_market.hasVoted(voting.id, a[0])

@@ -12,7 +12,7 @@ the challenger's loss: the solver keeps its pay and the tenant loses its bond.
 Balances are payment-token balances; "honest play" is the same job finalized without the attack.
 """
 
-from helpers import event_args, reverts_with
+from helpers import USD, event_args, reverts_with
 from jobs.support import (
     CHALLENGE_BOND,
     CHALLENGER_WON,
@@ -160,3 +160,85 @@ def test_attack_4_a_tenant_challenging_its_own_honest_solver_pays_when_nobody_vo
     assert _balance(ctx, ctx.tenant) - tenant_before == honest_tenant - CHALLENGE_BOND
     assert _balance(ctx, ctx.provider) - provider_before == SOLVER_PAY + TO_DEFENDER
     assert job_of(ctx.job_market, job.id)["status"] != SLASHED
+
+
+# --- arbiters: bonded, paid per vote by the challenger's bond and the minority's bonds -----------
+
+ARBITER_BOND = 10 * USD
+ARBITER_FEE = 10 * USD
+
+
+def _voting_job(ctx, driver, fault_from_step=3):
+    """A matvec-256 job over 5 steps whose dispute reached its vote on step 2 -> 3."""
+    job = driver.open_submitted(workload=MATVEC256, steps=5, fault_from_step=fault_from_step)
+    driver.challenge(job)
+    driver.bisect(job)
+    return job
+
+
+def _claim(ctx, job, arbiter, number=1):
+    return ctx.job_market.claimArbiterPay(job.id, number, {"from": arbiter})
+
+
+def test_the_majority_is_paid_the_fee_and_the_minoritys_bond_and_the_minority_loses_its_bond(ctx, driver):
+    job = _voting_job(ctx, driver)  # the solver cheated at step 3: "wrong" is the true vote
+    a = ctx.arbiters
+    before = {x: _balance(ctx, x) for x in (*a, ctx.challenger)}
+    for arbiter, vote in zip(a, (False, False, True)):
+        tx = ctx.job_market.voteOnStep(job.id, vote, {"from": arbiter})
+        assert event_args(tx, "StepVoted")["bond"] == ARBITER_BOND
+    sleep_past(dispute_of(ctx.job_market, job.id)["deadline"])
+    tx = ctx.job_market.resolveVote(job.id, {"from": ctx.stranger})
+    pay = (ARBITER_FEE + ARBITER_BOND) // 2
+    assert event_args(tx, "VoteTallied") == {
+        "jobId": job.id,
+        "number": 1,
+        "outcome": 2,
+        "fee": ARBITER_FEE,
+        "payPerVote": pay,
+        "dust": 0,
+    }
+    assert event_args(tx, "DisputeResolved")["result"] == CHALLENGER_WON
+    for arbiter in a[:2]:
+        assert event_args(_claim(ctx, job, arbiter), "ArbiterPaid")["amount"] == ARBITER_BOND + pay
+        assert _balance(ctx, arbiter) - before[arbiter] == pay
+    with reverts_with("JobMarket_NothingToClaim"):
+        _claim(ctx, job, a[2])
+    assert _balance(ctx, a[2]) - before[a[2]] == -ARBITER_BOND
+    # The winning challenger paid the committee's fee out of its bond (and won the slash share).
+    assert event_args(tx, "ProviderSlashed")["toWhistleblower"] > ARBITER_FEE
+
+
+def test_without_a_majority_every_voter_gets_its_bond_back_and_nobody_is_paid(ctx, driver):
+    job = _voting_job(ctx, driver)
+    a = ctx.arbiters
+    ctx.job_market.voteOnStep(job.id, True, {"from": a[0]})
+    ctx.job_market.voteOnStep(job.id, False, {"from": a[1]})
+    sleep_past(dispute_of(ctx.job_market, job.id)["deadline"])
+    tx = ctx.job_market.resolveVote(job.id, {"from": ctx.stranger})
+    assert (event_args(tx, "VoteTallied")["outcome"], event_args(tx, "VoteTallied")["fee"]) == (3, 0)
+    for arbiter in a[:2]:
+        assert event_args(_claim(ctx, job, arbiter), "ArbiterPaid")["amount"] == ARBITER_BOND
+    # The challenger could not win: its whole bond is forfeited, half to the solver.
+    forfeit = event_args(tx, "ChallengerBondForfeited")
+    assert (forfeit["toDefender"], forfeit["toTreasury"]) == (TO_DEFENDER, CHALLENGE_BOND - TO_DEFENDER)
+
+
+def test_an_absent_arbiter_earns_nothing_and_a_claim_is_paid_once(ctx, driver):
+    job = _voting_job(ctx, driver, fault_from_step=None)  # honest: "correct" is the true vote
+    a = ctx.arbiters
+    ctx.job_market.voteOnStep(job.id, True, {"from": a[0]})
+    with reverts_with("JobMarket_NothingToClaim"):
+        _claim(ctx, job, a[0])  # not resolved yet
+    sleep_past(dispute_of(ctx.job_market, job.id)["deadline"])
+    tx = ctx.job_market.resolveVote(job.id, {"from": ctx.stranger})
+    assert event_args(tx, "DisputeResolved")["result"] == SOLVER_WON
+    assert event_args(_claim(ctx, job, a[0]), "ArbiterPaid")["amount"] == ARBITER_BOND + ARBITER_FEE
+    with reverts_with("JobMarket_NothingToClaim"):
+        _claim(ctx, job, a[0])
+    with reverts_with("JobMarket_NothingToClaim"):
+        _claim(ctx, job, a[1])  # did not vote
+    # The losing challenger's bond paid the fee first; the rest is split as usual.
+    forfeit = event_args(tx, "ChallengerBondForfeited")
+    rest = CHALLENGE_BOND - ARBITER_FEE
+    assert (forfeit["toDefender"], forfeit["toTreasury"]) == (rest // 2, rest - rest // 2)

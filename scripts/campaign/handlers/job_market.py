@@ -100,6 +100,8 @@ class JobMarketActions:
             "windowLeft",
             "votesForSolver",
             "votesForChallenger",
+            "arbiterBond",
+            "arbiterFee",
         ]
         return dict(zip(fields, read_batch([(self.jm.disputeOf, job_id)])[0]))
 
@@ -215,6 +217,24 @@ class JobMarketActions:
             self._slash_order = (job.collateral, job.challenger, job.tenant)
         if self._call(self.jm, "resolveVote", (job_id,), self.settler) is not None:
             self._settle_again(self.jm, "resolveVote", (job_id,), self.settler, "JobMarket_UnexpectedPhase")
+
+    def _claimable_votes(self) -> list[tuple[int, int, str]]:
+        """(job, dispute number, arbiter) of resolved votes not claimed yet, the minority's included."""
+        return [
+            (job_id, number, arbiter)
+            for (job_id, number), votes in self.arbiter_votes.items()
+            if (job_id, number) in self.tallies
+            for arbiter, vote in votes.items()
+            if vote != 3
+        ]
+
+    def act_claim_arbiter_pay(self):
+        claimable = self._claimable_votes()
+        if not claimable:
+            return self._call(self.jm, "claimArbiterPay", (self._any_order_id(), 1), self.arbiters[0])
+        job_id, number, arbiter = self.rng.choice(claimable)
+        sender = self._account_any(arbiter) if self.rng.random() < 0.9 else self.attacker
+        self._call(self.jm, "claimArbiterPay", (job_id, number), sender)
 
     def act_claim_timeout(self):
         job = self._job(lambda j: j.disputed)

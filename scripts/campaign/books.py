@@ -490,7 +490,9 @@ class Books:
         key = (e["jobId"], e["number"])
         outcome, bond, pay = self.tallies[key]
         vote = self.arbiter_votes[key].get(e["arbiter"])
-        require(vote in (1, 2) and (outcome == 3 or vote == outcome), f"arbiter paid for vote {vote}, outcome {outcome}")
+        require(
+            vote in (1, 2) and (outcome == 3 or vote == outcome), f"arbiter paid for vote {vote}, outcome {outcome}"
+        )
         expected = bond + (0 if outcome == 3 else pay)
         require(e["amount"] == expected, f"arbiter paid {e['amount']}, model {expected}")
         self.arbiter_votes[key][e["arbiter"]] = 3

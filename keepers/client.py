@@ -427,7 +427,7 @@ class LeaseholdClient:
         return self.send(self.contracts.job_market.prove_step(job_id, terms, state_lo))
 
     def vote_on_step(self, job_id: int, solver_correct: bool, *, bond: int | None = None) -> SendResult:
-        """Votes, posting the dispute's arbiter bond (approved first when `bond` is given)."""
+        """Votes, posting the dispute's arbiter bond; `bond` (when given) is the allowance to ensure first."""
         if bond:
             self.ensure_allowance(self.contracts.payment_token, self.job_market.address, bond)
         return self.send(self.contracts.job_market.vote_on_step(job_id, solver_correct))

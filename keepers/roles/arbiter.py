@@ -7,7 +7,8 @@ step and votes `voteOnStep(solverCorrect)`: whether the step's result hashes to 
 h_hi. When its own s_lo does not hash to h_lo (the parties agreed on a state it cannot
 reproduce) it cannot judge and abstains; the vote window ends with `resolveVote` (the settler).
 
-Each vote posts the dispute's arbiter bond. Once a vote it cast is resolved (the dispute left
+Each vote posts the dispute's arbiter bond (the payment token is approved to the JobMarket once,
+for good, before the first vote). Once a vote it cast is resolved (the dispute left
 the VOTE phase) it claims its bond and pay with `claimArbiterPay`; a vote in the minority has
 nothing to claim (the contract refuses it) and is dropped.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 from functools import partial
 
 from keepers.client import LeaseholdClient
+from keepers.contracts.types import MAX_ALLOWANCE
 from keepers.jobs import JobBook, JobFacts, Unexecutable, attempt, workload_of
 from keepers.lifecycle import Keeper, NoRoleConfig
 from keepers.workloads import keccak256
@@ -80,7 +82,7 @@ class ArbiterKeeper(Keeper):
             self.log,
             "vote_on_step",
             job.job_id,
-            lambda: self.client.vote_on_step(job.job_id, solver_correct, bond=dispute.arbiter_bond),
+            lambda: self.client.vote_on_step(job.job_id, solver_correct, bond=MAX_ALLOWANCE),
             self.metrics,
         )
         self._done.add(key)

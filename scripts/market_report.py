@@ -223,7 +223,8 @@ def summary(events: ChainEvents) -> dict[str, int]:
         "jobs_matched": len(events["JobOpened"]),
         "jobs_submitted": len(events["ResultSubmitted"]),
         "jobs_finalized": len(events["JobFinalized"]),
-        "jobs_failed": len(events["JobExpired"]) + sum(1 for e in resolved if e["result"] != DisputeResult.SOLVER_WON),
+        "jobs_failed": len(events["JobExpired"])
+        + sum(1 for e in resolved if e["result"] == DisputeResult.CHALLENGER_WON),
         "attestations": len(events["Attested"]),
         "disputes": len(events["DisputeOpened"]),
         "disputes_won_by_challenger": sum(1 for e in resolved if e["result"] == DisputeResult.CHALLENGER_WON),

@@ -294,8 +294,8 @@ contract JobMarket is IJobMarket, MarketBase {
         emit StepProven(jobId, stepIndex, solverCorrect);
         // The compensation goes to the side that defended: a proof by the solver or by its valid
         // verifier makes it theirs; anyone else's leaves the last reveal's mover.
-        if (_isValidVerifier(job)) d.verifierDefends = true;
-        else if (msg.sender == job.provider) d.verifierDefends = false;
+        if (msg.sender == job.provider) d.verifierDefends = false;
+        else if (_isValidVerifier(job)) d.verifierDefends = true;
 
         // Effect and Interaction
         _resolve(jobId, job, d, solverCorrect ? Jobs.DisputeResult.SOLVER_WON : Jobs.DisputeResult.CHALLENGER_WON);
@@ -503,8 +503,12 @@ contract JobMarket is IJobMarket, MarketBase {
         // holds the same trace and defends it when the solver does not), in time, with a hash the
         // solver's trace commits to.
         _requireMove(jobId, d, Jobs.Phase.REVEAL);
-        bool byVerifier = _isValidVerifier(job);
-        if (msg.sender != job.provider && !byVerifier) revert Errors.JobMarket_CallerNotProvider(jobId, msg.sender);
+        bool byVerifier;
+        if (msg.sender != job.provider) {
+            // Only then is the attestation's slot read: the solver's reveals pay nothing for it.
+            byVerifier = _isValidVerifier(job);
+            if (!byVerifier) revert Errors.JobMarket_CallerNotProvider(jobId, msg.sender);
+        }
         uint32 mid;
         // Cannot overflow: both are uint32, summed in 256 bits.
         unchecked {

@@ -88,7 +88,8 @@ interface IJobMarket is IMarketBase {
     event ArbiterPaid(uint256 indexed jobId, uint32 indexed number, address indexed arbiter, uint128 amount);
 
     /// @notice Emitted when a dispute ends. `slashed` is the solver's slash (stake tokens) when it
-    /// lost; `windowEndsAt` is the reopened window when the challenger lost.
+    /// lost; `windowEndsAt` is the reopened window when the challenger lost or could not win an
+    /// arbiter majority (VOIDED).
     event DisputeResolved(
         uint256 indexed jobId,
         address indexed challenger,

@@ -372,8 +372,8 @@ library Market {
 /// @notice Jobs: deterministic computations paid from escrow, verified optimistically, disputed by
 /// bisection (docs/verification.md).
 library Jobs {
-    /// @notice A job's status. MATCHED, SUBMITTED, DISPUTED and the terminal FINALIZED, EXPIRED,
-    /// SLASHED and VOIDED are stored; LATE (MATCHED past the result deadline) and FINALIZABLE
+    /// @notice A job's status. MATCHED, SUBMITTED, DISPUTED and the terminal FINALIZED, EXPIRED and
+    /// SLASHED are stored (VOIDED no longer is); LATE (MATCHED past the result deadline) and FINALIZABLE
     /// (SUBMITTED after the challenge window) are derived from the clock by `statusOf`.
     enum Status {
         NONE,
@@ -385,7 +385,7 @@ library Jobs {
         FINALIZED, // terminal: solver paid
         EXPIRED, // terminal: no result in time; tenant refunded, solver slashed a little
         SLASHED, // terminal: the solver lost a dispute; tenant refunded, collateral slashed
-        VOIDED // terminal: arbiters could not decide; everyone made whole, nobody slashed
+        VOIDED // no longer reached: a vote without a majority is the challenger's loss (kept so values do not move)
     }
 
     /// @notice What the one verifier of a job said.
@@ -404,7 +404,8 @@ library Jobs {
         VOTE // one step left in an arbiter-mode workload: arbiters vote
     }
 
-    /// @notice How a dispute ended.
+    /// @notice How a dispute ended. VOIDED: an arbiter vote without a strict majority, settled as
+    /// the challenger's loss (the window resumes).
     enum DisputeResult {
         SOLVER_WON,
         CHALLENGER_WON,

@@ -233,7 +233,8 @@ class JobMarketActions:
         if not claimable:
             return self._call(self.jm, "claimArbiterPay", (self._any_order_id(), 1), self.arbiters[0])
         job_id, number, arbiter = self.rng.choice(claimable)
-        sender = self._account_any(arbiter) if self.rng.random() < 0.9 else self.attacker
+        account = next(a for a in self.arbiters if a.address == arbiter)
+        sender = account if self.rng.random() < 0.9 else self.attacker
         self._call(self.jm, "claimArbiterPay", (job_id, number), sender)
 
     def act_claim_timeout(self):

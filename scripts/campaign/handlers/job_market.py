@@ -169,6 +169,9 @@ class JobMarketActions:
         self._slash_order = (job.collateral, job.challenger, job.tenant)
         phase = d["phase"]
         provider = self.providers[job.provider].account
+        if phase in (P_REVEAL, P_RESPOND, P_PROVE) and self.ts > d["deadline"] and self.rng.random() < 0.8:
+            # The move is overdue: settle it, as a keeper would, rather than send a move bound to fail.
+            return self._call(self.jm, "claimTimeout", (job.id,), self.settler)
         if phase == P_REVEAL:
             mid = (d["lo"] + d["hi"]) // 2
             args = (job.id, job.solver.hashes[mid], job.solver.tree.proof(mid))
@@ -207,7 +210,11 @@ class JobMarketActions:
         state = job.solver.states[lo]
         correct = keccak256(get_workload(job.terms.workload).step(state, lo, job.terms.seed)) == bytes(d["hHi"])
         vote = correct if self.rng.random() < 0.85 else not correct
-        self._call(self.jm, "voteOnStep", (job.id, vote), self.rng.choice(self.arbiters))
+        # Mostly an arbiter that has not voted yet (a second vote is refused).
+        voted = self.arbiter_votes.get((job.id, d["number"]), {})
+        fresh = [a for a in self.arbiters if a.address not in voted]
+        arbiter = self.rng.choice(fresh if fresh and self.rng.random() < 0.9 else self.arbiters)
+        self._call(self.jm, "voteOnStep", (job.id, vote), arbiter)
 
     def act_resolve_vote(self):
         job = self._job(lambda j: j.disputed)

@@ -4292,6 +4292,27 @@ export const jobMarketAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint32",
+        "name": "number",
+        "type": "uint32"
+      },
+      {
+        "internalType": "address",
+        "name": "arbiter",
+        "type": "address"
+      }
+    ],
+    "name": "JobMarket_NothingToClaim",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint40",
         "name": "resultTimeoutSeconds",
         "type": "uint40"
@@ -4556,6 +4577,37 @@ export const jobMarketAbi = [
       },
       {
         "indexed": true,
+        "internalType": "uint32",
+        "name": "number",
+        "type": "uint32"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "arbiter",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "amount",
+        "type": "uint128"
+      }
+    ],
+    "name": "ArbiterPaid",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
         "internalType": "address",
         "name": "verifier",
         "type": "address"
@@ -4599,8 +4651,14 @@ export const jobMarketAbi = [
       },
       {
         "indexed": false,
+        "internalType": "address",
+        "name": "defender",
+        "type": "address"
+      },
+      {
+        "indexed": false,
         "internalType": "uint128",
-        "name": "toSolver",
+        "name": "toDefender",
         "type": "uint128"
       },
       {
@@ -5098,6 +5156,12 @@ export const jobMarketAbi = [
         "internalType": "bool",
         "name": "solverCorrect",
         "type": "bool"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "bond",
+        "type": "uint128"
       }
     ],
     "name": "StepVoted",
@@ -5132,6 +5196,49 @@ export const jobMarketAbi = [
       }
     ],
     "name": "VerifierBondForfeited",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "uint32",
+        "name": "number",
+        "type": "uint32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint8",
+        "name": "outcome",
+        "type": "uint8"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "fee",
+        "type": "uint128"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "payPerVote",
+        "type": "uint128"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "dust",
+        "type": "uint128"
+      }
+    ],
+    "name": "VoteTallied",
     "type": "event"
   },
   {
@@ -5317,6 +5424,24 @@ export const jobMarketAbi = [
     "type": "function"
   },
   {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint32",
+        "name": "number",
+        "type": "uint32"
+      }
+    ],
+    "name": "claimArbiterPay",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
     "inputs": [],
     "name": "claimCredit",
     "outputs": [
@@ -5437,6 +5562,11 @@ export const jobMarketAbi = [
             "type": "uint32"
           },
           {
+            "internalType": "bool",
+            "name": "verifierDefends",
+            "type": "bool"
+          },
+          {
             "internalType": "bytes32",
             "name": "hLo",
             "type": "bytes32"
@@ -5465,6 +5595,16 @@ export const jobMarketAbi = [
             "internalType": "uint32",
             "name": "votesForChallenger",
             "type": "uint32"
+          },
+          {
+            "internalType": "uint40",
+            "name": "arbiterBond",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "arbiterFee",
+            "type": "uint40"
           }
         ],
         "internalType": "struct Jobs.Dispute",
@@ -6535,6 +6675,16 @@ export const protocolConfigAbi = [
             "internalType": "uint128",
             "name": "verifierBond",
             "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "arbiterBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "arbiterFee",
+            "type": "uint128"
           }
         ],
         "indexed": false,
@@ -6618,6 +6768,32 @@ export const protocolConfigAbi = [
         "internalType": "bytes32",
         "name": "",
         "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "DEFAULT_ARBITER_BOND",
+    "outputs": [
+      {
+        "internalType": "uint128",
+        "name": "",
+        "type": "uint128"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "DEFAULT_ARBITER_FEE",
+    "outputs": [
+      {
+        "internalType": "uint128",
+        "name": "",
+        "type": "uint128"
       }
     ],
     "stateMutability": "view",
@@ -7173,6 +7349,16 @@ export const protocolConfigAbi = [
             "internalType": "uint128",
             "name": "verifierBond",
             "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "arbiterBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "arbiterFee",
+            "type": "uint128"
           }
         ],
         "internalType": "struct Config.Params",
@@ -7353,6 +7539,16 @@ export const protocolConfigAbi = [
           {
             "internalType": "uint128",
             "name": "verifierBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "arbiterBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "arbiterFee",
             "type": "uint128"
           }
         ],
@@ -7539,6 +7735,16 @@ export const protocolConfigAbi = [
           {
             "internalType": "uint128",
             "name": "verifierBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "arbiterBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "arbiterFee",
             "type": "uint128"
           }
         ],
@@ -8563,6 +8769,27 @@ export const protocolErrorsAbi = [
       }
     ],
     "name": "JobMarket_MoveDeadlinePassed",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint32",
+        "name": "number",
+        "type": "uint32"
+      },
+      {
+        "internalType": "address",
+        "name": "arbiter",
+        "type": "address"
+      }
+    ],
+    "name": "JobMarket_NothingToClaim",
     "type": "error"
   },
   {

@@ -219,7 +219,8 @@ interface IJobMarket is IMarketBase {
 
     /// @notice Anyone shows the disputed step on-chain: `stateLo` must hash to the agreed hLo;
     /// the solver wins when the step from it hashes to hHi (or the challenger wins otherwise,
-    /// including when `stateLo` is not a valid state of the workload). The solver must see to it
+    /// including when `stateLo` is not a valid state of the workload). The solver (or the verifier
+    /// that attested valid, which then takes the losing challenger's compensation) must see to it
     /// before the deadline. Emits {StepProven} and {DisputeResolved}.
     function proveStep(uint256 jobId, Jobs.JobTerms calldata terms, bytes calldata stateLo) external;
 

@@ -41,8 +41,8 @@ library Config {
         uint128 arbiterFee; // payment token units of the challenger's bond paid to the majority of a decided vote
     }
 
-    /// @notice What requests, matches and job settlements read of the parameters: two of the five
-    /// slots and the pause flag in one call, instead of all five slots (docs/gas.md).
+    /// @notice What requests, matches and job settlements read of the parameters: two of the six
+    /// slots and the pause flag in one call, instead of all six slots (docs/gas.md).
     struct MarketParams {
         bool paused;
         uint16 protocolFeeBps;

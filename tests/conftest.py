@@ -258,7 +258,7 @@ def ctx(
     config.setRole(config.VERIFIER_ROLE(), verifier, True, {"from": governance})
     for arbiter in arbiters:
         config.setRole(config.ARBITER_ROLE(), arbiter, True, {"from": governance})
-    for account in (tenant, stranger, verifier, challenger, provider, provider2):
+    for account in (tenant, stranger, verifier, challenger, provider, provider2, *arbiters):
         token.mint(account, FUNDS, {"from": account})
         token.approve(job_market, MAX_UINT, {"from": account})
         token.approve(lease_market, MAX_UINT, {"from": account})

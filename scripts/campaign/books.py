@@ -33,7 +33,6 @@ from scripts.campaign.enums import (
     J_MATCHED,
     J_SLASHED,
     J_SUBMITTED,
-    J_VOIDED,
     K_ACTIVE,
     K_CHALLENGE_OPEN,
     K_NOT_FOUND,
@@ -470,26 +469,71 @@ class Books:
         correct = keccak256(workload.step(state, lo, job.terms.seed)) == bytes(d["hHi"])
         require(e["solverCorrect"] == correct, f"on-chain step {lo} says {e['solverCorrect']}, executor {correct}")
 
+    def on_StepVoted(self, e):
+        job = self.jobs[e["jobId"]]
+        d = self._dispute_before
+        key = (job.id, d["number"])
+        require(e["bond"] == d["arbiterBond"], f"vote bond {e['bond']}, dispute's {d['arbiterBond']}")
+        self.arbiter_votes[key][e["arbiter"]] = 1 if e["solverCorrect"] else 2
+        self.arbiter_bonds[key] = e["bond"]
+        self.arbiter_held += e["bond"]
+        self._move(e["arbiter"], self.jm.address, e["bond"])
+
+    def on_VoteTallied(self, e):
+        job = self.jobs[e["jobId"]]
+        d = self._dispute_before
+        key = (job.id, e["number"])
+        votes = list(self.arbiter_votes.get(key, {}).values())
+        for_solver, for_challenger = votes.count(1), votes.count(2)
+        outcome = 1 if for_solver > for_challenger else 2 if for_challenger > for_solver else 3
+        winners = max(for_solver, for_challenger) if outcome != 3 else 0
+        fee = min(d["arbiterFee"], d["bond"]) if winners else 0
+        pot = fee + (len(votes) - winners) * d["arbiterBond"]
+        pay, dust = (pot // winners, pot % winners) if winners else (0, 0)
+        got = (e["outcome"], e["fee"], e["payPerVote"], e["dust"])
+        require(got == (outcome, fee, pay, dust), f"tally {got}, model {(outcome, fee, pay, dust)}")
+        self.tallies[key] = (outcome, d["arbiterBond"], pay)
+        self.arbiter_held += fee - dust
+        self._accrue(self.jm.address, dust)
+        # The fee leaves the challenger's bond before the dispute settles.
+        job.bond -= fee
+        self._dispute_before = {**d, "bond": d["bond"] - fee}
+
+    def on_ArbiterPaid(self, e):
+        key = (e["jobId"], e["number"])
+        outcome, bond, pay = self.tallies[key]
+        vote = self.arbiter_votes[key].get(e["arbiter"])
+        require(
+            vote in (1, 2) and (outcome == 3 or vote == outcome), f"arbiter paid for vote {vote}, outcome {outcome}"
+        )
+        expected = bond + (0 if outcome == 3 else pay)
+        require(e["amount"] == expected, f"arbiter paid {e['amount']}, model {expected}")
+        self.arbiter_votes[key][e["arbiter"]] = 3
+        self.arbiter_held -= expected
+        self._move(self.jm.address, e["arbiter"], expected)
+
     def on_DisputeResolved(self, e):
         job = self.jobs[e["jobId"]]
         result = e["result"]
-        if result == SOLVER_WON:
+        if result in (SOLVER_WON, VOIDED):
             job.window_ends = e["windowEndsAt"]
             job.challenger, job.bond, job.disputed = ZERO, 0, False
             return
-        self._end_job(job, J_SLASHED if result == CHALLENGER_WON else J_VOIDED)
+        # A void (arbiters without a majority) is settled as the challenger's loss, like SOLVER_WON.
+        require(result == CHALLENGER_WON, f"dispute result {result}")
+        self._end_job(job, J_SLASHED)
         self._move(self.jm.address, job.tenant, job.escrow)
         self._move(self.jm.address, job.challenger, job.bond)
         job.paid_out += job.escrow
-        if result == VOIDED and job.attestation == A_VALID:
-            self._move(self.jm.address, job.verifier, job.verifier_bond)
 
     def on_ChallengerBondForfeited(self, e):
         job = self.jobs[e["jobId"]]
         bond = self._dispute_before["bond"]
         to_solver = bond * self.params["whistleblowerRewardBps"] // BPS
-        require((e["toSolver"], e["toTreasury"]) == (to_solver, bond - to_solver), f"forfeit {e} of bond {bond}")
-        self._move(self.jm.address, job.provider, e["toSolver"])
+        require((e["toDefender"], e["toTreasury"]) == (to_solver, bond - to_solver), f"forfeit {e} of bond {bond}")
+        # The campaign's verifiers never reveal, so the solver always defends.
+        require(e["defender"] == job.provider, f"forfeit to {e['defender']}, not the solver")
+        self._move(self.jm.address, job.provider, e["toDefender"])
         self._accrue(self.jm.address, e["toTreasury"])
 
     def on_VerifierBondForfeited(self, e):
@@ -551,6 +595,7 @@ class Books:
         for i in self.live_jobs:
             j = self.jobs[i]
             jm += j.escrow + j.verifier_bond * (j.attestation == A_VALID) + j.bond
+        jm += self.arbiter_held
         owed = {self.market.address: market, self.jm.address: jm, self.registry.address: self._stake()}
         for (contract, _), amount in self.credits.items():
             owed[contract] += amount

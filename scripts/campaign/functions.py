@@ -227,7 +227,10 @@ ALLOWED = {
         "JobMarket_MoveDeadlinePassed",
         "JobMarket_ArbiterIsParty",
         "JobMarket_AlreadyVoted",
-    },
+    }
+    | ERC20
+    | REFUSED,
+    "JobMarket.claimArbiterPay": {"JobMarket_NothingToClaim"},
     "JobMarket.resolveVote": {"JobMarket_UnexpectedPhase", "JobMarket_MoveDeadlineNotPassed"},
     "JobMarket.claimTimeout": {"JobMarket_UnexpectedPhase", "JobMarket_MoveDeadlineNotPassed"},
     "JobMarket.finalizeJob": {"JobMarket_UnexpectedStatus"},
@@ -278,6 +281,7 @@ ACTION_TARGET = {
     "dispute_move": "JobMarket.proveStep",
     "vote": "JobMarket.voteOnStep",
     "resolve_vote": "JobMarket.resolveVote",
+    "claim_arbiter_pay": "JobMarket.claimArbiterPay",
     "claim_timeout": "JobMarket.claimTimeout",
     "expire": "JobMarket.expireJob",
     "set_params": "ProtocolConfig.setParams",

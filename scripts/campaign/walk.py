@@ -209,6 +209,7 @@ class Campaign(
             + self.tenants
             + self.verifiers
             + self.whistleblowers
+            + self.arbiters
             + [self.settler, self.attacker, self.matcher, self.matcher2, self.spare]
             + [self.edge_tenant, self.edge_expirer, self.sybil, self.solver_alt]
         )
@@ -268,6 +269,13 @@ class Campaign(
         self._fresh_fees = 0
         self._touched_credits: set[tuple[str, str]] = set()
         self.fees: Counter = Counter()  # contract -> protocol fees accrued there since its last sweep
+        # (job, dispute number) -> {arbiter: vote}, 1 solver correct, 2 wrong, 3 claimed; and the
+        # tallies (outcome, bond, pay per vote) once resolved; arbiter_held: what the job market
+        # owes arbiters (bonds and pay not yet claimed).
+        self.arbiter_votes: dict[tuple[int, int], dict[str, int]] = defaultdict(dict)
+        self.arbiter_bonds: dict[tuple[int, int], int] = {}
+        self.tallies: dict[tuple[int, int], tuple[int, int, int]] = {}
+        self.arbiter_held = 0
         self.orders: dict[int, Order] = {}
         self.jobs: dict[int, Job] = {}
         self.offers: dict[int, Offer] = {}
@@ -415,6 +423,7 @@ class Campaign(
             ("dispute_move", when(disputed, 30 * disputed)),
             ("vote", when(voting, 10)),
             ("resolve_vote", when(voting, 2, 0.2)),
+            ("claim_arbiter_pay", when(self._claimable_votes(), 4, 0.2)),
             ("claim_timeout", when(disputed, 2, 0.2)),
             ("finalize", when(open_jobs, 5)),
             ("expire", when(waiting, 2)),

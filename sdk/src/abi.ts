@@ -4301,6 +4301,27 @@ export const jobMarketAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint32",
+        "name": "number",
+        "type": "uint32"
+      },
+      {
+        "internalType": "address",
+        "name": "arbiter",
+        "type": "address"
+      }
+    ],
+    "name": "JobMarket_NothingToClaim",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint40",
         "name": "resultTimeoutSeconds",
         "type": "uint40"
@@ -4565,6 +4586,37 @@ export const jobMarketAbi = [
       },
       {
         "indexed": true,
+        "internalType": "uint32",
+        "name": "number",
+        "type": "uint32"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "arbiter",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "amount",
+        "type": "uint128"
+      }
+    ],
+    "name": "ArbiterPaid",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
         "internalType": "address",
         "name": "verifier",
         "type": "address"
@@ -4608,8 +4660,14 @@ export const jobMarketAbi = [
       },
       {
         "indexed": false,
+        "internalType": "address",
+        "name": "defender",
+        "type": "address"
+      },
+      {
+        "indexed": false,
         "internalType": "uint128",
-        "name": "toSolver",
+        "name": "toDefender",
         "type": "uint128"
       },
       {
@@ -5107,6 +5165,12 @@ export const jobMarketAbi = [
         "internalType": "bool",
         "name": "solverCorrect",
         "type": "bool"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "bond",
+        "type": "uint128"
       }
     ],
     "name": "StepVoted",
@@ -5141,6 +5205,49 @@ export const jobMarketAbi = [
       }
     ],
     "name": "VerifierBondForfeited",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "uint32",
+        "name": "number",
+        "type": "uint32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint8",
+        "name": "outcome",
+        "type": "uint8"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "fee",
+        "type": "uint128"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "payPerVote",
+        "type": "uint128"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "dust",
+        "type": "uint128"
+      }
+    ],
+    "name": "VoteTallied",
     "type": "event"
   },
   {
@@ -5326,6 +5433,24 @@ export const jobMarketAbi = [
     "type": "function"
   },
   {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint32",
+        "name": "number",
+        "type": "uint32"
+      }
+    ],
+    "name": "claimArbiterPay",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
     "inputs": [],
     "name": "claimCredit",
     "outputs": [
@@ -5446,6 +5571,11 @@ export const jobMarketAbi = [
             "type": "uint32"
           },
           {
+            "internalType": "bool",
+            "name": "verifierDefends",
+            "type": "bool"
+          },
+          {
             "internalType": "bytes32",
             "name": "hLo",
             "type": "bytes32"
@@ -5474,6 +5604,16 @@ export const jobMarketAbi = [
             "internalType": "uint32",
             "name": "votesForChallenger",
             "type": "uint32"
+          },
+          {
+            "internalType": "uint40",
+            "name": "arbiterBond",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "arbiterFee",
+            "type": "uint40"
           }
         ],
         "internalType": "struct Jobs.Dispute",
@@ -6544,6 +6684,16 @@ export const protocolConfigAbi = [
             "internalType": "uint128",
             "name": "verifierBond",
             "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "arbiterBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "arbiterFee",
+            "type": "uint128"
           }
         ],
         "indexed": false,
@@ -6627,6 +6777,32 @@ export const protocolConfigAbi = [
         "internalType": "bytes32",
         "name": "",
         "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "DEFAULT_ARBITER_BOND",
+    "outputs": [
+      {
+        "internalType": "uint128",
+        "name": "",
+        "type": "uint128"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "DEFAULT_ARBITER_FEE",
+    "outputs": [
+      {
+        "internalType": "uint128",
+        "name": "",
+        "type": "uint128"
       }
     ],
     "stateMutability": "view",
@@ -7182,6 +7358,16 @@ export const protocolConfigAbi = [
             "internalType": "uint128",
             "name": "verifierBond",
             "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "arbiterBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "arbiterFee",
+            "type": "uint128"
           }
         ],
         "internalType": "struct Config.Params",
@@ -7362,6 +7548,16 @@ export const protocolConfigAbi = [
           {
             "internalType": "uint128",
             "name": "verifierBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "arbiterBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "arbiterFee",
             "type": "uint128"
           }
         ],
@@ -7548,6 +7744,16 @@ export const protocolConfigAbi = [
           {
             "internalType": "uint128",
             "name": "verifierBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "arbiterBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "arbiterFee",
             "type": "uint128"
           }
         ],
@@ -8572,6 +8778,27 @@ export const protocolErrorsAbi = [
       }
     ],
     "name": "JobMarket_MoveDeadlinePassed",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint32",
+        "name": "number",
+        "type": "uint32"
+      },
+      {
+        "internalType": "address",
+        "name": "arbiter",
+        "type": "address"
+      }
+    ],
+    "name": "JobMarket_NothingToClaim",
     "type": "error"
   },
   {

@@ -22,7 +22,9 @@ from scripts.campaign.profits import UNITS
 # since the signed-request path and the cheaters take their share of the steps: at 1,500 no
 # LeaseMarket credit was claimed.
 QUICK_STEPS = 2_000
-SEED = 1
+# Seed 2 since the arbiters' claims joined the walk (issue 12): seed 1's walk no longer met a
+# refused payout to claim; seed 2 reaches every function.
+SEED = 2
 
 
 @pytest.fixture(scope="module")

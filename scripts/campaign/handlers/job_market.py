@@ -96,12 +96,15 @@ class JobMarketActions:
             "moveTimeoutSeconds",
             "voteWindowSeconds",
             "number",
+            "verifierDefends",
             "hLo",
             "hHi",
             "hMid",
             "windowLeft",
             "votesForSolver",
             "votesForChallenger",
+            "arbiterBond",
+            "arbiterFee",
         ]
         return dict(zip(fields, read_batch([(self.jm.disputeOf, job_id)])[0]))
 
@@ -182,6 +185,9 @@ class JobMarketActions:
         self._slash_order = (job.collateral, job.challenger, job.tenant)
         phase = d["phase"]
         provider = self.providers[job.provider].account
+        if phase in (P_REVEAL, P_RESPOND, P_PROVE) and self.ts > d["deadline"] and self.rng.random() < 0.8:
+            # The move is overdue: settle it, as a keeper would, rather than send a move bound to fail.
+            return self._claim_timeout(job, self.settler)
         if phase == P_REVEAL and job.abandoned:
             # Its solver never reveals in a dispute its own second account opened: only the timeout ends it.
             self._claim_timeout(job, self.settler)
@@ -223,7 +229,11 @@ class JobMarketActions:
         state = job.solver.states[lo]
         correct = keccak256(get_workload(job.terms.workload).step(state, lo, job.terms.seed)) == bytes(d["hHi"])
         vote = correct if self.rng.random() < 0.85 else not correct
-        self._call(self.jm, "voteOnStep", (job.id, vote), self.rng.choice(self.arbiters))
+        # Mostly an arbiter that has not voted yet (a second vote is refused).
+        voted = self.arbiter_votes.get((job.id, d["number"]), {})
+        fresh = [a for a in self.arbiters if a.address not in voted]
+        arbiter = self.rng.choice(fresh if fresh and self.rng.random() < 0.9 else self.arbiters)
+        self._call(self.jm, "voteOnStep", (job.id, vote), arbiter)
 
     def act_resolve_vote(self):
         job = self._job(lambda j: j.disputed)
@@ -233,6 +243,25 @@ class JobMarketActions:
             self._slash_order = (job.collateral, job.challenger, job.tenant)
         if self._call(self.jm, "resolveVote", (job_id,), self.settler) is not None:
             self._settle_again(self.jm, "resolveVote", (job_id,), self.settler, "JobMarket_UnexpectedPhase")
+
+    def _claimable_votes(self) -> list[tuple[int, int, str]]:
+        """(job, dispute number, arbiter) of resolved votes not claimed yet, the minority's included."""
+        return [
+            (job_id, number, arbiter)
+            for (job_id, number), votes in self.arbiter_votes.items()
+            if (job_id, number) in self.tallies
+            for arbiter, vote in votes.items()
+            if vote != 3
+        ]
+
+    def act_claim_arbiter_pay(self):
+        claimable = self._claimable_votes()
+        if not claimable:
+            return self._call(self.jm, "claimArbiterPay", (self._any_order_id(), 1), self.arbiters[0])
+        job_id, number, arbiter = self.rng.choice(claimable)
+        account = next(a for a in self.arbiters if a.address == arbiter)
+        sender = account if self.rng.random() < 0.9 else self.attacker
+        self._call(self.jm, "claimArbiterPay", (job_id, number), sender)
 
     def act_claim_timeout(self):
         job = self._job(lambda j: j.disputed)

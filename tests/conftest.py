@@ -48,6 +48,10 @@ _session = contextlib.ExitStack()
 
 def pytest_configure(config):
     _session.enter_context(recovering_dropped())
+    if config.getoption("coverage", default=False):
+        # Brownie maps each transaction's opcode steps to source lines; Anvil records them only
+        # when asked (`make coverage`, scripts/coverage.py).
+        _anvil.extra_args.append("--steps-tracing")
     _anvil.start()
     for network_id in ("development", "anvil"):
         brownie._CONFIG.networks[network_id]["cmd_settings"]["port"] = _anvil.port

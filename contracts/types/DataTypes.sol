@@ -114,7 +114,11 @@ library Registry {
         uint32 livenessMissed;
         uint32 disputesLost;
         uint32 slashCount;
-        uint40 penaltyUpdatedAt;
+        uint32 penaltyUpdatedAt;
+        // The last time this provider could have become able to match more: stake added or freed,
+        // or its region changed. A match challenge proves the provider's stake and region by it
+        // (docs/matching-accountability.md).
+        uint32 raisedAt;
         // slot 4
         uint128 totalSlashed;
         uint128 penaltyPoints; // decays with a 30-day half-life from penaltyUpdatedAt
@@ -123,10 +127,14 @@ library Registry {
     struct Offer {
         // slot 0
         address provider;
-        uint32 units;
-        uint32 unitsInUse;
+        uint16 units; // ≤ MAX_OFFER_UNITS; the calls take uint32 and check the bound
+        uint16 unitsInUse;
         bool paused;
         bool removed;
+        // The last time the offer could have become more available: added, updated, unpaused, or
+        // units returned. Reservations only take availability and leave it. A match challenge
+        // proves the offer was as free at the match as it is now by it.
+        uint40 changedAt;
         // slot 1
         bytes32 gpuModel;
         // slot 2
@@ -174,6 +182,15 @@ library Registry {
 /// @title Market
 /// @notice Rental and job requests, and the streaming leases matched rental requests become.
 library Market {
+    /// @notice Once a request is matched, its record's `matchDeadline` (dead from then on) holds
+    /// the match record: the matcher's id in MatcherBonds in the low 38 bits, and whether the
+    /// request named a GPU model and a region, which a match challenge must honour.
+    uint40 internal constant MATCHER_ID_MASK = (uint40(1) << 38) - 1;
+    /// @notice The match record's flag: the request named a GPU model.
+    uint40 internal constant MODEL_NAMED = uint40(1) << 38;
+    /// @notice The match record's flag: the request named a region.
+    uint40 internal constant REGION_NAMED = uint40(1) << 39;
+
     /// @notice RENTAL becomes a streaming lease here; JOB is handed to the job market at match.
     enum RequestKind {
         RENTAL,

@@ -17,6 +17,7 @@ from keepers.errors import KeeperError
 from keepers.observability import make_logger
 from keepers.roles.matcher import MatcherKeeper
 from keepers.roles.provider import ProviderAgent
+from scripts.deploy import bond_matcher
 
 from helpers import KEY_ENV
 from protocol_setup import H100, H100_COLLATERAL, HOUR, USD, ok_json, toml
@@ -281,6 +282,7 @@ def test_6_health_turns_503_with_the_reason_when_the_role_is_revoked(keeper_conf
     deployment, _ = protocol
     me = funded_key()
     deployment.config.setRole(deployment.config.MATCHER_ROLE(), me.address, True, {"from": accounts[0]})
+    bond_matcher(deployment.matcher_bonds, deployment.payment_token, me.address, payer=accounts[0])
     data, environ = keeper_config(me, {})
     matcher = MatcherKeeper(
         KeeperConfig.model_validate(data), environ=environ, name="m", logger=make_logger("m", "matcher", "CRITICAL")

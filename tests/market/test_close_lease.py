@@ -62,7 +62,7 @@ def _check_close(tx, market, token, lease_id, reason, caller, bounty_to, before,
 
 
 def test_when_tenant_closes_active_lease_then_reason_tenant_and_bounty_back(
-    market, registry, token, provider, tenant, treasury, lease_id, offer_id
+    matcher, market, registry, token, provider, tenant, treasury, lease_id, offer_id
 ):
     start = order(market, lease_id)["startTime"]
     sleep_to(start + 5000)
@@ -73,7 +73,7 @@ def test_when_tenant_closes_active_lease_then_reason_tenant_and_bounty_back(
     )
     assert registry.offer(offer_id)[2] == 0
     assert registry.provider(provider)[2] == 0  # lockedStake
-    assert token.balanceOf(market) == market.accruedFees()
+    assert token.balanceOf(market) == market.accruedFees() + market.creditOf(matcher)  # match fees: credited
     assert tx.events["OutcomeRecorded"][0]["outcome"] == LEASE_COMPLETED
 
 

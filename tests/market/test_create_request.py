@@ -137,18 +137,22 @@ def test_when_job_with_terms_and_any_model_and_region_then_accepted(market, fund
     assert record["gpuModel"] == ZERO32 and record["minVramGB"] == 40 and record["region"] == region
 
 
-def test_revert_when_token_delivers_less(LeaseMarket, FeeOnTransferToken, config, registry, governance, tenant):
+def test_revert_when_token_delivers_less(
+    LeaseMarket, FeeOnTransferToken, config, registry, matcher_bonds, governance, tenant
+):
     fot = FeeOnTransferToken.deploy({"from": governance})
-    fot_market = LeaseMarket.deploy(config, registry, fot, {"from": governance})
+    fot_market = LeaseMarket.deploy(config, registry, fot, matcher_bonds, {"from": governance})
     fot.mint(tenant, DEPOSIT, {"from": tenant})
     fot.approve(fot_market, DEPOSIT, {"from": tenant})
     with reverts_with("Leasehold_TransferAmountMismatch"):
         fot_market.createRequest(spec(), DEPOSIT, {"from": tenant})
 
 
-def test_revert_when_constructed_with_zero_address(LeaseMarket, config, token, governance):
+def test_revert_when_constructed_with_zero_address(LeaseMarket, config, registry, token, matcher_bonds, governance):
     with reverts_with("Leasehold_ZeroAddress"):
-        LeaseMarket.deploy(config, ZERO_ADDRESS, token, {"from": governance})
+        LeaseMarket.deploy(config, ZERO_ADDRESS, token, matcher_bonds, {"from": governance})
+    with reverts_with("Leasehold_ZeroAddress"):
+        LeaseMarket.deploy(config, registry, token, ZERO_ADDRESS, {"from": governance})
 
 
 # ---------------------------------------------------------------- permit

@@ -172,8 +172,8 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
         // Effect: record the provider; registeredAt also starts the penalty clock.
         Registry.Provider storage p = _providers[msg.sender];
         p.region = region;
-        p.registeredAt = uint40(block.timestamp);
-        p.penaltyUpdatedAt = uint32(block.timestamp);
+        p.registeredAt = uint32(block.timestamp);
+        p.penaltyUpdatedAt = uint40(block.timestamp);
         _metadataURIs[msg.sender] = metadataURI_;
         emit ProviderRegistered(msg.sender, region, metadataURI_);
     }
@@ -235,7 +235,8 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
             p.unbondingStake += amount;
         }
         uint40 readyAt = uint40(block.timestamp) + config.params().unbondingPeriodSeconds;
-        p.unbondingReadyAt = readyAt;
+        // Fits uint32 until 2106: timestamps are stored in 32 bits beside the reputation count.
+        p.unbondingReadyAt = uint32(readyAt);
         emit UnstakeRequested(msg.sender, amount, p.unbondingStake, readyAt);
     }
 
@@ -427,7 +428,7 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
         if (collateral != fromLocked) p.raisedAt = uint32(block.timestamp);
         p.totalSlashed += slashed;
         p.penaltyPoints = _decayedPenalty(p) + ReputationMath.penaltyFor(order.reason);
-        p.penaltyUpdatedAt = uint32(block.timestamp);
+        p.penaltyUpdatedAt = uint40(block.timestamp);
         if (order.reason == Registry.SlashReason.LIVENESS) p.livenessMissed += 1;
         else if (order.reason == Registry.SlashReason.DISPUTE_LOST) p.disputesLost += 1;
 

@@ -103,22 +103,22 @@ library Registry {
         // slot 1
         uint128 freeStake; // staked, not locked, not unbonding
         uint128 lockedStake; // collateral of running leases and jobs
-        // slot 2
+        // slot 2 (with leasesCompleted, so a lease's release writes the timestamp for free)
         uint128 unbondingStake; // waiting for unbondingReadyAt; still slashable
-        uint40 unbondingReadyAt;
-        uint40 registeredAt;
-        // slot 3: reputation facts, all from on-chain events
+        uint32 unbondingReadyAt;
+        uint32 registeredAt;
+        // The last time this provider could have become able to match more: stake added or freed,
+        // or its region changed. A match challenge proves the provider's stake and region by it
+        // (docs/matching-accountability.md).
+        uint32 raisedAt;
+        // reputation facts, all from on-chain events (leasesCompleted in slot 2, the rest slot 3)
         uint32 leasesCompleted;
         uint32 jobsFinalized;
         uint32 livenessAnswered;
         uint32 livenessMissed;
         uint32 disputesLost;
         uint32 slashCount;
-        uint32 penaltyUpdatedAt;
-        // The last time this provider could have become able to match more: stake added or freed,
-        // or its region changed. A match challenge proves the provider's stake and region by it
-        // (docs/matching-accountability.md).
-        uint32 raisedAt;
+        uint40 penaltyUpdatedAt;
         // slot 4
         uint128 totalSlashed;
         uint128 penaltyPoints; // decays with a 30-day half-life from penaltyUpdatedAt

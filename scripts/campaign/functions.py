@@ -137,7 +137,7 @@ ALLOWED = {
     | REFUSED,
     "LeaseMarket.topUp": {"LeaseMarket_LeaseNotFound", "LeaseMarket_ZeroAmount", "LeaseMarket_LeaseNotActive"}
     | REFUSED,
-    "LeaseMarket.matchRequests": {"Leasehold_MissingRole", "Leasehold_Paused", "LeaseMarket_EmptyBatch"} | REFUSED,
+    "LeaseMarket.matchRequests": {"MatcherBonds_NotBonded", "Leasehold_Paused", "LeaseMarket_EmptyBatch"} | REFUSED,
     "LeaseMarket.withdrawEarnings": {
         "LeaseMarket_LeaseNotFound",
         "LeaseMarket_CallerNotProvider",

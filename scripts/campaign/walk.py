@@ -37,7 +37,7 @@ from scripts.campaign.handlers.registry import RegistryActions
 from scripts.campaign.handlers.token import TokenActions
 from scripts.campaign.invariants import Invariants
 from scripts.campaign.model import Job, Offer, Order, Provider, Stats, Terms
-from scripts.deploy import deploy, load_catalogue
+from scripts.deploy import bond_matcher, deploy, load_catalogue
 from scripts.localchain import HarnessError
 
 
@@ -162,6 +162,7 @@ class Campaign(
         }
         opts = {"from": self.gov}
         self.config.setRole(self.roles["MATCHER"], self.matcher, True, opts)
+        bond_matcher(d.matcher_bonds, self.token, self.matcher, payer=self.gov)
         for v in (v0, v1):
             self.config.setRole(self.roles["VERIFIER"], v, True, opts)
         for a in (a0, a1, a2):

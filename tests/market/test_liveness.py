@@ -72,7 +72,7 @@ def test_when_provider_answers_then_bond_to_provider_and_outcome(market, registr
     assert tx.timestamp == challenge.timestamp + LIVENESS_WINDOW
     assert token.balanceOf(provider) == before + LIVENESS_BOND
     assert order(market, lease_id)["challenger"] == ZERO_ADDRESS
-    assert registry.provider(provider)[8] == 1  # livenessAnswered
+    assert registry.provider(provider)["livenessAnswered"] == 1
     assert event_args(tx, "LivenessAnswered") == {"leaseId": lease_id, "provider": provider, "bond": LIVENESS_BOND}
     assert tx.events["OutcomeRecorded"][0]["outcome"] == LIVENESS_ANSWERED
     # Accrual held back during the challenge is released once answered.

@@ -31,6 +31,7 @@ from keepers.errors import KeeperError
 from keepers.lifecycle import Keeper
 from keepers.market_view import MarketState, MarketView
 from keepers.matching import Codebook, OfferBook, ProviderBook, RequestBook, Weights, match, optimality_gap
+from keepers.matching.repair import undominated
 from keepers.matching.scoring import seed_from_block_hash
 from keepers.orderbook import OrderBook, OrderBookServer, SignedOrder
 from keepers.sender import Refused
@@ -324,7 +325,10 @@ class MatcherKeeper(Keeper):
             pricing_k=self.role_config.pricing_k,
             pool_k=self.role_config.pool_k,
         )
-        pairs = sorted(zip(requests.ids[assignment.request].tolist(), offers.ids[assignment.offer].tolist()))
+        # No pair a match challenge could win on these books: a strictly cheaper offer left free
+        # takes the request instead (docs/matching-accountability.md). The score is the assignment's.
+        request_rows, offer_rows = undominated(requests, offers, providers, assignment.request, assignment.offer)
+        pairs = sorted(zip(requests.ids[request_rows].tolist(), offers.ids[offer_rows].tolist()))
         return BatchPlan(block_number, seed, pairs, assignment.total_score, assignment.method, assignment.upper_bound)
 
     def replay(self, block_number: int) -> BatchPlan:

@@ -69,6 +69,8 @@ ALLOWED = {
         "ProviderRegistry_NotRegistered",
         "ProviderRegistry_InvalidRegion",
         "ProviderRegistry_InvalidMetadataURI",
+        # A new region while stake is locked: the region is a term of the running matches.
+        "ProviderRegistry_RegionLocked",
     },
     "ProviderRegistry.stake": {
         "ProviderRegistry_ZeroAmount",

@@ -13,7 +13,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONWARNINGS := ignore::FutureWarning
 
-.PHONY: install compile test test-sdk test-console console console-screenshots lint lint-py lint-sol demo gas fuzz audit bench clean system-packages
+.PHONY: install compile test test-sdk test-console console console-screenshots lint lint-py lint-sol demo gas econ fuzz audit bench clean system-packages
 
 install: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
 
@@ -103,6 +103,13 @@ demo: compile console/dist/index.html
 
 gas: compile
 	$(BIN)/python -m scripts.gas
+
+# The agent simulation of every strategy of issue 12 on its own Anvil; writes docs/economics.md.
+# `make econ JOBS=500 LEASES=200 SEED=1` (the defaults).
+JOBS ?= 500
+LEASES ?= 200
+econ: compile
+	$(BIN)/python -m scripts.econ --jobs $(JOBS) --leases $(LEASES) --seed $(SEED)
 
 # The long stateful campaign over the whole protocol: `make fuzz STEPS=50000 SEED=1`.
 STEPS ?= 50000

@@ -5,7 +5,6 @@ import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { IERC20Permit } from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import { SafeERC20 } from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import { Math } from "@openzeppelin/contracts/utils/math/Math.sol";
-import { SafeCast } from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import { MarketBase } from "./base/MarketBase.sol";
 import { SignedRequests } from "./base/SignedRequests.sol";
@@ -16,6 +15,7 @@ import { IProtocolConfig } from "./interfaces/IProtocolConfig.sol";
 import { IProviderRegistry } from "./interfaces/IProviderRegistry.sol";
 import { ISignedRequests } from "./interfaces/ISignedRequests.sol";
 import { Errors } from "./libraries/Errors.sol";
+import { LeaseLiveness } from "./libraries/LeaseLiveness.sol";
 import { TokenTransfers } from "./libraries/TokenTransfers.sol";
 import { Config, Jobs, Market, Registry } from "./types/DataTypes.sol";
 
@@ -23,7 +23,6 @@ import { Config, Jobs, Market, Registry } from "./types/DataTypes.sol";
 /// @notice Requests, matching, streaming rental leases and liveness challenges. See
 /// docs/leases.md for the state machines and who is paid what when.
 contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
-    using SafeCast for uint256;
     using SafeERC20 for IERC20;
 
     /*//////////////////////////////////////////////////////////////
@@ -299,40 +298,14 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
     /// @inheritdoc ILeaseMarket
     function requestReclaim(uint256 leaseId) external override {
         Market.OrderRecord storage order = _lease(leaseId);
-
-        // Check.
-        if (msg.sender != order.provider) revert Errors.LeaseMarket_CallerNotProvider(leaseId, msg.sender);
-        Market.LeaseStatus status = _statusOf(order);
-        if (status != Market.LeaseStatus.ACTIVE) revert Errors.LeaseMarket_LeaseNotActive(leaseId, status);
-        uint40 reclaimableAt = order.reclaimableAt;
-        if (reclaimableAt != 0) revert Errors.LeaseMarket_ReclaimAlreadyRequested(leaseId, reclaimableAt);
-
-        // Effect.
-        reclaimableAt = uint40(block.timestamp) + config.params().reclaimNoticeSeconds;
-        order.reclaimableAt = reclaimableAt;
-        emit ReclaimRequested(leaseId, reclaimableAt);
+        LeaseLiveness.requestReclaim(order, leaseId, _statusOf(order), config);
     }
 
     /// @inheritdoc ILeaseMarket
     function respondLiveness(uint256 leaseId) external override nonReentrant {
-        Market.OrderRecord storage order = _lease(leaseId);
-
-        // Check: the provider, within the window of an open challenge.
-        address provider = order.provider;
-        if (msg.sender != provider) revert Errors.LeaseMarket_CallerNotProvider(leaseId, msg.sender);
-        if (!order.challengeOpen) revert Errors.LeaseMarket_NoOpenChallenge(leaseId);
-        uint40 deadline = order.challengedAt + config.params().livenessWindowSeconds;
-        if (block.timestamp > deadline) {
-            revert Errors.LeaseMarket_ChallengeWindowClosed(leaseId, deadline, uint40(block.timestamp));
-        }
-
-        // Effect: closing the challenge releases the accrual held back since it opened. The
-        // challenger and bond stay, dead, in their slot: the next challenge rewrites it.
-        uint128 bond = order.challengeBond;
-        order.challengeOpen = false;
-
-        registry.recordOutcome(provider, Registry.Outcome.LIVENESS_ANSWERED);
-        emit LivenessAnswered(leaseId, provider, bond);
+        // Check and effect in the library (the deadline fixed when the challenge opened).
+        // slither-disable-next-line reentrancy-no-eth (our linked library and registry; nonReentrant)
+        (address provider, uint128 bond) = LeaseLiveness.respond(_lease(leaseId), leaseId, registry);
 
         // Interaction: credited when the token refuses the provider, so no token can keep an
         // online provider from answering and have it slashed.
@@ -352,7 +325,12 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
         if (blocker == Market.CloseSkipReason.LEASE_NOT_FOUND) revert Errors.LeaseMarket_LeaseNotFound(leaseId);
         if (blocker == Market.CloseSkipReason.LEASE_SETTLED) revert Errors.LeaseMarket_LeaseSettled(leaseId, status);
         if (blocker == Market.CloseSkipReason.CHALLENGE_OPEN) {
-            revert Errors.LeaseMarket_ChallengeOpen(leaseId, order.challenger, order.challengedAt);
+            // Check: an open challenge stalls every close but the tenant's (attack 6).
+            if (msg.sender != order.tenant) {
+                revert Errors.LeaseMarket_ChallengeOpen(leaseId, order.challenger, order.challengedAt);
+            }
+            _closeChallenged(leaseId, order, status);
+            return;
         }
         address tenant = order.tenant;
         address provider = order.provider;
@@ -405,67 +383,27 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
     /// @inheritdoc ILeaseMarket
     function challengeLiveness(uint256 leaseId) external override nonReentrant {
         Market.OrderRecord storage order = _lease(leaseId);
-
-        // Check: one open challenge per lease, spaced from the previous one (or the start).
-        Market.LeaseStatus status = _statusOf(order);
-        if (status != Market.LeaseStatus.ACTIVE) revert Errors.LeaseMarket_LeaseNotActive(leaseId, status);
-        if (order.challengeOpen) {
-            revert Errors.LeaseMarket_ChallengeOpen(leaseId, order.challenger, order.challengedAt);
-        }
-        Config.Params memory params = config.params();
-        uint40 lastChallengedAt = order.challengedAt;
-        uint40 earliest = (lastChallengedAt == 0 ? order.startTime : lastChallengedAt) + params.livenessSpacingSeconds;
-        if (block.timestamp < earliest) {
-            revert Errors.LeaseMarket_ChallengeTooSoon(leaseId, earliest, uint40(block.timestamp));
-        }
-
-        // Effect.
-        uint128 bond = params.livenessBond;
-        uint40 deadline = uint40(block.timestamp) + params.livenessWindowSeconds;
-        order.challengeOpen = true;
-        order.challengedAt = uint40(block.timestamp);
-        order.challenger = msg.sender;
-        order.challengeBond = uint256(bond).toUint96();
-        emit LivenessChallenged(leaseId, msg.sender, bond, deadline);
-
-        // Interaction.
-        if (bond > 0) TokenTransfers.pullExact(paymentToken, bond);
+        LeaseLiveness.challenge(order, leaseId, _statusOf(order), config, paymentToken);
     }
 
     /// @inheritdoc ILeaseMarket
     function resolveLiveness(uint256 leaseId) external override nonReentrant {
         Market.OrderRecord storage order = _lease(leaseId);
 
-        // Check: an open challenge whose window has passed unanswered.
-        if (!order.challengeOpen) revert Errors.LeaseMarket_NoOpenChallenge(leaseId);
-        address challenger = order.challenger;
-        Config.Params memory params = config.params();
-        uint40 challengedAt = order.challengedAt;
-        uint40 deadline = challengedAt + params.livenessWindowSeconds;
-        if (block.timestamp <= deadline) {
-            revert Errors.LeaseMarket_ChallengeWindowOpen(leaseId, deadline, uint40(block.timestamp));
-        }
-
-        // Effect: the challenge closes; the bond is owed back to the challenger.
-        uint128 bond = order.challengeBond;
-        order.challengeOpen = false;
-
-        // Effect: the registry ends the match with the slash; the settlement stops the clock.
-        // slither-disable-next-line reentrancy-no-eth (our immutable registry; resolveLiveness nonReentrant)
-        uint128 slashed = registry.slash(
-            _settlementOf(order),
-            Registry.SlashOrder({
-                amount: uint128((uint256(order.collateral) * params.livenessSlashBps) / _BPS),
-                reason: Registry.SlashReason.LIVENESS,
-                whistleblower: challenger,
-                tenant: order.tenant
-            })
+        // Check and effect in the library: past the deadline fixed at the challenge, the registry
+        // slashes the provider and ends the match.
+        // slither-disable-next-line reentrancy-no-eth (our linked library and registry; nonReentrant)
+        (address challenger, uint128 bond, uint40 challengedAt) = LeaseLiveness.resolve(
+            order,
+            leaseId,
+            config,
+            registry
         );
-        emit LivenessResolved(leaseId, challenger, slashed, bond);
         // slither-disable-next-line reentrancy-no-eth (our registry; caller nonReentrant; credit on refusal)
         uint128 bountyOwed = _settle(leaseId, order, Market.CloseReason.LIVENESS_FAILURE, challengedAt, msg.sender);
 
-        // Interaction: the bond back to the challenger, the bounty to the caller.
+        // Interaction: the bond back to the challenger, the bounty to the caller, each credited
+        // when the token refuses it.
         _payOrCredit(challenger, bond);
         _payOrCredit(msg.sender, bountyOwed);
     }
@@ -754,6 +692,23 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
         _payOrCredit(tenant, toTenant ? refund + bountyOwed : refund);
         // The tenant got the bounty with its refund: the caller owes no one.
         if (toTenant) bountyOwed = 0;
+    }
+
+    /// @dev The tenant's close of a lease with a challenge open: the challenge is called off (no
+    /// slash, the bond back to its challenger, each credited when the token refuses) and the clock
+    /// stops at the challenge time, so the accrual held back since then returns to the tenant. The
+    /// tenant is the caller: the bounty goes to it with its refund and nothing is owed.
+    function _closeChallenged(uint256 leaseId, Market.OrderRecord storage order, Market.LeaseStatus status) private {
+        // Effect: the challenge first, then the settlement writes the terminal facts before it pays.
+        // slither-disable-next-line reentrancy-no-eth (our linked library; closeLease nonReentrant)
+        (address challenger, uint128 bond, uint40 challengedAt) = LeaseLiveness.callOff(order, leaseId);
+        Market.CloseReason reason =
+            status == Market.LeaseStatus.ACTIVE ? Market.CloseReason.TENANT : _closeReasonOf(status);
+        // slither-disable-next-line reentrancy-no-eth,unused-return (our registry; nonReentrant; nothing owed)
+        _settle(leaseId, order, reason, challengedAt, msg.sender);
+
+        // Interaction.
+        _payOrCredit(challenger, bond);
     }
 
     /// @dev Closes one lease of a `closeLeases` batch if anyone may close it now, or emits why not.

@@ -99,6 +99,12 @@ contract ProtocolConfig is IProtocolConfig, Ownable2Step, Pausable {
     /// @notice The default `verifierBond`, set at deployment (docs/parameters.md).
     uint128 public constant DEFAULT_VERIFIER_BOND = 20 * USD;
 
+    /// @notice The default `arbiterBond`, set at deployment (docs/parameters.md).
+    uint128 public constant DEFAULT_ARBITER_BOND = 10 * USD;
+
+    /// @notice The default `arbiterFee`, set at deployment (docs/parameters.md).
+    uint128 public constant DEFAULT_ARBITER_FEE = 10 * USD;
+
     /*//////////////////////////////////////////////////////////////
                                  STORAGE
     //////////////////////////////////////////////////////////////*/
@@ -144,7 +150,9 @@ contract ProtocolConfig is IProtocolConfig, Ownable2Step, Pausable {
                 settleBounty: DEFAULT_SETTLE_BOUNTY,
                 livenessBond: DEFAULT_LIVENESS_BOND,
                 challengeBond: DEFAULT_CHALLENGE_BOND,
-                verifierBond: DEFAULT_VERIFIER_BOND
+                verifierBond: DEFAULT_VERIFIER_BOND,
+                arbiterBond: DEFAULT_ARBITER_BOND,
+                arbiterFee: DEFAULT_ARBITER_FEE
             })
         );
     }
@@ -321,6 +329,9 @@ contract ProtocolConfig is IProtocolConfig, Ownable2Step, Pausable {
         _checkBounds("livenessBond", p.livenessBond, USD / 100, 1000 * USD);
         _checkBounds("challengeBond", p.challengeBond, USD / 100, 100_000 * USD);
         _checkBounds("verifierBond", p.verifierBond, USD / 100, 100_000 * USD);
+        _checkBounds("arbiterBond", p.arbiterBond, USD / 100, 100_000 * USD);
+        // The fee comes out of the challenger's bond.
+        _checkBounds("arbiterFee", p.arbiterFee, 0, p.challengeBond);
 
         // Check: stake must stay slashable for as long as any fault it backed can be proven.
         uint256 window = longestSlashableWindow(p);

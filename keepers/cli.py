@@ -78,11 +78,53 @@ _DURATION = re.compile(r"^(\d+)([smhd]?)$")
 _DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3_600, "d": 86_400}
 
 
-def _amount(text: str) -> int:
-    """A token amount in the token's smallest unit (6 decimals: 1 USD = 1000000)."""
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of the token's smallest unit")
-    return int(text)
+_HUMAN_AMOUNT = re.compile(r"^(\d+(?:\.\d+)?)\s*([A-Za-z][A-Za-z0-9]*)$")
+
+
+class Amount:
+    """A token amount as typed: a whole number of the token's smallest unit (`20000000`), or whole
+    tokens with the token's symbol (`20tUSD`, `12.5 tUSD`, as Akash's `5000uakt`). Resolved to smallest
+    units by `_client` once the token's decimals and symbol are read from the chain."""
+
+    def __init__(self, text: str, token: str) -> None:
+        self.text, self.token = text.strip(), token  # token: "payment" or "stake"
+        if not self.text.isdigit() and _HUMAN_AMOUNT.match(self.text) is None:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not an amount: a whole number of the token's smallest unit, or tokens with "
+                "the token's symbol such as 20tUSD or 12.5tUSD"
+            )
+
+    def resolve(self, decimals: int, symbol: str) -> int:
+        if self.text.isdigit():
+            return int(self.text)
+        number, unit = _HUMAN_AMOUNT.match(self.text).groups()
+        if unit.lower() != symbol.lower():
+            raise KeeperError(f"input error: {self.text!r} is in {unit}, but the {self.token} token is {symbol}")
+        whole, _, fraction = number.partition(".")
+        if len(fraction) > decimals:
+            raise KeeperError(f"input error: {self.text!r} has more decimals than {symbol}'s {decimals}")
+        return int(whole) * 10**decimals + int(fraction.ljust(decimals, "0") or 0)
+
+
+def _amount(text: str) -> Amount:
+    """A payment-token amount (see Amount)."""
+    return Amount(text, "payment")
+
+
+_STAKE_HELP = "stake token: smallest units, or e.g. 1000tUSD"
+
+
+def _stake_amount(text: str) -> Amount:
+    """A stake-token amount (see Amount)."""
+    return Amount(text, "stake")
+
+
+def _resolve_amounts(args: argparse.Namespace, client: LeaseholdClient) -> None:
+    """Turns every Amount argument into smallest units of its token, before anything is sent."""
+    for name, value in vars(args).items():
+        if isinstance(value, Amount):
+            token = Token(client.w3, client.stake_token if value.token == "stake" else client.payment_token)
+            setattr(args, name, value.resolve(token.decimals(), token.symbol()))
 
 
 def _count(text: str) -> int:
@@ -152,6 +194,7 @@ def _client(args: argparse.Namespace, *, with_account: bool = True) -> Leasehold
     client = connect(load_config(args.config, os.environ), os.environ, logger, with_account=with_account)
     if getattr(args, "dry_run", False) and client.sender is not None:
         client.sender = DryRunSender(client.sender)
+    _resolve_amounts(args, client)
     return client
 
 
@@ -423,13 +466,13 @@ def add_provider_commands(subparsers) -> None:
     register.set_defaults(handler=provider_register)
 
     stake = commands.add_parser("stake", parents=[sending], help="approve and stake AMOUNT stake tokens")
-    stake.add_argument("--amount", required=True, type=_amount, help="stake token's smallest units")
+    stake.add_argument("--amount", required=True, type=_stake_amount, help=_STAKE_HELP)
     stake.set_defaults(handler=provider_stake)
 
     unstake = commands.add_parser(
         "unstake", parents=[sending], help="start unbonding AMOUNT of free stake (withdraw-unstaked after the delay)"
     )
-    unstake.add_argument("--amount", required=True, type=_amount, help="stake token's smallest units")
+    unstake.add_argument("--amount", required=True, type=_stake_amount, help=_STAKE_HELP)
     unstake.set_defaults(handler=provider_unstake)
 
     withdraw = commands.add_parser("withdraw-unstaked", parents=[sending], help="withdraw stake whose unbonding ended")
@@ -449,7 +492,9 @@ def add_provider_commands(subparsers) -> None:
     update.add_argument("offer_id", type=_count)
     for parser in (add, update):
         parser.add_argument("--units", required=True, type=_count)
-        parser.add_argument("--price", required=True, type=_amount, help="per unit per hour, smallest units")
+        parser.add_argument(
+            "--price", required=True, type=_amount, help="per unit per hour: smallest units, or e.g. 2.5tUSD"
+        )
         parser.add_argument("--max-duration", required=True, type=_duration, help="e.g. 86400, 24h or 7d")
     add.set_defaults(handler=provider_offer_add)
     update.set_defaults(handler=provider_offer_update)
@@ -710,11 +755,15 @@ def _request_options(parser: argparse.ArgumentParser, *, deposit: bool = True) -
     parser.add_argument("--region", help="region code (default: any)")
     parser.add_argument("--min-tier", type=_count, default=0, help="0 Entry .. 4 Ultra")
     parser.add_argument("--min-reputation", type=_count, default=0, help="0..10000")
-    parser.add_argument("--max-price", required=True, type=_amount, help="per unit per hour, smallest units")
+    parser.add_argument(
+        "--max-price", required=True, type=_amount, help="per unit per hour: smallest units, or e.g. 2.5tUSD"
+    )
     parser.add_argument("--duration", required=True, type=_duration, help="longest the lease runs: 3600, 4h, 2d")
     parser.add_argument("--match-within", type=_duration, default=3_600, help="match deadline from now (default 1h)")
     if deposit:
-        parser.add_argument("--deposit", required=True, type=_amount, help="escrow, smallest units (tenant quote)")
+        parser.add_argument(
+            "--deposit", required=True, type=_amount, help="escrow: smallest units, or e.g. 20tUSD (tenant quote)"
+        )
 
 
 def add_tenant_commands(subparsers) -> None:
@@ -750,7 +799,7 @@ def add_tenant_commands(subparsers) -> None:
 
     topup = commands.add_parser("topup", parents=[sending], help="approve and add AMOUNT to a lease's balance")
     topup.add_argument("lease_id", type=_count)
-    topup.add_argument("--amount", required=True, type=_amount)
+    topup.add_argument("--amount", required=True, type=_amount, help="smallest units, or e.g. 5tUSD")
     topup.set_defaults(handler=tenant_topup)
 
     close = commands.add_parser("close", parents=[sending], help="close a lease: pay what streamed, refund the rest")

@@ -227,6 +227,9 @@ class DisputeInfo:
     window_left: int
     votes_for_solver: int
     votes_for_challenger: int
+    verifier_defends: bool = False  # the solver side's last move was the valid verifier's
+    arbiter_bond: int = 0  # each vote's bond, copied when the dispute opened
+    arbiter_fee: int = 0  # what a decided vote pays the committee out of the challenger's bond
 
     @property
     def mid(self) -> int:
@@ -423,8 +426,15 @@ class LeaseholdClient:
     def prove_step(self, job_id: int, terms: JobTerms, state_lo: bytes) -> SendResult:
         return self.send(self.contracts.job_market.prove_step(job_id, terms, state_lo))
 
-    def vote_on_step(self, job_id: int, solver_correct: bool) -> SendResult:
+    def vote_on_step(self, job_id: int, solver_correct: bool, *, bond: int | None = None) -> SendResult:
+        """Votes, posting the dispute's arbiter bond; `bond` (when given) is the allowance to ensure first."""
+        if bond:
+            self.ensure_allowance(self.contracts.payment_token, self.job_market.address, bond)
         return self.send(self.contracts.job_market.vote_on_step(job_id, solver_correct))
+
+    def claim_arbiter_pay(self, job_id: int, number: int) -> SendResult:
+        """Claims an arbiter's bond (and its pay, in the majority) for a resolved vote."""
+        return self.send(self.contracts.job_market.claim_arbiter_pay(job_id, number))
 
     def claim_timeout(self, job_id: int) -> SendResult:
         return self.send(self.contracts.job_market.claim_timeout(job_id))
@@ -479,6 +489,9 @@ class LeaseholdClient:
             window_left=d["windowLeft"],
             votes_for_solver=d["votesForSolver"],
             votes_for_challenger=d["votesForChallenger"],
+            verifier_defends=d["verifierDefends"],
+            arbiter_bond=d["arbiterBond"],
+            arbiter_fee=d["arbiterFee"],
         )
 
     def next_move(self, job_id: int) -> NextMove:

@@ -336,7 +336,9 @@ class Demo:
                 config.setRole(config.ARBITER_ROLE(), accounts[index], True, {"from": accounts[GOVERNANCE]})
             for index in [*range(FIRST_PROVIDER, FIRST_PROVIDER + PROVIDERS), CHEATER]:
                 token.mint(accounts[index], 1_000_000 * USD, {"from": accounts[GOVERNANCE]})
-            for index in [PROBER, *range(FIRST_TENANT, FIRST_TENANT + TENANTS), VERIFIER, LAZY_VERIFIER, WHISTLEBLOWER]:
+            # Arbiters post a bond with each vote.
+            funded = [PROBER, *range(FIRST_TENANT, FIRST_TENANT + TENANTS), VERIFIER, LAZY_VERIFIER, WHISTLEBLOWER]
+            for index in [*funded, *ARBITERS]:
                 token.mint(accounts[index], 100_000 * USD, {"from": accounts[GOVERNANCE]})
             self.deployment_path = write_deployment(deployment, self.workdir)
 

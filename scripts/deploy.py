@@ -95,11 +95,30 @@ class Deployment:
             "StakeToken": self.stake_token,
             **{verifier._name: verifier for verifier in self.step_verifiers.values()},
         }
+        abis = {name: c.abi for name, c in named.items()}
+        abis["LeaseMarket"] = with_linked_errors(self.market.abi, _project().LeaseLiveness.abi)
         return {
             "chainId": chain_id,
             "blockNumber": self.block_number,
-            "contracts": {name: {"address": c.address, "abi": c.abi} for name, c in named.items()},
+            "contracts": {name: {"address": c.address, "abi": abis[name]} for name, c in named.items()},
         }
+
+
+def with_linked_errors(abi: list[dict], *library_abis: list[dict]) -> list[dict]:
+    """`abi` with the custom errors of the libraries linked into its contract added once each.
+
+    A linked library's revert comes from the contract's address, but solc leaves the errors only
+    the library raises out of the contract's ABI (LeaseMarket's liveness errors live in
+    LeaseLiveness): added here, every revert decodes by the contract's ABI alone.
+    """
+    seen = {item["name"] for item in abi if item.get("type") == "error"}
+    merged = list(abi)
+    for library_abi in library_abis:
+        for item in library_abi:
+            if item.get("type") == "error" and item["name"] not in seen:
+                seen.add(item["name"])
+                merged.append(item)
+    return merged
 
 
 def load_catalogue(path: Path = CATALOGUE_FILE) -> list[dict]:
@@ -140,6 +159,9 @@ def deploy(
 
     config = build.ProtocolConfig.deploy(deployer, treasury or deployer, options)
     registry = build.ProviderRegistry.deploy(config, stake_token, options)
+    # LeaseMarket links LeaseLiveness (docs/architecture.md): brownie links the library deployed
+    # last, so it goes out first.
+    build.LeaseLiveness.deploy(options)
     matcher_bonds = build.MatcherBonds.deploy(
         config, registry, payment_token, matcher_bond_params(payment_token.decimals()), options
     )

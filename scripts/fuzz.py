@@ -32,6 +32,7 @@ from scripts.campaign import (
     succeeded,
     without_undo_snapshots,
 )
+from scripts.campaign.constants import ACCOUNTS, CHEATING_MUST_LOSE, USD
 from scripts.localchain import HarnessError, brownie_on_anvil
 
 PROGRESS_EVERY = 1000
@@ -51,6 +52,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         default=PROGRESS_EVERY,
         help=f"steps between progress lines (default {PROGRESS_EVERY:,})",
+    )
+    parser.add_argument(
+        "--cheating-must-lose",
+        action="store_true",
+        default=CHEATING_MUST_LOSE,
+        help="fail the walk (exit 1) when a cheating class profits against honest play; "
+        "reported only by default until issue 12's incentives land",
     )
     args = parser.parse_args(argv)
     if args.steps < 1:
@@ -112,21 +120,63 @@ def report(console: Console, stats: Stats, seconds: float, gas_worst: dict) -> N
         console.print(f"gas: largest rise over an operation's early ceiling: {over} gas on {base} ({kind[0]})")
 
 
+def cheating_verdict(row) -> str:
+    if row.profits:
+        return "[red]profits"
+    if not row.units:
+        return "not reached"
+    return "loses" if row.gain < 0 else "even"
+
+
+def report_cheating(console: Console, campaign: Campaign, rows: list, honest: dict) -> None:
+    """The ghost books of each cheating class's profit against honest play, and which classes profit."""
+    table = Table(title="cheating against honest play (ghost books, USD)")
+    for column in ("cheating class", "against honest play", "per", "cheating"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row.name,
+            f"{row.gain / USD:+,.2f} over {row.units}",
+            f"{row.per_unit / USD:+,.2f} per {row.unit}",
+            cheating_verdict(row),
+        )
+    console.print(table)
+    moves = ", ".join(f"{name} {count}" for name, count in sorted(campaign.stats.cheats.items()))
+    console.print(
+        f"cheating moves: {moves or 'none'}; honest verifiers' bonds burnt in abandoned disputes: "
+        f"{campaign.burnt_verifier_bonds / USD:,.2f} USD; role grants and revocations mid-flight: "
+        f"{campaign.stats.role_moves}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print(
+        "other actors' own profit, for reference (USD, wealth now less at set-up): "
+        + ", ".join(f"{name} {amount / USD:+,.2f}" for name, amount in honest.items()),
+        highlight=False,
+        soft_wrap=True,
+    )
+    paying = [row.name for row in rows if row.profits]
+    verdict = f"no: {'; '.join(paying)} profit" if paying else "yes, no class reached profits"
+    kind = "an invariant" if campaign.cheating_must_lose else "reported, not an invariant"
+    console.print(f"cheating loses: {verdict} ({kind})", highlight=False, soft_wrap=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     console = Console(file=sys.__stdout__)
     started = time.monotonic()
     failure = None
     campaign = None
+    cheating = None
     anvil_args = ["--prune-history", "--timestamp", str(GENESIS_TIME)]
     try:
         with (
-            Anvil(accounts=24, extra_args=anvil_args) as anvil,
+            Anvil(accounts=ACCOUNTS, extra_args=anvil_args) as anvil,
             brownie_on_anvil(anvil),
             contextlib.redirect_stdout(io.StringIO()),
             without_undo_snapshots(),
         ):
-            campaign = Campaign(args.seed, start_time=GENESIS_TIME + 1)
+            campaign = Campaign(args.seed, start_time=GENESIS_TIME + 1, cheating_must_lose=args.cheating_must_lose)
             walk_started = time.monotonic()
             console.print(
                 f"seed {args.seed}: set up in {walk_started - started:.0f} s, walking {args.steps:,} steps",
@@ -149,10 +199,14 @@ def main(argv: list[str] | None = None) -> int:
                 failure = exc
             finally:
                 campaign.close()
+                # The profit books name the contracts: read them while the chain is still up.
+                cheating = campaign.class_profits(), campaign.honest_profits()
     except HarnessError as exc:  # before the walk (set-up) or while closing
         failure = exc
     if campaign is not None:
         report(console, campaign.stats, time.monotonic() - started, campaign.gas_worst)
+        if cheating is not None:
+            report_cheating(console, campaign, *cheating)
     if isinstance(failure, CampaignFailure):
         console.print(f"[red]INVARIANT VIOLATION[/red] {failure}", highlight=False, soft_wrap=True)
         return EXIT_VIOLATION

@@ -97,14 +97,22 @@ happy path 802,000 to 700,000), with no change to any function's arguments:
 - **The lease's clock is one slot.** Slot 4 of the record holds the start and
   stop times, the time accrual was paid up to (instead of the amount paid
   out), the challenge time, the reclaim notice and whether a challenge is
-  open; the challenger and its bond share slot 5 (bonds are bounded below
-  2^96), read only while a challenge is open. The stored balance leaves out the
+  open; the challenger, its bond (bounded below 2^56) and the answer deadline
+  fixed when the challenge opened share slot 5, read only while a challenge is
+  open. The stored balance leaves out the
   reserved bounty, so accrual never reads the bounty's slot, and the accrual
   terms are read once per call: a withdrawal reads five cold slots instead of
   seven. About 4,400 less per withdrawal, 3,100 per close, 700 per match, and
   21,500 per liveness challenge (no slot of its own for the bond); an answer
   costs 1,900 more (it clears the flag in the clock slot). Every view returns
   the same values.
+- **The liveness game is a linked library** (`LeaseLiveness`, docs/architecture.md),
+  so LeaseMarket has 2,073 bytes of room under EIP-170. The rental lifecycle
+  runs the same code and a shorter dispatcher saves it 82 gas; each liveness
+  move pays one DELEGATECALL (about 2,800 more per challenge, 2,900 per reclaim
+  notice, 3,650 per resolution), and an answer costs 12,550 less, because its
+  deadline is read from the lease (fixed when the challenge opened) instead of
+  from the config.
 
 - **A match rewrites slots instead of filling them.** A request's GPU model and
   region are read for the last time at its match; the lease's collateral,

@@ -151,13 +151,19 @@ def registry(ProviderRegistry, config, token, governance, market_caller, h100):
 
 
 @pytest.fixture(scope="module")
+def lease_liveness(LeaseLiveness, governance):
+    """The library LeaseMarket links: brownie links the one deployed last into every LeaseMarket."""
+    return LeaseLiveness.deploy({"from": governance})
+
+
+@pytest.fixture(scope="module")
 def matcher_bonds(MatcherBonds, config, registry, token, governance):
     """MatcherBonds with the deploy script's defaults; the lease market is named by `market`."""
     return MatcherBonds.deploy(config, registry, token, matcher_bond_params(token.decimals()), {"from": governance})
 
 
 @pytest.fixture(scope="module")
-def market(LeaseMarket, config, registry, token, governance, matcher, matcher_bonds):
+def market(LeaseMarket, lease_liveness, config, registry, token, governance, matcher, matcher_bonds):
     """The lease market, wired into config (MARKET_ROLE) and MatcherBonds, with `matcher` bonded
     (and holding MATCHER_ROLE, which the lease market no longer reads)."""
     contract = LeaseMarket.deploy(config, registry, token, matcher_bonds, {"from": governance})
@@ -262,7 +268,7 @@ def ctx(
     config.setRole(config.VERIFIER_ROLE(), verifier, True, {"from": governance})
     for arbiter in arbiters:
         config.setRole(config.ARBITER_ROLE(), arbiter, True, {"from": governance})
-    for account in (tenant, stranger, verifier, challenger, provider, provider2):
+    for account in (tenant, stranger, verifier, challenger, provider, provider2, *arbiters):
         token.mint(account, FUNDS, {"from": account})
         token.approve(job_market, MAX_UINT, {"from": account})
         token.approve(lease_market, MAX_UINT, {"from": account})

@@ -81,6 +81,11 @@ interface ILeaseMarket is IMarketBase {
     /// LeaseClosed with reason LIVENESS_FAILURE follows) and the provider slashed.
     event LivenessResolved(uint256 indexed leaseId, address indexed challenger, uint128 slashed, uint128 bondReturned);
 
+    /// @notice Emitted when the tenant closes its lease while a challenge is open: the challenge
+    /// is called off, nobody is slashed, the challenger's bond goes back to it (a LeaseClosed
+    /// follows, the clock stopped at the challenge time).
+    event LivenessCalledOff(uint256 indexed leaseId, address indexed challenger, uint128 bondReturned);
+
     /// @notice Emitted once, when governance wires the job market.
     event JobMarketSet(address indexed jobMarket);
 
@@ -209,8 +214,12 @@ interface ILeaseMarket is IMarketBase {
     /// tenant may close any time (TENANT); the provider after its notice (PROVIDER_RECLAIM);
     /// anyone once EXPIRED or INSOLVENT, for the reserved settle bounty (a tenant or provider
     /// closing sends the bounty back to the tenant).
+    /// While a liveness challenge is open only the tenant may close: the challenge is called off
+    /// (the challenger's bond back, no slash), and the clock stops at the challenge time, so the
+    /// held-back accrual returns to the tenant; a challenge cannot stall a tenant's exit.
     /// @dev Reverts with `LeaseMarket_LeaseSettled` when already settled and
-    /// `LeaseMarket_ChallengeOpen` while a liveness challenge is open. Emits {LeaseClosed}.
+    /// `LeaseMarket_ChallengeOpen` when anyone but the tenant closes while a liveness challenge is
+    /// open. Emits {LeaseClosed}, after {LivenessCalledOff} when a challenge was open.
     function closeLease(uint256 leaseId) external;
 
     /// @notice Settles every listed lease that anyone may close now (EXPIRED or INSOLVENT, no
@@ -226,10 +235,12 @@ interface ILeaseMarket is IMarketBase {
 
     /// @notice Challenges an ACTIVE lease's provider to answer on-chain; posts `livenessBond`.
     /// One open challenge per lease, `livenessSpacingSeconds` after the previous one (or the start).
+    /// The answer deadline, now + `livenessWindowSeconds`, is fixed here: a later change of the
+    /// window does not move it.
     /// @dev Emits {LivenessChallenged}.
     function challengeLiveness(uint256 leaseId) external;
 
-    /// @notice Terminates a lease whose challenge went unanswered for `livenessWindowSeconds`:
+    /// @notice Terminates a lease whose challenge went unanswered past the deadline it opened with:
     /// accrual stops at the challenge time, the provider is slashed `livenessSlashBps` of the
     /// collateral, the challenger gets its bond back, the caller the settle bounty.
     /// @dev Emits {LivenessResolved} and {LeaseClosed} with reason LIVENESS_FAILURE.

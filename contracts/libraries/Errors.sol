@@ -288,7 +288,12 @@ library Errors {
     /// @notice The call needs another status of the job; it is `current`.
     error JobMarket_UnexpectedStatus(uint256 jobId, Jobs.Status current);
 
-    /// @notice The call is the job's solver's, and `caller` is not it.
+    /// @notice `arbiter` has nothing to claim for dispute `number` of the job: the vote is not
+    /// resolved, it did not vote, it voted with the minority, or it claimed already.
+    error JobMarket_NothingToClaim(uint256 jobId, uint32 number, address arbiter);
+
+    /// @notice The call is the job's solver's (a reveal also the verifier's that attested the
+    /// result valid), and `caller` is not it.
     error JobMarket_CallerNotProvider(uint256 jobId, address caller);
 
     /// @notice The call is the open dispute's challenger's, and `caller` is not it.

@@ -36,10 +36,13 @@ library Config {
         uint128 challengeBond; // payment token units a job challenger posts
         // slot 4
         uint128 verifierBond; // payment token units a verifier posts with an attestation
+        // slot 5
+        uint128 arbiterBond; // payment token units an arbiter posts with each vote; lost when in the minority
+        uint128 arbiterFee; // payment token units of the challenger's bond paid to the majority of a decided vote
     }
 
-    /// @notice What requests, matches and job settlements read of the parameters: two of the five
-    /// slots and the pause flag in one call, instead of all five slots (docs/gas.md).
+    /// @notice What requests, matches and job settlements read of the parameters: two of the six
+    /// slots and the pause flag in one call, instead of all six slots (docs/gas.md).
     struct MarketParams {
         bool paused;
         uint16 protocolFeeBps;
@@ -234,7 +237,7 @@ library Market {
         NONE,
         LEASE_NOT_FOUND, // not a matched RENTAL request
         LEASE_SETTLED, // already CLOSED or TERMINATED, also when listed twice
-        CHALLENGE_OPEN, // only resolveLiveness may end it
+        CHALLENGE_OPEN, // only the answer, resolveLiveness or the tenant's own closeLease may end it
         LEASE_ACTIVE // neither EXPIRED nor INSOLVENT: only its parties may close it, one by one
     }
 
@@ -334,7 +337,8 @@ library Market {
         bool challengeOpen; // the challenge at `challengedAt` waits for its answer
         // slot 5: the latest challenge's; meaningful only while `challengeOpen`
         address challenger;
-        uint96 challengeBond; // bonds are bounded far below 2**96 by ProtocolConfig
+        uint56 challengeBond; // ProtocolConfig bounds the liveness bond to 10**9 units, far below 2**56
+        uint40 challengeDeadline; // fixed when the challenge opens: the last second it may be answered
         // slot 6
         bytes32 jobTermsHash;
     }
@@ -386,8 +390,8 @@ library Market {
 /// @notice Jobs: deterministic computations paid from escrow, verified optimistically, disputed by
 /// bisection (docs/verification.md).
 library Jobs {
-    /// @notice A job's status. MATCHED, SUBMITTED, DISPUTED and the terminal FINALIZED, EXPIRED,
-    /// SLASHED and VOIDED are stored; LATE (MATCHED past the result deadline) and FINALIZABLE
+    /// @notice A job's status. MATCHED, SUBMITTED, DISPUTED and the terminal FINALIZED, EXPIRED and
+    /// SLASHED are stored (VOIDED no longer is); LATE (MATCHED past the result deadline) and FINALIZABLE
     /// (SUBMITTED after the challenge window) are derived from the clock by `statusOf`.
     enum Status {
         NONE,
@@ -399,7 +403,7 @@ library Jobs {
         FINALIZED, // terminal: solver paid
         EXPIRED, // terminal: no result in time; tenant refunded, solver slashed a little
         SLASHED, // terminal: the solver lost a dispute; tenant refunded, collateral slashed
-        VOIDED // terminal: arbiters could not decide; everyone made whole, nobody slashed
+        VOIDED // no longer reached: a vote without a majority is the challenger's loss (kept so values do not move)
     }
 
     /// @notice What the one verifier of a job said.
@@ -418,7 +422,8 @@ library Jobs {
         VOTE // one step left in an arbiter-mode workload: arbiters vote
     }
 
-    /// @notice How a dispute ended.
+    /// @notice How a dispute ended. VOIDED: an arbiter vote without a strict majority, settled as
+    /// the challenger's loss (the window resumes).
     enum DisputeResult {
         SOLVER_WON,
         CHALLENGER_WON,
@@ -516,6 +521,7 @@ library Jobs {
         uint40 moveTimeoutSeconds;
         uint40 voteWindowSeconds;
         uint32 number; // 1 for a job's first dispute; keys arbiter votes
+        bool verifierDefends; // the solver side's last move was the valid verifier's: it gets the compensation
         // slot 2
         bytes32 hLo;
         // slot 3
@@ -526,5 +532,17 @@ library Jobs {
         uint40 windowLeft; // challenge window time left when the dispute opened
         uint32 votesForSolver;
         uint32 votesForChallenger;
+        uint40 arbiterBond; // copied when the dispute opens; bonds are at most 100,000 USD (below 2**40)
+        uint40 arbiterFee; // copied when the dispute opens; at most the challenge bond
+    }
+
+    /// @notice The result of an arbiter vote, kept per dispute for the arbiters' claims
+    /// (`claimArbiterPay`). Votes and outcomes are coded 1 (solver correct), 2 (solver wrong);
+    /// outcome 3 is no majority, 0 not resolved yet.
+    struct VoteTally {
+        // slot 0
+        uint8 outcome;
+        uint40 bond; // each vote's bond, back to the majority (to every voter without one)
+        uint96 payPerVote; // the fee and the minority's bonds, shared by the majority
     }
 }

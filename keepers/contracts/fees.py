@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from web3.types import BlockIdentifier
+
 from keepers.contracts.base import ContractWrapper
 from keepers.contracts.transact import Transact
 
@@ -20,3 +24,7 @@ class MoneyMarket(ContractWrapper):
 
     def credit_of(self, owner: str) -> int:
         return self._call("creditOf", owner)
+
+    def credits_of(self, owners: Iterable[str], *, block: BlockIdentifier = "latest") -> list[int]:
+        """`creditOf` of each owner, batched at one block."""
+        return self._batch("creditOf", owners, block=block)

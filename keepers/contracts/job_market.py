@@ -43,6 +43,9 @@ class JobMarket(MoneyMarket):
     def vote_on_step(self, job_id: int, solver_correct: bool) -> Transact:
         return self._transact("voteOnStep", job_id, solver_correct)
 
+    def claim_arbiter_pay(self, job_id: int, number: int) -> Transact:
+        return self._transact("claimArbiterPay", job_id, number)
+
     # ---------------------------------------------------------------- what only the clock moves on
 
     def claim_timeout(self, job_id: int) -> Transact:

@@ -94,3 +94,13 @@ class ProviderRegistry(ContractWrapper):
 
     def uptimes(self, accounts: Iterable[str], *, block: BlockIdentifier) -> list[int]:
         return self._batch("uptimeOf", accounts, block=block)
+
+    # ---------------------------------------------------------------- payouts it holds (IPayoutCredits)
+
+    def credit_of(self, owner: str) -> int:
+        """What the registry credited `owner` when a transfer to it failed (a slash's share)."""
+        return self._call("creditOf", owner)
+
+    def credits_of(self, owners: Iterable[str], *, block: BlockIdentifier = "latest") -> list[int]:
+        """`creditOf` of each owner, batched at one block."""
+        return self._batch("creditOf", owners, block=block)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextlib import suppress
 
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import ContractLogicError
+from web3.types import BlockIdentifier
 
 from keepers.contracts.base import ContractWrapper
 from keepers.contracts.transact import Transact
@@ -25,6 +27,10 @@ class Token(ContractWrapper):
 
     def balance_of(self, owner: str) -> int:
         return self._call("balanceOf", owner)
+
+    def balances_of(self, owners: Iterable[str], *, block: BlockIdentifier = "latest") -> list[int]:
+        """`balanceOf` of each owner, batched at one block."""
+        return self._batch("balanceOf", owners, block=block)
 
     def allowance(self, owner: str, spender: str) -> int:
         return self._call("allowance", owner, spender)

@@ -31,8 +31,9 @@ The result is checked against the exact capacities before it is returned,
 and requests left unserved may take any pair that still fits.
 
 `match`, what the matcher keeper runs, first finds the pairs worth solving
-over by column generation (`columns.relax`) and rounds the relaxation's
-optimum with `solve` (`_round`).
+over by column generation (`columns.relax`), rounds the relaxation's optimum
+with `solve` (`_round`), and ends with a local improvement over every pair it
+found (`improve.improve`).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from scipy.sparse.csgraph import connected_components
 
 from .book import OfferBook, ProviderBook, RequestBook, select_rows
 from .columns import Relaxation, relax
+from .improve import improve
 from .scoring import Candidates, Weights, candidates
 
 _INTEGRAL = 1e-6  # a relaxation value within this of 1 counts as 1
@@ -57,13 +59,11 @@ _LP_ROUNDS = 4  # relaxations per large part; each round fixes what the last lef
 # sets to 1 is as good and much faster (1,000 x 10,000, seed 7: 99.6% of the bound in 0.38 s, against
 # 99.3% in 0.65 s).
 _ROUND_WHOLE_MAX_PAIRS = 5_000
-# The 0/1 programme over the master (`_improve_by_milp`) runs only on masters up to this size, and only
-# with this much of the time limit left: building a larger one costs more than the limit allows.
-_MILP_ROUND_MAX_PAIRS = 100_000
-_MILP_ROUND_MIN_SECONDS = 0.1
-# ... and only when the rounding falls more than this share short of the master's optimum (on the base
-# synthetic market it is within 0.4%, and the programme would cost 0.8 s of CPU for nothing).
-_MILP_ROUND_GAP = 0.005
+# The local improvement (`improve.improve`) after the rounds gets the time left, and at least this much:
+# it is what packs a scarce market (1,000 x 10,000 scarce shape: 0.1-0.2 s of CPU).
+_IMPROVE_MIN_SECONDS = 0.25
+# ... and its result is kept only if it beats the start by more than this (sums of floats in another order).
+_IMPROVE_MIN_GAIN = 1e-9
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,9 @@ class Assignment:
     request: np.ndarray
     offer: np.ndarray
     total_score: float
-    # "relaxation-rounded" or "relaxation-milp" (match, column generation), "optimal", "lp-rounded",
-    # "sharded-lp-rounded" (solve), "greedy", "first-come", "empty"; "+rounds" when later rounds added pairs
+    # "relaxation-rounded" (match, column generation), "optimal", "lp-rounded", "sharded-lp-rounded"
+    # (solve), "greedy", "first-come", "empty"; "+rounds" when later rounds added pairs, "+improved"
+    # when match's local improvement (`improve.improve`) raised the total
     method: str
     # A proven bound when known: from match with pricing, on the optimum over every feasible pair;
     # from solve, on the optimum over the candidates it was given.
@@ -528,7 +529,9 @@ def match(
 
     Each further round scores the unserved requests against the offers with
     units and stake left and assigns them on what is left; scores stay those
-    of the full books, so rounds add up.
+    of the full books, so rounds add up. Last, the local improvement
+    (`_improve`) moves requests among every pair found, in the time left and
+    at least `_IMPROVE_MIN_SECONDS`.
     """
     deadline = time.monotonic() + time_limit_seconds
     relaxed = None
@@ -553,7 +556,6 @@ def match(
     else:
         found = relaxed.candidates
         chosen = _round(requests, offers, providers, relaxed, time_limit_seconds, milp_max_pairs, shard_max_pairs)
-        chosen = _improve_by_milp(requests, offers, providers, relaxed, chosen, deadline)
         bound = relaxed.bound
     all_found = [found]
     picked_r, picked_o = [chosen.request], [chosen.offer]
@@ -586,50 +588,57 @@ def match(
         picked_o.append(extra.offer)
         method = f"{chosen.method}+rounds"
     found = Candidates(*(np.concatenate([getattr(c, f) for c in all_found]) for f in ("request", "offer", "score")))
+    # A pair can be found twice (in the master and again in a round): keep one of each.
+    _, once = np.unique(found.request * len(offers) + found.offer, return_index=True)
+    found = Candidates(found.request[once], found.offer[once], found.score[once])
     r, o = np.concatenate(picked_r), np.concatenate(picked_o)
+    r, o, total, improved = _improve(
+        requests, offers, providers, found, r, o, max(deadline, time.monotonic() + _IMPROVE_MIN_SECONDS)
+    )
+    if improved:
+        method = f"{method}+improved"
     order = np.argsort(r, kind="stable")
-    score = dict(zip(zip(found.request.tolist(), found.offer.tolist()), found.score.tolist()))
-    total = float(sum(score[p] for p in zip(r.tolist(), o.tolist())))
     if relaxed is None and len(picked_r) > 1:
         bound = None  # the first solve's bound covers its candidates only, not the rounds' pairs
     return found, Assignment(r[order], o[order], total, method, bound)
 
 
-def _improve_by_milp(
+def _improve(
     requests: RequestBook,
     offers: OfferBook,
     providers: ProviderBook,
-    relaxed: Relaxation,
-    rounded: Assignment,
+    found: Candidates,
+    r: np.ndarray,
+    o: np.ndarray,
     deadline: float,
-) -> Assignment:
-    """The 0/1 programme over the master's pairs, in the time left, kept if it beats the rounding.
+) -> tuple[np.ndarray, np.ndarray, float, bool]:
+    """The assignment (r, o) after local improvement over `found` (`improve.improve`): (r, o, total, raised).
 
-    Column generation's master holds the pairs a near-optimal assignment needs
-    (on the scarce, region-fragmented, near-tie and heavy-tailed shapes at
-    1,000 x 10,000 its 0/1 optimum is 99.7-100% of the optimum over every
-    pair), but rounding its fractional optimum strands units: what it keeps at
-    1 packs requests badly into the offers' units, and the requests left then
-    find no room (98.4% on the scarce shape). HiGHS's branch and bound over the
-    master packs them; a run cut short by the time limit still hands back its
-    best incumbent, which is kept only if it scores more than the rounding.
-    Skipped when the rounding is already within `_MILP_ROUND_GAP` of the
-    master's optimum, when the master is large or when little time is left.
+    `found` holds each pair once, sorted by (request, offer), and every pair of
+    the assignment. The result is checked against the exact capacities, best
+    pair first, and kept only if it scores more than the assignment it started from.
     """
-    c = relaxed.candidates
-    close = rounded.total_score >= (1 - _MILP_ROUND_GAP) * relaxed.objective
-    if close or len(c) > _MILP_ROUND_MAX_PAIRS or deadline - time.monotonic() < _MILP_ROUND_MIN_SECONDS:
-        return rounded
-    problem = _Problem.of(requests, offers, providers, c)
-    picked, _, _ = _milp(problem, np.arange(len(c)), problem.free_units, problem.free_stake, deadline)
-    if picked is None:
-        return rounded
-    kept = _fit(problem, picked[np.argsort(-problem.score[picked], kind="stable")])
+    problem = _Problem.of(requests, offers, providers, found)
+    key = found.request * len(offers) + found.offer
+    start = np.searchsorted(key, r * len(offers) + o)
+    before = float(problem.score[start].sum())
+    moved = improve(
+        problem.request,
+        problem.offer,
+        problem.provider,
+        problem.score,
+        problem.units,
+        problem.stake,
+        problem.free_units,
+        problem.free_stake,
+        start,
+        deadline,
+    )
+    kept = _fit(problem, moved[np.argsort(-problem.score[moved], kind="stable")])
     total = float(problem.score[kept].sum())
-    if total <= rounded.total_score:
-        return rounded
-    order = np.argsort(c.request[kept], kind="stable")
-    return Assignment(c.request[kept][order], c.offer[kept][order], total, "relaxation-milp", relaxed.bound)
+    if total <= before + _IMPROVE_MIN_GAIN:
+        return r, o, before, False
+    return found.request[kept], found.offer[kept], total, True
 
 
 def _round(

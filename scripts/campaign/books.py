@@ -33,7 +33,6 @@ from scripts.campaign.enums import (
     J_MATCHED,
     J_SLASHED,
     J_SUBMITTED,
-    J_VOIDED,
     K_ACTIVE,
     K_CHALLENGE_OPEN,
     K_NOT_FOUND,
@@ -96,6 +95,7 @@ class Books:
             if event.name == "FeesSwept":
                 self._on_fees_swept(event.address, dict(event))
                 continue
+            self._book_cheating(event.name, event)  # profits.py, against honest play
             handler = getattr(self, "on_" + event.name, None)
             if handler is None:
                 continue
@@ -318,6 +318,8 @@ class Books:
         self.live_orders.discard(order.id)
         self._move(self.market.address, self.jm.address, e["escrow"])
         job = self.jobs[order.id]
+        if job.terms.honest is None:
+            return  # terms no solver in the walk can trace: the job waits until it is expired
         job.fault = self.rng.choice([None, None, None, *list(range(1, job.terms.steps + 1))])
         job.solver = (
             job.terms.honest
@@ -353,30 +355,40 @@ class Books:
     def on_LivenessChallenged(self, e):
         lease = self.orders[e["leaseId"]]
         require(e["bond"] == self.params["livenessBond"], "liveness bond")
+        require(e["deadline"] == self.ts + self.params["livenessWindowSeconds"], "liveness deadline")
         lease.challenger, lease.bond, lease.challenged_at = e["challenger"], e["bond"], self.ts
+        lease.challenge_deadline = e["deadline"]
         self._move(e["challenger"], self.market.address, e["bond"])
 
     def on_LivenessAnswered(self, e):
         lease = self.orders[e["leaseId"]]
-        require(self.ts <= lease.challenged_at + self.params["livenessWindowSeconds"], "answered after the window")
+        require(self.ts <= lease.challenge_deadline, "answered after the deadline")
         require(e["bond"] == lease.bond, "answered bond")
         self._move(self.market.address, lease.provider, lease.bond)
         lease.challenger, lease.bond = ZERO, 0
 
     def on_LivenessResolved(self, e):
         lease = self.orders[e["leaseId"]]
-        require(self.ts > lease.challenged_at + self.params["livenessWindowSeconds"], "resolved inside the window")
+        require(self.ts > lease.challenge_deadline, "resolved before the deadline")
         require(e["bondReturned"] == lease.bond and e["challenger"] == lease.challenger, "resolved bond")
         self._move(self.market.address, lease.challenger, lease.bond)
         lease.challenger, lease.bond = ZERO, 0
         lease.terminated = True
+
+    def on_LivenessCalledOff(self, e):
+        lease = self.orders[e["leaseId"]]
+        require(lease.challenger != ZERO, "called off without an open challenge")
+        require(e["bondReturned"] == lease.bond and e["challenger"] == lease.challenger, "called-off bond")
+        self._move(self.market.address, lease.challenger, lease.bond)
+        lease.challenger, lease.bond = ZERO, 0
+        lease.called_off = True
 
     def on_LeaseClosed(self, e):
         lease = self.orders[e["leaseId"]]
         if self._close_queue is not None:
             require(self._released is lease, f"batch closed lease {lease.id}, model expected another")
         liveness = e["reason"] == C_LIVENESS
-        stop = lease.challenged_at if liveness else self.ts
+        stop = lease.challenged_at if liveness or lease.called_off else self.ts
         if not liveness:
             status = self._lease_status(lease, self.ts)
             caller = e["caller"]
@@ -459,26 +471,71 @@ class Books:
         correct = keccak256(workload.step(state, lo, job.terms.seed)) == bytes(d["hHi"])
         require(e["solverCorrect"] == correct, f"on-chain step {lo} says {e['solverCorrect']}, executor {correct}")
 
+    def on_StepVoted(self, e):
+        job = self.jobs[e["jobId"]]
+        d = self._dispute_before
+        key = (job.id, d["number"])
+        require(e["bond"] == d["arbiterBond"], f"vote bond {e['bond']}, dispute's {d['arbiterBond']}")
+        self.arbiter_votes[key][e["arbiter"]] = 1 if e["solverCorrect"] else 2
+        self.arbiter_bonds[key] = e["bond"]
+        self.arbiter_held += e["bond"]
+        self._move(e["arbiter"], self.jm.address, e["bond"])
+
+    def on_VoteTallied(self, e):
+        job = self.jobs[e["jobId"]]
+        d = self._dispute_before
+        key = (job.id, e["number"])
+        votes = list(self.arbiter_votes.get(key, {}).values())
+        for_solver, for_challenger = votes.count(1), votes.count(2)
+        outcome = 1 if for_solver > for_challenger else 2 if for_challenger > for_solver else 3
+        winners = max(for_solver, for_challenger) if outcome != 3 else 0
+        fee = min(d["arbiterFee"], d["bond"]) if winners else 0
+        pot = fee + (len(votes) - winners) * d["arbiterBond"]
+        pay, dust = (pot // winners, pot % winners) if winners else (0, 0)
+        got = (e["outcome"], e["fee"], e["payPerVote"], e["dust"])
+        require(got == (outcome, fee, pay, dust), f"tally {got}, model {(outcome, fee, pay, dust)}")
+        self.tallies[key] = (outcome, d["arbiterBond"], pay)
+        self.arbiter_held += fee - dust
+        self._accrue(self.jm.address, dust)
+        # The fee leaves the challenger's bond before the dispute settles.
+        job.bond -= fee
+        self._dispute_before = {**d, "bond": d["bond"] - fee}
+
+    def on_ArbiterPaid(self, e):
+        key = (e["jobId"], e["number"])
+        outcome, bond, pay = self.tallies[key]
+        vote = self.arbiter_votes[key].get(e["arbiter"])
+        require(
+            vote in (1, 2) and (outcome == 3 or vote == outcome), f"arbiter paid for vote {vote}, outcome {outcome}"
+        )
+        expected = bond + (0 if outcome == 3 else pay)
+        require(e["amount"] == expected, f"arbiter paid {e['amount']}, model {expected}")
+        self.arbiter_votes[key][e["arbiter"]] = 3
+        self.arbiter_held -= expected
+        self._move(self.jm.address, e["arbiter"], expected)
+
     def on_DisputeResolved(self, e):
         job = self.jobs[e["jobId"]]
         result = e["result"]
-        if result == SOLVER_WON:
+        if result in (SOLVER_WON, VOIDED):
             job.window_ends = e["windowEndsAt"]
             job.challenger, job.bond, job.disputed = ZERO, 0, False
             return
-        self._end_job(job, J_SLASHED if result == CHALLENGER_WON else J_VOIDED)
+        # A void (arbiters without a majority) is settled as the challenger's loss, like SOLVER_WON.
+        require(result == CHALLENGER_WON, f"dispute result {result}")
+        self._end_job(job, J_SLASHED)
         self._move(self.jm.address, job.tenant, job.escrow)
         self._move(self.jm.address, job.challenger, job.bond)
         job.paid_out += job.escrow
-        if result == VOIDED and job.attestation == A_VALID:
-            self._move(self.jm.address, job.verifier, job.verifier_bond)
 
     def on_ChallengerBondForfeited(self, e):
         job = self.jobs[e["jobId"]]
         bond = self._dispute_before["bond"]
         to_solver = bond * self.params["whistleblowerRewardBps"] // BPS
-        require((e["toSolver"], e["toTreasury"]) == (to_solver, bond - to_solver), f"forfeit {e} of bond {bond}")
-        self._move(self.jm.address, job.provider, e["toSolver"])
+        require((e["toDefender"], e["toTreasury"]) == (to_solver, bond - to_solver), f"forfeit {e} of bond {bond}")
+        # The campaign's verifiers never reveal, so the solver always defends.
+        require(e["defender"] == job.provider, f"forfeit to {e['defender']}, not the solver")
+        self._move(self.jm.address, job.provider, e["toDefender"])
         self._accrue(self.jm.address, e["toTreasury"])
 
     def on_VerifierBondForfeited(self, e):
@@ -540,6 +597,7 @@ class Books:
         for i in self.live_jobs:
             j = self.jobs[i]
             jm += j.escrow + j.verifier_bond * (j.attestation == A_VALID) + j.bond
+        jm += self.arbiter_held
         owed = {self.market.address: market, self.jm.address: jm, self.registry.address: self._stake()}
         for (contract, _), amount in self.credits.items():
             owed[contract] += amount

@@ -22,3 +22,12 @@ GAS_TOLERANCE = 1.10
 GAS_SLACK = 5_000
 # Guided coverage: an action whose function has not gone through yet is this many times as likely.
 GUIDE = 5
+# The walk's accounts: the node's unlocked ones, then fixed keys (brownie signs for those).
+ACCOUNTS = 28
+# "Cheating loses" (issue 18, item 4): the summary reports which cheating classes profit against
+# honest play. Reported only while issue 12's incentives are built; set True (or pass
+# `scripts.fuzz --cheating-must-lose`) to make a cheating class that profits an invariant violation.
+CHEATING_MUST_LOSE = False
+# Edge job terms (a cheating tenant's): the honest trace is computed only up to this many steps;
+# beyond it no solver in the walk can deliver, as no provider could in the time the terms allow.
+TRACEABLE_STEPS = 256

@@ -58,4 +58,6 @@ PARAM_FIELDS = [
     "livenessBond",
     "challengeBond",
     "verifierBond",
+    "arbiterBond",
+    "arbiterFee",
 ]

@@ -11,24 +11,24 @@ from __future__ import annotations
 from scripts.localchain import HarnessError
 
 
-def reproduce_command(seed: int, steps: int) -> str:
-    return f".venv/bin/python -m scripts.fuzz --steps {steps} --seed {seed}"
+def reproduce_command(seed: int, steps: int, flags: str = "") -> str:
+    return f".venv/bin/python -m scripts.fuzz --steps {steps} --seed {seed}{' ' + flags if flags else ''}"
 
 
-def _where(seed: int, step: int, action: str, message: str, digest: str) -> str:
+def _where(seed: int, step: int, action: str, message: str, digest: str, flags: str = "") -> str:
     return (
         f"seed {seed}, step {step}, {action}: {message}\n"
         f"walk digest before step {step}: {digest}\n"
-        f"reproduce: {reproduce_command(seed, step + 1)}"
+        f"reproduce: {reproduce_command(seed, step + 1, flags)}"
     )
 
 
 class CampaignFailure(AssertionError):
     """An invariant broke or a call reverted in a way the protocol does not allow."""
 
-    def __init__(self, seed: int, step: int, action: str, message: str, digest: str = ""):
+    def __init__(self, seed: int, step: int, action: str, message: str, digest: str = "", flags: str = ""):
         self.seed, self.step, self.action, self.digest = seed, step, action, digest
-        super().__init__(_where(seed, step, action, message, digest))
+        super().__init__(_where(seed, step, action, message, digest, flags))
 
 
 class HarnessFailure(HarnessError):

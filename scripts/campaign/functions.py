@@ -139,7 +139,14 @@ ALLOWED = {
     | REFUSED,
     "LeaseMarket.topUp": {"LeaseMarket_LeaseNotFound", "LeaseMarket_ZeroAmount", "LeaseMarket_LeaseNotActive"}
     | REFUSED,
-    "LeaseMarket.matchRequests": {"MatcherBonds_NotBonded", "Leasehold_Paused", "LeaseMarket_EmptyBatch"} | REFUSED,
+    # MissingRole: the registry refuses a market whose MARKET_ROLE governance revoked.
+    "LeaseMarket.matchRequests": {
+        "MatcherBonds_NotBonded",
+        "Leasehold_MissingRole",
+        "Leasehold_Paused",
+        "LeaseMarket_EmptyBatch",
+    }
+    | REFUSED,
     "LeaseMarket.withdrawEarnings": {
         "LeaseMarket_LeaseNotFound",
         "LeaseMarket_CallerNotProvider",
@@ -229,7 +236,10 @@ ALLOWED = {
         "JobMarket_MoveDeadlinePassed",
         "JobMarket_ArbiterIsParty",
         "JobMarket_AlreadyVoted",
-    },
+    }
+    | ERC20
+    | REFUSED,
+    "JobMarket.claimArbiterPay": {"JobMarket_NothingToClaim"},
     "JobMarket.resolveVote": {"JobMarket_UnexpectedPhase", "JobMarket_MoveDeadlineNotPassed"},
     "JobMarket.claimTimeout": {"JobMarket_UnexpectedPhase", "JobMarket_MoveDeadlineNotPassed"},
     "JobMarket.finalizeJob": {"JobMarket_UnexpectedStatus"},
@@ -241,6 +251,22 @@ ALLOWED = {
     "JobMarket.sweepFees": SWEEP,
 }
 ALLOWED["LeaseMarket.createRequestWithPermit"] = ALLOWED["LeaseMarket.createRequest"]
+# The signed path: the matcher's role, the signature's own refusals, then createRequest's (the request
+# is created from the signed spec and deposit) and the pair's, all in one transaction.
+ALLOWED["LeaseMarket.matchSignedRequest"] = (
+    {
+        "MatcherBonds_NotBonded",
+        "Leasehold_MissingRole",
+        "SignedRequests_Expired",
+        "SignedRequests_NonceUsed",
+        "SignedRequests_NonceCancelled",
+        "SignedRequests_InvalidSignature",
+        "LeaseMarket_SignedRequestNotMatched",
+    }
+    | ALLOWED["LeaseMarket.createRequest"]
+    | REFUSED
+)
+ALLOWED["LeaseMarket.cancelSignedRequest"] = {"SignedRequests_NonceUsed", "SignedRequests_NonceCancelled"}
 FUNCTIONS = tuple(ALLOWED)
 
 # The function an action is aimed at: while it has never gone through, the action is GUIDE times as likely.
@@ -265,6 +291,7 @@ ACTION_TARGET = {
     "dispute_move": "JobMarket.proveStep",
     "vote": "JobMarket.voteOnStep",
     "resolve_vote": "JobMarket.resolveVote",
+    "claim_arbiter_pay": "JobMarket.claimArbiterPay",
     "claim_timeout": "JobMarket.claimTimeout",
     "expire": "JobMarket.expireJob",
     "set_params": "ProtocolConfig.setParams",
@@ -274,6 +301,8 @@ ACTION_TARGET = {
     "pause": "ProtocolConfig.pause",
     "ownership": "ProtocolConfig.acceptOwnership",
     "set_workload": "JobMarket.setWorkload",
+    "sign_and_match": "LeaseMarket.matchSignedRequest",
+    "cancel_signed": "LeaseMarket.cancelSignedRequest",
 }
 
 

@@ -76,6 +76,8 @@ class Order:
     challenger: str = ZERO
     bond: int = 0
     challenged_at: int = 0
+    challenge_deadline: int = 0  # fixed when the challenge opens (LivenessChallenged)
+    called_off: bool = False  # the tenant closed during a challenge: the clock stopped at it
     reclaimable_at: int = 0
     closed: bool = False
     terminated: bool = False  # ended by a missed liveness challenge
@@ -105,6 +107,7 @@ class Job:
     challenger: str = ZERO  # of the open dispute
     bond: int = 0
     colluding: bool = False  # the challenger answers against the honest trace
+    abandoned: bool = False  # challenged by its solver's second account: the solver never reveals
     disputed: bool = False
     terminal: bool = False
     final: int = J_NONE  # the terminal status, once settled
@@ -163,3 +166,5 @@ class Stats:
     blocklist_moves: int = 0  # blocklist and unblock calls on the token
     credits: int = 0  # payouts the token refused, credited instead
     credited: int = 0  # their sum, in token units
+    cheats: Counter = field(default_factory=Counter)  # the cheating classes' moves (handlers/cheaters.py)
+    role_moves: int = 0  # setRole calls that went through (grants and revocations mid-flight)

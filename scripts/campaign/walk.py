@@ -22,21 +22,24 @@ from keepers.ids import to_bytes32
 from keepers.workloads.base import keccak256
 from scripts.campaign.books import Books
 from scripts.campaign.chain import chain_time, rpc
-from scripts.campaign.constants import FUNDS, GUIDE, MAX_UINT, USD, ZERO
+from scripts.campaign.constants import ACCOUNTS, CHEATING_MUST_LOSE, FUNDS, GUIDE, MAX_UINT, USD, ZERO
 from scripts.campaign.enums import PARAM_FIELDS
 from scripts.campaign.failures import CampaignFailure, HarnessFailure, Violation, require
 from scripts.campaign.functions import ACTION_TARGET
 from scripts.campaign.handlers.attacker import AttackerActions
 from scripts.campaign.handlers.base import Calls
+from scripts.campaign.handlers.cheaters import CheaterActions
 from scripts.campaign.handlers.clock import ClockActions
 from scripts.campaign.handlers.config import ConfigActions
 from scripts.campaign.handlers.job_market import JobMarketActions
 from scripts.campaign.handlers.lease_market import LeaseMarketActions
 from scripts.campaign.handlers.payouts import PayoutActions
 from scripts.campaign.handlers.registry import RegistryActions
+from scripts.campaign.handlers.signed_requests import SignedRequestActions
 from scripts.campaign.handlers.token import TokenActions
 from scripts.campaign.invariants import Invariants
 from scripts.campaign.model import Job, Offer, Order, Provider, Stats, Terms
+from scripts.campaign.profits import Profits
 from scripts.deploy import bond_matcher, deploy, load_catalogue
 from scripts.localchain import HarnessError
 
@@ -44,14 +47,17 @@ from scripts.localchain import HarnessError
 class Campaign(
     Calls,
     Books,
+    Profits,
     Invariants,
     RegistryActions,
     LeaseMarketActions,
+    SignedRequestActions,
     JobMarketActions,
     ConfigActions,
     TokenActions,
     PayoutActions,
     AttackerActions,
+    CheaterActions,
     ClockActions,
 ):
     """The deployed protocol, the actors, the books, the invariants, the actions and the walk.
@@ -62,8 +68,9 @@ class Campaign(
     tests have moved): the same actions and outcomes, at other absolute times.
     """
 
-    def __init__(self, seed: int, start_time: int | None = None):
+    def __init__(self, seed: int, start_time: int | None = None, cheating_must_lose: bool = CHEATING_MUST_LOSE):
         self.seed = seed
+        self.cheating_must_lose = cheating_must_lose
         self.rng = random.Random(seed)
         self.stats = Stats()
         self.step = 0
@@ -94,7 +101,8 @@ class Campaign(
         # The node's unlocked accounts; not keys an earlier walk in this process added.
         chain_accounts = [a for a in brownie.accounts if not isinstance(a, LocalAccount)]
         # Fixed keys beyond the node's unlocked accounts: brownie signs for them locally.
-        extra = [brownie.accounts.add(keccak256(b"leasehold-campaign-%d" % i)) for i in range(24 - len(chain_accounts))]
+        keys = [keccak256(b"leasehold-campaign-%d" % i) for i in range(ACCOUNTS - len(chain_accounts))]
+        extra = [brownie.accounts.add(key) for key in keys]
         pool = chain_accounts + extra
         for account in extra:
             pool[0].transfer(account, 10**20)
@@ -123,7 +131,12 @@ class Campaign(
             self.verifier2,
             self.arbiter2,
             self.spare,
-        ) = pool[:24]
+            # The cheaters (handlers/cheaters.py), each account used for its cheating alone.
+            self.edge_tenant,
+            self.edge_expirer,
+            self.sybil,
+            self.solver_alt,
+        ) = pool[:ACCOUNTS]
         self.permit_tenant = Account.from_key(keccak256(b"leasehold-campaign-permit"))
         self.permit_sender = brownie.accounts.add(self.permit_tenant.key)
         self.gov.transfer(self.permit_sender, 10**20)
@@ -150,6 +163,8 @@ class Campaign(
         }
         self.owing = {self.registry.address: self.registry, self.market.address: self.market, self.jm.address: self.jm}
         self.providers = {p.address: Provider(p) for p in (p0, p1, p2, p3)}
+        # p2 abandons the disputes its second account opens (handlers/cheaters.py).
+        self.abandoning = p2.address
         self.tenants = [t0, t1]
         self.verifiers = [v0, v1, self.verifier2]
         self.whistleblowers = [w0, w1]
@@ -163,15 +178,32 @@ class Campaign(
         opts = {"from": self.gov}
         self.config.setRole(self.roles["MATCHER"], self.matcher, True, opts)
         bond_matcher(d.matcher_bonds, self.token, self.matcher, payer=self.gov)
+        self.config.setRole(self.roles["MATCHER"], self.matcher2, True, opts)  # the steering matcher
+        bond_matcher(d.matcher_bonds, self.token, self.matcher2, payer=self.gov)
+        # Match fees are credited to the matchers, never transferred (docs/matching-accountability.md).
+        self._match_fee_takers = {self.matcher.address, self.matcher2.address}
         for v in (v0, v1):
             self.config.setRole(self.roles["VERIFIER"], v, True, opts)
         for a in (a0, a1, a2):
             self.config.setRole(self.roles["ARBITER"], a, True, opts)
         self.has_role = {
             (r, a.address): True
-            for r, accts in (("MATCHER", [self.matcher]), ("VERIFIER", [v0, v1]), ("ARBITER", [a0, a1, a2]))
+            for r, accts in (
+                ("MATCHER", [self.matcher, self.matcher2]),
+                ("VERIFIER", [v0, v1]),
+                ("ARBITER", [a0, a1, a2]),
+            )
             for a in accts
         }
+        self.has_role[("MARKET", self.market.address)] = self.has_role[("MARKET", self.jm.address)] = True
+        # The roles the walk relies on: governance may revoke them mid-flight, and soon gives them back.
+        self.primary_roles = [
+            ("MATCHER", self.matcher.address),
+            ("VERIFIER", v0.address),
+            ("ARBITER", a0.address),
+            ("MARKET", self.market.address),
+            ("MARKET", self.jm.address),
+        ]
 
         # Everyone holds tokens and has approved the three contracts, except the attacker, who
         # holds tokens but approved nothing; treasury2 holds a little so its first fee costs
@@ -181,7 +213,9 @@ class Campaign(
             + self.tenants
             + self.verifiers
             + self.whistleblowers
+            + self.arbiters
             + [self.settler, self.attacker, self.matcher, self.matcher2, self.spare]
+            + [self.edge_tenant, self.edge_expirer, self.sybil, self.solver_alt]
         )
         for account in funded:
             self.token.mint(account, FUNDS, {"from": account})
@@ -206,6 +240,8 @@ class Campaign(
                 self.settler,
                 self.treasury,
                 self.treasury2,
+                self.edge_tenant,
+                self.edge_expirer,
             ]
         }
 
@@ -237,6 +273,13 @@ class Campaign(
         self._fresh_fees = 0
         self._touched_credits: set[tuple[str, str]] = set()
         self.fees: Counter = Counter()  # contract -> protocol fees accrued there since its last sweep
+        # (job, dispute number) -> {arbiter: vote}, 1 solver correct, 2 wrong, 3 claimed; and the
+        # tallies (outcome, bond, pay per vote) once resolved; arbiter_held: what the job market
+        # owes arbiters (bonds and pay not yet claimed).
+        self.arbiter_votes: dict[tuple[int, int], dict[str, int]] = defaultdict(dict)
+        self.arbiter_bonds: dict[tuple[int, int], int] = {}
+        self.tallies: dict[tuple[int, int], tuple[int, int, int]] = {}
+        self.arbiter_held = 0
         self.orders: dict[int, Order] = {}
         self.jobs: dict[int, Job] = {}
         self.offers: dict[int, Offer] = {}
@@ -247,7 +290,10 @@ class Campaign(
         self.gas_base: dict[tuple, list[int]] = defaultdict(list)
         self.gas_worst: dict[tuple, tuple[int, int]] = {}
         self.salt = 0
+        self.sig_nonces: dict[int, str] = {}  # the signing tenant's nonces: "used" or "cancelled"
+        self.steering = 0  # what steered tenants pay above the cheapest feasible offer
         self.ts = chain_time()
+        self._start_profits()
 
     def _tracked(self) -> list[str]:
         accounts = [
@@ -264,6 +310,10 @@ class Campaign(
             *self.verifiers,
             *self.whistleblowers,
             *self.arbiters,
+            self.edge_tenant,
+            self.edge_expirer,
+            self.sybil,
+            self.solver_alt,
         ]
         return (
             [a.address for a in accounts]
@@ -282,6 +332,13 @@ class Campaign(
             self.do_step()
             if on_step is not None:
                 on_step(self)
+        if self.cheating_must_lose:
+            try:
+                self.check_cheating_loses()
+            except Violation as violation:
+                raise CampaignFailure(
+                    self.seed, self.step - 1, "cheating loses", str(violation), self.digest, "--cheating-must-lose"
+                ) from None
         return self.stats
 
     def do_step(self) -> None:
@@ -332,7 +389,10 @@ class Campaign(
         open_jobs = sum(j.open for j in jobs)
         disputed = sum(j.disputed for j in jobs)
         voting = sum(j.disputed and j.terms.workload == "matvec-256" for j in jobs)
-        live = len(self.live_orders) + len(self.live_jobs)
+        # The edge tenant's jobs wait until they are expired: counted apart, so they do not crowd out
+        # the honest requests (which keep the walk's disputes, credits and claims coming).
+        edge_live = sum(j.tenant == self.edge_tenant.address for j in jobs)
+        live = len(self.live_orders) + len(self.live_jobs) - edge_live
 
         def when(condition, weight, otherwise=0.3):
             return weight if condition else otherwise
@@ -367,6 +427,7 @@ class Campaign(
             ("dispute_move", when(disputed, 30 * disputed)),
             ("vote", when(voting, 10)),
             ("resolve_vote", when(voting, 2, 0.2)),
+            ("claim_arbiter_pay", when(self._claimable_votes(), 4, 0.2)),
             ("claim_timeout", when(disputed, 2, 0.2)),
             ("finalize", when(open_jobs, 5)),
             ("expire", when(waiting, 2)),
@@ -394,4 +455,13 @@ class Campaign(
             ("claim_credit", when(any(a not in self.blocked for _, a in self.credits), 6, 0.5)),
             ("sweep_fees", when(any(self.fees.values()), 1.5, 0.3)),
             ("attack", 4),
+            # The signed-request path (handlers/signed_requests.py).
+            ("sign_and_match", 4),
+            ("cancel_signed", 1),
+            # The cheaters (handlers/cheaters.py) and governance giving back what it revoked.
+            ("edge_job", when(edge_live < 3, 3, 1)),
+            ("sybil", when(leases, 4, 0.5)),
+            ("abandon", when(any(j.provider == self.abandoning and (j.open or j.abandoned) for j in jobs), 8, 0.3)),
+            ("steer", when(self.has_role[("MATCHER", self.matcher2.address)] and open_orders, 3, 0.3)),
+            ("regrant_role", when(any(not self.has_role[key] for key in self.primary_roles), 8, 0)),
         ]

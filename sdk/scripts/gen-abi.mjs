@@ -18,6 +18,21 @@ const abis = {};
 for (const [constName, contract] of Object.entries(contracts)) {
   abis[constName] = JSON.parse(readFileSync(join(build, `${contract}.json`), "utf8")).abi;
 }
+// A linked library's reverts come from its contract's address, but solc leaves the errors only
+// the library raises out of the contract's ABI: add them (scripts/deploy.py does the same).
+const linked = { leaseMarketAbi: ["LeaseLiveness"] };
+for (const [constName, libraries] of Object.entries(linked)) {
+  const names = new Set(abis[constName].filter((item) => item.type === "error").map((item) => item.name));
+  for (const library of libraries) {
+    const libraryAbi = JSON.parse(readFileSync(join(build, `${library}.json`), "utf8")).abi;
+    for (const item of libraryAbi) {
+      if (item.type === "error" && !names.has(item.name)) {
+        names.add(item.name);
+        abis[constName].push(item);
+      }
+    }
+  }
+}
 // Every custom error any protocol call can revert with, once, for decoding.
 const errors = new Map();
 for (const abi of Object.values(abis)) {

@@ -125,69 +125,6 @@ export const leaseMarketAbi = [
         "type": "uint256"
       },
       {
-        "internalType": "uint40",
-        "name": "earliest",
-        "type": "uint40"
-      },
-      {
-        "internalType": "uint40",
-        "name": "currentTime",
-        "type": "uint40"
-      }
-    ],
-    "name": "LeaseMarket_ChallengeTooSoon",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "leaseId",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint40",
-        "name": "deadline",
-        "type": "uint40"
-      },
-      {
-        "internalType": "uint40",
-        "name": "currentTime",
-        "type": "uint40"
-      }
-    ],
-    "name": "LeaseMarket_ChallengeWindowClosed",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "leaseId",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint40",
-        "name": "deadline",
-        "type": "uint40"
-      },
-      {
-        "internalType": "uint40",
-        "name": "currentTime",
-        "type": "uint40"
-      }
-    ],
-    "name": "LeaseMarket_ChallengeWindowOpen",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "leaseId",
-        "type": "uint256"
-      },
-      {
         "internalType": "address",
         "name": "caller",
         "type": "address"
@@ -396,34 +333,7 @@ export const leaseMarketAbi = [
         "type": "uint256"
       }
     ],
-    "name": "LeaseMarket_NoOpenChallenge",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "leaseId",
-        "type": "uint256"
-      }
-    ],
     "name": "LeaseMarket_NothingToWithdraw",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "leaseId",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint40",
-        "name": "reclaimableAt",
-        "type": "uint40"
-      }
-    ],
-    "name": "LeaseMarket_ReclaimAlreadyRequested",
     "type": "error"
   },
   {
@@ -550,22 +460,6 @@ export const leaseMarketAbi = [
   {
     "inputs": [],
     "name": "ReentrancyGuardReentrantCall",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint8",
-        "name": "bits",
-        "type": "uint8"
-      },
-      {
-        "internalType": "uint256",
-        "name": "value",
-        "type": "uint256"
-      }
-    ],
-    "name": "SafeCastOverflowedUintDowncast",
     "type": "error"
   },
   {
@@ -963,6 +857,31 @@ export const leaseMarketAbi = [
       }
     ],
     "name": "LivenessAnswered",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "leaseId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "challenger",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "bondReturned",
+        "type": "uint128"
+      }
+    ],
+    "name": "LivenessCalledOff",
     "type": "event"
   },
   {
@@ -2414,6 +2333,96 @@ export const leaseMarketAbi = [
     ],
     "stateMutability": "view",
     "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "leaseId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint40",
+        "name": "earliest",
+        "type": "uint40"
+      },
+      {
+        "internalType": "uint40",
+        "name": "currentTime",
+        "type": "uint40"
+      }
+    ],
+    "name": "LeaseMarket_ChallengeTooSoon",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "leaseId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint40",
+        "name": "deadline",
+        "type": "uint40"
+      },
+      {
+        "internalType": "uint40",
+        "name": "currentTime",
+        "type": "uint40"
+      }
+    ],
+    "name": "LeaseMarket_ChallengeWindowClosed",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "leaseId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint40",
+        "name": "deadline",
+        "type": "uint40"
+      },
+      {
+        "internalType": "uint40",
+        "name": "currentTime",
+        "type": "uint40"
+      }
+    ],
+    "name": "LeaseMarket_ChallengeWindowOpen",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "leaseId",
+        "type": "uint256"
+      }
+    ],
+    "name": "LeaseMarket_NoOpenChallenge",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "leaseId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint40",
+        "name": "reclaimableAt",
+        "type": "uint40"
+      }
+    ],
+    "name": "LeaseMarket_ReclaimAlreadyRequested",
+    "type": "error"
   }
 ] as const;
 
@@ -4307,6 +4316,27 @@ export const jobMarketAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint32",
+        "name": "number",
+        "type": "uint32"
+      },
+      {
+        "internalType": "address",
+        "name": "arbiter",
+        "type": "address"
+      }
+    ],
+    "name": "JobMarket_NothingToClaim",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint40",
         "name": "resultTimeoutSeconds",
         "type": "uint40"
@@ -4571,6 +4601,37 @@ export const jobMarketAbi = [
       },
       {
         "indexed": true,
+        "internalType": "uint32",
+        "name": "number",
+        "type": "uint32"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "arbiter",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "amount",
+        "type": "uint128"
+      }
+    ],
+    "name": "ArbiterPaid",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
         "internalType": "address",
         "name": "verifier",
         "type": "address"
@@ -4614,8 +4675,14 @@ export const jobMarketAbi = [
       },
       {
         "indexed": false,
+        "internalType": "address",
+        "name": "defender",
+        "type": "address"
+      },
+      {
+        "indexed": false,
         "internalType": "uint128",
-        "name": "toSolver",
+        "name": "toDefender",
         "type": "uint128"
       },
       {
@@ -5113,6 +5180,12 @@ export const jobMarketAbi = [
         "internalType": "bool",
         "name": "solverCorrect",
         "type": "bool"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "bond",
+        "type": "uint128"
       }
     ],
     "name": "StepVoted",
@@ -5147,6 +5220,49 @@ export const jobMarketAbi = [
       }
     ],
     "name": "VerifierBondForfeited",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "uint32",
+        "name": "number",
+        "type": "uint32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint8",
+        "name": "outcome",
+        "type": "uint8"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "fee",
+        "type": "uint128"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "payPerVote",
+        "type": "uint128"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "dust",
+        "type": "uint128"
+      }
+    ],
+    "name": "VoteTallied",
     "type": "event"
   },
   {
@@ -5332,6 +5448,24 @@ export const jobMarketAbi = [
     "type": "function"
   },
   {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint32",
+        "name": "number",
+        "type": "uint32"
+      }
+    ],
+    "name": "claimArbiterPay",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
     "inputs": [],
     "name": "claimCredit",
     "outputs": [
@@ -5452,6 +5586,11 @@ export const jobMarketAbi = [
             "type": "uint32"
           },
           {
+            "internalType": "bool",
+            "name": "verifierDefends",
+            "type": "bool"
+          },
+          {
             "internalType": "bytes32",
             "name": "hLo",
             "type": "bytes32"
@@ -5480,6 +5619,16 @@ export const jobMarketAbi = [
             "internalType": "uint32",
             "name": "votesForChallenger",
             "type": "uint32"
+          },
+          {
+            "internalType": "uint40",
+            "name": "arbiterBond",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "arbiterFee",
+            "type": "uint40"
           }
         ],
         "internalType": "struct Jobs.Dispute",
@@ -6550,6 +6699,16 @@ export const protocolConfigAbi = [
             "internalType": "uint128",
             "name": "verifierBond",
             "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "arbiterBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "arbiterFee",
+            "type": "uint128"
           }
         ],
         "indexed": false,
@@ -6633,6 +6792,32 @@ export const protocolConfigAbi = [
         "internalType": "bytes32",
         "name": "",
         "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "DEFAULT_ARBITER_BOND",
+    "outputs": [
+      {
+        "internalType": "uint128",
+        "name": "",
+        "type": "uint128"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "DEFAULT_ARBITER_FEE",
+    "outputs": [
+      {
+        "internalType": "uint128",
+        "name": "",
+        "type": "uint128"
       }
     ],
     "stateMutability": "view",
@@ -7188,6 +7373,16 @@ export const protocolConfigAbi = [
             "internalType": "uint128",
             "name": "verifierBond",
             "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "arbiterBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "arbiterFee",
+            "type": "uint128"
           }
         ],
         "internalType": "struct Config.Params",
@@ -7368,6 +7563,16 @@ export const protocolConfigAbi = [
           {
             "internalType": "uint128",
             "name": "verifierBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "arbiterBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "arbiterFee",
             "type": "uint128"
           }
         ],
@@ -7554,6 +7759,16 @@ export const protocolConfigAbi = [
           {
             "internalType": "uint128",
             "name": "verifierBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "arbiterBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "arbiterFee",
             "type": "uint128"
           }
         ],
@@ -8578,6 +8793,27 @@ export const protocolErrorsAbi = [
       }
     ],
     "name": "JobMarket_MoveDeadlinePassed",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint32",
+        "name": "number",
+        "type": "uint32"
+      },
+      {
+        "internalType": "address",
+        "name": "arbiter",
+        "type": "address"
+      }
+    ],
+    "name": "JobMarket_NothingToClaim",
     "type": "error"
   },
   {

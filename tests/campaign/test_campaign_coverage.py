@@ -11,19 +11,11 @@ from scripts.campaign import ALLOWED, FUNCTIONS, INDIRECT, ONE_SHOT
 
 BUILD = Path(__file__).resolve().parents[2] / "build" / "contracts"
 CONTRACTS = ("ProtocolConfig", "ProviderRegistry", "LeaseMarket", "JobMarket")
-# Deliberately not in the walk yet: the signed-request path. The market-only registry hooks and
-# `openJob` are in FUNCTIONS (the attacker calls them, the markets make them succeed: INDIRECT), and
-# the one-shot wiring and renouncing are in FUNCTIONS as must-be-refused (ONE_SHOT). A function added
-# here must say why no action drives it yet.
-SIGNED_PATH = (
-    "the walk's books do not yet model a request created and matched in one transaction from a tenant's "
-    "EIP-712 signature; the path is covered by tests/market/test_match_signed_request.py, the hostile rows "
-    "and the order book's keeper tests, and joins the walk with issue 18's attack actions"
-)
-EXCLUDED: dict[str, str] = {
-    "LeaseMarket.matchSignedRequest": SIGNED_PATH,
-    "LeaseMarket.cancelSignedRequest": SIGNED_PATH,
-}
+# Functions no action drives, each with the reason why (none today: the market-only registry hooks and
+# `openJob` are in FUNCTIONS, the attacker calls them and the markets make them succeed: INDIRECT; the
+# one-shot wiring and renouncing are in FUNCTIONS as must-be-refused: ONE_SHOT; the signed-request path
+# is walked by scripts/campaign/handlers/signed_requests.py). A function added here must say why.
+EXCLUDED: dict[str, str] = {}
 
 
 def state_changing() -> set[str]:

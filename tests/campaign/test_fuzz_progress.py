@@ -1,6 +1,8 @@
 """`make fuzz` progress lines: the rate since the walk's set-up, the time left, the walk's digest."""
 
-from scripts.fuzz import EXIT_HARNESS, EXIT_VIOLATION, progress_line
+from scripts.campaign import CampaignFailure
+from scripts.campaign.constants import CHEATING_MUST_LOSE
+from scripts.fuzz import EXIT_HARNESS, EXIT_VIOLATION, parse_args, progress_line
 
 
 def test_progress_line_gives_the_rate_the_time_left_and_the_digest():
@@ -18,3 +20,14 @@ def test_progress_line_before_any_time_passed_gives_no_estimate():
 
 def test_a_harness_error_exits_other_than_a_violation():
     assert EXIT_HARNESS != EXIT_VIOLATION and 0 not in (EXIT_HARNESS, EXIT_VIOLATION)
+
+
+def test_cheating_loses_is_reported_unless_switched_on():
+    assert parse_args([]).cheating_must_lose is CHEATING_MUST_LOSE is False
+    assert parse_args(["--cheating-must-lose"]).cheating_must_lose is True
+
+
+def test_a_cheating_failure_reproduces_with_its_switch():
+    failure = CampaignFailure(5, 999, "cheating loses", "edge tenant profits", "0" * 16, "--cheating-must-lose")
+    command = ".venv/bin/python -m scripts.fuzz --steps 1000 --seed 5 --cheating-must-lose"
+    assert str(failure).endswith(f"reproduce: {command}")

@@ -24,6 +24,8 @@ DEFAULTS = {
     "livenessBond": 5 * USD,
     "challengeBond": 50 * USD,
     "verifierBond": 20 * USD,
+    "arbiterBond": 10 * USD,
+    "arbiterFee": 10 * USD,
 }
 
 

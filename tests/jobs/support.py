@@ -84,6 +84,7 @@ DISPUTE_FIELDS = [
     "moveTimeoutSeconds",
     "voteWindowSeconds",
     "number",
+    "verifierDefends",
     "hLo",
     "hHi",
     "hMid",

@@ -17,7 +17,6 @@ from jobs.support import (
     LATE,
     MATCHED,
     PROVE,
-    R_VOIDED,
     RESPOND,
     REVEAL,
     SLASHED,
@@ -83,10 +82,10 @@ class JobMachine(RuleBasedStateMachine):
                 self.fees += args["protocolFee"]
             elif name == "JobExpired":
                 self.paid_out[args["jobId"]] += args["refunded"]
-            elif name == "DisputeResolved" and args["result"] in (CHALLENGER_WON, R_VOIDED):
+            elif name == "DisputeResolved" and args["result"] == CHALLENGER_WON:
                 self.paid_out[args["jobId"]] += self.escrow[args["jobId"]]
             elif name == "ChallengerBondForfeited":
-                self.provider_income += args["toSolver"]
+                self.provider_income += args["toDefender"]
                 self.fees += args["toTreasury"]
             elif name == "VerifierBondForfeited":
                 self.fees += args["toTreasury"]

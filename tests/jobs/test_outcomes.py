@@ -85,7 +85,8 @@ def test_given_an_honest_solver_a_false_whistleblower_loses_its_bond(ctx, driver
     assert event_args(tx, "ChallengerBondForfeited") == {
         "jobId": job.id,
         "challenger": ctx.challenger,
-        "toSolver": BOND_TO_SOLVER,
+        "defender": ctx.provider,
+        "toDefender": BOND_TO_SOLVER,
         "toTreasury": CHALLENGE_BOND - BOND_TO_SOLVER,
     }
     assert _deltas(ctx, before) == {

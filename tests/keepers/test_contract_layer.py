@@ -19,6 +19,7 @@ SCANNED = [
     *sorted((REPO_ROOT / "keepers").rglob("*.py")),
     REPO_ROOT / "scripts" / "demo.py",
     REPO_ROOT / "scripts" / "market_report.py",
+    *sorted((REPO_ROOT / "scripts" / "econ").rglob("*.py")),
 ]
 CALL_BUILDING = re.compile(r"\.functions\b|\beth\.contract\(|\bbatch_requests\(|\bmake_batch_request\(")
 

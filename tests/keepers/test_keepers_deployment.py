@@ -71,3 +71,14 @@ def test_raw_key_from_environment(tmp_path):
     assert load_account(config, {"KEEPER_KEY": account.key.hex()}).address == account.address
     with pytest.raises(AccountError, match=r"^account error: environment variable KEEPER_KEY is not set$"):
         load_account(config, {})
+
+
+def test_the_deployed_market_abi_decodes_the_errors_of_its_linked_library(protocol):
+    """LeaseLiveness raises the liveness errors from the market's address; solc leaves them out of
+    the market's ABI, so the deployment file adds them and a keeper decodes them by it alone."""
+    _, path = protocol
+    abi = json.loads(path.read_text())["contracts"]["LeaseMarket"]["abi"]
+    errors = [item["name"] for item in abi if item["type"] == "error"]
+    for name in ("LeaseMarket_ChallengeTooSoon", "LeaseMarket_ChallengeWindowOpen", "LeaseMarket_NoOpenChallenge"):
+        assert errors.count(name) == 1
+    assert "LivenessCalledOff" in {item.get("name") for item in abi if item["type"] == "event"}

@@ -1,6 +1,7 @@
 import subprocess
 import sys
 
+import pytest
 from brownie import chain
 
 from keepers.cli import main
@@ -112,7 +113,7 @@ def test_tenant_request_status_topup_close_round_trip(protocol, matcher_account,
             "--match-within",
             "30m",
             "--deposit",
-            "20000000",
+            "20tUSD",  # whole tokens with the symbol; --max-price above is in smallest units
             "--json",
         )
     )
@@ -128,8 +129,8 @@ def test_tenant_request_status_topup_close_round_trip(protocol, matcher_account,
     lease = ok_json(cli(me, "tenant", "status", str(request_id), "--json"))["lease"]
     assert (lease["status"], lease["provider"], lease["accrued"] >= 2 * USD) == ("ACTIVE", provider.address, True)
 
-    topped = ok_json(cli(me, "tenant", "topup", str(request_id), "--amount", "5000000", "--json"))
-    assert topped["balance"] == lease["balance"] + 5 * USD
+    topped = ok_json(cli(me, "tenant", "topup", str(request_id), "--amount", "4.5tusd", "--json"))
+    assert topped["balance"] == lease["balance"] + 4_500_000
     mine = ok_json(cli(me, "tenant", "status", "--json"))
     assert [r["request_id"] for r in mine["requests"]] == [request_id]
 
@@ -139,7 +140,7 @@ def test_tenant_request_status_topup_close_round_trip(protocol, matcher_account,
     assert (after.status, after.close_reason) == ("CLOSED", "TENANT")
     assert (
         provider.balance_of(provider.payment_token, me.address)
-        == 1_000 * USD - 25 * USD + closed["refunded"] + closed["bounty"]
+        == 1_000 * USD - 24_500_000 + closed["refunded"] + closed["bounty"]
     )
 
 
@@ -215,6 +216,20 @@ def test_refusal_is_one_line_with_the_custom_error(funded_key, cli):
     code, out, err = cli(me, "provider", "stake", "--amount", "5")
     assert (code, out) == (2, "")
     assert err == f"stake: refused, the call would revert with ProviderRegistry_NotRegistered({me.address})\n"
+
+
+def test_human_amounts_are_checked_against_the_token_before_anything_is_sent(funded_key, cli, client_for):
+    me = funded_key(1_000 * USD)
+    client = client_for(me)
+    before = client.balance_of(client.payment_token, me.address)
+    wrong_symbol = cli(me, "tenant", "topup", "1", "--amount", "5USDC")
+    assert wrong_symbol == (2, "", "input error: '5USDC' is in USDC, but the payment token is tUSD\n")
+    too_fine = cli(me, "provider", "stake", "--amount", "1.0000001tUSD")
+    assert too_fine == (2, "", "input error: '1.0000001tUSD' has more decimals than tUSD's 6\n")
+    with pytest.raises(SystemExit) as refused:  # argparse's own one-line refusal, before any connection
+        cli(me, "tenant", "topup", "1", "--amount", "5,5tUSD")
+    assert refused.value.code == 2
+    assert client.balance_of(client.payment_token, me.address) == before
 
 
 def test_bad_config_is_one_line_exit_2(tmp_path, capsys):

@@ -12,6 +12,7 @@ from market.support import (
     INSOLVENT,
     INSOLVENT_REASON,
     LEASE_COMPLETED,
+    LIVENESS_BOND,
     MATCH_FEE,
     OFFER_PRICE,
     PROVIDER_RECLAIM,
@@ -147,11 +148,58 @@ def test_revert_when_closed_twice(market, tenant, lease_id):
         market.closeLease(lease_id, {"from": tenant})
 
 
-def test_revert_when_challenge_open(market, tenant, stranger, lease_id):
-    sleep_to(order(market, lease_id)["startTime"] + 3600)
+def test_revert_when_challenge_open_and_anyone_but_tenant_closes(market, stranger, accounts, lease_id):
+    start = order(market, lease_id)["startTime"]
+    sleep_to(start + 3600)
     tx = market.challengeLiveness(lease_id, {"from": stranger})
+    sleep_to(start + DURATION)
+    assert market.statusOf(lease_id) == EXPIRED
     with reverts_with_args("LeaseMarket_ChallengeOpen", lease_id, stranger, tx.timestamp):
-        market.closeLease(lease_id, {"from": tenant})
+        market.closeLease(lease_id, {"from": accounts[8]})
+
+
+def test_when_challenge_open_then_tenant_closes_and_challenge_called_off(
+    market, registry, token, provider, tenant, treasury, stranger, lease_id
+):
+    """Attack 6: the provider's second account (`stranger` here) front-runs the tenant's close with
+    a challenge. The close goes through in the next block; the challenger gets its bond back and
+    nothing else, the provider is paid only up to the challenge, nobody is slashed and no answer
+    is recorded: the front-run stalls nothing and costs the provider the accrual it held back."""
+    start = order(market, lease_id)["startTime"]
+    sleep_to(start + 3600)
+    challenge = market.challengeLiveness(lease_id, {"from": stranger})
+    sleep_to(challenge.timestamp + 300)
+    before = _balances(token, provider, tenant, treasury, tenant)
+    bond_before = token.balanceOf(stranger)
+    tx = market.closeLease(lease_id, {"from": tenant})
+    _check_close(
+        tx,
+        market,
+        token,
+        lease_id,
+        TENANT,
+        tenant,
+        tenant,
+        before,
+        (provider, tenant, treasury),
+        start,
+        challenge.timestamp,
+    )
+    assert event_args(tx, "LivenessCalledOff") == {
+        "leaseId": lease_id,
+        "challenger": stranger,
+        "bondReturned": LIVENESS_BOND,
+    }
+    assert token.balanceOf(stranger) - bond_before == LIVENESS_BOND
+    assert "ProviderSlashed" not in tx.events
+    assert order(market, lease_id)["stopTime"] == challenge.timestamp
+    assert registry.provider(provider)[8] == 0  # livenessAnswered
+    assert registry.provider(provider)[2] == 0  # lockedStake released
+    assert token.balanceOf(market) == market.accruedFees()
+    # Paid less than a close in the same block without the challenge would have paid it.
+    assert streamed(challenge.timestamp - start) < streamed(tx.timestamp - start)
+    with reverts_with_args("LeaseMarket_NoOpenChallenge", lease_id):
+        market.resolveLiveness(lease_id, {"from": stranger})
 
 
 def test_revert_when_not_a_lease(market, tenant, request_id):

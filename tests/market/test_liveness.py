@@ -207,3 +207,42 @@ def test_when_paused_then_liveness_moves_work(market, config, governance, provid
     _challenge(market, lease_id, stranger)
     market.respondLiveness(lease_id, {"from": provider})
     assert market.statusOf(lease_id) == ACTIVE
+
+
+def test_when_window_changes_mid_challenge_then_deadline_holds(
+    market, config, governance, provider, stranger, accounts, lease_id
+):
+    """Property 12: the answer deadline is fixed when the challenge opens; governance shortening
+    or lengthening the window afterwards moves neither the answer's nor the resolution's."""
+    challenge = _challenge(market, lease_id, stranger)
+    deadline = challenge.timestamp + LIVENESS_WINDOW
+    assert event_args(challenge, "LivenessChallenged")["deadline"] == deadline
+    params = list(config.params())
+    params[8] = 60  # livenessWindowSeconds: 10 minutes down to 1
+    config.setParams(params, {"from": governance})
+    sleep_to(challenge.timestamp + 120)
+    # Past the new window, still within the one the challenge opened with.
+    with reverts_with_args("LeaseMarket_ChallengeWindowOpen", lease_id, deadline, challenge.timestamp + 121):
+        market.resolveLiveness(lease_id, {"from": accounts[8]})
+    params[8] = 3600  # and up to an hour: the answer's deadline does not move either
+    config.setParams(params, {"from": governance})
+    sleep_to(deadline)
+    with reverts_with_args("LeaseMarket_ChallengeWindowClosed", lease_id, deadline, deadline + 1):
+        market.respondLiveness(lease_id, {"from": provider})
+    tx = market.resolveLiveness(lease_id, {"from": accounts[8]})
+    assert market.statusOf(lease_id) == TERMINATED
+    assert event_args(tx, "LivenessResolved")["challenger"] == stranger
+
+
+def test_when_window_shortened_mid_challenge_then_answer_by_old_deadline_counts(
+    market, config, governance, provider, stranger, lease_id
+):
+    challenge = _challenge(market, lease_id, stranger)
+    params = list(config.params())
+    params[8] = 60
+    config.setParams(params, {"from": governance})
+    sleep_to(challenge.timestamp + LIVENESS_WINDOW - 1)
+    tx = market.respondLiveness(lease_id, {"from": provider})
+    assert tx.timestamp == challenge.timestamp + LIVENESS_WINDOW  # the last second of the old window
+    assert event_args(tx, "LivenessAnswered")["bond"] == LIVENESS_BOND
+    assert market.statusOf(lease_id) == ACTIVE

@@ -92,7 +92,7 @@ def test_match_rounds_the_relaxation_within_capacity_and_close_to_its_bound(seed
     market = generate(400, 1_500, seed=seed)
     requests, offers, providers = market.requests, market.offers, market.providers
     found, chosen = match(requests, offers, providers, Weights(), seed, top_k=4)
-    assert chosen.method.startswith(("relaxation-rounded", "relaxation-milp"))
+    assert chosen.method.startswith("relaxation-rounded")
     assert len(np.unique(chosen.request)) == len(chosen)
     problem = assignment._Problem.of(requests, offers, providers, found)
     picked = np.flatnonzero(
@@ -145,23 +145,27 @@ def test_a_provider_with_offers_of_two_models_puts_both_models_in_one_shard():
     assert len(np.unique(linked)) == len(np.unique(apart)) - 1
 
 
-@pytest.mark.parametrize("shape", ["near-ties", "region-fragmented"])
-def test_the_milp_over_the_master_packs_better_than_rounding_and_never_worse(shape):
+@pytest.mark.parametrize("shape", ["scarce", "near-ties", "region-fragmented"])
+def test_local_improvement_packs_better_than_rounding_and_stays_within_capacity(shape):
     # Large enough that the master is rounded, not solved whole (`_ROUND_WHOLE_MAX_PAIRS`).
     market = SHAPES[shape](1_000, 10_000, seed=7)
     requests, offers, providers = market.requests, market.offers, market.providers
     relaxed = relax(requests, offers, providers, Weights(), 7, 16, 8, 3, time.monotonic() + 60, shard=True, pool_k=128)
     rounded = assignment._round(requests, offers, providers, relaxed, 60.0, 2_000, 20_000)
-    improved = assignment._improve_by_milp(requests, offers, providers, relaxed, rounded, time.monotonic() + 60)
-    assert improved.method == "relaxation-milp" and improved.total_score > rounded.total_score
-    assert improved.total_score <= relaxed.bound and improved.upper_bound == relaxed.bound
-    assert len(np.unique(improved.request)) == len(improved)
-    units = np.bincount(improved.offer, requests.units[improved.request], minlength=len(offers))
-    stake = np.bincount(
-        offers.provider[improved.offer],
-        requests.units[improved.request] * offers.collateral_per_unit[improved.offer],
-        minlength=len(providers),
+    found = relaxed.candidates
+    order = np.lexsort((found.offer, found.request))
+    found = type(found)(found.request[order], found.offer[order], found.score[order])
+    r, o, total, raised = assignment._improve(
+        requests, offers, providers, found, rounded.request, rounded.offer, time.monotonic() + 60
     )
+    assert raised and total > rounded.total_score and total <= relaxed.bound
+    assert len(np.unique(r)) == len(r)
+    assert total == pytest.approx(
+        float(found.score[np.isin(found.request * len(offers) + found.offer, r * len(offers) + o)].sum())
+    )
+    units = np.bincount(o, requests.units[r], minlength=len(offers))
+    stake = np.bincount(offers.provider[o], requests.units[r] * offers.collateral_per_unit[o], minlength=len(providers))
     assert np.all(units <= offers.free_units) and np.all(stake <= providers.free_stake)
     # With no time left it keeps the rounding as it is.
-    assert assignment._improve_by_milp(requests, offers, providers, relaxed, rounded, time.monotonic()) is rounded
+    same = assignment._improve(requests, offers, providers, found, rounded.request, rounded.offer, time.monotonic())
+    assert not same[3] and same[2] == pytest.approx(rounded.total_score)

@@ -143,8 +143,10 @@ def test_later_rounds_serve_requests_the_first_left_out_within_the_capacity_of_t
     # Without pricing (pricing_rounds=0) the first round sees each request's top 2 pairs only.
     _first_found, first = match(requests, offers, providers, Weights(), 17, top_k=2, rounds=1, pricing_rounds=0)
     found, more = match(requests, offers, providers, Weights(), 17, top_k=2, rounds=3, pricing_rounds=0)
-    assert set(first.request.tolist()) < set(more.request.tolist())
-    assert more.total_score > first.total_score and more.method.endswith("+rounds")
+    # The local improvement after the rounds may trade a request of the first round for a better one,
+    # so the first round's requests need not all stay; the rounds serve more, and score more.
+    assert len(more) > len(first) and set(more.request.tolist()) - set(first.request.tolist())
+    assert more.total_score > first.total_score and "+rounds" in more.method
     problem = assignment._Problem.of(requests, offers, providers, found)
     chosen = np.flatnonzero(np.isin(found.request * len(offers) + found.offer, more.request * len(offers) + more.offer))
     assert len(chosen) == len(more) and fits(problem, chosen)

@@ -2,6 +2,11 @@
 
 - Attack 3: a token that refuses the provider (blocklist, pause) no longer stops it answering a
   liveness challenge: the challenger's bond is credited to it, the challenge closes, no slash.
+- Attack 6: a challenge from the provider's second account no longer stalls the tenant's close:
+  the close calls it off, the second account gets back only its bond, the provider earns less.
+- Attack 7 (lease half) and property 7: every payout on the liveness path credits when the token
+  refuses it (the answer's bond, the resolution's bond and bounty, the called-off bond, the
+  reclaim's settlement).
 - Attack 5: revoking MARKET_ROLE from a live market stops its new matches only; every close,
   answer, slash and finalization of what it matched still settles.
 """
@@ -9,7 +14,7 @@
 import pytest
 from brownie import chain
 
-from helpers import event_args
+from helpers import USD, event_args
 from jobs.support import HOUR
 from security.token_support import (
     DEPOSIT,
@@ -83,6 +88,93 @@ def test_the_credited_bond_is_claimed_once_the_provider_is_unblocked(blocklist):
 
     assert p.token.balanceOf(p.provider) == before + bond
     assert_books(p, {(p.market, p.provider): 0})
+
+
+# --- attack 6: a challenge cannot stall the tenant's close -------------------------------------------
+
+
+def _wealth(p, *accounts):
+    return sum(p.token.balanceOf(a) + p.market.creditOf(a) for a in accounts)
+
+
+def test_a_front_run_challenge_neither_stalls_the_close_nor_pays_the_provider(plain):
+    """The provider's second account (`challenger`) front-runs the tenant's close; the close goes
+    through at once and the pair end poorer than without the front-run."""
+    p = plain
+    honest, stalled = open_lease(p, p.offer), open_lease(p, p.offer)
+    chain.sleep(p.config.params()["livenessSpacingSeconds"] + 1)
+    chain.mine()
+    pair_before = _wealth(p, p.provider, p.challenger)
+
+    p.market.challengeLiveness(stalled, {"from": p.challenger})
+    chain.sleep(60)
+    without = event_args(p.market.closeLease(honest, {"from": p.tenant}), "LeaseClosed")
+    with_challenge = p.market.closeLease(stalled, {"from": p.tenant})
+
+    closed = event_args(with_challenge, "LeaseClosed")
+    assert closed["reason"] == 1  # TENANT, in the next block: not stalled
+    assert p.market.statusOf(stalled) == 4  # CLOSED
+    assert closed["paid"] < without["paid"] and closed["refunded"] > without["refunded"]
+    assert "ProviderSlashed" not in with_challenge.events
+    # The pair's gain is the provider's pay for the closed lease and nothing more: the bond is back.
+    pair_gain = _wealth(p, p.provider, p.challenger) - pair_before
+    assert pair_gain == without["paid"] + closed["paid"]
+    assert p.registry.provider(p.provider)["livenessAnswered"] == 0
+    assert_books(p, {})
+
+
+def test_a_called_off_bond_is_credited_when_the_token_refuses_the_challenger(blocklist):
+    p = blocklist
+    lease = open_lease(p, p.offer)
+    bond = event_args(_challenge(p, lease), "LivenessChallenged")["bond"]
+    p.token.setBlocked(p.challenger, True, {"from": p.governance})
+
+    tx = p.market.closeLease(lease, {"from": p.tenant})
+
+    assert event_args(tx, "LivenessCalledOff") == {"leaseId": lease, "challenger": p.challenger, "bondReturned": bond}
+    assert {"account": p.challenger, "amount": bond} in [dict(e) for e in tx.events["PaymentCredited"]]
+    assert_books(p, {(p.market, p.challenger): bond})
+
+
+# --- the liveness path credits every refused payout ----------------------------------------------
+
+
+def test_a_resolution_credits_the_bond_and_bounty_the_token_refuses(blocklist):
+    p = blocklist
+    lease = open_lease(p, p.offer)
+    bond = event_args(_challenge(p, lease), "LivenessChallenged")["bond"]
+    chain.sleep(p.config.params()["livenessWindowSeconds"] + 1)
+    for account in (p.challenger, p.stranger, p.tenant):
+        p.token.setBlocked(account, True, {"from": p.governance})
+
+    tx = p.market.resolveLiveness(lease, {"from": p.stranger})
+
+    credited = {e["account"]: e["amount"] for e in tx.events["PaymentCredited"] if e.address == p.market}
+    bounty = event_args(tx, "LeaseClosed")["bounty"]
+    assert credited[p.challenger] == bond and credited[p.stranger] == bounty
+    assert p.market.statusOf(lease) == 5  # TERMINATED
+    assert p.market.creditOf(p.tenant) == event_args(tx, "LeaseClosed")["refunded"]
+
+
+def test_a_reclaim_settles_with_the_tenant_and_provider_refused(blocklist):
+    p = blocklist
+    # Two days, so the day-long notice ends while the lease still runs.
+    deposit = 2 * (DEPOSIT - USD // 2 - USD // 4) + USD // 2 + USD // 4
+    spec = rental_spec(maxDurationSeconds=2 * 86_400)
+    lease = p.market.createRequest(spec, deposit, {"from": p.tenant}).return_value
+    p.market.matchRequests([(lease, p.offer)], {"from": p.matcher})
+    p.market.requestReclaim(lease, {"from": p.provider})
+    p.token.setBlocked(p.tenant, True, {"from": p.governance})
+    p.token.setBlocked(p.provider, True, {"from": p.governance})
+    chain.sleep(p.config.params()["reclaimNoticeSeconds"])
+
+    tx = p.market.closeLease(lease, {"from": p.provider})
+
+    closed = event_args(tx, "LeaseClosed")
+    assert closed["reason"] == 2  # PROVIDER_RECLAIM
+    assert closed["paid"] > 0 and closed["refunded"] > 0
+    assert p.market.creditOf(p.provider) == closed["paid"]
+    assert p.market.creditOf(p.tenant) == closed["refunded"] + closed["bounty"]
 
 
 # --- attack 5: governance cannot block exits -------------------------------------------------------

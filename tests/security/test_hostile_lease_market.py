@@ -696,7 +696,7 @@ def _(w):
         w,
         "closeLease",
         lease,
-        sender=w.tenant,
+        sender=w.stranger,
         error="LeaseMarket_ChallengeOpen",
         err_args=(lease, w.stranger.address, challenged_at),
     )

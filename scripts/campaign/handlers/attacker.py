@@ -39,11 +39,11 @@ class AttackerActions:
         elif op == 9:
             self._call(self.registry, "stake", (USD,), a, expect={"ProviderRegistry_NotRegistered"})
         elif op == 10:
-            self._call(self.market, "matchRequests", ([(0, 1)],), a, expect={"MatcherBonds_NotBonded"})
+            self._match_pairs([(0, 1)], a, expect={"MatcherBonds_NotBonded"})
         elif op == 11:
             job = self._pick(self._live_jobs(lambda j: j.open and j.attestation == A_NONE))
             args = (job.id, job.terms.tuple, True) if job else (self._any_order_id(), self._some_terms(), True)
-            self._call(self.jm, "attest", args, a, expect={"Leasehold_MissingRole", "JobMarket_UnexpectedStatus"})
+            self._attest(*args, a, expect={"Leasehold_MissingRole", "JobMarket_UnexpectedStatus"})
         elif op == 12:
             job = self._pick(self._live_jobs(lambda j: j.disputed))
             self._call(self.jm, "voteOnStep", (job.id if job else 1, True), a, expect={"Leasehold_MissingRole"})
@@ -68,9 +68,8 @@ class AttackerActions:
                 expect={"ERC20InsufficientAllowance", "Leasehold_Paused", "LeaseMarket_DepositTooSmall"},
             )
         elif op == 15:
-            self._call(
-                self.market, "matchRequests", ([],), self.matcher, expect={"LeaseMarket_EmptyBatch", "Leasehold_Paused"}
-            )
+            expect = {"LeaseMarket_EmptyBatch", "Leasehold_Paused", "Leasehold_MissingRole"}
+            self._match_pairs([], self.matcher, expect=expect)
         elif op == 16:
             self._call(self.config, "renounceOwnership", (), a, expect=OZ_OWNER)
         else:

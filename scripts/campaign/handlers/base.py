@@ -116,7 +116,7 @@ class Calls:
     def _account(self, address: str):
         if address == self.permit_tenant.address:
             return self.permit_sender
-        for account in [*self.tenants, self.attacker, *(p.account for p in self.providers.values())]:
+        for account in [*self.tenants, self.attacker, self.edge_tenant, *(p.account for p in self.providers.values())]:
             if account.address == address:
                 return account
         raise KeyError(address)
@@ -127,6 +127,10 @@ class Calls:
             *self.verifiers,
             self.settler,
             self.attacker,
+            self.edge_tenant,
+            self.edge_expirer,
+            self.sybil,
+            self.solver_alt,
             *self.tenants,
             *(p.account for p in self.providers.values()),
         ]:

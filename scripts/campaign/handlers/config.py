@@ -36,7 +36,9 @@ class ConfigActions:
             livenessBond=r.randrange(USD // 100, 20 * USD),
             challengeBond=r.randrange(USD // 100, 100 * USD),
             verifierBond=r.randrange(USD // 100, 50 * USD),
+            arbiterBond=r.randrange(USD // 100, 20 * USD),
         )
+        p["arbiterFee"] = r.randrange(0, p["challengeBond"] + 1)
         window = (
             p["maxChallengeWindowSeconds"]
             + (2 * p["maxBisectionRounds"] + 2) * p["moveTimeoutSeconds"]
@@ -89,20 +91,39 @@ class ConfigActions:
             self.catalogue[model] = {"vram": args[1], "tier": args[2], "collateral": args[3], "listed": args[4]}
 
     def act_set_role(self):
-        role = self.rng.choice(["MATCHER", "VERIFIER", "ARBITER"])
-        account = {"MATCHER": self.matcher2, "VERIFIER": self.verifier2, "ARBITER": self.arbiter2}[role]
+        """Governance grants or revokes a role mid-flight: the spare matcher, verifier and arbiter, and
+        now and then the ones the walk relies on (the matcher, a verifier, an arbiter) and a market's
+        MARKET_ROLE, which act_regrant_role soon gives back. A revoked market matches nothing new but
+        settles everything it matched (settling needs no revocable role)."""
+        role = self.rng.choice(["MATCHER", "VERIFIER", "ARBITER", "MARKET"])
+        spare = {"MATCHER": self.matcher2, "VERIFIER": self.verifier2, "ARBITER": self.arbiter2}.get(role)
+        relied = [a for (r, a) in self.primary_roles if r == role]
+        account = spare if spare is not None and self.rng.random() < 0.7 else self._pick(relied)
+        account = self._role_holder(account)
         granted = not self.has_role.get((role, account.address), False)
-        args = (self.roles[role], account, granted)
         sender = self.owner
         roll = self.rng.random()
         if roll < 0.08:
-            args = (keccak256(b"NOT_A_ROLE"), account, True)
-        elif roll < 0.12:
-            args = (self.roles[role], ZERO, True)
-        elif roll < 0.2:
+            return self._call(self.config, "setRole", (keccak256(b"NOT_A_ROLE"), account, True), sender)
+        if roll < 0.12:
+            return self._call(self.config, "setRole", (self.roles[role], ZERO, True), sender)
+        if roll < 0.2:
             sender = self.attacker
-        if self._call(self.config, "setRole", args, sender):
+        self._set_role(role, account, granted, sender)
+
+    def _role_holder(self, address):
+        """The account or market at `address`."""
+        if isinstance(address, str):
+            for holder in (self.market, self.jm, self.matcher, *self.verifiers, *self.arbiters):
+                if holder.address == address:
+                    return holder
+        return address
+
+    def _set_role(self, role: str, account, granted: bool, sender):
+        """The one place setRole is sent from."""
+        if self._call(self.config, "setRole", (self.roles[role], account, granted), sender):
             self.has_role[(role, account.address)] = granted
+            self.stats.role_moves += 1
 
     def act_set_treasury(self):
         new = self.treasury2 if self.treasury_now == self.treasury.address else self.treasury

@@ -8,7 +8,7 @@ from keepers.ids import to_bytes32
 from keepers.workloads.base import keccak256
 from keepers.workloads.registry import get_workload
 from scripts.campaign.chain import read_batch
-from scripts.campaign.constants import HOUR, WORKLOADS, ZERO32
+from scripts.campaign.constants import HOUR, TRACEABLE_STEPS, WORKLOADS, ZERO32
 from scripts.campaign.enums import A_NONE, BPS, P_PROVE, P_RESPOND, P_REVEAL, P_VOTE
 from scripts.campaign.model import Job, Terms, Trace
 
@@ -49,7 +49,10 @@ class JobMarketActions:
         tx = self._call(self.jm, "publishJobTerms", args, sender)
         if tx is not None:
             terms.hash = bytes(tx.return_value)
-            terms.honest = Trace.of(terms.workload, terms.input, terms.seed, terms.steps, None)
+            # Terms beyond what the walk can trace (an edge tenant's) have no honest trace: no solver
+            # in the walk delivers them, as none could in the time such terms allow.
+            if terms.steps <= TRACEABLE_STEPS:
+                terms.honest = Trace.of(terms.workload, terms.input, terms.seed, terms.steps, None)
             self.published[terms.hash] = terms
         return tx
 
@@ -93,17 +96,22 @@ class JobMarketActions:
             "moveTimeoutSeconds",
             "voteWindowSeconds",
             "number",
+            "verifierDefends",
             "hLo",
             "hHi",
             "hMid",
             "windowLeft",
             "votesForSolver",
             "votesForChallenger",
+            "arbiterBond",
+            "arbiterFee",
         ]
         return dict(zip(fields, read_batch([(self.jm.disputeOf, job_id)])[0]))
 
     def act_submit_result(self):
-        job = self._job(lambda j: j.waiting and (j.result_deadline > self.ts or self.rng.random() < 0.1))
+        job = self._job(
+            lambda j: j.waiting and j.solver is not None and (j.result_deadline > self.ts or self.rng.random() < 0.1)
+        )
         if job is None:
             args = (self._any_order_id(), self._some_terms(), b"\1" * 32, b"\1" * 32, [])
             return self._call(self.jm, "submitResult", args, self.attacker)
@@ -130,7 +138,7 @@ class JobMarketActions:
     def act_attest(self):
         job = self._job(lambda j: j.open and j.attestation == A_NONE and self._in_window(j))
         if job is None:
-            return self._call(self.jm, "attest", (self._any_order_id(), self._some_terms(), True), self.verifiers[0])
+            return self._attest(self._any_order_id(), self._some_terms(), True, self.verifiers[0])
         honest = job.solver.hashes[-1] == job.terms.honest.hashes[-1]
         valid = honest if self.rng.random() < 0.75 else not honest  # a lazy or a wrong verifier, sometimes
         sender = (
@@ -138,12 +146,16 @@ class JobMarketActions:
             if self.rng.random() < 0.9
             else self.rng.choice([self.attacker, self.providers[job.provider].account])
         )
-        self._call(self.jm, "attest", (job.id, job.terms.tuple, valid), sender)
+        self._attest(job.id, job.terms.tuple, valid, sender)
+
+    def _attest(self, job_id: int, terms: tuple, valid: bool, sender, expect: set[str] | None = None):
+        """The one place attest is sent from (verifiers, the attacker, the job's own provider)."""
+        return self._call(self.jm, "attest", (job_id, terms, valid), sender, expect=expect)
 
     def act_challenge_job(self):
         job = self._job(lambda j: j.open and self._in_window(j))
         if job is None:
-            return self._call(self.jm, "challenge", (self._any_order_id(), self._some_terms()), self.whistleblowers[0])
+            return self._send_challenge(self._any_order_id(), self._some_terms(), self.whistleblowers[0])
         honest = job.solver.hashes[-1] == job.terms.honest.hashes[-1]
         if honest and self.rng.random() < 0.7:
             return self._call(self.jm, "finalizeJob", (job.id,), self.settler)  # nothing to blow the whistle on
@@ -151,8 +163,15 @@ class JobMarketActions:
         if self.rng.random() < 0.05:
             sender = self.providers[job.provider].account
         terms = job.terms.tuple if self.rng.random() < 0.95 else self._some_terms()
-        if self._call(self.jm, "challenge", (job.id, terms), sender) is not None:
+        if self._challenge_job(job, sender, terms) is not None:
             job.colluding = self.rng.random() < 0.15
+
+    def _challenge_job(self, job: Job, sender, terms: tuple):
+        """The one place JobMarket.challenge is sent from (whistleblowers, a solver's second account)."""
+        return self._send_challenge(job.id, terms, sender)
+
+    def _send_challenge(self, job_id: int, terms: tuple, sender):
+        return self._call(self.jm, "challenge", (job_id, terms), sender)
 
     def _in_window(self, job: Job) -> bool:
         return job.window_ends > self.ts + 1 or self.rng.random() < 0.1
@@ -166,7 +185,13 @@ class JobMarketActions:
         self._slash_order = (job.collateral, job.challenger, job.tenant)
         phase = d["phase"]
         provider = self.providers[job.provider].account
-        if phase == P_REVEAL:
+        if phase in (P_REVEAL, P_RESPOND, P_PROVE) and self.ts > d["deadline"] and self.rng.random() < 0.8:
+            # The move is overdue: settle it, as a keeper would, rather than send a move bound to fail.
+            return self._claim_timeout(job, self.settler)
+        if phase == P_REVEAL and job.abandoned:
+            # Its solver never reveals in a dispute its own second account opened: only the timeout ends it.
+            self._claim_timeout(job, self.settler)
+        elif phase == P_REVEAL:
             mid = (d["lo"] + d["hi"]) // 2
             args = (job.id, job.solver.hashes[mid], job.solver.tree.proof(mid))
             if self.rng.random() < 0.05:
@@ -192,7 +217,7 @@ class JobMarketActions:
         elif phase == P_VOTE:
             self.act_vote(job)
         else:
-            self._call(self.jm, "claimTimeout", (job.id,), self.settler)
+            self._send_job_call("claimTimeout", job.id, self.settler)
 
     def act_vote(self, job: Job | None = None):
         job = job or self._job(lambda j: j.disputed)
@@ -204,7 +229,11 @@ class JobMarketActions:
         state = job.solver.states[lo]
         correct = keccak256(get_workload(job.terms.workload).step(state, lo, job.terms.seed)) == bytes(d["hHi"])
         vote = correct if self.rng.random() < 0.85 else not correct
-        self._call(self.jm, "voteOnStep", (job.id, vote), self.rng.choice(self.arbiters))
+        # Mostly an arbiter that has not voted yet (a second vote is refused).
+        voted = self.arbiter_votes.get((job.id, d["number"]), {})
+        fresh = [a for a in self.arbiters if a.address not in voted]
+        arbiter = self.rng.choice(fresh if fresh and self.rng.random() < 0.9 else self.arbiters)
+        self._call(self.jm, "voteOnStep", (job.id, vote), arbiter)
 
     def act_resolve_vote(self):
         job = self._job(lambda j: j.disputed)
@@ -215,14 +244,38 @@ class JobMarketActions:
         if self._call(self.jm, "resolveVote", (job_id,), self.settler) is not None:
             self._settle_again(self.jm, "resolveVote", (job_id,), self.settler, "JobMarket_UnexpectedPhase")
 
+    def _claimable_votes(self) -> list[tuple[int, int, str]]:
+        """(job, dispute number, arbiter) of resolved votes not claimed yet, the minority's included."""
+        return [
+            (job_id, number, arbiter)
+            for (job_id, number), votes in self.arbiter_votes.items()
+            if (job_id, number) in self.tallies
+            for arbiter, vote in votes.items()
+            if vote != 3
+        ]
+
+    def act_claim_arbiter_pay(self):
+        claimable = self._claimable_votes()
+        if not claimable:
+            return self._call(self.jm, "claimArbiterPay", (self._any_order_id(), 1), self.arbiters[0])
+        job_id, number, arbiter = self.rng.choice(claimable)
+        account = next(a for a in self.arbiters if a.address == arbiter)
+        sender = account if self.rng.random() < 0.9 else self.attacker
+        self._call(self.jm, "claimArbiterPay", (job_id, number), sender)
+
     def act_claim_timeout(self):
         job = self._job(lambda j: j.disputed)
-        job_id = job.id if job else self._any_order_id()
-        if job:
-            self._dispute_before = self._dispute(job.id)
-            self._slash_order = (job.collateral, job.challenger, job.tenant)
-        if self._call(self.jm, "claimTimeout", (job_id,), self.rng.choice([self.settler, self.attacker])) is not None:
-            self._settle_again(self.jm, "claimTimeout", (job_id,), self.settler, "JobMarket_UnexpectedPhase")
+        sender = self.rng.choice([self.settler, self.attacker])
+        if job is None:
+            return self._send_job_call("claimTimeout", self._any_order_id(), sender)
+        self._claim_timeout(job, sender)
+
+    def _claim_timeout(self, job: Job, sender):
+        """The one place claimTimeout is sent from (anyone; an abandoning solver's second account)."""
+        self._dispute_before = self._dispute(job.id)
+        self._slash_order = (job.collateral, job.challenger, job.tenant)
+        if self._send_job_call("claimTimeout", job.id, sender) is not None:
+            self._settle_again(self.jm, "claimTimeout", (job.id,), self.settler, "JobMarket_UnexpectedPhase")
 
     def act_finalize(self):
         job = self._job(lambda j: j.open)
@@ -236,10 +289,19 @@ class JobMarketActions:
         # Sometimes the late solver reports itself: it must get no whistleblower share.
         reporters = [self.settler, self.whistleblowers[0]]
         sender = self.rng.choice(reporters + ([self.providers[job.provider].account] if job else []))
-        if job:
-            self._slash_order = (job.collateral * self.params["lateResultSlashBps"] // BPS, sender.address, job.tenant)
-        if self._call(self.jm, "expireJob", (job_id,), sender) is not None:
-            self._settle_again(self.jm, "expireJob", (job_id,), self.settler, "JobMarket_UnexpectedStatus")
+        if job is None:
+            return self._send_job_call("expireJob", job_id, sender)
+        self._expire(job, sender)
+
+    def _expire(self, job: Job, sender):
+        """The one place expireJob is sent from (anyone, the late solver, a tenant's or provider's second account)."""
+        self._slash_order = (job.collateral * self.params["lateResultSlashBps"] // BPS, sender.address, job.tenant)
+        if self._send_job_call("expireJob", job.id, sender) is not None:
+            self._settle_again(self.jm, "expireJob", (job.id,), self.settler, "JobMarket_UnexpectedStatus")
+
+    def _send_job_call(self, fn: str, job_id: int, sender):
+        """The one place claimTimeout and expireJob are sent from."""
+        return self._call(self.jm, fn, (job_id,), sender)
 
     def act_set_workload(self):
         name = self.rng.choice(["hashchain", "matvec"])

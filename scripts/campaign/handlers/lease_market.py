@@ -198,7 +198,15 @@ class LeaseMarketActions:
         if self.rng.random() < 0.05:
             pairs.append((self._any_order_id(), self.rng.choice([0, 999, 2**41])))
         sender = self.matcher if self.rng.random() < 0.95 else self.rng.choice([self.attacker, self.matcher2])
-        self._call(self.market, "matchRequests", (pairs,), sender)
+        self._match_pairs(pairs, sender)
+
+    def _match_pairs(self, pairs: list, sender, expect: set[str] | None = None):
+        """The one place matchRequests is sent from (the honest matcher, the steering one, the attacker)."""
+        return self._call(self.market, "matchRequests", (pairs,), sender, expect=expect)
+
+    def _send_liveness(self, fn: str, lease_id: int, sender):
+        """The one place challengeLiveness, respondLiveness and resolveLiveness are sent from."""
+        return self._call(self.market, fn, (lease_id,), sender)
 
     # ----------------------------------------------------------------- lease actions
 
@@ -284,41 +292,47 @@ class LeaseMarketActions:
         active = self._leases(lambda o: o.challenger == ZERO and self._lease_status(o, self.ts + 1) == L_ACTIVE)
         lease = self._pick(active if active and self.rng.random() < 0.9 else self._leases())
         if lease is None:
-            return self._call(
-                self.market, "challengeLiveness", (self._any_order_id(),), self.rng.choice(self.whistleblowers)
-            )
+            return self._send_liveness("challengeLiveness", self._any_order_id(), self.rng.choice(self.whistleblowers))
+        # Sometimes the provider challenges itself: it must never profit (invariant 7).
+        sender = self.rng.choice([*self.whistleblowers, self.settler, self.providers[lease.provider].account])
+        self._challenge_liveness(lease, sender)
+
+    def _challenge_liveness(self, lease: Order, sender):
+        """The one place challengeLiveness is sent from (whistleblowers, the provider, its second account)."""
         self._mark(lease.id)
         # A prober waits for the first moment the spacing allows, if the lease still runs then.
         earliest = (lease.challenged_at or lease.start) + self.params["livenessSpacingSeconds"]
         if self.ts + 1 < earliest and self._lease_status(lease, earliest) == L_ACTIVE and self.rng.random() < 0.7:
             self._sleep(earliest - 1 - self.ts)
             self._moved()
-        # Sometimes the provider challenges itself: it must never profit (invariant 7).
-        sender = self.rng.choice([*self.whistleblowers, self.settler, self.providers[lease.provider].account])
-        self._call(self.market, "challengeLiveness", (lease.id,), sender)
+        return self._send_liveness("challengeLiveness", lease.id, sender)
 
     def act_respond_liveness(self):
         lease = self._pick(self._leases(lambda o: o.challenger != ZERO))
         if lease is None:
-            return self._call(self.market, "respondLiveness", (self._any_order_id(),), self.attacker)
+            return self._send_liveness("respondLiveness", self._any_order_id(), self.attacker)
         self._mark(lease.id)
         self._touched.add(lease.provider)
         sender = self.providers[lease.provider].account if self.rng.random() < 0.9 else self.attacker
-        self._call(self.market, "respondLiveness", (lease.id,), sender)
+        self._send_liveness("respondLiveness", lease.id, sender)
 
     def act_resolve_liveness(self):
         lease = self._pick(self._leases(lambda o: o.challenger != ZERO))
         if lease is None:
-            return self._call(self.market, "resolveLiveness", (self._any_order_id(),), self.settler)
+            return self._send_liveness("resolveLiveness", self._any_order_id(), self.settler)
+        sender = self.rng.choice([self.settler, self.settler, self._account(lease.tenant)])
+        self._resolve_liveness(lease, sender, wait=self.rng.random() < 0.6)
+
+    def _resolve_liveness(self, lease: Order, sender, wait: bool):
+        """The one place resolveLiveness is sent from; `wait`: first wait out the provider's window."""
         self._mark(lease.id)
         self._touched.add(lease.provider)
         self._mark_offer(lease.offer)
         self._subject = lease
         self._slash_order = (lease.collateral * self.params["livenessSlashBps"] // BPS, lease.challenger, lease.tenant)
         deadline = lease.challenged_at + self.params["livenessWindowSeconds"]
-        if self.ts + 1 <= deadline and self.rng.random() < 0.6:
+        if self.ts + 1 <= deadline and wait:
             self._sleep(deadline - self.ts)  # a dark provider: wait out its window, then resolve
             self._moved()
-        sender = self.rng.choice([self.settler, self.settler, self._account(lease.tenant)])
-        if self._call(self.market, "resolveLiveness", (lease.id,), sender) is not None:
+        if self._send_liveness("resolveLiveness", lease.id, sender) is not None:
             self._settle_again(self.market, "resolveLiveness", (lease.id,), self.settler, "LeaseMarket_NoOpenChallenge")

@@ -20,9 +20,13 @@ class PayoutActions:
         claimable = [
             k
             for k in sorted(self.credits)
-            if self.credits[k] and k[1] not in self.blocked and k[1] != self.matcher.address
+            if self.credits[k] and k[1] not in self.blocked and k[1] not in self._match_fee_takers
         ]
-        if claimable and roll < 0.6:
+        # Guided: a credit on a contract whose claimCredit has not gone through yet, first.
+        unclaimed = [k for k in claimable if not self.stats.ok[f"{self.contracts[k[0]]}.claimCredit"]]
+        if unclaimed and roll < 0.6:
+            contract, account = self.rng.choice(unclaimed)
+        elif claimable and roll < 0.6:
             contract, account = self.rng.choice(claimable)
         elif self.credits and roll < 0.85:
             contract, account = self.rng.choice(sorted(self.credits))

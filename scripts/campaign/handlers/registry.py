@@ -51,7 +51,11 @@ class RegistryActions:
         duration = self.rng.choice([2 * DAY, 7 * DAY, 30 * DAY])
         if self.rng.random() < 0.1:
             units, price, duration = self.rng.choice([(0, price, duration), (units, 0, duration), (units, price, 60)])
-        self._call(self.registry, "addOffer", (model, units, price, duration), p.account)
+        self._add_offer((model, units, price, duration), p.account)
+
+    def _add_offer(self, args: tuple, sender):
+        """The one place addOffer is sent from; an offer's terms are `args` (the model's Offer mirrors them)."""
+        return self._call(self.registry, "addOffer", args, sender)
 
     def _offer_and_owner(self):
         offer = self._pick(o for o in self.offers.values() if not o.removed) or self._pick(self.offers.values())
@@ -64,9 +68,13 @@ class RegistryActions:
     def act_update_offer(self):
         offer, sender = self._offer_and_owner()
         if offer is None:
-            return self._call(self.registry, "updateOffer", (1, 1, 1, DAY), sender)
+            return self._update_offer((1, 1, 1, DAY), sender)
         units = self.rng.choice([max(1, offer.in_use), offer.units, offer.units + 2, max(0, offer.in_use - 1)])
-        self._call(self.registry, "updateOffer", (offer.id, units, self.rng.randrange(1, 5) * USD, 30 * DAY), sender)
+        self._update_offer((offer.id, units, self.rng.randrange(1, 5) * USD, 30 * DAY), sender)
+
+    def _update_offer(self, args: tuple, sender):
+        """The one place updateOffer is sent from."""
+        return self._call(self.registry, "updateOffer", args, sender)
 
     def act_pause_offer(self):
         offer, sender = self._offer_and_owner()

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+
+import { ILeaseMarket } from "../interfaces/ILeaseMarket.sol";
+import { IProtocolConfig } from "../interfaces/IProtocolConfig.sol";
+import { IProviderRegistry } from "../interfaces/IProviderRegistry.sol";
+import { Config, Market, Registry } from "../types/DataTypes.sol";
+import { Errors } from "./Errors.sol";
+import { TokenTransfers } from "./TokenTransfers.sol";
+
+/// @title LeaseLiveness
+/// @notice The liveness game and the reclaim notice of a lease, linked into LeaseMarket and run
+/// by DELEGATECALL on its storage (docs/architecture.md, "LeaseMarket and its linked library").
+/// Every function checks and writes one lease record and emits LeaseMarket's events; the market
+/// keeps the lease lookup, the derived status, the settlement and every payout, so no payout
+/// leaves from here and every one of them credits (PayoutCredits) when the token refuses it.
+/// Only LeaseMarket calls it: a library's external functions act on the caller's storage, so a
+/// direct call changes nothing that matters to anyone.
+library LeaseLiveness {
+    uint256 private constant _BPS = 10_000;
+
+    /// @notice `requestReclaim` of LeaseMarket after the lookup: the provider gives notice on an
+    /// ACTIVE lease (`status` is its derived status), once.
+    function requestReclaim(
+        Market.OrderRecord storage order,
+        uint256 leaseId,
+        Market.LeaseStatus status,
+        IProtocolConfig config
+    ) external {
+        // Check.
+        if (msg.sender != order.provider) revert Errors.LeaseMarket_CallerNotProvider(leaseId, msg.sender);
+        if (status != Market.LeaseStatus.ACTIVE) revert Errors.LeaseMarket_LeaseNotActive(leaseId, status);
+        uint40 reclaimableAt = order.reclaimableAt;
+        if (reclaimableAt != 0) revert Errors.LeaseMarket_ReclaimAlreadyRequested(leaseId, reclaimableAt);
+
+        // Effect.
+        reclaimableAt = uint40(block.timestamp) + config.params().reclaimNoticeSeconds;
+        order.reclaimableAt = reclaimableAt;
+        emit ILeaseMarket.ReclaimRequested(leaseId, reclaimableAt);
+    }
+
+    /// @notice `challengeLiveness` of LeaseMarket after the lookup: opens a challenge on an ACTIVE
+    /// lease and pulls the bond. The answer deadline is fixed here, from today's window: no later
+    /// parameter change moves it.
+    function challenge(
+        Market.OrderRecord storage order,
+        uint256 leaseId,
+        Market.LeaseStatus status,
+        IProtocolConfig config,
+        IERC20 paymentToken
+    ) external {
+        // Check: one open challenge per lease, spaced from the previous one (or the start).
+        if (status != Market.LeaseStatus.ACTIVE) revert Errors.LeaseMarket_LeaseNotActive(leaseId, status);
+        if (order.challengeOpen) {
+            revert Errors.LeaseMarket_ChallengeOpen(leaseId, order.challenger, order.challengedAt);
+        }
+        Config.Params memory params = config.params();
+        uint40 lastChallengedAt = order.challengedAt;
+        uint40 earliest = (lastChallengedAt == 0 ? order.startTime : lastChallengedAt) + params.livenessSpacingSeconds;
+        if (block.timestamp < earliest) {
+            revert Errors.LeaseMarket_ChallengeTooSoon(leaseId, earliest, uint40(block.timestamp));
+        }
+
+        // Effect: ProtocolConfig bounds the bond to 1,000 USD (10**9 units), far below 2**56.
+        uint128 bond = params.livenessBond;
+        uint40 deadline = uint40(block.timestamp) + params.livenessWindowSeconds;
+        order.challengeOpen = true;
+        order.challengedAt = uint40(block.timestamp);
+        order.challenger = msg.sender;
+        order.challengeBond = uint56(bond);
+        order.challengeDeadline = deadline;
+        emit ILeaseMarket.LivenessChallenged(leaseId, msg.sender, bond, deadline);
+
+        // Interaction.
+        if (bond > 0) TokenTransfers.pullExact(paymentToken, bond);
+    }
+
+    /// @notice `respondLiveness` of LeaseMarket after the lookup: the provider answers an open
+    /// challenge by its deadline. Returns the provider and the bond the market then pays it.
+    function respond(
+        Market.OrderRecord storage order,
+        uint256 leaseId,
+        IProviderRegistry registry
+    ) external returns (address provider, uint128 bond) {
+        // Check: the provider, within the window fixed when the challenge opened.
+        provider = order.provider;
+        if (msg.sender != provider) revert Errors.LeaseMarket_CallerNotProvider(leaseId, msg.sender);
+        if (!order.challengeOpen) revert Errors.LeaseMarket_NoOpenChallenge(leaseId);
+        uint40 deadline = order.challengeDeadline;
+        if (block.timestamp > deadline) {
+            revert Errors.LeaseMarket_ChallengeWindowClosed(leaseId, deadline, uint40(block.timestamp));
+        }
+
+        // Effect: closing the challenge releases the accrual held back since it opened. The
+        // challenger and bond stay, dead, in their slot: the next challenge rewrites it.
+        bond = order.challengeBond;
+        order.challengeOpen = false;
+
+        // slither-disable-next-line reentrancy-no-eth (our immutable registry; the market's call nonReentrant)
+        registry.recordOutcome(provider, Registry.Outcome.LIVENESS_ANSWERED);
+        emit ILeaseMarket.LivenessAnswered(leaseId, provider, bond);
+    }
+
+    /// @notice `resolveLiveness` of LeaseMarket after the lookup: past the deadline fixed when the
+    /// challenge opened, the challenge closes and the registry slashes the provider and ends the
+    /// match. Returns who gets the bond back, the bond, and the challenge time the market stops
+    /// the lease's clock at.
+    function resolve(
+        Market.OrderRecord storage order,
+        uint256 leaseId,
+        IProtocolConfig config,
+        IProviderRegistry registry
+    ) external returns (address challenger, uint128 bond, uint40 challengedAt) {
+        // Check: an open challenge whose window has passed unanswered.
+        if (!order.challengeOpen) revert Errors.LeaseMarket_NoOpenChallenge(leaseId);
+        uint40 deadline = order.challengeDeadline;
+        if (block.timestamp <= deadline) {
+            revert Errors.LeaseMarket_ChallengeWindowOpen(leaseId, deadline, uint40(block.timestamp));
+        }
+
+        // Effect: the challenge closes; the bond is owed back to the challenger.
+        challenger = order.challenger;
+        bond = order.challengeBond;
+        challengedAt = order.challengedAt;
+        order.challengeOpen = false;
+
+        // Effect: the registry ends the match with the slash; the market's settlement stops the clock.
+        // slither-disable-next-line reentrancy-no-eth (our immutable registry; the market's call nonReentrant)
+        uint128 slashed = registry.slash(
+            Registry.Settlement({
+                provider: order.provider,
+                offerId: order.offerId,
+                units: order.units,
+                collateral: order.collateral
+            }),
+            Registry.SlashOrder({
+                amount: uint128((uint256(order.collateral) * config.params().livenessSlashBps) / _BPS),
+                reason: Registry.SlashReason.LIVENESS,
+                whistleblower: challenger,
+                tenant: order.tenant
+            })
+        );
+        emit ILeaseMarket.LivenessResolved(leaseId, challenger, slashed, bond);
+    }
+
+    /// @notice The tenant closes its lease while a challenge is open (LeaseMarket `closeLease`):
+    /// the challenge is called off, nobody is slashed and nothing is recorded, the challenger is
+    /// owed its bond back, and the lease's clock stops at the challenge time, so the accrual held
+    /// back since then (never earned: nobody answered) returns to the tenant. A challenge raised
+    /// to stall the close thus delays nothing and earns the provider less than no challenge.
+    function callOff(
+        Market.OrderRecord storage order,
+        uint256 leaseId
+    ) external returns (address challenger, uint128 bond, uint40 challengedAt) {
+        challenger = order.challenger;
+        bond = order.challengeBond;
+        challengedAt = order.challengedAt;
+        order.challengeOpen = false;
+        emit ILeaseMarket.LivenessCalledOff(leaseId, challenger, bond);
+    }
+}

@@ -1,0 +1,215 @@
+"""Local improvement of an assignment: insertions, ejections and relocations over the candidate pairs.
+
+Rounding a fractional relaxation strands capacity when it binds: what the
+relaxation keeps at 1 packs requests badly into the offers' units, and the
+units left over lie scattered in pieces too small for the requests still
+waiting (the scarce shape of `shapes.py`: demand three times the free units of
+one GPU model). `improve` repairs that with moves that each raise the total
+score, for an unserved request r and one of its pairs (r, o):
+
+- insert: o and its provider have room for r;
+- swap: a request r' on o makes room for r by leaving o, and either
+  - relocates to another of its pairs that has room (an ejection chain of
+    length one: the score of both, less what r' had), or
+  - goes unserved, when r scores more on o than r' did;
+- consolidate (`_consolidate`): when no single request on o frees enough
+  units, the requests on o that together do are each relocated to another
+  offer with room, best relocation first.
+
+Each move is checked against the exact capacities (units per offer, stake per
+provider) before it is made, so the result is feasible whenever the start is.
+Moves strictly raise the total, so the search ends; it also stops at the
+deadline. The loops read single elements, which Python lists and dicts serve
+many times faster than NumPy arrays.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+# A move must gain more than this (scores are sums of floats).
+_MIN_GAIN = 1e-9
+# Check the deadline every this many requests tried.
+_CHECK_EVERY = 16
+# Swaps and consolidations are tried on a waiting request's best this many pairs (insertions on all), and a
+# relocation looks at the best this many pairs of the request moved: each bound keeps a move's cost fixed
+# (without them, 10,000 x 100,000 scarce spent minutes in relocations that found nothing).
+_MOVE_PAIRS = 32
+_RELOCATE_PAIRS = 64
+
+
+def improve(
+    request: np.ndarray,
+    offer: np.ndarray,
+    provider: np.ndarray,
+    score: np.ndarray,
+    units: np.ndarray,
+    stake: np.ndarray,
+    free_units: np.ndarray,
+    free_stake: np.ndarray,
+    chosen: np.ndarray,
+    deadline: float,
+    max_passes: int = 4,
+) -> np.ndarray:
+    """Indices of the pairs chosen after local improvement of `chosen` (indices into the pair arrays).
+
+    `request`, `offer`, `provider`, `score`, `units`, `stake`: one entry per
+    candidate pair (units and stake are what the pair takes from its offer and
+    provider); `free_units` per offer, `free_stake` per provider; `chosen`: a
+    feasible assignment (no request twice, within every capacity).
+    """
+    n = len(request)
+    if n == 0:
+        return chosen
+    req, off, prov = request.tolist(), offer.tolist(), provider.tolist()
+    sc, un, st = score.tolist(), units.tolist(), stake.tolist()
+    # Each request's pairs, best first.
+    order = np.lexsort((-score, request))
+    starts = np.flatnonzero(np.r_[True, request[order][1:] != request[order][:-1]])
+    pairs_of = {
+        int(request[order[s]]): seq.tolist() for s, seq in zip(starts, np.split(order, starts[1:]), strict=True)
+    }
+    used_offers = np.unique(offer)
+    used_providers = np.unique(provider)
+    units_left = dict(zip(used_offers.tolist(), free_units[used_offers].astype(np.float64).tolist(), strict=True))
+    stake_left = dict(zip(used_providers.tolist(), free_stake[used_providers].astype(np.float64).tolist(), strict=True))
+    on_offer: dict[int, set[int]] = {o: set() for o in units_left}
+    on_provider: dict[int, set[int]] = {v: set() for v in stake_left}
+    served: dict[int, int] = {}
+
+    # Bumped by every change: `consolidate` caches each request's plain relocation until the next one.
+    version = [0]
+    cached: dict[int, tuple[int, tuple[float, int]]] = {}
+
+    def take(p: int) -> None:
+        version[0] += 1
+        served[req[p]] = p
+        on_offer[off[p]].add(p)
+        on_provider[prov[p]].add(p)
+        units_left[off[p]] -= un[p]
+        stake_left[prov[p]] -= st[p]
+
+    def drop(p: int) -> None:
+        version[0] += 1
+        del served[req[p]]
+        on_offer[off[p]].discard(p)
+        on_provider[prov[p]].discard(p)
+        units_left[off[p]] += un[p]
+        stake_left[prov[p]] += st[p]
+
+    for p in chosen.tolist():
+        take(p)
+
+    def relocation(q: int, extra_units: dict[int, float], extra_stake: dict[int, float]) -> tuple[float, int]:
+        """The best other pair of q's request that fits the capacity left (plus the given changes): (gain, pair)."""
+        best_gain, best = -np.inf, -1
+        for q2 in pairs_of[req[q]][:_RELOCATE_PAIRS]:
+            o2 = off[q2]
+            if q2 == q or o2 == off[q]:
+                continue
+            if un[q2] > units_left[o2] + extra_units.get(o2, 0.0):
+                continue
+            if st[q2] > stake_left[prov[q2]] + extra_stake.get(prov[q2], 0.0):
+                continue
+            gain = sc[q2] - sc[q]
+            if gain > best_gain:
+                best_gain, best = gain, q2
+            break  # pairs come best first: the first that fits is the best
+        return best_gain, best
+
+    def consolidate(p: int, need_units: float, need_stake: float) -> tuple[float, tuple] | None:
+        """Room for pair p on its offer by relocating several requests there, best relocation first."""
+        options = []
+        for q in on_offer[off[p]]:
+            hit = cached.get(q)
+            if hit is None or hit[0] != version[0]:
+                hit = (version[0], relocation(q, {}, {}))
+                cached[q] = hit
+            gain, q2 = hit[1]
+            if q2 >= 0:
+                options.append((gain, q))
+        options.sort(reverse=True)
+        freed_units = freed_stake = 0.0
+        total = sc[p]
+        moves = []
+        taken_units: dict[int, float] = {}
+        taken_stake: dict[int, float] = {}
+        for _, q in options:
+            # Again, on the capacity the relocations before this one took.
+            gain, q2 = relocation(q, taken_units, taken_stake)
+            if q2 < 0:
+                continue
+            moves.append((q, q2))
+            total += gain
+            freed_units += un[q]
+            freed_stake += st[q]
+            taken_units[off[q2]] = taken_units.get(off[q2], 0.0) - un[q2]
+            taken_stake[prov[q2]] = taken_stake.get(prov[q2], 0.0) - st[q2]
+            if freed_units >= need_units and freed_stake >= need_stake:
+                return (total, tuple(moves)) if len(moves) > 1 else None
+        return None
+
+    def try_request(r: int) -> bool:
+        """The best improving move that serves unserved request r; True if one was made."""
+        best_gain, best_move = _MIN_GAIN, None
+        for rank, p in enumerate(pairs_of[r]):
+            if sc[p] <= best_gain:
+                break  # pairs come best first: no later one can gain more
+            o, v = off[p], prov[p]
+            need_units = un[p] - units_left[o]
+            need_stake = st[p] - stake_left[v]
+            if need_units <= 0 and need_stake <= 0:
+                best_gain, best_move = sc[p], (p, ())
+                break
+            if rank >= _MOVE_PAIRS:
+                continue  # past a request's best pairs, insertions only
+            # One request makes room by leaving, relocated or dropped: one on o if o lacks units, else
+            # one on any offer of o's provider (which frees its stake).
+            for q in on_offer[o] if need_units > 0 else on_provider[v]:
+                if un[q] < need_units or st[q] < need_stake:
+                    continue
+                gain, q2 = relocation(q, {o: un[q] - un[p]}, {v: st[q] - st[p]})
+                if q2 >= 0 and sc[p] + gain > best_gain:
+                    best_gain, best_move = sc[p] + gain, (p, ((q, q2),))
+                if sc[p] - sc[q] > best_gain:
+                    best_gain, best_move = sc[p] - sc[q], (p, ((q, -1),))
+            if need_units > 0 and len(on_offer[o]) > 1:
+                move = consolidate(p, need_units, need_stake)
+                if move is not None and move[0] > best_gain:
+                    best_gain, best_move = move[0], (p, move[1])
+        if best_move is None:
+            return False
+        p, moves = best_move
+        for q, _ in moves:
+            drop(q)
+        for _, q2 in moves:
+            if q2 >= 0:
+                take(q2)
+        take(p)
+        touched = [p] + [q2 for _, q2 in moves if q2 >= 0]
+        if all(units_left[off[t]] >= 0 and stake_left[prov[t]] >= 0 for t in touched):
+            return True
+        # The estimate missed a shared capacity (a provider both freed and taken): undo.
+        drop(p)
+        for _, q2 in moves:
+            if q2 >= 0:
+                drop(q2)
+        for q, _ in moves:
+            take(q)
+        return False
+
+    for _ in range(max_passes):
+        moved = False
+        waiting = [r for r in pairs_of if r not in served]
+        # Requests with the best pair first: they gain most from a move.
+        waiting.sort(key=lambda r: -sc[pairs_of[r][0]])
+        for i, r in enumerate(waiting):
+            if i % _CHECK_EVERY == 0 and time.monotonic() > deadline:
+                return np.sort(np.fromiter(served.values(), dtype=np.int64, count=len(served)))
+            if r not in served:
+                moved |= try_request(r)
+        if not moved:
+            break
+    return np.sort(np.fromiter(served.values(), dtype=np.int64, count=len(served)))

@@ -1,0 +1,1 @@
+"""The agent-based economics simulation of issue 12 (`make econ`, docs/economics.md)."""

@@ -1,0 +1,142 @@
+"""Every contract call the simulation makes, one function each, through keepers/contracts/.
+
+When an entry point's arguments change (a mechanism branch adds a job policy to offers, a bond
+to matchers, a proof to attestations), this file is the one place to adapt: the strategies
+call these functions and never a wrapper directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from web3 import Web3
+
+from keepers.contracts.deployed import Contracts
+from keepers.contracts.structs import JobTerms, RequestSpec
+from keepers.contracts.transact import Transact
+from keepers.contracts.types import MAX_ALLOWANCE
+from keepers.ids import to_bytes32
+
+# ---------------------------------------------------------------- setup
+
+
+def grant_role(c: Contracts, role_name: str, account: str) -> Transact:
+    """`role_name` is MATCHER, VERIFIER or ARBITER; the role id is keccak256 of its name (ProtocolConfig)."""
+    return c.config.set_role(Web3.keccak(text=f"{role_name}_ROLE"), account, True)
+
+
+def mint(c: Contracts, to: str, amount: int) -> Transact:
+    return c.payment_token.mint(to, amount)
+
+
+def approve_all(c: Contracts) -> list[Transact]:
+    """Approvals an agent gives once: the registry (stake), both markets (deposits, bonds)."""
+    return [c.payment_token.approve(spender.address, MAX_ALLOWANCE) for spender in (c.registry, c.market, c.job_market)]
+
+
+def register(c: Contracts, region: str, uri: str) -> Transact:
+    return c.registry.register_provider(to_bytes32(region), uri)
+
+
+def stake(c: Contracts, amount: int) -> Transact:
+    return c.registry.stake(amount)
+
+
+def add_offer(c: Contracts, model: str, units: int, price: int, max_duration: int) -> Transact:
+    return c.registry.add_offer(to_bytes32(model), units, price, max_duration)
+
+
+# ---------------------------------------------------------------- tenants
+
+
+def publish_terms(c: Contracts, terms: JobTerms, input: bytes) -> Transact:
+    return c.job_market.publish_job_terms(terms, input)
+
+
+def create_request(c: Contracts, spec: RequestSpec, deposit: int) -> Transact:
+    return c.market.create_request(spec, deposit)
+
+
+def close_lease(c: Contracts, lease_id: int) -> Transact:
+    return c.market.close_lease(lease_id)
+
+
+# ---------------------------------------------------------------- matchers and settlers
+
+
+def match(c: Contracts, pairs: Sequence[tuple[int, int]]) -> Transact:
+    return c.market.match_requests(pairs)
+
+
+def close_leases(c: Contracts, lease_ids: Sequence[int]) -> Transact:
+    return c.market.close_leases(lease_ids)
+
+
+def finalize_job(c: Contracts, job_id: int) -> Transact:
+    return c.job_market.finalize_job(job_id)
+
+
+def expire_job(c: Contracts, job_id: int) -> Transact:
+    return c.job_market.expire_job(job_id)
+
+
+def resolve_vote(c: Contracts, job_id: int) -> Transact:
+    return c.job_market.resolve_vote(job_id)
+
+
+def claim_timeout(c: Contracts, job_id: int) -> Transact:
+    return c.job_market.claim_timeout(job_id)
+
+
+def sweep_fees(c: Contracts, market: str) -> Transact:
+    return getattr(c, market).sweep_fees()
+
+
+def claim_credit(c: Contracts, holder: str) -> Transact:
+    return getattr(c, holder).claim_credit()
+
+
+# ---------------------------------------------------------------- solvers, verifiers, challengers
+
+
+def submit_result(c: Contracts, job_id: int, terms: JobTerms, trace) -> Transact:
+    return c.job_market.submit_result(job_id, terms, trace.output_hash, trace.root, trace.proof(terms.steps))
+
+
+def attest(c: Contracts, job_id: int, terms: JobTerms, valid: bool) -> Transact:
+    return c.job_market.attest(job_id, terms, valid)
+
+
+def challenge(c: Contracts, job_id: int, terms: JobTerms) -> Transact:
+    return c.job_market.challenge(job_id, terms)
+
+
+def reveal(c: Contracts, job_id: int, trace, mid: int) -> Transact:
+    return c.job_market.reveal(job_id, trace.hashes[mid], trace.proof(mid))
+
+
+def respond(c: Contracts, job_id: int, agree: bool) -> Transact:
+    return c.job_market.respond(job_id, agree)
+
+
+def prove_step(c: Contracts, job_id: int, terms: JobTerms, trace, lo: int) -> Transact:
+    return c.job_market.prove_step(job_id, terms, trace.states[lo])
+
+
+def vote(c: Contracts, job_id: int, solver_correct: bool) -> Transact:
+    return c.job_market.vote_on_step(job_id, solver_correct)
+
+
+# ---------------------------------------------------------------- liveness
+
+
+def challenge_liveness(c: Contracts, lease_id: int) -> Transact:
+    return c.market.challenge_liveness(lease_id)
+
+
+def respond_liveness(c: Contracts, lease_id: int) -> Transact:
+    return c.market.respond_liveness(lease_id)
+
+
+def resolve_liveness(c: Contracts, lease_id: int) -> Transact:
+    return c.market.resolve_liveness(lease_id)

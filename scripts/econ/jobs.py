@@ -1,0 +1,420 @@
+"""The job market's players, in waves of jobs that start together.
+
+A wave: tenants publish terms and post JOB requests; the matcher pairs each with a solver's
+offer; an infeasible job's tenant expires it from its second account after the result timeout;
+solvers submit (honest, or a trace corrupted from a random step); verifiers attest; each
+whistleblower re-executes an attested result with probability q and challenges a wrong one;
+every dispute is played to its end (bisection, step proof or vote); after the window a
+third-party settler finalizes. Each strategy's branch is named after it (strategies.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from keepers.contracts.structs import JobTerms, RequestSpec
+from keepers.contracts.types import JobStatus, Phase
+from keepers.ids import to_bytes32
+from keepers.jobs import Trace, compute_trace
+from keepers.workloads import keccak256
+from scripts.econ import calls
+from scripts.econ.chain import Tx, indexed_ids
+from scripts.econ.costs import COMPUTE_COST_SHARE, USD, usd
+from scripts.econ.world import Agent, World
+
+JOB_PRICE = 100 * USD  # P: a standard job's escrow, on one H100 unit
+BIG_JOB_PRICE = 1_000 * USD  # P_big: a big job's escrow, on one T4 unit
+JOB_MODEL = "nvidia-h100-80gb"
+BIG_JOB_MODEL = "nvidia-t4-16gb"
+INFEASIBLE_UNITS = 8  # all 8 units of an H100 server (issue 12, attack 1)
+OFFER_PRICE = 2 * USD  # per unit-hour; a JOB request's ceiling
+STEPS = 64
+WINDOW = 600  # challenge window, the minimum
+RESULT_TIMEOUT = 3600
+VOID_WORKLOAD, VOID_STEPS = "matvec-256", 4
+MATCH_BATCH = 40
+
+# Agents per strategy; sizes of a wave.
+ROSTER = {
+    "solver-honest": 8,
+    "solver-victim": 3,
+    "solver-cheat": 4,
+    "solver-self-report": 4,
+    "solver-collude": 4,
+    "solver-grief": 2,
+    "solver-honest-big": 4,
+    "solver-big-cheat": 4,
+    "verifier-honest": 3,
+    "verifier-lazy": 3,
+    "sentinel-honest": 2,
+    "sentinel-lazy": 6,
+    "whistleblower": 4,
+    "tenant-honest": 8,
+    "tenant-exposed": 8,
+    "tenant-infeasible": 3,
+    "tenant-void": 3,
+    "settler-jobs": 2,
+}
+WITH_ALT = {"solver-self-report", "solver-collude", "solver-grief", "tenant-infeasible", "tenant-void"}
+CHECK_RATE = 0.05  # q: each whistleblower re-executes an attested result with this probability
+CHEATERS = ("solver-cheat", "solver-self-report", "solver-collude", "solver-big-cheat")
+# Verifiers are drawn from two pools: honest solvers' jobs (a cheat rate of zero, the issue's
+# measure of the verifier's dilemma) and cheaters' jobs (a sentinel pool, mostly lazy: at
+# today's defaults re-executing does not pay, so h is small).
+CLEAN_POOL = ("verifier-honest", "verifier-lazy")
+SENTINEL_POOL = ("sentinel-honest", "sentinel-lazy")
+WAVE = 100
+BIG_SHARE = 0.1  # share of a wave's jobs that are big
+
+
+@dataclass
+class Job:
+    kind: str  # regular, big, infeasible, void
+    tenant: Agent
+    solver: Agent
+    terms: JobTerms
+    input: bytes
+    price: int
+    job_id: int = 0
+    honest: Trace | None = None
+    submitted: Trace | None = None
+    verifier: Agent | None = None
+    challenger: str | None = None
+    challenger_agent: Agent | None = None
+    status: int = 0
+
+    @property
+    def wrong(self) -> bool:
+        return self.submitted is not None and self.submitted.output_hash != self.honest.output_hash
+
+
+@dataclass
+class JobStats:
+    jobs: int = 0
+    finalized: int = 0
+    wrong_finalized: int = 0
+    slashed: int = 0
+    expired: int = 0
+    voided: int = 0
+    disputes: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+
+def setup(world: World) -> None:
+    for strategy, count in ROSTER.items():
+        for n in range(count):
+            world.add(f"{strategy}-{n}", strategy, alt=strategy in WITH_ALT)
+    world.add("job-matcher", "matcher-honest")
+
+
+def provision(world: World) -> None:
+    """Roles, registration, stake and offers (after `fund_all`)."""
+    c, chain = world.c, world.chain
+    solvers = [a for a in world.agents.values() if a.strategy.startswith("solver-")]
+    world.grant("MATCHER", [world.agents["job-matcher"]])
+    verifiers = [a for key in CLEAN_POOL + SENTINEL_POOL for a in world.of(key)]
+    colluders = [Agent(a.name + "/alt", a.strategy, a.alt) for a in world.of("solver-collude")]
+    world.grant("VERIFIER", verifiers + colluders)
+    chain.round([Tx(s.address, calls.register(c, "eu-west", f"https://{s.name}.example")) for s in solvers])
+    chain.round([Tx(s.address, calls.stake(c, 5_000_000 * USD)) for s in solvers])
+    adds = []
+    for s in solvers:
+        model = BIG_JOB_MODEL if "big" in s.strategy else JOB_MODEL
+        adds.append(Tx(s.address, calls.add_offer(c, model, 1024, OFFER_PRICE, 30 * 86400), tag=(s, model)))
+    for outcome in chain.round(adds):
+        solver, model = outcome.tx.tag
+        solver.offers[model] = indexed_ids(outcome, c.registry, "OfferAdded")[0]
+
+
+def _terms(world: World, kind: str, salt: str) -> tuple[JobTerms, bytes]:
+    seed = to_bytes32(salt[-31:])
+    if kind == "void":
+        input = b"".join(((i % 7) << 12).to_bytes(4, "big") for i in range(256))
+        return JobTerms(to_bytes32(VOID_WORKLOAD), keccak256(input), seed, VOID_STEPS, RESULT_TIMEOUT, WINDOW), input
+    input = keccak256(salt.encode())
+    if kind == "infeasible":  # the tenant's trap: the most steps, the shortest timeout (attack 1)
+        steps = 1 << world.params["maxBisectionRounds"]
+        return JobTerms(to_bytes32("hashchain"), keccak256(input), seed, steps, 60, WINDOW), input
+    return JobTerms(to_bytes32("hashchain"), keccak256(input), seed, STEPS, RESULT_TIMEOUT, WINDOW), input
+
+
+def _deposit(world: World, price: int) -> int:
+    return price + world.params["matchFee"]
+
+
+def _plan_wave(world: World, wave: int, size: int) -> list[Job]:
+    """Which tenant posts which job, and which solver the matcher gives it (round robin)."""
+    rng = world.rng
+    jobs = []
+    regular_solvers = [
+        a
+        for key in ("solver-honest", "solver-cheat", "solver-self-report", "solver-collude", "solver-grief")
+        for a in world.of(key)
+    ]
+    big_solvers = world.of("solver-honest-big") + world.of("solver-big-cheat")
+    victims = world.of("solver-victim")
+    for n, t in enumerate(world.of("tenant-infeasible")):
+        jobs.append(("infeasible", t, victims[(wave + n) % len(victims)], JOB_PRICE))
+    for n, t in enumerate(world.of("tenant-void")):
+        jobs.append(("void", t, victims[(wave + n + 1) % len(victims)], JOB_PRICE))
+    rest = size - len(jobs)
+    big = round(rest * BIG_SHARE)
+    for n in range(rest):
+        if n < big:
+            solver = big_solvers[(wave * big + n) % len(big_solvers)]
+        else:
+            solver = regular_solvers[(wave * rest + n) % len(regular_solvers)]
+        # Tenants of honest solvers are the honest baseline; the others meet the cheaters.
+        exposed = solver.strategy in CHEATERS or solver.strategy == "solver-grief"
+        tenant = rng.choice(world.of("tenant-exposed" if exposed else "tenant-honest"))
+        jobs.append(("big" if n < big else "regular", tenant, solver, BIG_JOB_PRICE if n < big else JOB_PRICE))
+    planned = []
+    for n, (kind, tenant, solver, price) in enumerate(jobs):
+        terms, input = _terms(world, kind, f"econ-{world.seed}-{wave}-{n}")
+        planned.append(Job(kind, tenant, solver, terms, input, price))
+    return planned
+
+
+def _model_units(job: Job) -> tuple[str, int]:
+    if job.kind == "big":
+        return BIG_JOB_MODEL, 1
+    return JOB_MODEL, INFEASIBLE_UNITS if job.kind == "infeasible" else 1
+
+
+def run_wave(world: World, wave: int, size: int, stats: JobStats) -> None:
+    c, chain = world.c, world.chain
+    jobs = _plan_wave(world, wave, size)
+
+    # Tenants: terms, then requests naming them (one round: each tenant's nonces keep the order).
+    now = chain.now()
+    txs = []
+    for job in jobs:
+        txs.append(Tx(job.tenant.address, calls.publish_terms(c, job.terms, job.input)))
+        model, units = _model_units(job)
+        spec = RequestSpec(
+            units=units,
+            max_price_per_unit_hour=OFFER_PRICE,
+            max_duration_seconds=3600,
+            match_deadline=now + 86400,
+            gpu_model=model,
+            kind="JOB",
+            job_terms_hash=c.job_market.hash_terms(job.terms),
+        )
+        txs.append(Tx(job.tenant.address, calls.create_request(c, spec, _deposit(world, job.price)), tag=job))
+    for outcome in chain.round(txs):
+        if outcome.tx.tag is not None:
+            outcome.tx.tag.job_id = indexed_ids(outcome, c.market, "RequestCreated")[0]
+
+    # The matcher: every pair must match (the run stops on a skip).
+    matcher = world.agents["job-matcher"]
+    pairs = [(job.job_id, job.solver.offers[_model_units(job)[0]]) for job in jobs]
+    batches = [pairs[i : i + MATCH_BATCH] for i in range(0, len(pairs), MATCH_BATCH)]
+    opened = 0
+    for outcome in chain.round([Tx(matcher.address, calls.match(c, b), gas=15_000_000) for b in batches]):
+        opened += len(indexed_ids(outcome, c.job_market, "JobOpened"))
+    if opened != len(jobs):
+        raise RuntimeError(f"wave {wave}: {len(jobs) - opened} JOB pairs skipped by the market")
+    matcher.units += len(jobs)
+    for job in jobs:
+        job.tenant.units += 1
+        job.solver.units += 1
+        stats.jobs += 1
+        stats.by_kind[job.kind] = stats.by_kind.get(job.kind, 0) + 1
+
+    # tenant-infeasible: no honest solver delivers 2^24 steps in 60 s; the tenant's second
+    # account expires the job once the timeout passed and takes the whistleblower's share.
+    infeasible = [job for job in jobs if job.kind == "infeasible"]
+    chain.advance(61)
+    chain.round([Tx(job.tenant.alt, calls.expire_job(c, job.job_id)) for job in infeasible])
+    stats.expired += len(infeasible)
+
+    # Solvers submit: honest ones compute (k·P off-chain), cheaters corrupt a random step and
+    # compute nothing.
+    live = [job for job in jobs if job.kind != "infeasible"]
+    txs = []
+    for job in live:
+        job.honest = compute_trace(job.terms, job.input)
+        if job.solver.strategy in CHEATERS:
+            job.submitted = compute_trace(job.terms, job.input, world.rng.randint(1, job.terms.steps))
+        else:
+            job.submitted = job.honest
+            job.solver.offchain_usd -= COMPUTE_COST_SHARE * usd(job.price)
+        txs.append(Tx(job.solver.address, calls.submit_result(c, job.job_id, job.terms, job.submitted)))
+    chain.round(txs)
+
+    # Verifiers: a colluding solver's own verifier attests its jobs; the others are attested by a
+    # verifier drawn from the pool. Honest ones re-execute (k·P) and attest invalid a wrong result,
+    # which opens the dispute; lazy ones attest valid unread. A self-reporting cheater's second
+    # account front-runs an invalid attestation with its own challenge.
+    clean = [a for key in CLEAN_POOL for a in world.of(key)]
+    sentinels = [a for key in SENTINEL_POOL for a in world.of(key)]
+    txs = []
+    for job in live:
+        if job.kind == "void":
+            continue
+        if job.solver.strategy == "solver-collude":
+            txs.append(Tx(job.solver.alt, calls.attest(c, job.job_id, job.terms, True)))
+            continue
+        # Standard jobs of honest solvers meet the clean pool; cheaters' and all big jobs the sentinels.
+        sentinel = job.solver.strategy in CHEATERS or job.kind == "big" or job.solver.strategy == "solver-grief"
+        verifier = world.rng.choice(sentinels if sentinel else clean)
+        if sentinel:
+            suffix = {"solver-self-report": "/sr", "solver-grief": "/grief"}.get(job.solver.strategy, "")
+            world.counters[f"sentinel/{job.kind}/{'wrong' if job.wrong else 'right'}{suffix}"] += 1
+        job.verifier = verifier
+        verifier.units += 1
+        if verifier.strategy.endswith("-honest"):
+            verifier.offchain_usd -= COMPUTE_COST_SHARE * usd(job.price)
+            valid = not job.wrong
+        else:
+            valid = True
+        if not valid and job.solver.strategy == "solver-self-report":
+            txs.append(
+                Tx(job.solver.alt, calls.challenge(c, job.job_id, job.terms), tag=("challenge", job), priority=3)
+            )
+            txs.append(Tx(verifier.address, calls.attest(c, job.job_id, job.terms, False), expect_revert=True))
+            continue
+        txs.append(Tx(verifier.address, calls.attest(c, job.job_id, job.terms, valid), tag=("attest", job)))
+    for outcome in chain.round(txs):
+        kind_job = outcome.tx.tag
+        if kind_job and outcome.ok and (kind_job[0] == "challenge" or not _attested_valid(outcome)):
+            job = kind_job[1]
+            job.challenger = outcome.tx.sender
+            job.challenger_agent = job.solver if kind_job[0] == "challenge" else job.verifier
+
+    # Whistleblowers: each re-executes an attested, undisputed result with probability q (k·P)
+    # and challenges a wrong one; the first challenge wins, later ones revert. A self-reporter's
+    # second account front-runs. tenant-void: the tenant's second account challenges its honest
+    # solver's arbiter-mode job.
+    txs = []
+    for job in live:
+        if job.kind == "void":
+            txs.append(Tx(job.tenant.alt, calls.challenge(c, job.job_id, job.terms), tag=("void", job)))
+            continue
+        if job.solver.strategy == "solver-grief":
+            txs.append(Tx(job.solver.alt, calls.challenge(c, job.job_id, job.terms), tag=("grief", job)))
+            continue
+        if job.challenger is not None or not worth_checking(world, job):
+            continue
+        catchers = []
+        for w in world.of("whistleblower"):
+            if world.rng.random() < CHECK_RATE:
+                w.units += 1
+                w.offchain_usd -= COMPUTE_COST_SHARE * usd(job.price)
+                world.counters["checks"] += 1
+                world.counters["checks_wrong"] += job.wrong
+                if job.wrong:
+                    catchers.append(w)
+        if not catchers:
+            continue
+        if job.solver.strategy == "solver-self-report":
+            txs.append(Tx(job.solver.alt, calls.challenge(c, job.job_id, job.terms), tag=("self", job), priority=3))
+        for w in catchers:
+            txs.append(
+                Tx(
+                    w.address,
+                    calls.challenge(c, job.job_id, job.terms),
+                    tag=("wb", job, w),
+                    priority=2,
+                    expect_revert=True,
+                )
+            )
+    for outcome in chain.round(txs):
+        tag = outcome.tx.tag
+        if outcome.ok and tag:
+            job = tag[1]
+            if job.challenger is None:
+                job.challenger = outcome.tx.sender
+                job.challenger_agent = {"void": job.tenant, "self": job.solver, "grief": job.solver}.get(tag[0]) or tag[
+                    2
+                ]
+
+    disputed = [job for job in live if job.challenger is not None]
+    stats.disputes += len(disputed)
+    _play_disputes(world, disputed)
+
+    # After the window: a third-party settler finalizes (and pays gas for it).
+    chain.advance(WINDOW + 1)
+    statuses = {job.job_id: c.job_market.status_of(job.job_id) for job in live}
+    settlers = world.of("settler-jobs")
+    txs = []
+    for n, job in enumerate(j for j in live if statuses[j.job_id] == JobStatus.FINALIZABLE):
+        settler = settlers[n % len(settlers)]
+        settler.units += 1
+        txs.append(Tx(settler.address, calls.finalize_job(c, job.job_id)))
+    chain.round(txs)
+
+    # Outcomes; a tenant values a correct result at its price (V = P), a wrong one at nothing.
+    for job in jobs:
+        job.status = c.job_market.status_of(job.job_id)
+        if job.status == JobStatus.FINALIZED:
+            stats.finalized += 1
+            if job.wrong:
+                stats.wrong_finalized += 1
+            else:
+                job.tenant.offchain_usd += usd(job.price)
+        elif job.status == JobStatus.SLASHED:
+            stats.slashed += 1
+        elif job.status == JobStatus.VOIDED:
+            stats.voided += 1
+            job.tenant.offchain_usd += usd(job.price)  # the honest solver's result, delivered for nothing
+        elif job.status != JobStatus.EXPIRED:
+            raise RuntimeError(f"job {job.job_id} ({job.kind}) left {JobStatus(job.status).name}")
+
+
+def worth_checking(world: World, job: Job) -> bool:
+    """whistleblower: re-executing (k·P) can pay only while the reward (w·C) is larger; a big job
+    on a small GPU is never checked (issue 12)."""
+    collateral = world.collateral_per_unit(_model_units(job)[0]) * _model_units(job)[1]
+    return world.params["whistleblowerRewardBps"] * collateral / 10_000 > COMPUTE_COST_SHARE * job.price
+
+
+def _play_disputes(world: World, disputed: list[Job]) -> None:
+    """Bisection to the end: the solver reveals from the trace it committed to; an honest challenger
+    answers from the honest trace; tenant-void's challenger agrees with every reveal, which leads
+    to the arbiters' vote; nobody votes (no arbiter is bonded or paid to), and a settler resolves."""
+    c, chain = world.c, world.chain
+    open_ = [job for job in disputed if job.solver.strategy != "solver-grief"]
+    voting = []
+    while open_:
+        txs = []
+        still = []
+        for job in open_:
+            d = c.job_market.dispute(job.job_id)
+            phase, lo, hi = d["phase"], d["lo"], d["hi"]
+            mid = (lo + hi) // 2
+            if phase == Phase.REVEAL:
+                txs.append(Tx(job.solver.address, calls.reveal(c, job.job_id, job.submitted, mid)))
+            elif phase == Phase.RESPOND:
+                agree = True if job.kind == "void" else job.honest.hashes[mid] == job.submitted.hashes[mid]
+                txs.append(Tx(job.challenger, calls.respond(c, job.job_id, agree)))
+            elif phase == Phase.PROVE:
+                txs.append(Tx(job.solver.address, calls.prove_step(c, job.job_id, job.terms, job.submitted, lo)))
+                continue
+            elif phase == Phase.VOTE:
+                voting.append(job)
+                continue
+            else:
+                continue
+            still.append(job)
+        chain.round(txs)
+        open_ = still
+    # solver-grief: the solver never reveals; once the move timed out a settler rules for the
+    # challenger (its own second account), and the verifier that vouched for a right result
+    # loses its bond (issue 12, attack 2).
+    grief = [job for job in disputed if job.solver.strategy == "solver-grief"]
+    settlers = world.of("settler-jobs")
+    if voting or grief:
+        p = world.params
+        chain.advance(max(p["arbiterVoteWindowSeconds"] if voting else 0, p["moveTimeoutSeconds"] if grief else 0) + 1)
+        txs = []
+        for n, job in enumerate(voting + grief):
+            settler = settlers[n % len(settlers)]
+            settler.units += 1
+            settle = calls.resolve_vote if job in voting else calls.claim_timeout
+            txs.append(Tx(settler.address, settle(c, job.job_id)))
+        chain.round(txs)
+
+
+def _attested_valid(outcome) -> bool:
+    return outcome.tx.transact.function.args[2] is True

@@ -1,0 +1,296 @@
+"""The rental market's players, in waves of leases that start together and run LEASE_HOURS.
+
+Before the waves, reputation farmers farm: a second account rents the farmer's own near-free
+offer and challenges it every hour; the farmer answers, 50 times, to the reputation cap. A
+wave: tenants post RENTAL requests (some asking a minimum reputation); two honest and two
+steering matchers pair them; at hours LIVENESS_HOURS a watcher challenges every live
+lease (the same schedule for every provider, so that strategies differ only by what they do)
+and the provider answers, except an offline dark provider, which a
+watcher then has slashed; at hour EARLY_CLOSE_HOUR the tenants of even-numbered leases close,
+and a front-running provider's second account challenges first so that the close reverts
+until the provider answers at the end of the window; the rest expire and a third-party settler
+closes them in a batch for the bounty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from keepers.contracts.structs import RequestSpec
+from keepers.contracts.types import LeaseStatus
+from scripts.econ import calls
+from scripts.econ.chain import Tx, indexed_ids
+from scripts.econ.costs import RELET_SHARE, USD, usd
+from scripts.econ.strategies import FARM_OUTCOMES
+from scripts.econ.world import Agent, World
+
+MODEL = "nvidia-a100-80gb"
+PRICE = 3 * USD // 2  # the market price per unit-hour
+CEILING = 2 * USD  # every tenant's maximum; where a steering matcher prices its own offer
+LEASE_HOURS = 8
+EARLY_CLOSE_HOUR = 4
+LIVENESS_HOURS = (2, 6)  # a watcher challenges every live lease at these hours (the same for all)
+MIN_REPUTATION = 9_000  # asked by a share of the requests: 40 clean outcomes, more than a run gives an honest provider
+MIN_REPUTATION_SHARE = 0.3
+WAVE = 50
+
+ROSTER = {
+    "provider-honest": 6,
+    "provider-dark-bot": 3,
+    "provider-dark-offline": 3,
+    "provider-frontrun": 3,
+    "farmer": 2,
+    "provider-new": 2,
+    "matcher-honest": 2,
+    "matcher-steering": 2,
+    "tenant-renter": 10,
+    "watcher": 2,
+    "settler-leases": 2,
+}
+WITH_ALT = {"provider-frontrun", "farmer", "matcher-steering"}
+PROVIDERS = (
+    "provider-honest",
+    "provider-dark-bot",
+    "provider-dark-offline",
+    "provider-frontrun",
+    "farmer",
+    "provider-new",
+)
+ANSWERS = {"provider-honest", "provider-dark-bot", "provider-frontrun", "farmer", "provider-new", "matcher-steering"}
+
+
+@dataclass
+class Lease:
+    lease_id: int
+    tenant: Agent
+    provider: Agent  # the player: a steering matcher's own offer counts to the matcher
+    provider_address: str
+    price: int
+    early: bool
+    challenged_at_hour: int = -1
+    closed: bool = False
+
+
+def setup(world: World) -> None:
+    for strategy, count in ROSTER.items():
+        for n in range(count):
+            world.add(f"{strategy}-{n}", strategy, alt=strategy in WITH_ALT)
+
+
+def _provider_address(agent: Agent) -> str:
+    """Where the offer lives: a steering matcher runs its provider from its second account."""
+    return agent.alt if agent.strategy == "matcher-steering" else agent.address
+
+
+def provision(world: World) -> None:
+    c, chain = world.c, world.chain
+    world.grant("MATCHER", world.of("matcher-honest") + world.of("matcher-steering"))
+    providers = [a for key in PROVIDERS for a in world.of(key)] + world.of("matcher-steering")
+    chain.round(
+        [Tx(_provider_address(p), calls.register(c, "eu-west", f"https://{p.name}.example")) for p in providers]
+    )
+    chain.round([Tx(_provider_address(p), calls.stake(c, 5_000_000 * USD)) for p in providers])
+    adds = []
+    for p in providers:
+        price = CEILING if p.strategy == "matcher-steering" else PRICE
+        adds.append(Tx(_provider_address(p), calls.add_offer(c, MODEL, 1024, price, 30 * 86400), tag=(p, MODEL)))
+        if p.strategy == "farmer":  # the farm: one unit at the lowest price the registry takes
+            adds.append(Tx(p.address, calls.add_offer(c, MODEL, 1, 1, 365 * 86400), tag=(p, "farm")))
+    for outcome in chain.round(adds):
+        agent, key = outcome.tx.tag
+        agent.offers[key] = indexed_ids(outcome, c.registry, "OfferAdded")[0]
+
+
+def farm(world: World, outcomes: int = FARM_OUTCOMES) -> dict:
+    """farmer: a self-lease on the farm offer, then `outcomes` self-challenges answered (FARM_OUTCOMES
+    reach the cap; the smoke test farms fewer)."""
+    c, chain, p = world.c, world.chain, world.params
+    farmers = world.of("farmer")
+    if not farmers:
+        return {}
+    gas_before = {f.name: world.gas_of(f) for f in farmers}
+    hours = outcomes + 2
+    now = chain.now()
+    spec = RequestSpec(
+        units=1,
+        max_price_per_unit_hour=1,
+        max_duration_seconds=hours * 3600,
+        match_deadline=now + 3600,
+        gpu_model=MODEL,
+    )
+    deposit = p["matchFee"] + p["settleBounty"] + hours
+    leases = {}
+    for outcome in chain.round([Tx(f.alt, calls.create_request(c, spec, deposit), tag=f) for f in farmers]):
+        leases[outcome.tx.tag.name] = indexed_ids(outcome, c.market, "RequestCreated")[0]
+    matcher = world.of("matcher-honest")[0]
+    chain.one(Tx(matcher.address, calls.match(c, [(leases[f.name], f.offers["farm"]) for f in farmers]), gas=5_000_000))
+    for _ in range(outcomes):
+        chain.advance(3600)
+        chain.round([Tx(f.alt, calls.challenge_liveness(c, leases[f.name])) for f in farmers])
+        chain.round([Tx(f.address, calls.respond_liveness(c, leases[f.name])) for f in farmers])
+    chain.round([Tx(f.alt, calls.close_lease(c, leases[f.name])) for f in farmers])
+    return {
+        f.name: {"reputation": c.registry.reputation_of(f.address), "gas": world.gas_of(f) - gas_before[f.name]}
+        for f in farmers
+    }
+
+
+def _eligible(world: World, reputations: dict[str, int], min_rep: int) -> list[Agent]:
+    return [a for key in PROVIDERS for a in world.of(key) if reputations[a.address] >= min_rep]
+
+
+def run_wave(world: World, wave: int, size: int, stats: dict) -> None:
+    c, chain, p, rng = world.c, world.chain, world.params, world.rng
+    tenants = world.of("tenant-renter")
+    providers = [a for key in PROVIDERS for a in world.of(key)] + world.of("matcher-steering")
+    reputations = {_provider_address(a): c.registry.reputation_of(_provider_address(a)) for a in providers}
+    now = chain.now()
+
+    # Tenants post; a share asks a minimum reputation.
+    txs = []
+    for n in range(size):
+        min_rep = MIN_REPUTATION if rng.random() < MIN_REPUTATION_SHARE else 0
+        spec = RequestSpec(
+            units=1,
+            max_price_per_unit_hour=CEILING,
+            max_duration_seconds=LEASE_HOURS * 3600,
+            match_deadline=now + 3600,
+            gpu_model=MODEL,
+            min_reputation=min_rep,
+        )
+        deposit = p["matchFee"] + p["settleBounty"] + CEILING * LEASE_HOURS
+        tenant = tenants[n % len(tenants)]
+        txs.append(Tx(tenant.address, calls.create_request(c, spec, deposit), tag=(tenant, min_rep)))
+    requests = []
+    for outcome in chain.round(txs):
+        tenant, min_rep = outcome.tx.tag
+        requests.append((indexed_ids(outcome, c.market, "RequestCreated")[0], tenant, min_rep))
+
+    # Matchers: honest ones give the cheapest eligible offer (round robin among equals); a
+    # steering one gives its own offer at the ceiling whenever the request lets it.
+    matchers = world.of("matcher-honest") + world.of("matcher-steering")
+    by_matcher: dict[str, list[tuple[int, int]]] = {m.name: [] for m in matchers}
+    leases = []
+    for n, (request_id, tenant, min_rep) in enumerate(requests):
+        matcher = matchers[n % len(matchers)]
+        own = matcher.strategy == "matcher-steering" and reputations[matcher.alt] >= min_rep
+        if own:
+            provider = matcher
+        else:
+            eligible = _eligible(world, reputations, min_rep)
+            provider = eligible[(stats.setdefault("rr", 0)) % len(eligible)]
+            stats["rr"] += 1
+        by_matcher[matcher.name].append((request_id, provider.offers[MODEL]))
+        matcher.units += 1
+        tenant.units += 1
+        if provider is not matcher:
+            provider.units += 1
+        price = CEILING if provider.strategy == "matcher-steering" else PRICE
+        leases.append(Lease(request_id, tenant, provider, _provider_address(provider), price, request_id % 2 == 0))
+    outcomes = chain.round(
+        [Tx(m.address, calls.match(c, pairs), gas=15_000_000) for m in matchers if (pairs := by_matcher[m.name])]
+    )
+    started = sum(len(indexed_ids(o, c.market, "LeaseStarted")) for o in outcomes)
+    if started != len(leases):
+        raise RuntimeError(f"lease wave {wave}: {len(leases) - started} pairs skipped")
+    stats["leases"] = stats.get("leases", 0) + len(leases)
+    stats["steered"] = stats.get("steered", 0) + sum(
+        1 for lease in leases if lease.provider.strategy == "matcher-steering"
+    )
+
+    watchers = world.of("watcher")
+    for hour in range(1, LEASE_HOURS + 1):
+        chain.advance(3600)
+        live = [lease for lease in leases if not lease.closed]
+        if hour == EARLY_CLOSE_HOUR:
+            _early_closes(world, [lease for lease in live if lease.early])
+            live = [lease for lease in leases if not lease.closed]
+        if hour == LEASE_HOURS:
+            break
+        challenged = live if hour in LIVENESS_HOURS else []
+        chain.round(
+            [
+                Tx(watchers[n % len(watchers)].address, calls.challenge_liveness(c, lease.lease_id), tag=lease)
+                for n, lease in enumerate(challenged)
+            ]
+        )
+        stats["challenges"] = stats.get("challenges", 0) + len(challenged)
+        for n, _ in enumerate(challenged):
+            watchers[n % len(watchers)].units += 1
+        answers = [lease for lease in challenged if lease.provider.strategy in ANSWERS]
+        chain.round([Tx(lease.provider_address, calls.respond_liveness(c, lease.lease_id)) for lease in answers])
+        dark = [lease for lease in challenged if lease.provider.strategy not in ANSWERS]
+        if dark:
+            chain.advance(p["livenessWindowSeconds"] + 1)
+            chain.round(
+                [
+                    Tx(watchers[n % len(watchers)].address, calls.resolve_liveness(c, lease.lease_id))
+                    for n, lease in enumerate(dark)
+                ]
+            )
+            for lease in dark:
+                lease.closed = True
+                _relet(lease, hour)
+            stats["slashed"] = stats.get("slashed", 0) + len(dark)
+
+    # Expired: a third-party settler closes them in one batch and keeps the bounties.
+    chain.advance(120)
+    expired = [lease for lease in leases if not lease.closed]
+    settlers = world.of("settler-leases")
+    settler = settlers[wave % len(settlers)]
+    for start in range(0, len(expired), 200):
+        chain.one(
+            Tx(
+                settler.address,
+                calls.close_leases(c, [x.lease_id for x in expired[start : start + 200]]),
+                gas=15_000_000,
+            )
+        )
+    settler.units += len(expired)
+    for lease in expired:
+        lease.closed = True
+        _relet(lease, LEASE_HOURS)
+    statuses = c.market.statuses([lease.lease_id for lease in leases])
+    left = [
+        lease.lease_id for lease, s in zip(leases, statuses) if s not in (LeaseStatus.CLOSED, LeaseStatus.TERMINATED)
+    ]
+    if left:
+        raise RuntimeError(f"lease wave {wave}: leases {left[:5]} not settled")
+
+
+def _relet(lease: Lease, hours: float) -> None:
+    """A dark provider re-lets the leased units elsewhere while it is paid for them."""
+    if lease.provider.strategy in ("provider-dark-bot", "provider-dark-offline"):
+        lease.provider.offchain_usd += RELET_SHARE * usd(lease.price) * hours
+
+
+def _early_closes(world: World, closing: list[Lease]) -> None:
+    """Tenants close; a front-running provider's second account challenges first (a higher
+    priority fee), the close reverts, the provider answers at the end of the window, and the
+    tenant closes again."""
+    c, chain, p = world.c, world.chain, world.params
+    txs = []
+    blocked = []
+    for lease in closing:
+        if lease.provider.strategy == "provider-frontrun":
+            txs.append(
+                Tx(lease.provider.alt, calls.challenge_liveness(c, lease.lease_id), priority=3, expect_revert=True)
+            )
+            blocked.append(lease)
+        txs.append(Tx(lease.tenant.address, calls.close_lease(c, lease.lease_id), tag=lease, expect_revert=True))
+    retry = [o.tx.tag for o in chain.round(txs) if o.tx.tag is not None and not o.ok]
+    for lease in closing:
+        if lease not in retry:
+            lease.closed = True
+            _relet(lease, EARLY_CLOSE_HOUR)
+    if retry:
+        blocked_at = chain.now()
+        chain.advance(p["livenessWindowSeconds"] - 5)
+        chain.round([Tx(lease.provider_address, calls.respond_liveness(c, lease.lease_id)) for lease in retry])
+        chain.round([Tx(lease.tenant.address, calls.close_lease(c, lease.lease_id)) for lease in retry])
+        delay = chain.now() - blocked_at
+        for lease in retry:
+            lease.closed = True
+            _relet(lease, EARLY_CLOSE_HOUR)
+        world.counters["closes_front_run"] += len(retry)
+        world.counters["front_run_delay_seconds"] += delay * len(retry)

@@ -1,0 +1,314 @@
+"""docs/economics.md from one run: formulas, simulated profits with confidence intervals, the books."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from scripts.econ import jobs, leases
+from scripts.econ.costs import COMPUTE_COST_SHARE, ETH_USD, GAS_PRICES_GWEI, RELET_SHARE, usd
+from scripts.econ.strategies import BPS, STRATEGIES, detection, whistle_detection
+
+RESAMPLES = 4_000
+NETWORKS = ("L2", "L1")
+
+
+@dataclass
+class Estimate:
+    mean: float
+    low: float
+    high: float
+
+    def show(self) -> str:
+        return f"{self.mean:+,.2f} [{self.low:+,.2f}, {self.high:+,.2f}]"
+
+
+def per_unit(profits: np.ndarray, units: np.ndarray) -> float:
+    return float(profits.sum() / units.sum()) if units.sum() else 0.0
+
+
+def bootstrap(profits: list[float], units: list[int], rng: np.random.Generator) -> np.ndarray:
+    """Profit per unit of a group of agents (total over total), resampled over its agents."""
+    p, u = np.array(profits, dtype=float), np.array(units, dtype=float)
+    picks = rng.integers(0, len(p), size=(RESAMPLES, len(p)))
+    totals = u[picks].sum(axis=1)
+    return np.where(totals > 0, p[picks].sum(axis=1) / np.maximum(totals, 1e-12), 0.0)
+
+
+def interval(samples: np.ndarray, point: float) -> Estimate:
+    return Estimate(point, float(np.percentile(samples, 2.5)), float(np.percentile(samples, 97.5)))
+
+
+def strategy_rows(results) -> dict[str, dict]:
+    """For each strategy with agents: per-unit profit and its difference with its baseline, both networks."""
+    world = results.world
+    rng = np.random.default_rng(world.seed)
+    rows = {}
+    for key, strategy in STRATEGIES.items():
+        agents = world.of(key)
+        if not agents:
+            continue
+        row = {"strategy": strategy, "agents": len(agents), "units": sum(a.units for a in agents)}
+        for network in NETWORKS:
+            profits = [world.profit_usd(a, network) for a in agents]
+            units = [1 if strategy.unit == "provider" else a.units for a in agents]
+            samples = bootstrap(profits, units, rng)
+            point = per_unit(np.array(profits), np.array(units))
+            row[network] = interval(samples, point)
+            row[f"{network}_samples"] = samples
+        row["empty"] = strategy.unit != "provider" and row["units"] == 0
+        rows[key] = row
+    for row in rows.values():
+        base = rows.get(row["strategy"].baseline or "")
+        for network in NETWORKS:
+            if base is None or base["empty"] or row["empty"]:
+                row[f"{network}_diff"] = None
+                continue
+            diff = row[f"{network}_samples"] - base[f"{network}_samples"]
+            row[f"{network}_diff"] = interval(diff, row[network].mean - base[network].mean)
+    return rows
+
+
+def verdict(diff: Estimate | None) -> str:
+    if diff is None:
+        return "no data"
+    if diff.low > 0:
+        return "**pays**"
+    if diff.high < 0:
+        return "loses"
+    return "not separable"
+
+
+def equilibrium(inputs) -> dict[str, float]:
+    """The verifier's dilemma (issue 12): solvers cheat at c*, verifiers check at x*.
+
+    A verifier is indifferent between re-executing (k·P) and not when the cheat rate is
+    c* = k·P / (w·C); a solver is indifferent when the check rate is x* = k·P / ((1 − f − v)·P + C).
+    Wrong results delivered: c*·(1 − x*).
+    """
+    p = inputs.params
+    P, C = usd(inputs.job_price), usd(inputs.collateral[inputs.job_model])
+    f, v, w = p["protocolFeeBps"] / BPS, p["verifierFeeBps"] / BPS, p["whistleblowerRewardBps"] / BPS
+    c_star = COMPUTE_COST_SHARE * P / (w * C)
+    x_star = COMPUTE_COST_SHARE * P / ((1 - f - v) * P + C)
+    return {"c_star": c_star, "x_star": x_star, "delivered": c_star * (1 - x_star)}
+
+
+def summary(rows: dict[str, dict]) -> list[str]:
+    """The cheating strategies by verdict on the L2 and on L1."""
+    lines = []
+    for network in NETWORKS:
+        by: dict[str, list[str]] = {}
+        for key, row in rows.items():
+            if row["strategy"].cheat:
+                by.setdefault(verdict(row[f"{network}_diff"]).strip("*"), []).append(f"`{key}`")
+        parts = [f"{name}: {', '.join(keys)}" for name, keys in sorted(by.items())]
+        lines.append(f"- {network}: " + "; ".join(parts) + ".")
+    return lines
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).parent,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def front_run_text(world, p) -> str:
+    """How long a front-run close waited, and what the provider was paid for the wait (measured)."""
+    closes = world.counters.get("closes_front_run", 0)
+    if not closes:
+        return "."
+    delay = world.counters["front_run_delay_seconds"] / closes
+    extra = usd(leases.PRICE) * (1 - p["protocolFeeBps"] / BPS) * delay / 3600
+    return f", each delayed {delay:.0f} s (the provider paid {extra:.3f} USD more per close)."
+
+
+def write_report(results, path: Path, argv: list[str]) -> None:
+    path.write_text(render(results, argv))
+
+
+def render(results, argv: list[str]) -> str:
+    world, js, ls = results.world, results.job_stats, results.lease_stats
+    rows = strategy_rows(results)
+    inputs = {n: results.inputs(n) for n in NETWORKS}
+    p = world.params
+    eq = equilibrium(inputs["L2"])
+    wrong_share = js.wrong_finalized / js.finalized if js.finalized else 0.0
+    gas = results.world.chain.gas
+    lines = [
+        "# Economics: what each strategy earns against honest play",
+        "",
+        "Written by `make econ` (`python -m scripts.econ " + " ".join(argv) + "`, scripts/econ/); do not edit by hand.",
+        f"Run of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, seed {world.seed}: "
+        f"{js.jobs} jobs and {ls.get('leases', 0)} leases by {len(world.agents)} agents, "
+        f"{gas.transactions:,} transactions ({gas.reverted} reverted: lost races, paid for), "
+        f"{results.seconds:.0f} s of wall time.",
+        "",
+        "An agent-based simulation on a real Anvil chain against the contracts as scripts/deploy.py",
+        "deploys them, with the default parameters read from the deployed ProtocolConfig and the",
+        "collateral from the GPU catalogue. Every agent plays one strategy; its profit is measured,",
+        "not modelled: the change of its tokens, stake and unclaimed credits on the chain, less the",
+        "gas its transactions used (from their receipts) at the network's gas price, less the compute",
+        "it paid for off-chain, plus what it earned off-chain (below, Costs). Each strategy's expected",
+        "value is given beside it as a formula with the default numbers.",
+        "",
+        f"**This run measured the contracts of commit {_commit()}.** A cheating strategy marked **pays**",
+        "is an attack that works on them; issue 12's mechanisms must turn every cheating row into",
+        "`loses` (a formula's EV column says by how much it should).",
+        "",
+        "## Summary",
+        "",
+        *summary(rows),
+        "",
+        "## How to run",
+        "",
+        "    make econ                                   # 500 jobs, 200 leases, seed 1: writes this file",
+        "    .venv/bin/python -m scripts.econ --jobs 60 --leases 20 --seed 2 --out /tmp/econ.md",
+        "    .venv/bin/brownie test tests/economics/     # the smoke test: a small run whose books must balance",
+        "",
+        "It starts its own Anvil (stopped by PID), deploys, and moves time with `evm_increaseTime`.",
+        "Transactions go in JSON-RPC batches, one block per dependency step; a front-runner is a",
+        "transaction with a higher priority fee in the same block.",
+        "",
+        "## Adapting it to a mechanism change",
+        "",
+        "- An entry point whose arguments change: its one function in `scripts/econ/calls.py`",
+        "  (every call goes through keepers/contracts from there).",
+        "- A strategy's behaviour: its branch in `scripts/econ/jobs.py` or `leases.py`, named after it;",
+        "  its formula: its function in `scripts/econ/strategies.py` (the `@strategy` registry, with",
+        "  the honest baseline it is compared with). A new strategy is a roster entry, a branch and a",
+        "  formula; the report picks it up.",
+        "- Costs and the scenario's sizes: `scripts/econ/costs.py` and the constants at the top of",
+        "  jobs.py and leases.py.",
+        "",
+        "Not simulated, because no agent's strategy chooses them: a token that refuses the",
+        "provider's answer to a liveness challenge (issue 12, attack 3: tests/security covers the",
+        "token), governance revoking a market's role (attack 5) or changing fees under a running job",
+        "(attack 7).",
+        "",
+        "## Costs",
+        "",
+        f"- Gas: each receipt's `gasUsed` at {GAS_PRICES_GWEI['L2']} gwei (an L2) and "
+        f"{GAS_PRICES_GWEI['L1']:g} gwei (L1), ETH at {ETH_USD:,.0f} USD (scripts/econ/costs.py).",
+        f"- Compute: solving a job, or re-executing it to check, costs k = {COMPUTE_COST_SHARE} of its price.",
+        "- A tenant values a correct result at its price (V = P), a wrong one at nothing; a dark provider",
+        f"  re-lets the leased units elsewhere at r = {RELET_SHARE} of the lease's price.",
+        "",
+        "## Defaults read from the chain",
+        "",
+        f"protocol fee f = {p['protocolFeeBps'] / BPS}, verifier fee v = {p['verifierFeeBps'] / BPS}, "
+        f"whistleblower share w = {p['whistleblowerRewardBps'] / BPS}, "
+        f"tenant share t = {p['tenantCompensationBps'] / BPS}, "
+        f"late-result slash s_late = {p['lateResultSlashBps'] / BPS}, "
+        f"liveness slash s_live = {p['livenessSlashBps'] / BPS}, "
+        f"match fee m = {usd(p['matchFee'])} USD, settle bounty = {usd(p['settleBounty'])} USD, "
+        f"challenge bond = {usd(p['challengeBond'])} USD, verifier bond B_v = {usd(p['verifierBond'])} USD, "
+        f"liveness bond = {usd(p['livenessBond'])} USD, liveness window = {p['livenessWindowSeconds']} s. "
+        "Collateral per unit: " + ", ".join(f"{m} {usd(c):,.0f} USD" for m, c in inputs["L2"].collateral.items()) + ".",
+        "",
+        "Scenario: a standard job P = "
+        f"{usd(jobs.JOB_PRICE):g} USD on one {jobs.JOB_MODEL} unit (collateral C), a big job P_big = "
+        f"{usd(jobs.BIG_JOB_PRICE):g} USD on one {jobs.BIG_JOB_MODEL} unit, hashchain N = {jobs.STEPS}; "
+        f"verifiers honest h = {inputs['L2'].honest_verifier_share:.2f} of a cheater's attestations; "
+        f"W = {inputs['L2'].whistleblowers} "
+        f"whistleblowers each checking q = {jobs.CHECK_RATE} (d_w = {whistle_detection(inputs['L2']):.3f}, "
+        f"d = {detection(inputs['L2']):.3f}); leases of {leases.LEASE_HOURS} h on one {leases.MODEL} unit at "
+        f"{usd(leases.PRICE)} USD/h (ceiling {usd(leases.CEILING)}), every live lease challenged at hours "
+        f"{', '.join(map(str, leases.LIVENESS_HOURS))}; tenants of even-numbered leases close at hour "
+        f"{leases.EARLY_CLOSE_HOUR}; {leases.MIN_REPUTATION_SHARE:.0%} of rental requests ask a reputation of "
+        f"{leases.MIN_REPUTATION:,}.",
+        "",
+        "## Simulated profit per strategy",
+        "",
+        "Columns: *agents* playing it; *units* it is counted per (jobs, leases, attestations, checks,",
+        "settlements; one per agent for a provider-wide strategy); *profit/unit* the measured profit per",
+        "unit in USD on an L2 with its 95% bootstrap interval (4,000 resamples of the agents, total",
+        "profit over total units); *vs honest* the same less the honest baseline's (named in the",
+        "formula table), on the L2 and on L1; *EV* the formula's value per unit less the baseline's;",
+        "*verdict* **pays** when the whole interval of the difference is above zero, `loses` when",
+        "below, else not separable at this size (on the L2 and on L1). The interval resamples agents,",
+        "so a rare event no agent of a group met in this run (a whistleblower's catch of a colluder)",
+        "is outside it: compare with the EV column, which prices it at its probability.",
+        "",
+        "| strategy | agents | units | profit/unit L2 | vs honest L2 | vs honest L1 | EV vs honest "
+        "| verdict L2 | verdict L1 |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for key, row in rows.items():
+        s = row["strategy"]
+        ev = s.formula(inputs["L2"]).value
+        base = STRATEGIES.get(s.baseline or "")
+        ev_diff = f"{ev - base.formula(inputs['L2']).value:+,.2f}" if base else f"{ev:+,.2f}"
+        diff_l2 = row["L2_diff"].show() if row["L2_diff"] else ""
+        diff_l1 = row["L1_diff"].show() if row["L1_diff"] else ""
+        lines.append(
+            f"| {s.title} (`{key}`) | {row['agents']} | {row['units']} | {row['L2'].show()} | {diff_l2} | {diff_l1} | "
+            f"{ev_diff} | {verdict(row['L2_diff']) if s.baseline else '(reference)'} | "
+            f"{verdict(row['L1_diff']) if s.baseline else ''} |"
+        )
+    lines += [
+        "",
+        "## Expected value of each strategy",
+        "",
+        "Per unit, under the defaults above and the gas this run measured (median per action, L2).",
+        "",
+        "| strategy | baseline | formula | EV (USD/unit) |",
+        "|---|---|---|---:|",
+    ]
+    for key, s in STRATEGIES.items():
+        formula = s.formula(inputs["L2"])
+        lines.append(f"| `{key}` | {s.baseline or ''} | {formula.text} | {formula.value:+,.2f} |")
+    lines += [
+        "",
+        "## Wrong results delivered",
+        "",
+        f"In this run: {js.wrong_finalized} of {js.finalized} finalized jobs delivered a wrong result "
+        f"({wrong_share:.2%}); {js.slashed} solvers slashed, {js.expired} jobs expired, {js.voided} voided, "
+        f"{js.disputes} disputes played to the end.",
+        "",
+        "At equilibrium (the verifier's dilemma, issue 12): a verifier re-executes only while the",
+        "cheat rate is above c* = k·P / (w·C), a solver cheats only while the check rate is below",
+        "x* = k·P / ((1 − f − v)·P + C); wrong results delivered c*·(1 − x*) = "
+        f"{eq['c_star']:.4f} × {1 - eq['x_star']:.4f} = **{eq['delivered']:.2%}** (standard job). "
+        "The run's share depends on its fixed mix of agents, the equilibrium figure does not.",
+        "",
+        "## Farming, matching, liveness",
+        "",
+    ]
+    for name, farm in results.farm.items():
+        cost = {n: farm["gas"] * GAS_PRICES_GWEI[n] * 1e-9 * ETH_USD for n in NETWORKS}
+        lines.append(
+            f"- {name} reached reputation {farm['reputation']:,} with {farm['gas']:,} gas: "
+            f"{cost['L2']:.2f} USD on an L2, {cost['L1']:,.0f} USD on L1 (plus the self-lease's match fee)."
+        )
+    lines += [
+        f"- {ls.get('steered', 0)} of {ls.get('leases', 0)} leases steered to a matcher's own offer at the ceiling; "
+        f"{ls.get('challenges', 0)} liveness challenges, {ls.get('slashed', 0)} offline providers slashed; "
+        f"{world.counters.get('closes_front_run', 0)} tenant closes front-run{front_run_text(world, p)}",
+        "",
+        "## The books",
+        "",
+        "Every token is accounted for: the agents' change of wealth plus the protocol's (treasury,",
+        "accrued fees) is exactly zero, and each contract holds exactly what it owes (stake, credits,",
+        "fees; no escrow left open). The smoke test (tests/economics/test_econ_smoke.py) checks the same.",
+        "",
+        "| check | token units |",
+        "|---|---:|",
+        *[f"| {k} | {v:,} |" for k, v in results.books.items()],
+        "",
+        "Wall time by phase: " + ", ".join(f"{k} {v:.1f} s" for k, v in results.phases.items()) + ".",
+        "",
+    ]
+    return "\n".join(lines)

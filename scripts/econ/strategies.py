@@ -1,0 +1,484 @@
+"""Every strategy the simulation plays: what it does, and its expected value beside it.
+
+Each strategy is one function returning its `Formula`: the expected profit per unit (a job, a
+lease, an attestation, a settlement) as text with the symbols, and its value under the
+deployed defaults (`Inputs`, read from ProtocolConfig and the catalogue) and the gas the run
+measured. `baseline` names the honest play it is compared with. The behaviour itself (what the
+agent sends) is in jobs.py and leases.py, in the branch named after the strategy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from scripts.econ.costs import COMPUTE_COST_SHARE, RELET_SHARE, gas_usd, usd
+
+BPS = 10_000
+FARM_OUTCOMES = 50  # answered challenges from 5,000 to the 10,000 reputation cap (100 points each)
+
+
+@dataclass
+class Inputs:
+    """The numbers the formulas use: parameters from the chain, the scenario's sizes, measured gas."""
+
+    params: dict  # Config.Params by field name
+    collateral: dict[str, int]  # GPU model -> collateral per unit (token units)
+    job_price: int  # P, a standard job's escrow
+    big_job_price: int  # P_big, a big job's escrow on one small GPU
+    job_model: str
+    big_job_model: str
+    infeasible_units: int
+    honest_verifier_share: float  # h: share of a cheater's attestations by honest verifiers (the sentinel pool)
+    check_rate: float  # q: each whistleblower re-executes an attested result with this probability
+    whistleblowers: int  # W
+    lease_price: int  # the market price per unit-hour
+    ceiling_price: int  # a tenant's maximum per unit-hour, where a steering matcher prices its offer
+    lease_hours: int
+    min_reputation_share: float  # share of rental requests asking a minimum reputation
+    challenges_per_lease: float  # liveness challenges a lease meets on average
+    lease_hours_mean: float  # H̄: hours a lease runs on average (early closes included)
+    rep_leases_per_farmer: float  # leases asking a reputation only a farmer has, per farmer
+    offline_share: float = 0.0  # o: share of liveness challenges that met an offline provider in this run
+    checked_wrong_share: float = 0.0  # c_a: share of the results whistleblowers re-executed that were wrong
+    sentinel_mix: dict[str, int] = field(default_factory=dict)  # "kind/wrong|right" -> sentinel attestations
+    gas: dict[str, int] = field(default_factory=dict)  # median gas per action label, measured
+    network: str = "L2"
+
+    def g(self, *labels: str) -> float:
+        """USD of the named actions' median gas on this network."""
+        return sum(gas_usd(self.gas.get(label, 0), self.network) for label in labels)
+
+    @property
+    def p(self) -> dict:
+        return self.params
+
+
+@dataclass
+class Formula:
+    text: str
+    value: float  # USD per unit
+
+
+@dataclass
+class Strategy:
+    key: str
+    family: str
+    title: str
+    unit: str
+    baseline: str | None
+    cheat: bool  # a strategy the protocol must make lose
+    formula: Callable[[Inputs], Formula]
+
+
+STRATEGIES: dict[str, Strategy] = {}
+
+
+def strategy(key: str, family: str, title: str, unit: str, baseline: str | None = None, cheat: bool = False):
+    def register(function: Callable[[Inputs], Formula]) -> Callable[[Inputs], Formula]:
+        STRATEGIES[key] = Strategy(key, family, title, unit, baseline, cheat, function)
+        return function
+
+    return register
+
+
+# ---------------------------------------------------------------- shared pieces
+
+
+def _fees(i: Inputs) -> tuple[float, float]:
+    return i.p["protocolFeeBps"] / BPS, i.p["verifierFeeBps"] / BPS
+
+
+def _w(i: Inputs) -> float:
+    return i.p["whistleblowerRewardBps"] / BPS
+
+
+def _t(i: Inputs) -> float:
+    return i.p["tenantCompensationBps"] / BPS
+
+
+def _collateral(i: Inputs, model: str, units: int = 1) -> float:
+    return usd(i.collateral[model] * units)
+
+
+def whistle_detection(i: Inputs) -> float:
+    """d_w = 1 − (1 − q)^W: some whistleblower re-executes a result a verifier attested."""
+    return 1 - (1 - i.check_rate) ** i.whistleblowers
+
+
+def detection(i: Inputs) -> float:
+    """d = h + (1 − h)·d_w: an honest verifier attests it invalid, or a whistleblower catches it."""
+    return i.honest_verifier_share + (1 - i.honest_verifier_share) * whistle_detection(i)
+
+
+SOLVE_GAS = ("submit_result",)
+DISPUTE_GAS = ("reveal", "prove_step")
+
+
+# ---------------------------------------------------------------- solvers
+
+
+@strategy("solver-honest", "solver", "Honest solver", "job")
+def solver_honest(i: Inputs) -> Formula:
+    f, v = _fees(i)
+    P = usd(i.job_price)
+    return Formula(
+        f"(1 − f − v)·P − k·P − gas = (1 − {f} − {v})·{P:g} − {COMPUTE_COST_SHARE}·{P:g} − gas",
+        (1 - f - v) * P - COMPUTE_COST_SHARE * P - i.g(*SOLVE_GAS),
+    )
+
+
+@strategy("solver-cheat", "solver", "Cheating solver (wrong result, no compute)", "job", "solver-honest", True)
+def solver_cheat(i: Inputs) -> Formula:
+    f, v = _fees(i)
+    P, C, d = usd(i.job_price), _collateral(i, i.job_model), detection(i)
+    return Formula(
+        f"(1 − d)·(1 − f − v)·P − d·C, d = h + (1 − h)(1 − (1 − q)^W) = {d:.3f}, C = {C:g}",
+        (1 - d) * (1 - f - v) * P - d * C - i.g(*SOLVE_GAS),
+    )
+
+
+@strategy(
+    "solver-self-report", "solver", "Cheating solver front-running its own whistleblower", "job", "solver-cheat", True
+)
+def solver_self_report(i: Inputs) -> Formula:
+    f, v = _fees(i)
+    P, C, d, w = usd(i.job_price), _collateral(i, i.job_model), detection(i), _w(i)
+    return Formula(
+        f"(1 − d)·(1 − f − v)·P − d·(1 − w)·C (its second account takes w = {w} of the slash), d = {d:.3f}",
+        (1 - d) * (1 - f - v) * P - d * (1 - w) * C - i.g(*SOLVE_GAS) - d * i.g("challenge"),
+    )
+
+
+@strategy(
+    "solver-grief",
+    "solver",
+    "Burning an honest verifier's bond: self-challenge, never reveal",
+    "job",
+    "solver-honest",
+    True,
+)
+def solver_grief(i: Inputs) -> Formula:
+    P, C, w = usd(i.job_price), _collateral(i, i.job_model), _w(i)
+    t, B = _t(i), usd(i.p["verifierBond"])
+    treasury = C - w * C - t * C
+    share = min(w * B, treasury)
+    return Formula(
+        f"−(1 − w)·C + min(w·B_v, treasury share) − k·P = −{(1 - w) * C:g} + {share:g} − {COMPUTE_COST_SHARE * P:g}: "
+        f"a griefing attack; the honest verifier loses B_v = {B:g}",
+        -(1 - w) * C + share - COMPUTE_COST_SHARE * P - i.g(*SOLVE_GAS, "challenge"),
+    )
+
+
+@strategy("solver-honest-big", "solver", "Honest solver of big jobs on small GPUs", "job")
+def solver_honest_big(i: Inputs) -> Formula:
+    f, v = _fees(i)
+    P = usd(i.big_job_price)
+    return Formula(
+        f"(1 − f − v − k)·P_big − gas, P_big = {P:g}", (1 - f - v - COMPUTE_COST_SHARE) * P - i.g(*SOLVE_GAS)
+    )
+
+
+@strategy("solver-big-cheat", "solver", "Cheating on a big job over small collateral", "job", "solver-honest-big", True)
+def solver_big_cheat(i: Inputs) -> Formula:
+    f, v = _fees(i)
+    P, C, d = usd(i.big_job_price), _collateral(i, i.big_job_model), i.honest_verifier_share
+    k = COMPUTE_COST_SHARE
+    return Formula(
+        f"(1 − d)·(1 − f − v)·P_big − d·C_small, P_big = {P:g}, C_small = {C:g}, d = h = {d:.3f} "
+        f"(no whistleblower checks: w·C_small < k·P_big); "
+        f"beats honest play while d < k·P/((1 − f − v)·P + C) = {k * P / ((1 - f - v) * P + C):.3f}",
+        (1 - d) * (1 - f - v) * P - d * C - i.g(*SOLVE_GAS),
+    )
+
+
+@strategy(
+    "solver-collude", "solver", "Cheating solver with a colluding verifier (the pair)", "job", "solver-honest", True
+)
+def solver_collude(i: Inputs) -> Formula:
+    f, _ = _fees(i)
+    P, C, dw, B = usd(i.job_price), _collateral(i, i.job_model), whistle_detection(i), usd(i.p["verifierBond"])
+    return Formula(
+        f"(1 − d_w)·(1 − f)·P − d_w·(C + B_v), d_w = 1 − (1 − q)^W = {dw:.3f}, B_v = {B:g}; beats an honest "
+        f"solver while d_w < ((1 − f)·P − (1 − f − v − k)·P)/((1 − f)·P + C + B_v) = "
+        f"{(COMPUTE_COST_SHARE + _fees(i)[1]) * P / ((1 - f) * P + C + B):.4f}",
+        (1 - dw) * (1 - f) * P - dw * (C + B) - i.g(*SOLVE_GAS, "attest"),
+    )
+
+
+# ---------------------------------------------------------------- verifiers and whistleblowers
+
+
+@strategy("verifier-honest", "verifier", "Honest verifier, honest solvers (cheat rate 0)", "attestation")
+def verifier_honest(i: Inputs) -> Formula:
+    _, v = _fees(i)
+    P = usd(i.job_price)
+    return Formula(
+        f"v·P − k·P − gas = {v}·{P:g} − {COMPUTE_COST_SHARE}·{P:g} − gas", (v - COMPUTE_COST_SHARE) * P - i.g("attest")
+    )
+
+
+@strategy(
+    "verifier-lazy",
+    "verifier",
+    "Lazy verifier, honest solvers (attests valid unread)",
+    "attestation",
+    "verifier-honest",
+    True,
+)
+def verifier_lazy(i: Inputs) -> Formula:
+    _, v = _fees(i)
+    P = usd(i.job_price)
+    return Formula(f"v·P − c·d_w·B_v − gas; at a cheat rate c = 0: {v}·{P:g} − gas", v * P - i.g("attest"))
+
+
+def _mix(i: Inputs, values: dict[str, float]) -> float:
+    total = sum(i.sentinel_mix.values())
+    return sum(values.get(key, 0.0) * n for key, n in i.sentinel_mix.items()) / total if total else 0.0
+
+
+@strategy("sentinel-honest", "verifier", "Honest verifier of cheaters' and big jobs", "attestation")
+def sentinel_honest(i: Inputs) -> Formula:
+    _, v = _fees(i)
+    P, C, w, k = usd(i.job_price), _collateral(i, i.job_model), _w(i), COMPUTE_COST_SHARE
+    Pb, Cs = usd(i.big_job_price), _collateral(i, i.big_job_model)
+    values = {
+        "regular/wrong": w * C - k * P,
+        "regular/wrong/sr": -k * P,
+        "regular/right/grief": -k * P - usd(i.p["verifierBond"]),
+        "big/wrong": w * Cs - k * Pb,
+        "big/right": (v - k) * Pb,
+    }
+    return Formula(
+        f"a wrong standard result w·C − k·P = {values['regular/wrong']:g} (−k·P when a self-reporter's second account "
+        f"front-runs the invalid attestation), a wrong big one w·C_small − k·P_big = {values['big/wrong']:g}, a right "
+        f"big one (v − k)·P_big = {values['big/right']:g}; weighted by the run's mix",
+        _mix(i, values) - i.g("attest"),
+    )
+
+
+@strategy(
+    "sentinel-lazy", "verifier", "Lazy verifier of cheaters' and big jobs", "attestation", "sentinel-honest", True
+)
+def sentinel_lazy(i: Inputs) -> Formula:
+    _, v = _fees(i)
+    P, dw, B, Pb = usd(i.job_price), whistle_detection(i), usd(i.p["verifierBond"]), usd(i.big_job_price)
+    caught = (1 - dw) * v * P - dw * B
+    values = {
+        "regular/wrong": caught,
+        "regular/wrong/sr": caught,
+        "regular/right/grief": -usd(i.p["verifierBond"]),
+        "big/wrong": v * Pb,
+        "big/right": v * Pb,
+    }
+    return Formula(
+        f"a wrong standard result (1 − d_w)·v·P − d_w·B_v = {values['regular/wrong']:.2f}, a big one v·P_big = "
+        f"{v * Pb:g} (never checked); weighted by the run's mix",
+        _mix(i, values) - i.g("attest"),
+    )
+
+
+@strategy("whistleblower", "verifier", "Whistleblower checking a share q of attested results", "check")
+def whistleblower(i: Inputs) -> Formula:
+    P, C, w, t = usd(i.job_price), _collateral(i, i.job_model), _w(i), _t(i)
+    B = usd(i.p["verifierBond"])
+    share = min(w * B, C - w * C - t * C)
+    c = i.checked_wrong_share
+    return Formula(
+        f"c_a·(w·C + min(w·B_v, treasury share)) − k·P per check; c_a = {c:.3f} the share of the results it "
+        f"checked that were wrong in this run; pays while c_a > k·P / (w·C) = {COMPUTE_COST_SHARE * P / (w * C):.4f}",
+        c * (w * C + share) - COMPUTE_COST_SHARE * P - c * i.g("challenge"),
+    )
+
+
+# ---------------------------------------------------------------- tenants
+
+
+@strategy("tenant-honest", "tenant", "Honest tenant (a job's result worth its price)", "job")
+def tenant_honest(i: Inputs) -> Formula:
+    return Formula("V − P − m − gas, V = P", -usd(i.p["matchFee"]) - i.g("publish_job_terms", "create_request"))
+
+
+@strategy("tenant-exposed", "tenant", "Tenant whose jobs meet cheating solvers", "job")
+def tenant_exposed(i: Inputs) -> Formula:
+    return Formula(
+        "(1 − d)·(0 − P) + d·t·C − m for a standard cheater's job (the run also sends it colluders', "
+        "griefers' and big jobs): a wrong result is worth nothing, a caught one refunds and compensates",
+        (1 - detection(i)) * -usd(i.job_price)
+        + detection(i) * _t(i) * _collateral(i, i.job_model)
+        - usd(i.p["matchFee"]),
+    )
+
+
+@strategy("solver-victim", "solver", "Honest solver the tenant attacks target", "job")
+def solver_victim(i: Inputs) -> Formula:
+    late = i.p["lateResultSlashBps"] / BPS
+    C8 = _collateral(i, i.job_model, i.infeasible_units)
+    P = usd(i.job_price)
+    return Formula(
+        f"half infeasible (−s_late·C₈ = −{late * C8:g}), half voided (−k·P = −{COMPUTE_COST_SHARE * P:g})",
+        (-late * C8 - COMPUTE_COST_SHARE * P - i.g("submit_result", "reveal", "reveal")) / 2,
+    )
+
+
+@strategy(
+    "tenant-infeasible", "tenant", "Infeasible job terms + second-account expireJob", "job", "tenant-honest", True
+)
+def tenant_infeasible(i: Inputs) -> Formula:
+    C = _collateral(i, i.job_model, i.infeasible_units)
+    late = i.p["lateResultSlashBps"] / BPS
+    return Formula(
+        f"(w + t)·s_late·C − m − gas = ({_w(i)} + {_t(i)})·{late}·{C:g} − {usd(i.p['matchFee'])} − gas",
+        (_w(i) + _t(i)) * late * C - usd(i.p["matchFee"]) - i.g("publish_job_terms", "create_request", "expire_job"),
+    )
+
+
+@strategy(
+    "tenant-void", "tenant", "Self-challenge of an arbiter-mode job, voided by no vote", "job", "tenant-honest", True
+)
+def tenant_void(i: Inputs) -> Formula:
+    P = usd(i.job_price)
+    return Formula(
+        f"V − m − gas (escrow and bond back on a void) = {P:g} − {usd(i.p['matchFee'])} − gas",
+        P - usd(i.p["matchFee"]) - i.g("publish_job_terms", "create_request", "challenge", "respond", "resolve_vote"),
+    )
+
+
+# ---------------------------------------------------------------- providers, matchers, farmers, settlers
+
+
+def _lease_pay(i: Inputs, price: int, hours: float | None = None) -> float:
+    f, _ = _fees(i)
+    return (1 - f) * usd(price) * (i.lease_hours_mean if hours is None else hours)
+
+
+def _bonds(i: Inputs) -> float:
+    """An answered liveness challenge pays the challenger's bond to the provider."""
+    return i.challenges_per_lease * usd(i.p["livenessBond"]) - i.challenges_per_lease * i.g("respond_liveness")
+
+
+@strategy("provider-honest", "provider", "Honest provider", "lease")
+def provider_honest(i: Inputs) -> Formula:
+    return Formula(
+        f"(1 − f)·p·H̄ + n_c·b_live = (1 − {_fees(i)[0]})·{usd(i.lease_price):g}·{i.lease_hours_mean:g} + "
+        f"{i.challenges_per_lease:g}·{usd(i.p['livenessBond']):g} "
+        "(a challenger's bond goes to the provider that answers)",
+        _lease_pay(i, i.lease_price) + _bonds(i),
+    )
+
+
+@strategy(
+    "provider-dark-bot", "provider", "Dark GPU, live key (re-lets, a bot answers)", "lease", "provider-honest", True
+)
+def provider_dark_bot(i: Inputs) -> Formula:
+    return Formula(
+        f"honest + r·p·H̄, r = {RELET_SHARE} (re-let elsewhere; the bot's answers look like service)",
+        _lease_pay(i, i.lease_price) + _bonds(i) + RELET_SHARE * usd(i.lease_price) * i.lease_hours_mean,
+    )
+
+
+@strategy(
+    "provider-dark-offline", "provider", "Dark provider, offline (answers nothing)", "lease", "provider-honest", True
+)
+def provider_dark_offline(i: Inputs) -> Formula:
+    C = _collateral(i, "nvidia-a100-80gb")
+    s = i.p["livenessSlashBps"] / BPS
+    h = 2  # the first challenge's hour (leases.LIVENESS_HOURS)
+    return Formula(
+        f"paid and re-let until the first challenge (hour {h}), then s_live·C = {s}·{C:g} slashed: "
+        f"(1 − f + r)·p·{h} − {s * C:g}",
+        _lease_pay(i, i.lease_price, h) + RELET_SHARE * usd(i.lease_price) * h - s * C,
+    )
+
+
+@strategy(
+    "provider-frontrun",
+    "provider",
+    "Front-running the tenant's close with a liveness challenge",
+    "lease",
+    "provider-honest",
+    True,
+)
+def provider_frontrun(i: Inputs) -> Formula:
+    f, _ = _fees(i)
+    window_h = i.p["livenessWindowSeconds"] / 3600
+    extra = 0.5 * ((1 - f) * usd(i.lease_price) * window_h - i.g("challenge_liveness", "respond_liveness"))
+    return Formula(
+        f"honest + e·((1 − f)·p·window − gas), e = 0.5 the share of leases the tenant closes early: +{extra:.3f} "
+        "(the bond moves between its own accounts)",
+        _lease_pay(i, i.lease_price) + _bonds(i) + extra,
+    )
+
+
+@strategy("matcher-honest", "matcher", "Honest matcher (cheapest feasible offer)", "lease")
+def matcher_honest(i: Inputs) -> Formula:
+    return Formula("m − gas(match)/pairs", usd(i.p["matchFee"]))
+
+
+@strategy(
+    "matcher-steering",
+    "matcher",
+    "Steering matcher (its own offer at the tenant's ceiling)",
+    "lease",
+    "matcher-honest",
+    True,
+)
+def matcher_steering(i: Inputs) -> Formula:
+    f, _ = _fees(i)
+    s = 1 - i.min_reputation_share
+    taken = usd(i.ceiling_price - i.lease_price) * i.lease_hours_mean
+    return Formula(
+        f"m + s·((1 − f)·p_max·H̄ + n_c·b_live), s = {s:.2f} the share it can steer (its provider lacks "
+        f"the reputation some requests ask); the tenant pays (p_max − p)·H̄ = {taken:.2f} more per steered "
+        "lease, an honest provider loses the lease",
+        usd(i.p["matchFee"]) + s * ((1 - f) * usd(i.ceiling_price) * i.lease_hours_mean + _bonds(i)),
+    )
+
+
+@strategy(
+    "farmer", "provider", "Reputation farmer (self-lease, self-answered challenges)", "provider", "provider-new", True
+)
+def farmer(i: Inputs) -> Formula:
+    per = i.g("challenge_liveness", "respond_liveness")
+    cost = FARM_OUTCOMES * per + usd(i.p["matchFee"]) + i.g("create_request")
+    won = i.rep_leases_per_farmer
+    return Formula(
+        f"n_rep·((1 − f)·p·H̄ + n_c·b_live) − cost to the cap; n_rep = {won:g} leases asking a reputation only it has, "
+        f"cost = {FARM_OUTCOMES} self-answered challenges × {per:.4f} + a self-lease's m",
+        won * (_lease_pay(i, i.lease_price) + _bonds(i)) - cost,
+    )
+
+
+@strategy("provider-new", "provider", "New honest provider (no history)", "provider")
+def provider_new(i: Inputs) -> Formula:
+    return Formula("its leases' pay; no reputation beyond its own outcomes", 0.0)
+
+
+@strategy("settler-jobs", "settler", "Third-party settler of jobs (finalizeJob, resolveVote)", "settlement")
+def settler_jobs(i: Inputs) -> Formula:
+    return Formula("0 − gas(finalizeJob): nothing pays it", -i.g("finalize_job"))
+
+
+@strategy("settler-leases", "settler", "Third-party settler of leases (closeLeases)", "settlement")
+def settler_leases(i: Inputs) -> Formula:
+    return Formula(f"bounty − gas per lease = {usd(i.p['settleBounty'])} − gas", usd(i.p["settleBounty"]))
+
+
+@strategy("tenant-renter", "tenant", "Tenant renting a GPU", "lease")
+def tenant_renter(i: Inputs) -> Formula:
+    return Formula(
+        "−(p·H̄ + m) − gas, the service worth what it costs (not valued here)",
+        -(usd(i.lease_price) * i.lease_hours_mean + usd(i.p["matchFee"])) - i.g("create_request"),
+    )
+
+
+@strategy("watcher", "verifier", "Liveness watcher (challenges live leases)", "challenge")
+def watcher(i: Inputs) -> Formula:
+    C = _collateral(i, "nvidia-a100-80gb")
+    s = i.p["livenessSlashBps"] / BPS
+    b = usd(i.p["livenessBond"])
+    return Formula(
+        f"o·w·s_live·C − (1 − o)·b_live − gas per challenge, o = {i.offline_share:.3f} the share of challenged "
+        f"providers offline in this run: +{_w(i) * s * C:g} for an offline one, −{b:g} for an online one",
+        i.offline_share * _w(i) * s * C - (1 - i.offline_share) * b - i.g("challenge_liveness"),
+    )

@@ -94,6 +94,18 @@ contract JobMarket is IJobMarket, MarketBase {
     }
 
     /// @inheritdoc IJobMarket
+    function jobSkipReason(
+        bytes32 termsHash,
+        uint256 offerId,
+        uint128 deposit
+    ) external view override returns (Registry.SkipReason) {
+        Jobs.TermsRecord storage t = _termsRecords[termsHash];
+        if (t.challengeWindowSeconds == 0) return Registry.SkipReason.JOB_TERMS_UNPUBLISHED;
+        // The deposit bounds the job's price from above, so the collateral `openJob` locks.
+        return registry.checkJobPolicy(offerId, t.steps, t.resultTimeoutSeconds, deposit);
+    }
+
+    /// @inheritdoc IJobMarket
     function termsRecord(bytes32 termsHash) external view override returns (Jobs.TermsRecord memory) {
         return _termsRecords[termsHash];
     }
@@ -194,8 +206,10 @@ contract JobMarket is IJobMarket, MarketBase {
         _termsRecords[termsHash] = Jobs.TermsRecord({
             stepVerifier: w.stepVerifier,
             arbiterMode: w.arbiterMode,
-            resultTimeoutSeconds: terms.resultTimeoutSeconds,
-            challengeWindowSeconds: terms.challengeWindowSeconds
+            // Fit: both were checked against bounds below 2**24 just above.
+            resultTimeoutSeconds: uint24(terms.resultTimeoutSeconds),
+            challengeWindowSeconds: uint24(terms.challengeWindowSeconds),
+            steps: terms.steps
         });
         emit JobTermsPublished(termsHash, terms, input);
     }
@@ -213,14 +227,14 @@ contract JobMarket is IJobMarket, MarketBase {
         address tenant = ILeaseMarket(market).tenantOf(jobId);
         uint128 slashAmount = ((uint256(job.collateral) * config.params().lateResultSlashBps) / _BPS).toUint128();
 
-        // Effect: the registry ends the match with the slash. The caller proved the fault; the
-        // registry pays nothing to a provider reporting itself.
+        // Effect: the registry ends the match with the slash. No finder's share: a provider's
+        // second account expiring its job would get it back (docs/verification.md, self-reports).
         uint128 slashed = registry.slash(
             _settlementOf(job),
             Registry.SlashOrder({
                 amount: slashAmount,
                 reason: Registry.SlashReason.LATE_RESULT,
-                whistleblower: msg.sender,
+                whistleblower: address(0),
                 tenant: tenant
             })
         );
@@ -228,6 +242,7 @@ contract JobMarket is IJobMarket, MarketBase {
 
         // Interaction
         _payOrCredit(tenant, escrow);
+        _paySettler(jobId, job.settleBounty);
     }
 
     /// @inheritdoc IJobMarket
@@ -323,11 +338,11 @@ contract JobMarket is IJobMarket, MarketBase {
         _requireStatus(jobId, job, Jobs.Status.FINALIZABLE);
 
         // Effect: terminal before any transfer. Floors keep the payout within the escrow.
+        // The fees are those fixed at the match, whatever governance set since.
         job.status = Jobs.Status.FINALIZED;
-        (uint16 protocolFeeBps, uint16 verifierFeeBps) = config.feeBps();
         uint128 escrow = job.escrow;
-        uint128 protocolFee = uint128((uint256(escrow) * protocolFeeBps) / _BPS);
-        uint128 verifierFee = uint128((uint256(escrow) * verifierFeeBps) / _BPS);
+        uint128 protocolFee = uint128((uint256(escrow) * job.protocolFeeBps) / _BPS);
+        uint128 verifierFee = uint128((uint256(escrow) * job.verifierFeeBps) / _BPS);
         uint128 toProvider = escrow - protocolFee - verifierFee;
         bool attestedValid = job.attestation == Jobs.Attestation.VALID;
         uint128 tenantRefund = attestedValid ? 0 : verifierFee;
@@ -342,6 +357,7 @@ contract JobMarket is IJobMarket, MarketBase {
         _payOrCredit(provider, toProvider);
         if (attestedValid) _payOrCredit(job.verifier, uint256(verifierFee) + job.verifierBond);
         else _payOrCredit(ILeaseMarket(market).tenantOf(jobId), tenantRefund);
+        _paySettler(jobId, job.settleBounty);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -365,19 +381,18 @@ contract JobMarket is IJobMarket, MarketBase {
         if (msg.sender != market) revert Errors.JobMarket_CallerNotMarket(msg.sender);
         if (job.status != Jobs.Status.NONE) revert Errors.JobMarket_JobExists(requestId);
         if (tenant == address(0) || provider == address(0)) revert Errors.JobMarket_InvalidJob(requestId);
-        uint40 resultTimeout = _termsRecords[jobTermsHash].resultTimeoutSeconds;
-        if (resultTimeout == 0) revert Errors.JobMarket_TermsNotPublished(jobTermsHash);
+        uint40 resultDeadline = _termsRecords[jobTermsHash].resultTimeoutSeconds;
+        if (resultDeadline == 0) revert Errors.JobMarket_TermsNotPublished(jobTermsHash);
 
         // Effect: three slots. The tenant and the terms hash stay in the market's record of the
         // request, which outlives the job: stored here again they would cost a slot.
-        uint40 resultDeadline = uint40(block.timestamp) + resultTimeout;
+        resultDeadline += uint40(block.timestamp);
         job.provider = provider;
         job.offerId = offerId.toUint40();
         job.units = uint256(units).toUint16();
         job.resultDeadline = resultDeadline;
         job.status = Jobs.Status.MATCHED;
-        job.collateral = collateral;
-        job.escrow = escrow;
+        (collateral, escrow) = _fixMatchTerms(job, offerId, collateral, escrow);
         emit JobOpened(requestId, tenant, provider, offerId, units, collateral, escrow, jobTermsHash, resultDeadline);
     }
 
@@ -598,13 +613,18 @@ contract JobMarket is IJobMarket, MarketBase {
             job.windowEndsAt = windowEndsAt;
             job.status = Jobs.Status.SUBMITTED;
             uint128 toSolver = uint128((uint256(bond) * params.whistleblowerRewardBps) / _BPS);
+            // Whoever ends the game is paid from the treasury's part of the forfeited bond; the
+            // job's own bounty waits for its finalization.
+            uint128 toSettler = bond - toSolver;
+            if (toSettler > params.settleBounty) toSettler = params.settleBounty;
             address provider = job.provider;
-            _accrueFee(bond - toSolver);
+            _accrueFee(bond - toSolver - toSettler);
             emit DisputeResolved(jobId, challenger, d.number, result, 0, windowEndsAt);
-            emit ChallengerBondForfeited(jobId, challenger, toSolver, bond - toSolver);
+            emit ChallengerBondForfeited(jobId, challenger, toSolver, bond - toSolver - toSettler);
 
             // Interaction
             _payOrCredit(provider, toSolver);
+            _paySettler(jobId, toSettler);
             return;
         }
 
@@ -625,6 +645,7 @@ contract JobMarket is IJobMarket, MarketBase {
             _payOrCredit(tenant, escrow);
             _payOrCredit(challenger, bond);
             if (attestedValid) _payOrCredit(verifier, verifierBond);
+            _paySettler(jobId, job.settleBounty);
             return;
         }
 
@@ -633,14 +654,15 @@ contract JobMarket is IJobMarket, MarketBase {
         uint128 verifierToChallenger =
             attestedValid ? _verifierShareToChallenger(verifierBond, settlement.collateral, params) : 0;
 
-        // Effect: the whole collateral is slashed, shared by the registry with the challenger and
-        // the tenant.
+        // Effect: the whole collateral is slashed, shared by the registry with the tenant and the
+        // treasury. No finder's share: a solver front-running its whistleblower from a second
+        // account would get it back, and lose less than when caught (docs/verification.md).
         uint128 slashed = registry.slash(
             settlement,
             Registry.SlashOrder({
                 amount: settlement.collateral,
                 reason: Registry.SlashReason.DISPUTE_LOST,
-                whistleblower: challenger,
+                whistleblower: address(0),
                 tenant: tenant
             })
         );
@@ -656,6 +678,15 @@ contract JobMarket is IJobMarket, MarketBase {
         _payOrCredit(tenant, escrow);
         _payOrCredit(challenger, bond);
         if (attestedValid) _payOrCredit(challenger, verifierToChallenger);
+        _paySettler(jobId, job.settleBounty);
+    }
+
+    /// @dev Pays `bounty` to the caller, who settled the job (PROTOCOL §7: every settlement pays
+    /// its settler). The solver or the tenant settling their own job are paid as anyone is: the
+    /// bounty is the tenant's price for having it settled.
+    function _paySettler(uint256 jobId, uint128 bounty) private {
+        emit SettleBountyPaid(jobId, msg.sender, bounty);
+        _payOrCredit(msg.sender, bounty);
     }
 
     /// @dev The challenger's share of a lazy verifier's forfeited bond: `whistleblowerRewardBps` of
@@ -676,6 +707,37 @@ contract JobMarket is IJobMarket, MarketBase {
                 (uint256(collateral) * params.whistleblowerRewardBps) / _BPS -
                 (uint256(collateral) * params.tenantCompensationBps) / _BPS;
         return uint128(share < treasuryShare ? share : treasuryShare);
+    }
+
+    /// @dev Fixes the money terms of a job being opened (PROTOCOL §7: terms fixed when agreed): both
+    /// fees as they are now; the settle bounty, reserved from the escrow as a lease reserves its
+    /// own; and the collateral, raised to `jobCollateralBps` of the price. The market's match checked
+    /// (`jobSkipReason`) that the provider's free stake covers the part above the units'. Returns
+    /// the whole collateral and the price (the escrow less the bounty).
+    function _fixMatchTerms(
+        Jobs.JobRecord storage job,
+        uint256 offerId,
+        uint128 collateral,
+        uint128 escrow
+    ) private returns (uint128, uint128 price) {
+        uint128 settleBounty;
+        // Warm: the match read every parameter slot (`jobSkipReason`) just before.
+        Config.Params memory params = config.params();
+        settleBounty = params.settleBounty < escrow ? params.settleBounty : escrow;
+        price = escrow - settleBounty;
+        uint256 required = (uint256(price) * params.jobCollateralBps) / _BPS;
+        if (required > collateral) {
+            // slither-disable-next-line reentrancy-no-eth (our immutable registry; only the market calls)
+            registry.lockJobCollateral(job.provider, offerId, uint128(required - collateral));
+            collateral = uint128(required);
+        }
+        job.collateral = uint256(collateral).toUint96();
+        job.escrow = uint256(price).toUint96();
+        job.protocolFeeBps = params.protocolFeeBps;
+        job.verifierFeeBps = params.verifierFeeBps;
+        // Fits: ProtocolConfig bounds the bounty to 5 USD, 5e6 units.
+        job.settleBounty = uint32(settleBounty);
+        return (collateral, price);
     }
 
     /// @dev What the registry needs to end the job's match.

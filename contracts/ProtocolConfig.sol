@@ -99,6 +99,9 @@ contract ProtocolConfig is IProtocolConfig, Ownable2Step, Pausable {
     /// @notice The default `verifierBond`, set at deployment (docs/parameters.md).
     uint128 public constant DEFAULT_VERIFIER_BOND = 20 * USD;
 
+    /// @notice The default `jobCollateralBps`, set at deployment (docs/parameters.md).
+    uint16 public constant DEFAULT_JOB_COLLATERAL_BPS = 20_000;
+
     /*//////////////////////////////////////////////////////////////
                                  STORAGE
     //////////////////////////////////////////////////////////////*/
@@ -144,7 +147,8 @@ contract ProtocolConfig is IProtocolConfig, Ownable2Step, Pausable {
                 settleBounty: DEFAULT_SETTLE_BOUNTY,
                 livenessBond: DEFAULT_LIVENESS_BOND,
                 challengeBond: DEFAULT_CHALLENGE_BOND,
-                verifierBond: DEFAULT_VERIFIER_BOND
+                verifierBond: DEFAULT_VERIFIER_BOND,
+                jobCollateralBps: DEFAULT_JOB_COLLATERAL_BPS
             })
         );
     }
@@ -321,6 +325,9 @@ contract ProtocolConfig is IProtocolConfig, Ownable2Step, Pausable {
         _checkBounds("livenessBond", p.livenessBond, USD / 100, 1000 * USD);
         _checkBounds("challengeBond", p.challengeBond, USD / 100, 100_000 * USD);
         _checkBounds("verifierBond", p.verifierBond, USD / 100, 100_000 * USD);
+
+        // Check: multiples, in basis points of a job's price (10000 = 1x).
+        _checkBounds("jobCollateralBps", p.jobCollateralBps, 10_000, 50_000);
 
         // Check: stake must stay slashable for as long as any fault it backed can be proven.
         uint256 window = longestSlashableWindow(p);

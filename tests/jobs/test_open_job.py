@@ -70,7 +70,9 @@ def test_when_market_opens_a_job(direct, market_caller, ctx):
     contract, published = direct
     tx = contract.openJob(7, ctx.tenant, ctx.provider, 3, 1, COLLATERAL, ESCROW, published, {"from": market_caller})
     deadline = tx.timestamp + HOUR
-    assert tx.gas_used <= 100_000  # three fresh slots and the event
+    # Three fresh slots and the event; called alone, the parameters it fixes are cold (a match
+    # has read them just before).
+    assert tx.gas_used <= 120_000
     assert event_args(tx, "JobOpened") == {
         "jobId": 7,
         "tenant": ctx.tenant,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scripts.campaign.constants import DAY, REGIONS, USD, ZERO32
+from scripts.campaign.constants import DAY, HOUR, REGIONS, USD, ZERO32
 
 
 class RegistryActions:
@@ -67,6 +67,20 @@ class RegistryActions:
             return self._call(self.registry, "updateOffer", (1, 1, 1, DAY), sender)
         units = self.rng.choice([max(1, offer.in_use), offer.units, offer.units + 2, max(0, offer.in_use - 1)])
         self._call(self.registry, "updateOffer", (offer.id, units, self.rng.randrange(1, 5) * USD, 30 * DAY), sender)
+
+    def act_set_offer_job_policy(self):
+        """The jobs an offer takes: most take every job the walk makes, some refuse the short ones
+        (a 3-hour setup against 1-hour timeouts), a few none; now and then a setup above the bound."""
+        offer = self._pick(o for o in self.offers.values() if o.job_rate == 0 and not o.removed)
+        if offer is None:
+            offer, sender = self._offer_and_owner()
+        else:
+            self._mark_offer(offer.id)
+            sender = self.providers[offer.provider].account if self.rng.random() < 0.9 else self.attacker
+        if offer is None:
+            return self._call(self.registry, "setOfferJobPolicy", (1, 1, 0), sender)
+        policy = self.rng.choice([(10, 60), (10, 60), (1, 3 * HOUR), (0, 0), (5, 31 * DAY)])
+        self._call(self.registry, "setOfferJobPolicy", (offer.id, *policy), sender)
 
     def act_pause_offer(self):
         offer, sender = self._offer_and_owner()

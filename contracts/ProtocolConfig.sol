@@ -187,6 +187,11 @@ contract ProtocolConfig is IProtocolConfig, Ownable2Step, Pausable {
     }
 
     /// @inheritdoc IProtocolConfig
+    function jobCollateralBps() external view override returns (uint16) {
+        return _params.jobCollateralBps;
+    }
+
+    /// @inheritdoc IProtocolConfig
     function gpuModel(bytes32 gpuModelId) external view override returns (Config.GpuModel memory) {
         return _gpuModels[gpuModelId];
     }

@@ -162,8 +162,8 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
         uint128 price
     ) external view override returns (Registry.SkipReason) {
         Registry.Offer storage o = _offers[offerId];
-        // No such offer: the match's own check names the reason.
-        if (o.provider == address(0)) return Registry.SkipReason.NONE;
+        // No such offer, or an inactive one: the match's own check names the reason, reading no more.
+        if (o.provider == address(0) || o.paused || o.removed) return Registry.SkipReason.NONE;
         // The provider consents to the terms: its offer computes the steps, after its setup time,
         // within the result timeout (ceiling division: a started second counts).
         uint256 stepsPerSecond = o.jobStepsPerSecond;
@@ -176,7 +176,7 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
         // The job's collateral is at least `jobCollateralBps` of its price: the units' collateral
         // is locked by `tryReserve`, the rest by the job market (`lockJobCollateral`); both fit the
         // free stake exactly when the larger does. The job market stores it in 96 bits.
-        uint256 needed = (uint256(price) * config.params().jobCollateralBps) / _BPS;
+        uint256 needed = (uint256(price) * config.jobCollateralBps()) / _BPS;
         if (needed > _providers[o.provider].freeStake || needed > type(uint96).max) {
             return Registry.SkipReason.STAKE_INSUFFICIENT;
         }
@@ -338,7 +338,10 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
         // Check: the caller's live offer, a timeout no job could ever meet refused.
         Registry.Offer storage o = _ownLiveOffer(offerId);
         if (minResultTimeoutSeconds > MAX_JOB_MIN_RESULT_TIMEOUT_SECONDS) {
-            revert Errors.ProviderRegistry_InvalidJobPolicy(minResultTimeoutSeconds, MAX_JOB_MIN_RESULT_TIMEOUT_SECONDS);
+            revert Errors.ProviderRegistry_InvalidJobPolicy(
+                minResultTimeoutSeconds,
+                MAX_JOB_MIN_RESULT_TIMEOUT_SECONDS
+            );
         }
 
         // Effect: only future matches read it; running jobs keep the terms they were matched on.

@@ -117,8 +117,8 @@ interface IProviderRegistry is IPayoutCredits {
     /// @notice Whether `offerId`'s job policy takes a job of `steps` steps due `resultTimeoutSeconds`
     /// after the match (JOB_TERMS_REFUSED when its setup time plus the steps at its throughput do
     /// not fit, or it takes no jobs) and its provider's free stake covers `jobCollateralBps` of the
-    /// job's `price` (STAKE_INSUFFICIENT). NONE also when the offer does not exist: the match's
-    /// check says so.
+    /// job's `price` (STAKE_INSUFFICIENT). NONE also when the offer does not exist or is paused or
+    /// removed: the match's own check says so.
     function checkJobPolicy(
         uint256 offerId,
         uint32 steps,

@@ -58,4 +58,5 @@ PARAM_FIELDS = [
     "livenessBond",
     "challengeBond",
     "verifierBond",
+    "jobCollateralBps",
 ]

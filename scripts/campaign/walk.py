@@ -348,7 +348,7 @@ class Campaign(
             ("pause_offer", 1.5),
             (
                 "set_offer_job_policy",
-                when(any(o.job_rate == 0 and not o.removed for o in self.offers.values()), 8, 0.5),
+                when(any(o.job_rate == 0 and not o.removed for o in self.offers.values()), 5, 0.2),
             ),
             ("remove_offer", when(live_offers > 3, 0.4, 0.1)),
             ("create_rental", when(live < 14, 6, 1)),

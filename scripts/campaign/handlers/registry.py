@@ -79,7 +79,8 @@ class RegistryActions:
             sender = self.providers[offer.provider].account if self.rng.random() < 0.9 else self.attacker
         if offer is None:
             return self._call(self.registry, "setOfferJobPolicy", (1, 1, 0), sender)
-        policy = self.rng.choice([(10, 60), (10, 60), (1, 3 * HOUR), (0, 0), (5, 31 * DAY)])
+        roll = self.rng.random()
+        policy = (10, 60) if roll < 0.8 else self.rng.choice([(1, 3 * HOUR), (0, 0), (5, 31 * DAY)])
         self._call(self.registry, "setOfferJobPolicy", (offer.id, *policy), sender)
 
     def act_pause_offer(self):

@@ -613,17 +613,13 @@ contract JobMarket is IJobMarket, MarketBase {
             job.windowEndsAt = windowEndsAt;
             job.status = Jobs.Status.SUBMITTED;
             uint128 toSolver = uint128((uint256(bond) * params.whistleblowerRewardBps) / _BPS);
-            // Whoever ends the game is paid from the treasury's part of the forfeited bond; the
-            // job's own bounty waits for its finalization.
-            uint128 toSettler = bond - toSolver;
-            if (toSettler > params.settleBounty) toSettler = params.settleBounty;
-            address provider = job.provider;
+            // The game's settler is paid from the treasury's half; the job's bounty waits.
+            uint128 toSettler = bond - toSolver < params.settleBounty ? bond - toSolver : params.settleBounty;
             _accrueFee(bond - toSolver - toSettler);
             emit DisputeResolved(jobId, challenger, d.number, result, 0, windowEndsAt);
             emit ChallengerBondForfeited(jobId, challenger, toSolver, bond - toSolver - toSettler);
-
             // Interaction
-            _payOrCredit(provider, toSolver);
+            _payOrCredit(job.provider, toSolver);
             _paySettler(jobId, toSettler);
             return;
         }
@@ -654,9 +650,8 @@ contract JobMarket is IJobMarket, MarketBase {
         uint128 verifierToChallenger =
             attestedValid ? _verifierShareToChallenger(verifierBond, settlement.collateral, params) : 0;
 
-        // Effect: the whole collateral is slashed, shared by the registry with the tenant and the
-        // treasury. No finder's share: a solver front-running its whistleblower from a second
-        // account would get it back, and lose less than when caught (docs/verification.md).
+        // Effect: the whole collateral is slashed, for the tenant and the treasury; no finder's share,
+        // which a solver's second account would get back (docs/verification.md, self-reports).
         uint128 slashed = registry.slash(
             settlement,
             Registry.SlashOrder({
@@ -673,8 +668,7 @@ contract JobMarket is IJobMarket, MarketBase {
             emit VerifierBondForfeited(jobId, verifier, verifierToChallenger, verifierBond - verifierToChallenger);
         }
 
-        // Interaction: the escrow back to the tenant; the bond (and the verifier's share) to the
-        // challenger.
+        // Interaction: the escrow to the tenant; the bond (and the verifier's share) to the challenger.
         _payOrCredit(tenant, escrow);
         _payOrCredit(challenger, bond);
         if (attestedValid) _payOrCredit(challenger, verifierToChallenger);

@@ -6,6 +6,7 @@ from keepers.roles.provider import ProviderAgent
 from keepers.roles.settler import SettlerKeeper
 from keepers.roles.verifier import VerifierKeeper
 
+from helpers import ANY_JOB
 from job_setup import ESCROW_DEPOSIT, MINUTE, advance, open_job, provider_role, wait_for
 from protocol_setup import HOUR, USD
 
@@ -51,7 +52,9 @@ def test_settler_expires_a_job_whose_solver_never_answers(
     silent = client_for(funded_key(7_000 * USD))  # a provider without an agent
     silent.register_provider("eu-west", "http://silent.example")
     silent.stake(7_000 * USD)
-    silent.add_offer("nvidia-h100-80gb", 1, 2 * USD, 24 * HOUR)
+    silent.set_offer_job_policy(
+        silent.offer_id_of(silent.add_offer("nvidia-h100-80gb", 1, 2 * USD, 24 * HOUR)), *ANY_JOB
+    )
     settler_key = funded_key(0)
     settler = make_keeper(SettlerKeeper, settler_key)
     tenant = client_for(funded_key())

@@ -54,7 +54,9 @@ contract JobMarket is IJobMarket, MarketBase {
     mapping(bytes32 termsHash => Jobs.TermsRecord) private _termsRecords;
     mapping(uint256 jobId => Jobs.JobRecord) private _jobs;
     mapping(uint256 jobId => Jobs.Dispute) private _disputes;
-    mapping(uint256 jobId => mapping(uint32 disputeNumber => mapping(address arbiter => bool))) private _voted;
+    /// @dev An arbiter's vote per dispute: 0 none, 1 solver correct, 2 solver wrong, 3 claimed.
+    mapping(uint256 jobId => mapping(uint32 disputeNumber => mapping(address arbiter => uint8))) private _voted;
+    mapping(uint256 jobId => mapping(uint32 disputeNumber => Jobs.VoteTally)) private _tallies;
 
     /*//////////////////////////////////////////////////////////////
                               CONSTRUCTOR
@@ -95,6 +97,18 @@ contract JobMarket is IJobMarket, MarketBase {
     }
 
     /// @inheritdoc IJobMarket
+    function jobSkipReason(
+        bytes32 termsHash,
+        uint256 offerId,
+        uint128 deposit
+    ) external view override returns (Registry.SkipReason) {
+        Jobs.TermsRecord storage t = _termsRecords[termsHash];
+        if (t.challengeWindowSeconds == 0) return Registry.SkipReason.JOB_TERMS_UNPUBLISHED;
+        // The deposit bounds the job's price from above, so the collateral `openJob` locks.
+        return registry.checkJobPolicy(offerId, t.steps, t.resultTimeoutSeconds, deposit);
+    }
+
+    /// @inheritdoc IJobMarket
     function termsRecord(bytes32 termsHash) external view override returns (Jobs.TermsRecord memory) {
         return _termsRecords[termsHash];
     }
@@ -126,7 +140,7 @@ contract JobMarket is IJobMarket, MarketBase {
 
     /// @inheritdoc IJobMarket
     function hasVoted(uint256 jobId, address arbiter) external view override returns (bool) {
-        return _voted[jobId][_disputes[jobId].number][arbiter];
+        return _voted[jobId][_disputes[jobId].number][arbiter] != 0;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -195,8 +209,10 @@ contract JobMarket is IJobMarket, MarketBase {
         _termsRecords[termsHash] = Jobs.TermsRecord({
             stepVerifier: w.stepVerifier,
             arbiterMode: w.arbiterMode,
-            resultTimeoutSeconds: terms.resultTimeoutSeconds,
-            challengeWindowSeconds: terms.challengeWindowSeconds
+            // Fit: both were checked against bounds below 2**24 just above.
+            resultTimeoutSeconds: uint24(terms.resultTimeoutSeconds),
+            challengeWindowSeconds: uint24(terms.challengeWindowSeconds),
+            steps: terms.steps
         });
         emit JobTermsPublished(termsHash, terms, input);
     }
@@ -214,14 +230,14 @@ contract JobMarket is IJobMarket, MarketBase {
         address tenant = ILeaseMarket(market).tenantOf(jobId);
         uint128 slashAmount = ((uint256(job.collateral) * config.params().lateResultSlashBps) / _BPS).toUint128();
 
-        // Effect: the registry ends the match with the slash. The caller proved the fault; the
-        // registry pays nothing to a provider reporting itself.
+        // Effect: the registry ends the match with the slash. No finder's share: a provider's
+        // second account expiring its job would get it back (docs/verification.md, self-reports).
         uint128 slashed = registry.slash(
             _settlementOf(job),
             Registry.SlashOrder({
                 amount: slashAmount,
                 reason: Registry.SlashReason.LATE_RESULT,
-                whistleblower: msg.sender,
+                whistleblower: address(0),
                 tenant: tenant
             })
         );
@@ -229,6 +245,7 @@ contract JobMarket is IJobMarket, MarketBase {
 
         // Interaction
         _payOrCredit(tenant, escrow);
+        _paySettler(jobId, job.settleBounty);
     }
 
     /// @inheritdoc IJobMarket
@@ -291,6 +308,10 @@ contract JobMarket is IJobMarket, MarketBase {
         bool solverCorrect =
             verifier.isValidState(stateLo) && keccak256(verifier.step(stateLo, stepIndex, terms.seed)) == d.hHi;
         emit StepProven(jobId, stepIndex, solverCorrect);
+        // The compensation goes to the side that defended: a proof by the solver or by its valid
+        // verifier makes it theirs; anyone else's leaves the last reveal's mover.
+        if (msg.sender == job.provider) d.verifierDefends = false;
+        else if (_isValidVerifier(job)) d.verifierDefends = true;
 
         // Effect and Interaction
         _resolve(jobId, job, d, solverCorrect ? Jobs.DisputeResult.SOLVER_WON : Jobs.DisputeResult.CHALLENGER_WON);
@@ -304,16 +325,58 @@ contract JobMarket is IJobMarket, MarketBase {
         if (d.phase != Jobs.Phase.VOTE) revert Errors.JobMarket_UnexpectedPhase(jobId, d.phase);
         if (block.timestamp <= d.deadline) revert Errors.JobMarket_MoveDeadlineNotPassed(jobId, d.deadline);
 
-        // Effect and Interaction: a strict majority decides; a tie (no votes included) voids.
+        // Effect: a strict majority decides and is paid: the fee out of the challenger's bond and
+        // the minority's bonds, shared per majority vote. A tie (no votes included) is a
+        // challenger that could not win a majority: VOIDED, settled as its loss (attack 4), and
+        // every voter gets its bond back.
         uint32 forSolver = d.votesForSolver;
         uint32 forChallenger = d.votesForChallenger;
-        Jobs.DisputeResult result =
-            forSolver > forChallenger
-                ? Jobs.DisputeResult.SOLVER_WON
-                : forChallenger > forSolver
-                    ? Jobs.DisputeResult.CHALLENGER_WON
-                    : Jobs.DisputeResult.VOIDED;
+        (Jobs.DisputeResult result, uint8 outcome, uint32 winners) = forSolver > forChallenger
+            ? (Jobs.DisputeResult.SOLVER_WON, 1, forSolver)
+            : forChallenger > forSolver
+                ? (Jobs.DisputeResult.CHALLENGER_WON, 2, forChallenger)
+                : (Jobs.DisputeResult.VOIDED, 3, 0);
+        uint128 bond = d.bond;
+        uint128 fee;
+        uint256 pay;
+        uint256 dust;
+        if (winners != 0) {
+            fee = d.arbiterFee < bond ? d.arbiterFee : bond;
+            uint256 pot = fee + uint256(forSolver + forChallenger - winners) * d.arbiterBond;
+            pay = pot / winners;
+            dust = pot - pay * winners;
+            d.bond = uint96(bond - fee);
+            _accrueFee(dust);
+        }
+        _tallies[jobId][d.number] = Jobs.VoteTally({
+            outcome: outcome,
+            bond: d.arbiterBond,
+            payPerVote: pay.toUint96()
+        });
+        emit VoteTallied(jobId, d.number, outcome, fee, uint128(pay), uint128(dust));
+
+        // Effect and Interaction
         _resolve(jobId, _jobs[jobId], d, result);
+    }
+
+    /// @inheritdoc IJobMarket
+    function claimArbiterPay(uint256 jobId, uint32 number) external override nonReentrant {
+        Jobs.VoteTally memory tally = _tallies[jobId][number];
+        mapping(address => uint8) storage votes = _voted[jobId][number];
+        uint8 vote = votes[msg.sender];
+
+        // Check: a resolved vote, and a vote of the caller's that was not in the minority.
+        if (tally.outcome == 0 || vote == 0 || vote == 3 || (tally.outcome != 3 && vote != tally.outcome)) {
+            revert Errors.JobMarket_NothingToClaim(jobId, number, msg.sender);
+        }
+
+        // Effect
+        votes[msg.sender] = 3;
+        uint128 amount = uint128(tally.bond) + (tally.outcome == 3 ? 0 : tally.payPerVote);
+        emit ArbiterPaid(jobId, number, msg.sender, amount);
+
+        // Interaction
+        _payOrCredit(msg.sender, amount);
     }
 
     /// @inheritdoc IJobMarket
@@ -324,11 +387,11 @@ contract JobMarket is IJobMarket, MarketBase {
         _requireStatus(jobId, job, Jobs.Status.FINALIZABLE);
 
         // Effect: terminal before any transfer. Floors keep the payout within the escrow.
+        // The fees are those fixed at the match, whatever governance set since.
         job.status = Jobs.Status.FINALIZED;
-        (uint16 protocolFeeBps, uint16 verifierFeeBps) = config.feeBps();
         uint128 escrow = job.escrow;
-        uint128 protocolFee = uint128((uint256(escrow) * protocolFeeBps) / _BPS);
-        uint128 verifierFee = uint128((uint256(escrow) * verifierFeeBps) / _BPS);
+        uint128 protocolFee = uint128((uint256(escrow) * job.protocolFeeBps) / _BPS);
+        uint128 verifierFee = uint128((uint256(escrow) * job.verifierFeeBps) / _BPS);
         uint128 toProvider = escrow - protocolFee - verifierFee;
         bool attestedValid = job.attestation == Jobs.Attestation.VALID;
         uint128 tenantRefund = attestedValid ? 0 : verifierFee;
@@ -343,6 +406,7 @@ contract JobMarket is IJobMarket, MarketBase {
         _payOrCredit(provider, toProvider);
         if (attestedValid) _payOrCredit(job.verifier, uint256(verifierFee) + job.verifierBond);
         else _payOrCredit(ILeaseMarket(market).tenantOf(jobId), tenantRefund);
+        _paySettler(jobId, job.settleBounty);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -366,19 +430,18 @@ contract JobMarket is IJobMarket, MarketBase {
         if (msg.sender != market) revert Errors.JobMarket_CallerNotMarket(msg.sender);
         if (job.status != Jobs.Status.NONE) revert Errors.JobMarket_JobExists(requestId);
         if (tenant == address(0) || provider == address(0)) revert Errors.JobMarket_InvalidJob(requestId);
-        uint40 resultTimeout = _termsRecords[jobTermsHash].resultTimeoutSeconds;
-        if (resultTimeout == 0) revert Errors.JobMarket_TermsNotPublished(jobTermsHash);
+        uint40 resultDeadline = _termsRecords[jobTermsHash].resultTimeoutSeconds;
+        if (resultDeadline == 0) revert Errors.JobMarket_TermsNotPublished(jobTermsHash);
 
         // Effect: three slots. The tenant and the terms hash stay in the market's record of the
         // request, which outlives the job: stored here again they would cost a slot.
-        uint40 resultDeadline = uint40(block.timestamp) + resultTimeout;
+        resultDeadline += uint40(block.timestamp);
         job.provider = provider;
         job.offerId = offerId.toUint40();
         job.units = uint256(units).toUint16();
         job.resultDeadline = resultDeadline;
         job.status = Jobs.Status.MATCHED;
-        job.collateral = collateral;
-        job.escrow = escrow;
+        (collateral, escrow) = _fixMatchTerms(job, offerId, collateral, escrow);
         emit JobOpened(requestId, tenant, provider, offerId, units, collateral, escrow, jobTermsHash, resultDeadline);
     }
 
@@ -452,9 +515,16 @@ contract JobMarket is IJobMarket, MarketBase {
         Jobs.Dispute storage d = _disputes[jobId];
         Jobs.JobRecord storage job = _jobs[jobId];
 
-        // Check: the solver, in time, with a hash its own trace commits to.
+        // Check: the solver, or the verifier that vouched for its result (attack 2 of issue 12: it
+        // holds the same trace and defends it when the solver does not), in time, with a hash the
+        // solver's trace commits to.
         _requireMove(jobId, d, Jobs.Phase.REVEAL);
-        if (msg.sender != job.provider) revert Errors.JobMarket_CallerNotProvider(jobId, msg.sender);
+        bool byVerifier;
+        if (msg.sender != job.provider) {
+            // Only then is the attestation's slot read: the solver's reveals pay nothing for it.
+            byVerifier = _isValidVerifier(job);
+            if (!byVerifier) revert Errors.JobMarket_CallerNotProvider(jobId, msg.sender);
+        }
         uint32 mid;
         // Cannot overflow: both are uint32, summed in 256 bits.
         unchecked {
@@ -467,6 +537,7 @@ contract JobMarket is IJobMarket, MarketBase {
         d.hMid = hMid;
         d.phase = Jobs.Phase.RESPOND;
         d.deadline = deadline;
+        d.verifierDefends = byVerifier;
         emit MidpointRevealed(jobId, mid, hMid, deadline);
     }
 
@@ -500,7 +571,7 @@ contract JobMarket is IJobMarket, MarketBase {
     }
 
     /// @inheritdoc IJobMarket
-    function voteOnStep(uint256 jobId, bool solverCorrect) external override {
+    function voteOnStep(uint256 jobId, bool solverCorrect) external override nonReentrant {
         Jobs.Dispute storage d = _disputes[jobId];
 
         // Check: an arbiter with no stake in the outcome, once, in time.
@@ -509,14 +580,18 @@ contract JobMarket is IJobMarket, MarketBase {
         if (msg.sender == d.challenger || msg.sender == _jobs[jobId].provider) {
             revert Errors.JobMarket_ArbiterIsParty(jobId, msg.sender);
         }
-        mapping(address => bool) storage voted = _voted[jobId][d.number];
-        if (voted[msg.sender]) revert Errors.JobMarket_AlreadyVoted(jobId, msg.sender);
+        mapping(address => uint8) storage voted = _voted[jobId][d.number];
+        if (voted[msg.sender] != 0) revert Errors.JobMarket_AlreadyVoted(jobId, msg.sender);
 
-        // Effect
-        voted[msg.sender] = true;
+        // Effect: the vote, bonded so that voting against the majority costs.
+        uint128 bond = d.arbiterBond;
+        voted[msg.sender] = solverCorrect ? 1 : 2;
         if (solverCorrect) d.votesForSolver += 1;
         else d.votesForChallenger += 1;
-        emit StepVoted(jobId, msg.sender, solverCorrect);
+        emit StepVoted(jobId, msg.sender, solverCorrect, bond);
+
+        // Interaction
+        TokenTransfers.pullExact(paymentToken, bond);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -539,7 +614,10 @@ contract JobMarket is IJobMarket, MarketBase {
         d.arbiterMode = _termsRecords[termsHash].arbiterMode;
         d.moveTimeoutSeconds = params.moveTimeoutSeconds;
         d.voteWindowSeconds = params.arbiterVoteWindowSeconds;
+        d.arbiterBond = uint256(params.arbiterBond).toUint40();
+        d.arbiterFee = uint256(params.arbiterFee).toUint40();
         d.number = number;
+        d.verifierDefends = false;
         d.lo = 0;
         d.hi = terms.steps;
         // h_0 is agreed by construction: the published input hashes to it.
@@ -591,21 +669,28 @@ contract JobMarket is IJobMarket, MarketBase {
         uint128 bond = d.bond;
         Config.Params memory params = config.params();
 
-        if (result == Jobs.DisputeResult.SOLVER_WON) {
+        if (result != Jobs.DisputeResult.CHALLENGER_WON) {
             // Effect: the window resumes where the dispute paused it, with at least one move
-            // timeout so an honest challenger shut out by a losing one can still act.
+            // timeout so an honest challenger shut out by a losing one can still act. A void
+            // (arbiters without a majority) is settled the same way: the challenger opened the
+            // dispute and could not win it, so the solver keeps its pay and the bond is forfeited.
             uint40 reopened = d.windowLeft > d.moveTimeoutSeconds ? d.windowLeft : d.moveTimeoutSeconds;
             uint40 windowEndsAt = uint40(block.timestamp) + reopened;
             job.windowEndsAt = windowEndsAt;
             job.status = Jobs.Status.SUBMITTED;
-            uint128 toSolver = uint128((uint256(bond) * params.whistleblowerRewardBps) / _BPS);
-            address provider = job.provider;
-            _accrueFee(bond - toSolver);
+            uint128 toDefender = uint128((uint256(bond) * params.whistleblowerRewardBps) / _BPS);
+            // The compensation goes to whoever defended: the verifier when it made the solver
+            // side's last move (the solver abandoned what the verifier vouched for), else the solver.
+            address defender = d.verifierDefends ? job.verifier : job.provider;
+            // The game's settler is paid from the treasury's half; the job's bounty waits.
+            uint128 toSettler = bond - toDefender < params.settleBounty ? bond - toDefender : params.settleBounty;
+            _accrueFee(bond - toDefender - toSettler);
             emit DisputeResolved(jobId, challenger, d.number, result, 0, windowEndsAt);
-            emit ChallengerBondForfeited(jobId, challenger, toSolver, bond - toSolver);
+            emit ChallengerBondForfeited(jobId, challenger, defender, toDefender, bond - toDefender - toSettler);
 
             // Interaction
-            _payOrCredit(provider, toSolver);
+            _payOrCredit(defender, toDefender);
+            _paySettler(jobId, toSettler);
             return;
         }
 
@@ -616,32 +701,19 @@ contract JobMarket is IJobMarket, MarketBase {
         uint128 verifierBond = job.verifierBond;
         address verifier = job.verifier;
 
-        if (result == Jobs.DisputeResult.VOIDED) {
-            // Effect: terminal; nobody could be shown wrong, so everyone is made whole.
-            job.status = Jobs.Status.VOIDED;
-            registry.release(settlement, Registry.Outcome.NONE);
-            emit DisputeResolved(jobId, challenger, d.number, result, 0, 0);
-
-            // Interaction
-            _payOrCredit(tenant, escrow);
-            _payOrCredit(challenger, bond);
-            if (attestedValid) _payOrCredit(verifier, verifierBond);
-            return;
-        }
-
         // Effect: terminal; the solver was shown wrong.
         job.status = Jobs.Status.SLASHED;
         uint128 verifierToChallenger =
             attestedValid ? _verifierShareToChallenger(verifierBond, settlement.collateral, params) : 0;
 
-        // Effect: the whole collateral is slashed, shared by the registry with the challenger and
-        // the tenant.
+        // Effect: the whole collateral is slashed, for the tenant and the treasury; no finder's share,
+        // which a solver's second account would get back (docs/verification.md, self-reports).
         uint128 slashed = registry.slash(
             settlement,
             Registry.SlashOrder({
                 amount: settlement.collateral,
                 reason: Registry.SlashReason.DISPUTE_LOST,
-                whistleblower: challenger,
+                whistleblower: address(0),
                 tenant: tenant
             })
         );
@@ -652,11 +724,19 @@ contract JobMarket is IJobMarket, MarketBase {
             emit VerifierBondForfeited(jobId, verifier, verifierToChallenger, verifierBond - verifierToChallenger);
         }
 
-        // Interaction: the escrow back to the tenant; the bond (and the verifier's share) to the
-        // challenger.
+        // Interaction: the escrow to the tenant; the bond (and the verifier's share) to the challenger.
         _payOrCredit(tenant, escrow);
         _payOrCredit(challenger, bond);
         if (attestedValid) _payOrCredit(challenger, verifierToChallenger);
+        _paySettler(jobId, job.settleBounty);
+    }
+
+    /// @dev Pays `bounty` to the caller, who settled the job (PROTOCOL §7: every settlement pays
+    /// its settler). The solver or the tenant settling their own job are paid as anyone is: the
+    /// bounty is the tenant's price for having it settled.
+    function _paySettler(uint256 jobId, uint128 bounty) private {
+        emit SettleBountyPaid(jobId, msg.sender, bounty);
+        _payOrCredit(msg.sender, bounty);
     }
 
     /// @dev The challenger's share of a lazy verifier's forfeited bond: `whistleblowerRewardBps` of
@@ -677,6 +757,43 @@ contract JobMarket is IJobMarket, MarketBase {
                 (uint256(collateral) * params.whistleblowerRewardBps) / _BPS -
                 (uint256(collateral) * params.tenantCompensationBps) / _BPS;
         return uint128(share < treasuryShare ? share : treasuryShare);
+    }
+
+    /// @dev Whether the caller is the verifier that attested the job's result valid: it may make
+    /// the solver side's moves.
+    function _isValidVerifier(Jobs.JobRecord storage job) private view returns (bool) {
+        return msg.sender == job.verifier && job.attestation == Jobs.Attestation.VALID;
+    }
+
+    /// @dev Fixes the money terms of a job being opened (PROTOCOL §7: terms fixed when agreed): both
+    /// fees as they are now; the settle bounty, reserved from the escrow as a lease reserves its
+    /// own; and the collateral, raised to `jobCollateralBps` of the price. The market's match checked
+    /// (`jobSkipReason`) that the provider's free stake covers the part above the units'. Returns
+    /// the whole collateral and the price (the escrow less the bounty).
+    function _fixMatchTerms(
+        Jobs.JobRecord storage job,
+        uint256 offerId,
+        uint128 collateral,
+        uint128 escrow
+    ) private returns (uint128, uint128 price) {
+        uint128 settleBounty;
+        // Warm: the match read every parameter slot (`jobSkipReason`) just before.
+        Config.Params memory params = config.params();
+        settleBounty = params.settleBounty < escrow ? params.settleBounty : escrow;
+        price = escrow - settleBounty;
+        uint256 required = (uint256(price) * params.jobCollateralBps) / _BPS;
+        if (required > collateral) {
+            // slither-disable-next-line reentrancy-no-eth (our immutable registry; only the market calls)
+            registry.lockJobCollateral(job.provider, offerId, uint128(required - collateral));
+            collateral = uint128(required);
+        }
+        job.collateral = uint256(collateral).toUint96();
+        job.escrow = uint256(price).toUint96();
+        job.protocolFeeBps = params.protocolFeeBps;
+        job.verifierFeeBps = params.verifierFeeBps;
+        // Fits: ProtocolConfig bounds the bounty to 5 USD, 5e6 units.
+        job.settleBounty = uint32(settleBounty);
+        return (collateral, price);
     }
 
     /// @dev What the registry needs to end the job's match.

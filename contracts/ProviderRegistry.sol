@@ -33,6 +33,9 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
     /// @notice Longest an offer may let a lease or job run.
     uint40 public constant MAX_OFFER_DURATION_SECONDS = 365 days;
 
+    /// @notice Longest setup time a job policy may ask for, the job market's longest result timeout.
+    uint40 public constant MAX_JOB_MIN_RESULT_TIMEOUT_SECONDS = 30 days;
+
     uint256 private constant _BPS = 10_000;
 
     /*//////////////////////////////////////////////////////////////
@@ -154,6 +157,35 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
     }
 
     /// @inheritdoc IProviderRegistry
+    function checkJobPolicy(
+        uint256 offerId,
+        uint32 steps,
+        uint40 resultTimeoutSeconds,
+        uint128 price
+    ) external view override returns (Registry.SkipReason) {
+        Registry.Offer storage o = _offers[offerId];
+        // No such offer, or an inactive one: the match's own check names the reason, reading no more.
+        if (o.provider == address(0) || o.paused || o.removed) return Registry.SkipReason.NONE;
+        // The provider consents to the terms: its offer computes the steps, after its setup time,
+        // within the result timeout (ceiling division: a started second counts).
+        uint256 stepsPerSecond = o.jobStepsPerSecond;
+        if (
+            stepsPerSecond == 0 ||
+            resultTimeoutSeconds < o.jobMinResultTimeoutSeconds + (steps + stepsPerSecond - 1) / stepsPerSecond
+        ) {
+            return Registry.SkipReason.JOB_TERMS_REFUSED;
+        }
+        // The job's collateral is at least `jobCollateralBps` of its price: the units' collateral
+        // is locked by `tryReserve`, the rest by the job market (`lockJobCollateral`); both fit the
+        // free stake exactly when the larger does. The job market stores it in 96 bits.
+        uint256 needed = (uint256(price) * config.jobCollateralBps()) / _BPS;
+        if (needed > _providers[o.provider].freeStake || needed > type(uint96).max) {
+            return Registry.SkipReason.STAKE_INSUFFICIENT;
+        }
+        return Registry.SkipReason.NONE;
+    }
+
+    /// @inheritdoc IProviderRegistry
     function checkMatch(
         uint256 offerId,
         Registry.MatchTerms calldata terms
@@ -174,7 +206,7 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
         // Effect: record the provider; registeredAt also starts the penalty clock.
         Registry.Provider storage p = _providers[msg.sender];
         p.region = region;
-        p.registeredAt = uint40(block.timestamp);
+        p.registeredAt = uint32(block.timestamp);
         p.penaltyUpdatedAt = uint40(block.timestamp);
         _metadataURIs[msg.sender] = metadataURI_;
         emit ProviderRegistered(msg.sender, region, metadataURI_);
@@ -185,8 +217,17 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
         // Check: a usable profile.
         _checkProfile(region, metadataURI_);
 
+        // Check: the region is a term of every running match (a match challenge reads it), so it
+        // stays while any stake is locked.
+        Registry.Provider storage p = _providers[msg.sender];
+        if (region != p.region) {
+            if (p.lockedStake != 0) revert Errors.ProviderRegistry_RegionLocked(msg.sender, p.lockedStake);
+            // Effect: a new region may make the provider match requests it did not.
+            p.raisedAt = uint32(block.timestamp);
+        }
+
         // Effect: replace it.
-        _providers[msg.sender].region = region;
+        p.region = region;
         _metadataURIs[msg.sender] = metadataURI_;
         emit ProviderUpdated(msg.sender, region, metadataURI_);
     }
@@ -205,6 +246,7 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
         unchecked {
             p.freeStake += amount;
         }
+        p.raisedAt = uint32(block.timestamp);
         _totalStake += amount;
         emit Staked(msg.sender, amount, p.freeStake);
 
@@ -227,7 +269,8 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
             p.unbondingStake += amount;
         }
         uint40 readyAt = uint40(block.timestamp) + config.params().unbondingPeriodSeconds;
-        p.unbondingReadyAt = readyAt;
+        // Fits uint32 until 2106: timestamps are stored in 32 bits beside the reputation count.
+        p.unbondingReadyAt = uint32(readyAt);
         emit UnstakeRequested(msg.sender, amount, p.unbondingStake, readyAt);
     }
 
@@ -266,13 +309,18 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
         offerId = ++_offerCount;
         _offers[offerId] = Registry.Offer({
             provider: msg.sender,
-            units: units,
+            // Cannot truncate: units ≤ MAX_OFFER_UNITS (checked), which fits uint16.
+            units: uint16(units),
             unitsInUse: 0,
             paused: false,
             removed: false,
+            changedAt: uint40(block.timestamp),
             gpuModel: gpuModel,
             pricePerUnitHour: pricePerUnitHour,
-            maxDurationSeconds: maxDurationSeconds
+            maxDurationSeconds: maxDurationSeconds,
+            // No jobs until the provider sets the jobs it takes (`setOfferJobPolicy`).
+            jobStepsPerSecond: 0,
+            jobMinResultTimeoutSeconds: 0
         });
         emit OfferAdded(offerId, msg.sender, gpuModel, units, pricePerUnitHour, maxDurationSeconds);
     }
@@ -290,10 +338,33 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
         if (units < o.unitsInUse) revert Errors.ProviderRegistry_UnitsBelowInUse(units, o.unitsInUse);
 
         // Effect: replace the terms; running leases keep the terms they were matched at.
-        o.units = units;
+        // Cannot truncate: units ≤ MAX_OFFER_UNITS (checked), which fits uint16.
+        o.units = uint16(units);
+        o.changedAt = uint40(block.timestamp);
         o.pricePerUnitHour = pricePerUnitHour;
         o.maxDurationSeconds = maxDurationSeconds;
         emit OfferUpdated(offerId, units, pricePerUnitHour, maxDurationSeconds);
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function setOfferJobPolicy(
+        uint256 offerId,
+        uint32 stepsPerSecond,
+        uint40 minResultTimeoutSeconds
+    ) external override {
+        // Check: the caller's live offer, a timeout no job could ever meet refused.
+        Registry.Offer storage o = _ownLiveOffer(offerId);
+        if (minResultTimeoutSeconds > MAX_JOB_MIN_RESULT_TIMEOUT_SECONDS) {
+            revert Errors.ProviderRegistry_InvalidJobPolicy(
+                minResultTimeoutSeconds,
+                MAX_JOB_MIN_RESULT_TIMEOUT_SECONDS
+            );
+        }
+
+        // Effect: only future matches read it; running jobs keep the terms they were matched on.
+        o.jobStepsPerSecond = stepsPerSecond;
+        o.jobMinResultTimeoutSeconds = minResultTimeoutSeconds;
+        emit OfferJobPolicySet(offerId, stepsPerSecond, minResultTimeoutSeconds);
     }
 
     /// @inheritdoc IProviderRegistry
@@ -302,8 +373,9 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
         Registry.Offer storage o = _ownLiveOffer(offerId);
         if (o.paused == paused) revert Errors.ProviderRegistry_OfferPausedAlready(offerId, paused);
 
-        // Effect: flip the flag.
+        // Effect: flip the flag; an unpaused offer is available again.
         o.paused = paused;
+        if (!paused) o.changedAt = uint40(block.timestamp);
         emit OfferPauseSet(offerId, paused);
     }
 
@@ -337,7 +409,8 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
         // Cannot overflow: _checkMatch saw unitsInUse + units ≤ units. Cannot underflow: it saw
         // collateral ≤ freeStake; free + locked stays within the provider's uint128 stake.
         unchecked {
-            o.unitsInUse += terms.units;
+            // Cannot truncate: the sum is at most the offer's uint16 units (checked by _checkMatch).
+            o.unitsInUse += uint16(terms.units);
             p.freeStake -= collateral;
             p.lockedStake += collateral;
         }
@@ -348,6 +421,21 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
             pricePerUnitHour: o.pricePerUnitHour,
             collateral: collateral
         });
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function lockJobCollateral(address account, uint256 offerId, uint128 amount) external override onlyMarket {
+        // Check: the provider's free stake covers it (the match checked it, so this only guards).
+        Registry.Provider storage p = _providers[account];
+        if (amount > p.freeStake) revert Errors.ProviderRegistry_InsufficientFreeStake(amount, p.freeStake);
+
+        // Effect: more of the free stake backs the match; it is released or slashed with it.
+        // Cannot underflow: checked. Cannot overflow: free + locked fits uint128.
+        unchecked {
+            p.freeStake -= amount;
+            p.lockedStake += amount;
+        }
+        emit CollateralLocked(account, offerId, 0, amount);
     }
 
     /// @inheritdoc IProviderRegistry
@@ -363,6 +451,7 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
         unchecked {
             p.freeStake += settlement.collateral;
         }
+        p.raisedAt = uint32(block.timestamp);
         emit CollateralReleased(settlement.provider, settlement.offerId, settlement.units, settlement.collateral);
 
         _recordOutcome(settlement.provider, p, outcome);
@@ -409,6 +498,7 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
 
         // Effect: the record that reputation reads, the old penalty decayed before adding.
         p.slashCount += 1;
+        if (collateral != fromLocked) p.raisedAt = uint32(block.timestamp);
         p.totalSlashed += slashed;
         p.penaltyPoints = _decayedPenalty(p) + ReputationMath.penaltyFor(order.reason);
         p.penaltyUpdatedAt = uint40(block.timestamp);
@@ -498,9 +588,12 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
         // Effect: the units and the collateral leave the match.
         // Cannot underflow: both checked just above.
         unchecked {
-            o.unitsInUse -= settlement.units;
+            // Cannot truncate: settlement.units ≤ unitsInUse, a uint16 (checked).
+            o.unitsInUse -= uint16(settlement.units);
             p.lockedStake -= settlement.collateral;
         }
+        // The units are free again.
+        o.changedAt = uint40(block.timestamp);
     }
 
     function _recordOutcome(address account, Registry.Provider storage p, Registry.Outcome outcome) private {

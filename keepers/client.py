@@ -121,6 +121,8 @@ class OfferInfo:
     max_duration_seconds: int
     paused: bool
     removed: bool
+    job_steps_per_second: int = 0  # the offer's job policy (docs/verification.md); 0: takes no jobs
+    job_min_result_timeout_seconds: int = 0
 
     @property
     def live(self) -> bool:
@@ -227,6 +229,9 @@ class DisputeInfo:
     window_left: int
     votes_for_solver: int
     votes_for_challenger: int
+    verifier_defends: bool = False  # the solver side's last move was the valid verifier's
+    arbiter_bond: int = 0  # each vote's bond, copied when the dispute opened
+    arbiter_fee: int = 0  # what a decided vote pays the committee out of the challenger's bond
 
     @property
     def mid(self) -> int:
@@ -317,6 +322,11 @@ class LeaseholdClient:
     ) -> SendResult:
         registry = self.contracts.registry
         return self.send(registry.update_offer(offer_id, units, price_per_unit_hour, max_duration_seconds))
+
+    def set_offer_job_policy(self, offer_id: int, steps_per_second: int, min_result_timeout_seconds: int) -> SendResult:
+        """Sets the jobs the offer takes: steps per second (0: none) and the setup time besides the steps."""
+        registry = self.contracts.registry
+        return self.send(registry.set_offer_job_policy(offer_id, steps_per_second, min_result_timeout_seconds))
 
     def pause_offer(self, offer_id: int, paused: bool = True) -> SendResult:
         return self.send(self.contracts.registry.pause_offer(offer_id, paused))
@@ -423,8 +433,15 @@ class LeaseholdClient:
     def prove_step(self, job_id: int, terms: JobTerms, state_lo: bytes) -> SendResult:
         return self.send(self.contracts.job_market.prove_step(job_id, terms, state_lo))
 
-    def vote_on_step(self, job_id: int, solver_correct: bool) -> SendResult:
+    def vote_on_step(self, job_id: int, solver_correct: bool, *, bond: int | None = None) -> SendResult:
+        """Votes, posting the dispute's arbiter bond; `bond` (when given) is the allowance to ensure first."""
+        if bond:
+            self.ensure_allowance(self.contracts.payment_token, self.job_market.address, bond)
         return self.send(self.contracts.job_market.vote_on_step(job_id, solver_correct))
+
+    def claim_arbiter_pay(self, job_id: int, number: int) -> SendResult:
+        """Claims an arbiter's bond (and its pay, in the majority) for a resolved vote."""
+        return self.send(self.contracts.job_market.claim_arbiter_pay(job_id, number))
 
     def claim_timeout(self, job_id: int) -> SendResult:
         return self.send(self.contracts.job_market.claim_timeout(job_id))
@@ -479,6 +496,9 @@ class LeaseholdClient:
             window_left=d["windowLeft"],
             votes_for_solver=d["votesForSolver"],
             votes_for_challenger=d["votesForChallenger"],
+            verifier_defends=d["verifierDefends"],
+            arbiter_bond=d["arbiterBond"],
+            arbiter_fee=d["arbiterFee"],
         )
 
     def next_move(self, job_id: int) -> NextMove:
@@ -718,6 +738,8 @@ class LeaseholdClient:
             max_duration_seconds=o["maxDurationSeconds"],
             paused=o["paused"],
             removed=o["removed"],
+            job_steps_per_second=o["jobStepsPerSecond"],
+            job_min_result_timeout_seconds=o["jobMinResultTimeoutSeconds"],
         )
 
     def _request_info(self, request_id: int, raw: tuple, status: int) -> RequestInfo:

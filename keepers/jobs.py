@@ -101,10 +101,10 @@ class JobState:
             case "DisputeResolved":
                 job.challenger, job.phase, job.move_deadline = None, "NONE", 0
                 result = DisputeResult(args["result"]).name
-                if result == "SOLVER_WON":
+                if result == "CHALLENGER_WON":
+                    job.status = "SLASHED"
+                else:  # SOLVER_WON, or VOIDED (no majority): settled as the challenger's loss
                     job.status, job.window_ends_at = "SUBMITTED", args["windowEndsAt"]
-                else:
-                    job.status = "SLASHED" if result == "CHALLENGER_WON" else "VOIDED"
             case "JobFinalized":
                 job.status = "FINALIZED"
 

@@ -253,6 +253,8 @@ gpu_model = "{model}"
 units = {units}
 price_per_unit_hour = {price}
 max_duration_seconds = {12 * HOUR}
+job_steps_per_second = 1_000_000
+job_min_result_timeout_seconds = 60
 
 [role.delivery]
 backend = "process"
@@ -322,20 +324,23 @@ class Demo:
     def deploy(self, anvil: Anvil) -> None:
         from brownie import accounts
 
-        from scripts.deploy import deploy, write_deployment
+        from scripts.deploy import bond_matcher, deploy, write_deployment
         from scripts.localchain import brownie_on_anvil
 
         with brownie_on_anvil(anvil), contextlib.redirect_stdout(io.StringIO()):
             deployment = deploy(accounts[GOVERNANCE], treasury=accounts[TREASURY].address)
             config, token = deployment.config, deployment.payment_token
             config.setRole(config.MATCHER_ROLE(), accounts[MATCHER], True, {"from": accounts[GOVERNANCE]})
+            bond_matcher(deployment.matcher_bonds, token, accounts[MATCHER])
             for index in (VERIFIER, LAZY_VERIFIER):
                 config.setRole(config.VERIFIER_ROLE(), accounts[index], True, {"from": accounts[GOVERNANCE]})
             for index in ARBITERS:
                 config.setRole(config.ARBITER_ROLE(), accounts[index], True, {"from": accounts[GOVERNANCE]})
             for index in [*range(FIRST_PROVIDER, FIRST_PROVIDER + PROVIDERS), CHEATER]:
                 token.mint(accounts[index], 1_000_000 * USD, {"from": accounts[GOVERNANCE]})
-            for index in [PROBER, *range(FIRST_TENANT, FIRST_TENANT + TENANTS), VERIFIER, LAZY_VERIFIER, WHISTLEBLOWER]:
+            # Arbiters post a bond with each vote.
+            funded = [PROBER, *range(FIRST_TENANT, FIRST_TENANT + TENANTS), VERIFIER, LAZY_VERIFIER, WHISTLEBLOWER]
+            for index in [*funded, *ARBITERS]:
                 token.mint(accounts[index], 100_000 * USD, {"from": accounts[GOVERNANCE]})
             self.deployment_path = write_deployment(deployment, self.workdir)
 
@@ -381,6 +386,8 @@ gpu_model = "{CHEAT_MODEL}"
 units = 6
 price_per_unit_hour = {CHEAT_PRICE}
 max_duration_seconds = {12 * HOUR}
+job_steps_per_second = 1_000_000
+job_min_result_timeout_seconds = 60
 """,
             ),
             ("verifier", "verifier", VERIFIER, f"[role]\nworkloads = {json.dumps(HONEST_VERIFIER_WORKLOADS)}\n"),

@@ -55,7 +55,7 @@ def deploy_market(anvil: Anvil, out_dir: Path, *, delivery: bool = False) -> tup
     from brownie import accounts
 
     from keepers.ids import to_bytes32
-    from scripts.deploy import deploy, write_deployment
+    from scripts.deploy import bond_matcher, deploy, write_deployment
     from scripts.localchain import brownie_on_anvil
 
     with contextlib.redirect_stdout(io.StringIO()), brownie_on_anvil(anvil):
@@ -63,6 +63,7 @@ def deploy_market(anvil: Anvil, out_dir: Path, *, delivery: bool = False) -> tup
         deployment = deploy(governance)
         config, registry, token = deployment.config, deployment.registry, deployment.payment_token
         config.setRole(config.MATCHER_ROLE(), accounts[MATCHER], True, {"from": governance})
+        bond_matcher(deployment.matcher_bonds, token, accounts[MATCHER])
         offer_ids = []
         registered = set()
         for index, region, model, units, cents in OFFERS:
@@ -77,6 +78,8 @@ def deploy_market(anvil: Anvil, out_dir: Path, *, delivery: bool = False) -> tup
                 registered.add(index)
             tx = registry.addOffer(to_bytes32(model), units, cents * USD // 100, 30 * 86_400, {"from": provider})
             offer_ids.append(tx.return_value)
+            # Every devnet offer takes jobs: 1,000,000 steps a second after a minute's setup.
+            registry.setOfferJobPolicy(tx.return_value, 1_000_000, 60, {"from": provider})
         token.mint(accounts[TENANT], TENANT_FUNDS, {"from": governance})
         if delivery:
             token.mint(accounts[DELIVERER], PROVIDER_STAKE, {"from": governance})

@@ -81,9 +81,9 @@ def gas_by_operation(w3: Web3, contracts: list[Contract], from_block: int) -> di
 class JobFlows:
     """The JobMarket's payment-token flows, from its events (slashes are stake, paid by the registry)."""
 
-    inflow: int  # escrows handed over by the LeaseMarket, verifier bonds, challenge bonds
-    outflow: int  # every payout of finalize, expire, dispute resolution and bond forfeits
-    owed: int  # what open jobs still hold: escrow, a valid attestation's bond, an open dispute's bond
+    inflow: int  # escrows handed over by the LeaseMarket, verifier, challenge and arbiter bonds
+    outflow: int  # every payout of finalize, expire, dispute resolution, bond forfeits, arbiter claims
+    owed: int  # open jobs' escrow, valid attestation's and open dispute's bonds; arbiters' unclaimed pay
     refunded_to_tenants: int
     to_treasury: int
 
@@ -92,7 +92,13 @@ class JobFlows:
         escrow = {e["jobId"]: e["escrow"] for e in events["JobOpened"]}
         verifier_bond = {e["jobId"]: e["bond"] for e in events["Attested"] if e["valid"]}
         dispute_bond = {(e["jobId"], e["number"]): e["bond"] for e in events["DisputeOpened"]}
-        inflow = sum(escrow.values()) + sum(verifier_bond.values()) + sum(dispute_bond.values())
+        # Arbiter votes: bonds in; a decided vote moves `fee` of the challenger's bond to the
+        # committee and accrues `dust`; the arbiters' claims go out.
+        arbiter_fee = {(e["jobId"], e["number"]): e["fee"] for e in events["VoteTallied"]}
+        arbiter_bonds = events.total("StepVoted", "bond")
+        dust = events.total("VoteTallied", "dust")
+        arbiter_paid = events.total("ArbiterPaid", "amount")
+        inflow = sum(escrow.values()) + sum(verifier_bond.values()) + sum(dispute_bond.values()) + arbiter_bonds
         ended: set[int] = set()
         outflow = refunded = to_treasury = 0
         for e in events["JobFinalized"]:
@@ -108,21 +114,24 @@ class JobFlows:
         settled_bonds = set()
         for e in events["DisputeResolved"]:
             settled_bonds.add((e["jobId"], e["number"]))
-            if e["result"] == DisputeResult.SOLVER_WON:
-                continue  # the bond's split is in ChallengerBondForfeited
+            if e["result"] != DisputeResult.CHALLENGER_WON:
+                continue  # the bond's split is in ChallengerBondForfeited (a void included)
             ended.add(e["jobId"])
-            # The tenant's escrow, the challenger's bond, and a valid attestation's bond: returned
-            # on a void, split by VerifierBondForfeited on a slash (both go out either way).
-            outflow += escrow[e["jobId"]] + dispute_bond[(e["jobId"], e["number"])]
+            # The tenant's escrow, the challenger's bond, and a valid attestation's bond, split by
+            # VerifierBondForfeited.
+            key = (e["jobId"], e["number"])
+            outflow += escrow[e["jobId"]] + dispute_bond[key] - arbiter_fee.get(key, 0)
             outflow += verifier_bond.get(e["jobId"], 0)
             refunded += escrow[e["jobId"]]
         for e in events["ChallengerBondForfeited"]:
-            outflow += e["toSolver"] + e["toTreasury"]
+            outflow += e["toDefender"] + e["toTreasury"]
             to_treasury += e["toTreasury"]
-        to_treasury += events.total("VerifierBondForfeited", "toTreasury")
+        to_treasury += events.total("VerifierBondForfeited", "toTreasury") + dust
+        outflow += dust + arbiter_paid
         owed = sum(amount for job_id, amount in escrow.items() if job_id not in ended)
         owed += sum(amount for job_id, amount in verifier_bond.items() if job_id not in ended)
         owed += sum(amount for key, amount in dispute_bond.items() if key not in settled_bonds)
+        owed += arbiter_bonds + sum(arbiter_fee.values()) - dust - arbiter_paid
         return cls(inflow, outflow, owed, refunded, to_treasury)
 
 
@@ -214,7 +223,8 @@ def summary(events: ChainEvents) -> dict[str, int]:
         "jobs_matched": len(events["JobOpened"]),
         "jobs_submitted": len(events["ResultSubmitted"]),
         "jobs_finalized": len(events["JobFinalized"]),
-        "jobs_failed": len(events["JobExpired"]) + sum(1 for e in resolved if e["result"] != DisputeResult.SOLVER_WON),
+        "jobs_failed": len(events["JobExpired"])
+        + sum(1 for e in resolved if e["result"] == DisputeResult.CHALLENGER_WON),
         "attestations": len(events["Attested"]),
         "disputes": len(events["DisputeOpened"]),
         "disputes_won_by_challenger": sum(1 for e in resolved if e["result"] == DisputeResult.CHALLENGER_WON),

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import { Jobs } from "../types/DataTypes.sol";
+import { Jobs, Registry } from "../types/DataTypes.sol";
 import { IMarketBase } from "./IMarketBase.sol";
 
 /// @title IJobMarket
@@ -24,7 +24,10 @@ interface IJobMarket is IMarketBase {
     /// @notice Emitted once per terms hash; providers and verifiers read the input from here.
     event JobTermsPublished(bytes32 indexed termsHash, Jobs.JobTerms terms, bytes input);
 
-    /// @notice Emitted when the LeaseMarket opens a job; the escrow is held here from now on.
+    /// @notice Emitted when the LeaseMarket opens a job; the escrow is held here from now on:
+    /// `escrow` is the job's price, and the settle bounty is reserved beside it (what
+    /// {ILeaseMarket-JobHandedOver} moved here, less `escrow`). `collateral` is the whole stake
+    /// locked for the job, at least `jobCollateralBps` of the price.
     event JobOpened(
         uint256 indexed jobId,
         address indexed tenant,
@@ -36,6 +39,10 @@ interface IJobMarket is IMarketBase {
         bytes32 termsHash,
         uint40 resultDeadline
     );
+
+    /// @notice Emitted when whoever settled a job (finalized, expired, or ended its dispute) is
+    /// paid `bounty`: the job's reserved bounty, or a share of a losing challenger's bond.
+    event SettleBountyPaid(uint256 indexed jobId, address indexed recipient, uint128 bounty);
 
     /// @notice Emitted when the solver submits its result; the challenge window runs to
     /// `windowEndsAt`.
@@ -67,11 +74,29 @@ interface IJobMarket is IMarketBase {
     /// @notice Emitted when the last step is checked on-chain.
     event StepProven(uint256 indexed jobId, uint32 stepIndex, bool solverCorrect);
 
-    /// @notice Emitted for each arbiter vote on the last step of an arbiter-mode dispute.
-    event StepVoted(uint256 indexed jobId, address indexed arbiter, bool solverCorrect);
+    /// @notice Emitted for each arbiter vote on the last step of an arbiter-mode dispute, with the
+    /// bond the arbiter posted with it.
+    event StepVoted(uint256 indexed jobId, address indexed arbiter, bool solverCorrect, uint128 bond);
+
+    /// @notice Emitted when an arbiter vote is resolved: `outcome` 1 (solver correct), 2 (solver
+    /// wrong) or 3 (no majority); `fee` is what the challenger's bond paid the committee;
+    /// `payPerVote` what each majority vote claims besides its bond; `dust` the rounding accrued
+    /// for the treasury.
+    event VoteTallied(
+        uint256 indexed jobId,
+        uint32 indexed number,
+        uint8 outcome,
+        uint128 fee,
+        uint128 payPerVote,
+        uint128 dust
+    );
+
+    /// @notice Emitted when an arbiter claims its bond (and, in the majority, its pay) for a vote.
+    event ArbiterPaid(uint256 indexed jobId, uint32 indexed number, address indexed arbiter, uint128 amount);
 
     /// @notice Emitted when a dispute ends. `slashed` is the solver's slash (stake tokens) when it
-    /// lost; `windowEndsAt` is the reopened window when the challenger lost.
+    /// lost; `windowEndsAt` is the reopened window when the challenger lost or could not win an
+    /// arbiter majority (VOIDED).
     event DisputeResolved(
         uint256 indexed jobId,
         address indexed challenger,
@@ -81,12 +106,15 @@ interface IJobMarket is IMarketBase {
         uint40 windowEndsAt
     );
 
-    /// @notice Emitted when a losing challenger's bond is split: `toSolver` as compensation for
-    /// the delay, the rest accrued for the treasury ({IProtocolFees}).
+    /// @notice Emitted when a challenger that could not win has its bond split: `toDefender` to
+    /// `defender`, the side that defended the result (the solver, or the verifier that attested it
+    /// valid when it made the solver side's last move), the rest accrued for the treasury
+    /// ({IProtocolFees}).
     event ChallengerBondForfeited(
         uint256 indexed jobId,
         address indexed challenger,
-        uint128 toSolver,
+        address defender,
+        uint128 toDefender,
         uint128 toTreasury
     );
 
@@ -141,6 +169,17 @@ interface IJobMarket is IMarketBase {
     /// @notice Whether `termsHash` was published. The LeaseMarket must only accept JOB requests
     /// whose terms are published; publication is permanent.
     function isPublished(bytes32 termsHash) external view returns (bool);
+
+    /// @notice Why a JOB request with terms `termsHash` and `deposit` cannot be matched to
+    /// `offerId` (NONE when it can, or when the offer does not exist: the registry says so):
+    /// JOB_TERMS_UNPUBLISHED, JOB_TERMS_REFUSED when the offer's job policy does not take the terms
+    /// (the timeout is shorter than its setup time plus the steps at its throughput), or
+    /// STAKE_INSUFFICIENT when the provider's free stake cannot back `jobCollateralBps` of the deposit.
+    function jobSkipReason(
+        bytes32 termsHash,
+        uint256 offerId,
+        uint128 deposit
+    ) external view returns (Registry.SkipReason);
 
     /// @notice What publication recorded for `termsHash` (all zero: unpublished).
     function termsRecord(bytes32 termsHash) external view returns (Jobs.TermsRecord memory);
@@ -198,12 +237,15 @@ interface IJobMarket is IMarketBase {
 
     /// @notice Anyone shows the disputed step on-chain: `stateLo` must hash to the agreed hLo;
     /// the solver wins when the step from it hashes to hHi (or the challenger wins otherwise,
-    /// including when `stateLo` is not a valid state of the workload). The solver must see to it
+    /// including when `stateLo` is not a valid state of the workload). The solver (or the verifier
+    /// that attested valid, which then takes the losing challenger's compensation) must see to it
     /// before the deadline. Emits {StepProven} and {DisputeResolved}.
     function proveStep(uint256 jobId, Jobs.JobTerms calldata terms, bytes calldata stateLo) external;
 
-    /// @notice Anyone resolves an arbiter vote after its window: the majority decides; a tie or
-    /// no votes voids the job (everyone made whole, nobody slashed). Emits {DisputeResolved}.
+    /// @notice Anyone resolves an arbiter vote after its window: a strict majority decides; a tie
+    /// or no votes is a challenger that could not win a majority (result VOIDED): its bond is
+    /// forfeited as when it loses and the window resumes, so the solver keeps its pay unless a
+    /// later challenge wins. Emits {DisputeResolved} and {ChallengerBondForfeited}.
     function resolveVote(uint256 jobId) external;
 
     /// @notice Anyone finalizes a job whose window closed undisputed: the solver gets the escrow
@@ -249,8 +291,10 @@ interface IJobMarket is IMarketBase {
     /// posting `challengeBond` like any challenger. Emits {Attested} (and {DisputeOpened}).
     function attest(uint256 jobId, Jobs.JobTerms calldata terms, bool valid) external;
 
-    /// @notice The solver reveals `hMid`, the hash of state (lo + hi) / 2, with a proof against
-    /// its trace root. Emits {MidpointRevealed}.
+    /// @notice The solver, or the verifier that attested the result valid (it holds the same
+    /// trace, so it can defend what it vouched for when the solver does not), reveals `hMid`, the
+    /// hash of state (lo + hi) / 2, with a proof against the solver's trace root.
+    /// Emits {MidpointRevealed}.
     function reveal(uint256 jobId, bytes32 hMid, bytes32[] calldata proof) external;
 
     /// @notice The challenger agrees (the interval becomes [mid, hi]) or disagrees ([lo, mid])
@@ -258,6 +302,12 @@ interface IJobMarket is IMarketBase {
     function respond(uint256 jobId, bool agree) external;
 
     /// @notice ARBITER_ROLE (not a party) votes once on the last step of an arbiter-mode dispute,
-    /// inside the vote window. Emits {StepVoted}.
+    /// inside the vote window, posting the dispute's `arbiterBond`. Emits {StepVoted}.
     function voteOnStep(uint256 jobId, bool solverCorrect) external;
+
+    /// @notice An arbiter of dispute `number` of the job claims, once the vote is resolved, its
+    /// bond and its share of the pay when it voted with the majority, or its bond alone when
+    /// there was no majority; a minority vote lost its bond to the majority.
+    /// @dev Reverts with `JobMarket_NothingToClaim`. Emits {ArbiterPaid}.
+    function claimArbiterPay(uint256 jobId, uint32 number) external;
 }

@@ -36,10 +36,14 @@ library Config {
         uint128 challengeBond; // payment token units a job challenger posts
         // slot 4
         uint128 verifierBond; // payment token units a verifier posts with an attestation
+        uint16 jobCollateralBps; // a job locks at least this share of its price as collateral (10000 = 1x)
+        // slot 5
+        uint128 arbiterBond; // payment token units an arbiter posts with each vote; lost when in the minority
+        uint128 arbiterFee; // payment token units of the challenger's bond paid to the majority of a decided vote
     }
 
-    /// @notice What requests, matches and job settlements read of the parameters: two of the five
-    /// slots and the pause flag in one call, instead of all five slots (docs/gas.md).
+    /// @notice What requests, matches and job settlements read of the parameters: two of the six
+    /// slots and the pause flag in one call, instead of all six slots (docs/gas.md).
     struct MarketParams {
         bool paused;
         uint16 protocolFeeBps;
@@ -95,7 +99,8 @@ library Registry {
         UNITS_UNAVAILABLE,
         STAKE_INSUFFICIENT,
         JOB_MARKET_UNSET,
-        JOB_TERMS_UNPUBLISHED // the job market has not seen the request's terms: openJob would revert
+        JOB_TERMS_UNPUBLISHED, // the job market has not seen the request's terms: openJob would revert
+        JOB_TERMS_REFUSED // the offer's job policy does not accept the terms (no jobs, or too short a timeout)
     }
 
     struct Provider {
@@ -104,11 +109,15 @@ library Registry {
         // slot 1
         uint128 freeStake; // staked, not locked, not unbonding
         uint128 lockedStake; // collateral of running leases and jobs
-        // slot 2
+        // slot 2 (with leasesCompleted, so a lease's release writes the timestamp for free)
         uint128 unbondingStake; // waiting for unbondingReadyAt; still slashable
-        uint40 unbondingReadyAt;
-        uint40 registeredAt;
-        // slot 3: reputation facts, all from on-chain events
+        uint32 unbondingReadyAt;
+        uint32 registeredAt;
+        // The last time this provider could have become able to match more: stake added or freed,
+        // or its region changed. A match challenge proves the provider's stake and region by it
+        // (docs/matching-accountability.md).
+        uint32 raisedAt;
+        // reputation facts, all from on-chain events (leasesCompleted in slot 2, the rest slot 3)
         uint32 leasesCompleted;
         uint32 jobsFinalized;
         uint32 livenessAnswered;
@@ -124,15 +133,22 @@ library Registry {
     struct Offer {
         // slot 0
         address provider;
-        uint32 units;
-        uint32 unitsInUse;
+        uint16 units; // ≤ MAX_OFFER_UNITS; the calls take uint32 and check the bound
+        uint16 unitsInUse;
         bool paused;
         bool removed;
+        // The last time the offer could have become more available: added, updated, unpaused, or
+        // units returned. Reservations only take availability and leave it. A match challenge
+        // proves the offer was as free at the match as it is now by it.
+        uint40 changedAt;
         // slot 1
         bytes32 gpuModel;
         // slot 2
         uint128 pricePerUnitHour; // payment token units per unit per hour
         uint40 maxDurationSeconds;
+        // the job policy: the jobs the provider consents to (docs/verification.md)
+        uint32 jobStepsPerSecond; // steps per second the whole offer computes; 0: takes no jobs
+        uint40 jobMinResultTimeoutSeconds; // time the provider needs besides the steps (setup, transfer)
     }
 
     /// @notice What a market asks of an offer when it matches a request.
@@ -175,6 +191,15 @@ library Registry {
 /// @title Market
 /// @notice Rental and job requests, and the streaming leases matched rental requests become.
 library Market {
+    /// @notice Once a request is matched, its record's `matchDeadline` (dead from then on) holds
+    /// the match record: the matcher's id in MatcherBonds in the low 38 bits, and whether the
+    /// request named a GPU model and a region, which a match challenge must honour.
+    uint40 internal constant MATCHER_ID_MASK = (uint40(1) << 38) - 1;
+    /// @notice The match record's flag: the request named a GPU model.
+    uint40 internal constant MODEL_NAMED = uint40(1) << 38;
+    /// @notice The match record's flag: the request named a region.
+    uint40 internal constant REGION_NAMED = uint40(1) << 39;
+
     /// @notice RENTAL becomes a streaming lease here; JOB is handed to the job market at match.
     enum RequestKind {
         RENTAL,
@@ -371,8 +396,8 @@ library Market {
 /// @notice Jobs: deterministic computations paid from escrow, verified optimistically, disputed by
 /// bisection (docs/verification.md).
 library Jobs {
-    /// @notice A job's status. MATCHED, SUBMITTED, DISPUTED and the terminal FINALIZED, EXPIRED,
-    /// SLASHED and VOIDED are stored; LATE (MATCHED past the result deadline) and FINALIZABLE
+    /// @notice A job's status. MATCHED, SUBMITTED, DISPUTED and the terminal FINALIZED, EXPIRED and
+    /// SLASHED are stored (VOIDED no longer is); LATE (MATCHED past the result deadline) and FINALIZABLE
     /// (SUBMITTED after the challenge window) are derived from the clock by `statusOf`.
     enum Status {
         NONE,
@@ -384,7 +409,7 @@ library Jobs {
         FINALIZED, // terminal: solver paid
         EXPIRED, // terminal: no result in time; tenant refunded, solver slashed a little
         SLASHED, // terminal: the solver lost a dispute; tenant refunded, collateral slashed
-        VOIDED // terminal: arbiters could not decide; everyone made whole, nobody slashed
+        VOIDED // no longer reached: a vote without a majority is the challenger's loss (kept so values do not move)
     }
 
     /// @notice What the one verifier of a job said.
@@ -403,7 +428,8 @@ library Jobs {
         VOTE // one step left in an arbiter-mode workload: arbiters vote
     }
 
-    /// @notice How a dispute ended.
+    /// @notice How a dispute ended. VOIDED: an arbiter vote without a strict majority, settled as
+    /// the challenger's loss (the window resumes).
     enum DisputeResult {
         SOLVER_WON,
         CHALLENGER_WON,
@@ -428,8 +454,9 @@ library Jobs {
         // slot 0
         address stepVerifier; // 0 for an arbiter-mode workload without on-chain checks
         bool arbiterMode;
-        uint40 resultTimeoutSeconds;
-        uint40 challengeWindowSeconds; // never 0 once published
+        uint24 resultTimeoutSeconds; // at most 30 days (MAX_RESULT_TIMEOUT_SECONDS), below 2**24
+        uint24 challengeWindowSeconds; // never 0 once published; at most 7 days (ProtocolConfig)
+        uint32 steps; // N, which the solver's offer must be able to compute within the timeout
     }
 
     /// @notice A workload registered by governance.
@@ -475,9 +502,12 @@ library Jobs {
         uint40 windowEndsAt; // challenges and attestations only before it; finalize from it
         Status status; // stored values only (see Status)
         Attestation attestation;
-        // slot 2
-        uint128 collateral; // stake locked in the registry for this job
-        uint128 escrow; // payment tokens held here for this job
+        // slot 2: the money, and the fees fixed at the match (PROTOCOL §7: terms fixed when agreed)
+        uint96 collateral; // stake locked in the registry for this job; units x 1e24 and 5 x a uint96 price fit
+        uint96 escrow; // the job's price held here, without the settle bounty; the match checks it fits
+        uint16 protocolFeeBps; // fixed at the match
+        uint16 verifierFeeBps; // fixed at the match
+        uint32 settleBounty; // reserved from the escrow at the match; at most 5 USD by ProtocolConfig
         // slot 3
         bytes32 outputHash; // h_N claimed by the solver
         // slot 4
@@ -501,6 +531,7 @@ library Jobs {
         uint40 moveTimeoutSeconds;
         uint40 voteWindowSeconds;
         uint32 number; // 1 for a job's first dispute; keys arbiter votes
+        bool verifierDefends; // the solver side's last move was the valid verifier's: it gets the compensation
         // slot 2
         bytes32 hLo;
         // slot 3
@@ -511,5 +542,17 @@ library Jobs {
         uint40 windowLeft; // challenge window time left when the dispute opened
         uint32 votesForSolver;
         uint32 votesForChallenger;
+        uint40 arbiterBond; // copied when the dispute opens; bonds are at most 100,000 USD (below 2**40)
+        uint40 arbiterFee; // copied when the dispute opens; at most the challenge bond
+    }
+
+    /// @notice The result of an arbiter vote, kept per dispute for the arbiters' claims
+    /// (`claimArbiterPay`). Votes and outcomes are coded 1 (solver correct), 2 (solver wrong);
+    /// outcome 3 is no majority, 0 not resolved yet.
+    struct VoteTally {
+        // slot 0
+        uint8 outcome;
+        uint40 bond; // each vote's bond, back to the majority (to every voter without one)
+        uint96 payPerVote; // the fee and the minority's bonds, shared by the majority
     }
 }

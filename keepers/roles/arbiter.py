@@ -6,6 +6,11 @@ input with the workload's executor, checks that it hashes to the agreed h_lo, ru
 step and votes `voteOnStep(solverCorrect)`: whether the step's result hashes to the disputed
 h_hi. When its own s_lo does not hash to h_lo (the parties agreed on a state it cannot
 reproduce) it cannot judge and abstains; the vote window ends with `resolveVote` (the settler).
+
+Each vote posts the dispute's arbiter bond (the payment token is approved to the JobMarket once,
+for good, before the first vote). Once a vote it cast is resolved (the dispute left
+the VOTE phase) it claims its bond and pay with `claimArbiterPay`; a vote in the minority has
+nothing to claim (the contract refuses it) and is dropped.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 from functools import partial
 
 from keepers.client import LeaseholdClient
+from keepers.contracts.types import MAX_ALLOWANCE
 from keepers.jobs import JobBook, JobFacts, Unexecutable, attempt, workload_of
 from keepers.lifecycle import Keeper, NoRoleConfig
 from keepers.workloads import keccak256
@@ -29,10 +35,12 @@ class ArbiterKeeper(Keeper):
         self.unexecutable = Unexecutable(self.log)
         self.votes = self.metrics.counter("arbiter_votes", "Votes cast on disputed steps", ("solver_correct",))
         self._done: set[tuple[int, int]] = set()  # (job id, dispute number) voted on or abstained from
+        self._to_claim: set[tuple[int, int]] = set()  # votes cast, not claimed yet
         self.add_job("vote", self.tick, self.config.chain.poll_interval_seconds)
 
     def tick(self) -> None:
         self.book.refresh()
+        self.claim()
         me = self.client.address
         voting = [
             job
@@ -74,9 +82,25 @@ class ArbiterKeeper(Keeper):
             self.log,
             "vote_on_step",
             job.job_id,
-            lambda: self.client.vote_on_step(job.job_id, solver_correct),
+            lambda: self.client.vote_on_step(job.job_id, solver_correct, bond=MAX_ALLOWANCE),
             self.metrics,
         )
         self._done.add(key)
         if sent is not None:
             self.votes.labels(str(solver_correct).lower()).inc()
+            self._to_claim.add(key)
+
+    def claim(self) -> None:
+        """Claims each resolved vote once: its dispute is no longer the job's open vote."""
+        for job_id, number in sorted(self._to_claim):
+            job = self.book.state.jobs.get(job_id)
+            if job is not None and job.dispute_number == number and job.phase == "VOTE":
+                continue  # still voting
+            self._to_claim.discard((job_id, number))
+            attempt(
+                self.log,
+                "claim_arbiter_pay",
+                job_id,
+                lambda job_id=job_id, number=number: self.client.claim_arbiter_pay(job_id, number),
+                self.metrics,
+            )

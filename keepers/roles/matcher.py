@@ -27,12 +27,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from web3.logs import DISCARD
 
 from keepers.contracts.types import ZERO_ADDRESS, RequestKind, RequestStatus, SkipReason
+from keepers.errors import KeeperError
 from keepers.lifecycle import Keeper
 from keepers.market_view import MarketState, MarketView
 from keepers.matching import Codebook, OfferBook, ProviderBook, RequestBook, Weights, match, optimality_gap
+from keepers.matching.repair import undominated
 from keepers.matching.scoring import seed_from_block_hash
 from keepers.orderbook import OrderBook, OrderBookServer, SignedOrder
 from keepers.sender import Refused
+
+BPS = 10_000
 
 
 class WeightsConfig(BaseModel):
@@ -98,6 +102,7 @@ class MatcherKeeper(Keeper):
     RoleConfig = MatcherConfig
 
     def setup(self) -> None:
+        self._ensure_bonded()
         self.view = MarketView(self, name="matcher-view")
         self.weights = Weights(**self.role_config.weights.model_dump())
         self.matches = self.metrics.counter("matches", "Pairs the chain accepted from this matcher")
@@ -126,6 +131,27 @@ class MatcherKeeper(Keeper):
             self.orderbook = OrderBookServer(book, self.role_config.orderbook_port).__enter__()
             self.log.info("order book served", extra={"event": "orderbook_started", "url": self.orderbook.url})
         self.add_job("match", self.wake, self.role_config.wake_interval_seconds)
+
+    def _ensure_bonded(self) -> None:
+        """Matching needs a bond in MatcherBonds (docs/matching-accountability.md): bond what is
+        missing from the account's own payment tokens, or refuse to start with the reason."""
+        bonds, token = self.contracts.matcher_bonds, self.contracts.payment_token
+        me = self.account.address
+        if bonds.is_matcher(me):
+            return
+        min_bond = bonds.params()[0]
+        amount, unbonding = bonds.bond_of(me)[:2]
+        short = min_bond - (amount - unbonding)
+        held = token.balance_of(me)
+        if held < short:
+            raise KeeperError(
+                f"bond error: account {me} needs {short} more payment-token units bonded in MatcherBonds "
+                f"{bonds.address} to match and holds {held}; fund it, or bond for it with bondFor"
+            )
+        if token.allowance(me, bonds.address) < short:
+            self.sender.send(token.approve(bonds.address, short))
+        self.sender.send(bonds.bond(short))
+        self.log.info("matcher bonded", extra={"event": "matcher_bonded", "amount": short})
 
     def stop(self) -> None:
         if self.__dict__.get("orderbook") is not None:
@@ -301,8 +327,33 @@ class MatcherKeeper(Keeper):
             pricing_k=self.role_config.pricing_k,
             pool_k=self.role_config.pool_k,
         )
-        pairs = sorted(zip(requests.ids[assignment.request].tolist(), offers.ids[assignment.offer].tolist()))
+        # No pair a match challenge could win on these books: a strictly cheaper offer left free
+        # takes the request instead (docs/matching-accountability.md). The score is the assignment's.
+        request_rows, offer_rows = undominated(requests, offers, providers, assignment.request, assignment.offer)
+        pairs = sorted(zip(requests.ids[request_rows].tolist(), offers.ids[offer_rows].tolist()))
         return BatchPlan(block_number, seed, pairs, assignment.total_score, assignment.method, assignment.upper_bound)
+
+    def _job_terms(self, block: int, terms_hashes: list[bytes], has_job_market: bool) -> dict:
+        """What the job market recorded for each JOB request's terms, and the job collateral rule, at `block`."""
+        if not terms_hashes or not has_job_market:
+            return {"records": {}, "collateral_bps": 0}
+        hashes = list(dict.fromkeys(bytes(h) for h in terms_hashes))
+        records = self.view.job_market.terms_records(hashes, block=block)
+        return {
+            "records": dict(zip(hashes, records)),
+            "collateral_bps": self.view.config.params(block=block)["jobCollateralBps"],
+        }
+
+    @staticmethod
+    def _job_columns(kind: int, terms_hash: bytes, deposit: int, job_terms: dict) -> tuple | None:
+        """(steps, result timeout, collateral needed) of a request; zeros for a RENTAL; None when no match
+        could take it (no job market, or its terms unpublished: the chain would skip it)."""
+        if kind != RequestKind.JOB:
+            return (0, 0, 0)
+        record = job_terms["records"].get(bytes(terms_hash))
+        if record is None or record["challengeWindowSeconds"] == 0:
+            return None
+        return (record["steps"], record["resultTimeoutSeconds"], deposit * job_terms["collateral_bps"] // BPS)
 
     def replay(self, block_number: int) -> BatchPlan:
         """The batch a tick at `block_number` proposed: the view as it was then, the chain as it was then."""
@@ -319,11 +370,20 @@ class MatcherKeeper(Keeper):
         has_job_market = market.job_market(block=block) != ZERO_ADDRESS
 
         request_ids = sorted(state.open_requests)
+        orders = market.request_structs(request_ids, block=block)
+        signed_specs = [order.request[1] for order in signed]
+        job_terms = self._job_terms(
+            block,
+            [o["jobTermsHash"] for o in orders if o["kind"] == RequestKind.JOB]
+            + [spec[10] for spec in signed_specs if spec[9] == RequestKind.JOB],
+            has_job_market,
+        )
         request_rows = []
-        for request_id, order in zip(request_ids, market.request_structs(request_ids, block=block)):
+        for request_id, order in zip(request_ids, orders):
             if order["status"] != RequestStatus.OPEN or order["matchDeadline"] < now:
                 continue
-            if order["kind"] == RequestKind.JOB and not has_job_market:
+            job = self._job_columns(order["kind"], order["jobTermsHash"], order["escrow"], job_terms)
+            if job is None:
                 continue
             request_rows.append(
                 (
@@ -337,11 +397,13 @@ class MatcherKeeper(Keeper):
                     order["minReputation"],
                     order["pricePerUnitHour"],
                     order["durationSeconds"],
+                    *job,
                 )
             )
         for index, order in enumerate(signed):
             tenant, spec = order.request[0], order.request[1]
-            if spec[8] < now or (spec[9] == RequestKind.JOB and not has_job_market):
+            job = self._job_columns(spec[9], spec[10], order.request[2], job_terms)
+            if spec[8] < now or job is None:
                 continue
             request_rows.append(
                 (
@@ -355,6 +417,7 @@ class MatcherKeeper(Keeper):
                     spec[5],
                     spec[6],
                     spec[7],
+                    *job,
                 )
             )
         if not request_rows:
@@ -404,10 +467,12 @@ class MatcherKeeper(Keeper):
                     offer["units"],
                     offer["units"] - offer["unitsInUse"],
                     model["collateralPerUnit"],
+                    offer["jobStepsPerSecond"],
+                    offer["jobMinResultTimeoutSeconds"],
                 )
             )
 
-        requests = RequestBook(*_columns(request_rows, amounts={8}))
+        requests = RequestBook(*_columns(request_rows, amounts={8, 12}))
         offers = OfferBook(*_columns(offer_rows, amounts={6, 10}))
         providers = ProviderBook(*_columns([facts[:6] for facts in provider_facts], amounts={1}))
         return requests, offers, providers

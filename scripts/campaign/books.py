@@ -34,7 +34,6 @@ from scripts.campaign.enums import (
     J_MATCHED,
     J_SLASHED,
     J_SUBMITTED,
-    J_VOIDED,
     K_ACTIVE,
     K_CHALLENGE_OPEN,
     K_NOT_FOUND,
@@ -60,9 +59,10 @@ class Books:
 
     # ----------------------------------------------------------------- moving tokens
 
-    def _move(self, payer: str, payee: str, amount: int) -> None:
-        if amount and payee in self.blocked and payer in self.owing:
-            # The token refuses the payee: the contract keeps the money and owes it as a credit.
+    def _move(self, payer: str, payee: str, amount: int, *, credit: bool = False) -> None:
+        if amount and (credit or payee in self.blocked) and payer in self.owing:
+            # The token refuses the payee, or the contract credits without trying (match fees): the
+            # contract keeps the money and owes it as a credit.
             key = (payer, payee)
             self._fresh_credits += self.credits[key] == 0
             self.credits[key] += amount
@@ -187,6 +187,13 @@ class Books:
 
     def on_CollateralLocked(self, e):
         o, p = self.offers[e["offerId"]], self.providers[e["provider"]]
+        if e["units"] == 0:
+            # A job's collateral above its units' (checked against the price at JobOpened).
+            require(p.free >= e["collateral"] > 0, f"job collateral {e['collateral']} with free stake {p.free}")
+            p.free -= e["collateral"]
+            p.locked += e["collateral"]
+            self._touched.add(p.account.address)
+            return
         expected = e["units"] * self.catalogue[o.model]["collateral"]
         require(e["collateral"] == expected, f"collateral {e['collateral']} != units x collateralPerUnit {expected}")
         require(o.in_use + e["units"] <= o.units and not o.paused and not o.removed, f"offer {o.id} over-reserved")
@@ -297,7 +304,8 @@ class Books:
         require(fee == min(self.params["matchFee"], order.deposit), f"match fee {fee} on request {order.id}")
         require(self.ts <= order.deadline and order.state == "open", f"request {order.id} matched when not open")
         order.paid_out += fee
-        self._move(self.market.address, matcher, fee)
+        # Match fees are credited to the matcher (claimed later), never transferred at the match.
+        self._move(self.market.address, matcher, fee, credit=True)
         return fee
 
     def on_LeaseStarted(self, e):
@@ -317,10 +325,24 @@ class Books:
         order.fee_bps, order.start, order.escrow = self.params["protocolFeeBps"], self.ts, escrow
         order.bounty, order.collateral = e["settleBounty"], e["collateral"]
 
+    def on_OfferJobPolicySet(self, e):
+        o = self.offers[e["offerId"]]
+        o.job_rate, o.job_setup = e["stepsPerSecond"], e["minResultTimeoutSeconds"]
+
     def on_JobOpened(self, e):
         order = self.orders[e["jobId"]]
         terms = order.terms
+        offer = self.offers[e["offerId"]]
         require(e["resultDeadline"] == self.ts + terms.result_timeout, "result deadline")
+        # Property 1: the provider consented; property 2: collateral in proportion to the price.
+        rate = offer.job_rate
+        require(
+            rate > 0 and terms.result_timeout >= offer.job_setup + -(-terms.steps // rate),
+            f"job {order.id} matched outside its offer's job policy",
+        )
+        units_collateral = e["units"] * self.catalogue[offer.model]["collateral"]
+        needed = max(units_collateral, e["escrow"] * self.params["jobCollateralBps"] // BPS)
+        require(e["collateral"] == needed, f"job collateral {e['collateral']}, model {needed}")
         self.jobs[order.id] = Job(
             order.id,
             order.tenant,
@@ -332,6 +354,8 @@ class Books:
             terms,
             e["resultDeadline"],
         )
+        job = self.jobs[order.id]
+        job.fee_bps, job.verifier_fee_bps = self.params["protocolFeeBps"], self.params["verifierFeeBps"]
         self.live_jobs.add(order.id)
 
     def on_JobHandedOver(self, e):
@@ -341,6 +365,8 @@ class Books:
         self.live_orders.discard(order.id)
         self._move(self.market.address, self.jm.address, e["escrow"])
         job = self.jobs[order.id]
+        job.bounty = e["escrow"] - job.escrow
+        require(job.bounty == min(self.params["settleBounty"], e["escrow"]), f"job {job.id} bounty {job.bounty}")
         if job.terms.honest is None:
             return  # terms no solver in the walk can trace: the job waits until it is expired
         job.fault = self.rng.choice([None, None, None, *list(range(1, job.terms.steps + 1))])
@@ -496,26 +522,73 @@ class Books:
         correct = keccak256(workload.step(state, lo, job.terms.seed)) == bytes(d["hHi"])
         require(e["solverCorrect"] == correct, f"on-chain step {lo} says {e['solverCorrect']}, executor {correct}")
 
+    def on_StepVoted(self, e):
+        job = self.jobs[e["jobId"]]
+        d = self._dispute_before
+        key = (job.id, d["number"])
+        require(e["bond"] == d["arbiterBond"], f"vote bond {e['bond']}, dispute's {d['arbiterBond']}")
+        self.arbiter_votes[key][e["arbiter"]] = 1 if e["solverCorrect"] else 2
+        self.arbiter_bonds[key] = e["bond"]
+        self.arbiter_held += e["bond"]
+        self._move(e["arbiter"], self.jm.address, e["bond"])
+
+    def on_VoteTallied(self, e):
+        job = self.jobs[e["jobId"]]
+        d = self._dispute_before
+        key = (job.id, e["number"])
+        votes = list(self.arbiter_votes.get(key, {}).values())
+        for_solver, for_challenger = votes.count(1), votes.count(2)
+        outcome = 1 if for_solver > for_challenger else 2 if for_challenger > for_solver else 3
+        winners = max(for_solver, for_challenger) if outcome != 3 else 0
+        fee = min(d["arbiterFee"], d["bond"]) if winners else 0
+        pot = fee + (len(votes) - winners) * d["arbiterBond"]
+        pay, dust = (pot // winners, pot % winners) if winners else (0, 0)
+        got = (e["outcome"], e["fee"], e["payPerVote"], e["dust"])
+        require(got == (outcome, fee, pay, dust), f"tally {got}, model {(outcome, fee, pay, dust)}")
+        self.tallies[key] = (outcome, d["arbiterBond"], pay)
+        self.arbiter_held += fee - dust
+        self._accrue(self.jm.address, dust)
+        # The fee leaves the challenger's bond before the dispute settles.
+        job.bond -= fee
+        self._dispute_before = {**d, "bond": d["bond"] - fee}
+
+    def on_ArbiterPaid(self, e):
+        key = (e["jobId"], e["number"])
+        outcome, bond, pay = self.tallies[key]
+        vote = self.arbiter_votes[key].get(e["arbiter"])
+        require(
+            vote in (1, 2) and (outcome == 3 or vote == outcome), f"arbiter paid for vote {vote}, outcome {outcome}"
+        )
+        expected = bond + (0 if outcome == 3 else pay)
+        require(e["amount"] == expected, f"arbiter paid {e['amount']}, model {expected}")
+        self.arbiter_votes[key][e["arbiter"]] = 3
+        self.arbiter_held -= expected
+        self._move(self.jm.address, e["arbiter"], expected)
+
     def on_DisputeResolved(self, e):
         job = self.jobs[e["jobId"]]
         result = e["result"]
-        if result == SOLVER_WON:
+        if result in (SOLVER_WON, VOIDED):
             job.window_ends = e["windowEndsAt"]
             job.challenger, job.bond, job.disputed = ZERO, 0, False
             return
-        self._end_job(job, J_SLASHED if result == CHALLENGER_WON else J_VOIDED)
+        # A void (arbiters without a majority) is settled as the challenger's loss, like SOLVER_WON.
+        require(result == CHALLENGER_WON, f"dispute result {result}")
+        self._end_job(job, J_SLASHED)
         self._move(self.jm.address, job.tenant, job.escrow)
         self._move(self.jm.address, job.challenger, job.bond)
         job.paid_out += job.escrow
-        if result == VOIDED and job.attestation == A_VALID:
-            self._move(self.jm.address, job.verifier, job.verifier_bond)
 
     def on_ChallengerBondForfeited(self, e):
         job = self.jobs[e["jobId"]]
         bond = self._dispute_before["bond"]
         to_solver = bond * self.params["whistleblowerRewardBps"] // BPS
-        require((e["toSolver"], e["toTreasury"]) == (to_solver, bond - to_solver), f"forfeit {e} of bond {bond}")
-        self._move(self.jm.address, job.provider, e["toSolver"])
+        self._game_bounty = min(self.params["settleBounty"], bond - to_solver)
+        expected = (to_solver, bond - to_solver - self._game_bounty)
+        require((e["toDefender"], e["toTreasury"]) == expected, f"forfeit {e} of bond {bond}")
+        # The campaign's verifiers never reveal, so the solver always defends.
+        require(e["defender"] == job.provider, f"forfeit to {e['defender']}, not the solver")
+        self._move(self.jm.address, job.provider, e["toDefender"])
         self._accrue(self.jm.address, e["toTreasury"])
 
     def on_VerifierBondForfeited(self, e):
@@ -534,8 +607,9 @@ class Books:
         require(
             self.ts >= job.window_ends and not job.disputed, f"job {job.id} paid at {self.ts}, window {job.window_ends}"
         )
-        pf = job.escrow * self.params["protocolFeeBps"] // BPS
-        vf = job.escrow * self.params["verifierFeeBps"] // BPS
+        # The fees fixed at the match, whatever governance set since.
+        pf = job.escrow * job.fee_bps // BPS
+        vf = job.escrow * job.verifier_fee_bps // BPS
         valid = job.attestation == A_VALID
         expected = (job.escrow - pf - vf, pf, vf if valid else 0, 0 if valid else vf)
         got = (e["toProvider"], e["protocolFee"], e["verifierFee"], e["tenantRefund"])
@@ -557,6 +631,18 @@ class Books:
         job.paid_out += job.escrow
         self._move(self.jm.address, job.tenant, job.escrow)
 
+    def on_SettleBountyPaid(self, e):
+        job = self.jobs[e["jobId"]]
+        if job.terminal:
+            # The job's own bounty, once, to whoever settled it.
+            require(e["bounty"] == job.bounty, f"settle bounty {e['bounty']}, reserved {job.bounty}")
+            job.bounty = 0
+        else:
+            # A game the solver won: paid from the treasury's half of the forfeited bond.
+            require(e["bounty"] == self._game_bounty, f"game bounty {e['bounty']}, model {self._game_bounty}")
+            self._game_bounty = 0
+        self._move(self.jm.address, e["recipient"], e["bounty"])
+
     def _end_job(self, job: Job, status: int) -> None:
         require(not job.terminal, f"job {job.id} settled twice")
         job.terminal = True
@@ -577,7 +663,8 @@ class Books:
         jm = 0
         for i in self.live_jobs:
             j = self.jobs[i]
-            jm += j.escrow + j.verifier_bond * (j.attestation == A_VALID) + j.bond
+            jm += j.escrow + j.bounty + j.verifier_bond * (j.attestation == A_VALID) + j.bond
+        jm += self.arbiter_held
         owed = {self.market.address: market, self.jm.address: jm, self.registry.address: self._stake()}
         for (contract, _), amount in self.credits.items():
             owed[contract] += amount

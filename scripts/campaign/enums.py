@@ -60,4 +60,7 @@ PARAM_FIELDS = [
     "livenessBond",
     "challengeBond",
     "verifierBond",
+    "jobCollateralBps",
+    "arbiterBond",
+    "arbiterFee",
 ]

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 # refused); their successes are counted from the events the markets' calls make them emit.
 INDIRECT = {
     "ProviderRegistry.tryReserve": "CollateralLocked",
+    "ProviderRegistry.lockJobCollateral": "CollateralLocked",
     "ProviderRegistry.release": "CollateralReleased",
     "ProviderRegistry.recordOutcome": "LivenessAnswered",
     "ProviderRegistry.slash": "ProviderSlashed",
@@ -69,6 +70,8 @@ ALLOWED = {
         "ProviderRegistry_NotRegistered",
         "ProviderRegistry_InvalidRegion",
         "ProviderRegistry_InvalidMetadataURI",
+        # A new region while stake is locked: the region is a term of the running matches.
+        "ProviderRegistry_RegionLocked",
     },
     "ProviderRegistry.stake": {
         "ProviderRegistry_ZeroAmount",
@@ -113,6 +116,13 @@ ALLOWED = {
         "ProviderRegistry_OfferRemoved",
     },
     "ProviderRegistry.tryReserve": {"Leasehold_MissingRole"},
+    "ProviderRegistry.lockJobCollateral": {"Leasehold_MissingRole"},
+    "ProviderRegistry.setOfferJobPolicy": {
+        "ProviderRegistry_OfferNotFound",
+        "ProviderRegistry_NotOfferOwner",
+        "ProviderRegistry_OfferRemoved",
+        "ProviderRegistry_InvalidJobPolicy",
+    },
     "ProviderRegistry.release": {"Leasehold_MissingRole"},
     "ProviderRegistry.recordOutcome": {"Leasehold_MissingRole"},
     "ProviderRegistry.slash": {"Leasehold_MissingRole"},
@@ -137,7 +147,14 @@ ALLOWED = {
     | REFUSED,
     "LeaseMarket.topUp": {"LeaseMarket_LeaseNotFound", "LeaseMarket_ZeroAmount", "LeaseMarket_LeaseNotActive"}
     | REFUSED,
-    "LeaseMarket.matchRequests": {"Leasehold_MissingRole", "Leasehold_Paused", "LeaseMarket_EmptyBatch"} | REFUSED,
+    # MissingRole: the registry refuses a market whose MARKET_ROLE governance revoked.
+    "LeaseMarket.matchRequests": {
+        "MatcherBonds_NotBonded",
+        "Leasehold_MissingRole",
+        "Leasehold_Paused",
+        "LeaseMarket_EmptyBatch",
+    }
+    | REFUSED,
     "LeaseMarket.withdrawEarnings": {
         "LeaseMarket_LeaseNotFound",
         "LeaseMarket_CallerNotProvider",
@@ -227,7 +244,10 @@ ALLOWED = {
         "JobMarket_MoveDeadlinePassed",
         "JobMarket_ArbiterIsParty",
         "JobMarket_AlreadyVoted",
-    },
+    }
+    | ERC20
+    | REFUSED,
+    "JobMarket.claimArbiterPay": {"JobMarket_NothingToClaim"},
     "JobMarket.resolveVote": {"JobMarket_UnexpectedPhase", "JobMarket_MoveDeadlineNotPassed"},
     "JobMarket.claimTimeout": {"JobMarket_UnexpectedPhase", "JobMarket_MoveDeadlineNotPassed"},
     "JobMarket.finalizeJob": {"JobMarket_UnexpectedStatus"},
@@ -243,6 +263,7 @@ ALLOWED["LeaseMarket.createRequestWithPermit"] = ALLOWED["LeaseMarket.createRequ
 # is created from the signed spec and deposit) and the pair's, all in one transaction.
 ALLOWED["LeaseMarket.matchSignedRequest"] = (
     {
+        "MatcherBonds_NotBonded",
         "Leasehold_MissingRole",
         "SignedRequests_Expired",
         "SignedRequests_NonceUsed",
@@ -263,6 +284,7 @@ ACTION_TARGET = {
     "withdraw_unstaked": "ProviderRegistry.withdrawUnstaked",
     "update_offer": "ProviderRegistry.updateOffer",
     "pause_offer": "ProviderRegistry.pauseOffer",
+    "set_offer_job_policy": "ProviderRegistry.setOfferJobPolicy",
     "remove_offer": "ProviderRegistry.removeOffer",
     "create_with_permit": "LeaseMarket.createRequestWithPermit",
     "top_up": "LeaseMarket.topUp",
@@ -278,6 +300,7 @@ ACTION_TARGET = {
     "dispute_move": "JobMarket.proveStep",
     "vote": "JobMarket.voteOnStep",
     "resolve_vote": "JobMarket.resolveVote",
+    "claim_arbiter_pay": "JobMarket.claimArbiterPay",
     "claim_timeout": "JobMarket.claimTimeout",
     "expire": "JobMarket.expireJob",
     "set_params": "ProtocolConfig.setParams",

@@ -40,7 +40,7 @@ from scripts.campaign.handlers.token import TokenActions
 from scripts.campaign.invariants import Invariants
 from scripts.campaign.model import Job, Offer, Order, Provider, Stats, Terms
 from scripts.campaign.profits import Profits
-from scripts.deploy import deploy, load_catalogue
+from scripts.deploy import bond_matcher, deploy, load_catalogue
 from scripts.localchain import HarnessError
 
 
@@ -177,7 +177,11 @@ class Campaign(
         }
         opts = {"from": self.gov}
         self.config.setRole(self.roles["MATCHER"], self.matcher, True, opts)
+        bond_matcher(d.matcher_bonds, self.token, self.matcher, payer=self.gov)
         self.config.setRole(self.roles["MATCHER"], self.matcher2, True, opts)  # the steering matcher
+        bond_matcher(d.matcher_bonds, self.token, self.matcher2, payer=self.gov)
+        # Match fees are credited to the matchers, never transferred (docs/matching-accountability.md).
+        self._match_fee_takers = {self.matcher.address, self.matcher2.address}
         for v in (v0, v1):
             self.config.setRole(self.roles["VERIFIER"], v, True, opts)
         for a in (a0, a1, a2):
@@ -209,6 +213,7 @@ class Campaign(
             + self.tenants
             + self.verifiers
             + self.whistleblowers
+            + self.arbiters
             + [self.settler, self.attacker, self.matcher, self.matcher2, self.spare]
             + [self.edge_tenant, self.edge_expirer, self.sybil, self.solver_alt]
         )
@@ -268,6 +273,13 @@ class Campaign(
         self._fresh_fees = 0
         self._touched_credits: set[tuple[str, str]] = set()
         self.fees: Counter = Counter()  # contract -> protocol fees accrued there since its last sweep
+        # (job, dispute number) -> {arbiter: vote}, 1 solver correct, 2 wrong, 3 claimed; and the
+        # tallies (outcome, bond, pay per vote) once resolved; arbiter_held: what the job market
+        # owes arbiters (bonds and pay not yet claimed).
+        self.arbiter_votes: dict[tuple[int, int], dict[str, int]] = defaultdict(dict)
+        self.arbiter_bonds: dict[tuple[int, int], int] = {}
+        self.tallies: dict[tuple[int, int], tuple[int, int, int]] = {}
+        self.arbiter_held = 0
         self.orders: dict[int, Order] = {}
         self.jobs: dict[int, Job] = {}
         self.offers: dict[int, Offer] = {}
@@ -341,6 +353,7 @@ class Campaign(
         self._touched_credits = set()
         self._time_moved = False
         self._subject = None
+        self._game_bounty = 0
         self._gas_tag = None
         self._close_queue = None
         self._batch_bounty = None
@@ -394,6 +407,10 @@ class Campaign(
             ("add_offer", when(live_offers < 4, 10, 0.8)),
             ("update_offer", 1),
             ("pause_offer", 1.5),
+            (
+                "set_offer_job_policy",
+                when(any(o.job_rate == 0 and not o.removed for o in self.offers.values()), 5, 0.2),
+            ),
             ("remove_offer", when(live_offers > 3, 0.4, 0.1)),
             ("create_rental", when(live < 14, 6, 1)),
             ("create_with_permit", 1),
@@ -415,6 +432,7 @@ class Campaign(
             ("dispute_move", when(disputed, 30 * disputed)),
             ("vote", when(voting, 10)),
             ("resolve_vote", when(voting, 2, 0.2)),
+            ("claim_arbiter_pay", when(self._claimable_votes(), 4, 0.2)),
             ("claim_timeout", when(disputed, 2, 0.2)),
             ("finalize", when(open_jobs, 5)),
             ("expire", when(waiting, 2)),

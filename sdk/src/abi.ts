@@ -17,6 +17,11 @@ export const leaseMarketAbi = [
         "internalType": "contract IERC20",
         "name": "paymentToken_",
         "type": "address"
+      },
+      {
+        "internalType": "contract IMatcherBonds",
+        "name": "matcherBonds_",
+        "type": "address"
       }
     ],
     "stateMutability": "nonpayable",
@@ -403,22 +408,6 @@ export const leaseMarketAbi = [
   {
     "inputs": [],
     "name": "LeaseMarket_ZeroPrice",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "bytes32",
-        "name": "role",
-        "type": "bytes32"
-      },
-      {
-        "internalType": "address",
-        "name": "account",
-        "type": "address"
-      }
-    ],
-    "name": "Leasehold_MissingRole",
     "type": "error"
   },
   {
@@ -2554,6 +2543,22 @@ export const providerRegistryAbi = [
     "inputs": [
       {
         "internalType": "uint40",
+        "name": "minResultTimeoutSeconds",
+        "type": "uint40"
+      },
+      {
+        "internalType": "uint40",
+        "name": "max",
+        "type": "uint40"
+      }
+    ],
+    "name": "ProviderRegistry_InvalidJobPolicy",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint40",
         "name": "maxDurationSeconds",
         "type": "uint40"
       },
@@ -2709,6 +2714,22 @@ export const providerRegistryAbi = [
       }
     ],
     "name": "ProviderRegistry_OfferRemoved",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "provider",
+        "type": "address"
+      },
+      {
+        "internalType": "uint128",
+        "name": "lockedStake",
+        "type": "uint128"
+      }
+    ],
+    "name": "ProviderRegistry_RegionLocked",
     "type": "error"
   },
   {
@@ -2929,6 +2950,31 @@ export const providerRegistryAbi = [
       }
     ],
     "name": "OfferAdded",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "offerId",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint32",
+        "name": "stepsPerSecond",
+        "type": "uint32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint40",
+        "name": "minResultTimeoutSeconds",
+        "type": "uint40"
+      }
+    ],
+    "name": "OfferJobPolicySet",
     "type": "event"
   },
   {
@@ -3202,6 +3248,19 @@ export const providerRegistryAbi = [
   },
   {
     "inputs": [],
+    "name": "MAX_JOB_MIN_RESULT_TIMEOUT_SECONDS",
+    "outputs": [
+      {
+        "internalType": "uint40",
+        "name": "",
+        "type": "uint40"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "MAX_METADATA_URI_LENGTH",
     "outputs": [
       {
@@ -3271,6 +3330,40 @@ export const providerRegistryAbi = [
       }
     ],
     "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "offerId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint32",
+        "name": "steps",
+        "type": "uint32"
+      },
+      {
+        "internalType": "uint40",
+        "name": "resultTimeoutSeconds",
+        "type": "uint40"
+      },
+      {
+        "internalType": "uint128",
+        "name": "price",
+        "type": "uint128"
+      }
+    ],
+    "name": "checkJobPolicy",
+    "outputs": [
+      {
+        "internalType": "enum Registry.SkipReason",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
     "type": "function"
   },
   {
@@ -3433,6 +3526,29 @@ export const providerRegistryAbi = [
         "internalType": "address",
         "name": "account",
         "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "offerId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint128",
+        "name": "amount",
+        "type": "uint128"
+      }
+    ],
+    "name": "lockJobCollateral",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
       }
     ],
     "name": "metadataURI",
@@ -3464,14 +3580,14 @@ export const providerRegistryAbi = [
             "type": "address"
           },
           {
-            "internalType": "uint32",
+            "internalType": "uint16",
             "name": "units",
-            "type": "uint32"
+            "type": "uint16"
           },
           {
-            "internalType": "uint32",
+            "internalType": "uint16",
             "name": "unitsInUse",
-            "type": "uint32"
+            "type": "uint16"
           },
           {
             "internalType": "bool",
@@ -3482,6 +3598,11 @@ export const providerRegistryAbi = [
             "internalType": "bool",
             "name": "removed",
             "type": "bool"
+          },
+          {
+            "internalType": "uint40",
+            "name": "changedAt",
+            "type": "uint40"
           },
           {
             "internalType": "bytes32",
@@ -3496,6 +3617,16 @@ export const providerRegistryAbi = [
           {
             "internalType": "uint40",
             "name": "maxDurationSeconds",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint32",
+            "name": "jobStepsPerSecond",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint40",
+            "name": "jobMinResultTimeoutSeconds",
             "type": "uint40"
           }
         ],
@@ -3571,14 +3702,19 @@ export const providerRegistryAbi = [
             "type": "uint128"
           },
           {
-            "internalType": "uint40",
+            "internalType": "uint32",
             "name": "unbondingReadyAt",
-            "type": "uint40"
+            "type": "uint32"
           },
           {
-            "internalType": "uint40",
+            "internalType": "uint32",
             "name": "registeredAt",
-            "type": "uint40"
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "raisedAt",
+            "type": "uint32"
           },
           {
             "internalType": "uint32",
@@ -3751,6 +3887,29 @@ export const providerRegistryAbi = [
       }
     ],
     "name": "requestUnstake",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "offerId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint32",
+        "name": "stepsPerSecond",
+        "type": "uint32"
+      },
+      {
+        "internalType": "uint40",
+        "name": "minResultTimeoutSeconds",
+        "type": "uint40"
+      }
+    ],
+    "name": "setOfferJobPolicy",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -4301,6 +4460,27 @@ export const jobMarketAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint32",
+        "name": "number",
+        "type": "uint32"
+      },
+      {
+        "internalType": "address",
+        "name": "arbiter",
+        "type": "address"
+      }
+    ],
+    "name": "JobMarket_NothingToClaim",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint40",
         "name": "resultTimeoutSeconds",
         "type": "uint40"
@@ -4565,6 +4745,37 @@ export const jobMarketAbi = [
       },
       {
         "indexed": true,
+        "internalType": "uint32",
+        "name": "number",
+        "type": "uint32"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "arbiter",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "amount",
+        "type": "uint128"
+      }
+    ],
+    "name": "ArbiterPaid",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
         "internalType": "address",
         "name": "verifier",
         "type": "address"
@@ -4608,8 +4819,14 @@ export const jobMarketAbi = [
       },
       {
         "indexed": false,
+        "internalType": "address",
+        "name": "defender",
+        "type": "address"
+      },
+      {
+        "indexed": false,
         "internalType": "uint128",
-        "name": "toSolver",
+        "name": "toDefender",
         "type": "uint128"
       },
       {
@@ -5072,6 +5289,31 @@ export const jobMarketAbi = [
         "type": "uint256"
       },
       {
+        "indexed": true,
+        "internalType": "address",
+        "name": "recipient",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "bounty",
+        "type": "uint128"
+      }
+    ],
+    "name": "SettleBountyPaid",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
         "indexed": false,
         "internalType": "uint32",
         "name": "stepIndex",
@@ -5107,6 +5349,12 @@ export const jobMarketAbi = [
         "internalType": "bool",
         "name": "solverCorrect",
         "type": "bool"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "bond",
+        "type": "uint128"
       }
     ],
     "name": "StepVoted",
@@ -5141,6 +5389,49 @@ export const jobMarketAbi = [
       }
     ],
     "name": "VerifierBondForfeited",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "uint32",
+        "name": "number",
+        "type": "uint32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint8",
+        "name": "outcome",
+        "type": "uint8"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "fee",
+        "type": "uint128"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "payPerVote",
+        "type": "uint128"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "dust",
+        "type": "uint128"
+      }
+    ],
+    "name": "VoteTallied",
     "type": "event"
   },
   {
@@ -5326,6 +5617,24 @@ export const jobMarketAbi = [
     "type": "function"
   },
   {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint32",
+        "name": "number",
+        "type": "uint32"
+      }
+    ],
+    "name": "claimArbiterPay",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
     "inputs": [],
     "name": "claimCredit",
     "outputs": [
@@ -5446,6 +5755,11 @@ export const jobMarketAbi = [
             "type": "uint32"
           },
           {
+            "internalType": "bool",
+            "name": "verifierDefends",
+            "type": "bool"
+          },
+          {
             "internalType": "bytes32",
             "name": "hLo",
             "type": "bytes32"
@@ -5474,6 +5788,16 @@ export const jobMarketAbi = [
             "internalType": "uint32",
             "name": "votesForChallenger",
             "type": "uint32"
+          },
+          {
+            "internalType": "uint40",
+            "name": "arbiterBond",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "arbiterFee",
+            "type": "uint40"
           }
         ],
         "internalType": "struct Jobs.Dispute",
@@ -5695,6 +6019,35 @@ export const jobMarketAbi = [
         "internalType": "bool",
         "name": "",
         "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "termsHash",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint256",
+        "name": "offerId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint128",
+        "name": "deposit",
+        "type": "uint128"
+      }
+    ],
+    "name": "jobSkipReason",
+    "outputs": [
+      {
+        "internalType": "enum Registry.SkipReason",
+        "name": "",
+        "type": "uint8"
       }
     ],
     "stateMutability": "view",
@@ -6124,14 +6477,19 @@ export const jobMarketAbi = [
             "type": "bool"
           },
           {
-            "internalType": "uint40",
+            "internalType": "uint24",
             "name": "resultTimeoutSeconds",
-            "type": "uint40"
+            "type": "uint24"
           },
           {
-            "internalType": "uint40",
+            "internalType": "uint24",
             "name": "challengeWindowSeconds",
-            "type": "uint40"
+            "type": "uint24"
+          },
+          {
+            "internalType": "uint32",
+            "name": "steps",
+            "type": "uint32"
           }
         ],
         "internalType": "struct Jobs.TermsRecord",
@@ -6544,6 +6902,21 @@ export const protocolConfigAbi = [
             "internalType": "uint128",
             "name": "verifierBond",
             "type": "uint128"
+          },
+          {
+            "internalType": "uint16",
+            "name": "jobCollateralBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint128",
+            "name": "arbiterBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "arbiterFee",
+            "type": "uint128"
           }
         ],
         "indexed": false,
@@ -6634,6 +7007,32 @@ export const protocolConfigAbi = [
   },
   {
     "inputs": [],
+    "name": "DEFAULT_ARBITER_BOND",
+    "outputs": [
+      {
+        "internalType": "uint128",
+        "name": "",
+        "type": "uint128"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "DEFAULT_ARBITER_FEE",
+    "outputs": [
+      {
+        "internalType": "uint128",
+        "name": "",
+        "type": "uint128"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "DEFAULT_ARBITER_VOTE_WINDOW_SECONDS",
     "outputs": [
       {
@@ -6653,6 +7052,19 @@ export const protocolConfigAbi = [
         "internalType": "uint128",
         "name": "",
         "type": "uint128"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "DEFAULT_JOB_COLLATERAL_BPS",
+    "outputs": [
+      {
+        "internalType": "uint16",
+        "name": "",
+        "type": "uint16"
       }
     ],
     "stateMutability": "view",
@@ -7080,6 +7492,19 @@ export const protocolConfigAbi = [
     "type": "function"
   },
   {
+    "inputs": [],
+    "name": "jobCollateralBps",
+    "outputs": [
+      {
+        "internalType": "uint16",
+        "name": "",
+        "type": "uint16"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
     "inputs": [
       {
         "components": [
@@ -7181,6 +7606,21 @@ export const protocolConfigAbi = [
           {
             "internalType": "uint128",
             "name": "verifierBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint16",
+            "name": "jobCollateralBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint128",
+            "name": "arbiterBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "arbiterFee",
             "type": "uint128"
           }
         ],
@@ -7362,6 +7802,21 @@ export const protocolConfigAbi = [
           {
             "internalType": "uint128",
             "name": "verifierBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint16",
+            "name": "jobCollateralBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint128",
+            "name": "arbiterBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "arbiterFee",
             "type": "uint128"
           }
         ],
@@ -7548,6 +8003,21 @@ export const protocolConfigAbi = [
           {
             "internalType": "uint128",
             "name": "verifierBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint16",
+            "name": "jobCollateralBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint128",
+            "name": "arbiterBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "arbiterFee",
             "type": "uint128"
           }
         ],
@@ -8577,6 +9047,27 @@ export const protocolErrorsAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint32",
+        "name": "number",
+        "type": "uint32"
+      },
+      {
+        "internalType": "address",
+        "name": "arbiter",
+        "type": "address"
+      }
+    ],
+    "name": "JobMarket_NothingToClaim",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint40",
         "name": "resultTimeoutSeconds",
         "type": "uint40"
@@ -9453,6 +9944,22 @@ export const protocolErrorsAbi = [
     "inputs": [
       {
         "internalType": "uint40",
+        "name": "minResultTimeoutSeconds",
+        "type": "uint40"
+      },
+      {
+        "internalType": "uint40",
+        "name": "max",
+        "type": "uint40"
+      }
+    ],
+    "name": "ProviderRegistry_InvalidJobPolicy",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint40",
         "name": "maxDurationSeconds",
         "type": "uint40"
       },
@@ -9608,6 +10115,22 @@ export const protocolErrorsAbi = [
       }
     ],
     "name": "ProviderRegistry_OfferRemoved",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "provider",
+        "type": "address"
+      },
+      {
+        "internalType": "uint128",
+        "name": "lockedStake",
+        "type": "uint128"
+      }
+    ],
+    "name": "ProviderRegistry_RegionLocked",
     "type": "error"
   },
   {

@@ -31,6 +31,9 @@ BOUNDS = {
     "livenessBond": (USD // 100, 1000 * USD),
     "challengeBond": (USD // 100, 100_000 * USD),
     "verifierBond": (USD // 100, 100_000 * USD),
+    "jobCollateralBps": (10_000, 50_000),
+    "arbiterBond": (USD // 100, 100_000 * USD),
+    "arbiterFee": (0, 50 * USD),  # at most the challenge bond
 }
 
 # Companions that keep the other rules satisfied when one parameter sits at a bound.
@@ -44,6 +47,7 @@ COMPANIONS = {
     ("whistleblowerRewardBps", 9000): {"tenantCompensationBps": 1000},
     ("tenantCompensationBps", 9000): {"whistleblowerRewardBps": 1000},
     ("unbondingPeriodSeconds", DAY): SHORT_DISPUTES,
+    ("challengeBond", USD // 100): {"arbiterFee": 0},  # the fee comes out of the bond
 }
 LONG_UNBONDING = {"unbondingPeriodSeconds": 60 * DAY}
 
@@ -125,6 +129,11 @@ def test_longest_slashable_window_follows_the_formula(config):
         maxChallengeWindowSeconds=1000, maxBisectionRounds=3, moveTimeoutSeconds=100, arbiterVoteWindowSeconds=7
     )
     assert config.longestSlashableWindow(p) == 1000 + (2 * 3 + 2) * 100 + 7
+
+
+def test_revert_when_the_arbiter_fee_exceeds_the_challenge_bond(config, governance):
+    with out_of_bounds("arbiterFee", 30 * USD + 1, 0, 30 * USD):
+        config.setParams(params_with(challengeBond=30 * USD, arbiterFee=30 * USD + 1), {"from": governance})
 
 
 def test_out_of_bounds_names_the_first_failing_param(config, governance):

@@ -34,8 +34,9 @@ COLLATERAL = 2_000 * USD  # one H100 unit
 OFFER_UNITS = 8
 OFFER_PRICE = 2 * USD
 MATCH_FEE = USD // 2
-ESCROW = 100 * USD
-DEPOSIT = ESCROW + MATCH_FEE
+ESCROW = 100 * USD  # the job's price: what the job market holds for it, besides the settle bounty
+SETTLE_BOUNTY = USD // 4  # reserved from the deposit at the match, paid to whoever settles the job
+DEPOSIT = ESCROW + SETTLE_BOUNTY + MATCH_FEE
 CHALLENGE_BOND = 50 * USD
 VERIFIER_BOND = 20 * USD
 PROTOCOL_FEE_BPS = 100
@@ -84,6 +85,7 @@ DISPUTE_FIELDS = [
     "moveTimeoutSeconds",
     "voteWindowSeconds",
     "number",
+    "verifierDefends",
     "hLo",
     "hHi",
     "hMid",

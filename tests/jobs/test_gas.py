@@ -43,9 +43,10 @@ def test_happy_path_gas(ctx, driver):
     }
     total = sum(v for k, v in figures.items() if k != "publishJobTerms")
     print("\nhappy path gas:", figures, "total (without publish):", total)
-    assert publish.gas_used <= 80_000
+    # The whole parameter set is read (one slot more since arbiterBond and arbiterFee, issue 12).
+    assert publish.gas_used <= 83_000
     # The result fills two slots; the terms are checked against the hash the lease market keeps.
     assert submit.gas_used <= 95_000
     # The attestation rewrites the job's first two slots, no new one; the bond is one config slot.
     assert attest.gas_used <= 80_000
-    assert finalize.gas_used <= 125_000
+    assert finalize.gas_used <= 130_000  # with the settle bounty paid to the settler

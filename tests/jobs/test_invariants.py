@@ -17,9 +17,9 @@ from jobs.support import (
     LATE,
     MATCHED,
     PROVE,
-    R_VOIDED,
     RESPOND,
     REVEAL,
+    SETTLE_BOUNTY,
     SLASHED,
     SUBMITTED,
     VOIDED,
@@ -83,13 +83,15 @@ class JobMachine(RuleBasedStateMachine):
                 self.fees += args["protocolFee"]
             elif name == "JobExpired":
                 self.paid_out[args["jobId"]] += args["refunded"]
-            elif name == "DisputeResolved" and args["result"] in (CHALLENGER_WON, R_VOIDED):
+            elif name == "DisputeResolved" and args["result"] == CHALLENGER_WON:
                 self.paid_out[args["jobId"]] += self.escrow[args["jobId"]]
             elif name == "ChallengerBondForfeited":
-                self.provider_income += args["toSolver"]
+                self.provider_income += args["toDefender"]
                 self.fees += args["toTreasury"]
             elif name == "VerifierBondForfeited":
                 self.fees += args["toTreasury"]
+            elif name == "SettleBountyPaid" and args["recipient"] == self.ctx.provider:
+                self.provider_income += args["bounty"]  # the solver settled a game or its job
             elif name == "ProviderSlashed":
                 assert args["slashed"] == args["toWhistleblower"] + args["toTenant"] + args["toTreasury"]
 
@@ -218,7 +220,7 @@ class JobMachine(RuleBasedStateMachine):
             if self.status[job.id] in TERMINAL:
                 continue
             stored = job_of(self.jm, job.id)
-            owed += stored["escrow"]
+            owed += stored["escrow"] + SETTLE_BOUNTY  # the bounty is reserved beside the price
             if stored["attestation"] == A_VALID:
                 owed += stored["verifierBond"]
             if stored["status"] == DISPUTED:

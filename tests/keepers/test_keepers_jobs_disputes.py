@@ -97,7 +97,7 @@ def test_arbiters_decide_a_dispute_over_an_arbiter_mode_workload(
 ):
     deployment = protocol[0]
     provider_key, verifier_key = funded_key(7_000 * USD), funded_key()
-    arbiter_keys = [funded_key(0), funded_key(0)]
+    arbiter_keys = [funded_key(), funded_key()]  # each vote posts the arbiter bond
     grant(deployment, "VERIFIER_ROLE", verifier_key.address, accounts[0])
     for key in arbiter_keys:
         grant(deployment, "ARBITER_ROLE", key.address, accounts[0])
@@ -119,7 +119,56 @@ def test_arbiters_decide_a_dispute_over_an_arbiter_mode_workload(
     advance(reader.params()["arbiterVoteWindowSeconds"] + 1)
     wait_for(lambda: reader.job(job_id).status == "SLASHED", what="the settler to resolve the vote")
     assert resolved(reader, job_id)["result"] == CHALLENGER_WON
+    # A keeper counts a move once its own receipt comes back, which can trail the chain's status.
+    wait_for(
+        lambda: settler.metrics.value("settlements_total", {"action": "resolve_vote"}) >= 1,
+        what="the settler to count its resolution",
+    )
     assert settler.metrics.value("settlements_total", {"action": "resolve_vote"}) == 1
+    # Both voted with the majority: each claims its bond and half the fee.
+    fee = dispute.arbiter_fee
+    wait_for(
+        lambda: all(reader.balance_of(reader.payment_token, key.address) == FUNDS + fee // 2 for key in arbiter_keys),
+        what="the arbiters to claim their pay",
+    )
+
+
+def test_verifier_defends_a_result_it_attested_valid_when_the_solver_abandons_it(
+    protocol, accounts, matcher_account, funded_key, client_for, make_keeper
+):
+    """Issue 12, attack 2: the solver's second account challenges and the solver never moves."""
+    deployment = protocol[0]
+    provider_key, verifier_key = funded_key(7_000 * USD), funded_key()
+    grant(deployment, "VERIFIER_ROLE", verifier_key.address, accounts[0])
+    solver = make_keeper(ProviderAgent, provider_key, provider_role())
+    verifier = make_keeper(VerifierKeeper, verifier_key)
+    reader = client_for(verifier_key)
+    second_account = client_for(funded_key())
+    job_id, terms = open_job(
+        deployment.market, matcher_account, provider_key.address, client_for(funded_key()), "hashchain", 4
+    )
+
+    wait_for(lambda: reader.job(job_id).attestation == "VALID", what="the verifier's attestation")
+    solver.stop()
+    second_account.challenge(job_id, terms)
+    move = reader.next_move(job_id)
+    assert move.phase == "REVEAL"
+    advance(reader.dispute(job_id).move_timeout_seconds // 2 + 1)  # the solver let half its time pass
+    wait_for(lambda: reader.next_move(job_id).phase == "RESPOND", what="the verifier's reveal")
+    assert reader.dispute(job_id).verifier_defends
+    advance(reader.next_move(job_id).deadline - reader.now() + 1)  # the second account gives up
+    second_account.claim_timeout(job_id)
+    (forfeited,) = [
+        e
+        for e in reader.job_market.events.ChallengerBondForfeited().get_logs(from_block=0)
+        if e["args"]["jobId"] == job_id
+    ]
+    assert forfeited["args"]["defender"] == verifier_key.address
+    assert reader.job(job_id).status == "SUBMITTED"
+    wait_for(
+        lambda: verifier.metrics.value("defence_moves_total", {"action": "reveal"}) == 1,
+        what="the verifier to count its reveal",
+    )
 
 
 def test_verifier_claims_the_timeout_of_a_solver_that_stops_moving(

@@ -957,6 +957,38 @@ def _vote_around_deadline(w, offset):
 around(T, "voteOnStep", "vote_deadline", (-1, 0), _vote_around_deadline)
 
 
+@T.row("claimArbiterPay", "vote_not_resolved")
+def _(w):
+    job, _ = _voting(w)
+    w.job_market.voteOnStep(job.id, True, {"from": w.arbiters[0]})
+    return _call(
+        w,
+        "claimArbiterPay",
+        job.id,
+        1,
+        sender=w.arbiters[0],
+        error="JobMarket_NothingToClaim",
+        err_args=(job.id, 1, w.arbiters[0].address),
+    )
+
+
+@T.row("claimArbiterPay", "did_not_vote")
+def _(w):
+    job, d = _voting(w)
+    w.job_market.voteOnStep(job.id, True, {"from": w.arbiters[0]})
+    at(d["deadline"] + 1)
+    w.job_market.resolveVote(job.id, {"from": w.stranger})
+    return _call(
+        w,
+        "claimArbiterPay",
+        job.id,
+        1,
+        sender=w.arbiters[1],
+        error="JobMarket_NothingToClaim",
+        err_args=(job.id, 1, w.arbiters[1].address),
+    )
+
+
 @T.row("resolveVote", "no_vote_open")
 def _(w):
     job, _ = _disputed(w)

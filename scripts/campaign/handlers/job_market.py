@@ -8,7 +8,7 @@ from keepers.ids import to_bytes32
 from keepers.workloads.base import keccak256
 from keepers.workloads.registry import get_workload
 from scripts.campaign.chain import read_batch
-from scripts.campaign.constants import HOUR, TRACEABLE_STEPS, WORKLOADS, ZERO32
+from scripts.campaign.constants import HOUR, TRACEABLE_STEPS, WORKLOADS, ZERO, ZERO32
 from scripts.campaign.enums import A_NONE, BPS, P_PROVE, P_RESPOND, P_REVEAL, P_VOTE
 from scripts.campaign.model import Job, Terms, Trace
 
@@ -96,12 +96,15 @@ class JobMarketActions:
             "moveTimeoutSeconds",
             "voteWindowSeconds",
             "number",
+            "verifierDefends",
             "hLo",
             "hHi",
             "hMid",
             "windowLeft",
             "votesForSolver",
             "votesForChallenger",
+            "arbiterBond",
+            "arbiterFee",
         ]
         return dict(zip(fields, read_batch([(self.jm.disputeOf, job_id)])[0]))
 
@@ -179,9 +182,12 @@ class JobMarketActions:
             return self._call(self.jm, "reveal", (self._any_order_id(), ZERO32, []), self.attacker)
         d = self._dispute(job.id)
         self._dispute_before = d
-        self._slash_order = (job.collateral, job.challenger, job.tenant)
+        self._slash_order = (job.collateral, ZERO, job.tenant)  # no finder's share of a job slash
         phase = d["phase"]
         provider = self.providers[job.provider].account
+        if phase in (P_REVEAL, P_RESPOND, P_PROVE) and self.ts > d["deadline"] and self.rng.random() < 0.8:
+            # The move is overdue: settle it, as a keeper would, rather than send a move bound to fail.
+            return self._claim_timeout(job, self.settler)
         if phase == P_REVEAL and job.abandoned:
             # Its solver never reveals in a dispute its own second account opened: only the timeout ends it.
             self._claim_timeout(job, self.settler)
@@ -223,16 +229,39 @@ class JobMarketActions:
         state = job.solver.states[lo]
         correct = keccak256(get_workload(job.terms.workload).step(state, lo, job.terms.seed)) == bytes(d["hHi"])
         vote = correct if self.rng.random() < 0.85 else not correct
-        self._call(self.jm, "voteOnStep", (job.id, vote), self.rng.choice(self.arbiters))
+        # Mostly an arbiter that has not voted yet (a second vote is refused).
+        voted = self.arbiter_votes.get((job.id, d["number"]), {})
+        fresh = [a for a in self.arbiters if a.address not in voted]
+        arbiter = self.rng.choice(fresh if fresh and self.rng.random() < 0.9 else self.arbiters)
+        self._call(self.jm, "voteOnStep", (job.id, vote), arbiter)
 
     def act_resolve_vote(self):
         job = self._job(lambda j: j.disputed)
         job_id = job.id if job else self._any_order_id()
         if job:
             self._dispute_before = self._dispute(job.id)
-            self._slash_order = (job.collateral, job.challenger, job.tenant)
+            self._slash_order = (job.collateral, ZERO, job.tenant)  # no finder's share of a job slash
         if self._call(self.jm, "resolveVote", (job_id,), self.settler) is not None:
             self._settle_again(self.jm, "resolveVote", (job_id,), self.settler, "JobMarket_UnexpectedPhase")
+
+    def _claimable_votes(self) -> list[tuple[int, int, str]]:
+        """(job, dispute number, arbiter) of resolved votes not claimed yet, the minority's included."""
+        return [
+            (job_id, number, arbiter)
+            for (job_id, number), votes in self.arbiter_votes.items()
+            if (job_id, number) in self.tallies
+            for arbiter, vote in votes.items()
+            if vote != 3
+        ]
+
+    def act_claim_arbiter_pay(self):
+        claimable = self._claimable_votes()
+        if not claimable:
+            return self._call(self.jm, "claimArbiterPay", (self._any_order_id(), 1), self.arbiters[0])
+        job_id, number, arbiter = self.rng.choice(claimable)
+        account = next(a for a in self.arbiters if a.address == arbiter)
+        sender = account if self.rng.random() < 0.9 else self.attacker
+        self._call(self.jm, "claimArbiterPay", (job_id, number), sender)
 
     def act_claim_timeout(self):
         job = self._job(lambda j: j.disputed)
@@ -244,7 +273,7 @@ class JobMarketActions:
     def _claim_timeout(self, job: Job, sender):
         """The one place claimTimeout is sent from (anyone; an abandoning solver's second account)."""
         self._dispute_before = self._dispute(job.id)
-        self._slash_order = (job.collateral, job.challenger, job.tenant)
+        self._slash_order = (job.collateral, ZERO, job.tenant)  # no finder's share of a job slash
         if self._send_job_call("claimTimeout", job.id, sender) is not None:
             self._settle_again(self.jm, "claimTimeout", (job.id,), self.settler, "JobMarket_UnexpectedPhase")
 
@@ -257,7 +286,7 @@ class JobMarketActions:
     def act_expire(self):
         job = self._job(lambda j: j.waiting)
         job_id = job.id if job else self._any_order_id()
-        # Sometimes the late solver reports itself: it must get no whistleblower share.
+        # Sometimes the late solver reports itself; no caller gets a share of a job slash.
         reporters = [self.settler, self.whistleblowers[0]]
         sender = self.rng.choice(reporters + ([self.providers[job.provider].account] if job else []))
         if job is None:
@@ -266,7 +295,7 @@ class JobMarketActions:
 
     def _expire(self, job: Job, sender):
         """The one place expireJob is sent from (anyone, the late solver, a tenant's or provider's second account)."""
-        self._slash_order = (job.collateral * self.params["lateResultSlashBps"] // BPS, sender.address, job.tenant)
+        self._slash_order = (job.collateral * self.params["lateResultSlashBps"] // BPS, ZERO, job.tenant)
         if self._send_job_call("expireJob", job.id, sender) is not None:
             self._settle_again(self.jm, "expireJob", (job.id,), self.settler, "JobMarket_UnexpectedStatus")
 

@@ -232,7 +232,7 @@ def test_when_provider_sets_a_job_policy_then_it_is_stored_and_emitted(registry,
         "stepsPerSecond": 1_000,
         "minResultTimeoutSeconds": 300,
     }
-    assert tuple(registry.offer(offer_id))[8:] == (1_000, 300)
+    assert tuple(registry.offer(offer_id))[9:] == (1_000, 300)
 
 
 def test_revert_when_a_job_policy_asks_more_setup_than_any_job_may_last(registry, registered, h100):

@@ -14,7 +14,7 @@ CEILINGS = {
     "closeLease (tenant)": 114_000,
     "closeLeases (per lease, batch of 20)": 50_500,
     "topUp": 65_000,
-    "challengeLiveness": 108_000,  # the liveness game runs in a linked library (LeaseLiveness), and reads six parameter slots
+    "challengeLiveness": 108_000,  # runs in the linked LeaseLiveness and reads six parameter slots
     "respondLiveness": 90_000,
 }
 

@@ -331,10 +331,11 @@ def run_wave(world: World, wave: int, size: int, stats: JobStats) -> None:
 
     disputed = [job for job in live if job.challenger is not None]
     stats.disputes += len(disputed)
-    _play_disputes(world, disputed)
+    stats.voided += _play_disputes(world, disputed)
 
-    # After the window: a third-party settler finalizes (and pays gas for it).
-    chain.advance(WINDOW + 1)
+    # After the window (a dispute the solver side won resumes it for at least a move timeout):
+    # a third-party settler finalizes (and pays gas for it).
+    chain.advance(max(WINDOW, world.params["moveTimeoutSeconds"]) + 1)
     statuses = {job.job_id: c.job_market.status_of(job.job_id) for job in live}
     settlers = world.of("settler-jobs")
     txs = []
@@ -355,9 +356,6 @@ def run_wave(world: World, wave: int, size: int, stats: JobStats) -> None:
                 job.tenant.offchain_usd += usd(job.price)
         elif job.status == JobStatus.SLASHED:
             stats.slashed += 1
-        elif job.status == JobStatus.VOIDED:
-            stats.voided += 1
-            job.tenant.offchain_usd += usd(job.price)  # the honest solver's result, delivered for nothing
         elif job.status != JobStatus.EXPIRED:
             raise RuntimeError(f"job {job.job_id} ({job.kind}) left {JobStatus(job.status).name}")
 
@@ -369,13 +367,23 @@ def worth_checking(world: World, job: Job) -> bool:
     return world.params["whistleblowerRewardBps"] * collateral / 10_000 > COMPUTE_COST_SHARE * job.price
 
 
-def _play_disputes(world: World, disputed: list[Job]) -> None:
+def _play_disputes(world: World, disputed: list[Job]) -> int:
     """Bisection to the end: the solver reveals from the trace it committed to; an honest challenger
     answers from the honest trace; tenant-void's challenger agrees with every reveal, which leads
-    to the arbiters' vote; nobody votes (no arbiter is bonded or paid to), and a settler resolves."""
+    to the arbiters' vote; nobody votes, and a settler resolves it: no majority is the
+    challenger's loss (VOIDED, the window resumes, the solver is paid after it). Returns the
+    number of such votes without a majority.
+
+    solver-grief: the solver never reveals and its second account, the challenger, never answers.
+    An honest verifier that attested the (right) result holds the trace and reveals for the
+    solver; a lazy one has nothing to reveal from. Once the move timed out a settler claims it:
+    for the solver side when the verifier defended (the challenger's bond lost, w of it to the
+    verifier), else for the challenger (the solver slashed, the verifier's bond burnt: issue 12,
+    attack 2, against a verifier that did not check)."""
     c, chain = world.c, world.chain
-    open_ = [job for job in disputed if job.solver.strategy != "solver-grief"]
+    open_ = list(disputed)
     voting = []
+    grief = []
     while open_:
         txs = []
         still = []
@@ -383,6 +391,12 @@ def _play_disputes(world: World, disputed: list[Job]) -> None:
             d = c.job_market.dispute(job.job_id)
             phase, lo, hi = d["phase"], d["lo"], d["hi"]
             mid = (lo + hi) // 2
+            if job.solver.strategy == "solver-grief":
+                defends = job.verifier is not None and job.verifier.strategy.endswith("-honest")
+                if phase == Phase.REVEAL and defends:
+                    txs.append(Tx(job.verifier.address, calls.reveal(c, job.job_id, job.submitted, mid)))
+                grief.append(job)
+                continue
             if phase == Phase.REVEAL:
                 txs.append(Tx(job.solver.address, calls.reveal(c, job.job_id, job.submitted, mid)))
             elif phase == Phase.RESPOND:
@@ -399,10 +413,6 @@ def _play_disputes(world: World, disputed: list[Job]) -> None:
             still.append(job)
         chain.round(txs)
         open_ = still
-    # solver-grief: the solver never reveals; once the move timed out a settler rules for the
-    # challenger (its own second account), and the verifier that vouched for a right result
-    # loses its bond (issue 12, attack 2).
-    grief = [job for job in disputed if job.solver.strategy == "solver-grief"]
     settlers = world.of("settler-jobs")
     if voting or grief:
         p = world.params
@@ -414,6 +424,7 @@ def _play_disputes(world: World, disputed: list[Job]) -> None:
             settle = calls.resolve_vote if job in voting else calls.claim_timeout
             txs.append(Tx(settler.address, settle(c, job.job_id)))
         chain.round(txs)
+    return len(voting)
 
 
 def _attested_valid(outcome) -> bool:

@@ -126,13 +126,16 @@ def _commit() -> str:
 
 
 def front_run_text(world, p) -> str:
-    """How long a front-run close waited, and what the provider was paid for the wait (measured)."""
+    """What a front-run close cost the tenant: called off in the close's block, or delayed (measured)."""
     closes = world.counters.get("closes_front_run", 0)
     if not closes:
         return "."
-    delay = world.counters["front_run_delay_seconds"] / closes
+    delayed = world.counters.get("closes_delayed", 0)
+    if not delayed:
+        return ", every one called off by the close in the same block (bond back, no delay, no pay for the wait)."
+    delay = world.counters["front_run_delay_seconds"] / delayed
     extra = usd(leases.PRICE) * (1 - p["protocolFeeBps"] / BPS) * delay / 3600
-    return f", each delayed {delay:.0f} s (the provider paid {extra:.3f} USD more per close)."
+    return f", {delayed} delayed {delay:.0f} s each (the provider paid {extra:.3f} USD more per close)."
 
 
 def write_report(results, path: Path, argv: list[str]) -> None:
@@ -226,7 +229,7 @@ def render(results, argv: list[str]) -> str:
         f"whistleblowers each checking q = {jobs.CHECK_RATE} (d_w = {whistle_detection(inputs['L2']):.3f}, "
         f"d = {detection(inputs['L2']):.3f}); leases of {leases.LEASE_HOURS} h on one {leases.MODEL} unit at "
         f"{usd(leases.PRICE)} USD/h (ceiling {usd(leases.CEILING)}), every live lease challenged at hours "
-        f"{', '.join(map(str, leases.LIVENESS_HOURS))}; tenants of even-numbered leases close at hour "
+        f"{', '.join(map(str, leases.LIVENESS_HOURS))}; tenants of every second lease of each provider close at hour "
         f"{leases.EARLY_CLOSE_HOUR}; {leases.MIN_REPUTATION_SHARE:.0%} of rental requests ask a reputation of "
         f"{leases.MIN_REPUTATION:,}.",
         "",
@@ -275,8 +278,9 @@ def render(results, argv: list[str]) -> str:
         "## Wrong results delivered",
         "",
         f"In this run: {js.wrong_finalized} of {js.finalized} finalized jobs delivered a wrong result "
-        f"({wrong_share:.2%}); {js.slashed} solvers slashed, {js.expired} jobs expired, {js.voided} voided, "
-        f"{js.disputes} disputes played to the end.",
+        f"({wrong_share:.2%}); {js.slashed} solvers slashed, {js.expired} jobs expired, "
+        f"{js.disputes} disputes played to the end ({js.voided} arbiter votes without a majority: the "
+        "challenger's loss, the solver paid after the window).",
         "",
         "At equilibrium (the verifier's dilemma, issue 12): a verifier re-executes only while the",
         "cheat rate is above c* = k·P / (w·C), a solver cheats only while the check rate is below",

@@ -159,14 +159,19 @@ def solver_self_report(i: Inputs) -> Formula:
     True,
 )
 def solver_grief(i: Inputs) -> Formula:
-    P, C, w = usd(i.job_price), _collateral(i, i.job_model), _w(i)
-    t, B = _t(i), usd(i.p["verifierBond"])
+    f, v = _fees(i)
+    P, C, w, h = usd(i.job_price), _collateral(i, i.job_model), _w(i), i.honest_verifier_share
+    t, B, Bc = _t(i), usd(i.p["verifierBond"]), usd(i.p["challengeBond"])
     treasury = C - w * C - t * C
     share = min(w * B, treasury)
+    k = COMPUTE_COST_SHARE
+    defended = (1 - f - v - k) * P - Bc
+    burnt = -(1 - w) * C + share - k * P
     return Formula(
-        f"−(1 − w)·C + min(w·B_v, treasury share) − k·P = −{(1 - w) * C:g} + {share:g} − {COMPUTE_COST_SHARE * P:g}: "
-        f"a griefing attack; the honest verifier loses B_v = {B:g}",
-        -(1 - w) * C + share - COMPUTE_COST_SHARE * P - i.g(*SOLVE_GAS, "challenge"),
+        f"h·((1 − f − v − k)·P − B_c) + (1 − h)·(−(1 − w)·C + min(w·B_v, treasury share) − k·P), h = {h:.3f}: "
+        f"an honest verifier reveals for the silent solver and the challenger loses its bond B_c = {Bc:g} "
+        f"({defended:g}); a lazy one has no trace to defend with and loses B_v = {B:g} ({burnt:g})",
+        h * defended + (1 - h) * burnt - i.g(*SOLVE_GAS, "challenge"),
     )
 
 
@@ -245,14 +250,15 @@ def sentinel_honest(i: Inputs) -> Formula:
     values = {
         "regular/wrong": w * C - k * P,
         "regular/wrong/sr": -k * P,
-        "regular/right/grief": -k * P - usd(i.p["verifierBond"]),
+        "regular/right/grief": (v - k) * P + w * usd(i.p["challengeBond"]),
         "big/wrong": w * Cs - k * Pb,
         "big/right": (v - k) * Pb,
     }
     return Formula(
         f"a wrong standard result w·C − k·P = {values['regular/wrong']:g} (−k·P when a self-reporter's second account "
         f"front-runs the invalid attestation), a wrong big one w·C_small − k·P_big = {values['big/wrong']:g}, a right "
-        f"big one (v − k)·P_big = {values['big/right']:g}; weighted by the run's mix",
+        f"big one (v − k)·P_big = {values['big/right']:g}, a griefed right one it defends (v − k)·P + w·B_c = "
+        f"{values['regular/right/grief']:g}; weighted by the run's mix",
         _mix(i, values) - i.g("attest"),
     )
 
@@ -273,7 +279,7 @@ def sentinel_lazy(i: Inputs) -> Formula:
     }
     return Formula(
         f"a wrong standard result (1 − d_w)·v·P − d_w·B_v = {values['regular/wrong']:.2f}, a big one v·P_big = "
-        f"{v * Pb:g} (never checked); weighted by the run's mix",
+        f"{v * Pb:g} (never checked), a griefed right one −B_v (no trace to defend it with); weighted by the run's mix",
         _mix(i, values) - i.g("attest"),
     )
 
@@ -312,12 +318,15 @@ def tenant_exposed(i: Inputs) -> Formula:
 
 @strategy("solver-victim", "solver", "Honest solver the tenant attacks target", "job")
 def solver_victim(i: Inputs) -> Formula:
+    f, v = _fees(i)
     late = i.p["lateResultSlashBps"] / BPS
     C8 = _collateral(i, i.job_model, i.infeasible_units)
-    P = usd(i.job_price)
+    P, w, Bc = usd(i.job_price), _w(i), usd(i.p["challengeBond"])
+    voided = (1 - f - v - COMPUTE_COST_SHARE) * P + w * Bc
     return Formula(
-        f"half infeasible (−s_late·C₈ = −{late * C8:g}), half voided (−k·P = −{COMPUTE_COST_SHARE * P:g})",
-        (-late * C8 - COMPUTE_COST_SHARE * P - i.g("submit_result", "reveal", "reveal")) / 2,
+        f"half infeasible (−s_late·C₈ = −{late * C8:g}), half self-challenged by the tenant and voided by no "
+        f"vote, paid after the window with w·B_c of the bond ((1 − f − v − k)·P + w·B_c = {voided:g})",
+        (-late * C8 + voided - i.g("submit_result", "reveal", "reveal")) / 2,
     )
 
 
@@ -337,10 +346,16 @@ def tenant_infeasible(i: Inputs) -> Formula:
     "tenant-void", "tenant", "Self-challenge of an arbiter-mode job, voided by no vote", "job", "tenant-honest", True
 )
 def tenant_void(i: Inputs) -> Formula:
-    P = usd(i.job_price)
+    _, v = _fees(i)
+    P, Bc = usd(i.job_price), usd(i.p["challengeBond"])
     return Formula(
-        f"V − m − gas (escrow and bond back on a void) = {P:g} − {usd(i.p['matchFee'])} − gas",
-        P - usd(i.p["matchFee"]) - i.g("publish_job_terms", "create_request", "challenge", "respond", "resolve_vote"),
+        f"V − P + v·P − m − B_c − gas (no majority is the challenger's loss: the job is paid, the bond lost; "
+        f"no verifier attested, so its fee comes back) = {P:g} − {P:g} + {v * P:g} − {usd(i.p['matchFee'])} − "
+        f"{Bc:g} − gas",
+        v * P
+        - usd(i.p["matchFee"])
+        - Bc
+        - i.g("publish_job_terms", "create_request", "challenge", "respond", "respond"),
     )
 
 
@@ -400,12 +415,10 @@ def provider_dark_offline(i: Inputs) -> Formula:
     True,
 )
 def provider_frontrun(i: Inputs) -> Formula:
-    f, _ = _fees(i)
-    window_h = i.p["livenessWindowSeconds"] / 3600
-    extra = 0.5 * ((1 - f) * usd(i.lease_price) * window_h - i.g("challenge_liveness", "respond_liveness"))
+    extra = -0.5 * i.g("challenge_liveness")
     return Formula(
-        f"honest + e·((1 − f)·p·window − gas), e = 0.5 the share of leases the tenant closes early: +{extra:.3f} "
-        "(the bond moves between its own accounts)",
+        "honest − e·gas(challengeLiveness), e = 0.5 the share of leases the tenant closes early: the close calls "
+        f"the challenge off (bond back, no slash, paid to the challenge's time, the close's block): {extra:+.5f}",
         _lease_pay(i, i.lease_price) + _bonds(i) + extra,
     )
 

@@ -124,7 +124,12 @@ def prove_step(c: Contracts, job_id: int, terms: JobTerms, trace, lo: int) -> Tr
 
 
 def vote(c: Contracts, job_id: int, solver_correct: bool) -> Transact:
+    """Posts `arbiterBond` (the job market is approved once, `approve_all`)."""
     return c.job_market.vote_on_step(job_id, solver_correct)
+
+
+def claim_arbiter_pay(c: Contracts, job_id: int, number: int) -> Transact:
+    return c.job_market.claim_arbiter_pay(job_id, number)
 
 
 # ---------------------------------------------------------------- liveness

@@ -54,7 +54,11 @@ ROSTER = {
     "tenant-infeasible": 3,
     "tenant-void": 3,
     "settler-jobs": 2,
+    "arbiter-honest": 3,
 }
+# The arbiters vote on the void disputes of the first tenant-void agent (a third of them) and
+# are absent from the rest: the attack loses either way, and the committee's pay is measured.
+VOTED_VOID_TENANTS = 1
 WITH_ALT = {"solver-self-report", "solver-collude", "solver-grief", "tenant-infeasible", "tenant-void"}
 CHECK_RATE = 0.05  # q: each whistleblower re-executes an attested result with this probability
 CHEATERS = ("solver-cheat", "solver-self-report", "solver-collude", "solver-big-cheat")
@@ -115,6 +119,7 @@ def provision(world: World) -> None:
     verifiers = [a for key in CLEAN_POOL + SENTINEL_POOL for a in world.of(key)]
     colluders = [Agent(a.name + "/alt", a.strategy, a.alt) for a in world.of("solver-collude")]
     world.grant("VERIFIER", verifiers + colluders)
+    world.grant("ARBITER", world.of("arbiter-honest"))
     chain.round([Tx(s.address, calls.register(c, "eu-west", f"https://{s.name}.example")) for s in solvers])
     chain.round([Tx(s.address, calls.stake(c, 5_000_000 * USD)) for s in solvers])
     adds = []
@@ -370,9 +375,9 @@ def worth_checking(world: World, job: Job) -> bool:
 def _play_disputes(world: World, disputed: list[Job]) -> int:
     """Bisection to the end: the solver reveals from the trace it committed to; an honest challenger
     answers from the honest trace; tenant-void's challenger agrees with every reveal, which leads
-    to the arbiters' vote; nobody votes, and a settler resolves it: no majority is the
-    challenger's loss (VOIDED, the window resumes, the solver is paid after it). Returns the
-    number of such votes without a majority.
+    to the arbiters' vote. An honest committee votes on a third of them and is paid; on the
+    rest nobody votes and a settler resolves: no majority is the challenger's loss (VOIDED, the
+    window resumes, the solver is paid after it). Returns the number of votes without a majority.
 
     solver-grief: the solver never reveals and its second account, the challenger, never answers.
     An honest verifier that attested the (right) result holds the trace and reveals for the
@@ -413,6 +418,22 @@ def _play_disputes(world: World, disputed: list[Job]) -> int:
             still.append(job)
         chain.round(txs)
         open_ = still
+    # arbiter-honest: re-executes the disputed prefix (here the whole job: the challenger agreed
+    # with every reveal, so the last step is voted on, k·P), votes with the truth (bonded) and,
+    # once resolved, claims its bond and its share of the fee.
+    arbiters = world.of("arbiter-honest")
+    voted_by = {a.name for a in world.of("tenant-void")[:VOTED_VOID_TENANTS]}
+    committee = [job for job in voting if job.tenant.name in voted_by]
+    txs = []
+    for job in committee:
+        for arbiter in arbiters:
+            arbiter.units += 1
+            arbiter.offchain_usd -= COMPUTE_COST_SHARE * usd(job.price)
+            txs.append(
+                Tx(arbiter.address, calls.vote(c, job.job_id, job.honest.hashes[-1] == job.submitted.hashes[-1]))
+            )
+    chain.round(txs)
+    numbers = {job.job_id: c.job_market.dispute(job.job_id)["number"] for job in committee}
     settlers = world.of("settler-jobs")
     if voting or grief:
         p = world.params
@@ -424,7 +445,14 @@ def _play_disputes(world: World, disputed: list[Job]) -> int:
             settle = calls.resolve_vote if job in voting else calls.claim_timeout
             txs.append(Tx(settler.address, settle(c, job.job_id)))
         chain.round(txs)
-    return len(voting)
+    chain.round(
+        [
+            Tx(a.address, calls.claim_arbiter_pay(c, job.job_id, numbers[job.job_id]))
+            for job in committee
+            for a in arbiters
+        ]
+    )
+    return len(voting) - len(committee)
 
 
 def _attested_valid(outcome) -> bool:

@@ -177,17 +177,20 @@ def run_wave(world: World, wave: int, size: int, stats: dict) -> None:
         if own:
             provider = matcher
         else:
+            # Two consecutive leases each: with every second lease of a provider closing early
+            # (below), each provider meets the same mix, so that strategies differ by what they
+            # do and not by the leases they drew.
             eligible = _eligible(world, reputations, min_rep)
-            provider = eligible[(stats.setdefault("rr", 0)) % len(eligible)]
-            stats["rr"] += 1
+            rr = stats.setdefault("rr", {})
+            provider = eligible[(rr.get(min_rep, 0) // 2) % len(eligible)]
+            rr[min_rep] = rr.get(min_rep, 0) + 1
         by_matcher[matcher.name].append((request_id, provider.offers[MODEL]))
         matcher.units += 1
         tenant.units += 1
         if provider is not matcher:
             provider.units += 1
         price = CEILING if provider.strategy == "matcher-steering" else PRICE
-        # Every second lease of each provider closes early: each provider meets the same mix, so
-        # that strategies differ by what they do and not by the leases they drew.
+        # Every second lease of each provider closes early.
         nth = stats.setdefault("nth", {})
         nth[provider.name] = nth.get(provider.name, 0) + 1
         leases.append(
@@ -205,8 +208,11 @@ def run_wave(world: World, wave: int, size: int, stats: dict) -> None:
     )
 
     watchers = world.of("watcher")
+    started_at = chain.now()
     for hour in range(1, LEASE_HOURS + 1):
-        chain.advance(3600)
+        # On the hour from the match, whatever waited before (a liveness window for a dark
+        # provider): every wave keeps the same clock, so a lease's pay does not depend on its wave.
+        chain.advance(started_at + hour * 3600 - chain.now())
         live = [lease for lease in leases if not lease.closed]
         if hour == EARLY_CLOSE_HOUR:
             _early_closes(world, [lease for lease in live if lease.early])

@@ -39,6 +39,8 @@ class Inputs:
     challenges_per_lease: float  # liveness challenges a lease meets on average
     lease_hours_mean: float  # H̄: hours a lease runs on average (early closes included)
     rep_leases_per_farmer: float  # leases asking a reputation only a farmer has, per farmer
+    voted_void_share: float = 0.0  # share of tenant-void's disputes an honest arbiter committee voted on
+    arbiters: int = 0  # the committee's size: votes per voted dispute
     offline_share: float = 0.0  # o: share of liveness challenges that met an offline provider in this run
     checked_wrong_share: float = 0.0  # c_a: share of the results whistleblowers re-executed that were wrong
     sentinel_mix: dict[str, int] = field(default_factory=dict)  # "kind/wrong|right" -> sentinel attestations
@@ -321,11 +323,12 @@ def solver_victim(i: Inputs) -> Formula:
     f, v = _fees(i)
     late = i.p["lateResultSlashBps"] / BPS
     C8 = _collateral(i, i.job_model, i.infeasible_units)
-    P, w, Bc = usd(i.job_price), _w(i), usd(i.p["challengeBond"])
-    voided = (1 - f - v - COMPUTE_COST_SHARE) * P + w * Bc
+    P, w, Bc, fee, a = usd(i.job_price), _w(i), usd(i.p["challengeBond"]), usd(i.p["arbiterFee"]), i.voted_void_share
+    voided = (1 - f - v - COMPUTE_COST_SHARE) * P + w * (Bc - a * fee)
     return Formula(
-        f"half infeasible (−s_late·C₈ = −{late * C8:g}), half self-challenged by the tenant and voided by no "
-        f"vote, paid after the window with w·B_c of the bond ((1 − f − v − k)·P + w·B_c = {voided:g})",
+        f"half infeasible (−s_late·C₈ = −{late * C8:g}), half self-challenged by the tenant, paid after the vote "
+        f"(none, or a committee's on a share a = {a:.2f}) with w of the bond less the arbiters' fee "
+        f"((1 − f − v − k)·P + w·(B_c − a·fee) = {voided:g})",
         (-late * C8 + voided - i.g("submit_result", "reveal", "reveal")) / 2,
     )
 
@@ -342,14 +345,31 @@ def tenant_infeasible(i: Inputs) -> Formula:
     )
 
 
+@strategy("arbiter-honest", "verifier", "Honest arbiter (re-executes, votes, claims)", "vote")
+def arbiter_honest(i: Inputs) -> Formula:
+    fee, n, P = usd(i.p["arbiterFee"]), max(1, i.arbiters), usd(i.job_price)
+    k = COMPUTE_COST_SHARE
+    return Formula(
+        f"fee/n − k·P − gas per vote with a unanimous committee of n = {n} (its bond B_a = "
+        f"{usd(i.p['arbiterBond']):g} back): {fee:g}/{n} − {k * P:g}; an absent arbiter earns 0, so the committee "
+        f"is paid to vote only while fee/n > k·P (the re-execution of the disputed prefix, here the whole job)",
+        fee / n - k * P - i.g("vote_on_step", "claim_arbiter_pay"),
+    )
+
+
 @strategy(
-    "tenant-void", "tenant", "Self-challenge of an arbiter-mode job, voided by no vote", "job", "tenant-honest", True
+    "tenant-void",
+    "tenant",
+    "Self-challenge of an arbiter-mode job, hoping for no vote",
+    "job",
+    "tenant-honest",
+    True,
 )
 def tenant_void(i: Inputs) -> Formula:
     _, v = _fees(i)
     P, Bc = usd(i.job_price), usd(i.p["challengeBond"])
     return Formula(
-        f"V − P + v·P − m − B_c − gas (no majority is the challenger's loss: the job is paid, the bond lost; "
+        f"V − P + v·P − m − B_c − gas (a vote for the solver or no majority: the job is paid, the bond lost; "
         f"no verifier attested, so its fee comes back) = {P:g} − {P:g} + {v * P:g} − {usd(i.p['matchFee'])} − "
         f"{Bc:g} − gas",
         v * P

@@ -50,7 +50,7 @@ def test_the_run_has_the_sizes_it_was_asked(results):
 
 
 @pytest.mark.parametrize(
-    "key", ["solver-honest", "verifier-honest", "tenant-infeasible", "tenant-void", "solver-victim"]
+    "key", ["solver-honest", "verifier-honest", "tenant-infeasible", "tenant-void", "solver-victim", "arbiter-honest"]
 )
 def test_a_certain_outcome_is_what_its_formula_says(results, rows, key):
     """No randomness reaches these: the measured profit per unit is the formula's, to a cent."""
@@ -68,6 +68,11 @@ MUST_LOSE = [
     # challenger loses its bond to it (disputes). Against a lazy verifier it still slashes the
     # griefer's own collateral.
     "solver-grief",
+    # Attack 6, property 7 (a tenant's close cannot be blocked by a challenge; lease12): the
+    # close calls the front-running challenge off; the provider is paid as if it had not
+    # challenged, less the challenge's gas (every provider meets the same mix of leases and the
+    # same clock, so the gas alone separates it).
+    "provider-frontrun",
 ]
 
 
@@ -80,10 +85,8 @@ def test_an_attack_the_protocol_closed_shows_as_losing(rows, key):
 
 
 def test_a_front_run_close_calls_the_challenge_off(results, rows):
-    """Attack 6, property 7 (a tenant's close cannot be blocked by a challenge; lease12): the close calls it off
-    in the same block, the challenger's bond comes back and the clock stopped at the close, so it
-    buys nothing and costs the challenge's gas (too small on an L2 for the interval to separate it
-    from honest play; the formula prices it)."""
+    """Attack 6 (lease12): the close calls the front-running challenge off in the same block, the
+    challenger's bond comes back and the clock stops at the close, so it buys nothing."""
     world = results.world
     assert world.counters["closes_front_run"] > 0
     assert world.counters.get("closes_delayed", 0) == 0
@@ -105,6 +108,9 @@ STILL_PAYS = [
     # Property 8, accountable matching: a bonded matcher whose dominated match
     # (a dearer offer where a cheaper feasible one existed) can be challenged.
     "matcher-steering",
+    # Property 7, liveness that means service: an answer that shows the leased capacity works
+    # (a seeded computation sized to the units), not only that the operator's key is online.
+    "provider-dark-bot",
     # Property 9, reputation that costs what it claims: outcomes from self-dealing (a self-lease
     # answering its own challenges) must not count, or count at a cost above what it wins.
     "farmer",

@@ -138,6 +138,30 @@ def front_run_text(world, p) -> str:
     return f", {delayed} delayed {delay:.0f} s each (the provider paid {extra:.3f} USD more per close)."
 
 
+def still_open(i) -> list[str]:
+    """What the merged dispute rules leave to property 3 and to the arbiters' pay (computed)."""
+    p = i.params
+    P, v, k = usd(i.job_price), p["verifierFeeBps"] / BPS, COMPUTE_COST_SHARE
+    fee, n = usd(p["arbiterFee"]), max(1, i.arbiters)
+    return [
+        "What the dispute rules do not change: the verifier's dilemma. At a cheat rate of zero a lazy",
+        f"verifier earns v·P = {v * P:g} USD for an attestation an honest one pays k·P = {k * P:g} USD to make",
+        "(`verifier-lazy` against `verifier-honest`), so verifiers re-execute only when cheating is",
+        "common and the equilibrium above stands. Defending a griefed result now pays the honest",
+        "verifier (`sentinel-honest`), but only a verifier that holds the trace can defend: a lazy",
+        "one still loses its bond to a griefer. Property 3 of issue 12 (verification the lazy cannot",
+        "fake: an attestation carrying the state at a step drawn after submission, with its Merkle",
+        "proof against the solver's trace root, or forced errors paid from a levy) is what makes",
+        "`verifier-lazy` lose, and with it the equilibrium share of wrong results fall.",
+        "",
+        f"Arbiter mode: an honest arbiter is paid fee/n = {fee / n:.2f} USD per vote of a unanimous committee",
+        f"of {n}, against k·P = {k * P:g} USD to re-execute the disputed prefix (`arbiter-honest`); an absent",
+        "arbiter earns nothing and loses nothing. At these defaults a committee is not paid to show up,",
+        "and when it does not, no majority is the challenger's loss: a cheating solver of an",
+        "arbiter-mode job is then paid (not simulated here: the void disputes are the tenant's attack).",
+    ]
+
+
 def write_report(results, path: Path, argv: list[str]) -> None:
     path.write_text(render(results, argv))
 
@@ -217,7 +241,8 @@ def render(results, argv: list[str]) -> str:
         f"late-result slash s_late = {p['lateResultSlashBps'] / BPS}, "
         f"liveness slash s_live = {p['livenessSlashBps'] / BPS}, "
         f"match fee m = {usd(p['matchFee'])} USD, settle bounty = {usd(p['settleBounty'])} USD, "
-        f"challenge bond = {usd(p['challengeBond'])} USD, verifier bond B_v = {usd(p['verifierBond'])} USD, "
+        f"challenge bond B_c = {usd(p['challengeBond'])} USD, verifier bond B_v = {usd(p['verifierBond'])} USD, "
+        f"arbiter bond B_a = {usd(p['arbiterBond'])} USD, arbiter fee = {usd(p['arbiterFee'])} USD, "
         f"liveness bond = {usd(p['livenessBond'])} USD, liveness window = {p['livenessWindowSeconds']} s. "
         "Collateral per unit: " + ", ".join(f"{m} {usd(c):,.0f} USD" for m, c in inputs["L2"].collateral.items()) + ".",
         "",
@@ -287,6 +312,8 @@ def render(results, argv: list[str]) -> str:
         "x* = k·P / ((1 − f − v)·P + C); wrong results delivered c*·(1 − x*) = "
         f"{eq['c_star']:.4f} × {1 - eq['x_star']:.4f} = **{eq['delivered']:.2%}** (standard job). "
         "The run's share depends on its fixed mix of agents, the equilibrium figure does not.",
+        "",
+        *still_open(inputs["L2"]),
         "",
         "## Farming, matching, liveness",
         "",

@@ -13,7 +13,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONWARNINGS := ignore::FutureWarning
 
-.PHONY: install compile test test-sdk test-console console console-screenshots lint lint-py lint-sol demo gas econ fuzz audit bench clean system-packages
+.PHONY: install compile test test-sdk test-console console console-screenshots lint lint-py lint-sol demo gas econ fuzz audit coverage bench clean system-packages
 
 install: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
 
@@ -121,6 +121,11 @@ fuzz: compile
 # run on our contracts only through the solc stand-in.
 audit: compile
 	scripts/audit.sh
+
+# Line and branch coverage of the contracts: `make coverage` (all tests) or `make coverage TESTS=tests/market`.
+TESTS ?= tests/
+coverage: compile
+	$(BIN)/python -m scripts.coverage $(TESTS)
 
 bench: compile
 	$(BIN)/python -m scripts.bench

@@ -10,6 +10,7 @@ import { MarketBase } from "./base/MarketBase.sol";
 import { SignedRequests } from "./base/SignedRequests.sol";
 import { IJobMarket } from "./interfaces/IJobMarket.sol";
 import { ILeaseMarket } from "./interfaces/ILeaseMarket.sol";
+import { IMatcherBonds } from "./interfaces/IMatcherBonds.sol";
 import { IProtocolConfig } from "./interfaces/IProtocolConfig.sol";
 import { IProviderRegistry } from "./interfaces/IProviderRegistry.sol";
 import { ISignedRequests } from "./interfaces/ISignedRequests.sol";
@@ -41,9 +42,11 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
                                  STATE
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev Cached at deployment: the config's role ids and highest tier are constants.
-    bytes32 private immutable _matcherRole;
+    /// @dev Cached at deployment: the config's highest tier is a constant.
     uint8 private immutable _maxTier;
+
+    /// @dev Whose bonded accounts may match (docs/matching-accountability.md).
+    IMatcherBonds private immutable _matcherBonds;
 
     address private _jobMarket;
 
@@ -61,9 +64,11 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
     constructor(
         IProtocolConfig config_,
         IProviderRegistry registry_,
-        IERC20 paymentToken_
+        IERC20 paymentToken_,
+        IMatcherBonds matcherBonds_
     ) MarketBase(config_, registry_, paymentToken_) {
-        _matcherRole = config_.MATCHER_ROLE();
+        if (address(matcherBonds_) == address(0)) revert Errors.Leasehold_ZeroAddress();
+        _matcherBonds = matcherBonds_;
         _maxTier = config_.MAX_TIER();
     }
 
@@ -218,8 +223,8 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
 
     /// @inheritdoc ILeaseMarket
     function matchRequests(Market.Pair[] calldata pairs) external override nonReentrant {
-        // Check: a wrong caller, a pause or nothing to do are the only reasons a batch reverts.
-        _checkMatcher();
+        // Check: an unbonded caller, a pause or nothing to do are the only reasons a batch reverts.
+        uint40 matcherId = _checkMatcher();
         Config.MarketParams memory params = config.marketParams();
         if (params.paused) revert Errors.Leasehold_Paused();
         if (pairs.length == 0) revert Errors.LeaseMarket_EmptyBatch();
@@ -227,12 +232,12 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
         // slither-disable-next-line uninitialized-local (zero is the intended start of the sum)
         uint256 matchFees;
         for (uint256 i; i < pairs.length; ++i) {
-            (uint128 matchFee, ) = _matchPair(pairs[i].requestId, pairs[i].offerId, params);
+            (uint128 matchFee, ) = _matchPair(pairs[i].requestId, pairs[i].offerId, params, matcherId);
             matchFees += matchFee;
         }
 
-        // Interaction: one transfer for the whole batch.
-        if (matchFees > 0) paymentToken.safeTransfer(msg.sender, matchFees);
+        // Effect: the fees are credited for a later `claimCredit`, not transferred per batch.
+        _credit(msg.sender, matchFees);
     }
 
     /// @inheritdoc ISignedRequests
@@ -243,7 +248,7 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
         uint256 offerId
     ) external override nonReentrant returns (uint256 requestId) {
         // Check: the caller, then the signature, which is spent here and pays nothing yet.
-        _checkMatcher();
+        uint40 matcherId = _checkMatcher();
         _useSignedRequest(request, signature);
         address tenant = request.tenant;
 
@@ -253,9 +258,14 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
         emit SignedRequestUsed(tenant, request.nonce, requestId, msg.sender);
 
         // Check: a pair that does not hold reverts it all, the signature with it.
-        (uint128 matchFee, Registry.SkipReason reason) = _matchPair(requestId, offerId, config.marketParams());
+        (uint128 matchFee, Registry.SkipReason reason) = _matchPair(
+            requestId,
+            offerId,
+            config.marketParams(),
+            matcherId
+        );
         if (reason != Registry.SkipReason.NONE) revert Errors.LeaseMarket_SignedRequestNotMatched(offerId, reason);
-        if (matchFee > 0) paymentToken.safeTransfer(msg.sender, matchFee);
+        _credit(msg.sender, matchFee);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -465,10 +475,9 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
         TokenTransfers.pullExactFrom(paymentToken, tenant, deposit);
     }
 
-    function _checkMatcher() private view {
-        if (!config.hasRole(_matcherRole, msg.sender)) {
-            revert Errors.Leasehold_MissingRole(_matcherRole, msg.sender);
-        }
+    /// @dev The caller's matcher id; MatcherBonds reverts for an account that may not match.
+    function _checkMatcher() private view returns (uint40) {
+        return _matcherBonds.matcherIdOf(msg.sender);
     }
 
     /// @dev A front-run permit consumes the nonce and makes this call fail; the allowance it set
@@ -515,7 +524,8 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
     function _matchPair(
         uint256 requestId,
         uint256 offerId,
-        Config.MarketParams memory params
+        Config.MarketParams memory params,
+        uint40 matchRecord
     ) private returns (uint128 matchFee, Registry.SkipReason reason) {
         Market.OrderRecord storage order = _orders[requestId];
         // Read only for a JOB: a batch of rentals spares the cold slot.
@@ -538,6 +548,11 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
         matchFee = params.matchFee < deposit ? params.matchFee : deposit;
         uint128 escrow = deposit - matchFee;
         order.status = Market.RequestStatus.MATCHED;
+        // The dead deadline keeps who matched and what of the target a challenge must honour.
+        Market.Target storage target = _targetOf(order);
+        if (target.gpuModel != bytes32(0)) matchRecord |= Market.MODEL_NAMED;
+        if (target.region != bytes32(0)) matchRecord |= Market.REGION_NAMED;
+        order.matchDeadline = matchRecord;
         if (jobMarket_ != address(0)) {
             _handOverJob(requestId, order, offerId, reservation, escrow, jobMarket_);
             return (matchFee, reason);

@@ -172,7 +172,7 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
         // Effect: record the provider; registeredAt also starts the penalty clock.
         Registry.Provider storage p = _providers[msg.sender];
         p.region = region;
-        p.registeredAt = uint40(block.timestamp);
+        p.registeredAt = uint32(block.timestamp);
         p.penaltyUpdatedAt = uint40(block.timestamp);
         _metadataURIs[msg.sender] = metadataURI_;
         emit ProviderRegistered(msg.sender, region, metadataURI_);
@@ -183,8 +183,17 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
         // Check: a usable profile.
         _checkProfile(region, metadataURI_);
 
+        // Check: the region is a term of every running match (a match challenge reads it), so it
+        // stays while any stake is locked.
+        Registry.Provider storage p = _providers[msg.sender];
+        if (region != p.region) {
+            if (p.lockedStake != 0) revert Errors.ProviderRegistry_RegionLocked(msg.sender, p.lockedStake);
+            // Effect: a new region may make the provider match requests it did not.
+            p.raisedAt = uint32(block.timestamp);
+        }
+
         // Effect: replace it.
-        _providers[msg.sender].region = region;
+        p.region = region;
         _metadataURIs[msg.sender] = metadataURI_;
         emit ProviderUpdated(msg.sender, region, metadataURI_);
     }
@@ -203,6 +212,7 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
         unchecked {
             p.freeStake += amount;
         }
+        p.raisedAt = uint32(block.timestamp);
         _totalStake += amount;
         emit Staked(msg.sender, amount, p.freeStake);
 
@@ -225,7 +235,8 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
             p.unbondingStake += amount;
         }
         uint40 readyAt = uint40(block.timestamp) + config.params().unbondingPeriodSeconds;
-        p.unbondingReadyAt = readyAt;
+        // Fits uint32 until 2106: timestamps are stored in 32 bits beside the reputation count.
+        p.unbondingReadyAt = uint32(readyAt);
         emit UnstakeRequested(msg.sender, amount, p.unbondingStake, readyAt);
     }
 
@@ -264,10 +275,12 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
         offerId = ++_offerCount;
         _offers[offerId] = Registry.Offer({
             provider: msg.sender,
-            units: units,
+            // Cannot truncate: units ≤ MAX_OFFER_UNITS (checked), which fits uint16.
+            units: uint16(units),
             unitsInUse: 0,
             paused: false,
             removed: false,
+            changedAt: uint40(block.timestamp),
             gpuModel: gpuModel,
             pricePerUnitHour: pricePerUnitHour,
             maxDurationSeconds: maxDurationSeconds
@@ -288,7 +301,9 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
         if (units < o.unitsInUse) revert Errors.ProviderRegistry_UnitsBelowInUse(units, o.unitsInUse);
 
         // Effect: replace the terms; running leases keep the terms they were matched at.
-        o.units = units;
+        // Cannot truncate: units ≤ MAX_OFFER_UNITS (checked), which fits uint16.
+        o.units = uint16(units);
+        o.changedAt = uint40(block.timestamp);
         o.pricePerUnitHour = pricePerUnitHour;
         o.maxDurationSeconds = maxDurationSeconds;
         emit OfferUpdated(offerId, units, pricePerUnitHour, maxDurationSeconds);
@@ -300,8 +315,9 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
         Registry.Offer storage o = _ownLiveOffer(offerId);
         if (o.paused == paused) revert Errors.ProviderRegistry_OfferPausedAlready(offerId, paused);
 
-        // Effect: flip the flag.
+        // Effect: flip the flag; an unpaused offer is available again.
         o.paused = paused;
+        if (!paused) o.changedAt = uint40(block.timestamp);
         emit OfferPauseSet(offerId, paused);
     }
 
@@ -335,7 +351,8 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
         // Cannot overflow: _checkMatch saw unitsInUse + units ≤ units. Cannot underflow: it saw
         // collateral ≤ freeStake; free + locked stays within the provider's uint128 stake.
         unchecked {
-            o.unitsInUse += terms.units;
+            // Cannot truncate: the sum is at most the offer's uint16 units (checked by _checkMatch).
+            o.unitsInUse += uint16(terms.units);
             p.freeStake -= collateral;
             p.lockedStake += collateral;
         }
@@ -361,6 +378,7 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
         unchecked {
             p.freeStake += settlement.collateral;
         }
+        p.raisedAt = uint32(block.timestamp);
         emit CollateralReleased(settlement.provider, settlement.offerId, settlement.units, settlement.collateral);
 
         _recordOutcome(settlement.provider, p, outcome);
@@ -407,6 +425,7 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
 
         // Effect: the record that reputation reads, the old penalty decayed before adding.
         p.slashCount += 1;
+        if (collateral != fromLocked) p.raisedAt = uint32(block.timestamp);
         p.totalSlashed += slashed;
         p.penaltyPoints = _decayedPenalty(p) + ReputationMath.penaltyFor(order.reason);
         p.penaltyUpdatedAt = uint40(block.timestamp);
@@ -496,9 +515,12 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
         // Effect: the units and the collateral leave the match.
         // Cannot underflow: both checked just above.
         unchecked {
-            o.unitsInUse -= settlement.units;
+            // Cannot truncate: settlement.units ≤ unitsInUse, a uint16 (checked).
+            o.unitsInUse -= uint16(settlement.units);
             p.lockedStake -= settlement.collateral;
         }
+        // The units are free again.
+        o.changedAt = uint40(block.timestamp);
     }
 
     function _recordOutcome(address account, Registry.Provider storage p, Registry.Outcome outcome) private {

@@ -1,7 +1,7 @@
 """`leasehold dev`: a local chain of one's own, ready to run a provider and a tenant by hand.
 
 `leasehold dev up` starts Anvil (by PID, in a session of its own, so it outlives the
-command), deploys the protocol with brownie, grants the keeper roles, funds the
+command), deploys the protocol with brownie, grants the keeper roles, bonds the matcher, funds the
 accounts from the faucet (ether and the test stablecoin) and writes, in one
 directory (default `.leasehold-dev/`):
 
@@ -159,7 +159,7 @@ def _deploy(anvil, directory: Path) -> Path:
         sys.path.insert(0, str(REPO_ROOT))  # scripts/ and the brownie project live in the checkout, not the package
     from brownie.network.rpc import Rpc
 
-    from scripts.deploy import deploy, write_deployment
+    from scripts.deploy import bond_matcher, deploy, write_deployment
     from scripts.localchain import brownie_on_anvil
 
     (directory / "deployments").mkdir(exist_ok=True)
@@ -175,6 +175,8 @@ def _deploy(anvil, directory: Path) -> Path:
             config = deployment.config
             for name, role in GRANTS.items():
                 config.setRole(getattr(config, role)(), accounts[ACCOUNTS[name]], True, {"from": governance})
+            # Matching needs a bond (docs/matching-accountability.md): the dev matcher holds one.
+            bond_matcher(deployment.matcher_bonds, deployment.payment_token, accounts[ACCOUNTS["matcher"]])
             for name, tokens in FAUCET_TOKENS.items():
                 deployment.payment_token.mint(accounts[ACCOUNTS[name]], tokens, {"from": governance})
             path = write_deployment(deployment, directory / "deployments")

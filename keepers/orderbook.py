@@ -307,7 +307,7 @@ class CheapestOfferMatcher:
         for offer_id in range(1, self.registry.offer_count() + 1):
             if self.registry.check_match(offer_id, terms) != 0:
                 continue
-            price = self.registry.offer(offer_id)[6]
+            price = self.registry.offer(offer_id)[7]  # pricePerUnitHour
             if best is None or price < best[0]:
                 best = (price, offer_id)
         return None if best is None else best[1]

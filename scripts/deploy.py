@@ -36,6 +36,34 @@ CATALOGUE_FILE = DEPLOYMENTS_DIR / "gpu-catalogue.json"
 LOCAL_CHAIN_IDS = {31337, 1337}
 # Workloads whose disputed step is too large to execute on-chain: arbiters vote on it.
 ARBITER_WORKLOADS = ("matvec-256",)
+# MatcherBonds' defaults (docs/parameters.md), in whole payment-token units and seconds:
+# (minBond, challengerReward, challengeWindowSeconds, unbondingDelaySeconds).
+MATCHER_BOND = 1_000
+CHALLENGER_REWARD = 5
+MATCH_CHALLENGE_WINDOW_SECONDS = 3600
+MATCHER_UNBONDING_DELAY_SECONDS = 2 * 86400
+
+
+def matcher_bond_params(decimals: int) -> tuple[int, int, int, int]:
+    """MatcherBonds' default parameters for a payment token of `decimals`."""
+    scale = 10**decimals
+    return (
+        MATCHER_BOND * scale,
+        CHALLENGER_REWARD * scale,
+        MATCH_CHALLENGE_WINDOW_SECONDS,
+        MATCHER_UNBONDING_DELAY_SECONDS,
+    )
+
+
+def bond_matcher(matcher_bonds, payment_token, matcher, amount: int | None = None, *, payer=None) -> None:
+    """Local chains and tests: mints `amount` (default: the minimum bond) of the test stablecoin to
+    `payer` (default: `matcher`, a brownie account) and bonds it for `matcher` (an account or an
+    address), so `matcher` may match."""
+    amount = matcher_bonds.params()[0] if amount is None else amount
+    payer = payer or matcher
+    payment_token.mint(payer, amount, {"from": payer})
+    payment_token.approve(matcher_bonds, amount, {"from": payer})
+    matcher_bonds.bondFor(matcher, amount, {"from": payer})
 
 
 class DeploymentError(RuntimeError):
@@ -54,6 +82,7 @@ class Deployment:
     payment_token: object
     stake_token: object
     block_number: int
+    matcher_bonds: object = None
 
     def as_file_contents(self, chain_id: int) -> dict:
         named = {
@@ -61,6 +90,7 @@ class Deployment:
             "ProviderRegistry": self.registry,
             "LeaseMarket": self.market,
             "JobMarket": self.job_market,
+            "MatcherBonds": self.matcher_bonds,
             "PaymentToken": self.payment_token,
             "StakeToken": self.stake_token,
             **{verifier._name: verifier for verifier in self.step_verifiers.values()},
@@ -116,8 +146,8 @@ def deploy(
     catalogue: list[dict] | None = None,
     tx_options: dict | None = None,
 ) -> Deployment:
-    """Deploys config, registry, both markets and the step verifiers, wires roles and workloads,
-    seeds the GPU catalogue.
+    """Deploys config, registry, matcher bonds, both markets and the step verifiers, wires roles and
+    workloads, seeds the GPU catalogue.
 
     Without tokens (local chains) a TestStablecoin serves as both.
     """
@@ -132,7 +162,11 @@ def deploy(
     # LeaseMarket links LeaseLiveness (docs/architecture.md): brownie links the library deployed
     # last, so it goes out first.
     build.LeaseLiveness.deploy(options)
-    market = build.LeaseMarket.deploy(config, registry, payment_token, options)
+    matcher_bonds = build.MatcherBonds.deploy(
+        config, registry, payment_token, matcher_bond_params(payment_token.decimals()), options
+    )
+    market = build.LeaseMarket.deploy(config, registry, payment_token, matcher_bonds, options)
+    matcher_bonds.setLeaseMarket(market, options)
     job_market = build.JobMarket.deploy(config, registry, payment_token, market, options)
     for contract in (market, job_market):
         config.setRole(config.MARKET_ROLE(), contract, True, options)
@@ -158,7 +192,15 @@ def deploy(
             options,
         )
     return Deployment(
-        config, registry, market, job_market, step_verifiers, payment_token, stake_token, web3.eth.block_number
+        config,
+        registry,
+        market,
+        job_market,
+        step_verifiers,
+        payment_token,
+        stake_token,
+        web3.eth.block_number,
+        matcher_bonds,
     )
 
 

@@ -55,7 +55,7 @@ def deploy_market(anvil: Anvil, out_dir: Path, *, delivery: bool = False) -> tup
     from brownie import accounts
 
     from keepers.ids import to_bytes32
-    from scripts.deploy import deploy, write_deployment
+    from scripts.deploy import bond_matcher, deploy, write_deployment
     from scripts.localchain import brownie_on_anvil
 
     with contextlib.redirect_stdout(io.StringIO()), brownie_on_anvil(anvil):
@@ -63,6 +63,7 @@ def deploy_market(anvil: Anvil, out_dir: Path, *, delivery: bool = False) -> tup
         deployment = deploy(governance)
         config, registry, token = deployment.config, deployment.registry, deployment.payment_token
         config.setRole(config.MATCHER_ROLE(), accounts[MATCHER], True, {"from": governance})
+        bond_matcher(deployment.matcher_bonds, token, accounts[MATCHER])
         offer_ids = []
         registered = set()
         for index, region, model, units, cents in OFFERS:

@@ -35,7 +35,7 @@ from keepers.devchain import REPO_ROOT, Anvil
 from keepers.ids import to_bytes32
 from keepers.jobs import compute_trace
 from keepers.workloads import keccak256
-from scripts.deploy import deploy
+from scripts.deploy import bond_matcher, deploy
 from scripts.localchain import brownie_on_anvil
 
 USD = 10**6
@@ -130,6 +130,22 @@ happy path 802,000 to 700,000), with no change to any function's arguments:
   decays its penalty: about 7,000 less per pair.
 - **The lease market reads its job market's address only for a JOB pair**:
   2,100 less per batch of rentals.
+- **Match fees are credited, not transferred** (issue 12, accountable matching).
+  A match batch adds its fees to the matcher's credit in the lease market
+  (`claimCredit` pays many batches at once) instead of a token transfer per
+  batch: about 5,000 less per rental batch, nothing on a JOB pair (whose escrow
+  transfer already warms the token). It pays for the matcher check, which now
+  reads the matcher's bond and the minimum bond in MatcherBonds (a cold call
+  and three cold slots, about 6,800 where the role check cost 2,100), for the
+  match record written into the request's dead deadline (the slot is rewritten
+  anyway) and for the registry's timestamps of when an offer or a provider
+  last became more available (written into slots the reservation and release
+  rewrite anyway: the offer's units and, beside the lease count, the
+  provider's unbonding slot). A JOB's release writes that provider slot on top
+  of the job count's (about 5,000 more per `finalizeJob`), and a JOB match
+  pays the bond check without the transfer saving: the job path rose by about
+  10,800, within its budget of 680,000. The matcher is measured holding unclaimed
+  fees, as it does between two claims.
 - **The job market is measured holding escrow**, as it does on a live market
   with jobs in flight: its first balance slot (20,000, less a refund at the
   finalization) is a one-time cost. This is 17,000 of the job path's drop and
@@ -146,16 +162,16 @@ What each operation still pays:
   the matcher's calldata): that changes `matchRequests` and every matcher, and
   it moves the slots to the match rather than saving them, since the lease
   needs them there.
-- **matchRequests** (met: one pair 136,000, a pair in a batch of 20 about
+- **matchRequests** (met: one pair 133,000, a pair in a batch of 20 about
   67,000): the five slots of the record rewritten (25,000, or 42,000 when the
   request named no region), the registry's reservation (offer, model, stake:
-  about 25,000), the `LeaseStarted` event, and once per batch the role check,
-  the parameter read and the match-fee transfer.
+  about 25,000), the `LeaseStarted` event, and once per batch the matcher's
+  bond check in MatcherBonds, the parameter read and the match fees credited.
 - **withdrawEarnings** (met, 59,000 to 60,000): four cold lease slots read
   (tenant and status, balance and price, provider and fee rate, clock) and
   the fee slot, two rewritten (the clock, the fee: 5,800), the provider's pay
   (a transfer, about 15,500) and the `EarningsWithdrawn` event.
-- **closeLease** (aim 100,000; 110,600 by the tenant, 117,800 by a settler):
+- **closeLease** (aim 100,000; 110,900 by the tenant, 118,100 by a settler):
   the five lease slots and the fee slot read, three rewritten; two transfers
   (the provider's pay and the tenant's refund; a settler's bounty is a third),
   about 23,500; and the registry's release, about 29,000: the market role
@@ -177,8 +193,9 @@ What each operation still pays:
 RENTAL_GAP = (
     "The lifecycle fills five new storage slots (about 110,000: four at the request, the fifth at "
     "the match or, when the request named a region, at the request), rewrites the record at the "
-    "match, and makes six token transfers (the deposit in with its balance check, the match fee, "
-    "the provider's pay at each of two withdrawals, pay and refund at the close: about 80,000), "
+    "match, and makes five token transfers (the deposit in with its balance check, the "
+    "provider's pay at each of two withdrawals, pay and refund at the close: about 70,000; the "
+    "match fee is credited to the matcher), checks the matcher's bond (about 6,800), "
     "reserves and releases the provider's collateral in the registry (about 60,000 with the "
     "role checks and the reputation count), besides 105,000 of intrinsic gas for five "
     "transactions. Protocol fees now accrue and are swept later, and a withdrawal or close reads "
@@ -186,18 +203,21 @@ RENTAL_GAP = (
     "matcher, no provider stake to lock and release, no protocol fee and no reputation to "
     "record; those are the protocol (PROTOCOL.md §3, §4). What is left would need a change of "
     "design: the request's spec out of storage (a hash, the spec in the matcher's calldata: "
-    "about 40,000 at the request, most of it paid again at the match), the match fee credited "
-    "to the matcher for a later claim instead of a transfer per batch (about 10,000), the "
-    "registry trusting the markets without a config call (about 5,000 per match and per close): "
-    "together still above 450,000. 350,000 needs the lease out of storage altogether."
+    "about 40,000 at the request, most of it paid again at the match), the registry trusting "
+    "the markets without a config call (about 5,000 per match and per close): together still "
+    "above 450,000. 350,000 needs the lease out of storage altogether. The match fee is now "
+    "credited to the matcher instead of transferred per batch; that saving pays for the "
+    "matcher's bond check and the timestamps a match challenge needs "
+    "(docs/matching-accountability.md)."
 )
 JOB_GAP = (
     "A job is kept in two contracts: the request in the lease market (five new slots, the terms "
     "hash among them) and the job in the job market (three new slots at the match, two for the "
     "result), and the escrow moves from one to the other with a transfer. The path pays ten new "
-    "slots (about 221,000), 105,000 of intrinsic gas for five transactions, six token transfers "
-    "(the deposit, the escrow to the job market, the match fee, the verifier's bond; the solver's "
-    "pay, the verifier's fee and bond: about 75,000) and the registry's reservation and release "
+    "slots (about 221,000), 105,000 of intrinsic gas for five transactions, five token transfers "
+    "(the deposit, the escrow to the job market, the verifier's bond; the solver's pay, the "
+    "verifier's fee and bond: about 65,000; the match fee is credited), the matcher's bond check, "
+    "and the registry's reservation and release "
     "(about 50,000): about 450,000 before any check, event or parameter read, so five "
     "transactions of this protocol cannot meet the aim by trimming. The protocol fee accrues in "
     "the job market and is swept later (docs/leases.md). The solver's output hash and trace "
@@ -243,11 +263,11 @@ What each step of the job path still pays:
 
 - **createRequest (JOB)**: the rental request's four slots and the terms hash
   in a fifth, the deposit pull and the parameter read.
-- **matchRequests (1 JOB pair)**: the role check and parameter read of the
+- **matchRequests (1 JOB pair)**: the bond check and parameter read of the
   batch, the terms' publication check (a cold call into the job market), the
   registry's reservation, two rewritten slots in the lease market, the escrow
   transfer to the job market, the job's three new slots, the `JobOpened` and
-  `JobHandedOver` events and the match-fee transfer.
+  `JobHandedOver` events and the match fee credited to the matcher.
 - **submitResult (N = 64)**: the output hash and trace root, two new slots
   (44,200), the Merkle proof of leaf N against the root and the terms check.
 - **attest (valid)**: the role check, the terms check, two rewritten slots and
@@ -300,7 +320,7 @@ class Market:
         self.config, self.registry, self.market = deployment.config, deployment.registry, deployment.market
         self.job_market = deployment.job_market
         self.token = deployment.payment_token
-        self.config.setRole(self.config.MATCHER_ROLE(), self.matcher, True, {"from": self.governance})
+        bond_matcher(deployment.matcher_bonds, self.token, self.matcher)
         self.config.setRole(self.config.VERIFIER_ROLE(), self.verifier, True, {"from": self.governance})
         self.params = dict(zip(_param_names(self.config), self.config.params()))
         # Steady state: every party (treasury, matcher, settler included) already holds tokens, so no
@@ -347,6 +367,10 @@ class Market:
             for start in range(0, population, MATCH_BATCH)
         ]
         send_raw(self.matcher, self.market, matches, gas=MATCH_BATCH * 120_000)
+        # Steady state: the matcher holds match fees it has not claimed yet (`claimCredit` pays
+        # many batches at once), so no match carries the one-time cost of filling its credit slot.
+        if self.market.creditOf(self.matcher) == 0:
+            raise RuntimeError("the background matches credited the matcher nothing")
         provider = self.registry.provider(owner)
         if (
             self.registry.offerCount() != first_offer - 1 + population

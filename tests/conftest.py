@@ -26,7 +26,7 @@ from keepers.client import connect
 from keepers.config import KeeperConfig
 from keepers.devchain import Anvil
 from keepers.observability import make_logger
-from scripts.deploy import deploy, write_deployment
+from scripts.deploy import bond_matcher, deploy, matcher_bond_params, write_deployment
 from scripts.localchain import recovering_dropped
 
 from helpers import KEY_ENV, USD, ZERO_ADDRESS, b32, register_with_offer
@@ -48,6 +48,10 @@ _session = contextlib.ExitStack()
 
 def pytest_configure(config):
     _session.enter_context(recovering_dropped())
+    if config.getoption("coverage", default=False):
+        # Brownie maps each transaction's opcode steps to source lines; Anvil records them only
+        # when asked (`make coverage`, scripts/coverage.py).
+        _anvil.extra_args.append("--steps-tracing")
     _anvil.start()
     for network_id in ("development", "anvil"):
         brownie._CONFIG.networks[network_id]["cmd_settings"]["port"] = _anvil.port
@@ -157,11 +161,20 @@ def lease_liveness(LeaseLiveness, governance):
 
 
 @pytest.fixture(scope="module")
-def market(LeaseMarket, lease_liveness, config, registry, token, governance, matcher):
-    """The lease market, wired into config (MARKET_ROLE) with `matcher` holding MATCHER_ROLE."""
-    contract = LeaseMarket.deploy(config, registry, token, {"from": governance})
+def matcher_bonds(MatcherBonds, config, registry, token, governance):
+    """MatcherBonds with the deploy script's defaults; the lease market is named by `market`."""
+    return MatcherBonds.deploy(config, registry, token, matcher_bond_params(token.decimals()), {"from": governance})
+
+
+@pytest.fixture(scope="module")
+def market(LeaseMarket, lease_liveness, config, registry, token, governance, matcher, matcher_bonds):
+    """The lease market, wired into config (MARKET_ROLE) and MatcherBonds, with `matcher` bonded
+    (and holding MATCHER_ROLE, which the lease market no longer reads)."""
+    contract = LeaseMarket.deploy(config, registry, token, matcher_bonds, {"from": governance})
     config.setRole(config.MARKET_ROLE(), contract, True, {"from": governance})
+    matcher_bonds.setLeaseMarket(contract, {"from": governance})
     config.setRole(config.MATCHER_ROLE(), matcher, True, {"from": governance})
+    bond_matcher(matcher_bonds, token, matcher)
     return contract
 
 
@@ -251,6 +264,7 @@ def ctx(
     h100,
     hashchain_verifier,
     matvec_verifier,
+    matcher_bonds,
 ):
     """Everything a job test needs, in one namespace, with a Driver for the parties' moves."""
     offer = _provider_with_offer(registry, token, provider, h100)
@@ -269,6 +283,7 @@ def ctx(
         token=token,
         market=lease_market,
         job_market=job_market,
+        matcher_bonds=matcher_bonds,
         governance=governance,
         treasury=treasury,
         provider=provider,
@@ -310,9 +325,10 @@ def protocol(accounts, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def matcher_account(protocol, accounts):
-    """A brownie account holding MATCHER_ROLE."""
+    """A brownie account bonded as a matcher (and holding MATCHER_ROLE)."""
     deployment, _ = protocol
     deployment.config.setRole(deployment.config.MATCHER_ROLE(), accounts[5], True, {"from": accounts[0]})
+    bond_matcher(deployment.matcher_bonds, deployment.payment_token, accounts[5])
     return accounts[5]
 
 

@@ -6,10 +6,11 @@ pragma solidity 0.8.28;
 /// a receiver's transfer hook that reverts) is not allowed to fail the settlement that pays
 /// everyone else: it is credited to its receiver, who claims it later. One party's trouble with
 /// the token never holds another party's funds, nor keeps a provider from answering a liveness
-/// challenge. Calls that pay only their caller (unstake, a cancelled request's refund, the match
-/// fee, a claim) still revert.
+/// challenge. Calls that pay only their caller (unstake, a cancelled request's refund, a claim)
+/// still revert. The lease market credits match fees to their matcher without trying a transfer
+/// (one claim for many batches, docs/gas.md).
 interface IPayoutCredits {
-    /// @notice Emitted when a transfer of `amount` to `account` was refused and credited instead.
+    /// @notice Emitted when `amount` is credited to `account`: a transfer it refused, or a match fee.
     event PaymentCredited(address indexed account, uint256 amount);
 
     /// @notice Emitted when `account` claims its whole credit.

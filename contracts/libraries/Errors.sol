@@ -110,6 +110,10 @@ library Errors {
     /// @notice An offer update would leave fewer units than running leases and jobs use.
     error ProviderRegistry_UnitsBelowInUse(uint32 units, uint32 unitsInUse);
 
+    /// @notice `updateProvider` may not move a provider with locked stake (`lockedStake`) to
+    /// another region: the region is a term of its running matches.
+    error ProviderRegistry_RegionLocked(address provider, uint128 lockedStake);
+
     /// @notice A market's settlement names an offer that `provider` does not own (defence in depth).
     error ProviderRegistry_SettlementMismatch(uint256 offerId, address provider);
 
@@ -341,4 +345,60 @@ library Errors {
 
     /// @notice No protocol fee has accrued since the last sweep.
     error Leasehold_NoFees();
+
+    /*//////////////////////////////////////////////////////////////
+                             MATCHER BONDS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice `account` may not match: its active bond `active` is below the minimum `minBond`.
+    error MatcherBonds_NotBonded(address account, uint128 active, uint128 minBond);
+
+    /// @notice A bond, unbonding or parameter amount of zero where a positive one is needed.
+    error MatcherBonds_ZeroAmount();
+
+    /// @notice The caller asked to unbond `amount` but only `active` of its bond is not unbonding.
+    error MatcherBonds_InsufficientBond(uint128 amount, uint128 active);
+
+    /// @notice Nothing is unbonding for `account`.
+    error MatcherBonds_NothingUnbonding(address account);
+
+    /// @notice The unbonding delay runs until `readyAt`; it is `currentTime`.
+    error MatcherBonds_UnbondingNotReady(uint40 readyAt, uint40 currentTime);
+
+    /// @notice Only the config's owner (governance) may call this.
+    error MatcherBonds_CallerNotGovernance(address caller);
+
+    /// @notice The lease market is set once, and already is (`leaseMarket`).
+    error MatcherBonds_LeaseMarketAlreadySet(address leaseMarket);
+
+    /// @notice No lease market is set yet, so no match can be challenged.
+    error MatcherBonds_LeaseMarketUnset();
+
+    /// @notice A parameter of `setParams` (named by `name`) is outside its bounds [`min`, `max`].
+    error MatcherBonds_ParamOutOfRange(string name, uint256 value, uint256 min, uint256 max);
+
+    /// @notice Lease `leaseId` was matched by no bonded matcher this contract knows (a match made
+    /// before matcher bonds existed).
+    error MatcherBonds_UnknownMatcher(uint256 leaseId);
+
+    /// @notice Lease `leaseId`'s match may be challenged until `deadline`; it is `currentTime`.
+    error MatcherBonds_ChallengeWindowClosed(uint256 leaseId, uint40 deadline, uint40 currentTime);
+
+    /// @notice Lease `leaseId`'s match was already challenged successfully; a match pays once.
+    error MatcherBonds_AlreadyChallenged(uint256 leaseId);
+
+    /// @notice Offer `offerId` is the offer the lease was matched to.
+    error MatcherBonds_SameOffer(uint256 leaseId, uint256 offerId);
+
+    /// @notice Offer `offerId` could not have taken the request for a lower price; `reason` is
+    /// the first constraint it fails (PRICE_TOO_HIGH: not strictly cheaper).
+    error MatcherBonds_OfferNotBetter(uint256 offerId, Registry.SkipReason reason);
+
+    /// @notice Offer `offerId` became more available at `changedAt`, not before the match at
+    /// `startTime`: that it was as free at the match cannot be proven.
+    error MatcherBonds_OfferChangedSinceMatch(uint256 offerId, uint40 changedAt, uint40 startTime);
+
+    /// @notice The offer's provider gained stake or changed region at `raisedAt`, not before the
+    /// match at `startTime`: that it could take the request then cannot be proven.
+    error MatcherBonds_ProviderChangedSinceMatch(address provider, uint32 raisedAt, uint40 startTime);
 }

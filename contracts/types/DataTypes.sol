@@ -106,11 +106,15 @@ library Registry {
         // slot 1
         uint128 freeStake; // staked, not locked, not unbonding
         uint128 lockedStake; // collateral of running leases and jobs
-        // slot 2
+        // slot 2 (with leasesCompleted, so a lease's release writes the timestamp for free)
         uint128 unbondingStake; // waiting for unbondingReadyAt; still slashable
-        uint40 unbondingReadyAt;
-        uint40 registeredAt;
-        // slot 3: reputation facts, all from on-chain events
+        uint32 unbondingReadyAt;
+        uint32 registeredAt;
+        // The last time this provider could have become able to match more: stake added or freed,
+        // or its region changed. A match challenge proves the provider's stake and region by it
+        // (docs/matching-accountability.md).
+        uint32 raisedAt;
+        // reputation facts, all from on-chain events (leasesCompleted in slot 2, the rest slot 3)
         uint32 leasesCompleted;
         uint32 jobsFinalized;
         uint32 livenessAnswered;
@@ -126,10 +130,14 @@ library Registry {
     struct Offer {
         // slot 0
         address provider;
-        uint32 units;
-        uint32 unitsInUse;
+        uint16 units; // ≤ MAX_OFFER_UNITS; the calls take uint32 and check the bound
+        uint16 unitsInUse;
         bool paused;
         bool removed;
+        // The last time the offer could have become more available: added, updated, unpaused, or
+        // units returned. Reservations only take availability and leave it. A match challenge
+        // proves the offer was as free at the match as it is now by it.
+        uint40 changedAt;
         // slot 1
         bytes32 gpuModel;
         // slot 2
@@ -177,6 +185,15 @@ library Registry {
 /// @title Market
 /// @notice Rental and job requests, and the streaming leases matched rental requests become.
 library Market {
+    /// @notice Once a request is matched, its record's `matchDeadline` (dead from then on) holds
+    /// the match record: the matcher's id in MatcherBonds in the low 38 bits, and whether the
+    /// request named a GPU model and a region, which a match challenge must honour.
+    uint40 internal constant MATCHER_ID_MASK = (uint40(1) << 38) - 1;
+    /// @notice The match record's flag: the request named a GPU model.
+    uint40 internal constant MODEL_NAMED = uint40(1) << 38;
+    /// @notice The match record's flag: the request named a region.
+    uint40 internal constant REGION_NAMED = uint40(1) << 39;
+
     /// @notice RENTAL becomes a streaming lease here; JOB is handed to the job market at match.
     enum RequestKind {
         RENTAL,

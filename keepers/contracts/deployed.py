@@ -9,6 +9,7 @@ from web3 import Web3
 from keepers.contracts.config import ProtocolConfig
 from keepers.contracts.job_market import JobMarket
 from keepers.contracts.market import LeaseMarket
+from keepers.contracts.matcher_bonds import MatcherBonds
 from keepers.contracts.registry import ProviderRegistry
 from keepers.contracts.token import Token
 from keepers.deployment import Deployment
@@ -43,6 +44,10 @@ class Contracts:
     @cached_property
     def job_market(self) -> JobMarket:
         return JobMarket(self.w3, self.deployment.contract(self.w3, "JobMarket"))
+
+    @cached_property
+    def matcher_bonds(self) -> MatcherBonds:
+        return MatcherBonds(self.w3, self.deployment.contract(self.w3, "MatcherBonds"))
 
     @cached_property
     def payment_token(self) -> Token:

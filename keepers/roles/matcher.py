@@ -27,9 +27,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from web3.logs import DISCARD
 
 from keepers.contracts.types import ZERO_ADDRESS, RequestKind, RequestStatus, SkipReason
+from keepers.errors import KeeperError
 from keepers.lifecycle import Keeper
 from keepers.market_view import MarketState, MarketView
 from keepers.matching import Codebook, OfferBook, ProviderBook, RequestBook, Weights, match, optimality_gap
+from keepers.matching.repair import undominated
 from keepers.matching.scoring import seed_from_block_hash
 from keepers.orderbook import OrderBook, OrderBookServer, SignedOrder
 from keepers.sender import Refused
@@ -98,6 +100,7 @@ class MatcherKeeper(Keeper):
     RoleConfig = MatcherConfig
 
     def setup(self) -> None:
+        self._ensure_bonded()
         self.view = MarketView(self, name="matcher-view")
         self.weights = Weights(**self.role_config.weights.model_dump())
         self.matches = self.metrics.counter("matches", "Pairs the chain accepted from this matcher")
@@ -126,6 +129,27 @@ class MatcherKeeper(Keeper):
             self.orderbook = OrderBookServer(book, self.role_config.orderbook_port).__enter__()
             self.log.info("order book served", extra={"event": "orderbook_started", "url": self.orderbook.url})
         self.add_job("match", self.wake, self.role_config.wake_interval_seconds)
+
+    def _ensure_bonded(self) -> None:
+        """Matching needs a bond in MatcherBonds (docs/matching-accountability.md): bond what is
+        missing from the account's own payment tokens, or refuse to start with the reason."""
+        bonds, token = self.contracts.matcher_bonds, self.contracts.payment_token
+        me = self.account.address
+        if bonds.is_matcher(me):
+            return
+        min_bond = bonds.params()[0]
+        amount, unbonding = bonds.bond_of(me)[:2]
+        short = min_bond - (amount - unbonding)
+        held = token.balance_of(me)
+        if held < short:
+            raise KeeperError(
+                f"bond error: account {me} needs {short} more payment-token units bonded in MatcherBonds "
+                f"{bonds.address} to match and holds {held}; fund it, or bond for it with bondFor"
+            )
+        if token.allowance(me, bonds.address) < short:
+            self.sender.send(token.approve(bonds.address, short))
+        self.sender.send(bonds.bond(short))
+        self.log.info("matcher bonded", extra={"event": "matcher_bonded", "amount": short})
 
     def stop(self) -> None:
         if self.__dict__.get("orderbook") is not None:
@@ -301,7 +325,10 @@ class MatcherKeeper(Keeper):
             pricing_k=self.role_config.pricing_k,
             pool_k=self.role_config.pool_k,
         )
-        pairs = sorted(zip(requests.ids[assignment.request].tolist(), offers.ids[assignment.offer].tolist()))
+        # No pair a match challenge could win on these books: a strictly cheaper offer left free
+        # takes the request instead (docs/matching-accountability.md). The score is the assignment's.
+        request_rows, offer_rows = undominated(requests, offers, providers, assignment.request, assignment.offer)
+        pairs = sorted(zip(requests.ids[request_rows].tolist(), offers.ids[offer_rows].tolist()))
         return BatchPlan(block_number, seed, pairs, assignment.total_score, assignment.method, assignment.upper_bound)
 
     def replay(self, block_number: int) -> BatchPlan:

@@ -55,9 +55,10 @@ class Books:
 
     # ----------------------------------------------------------------- moving tokens
 
-    def _move(self, payer: str, payee: str, amount: int) -> None:
-        if amount and payee in self.blocked and payer in self.owing:
-            # The token refuses the payee: the contract keeps the money and owes it as a credit.
+    def _move(self, payer: str, payee: str, amount: int, *, credit: bool = False) -> None:
+        if amount and (credit or payee in self.blocked) and payer in self.owing:
+            # The token refuses the payee, or the contract credits without trying (match fees): the
+            # contract keeps the money and owes it as a credit.
             key = (payer, payee)
             self._fresh_credits += self.credits[key] == 0
             self.credits[key] += amount
@@ -272,7 +273,8 @@ class Books:
         require(fee == min(self.params["matchFee"], order.deposit), f"match fee {fee} on request {order.id}")
         require(self.ts <= order.deadline and order.state == "open", f"request {order.id} matched when not open")
         order.paid_out += fee
-        self._move(self.market.address, matcher, fee)
+        # Match fees are credited to the matcher (claimed later), never transferred at the match.
+        self._move(self.market.address, matcher, fee, credit=True)
         return fee
 
     def on_LeaseStarted(self, e):

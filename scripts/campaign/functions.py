@@ -69,6 +69,8 @@ ALLOWED = {
         "ProviderRegistry_NotRegistered",
         "ProviderRegistry_InvalidRegion",
         "ProviderRegistry_InvalidMetadataURI",
+        # A new region while stake is locked: the region is a term of the running matches.
+        "ProviderRegistry_RegionLocked",
     },
     "ProviderRegistry.stake": {
         "ProviderRegistry_ZeroAmount",
@@ -137,7 +139,14 @@ ALLOWED = {
     | REFUSED,
     "LeaseMarket.topUp": {"LeaseMarket_LeaseNotFound", "LeaseMarket_ZeroAmount", "LeaseMarket_LeaseNotActive"}
     | REFUSED,
-    "LeaseMarket.matchRequests": {"Leasehold_MissingRole", "Leasehold_Paused", "LeaseMarket_EmptyBatch"} | REFUSED,
+    # MissingRole: the registry refuses a market whose MARKET_ROLE governance revoked.
+    "LeaseMarket.matchRequests": {
+        "MatcherBonds_NotBonded",
+        "Leasehold_MissingRole",
+        "Leasehold_Paused",
+        "LeaseMarket_EmptyBatch",
+    }
+    | REFUSED,
     "LeaseMarket.withdrawEarnings": {
         "LeaseMarket_LeaseNotFound",
         "LeaseMarket_CallerNotProvider",
@@ -246,6 +255,7 @@ ALLOWED["LeaseMarket.createRequestWithPermit"] = ALLOWED["LeaseMarket.createRequ
 # is created from the signed spec and deposit) and the pair's, all in one transaction.
 ALLOWED["LeaseMarket.matchSignedRequest"] = (
     {
+        "MatcherBonds_NotBonded",
         "Leasehold_MissingRole",
         "SignedRequests_Expired",
         "SignedRequests_NonceUsed",

@@ -40,7 +40,7 @@ from scripts.campaign.handlers.token import TokenActions
 from scripts.campaign.invariants import Invariants
 from scripts.campaign.model import Job, Offer, Order, Provider, Stats, Terms
 from scripts.campaign.profits import Profits
-from scripts.deploy import deploy, load_catalogue
+from scripts.deploy import bond_matcher, deploy, load_catalogue
 from scripts.localchain import HarnessError
 
 
@@ -177,7 +177,11 @@ class Campaign(
         }
         opts = {"from": self.gov}
         self.config.setRole(self.roles["MATCHER"], self.matcher, True, opts)
+        bond_matcher(d.matcher_bonds, self.token, self.matcher, payer=self.gov)
         self.config.setRole(self.roles["MATCHER"], self.matcher2, True, opts)  # the steering matcher
+        bond_matcher(d.matcher_bonds, self.token, self.matcher2, payer=self.gov)
+        # Match fees are credited to the matchers, never transferred (docs/matching-accountability.md).
+        self._match_fee_takers = {self.matcher.address, self.matcher2.address}
         for v in (v0, v1):
             self.config.setRole(self.roles["VERIFIER"], v, True, opts)
         for a in (a0, a1, a2):

@@ -17,6 +17,11 @@ export const leaseMarketAbi = [
         "internalType": "contract IERC20",
         "name": "paymentToken_",
         "type": "address"
+      },
+      {
+        "internalType": "contract IMatcherBonds",
+        "name": "matcherBonds_",
+        "type": "address"
       }
     ],
     "stateMutability": "nonpayable",
@@ -403,22 +408,6 @@ export const leaseMarketAbi = [
   {
     "inputs": [],
     "name": "LeaseMarket_ZeroPrice",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "bytes32",
-        "name": "role",
-        "type": "bytes32"
-      },
-      {
-        "internalType": "address",
-        "name": "account",
-        "type": "address"
-      }
-    ],
-    "name": "Leasehold_MissingRole",
     "type": "error"
   },
   {
@@ -2714,6 +2703,22 @@ export const providerRegistryAbi = [
   {
     "inputs": [
       {
+        "internalType": "address",
+        "name": "provider",
+        "type": "address"
+      },
+      {
+        "internalType": "uint128",
+        "name": "lockedStake",
+        "type": "uint128"
+      }
+    ],
+    "name": "ProviderRegistry_RegionLocked",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint256",
         "name": "offerId",
         "type": "uint256"
@@ -3464,14 +3469,14 @@ export const providerRegistryAbi = [
             "type": "address"
           },
           {
-            "internalType": "uint32",
+            "internalType": "uint16",
             "name": "units",
-            "type": "uint32"
+            "type": "uint16"
           },
           {
-            "internalType": "uint32",
+            "internalType": "uint16",
             "name": "unitsInUse",
-            "type": "uint32"
+            "type": "uint16"
           },
           {
             "internalType": "bool",
@@ -3482,6 +3487,11 @@ export const providerRegistryAbi = [
             "internalType": "bool",
             "name": "removed",
             "type": "bool"
+          },
+          {
+            "internalType": "uint40",
+            "name": "changedAt",
+            "type": "uint40"
           },
           {
             "internalType": "bytes32",
@@ -3571,14 +3581,19 @@ export const providerRegistryAbi = [
             "type": "uint128"
           },
           {
-            "internalType": "uint40",
+            "internalType": "uint32",
             "name": "unbondingReadyAt",
-            "type": "uint40"
+            "type": "uint32"
           },
           {
-            "internalType": "uint40",
+            "internalType": "uint32",
             "name": "registeredAt",
-            "type": "uint40"
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "raisedAt",
+            "type": "uint32"
           },
           {
             "internalType": "uint32",
@@ -9835,6 +9850,22 @@ export const protocolErrorsAbi = [
       }
     ],
     "name": "ProviderRegistry_OfferRemoved",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "provider",
+        "type": "address"
+      },
+      {
+        "internalType": "uint128",
+        "name": "lockedStake",
+        "type": "uint128"
+      }
+    ],
+    "name": "ProviderRegistry_RegionLocked",
     "type": "error"
   },
   {

@@ -23,8 +23,10 @@ from scripts.campaign.profits import UNITS
 # LeaseMarket credit was claimed.
 QUICK_STEPS = 2_000
 # Seed 2 since the arbiters' claims joined the walk (issue 12): seed 1's walk no longer met a
-# refused payout to claim; seed 2 reaches every function.
-SEED = 2
+# refused payout to claim. Seed 3 since matchers bond and are paid in credits (accountable
+# matching): seed 2's walk no longer abandoned a dispute; seeds 1 and 3 reach every function
+# and every cheater's move.
+SEED = 3
 
 
 @pytest.fixture(scope="module")

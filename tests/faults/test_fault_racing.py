@@ -19,6 +19,7 @@ from keepers.roles.provider import ProviderAgent
 from keepers.roles.settler import SettlerKeeper
 from keepers.roles.verifier import VerifierKeeper
 from keepers.roles.whistleblower import WhistleblowerKeeper
+from scripts.deploy import bond_matcher
 
 from job_setup import MINUTE, open_job, provider_role
 from keeper_faults import (
@@ -126,6 +127,8 @@ def judge(
 def grant(protocol, accounts, role: str, address: str) -> None:
     config = protocol[0].config
     config.setRole(getattr(config, role)(), address, True, {"from": accounts[0]})
+    if role == "MATCHER_ROLE":
+        bond_matcher(protocol[0].matcher_bonds, protocol[0].payment_token, address, payer=accounts[0])
 
 
 # ---------------------------------------------------------------------------------------- leases

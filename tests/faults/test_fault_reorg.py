@@ -9,6 +9,7 @@ the replaced blocks (a match, a closed lease) has to be found missing and redone
 
 from keepers.roles.matcher import MatcherKeeper
 from keepers.roles.settler import SettlerKeeper
+from scripts.deploy import bond_matcher
 
 from chain_faults import (
     Books,
@@ -102,6 +103,7 @@ def test_keepers_redo_what_reorgs_of_1_3_and_12_blocks_took_away(
     provider_with_offer(client_for(funded_key()), units=8)
     matcher_key, settler_key = funded_key(), funded_key()
     deployment.config.setRole(deployment.config.MATCHER_ROLE(), matcher_key.address, True, {"from": accounts[0]})
+    bond_matcher(deployment.matcher_bonds, deployment.payment_token, matcher_key.address, payer=accounts[0])
     tenant_keys = [funded_key() for _ in range(3)]
     keepers = {matcher_key.address.lower(), settler_key.address.lower()}
     failures = []

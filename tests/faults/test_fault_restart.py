@@ -9,6 +9,7 @@ schedule (no crash, no tight retry loop) and finish the work that arrived meanwh
 
 from keepers.roles.matcher import MatcherKeeper
 from keepers.roles.settler import SettlerKeeper
+from scripts.deploy import bond_matcher
 
 from chain_faults import (
     Books,
@@ -34,6 +35,7 @@ def test_keepers_ride_out_a_node_restart_from_its_saved_state(
     provider_with_offer(client_for(funded_key()), units=8)
     matcher_key, settler_key, tenant_key = funded_key(), funded_key(), funded_key()
     deployment.config.setRole(deployment.config.MATCHER_ROLE(), matcher_key.address, True, {"from": accounts[0]})
+    bond_matcher(deployment.matcher_bonds, deployment.payment_token, matcher_key.address, payer=accounts[0])
 
     with chain_copy(anvil, tmp_path / "chain.json") as copy:
         run = KeeperRun(keeper_config)
@@ -111,6 +113,7 @@ def test_keepers_redo_what_a_node_killed_before_its_next_save_forgot(
     matcher_key, settler_key = funded_key(), funded_key()
     tenant_keys = [funded_key(), funded_key()]
     deployment.config.setRole(deployment.config.MATCHER_ROLE(), matcher_key.address, True, {"from": accounts[0]})
+    bond_matcher(deployment.matcher_bonds, deployment.payment_token, matcher_key.address, payer=accounts[0])
 
     with chain_copy(anvil, tmp_path / "chain.json") as copy:
         run = KeeperRun(keeper_config)

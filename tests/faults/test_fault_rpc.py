@@ -18,6 +18,7 @@ from keepers.observability import Metrics, make_logger
 from keepers.roles.matcher import MatcherKeeper
 from keepers.roles.settler import SettlerKeeper
 from keepers.rpc import make_web3
+from scripts.deploy import bond_matcher
 
 from chain_faults import Books, KeeperRun, provider_with_offer, rental_request, wait_until
 from protocol_setup import HOUR
@@ -50,6 +51,7 @@ def market_with_offer(protocol, funded_key, client_for, accounts):
     provider_with_offer(client_for(funded_key()))
     matcher = funded_key()
     deployment.config.setRole(deployment.config.MATCHER_ROLE(), matcher.address, True, {"from": accounts[0]})
+    bond_matcher(deployment.matcher_bonds, deployment.payment_token, matcher.address, payer=accounts[0])
     return client_for(funded_key()), matcher, funded_key(), path
 
 

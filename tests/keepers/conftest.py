@@ -16,6 +16,7 @@ from keepers.config import KeeperConfig, TransactionsConfig
 from keepers.journal import Journal
 from keepers.observability import Metrics, make_logger
 from keepers.sender import TransactionSender
+from scripts.deploy import bond_matcher
 
 from keeper_helpers import FakeClock
 from protocol_setup import toml
@@ -110,12 +111,13 @@ def make_keeper(keeper_config):
 
 @pytest.fixture
 def matcher_key(protocol, funded_key, accounts):
-    """Makes a new funded key holding MATCHER_ROLE."""
+    """Makes a new funded key holding MATCHER_ROLE and a matcher bond."""
 
     def make():
         key = funded_key()
         config = protocol[0].config
         config.setRole(config.MATCHER_ROLE(), key.address, True, {"from": accounts[0]})
+        bond_matcher(protocol[0].matcher_bonds, protocol[0].payment_token, key.address, payer=accounts[0])
         return key
 
     return make

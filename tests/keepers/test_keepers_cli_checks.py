@@ -17,6 +17,7 @@ from keepers.errors import KeeperError
 from keepers.observability import make_logger
 from keepers.roles.matcher import MatcherKeeper
 from keepers.roles.provider import ProviderAgent
+from scripts.deploy import bond_matcher
 
 from helpers import KEY_ENV
 from protocol_setup import H100, H100_COLLATERAL, HOUR, USD, ok_json, toml
@@ -277,10 +278,44 @@ def test_6_matcher_without_its_role_refuses_to_start(keeper_config, funded_key):
     assert matcher.health is None  # refused before serving anything
 
 
+def test_6_matcher_bonds_itself_at_start_up(keeper_config, funded_key, protocol, accounts):
+    deployment, _ = protocol
+    bonds = deployment.matcher_bonds
+    me = funded_key()
+    deployment.config.setRole(deployment.config.MATCHER_ROLE(), me.address, True, {"from": accounts[0]})
+    assert not bonds.isMatcher(me.address)
+    data, environ = keeper_config(me, {})
+    matcher = MatcherKeeper(
+        KeeperConfig.model_validate(data), environ=environ, name="m", logger=make_logger("m", "matcher", "CRITICAL")
+    )
+    matcher.start()
+    matcher.stop()
+    assert bonds.isMatcher(me.address) and bonds.bondOf(me.address)[0] == bonds.params()[0]
+
+
+def test_6_matcher_without_tokens_for_its_bond_refuses_to_start(keeper_config, funded_key, protocol, accounts):
+    deployment, _ = protocol
+    me = funded_key(tokens=0)
+    deployment.config.setRole(deployment.config.MATCHER_ROLE(), me.address, True, {"from": accounts[0]})
+    data, environ = keeper_config(me, {})
+    matcher = MatcherKeeper(
+        KeeperConfig.model_validate(data), environ=environ, name="m", logger=make_logger("m", "matcher", "CRITICAL")
+    )
+    with pytest.raises(KeeperError) as refused:
+        matcher.start()
+    matcher.stop()
+    min_bond = deployment.matcher_bonds.params()[0]
+    assert str(refused.value).startswith(
+        f"bond error: account {me.address} needs {min_bond} more payment-token units bonded in MatcherBonds "
+    )
+    assert not deployment.matcher_bonds.isMatcher(me.address)
+
+
 def test_6_health_turns_503_with_the_reason_when_the_role_is_revoked(keeper_config, funded_key, protocol, accounts):
     deployment, _ = protocol
     me = funded_key()
     deployment.config.setRole(deployment.config.MATCHER_ROLE(), me.address, True, {"from": accounts[0]})
+    bond_matcher(deployment.matcher_bonds, deployment.payment_token, me.address, payer=accounts[0])
     data, environ = keeper_config(me, {})
     matcher = MatcherKeeper(
         KeeperConfig.model_validate(data), environ=environ, name="m", logger=make_logger("m", "matcher", "CRITICAL")

@@ -9,6 +9,7 @@ from keepers.ids import to_bytes32
 from keepers.indexer import CheckpointStore, EventIndexer
 from keepers.observability import make_logger
 from keepers.workloads import keccak256
+from scripts.deploy import bond_matcher
 
 from protocol_setup import H100, HOUR, USD, rental_spec
 
@@ -20,6 +21,7 @@ def test_decoded_args_equal_web3_process_log_for_every_event(
 ):
     deployment, deployment_path = protocol
     deployment.config.setRole(deployment.config.MATCHER_ROLE(), accounts[5], True, {"from": accounts[0]})
+    bond_matcher(deployment.matcher_bonds, deployment.payment_token, accounts[5], payer=accounts[0])
     provider, tenant = client_for(funded_key()), client_for(funded_key())
     provider.register_provider("eu-west", "https://provider.example/metadata.json")
     provider.stake(3 * 3_000 * USD)

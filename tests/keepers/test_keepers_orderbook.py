@@ -18,6 +18,7 @@ from keepers.observability import make_logger
 from keepers.orderbook import CheapestOfferMatcher, OrderBook, OrderBookServer
 from keepers.roles.matcher import MatcherKeeper
 from keepers.signed_requests import permit_signature, sign_request
+from scripts.deploy import bond_matcher
 
 from helpers import b32, register_with_offer
 from protocol_setup import USD
@@ -43,6 +44,7 @@ def world(protocol, accounts):
     )
     matcher = Account.create()
     deployment.config.setRole(deployment.config.MATCHER_ROLE(), matcher.address, True, {"from": accounts[0]})
+    bond_matcher(deployment.matcher_bonds, deployment.payment_token, matcher.address, payer=accounts[0])
     return deployment, path, matcher
 
 
@@ -198,6 +200,7 @@ def test_the_matcher_keeper_matches_its_own_and_a_peers_signed_requests(world, w
     key = Account.create()
     w3.provider.make_request("anvil_setBalance", [key.address, hex(10**20)])
     deployment.config.setRole(deployment.config.MATCHER_ROLE(), key.address, True, {"from": accounts[0]})
+    bond_matcher(deployment.matcher_bonds, deployment.payment_token, key.address, payer=accounts[0])
     mine, theirs = _tenant(deployment, accounts), _tenant(deployment, accounts)
     with OrderBookServer(OrderBook(w3, Deployment.load(path))) as peer:
         assert _post(peer.url, _wire(deployment, theirs))[0] == 201

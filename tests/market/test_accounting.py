@@ -76,5 +76,5 @@ def test_payouts_match_the_reference_stream(
     bounty_to_settler = SETTLE_BOUNTY if closer == settler else 0
     assert token.balanceOf(settler) - before[settler] == bounty_to_settler
     assert token.balanceOf(funded) - before[funded] == balance - accrued + SETTLE_BOUNTY - bounty_to_settler
-    assert token.balanceOf(market) == market.accruedFees()
+    assert token.balanceOf(market) == market.accruedFees() + market.creditOf(matcher)  # match fees: credited
     assert order(market, rid)["protocolFeeBps"] == FEE_BPS

@@ -63,7 +63,7 @@ def _check_close(tx, market, token, lease_id, reason, caller, bounty_to, before,
 
 
 def test_when_tenant_closes_active_lease_then_reason_tenant_and_bounty_back(
-    market, registry, token, provider, tenant, treasury, lease_id, offer_id
+    matcher, market, registry, token, provider, tenant, treasury, lease_id, offer_id
 ):
     start = order(market, lease_id)["startTime"]
     sleep_to(start + 5000)
@@ -74,7 +74,7 @@ def test_when_tenant_closes_active_lease_then_reason_tenant_and_bounty_back(
     )
     assert registry.offer(offer_id)[2] == 0
     assert registry.provider(provider)[2] == 0  # lockedStake
-    assert token.balanceOf(market) == market.accruedFees()
+    assert token.balanceOf(market) == market.accruedFees() + market.creditOf(matcher)  # match fees: credited
     assert tx.events["OutcomeRecorded"][0]["outcome"] == LEASE_COMPLETED
 
 
@@ -159,7 +159,7 @@ def test_revert_when_challenge_open_and_anyone_but_tenant_closes(market, strange
 
 
 def test_when_challenge_open_then_tenant_closes_and_challenge_called_off(
-    market, registry, token, provider, tenant, treasury, stranger, lease_id
+    matcher, market, registry, token, provider, tenant, treasury, stranger, lease_id
 ):
     """Attack 6: the provider's second account (`stranger` here) front-runs the tenant's close with
     a challenge. The close goes through in the next block; the challenger gets its bond back and
@@ -195,7 +195,7 @@ def test_when_challenge_open_then_tenant_closes_and_challenge_called_off(
     assert order(market, lease_id)["stopTime"] == challenge.timestamp
     assert registry.provider(provider)[8] == 0  # livenessAnswered
     assert registry.provider(provider)[2] == 0  # lockedStake released
-    assert token.balanceOf(market) == market.accruedFees()
+    assert token.balanceOf(market) == market.accruedFees() + market.creditOf(matcher)  # match fees: credited
     # Paid less than a close in the same block without the challenge would have paid it.
     assert streamed(challenge.timestamp - start) < streamed(tx.timestamp - start)
     with reverts_with_args("LeaseMarket_NoOpenChallenge", lease_id):

@@ -64,7 +64,7 @@ def _transfers_to(tx, account):
 
 
 def test_when_stranger_closes_expired_leases_then_each_settles_and_bounties_paid_once(
-    market, token, provider, provider2, tenant, stranger, leases
+    matcher, market, token, provider, provider2, tenant, stranger, leases
 ):
     _expire(market, leases)
     before = {a: token.balanceOf(a) for a in (provider, provider2, tenant, stranger)}
@@ -94,7 +94,7 @@ def test_when_stranger_closes_expired_leases_then_each_settles_and_bounties_paid
     bounty = _transfers_to(tx, stranger)
     assert len(bounty) == 1 and bounty[0]["value"] == 3 * SETTLE_BOUNTY
     assert token.balanceOf(stranger) - before[stranger] == 3 * SETTLE_BOUNTY
-    assert token.balanceOf(market) == market.accruedFees()
+    assert token.balanceOf(market) == market.accruedFees() + market.creditOf(matcher)  # match fees: credited
 
 
 def test_batch_pays_exactly_what_single_closes_pay(

@@ -138,19 +138,23 @@ def test_when_job_with_terms_and_any_model_and_region_then_accepted(market, fund
 
 
 def test_revert_when_token_delivers_less(
-    LeaseMarket, lease_liveness, FeeOnTransferToken, config, registry, governance, tenant
+    LeaseMarket, lease_liveness, FeeOnTransferToken, config, registry, matcher_bonds, governance, tenant
 ):
     fot = FeeOnTransferToken.deploy({"from": governance})
-    fot_market = LeaseMarket.deploy(config, registry, fot, {"from": governance})
+    fot_market = LeaseMarket.deploy(config, registry, fot, matcher_bonds, {"from": governance})
     fot.mint(tenant, DEPOSIT, {"from": tenant})
     fot.approve(fot_market, DEPOSIT, {"from": tenant})
     with reverts_with("Leasehold_TransferAmountMismatch"):
         fot_market.createRequest(spec(), DEPOSIT, {"from": tenant})
 
 
-def test_revert_when_constructed_with_zero_address(LeaseMarket, lease_liveness, config, token, governance):
+def test_revert_when_constructed_with_zero_address(
+    LeaseMarket, lease_liveness, config, registry, token, matcher_bonds, governance
+):
     with reverts_with("Leasehold_ZeroAddress"):
-        LeaseMarket.deploy(config, ZERO_ADDRESS, token, {"from": governance})
+        LeaseMarket.deploy(config, ZERO_ADDRESS, token, matcher_bonds, {"from": governance})
+    with reverts_with("Leasehold_ZeroAddress"):
+        LeaseMarket.deploy(config, registry, token, ZERO_ADDRESS, {"from": governance})
 
 
 # ---------------------------------------------------------------- permit

@@ -2,7 +2,7 @@
 
 import pytest
 
-from helpers import b32, event_args, reverts_with
+from helpers import b32, event_args, reverts_with, reverts_with_args
 from market.support import (
     ACTIVE,
     BALANCE,
@@ -32,7 +32,7 @@ from market.support import (
 
 
 def test_when_rental_matched_then_lease_starts(market, registry, token, matcher, provider, request_id, offer_id):
-    matcher_before = token.balanceOf(matcher)
+    matcher_before = market.creditOf(matcher)
     tx = market.matchRequests([(request_id, offer_id)], {"from": matcher})
     record = order(market, request_id)
     start = tx.timestamp
@@ -47,8 +47,8 @@ def test_when_rental_matched_then_lease_starts(market, registry, token, matcher,
     assert record["startTime"] == start
     assert market.statusOf(request_id) == ACTIVE
     assert market.balanceOf(request_id) == BALANCE
-    assert token.balanceOf(matcher) == matcher_before + MATCH_FEE
-    assert token.balanceOf(market) == DEPOSIT - MATCH_FEE
+    assert market.creditOf(matcher) == matcher_before + MATCH_FEE  # credited, claimed later
+    assert token.balanceOf(market) == DEPOSIT
     assert registry.offer(offer_id)[2] == UNITS  # unitsInUse
     assert event_args(tx, "LeaseStarted") == {
         "leaseId": request_id,
@@ -63,8 +63,9 @@ def test_when_rental_matched_then_lease_starts(market, registry, token, matcher,
     }
 
 
-def test_revert_when_caller_not_matcher(market, config, stranger, request_id, offer_id):
-    with reverts_with("Leasehold_MissingRole"):
+def test_revert_when_caller_not_matcher(market, matcher_bonds, stranger, request_id, offer_id):
+    min_bond = matcher_bonds.params()[0]
+    with reverts_with_args("MatcherBonds_NotBonded", stranger.address, 0, min_bond):
         market.matchRequests([(request_id, offer_id)], {"from": stranger})
 
 
@@ -90,11 +91,11 @@ def test_when_request_unknown_then_skipped_not_open(market, matcher, offer_id):
 
 
 def test_when_same_request_twice_in_batch_then_second_skipped(market, token, matcher, request_id, offer_id):
-    before = token.balanceOf(matcher)
+    before = market.creditOf(matcher)
     tx = market.matchRequests([(request_id, offer_id), (request_id, offer_id)], {"from": matcher})
     assert len(tx.events["LeaseStarted"]) == 1
     assert _skip(tx) == (request_id, offer_id, REQUEST_NOT_OPEN)
-    assert token.balanceOf(matcher) == before + MATCH_FEE
+    assert market.creditOf(matcher) == before + MATCH_FEE
 
 
 def test_when_past_match_deadline_then_skipped_expired(market, matcher, request_id, offer_id):
@@ -155,7 +156,7 @@ def test_when_job_matched_then_escrow_and_job_handed_over(
     assert job_market.collateral() == UNITS * COLLATERAL_PER_UNIT
     assert job_market.escrow() == escrow and job_market.jobTermsHash() == JOB_TERMS
     assert job_market.balanceAtOpen() == escrow
-    assert token.balanceOf(market) == 0
+    assert token.balanceOf(market) == MATCH_FEE  # the matcher's credit
     assert order(market, rid)["status"] == R_MATCHED and order(market, rid)["escrow"] == 0
     assert market.statusOf(rid) == 0
     assert event_args(tx, "JobHandedOver") == {
@@ -169,13 +170,14 @@ def test_when_job_matched_then_escrow_and_job_handed_over(
 
 def test_when_batch_mixes_matches_and_skips_then_fees_summed_once(market, token, funded, matcher, offer_id, offer2_id):
     ids = [market.createRequest(spec(), DEPOSIT, {"from": funded}).return_value for _ in range(3)]
-    before = token.balanceOf(matcher)
+    before = market.creditOf(matcher)
     pairs = [(ids[0], offer_id), (ids[1], offer2_id), (ids[2], 999)]
     tx = market.matchRequests(pairs, {"from": matcher})
     assert len(tx.events["LeaseStarted"]) == 2
     assert _skip(tx) == (ids[2], 999, OFFER_UNKNOWN)
-    assert token.balanceOf(matcher) == before + 2 * MATCH_FEE
-    assert len([e for e in tx.events["Transfer"] if e["to"] == matcher]) == 1
+    assert market.creditOf(matcher) == before + 2 * MATCH_FEE
+    assert [dict(e) for e in tx.events["PaymentCredited"]] == [{"account": matcher, "amount": 2 * MATCH_FEE}]
+    assert "Transfer" not in tx.events or all(e["to"] != matcher for e in tx.events["Transfer"])
 
 
 @pytest.mark.parametrize("new_fee,new_bounty", [(10 * 10**6, 5 * 10**6)])

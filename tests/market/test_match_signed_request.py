@@ -71,7 +71,7 @@ def _permit(token, market, account, value=DEPOSIT):
 
 def test_when_signed_with_permit_then_posts_and_matches_without_tenant_gas(market, token, gasless, offer_id, matcher):
     request, signature = _signed(market, gasless.key)
-    tenant_before, matcher_before = token.balanceOf(gasless.address), token.balanceOf(matcher)
+    tenant_before, matcher_before = token.balanceOf(gasless.address), market.creditOf(matcher)
     expected_id = market.nextRequestId()
 
     tx = market.matchSignedRequest(request, _permit(token, market, gasless), signature, offer_id, {"from": matcher})
@@ -89,7 +89,7 @@ def test_when_signed_with_permit_then_posts_and_matches_without_tenant_gas(marke
     assert record["tenant"] == gasless.address
     assert record["status"] == R_MATCHED
     assert token.balanceOf(gasless.address) == tenant_before - DEPOSIT
-    assert token.balanceOf(matcher) == matcher_before + MATCH_FEE
+    assert market.creditOf(matcher) == matcher_before + MATCH_FEE
     assert market.balanceOf(expected_id) == DEPOSIT - MATCH_FEE - SETTLE_BOUNTY
     assert market.nonceStatus(gasless.address, 1) == USED
     assert brownie.web3.eth.get_balance(gasless.address) == 0
@@ -133,9 +133,9 @@ def test_revert_when_contract_wallet_owner_did_not_sign(market, wallet, offer_id
         market.matchSignedRequest(request, NO_PERMIT, signature, offer_id, {"from": matcher})
 
 
-def test_revert_when_caller_not_matcher(market, config, token, gasless, offer_id, stranger):
+def test_revert_when_caller_not_matcher(market, matcher_bonds, token, gasless, offer_id, stranger):
     request, signature = _signed(market, gasless.key)
-    with reverts_with_args("Leasehold_MissingRole", bytes(config.MATCHER_ROLE()), stranger.address):
+    with reverts_with_args("MatcherBonds_NotBonded", stranger.address, 0, matcher_bonds.params()[0]):
         market.matchSignedRequest(request, _permit(token, market, gasless), signature, offer_id, {"from": stranger})
 
 

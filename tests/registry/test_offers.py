@@ -15,7 +15,7 @@ def test_when_provider_adds_offer_then_it_is_stored_with_id_one(registry, regist
     tx = registry.addOffer(h100, 4, 3 * USD, 7 * DAY, {"from": registered})
     assert tx.return_value == 1
     assert registry.offerCount() == 1
-    assert tuple(registry.offer(1)) == (registered, 4, 0, False, False, h100, 3 * USD, 7 * DAY)
+    assert tuple(registry.offer(1)) == (registered, 4, 0, False, False, tx.timestamp, h100, 3 * USD, 7 * DAY)
     assert tx.events["OfferAdded"] == {
         "offerId": 1,
         "provider": registered,

@@ -11,6 +11,8 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
+from scripts.deploy import bond_matcher
+
 from helpers import USD, event_args
 from jobs.support import (
     CHALLENGER_WON,
@@ -90,30 +92,29 @@ def _open_job(w, tenant, fault_from_step=None, steps=8):
 # --- matching --------------------------------------------------------------------------------
 
 
-def test_a_match_copied_by_an_account_without_the_matcher_role_is_refused_and_changes_nothing(anvil, world):
+def test_a_match_copied_by_an_account_without_a_matcher_bond_is_refused_and_changes_nothing(anvil, world):
     w = world
     request = w.market.createRequest(spec(), LEASE_DEPOSIT, {"from": w.tenant}).return_value
-    role = bytes(w.config.MATCHER_ROLE())
 
     assert_refused_without_effect(
         anvil,
         lambda: w.market.matchRequests([(request, w.offer)], {"from": w.stranger}),
         w.stranger,
-        "Leasehold_MissingRole",
-        (role, w.stranger.address),
+        "MatcherBonds_NotBonded",
+        (w.stranger.address, 0, w.matcher_bonds.params()[0]),
         w.labels,
     )
 
     fee = params_of(w)["matchFee"]
-    before = w.token.balanceOf(w.matcher)
+    before = w.market.creditOf(w.matcher)
     w.market.matchRequests([(request, w.offer)], {"from": w.matcher})
-    assert w.token.balanceOf(w.matcher) == before + fee
+    assert w.market.creditOf(w.matcher) == before + fee
 
 
 def test_a_batch_front_run_by_a_rival_matcher_is_skipped_whole_and_costs_the_original_nothing(anvil, world, accounts):
     w = world
     rival = accounts.add()
-    w.config.setRole(w.config.MATCHER_ROLE(), rival, True, {"from": w.governance})
+    bond_matcher(w.matcher_bonds, w.token, rival)
     requests = [w.market.createRequest(spec(), LEASE_DEPOSIT, {"from": w.tenant}).return_value for _ in range(2)]
     batch = [(r, w.offer) for r in requests]
     w.market.matchRequests(batch, {"from": rival})
@@ -125,7 +126,7 @@ def test_a_batch_front_run_by_a_rival_matcher_is_skipped_whole_and_costs_the_ori
     # The tenant pays the same match fee whoever matched: racing matchers cannot overcharge it.
     p = params_of(w)
     assert all(w.market.balanceOf(r) == LEASE_DEPOSIT - p["matchFee"] - p["settleBounty"] for r in requests)
-    assert w.token.balanceOf(rival) == 2 * params_of(w)["matchFee"]
+    assert w.market.creditOf(rival) == 2 * params_of(w)["matchFee"]
 
 
 def test_a_cancel_landing_before_a_match_skips_only_that_pair(world):
@@ -133,13 +134,13 @@ def test_a_cancel_landing_before_a_match_skips_only_that_pair(world):
     cancelled = w.market.createRequest(spec(), LEASE_DEPOSIT, {"from": w.tenant}).return_value
     kept = w.market.createRequest(spec(), LEASE_DEPOSIT, {"from": w.tenant}).return_value
     w.market.cancelRequest(cancelled, {"from": w.tenant})
-    matcher_before = w.token.balanceOf(w.matcher)
+    matcher_before = w.market.creditOf(w.matcher)
 
     tx = w.market.matchRequests([(cancelled, w.offer), (kept, w.offer)], {"from": w.matcher})
 
     assert event_args(tx, "MatchSkipped") == {"requestId": cancelled, "offerId": w.offer, "reason": REQUEST_NOT_OPEN}
     assert event_args(tx, "LeaseStarted")["leaseId"] == kept
-    assert w.token.balanceOf(w.matcher) == matcher_before + params_of(w)["matchFee"]
+    assert w.market.creditOf(w.matcher) == matcher_before + params_of(w)["matchFee"]
 
 
 def test_a_provider_raising_its_price_ahead_of_a_match_never_charges_the_tenant_above_its_maximum(world):

@@ -16,6 +16,7 @@ from helpers import USD
 from security import (
     test_hostile_job_market,
     test_hostile_lease_market,
+    test_hostile_matcher_bonds,
     test_hostile_protocol_config,
     test_hostile_provider_registry,
 )
@@ -26,6 +27,7 @@ TABLES = {
     "ProviderRegistry": test_hostile_provider_registry.ROWS,
     "LeaseMarket": test_hostile_lease_market.ROWS,
     "JobMarket": test_hostile_job_market.ROWS,
+    "MatcherBonds": test_hostile_matcher_bonds.ROWS,
     "HashchainStepVerifier": [],
     "MatvecStepVerifier": [],
 }
@@ -39,6 +41,10 @@ REACHED_ELSEWHERE = {
     "JobMarket_JobExists": "defence in depth; tests/jobs/test_open_job.py",
     "JobMarket_InvalidJob": "defence in depth; tests/jobs/test_open_job.py",
     "JobMarket_TermsNotPublished": "defence in depth; tests/jobs/test_open_job.py",
+    # MatcherBonds: the deploy script names the lease market at deployment, and a fresh deployment
+    # has no match made before MatcherBonds existed (docs/matching-accountability.md).
+    "MatcherBonds_LeaseMarketUnset": "unreachable once deployed (scripts/deploy.py)",
+    "MatcherBonds_UnknownMatcher": "unreachable in a fresh deployment: every match records a bonded matcher",
     # A constructor argument; Ownable2Step's transferOwnership accepts zero (it cancels a transfer).
     "OwnableInvalidOwner": "tests/config/test_constructor.py",
     # The step verifiers' own input check, called through proveStep/publishJobTerms.

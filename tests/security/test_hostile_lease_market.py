@@ -404,14 +404,13 @@ def _(w):
 @T.row("matchRequests", "wrong_caller")
 def _(w):
     request, _ = open_request(w)
-    role = bytes(w.config.MATCHER_ROLE())
     return _call(
         w,
         "matchRequests",
         [(request, w.offer)],
         sender=w.stranger,
-        error="Leasehold_MissingRole",
-        err_args=(role, w.stranger.address),
+        error="MatcherBonds_NotBonded",
+        err_args=(w.stranger.address, 0, w.matcher_bonds.params()[0]),
     )
 
 
@@ -1007,9 +1006,13 @@ def _match_signed(w, request, signature, offer=None, sender=None, error=None, er
 def _(w):
     account = _signer(w)
     request, signature = _signed(w, account)
-    role = bytes(w.config.MATCHER_ROLE())
     return _match_signed(
-        w, request, signature, sender=w.stranger, error="Leasehold_MissingRole", err_args=(role, w.stranger.address)
+        w,
+        request,
+        signature,
+        sender=w.stranger,
+        error="MatcherBonds_NotBonded",
+        err_args=(w.stranger.address, 0, w.matcher_bonds.params()[0]),
     )
 
 

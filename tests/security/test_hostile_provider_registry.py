@@ -151,6 +151,20 @@ def _(w):
     )
 
 
+@T.row("updateProvider", "region_change_while_stake_locked")
+def _(w):
+    open_lease(w, units=1)  # locks 2,000 USD: the provider's region is a term of that match
+    return _call(
+        w,
+        "updateProvider",
+        b32("ap-south"),
+        URI,
+        sender=w.provider,
+        error="ProviderRegistry_RegionLocked",
+        err_args=(w.provider.address, 2_000 * USD),
+    )
+
+
 # --- stake, requestUnstake, withdrawUnstaked -----------------------------------------------
 
 

@@ -34,7 +34,7 @@ def test_stake_is_pulled_exactly(p):
 def test_lease_pays_matcher_provider_treasury_and_tenant_once(p):
     tenant_before = p.token.balanceOf(p.tenant)
     lease = open_lease(p, p.offer)
-    match_fee = p.token.balanceOf(p.matcher)
+    match_fee = p.market.creditOf(p.matcher)
     assert match_fee == p.config.params()["matchFee"]
     chain.sleep(HOUR)
     withdrawn = event_args(p.market.withdrawEarnings(lease, {"from": p.provider}), "EarningsWithdrawn")

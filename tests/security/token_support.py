@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import brownie
 from brownie import chain
 
-from scripts.deploy import deploy
+from scripts.deploy import bond_matcher, deploy
 
 from helpers import USD, b32, event_args
 from jobs.support import HASHCHAIN, HOUR, Trace, make_terms
@@ -49,6 +49,7 @@ def protocol(token, accounts, stake_token=None, eoa_provider=True) -> SimpleName
         registry=d.registry,
         market=d.market,
         job_market=d.job_market,
+        matcher_bonds=d.matcher_bonds,
         governance=governance,
         treasury=treasury,
         provider=accounts[2],
@@ -59,6 +60,7 @@ def protocol(token, accounts, stake_token=None, eoa_provider=True) -> SimpleName
         verifier=accounts[8],
     )
     p.config.setRole(p.config.MATCHER_ROLE(), p.matcher, True, {"from": governance})
+    bond_matcher(p.matcher_bonds, token, p.matcher)
     p.config.setRole(p.config.VERIFIER_ROLE(), p.verifier, True, {"from": governance})
     for account in (p.tenant, p.challenger, p.stranger, p.verifier):
         fund(p, account)
@@ -161,13 +163,15 @@ def lease_escrow(p) -> int:
 
 
 def assert_books(p, credited: dict) -> None:
-    """Each contract holds exactly what it still owes: the market its open escrow, its credits and
-    its accrued protocol fees, the registry its total stake and its credits. `credited` maps
-    (contract, account) to the credit
-    the test expects there."""
+    """Each contract holds exactly what it still owes: the market its open escrow, its credits (the
+    matcher's match fees among them) and its accrued protocol fees, the registry its total stake
+    and its credits. `credited` maps (contract, account) to the credit the test expects there."""
     for (contract, account), amount in credited.items():
         assert contract.creditOf(account) == amount
     market_credits = sum(a for (c, _), a in credited.items() if c == p.market)
+    # Match fees are credited to the matcher (claimed later), not transferred at the match.
+    if (p.market, p.matcher) not in credited:
+        market_credits += p.market.creditOf(p.matcher)
     registry_credits = sum(a for (c, _), a in credited.items() if c == p.registry)
     assert p.token.balanceOf(p.market) == lease_escrow(p) + market_credits + p.market.accruedFees()
     assert p.stake_token.balanceOf(p.registry) == p.registry.totalStake() + registry_credits

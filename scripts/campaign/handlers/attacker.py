@@ -39,7 +39,7 @@ class AttackerActions:
         elif op == 9:
             self._call(self.registry, "stake", (USD,), a, expect={"ProviderRegistry_NotRegistered"})
         elif op == 10:
-            self._match_pairs([(0, 1)], a, expect={"Leasehold_MissingRole"})
+            self._match_pairs([(0, 1)], a, expect={"MatcherBonds_NotBonded"})
         elif op == 11:
             job = self._pick(self._live_jobs(lambda j: j.open and j.attestation == A_NONE))
             args = (job.id, job.terms.tuple, True) if job else (self._any_order_id(), self._some_terms(), True)

@@ -15,7 +15,13 @@ class PayoutActions:
         roll = self.rng.random()
         # Mostly a credit its holder can claim now: a walk's credits pile up on blocked accounts
         # (a blocked treasury's slash shares), and a pick among all of them rarely finds one.
-        claimable = [k for k in sorted(self.credits) if self.credits[k] and k[1] not in self.blocked]
+        # The matcher's match fees are always a credit (never transferred at the match); left out
+        # here so they do not crowd out the refused payouts whose claims the walk exists to test.
+        claimable = [
+            k
+            for k in sorted(self.credits)
+            if self.credits[k] and k[1] not in self.blocked and k[1] not in self._match_fee_takers
+        ]
         # Guided: a credit on a contract whose claimCredit has not gone through yet, first.
         unclaimed = [k for k in claimable if not self.stats.ok[f"{self.contracts[k[0]]}.claimCredit"]]
         if unclaimed and roll < 0.6:

@@ -22,7 +22,7 @@ from scripts.campaign.failures import require
 from scripts.campaign.model import Order
 
 NO_PERMIT = (0, 0, ZERO32, ZERO32)
-ROLE = "Leasehold_MissingRole"
+ROLE = "MatcherBonds_NotBonded"  # a caller without a matcher bond (docs/matching-accountability.md)
 
 
 class SignedRequestActions:

@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import { Ownable } from "@openzeppelin/contracts/access/Ownable.sol";
+import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import { SafeERC20 } from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+
+import { PayoutCredits } from "./base/PayoutCredits.sol";
+import { ILeaseMarket } from "./interfaces/ILeaseMarket.sol";
+import { IMatcherBonds } from "./interfaces/IMatcherBonds.sol";
+import { IProtocolConfig } from "./interfaces/IProtocolConfig.sol";
+import { IProviderRegistry } from "./interfaces/IProviderRegistry.sol";
+import { Errors } from "./libraries/Errors.sol";
+import { TokenTransfers } from "./libraries/TokenTransfers.sol";
+import { Market, Registry } from "./types/DataTypes.sol";
+
+/// @title MatcherBonds
+/// @notice Matchers' bonds and the challenge of a dominated match. See
+/// docs/matching-accountability.md for what a challenge proves and what it cannot.
+contract MatcherBonds is IMatcherBonds, PayoutCredits {
+    using SafeERC20 for IERC20;
+
+    /// @inheritdoc IMatcherBonds
+    uint40 public constant override MAX_CHALLENGE_WINDOW_SECONDS = 7 days;
+
+    /// @inheritdoc IMatcherBonds
+    uint40 public constant override MAX_UNBONDING_DELAY_SECONDS = 90 days;
+
+    /// @inheritdoc IMatcherBonds
+    uint128 public constant override MAX_MIN_BOND = 1e30;
+
+    uint40 private constant _MIN_CHALLENGE_WINDOW_SECONDS = 10 minutes;
+    uint256 private constant _SECONDS_PER_HOUR = 3600;
+
+    IProtocolConfig private immutable _config;
+    IProviderRegistry private immutable _registry;
+    IERC20 private immutable _token;
+
+    Params private _params;
+    address private _leaseMarket;
+    uint40 private _nextId = 1;
+    mapping(address matcher => Bond bond) private _bonds;
+    mapping(uint40 id => address matcher) private _matchers;
+    mapping(uint256 leaseId => bool won) private _challenged;
+
+    constructor(IProtocolConfig config_, IProviderRegistry registry_, IERC20 paymentToken_, Params memory params_) {
+        if (
+            address(config_) == address(0) || address(registry_) == address(0) || address(paymentToken_) == address(0)
+        ) {
+            revert Errors.Leasehold_ZeroAddress();
+        }
+        _config = config_;
+        _registry = registry_;
+        _token = paymentToken_;
+        _setParams(params_);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 VIEWS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IMatcherBonds
+    function params() external view override returns (Params memory) {
+        return _params;
+    }
+
+    /// @inheritdoc IMatcherBonds
+    function leaseMarket() external view override returns (address) {
+        return _leaseMarket;
+    }
+
+    /// @inheritdoc IMatcherBonds
+    function bondOf(address matcher) external view override returns (Bond memory) {
+        return _bonds[matcher];
+    }
+
+    /// @inheritdoc IMatcherBonds
+    function matcherOf(uint40 id) external view override returns (address) {
+        return _matchers[id];
+    }
+
+    /// @inheritdoc IMatcherBonds
+    function isMatcher(address account) external view override returns (bool) {
+        Bond storage b = _bonds[account];
+        return b.id != 0 && b.amount - b.unbonding >= _params.minBond;
+    }
+
+    /// @inheritdoc IMatcherBonds
+    function matcherIdOf(address account) external view override returns (uint40 id) {
+        Bond storage b = _bonds[account];
+        uint128 active = b.amount - b.unbonding;
+        uint128 minBond = _params.minBond;
+        id = b.id;
+        if (id == 0 || active < minBond) revert Errors.MatcherBonds_NotBonded(account, active, minBond);
+    }
+
+    /// @inheritdoc IMatcherBonds
+    function challenged(uint256 leaseId) external view override returns (bool) {
+        return _challenged[leaseId];
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                MATCHERS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IMatcherBonds
+    function bond(uint128 amount) external override nonReentrant {
+        _bond(msg.sender, amount);
+    }
+
+    /// @inheritdoc IMatcherBonds
+    function bondFor(address matcher, uint128 amount) external override nonReentrant {
+        if (matcher == address(0)) revert Errors.Leasehold_ZeroAddress();
+        _bond(matcher, amount);
+    }
+
+    /// @dev Adds `amount`, pulled from the caller, to `matcher`'s bond.
+    function _bond(address matcher, uint128 amount) private {
+        // Check.
+        if (amount == 0) revert Errors.MatcherBonds_ZeroAmount();
+
+        // Effect: the first bond names the matcher by the next id.
+        Bond storage b = _bonds[matcher];
+        uint40 id = b.id;
+        if (id == 0) {
+            id = _nextId;
+            // Ids stay within the match record's 38 bits: 2**38 accounts are never reached.
+            if (id > Market.MATCHER_ID_MASK)
+                revert Errors.MatcherBonds_ParamOutOfRange("id", id, 1, Market.MATCHER_ID_MASK);
+            _nextId = id + 1;
+            b.id = id;
+            _matchers[id] = matcher;
+        }
+        b.amount += amount;
+        emit Bonded(matcher, id, amount, b.amount);
+
+        // Interaction: exactly `amount`, or everything above reverts.
+        TokenTransfers.pullExact(_token, amount);
+    }
+
+    /// @inheritdoc IMatcherBonds
+    function requestUnbond(uint128 amount) external override {
+        // Check: a positive amount of the bond that is not unbonding already.
+        if (amount == 0) revert Errors.MatcherBonds_ZeroAmount();
+        Bond storage b = _bonds[msg.sender];
+        uint128 active = b.amount - b.unbonding;
+        if (amount > active) revert Errors.MatcherBonds_InsufficientBond(amount, active);
+
+        // Effect: the delay restarts for the whole unbonding amount, so nothing leaves before a
+        // match made while it was active can no longer be challenged.
+        uint40 readyAt = uint40(block.timestamp) + _params.unbondingDelaySeconds;
+        b.unbonding += amount;
+        b.unbondingReadyAt = readyAt;
+        emit UnbondRequested(msg.sender, b.unbonding, readyAt);
+    }
+
+    /// @inheritdoc IMatcherBonds
+    function withdrawUnbonded() external override nonReentrant returns (uint128 amount) {
+        // Check: something unbonding whose delay has passed.
+        Bond storage b = _bonds[msg.sender];
+        amount = b.unbonding;
+        if (amount == 0) revert Errors.MatcherBonds_NothingUnbonding(msg.sender);
+        if (block.timestamp < b.unbondingReadyAt) {
+            revert Errors.MatcherBonds_UnbondingNotReady(b.unbondingReadyAt, uint40(block.timestamp));
+        }
+
+        // Effect: empty the bucket before paying.
+        b.amount -= amount;
+        b.unbonding = 0;
+        b.unbondingReadyAt = 0;
+        emit Unbonded(msg.sender, amount);
+
+        // Interaction.
+        _token.safeTransfer(msg.sender, amount);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 ANYONE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IMatcherBonds
+    function challengeMatch(
+        uint256 leaseId,
+        uint256 offerId
+    ) external override nonReentrant returns (uint128 toTenant, uint128 toChallenger) {
+        // Check: a lease of our market (getLease reverts for anything else), matched by a bonded
+        // matcher, within the window, not challenged yet.
+        address market = _leaseMarket;
+        if (market == address(0)) revert Errors.MatcherBonds_LeaseMarketUnset();
+        Market.Order memory lease = ILeaseMarket(market).getLease(leaseId);
+        address matcher = _matchers[lease.matchDeadline & Market.MATCHER_ID_MASK];
+        if (matcher == address(0)) revert Errors.MatcherBonds_UnknownMatcher(leaseId);
+        uint40 deadline = lease.startTime + _params.challengeWindowSeconds;
+        if (block.timestamp > deadline) {
+            revert Errors.MatcherBonds_ChallengeWindowClosed(leaseId, deadline, uint40(block.timestamp));
+        }
+        if (_challenged[leaseId]) revert Errors.MatcherBonds_AlreadyChallenged(leaseId);
+        if (offerId == lease.offerId) revert Errors.MatcherBonds_SameOffer(leaseId, offerId);
+        uint128 saving = lease.pricePerUnitHour - _provenBetterPrice(lease, offerId);
+
+        // Effect: the tenant's overpayment, then the reward, both capped by the bond.
+        _challenged[leaseId] = true;
+        (toTenant, toChallenger) = _slash(matcher, _overpaid(lease, saving));
+        emit MatchChallenged(leaseId, matcher, msg.sender, offerId, toTenant, toChallenger);
+
+        // Interaction: a refused payout is credited, so neither party can stop the other's.
+        _payOrCredit(lease.tenant, toTenant);
+        _payOrCredit(msg.sender, toChallenger);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                               GOVERNANCE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IMatcherBonds
+    function setParams(Params calldata newParams) external override {
+        _onlyGovernance();
+        _setParams(newParams);
+    }
+
+    /// @inheritdoc IMatcherBonds
+    function setLeaseMarket(address leaseMarket_) external override {
+        _onlyGovernance();
+        if (_leaseMarket != address(0)) revert Errors.MatcherBonds_LeaseMarketAlreadySet(_leaseMarket);
+        if (leaseMarket_ == address(0)) revert Errors.Leasehold_ZeroAddress();
+        _leaseMarket = leaseMarket_;
+        emit LeaseMarketSet(leaseMarket_);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                PRIVATE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev The price of offer `offerId` when it proves `lease`'s match dominated; reverts why not.
+    function _provenBetterPrice(Market.Order memory lease, uint256 offerId) private view returns (uint128) {
+        // Check: the offer meets every constraint of the request now, at a strictly lower price.
+        // The model and region are the matched offer's and provider's when the request named
+        // them (the registry keeps a matched provider's region while its stake is locked).
+        uint40 record = lease.matchDeadline;
+        Registry.SkipReason reason = _registry.checkMatch(
+            offerId,
+            Registry.MatchTerms({
+                tenant: lease.tenant,
+                gpuModel: record & Market.MODEL_NAMED != 0 ? lease.gpuModel : bytes32(0),
+                region: record & Market.REGION_NAMED != 0 ? lease.region : bytes32(0),
+                maxPricePerUnitHour: lease.pricePerUnitHour - 1,
+                durationSeconds: lease.durationSeconds,
+                units: lease.units,
+                minVramGB: lease.minVramGB,
+                minReputation: lease.minReputation,
+                minTier: lease.minTier
+            })
+        );
+        if (reason != Registry.SkipReason.NONE) revert Errors.MatcherBonds_OfferNotBetter(offerId, reason);
+
+        // Check: and it held at the match. Reservations only ever take an offer's units and a
+        // provider's free stake, so what is free now was free then unless the offer or its
+        // provider became more available since: their timestamps must predate the match.
+        Registry.Offer memory better = _registry.offer(offerId);
+        if (better.changedAt >= lease.startTime) {
+            revert Errors.MatcherBonds_OfferChangedSinceMatch(offerId, better.changedAt, lease.startTime);
+        }
+        uint32 raisedAt = _registry.provider(better.provider).raisedAt;
+        if (raisedAt >= lease.startTime) {
+            revert Errors.MatcherBonds_ProviderChangedSinceMatch(better.provider, raisedAt, lease.startTime);
+        }
+        return better.pricePerUnitHour;
+    }
+
+    /// @dev What the lease's tenant overpays at `saving` less per unit-hour: over the lease's
+    /// whole duration, capped by what its balance buys at the matched price.
+    function _overpaid(Market.Order memory lease, uint128 saving) private pure returns (uint256 overpaid) {
+        overpaid = (uint256(saving) * lease.units * lease.durationSeconds) / _SECONDS_PER_HOUR;
+        uint256 byBalance = (uint256(lease.escrow - lease.settleBounty) * saving) / lease.pricePerUnitHour;
+        if (byBalance < overpaid) overpaid = byBalance;
+    }
+
+    /// @dev Takes `owed` for the tenant and the challenger's reward from `matcher`'s bond, each
+    /// capped by what is left of it; what unbonds never exceeds what remains.
+    function _slash(address matcher, uint256 owed) private returns (uint128 toTenant, uint128 toChallenger) {
+        Bond storage b = _bonds[matcher];
+        uint128 available = b.amount;
+        toTenant = owed < available ? uint128(owed) : available;
+        available -= toTenant;
+        uint128 reward = _params.challengerReward;
+        toChallenger = reward < available ? reward : available;
+        available -= toChallenger;
+        b.amount = available;
+        if (b.unbonding > available) b.unbonding = available;
+    }
+
+    function _setParams(Params memory newParams) private {
+        if (newParams.minBond == 0 || newParams.minBond > MAX_MIN_BOND) {
+            revert Errors.MatcherBonds_ParamOutOfRange("minBond", newParams.minBond, 1, MAX_MIN_BOND);
+        }
+        // A reward above the minimum bond could not be paid by a minimally bonded matcher.
+        if (newParams.challengerReward > newParams.minBond) {
+            revert Errors.MatcherBonds_ParamOutOfRange(
+                "challengerReward",
+                newParams.challengerReward,
+                0,
+                newParams.minBond
+            );
+        }
+        if (
+            newParams.challengeWindowSeconds < _MIN_CHALLENGE_WINDOW_SECONDS ||
+            newParams.challengeWindowSeconds > MAX_CHALLENGE_WINDOW_SECONDS
+        ) {
+            revert Errors.MatcherBonds_ParamOutOfRange(
+                "challengeWindowSeconds",
+                newParams.challengeWindowSeconds,
+                _MIN_CHALLENGE_WINDOW_SECONDS,
+                MAX_CHALLENGE_WINDOW_SECONDS
+            );
+        }
+        // Longer than the window: a bond cannot leave before its last match can be challenged.
+        if (
+            newParams.unbondingDelaySeconds <= newParams.challengeWindowSeconds ||
+            newParams.unbondingDelaySeconds > MAX_UNBONDING_DELAY_SECONDS
+        ) {
+            revert Errors.MatcherBonds_ParamOutOfRange(
+                "unbondingDelaySeconds",
+                newParams.unbondingDelaySeconds,
+                uint256(newParams.challengeWindowSeconds) + 1,
+                MAX_UNBONDING_DELAY_SECONDS
+            );
+        }
+        _params = newParams;
+        emit ParamsSet(newParams);
+    }
+
+    function _onlyGovernance() private view {
+        if (msg.sender != Ownable(address(_config)).owner()) revert Errors.MatcherBonds_CallerNotGovernance(msg.sender);
+    }
+
+    function _payoutToken() internal view override returns (IERC20) {
+        return _token;
+    }
+}

@@ -30,8 +30,15 @@ def mint(c: Contracts, to: str, amount: int) -> Transact:
 
 
 def approve_all(c: Contracts) -> list[Transact]:
-    """Approvals an agent gives once: the registry (stake), both markets (deposits, bonds)."""
-    return [c.payment_token.approve(spender.address, MAX_ALLOWANCE) for spender in (c.registry, c.market, c.job_market)]
+    """Approvals an agent gives once: the registry (stake), both markets (deposits, bonds) and
+    MatcherBonds (a matcher's bond)."""
+    spenders = (c.registry, c.market, c.job_market, c.matcher_bonds)
+    return [c.payment_token.approve(spender.address, MAX_ALLOWANCE) for spender in spenders]
+
+
+def bond_matcher(c: Contracts, amount: int) -> Transact:
+    """Matching needs a bond in MatcherBonds of at least its `minBond` (no role)."""
+    return c.matcher_bonds.bond(amount)
 
 
 def register(c: Contracts, region: str, uri: str) -> Transact:
@@ -66,6 +73,11 @@ def close_lease(c: Contracts, lease_id: int) -> Transact:
 
 def match(c: Contracts, pairs: Sequence[tuple[int, int]]) -> Transact:
     return c.market.match_requests(pairs)
+
+
+def challenge_match(c: Contracts, lease_id: int, offer_id: int) -> Transact:
+    """A strictly cheaper offer, free at the match, than the one the matcher gave the lease."""
+    return c.matcher_bonds.challenge_match(lease_id, offer_id)
 
 
 def close_leases(c: Contracts, lease_ids: Sequence[int]) -> Transact:

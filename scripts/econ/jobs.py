@@ -115,7 +115,7 @@ def provision(world: World) -> None:
     """Roles, registration, stake and offers (after `fund_all`)."""
     c, chain = world.c, world.chain
     solvers = [a for a in world.agents.values() if a.strategy.startswith("solver-")]
-    world.grant("MATCHER", [world.agents["job-matcher"]])
+    world.bond_matchers([world.agents["job-matcher"]])
     verifiers = [a for key in CLEAN_POOL + SENTINEL_POOL for a in world.of(key)]
     colluders = [Agent(a.name + "/alt", a.strategy, a.alt) for a in world.of("solver-collude")]
     world.grant("VERIFIER", verifiers + colluders)

@@ -46,6 +46,7 @@ ROSTER = {
     "tenant-renter": 10,
     "watcher": 2,
     "settler-leases": 2,
+    "match-watcher": 2,
 }
 WITH_ALT = {"provider-frontrun", "farmer", "matcher-steering"}
 PROVIDERS = (
@@ -67,6 +68,7 @@ class Lease:
     provider_address: str
     price: int
     early: bool
+    min_reputation: int = 0
     challenged_at_hour: int = -1
     closed: bool = False
 
@@ -84,7 +86,7 @@ def _provider_address(agent: Agent) -> str:
 
 def provision(world: World) -> None:
     c, chain = world.c, world.chain
-    world.grant("MATCHER", world.of("matcher-honest") + world.of("matcher-steering"))
+    world.bond_matchers(world.of("matcher-honest") + world.of("matcher-steering"))
     providers = [a for key in PROVIDERS for a in world.of(key)] + world.of("matcher-steering")
     chain.round(
         [Tx(_provider_address(p), calls.register(c, "eu-west", f"https://{p.name}.example")) for p in providers]
@@ -144,6 +146,9 @@ def run_wave(world: World, wave: int, size: int, stats: dict) -> None:
     tenants = world.of("tenant-renter")
     providers = [a for key in PROVIDERS for a in world.of(key)] + world.of("matcher-steering")
     reputations = {_provider_address(a): c.registry.reputation_of(_provider_address(a)) for a in providers}
+    # A minute after the last wave's closes: units they returned count as free before this match
+    # (a match challenge needs the cheaper offer unchanged since before the match's second).
+    chain.advance(60)
     now = chain.now()
 
     # Tenants post; a share asks a minimum reputation.
@@ -194,7 +199,9 @@ def run_wave(world: World, wave: int, size: int, stats: dict) -> None:
         nth = stats.setdefault("nth", {})
         nth[provider.name] = nth.get(provider.name, 0) + 1
         leases.append(
-            Lease(request_id, tenant, provider, _provider_address(provider), price, nth[provider.name] % 2 == 0)
+            Lease(
+                request_id, tenant, provider, _provider_address(provider), price, nth[provider.name] % 2 == 0, min_rep
+            )
         )
     outcomes = chain.round(
         [Tx(m.address, calls.match(c, pairs), gas=15_000_000) for m in matchers if (pairs := by_matcher[m.name])]
@@ -206,6 +213,24 @@ def run_wave(world: World, wave: int, size: int, stats: dict) -> None:
     stats["steered"] = stats.get("steered", 0) + sum(
         1 for lease in leases if lease.provider.strategy == "matcher-steering"
     )
+
+    # match-watcher: challenges every steered match with an honest provider's cheaper offer, free
+    # at the match (MatcherBonds.challengeMatch): the tenant gets its overpayment for the lease's
+    # duration and the watcher the challenger's reward, both from the steering matcher's bond.
+    match_watchers = world.of("match-watcher")
+    steered = [lease for lease in leases if lease.provider.strategy == "matcher-steering"]
+    txs = []
+    for n, lease in enumerate(steered if match_watchers else []):
+        cheaper = _eligible(world, reputations, lease.min_reputation)  # all at PRICE, below the ceiling
+        if not cheaper:
+            continue
+        watcher = match_watchers[n % len(match_watchers)]
+        watcher.units += 1
+        txs.append(
+            Tx(watcher.address, calls.challenge_match(c, lease.lease_id, cheaper[n % len(cheaper)].offers[MODEL]))
+        )
+    chain.round(txs)
+    stats["match_challenges"] = stats.get("match_challenges", 0) + len(txs)
 
     watchers = world.of("watcher")
     started_at = chain.now()

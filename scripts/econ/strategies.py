@@ -41,6 +41,7 @@ class Inputs:
     rep_leases_per_farmer: float  # leases asking a reputation only a farmer has, per farmer
     voted_void_share: float = 0.0  # share of tenant-void's disputes an honest arbiter committee voted on
     arbiters: int = 0  # the committee's size: votes per voted dispute
+    challenger_reward: int = 0  # MatcherBonds' reward for a won match challenge (token units)
     offline_share: float = 0.0  # o: share of liveness challenges that met an offline provider in this run
     checked_wrong_share: float = 0.0  # c_a: share of the results whistleblowers re-executed that were wrong
     sentinel_mix: dict[str, int] = field(default_factory=dict)  # "kind/wrong|right" -> sentinel attestations
@@ -459,12 +460,23 @@ def matcher_honest(i: Inputs) -> Formula:
 def matcher_steering(i: Inputs) -> Formula:
     f, _ = _fees(i)
     s = 1 - i.min_reputation_share
-    taken = usd(i.ceiling_price - i.lease_price) * i.lease_hours_mean
+    over = usd(i.ceiling_price - i.lease_price) * i.lease_hours
+    R = usd(i.challenger_reward)
     return Formula(
-        f"m + s·((1 − f)·p_max·H̄ + n_c·b_live), s = {s:.2f} the share it can steer (its provider lacks "
-        f"the reputation some requests ask); the tenant pays (p_max − p)·H̄ = {taken:.2f} more per steered "
-        "lease, an honest provider loses the lease",
-        usd(i.p["matchFee"]) + s * ((1 - f) * usd(i.ceiling_price) * i.lease_hours_mean + _bonds(i)),
+        f"m + s·((1 − f)·p_max·H̄ + n_c·b_live − (p_max − p)·H − R), s = {s:.2f} the share it can steer (its "
+        f"provider lacks the reputation some requests ask); a match-watcher's challenge takes from its bond the "
+        f"tenant's overpayment over the duration, (p_max − p)·H = {over:.2f}, and the reward R = {R:g}. What is left "
+        "is the lease itself, which the model values at its whole margin (serving costs nothing here): the "
+        "volume it takes from honest providers, not the overcharge",
+        usd(i.p["matchFee"]) + s * ((1 - f) * usd(i.ceiling_price) * i.lease_hours_mean + _bonds(i) - over - R),
+    )
+
+
+@strategy("match-watcher", "matcher", "Match watcher (challenges dominated matches)", "challenge")
+def match_watcher(i: Inputs) -> Formula:
+    return Formula(
+        f"R − gas per challenge won = {usd(i.challenger_reward):g} − gas",
+        usd(i.challenger_reward) - i.g("challenge_match"),
     )
 
 

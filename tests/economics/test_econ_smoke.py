@@ -40,6 +40,7 @@ def test_the_books_balance_to_the_token_unit(results):
     assert books["unowed_LeaseMarket"] == 0
     assert books["unowed_JobMarket"] == 0
     assert books["unowed_ProviderRegistry"] == 0
+    assert books["unowed_MatcherBonds"] == 0
 
 
 def test_the_run_has_the_sizes_it_was_asked(results):
@@ -105,8 +106,10 @@ STILL_PAYS = [
     # Property 1, providers consent to job terms: an offer's job policy (steps per second, a minimum result
     # timeout) refuses terms no solver can meet, so a tenant cannot trap a solver into a late slash.
     "tenant-infeasible",
-    # Property 8, accountable matching: a bonded matcher whose dominated match
-    # (a dearer offer where a cheaper feasible one existed) can be challenged.
+    # Property 8 (matchbond) takes the overcharge back: a match-watcher's challenge refunds the
+    # tenant and costs the matcher the challenger's reward. What still pays is the volume: its own
+    # provider gets the leases (the model values a lease at its whole margin), and a match at a
+    # price no offer strictly beats cannot be challenged; it needs a fair-share rule for equal offers.
     "matcher-steering",
     # Property 7, liveness that means service: an answer that shows the leased capacity works
     # (a seeded computation sized to the units), not only that the operator's key is online.

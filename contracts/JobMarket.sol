@@ -96,6 +96,18 @@ contract JobMarket is IJobMarket, MarketBase {
     }
 
     /// @inheritdoc IJobMarket
+    function jobSkipReason(
+        bytes32 termsHash,
+        uint256 offerId,
+        uint128 deposit
+    ) external view override returns (Registry.SkipReason) {
+        Jobs.TermsRecord storage t = _termsRecords[termsHash];
+        if (t.challengeWindowSeconds == 0) return Registry.SkipReason.JOB_TERMS_UNPUBLISHED;
+        // The deposit bounds the job's price from above, so the collateral `openJob` locks.
+        return registry.checkJobPolicy(offerId, t.steps, t.resultTimeoutSeconds, deposit);
+    }
+
+    /// @inheritdoc IJobMarket
     function termsRecord(bytes32 termsHash) external view override returns (Jobs.TermsRecord memory) {
         return _termsRecords[termsHash];
     }
@@ -196,8 +208,10 @@ contract JobMarket is IJobMarket, MarketBase {
         _termsRecords[termsHash] = Jobs.TermsRecord({
             stepVerifier: w.stepVerifier,
             arbiterMode: w.arbiterMode,
-            resultTimeoutSeconds: terms.resultTimeoutSeconds,
-            challengeWindowSeconds: terms.challengeWindowSeconds
+            // Fit: both were checked against bounds below 2**24 just above.
+            resultTimeoutSeconds: uint24(terms.resultTimeoutSeconds),
+            challengeWindowSeconds: uint24(terms.challengeWindowSeconds),
+            steps: terms.steps
         });
         emit JobTermsPublished(termsHash, terms, input);
     }
@@ -215,14 +229,14 @@ contract JobMarket is IJobMarket, MarketBase {
         address tenant = ILeaseMarket(market).tenantOf(jobId);
         uint128 slashAmount = ((uint256(job.collateral) * config.params().lateResultSlashBps) / _BPS).toUint128();
 
-        // Effect: the registry ends the match with the slash. The caller proved the fault; the
-        // registry pays nothing to a provider reporting itself.
+        // Effect: the registry ends the match with the slash. No finder's share: a provider's
+        // second account expiring its job would get it back (docs/verification.md, self-reports).
         uint128 slashed = registry.slash(
             _settlementOf(job),
             Registry.SlashOrder({
                 amount: slashAmount,
                 reason: Registry.SlashReason.LATE_RESULT,
-                whistleblower: msg.sender,
+                whistleblower: address(0),
                 tenant: tenant
             })
         );
@@ -230,6 +244,7 @@ contract JobMarket is IJobMarket, MarketBase {
 
         // Interaction
         _payOrCredit(tenant, escrow);
+        _paySettler(jobId, job.settleBounty);
     }
 
     /// @inheritdoc IJobMarket
@@ -371,11 +386,11 @@ contract JobMarket is IJobMarket, MarketBase {
         _requireStatus(jobId, job, Jobs.Status.FINALIZABLE);
 
         // Effect: terminal before any transfer. Floors keep the payout within the escrow.
+        // The fees are those fixed at the match, whatever governance set since.
         job.status = Jobs.Status.FINALIZED;
-        (uint16 protocolFeeBps, uint16 verifierFeeBps) = config.feeBps();
         uint128 escrow = job.escrow;
-        uint128 protocolFee = uint128((uint256(escrow) * protocolFeeBps) / _BPS);
-        uint128 verifierFee = uint128((uint256(escrow) * verifierFeeBps) / _BPS);
+        uint128 protocolFee = uint128((uint256(escrow) * job.protocolFeeBps) / _BPS);
+        uint128 verifierFee = uint128((uint256(escrow) * job.verifierFeeBps) / _BPS);
         uint128 toProvider = escrow - protocolFee - verifierFee;
         bool attestedValid = job.attestation == Jobs.Attestation.VALID;
         uint128 tenantRefund = attestedValid ? 0 : verifierFee;
@@ -390,6 +405,7 @@ contract JobMarket is IJobMarket, MarketBase {
         _payOrCredit(provider, toProvider);
         if (attestedValid) _payOrCredit(job.verifier, uint256(verifierFee) + job.verifierBond);
         else _payOrCredit(ILeaseMarket(market).tenantOf(jobId), tenantRefund);
+        _paySettler(jobId, job.settleBounty);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -413,19 +429,18 @@ contract JobMarket is IJobMarket, MarketBase {
         if (msg.sender != market) revert Errors.JobMarket_CallerNotMarket(msg.sender);
         if (job.status != Jobs.Status.NONE) revert Errors.JobMarket_JobExists(requestId);
         if (tenant == address(0) || provider == address(0)) revert Errors.JobMarket_InvalidJob(requestId);
-        uint40 resultTimeout = _termsRecords[jobTermsHash].resultTimeoutSeconds;
-        if (resultTimeout == 0) revert Errors.JobMarket_TermsNotPublished(jobTermsHash);
+        uint40 resultDeadline = _termsRecords[jobTermsHash].resultTimeoutSeconds;
+        if (resultDeadline == 0) revert Errors.JobMarket_TermsNotPublished(jobTermsHash);
 
         // Effect: three slots. The tenant and the terms hash stay in the market's record of the
         // request, which outlives the job: stored here again they would cost a slot.
-        uint40 resultDeadline = uint40(block.timestamp) + resultTimeout;
+        resultDeadline += uint40(block.timestamp);
         job.provider = provider;
         job.offerId = offerId.toUint40();
         job.units = uint256(units).toUint16();
         job.resultDeadline = resultDeadline;
         job.status = Jobs.Status.MATCHED;
-        job.collateral = collateral;
-        job.escrow = escrow;
+        (collateral, escrow) = _fixMatchTerms(job, offerId, collateral, escrow);
         emit JobOpened(requestId, tenant, provider, offerId, units, collateral, escrow, jobTermsHash, resultDeadline);
     }
 
@@ -666,12 +681,15 @@ contract JobMarket is IJobMarket, MarketBase {
             // The compensation goes to whoever defended: the verifier when it made the solver
             // side's last move (the solver abandoned what the verifier vouched for), else the solver.
             address defender = d.verifierDefends ? job.verifier : job.provider;
-            _accrueFee(bond - toDefender);
+            // The game's settler is paid from the treasury's half; the job's bounty waits.
+            uint128 toSettler = bond - toDefender < params.settleBounty ? bond - toDefender : params.settleBounty;
+            _accrueFee(bond - toDefender - toSettler);
             emit DisputeResolved(jobId, challenger, d.number, result, 0, windowEndsAt);
-            emit ChallengerBondForfeited(jobId, challenger, defender, toDefender, bond - toDefender);
+            emit ChallengerBondForfeited(jobId, challenger, defender, toDefender, bond - toDefender - toSettler);
 
             // Interaction
             _payOrCredit(defender, toDefender);
+            _paySettler(jobId, toSettler);
             return;
         }
 
@@ -687,14 +705,14 @@ contract JobMarket is IJobMarket, MarketBase {
         uint128 verifierToChallenger =
             attestedValid ? _verifierShareToChallenger(verifierBond, settlement.collateral, params) : 0;
 
-        // Effect: the whole collateral is slashed, shared by the registry with the challenger and
-        // the tenant.
+        // Effect: the whole collateral is slashed, for the tenant and the treasury; no finder's share,
+        // which a solver's second account would get back (docs/verification.md, self-reports).
         uint128 slashed = registry.slash(
             settlement,
             Registry.SlashOrder({
                 amount: settlement.collateral,
                 reason: Registry.SlashReason.DISPUTE_LOST,
-                whistleblower: challenger,
+                whistleblower: address(0),
                 tenant: tenant
             })
         );
@@ -705,11 +723,19 @@ contract JobMarket is IJobMarket, MarketBase {
             emit VerifierBondForfeited(jobId, verifier, verifierToChallenger, verifierBond - verifierToChallenger);
         }
 
-        // Interaction: the escrow back to the tenant; the bond (and the verifier's share) to the
-        // challenger.
+        // Interaction: the escrow to the tenant; the bond (and the verifier's share) to the challenger.
         _payOrCredit(tenant, escrow);
         _payOrCredit(challenger, bond);
         if (attestedValid) _payOrCredit(challenger, verifierToChallenger);
+        _paySettler(jobId, job.settleBounty);
+    }
+
+    /// @dev Pays `bounty` to the caller, who settled the job (PROTOCOL §7: every settlement pays
+    /// its settler). The solver or the tenant settling their own job are paid as anyone is: the
+    /// bounty is the tenant's price for having it settled.
+    function _paySettler(uint256 jobId, uint128 bounty) private {
+        emit SettleBountyPaid(jobId, msg.sender, bounty);
+        _payOrCredit(msg.sender, bounty);
     }
 
     /// @dev The challenger's share of a lazy verifier's forfeited bond: `whistleblowerRewardBps` of
@@ -736,6 +762,37 @@ contract JobMarket is IJobMarket, MarketBase {
     /// the solver side's moves.
     function _isValidVerifier(Jobs.JobRecord storage job) private view returns (bool) {
         return msg.sender == job.verifier && job.attestation == Jobs.Attestation.VALID;
+    }
+
+    /// @dev Fixes the money terms of a job being opened (PROTOCOL §7: terms fixed when agreed): both
+    /// fees as they are now; the settle bounty, reserved from the escrow as a lease reserves its
+    /// own; and the collateral, raised to `jobCollateralBps` of the price. The market's match checked
+    /// (`jobSkipReason`) that the provider's free stake covers the part above the units'. Returns
+    /// the whole collateral and the price (the escrow less the bounty).
+    function _fixMatchTerms(
+        Jobs.JobRecord storage job,
+        uint256 offerId,
+        uint128 collateral,
+        uint128 escrow
+    ) private returns (uint128, uint128 price) {
+        uint128 settleBounty;
+        // Warm: the match read every parameter slot (`jobSkipReason`) just before.
+        Config.Params memory params = config.params();
+        settleBounty = params.settleBounty < escrow ? params.settleBounty : escrow;
+        price = escrow - settleBounty;
+        uint256 required = (uint256(price) * params.jobCollateralBps) / _BPS;
+        if (required > collateral) {
+            // slither-disable-next-line reentrancy-no-eth (our immutable registry; only the market calls)
+            registry.lockJobCollateral(job.provider, offerId, uint128(required - collateral));
+            collateral = uint128(required);
+        }
+        job.collateral = uint256(collateral).toUint96();
+        job.escrow = uint256(price).toUint96();
+        job.protocolFeeBps = params.protocolFeeBps;
+        job.verifierFeeBps = params.verifierFeeBps;
+        // Fits: ProtocolConfig bounds the bounty to 5 USD, 5e6 units.
+        job.settleBounty = uint32(settleBounty);
+        return (collateral, price);
     }
 
     /// @dev What the registry needs to end the job's match.

@@ -533,7 +533,7 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
 
         // Check: what the market knows of the request, then every constraint of the offer in the
         // registry, which reserves the units and locks the collateral when all hold.
-        reason = _requestSkipReason(order, jobMarket_);
+        reason = _requestSkipReason(order, offerId, jobMarket_);
         // slither-disable-next-line uninitialized-local (stays empty exactly when the pair is skipped)
         Registry.Reservation memory reservation;
         if (reason == Registry.SkipReason.NONE) (reason, reservation) = _reserve(order, offerId);
@@ -585,20 +585,20 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
         );
     }
 
-    /// @dev Why the request cannot be matched now, whatever the offer (NONE when it can).
+    /// @dev Why the request cannot be matched now (NONE when it can); for a JOB, to `offerId`.
     /// `jobMarket_` is the job market for a JOB request, zero for a RENTAL.
     function _requestSkipReason(
         Market.OrderRecord storage order,
+        uint256 offerId,
         address jobMarket_
     ) private view returns (Registry.SkipReason) {
         if (order.status != Market.RequestStatus.OPEN) return Registry.SkipReason.REQUEST_NOT_OPEN;
         if (block.timestamp > order.matchDeadline) return Registry.SkipReason.REQUEST_EXPIRED;
         if (order.kind == Market.RequestKind.JOB) {
             if (jobMarket_ == address(0)) return Registry.SkipReason.JOB_MARKET_UNSET;
-            // Checked here rather than at creation: terms may be published after the request.
-            if (!IJobMarket(jobMarket_).isPublished(order.jobTermsHash)) {
-                return Registry.SkipReason.JOB_TERMS_UNPUBLISHED;
-            }
+            // Checked here rather than at creation: terms may be published after the request. The
+            // job market also checks the offer's job policy and the job's collateral.
+            return IJobMarket(jobMarket_).jobSkipReason(order.jobTermsHash, offerId, order.escrow);
         }
         return Registry.SkipReason.NONE;
     }

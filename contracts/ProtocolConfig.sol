@@ -99,6 +99,9 @@ contract ProtocolConfig is IProtocolConfig, Ownable2Step, Pausable {
     /// @notice The default `verifierBond`, set at deployment (docs/parameters.md).
     uint128 public constant DEFAULT_VERIFIER_BOND = 20 * USD;
 
+    /// @notice The default `jobCollateralBps`, set at deployment (docs/parameters.md).
+    uint16 public constant DEFAULT_JOB_COLLATERAL_BPS = 20_000;
+
     /// @notice The default `arbiterBond`, set at deployment (docs/parameters.md).
     uint128 public constant DEFAULT_ARBITER_BOND = 10 * USD;
 
@@ -151,6 +154,7 @@ contract ProtocolConfig is IProtocolConfig, Ownable2Step, Pausable {
                 livenessBond: DEFAULT_LIVENESS_BOND,
                 challengeBond: DEFAULT_CHALLENGE_BOND,
                 verifierBond: DEFAULT_VERIFIER_BOND,
+                jobCollateralBps: DEFAULT_JOB_COLLATERAL_BPS,
                 arbiterBond: DEFAULT_ARBITER_BOND,
                 arbiterFee: DEFAULT_ARBITER_FEE
             })
@@ -188,6 +192,11 @@ contract ProtocolConfig is IProtocolConfig, Ownable2Step, Pausable {
     /// @inheritdoc IProtocolConfig
     function verifierBond() external view override returns (uint128) {
         return _params.verifierBond;
+    }
+
+    /// @inheritdoc IProtocolConfig
+    function jobCollateralBps() external view override returns (uint16) {
+        return _params.jobCollateralBps;
     }
 
     /// @inheritdoc IProtocolConfig
@@ -332,6 +341,9 @@ contract ProtocolConfig is IProtocolConfig, Ownable2Step, Pausable {
         _checkBounds("arbiterBond", p.arbiterBond, USD / 100, 100_000 * USD);
         // The fee comes out of the challenger's bond.
         _checkBounds("arbiterFee", p.arbiterFee, 0, p.challengeBond);
+
+        // Check: multiples, in basis points of a job's price (10000 = 1x).
+        _checkBounds("jobCollateralBps", p.jobCollateralBps, 10_000, 50_000);
 
         // Check: stake must stay slashable for as long as any fault it backed can be proven.
         uint256 window = longestSlashableWindow(p);

@@ -33,6 +33,9 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
     /// @notice Longest an offer may let a lease or job run.
     uint40 public constant MAX_OFFER_DURATION_SECONDS = 365 days;
 
+    /// @notice Longest setup time a job policy may ask for, the job market's longest result timeout.
+    uint40 public constant MAX_JOB_MIN_RESULT_TIMEOUT_SECONDS = 30 days;
+
     uint256 private constant _BPS = 10_000;
 
     /*//////////////////////////////////////////////////////////////
@@ -149,6 +152,35 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
     /// @inheritdoc IProviderRegistry
     function decayedPenaltyOf(address account) external view override returns (uint128) {
         return _decayedPenalty(_providers[account]);
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function checkJobPolicy(
+        uint256 offerId,
+        uint32 steps,
+        uint40 resultTimeoutSeconds,
+        uint128 price
+    ) external view override returns (Registry.SkipReason) {
+        Registry.Offer storage o = _offers[offerId];
+        // No such offer, or an inactive one: the match's own check names the reason, reading no more.
+        if (o.provider == address(0) || o.paused || o.removed) return Registry.SkipReason.NONE;
+        // The provider consents to the terms: its offer computes the steps, after its setup time,
+        // within the result timeout (ceiling division: a started second counts).
+        uint256 stepsPerSecond = o.jobStepsPerSecond;
+        if (
+            stepsPerSecond == 0 ||
+            resultTimeoutSeconds < o.jobMinResultTimeoutSeconds + (steps + stepsPerSecond - 1) / stepsPerSecond
+        ) {
+            return Registry.SkipReason.JOB_TERMS_REFUSED;
+        }
+        // The job's collateral is at least `jobCollateralBps` of its price: the units' collateral
+        // is locked by `tryReserve`, the rest by the job market (`lockJobCollateral`); both fit the
+        // free stake exactly when the larger does. The job market stores it in 96 bits.
+        uint256 needed = (uint256(price) * config.jobCollateralBps()) / _BPS;
+        if (needed > _providers[o.provider].freeStake || needed > type(uint96).max) {
+            return Registry.SkipReason.STAKE_INSUFFICIENT;
+        }
+        return Registry.SkipReason.NONE;
     }
 
     /// @inheritdoc IProviderRegistry
@@ -283,7 +315,10 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
             changedAt: uint40(block.timestamp),
             gpuModel: gpuModel,
             pricePerUnitHour: pricePerUnitHour,
-            maxDurationSeconds: maxDurationSeconds
+            maxDurationSeconds: maxDurationSeconds,
+            // No jobs until the provider sets the jobs it takes (`setOfferJobPolicy`).
+            jobStepsPerSecond: 0,
+            jobMinResultTimeoutSeconds: 0
         });
         emit OfferAdded(offerId, msg.sender, gpuModel, units, pricePerUnitHour, maxDurationSeconds);
     }
@@ -307,6 +342,27 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
         o.pricePerUnitHour = pricePerUnitHour;
         o.maxDurationSeconds = maxDurationSeconds;
         emit OfferUpdated(offerId, units, pricePerUnitHour, maxDurationSeconds);
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function setOfferJobPolicy(
+        uint256 offerId,
+        uint32 stepsPerSecond,
+        uint40 minResultTimeoutSeconds
+    ) external override {
+        // Check: the caller's live offer, a timeout no job could ever meet refused.
+        Registry.Offer storage o = _ownLiveOffer(offerId);
+        if (minResultTimeoutSeconds > MAX_JOB_MIN_RESULT_TIMEOUT_SECONDS) {
+            revert Errors.ProviderRegistry_InvalidJobPolicy(
+                minResultTimeoutSeconds,
+                MAX_JOB_MIN_RESULT_TIMEOUT_SECONDS
+            );
+        }
+
+        // Effect: only future matches read it; running jobs keep the terms they were matched on.
+        o.jobStepsPerSecond = stepsPerSecond;
+        o.jobMinResultTimeoutSeconds = minResultTimeoutSeconds;
+        emit OfferJobPolicySet(offerId, stepsPerSecond, minResultTimeoutSeconds);
     }
 
     /// @inheritdoc IProviderRegistry
@@ -363,6 +419,21 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
             pricePerUnitHour: o.pricePerUnitHour,
             collateral: collateral
         });
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function lockJobCollateral(address account, uint256 offerId, uint128 amount) external override onlyMarket {
+        // Check: the provider's free stake covers it (the match checked it, so this only guards).
+        Registry.Provider storage p = _providers[account];
+        if (amount > p.freeStake) revert Errors.ProviderRegistry_InsufficientFreeStake(amount, p.freeStake);
+
+        // Effect: more of the free stake backs the match; it is released or slashed with it.
+        // Cannot underflow: checked. Cannot overflow: free + locked fits uint128.
+        unchecked {
+            p.freeStake -= amount;
+            p.lockedStake += amount;
+        }
+        emit CollateralLocked(account, offerId, 0, amount);
     }
 
     /// @inheritdoc IProviderRegistry

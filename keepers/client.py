@@ -121,6 +121,8 @@ class OfferInfo:
     max_duration_seconds: int
     paused: bool
     removed: bool
+    job_steps_per_second: int = 0  # the offer's job policy (docs/verification.md); 0: takes no jobs
+    job_min_result_timeout_seconds: int = 0
 
     @property
     def live(self) -> bool:
@@ -320,6 +322,11 @@ class LeaseholdClient:
     ) -> SendResult:
         registry = self.contracts.registry
         return self.send(registry.update_offer(offer_id, units, price_per_unit_hour, max_duration_seconds))
+
+    def set_offer_job_policy(self, offer_id: int, steps_per_second: int, min_result_timeout_seconds: int) -> SendResult:
+        """Sets the jobs the offer takes: steps per second (0: none) and the setup time besides the steps."""
+        registry = self.contracts.registry
+        return self.send(registry.set_offer_job_policy(offer_id, steps_per_second, min_result_timeout_seconds))
 
     def pause_offer(self, offer_id: int, paused: bool = True) -> SendResult:
         return self.send(self.contracts.registry.pause_offer(offer_id, paused))
@@ -731,6 +738,8 @@ class LeaseholdClient:
             max_duration_seconds=o["maxDurationSeconds"],
             paused=o["paused"],
             removed=o["removed"],
+            job_steps_per_second=o["jobStepsPerSecond"],
+            job_min_result_timeout_seconds=o["jobMinResultTimeoutSeconds"],
         )
 
     def _request_info(self, request_id: int, raw: tuple, status: int) -> RequestInfo:

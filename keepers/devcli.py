@@ -213,6 +213,8 @@ def _config_toml(url: str, deployment: Path, keystore: Path, password: Path, sta
             '\n[role]\nregion = "eu-west"\nstake = 6000000000  # 6,000 tUSD: the collateral of two H100 units\n\n'
             '[[role.offers]]\ngpu_model = "nvidia-h100-80gb"\nunits = 2\n'
             "price_per_unit_hour = 2000000  # 2 tUSD\nmax_duration_seconds = 86400\n"
+            "job_steps_per_second = 1000000  # the jobs it takes (docs/verification.md)\n"
+            "job_min_result_timeout_seconds = 60\n"
         )
     return (
         f"# Written by `leasehold dev up` for the local chain at {url}.\n"

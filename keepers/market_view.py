@@ -84,6 +84,7 @@ class MarketView:
         self.market = keeper.contracts.market
         self.registry = keeper.contracts.registry
         self.config = keeper.contracts.config
+        self.job_market = keeper.contracts.job_market
         self.state = MarketState()
         self._events: list[IndexedEvent] = []
         # Memory only: forget any cursor a previous run left, so the scan starts at deployment.

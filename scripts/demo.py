@@ -253,6 +253,8 @@ gpu_model = "{model}"
 units = {units}
 price_per_unit_hour = {price}
 max_duration_seconds = {12 * HOUR}
+job_steps_per_second = 1_000_000
+job_min_result_timeout_seconds = 60
 
 [role.delivery]
 backend = "process"
@@ -384,6 +386,8 @@ gpu_model = "{CHEAT_MODEL}"
 units = 6
 price_per_unit_hour = {CHEAT_PRICE}
 max_duration_seconds = {12 * HOUR}
+job_steps_per_second = 1_000_000
+job_min_result_timeout_seconds = 60
 """,
             ),
             ("verifier", "verifier", VERIFIER, f"[role]\nworkloads = {json.dumps(HONEST_VERIFIER_WORKLOADS)}\n"),

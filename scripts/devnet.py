@@ -78,6 +78,8 @@ def deploy_market(anvil: Anvil, out_dir: Path, *, delivery: bool = False) -> tup
                 registered.add(index)
             tx = registry.addOffer(to_bytes32(model), units, cents * USD // 100, 30 * 86_400, {"from": provider})
             offer_ids.append(tx.return_value)
+            # Every devnet offer takes jobs: 1,000,000 steps a second after a minute's setup.
+            registry.setOfferJobPolicy(tx.return_value, 1_000_000, 60, {"from": provider})
         token.mint(accounts[TENANT], TENANT_FUNDS, {"from": governance})
         if delivery:
             token.mint(accounts[DELIVERER], PROVIDER_STAKE, {"from": governance})

@@ -465,6 +465,8 @@ def measure(population: int) -> GasRun:
     gas["addOffer"] = add.gas_used
     offer_id = add.return_value
     gas["updateOffer"] = m.registry.updateOffer(offer_id, 64, PRICE, 30 * 86400 - 1, {"from": provider}).gas_used
+    # The offer takes every job the measurement opens (docs/verification.md, job policy).
+    gas["setOfferJobPolicy"] = m.registry.setOfferJobPolicy(offer_id, 2**32 - 1, 0, {"from": provider}).gas_used
 
     create = m.request()
     gas["createRequest"] = create.gas_used

@@ -49,15 +49,24 @@ def _render(value) -> str:
     return text.lower() if text.startswith("0x") else text
 
 
+# A job policy (steps per second, setup seconds) that takes every job the job market accepts: the
+# steps of any job take one second at most (docs/verification.md, job policy).
+ANY_JOB = (2**32 - 1, 0)
+
+
 def register_with_offer(
-    registry, token, account, *, region, metadata_uri, stake, gpu_model, units, price, max_duration
+    registry, token, account, *, region, metadata_uri, stake, gpu_model, units, price, max_duration, job_policy=ANY_JOB
 ):
-    """Registers `account` as a provider, stakes `stake` and lists one offer; returns the offer id."""
+    """Registers `account` as a provider, stakes `stake` and lists one offer taking the jobs of `job_policy`
+    (None: no jobs); returns the offer id."""
     registry.registerProvider(region, metadata_uri, {"from": account})
     token.mint(account, stake, {"from": account})
     token.approve(registry, 2**256 - 1, {"from": account})
     registry.stake(stake, {"from": account})
-    return registry.addOffer(gpu_model, units, price, max_duration, {"from": account}).return_value
+    offer_id = registry.addOffer(gpu_model, units, price, max_duration, {"from": account}).return_value
+    if job_policy is not None:
+        registry.setOfferJobPolicy(offer_id, *job_policy, {"from": account})
+    return offer_id
 
 
 # The environment variable keeper test configurations read their key from (not LEASEHOLD_*: those

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import { Jobs } from "../types/DataTypes.sol";
+import { Jobs, Registry } from "../types/DataTypes.sol";
 import { IMarketBase } from "./IMarketBase.sol";
 
 /// @title IJobMarket
@@ -24,7 +24,10 @@ interface IJobMarket is IMarketBase {
     /// @notice Emitted once per terms hash; providers and verifiers read the input from here.
     event JobTermsPublished(bytes32 indexed termsHash, Jobs.JobTerms terms, bytes input);
 
-    /// @notice Emitted when the LeaseMarket opens a job; the escrow is held here from now on.
+    /// @notice Emitted when the LeaseMarket opens a job; the escrow is held here from now on:
+    /// `escrow` is the job's price, and the settle bounty is reserved beside it (what
+    /// {ILeaseMarket-JobHandedOver} moved here, less `escrow`). `collateral` is the whole stake
+    /// locked for the job, at least `jobCollateralBps` of the price.
     event JobOpened(
         uint256 indexed jobId,
         address indexed tenant,
@@ -36,6 +39,10 @@ interface IJobMarket is IMarketBase {
         bytes32 termsHash,
         uint40 resultDeadline
     );
+
+    /// @notice Emitted when whoever settled a job (finalized, expired, or ended its dispute) is
+    /// paid `bounty`: the job's reserved bounty, or a share of a losing challenger's bond.
+    event SettleBountyPaid(uint256 indexed jobId, address indexed recipient, uint128 bounty);
 
     /// @notice Emitted when the solver submits its result; the challenge window runs to
     /// `windowEndsAt`.
@@ -162,6 +169,17 @@ interface IJobMarket is IMarketBase {
     /// @notice Whether `termsHash` was published. The LeaseMarket must only accept JOB requests
     /// whose terms are published; publication is permanent.
     function isPublished(bytes32 termsHash) external view returns (bool);
+
+    /// @notice Why a JOB request with terms `termsHash` and `deposit` cannot be matched to
+    /// `offerId` (NONE when it can, or when the offer does not exist: the registry says so):
+    /// JOB_TERMS_UNPUBLISHED, JOB_TERMS_REFUSED when the offer's job policy does not take the terms
+    /// (the timeout is shorter than its setup time plus the steps at its throughput), or
+    /// STAKE_INSUFFICIENT when the provider's free stake cannot back `jobCollateralBps` of the deposit.
+    function jobSkipReason(
+        bytes32 termsHash,
+        uint256 offerId,
+        uint128 deposit
+    ) external view returns (Registry.SkipReason);
 
     /// @notice What publication recorded for `termsHash` (all zero: unpublished).
     function termsRecord(bytes32 termsHash) external view returns (Jobs.TermsRecord memory);

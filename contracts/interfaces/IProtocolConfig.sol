@@ -63,6 +63,10 @@ interface IProtocolConfig {
     /// @notice The bond a verifier posts with a valid attestation: one slot, where `params` reads five.
     function verifierBond() external view returns (uint128);
 
+    /// @notice The least collateral of a job, in basis points of its price: one slot, what a job
+    /// match's policy check reads.
+    function jobCollateralBps() external view returns (uint16);
+
     /// @notice The catalogue entry of `gpuModel` (all zero when never set).
     function gpuModel(bytes32 gpuModelId) external view returns (Config.GpuModel memory);
 

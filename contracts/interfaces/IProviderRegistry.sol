@@ -44,6 +44,10 @@ interface IProviderRegistry is IPayoutCredits {
     /// @notice Emitted when a provider changes an offer's terms; running matches keep theirs.
     event OfferUpdated(uint256 indexed offerId, uint32 units, uint128 pricePerUnitHour, uint40 maxDurationSeconds);
 
+    /// @notice Emitted when a provider sets the jobs an offer takes: `stepsPerSecond` (0: none) and
+    /// the setup time `minResultTimeoutSeconds` it needs besides the steps.
+    event OfferJobPolicySet(uint256 indexed offerId, uint32 stepsPerSecond, uint40 minResultTimeoutSeconds);
+
     /// @notice Emitted when a provider pauses (`paused`) or resumes an offer.
     event OfferPauseSet(uint256 indexed offerId, bool paused);
 
@@ -110,6 +114,18 @@ interface IProviderRegistry is IPayoutCredits {
     /// @notice Penalty points left after decay at the current time.
     function decayedPenaltyOf(address account) external view returns (uint128);
 
+    /// @notice Whether `offerId`'s job policy takes a job of `steps` steps due `resultTimeoutSeconds`
+    /// after the match (JOB_TERMS_REFUSED when its setup time plus the steps at its throughput do
+    /// not fit, or it takes no jobs) and its provider's free stake covers `jobCollateralBps` of the
+    /// job's `price` (STAKE_INSUFFICIENT). NONE also when the offer does not exist or is paused or
+    /// removed: the match's own check says so.
+    function checkJobPolicy(
+        uint256 offerId,
+        uint32 steps,
+        uint40 resultTimeoutSeconds,
+        uint128 price
+    ) external view returns (Registry.SkipReason);
+
     /// @notice Whether `offerId` could serve `terms` now, and the reason when not.
     function checkMatch(
         uint256 offerId,
@@ -161,6 +177,12 @@ interface IProviderRegistry is IPayoutCredits {
     /// @dev Emits {OfferUpdated}.
     function updateOffer(uint256 offerId, uint32 units, uint128 pricePerUnitHour, uint40 maxDurationSeconds) external;
 
+    /// @notice Sets the jobs the caller's live offer takes: a job is matched to it only when its
+    /// result timeout is at least `minResultTimeoutSeconds` plus its steps over `stepsPerSecond`
+    /// (0 steps per second: no jobs). Running jobs keep the terms they were matched on.
+    /// @dev Emits {OfferJobPolicySet}.
+    function setOfferJobPolicy(uint256 offerId, uint32 stepsPerSecond, uint40 minResultTimeoutSeconds) external;
+
     /// @notice Pauses (no new matches) or resumes the caller's live offer.
     /// @dev Emits {OfferPauseSet}.
     function pauseOffer(uint256 offerId, bool paused) external;
@@ -181,6 +203,10 @@ interface IProviderRegistry is IPayoutCredits {
         uint256 offerId,
         Registry.MatchTerms calldata terms
     ) external returns (Registry.SkipReason reason, Registry.Reservation memory reservation);
+
+    /// @notice MARKET_ROLE: locks `amount` more of `account`'s free stake behind a match just made
+    /// on `offerId` (a job's collateral above its units'); released or slashed with the match.
+    function lockJobCollateral(address account, uint256 offerId, uint128 amount) external;
 
     /// @notice A settling market (one that holds or once held MARKET_ROLE,
     /// {IProtocolConfig-isSettlingMarket}): returns the units and unlocks the collateral of a match

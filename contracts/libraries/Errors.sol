@@ -56,6 +56,9 @@ library Errors {
                            PROVIDER REGISTRY
     //////////////////////////////////////////////////////////////*/
 
+    /// @notice A job policy's setup time exceeds the longest result timeout any job may have.
+    error ProviderRegistry_InvalidJobPolicy(uint40 minResultTimeoutSeconds, uint40 max);
+
     /// @notice The caller is already a registered provider.
     error ProviderRegistry_AlreadyRegistered(address provider);
 

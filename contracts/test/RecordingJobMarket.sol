@@ -3,13 +3,13 @@ pragma solidity 0.8.28;
 
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
-import { Jobs } from "../types/DataTypes.sol";
+import { Jobs, Registry } from "../types/DataTypes.sol";
 
 /// @title RecordingJobMarket
 /// @notice Stands in for the job market in lease market tests: records the last handover and the
 /// escrow it held when the call arrived, so a test can check the escrow moved before `openJob`.
 /// @dev Never deployed to a public network by our scripts. It has `IJobMarket.openJob`'s,
-/// `isPublished`'s and `getJob`'s signatures but not the rest of the job market, so it does not
+/// `isPublished`'s, `jobSkipReason`'s and `getJob`'s signatures but not the rest of the job market, so it does not
 /// claim the interface.
 contract RecordingJobMarket {
     IERC20 public immutable paymentToken;
@@ -33,6 +33,11 @@ contract RecordingJobMarket {
     /// @notice Marks terms as published, as `JobMarket.publishJobTerms` would.
     function publish(bytes32 termsHash) external {
         isPublished[termsHash] = true;
+    }
+
+    /// @notice What the lease market asks at a JOB match: published terms are taken by any offer.
+    function jobSkipReason(bytes32 termsHash, uint256, uint128) external view returns (Registry.SkipReason) {
+        return isPublished[termsHash] ? Registry.SkipReason.NONE : Registry.SkipReason.JOB_TERMS_UNPUBLISHED;
     }
 
     function openJob(

@@ -36,6 +36,7 @@ library Config {
         uint128 challengeBond; // payment token units a job challenger posts
         // slot 4
         uint128 verifierBond; // payment token units a verifier posts with an attestation
+        uint16 jobCollateralBps; // a job locks at least this share of its price as collateral (10000 = 1x)
         // slot 5
         uint128 arbiterBond; // payment token units an arbiter posts with each vote; lost when in the minority
         uint128 arbiterFee; // payment token units of the challenger's bond paid to the majority of a decided vote
@@ -97,7 +98,8 @@ library Registry {
         UNITS_UNAVAILABLE,
         STAKE_INSUFFICIENT,
         JOB_MARKET_UNSET,
-        JOB_TERMS_UNPUBLISHED // the job market has not seen the request's terms: openJob would revert
+        JOB_TERMS_UNPUBLISHED, // the job market has not seen the request's terms: openJob would revert
+        JOB_TERMS_REFUSED // the offer's job policy does not accept the terms (no jobs, or too short a timeout)
     }
 
     struct Provider {
@@ -143,6 +145,9 @@ library Registry {
         // slot 2
         uint128 pricePerUnitHour; // payment token units per unit per hour
         uint40 maxDurationSeconds;
+        // the job policy: the jobs the provider consents to (docs/verification.md)
+        uint32 jobStepsPerSecond; // steps per second the whole offer computes; 0: takes no jobs
+        uint40 jobMinResultTimeoutSeconds; // time the provider needs besides the steps (setup, transfer)
     }
 
     /// @notice What a market asks of an offer when it matches a request.
@@ -448,8 +453,9 @@ library Jobs {
         // slot 0
         address stepVerifier; // 0 for an arbiter-mode workload without on-chain checks
         bool arbiterMode;
-        uint40 resultTimeoutSeconds;
-        uint40 challengeWindowSeconds; // never 0 once published
+        uint24 resultTimeoutSeconds; // at most 30 days (MAX_RESULT_TIMEOUT_SECONDS), below 2**24
+        uint24 challengeWindowSeconds; // never 0 once published; at most 7 days (ProtocolConfig)
+        uint32 steps; // N, which the solver's offer must be able to compute within the timeout
     }
 
     /// @notice A workload registered by governance.
@@ -495,9 +501,12 @@ library Jobs {
         uint40 windowEndsAt; // challenges and attestations only before it; finalize from it
         Status status; // stored values only (see Status)
         Attestation attestation;
-        // slot 2
-        uint128 collateral; // stake locked in the registry for this job
-        uint128 escrow; // payment tokens held here for this job
+        // slot 2: the money, and the fees fixed at the match (PROTOCOL §7: terms fixed when agreed)
+        uint96 collateral; // stake locked in the registry for this job; units x 1e24 and 5 x a uint96 price fit
+        uint96 escrow; // the job's price held here, without the settle bounty; the match checks it fits
+        uint16 protocolFeeBps; // fixed at the match
+        uint16 verifierFeeBps; // fixed at the match
+        uint32 settleBounty; // reserved from the escrow at the match; at most 5 USD by ProtocolConfig
         // slot 3
         bytes32 outputHash; // h_N claimed by the solver
         // slot 4

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from eth_utils import to_checksum_address
+from web3.types import BlockIdentifier
 
 from keepers.contracts.fees import MoneyMarket
 from keepers.contracts.structs import JobTerms
@@ -84,6 +85,12 @@ class JobMarket(MoneyMarket):
 
     def is_published(self, terms_hash: bytes) -> bool:
         return self._call("isPublished", terms_hash)
+
+    def terms_records(
+        self, terms_hashes: Iterable[bytes], *, block: BlockIdentifier = "latest"
+    ) -> list[dict[str, Any]]:
+        """`Jobs.TermsRecord` by field name for each hash (all zero: unpublished), read at one block."""
+        return self._structs("termsRecord", terms_hashes, block=block)
 
     def has_voted(self, job_id: int, arbiter: str) -> bool:
         return self._call("hasVoted", job_id, to_checksum_address(arbiter))

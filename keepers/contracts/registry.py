@@ -37,6 +37,10 @@ class ProviderRegistry(ContractWrapper):
     def update_offer(self, offer_id: int, units: int, price_per_unit_hour: int, max_duration_seconds: int) -> Transact:
         return self._transact("updateOffer", offer_id, units, price_per_unit_hour, max_duration_seconds)
 
+    def set_offer_job_policy(self, offer_id: int, steps_per_second: int, min_result_timeout_seconds: int) -> Transact:
+        """The jobs the offer takes (docs/verification.md, job policy); 0 steps per second: none."""
+        return self._transact("setOfferJobPolicy", offer_id, steps_per_second, min_result_timeout_seconds)
+
     def pause_offer(self, offer_id: int, paused: bool) -> Transact:
         return self._transact("pauseOffer", offer_id, paused)
 

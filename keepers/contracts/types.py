@@ -56,6 +56,7 @@ class SkipReason(IntEnum):
     STAKE_INSUFFICIENT = 13
     JOB_MARKET_UNSET = 14
     JOB_TERMS_UNPUBLISHED = 15
+    JOB_TERMS_REFUSED = 16
 
 
 # ---------------------------------------------------------------- library Market

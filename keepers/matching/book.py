@@ -43,6 +43,10 @@ class RequestBook:
     min_reputation: np.ndarray  # int64 0..10000
     max_price: np.ndarray  # float64 payment token units per unit-hour
     duration: np.ndarray  # int64 seconds
+    # A JOB's terms, which the offer's job policy must take (docs/verification.md); None: all rentals.
+    job_steps: np.ndarray | None = None  # int64 steps N; 0 for a RENTAL
+    job_timeout: np.ndarray | None = None  # int64 result timeout seconds
+    job_collateral: np.ndarray | None = None  # float64 stake the job needs: jobCollateralBps of the deposit
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -63,6 +67,9 @@ class OfferBook:
     units: np.ndarray  # int64 units offered
     free_units: np.ndarray  # int64 units not in use
     collateral_per_unit: np.ndarray  # float64 stake units (from the catalogue)
+    # The offer's job policy; None: no offer takes jobs.
+    job_rate: np.ndarray | None = None  # int64 steps per second; 0: takes no jobs
+    job_setup: np.ndarray | None = None  # int64 minimum result timeout besides the steps
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -85,4 +92,5 @@ class ProviderBook:
 
 def select_rows(book, rows: np.ndarray):
     """The same book restricted to some rows (a ProviderBook passed with an OfferBook stays whole: offers index it)."""
-    return type(book)(**{f.name: getattr(book, f.name)[rows] for f in fields(book)})
+    columns = {f.name: getattr(book, f.name) for f in fields(book)}
+    return type(book)(**{name: None if column is None else column[rows] for name, column in columns.items()})

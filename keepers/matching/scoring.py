@@ -319,7 +319,7 @@ def _feasible(requests: RequestBook, r: np.ndarray, offers: OfferBook, o: np.nda
     offers. Model and region hold for the whole pool, so they are not checked here.
     """
     units = requests.units[r]
-    return (
+    feasible = (
         (facts.address[o] != requests.tenant[r])
         & (offers.tier[o] >= requests.min_tier[r])
         & (facts.reputation[o] >= requests.min_reputation[r])
@@ -328,6 +328,27 @@ def _feasible(requests: RequestBook, r: np.ndarray, offers: OfferBook, o: np.nda
         & (units <= offers.free_units[o])
         & (facts.free_stake[o] >= units * offers.collateral_per_unit[o])
     )
+    if requests.job_steps is None:
+        return feasible
+    return feasible & _job_accepted(requests, r, offers, o, facts)
+
+
+def _job_accepted(
+    requests: RequestBook, r: np.ndarray, offers: OfferBook, o: np.ndarray, facts: _OfferFacts
+) -> np.ndarray:
+    """ProviderRegistry.checkJobPolicy: a RENTAL row passes; a JOB row needs an offer whose job policy takes it.
+
+    The offer's setup time plus the steps at its throughput (rounded up) must fit the
+    result timeout, and the provider's free stake must cover the job's collateral.
+    """
+    steps = requests.job_steps[r]
+    if offers.job_rate is None:
+        return steps == 0
+    rate = offers.job_rate[o]
+    per_second = np.maximum(rate, 1)
+    needed = offers.job_setup[o] + (steps + per_second - 1) // per_second
+    takes = (rate > 0) & (needed <= requests.job_timeout[r]) & (facts.free_stake[o] >= requests.job_collateral[r])
+    return (steps == 0) | takes
 
 
 def _scores_without_randomness(

@@ -36,6 +36,8 @@ from keepers.matching.scoring import seed_from_block_hash
 from keepers.orderbook import OrderBook, OrderBookServer, SignedOrder
 from keepers.sender import Refused
 
+BPS = 10_000
+
 
 class WeightsConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -331,6 +333,28 @@ class MatcherKeeper(Keeper):
         pairs = sorted(zip(requests.ids[request_rows].tolist(), offers.ids[offer_rows].tolist()))
         return BatchPlan(block_number, seed, pairs, assignment.total_score, assignment.method, assignment.upper_bound)
 
+    def _job_terms(self, block: int, terms_hashes: list[bytes], has_job_market: bool) -> dict:
+        """What the job market recorded for each JOB request's terms, and the job collateral rule, at `block`."""
+        if not terms_hashes or not has_job_market:
+            return {"records": {}, "collateral_bps": 0}
+        hashes = list(dict.fromkeys(bytes(h) for h in terms_hashes))
+        records = self.view.job_market.terms_records(hashes, block=block)
+        return {
+            "records": dict(zip(hashes, records)),
+            "collateral_bps": self.view.config.params(block=block)["jobCollateralBps"],
+        }
+
+    @staticmethod
+    def _job_columns(kind: int, terms_hash: bytes, deposit: int, job_terms: dict) -> tuple | None:
+        """(steps, result timeout, collateral needed) of a request; zeros for a RENTAL; None when no match
+        could take it (no job market, or its terms unpublished: the chain would skip it)."""
+        if kind != RequestKind.JOB:
+            return (0, 0, 0)
+        record = job_terms["records"].get(bytes(terms_hash))
+        if record is None or record["challengeWindowSeconds"] == 0:
+            return None
+        return (record["steps"], record["resultTimeoutSeconds"], deposit * job_terms["collateral_bps"] // BPS)
+
     def replay(self, block_number: int) -> BatchPlan:
         """The batch a tick at `block_number` proposed: the view as it was then, the chain as it was then."""
         self.view.refresh()
@@ -346,11 +370,20 @@ class MatcherKeeper(Keeper):
         has_job_market = market.job_market(block=block) != ZERO_ADDRESS
 
         request_ids = sorted(state.open_requests)
+        orders = market.request_structs(request_ids, block=block)
+        signed_specs = [order.request[1] for order in signed]
+        job_terms = self._job_terms(
+            block,
+            [o["jobTermsHash"] for o in orders if o["kind"] == RequestKind.JOB]
+            + [spec[10] for spec in signed_specs if spec[9] == RequestKind.JOB],
+            has_job_market,
+        )
         request_rows = []
-        for request_id, order in zip(request_ids, market.request_structs(request_ids, block=block)):
+        for request_id, order in zip(request_ids, orders):
             if order["status"] != RequestStatus.OPEN or order["matchDeadline"] < now:
                 continue
-            if order["kind"] == RequestKind.JOB and not has_job_market:
+            job = self._job_columns(order["kind"], order["jobTermsHash"], order["escrow"], job_terms)
+            if job is None:
                 continue
             request_rows.append(
                 (
@@ -364,11 +397,13 @@ class MatcherKeeper(Keeper):
                     order["minReputation"],
                     order["pricePerUnitHour"],
                     order["durationSeconds"],
+                    *job,
                 )
             )
         for index, order in enumerate(signed):
             tenant, spec = order.request[0], order.request[1]
-            if spec[8] < now or (spec[9] == RequestKind.JOB and not has_job_market):
+            job = self._job_columns(spec[9], spec[10], order.request[2], job_terms)
+            if spec[8] < now or job is None:
                 continue
             request_rows.append(
                 (
@@ -382,6 +417,7 @@ class MatcherKeeper(Keeper):
                     spec[5],
                     spec[6],
                     spec[7],
+                    *job,
                 )
             )
         if not request_rows:
@@ -431,10 +467,12 @@ class MatcherKeeper(Keeper):
                     offer["units"],
                     offer["units"] - offer["unitsInUse"],
                     model["collateralPerUnit"],
+                    offer["jobStepsPerSecond"],
+                    offer["jobMinResultTimeoutSeconds"],
                 )
             )
 
-        requests = RequestBook(*_columns(request_rows, amounts={8}))
+        requests = RequestBook(*_columns(request_rows, amounts={8, 12}))
         offers = OfferBook(*_columns(offer_rows, amounts={6, 10}))
         providers = ProviderBook(*_columns([facts[:6] for facts in provider_facts], amounts={1}))
         return requests, offers, providers

@@ -60,6 +60,10 @@ class OfferConfig(BaseModel):
     units: int = Field(gt=0)
     price_per_unit_hour: int = Field(gt=0)  # payment token's smallest units per unit per hour
     max_duration_seconds: int = Field(gt=0)
+    # The jobs the offer takes (docs/verification.md, job policy): a job is matched to it only when
+    # its result timeout is at least the setup time plus its steps at this throughput. 0: no jobs.
+    job_steps_per_second: int = Field(default=0, ge=0, lt=2**32)
+    job_min_result_timeout_seconds: int = Field(default=0, ge=0, le=30 * 86_400)
 
     _gpu_model_fits = field_validator("gpu_model")(_check_id)
 
@@ -284,15 +288,22 @@ class ProviderAgent(Keeper):
 
     def _apply_offer(self, wanted: OfferConfig, existing: list[OfferInfo]) -> list[str]:
         terms = (wanted.units, wanted.price_per_unit_hour, wanted.max_duration_seconds)
+        policy = (wanted.job_steps_per_second, wanted.job_min_result_timeout_seconds)
         if not existing:
-            self.client.add_offer(wanted.gpu_model, *terms)
-            return ["add_offer"]
+            offer_id = self.client.offer_id_of(self.client.add_offer(wanted.gpu_model, *terms))
+            if policy == (0, 0):
+                return ["add_offer"]
+            self.client.set_offer_job_policy(offer_id, *policy)
+            return ["add_offer", "set_offer_job_policy"]
         # The oldest offer of the model is the configured one; any others were made by hand and stay.
         offer = existing[0]
         sent = []
         if (offer.units, offer.price_per_unit_hour, offer.max_duration_seconds) != terms:
             self.client.update_offer(offer.offer_id, *terms)
             sent.append("update_offer")
+        if (offer.job_steps_per_second, offer.job_min_result_timeout_seconds) != policy:
+            self.client.set_offer_job_policy(offer.offer_id, *policy)
+            sent.append("set_offer_job_policy")
         if offer.paused:
             self.client.pause_offer(offer.offer_id, False)
             sent.append("pause_offer")

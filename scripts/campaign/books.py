@@ -183,6 +183,13 @@ class Books:
 
     def on_CollateralLocked(self, e):
         o, p = self.offers[e["offerId"]], self.providers[e["provider"]]
+        if e["units"] == 0:
+            # A job's collateral above its units' (checked against the price at JobOpened).
+            require(p.free >= e["collateral"] > 0, f"job collateral {e['collateral']} with free stake {p.free}")
+            p.free -= e["collateral"]
+            p.locked += e["collateral"]
+            self._touched.add(p.account.address)
+            return
         expected = e["units"] * self.catalogue[o.model]["collateral"]
         require(e["collateral"] == expected, f"collateral {e['collateral']} != units x collateralPerUnit {expected}")
         require(o.in_use + e["units"] <= o.units and not o.paused and not o.removed, f"offer {o.id} over-reserved")
@@ -294,10 +301,24 @@ class Books:
         order.fee_bps, order.start, order.escrow = self.params["protocolFeeBps"], self.ts, escrow
         order.bounty, order.collateral = e["settleBounty"], e["collateral"]
 
+    def on_OfferJobPolicySet(self, e):
+        o = self.offers[e["offerId"]]
+        o.job_rate, o.job_setup = e["stepsPerSecond"], e["minResultTimeoutSeconds"]
+
     def on_JobOpened(self, e):
         order = self.orders[e["jobId"]]
         terms = order.terms
+        offer = self.offers[e["offerId"]]
         require(e["resultDeadline"] == self.ts + terms.result_timeout, "result deadline")
+        # Property 1: the provider consented; property 2: collateral in proportion to the price.
+        rate = offer.job_rate
+        require(
+            rate > 0 and terms.result_timeout >= offer.job_setup + -(-terms.steps // rate),
+            f"job {order.id} matched outside its offer's job policy",
+        )
+        units_collateral = e["units"] * self.catalogue[offer.model]["collateral"]
+        needed = max(units_collateral, e["escrow"] * self.params["jobCollateralBps"] // BPS)
+        require(e["collateral"] == needed, f"job collateral {e['collateral']}, model {needed}")
         self.jobs[order.id] = Job(
             order.id,
             order.tenant,
@@ -309,6 +330,8 @@ class Books:
             terms,
             e["resultDeadline"],
         )
+        job = self.jobs[order.id]
+        job.fee_bps, job.verifier_fee_bps = self.params["protocolFeeBps"], self.params["verifierFeeBps"]
         self.live_jobs.add(order.id)
 
     def on_JobHandedOver(self, e):
@@ -318,6 +341,8 @@ class Books:
         self.live_orders.discard(order.id)
         self._move(self.market.address, self.jm.address, e["escrow"])
         job = self.jobs[order.id]
+        job.bounty = e["escrow"] - job.escrow
+        require(job.bounty == min(self.params["settleBounty"], e["escrow"]), f"job {job.id} bounty {job.bounty}")
         if job.terms.honest is None:
             return  # terms no solver in the walk can trace: the job waits until it is expired
         job.fault = self.rng.choice([None, None, None, *list(range(1, job.terms.steps + 1))])
@@ -532,7 +557,9 @@ class Books:
         job = self.jobs[e["jobId"]]
         bond = self._dispute_before["bond"]
         to_solver = bond * self.params["whistleblowerRewardBps"] // BPS
-        require((e["toDefender"], e["toTreasury"]) == (to_solver, bond - to_solver), f"forfeit {e} of bond {bond}")
+        self._game_bounty = min(self.params["settleBounty"], bond - to_solver)
+        expected = (to_solver, bond - to_solver - self._game_bounty)
+        require((e["toDefender"], e["toTreasury"]) == expected, f"forfeit {e} of bond {bond}")
         # The campaign's verifiers never reveal, so the solver always defends.
         require(e["defender"] == job.provider, f"forfeit to {e['defender']}, not the solver")
         self._move(self.jm.address, job.provider, e["toDefender"])
@@ -554,8 +581,9 @@ class Books:
         require(
             self.ts >= job.window_ends and not job.disputed, f"job {job.id} paid at {self.ts}, window {job.window_ends}"
         )
-        pf = job.escrow * self.params["protocolFeeBps"] // BPS
-        vf = job.escrow * self.params["verifierFeeBps"] // BPS
+        # The fees fixed at the match, whatever governance set since.
+        pf = job.escrow * job.fee_bps // BPS
+        vf = job.escrow * job.verifier_fee_bps // BPS
         valid = job.attestation == A_VALID
         expected = (job.escrow - pf - vf, pf, vf if valid else 0, 0 if valid else vf)
         got = (e["toProvider"], e["protocolFee"], e["verifierFee"], e["tenantRefund"])
@@ -575,6 +603,18 @@ class Books:
         self._end_job(job, J_EXPIRED)
         job.paid_out += job.escrow
         self._move(self.jm.address, job.tenant, job.escrow)
+
+    def on_SettleBountyPaid(self, e):
+        job = self.jobs[e["jobId"]]
+        if job.terminal:
+            # The job's own bounty, once, to whoever settled it.
+            require(e["bounty"] == job.bounty, f"settle bounty {e['bounty']}, reserved {job.bounty}")
+            job.bounty = 0
+        else:
+            # A game the solver won: paid from the treasury's half of the forfeited bond.
+            require(e["bounty"] == self._game_bounty, f"game bounty {e['bounty']}, model {self._game_bounty}")
+            self._game_bounty = 0
+        self._move(self.jm.address, e["recipient"], e["bounty"])
 
     def _end_job(self, job: Job, status: int) -> None:
         require(not job.terminal, f"job {job.id} settled twice")
@@ -596,7 +636,7 @@ class Books:
         jm = 0
         for i in self.live_jobs:
             j = self.jobs[i]
-            jm += j.escrow + j.verifier_bond * (j.attestation == A_VALID) + j.bond
+            jm += j.escrow + j.bounty + j.verifier_bond * (j.attestation == A_VALID) + j.bond
         jm += self.arbiter_held
         owed = {self.market.address: market, self.jm.address: jm, self.registry.address: self._stake()}
         for (contract, _), amount in self.credits.items():

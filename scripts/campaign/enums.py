@@ -58,6 +58,7 @@ PARAM_FIELDS = [
     "livenessBond",
     "challengeBond",
     "verifierBond",
+    "jobCollateralBps",
     "arbiterBond",
     "arbiterFee",
 ]

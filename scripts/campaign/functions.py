@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 # refused); their successes are counted from the events the markets' calls make them emit.
 INDIRECT = {
     "ProviderRegistry.tryReserve": "CollateralLocked",
+    "ProviderRegistry.lockJobCollateral": "CollateralLocked",
     "ProviderRegistry.release": "CollateralReleased",
     "ProviderRegistry.recordOutcome": "LivenessAnswered",
     "ProviderRegistry.slash": "ProviderSlashed",
@@ -115,6 +116,13 @@ ALLOWED = {
         "ProviderRegistry_OfferRemoved",
     },
     "ProviderRegistry.tryReserve": {"Leasehold_MissingRole"},
+    "ProviderRegistry.lockJobCollateral": {"Leasehold_MissingRole"},
+    "ProviderRegistry.setOfferJobPolicy": {
+        "ProviderRegistry_OfferNotFound",
+        "ProviderRegistry_NotOfferOwner",
+        "ProviderRegistry_OfferRemoved",
+        "ProviderRegistry_InvalidJobPolicy",
+    },
     "ProviderRegistry.release": {"Leasehold_MissingRole"},
     "ProviderRegistry.recordOutcome": {"Leasehold_MissingRole"},
     "ProviderRegistry.slash": {"Leasehold_MissingRole"},
@@ -276,6 +284,7 @@ ACTION_TARGET = {
     "withdraw_unstaked": "ProviderRegistry.withdrawUnstaked",
     "update_offer": "ProviderRegistry.updateOffer",
     "pause_offer": "ProviderRegistry.pauseOffer",
+    "set_offer_job_policy": "ProviderRegistry.setOfferJobPolicy",
     "remove_offer": "ProviderRegistry.removeOffer",
     "create_with_permit": "LeaseMarket.createRequestWithPermit",
     "top_up": "LeaseMarket.topUp",

@@ -113,6 +113,9 @@ class Job:
     final: int = J_NONE  # the terminal status, once settled
     paid_out: int = 0
     seen: int = J_MATCHED  # last observed status
+    bounty: int = 0  # the settle bounty reserved beside the escrow at the match
+    fee_bps: int = 0  # protocolFeeBps fixed at the match
+    verifier_fee_bps: int = 0  # verifierFeeBps fixed at the match
 
     @property
     def waiting(self) -> bool:
@@ -136,6 +139,8 @@ class Offer:
     in_use: int = 0
     paused: bool = False
     removed: bool = False
+    job_rate: int = 0  # the job policy: steps per second (0: no jobs) and setup seconds
+    job_setup: int = 0
 
 
 @dataclass

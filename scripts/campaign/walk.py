@@ -353,6 +353,7 @@ class Campaign(
         self._touched_credits = set()
         self._time_moved = False
         self._subject = None
+        self._game_bounty = 0
         self._gas_tag = None
         self._close_queue = None
         self._batch_bounty = None
@@ -406,6 +407,10 @@ class Campaign(
             ("add_offer", when(live_offers < 4, 10, 0.8)),
             ("update_offer", 1),
             ("pause_offer", 1.5),
+            (
+                "set_offer_job_policy",
+                when(any(o.job_rate == 0 and not o.removed for o in self.offers.values()), 5, 0.2),
+            ),
             ("remove_offer", when(live_offers > 3, 0.4, 0.1)),
             ("create_rental", when(live < 14, 6, 1)),
             ("create_with_permit", 1),

@@ -2543,6 +2543,22 @@ export const providerRegistryAbi = [
     "inputs": [
       {
         "internalType": "uint40",
+        "name": "minResultTimeoutSeconds",
+        "type": "uint40"
+      },
+      {
+        "internalType": "uint40",
+        "name": "max",
+        "type": "uint40"
+      }
+    ],
+    "name": "ProviderRegistry_InvalidJobPolicy",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint40",
         "name": "maxDurationSeconds",
         "type": "uint40"
       },
@@ -2947,6 +2963,31 @@ export const providerRegistryAbi = [
       },
       {
         "indexed": false,
+        "internalType": "uint32",
+        "name": "stepsPerSecond",
+        "type": "uint32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint40",
+        "name": "minResultTimeoutSeconds",
+        "type": "uint40"
+      }
+    ],
+    "name": "OfferJobPolicySet",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "offerId",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
         "internalType": "bool",
         "name": "paused",
         "type": "bool"
@@ -3207,6 +3248,19 @@ export const providerRegistryAbi = [
   },
   {
     "inputs": [],
+    "name": "MAX_JOB_MIN_RESULT_TIMEOUT_SECONDS",
+    "outputs": [
+      {
+        "internalType": "uint40",
+        "name": "",
+        "type": "uint40"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "MAX_METADATA_URI_LENGTH",
     "outputs": [
       {
@@ -3276,6 +3330,40 @@ export const providerRegistryAbi = [
       }
     ],
     "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "offerId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint32",
+        "name": "steps",
+        "type": "uint32"
+      },
+      {
+        "internalType": "uint40",
+        "name": "resultTimeoutSeconds",
+        "type": "uint40"
+      },
+      {
+        "internalType": "uint128",
+        "name": "price",
+        "type": "uint128"
+      }
+    ],
+    "name": "checkJobPolicy",
+    "outputs": [
+      {
+        "internalType": "enum Registry.SkipReason",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
     "type": "function"
   },
   {
@@ -3438,6 +3526,29 @@ export const providerRegistryAbi = [
         "internalType": "address",
         "name": "account",
         "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "offerId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint128",
+        "name": "amount",
+        "type": "uint128"
+      }
+    ],
+    "name": "lockJobCollateral",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
       }
     ],
     "name": "metadataURI",
@@ -3506,6 +3617,16 @@ export const providerRegistryAbi = [
           {
             "internalType": "uint40",
             "name": "maxDurationSeconds",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint32",
+            "name": "jobStepsPerSecond",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint40",
+            "name": "jobMinResultTimeoutSeconds",
             "type": "uint40"
           }
         ],
@@ -3766,6 +3887,29 @@ export const providerRegistryAbi = [
       }
     ],
     "name": "requestUnstake",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "offerId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint32",
+        "name": "stepsPerSecond",
+        "type": "uint32"
+      },
+      {
+        "internalType": "uint40",
+        "name": "minResultTimeoutSeconds",
+        "type": "uint40"
+      }
+    ],
+    "name": "setOfferJobPolicy",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -5145,6 +5289,31 @@ export const jobMarketAbi = [
         "type": "uint256"
       },
       {
+        "indexed": true,
+        "internalType": "address",
+        "name": "recipient",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "bounty",
+        "type": "uint128"
+      }
+    ],
+    "name": "SettleBountyPaid",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
         "indexed": false,
         "internalType": "uint32",
         "name": "stepIndex",
@@ -5856,6 +6025,35 @@ export const jobMarketAbi = [
     "type": "function"
   },
   {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "termsHash",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint256",
+        "name": "offerId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint128",
+        "name": "deposit",
+        "type": "uint128"
+      }
+    ],
+    "name": "jobSkipReason",
+    "outputs": [
+      {
+        "internalType": "enum Registry.SkipReason",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
     "inputs": [],
     "name": "market",
     "outputs": [
@@ -6279,14 +6477,19 @@ export const jobMarketAbi = [
             "type": "bool"
           },
           {
-            "internalType": "uint40",
+            "internalType": "uint24",
             "name": "resultTimeoutSeconds",
-            "type": "uint40"
+            "type": "uint24"
           },
           {
-            "internalType": "uint40",
+            "internalType": "uint24",
             "name": "challengeWindowSeconds",
-            "type": "uint40"
+            "type": "uint24"
+          },
+          {
+            "internalType": "uint32",
+            "name": "steps",
+            "type": "uint32"
           }
         ],
         "internalType": "struct Jobs.TermsRecord",
@@ -6701,6 +6904,11 @@ export const protocolConfigAbi = [
             "type": "uint128"
           },
           {
+            "internalType": "uint16",
+            "name": "jobCollateralBps",
+            "type": "uint16"
+          },
+          {
             "internalType": "uint128",
             "name": "arbiterBond",
             "type": "uint128"
@@ -6844,6 +7052,19 @@ export const protocolConfigAbi = [
         "internalType": "uint128",
         "name": "",
         "type": "uint128"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "DEFAULT_JOB_COLLATERAL_BPS",
+    "outputs": [
+      {
+        "internalType": "uint16",
+        "name": "",
+        "type": "uint16"
       }
     ],
     "stateMutability": "view",
@@ -7271,6 +7492,19 @@ export const protocolConfigAbi = [
     "type": "function"
   },
   {
+    "inputs": [],
+    "name": "jobCollateralBps",
+    "outputs": [
+      {
+        "internalType": "uint16",
+        "name": "",
+        "type": "uint16"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
     "inputs": [
       {
         "components": [
@@ -7373,6 +7607,11 @@ export const protocolConfigAbi = [
             "internalType": "uint128",
             "name": "verifierBond",
             "type": "uint128"
+          },
+          {
+            "internalType": "uint16",
+            "name": "jobCollateralBps",
+            "type": "uint16"
           },
           {
             "internalType": "uint128",
@@ -7564,6 +7803,11 @@ export const protocolConfigAbi = [
             "internalType": "uint128",
             "name": "verifierBond",
             "type": "uint128"
+          },
+          {
+            "internalType": "uint16",
+            "name": "jobCollateralBps",
+            "type": "uint16"
           },
           {
             "internalType": "uint128",
@@ -7760,6 +8004,11 @@ export const protocolConfigAbi = [
             "internalType": "uint128",
             "name": "verifierBond",
             "type": "uint128"
+          },
+          {
+            "internalType": "uint16",
+            "name": "jobCollateralBps",
+            "type": "uint16"
           },
           {
             "internalType": "uint128",
@@ -9689,6 +9938,22 @@ export const protocolErrorsAbi = [
       }
     ],
     "name": "ProviderRegistry_InsufficientFreeStake",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint40",
+        "name": "minResultTimeoutSeconds",
+        "type": "uint40"
+      },
+      {
+        "internalType": "uint40",
+        "name": "max",
+        "type": "uint40"
+      }
+    ],
+    "name": "ProviderRegistry_InvalidJobPolicy",
     "type": "error"
   },
   {

@@ -26,6 +26,7 @@ from keepers.devchain import Anvil
 from keepers.observability import make_logger
 from scripts.market_report import ChainEvents, conservation
 
+from helpers import ANY_JOB
 from protocol_setup import H100, HOUR, USD
 
 ERC20_BALANCE_ABI = [
@@ -180,7 +181,9 @@ def client_on(keeper_config, url: str, account):
 def provider_with_offer(client, *, region="eu-west", units=8, price=2 * USD) -> int:
     client.register_provider(region, "http://127.0.0.1:1")
     client.stake(units * 3_000 * USD)
-    return client.offer_id_of(client.add_offer(H100, units, price, 24 * HOUR))
+    offer_id = client.offer_id_of(client.add_offer(H100, units, price, 24 * HOUR))
+    client.set_offer_job_policy(offer_id, *ANY_JOB)  # takes every job (docs/verification.md)
+    return offer_id
 
 
 def rental_request(client, *, units=1, max_price=3 * USD, duration=2 * HOUR) -> int:

@@ -20,6 +20,7 @@ from keepers.contracts.types import DisputeResult
 from keepers.journal import Journal
 from scripts.market_report import ChainEvents, conservation
 
+from helpers import ANY_JOB
 from protocol_setup import H100, HOUR, USD
 
 DEAD_ENDPOINT = "http://127.0.0.1:9"  # the discard port: nothing answers there
@@ -188,6 +189,7 @@ def rental_leases(
     provider.register_provider("eu-west", endpoint)
     provider.stake(count * 3_000 * USD)
     offer_id = provider.offer_id_of(provider.add_offer(H100, count, 2 * USD, 24 * HOUR))
+    provider.set_offer_job_policy(offer_id, *ANY_JOB)  # takes every job (docs/verification.md)
     tenant = client_for(funded_key())
     ids = []
     for _ in range(count):

@@ -11,6 +11,7 @@ from jobs.support import (
     FINALIZED,
     MATCH_FEE,
     PROTOCOL_FEE_BPS,
+    SETTLE_BOUNTY,
     SLASHED,
     VERIFIER_BOND,
     VERIFIER_FEE_BPS,
@@ -65,10 +66,10 @@ def test_revert_when_slashed(ctx, driver):
 def test_when_finalized_with_a_valid_attestation(ctx, driver):
     job = driver.open_submitted()
     ctx.job_market.attest(job.id, job.terms, True, {"from": ctx.verifier})
-    parties = (ctx.provider, ctx.treasury, ctx.verifier, ctx.tenant, ctx.job_market)
+    parties = (ctx.provider, ctx.treasury, ctx.verifier, ctx.tenant, ctx.stranger, ctx.job_market)
     before = {p: ctx.token.balanceOf(p) for p in parties}
     free_before = ctx.registry.provider(ctx.provider)["freeStake"]
-    tx = driver.finalize_after_window(job)
+    tx = driver.finalize_after_window(job)  # by a stranger, paid the settle bounty
     assert event_args(tx, "JobFinalized") == {
         "jobId": job.id,
         "provider": ctx.provider,
@@ -83,8 +84,10 @@ def test_when_finalized_with_a_valid_attestation(ctx, driver):
         ctx.treasury: 0,
         ctx.verifier: VFEE + VERIFIER_BOND,
         ctx.tenant: 0,
-        ctx.job_market: -(ESCROW + VERIFIER_BOND) + FEE,
+        ctx.stranger: SETTLE_BOUNTY,
+        ctx.job_market: -(ESCROW + VERIFIER_BOND + SETTLE_BOUNTY) + FEE,
     }
+    assert event_args(tx, "SettleBountyPaid") == {"jobId": job.id, "recipient": ctx.stranger, "bounty": SETTLE_BOUNTY}
     assert ctx.job_market.accruedFees() == FEE
     assert ctx.registry.provider(ctx.provider)["freeStake"] - free_before == COLLATERAL
     assert ctx.registry.provider(ctx.provider)["jobsFinalized"] == 1
@@ -119,7 +122,9 @@ def test_the_solver_is_paid_nothing_before_the_window_closes_undisputed(ctx, dri
     driver.bisect(job, agree=False)
     driver.prove(job)
     compensation = ctx.token.balanceOf(ctx.provider) - start
-    assert compensation == 25 * 10**6  # the false challenger's forfeited half, not the price
+    # The false challenger's forfeited half, not the price; the provider ended the game by its proof,
+    # so it is paid the settle bounty from the treasury's half.
+    assert compensation == 25 * 10**6 + SETTLE_BOUNTY
     next_tx_at(job_of(ctx.job_market, job.id)["windowEndsAt"] - 1)
     with reverts_with("JobMarket_UnexpectedStatus"):
         ctx.job_market.finalizeJob(job.id, {"from": ctx.stranger})
@@ -127,3 +132,16 @@ def test_the_solver_is_paid_nothing_before_the_window_closes_undisputed(ctx, dri
     sleep_to(job_of(ctx.job_market, job.id)["windowEndsAt"])
     ctx.job_market.finalizeJob(job.id, {"from": ctx.stranger})
     assert ctx.token.balanceOf(ctx.provider) - start == compensation + ESCROW - FEE - VFEE
+
+
+def test_given_governance_raises_both_fees_mid_job_the_pay_is_the_one_agreed_at_the_match(ctx, driver):
+    """Issue 12, attack 7: the fees are fixed when the job is matched, as a lease's protocol fee is."""
+    job = driver.open_submitted()
+    ctx.job_market.attest(job.id, job.terms, True, {"from": ctx.verifier})
+    params = list(ctx.config.params())
+    params[0], params[5] = 1_000, 3_000  # protocolFeeBps and verifierFeeBps at their upper bounds
+    ctx.config.setParams(params, {"from": ctx.governance})
+    before = ctx.token.balanceOf(ctx.provider)
+    tx = driver.finalize_after_window(job)
+    assert event_args(tx, "JobFinalized")["toProvider"] == ESCROW - FEE - VFEE  # 94 USD, not 60
+    assert ctx.token.balanceOf(ctx.provider) - before == ESCROW - FEE - VFEE

@@ -19,6 +19,7 @@ from jobs.support import (
     PROVE,
     RESPOND,
     REVEAL,
+    SETTLE_BOUNTY,
     SLASHED,
     SUBMITTED,
     VOIDED,
@@ -89,6 +90,8 @@ class JobMachine(RuleBasedStateMachine):
                 self.fees += args["toTreasury"]
             elif name == "VerifierBondForfeited":
                 self.fees += args["toTreasury"]
+            elif name == "SettleBountyPaid" and args["recipient"] == self.ctx.provider:
+                self.provider_income += args["bounty"]  # the solver settled a game or its job
             elif name == "ProviderSlashed":
                 assert args["slashed"] == args["toWhistleblower"] + args["toTenant"] + args["toTreasury"]
 
@@ -217,7 +220,7 @@ class JobMachine(RuleBasedStateMachine):
             if self.status[job.id] in TERMINAL:
                 continue
             stored = job_of(self.jm, job.id)
-            owed += stored["escrow"]
+            owed += stored["escrow"] + SETTLE_BOUNTY  # the bounty is reserved beside the price
             if stored["attestation"] == A_VALID:
                 owed += stored["verifierBond"]
             if stored["status"] == DISPUTED:

@@ -1,6 +1,8 @@
 """Who gains and who loses, in tokens, at the end of each kind of dispute (default parameters:
 collateral 2,000 USD, escrow 100 USD, challenge bond 50, verifier bond 20, whistleblower 50%,
-tenant compensation 30%). Stake and payment token are the same TestStablecoin here."""
+tenant compensation 30%, settle bounty 0.25). A job's slash pays no finder's share (issue 12, property 5):
+the tenant's compensation, the rest to the treasury. Whoever ends the game (here the solver, proving the
+last step) is paid the settle bounty. Stake and payment token are the same TestStablecoin here."""
 
 from helpers import event_args
 from jobs.support import (
@@ -9,15 +11,15 @@ from jobs.support import (
     DISPUTE_LOST,
     ESCROW,
     PROTOCOL_FEE_BPS,
+    SETTLE_BOUNTY,
     TENANT_COMP_BPS,
     VERIFIER_BOND,
     VERIFIER_FEE_BPS,
     WHISTLEBLOWER_BPS,
 )
 
-SLASH_TO_WHISTLEBLOWER = COLLATERAL * WHISTLEBLOWER_BPS // 10_000
 SLASH_TO_TENANT = COLLATERAL * TENANT_COMP_BPS // 10_000
-SLASH_TO_TREASURY = COLLATERAL - SLASH_TO_WHISTLEBLOWER - SLASH_TO_TENANT
+SLASH_TO_TREASURY = COLLATERAL - SLASH_TO_TENANT
 BOND_TO_SOLVER = CHALLENGE_BOND * WHISTLEBLOWER_BPS // 10_000
 PROVIDER_PAY = ESCROW - ESCROW * PROTOCOL_FEE_BPS // 10_000 - ESCROW * VERIFIER_FEE_BPS // 10_000
 
@@ -35,7 +37,7 @@ def _stake(ctx, account):
     return p["freeStake"] + p["lockedStake"] + p["unbondingStake"]
 
 
-def test_given_a_cheating_solver_the_challenger_tenant_and_treasury_share_the_slash(ctx, driver):
+def test_given_a_cheating_solver_the_tenant_and_treasury_share_the_slash(ctx, driver):
     job = driver.open_submitted(fault_from_step=4)
     before = _balances(ctx, ctx.challenger, ctx.tenant, ctx.treasury, ctx.provider)
     stake_before = _stake(ctx, ctx.provider)
@@ -45,10 +47,10 @@ def test_given_a_cheating_solver_the_challenger_tenant_and_treasury_share_the_sl
     slashed = event_args(tx, "ProviderSlashed")
     assert slashed["reason"] == DISPUTE_LOST and slashed["slashed"] == COLLATERAL
     assert _deltas(ctx, before) == {
-        ctx.challenger: SLASH_TO_WHISTLEBLOWER,  # bond back plus half the slash
+        ctx.challenger: 0,  # its bond back; no finder's share
         ctx.tenant: ESCROW + SLASH_TO_TENANT,
         ctx.treasury: SLASH_TO_TREASURY,
-        ctx.provider: 0,
+        ctx.provider: SETTLE_BOUNTY,  # it settled the game by proving the step
     }
     assert stake_before - _stake(ctx, ctx.provider) == COLLATERAL
     assert event_args(tx, "DisputeResolved")["slashed"] == COLLATERAL
@@ -69,7 +71,7 @@ def test_given_a_lazy_verifier_its_bond_goes_to_the_challenger_and_the_treasury(
         "toTreasury": VERIFIER_BOND - to_challenger,
     }
     assert _deltas(ctx, before) == {
-        ctx.challenger: SLASH_TO_WHISTLEBLOWER + to_challenger,
+        ctx.challenger: to_challenger,
         ctx.verifier: 0,  # its bond was already posted: lost for good
         ctx.treasury: SLASH_TO_TREASURY,  # the registry pays the slash's share at once
     }
@@ -87,14 +89,15 @@ def test_given_an_honest_solver_a_false_whistleblower_loses_its_bond(ctx, driver
         "challenger": ctx.challenger,
         "defender": ctx.provider,
         "toDefender": BOND_TO_SOLVER,
-        "toTreasury": CHALLENGE_BOND - BOND_TO_SOLVER,
+        "toTreasury": CHALLENGE_BOND - BOND_TO_SOLVER - SETTLE_BOUNTY,
     }
+    assert event_args(tx, "SettleBountyPaid")["bounty"] == SETTLE_BOUNTY  # from the treasury's half
     assert _deltas(ctx, before) == {
         ctx.challenger: -CHALLENGE_BOND,
-        ctx.provider: BOND_TO_SOLVER,
+        ctx.provider: BOND_TO_SOLVER + SETTLE_BOUNTY,
         ctx.treasury: 0,
     }
-    assert ctx.job_market.accruedFees() == CHALLENGE_BOND - BOND_TO_SOLVER
+    assert ctx.job_market.accruedFees() == CHALLENGE_BOND - BOND_TO_SOLVER - SETTLE_BOUNTY
 
 
 def test_given_a_verifier_attested_invalid_and_lost_it_is_the_losing_challenger(ctx, driver):
@@ -122,7 +125,7 @@ def test_self_challenge_of_an_honest_result_never_pays(ctx, driver, accounts):
     driver.prove(job)
     driver.finalize_after_window(job)
     delta = _deltas(ctx, before)
-    assert delta[ctx.provider] + delta[alt] == PROVIDER_PAY - (CHALLENGE_BOND - BOND_TO_SOLVER)
+    assert delta[ctx.provider] + delta[alt] == PROVIDER_PAY - (CHALLENGE_BOND - BOND_TO_SOLVER - SETTLE_BOUNTY)
     assert delta[ctx.provider] + delta[alt] < PROVIDER_PAY
 
 
@@ -140,5 +143,5 @@ def test_self_challenge_of_a_cheated_result_never_pays(ctx, driver, accounts):
     delta = _deltas(ctx, before)
     lost_stake = stake_before - _stake(ctx, ctx.provider)
     net = delta[ctx.provider] + delta[alt] - lost_stake
-    assert net == SLASH_TO_WHISTLEBLOWER - COLLATERAL
+    assert net == SETTLE_BOUNTY - COLLATERAL  # the whole collateral; the bounty for proving the step
     assert net < 0

@@ -67,7 +67,16 @@ def provider_role(**overrides) -> dict:
         "region": "eu-west",
         "endpoint": "http://gpu.example:9100",
         "stake": 7_000 * USD,
-        "offers": [{"gpu_model": H100, "units": 2, "price_per_unit_hour": 2 * USD, "max_duration_seconds": 24 * HOUR}],
+        "offers": [
+            {
+                "gpu_model": H100,
+                "units": 2,
+                "price_per_unit_hour": 2 * USD,
+                "max_duration_seconds": 24 * HOUR,
+                # Takes every job (docs/verification.md, job policy).
+                "job_steps_per_second": 2**32 - 1,
+            }
+        ],
     }
     return {**settings, **overrides}
 

@@ -8,6 +8,8 @@ import json
 
 from keepers.client import RequestSpec
 
+from helpers import ANY_JOB
+
 USD = 10**6
 HOUR = 3_600
 H100 = "nvidia-h100-80gb"
@@ -57,7 +59,9 @@ def ok_json(result):
 def provider_with_offer(client, *, region, model=H100, units=4, price=2 * USD, endpoint="http://127.0.0.1:1"):
     client.register_provider(region, endpoint)
     client.stake(units * 3_000 * USD)
-    return client.offer_id_of(client.add_offer(model, units, price, 24 * HOUR))
+    offer_id = client.offer_id_of(client.add_offer(model, units, price, 24 * HOUR))
+    client.set_offer_job_policy(offer_id, *ANY_JOB)  # takes every job (docs/verification.md)
+    return offer_id
 
 
 def request(client, *, units=1, max_price=3 * USD, duration=2 * HOUR, region=None, model=H100, deposit=None):

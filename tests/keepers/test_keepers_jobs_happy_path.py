@@ -6,6 +6,7 @@ from keepers.roles.provider import ProviderAgent
 from keepers.roles.settler import SettlerKeeper
 from keepers.roles.verifier import VerifierKeeper
 
+from helpers import ANY_JOB
 from job_setup import ESCROW_DEPOSIT, MINUTE, advance, open_job, provider_role, wait_for
 from protocol_setup import HOUR, USD
 
@@ -32,12 +33,18 @@ def test_job_is_run_attested_and_finalized_by_keepers(
     advance(10 * MINUTE)
     wait_for(lambda: reader.job(job_id).status == "FINALIZED", what="the settler to finalize")
     params = reader.params()
-    escrow = ESCROW_DEPOSIT - params["matchFee"]
+    # The job's price: the deposit less the match fee and the settle bounty reserved beside it.
+    bounty = params["settleBounty"]
+    escrow = ESCROW_DEPOSIT - params["matchFee"] - bounty
     protocol_fee = escrow * params["protocolFeeBps"] // 10_000
     verifier_fee = escrow * params["verifierFeeBps"] // 10_000
-    assert reader.balance_of(reader.payment_token, provider_key.address) == escrow - protocol_fee - verifier_fee
+    # Whoever finalized (the settler, or the provider first) was paid the job's settle bounty.
+    provider_extra = reader.balance_of(reader.payment_token, provider_key.address) - (
+        escrow - protocol_fee - verifier_fee
+    )
+    settler_paid = reader.balance_of(reader.payment_token, settler_key.address)
+    assert sorted((provider_extra, settler_paid)) == [0, bounty]
     assert reader.balance_of(reader.payment_token, verifier_key.address) == 100_000 * USD + verifier_fee
-    assert reader.balance_of(reader.payment_token, settler_key.address) == 0  # finalizing pays nobody
     assert reader.provider_info(provider_key.address).jobs_finalized == 1
     # The protocol fee waits in the job market for a sweep; nothing else stays there.
     assert reader.accrued_fees()["JobMarket"] == protocol_fee
@@ -51,7 +58,9 @@ def test_settler_expires_a_job_whose_solver_never_answers(
     silent = client_for(funded_key(7_000 * USD))  # a provider without an agent
     silent.register_provider("eu-west", "http://silent.example")
     silent.stake(7_000 * USD)
-    silent.add_offer("nvidia-h100-80gb", 1, 2 * USD, 24 * HOUR)
+    silent.set_offer_job_policy(
+        silent.offer_id_of(silent.add_offer("nvidia-h100-80gb", 1, 2 * USD, 24 * HOUR)), *ANY_JOB
+    )
     settler_key = funded_key(0)
     settler = make_keeper(SettlerKeeper, settler_key)
     tenant = client_for(funded_key())
@@ -60,7 +69,7 @@ def test_settler_expires_a_job_whose_solver_never_answers(
 
     advance(HOUR + 1)
     wait_for(lambda: silent.job(job_id).status == "EXPIRED", what="the settler to expire")
-    escrow = ESCROW_DEPOSIT - silent.params()["matchFee"]
+    escrow = ESCROW_DEPOSIT - silent.params()["matchFee"] - silent.params()["settleBounty"]
     (expired,) = silent.job_market.events.JobExpired().get_logs(from_block=0)
     assert (expired["args"]["jobId"], expired["args"]["caller"], expired["args"]["refunded"]) == (
         job_id,

@@ -163,7 +163,9 @@ def test_match_is_a_function_of_the_books_and_the_seed():
 def test_cutting_by_gpu_model_loses_no_pair_of_a_request_that_names_its_model():
     market = generate(200, 600, seed=23)
     named = market.requests.gpu_model != 0
-    requests = type(market.requests)(**{f: v[named] for f, v in market.requests.__dict__.items()})
+    requests = type(market.requests)(
+        **{f: None if v is None else v[named] for f, v in market.requests.__dict__.items()}
+    )
     found = candidates(requests, market.offers, market.providers, Weights(), 23)
     problem = assignment._Problem.of(requests, market.offers, market.providers, found)
     every = np.arange(len(found))

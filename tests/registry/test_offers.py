@@ -15,7 +15,8 @@ def test_when_provider_adds_offer_then_it_is_stored_with_id_one(registry, regist
     tx = registry.addOffer(h100, 4, 3 * USD, 7 * DAY, {"from": registered})
     assert tx.return_value == 1
     assert registry.offerCount() == 1
-    assert tuple(registry.offer(1)) == (registered, 4, 0, False, False, tx.timestamp, h100, 3 * USD, 7 * DAY)
+    # A new offer takes no jobs until its provider sets a job policy.
+    assert tuple(registry.offer(1)) == (registered, 4, 0, False, False, tx.timestamp, h100, 3 * USD, 7 * DAY, 0, 0)
     assert tx.events["OfferAdded"] == {
         "offerId": 1,
         "provider": registered,
@@ -221,3 +222,26 @@ def test_revert_when_stranger_removes(registry, offer_id, stranger):
 def test_revert_when_removing_unknown_offer(registry, staked):
     with reverts_with_args("ProviderRegistry_OfferNotFound", 0):
         registry.removeOffer(0, {"from": staked})
+
+
+def test_when_provider_sets_a_job_policy_then_it_is_stored_and_emitted(registry, registered, h100):
+    offer_id = registry.addOffer(h100, 4, 3 * USD, 7 * DAY, {"from": registered}).return_value
+    tx = registry.setOfferJobPolicy(offer_id, 1_000, 300, {"from": registered})
+    assert tx.events["OfferJobPolicySet"] == {
+        "offerId": offer_id,
+        "stepsPerSecond": 1_000,
+        "minResultTimeoutSeconds": 300,
+    }
+    assert tuple(registry.offer(offer_id))[8:] == (1_000, 300)
+
+
+def test_revert_when_a_job_policy_asks_more_setup_than_any_job_may_last(registry, registered, h100):
+    offer_id = registry.addOffer(h100, 4, 3 * USD, 7 * DAY, {"from": registered}).return_value
+    with reverts_with("ProviderRegistry_InvalidJobPolicy"):
+        registry.setOfferJobPolicy(offer_id, 1, 30 * DAY + 1, {"from": registered})
+
+
+def test_revert_when_a_stranger_sets_an_offers_job_policy(registry, registered, h100, accounts):
+    offer_id = registry.addOffer(h100, 4, 3 * USD, 7 * DAY, {"from": registered}).return_value
+    with reverts_with("ProviderRegistry_NotOfferOwner"):
+        registry.setOfferJobPolicy(offer_id, 1, 0, {"from": accounts[9]})

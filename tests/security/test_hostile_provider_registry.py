@@ -589,6 +589,40 @@ def _(w):
 # --- market-only calls ---------------------------------------------------------------------
 
 
+@T.row("setOfferJobPolicy", "wrong_caller")
+def _(w):
+    return _call(
+        w,
+        "setOfferJobPolicy",
+        w.offer,
+        1,
+        0,
+        sender=w.stranger,
+        error="ProviderRegistry_NotOfferOwner",
+        err_args=(w.offer, w.stranger.address),
+    )
+
+
+@T.row("setOfferJobPolicy", "setup_above_the_longest_job")
+def _(w):
+    longest = w.registry.MAX_JOB_MIN_RESULT_TIMEOUT_SECONDS()
+    return _call(
+        w,
+        "setOfferJobPolicy",
+        w.offer,
+        1,
+        longest + 1,
+        sender=w.provider,
+        error="ProviderRegistry_InvalidJobPolicy",
+        err_args=(longest + 1, longest),
+    )
+
+
+@T.row("lockJobCollateral", "wrong_caller")
+def _(w):
+    return _missing_market_role(w, "lockJobCollateral", w.provider, w.offer, 1)
+
+
 @T.row("tryReserve", "wrong_caller")
 def _(w):
     return _missing_market_role(w, "tryReserve", w.offer, _terms(w))

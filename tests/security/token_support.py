@@ -11,7 +11,7 @@ from brownie import chain
 
 from scripts.deploy import bond_matcher, deploy
 
-from helpers import USD, b32, event_args
+from helpers import ANY_JOB, USD, b32, event_args
 from jobs.support import HASHCHAIN, HOUR, Trace, make_terms
 
 H100 = b32("nvidia-h100-80gb")
@@ -97,7 +97,13 @@ def add_provider(p, account=None, puppet=None) -> int:
         as_party(puppet, stake_token, "approve", registry, MAX_UINT, sender=account)
         as_party(puppet, registry, "stake", STAKE, sender=account)
         tx = as_party(puppet, registry, "addOffer", H100, OFFER_UNITS, OFFER_PRICE, 30 * 86_400, sender=account)
-    return event_args(tx, "OfferAdded")["offerId"]
+    offer_id = event_args(tx, "OfferAdded")["offerId"]
+    # The offer takes every job (docs/verification.md, job policy).
+    if puppet is None:
+        registry.setOfferJobPolicy(offer_id, *ANY_JOB, {"from": account})
+    else:
+        as_party(puppet, registry, "setOfferJobPolicy", offer_id, *ANY_JOB, sender=account)
+    return offer_id
 
 
 def rental_spec(**overrides) -> tuple:

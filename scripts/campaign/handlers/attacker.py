@@ -16,7 +16,9 @@ class AttackerActions:
         a = self.attacker
         settlement = (self.rng.choice(list(self.providers)), 1, 1, 1)
         op = self.rng.randrange(18)
-        if op == 0:
+        if op == 0 and self.rng.random() < 0.5:
+            self._call(self.registry, "lockJobCollateral", (a.address, 1, 1), a)
+        elif op == 0:
             self._call(self.registry, "tryReserve", (1, (a.address, ZERO32, ZERO32, 1, 1, 1, 0, 0, 0)), a)
         elif op == 1:
             self._call(self.registry, "release", (settlement, 1), a)

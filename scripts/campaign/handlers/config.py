@@ -36,6 +36,7 @@ class ConfigActions:
             livenessBond=r.randrange(USD // 100, 20 * USD),
             challengeBond=r.randrange(USD // 100, 100 * USD),
             verifierBond=r.randrange(USD // 100, 50 * USD),
+            jobCollateralBps=r.randrange(10_000, 30_001),
             arbiterBond=r.randrange(USD // 100, 20 * USD),
         )
         p["arbiterFee"] = r.randrange(0, p["challengeBond"] + 1)

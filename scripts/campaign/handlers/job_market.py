@@ -8,7 +8,7 @@ from keepers.ids import to_bytes32
 from keepers.workloads.base import keccak256
 from keepers.workloads.registry import get_workload
 from scripts.campaign.chain import read_batch
-from scripts.campaign.constants import HOUR, TRACEABLE_STEPS, WORKLOADS, ZERO32
+from scripts.campaign.constants import HOUR, TRACEABLE_STEPS, WORKLOADS, ZERO, ZERO32
 from scripts.campaign.enums import A_NONE, BPS, P_PROVE, P_RESPOND, P_REVEAL, P_VOTE
 from scripts.campaign.model import Job, Terms, Trace
 
@@ -182,7 +182,7 @@ class JobMarketActions:
             return self._call(self.jm, "reveal", (self._any_order_id(), ZERO32, []), self.attacker)
         d = self._dispute(job.id)
         self._dispute_before = d
-        self._slash_order = (job.collateral, job.challenger, job.tenant)
+        self._slash_order = (job.collateral, ZERO, job.tenant)  # no finder's share of a job slash
         phase = d["phase"]
         provider = self.providers[job.provider].account
         if phase in (P_REVEAL, P_RESPOND, P_PROVE) and self.ts > d["deadline"] and self.rng.random() < 0.8:
@@ -240,7 +240,7 @@ class JobMarketActions:
         job_id = job.id if job else self._any_order_id()
         if job:
             self._dispute_before = self._dispute(job.id)
-            self._slash_order = (job.collateral, job.challenger, job.tenant)
+            self._slash_order = (job.collateral, ZERO, job.tenant)  # no finder's share of a job slash
         if self._call(self.jm, "resolveVote", (job_id,), self.settler) is not None:
             self._settle_again(self.jm, "resolveVote", (job_id,), self.settler, "JobMarket_UnexpectedPhase")
 
@@ -273,7 +273,7 @@ class JobMarketActions:
     def _claim_timeout(self, job: Job, sender):
         """The one place claimTimeout is sent from (anyone; an abandoning solver's second account)."""
         self._dispute_before = self._dispute(job.id)
-        self._slash_order = (job.collateral, job.challenger, job.tenant)
+        self._slash_order = (job.collateral, ZERO, job.tenant)  # no finder's share of a job slash
         if self._send_job_call("claimTimeout", job.id, sender) is not None:
             self._settle_again(self.jm, "claimTimeout", (job.id,), self.settler, "JobMarket_UnexpectedPhase")
 
@@ -286,7 +286,7 @@ class JobMarketActions:
     def act_expire(self):
         job = self._job(lambda j: j.waiting)
         job_id = job.id if job else self._any_order_id()
-        # Sometimes the late solver reports itself: it must get no whistleblower share.
+        # Sometimes the late solver reports itself; no caller gets a share of a job slash.
         reporters = [self.settler, self.whistleblowers[0]]
         sender = self.rng.choice(reporters + ([self.providers[job.provider].account] if job else []))
         if job is None:
@@ -295,7 +295,7 @@ class JobMarketActions:
 
     def _expire(self, job: Job, sender):
         """The one place expireJob is sent from (anyone, the late solver, a tenant's or provider's second account)."""
-        self._slash_order = (job.collateral * self.params["lateResultSlashBps"] // BPS, sender.address, job.tenant)
+        self._slash_order = (job.collateral * self.params["lateResultSlashBps"] // BPS, ZERO, job.tenant)
         if self._send_job_call("expireJob", job.id, sender) is not None:
             self._settle_again(self.jm, "expireJob", (job.id,), self.settler, "JobMarket_UnexpectedStatus")
 

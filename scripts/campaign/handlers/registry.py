@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scripts.campaign.constants import DAY, REGIONS, USD, ZERO32
+from scripts.campaign.constants import DAY, HOUR, REGIONS, USD, ZERO32
 
 
 class RegistryActions:
@@ -75,6 +75,21 @@ class RegistryActions:
     def _update_offer(self, args: tuple, sender):
         """The one place updateOffer is sent from."""
         return self._call(self.registry, "updateOffer", args, sender)
+
+    def act_set_offer_job_policy(self):
+        """The jobs an offer takes: most take every job the walk makes, some refuse the short ones
+        (a 3-hour setup against 1-hour timeouts), a few none; now and then a setup above the bound."""
+        offer = self._pick(o for o in self.offers.values() if o.job_rate == 0 and not o.removed)
+        if offer is None:
+            offer, sender = self._offer_and_owner()
+        else:
+            self._mark_offer(offer.id)
+            sender = self.providers[offer.provider].account if self.rng.random() < 0.9 else self.attacker
+        if offer is None:
+            return self._call(self.registry, "setOfferJobPolicy", (1, 1, 0), sender)
+        roll = self.rng.random()
+        policy = (10, 60) if roll < 0.8 else self.rng.choice([(1, 3 * HOUR), (0, 0), (5, 31 * DAY)])
+        self._call(self.registry, "setOfferJobPolicy", (offer.id, *policy), sender)
 
     def act_pause_offer(self):
         offer, sender = self._offer_and_owner()

@@ -1,0 +1,194 @@
+"""Issue 12 on a real chain: the job attacks that paid now lose money or are refused.
+
+Default parameters (ProtocolConfig): settle bounty 0.25 USD, job collateral 2x the price,
+tenant compensation 30%, no finder's share of a job slash. Stake and payment token are the same
+TestStablecoin here, so one balance sheet adds up both.
+"""
+
+from keepers.contracts.types import SkipReason
+
+from helpers import USD, event_args
+from jobs.support import (
+    CHALLENGE_BOND,
+    COLLATERAL,
+    DEPOSIT,
+    ESCROW,
+    H100,
+    HASHCHAIN,
+    HOUR,
+    JOB_KIND,
+    MATCH_FEE,
+    OFFER_UNITS,
+    SETTLE_BOUNTY,
+    SLASHED,
+    STAKE,
+    ZERO32,
+    job_of,
+    make_terms,
+    now,
+    sleep_past,
+)
+
+# An honest H100 offer's job policy: the whole offer computes 1,000 steps a second and needs five
+# minutes to fetch the input and start.
+STEPS_PER_SECOND = 1_000
+SETUP_SECONDS = 300
+
+
+def _stake(ctx, account):
+    p = ctx.registry.provider(account)
+    return p["freeStake"] + p["lockedStake"] + p["unbondingStake"]
+
+
+def _request(ctx, terms, input, *, units=1, deposit=DEPOSIT, tenant=None):
+    """Publishes `terms` and posts a JOB request for them; returns the request id."""
+    ctx.job_market.publishJobTerms(terms, input, {"from": ctx.stranger})
+    spec = (H100, 0, units, ZERO32, 0, 0, 3 * USD, 86_400, now() + HOUR, JOB_KIND, ctx.job_market.hashTerms(terms))
+    return ctx.market.createRequest(spec, deposit, {"from": tenant or ctx.tenant}).return_value
+
+
+def _honest_policy(ctx):
+    ctx.registry.setOfferJobPolicy(ctx.offer, STEPS_PER_SECOND, SETUP_SECONDS, {"from": ctx.provider})
+
+
+def test_attack_1_infeasible_terms_are_refused_and_the_attacker_gains_nothing(ctx):
+    """60 s to compute 2**24 steps on all 8 units: no honest provider can, so no policy takes it."""
+    _honest_policy(ctx)
+    terms, input = make_terms(HASHCHAIN, steps=2**24, result_timeout=60, salt=ctx.next_salt())
+    tenant_before, stake_before = ctx.token.balanceOf(ctx.tenant), _stake(ctx, ctx.provider)
+    request_id = _request(ctx, terms, input, units=OFFER_UNITS)
+
+    tx = ctx.market.matchRequests([(request_id, ctx.offer)], {"from": ctx.matcher})
+    assert event_args(tx, "MatchSkipped")["reason"] == SkipReason.JOB_TERMS_REFUSED
+    assert "JobOpened" not in tx.events
+    # The view the matcher keeper and the market use says the same.
+    assert ctx.job_market.jobSkipReason(ctx.job_market.hashTerms(terms), ctx.offer, DEPOSIT) == (
+        SkipReason.JOB_TERMS_REFUSED
+    )
+
+    # With nothing matched there is no late result to expire: the tenant's second account cannot
+    # collect any share of a slash, and the tenant only gets its own deposit back.
+    sleep_past(now() + HOUR)
+    ctx.market.cancelRequest(request_id, {"from": ctx.stranger})
+    assert ctx.token.balanceOf(ctx.tenant) == tenant_before
+    assert _stake(ctx, ctx.provider) == stake_before
+
+
+def test_an_offer_without_a_job_policy_takes_no_jobs(ctx):
+    ctx.registry.setOfferJobPolicy(ctx.offer, 0, 0, {"from": ctx.provider})
+    terms, input = make_terms(HASHCHAIN, steps=8, salt=ctx.next_salt())
+    request_id = _request(ctx, terms, input)
+    tx = ctx.market.matchRequests([(request_id, ctx.offer)], {"from": ctx.matcher})
+    assert event_args(tx, "MatchSkipped")["reason"] == SkipReason.JOB_TERMS_REFUSED
+
+
+def test_an_honest_job_within_the_policy_matches_and_a_later_policy_change_leaves_it_alone(ctx, driver):
+    _honest_policy(ctx)
+    # 1,024 steps take 2 s at 1,000 steps/s: 302 s needed, 600 s given.
+    job = driver.open(steps=1024, result_timeout=600)
+    assert job_of(ctx.job_market, job.id)["provider"] == ctx.provider
+    # The provider stops taking jobs: the running job keeps its terms and is paid as agreed.
+    ctx.registry.setOfferJobPolicy(ctx.offer, 0, 0, {"from": ctx.provider})
+    driver.submit(job)
+    before = ctx.token.balanceOf(ctx.provider)
+    driver.finalize_after_window(job)
+    assert ctx.token.balanceOf(ctx.provider) > before
+
+
+def test_a_job_one_second_short_of_the_policy_is_refused(ctx):
+    _honest_policy(ctx)
+    terms, input = make_terms(HASHCHAIN, steps=1024, result_timeout=SETUP_SECONDS + 1, salt=ctx.next_salt())
+    request_id = _request(ctx, terms, input)
+    tx = ctx.market.matchRequests([(request_id, ctx.offer)], {"from": ctx.matcher})
+    assert event_args(tx, "MatchSkipped")["reason"] == SkipReason.JOB_TERMS_REFUSED
+
+
+def test_property_2_a_big_job_locks_collateral_in_proportion_to_its_price(ctx, driver):
+    """A 5,000 USD job on one H100 unit (2,000 USD of unit collateral) locks 10,000 USD."""
+    price = 5_000 * USD
+    locked_before = ctx.registry.provider(ctx.provider)["lockedStake"]
+    job = driver.open(deposit=price + SETTLE_BOUNTY + MATCH_FEE)
+    stored = job_of(ctx.job_market, job.id)
+    assert stored["escrow"] == price and stored["collateral"] == 2 * price
+    assert ctx.registry.provider(ctx.provider)["lockedStake"] - locked_before == 2 * price
+
+    # Caught cheating, it loses twice what the job could have paid it.
+    driver.submit(job, fault_from_step=3)
+    stake_before = _stake(ctx, ctx.provider)
+    driver.challenge(job)
+    driver.bisect(job)
+    driver.prove(job, sender=ctx.stranger)
+    assert ctx.job_market.statusOf(job.id) == SLASHED
+    assert stake_before - _stake(ctx, ctx.provider) == 2 * price > price
+
+
+def test_property_2_a_job_the_stake_cannot_back_is_skipped(ctx):
+    # 2 x 30,000 USD is more than the provider's 50,000 USD of stake.
+    assert STAKE < 2 * 30_000 * USD
+    terms, input = make_terms(HASHCHAIN, steps=8, salt=ctx.next_salt())
+    request_id = _request(ctx, terms, input, deposit=30_000 * USD)
+    tx = ctx.market.matchRequests([(request_id, ctx.offer)], {"from": ctx.matcher})
+    assert event_args(tx, "MatchSkipped")["reason"] == SkipReason.STAKE_INSUFFICIENT
+    assert ctx.registry.provider(ctx.provider)["lockedStake"] == 0
+
+
+def _cheat_and_get_caught(ctx, driver, challenger):
+    """A cheated job, challenged by `challenger`, settled by a stranger; returns the cheater's loss
+    counted over the provider's stake and wallet and the challenger's wallet."""
+    job = driver.open()
+    driver.submit(job, fault_from_step=2)
+    accounts = (ctx.provider, challenger)
+    wallets = {a: ctx.token.balanceOf(a) for a in accounts}
+    stake_before = _stake(ctx, ctx.provider)
+    driver.challenge(job, challenger)
+    driver.bisect(job)
+    driver.prove(job, sender=ctx.stranger)
+    lost_stake = stake_before - _stake(ctx, ctx.provider)
+    gained = {a: ctx.token.balanceOf(a) - wallets[a] for a in accounts}
+    return lost_stake, gained
+
+
+def test_property_5_front_running_ones_own_whistleblower_loses_as_much_as_being_caught(ctx, driver, accounts):
+    # Caught by an honest whistleblower: the cheater loses its whole collateral.
+    lost, gained = _cheat_and_get_caught(ctx, driver, ctx.challenger)
+    loss_when_caught = lost - gained[ctx.provider]
+    assert loss_when_caught == COLLATERAL
+
+    # The cheater front-runs the whistleblower from its own second account: bond back, no share.
+    alt = accounts.add()
+    ctx.token.mint(alt, CHALLENGE_BOND, {"from": alt})
+    ctx.token.approve(ctx.job_market, CHALLENGE_BOND, {"from": alt})
+    lost, gained = _cheat_and_get_caught(ctx, driver, alt)
+    loss_when_self_reported = lost - gained[ctx.provider] - gained[alt]
+    assert loss_when_self_reported >= loss_when_caught
+
+
+def test_property_10_every_job_settlement_pays_a_third_party_settler(ctx, driver):
+    settler, jm = ctx.stranger, ctx.job_market
+    start = ctx.token.balanceOf(settler)
+
+    # finalizeJob
+    done = driver.open_submitted()
+    driver.finalize_after_window(done, sender=settler)
+    # expireJob
+    late = driver.open()
+    sleep_past(job_of(jm, late.id)["resultDeadline"])
+    jm.expireJob(late.id, {"from": settler})
+    # claimTimeout that ends the job: the solver stops revealing
+    silent = driver.open_submitted(fault_from_step=1)
+    driver.challenge(silent)
+    sleep_past(now() + HOUR)
+    tx = jm.claimTimeout(silent.id, {"from": settler})
+    assert event_args(tx, "SettleBountyPaid") == {"jobId": silent.id, "recipient": settler, "bounty": SETTLE_BOUNTY}
+    # claimTimeout that resumes the job: the challenger stops answering; paid from its forfeited bond
+    honest = driver.open_submitted()
+    driver.challenge(honest)
+    driver.reveal(honest)
+    sleep_past(now() + HOUR)
+    jm.claimTimeout(honest.id, {"from": settler})
+    driver.finalize_after_window(honest, sender=settler)
+
+    assert ctx.token.balanceOf(settler) - start == 5 * SETTLE_BOUNTY
+    # Conservation: every job is settled, so the job market holds its accrued fees and nothing else.
+    assert ctx.token.balanceOf(jm) == jm.accruedFees()
+    assert ESCROW > 0

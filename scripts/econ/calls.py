@@ -53,6 +53,11 @@ def add_offer(c: Contracts, model: str, units: int, price: int, max_duration: in
     return c.registry.add_offer(to_bytes32(model), units, price, max_duration)
 
 
+def set_job_policy(c: Contracts, offer_id: int, steps_per_second: int, min_result_timeout: int) -> Transact:
+    """The jobs an offer takes: its throughput and the setup time it needs besides the steps."""
+    return c.registry.set_offer_job_policy(offer_id, steps_per_second, min_result_timeout)
+
+
 # ---------------------------------------------------------------- tenants
 
 
@@ -62,6 +67,10 @@ def publish_terms(c: Contracts, terms: JobTerms, input: bytes) -> Transact:
 
 def create_request(c: Contracts, spec: RequestSpec, deposit: int) -> Transact:
     return c.market.create_request(spec, deposit)
+
+
+def cancel_request(c: Contracts, request_id: int) -> Transact:
+    return c.market.cancel_request(request_id)
 
 
 def close_lease(c: Contracts, lease_id: int) -> Transact:

@@ -230,7 +230,7 @@ def render(results, argv: list[str]) -> str:
         "Not simulated, because no agent's strategy chooses them: a token that refuses the",
         "provider's answer to a liveness challenge (issue 12, attack 3: tests/security covers the",
         "token), governance revoking a market's role (attack 5) or changing fees under a running job",
-        "(attack 7).",
+        "(attack 7; a job's fees are now fixed at the match).",
         "",
         "## Costs",
         "",

@@ -37,9 +37,6 @@ abstract contract PayoutCredits is IPayoutCredits, ReentrancyGuardTransient {
     /// @dev The token every payout and credit of the contract is in.
     function _payoutToken() internal view virtual returns (IERC20);
 
-    /// @dev Pays `amount` to `to`; when the token refuses, credits it to `to` instead. Callers are
-    /// `nonReentrant` and have written their terminal state before, so a refusing token (or a
-    /// hook that tries to re-enter) changes only where `to`'s own money waits.
     /// @dev Credits `amount` to `to` for a later claim, without trying a transfer.
     function _credit(address to, uint256 amount) internal {
         if (amount == 0) return;
@@ -47,6 +44,9 @@ abstract contract PayoutCredits is IPayoutCredits, ReentrancyGuardTransient {
         emit PaymentCredited(to, amount);
     }
 
+    /// @dev Pays `amount` to `to`; when the token refuses, credits it to `to` instead. Callers are
+    /// `nonReentrant` and have written their terminal state before, so a refusing token (or a
+    /// hook that tries to re-enter) changes only where `to`'s own money waits.
     function _payOrCredit(address to, uint256 amount) internal {
         // slither-disable-next-line incorrect-equality (a zero payout is skipped, whatever it was computed from)
         if (amount == 0) return;

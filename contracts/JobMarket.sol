@@ -11,6 +11,7 @@ import { IProtocolConfig } from "./interfaces/IProtocolConfig.sol";
 import { IProviderRegistry } from "./interfaces/IProviderRegistry.sol";
 import { IStepVerifier } from "./interfaces/IStepVerifier.sol";
 import { Errors } from "./libraries/Errors.sol";
+import { ReputationMath } from "./libraries/ReputationMath.sol";
 import { TokenTransfers } from "./libraries/TokenTransfers.sol";
 import { TraceProofs } from "./libraries/TraceProofs.sol";
 import { Config, Jobs, Registry } from "./types/DataTypes.sol";
@@ -397,8 +398,8 @@ contract JobMarket is IJobMarket, MarketBase {
         if (!attestedValid) verifierFee = 0;
         address provider = job.provider;
         _accrueFee(protocolFee);
-        // The collateral is released with the match.
-        registry.release(_settlementOf(job), Registry.Outcome.JOB_FINALIZED);
+        // The collateral is released with the match; the job counts for reputation above the minimum pay.
+        registry.release(_settlementOf(job), ReputationMath.paidOutcome(escrow, Registry.Outcome.JOB_FINALIZED));
         emit JobFinalized(jobId, provider, toProvider, protocolFee, verifierFee, tenantRefund);
 
         // Interaction: payments to parties fixed in advance.

@@ -16,6 +16,7 @@ import { IProviderRegistry } from "./interfaces/IProviderRegistry.sol";
 import { ISignedRequests } from "./interfaces/ISignedRequests.sol";
 import { Errors } from "./libraries/Errors.sol";
 import { LeaseLiveness } from "./libraries/LeaseLiveness.sol";
+import { ReputationMath } from "./libraries/ReputationMath.sol";
 import { TokenTransfers } from "./libraries/TokenTransfers.sol";
 import { Config, Jobs, Market, Registry } from "./types/DataTypes.sol";
 
@@ -676,10 +677,14 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
     ) private returns (uint128 bountyOwed) {
         // Effect: the terminal facts first, then the match ends in the registry and the fee accrues.
         order.closeReason = reason;
-        (uint128 refund, uint128 gross) = _stopClock(order, stopTime);
+        (uint128 refund, uint128 gross, uint128 accrued) = _stopClock(order, stopTime);
         bountyOwed = order.settleBounty;
         if (reason != Market.CloseReason.LIVENESS_FAILURE) {
-            registry.release(_settlementOf(order), Registry.Outcome.LEASE_COMPLETED);
+            // The lease counts for reputation only when its tenant paid the minimum over its life.
+            registry.release(
+                _settlementOf(order),
+                ReputationMath.paidOutcome(accrued, Registry.Outcome.LEASE_COMPLETED)
+            );
         }
         address provider = order.provider;
         (uint128 paid, uint128 fee) = _takeFee(gross, order.protocolFeeBps);
@@ -751,14 +756,14 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
     }
 
     /// @dev Stops the lease's clock at `stopTime`: the balance that did not accrue by then (the
-    /// tenant's refund), and what accrued and was not yet paid out.
+    /// tenant's refund), what accrued and was not yet paid out, and all that accrued over the lease.
     function _stopClock(
         Market.OrderRecord storage order,
         uint40 stopTime
-    ) private returns (uint128 refund, uint128 gross) {
+    ) private returns (uint128 refund, uint128 gross, uint128 accrued) {
         order.stopTime = stopTime;
         Market.Stream memory stream = _streamOf(order);
-        uint128 accrued = _accruedBy(stream, stopTime);
+        accrued = _accruedBy(stream, stopTime);
         refund = stream.balance - accrued;
         gross = accrued - _accruedBy(stream, order.paidUntil);
         order.paidUntil = stopTime;

@@ -139,7 +139,9 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
     function reputationOf(address account) public view override returns (uint16) {
         Registry.Provider storage p = _providers[account];
         if (p.registeredAt == 0) return 0;
-        uint256 cleanOutcomes = uint256(p.leasesCompleted) + p.jobsFinalized + p.livenessAnswered;
+        // An answered liveness challenge is not counted: a provider's second account raises it for gas
+        // alone and the bond comes back. It is a fact for `uptimeOf` only.
+        uint256 cleanOutcomes = uint256(p.leasesCompleted) + p.jobsFinalized;
         return ReputationMath.score(cleanOutcomes, _decayedPenalty(p));
     }
 

@@ -62,7 +62,7 @@ interface IProviderRegistry is IPayoutCredits {
     /// back to free stake (after a slash, what is left of the match's collateral).
     event CollateralReleased(address indexed provider, uint256 indexed offerId, uint32 units, uint128 collateral);
 
-    /// @notice Emitted when an outcome that reputation counts is recorded for `provider`.
+    /// @notice Emitted when a clean outcome (a paid lease or job, an answered challenge) is recorded for `provider`.
     event OutcomeRecorded(address indexed provider, Registry.Outcome outcome);
 
     /// @notice Emitted when a provider is slashed `slashed` stake tokens, taken from the match's

@@ -13,8 +13,12 @@ library ReputationMath {
     /// @notice Score of a registered provider with no history.
     uint256 internal constant BASE_SCORE = 5000;
 
-    /// @notice Score added per clean outcome (lease completed, job finalized, liveness answered).
+    /// @notice Score added per clean outcome (a paid lease completed, a paid job finalized).
     uint256 internal constant POINTS_PER_OUTCOME = 100;
+
+    /// @notice Least a tenant pays, fees included, for its lease or job to count toward the score:
+    /// 50 USD of the 6-decimal payment token (docs/reputation.md prices the cap with it).
+    uint256 internal constant MIN_PAID_OUTCOME = 50_000_000;
 
     /// @notice Penalty points halve every this many seconds.
     uint256 internal constant PENALTY_HALF_LIFE = 30 days;
@@ -28,6 +32,12 @@ library ReputationMath {
         if (reason == Registry.SlashReason.LIVENESS) return LIVENESS_PENALTY;
         if (reason == Registry.SlashReason.LATE_RESULT) return LATE_RESULT_PENALTY;
         return DISPUTE_LOST_PENALTY;
+    }
+
+    /// @notice `outcome` when the tenant paid at least MIN_PAID_OUTCOME, else NONE: a self-lease or
+    /// a self-job counts only once its protocol and match fees make the point cost a third party.
+    function paidOutcome(uint256 paid, Registry.Outcome outcome) internal pure returns (Registry.Outcome) {
+        return paid < MIN_PAID_OUTCOME ? Registry.Outcome.NONE : outcome;
     }
 
     /// @notice `points` decayed over `elapsed` seconds: halved once per whole half-life, then

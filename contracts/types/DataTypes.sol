@@ -73,12 +73,13 @@ library Registry {
         DISPUTE_LOST // lost a dispute over a job result
     }
 
-    /// @notice A clean event that counts toward a provider's reputation.
+    /// @notice A clean event recorded for a provider: a paid lease or job raises its reputation, an
+    /// answered liveness challenge only its uptime (docs/reputation.md).
     enum Outcome {
-        NONE,
+        NONE, // nothing recorded: also a lease or job paid below ReputationMath.MIN_PAID_OUTCOME
         LEASE_COMPLETED,
         JOB_FINALIZED,
-        LIVENESS_ANSWERED // missed challenges are counted by a LIVENESS slash
+        LIVENESS_ANSWERED // uptime only; missed challenges are counted by a LIVENESS slash
     }
 
     /// @notice Why a (request, offer) pair cannot be matched. NONE means it can.

@@ -19,6 +19,9 @@ MAX_ALLOWANCE = MAX_UINT256  # an approval that never runs out
 # The contracts' constants that off-chain code checks against before sending.
 MAX_METADATA_URI_LENGTH = 256  # ProviderRegistry.MAX_METADATA_URI_LENGTH
 MAX_CLOSE_BATCH = 200  # LeaseMarket.MAX_CLOSE_BATCH: leases per closeLeases
+# ReputationMath.MIN_PAID_OUTCOME: least a lease's tenant pays (or a job's escrow holds), fees
+# included, for the outcome to count toward reputation (docs/reputation.md).
+MIN_PAID_OUTCOME = 50_000_000
 
 
 # ---------------------------------------------------------------- library Registry
@@ -153,6 +156,7 @@ class DisputeResult(IntEnum):
 SOLIDITY_CONSTANTS: dict[str, int] = {
     "ProviderRegistry.MAX_METADATA_URI_LENGTH": MAX_METADATA_URI_LENGTH,
     "LeaseMarket.MAX_CLOSE_BATCH": MAX_CLOSE_BATCH,
+    "libraries/ReputationMath.MIN_PAID_OUTCOME": MIN_PAID_OUTCOME,
 }
 
 # Each Python enum by its Solidity name (`Library.Enum`), as the ABI's internalType spells it.

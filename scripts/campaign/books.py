@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
+from keepers.contracts.types import MIN_PAID_OUTCOME
 from keepers.workloads.base import keccak256
 from keepers.workloads.registry import get_workload
 from scripts.campaign.constants import HOUR, ZERO
@@ -42,6 +43,9 @@ from scripts.campaign.enums import (
     L_EXPIRED,
     L_INSOLVENT,
     L_TERMINATED,
+    O_JOB_FINALIZED,
+    O_LEASE_COMPLETED,
+    O_LIVENESS_ANSWERED,
     SOLVER_WON,
     VOIDED,
 )
@@ -252,7 +256,27 @@ class Books:
         self._touched.add(p.account.address)
 
     def on_OutcomeRecorded(self, e):
-        pass
+        # Issue 12, property 9: an answered challenge counts for uptime only; a lease or a job is
+        # recorded only when it paid the minimum, which its close or finalization checks next.
+        require(getattr(self, "_outcome", None) is None, f"outcome {e} with another unconsumed")
+        if e["outcome"] == O_LIVENESS_ANSWERED:
+            self.providers[e["provider"]].answered += 1
+            self._touched.add(e["provider"])
+        else:
+            self._outcome = (e["provider"], e["outcome"])
+
+    def _take_outcome(self, provider: str, outcome: int, paid: int, what: str) -> None:
+        """The release of `what` recorded `outcome` for `provider` exactly when it paid the minimum."""
+        got, self._outcome = getattr(self, "_outcome", None), None
+        counts = paid >= MIN_PAID_OUTCOME
+        require(got == ((provider, outcome) if counts else None), f"{what} paid {paid}: outcome {got}, counts {counts}")
+        if counts:
+            p = self.providers[provider]
+            if outcome == O_LEASE_COMPLETED:
+                p.leases_counted += 1
+            else:
+                p.jobs_counted += 1
+            self._touched.add(provider)
 
     def on_RequestCreated(self, e):
         order = self._pending_order
@@ -424,6 +448,8 @@ class Books:
             recipient = lease.tenant if caller in (lease.tenant, lease.provider) else caller
             require(e["bountyRecipient"] == recipient, "bounty recipient")
         accrued = self._accrued(lease, stop)
+        if not liveness:
+            self._take_outcome(lease.provider, O_LEASE_COMPLETED, accrued, f"lease {lease.id}")
         gross = accrued - lease.withdrawn
         refund = lease.escrow - lease.bounty - accrued
         require(
@@ -588,6 +614,7 @@ class Books:
         expected = (job.escrow - pf - vf, pf, vf if valid else 0, 0 if valid else vf)
         got = (e["toProvider"], e["protocolFee"], e["verifierFee"], e["tenantRefund"])
         require(got == expected, f"finalize split {got}, model {expected}")
+        self._take_outcome(job.provider, O_JOB_FINALIZED, job.escrow, f"job {job.id}")
         self._end_job(job, J_FINALIZED)
         job.paid_out += sum(got)
         self._move(self.jm.address, job.provider, e["toProvider"])

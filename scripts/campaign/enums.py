@@ -13,6 +13,7 @@ from keepers.contracts.types import (
     DisputeResult,
     JobStatus,
     LeaseStatus,
+    Outcome,
     Phase,
     RequestKind,
     RequestStatus,
@@ -25,6 +26,7 @@ __all__ = ["MAX_CLOSE_BATCH"]
 R_NULL, R_OPEN, R_EXPIRED, R_MATCHED, R_CANCELLED = map(int, RequestStatus)
 L_NULL, L_ACTIVE, L_EXPIRED, L_INSOLVENT, L_CLOSED, L_TERMINATED = map(int, LeaseStatus)
 C_NONE, C_TENANT, C_RECLAIM, C_EXPIRED, C_INSOLVENT, C_LIVENESS = map(int, CloseReason)
+O_NONE, O_LEASE_COMPLETED, O_JOB_FINALIZED, O_LIVENESS_ANSWERED = map(int, Outcome)
 K_NONE, K_NOT_FOUND, K_SETTLED, K_CHALLENGE_OPEN, K_ACTIVE = map(int, CloseSkipReason)
 (J_NONE, J_MATCHED, J_LATE, J_SUBMITTED, J_FINALIZABLE, J_DISPUTED, J_FINALIZED, J_EXPIRED, J_SLASHED, J_VOIDED) = map(
     int, JobStatus

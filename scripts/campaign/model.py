@@ -152,6 +152,10 @@ class Provider:
     locked: int = 0
     unbonding: int = 0
     ready_at: int = 0
+    # Reputation facts: leases and jobs that paid the minimum, liveness challenges answered.
+    leases_counted: int = 0
+    jobs_counted: int = 0
+    answered: int = 0
 
 
 @dataclass

@@ -1,7 +1,9 @@
 """The rental market's players, in waves of leases that start together and run LEASE_HOURS.
 
-Before the waves, reputation farmers farm: a second account rents the farmer's own near-free
-offer and challenges it every hour; the farmer answers, 50 times, to the reputation cap. A
+Before the waves, reputation farmers farm: a second account rents the farmer's own farm offer,
+priced so that the shortest lease pays exactly the minimum a lease must pay to count
+(MIN_PAID_OUTCOME), 50 times to the reputation cap, each lease paying the match fee and the
+protocol fee on that minimum (a self-answered liveness challenge no longer counts). A
 wave: tenants post RENTAL requests (some asking a minimum reputation); two honest and two
 steering matchers pair them; at hours LIVENESS_HOURS a watcher challenges every live
 lease (the same schedule for every provider, so that strategies differ only by what they do)
@@ -17,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from keepers.contracts.structs import RequestSpec
-from keepers.contracts.types import LeaseStatus
+from keepers.contracts.types import MIN_PAID_OUTCOME, LeaseStatus
 from scripts.econ import calls
 from scripts.econ.chain import Tx, indexed_ids
 from scripts.econ.costs import RELET_SHARE, USD, usd
@@ -33,6 +35,7 @@ LIVENESS_HOURS = (2, 6)  # a watcher challenges every live lease at these hours 
 MIN_REPUTATION = 9_000  # asked by a share of the requests: 40 clean outcomes, more than a run gives an honest provider
 MIN_REPUTATION_SHARE = 0.3
 WAVE = 50
+FARM_BATCH = 10  # units of the farm offer: self-leases a farmer runs at once
 
 ROSTER = {
     "provider-honest": 6,
@@ -96,43 +99,56 @@ def provision(world: World) -> None:
     for p in providers:
         price = CEILING if p.strategy == "matcher-steering" else PRICE
         adds.append(Tx(_provider_address(p), calls.add_offer(c, MODEL, 1024, price, 30 * 86400), tag=(p, MODEL)))
-        if p.strategy == "farmer":  # the farm: one unit at the lowest price the registry takes
-            adds.append(Tx(p.address, calls.add_offer(c, MODEL, 1, 1, 365 * 86400), tag=(p, "farm")))
+        if p.strategy == "farmer":  # the farm: the shortest lease of one unit pays the reputation minimum
+            farm_price = _farm_price(world.params)
+            adds.append(Tx(p.address, calls.add_offer(c, MODEL, FARM_BATCH, farm_price, 365 * 86400), tag=(p, "farm")))
     for outcome in chain.round(adds):
         agent, key = outcome.tx.tag
         agent.offers[key] = indexed_ids(outcome, c.registry, "OfferAdded")[0]
 
 
+def _farm_price(params: dict) -> int:
+    """Per unit-hour: one unit for the shortest lease pays exactly MIN_PAID_OUTCOME."""
+    return MIN_PAID_OUTCOME * 3600 // params["minLeaseSeconds"]
+
+
 def farm(world: World, outcomes: int = FARM_OUTCOMES) -> dict:
-    """farmer: a self-lease on the farm offer, then `outcomes` self-challenges answered (FARM_OUTCOMES
-    reach the cap; the smoke test farms fewer)."""
+    """farmer: `outcomes` self-leases of the shortest length on the farm offer, FARM_BATCH at a time,
+    each paying exactly the reputation minimum (FARM_OUTCOMES reach the cap). Returns each farmer's
+    reputation, gas and tokens spent (the match fees and the protocol fees: its pay comes back)."""
     c, chain, p = world.c, world.chain, world.params
     farmers = world.of("farmer")
     if not farmers:
         return {}
     gas_before = {f.name: world.gas_of(f) for f in farmers}
-    hours = outcomes + 2
-    now = chain.now()
-    spec = RequestSpec(
-        units=1,
-        max_price_per_unit_hour=1,
-        max_duration_seconds=hours * 3600,
-        match_deadline=now + 3600,
-        gpu_model=MODEL,
-    )
-    deposit = p["matchFee"] + p["settleBounty"] + hours
-    leases = {}
-    for outcome in chain.round([Tx(f.alt, calls.create_request(c, spec, deposit), tag=f) for f in farmers]):
-        leases[outcome.tx.tag.name] = indexed_ids(outcome, c.market, "RequestCreated")[0]
+    wealth_before = world.wealths([a for f in farmers for a in f.addresses])
+    seconds, price = p["minLeaseSeconds"], _farm_price(p)
+    deposit = p["matchFee"] + p["settleBounty"] + price * seconds // 3600
     matcher = world.of("matcher-honest")[0]
-    chain.one(Tx(matcher.address, calls.match(c, [(leases[f.name], f.offers["farm"]) for f in farmers]), gas=5_000_000))
-    for _ in range(outcomes):
-        chain.advance(3600)
-        chain.round([Tx(f.alt, calls.challenge_liveness(c, leases[f.name])) for f in farmers])
-        chain.round([Tx(f.address, calls.respond_liveness(c, leases[f.name])) for f in farmers])
-    chain.round([Tx(f.alt, calls.close_lease(c, leases[f.name])) for f in farmers])
+    done = 0
+    while done < outcomes:
+        batch = min(FARM_BATCH, outcomes - done)
+        spec = RequestSpec(
+            units=1,
+            max_price_per_unit_hour=price,
+            max_duration_seconds=seconds,
+            match_deadline=chain.now() + 3600,
+            gpu_model=MODEL,
+        )
+        creates = [Tx(f.alt, calls.create_request(c, spec, deposit), tag=f) for f in farmers for _ in range(batch)]
+        leases = [(o.tx.tag, indexed_ids(o, c.market, "RequestCreated")[0]) for o in chain.round(creates)]
+        pairs = [(lease, f.offers["farm"]) for f, lease in leases]
+        chain.one(Tx(matcher.address, calls.match(c, pairs), gas=5_000_000))
+        chain.advance(seconds + 1)
+        chain.round([Tx(f.alt, calls.close_lease(c, lease)) for f, lease in leases])
+        done += batch
+    wealth_after = world.wealths([a for f in farmers for a in f.addresses])
     return {
-        f.name: {"reputation": c.registry.reputation_of(f.address), "gas": world.gas_of(f) - gas_before[f.name]}
+        f.name: {
+            "reputation": c.registry.reputation_of(f.address),
+            "gas": world.gas_of(f) - gas_before[f.name],
+            "tokens": sum(wealth_before[a] - wealth_after[a] for a in f.addresses),
+        }
         for f in farmers
     }
 

@@ -336,8 +336,9 @@ def render(results, argv: list[str]) -> str:
     for name, farm in results.farm.items():
         cost = {n: farm["gas"] * GAS_PRICES_GWEI[n] * 1e-9 * ETH_USD for n in NETWORKS}
         lines.append(
-            f"- {name} reached reputation {farm['reputation']:,} with {farm['gas']:,} gas: "
-            f"{cost['L2']:.2f} USD on an L2, {cost['L1']:,.0f} USD on L1 (plus the self-lease's match fee)."
+            f"- {name} reached reputation {farm['reputation']:,} with {usd(farm['tokens']):.2f} USD of fees "
+            f"(match and protocol fees of its paid self-leases) and {farm['gas']:,} gas: "
+            f"{usd(farm['tokens']) + cost['L2']:.2f} USD on an L2, {usd(farm['tokens']) + cost['L1']:,.0f} USD on L1."
         )
     lines += [
         f"- {ls.get('steered', 0)} of {ls.get('leases', 0)} leases steered to a matcher's own offer at the ceiling; "

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from keepers.contracts.types import MIN_PAID_OUTCOME
 from scripts.econ.costs import COMPUTE_COST_SHARE, RELET_SHARE, gas_usd, usd
 
 BPS = 10_000
-FARM_OUTCOMES = 50  # answered challenges from 5,000 to the 10,000 reputation cap (100 points each)
+FARM_OUTCOMES = 50  # paid outcomes from 5,000 to the 10,000 reputation cap (100 points each)
 
 
 @dataclass
@@ -501,14 +502,22 @@ def match_watcher(i: Inputs) -> Formula:
     "farmer", "provider", "Reputation farmer (self-lease, self-answered challenges)", "provider", "provider-new", True
 )
 def farmer(i: Inputs) -> Formula:
-    per = i.g("challenge_liveness", "respond_liveness")
-    cost = FARM_OUTCOMES * per + usd(i.p["matchFee"]) + i.g("create_request")
+    per = farm_cost_per_outcome(i)
+    cost = FARM_OUTCOMES * per
     won = i.rep_leases_per_farmer
     return Formula(
         f"n_rep·((1 − f)·p·H̄ + n_c·b_live) − cost to the cap; n_rep = {won:g} leases asking a reputation only it has, "
-        f"cost = {FARM_OUTCOMES} self-answered challenges × {per:.4f} + a self-lease's m",
+        f"cost = {FARM_OUTCOMES} self-leases × (m + f_p·{usd(MIN_PAID_OUTCOME):g} + gas) = {FARM_OUTCOMES} × "
+        f"{per:.4f} (self-answered challenges no longer count)",
         won * (_lease_pay(i, i.lease_price) + _bonds(i)) - cost,
     )
+
+
+def farm_cost_per_outcome(i: Inputs) -> float:
+    """USD a farmer spends per counted self-lease: the match fee, the protocol fee on the minimum pay
+    (the rest of the pay comes back to it) and its gas (the request and the close)."""
+    fee = usd(MIN_PAID_OUTCOME) * i.p["protocolFeeBps"] / BPS
+    return usd(i.p["matchFee"]) + fee + i.g("create_request", "close_lease")
 
 
 @strategy("provider-new", "provider", "New honest provider (no history)", "provider")

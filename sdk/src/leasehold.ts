@@ -534,7 +534,7 @@ export class Leasehold {
     return { address: account, registered, ...record, region: fromBytes32(record.region), reputation, uptime };
   }
 
-  /** The provider's reputation history from the registry's events, oldest first: leases completed, jobs
+  /** The provider's reputation history from the registry's events, oldest first: paid leases completed, paid jobs
    * finalized, liveness challenges answered, and slashes (a missed liveness challenge, a late job result, a
    * lost dispute), each with its block time and transaction. */
   async reputationHistory(account: Address): Promise<ReputationEvent[]> {

@@ -217,12 +217,12 @@ suite("tenant and provider actions", () => {
 
     const status = await tenantSdk.leaseStatus(requestId);
     const tenantHeld = await tenantSdk.paymentBalance(status.tenant);
+    const historyBefore = await providerSdk.reputationHistory(providerAddress);
     await tenantSdk.closeLease(requestId);
     assert.equal(await tenantSdk.paymentBalance(status.tenant), tenantHeld + status.refundIfClosedNow);
     assert.equal((await tenantSdk.leaseStatus(requestId)).status, "CLOSED");
-    const completed = (await providerSdk.reputationHistory(providerAddress)).at(-1)!;
-    assert.equal(completed.kind, "LEASE_COMPLETED");
-    assert.equal(completed.time, await tenantSdk.chainTime());
+    // About 1 USD paid, below the 50 USD a lease must pay to count (docs/reputation.md): nothing recorded.
+    assert.deepEqual(await providerSdk.reputationHistory(providerAddress), historyBefore);
 
     const provider = await providerSdk.provider(providerAddress);
     assert.equal(provider.registered, true);

@@ -11,9 +11,10 @@ that shows either the other way round measured something else than the contracts
 import pytest
 from web3 import HTTPProvider, Web3
 
+from keepers.contracts.types import MIN_PAID_OUTCOME
 from scripts.econ.report import render, strategy_rows
 from scripts.econ.run import simulate
-from scripts.econ.strategies import STRATEGIES
+from scripts.econ.strategies import FARM_OUTCOMES, STRATEGIES
 
 JOBS, LEASES = 60, 100  # enough for every strategy to play (griefers, front-runners)
 
@@ -151,3 +152,14 @@ def test_the_report_names_every_strategy_played(results):
         if results.world.of(key):
             assert f"`{key}`" in text
     assert "| residual | 0 |" in text
+
+
+def test_a_farmer_reaches_the_cap_only_by_paying_its_fees(results):
+    """Issue 12, property 9: every counted self-lease pays the match fee and the protocol fee on
+    the reputation minimum (docs/reputation.md); the farm reaches the cap at exactly that price."""
+    p = results.world.params
+    per_outcome = p["matchFee"] + MIN_PAID_OUTCOME * p["protocolFeeBps"] // 10_000
+    assert results.farm
+    for farm in results.farm.values():
+        assert farm["reputation"] == 10_000
+        assert farm["tokens"] == FARM_OUTCOMES * per_outcome

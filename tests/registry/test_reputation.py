@@ -89,9 +89,17 @@ def test_when_outcomes_pile_up_then_score_caps_at_10000(registry, registered, ma
 
 def test_when_capped_score_is_penalized_then_penalty_comes_off_the_cap(registry, staked, offer_id, market_caller):
     for _ in range(60):
-        registry.recordOutcome(staked, LIVENESS_ANSWERED, {"from": market_caller})
+        registry.recordOutcome(staked, LEASE_COMPLETED, {"from": market_caller})
     fault(registry, staked, offer_id, market_caller, LATE_RESULT)
     assert registry.reputationOf(staked) == 10000 - 500
+
+
+def test_when_liveness_answers_pile_up_then_uptime_counts_them_but_score_does_not(registry, staked, market_caller):
+    for _ in range(60):
+        registry.recordOutcome(staked, LIVENESS_ANSWERED, {"from": market_caller})
+    assert registry.provider(staked)["livenessAnswered"] == 60
+    assert registry.reputationOf(staked) == 5000
+    assert registry.uptimeOf(staked) == 10000
 
 
 def test_uptime_is_answered_over_all_challenges(registry, staked, offer_id, market_caller):

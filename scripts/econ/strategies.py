@@ -498,9 +498,7 @@ def match_watcher(i: Inputs) -> Formula:
     )
 
 
-@strategy(
-    "farmer", "provider", "Reputation farmer (self-lease, self-answered challenges)", "provider", "provider-new", True
-)
+@strategy("farmer", "provider", "Reputation farmer (paid self-leases to the cap)", "provider", "provider-new", True)
 def farmer(i: Inputs) -> Formula:
     per = farm_cost_per_outcome(i)
     cost = FARM_OUTCOMES * per

@@ -30,8 +30,15 @@ def mint(c: Contracts, to: str, amount: int) -> Transact:
 
 
 def approve_all(c: Contracts) -> list[Transact]:
-    """Approvals an agent gives once: the registry (stake), both markets (deposits, bonds)."""
-    return [c.payment_token.approve(spender.address, MAX_ALLOWANCE) for spender in (c.registry, c.market, c.job_market)]
+    """Approvals an agent gives once: the registry (stake), both markets (deposits, bonds) and
+    MatcherBonds (a matcher's bond)."""
+    spenders = (c.registry, c.market, c.job_market, c.matcher_bonds)
+    return [c.payment_token.approve(spender.address, MAX_ALLOWANCE) for spender in spenders]
+
+
+def bond_matcher(c: Contracts, amount: int) -> Transact:
+    """Matching needs a bond in MatcherBonds of at least its `minBond` (no role)."""
+    return c.matcher_bonds.bond(amount)
 
 
 def register(c: Contracts, region: str, uri: str) -> Transact:
@@ -46,6 +53,11 @@ def add_offer(c: Contracts, model: str, units: int, price: int, max_duration: in
     return c.registry.add_offer(to_bytes32(model), units, price, max_duration)
 
 
+def set_job_policy(c: Contracts, offer_id: int, steps_per_second: int, min_result_timeout: int) -> Transact:
+    """The jobs an offer takes: its throughput and the setup time it needs besides the steps."""
+    return c.registry.set_offer_job_policy(offer_id, steps_per_second, min_result_timeout)
+
+
 # ---------------------------------------------------------------- tenants
 
 
@@ -57,6 +69,10 @@ def create_request(c: Contracts, spec: RequestSpec, deposit: int) -> Transact:
     return c.market.create_request(spec, deposit)
 
 
+def cancel_request(c: Contracts, request_id: int) -> Transact:
+    return c.market.cancel_request(request_id)
+
+
 def close_lease(c: Contracts, lease_id: int) -> Transact:
     return c.market.close_lease(lease_id)
 
@@ -66,6 +82,11 @@ def close_lease(c: Contracts, lease_id: int) -> Transact:
 
 def match(c: Contracts, pairs: Sequence[tuple[int, int]]) -> Transact:
     return c.market.match_requests(pairs)
+
+
+def challenge_match(c: Contracts, lease_id: int, offer_id: int) -> Transact:
+    """A strictly cheaper offer, free at the match, than the one the matcher gave the lease."""
+    return c.matcher_bonds.challenge_match(lease_id, offer_id)
 
 
 def close_leases(c: Contracts, lease_ids: Sequence[int]) -> Transact:
@@ -124,7 +145,12 @@ def prove_step(c: Contracts, job_id: int, terms: JobTerms, trace, lo: int) -> Tr
 
 
 def vote(c: Contracts, job_id: int, solver_correct: bool) -> Transact:
+    """Posts `arbiterBond` (the job market is approved once, `approve_all`)."""
     return c.job_market.vote_on_step(job_id, solver_correct)
+
+
+def claim_arbiter_pay(c: Contracts, job_id: int, number: int) -> Transact:
+    return c.job_market.claim_arbiter_pay(job_id, number)
 
 
 # ---------------------------------------------------------------- liveness

@@ -1,7 +1,8 @@
 """The job market's players, in waves of jobs that start together.
 
 A wave: tenants publish terms and post JOB requests; the matcher pairs each with a solver's
-offer; an infeasible job's tenant expires it from its second account after the result timeout;
+offer, and the market skips a pair outside the offer's job policy (an infeasible job's tenant
+then cancels its request);
 solvers submit (honest, or a trace corrupted from a random step); verifiers attest; each
 whistleblower re-executes an attested result with probability q and challenges a wrong one;
 every dispute is played to its end (bisection, step proof or vote); after the window a
@@ -31,6 +32,10 @@ OFFER_PRICE = 2 * USD  # per unit-hour; a JOB request's ceiling
 STEPS = 64
 WINDOW = 600  # challenge window, the minimum
 RESULT_TIMEOUT = 3600
+# Every solver's offers take jobs at this throughput after this setup time (its job policy): the
+# standard, big and void terms fit, the infeasible ones (2^maxBisectionRounds steps in 60 s) do not.
+JOB_STEPS_PER_SECOND = 1
+JOB_SETUP_SECONDS = 60
 VOID_WORKLOAD, VOID_STEPS = "matvec-256", 4
 MATCH_BATCH = 40
 
@@ -54,8 +59,12 @@ ROSTER = {
     "tenant-infeasible": 3,
     "tenant-void": 3,
     "settler-jobs": 2,
+    "arbiter-honest": 3,
 }
-WITH_ALT = {"solver-self-report", "solver-collude", "solver-grief", "tenant-infeasible", "tenant-void"}
+# The arbiters vote on the void disputes of the first tenant-void agent (a third of them) and
+# are absent from the rest: the attack loses either way, and the committee's pay is measured.
+VOTED_VOID_TENANTS = 1
+WITH_ALT = {"solver-self-report", "solver-collude", "solver-grief", "tenant-void"}
 CHECK_RATE = 0.05  # q: each whistleblower re-executes an attested result with this probability
 CHEATERS = ("solver-cheat", "solver-self-report", "solver-collude", "solver-big-cheat")
 # Verifiers are drawn from two pools: honest solvers' jobs (a cheat rate of zero, the issue's
@@ -95,6 +104,7 @@ class JobStats:
     wrong_finalized: int = 0
     slashed: int = 0
     expired: int = 0
+    refused: int = 0  # JOB pairs the market skipped: terms outside the offer's job policy
     voided: int = 0
     disputes: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
@@ -111,10 +121,11 @@ def provision(world: World) -> None:
     """Roles, registration, stake and offers (after `fund_all`)."""
     c, chain = world.c, world.chain
     solvers = [a for a in world.agents.values() if a.strategy.startswith("solver-")]
-    world.grant("MATCHER", [world.agents["job-matcher"]])
+    world.bond_matchers([world.agents["job-matcher"]])
     verifiers = [a for key in CLEAN_POOL + SENTINEL_POOL for a in world.of(key)]
     colluders = [Agent(a.name + "/alt", a.strategy, a.alt) for a in world.of("solver-collude")]
     world.grant("VERIFIER", verifiers + colluders)
+    world.grant("ARBITER", world.of("arbiter-honest"))
     chain.round([Tx(s.address, calls.register(c, "eu-west", f"https://{s.name}.example")) for s in solvers])
     chain.round([Tx(s.address, calls.stake(c, 5_000_000 * USD)) for s in solvers])
     adds = []
@@ -124,6 +135,13 @@ def provision(world: World) -> None:
     for outcome in chain.round(adds):
         solver, model = outcome.tx.tag
         solver.offers[model] = indexed_ids(outcome, c.registry, "OfferAdded")[0]
+    chain.round(
+        [
+            Tx(s.address, calls.set_job_policy(c, offer, JOB_STEPS_PER_SECOND, JOB_SETUP_SECONDS))
+            for s in solvers
+            for offer in s.offers.values()
+        ]
+    )
 
 
 def _terms(world: World, kind: str, salt: str) -> tuple[JobTerms, bytes]:
@@ -139,7 +157,8 @@ def _terms(world: World, kind: str, salt: str) -> tuple[JobTerms, bytes]:
 
 
 def _deposit(world: World, price: int) -> int:
-    return price + world.params["matchFee"]
+    """The price, the matcher's fee and the settle bounty the job market reserves at the match."""
+    return price + world.params["matchFee"] + world.params["settleBounty"]
 
 
 def _plan_wave(world: World, wave: int, size: int) -> list[Job]:
@@ -205,28 +224,30 @@ def run_wave(world: World, wave: int, size: int, stats: JobStats) -> None:
         if outcome.tx.tag is not None:
             outcome.tx.tag.job_id = indexed_ids(outcome, c.market, "RequestCreated")[0]
 
-    # The matcher: every pair must match (the run stops on a skip).
+    # The matcher proposes every pair; the market must open all but the infeasible ones, which
+    # it skips (JOB_TERMS_REFUSED: outside the offer's job policy).
     matcher = world.agents["job-matcher"]
     pairs = [(job.job_id, job.solver.offers[_model_units(job)[0]]) for job in jobs]
     batches = [pairs[i : i + MATCH_BATCH] for i in range(0, len(pairs), MATCH_BATCH)]
-    opened = 0
+    opened = set()
     for outcome in chain.round([Tx(matcher.address, calls.match(c, b), gas=15_000_000) for b in batches]):
-        opened += len(indexed_ids(outcome, c.job_market, "JobOpened"))
-    if opened != len(jobs):
-        raise RuntimeError(f"wave {wave}: {len(jobs) - opened} JOB pairs skipped by the market")
-    matcher.units += len(jobs)
+        opened.update(indexed_ids(outcome, c.job_market, "JobOpened"))
+    infeasible = [job for job in jobs if job.kind == "infeasible"]
+    wrong = [job.job_id for job in jobs if (job.job_id in opened) == (job.kind == "infeasible")]
+    if wrong:
+        raise RuntimeError(f"wave {wave}: requests {wrong[:5]} matched or skipped against the job policies")
     for job in jobs:
         job.tenant.units += 1
-        job.solver.units += 1
         stats.jobs += 1
         stats.by_kind[job.kind] = stats.by_kind.get(job.kind, 0) + 1
+        if job.kind != "infeasible":
+            job.solver.units += 1
+            matcher.units += 1
 
-    # tenant-infeasible: no honest solver delivers 2^24 steps in 60 s; the tenant's second
-    # account expires the job once the timeout passed and takes the whistleblower's share.
-    infeasible = [job for job in jobs if job.kind == "infeasible"]
-    chain.advance(61)
-    chain.round([Tx(job.tenant.alt, calls.expire_job(c, job.job_id)) for job in infeasible])
-    stats.expired += len(infeasible)
+    # tenant-infeasible: its trap (2^24 steps in 60 s) is outside every offer's job policy, so
+    # the pair was skipped; the tenant cancels the request for its whole deposit.
+    chain.round([Tx(job.tenant.address, calls.cancel_request(c, job.job_id)) for job in infeasible])
+    stats.refused += len(infeasible)
 
     # Solvers submit: honest ones compute (k·P off-chain), cheaters corrupt a random step and
     # compute nothing.
@@ -282,10 +303,11 @@ def run_wave(world: World, wave: int, size: int, stats: JobStats) -> None:
             job.challenger = outcome.tx.sender
             job.challenger_agent = job.solver if kind_job[0] == "challenge" else job.verifier
 
-    # Whistleblowers: each re-executes an attested, undisputed result with probability q (k·P)
-    # and challenges a wrong one; the first challenge wins, later ones revert. A self-reporter's
-    # second account front-runs. tenant-void: the tenant's second account challenges its honest
-    # solver's arbiter-mode job.
+    # Whistleblowers: each re-executes an attested, undisputed result with probability q (k·P),
+    # standard and big alike, and challenges a wrong one. A job's slash pays no finder any more
+    # (property 5), so this check rate is the model's, not one the protocol pays for. The first
+    # challenge wins, later ones revert; a self-reporter's second account front-runs.
+    # tenant-void: the tenant's second account challenges its honest solver's arbiter-mode job.
     txs = []
     for job in live:
         if job.kind == "void":
@@ -294,7 +316,7 @@ def run_wave(world: World, wave: int, size: int, stats: JobStats) -> None:
         if job.solver.strategy == "solver-grief":
             txs.append(Tx(job.solver.alt, calls.challenge(c, job.job_id, job.terms), tag=("grief", job)))
             continue
-        if job.challenger is not None or not worth_checking(world, job):
+        if job.challenger is not None:
             continue
         catchers = []
         for w in world.of("whistleblower"):
@@ -331,10 +353,11 @@ def run_wave(world: World, wave: int, size: int, stats: JobStats) -> None:
 
     disputed = [job for job in live if job.challenger is not None]
     stats.disputes += len(disputed)
-    _play_disputes(world, disputed)
+    stats.voided += _play_disputes(world, disputed)
 
-    # After the window: a third-party settler finalizes (and pays gas for it).
-    chain.advance(WINDOW + 1)
+    # After the window (a dispute the solver side won resumes it for at least a move timeout):
+    # a third-party settler finalizes (and pays gas for it).
+    chain.advance(max(WINDOW, world.params["moveTimeoutSeconds"]) + 1)
     statuses = {job.job_id: c.job_market.status_of(job.job_id) for job in live}
     settlers = world.of("settler-jobs")
     txs = []
@@ -344,38 +367,41 @@ def run_wave(world: World, wave: int, size: int, stats: JobStats) -> None:
         txs.append(Tx(settler.address, calls.finalize_job(c, job.job_id)))
     chain.round(txs)
 
-    # Outcomes; a tenant values a correct result at its price (V = P), a wrong one at nothing.
+    # Outcomes; a tenant values a correct result at what it paid for it (V = P + m + settle
+    # bounty: no surplus, so that an honest tenant breaks even less gas), a wrong one at nothing.
     for job in jobs:
+        if job.kind == "infeasible":
+            continue  # never opened: its request was cancelled
         job.status = c.job_market.status_of(job.job_id)
         if job.status == JobStatus.FINALIZED:
             stats.finalized += 1
             if job.wrong:
                 stats.wrong_finalized += 1
             else:
-                job.tenant.offchain_usd += usd(job.price)
+                job.tenant.offchain_usd += usd(_deposit(world, job.price))
         elif job.status == JobStatus.SLASHED:
             stats.slashed += 1
-        elif job.status == JobStatus.VOIDED:
-            stats.voided += 1
-            job.tenant.offchain_usd += usd(job.price)  # the honest solver's result, delivered for nothing
         elif job.status != JobStatus.EXPIRED:
             raise RuntimeError(f"job {job.job_id} ({job.kind}) left {JobStatus(job.status).name}")
 
 
-def worth_checking(world: World, job: Job) -> bool:
-    """whistleblower: re-executing (k·P) can pay only while the reward (w·C) is larger; a big job
-    on a small GPU is never checked (issue 12)."""
-    collateral = world.collateral_per_unit(_model_units(job)[0]) * _model_units(job)[1]
-    return world.params["whistleblowerRewardBps"] * collateral / 10_000 > COMPUTE_COST_SHARE * job.price
-
-
-def _play_disputes(world: World, disputed: list[Job]) -> None:
+def _play_disputes(world: World, disputed: list[Job]) -> int:
     """Bisection to the end: the solver reveals from the trace it committed to; an honest challenger
     answers from the honest trace; tenant-void's challenger agrees with every reveal, which leads
-    to the arbiters' vote; nobody votes (no arbiter is bonded or paid to), and a settler resolves."""
+    to the arbiters' vote. An honest committee votes on a third of them and is paid; on the
+    rest nobody votes and a settler resolves: no majority is the challenger's loss (VOIDED, the
+    window resumes, the solver is paid after it). Returns the number of votes without a majority.
+
+    solver-grief: the solver never reveals and its second account, the challenger, never answers.
+    An honest verifier that attested the (right) result holds the trace and reveals for the
+    solver; a lazy one has nothing to reveal from. Once the move timed out a settler claims it:
+    for the solver side when the verifier defended (the challenger's bond lost, w of it to the
+    verifier), else for the challenger (the solver slashed, the verifier's bond burnt: issue 12,
+    attack 2, against a verifier that did not check)."""
     c, chain = world.c, world.chain
-    open_ = [job for job in disputed if job.solver.strategy != "solver-grief"]
+    open_ = list(disputed)
     voting = []
+    grief = []
     while open_:
         txs = []
         still = []
@@ -383,6 +409,12 @@ def _play_disputes(world: World, disputed: list[Job]) -> None:
             d = c.job_market.dispute(job.job_id)
             phase, lo, hi = d["phase"], d["lo"], d["hi"]
             mid = (lo + hi) // 2
+            if job.solver.strategy == "solver-grief":
+                defends = job.verifier is not None and job.verifier.strategy.endswith("-honest")
+                if phase == Phase.REVEAL and defends:
+                    txs.append(Tx(job.verifier.address, calls.reveal(c, job.job_id, job.submitted, mid)))
+                grief.append(job)
+                continue
             if phase == Phase.REVEAL:
                 txs.append(Tx(job.solver.address, calls.reveal(c, job.job_id, job.submitted, mid)))
             elif phase == Phase.RESPOND:
@@ -399,10 +431,22 @@ def _play_disputes(world: World, disputed: list[Job]) -> None:
             still.append(job)
         chain.round(txs)
         open_ = still
-    # solver-grief: the solver never reveals; once the move timed out a settler rules for the
-    # challenger (its own second account), and the verifier that vouched for a right result
-    # loses its bond (issue 12, attack 2).
-    grief = [job for job in disputed if job.solver.strategy == "solver-grief"]
+    # arbiter-honest: re-executes the disputed prefix (here the whole job: the challenger agreed
+    # with every reveal, so the last step is voted on, k·P), votes with the truth (bonded) and,
+    # once resolved, claims its bond and its share of the fee.
+    arbiters = world.of("arbiter-honest")
+    voted_by = {a.name for a in world.of("tenant-void")[:VOTED_VOID_TENANTS]}
+    committee = [job for job in voting if job.tenant.name in voted_by]
+    txs = []
+    for job in committee:
+        for arbiter in arbiters:
+            arbiter.units += 1
+            arbiter.offchain_usd -= COMPUTE_COST_SHARE * usd(job.price)
+            txs.append(
+                Tx(arbiter.address, calls.vote(c, job.job_id, job.honest.hashes[-1] == job.submitted.hashes[-1]))
+            )
+    chain.round(txs)
+    numbers = {job.job_id: c.job_market.dispute(job.job_id)["number"] for job in committee}
     settlers = world.of("settler-jobs")
     if voting or grief:
         p = world.params
@@ -414,6 +458,14 @@ def _play_disputes(world: World, disputed: list[Job]) -> None:
             settle = calls.resolve_vote if job in voting else calls.claim_timeout
             txs.append(Tx(settler.address, settle(c, job.job_id)))
         chain.round(txs)
+    chain.round(
+        [
+            Tx(a.address, calls.claim_arbiter_pay(c, job.job_id, numbers[job.job_id]))
+            for job in committee
+            for a in arbiters
+        ]
+    )
+    return len(voting) - len(committee)
 
 
 def _attested_valid(outcome) -> bool:

@@ -8,10 +8,10 @@ wave: tenants post RENTAL requests (some asking a minimum reputation); two hones
 steering matchers pair them; at hours LIVENESS_HOURS a watcher challenges every live
 lease (the same schedule for every provider, so that strategies differ only by what they do)
 and the provider answers, except an offline dark provider, which a
-watcher then has slashed; at hour EARLY_CLOSE_HOUR the tenants of even-numbered leases close,
-and a front-running provider's second account challenges first so that the close reverts
-until the provider answers at the end of the window; the rest expire and a third-party settler
-closes them in a batch for the bounty.
+watcher then has slashed; at hour EARLY_CLOSE_HOUR the tenants of every provider's second lease close,
+and a front-running provider's second account challenges first (the close calls that
+challenge off); the rest expire and a third-party settler closes them in a batch for the
+bounty.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ ROSTER = {
     "tenant-renter": 10,
     "watcher": 2,
     "settler-leases": 2,
+    "match-watcher": 2,
 }
 WITH_ALT = {"provider-frontrun", "farmer", "matcher-steering"}
 PROVIDERS = (
@@ -70,6 +71,7 @@ class Lease:
     provider_address: str
     price: int
     early: bool
+    min_reputation: int = 0
     challenged_at_hour: int = -1
     closed: bool = False
 
@@ -87,7 +89,7 @@ def _provider_address(agent: Agent) -> str:
 
 def provision(world: World) -> None:
     c, chain = world.c, world.chain
-    world.grant("MATCHER", world.of("matcher-honest") + world.of("matcher-steering"))
+    world.bond_matchers(world.of("matcher-honest") + world.of("matcher-steering"))
     providers = [a for key in PROVIDERS for a in world.of(key)] + world.of("matcher-steering")
     chain.round(
         [Tx(_provider_address(p), calls.register(c, "eu-west", f"https://{p.name}.example")) for p in providers]
@@ -160,6 +162,9 @@ def run_wave(world: World, wave: int, size: int, stats: dict) -> None:
     tenants = world.of("tenant-renter")
     providers = [a for key in PROVIDERS for a in world.of(key)] + world.of("matcher-steering")
     reputations = {_provider_address(a): c.registry.reputation_of(_provider_address(a)) for a in providers}
+    # A minute after the last wave's closes: units they returned count as free before this match
+    # (a match challenge needs the cheaper offer unchanged since before the match's second).
+    chain.advance(60)
     now = chain.now()
 
     # Tenants post; a share asks a minimum reputation.
@@ -193,16 +198,27 @@ def run_wave(world: World, wave: int, size: int, stats: dict) -> None:
         if own:
             provider = matcher
         else:
+            # Two consecutive leases each: with every second lease of a provider closing early
+            # (below), each provider meets the same mix, so that strategies differ by what they
+            # do and not by the leases they drew.
             eligible = _eligible(world, reputations, min_rep)
-            provider = eligible[(stats.setdefault("rr", 0)) % len(eligible)]
-            stats["rr"] += 1
+            rr = stats.setdefault("rr", {})
+            provider = eligible[(rr.get(min_rep, 0) // 2) % len(eligible)]
+            rr[min_rep] = rr.get(min_rep, 0) + 1
         by_matcher[matcher.name].append((request_id, provider.offers[MODEL]))
         matcher.units += 1
         tenant.units += 1
         if provider is not matcher:
             provider.units += 1
         price = CEILING if provider.strategy == "matcher-steering" else PRICE
-        leases.append(Lease(request_id, tenant, provider, _provider_address(provider), price, request_id % 2 == 0))
+        # Every second lease of each provider closes early.
+        nth = stats.setdefault("nth", {})
+        nth[provider.name] = nth.get(provider.name, 0) + 1
+        leases.append(
+            Lease(
+                request_id, tenant, provider, _provider_address(provider), price, nth[provider.name] % 2 == 0, min_rep
+            )
+        )
     outcomes = chain.round(
         [Tx(m.address, calls.match(c, pairs), gas=15_000_000) for m in matchers if (pairs := by_matcher[m.name])]
     )
@@ -214,9 +230,30 @@ def run_wave(world: World, wave: int, size: int, stats: dict) -> None:
         1 for lease in leases if lease.provider.strategy == "matcher-steering"
     )
 
+    # match-watcher: challenges every steered match with an honest provider's cheaper offer, free
+    # at the match (MatcherBonds.challengeMatch): the tenant gets its overpayment for the lease's
+    # duration and the watcher the challenger's reward, both from the steering matcher's bond.
+    match_watchers = world.of("match-watcher")
+    steered = [lease for lease in leases if lease.provider.strategy == "matcher-steering"]
+    txs = []
+    for n, lease in enumerate(steered if match_watchers else []):
+        cheaper = _eligible(world, reputations, lease.min_reputation)  # all at PRICE, below the ceiling
+        if not cheaper:
+            continue
+        watcher = match_watchers[n % len(match_watchers)]
+        watcher.units += 1
+        txs.append(
+            Tx(watcher.address, calls.challenge_match(c, lease.lease_id, cheaper[n % len(cheaper)].offers[MODEL]))
+        )
+    chain.round(txs)
+    stats["match_challenges"] = stats.get("match_challenges", 0) + len(txs)
+
     watchers = world.of("watcher")
+    started_at = chain.now()
     for hour in range(1, LEASE_HOURS + 1):
-        chain.advance(3600)
+        # On the hour from the match, whatever waited before (a liveness window for a dark
+        # provider): every wave keeps the same clock, so a lease's pay does not depend on its wave.
+        chain.advance(started_at + hour * 3600 - chain.now())
         live = [lease for lease in leases if not lease.closed]
         if hour == EARLY_CLOSE_HOUR:
             _early_closes(world, [lease for lease in live if lease.early])
@@ -282,17 +319,16 @@ def _relet(lease: Lease, hours: float) -> None:
 
 def _early_closes(world: World, closing: list[Lease]) -> None:
     """Tenants close; a front-running provider's second account challenges first (a higher
-    priority fee), the close reverts, the provider answers at the end of the window, and the
-    tenant closes again."""
+    priority fee). The close calls the challenge off (LivenessCalledOff): the bond goes back to
+    the challenger, nothing is slashed and the lease is paid up to the challenge's time, the
+    close's own block, so the front-run buys nothing and costs the challenge's gas. A close
+    that still reverts (it should not) waits for the provider's answer and is sent again."""
     c, chain, p = world.c, world.chain, world.params
     txs = []
-    blocked = []
     for lease in closing:
         if lease.provider.strategy == "provider-frontrun":
-            txs.append(
-                Tx(lease.provider.alt, calls.challenge_liveness(c, lease.lease_id), priority=3, expect_revert=True)
-            )
-            blocked.append(lease)
+            txs.append(Tx(lease.provider.alt, calls.challenge_liveness(c, lease.lease_id), priority=3))
+            world.counters["closes_front_run"] += 1
         txs.append(Tx(lease.tenant.address, calls.close_lease(c, lease.lease_id), tag=lease, expect_revert=True))
     retry = [o.tx.tag for o in chain.round(txs) if o.tx.tag is not None and not o.ok]
     for lease in closing:
@@ -308,5 +344,5 @@ def _early_closes(world: World, closing: list[Lease]) -> None:
         for lease in retry:
             lease.closed = True
             _relet(lease, EARLY_CLOSE_HOUR)
-        world.counters["closes_front_run"] += len(retry)
+        world.counters["closes_delayed"] += len(retry)
         world.counters["front_run_delay_seconds"] += delay * len(retry)

@@ -85,16 +85,19 @@ def verdict(diff: Estimate | None) -> str:
 
 
 def equilibrium(inputs) -> dict[str, float]:
-    """The verifier's dilemma (issue 12): solvers cheat at c*, verifiers check at x*.
+    """The verifier's dilemma (issue 12): solvers cheat at c*, checkers check at x*.
 
-    A verifier is indifferent between re-executing (k·P) and not when the cheat rate is
-    c* = k·P / (w·C); a solver is indifferent when the check rate is x* = k·P / ((1 − f − v)·P + C).
-    Wrong results delivered: c*·(1 − x*).
+    A job's slash pays no finder (property 5): a third party's catch pays it only a lazy
+    verifier's bond share w·B_v, below k·P, so the one party paid to check is the tenant, which
+    on a catch gets its escrow back and t·C. It is indifferent between re-executing (k·P) and
+    not when the cheat rate is c* = k·P / (t·C + P); a solver is indifferent when the check rate
+    is x* = k·P / ((1 − f − v)·P + C). Wrong results delivered: c*·(1 − x*).
     """
     p = inputs.params
-    P, C = usd(inputs.job_price), usd(inputs.collateral[inputs.job_model])
-    f, v, w = p["protocolFeeBps"] / BPS, p["verifierFeeBps"] / BPS, p["whistleblowerRewardBps"] / BPS
-    c_star = COMPUTE_COST_SHARE * P / (w * C)
+    P = usd(inputs.job_price)
+    C = max(usd(inputs.collateral[inputs.job_model]), p["jobCollateralBps"] / BPS * P)
+    f, v, t = p["protocolFeeBps"] / BPS, p["verifierFeeBps"] / BPS, p["tenantCompensationBps"] / BPS
+    c_star = COMPUTE_COST_SHARE * P / (t * C + P)
     x_star = COMPUTE_COST_SHARE * P / ((1 - f - v) * P + C)
     return {"c_star": c_star, "x_star": x_star, "delivered": c_star * (1 - x_star)}
 
@@ -126,13 +129,44 @@ def _commit() -> str:
 
 
 def front_run_text(world, p) -> str:
-    """How long a front-run close waited, and what the provider was paid for the wait (measured)."""
+    """What a front-run close cost the tenant: called off in the close's block, or delayed (measured)."""
     closes = world.counters.get("closes_front_run", 0)
     if not closes:
         return "."
-    delay = world.counters["front_run_delay_seconds"] / closes
+    delayed = world.counters.get("closes_delayed", 0)
+    if not delayed:
+        return ", every one called off by the close in the same block (bond back, no delay, no pay for the wait)."
+    delay = world.counters["front_run_delay_seconds"] / delayed
     extra = usd(leases.PRICE) * (1 - p["protocolFeeBps"] / BPS) * delay / 3600
-    return f", each delayed {delay:.0f} s (the provider paid {extra:.3f} USD more per close)."
+    return f", {delayed} delayed {delay:.0f} s each (the provider paid {extra:.3f} USD more per close)."
+
+
+def still_open(i) -> list[str]:
+    """What the merged dispute rules leave to property 3 and to the arbiters' pay (computed)."""
+    p = i.params
+    P, v, k = usd(i.job_price), p["verifierFeeBps"] / BPS, COMPUTE_COST_SHARE
+    fee, n = usd(p["arbiterFee"]), max(1, i.arbiters)
+    return [
+        "What the merged mechanisms do not change: the verifier's dilemma. At a cheat rate of zero a lazy",
+        f"verifier earns v·P = {v * P:g} USD for an attestation an honest one pays k·P = {k * P:g} USD to make",
+        "(`verifier-lazy` against `verifier-honest`), so verifiers re-execute only when cheating is",
+        "common and the equilibrium above stands. Defending a griefed result now pays the honest",
+        "verifier (`sentinel-honest`), but only a verifier that holds the trace can defend: a lazy",
+        "one still loses its bond to a griefer. Property 3 of issue 12 (verification the lazy cannot",
+        "fake: an attestation carrying the state at a step drawn after submission, with its Merkle",
+        "proof against the solver's trace root, or forced errors paid from a levy) is what makes",
+        "`verifier-lazy` lose, and with it the equilibrium share of wrong results fall. Until then a",
+        "colluding solver and verifier are caught only by the tenant or by checkers nobody pays",
+        "(`solver-collude` is priced with the model's unpaid check rate q), and a self-reporter's second",
+        "account still takes the lazy verifier's bond share a whistleblower would have had (w·B_v, the",
+        "`solver-self-report` EV against `solver-cheat`).",
+        "",
+        f"Arbiter mode: an honest arbiter is paid fee/n = {fee / n:.2f} USD per vote of a unanimous committee",
+        f"of {n}, against k·P = {k * P:g} USD to re-execute the disputed prefix (`arbiter-honest`); an absent",
+        "arbiter earns nothing and loses nothing. At these defaults a committee is not paid to show up,",
+        "and when it does not, no majority is the challenger's loss: a cheating solver of an",
+        "arbiter-mode job is then paid (not simulated here: the void disputes are the tenant's attack).",
+    ]
 
 
 def write_report(results, path: Path, argv: list[str]) -> None:
@@ -196,7 +230,7 @@ def render(results, argv: list[str]) -> str:
         "Not simulated, because no agent's strategy chooses them: a token that refuses the",
         "provider's answer to a liveness challenge (issue 12, attack 3: tests/security covers the",
         "token), governance revoking a market's role (attack 5) or changing fees under a running job",
-        "(attack 7).",
+        "(attack 7; a job's fees are now fixed at the match).",
         "",
         "## Costs",
         "",
@@ -213,20 +247,25 @@ def render(results, argv: list[str]) -> str:
         f"tenant share t = {p['tenantCompensationBps'] / BPS}, "
         f"late-result slash s_late = {p['lateResultSlashBps'] / BPS}, "
         f"liveness slash s_live = {p['livenessSlashBps'] / BPS}, "
-        f"match fee m = {usd(p['matchFee'])} USD, settle bounty = {usd(p['settleBounty'])} USD, "
-        f"challenge bond = {usd(p['challengeBond'])} USD, verifier bond B_v = {usd(p['verifierBond'])} USD, "
+        f"match fee m = {usd(p['matchFee'])} USD, settle bounty b = {usd(p['settleBounty'])} USD, "
+        f"job collateral ≥ {p['jobCollateralBps'] / BPS:g}·P, "
+        f"challenge bond B_c = {usd(p['challengeBond'])} USD, verifier bond B_v = {usd(p['verifierBond'])} USD, "
+        f"arbiter bond B_a = {usd(p['arbiterBond'])} USD, arbiter fee = {usd(p['arbiterFee'])} USD, "
         f"liveness bond = {usd(p['livenessBond'])} USD, liveness window = {p['livenessWindowSeconds']} s. "
         "Collateral per unit: " + ", ".join(f"{m} {usd(c):,.0f} USD" for m, c in inputs["L2"].collateral.items()) + ".",
         "",
         "Scenario: a standard job P = "
         f"{usd(jobs.JOB_PRICE):g} USD on one {jobs.JOB_MODEL} unit (collateral C), a big job P_big = "
-        f"{usd(jobs.BIG_JOB_PRICE):g} USD on one {jobs.BIG_JOB_MODEL} unit, hashchain N = {jobs.STEPS}; "
+        f"{usd(jobs.BIG_JOB_PRICE):g} USD on one {jobs.BIG_JOB_MODEL} unit, hashchain N = {jobs.STEPS}; every "
+        f"solver's offers take jobs at {jobs.JOB_STEPS_PER_SECOND} step/s after {jobs.JOB_SETUP_SECONDS} s "
+        "(their job policy); "
         f"verifiers honest h = {inputs['L2'].honest_verifier_share:.2f} of a cheater's attestations; "
         f"W = {inputs['L2'].whistleblowers} "
-        f"whistleblowers each checking q = {jobs.CHECK_RATE} (d_w = {whistle_detection(inputs['L2']):.3f}, "
+        f"whistleblowers each checking q = {jobs.CHECK_RATE} of attested results, paid or not "
+        f"(d_w = {whistle_detection(inputs['L2']):.3f}, "
         f"d = {detection(inputs['L2']):.3f}); leases of {leases.LEASE_HOURS} h on one {leases.MODEL} unit at "
         f"{usd(leases.PRICE)} USD/h (ceiling {usd(leases.CEILING)}), every live lease challenged at hours "
-        f"{', '.join(map(str, leases.LIVENESS_HOURS))}; tenants of even-numbered leases close at hour "
+        f"{', '.join(map(str, leases.LIVENESS_HOURS))}; tenants of every second lease of each provider close at hour "
         f"{leases.EARLY_CLOSE_HOUR}; {leases.MIN_REPUTATION_SHARE:.0%} of rental requests ask a reputation of "
         f"{leases.MIN_REPUTATION:,}.",
         "",
@@ -275,14 +314,21 @@ def render(results, argv: list[str]) -> str:
         "## Wrong results delivered",
         "",
         f"In this run: {js.wrong_finalized} of {js.finalized} finalized jobs delivered a wrong result "
-        f"({wrong_share:.2%}); {js.slashed} solvers slashed, {js.expired} jobs expired, {js.voided} voided, "
-        f"{js.disputes} disputes played to the end.",
+        f"({wrong_share:.2%}); {js.slashed} solvers slashed, {js.expired} jobs expired, "
+        f"{js.refused} JOB pairs refused by the offers' job policies, "
+        f"{js.disputes} disputes played to the end ({js.voided} arbiter votes without a majority: the "
+        "challenger's loss, the solver paid after the window).",
         "",
-        "At equilibrium (the verifier's dilemma, issue 12): a verifier re-executes only while the",
-        "cheat rate is above c* = k·P / (w·C), a solver cheats only while the check rate is below",
-        "x* = k·P / ((1 − f − v)·P + C); wrong results delivered c*·(1 − x*) = "
+        "At equilibrium (the verifier's dilemma, issue 12): a job's slash pays no finder any more, so a",
+        "third party's catch pays only a lazy verifier's bond share (w·B_v, less than k·P: the",
+        "`whistleblower` row loses) and the one party paid to check is the tenant (its escrow back and",
+        "t·C). It re-executes only while the cheat rate is above c* = k·P / (t·C + P); a solver cheats",
+        "only while the check rate is below x* = k·P / ((1 − f − v)·P + C); wrong results delivered",
+        "c*·(1 − x*) = "
         f"{eq['c_star']:.4f} × {1 - eq['x_star']:.4f} = **{eq['delivered']:.2%}** (standard job). "
         "The run's share depends on its fixed mix of agents, the equilibrium figure does not.",
+        "",
+        *still_open(inputs["L2"]),
         "",
         "## Farming, matching, liveness",
         "",

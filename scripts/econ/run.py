@@ -54,6 +54,9 @@ class Results:
             rep_leases_per_farmer=self.lease_stats.get("leases", 0)
             * leases.MIN_REPUTATION_SHARE
             / max(1, len(world.of("farmer"))),
+            voted_void_share=jobs.VOTED_VOID_TENANTS / max(1, len(world.of("tenant-void"))),
+            arbiters=len(world.of("arbiter-honest")),
+            challenger_reward=world.c.matcher_bonds.params()[1],
             offline_share=self.lease_stats.get("slashed", 0) / max(1, self.lease_stats.get("challenges", 0)),
             checked_wrong_share=world.counters.get("checks_wrong", 0) / max(1, world.counters.get("checks", 0)),
             sentinel_mix={k.split("/", 1)[1]: v for k, v in world.counters.items() if k.startswith("sentinel/")},

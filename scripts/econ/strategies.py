@@ -40,6 +40,9 @@ class Inputs:
     challenges_per_lease: float  # liveness challenges a lease meets on average
     lease_hours_mean: float  # H̄: hours a lease runs on average (early closes included)
     rep_leases_per_farmer: float  # leases asking a reputation only a farmer has, per farmer
+    voted_void_share: float = 0.0  # share of tenant-void's disputes an honest arbiter committee voted on
+    arbiters: int = 0  # the committee's size: votes per voted dispute
+    challenger_reward: int = 0  # MatcherBonds' reward for a won match challenge (token units)
     offline_share: float = 0.0  # o: share of liveness challenges that met an offline provider in this run
     checked_wrong_share: float = 0.0  # c_a: share of the results whistleblowers re-executed that were wrong
     sentinel_mix: dict[str, int] = field(default_factory=dict)  # "kind/wrong|right" -> sentinel attestations
@@ -102,6 +105,17 @@ def _collateral(i: Inputs, model: str, units: int = 1) -> float:
     return usd(i.collateral[model] * units)
 
 
+def _job_collateral(i: Inputs, model: str, price: int) -> float:
+    """A job's collateral: its unit's catalogue collateral or `jobCollateralBps` of its price, the larger."""
+    return max(_collateral(i, model), i.p["jobCollateralBps"] / BPS * usd(price))
+
+
+def _lazy_share(i: Inputs, C: float) -> float:
+    """What a winning challenger takes of a lazy verifier's bond: w·B_v, at most the treasury's share
+    of the slash (1 − t)·C. A job's slash itself pays no finder (property 5)."""
+    return min(_w(i) * usd(i.p["verifierBond"]), (1 - _t(i)) * C)
+
+
 def whistle_detection(i: Inputs) -> float:
     """d_w = 1 − (1 − q)^W: some whistleblower re-executes a result a verifier attested."""
     return 1 - (1 - i.check_rate) ** i.whistleblowers
@@ -132,7 +146,7 @@ def solver_honest(i: Inputs) -> Formula:
 @strategy("solver-cheat", "solver", "Cheating solver (wrong result, no compute)", "job", "solver-honest", True)
 def solver_cheat(i: Inputs) -> Formula:
     f, v = _fees(i)
-    P, C, d = usd(i.job_price), _collateral(i, i.job_model), detection(i)
+    P, C, d = usd(i.job_price), _job_collateral(i, i.job_model, i.job_price), detection(i)
     return Formula(
         f"(1 − d)·(1 − f − v)·P − d·C, d = h + (1 − h)(1 − (1 − q)^W) = {d:.3f}, C = {C:g}",
         (1 - d) * (1 - f - v) * P - d * C - i.g(*SOLVE_GAS),
@@ -144,10 +158,14 @@ def solver_cheat(i: Inputs) -> Formula:
 )
 def solver_self_report(i: Inputs) -> Formula:
     f, v = _fees(i)
-    P, C, d, w = usd(i.job_price), _collateral(i, i.job_model), detection(i), _w(i)
+    P, C, d = usd(i.job_price), _job_collateral(i, i.job_model, i.job_price), detection(i)
+    h, dw = i.honest_verifier_share, whistle_detection(i)
+    lazy = _lazy_share(i, C)
     return Formula(
-        f"(1 − d)·(1 − f − v)·P − d·(1 − w)·C (its second account takes w = {w} of the slash), d = {d:.3f}",
-        (1 - d) * (1 - f - v) * P - d * (1 - w) * C - i.g(*SOLVE_GAS) - d * i.g("challenge"),
+        f"(1 − d)·(1 − f − v)·P − d·C + (1 − h)·d_w·min(w·B_v, (1 − t)·C): no finder's share of the slash, its "
+        f"second account keeps only a lazy verifier's bond share ({lazy:g}) the whistleblower would have had; "
+        f"d = {d:.3f}",
+        (1 - d) * (1 - f - v) * P - d * C + (1 - h) * dw * lazy - i.g(*SOLVE_GAS) - d * i.g("challenge"),
     )
 
 
@@ -160,14 +178,18 @@ def solver_self_report(i: Inputs) -> Formula:
     True,
 )
 def solver_grief(i: Inputs) -> Formula:
-    P, C, w = usd(i.job_price), _collateral(i, i.job_model), _w(i)
-    t, B = _t(i), usd(i.p["verifierBond"])
-    treasury = C - w * C - t * C
-    share = min(w * B, treasury)
+    f, v = _fees(i)
+    P, C, h = usd(i.job_price), _job_collateral(i, i.job_model, i.job_price), i.honest_verifier_share
+    B, Bc = usd(i.p["verifierBond"]), usd(i.p["challengeBond"])
+    share = _lazy_share(i, C)
+    k = COMPUTE_COST_SHARE
+    defended = (1 - f - v - k) * P - Bc
+    burnt = -C + share - k * P
     return Formula(
-        f"−(1 − w)·C + min(w·B_v, treasury share) − k·P = −{(1 - w) * C:g} + {share:g} − {COMPUTE_COST_SHARE * P:g}: "
-        f"a griefing attack; the honest verifier loses B_v = {B:g}",
-        -(1 - w) * C + share - COMPUTE_COST_SHARE * P - i.g(*SOLVE_GAS, "challenge"),
+        f"h·((1 − f − v − k)·P − B_c) + (1 − h)·(−C + min(w·B_v, (1 − t)·C) − k·P), h = {h:.3f}: "
+        f"an honest verifier reveals for the silent solver and the challenger loses its bond B_c = {Bc:g} "
+        f"({defended:g}); a lazy one has no trace to defend with and loses B_v = {B:g} ({burnt:g})",
+        h * defended + (1 - h) * burnt - i.g(*SOLVE_GAS, "challenge"),
     )
 
 
@@ -183,12 +205,12 @@ def solver_honest_big(i: Inputs) -> Formula:
 @strategy("solver-big-cheat", "solver", "Cheating on a big job over small collateral", "job", "solver-honest-big", True)
 def solver_big_cheat(i: Inputs) -> Formula:
     f, v = _fees(i)
-    P, C, d = usd(i.big_job_price), _collateral(i, i.big_job_model), i.honest_verifier_share
+    P, C, d = usd(i.big_job_price), _job_collateral(i, i.big_job_model, i.big_job_price), detection(i)
     k = COMPUTE_COST_SHARE
     return Formula(
-        f"(1 − d)·(1 − f − v)·P_big − d·C_small, P_big = {P:g}, C_small = {C:g}, d = h = {d:.3f} "
-        f"(no whistleblower checks: w·C_small < k·P_big); "
-        f"beats honest play while d < k·P/((1 − f − v)·P + C) = {k * P / ((1 - f - v) * P + C):.3f}",
+        f"(1 − d)·(1 − f − v)·P_big − d·C_big, P_big = {P:g}, C_big = max(catalogue, jobCollateralBps·P_big) = "
+        f"{C:g}, d = {d:.3f}; beats honest play while d < k·P/((1 − f − v)·P + C) = "
+        f"{k * P / ((1 - f - v) * P + C):.3f}",
         (1 - d) * (1 - f - v) * P - d * C - i.g(*SOLVE_GAS),
     )
 
@@ -198,7 +220,8 @@ def solver_big_cheat(i: Inputs) -> Formula:
 )
 def solver_collude(i: Inputs) -> Formula:
     f, _ = _fees(i)
-    P, C, dw, B = usd(i.job_price), _collateral(i, i.job_model), whistle_detection(i), usd(i.p["verifierBond"])
+    P, C, dw = usd(i.job_price), _job_collateral(i, i.job_model, i.job_price), whistle_detection(i)
+    B = usd(i.p["verifierBond"])
     return Formula(
         f"(1 − d_w)·(1 − f)·P − d_w·(C + B_v), d_w = 1 − (1 − q)^W = {dw:.3f}, B_v = {B:g}; beats an honest "
         f"solver while d_w < ((1 − f)·P − (1 − f − v − k)·P)/((1 − f)·P + C + B_v) = "
@@ -241,19 +264,20 @@ def _mix(i: Inputs, values: dict[str, float]) -> float:
 @strategy("sentinel-honest", "verifier", "Honest verifier of cheaters' and big jobs", "attestation")
 def sentinel_honest(i: Inputs) -> Formula:
     _, v = _fees(i)
-    P, C, w, k = usd(i.job_price), _collateral(i, i.job_model), _w(i), COMPUTE_COST_SHARE
-    Pb, Cs = usd(i.big_job_price), _collateral(i, i.big_job_model)
+    P, w, k = usd(i.job_price), _w(i), COMPUTE_COST_SHARE
+    Pb = usd(i.big_job_price)
     values = {
-        "regular/wrong": w * C - k * P,
+        "regular/wrong": -k * P,
         "regular/wrong/sr": -k * P,
-        "regular/right/grief": -k * P - usd(i.p["verifierBond"]),
-        "big/wrong": w * Cs - k * Pb,
+        "regular/right/grief": (v - k) * P + w * usd(i.p["challengeBond"]),
+        "big/wrong": -k * Pb,
         "big/right": (v - k) * Pb,
     }
     return Formula(
-        f"a wrong standard result w·C − k·P = {values['regular/wrong']:g} (−k·P when a self-reporter's second account "
-        f"front-runs the invalid attestation), a wrong big one w·C_small − k·P_big = {values['big/wrong']:g}, a right "
-        f"big one (v − k)·P_big = {values['big/right']:g}; weighted by the run's mix",
+        f"a wrong result −k·P = {values['regular/wrong']:g} (it attests invalid and wins: its bond back, no finder's "
+        f"share), a wrong big one −k·P_big = {values['big/wrong']:g}, a right big one (v − k)·P_big = "
+        f"{values['big/right']:g}, a griefed right one it defends (v − k)·P + w·B_c = "
+        f"{values['regular/right/grief']:g}; weighted by the run's mix",
         _mix(i, values) - i.g("attest"),
     )
 
@@ -269,79 +293,108 @@ def sentinel_lazy(i: Inputs) -> Formula:
         "regular/wrong": caught,
         "regular/wrong/sr": caught,
         "regular/right/grief": -usd(i.p["verifierBond"]),
-        "big/wrong": v * Pb,
+        "big/wrong": (1 - dw) * v * Pb - dw * B,
         "big/right": v * Pb,
     }
     return Formula(
-        f"a wrong standard result (1 − d_w)·v·P − d_w·B_v = {values['regular/wrong']:.2f}, a big one v·P_big = "
-        f"{v * Pb:g} (never checked); weighted by the run's mix",
+        f"a wrong result (1 − d_w)·v·P − d_w·B_v = {values['regular/wrong']:.2f} ({values['big/wrong']:.2f} for a big "
+        f"one), a right big one v·P_big = {v * Pb:g}, a griefed right one −B_v (no trace to defend it with); "
+        "weighted by the run's mix",
         _mix(i, values) - i.g("attest"),
     )
 
 
 @strategy("whistleblower", "verifier", "Whistleblower checking a share q of attested results", "check")
 def whistleblower(i: Inputs) -> Formula:
-    P, C, w, t = usd(i.job_price), _collateral(i, i.job_model), _w(i), _t(i)
-    B = usd(i.p["verifierBond"])
-    share = min(w * B, C - w * C - t * C)
+    P, C = usd(i.job_price), _job_collateral(i, i.job_model, i.job_price)
+    share = _lazy_share(i, C)
     c = i.checked_wrong_share
     return Formula(
-        f"c_a·(w·C + min(w·B_v, treasury share)) − k·P per check; c_a = {c:.3f} the share of the results it "
-        f"checked that were wrong in this run; pays while c_a > k·P / (w·C) = {COMPUTE_COST_SHARE * P / (w * C):.4f}",
-        c * (w * C + share) - COMPUTE_COST_SHARE * P - c * i.g("challenge"),
+        f"c_a·min(w·B_v, (1 − t)·C) − k·P per check: a job's slash pays no finder, a catch pays the lazy verifier's "
+        f"bond share ({share:g}); c_a = {c:.3f} the share of the results it checked that were wrong in this run; "
+        f"pays only while c_a > k·P / (w·B_v) = {COMPUTE_COST_SHARE * P / share:.2f}",
+        c * share - COMPUTE_COST_SHARE * P - c * i.g("challenge"),
     )
 
 
 # ---------------------------------------------------------------- tenants
 
 
-@strategy("tenant-honest", "tenant", "Honest tenant (a job's result worth its price)", "job")
+@strategy("tenant-honest", "tenant", "Honest tenant (a job's result worth what it pays)", "job")
 def tenant_honest(i: Inputs) -> Formula:
-    return Formula("V − P − m − gas, V = P", -usd(i.p["matchFee"]) - i.g("publish_job_terms", "create_request"))
+    return Formula(
+        "V − (P + m + b) − gas, V = P + m + b (the price, match fee and settle bounty it pays)",
+        -i.g("publish_job_terms", "create_request"),
+    )
 
 
 @strategy("tenant-exposed", "tenant", "Tenant whose jobs meet cheating solvers", "job")
 def tenant_exposed(i: Inputs) -> Formula:
+    m, b = usd(i.p["matchFee"]), usd(i.p["settleBounty"])
+    C = _job_collateral(i, i.job_model, i.job_price)
     return Formula(
-        "(1 − d)·(0 − P) + d·t·C − m for a standard cheater's job (the run also sends it colluders', "
-        "griefers' and big jobs): a wrong result is worth nothing, a caught one refunds and compensates",
-        (1 - detection(i)) * -usd(i.job_price)
-        + detection(i) * _t(i) * _collateral(i, i.job_model)
-        - usd(i.p["matchFee"]),
+        "(1 − d)·(0 − (P + m + b)) + d·(t·C − m − b) for a standard cheater's job (the run also sends it "
+        "colluders', griefers' and big jobs): a wrong result is worth nothing, a caught one refunds and compensates",
+        (1 - detection(i)) * -(usd(i.job_price) + m + b) + detection(i) * (_t(i) * C - m - b),
     )
 
 
 @strategy("solver-victim", "solver", "Honest solver the tenant attacks target", "job")
 def solver_victim(i: Inputs) -> Formula:
-    late = i.p["lateResultSlashBps"] / BPS
-    C8 = _collateral(i, i.job_model, i.infeasible_units)
-    P = usd(i.job_price)
+    f, v = _fees(i)
+    P, w, Bc, fee, a = usd(i.job_price), _w(i), usd(i.p["challengeBond"]), usd(i.p["arbiterFee"]), i.voted_void_share
+    voided = (1 - f - v - COMPUTE_COST_SHARE) * P + w * (Bc - a * fee)
     return Formula(
-        f"half infeasible (−s_late·C₈ = −{late * C8:g}), half voided (−k·P = −{COMPUTE_COST_SHARE * P:g})",
-        (-late * C8 - COMPUTE_COST_SHARE * P - i.g("submit_result", "reveal", "reveal")) / 2,
+        "self-challenged by the tenant (the infeasible jobs never reach it: its job policy refuses them), paid "
+        f"after the vote (none, or a committee's on a share a = {a:.2f}) with w of the bond less the arbiters' fee: "
+        f"(1 − f − v − k)·P + w·(B_c − a·fee) = {voided:g}",
+        voided - i.g("submit_result", "reveal", "reveal"),
     )
 
 
 @strategy(
-    "tenant-infeasible", "tenant", "Infeasible job terms + second-account expireJob", "job", "tenant-honest", True
+    "tenant-infeasible",
+    "tenant",
+    "Infeasible job terms (2^24 steps in 60 s), then cancel",
+    "job",
+    "tenant-honest",
+    True,
 )
 def tenant_infeasible(i: Inputs) -> Formula:
-    C = _collateral(i, i.job_model, i.infeasible_units)
-    late = i.p["lateResultSlashBps"] / BPS
     return Formula(
-        f"(w + t)·s_late·C − m − gas = ({_w(i)} + {_t(i)})·{late}·{C:g} − {usd(i.p['matchFee'])} − gas",
-        (_w(i) + _t(i)) * late * C - usd(i.p["matchFee"]) - i.g("publish_job_terms", "create_request", "expire_job"),
+        "−gas: every offer's job policy refuses the terms, the pair is skipped (JOB_TERMS_REFUSED) and the tenant "
+        "cancels its request for the whole deposit; it pays the gas of the trap and of the cancel",
+        -i.g("publish_job_terms", "create_request", "cancel_request"),
+    )
+
+
+@strategy("arbiter-honest", "verifier", "Honest arbiter (re-executes, votes, claims)", "vote")
+def arbiter_honest(i: Inputs) -> Formula:
+    fee, n, P = usd(i.p["arbiterFee"]), max(1, i.arbiters), usd(i.job_price)
+    k = COMPUTE_COST_SHARE
+    return Formula(
+        f"fee/n − k·P − gas per vote with a unanimous committee of n = {n} (its bond B_a = "
+        f"{usd(i.p['arbiterBond']):g} back): {fee:g}/{n} − {k * P:g}; an absent arbiter earns 0, so the committee "
+        f"is paid to vote only while fee/n > k·P (the re-execution of the disputed prefix, here the whole job)",
+        fee / n - k * P - i.g("vote_on_step", "claim_arbiter_pay"),
     )
 
 
 @strategy(
-    "tenant-void", "tenant", "Self-challenge of an arbiter-mode job, voided by no vote", "job", "tenant-honest", True
+    "tenant-void",
+    "tenant",
+    "Self-challenge of an arbiter-mode job, hoping for no vote",
+    "job",
+    "tenant-honest",
+    True,
 )
 def tenant_void(i: Inputs) -> Formula:
-    P = usd(i.job_price)
+    _, v = _fees(i)
+    P, Bc = usd(i.job_price), usd(i.p["challengeBond"])
     return Formula(
-        f"V − m − gas (escrow and bond back on a void) = {P:g} − {usd(i.p['matchFee'])} − gas",
-        P - usd(i.p["matchFee"]) - i.g("publish_job_terms", "create_request", "challenge", "respond", "resolve_vote"),
+        f"V − (P + m + b) + v·P − B_c − gas (a vote for the solver or no majority: the job is paid, the bond lost; "
+        f"no verifier attested, so its fee comes back) = {v * P:g} − {Bc:g} − gas",
+        v * P - Bc - i.g("publish_job_terms", "create_request", "challenge", "respond", "respond"),
     )
 
 
@@ -401,12 +454,10 @@ def provider_dark_offline(i: Inputs) -> Formula:
     True,
 )
 def provider_frontrun(i: Inputs) -> Formula:
-    f, _ = _fees(i)
-    window_h = i.p["livenessWindowSeconds"] / 3600
-    extra = 0.5 * ((1 - f) * usd(i.lease_price) * window_h - i.g("challenge_liveness", "respond_liveness"))
+    extra = -0.5 * i.g("challenge_liveness")
     return Formula(
-        f"honest + e·((1 − f)·p·window − gas), e = 0.5 the share of leases the tenant closes early: +{extra:.3f} "
-        "(the bond moves between its own accounts)",
+        "honest − e·gas(challengeLiveness), e = 0.5 the share of leases the tenant closes early: the close calls "
+        f"the challenge off (bond back, no slash, paid to the challenge's time, the close's block): {extra:+.5f}",
         _lease_pay(i, i.lease_price) + _bonds(i) + extra,
     )
 
@@ -427,18 +478,27 @@ def matcher_honest(i: Inputs) -> Formula:
 def matcher_steering(i: Inputs) -> Formula:
     f, _ = _fees(i)
     s = 1 - i.min_reputation_share
-    taken = usd(i.ceiling_price - i.lease_price) * i.lease_hours_mean
+    over = usd(i.ceiling_price - i.lease_price) * i.lease_hours
+    R = usd(i.challenger_reward)
     return Formula(
-        f"m + s·((1 − f)·p_max·H̄ + n_c·b_live), s = {s:.2f} the share it can steer (its provider lacks "
-        f"the reputation some requests ask); the tenant pays (p_max − p)·H̄ = {taken:.2f} more per steered "
-        "lease, an honest provider loses the lease",
-        usd(i.p["matchFee"]) + s * ((1 - f) * usd(i.ceiling_price) * i.lease_hours_mean + _bonds(i)),
+        f"m + s·((1 − f)·p_max·H̄ + n_c·b_live − (p_max − p)·H − R), s = {s:.2f} the share it can steer (its "
+        f"provider lacks the reputation some requests ask); a match-watcher's challenge takes from its bond the "
+        f"tenant's overpayment over the duration, (p_max − p)·H = {over:.2f}, and the reward R = {R:g}. What is left "
+        "is the lease itself, which the model values at its whole margin (serving costs nothing here): the "
+        "volume it takes from honest providers, not the overcharge",
+        usd(i.p["matchFee"]) + s * ((1 - f) * usd(i.ceiling_price) * i.lease_hours_mean + _bonds(i) - over - R),
     )
 
 
-@strategy(
-    "farmer", "provider", "Reputation farmer (self-lease, self-answered challenges)", "provider", "provider-new", True
-)
+@strategy("match-watcher", "matcher", "Match watcher (challenges dominated matches)", "challenge")
+def match_watcher(i: Inputs) -> Formula:
+    return Formula(
+        f"R − gas per challenge won = {usd(i.challenger_reward):g} − gas",
+        usd(i.challenger_reward) - i.g("challenge_match"),
+    )
+
+
+@strategy("farmer", "provider", "Reputation farmer (paid self-leases to the cap)", "provider", "provider-new", True)
 def farmer(i: Inputs) -> Formula:
     per = farm_cost_per_outcome(i)
     cost = FARM_OUTCOMES * per
@@ -463,9 +523,15 @@ def provider_new(i: Inputs) -> Formula:
     return Formula("its leases' pay; no reputation beyond its own outcomes", 0.0)
 
 
-@strategy("settler-jobs", "settler", "Third-party settler of jobs (finalizeJob, resolveVote)", "settlement")
+@strategy(
+    "settler-jobs", "settler", "Third-party settler of jobs (finalizeJob, resolveVote, claimTimeout)", "settlement"
+)
 def settler_jobs(i: Inputs) -> Formula:
-    return Formula("0 − gas(finalizeJob): nothing pays it", -i.g("finalize_job"))
+    return Formula(
+        f"bounty − gas per settlement = {usd(i.p['settleBounty'])} − gas (a game the solver wins pays it "
+        "from the losing bond)",
+        usd(i.p["settleBounty"]) - i.g("finalize_job"),
+    )
 
 
 @strategy("settler-leases", "settler", "Third-party settler of leases (closeLeases)", "settlement")

@@ -91,10 +91,21 @@ class World:
     def grant(self, role: str, agents: list[Agent]) -> None:
         self.chain.round([Tx(self.governance, calls.grant_role(self.c, role, agent.address)) for agent in agents])
 
+    def bond_matchers(self, agents: list[Agent]) -> None:
+        """A matcher bonds twice MatcherBonds' minimum from its own tokens (part of its wealth after),
+        so that won challenges of its matches leave it bonded enough to keep matching."""
+        amount = 2 * self.c.matcher_bonds.params()[0]
+        self.chain.round([Tx(agent.address, calls.bond_matcher(self.c, amount)) for agent in agents])
+
+    def bonds(self, addresses: list[str]) -> list[int]:
+        """Each address's matcher bond (unbonding included: still its own, and still slashable)."""
+        return [self.c.matcher_bonds.bond_of(address)[0] for address in addresses]
+
     # ---------------------------------------------------------------- wealth and the books
 
     def wealths(self, addresses: list[str]) -> dict[str, int]:
-        """Tokens held, staked in the registry, and credited in any of the three contracts, at one block."""
+        """Tokens held, staked in the registry, bonded as a matcher, and credited in any of the three
+        contracts, at one block."""
         c = self.c
         block = self.w3.eth.block_number
         columns = [
@@ -106,6 +117,7 @@ class World:
             c.market.credits_of(addresses, block=block),
             c.job_market.credits_of(addresses, block=block),
             c.registry.credits_of(addresses, block=block),
+            self.bonds(addresses),  # read at the same block: nothing is sent while the books are read
         ]
         return {address: sum(column[n] for column in columns) for n, address in enumerate(addresses)}
 
@@ -150,11 +162,13 @@ class World:
             "LeaseMarket": self.c.market.accrued_fees() + sum(self.c.market.credits_of(known)),
             "JobMarket": self.c.job_market.accrued_fees() + sum(self.c.job_market.credits_of(known)),
             "ProviderRegistry": self.c.registry.total_stake() + sum(self.c.registry.credits_of(known)),
+            "MatcherBonds": sum(self.bonds(known)),
         }
         held = {
             "LeaseMarket": self.c.payment_token.balance_of(self.c.market.address),
             "JobMarket": self.c.payment_token.balance_of(self.c.job_market.address),
             "ProviderRegistry": self.c.payment_token.balance_of(self.c.registry.address),
+            "MatcherBonds": self.c.payment_token.balance_of(self.c.matcher_bonds.address),
         }
         return {
             "agents_delta": agents_delta,

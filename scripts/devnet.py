@@ -118,7 +118,12 @@ def start_delivery(stack: contextlib.ExitStack, anvil: Anvil, deployment: Path, 
         "region": "eu-central",
         "stake": PROVIDER_STAKE // 2,
         "offers": [
-            {"gpu_model": DELIVERY_MODEL, "units": 2, "price_per_unit_hour": USD, "max_duration_seconds": 30 * 86_400}
+            {
+                "gpu_model": DELIVERY_MODEL,
+                "units": 2,
+                "price_per_unit_hour": 30 * USD,
+                "max_duration_seconds": 30 * 86_400,
+            }
         ],
         "delivery": {"backend": "process", "work_dir": str(work_dir / "workloads"), "start_timeout_seconds": 20},
     }
@@ -138,12 +143,13 @@ def start_delivery(stack: contextlib.ExitStack, anvil: Anvil, deployment: Path, 
     spec = RequestSpec(
         gpu_model=DELIVERY_MODEL,
         units=1,
-        max_price_per_unit_hour=2 * USD,
+        # 30 USD an hour: two hours of it pass the 50 USD a lease must pay to count for reputation.
+        max_price_per_unit_hour=30 * USD,
         max_duration_seconds=4 * 3600,
         match_deadline=tenant.now() + 3600,
         manifest_hash=manifest.hash,
     )
-    lease_id = tenant.request_id_of(tenant.create_request(spec, 100 * USD))
+    lease_id = tenant.request_id_of(tenant.create_request(spec, 130 * USD))
     (offer,) = tenant.offers_of(agent.account.address)
     matcher = connect(*config(MATCHER), logger)
     matcher.send(matcher.contracts.market.match_requests([(lease_id, offer.offer_id)]))

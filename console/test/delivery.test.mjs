@@ -113,8 +113,9 @@ test("the provider's reputation history shows the lease it completed, dated", as
   await page.waitForSelector('#provider-info dd[data-field="Reputation"]');
   assert.equal(await page.locator("#history tbody tr").count(), 0, "no history yet");
 
-  // The lease runs ten minutes (chain time), then the tenant closes it.
-  await rpc("evm_increaseTime", [600]);
+  // The lease runs two hours (chain time: 60 USD, past the 50 USD a lease must pay to count for
+  // reputation), then the tenant closes it.
+  await rpc("evm_increaseTime", [7200]);
   await rpc("evm_mine");
   await connectAs(page, "tenant");
   await page.click("nav button[data-view=tenant]");

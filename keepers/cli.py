@@ -1120,7 +1120,7 @@ def market_replay_match(args: argparse.Namespace) -> int:
     config = load_config(args.config, os.environ)
     level = logging.INFO if args.verbose else logging.CRITICAL + 1
     matcher = MatcherKeeper(config, name="replay", logger=make_logger("replay", "matcher", level, stream=sys.stderr))
-    matcher.setup()
+    matcher.setup(bond=False)  # a replay sends nothing: no matcher bond needed
     plan = matcher.replay(args.block)
     data = {
         "block_number": plan.block_number,

@@ -101,8 +101,11 @@ class MatcherKeeper(Keeper):
     required_role = "MATCHER_ROLE"
     RoleConfig = MatcherConfig
 
-    def setup(self) -> None:
-        self._ensure_bonded()
+    def setup(self, *, bond: bool = True) -> None:
+        """`bond=False` for a replay (`leasehold market replay-match`), which reads and sends nothing:
+        anyone may audit a batch without being a matcher."""
+        if bond:
+            self._ensure_bonded()
         self.view = MarketView(self, name="matcher-view")
         self.weights = Weights(**self.role_config.weights.model_dump())
         self.matches = self.metrics.counter("matches", "Pairs the chain accepted from this matcher")

@@ -26,7 +26,9 @@ def test_published_terms_and_the_job_read_back(protocol, matcher_account, funded
     job = tenant.job(job_id)
     assert (job.tenant, job.provider, job.units) == (tenant.address, provider_key.address, 1)
     assert job.terms_hash == tenant.job_market.functions.hashTerms(terms.as_tuple()).call()
-    assert job.escrow == ESCROW_DEPOSIT - tenant.params()["matchFee"]
+    params = tenant.params()
+    # The job's escrow is its price: the deposit less the match fee and the settle bounty it reserves.
+    assert job.escrow == ESCROW_DEPOSIT - params["matchFee"] - params["settleBounty"]
     assert tenant.next_move(job_id).phase == "NONE"
     assert tenant.dispute(job_id).number == 0
 

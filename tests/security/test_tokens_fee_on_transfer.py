@@ -15,6 +15,7 @@ def fot_payment(FeeOnTransferToken, TestStablecoin, accounts):
         FeeOnTransferToken.deploy({"from": accounts[0]}),
         accounts,
         stake_token=TestStablecoin.deploy({"from": accounts[0]}),
+        bond=False,  # nothing is matched here; a fee-on-transfer bond would arrive short
     )
 
 

@@ -100,7 +100,8 @@ def test_job_finalize_pays_every_party(p):
 
     assert p.token.balanceOf(p.provider) == done["toProvider"]
     assert (
-        done["toProvider"] + done["protocolFee"] + done["tenantRefund"] == JOB_DEPOSIT - p.config.params()["matchFee"]
+        done["toProvider"] + done["protocolFee"] + done["tenantRefund"]
+        == JOB_DEPOSIT - p.config.params()["matchFee"] - p.config.params()["settleBounty"]  # the bounty: the settler's
     )
     assert p.token.balanceOf(p.tenant) == tenant_before + done["tenantRefund"]
     assert p.token.balanceOf(p.job_market) == done["protocolFee"]

@@ -91,7 +91,9 @@ def test_job_finalizes_while_halted(p):
     assert p.job_market.creditOf(p.treasury) == 0
     assert p.job_market.accruedFees() == done["protocolFee"]
     assert p.job_market.creditOf(p.tenant) == done["tenantRefund"]
-    assert p.token.balanceOf(p.job_market) == done["toProvider"] + done["protocolFee"] + done["tenantRefund"]
+    bounty = event_args(tx, "SettleBountyPaid")["bounty"]  # the settler's bounty, credited too
+    assert p.job_market.creditOf(p.stranger) == bounty
+    assert p.token.balanceOf(p.job_market) == done["toProvider"] + done["protocolFee"] + done["tenantRefund"] + bounty
     assert p.registry.provider(p.provider)["lockedStake"] == 0
 
 
@@ -100,13 +102,14 @@ def test_job_credits_are_claimed_once_the_token_resumes(p):
     submit_honest(p, job_id, terms, trace, provider=p.provider)
     chain.sleep(HOUR + 1)
     halt(p)
-    done = event_args(p.job_market.finalizeJob(job_id, {"from": p.stranger}), "JobFinalized")
+    finalized = p.job_market.finalizeJob(job_id, {"from": p.stranger})
+    done, bounty = event_args(finalized, "JobFinalized"), event_args(finalized, "SettleBountyPaid")["bounty"]
     with expect_revert("SwitchRevertToken_Halted"):
         p.job_market.claimCredit({"from": p.provider})
     halt(p, False)
 
     p.job_market.sweepFees({"from": p.stranger})
-    for account, amount in ((p.provider, done["toProvider"]), (p.tenant, done["tenantRefund"])):
+    for account, amount in ((p.provider, done["toProvider"]), (p.tenant, done["tenantRefund"]), (p.stranger, bounty)):
         before = p.token.balanceOf(account)
         tx = p.job_market.claimCredit({"from": account})
         assert event_args(tx, "CreditClaimed") == {"account": account, "amount": amount}

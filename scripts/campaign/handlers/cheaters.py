@@ -66,15 +66,6 @@ class CheaterActions:
         self.stats.cheats["edge requests"] += 1
         self._create(spec, deposit, self.edge_tenant, terms=terms)
 
-    def _job_of(self, job):
-        """Marks a job as the step's subject, as JobMarketActions._job does for a picked one."""
-        self._gas_tag = job.terms.workload
-        self._mark(job.id)
-        self._touched.add(job.provider)
-        self._mark_offer(job.offer)
-        self._subject = job
-        return job
-
     # ----------------------------------------------------------------- the provider's second account
 
     def act_sybil(self):

@@ -76,12 +76,15 @@ class JobMarketActions:
 
     def _job(self, predicate):
         job = self._pick(self._live_jobs(predicate))
-        if job is not None:
-            self._gas_tag = job.terms.workload
-            self._mark(job.id)
-            self._touched.add(job.provider)
-            self._mark_offer(job.offer)
-            self._subject = job
+        return None if job is None else self._job_of(job)
+
+    def _job_of(self, job):
+        """Marks `job` as the step's subject (the cheaters' moves name theirs directly)."""
+        self._gas_tag = job.terms.workload
+        self._mark(job.id)
+        self._touched.add(job.provider)
+        self._mark_offer(job.offer)
+        self._subject = job
         return job
 
     def _dispute(self, job_id: int) -> dict:

@@ -664,7 +664,11 @@ def _(w):
 
 
 def _reclaimed(w):
-    lease, _ = open_lease(w)
+    lease, start = open_lease(w)
+    # The notice runs as long as the lease (24 h): a reclaim sent a second after the start would
+    # make the lease EXPIRED, which anyone may close, by the notice's last second. Pinned to the
+    # start, the boundary is the notice's alone, however long the machine took between blocks.
+    at(start)
     tx = w.market.requestReclaim(lease, {"from": w.provider})
     return lease, tx.events["ReclaimRequested"]["reclaimableAt"]
 

@@ -399,7 +399,11 @@ contract JobMarket is IJobMarket, MarketBase {
         address provider = job.provider;
         _accrueFee(protocolFee);
         // The collateral is released with the match; the job counts for reputation above the minimum pay.
-        registry.release(_settlementOf(job), ReputationMath.paidOutcome(escrow, Registry.Outcome.JOB_FINALIZED));
+        registry.release(
+            _settlementOf(job),
+            ReputationMath.paidOutcome(escrow, Registry.Outcome.JOB_FINALIZED),
+            protocolFee
+        );
         emit JobFinalized(jobId, provider, toProvider, protocolFee, verifierFee, tenantRefund);
 
         // Interaction: payments to parties fixed in advance.

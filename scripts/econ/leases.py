@@ -6,13 +6,13 @@ gated requests ask (reputation grows with the protocol fees a provider's leases 
 comes back to the farmer, the fee and the match fee do not; a self-answered liveness challenge
 does not count). A wave: tenants post RENTAL requests (some asking a minimum reputation); two
 honest and two steering matchers pair them, a minute past the grace after the last changes of
-the book (a match challenge needs the cheaper offer unchanged for the grace before the match); at hours LIVENESS_HOURS a watcher challenges every live
-lease (the same schedule for every provider, so that strategies differ only by what they do)
-and the provider answers, except an offline dark provider, which a
-watcher then has slashed; at hour EARLY_CLOSE_HOUR the tenants of every provider's second lease close,
-and a front-running provider's second account challenges first (the close calls that
-challenge off); the rest expire and a third-party settler closes them in a batch for the
-bounty.
+the book (a match challenge needs the cheaper offer unchanged for the grace before the match),
+and match-watchers challenge every steered match; at hours LIVENESS_HOURS a watcher challenges
+every live lease (the same schedule for every provider, so that strategies differ only by what
+they do) and the provider answers, except an offline dark provider, which a watcher then has
+slashed; at hour EARLY_CLOSE_HOUR the tenants of every provider's second lease close, and a
+front-running provider's second account challenges first (the close calls that challenge off);
+the rest expire and a third-party settler closes them in a batch for the bounty.
 """
 
 from __future__ import annotations
@@ -33,7 +33,9 @@ CEILING = 2 * USD  # every tenant's maximum; where a steering matcher prices its
 LEASE_HOURS = 8
 EARLY_CLOSE_HOUR = 4
 LIVENESS_HOURS = (2, 6)  # a watcher challenges every live lease at these hours (the same for all)
-MIN_REPUTATION = 9_000  # asked by a share of the requests: 800 USD of protocol fees, more than a run gives an honest provider
+MIN_REPUTATION = (
+    9_000  # asked by a share of the requests: 800 USD of protocol fees, more than a run gives an honest provider
+)
 MIN_REPUTATION_SHARE = 0.3
 WAVE = 50
 

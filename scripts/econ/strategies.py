@@ -495,8 +495,7 @@ def matcher_steering(i: Inputs) -> Formula:
         f"the tenant's overpayment over the duration, (p_max − p)·H = {over:.2f}, the reward R = {R:g} and, to the "
         f"treasury, the lease's whole value p_max·H = {value:.2f}: more than its provider can be paid by the lease, "
         "whose whole margin the model counts to the steerer (serving costs nothing here)",
-        usd(i.p["matchFee"])
-        + s * ((1 - f) * usd(i.ceiling_price) * i.lease_hours_mean + _bonds(i) - over - R - value),
+        usd(i.p["matchFee"]) + s * ((1 - f) * usd(i.ceiling_price) * i.lease_hours_mean + _bonds(i) - over - R - value),
     )
 
 

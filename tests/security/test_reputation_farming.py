@@ -13,9 +13,10 @@ the simulation's reputation-only leases pay a farmer (test_farming_to_the_sims_f
 import pytest
 from brownie import chain
 
+from scripts.econ import leases as econ_leases
+
 from helpers import USD, event_args
 from jobs.support import HOUR
-from scripts.econ import leases as econ_leases
 from security.token_support import EU_WEST, H100, STAKE, fund, protocol, rental_spec
 
 MIN_PAID = 50 * USD  # ReputationMath.MIN_PAID_OUTCOME: counts in leasesCompleted, not in the score

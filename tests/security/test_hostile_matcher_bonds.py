@@ -165,10 +165,8 @@ def _(w):
     )
 
 
-@T.row("challengeMatch", "offer_cut_after_the_match")
-def _(w):
-    lease, start = _steered(w)
-    changed = w.registry.updateOffer(w.offer2, 8, USD, 30 * 86_400, {"from": w.provider2}).timestamp
+def _offer2_changed(w, lease, start, changed):
+    """The challenge of `lease` with offer 2, changed at `changed`: not before the match's grace."""
     return _call(
         w,
         "challengeMatch",
@@ -178,6 +176,13 @@ def _(w):
         error="MatcherBonds_OfferChangedSinceMatch",
         err_args=(w.offer2, changed, start - GRACE),
     )
+
+
+@T.row("challengeMatch", "offer_cut_after_the_match")
+def _(w):
+    lease, start = _steered(w)
+    changed = w.registry.updateOffer(w.offer2, 8, USD, 30 * 86_400, {"from": w.provider2}).timestamp
+    return _offer2_changed(w, lease, start, changed)
 
 
 @T.row("challengeMatch", "offer_cut_within_the_grace_before_the_match")
@@ -188,15 +193,7 @@ def _(w):
     changed = w.registry.updateOffer(w.offer2, 8, USD, 30 * 86_400, {"from": w.provider2}).timestamp
     at(changed + GRACE // 2)
     lease, start = open_lease(w)
-    return _call(
-        w,
-        "challengeMatch",
-        lease,
-        w.offer2,
-        sender=w.stranger,
-        error="MatcherBonds_OfferChangedSinceMatch",
-        err_args=(w.offer2, changed, start - GRACE),
-    )
+    return _offer2_changed(w, lease, start, changed)
 
 
 @T.row("challengeMatch", "stake_added_after_the_match")

@@ -398,7 +398,8 @@ contract JobMarket is IJobMarket, MarketBase {
         if (!attestedValid) verifierFee = 0;
         address provider = job.provider;
         _accrueFee(protocolFee);
-        // The collateral is released with the match; the job counts for reputation above the minimum pay.
+        // The collateral is released with the match; the job counts as finalized above the minimum pay,
+        // and its protocol fee is what the provider's reputation grows with.
         registry.release(
             _settlementOf(job),
             ReputationMath.paidOutcome(escrow, Registry.Outcome.JOB_FINALIZED),

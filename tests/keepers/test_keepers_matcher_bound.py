@@ -14,6 +14,19 @@ from keepers.roles.matcher import MatcherKeeper
 from protocol_setup import USD, provider_with_offer, request
 
 
+def _matcher(keeper_config, matcher_key, name: str) -> tuple[MatcherKeeper, io.StringIO]:
+    """A matcher keeper on a new bonded key, logging JSON into the returned stream."""
+    data, environ = keeper_config(matcher_key())
+    stream = io.StringIO()
+    matcher = MatcherKeeper(
+        KeeperConfig.model_validate(data),
+        environ=environ,
+        name=name,
+        logger=make_logger(name, "matcher", "INFO", stream=stream),
+    )
+    return matcher, stream
+
+
 def test_optimality_gap_is_the_share_of_the_bound_left():
     assert optimality_gap(90.0, 100.0) == 0.1
     assert optimality_gap(100.0, 100.0) == 0.0
@@ -32,14 +45,7 @@ def test_a_planned_batch_logs_and_exports_its_gap_against_the_bound(funded_key, 
     for units, region in ((2, "eu-west"), (2, "eu-west"), (1, None)):
         request(tenant, units=units, region=region)
 
-    data, environ = keeper_config(matcher_key())
-    stream = io.StringIO()
-    matcher = MatcherKeeper(
-        KeeperConfig.model_validate(data),
-        environ=environ,
-        name="matcher-bound",
-        logger=make_logger("matcher-bound", "matcher", "INFO", stream=stream),
-    )
+    matcher, stream = _matcher(keeper_config, matcher_key, "matcher-bound")
     try:
         matcher.setup()  # the jobs are not started: one pass, run here
         matcher.tick()
@@ -71,14 +77,7 @@ def test_a_plan_older_than_half_the_grace_is_dropped_and_the_next_pass_matches(
     provider_with_offer(provider, region="eu-west", units=2, price=2 * USD)
     request(client_for(funded_key()), units=1, region=None)
 
-    data, environ = keeper_config(matcher_key())
-    stream = io.StringIO()
-    matcher = MatcherKeeper(
-        KeeperConfig.model_validate(data),
-        environ=environ,
-        name="matcher-stale",
-        logger=make_logger("matcher-stale", "matcher", "INFO", stream=stream),
-    )
+    matcher, stream = _matcher(keeper_config, matcher_key, "matcher-stale")
     plan = matcher.plan
 
     def slow_plan(*args, **kwargs):

@@ -398,8 +398,13 @@ contract JobMarket is IJobMarket, MarketBase {
         if (!attestedValid) verifierFee = 0;
         address provider = job.provider;
         _accrueFee(protocolFee);
-        // The collateral is released with the match; the job counts for reputation above the minimum pay.
-        registry.release(_settlementOf(job), ReputationMath.paidOutcome(escrow, Registry.Outcome.JOB_FINALIZED));
+        // The collateral is released with the match; the job counts as finalized above the minimum pay,
+        // and its protocol fee is what the provider's reputation grows with.
+        registry.release(
+            _settlementOf(job),
+            ReputationMath.paidOutcome(escrow, Registry.Outcome.JOB_FINALIZED),
+            protocolFee
+        );
         emit JobFinalized(jobId, provider, toProvider, protocolFee, verifierFee, tenantRefund);
 
         // Interaction: payments to parties fixed in advance.

@@ -680,10 +680,12 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
         (uint128 refund, uint128 gross, uint128 accrued) = _stopClock(order, stopTime);
         bountyOwed = order.settleBounty;
         if (reason != Market.CloseReason.LIVENESS_FAILURE) {
-            // The lease counts for reputation only when its tenant paid the minimum over its life.
+            // The lease counts as completed when its tenant paid the minimum over its life; its
+            // protocol fee over that life is what the provider's reputation grows with.
             registry.release(
                 _settlementOf(order),
-                ReputationMath.paidOutcome(accrued, Registry.Outcome.LEASE_COMPLETED)
+                ReputationMath.paidOutcome(accrued, Registry.Outcome.LEASE_COMPLETED),
+                (uint256(accrued) * order.protocolFeeBps) / _BPS
             );
         }
         address provider = order.provider;

@@ -29,6 +29,9 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
     /// @inheritdoc IMatcherBonds
     uint128 public constant override MAX_MIN_BOND = 1e30;
 
+    /// @inheritdoc IMatcherBonds
+    uint40 public constant override MAX_GRACE_SECONDS = 1 hours;
+
     uint40 private constant _MIN_CHALLENGE_WINDOW_SECONDS = 10 minutes;
     uint256 private constant _SECONDS_PER_HOUR = 3600;
 
@@ -198,14 +201,17 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
         if (offerId == lease.offerId) revert Errors.MatcherBonds_SameOffer(leaseId, offerId);
         uint128 saving = lease.pricePerUnitHour - _provenBetterPrice(lease, offerId);
 
-        // Effect: the tenant's overpayment, then the reward, both capped by the bond.
+        // Effect: the tenant's overpayment, then the reward, then the lease's value to the
+        // treasury, each capped by what is left of the bond.
         _challenged[leaseId] = true;
-        (toTenant, toChallenger) = _slash(matcher, _overpaid(lease, saving));
-        emit MatchChallenged(leaseId, matcher, msg.sender, offerId, toTenant, toChallenger);
+        uint128 toTreasury;
+        (toTenant, toChallenger, toTreasury) = _slash(matcher, _overpaid(lease, saving), _value(lease));
+        emit MatchChallenged(leaseId, matcher, msg.sender, offerId, toTenant, toChallenger, toTreasury);
 
-        // Interaction: a refused payout is credited, so neither party can stop the other's.
+        // Interaction: a refused payout is credited, so no party can stop another's.
         _payOrCredit(lease.tenant, toTenant);
         _payOrCredit(msg.sender, toChallenger);
+        if (toTreasury != 0) _payOrCredit(_config.treasury(), toTreasury);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -255,14 +261,16 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
 
         // Check: and it held at the match. Reservations only ever take an offer's units and a
         // provider's free stake, so what is free now was free then unless the offer or its
-        // provider became more available since: their timestamps must predate the match.
+        // provider became more available since: their timestamps must predate the match, by the
+        // grace, so that a matcher that read the book a little before its match is never wrong.
+        uint40 cutoff = lease.startTime - _params.graceSeconds;
         Registry.Offer memory better = _registry.offer(offerId);
-        if (better.changedAt >= lease.startTime) {
-            revert Errors.MatcherBonds_OfferChangedSinceMatch(offerId, better.changedAt, lease.startTime);
+        if (better.changedAt >= cutoff) {
+            revert Errors.MatcherBonds_OfferChangedSinceMatch(offerId, better.changedAt, cutoff);
         }
         uint32 raisedAt = _registry.provider(better.provider).raisedAt;
-        if (raisedAt >= lease.startTime) {
-            revert Errors.MatcherBonds_ProviderChangedSinceMatch(better.provider, raisedAt, lease.startTime);
+        if (raisedAt >= cutoff) {
+            revert Errors.MatcherBonds_ProviderChangedSinceMatch(better.provider, raisedAt, cutoff);
         }
         return better.pricePerUnitHour;
     }
@@ -275,9 +283,20 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
         if (byBalance < overpaid) overpaid = byBalance;
     }
 
-    /// @dev Takes `owed` for the tenant and the challenger's reward from `matcher`'s bond, each
-    /// capped by what is left of it; what unbonds never exceeds what remains.
-    function _slash(address matcher, uint256 owed) private returns (uint128 toTenant, uint128 toChallenger) {
+    /// @dev The lease's whole value at its price, `price × units × duration / 3600`: the most its
+    /// provider can be paid by it, top-ups included (a lease never runs past its duration).
+    function _value(Market.Order memory lease) private pure returns (uint256) {
+        return (uint256(lease.pricePerUnitHour) * lease.units * lease.durationSeconds) / _SECONDS_PER_HOUR;
+    }
+
+    /// @dev Takes `owed` for the tenant, the challenger's reward and `disgorged` for the treasury
+    /// from `matcher`'s bond, in that order, each capped by what is left of it; what unbonds never
+    /// exceeds what remains.
+    function _slash(
+        address matcher,
+        uint256 owed,
+        uint256 disgorged
+    ) private returns (uint128 toTenant, uint128 toChallenger, uint128 toTreasury) {
         Bond storage b = _bonds[matcher];
         uint128 available = b.amount;
         toTenant = owed < available ? uint128(owed) : available;
@@ -285,6 +304,8 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
         uint128 reward = _params.challengerReward;
         toChallenger = reward < available ? reward : available;
         available -= toChallenger;
+        toTreasury = disgorged < available ? uint128(disgorged) : available;
+        available -= toTreasury;
         b.amount = available;
         if (b.unbonding > available) b.unbonding = available;
     }
@@ -324,6 +345,10 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
                 uint256(newParams.challengeWindowSeconds) + 1,
                 MAX_UNBONDING_DELAY_SECONDS
             );
+        }
+        // Bounded: a long grace would let a steerer pick offers changed just inside it.
+        if (newParams.graceSeconds > MAX_GRACE_SECONDS) {
+            revert Errors.MatcherBonds_ParamOutOfRange("graceSeconds", newParams.graceSeconds, 0, MAX_GRACE_SECONDS);
         }
         _params = newParams;
         emit ParamsSet(newParams);

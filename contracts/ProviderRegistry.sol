@@ -139,10 +139,10 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
     function reputationOf(address account) public view override returns (uint16) {
         Registry.Provider storage p = _providers[account];
         if (p.registeredAt == 0) return 0;
-        // An answered liveness challenge is not counted: a provider's second account raises it for gas
-        // alone and the bond comes back. It is a fact for `uptimeOf` only.
-        uint256 cleanOutcomes = uint256(p.leasesCompleted) + p.jobsFinalized;
-        return ReputationMath.score(cleanOutcomes, _decayedPenalty(p));
+        // Only the protocol fees its leases and jobs paid count: they leave the provider's pocket
+        // even when it is its own tenant. An answered liveness challenge is not counted (a second
+        // account raises it for gas alone and the bond comes back); it is a fact for `uptimeOf`.
+        return ReputationMath.score(p.feesPaid, _decayedPenalty(p));
     }
 
     /// @inheritdoc IProviderRegistry
@@ -234,12 +234,12 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
 
     /// @inheritdoc IProviderRegistry
     function stake(uint128 amount) external override nonReentrant onlyRegistered {
-        // Check: a positive amount that keeps the provider's whole stake within uint128, so
-        // moving stake between its buckets can never overflow.
+        // Check: a positive amount that keeps the provider's whole stake within uint96 (the unbonding
+        // bucket's width), so moving stake between its buckets can never overflow.
         if (amount == 0) revert Errors.ProviderRegistry_ZeroAmount();
         Registry.Provider storage p = _providers[msg.sender];
         uint256 newProviderStake = uint256(p.freeStake) + p.lockedStake + p.unbondingStake + amount;
-        if (newProviderStake > type(uint128).max) revert Errors.ProviderRegistry_StakeOverflow(newProviderStake);
+        if (newProviderStake > type(uint96).max) revert Errors.ProviderRegistry_StakeOverflow(newProviderStake);
 
         // Effect: credit free stake.
         // Cannot overflow: the provider's whole stake, free stake included, fits uint128 (checked).
@@ -262,11 +262,11 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
         if (amount > p.freeStake) revert Errors.ProviderRegistry_InsufficientFreeStake(amount, p.freeStake);
 
         // Effect: move it into the one unbonding bucket and restart the bucket's clock.
-        // Cannot underflow: amount ≤ freeStake (checked). Cannot overflow: free + unbonding is part
-        // of the provider's whole stake, which stake() keeps within uint128.
+        // Cannot underflow: amount ≤ freeStake (checked). Cannot overflow or truncate: free +
+        // unbonding is part of the provider's whole stake, which stake() keeps within uint96.
         unchecked {
             p.freeStake -= amount;
-            p.unbondingStake += amount;
+            p.unbondingStake += uint96(amount);
         }
         uint40 readyAt = uint40(block.timestamp) + config.params().unbondingPeriodSeconds;
         // Fits uint32 until 2106: timestamps are stored in 32 bits beside the reputation count.
@@ -441,7 +441,8 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
     /// @inheritdoc IProviderRegistry
     function release(
         Registry.Settlement calldata settlement,
-        Registry.Outcome outcome
+        Registry.Outcome outcome,
+        uint256 protocolFee
     ) external override onlySettlingMarket {
         // Check and Effect: return the units and take the collateral out of locked stake.
         Registry.Provider storage p = _endMatch(settlement);
@@ -452,6 +453,8 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
             p.freeStake += settlement.collateral;
         }
         p.raisedAt = uint32(block.timestamp);
+        // In the slot the timestamp is written to: reputation grows with the fees paid, for free.
+        p.feesPaid = ReputationMath.addFees(p.feesPaid, protocolFee);
         emit CollateralReleased(settlement.provider, settlement.offerId, settlement.units, settlement.collateral);
 
         _recordOutcome(settlement.provider, p, outcome);
@@ -491,7 +494,7 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
         // because slashed ≤ collateral + free + unbonding.
         unchecked {
             p.freeStake = p.freeStake + (collateral - fromLocked) - fromFree;
-            p.unbondingStake -= fromUnbonding;
+            p.unbondingStake -= uint96(fromUnbonding);
         }
         _totalStake -= slashed;
         emit CollateralReleased(settlement.provider, settlement.offerId, settlement.units, collateral - fromLocked);

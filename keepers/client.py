@@ -95,6 +95,7 @@ class ProviderInfo:
     unbonding_ready_at: int
     registered_at: int
     leases_completed: int
+    fees_paid: int  # protocol fees its leases and jobs paid, in ReputationMath.FEE_UNIT: reputation grows with them
     jobs_finalized: int
     liveness_answered: int
     liveness_missed: int
@@ -638,6 +639,7 @@ class LeaseholdClient:
             unbonding_ready_at=p["unbondingReadyAt"],
             registered_at=p["registeredAt"],
             leases_completed=p["leasesCompleted"],
+            fees_paid=p["feesPaid"],
             jobs_finalized=p["jobsFinalized"],
             liveness_answered=p["livenessAnswered"],
             liveness_missed=p["livenessMissed"],

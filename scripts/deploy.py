@@ -37,14 +37,15 @@ LOCAL_CHAIN_IDS = {31337, 1337}
 # Workloads whose disputed step is too large to execute on-chain: arbiters vote on it.
 ARBITER_WORKLOADS = ("matvec-256",)
 # MatcherBonds' defaults (docs/parameters.md), in whole payment-token units and seconds:
-# (minBond, challengerReward, challengeWindowSeconds, unbondingDelaySeconds).
+# (minBond, challengerReward, challengeWindowSeconds, unbondingDelaySeconds, graceSeconds).
 MATCHER_BOND = 1_000
 CHALLENGER_REWARD = 5
 MATCH_CHALLENGE_WINDOW_SECONDS = 3600
 MATCHER_UNBONDING_DELAY_SECONDS = 2 * 86400
+MATCH_CHALLENGE_GRACE_SECONDS = 60
 
 
-def matcher_bond_params(decimals: int) -> tuple[int, int, int, int]:
+def matcher_bond_params(decimals: int) -> tuple[int, int, int, int, int]:
     """MatcherBonds' default parameters for a payment token of `decimals`."""
     scale = 10**decimals
     return (
@@ -52,6 +53,7 @@ def matcher_bond_params(decimals: int) -> tuple[int, int, int, int]:
         CHALLENGER_REWARD * scale,
         MATCH_CHALLENGE_WINDOW_SECONDS,
         MATCHER_UNBONDING_DELAY_SECONDS,
+        MATCH_CHALLENGE_GRACE_SECONDS,
     )
 
 

@@ -8,9 +8,10 @@ import { IPayoutCredits } from "./IPayoutCredits.sol";
 /// `minBond` payment tokens may match; the lease market records the matcher's id with each lease.
 /// For `challengeWindowSeconds` after a match, anyone may challenge it by naming an offer that
 /// could have taken the request, strictly cheaper, and was provably as free at the match as it is
-/// now; a won challenge pays the tenant what it overpays and the challenger a reward, both from
-/// the matcher's bond. A bond unbonds only after `unbondingDelaySeconds`, longer than the window,
-/// and stays slashable meanwhile.
+/// now and for `graceSeconds` before it; a won challenge pays the tenant what it overpays, the
+/// challenger a reward and the treasury the steered lease's whole value, all from the matcher's
+/// bond. A bond unbonds only after `unbondingDelaySeconds`, longer than the window, and stays
+/// slashable meanwhile.
 interface IMatcherBonds is IPayoutCredits {
     /// @notice A matcher's bond. `unbonding` is part of `amount`, still slashable, and may be
     /// withdrawn from `unbondingReadyAt` on; `id` is what the lease market records with a match.
@@ -27,6 +28,7 @@ interface IMatcherBonds is IPayoutCredits {
         uint128 challengerReward; // paid to a winning challenger from the matcher's bond
         uint40 challengeWindowSeconds; // a match may be challenged this long after it
         uint40 unbondingDelaySeconds; // > challengeWindowSeconds: a bond cannot run from a challenge
+        uint40 graceSeconds; // a cheaper offer proves a match dominated only if unchanged this long before it
     }
 
     /// @notice Emitted when `matcher` adds `amount` to its bond (`total` after).
@@ -45,14 +47,16 @@ interface IMatcherBonds is IPayoutCredits {
     event LeaseMarketSet(address leaseMarket);
 
     /// @notice Emitted when a challenge of lease `leaseId`'s match wins: `offerId` was strictly
-    /// better; the tenant got `toTenant` and the challenger `toChallenger` from `matcher`'s bond.
+    /// better; the tenant got `toTenant`, the challenger `toChallenger` and the treasury
+    /// `toTreasury` (the steered lease's value) from `matcher`'s bond.
     event MatchChallenged(
         uint256 indexed leaseId,
         address indexed matcher,
         address indexed challenger,
         uint256 offerId,
         uint128 toTenant,
-        uint128 toChallenger
+        uint128 toChallenger,
+        uint128 toTreasury
     );
 
     /// @notice Highest challenge window governance may set.
@@ -60,6 +64,9 @@ interface IMatcherBonds is IPayoutCredits {
 
     /// @notice Highest unbonding delay governance may set.
     function MAX_UNBONDING_DELAY_SECONDS() external view returns (uint40);
+
+    /// @notice Highest grace governance may set.
+    function MAX_GRACE_SECONDS() external view returns (uint40);
 
     /// @notice Highest minimum bond governance may set.
     function MAX_MIN_BOND() external view returns (uint128);
@@ -102,9 +109,11 @@ interface IMatcherBonds is IPayoutCredits {
 
     /// @notice Challenges lease `leaseId`'s match with offer `offerId`, which must meet every
     /// constraint of the request, be strictly cheaper per unit-hour, have been unchanged since
-    /// before the match (and its provider's stake and region too) and have enough free units and
-    /// stake now. Pays the tenant the overpayment over the lease (capped by what its balance
-    /// buys) and the caller `challengerReward`, both from the matcher's bond.
+    /// `graceSeconds` before the match (and its provider's stake and region too) and have enough
+    /// free units and stake now. Pays, from the matcher's bond and in this order, each capped by
+    /// what is left of it: the tenant the overpayment over the lease (capped by what its balance
+    /// buys), the caller `challengerReward`, and the treasury the lease's whole value at its
+    /// price (price × units × duration), so that no steered lease earns its matcher anything.
     function challengeMatch(uint256 leaseId, uint256 offerId) external returns (uint128 toTenant, uint128 toChallenger);
 
     /// @notice Governance: sets every parameter within its bounds.

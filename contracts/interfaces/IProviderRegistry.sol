@@ -210,9 +210,10 @@ interface IProviderRegistry is IPayoutCredits {
 
     /// @notice A settling market (one that holds or once held MARKET_ROLE,
     /// {IProtocolConfig-isSettlingMarket}): returns the units and unlocks the collateral of a match
-    /// that ended clean, and records `outcome` for reputation. Revoking a market's role stops its new
-    /// matches, never the settlement of those it made.
-    function release(Registry.Settlement calldata settlement, Registry.Outcome outcome) external;
+    /// that ended clean, records `outcome` and adds `protocolFee`, the protocol fee the match paid
+    /// over its life, to the provider's `feesPaid`, which its reputation grows with. Revoking a
+    /// market's role stops its new matches, never the settlement of those it made.
+    function release(Registry.Settlement calldata settlement, Registry.Outcome outcome, uint256 protocolFee) external;
 
     /// @notice A settling market (see {release}): records a reputation outcome that settles nothing
     /// (liveness answered).

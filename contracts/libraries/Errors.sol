@@ -397,11 +397,13 @@ library Errors {
     /// the first constraint it fails (PRICE_TOO_HIGH: not strictly cheaper).
     error MatcherBonds_OfferNotBetter(uint256 offerId, Registry.SkipReason reason);
 
-    /// @notice Offer `offerId` became more available at `changedAt`, not before the match at
-    /// `startTime`: that it was as free at the match cannot be proven.
-    error MatcherBonds_OfferChangedSinceMatch(uint256 offerId, uint40 changedAt, uint40 startTime);
+    /// @notice Offer `offerId` became more available at `changedAt`, not before `cutoff` (the
+    /// match's time less the grace): that it was as free at the match, and long enough before it
+    /// for any matcher to see, cannot be proven.
+    error MatcherBonds_OfferChangedSinceMatch(uint256 offerId, uint40 changedAt, uint40 cutoff);
 
-    /// @notice The offer's provider gained stake or changed region at `raisedAt`, not before the
-    /// match at `startTime`: that it could take the request then cannot be proven.
-    error MatcherBonds_ProviderChangedSinceMatch(address provider, uint32 raisedAt, uint40 startTime);
+    /// @notice The offer's provider gained stake or changed region at `raisedAt`, not before
+    /// `cutoff` (the match's time less the grace): that it could take the request then cannot be
+    /// proven.
+    error MatcherBonds_ProviderChangedSinceMatch(address provider, uint32 raisedAt, uint40 cutoff);
 }

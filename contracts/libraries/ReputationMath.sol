@@ -4,8 +4,9 @@ pragma solidity 0.8.28;
 import { Registry } from "../types/DataTypes.sol";
 
 /// @title ReputationMath
-/// @notice The reputation formula of docs/reputation.md: a score from clean outcomes minus
-/// penalty points that halve every 30 days. Constant work: no loops over leases or offers.
+/// @notice The reputation formula of docs/reputation.md: a score from the protocol fees the
+/// provider's leases and jobs paid, minus penalty points that halve every 30 days. Constant work:
+/// no loops over leases or offers.
 library ReputationMath {
     /// @notice Highest score, and the uptime of a provider never challenged.
     uint16 internal constant MAX_SCORE = 10_000;
@@ -13,11 +14,16 @@ library ReputationMath {
     /// @notice Score of a registered provider with no history.
     uint256 internal constant BASE_SCORE = 5000;
 
-    /// @notice Score added per clean outcome (a paid lease completed, a paid job finalized).
-    uint256 internal constant POINTS_PER_OUTCOME = 100;
+    /// @notice What `Provider.feesPaid` counts in: 0.001 USD of the 6-decimal payment token.
+    uint256 internal constant FEE_UNIT = 1000;
 
-    /// @notice Least a tenant pays, fees included, for its lease or job to count toward the score:
-    /// 50 USD of the 6-decimal payment token (docs/reputation.md prices the cap with it).
+    /// @notice Protocol fees that raise a score from BASE_SCORE to MAX_SCORE: 1,000 USD of the
+    /// 6-decimal payment token, one point per 0.20 USD. A farmer renting its own offer gets its pay
+    /// back but not the fee, so the cap costs it this much (docs/reputation.md).
+    uint256 internal constant FEES_TO_CAP = 1_000_000_000;
+
+    /// @notice Least a tenant pays, fees included, for its lease or job to count in
+    /// `leasesCompleted` or `jobsFinalized` (facts shown beside the score, not in it): 50 USD.
     uint256 internal constant MIN_PAID_OUTCOME = 50_000_000;
 
     /// @notice Penalty points halve every this many seconds.
@@ -56,9 +62,17 @@ library ReputationMath {
         }
     }
 
-    /// @notice `min(10000, 5000 + 100 × outcomes) − decayedPenalty`, floored at 0.
-    function score(uint256 cleanOutcomes, uint128 decayedPenalty) internal pure returns (uint16) {
-        uint256 earned = BASE_SCORE + POINTS_PER_OUTCOME * cleanOutcomes;
+    /// @notice `feesPaid` (in FEE_UNIT) with `fee` more (in token units) added, saturating at the
+    /// largest uint32 (4.29 million USD, far past the cap), so a release never reverts on it.
+    function addFees(uint32 feesPaid, uint256 fee) internal pure returns (uint32) {
+        uint256 total = uint256(feesPaid) + fee / FEE_UNIT;
+        return total > type(uint32).max ? type(uint32).max : uint32(total);
+    }
+
+    /// @notice `min(10000, 5000 + 5000 × fees / FEES_TO_CAP) − decayedPenalty`, floored at 0, for
+    /// `feesPaid` in FEE_UNIT.
+    function score(uint256 feesPaid, uint128 decayedPenalty) internal pure returns (uint16) {
+        uint256 earned = BASE_SCORE + (feesPaid * FEE_UNIT * (MAX_SCORE - BASE_SCORE)) / FEES_TO_CAP;
         if (earned > MAX_SCORE) earned = MAX_SCORE;
         if (decayedPenalty >= earned) return 0;
         // Cannot underflow: checked just above. Fits uint16: earned ≤ MAX_SCORE.

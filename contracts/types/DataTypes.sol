@@ -109,8 +109,8 @@ library Registry {
         // slot 1
         uint128 freeStake; // staked, not locked, not unbonding
         uint128 lockedStake; // collateral of running leases and jobs
-        // slot 2 (with leasesCompleted, so a lease's release writes the timestamp for free)
-        uint128 unbondingStake; // waiting for unbondingReadyAt; still slashable
+        // slot 2 (with leasesCompleted and feesPaid, so a release writes the timestamp for free)
+        uint96 unbondingStake; // waiting for unbondingReadyAt; still slashable (a whole stake fits 96 bits)
         uint32 unbondingReadyAt;
         uint32 registeredAt;
         // The last time this provider could have become able to match more: stake added or freed,
@@ -119,6 +119,9 @@ library Registry {
         uint32 raisedAt;
         // reputation facts, all from on-chain events (leasesCompleted in slot 2, the rest slot 3)
         uint32 leasesCompleted;
+        // Protocol fees the provider's settled leases and jobs paid, in ReputationMath.FEE_UNIT
+        // (0.001 USD), saturating: what its reputation grows with (docs/reputation.md).
+        uint32 feesPaid;
         uint32 jobsFinalized;
         uint32 livenessAnswered;
         uint32 livenessMissed;

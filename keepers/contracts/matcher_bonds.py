@@ -14,8 +14,8 @@ class MatcherBonds(ContractWrapper):
         """(amount, unbonding, unbondingReadyAt, id)."""
         return tuple(self._call("bondOf", account))
 
-    def params(self) -> tuple[int, int, int, int]:
-        """(minBond, challengerReward, challengeWindowSeconds, unbondingDelaySeconds)."""
+    def params(self) -> tuple[int, int, int, int, int]:
+        """(minBond, challengerReward, challengeWindowSeconds, unbondingDelaySeconds, graceSeconds)."""
         return tuple(self._call("params"))
 
     def bond(self, amount: int) -> Transact:

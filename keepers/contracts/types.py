@@ -20,8 +20,12 @@ MAX_ALLOWANCE = MAX_UINT256  # an approval that never runs out
 MAX_METADATA_URI_LENGTH = 256  # ProviderRegistry.MAX_METADATA_URI_LENGTH
 MAX_CLOSE_BATCH = 200  # LeaseMarket.MAX_CLOSE_BATCH: leases per closeLeases
 # ReputationMath.MIN_PAID_OUTCOME: least a lease's tenant pays (or a job's escrow holds), fees
-# included, for the outcome to count toward reputation (docs/reputation.md).
+# included, for the outcome to count in leasesCompleted / jobsFinalized (docs/reputation.md).
 MIN_PAID_OUTCOME = 50_000_000
+# ReputationMath.FEE_UNIT: what Provider.feesPaid counts in (0.001 USD of a 6-decimal token).
+REPUTATION_FEE_UNIT = 1000
+# ReputationMath.FEES_TO_CAP: protocol fees that raise a reputation from 5,000 to the 10,000 cap.
+FEES_TO_CAP = 1_000_000_000
 
 
 # ---------------------------------------------------------------- library Registry
@@ -157,6 +161,8 @@ SOLIDITY_CONSTANTS: dict[str, int] = {
     "ProviderRegistry.MAX_METADATA_URI_LENGTH": MAX_METADATA_URI_LENGTH,
     "LeaseMarket.MAX_CLOSE_BATCH": MAX_CLOSE_BATCH,
     "libraries/ReputationMath.MIN_PAID_OUTCOME": MIN_PAID_OUTCOME,
+    "libraries/ReputationMath.FEE_UNIT": REPUTATION_FEE_UNIT,
+    "libraries/ReputationMath.FEES_TO_CAP": FEES_TO_CAP,
 }
 
 # Each Python enum by its Solidity name (`Library.Enum`), as the ABI's internalType spells it.

@@ -204,7 +204,7 @@ class MatcherKeeper(Keeper):
         if not self.view.state.open_requests and not signed:
             return
         plan = self.plan(self.w3.eth.block_number, signed=signed)
-        if not plan.pairs:
+        if not plan.pairs or self._stale(plan.block_number):
             return
         self.log.info(
             "batch planned",
@@ -228,6 +228,24 @@ class MatcherKeeper(Keeper):
         pairs = [pair for pair in plan.pairs if pair[0] > 0]
         size = self.role_config.batch_size
         self.submit_all([pairs[start : start + size] for start in range(0, len(pairs), size)])
+
+    def _stale(self, block_number: int) -> bool:
+        """Whether the chain's clock moved half the match challenge grace past the block the books were
+        read at. A cheaper offer that appeared since then would have stood the whole grace by the time
+        the batch lands, and prove a match dominated (docs/matching-accountability.md): the pass is
+        dropped and the next one plans from fresh books. With no grace there is nothing to keep within."""
+        grace = self.contracts.matcher_bonds.params()[4]
+        if grace == 0:
+            return False
+        read_at = self.w3.eth.get_block(block_number)["timestamp"]
+        now = self.w3.eth.get_block("latest")["timestamp"]
+        if 2 * (now - read_at) < grace:
+            return False
+        self.log.warning(
+            "plan older than half the match challenge grace: dropped, the next pass replans",
+            extra={"event": "plan_stale", "block_number": block_number, "age_seconds": now - read_at, "grace": grace},
+        )
+        return True
 
     def submit_signed(self, order: SignedOrder, offer_id: int) -> None:
         """Posts and matches one signed request; a refusal drops it once it can never land."""

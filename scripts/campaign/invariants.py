@@ -133,8 +133,8 @@ class Invariants:
                 (free, locked, unbonding) == (p.free, p.locked, p.unbonding),
                 f"provider {address[:10]} stake {(free, locked, unbonding)}, ghost {(p.free, p.locked, p.unbonding)}",
             )
-            # Reputation counts only paid leases and jobs (issue 12, property 9); answers are uptime.
-            facts = (chain[7], chain[8], chain[9])  # leasesCompleted, jobsFinalized, livenessAnswered
+            # Paid leases and jobs are counted (issue 12, property 9); answers are uptime.
+            facts = (chain[7], chain[9], chain[10])  # leasesCompleted, jobsFinalized, livenessAnswered
             ghost = (p.leases_counted, p.jobs_counted, p.answered)
             require(facts == ghost, f"provider {address[:10]} leases, jobs, answers {facts}, ghost {ghost}")
             # Invariant 4: locked collateral is exactly what its running matches hold, and ≤ stake.

@@ -1,17 +1,18 @@
 """The rental market's players, in waves of leases that start together and run LEASE_HOURS.
 
 Before the waves, reputation farmers farm: a second account rents the farmer's own farm offer,
-priced so that the shortest lease pays exactly the minimum a lease must pay to count
-(MIN_PAID_OUTCOME), 50 times to the reputation cap, each lease paying the match fee and the
-protocol fee on that minimum (a self-answered liveness challenge no longer counts). A
-wave: tenants post RENTAL requests (some asking a minimum reputation); two honest and two
-steering matchers pair them; at hours LIVENESS_HOURS a watcher challenges every live
-lease (the same schedule for every provider, so that strategies differ only by what they do)
-and the provider answers, except an offline dark provider, which a
-watcher then has slashed; at hour EARLY_CLOSE_HOUR the tenants of every provider's second lease close,
-and a front-running provider's second account challenges first (the close calls that
-challenge off); the rest expire and a third-party settler closes them in a batch for the
-bounty.
+priced so that one shortest lease pays exactly the protocol fee that buys the reputation the
+gated requests ask (reputation grows with the protocol fees a provider's leases paid; the pay
+comes back to the farmer, the fee and the match fee do not; a self-answered liveness challenge
+does not count). A wave: tenants post RENTAL requests (some asking a minimum reputation); two
+honest and two steering matchers pair them, a minute past the grace after the last changes of
+the book (a match challenge needs the cheaper offer unchanged for the grace before the match),
+and match-watchers challenge every steered match; at hours LIVENESS_HOURS a watcher challenges
+every live lease (the same schedule for every provider, so that strategies differ only by what
+they do) and the provider answers, except an offline dark provider, which a watcher then has
+slashed; at hour EARLY_CLOSE_HOUR the tenants of every provider's second lease close, and a
+front-running provider's second account challenges first (the close calls that challenge off);
+the rest expire and a third-party settler closes them in a batch for the bounty.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from keepers.contracts.structs import RequestSpec
-from keepers.contracts.types import MIN_PAID_OUTCOME, LeaseStatus
+from keepers.contracts.types import LeaseStatus
 from scripts.econ import calls
 from scripts.econ.chain import Tx, indexed_ids
 from scripts.econ.costs import RELET_SHARE, USD, usd
-from scripts.econ.strategies import FARM_OUTCOMES
+from scripts.econ.strategies import BPS, FARM_LEASES, fees_to_reach
 from scripts.econ.world import Agent, World
 
 MODEL = "nvidia-a100-80gb"
@@ -32,10 +33,11 @@ CEILING = 2 * USD  # every tenant's maximum; where a steering matcher prices its
 LEASE_HOURS = 8
 EARLY_CLOSE_HOUR = 4
 LIVENESS_HOURS = (2, 6)  # a watcher challenges every live lease at these hours (the same for all)
-MIN_REPUTATION = 9_000  # asked by a share of the requests: 40 clean outcomes, more than a run gives an honest provider
+MIN_REPUTATION = (
+    9_000  # asked by a share of the requests: 800 USD of protocol fees, more than a run gives an honest provider
+)
 MIN_REPUTATION_SHARE = 0.3
 WAVE = 50
-FARM_BATCH = 10  # units of the farm offer: self-leases a farmer runs at once
 
 ROSTER = {
     "provider-honest": 6,
@@ -99,22 +101,27 @@ def provision(world: World) -> None:
     for p in providers:
         price = CEILING if p.strategy == "matcher-steering" else PRICE
         adds.append(Tx(_provider_address(p), calls.add_offer(c, MODEL, 1024, price, 30 * 86400), tag=(p, MODEL)))
-        if p.strategy == "farmer":  # the farm: the shortest lease of one unit pays the reputation minimum
+        if p.strategy == "farmer":  # the farm: FARM_LEASES shortest leases of one unit buy MIN_REPUTATION
             farm_price = _farm_price(world.params)
-            adds.append(Tx(p.address, calls.add_offer(c, MODEL, FARM_BATCH, farm_price, 365 * 86400), tag=(p, "farm")))
+            adds.append(Tx(p.address, calls.add_offer(c, MODEL, 1, farm_price, 365 * 86400), tag=(p, "farm")))
     for outcome in chain.round(adds):
         agent, key = outcome.tx.tag
         agent.offers[key] = indexed_ids(outcome, c.registry, "OfferAdded")[0]
 
 
 def _farm_price(params: dict) -> int:
-    """Per unit-hour: one unit for the shortest lease pays exactly MIN_PAID_OUTCOME."""
-    return MIN_PAID_OUTCOME * 3600 // params["minLeaseSeconds"]
+    """Per unit-hour: FARM_LEASES shortest leases of one unit pay, together, at least the protocol
+    fee that buys MIN_REPUTATION (rounded up, so the farmer reaches it)."""
+    if params["protocolFeeBps"] == 0:
+        raise ValueError("protocolFeeBps is 0: no fee, so no reputation can be farmed (or earned)")
+    gross = -(-fees_to_reach(MIN_REPUTATION) * BPS // params["protocolFeeBps"])
+    per_lease = -(-gross // FARM_LEASES)
+    return -(-per_lease * 3600 // params["minLeaseSeconds"])
 
 
-def farm(world: World, outcomes: int = FARM_OUTCOMES) -> dict:
-    """farmer: `outcomes` self-leases of the shortest length on the farm offer, FARM_BATCH at a time,
-    each paying exactly the reputation minimum (FARM_OUTCOMES reach the cap). Returns each farmer's
+def farm(world: World) -> dict:
+    """farmer: FARM_LEASES self-leases of the shortest length on its one-unit farm offer, each
+    paying its share of the protocol fee that buys MIN_REPUTATION. Returns each farmer's
     reputation, gas and tokens spent (the match fees and the protocol fees: its pay comes back)."""
     c, chain, p = world.c, world.chain, world.params
     farmers = world.of("farmer")
@@ -125,9 +132,7 @@ def farm(world: World, outcomes: int = FARM_OUTCOMES) -> dict:
     seconds, price = p["minLeaseSeconds"], _farm_price(p)
     deposit = p["matchFee"] + p["settleBounty"] + price * seconds // 3600
     matcher = world.of("matcher-honest")[0]
-    done = 0
-    while done < outcomes:
-        batch = min(FARM_BATCH, outcomes - done)
+    for _ in range(FARM_LEASES):
         spec = RequestSpec(
             units=1,
             max_price_per_unit_hour=price,
@@ -135,13 +140,12 @@ def farm(world: World, outcomes: int = FARM_OUTCOMES) -> dict:
             match_deadline=chain.now() + 3600,
             gpu_model=MODEL,
         )
-        creates = [Tx(f.alt, calls.create_request(c, spec, deposit), tag=f) for f in farmers for _ in range(batch)]
-        leases = [(o.tx.tag, indexed_ids(o, c.market, "RequestCreated")[0]) for o in chain.round(creates)]
-        pairs = [(lease, f.offers["farm"]) for f, lease in leases]
+        creates = [Tx(f.alt, calls.create_request(c, spec, deposit), tag=f) for f in farmers]
+        started = [(o.tx.tag, indexed_ids(o, c.market, "RequestCreated")[0]) for o in chain.round(creates)]
+        pairs = [(lease, f.offers["farm"]) for f, lease in started]
         chain.one(Tx(matcher.address, calls.match(c, pairs), gas=5_000_000))
         chain.advance(seconds + 1)
-        chain.round([Tx(f.alt, calls.close_lease(c, lease)) for f, lease in leases])
-        done += batch
+        chain.round([Tx(f.alt, calls.close_lease(c, lease)) for f, lease in started])
     wealth_after = world.wealths([a for f in farmers for a in f.addresses])
     return {
         f.name: {
@@ -162,9 +166,9 @@ def run_wave(world: World, wave: int, size: int, stats: dict) -> None:
     tenants = world.of("tenant-renter")
     providers = [a for key in PROVIDERS for a in world.of(key)] + world.of("matcher-steering")
     reputations = {_provider_address(a): c.registry.reputation_of(_provider_address(a)) for a in providers}
-    # A minute after the last wave's closes: units they returned count as free before this match
-    # (a match challenge needs the cheaper offer unchanged since before the match's second).
-    chain.advance(60)
+    # A minute past the grace after the last wave's closes: units they returned count as free
+    # before this match (a match challenge needs the cheaper offer unchanged for the grace).
+    chain.advance(world.c.matcher_bonds.params()[4] + 60)
     now = chain.now()
 
     # Tenants post; a share asks a minimum reputation.

@@ -337,11 +337,13 @@ def render(results, argv: list[str]) -> str:
         cost = {n: farm["gas"] * GAS_PRICES_GWEI[n] * 1e-9 * ETH_USD for n in NETWORKS}
         lines.append(
             f"- {name} reached reputation {farm['reputation']:,} with {usd(farm['tokens']):.2f} USD of fees "
-            f"(match and protocol fees of its paid self-leases) and {farm['gas']:,} gas: "
+            f"(the protocol fees that buy it and the match fees of its self-leases) and {farm['gas']:,} gas: "
             f"{usd(farm['tokens']) + cost['L2']:.2f} USD on an L2, {usd(farm['tokens']) + cost['L1']:,.0f} USD on L1."
         )
     lines += [
-        f"- {ls.get('steered', 0)} of {ls.get('leases', 0)} leases steered to a matcher's own offer at the ceiling; "
+        f"- {ls.get('steered', 0)} of {ls.get('leases', 0)} leases steered to a matcher's own offer at the ceiling, "
+        f"{ls.get('match_challenges', 0)} of them challenged (the overpayment, the reward and the lease's value "
+        "from the steerer's bond); "
         f"{ls.get('challenges', 0)} liveness challenges, {ls.get('slashed', 0)} offline providers slashed; "
         f"{world.counters.get('closes_front_run', 0)} tenant closes front-run{front_run_text(world, p)}",
         "",

@@ -16,7 +16,7 @@ from web3 import Web3
 
 from keepers.deployment import load_deployment
 from scripts.econ import jobs, leases
-from scripts.econ.strategies import FARM_OUTCOMES, Inputs
+from scripts.econ.strategies import Inputs
 from scripts.econ.world import World
 
 
@@ -54,6 +54,7 @@ class Results:
             rep_leases_per_farmer=self.lease_stats.get("leases", 0)
             * leases.MIN_REPUTATION_SHARE
             / max(1, len(world.of("farmer"))),
+            min_reputation=leases.MIN_REPUTATION,
             voted_void_share=jobs.VOTED_VOID_TENANTS / max(1, len(world.of("tenant-void"))),
             arbiters=len(world.of("arbiter-honest")),
             challenger_reward=world.c.matcher_bonds.params()[1],
@@ -75,7 +76,6 @@ def simulate(
     leases_n: int,
     seed: int,
     progress=print,
-    farm_outcomes: int = FARM_OUTCOMES,
 ) -> Results:
     started = time.monotonic()
     phases = {}
@@ -92,7 +92,7 @@ def simulate(
         progress(f"setup: {len(world.agents)} agents in {phases['setup']:.1f} s")
 
         t = time.monotonic()
-        farm = leases.farm(world, farm_outcomes)
+        farm = leases.farm(world)
         phases["farming"] = time.monotonic() - t
         progress(f"farming: {farm} in {phases['farming']:.1f} s")
 

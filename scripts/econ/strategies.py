@@ -12,11 +12,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from keepers.contracts.types import MIN_PAID_OUTCOME
+from keepers.contracts.types import FEES_TO_CAP
 from scripts.econ.costs import COMPUTE_COST_SHARE, RELET_SHARE, gas_usd, usd
 
 BPS = 10_000
-FARM_OUTCOMES = 50  # paid outcomes from 5,000 to the 10,000 reputation cap (100 points each)
+BASE_SCORE, MAX_SCORE = 5000, 10_000  # ReputationMath: a new provider's score and the cap
+FARM_LEASES = 1  # self-leases a farmer runs to its target: one big lease pays the fewest match fees
+
+
+def fees_to_reach(score: int) -> int:
+    """Protocol fees (token units) that raise a new provider's reputation to `score`: reputation
+    grows by (MAX − BASE) points per FEES_TO_CAP of fees its leases paid (docs/reputation.md)."""
+    return -(-(score - BASE_SCORE) * FEES_TO_CAP // (MAX_SCORE - BASE_SCORE))
 
 
 @dataclass
@@ -40,6 +47,7 @@ class Inputs:
     challenges_per_lease: float  # liveness challenges a lease meets on average
     lease_hours_mean: float  # H̄: hours a lease runs on average (early closes included)
     rep_leases_per_farmer: float  # leases asking a reputation only a farmer has, per farmer
+    min_reputation: int = 9000  # what those leases ask: the score a farmer farms to
     voted_void_share: float = 0.0  # share of tenant-void's disputes an honest arbiter committee voted on
     arbiters: int = 0  # the committee's size: votes per voted dispute
     challenger_reward: int = 0  # MatcherBonds' reward for a won match challenge (token units)
@@ -479,14 +487,15 @@ def matcher_steering(i: Inputs) -> Formula:
     f, _ = _fees(i)
     s = 1 - i.min_reputation_share
     over = usd(i.ceiling_price - i.lease_price) * i.lease_hours
+    value = usd(i.ceiling_price) * i.lease_hours
     R = usd(i.challenger_reward)
     return Formula(
-        f"m + s·((1 − f)·p_max·H̄ + n_c·b_live − (p_max − p)·H − R), s = {s:.2f} the share it can steer (its "
-        f"provider lacks the reputation some requests ask); a match-watcher's challenge takes from its bond the "
-        f"tenant's overpayment over the duration, (p_max − p)·H = {over:.2f}, and the reward R = {R:g}. What is left "
-        "is the lease itself, which the model values at its whole margin (serving costs nothing here): the "
-        "volume it takes from honest providers, not the overcharge",
-        usd(i.p["matchFee"]) + s * ((1 - f) * usd(i.ceiling_price) * i.lease_hours_mean + _bonds(i) - over - R),
+        f"m + s·((1 − f)·p_max·H̄ + n_c·b_live − (p_max − p)·H − R − p_max·H), s = {s:.2f} the share it can steer "
+        f"(its provider lacks the reputation some requests ask); a match-watcher's challenge takes from its bond "
+        f"the tenant's overpayment over the duration, (p_max − p)·H = {over:.2f}, the reward R = {R:g} and, to the "
+        f"treasury, the lease's whole value p_max·H = {value:.2f}: more than its provider can be paid by the lease, "
+        "whose whole margin the model counts to the steerer (serving costs nothing here)",
+        usd(i.p["matchFee"]) + s * ((1 - f) * usd(i.ceiling_price) * i.lease_hours_mean + _bonds(i) - over - R - value),
     )
 
 
@@ -498,24 +507,35 @@ def match_watcher(i: Inputs) -> Formula:
     )
 
 
-@strategy("farmer", "provider", "Reputation farmer (paid self-leases to the cap)", "provider", "provider-new", True)
+@strategy(
+    "farmer",
+    "provider",
+    "Reputation farmer (paid self-leases to the reputation requests ask)",
+    "provider",
+    "provider-new",
+    True,
+)
 def farmer(i: Inputs) -> Formula:
-    per = farm_cost_per_outcome(i)
-    cost = FARM_OUTCOMES * per
+    fees = usd(fees_to_reach(i.min_reputation))
+    cost = farm_cost(i)
     won = i.rep_leases_per_farmer
     return Formula(
-        f"n_rep·((1 − f)·p·H̄ + n_c·b_live) − cost to the cap; n_rep = {won:g} leases asking a reputation only it has, "
-        f"cost = {FARM_OUTCOMES} self-leases × (m + f_p·{usd(MIN_PAID_OUTCOME):g} + gas) = {FARM_OUTCOMES} × "
-        f"{per:.4f} (self-answered challenges no longer count)",
+        f"n_rep·((1 − f)·p·H̄ + n_c·b_live) − cost to {i.min_reputation:,}; n_rep = {won:g} leases asking a "
+        f"reputation only it has; reputation grows with the protocol fees a provider's leases paid "
+        f"({usd(FEES_TO_CAP):,.0f} USD from {BASE_SCORE:,} to the cap), so cost = "
+        f"({i.min_reputation:,} − {BASE_SCORE:,}) / {MAX_SCORE - BASE_SCORE:,} × {usd(FEES_TO_CAP):,.0f} + "
+        f"{FARM_LEASES} × (m + gas) = {fees:,.2f} + {cost - fees:.2f} (its pay comes back, the fee does not; "
+        "self-answered challenges do not count)",
         won * (_lease_pay(i, i.lease_price) + _bonds(i)) - cost,
     )
 
 
-def farm_cost_per_outcome(i: Inputs) -> float:
-    """USD a farmer spends per counted self-lease: the match fee, the protocol fee on the minimum pay
-    (the rest of the pay comes back to it) and its gas (the request and the close)."""
-    fee = usd(MIN_PAID_OUTCOME) * i.p["protocolFeeBps"] / BPS
-    return usd(i.p["matchFee"]) + fee + i.g("create_request", "close_lease")
+def farm_cost(i: Inputs) -> float:
+    """USD a farmer spends to reach the reputation the gated requests ask: the protocol fees that
+    buy it (the rest of its self-leases' pay comes back to it), a match fee per self-lease and its
+    gas (the request and the close)."""
+    per_lease = usd(i.p["matchFee"]) + i.g("create_request", "close_lease")
+    return usd(fees_to_reach(i.min_reputation)) + FARM_LEASES * per_lease
 
 
 @strategy("provider-new", "provider", "New honest provider (no history)", "provider")

@@ -92,9 +92,10 @@ class World:
         self.chain.round([Tx(self.governance, calls.grant_role(self.c, role, agent.address)) for agent in agents])
 
     def bond_matchers(self, agents: list[Agent]) -> None:
-        """A matcher bonds twice MatcherBonds' minimum from its own tokens (part of its wealth after),
-        so that won challenges of its matches leave it bonded enough to keep matching."""
-        amount = 2 * self.c.matcher_bonds.params()[0]
+        """A matcher bonds five times MatcherBonds' minimum from its own tokens (part of its wealth
+        after), so that won challenges of its matches (each disgorges the lease's value) leave it
+        bonded enough to keep matching."""
+        amount = 5 * self.c.matcher_bonds.params()[0]
         self.chain.round([Tx(agent.address, calls.bond_matcher(self.c, amount)) for agent in agents])
 
     def bonds(self, addresses: list[str]) -> list[int]:

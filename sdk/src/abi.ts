@@ -3697,9 +3697,9 @@ export const providerRegistryAbi = [
             "type": "uint128"
           },
           {
-            "internalType": "uint128",
+            "internalType": "uint96",
             "name": "unbondingStake",
-            "type": "uint128"
+            "type": "uint96"
           },
           {
             "internalType": "uint32",
@@ -3719,6 +3719,11 @@ export const providerRegistryAbi = [
           {
             "internalType": "uint32",
             "name": "leasesCompleted",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "feesPaid",
             "type": "uint32"
           },
           {
@@ -3839,6 +3844,11 @@ export const providerRegistryAbi = [
         "internalType": "enum Registry.Outcome",
         "name": "outcome",
         "type": "uint8"
+      },
+      {
+        "internalType": "uint256",
+        "name": "protocolFee",
+        "type": "uint256"
       }
     ],
     "name": "release",

@@ -525,7 +525,7 @@ export class Leasehold {
     const [registered, record, reputation, uptime] = await Promise.all([
       this.read<boolean>(this.book.providerRegistry, providerRegistryAbi, "isRegistered", [account]),
       this.read<{ region: Hex; freeStake: bigint; lockedStake: bigint; unbondingStake: bigint;
-        unbondingReadyAt: number; leasesCompleted: number; jobsFinalized: number; livenessAnswered: number;
+        unbondingReadyAt: number; leasesCompleted: number; feesPaid: number; jobsFinalized: number; livenessAnswered: number;
         livenessMissed: number; disputesLost: number; slashCount: number; totalSlashed?: bigint }>(
         this.book.providerRegistry, providerRegistryAbi, "provider", [account]),
       this.read<number>(this.book.providerRegistry, providerRegistryAbi, "reputationOf", [account]),

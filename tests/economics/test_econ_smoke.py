@@ -11,10 +11,10 @@ that shows either the other way round measured something else than the contracts
 import pytest
 from web3 import HTTPProvider, Web3
 
-from keepers.contracts.types import MIN_PAID_OUTCOME
+from scripts.econ.leases import MIN_REPUTATION
 from scripts.econ.report import render, strategy_rows
 from scripts.econ.run import simulate
-from scripts.econ.strategies import FARM_OUTCOMES, STRATEGIES
+from scripts.econ.strategies import FARM_LEASES, STRATEGIES, fees_to_reach
 
 JOBS, LEASES = 60, 100  # enough for every strategy to play (griefers, front-runners)
 
@@ -79,6 +79,14 @@ MUST_LOSE = [
     # Attack 1, property 1 (providers consent to job terms; jobterms): every offer's job policy
     # refuses 2^24 steps in 60 s, the pair is skipped and the tenant cancels: it pays the gas.
     "tenant-infeasible",
+    # Property 8 (accountable matching; steerfarm): a won match challenge disgorges the steered
+    # lease's whole value to the treasury besides the tenant's overpayment and the reward, so the
+    # lease it took from an honest provider earns the steerer less than it costs.
+    "matcher-steering",
+    # Property 9 (reputation that costs what it claims; steerfarm): reputation grows with the
+    # protocol fees a provider's leases paid, 1,000 USD from 5,000 to the cap; the 9,000 the gated
+    # requests ask costs 800 USD of fees, more than the leases it wins pay the farmer.
+    "farmer",
 ]
 
 
@@ -126,19 +134,9 @@ STILL_PAYS = [
     # Property 3, verification a lazy verifier cannot fake: a verifier must show it re-executed
     # (a proof of the trace, or spot checks it cannot predict), else it earns v·P for nothing.
     "verifier-lazy",
-    # Property 8 (matchbond) takes the overcharge back: a match-watcher's challenge refunds the
-    # tenant and costs the matcher the challenger's reward. What still pays is the volume: its own
-    # provider gets the leases (the model values a lease at its whole margin), and a match at a
-    # price no offer strictly beats cannot be challenged; it needs a fair-share rule for equal offers.
-    "matcher-steering",
     # Property 7, liveness that means service: an answer that shows the leased capacity works
     # (a seeded computation sized to the units), not only that the operator's key is online.
     "provider-dark-bot",
-    # Property 9 (reputation): only paid outcomes count, so the cap now costs a farmer about 52 USD
-    # on an L2 (50 self-leases paying the match fee and the protocol fee on the 50 USD minimum), still
-    # less than the reputation-gated leases it then wins (on L1 the gas makes it lose). Closing it
-    # needs a cap that costs more than the gated demand is worth (a higher minimum, or decay).
-    "farmer",
 ]
 
 
@@ -156,12 +154,22 @@ def test_the_report_names_every_strategy_played(results):
     assert "| residual | 0 |" in text
 
 
-def test_a_farmer_reaches_the_cap_only_by_paying_its_fees(results):
-    """Issue 12, property 9: every counted self-lease pays the match fee and the protocol fee on
-    the reputation minimum (docs/reputation.md); the farm reaches the cap at exactly that price."""
+def test_a_farmer_reaches_the_gated_reputation_only_by_paying_its_fees(results):
+    """Issue 12, property 9: reputation grows with the protocol fees a provider's leases paid
+    (docs/reputation.md); the farm reaches the 9,000 the gated requests ask by paying exactly the
+    fees that buy it (800 USD) and a match fee per self-lease: its pay comes back."""
     p = results.world.params
-    per_outcome = p["matchFee"] + MIN_PAID_OUTCOME * p["protocolFeeBps"] // 10_000
     assert results.farm
     for farm in results.farm.values():
-        assert farm["reputation"] == 10_000
-        assert farm["tokens"] == FARM_OUTCOMES * per_outcome
+        assert farm["reputation"] == MIN_REPUTATION
+        assert farm["tokens"] == fees_to_reach(MIN_REPUTATION) + FARM_LEASES * p["matchFee"]
+
+
+def test_a_steering_matcher_pays_more_than_its_leases_earn(results):
+    """Property 8: every steered lease was challenged and disgorged (the tenant's overpayment, the
+    reward, and the lease's whole value to the treasury), and the steerers' bonds paid all of it."""
+    stats = results.lease_stats
+    assert stats["steered"] > 0 and stats["match_challenges"] == stats["steered"]
+    inputs = results.inputs("L2")
+    steering = STRATEGIES["matcher-steering"].formula(inputs).value
+    assert steering < STRATEGIES["matcher-honest"].formula(inputs).value

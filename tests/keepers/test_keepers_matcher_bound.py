@@ -14,6 +14,19 @@ from keepers.roles.matcher import MatcherKeeper
 from protocol_setup import USD, provider_with_offer, request
 
 
+def _matcher(keeper_config, matcher_key, name: str) -> tuple[MatcherKeeper, io.StringIO]:
+    """A matcher keeper on a new bonded key, logging JSON into the returned stream."""
+    data, environ = keeper_config(matcher_key())
+    stream = io.StringIO()
+    matcher = MatcherKeeper(
+        KeeperConfig.model_validate(data),
+        environ=environ,
+        name=name,
+        logger=make_logger(name, "matcher", "INFO", stream=stream),
+    )
+    return matcher, stream
+
+
 def test_optimality_gap_is_the_share_of_the_bound_left():
     assert optimality_gap(90.0, 100.0) == 0.1
     assert optimality_gap(100.0, 100.0) == 0.0
@@ -32,14 +45,7 @@ def test_a_planned_batch_logs_and_exports_its_gap_against_the_bound(funded_key, 
     for units, region in ((2, "eu-west"), (2, "eu-west"), (1, None)):
         request(tenant, units=units, region=region)
 
-    data, environ = keeper_config(matcher_key())
-    stream = io.StringIO()
-    matcher = MatcherKeeper(
-        KeeperConfig.model_validate(data),
-        environ=environ,
-        name="matcher-bound",
-        logger=make_logger("matcher-bound", "matcher", "INFO", stream=stream),
-    )
+    matcher, stream = _matcher(keeper_config, matcher_key, "matcher-bound")
     try:
         matcher.setup()  # the jobs are not started: one pass, run here
         matcher.tick()
@@ -59,3 +65,36 @@ def test_a_planned_batch_logs_and_exports_its_gap_against_the_bound(funded_key, 
     assert math.isclose(matcher.metrics.value("matcher_optimality_gap"), gap, abs_tol=1e-6)
     exposed = generate_latest(PrefixedRegistry(matcher.metrics.registry)).decode()
     assert "leasehold_matcher_optimality_gap " in exposed and "leasehold_matcher_upper_bound " in exposed
+
+
+def test_a_plan_older_than_half_the_grace_is_dropped_and_the_next_pass_matches(
+    funded_key, client_for, keeper_config, matcher_key, w3
+):
+    """A slow solve (here: the chain's clock moves 30 s while the batch is planned) would land a batch
+    that a cheaper offer appearing meanwhile could prove dominated once it stood the 60 s grace
+    (docs/matching-accountability.md): the matcher drops the plan; the next pass, on fresh books, sends."""
+    provider = client_for(funded_key(100_000 * USD))
+    provider_with_offer(provider, region="eu-west", units=2, price=2 * USD)
+    request(client_for(funded_key()), units=1, region=None)
+
+    matcher, stream = _matcher(keeper_config, matcher_key, "matcher-stale")
+    plan = matcher.plan
+
+    def slow_plan(*args, **kwargs):
+        result = plan(*args, **kwargs)
+        w3.provider.make_request("evm_increaseTime", [30])
+        w3.provider.make_request("evm_mine", [])
+        return result
+
+    try:
+        matcher.setup()
+        matcher.plan = slow_plan
+        matcher.tick()
+        events = [json.loads(line).get("event") for line in stream.getvalue().splitlines() if line.startswith("{")]
+        assert "plan_stale" in events and "batch_submitted" not in events
+        matcher.plan = plan
+        matcher.tick()
+    finally:
+        matcher.stop()
+    events = [json.loads(line).get("event") for line in stream.getvalue().splitlines() if line.startswith("{")]
+    assert events.count("batch_submitted") == 1

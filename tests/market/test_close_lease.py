@@ -198,7 +198,7 @@ def test_when_challenge_open_then_tenant_closes_and_challenge_called_off(
     assert token.balanceOf(stranger) - bond_before == LIVENESS_BOND
     assert "ProviderSlashed" not in tx.events
     assert order(market, lease_id)["stopTime"] == challenge.timestamp
-    assert registry.provider(provider)[8] == 0  # livenessAnswered
+    assert registry.provider(provider)["livenessAnswered"] == 0
     assert registry.provider(provider)[2] == 0  # lockedStake released
     assert token.balanceOf(market) == market.accruedFees() + market.creditOf(matcher)  # match fees: credited
     # Paid less than a close in the same block without the challenge would have paid it.

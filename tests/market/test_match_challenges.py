@@ -1,6 +1,7 @@
 """Accountable matching (docs/matching-accountability.md): matchers bond, anyone may challenge a
-match with an offer that was free at the match, met the request and was strictly cheaper; a won
-challenge pays the tenant what it overpays and the challenger a reward from the matcher's bond.
+match with an offer that was free at the match (and for the grace before it), met the request and
+was strictly cheaper; a won challenge pays the tenant what it overpays, the challenger a reward and
+the treasury the lease's whole value from the matcher's bond.
 
 The steering attack of issue 12: a matcher that also runs a provider pairs a tenant with its own
 offer at the tenant's price ceiling while a cheaper offer stands free."""
@@ -30,10 +31,12 @@ from market.support import (
 # The whole day at the ceiling, so the overcharge is the price difference over the full lease.
 FULL_DEPOSIT = UNITS * MAX_PRICE * 24 + MATCH_FEE + SETTLE_BOUNTY
 OVERCHARGE = (MAX_PRICE - OFFER_PRICE) * UNITS * 24  # 48 USD over the day
+VALUE = MAX_PRICE * UNITS * 24  # the steered lease's whole value: 144 USD, disgorged to the treasury
 MIN_BOND = 1_000 * USD
 REWARD = 5 * USD
 WINDOW = 3600
 DELAY = 2 * 86_400
+GRACE = 60
 
 
 def _ints(values) -> tuple:
@@ -43,23 +46,25 @@ def _ints(values) -> tuple:
 @pytest.fixture
 def steered(market, registry, matcher, provider, offer_id, offer2_id, funded):
     """The matcher's own provider (`provider`, offer 1) raised to the tenant's ceiling; the
-    matcher pairs the request with it although offer 2 stands free at 2 USD. (lease id, start)."""
+    matcher pairs the request with it although offer 2 stands free at 2 USD, and has for longer
+    than the grace. (lease id, start)."""
     registry.updateOffer(offer_id, OFFER_UNITS, MAX_PRICE, OFFER_MAX_DURATION, {"from": provider})
     rid = market.createRequest(spec(), FULL_DEPOSIT, {"from": funded}).return_value
-    chain.sleep(2)
+    chain.sleep(GRACE + 2)
     tx = market.matchRequests([(rid, offer_id)], {"from": matcher})
     return rid, tx.timestamp
 
 
 def test_the_defaults_are_those_documented(matcher_bonds):
-    assert _ints(matcher_bonds.params()) == (MIN_BOND, REWARD, WINDOW, DELAY)
+    assert _ints(matcher_bonds.params()) == (MIN_BOND, REWARD, WINDOW, DELAY, GRACE)
 
 
-def test_a_steered_match_costs_the_matcher_more_than_the_overcharge_and_makes_the_tenant_whole(
-    market, matcher_bonds, token, matcher, tenant, stranger, provider, offer2_id, steered
+def test_a_steered_match_costs_the_matcher_more_than_the_lease_earns_and_makes_the_tenant_whole(
+    market, matcher_bonds, token, matcher, tenant, stranger, treasury, provider, offer2_id, steered
 ):
     lease, _ = steered
     tenant_before, challenger_before = token.balanceOf(tenant), token.balanceOf(stranger)
+    treasury_before = token.balanceOf(treasury)
 
     tx = matcher_bonds.challengeMatch(lease, offer2_id, {"from": stranger})
 
@@ -70,24 +75,25 @@ def test_a_steered_match_costs_the_matcher_more_than_the_overcharge_and_makes_th
         "offerId": offer2_id,
         "toTenant": OVERCHARGE,
         "toChallenger": REWARD,
+        "toTreasury": VALUE,
     }
     assert token.balanceOf(tenant) == tenant_before + OVERCHARGE
     assert token.balanceOf(stranger) == challenger_before + REWARD
-    assert matcher_bonds.bondOf(matcher)[0] == MIN_BOND - OVERCHARGE - REWARD
+    assert token.balanceOf(treasury) == treasury_before + VALUE
+    assert matcher_bonds.bondOf(matcher)[0] == MIN_BOND - OVERCHARGE - REWARD - VALUE
     assert matcher_bonds.challenged(lease)
     # The lease itself runs on unchanged: the tenant keeps its compute.
     assert market.statusOf(lease) == ACTIVE
     assert market.getLease(lease)[6] == MAX_PRICE  # pricePerUnitHour
 
-    # Run the lease out: the matcher's provider earns the overcharge (less the protocol fee) and
-    # the matcher loses more than that; the tenant paid, net, what offer 2 would have cost.
+    # Run the lease out: the matcher's provider earns the whole lease (less the protocol fee) and
+    # the matcher loses more than that: the lease, not only its overcharge, is disgorged; the
+    # tenant paid, net, what offer 2 would have cost.
     chain.sleep(86_400 + 1)
     closed = event_args(market.closeLease(lease, {"from": tenant}), "LeaseClosed")
-    earned_at_ceiling = closed["paid"]
-    earned_at_the_better_price = earned_at_ceiling * OFFER_PRICE // MAX_PRICE
-    steering_gain = earned_at_ceiling - earned_at_the_better_price
+    earned = closed["paid"]
     slashed = MIN_BOND - matcher_bonds.bondOf(matcher)[0]
-    assert steering_gain > 0 and slashed > steering_gain
+    assert earned > 0 and slashed - earned >= OVERCHARGE + REWARD
     tenant_net_cost = (FULL_DEPOSIT - MATCH_FEE - SETTLE_BOUNTY) - closed["refunded"] - OVERCHARGE
     assert tenant_net_cost == OFFER_PRICE * UNITS * 24
 
@@ -122,11 +128,11 @@ def test_a_challenge_naming_an_offer_cut_in_price_after_the_match_is_refused(
 ):
     # An honest match at the best price there was; offer 2 undercuts it only afterwards.
     rid = market.createRequest(spec(), FULL_DEPOSIT, {"from": funded}).return_value
-    chain.sleep(2)
+    chain.sleep(GRACE + 2)
     start = market.matchRequests([(rid, offer_id)], {"from": matcher}).timestamp
     changed = registry.updateOffer(offer2_id, OFFER_UNITS, OFFER_PRICE // 2, OFFER_MAX_DURATION, {"from": provider2})
     assert registry.offer(offer2_id)["changedAt"] == changed.timestamp
-    with reverts_with_args("MatcherBonds_OfferChangedSinceMatch", offer2_id, changed.timestamp, start):
+    with reverts_with_args("MatcherBonds_OfferChangedSinceMatch", offer2_id, changed.timestamp, start - GRACE):
         matcher_bonds.challengeMatch(rid, offer2_id, {"from": stranger})
 
 
@@ -136,7 +142,7 @@ def test_a_challenge_naming_an_offer_unpaused_after_the_match_is_refused(
     lease, start = steered
     registry.pauseOffer(offer2_id, True, {"from": provider2})
     unpaused = registry.pauseOffer(offer2_id, False, {"from": provider2})
-    with reverts_with_args("MatcherBonds_OfferChangedSinceMatch", offer2_id, unpaused.timestamp, start):
+    with reverts_with_args("MatcherBonds_OfferChangedSinceMatch", offer2_id, unpaused.timestamp, start - GRACE):
         matcher_bonds.challengeMatch(lease, offer2_id, {"from": stranger})
 
 
@@ -149,13 +155,15 @@ def test_stake_added_after_the_match_cannot_prove_the_offer_was_free(
     registry.updateOffer(offer_id, OFFER_UNITS, MAX_PRICE, OFFER_MAX_DURATION, {"from": provider})
     registry.requestUnstake(7_000 * USD, {"from": provider2})  # 3,000 free < 4,000 collateral
     rid = market.createRequest(spec(), FULL_DEPOSIT, {"from": funded}).return_value
-    chain.sleep(2)
+    chain.sleep(GRACE + 2)
     start = market.matchRequests([(rid, offer_id)], {"from": matcher}).timestamp
     token.mint(provider2, 7_000 * USD, {"from": provider2})
     token.approve(registry, 7_000 * USD, {"from": provider2})
     staked = registry.stake(7_000 * USD, {"from": provider2})
     assert registry.checkMatch(offer2_id, _terms_of(market, rid, funded)) == 0  # feasible now
-    with reverts_with_args("MatcherBonds_ProviderChangedSinceMatch", provider2.address, staked.timestamp, start):
+    with reverts_with_args(
+        "MatcherBonds_ProviderChangedSinceMatch", provider2.address, staked.timestamp, start - GRACE
+    ):
         matcher_bonds.challengeMatch(rid, offer2_id, {"from": stranger})
     assert matcher_bonds.bondOf(matcher)[0] == MIN_BOND
 
@@ -223,7 +231,7 @@ def test_a_bond_waits_out_the_delay_and_stays_slashable_meanwhile(
         market.matchRequests([(rid, offer2_id)], {"from": matcher})
     # The challenge of its last match still reaches the bond.
     matcher_bonds.challengeMatch(lease, offer2_id, {"from": stranger})
-    left = MIN_BOND - OVERCHARGE - REWARD
+    left = MIN_BOND - OVERCHARGE - REWARD - VALUE
     assert _ints(matcher_bonds.bondOf(matcher)[:2]) == (left, left)
     sleep_to(ready - 2)
     with reverts_with_args("MatcherBonds_UnbondingNotReady", ready, ready - 1):
@@ -247,16 +255,20 @@ def test_bond_for_another_account_names_it_and_only_it_unbonds(matcher_bonds, to
 
 def test_parameters_are_bounded_and_governed(matcher_bonds, governance, stranger):
     with reverts_with_args("MatcherBonds_CallerNotGovernance", stranger.address):
-        matcher_bonds.setParams((MIN_BOND, REWARD, WINDOW, DELAY), {"from": stranger})
+        matcher_bonds.setParams((MIN_BOND, REWARD, WINDOW, DELAY, GRACE), {"from": stranger})
     # The unbonding delay must outlast the challenge window.
     with reverts_with_args("MatcherBonds_ParamOutOfRange", "unbondingDelaySeconds", WINDOW, WINDOW + 1, 90 * 86_400):
-        matcher_bonds.setParams((MIN_BOND, REWARD, WINDOW, WINDOW), {"from": governance})
+        matcher_bonds.setParams((MIN_BOND, REWARD, WINDOW, WINDOW, GRACE), {"from": governance})
     with reverts_with_args("MatcherBonds_ParamOutOfRange", "challengerReward", MIN_BOND + 1, 0, MIN_BOND):
-        matcher_bonds.setParams((MIN_BOND, MIN_BOND + 1, WINDOW, DELAY), {"from": governance})
+        matcher_bonds.setParams((MIN_BOND, MIN_BOND + 1, WINDOW, DELAY, GRACE), {"from": governance})
     with reverts_with_args("MatcherBonds_ParamOutOfRange", "minBond", 0, 1, 10**30):
-        matcher_bonds.setParams((0, 0, WINDOW, DELAY), {"from": governance})
-    tx = matcher_bonds.setParams((2 * MIN_BOND, REWARD, 2 * WINDOW, DELAY), {"from": governance})
-    assert "ParamsSet" in tx.events and _ints(matcher_bonds.params()) == (2 * MIN_BOND, REWARD, 2 * WINDOW, DELAY)
+        matcher_bonds.setParams((0, 0, WINDOW, DELAY, GRACE), {"from": governance})
+    # A grace longer than an hour would let a steerer pick offers changed just inside it.
+    with reverts_with_args("MatcherBonds_ParamOutOfRange", "graceSeconds", 3601, 0, 3600):
+        matcher_bonds.setParams((MIN_BOND, REWARD, WINDOW, DELAY, 3601), {"from": governance})
+    tx = matcher_bonds.setParams((2 * MIN_BOND, REWARD, 2 * WINDOW, DELAY, 0), {"from": governance})
+    assert "ParamsSet" in tx.events
+    assert _ints(matcher_bonds.params()) == (2 * MIN_BOND, REWARD, 2 * WINDOW, DELAY, 0)
 
 
 def test_the_lease_market_is_named_once(matcher_bonds, market, governance):

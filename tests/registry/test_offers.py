@@ -203,7 +203,7 @@ def test_when_offer_removed_with_units_in_use_then_they_stay_until_released(
     registry.tryReserve(offer_id, make_terms(tenant, units=2), {"from": market_caller})
     registry.removeOffer(offer_id, {"from": staked})
     assert registry.offer(offer_id)["unitsInUse"] == 2
-    registry.release((staked, offer_id, 2, 4_000 * USD), 1, {"from": market_caller})
+    registry.release((staked, offer_id, 2, 4_000 * USD), 1, 0, {"from": market_caller})
     assert registry.offer(offer_id)["unitsInUse"] == 0
     assert registry.provider(staked)["lockedStake"] == 0
 

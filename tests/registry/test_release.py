@@ -28,15 +28,16 @@ def reserved(registry, staked, offer_id, market_caller, tenant):
 def test_when_match_ends_clean_then_units_and_collateral_return_and_outcome_counts(
     registry, staked, offer_id, market_caller, reserved, outcome
 ):
-    tx = registry.release(reserved, outcome, {"from": market_caller})
+    tx = registry.release(reserved, outcome, 0, {"from": market_caller})
     facts = registry.provider(staked)
     assert registry.offer(offer_id)["unitsInUse"] == 0
     assert facts["freeStake"] == STAKE
     assert facts["lockedStake"] == 0
     assert facts[COUNTER[outcome]] == 1
     assert registry.totalStake() == STAKE
-    # An answered liveness challenge is recorded for uptime only (issue 12, property 9).
-    assert registry.reputationOf(staked) == (5000 if outcome == LIVENESS_ANSWERED else 5100)
+    # An outcome without a protocol fee raises no reputation; an answered liveness challenge is
+    # recorded for uptime only (issue 12, property 9).
+    assert registry.reputationOf(staked) == 5000
     assert tx.events["CollateralReleased"] == {
         "provider": staked,
         "offerId": offer_id,
@@ -46,48 +47,70 @@ def test_when_match_ends_clean_then_units_and_collateral_return_and_outcome_coun
     assert tx.events["OutcomeRecorded"] == {"provider": staked, "outcome": outcome}
 
 
+@pytest.mark.parametrize("outcome", [LEASE_COMPLETED, OUTCOME_NONE])
+def test_reputation_grows_with_the_protocol_fee_paid_one_point_per_twenty_cents(
+    registry, staked, market_caller, reserved, outcome
+):
+    # 20.0009 USD of fees: 20,000 units of 0.001 USD counted (the rest floors), 100 points; an
+    # outcome below the paid minimum still counts its fee (only the counters need the minimum).
+    registry.release(reserved, outcome, 20_000_900, {"from": market_caller})
+    assert registry.provider(staked)["feesPaid"] == 20_000
+    assert registry.reputationOf(staked) == 5100
+
+
+def test_the_cap_costs_a_thousand_usd_of_fees_and_the_count_saturates(
+    registry, staked, offer_id, market_caller, reserved, tenant
+):
+    registry.release(reserved, LEASE_COMPLETED, 999_999_999, {"from": market_caller})
+    assert registry.reputationOf(staked) == 9999
+    registry.tryReserve(offer_id, make_terms(tenant, units=1), {"from": market_caller})
+    registry.release(settlement(staked, offer_id, 1, COLLATERAL), LEASE_COMPLETED, 2**256 - 1, {"from": market_caller})
+    assert registry.provider(staked)["feesPaid"] == 2**32 - 1
+    assert registry.reputationOf(staked) == 10_000
+
+
 def test_when_outcome_none_then_nothing_recorded(registry, staked, market_caller, reserved):
-    tx = registry.release(reserved, OUTCOME_NONE, {"from": market_caller})
+    tx = registry.release(reserved, OUTCOME_NONE, 0, {"from": market_caller})
     assert "OutcomeRecorded" not in tx.events
     assert registry.reputationOf(staked) == 5000
     assert registry.provider(staked)["lockedStake"] == 0
 
 
 def test_when_part_of_a_match_released_then_rest_stays_locked(registry, staked, offer_id, market_caller, reserved):
-    registry.release(settlement(staked, offer_id, 1, COLLATERAL), OUTCOME_NONE, {"from": market_caller})
+    registry.release(settlement(staked, offer_id, 1, COLLATERAL), OUTCOME_NONE, 0, {"from": market_caller})
     assert registry.offer(offer_id)["unitsInUse"] == 2
     assert registry.provider(staked)["lockedStake"] == 2 * COLLATERAL
 
 
 def test_when_paused_then_market_can_still_release(registry, config, governance, market_caller, reserved, staked):
     config.pause({"from": governance})
-    registry.release(reserved, LEASE_COMPLETED, {"from": market_caller})
+    registry.release(reserved, LEASE_COMPLETED, 0, {"from": market_caller})
     assert registry.provider(staked)["lockedStake"] == 0
 
 
 def test_revert_when_settlement_names_another_provider(registry, offer_id, market_caller, reserved, provider2):
     with reverts_with_args("ProviderRegistry_SettlementMismatch", offer_id, provider2.address):
-        registry.release(settlement(provider2, offer_id, 3, 3 * COLLATERAL), OUTCOME_NONE, {"from": market_caller})
+        registry.release(settlement(provider2, offer_id, 3, 3 * COLLATERAL), OUTCOME_NONE, 0, {"from": market_caller})
 
 
 def test_revert_when_settlement_names_unknown_offer_and_zero_provider(registry, market_caller, reserved):
     with reverts_with_args("ProviderRegistry_SettlementMismatch", 9, ZERO_ADDRESS):
-        registry.release(settlement(ZERO_ADDRESS, 9, 0, 0), OUTCOME_NONE, {"from": market_caller})
+        registry.release(settlement(ZERO_ADDRESS, 9, 0, 0), OUTCOME_NONE, 0, {"from": market_caller})
 
 
 def test_revert_when_more_units_than_in_use(registry, staked, offer_id, market_caller, reserved):
     with reverts_with_args("ProviderRegistry_UnitsInUseUnderflow", 4, 3):
-        registry.release(settlement(staked, offer_id, 4, 3 * COLLATERAL), OUTCOME_NONE, {"from": market_caller})
+        registry.release(settlement(staked, offer_id, 4, 3 * COLLATERAL), OUTCOME_NONE, 0, {"from": market_caller})
 
 
 def test_revert_when_more_collateral_than_locked(registry, staked, offer_id, market_caller, reserved):
     with reverts_with_args("ProviderRegistry_LockedStakeUnderflow", 3 * COLLATERAL + 1, 3 * COLLATERAL):
-        registry.release(settlement(staked, offer_id, 3, 3 * COLLATERAL + 1), OUTCOME_NONE, {"from": market_caller})
+        registry.release(settlement(staked, offer_id, 3, 3 * COLLATERAL + 1), OUTCOME_NONE, 0, {"from": market_caller})
 
 
 def test_revert_when_release_caller_lacks_market_role(registry, config, stranger, reserved):
     with reverts_with_args("Leasehold_MissingRole", config.MARKET_ROLE(), stranger.address):
-        registry.release(reserved, OUTCOME_NONE, {"from": stranger})
+        registry.release(reserved, OUTCOME_NONE, 0, {"from": stranger})
 
 
 @pytest.mark.parametrize("outcome", [LEASE_COMPLETED, JOB_FINALIZED, LIVENESS_ANSWERED])

@@ -2,7 +2,7 @@
 
 import pytest
 
-from helpers import DAY
+from helpers import DAY, USD
 from registry.support import (
     DISPUTE_LOST,
     LATE_RESULT,
@@ -81,15 +81,32 @@ def test_when_penalties_exceed_score_then_reputation_is_zero(registry, staked, o
     assert registry.reputationOf(staked) == 0
 
 
-def test_when_outcomes_pile_up_then_score_caps_at_10000(registry, registered, market_caller):
+def paid_release(registry, provider, offer_id, market_caller, tenant, fee):
+    """One unit of offer 1 reserved and released clean, its match having paid `fee` of protocol fee."""
+    registry.tryReserve(offer_id, make_terms(tenant, units=1), {"from": market_caller})
+    registry.release(settlement(provider, offer_id, 1, 2_000 * USD), LEASE_COMPLETED, fee, {"from": market_caller})
+
+
+def test_when_fees_pile_up_then_score_caps_at_10000(registry, staked, offer_id, market_caller, tenant):
+    # 1,000 USD of protocol fees raise 5,000 to the cap; more changes nothing.
+    paid_release(registry, staked, offer_id, market_caller, tenant, 600 * USD)
+    assert registry.reputationOf(staked) == 8000
+    paid_release(registry, staked, offer_id, market_caller, tenant, 500 * USD)
+    assert registry.reputationOf(staked) == 10000
+
+
+def test_when_outcomes_without_fees_pile_up_then_score_does_not_move(registry, registered, market_caller):
+    # A counted outcome that paid no protocol fee (governance set it to zero) earns no points.
     for _ in range(51):
         registry.recordOutcome(registered, LEASE_COMPLETED, {"from": market_caller})
-    assert registry.reputationOf(registered) == 10000
+    assert registry.provider(registered)["leasesCompleted"] == 51
+    assert registry.reputationOf(registered) == 5000
 
 
-def test_when_capped_score_is_penalized_then_penalty_comes_off_the_cap(registry, staked, offer_id, market_caller):
-    for _ in range(60):
-        registry.recordOutcome(staked, LEASE_COMPLETED, {"from": market_caller})
+def test_when_capped_score_is_penalized_then_penalty_comes_off_the_cap(
+    registry, staked, offer_id, market_caller, tenant
+):
+    paid_release(registry, staked, offer_id, market_caller, tenant, 1_200 * USD)
     fault(registry, staked, offer_id, market_caller, LATE_RESULT)
     assert registry.reputationOf(staked) == 10000 - 500
 

@@ -5,7 +5,7 @@ import pytest
 from helpers import USD, reverts_with, reverts_with_args
 from registry.support import EU_WEST, METADATA_URI
 
-MAX_UINT128 = 2**128 - 1
+MAX_UINT96 = 2**96 - 1
 
 
 @pytest.fixture
@@ -37,12 +37,15 @@ def test_when_paused_then_provider_can_still_stake(registry, config, governance,
     assert registry.totalStake() == USD
 
 
-def test_when_stake_reaches_uint128_max_then_accepted_and_one_more_overflows(registry, token, funded):
-    token.mint(funded, MAX_UINT128, {"from": funded})
-    registry.stake(MAX_UINT128, {"from": funded})
-    assert registry.provider(funded)["freeStake"] == MAX_UINT128
-    with reverts_with_args("ProviderRegistry_StakeOverflow", MAX_UINT128 + 1):
+def test_when_stake_reaches_uint96_max_then_accepted_and_one_more_overflows(registry, token, funded):
+    # A whole stake fits the unbonding bucket's 96 bits (7.9e22 USD of a 6-decimal token).
+    token.mint(funded, MAX_UINT96, {"from": funded})
+    registry.stake(MAX_UINT96, {"from": funded})
+    assert registry.provider(funded)["freeStake"] == MAX_UINT96
+    with reverts_with_args("ProviderRegistry_StakeOverflow", MAX_UINT96 + 1):
         registry.stake(1, {"from": funded})
+    registry.requestUnstake(MAX_UINT96, {"from": funded})
+    assert registry.provider(funded)["unbondingStake"] == MAX_UINT96
 
 
 def test_revert_when_amount_zero(registry, funded):

@@ -173,7 +173,7 @@ class RegistryMachine(RuleBasedStateMachine):
     def rule_release(self, index):
         provider, offer_index, units, collateral = self.matches.pop(index % len(self.matches))
         o = self.offers[offer_index]
-        self.registry.release((provider, o["id"], units, collateral), 1, {"from": self.market})
+        self.registry.release((provider, o["id"], units, collateral), 1, 0, {"from": self.market})
         self.books[provider]["locked"] -= collateral
         self.books[provider]["free"] += collateral
         o["in_use"] -= units

@@ -264,7 +264,7 @@ def test_an_account_that_never_held_the_role_still_cannot_settle(plain):
     p = plain
     settlement = (p.provider, p.offer, 1, 1)
     with expect_revert("Leasehold_MissingRole"):
-        p.registry.release(settlement, 0, {"from": p.stranger})
+        p.registry.release(settlement, 0, 0, {"from": p.stranger})
 
 
 def test_the_config_remembers_every_account_ever_granted_the_market_role(plain):

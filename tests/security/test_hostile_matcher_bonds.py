@@ -1,7 +1,8 @@
 """Hostile inputs for every state-changing function of MatcherBonds: zero amounts, more than is
 bonded, the unbonding delay, the wrong caller for governance, and every way a match challenge is
 false (no cheaper offer, the matched offer itself, an unknown lease, after the window, twice, an
-offer or a provider that became more available after the match). Every refused row reverts with
+offer or a provider that became more available after the match or within the grace before it).
+Every refused row reverts with
 its exact custom error and leaves the whole chain unchanged."""
 
 import pytest
@@ -14,6 +15,7 @@ T = Table("MatcherBonds")
 MIN_BOND = 1_000 * USD
 WINDOW = 3600
 DELAY = 2 * 86_400
+GRACE = 60
 CEILING = 3 * USD  # the default spec's maximum price
 
 
@@ -23,9 +25,9 @@ def _call(w, fn, *args, sender, error=None, err_args=None):
 
 def _steered(w):
     """The provider's offer raised to the tenant's ceiling and matched although offer 2 stands free
-    at 2 USD: a match a challenge with offer 2 wins. (lease id, start)."""
+    at 2 USD, unchanged for longer than the grace: a match a challenge with offer 2 wins. (lease id, start)."""
     w.registry.updateOffer(w.offer, 8, CEILING, 30 * 86_400, {"from": w.provider})
-    at(now() + 2)
+    at(now() + GRACE + 2)
     return open_lease(w)
 
 
@@ -163,10 +165,8 @@ def _(w):
     )
 
 
-@T.row("challengeMatch", "offer_cut_after_the_match")
-def _(w):
-    lease, start = _steered(w)
-    changed = w.registry.updateOffer(w.offer2, 8, USD, 30 * 86_400, {"from": w.provider2}).timestamp
+def _offer2_changed(w, lease, start, changed):
+    """The challenge of `lease` with offer 2, changed at `changed`: not before the match's grace."""
     return _call(
         w,
         "challengeMatch",
@@ -174,8 +174,26 @@ def _(w):
         w.offer2,
         sender=w.stranger,
         error="MatcherBonds_OfferChangedSinceMatch",
-        err_args=(w.offer2, changed, start),
+        err_args=(w.offer2, changed, start - GRACE),
     )
+
+
+@T.row("challengeMatch", "offer_cut_after_the_match")
+def _(w):
+    lease, start = _steered(w)
+    changed = w.registry.updateOffer(w.offer2, 8, USD, 30 * 86_400, {"from": w.provider2}).timestamp
+    return _offer2_changed(w, lease, start, changed)
+
+
+@T.row("challengeMatch", "offer_cut_within_the_grace_before_the_match")
+def _(w):
+    """Offer 2 was cut to 1 USD half a minute before the match: a matcher that read the book a
+    block earlier could not have seen it, so the cut proves nothing."""
+    w.registry.updateOffer(w.offer, 8, CEILING, 30 * 86_400, {"from": w.provider})
+    changed = w.registry.updateOffer(w.offer2, 8, USD, 30 * 86_400, {"from": w.provider2}).timestamp
+    at(changed + GRACE // 2)
+    lease, start = open_lease(w)
+    return _offer2_changed(w, lease, start, changed)
 
 
 @T.row("challengeMatch", "stake_added_after_the_match")
@@ -191,7 +209,7 @@ def _(w):
         w.offer2,
         sender=w.stranger,
         error="MatcherBonds_ProviderChangedSinceMatch",
-        err_args=(w.provider2.address, staked, start),
+        err_args=(w.provider2.address, staked, start - GRACE),
     )
 
 
@@ -203,7 +221,7 @@ def _(w):
     return _call(
         w,
         "setParams",
-        (MIN_BOND, 5 * USD, WINDOW, DELAY),
+        (MIN_BOND, 5 * USD, WINDOW, DELAY, GRACE),
         sender=w.stranger,
         error="MatcherBonds_CallerNotGovernance",
         err_args=(w.stranger.address,),
@@ -215,10 +233,22 @@ def _(w):
     return _call(
         w,
         "setParams",
-        (0, 0, WINDOW, DELAY),
+        (0, 0, WINDOW, DELAY, GRACE),
         sender=w.governance,
         error="MatcherBonds_ParamOutOfRange",
         err_args=("minBond", 0, 1, 10**30),
+    )
+
+
+@T.row("setParams", "grace_over_an_hour")
+def _(w):
+    return _call(
+        w,
+        "setParams",
+        (MIN_BOND, 5 * USD, WINDOW, DELAY, 3601),
+        sender=w.governance,
+        error="MatcherBonds_ParamOutOfRange",
+        err_args=("graceSeconds", 3601, 0, 3600),
     )
 
 

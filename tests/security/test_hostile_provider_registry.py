@@ -644,7 +644,7 @@ def _(w):
 
 @T.row("release", "wrong_caller")
 def _(w):
-    return _missing_market_role(w, "release", _settlement(w), 1)
+    return _missing_market_role(w, "release", _settlement(w), 1, 0)
 
 
 @T.row("release", "zero_provider")
@@ -655,6 +655,7 @@ def _(w):
         "release",
         _settlement(w, provider=zero),
         1,
+        0,
         sender=w.market_caller,
         error="ProviderRegistry_SettlementMismatch",
         err_args=(w.offer, zero),
@@ -668,6 +669,7 @@ def _(w):
         "release",
         _settlement(w, provider=w.provider2),
         1,
+        0,
         sender=w.market_caller,
         error="ProviderRegistry_SettlementMismatch",
         err_args=(w.offer, w.provider2.address),
@@ -681,6 +683,7 @@ def _(w):
         "release",
         _settlement(w, units=1),
         1,
+        0,
         sender=w.market_caller,
         error="ProviderRegistry_UnitsInUseUnderflow",
         err_args=(1, 0),
@@ -695,6 +698,7 @@ def _(w):
         "release",
         _settlement(w, units=1, collateral=MAX_UINT128),
         1,
+        0,
         sender=w.market_caller,
         error="ProviderRegistry_LockedStakeUnderflow",
         err_args=(MAX_UINT128, 2_000 * USD),

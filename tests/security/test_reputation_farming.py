@@ -1,28 +1,34 @@
 """Issue 12, property 9: reputation that costs what it claims, shown on a real chain.
 
-A farmer is a provider with a second account (`alt`) that rents its offer and challenges it. Only
-outcomes that cost a third party something raise the score: a lease whose tenant paid at least
-MIN_PAID (50 USD, fees included) over its life, a job above the same escrow. A self-answered
-liveness challenge is recorded for uptime but adds nothing; a self-lease below the minimum adds
-nothing. Reaching the cap costs the farmer OUTCOMES × (matchFee + protocolFee × MIN_PAID) in
-tokens plus gas, the formula of docs/reputation.md.
+A farmer is a provider with a second account (`alt`) that rents its offer and challenges it. Its
+pay comes back to it; what does not is the protocol fee, which goes to the treasury. So the score
+grows with the protocol fees a provider's leases and jobs paid and nothing else: one point per
+0.20 USD, 1,000 USD (`ReputationMath.FEES_TO_CAP`) from the 5,000 a provider starts at to the
+10,000 cap. A self-answered liveness challenge is recorded for uptime but adds nothing. Reaching
+the cap costs the farmer FEES_TO_CAP plus a match fee per self-lease and its gas, whatever it
+rents (docs/reputation.md); the 9,000 the econ simulation's requests ask costs 800 USD, more than
+the simulation's reputation-only leases pay a farmer (test_farming_to_the_sims_floor_loses_money).
 """
 
 import pytest
 from brownie import chain
 
+from scripts.econ import leases as econ_leases
+
 from helpers import USD, event_args
 from jobs.support import HOUR
 from security.token_support import EU_WEST, H100, STAKE, fund, protocol, rental_spec
 
-MIN_PAID = 50 * USD  # ReputationMath.MIN_PAID_OUTCOME
-BASE, CAP, POINTS = 5000, 10_000, 100
-OUTCOMES = (CAP - BASE) // POINTS  # 50
+MIN_PAID = 50 * USD  # ReputationMath.MIN_PAID_OUTCOME: counts in leasesCompleted, not in the score
+FEES_TO_CAP = 1_000 * USD  # ReputationMath.FEES_TO_CAP
+BASE, CAP = 5000, 10_000
 BPS = 10_000
-# docs/reputation.md: the farmer's gas per counted self-lease (createRequest + closeLease), and
-# the tolerance the measurement may drift by before the docs must be updated.
-DOCS_GAS_PER_OUTCOME = 271_000
-GAS_TOLERANCE = 0.05
+BIG_PRICE = 5_000 * USD  # per unit-hour: a 20-hour self-lease pays 100,000 USD, 1,000 USD of fee
+
+
+def _points(fee: int) -> int:
+    """The contract's rule: fees counted in 0.001 USD, 5,000 points per FEES_TO_CAP, floored."""
+    return (fee // 1000) * 1000 * (CAP - BASE) // FEES_TO_CAP
 
 
 @pytest.fixture(scope="module")
@@ -44,34 +50,35 @@ def farm(TestStablecoin, accounts):
     return p
 
 
-def _self_lease(p, seconds, close_after=None):
+def _self_lease(p, seconds, close_after=None, price=None):
     """The alt rents the farmer's offer for `seconds`, lets it expire (or closes it early, after
-    `close_after`) and closes it itself; returns (lease id, the close, the farmer's gas: the alt's
-    createRequest and closeLease)."""
+    `close_after`) and closes it itself; returns (lease id, the close)."""
+    price = price or p.price
     params = p.config.params()
-    deposit = params["matchFee"] + params["settleBounty"] + p.price * seconds // HOUR
-    spec = rental_spec(units=1, maxPricePerUnitHour=p.price, maxDurationSeconds=seconds)
-    create = p.market.createRequest(spec, deposit, {"from": p.alt})
-    lease = create.return_value
+    deposit = params["matchFee"] + params["settleBounty"] + price * seconds // HOUR
+    spec = rental_spec(units=1, maxPricePerUnitHour=price, maxDurationSeconds=seconds)
+    lease = p.market.createRequest(spec, deposit, {"from": p.alt}).return_value
     p.market.matchRequests([(lease, p.offer)], {"from": p.matcher})
     chain.sleep(seconds + 1 if close_after is None else close_after)
     close = p.market.closeLease(lease, {"from": p.alt})
-    return lease, close, create.gas_used + close.gas_used
+    return lease, close
 
 
 def _wealth(p):
     return p.token.balanceOf(p.farmer) + p.token.balanceOf(p.alt)
 
 
-def test_a_self_lease_below_the_minimum_does_not_raise_the_score(farm):
+def test_a_self_lease_raises_the_score_by_its_protocol_fee_only(farm):
     p = farm
-    _, close, _ = _self_lease(p, p.min_seconds, close_after=p.min_seconds // 2)  # about 25 USD paid
+    _, close = _self_lease(p, p.min_seconds, close_after=p.min_seconds // 2)  # about 25 USD paid
 
     closed = event_args(close, "LeaseClosed")
     assert 0 < closed["paid"] + closed["fee"] < MIN_PAID
-    assert "OutcomeRecorded" not in close.events
-    assert p.registry.provider(p.farmer)["leasesCompleted"] == 0
-    assert p.registry.reputationOf(p.farmer) == BASE
+    assert "OutcomeRecorded" not in close.events  # below the minimum: not a completed lease
+    facts = p.registry.provider(p.farmer)
+    assert facts["leasesCompleted"] == 0
+    assert facts["feesPaid"] == closed["fee"] // 1000
+    assert p.registry.reputationOf(p.farmer) == BASE + _points(closed["fee"])  # 0.25 USD: one point
 
 
 def test_self_answered_challenges_do_not_raise_the_score(farm):
@@ -94,34 +101,58 @@ def test_self_answered_challenges_do_not_raise_the_score(farm):
     assert p.registry.reputationOf(p.farmer) == BASE
 
 
-def test_a_lease_paying_the_minimum_raises_the_score(farm):
+def test_a_lease_paying_the_minimum_counts_as_completed_and_earns_its_fee(farm):
     p = farm
-    _, close, _ = _self_lease(p, p.min_seconds)
+    _, close = _self_lease(p, p.min_seconds)
 
     closed = event_args(close, "LeaseClosed")
     assert closed["paid"] + closed["fee"] == MIN_PAID
     assert event_args(close, "OutcomeRecorded")["provider"] == p.farmer
     assert p.registry.provider(p.farmer)["leasesCompleted"] == 1
-    assert p.registry.reputationOf(p.farmer) == BASE + POINTS
+    # 0.50 USD of fee: 2 points, where the old rule gave a whole 100 for the same 1 USD of fees.
+    assert p.registry.reputationOf(p.farmer) == BASE + 2
 
 
-def test_reaching_the_cap_costs_what_the_docs_state(farm):
+def test_reaching_the_cap_costs_the_documented_fees_however_the_farmer_rents(farm):
     p = farm
     params = p.config.params()
-    per_outcome = params["matchFee"] + MIN_PAID * params["protocolFeeBps"] // BPS
+    p.registry.updateOffer(p.offer, 1, BIG_PRICE, 365 * 86_400, {"from": p.farmer})
+    hours = FEES_TO_CAP * BPS // params["protocolFeeBps"] // BIG_PRICE  # 20 hours at the default 1%
     before = _wealth(p)
-    gas = 0
 
-    for n in range(1, OUTCOMES + 1):
-        _, _, used = _self_lease(p, p.min_seconds)
-        gas += used
-        assert p.registry.reputationOf(p.farmer) == min(CAP, BASE + n * POINTS)
+    _, close = _self_lease(p, hours * HOUR, price=BIG_PRICE)
 
-    # Tokens: the match fee to the third-party matcher and the protocol fee, per counted lease.
-    assert per_outcome == USD  # 0.5 USD + 1% of 50 USD under the defaults
-    assert before - _wealth(p) == OUTCOMES * per_outcome
-    # Gas: the farmer's two transactions per lease, within the tolerance of the docs' figure.
-    assert abs(gas / OUTCOMES - DOCS_GAS_PER_OUTCOME) <= GAS_TOLERANCE * DOCS_GAS_PER_OUTCOME, gas // OUTCOMES
-    # One more paid lease adds nothing: the cap.
+    closed = event_args(close, "LeaseClosed")
+    fees = closed["fee"]  # the self-lease withdrew nothing before its close: the close takes the whole fee
+    assert closed["paid"] + fees == BIG_PRICE * hours and fees == FEES_TO_CAP
+    assert p.registry.reputationOf(p.farmer) == CAP
+    # Tokens: the protocol fee to the treasury and one match fee to the third-party matcher.
+    assert before - _wealth(p) == FEES_TO_CAP + params["matchFee"]
+    # More fees add nothing: the cap.
+    p.registry.updateOffer(p.offer, 1, p.price, 365 * 86_400, {"from": p.farmer})
     _self_lease(p, p.min_seconds)
     assert p.registry.reputationOf(p.farmer) == CAP
+
+
+def test_farming_to_the_sims_floor_loses_money(farm):
+    """The econ simulation's farmer (scripts/econ/leases.py) wants the reputation a share of the
+    rental requests ask, which no honest provider of the run reaches, and wins those leases.
+    Reaching it costs 4/5 of FEES_TO_CAP; the leases it wins (200 per run, 30% asking it, shared
+    by two farmers) pay it less, even at the tenants' ceiling and with no serving cost."""
+    p = farm
+    params = p.config.params()
+    floor = econ_leases.MIN_REPUTATION
+    p.registry.updateOffer(p.offer, 1, BIG_PRICE, 365 * 86_400, {"from": p.farmer})
+    before = _wealth(p)
+    # The fewest hours of the big self-lease whose fee reaches the floor.
+    needed = (floor - BASE) * FEES_TO_CAP // (CAP - BASE)
+    hours = -(-needed * BPS // params["protocolFeeBps"] // BIG_PRICE)
+    _self_lease(p, hours * HOUR, price=BIG_PRICE)
+    assert p.registry.reputationOf(p.farmer) >= floor
+    cost = before - _wealth(p)
+    assert cost >= needed  # 800 USD of fees, and a match fee
+
+    won = 200 * econ_leases.MIN_REPUTATION_SHARE / 2
+    fee = params["protocolFeeBps"] / BPS
+    lease_pay = (1 - fee) * econ_leases.CEILING * econ_leases.LEASE_HOURS + 2 * params["livenessBond"]
+    assert won * lease_pay < cost, (won * lease_pay / USD, cost / USD)

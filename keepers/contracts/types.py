@@ -22,6 +22,10 @@ MAX_CLOSE_BATCH = 200  # LeaseMarket.MAX_CLOSE_BATCH: leases per closeLeases
 # ReputationMath.MIN_PAID_OUTCOME: least a lease's tenant pays (or a job's escrow holds), fees
 # included, for the outcome to count toward reputation (docs/reputation.md).
 MIN_PAID_OUTCOME = 50_000_000
+# Market.MAX_REMATCHES: how many times a request that opted into re-match is re-opened at most,
+# and Market.REMATCH_WINDOW_SECONDS: how long a re-opened request stays open (docs/leases.md).
+MAX_REMATCHES = 3
+REMATCH_WINDOW_SECONDS = 21_600
 
 
 # ---------------------------------------------------------------- library Registry
@@ -60,6 +64,7 @@ class SkipReason(IntEnum):
     JOB_MARKET_UNSET = 14
     JOB_TERMS_UNPUBLISHED = 15
     JOB_TERMS_REFUSED = 16
+    PROVIDER_EXCLUDED = 17  # a re-opened request: the offer is the failed lease's provider's
 
 
 # ---------------------------------------------------------------- library Market
@@ -157,6 +162,8 @@ SOLIDITY_CONSTANTS: dict[str, int] = {
     "ProviderRegistry.MAX_METADATA_URI_LENGTH": MAX_METADATA_URI_LENGTH,
     "LeaseMarket.MAX_CLOSE_BATCH": MAX_CLOSE_BATCH,
     "libraries/ReputationMath.MIN_PAID_OUTCOME": MIN_PAID_OUTCOME,
+    "types/DataTypes.MAX_REMATCHES": MAX_REMATCHES,
+    "types/DataTypes.REMATCH_WINDOW_SECONDS": REMATCH_WINDOW_SECONDS,
 }
 
 # Each Python enum by its Solidity name (`Library.Enum`), as the ABI's internalType spells it.

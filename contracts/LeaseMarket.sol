@@ -460,7 +460,8 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
         order.status = Market.RequestStatus.OPEN;
         order.escrow = deposit;
         order.pricePerUnitHour = spec.maxPricePerUnitHour;
-        order.units = spec.units;
+        // Unchecked cast: _checkSpec bounds the units by MAX_UNITS.
+        order.units = uint16(spec.units);
         order.minVramGB = spec.minVramGB;
         order.minReputation = spec.minReputation;
         order.minTier = spec.minTier;
@@ -469,6 +470,10 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
         if (spec.gpuModel != bytes32(0)) target.gpuModel = spec.gpuModel;
         if (spec.region != bytes32(0)) target.region = spec.region;
         if (spec.jobTermsHash != bytes32(0)) order.jobTermsHash = spec.jobTermsHash;
+        // A rental that opts into re-match keeps what its lease will overwrite (docs/leases.md).
+        if (spec.rematch) {
+            LeaseLiveness.keepSpec(order, spec.kind, spec.maxPricePerUnitHour, spec.gpuModel, spec.region);
+        }
 
         emit RequestCreated(requestId, tenant, spec, deposit);
 
@@ -612,6 +617,11 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
     ) private returns (Registry.SkipReason reason, Registry.Reservation memory reservation) {
         // A lease stores its offer id in 40 bits: a larger id cannot be an offer it could name.
         if (offerId > type(uint40).max) return (Registry.SkipReason.OFFER_UNKNOWN, reservation);
+        // An open request's provider field names the provider a re-opened request excludes.
+        address excluded = order.provider;
+        if (excluded != address(0) && registry.offer(offerId).provider == excluded) {
+            return (Registry.SkipReason.PROVIDER_EXCLUDED, reservation);
+        }
         Market.Target storage target = _targetOf(order);
         // slither-disable-next-line reentrancy-no-eth (our immutable registry; matchRequests nonReentrant)
         return
@@ -691,14 +701,35 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
         address provider = order.provider;
         (uint128 paid, uint128 fee) = _takeFee(gross, order.protocolFeeBps);
         emit LeaseClosed(leaseId, msg.sender, reason, paid, fee, refund, bountyOwed, bountyRecipient);
+        address tenant = order.tenant;
+        bool toTenant = bountyRecipient == tenant;
+        // The tenant's unused deposit; the bounty with it when it is the tenant's.
+        if (toTenant) {
+            refund += bountyOwed;
+            // The tenant got the bounty with its refund: the caller owes no one.
+            bountyOwed = 0;
+        }
+        // Effect: a provider's failure re-opens an opted-in request with the unused deposit.
+        if (reason == Market.CloseReason.PROVIDER_RECLAIM || reason == Market.CloseReason.LIVENESS_FAILURE) {
+            if (order.rematchesLeft != 0) refund = _reopen(leaseId, order, refund);
+        }
 
         // Interaction.
         _payOrCredit(provider, paid);
-        address tenant = order.tenant;
-        bool toTenant = bountyRecipient == tenant;
-        _payOrCredit(tenant, toTenant ? refund + bountyOwed : refund);
-        // The tenant got the bounty with its refund: the caller owes no one.
-        if (toTenant) bountyOwed = 0;
+        _payOrCredit(tenant, refund);
+    }
+
+    /// @dev Re-opens the failed lease's request under a new id when it may be (see
+    /// `LeaseLiveness.reopen`); returns what is still the tenant's to refund (0 once re-opened).
+    function _reopen(uint256 leaseId, Market.OrderRecord storage order, uint128 deposit) private returns (uint128) {
+        uint256 requestId = _nextRequestId;
+        // slither-disable-next-line reentrancy-no-eth (our linked library and config; callers nonReentrant)
+        if (!LeaseLiveness.reopen(order, _orders[requestId], leaseId, requestId, deposit, config)) return deposit;
+        // Unchecked: one id per re-open can never reach 2**256.
+        unchecked {
+            _nextRequestId = requestId + 1;
+        }
+        return 0;
     }
 
     /// @dev The tenant's close of a lease with a challenge open: the challenge is called off (no
@@ -817,6 +848,9 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
         v.minReputation = order.minReputation;
         v.minTier = order.minTier;
         v.jobTermsHash = order.jobTermsHash;
+        v.rematchesLeft = order.rematchesLeft;
+        v.reopenedFrom = order.rematch.reopenedFrom;
+        if (v.reopenedFrom != 0) v.excludedProvider = _orders[v.reopenedFrom].provider;
         if (v.status != Market.RequestStatus.MATCHED) {
             Market.Target storage target = _targetOf(order);
             v.gpuModel = target.gpuModel;

@@ -265,6 +265,11 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
         // grace, so that a matcher that read the book a little before its match is never wrong.
         uint40 cutoff = lease.startTime - _params.graceSeconds;
         Registry.Offer memory better = _registry.offer(offerId);
+        // A re-opened request may not go to the provider whose lease failed (docs/leases.md): its
+        // offer was never the matcher's to choose, however cheap.
+        if (better.provider == lease.excludedProvider) {
+            revert Errors.MatcherBonds_OfferNotBetter(offerId, Registry.SkipReason.PROVIDER_EXCLUDED);
+        }
         if (better.changedAt >= cutoff) {
             revert Errors.MatcherBonds_OfferChangedSinceMatch(offerId, better.changedAt, cutoff);
         }

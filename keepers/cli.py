@@ -31,6 +31,7 @@ from keepers.config import load_config
 from keepers.contracts.reverts import Refused, RevertDecoder
 from keepers.contracts.token import Token
 from keepers.contracts.transact import Transact
+from keepers.contracts.types import MAX_REMATCHES
 from keepers.errors import KeeperError
 from keepers.observability import make_logger
 from keepers.roles import ROLES
@@ -320,6 +321,7 @@ def _requests_table(title: str, requests_: list[RequestInfo], money: _Money, now
             "duration",
             "match deadline",
             f"escrow {money.symbol}",
+            "re-match",
         ],
         [
             [
@@ -334,10 +336,19 @@ def _requests_table(title: str, requests_: list[RequestInfo], money: _Money, now
                 _hours(r.duration_seconds),
                 "-" if r.status == "MATCHED" else _time(r.match_deadline, now),
                 money.plain(r.escrow),
+                _rematch_cell(r.rematches_left, r.reopened_from, r.excluded_provider),
             ]
             for r in requests_
         ],
     )
+
+
+def _rematch_cell(left: int, reopened_from: int, excluded: str) -> str:
+    """Re-match, in a few words: the re-opens left and, for a re-opened request, where it came from."""
+    parts = [f"{left} left"] if left else []
+    if reopened_from:
+        parts.append(f"from lease {reopened_from}, not {_short(excluded)}")
+    return "; ".join(parts) or "-"
 
 
 def lease_outlook(lease: LeaseInfo, now: int) -> dict:
@@ -392,6 +403,14 @@ def _lease_card(lease_info: LeaseInfo, money: _Money, now: int) -> Table:
             f"open since {_time(lease_info.challenged_at, now)}" if lease_info.challenge_open else "none",
         ],
     ]
+    if lease_info.rematches_left or lease_info.reopened_from:
+        rows.append(
+            [
+                "re-match",
+                (f"re-opened from lease {lease_info.reopened_from}; " if lease_info.reopened_from else "")
+                + f"{lease_info.rematches_left} re-open(s) left if the provider fails it",
+            ]
+        )
     return _table(f"lease {lease_info.lease_id}", ["", ""], rows)
 
 
@@ -773,6 +792,12 @@ def add_tenant_commands(subparsers) -> None:
 
     request = commands.add_parser("request", parents=[sending], help="approve the deposit and post a rental request")
     _request_options(request)
+    request.add_argument(
+        "--rematch",
+        action="store_true",
+        help="re-open the unused deposit as a new request, the provider excluded, if the provider fails the lease "
+        "(a missed liveness challenge or a reclaim; docs/leases.md)",
+    )
     request.set_defaults(handler=tenant_request)
 
     job = commands.add_parser(
@@ -824,6 +849,7 @@ def _spec(args: argparse.Namespace, client: LeaseholdClient, **job) -> RequestSp
         max_duration_seconds=args.duration,
         match_deadline=client.now() + args.match_within,
         manifest_hash=manifest_hash_of(args),
+        rematch=getattr(args, "rematch", False),
         **job,
     )
 
@@ -843,12 +869,19 @@ def tenant_request(args: argparse.Namespace) -> int:
     if args.dry_run:
         return _planned(args, client, deposit=args.deposit, match_deadline=spec.match_deadline)
     request_id = client.request_id_of(result)
-    data = {"request_id": request_id, "deposit": args.deposit, "match_deadline": spec.match_deadline, **_tx(result)}
+    data = {
+        "request_id": request_id,
+        "deposit": args.deposit,
+        "match_deadline": spec.match_deadline,
+        "rematch": spec.rematch,
+        **_tx(result),
+    }
+    rematch = f"; re-matched up to {MAX_REMATCHES} times if a provider fails it" if spec.rematch else ""
     return _emit(
         args,
         data,
         lambda out: out.print(
-            f"request {request_id} posted; match deadline {_time(spec.match_deadline, client.now())}"
+            f"request {request_id} posted; match deadline {_time(spec.match_deadline, client.now())}{rematch}"
         ),
     )
 

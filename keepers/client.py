@@ -152,6 +152,11 @@ class RequestInfo:
     escrow: int
     provider: str
     offer_id: int
+    # Re-match (docs/leases.md): re-opens left if a provider fails the lease (0: not opted in, or used
+    # up) and, for a re-opened request, the failed lease it came from and the provider it excludes.
+    rematches_left: int = 0
+    reopened_from: int = 0
+    excluded_provider: str = ZERO_ADDRESS
 
 
 @dataclass(frozen=True)
@@ -180,6 +185,8 @@ class LeaseInfo:
     challenged_at: int
     challenge_bond: int
     reclaimable_at: int
+    rematches_left: int = 0  # re-opens left if the provider fails this lease (docs/leases.md, "Re-match")
+    reopened_from: int = 0  # the failed lease this lease's request was re-opened from; 0: none
 
     @property
     def challenge_open(self) -> bool:
@@ -763,6 +770,9 @@ class LeaseholdClient:
             escrow=r["escrow"],
             provider=r["provider"],
             offer_id=r["offerId"],
+            rematches_left=r["rematchesLeft"],
+            reopened_from=r["reopenedFrom"],
+            excluded_provider=r["excludedProvider"],
         )
 
     def _lease_info(self, lease_id: int, raw: tuple, status: int, balance: int, accrued: int, withdrawable: int):
@@ -792,6 +802,8 @@ class LeaseholdClient:
             challenged_at=r["challengedAt"],
             challenge_bond=r["challengeBond"],
             reclaimable_at=r["reclaimableAt"],
+            rematches_left=r["rematchesLeft"],
+            reopened_from=r["reopenedFrom"],
         )
 
 

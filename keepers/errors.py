@@ -1,5 +1,7 @@
 """Errors a keeper reports to its operator as one readable line."""
 
+from keepers.contracts.types import SOLIDITY_ENUMS
+
 
 class KeeperError(Exception):
     """Base of every error whose str is a complete, one-line message for the operator."""
@@ -73,44 +75,10 @@ STANDARD_ERRORS: tuple[str, ...] = (
     "MathOverflowedMulDiv()",
 )
 
-# The contracts' enums (contracts/types/DataTypes.sol) by the type name an ABI's internalType gives.
+# The contracts' enums (contracts/types/DataTypes.sol) by the type name an ABI's internalType gives,
+# from their one Python copy (keepers/contracts/types.py).
 ENUM_NAMES: dict[str, tuple[str, ...]] = {
-    "Registry.SlashReason": ("LIVENESS", "LATE_RESULT", "DISPUTE_LOST"),
-    "Registry.Outcome": ("NONE", "LEASE_COMPLETED", "JOB_FINALIZED", "LIVENESS_ANSWERED"),
-    "Registry.SkipReason": (
-        "NONE",
-        "REQUEST_NOT_OPEN",
-        "REQUEST_EXPIRED",
-        "OFFER_UNKNOWN",
-        "OFFER_INACTIVE",
-        "PROVIDER_IS_TENANT",
-        "MODEL_MISMATCH",
-        "TIER_TOO_LOW",
-        "REGION_MISMATCH",
-        "REPUTATION_TOO_LOW",
-        "PRICE_TOO_HIGH",
-        "DURATION_TOO_LONG",
-    ),
-    "Market.RequestKind": ("RENTAL", "JOB"),
-    "Market.RequestStatus": ("NULL", "OPEN", "EXPIRED", "MATCHED", "CANCELLED"),
-    "Market.LeaseStatus": ("NULL", "ACTIVE", "EXPIRED", "INSOLVENT", "CLOSED", "TERMINATED"),
-    "Market.CloseReason": ("NONE", "TENANT", "PROVIDER_RECLAIM", "EXPIRED", "INSOLVENT", "LIVENESS_FAILURE", "FAULT"),
-    "Market.CloseSkipReason": ("NONE", "LEASE_NOT_FOUND", "LEASE_SETTLED", "CHALLENGE_OPEN", "LEASE_ACTIVE"),
-    "Jobs.Status": (
-        "NONE",
-        "MATCHED",
-        "LATE",
-        "SUBMITTED",
-        "FINALIZABLE",
-        "DISPUTED",
-        "FINALIZED",
-        "EXPIRED",
-        "SLASHED",
-        "VOIDED",
-    ),
-    "Jobs.Attestation": ("NONE", "VALID", "INVALID"),
-    "Jobs.Phase": ("NONE", "REVEAL", "RESPOND", "PROVE", "VOTE"),
-    "Jobs.DisputeResult": ("SOLVER_WON", "CHALLENGER_WON", "VOIDED"),
+    name: tuple(member.name for member in enum) for name, enum in SOLIDITY_ENUMS.items()
 }
 
 # Role ids as the contracts hash them (keccak256 of the name), shown by name in errors.

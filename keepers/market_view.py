@@ -18,6 +18,7 @@ from keepers.indexer import IndexedEvent
 VIEW_EVENTS = (
     "RequestCreated",
     "RequestCancelled",
+    "RequestReopened",
     "LeaseStarted",
     "JobHandedOver",
     "LeaseClosed",
@@ -47,7 +48,7 @@ class MarketState:
     def apply(self, event: IndexedEvent) -> None:
         args = event.args
         match event.name:
-            case "RequestCreated":
+            case "RequestCreated" | "RequestReopened":
                 self.open_requests.add(args["requestId"])
             case "RequestCancelled" | "JobHandedOver":
                 self.open_requests.discard(args["requestId"])

@@ -67,6 +67,13 @@ def _int(value, name: str) -> int:
     return number
 
 
+def _bool(value, name: str) -> bool:
+    # Absent is false: a wire order from before the field opted out of re-match.
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    raise OrderBookError(f"order book: {name} must be true or false")
+
+
 def _bytes(value, name: str, length: int | None = None) -> bytes:
     if not isinstance(value, str) or not value.startswith("0x"):
         raise OrderBookError(f"order book: {name} must be 0x-prefixed hex")
@@ -96,7 +103,10 @@ def parse_order(wire: dict, chain_id: int, market: str) -> SignedOrder:
     spec = {}
     for name, kind in SPEC_FIELDS:
         value = body["spec"].get(name)
-        spec[name] = _bytes(value, f"spec.{name}", 32) if kind == "bytes32" else _int(value, f"spec.{name}")
+        if kind == "bool":
+            spec[name] = _bool(value, f"spec.{name}")
+        else:
+            spec[name] = _bytes(value, f"spec.{name}", 32) if kind == "bytes32" else _int(value, f"spec.{name}")
     deposit, nonce, deadline = (_int(body.get(n), n) for n in ("deposit", "nonce", "deadline"))
     signature = _bytes(wire.get("signature"), "signature")
     permit_wire = wire.get("permit") or {"deadline": 0, "v": 0, "r": "0x" + "00" * 32, "s": "0x" + "00" * 32}

@@ -28,6 +28,7 @@ SPEC_FIELDS = (
     ("matchDeadline", "uint40"),
     ("kind", "uint8"),
     ("jobTermsHash", "bytes32"),
+    ("rematch", "bool"),
 )
 REQUEST_FIELDS = (
     ("tenant", "address"),

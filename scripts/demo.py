@@ -24,9 +24,13 @@ Every rental delivers (docs/delivery.md): each request commits to the manifest o
 small HTTP service (scripts/delivery_service.py), each provider agent runs it on the
 process backend once the tenant deploys it after the match, and the tenant reaches it
 with the credential it was given (the first tenant's deploys are made by its tenant
-keeper, `leasehold keeper run tenant`, after each match). The killed provider's machine
-goes down with its workloads. The report counts the workloads launched, reached and torn
-down, and checks that none is left running.
+keeper, `leasehold keeper run tenant`, after each match). Every rental opts into re-match
+(docs/leases.md, "Re-match"): the killed provider's machine goes down with its workloads,
+its leases are slashed and their unused deposits re-opened with it excluded, the matcher
+matches them again with other providers, and the tenant keepers started for their tenants
+(watching, deploying, sending nothing) redeploy on the new leases without the tenants
+acting. The report counts the workloads launched, reached, torn down and re-matched, and
+checks that none is left running.
 
 With `--console` (as `make demo` runs it) the web console is served at a printed URL on
 the same market, the matcher serving its signed-request order book; with `--keep` the
@@ -318,6 +322,7 @@ class Demo:
         self.deliveries: dict[int, dict] = {}  # lease -> what its tenant was given (and whether it was reached)
         self.delivery_failures: list[str] = []
         self.lost_with_killed_provider = 0
+        self.keeper_tenants: set[str] = {address_of(FIRST_TENANT)}  # tenants whose deploys their keeper makes
 
     # ------------------------------------------------------------------ set-up
 
@@ -398,39 +403,42 @@ job_min_result_timeout_seconds = 60
                 f"[role]\nlazy = true\nworkloads = {json.dumps(LAZY_VERIFIER_WORKLOADS)}\n",
             ),
             ("whistleblower", "whistleblower", WHISTLEBLOWER, ""),
-            # The first tenant's keeper deploys its manifest after each match and watches it; the
-            # driver sends that tenant's transactions, so the keeper sends none (no challenges or top-ups).
-            (
-                "tenant-keeper",
-                "tenant",
-                FIRST_TENANT,
-                f"""[role]
-manifest = "{self.manifest_path}"
-challenge_dark_providers = false
-""",
-            ),
+            self.tenant_keeper_plan(FIRST_TENANT),
             *((f"arbiter-{i}", "arbiter", index, "") for i, index in enumerate(ARBITERS, start=1)),
         ]
         for name, role, index, role_text in plan:
-            port = free_port()
-            env_name = f"DEMO_KEY_{name.upper().replace('-', '_')}"
-            config_path = self.workdir / f"{name}.toml"
-            config_path.write_text(
-                keeper_toml(
-                    anvil.url,
-                    self.deployment_path,
-                    env_name,
-                    self.workdir / "state" / name,
-                    port,
-                    role_text,
-                    POLL_SECONDS["cheater" if name == "provider-cheat" else role],
-                )
+            self.start_keeper(anvil, name, role, index, role_text)
+
+    def tenant_keeper_plan(self, index: int) -> tuple[str, str, int, str]:
+        """A tenant keeper deploys its manifest after each match and re-match and watches it; the
+        driver sends that tenant's transactions, so the keeper sends none (no challenges or top-ups)."""
+        name = "tenant-keeper" if index == FIRST_TENANT else f"tenant-keeper-{index - FIRST_TENANT}"
+        role_text = f"""[role]
+manifest = "{self.manifest_path}"
+challenge_dark_providers = false
+"""
+        return name, "tenant", index, role_text
+
+    def start_keeper(self, anvil: Anvil, name: str, role: str, index: int, role_text: str) -> None:
+        port = free_port()
+        env_name = f"DEMO_KEY_{name.upper().replace('-', '_')}"
+        config_path = self.workdir / f"{name}.toml"
+        config_path.write_text(
+            keeper_toml(
+                anvil.url,
+                self.deployment_path,
+                env_name,
+                self.workdir / "state" / name,
+                port,
+                role_text,
+                POLL_SECONDS["cheater" if name == "provider-cheat" else role],
             )
-            keeper = KeeperProcess(
-                name, role, config_path, self.workdir / "logs" / f"{name}.log", port, {env_name: key_of(index)}
-            )
-            keeper.start()
-            self.keepers.append(keeper)
+        )
+        keeper = KeeperProcess(
+            name, role, config_path, self.workdir / "logs" / f"{name}.log", port, {env_name: key_of(index)}
+        )
+        keeper.start()
+        self.keepers.append(keeper)
 
     # ------------------------------------------------------------------ the stream of tenants
 
@@ -458,6 +466,7 @@ challenge_dark_providers = false
             min_vram_gb=min_vram,
             region=region,
             manifest_hash=MANIFEST.hash,
+            rematch=True,  # a provider that fails the lease is replaced without the tenant acting
         )
         params = tenant.params()
         fees = params["matchFee"] + params["settleBounty"]
@@ -586,9 +595,11 @@ challenge_dark_providers = false
             if not challenged_healthy and step >= 6:
                 challenged_healthy = self.challenge_a_healthy_provider(reader, tenants[0])
             if step == KILL_STEP:
-                self.kill_a_provider(reader)
+                self.kill_a_provider(anvil, reader)
             if self.killed is not None:
                 self.wait_for("prober challenges", lambda: self.dark_leases_challenged(reader))
+                # A slashed lease's deposit re-opens; the matcher matches it again elsewhere.
+                self.wait_for("re-matches", lambda: self.matched_if_servable(reader, self.reopened()))
             self.wait_for("answers", lambda: self.live_challenges_answered(reader))
             self.advance(anvil, STEP_SECONDS)
             self.wait_for(
@@ -632,7 +643,7 @@ challenge_dark_providers = false
                 continue  # its machine is down: nothing can be deployed there
             tenant = next(t for t in tenants if t.address == lease.tenant)
             delivery = TenantDelivery(tenant, tenant.sender.account)
-            by_keeper = tenant.address == address_of(FIRST_TENANT)
+            by_keeper = tenant.address in self.keeper_tenants
             try:
                 access = delivery.access(lease.lease_id) if by_keeper else delivery.deploy(lease.lease_id, MANIFEST)
             except DeliveryRefused as refusal:
@@ -721,12 +732,26 @@ challenge_dark_providers = false
         challenger.challenge_liveness(candidates[0].lease_id)
         return True
 
-    def kill_a_provider(self, reader: LeaseholdClient) -> None:
+    def reopened(self) -> list[int]:
+        """The requests re-opened from leases their provider failed."""
+        return [r.request_id for r in self.book.requests() if r.reopened_from]
+
+    def kill_a_provider(self, anvil: Anvil, reader: LeaseholdClient) -> None:
         by_provider: dict[str, int] = {}
         for lease in self.book.leases():
             if lease.status == "ACTIVE":
                 by_provider[lease.provider] = by_provider.get(lease.provider, 0) + 1
         victim = max(self.providers, key=lambda p: by_provider.get(p["address"], 0))  # never the cheater
+        # Its tenants get a keeper, so their re-matched leases are redeployed without them acting.
+        victims_tenants = {
+            lease.tenant
+            for lease in self.book.leases()
+            if lease.status == "ACTIVE" and lease.provider == victim["address"]
+        }
+        for index in range(FIRST_TENANT, FIRST_TENANT + TENANTS):
+            if address_of(index) in victims_tenants - self.keeper_tenants:
+                self.start_keeper(anvil, *self.tenant_keeper_plan(index))
+                self.keeper_tenants.add(address_of(index))
         keeper = next(k for k in self.keepers if k.name == victim["name"])
         keeper.kill()
         self.killed = {
@@ -875,6 +900,8 @@ challenge_dark_providers = false
 
     def delivery_report(self, left_running: int) -> dict:
         launched = [lease for lease, d in self.deliveries.items() if d["launched"]]
+        # Leases that started from a re-opened request: matched again after their provider failed.
+        rematched = [r.request_id for r in self.book.requests() if r.reopened_from and r.status == "MATCHED"]
         held = {int(path.stem.removeprefix("lease-")) for path in self.workload_records()} & set(launched)
         # Every launched workload was torn down by its agent, went down with the killed machine, or is still held.
         return {
@@ -887,7 +914,9 @@ challenge_dark_providers = false
             "workloads_left_running": left_running,
             "deploys_refused": len(self.delivery_failures),
             "deploy_refusals": self.delivery_failures[:10],
-            "re_matched": None,  # automatic re-match is the next step (docs/delivery.md)
+            "re_matched": len(rematched),
+            "re_matched_redeployed": sum(1 for lease in rematched if self.deliveries.get(lease, {}).get("launched")),
+            "re_matched_reached": sum(1 for lease in rematched if self.deliveries.get(lease, {}).get("reached")),
         }
 
     @staticmethod
@@ -984,6 +1013,8 @@ def print_summary(console: Console, report: dict) -> None:
         "workloads_still_held",
         "workloads_left_running",
         "deploys_refused",
+        "re_matched",
+        "re_matched_redeployed",
     ):
         table.add_row(key, str(report["delivery"][key]))
     table.add_row("conservation_ok", "[green]true[/green]" if report["conservation_ok"] else "[red]false[/red]")
@@ -1020,6 +1051,8 @@ def main(argv: list[str] | None = None) -> int:
     delivered = (
         delivery["workloads_launched"] > 0
         and delivery["workloads_left_running"] == delivery["workloads_still_held"] == 0
+        # Every lease re-matched after the killed provider's failure runs the workload again.
+        and delivery["re_matched_redeployed"] == delivery["re_matched"]
     )
     return 0 if report["conservation_ok"] and all(report["job_scenarios"].values()) and delivered else 1
 

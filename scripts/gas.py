@@ -301,6 +301,7 @@ def request_spec(units: int = 1, duration: int = 4 * 3600, deadline_in: int = 36
         chain.time() + deadline_in,
         RENTAL,
         b"\0" * 32,
+        False,
     )
 
 

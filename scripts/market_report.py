@@ -151,8 +151,11 @@ def conservation(
       minus unstaked out minus slashed;
     - slashes: each slash split exactly into whistleblower, tenant and treasury shares.
     """
+    # A re-opened request's deposit was counted out with its failed lease's close (refund, and the
+    # bounty when the tenant's) and comes back in as the new request's deposit.
     market_in = (
         events.total("RequestCreated", "deposit")
+        + events.total("RequestReopened", "deposit")
         + events.total("LeaseToppedUp", "amount")
         + events.total("LivenessChallenged", "bond")
     )
@@ -204,6 +207,7 @@ def conservation(
 def match_fees(events: ChainEvents) -> list[int]:
     """Match fees paid: a request's deposit minus what its lease or job received."""
     deposits = {e["requestId"]: e["deposit"] for e in events["RequestCreated"]}
+    deposits.update({e["requestId"]: e["deposit"] for e in events["RequestReopened"]})
     fees = []
     for lease in events["LeaseStarted"]:
         fees.append(deposits[lease["leaseId"]] - lease["balance"] - lease["settleBounty"])
@@ -221,6 +225,7 @@ def summary(events: ChainEvents) -> dict[str, int]:
         "providers": len(events["ProviderRegistered"]),
         "requests": len(events["RequestCreated"]),
         "leases_matched": len(events["LeaseStarted"]),
+        "requests_reopened": len(events["RequestReopened"]),
         "leases_closed": len(closed),
         "liveness_challenges": len(events["LivenessChallenged"]),
         "liveness_answered": len(events["LivenessAnswered"]),
@@ -242,11 +247,13 @@ def summary(events: ChainEvents) -> dict[str, int]:
             + events.total("JobFinalized", "toProvider")
         ),
         "verifier_fees": events.total("JobFinalized", "verifierFee"),
+        # Less what re-opened requests took back in: that deposit is refunded (or paid) later.
         "refunded_to_tenants": (
             events.total("RequestCancelled", "refunded")
             + sum(e["refunded"] for e in closed)
             + sum(e["bounty"] for e in closed if e["reason"] in BOUNTY_BACK_TO_TENANT)
             + jobs.refunded_to_tenants
+            - events.total("RequestReopened", "deposit")
         ),
         "slashed": sum(e["slashed"] for e in slashes),
         "fees_to_treasury": (

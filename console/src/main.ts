@@ -320,6 +320,7 @@ async function signAndPost() {
     units: Number($<HTMLInputElement>("#units").value),
     maxPricePerUnitHour: toUnits($<HTMLInputElement>("#max-price").value),
     durationSeconds: Math.round(Number($<HTMLInputElement>("#hours").value) * 3600),
+    rematch: $<HTMLInputElement>("#rematch").checked,
   });
   const deposit = await tenantSdk.depositFor(spec);
   $("#deposit").textContent = usd(deposit);

@@ -19,12 +19,12 @@ abstract contract SignedRequests is ISignedRequests, EIP712 {
         "SignedRequest(address tenant,RequestSpec spec,"
         "uint128 deposit,uint256 nonce,uint256 deadline)RequestSpec(bytes32 gpuModel,uint16 minVramGB,uint32 units,"
         "bytes32 region,uint8 minTier,uint16 minReputation,uint128 maxPricePerUnitHour,uint40 maxDurationSeconds,"
-        "uint40 matchDeadline,uint8 kind,bytes32 jobTermsHash)"
+        "uint40 matchDeadline,uint8 kind,bytes32 jobTermsHash,bool rematch)"
     );
     bytes32 private constant _REQUEST_SPEC_TYPEHASH = keccak256(
         "RequestSpec(bytes32 gpuModel,uint16 minVramGB,uint32 units,bytes32 region,uint8 minTier,"
         "uint16 minReputation,uint128 maxPricePerUnitHour,uint40 maxDurationSeconds,uint40 matchDeadline,"
-        "uint8 kind,bytes32 jobTermsHash)"
+        "uint8 kind,bytes32 jobTermsHash,bool rematch)"
     );
     // solhint-enable gas-small-strings
 

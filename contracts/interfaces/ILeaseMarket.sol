@@ -68,6 +68,20 @@ interface ILeaseMarket is IMarketBase {
         address bountyRecipient
     );
 
+    /// @notice Emitted when a lease of a request that opted into re-match ends by its provider's
+    /// liveness failure or reclaim: the tenant's unused deposit (`refunded` of the lease's
+    /// `LeaseClosed`, and the bounty when it was the tenant's) is not refunded but opens request
+    /// `requestId` with the same spec and manifest commitment, which no offer of `excludedProvider`
+    /// can match; it may be re-opened `rematchesLeft` more times (docs/leases.md, "Re-match").
+    event RequestReopened(
+        uint256 indexed leaseId,
+        uint256 indexed requestId,
+        address indexed tenant,
+        address excludedProvider,
+        uint128 deposit,
+        uint8 rematchesLeft
+    );
+
     /// @notice Emitted for a lease of a `closeLeases` batch that cannot be closed by anyone now; the batch goes on.
     event CloseSkipped(uint256 indexed leaseId, Market.CloseSkipReason reason);
 

@@ -13,7 +13,7 @@ import { Market } from "../types/DataTypes.sol";
 /// Type: SignedRequest(address tenant,RequestSpec spec,uint128 deposit,uint256 nonce,uint256 deadline)
 /// RequestSpec(bytes32 gpuModel,uint16 minVramGB,uint32 units,bytes32 region,uint8 minTier,
 /// uint16 minReputation,uint128 maxPricePerUnitHour,uint40 maxDurationSeconds,uint40 matchDeadline,
-/// uint8 kind,bytes32 jobTermsHash), with `kind` 0 for RENTAL and 1 for JOB.
+/// uint8 kind,bytes32 jobTermsHash,bool rematch), with `kind` 0 for RENTAL and 1 for JOB.
 interface ISignedRequests is IERC5267 {
     /*//////////////////////////////////////////////////////////////
                                  EVENTS

@@ -151,6 +151,9 @@ library Errors {
     /// @notice A JOB request has no terms hash, or a RENTAL request has one.
     error LeaseMarket_JobTermsMismatch(Market.RequestKind kind, bytes32 jobTermsHash);
 
+    /// @notice A JOB request asked for re-match, which only a RENTAL's lease can have.
+    error LeaseMarket_RematchNotRental();
+
     /// @notice The deposit does not cover the match fee, the settle bounty and the shortest lease at the
     /// request's maximum price (`minimum`).
     error LeaseMarket_DepositTooSmall(uint128 deposit, uint256 minimum);

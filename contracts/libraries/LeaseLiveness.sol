@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import { Math } from "@openzeppelin/contracts/utils/math/Math.sol";
 
 import { ILeaseMarket } from "../interfaces/ILeaseMarket.sol";
 import { IProtocolConfig } from "../interfaces/IProtocolConfig.sol";
@@ -11,7 +12,7 @@ import { Errors } from "./Errors.sol";
 import { TokenTransfers } from "./TokenTransfers.sol";
 
 /// @title LeaseLiveness
-/// @notice The liveness game and the reclaim notice of a lease, linked into LeaseMarket and run
+/// @notice The liveness game, the reclaim notice and the re-match of a lease, linked into LeaseMarket and run
 /// by DELEGATECALL on its storage (docs/architecture.md, "LeaseMarket and its linked library").
 /// Every function checks and writes one lease record and emits LeaseMarket's events; the market
 /// keeps the lease lookup, the derived status, the settlement and every payout, so no payout
@@ -20,6 +21,7 @@ import { TokenTransfers } from "./TokenTransfers.sol";
 /// direct call changes nothing that matters to anyone.
 library LeaseLiveness {
     uint256 private constant _BPS = 10_000;
+    uint256 private constant _SECONDS_PER_HOUR = 3600;
 
     /// @notice `requestReclaim` of LeaseMarket after the lookup: the provider gives notice on an
     /// ACTIVE lease (`status` is its derived status), once.
@@ -159,5 +161,108 @@ library LeaseLiveness {
         challengedAt = order.challengedAt;
         order.challengeOpen = false;
         emit ILeaseMarket.LivenessCalledOff(leaseId, challenger, bond);
+    }
+
+    /// @notice `createRequest` of LeaseMarket for a request with `rematch`: it may be re-opened
+    /// `MAX_REMATCHES` times, and keeps beside its record the price cap and target its lease overwrites.
+    function keepSpec(
+        Market.OrderRecord storage order,
+        Market.RequestKind kind,
+        uint128 maxPricePerUnitHour,
+        bytes32 gpuModel,
+        bytes32 region
+    ) external {
+        if (kind != Market.RequestKind.RENTAL) revert Errors.LeaseMarket_RematchNotRental();
+        order.rematchesLeft = Market.MAX_REMATCHES;
+        _keep(order.rematch, maxPricePerUnitHour, gpuModel, region);
+    }
+
+    /// @notice LeaseMarket's settlement of a lease that opted into re-match and ended by its
+    /// provider's liveness failure or reclaim: `deposit`, the tenant's unused deposit, opens
+    /// `request` (the record of the market's next id, `requestId`) with the lease's spec, its manifest
+    /// commitment, one re-open fewer and the lease's provider excluded, when `createRequest` would take
+    /// it today (not paused, the duration and the deposit still enough). Returns false, changing
+    /// nothing, when it would not: the market then refunds the tenant as for any lease.
+    function reopen(
+        Market.OrderRecord storage lease,
+        Market.OrderRecord storage request,
+        uint256 leaseId,
+        uint256 requestId,
+        uint128 deposit,
+        IProtocolConfig config
+    ) external returns (bool) {
+        // Check: what createRequest would take today; short of it, nothing changes.
+        if (!_reopenable(lease, deposit, config)) return false;
+
+        // Effect: the new request, as _createRequest writes one, with the provider excluded.
+        uint8 rematchesLeft = lease.rematchesLeft - 1;
+        address excluded = lease.provider;
+        request.tenant = lease.tenant;
+        request.matchDeadline = uint40(block.timestamp) + Market.REMATCH_WINDOW_SECONDS;
+        request.durationSeconds = lease.durationSeconds;
+        request.status = Market.RequestStatus.OPEN;
+        request.escrow = deposit;
+        request.provider = excluded;
+        request.units = lease.units;
+        request.rematchesLeft = rematchesLeft;
+        request.minVramGB = lease.minVramGB;
+        request.minReputation = lease.minReputation;
+        request.minTier = lease.minTier;
+        bytes32 manifest = lease.jobTermsHash;
+        if (manifest != bytes32(0)) request.jobTermsHash = manifest;
+        _reopenSpec(lease.rematch, request, leaseId, rematchesLeft != 0);
+        emit ILeaseMarket.RequestReopened(leaseId, requestId, lease.tenant, excluded, deposit, rematchesLeft);
+        return true;
+    }
+
+    /// @dev Whether `createRequest` would take the lease's spec with `deposit` at today's parameters.
+    function _reopenable(
+        Market.OrderRecord storage lease,
+        uint128 deposit,
+        IProtocolConfig config
+    ) private view returns (bool) {
+        Config.MarketParams memory params = config.marketParams();
+        if (params.paused || lease.durationSeconds < params.minLeaseSeconds) return false;
+        uint256 minimum =
+            uint256(params.matchFee) +
+                params.settleBounty +
+                Math.ceilDiv(
+                    uint256(lease.rematch.maxPricePerUnitHour) * lease.units * params.minLeaseSeconds,
+                    _SECONDS_PER_HOUR
+                );
+        return deposit >= minimum;
+    }
+
+    /// @dev Writes the kept price cap and target into the re-opened request, the lease it came from,
+    /// and the price cap and target again when it may be re-opened once more.
+    function _reopenSpec(
+        Market.Rematch storage spec,
+        Market.OrderRecord storage request,
+        uint256 leaseId,
+        bool keep
+    ) private {
+        uint128 maxPrice = spec.maxPricePerUnitHour;
+        bytes32 gpuModel = spec.gpuModel;
+        bytes32 region = spec.region;
+        request.pricePerUnitHour = maxPrice;
+        // The open request's target overlays slots 3 and 4 of its record (LeaseMarket._targetOf).
+        assembly ("memory-safe") {
+            if gpuModel {
+                sstore(add(request.slot, 3), gpuModel)
+            }
+            if region {
+                sstore(add(request.slot, 4), region)
+            }
+        }
+        // Ids grow by one per transaction: a lease id never reaches 2**64.
+        request.rematch.reopenedFrom = uint64(leaseId);
+        if (keep) _keep(request.rematch, maxPrice, gpuModel, region);
+    }
+
+    /// @dev Writes a re-match spec; a zero model or region ("any") is left unwritten.
+    function _keep(Market.Rematch storage spec, uint128 maxPricePerUnitHour, bytes32 gpuModel, bytes32 region) private {
+        spec.maxPricePerUnitHour = maxPricePerUnitHour;
+        if (gpuModel != bytes32(0)) spec.gpuModel = gpuModel;
+        if (region != bytes32(0)) spec.region = region;
     }
 }

@@ -100,7 +100,8 @@ library Registry {
         STAKE_INSUFFICIENT,
         JOB_MARKET_UNSET,
         JOB_TERMS_UNPUBLISHED, // the job market has not seen the request's terms: openJob would revert
-        JOB_TERMS_REFUSED // the offer's job policy does not accept the terms (no jobs, or too short a timeout)
+        JOB_TERMS_REFUSED, // the offer's job policy does not accept the terms (no jobs, or too short a timeout)
+        PROVIDER_EXCLUDED // the request was re-opened after a lease of this offer's provider failed (docs/leases.md)
     }
 
     struct Provider {
@@ -202,6 +203,11 @@ library Market {
     uint40 internal constant MODEL_NAMED = uint40(1) << 38;
     /// @notice The match record's flag: the request named a region.
     uint40 internal constant REGION_NAMED = uint40(1) << 39;
+    /// @notice How many times a request that opted into re-match (`RequestSpec.rematch`) is re-opened
+    /// at most: after this many re-opened requests, the next failed lease refunds as any other.
+    uint8 internal constant MAX_REMATCHES = 3;
+    /// @notice How long a re-opened request stays open for a match, from the failed lease's end.
+    uint40 internal constant REMATCH_WINDOW_SECONDS = 21_600; // 6 hours
 
     /// @notice RENTAL becomes a streaming lease here; JOB is handed to the job market at match.
     enum RequestKind {
@@ -263,6 +269,7 @@ library Market {
         uint40 matchDeadline; // absolute; unmatched after it, anyone may refund the tenant
         RequestKind kind;
         bytes32 jobTermsHash; // JOB: its published terms; RENTAL: its manifest commitment, or 0
+        bool rematch; // RENTAL: re-open the unused deposit when a provider fails the lease (docs/leases.md)
     }
 
     /// @notice A (request, offer) pair proposed by a matcher.
@@ -304,6 +311,9 @@ library Market {
         bytes32 gpuModel;
         bytes32 region;
         bytes32 jobTermsHash;
+        uint8 rematchesLeft; // re-opens left to a request that opted into re-match; 0: none (or opted out)
+        uint256 reopenedFrom; // a re-opened request (or its lease): the failed lease it came from; 0 otherwise
+        address excludedProvider; // that failed lease's provider, whose offers cannot match it; 0 otherwise
     }
 
     /// @notice How one id is stored. Slots 3 and 4 hold the request's `Target` while it is open
@@ -326,8 +336,9 @@ library Market {
         uint128 escrow; // the deposit while open; once leased: the streaming balance, top-ups included
         uint128 pricePerUnitHour; // the tenant's maximum while open; the offer's price once leased
         // slot 2
-        address provider; // 0 until leased
-        uint32 units;
+        address provider; // 0 until leased; a re-opened request's excluded provider while it is open
+        uint16 units; // 1..1024 (LeaseMarket.MAX_UNITS), so a byte is left for `rematchesLeft`
+        uint8 rematchesLeft; // set at creation: MAX_REMATCHES with `RequestSpec.rematch`, else 0
         uint16 minVramGB;
         uint16 minReputation;
         uint8 minTier;
@@ -350,6 +361,21 @@ library Market {
         uint40 challengeDeadline; // fixed when the challenge opens: the last second it may be answered
         // slot 6
         bytes32 jobTermsHash;
+        // slots 7 to 9: written only for a request that opted into re-match (docs/leases.md)
+        Rematch rematch;
+    }
+
+    /// @notice What a request that opted into re-match keeps beside its record: while it may be
+    /// re-opened, the price cap and target its lease overwrites (the re-opened request's spec); once
+    /// re-opened, the failed lease it came from, whose provider it excludes.
+    struct Rematch {
+        // slot 7
+        uint128 maxPricePerUnitHour; // while `rematchesLeft` is not 0
+        uint64 reopenedFrom; // a re-opened request: the failed lease's id; 0 otherwise
+        // slot 8
+        bytes32 gpuModel; // while `rematchesLeft` is not 0; 0: any (left unwritten)
+        // slot 9
+        bytes32 region; // while `rematchesLeft` is not 0; 0: any (left unwritten)
     }
 
     /// @notice A lease's accrual terms, read once from its record; memory only.

@@ -26,10 +26,13 @@ class RequestSpec:
     kind: str = "RENTAL"
     job_terms_hash: bytes = ZERO_BYTES32
     manifest_hash: bytes = ZERO_BYTES32  # a RENTAL's workload manifest commitment (docs/delivery.md)
+    rematch: bool = False  # a RENTAL: re-opened when its provider fails the lease (docs/leases.md, "Re-match")
 
     def __post_init__(self) -> None:
         if self.manifest_hash != ZERO_BYTES32 and (self.kind != "RENTAL" or self.job_terms_hash != ZERO_BYTES32):
             raise ValueError("manifest_hash is a RENTAL's commitment; a JOB commits to job_terms_hash")
+        if self.rematch and self.kind != "RENTAL":
+            raise ValueError("rematch is a RENTAL's option: a JOB is not re-opened when its solver fails")
 
     def as_tuple(self) -> tuple:
         """The `Market.RequestSpec` struct, in its field order."""
@@ -45,6 +48,7 @@ class RequestSpec:
             self.match_deadline,
             int(RequestKind[self.kind]),
             self.job_terms_hash if self.manifest_hash == ZERO_BYTES32 else self.manifest_hash,
+            self.rematch,
         )
 
 

@@ -26,6 +26,10 @@ MIN_PAID_OUTCOME = 50_000_000
 REPUTATION_FEE_UNIT = 1000
 # ReputationMath.FEES_TO_CAP: protocol fees that raise a reputation from 5,000 to the 10,000 cap.
 FEES_TO_CAP = 1_000_000_000
+# Market.MAX_REMATCHES: how many times a request that opted into re-match is re-opened at most,
+# and Market.REMATCH_WINDOW_SECONDS: how long a re-opened request stays open (docs/leases.md).
+MAX_REMATCHES = 3
+REMATCH_WINDOW_SECONDS = 21_600
 
 
 # ---------------------------------------------------------------- library Registry
@@ -64,6 +68,7 @@ class SkipReason(IntEnum):
     JOB_MARKET_UNSET = 14
     JOB_TERMS_UNPUBLISHED = 15
     JOB_TERMS_REFUSED = 16
+    PROVIDER_EXCLUDED = 17  # a re-opened request: the offer is the failed lease's provider's
 
 
 # ---------------------------------------------------------------- library Market
@@ -163,6 +168,8 @@ SOLIDITY_CONSTANTS: dict[str, int] = {
     "libraries/ReputationMath.MIN_PAID_OUTCOME": MIN_PAID_OUTCOME,
     "libraries/ReputationMath.FEE_UNIT": REPUTATION_FEE_UNIT,
     "libraries/ReputationMath.FEES_TO_CAP": FEES_TO_CAP,
+    "types/DataTypes.MAX_REMATCHES": MAX_REMATCHES,
+    "types/DataTypes.REMATCH_WINDOW_SECONDS": REMATCH_WINDOW_SECONDS,
 }
 
 # Each Python enum by its Solidity name (`Library.Enum`), as the ABI's internalType spells it.

@@ -47,6 +47,8 @@ class RequestBook:
     job_steps: np.ndarray | None = None  # int64 steps N; 0 for a RENTAL
     job_timeout: np.ndarray | None = None  # int64 result timeout seconds
     job_collateral: np.ndarray | None = None  # float64 stake the job needs: jobCollateralBps of the deposit
+    # A re-opened request's excluded provider (docs/leases.md, "Re-match"); None: no request has one.
+    excluded: np.ndarray | None = None  # int64 address code (same codebook as tenant), 0 = none
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -27,7 +27,7 @@ def undominated(
     """The pairs (rows into the books) with every dominated pair moved to a cheaper offer.
 
     A pair is dominated when an offer meeting the registry's constraints for its request (model or
-    vRAM, tier, region, reputation, provider not the tenant, duration) is strictly cheaper and still
+    vRAM, tier, region, reputation, provider neither the tenant nor excluded, duration) is strictly cheaper and still
     has the units and its provider the free stake for it after the batch. Pairs are visited in
     request-id order, the cheapest such offer wins (the lower id on a tie): deterministic, so a
     batch replays.
@@ -78,6 +78,7 @@ def _cheapest_free(
         & (offers.tier >= requests.min_tier[r])
         & (providers.reputation[offers.provider] >= requests.min_reputation[r])
         & (providers.address[offers.provider] != requests.tenant[r])
+        & ((providers.address[offers.provider] != requests.excluded[r]) if requests.excluded is not None else True)
         & (offers.max_duration >= requests.duration[r])
         & (offers.price < offers.price[o])
         & (free_units >= units)

@@ -328,6 +328,9 @@ def _feasible(requests: RequestBook, r: np.ndarray, offers: OfferBook, o: np.nda
         & (units <= offers.free_units[o])
         & (facts.free_stake[o] >= units * offers.collateral_per_unit[o])
     )
+    if requests.excluded is not None:
+        # A re-opened request: the chain skips its failed provider's offers (PROVIDER_EXCLUDED).
+        feasible &= facts.address[o] != requests.excluded[r]
     if requests.job_steps is None:
         return feasible
     return feasible & _job_accepted(requests, r, offers, o, facts)

@@ -419,6 +419,7 @@ class MatcherKeeper(Keeper):
                     order["pricePerUnitHour"],
                     order["durationSeconds"],
                     *job,
+                    addresses.code(order["excludedProvider"]),
                 )
             )
         for index, order in enumerate(signed):
@@ -439,6 +440,7 @@ class MatcherKeeper(Keeper):
                     spec[6],
                     spec[7],
                     *job,
+                    0,  # a signed request is new: it excludes no one
                 )
             )
         if not request_rows:

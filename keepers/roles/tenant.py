@@ -1,17 +1,18 @@
 """The tenant keeper: guards one tenant's rentals that commit to its manifest.
 
-Every poll it finds the tenant's leases (from `RequestCreated` and `LeaseStarted` events) and,
-for each ACTIVE one whose on-chain commitment is the hash of `role.manifest`:
+Every poll it finds the tenant's leases (from `RequestCreated`, `RequestReopened` and
+`LeaseStarted` events) and, for each ACTIVE one whose on-chain commitment is the hash of
+`role.manifest`:
 
-- deploys the manifest to the lease's provider after the match (and again when the provider
-  reports the workload failed), with the secrets named in `role.secrets_env` sealed to it;
+- deploys the manifest to the lease's provider after the match, and after every re-match (a
+  request that opted in is re-opened with the same commitment when its provider fails the lease,
+  and matched again with another provider: docs/leases.md, "Re-match"), and again when the
+  provider reports the workload failed, with the secrets named in `role.secrets_env` sealed to it;
 - watches the workload: each HTTP endpoint is requested with the lease's credential, and after
   `failures_before_challenge` failed polls in a row it challenges the provider's liveness
   (the provider answers only while the workload serves);
 - tops the lease up when its balance would run dry within `top_up_horizon_seconds`, enough
   for twice the horizon (never past the lease's end), spending at most `top_up_budget`.
-
-Automatic re-match after a provider fails is the next step (docs/delivery.md).
 """
 
 from __future__ import annotations
@@ -73,10 +74,12 @@ class TenantKeeper(Keeper):
         self._access: dict[int, dict] = {}  # lease -> the access its provider gave
         self._failures: dict[int, int] = {}
         self._commitment: dict[int, bytes] = {}
+        self._reopened: dict[int, int] = {}  # re-opened request -> the failed lease it came from
         self.spent_on_top_ups = 0
         self.deployed = self.metrics.counter("workloads_deployed", "Manifests deployed to providers")
         self.reached = self.metrics.counter("workloads_reached", "Polls that reached a workload's endpoints")
         self.dark = self.metrics.counter("workloads_dark", "Polls that could not reach a workload")
+        self.rematched = self.metrics.counter("rematched", "Leases that started from a re-opened request")
         self.challenges = self.metrics.counter("challenges", "Liveness challenges posted against dark providers")
         self.topped_up = self.metrics.counter("topped_up", "Payment token topped up, smallest units")
         self._events = self.indexer(
@@ -84,7 +87,7 @@ class TenantKeeper(Keeper):
             name=f"tenant-{self.account.address}",
             on_event=self._on_event,
             on_rollback=self._on_rollback,
-            event_names=["RequestCreated", "LeaseStarted", "LeaseClosed"],
+            event_names=["RequestCreated", "RequestReopened", "LeaseStarted", "LeaseClosed"],
         )
         self.checkpoints.rollback(self._events.name, self._events.start_block - 1)  # rebuilt from the start
         self.add_job("tick", self.tick, self.config.chain.poll_interval_seconds)
@@ -93,9 +96,34 @@ class TenantKeeper(Keeper):
         if event.name == "RequestCreated":
             if event.args["tenant"] == self.account.address:
                 self._requests.add(event.args["requestId"])
+        elif event.name == "RequestReopened":
+            if event.args["tenant"] == self.account.address:
+                self._requests.add(event.args["requestId"])
+                self._reopened[event.args["requestId"]] = event.args["leaseId"]
+                self.log.info(
+                    "request re-opened after its provider failed the lease",
+                    extra={
+                        "event": "request_reopened",
+                        "lease_id": event.args["leaseId"],
+                        "request_id": event.args["requestId"],
+                        "excluded_provider": event.args["excludedProvider"],
+                    },
+                )
         elif event.name == "LeaseStarted":
-            if event.args["leaseId"] in self._requests:
-                self._leases.add(event.args["leaseId"])
+            lease_id = event.args["leaseId"]
+            if lease_id in self._requests:
+                self._leases.add(lease_id)
+            if lease_id in self._reopened:
+                self.rematched.inc()
+                self.log.info(
+                    "re-matched: deploying to the new provider",
+                    extra={
+                        "event": "rematched",
+                        "lease_id": lease_id,
+                        "failed_lease_id": self._reopened[lease_id],
+                        "provider": event.args["provider"],
+                    },
+                )
         elif event.name == "LeaseClosed":
             self._leases.discard(event.args["leaseId"])
             self._access.pop(event.args["leaseId"], None)
@@ -103,6 +131,7 @@ class TenantKeeper(Keeper):
     def _on_rollback(self, block_number: int) -> None:
         self._requests.clear()
         self._leases.clear()
+        self._reopened.clear()
         self.checkpoints.rollback(self._events.name, self._events.start_block - 1)
 
     def tick(self) -> None:

@@ -234,6 +234,7 @@ class BenchMarket:
             now + 6 * HOUR,
             0,
             b"\0" * 32,
+            False,
         )
         deposit = self.params["matchFee"] + self.params["settleBounty"] + max_price
         return spec, deposit

@@ -1105,6 +1105,11 @@ export const leaseMarketAbi = [
             "internalType": "bytes32",
             "name": "jobTermsHash",
             "type": "bytes32"
+          },
+          {
+            "internalType": "bool",
+            "name": "rematch",
+            "type": "bool"
           }
         ],
         "indexed": false,
@@ -1120,6 +1125,49 @@ export const leaseMarketAbi = [
       }
     ],
     "name": "RequestCreated",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "leaseId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "requestId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "tenant",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "address",
+        "name": "excludedProvider",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "deposit",
+        "type": "uint128"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint8",
+        "name": "rematchesLeft",
+        "type": "uint8"
+      }
+    ],
+    "name": "RequestReopened",
     "type": "event"
   },
   {
@@ -1398,6 +1446,11 @@ export const leaseMarketAbi = [
             "internalType": "bytes32",
             "name": "jobTermsHash",
             "type": "bytes32"
+          },
+          {
+            "internalType": "bool",
+            "name": "rematch",
+            "type": "bool"
           }
         ],
         "internalType": "struct Market.RequestSpec",
@@ -1479,6 +1532,11 @@ export const leaseMarketAbi = [
             "internalType": "bytes32",
             "name": "jobTermsHash",
             "type": "bytes32"
+          },
+          {
+            "internalType": "bool",
+            "name": "rematch",
+            "type": "bool"
           }
         ],
         "internalType": "struct Market.RequestSpec",
@@ -1730,6 +1788,21 @@ export const leaseMarketAbi = [
             "internalType": "bytes32",
             "name": "jobTermsHash",
             "type": "bytes32"
+          },
+          {
+            "internalType": "uint8",
+            "name": "rematchesLeft",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint256",
+            "name": "reopenedFrom",
+            "type": "uint256"
+          },
+          {
+            "internalType": "address",
+            "name": "excludedProvider",
+            "type": "address"
           }
         ],
         "internalType": "struct Market.Order",
@@ -1886,6 +1959,21 @@ export const leaseMarketAbi = [
             "internalType": "bytes32",
             "name": "jobTermsHash",
             "type": "bytes32"
+          },
+          {
+            "internalType": "uint8",
+            "name": "rematchesLeft",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint256",
+            "name": "reopenedFrom",
+            "type": "uint256"
+          },
+          {
+            "internalType": "address",
+            "name": "excludedProvider",
+            "type": "address"
           }
         ],
         "internalType": "struct Market.Order",
@@ -2018,6 +2106,11 @@ export const leaseMarketAbi = [
                 "internalType": "bytes32",
                 "name": "jobTermsHash",
                 "type": "bytes32"
+              },
+              {
+                "internalType": "bool",
+                "name": "rematch",
+                "type": "bool"
               }
             ],
             "internalType": "struct Market.RequestSpec",
@@ -2422,6 +2515,11 @@ export const leaseMarketAbi = [
       }
     ],
     "name": "LeaseMarket_ReclaimAlreadyRequested",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "LeaseMarket_RematchNotRental",
     "type": "error"
   }
 ] as const;
@@ -9717,6 +9815,11 @@ export const protocolErrorsAbi = [
       }
     ],
     "name": "LeaseMarket_ReclaimNoticeNotOver",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "LeaseMarket_RematchNotRental",
     "type": "error"
   },
   {

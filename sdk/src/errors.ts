@@ -31,7 +31,8 @@ const SKIP_REASONS = [
   "the provider's tier is too low", "the region does not fit", "the provider's reputation is too low",
   "the offer's price is above the maximum", "the duration is longer than the offer allows",
   "the offer has too few free units", "the provider's free stake is too small", "no job market is set",
-  "the job terms are not published",
+  "the job terms are not published", "the offer's job policy refuses the terms",
+  "the provider failed this request's previous lease and is excluded",
 ];
 const LEASE_STATUS = ["unknown", "active", "expired", "insolvent", "closed", "terminated"];
 const REQUEST_STATUS = ["unknown", "open", "expired", "matched", "cancelled"];
@@ -54,6 +55,7 @@ const MESSAGES: Partial<Record<ErrorName, (a: readonly any[]) => string>> = {
   SignedRequests_NonceCancelled: (a) => `This signed request (nonce ${a[1]}) was cancelled by its tenant.`,
   SignedRequests_InvalidSignature: (a) => `The signature is not ${a[0]}'s.`,
   LeaseMarket_SignedRequestNotMatched: (a) => `Offer ${a[0]} cannot take this request: ${SKIP_REASONS[Number(a[1])]}.`,
+  LeaseMarket_RematchNotRental: () => "Only a rental can ask for re-match: a job is not re-opened when its solver fails.",
   LeaseMarket_DepositTooSmall: (a) => `The deposit of ${usd(a[0])} is below the minimum of ${usd(a[1])}.`,
   LeaseMarket_InvalidUnits: (a) => `Units must be 1 to ${a[1]}, not ${a[0]}.`,
   LeaseMarket_ZeroPrice: () => "The maximum price must be above zero.",

@@ -44,6 +44,9 @@ export interface RentalInput {
   minReputation?: number;
   /** How long matchers have to match it (default one hour). */
   matchWithinSeconds?: number;
+  /** Re-open the unused deposit as a new request, the provider excluded, when the provider fails the
+   * lease (a missed liveness challenge or a reclaim); default false (docs/leases.md, "Re-match"). */
+  rematch?: boolean;
 }
 
 export interface LeaseView {
@@ -69,6 +72,10 @@ export interface LeaseView {
   timeLeftSeconds: number;
   /** What the tenant gets back if it closes now: the unstreamed balance plus its settle bounty. */
   refundIfClosedNow: bigint;
+  /** Times its request may still be re-opened if the provider fails it (0: not opted in, or used up). */
+  rematchesLeft: number;
+  /** The failed lease this lease's request was re-opened from, with that lease's provider excluded; 0n if none. */
+  reopenedFrom: bigint;
   now: number;
 }
 
@@ -234,7 +241,7 @@ export class Leasehold {
       minReputation: input.minReputation ?? 0, maxPricePerUnitHour: input.maxPricePerUnitHour,
       maxDurationSeconds: input.durationSeconds,
       matchDeadline: (await this.chainTime()) + (input.matchWithinSeconds ?? 3600),
-      kind: 0, jobTermsHash: ZERO_BYTES32,
+      kind: 0, jobTermsHash: ZERO_BYTES32, rematch: input.rematch ?? false,
     };
   }
 
@@ -385,7 +392,8 @@ export class Leasehold {
   async leaseStatus(leaseId: bigint): Promise<LeaseView> {
     const [lease, statusIndex, balance, accrued, withdrawable, now] = await Promise.all([
       this.read<{ tenant: Address; provider: Address; pricePerUnitHour: bigint; units: number; settleBounty: bigint;
-        startTime: number; durationSeconds: number; stopTime: number; gpuModel: Hex; region: Hex }>(
+        startTime: number; durationSeconds: number; stopTime: number; gpuModel: Hex; region: Hex;
+        rematchesLeft: number; reopenedFrom: bigint }>(
         this.book.leaseMarket, leaseMarketAbi, "getLease", [leaseId]),
       this.read<number>(this.book.leaseMarket, leaseMarketAbi, "statusOf", [leaseId]),
       this.read<bigint>(this.book.leaseMarket, leaseMarketAbi, "balanceOf", [leaseId]),
@@ -406,16 +414,20 @@ export class Leasehold {
       balance, settleBounty: lease.settleBounty, accrued, withdrawable, startTime, endsAt, runsDryAt,
       timeLeftSeconds: Math.max(0, stopsAt - now),
       refundIfClosedNow: settled ? 0n : balance - accrued + lease.settleBounty, now,
+      rematchesLeft: Number(lease.rematchesLeft), reopenedFrom: lease.reopenedFrom,
     };
   }
 
-  /** The ids of every request `tenant` posted (signed or sent), oldest first. */
+  /** The ids of every request `tenant` posted (signed or sent) and of those re-opened for it after a
+   * provider failed its lease (docs/leases.md, "Re-match"), oldest first. */
   async requestsOf(tenant: Address): Promise<bigint[]> {
-    const logs = await this.publicClient.getContractEvents({
-      address: this.book.leaseMarket, abi: leaseMarketAbi, eventName: "RequestCreated", args: { tenant },
-      fromBlock: this.book.fromBlock,
-    });
-    return logs.map((log) => log.args.requestId as bigint);
+    const [created, reopened] = await Promise.all(["RequestCreated", "RequestReopened"].map((eventName) =>
+      this.publicClient.getContractEvents({
+        address: this.book.leaseMarket, abi: leaseMarketAbi, eventName: eventName as "RequestCreated",
+        args: { tenant }, fromBlock: this.book.fromBlock,
+      })));
+    const ids = [...created, ...reopened].map((log) => log.args.requestId as bigint);
+    return ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
   /** The ids of every lease that started, or of those of one provider. */

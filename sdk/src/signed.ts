@@ -13,6 +13,7 @@ export interface RequestSpec {
   matchDeadline: number;
   kind: number; // 0 RENTAL, 1 JOB
   jobTermsHash: Hex;
+  rematch: boolean; // RENTAL: re-open the unused deposit when a provider fails the lease
 }
 
 export interface SignedRequestMessage {
@@ -61,6 +62,7 @@ export const signedRequestTypes = {
     { name: "matchDeadline", type: "uint40" },
     { name: "kind", type: "uint8" },
     { name: "jobTermsHash", type: "bytes32" },
+    { name: "rematch", type: "bool" },
   ],
 } as const;
 

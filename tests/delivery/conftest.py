@@ -60,9 +60,10 @@ def tenant(funded_key, client_for):
 
 @pytest.fixture
 def lease(protocol, matcher_account):
-    """Posts the tenant's rental (committing to `manifest`) and matches it with the agent's H100 offer."""
+    """Posts the tenant's rental (committing to `manifest`, opting into re-match with `rematch`) and
+    matches it with the agent's H100 offer."""
 
-    def make(agent, tenant_client, manifest=None, *, units=1, deposit=100 * USD, duration=4 * HOUR):
+    def make(agent, tenant_client, manifest=None, *, units=1, deposit=100 * USD, duration=4 * HOUR, rematch=False):
         spec = RequestSpec(
             gpu_model=H100,
             units=units,
@@ -70,6 +71,7 @@ def lease(protocol, matcher_account):
             max_duration_seconds=duration,
             match_deadline=tenant_client.now() + HOUR,
             manifest_hash=manifest.hash if manifest else ZERO_BYTES32,
+            rematch=rematch,
         )
         request_id = tenant_client.request_id_of(tenant_client.create_request(spec, deposit))
         (offer,) = [o for o in tenant_client.offers_of(agent.account.address) if o.gpu_model == H100]

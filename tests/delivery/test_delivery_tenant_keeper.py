@@ -1,6 +1,7 @@
 """The tenant keeper on a real chain: it deploys its manifest after each match, watches the workload
 through the access it was given, challenges a provider that goes dark, redeploys a workload its
-provider gave up on, and tops a lease up before its balance runs dry within the horizon."""
+provider gave up on, deploys again on the new lease after a re-match, and tops a lease up before its
+balance runs dry within the horizon."""
 
 import json
 import os
@@ -101,6 +102,47 @@ def test_keeper_challenges_a_provider_gone_dark(make_provider, funded_key, clien
 
     assert client.lease(lease_id).challenge_open
     assert keeper.metrics.value("challenges_total") == 1
+
+
+def test_keeper_deploys_again_after_its_provider_fails_and_the_request_is_rematched(
+    protocol, matcher_account, make_provider, funded_key, client_for, lease, tenant_keeper
+):
+    market = protocol[0].market
+    failing, other = make_provider(), make_provider()
+    key = funded_key()
+    client = client_for(key)
+    manifest = service_manifest()
+    keeper = tenant_keeper(key, manifest, failures_before_challenge=1)
+    lease_id = lease(failing, client, manifest, rematch=True)
+    keeper.tick()
+    assert set(failing.delivery.records) == {lease_id}
+
+    # The machine goes dark; the keeper challenges; nobody answers; anyone resolves.
+    chain.sleep(HOUR)
+    chain.mine()
+    failing.delivery.teardown_all("machine_lost")
+    failing.stop()
+    keeper.tick()
+    assert client.lease(lease_id).challenge_open
+    chain.sleep(client.params()["livenessWindowSeconds"] + 1)
+    tx = market.resolveLiveness(lease_id, {"from": matcher_account})
+    reopened = tx.events["RequestReopened"][0]
+    assert reopened["excludedProvider"] == failing.account.address and reopened["tenant"] == key.address
+
+    # A matcher pairs the re-opened request: the failed provider's offers are skipped, the other's taken.
+    offers = {agent: next(o.offer_id for o in client.offers_of(agent.account.address)) for agent in (failing, other)}
+    new = reopened["requestId"]
+    tx = market.matchRequests([(new, offers[failing]), (new, offers[other])], {"from": matcher_account})
+    assert tx.events["MatchSkipped"][0]["offerId"] == offers[failing]
+    assert tx.events["LeaseStarted"][0]["provider"] == other.account.address
+
+    keeper.tick()  # the tenant does nothing: its keeper deploys on the new lease
+
+    assert keeper.metrics.value("rematched_total") == 1
+    assert keeper.metrics.value("workloads_deployed_total") == 2
+    assert set(other.delivery.records) == {new} and other.delivery.records[new].serving
+    keeper.tick()
+    assert keeper.metrics.value("workloads_reached_total") == 1
 
 
 def test_keeper_tops_up_within_the_horizon_and_within_its_budget(

@@ -166,6 +166,20 @@ def test_tenant_cancel_refunds_the_deposit(funded_key, cli, client_for):
     assert client_for(me).balance_of(client_for(me).payment_token) == 100 * USD
 
 
+def test_tenant_request_with_rematch_opts_in_and_status_shows_it(funded_key, cli):
+    me = funded_key(100 * USD)
+    args = ["tenant", "request", "--min-vram", "40", "--max-price", "1000000", "--duration", "2h", "--deposit", "5tUSD"]
+    posted = ok_json(cli(me, *args, "--rematch", "--json"))
+    assert posted["rematch"] is True
+    status = ok_json(cli(me, "tenant", "status", str(posted["request_id"]), "--json"))["request"]
+    assert (status["rematches_left"], status["reopened_from"]) == (3, 0)
+    code, out, _err = cli(me, *args, "--rematch")
+    assert code == 0 and "re-matched up to 3 times if a provider fails it" in out
+    plain = ok_json(cli(me, *args, "--json"))
+    assert plain["rematch"] is False
+    assert ok_json(cli(me, "tenant", "status", str(plain["request_id"]), "--json"))["request"]["rematches_left"] == 0
+
+
 def test_provider_earnings_lists_and_withdraws(protocol, matcher_account, funded_key, client_for, cli):
     me = funded_key(H100_COLLATERAL)
     provider, tenant = client_for(me), client_for(funded_key())

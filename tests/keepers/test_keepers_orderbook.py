@@ -83,6 +83,7 @@ def _wire(deployment, tenant, *, nonce=1, deadline=None, chain_id=None, key=None
         "matchDeadline": now + 3600,
         "kind": 0,
         "jobTermsHash": "0x" + "00" * 32,
+        "rematch": False,
     }
     market = deployment.market.address
     signature = sign_request(

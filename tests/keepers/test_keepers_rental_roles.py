@@ -18,7 +18,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from brownie import chain
 
+from keepers.client import RequestSpec
 from keepers.config import KeeperConfig
+from keepers.contracts.types import SkipReason
 from keepers.devchain import REPO_ROOT
 from keepers.journal import Journal
 from keepers.observability import make_logger
@@ -97,6 +99,51 @@ def test_matcher_matches_a_batch_and_every_match_satisfies_its_request(funded_ke
     used = {o.offer_id: o.units_in_use for o in tenant.offers()}
     assert all(used[o.offer_id] <= o.units for o in tenant.offers())
     assert matcher.metrics.value("matches_total") == 4
+
+
+def test_matcher_rematches_a_reopened_request_with_another_provider_and_wastes_no_pair(
+    funded_key, client_for, keepers, matcher_key
+):
+    """A provider that fails an opted-in lease on purpose hopes for the re-opened request through its
+    cheaper second offer; the matcher plans it onto the other provider and the chain skips nothing."""
+    failing = client_for(funded_key(100_000 * USD))
+    first = provider_with_offer(failing, region="eu-west", price=2 * USD)
+    second = failing.offer_id_of(failing.add_offer(H100, 4, 2 * USD, 24 * HOUR))
+    other = client_for(funded_key(100_000 * USD))
+    other_offer = provider_with_offer(other, region="us-east", price=int(2.5 * USD))
+    tenant = client_for(funded_key())
+    spec = RequestSpec(
+        gpu_model=H100,
+        units=1,
+        max_price_per_unit_hour=3 * USD,
+        max_duration_seconds=10 * HOUR,
+        match_deadline=tenant.now() + HOUR,
+        rematch=True,
+    )
+    lease_id = tenant.request_id_of(tenant.create_request(spec, 40 * USD))
+    direct = client_for(matcher_key())
+    direct.send(direct.contracts.market.match_requests([(lease_id, first)]))
+    params = tenant.params()
+    chain.sleep(params["livenessSpacingSeconds"])
+    chain.mine()
+    tenant.challenge_liveness(lease_id)
+    chain.sleep(params["livenessWindowSeconds"] + 1)
+    chain.mine()
+    (reopened,) = tenant.events(tenant.resolve_liveness(lease_id), tenant.market, "RequestReopened")
+    new = reopened["requestId"]
+    assert tenant.request(new).excluded_provider == failing.address
+
+    matcher = keepers(MatcherKeeper, matcher_key())
+    matcher.setup()
+    matcher.view.refresh()
+    plan = matcher.plan(matcher.w3.eth.block_number)
+    assert plan.pairs == [(new, other_offer)] and second != other_offer
+    matcher.tick()
+
+    lease = tenant.lease(new)
+    assert lease.provider == other.address and lease.reopened_from == lease_id
+    assert matcher.metrics.value("matches_total") == 1
+    assert matcher.metrics.value("matches_skipped_total", {"reason": str(int(SkipReason.PROVIDER_EXCLUDED))}) == 0
 
 
 def test_two_matchers_racing_never_double_match_and_waste_no_batch(funded_key, client_for, keepers, matcher_key):

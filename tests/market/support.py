@@ -62,6 +62,7 @@ NO_REASON, TENANT, PROVIDER_RECLAIM, EXPIRED_REASON, INSOLVENT_REASON, LIVENESS_
     JOB_MARKET_UNSET,
     JOB_TERMS_UNPUBLISHED,
     JOB_TERMS_REFUSED,
+    PROVIDER_EXCLUDED,
 ) = SkipReason
 LIVENESS = SlashReason.LIVENESS
 LEASE_COMPLETED, LIVENESS_ANSWERED = Outcome.LEASE_COMPLETED, Outcome.LIVENESS_ANSWERED
@@ -89,6 +90,7 @@ def spec(**overrides) -> tuple:
         "matchDeadline": now() + 3600,
         "kind": RENTAL,
         "jobTermsHash": ZERO32,
+        "rematch": False,
     }
     fields.update(overrides)
     return tuple(fields.values())
@@ -122,6 +124,9 @@ ORDER_FIELDS = [
     "gpuModel",
     "region",
     "jobTermsHash",
+    "rematchesLeft",
+    "reopenedFrom",
+    "excludedProvider",
 ]
 
 

@@ -171,6 +171,19 @@ def _(w):
     return _create(w, kind=JOB, error="LeaseMarket_JobTermsMismatch", err_args=(JOB, ZERO32))
 
 
+@T.row("createRequest", "job_with_rematch")
+def _(w):
+    return _create(w, kind=JOB, jobTermsHash=b32("job-terms"), rematch=True, error="LeaseMarket_RematchNotRental")
+
+
+@T.row("createRequest", "rental_with_rematch_allowed")
+def _(w):
+    def check(tx):
+        assert w.market.getRequest(tx.return_value)[27] == 3  # rematchesLeft: MAX_REMATCHES
+
+    return _create(w, rematch=True, check=check)
+
+
 @T.row("createRequest", "rental_with_manifest_hash")
 def _(w):
     manifest_hash = b32("some-manifest")

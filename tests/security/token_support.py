@@ -120,6 +120,7 @@ def rental_spec(**overrides) -> tuple:
         "matchDeadline": chain[-1].timestamp + HOUR,
         "kind": RENTAL,
         "jobTermsHash": ZERO32,
+        "rematch": False,
     }
     fields.update(overrides)
     return tuple(fields.values())

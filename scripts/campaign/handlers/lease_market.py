@@ -49,6 +49,7 @@ class LeaseMarketActions:
             self.ts + self.rng.choice([600, 2 * HOUR, 6 * HOUR, DAY]),
             kind,
             terms_hash,
+            False,  # re-match: the campaign does not model re-opened requests yet
         )
         p = self.params
         minimum = p["matchFee"] + p["settleBounty"] + -(-spec[6] * units * p["minLeaseSeconds"] // HOUR)

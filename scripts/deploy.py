@@ -172,6 +172,7 @@ def deploy(
     job_market = build.JobMarket.deploy(config, registry, payment_token, market, options)
     for contract in (market, job_market):
         config.setRole(config.MARKET_ROLE(), contract, True, options)
+        registry.cacheSettlingMarket(contract, options)
     market.setJobMarket(job_market, options)
 
     step_verifiers = {

@@ -172,6 +172,7 @@ def market(LeaseMarket, lease_liveness, config, registry, token, governance, mat
     (and holding MATCHER_ROLE, which the lease market no longer reads)."""
     contract = LeaseMarket.deploy(config, registry, token, matcher_bonds, {"from": governance})
     config.setRole(config.MARKET_ROLE(), contract, True, {"from": governance})
+    registry.cacheSettlingMarket(contract, {"from": governance})
     matcher_bonds.setLeaseMarket(contract, {"from": governance})
     config.setRole(config.MATCHER_ROLE(), matcher, True, {"from": governance})
     bond_matcher(matcher_bonds, token, matcher)
@@ -207,6 +208,7 @@ def matvec_verifier(MatvecStepVerifier, governance):
 def job_market(JobMarket, config, registry, token, lease_market, governance, hashchain_verifier, matvec_verifier):
     contract = JobMarket.deploy(config, registry, token, lease_market, {"from": governance})
     config.setRole(config.MARKET_ROLE(), contract, True, {"from": governance})
+    registry.cacheSettlingMarket(contract, {"from": governance})
     lease_market.setJobMarket(contract, {"from": governance})
     contract.setWorkload(HASHCHAIN, hashchain_verifier, False, {"from": governance})
     contract.setWorkload(MATVEC, matvec_verifier, False, {"from": governance})

@@ -65,6 +65,9 @@ interface IProviderRegistry is IPayoutCredits {
     /// @notice Emitted when a clean outcome (a paid lease or job, an answered challenge) is recorded for `provider`.
     event OutcomeRecorded(address indexed provider, Registry.Outcome outcome);
 
+    /// @notice Emitted when the registry copies `market`'s standing as a settling market.
+    event SettlingMarketCached(address indexed market);
+
     /// @notice Emitted when a provider is slashed `slashed` stake tokens, taken from the match's
     /// collateral, then free stake, then unbonding stake. `toWhistleblower + toTenant + toTreasury
     /// == slashed`; a whistleblower or tenant that is the provider itself gets nothing.
@@ -207,6 +210,12 @@ interface IProviderRegistry is IPayoutCredits {
     /// @notice MARKET_ROLE: locks `amount` more of `account`'s free stake behind a match just made
     /// on `offerId` (a job's collateral above its units'); released or slashed with the match.
     function lockJobCollateral(address account, uint256 offerId, uint128 amount) external;
+
+    /// @notice Anyone: copies `market`'s standing as a settling market (it holds or once held
+    /// MARKET_ROLE, {IProtocolConfig-isSettlingMarket}) into the registry, so its settlements skip a
+    /// call to the config. Settling needs no copy: without one the registry asks the config.
+    /// Reverts `Leasehold_MissingRole` for an account the config does not name.
+    function cacheSettlingMarket(address market) external;
 
     /// @notice A settling market (one that holds or once held MARKET_ROLE,
     /// {IProtocolConfig-isSettlingMarket}): returns the units and unlocks the collateral of a match

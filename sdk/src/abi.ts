@@ -3275,6 +3275,19 @@ export const providerRegistryAbi = [
       {
         "indexed": true,
         "internalType": "address",
+        "name": "market",
+        "type": "address"
+      }
+    ],
+    "name": "SettlingMarketCached",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
         "name": "provider",
         "type": "address"
       },
@@ -3427,6 +3440,19 @@ export const providerRegistryAbi = [
         "type": "uint256"
       }
     ],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "market",
+        "type": "address"
+      }
+    ],
+    "name": "cacheSettlingMarket",
+    "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
   },

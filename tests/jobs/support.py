@@ -226,6 +226,7 @@ class Driver:
             now() + HOUR,
             JOB_KIND,
             terms_hash,
+            False,  # rematch: rentals only
         )
         request_id = ctx.market.createRequest(spec, deposit, {"from": ctx.tenant}).return_value
         offer = ctx.offer2 if provider == ctx.provider2 else ctx.offer

@@ -23,7 +23,7 @@ def test_every_bisection_move_stays_under_70k(ctx, driver):
 def test_happy_path_gas(ctx, driver):
     terms, input = make_terms(steps=64, salt=999)
     publish = driver.publish(terms, input)
-    spec = (H100, 0, 1, ZERO32, 0, 0, 3 * USD, 86_400, now() + HOUR, JOB_KIND, ctx.job_market.hashTerms(terms))
+    spec = (H100, 0, 1, ZERO32, 0, 0, 3 * USD, 86_400, now() + HOUR, JOB_KIND, ctx.job_market.hashTerms(terms), False)
     create = ctx.market.createRequest(spec, DEPOSIT, {"from": ctx.tenant})
     match = ctx.market.matchRequests([(create.return_value, ctx.offer)], {"from": ctx.matcher})
     from jobs.support import Job, Trace

@@ -279,3 +279,26 @@ def test_the_config_remembers_every_account_ever_granted_the_market_role(plain):
 
     assert p.config.isSettlingMarket(p.stranger) and not p.config.hasRole(role, p.stranger)
     assert not p.config.isSettlingMarket(p.tenant)
+
+
+def test_the_registry_copies_a_settling_market_only_when_the_config_names_it(plain):
+    """The deploy copies both markets' standing into the registry, so a settlement skips the config
+    call; an account the config never named cannot be copied, and nothing changes."""
+    p = plain
+    role = p.config.MARKET_ROLE()
+    logs = p.registry.events.SettlingMarketCached.create_filter(from_block=0).get_all_entries()
+    assert {log.args.market for log in logs} >= {p.market.address, p.job_market.address}
+
+    with expect_revert("Leasehold_MissingRole"):
+        p.registry.cacheSettlingMarket(p.tenant, {"from": p.stranger})
+    with expect_revert("Leasehold_MissingRole"):
+        p.registry.recordOutcome(p.provider, 0, {"from": p.tenant})
+
+    # Granted once, then revoked: the config still names it, so anyone may copy it, and it settles
+    # with or without the copy.
+    p.config.setRole(role, p.tenant, True, {"from": p.governance})
+    p.config.setRole(role, p.tenant, False, {"from": p.governance})
+    p.registry.recordOutcome(p.provider, 0, {"from": p.tenant})
+    tx = p.registry.cacheSettlingMarket(p.tenant, {"from": p.stranger})
+    assert event_args(tx, "SettlingMarketCached") == {"market": p.tenant}
+    p.registry.recordOutcome(p.provider, 0, {"from": p.tenant})

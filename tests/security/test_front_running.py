@@ -81,7 +81,7 @@ def _open_job(w, tenant, fault_from_step=None, steps=8):
     terms, input = make_terms(HASHCHAIN, steps, SEED, salt=w.next_salt())
     w.job_market.publishJobTerms(terms, input, {"from": tenant})
     terms_hash = w.job_market.hashTerms(terms)
-    job_spec = (H100, 0, 1, ZERO32, 0, 0, 3 * USD, DAY, now() + 3600, JOB_KIND, terms_hash)
+    job_spec = (H100, 0, 1, ZERO32, 0, 0, 3 * USD, DAY, now() + 3600, JOB_KIND, terms_hash, False)
     job_id = w.market.createRequest(job_spec, JOB_DEPOSIT, {"from": tenant}).return_value
     w.market.matchRequests([(job_id, w.offer)], {"from": w.matcher})
     job = Job(job_id, terms, input, steps, HASHCHAIN, Trace.of(HASHCHAIN, input, SEED, steps))
@@ -488,7 +488,7 @@ def test_expiring_ones_own_late_job_never_pays(world, accounts, who):
 
     terms, input = make_terms(HASHCHAIN, 8, SEED, salt=w.next_salt())
     w.job_market.publishJobTerms(terms, input, {"from": tenant})
-    job_spec = (H100, 0, 1, ZERO32, 0, 0, 3 * USD, DAY, now() + 3600, JOB_KIND, w.job_market.hashTerms(terms))
+    job_spec = (H100, 0, 1, ZERO32, 0, 0, 3 * USD, DAY, now() + 3600, JOB_KIND, w.job_market.hashTerms(terms), False)
     job_id = w.market.createRequest(job_spec, JOB_DEPOSIT, {"from": tenant}).return_value
     w.market.matchRequests([(job_id, w.offer)], {"from": w.matcher})
     at(job_of(w.job_market, job_id)["resultDeadline"] + 1)

@@ -642,6 +642,19 @@ def _(w):
     )
 
 
+@T.row("cacheSettlingMarket", "never_a_market")
+def _(w):
+    role = bytes(w.config.MARKET_ROLE())
+    return _call(
+        w,
+        "cacheSettlingMarket",
+        w.stranger,
+        sender=w.stranger,
+        error="Leasehold_MissingRole",
+        err_args=(role, w.stranger.address),
+    )
+
+
 @T.row("release", "wrong_caller")
 def _(w):
     return _missing_market_role(w, "release", _settlement(w), 1, 0)

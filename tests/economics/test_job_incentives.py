@@ -43,7 +43,20 @@ def _stake(ctx, account):
 def _request(ctx, terms, input, *, units=1, deposit=DEPOSIT, tenant=None):
     """Publishes `terms` and posts a JOB request for them; returns the request id."""
     ctx.job_market.publishJobTerms(terms, input, {"from": ctx.stranger})
-    spec = (H100, 0, units, ZERO32, 0, 0, 3 * USD, 86_400, now() + HOUR, JOB_KIND, ctx.job_market.hashTerms(terms), False)
+    spec = (
+        H100,
+        0,
+        units,
+        ZERO32,
+        0,
+        0,
+        3 * USD,
+        86_400,
+        now() + HOUR,
+        JOB_KIND,
+        ctx.job_market.hashTerms(terms),
+        False,
+    )
     return ctx.market.createRequest(spec, deposit, {"from": tenant or ctx.tenant}).return_value
 
 

@@ -38,6 +38,9 @@ _CHECK_EVERY = 16
 # (without them, 10,000 x 100,000 scarce spent minutes in relocations that found nothing).
 _MOVE_PAIRS = 32
 _RELOCATE_PAIRS = 64
+# A trade (a request on the offer goes unserved for the newcomer) looks this far down the provider's pairs for a
+# waiting request to fill the room it leaves.
+_REFILL_PAIRS = 64
 
 
 def improve(
@@ -52,6 +55,7 @@ def improve(
     chosen: np.ndarray,
     deadline: float,
     max_passes: int = 4,
+    trades: bool = True,
 ) -> np.ndarray:
     """Indices of the pairs chosen after local improvement of `chosen` (indices into the pair arrays).
 
@@ -70,6 +74,13 @@ def improve(
     starts = np.flatnonzero(np.r_[True, request[order][1:] != request[order][:-1]])
     pairs_of = {
         int(request[order[s]]): seq.tolist() for s, seq in zip(starts, np.split(order, starts[1:]), strict=True)
+    }
+    # Each provider's pairs, best first: who could take the room a trade leaves behind.
+    by_provider = np.lexsort((-score, provider))
+    p_starts = np.flatnonzero(np.r_[True, provider[by_provider][1:] != provider[by_provider][:-1]])
+    pairs_at = {
+        int(provider[by_provider[s]]): seq.tolist()
+        for s, seq in zip(p_starts, np.split(by_provider, p_starts[1:]), strict=True)
     }
     used_offers = np.unique(offer)
     used_providers = np.unique(provider)
@@ -151,6 +162,27 @@ def improve(
                 return (total, tuple(moves)) if len(moves) > 1 else None
         return None
 
+    def refill(r: int, p: int, q: int) -> tuple[float, int]:
+        """After q leaves and p (of request r) moves in, the best waiting request that fits the room left there.
+
+        Looks at the best `_REFILL_PAIRS` pairs on p's provider: (score, pair), or (0, -1).
+        """
+        o, v = off[p], prov[p]
+        stake_room = stake_left[v] + st[q] - st[p]
+        seen = 0
+        for x in pairs_at[v]:
+            rx = req[x]
+            if rx == r or rx in served:
+                continue
+            seen += 1
+            if seen > _REFILL_PAIRS:
+                break
+            ox = off[x]
+            room = units_left[ox] + (un[q] if ox == off[q] else 0.0) - (un[p] if ox == o else 0.0)
+            if un[x] <= room and st[x] <= stake_room:
+                return sc[x], x
+        return 0.0, -1
+
     def try_request(r: int) -> bool:
         """The best improving move that serves unserved request r; True if one was made."""
         best_gain, best_move = _MIN_GAIN, None
@@ -161,7 +193,7 @@ def improve(
             need_units = un[p] - units_left[o]
             need_stake = st[p] - stake_left[v]
             if need_units <= 0 and need_stake <= 0:
-                best_gain, best_move = sc[p], (p, ())
+                best_gain, best_move = sc[p], (p, (), -1)
                 break
             if rank >= _MOVE_PAIRS:
                 continue  # past a request's best pairs, insertions only
@@ -172,26 +204,33 @@ def improve(
                     continue
                 gain, q2 = relocation(q, {o: un[q] - un[p]}, {v: st[q] - st[p]})
                 if q2 >= 0 and sc[p] + gain > best_gain:
-                    best_gain, best_move = sc[p] + gain, (p, ((q, q2),))
-                if sc[p] - sc[q] > best_gain:
-                    best_gain, best_move = sc[p] - sc[q], (p, ((q, -1),))
+                    best_gain, best_move = sc[p] + gain, (p, ((q, q2),), -1)
+                if sc[p] - sc[q] + (sc[q] if trades else 0.0) > best_gain:
+                    # Trade: q goes unserved, and another waiting request may fill the room it leaves.
+                    extra, x = refill(r, p, q) if trades else (0.0, -1)
+                    if sc[p] - sc[q] + extra > best_gain:
+                        best_gain, best_move = sc[p] - sc[q] + extra, (p, ((q, -1),), x)
             if need_units > 0 and len(on_offer[o]) > 1:
                 move = consolidate(p, need_units, need_stake)
                 if move is not None and move[0] > best_gain:
-                    best_gain, best_move = move[0], (p, move[1])
+                    best_gain, best_move = move[0], (p, move[1], -1)
         if best_move is None:
             return False
-        p, moves = best_move
+        p, moves, x = best_move
         for q, _ in moves:
             drop(q)
         for _, q2 in moves:
             if q2 >= 0:
                 take(q2)
         take(p)
-        touched = [p] + [q2 for _, q2 in moves if q2 >= 0]
+        if x >= 0:
+            take(x)
+        touched = [p] + [q2 for _, q2 in moves if q2 >= 0] + ([x] if x >= 0 else [])
         if all(units_left[off[t]] >= 0 and stake_left[prov[t]] >= 0 for t in touched):
             return True
         # The estimate missed a shared capacity (a provider both freed and taken): undo.
+        if x >= 0:
+            drop(x)
         drop(p)
         for _, q2 in moves:
             if q2 >= 0:

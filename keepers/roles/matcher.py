@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from eth_utils import event_abi_to_log_topic
@@ -71,6 +72,9 @@ class MatcherConfig(BaseModel):
     shard_max_pairs: int = Field(default=20_000, ge=1)
     rounds: int = Field(default=3, ge=1, le=10)
     solver_time_limit_seconds: float = Field(default=2.0, gt=0, le=60)
+    # The assignment's method (docs/matching.md, "The assignment"): the primal-dual auction, HiGHS's
+    # relaxation, or the auction with HiGHS after it when its gap is above 1% on a small enough market.
+    solver: Literal["hybrid", "auction", "relaxation"] = "hybrid"
     # How often to look for a new block; a pass runs when one brings requests or offers (see wake()).
     wake_interval_seconds: float = Field(default=0.25, gt=0, le=60)
     weights: WeightsConfig = WeightsConfig()
@@ -329,6 +333,7 @@ class MatcherKeeper(Keeper):
             pricing_rounds=self.role_config.pricing_rounds,
             pricing_k=self.role_config.pricing_k,
             pool_k=self.role_config.pool_k,
+            solver=self.role_config.solver,
         )
         # No pair a match challenge could win on these books: a strictly cheaper offer left free
         # takes the request instead (docs/matching-accountability.md). The score is the assignment's.

@@ -91,7 +91,7 @@ def test_stopped_early_the_bound_still_covers_every_feasible_pair(seed):
 def test_match_rounds_the_relaxation_within_capacity_and_close_to_its_bound(seed):
     market = generate(400, 1_500, seed=seed)
     requests, offers, providers = market.requests, market.offers, market.providers
-    found, chosen = match(requests, offers, providers, Weights(), seed, top_k=4)
+    found, chosen = match(requests, offers, providers, Weights(), seed, top_k=4, solver="relaxation")
     assert chosen.method.startswith("relaxation-rounded")
     assert len(np.unique(chosen.request)) == len(chosen)
     problem = assignment._Problem.of(requests, offers, providers, found)

@@ -47,8 +47,8 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse.csgraph import connected_components
 
-from .book import OfferBook, ProviderBook, RequestBook, select_rows
 from .auction import Prices, match_by_auction
+from .book import OfferBook, ProviderBook, RequestBook, select_rows
 from .columns import Relaxation, relax
 from .improve import improve
 from .scoring import Candidates, Weights, candidates
@@ -80,9 +80,9 @@ class Assignment:
     request: np.ndarray
     offer: np.ndarray
     total_score: float
-    # "auction" (match's auction), "relaxation-rounded" (match, column generation), "optimal", "lp-rounded", "sharded-lp-rounded"
-    # (solve), "greedy", "first-come", "empty"; "+rounds" when later rounds added pairs, "+improved"
-    # when match's local improvement (`improve.improve`) raised the total
+    # "auction" (match's auction), "relaxation-rounded" (match, column generation), "optimal", "lp-rounded",
+    # "sharded-lp-rounded" (solve), "greedy", "first-come", "empty"; "+rounds" when later rounds added pairs,
+    # "+improved" when match's local improvement (`improve.improve`) raised the total
     method: str
     # A proven bound when known: from match with pricing, on the optimum over every feasible pair;
     # from solve, on the optimum over the candidates it was given.

@@ -60,7 +60,8 @@ _LP_ROUNDS = 4  # relaxations per large part; each round fixes what the last lef
 # sets to 1 is as good and much faster (1,000 x 10,000, seed 7: 99.6% of the bound in 0.38 s, against
 # 99.3% in 0.65 s).
 _ROUND_WHOLE_MAX_PAIRS = 5_000
-# The local improvement (`improve.improve`) after the rounds gets the time left, and at least this much:
+# The local improvement (`improve.improve`) after the rounds gets the time left, and at least this much of the
+# process's CPU time (not wall time, which a loaded machine shares out unevenly):
 # it is what packs a scarce market (1,000 x 10,000 scarce shape: 0.1-0.2 s of CPU).
 _IMPROVE_MIN_SECONDS = 0.25
 # The solvers `match` knows, and when "hybrid" runs HiGHS's route after the auction: the auction's gap to its
@@ -561,11 +562,17 @@ def match(
     found = auctioned.candidates
     problem = _Problem.of(requests, offers, providers, found)
     chosen = auctioned.chosen
-    # The auction's pairs first (best first), then any pair that still fits, best first.
+    # The auction's pairs first (best first), then any pair of a request left out that still fits, best first.
+    served = np.zeros(len(requests), dtype=bool)
+    served[found.request[chosen]] = True
+    rest = np.flatnonzero(~served[found.request])
     start = _fit(
         problem,
         np.concatenate(
-            [chosen[np.argsort(-problem.score[chosen], kind="stable")], np.argsort(-problem.score, kind="stable")]
+            [
+                chosen[np.argsort(-problem.score[chosen], kind="stable")],
+                rest[np.argsort(-problem.score[rest], kind="stable")],
+            ]
         ),
     )
     r, o, total, improved = _improve(
@@ -575,7 +582,7 @@ def match(
         found,
         found.request[start],
         found.offer[start],
-        max(deadline, time.monotonic() + _IMPROVE_MIN_SECONDS),
+        deadline,
     )
     order = np.argsort(r, kind="stable")
     result = Assignment(
@@ -690,9 +697,7 @@ def _match_relaxation(
     _, once = np.unique(found.request * len(offers) + found.offer, return_index=True)
     found = Candidates(found.request[once], found.offer[once], found.score[once])
     r, o = np.concatenate(picked_r), np.concatenate(picked_o)
-    r, o, total, improved = _improve(
-        requests, offers, providers, found, r, o, max(deadline, time.monotonic() + _IMPROVE_MIN_SECONDS)
-    )
+    r, o, total, improved = _improve(requests, offers, providers, found, r, o, deadline)
     if improved:
         method = f"{method}+improved"
     order = np.argsort(r, kind="stable")
@@ -709,8 +714,11 @@ def _improve(
     r: np.ndarray,
     o: np.ndarray,
     deadline: float,
+    cpu_seconds: float = _IMPROVE_MIN_SECONDS,
 ) -> tuple[np.ndarray, np.ndarray, float, bool]:
     """The assignment (r, o) after local improvement over `found` (`improve.improve`): (r, o, total, raised).
+
+    It runs until `deadline` (time.monotonic()), and for at least `cpu_seconds` of the process's CPU time.
 
     `found` holds each pair once, sorted by (request, offer), and every pair of
     the assignment. The result is checked against the exact capacities, best
@@ -731,6 +739,7 @@ def _improve(
         problem.free_stake,
         start,
         deadline,
+        cpu_seconds=cpu_seconds,
     )
     kept = _fit(problem, moved[np.argsort(-problem.score[moved], kind="stable")])
     total = float(problem.score[kept].sum())

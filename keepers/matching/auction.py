@@ -61,7 +61,7 @@ EPSILON_LARGE_PAIRS = 250_000
 # A provider's stake row is compared with this slack (shares of its free stake are floats).
 _SHARE_SLACK = 1e-12
 # Block coordinate steps on the prices before each pricing (`descend`): they tighten the bound.
-DESCENT_ITERATIONS = 5
+DESCENT_ITERATIONS = 3
 # ... with at least this much time for them when the batch's time is up (the bound still gets its steps).
 _DESCENT_MIN_SECONDS = 0.1
 # Bid rounds per phase at most (a phase ends long before on every market measured).
@@ -78,7 +78,7 @@ class Prices:
 
 @dataclass(frozen=True)
 class AuctionPairs:
-    """Candidate pairs sorted by request row, best score first, with what each takes."""
+    """Candidate pairs grouped by request row, with what each takes."""
 
     request: np.ndarray
     offer: np.ndarray
@@ -89,14 +89,6 @@ class AuctionPairs:
     start: np.ndarray  # per request row: first pair
     count: np.ndarray  # per request row: number of pairs
     free_units: np.ndarray  # per offer row
-
-    @classmethod
-    def of(cls, request, offer, provider, score, units, stake, free_units, free_stake, n_requests) -> AuctionPairs:
-        """Pairs sorted by request row and then best first (as `candidates(..., by_score=True)` gives them)."""
-        share = stake / np.maximum(free_stake[provider], 1e-300)
-        start = np.searchsorted(request, np.arange(n_requests))
-        count = np.bincount(request, minlength=n_requests)
-        return cls(request, offer, provider, score, units, share, start, count, free_units.astype(np.float64))
 
     def __len__(self) -> int:
         return len(self.request)
@@ -111,7 +103,7 @@ class AuctionPairs:
                 strict=True,
             )
         ]
-        order = np.lexsort((-joined[3], joined[0]))
+        order = np.argsort(joined[0], kind="stable")
         moved = np.empty(len(order), dtype=np.int64)
         moved[order] = np.arange(len(order))
         n_requests = len(self.count)
@@ -136,8 +128,9 @@ def _best_two(profit: np.ndarray, owner: np.ndarray, rows: np.ndarray, counts: n
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     best = np.maximum.reduceat(profit, starts)
     at_best = np.flatnonzero(profit == best[owner])
-    _, first = np.unique(owner[at_best], return_index=True)
-    pick = at_best[first]
+    # `owner` is sorted, so the first pair at its row's best comes first among them.
+    who = owner[at_best]
+    pick = at_best[np.r_[True, who[1:] != who[:-1]]]
     rest = profit.copy()
     rest[pick] = -np.inf
     second = np.maximum.reduceat(rest, starts)
@@ -367,7 +360,7 @@ def _pairs_of(requests: RequestBook, offers: OfferBook, providers: ProviderBook,
     stake = units * offers.collateral_per_unit[found.offer].astype(np.float64)
     provider = offers.provider[found.offer]
     free_stake = np.maximum(providers.free_stake.astype(np.float64), 1e-300)
-    order = np.lexsort((-found.score, found.request))
+    order = np.argsort(found.request, kind="stable")
     r = found.request[order]
     n = len(requests)
     return AuctionPairs(

@@ -56,6 +56,7 @@ def improve(
     deadline: float,
     max_passes: int = 4,
     trades: bool = True,
+    cpu_seconds: float = 0.0,
 ) -> np.ndarray:
     """Indices of the pairs chosen after local improvement of `chosen` (indices into the pair arrays).
 
@@ -67,6 +68,13 @@ def improve(
     n = len(request)
     if n == 0:
         return chosen
+    # It stops at the deadline, but not before it has had `cpu_seconds` of the process's CPU time: on a
+    # loaded machine a wall-clock slot alone gives it a varying share of a core, and a varying result.
+    cpu_floor = time.process_time() + cpu_seconds
+    served_rows = np.zeros(int(request.max()) + 1, dtype=bool)
+    served_rows[request[chosen]] = True
+    if served_rows[request].all():
+        return chosen  # no request waits: no move can serve one
     req, off, prov = request.tolist(), offer.tolist(), provider.tolist()
     sc, un, st = score.tolist(), units.tolist(), stake.tolist()
     # Each request's pairs, best first.
@@ -75,13 +83,17 @@ def improve(
     pairs_of = {
         int(request[order[s]]): seq.tolist() for s, seq in zip(starts, np.split(order, starts[1:]), strict=True)
     }
-    # Each provider's pairs, best first: who could take the room a trade leaves behind.
+    # Each provider's pairs, best first, listed when a trade first asks: who could take the room it leaves behind.
     by_provider = np.lexsort((-score, provider))
-    p_starts = np.flatnonzero(np.r_[True, provider[by_provider][1:] != provider[by_provider][:-1]])
-    pairs_at = {
-        int(provider[by_provider[s]]): seq.tolist()
-        for s, seq in zip(p_starts, np.split(by_provider, p_starts[1:]), strict=True)
-    }
+    provider_sorted = provider[by_provider]
+    listed: dict[int, list[int]] = {}
+
+    def pairs_at(v: int) -> list[int]:
+        if v not in listed:
+            lo, hi = np.searchsorted(provider_sorted, [v, v + 1])
+            listed[v] = by_provider[lo:hi].tolist()
+        return listed[v]
+
     used_offers = np.unique(offer)
     used_providers = np.unique(provider)
     units_left = dict(zip(used_offers.tolist(), free_units[used_offers].astype(np.float64).tolist(), strict=True))
@@ -170,7 +182,7 @@ def improve(
         o, v = off[p], prov[p]
         stake_room = stake_left[v] + st[q] - st[p]
         seen = 0
-        for x in pairs_at[v]:
+        for x in pairs_at(v):
             rx = req[x]
             if rx == r or rx in served:
                 continue
@@ -245,7 +257,7 @@ def improve(
         # Requests with the best pair first: they gain most from a move.
         waiting.sort(key=lambda r: -sc[pairs_of[r][0]])
         for i, r in enumerate(waiting):
-            if i % _CHECK_EVERY == 0 and time.monotonic() > deadline:
+            if i % _CHECK_EVERY == 0 and time.monotonic() > deadline and time.process_time() > cpu_floor:
                 return np.sort(np.fromiter(served.values(), dtype=np.int64, count=len(served)))
             if r not in served:
                 moved |= try_request(r)

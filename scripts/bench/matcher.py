@@ -70,6 +70,13 @@ TIME_AIM_SECONDS = {(1_000, 10_000): 0.5, (10_000, 100_000): 5.0}
 QUALITY_AIM = 0.99
 MEMORY_AIM_BYTES = 2 * 2**30
 SOLVER_TIME_LIMIT_SECONDS = 600.0
+# The hard shapes are matched by each of the matcher's solvers at its default settings, the default first.
+SHAPE_SOLVERS = ("hybrid", "auction", "relaxation")
+SOLVER_LABELS = {
+    "hybrid": "matcher, hybrid (default)",
+    "auction": "auction alone",
+    "relaxation": "HiGHS relaxation route (before issue 17's auction)",
+}
 DENSE_MAX_BYTES = 2 * 2**30  # linear_sum_assignment's dense matrix must stay within the memory aim
 BOUND_MAX_ROUNDS = 100  # pricing rounds for the bound: in practice it ends far sooner, with no pair left to add
 NO_PRICING_TOP_K = 32  # the previous method's candidate lists
@@ -88,6 +95,7 @@ def _settings() -> dict:
         "milp_max_pairs": config.milp_max_pairs,
         "shard_max_pairs": config.shard_max_pairs,
         "rounds": config.rounds,
+        "solver": config.solver,
         "solver_time_limit_seconds": SOLVER_TIME_LIMIT_SECONDS,
         "weights": config.weights.model_dump(),
     }
@@ -110,6 +118,7 @@ def _match(market, settings: dict, seed: int):
         pricing_rounds=settings["pricing_rounds"],
         pricing_k=settings["pricing_k"],
         pool_k=settings["pool_k"],
+        solver=settings.get("solver", "relaxation"),
     )
     return found, assignment, time.perf_counter() - wall, time.process_time() - cpu
 
@@ -228,6 +237,30 @@ def _peak_memory(n_requests: int, n_offers: int, seed: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _peak_memory_shape(name: str, n_requests: int, n_offers: int, seed: int) -> dict:
+    """Peak RSS of a fresh process that builds a hard shape and matches it once at the keeper's defaults."""
+    code = (
+        "import json\n"
+        "from keepers.roles.matcher import MatcherConfig\n"
+        "from scripts.bench.matcher import _high_water_bytes, _match, _settings\n"
+        "from keepers.matching.shapes import SHAPES\n"
+        f"market = SHAPES[{name!r}]({n_requests}, {n_offers}, {seed})\n"
+        "before = _high_water_bytes()\n"
+        "settings = {**_settings(), 'solver_time_limit_seconds': MatcherConfig().solver_time_limit_seconds}\n"
+        f"_match(market, settings, {seed})\n"
+        "print(json.dumps({'before_match_bytes': before, 'peak_bytes': _high_water_bytes()}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def _measure(n_requests: int, n_offers: int, seed: int, runs: int) -> dict:
     settings = _settings()
     market = generate(n_requests, n_offers, seed)
@@ -250,6 +283,18 @@ def _measure(n_requests: int, n_offers: int, seed: int, runs: int) -> dict:
             "cpu_seconds": statistics.median(cpus),
         }
     ]
+    highs = [_match(market, {**settings, "solver": "relaxation"}, seed) for _ in range(runs)]
+    methods.append(
+        {
+            "name": "HiGHS relaxation route (solver = relaxation)",
+            "assignment_seconds": statistics.median(h[2] for h in highs) - scoring_median,
+            "total_seconds": statistics.median(h[2] for h in highs),
+            "total_score": highs[-1][1].total_score,
+            "matched": len(highs[-1][1]),
+            "method": highs[-1][1].method,
+            "cpu_seconds": statistics.median(h[3] for h in highs),
+        }
+    )
     previous = [_without_pricing(market, settings, seed) for _ in range(runs)]
     methods.append(
         {
@@ -330,21 +375,28 @@ def _measure_shape(name: str, n_requests: int, n_offers: int, seed: int, runs: i
     load_before = [round(x, 2) for x in os.getloadavg()]
     market = SHAPES[name](n_requests, n_offers, seed)
     weights = Weights(**settings["weights"])
-    cpus, walls = [], []
-    for _ in range(runs):
-        _, assignment, wall, cpu = _match(market, settings, seed)
-        cpus.append(cpu)
-        walls.append(wall)
-    matcher = {
-        "name": "matcher (default settings)",
-        "total_score": assignment.total_score,
-        "matched": len(assignment),
-        "method": assignment.method,
-        "cpu_seconds": statistics.median(cpus),
-        "wall_seconds": statistics.median(walls),
-        "reported_bound": assignment.upper_bound,
-        "reported_gap": optimality_gap(assignment.total_score, assignment.upper_bound),
-    }
+    solved = []
+    for solver in SHAPE_SOLVERS:
+        cpus, walls = [], []
+        for _ in range(runs):
+            _, assignment, wall, cpu = _match(market, {**settings, "solver": solver}, seed)
+            cpus.append(cpu)
+            walls.append(wall)
+        solved.append(
+            {
+                "name": SOLVER_LABELS[solver],
+                "solver": solver,
+                "total_score": assignment.total_score,
+                "matched": len(assignment),
+                "method": assignment.method,
+                "cpu_seconds": statistics.median(cpus),
+                "wall_seconds": statistics.median(walls),
+                "reported_bound": assignment.upper_bound,
+                "reported_gap": optimality_gap(assignment.total_score, assignment.upper_bound),
+                "load_average": [round(x, 2) for x in os.getloadavg()],
+            }
+        )
+    solved[0]["memory"] = _peak_memory_shape(name, n_requests, n_offers, seed)
     first_round = candidates(market.requests, market.offers, market.providers, weights, seed, top_k=settings["top_k"])
     if n_requests > EXACT_MAX_REQUESTS:
         started = time.process_time()
@@ -360,7 +412,7 @@ def _measure_shape(name: str, n_requests: int, n_offers: int, seed: int, runs: i
             time.monotonic() + SOLVER_TIME_LIMIT_SECONDS,
             pool_k=settings["pool_k"],
         )
-        lp, exact, methods = relaxed.bound, None, [matcher]
+        lp, exact, methods = relaxed.bound, None, list(solved)
         bound_cpu = time.process_time() - started
         feasible_pairs = None
     else:
@@ -371,7 +423,7 @@ def _measure_shape(name: str, n_requests: int, n_offers: int, seed: int, runs: i
         exact = solve(market.requests, market.offers, market.providers, every, EXACT_SECONDS, 10**9, 10**9)
         bound_cpu = time.process_time() - started
         methods = [
-            matcher,
+            *solved,
             {
                 "name": "exact 0/1 over every pair (HiGHS)",
                 "total_score": exact.total_score,
@@ -556,32 +608,35 @@ def render_shapes(shapes: list[dict]) -> str:
         "### Hard market shapes",
         "",
         "The five shapes of `keepers/matching/shapes.py` (scarce, multi-unit, heavy-tailed, region-fragmented, "
-        "near-ties), matched at the keeper's default settings (its 2 s solver time limit included). The bound "
+        "near-ties), matched at the keeper's default settings (its 2 s solver time limit included) by each solver: "
+        "the default hybrid (the auction, then HiGHS's route only when the auction's gap to its own bound is above "
+        "1% on a pool of at most 250,000 pairs), the auction alone and HiGHS's relaxation route alone. The bound "
         f"is the best proven one: up to {EXACT_MAX_REQUESTS:,} requests, HiGHS's dual bound on the exact 0/1 "
         f"programme over every feasible pair ({EXACT_SECONDS:.0f} s allowed; the optimum itself where it proves "
         "optimality) or the linear relaxation over every feasible pair, whichever is smaller; past that, the "
         "relaxation over every feasible pair by column generation run to the end (kind LP), which lies above "
         "the 0/1 optimum by the shape's integrality gap (the smaller size's LP over its optimum). Wall and CPU "
         "are the matcher's own (the machine is shared and the 2 s limit is on wall time, so the load average "
-        "beside each shape matters); the matcher's own reported bound and gap are what it logs and exports on "
-        "each batch.",
+        "beside each row matters; peak memory is that of a fresh process matching the shape once at the defaults); "
+        "the matcher's own reported bound and gap are what it logs and exports on each batch.",
         "",
-        "| market | shape | bound (kind) | LP over every pair | method | wall | CPU | matched | total score "
-        "| share of the bound | matcher's own bound, gap | load average (1 min) before, after |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| market | shape | bound (kind) | LP over every pair | method | wall | CPU | peak memory | matched "
+        "| total score | share of the bound | matcher's own bound, gap | load average (1 min) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for shape in shapes:
         label = f"{shape['requests']:,} × {shape['offers']:,}"
         proven = "LP" if shape["exact_bound"] is None else "optimum" if shape["exact_proven"] else "MILP bound"
-        load = f"{shape.get('load_average_before', [''])[0]}, {shape['load_average_after'][0]}"
         for entry in shape["methods"]:
             own = ""
             if entry.get("reported_bound") is not None:
                 own = f"{entry['reported_bound']:,.1f}, {entry['reported_gap']:.2%}"
             wall = f"{entry['wall_seconds']:.2f} s" if "wall_seconds" in entry else ""
+            memory = _mib(entry["memory"]["peak_bytes"]) if "memory" in entry else ""
+            load = entry.get("load_average", shape["load_average_after"])[0]
             lines.append(
                 f"| {label} | {shape['shape']} | {shape['bound']:,.1f} ({proven}) | {shape['lp_bound']:,.1f} "
-                f"| {entry['name']} | {wall} | {entry['cpu_seconds']:.2f} s | {entry['matched']:,} "
+                f"| {entry['name']} | {wall} | {entry['cpu_seconds']:.2f} s | {memory} | {entry['matched']:,} "
                 f"| {entry['total_score']:,.1f} | {entry['fraction_of_bound']:.2%} | {own} | {load} |"
             )
     return "\n".join(lines) + "\n"

@@ -74,9 +74,7 @@ def test_from_a_small_pool_the_auctions_bound_still_covers_every_feasible_pair(s
     result = match_by_auction(requests, offers, providers, Weights(), seed, pool, 3, 2, 3, time.monotonic() + 60)
     assert result.rounds >= 1 and result.bound >= whole - 1e-7
     chosen = result.chosen
-    _within_capacity(
-        requests, offers, providers, result.candidates.request[chosen], result.candidates.offer[chosen]
-    )
+    _within_capacity(requests, offers, providers, result.candidates.request[chosen], result.candidates.offer[chosen])
     # The pricing rounds added pairs from beyond each request's first three.
     assert len(result.candidates) > len(pool)
 

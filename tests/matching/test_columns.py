@@ -167,5 +167,7 @@ def test_local_improvement_packs_better_than_rounding_and_stays_within_capacity(
     stake = np.bincount(offers.provider[o], requests.units[r] * offers.collateral_per_unit[o], minlength=len(providers))
     assert np.all(units <= offers.free_units) and np.all(stake <= providers.free_stake)
     # With no time left it keeps the rounding as it is.
-    same = assignment._improve(requests, offers, providers, found, rounded.request, rounded.offer, time.monotonic())
+    same = assignment._improve(
+        requests, offers, providers, found, rounded.request, rounded.offer, time.monotonic(), cpu_seconds=0.0
+    )
     assert not same[3] and same[2] == pytest.approx(rounded.total_score)

@@ -321,7 +321,8 @@ def descend(
     request's will is what a unit there is worth to it over its best option
     elsewhere (or nothing); it is least where the units willing reach the
     offer's free units. All offers take a step towards that price at once,
-    then all providers (by share of stake), and the best prices seen are kept:
+    then all providers (by share of stake); then, with `floor` (an assignment's
+    total), subgradient steps (`_subgradient`). The best prices seen are kept:
     every one of them gives a proven bound, the steps only tighten it.
     """
     best_prices = Prices(prices.unit.copy(), prices.share.copy())

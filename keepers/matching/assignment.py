@@ -589,14 +589,13 @@ def match(
         r[order], o[order], total, "auction+improved" if improved else "auction", auctioned.bound, auctioned.prices
     )
     gap = optimality_gap(result.total_score, result.upper_bound)
-    if (
-        solver == "auction"
-        or (gap is not None and gap <= HYBRID_GAP)
-        or len(pool) > HYBRID_MAX_PAIRS
-        or time.monotonic() >= deadline
-    ):
+    if solver == "auction" or (gap is not None and gap <= HYBRID_GAP) or len(pool) > HYBRID_MAX_PAIRS:
         return found, result
-    other_found, other = _match_relaxation(requests, offers, providers, weights, seed, *settings, deadline, pool=pool)
+    # HiGHS's route gets a time limit of its own: started at the auction's deadline on a loaded machine, it would
+    # get none, and on a pool this small it needs 0.1-0.4 s of CPU.
+    other_found, other = _match_relaxation(
+        requests, offers, providers, weights, seed, *settings, time.monotonic() + time_limit_seconds, pool=pool
+    )
     bounds = [b for b in (result.upper_bound, other.upper_bound) if b is not None]
     bound = min(bounds) if bounds else None
     if other.total_score > result.total_score + _IMPROVE_MIN_GAIN:
@@ -728,19 +727,41 @@ def _improve(
     key = found.request * len(offers) + found.offer
     start = np.searchsorted(key, r * len(offers) + o)
     before = float(problem.score[start].sum())
+    # Only the requests a move can touch take part: those waiting, and those served on an offer or at a
+    # provider a waiting request has a pair with (every move starts from a waiting request's pair). The
+    # others keep their pairs, and what those take is off the capacities.
+    served = np.zeros(len(requests), dtype=bool)
+    served[r] = True
+    waiting = ~served[problem.request]
+    if not waiting.any():
+        return r, o, before, False
+    near_offer = np.zeros(len(offers), dtype=bool)
+    near_offer[problem.offer[waiting]] = True
+    near_provider = np.zeros(len(providers), dtype=bool)
+    near_provider[problem.provider[waiting]] = True
+    movable = near_offer[problem.offer[start]] | near_provider[problem.provider[start]]
+    taking_part = ~served
+    taking_part[problem.request[start[movable]]] = True
+    sub = np.flatnonzero(taking_part[problem.request])
+    fixed = start[~movable]
+    units_left = problem.free_units - np.bincount(problem.offer[fixed], problem.units[fixed], minlength=len(offers))
+    stake_left = problem.free_stake - np.bincount(
+        problem.provider[fixed], problem.stake[fixed], minlength=len(providers)
+    )
     moved = improve(
-        problem.request,
-        problem.offer,
-        problem.provider,
-        problem.score,
-        problem.units,
-        problem.stake,
-        problem.free_units,
-        problem.free_stake,
-        start,
+        problem.request[sub],
+        problem.offer[sub],
+        problem.provider[sub],
+        problem.score[sub],
+        problem.units[sub],
+        problem.stake[sub],
+        units_left,
+        stake_left,
+        np.searchsorted(sub, start[movable]),
         deadline,
         cpu_seconds=cpu_seconds,
     )
+    moved = np.concatenate([fixed, sub[moved]])
     kept = _fit(problem, moved[np.argsort(-problem.score[moved], kind="stable")])
     total = float(problem.score[kept].sum())
     if total <= before + _IMPROVE_MIN_GAIN:

@@ -217,36 +217,33 @@ def _high_water_bytes() -> int:
 
 def _peak_memory(n_requests: int, n_offers: int, seed: int) -> dict:
     """Peak RSS of a fresh process that builds the market and matches it once."""
-    code = (
-        "import json\n"
-        "from scripts.bench.matcher import _high_water_bytes, _match, _settings\n"
+    return _peak_memory_of(
         "from keepers.matching.synthetic import generate\n"
         f"market = generate({n_requests}, {n_offers}, {seed})\n"
-        "before = _high_water_bytes()\n"
-        f"_match(market, _settings(), {seed})\n"
-        "print(json.dumps({'before_match_bytes': before, 'peak_bytes': _high_water_bytes()}))\n"
+        "settings = _settings()\n",
+        seed,
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def _peak_memory_shape(name: str, n_requests: int, n_offers: int, seed: int) -> dict:
     """Peak RSS of a fresh process that builds a hard shape and matches it once at the keeper's defaults."""
-    code = (
-        "import json\n"
+    return _peak_memory_of(
         "from keepers.roles.matcher import MatcherConfig\n"
-        "from scripts.bench.matcher import _high_water_bytes, _match, _settings\n"
         "from keepers.matching.shapes import SHAPES\n"
         f"market = SHAPES[{name!r}]({n_requests}, {n_offers}, {seed})\n"
+        "settings = {**_settings(), 'solver_time_limit_seconds': MatcherConfig().solver_time_limit_seconds}\n",
+        seed,
+    )
+
+
+def _peak_memory_of(market_code: str, seed: int) -> dict:
+    """Peak RSS of a fresh process that runs `market_code` (which sets `market` and `settings`) and matches once;
+    and its peak before matching."""
+    code = (
+        "import json\n"
+        "from scripts.bench.matcher import _high_water_bytes, _match, _settings\n"
+        f"{market_code}"
         "before = _high_water_bytes()\n"
-        "settings = {**_settings(), 'solver_time_limit_seconds': MatcherConfig().solver_time_limit_seconds}\n"
         f"_match(market, settings, {seed})\n"
         "print(json.dumps({'before_match_bytes': before, 'peak_bytes': _high_water_bytes()}))\n"
     )

@@ -175,6 +175,21 @@ class MatcherProcess:
                 self.process.wait()
 
 
+def _latency_table(latency: dict) -> list[str]:
+    """The runs' latencies and their median, as table lines."""
+    lines = ["| run | requests | matched | p50 (s) | p99 (s) | max (s) |", "|---|---|---|---|---|---|"]
+    for i, run in enumerate(latency["runs"], start=1):
+        lines.append(
+            f"| {i} | {run['requests']} | {run['matched']} | {run['p50_seconds']:.3f} | "
+            f"{run['p99_seconds']:.3f} | {run['max_seconds']:.3f} |"
+        )
+    m = latency["median"]
+    lines.append(
+        f"| **median** | | | **{m['p50_seconds']:.3f}** | **{m['p99_seconds']:.3f}** | {m['max_seconds']:.3f} |"
+    )
+    return lines
+
+
 def _toml(data: dict) -> str:
     lines = []
     for section, values in data.items():
@@ -529,17 +544,7 @@ def render(result: dict) -> str:
         f"{size['latency_seconds']:g} s per run; a watcher polling the node's logs every 10 ms notes when each "
         "RequestCreated and its LeaseStarted are first seen; the latency is the difference.",
         "",
-        "| run | requests | matched | p50 (s) | p99 (s) | max (s) |",
-        "|---|---|---|---|---|---|",
-    ]
-    for i, run in enumerate(latency["runs"], start=1):
-        lines.append(
-            f"| {i} | {run['requests']} | {run['matched']} | {run['p50_seconds']:.3f} | "
-            f"{run['p99_seconds']:.3f} | {run['max_seconds']:.3f} |"
-        )
-    m = latency["median"]
-    lines += [
-        f"| **median** | | | **{m['p50_seconds']:.3f}** | **{m['p99_seconds']:.3f}** | {m['max_seconds']:.3f} |",
+        *_latency_table(latency),
         "",
         "A request waits for the matcher's next wake (0.25 s apart: 0.125 s on average), then one pass: the",
         "view's new events, the books read in JSON-RPC batches, the assignment solved, `matchRequests`",
@@ -553,17 +558,7 @@ def render(result: dict) -> str:
             "to new heads (`eth_subscribe`) and runs its match job at each one instead of at its next wake; the "
             "0.25 s wake stays as the fallback.",
             "",
-            "| run | requests | matched | p50 (s) | p99 (s) | max (s) |",
-            "|---|---|---|---|---|---|",
-        ]
-        for i, run in enumerate(heads["runs"], start=1):
-            lines.append(
-                f"| {i} | {run['requests']} | {run['matched']} | {run['p50_seconds']:.3f} | "
-                f"{run['p99_seconds']:.3f} | {run['max_seconds']:.3f} |"
-            )
-        m = heads["median"]
-        lines += [
-            f"| **median** | | | **{m['p50_seconds']:.3f}** | **{m['p99_seconds']:.3f}** | {m['max_seconds']:.3f} |",
+            *_latency_table(heads),
             "",
         ]
     lines += [

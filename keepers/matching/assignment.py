@@ -30,10 +30,12 @@ assignment problem, a 0/1 integer programme over the candidate pairs:
 The result is checked against the exact capacities before it is returned,
 and requests left unserved may take any pair that still fits.
 
-`match`, what the matcher keeper runs, first finds the pairs worth solving
-over by column generation (`columns.relax`), rounds the relaxation's optimum
-with `solve` (`_round`), and ends with a local improvement over every pair it
-found (`improve.improve`).
+`match`, what the matcher keeper runs, by default runs the primal-dual
+auction (`auction.match_by_auction`), which also proves a bound, and only when
+its gap is above `HYBRID_GAP` on a small enough pool HiGHS's route too
+(`_match_relaxation`): the pairs worth solving over by column generation
+(`columns.relax`), the relaxation's optimum rounded with `solve` (`_round`).
+Both end with a local improvement over every pair they found (`improve.improve`).
 """
 
 from __future__ import annotations

@@ -255,6 +255,11 @@ def _peak_memory_of(market_code: str, seed: int) -> dict:
         f"_match(market, settings, {seed})\n"
         "print(json.dumps({'before_match_bytes': before, 'peak_bytes': _high_water_bytes()}))\n"
     )
+    return _run_fresh(code)
+
+
+def _run_fresh(code: str) -> dict:
+    """What a fresh Python process running `code` prints last, as JSON."""
     out = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
@@ -264,6 +269,21 @@ def _peak_memory_of(market_code: str, seed: int) -> dict:
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _timed_entry(name: str, runs: list[tuple], scoring_median: float) -> dict:
+    """A method's row from its runs, each (assignment, wall s, cpu s): median times, the last run's result."""
+    last = runs[-1][0]
+    wall = statistics.median(run[1] for run in runs)
+    return {
+        "name": name,
+        "assignment_seconds": wall - scoring_median,
+        "total_seconds": wall,
+        "total_score": last.total_score,
+        "matched": len(last),
+        "method": last.method,
+        "cpu_seconds": statistics.median(run[2] for run in runs),
+    }
 
 
 def _measure(n_requests: int, n_offers: int, seed: int, runs: int) -> dict:
@@ -288,30 +308,10 @@ def _measure(n_requests: int, n_offers: int, seed: int, runs: int) -> dict:
             "cpu_seconds": statistics.median(cpus),
         }
     ]
-    highs = [_match(market, {**settings, "solver": "relaxation"}, seed) for _ in range(runs)]
-    methods.append(
-        {
-            "name": "HiGHS relaxation route (solver = relaxation)",
-            "assignment_seconds": statistics.median(h[2] for h in highs) - scoring_median,
-            "total_seconds": statistics.median(h[2] for h in highs),
-            "total_score": highs[-1][1].total_score,
-            "matched": len(highs[-1][1]),
-            "method": highs[-1][1].method,
-            "cpu_seconds": statistics.median(h[3] for h in highs),
-        }
-    )
+    highs = [_match(market, {**settings, "solver": "relaxation"}, seed)[1:] for _ in range(runs)]
+    methods.append(_timed_entry("HiGHS relaxation route (solver = relaxation)", highs, scoring_median))
     previous = [_without_pricing(market, settings, seed) for _ in range(runs)]
-    methods.append(
-        {
-            "name": "matcher without pricing (top 32, then rounds)",
-            "assignment_seconds": statistics.median(p[1] for p in previous) - scoring_median,
-            "total_seconds": statistics.median(p[1] for p in previous),
-            "total_score": previous[-1][0].total_score,
-            "matched": len(previous[-1][0]),
-            "method": previous[-1][0].method,
-            "cpu_seconds": statistics.median(p[2] for p in previous),
-        }
-    )
+    methods.append(_timed_entry("matcher without pricing (top 32, then rounds)", previous, scoring_median))
     for name, baseline in (("first-come greedy", first_come_greedy), ("score greedy", greedy_by_score)):
         result, seconds = _timed(
             lambda baseline=baseline: baseline(market.requests, market.offers, market.providers, first_round), runs
@@ -517,20 +517,7 @@ def measure_scale(name: str, n_requests: int, n_offers: int, seed: int) -> dict:
         "    'method': a.method, 'wall_seconds': wall, 'cpu_seconds': cpu, 'before_match_bytes': before,\n"
         "    'peak_bytes': _high_water_bytes(), 'load_average': [round(load, 2), round(os.getloadavg()[0], 2)]}))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    return {
-        "shape": name,
-        "requests": n_requests,
-        "offers": n_offers,
-        **json.loads(out.stdout.strip().splitlines()[-1]),
-    }
+    return {"shape": name, "requests": n_requests, "offers": n_offers, **_run_fresh(code)}
 
 
 def _scale_label(scale: dict) -> str:

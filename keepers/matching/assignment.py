@@ -30,10 +30,12 @@ assignment problem, a 0/1 integer programme over the candidate pairs:
 The result is checked against the exact capacities before it is returned,
 and requests left unserved may take any pair that still fits.
 
-`match`, what the matcher keeper runs, first finds the pairs worth solving
-over by column generation (`columns.relax`), rounds the relaxation's optimum
-with `solve` (`_round`), and ends with a local improvement over every pair it
-found (`improve.improve`).
+`match`, what the matcher keeper runs, by default runs the primal-dual
+auction (`auction.match_by_auction`), which also proves a bound, and only when
+its gap is above `HYBRID_GAP` on a small enough pool HiGHS's route too
+(`_match_relaxation`): the pairs worth solving over by column generation
+(`columns.relax`), the relaxation's optimum rounded with `solve` (`_round`).
+Both end with a local improvement over every pair they found (`improve.improve`).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse.csgraph import connected_components
 
+from .auction import Prices, match_by_auction
 from .book import OfferBook, ProviderBook, RequestBook, select_rows
 from .columns import Relaxation, relax
 from .improve import improve
@@ -59,9 +62,16 @@ _LP_ROUNDS = 4  # relaxations per large part; each round fixes what the last lef
 # sets to 1 is as good and much faster (1,000 x 10,000, seed 7: 99.6% of the bound in 0.38 s, against
 # 99.3% in 0.65 s).
 _ROUND_WHOLE_MAX_PAIRS = 5_000
-# The local improvement (`improve.improve`) after the rounds gets the time left, and at least this much:
+# The local improvement (`improve.improve`) after the rounds gets the time left, and at least this much of the
+# process's CPU time (not wall time, which a loaded machine shares out unevenly):
 # it is what packs a scarce market (1,000 x 10,000 scarce shape: 0.1-0.2 s of CPU).
 _IMPROVE_MIN_SECONDS = 0.25
+# The solvers `match` knows, and when "hybrid" runs HiGHS's route after the auction: the auction's gap to its
+# bound above HYBRID_GAP and a pool of at most HYBRID_MAX_PAIRS pairs (1,000 x 10,000: 15,000-105,000 pairs, HiGHS
+# in 0.1-0.4 s; 10,000 x 100,000: about a million, HiGHS past any time limit on the scarce shape).
+SOLVERS = ("hybrid", "auction", "relaxation")
+HYBRID_GAP = 0.01
+HYBRID_MAX_PAIRS = 250_000
 # ... and its result is kept only if it beats the start by more than this (sums of floats in another order).
 _IMPROVE_MIN_GAIN = 1e-9
 
@@ -73,13 +83,15 @@ class Assignment:
     request: np.ndarray
     offer: np.ndarray
     total_score: float
-    # "relaxation-rounded" (match, column generation), "optimal", "lp-rounded", "sharded-lp-rounded"
-    # (solve), "greedy", "first-come", "empty"; "+rounds" when later rounds added pairs, "+improved"
-    # when match's local improvement (`improve.improve`) raised the total
+    # "auction" (match's auction), "relaxation-rounded" (match, column generation), "optimal", "lp-rounded",
+    # "sharded-lp-rounded" (solve), "greedy", "first-come", "empty"; "+rounds" when later rounds added pairs,
+    # "+improved" when match's local improvement (`improve.improve`) raised the total
     method: str
     # A proven bound when known: from match with pricing, on the optimum over every feasible pair;
     # from solve, on the optimum over the candidates it was given.
     upper_bound: float | None = None
+    # The auction's prices (per offer row, per provider row) when it ran: a warm start for the next batch.
+    prices: Prices | None = None
 
     def __len__(self) -> int:
         return len(self.request)
@@ -515,8 +527,102 @@ def match(
     pricing_rounds: int = 3,
     pricing_k: int = 8,
     pool_k: int = 128,
+    solver: str = "hybrid",
+    warm: Prices | None = None,
 ) -> tuple[Candidates, Assignment]:
-    """The batch's assignment: the relaxation over every feasible pair, rounded; then rounds for requests left unserved.
+    """The batch's assignment and a proven bound on the optimum over every feasible pair.
+
+    `solver` (docs/matching.md, "The assignment"):
+
+    - "auction": the primal-dual auction over each request's best `pool_k`
+      pairs (`auction.match_by_auction`), with up to `pricing_rounds` rounds
+      that price every feasible pair at the auction's prices, add each
+      request's `pricing_k` best of positive profit and give the bound; its
+      assignment filled greedily and improved locally (`_improve`);
+    - "relaxation": HiGHS's column generation over the same pool, rounded,
+      then rounds and the local improvement (`_match_relaxation`);
+    - "hybrid" (the default): the auction, and HiGHS's route as well only when
+      the auction's gap to its bound is above `HYBRID_GAP` and the pool has at
+      most `HYBRID_MAX_PAIRS` pairs (where HiGHS solves in time); the better
+      assignment is kept, with the smaller of the two bounds.
+
+    With `pricing_rounds` 0 the top-k candidates are solved directly (`solve`),
+    with no bound over the whole market. `warm`: the auction's prices to start
+    from (rows of these books), such as the previous batch's.
+    """
+    if solver not in SOLVERS:
+        raise ValueError(f"matching solver must be one of {', '.join(SOLVERS)}, got {solver!r}")
+    deadline = time.monotonic() + time_limit_seconds
+    settings = (top_k, time_limit_seconds, milp_max_pairs, shard_max_pairs, rounds, pricing_rounds, pricing_k, pool_k)
+    if solver == "relaxation" or pricing_rounds == 0:
+        return _match_relaxation(requests, offers, providers, weights, seed, *settings, deadline)
+    size = max(top_k, pool_k)
+    pool = candidates(requests, offers, providers, weights, seed, top_k=size, by_score=True)
+    auctioned = match_by_auction(
+        requests, offers, providers, weights, seed, pool, size, pricing_k, pricing_rounds, deadline, warm
+    )
+    found = auctioned.candidates
+    problem = _Problem.of(requests, offers, providers, found)
+    chosen = auctioned.chosen
+    # The auction's pairs first (best first), then any pair of a request left out that still fits, best first.
+    served = np.zeros(len(requests), dtype=bool)
+    served[found.request[chosen]] = True
+    rest = np.flatnonzero(~served[found.request])
+    start = _fit(
+        problem,
+        np.concatenate(
+            [
+                chosen[np.argsort(-problem.score[chosen], kind="stable")],
+                rest[np.argsort(-problem.score[rest], kind="stable")],
+            ]
+        ),
+    )
+    r, o, total, improved = _improve(
+        requests,
+        offers,
+        providers,
+        found,
+        found.request[start],
+        found.offer[start],
+        deadline,
+    )
+    order = np.argsort(r, kind="stable")
+    result = Assignment(
+        r[order], o[order], total, "auction+improved" if improved else "auction", auctioned.bound, auctioned.prices
+    )
+    gap = optimality_gap(result.total_score, result.upper_bound)
+    if solver == "auction" or (gap is not None and gap <= HYBRID_GAP) or len(pool) > HYBRID_MAX_PAIRS:
+        return found, result
+    # HiGHS's route gets a time limit of its own: started at the auction's deadline on a loaded machine, it would
+    # get none, and on a pool this small it needs 0.1-0.4 s of CPU.
+    other_found, other = _match_relaxation(
+        requests, offers, providers, weights, seed, *settings, time.monotonic() + time_limit_seconds, pool=pool
+    )
+    bounds = [b for b in (result.upper_bound, other.upper_bound) if b is not None]
+    bound = min(bounds) if bounds else None
+    if other.total_score > result.total_score + _IMPROVE_MIN_GAIN:
+        return other_found, dataclasses.replace(other, upper_bound=bound, prices=result.prices)
+    return found, dataclasses.replace(result, upper_bound=bound)
+
+
+def _match_relaxation(
+    requests: RequestBook,
+    offers: OfferBook,
+    providers: ProviderBook,
+    weights: Weights,
+    seed: int,
+    top_k: int,
+    time_limit_seconds: float,
+    milp_max_pairs: int,
+    shard_max_pairs: int,
+    rounds: int,
+    pricing_rounds: int,
+    pricing_k: int,
+    pool_k: int,
+    deadline: float,
+    pool: Candidates | None = None,
+) -> tuple[Candidates, Assignment]:
+    """HiGHS's route: the relaxation over every feasible pair, rounded; then rounds for requests left unserved.
 
     Every request ranks offers much alike (reputation, uptime and price are
     the provider's), so each request's top-k pairs crowd onto the same offers.
@@ -533,7 +639,6 @@ def match(
     (`_improve`) moves requests among every pair found, in the time left and
     at least `_IMPROVE_MIN_SECONDS`.
     """
-    deadline = time.monotonic() + time_limit_seconds
     relaxed = None
     if pricing_rounds > 0:
         relaxed = relax(
@@ -548,6 +653,7 @@ def match(
             deadline,
             shard=True,
             pool_k=pool_k,
+            pool=pool,
         )
     if relaxed is None:
         found = candidates(requests, offers, providers, weights, seed, top_k=top_k)
@@ -592,9 +698,7 @@ def match(
     _, once = np.unique(found.request * len(offers) + found.offer, return_index=True)
     found = Candidates(found.request[once], found.offer[once], found.score[once])
     r, o = np.concatenate(picked_r), np.concatenate(picked_o)
-    r, o, total, improved = _improve(
-        requests, offers, providers, found, r, o, max(deadline, time.monotonic() + _IMPROVE_MIN_SECONDS)
-    )
+    r, o, total, improved = _improve(requests, offers, providers, found, r, o, deadline)
     if improved:
         method = f"{method}+improved"
     order = np.argsort(r, kind="stable")
@@ -611,8 +715,11 @@ def _improve(
     r: np.ndarray,
     o: np.ndarray,
     deadline: float,
+    cpu_seconds: float = _IMPROVE_MIN_SECONDS,
 ) -> tuple[np.ndarray, np.ndarray, float, bool]:
     """The assignment (r, o) after local improvement over `found` (`improve.improve`): (r, o, total, raised).
+
+    It runs until `deadline` (time.monotonic()), and for at least `cpu_seconds` of the process's CPU time.
 
     `found` holds each pair once, sorted by (request, offer), and every pair of
     the assignment. The result is checked against the exact capacities, best
@@ -622,18 +729,41 @@ def _improve(
     key = found.request * len(offers) + found.offer
     start = np.searchsorted(key, r * len(offers) + o)
     before = float(problem.score[start].sum())
-    moved = improve(
-        problem.request,
-        problem.offer,
-        problem.provider,
-        problem.score,
-        problem.units,
-        problem.stake,
-        problem.free_units,
-        problem.free_stake,
-        start,
-        deadline,
+    # Only the requests a move can touch take part: those waiting, and those served on an offer or at a
+    # provider a waiting request has a pair with (every move starts from a waiting request's pair). The
+    # others keep their pairs, and what those take is off the capacities.
+    served = np.zeros(len(requests), dtype=bool)
+    served[r] = True
+    waiting = ~served[problem.request]
+    if not waiting.any():
+        return r, o, before, False
+    near_offer = np.zeros(len(offers), dtype=bool)
+    near_offer[problem.offer[waiting]] = True
+    near_provider = np.zeros(len(providers), dtype=bool)
+    near_provider[problem.provider[waiting]] = True
+    movable = near_offer[problem.offer[start]] | near_provider[problem.provider[start]]
+    taking_part = ~served
+    taking_part[problem.request[start[movable]]] = True
+    sub = np.flatnonzero(taking_part[problem.request])
+    fixed = start[~movable]
+    units_left = problem.free_units - np.bincount(problem.offer[fixed], problem.units[fixed], minlength=len(offers))
+    stake_left = problem.free_stake - np.bincount(
+        problem.provider[fixed], problem.stake[fixed], minlength=len(providers)
     )
+    moved = improve(
+        problem.request[sub],
+        problem.offer[sub],
+        problem.provider[sub],
+        problem.score[sub],
+        problem.units[sub],
+        problem.stake[sub],
+        units_left,
+        stake_left,
+        np.searchsorted(sub, start[movable]),
+        deadline,
+        cpu_seconds=cpu_seconds,
+    )
+    moved = np.concatenate([fixed, sub[moved]])
     kept = _fit(problem, moved[np.argsort(-problem.score[moved], kind="stable")])
     total = float(problem.score[kept].sum())
     if total <= before + _IMPROVE_MIN_GAIN:

@@ -266,6 +266,7 @@ def relax(
     deadline: float,
     shard: bool = False,
     pool_k: int = 0,
+    pool: Candidates | None = None,
 ) -> Relaxation | None:
     """The relaxation over every feasible pair by column generation; None if the first master did not solve in time.
 
@@ -276,6 +277,7 @@ def relax(
     The first scoring keeps each request's `max(top_k, pool_k)` best pairs (the
     pool, `_Pool`): pricing reads them from memory and scans every feasible
     pair only for the requests a pair left out of the pool could still gain.
+    `pool`: that first scoring, when the caller has it already.
     With `shard`, one master per shard of GPU models (`_Masters`); pairs
     across shards never join, so the bound need not close on the optimum, and
     pricing also stops once a round raises the optimum by less than
@@ -283,7 +285,9 @@ def relax(
     """
     master = _Masters(requests, offers, providers, shard)
     size = max(top_k, pool_k)
-    pool = _Pool(candidates(requests, offers, providers, weights, seed, top_k=size, by_score=True), len(requests), size)
+    if pool is None:
+        pool = candidates(requests, offers, providers, weights, seed, top_k=size, by_score=True)
+    pool = _Pool(pool, len(requests), size)
     if len(pool) == 0:
         return Relaxation(pool.pairs(), np.zeros(0), 0.0, 0.0, 0)
     master.add(*pool.best(top_k))

@@ -38,6 +38,9 @@ _CHECK_EVERY = 16
 # (without them, 10,000 x 100,000 scarce spent minutes in relocations that found nothing).
 _MOVE_PAIRS = 32
 _RELOCATE_PAIRS = 64
+# A trade (a request on the offer goes unserved for the newcomer) looks this far down the provider's pairs for a
+# waiting request to fill the room it leaves.
+_REFILL_PAIRS = 64
 
 
 def improve(
@@ -52,6 +55,8 @@ def improve(
     chosen: np.ndarray,
     deadline: float,
     max_passes: int = 4,
+    trades: bool = True,
+    cpu_seconds: float = 0.0,
 ) -> np.ndarray:
     """Indices of the pairs chosen after local improvement of `chosen` (indices into the pair arrays).
 
@@ -63,6 +68,13 @@ def improve(
     n = len(request)
     if n == 0:
         return chosen
+    # It stops at the deadline, but not before it has had `cpu_seconds` of the process's CPU time: on a
+    # loaded machine a wall-clock slot alone gives it a varying share of a core, and a varying result.
+    cpu_floor = time.process_time() + cpu_seconds
+    served_rows = np.zeros(int(request.max()) + 1, dtype=bool)
+    served_rows[request[chosen]] = True
+    if served_rows[request].all():
+        return chosen  # no request waits: no move can serve one
     req, off, prov = request.tolist(), offer.tolist(), provider.tolist()
     sc, un, st = score.tolist(), units.tolist(), stake.tolist()
     # Each request's pairs, best first.
@@ -71,6 +83,17 @@ def improve(
     pairs_of = {
         int(request[order[s]]): seq.tolist() for s, seq in zip(starts, np.split(order, starts[1:]), strict=True)
     }
+    # Each provider's pairs, best first, listed when a trade first asks: who could take the room it leaves behind.
+    by_provider = np.lexsort((-score, provider))
+    provider_sorted = provider[by_provider]
+    listed: dict[int, list[int]] = {}
+
+    def pairs_at(v: int) -> list[int]:
+        if v not in listed:
+            lo, hi = np.searchsorted(provider_sorted, [v, v + 1])
+            listed[v] = by_provider[lo:hi].tolist()
+        return listed[v]
+
     used_offers = np.unique(offer)
     used_providers = np.unique(provider)
     units_left = dict(zip(used_offers.tolist(), free_units[used_offers].astype(np.float64).tolist(), strict=True))
@@ -151,6 +174,27 @@ def improve(
                 return (total, tuple(moves)) if len(moves) > 1 else None
         return None
 
+    def refill(r: int, p: int, q: int) -> tuple[float, int]:
+        """After q leaves and p (of request r) moves in, the best waiting request that fits the room left there.
+
+        Looks at the best `_REFILL_PAIRS` pairs on p's provider: (score, pair), or (0, -1).
+        """
+        o, v = off[p], prov[p]
+        stake_room = stake_left[v] + st[q] - st[p]
+        seen = 0
+        for x in pairs_at(v):
+            rx = req[x]
+            if rx == r or rx in served:
+                continue
+            seen += 1
+            if seen > _REFILL_PAIRS:
+                break
+            ox = off[x]
+            room = units_left[ox] + (un[q] if ox == off[q] else 0.0) - (un[p] if ox == o else 0.0)
+            if un[x] <= room and st[x] <= stake_room:
+                return sc[x], x
+        return 0.0, -1
+
     def try_request(r: int) -> bool:
         """The best improving move that serves unserved request r; True if one was made."""
         best_gain, best_move = _MIN_GAIN, None
@@ -161,7 +205,7 @@ def improve(
             need_units = un[p] - units_left[o]
             need_stake = st[p] - stake_left[v]
             if need_units <= 0 and need_stake <= 0:
-                best_gain, best_move = sc[p], (p, ())
+                best_gain, best_move = sc[p], (p, (), -1)
                 break
             if rank >= _MOVE_PAIRS:
                 continue  # past a request's best pairs, insertions only
@@ -172,26 +216,33 @@ def improve(
                     continue
                 gain, q2 = relocation(q, {o: un[q] - un[p]}, {v: st[q] - st[p]})
                 if q2 >= 0 and sc[p] + gain > best_gain:
-                    best_gain, best_move = sc[p] + gain, (p, ((q, q2),))
-                if sc[p] - sc[q] > best_gain:
-                    best_gain, best_move = sc[p] - sc[q], (p, ((q, -1),))
+                    best_gain, best_move = sc[p] + gain, (p, ((q, q2),), -1)
+                if sc[p] - sc[q] + (sc[q] if trades else 0.0) > best_gain:
+                    # Trade: q goes unserved, and another waiting request may fill the room it leaves.
+                    extra, x = refill(r, p, q) if trades else (0.0, -1)
+                    if sc[p] - sc[q] + extra > best_gain:
+                        best_gain, best_move = sc[p] - sc[q] + extra, (p, ((q, -1),), x)
             if need_units > 0 and len(on_offer[o]) > 1:
                 move = consolidate(p, need_units, need_stake)
                 if move is not None and move[0] > best_gain:
-                    best_gain, best_move = move[0], (p, move[1])
+                    best_gain, best_move = move[0], (p, move[1], -1)
         if best_move is None:
             return False
-        p, moves = best_move
+        p, moves, x = best_move
         for q, _ in moves:
             drop(q)
         for _, q2 in moves:
             if q2 >= 0:
                 take(q2)
         take(p)
-        touched = [p] + [q2 for _, q2 in moves if q2 >= 0]
+        if x >= 0:
+            take(x)
+        touched = [p] + [q2 for _, q2 in moves if q2 >= 0] + ([x] if x >= 0 else [])
         if all(units_left[off[t]] >= 0 and stake_left[prov[t]] >= 0 for t in touched):
             return True
         # The estimate missed a shared capacity (a provider both freed and taken): undo.
+        if x >= 0:
+            drop(x)
         drop(p)
         for _, q2 in moves:
             if q2 >= 0:
@@ -206,7 +257,7 @@ def improve(
         # Requests with the best pair first: they gain most from a move.
         waiting.sort(key=lambda r: -sc[pairs_of[r][0]])
         for i, r in enumerate(waiting):
-            if i % _CHECK_EVERY == 0 and time.monotonic() > deadline:
+            if i % _CHECK_EVERY == 0 and time.monotonic() > deadline and time.process_time() > cpu_floor:
                 return np.sort(np.fromiter(served.values(), dtype=np.int64, count=len(served)))
             if r not in served:
                 moved |= try_request(r)

@@ -17,13 +17,20 @@ A live pass only: `replay` sees the chain, where signed requests appear once mat
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
 
 import numpy as np
+from apscheduler.jobstores.base import JobLookupError
 from eth_utils import event_abi_to_log_topic
 from prometheus_client import Gauge
 from pydantic import BaseModel, ConfigDict, Field
+from web3 import AsyncWeb3, WebSocketProvider
 from web3.logs import DISCARD
 
 from keepers.contracts.types import ZERO_ADDRESS, RequestKind, RequestStatus, SkipReason
@@ -71,13 +78,71 @@ class MatcherConfig(BaseModel):
     shard_max_pairs: int = Field(default=20_000, ge=1)
     rounds: int = Field(default=3, ge=1, le=10)
     solver_time_limit_seconds: float = Field(default=2.0, gt=0, le=60)
+    # The assignment's method (docs/matching.md, "The assignment"): the primal-dual auction, HiGHS's
+    # relaxation, or the auction with HiGHS after it when its gap is above 1% on a small enough market.
+    solver: Literal["hybrid", "auction", "relaxation"] = "hybrid"
     # How often to look for a new block; a pass runs when one brings requests or offers (see wake()).
     wake_interval_seconds: float = Field(default=0.25, gt=0, le=60)
+    # A websocket endpoint (ws:// or wss://) whose new heads wake the matcher at once, instead of
+    # at the next wake interval (whose polling stays, as the fallback when the socket fails).
+    heads_url: str | None = Field(default=None, pattern=r"^wss?://")
     weights: WeightsConfig = WeightsConfig()
     # Serve a signed-request order book on 127.0.0.1:<port> (0: any free port; absent: none), and
     # read these other matchers' books (base URLs) each pass.
     orderbook_port: int | None = Field(default=None, ge=0, le=65_535)
     orderbook_peers: list[str] = []
+
+
+class HeadSubscription(threading.Thread):
+    """Calls `on_head` for every new head an `eth_subscribe("newHeads")` over a websocket delivers.
+
+    web3 7's AsyncWeb3 on a WebSocketProvider, in an event loop of its own in
+    this daemon thread. A failed or closed socket is logged and retried every
+    `RETRY_SECONDS`; meanwhile the matcher's wake interval polls as before.
+    """
+
+    RETRY_SECONDS = 5.0
+
+    def __init__(self, url: str, on_head, log) -> None:
+        super().__init__(name="matcher-heads", daemon=True)
+        self.url, self.on_head, self.log = url, on_head, log
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task | None = None
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        try:
+            self._task = self._loop.create_task(self._follow())
+            self._loop.run_until_complete(self._task)
+        except asyncio.CancelledError:
+            pass
+        finally:
+            self._loop.close()
+
+    async def _follow(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                async with AsyncWeb3(WebSocketProvider(self.url)) as w3:
+                    await w3.eth.subscribe("newHeads")
+                    self.log.info("subscribed to new heads", extra={"event": "heads_subscribed", "url": self.url})
+                    async for _ in w3.socket.process_subscriptions():
+                        self.on_head()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # any socket failure falls back to polling
+                self.log.warning(
+                    "new heads subscription failed; polling until it is back",
+                    extra={"event": "heads_subscription_failed", "url": self.url, "error": str(error)},
+                )
+            if not self._stopping.is_set():
+                await asyncio.sleep(self.RETRY_SECONDS)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._loop is not None and self._task is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._task.cancel)
+        self.join(timeout=5)
 
 
 @dataclass(frozen=True)
@@ -134,6 +199,15 @@ class MatcherKeeper(Keeper):
             self.orderbook = OrderBookServer(book, self.role_config.orderbook_port).__enter__()
             self.log.info("order book served", extra={"event": "orderbook_started", "url": self.orderbook.url})
         self.add_job("match", self.wake, self.role_config.wake_interval_seconds)
+        self._heads: HeadSubscription | None = None
+        if self.role_config.heads_url is not None:
+            self._heads = HeadSubscription(self.role_config.heads_url, self._on_head, self.log)
+            self._heads.start()
+
+    def _on_head(self) -> None:
+        """A new head: the match job runs now rather than at its next interval (never two at once)."""
+        with contextlib.suppress(JobLookupError):  # stopping: the job is gone
+            self.scheduler.modify_job("match", next_run_time=datetime.now(UTC))
 
     def _ensure_bonded(self) -> None:
         """Matching needs a bond in MatcherBonds (docs/matching-accountability.md): bond what is
@@ -157,6 +231,8 @@ class MatcherKeeper(Keeper):
         self.log.info("matcher bonded", extra={"event": "matcher_bonded", "amount": short})
 
     def stop(self) -> None:
+        if self.__dict__.get("_heads") is not None:
+            self._heads.stop()
         if self.__dict__.get("orderbook") is not None:
             self.orderbook.__exit__(None, None, None)
         super().stop()
@@ -347,6 +423,7 @@ class MatcherKeeper(Keeper):
             pricing_rounds=self.role_config.pricing_rounds,
             pricing_k=self.role_config.pricing_k,
             pool_k=self.role_config.pool_k,
+            solver=self.role_config.solver,
         )
         # No pair a match challenge could win on these books: a strictly cheaper offer left free
         # takes the request instead (docs/matching-accountability.md). The score is the assignment's.

@@ -27,11 +27,14 @@ builds the market and matches it once.
 
 The hard shapes (keepers/matching/shapes.py: scarce, multi-unit, heavy-tailed,
 region-fragmented, near-ties) are matched at the keeper's default settings,
-2 s limit included, at 1,000 x 10,000 against the exact 0/1 optimum over every
+2 s limit included, by each of the matcher's solvers side by side (the default
+hybrid, the auction alone, HiGHS's relaxation route alone), at 1,000 x 10,000 against the exact 0/1 optimum over every
 feasible pair (HiGHS, `EXACT_SECONDS` allowed) and at 10,000 x 100,000 against
 the relaxation over every feasible pair, in wall and CPU time with the load
 average beside them; run them alone with `python -m scripts.bench.matcher
-[--shapes scarce,...] [--sizes 1000x10000,10000x100000]`.
+[--shapes scarce,...] [--sizes 1000x10000,10000x100000]`. Last, the
+region-fragmented shape at 100,000 x 1,000,000 (`measure_scale`), once, in a
+fresh process, against the matcher's own proven bound.
 """
 
 from __future__ import annotations
@@ -70,12 +73,24 @@ TIME_AIM_SECONDS = {(1_000, 10_000): 0.5, (10_000, 100_000): 5.0}
 QUALITY_AIM = 0.99
 MEMORY_AIM_BYTES = 2 * 2**30
 SOLVER_TIME_LIMIT_SECONDS = 600.0
+# The hard shapes are matched by each of the matcher's solvers at its default settings, the default first.
+SHAPE_SOLVERS = ("hybrid", "auction", "relaxation")
+SOLVER_LABELS = {
+    "hybrid": "matcher, hybrid (default)",
+    "auction": "auction alone",
+    "relaxation": "HiGHS relaxation route (before issue 17's auction)",
+}
 DENSE_MAX_BYTES = 2 * 2**30  # linear_sum_assignment's dense matrix must stay within the memory aim
 BOUND_MAX_ROUNDS = 100  # pricing rounds for the bound: in practice it ends far sooner, with no pair left to add
 NO_PRICING_TOP_K = 32  # the previous method's candidate lists
 SHAPE_SIZES = ((1_000, 10_000), (10_000, 100_000))  # the hard shapes (keepers/matching/shapes.py)
 EXACT_MAX_REQUESTS = 1_000  # up to this size the bound is the exact 0/1 solve; past it, the relaxation's
 EXACT_SECONDS = 300.0  # the benchmark's own 0/1 solve over every feasible pair
+# Issue 17's largest size, on the shape the issue measured there.
+SCALE_SHAPE = "region-fragmented"
+SCALE_SIZE = (100_000, 1_000_000)
+SCALE_AIM_SECONDS = 60.0
+SCALE_AIM_BYTES = 8 * 10**9
 
 
 def _settings() -> dict:
@@ -88,6 +103,7 @@ def _settings() -> dict:
         "milp_max_pairs": config.milp_max_pairs,
         "shard_max_pairs": config.shard_max_pairs,
         "rounds": config.rounds,
+        "solver": config.solver,
         "solver_time_limit_seconds": SOLVER_TIME_LIMIT_SECONDS,
         "weights": config.weights.model_dump(),
     }
@@ -110,6 +126,7 @@ def _match(market, settings: dict, seed: int):
         pricing_rounds=settings["pricing_rounds"],
         pricing_k=settings["pricing_k"],
         pool_k=settings["pool_k"],
+        solver=settings.get("solver", "relaxation"),
     )
     return found, assignment, time.perf_counter() - wall, time.process_time() - cpu
 
@@ -208,15 +225,41 @@ def _high_water_bytes() -> int:
 
 def _peak_memory(n_requests: int, n_offers: int, seed: int) -> dict:
     """Peak RSS of a fresh process that builds the market and matches it once."""
+    return _peak_memory_of(
+        "from keepers.matching.synthetic import generate\n"
+        f"market = generate({n_requests}, {n_offers}, {seed})\n"
+        "settings = _settings()\n",
+        seed,
+    )
+
+
+def _peak_memory_shape(name: str, n_requests: int, n_offers: int, seed: int) -> dict:
+    """Peak RSS of a fresh process that builds a hard shape and matches it once at the keeper's defaults."""
+    return _peak_memory_of(
+        "from keepers.roles.matcher import MatcherConfig\n"
+        "from keepers.matching.shapes import SHAPES\n"
+        f"market = SHAPES[{name!r}]({n_requests}, {n_offers}, {seed})\n"
+        "settings = {**_settings(), 'solver_time_limit_seconds': MatcherConfig().solver_time_limit_seconds}\n",
+        seed,
+    )
+
+
+def _peak_memory_of(market_code: str, seed: int) -> dict:
+    """Peak RSS of a fresh process that runs `market_code` (which sets `market` and `settings`) and matches once;
+    and its peak before matching."""
     code = (
         "import json\n"
         "from scripts.bench.matcher import _high_water_bytes, _match, _settings\n"
-        "from keepers.matching.synthetic import generate\n"
-        f"market = generate({n_requests}, {n_offers}, {seed})\n"
+        f"{market_code}"
         "before = _high_water_bytes()\n"
-        f"_match(market, _settings(), {seed})\n"
+        f"_match(market, settings, {seed})\n"
         "print(json.dumps({'before_match_bytes': before, 'peak_bytes': _high_water_bytes()}))\n"
     )
+    return _run_fresh(code)
+
+
+def _run_fresh(code: str) -> dict:
+    """What a fresh Python process running `code` prints last, as JSON."""
     out = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
@@ -226,6 +269,21 @@ def _peak_memory(n_requests: int, n_offers: int, seed: int) -> dict:
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _timed_entry(name: str, runs: list[tuple], scoring_median: float) -> dict:
+    """A method's row from its runs, each (assignment, wall s, cpu s): median times, the last run's result."""
+    last = runs[-1][0]
+    wall = statistics.median(run[1] for run in runs)
+    return {
+        "name": name,
+        "assignment_seconds": wall - scoring_median,
+        "total_seconds": wall,
+        "total_score": last.total_score,
+        "matched": len(last),
+        "method": last.method,
+        "cpu_seconds": statistics.median(run[2] for run in runs),
+    }
 
 
 def _measure(n_requests: int, n_offers: int, seed: int, runs: int) -> dict:
@@ -250,18 +308,10 @@ def _measure(n_requests: int, n_offers: int, seed: int, runs: int) -> dict:
             "cpu_seconds": statistics.median(cpus),
         }
     ]
+    highs = [_match(market, {**settings, "solver": "relaxation"}, seed)[1:] for _ in range(runs)]
+    methods.append(_timed_entry("HiGHS relaxation route (solver = relaxation)", highs, scoring_median))
     previous = [_without_pricing(market, settings, seed) for _ in range(runs)]
-    methods.append(
-        {
-            "name": "matcher without pricing (top 32, then rounds)",
-            "assignment_seconds": statistics.median(p[1] for p in previous) - scoring_median,
-            "total_seconds": statistics.median(p[1] for p in previous),
-            "total_score": previous[-1][0].total_score,
-            "matched": len(previous[-1][0]),
-            "method": previous[-1][0].method,
-            "cpu_seconds": statistics.median(p[2] for p in previous),
-        }
-    )
+    methods.append(_timed_entry("matcher without pricing (top 32, then rounds)", previous, scoring_median))
     for name, baseline in (("first-come greedy", first_come_greedy), ("score greedy", greedy_by_score)):
         result, seconds = _timed(
             lambda baseline=baseline: baseline(market.requests, market.offers, market.providers, first_round), runs
@@ -330,21 +380,28 @@ def _measure_shape(name: str, n_requests: int, n_offers: int, seed: int, runs: i
     load_before = [round(x, 2) for x in os.getloadavg()]
     market = SHAPES[name](n_requests, n_offers, seed)
     weights = Weights(**settings["weights"])
-    cpus, walls = [], []
-    for _ in range(runs):
-        _, assignment, wall, cpu = _match(market, settings, seed)
-        cpus.append(cpu)
-        walls.append(wall)
-    matcher = {
-        "name": "matcher (default settings)",
-        "total_score": assignment.total_score,
-        "matched": len(assignment),
-        "method": assignment.method,
-        "cpu_seconds": statistics.median(cpus),
-        "wall_seconds": statistics.median(walls),
-        "reported_bound": assignment.upper_bound,
-        "reported_gap": optimality_gap(assignment.total_score, assignment.upper_bound),
-    }
+    solved = []
+    for solver in SHAPE_SOLVERS:
+        cpus, walls = [], []
+        for _ in range(runs):
+            _, assignment, wall, cpu = _match(market, {**settings, "solver": solver}, seed)
+            cpus.append(cpu)
+            walls.append(wall)
+        solved.append(
+            {
+                "name": SOLVER_LABELS[solver],
+                "solver": solver,
+                "total_score": assignment.total_score,
+                "matched": len(assignment),
+                "method": assignment.method,
+                "cpu_seconds": statistics.median(cpus),
+                "wall_seconds": statistics.median(walls),
+                "reported_bound": assignment.upper_bound,
+                "reported_gap": optimality_gap(assignment.total_score, assignment.upper_bound),
+                "load_average": [round(x, 2) for x in os.getloadavg()],
+            }
+        )
+    solved[0]["memory"] = _peak_memory_shape(name, n_requests, n_offers, seed)
     first_round = candidates(market.requests, market.offers, market.providers, weights, seed, top_k=settings["top_k"])
     if n_requests > EXACT_MAX_REQUESTS:
         started = time.process_time()
@@ -360,7 +417,7 @@ def _measure_shape(name: str, n_requests: int, n_offers: int, seed: int, runs: i
             time.monotonic() + SOLVER_TIME_LIMIT_SECONDS,
             pool_k=settings["pool_k"],
         )
-        lp, exact, methods = relaxed.bound, None, [matcher]
+        lp, exact, methods = relaxed.bound, None, list(solved)
         bound_cpu = time.process_time() - started
         feasible_pairs = None
     else:
@@ -371,7 +428,7 @@ def _measure_shape(name: str, n_requests: int, n_offers: int, seed: int, runs: i
         exact = solve(market.requests, market.offers, market.providers, every, EXACT_SECONDS, 10**9, 10**9)
         bound_cpu = time.process_time() - started
         methods = [
-            matcher,
+            *solved,
             {
                 "name": "exact 0/1 over every pair (HiGHS)",
                 "total_score": exact.total_score,
@@ -435,7 +492,69 @@ def run(seed: int, runs: int, quick: bool) -> dict:
         "runs": runs,
         "sizes": [_measure(n_requests, n_offers, seed, runs) for n_requests, n_offers in sizes],
         "shapes": run_shapes(seed, runs, ((200, 2_000),) if quick else SHAPE_SIZES),
+        "scale": measure_scale(SCALE_SHAPE, *((2_000, 20_000) if quick else SCALE_SIZE), seed),
     }
+
+
+def measure_scale(name: str, n_requests: int, n_offers: int, seed: int) -> dict:
+    """One shape at the issue's largest size, matched once at the keeper's defaults in a fresh process.
+
+    No bound but the matcher's own is tractable here (the relaxation over every feasible pair would need
+    HiGHS over some hundred million pairs), so the share is of that proven bound: a floor on the share
+    of the optimum. Wall and CPU time, and the process's peak resident memory.
+    """
+    code = (
+        "import json, os, time\n"
+        "from keepers.roles.matcher import MatcherConfig\n"
+        "from keepers.matching.shapes import SHAPES\n"
+        "from scripts.bench.matcher import _high_water_bytes, _match, _settings\n"
+        f"market = SHAPES[{name!r}]({n_requests}, {n_offers}, {seed})\n"
+        "before = _high_water_bytes()\n"
+        "settings = {**_settings(), 'solver_time_limit_seconds': MatcherConfig().solver_time_limit_seconds}\n"
+        "load = os.getloadavg()[0]\n"
+        f"_, a, wall, cpu = _match(market, settings, {seed})\n"
+        "print(json.dumps({'matched': len(a), 'total_score': a.total_score, 'bound': a.upper_bound,\n"
+        "    'method': a.method, 'wall_seconds': wall, 'cpu_seconds': cpu, 'before_match_bytes': before,\n"
+        "    'peak_bytes': _high_water_bytes(), 'load_average': [round(load, 2), round(os.getloadavg()[0], 2)]}))\n"
+    )
+    return {"shape": name, "requests": n_requests, "offers": n_offers, **_run_fresh(code)}
+
+
+def _scale_label(scale: dict) -> str:
+    largest = (scale["requests"], scale["offers"]) == SCALE_SIZE
+    return "issue 17's largest size" if largest else "a quick run's stand-in for issue 17's largest size"
+
+
+def _met(met: bool) -> str:
+    return "**met**" if met else "**not met**"
+
+
+def render_scale(scale: dict) -> str:
+    share = scale["total_score"] / scale["bound"] if scale["bound"] else float("nan")
+    peak = scale["peak_bytes"]
+    return (
+        "\n".join(
+            [
+                "### At scale",
+                "",
+                f"The {scale['shape']} shape at {scale['requests']:,} × {scale['offers']:,} ({_scale_label(scale)}), "
+                "matched once at the keeper's defaults in a fresh process. Only the matcher's own proven bound is "
+                "tractable at this size, so the share is of that bound, a floor on the share of the optimum.",
+                "",
+                "| market | method | wall | CPU | peak memory (before matching) | matched | total score "
+                "| own bound | share of it | load average (1 min) before, after |",
+                "|---|---|---|---|---|---|---|---|---|---|",
+                f"| {scale['requests']:,} × {scale['offers']:,} | {scale['method']} | {scale['wall_seconds']:.1f} s "
+                f"| {scale['cpu_seconds']:.1f} s | {peak / 2**30:.2f} GiB ({_mib(scale['before_match_bytes'])}) "
+                f"| {scale['matched']:,} | {scale['total_score']:,.1f} | {scale['bound']:,.1f} | {share:.2%} "
+                f"| {scale['load_average'][0]}, {scale['load_average'][1]} |",
+                "",
+                f"Aims: ≤ {SCALE_AIM_SECONDS:.0f} s: {_met(scale['wall_seconds'] <= SCALE_AIM_SECONDS)}; "
+                f"≤ 8 GB: {_met(peak <= SCALE_AIM_BYTES)}.",
+            ]
+        )
+        + "\n"
+    )
 
 
 def _mib(n_bytes: float) -> str:
@@ -548,6 +667,8 @@ def render(result: dict) -> str:
         lines += _aims(size)
     if result.get("shapes"):
         lines += ["", render_shapes(result["shapes"]).rstrip("\n")]
+    if result.get("scale"):
+        lines += ["", render_scale(result["scale"]).rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 
@@ -556,32 +677,35 @@ def render_shapes(shapes: list[dict]) -> str:
         "### Hard market shapes",
         "",
         "The five shapes of `keepers/matching/shapes.py` (scarce, multi-unit, heavy-tailed, region-fragmented, "
-        "near-ties), matched at the keeper's default settings (its 2 s solver time limit included). The bound "
+        "near-ties), matched at the keeper's default settings (its 2 s solver time limit included) by each solver: "
+        "the default hybrid (the auction, then HiGHS's route only when the auction's gap to its own bound is above "
+        "1% on a pool of at most 250,000 pairs), the auction alone and HiGHS's relaxation route alone. The bound "
         f"is the best proven one: up to {EXACT_MAX_REQUESTS:,} requests, HiGHS's dual bound on the exact 0/1 "
         f"programme over every feasible pair ({EXACT_SECONDS:.0f} s allowed; the optimum itself where it proves "
         "optimality) or the linear relaxation over every feasible pair, whichever is smaller; past that, the "
         "relaxation over every feasible pair by column generation run to the end (kind LP), which lies above "
         "the 0/1 optimum by the shape's integrality gap (the smaller size's LP over its optimum). Wall and CPU "
         "are the matcher's own (the machine is shared and the 2 s limit is on wall time, so the load average "
-        "beside each shape matters); the matcher's own reported bound and gap are what it logs and exports on "
-        "each batch.",
+        "beside each row matters; peak memory is that of a fresh process matching the shape once at the defaults); "
+        "the matcher's own reported bound and gap are what it logs and exports on each batch.",
         "",
-        "| market | shape | bound (kind) | LP over every pair | method | wall | CPU | matched | total score "
-        "| share of the bound | matcher's own bound, gap | load average (1 min) before, after |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| market | shape | bound (kind) | LP over every pair | method | wall | CPU | peak memory | matched "
+        "| total score | share of the bound | matcher's own bound, gap | load average (1 min) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for shape in shapes:
         label = f"{shape['requests']:,} × {shape['offers']:,}"
         proven = "LP" if shape["exact_bound"] is None else "optimum" if shape["exact_proven"] else "MILP bound"
-        load = f"{shape.get('load_average_before', [''])[0]}, {shape['load_average_after'][0]}"
         for entry in shape["methods"]:
             own = ""
             if entry.get("reported_bound") is not None:
                 own = f"{entry['reported_bound']:,.1f}, {entry['reported_gap']:.2%}"
             wall = f"{entry['wall_seconds']:.2f} s" if "wall_seconds" in entry else ""
+            memory = _mib(entry["memory"]["peak_bytes"]) if "memory" in entry else ""
+            load = entry.get("load_average", shape["load_average_after"])[0]
             lines.append(
                 f"| {label} | {shape['shape']} | {shape['bound']:,.1f} ({proven}) | {shape['lp_bound']:,.1f} "
-                f"| {entry['name']} | {wall} | {entry['cpu_seconds']:.2f} s | {entry['matched']:,} "
+                f"| {entry['name']} | {wall} | {entry['cpu_seconds']:.2f} s | {memory} | {entry['matched']:,} "
                 f"| {entry['total_score']:,.1f} | {entry['fraction_of_bound']:.2%} | {own} | {load} |"
             )
     return "\n".join(lines) + "\n"

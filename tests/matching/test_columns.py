@@ -91,7 +91,7 @@ def test_stopped_early_the_bound_still_covers_every_feasible_pair(seed):
 def test_match_rounds_the_relaxation_within_capacity_and_close_to_its_bound(seed):
     market = generate(400, 1_500, seed=seed)
     requests, offers, providers = market.requests, market.offers, market.providers
-    found, chosen = match(requests, offers, providers, Weights(), seed, top_k=4)
+    found, chosen = match(requests, offers, providers, Weights(), seed, top_k=4, solver="relaxation")
     assert chosen.method.startswith("relaxation-rounded")
     assert len(np.unique(chosen.request)) == len(chosen)
     problem = assignment._Problem.of(requests, offers, providers, found)
@@ -167,5 +167,7 @@ def test_local_improvement_packs_better_than_rounding_and_stays_within_capacity(
     stake = np.bincount(offers.provider[o], requests.units[r] * offers.collateral_per_unit[o], minlength=len(providers))
     assert np.all(units <= offers.free_units) and np.all(stake <= providers.free_stake)
     # With no time left it keeps the rounding as it is.
-    same = assignment._improve(requests, offers, providers, found, rounded.request, rounded.offer, time.monotonic())
+    same = assignment._improve(
+        requests, offers, providers, found, rounded.request, rounded.offer, time.monotonic(), cpu_seconds=0.0
+    )
     assert not same[3] and same[2] == pytest.approx(rounded.total_score)

@@ -1,0 +1,513 @@
+"""A primal-dual auction (Bertsekas) for the batch's assignment, with a proven bound from its prices.
+
+Requests bid for offers. Each offer has a price per unit u[o] and each
+provider a price v[p] per share of its free stake; a pair's cost is what it
+takes of both at those prices, units · u[o] + stake share · v[p], and its
+profit is its score less that cost. A request without an offer bids for its
+most profitable pair: it offers to pay the pair's score less the profit of
+its second-best option (another pair, or staying unserved at 0), plus ε, so
+that it stays within ε of its best option. An offer keeps its best bidders
+by the bid per unit (what the bid leaves after the provider's price) as long
+as their units fit, a provider keeps its best by the bid per share of stake
+as long as their stake fits, and each raises its price to the lowest bid it
+kept once it turned one away. The outbid bid again. Bids are made by all
+free requests at once (Jacobi), as NumPy array operations over their pairs.
+
+The auction runs until no free request has a pair of positive profit. The
+assignment is feasible at every step: an offer never keeps more units than it
+has free, a provider never more stake. No ε-scaling: phases that free the
+requests no longer within the new ε of their best (the usual restart) left
+the offers they quit priced above what anyone would pay, with units idle
+(1,000 x 10,000 scarce shape: 87.9% of the optimum against 95.4% in one
+phase); one phase with a small ε did better. Starting from the previous
+batch's prices (`warm`) is what spares the rounds instead.
+
+The prices give a bound for free: for any prices u, v ≥ 0,
+
+    Σ_r max(0, max over r's pairs of its profit) + Σ_o u[o] · free units + Σ_p v[p]
+
+is at least the relaxation's optimum over those pairs (Lagrangian duality),
+so at least the 0/1 optimum. Over every feasible pair (not only the ones the
+auction saw) it needs each request's best profit over every feasible pair:
+`assignment.match` takes it from `columns._price`, which scans the pairs
+outside the pool only for the requests a pair left out could gain.
+
+With one unit per request and no stake limits this is Bertsekas's auction
+for the asymmetric assignment problem, within n · ε of the optimum. Requests
+of several units make it a generalised assignment problem, where an offer
+keeping its best bids per unit can leave a few units idle; the local
+improvement (`improve.py`) after it packs them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .book import OfferBook, ProviderBook, RequestBook
+from .columns import _Pool, _price
+from .scoring import Candidates, Weights
+
+# ε, as a share of the median pair score (about 1 to 2 with the default weights): the assignment is within
+# n · ε of the optimum when each request takes one unit, and the bid rounds grow as 1/ε. Measured on the five
+# shapes of `shapes.py` (seed 7): at 1,000 x 10,000, 0.1% gives 0.1-0.3% more score than 2%; at 10,000 x
+# 100,000 the scarce shape's auction takes 0.8 s of CPU at 2%, 1.8 s at 0.5%, 4.2 s at 0.1%.
+EPSILON = 0.001
+EPSILON_LARGE = 0.005
+# ... the larger ε past this many pairs.
+EPSILON_LARGE_PAIRS = 250_000
+# A provider's stake row is compared with this slack (shares of its free stake are floats).
+_SHARE_SLACK = 1e-12
+# Block coordinate steps on the prices before each pricing (`descend`): they tighten the bound.
+DESCENT_ITERATIONS = 3
+# Subgradient steps after them (`_subgradient`), and how much each step shrinks when the bound did not fall.
+# At most SUBGRADIENT_ITERATIONS, at least SUBGRADIENT_MIN_ITERATIONS, else SUBGRADIENT_PAIR_STEPS / pairs (a step
+# reads every pair: 1,000 x 10,000 pools of 15,000-105,000 pairs take the 60, 10,000 x 100,000 pools of about a
+# million take 10).
+SUBGRADIENT_ITERATIONS = 60
+SUBGRADIENT_MIN_ITERATIONS = 10
+SUBGRADIENT_PAIR_STEPS = 10_000_000
+_SUBGRADIENT_SHRINK = 0.9
+# Bid rounds per phase at most (a phase ends long before on every market measured).
+_MAX_ROUNDS = 10_000
+
+
+@dataclass
+class Prices:
+    """The auction's prices: per unit of each offer, per share of each provider's free stake."""
+
+    unit: np.ndarray  # per offer row
+    share: np.ndarray  # per provider row: the price of all its free stake
+
+
+@dataclass(frozen=True)
+class AuctionPairs:
+    """Candidate pairs grouped by request row, with what each takes."""
+
+    request: np.ndarray
+    offer: np.ndarray
+    provider: np.ndarray
+    score: np.ndarray
+    units: np.ndarray  # float64 units the pair takes from its offer
+    share: np.ndarray  # float64 share of its provider's free stake the pair locks
+    start: np.ndarray  # per request row: first pair
+    count: np.ndarray  # per request row: number of pairs
+    free_units: np.ndarray  # per offer row
+
+    def __len__(self) -> int:
+        return len(self.request)
+
+    def extended(self, request, offer, provider, score, units, share) -> tuple[AuctionPairs, np.ndarray]:
+        """These pairs and some new ones, sorted again; and where each old pair went."""
+        joined = [
+            np.concatenate([old, new])
+            for old, new in zip(
+                (self.request, self.offer, self.provider, self.score, self.units, self.share),
+                (request, offer, provider, score, units, share),
+                strict=True,
+            )
+        ]
+        order = np.argsort(joined[0], kind="stable")
+        moved = np.empty(len(order), dtype=np.int64)
+        moved[order] = np.arange(len(order))
+        n_requests = len(self.count)
+        r = joined[0][order]
+        start = np.searchsorted(r, np.arange(n_requests))
+        count = np.bincount(r, minlength=n_requests)
+        grown = AuctionPairs(r, *(column[order] for column in joined[1:]), start, count, self.free_units)
+        return grown, moved[: len(self)]
+
+    def of_requests(self, rows: np.ndarray) -> np.ndarray:
+        """Indices of every pair of the given request rows, request by request."""
+        counts = self.count[rows]
+        total = int(counts.sum())
+        if total == 0:
+            return np.zeros(0, dtype=np.int64)
+        offsets = np.repeat(self.start[rows] - np.cumsum(counts) + counts, counts)
+        return offsets + np.arange(total)
+
+
+def _best_two(profit: np.ndarray, owner: np.ndarray, rows: np.ndarray, counts: np.ndarray):
+    """Per row (pairs grouped by row in `rows` order): best profit, its pair (index into `profit`), second best."""
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    best = np.maximum.reduceat(profit, starts)
+    at_best = np.flatnonzero(profit == best[owner])
+    # `owner` is sorted, so the first pair at its row's best comes first among them.
+    who = owner[at_best]
+    pick = at_best[np.r_[True, who[1:] != who[:-1]]]
+    rest = profit.copy()
+    rest[pick] = -np.inf
+    second = np.maximum.reduceat(rest, starts)
+    return best, pick, second
+
+
+def _keep_best(group: np.ndarray, bid: np.ndarray, load: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    """Mask: per group, the highest bids as long as their loads, in that order, fit its capacity.
+
+    The best bid of a group always fits (every pair fits its capacity alone).
+    """
+    order = np.lexsort((-bid, group))
+    g = group[order]
+    first = np.r_[True, g[1:] != g[:-1]]
+    cum = np.cumsum(load[order])
+    base = np.maximum.accumulate(np.where(first, cum - load[order], 0.0))
+    kept_sorted = (cum - base) <= cap[g] + _SHARE_SLACK * np.maximum(cap[g], 1.0)
+    kept = np.zeros(len(group), dtype=bool)
+    kept[order] = kept_sorted
+    return kept
+
+
+@dataclass
+class Bids:
+    """Who holds what: the pair per request row (-1: none) and what its bid pays."""
+
+    assigned: np.ndarray
+    paid: np.ndarray
+
+    @classmethod
+    def none(cls, n_requests: int) -> Bids:
+        return cls(np.full(n_requests, -1, dtype=np.int64), np.zeros(n_requests))
+
+
+def auction(
+    pairs: AuctionPairs,
+    prices: Prices,
+    bids: Bids,
+    epsilon: float | None = None,
+) -> None:
+    """Run the auction over `pairs` from these prices and bids (both updated in place) until no free request bids.
+
+    It always runs to its end, every free request served or priced out (at
+    most `_MAX_ROUNDS` bid rounds): its time is set by ε (`EPSILON`, a share
+    of the median score; `EPSILON_LARGE` past `EPSILON_LARGE_PAIRS` pairs),
+    not by the clock, so the same books give the same bids on any machine.
+    """
+    if len(pairs) == 0:
+        return
+    if epsilon is None:
+        epsilon = EPSILON if len(pairs) <= EPSILON_LARGE_PAIRS else EPSILON_LARGE
+    eps = epsilon * (float(np.median(pairs.score)) or 1.0)
+    has_pairs = np.flatnonzero(pairs.count > 0)
+    unit, share, assigned, paid = prices.unit, prices.share, bids.assigned, bids.paid
+    free = has_pairs[assigned[has_pairs] < 0]
+    for _ in range(_MAX_ROUNDS):
+        if len(free) == 0:
+            break
+        idx = pairs.of_requests(free)
+        profit = _profits(pairs, unit, share, idx)
+        owner = np.repeat(np.arange(len(free)), pairs.count[free])
+        best, pick, second = _best_two(profit, owner, free, pairs.count[free])
+        bidding = best > 0
+        if not bidding.any():
+            break
+        bidders = free[bidding]
+        chosen = idx[pick[bidding]]
+        # Pay the pair's score less the next-best option (another pair, or nothing), plus ε.
+        paid[bidders] = pairs.score[chosen] - np.maximum(second[bidding], 0.0) + eps
+        assigned[bidders] = chosen
+        free = _settle(pairs, assigned, paid, unit, share, pairs.offer[chosen], pairs.provider[chosen])
+
+
+def _settle(
+    pairs: AuctionPairs,
+    assigned: np.ndarray,
+    paid: np.ndarray,
+    unit: np.ndarray,
+    share: np.ndarray,
+    offers_bid: np.ndarray,
+    providers_bid: np.ndarray,
+) -> np.ndarray:
+    """Offers, then providers, that got bids keep their best fitting bidders and raise their prices; the rejected."""
+    rejected = []
+    holders = np.flatnonzero(assigned >= 0)
+    pair = assigned[holders]
+    touched = np.zeros(len(pairs.free_units), dtype=bool)
+    touched[offers_bid] = True
+    on = touched[pairs.offer[pair]]
+    r, q = holders[on], pair[on]
+    o = pairs.offer[q]
+    per_unit = (paid[r] - pairs.share[q] * share[pairs.provider[q]]) / pairs.units[q]
+    kept = _keep_best(o, per_unit, pairs.units[q], pairs.free_units)
+    if not kept.all():
+        out = r[~kept]
+        assigned[out] = -1
+        rejected.append(out)
+        full = np.unique(o[~kept])
+        lowest = np.full(len(unit), np.inf)
+        np.minimum.at(lowest, o[kept], per_unit[kept])
+        unit[full] = np.maximum(unit[full], lowest[full])
+    n_providers = len(share)
+    touched_p = np.zeros(n_providers, dtype=bool)
+    touched_p[providers_bid] = True
+    holders = np.flatnonzero(assigned >= 0)
+    pair = assigned[holders]
+    on = touched_p[pairs.provider[pair]]
+    r, q = holders[on], pair[on]
+    p = pairs.provider[q]
+    stake = pairs.share[q]
+    if len(r) and np.bincount(p, stake, minlength=n_providers).max() > 1.0 + _SHARE_SLACK:
+        per_share = (paid[r] - pairs.units[q] * unit[pairs.offer[q]]) / np.maximum(stake, 1e-300)
+        kept = _keep_best(p, per_share, stake, np.ones(n_providers))
+        if not kept.all():
+            out = r[~kept]
+            assigned[out] = -1
+            rejected.append(out)
+            full = np.unique(p[~kept])
+            lowest = np.full(n_providers, np.inf)
+            np.minimum.at(lowest, p[kept], per_share[kept])
+            share[full] = np.maximum(share[full], lowest[full])
+    if not rejected:
+        return np.zeros(0, dtype=np.int64)
+    return np.unique(np.concatenate(rejected))
+
+
+def _profits(pairs: AuctionPairs, unit: np.ndarray, share: np.ndarray, idx=None) -> np.ndarray:
+    """Each pair's score less its cost at these prices (of the pairs `idx`, or of all)."""
+    if idx is None:
+        return pairs.score - pairs.units * unit[pairs.offer] - pairs.share * share[pairs.provider]
+    return pairs.score[idx] - pairs.units[idx] * unit[pairs.offer[idx]] - pairs.share[idx] * share[pairs.provider[idx]]
+
+
+def lagrangian_bound(pairs: AuctionPairs, prices: Prices) -> tuple[float, np.ndarray]:
+    """Σ_r max(0, best profit) + Σ u · free units + Σ v over these pairs: a bound on their 0/1 optimum (and cover)."""
+    profit = pairs.score - pairs.units * prices.unit[pairs.offer] - pairs.share * prices.share[pairs.provider]
+    cover = np.zeros(len(pairs.count))
+    has = np.flatnonzero(pairs.count)
+    cover[has] = np.maximum(0.0, np.maximum.reduceat(profit, pairs.start[has]))
+    return float(cover.sum() + prices.unit @ pairs.free_units + prices.share.sum()), cover
+
+
+def _best_of_each(pairs: AuctionPairs, profit: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per request row with pairs: its rows, best profit, the best pair, and the second best (-inf if none)."""
+    has = np.flatnonzero(pairs.count)
+    owner = np.repeat(np.arange(len(has)), pairs.count[has])
+    best, pick, second = _best_two(profit, owner, has, pairs.count[has])
+    return has, best, pick, second
+
+
+def _descent_target(group: np.ndarray, will: np.ndarray, load: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    """Per group, the price minimising Σ load · max(0, will − price) + price · cap: where willing load reaches cap."""
+    target = np.zeros(len(cap))
+    willing = will > 0  # a will of 0 or less never sets a price above 0
+    group, will, load = group[willing], will[willing], load[willing]
+    if len(group) == 0:
+        return target
+    order = np.lexsort((-will, group))
+    g = group[order]
+    first = np.r_[True, g[1:] != g[:-1]]
+    cum = np.cumsum(load[order])
+    base = np.maximum.accumulate(np.where(first, cum - load[order], 0.0))
+    reached = (cum - base) >= cap[g] - 1e-9
+    # The first pair of each group at which demand reaches capacity: the highest such will, as they come sorted.
+    at = np.flatnonzero(reached)
+    np.maximum.at(target, g[at], will[order][at])
+    return np.maximum(target, 0.0)
+
+
+def descend(
+    pairs: AuctionPairs,
+    prices: Prices,
+    iterations: int,
+    step: float = 0.5,
+    floor: float | None = None,
+    subgradient_iterations: int | None = None,
+) -> tuple[Prices, float]:
+    """Lower the Lagrangian bound from the auction's prices by damped block coordinate steps; the best prices and bound.
+
+    For one offer with every other price fixed, the bound is Σ units · max(0,
+    will − u) + u · free units over the requests with a pair on it, where a
+    request's will is what a unit there is worth to it over its best option
+    elsewhere (or nothing); it is least where the units willing reach the
+    offer's free units. All offers take a step towards that price at once,
+    then all providers (by share of stake); then, with `floor` (an assignment's
+    total), subgradient steps (`_subgradient`). The best prices seen are kept:
+    every one of them gives a proven bound, the steps only tighten it.
+    """
+    best_prices = Prices(prices.unit.copy(), prices.share.copy())
+    best_bound, _ = lagrangian_bound(pairs, best_prices)
+    unit, share = prices.unit.copy(), prices.share.copy()
+    n_offers, n_providers = len(unit), len(share)
+    for _ in range(iterations):
+        for level in (0, 1):
+            profit = _profits(pairs, unit, share)
+            has, best, pick, second = _best_of_each(pairs, profit)
+            first_best = np.zeros(len(pairs.count))
+            runner_up = np.zeros(len(pairs.count))
+            first_best[has] = np.maximum(best, 0.0)
+            runner_up[has] = np.maximum(second, 0.0)
+            is_best = np.zeros(len(pairs), dtype=bool)
+            is_best[pick] = True
+            alt = np.where(is_best, runner_up[pairs.request], first_best[pairs.request])
+            if level == 0:
+                will = (pairs.score - pairs.share * share[pairs.provider] - alt) / pairs.units
+                target = _descent_target(pairs.offer, will, pairs.units, pairs.free_units)
+                unit = np.maximum(0.0, (1 - step) * unit + step * target[:n_offers])
+            else:
+                will = (pairs.score - pairs.units * unit[pairs.offer] - alt) / np.maximum(pairs.share, 1e-300)
+                target = _descent_target(pairs.provider, will, pairs.share, np.ones(n_providers))
+                share = np.maximum(0.0, (1 - step) * share + step * target)
+            bound, _ = lagrangian_bound(pairs, Prices(unit, share))
+            if bound < best_bound:
+                best_bound, best_prices = bound, Prices(unit.copy(), share.copy())
+    if floor is not None:
+        if subgradient_iterations is None:
+            subgradient_iterations = subgradient_steps(len(pairs))
+        best_prices, best_bound = _subgradient(pairs, best_prices, best_bound, floor, subgradient_iterations)
+    return best_prices, best_bound
+
+
+def subgradient_steps(n_pairs: int) -> int:
+    """Subgradient steps for this many pairs: `SUBGRADIENT_ITERATIONS`, fewer on large pools (a set number, not a
+    time, so that the bound and the pairs pricing adds are a function of the books alone)."""
+    return int(min(SUBGRADIENT_ITERATIONS, max(SUBGRADIENT_MIN_ITERATIONS, SUBGRADIENT_PAIR_STEPS // max(n_pairs, 1))))
+
+
+def _subgradient(
+    pairs: AuctionPairs, prices: Prices, bound: float, floor: float, iterations: int
+) -> tuple[Prices, float]:
+    """Projected subgradient steps on the bound, with Polyak's step towards `floor` (an assignment's total).
+
+    Where offers and providers both bind, block coordinate steps stall at a
+    kink (the scarce shape: 3-4% above the relaxation); a step along the
+    subgradient (free units less the units the requests' best pairs take, per
+    offer; 1 less their share of stake, per provider) moves both at once. The
+    step shrinks each time the bound does not fall; the best prices are kept.
+    """
+    unit, share = prices.unit.copy(), prices.share.copy()
+    best_prices, best_bound = prices, bound
+    theta = 1.0
+    for _ in range(iterations):
+        _, best, pick, _ = _best_of_each(pairs, _profits(pairs, unit, share))
+        value = float(np.maximum(best, 0.0).sum() + unit @ pairs.free_units + share.sum())
+        if value < best_bound:
+            best_bound, best_prices = value, Prices(unit.copy(), share.copy())
+        else:
+            theta *= _SUBGRADIENT_SHRINK
+        on = pick[best > 0]
+        g_unit = pairs.free_units - np.bincount(pairs.offer[on], pairs.units[on], minlength=len(unit))
+        g_share = 1.0 - np.bincount(pairs.provider[on], pairs.share[on], minlength=len(share))
+        # Projected on prices >= 0: a price at 0 with room to spare stays there.
+        g_unit[(unit <= 0) & (g_unit > 0)] = 0.0
+        g_share[(share <= 0) & (g_share > 0)] = 0.0
+        norm = float(g_unit @ g_unit + g_share @ g_share)
+        if norm == 0.0 or value <= floor:
+            break
+        length = theta * (value - floor) / norm
+        unit = np.maximum(0.0, unit - length * g_unit)
+        share = np.maximum(0.0, share - length * g_share)
+    return best_prices, best_bound
+
+
+@dataclass(frozen=True)
+class AuctionResult:
+    """Every pair the auction saw (sorted by request row, then offer row), the pairs it assigned, prices and bound."""
+
+    candidates: Candidates
+    chosen: np.ndarray  # indices into candidates
+    prices: Prices
+    bound: float | None  # proven upper bound on the optimum over every feasible pair; None if no pricing ran
+    rounds: int  # pricing rounds run
+
+
+def _pairs_of(requests: RequestBook, offers: OfferBook, providers: ProviderBook, found: Candidates) -> AuctionPairs:
+    units = requests.units[found.request].astype(np.float64)
+    stake = units * offers.collateral_per_unit[found.offer].astype(np.float64)
+    provider = offers.provider[found.offer]
+    free_stake = np.maximum(providers.free_stake.astype(np.float64), 1e-300)
+    order = np.argsort(found.request, kind="stable")
+    r = found.request[order]
+    n = len(requests)
+    return AuctionPairs(
+        r,
+        found.offer[order],
+        provider[order],
+        np.asarray(found.score, dtype=np.float64)[order],
+        units[order],
+        stake[order] / free_stake[provider[order]],
+        np.searchsorted(r, np.arange(n)),
+        np.bincount(r, minlength=n),
+        offers.free_units.astype(np.float64),
+    )
+
+
+def match_by_auction(
+    requests: RequestBook,
+    offers: OfferBook,
+    providers: ProviderBook,
+    weights: Weights,
+    seed: int,
+    pool: Candidates,
+    pool_k: int,
+    pricing_k: int,
+    pricing_rounds: int,
+    deadline: float,
+    warm: Prices | None = None,
+    descent_iterations: int = DESCENT_ITERATIONS,
+) -> AuctionResult:
+    """The auction over each request's pool, with pricing rounds that add the pairs it could not see, and a bound.
+
+    `pool`: each request's `pool_k` best pairs, from `candidates(..., by_score=True)`.
+    After each auction the prices are polished (`descend`) and every feasible
+    pair is priced at them (`columns._price`: the pool from memory, a scan of
+    every feasible pair only for the requests a pair left out of it could
+    gain): that gives the bound, Σ each request's best profit over every
+    feasible pair (at least 0) + Σ unit price · free units + Σ stake price,
+    and each request's `pricing_k` best pairs of positive profit; those not
+    yet seen join the auction, which goes on from its prices and bids, for at
+    most `pricing_rounds` rounds. `warm`: prices to start from (the previous
+    batch's); any prices give a proven bound, good ones a fast auction.
+    """
+    n_requests = len(requests)
+    pairs = _pairs_of(requests, offers, providers, pool)
+    if warm is not None and len(warm.unit) == len(offers) and len(warm.share) == len(providers):
+        prices = Prices(warm.unit.astype(np.float64).copy(), warm.share.astype(np.float64).copy())
+    else:
+        prices = Prices(np.zeros(len(offers)), np.zeros(len(providers)))
+    bids = Bids.none(n_requests)
+    priced = _Pool(pool, n_requests, pool_k)
+    free_stake = np.maximum(providers.free_stake.astype(np.float64), 1e-300)
+    collateral = offers.collateral_per_unit.astype(np.float64)
+    bound: float | None = None
+    rounds = 0
+    while True:
+        auction(pairs, prices, bids)
+        # The first pricing runs whatever the time: it is what proves the bound.
+        if rounds >= pricing_rounds or (rounds > 0 and time.monotonic() > deadline):
+            break
+        rounds += 1
+        held = bids.assigned[bids.assigned >= 0]
+        polished, _ = descend(pairs, prices, descent_iterations, floor=float(pairs.score[held].sum()))
+        cost = polished.unit + collateral * (polished.share / free_stake)[offers.provider]
+        r, o, score, cover = _price(
+            requests, offers, providers, weights, seed, pricing_k, priced, cost, np.zeros(n_requests)
+        )
+        found = float(cover.sum() + polished.unit @ pairs.free_units + polished.share.sum())
+        bound = found if bound is None else min(bound, found)
+        key = pairs.request * len(offers) + pairs.offer
+        known = np.sort(key)
+        new_key = r * len(offers) + o
+        at = np.minimum(np.searchsorted(known, new_key), len(known) - 1)
+        fresh = known[at] != new_key
+        if not fresh.any():
+            break
+        units = requests.units[r[fresh]].astype(np.float64)
+        provider = offers.provider[o[fresh]]
+        pairs, moved = pairs.extended(
+            r[fresh],
+            o[fresh],
+            provider,
+            np.asarray(score[fresh], dtype=np.float64),
+            units,
+            units * collateral[o[fresh]] / free_stake[provider],
+        )
+        held = bids.assigned >= 0
+        bids.assigned[held] = moved[bids.assigned[held]]
+    # Sorted by (request, offer), as `assignment.match` keeps every pair it found.
+    order = np.lexsort((pairs.offer, pairs.request))
+    position = np.empty(len(order), dtype=np.int64)
+    position[order] = np.arange(len(order))
+    chosen = np.sort(position[bids.assigned[bids.assigned >= 0]])
+    found_pairs = Candidates(pairs.request[order], pairs.offer[order], pairs.score[order])
+    return AuctionResult(found_pairs, chosen, prices, bound, rounds)

@@ -1,0 +1,140 @@
+"""The primal-dual auction (keepers/matching/auction.py) and the matcher's default hybrid over it (issue 17)."""
+
+import dataclasses
+import time
+
+import numpy as np
+import pytest
+from scipy.optimize import linear_sum_assignment
+
+from keepers.matching import Weights, candidates, match, relaxation_bound, solve
+from keepers.matching import auction as auction_module
+from keepers.matching.auction import Bids, Prices, _pairs_of, auction, lagrangian_bound, match_by_auction
+from keepers.matching.shapes import SHAPES
+from keepers.matching.synthetic import generate
+
+from .support import crowded_market, every_pair
+
+
+def _within_capacity(requests, offers, providers, r, o):
+    assert len(np.unique(r)) == len(r), "a request took two offers"
+    units = np.bincount(o, requests.units[r], minlength=len(offers))
+    stake = np.bincount(offers.provider[o], requests.units[r] * offers.collateral_per_unit[o], minlength=len(providers))
+    assert np.all(units <= offers.free_units) and np.all(stake <= providers.free_stake)
+
+
+def _score_of(found, offers, r, o):
+    key = found.request * len(offers) + found.offer
+    return float(found.score[np.isin(key, r * len(offers) + o)].sum())
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_with_one_unit_per_request_and_offer_the_auction_is_within_n_epsilon_of_the_assignment_optimum(seed):
+    """Bertsekas's guarantee on the plain assignment problem, against SciPy's exact linear_sum_assignment."""
+    market = generate(60, 90, seed=seed)
+    requests = dataclasses.replace(market.requests, units=np.ones(60, dtype=np.int64))
+    offers = dataclasses.replace(market.offers, free_units=np.ones(90, dtype=np.int64))
+    providers = dataclasses.replace(market.providers, free_stake=np.full(len(market.providers), 1e30))
+    every = every_pair(requests, offers, providers, seed)
+    matrix = np.zeros((len(requests), len(offers)))
+    matrix[every.request, every.offer] = every.score
+    rows, cols = linear_sum_assignment(matrix, maximize=True)
+    optimum = float(matrix[rows, cols].sum())
+    pairs = _pairs_of(requests, offers, providers, every)
+    prices, bids = Prices(np.zeros(len(offers)), np.zeros(len(providers))), Bids.none(len(requests))
+    auction(pairs, prices, bids)
+    held = bids.assigned[bids.assigned >= 0]
+    _within_capacity(requests, offers, providers, pairs.request[held], pairs.offer[held])
+    epsilon = auction_module.EPSILON * float(np.median(pairs.score))
+    total = float(pairs.score[held].sum())
+    assert optimum - len(requests) * epsilon <= total <= optimum + 1e-9
+    # The prices prove a bound: the relaxation's optimum is the assignment optimum here.
+    bound, _ = lagrangian_bound(pairs, prices)
+    assert bound >= optimum - 1e-9
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_any_prices_bound_the_relaxation_over_the_pairs(seed):
+    requests, offers, providers = crowded_market(seed)
+    every = every_pair(requests, offers, providers, seed)
+    whole = relaxation_bound(requests, offers, providers, every)
+    pairs = _pairs_of(requests, offers, providers, every)
+    rng = np.random.default_rng(seed)
+    for _ in range(5):
+        prices = Prices(rng.uniform(0, 0.5, len(offers)), rng.uniform(0, 2.0, len(providers)))
+        assert lagrangian_bound(pairs, prices)[0] >= whole - 1e-7
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_from_a_small_pool_the_auctions_bound_still_covers_every_feasible_pair(seed):
+    """Pricing scans past the pool, so the pairs left out of it cannot break the bound."""
+    requests, offers, providers = crowded_market(seed)
+    whole = relaxation_bound(requests, offers, providers, every_pair(requests, offers, providers, seed))
+    pool = candidates(requests, offers, providers, Weights(), seed, top_k=3, by_score=True)
+    result = match_by_auction(requests, offers, providers, Weights(), seed, pool, 3, 2, 3, time.monotonic() + 60)
+    assert result.rounds >= 1 and result.bound >= whole - 1e-7
+    chosen = result.chosen
+    _within_capacity(requests, offers, providers, result.candidates.request[chosen], result.candidates.offer[chosen])
+    # The pricing rounds added pairs from beyond each request's first three.
+    assert len(result.candidates) > len(pool)
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+@pytest.mark.parametrize("seed", (1, 2))
+def test_on_every_shape_match_reaches_99_percent_of_the_exact_optimum_within_capacity(shape, seed):
+    """The default (hybrid) against HiGHS's proven 0/1 optimum over every feasible pair; the auction alone too."""
+    market = SHAPES[shape](200, 2_000, seed)
+    requests, offers, providers = market.requests, market.offers, market.providers
+    every = every_pair(requests, offers, providers, seed)
+    exact = solve(requests, offers, providers, every, 120.0, 10**9, 10**9)
+    assert exact.method == "optimal"
+    optimum = exact.total_score
+    lp = relaxation_bound(requests, offers, providers, every)
+    for solver, share in (("hybrid", 0.99), ("auction", 0.97)):
+        found, chosen = match(requests, offers, providers, Weights(), seed, solver=solver, time_limit_seconds=30)
+        _within_capacity(requests, offers, providers, chosen.request, chosen.offer)
+        assert chosen.total_score == pytest.approx(_score_of(found, offers, chosen.request, chosen.offer), abs=1e-9)
+        assert share * optimum <= chosen.total_score <= optimum + 1e-9
+        # The reported bound is proven: at least the relaxation over every feasible pair.
+        assert chosen.upper_bound >= lp - 1e-7
+    if shape != "scarce":
+        # Where the auction's gap is within 1%, the hybrid is the auction alone (no HiGHS).
+        assert chosen.method.startswith("auction")
+
+
+def test_the_hybrid_runs_highs_only_where_the_auction_leaves_more_than_one_percent():
+    market = SHAPES["scarce"](200, 2_000, 1)
+    args = (market.requests, market.offers, market.providers, Weights(), 1)
+    _, alone = match(*args, solver="auction", time_limit_seconds=30)
+    _, hybrid = match(*args, time_limit_seconds=30)
+    assert (alone.upper_bound - alone.total_score) / alone.upper_bound > 0.01
+    assert hybrid.method.startswith("relaxation-rounded") and hybrid.total_score > alone.total_score
+    assert hybrid.upper_bound <= alone.upper_bound
+
+
+def test_the_auction_is_a_function_of_the_books_and_the_seed():
+    market = SHAPES["multi-unit"](300, 3_000, 4)
+    args = (market.requests, market.offers, market.providers, Weights(), 4)
+    a = match(*args, solver="auction", time_limit_seconds=30)[1]
+    b = match(*args, solver="auction", time_limit_seconds=30)[1]
+    assert np.array_equal(a.request, b.request) and np.array_equal(a.offer, b.offer)
+    assert a.total_score == b.total_score and a.upper_bound == b.upper_bound
+
+
+def test_a_warm_start_from_the_last_prices_stays_feasible_and_proven():
+    market = SHAPES["region-fragmented"](300, 3_000, 5)
+    requests, offers, providers = market.requests, market.offers, market.providers
+    whole = relaxation_bound(requests, offers, providers, every_pair(requests, offers, providers, 5))
+    _, cold = match(requests, offers, providers, Weights(), 5, solver="auction", time_limit_seconds=30)
+    _, warm = match(
+        requests, offers, providers, Weights(), 5, solver="auction", time_limit_seconds=30, warm=cold.prices
+    )
+    _within_capacity(requests, offers, providers, warm.request, warm.offer)
+    assert warm.upper_bound >= whole - 1e-7
+    assert warm.total_score >= 0.99 * cold.total_score
+
+
+def test_an_unknown_solver_is_refused_in_one_line():
+    market = generate(10, 20, seed=1)
+    with pytest.raises(ValueError, match="matching solver must be one of hybrid, auction, relaxation"):
+        match(market.requests, market.offers, market.providers, Weights(), 1, solver="simplex")

@@ -64,7 +64,8 @@ def test_request_spec_carries_the_manifest_hash_only_for_a_rental():
     spec = RequestSpec(
         units=1, max_price_per_unit_hour=1, max_duration_seconds=HOUR, match_deadline=1, manifest_hash=b"\2" * 32
     )
-    assert spec.as_tuple()[-1] == b"\2" * 32
+    # The manifest commitment travels in the spec's jobTermsHash field; the last field is `rematch`.
+    assert spec.as_tuple()[-2:] == (b"\2" * 32, False)
 
 
 # ---------------------------------------------------------------- the handshake

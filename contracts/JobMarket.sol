@@ -649,11 +649,15 @@ contract JobMarket is IJobMarket, MarketBase {
             })
         );
         emit DisputeResolved(jobId, challenger, d.number, result, slashed, 0);
-        (uint128 verifierToChallenger, uint128 verifierBack) =
-            _settleVerifierOnSlash(jobId, job, settlement.collateral, params);
+        (uint128 verifierToChallenger, uint128 verifierBack) = _settleVerifierOnSlash(
+            jobId,
+            job,
+            settlement.collateral,
+            params
+        );
 
         // Interaction: the escrow to the tenant; the bond (and the verifier's share) to the
-        // challenger; a claimant's bond back to the claimant that flagged the result.
+        // challenger; a claimant's bond back when it did not vouch for the result.
         _payOrCredit(tenant, escrow);
         _payOrCredit(challenger, uint256(bond) + verifierToChallenger);
         _payOrCredit(job.verifier, verifierBack);
@@ -662,9 +666,9 @@ contract JobMarket is IJobMarket, MarketBase {
 
     /// @dev The verifier's bond when the solver was shown wrong. A verifier that vouched for the
     /// wrong result (a colluding one: a lazy one cannot attest) loses it, its share to the
-    /// challenger; the claimant that flagged it gets it back; a claimant that never attested did
-    /// not work for its claim and loses it to the pool. Returns the challenger's share and what
-    /// goes back to the verifier.
+    /// challenger; a claimant that did not vouch for it gets it back (it flagged the result, or
+    /// someone else's dispute closed the job to its attestation) and is paid nothing. Returns the
+    /// challenger's share and what goes back to the verifier.
     function _settleVerifierOnSlash(
         uint256 jobId,
         Jobs.JobRecord storage job,
@@ -677,10 +681,8 @@ contract JobMarket is IJobMarket, MarketBase {
             toChallenger = _verifierShareToChallenger(verifierBond, collateral, params);
             _accrueFee(verifierBond - toChallenger);
             emit VerifierBondForfeited(jobId, job.verifier, toChallenger, verifierBond - toChallenger);
-        } else if (attestation == Jobs.Attestation.INVALID) {
-            back = verifierBond;
         } else {
-            _accrueWithPool(0, verifierBond, 0);
+            back = verifierBond;
         }
     }
 

@@ -465,6 +465,22 @@ export const leaseMarketAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint8",
+        "name": "bits",
+        "type": "uint8"
+      },
+      {
+        "internalType": "uint256",
+        "name": "value",
+        "type": "uint256"
+      }
+    ],
+    "name": "SafeCastOverflowedUintDowncast",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "address",
         "name": "token",
         "type": "address"
@@ -4246,43 +4262,11 @@ export const jobMarketAbi = [
       },
       {
         "internalType": "address",
-        "name": "arbiter",
+        "name": "verifier",
         "type": "address"
       }
     ],
-    "name": "JobMarket_AlreadyVoted",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "jobId",
-        "type": "uint256"
-      },
-      {
-        "internalType": "address",
-        "name": "arbiter",
-        "type": "address"
-      }
-    ],
-    "name": "JobMarket_ArbiterIsParty",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "jobId",
-        "type": "uint256"
-      },
-      {
-        "internalType": "address",
-        "name": "caller",
-        "type": "address"
-      }
-    ],
-    "name": "JobMarket_CallerNotChallenger",
+    "name": "JobMarket_AlreadyClaimed",
     "type": "error"
   },
   {
@@ -4358,6 +4342,27 @@ export const jobMarketAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "submitBlock",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "blockNumber",
+        "type": "uint256"
+      }
+    ],
+    "name": "JobMarket_ClaimWindowClosed",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "bytes32",
         "name": "expected",
         "type": "bytes32"
@@ -4391,6 +4396,22 @@ export const jobMarketAbi = [
       }
     ],
     "name": "JobMarket_InvalidJob",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "index",
+        "type": "uint256"
+      }
+    ],
+    "name": "JobMarket_InvalidSpotProof",
     "type": "error"
   },
   {
@@ -4465,17 +4486,23 @@ export const jobMarketAbi = [
         "type": "uint256"
       },
       {
-        "internalType": "uint32",
-        "name": "number",
-        "type": "uint32"
-      },
-      {
         "internalType": "address",
-        "name": "arbiter",
+        "name": "caller",
         "type": "address"
       }
     ],
-    "name": "JobMarket_NothingToClaim",
+    "name": "JobMarket_NotClaimant",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      }
+    ],
+    "name": "JobMarket_NotSampled",
     "type": "error"
   },
   {
@@ -5024,13 +5051,13 @@ export const jobMarketAbi = [
       {
         "indexed": false,
         "internalType": "uint128",
-        "name": "verifierFee",
+        "name": "verifierLevy",
         "type": "uint128"
       },
       {
         "indexed": false,
         "internalType": "uint128",
-        "name": "tenantRefund",
+        "name": "toVerifier",
         "type": "uint128"
       }
     ],
@@ -5378,6 +5405,37 @@ export const jobMarketAbi = [
       {
         "indexed": false,
         "internalType": "uint128",
+        "name": "bond",
+        "type": "uint128"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint40",
+        "name": "windowEndsAt",
+        "type": "uint40"
+      }
+    ],
+    "name": "VerificationClaimed",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "verifier",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
         "name": "toChallenger",
         "type": "uint128"
       },
@@ -5458,6 +5516,19 @@ export const jobMarketAbi = [
     ],
     "name": "WorkloadSet",
     "type": "event"
+  },
+  {
+    "inputs": [],
+    "name": "CLAIM_WINDOW_BLOCKS",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
   },
   {
     "inputs": [],
@@ -5559,6 +5630,16 @@ export const jobMarketAbi = [
         "internalType": "bool",
         "name": "valid",
         "type": "bool"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "spotHash",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bytes32[]",
+        "name": "spotProof",
+        "type": "bytes32[]"
       }
     ],
     "name": "attest",
@@ -5656,6 +5737,56 @@ export const jobMarketAbi = [
       }
     ],
     "name": "claimTimeout",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "bytes32",
+            "name": "workload",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "inputHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "seed",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "steps",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint40",
+            "name": "resultTimeoutSeconds",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "challengeWindowSeconds",
+            "type": "uint40"
+          }
+        ],
+        "internalType": "struct Jobs.JobTerms",
+        "name": "terms",
+        "type": "tuple"
+      }
+    ],
+    "name": "claimVerification",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -5920,6 +6051,11 @@ export const jobMarketAbi = [
             "internalType": "uint96",
             "name": "verifierBond",
             "type": "uint96"
+          },
+          {
+            "internalType": "uint40",
+            "name": "submitBlock",
+            "type": "uint40"
           }
         ],
         "internalType": "struct Jobs.Job",
@@ -6000,6 +6136,35 @@ export const jobMarketAbi = [
         "internalType": "bytes32",
         "name": "",
         "type": "bytes32"
+      }
+    ],
+    "stateMutability": "pure",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "submitBlockHash",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint16",
+        "name": "sampleBps",
+        "type": "uint16"
+      }
+    ],
+    "name": "isDrawn",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
       }
     ],
     "stateMutability": "pure",
@@ -6360,6 +6525,35 @@ export const jobMarketAbi = [
   {
     "inputs": [
       {
+        "internalType": "bytes32",
+        "name": "traceRoot",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "verifier",
+        "type": "address"
+      },
+      {
+        "internalType": "uint32",
+        "name": "steps",
+        "type": "uint32"
+      }
+    ],
+    "name": "spotIndex",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "pure",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint256",
         "name": "jobId",
         "type": "uint256"
@@ -6501,6 +6695,19 @@ export const jobMarketAbi = [
     "type": "function"
   },
   {
+    "inputs": [],
+    "name": "verifierPool",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
     "inputs": [
       {
         "internalType": "uint256",
@@ -6548,6 +6755,75 @@ export const jobMarketAbi = [
     ],
     "stateMutability": "view",
     "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "address",
+        "name": "arbiter",
+        "type": "address"
+      }
+    ],
+    "name": "JobMarket_AlreadyVoted",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "address",
+        "name": "arbiter",
+        "type": "address"
+      }
+    ],
+    "name": "JobMarket_ArbiterIsParty",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
+    "name": "JobMarket_CallerNotChallenger",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint32",
+        "name": "number",
+        "type": "uint32"
+      },
+      {
+        "internalType": "address",
+        "name": "arbiter",
+        "type": "address"
+      }
+    ],
+    "name": "JobMarket_NothingToClaim",
+    "type": "error"
   }
 ] as const;
 
@@ -6909,6 +7185,11 @@ export const protocolConfigAbi = [
             "type": "uint16"
           },
           {
+            "internalType": "uint16",
+            "name": "verificationSampleBps",
+            "type": "uint16"
+          },
+          {
             "internalType": "uint128",
             "name": "arbiterBond",
             "type": "uint128"
@@ -7267,6 +7548,19 @@ export const protocolConfigAbi = [
   },
   {
     "inputs": [],
+    "name": "DEFAULT_VERIFICATION_SAMPLE_BPS",
+    "outputs": [
+      {
+        "internalType": "uint16",
+        "name": "",
+        "type": "uint16"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "DEFAULT_VERIFIER_BOND",
     "outputs": [
       {
@@ -7614,6 +7908,11 @@ export const protocolConfigAbi = [
             "type": "uint16"
           },
           {
+            "internalType": "uint16",
+            "name": "verificationSampleBps",
+            "type": "uint16"
+          },
+          {
             "internalType": "uint128",
             "name": "arbiterBond",
             "type": "uint128"
@@ -7807,6 +8106,11 @@ export const protocolConfigAbi = [
           {
             "internalType": "uint16",
             "name": "jobCollateralBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "verificationSampleBps",
             "type": "uint16"
           },
           {
@@ -8011,6 +8315,11 @@ export const protocolConfigAbi = [
             "type": "uint16"
           },
           {
+            "internalType": "uint16",
+            "name": "verificationSampleBps",
+            "type": "uint16"
+          },
+          {
             "internalType": "uint128",
             "name": "arbiterBond",
             "type": "uint128"
@@ -8102,12 +8411,17 @@ export const protocolConfigAbi = [
   },
   {
     "inputs": [],
-    "name": "verifierBond",
+    "name": "verificationTerms",
     "outputs": [
       {
         "internalType": "uint128",
-        "name": "",
+        "name": "verifierBond",
         "type": "uint128"
+      },
+      {
+        "internalType": "uint16",
+        "name": "sampleBps",
+        "type": "uint16"
       }
     ],
     "stateMutability": "view",
@@ -8833,6 +9147,22 @@ export const protocolErrorsAbi = [
       },
       {
         "internalType": "address",
+        "name": "verifier",
+        "type": "address"
+      }
+    ],
+    "name": "JobMarket_AlreadyClaimed",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "address",
         "name": "arbiter",
         "type": "address"
       }
@@ -8945,6 +9275,27 @@ export const protocolErrorsAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "submitBlock",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "blockNumber",
+        "type": "uint256"
+      }
+    ],
+    "name": "JobMarket_ClaimWindowClosed",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "bytes32",
         "name": "expected",
         "type": "bytes32"
@@ -8978,6 +9329,22 @@ export const protocolErrorsAbi = [
       }
     ],
     "name": "JobMarket_InvalidJob",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "index",
+        "type": "uint256"
+      }
+    ],
+    "name": "JobMarket_InvalidSpotProof",
     "type": "error"
   },
   {
@@ -9052,6 +9419,22 @@ export const protocolErrorsAbi = [
         "type": "uint256"
       },
       {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
+    "name": "JobMarket_NotClaimant",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
         "internalType": "uint32",
         "name": "number",
         "type": "uint32"
@@ -9063,6 +9446,17 @@ export const protocolErrorsAbi = [
       }
     ],
     "name": "JobMarket_NothingToClaim",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      }
+    ],
+    "name": "JobMarket_NotSampled",
     "type": "error"
   },
   {

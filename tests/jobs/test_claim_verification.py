@@ -4,6 +4,8 @@ funds the pool that pays the sampled verifier; a claimant that never attests los
 
 import brownie
 
+from keepers.jobs import is_drawn, spot_index
+
 from helpers import event_args, reverts_with, reverts_with_args
 from jobs.support import (
     ESCROW,
@@ -163,3 +165,28 @@ def test_a_claimant_that_flags_a_wrong_result_gets_its_bond_back(ctx, driver):
     driver.prove(job)
     # Its challenge bond and its claim's bond, both back.
     assert ctx.token.balanceOf(ctx.verifier) == before + VERIFIER_BOND
+
+
+def test_the_keepers_draw_and_spot_are_the_contracts(ctx, driver):
+    """The verifier keeper computes both off-chain (keepers/jobs.py) before it claims and attests."""
+    job = driver.open_submitted(steps=1000)
+    block_hash = bytes(brownie.web3.eth.get_block(job_of(ctx.job_market, job.id)["submitBlock"])["hash"])
+    for sample_bps in (100, 2_000, 5_000, 10_000):
+        assert is_drawn(block_hash, job.id, sample_bps) == ctx.job_market.isDrawn(block_hash, job.id, sample_bps)
+    root = bytes.fromhex(job.solver.root[2:])
+    for account in (ctx.verifier, ctx.stranger, ctx.tenant):
+        assert spot_index(root, account.address, job.steps) == ctx.job_market.spotIndex(root, account, job.steps)
+
+
+def test_a_claimant_front_run_by_another_challenge_gets_its_bond_back_when_the_solver_is_slashed(ctx, driver):
+    """A self-reporting cheater's second account challenges before the claimant can attest: the
+    claimant vouched for nothing, so the slash costs it nothing (and pays it nothing)."""
+    job = driver.open_drawn(fault_from_step=1)
+    driver.claim(job)
+    before = ctx.token.balanceOf(ctx.verifier)
+    pool = ctx.job_market.verifierPool()
+    driver.challenge(job)
+    driver.bisect(job)
+    driver.prove(job)
+    assert ctx.token.balanceOf(ctx.verifier) == before + VERIFIER_BOND
+    assert ctx.job_market.verifierPool() == pool

@@ -76,9 +76,7 @@ class JobMachine(RuleBasedStateMachine):
             name, args = event.name, dict(event)
             if name == "JobFinalized":
                 job_id = args["jobId"]
-                self.paid_out[job_id] += (
-                    args["toProvider"] + args["protocolFee"] + args["verifierLevy"]
-                )
+                self.paid_out[job_id] += args["toProvider"] + args["protocolFee"] + args["verifierLevy"]
                 self.provider_income += args["toProvider"]
                 self.fees += args["protocolFee"]
             elif name == "JobExpired":

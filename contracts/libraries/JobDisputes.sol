@@ -28,7 +28,7 @@ library JobDisputes {
         uint256 jobId,
         Jobs.JobTerms calldata terms,
         bool arbiterMode,
-        Config.Params memory params,
+        Config.Params calldata params,
         uint128 bond
     ) external {
         uint32 number = d.number + 1;

@@ -273,6 +273,7 @@ class Campaign(
         self._fresh_fees = 0
         self._touched_credits: set[tuple[str, str]] = set()
         self.fees: Counter = Counter()  # contract -> protocol fees accrued there since its last sweep
+        self.pool = 0  # the job market's verifier pool: levies of unverified jobs, silent claimants' bonds
         # (job, dispute number) -> {arbiter: vote}, 1 solver correct, 2 wrong, 3 claimed; and the
         # tallies (outcome, bond, pay per vote) once resolved; arbiter_held: what the job market
         # owes arbiters (bonds and pay not yet claimed).
@@ -427,6 +428,7 @@ class Campaign(
             ("respond_liveness", when(challenged, 2.5)),
             ("resolve_liveness", when(challenged, 4)),
             ("submit_result", when(waiting, 10)),
+            ("claim_verification", when(open_jobs, 3)),
             ("attest", when(open_jobs, 5)),
             ("challenge_job", when(open_jobs, 5)),
             ("dispute_move", when(disputed, 30 * disputed)),

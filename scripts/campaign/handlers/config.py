@@ -37,6 +37,7 @@ class ConfigActions:
             challengeBond=r.randrange(USD // 100, 100 * USD),
             verifierBond=r.randrange(USD // 100, 50 * USD),
             jobCollateralBps=r.randrange(10_000, 30_001),
+            verificationSampleBps=r.randrange(100, 10_001),
             arbiterBond=r.randrange(USD // 100, 20 * USD),
         )
         p["arbiterFee"] = r.randrange(0, p["challengeBond"] + 1)

@@ -8,8 +8,9 @@ keeper computes the draw off-chain from that block's hash and leaves the jobs no
 For a drawn job it re-executes the trace from the published terms and input first: when its root
 is the solver's it claims the job (posting the verifier bond) and attests it valid with the
 state hash at its spot (`spotIndex`, bound to its address) and the Merkle proof from its own
-tree; when it differs it attests invalid, opening a dispute with this verifier as the challenger
-(posting the challenge bond), which it then plays to the end (`ChallengerGame`). A job it
+tree; when it differs it claims the job all the same and attests invalid, opening a dispute with
+this verifier as the challenger (posting the challenge bond), which it then plays to the end
+(`ChallengerGame`); winning it pays the claim as a valid attestation would. A job it
 claimed and has not attested yet (a restart between the two) is attested on the next tick. The
 payment token is approved to the JobMarket once, for good.
 
@@ -137,7 +138,8 @@ class VerifierKeeper(Keeper):
         trace = self.traces.get(published)
         valid = trace.root == current.trace_root
         self._approve()
-        if valid and not claimed:
+        # Claimed either way: a drawn job's verifier is paid whether it vouches or disputes.
+        if not claimed:
             sent = attempt(
                 self.log,
                 "claimVerification",

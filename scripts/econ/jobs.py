@@ -303,25 +303,29 @@ def run_wave(world: World, wave: int, size: int, stats: JobStats) -> None:
         job.verifier = verifier
         verifier.units += 1
         verifier.offchain_usd -= COMPUTE_COST_SHARE * usd(job.price)
+        # Claimed either way: the claim pays whether the verifier vouches or disputes.
         if not job.wrong:
-            first.append(Tx(verifier.address, calls.claim_verification(c, job.job_id, job.terms), priority=2))
+            first.append(Tx(verifier.address, calls.claim_verification(c, job.job_id, job.terms)))
             second.append(
                 Tx(verifier.address, calls.attest(c, job.job_id, job.terms, True, job.submitted, verifier.address))
             )
         elif job.solver.strategy == "solver-self-report":
+            # Its second account front-runs the claim with its own challenge: the claim and the
+            # dispute the verifier would have opened are refused, its work is paid nothing.
             first.append(
                 Tx(job.solver.alt, calls.challenge(c, job.job_id, job.terms), tag=("challenge", job), priority=3)
             )
-            first.append(Tx(verifier.address, calls.attest(c, job.job_id, job.terms, False), expect_revert=True))
+            first.append(Tx(verifier.address, calls.claim_verification(c, job.job_id, job.terms), expect_revert=True))
         else:
-            first.append(Tx(verifier.address, calls.attest(c, job.job_id, job.terms, False), tag=("attest", job)))
-    for outcome in chain.round(first):
+            first.append(Tx(verifier.address, calls.claim_verification(c, job.job_id, job.terms)))
+            second.append(Tx(verifier.address, calls.attest(c, job.job_id, job.terms, False), tag=("attest", job)))
+    outcomes = chain.round(first) + chain.round(second)
+    for outcome in outcomes:
         kind_job = outcome.tx.tag
         if kind_job and outcome.ok:
             job = kind_job[1]
             job.challenger = outcome.tx.sender
             job.challenger_agent = job.solver if kind_job[0] == "challenge" else job.verifier
-    chain.round(second)
 
     # Whistleblowers: each re-executes an attested, undisputed result (a drawn job attested
     # valid) with probability q (k·P),

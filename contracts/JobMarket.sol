@@ -666,10 +666,10 @@ contract JobMarket is IJobMarket, MarketBase {
 
     /// @dev The verifier's bond when the solver was shown wrong. A verifier that vouched for the
     /// wrong result (a colluding one: a lazy one cannot attest) loses it, its share to the
-    /// challenger. A claimant that flagged it gets it back with the sampled verifier's pay out of
-    /// the pool (verification pays whichever way it goes, so a verifier has no reason to prefer a
-    /// right result); one whose attestation someone else's dispute came first to gets its bond
-    /// back and no pay. Returns the challenger's share and what goes to the verifier.
+    /// challenger. A claimant that did not vouch for it gets it back (it flagged the result, or
+    /// someone else's dispute came first) and no pay: a pay for flagging would go to a cheater's
+    /// own second account claiming its drawn job, so it would lose less than when caught
+    /// (property 5). Returns the challenger's share and what goes back to the verifier.
     function _settleVerifierOnSlash(
         uint256 jobId,
         Jobs.JobRecord storage job,
@@ -684,14 +684,6 @@ contract JobMarket is IJobMarket, MarketBase {
             emit VerifierBondForfeited(jobId, job.verifier, toChallenger, verifierBond - toChallenger);
         } else {
             back = verifierBond;
-            if (attestation == Jobs.Attestation.INVALID && verifierBond != 0) {
-                uint256 pay = (uint256(job.escrow) * job.verifierFeeBps) / params.verificationSampleBps;
-                uint256 pool = _poolBalance();
-                pay = pay < pool ? pay : pool;
-                _accrueWithPool(0, 0, pay);
-                back += uint128(pay);
-                emit VerificationPaid(jobId, job.verifier, uint128(pay));
-            }
         }
     }
 

@@ -135,10 +135,6 @@ class JobFlows:
             outflow += e["toDefender"] + e["toTreasury"]
             to_treasury += e["toTreasury"]
         to_treasury += events.total("VerifierBondForfeited", "toTreasury") + dust
-        # A claimant that flagged a wrong result is paid out of the pool as the solver is slashed.
-        paid_for_flags = events.total("VerificationPaid", "amount")
-        outflow += paid_for_flags
-        pool -= paid_for_flags
         outflow += dust + arbiter_paid
         owed = sum(amount for job_id, amount in escrow.items() if job_id not in ended)
         owed += sum(amount for job_id, amount in verifier_bond.items() if job_id not in ended)

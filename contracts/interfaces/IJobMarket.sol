@@ -57,10 +57,6 @@ interface IJobMarket is IMarketBase {
     /// `windowEndsAt`, a whole window from the claim.
     event VerificationClaimed(uint256 indexed jobId, address indexed verifier, uint128 bond, uint40 windowEndsAt);
 
-    /// @notice Emitted when the claimant of a drawn job that attested it invalid is paid, out of the
-    /// verifier pool, as the solver is slashed (a valid attestation's pay is in {JobFinalized}).
-    event VerificationPaid(uint256 indexed jobId, address indexed verifier, uint128 amount);
-
     /// @notice Emitted when a verifier attests. `valid` (the claimant, with its spot proof)
     /// restarts the window at `windowEndsAt`, and `bond` is its claim's; not `valid` opens a
     /// dispute with the verifier as challenger ({DisputeOpened} follows) and `bond` is the

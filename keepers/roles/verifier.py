@@ -10,7 +10,7 @@ is the solver's it claims the job (posting the verifier bond) and attests it val
 state hash at its spot (`spotIndex`, bound to its address) and the Merkle proof from its own
 tree; when it differs it claims the job all the same and attests invalid, opening a dispute with
 this verifier as the challenger (posting the challenge bond), which it then plays to the end
-(`ChallengerGame`); winning it pays the claim as a valid attestation would. A job it
+(`ChallengerGame`); winning it returns its claim's bond (flagging is not paid: docs/verification.md). A job it
 claimed and has not attested yet (a restart between the two) is attested on the next tick. The
 payment token is approved to the JobMarket once, for good.
 
@@ -138,7 +138,7 @@ class VerifierKeeper(Keeper):
         trace = self.traces.get(published)
         valid = trace.root == current.trace_root
         self._approve()
-        # Claimed either way: a drawn job's verifier is paid whether it vouches or disputes.
+        # Claimed either way: as the claimant it alone may attest, and winning its dispute returns the bond.
         if not claimed:
             sent = attempt(
                 self.log,

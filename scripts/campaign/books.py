@@ -616,15 +616,6 @@ class Books:
         self._move(self.jm.address, job.provider, e["toDefender"])
         self._accrue(self.jm.address, e["toTreasury"])
 
-    def on_VerificationPaid(self, e):
-        job = self.jobs[e["jobId"]]
-        # A claimant that flagged a wrong result: the sampled verifier's pay, out of the pool.
-        require(job.attestation == A_INVALID and e["verifier"] == job.verifier, f"verification paid {e}")
-        pay = min(self.pool, job.escrow * job.verifier_fee_bps // self.params["verificationSampleBps"])
-        require(e["amount"] == pay, f"verification pay {e['amount']}, model {pay}")
-        self._accrue_with_pool(0, 0, pay)
-        self._move(self.jm.address, job.verifier, pay)
-
     def on_VerifierBondForfeited(self, e):
         job = self.jobs[e["jobId"]]
         to_challenger = job.verifier_bond * self.params["whistleblowerRewardBps"] // BPS

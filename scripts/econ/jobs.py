@@ -303,7 +303,7 @@ def run_wave(world: World, wave: int, size: int, stats: JobStats) -> None:
         job.verifier = verifier
         verifier.units += 1
         verifier.offchain_usd -= COMPUTE_COST_SHARE * usd(job.price)
-        # Claimed either way: the claim pays whether the verifier vouches or disputes.
+        # Claimed either way: as the claimant it alone may attest (flagging is not paid: property 5).
         if not job.wrong:
             first.append(Tx(verifier.address, calls.claim_verification(c, job.job_id, job.terms)))
             second.append(

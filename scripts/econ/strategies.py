@@ -287,18 +287,19 @@ def sentinel_honest(i: Inputs) -> Formula:
     Pb = usd(i.big_job_price)
     pay, pay_big = sampled_pay(i, i.job_price), sampled_pay(i, i.big_job_price)
     values = {
-        "regular/wrong": pay - k * P,
+        "regular/wrong": -k * P,
         "regular/wrong/sr": -k * P,
         "regular/right/grief": pay - k * P + w * usd(i.p["challengeBond"]),
-        "big/wrong": pay_big - k * Pb,
+        "big/wrong": -k * Pb,
         "big/right": pay_big - k * Pb,
     }
     return Formula(
-        f"per drawn job it claims, paid v/s of the price whichever way it attests: a wrong result (v/s − k)·P = "
-        f"{values['regular/wrong']:g} (it attests invalid and wins: its bonds back and the pay, no finder's "
-        f"share), a big one (v/s − k)·P_big = {values['big/right']:g}, a griefed right one it defends "
-        f"(v/s − k)·P + w·B_c = {values['regular/right/grief']:g}, a self-reporter's front-run one −k·P = "
-        f"{values['regular/wrong/sr']:g} (its claim refused, no pay); weighted by the run's mix",
+        f"per drawn job it claims: a wrong result −k·P = {values['regular/wrong']:g} (it attests invalid and wins: "
+        f"its bonds back, no pay, which a cheater's own claimant would take: property 5), a wrong big one "
+        f"−k·P_big = {values['big/wrong']:g}, a right big one (v/s − k)·P_big = {values['big/right']:g}, a griefed "
+        f"right one it defends (v/s − k)·P + w·B_c = {values['regular/right/grief']:g}; weighted by the run's mix, "
+        "which here is the cheaters' jobs: a verifier claims before it knows the result, so across all jobs it "
+        "expects (1 − q)·(v/s)·P − k·P",
         _mix(i, values) - i.g("attest"),
     )
 

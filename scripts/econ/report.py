@@ -331,7 +331,8 @@ def render(results, argv: list[str]) -> str:
         "challenger's loss, the solver paid after the window).",
         "",
         "At equilibrium (sampled verification, issue 12 property 3): an honest verifier claims every",
-        "drawn job whatever the cheat rate (it is paid v/s·P > k·P; a lazy one cannot attest), so a share",
+        "drawn job while the cheat rate is below 1 − k·s/v (it is paid (v/s)·P for a right result, its",
+        "bond back for a wrong one; a lazy one cannot attest), so a share",
         f"s = {eq['s']:g} of results is re-executed. A solver cheats only while s is below",
         f"x* = k·P / ((1 − f − v)·P + C) = {eq['x_star']:.4f} for a standard job ({eq['x_min']:.4f} at the",
         "smallest collateral the 2x multiple allows), so the cheat rate is c* = "

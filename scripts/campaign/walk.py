@@ -23,7 +23,7 @@ from keepers.workloads.base import keccak256
 from scripts.campaign.books import Books
 from scripts.campaign.chain import chain_time, rpc
 from scripts.campaign.constants import ACCOUNTS, CHEATING_MUST_LOSE, FUNDS, GUIDE, MAX_UINT, USD, ZERO
-from scripts.campaign.enums import PARAM_FIELDS
+from scripts.campaign.enums import BPS, PARAM_FIELDS
 from scripts.campaign.failures import CampaignFailure, HarnessFailure, Violation, require
 from scripts.campaign.functions import ACTION_TARGET
 from scripts.campaign.handlers.attacker import AttackerActions
@@ -256,6 +256,12 @@ class Campaign(
         }
         p = self.config.params()
         self.params = dict(p.dict()) if hasattr(p, "dict") else dict(zip(PARAM_FIELDS, p))
+        # Every result is drawn for verification: a draw reads a block's hash, which depends on the
+        # chain's whole history, so with a sample one seed would walk differently on another chain.
+        # Whether a claim goes through then depends on the walk alone (its time and its moves).
+        if self.params["verificationSampleBps"] != BPS:
+            self.params["verificationSampleBps"] = BPS
+            self.config.setParams(tuple(self.params[f] for f in PARAM_FIELDS), {"from": self.gov})
         self.owner = self.gov
         self.pending_owner = None
         self.treasury_now = self.treasury.address

@@ -142,7 +142,7 @@ class VerifierKeeper(Keeper):
         if not claimed:
             sent = attempt(
                 self.log,
-                "claimVerification",
+                "claim_verification",
                 job.job_id,
                 lambda: self.client.claim_verification(job.job_id, published.terms, approve=False),
                 self.metrics,

@@ -11,14 +11,16 @@ import { IProtocolConfig } from "./interfaces/IProtocolConfig.sol";
 import { IProviderRegistry } from "./interfaces/IProviderRegistry.sol";
 import { IStepVerifier } from "./interfaces/IStepVerifier.sol";
 import { Errors } from "./libraries/Errors.sol";
+import { JobDisputes } from "./libraries/JobDisputes.sol";
 import { ReputationMath } from "./libraries/ReputationMath.sol";
 import { TokenTransfers } from "./libraries/TokenTransfers.sol";
 import { TraceProofs } from "./libraries/TraceProofs.sol";
 import { Config, Jobs, Registry } from "./types/DataTypes.sol";
 
 /// @title JobMarket
-/// @notice Optimistic verification of jobs: result, attestation, challenge window, bisection
-/// dispute, slash or payout. See {IJobMarket} and docs/verification.md.
+/// @notice Optimistic verification of jobs: result, sampled and paid verification, challenge
+/// window, bisection dispute (run by the linked JobDisputes library), slash or payout. See
+/// {IJobMarket} and docs/verification.md.
 contract JobMarket is IJobMarket, MarketBase {
     using SafeCast for uint256;
 
@@ -34,6 +36,9 @@ contract JobMarket is IJobMarket, MarketBase {
 
     /// @inheritdoc IJobMarket
     uint40 public constant override MAX_RESULT_TIMEOUT_SECONDS = 30 days;
+
+    /// @inheritdoc IJobMarket
+    uint256 public constant override CLAIM_WINDOW_BLOCKS = 256;
 
     /*//////////////////////////////////////////////////////////////
                                IMMUTABLES
@@ -121,6 +126,21 @@ contract JobMarket is IJobMarket, MarketBase {
     /// @inheritdoc IJobMarket
     function statusOf(uint256 jobId) external view override returns (Jobs.Status) {
         return _statusOf(_jobs[jobId]);
+    }
+
+    /// @inheritdoc IJobMarket
+    function verifierPool() external view override returns (uint256) {
+        return _poolBalance();
+    }
+
+    /// @inheritdoc IJobMarket
+    function isDrawn(bytes32 submitBlockHash, uint256 jobId, uint16 sampleBps) public pure override returns (bool) {
+        return uint256(keccak256(abi.encode(submitBlockHash, jobId))) % _BPS < sampleBps;
+    }
+
+    /// @inheritdoc IJobMarket
+    function spotIndex(bytes32 traceRoot, address verifier, uint32 steps) public pure override returns (uint256) {
+        return uint256(keccak256(abi.encode(traceRoot, verifier))) % (uint256(steps) + 1);
     }
 
     /// @inheritdoc IJobMarket
@@ -296,7 +316,7 @@ contract JobMarket is IJobMarket, MarketBase {
 
         // Check: only the preimage of the agreed hash is accepted, so whoever calls, the outcome
         // is the same; a wrong state reverts and decides nothing.
-        _requireMove(jobId, d, Jobs.Phase.PROVE);
+        JobDisputes.requireMove(jobId, d, Jobs.Phase.PROVE);
         bytes32 termsHash = _requireTerms(jobId, terms);
         bytes32 stateHash = keccak256(stateLo);
         if (stateHash != d.hLo) revert Errors.JobMarket_StateHashMismatch(jobId, d.hLo, stateHash);
@@ -311,7 +331,7 @@ contract JobMarket is IJobMarket, MarketBase {
         // The compensation goes to the side that defended: a proof by the solver or by its valid
         // verifier makes it theirs; anyone else's leaves the last reveal's mover.
         if (msg.sender == job.provider) d.verifierDefends = false;
-        else if (_isValidVerifier(job)) d.verifierDefends = true;
+        else if (msg.sender == job.verifier && job.attestation == Jobs.Attestation.VALID) d.verifierDefends = true;
 
         // Effect and Interaction
         _resolve(jobId, job, d, solverCorrect ? Jobs.DisputeResult.SOLVER_WON : Jobs.DisputeResult.CHALLENGER_WON);
@@ -321,39 +341,9 @@ contract JobMarket is IJobMarket, MarketBase {
     function resolveVote(uint256 jobId) external override nonReentrant {
         Jobs.Dispute storage d = _disputes[jobId];
 
-        // Check
-        if (d.phase != Jobs.Phase.VOTE) revert Errors.JobMarket_UnexpectedPhase(jobId, d.phase);
-        if (block.timestamp <= d.deadline) revert Errors.JobMarket_MoveDeadlineNotPassed(jobId, d.deadline);
-
-        // Effect: a strict majority decides and is paid: the fee out of the challenger's bond and
-        // the minority's bonds, shared per majority vote. A tie (no votes included) is a
-        // challenger that could not win a majority: VOIDED, settled as its loss (attack 4), and
-        // every voter gets its bond back.
-        uint32 forSolver = d.votesForSolver;
-        uint32 forChallenger = d.votesForChallenger;
-        (Jobs.DisputeResult result, uint8 outcome, uint32 winners) = forSolver > forChallenger
-            ? (Jobs.DisputeResult.SOLVER_WON, 1, forSolver)
-            : forChallenger > forSolver
-                ? (Jobs.DisputeResult.CHALLENGER_WON, 2, forChallenger)
-                : (Jobs.DisputeResult.VOIDED, 3, 0);
-        uint128 bond = d.bond;
-        uint128 fee;
-        uint256 pay;
-        uint256 dust;
-        if (winners != 0) {
-            fee = d.arbiterFee < bond ? d.arbiterFee : bond;
-            uint256 pot = fee + uint256(forSolver + forChallenger - winners) * d.arbiterBond;
-            pay = pot / winners;
-            dust = pot - pay * winners;
-            d.bond = uint96(bond - fee);
-            _accrueFee(dust);
-        }
-        _tallies[jobId][d.number] = Jobs.VoteTally({
-            outcome: outcome,
-            bond: d.arbiterBond,
-            payPerVote: pay.toUint96()
-        });
-        emit VoteTallied(jobId, d.number, outcome, fee, uint128(pay), uint128(dust));
+        // Check and Effect: the tally (JobDisputes), its dust for the treasury.
+        (Jobs.DisputeResult result, uint256 dust) = JobDisputes.tally(d, _tallies[jobId], jobId);
+        _accrueFee(dust);
 
         // Effect and Interaction
         _resolve(jobId, _jobs[jobId], d, result);
@@ -361,19 +351,8 @@ contract JobMarket is IJobMarket, MarketBase {
 
     /// @inheritdoc IJobMarket
     function claimArbiterPay(uint256 jobId, uint32 number) external override nonReentrant {
-        Jobs.VoteTally memory tally = _tallies[jobId][number];
-        mapping(address => uint8) storage votes = _voted[jobId][number];
-        uint8 vote = votes[msg.sender];
-
-        // Check: a resolved vote, and a vote of the caller's that was not in the minority.
-        if (tally.outcome == 0 || vote == 0 || vote == 3 || (tally.outcome != 3 && vote != tally.outcome)) {
-            revert Errors.JobMarket_NothingToClaim(jobId, number, msg.sender);
-        }
-
-        // Effect
-        votes[msg.sender] = 3;
-        uint128 amount = uint128(tally.bond) + (tally.outcome == 3 ? 0 : tally.payPerVote);
-        emit ArbiterPaid(jobId, number, msg.sender, amount);
+        // Check and Effect
+        uint128 amount = JobDisputes.claimArbiterPay(_tallies[jobId][number], _voted[jobId][number], jobId, number);
 
         // Interaction
         _payOrCredit(msg.sender, amount);
@@ -387,17 +366,30 @@ contract JobMarket is IJobMarket, MarketBase {
         _requireStatus(jobId, job, Jobs.Status.FINALIZABLE);
 
         // Effect: terminal before any transfer. Floors keep the payout within the escrow.
-        // The fees are those fixed at the match, whatever governance set since.
+        // The fee and the levy are those fixed at the match, whatever governance set since.
         job.status = Jobs.Status.FINALIZED;
         uint128 escrow = job.escrow;
         uint128 protocolFee = uint128((uint256(escrow) * job.protocolFeeBps) / _BPS);
-        uint128 verifierFee = uint128((uint256(escrow) * job.verifierFeeBps) / _BPS);
-        uint128 toProvider = escrow - protocolFee - verifierFee;
-        bool attestedValid = job.attestation == Jobs.Attestation.VALID;
-        uint128 tenantRefund = attestedValid ? 0 : verifierFee;
-        if (!attestedValid) verifierFee = 0;
+        uint128 levy = uint128((uint256(escrow) * job.verifierFeeBps) / _BPS);
+        uint128 toProvider = escrow - protocolFee - levy;
         address provider = job.provider;
-        _accrueFee(protocolFee);
+        address verifier = job.verifier;
+        uint128 verifierBond = job.verifierBond;
+        uint128 toVerifier;
+        if (job.attestation == Jobs.Attestation.VALID) {
+            // The sampled verifier that proved it holds the trace: levy over the sample rate (what
+            // re-executing one job in 1/s must earn), out of the levy and the pool.
+            (, uint16 sampleBps) = config.verificationTerms();
+            uint256 pay = (uint256(escrow) * job.verifierFeeBps) / sampleBps;
+            uint256 available = _poolBalance() + levy;
+            toVerifier = uint128(pay < available ? pay : available);
+            _accrueWithPool(protocolFee, levy, toVerifier);
+        } else {
+            // Nobody verified: the levy funds the pool, with the bond of a verifier that claimed
+            // the job and never vouched for it (zero when nobody claimed it).
+            _accrueWithPool(protocolFee, uint256(levy) + verifierBond, 0);
+            verifierBond = 0;
+        }
         // The collateral is released with the match; the job counts as finalized above the minimum pay,
         // and its protocol fee is what the provider's reputation grows with.
         registry.release(
@@ -405,12 +397,11 @@ contract JobMarket is IJobMarket, MarketBase {
             ReputationMath.paidOutcome(escrow, Registry.Outcome.JOB_FINALIZED),
             protocolFee
         );
-        emit JobFinalized(jobId, provider, toProvider, protocolFee, verifierFee, tenantRefund);
+        emit JobFinalized(jobId, provider, toProvider, protocolFee, levy, toVerifier);
 
         // Interaction: payments to parties fixed in advance.
         _payOrCredit(provider, toProvider);
-        if (attestedValid) _payOrCredit(job.verifier, uint256(verifierFee) + job.verifierBond);
-        else _payOrCredit(ILeaseMarket(market).tenantOf(jobId), tenantRefund);
+        _payOrCredit(verifier, uint256(toVerifier) + verifierBond);
         _paySettler(jobId, job.settleBounty);
     }
 
@@ -469,9 +460,11 @@ contract JobMarket is IJobMarket, MarketBase {
             revert Errors.JobMarket_InvalidTraceProof(jobId, terms.steps);
         }
 
-        // Effect: without an attestation the window counts from the result.
+        // Effect: the window counts from the result. The result deadline, met, gives its bits to
+        // the block number, whose hash (unknown to the solver now) draws the verification sample.
         uint40 windowEndsAt = uint40(block.timestamp) + terms.challengeWindowSeconds;
         job.windowEndsAt = windowEndsAt;
+        job.resultDeadline = uint40(block.number);
         job.status = Jobs.Status.SUBMITTED;
         job.outputHash = outputHash;
         job.traceRoot = traceRoot;
@@ -479,37 +472,85 @@ contract JobMarket is IJobMarket, MarketBase {
     }
 
     /// @inheritdoc IJobMarket
-    function attest(uint256 jobId, Jobs.JobTerms calldata terms, bool valid) external override nonReentrant {
+    function claimVerification(uint256 jobId, Jobs.JobTerms calldata terms) external override nonReentrant {
         Jobs.JobRecord storage job = _jobs[jobId];
 
-        // Check
+        // Check: a bonded verifier (not the solver), first, on a result still in its window, drawn
+        // by the hash of its block, within the blocks whose hash the chain still knows.
         _requireStatus(jobId, job, Jobs.Status.SUBMITTED);
         if (!config.hasRole(_verifierRole, msg.sender)) {
             revert Errors.Leasehold_MissingRole(_verifierRole, msg.sender);
         }
         if (msg.sender == job.provider) revert Errors.JobMarket_VerifierIsProvider(jobId);
-        if (job.attestation != Jobs.Attestation.NONE) revert Errors.JobMarket_AlreadyAttested(jobId, job.verifier);
+        if (job.verifier != address(0)) revert Errors.JobMarket_AlreadyClaimed(jobId, job.verifier);
+        _requireTerms(jobId, terms);
+        uint256 submitBlock = job.resultDeadline;
+        if (block.number <= submitBlock || block.number > submitBlock + CLAIM_WINDOW_BLOCKS) {
+            revert Errors.JobMarket_ClaimWindowClosed(jobId, submitBlock, block.number);
+        }
+        (uint128 bond, uint16 sampleBps) = config.verificationTerms();
+        if (!isDrawn(blockhash(submitBlock), jobId, sampleBps)) revert Errors.JobMarket_NotSampled(jobId);
+
+        // Effect: the verifier and its bond go into the job's first two slots, no new one; it gets
+        // a whole window from now to re-execute, and nobody finalizes before it could attest.
+        uint40 windowEndsAt = uint40(block.timestamp) + terms.challengeWindowSeconds;
+        job.verifier = msg.sender;
+        job.verifierBond = uint256(bond).toUint40();
+        job.windowEndsAt = windowEndsAt;
+        emit VerificationClaimed(jobId, msg.sender, bond, windowEndsAt);
+
+        // Interaction
+        TokenTransfers.pullExact(paymentToken, bond);
+    }
+
+    /// @inheritdoc IJobMarket
+    function attest(
+        uint256 jobId,
+        Jobs.JobTerms calldata terms,
+        bool valid,
+        bytes32 spotHash,
+        bytes32[] calldata spotProof
+    ) external override nonReentrant {
+        Jobs.JobRecord storage job = _jobs[jobId];
+
+        // Check
+        _requireStatus(jobId, job, Jobs.Status.SUBMITTED);
+        address claimant = job.verifier;
+        if (job.attestation != Jobs.Attestation.NONE) revert Errors.JobMarket_AlreadyAttested(jobId, claimant);
         bytes32 termsHash = _requireTerms(jobId, terms);
 
-        // Effect: the verifier and its bond go into the job's first two slots, no new one.
-        uint128 bond;
-        job.verifier = msg.sender;
         if (valid) {
-            // Whistleblowers get a full window to check what the verifier vouched for.
-            bond = config.verifierBond();
+            // Check: the claimant only, with the state hash at its own spot of the solver's trace:
+            // only a verifier holding the whole trace can show it (a lazy one cannot attest).
+            if (msg.sender != claimant) revert Errors.JobMarket_NotClaimant(jobId, msg.sender);
+            uint256 index = spotIndex(job.traceRoot, msg.sender, terms.steps);
+            if (!TraceProofs.verify(spotProof, job.traceRoot, index, spotHash)) {
+                revert Errors.JobMarket_InvalidSpotProof(jobId, index);
+            }
+
+            // Effect: whistleblowers get a full window to check what the verifier vouched for.
             uint40 windowEndsAt = uint40(block.timestamp) + terms.challengeWindowSeconds;
-            job.verifierBond = uint256(bond).toUint40();
             job.attestation = Jobs.Attestation.VALID;
             job.windowEndsAt = windowEndsAt;
-            emit Attested(jobId, msg.sender, true, bond, windowEndsAt);
-        } else {
-            // The same dispute as any challenger's, so the same bond.
-            Config.Params memory params = config.params();
-            bond = params.challengeBond;
-            job.attestation = Jobs.Attestation.INVALID;
-            emit Attested(jobId, msg.sender, false, bond, job.windowEndsAt);
-            _openDispute(jobId, job, terms, termsHash, params, bond);
+            emit Attested(jobId, msg.sender, true, job.verifierBond, windowEndsAt);
+            return;
         }
+
+        // Check: a bonded verifier (not the solver); once a job is claimed, only its claimant
+        // attests (anyone else challenges).
+        if (!config.hasRole(_verifierRole, msg.sender)) {
+            revert Errors.Leasehold_MissingRole(_verifierRole, msg.sender);
+        }
+        if (msg.sender == job.provider) revert Errors.JobMarket_VerifierIsProvider(jobId);
+        if (claimant != address(0) && msg.sender != claimant) revert Errors.JobMarket_NotClaimant(jobId, msg.sender);
+
+        // Effect: the same dispute as any challenger's, so the same bond.
+        Config.Params memory params = config.params();
+        uint128 bond = params.challengeBond;
+        job.verifier = msg.sender;
+        job.attestation = Jobs.Attestation.INVALID;
+        emit Attested(jobId, msg.sender, false, bond, job.windowEndsAt);
+        _openDispute(jobId, job, terms, termsHash, params, bond);
 
         // Interaction
         TokenTransfers.pullExact(paymentToken, bond);
@@ -517,93 +558,33 @@ contract JobMarket is IJobMarket, MarketBase {
 
     /// @inheritdoc IJobMarket
     function reveal(uint256 jobId, bytes32 hMid, bytes32[] calldata proof) external override {
-        Jobs.Dispute storage d = _disputes[jobId];
-        Jobs.JobRecord storage job = _jobs[jobId];
-
-        // Check: the solver, or the verifier that vouched for its result (attack 2 of issue 12: it
-        // holds the same trace and defends it when the solver does not), in time, with a hash the
-        // solver's trace commits to.
-        _requireMove(jobId, d, Jobs.Phase.REVEAL);
-        bool byVerifier;
-        if (msg.sender != job.provider) {
-            // Only then is the attestation's slot read: the solver's reveals pay nothing for it.
-            byVerifier = _isValidVerifier(job);
-            if (!byVerifier) revert Errors.JobMarket_CallerNotProvider(jobId, msg.sender);
-        }
-        uint32 mid;
-        // Cannot overflow: both are uint32, summed in 256 bits.
-        unchecked {
-            mid = uint32((uint256(d.lo) + d.hi) / 2);
-        }
-        if (!TraceProofs.verify(proof, job.traceRoot, mid, hMid)) revert Errors.JobMarket_InvalidTraceProof(jobId, mid);
-
-        // Effect
-        uint40 deadline = uint40(block.timestamp) + d.moveTimeoutSeconds;
-        d.hMid = hMid;
-        d.phase = Jobs.Phase.RESPOND;
-        d.deadline = deadline;
-        d.verifierDefends = byVerifier;
-        emit MidpointRevealed(jobId, mid, hMid, deadline);
+        JobDisputes.reveal(_disputes[jobId], _jobs[jobId], jobId, hMid, proof);
     }
 
     /// @inheritdoc IJobMarket
     function respond(uint256 jobId, bool agree) external override {
-        Jobs.Dispute storage d = _disputes[jobId];
-
-        // Check
-        _requireMove(jobId, d, Jobs.Phase.RESPOND);
-        if (msg.sender != d.challenger) revert Errors.JobMarket_CallerNotChallenger(jobId, msg.sender);
-
-        // Effect: keep the half the challenger still disputes.
-        uint32 lo = d.lo;
-        uint32 hi = d.hi;
-        uint32 mid;
-        // Cannot overflow: both are uint32, summed in 256 bits.
-        unchecked {
-            mid = uint32((uint256(lo) + hi) / 2);
-        }
-        if (agree) {
-            lo = mid;
-            d.lo = mid;
-            d.hLo = d.hMid;
-        } else {
-            hi = mid;
-            d.hi = mid;
-            d.hHi = d.hMid;
-        }
-        (Jobs.Phase phase, uint40 deadline) = _enterNextPhase(d, lo, hi);
-        emit MidpointAnswered(jobId, agree, lo, hi, phase, deadline);
+        JobDisputes.respond(_disputes[jobId], jobId, agree);
     }
 
     /// @inheritdoc IJobMarket
     function voteOnStep(uint256 jobId, bool solverCorrect) external override nonReentrant {
-        Jobs.Dispute storage d = _disputes[jobId];
-
-        // Check: an arbiter with no stake in the outcome, once, in time.
-        if (!config.hasRole(_arbiterRole, msg.sender)) revert Errors.Leasehold_MissingRole(_arbiterRole, msg.sender);
-        _requireMove(jobId, d, Jobs.Phase.VOTE);
-        if (msg.sender == d.challenger || msg.sender == _jobs[jobId].provider) {
-            revert Errors.JobMarket_ArbiterIsParty(jobId, msg.sender);
-        }
-        mapping(address => uint8) storage voted = _voted[jobId][d.number];
-        if (voted[msg.sender] != 0) revert Errors.JobMarket_AlreadyVoted(jobId, msg.sender);
-
-        // Effect: the vote, bonded so that voting against the majority costs.
-        uint128 bond = d.arbiterBond;
-        voted[msg.sender] = solverCorrect ? 1 : 2;
-        if (solverCorrect) d.votesForSolver += 1;
-        else d.votesForChallenger += 1;
-        emit StepVoted(jobId, msg.sender, solverCorrect, bond);
-
-        // Interaction
-        TokenTransfers.pullExact(paymentToken, bond);
+        JobDisputes.vote(
+            _disputes[jobId],
+            _voted[jobId],
+            jobId,
+            _jobs[jobId].provider,
+            solverCorrect,
+            config,
+            _arbiterRole,
+            paymentToken
+        );
     }
 
     /*//////////////////////////////////////////////////////////////
                            PRIVATE FUNCTIONS
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev Opens a dispute over [0, N] and pauses the window; the caller pulls the bond.
+    /// @dev Opens a dispute over [0, N] and pauses the window (JobDisputes); the caller pulls the bond.
     function _openDispute(
         uint256 jobId,
         Jobs.JobRecord storage job,
@@ -612,52 +593,7 @@ contract JobMarket is IJobMarket, MarketBase {
         Config.Params memory params,
         uint128 bond
     ) private {
-        Jobs.Dispute storage d = _disputes[jobId];
-        uint32 number = d.number + 1;
-        d.challenger = msg.sender;
-        d.bond = uint256(bond).toUint96();
-        d.arbiterMode = _termsRecords[termsHash].arbiterMode;
-        d.moveTimeoutSeconds = params.moveTimeoutSeconds;
-        d.voteWindowSeconds = params.arbiterVoteWindowSeconds;
-        d.arbiterBond = uint256(params.arbiterBond).toUint40();
-        d.arbiterFee = uint256(params.arbiterFee).toUint40();
-        d.number = number;
-        d.verifierDefends = false;
-        d.lo = 0;
-        d.hi = terms.steps;
-        // h_0 is agreed by construction: the published input hashes to it.
-        d.hLo = terms.inputHash;
-        d.hHi = job.outputHash;
-        // Cannot underflow: the job is SUBMITTED, not FINALIZABLE, so the window is still open.
-        unchecked {
-            d.windowLeft = job.windowEndsAt - uint40(block.timestamp);
-        }
-        (Jobs.Phase phase, uint40 deadline) = _enterNextPhase(d, 0, terms.steps);
-        job.status = Jobs.Status.DISPUTED;
-        emit DisputeOpened(jobId, msg.sender, number, bond, phase, deadline);
-    }
-
-    /// @dev Sets the phase that follows an interval [lo, hi]: another reveal while more than one
-    /// step is disputed, else the final step, proven on-chain or voted on by arbiters.
-    function _enterNextPhase(
-        Jobs.Dispute storage d,
-        uint32 lo,
-        uint32 hi
-    ) private returns (Jobs.Phase phase, uint40 deadline) {
-        if (hi - lo > 1) {
-            phase = Jobs.Phase.REVEAL;
-            deadline = uint40(block.timestamp) + d.moveTimeoutSeconds;
-        } else if (d.arbiterMode) {
-            phase = Jobs.Phase.VOTE;
-            deadline = uint40(block.timestamp) + d.voteWindowSeconds;
-            d.votesForSolver = 0;
-            d.votesForChallenger = 0;
-        } else {
-            phase = Jobs.Phase.PROVE;
-            deadline = uint40(block.timestamp) + d.moveTimeoutSeconds;
-        }
-        d.phase = phase;
-        d.deadline = deadline;
+        JobDisputes.open(_disputes[jobId], job, jobId, terms, _termsRecords[termsHash].arbiterMode, params, bond);
     }
 
     /// @dev Ends the open dispute. Every branch sets the dispute's and the job's new state before
@@ -702,14 +638,9 @@ contract JobMarket is IJobMarket, MarketBase {
         Registry.Settlement memory settlement = _settlementOf(job);
         address tenant = ILeaseMarket(market).tenantOf(jobId);
         uint128 escrow = job.escrow;
-        bool attestedValid = job.attestation == Jobs.Attestation.VALID;
-        uint128 verifierBond = job.verifierBond;
-        address verifier = job.verifier;
 
         // Effect: terminal; the solver was shown wrong.
         job.status = Jobs.Status.SLASHED;
-        uint128 verifierToChallenger =
-            attestedValid ? _verifierShareToChallenger(verifierBond, settlement.collateral, params) : 0;
 
         // Effect: the whole collateral is slashed, for the tenant and the treasury; no finder's share,
         // which a solver's second account would get back (docs/verification.md, self-reports).
@@ -723,17 +654,42 @@ contract JobMarket is IJobMarket, MarketBase {
             })
         );
         emit DisputeResolved(jobId, challenger, d.number, result, slashed, 0);
-        if (attestedValid) {
-            // A verifier vouched for a wrong result: a lazy verifier caught.
-            _accrueFee(verifierBond - verifierToChallenger);
-            emit VerifierBondForfeited(jobId, verifier, verifierToChallenger, verifierBond - verifierToChallenger);
-        }
+        (uint128 verifierToChallenger, uint128 verifierBack) = _settleVerifierOnSlash(
+            jobId,
+            job,
+            settlement.collateral,
+            params
+        );
 
-        // Interaction: the escrow to the tenant; the bond (and the verifier's share) to the challenger.
+        // Interaction: the escrow to the tenant; the bond (and the verifier's share) to the
+        // challenger; a claimant's bond back when it did not vouch for the result.
         _payOrCredit(tenant, escrow);
-        _payOrCredit(challenger, bond);
-        if (attestedValid) _payOrCredit(challenger, verifierToChallenger);
+        _payOrCredit(challenger, uint256(bond) + verifierToChallenger);
+        _payOrCredit(job.verifier, verifierBack);
         _paySettler(jobId, job.settleBounty);
+    }
+
+    /// @dev The verifier's bond when the solver was shown wrong. A verifier that vouched for the
+    /// wrong result (a colluding one: a lazy one cannot attest) loses it, its share to the
+    /// challenger. A claimant that did not vouch for it gets it back (it flagged the result, or
+    /// someone else's dispute came first) and no pay: a pay for flagging would go to a cheater's
+    /// own second account claiming its drawn job, so it would lose less than when caught
+    /// (property 5). Returns the challenger's share and what goes back to the verifier.
+    function _settleVerifierOnSlash(
+        uint256 jobId,
+        Jobs.JobRecord storage job,
+        uint128 collateral,
+        Config.Params memory params
+    ) private returns (uint128 toChallenger, uint128 back) {
+        uint128 verifierBond = job.verifierBond;
+        Jobs.Attestation attestation = job.attestation;
+        if (attestation == Jobs.Attestation.VALID) {
+            toChallenger = _verifierShareToChallenger(verifierBond, collateral, params);
+            _accrueFee(verifierBond - toChallenger);
+            emit VerifierBondForfeited(jobId, job.verifier, toChallenger, verifierBond - toChallenger);
+        } else {
+            back = verifierBond;
+        }
     }
 
     /// @dev Pays `bounty` to the caller, who settled the job (PROTOCOL §7: every settlement pays
@@ -762,12 +718,6 @@ contract JobMarket is IJobMarket, MarketBase {
                 (uint256(collateral) * params.whistleblowerRewardBps) / _BPS -
                 (uint256(collateral) * params.tenantCompensationBps) / _BPS;
         return uint128(share < treasuryShare ? share : treasuryShare);
-    }
-
-    /// @dev Whether the caller is the verifier that attested the job's result valid: it may make
-    /// the solver side's moves.
-    function _isValidVerifier(Jobs.JobRecord storage job) private view returns (bool) {
-        return msg.sender == job.verifier && job.attestation == Jobs.Attestation.VALID;
     }
 
     /// @dev Fixes the money terms of a job being opened (PROTOCOL §7: terms fixed when agreed): both
@@ -838,7 +788,12 @@ contract JobMarket is IJobMarket, MarketBase {
         v.provider = job.provider;
         v.offerId = job.offerId;
         v.units = job.units;
-        v.resultDeadline = job.resultDeadline;
+        // The record's deadline field holds the submission block once a result is in.
+        if (job.status == Jobs.Status.MATCHED || job.status == Jobs.Status.EXPIRED) {
+            v.resultDeadline = job.resultDeadline;
+        } else {
+            v.submitBlock = job.resultDeadline;
+        }
         v.windowEndsAt = job.windowEndsAt;
         v.status = job.status;
         v.attestation = job.attestation;
@@ -852,11 +807,5 @@ contract JobMarket is IJobMarket, MarketBase {
         if (v.status == Jobs.Status.NONE) return v;
         v.tenant = ILeaseMarket(market).tenantOf(jobId);
         v.termsHash = ILeaseMarket(market).jobTermsHashOf(jobId);
-    }
-
-    /// @dev Reverts unless the dispute waits for `phase` and its deadline has not passed.
-    function _requireMove(uint256 jobId, Jobs.Dispute storage d, Jobs.Phase phase) private view {
-        if (d.phase != phase) revert Errors.JobMarket_UnexpectedPhase(jobId, d.phase);
-        if (block.timestamp > d.deadline) revert Errors.JobMarket_MoveDeadlinePassed(jobId, d.deadline);
     }
 }

@@ -55,7 +55,7 @@ contract ProtocolConfig is IProtocolConfig, Ownable2Step, Pausable {
     uint16 public constant DEFAULT_LATE_RESULT_SLASH_BPS = 500;
 
     /// @notice The default `verifierFeeBps`, set at deployment (docs/parameters.md).
-    uint16 public constant DEFAULT_VERIFIER_FEE_BPS = 500;
+    uint16 public constant DEFAULT_VERIFIER_FEE_BPS = 1200;
 
     /// @notice The default `minLeaseSeconds`, set at deployment (docs/parameters.md).
     uint40 public constant DEFAULT_MIN_LEASE_SECONDS = 1 hours;
@@ -101,6 +101,9 @@ contract ProtocolConfig is IProtocolConfig, Ownable2Step, Pausable {
 
     /// @notice The default `jobCollateralBps`, set at deployment (docs/parameters.md).
     uint16 public constant DEFAULT_JOB_COLLATERAL_BPS = 20_000;
+
+    /// @notice The default `verificationSampleBps`, set at deployment (docs/parameters.md).
+    uint16 public constant DEFAULT_VERIFICATION_SAMPLE_BPS = 2000;
 
     /// @notice The default `arbiterBond`, set at deployment (docs/parameters.md).
     uint128 public constant DEFAULT_ARBITER_BOND = 10 * USD;
@@ -155,6 +158,7 @@ contract ProtocolConfig is IProtocolConfig, Ownable2Step, Pausable {
                 challengeBond: DEFAULT_CHALLENGE_BOND,
                 verifierBond: DEFAULT_VERIFIER_BOND,
                 jobCollateralBps: DEFAULT_JOB_COLLATERAL_BPS,
+                verificationSampleBps: DEFAULT_VERIFICATION_SAMPLE_BPS,
                 arbiterBond: DEFAULT_ARBITER_BOND,
                 arbiterFee: DEFAULT_ARBITER_FEE
             })
@@ -190,8 +194,8 @@ contract ProtocolConfig is IProtocolConfig, Ownable2Step, Pausable {
     }
 
     /// @inheritdoc IProtocolConfig
-    function verifierBond() external view override returns (uint128) {
-        return _params.verifierBond;
+    function verificationTerms() external view override returns (uint128 verifierBond, uint16 sampleBps) {
+        return (_params.verifierBond, _params.verificationSampleBps);
     }
 
     /// @inheritdoc IProtocolConfig
@@ -344,6 +348,8 @@ contract ProtocolConfig is IProtocolConfig, Ownable2Step, Pausable {
 
         // Check: multiples, in basis points of a job's price (10000 = 1x).
         _checkBounds("jobCollateralBps", p.jobCollateralBps, 10_000, 50_000);
+        // Check: a share of jobs; never zero, the sampled verifier's pay is the levy over it.
+        _checkBounds("verificationSampleBps", p.verificationSampleBps, 100, 10_000);
 
         // Check: stake must stay slashable for as long as any fault it backed can be proven.
         uint256 window = longestSlashableWindow(p);

@@ -1022,7 +1022,9 @@ def tenant_status(args: argparse.Namespace) -> int:
                     [
                         ["status", job.status],
                         ["solver", job.provider],
-                        ["result deadline", _time(job.result_deadline, now)],
+                        # Once the result is in, the job keeps its block (the verification draw) instead.
+                        ["result deadline", _time(job.result_deadline, now) if job.result_deadline else "met"],
+                        ["result block", str(job.submit_block) if job.submit_block else "-"],
                         ["challenge window ends", _time(job.window_ends_at, now) if job.window_ends_at else "-"],
                         ["output hash", "0x" + job.output_hash.hex() if any(job.output_hash) else "-"],
                         ["escrow", money(job.escrow)],

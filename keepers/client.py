@@ -215,6 +215,7 @@ class JobInfo:
     trace_root: bytes
     verifier: str
     verifier_bond: int
+    submit_block: int = 0  # the block of the result, whose hash draws the verification sample
 
 
 @dataclass(frozen=True)
@@ -415,16 +416,27 @@ class LeaseholdClient:
     ) -> SendResult:
         return self.send(self.contracts.job_market.submit_result(job_id, terms, output_hash, trace_root, output_proof))
 
-    def attest(self, job_id: int, terms: JobTerms, valid: bool, *, approve: bool = True) -> SendResult:
-        """Attests, posting the verifier bond (valid) or the challenge bond (not valid), approved first when needed."""
+    def claim_verification(self, job_id: int, terms: JobTerms, *, approve: bool = True) -> SendResult:
+        """Claims a job drawn for verification, posting the verifier bond (approved first when needed)."""
         if approve:
-            params = self.params()
-            self.ensure_allowance(
-                self.contracts.payment_token,
-                self.job_market.address,
-                params["verifierBond" if valid else "challengeBond"],
-            )
-        return self.send(self.contracts.job_market.attest(job_id, terms, valid))
+            self.ensure_allowance(self.contracts.payment_token, self.job_market.address, self.params()["verifierBond"])
+        return self.send(self.contracts.job_market.claim_verification(job_id, terms))
+
+    def attest(
+        self,
+        job_id: int,
+        terms: JobTerms,
+        valid: bool,
+        spot_hash: bytes = b"\x00" * 32,
+        spot_proof: list[bytes] | None = None,
+        *,
+        approve: bool = True,
+    ) -> SendResult:
+        """Attests: valid (the claimant, its bond posted with the claim) with the spot proof; not
+        valid posting the challenge bond, approved first when needed."""
+        if approve and not valid:
+            self.ensure_allowance(self.contracts.payment_token, self.job_market.address, self.params()["challengeBond"])
+        return self.send(self.contracts.job_market.attest(job_id, terms, valid, spot_hash, spot_proof or []))
 
     def challenge(self, job_id: int, terms: JobTerms, *, approve: bool = True) -> SendResult:
         """Challenges a submitted result, posting the challenge bond (approved first when needed)."""
@@ -483,6 +495,7 @@ class LeaseholdClient:
             trace_root=bytes(j["traceRoot"]),
             verifier=j["verifier"],
             verifier_bond=j["verifierBond"],
+            submit_block=j["submitBlock"],
         )
 
     def dispute(self, job_id: int) -> DisputeInfo:

@@ -28,6 +28,21 @@ from keepers.sender import SendResult, send_or_skip
 from keepers.workloads import TraceTree, Workload, WorkloadError, get_workload, keccak256
 
 TERMINAL = frozenset({"FINALIZED", "EXPIRED", "SLASHED", "VOIDED"})
+CLAIM_WINDOW_BLOCKS = 256  # JobMarket.CLAIM_WINDOW_BLOCKS: the chain knows the last 256 block hashes
+
+
+def is_drawn(submit_block_hash: bytes, job_id: int, sample_bps: int) -> bool:
+    """Whether the hash of a result's block draws the job for verification, as `JobMarket.isDrawn`
+    computes it: keccak256(abi.encode(hash, jobId)) mod 10,000 below the sample rate."""
+    digest = keccak256(bytes(submit_block_hash).rjust(32, b"\x00") + job_id.to_bytes(32, "big"))
+    return int.from_bytes(digest, "big") % 10_000 < sample_bps
+
+
+def spot_index(trace_root: bytes, verifier: str, steps: int) -> int:
+    """The step whose state hash `verifier` proves to attest a result valid (`JobMarket.spotIndex`):
+    keccak256(abi.encode(traceRoot, verifier)) mod (N + 1)."""
+    address = bytes.fromhex(verifier.removeprefix("0x")).rjust(32, b"\x00")
+    return int.from_bytes(keccak256(bytes(trace_root) + address), "big") % (steps + 1)
 
 
 @dataclass(frozen=True)
@@ -49,8 +64,9 @@ class JobFacts:
     status: str = "MATCHED"
     output_hash: bytes | None = None
     window_ends_at: int = 0
-    verifier: str | None = None
+    verifier: str | None = None  # the claimant of a drawn job, or the verifier that attested
     attested_valid: bool | None = None
+    submit_block: int = 0  # the block of the result, whose hash draws the verification sample
     challenger: str | None = None  # of the open dispute
     dispute_number: int = 0
     phase: str = "NONE"  # of the open dispute
@@ -85,6 +101,9 @@ class JobState:
                     bytes(args["outputHash"]),
                     args["windowEndsAt"],
                 )
+                job.submit_block = event.block_number
+            case "VerificationClaimed":
+                job.verifier, job.window_ends_at = args["verifier"], args["windowEndsAt"]
             case "JobExpired":
                 job.status = "EXPIRED"
             case "Attested":
@@ -121,6 +140,7 @@ class JobBook:
         "JobTermsPublished",
         "JobOpened",
         "ResultSubmitted",
+        "VerificationClaimed",
         "JobExpired",
         "Attested",
         "DisputeOpened",

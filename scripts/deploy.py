@@ -99,6 +99,7 @@ class Deployment:
         }
         abis = {name: c.abi for name, c in named.items()}
         abis["LeaseMarket"] = with_linked_errors(self.market.abi, _project().LeaseLiveness.abi)
+        abis["JobMarket"] = with_linked_errors(self.job_market.abi, _project().JobDisputes.abi)
         return {
             "chainId": chain_id,
             "blockNumber": self.block_number,
@@ -169,6 +170,8 @@ def deploy(
     )
     market = build.LeaseMarket.deploy(config, registry, payment_token, matcher_bonds, options)
     matcher_bonds.setLeaseMarket(market, options)
+    # JobMarket links JobDisputes, the bisection game, the same way.
+    build.JobDisputes.deploy(options)
     job_market = build.JobMarket.deploy(config, registry, payment_token, market, options)
     for contract in (market, job_market):
         config.setRole(config.MARKET_ROLE(), contract, True, options)

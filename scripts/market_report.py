@@ -81,16 +81,19 @@ def gas_by_operation(w3: Web3, contracts: list[Contract], from_block: int) -> di
 class JobFlows:
     """The JobMarket's payment-token flows, from its events (slashes are stake, paid by the registry)."""
 
-    inflow: int  # escrows handed over by the LeaseMarket, verifier, challenge and arbiter bonds
+    inflow: int  # escrows handed over by the LeaseMarket, verifier (claim), challenge and arbiter bonds
     outflow: int  # every payout of finalize, expire, dispute resolution, bond forfeits, arbiter claims
-    owed: int  # open jobs' escrow, valid attestation's and open dispute's bonds; arbiters' unclaimed pay
+    owed: int  # open jobs' escrow, claims' and open disputes' bonds, arbiters' unclaimed pay, the pool
     refunded_to_tenants: int
     to_treasury: int
+    pool: int = 0  # the verifier pool: levies of unverified jobs and silent claimants' bonds, less sampled pay
 
     @classmethod
     def of(cls, events: ChainEvents) -> JobFlows:
         escrow = {e["jobId"]: e["escrow"] for e in events["JobOpened"]}
-        verifier_bond = {e["jobId"]: e["bond"] for e in events["Attested"] if e["valid"]}
+        # A verifier's bond comes in with its claim; only the claimant attests valid.
+        verifier_bond = {e["jobId"]: e["bond"] for e in events["VerificationClaimed"]}
+        attested_valid = {e["jobId"] for e in events["Attested"] if e["valid"]}
         dispute_bond = {(e["jobId"], e["number"]): e["bond"] for e in events["DisputeOpened"]}
         # Arbiter votes: bonds in; a decided vote moves `fee` of the challenger's bond to the
         # committee and accrues `dust`; the arbiters' claims go out.
@@ -100,12 +103,17 @@ class JobFlows:
         arbiter_paid = events.total("ArbiterPaid", "amount")
         inflow = sum(escrow.values()) + sum(verifier_bond.values()) + sum(dispute_bond.values()) + arbiter_bonds
         ended: set[int] = set()
-        outflow = refunded = to_treasury = 0
+        outflow = refunded = to_treasury = pool = 0
         for e in events["JobFinalized"]:
             ended.add(e["jobId"])
-            outflow += e["toProvider"] + e["protocolFee"] + e["verifierFee"] + e["tenantRefund"]
-            outflow += verifier_bond.get(e["jobId"], 0)
-            refunded += e["tenantRefund"]
+            # The levy joins the pool, which pays the sampled verifier; the claimant's bond goes back
+            # when it attested valid, else to the pool.
+            outflow += e["toProvider"] + e["protocolFee"] + e["toVerifier"]
+            pool += e["verifierLevy"] - e["toVerifier"]
+            if e["jobId"] in attested_valid:
+                outflow += verifier_bond.get(e["jobId"], 0)
+            else:
+                pool += verifier_bond.get(e["jobId"], 0)
             to_treasury += e["protocolFee"]
         for e in events["JobExpired"]:
             ended.add(e["jobId"])
@@ -117,8 +125,8 @@ class JobFlows:
             if e["result"] != DisputeResult.CHALLENGER_WON:
                 continue  # the bond's split is in ChallengerBondForfeited (a void included)
             ended.add(e["jobId"])
-            # The tenant's escrow, the challenger's bond, and a valid attestation's bond, split by
-            # VerifierBondForfeited.
+            # The tenant's escrow, the challenger's bond, and the claimant's bond: split by
+            # VerifierBondForfeited when it attested valid, else back to it.
             key = (e["jobId"], e["number"])
             outflow += escrow[e["jobId"]] + dispute_bond[key] - arbiter_fee.get(key, 0)
             outflow += verifier_bond.get(e["jobId"], 0)
@@ -132,7 +140,8 @@ class JobFlows:
         owed += sum(amount for job_id, amount in verifier_bond.items() if job_id not in ended)
         owed += sum(amount for key, amount in dispute_bond.items() if key not in settled_bonds)
         owed += arbiter_bonds + sum(arbiter_fee.values()) - dust - arbiter_paid
-        return cls(inflow, outflow, owed, refunded, to_treasury)
+        owed += pool
+        return cls(inflow, outflow, owed, refunded, to_treasury, pool)
 
 
 def conservation(
@@ -246,7 +255,8 @@ def summary(events: ChainEvents) -> dict[str, int]:
             + sum(e["paid"] for e in closed)
             + events.total("JobFinalized", "toProvider")
         ),
-        "verifier_fees": events.total("JobFinalized", "verifierFee"),
+        "verifier_fees": events.total("JobFinalized", "toVerifier"),
+        "verifier_levies": events.total("JobFinalized", "verifierLevy"),
         # Less what re-opened requests took back in: that deposit is refunded (or paid) later.
         "refunded_to_tenants": (
             events.total("RequestCancelled", "refunded")

@@ -205,7 +205,15 @@ def matvec_verifier(MatvecStepVerifier, governance):
 
 
 @pytest.fixture(scope="module")
-def job_market(JobMarket, config, registry, token, lease_market, governance, hashchain_verifier, matvec_verifier):
+def job_disputes(JobDisputes, governance):
+    """The library JobMarket links: brownie links the one deployed last into every JobMarket."""
+    return JobDisputes.deploy({"from": governance})
+
+
+@pytest.fixture(scope="module")
+def job_market(
+    JobMarket, job_disputes, config, registry, token, lease_market, governance, hashchain_verifier, matvec_verifier
+):
     contract = JobMarket.deploy(config, registry, token, lease_market, {"from": governance})
     config.setRole(config.MARKET_ROLE(), contract, True, {"from": governance})
     registry.cacheSettlingMarket(contract, {"from": governance})

@@ -5,8 +5,10 @@ import { Jobs, Registry } from "../types/DataTypes.sol";
 import { IMarketBase } from "./IMarketBase.sol";
 
 /// @title IJobMarket
-/// @notice Jobs bought through the LeaseMarket: the solver submits a result and a trace root, a
-/// bonded verifier may attest, anyone may challenge inside the window with a bond, and a
+/// @notice Jobs bought through the LeaseMarket: the solver submits a result and a trace root; the
+/// hash of the result's block draws it for verification with probability `verificationSampleBps`,
+/// and a sampled job is claimed by one bonded verifier, paid from a per-job levy, that attests it
+/// valid with a spot proof of the trace; anyone may challenge inside the window with a bond, and a
 /// challenge is settled by a bisection game over the solver's trace down to one step, checked
 /// on-chain by the workload's step verifier or voted on by arbiters. Without a successful
 /// challenge anyone finalizes after the window. Mechanism and economics: docs/verification.md.
@@ -51,8 +53,14 @@ interface IJobMarket is IMarketBase {
     /// @notice Emitted when a job without a result in time is expired.
     event JobExpired(uint256 indexed jobId, address indexed caller, uint128 refunded, uint128 slashed);
 
-    /// @notice Emitted when a verifier attests. `valid` restarts the window at `windowEndsAt`;
-    /// not `valid` opens a dispute with the verifier as challenger ({DisputeOpened} follows).
+    /// @notice Emitted when a verifier claims a sampled job, posting `bond`; the window now ends at
+    /// `windowEndsAt`, a whole window from the claim.
+    event VerificationClaimed(uint256 indexed jobId, address indexed verifier, uint128 bond, uint40 windowEndsAt);
+
+    /// @notice Emitted when a verifier attests. `valid` (the claimant, with its spot proof)
+    /// restarts the window at `windowEndsAt`, and `bond` is its claim's; not `valid` opens a
+    /// dispute with the verifier as challenger ({DisputeOpened} follows) and `bond` is the
+    /// challenge bond.
     event Attested(uint256 indexed jobId, address indexed verifier, bool valid, uint128 bond, uint40 windowEndsAt);
 
     /// @notice Emitted when a dispute opens; `phase` is the first move, due by `deadline`.
@@ -129,14 +137,15 @@ interface IJobMarket is IMarketBase {
     );
 
     /// @notice Emitted when a job is finalized. `escrow == toProvider + protocolFee +
-    /// verifierFee + tenantRefund`; `tenantRefund` is the verifier fee nobody earned.
+    /// verifierLevy`; the levy joins the verifier pool, from which `toVerifier` (the sampled
+    /// verifier's pay, 0 when nobody attested valid) is paid.
     event JobFinalized(
         uint256 indexed jobId,
         address indexed provider,
         uint128 toProvider,
         uint128 protocolFee,
-        uint128 verifierFee,
-        uint128 tenantRefund
+        uint128 verifierLevy,
+        uint128 toVerifier
     );
 
     /*//////////////////////////////////////////////////////////////
@@ -151,6 +160,10 @@ interface IJobMarket is IMarketBase {
 
     /// @notice Longest result timeout a job may ask for.
     function MAX_RESULT_TIMEOUT_SECONDS() external view returns (uint40);
+
+    /// @notice Blocks after the result's in which a sampled job may be claimed: the chain knows the
+    /// hash of the last 256 blocks only (`blockhash`).
+    function CLAIM_WINDOW_BLOCKS() external view returns (uint256);
 
     /*//////////////////////////////////////////////////////////////
                                   VIEWS
@@ -190,6 +203,20 @@ interface IJobMarket is IMarketBase {
 
     /// @notice The status of a job now, derived from its stored status and the clock.
     function statusOf(uint256 jobId) external view returns (Jobs.Status);
+
+    /// @notice The verifier pool: the levy of the jobs nobody verified, and the bonds of claimants
+    /// that never attested, held to pay sampled verifiers.
+    function verifierPool() external view returns (uint256);
+
+    /// @notice Whether the hash of a result's block, `submitBlockHash`, draws job `jobId` for
+    /// verification at a sample rate of `sampleBps`: keccak256(abi.encode(hash, jobId)) mod 10,000
+    /// below it. Keepers compute it off-chain before claiming.
+    function isDrawn(bytes32 submitBlockHash, uint256 jobId, uint16 sampleBps) external pure returns (bool);
+
+    /// @notice The step whose state hash `verifier` must prove to attest a result with trace root
+    /// `traceRoot` valid: keccak256(abi.encode(traceRoot, verifier)) mod (N + 1). Bound to the
+    /// verifier's address, so a copied attestation proves nothing.
+    function spotIndex(bytes32 traceRoot, address verifier, uint32 steps) external pure returns (uint256);
 
     /// @notice The current (or last) dispute of a job.
     function disputeOf(uint256 jobId) external view returns (Jobs.Dispute memory);
@@ -249,9 +276,10 @@ interface IJobMarket is IMarketBase {
     function resolveVote(uint256 jobId) external;
 
     /// @notice Anyone finalizes a job whose window closed undisputed: the solver gets the escrow
-    /// less the protocol fee and the verifier fee; the verifier that attested valid gets its fee
-    /// and bond; the tenant gets back a verifier fee nobody earned; the protocol fee accrues for
-    /// the treasury ({IProtocolFees}). Emits {JobFinalized}.
+    /// less the protocol fee and the verifier levy; the protocol fee accrues for the treasury
+    /// ({IProtocolFees}) and the levy joins the verifier pool. The claimant that attested valid
+    /// gets its bond back and min(pool, escrow x verifierFeeBps / verificationSampleBps) from the
+    /// pool; a claimant that never attested loses its bond to the pool. Emits {JobFinalized}.
     function finalizeJob(uint256 jobId) external;
 
     /*//////////////////////////////////////////////////////////////
@@ -285,11 +313,29 @@ interface IJobMarket is IMarketBase {
         bytes32[] calldata outputProof
     ) external;
 
-    /// @notice VERIFIER_ROLE (not the solver) attests a submitted result once per job, inside
-    /// the window. `valid` posts `verifierBond` and restarts the window for a full
-    /// `challengeWindowSeconds`; not `valid` opens a dispute with the verifier as challenger,
-    /// posting `challengeBond` like any challenger. Emits {Attested} (and {DisputeOpened}).
-    function attest(uint256 jobId, Jobs.JobTerms calldata terms, bool valid) external;
+    /// @notice VERIFIER_ROLE (not the solver) claims a submitted result drawn for verification
+    /// (`isDrawn` by the hash of its block), first come, in the `CLAIM_WINDOW_BLOCKS` blocks after
+    /// it and inside the window, posting `verifierBond`. Only the claimant may then attest; the
+    /// window restarts for a full `challengeWindowSeconds` so it has time to re-execute.
+    /// @dev Reverts with `JobMarket_AlreadyClaimed`, `JobMarket_ClaimWindowClosed`,
+    /// `JobMarket_NotSampled`. Emits {VerificationClaimed}.
+    function claimVerification(uint256 jobId, Jobs.JobTerms calldata terms) external;
+
+    /// @notice A verifier attests a submitted result once per job, inside the window. `valid`: only
+    /// the claimant, with `spotHash`, the hash of state `spotIndex(traceRoot, caller, N)`, and its
+    /// proof against the solver's trace root; it restarts the window for a full
+    /// `challengeWindowSeconds`. Not `valid`: VERIFIER_ROLE (not the solver; the claimant only once
+    /// the job is claimed) opens a dispute as challenger, posting `challengeBond` like any
+    /// challenger; `spotHash` and `spotProof` are ignored.
+    /// @dev Reverts with `JobMarket_NotClaimant`, `JobMarket_InvalidSpotProof`. Emits {Attested}
+    /// (and {DisputeOpened}).
+    function attest(
+        uint256 jobId,
+        Jobs.JobTerms calldata terms,
+        bool valid,
+        bytes32 spotHash,
+        bytes32[] calldata spotProof
+    ) external;
 
     /// @notice The solver, or the verifier that attested the result valid (it holds the same
     /// trace, so it can defend what it vouched for when the solver does not), reveals `hMid`, the

@@ -60,8 +60,10 @@ interface IProtocolConfig {
     /// reads of the parameters, in one slot.
     function feeBps() external view returns (uint16 protocolFeeBps, uint16 verifierFeeBps);
 
-    /// @notice The bond a verifier posts with a valid attestation: one slot, where `params` reads five.
-    function verifierBond() external view returns (uint128);
+    /// @notice What the job market reads to claim and pay a sampled verification: the bond a
+    /// verifier posts when it claims a job and the share of jobs drawn for verification (bps), one
+    /// slot where `params` reads six.
+    function verificationTerms() external view returns (uint128 verifierBond, uint16 sampleBps);
 
     /// @notice The least collateral of a job, in basis points of its price: one slot, what a job
     /// match's policy check reads.

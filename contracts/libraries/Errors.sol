@@ -314,6 +314,24 @@ library Errors {
     /// @notice The job was attested already, by `verifier`; one attestation per job.
     error JobMarket_AlreadyAttested(uint256 jobId, address verifier);
 
+    /// @notice The job was already claimed for verification, by `verifier`.
+    error JobMarket_AlreadyClaimed(uint256 jobId, address verifier);
+
+    /// @notice A claim outside the blocks after the result whose hash the chain still knows
+    /// (`submitBlock` + 1 to `submitBlock` + 256); `blockNumber` is the claim's block.
+    error JobMarket_ClaimWindowClosed(uint256 jobId, uint256 submitBlock, uint256 blockNumber);
+
+    /// @notice The hash of the result's block did not draw the job for verification.
+    error JobMarket_NotSampled(uint256 jobId);
+
+    /// @notice Only the verifier that claimed the job may attest it (valid: always; invalid: once
+    /// it is claimed). Anyone else challenges.
+    error JobMarket_NotClaimant(uint256 jobId, address caller);
+
+    /// @notice A valid attestation without the state hash at the verifier's spot `index`, proven
+    /// against the solver's trace root: the verifier does not hold the trace.
+    error JobMarket_InvalidSpotProof(uint256 jobId, uint256 index);
+
     /// @notice The job's solver cannot attest its own result.
     error JobMarket_VerifierIsProvider(uint256 jobId);
 

@@ -17,7 +17,7 @@ library Config {
         uint16 tenantCompensationBps; // share of a slash credited to the affected tenant
         uint16 livenessSlashBps; // share of a lease's collateral slashed for a missed liveness challenge
         uint16 lateResultSlashBps; // share of a job's collateral slashed for a missed result deadline
-        uint16 verifierFeeBps; // share of a job's price paid to the attesting verifier
+        uint16 verifierFeeBps; // levy on every job's price for verification: the sampled verifier's pay and its pool
         uint40 minLeaseSeconds; // a request's deposit must cover this long at its max price
         uint40 reclaimNoticeSeconds; // notice a provider gives before closing a lease itself
         uint40 livenessWindowSeconds; // time the provider has to answer a liveness challenge
@@ -35,8 +35,9 @@ library Config {
         uint128 livenessBond; // payment token units a liveness challenger posts
         uint128 challengeBond; // payment token units a job challenger posts
         // slot 4
-        uint128 verifierBond; // payment token units a verifier posts with an attestation
+        uint128 verifierBond; // payment token units a verifier posts when it claims a sampled job
         uint16 jobCollateralBps; // a job locks at least this share of its price as collateral (10000 = 1x)
+        uint16 verificationSampleBps; // chance that a submitted result is drawn for paid verification
         // slot 5
         uint128 arbiterBond; // payment token units an arbiter posts with each vote; lost when in the minority
         uint128 arbiterFee; // payment token units of the challenger's bond paid to the majority of a decided vote
@@ -512,8 +513,9 @@ library Jobs {
         bytes32 termsHash;
         bytes32 outputHash; // h_N claimed by the solver
         bytes32 traceRoot; // Merkle root of (i, h_i) for i = 0..N (TraceProofs)
-        address verifier;
+        address verifier; // the verifier that claimed the job (sampled), or attested it invalid
         uint96 verifierBond;
+        uint40 submitBlock; // the block of the result, whose hash draws the sample; 0 before
     }
 
     /// @notice How a job is stored: three slots at the match, two more with the result, and the
@@ -526,7 +528,9 @@ library Jobs {
         uint16 units; // at most the lease market's MAX_UNITS (1024)
         uint40 verifierBond; // at most 100,000 USD (1e11 units, below 2**40) by ProtocolConfig
         // slot 1
-        address verifier; // 0 until a verifier attests
+        address verifier; // 0 until a verifier claims the job (sampled) or attests it invalid
+        // MATCHED: the result deadline. From the result on (dead as a deadline): the number of
+        // the block the result was submitted in, whose hash draws the verification sample.
         uint40 resultDeadline;
         uint40 windowEndsAt; // challenges and attestations only before it; finalize from it
         Status status; // stored values only (see Status)

@@ -20,6 +20,11 @@ class ProtocolConfig(ContractWrapper):
         """`Config.Params` by field name."""
         return self._struct("params", block=block)
 
+    def verification_terms(self) -> tuple[int, int]:
+        """(verifierBond, verificationSampleBps): what a claim posts and how many jobs are drawn."""
+        bond, sample_bps = self._call("verificationTerms")
+        return bond, sample_bps
+
     def paused(self) -> bool:
         return self._call("paused")
 

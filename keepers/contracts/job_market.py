@@ -26,8 +26,21 @@ class JobMarket(MoneyMarket):
 
     # ---------------------------------------------------------------- verification and disputes
 
-    def attest(self, job_id: int, terms: JobTerms, valid: bool) -> Transact:
-        return self._transact("attest", job_id, terms.as_tuple(), valid)
+    def claim_verification(self, job_id: int, terms: JobTerms) -> Transact:
+        """Claims a job drawn for verification (posting the verifier bond), first come."""
+        return self._transact("claimVerification", job_id, terms.as_tuple())
+
+    def attest(
+        self,
+        job_id: int,
+        terms: JobTerms,
+        valid: bool,
+        spot_hash: bytes = b"\x00" * 32,
+        spot_proof: Sequence[bytes] = (),
+    ) -> Transact:
+        """Valid: the claimant, with the state hash at its spot and its proof against the solver's
+        trace root; not valid: opens a dispute (the spot is ignored)."""
+        return self._transact("attest", job_id, terms.as_tuple(), valid, spot_hash, list(spot_proof))
 
     def challenge(self, job_id: int, terms: JobTerms) -> Transact:
         return self._transact("challenge", job_id, terms.as_tuple())
@@ -91,6 +104,18 @@ class JobMarket(MoneyMarket):
     ) -> list[dict[str, Any]]:
         """`Jobs.TermsRecord` by field name for each hash (all zero: unpublished), read at one block."""
         return self._structs("termsRecord", terms_hashes, block=block)
+
+    def verifier_pool(self) -> int:
+        """Payment tokens held to pay sampled verifiers."""
+        return self._call("verifierPool")
+
+    def is_drawn(self, submit_block_hash: bytes, job_id: int, sample_bps: int) -> bool:
+        """The contract's own draw (keepers compute it locally: `keepers.jobs.is_drawn`)."""
+        return self._call("isDrawn", submit_block_hash, job_id, sample_bps)
+
+    def spot_index(self, trace_root: bytes, verifier: str, steps: int) -> int:
+        """The step whose state hash `verifier` proves to attest valid (`keepers.jobs.spot_index`)."""
+        return self._call("spotIndex", trace_root, to_checksum_address(verifier), steps)
 
     def has_voted(self, job_id: int, arbiter: str) -> bool:
         return self._call("hasVoted", job_id, to_checksum_address(arbiter))

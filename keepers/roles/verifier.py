@@ -1,20 +1,27 @@
-"""The verifier (VERIFIER_ROLE): re-executes each submitted result and attests it.
+"""The verifier (VERIFIER_ROLE): claims the jobs drawn for verification, re-executes them and
+attests them with a spot proof.
 
-For every job in SUBMITTED that nobody has attested yet, inside its window, it computes the
-honest trace from the published terms and input and calls `attest(valid)`. Valid means the
-solver's trace root is the root of the honest trace (the output alone is not enough: a verifier
-vouches for a trace it can defend, leaf by leaf). Valid posts the verifier bond and restarts the
-window; not valid opens a dispute with this verifier as the challenger (posting the challenge
-bond), which it then plays to the end (`ChallengerGame`). The payment token is approved to the
-JobMarket once, for good.
+A submitted result is drawn for paid verification when the hash of its block does it
+(`JobMarket.isDrawn`: keccak256(blockhash, jobId) mod 10,000 below `verificationSampleBps`). For
+every SUBMITTED job nobody claimed, inside its window and within 256 blocks of the result, the
+keeper computes the draw off-chain from that block's hash and leaves the jobs not drawn alone.
+For a drawn job it re-executes the trace from the published terms and input first: when its root
+is the solver's it claims the job (posting the verifier bond) and attests it valid with the
+state hash at its spot (`spotIndex`, bound to its address) and the Merkle proof from its own
+tree; when it differs it claims the job all the same and attests invalid, opening a dispute with
+this verifier as the challenger (posting the challenge bond), which it then plays to the end
+(`ChallengerGame`); winning it returns its claim's bond (flagging is not paid: docs/verification.md). A job it
+claimed and has not attested yet (a restart between the two) is attested on the next tick. The
+payment token is approved to the JobMarket once, for good.
 
 It defends what it attested valid (issue 12, attack 2): when a dispute over such a job waits
 for the solver's move (REVEAL or PROVE) and the solver has not moved with half the move timeout
 left, the verifier makes the move from its own trace; the losing challenger's compensation is
 then the verifier's, and its bond is safe however the solver behaves.
 
-`lazy = true` attests valid without executing anything: the verifier a whistleblower exists to
-catch (the demo runs one).
+`lazy = true` tries to attest every submitted job valid without executing anything, as the lazy
+verifier of issue 12 did: it holds no trace, so it has no spot proof and no claim, and the
+contract refuses it (`JobMarket_NotClaimant`); it earns nothing (the demo runs one to show it).
 """
 
 from __future__ import annotations
@@ -25,14 +32,25 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from keepers.client import LeaseholdClient
 from keepers.contracts.types import MAX_ALLOWANCE
-from keepers.jobs import ChallengerGame, JobBook, JobFacts, TraceCache, Unexecutable, attempt, check_workloads
+from keepers.jobs import (
+    CLAIM_WINDOW_BLOCKS,
+    ChallengerGame,
+    JobBook,
+    JobFacts,
+    TraceCache,
+    Unexecutable,
+    attempt,
+    check_workloads,
+    is_drawn,
+    spot_index,
+)
 from keepers.lifecycle import Keeper
 
 
 class VerifierConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    lazy: bool = False  # attest valid without executing (for demos and tests only)
+    lazy: bool = False  # try to attest valid without executing: refused on-chain (for demos and tests only)
     workloads: list[str] | None = None  # names of the workloads to attest; None: every known workload
 
     _known = field_validator("workloads")(check_workloads)
@@ -64,7 +82,7 @@ class VerifierKeeper(Keeper):
         unattested = [
             job
             for job in self.book.jobs("SUBMITTED")
-            if job.verifier is None
+            if (job.verifier is None or (job.verifier == me and job.attested_valid is None))
             and job.provider != me
             and job.job_id not in self.unexecutable
             and (wanted is None or self.book.terms(job.terms_hash).terms.workload_name in wanted)
@@ -105,16 +123,58 @@ class VerifierKeeper(Keeper):
         current = self.client.job(job.job_id)
         if current.status != "SUBMITTED" or current.attestation != "NONE":
             return
+        me = self.client.address
         published = self.book.terms(job.terms_hash)
-        valid = True if self.role_config.lazy else self.traces.get(published).root == current.trace_root
+        if self.role_config.lazy:
+            # No trace, so no spot proof and no claim: the contract refuses (JobMarket_NotClaimant).
+            self._send_attestation(job, published, True, b"\x00" * 32, [])
+            return
+        claimed = current.verifier == me
+        if not claimed:
+            if int(current.verifier, 16) != 0:
+                return  # another verifier claimed it
+            if not self._drawn(current):
+                return  # not drawn, or too late to claim: it finalizes without verification
+        trace = self.traces.get(published)
+        valid = trace.root == current.trace_root
+        self._approve()
+        # Claimed either way: as the claimant it alone may attest, and winning its dispute returns the bond.
+        if not claimed:
+            sent = attempt(
+                self.log,
+                "claim_verification",
+                job.job_id,
+                lambda: self.client.claim_verification(job.job_id, published.terms, approve=False),
+                self.metrics,
+            )
+            if sent is None:
+                return
+        if valid:
+            index = spot_index(current.trace_root, me, published.terms.steps)
+            self._send_attestation(job, published, True, trace.hashes[index], trace.proof(index))
+        else:
+            self._send_attestation(job, published, False, b"\x00" * 32, [])
+
+    def _drawn(self, current) -> bool:
+        """Whether the result's block drew the job, computed off-chain, while a claim is possible."""
+        submit_block = current.submit_block
+        if submit_block == 0 or self.client.w3.eth.block_number >= submit_block + CLAIM_WINDOW_BLOCKS:
+            return False
+        _, sample_bps = self.client.contracts.config.verification_terms()
+        block_hash = bytes(self.client.w3.eth.get_block(submit_block)["hash"])
+        return is_drawn(block_hash, current.job_id, sample_bps)
+
+    def _approve(self) -> None:
         if not self._approved:
             self.client.ensure_allowance(self.client.payment_token, self.client.job_market.address, MAX_ALLOWANCE)
             self._approved = True
+
+    def _send_attestation(self, job: JobFacts, published, valid: bool, spot_hash: bytes, proof: list) -> None:
         sent = attempt(
             self.log,
             "attest",
             job.job_id,
-            lambda: self.client.attest(job.job_id, published.terms, valid, approve=False),
+            lambda: self.client.attest(job.job_id, published.terms, valid, spot_hash, list(proof), approve=False),
             self.metrics,
         )
         if sent is not None:

@@ -78,8 +78,17 @@ class Books:
 
     def _accrue(self, contract: str, amount: int) -> None:
         """A protocol fee (or the treasury's share of a forfeited bond) stays in `contract` until a sweep."""
-        self._fresh_fees += amount > 0 and self.fees[contract] == 0
+        # The job market keeps its verifier pool in the fees' slot: the slot is fresh only when both are 0.
+        pool = self.pool if contract == self.jm.address else 0
+        self._fresh_fees += amount > 0 and self.fees[contract] == 0 and pool == 0
         self.fees[contract] += amount
+
+    def _accrue_with_pool(self, fee: int, into_pool: int, out_of_pool: int) -> None:
+        """The job market's fee and pool, moved in one write of their slot (ProtocolFees)."""
+        self._fresh_fees += (fee > 0 or into_pool > 0) and self.fees[self.jm.address] == 0 and self.pool == 0
+        self.fees[self.jm.address] += fee
+        self.pool += into_pool - out_of_pool
+        require(self.pool >= 0, f"verifier pool {self.pool}")
 
     # ----------------------------------------------------------------- event folding
 
@@ -493,17 +502,29 @@ class Books:
         require(e["windowEndsAt"] == self.ts + job.terms.window, "window from the result")
         job.window_ends = e["windowEndsAt"]
 
+    def on_VerificationClaimed(self, e):
+        job = self.jobs[e["jobId"]]
+        require(job.verifier == ZERO, f"job {job.id} claimed twice")
+        require(
+            e["bond"] == self.params["verifierBond"] and e["windowEndsAt"] == self.ts + job.terms.window,
+            "claim bond or window",
+        )
+        job.verifier, job.verifier_bond, job.window_ends = e["verifier"], e["bond"], e["windowEndsAt"]
+        self._move(e["verifier"], self.jm.address, e["bond"])
+
     def on_Attested(self, e):
         job = self.jobs[e["jobId"]]
-        job.verifier = e["verifier"]
         if e["valid"]:
+            # Only the claimant, with its spot proof; its bond came with the claim.
+            require(e["verifier"] == job.verifier, f"valid attestation by {e['verifier']}, claimant {job.verifier}")
             require(
-                e["bond"] == self.params["verifierBond"] and e["windowEndsAt"] == self.ts + job.terms.window,
+                e["bond"] == job.verifier_bond and e["windowEndsAt"] == self.ts + job.terms.window,
                 "valid attestation bond or window",
             )
-            job.attestation, job.verifier_bond, job.window_ends = A_VALID, e["bond"], e["windowEndsAt"]
-            self._move(e["verifier"], self.jm.address, e["bond"])
+            job.attestation, job.window_ends = A_VALID, e["windowEndsAt"]
         else:
+            require(job.verifier in (ZERO, e["verifier"]), f"invalid attestation by {e['verifier']} of a claimed job")
+            job.verifier = e["verifier"]
             job.attestation = A_INVALID
 
     def on_DisputeOpened(self, e):
@@ -577,6 +598,10 @@ class Books:
         self._end_job(job, J_SLASHED)
         self._move(self.jm.address, job.tenant, job.escrow)
         self._move(self.jm.address, job.challenger, job.bond)
+        if job.attestation != A_VALID:
+            # A claimant that did not vouch for the result gets its bond back (VerifierBondForfeited
+            # splits a valid attestation's).
+            self._move(self.jm.address, job.verifier, job.verifier_bond)
         job.paid_out += job.escrow
 
     def on_ChallengerBondForfeited(self, e):
@@ -607,22 +632,29 @@ class Books:
         require(
             self.ts >= job.window_ends and not job.disputed, f"job {job.id} paid at {self.ts}, window {job.window_ends}"
         )
-        # The fees fixed at the match, whatever governance set since.
+        # The fee and the levy fixed at the match, whatever governance set since; the sampled
+        # verifier's pay out of the pool at the sample rate in force now.
         pf = job.escrow * job.fee_bps // BPS
-        vf = job.escrow * job.verifier_fee_bps // BPS
+        levy = job.escrow * job.verifier_fee_bps // BPS
         valid = job.attestation == A_VALID
-        expected = (job.escrow - pf - vf, pf, vf if valid else 0, 0 if valid else vf)
-        got = (e["toProvider"], e["protocolFee"], e["verifierFee"], e["tenantRefund"])
+        to_verifier = 0
+        if valid:
+            to_verifier = min(
+                self.pool + levy, job.escrow * job.verifier_fee_bps // self.params["verificationSampleBps"]
+            )
+        expected = (job.escrow - pf - levy, pf, levy, to_verifier)
+        got = (e["toProvider"], e["protocolFee"], e["verifierLevy"], e["toVerifier"])
         require(got == expected, f"finalize split {got}, model {expected}")
         self._take_outcome(job.provider, O_JOB_FINALIZED, job.escrow, f"job {job.id}")
         self._end_job(job, J_FINALIZED)
-        job.paid_out += sum(got)
+        job.paid_out += job.escrow
         self._move(self.jm.address, job.provider, e["toProvider"])
-        self._accrue(self.jm.address, pf)
         if valid:
-            self._move(self.jm.address, job.verifier, vf + job.verifier_bond)
+            self._accrue_with_pool(pf, levy, to_verifier)
+            self._move(self.jm.address, job.verifier, to_verifier + job.verifier_bond)
         else:
-            self._move(self.jm.address, job.tenant, vf)
+            # A claimant that never vouched for the result loses its bond to the pool.
+            self._accrue_with_pool(pf, levy + job.verifier_bond, 0)
 
     def on_JobExpired(self, e):
         job = self.jobs[e["jobId"]]
@@ -663,8 +695,8 @@ class Books:
         jm = 0
         for i in self.live_jobs:
             j = self.jobs[i]
-            jm += j.escrow + j.bounty + j.verifier_bond * (j.attestation == A_VALID) + j.bond
-        jm += self.arbiter_held
+            jm += j.escrow + j.bounty + j.verifier_bond + j.bond
+        jm += self.arbiter_held + self.pool
         owed = {self.market.address: market, self.jm.address: jm, self.registry.address: self._stake()}
         for (contract, _), amount in self.credits.items():
             owed[contract] += amount

@@ -61,6 +61,7 @@ PARAM_FIELDS = [
     "challengeBond",
     "verifierBond",
     "jobCollateralBps",
+    "verificationSampleBps",
     "arbiterBond",
     "arbiterFee",
 ]

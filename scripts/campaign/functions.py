@@ -213,12 +213,25 @@ ALLOWED = {
         "JobMarket_ZeroTraceRoot",
         "JobMarket_InvalidTraceProof",
     },
+    "JobMarket.claimVerification": {
+        "JobMarket_UnexpectedStatus",
+        "Leasehold_MissingRole",
+        "JobMarket_VerifierIsProvider",
+        "JobMarket_AlreadyClaimed",
+        "JobMarket_TermsMismatch",
+        "JobMarket_ClaimWindowClosed",
+        "JobMarket_NotSampled",
+    }
+    | ERC20
+    | REFUSED,
     "JobMarket.attest": {
         "JobMarket_UnexpectedStatus",
         "Leasehold_MissingRole",
         "JobMarket_VerifierIsProvider",
         "JobMarket_AlreadyAttested",
         "JobMarket_TermsMismatch",
+        "JobMarket_NotClaimant",
+        "JobMarket_InvalidSpotProof",
     }
     | ERC20
     | REFUSED,
@@ -295,6 +308,7 @@ ACTION_TARGET = {
     "challenge_liveness": "LeaseMarket.challengeLiveness",
     "respond_liveness": "LeaseMarket.respondLiveness",
     "resolve_liveness": "LeaseMarket.resolveLiveness",
+    "claim_verification": "JobMarket.claimVerification",
     "attest": "JobMarket.attest",
     "challenge_job": "JobMarket.challenge",
     "dispute_move": "JobMarket.proveStep",

@@ -101,9 +101,9 @@ class Job:
     solver: Trace | None = None
     fault: int | None = None  # the solver's trace is wrong from this step on
     window_ends: int = 0
-    verifier: str = ZERO
+    verifier: str = ZERO  # the claimant of a drawn job, or the verifier that attested it invalid
     attestation: int = A_NONE
-    verifier_bond: int = 0
+    verifier_bond: int = 0  # posted with the claim
     challenger: str = ZERO  # of the open dispute
     bond: int = 0
     colluding: bool = False  # the challenger answers against the honest trace

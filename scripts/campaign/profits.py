@@ -29,7 +29,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from scripts.campaign.constants import ZERO
-from scripts.campaign.enums import A_VALID, BPS, SOLVER_WON
+from scripts.campaign.enums import BPS, SOLVER_WON
 from scripts.campaign.failures import Violation
 from scripts.campaign.model import Job
 
@@ -106,7 +106,7 @@ class Profits:
                 fees = self.params["protocolFeeBps"] + self.params["verifierFeeBps"]
                 g[ABANDON] += job.bond - (job.escrow - job.escrow * fees // BPS)
         elif name == "JobFinalized" and self.jobs[e["jobId"]].tenant == self.edge_tenant.address:
-            self.edge_delivered += e["toProvider"] + e["protocolFee"] + e["verifierFee"]
+            self.edge_delivered += e["toProvider"] + e["protocolFee"] + e["verifierLevy"]
 
     # ----------------------------------------------------------------- wealth
 
@@ -130,8 +130,7 @@ class Profits:
         for i in self.live_jobs:
             j = self.jobs[i]
             wealth[j.tenant] += j.escrow
-            if j.attestation == A_VALID:
-                wealth[j.verifier] += j.verifier_bond
+            wealth[j.verifier] += j.verifier_bond  # a claimant's, held until the job settles
             wealth[j.challenger] += j.bond
         return wealth
 

@@ -23,7 +23,7 @@ from keepers.workloads.base import keccak256
 from scripts.campaign.books import Books
 from scripts.campaign.chain import chain_time, rpc
 from scripts.campaign.constants import ACCOUNTS, CHEATING_MUST_LOSE, FUNDS, GUIDE, MAX_UINT, USD, ZERO
-from scripts.campaign.enums import PARAM_FIELDS
+from scripts.campaign.enums import BPS, PARAM_FIELDS
 from scripts.campaign.failures import CampaignFailure, HarnessFailure, Violation, require
 from scripts.campaign.functions import ACTION_TARGET
 from scripts.campaign.handlers.attacker import AttackerActions
@@ -256,6 +256,12 @@ class Campaign(
         }
         p = self.config.params()
         self.params = dict(p.dict()) if hasattr(p, "dict") else dict(zip(PARAM_FIELDS, p))
+        # Every result is drawn for verification: a draw reads a block's hash, which depends on the
+        # chain's whole history, so with a sample one seed would walk differently on another chain.
+        # Whether a claim goes through then depends on the walk alone (its time and its moves).
+        if self.params["verificationSampleBps"] != BPS:
+            self.params["verificationSampleBps"] = BPS
+            self.config.setParams(tuple(self.params[f] for f in PARAM_FIELDS), {"from": self.gov})
         self.owner = self.gov
         self.pending_owner = None
         self.treasury_now = self.treasury.address
@@ -273,6 +279,7 @@ class Campaign(
         self._fresh_fees = 0
         self._touched_credits: set[tuple[str, str]] = set()
         self.fees: Counter = Counter()  # contract -> protocol fees accrued there since its last sweep
+        self.pool = 0  # the job market's verifier pool: levies of unverified jobs, silent claimants' bonds
         # (job, dispute number) -> {arbiter: vote}, 1 solver correct, 2 wrong, 3 claimed; and the
         # tallies (outcome, bond, pay per vote) once resolved; arbiter_held: what the job market
         # owes arbiters (bonds and pay not yet claimed).
@@ -427,6 +434,7 @@ class Campaign(
             ("respond_liveness", when(challenged, 2.5)),
             ("resolve_liveness", when(challenged, 4)),
             ("submit_result", when(waiting, 10)),
+            ("claim_verification", when(open_jobs, 3)),
             ("attest", when(open_jobs, 5)),
             ("challenge_job", when(open_jobs, 5)),
             ("dispute_move", when(disputed, 30 * disputed)),

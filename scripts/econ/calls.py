@@ -16,6 +16,7 @@ from keepers.contracts.structs import JobTerms, RequestSpec
 from keepers.contracts.transact import Transact
 from keepers.contracts.types import MAX_ALLOWANCE
 from keepers.ids import to_bytes32
+from keepers.jobs import spot_index
 
 # ---------------------------------------------------------------- setup
 
@@ -124,8 +125,16 @@ def submit_result(c: Contracts, job_id: int, terms: JobTerms, trace) -> Transact
     return c.job_market.submit_result(job_id, terms, trace.output_hash, trace.root, trace.proof(terms.steps))
 
 
-def attest(c: Contracts, job_id: int, terms: JobTerms, valid: bool) -> Transact:
-    return c.job_market.attest(job_id, terms, valid)
+def claim_verification(c: Contracts, job_id: int, terms: JobTerms) -> Transact:
+    return c.job_market.claim_verification(job_id, terms)
+
+
+def attest(c: Contracts, job_id: int, terms: JobTerms, valid: bool, trace=None, verifier: str = "") -> Transact:
+    """Valid with the spot proof `verifier` shows from `trace` (none: a lazy verifier's empty proof)."""
+    if not valid or trace is None:
+        return c.job_market.attest(job_id, terms, valid)
+    index = spot_index(trace.root, verifier, terms.steps)
+    return c.job_market.attest(job_id, terms, True, trace.hashes[index], trace.proof(index))
 
 
 def challenge(c: Contracts, job_id: int, terms: JobTerms) -> Transact:

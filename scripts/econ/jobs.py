@@ -3,8 +3,10 @@
 A wave: tenants publish terms and post JOB requests; the matcher pairs each with a solver's
 offer, and the market skips a pair outside the offer's job policy (an infeasible job's tenant
 then cancels its request);
-solvers submit (honest, or a trace corrupted from a random step); verifiers attest; each
-whistleblower re-executes an attested result with probability q and challenges a wrong one;
+solvers submit (honest, or a trace corrupted from a random step); the hash of each result's
+block draws it for verification with probability s, and an honest verifier claims a drawn job,
+re-executes it and attests it with its spot proof (a lazy one is refused); each whistleblower
+re-executes an attested result with probability q and challenges a wrong one;
 every dispute is played to its end (bisection, step proof or vote); after the window a
 third-party settler finalizes. Each strategy's branch is named after it (strategies.py).
 """
@@ -14,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from keepers.contracts.structs import JobTerms, RequestSpec
-from keepers.contracts.types import JobStatus, Phase
+from keepers.contracts.types import Attestation, JobStatus, Phase
 from keepers.ids import to_bytes32
-from keepers.jobs import Trace, compute_trace
+from keepers.jobs import Trace, compute_trace, is_drawn
 from keepers.workloads import keccak256
 from scripts.econ import calls
 from scripts.econ.chain import Tx, indexed_ids
@@ -67,9 +69,9 @@ VOTED_VOID_TENANTS = 1
 WITH_ALT = {"solver-self-report", "solver-collude", "solver-grief", "tenant-void"}
 CHECK_RATE = 0.05  # q: each whistleblower re-executes an attested result with this probability
 CHEATERS = ("solver-cheat", "solver-self-report", "solver-collude", "solver-big-cheat")
-# Verifiers are drawn from two pools: honest solvers' jobs (a cheat rate of zero, the issue's
-# measure of the verifier's dilemma) and cheaters' jobs (a sentinel pool, mostly lazy: at
-# today's defaults re-executing does not pay, so h is small).
+# Verifiers come from two pools: honest solvers' jobs (a cheat rate of zero, the issue's measure
+# of the verifier's dilemma) and cheaters' jobs (a sentinel pool, mostly lazy). Only the honest
+# ones can claim and attest a drawn job (a lazy one has no trace for the spot proof).
 CLEAN_POOL = ("verifier-honest", "verifier-lazy")
 SENTINEL_POOL = ("sentinel-honest", "sentinel-lazy")
 WAVE = 100
@@ -263,47 +265,70 @@ def run_wave(world: World, wave: int, size: int, stats: JobStats) -> None:
         txs.append(Tx(job.solver.address, calls.submit_result(c, job.job_id, job.terms, job.submitted)))
     chain.round(txs)
 
-    # Verifiers: a colluding solver's own verifier attests its jobs; the others are attested by a
-    # verifier drawn from the pool. Honest ones re-execute (k·P) and attest invalid a wrong result,
-    # which opens the dispute; lazy ones attest valid unread. A self-reporting cheater's second
-    # account front-runs an invalid attestation with its own challenge.
+    # Sampled verification (issue 12, property 3): the hash of each result's block draws it with
+    # probability s (verificationSampleBps); nobody verifies the others. A drawn job of a colluding
+    # solver is claimed first by its second account, which holds the solver's trace and attests
+    # valid with the spot proof. Any other drawn job is claimed by an honest verifier of its pool
+    # (honest solvers' standard jobs: the clean pool; cheaters', griefers' and big jobs: the
+    # sentinels), which re-executes (k·P): a right result it attests valid with its spot proof, a
+    # wrong one invalid without claiming (opening the dispute; a self-reporter's second account
+    # front-runs it with its own challenge). A lazy verifier of the pool tries to attest the drawn
+    # job valid unread: it holds no trace and no claim, so the contract refuses it.
+    sample_bps = world.params["verificationSampleBps"]
     clean = [a for key in CLEAN_POOL for a in world.of(key)]
     sentinels = [a for key in SENTINEL_POOL for a in world.of(key)]
-    txs = []
+    first, second = [], []
     for job in live:
         if job.kind == "void":
             continue
-        if job.solver.strategy == "solver-collude":
-            txs.append(Tx(job.solver.alt, calls.attest(c, job.job_id, job.terms, True)))
+        submit_block = c.job_market.job(job.job_id)["submitBlock"]
+        if not is_drawn(bytes(chain.w3.eth.get_block(submit_block)["hash"]), job.job_id, sample_bps):
             continue
-        # Standard jobs of honest solvers meet the clean pool; cheaters' and all big jobs the sentinels.
+        world.counters["drawn"] += 1
+        if job.solver.strategy == "solver-collude":
+            first.append(Tx(job.solver.alt, calls.claim_verification(c, job.job_id, job.terms), priority=3))
+            second.append(
+                Tx(job.solver.alt, calls.attest(c, job.job_id, job.terms, True, job.submitted, job.solver.alt))
+            )
+            continue
         sentinel = job.solver.strategy in CHEATERS or job.kind == "big" or job.solver.strategy == "solver-grief"
-        verifier = world.rng.choice(sentinels if sentinel else clean)
+        pool = sentinels if sentinel else clean
+        verifier = world.rng.choice([a for a in pool if a.strategy.endswith("-honest")])
+        lazy = world.rng.choice([a for a in pool if a.strategy.endswith("-lazy")])
+        lazy.units += 1
+        first.append(Tx(lazy.address, calls.attest(c, job.job_id, job.terms, True), expect_revert=True))
         if sentinel:
             suffix = {"solver-self-report": "/sr", "solver-grief": "/grief"}.get(job.solver.strategy, "")
             world.counters[f"sentinel/{job.kind}/{'wrong' if job.wrong else 'right'}{suffix}"] += 1
         job.verifier = verifier
         verifier.units += 1
-        if verifier.strategy.endswith("-honest"):
-            verifier.offchain_usd -= COMPUTE_COST_SHARE * usd(job.price)
-            valid = not job.wrong
-        else:
-            valid = True
-        if not valid and job.solver.strategy == "solver-self-report":
-            txs.append(
+        verifier.offchain_usd -= COMPUTE_COST_SHARE * usd(job.price)
+        # Claimed either way: as the claimant it alone may attest (flagging is not paid: property 5).
+        if not job.wrong:
+            first.append(Tx(verifier.address, calls.claim_verification(c, job.job_id, job.terms)))
+            second.append(
+                Tx(verifier.address, calls.attest(c, job.job_id, job.terms, True, job.submitted, verifier.address))
+            )
+        elif job.solver.strategy == "solver-self-report":
+            # Its second account front-runs the claim with its own challenge: the claim and the
+            # dispute the verifier would have opened are refused, its work is paid nothing.
+            first.append(
                 Tx(job.solver.alt, calls.challenge(c, job.job_id, job.terms), tag=("challenge", job), priority=3)
             )
-            txs.append(Tx(verifier.address, calls.attest(c, job.job_id, job.terms, False), expect_revert=True))
-            continue
-        txs.append(Tx(verifier.address, calls.attest(c, job.job_id, job.terms, valid), tag=("attest", job)))
-    for outcome in chain.round(txs):
+            first.append(Tx(verifier.address, calls.claim_verification(c, job.job_id, job.terms), expect_revert=True))
+        else:
+            first.append(Tx(verifier.address, calls.claim_verification(c, job.job_id, job.terms)))
+            second.append(Tx(verifier.address, calls.attest(c, job.job_id, job.terms, False), tag=("attest", job)))
+    outcomes = chain.round(first) + chain.round(second)
+    for outcome in outcomes:
         kind_job = outcome.tx.tag
-        if kind_job and outcome.ok and (kind_job[0] == "challenge" or not _attested_valid(outcome)):
+        if kind_job and outcome.ok:
             job = kind_job[1]
             job.challenger = outcome.tx.sender
             job.challenger_agent = job.solver if kind_job[0] == "challenge" else job.verifier
 
-    # Whistleblowers: each re-executes an attested, undisputed result with probability q (k·P),
+    # Whistleblowers: each re-executes an attested, undisputed result (a drawn job attested
+    # valid) with probability q (k·P),
     # standard and big alike, and challenges a wrong one. A job's slash pays no finder any more
     # (property 5), so this check rate is the model's, not one the protocol pays for. The first
     # challenge wins, later ones revert; a self-reporter's second account front-runs.
@@ -316,7 +341,7 @@ def run_wave(world: World, wave: int, size: int, stats: JobStats) -> None:
         if job.solver.strategy == "solver-grief":
             txs.append(Tx(job.solver.alt, calls.challenge(c, job.job_id, job.terms), tag=("grief", job)))
             continue
-        if job.challenger is not None:
+        if job.challenger is not None or not _attested(c, job):
             continue
         catchers = []
         for w in world.of("whistleblower"):
@@ -468,5 +493,6 @@ def _play_disputes(world: World, disputed: list[Job]) -> int:
     return len(voting) - len(committee)
 
 
-def _attested_valid(outcome) -> bool:
-    return outcome.tx.transact.function.args[2] is True
+def _attested(c, job: Job) -> bool:
+    """Whether a verifier attested the job's result valid (only a drawn job's claimant can)."""
+    return c.job_market.job(job.job_id)["attestation"] == Attestation.VALID

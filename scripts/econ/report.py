@@ -85,21 +85,26 @@ def verdict(diff: Estimate | None) -> str:
 
 
 def equilibrium(inputs) -> dict[str, float]:
-    """The verifier's dilemma (issue 12): solvers cheat at c*, checkers check at x*.
+    """Sampled verification (issue 12, property 3): solvers cheat at c*, the sample checks at s.
 
-    A job's slash pays no finder (property 5): a third party's catch pays it only a lazy
-    verifier's bond share w·B_v, below k·P, so the one party paid to check is the tenant, which
-    on a catch gets its escrow back and t·C. It is indifferent between re-executing (k·P) and
-    not when the cheat rate is c* = k·P / (t·C + P); a solver is indifferent when the check rate
-    is x* = k·P / ((1 − f − v)·P + C). Wrong results delivered: c*·(1 − x*).
+    An honest verifier claims every drawn job at a cheat rate of zero, since it is paid v/s of the
+    price out of the pool and re-executing costs k·P < (v/s)·P; a lazy one cannot attest. So a
+    share s of results is re-executed whatever the cheat rate. A solver skips the work only when
+    the compute it saves exceeds what the sample costs it, k·P > s·((1 − f − v)·P + C), i.e.
+    while s is below x* = k·P / ((1 − f − v)·P + C). At s ≥ x* no solver cheats (c* = 0); below
+    it every one would (c* = 1). Wrong results delivered: c*·(1 − s), those nobody drew.
     """
     p = inputs.params
     P = usd(inputs.job_price)
     C = max(usd(inputs.collateral[inputs.job_model]), p["jobCollateralBps"] / BPS * P)
-    f, v, t = p["protocolFeeBps"] / BPS, p["verifierFeeBps"] / BPS, p["tenantCompensationBps"] / BPS
-    c_star = COMPUTE_COST_SHARE * P / (t * C + P)
+    f, v = p["protocolFeeBps"] / BPS, p["verifierFeeBps"] / BPS
+    s = p["verificationSampleBps"] / BPS
     x_star = COMPUTE_COST_SHARE * P / ((1 - f - v) * P + C)
-    return {"c_star": c_star, "x_star": x_star, "delivered": c_star * (1 - x_star)}
+    # The smallest collateral the multiple allows (a job whose catalogue collateral is below it).
+    C_min = p["jobCollateralBps"] / BPS * P
+    x_min = COMPUTE_COST_SHARE * P / ((1 - f - v) * P + C_min)
+    c_star = 0.0 if s >= max(x_star, x_min) else 1.0
+    return {"s": s, "x_star": x_star, "x_min": x_min, "c_star": c_star, "delivered": c_star * (1 - s)}
 
 
 def summary(rows: dict[str, dict]) -> list[str]:
@@ -142,24 +147,28 @@ def front_run_text(world, p) -> str:
 
 
 def still_open(i) -> list[str]:
-    """What the merged dispute rules leave to property 3 and to the arbiters' pay (computed)."""
+    """What sampled verification leaves open, and the arbiters' pay (computed)."""
     p = i.params
     P, v, k = usd(i.job_price), p["verifierFeeBps"] / BPS, COMPUTE_COST_SHARE
+    s = p["verificationSampleBps"] / BPS
     fee, n = usd(p["arbiterFee"]), max(1, i.arbiters)
     return [
-        "What the merged mechanisms do not change: the verifier's dilemma. At a cheat rate of zero a lazy",
-        f"verifier earns v·P = {v * P:g} USD for an attestation an honest one pays k·P = {k * P:g} USD to make",
-        "(`verifier-lazy` against `verifier-honest`), so verifiers re-execute only when cheating is",
-        "common and the equilibrium above stands. Defending a griefed result now pays the honest",
-        "verifier (`sentinel-honest`), but only a verifier that holds the trace can defend: a lazy",
-        "one still loses its bond to a griefer. Property 3 of issue 12 (verification the lazy cannot",
-        "fake: an attestation carrying the state at a step drawn after submission, with its Merkle",
-        "proof against the solver's trace root, or forced errors paid from a levy) is what makes",
-        "`verifier-lazy` lose, and with it the equilibrium share of wrong results fall. Until then a",
-        "colluding solver and verifier are caught only by the tenant or by checkers nobody pays",
-        "(`solver-collude` is priced with the model's unpaid check rate q), and a self-reporter's second",
-        "account still takes the lazy verifier's bond share a whistleblower would have had (w·B_v, the",
-        "`solver-self-report` EV against `solver-cheat`).",
+        "The verifier's dilemma is gone (issue 12, property 3): a result is verified only when the hash",
+        f"of its block draws it (s = {s:g}), the drawn job's verifier must claim it and attest with the",
+        "state hash at its own spot of the solver's trace and its Merkle proof, and it is paid",
+        f"v/s·P = {v / s * P:g} USD out of the pool every job's levy v·P = {v * P:g} USD funds, against",
+        f"k·P = {k * P:g} USD to re-execute (`verifier-honest`). A lazy verifier holds no trace: its",
+        "attestation is refused and it earns nothing (`verifier-lazy`, `sentinel-lazy`). What sampling",
+        "leaves: a colluding verifier that gets the trace from the solver can attest a wrong result it",
+        "claimed (`solver-collude`, caught by whistleblowers checking attested results with the model's",
+        "unpaid rate q), and a result nobody drew is checked by nobody the protocol pays: the sample",
+        "deters cheating only while the compute saved is below what the sample costs the solver",
+        "(k < s·(1 + C/P − f − v)). Flagging a wrong result is not paid (a cheater's own second account",
+        "could claim its drawn job and flag it: property 5), so the sentinel pool, which meets only",
+        "cheaters' jobs, re-executes wrong results for its bond back: `sentinel-lazy` (which cannot attest",
+        "and earns 0) shows as paying against `sentinel-honest`. A real verifier claims a drawn job before",
+        "it knows the result, so it expects (1 − q)·(v/s)·P − k·P, positive at any cheat rate q below",
+        f"1 − k·s/v = {1 - k * s / v if v else 0:.2f}; once it has claimed, flagging beats silence by its bond.",
         "",
         f"Arbiter mode: an honest arbiter is paid fee/n = {fee / n:.2f} USD per vote of a unanimous committee",
         f"of {n}, against k·P = {k * P:g} USD to re-execute the disputed prefix (`arbiter-honest`); an absent",
@@ -242,7 +251,8 @@ def render(results, argv: list[str]) -> str:
         "",
         "## Defaults read from the chain",
         "",
-        f"protocol fee f = {p['protocolFeeBps'] / BPS}, verifier fee v = {p['verifierFeeBps'] / BPS}, "
+        f"protocol fee f = {p['protocolFeeBps'] / BPS}, verifier levy v = {p['verifierFeeBps'] / BPS}, "
+        f"sample rate s = {p['verificationSampleBps'] / BPS}, "
         f"whistleblower share w = {p['whistleblowerRewardBps'] / BPS}, "
         f"tenant share t = {p['tenantCompensationBps'] / BPS}, "
         f"late-result slash s_late = {p['lateResultSlashBps'] / BPS}, "
@@ -259,7 +269,8 @@ def render(results, argv: list[str]) -> str:
         f"{usd(jobs.BIG_JOB_PRICE):g} USD on one {jobs.BIG_JOB_MODEL} unit, hashchain N = {jobs.STEPS}; every "
         f"solver's offers take jobs at {jobs.JOB_STEPS_PER_SECOND} step/s after {jobs.JOB_SETUP_SECONDS} s "
         "(their job policy); "
-        f"verifiers honest h = {inputs['L2'].honest_verifier_share:.2f} of a cheater's attestations; "
+        f"a share s = {p['verificationSampleBps'] / BPS:g} of results drawn for verification, each claimed by "
+        "an honest verifier (a lazy one cannot attest); "
         f"W = {inputs['L2'].whistleblowers} "
         f"whistleblowers each checking q = {jobs.CHECK_RATE} of attested results, paid or not "
         f"(d_w = {whistle_detection(inputs['L2']):.3f}, "
@@ -319,14 +330,15 @@ def render(results, argv: list[str]) -> str:
         f"{js.disputes} disputes played to the end ({js.voided} arbiter votes without a majority: the "
         "challenger's loss, the solver paid after the window).",
         "",
-        "At equilibrium (the verifier's dilemma, issue 12): a job's slash pays no finder any more, so a",
-        "third party's catch pays only a lazy verifier's bond share (w·B_v, less than k·P: the",
-        "`whistleblower` row loses) and the one party paid to check is the tenant (its escrow back and",
-        "t·C). It re-executes only while the cheat rate is above c* = k·P / (t·C + P); a solver cheats",
-        "only while the check rate is below x* = k·P / ((1 − f − v)·P + C); wrong results delivered",
-        "c*·(1 − x*) = "
-        f"{eq['c_star']:.4f} × {1 - eq['x_star']:.4f} = **{eq['delivered']:.2%}** (standard job). "
-        "The run's share depends on its fixed mix of agents, the equilibrium figure does not.",
+        "At equilibrium (sampled verification, issue 12 property 3): an honest verifier claims every",
+        "drawn job while the cheat rate is below 1 − k·s/v (it is paid (v/s)·P for a right result, its",
+        "bond back for a wrong one; a lazy one cannot attest), so a share",
+        f"s = {eq['s']:g} of results is re-executed. A solver cheats only while s is below",
+        f"x* = k·P / ((1 − f − v)·P + C) = {eq['x_star']:.4f} for a standard job ({eq['x_min']:.4f} at the",
+        "smallest collateral the 2x multiple allows), so the cheat rate is c* = "
+        f"{eq['c_star']:g} and the wrong results delivered c*·(1 − s) = **{eq['delivered']:.2%}**. "
+        "The run's share depends on its fixed mix of agents (its cheaters play whatever their EV), the",
+        "equilibrium figure does not.",
         "",
         *still_open(inputs["L2"]),
         "",

@@ -119,8 +119,9 @@ def _job_collateral(i: Inputs, model: str, price: int) -> float:
 
 
 def _lazy_share(i: Inputs, C: float) -> float:
-    """What a winning challenger takes of a lazy verifier's bond: w·B_v, at most the treasury's share
-    of the slash (1 − t)·C. A job's slash itself pays no finder (property 5)."""
+    """What a winning challenger takes of the bond of a verifier that vouched for a wrong result (a
+    colluding one: a lazy one cannot attest): w·B_v, at most the treasury's share of the slash
+    (1 − t)·C. A job's slash itself pays no finder (property 5)."""
     return min(_w(i) * usd(i.p["verifierBond"]), (1 - _t(i)) * C)
 
 
@@ -129,9 +130,21 @@ def whistle_detection(i: Inputs) -> float:
     return 1 - (1 - i.check_rate) ** i.whistleblowers
 
 
+def sample(i: Inputs) -> float:
+    """s: the share of results the hash of their block draws for verification."""
+    return i.p["verificationSampleBps"] / BPS
+
+
+def sampled_pay(i: Inputs, price: int) -> float:
+    """What a drawn job's verifier is paid: v/s of the price (from the pool, which holds it in expectation)."""
+    return i.p["verifierFeeBps"] / i.p["verificationSampleBps"] * usd(price)
+
+
 def detection(i: Inputs) -> float:
-    """d = h + (1 − h)·d_w: an honest verifier attests it invalid, or a whistleblower catches it."""
-    return i.honest_verifier_share + (1 - i.honest_verifier_share) * whistle_detection(i)
+    """d = s: a drawn job is claimed by an honest verifier (a lazy one cannot attest), which disputes
+    a wrong result; whistleblowers check attested results, and a cheat's result is never attested
+    valid but by a colluder."""
+    return sample(i)
 
 
 SOLVE_GAS = ("submit_result",)
@@ -167,13 +180,11 @@ def solver_cheat(i: Inputs) -> Formula:
 def solver_self_report(i: Inputs) -> Formula:
     f, v = _fees(i)
     P, C, d = usd(i.job_price), _job_collateral(i, i.job_model, i.job_price), detection(i)
-    h, dw = i.honest_verifier_share, whistle_detection(i)
-    lazy = _lazy_share(i, C)
     return Formula(
-        f"(1 − d)·(1 − f − v)·P − d·C + (1 − h)·d_w·min(w·B_v, (1 − t)·C): no finder's share of the slash, its "
-        f"second account keeps only a lazy verifier's bond share ({lazy:g}) the whistleblower would have had; "
-        f"d = {d:.3f}",
-        (1 - d) * (1 - f - v) * P - d * C + (1 - h) * dw * lazy - i.g(*SOLVE_GAS) - d * i.g("challenge"),
+        f"(1 − s)·(1 − f − v)·P − s·C: its second account front-runs the sampled verifier's dispute and gets "
+        f"no finder's share of the slash, and no lazy verifier's bond is left to take (a lazy one cannot "
+        f"attest); s = {d:.3f}",
+        (1 - d) * (1 - f - v) * P - d * C - i.g(*SOLVE_GAS) - d * i.g("challenge"),
     )
 
 
@@ -187,17 +198,17 @@ def solver_self_report(i: Inputs) -> Formula:
 )
 def solver_grief(i: Inputs) -> Formula:
     f, v = _fees(i)
-    P, C, h = usd(i.job_price), _job_collateral(i, i.job_model, i.job_price), i.honest_verifier_share
-    B, Bc = usd(i.p["verifierBond"]), usd(i.p["challengeBond"])
-    share = _lazy_share(i, C)
+    P, C, s = usd(i.job_price), _job_collateral(i, i.job_model, i.job_price), sample(i)
+    Bc = usd(i.p["challengeBond"])
     k = COMPUTE_COST_SHARE
     defended = (1 - f - v - k) * P - Bc
-    burnt = -C + share - k * P
+    burnt = -C - k * P
     return Formula(
-        f"h·((1 − f − v − k)·P − B_c) + (1 − h)·(−C + min(w·B_v, (1 − t)·C) − k·P), h = {h:.3f}: "
-        f"an honest verifier reveals for the silent solver and the challenger loses its bond B_c = {Bc:g} "
-        f"({defended:g}); a lazy one has no trace to defend with and loses B_v = {B:g} ({burnt:g})",
-        h * defended + (1 - h) * burnt - i.g(*SOLVE_GAS, "challenge"),
+        f"s·((1 − f − v − k)·P − B_c) + (1 − s)·(−C − k·P), s = {s:.3f}: on a drawn job the verifier that "
+        f"attested it holds the trace, reveals for the silent solver and the challenger loses its bond "
+        f"B_c = {Bc:g} ({defended:g}); on the others no verifier's bond is there to burn and the silent solver "
+        f"is slashed ({burnt:g})",
+        s * defended + (1 - s) * burnt - i.g(*SOLVE_GAS, "challenge"),
     )
 
 
@@ -227,14 +238,19 @@ def solver_big_cheat(i: Inputs) -> Formula:
     "solver-collude", "solver", "Cheating solver with a colluding verifier (the pair)", "job", "solver-honest", True
 )
 def solver_collude(i: Inputs) -> Formula:
-    f, _ = _fees(i)
-    P, C, dw = usd(i.job_price), _job_collateral(i, i.job_model, i.job_price), whistle_detection(i)
-    B = usd(i.p["verifierBond"])
+    f, v = _fees(i)
+    P, C, dw, s = usd(i.job_price), _job_collateral(i, i.job_model, i.job_price), whistle_detection(i), sample(i)
+    B, pay = usd(i.p["verifierBond"]), sampled_pay(i, i.job_price)
+    paid = (1 - f - v) * P
     return Formula(
-        f"(1 − d_w)·(1 − f)·P − d_w·(C + B_v), d_w = 1 − (1 − q)^W = {dw:.3f}, B_v = {B:g}; beats an honest "
-        f"solver while d_w < ((1 − f)·P − (1 − f − v − k)·P)/((1 − f)·P + C + B_v) = "
-        f"{(COMPUTE_COST_SHARE + _fees(i)[1]) * P / ((1 - f) * P + C + B):.4f}",
-        (1 - dw) * (1 - f) * P - dw * (C + B) - i.g(*SOLVE_GAS, "attest"),
+        f"(1 − s)·(1 − f − v)·P + s·((1 − d_w)·((1 − f − v)·P + (v/s)·P) − d_w·(C + B_v)): on a drawn job its "
+        f"second account claims first and attests with the solver's trace (the pair also takes the "
+        f"verifier's pay {pay:g}) and a whistleblower catches it with d_w = 1 − (1 − q)^W = {dw:.3f}; "
+        f"s = {s:.3f}, B_v = {B:g}",
+        (1 - s) * paid
+        + s * ((1 - dw) * (paid + pay) - dw * (C + B))
+        - i.g(*SOLVE_GAS)
+        - s * i.g("claim_verification", "attest"),
     )
 
 
@@ -244,9 +260,11 @@ def solver_collude(i: Inputs) -> Formula:
 @strategy("verifier-honest", "verifier", "Honest verifier, honest solvers (cheat rate 0)", "attestation")
 def verifier_honest(i: Inputs) -> Formula:
     _, v = _fees(i)
-    P = usd(i.job_price)
+    P, s = usd(i.job_price), sample(i)
     return Formula(
-        f"v·P − k·P − gas = {v}·{P:g} − {COMPUTE_COST_SHARE}·{P:g} − gas", (v - COMPUTE_COST_SHARE) * P - i.g("attest")
+        f"per drawn job it claims: (v/s − k)·P − gas = ({v}/{s:g} − {COMPUTE_COST_SHARE})·{P:g} − gas "
+        "(paid from the verifier pool, which every job's levy v·P funds)",
+        sampled_pay(i, i.job_price) - COMPUTE_COST_SHARE * P - i.g("claim_verification", "attest"),
     )
 
 
@@ -259,9 +277,11 @@ def verifier_honest(i: Inputs) -> Formula:
     True,
 )
 def verifier_lazy(i: Inputs) -> Formula:
-    _, v = _fees(i)
-    P = usd(i.job_price)
-    return Formula(f"v·P − c·d_w·B_v − gas; at a cheat rate c = 0: {v}·{P:g} − gas", v * P - i.g("attest"))
+    return Formula(
+        "0 − gas: without the trace it has no spot proof and no claim, so its attest(valid) reverts "
+        "(JobMarket_NotClaimant; a claim without the proof only loses B_v to the pool)",
+        -i.g("attest"),
+    )
 
 
 def _mix(i: Inputs, values: dict[str, float]) -> float:
@@ -271,21 +291,23 @@ def _mix(i: Inputs, values: dict[str, float]) -> float:
 
 @strategy("sentinel-honest", "verifier", "Honest verifier of cheaters' and big jobs", "attestation")
 def sentinel_honest(i: Inputs) -> Formula:
-    _, v = _fees(i)
     P, w, k = usd(i.job_price), _w(i), COMPUTE_COST_SHARE
     Pb = usd(i.big_job_price)
+    pay, pay_big = sampled_pay(i, i.job_price), sampled_pay(i, i.big_job_price)
     values = {
         "regular/wrong": -k * P,
         "regular/wrong/sr": -k * P,
-        "regular/right/grief": (v - k) * P + w * usd(i.p["challengeBond"]),
+        "regular/right/grief": pay - k * P + w * usd(i.p["challengeBond"]),
         "big/wrong": -k * Pb,
-        "big/right": (v - k) * Pb,
+        "big/right": pay_big - k * Pb,
     }
     return Formula(
-        f"a wrong result −k·P = {values['regular/wrong']:g} (it attests invalid and wins: its bond back, no finder's "
-        f"share), a wrong big one −k·P_big = {values['big/wrong']:g}, a right big one (v − k)·P_big = "
-        f"{values['big/right']:g}, a griefed right one it defends (v − k)·P + w·B_c = "
-        f"{values['regular/right/grief']:g}; weighted by the run's mix",
+        f"per drawn job it claims: a wrong result −k·P = {values['regular/wrong']:g} (it attests invalid and wins: "
+        f"its bonds back, no pay, which a cheater's own claimant would take: property 5), a wrong big one "
+        f"−k·P_big = {values['big/wrong']:g}, a right big one (v/s − k)·P_big = {values['big/right']:g}, a griefed "
+        f"right one it defends (v/s − k)·P + w·B_c = {values['regular/right/grief']:g}; weighted by the run's mix, "
+        "which here is the cheaters' jobs: a verifier claims before it knows the result, so across all jobs it "
+        "expects (1 − q)·(v/s)·P − k·P",
         _mix(i, values) - i.g("attest"),
     )
 
@@ -294,21 +316,10 @@ def sentinel_honest(i: Inputs) -> Formula:
     "sentinel-lazy", "verifier", "Lazy verifier of cheaters' and big jobs", "attestation", "sentinel-honest", True
 )
 def sentinel_lazy(i: Inputs) -> Formula:
-    _, v = _fees(i)
-    P, dw, B, Pb = usd(i.job_price), whistle_detection(i), usd(i.p["verifierBond"]), usd(i.big_job_price)
-    caught = (1 - dw) * v * P - dw * B
-    values = {
-        "regular/wrong": caught,
-        "regular/wrong/sr": caught,
-        "regular/right/grief": -usd(i.p["verifierBond"]),
-        "big/wrong": (1 - dw) * v * Pb - dw * B,
-        "big/right": v * Pb,
-    }
     return Formula(
-        f"a wrong result (1 − d_w)·v·P − d_w·B_v = {values['regular/wrong']:.2f} ({values['big/wrong']:.2f} for a big "
-        f"one), a right big one v·P_big = {v * Pb:g}, a griefed right one −B_v (no trace to defend it with); "
-        "weighted by the run's mix",
-        _mix(i, values) - i.g("attest"),
+        "0 − gas whatever the result: it cannot attest without the trace (no claim, no spot proof), so it "
+        "vouches for no wrong result and earns no pay",
+        -i.g("attest"),
     )
 
 
@@ -318,8 +329,9 @@ def whistleblower(i: Inputs) -> Formula:
     share = _lazy_share(i, C)
     c = i.checked_wrong_share
     return Formula(
-        f"c_a·min(w·B_v, (1 − t)·C) − k·P per check: a job's slash pays no finder, a catch pays the lazy verifier's "
-        f"bond share ({share:g}); c_a = {c:.3f} the share of the results it checked that were wrong in this run; "
+        f"c_a·min(w·B_v, (1 − t)·C) − k·P per check: a job's slash pays no finder, a catch pays the colluding "
+        f"verifier's bond share ({share:g}); c_a = {c:.3f} the share of the results it checked that were wrong "
+        "in this run; "
         f"pays only while c_a > k·P / (w·B_v) = {COMPUTE_COST_SHARE * P / share:.2f}",
         c * share - COMPUTE_COST_SHARE * P - c * i.g("challenge"),
     )
@@ -397,12 +409,11 @@ def arbiter_honest(i: Inputs) -> Formula:
     True,
 )
 def tenant_void(i: Inputs) -> Formula:
-    _, v = _fees(i)
-    P, Bc = usd(i.job_price), usd(i.p["challengeBond"])
+    Bc = usd(i.p["challengeBond"])
     return Formula(
-        f"V − (P + m + b) + v·P − B_c − gas (a vote for the solver or no majority: the job is paid, the bond lost; "
-        f"no verifier attested, so its fee comes back) = {v * P:g} − {Bc:g} − gas",
-        v * P - Bc - i.g("publish_job_terms", "create_request", "challenge", "respond", "respond"),
+        f"V − (P + m + b) − B_c − gas (a vote for the solver or no majority: the job is paid, the bond lost; "
+        f"the verifier levy funds the pool whether or not a verifier attested) = −{Bc:g} − gas",
+        -Bc - i.g("publish_job_terms", "create_request", "challenge", "respond", "respond"),
     )
 
 

@@ -123,11 +123,13 @@ class World:
         return {address: sum(column[n] for column in columns) for n, address in enumerate(addresses)}
 
     def protocol_wealth(self) -> int:
-        """The treasury's tokens and credits, and the fees both markets hold for it."""
+        """The treasury's tokens and credits, the fees both markets hold for it, and the job
+        market's verifier pool (the levy of unverified jobs, held for sampled verifiers)."""
         return (
             self.wealths([self.treasury])[self.treasury]
             + self.c.market.accrued_fees()
             + self.c.job_market.accrued_fees()
+            + self.c.job_market.verifier_pool()
         )
 
     def all_addresses(self) -> list[str]:
@@ -161,7 +163,9 @@ class World:
         known = [*self.all_addresses(), self.treasury]
         owed = {
             "LeaseMarket": self.c.market.accrued_fees() + sum(self.c.market.credits_of(known)),
-            "JobMarket": self.c.job_market.accrued_fees() + sum(self.c.job_market.credits_of(known)),
+            "JobMarket": self.c.job_market.accrued_fees()
+            + self.c.job_market.verifier_pool()
+            + sum(self.c.job_market.credits_of(known)),
             "ProviderRegistry": self.c.registry.total_stake() + sum(self.c.registry.credits_of(known)),
             "MatcherBonds": sum(self.bonds(known)),
         }

@@ -20,7 +20,7 @@ for (const [constName, contract] of Object.entries(contracts)) {
 }
 // A linked library's reverts come from its contract's address, but solc leaves the errors only
 // the library raises out of the contract's ABI: add them (scripts/deploy.py does the same).
-const linked = { leaseMarketAbi: ["LeaseLiveness"] };
+const linked = { leaseMarketAbi: ["LeaseLiveness"], jobMarketAbi: ["JobDisputes"] };
 for (const [constName, libraries] of Object.entries(linked)) {
   const names = new Set(abis[constName].filter((item) => item.type === "error").map((item) => item.name));
   for (const library of libraries) {

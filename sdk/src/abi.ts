@@ -465,6 +465,22 @@ export const leaseMarketAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint8",
+        "name": "bits",
+        "type": "uint8"
+      },
+      {
+        "internalType": "uint256",
+        "name": "value",
+        "type": "uint256"
+      }
+    ],
+    "name": "SafeCastOverflowedUintDowncast",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "address",
         "name": "token",
         "type": "address"
@@ -4380,43 +4396,11 @@ export const jobMarketAbi = [
       },
       {
         "internalType": "address",
-        "name": "arbiter",
+        "name": "verifier",
         "type": "address"
       }
     ],
-    "name": "JobMarket_AlreadyVoted",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "jobId",
-        "type": "uint256"
-      },
-      {
-        "internalType": "address",
-        "name": "arbiter",
-        "type": "address"
-      }
-    ],
-    "name": "JobMarket_ArbiterIsParty",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "jobId",
-        "type": "uint256"
-      },
-      {
-        "internalType": "address",
-        "name": "caller",
-        "type": "address"
-      }
-    ],
-    "name": "JobMarket_CallerNotChallenger",
+    "name": "JobMarket_AlreadyClaimed",
     "type": "error"
   },
   {
@@ -4492,6 +4476,27 @@ export const jobMarketAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "submitBlock",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "blockNumber",
+        "type": "uint256"
+      }
+    ],
+    "name": "JobMarket_ClaimWindowClosed",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "bytes32",
         "name": "expected",
         "type": "bytes32"
@@ -4525,6 +4530,22 @@ export const jobMarketAbi = [
       }
     ],
     "name": "JobMarket_InvalidJob",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "index",
+        "type": "uint256"
+      }
+    ],
+    "name": "JobMarket_InvalidSpotProof",
     "type": "error"
   },
   {
@@ -4599,17 +4620,23 @@ export const jobMarketAbi = [
         "type": "uint256"
       },
       {
-        "internalType": "uint32",
-        "name": "number",
-        "type": "uint32"
-      },
-      {
         "internalType": "address",
-        "name": "arbiter",
+        "name": "caller",
         "type": "address"
       }
     ],
-    "name": "JobMarket_NothingToClaim",
+    "name": "JobMarket_NotClaimant",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      }
+    ],
+    "name": "JobMarket_NotSampled",
     "type": "error"
   },
   {
@@ -5158,13 +5185,13 @@ export const jobMarketAbi = [
       {
         "indexed": false,
         "internalType": "uint128",
-        "name": "verifierFee",
+        "name": "verifierLevy",
         "type": "uint128"
       },
       {
         "indexed": false,
         "internalType": "uint128",
-        "name": "tenantRefund",
+        "name": "toVerifier",
         "type": "uint128"
       }
     ],
@@ -5512,6 +5539,37 @@ export const jobMarketAbi = [
       {
         "indexed": false,
         "internalType": "uint128",
+        "name": "bond",
+        "type": "uint128"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint40",
+        "name": "windowEndsAt",
+        "type": "uint40"
+      }
+    ],
+    "name": "VerificationClaimed",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "verifier",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
         "name": "toChallenger",
         "type": "uint128"
       },
@@ -5592,6 +5650,19 @@ export const jobMarketAbi = [
     ],
     "name": "WorkloadSet",
     "type": "event"
+  },
+  {
+    "inputs": [],
+    "name": "CLAIM_WINDOW_BLOCKS",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
   },
   {
     "inputs": [],
@@ -5693,6 +5764,16 @@ export const jobMarketAbi = [
         "internalType": "bool",
         "name": "valid",
         "type": "bool"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "spotHash",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bytes32[]",
+        "name": "spotProof",
+        "type": "bytes32[]"
       }
     ],
     "name": "attest",
@@ -5790,6 +5871,56 @@ export const jobMarketAbi = [
       }
     ],
     "name": "claimTimeout",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "bytes32",
+            "name": "workload",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "inputHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "seed",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "steps",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint40",
+            "name": "resultTimeoutSeconds",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "challengeWindowSeconds",
+            "type": "uint40"
+          }
+        ],
+        "internalType": "struct Jobs.JobTerms",
+        "name": "terms",
+        "type": "tuple"
+      }
+    ],
+    "name": "claimVerification",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -6054,6 +6185,11 @@ export const jobMarketAbi = [
             "internalType": "uint96",
             "name": "verifierBond",
             "type": "uint96"
+          },
+          {
+            "internalType": "uint40",
+            "name": "submitBlock",
+            "type": "uint40"
           }
         ],
         "internalType": "struct Jobs.Job",
@@ -6134,6 +6270,35 @@ export const jobMarketAbi = [
         "internalType": "bytes32",
         "name": "",
         "type": "bytes32"
+      }
+    ],
+    "stateMutability": "pure",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "submitBlockHash",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint16",
+        "name": "sampleBps",
+        "type": "uint16"
+      }
+    ],
+    "name": "isDrawn",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
       }
     ],
     "stateMutability": "pure",
@@ -6494,6 +6659,35 @@ export const jobMarketAbi = [
   {
     "inputs": [
       {
+        "internalType": "bytes32",
+        "name": "traceRoot",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "verifier",
+        "type": "address"
+      },
+      {
+        "internalType": "uint32",
+        "name": "steps",
+        "type": "uint32"
+      }
+    ],
+    "name": "spotIndex",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "pure",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint256",
         "name": "jobId",
         "type": "uint256"
@@ -6635,6 +6829,19 @@ export const jobMarketAbi = [
     "type": "function"
   },
   {
+    "inputs": [],
+    "name": "verifierPool",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
     "inputs": [
       {
         "internalType": "uint256",
@@ -6682,6 +6889,75 @@ export const jobMarketAbi = [
     ],
     "stateMutability": "view",
     "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "address",
+        "name": "arbiter",
+        "type": "address"
+      }
+    ],
+    "name": "JobMarket_AlreadyVoted",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "address",
+        "name": "arbiter",
+        "type": "address"
+      }
+    ],
+    "name": "JobMarket_ArbiterIsParty",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
+    "name": "JobMarket_CallerNotChallenger",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint32",
+        "name": "number",
+        "type": "uint32"
+      },
+      {
+        "internalType": "address",
+        "name": "arbiter",
+        "type": "address"
+      }
+    ],
+    "name": "JobMarket_NothingToClaim",
+    "type": "error"
   }
 ] as const;
 
@@ -7043,6 +7319,11 @@ export const protocolConfigAbi = [
             "type": "uint16"
           },
           {
+            "internalType": "uint16",
+            "name": "verificationSampleBps",
+            "type": "uint16"
+          },
+          {
             "internalType": "uint128",
             "name": "arbiterBond",
             "type": "uint128"
@@ -7401,6 +7682,19 @@ export const protocolConfigAbi = [
   },
   {
     "inputs": [],
+    "name": "DEFAULT_VERIFICATION_SAMPLE_BPS",
+    "outputs": [
+      {
+        "internalType": "uint16",
+        "name": "",
+        "type": "uint16"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "DEFAULT_VERIFIER_BOND",
     "outputs": [
       {
@@ -7748,6 +8042,11 @@ export const protocolConfigAbi = [
             "type": "uint16"
           },
           {
+            "internalType": "uint16",
+            "name": "verificationSampleBps",
+            "type": "uint16"
+          },
+          {
             "internalType": "uint128",
             "name": "arbiterBond",
             "type": "uint128"
@@ -7941,6 +8240,11 @@ export const protocolConfigAbi = [
           {
             "internalType": "uint16",
             "name": "jobCollateralBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "verificationSampleBps",
             "type": "uint16"
           },
           {
@@ -8145,6 +8449,11 @@ export const protocolConfigAbi = [
             "type": "uint16"
           },
           {
+            "internalType": "uint16",
+            "name": "verificationSampleBps",
+            "type": "uint16"
+          },
+          {
             "internalType": "uint128",
             "name": "arbiterBond",
             "type": "uint128"
@@ -8236,12 +8545,17 @@ export const protocolConfigAbi = [
   },
   {
     "inputs": [],
-    "name": "verifierBond",
+    "name": "verificationTerms",
     "outputs": [
       {
         "internalType": "uint128",
-        "name": "",
+        "name": "verifierBond",
         "type": "uint128"
+      },
+      {
+        "internalType": "uint16",
+        "name": "sampleBps",
+        "type": "uint16"
       }
     ],
     "stateMutability": "view",
@@ -8967,6 +9281,22 @@ export const protocolErrorsAbi = [
       },
       {
         "internalType": "address",
+        "name": "verifier",
+        "type": "address"
+      }
+    ],
+    "name": "JobMarket_AlreadyClaimed",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "address",
         "name": "arbiter",
         "type": "address"
       }
@@ -9079,6 +9409,27 @@ export const protocolErrorsAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "submitBlock",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "blockNumber",
+        "type": "uint256"
+      }
+    ],
+    "name": "JobMarket_ClaimWindowClosed",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "bytes32",
         "name": "expected",
         "type": "bytes32"
@@ -9112,6 +9463,22 @@ export const protocolErrorsAbi = [
       }
     ],
     "name": "JobMarket_InvalidJob",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "index",
+        "type": "uint256"
+      }
+    ],
+    "name": "JobMarket_InvalidSpotProof",
     "type": "error"
   },
   {
@@ -9186,6 +9553,22 @@ export const protocolErrorsAbi = [
         "type": "uint256"
       },
       {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
+    "name": "JobMarket_NotClaimant",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
         "internalType": "uint32",
         "name": "number",
         "type": "uint32"
@@ -9197,6 +9580,17 @@ export const protocolErrorsAbi = [
       }
     ],
     "name": "JobMarket_NothingToClaim",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      }
+    ],
+    "name": "JobMarket_NotSampled",
     "type": "error"
   },
   {

@@ -9,7 +9,7 @@ DEFAULTS = {
     "tenantCompensationBps": 3000,
     "livenessSlashBps": 1000,
     "lateResultSlashBps": 500,
-    "verifierFeeBps": 500,
+    "verifierFeeBps": 1200,
     "minLeaseSeconds": 3600,
     "reclaimNoticeSeconds": DAY,
     "livenessWindowSeconds": 600,
@@ -25,6 +25,7 @@ DEFAULTS = {
     "challengeBond": 50 * USD,
     "verifierBond": 20 * USD,
     "jobCollateralBps": 20_000,
+    "verificationSampleBps": 2000,
     "arbiterBond": 10 * USD,
     "arbiterFee": 10 * USD,
 }

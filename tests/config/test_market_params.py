@@ -38,13 +38,17 @@ def test_when_paused_then_market_params_say_paused_and_unpause_clears_it(config,
     assert market_params(config)["paused"] is False
 
 
-def test_when_deployed_then_fee_bps_and_verifier_bond_are_the_defaults(config):
+def test_when_deployed_then_fee_bps_and_verification_terms_are_the_defaults(config):
     assert tuple(config.feeBps()) == (DEFAULTS["protocolFeeBps"], DEFAULTS["verifierFeeBps"])
-    assert config.verifierBond() == DEFAULTS["verifierBond"]
+    assert tuple(config.verificationTerms()) == (DEFAULTS["verifierBond"], DEFAULTS["verificationSampleBps"])
 
 
-def test_when_params_set_then_fee_bps_and_verifier_bond_follow(config, governance):
-    config.setParams(params_with(protocolFeeBps=250, verifierFeeBps=700, verifierBond=3 * USD), {"from": governance})
+def test_when_params_set_then_fee_bps_and_verification_terms_follow(config, governance):
+    config.setParams(
+        params_with(protocolFeeBps=250, verifierFeeBps=700, verifierBond=3 * USD, verificationSampleBps=500),
+        {"from": governance},
+    )
     assert tuple(config.feeBps()) == (250, 700)
-    assert config.verifierBond() == 3 * USD
-    assert config.verifierBond() == dict(zip(DEFAULTS, config.params()))["verifierBond"]
+    assert tuple(config.verificationTerms()) == (3 * USD, 500)
+    stored = dict(zip(DEFAULTS, config.params()))
+    assert tuple(config.verificationTerms()) == (stored["verifierBond"], stored["verificationSampleBps"])

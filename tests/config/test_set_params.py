@@ -32,6 +32,7 @@ BOUNDS = {
     "challengeBond": (USD // 100, 100_000 * USD),
     "verifierBond": (USD // 100, 100_000 * USD),
     "jobCollateralBps": (10_000, 50_000),
+    "verificationSampleBps": (100, 10_000),
     "arbiterBond": (USD // 100, 100_000 * USD),
     "arbiterFee": (0, 50 * USD),  # at most the challenge bond
 }

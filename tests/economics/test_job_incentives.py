@@ -7,7 +7,7 @@ TestStablecoin here, so one balance sheet adds up both.
 
 from keepers.contracts.types import SkipReason
 
-from helpers import USD, event_args
+from helpers import USD, event_args, reverts_with
 from jobs.support import (
     CHALLENGE_BOND,
     COLLATERAL,
@@ -202,6 +202,35 @@ def test_property_10_every_job_settlement_pays_a_third_party_settler(ctx, driver
     driver.finalize_after_window(honest, sender=settler)
 
     assert ctx.token.balanceOf(settler) - start == 5 * SETTLE_BOUNTY
-    # Conservation: every job is settled, so the job market holds its accrued fees and nothing else.
-    assert ctx.token.balanceOf(jm) == jm.accruedFees()
+    # Conservation: every job is settled, so the job market holds its accrued fees and the verifier
+    # pool (the levy of the jobs nobody verified) and nothing else.
+    assert ctx.token.balanceOf(jm) == jm.accruedFees() + jm.verifierPool()
     assert ESCROW > 0
+
+
+def test_property_3_an_honest_verifier_earns_more_than_a_lazy_one_at_a_cheat_rate_of_zero(ctx):
+    """Honest solvers only. The honest verifier claims a drawn job, re-executes it (half its price
+    off-chain) and attests with its spot proof: paid v/s = 60% of the price from the pool. The lazy
+    verifier holds no trace: its attestation is refused, and a claim it cannot prove costs it its bond."""
+    driver, lazy = ctx.driver, ctx.challenger
+    ctx.config.setRole(ctx.config.VERIFIER_ROLE(), lazy, True, {"from": ctx.governance})
+    for _ in range(5):  # unverified jobs: their levy (12 USD each) funds the pool
+        driver.finalize_after_window(driver.open_submitted())
+    job, claimed_by_lazy = driver.open_drawn(), driver.open_drawn()
+    honest_before, lazy_before = ctx.token.balanceOf(ctx.verifier), ctx.token.balanceOf(lazy)
+
+    with reverts_with("JobMarket_NotClaimant"):
+        ctx.job_market.attest(job.id, job.terms, True, ZERO32, [], {"from": lazy})
+    driver.claim(claimed_by_lazy, lazy)
+    with reverts_with("JobMarket_InvalidSpotProof"):
+        ctx.job_market.attest(claimed_by_lazy.id, claimed_by_lazy.terms, True, ZERO32, [], {"from": lazy})
+    driver.attest_valid(job)
+    driver.finalize_after_window(claimed_by_lazy)
+    driver.finalize_after_window(job)
+
+    reexecution = ESCROW // 2  # k·P: the verifier runs what the solver charges for
+    honest = ctx.token.balanceOf(ctx.verifier) - honest_before - reexecution
+    lazy_profit = ctx.token.balanceOf(lazy) - lazy_before
+    assert honest == ESCROW * 1_200 // 2_000 - reexecution == 10 * USD  # (v/s − k)·P
+    assert lazy_profit == -ctx.config.params()["verifierBond"]  # its claim's bond, to the pool
+    assert honest > 0 > lazy_profit

@@ -21,7 +21,7 @@ from keepers.roles.verifier import VerifierKeeper
 from keepers.roles.whistleblower import WhistleblowerKeeper
 from scripts.deploy import bond_matcher
 
-from job_setup import MINUTE, open_job, provider_role
+from job_setup import MINUTE, open_job, provider_role, sample_every_job
 from keeper_faults import (
     DEAD_ENDPOINT,
     advance,
@@ -265,13 +265,16 @@ def test_twin_provider_agents_two_verifiers_and_two_settlers_race_for_one_job(
     submitted = per_id(tenant, tenant.job_market, "ResultSubmitted", "jobId", ids)
     agent_txs = txs(w3, [provider_key.address])
 
+    # The verifiers race for the claim of the drawn job (every result is drawn here); the winner
+    # then attests with its spot proof.
+    sample_every_job(protocol[0], accounts[0])
     verifier_keys = [funded_key(), funded_key()]
     for key in verifier_keys:
         grant(protocol, accounts, "VERIFIER_ROLE", key.address)
         client_for(key).ensure_allowance(tenant.payment_token, tenant.job_market.address, MAX_ALLOWANCE)
     verifiers = race(
         w3,
-        "attest",
+        "claim_verification",
         [k.address for k in verifier_keys],
         lambda: [fault_keepers(VerifierKeeper, key) for key in verifier_keys],
     )
@@ -279,6 +282,7 @@ def test_twin_provider_agents_two_verifiers_and_two_settlers_race_for_one_job(
     settle_down(verifiers, "verify")
     for keeper in verifiers:
         keeper.stop()
+    claimed = per_id(tenant, tenant.job_market, "VerificationClaimed", "jobId", ids)
     attested = per_id(tenant, tenant.job_market, "Attested", "jobId", ids)
 
     advance(10 * MINUTE)
@@ -316,13 +320,14 @@ def test_twin_provider_agents_two_verifiers_and_two_settlers_race_for_one_job(
         "verifiers",
         "two verifiers started on one submitted result with mining paused",
         keepers=verifiers,
-        action="attest",
+        action="claim_verification",
         ids=ids,
-        counts=attested,
+        counts=claimed,
         books=books,
         unsettled_ok=finalized,
-        tx_count=txs(w3, [k.address for k in verifier_keys]) - 2,  # each approved once
-        successes=int(metric(verifiers, "attestations_total", {"valid": "true"})),
+        # Each approved once; the winner's attestation follows its claim.
+        tx_count=txs(w3, [k.address for k in verifier_keys]) - 2 - sum(attested.values()),
+        successes=int(metric(verifiers, "attestations_total", {"valid": "true"})) * once_each(attested, ids),
     )
     judge(
         fault_report,

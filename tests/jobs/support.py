@@ -40,7 +40,8 @@ DEPOSIT = ESCROW + SETTLE_BOUNTY + MATCH_FEE
 CHALLENGE_BOND = 50 * USD
 VERIFIER_BOND = 20 * USD
 PROTOCOL_FEE_BPS = 100
-VERIFIER_FEE_BPS = 500
+VERIFIER_FEE_BPS = 1_200  # the verifier levy, taken from every job's price
+SAMPLE_BPS = 2_000  # the share of results drawn for paid verification
 WHISTLEBLOWER_BPS = 5_000
 TENANT_COMP_BPS = 3_000
 LATE_SLASH_BPS = 500
@@ -73,6 +74,7 @@ JOB_FIELDS = [
     "traceRoot",
     "verifier",
     "verifierBond",
+    "submitBlock",
 ]
 DISPUTE_FIELDS = [
     "challenger",
@@ -249,6 +251,51 @@ class Driver:
             solver.proof(job.steps),
             {"from": sender or self.provider_of(job)},
         )
+
+    def submit_drawn(self, job: Job, fault_from_step: int | None = None, drawn: bool = True, sender=None):
+        """Submits the result in a block whose hash draws the job for verification (or, with
+        `drawn=False`, does not). A solver cannot choose its block's hash; a test can: it undoes
+        the submission and submits again a block later, a new block with a new hash."""
+        for _ in range(100):
+            tx = self.submit(job, fault_from_step, sender)
+            if self.is_drawn(job) == drawn:
+                return tx
+            brownie.chain.undo()
+            brownie.chain.mine()
+        raise AssertionError("no block drew the job in 100 tries")
+
+    def is_drawn(self, job: Job) -> bool:
+        """Whether the hash of the result's block draws the job, as a verifier keeper computes it."""
+        block = job_of(self.jm, job.id)["submitBlock"]
+        _, sample_bps = self.ctx.config.verificationTerms()
+        return self.jm.isDrawn(brownie.web3.eth.get_block(block)["hash"], job.id, sample_bps)
+
+    def claim(self, job: Job, verifier=None):
+        return self.jm.claimVerification(job.id, job.terms, {"from": verifier or self.ctx.verifier})
+
+    def spot(self, job: Job, verifier, trace: Trace | None = None) -> tuple[str, list[str]]:
+        """The spot proof `verifier` shows from `trace` (the solver's, which a re-executing
+        verifier holds when the result is right, unless given)."""
+        trace = trace or job.solver
+        index = self.jm.spotIndex(trace.root, verifier, job.steps)
+        return h(trace.hashes[index]), trace.proof(index)
+
+    def attest_valid(self, job: Job, verifier=None, claim: bool = True):
+        """Claims the (drawn) job and attests it valid with the spot proof of the solver's trace."""
+        verifier = verifier or self.ctx.verifier
+        if claim:
+            self.claim(job, verifier)
+        spot_hash, proof = self.spot(job, verifier)
+        return self.jm.attest(job.id, job.terms, True, spot_hash, proof, {"from": verifier})
+
+    def attest_invalid(self, job: Job, verifier=None):
+        return self.jm.attest(job.id, job.terms, False, ZERO32, [], {"from": verifier or self.ctx.verifier})
+
+    def open_drawn(self, fault_from_step=None, **kwargs) -> Job:
+        """A job whose result is in and drawn for verification."""
+        job = self.open(**kwargs)
+        self.submit_drawn(job, fault_from_step)
+        return job
 
     def provider_of(self, job: Job):
         return job_of(self.jm, job.id)["provider"]

@@ -22,8 +22,8 @@ from jobs.support import (
 @pytest.fixture
 def voting(ctx, driver):
     """A matvec-256 job over 5 steps, attested valid, challenged and bisected to one step."""
-    job = driver.open_submitted(workload=MATVEC256, steps=5, fault_from_step=3)
-    ctx.job_market.attest(job.id, job.terms, True, {"from": ctx.verifier})
+    job = driver.open_drawn(workload=MATVEC256, steps=5, fault_from_step=3)
+    driver.attest_valid(job)
     driver.challenge(job)
     driver.bisect(job)
     d = dispute_of(ctx.job_market, job.id)

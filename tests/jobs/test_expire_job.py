@@ -26,8 +26,10 @@ def test_revert_when_deadline_not_passed(ctx, driver):
 
 
 def test_revert_when_result_submitted(ctx, driver):
-    job = driver.open_submitted()
-    sleep_past(job_of(ctx.job_market, job.id)["resultDeadline"])
+    job = driver.open()
+    deadline = job_of(ctx.job_market, job.id)["resultDeadline"]  # 0 in the view once the result is in
+    driver.submit(job)
+    sleep_past(deadline)
     with reverts_with("JobMarket_UnexpectedStatus"):
         ctx.job_market.expireJob(job.id, {"from": ctx.stranger})
 

@@ -64,8 +64,9 @@ def test_revert_when_slashed(ctx, driver):
 
 
 def test_when_finalized_with_a_valid_attestation(ctx, driver):
-    job = driver.open_submitted()
-    ctx.job_market.attest(job.id, job.terms, True, {"from": ctx.verifier})
+    """The pool is empty: the sampled verifier is paid the job's own levy, and its bond back."""
+    job = driver.open_drawn()
+    driver.attest_valid(job)
     parties = (ctx.provider, ctx.treasury, ctx.verifier, ctx.tenant, ctx.stranger, ctx.job_market)
     before = {p: ctx.token.balanceOf(p) for p in parties}
     free_before = ctx.registry.provider(ctx.provider)["freeStake"]
@@ -75,8 +76,8 @@ def test_when_finalized_with_a_valid_attestation(ctx, driver):
         "provider": ctx.provider,
         "toProvider": ESCROW - FEE - VFEE,
         "protocolFee": FEE,
-        "verifierFee": VFEE,
-        "tenantRefund": 0,
+        "verifierLevy": VFEE,
+        "toVerifier": VFEE,
     }
     delta = {p: ctx.token.balanceOf(p) - before[p] for p in parties}
     assert delta == {
@@ -94,30 +95,33 @@ def test_when_finalized_with_a_valid_attestation(ctx, driver):
     assert ctx.job_market.statusOf(job.id) == FINALIZED
 
 
-def test_when_finalized_without_a_verifier_the_unearned_fee_goes_back_to_the_tenant(ctx, driver):
+def test_when_finalized_without_a_verifier_the_levy_joins_the_verifier_pool(ctx, driver):
     job = driver.open_submitted()
     before = {p: ctx.token.balanceOf(p) for p in (ctx.provider, ctx.tenant)}
+    pool = ctx.job_market.verifierPool()
     tx = driver.finalize_after_window(job)
-    assert event_args(tx, "JobFinalized")["tenantRefund"] == VFEE
+    assert event_args(tx, "JobFinalized")["toVerifier"] == 0
     assert ctx.token.balanceOf(ctx.provider) - before[ctx.provider] == ESCROW - FEE - VFEE
-    assert ctx.token.balanceOf(ctx.tenant) - before[ctx.tenant] == VFEE
+    assert ctx.token.balanceOf(ctx.tenant) == before[ctx.tenant]
+    assert ctx.job_market.verifierPool() - pool == VFEE
 
 
 @pytest.mark.parametrize("escrow", [1, 99, 10**8 + 37])
 def test_rounding_never_pays_out_more_than_the_escrow(ctx, driver, escrow):
     job = driver.open_submitted(deposit=max(escrow + MATCH_FEE, DEPOSIT))
     escrow = job_of(ctx.job_market, job.id)["escrow"]
-    ctx.job_market.attest(job.id, job.terms, True, {"from": ctx.verifier})
+    pool = ctx.job_market.verifierPool()
     tx = driver.finalize_after_window(job)
     paid = event_args(tx, "JobFinalized")
-    assert paid["toProvider"] + paid["protocolFee"] + paid["verifierFee"] + paid["tenantRefund"] == escrow
+    assert paid["toProvider"] + paid["protocolFee"] + paid["verifierLevy"] == escrow
+    assert ctx.job_market.verifierPool() - pool == paid["verifierLevy"]
 
 
 def test_the_solver_is_paid_nothing_before_the_window_closes_undisputed(ctx, driver):
     """PROTOCOL §7 invariant 9, across a verifier's restart and a lost challenge."""
-    job = driver.open_submitted()
+    job = driver.open_drawn()
     start = ctx.token.balanceOf(ctx.provider)
-    ctx.job_market.attest(job.id, job.terms, True, {"from": ctx.verifier})
+    driver.attest_valid(job)
     driver.challenge(job, ctx.stranger)
     driver.bisect(job, agree=False)
     driver.prove(job)
@@ -136,12 +140,12 @@ def test_the_solver_is_paid_nothing_before_the_window_closes_undisputed(ctx, dri
 
 def test_given_governance_raises_both_fees_mid_job_the_pay_is_the_one_agreed_at_the_match(ctx, driver):
     """Issue 12, attack 7: the fees are fixed when the job is matched, as a lease's protocol fee is."""
-    job = driver.open_submitted()
-    ctx.job_market.attest(job.id, job.terms, True, {"from": ctx.verifier})
+    job = driver.open_drawn()
+    driver.attest_valid(job)
     params = list(ctx.config.params())
     params[0], params[5] = 1_000, 3_000  # protocolFeeBps and verifierFeeBps at their upper bounds
     ctx.config.setParams(params, {"from": ctx.governance})
     before = ctx.token.balanceOf(ctx.provider)
     tx = driver.finalize_after_window(job)
-    assert event_args(tx, "JobFinalized")["toProvider"] == ESCROW - FEE - VFEE  # 94 USD, not 60
+    assert event_args(tx, "JobFinalized")["toProvider"] == ESCROW - FEE - VFEE  # 87 USD, not 60
     assert ctx.token.balanceOf(ctx.provider) - before == ESCROW - FEE - VFEE

@@ -3,12 +3,12 @@ every job action: open, submit (honest or cheating), attest, challenge (honest o
 dispute moves, time passing, expire, finalize, timeouts. Ghost sums are kept from the events."""
 
 import brownie
+from brownie import ZERO_ADDRESS
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from jobs.support import (
-    A_VALID,
     CHALLENGER_WON,
     DISPUTED,
     EXPIRED,
@@ -76,9 +76,7 @@ class JobMachine(RuleBasedStateMachine):
             name, args = event.name, dict(event)
             if name == "JobFinalized":
                 job_id = args["jobId"]
-                self.paid_out[job_id] += (
-                    args["toProvider"] + args["protocolFee"] + args["verifierFee"] + args["tenantRefund"]
-                )
+                self.paid_out[job_id] += args["toProvider"] + args["protocolFee"] + args["verifierLevy"]
                 self.provider_income += args["toProvider"]
                 self.fees += args["protocolFee"]
             elif name == "JobExpired":
@@ -131,8 +129,22 @@ class JobMachine(RuleBasedStateMachine):
     def rule_attest(self, st_pick, st_flag):
         type(self).steps += 1
         job = self._pick(st_pick)
-        if job and self.jm.statusOf(job.id) == SUBMITTED and job_of(self.jm, job.id)["attestation"] == 0:
-            self._record(self.jm.attest(job.id, job.terms, st_flag, {"from": self.ctx.verifier}))
+        if not job or self.jm.statusOf(job.id) != SUBMITTED:
+            return
+        stored = job_of(self.jm, job.id)
+        if stored["attestation"] != 0:
+            return
+        if not st_flag:
+            if stored["verifier"] in (ZERO_ADDRESS, self.ctx.verifier):
+                self._record(self.driver.attest_invalid(job))
+            return
+        # Valid: the drawn job's claimant only, with the spot proof of the solver's trace (it
+        # colludes when the result is wrong); a claim only within 256 blocks of the result.
+        if stored["verifier"] == ZERO_ADDRESS:
+            if brownie.chain.height > stored["submitBlock"] + 256 or not self.driver.is_drawn(job):
+                return
+            self._record(self.driver.claim(job))
+        self._record(self.driver.attest_valid(job, claim=False))
 
     @rule(st_pick=pick, st_flag=flag)
     def rule_challenge(self, st_pick, st_flag):
@@ -221,12 +233,12 @@ class JobMachine(RuleBasedStateMachine):
                 continue
             stored = job_of(self.jm, job.id)
             owed += stored["escrow"] + SETTLE_BOUNTY  # the bounty is reserved beside the price
-            if stored["attestation"] == A_VALID:
-                owed += stored["verifierBond"]
+            owed += stored["verifierBond"]  # a claimant's, until the job settles
             if stored["status"] == DISPUTED:
                 owed += dispute_of(self.jm, job.id)["bond"]
         assert self.jm.accruedFees() == self.fees
-        assert self.ctx.token.balanceOf(self.jm) == owed + self.fees
+        # The verifier pool holds the levy of unverified jobs and the bonds of silent claimants.
+        assert self.ctx.token.balanceOf(self.jm) == owed + self.fees + self.jm.verifierPool()
 
     @invariant()
     def invariant_the_solver_is_paid_only_by_finalize_and_compensation(self):

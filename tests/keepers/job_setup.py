@@ -94,3 +94,12 @@ def advance(seconds: int) -> None:
 
     chain.sleep(seconds)
     chain.mine()
+
+
+def sample_every_job(deployment, governance) -> None:
+    """Governance draws every result for verification (`verificationSampleBps` = 10,000): a keeper
+    test cannot choose the hash of the block its provider agent submits in, and the verifier
+    keeper works on drawn jobs only."""
+    params = deployment.config.params().dict()
+    params["verificationSampleBps"] = 10_000
+    deployment.config.setParams(tuple(params.values()), {"from": governance})

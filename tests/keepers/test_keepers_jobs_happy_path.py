@@ -7,7 +7,7 @@ from keepers.roles.settler import SettlerKeeper
 from keepers.roles.verifier import VerifierKeeper
 
 from helpers import ANY_JOB
-from job_setup import ESCROW_DEPOSIT, MINUTE, advance, open_job, provider_role, wait_for
+from job_setup import ESCROW_DEPOSIT, MINUTE, advance, open_job, provider_role, sample_every_job, wait_for
 from protocol_setup import HOUR, USD
 
 
@@ -17,6 +17,7 @@ def test_job_is_run_attested_and_finalized_by_keepers(
     deployment = protocol[0]
     provider_key, verifier_key, settler_key = funded_key(7_000 * USD), funded_key(), funded_key(0)
     deployment.config.setRole(deployment.config.VERIFIER_ROLE(), verifier_key.address, True, {"from": accounts[0]})
+    sample_every_job(deployment, accounts[0])  # the verifier keeper claims drawn jobs only
     provider = make_keeper(ProviderAgent, provider_key, provider_role())
     verifier = make_keeper(VerifierKeeper, verifier_key)
     make_keeper(SettlerKeeper, settler_key)
@@ -37,7 +38,7 @@ def test_job_is_run_attested_and_finalized_by_keepers(
     bounty = params["settleBounty"]
     escrow = ESCROW_DEPOSIT - params["matchFee"] - bounty
     protocol_fee = escrow * params["protocolFeeBps"] // 10_000
-    verifier_fee = escrow * params["verifierFeeBps"] // 10_000
+    verifier_fee = escrow * params["verifierFeeBps"] // 10_000  # the levy; every job sampled: all of it paid
     # Whoever finalized (the settler, or the provider first) was paid the job's settle bounty.
     provider_extra = reader.balance_of(reader.payment_token, provider_key.address) - (
         escrow - protocol_fee - verifier_fee

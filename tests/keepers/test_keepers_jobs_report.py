@@ -18,6 +18,7 @@ def book() -> ChainEvents:
     return ChainEvents(
         {
             "JobOpened": [opened(i) for i in range(1, 7)],
+            "VerificationClaimed": [{"jobId": j, "bond": VERIFIER_BOND} for j in (1, 2, 4)],
             "Attested": [
                 {"jobId": 1, "valid": True, "bond": VERIFIER_BOND},
                 {"jobId": 2, "valid": True, "bond": VERIFIER_BOND},
@@ -30,7 +31,8 @@ def book() -> ChainEvents:
                 {"jobId": 4, "number": 1, "outcome": 3, "fee": 0, "payPerVote": 0, "dust": 0},
             ],
             "ArbiterPaid": [{"jobId": 2, "amount": ARBITER_BOND + 10}] + [{"jobId": 4, "amount": ARBITER_BOND}] * 2,
-            "JobFinalized": [{"jobId": 1, "toProvider": 94, "protocolFee": 1, "verifierFee": 5, "tenantRefund": 0}],
+            # Job 1's verifier is paid 12 of its own levy of 12 (the pool was empty): the pool keeps 0.
+            "JobFinalized": [{"jobId": 1, "toProvider": 87, "protocolFee": 1, "verifierLevy": 12, "toVerifier": 12}],
             "JobExpired": [{"jobId": 3, "refunded": ESCROW}],
             "DisputeResolved": [
                 {"jobId": 2, "number": 1, "result": DisputeResult.CHALLENGER_WON},

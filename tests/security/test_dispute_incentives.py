@@ -57,8 +57,8 @@ def _timeout(ctx, job):
 
 
 def _attested_honest_job(ctx, driver, **kwargs):
-    job = driver.open_submitted(**kwargs)
-    ctx.job_market.attest(job.id, job.terms, True, {"from": ctx.verifier})
+    job = driver.open_drawn(**kwargs)
+    driver.attest_valid(job)
     return job
 
 
@@ -130,7 +130,7 @@ def test_revert_reveal_by_a_verifier_that_did_not_attest_valid(ctx, driver):
 
 def test_revert_reveal_by_a_verifier_that_attested_invalid(ctx, driver):
     job = driver.open_submitted(fault_from_step=3)
-    ctx.job_market.attest(job.id, job.terms, False, {"from": ctx.verifier})
+    driver.attest_invalid(job)
     with reverts_with("JobMarket_CallerNotProvider"):
         _verifier_reveal(ctx, job)
 
@@ -157,9 +157,8 @@ def test_attack_4_a_tenant_challenging_its_own_honest_solver_pays_when_nobody_vo
     assert event_args(tx, "DisputeResolved")["result"] == R_VOIDED
     assert ctx.job_market.statusOf(job.id) == SUBMITTED
     driver.finalize_after_window(job)
-    # Honest play: the tenant pays the deposit (escrow + match fee) and gets the unearned
-    # verifier fee back.
-    honest_tenant = -DEPOSIT + VERIFIER_FEE
+    # Honest play: the tenant pays the deposit (escrow + match fee); the verifier levy funds the pool.
+    honest_tenant = -DEPOSIT
     assert _balance(ctx, ctx.tenant) - tenant_before == honest_tenant - CHALLENGE_BOND
     assert _balance(ctx, ctx.provider) - provider_before == SOLVER_PAY + TO_DEFENDER
     assert job_of(ctx.job_market, job.id)["status"] != SLASHED

@@ -75,7 +75,7 @@ def wealth(w, *group) -> int:
     return total
 
 
-def _open_job(w, tenant, fault_from_step=None, steps=8):
+def _open_job(w, tenant, fault_from_step=None, steps=8, drawn=None):
     """A JOB request of `tenant`, matched with the provider's offer, result submitted by the
     provider (wrong from `fault_from_step` when given)."""
     terms, input = make_terms(HASHCHAIN, steps, SEED, salt=w.next_salt())
@@ -85,7 +85,10 @@ def _open_job(w, tenant, fault_from_step=None, steps=8):
     job_id = w.market.createRequest(job_spec, JOB_DEPOSIT, {"from": tenant}).return_value
     w.market.matchRequests([(job_id, w.offer)], {"from": w.matcher})
     job = Job(job_id, terms, input, steps, HASHCHAIN, Trace.of(HASHCHAIN, input, SEED, steps))
-    w.driver.submit(job, fault_from_step)
+    if drawn is None:
+        w.driver.submit(job, fault_from_step)
+    else:
+        w.driver.submit_drawn(job, fault_from_step, drawn=drawn)
     return job
 
 
@@ -532,9 +535,9 @@ def test_losing_a_dispute_to_ones_own_sock_never_pays(world, accounts, attested,
     sock = _funded(w, accounts)
     before = wealth(w, w.provider, sock)
 
-    job = _open_job(w, sock, fault_from_step=3)
+    job = _open_job(w, sock, fault_from_step=3, drawn=attested)
     if attested:
-        w.job_market.attest(job.id, job.terms, True, {"from": w.verifier})
+        w.driver.attest_valid(job)  # a colluding verifier: it holds the solver's trace
     w.driver.challenge(job, challenger=sock)
     w.driver.bisect(job)
     tx = w.driver.prove(job)

@@ -5,6 +5,7 @@ reverts with its exact custom error and leaves the whole chain unchanged, the al
 succeeds. The step verifiers have no state-changing function (`step` and `isValidState` are
 view/pure), which the ABI coverage test checks."""
 
+import brownie
 import pytest
 
 from keepers.workloads.base import keccak256
@@ -480,8 +481,16 @@ def _(w):
 # --- attest ------------------------------------------------------------------------------------
 
 
-def _attest(w, job, valid=True, sender=None, terms=None, **kw):
-    return _call(w, "attest", job.id, terms or job.terms, valid, sender=sender or w.verifier, **kw)
+def _attest(w, job, valid=False, sender=None, terms=None, spot=(ZERO32, []), **kw):
+    spot_hash, proof = spot
+    return _call(w, "attest", job.id, terms or job.terms, valid, spot_hash, proof, sender=sender or w.verifier, **kw)
+
+
+def _claimed(w, **kwargs):
+    """A submitted job drawn for verification and claimed by `verifier`."""
+    job = w.driver.open_drawn(**kwargs)
+    w.driver.claim(job)
+    return job
 
 
 @T.row("attest", "unknown_id")
@@ -513,9 +522,32 @@ def _(w):
 
 @T.row("attest", "twice")
 def _(w):
-    job = _submitted(w)
-    w.job_market.attest(job.id, job.terms, True, {"from": w.verifier})
-    return _attest(w, job, valid=False, error="JobMarket_AlreadyAttested", err_args=(job.id, w.verifier.address))
+    job = _claimed(w)
+    w.driver.attest_valid(job, claim=False)
+    return _attest(w, job, error="JobMarket_AlreadyAttested", err_args=(job.id, w.verifier.address))
+
+
+@T.row("attest", "valid_without_a_claim")
+def _(w):
+    """The lazy verifier of issue 12: first come no longer attests."""
+    job = w.driver.open_drawn()
+    spot = w.driver.spot(job, w.verifier)
+    return _attest(w, job, valid=True, spot=spot, error="JobMarket_NotClaimant", err_args=(job.id, w.verifier.address))
+
+
+@T.row("attest", "valid_without_the_trace")
+def _(w):
+    """The lazy claimant: without the trace it has no spot proof."""
+    job = _claimed(w)
+    index = w.job_market.spotIndex(job.solver.root, w.verifier, job.steps)
+    return _attest(w, job, valid=True, error="JobMarket_InvalidSpotProof", err_args=(job.id, index))
+
+
+@T.row("attest", "invalid_by_another_than_the_claimant")
+def _(w):
+    job = _claimed(w)
+    w.config.setRole(w.config.VERIFIER_ROLE(), w.stranger, True, {"from": w.governance})
+    return _attest(w, job, sender=w.stranger, error="JobMarket_NotClaimant", err_args=(job.id, w.stranger.address))
 
 
 @T.row("attest", "wrong_terms")
@@ -526,11 +558,14 @@ def _(w):
 
 
 def _attest_around_window_end(w, offset):
-    job = _submitted(w)
+    job = _claimed(w)
+    spot = w.driver.spot(job, w.verifier)
     at(_window_end(w, job) + offset)
     if offset < 0:
-        return _attest(w, job, check=lambda tx: job_of(w.job_market, job.id)["attestation"] == A_VALID)
-    return _attest(w, job, **_unexpected(job.id, FINALIZABLE))
+        return _attest(
+            w, job, valid=True, spot=spot, check=lambda tx: job_of(w.job_market, job.id)["attestation"] == A_VALID
+        )
+    return _attest(w, job, valid=True, spot=spot, **_unexpected(job.id, FINALIZABLE))
 
 
 around(T, "attest", "challenge_window_end", (-1,), _attest_around_window_end)
@@ -547,6 +582,78 @@ def _(w):
     job = _submitted(w)
     w.config.setRole(w.config.VERIFIER_ROLE(), w.pauper, True, {"from": w.governance})
     return _attest(
+        w,
+        job,
+        sender=w.pauper,
+        error="ERC20InsufficientAllowance",
+        err_args=(w.job_market.address, 0, params_of(w)["challengeBond"]),
+    )
+
+
+# --- claimVerification --------------------------------------------------------------------------
+
+
+def _claim(w, job, sender=None, terms=None, **kw):
+    return _call(w, "claimVerification", job.id, terms or job.terms, sender=sender or w.verifier, **kw)
+
+
+@T.row("claimVerification", "unknown_id")
+def _(w):
+    job = _submitted(w)
+    job.id = 0
+    return _claim(w, job, **_unexpected(0, NONE_STATUS))
+
+
+@T.row("claimVerification", "not_drawn")
+def _(w):
+    job = w.driver.open()
+    w.driver.submit_drawn(job, drawn=False)
+    return _claim(w, job, error="JobMarket_NotSampled", err_args=(job.id,))
+
+
+@T.row("claimVerification", "after_256_blocks")
+def _(w):
+    job = w.driver.open_drawn()
+    submit_block = job_of(w.job_market, job.id)["submitBlock"]
+    brownie.chain.mine(256)
+    return _claim(
+        w, job, error="JobMarket_ClaimWindowClosed", err_args=(job.id, submit_block, brownie.chain.height + 1)
+    )
+
+
+@T.row("claimVerification", "twice")
+def _(w):
+    job = _claimed(w)
+    w.config.setRole(w.config.VERIFIER_ROLE(), w.stranger, True, {"from": w.governance})
+    return _claim(w, job, sender=w.stranger, error="JobMarket_AlreadyClaimed", err_args=(job.id, w.verifier.address))
+
+
+@T.row("claimVerification", "wrong_caller")
+def _(w):
+    job = w.driver.open_drawn()
+    role = bytes(w.config.VERIFIER_ROLE())
+    return _claim(w, job, sender=w.stranger, error="Leasehold_MissingRole", err_args=(role, w.stranger.address))
+
+
+@T.row("claimVerification", "verifier_is_the_solver")
+def _(w):
+    job = w.driver.open_drawn()
+    w.config.setRole(w.config.VERIFIER_ROLE(), w.provider, True, {"from": w.governance})
+    return _claim(w, job, sender=w.provider, error="JobMarket_VerifierIsProvider", err_args=(job.id,))
+
+
+@T.row("claimVerification", "wrong_terms")
+def _(w):
+    job = w.driver.open_drawn()
+    bad, expected = _terms_mismatch(w, job)
+    return _claim(w, job, terms=bad, **expected)
+
+
+@T.row("claimVerification", "no_allowance")
+def _(w):
+    job = w.driver.open_drawn()
+    w.config.setRole(w.config.VERIFIER_ROLE(), w.pauper, True, {"from": w.governance})
+    return _claim(
         w,
         job,
         sender=w.pauper,

@@ -175,7 +175,10 @@ def test_reentry_from_job_finalize_payout_fails(p):
     assert p.token.attempts() == 1 and reentry_refused(p.token)
     done = event_args(tx, "JobFinalized")
     assert p.token.balanceOf(p.puppet) == done["toProvider"]
-    assert p.token.balanceOf(p.job_market) == p.job_market.accruedFees() == done["protocolFee"]
+    assert p.job_market.accruedFees() == done["protocolFee"]
+    # Besides the fee, the job market holds the verifier levy in its pool (nobody verified the job).
+    assert p.job_market.verifierPool() == done["verifierLevy"]
+    assert p.token.balanceOf(p.job_market) == done["protocolFee"] + done["verifierLevy"]
 
 
 def test_reentry_from_job_expiry_refund_fails(p):

@@ -100,14 +100,14 @@ def test_job_finalize_pays_every_party(p):
 
     assert p.token.balanceOf(p.provider) == done["toProvider"]
     assert (
-        done["toProvider"] + done["protocolFee"] + done["tenantRefund"]
+        done["toProvider"] + done["protocolFee"] + done["verifierLevy"]
         == JOB_DEPOSIT - p.config.params()["matchFee"] - p.config.params()["settleBounty"]  # the bounty: the settler's
     )
-    assert p.token.balanceOf(p.tenant) == tenant_before + done["tenantRefund"]
-    assert p.token.balanceOf(p.job_market) == done["protocolFee"]
+    assert p.token.balanceOf(p.tenant) == tenant_before  # the levy funds the verifier pool
+    assert p.token.balanceOf(p.job_market) == done["protocolFee"] + done["verifierLevy"]
     p.job_market.sweepFees({"from": p.stranger})
     assert p.token.balanceOf(p.treasury) == done["protocolFee"]
-    assert p.token.balanceOf(p.job_market) == 0
+    assert p.token.balanceOf(p.job_market) == done["verifierLevy"] == p.job_market.verifierPool()
 
 
 def test_revert_when_the_tenant_cannot_pay(p, accounts):

@@ -90,10 +90,10 @@ def test_job_finalizes_while_halted(p):
     assert p.job_market.creditOf(p.provider) == done["toProvider"]
     assert p.job_market.creditOf(p.treasury) == 0
     assert p.job_market.accruedFees() == done["protocolFee"]
-    assert p.job_market.creditOf(p.tenant) == done["tenantRefund"]
+    assert p.job_market.creditOf(p.tenant) == 0  # the levy funds the verifier pool
     bounty = event_args(tx, "SettleBountyPaid")["bounty"]  # the settler's bounty, credited too
     assert p.job_market.creditOf(p.stranger) == bounty
-    assert p.token.balanceOf(p.job_market) == done["toProvider"] + done["protocolFee"] + done["tenantRefund"] + bounty
+    assert p.token.balanceOf(p.job_market) == done["toProvider"] + done["protocolFee"] + done["verifierLevy"] + bounty
     assert p.registry.provider(p.provider)["lockedStake"] == 0
 
 
@@ -109,11 +109,11 @@ def test_job_credits_are_claimed_once_the_token_resumes(p):
     halt(p, False)
 
     p.job_market.sweepFees({"from": p.stranger})
-    for account, amount in ((p.provider, done["toProvider"]), (p.tenant, done["tenantRefund"]), (p.stranger, bounty)):
+    for account, amount in ((p.provider, done["toProvider"]), (p.stranger, bounty)):
         before = p.token.balanceOf(account)
         tx = p.job_market.claimCredit({"from": account})
         assert event_args(tx, "CreditClaimed") == {"account": account, "amount": amount}
         assert p.token.balanceOf(account) == before + amount
         with expect_revert("Leasehold_NoCredit"):
             p.job_market.claimCredit({"from": account})
-    assert p.token.balanceOf(p.job_market) == 0
+    assert p.token.balanceOf(p.job_market) == p.job_market.verifierPool() == done["verifierLevy"]

@@ -44,7 +44,7 @@ class AttackerActions:
             self._match_pairs([(0, 1)], a, expect={"MatcherBonds_NotBonded"})
         elif op == 11:
             job = self._pick(self._live_jobs(lambda j: j.open and j.attestation == A_NONE))
-            args = (job.id, job.terms.tuple, True) if job else (self._any_order_id(), self._some_terms(), True)
+            args = (job.id, job.terms.tuple, False) if job else (self._any_order_id(), self._some_terms(), False)
             self._attest(*args, a, expect={"Leasehold_MissingRole", "JobMarket_UnexpectedStatus"})
         elif op == 12:
             job = self._pick(self._live_jobs(lambda j: j.disputed))

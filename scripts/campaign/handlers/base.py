@@ -57,15 +57,20 @@ class Calls:
         return tx
 
     def _simulate(self, contract, fn: str, args: tuple, sender) -> str | None:
-        """Runs the call at the next block's timestamp without mining it: the decoded revert, or
-        None when it would go through. A refused call then costs one eth_call, not a block."""
+        """Runs the call at the next block's timestamp (a claim: and number) without mining it: the
+        decoded revert, or None when it would go through. A refused call then costs one eth_call,
+        not a block."""
         call = {
             "from": sender.address,
             "to": contract.address,
             "data": getattr(contract, fn).encode_input(*args),
             "gas": hex(30_000_000),
         }
-        response = web3.provider.make_request("eth_call", [call, "latest", {}, {"time": hex(self.ts + 1)}])
+        block = {"time": hex(self.ts + 1)}
+        if fn == "claimVerification":
+            # A claim reads its own block's number against the result's, and the result's hash.
+            block["number"] = hex(web3.eth.block_number + 1)
+        response = web3.provider.make_request("eth_call", [call, "latest", {}, block])
         if "error" not in response:
             return None
         data = response["error"].get("data")

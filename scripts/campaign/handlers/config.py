@@ -6,7 +6,7 @@ from __future__ import annotations
 from keepers.ids import to_bytes32
 from keepers.workloads.base import keccak256
 from scripts.campaign.constants import DAY, HOUR, USD, ZERO, ZERO32
-from scripts.campaign.enums import PARAM_FIELDS
+from scripts.campaign.enums import BPS, PARAM_FIELDS
 from scripts.campaign.functions import OZ_OWNER
 
 
@@ -37,6 +37,7 @@ class ConfigActions:
             challengeBond=r.randrange(USD // 100, 100 * USD),
             verifierBond=r.randrange(USD // 100, 50 * USD),
             jobCollateralBps=r.randrange(10_000, 30_001),
+            verificationSampleBps=BPS,  # every result drawn: see Campaign.__init__
             arbiterBond=r.randrange(USD // 100, 20 * USD),
         )
         p["arbiterFee"] = r.randrange(0, p["challengeBond"] + 1)

@@ -5,6 +5,7 @@ registers workloads."""
 from __future__ import annotations
 
 from keepers.ids import to_bytes32
+from keepers.jobs import spot_index
 from keepers.workloads.base import keccak256
 from keepers.workloads.registry import get_workload
 from scripts.campaign.chain import read_batch
@@ -129,7 +130,9 @@ class JobMarketActions:
             args = (*args[:2], keccak256(b"wrong"), *args[3:])
         elif roll < 0.14:
             sender = self.attacker
-        self._call(self.jm, "submitResult", args, sender)
+        if self._call(self.jm, "submitResult", args, sender) is not None and self.rng.random() < 0.3:
+            # A verifier keeper claims a drawn job at once: the chain knows the block's hash 256 blocks.
+            self._claim(job, self.rng.choice(self.verifiers))
 
     def _some_terms(self) -> tuple:
         return (
@@ -138,22 +141,49 @@ class JobMarketActions:
             else Terms("hashchain", b"\0" * 32, ZERO32, 1, HOUR, HOUR).tuple
         )
 
-    def act_attest(self):
-        job = self._job(lambda j: j.open and j.attestation == A_NONE and self._in_window(j))
+    def act_claim_verification(self):
+        job = self._job(lambda j: j.open and j.verifier == ZERO and self._in_window(j))
         if job is None:
-            return self._attest(self._any_order_id(), self._some_terms(), True, self.verifiers[0])
-        honest = job.solver.hashes[-1] == job.terms.honest.hashes[-1]
-        valid = honest if self.rng.random() < 0.75 else not honest  # a lazy or a wrong verifier, sometimes
+            return self._call(
+                self.jm, "claimVerification", (self._any_order_id(), self._some_terms()), self.verifiers[0]
+            )
         sender = (
             self.rng.choice(self.verifiers)
             if self.rng.random() < 0.9
             else self.rng.choice([self.attacker, self.providers[job.provider].account])
         )
-        self._attest(job.id, job.terms.tuple, valid, sender)
+        self._claim(job, sender)
 
-    def _attest(self, job_id: int, terms: tuple, valid: bool, sender, expect: set[str] | None = None):
+    def _claim(self, job: Job, sender):
+        """Claims a job for verification: refused unless the hash of its result's block drew it
+        (at the sample rate in force), within 256 blocks, first come."""
+        return self._call(self.jm, "claimVerification", (job.id, job.terms.tuple), sender)
+
+    def act_attest(self):
+        job = self._job(lambda j: j.open and j.attestation == A_NONE and self._in_window(j))
+        if job is None:
+            return self._attest(self._any_order_id(), self._some_terms(), True, self.verifiers[0])
+        honest = job.solver.hashes[-1] == job.terms.honest.hashes[-1]
+        valid = honest if self.rng.random() < 0.75 else not honest  # a colluding or a wrong verifier, sometimes
+        claimant = next((v for v in self.verifiers if v.address == job.verifier), None)
+        if claimant is not None and self.rng.random() < 0.85:
+            sender = claimant
+        elif self.rng.random() < 0.9:
+            sender = self.rng.choice(self.verifiers)
+        else:
+            sender = self.rng.choice([self.attacker, self.providers[job.provider].account])
+        # The spot proof of the solver's trace (a colluder holds it too), or none: a lazy verifier's.
+        spot = (ZERO32, [])
+        if valid and self.rng.random() < 0.9:
+            index = spot_index(job.solver.tree.root, sender.address, job.terms.steps)
+            spot = (job.solver.hashes[index], job.solver.tree.proof(index))
+        self._attest(job.id, job.terms.tuple, valid, sender, spot=spot)
+
+    def _attest(
+        self, job_id: int, terms: tuple, valid: bool, sender, expect: set[str] | None = None, spot=(ZERO32, [])
+    ):
         """The one place attest is sent from (verifiers, the attacker, the job's own provider)."""
-        return self._call(self.jm, "attest", (job_id, terms, valid), sender, expect=expect)
+        return self._call(self.jm, "attest", (job_id, terms, valid, *spot), sender, expect=expect)
 
     def act_challenge_job(self):
         job = self._job(lambda j: j.open and self._in_window(j))

@@ -258,7 +258,7 @@ def test_registry_invariants_hold_under_random_sequences(
     RegistryMachine.h100 = h100
     RegistryMachine.steps = 0
     run_state_machine_as_test(
-        RegistryMachine, settings=settings(max_examples=20, stateful_step_count=25, deadline=None)
+        RegistryMachine, settings=settings(max_examples=20, stateful_step_count=25, deadline=None, derandomize=True)
     )
     print(f"stateful registry: {RegistryMachine.steps} steps")
     assert RegistryMachine.steps >= MIN_STEPS, RegistryMachine.steps

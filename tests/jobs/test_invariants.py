@@ -252,6 +252,8 @@ def test_job_invariants_hold_under_random_sequences(ctx):
     brownie.chain.snapshot()
     JobMachine.ctx, JobMachine.jm, JobMachine.driver = ctx, ctx.job_market, ctx.driver
     JobMachine.steps = JobMachine.transactions = 0
-    run_state_machine_as_test(JobMachine, settings=settings(max_examples=25, stateful_step_count=20, deadline=None, derandomize=True))
+    run_state_machine_as_test(
+        JobMachine, settings=settings(max_examples=25, stateful_step_count=20, deadline=None, derandomize=True)
+    )
     print(f"stateful jobs: {JobMachine.steps} steps, {JobMachine.transactions} job transactions")
     assert JobMachine.steps >= MIN_STEPS, JobMachine.steps

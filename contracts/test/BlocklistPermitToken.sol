@@ -6,9 +6,10 @@ import { ERC20Permit } from "@openzeppelin/contracts/token/ERC20/extensions/ERC2
 
 /// @title BlocklistPermitToken
 /// @notice A USDC-like token whose issuer can blocklist an account (any transfer from or to it
-/// reverts) or pause the token as a whole (every transfer reverts). Otherwise a drop-in for {TestStablecoin} (6 decimals, open mint, ERC-2612 permit), so
-/// the awkward-token tests and the stateful campaign (where `createRequestWithPermit` and refused
-/// payouts meet in one walk) share it. Open mint and open blocklist (test token only).
+/// reverts) or pause the token as a whole (every transfer reverts). Otherwise a drop-in for
+/// {TestStablecoin} (6 decimals, open mint, ERC-2612 permit), so the awkward-token tests and the
+/// stateful campaign (where `createRequestWithPermit` and refused payouts meet in one walk) share
+/// it. Open mint, open blocklist and open pause (test token only).
 /// @dev Never deployed to a public network by our scripts.
 contract BlocklistPermitToken is ERC20, ERC20Permit {
     error BlocklistPermitToken_Blocked(address account);

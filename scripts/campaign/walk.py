@@ -479,7 +479,9 @@ class Campaign(
             ("claim_credit", when(any(not self._refuses(a) for _, a in self.credits), 6, 0.5)),
             ("sweep_fees", when(any(self.fees.values()), 1.5, 0.3)),
             # The token halted as a whole (every transfer refuses), soon resumed.
-            ("pause_token", when(not self.token_paused, 0.4, 0)),
+            # Guided: while no MatcherBonds credit has been claimed and a match can be challenged, a
+            # pause is likelier (a challenge won while the token halts is credited to all three).
+            ("pause_token", when(not self.token_paused, 3 if self._watcher_wanted() else 0.4, 0)),
             ("unpause_token", when(self.token_paused, 8, 0)),
             # MatcherBonds: a match watcher challenges dominated matches; a matcher a won challenge
             # left short bonds again.

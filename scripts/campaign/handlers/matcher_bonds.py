@@ -54,10 +54,14 @@ class MatcherBondActions:
                 better.append(offer)
         return better
 
-    def _challengeable(self) -> bool:
-        """A lease whose match can still be challenged (within the window, not challenged yet)."""
+    def _challengeable(self, winnable: bool = False) -> bool:
+        """A lease whose match can still be challenged (within the window, not challenged yet);
+        `winnable`: and the model holds a better offer for it."""
         window = self.bond_params["challengeWindowSeconds"]
-        return any(not o.match_challenged and self.ts < o.start + window for o in self._leases())
+        return any(
+            not o.match_challenged and self.ts < o.start + window and (not winnable or self._better_offers(o))
+            for o in self._leases()
+        )
 
     def act_challenge_match(self):
         """A match watcher (a whistleblower) proves a cheaper feasible offer against a lease matched

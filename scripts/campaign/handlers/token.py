@@ -58,7 +58,7 @@ class TokenActions:
     def _watcher_wanted(self) -> bool:
         """Guided: no MatcherBonds credit claimed yet, a match challenge is open to a watcher, and no
         watcher is refused by the token: blocking one makes a won challenge's reward a credit."""
-        if succeeded(self.stats, "MatcherBonds.claimCredit") or not self._challengeable():
+        if succeeded(self.stats, "MatcherBonds.claimCredit") or not self._challengeable(winnable=True):
             return False
         watchers = {w.address for w in self.whistleblowers}
         return not any(self._refuses(w) for w in watchers) and bool(watchers - self.blocked)

@@ -383,17 +383,28 @@ LEADS_TO = {
 }
 
 
+# The cheaters' actions (handlers/cheaters.py), guided like a function by their move's counter.
+CHEAT_TARGET = {
+    "edge_job": "edge expiries",
+    "sybil": "sybil challenges",
+    "abandon": "disputes to abandon",
+    "steer": "steered matches",
+}
+
+
 def guidance(action: str, stats: Stats, guide: float, lead: float) -> float:
     """How much likelier guided coverage makes `action` now, from the walk's counters alone (so the
     walk stays a function of its seed): `guide` times while its target function has never gone
     through, then less and less as it goes through (weighted by how rarely it has succeeded:
-    1 + (guide - 1) / (1 + successes)); and `lead` times more while a function it leads to
-    (LEADS_TO) has never gone through."""
+    1 + (guide - 1) / (1 + successes)), a cheater's action likewise by its moves (CHEAT_TARGET);
+    and `lead` times more while a function it leads to (LEADS_TO) has never gone through."""
     weight = 1.0
     targets = ACTION_TARGET.get(action, ())
     if targets:
         targets = (targets,) if isinstance(targets, str) else targets
         weight = 1 + (guide - 1) / (1 + min(succeeded(stats, f) for f in targets))
+    if action in CHEAT_TARGET:
+        weight = 1 + (guide - 1) / (1 + stats.cheats[CHEAT_TARGET[action]])
     if any(not succeeded(stats, f) for f in LEADS_TO.get(action, ())):
         weight *= lead
     return weight

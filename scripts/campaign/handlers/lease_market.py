@@ -194,6 +194,9 @@ class LeaseMarketActions:
         pairs = []
         for order in self.rng.sample(open_orders, min(len(open_orders), self.rng.randrange(1, 4))):
             fitting = [o for o in self.offers.values() if self._fits(order, o)]
+            # Guided: while the abandoning solver (p2) has had no dispute to abandon, its offers take jobs first.
+            if order.kind == JOB and not self.stats.cheats["disputes to abandon"]:
+                fitting = [o for o in fitting if o.provider == self.abandoning] or fitting
             offer = self._pick(fitting) if fitting and self.rng.random() < 0.85 else self._pick(self.offers.values())
             pairs.append((order.id, offer.id if offer else 999))
             self._mark(order.id)

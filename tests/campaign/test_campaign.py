@@ -17,7 +17,7 @@ from scripts.campaign import (
     succeeded,
     without_undo_snapshots,
 )
-from scripts.campaign.profits import UNITS
+from scripts.campaign.profits import STEER, UNITS
 
 # 1,500 rather than 1,000 since the walk also blocklists parties and claims credits: at 1,000 the
 # rarest dispute moves (a timeout claim, an on-chain step proof) were not always reached; 2,000
@@ -152,13 +152,16 @@ def test_cheating_loses_is_reported_and_becomes_an_invariant_at_the_switch(walk)
     rows = walk.class_profits()
     assert [row.name for row in rows] == list(UNITS)
     saved = walk.steering
+    # What won match challenges took from the steering matcher's bond is booked against steering.
+    slashed = -walk.gains[STEER]
     try:
-        # A steered tenant that overpaid makes steering profit; the switched-on check then fails.
-        walk.steering = 1
+        # A steered tenant that overpaid more than the challenges took makes steering profit; the
+        # switched-on check then fails.
+        walk.steering = slashed + 1
         assert walk.class_profits()[3].profits
         with pytest.raises(AssertionError, match="cheating profits against honest play"):
             walk.check_cheating_loses()
-        walk.steering = 0
+        walk.steering = slashed
         assert not walk.class_profits()[3].profits
     finally:
         walk.steering = saved

@@ -106,7 +106,9 @@ def report(console: Console, stats: Stats, seconds: float, gas_worst: dict) -> N
     console.print(
         f"token blocklist moves: {stats.blocklist_moves}; payouts the token refused, credited instead: "
         f"{stats.credits} ({stats.credited} units); credit claims: "
-        f"{sum(stats.ok[f] for f in FUNCTIONS if f.endswith('.claimCredit'))}"
+        f"{sum(stats.ok[f] for f in FUNCTIONS if f.endswith('.claimCredit'))}; whole-token pauses: "
+        f"{stats.token_pauses}; match challenges won / refused: {stats.match_challenges} / "
+        f"{stats.reverted['MatcherBonds.challengeMatch']}"
     )
     skips = ", ".join(f"{reason} x{count}" for reason, count in sorted(stats.skips.items()))
     console.print(f"match pairs skipped, by Registry.SkipReason: {skips or 'none'}")

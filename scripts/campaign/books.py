@@ -59,8 +59,12 @@ class Books:
 
     # ----------------------------------------------------------------- moving tokens
 
+    def _refuses(self, account: str) -> bool:
+        """The token refuses a transfer to or from `account`: blocklisted, or the token paused as a whole."""
+        return self.token_paused or account in self.blocked
+
     def _move(self, payer: str, payee: str, amount: int, *, credit: bool = False) -> None:
-        if amount and (credit or payee in self.blocked) and payer in self.owing:
+        if amount and (credit or self._refuses(payee)) and payer in self.owing and payee not in self.owing:
             # The token refuses the payee, or the contract credits without trying (match fees): the
             # contract keeps the money and owes it as a credit.
             key = (payer, payee)
@@ -72,6 +76,8 @@ class Books:
             self.stats.credits += 1
             self.stats.credited += amount
             return
+        # Money is conserved through credits while the token halts: nothing moves at all.
+        require(not (amount and self.token_paused), f"{amount} moved {payer} -> {payee} while the token is paused")
         self.ledger[payer] -= amount
         self.ledger[payee] += amount
         self._touched.update((payer, payee))
@@ -135,7 +141,7 @@ class Books:
 
     def _on_credit_claimed(self, contract: str, e: dict) -> None:
         key = (contract, e["account"])
-        require(e["account"] not in self.blocked, f"{e['account']} claimed while the token refuses it")
+        require(not self._refuses(e["account"]), f"{e['account']} claimed while the token refuses it")
         require(e["amount"] == self.credits[key] > 0, f"claimed {e['amount']}, credit {self.credits[key]}")
         del self.credits[key]
         self._touched_credits.add(key)
@@ -333,6 +339,7 @@ class Books:
         order.provider, order.offer, order.price = e["provider"], e["offerId"], e["pricePerUnitHour"]
         order.fee_bps, order.start, order.escrow = self.params["protocolFeeBps"], self.ts, escrow
         order.bounty, order.collateral = e["settleBounty"], e["collateral"]
+        order.matcher = e["matcher"]
 
     def on_OfferJobPolicySet(self, e):
         o = self.offers[e["offerId"]]
@@ -697,7 +704,12 @@ class Books:
             j = self.jobs[i]
             jm += j.escrow + j.bounty + j.verifier_bond + j.bond
         jm += self.arbiter_held + self.pool
-        owed = {self.market.address: market, self.jm.address: jm, self.registry.address: self._stake()}
+        owed = {
+            self.market.address: market,
+            self.jm.address: jm,
+            self.registry.address: self._stake(),
+            self.bonds.address: sum(self.matcher_bonds.values()),
+        }
         for (contract, _), amount in self.credits.items():
             owed[contract] += amount
         for contract, amount in self.fees.items():

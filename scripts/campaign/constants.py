@@ -20,8 +20,11 @@ WORKLOADS = ("hashchain", "matvec", "matvec-256")
 GAS_BASELINE = 8
 GAS_TOLERANCE = 1.10
 GAS_SLACK = 5_000
-# Guided coverage: an action whose function has not gone through yet is this many times as likely.
+# Guided coverage (functions.py `guidance`): an action whose function has not gone through yet is
+# GUIDE times as likely, less as its successes mount; one leading to a function not reached yet
+# (a job to dispute, a vote, a credit to claim) LEAD times more.
 GUIDE = 5
+LEAD = 3
 # The walk's accounts: the node's unlocked ones, then fixed keys (brownie signs for those).
 ACCOUNTS = 28
 # "Cheating loses" (issue 18, item 4): the summary reports which cheating classes profit against

@@ -1,4 +1,5 @@
-"""What the walk drives: every state-changing function of the four contracts, the custom errors
+"""What the walk drives: every state-changing function of the four contracts (and MatcherBonds'
+challenge, bond and credit claim), the custom errors
 each may legitimately raise, the ones that succeed only through a market or never, and which
 function each action is aimed at (for guided coverage).
 
@@ -33,7 +34,10 @@ ERC20 = {"ERC20InsufficientAllowance", "ERC20InsufficientBalance"}
 # from the caller (deposits, stakes, bonds) or pay one party with a plain transfer (the caller's
 # unstake, match fee, liveness bond back, credit claim; the tenant's refund on cancel) may raise
 # it: every settlement payout is credited instead (PayoutCredits).
-REFUSED = {"BlocklistPermitToken_Blocked"}
+# The same token paused as a whole refuses every transfer with its own error: the same calls may
+# meet it, and only while the walk holds the token paused.
+PAUSED = "BlocklistPermitToken_Paused"
+REFUSED = {"BlocklistPermitToken_Blocked", PAUSED}
 CLAIM = {"Leasehold_NoCredit"} | REFUSED
 # A sweep pays the treasury with a plain transfer: a blocklisted treasury refuses it, and the fees wait.
 SWEEP = {"Leasehold_NoFees"} | REFUSED
@@ -288,9 +292,25 @@ ALLOWED["LeaseMarket.matchSignedRequest"] = (
     | REFUSED
 )
 ALLOWED["LeaseMarket.cancelSignedRequest"] = {"SignedRequests_NonceUsed", "SignedRequests_NonceCancelled"}
+# MatcherBonds: the challenge of a dominated match (handlers/matcher_bonds.py), a matcher bonding
+# again after a won challenge took its bond below the minimum, and the credits of refused payouts.
+ALLOWED["MatcherBonds.challengeMatch"] = {
+    "LeaseMarket_LeaseNotFound",
+    "MatcherBonds_UnknownMatcher",
+    "MatcherBonds_ChallengeWindowClosed",
+    "MatcherBonds_AlreadyChallenged",
+    "MatcherBonds_SameOffer",
+    "MatcherBonds_OfferNotBetter",
+    "MatcherBonds_OfferChangedSinceMatch",
+    "MatcherBonds_ProviderChangedSinceMatch",
+}
+# Anyone, for an account the config names a settling market; the walk's markets always are.
+ALLOWED["ProviderRegistry.cacheSettlingMarket"] = {"Leasehold_MissingRole"}
+ALLOWED["MatcherBonds.bond"] = {"MatcherBonds_ZeroAmount"} | ERC20 | REFUSED
+ALLOWED["MatcherBonds.claimCredit"] = CLAIM
 FUNCTIONS = tuple(ALLOWED)
 
-# The function an action is aimed at: while it has never gone through, the action is GUIDE times as likely.
+# The function an action is aimed at (or the functions, one per contract): guided coverage (`guidance`).
 ACTION_TARGET = {
     "update_provider": "ProviderRegistry.updateProvider",
     "request_unstake": "ProviderRegistry.requestUnstake",
@@ -321,12 +341,90 @@ ACTION_TARGET = {
     "set_gpu_model": "ProtocolConfig.setGpuModel",
     "set_role": "ProtocolConfig.setRole",
     "set_treasury": "ProtocolConfig.setTreasury",
+    "cache_settling_market": "ProviderRegistry.cacheSettlingMarket",
     "pause": "ProtocolConfig.pause",
     "ownership": "ProtocolConfig.acceptOwnership",
     "set_workload": "JobMarket.setWorkload",
     "sign_and_match": "LeaseMarket.matchSignedRequest",
     "cancel_signed": "LeaseMarket.cancelSignedRequest",
+    "challenge_match": "MatcherBonds.challengeMatch",
+    "rebond": "MatcherBonds.bond",
+    # An action aimed at one function on several contracts: guided by the least reached of them.
+    "sweep_fees": ("LeaseMarket.sweepFees", "JobMarket.sweepFees"),
+    "claim_credit": (
+        "ProviderRegistry.claimCredit",
+        "LeaseMarket.claimCredit",
+        "JobMarket.claimCredit",
+        "MatcherBonds.claimCredit",
+    ),
 }
+
+_DISPUTE = {
+    "JobMarket.reveal",
+    "JobMarket.respond",
+    "JobMarket.proveStep",
+    "JobMarket.voteOnStep",
+    "JobMarket.resolveVote",
+    "JobMarket.claimArbiterPay",
+    "JobMarket.claimTimeout",
+}
+_JOB = {"JobMarket.openJob", "JobMarket.submitResult", "JobMarket.attest", "JobMarket.challenge"}
+_JOB |= {"JobMarket.finalizeJob", "JobMarket.expireJob", "JobMarket.claimCredit", "JobMarket.sweepFees"} | _DISPUTE
+_CLAIMS = {
+    "ProviderRegistry.claimCredit",
+    "LeaseMarket.claimCredit",
+    "JobMarket.claimCredit",
+    "MatcherBonds.claimCredit",
+}
+# The functions an action leads to through the states it makes (a job to dispute, a vote to cast, a
+# credit to claim), beyond its own target: while one of them has not gone through, the action is
+# LEAD times as likely, so the walk climbs the chain to the rarest moves on any seed.
+LEADS_TO = {
+    "publish_and_request_job": _JOB,
+    "match": _JOB | {"MatcherBonds.challengeMatch"},
+    "submit_result": _JOB - {"JobMarket.openJob", "JobMarket.submitResult"},
+    "attest": {"JobMarket.challenge"} | _DISPUTE,
+    "challenge_job": _DISPUTE,
+    "dispute_move": _DISPUTE,
+    "vote": {"JobMarket.resolveVote", "JobMarket.claimArbiterPay"},
+    "resolve_vote": {"JobMarket.claimArbiterPay"},
+    # A timeout is claimed only once a move deadline passed: the abandoning solver's, or time moved to it.
+    "abandon": {"JobMarket.claimTimeout"},
+    "time_to_deadline": {"JobMarket.claimTimeout", "JobMarket.resolveVote"},
+    "blocklist": _CLAIMS,
+    "pause_token": _CLAIMS,
+    "steer": {"MatcherBonds.challengeMatch", "MatcherBonds.bond", "MatcherBonds.claimCredit"},
+    "create_rental": {"MatcherBonds.challengeMatch"},
+    "add_offer": {"MatcherBonds.challengeMatch"},
+    "challenge_match": {"MatcherBonds.bond", "MatcherBonds.claimCredit"},
+}
+
+
+# The cheaters' actions (handlers/cheaters.py), guided like a function by their move's counter.
+CHEAT_TARGET = {
+    "edge_job": "edge expiries",
+    "sybil": "sybil challenges",
+    "abandon": "disputes to abandon",
+    "steer": "steered matches",
+}
+
+
+def guidance(action: str, stats: Stats, guide: float, lead: float) -> float:
+    """How much likelier guided coverage makes `action` now, from the walk's counters alone (so the
+    walk stays a function of its seed): `guide` times while its target function has never gone
+    through, then less and less as it goes through (weighted by how rarely it has succeeded:
+    1 + (guide - 1) / (1 + successes)), a cheater's action likewise by its moves (CHEAT_TARGET);
+    and `lead` times more while a function it leads to (LEADS_TO) has never gone through."""
+    weight = 1.0
+    targets = ACTION_TARGET.get(action, ())
+    if targets:
+        targets = (targets,) if isinstance(targets, str) else targets
+        weight = 1 + (guide - 1) / (1 + min(succeeded(stats, f) for f in targets))
+    if action in CHEAT_TARGET:
+        weight = 1 + (guide - 1) / (1 + stats.cheats[CHEAT_TARGET[action]])
+    if any(not succeeded(stats, f) for f in LEADS_TO.get(action, ())):
+        weight *= lead
+    return weight
 
 
 def must_succeed() -> list[str]:

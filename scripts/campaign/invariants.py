@@ -106,6 +106,9 @@ class Invariants:
         calls += [(self.jm.statusOf, i) for i in job_ids]
         calls += [(self.owing[contract].creditOf, account) for contract, account in credit_keys]
         calls += [(self.owing[contract].accruedFees,) for contract in self._fee_contracts()]
+        matchers = sorted(self.matcher_bonds)
+        calls += [(self.bonds.bondOf, m) for m in matchers]
+        calls.append((self.token.paused,))
         values = iter(read_batch(calls))
 
         # Invariant 1: each contract holds what it owes: exactly, plus what was donated to it.
@@ -166,6 +169,16 @@ class Invariants:
                 accrued == self.fees[contract],
                 f"{self.contracts[contract]}.accruedFees() {accrued}, ghost {self.fees[contract]}",
             )
+        # Matcher bonds: each is what the model booked (a refused match challenge took nothing; a won
+        # one exactly its award). Their sum is in invariant 1's "owes" for MatcherBonds above.
+        for matcher in matchers:
+            bond = next(values)[0]
+            require(
+                bond == self.matcher_bonds[matcher],
+                f"bond of {matcher[:10]} {bond}, ghost {self.matcher_bonds[matcher]}",
+            )
+        paused = next(values)
+        require(paused == self.token_paused, f"token paused {paused}, model {self.token_paused}")
 
     @property
     def _touched_offers(self) -> set[int]:

@@ -81,6 +81,8 @@ class Order:
     reclaimable_at: int = 0
     closed: bool = False
     terminated: bool = False  # ended by a missed liveness challenge
+    matcher: str = ZERO  # who matched it (LeaseStarted): its bond answers for the match
+    match_challenged: bool = False  # a MatcherBonds.challengeMatch of it won
     deposited: int = 0  # deposit + top-ups (invariant 2)
     paid_out: int = 0  # match fee + provider + fees + refunds + bounty (invariant 2)
     seen: int = R_OPEN  # last observed request status
@@ -173,6 +175,8 @@ class Stats:
     self_reports: int = 0
     slashes: int = 0
     blocklist_moves: int = 0  # blocklist and unblock calls on the token
+    token_pauses: int = 0  # pauses of the token as a whole (every transfer refused until resumed)
+    match_challenges: int = 0  # MatcherBonds.challengeMatch calls that won
     credits: int = 0  # payouts the token refused, credited instead
     credited: int = 0  # their sum, in token units
     cheats: Counter = field(default_factory=Counter)  # the cheating classes' moves (handlers/cheaters.py)

@@ -15,7 +15,8 @@ honest play would have brought it (the counterfactual), event by event as the wa
   back, the verifier's forfeited share it takes, the slash less the finder's share, and less the pay
   the honest result would have earned (honest play: the result finalizes);
 - matcher steering to the dearest feasible offer (per steered match): what its tenants pay above
-  the cheapest feasible offer over the lease's term (the dearest provider's gain).
+  the cheapest feasible offer over the lease's term (the dearest provider's gain), less what the
+  match watchers' won challenges (MatcherBonds.challengeMatch) take from the steering matcher's bond.
 
 A class **profits** when what it booked against honest play is above zero. The honest actors'
 own profit (the change of their wealth) is printed beside, for reference. Reported in the
@@ -105,6 +106,10 @@ class Profits:
             elif e["result"] != SOLVER_WON:
                 fees = self.params["protocolFeeBps"] + self.params["verifierFeeBps"]
                 g[ABANDON] += job.bond - (job.escrow - job.escrow * fees // BPS)
+        elif name == "MatchChallenged" and e["matcher"] == self.matcher2.address:
+            # A steered match challenged: the bond it costs the steering ring (the tenant's refund
+            # of its overpayment included, which the overpayment booked at the match counted).
+            g[STEER] -= e["toTenant"] + e["toChallenger"] + e["toTreasury"]
         elif name == "JobFinalized" and self.jobs[e["jobId"]].tenant == self.edge_tenant.address:
             self.edge_delivered += e["toProvider"] + e["protocolFee"] + e["verifierLevy"]
 
@@ -161,7 +166,7 @@ class Profits:
         )
         gains = dict(self.gains)
         gains[EDGE] = self._profit(self._wealths(), edge) + self.edge_delivered
-        gains[STEER] = self.steering
+        gains[STEER] = gains.get(STEER, 0) + self.steering
         return [
             ClassProfit(name, gains.get(name, 0), self.stats.cheats[counter], unit)
             for name, (counter, unit) in UNITS.items()

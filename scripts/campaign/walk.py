@@ -22,10 +22,10 @@ from keepers.ids import to_bytes32
 from keepers.workloads.base import keccak256
 from scripts.campaign.books import Books
 from scripts.campaign.chain import chain_time, rpc
-from scripts.campaign.constants import ACCOUNTS, CHEATING_MUST_LOSE, FUNDS, GUIDE, MAX_UINT, USD, ZERO
+from scripts.campaign.constants import ACCOUNTS, CHEATING_MUST_LOSE, FUNDS, GUIDE, LEAD, MAX_UINT, USD, ZERO
 from scripts.campaign.enums import BPS, PARAM_FIELDS
 from scripts.campaign.failures import CampaignFailure, HarnessFailure, Violation, require
-from scripts.campaign.functions import ACTION_TARGET
+from scripts.campaign.functions import guidance
 from scripts.campaign.handlers.attacker import AttackerActions
 from scripts.campaign.handlers.base import Calls
 from scripts.campaign.handlers.cheaters import CheaterActions
@@ -33,6 +33,7 @@ from scripts.campaign.handlers.clock import ClockActions
 from scripts.campaign.handlers.config import ConfigActions
 from scripts.campaign.handlers.job_market import JobMarketActions
 from scripts.campaign.handlers.lease_market import LeaseMarketActions
+from scripts.campaign.handlers.matcher_bonds import MatcherBondActions
 from scripts.campaign.handlers.payouts import PayoutActions
 from scripts.campaign.handlers.registry import RegistryActions
 from scripts.campaign.handlers.signed_requests import SignedRequestActions
@@ -56,6 +57,7 @@ class Campaign(
     ConfigActions,
     TokenActions,
     PayoutActions,
+    MatcherBondActions,
     AttackerActions,
     CheaterActions,
     ClockActions,
@@ -159,9 +161,11 @@ class Campaign(
                 (self.registry, "ProviderRegistry"),
                 (self.market, "LeaseMarket"),
                 (self.jm, "JobMarket"),
+                (d.matcher_bonds, "MatcherBonds"),
             )
         }
-        self.owing = {self.registry.address: self.registry, self.market.address: self.market, self.jm.address: self.jm}
+        self.bonds = d.matcher_bonds
+        self.owing = {c.address: c for c in (self.registry, self.market, self.jm, self.bonds)}
         self.providers = {p.address: Provider(p) for p in (p0, p1, p2, p3)}
         # p2 abandons the disputes its second account opens (handlers/cheaters.py).
         self.abandoning = p2.address
@@ -180,6 +184,12 @@ class Campaign(
         bond_matcher(d.matcher_bonds, self.token, self.matcher, payer=self.gov)
         self.config.setRole(self.roles["MATCHER"], self.matcher2, True, opts)  # the steering matcher
         bond_matcher(d.matcher_bonds, self.token, self.matcher2, payer=self.gov)
+        # Each matcher's bond, as the model books it (a won match challenge takes from it), and the
+        # bonds' parameters (the walk leaves them as deployed).
+        self.matcher_bonds = {m.address: d.matcher_bonds.bondOf(m)[0] for m in (self.matcher, self.matcher2)}
+        bond_params = d.matcher_bonds.params()
+        self.bond_params = dict(bond_params.dict()) if hasattr(bond_params, "dict") else dict(bond_params)
+        self._challenge_view = None
         # Match fees are credited to the matchers, never transferred (docs/matching-accountability.md).
         self._match_fee_takers = {self.matcher.address, self.matcher2.address}
         for v in (v0, v1):
@@ -220,7 +230,7 @@ class Campaign(
         for account in funded:
             self.token.mint(account, FUNDS, {"from": account})
             if account != self.attacker:
-                for spender in (self.registry, self.market, self.jm):
+                for spender in (self.registry, self.market, self.jm, self.bonds):
                     self.token.approve(spender, MAX_UINT, {"from": account})
         self.token.mint(self.permit_tenant.address, FUNDS, {"from": self.gov})
         self.token.mint(self.treasury2, 1, {"from": self.gov})
@@ -245,6 +255,12 @@ class Campaign(
             ]
         }
 
+        # Everyone who may hold a credit: the parties, and while the token is paused as a whole any
+        # payee at all (the cheaters' second accounts, arbiters, matchers, the attacker...).
+        self.claimants = {a.address: a for a in [*self.parties.values(), *self.arbiters, self.attacker, self.spare]}
+        self.claimants.update(
+            {a.address: a for a in (self.sybil, self.solver_alt, self.matcher, self.matcher2, self.gov, self.gov2)}
+        )
         self.catalogue = {
             to_bytes32(m["id"]): {
                 "vram": m["vram_gb"],
@@ -273,6 +289,7 @@ class Campaign(
             self.ledger[address] = self.token.balanceOf(address)
         self.donations = Counter()  # tokens sent straight to a contract
         self.blocked: set[str] = set()  # accounts the token refuses, as governance last set them
+        self.token_paused = False  # the token halted as a whole: every transfer refuses
         self.credits: Counter = Counter()  # (contract, account) -> credit, recomputed from the payouts
         self._credited: Counter = Counter()  # the credits the current transaction must emit
         self._fresh_credits = 0
@@ -326,6 +343,7 @@ class Campaign(
             [a.address for a in accounts]
             + list(self.providers)
             + [self.permit_tenant.address, self.registry.address, self.market.address, self.jm.address]
+            + [self.bonds.address]
         )
 
     def close(self) -> None:
@@ -351,10 +369,9 @@ class Campaign(
     def do_step(self) -> None:
         actions = self._actions()
         names = [a[0] for a in actions]
-        # Guided: an action whose function has not gone through yet is tried more often.
-        weights = [
-            w * (GUIDE if ACTION_TARGET.get(n) and not self.stats.ok[ACTION_TARGET[n]] else 1) for n, w in actions
-        ]
+        # Guided: an action whose function has rarely (or never) gone through is tried more often,
+        # and so is one that leads to a function not reached yet (functions.py `guidance`).
+        weights = [w * guidance(n, self.stats, GUIDE, LEAD) for n, w in actions]
         name = self.rng.choices(names, weights)[0]
         self._touched: set[str] = set()
         self._touched_credits = set()
@@ -401,6 +418,8 @@ class Campaign(
         # the honest requests (which keep the walk's disputes, credits and claims coming).
         edge_live = sum(j.tenant == self.edge_tenant.address for j in jobs)
         live = len(self.live_orders) + len(self.live_jobs) - edge_live
+
+        challengeable = self._challengeable()
 
         def when(condition, weight, otherwise=0.3):
             return weight if condition else otherwise
@@ -452,6 +471,7 @@ class Campaign(
             ("set_gpu_model", 1),
             ("set_role", 1),
             ("set_treasury", 0.5),
+            ("cache_settling_market", 0.1),
             ("pause", when(not self.paused, 0.5, 0)),
             ("unpause", when(self.paused, 5, 0.1)),
             ("ownership", 1.2),
@@ -460,13 +480,22 @@ class Campaign(
             # A blocked party that acts (provider, tenant, verifier...) is soon unblocked, or the walk
             # would lose its moves; a blocked treasury, which only receives, stays for a while and
             # piles up credits on the registry (slash shares) and refuses the markets' fee sweeps.
-            ("blocklist", when(len(self.blocked) < 2, 1.2, 0)),
+            ("blocklist", when(len(self.blocked) < 2, 6 if self._watcher_wanted() else 1.2, 0)),
             (
                 "unblock",
                 when(self.blocked - {self.treasury.address, self.treasury2.address}, 3, 0.6 if self.blocked else 0),
             ),
-            ("claim_credit", when(any(a not in self.blocked for _, a in self.credits), 6, 0.5)),
+            ("claim_credit", when(any(not self._refuses(a) for _, a in self.credits), 6, 0.5)),
             ("sweep_fees", when(any(self.fees.values()), 1.5, 0.3)),
+            # The token halted as a whole (every transfer refuses), soon resumed.
+            # Guided: while no MatcherBonds credit has been claimed and a match can be challenged, a
+            # pause is likelier (a challenge won while the token halts is credited to all three).
+            ("pause_token", when(not self.token_paused, 3 if self._watcher_wanted() else 0.4, 0)),
+            ("unpause_token", when(self.token_paused, 8, 0)),
+            # MatcherBonds: a match watcher challenges dominated matches; a matcher a won challenge
+            # left short bonds again.
+            ("challenge_match", when(challengeable, 3, 0.3)),
+            ("rebond", when(any(b < self.bond_params["minBond"] for b in self.matcher_bonds.values()), 8, 0.05)),
             ("attack", 4),
             # The signed-request path (handlers/signed_requests.py).
             ("sign_and_match", 4),

@@ -5,6 +5,8 @@ every kind of actor, with time moves, checking the ten invariants of PROTOCOL.md
 step. `make fuzz` runs the long walk; docs/campaign.md describes both.
 """
 
+import os
+
 import pytest
 
 from scripts.campaign import (
@@ -15,18 +17,17 @@ from scripts.campaign import (
     succeeded,
     without_undo_snapshots,
 )
-from scripts.campaign.profits import UNITS
+from scripts.campaign.profits import STEER, UNITS
 
 # 1,500 rather than 1,000 since the walk also blocklists parties and claims credits: at 1,000 the
 # rarest dispute moves (a timeout claim, an on-chain step proof) were not always reached; 2,000
 # since the signed-request path and the cheaters take their share of the steps: at 1,500 no
 # LeaseMarket credit was claimed.
 QUICK_STEPS = 2_000
-# Seed 6 since issue 12's mechanisms landed together (arbiter bonds, bonded matchers, job policy,
-# paid outcomes): seeds 1, 3 and 7 no longer reached a JobMarket credit claim or an arbiter vote in
-# 2,000 steps; seed 6 reaches every function and every cheater's move. The rarest moves depend on
-# the seed: a walk that steers toward functions not reached yet would end this.
-SEED = 6
+# Seed 6 since issue 12's mechanisms landed together; the walk now steers toward functions not
+# reached yet (functions.py `guidance`): more seeds reach every function in 2,000 steps, not yet
+# all (docs/campaign.md, "Figures"). CAMPAIGN_SEED runs the quick pass on another seed.
+SEED = int(os.environ.get("CAMPAIGN_SEED", "6"))
 
 
 @pytest.fixture(scope="module")
@@ -151,13 +152,16 @@ def test_cheating_loses_is_reported_and_becomes_an_invariant_at_the_switch(walk)
     rows = walk.class_profits()
     assert [row.name for row in rows] == list(UNITS)
     saved = walk.steering
+    # What won match challenges took from the steering matcher's bond is booked against steering.
+    slashed = -walk.gains[STEER]
     try:
-        # A steered tenant that overpaid makes steering profit; the switched-on check then fails.
-        walk.steering = 1
+        # A steered tenant that overpaid more than the challenges took makes steering profit; the
+        # switched-on check then fails.
+        walk.steering = slashed + 1
         assert walk.class_profits()[3].profits
         with pytest.raises(AssertionError, match="cheating profits against honest play"):
             walk.check_cheating_loses()
-        walk.steering = 0
+        walk.steering = slashed
         assert not walk.class_profits()[3].profits
     finally:
         walk.steering = saved
@@ -174,3 +178,41 @@ def test_a_ring_moving_tokens_between_its_own_accounts_makes_no_profit(walk):
     finally:
         walk.ledger[walk.edge_tenant.address] += 5
         walk.ledger[walk.edge_expirer.address] -= 6
+
+
+def test_campaign_pauses_the_token_and_conserves_money_through_credits(walk):
+    # The token halted as a whole: calls that pull or pay with a plain transfer were refused with
+    # its own error (each only while the model held it paused), settlements were credited, and no
+    # balance moved (books.py `_move` fails a step that moves tokens while it is paused).
+    stats = walk.stats
+    assert stats.token_pauses > 0
+    assert stats.errors["BlocklistPermitToken_Paused"] > 0
+
+
+def test_campaign_challenges_matches_and_pays_from_the_bond(walk):
+    # Won match challenges paid the tenant, the challenger and the treasury from the matcher's bond,
+    # each checked against `match_challenge_award`; refused ones took nothing (every bond is read
+    # and compared every step), and a matcher left short bonded again.
+    stats = walk.stats
+    assert stats.match_challenges > 0 and stats.ok["MatcherBonds.challengeMatch"] == stats.match_challenges
+    assert stats.reverted["MatcherBonds.challengeMatch"] > 0
+    assert stats.ok["MatcherBonds.bond"] > 0
+
+
+def test_campaign_check_fails_when_a_matcher_bond_is_off(walk):
+    matcher = walk.matcher.address
+    walk.matcher_bonds[matcher] += 1
+    try:
+        with pytest.raises(AssertionError, match="MatcherBonds holds"):
+            walk._check_invariants()
+    finally:
+        walk.matcher_bonds[matcher] -= 1
+
+
+def test_campaign_check_fails_when_tokens_move_while_the_token_is_paused(walk):
+    walk.token_paused = True
+    try:
+        with pytest.raises(AssertionError, match="while the token is paused"):
+            walk._move(walk.tenants[0].address, walk.market.address, 1)
+    finally:
+        walk.token_paused = False

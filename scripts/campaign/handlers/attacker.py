@@ -21,7 +21,7 @@ class AttackerActions:
         elif op == 0:
             self._call(self.registry, "tryReserve", (1, (a.address, ZERO32, ZERO32, 1, 1, 1, 0, 0, 0)), a)
         elif op == 1:
-            self._call(self.registry, "release", (settlement, 1), a)
+            self._call(self.registry, "release", (settlement, 1, 0), a)
         elif op == 2:
             self._call(self.registry, "recordOutcome", (settlement[0], 1), a)
         elif op == 3:

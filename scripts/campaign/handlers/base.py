@@ -12,7 +12,7 @@ from brownie.exceptions import VirtualMachineError, decode_typed_error
 
 from scripts.campaign.chain import block_time, mined
 from scripts.campaign.failures import Violation, require
-from scripts.campaign.functions import ALLOWED, REFUSED
+from scripts.campaign.functions import ALLOWED, PAUSED, REFUSED
 
 
 class Calls:
@@ -39,7 +39,9 @@ class Calls:
                 error in allowed,
                 f"{name} by {sender.address[:10]} reverted with {refusal or 'no reason'!r}; allowed: {sorted(allowed)}",
             )
-            if error in REFUSED:
+            if error == PAUSED:
+                require(self.token_paused, f"{name}: the token refused as paused, which it is not")
+            elif error in REFUSED:
                 refused = web3.to_checksum_address(refusal.split(":")[1].strip())
                 require(refused in self.blocked, f"{name}: the token refused {refused}, which is not blocklisted")
             self.stats.reverted[name] += 1

@@ -127,6 +127,17 @@ class ConfigActions:
             self.has_role[(role, account.address)] = granted
             self.stats.role_moves += 1
 
+    def act_cache_settling_market(self):
+        """Anyone copies a market's standing as a settling market into the registry (the deploy did
+        it for both, so this rewrites the same flag); an account the config never named is refused."""
+        sender = self.attacker if self.rng.random() < 0.5 else self.settler
+        if self.rng.random() < 0.7:
+            market = self.market if self.rng.random() < 0.5 else self.jm
+            return self._call(self.registry, "cacheSettlingMarket", (market,), sender)
+        return self._call(
+            self.registry, "cacheSettlingMarket", (self.attacker,), sender, expect={"Leasehold_MissingRole"}
+        )
+
     def act_set_treasury(self):
         new = self.treasury2 if self.treasury_now == self.treasury.address else self.treasury
         sender = self.owner if self.rng.random() < 0.85 else self.attacker

@@ -11,6 +11,7 @@ from keepers.workloads.registry import get_workload
 from scripts.campaign.chain import read_batch
 from scripts.campaign.constants import HOUR, TRACEABLE_STEPS, WORKLOADS, ZERO, ZERO32
 from scripts.campaign.enums import A_NONE, BPS, P_PROVE, P_RESPOND, P_REVEAL, P_VOTE
+from scripts.campaign.functions import succeeded
 from scripts.campaign.model import Job, Terms, Trace
 
 
@@ -18,7 +19,9 @@ class JobMarketActions:
     """Calls on the job market (a mixin of Campaign)."""
 
     def _new_terms(self) -> Terms:
-        workload = self.rng.choice(WORKLOADS)
+        # Guided: while no arbiter has voted, half the jobs are of the workload arbiters vote on.
+        voted = succeeded(self.stats, "JobMarket.voteOnStep")
+        workload = "matvec-256" if not voted and self.rng.random() < 0.5 else self.rng.choice(WORKLOADS)
         self.salt += 1
         steps = self.rng.randrange(1, 9) if workload != "matvec-256" else self.rng.randrange(1, 5)
         if workload == "hashchain":
@@ -190,7 +193,9 @@ class JobMarketActions:
         if job is None:
             return self._send_challenge(self._any_order_id(), self._some_terms(), self.whistleblowers[0])
         honest = job.solver.hashes[-1] == job.terms.honest.hashes[-1]
-        if honest and self.rng.random() < 0.7:
+        # Guided: while no arbiter has voted, a result arbiters would vote on is disputed whatever it is.
+        voting = job.terms.workload == "matvec-256" and not succeeded(self.stats, "JobMarket.voteOnStep")
+        if honest and not voting and self.rng.random() < 0.7:
             return self._call(self.jm, "finalizeJob", (job.id,), self.settler)  # nothing to blow the whistle on
         sender = self.rng.choice([*self.whistleblowers, self.settler])
         if self.rng.random() < 0.05:

@@ -11,6 +11,7 @@ from keepers.workloads.base import keccak256
 from scripts.campaign.constants import DAY, HOUR, USD, ZERO, ZERO32
 from scripts.campaign.enums import BPS, JOB, L_ACTIVE, MAX_CLOSE_BATCH, RENTAL
 from scripts.campaign.failures import require
+from scripts.campaign.functions import succeeded
 from scripts.campaign.model import Offer, Order
 
 
@@ -33,9 +34,13 @@ class LeaseMarketActions:
             offer = Offer(0, ZERO, self.rng.choice(list(self.catalogue)), 2, 2 * USD, 30 * DAY)
         provider = self.providers.get(offer.provider)
         model = self.catalogue[offer.model]
-        any_model = self.rng.random() < 0.2
+        # Guided: while no match challenge has won, rentals are mostly open to any model at up to
+        # twice the price, so a request meets offers at different prices and steering can bite.
+        steerable = kind == RENTAL and not succeeded(self.stats, "MatcherBonds.challengeMatch")
+        any_model = self.rng.random() < (0.7 if steerable else 0.2)
         units = self.rng.randrange(1, max(2, min(3, affordable(offer) if offer.id else 2) + 1))
-        max_price = offer.price * self.rng.choice([1, 1, 2]) + (0 if self.rng.random() < 0.9 else -1)
+        max_price = offer.price * self.rng.choice([2, 2, 1] if steerable else [1, 1, 2])
+        max_price += 0 if self.rng.random() < 0.9 else -1
         duration = self.rng.choice([HOUR, 6 * HOUR, DAY, 2 * DAY]) if kind == RENTAL else DAY
         spec = (
             ZERO32 if any_model else offer.model,
@@ -190,6 +195,9 @@ class LeaseMarketActions:
         pairs = []
         for order in self.rng.sample(open_orders, min(len(open_orders), self.rng.randrange(1, 4))):
             fitting = [o for o in self.offers.values() if self._fits(order, o)]
+            # Guided: while the abandoning solver (p2) has had no dispute to abandon, its offers take jobs first.
+            if order.kind == JOB and not self.stats.cheats["disputes to abandon"]:
+                fitting = [o for o in fitting if o.provider == self.abandoning] or fitting
             offer = self._pick(fitting) if fitting and self.rng.random() < 0.85 else self._pick(self.offers.values())
             pairs.append((order.id, offer.id if offer else 999))
             self._mark(order.id)
@@ -203,6 +211,9 @@ class LeaseMarketActions:
 
     def _match_pairs(self, pairs: list, sender, expect: set[str] | None = None):
         """The one place matchRequests is sent from (the honest matcher, the steering one, the attacker)."""
+        # Gas (invariant 10): a pair's checks differ by the request's kind (a job's read its terms
+        # and the offer's job policy), so the kinds of the batch's requests are part of its kind.
+        self._gas_tag = tuple(self.orders[i].kind if i in self.orders else None for i, _ in pairs)
         return self._call(self.market, "matchRequests", (pairs,), sender, expect=expect)
 
     def _send_liveness(self, fn: str, lease_id: int, sender):

@@ -20,7 +20,7 @@ class PayoutActions:
         claimable = [
             k
             for k in sorted(self.credits)
-            if self.credits[k] and k[1] not in self.blocked and k[1] not in self._match_fee_takers
+            if self.credits[k] and not self._refuses(k[1]) and k[1] not in self._match_fee_takers
         ]
         # Guided: a credit on a contract whose claimCredit has not gone through yet, first.
         unclaimed = [k for k in claimable if not self.stats.ok[f"{self.contracts[k[0]]}.claimCredit"]]
@@ -35,11 +35,11 @@ class PayoutActions:
         key = (contract, account)
         if not self.credits[key]:
             expect = {"Leasehold_NoCredit"}
-        elif account in self.blocked:
+        elif self._refuses(account):
             expect = REFUSED
         else:
             expect = set()  # must go through
-        sender, target = self.parties[account], self.owing[contract]
+        sender, target = self.claimants[account], self.owing[contract]
         if self._call(target, "claimCredit", (), sender, expect=expect):
             # Paid once: a second claim finds nothing.
             self._settle_again(target, "claimCredit", (), sender, "Leasehold_NoCredit")
@@ -47,10 +47,13 @@ class PayoutActions:
     def act_sweep_fees(self):
         """Anyone sweeps a market's accrued fees to the current treasury: all of them, once;
         refused with none accrued, and by the token while it refuses the treasury (the fees wait)."""
-        contract = self.rng.choice(self._fee_contracts())
+        contracts = self._fee_contracts()
+        # Guided: a market with fees whose sweep has not gone through yet, first.
+        unswept = [c for c in contracts if self.fees[c] and not self.stats.ok[f"{self.contracts[c]}.sweepFees"]]
+        contract = self.rng.choice(unswept or contracts)
         if not self.fees[contract]:
             expect = {"Leasehold_NoFees"}
-        elif self.treasury_now in self.blocked:
+        elif self._refuses(self.treasury_now):
             expect = REFUSED
         else:
             expect = set()  # must go through

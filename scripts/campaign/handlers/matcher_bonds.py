@@ -1,0 +1,144 @@
+"""Actions on MatcherBonds: a match watcher challenges a dominated match, and a matcher whose bond a
+won challenge took below the minimum bonds again (docs/matching-accountability.md).
+
+The split a won challenge pays from the matcher's bond is computed in one function,
+`match_challenge_award`, from the lease as the market reports it and the bond's parameters as
+MatcherBonds reports them: a change of the contract's split (a disgorgement, a grace) is made there.
+"""
+
+from __future__ import annotations
+
+from scripts.campaign.constants import HOUR, ZERO, ZERO32
+from scripts.campaign.failures import require
+from scripts.campaign.functions import succeeded
+from scripts.campaign.model import Offer, Order
+
+
+def match_challenge_award(lease: dict, better_price: int, bond: int, params: dict) -> tuple[int, int, int]:
+    """What a won `challengeMatch` of `lease` (the market's `getLease` view, read before the call)
+    pays from a bond of `bond` when an offer at `better_price` was free at the match: (to the
+    tenant, to the challenger, to the treasury). MatcherBonds' `_overpaid`, `_value` and `_slash`:
+    the tenant's overpayment over the lease's term (capped by what its balance buys at the matched
+    price), then the challenger's reward, then the lease's whole value disgorged to the treasury,
+    each capped by what is left of the bond."""
+    price, units, duration = lease["pricePerUnitHour"], lease["units"], lease["durationSeconds"]
+    saving = price - better_price
+    overpaid = min(saving * units * duration // HOUR, (lease["escrow"] - lease["settleBounty"]) * saving // price)
+    value = price * units * duration // HOUR
+    to_tenant = min(overpaid, bond)
+    to_challenger = min(params["challengerReward"], bond - to_tenant)
+    to_treasury = min(value, bond - to_tenant - to_challenger)
+    return to_tenant, to_challenger, to_treasury
+
+
+class MatcherBondActions:
+    """Match challenges and re-bonding (a mixin of Campaign)."""
+
+    def _better_offers(self, lease: Order) -> list[Offer]:
+        """Offers the model holds able to take `lease`'s terms now at a strictly lower price."""
+        spec, better = lease.spec, []
+        for offer in self.offers.values():
+            p, model = self.providers[offer.provider], self.catalogue[offer.model]
+            if offer.id == lease.offer or offer.paused or offer.removed or offer.provider == lease.tenant:
+                continue
+            if (spec[0] != ZERO32 and spec[0] != offer.model) or model["vram"] < spec[1] or model["tier"] < spec[4]:
+                continue
+            if (spec[3] != ZERO32 and spec[3] != p.region) or spec[5] > 0:
+                continue
+            if (
+                offer.price < lease.price
+                and lease.duration <= offer.max_duration
+                and offer.in_use + lease.units <= offer.units
+                and p.free >= lease.units * model["collateral"]
+            ):
+                better.append(offer)
+        return better
+
+    def _challengeable(self, winnable: bool = False) -> bool:
+        """A lease whose match can still be challenged (within the window, not challenged yet);
+        `winnable`: and the model holds a better offer for it."""
+        window = self.bond_params["challengeWindowSeconds"]
+        return any(
+            not o.match_challenged and self.ts < o.start + window and (not winnable or self._better_offers(o))
+            for o in self._leases()
+        )
+
+    def act_challenge_match(self):
+        """A match watcher (a whistleblower) proves a cheaper feasible offer against a lease matched
+        within the challenge window: mostly the cheapest the model holds better, sometimes any offer
+        against any lease (refused: the same offer, not better, changed since the match, window over,
+        challenged already). A refused challenge changes nothing (invariant 1 on MatcherBonds and each
+        matcher's bond, every step); a won one pays the tenant, the challenger and the treasury from
+        the matcher's bond, as `match_challenge_award` computes from the lease and the parameters."""
+        watcher = self.rng.choice(self.whistleblowers)
+        # Guided: while no MatcherBonds credit has been claimed, a watcher the token refuses (its
+        # reward is then credited), if there is one.
+        refused = [w for w in self.whistleblowers if self._refuses(w.address)]
+        if refused and not succeeded(self.stats, "MatcherBonds.claimCredit"):
+            watcher = self.rng.choice(refused)
+        window = self.bond_params["challengeWindowSeconds"]
+        leases = [
+            self.orders[i]
+            for i in sorted(self.live_orders)
+            if self.orders[i].state == "lease" and self.orders[i].matcher != ZERO
+        ]
+        open_ = [o for o in leases if not o.match_challenged and self.ts + 1 <= o.start + window]
+        candidates = [(o, self._better_offers(o)) for o in open_]
+        candidates = [(o, better) for o, better in candidates if better]
+        expect = None
+        if candidates and self.rng.random() < 0.75:
+            lease, better = self._pick(candidates)
+            offer_id = min(better, key=lambda f: (f.price, f.id)).id
+        elif leases and self.rng.random() < 0.8:
+            lease = self._pick(leases)
+            offer_id = self.rng.choice([lease.offer, *sorted(self.offers)])
+            if lease.match_challenged:
+                expect = {"MatcherBonds_AlreadyChallenged", "MatcherBonds_ChallengeWindowClosed"}
+            elif offer_id == lease.offer and self.ts + 1 <= lease.start + window:
+                expect = {"MatcherBonds_SameOffer"}
+        else:
+            lease, offer_id = None, self.rng.choice([0, *sorted(self.offers)])
+        lease_id = lease.id if lease is not None else self._any_order_id()
+        if lease is None and lease_id in self.orders and self.orders[lease_id].state != "lease":
+            expect = {"LeaseMarket_LeaseNotFound"}
+        if lease is not None:
+            self._mark(lease.id)
+            self._touched.update((lease.tenant, lease.matcher))
+            # The lease and the bond as the contracts hold them before the call: the award's inputs.
+            view = self.market.getLease(lease.id)
+            self._challenge_view = dict(view.dict()) if hasattr(view, "dict") else None
+        self._call(self.bonds, "challengeMatch", (lease_id, offer_id), watcher, expect=expect)
+
+    def on_MatchChallenged(self, e):
+        lease = self.orders[e["leaseId"]]
+        matcher, offer = e["matcher"], self.offers[e["offerId"]]
+        require(matcher == lease.matcher, f"challenge of lease {lease.id} names matcher {matcher}, not {lease.matcher}")
+        require(not lease.match_challenged, f"lease {lease.id}'s match challenged twice")
+        require(offer.price < lease.price, f"offer {offer.id} at {offer.price} beat lease {lease.id} at {lease.price}")
+        require(self.ts <= lease.start + self.bond_params["challengeWindowSeconds"], "challenge after the window")
+        bond = self.matcher_bonds[matcher]
+        award = match_challenge_award(self._challenge_view, offer.price, bond, self.bond_params)
+        paid = (e["toTenant"], e["toChallenger"], e["toTreasury"])
+        require(paid == award, f"challenge of lease {lease.id} paid {paid}, model {award} from a bond of {bond}")
+        lease.match_challenged = True
+        self.matcher_bonds[matcher] = bond - sum(paid)
+        self._move(self.bonds.address, lease.tenant, e["toTenant"])
+        self._move(self.bonds.address, e["challenger"], e["toChallenger"])
+        self._move(self.bonds.address, self.treasury_now, e["toTreasury"])
+        self.stats.match_challenges += 1
+
+    def act_rebond(self):
+        """A matcher whose bond a won challenge took below the minimum bonds the shortfall again
+        (refused by the token while it refuses the matcher); with nothing short, a zero bond is refused."""
+        short = [
+            m for m in (self.matcher, self.matcher2) if self.matcher_bonds[m.address] < self.bond_params["minBond"]
+        ]
+        matcher = self._pick(short) or self.rng.choice([self.matcher, self.matcher2])
+        amount = max(self.bond_params["minBond"] - self.matcher_bonds[matcher.address], 0)
+        self._call(self.bonds, "bond", (amount,), matcher, expect={"MatcherBonds_ZeroAmount"} if not amount else None)
+
+    def on_Bonded(self, e):
+        require(e["matcher"] in self.matcher_bonds, f"bond for {e['matcher']}, not a matcher of the walk")
+        self.matcher_bonds[e["matcher"]] += e["amount"]
+        require(e["total"] == self.matcher_bonds[e["matcher"]], f"bond total {e['total']}")
+        self._move(e["matcher"], self.bonds.address, e["amount"])

@@ -11,7 +11,10 @@ separate accounts; provider agents and arbiters race as one account run twice (a
 operator's fail-over), since only that account may act.
 """
 
+from eth_abi import encode
+
 from keepers.contracts.types import MAX_ALLOWANCE
+from keepers.jobs import compute_trace
 from keepers.roles.arbiter import ArbiterKeeper
 from keepers.roles.matcher import MatcherKeeper
 from keepers.roles.prober import ProberKeeper
@@ -19,9 +22,10 @@ from keepers.roles.provider import ProviderAgent
 from keepers.roles.settler import SettlerKeeper
 from keepers.roles.verifier import VerifierKeeper
 from keepers.roles.whistleblower import WhistleblowerKeeper
+from keepers.workloads import keccak256
 from scripts.deploy import bond_matcher
 
-from job_setup import MINUTE, open_job, provider_role, sample_every_job
+from job_setup import MINUTE, make_terms, open_job, provider_role, sample_every_job
 from keeper_faults import (
     DEAD_ENDPOINT,
     advance,
@@ -344,18 +348,28 @@ def test_twin_provider_agents_two_verifiers_and_two_settlers_race_for_one_job(
     )
 
 
-def test_two_whistleblowers_race_to_challenge_a_lazily_attested_cheat(
+def test_two_whistleblowers_race_to_challenge_a_colluding_attestation_of_a_cheat(
     protocol, accounts, matcher_account, client_for, funded_key, fault_keepers, w3, fault_report
 ):
-    provider_key, lazy_key = funded_key(7_000 * USD), funded_key()
-    grant(protocol, accounts, "VERIFIER_ROLE", lazy_key.address)
+    """A lazy verifier can no longer attest (issue 12, property 3): the wrong result attested valid
+    here is a colluder's, which holds the cheating solver's own trace, claims the drawn job and
+    attests with the spot proof that trace gives it. Two whistleblowers race to challenge it."""
+    provider_key, colluder_key = funded_key(7_000 * USD), funded_key()
+    grant(protocol, accounts, "VERIFIER_ROLE", colluder_key.address)
+    sample_every_job(protocol[0], accounts[0])
     fault_keepers(ProviderAgent, provider_key, provider_role(fault_from_step=3, fault_workloads=["matvec"]))
-    lazy = fault_keepers(VerifierKeeper, lazy_key, {"lazy": True})
     tenant = client_for(funded_key())
-    job_id, _ = open_job(protocol[0].market, matcher_account, provider_key.address, tenant, "matvec", 8)
+    job_id, terms = open_job(protocol[0].market, matcher_account, provider_key.address, tenant, "matvec", 8)
     ids = [job_id]
-    wait_for(lambda: tenant.job(job_id).attestation == "VALID", what="the lazy attestation")
-    lazy.stop()
+    wait_for(lambda: tenant.job(job_id).status == "SUBMITTED", what="the cheating result")
+    cheat = compute_trace(terms, make_terms("matvec", 8)[1], 3)
+    assert cheat.root == tenant.job(job_id).trace_root, "the colluder's copy is the solver's trace"
+    colluder = client_for(colluder_key)
+    colluder.claim_verification(job_id, terms)
+    spot = int.from_bytes(keccak256(encode(["bytes32", "address"], [cheat.root, colluder_key.address])), "big")
+    spot %= terms.steps + 1
+    colluder.attest(job_id, terms, True, cheat.hashes[spot], cheat.proof(spot))
+    assert tenant.job(job_id).attestation == "VALID"
 
     keys = [funded_key(), funded_key()]
     for key in keys:
@@ -375,7 +389,7 @@ def test_two_whistleblowers_race_to_challenge_a_lazily_attested_cheat(
     judge(
         fault_report,
         "whistleblowers",
-        "two whistleblowers started on one wrong result attested valid, with mining paused",
+        "two whistleblowers started on one wrong result a colluder attested valid, with mining paused",
         keepers=watchers,
         action="challenge",
         ids=ids,
@@ -393,6 +407,8 @@ def test_one_arbiter_run_twice_votes_once(
     provider_key, verifier_key, arbiter_key = funded_key(7_000 * USD), funded_key(), funded_key()
     grant(protocol, accounts, "VERIFIER_ROLE", verifier_key.address)
     grant(protocol, accounts, "ARBITER_ROLE", arbiter_key.address)
+    # The verifier keeper works on drawn results only: every result is drawn here.
+    sample_every_job(protocol[0], accounts[0])
     fault_keepers(ProviderAgent, provider_key, provider_role(fault_from_step=2))
     fault_keepers(VerifierKeeper, verifier_key)
     tenant = client_for(funded_key())

@@ -87,18 +87,18 @@ CHEATERS = ("solver-cheat", "solver-self-report", "solver-collude", "solver-big-
 CLEAN_POOL = ("verifier-honest", "verifier-lazy")
 SENTINEL_POOL = ("sentinel-honest", "sentinel-lazy")
 BIG_POOL = ("verifier-big",)
-CLEAN_SOLVERS = 2
+CLEAN_SOLVERS = 1
 WAVE = 200
 # A wave's jobs besides the tenants' attacks, by solver strategy (weights; the honest solvers take
 # what rounding leaves, every other strategy at least one job). Most jobs are honest, as in a real
 # market, so that the sentinel pool's cheat rate stays below a verifier's break-even
 # 1 − k·s/v; the rare-event strategies get the volume their intervals need.
 JOB_MIX = {
-    "solver-honest": 98,
-    "solver-collude": 51,
-    "solver-big-cheat": 24,
-    "solver-cheat": 7,
-    "solver-self-report": 7,
+    "solver-honest": 113,
+    "solver-collude": 44,
+    "solver-big-cheat": 20,
+    "solver-cheat": 5,
+    "solver-self-report": 5,
     "solver-grief": 3,
     "solver-honest-big": 4,
 }
@@ -317,11 +317,14 @@ def run_wave(world: World, wave: int, size: int, stats: JobStats) -> None:
     }
     clean_solvers = {a.name for a in world.of("solver-honest")[:CLEAN_SOLVERS]}
     first, second = [], []
+    block_hashes: dict[int, bytes] = {}
     for job in live:
         if job.kind == "void":
             continue
         submit_block = c.job_market.job(job.job_id)["submitBlock"]
-        if not is_drawn(bytes(chain.w3.eth.get_block(submit_block)["hash"]), job.job_id, sample_bps):
+        if submit_block not in block_hashes:
+            block_hashes[submit_block] = bytes(chain.w3.eth.get_block(submit_block)["hash"])
+        if not is_drawn(block_hashes[submit_block], job.job_id, sample_bps):
             continue
         world.counters["drawn"] += 1
         job.drawn = True
@@ -429,16 +432,22 @@ def run_wave(world: World, wave: int, size: int, stats: JobStats) -> None:
     stats.voided += _play_disputes(world, disputed)
 
     # After the window (a dispute the solver side won resumes it for at least a move timeout):
-    # a third-party settler finalizes (and pays gas for it).
+    # a third-party settler finalizes (and pays gas for it). The undrawn jobs first: their levy
+    # funds the verifier pool that pays the drawn ones' verifiers, as a market's history would (a
+    # wave's verifiers are not paid short because their jobs happened to settle first).
     chain.advance(max(WINDOW, world.params["moveTimeoutSeconds"]) + 1)
     statuses = {job.job_id: c.job_market.status_of(job.job_id) for job in live}
     settlers = world.of("settler-jobs")
-    txs = []
-    for n, job in enumerate(j for j in live if statuses[j.job_id] == JobStatus.FINALIZABLE):
-        settler = settlers[n % len(settlers)]
-        settler.units += 1
-        txs.append(Tx(settler.address, calls.finalize_job(c, job.job_id)))
-    chain.round(txs)
+    finalizable = [j for j in live if statuses[j.job_id] == JobStatus.FINALIZABLE]
+    n = 0
+    for drawn in (False, True):
+        txs = []
+        for job in (j for j in finalizable if j.drawn == drawn):
+            settler = settlers[n % len(settlers)]
+            settler.units += 1
+            n += 1
+            txs.append(Tx(settler.address, calls.finalize_job(c, job.job_id)))
+        chain.round(txs)
 
     # Outcomes; a tenant values a correct result at what it paid for it (V = P + m + settle
     # bounty: no surplus, so that an honest tenant breaks even less gas), a wrong one at nothing.

@@ -90,8 +90,8 @@ def second_comparisons(rows: dict[str, dict], inputs) -> list[str]:
     return [
         "Second comparisons: a strategy also set against another cheat it must not beat (property 5: a",
         "self-report loses as much as being caught). The verdict above stays the one against honest play;",
-        "here the formulas' difference is the gas of the self-report's challenge, so the interval of the",
-        "measured difference straddles zero: it shows no gain from reporting oneself, not a loss.",
+        "here the formulas' difference is the gas of the self-report's challenge, so the measured",
+        "difference is expected to straddle zero: no gain from reporting oneself rather than a loss.",
         "",
         "| strategy | compared with | difference L2 | difference L1 | EV difference |",
         "|---|---|---:|---:|---:|",
@@ -172,13 +172,15 @@ def front_run_text(world, p) -> str:
     return f", {delayed} delayed {delay:.0f} s each (the provider paid {extra:.3f} USD more per close)."
 
 
-def still_open(i) -> list[str]:
-    """What sampled verification leaves open, and the arbiters' pay (computed)."""
+def still_open(i, l1) -> list[str]:
+    """What sampled verification leaves open, and the arbiters' pay (computed); `l1` the inputs priced on L1."""
     p = i.params
     P, v, k = usd(i.job_price), p["verifierFeeBps"] / BPS, COMPUTE_COST_SHARE
     s = p["verificationSampleBps"] / BPS
     fee, n = usd(p["arbiterFee"]), max(1, i.arbiters)
     sentinel_q = wrong_share(i.sentinel_mix)
+    gas_l1 = l1.g("claim_verification", "attest")
+    q_l1 = 1 - (k * P + gas_l1) / (v / s * P) if v else 0.0
     return [
         "The verifier's dilemma is gone (issue 12, property 3): a result is verified only when the hash",
         f"of its block draws it (s = {s:g}), the drawn job's verifier must claim it and attest with the",
@@ -196,6 +198,9 @@ def still_open(i) -> list[str]:
         f"results it meets is below 1 − k·s/v = {1 - k * s / v if v else 0:.2f}; once it has claimed, flagging",
         "beats silence by its bond. `sentinel-honest` claims from the whole market of standard jobs",
         f"(every solver's but the clean pool's and a colluder's own): q = {sentinel_q:.3f} in this run.",
+        f"On L1 a claim and its attestation cost {gas_l1:.2f} USD of gas (median), so there a verifier of",
+        f"{P:g} USD jobs breaks even at q = 1 − (k·P + gas)/((v/s)·P) = {q_l1:.3f}, and a flagged result",
+        "also costs it the dispute's moves: on L1 small jobs pay their verifiers little at any cheat rate.",
         "`verifier-big` claims the big jobs, where this run puts the big cheat's volume: its q is above",
         "the break-even and it loses, which is what a market with that many cheats pays its verifiers",
         "(at the equilibrium's cheat rate, none, it earns (v/s − k)·P_big).",
@@ -368,12 +373,12 @@ def render(results, argv: list[str]) -> str:
         "bond back for a wrong one; a lazy one cannot attest), so a share",
         f"s = {eq['s']:g} of results is re-executed. A solver cheats only while s is below",
         f"x* = k·P / ((1 − f − v)·P + C) = {eq['x_star']:.4f} for a standard job ({eq['x_min']:.4f} at the",
-        "smallest collateral the 2x multiple allows), so the cheat rate is c* = "
+        f"smallest collateral the {p['jobCollateralBps'] / BPS:g}x multiple allows), so the cheat rate is c* = "
         f"{eq['c_star']:g} and the wrong results delivered c*·(1 − s) = **{eq['delivered']:.2%}**. "
         "The run's share depends on its fixed mix of agents (its cheaters play whatever their EV), the",
         "equilibrium figure does not.",
         "",
-        *still_open(inputs["L2"]),
+        *still_open(inputs["L2"], inputs["L1"]),
         "",
         "## Farming, matching, liveness",
         "",

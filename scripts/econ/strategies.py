@@ -179,7 +179,8 @@ def solver_cheat(i: Inputs) -> Formula:
     f, v = _fees(i)
     P, C, d = usd(i.job_price), _job_collateral(i, i.job_model, i.job_price), detection(i)
     return Formula(
-        f"(1 − d)·(1 − f − v)·P − d·C, d = h + (1 − h)(1 − (1 − q)^W) = {d:.3f}, C = {C:g}",
+        f"(1 − d)·(1 − f − v)·P − d·C, d = s = {d:.3f} (a drawn job's claimant re-executes it and disputes a "
+        f"wrong result; an undrawn one is attested by nobody, so no whistleblower checks it), C = {C:g}",
         (1 - d) * (1 - f - v) * P - d * C - i.g(*SOLVE_GAS),
     )
 

@@ -105,8 +105,8 @@ gas: compile
 	$(BIN)/python -m scripts.gas
 
 # The agent simulation of every strategy of issue 12 on its own Anvil; writes docs/economics.md.
-# `make econ JOBS=500 LEASES=200 SEED=1` (the defaults).
-JOBS ?= 500
+# `make econ JOBS=2400 LEASES=200 SEED=1` (the defaults).
+JOBS ?= 2400
 LEASES ?= 200
 econ: compile
 	$(BIN)/python -m scripts.econ --jobs $(JOBS) --leases $(LEASES) --seed $(SEED)

@@ -100,7 +100,7 @@ contract ProtocolConfig is IProtocolConfig, Ownable2Step, Pausable {
     uint128 public constant DEFAULT_VERIFIER_BOND = 20 * USD;
 
     /// @notice The default `jobCollateralBps`, set at deployment (docs/parameters.md).
-    uint16 public constant DEFAULT_JOB_COLLATERAL_BPS = 20_000;
+    uint16 public constant DEFAULT_JOB_COLLATERAL_BPS = 40_000;
 
     /// @notice The default `verificationSampleBps`, set at deployment (docs/parameters.md).
     uint16 public constant DEFAULT_VERIFICATION_SAMPLE_BPS = 2000;

@@ -1,6 +1,6 @@
 """`make econ`: the agent simulation on a fresh Anvil chain; writes docs/economics.md.
 
-python -m scripts.econ [--jobs 500] [--leases 200] [--seed 1] [--out docs/economics.md]
+python -m scripts.econ [--jobs 2400] [--leases 200] [--seed 1] [--out docs/economics.md]
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def _positive(text: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=_positive, default=500, help="jobs to simulate (default 500)")
+    parser.add_argument("--jobs", type=_positive, default=2400, help="jobs to simulate (default 2400)")
     parser.add_argument("--leases", type=_positive, default=200, help="leases to simulate (default 200)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument("--out", type=Path, default=DOC, help="where to write the report (default docs/economics.md)")

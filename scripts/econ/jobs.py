@@ -13,6 +13,7 @@ third-party settler finalizes. Each strategy's branch is named after it (strateg
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from keepers.contracts.structs import JobTerms, RequestSpec
@@ -41,19 +42,22 @@ JOB_SETUP_SECONDS = 60
 VOID_WORKLOAD, VOID_STEPS = "matvec-256", 4
 MATCH_BATCH = 40
 
-# Agents per strategy; sizes of a wave.
+# Agents per strategy; sizes of a wave. The strategies whose outcome hangs on a rare event (a big
+# cheat's draw, a colluder's catch) get more agents, so that the bootstrap over agents has enough
+# of them to resample.
 ROSTER = {
     "solver-honest": 8,
     "solver-victim": 3,
-    "solver-cheat": 4,
-    "solver-self-report": 4,
-    "solver-collude": 4,
-    "solver-grief": 2,
+    "solver-cheat": 8,
+    "solver-self-report": 8,
+    "solver-collude": 16,
+    "solver-grief": 4,
     "solver-honest-big": 4,
-    "solver-big-cheat": 4,
+    "solver-big-cheat": 16,
     "verifier-honest": 3,
     "verifier-lazy": 3,
-    "sentinel-honest": 2,
+    "verifier-big": 3,
+    "sentinel-honest": 6,
     "sentinel-lazy": 6,
     "whistleblower": 4,
     "tenant-honest": 8,
@@ -69,13 +73,36 @@ VOTED_VOID_TENANTS = 1
 WITH_ALT = {"solver-self-report", "solver-collude", "solver-grief", "tenant-void"}
 CHECK_RATE = 0.05  # q: each whistleblower re-executes an attested result with this probability
 CHEATERS = ("solver-cheat", "solver-self-report", "solver-collude", "solver-big-cheat")
-# Verifiers come from two pools: honest solvers' jobs (a cheat rate of zero, the issue's measure
-# of the verifier's dilemma) and cheaters' jobs (a sentinel pool, mostly lazy). Only the honest
-# ones can claim and attest a drawn job (a lazy one has no trace for the spot proof).
+# Who claims a drawn job. A verifier claims before it knows whether the result is right, so it
+# meets the results of the market it serves as they come. Three markets:
+# - the clean pool: the standard jobs of the first CLEAN_SOLVERS honest solvers (a cheat rate of
+#   zero, the issue's measure of the verifier's dilemma), verified by verifier-honest;
+# - the sentinel pool: every other drawn standard job (the other honest solvers', the cheaters',
+#   the self-reporters' and the griefers'), verified by sentinel-honest, as a real claimant of the
+#   whole market is;
+# - big jobs (honest and cheating alike), verified by verifier-big.
+# A colluder's drawn job is claimed first by its own second account. A lazy verifier of each of
+# the first two pools tries to attest every drawn job of its pool valid unread; without the trace
+# it has no spot proof and no claim, so the contract refuses it.
 CLEAN_POOL = ("verifier-honest", "verifier-lazy")
 SENTINEL_POOL = ("sentinel-honest", "sentinel-lazy")
-WAVE = 100
-BIG_SHARE = 0.1  # share of a wave's jobs that are big
+BIG_POOL = ("verifier-big",)
+CLEAN_SOLVERS = 1
+WAVE = 200
+# A wave's jobs besides the tenants' attacks, by solver strategy (weights; the honest solvers take
+# what rounding leaves, every other strategy at least one job). Most jobs are honest, as in a real
+# market, so that the sentinel pool's cheat rate stays below a verifier's break-even
+# 1 − k·s/v; the rare-event strategies get the volume their intervals need.
+JOB_MIX = {
+    "solver-honest": 113,
+    "solver-collude": 44,
+    "solver-big-cheat": 20,
+    "solver-cheat": 5,
+    "solver-self-report": 5,
+    "solver-grief": 3,
+    "solver-honest-big": 4,
+}
+BIG_SOLVERS = ("solver-honest-big", "solver-big-cheat")
 
 
 @dataclass
@@ -93,6 +120,7 @@ class Job:
     challenger: str | None = None
     challenger_agent: Agent | None = None
     status: int = 0
+    drawn: bool = False
 
     @property
     def wrong(self) -> bool:
@@ -124,7 +152,7 @@ def provision(world: World) -> None:
     c, chain = world.c, world.chain
     solvers = [a for a in world.agents.values() if a.strategy.startswith("solver-")]
     world.bond_matchers([world.agents["job-matcher"]])
-    verifiers = [a for key in CLEAN_POOL + SENTINEL_POOL for a in world.of(key)]
+    verifiers = [a for key in CLEAN_POOL + SENTINEL_POOL + BIG_POOL for a in world.of(key)]
     colluders = [Agent(a.name + "/alt", a.strategy, a.alt) for a in world.of("solver-collude")]
     world.grant("VERIFIER", verifiers + colluders)
     world.grant("ARBITER", world.of("arbiter-honest"))
@@ -167,33 +195,39 @@ def _plan_wave(world: World, wave: int, size: int) -> list[Job]:
     """Which tenant posts which job, and which solver the matcher gives it (round robin)."""
     rng = world.rng
     jobs = []
-    regular_solvers = [
-        a
-        for key in ("solver-honest", "solver-cheat", "solver-self-report", "solver-collude", "solver-grief")
-        for a in world.of(key)
-    ]
-    big_solvers = world.of("solver-honest-big") + world.of("solver-big-cheat")
     victims = world.of("solver-victim")
     for n, t in enumerate(world.of("tenant-infeasible")):
         jobs.append(("infeasible", t, victims[(wave + n) % len(victims)], JOB_PRICE))
     for n, t in enumerate(world.of("tenant-void")):
         jobs.append(("void", t, victims[(wave + n + 1) % len(victims)], JOB_PRICE))
-    rest = size - len(jobs)
-    big = round(rest * BIG_SHARE)
-    for n in range(rest):
-        if n < big:
-            solver = big_solvers[(wave * big + n) % len(big_solvers)]
-        else:
-            solver = regular_solvers[(wave * rest + n) % len(regular_solvers)]
-        # Tenants of honest solvers are the honest baseline; the others meet the cheaters.
-        exposed = solver.strategy in CHEATERS or solver.strategy == "solver-grief"
-        tenant = rng.choice(world.of("tenant-exposed" if exposed else "tenant-honest"))
-        jobs.append(("big" if n < big else "regular", tenant, solver, BIG_JOB_PRICE if n < big else JOB_PRICE))
+    for key, count in job_mix(size - len(jobs)).items():
+        agents = world.of(key)
+        for _ in range(count):
+            # Round robin within the strategy, across waves.
+            solver = agents[world.counters[f"round-robin/{key}"] % len(agents)]
+            world.counters[f"round-robin/{key}"] += 1
+            big = key in BIG_SOLVERS
+            # Tenants of honest solvers are the honest baseline; the others meet the cheaters.
+            exposed = solver.strategy in CHEATERS or solver.strategy == "solver-grief"
+            tenant = rng.choice(world.of("tenant-exposed" if exposed else "tenant-honest"))
+            jobs.append(("big" if big else "regular", tenant, solver, BIG_JOB_PRICE if big else JOB_PRICE))
     planned = []
     for n, (kind, tenant, solver, price) in enumerate(jobs):
         terms, input = _terms(world, kind, f"econ-{world.seed}-{wave}-{n}")
         planned.append(Job(kind, tenant, solver, terms, input, price))
     return planned
+
+
+def job_mix(rest: int) -> dict[str, int]:
+    """How many of `rest` jobs each solver strategy gets: its JOB_MIX weight's share (at least one),
+    the honest solvers the remainder."""
+    if rest < len(JOB_MIX):
+        return {"solver-honest": rest}
+    total = sum(JOB_MIX.values())
+    counts = {key: max(1, math.floor(weight * rest / total)) for key, weight in JOB_MIX.items()}
+    counts["solver-honest"] = 0
+    counts["solver-honest"] = max(1, rest - sum(counts.values()))
+    return counts
 
 
 def _model_units(job: Job) -> tuple[str, int]:
@@ -269,55 +303,66 @@ def run_wave(world: World, wave: int, size: int, stats: JobStats) -> None:
     # probability s (verificationSampleBps); nobody verifies the others. A drawn job of a colluding
     # solver is claimed first by its second account, which holds the solver's trace and attests
     # valid with the spot proof. Any other drawn job is claimed by an honest verifier of its pool
-    # (honest solvers' standard jobs: the clean pool; cheaters', griefers' and big jobs: the
-    # sentinels), which re-executes (k·P): a right result it attests valid with its spot proof, a
-    # wrong one invalid without claiming (opening the dispute; a self-reporter's second account
-    # front-runs it with its own challenge). A lazy verifier of the pool tries to attest the drawn
-    # job valid unread: it holds no trace and no claim, so the contract refuses it.
+    # (CLEAN_POOL, SENTINEL_POOL, BIG_POOL above), before it knows whether the result is right; it
+    # then re-executes (k·P): a right result it attests valid with its spot proof, a wrong one
+    # invalid (opening the dispute). A self-reporter's second account front-runs the claim with its
+    # own challenge: the claim is refused and the verifier, which re-executes only once it holds the
+    # claim, has spent only the gas. A lazy verifier of the pool tries to attest the drawn job valid
+    # unread: it holds no trace and no claim, so the contract refuses it.
     sample_bps = world.params["verificationSampleBps"]
-    clean = [a for key in CLEAN_POOL for a in world.of(key)]
-    sentinels = [a for key in SENTINEL_POOL for a in world.of(key)]
+    pools = {
+        "clean": [a for key in CLEAN_POOL for a in world.of(key)],
+        "sentinel": [a for key in SENTINEL_POOL for a in world.of(key)],
+        "big": [a for key in BIG_POOL for a in world.of(key)],
+    }
+    clean_solvers = {a.name for a in world.of("solver-honest")[:CLEAN_SOLVERS]}
     first, second = [], []
+    block_hashes: dict[int, bytes] = {}
     for job in live:
         if job.kind == "void":
             continue
         submit_block = c.job_market.job(job.job_id)["submitBlock"]
-        if not is_drawn(bytes(chain.w3.eth.get_block(submit_block)["hash"]), job.job_id, sample_bps):
+        if submit_block not in block_hashes:
+            block_hashes[submit_block] = bytes(chain.w3.eth.get_block(submit_block)["hash"])
+        if not is_drawn(block_hashes[submit_block], job.job_id, sample_bps):
             continue
         world.counters["drawn"] += 1
+        job.drawn = True
         if job.solver.strategy == "solver-collude":
             first.append(Tx(job.solver.alt, calls.claim_verification(c, job.job_id, job.terms), priority=3))
             second.append(
                 Tx(job.solver.alt, calls.attest(c, job.job_id, job.terms, True, job.submitted, job.solver.alt))
             )
             continue
-        sentinel = job.solver.strategy in CHEATERS or job.kind == "big" or job.solver.strategy == "solver-grief"
-        pool = sentinels if sentinel else clean
-        verifier = world.rng.choice([a for a in pool if a.strategy.endswith("-honest")])
-        lazy = world.rng.choice([a for a in pool if a.strategy.endswith("-lazy")])
-        lazy.units += 1
-        first.append(Tx(lazy.address, calls.attest(c, job.job_id, job.terms, True), expect_revert=True))
-        if sentinel:
+        name = "big" if job.kind == "big" else "clean" if job.solver.name in clean_solvers else "sentinel"
+        pool = pools[name]
+        verifier = world.rng.choice([a for a in pool if a.strategy.endswith("-honest") or a.strategy == "verifier-big"])
+        lazies = [a for a in pool if a.strategy.endswith("-lazy")]
+        if lazies:
+            lazy = world.rng.choice(lazies)
+            lazy.units += 1
+            first.append(Tx(lazy.address, calls.attest(c, job.job_id, job.terms, True), expect_revert=True))
+        if name != "clean":
             suffix = {"solver-self-report": "/sr", "solver-grief": "/grief"}.get(job.solver.strategy, "")
-            world.counters[f"sentinel/{job.kind}/{'wrong' if job.wrong else 'right'}{suffix}"] += 1
+            world.counters[f"{name}/{job.kind}/{'wrong' if job.wrong else 'right'}{suffix}"] += 1
         job.verifier = verifier
         verifier.units += 1
-        verifier.offchain_usd -= COMPUTE_COST_SHARE * usd(job.price)
-        # Claimed either way: as the claimant it alone may attest (flagging is not paid: property 5).
-        if not job.wrong:
-            first.append(Tx(verifier.address, calls.claim_verification(c, job.job_id, job.terms)))
-            second.append(
-                Tx(verifier.address, calls.attest(c, job.job_id, job.terms, True, job.submitted, verifier.address))
-            )
-        elif job.solver.strategy == "solver-self-report":
+        if job.wrong and job.solver.strategy == "solver-self-report":
             # Its second account front-runs the claim with its own challenge: the claim and the
-            # dispute the verifier would have opened are refused, its work is paid nothing.
+            # dispute the verifier would have opened are refused, before it re-executed anything.
             first.append(
                 Tx(job.solver.alt, calls.challenge(c, job.job_id, job.terms), tag=("challenge", job), priority=3)
             )
             first.append(Tx(verifier.address, calls.claim_verification(c, job.job_id, job.terms), expect_revert=True))
+            continue
+        verifier.offchain_usd -= COMPUTE_COST_SHARE * usd(job.price)
+        first.append(Tx(verifier.address, calls.claim_verification(c, job.job_id, job.terms)))
+        # Claimed either way: as the claimant it alone may attest (flagging is not paid: property 5).
+        if not job.wrong:
+            second.append(
+                Tx(verifier.address, calls.attest(c, job.job_id, job.terms, True, job.submitted, verifier.address))
+            )
         else:
-            first.append(Tx(verifier.address, calls.claim_verification(c, job.job_id, job.terms)))
             second.append(Tx(verifier.address, calls.attest(c, job.job_id, job.terms, False), tag=("attest", job)))
     outcomes = chain.round(first) + chain.round(second)
     for outcome in outcomes:
@@ -328,11 +373,18 @@ def run_wave(world: World, wave: int, size: int, stats: JobStats) -> None:
             job.challenger_agent = job.solver if kind_job[0] == "challenge" else job.verifier
 
     # Whistleblowers: each re-executes an attested, undisputed result (a drawn job attested
-    # valid) with probability q (k·P),
-    # standard and big alike, and challenges a wrong one. A job's slash pays no finder any more
-    # (property 5), so this check rate is the model's, not one the protocol pays for. The first
-    # challenge wins, later ones revert; a self-reporter's second account front-runs.
+    # valid) with probability q (k·P), standard and big alike, independently of the others, and
+    # challenges a wrong one. A job's slash pays no finder any more (property 5), so this check
+    # rate is the model's, not one the protocol pays for. The first challenge wins, later ones
+    # revert; a self-reporter's second account front-runs.
+    # The rare catch is stratified (a systematic sample): each solver's attested results are
+    # checked by at least one whistleblower at the rate d_w = 1 − (1 − q)^W, spread evenly over
+    # them from a random start (`_checked`), and who checks a selected result is drawn with the
+    # law of W independent checks given at least one. Every result is still checked with
+    # probability d_w and by each whistleblower with probability q; what the stratification
+    # removes is the luck of a colluder meeting more or fewer catches than its share.
     # tenant-void: the tenant's second account challenges its honest solver's arbiter-mode job.
+    whistleblowers = world.of("whistleblower")
     txs = []
     for job in live:
         if job.kind == "void":
@@ -341,17 +393,16 @@ def run_wave(world: World, wave: int, size: int, stats: JobStats) -> None:
         if job.solver.strategy == "solver-grief":
             txs.append(Tx(job.solver.alt, calls.challenge(c, job.job_id, job.terms), tag=("grief", job)))
             continue
-        if job.challenger is not None or not _attested(c, job):
+        if not job.drawn or job.challenger is not None or not _attested(c, job):
             continue
         catchers = []
-        for w in world.of("whistleblower"):
-            if world.rng.random() < CHECK_RATE:
-                w.units += 1
-                w.offchain_usd -= COMPUTE_COST_SHARE * usd(job.price)
-                world.counters["checks"] += 1
-                world.counters["checks_wrong"] += job.wrong
-                if job.wrong:
-                    catchers.append(w)
+        for w in _checkers(world, job.solver, whistleblowers):
+            w.units += 1
+            w.offchain_usd -= COMPUTE_COST_SHARE * usd(job.price)
+            world.counters["checks"] += 1
+            world.counters["checks_wrong"] += job.wrong
+            if job.wrong:
+                catchers.append(w)
         if not catchers:
             continue
         if job.solver.strategy == "solver-self-report":
@@ -381,16 +432,22 @@ def run_wave(world: World, wave: int, size: int, stats: JobStats) -> None:
     stats.voided += _play_disputes(world, disputed)
 
     # After the window (a dispute the solver side won resumes it for at least a move timeout):
-    # a third-party settler finalizes (and pays gas for it).
+    # a third-party settler finalizes (and pays gas for it). The undrawn jobs first: their levy
+    # funds the verifier pool that pays the drawn ones' verifiers, as a market's history would (a
+    # wave's verifiers are not paid short because their jobs happened to settle first).
     chain.advance(max(WINDOW, world.params["moveTimeoutSeconds"]) + 1)
     statuses = {job.job_id: c.job_market.status_of(job.job_id) for job in live}
     settlers = world.of("settler-jobs")
-    txs = []
-    for n, job in enumerate(j for j in live if statuses[j.job_id] == JobStatus.FINALIZABLE):
-        settler = settlers[n % len(settlers)]
-        settler.units += 1
-        txs.append(Tx(settler.address, calls.finalize_job(c, job.job_id)))
-    chain.round(txs)
+    finalizable = [j for j in live if statuses[j.job_id] == JobStatus.FINALIZABLE]
+    n = 0
+    for drawn in (False, True):
+        txs = []
+        for job in (j for j in finalizable if j.drawn == drawn):
+            settler = settlers[n % len(settlers)]
+            settler.units += 1
+            n += 1
+            txs.append(Tx(settler.address, calls.finalize_job(c, job.job_id)))
+        chain.round(txs)
 
     # Outcomes; a tenant values a correct result at what it paid for it (V = P + m + settle
     # bounty: no surplus, so that an honest tenant breaks even less gas), a wrong one at nothing.
@@ -491,6 +548,24 @@ def _play_disputes(world: World, disputed: list[Job]) -> int:
         ]
     )
     return len(voting) - len(committee)
+
+
+def _checkers(world: World, solver: Agent, whistleblowers: list[Agent]) -> list[Agent]:
+    """The whistleblowers that re-execute the next attested result of `solver`: none unless the
+    solver's systematic sample at d_w = 1 − (1 − q)^W selects it (from a random start drawn once
+    per solver), then each whistleblower independently with q, drawn again until at least one."""
+    if not whistleblowers:
+        return []
+    d_w = 1 - (1 - CHECK_RATE) ** len(whistleblowers)
+    start = world.check_starts.setdefault(solver.name, world.rng.random())
+    n = world.counters[f"attested/{solver.name}"]
+    world.counters[f"attested/{solver.name}"] += 1
+    if math.floor(start + (n + 1) * d_w) == math.floor(start + n * d_w):
+        return []
+    while True:
+        picked = [w for w in whistleblowers if world.rng.random() < CHECK_RATE]
+        if picked:
+            return picked
 
 
 def _attested(c, job: Job) -> bool:

@@ -12,7 +12,7 @@ import numpy as np
 
 from scripts.econ import jobs, leases
 from scripts.econ.costs import COMPUTE_COST_SHARE, ETH_USD, GAS_PRICES_GWEI, RELET_SHARE, usd
-from scripts.econ.strategies import BPS, STRATEGIES, detection, whistle_detection
+from scripts.econ.strategies import BPS, STRATEGIES, detection, whistle_detection, wrong_share
 
 RESAMPLES = 4_000
 NETWORKS = ("L2", "L1")
@@ -64,14 +64,40 @@ def strategy_rows(results) -> dict[str, dict]:
         row["empty"] = strategy.unit != "provider" and row["units"] == 0
         rows[key] = row
     for row in rows.values():
-        base = rows.get(row["strategy"].baseline or "")
-        for network in NETWORKS:
-            if base is None or base["empty"] or row["empty"]:
-                row[f"{network}_diff"] = None
-                continue
-            diff = row[f"{network}_samples"] - base[f"{network}_samples"]
-            row[f"{network}_diff"] = interval(diff, row[network].mean - base[network].mean)
+        for suffix, other in (("diff", row["strategy"].baseline), ("also", row["strategy"].also)):
+            base = rows.get(other or "")
+            for network in NETWORKS:
+                if base is None or base["empty"] or row["empty"]:
+                    row[f"{network}_{suffix}"] = None
+                    continue
+                diff = row[f"{network}_samples"] - base[f"{network}_samples"]
+                row[f"{network}_{suffix}"] = interval(diff, row[network].mean - base[network].mean)
     return rows
+
+
+def second_comparisons(rows: dict[str, dict], inputs) -> list[str]:
+    """Strategies also compared with a second one (a self-report with being caught): the difference,
+    its interval and the formulas' difference. The verdict stays the one against honest play."""
+    lines = []
+    for key, row in rows.items():
+        s = row["strategy"]
+        if not s.also or row.get("L2_also") is None:
+            continue
+        ev = s.formula(inputs).value - STRATEGIES[s.also].formula(inputs).value
+        lines.append(f"| `{key}` | `{s.also}` | {row['L2_also'].show()} | {row['L1_also'].show()} | {ev:+,.2f} |")
+    if not lines:
+        return []
+    return [
+        "Second comparisons: a strategy also set against another cheat it must not beat (property 5: a",
+        "self-report loses as much as being caught). The verdict above stays the one against honest play;",
+        "here the formulas' difference is the gas of the self-report's challenge, so the measured",
+        "difference is expected to straddle zero: no gain from reporting oneself rather than a loss.",
+        "",
+        "| strategy | compared with | difference L2 | difference L1 | EV difference |",
+        "|---|---|---:|---:|---:|",
+        *lines,
+        "",
+    ]
 
 
 def verdict(diff: Estimate | None) -> str:
@@ -146,12 +172,15 @@ def front_run_text(world, p) -> str:
     return f", {delayed} delayed {delay:.0f} s each (the provider paid {extra:.3f} USD more per close)."
 
 
-def still_open(i) -> list[str]:
-    """What sampled verification leaves open, and the arbiters' pay (computed)."""
+def still_open(i, l1) -> list[str]:
+    """What sampled verification leaves open, and the arbiters' pay (computed); `l1` the inputs priced on L1."""
     p = i.params
     P, v, k = usd(i.job_price), p["verifierFeeBps"] / BPS, COMPUTE_COST_SHARE
     s = p["verificationSampleBps"] / BPS
     fee, n = usd(p["arbiterFee"]), max(1, i.arbiters)
+    sentinel_q = wrong_share(i.sentinel_mix)
+    gas_l1 = l1.g("claim_verification", "attest")
+    q_l1 = 1 - (k * P + gas_l1) / (v / s * P) if v else 0.0
     return [
         "The verifier's dilemma is gone (issue 12, property 3): a result is verified only when the hash",
         f"of its block draws it (s = {s:g}), the drawn job's verifier must claim it and attest with the",
@@ -164,11 +193,17 @@ def still_open(i) -> list[str]:
         "unpaid rate q), and a result nobody drew is checked by nobody the protocol pays: the sample",
         "deters cheating only while the compute saved is below what the sample costs the solver",
         "(k < s·(1 + C/P − f − v)). Flagging a wrong result is not paid (a cheater's own second account",
-        "could claim its drawn job and flag it: property 5), so the sentinel pool, which meets only",
-        "cheaters' jobs, re-executes wrong results for its bond back: `sentinel-lazy` (which cannot attest",
-        "and earns 0) shows as paying against `sentinel-honest`. A real verifier claims a drawn job before",
-        "it knows the result, so it expects (1 − q)·(v/s)·P − k·P, positive at any cheat rate q below",
-        f"1 − k·s/v = {1 - k * s / v if v else 0:.2f}; once it has claimed, flagging beats silence by its bond.",
+        "could claim its drawn job and flag it: property 5): a verifier claims a drawn job before it",
+        "knows the result, so it expects (1 − q)·(v/s)·P − k·P, positive while the share q of wrong",
+        f"results it meets is below 1 − k·s/v = {1 - k * s / v if v else 0:.2f}; once it has claimed, flagging",
+        "beats silence by its bond. `sentinel-honest` claims from the whole market of standard jobs",
+        f"(every solver's but the clean pool's and a colluder's own): q = {sentinel_q:.3f} in this run.",
+        f"On L1 a claim and its attestation cost {gas_l1:.2f} USD of gas (median), so there a verifier of",
+        f"{P:g} USD jobs breaks even at q = 1 − (k·P + gas)/((v/s)·P) = {q_l1:.3f}, and a flagged result",
+        "also costs it the dispute's moves: on L1 small jobs pay their verifiers little at any cheat rate.",
+        "`verifier-big` claims the big jobs, where this run puts the big cheat's volume: its q is above",
+        "the break-even and it loses, which is what a market with that many cheats pays its verifiers",
+        "(at the equilibrium's cheat rate, none, it earns (v/s − k)·P_big).",
         "",
         f"Arbiter mode: an honest arbiter is paid fee/n = {fee / n:.2f} USD per vote of a unanimous committee",
         f"of {n}, against k·P = {k * P:g} USD to re-execute the disputed prefix (`arbiter-honest`); an absent",
@@ -217,7 +252,7 @@ def render(results, argv: list[str]) -> str:
         "",
         "## How to run",
         "",
-        "    make econ                                   # 500 jobs, 200 leases, seed 1: writes this file",
+        "    make econ                                   # 2,400 jobs, 200 leases, seed 1: writes this file",
         "    .venv/bin/python -m scripts.econ --jobs 60 --leases 20 --seed 2 --out /tmp/econ.md",
         "    .venv/bin/brownie test tests/economics/     # the smoke test: a small run whose books must balance",
         "",
@@ -288,9 +323,12 @@ def render(results, argv: list[str]) -> str:
         "profit over total units); *vs honest* the same less the honest baseline's (named in the",
         "formula table), on the L2 and on L1; *EV* the formula's value per unit less the baseline's;",
         "*verdict* **pays** when the whole interval of the difference is above zero, `loses` when",
-        "below, else not separable at this size (on the L2 and on L1). The interval resamples agents,",
-        "so a rare event no agent of a group met in this run (a whistleblower's catch of a colluder)",
-        "is outside it: compare with the EV column, which prices it at its probability.",
+        "below, else not separable at this size (on the L2 and on L1). The interval resamples agents",
+        "(their real simulated outcomes). The strategies that hang on a rare event get the agents and",
+        "the jobs their interval needs (jobs.py, ROSTER and JOB_MIX), and a colluder's catch is",
+        "stratified: the whistleblowers check each solver's attested results as a systematic sample at",
+        "their combined rate d_w from a random start (each result still with probability d_w), so every",
+        "colluder meets its share of catches instead of a lucky few meeting none.",
         "",
         "| strategy | agents | units | profit/unit L2 | vs honest L2 | vs honest L1 | EV vs honest "
         "| verdict L2 | verdict L1 |",
@@ -308,8 +346,8 @@ def render(results, argv: list[str]) -> str:
             f"{ev_diff} | {verdict(row['L2_diff']) if s.baseline else '(reference)'} | "
             f"{verdict(row['L1_diff']) if s.baseline else ''} |"
         )
+    lines += ["", *second_comparisons(rows, inputs["L2"])]
     lines += [
-        "",
         "## Expected value of each strategy",
         "",
         "Per unit, under the defaults above and the gas this run measured (median per action, L2).",
@@ -335,12 +373,12 @@ def render(results, argv: list[str]) -> str:
         "bond back for a wrong one; a lazy one cannot attest), so a share",
         f"s = {eq['s']:g} of results is re-executed. A solver cheats only while s is below",
         f"x* = k·P / ((1 − f − v)·P + C) = {eq['x_star']:.4f} for a standard job ({eq['x_min']:.4f} at the",
-        "smallest collateral the 2x multiple allows), so the cheat rate is c* = "
+        f"smallest collateral the {p['jobCollateralBps'] / BPS:g}x multiple allows), so the cheat rate is c* = "
         f"{eq['c_star']:g} and the wrong results delivered c*·(1 − s) = **{eq['delivered']:.2%}**. "
         "The run's share depends on its fixed mix of agents (its cheaters play whatever their EV), the",
         "equilibrium figure does not.",
         "",
-        *still_open(inputs["L2"]),
+        *still_open(inputs["L2"], inputs["L1"]),
         "",
         "## Farming, matching, liveness",
         "",

@@ -61,6 +61,7 @@ class Results:
             offline_share=self.lease_stats.get("slashed", 0) / max(1, self.lease_stats.get("challenges", 0)),
             checked_wrong_share=world.counters.get("checks_wrong", 0) / max(1, world.counters.get("checks", 0)),
             sentinel_mix={k.split("/", 1)[1]: v for k, v in world.counters.items() if k.startswith("sentinel/")},
+            big_mix={k.split("/", 1)[1]: v for k, v in world.counters.items() if k.startswith("big/")},
             min_reputation_share=leases.MIN_REPUTATION_SHARE,
             gas={label: int(median(values)) for label, values in world.chain.gas.by_label.items()},
             network=network,

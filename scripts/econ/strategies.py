@@ -53,7 +53,8 @@ class Inputs:
     challenger_reward: int = 0  # MatcherBonds' reward for a won match challenge (token units)
     offline_share: float = 0.0  # o: share of liveness challenges that met an offline provider in this run
     checked_wrong_share: float = 0.0  # c_a: share of the results whistleblowers re-executed that were wrong
-    sentinel_mix: dict[str, int] = field(default_factory=dict)  # "kind/wrong|right" -> sentinel attestations
+    sentinel_mix: dict[str, int] = field(default_factory=dict)  # "kind/wrong|right[/sr|/grief]" -> sentinel claims
+    big_mix: dict[str, int] = field(default_factory=dict)  # "big/wrong|right" -> big-job verifier claims
     gas: dict[str, int] = field(default_factory=dict)  # median gas per action label, measured
     network: str = "L2"
 
@@ -81,14 +82,23 @@ class Strategy:
     baseline: str | None
     cheat: bool  # a strategy the protocol must make lose
     formula: Callable[[Inputs], Formula]
+    also: str | None = None  # a second strategy it is compared with (the verdict stays against `baseline`)
 
 
 STRATEGIES: dict[str, Strategy] = {}
 
 
-def strategy(key: str, family: str, title: str, unit: str, baseline: str | None = None, cheat: bool = False):
+def strategy(
+    key: str,
+    family: str,
+    title: str,
+    unit: str,
+    baseline: str | None = None,
+    cheat: bool = False,
+    also: str | None = None,
+):
     def register(function: Callable[[Inputs], Formula]) -> Callable[[Inputs], Formula]:
-        STRATEGIES[key] = Strategy(key, family, title, unit, baseline, cheat, function)
+        STRATEGIES[key] = Strategy(key, family, title, unit, baseline, cheat, function, also)
         return function
 
     return register
@@ -169,13 +179,20 @@ def solver_cheat(i: Inputs) -> Formula:
     f, v = _fees(i)
     P, C, d = usd(i.job_price), _job_collateral(i, i.job_model, i.job_price), detection(i)
     return Formula(
-        f"(1 − d)·(1 − f − v)·P − d·C, d = h + (1 − h)(1 − (1 − q)^W) = {d:.3f}, C = {C:g}",
+        f"(1 − d)·(1 − f − v)·P − d·C, d = s = {d:.3f} (a drawn job's claimant re-executes it and disputes a "
+        f"wrong result; an undrawn one is attested by nobody, so no whistleblower checks it), C = {C:g}",
         (1 - d) * (1 - f - v) * P - d * C - i.g(*SOLVE_GAS),
     )
 
 
 @strategy(
-    "solver-self-report", "solver", "Cheating solver front-running its own whistleblower", "job", "solver-cheat", True
+    "solver-self-report",
+    "solver",
+    "Cheating solver front-running its own whistleblower",
+    "job",
+    "solver-honest",
+    True,
+    also="solver-cheat",
 )
 def solver_self_report(i: Inputs) -> Formula:
     f, v = _fees(i)
@@ -183,7 +200,8 @@ def solver_self_report(i: Inputs) -> Formula:
     return Formula(
         f"(1 − s)·(1 − f − v)·P − s·C: its second account front-runs the sampled verifier's dispute and gets "
         f"no finder's share of the slash, and no lazy verifier's bond is left to take (a lazy one cannot "
-        f"attest); s = {d:.3f}",
+        f"attest); s = {d:.3f}. Against honest play it loses what `solver-cheat` loses; against being caught "
+        "(`solver-cheat`, property 5: a self-report must lose as much) it differs by the gas of its challenge",
         (1 - d) * (1 - f - v) * P - d * C - i.g(*SOLVE_GAS) - d * i.g("challenge"),
     )
 
@@ -284,42 +302,73 @@ def verifier_lazy(i: Inputs) -> Formula:
     )
 
 
-def _mix(i: Inputs, values: dict[str, float]) -> float:
-    total = sum(i.sentinel_mix.values())
-    return sum(values.get(key, 0.0) * n for key, n in i.sentinel_mix.items()) / total if total else 0.0
+def _mix(mix: dict[str, int], values: dict[str, float]) -> float:
+    total = sum(mix.values())
+    return sum(values.get(key, 0.0) * n for key, n in mix.items()) / total if total else 0.0
 
 
-@strategy("sentinel-honest", "verifier", "Honest verifier of cheaters' and big jobs", "attestation")
+def wrong_share(mix: dict[str, int]) -> float:
+    """The share of a pool's claimed results that were wrong (re-executed for nothing)."""
+    total = sum(n for key, n in mix.items() if not key.endswith("/sr"))
+    return sum(n for key, n in mix.items() if "/wrong" in key and not key.endswith("/sr")) / total if total else 0.0
+
+
+def break_even_cheat_rate(i: Inputs) -> float:
+    """The share of wrong results above which claiming a drawn job does not pay: (1 − q)·(v/s)·P = k·P."""
+    return 1 - COMPUTE_COST_SHARE * sample(i) / (i.p["verifierFeeBps"] / BPS)
+
+
+@strategy("sentinel-honest", "verifier", "Honest verifier of the whole market (cheaters' jobs included)", "claim")
 def sentinel_honest(i: Inputs) -> Formula:
     P, w, k = usd(i.job_price), _w(i), COMPUTE_COST_SHARE
-    Pb = usd(i.big_job_price)
-    pay, pay_big = sampled_pay(i, i.job_price), sampled_pay(i, i.big_job_price)
+    pay = sampled_pay(i, i.job_price)
     values = {
+        "regular/right": pay - k * P,
         "regular/wrong": -k * P,
-        "regular/wrong/sr": -k * P,
+        "regular/wrong/sr": 0.0,
         "regular/right/grief": pay - k * P + w * usd(i.p["challengeBond"]),
-        "big/wrong": -k * Pb,
-        "big/right": pay_big - k * Pb,
     }
+    q = wrong_share(i.sentinel_mix)
     return Formula(
-        f"per drawn job it claims: a wrong result −k·P = {values['regular/wrong']:g} (it attests invalid and wins: "
-        f"its bonds back, no pay, which a cheater's own claimant would take: property 5), a wrong big one "
-        f"−k·P_big = {values['big/wrong']:g}, a right big one (v/s − k)·P_big = {values['big/right']:g}, a griefed "
-        f"right one it defends (v/s − k)·P + w·B_c = {values['regular/right/grief']:g}; weighted by the run's mix, "
-        "which here is the cheaters' jobs: a verifier claims before it knows the result, so across all jobs it "
-        "expects (1 − q)·(v/s)·P − k·P",
-        _mix(i, values) - i.g("attest"),
+        f"per drawn standard job it claims, before it knows the result: a right one (v/s − k)·P = "
+        f"{values['regular/right']:g}, a wrong one −k·P = {values['regular/wrong']:g} (it attests invalid and "
+        f"wins: its bonds back, no pay, which a cheater's own claimant would take: property 5), a griefed right "
+        f"one it defends (v/s − k)·P + w·B_c = {values['regular/right/grief']:g}, a self-reporter's (its claim "
+        "front-run: nothing re-executed) 0; across the pool (1 − q)·(v/s)·P − k·P, "
+        f"q = {q:.3f} the share of wrong results it claimed in this run, positive while q < 1 − k·s/v = "
+        f"{break_even_cheat_rate(i):.3f}",
+        _mix(i.sentinel_mix, values) - i.g("claim_verification", "attest"),
     )
 
 
 @strategy(
-    "sentinel-lazy", "verifier", "Lazy verifier of cheaters' and big jobs", "attestation", "sentinel-honest", True
+    "sentinel-lazy",
+    "verifier",
+    "Lazy verifier of the whole market (attests valid unread)",
+    "claim",
+    "sentinel-honest",
+    True,
 )
 def sentinel_lazy(i: Inputs) -> Formula:
     return Formula(
         "0 − gas whatever the result: it cannot attest without the trace (no claim, no spot proof), so it "
         "vouches for no wrong result and earns no pay",
         -i.g("attest"),
+    )
+
+
+@strategy("verifier-big", "verifier", "Honest verifier of big jobs (this run's big cheats included)", "claim")
+def verifier_big(i: Inputs) -> Formula:
+    Pb, k = usd(i.big_job_price), COMPUTE_COST_SHARE
+    values = {"big/right": sampled_pay(i, i.big_job_price) - k * Pb, "big/wrong": -k * Pb}
+    q = wrong_share(i.big_mix)
+    return Formula(
+        f"per drawn big job it claims: a right one (v/s − k)·P_big = {values['big/right']:g}, a wrong one "
+        f"−k·P_big = {values['big/wrong']:g}; q = {q:.3f} of the big results it claimed were wrong in this run "
+        f"(the run gives the big cheat the volume its interval needs), above the break-even "
+        f"{break_even_cheat_rate(i):.3f}: a market with this many cheats does not pay its verifiers, one "
+        "at the equilibrium's (none) pays (v/s − k)·P_big",
+        _mix(i.big_mix, values) - i.g("claim_verification", "attest"),
     )
 
 

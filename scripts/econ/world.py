@@ -63,6 +63,7 @@ class World:
         self.start_gas: dict[str, int] = {}
         self._collateral: dict[str, int] = {}
         self.counters: dict[str, int] = defaultdict(int)  # what happened, for the report
+        self.check_starts: dict[str, float] = {}  # a solver's random start of the whistleblowers' sample
 
     # ---------------------------------------------------------------- agents
 

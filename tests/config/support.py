@@ -24,7 +24,7 @@ DEFAULTS = {
     "livenessBond": 5 * USD,
     "challengeBond": 50 * USD,
     "verifierBond": 20 * USD,
-    "jobCollateralBps": 20_000,
+    "jobCollateralBps": 40_000,
     "verificationSampleBps": 2000,
     "arbiterBond": 10 * USD,
     "arbiterFee": 10 * USD,

@@ -8,13 +8,16 @@ mechanisms have closed must show as losing, and those still open must show as pa
 that shows either the other way round measured something else than the contracts.
 """
 
+from dataclasses import replace
+
 import pytest
 from web3 import HTTPProvider, Web3
 
+from scripts.econ.jobs import JOB_MIX, job_mix
 from scripts.econ.leases import MIN_REPUTATION
 from scripts.econ.report import render, strategy_rows
 from scripts.econ.run import simulate
-from scripts.econ.strategies import FARM_LEASES, STRATEGIES, fees_to_reach
+from scripts.econ.strategies import FARM_LEASES, STRATEGIES, break_even_cheat_rate, fees_to_reach, wrong_share
 
 JOBS, LEASES = 60, 100  # enough for every strategy to play (griefers, front-runners)
 
@@ -116,7 +119,7 @@ def test_a_front_run_close_calls_the_challenge_off(results, rows):
 
 def test_cheating_on_a_big_job_and_reporting_oneself_lose_on_the_deployed_parameters(results, rows):
     """Property 2 (jobterms): a job's collateral is at least `jobCollateralBps` of its price, so a
-    big job on a small GPU locks twice its price. Property 5: a job's slash pays no finder, so a
+    big job on a small GPU locks four times its price. Property 5: a job's slash pays no finder, so a
     cheater's second account never takes a share of its slash. The few big jobs of a smoke run
     cannot separate the big cheat from honest play (the full run does, docs/economics.md): its
     formula is checked on the deployed parameters, and the self-reporters' second accounts are
@@ -125,6 +128,10 @@ def test_cheating_on_a_big_job_and_reporting_oneself_lose_on_the_deployed_parame
     value = {key: STRATEGIES[key].formula(inputs).value for key in STRATEGIES}
     assert value["solver-big-cheat"] < value["solver-honest-big"]
     assert value["solver-self-report"] < value["solver-honest"]
+    # Its verdict is against honest play; being caught (solver-cheat) is the second comparison.
+    assert STRATEGIES["solver-self-report"].baseline == "solver-honest"
+    assert STRATEGIES["solver-self-report"].also == "solver-cheat"
+    assert rows["solver-self-report"]["L2_also"] is not None
     world = results.world
     lazy_share = world.params["whistleblowerRewardBps"] * world.params["verifierBond"] // 10_000
     for agent in world.of("solver-self-report"):
@@ -186,3 +193,29 @@ def test_an_honest_verifier_earns_more_than_a_lazy_one_at_a_cheat_rate_of_zero(r
     assert rows["verifier-honest"]["L2"].mean > rows["verifier-lazy"]["L2"].mean
     inputs = results.inputs("L2")
     assert STRATEGIES["verifier-honest"].formula(inputs).value > 0 > STRATEGIES["verifier-lazy"].formula(inputs).value
+
+
+def test_the_job_mix_fills_every_wave_and_plays_every_solver_strategy():
+    for rest in (54, 194, 1_000):
+        counts = job_mix(rest)
+        assert sum(counts.values()) == rest
+        assert all(n >= 1 for n in counts.values()) and counts.keys() == JOB_MIX.keys()
+        assert counts["solver-honest"] == max(counts.values())  # most jobs are honest, as in a real market
+
+
+def test_sentinels_claim_from_the_whole_market_before_they_know_the_result(results, rows):
+    """The sentinel pool holds the honest solvers' drawn jobs besides the cheaters': a claimant does
+    not know the result before it claims. Below the break-even cheat rate 1 − k·s/v the honest
+    sentinel's formula beats the lazy one's (which cannot attest and gains no token), above it not."""
+    inputs = results.inputs("L2")
+    assert inputs.sentinel_mix.get("regular/right", 0) > 0
+    assert rows["sentinel-honest"]["units"] == rows["sentinel-lazy"]["units"]  # the same drawn jobs
+    q = break_even_cheat_rate(inputs)
+    assert 0.1 < q < 0.2  # 1 − 0.5·0.2/0.12 at the defaults
+
+    def honest_minus_lazy(right: int, wrong: int) -> float:
+        mixed = replace(inputs, sentinel_mix={"regular/right": right, "regular/wrong": wrong})
+        assert wrong_share(mixed.sentinel_mix) == wrong / (right + wrong)
+        return STRATEGIES["sentinel-honest"].formula(mixed).value - STRATEGIES["sentinel-lazy"].formula(mixed).value
+
+    assert honest_minus_lazy(90, 10) > 0 > honest_minus_lazy(70, 30)

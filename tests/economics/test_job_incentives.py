@@ -1,6 +1,6 @@
 """Issue 12 on a real chain: the job attacks that paid now lose money or are refused.
 
-Default parameters (ProtocolConfig): settle bounty 0.25 USD, job collateral 2x the price,
+Default parameters (ProtocolConfig): settle bounty 0.25 USD, job collateral 4x the price,
 tenant compensation 30%, no finder's share of a job slash. Stake and payment token are the same
 TestStablecoin here, so one balance sheet adds up both.
 """
@@ -117,29 +117,30 @@ def test_a_job_one_second_short_of_the_policy_is_refused(ctx):
 
 
 def test_property_2_a_big_job_locks_collateral_in_proportion_to_its_price(ctx, driver):
-    """A 5,000 USD job on one H100 unit (2,000 USD of unit collateral) locks 10,000 USD."""
+    """A 5,000 USD job on one H100 unit (2,000 USD of unit collateral) locks 20,000 USD (4x)."""
     price = 5_000 * USD
+    assert ctx.config.jobCollateralBps() == 40_000
     locked_before = ctx.registry.provider(ctx.provider)["lockedStake"]
     job = driver.open(deposit=price + SETTLE_BOUNTY + MATCH_FEE)
     stored = job_of(ctx.job_market, job.id)
-    assert stored["escrow"] == price and stored["collateral"] == 2 * price
-    assert ctx.registry.provider(ctx.provider)["lockedStake"] - locked_before == 2 * price
+    assert stored["escrow"] == price and stored["collateral"] == 4 * price
+    assert ctx.registry.provider(ctx.provider)["lockedStake"] - locked_before == 4 * price
 
-    # Caught cheating, it loses twice what the job could have paid it.
+    # Caught cheating, it loses four times what the job could have paid it.
     driver.submit(job, fault_from_step=3)
     stake_before = _stake(ctx, ctx.provider)
     driver.challenge(job)
     driver.bisect(job)
     driver.prove(job, sender=ctx.stranger)
     assert ctx.job_market.statusOf(job.id) == SLASHED
-    assert stake_before - _stake(ctx, ctx.provider) == 2 * price > price
+    assert stake_before - _stake(ctx, ctx.provider) == 4 * price > price
 
 
 def test_property_2_a_job_the_stake_cannot_back_is_skipped(ctx):
-    # 2 x 30,000 USD is more than the provider's 50,000 USD of stake.
-    assert STAKE < 2 * 30_000 * USD
+    # 4 x 15,000 USD is more than the provider's 50,000 USD of stake.
+    assert STAKE < 4 * 15_000 * USD
     terms, input = make_terms(HASHCHAIN, steps=8, salt=ctx.next_salt())
-    request_id = _request(ctx, terms, input, deposit=30_000 * USD)
+    request_id = _request(ctx, terms, input, deposit=15_000 * USD)
     tx = ctx.market.matchRequests([(request_id, ctx.offer)], {"from": ctx.matcher})
     assert event_args(tx, "MatchSkipped")["reason"] == SkipReason.STAKE_INSUFFICIENT
     assert ctx.registry.provider(ctx.provider)["lockedStake"] == 0

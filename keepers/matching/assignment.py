@@ -50,7 +50,7 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse.csgraph import connected_components
 
 from .auction import Prices, match_by_auction
-from .book import OfferBook, ProviderBook, RequestBook, select_rows
+from .book import OfferBook, ProviderBook, RequestBook, integer_capacities, select_rows
 from .columns import Relaxation, relax
 from .improve import improve
 from .scoring import Candidates, Weights, candidates
@@ -129,6 +129,7 @@ class _Problem:
     @classmethod
     def of(cls, requests: RequestBook, offers: OfferBook, providers: ProviderBook, c: Candidates) -> _Problem:
         units = requests.units[c.request].astype(np.float64)
+        free_units, free_stake = integer_capacities(offers, providers)
         return cls(
             c.request,
             c.offer,
@@ -136,8 +137,8 @@ class _Problem:
             np.asarray(c.score, dtype=np.float64),
             units,
             units * offers.collateral_per_unit[c.offer].astype(np.float64),
-            offers.free_units.astype(np.float64),
-            providers.free_stake.astype(np.float64),
+            free_units,
+            free_stake,
             len(requests),
             offers.gpu_model[c.offer],
         )

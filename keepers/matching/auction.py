@@ -46,7 +46,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .book import OfferBook, ProviderBook, RequestBook
+from .book import OfferBook, ProviderBook, RequestBook, integer_capacities
 from .columns import _Pool, _price
 from .scoring import Candidates, Weights
 
@@ -415,7 +415,8 @@ def _pairs_of(requests: RequestBook, offers: OfferBook, providers: ProviderBook,
     units = requests.units[found.request].astype(np.float64)
     stake = units * offers.collateral_per_unit[found.offer].astype(np.float64)
     provider = offers.provider[found.offer]
-    free_stake = np.maximum(providers.free_stake.astype(np.float64), 1e-300)
+    free_units, free_stake = integer_capacities(offers, providers)
+    free_stake = np.maximum(free_stake, 1e-300)
     order = np.argsort(found.request, kind="stable")
     r = found.request[order]
     n = len(requests)
@@ -428,7 +429,7 @@ def _pairs_of(requests: RequestBook, offers: OfferBook, providers: ProviderBook,
         stake[order] / free_stake[provider[order]],
         np.searchsorted(r, np.arange(n)),
         np.bincount(r, minlength=n),
-        offers.free_units.astype(np.float64),
+        free_units,
     )
 
 
@@ -467,7 +468,7 @@ def match_by_auction(
         prices = Prices(np.zeros(len(offers)), np.zeros(len(providers)))
     bids = Bids.none(n_requests)
     priced = _Pool(pool, n_requests, pool_k)
-    free_stake = np.maximum(providers.free_stake.astype(np.float64), 1e-300)
+    free_stake = np.maximum(integer_capacities(offers, providers)[1], 1e-300)
     collateral = offers.collateral_per_unit.astype(np.float64)
     bound: float | None = None
     rounds = 0

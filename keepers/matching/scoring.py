@@ -374,3 +374,77 @@ def _scores_without_randomness(
     score += facts.quality[cols]
     score -= price_weight[:, None] * offers.price[cols].astype(np.float64)
     return score
+
+
+def spread_pairs(
+    requests: RequestBook,
+    offers: OfferBook,
+    providers: ProviderBook,
+    weights: Weights,
+    seed: int,
+    rows: np.ndarray,
+    per_request: int,
+) -> Candidates:
+    """Feasible pairs of the request rows `rows` with offers drawn across their whole affordable pool, scored.
+
+    Each request tries `per_request` offers of its pool (its model, or any
+    with its vRAM, and its region) at seeded positions among those it can
+    afford and that meet its group's weakest demand, so the pairs reach every
+    depth of the pool, not only its best. Every request ranks offers much
+    alike, so on a contested model each request's best pairs crowd onto the
+    same few offers and the units further down are never bid for (the
+    scarce shape of `shapes.py`: a third of its free units). The pairs are
+    checked against every constraint and scored as `candidates` scores them;
+    a draw that fails a constraint, or repeats, is dropped. Sorted by (request, offer).
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    if len(rows) == 0 or len(offers) == 0 or per_request < 1:
+        return _no_candidates()
+    facts = _OfferFacts.of(offers, providers, weights)
+    by_price = np.argsort(offers.price, kind="stable")
+    any_vram = np.where(requests.gpu_model[rows] == 0, requests.min_vram[rows], 0)
+    keys, group_of = np.unique(
+        np.stack([requests.gpu_model[rows], any_vram, requests.region[rows]], axis=1), axis=0, return_inverse=True
+    )
+    group_of = group_of.reshape(-1)
+    draws = np.arange(per_request, dtype=np.uint64)
+    picked_r, picked_o = [], []
+    for group, (model, min_vram, region) in enumerate(keys):
+        model_ok = offers.gpu_model[by_price] == model if model != 0 else offers.vram[by_price] >= min_vram
+        region_ok = (offers.region[by_price] == region) if region != 0 else True
+        pool = by_price[model_ok & region_ok]
+        block = rows[group_of == group]
+        pool = pool[facts.may_serve(offers, pool, requests, block)]
+        if len(pool) == 0:
+            continue
+        affordable = np.searchsorted(offers.price[pool], requests.max_price[block], side="right")
+        keys_r = _request_keys(seed ^ 0x5EED, requests.ids[block])
+        with np.errstate(over="ignore"):
+            u = _unit_interval(keys_r[:, None] ^ (draws[None, :] * np.uint64(0x9E3779B97F4A7C15)))
+        position = np.minimum((u * affordable[:, None]).astype(np.int64), np.maximum(affordable - 1, 0)[:, None])
+        r = np.repeat(block, per_request)
+        o = pool[position.reshape(-1)]
+        ok = np.repeat(affordable > 0, per_request)
+        picked_r.append(r[ok])
+        picked_o.append(o[ok])
+    if not picked_r:
+        return _no_candidates()
+    r, o = np.concatenate(picked_r), np.concatenate(picked_o)
+    key = np.unique(r * len(offers) + o)
+    r, o = key // len(offers), key % len(offers)
+    feasible = _feasible(requests, r, offers, o, facts)
+    r, o = r[feasible], o[feasible]
+    return Candidates(r, o, _pair_scores(requests, r, offers, o, facts, weights, seed))
+
+
+def _pair_scores(
+    requests: RequestBook, r: np.ndarray, offers: OfferBook, o: np.ndarray, facts: _OfferFacts, weights: Weights, seed
+) -> np.ndarray:
+    """The full score of the pairs (r[i], o[i]): `_scores_without_randomness` term by term, plus the randomness."""
+    row_part = weights.match + weights.price + weights.region * np.where(requests.region[r] == 0, 0.5, 1.0)
+    price_weight = weights.price / np.maximum(requests.max_price[r].astype(np.float64), 1.0)
+    collateral = 4.0 * offers.collateral_per_unit[o].astype(np.float64)
+    stake_per_unit = facts.free_stake[o] / np.maximum(collateral, np.finfo(np.float64).tiny)
+    score = weights.stake * np.minimum(1.0, stake_per_unit / requests.units[r])
+    score += row_part + facts.quality[o] - price_weight * offers.price[o].astype(np.float64)
+    return score + weights.randomness * _unit_interval(_request_keys(seed, requests.ids[r]) ^ _offer_keys(offers.ids[o]))

@@ -123,5 +123,8 @@ def integer_capacities(offers: OfferBook, providers: ProviderBook) -> tuple[np.n
     np.maximum.at(high, offers.provider, collateral)
     same = (low == high) & (low > 0)
     rounded = stake.copy()
-    rounded[same] = np.minimum(stake[same], low[same] * np.floor(stake[same] / low[same] * (1 + 1e-12)))
+    # c · (⌊stake / c⌋ + a millionth): sums of c in floats may pass c · ⌊stake / c⌋ by a rounding error, and whole
+    # units still fit exactly the ⌊stake / c⌋ they fit before.
+    whole = np.floor(stake[same] / low[same] * (1 + 1e-12))
+    rounded[same] = np.minimum(stake[same], low[same] * (whole + 1e-6))
     return units, rounded

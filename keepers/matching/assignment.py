@@ -66,6 +66,10 @@ _ROUND_WHOLE_MAX_PAIRS = 5_000
 # process's CPU time (not wall time, which a loaded machine shares out unevenly):
 # it is what packs a scarce market (1,000 x 10,000 scarce shape: 0.1-0.2 s of CPU).
 _IMPROVE_MIN_SECONDS = 0.25
+# Pairs for filling idle units (`_with_holes`): served requests of at most this many units get their best this many
+# pairs among the offers with an idle unit.
+_HOLE_UNITS = 2
+_HOLE_PAIRS = 8
 # The solvers `match` knows, and when "hybrid" runs HiGHS's route after the auction: the auction's gap to its
 # bound above HYBRID_GAP and a pool of at most HYBRID_MAX_PAIRS pairs (1,000 x 10,000: 15,000-105,000 pairs, HiGHS
 # in 0.1-0.4 s; 10,000 x 100,000: about a million, HiGHS past any time limit on the scarce shape).
@@ -578,6 +582,7 @@ def match(
             ]
         ),
     )
+    found, start = _with_holes(requests, offers, providers, weights, seed, found, start)
     r, o, total, improved = _improve(
         requests,
         offers,
@@ -586,6 +591,7 @@ def match(
         found.request[start],
         found.offer[start],
         deadline,
+        cpu_seconds=float(__import__("os").environ.get("IMPCPU", _IMPROVE_MIN_SECONDS)),
     )
     order = np.argsort(r, kind="stable")
     result = Assignment(
@@ -604,6 +610,49 @@ def match(
     if other.total_score > result.total_score + _IMPROVE_MIN_GAIN:
         return other_found, dataclasses.replace(other, upper_bound=bound, prices=result.prices)
     return found, dataclasses.replace(result, upper_bound=bound)
+
+
+def _with_holes(
+    requests: RequestBook,
+    offers: OfferBook,
+    providers: ProviderBook,
+    weights: Weights,
+    seed: int,
+    found: Candidates,
+    chosen: np.ndarray,
+) -> tuple[Candidates, np.ndarray]:
+    """`found` with pairs that let the local improvement fill the units an assignment leaves idle; `chosen` moved along.
+
+    An offer left with fewer free units than any waiting request of it asks
+    for (a hole) can still take a served request of that few units, which
+    frees the room where it was for a waiting one: the move
+    `improve` makes (a relocation) when it has the pair. The served requests
+    of at most `_HOLE_UNITS` units each get their best `_HOLE_PAIRS` pairs
+    among the offers with an idle unit their provider's stake still backs.
+    """
+    problem = _Problem.of(requests, offers, providers, found)
+    units_left = problem.free_units - np.bincount(problem.offer[chosen], problem.units[chosen], minlength=len(offers))
+    stake_left = problem.free_stake - np.bincount(
+        problem.provider[chosen], problem.stake[chosen], minlength=len(providers)
+    )
+    served = np.zeros(len(requests), dtype=bool)
+    served[problem.request[chosen]] = True
+    if served.all():
+        return found, chosen
+    backed = stake_left[offers.provider] >= offers.collateral_per_unit * (1 - 1e-9)
+    holes = np.flatnonzero((units_left >= 1) & backed)
+    small = np.flatnonzero(served & (requests.units <= _HOLE_UNITS))
+    if len(holes) == 0 or len(small) == 0:
+        return found, chosen
+    more = candidates(select_rows(requests, small), select_rows(offers, holes), providers, weights, seed, top_k=_HOLE_PAIRS)
+    if len(more) == 0:
+        return found, chosen
+    key = found.request * len(offers) + found.offer
+    new_key = small[more.request] * len(offers) + holes[more.offer]
+    joined, first = np.unique(np.concatenate([key, new_key]), return_index=True)
+    score = np.concatenate([found.score, more.score])[first]
+    grown = Candidates(joined // len(offers), joined % len(offers), score)
+    return grown, np.searchsorted(joined, key[chosen])
 
 
 def _match_relaxation(

@@ -48,7 +48,7 @@ import numpy as np
 
 from .book import OfferBook, ProviderBook, RequestBook, integer_capacities, select_rows
 from .columns import _Pool, _price
-from .scoring import Candidates, Weights, candidates
+from .scoring import Candidates, Weights, candidates, requests_drawn
 
 # ε, as a share of the median pair score (about 1 to 2 with the default weights): the assignment is within
 # n · ε of the optimum when each request takes one unit, and the bid rounds grow as 1/ε. Measured on the five
@@ -74,6 +74,8 @@ _SUBGRADIENT_SHRINK = 0.9
 # pairs among the offers with a unit to spare that no pair reaches, over this many rounds.
 COVER_K = 8
 COVER_ROUNDS = 3
+# ... and each offer of a contested model with a unit to spare gets this many of its feasible requests at random.
+COVER_DRAWS = 8
 # A model is contested when the units requests naming it ask for pass this share of its free units (whole, as the
 # solvers count them). The five shapes at 10,000 x 100,000: 3.9 for the scarce shape's H100, at most 0.25 elsewhere.
 CONTESTED = 0.5
@@ -467,6 +469,7 @@ def _cover(
     pairs: AuctionPairs,
     k: int,
     rounds: int,
+    draws: int,
 ) -> Candidates:
     """Pairs with the offers no pair reaches yet, on the contested models (`CONTESTED`), for the auction to start with.
 
@@ -483,7 +486,7 @@ def _cover(
     the offers still unreached.
     """
     empty = Candidates(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
-    if k < 1 or rounds < 1 or len(offers) == 0:
+    if len(offers) == 0:
         return empty
     units, _ = integer_capacities(offers, providers)
     n_models = int(max(offers.gpu_model.max(initial=0), requests.gpu_model.max(initial=0))) + 1
@@ -508,6 +511,8 @@ def _cover(
         more = Candidates(rows[more.request], spare[more.offer], more.score)
         reached[more.offer] = True
         found.append(more)
+    if draws > 0:
+        found.append(requests_drawn(requests, offers, providers, weights, seed, rows, np.flatnonzero(open_offers), draws))
     if not found:
         return empty
     return Candidates(*(np.concatenate([getattr(c, f) for c in found]) for f in ("request", "offer", "score")))
@@ -556,6 +561,7 @@ def match_by_auction(
     descent_iterations: int = DESCENT_ITERATIONS,
     cover_k: int = COVER_K,
     cover_rounds: int = COVER_ROUNDS,
+    cover_draws: int = COVER_DRAWS,
 ) -> AuctionResult:
     """The auction over each request's pool, with pricing rounds that add the pairs it could not see, and a bound.
 
@@ -582,7 +588,7 @@ def match_by_auction(
     collateral = offers.collateral_per_unit.astype(np.float64)
     bound: float | None = None
     rounds = 0
-    extra = _cover(requests, offers, providers, weights, seed, pairs, cover_k, cover_rounds)
+    extra = _cover(requests, offers, providers, weights, seed, pairs, cover_k, cover_rounds, cover_draws)
     if len(extra):
         pairs, bids, _ = _joined(pairs, bids, extra, requests, offers, collateral, free_stake)
     while True:

@@ -86,6 +86,8 @@ def pair_randomness(seed: int, request_ids: np.ndarray, offer_ids: np.ndarray) -
     return _unit_interval(_request_keys(seed, request_ids) ^ _offer_keys(offer_ids))
 
 
+# Salt of `requests_drawn`'s hash, so its draws are not the score's randomness.
+_DRAW_SALT = 0x5EED_D2A7
 # Cells of the (requests x offers) block scored at once: ~16 MB per float64 array.
 _BLOCK_CELLS = 1 << 21
 # Rows of a block: few enough that they ask alike (rows are sorted by units, then price ceiling),
@@ -375,3 +377,59 @@ def _scores_without_randomness(
     score -= price_weight[:, None] * offers.price[cols].astype(np.float64)
     return score
 
+
+
+def requests_drawn(
+    requests: RequestBook,
+    offers: OfferBook,
+    providers: ProviderBook,
+    weights: Weights,
+    seed: int,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    k: int,
+) -> Candidates:
+    """Per offer row of `cols`, `k` of the request rows `rows` that it can serve, drawn at random (seeded), scored.
+
+    The requests must name the offers' model (the caller's rows and columns
+    share one); region and every constraint of `_feasible` are checked here.
+    The draw is a splitmix hash of (seed, request id, offer id), apart from the
+    score's randomness, so each offer gets requests of every kind, not the
+    few every offer ranks first. Sorted by offer, then request.
+    """
+    rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+    if len(rows) == 0 or len(cols) == 0 or k < 1:
+        return _no_candidates()
+    facts = _OfferFacts.of(offers, providers, weights)
+    draw_keys = _request_keys(seed ^ _DRAW_SALT, requests.ids[rows])
+    region = requests.region[rows][:, None]
+    kk = min(k, len(rows))
+    found_r, found_o = [], []
+    step = max(1, _BLOCK_CELLS // len(rows))
+    for at in range(0, len(cols), step):
+        block = cols[at : at + step]
+        ok = _feasible(requests, rows[:, None], offers, block[None, :], facts)
+        ok &= (region == 0) | (region == offers.region[block][None, :])
+        draw = np.where(ok, _unit_interval(draw_keys[:, None] ^ _offer_keys(offers.ids[block])[None, :]), -1.0)
+        top = np.argpartition(-draw, kk - 1, axis=0)[:kk] if kk < len(rows) else np.argsort(-draw, axis=0)
+        i, j = top.reshape(-1), np.tile(np.arange(len(block)), top.shape[0])
+        keep = draw[i, j] >= 0
+        found_r.append(rows[i[keep]])
+        found_o.append(block[j[keep]])
+    r, o = np.concatenate(found_r), np.concatenate(found_o)
+    order = np.lexsort((r, o))
+    r, o = r[order], o[order]
+    return Candidates(r, o, pair_scores(requests, r, offers, o, facts, weights, seed))
+
+
+def pair_scores(
+    requests: RequestBook, r: np.ndarray, offers: OfferBook, o: np.ndarray, facts: _OfferFacts, weights: Weights, seed: int
+) -> np.ndarray:
+    """The full score of the pairs (r[i], o[i]), 1-D: `_scores_without_randomness` term by term plus the randomness."""
+    row_part = weights.match + weights.price + weights.region * np.where(requests.region[r] == 0, 0.5, 1.0)
+    price_weight = weights.price / np.maximum(requests.max_price[r].astype(np.float64), 1.0)
+    collateral = 4.0 * offers.collateral_per_unit[o].astype(np.float64)
+    stake_per_unit = facts.free_stake[o] / np.maximum(collateral, np.finfo(np.float64).tiny)
+    score = weights.stake * np.minimum(1.0, stake_per_unit / requests.units[r])
+    score += row_part + facts.quality[o] - price_weight * offers.price[o].astype(np.float64)
+    return score + weights.randomness * pair_randomness(seed, requests.ids[r], offers.ids[o])

@@ -591,7 +591,6 @@ def match(
         found.request[start],
         found.offer[start],
         deadline,
-        cpu_seconds=float(__import__("os").environ.get("IMPCPU", _IMPROVE_MIN_SECONDS)),
     )
     order = np.argsort(r, kind="stable")
     result = Assignment(

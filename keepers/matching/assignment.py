@@ -643,7 +643,9 @@ def _with_holes(
     small = np.flatnonzero(served & (requests.units <= _HOLE_UNITS))
     if len(holes) == 0 or len(small) == 0:
         return found, chosen
-    more = candidates(select_rows(requests, small), select_rows(offers, holes), providers, weights, seed, top_k=_HOLE_PAIRS)
+    more = candidates(
+        select_rows(requests, small), select_rows(offers, holes), providers, weights, seed, top_k=_HOLE_PAIRS
+    )
     if len(more) == 0:
         return found, chosen
     key = found.request * len(offers) + found.offer

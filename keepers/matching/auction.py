@@ -512,7 +512,9 @@ def _cover(
         reached[more.offer] = True
         found.append(more)
     if draws > 0:
-        found.append(requests_drawn(requests, offers, providers, weights, seed, rows, np.flatnonzero(open_offers), draws))
+        found.append(
+            requests_drawn(requests, offers, providers, weights, seed, rows, np.flatnonzero(open_offers), draws)
+        )
     if not found:
         return empty
     return Candidates(*(np.concatenate([getattr(c, f) for c in found]) for f in ("request", "offer", "score")))
@@ -539,7 +541,12 @@ def _joined(
     units = requests.units[r].astype(np.float64)
     provider = offers.provider[o]
     pairs, moved = pairs.extended(
-        r, o, provider, np.asarray(found.score[fresh], dtype=np.float64), units, units * collateral[o] / free_stake[provider]
+        r,
+        o,
+        provider,
+        np.asarray(found.score[fresh], dtype=np.float64),
+        units,
+        units * collateral[o] / free_stake[provider],
     )
     held = bids.assigned >= 0
     bids.assigned[held] = moved[bids.assigned[held]]

@@ -378,7 +378,6 @@ def _scores_without_randomness(
     return score
 
 
-
 def requests_drawn(
     requests: RequestBook,
     offers: OfferBook,
@@ -423,7 +422,13 @@ def requests_drawn(
 
 
 def pair_scores(
-    requests: RequestBook, r: np.ndarray, offers: OfferBook, o: np.ndarray, facts: _OfferFacts, weights: Weights, seed: int
+    requests: RequestBook,
+    r: np.ndarray,
+    offers: OfferBook,
+    o: np.ndarray,
+    facts: _OfferFacts,
+    weights: Weights,
+    seed: int,
 ) -> np.ndarray:
     """The full score of the pairs (r[i], o[i]), 1-D: `_scores_without_randomness` term by term plus the randomness."""
     row_part = weights.match + weights.price + weights.region * np.where(requests.region[r] == 0, 0.5, 1.0)

@@ -388,33 +388,38 @@ def requests_drawn(
     cols: np.ndarray,
     k: int,
 ) -> Candidates:
-    """Per offer row of `cols`, `k` of the request rows `rows` that it can serve, drawn at random (seeded), scored.
+    """Per offer row of `cols`, about `k` of the request rows `rows` that it can serve, drawn at random, scored.
 
     The requests must name the offers' model (the caller's rows and columns
     share one); region and every constraint of `_feasible` are checked here.
-    The draw is a splitmix hash of (seed, request id, offer id), apart from the
-    score's randomness, so each offer gets requests of every kind, not the
-    few every offer ranks first. Sorted by offer, then request.
+    Each feasible request is kept with probability k / the offer's feasible
+    requests (all of them where those are k or fewer), by a hash of (seed,
+    request id, offer id) apart from the score's randomness, so each offer
+    gets requests of every kind, not the few every offer ranks first.
+    Sorted by offer, then request.
     """
     rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
     if len(rows) == 0 or len(cols) == 0 or k < 1:
         return _no_candidates()
     facts = _OfferFacts.of(offers, providers, weights)
-    draw_keys = _request_keys(seed ^ _DRAW_SALT, requests.ids[rows])
-    region = requests.region[rows][:, None]
-    kk = min(k, len(rows))
+    draw_keys = _request_keys(seed ^ _DRAW_SALT, requests.ids[rows])[None, :]
+    region = requests.region[rows][None, :]
     found_r, found_o = [], []
     step = max(1, _BLOCK_CELLS // len(rows))
     for at in range(0, len(cols), step):
         block = cols[at : at + step]
-        ok = _feasible(requests, rows[:, None], offers, block[None, :], facts)
-        ok &= (region == 0) | (region == offers.region[block][None, :])
-        draw = np.where(ok, _unit_interval(draw_keys[:, None] ^ _offer_keys(offers.ids[block])[None, :]), -1.0)
-        top = np.argpartition(-draw, kk - 1, axis=0)[:kk] if kk < len(rows) else np.argsort(-draw, axis=0)
-        i, j = top.reshape(-1), np.tile(np.arange(len(block)), top.shape[0])
-        keep = draw[i, j] >= 0
-        found_r.append(rows[i[keep]])
-        found_o.append(block[j[keep]])
+        # Offers as rows here, so each offer's draw is one contiguous row.
+        ok = _feasible(requests, rows[None, :], offers, block[:, None], facts)
+        ok &= (region == 0) | (region == offers.region[block][:, None])
+        # Each feasible request with probability k / (the offer's feasible requests), by one multiply of the two
+        # keys (high bits kept): about k per offer, every one where it has no more than k, without a sort.
+        with np.errstate(over="ignore"):
+            draw = (draw_keys ^ _offer_keys(offers.ids[block])[:, None]) * np.uint64(0x9E3779B97F4A7C15)
+        share = k / np.maximum(ok.sum(axis=1), 1)
+        ok &= (draw >> np.uint64(11)).astype(np.float64) < (share * float(1 << 53))[:, None]
+        j, i = np.nonzero(ok)
+        found_r.append(rows[i])
+        found_o.append(block[j])
     r, o = np.concatenate(found_r), np.concatenate(found_o)
     order = np.lexsort((r, o))
     r, o = r[order], o[order]

@@ -95,7 +95,9 @@ def test_drawn_requests_are_feasible_pairs_scored_as_candidates_scores_them(seed
     np.testing.assert_allclose(drawn.score, every.score[at], rtol=1e-12)
     per_offer = np.bincount(drawn.offer, minlength=len(offers))
     feasible_per_offer = np.bincount(every.offer, minlength=len(offers))
-    assert np.all(per_offer == np.minimum(3, feasible_per_offer))
+    few = feasible_per_offer <= 3
+    assert np.all(per_offer[few] == feasible_per_offer[few]), "an offer with 3 feasible requests or fewer gets them all"
+    assert 1.5 <= per_offer[~few].mean() <= 4.5, "about 3 per offer"
 
 
 def test_covering_pairs_reach_the_scarce_models_offers_no_pool_pair_reaches_and_nothing_elsewhere():

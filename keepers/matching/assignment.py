@@ -66,6 +66,9 @@ _ROUND_WHOLE_MAX_PAIRS = 5_000
 # process's CPU time (not wall time, which a loaded machine shares out unevenly):
 # it is what packs a scarce market (1,000 x 10,000 scarce shape: 0.1-0.2 s of CPU).
 _IMPROVE_MIN_SECONDS = 0.25
+# ... plus this much per pair it may move over: 10,000 x 100,000 scarce, about a million pairs, needs some 2 s to
+# relocate the served requests into the units the auction left idle (0.25 s: 10,152; 2.25 s: 10,246; 6 s: 10,251).
+_IMPROVE_SECONDS_PER_PAIR = 2e-6
 # Pairs for filling idle units (`_with_holes`): served requests of at most this many units get their best this many
 # pairs among the offers with an idle unit.
 _HOLE_UNITS = 2
@@ -688,7 +691,7 @@ def _match_relaxation(
     units and stake left and assigns them on what is left; scores stay those
     of the full books, so rounds add up. Last, the local improvement
     (`_improve`) moves requests among every pair found, in the time left and
-    at least `_IMPROVE_MIN_SECONDS`.
+    at least `_IMPROVE_MIN_SECONDS` plus `_IMPROVE_SECONDS_PER_PAIR` per pair.
     """
     relaxed = None
     if pricing_rounds > 0:
@@ -766,16 +769,19 @@ def _improve(
     r: np.ndarray,
     o: np.ndarray,
     deadline: float,
-    cpu_seconds: float = _IMPROVE_MIN_SECONDS,
+    cpu_seconds: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float, bool]:
     """The assignment (r, o) after local improvement over `found` (`improve.improve`): (r, o, total, raised).
 
-    It runs until `deadline` (time.monotonic()), and for at least `cpu_seconds` of the process's CPU time.
+    It runs until `deadline` (time.monotonic()), and for at least `cpu_seconds` of the process's CPU time
+    (by default `_IMPROVE_MIN_SECONDS` plus `_IMPROVE_SECONDS_PER_PAIR` per pair of `found`).
 
     `found` holds each pair once, sorted by (request, offer), and every pair of
     the assignment. The result is checked against the exact capacities, best
     pair first, and kept only if it scores more than the assignment it started from.
     """
+    if cpu_seconds is None:
+        cpu_seconds = _IMPROVE_MIN_SECONDS + _IMPROVE_SECONDS_PER_PAIR * len(found)
     problem = _Problem.of(requests, offers, providers, found)
     key = found.request * len(offers) + found.offer
     start = np.searchsorted(key, r * len(offers) + o)

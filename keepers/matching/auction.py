@@ -283,6 +283,11 @@ def _settle(
 def _turned_away_price(group: np.ndarray, bid: np.ndarray, kept: np.ndarray, n: int) -> np.ndarray:
     """Per group, the price that turns its rejected bidders away: the lowest bid kept, or, when first fit kept a
     lower bid than one it passed over, the highest bid passed over (so that bidder does not bid there again)."""
+    # Only the groups that turned one away need it (`ufunc.at` is slow; they are few).
+    turned = np.zeros(n, dtype=bool)
+    turned[group[~kept]] = True
+    on = turned[group]
+    group, bid, kept = group[on], bid[on], kept[on]
     lowest = np.full(n, np.inf)
     np.minimum.at(lowest, group[kept], bid[kept])
     highest_out = np.full(n, -np.inf)

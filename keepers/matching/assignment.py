@@ -50,7 +50,7 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse.csgraph import connected_components
 
 from .auction import Prices, match_by_auction
-from .book import OfferBook, ProviderBook, RequestBook, select_rows
+from .book import OfferBook, ProviderBook, RequestBook, integer_capacities, select_rows
 from .columns import Relaxation, relax
 from .improve import improve
 from .scoring import Candidates, Weights, candidates
@@ -66,6 +66,13 @@ _ROUND_WHOLE_MAX_PAIRS = 5_000
 # process's CPU time (not wall time, which a loaded machine shares out unevenly):
 # it is what packs a scarce market (1,000 x 10,000 scarce shape: 0.1-0.2 s of CPU).
 _IMPROVE_MIN_SECONDS = 0.25
+# ... plus this much per pair it may move over: 10,000 x 100,000 scarce, about a million pairs, needs some 2 s to
+# relocate the served requests into the units the auction left idle (0.25 s: 10,152; 2.25 s: 10,246; 6 s: 10,251).
+_IMPROVE_SECONDS_PER_PAIR = 2e-6
+# Pairs for filling idle units (`_with_holes`): served requests of at most this many units get their best this many
+# pairs among the offers with an idle unit.
+_HOLE_UNITS = 2
+_HOLE_PAIRS = 8
 # The solvers `match` knows, and when "hybrid" runs HiGHS's route after the auction: the auction's gap to its
 # bound above HYBRID_GAP and a pool of at most HYBRID_MAX_PAIRS pairs (1,000 x 10,000: 15,000-105,000 pairs, HiGHS
 # in 0.1-0.4 s; 10,000 x 100,000: about a million, HiGHS past any time limit on the scarce shape).
@@ -129,6 +136,7 @@ class _Problem:
     @classmethod
     def of(cls, requests: RequestBook, offers: OfferBook, providers: ProviderBook, c: Candidates) -> _Problem:
         units = requests.units[c.request].astype(np.float64)
+        free_units, free_stake = integer_capacities(offers, providers)
         return cls(
             c.request,
             c.offer,
@@ -136,8 +144,8 @@ class _Problem:
             np.asarray(c.score, dtype=np.float64),
             units,
             units * offers.collateral_per_unit[c.offer].astype(np.float64),
-            offers.free_units.astype(np.float64),
-            providers.free_stake.astype(np.float64),
+            free_units,
+            free_stake,
             len(requests),
             offers.gpu_model[c.offer],
         )
@@ -577,6 +585,7 @@ def match(
             ]
         ),
     )
+    found, start = _with_holes(requests, offers, providers, weights, seed, found, start)
     r, o, total, improved = _improve(
         requests,
         offers,
@@ -603,6 +612,51 @@ def match(
     if other.total_score > result.total_score + _IMPROVE_MIN_GAIN:
         return other_found, dataclasses.replace(other, upper_bound=bound, prices=result.prices)
     return found, dataclasses.replace(result, upper_bound=bound)
+
+
+def _with_holes(
+    requests: RequestBook,
+    offers: OfferBook,
+    providers: ProviderBook,
+    weights: Weights,
+    seed: int,
+    found: Candidates,
+    chosen: np.ndarray,
+) -> tuple[Candidates, np.ndarray]:
+    """`found` with pairs that let the local improvement fill the units an assignment leaves idle; `chosen` moved along.
+
+    An offer left with fewer free units than any waiting request of it asks
+    for (a hole) can still take a served request of that few units, which
+    frees the room where it was for a waiting one: the move
+    `improve` makes (a relocation) when it has the pair. The served requests
+    of at most `_HOLE_UNITS` units each get their best `_HOLE_PAIRS` pairs
+    among the offers with an idle unit their provider's stake still backs.
+    """
+    problem = _Problem.of(requests, offers, providers, found)
+    units_left = problem.free_units - np.bincount(problem.offer[chosen], problem.units[chosen], minlength=len(offers))
+    stake_left = problem.free_stake - np.bincount(
+        problem.provider[chosen], problem.stake[chosen], minlength=len(providers)
+    )
+    served = np.zeros(len(requests), dtype=bool)
+    served[problem.request[chosen]] = True
+    if served.all():
+        return found, chosen
+    backed = stake_left[offers.provider] >= offers.collateral_per_unit * (1 - 1e-9)
+    holes = np.flatnonzero((units_left >= 1) & backed)
+    small = np.flatnonzero(served & (requests.units <= _HOLE_UNITS))
+    if len(holes) == 0 or len(small) == 0:
+        return found, chosen
+    more = candidates(
+        select_rows(requests, small), select_rows(offers, holes), providers, weights, seed, top_k=_HOLE_PAIRS
+    )
+    if len(more) == 0:
+        return found, chosen
+    key = found.request * len(offers) + found.offer
+    new_key = small[more.request] * len(offers) + holes[more.offer]
+    joined, first = np.unique(np.concatenate([key, new_key]), return_index=True)
+    score = np.concatenate([found.score, more.score])[first]
+    grown = Candidates(joined // len(offers), joined % len(offers), score)
+    return grown, np.searchsorted(joined, key[chosen])
 
 
 def _match_relaxation(
@@ -637,7 +691,7 @@ def _match_relaxation(
     units and stake left and assigns them on what is left; scores stay those
     of the full books, so rounds add up. Last, the local improvement
     (`_improve`) moves requests among every pair found, in the time left and
-    at least `_IMPROVE_MIN_SECONDS`.
+    at least `_IMPROVE_MIN_SECONDS` plus `_IMPROVE_SECONDS_PER_PAIR` per pair.
     """
     relaxed = None
     if pricing_rounds > 0:
@@ -715,16 +769,19 @@ def _improve(
     r: np.ndarray,
     o: np.ndarray,
     deadline: float,
-    cpu_seconds: float = _IMPROVE_MIN_SECONDS,
+    cpu_seconds: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float, bool]:
     """The assignment (r, o) after local improvement over `found` (`improve.improve`): (r, o, total, raised).
 
-    It runs until `deadline` (time.monotonic()), and for at least `cpu_seconds` of the process's CPU time.
+    It runs until `deadline` (time.monotonic()), and for at least `cpu_seconds` of the process's CPU time
+    (by default `_IMPROVE_MIN_SECONDS` plus `_IMPROVE_SECONDS_PER_PAIR` per pair of `found`).
 
     `found` holds each pair once, sorted by (request, offer), and every pair of
     the assignment. The result is checked against the exact capacities, best
     pair first, and kept only if it scores more than the assignment it started from.
     """
+    if cpu_seconds is None:
+        cpu_seconds = _IMPROVE_MIN_SECONDS + _IMPROVE_SECONDS_PER_PAIR * len(found)
     problem = _Problem.of(requests, offers, providers, found)
     key = found.request * len(offers) + found.offer
     start = np.searchsorted(key, r * len(offers) + o)

@@ -46,9 +46,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .book import OfferBook, ProviderBook, RequestBook
+from .book import OfferBook, ProviderBook, RequestBook, integer_capacities, select_rows
 from .columns import _Pool, _price
-from .scoring import Candidates, Weights
+from .scoring import Candidates, Weights, candidates, requests_drawn
 
 # ε, as a share of the median pair score (about 1 to 2 with the default weights): the assignment is within
 # n · ε of the optimum when each request takes one unit, and the bid rounds grow as 1/ε. Measured on the five
@@ -70,6 +70,15 @@ SUBGRADIENT_ITERATIONS = 60
 SUBGRADIENT_MIN_ITERATIONS = 10
 SUBGRADIENT_PAIR_STEPS = 10_000_000
 _SUBGRADIENT_SHRINK = 0.9
+# Covering pairs (`_cover`): each request of a model the auction left a request unserved on gets its best this many
+# pairs among the offers with a unit to spare that no pair reaches, over this many rounds.
+COVER_K = 8
+COVER_ROUNDS = 3
+# ... and each offer of a contested model with a unit to spare gets this many of its feasible requests at random.
+COVER_DRAWS = 8
+# A model is contested when the units requests naming it ask for pass this share of its free units (whole, as the
+# solvers count them). The five shapes at 10,000 x 100,000: 3.9 for the scarce shape's H100, at most 0.25 elsewhere.
+CONTESTED = 0.5
 # Bid rounds per phase at most (a phase ends long before on every market measured).
 _MAX_ROUNDS = 10_000
 
@@ -144,16 +153,28 @@ def _best_two(profit: np.ndarray, owner: np.ndarray, rows: np.ndarray, counts: n
 
 
 def _keep_best(group: np.ndarray, bid: np.ndarray, load: np.ndarray, cap: np.ndarray) -> np.ndarray:
-    """Mask: per group, the highest bids as long as their loads, in that order, fit its capacity.
+    """Mask: per group, first fit by bid: the highest bids that fit the capacity the higher ones left, in that order.
 
-    The best bid of a group always fits (every pair fits its capacity alone).
+    A bid that does not fit is passed over, not the end of the group: a lower bid for fewer units may still fit
+    (a prefix alone left an 8-unit offer holding a 4 and a 2 with 2 units idle behind a second 4). The best bid
+    of a group always fits (every pair fits its capacity alone).
     """
     order = np.lexsort((-bid, group))
-    g = group[order]
-    first = np.r_[True, g[1:] != g[:-1]]
-    cum = np.cumsum(load[order])
-    base = np.maximum.accumulate(np.where(first, cum - load[order], 0.0))
-    kept_sorted = (cum - base) <= cap[g] + _SHARE_SLACK * np.maximum(cap[g], 1.0)
+    g, lo = group[order], load[order]
+    room = cap.astype(np.float64, copy=True)
+    kept_sorted = np.zeros(len(order), dtype=bool)
+    pending = np.arange(len(order))
+    while len(pending):
+        gp, lp = g[pending], lo[pending]
+        first = np.r_[True, gp[1:] != gp[:-1]]
+        cum = np.cumsum(lp)
+        base = np.maximum.accumulate(np.where(first, cum - lp, 0.0))
+        fit = (cum - base) <= room[gp] + _SHARE_SLACK * np.maximum(room[gp], 1.0)
+        kept_sorted[pending[fit]] = True
+        room -= np.bincount(gp[fit], lp[fit], minlength=len(room))
+        # Each pass keeps a prefix of each group's pending bids; the first bid past it no longer fits anywhere.
+        rest = pending[~fit]
+        pending = rest[lo[rest] <= room[g[rest]] + _SHARE_SLACK * np.maximum(room[g[rest]], 1.0)]
     kept = np.zeros(len(group), dtype=bool)
     kept[order] = kept_sorted
     return kept
@@ -235,9 +256,7 @@ def _settle(
         assigned[out] = -1
         rejected.append(out)
         full = np.unique(o[~kept])
-        lowest = np.full(len(unit), np.inf)
-        np.minimum.at(lowest, o[kept], per_unit[kept])
-        unit[full] = np.maximum(unit[full], lowest[full])
+        unit[full] = np.maximum(unit[full], _turned_away_price(o, per_unit, kept, len(unit))[full])
     n_providers = len(share)
     touched_p = np.zeros(n_providers, dtype=bool)
     touched_p[providers_bid] = True
@@ -255,12 +274,25 @@ def _settle(
             assigned[out] = -1
             rejected.append(out)
             full = np.unique(p[~kept])
-            lowest = np.full(n_providers, np.inf)
-            np.minimum.at(lowest, p[kept], per_share[kept])
-            share[full] = np.maximum(share[full], lowest[full])
+            share[full] = np.maximum(share[full], _turned_away_price(p, per_share, kept, n_providers)[full])
     if not rejected:
         return np.zeros(0, dtype=np.int64)
     return np.unique(np.concatenate(rejected))
+
+
+def _turned_away_price(group: np.ndarray, bid: np.ndarray, kept: np.ndarray, n: int) -> np.ndarray:
+    """Per group, the price that turns its rejected bidders away: the lowest bid kept, or, when first fit kept a
+    lower bid than one it passed over, the highest bid passed over (so that bidder does not bid there again)."""
+    # Only the groups that turned one away need it (`ufunc.at` is slow; they are few).
+    turned = np.zeros(n, dtype=bool)
+    turned[group[~kept]] = True
+    on = turned[group]
+    group, bid, kept = group[on], bid[on], kept[on]
+    lowest = np.full(n, np.inf)
+    np.minimum.at(lowest, group[kept], bid[kept])
+    highest_out = np.full(n, -np.inf)
+    np.maximum.at(highest_out, group[~kept], bid[~kept])
+    return np.maximum(lowest, highest_out)
 
 
 def _profits(pairs: AuctionPairs, unit: np.ndarray, share: np.ndarray, idx=None) -> np.ndarray:
@@ -415,7 +447,8 @@ def _pairs_of(requests: RequestBook, offers: OfferBook, providers: ProviderBook,
     units = requests.units[found.request].astype(np.float64)
     stake = units * offers.collateral_per_unit[found.offer].astype(np.float64)
     provider = offers.provider[found.offer]
-    free_stake = np.maximum(providers.free_stake.astype(np.float64), 1e-300)
+    free_units, free_stake = integer_capacities(offers, providers)
+    free_stake = np.maximum(free_stake, 1e-300)
     order = np.argsort(found.request, kind="stable")
     r = found.request[order]
     n = len(requests)
@@ -428,8 +461,101 @@ def _pairs_of(requests: RequestBook, offers: OfferBook, providers: ProviderBook,
         stake[order] / free_stake[provider[order]],
         np.searchsorted(r, np.arange(n)),
         np.bincount(r, minlength=n),
-        offers.free_units.astype(np.float64),
+        free_units,
     )
+
+
+def _cover(
+    requests: RequestBook,
+    offers: OfferBook,
+    providers: ProviderBook,
+    weights: Weights,
+    seed: int,
+    pairs: AuctionPairs,
+    k: int,
+    rounds: int,
+    draws: int,
+) -> Candidates:
+    """Pairs with the offers no pair reaches yet, on the contested models (`CONTESTED`), for the auction to start with.
+
+    Every request ranks offers much alike, so each request's best pairs crowd
+    onto the same offers and the units further down are never bid for: on the
+    scarce shape of `shapes.py` (10,000 x 100,000) a seventh of the contested
+    model's units, which the relaxation fills by moving the requests that can
+    take any offer onto them and serving the choosier ones where they were.
+    Pricing rounds cannot do that once the auction has run: the requests that
+    could move hold their offers and never bid again. So before it, per
+    round, every request naming a contested model gets its `k` best pairs
+    among that model's offers with a unit to spare that no pair reaches (a
+    `candidates` call over those offers alone), and the next round looks at
+    the offers still unreached.
+    """
+    empty = Candidates(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
+    if len(offers) == 0:
+        return empty
+    units, _ = integer_capacities(offers, providers)
+    n_models = int(max(offers.gpu_model.max(initial=0), requests.gpu_model.max(initial=0))) + 1
+    named = requests.gpu_model > 0
+    demand = np.bincount(requests.gpu_model[named], requests.units[named], minlength=n_models)
+    supply = np.bincount(offers.gpu_model, units, minlength=n_models)
+    contested = demand > CONTESTED * supply
+    contested[0] = False
+    if not contested.any():
+        return empty
+    rows = np.flatnonzero(contested[requests.gpu_model])
+    reached = np.bincount(pairs.offer, minlength=len(offers)) > 0
+    open_offers = (units >= 1) & contested[offers.gpu_model]
+    found = []
+    for _ in range(rounds):
+        spare = np.flatnonzero(open_offers & ~reached)
+        if len(spare) == 0:
+            break
+        more = candidates(select_rows(requests, rows), select_rows(offers, spare), providers, weights, seed, top_k=k)
+        if len(more) == 0:
+            break
+        more = Candidates(rows[more.request], spare[more.offer], more.score)
+        reached[more.offer] = True
+        found.append(more)
+    if draws > 0:
+        found.append(
+            requests_drawn(requests, offers, providers, weights, seed, rows, np.flatnonzero(open_offers), draws)
+        )
+    if not found:
+        return empty
+    return Candidates(*(np.concatenate([getattr(c, f) for c in found]) for f in ("request", "offer", "score")))
+
+
+def _joined(
+    pairs: AuctionPairs,
+    bids: Bids,
+    found: Candidates,
+    requests: RequestBook,
+    offers: OfferBook,
+    collateral: np.ndarray,
+    free_stake: np.ndarray,
+) -> tuple[AuctionPairs, Bids, int]:
+    """The auction's pairs with those of `found` it has not seen, its bids moved along; and how many joined."""
+    key = pairs.request * len(offers) + pairs.offer
+    known = np.sort(key)
+    new_key = found.request * len(offers) + found.offer
+    at = np.minimum(np.searchsorted(known, new_key), len(known) - 1)
+    fresh = known[at] != new_key
+    if not fresh.any():
+        return pairs, bids, 0
+    r, o = found.request[fresh], found.offer[fresh]
+    units = requests.units[r].astype(np.float64)
+    provider = offers.provider[o]
+    pairs, moved = pairs.extended(
+        r,
+        o,
+        provider,
+        np.asarray(found.score[fresh], dtype=np.float64),
+        units,
+        units * collateral[o] / free_stake[provider],
+    )
+    held = bids.assigned >= 0
+    bids.assigned[held] = moved[bids.assigned[held]]
+    return pairs, bids, int(fresh.sum())
 
 
 def match_by_auction(
@@ -445,6 +571,9 @@ def match_by_auction(
     deadline: float,
     warm: Prices | None = None,
     descent_iterations: int = DESCENT_ITERATIONS,
+    cover_k: int = COVER_K,
+    cover_rounds: int = COVER_ROUNDS,
+    cover_draws: int = COVER_DRAWS,
 ) -> AuctionResult:
     """The auction over each request's pool, with pricing rounds that add the pairs it could not see, and a bound.
 
@@ -467,10 +596,13 @@ def match_by_auction(
         prices = Prices(np.zeros(len(offers)), np.zeros(len(providers)))
     bids = Bids.none(n_requests)
     priced = _Pool(pool, n_requests, pool_k)
-    free_stake = np.maximum(providers.free_stake.astype(np.float64), 1e-300)
+    free_stake = np.maximum(integer_capacities(offers, providers)[1], 1e-300)
     collateral = offers.collateral_per_unit.astype(np.float64)
     bound: float | None = None
     rounds = 0
+    extra = _cover(requests, offers, providers, weights, seed, pairs, cover_k, cover_rounds, cover_draws)
+    if len(extra):
+        pairs, bids, _ = _joined(pairs, bids, extra, requests, offers, collateral, free_stake)
     while True:
         auction(pairs, prices, bids)
         # The first pricing runs whatever the time: it is what proves the bound.
@@ -485,25 +617,9 @@ def match_by_auction(
         )
         found = float(cover.sum() + polished.unit @ pairs.free_units + polished.share.sum())
         bound = found if bound is None else min(bound, found)
-        key = pairs.request * len(offers) + pairs.offer
-        known = np.sort(key)
-        new_key = r * len(offers) + o
-        at = np.minimum(np.searchsorted(known, new_key), len(known) - 1)
-        fresh = known[at] != new_key
-        if not fresh.any():
+        pairs, bids, added = _joined(pairs, bids, Candidates(r, o, score), requests, offers, collateral, free_stake)
+        if not added:
             break
-        units = requests.units[r[fresh]].astype(np.float64)
-        provider = offers.provider[o[fresh]]
-        pairs, moved = pairs.extended(
-            r[fresh],
-            o[fresh],
-            provider,
-            np.asarray(score[fresh], dtype=np.float64),
-            units,
-            units * collateral[o[fresh]] / free_stake[provider],
-        )
-        held = bids.assigned >= 0
-        bids.assigned[held] = moved[bids.assigned[held]]
     # Sorted by (request, offer), as `assignment.match` keeps every pair it found.
     order = np.lexsort((pairs.offer, pairs.request))
     position = np.empty(len(order), dtype=np.int64)

@@ -96,3 +96,35 @@ def select_rows(book, rows: np.ndarray):
     """The same book restricted to some rows (a ProviderBook passed with an OfferBook stays whole: offers index it)."""
     columns = {f.name: getattr(book, f.name) for f in fields(book)}
     return type(book)(**{name: None if column is None else column[rows] for name, column in columns.items()})
+
+
+def integer_capacities(offers: OfferBook, providers: ProviderBook) -> tuple[np.ndarray, np.ndarray]:
+    """The capacities the solvers use: (units per offer, stake per provider), as float64, rounded down to whole units.
+
+    Units are whole, so where stake binds the units it can back are too: an
+    offer takes at most ⌊free stake / collateral per unit⌋ units, and a
+    provider whose offers all ask the same collateral c backs at most
+    ⌊free stake / c⌋ units across them, which is free stake c · ⌊free stake / c⌋.
+    Every 0/1 assignment that fits the books' capacities fits these (and the
+    other way round), so the optimum is the same; a linear relaxation over
+    them is tighter (the scarce shape of `shapes.py`: a provider with stake for
+    1.5 H100 units no longer serves half a request), and so is every bound the
+    matcher proves from one.
+    """
+    collateral = offers.collateral_per_unit.astype(np.float64)
+    stake = providers.free_stake.astype(np.float64)
+    # A hair of slack against float error in stake / collateral (token amounts carry 18 decimals).
+    backed = np.floor(stake[offers.provider] / np.maximum(collateral, np.finfo(np.float64).tiny) * (1 + 1e-12))
+    units = np.minimum(offers.free_units.astype(np.float64), np.where(collateral > 0, backed, np.inf))
+    n = len(providers)
+    low = np.full(n, np.inf)
+    high = np.zeros(n)
+    np.minimum.at(low, offers.provider, collateral)
+    np.maximum.at(high, offers.provider, collateral)
+    same = (low == high) & (low > 0)
+    rounded = stake.copy()
+    # c · (⌊stake / c⌋ + a millionth): sums of c in floats may pass c · ⌊stake / c⌋ by a rounding error, and whole
+    # units still fit exactly the ⌊stake / c⌋ they fit before.
+    whole = np.floor(stake[same] / low[same] * (1 + 1e-12))
+    rounded[same] = np.minimum(stake[same], low[same] * (whole + 1e-6))
+    return units, rounded

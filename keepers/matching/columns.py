@@ -27,7 +27,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from .book import OfferBook, ProviderBook, RequestBook, select_rows
+from .book import OfferBook, ProviderBook, RequestBook, integer_capacities, select_rows
 from .scoring import Candidates, Weights, candidates
 
 # A pair joins the master only if its reduced score exceeds this: HiGHS's dual tolerance is 1e-7,
@@ -62,9 +62,9 @@ class _Master:
 
     def __init__(self, requests: RequestBook, offers: OfferBook, providers: ProviderBook):
         self.requests, self.offers = requests, offers
-        self.units_cap = offers.free_units.astype(np.float64)
-        self.stake_scale = np.maximum(providers.free_stake.astype(np.float64), 1.0)
-        self.stake_cap = providers.free_stake.astype(np.float64) / self.stake_scale
+        self.units_cap, self.free_stake = integer_capacities(offers, providers)
+        self.stake_scale = np.maximum(self.free_stake, 1.0)
+        self.stake_cap = self.free_stake / self.stake_scale
         self.collateral = offers.collateral_per_unit.astype(np.float64)
         self.row = [np.full(n, -1) for n in (len(requests), len(offers), len(providers))]
         self.demand = [np.zeros(len(offers)), np.zeros(len(providers))]
@@ -190,7 +190,7 @@ class _Masters:
     """
 
     def __init__(self, requests: RequestBook, offers: OfferBook, providers: ProviderBook, shard: bool):
-        self.units_cap = offers.free_units.astype(np.float64)
+        self.units_cap = integer_capacities(offers, providers)[0]
         self.n_offers = len(offers)
         self.shard = _model_shards(offers, len(providers)) if shard else np.zeros(len(offers), dtype=np.int64)
         self.home = np.full(len(requests), -1)
@@ -309,7 +309,7 @@ def relax(
         r, o, score, cover = _price(requests, offers, providers, weights, seed, add_k, pool, cost, w)
         # Weak duality: with w raised to each request's best reduced score over every feasible
         # pair (`_price` covers them all), (w, u, v) is feasible for the dual of the whole market.
-        found = float(cover.sum() + unit @ master.units_cap + stake @ providers.free_stake.astype(np.float64))
+        found = float(cover.sum() + unit @ master.units_cap + stake @ integer_capacities(offers, providers)[1])
         bound = found if bound is None else min(bound, found)
         better = master.may_add(r, o)
         if not better.any() or bound - objective <= _RELATIVE_GAP * max(bound, 1.0):

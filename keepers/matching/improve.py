@@ -38,6 +38,7 @@ _CHECK_EVERY = 16
 # (without them, 10,000 x 100,000 scarce spent minutes in relocations that found nothing).
 _MOVE_PAIRS = 32
 _RELOCATE_PAIRS = 64
+_ROOMY_PAIRS = 16
 # A trade (a request on the offer goes unserved for the newcomer) looks this far down the provider's pairs for a
 # waiting request to fill the room it leaves.
 _REFILL_PAIRS = 64
@@ -125,10 +126,22 @@ def improve(
     for p in chosen.tolist():
         take(p)
 
+    # Past its best `_RELOCATE_PAIRS`, a relocation also looks at a request's pairs with the offers that had room
+    # once the start was taken (best first, `_ROOMY_PAIRS` of them): where the units a packing left idle lie,
+    # far down every list (the scarce shape: a unit on each of some 350 offers that every request ranks low).
+    roomy = np.zeros(int(offer.max()) + 1, dtype=bool)
+    roomy[[o for o, left in units_left.items() if left >= 1]] = True
+    late = order[(np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n])) >= _RELOCATE_PAIRS) & roomy[offer[order]]]
+    late_of: dict[int, list[int]] = {}
+    for q in late.tolist():
+        seq = late_of.setdefault(req[q], [])
+        if len(seq) < _ROOMY_PAIRS:
+            seq.append(q)
+
     def relocation(q: int, extra_units: dict[int, float], extra_stake: dict[int, float]) -> tuple[float, int]:
         """The best other pair of q's request that fits the capacity left (plus the given changes): (gain, pair)."""
         best_gain, best = -np.inf, -1
-        for q2 in pairs_of[req[q]][:_RELOCATE_PAIRS]:
+        for q2 in pairs_of[req[q]][:_RELOCATE_PAIRS] + late_of.get(req[q], []):
             o2 = off[q2]
             if q2 == q or o2 == off[q]:
                 continue

@@ -86,6 +86,8 @@ def pair_randomness(seed: int, request_ids: np.ndarray, offer_ids: np.ndarray) -
     return _unit_interval(_request_keys(seed, request_ids) ^ _offer_keys(offer_ids))
 
 
+# Salt of `requests_drawn`'s hash, so its draws are not the score's randomness.
+_DRAW_SALT = 0x5EED_D2A7
 # Cells of the (requests x offers) block scored at once: ~16 MB per float64 array.
 _BLOCK_CELLS = 1 << 21
 # Rows of a block: few enough that they ask alike (rows are sorted by units, then price ceiling),
@@ -374,3 +376,70 @@ def _scores_without_randomness(
     score += facts.quality[cols]
     score -= price_weight[:, None] * offers.price[cols].astype(np.float64)
     return score
+
+
+def requests_drawn(
+    requests: RequestBook,
+    offers: OfferBook,
+    providers: ProviderBook,
+    weights: Weights,
+    seed: int,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    k: int,
+) -> Candidates:
+    """Per offer row of `cols`, about `k` of the request rows `rows` that it can serve, drawn at random, scored.
+
+    The requests must name the offers' model (the caller's rows and columns
+    share one); region and every constraint of `_feasible` are checked here.
+    Each feasible request is kept with probability k / the offer's feasible
+    requests (all of them where those are k or fewer), by a hash of (seed,
+    request id, offer id) apart from the score's randomness, so each offer
+    gets requests of every kind, not the few every offer ranks first.
+    Sorted by offer, then request.
+    """
+    rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+    if len(rows) == 0 or len(cols) == 0 or k < 1:
+        return _no_candidates()
+    facts = _OfferFacts.of(offers, providers, weights)
+    draw_keys = _request_keys(seed ^ _DRAW_SALT, requests.ids[rows])[None, :]
+    region = requests.region[rows][None, :]
+    found_r, found_o = [], []
+    step = max(1, _BLOCK_CELLS // len(rows))
+    for at in range(0, len(cols), step):
+        block = cols[at : at + step]
+        # Offers as rows here, so each offer's draw is one contiguous row.
+        ok = _feasible(requests, rows[None, :], offers, block[:, None], facts)
+        ok &= (region == 0) | (region == offers.region[block][:, None])
+        # Each feasible request with probability k / (the offer's feasible requests), by one multiply of the two
+        # keys (high bits kept): about k per offer, every one where it has no more than k, without a sort.
+        with np.errstate(over="ignore"):
+            draw = (draw_keys ^ _offer_keys(offers.ids[block])[:, None]) * np.uint64(0x9E3779B97F4A7C15)
+        share = k / np.maximum(ok.sum(axis=1), 1)
+        ok &= (draw >> np.uint64(11)).astype(np.float64) < (share * float(1 << 53))[:, None]
+        j, i = np.nonzero(ok)
+        found_r.append(rows[i])
+        found_o.append(block[j])
+    r, o = np.concatenate(found_r), np.concatenate(found_o)
+    order = np.lexsort((r, o))
+    r, o = r[order], o[order]
+    return Candidates(r, o, pair_scores(requests, r, offers, o, facts, weights, seed))
+
+
+def pair_scores(
+    requests: RequestBook,
+    r: np.ndarray,
+    offers: OfferBook,
+    o: np.ndarray,
+    facts: _OfferFacts,
+    weights: Weights,
+    seed: int,
+) -> np.ndarray:
+    """The full score of the pairs (r[i], o[i]), 1-D: `_scores_without_randomness` term by term plus the randomness."""
+    row_part = weights.match + weights.price + weights.region * np.where(requests.region[r] == 0, 0.5, 1.0)
+    price_weight = weights.price / np.maximum(requests.max_price[r].astype(np.float64), 1.0)
+    collateral = 4.0 * offers.collateral_per_unit[o].astype(np.float64)
+    stake_per_unit = facts.free_stake[o] / np.maximum(collateral, np.finfo(np.float64).tiny)
+    score = weights.stake * np.minimum(1.0, stake_per_unit / requests.units[r])
+    score += row_part + facts.quality[o] - price_weight * offers.price[o].astype(np.float64)
+    return score + weights.randomness * pair_randomness(seed, requests.ids[r], offers.ids[o])

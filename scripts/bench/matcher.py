@@ -684,7 +684,9 @@ def render_shapes(shapes: list[dict]) -> str:
         f"programme over every feasible pair ({EXACT_SECONDS:.0f} s allowed; the optimum itself where it proves "
         "optimality) or the linear relaxation over every feasible pair, whichever is smaller; past that, the "
         "relaxation over every feasible pair by column generation run to the end (kind LP), which lies above "
-        "the 0/1 optimum by the shape's integrality gap (the smaller size's LP over its optimum). Wall and CPU "
+        "the 0/1 optimum by the shape's integrality gap (the smaller size's LP over its optimum). Every "
+        "relaxation is over whole-unit capacities (`book.integer_capacities`: a provider's stake backs "
+        "whole units only), the same 0/1 programme with a tighter relaxation. Wall and CPU "
         "are the matcher's own (the machine is shared and the 2 s limit is on wall time, so the load average "
         "beside each row matters; peak memory is that of a fresh process matching the shape once at the defaults); "
         "the matcher's own reported bound and gap are what it logs and exports on each batch.",

@@ -6,13 +6,14 @@ import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { SafeERC20 } from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 
 import { PayoutCredits } from "./base/PayoutCredits.sol";
+import { IJobMarket } from "./interfaces/IJobMarket.sol";
 import { ILeaseMarket } from "./interfaces/ILeaseMarket.sol";
 import { IMatcherBonds } from "./interfaces/IMatcherBonds.sol";
 import { IProtocolConfig } from "./interfaces/IProtocolConfig.sol";
 import { IProviderRegistry } from "./interfaces/IProviderRegistry.sol";
 import { Errors } from "./libraries/Errors.sol";
 import { TokenTransfers } from "./libraries/TokenTransfers.sol";
-import { Market, Registry } from "./types/DataTypes.sol";
+import { Jobs, Market, Registry } from "./types/DataTypes.sol";
 
 /// @title MatcherBonds
 /// @notice Matchers' bonds and the challenge of a dominated match. See
@@ -42,6 +43,9 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
     Params private _params;
     address private _leaseMarket;
     uint40 private _nextId = 1;
+    /// @dev `_params.challengeWindowSeconds`, copied beside the lease market's address: charging an
+    /// exposure reads the one slot for both (docs/gas.md).
+    uint40 private _exposureWindowSeconds;
     mapping(address matcher => Bond bond) private _bonds;
     mapping(uint40 id => address matcher) private _matchers;
     mapping(uint256 leaseId => bool won) private _challenged;
@@ -98,6 +102,38 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
     }
 
     /// @inheritdoc IMatcherBonds
+    function matchRoomOf(address account) external view override returns (uint40 id, uint256 room) {
+        Bond storage b = _bonds[account];
+        uint128 active = b.amount - b.unbonding;
+        uint128 minBond = _params.minBond;
+        id = b.id;
+        if (id == 0 || active < minBond) revert Errors.MatcherBonds_NotBonded(account, active, minBond);
+        // Half the active bond per window: a match stays challengeable for a window after it, so
+        // the matches still open at any time fall in at most two windows (docs/matching-accountability.md).
+        room = active / 2;
+        if (block.timestamp < b.exposureEndsAt) {
+            uint128 exposure = b.exposure;
+            room = exposure < room ? room - exposure : 0;
+        }
+    }
+
+    /// @inheritdoc IMatcherBonds
+    function chargeExposure(address matcher, uint256 value) external override {
+        // Check: only the lease market, which checked the room with `matchRoomOf` in this call.
+        if (msg.sender != _leaseMarket) revert Errors.MatcherBonds_CallerNotLeaseMarket(msg.sender);
+
+        // Effect: one warm write of the slot `matchRoomOf` read. The sum stays within the room,
+        // at most half a uint128 bond, so it fits.
+        Bond storage b = _bonds[matcher];
+        if (block.timestamp < b.exposureEndsAt) {
+            b.exposure += uint128(value);
+        } else {
+            b.exposure = uint128(value);
+            b.exposureEndsAt = uint40(block.timestamp) + _exposureWindowSeconds;
+        }
+    }
+
+    /// @inheritdoc IMatcherBonds
     function challenged(uint256 leaseId) external view override returns (bool) {
         return _challenged[leaseId];
     }
@@ -148,6 +184,13 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
         Bond storage b = _bonds[msg.sender];
         uint128 active = b.amount - b.unbonding;
         if (amount > active) revert Errors.MatcherBonds_InsufficientBond(amount, active);
+        // Check: what stays active still backs the open window's matches (twice their value, as
+        // `matchRoomOf` allows half per window). A window that ended is backed by the delay: its
+        // matches stop being challengeable before anything unbonded now can leave.
+        uint40 endsAt = b.exposureEndsAt;
+        if (block.timestamp < endsAt && uint256(b.exposure) * 2 > active - amount) {
+            revert Errors.MatcherBonds_ExposureOpen(amount, b.exposure, endsAt);
+        }
 
         // Effect: the delay restarts for the whole unbonding amount, so nothing leaves before a
         // match made while it was active can no longer be challenged.
@@ -186,13 +229,16 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
         uint256 leaseId,
         uint256 offerId
     ) external override nonReentrant returns (uint128 toTenant, uint128 toChallenger) {
-        // Check: a lease of our market (getLease reverts for anything else), matched by a bonded
+        // Check: a matched request of our market, a lease or a job (getRequest reverts for an
+        // unknown id; only a match keeps a match record in its dead deadline), matched by a bonded
         // matcher, within the window, not challenged yet.
         address market = _leaseMarket;
         if (market == address(0)) revert Errors.MatcherBonds_LeaseMarketUnset();
-        Market.Order memory lease = ILeaseMarket(market).getLease(leaseId);
+        Market.Order memory lease = ILeaseMarket(market).getRequest(leaseId);
         address matcher = _matchers[lease.matchDeadline & Market.MATCHER_ID_MASK];
-        if (matcher == address(0)) revert Errors.MatcherBonds_UnknownMatcher(leaseId);
+        if (lease.status != Market.RequestStatus.MATCHED || matcher == address(0)) {
+            revert Errors.MatcherBonds_UnknownMatcher(leaseId);
+        }
         uint40 deadline = lease.startTime + _params.challengeWindowSeconds;
         if (block.timestamp > deadline) {
             revert Errors.MatcherBonds_ChallengeWindowClosed(leaseId, deadline, uint40(block.timestamp));
@@ -200,12 +246,24 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
         if (_challenged[leaseId]) revert Errors.MatcherBonds_AlreadyChallenged(leaseId);
         if (offerId == lease.offerId) revert Errors.MatcherBonds_SameOffer(leaseId, offerId);
         uint128 saving = lease.pricePerUnitHour - _provenBetterPrice(lease, offerId);
+        uint256 owed;
+        uint256 value;
+        if (lease.kind == Market.RequestKind.JOB) {
+            // Check: the offer also accepts the job's terms (its job policy), at the job's price.
+            uint128 price;
+            (price, value) = _jobStake(market, leaseId, lease, offerId);
+            // The job's price scaled down to the cheaper rate: what the tenant overpays for it.
+            owed = (uint256(price) * saving) / lease.pricePerUnitHour;
+        } else {
+            owed = _overpaid(lease, saving);
+            value = _value(lease);
+        }
 
-        // Effect: the tenant's overpayment, then the reward, then the lease's value to the
+        // Effect: the tenant's overpayment, then the reward, then the match's value to the
         // treasury, each capped by what is left of the bond.
         _challenged[leaseId] = true;
         uint128 toTreasury;
-        (toTenant, toChallenger, toTreasury) = _slash(matcher, _overpaid(lease, saving), _value(lease));
+        (toTenant, toChallenger, toTreasury) = _slash(matcher, owed, value);
         emit MatchChallenged(leaseId, matcher, msg.sender, offerId, toTenant, toChallenger, toTreasury);
 
         // Interaction: a refused payout is credited, so no party can stop another's.
@@ -278,6 +336,25 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
             revert Errors.MatcherBonds_ProviderChangedSinceMatch(better.provider, raisedAt, cutoff);
         }
         return better.pricePerUnitHour;
+    }
+
+    /// @dev Job `jobId`'s price and value (its price is all it can pay its solver: the value a
+    /// challenge disgorges) once offer `offerId` is shown to accept the job's terms now: its job
+    /// policy computes the steps within the result timeout and its provider's free stake holds
+    /// the job's collateral. The policy's change stamps the offer's `changedAt`, which
+    /// `_provenBetterPrice` checked predates the match.
+    function _jobStake(
+        address market,
+        uint256 jobId,
+        Market.Order memory job,
+        uint256 offerId
+    ) private view returns (uint128 price, uint256 value) {
+        IJobMarket jobs = IJobMarket(ILeaseMarket(market).jobMarket());
+        Jobs.TermsRecord memory terms = jobs.termsRecord(job.jobTermsHash);
+        (, , , price) = jobs.matchOf(jobId);
+        Registry.SkipReason reason = _registry.checkJobPolicy(offerId, terms.steps, terms.resultTimeoutSeconds, price);
+        if (reason != Registry.SkipReason.NONE) revert Errors.MatcherBonds_OfferNotBetter(offerId, reason);
+        value = price;
     }
 
     /// @dev What the lease's tenant overpays at `saving` less per unit-hour: over the lease's
@@ -356,6 +433,7 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
             revert Errors.MatcherBonds_ParamOutOfRange("graceSeconds", newParams.graceSeconds, 0, MAX_GRACE_SECONDS);
         }
         _params = newParams;
+        _exposureWindowSeconds = newParams.challengeWindowSeconds;
         emit ParamsSet(newParams);
     }
 

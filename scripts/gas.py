@@ -88,6 +88,9 @@ AIMS = {
     JOB_EXPECTED_PATH: 680_000,  # issue 12's limit on the job path
 }
 JOB_WINDOW = 600
+# Twice the value of everything one measurement matches within a window (30-day leases at PRICE,
+# 5,000 in the background and a few hundred measured), so no pair meets the exposure cap.
+MATCHER_BOND = 2 * 6_000 * 30 * 24 * PRICE * 8
 MATCH_BATCH = 100  # pairs per matchRequests while populating: about 7M gas, well inside a block
 RAW_BATCH = 200  # raw transactions per JSON-RPC batch while populating
 
@@ -353,7 +356,9 @@ class Market:
         self.config, self.registry, self.market = deployment.config, deployment.registry, deployment.market
         self.job_market = deployment.job_market
         self.token = deployment.payment_token
-        bond_matcher(deployment.matcher_bonds, self.token, self.matcher)
+        # The matcher may match up to half its bond of lease value per challenge window
+        # (docs/matching-accountability.md): bonded for every lease the measurement matches.
+        bond_matcher(deployment.matcher_bonds, self.token, self.matcher, MATCHER_BOND)
         self.config.setRole(self.config.VERIFIER_ROLE(), self.verifier, True, {"from": self.governance})
         self.params = dict(zip(_param_names(self.config), self.config.params()))
         # Steady state: every party (treasury, matcher, settler included) already holds tokens, so no

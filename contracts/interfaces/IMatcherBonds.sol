@@ -15,11 +15,19 @@ import { IPayoutCredits } from "./IPayoutCredits.sol";
 interface IMatcherBonds is IPayoutCredits {
     /// @notice A matcher's bond. `unbonding` is part of `amount`, still slashable, and may be
     /// withdrawn from `unbondingReadyAt` on; `id` is what the lease market records with a match.
+    /// `exposure` is the value of what the matcher matched in its exposure window, which ends at
+    /// `exposureEndsAt` (a window opens at the first match after the last one ended and lasts
+    /// `challengeWindowSeconds`); within it `exposure` may not exceed half the active bond
+    /// (docs/matching-accountability.md, "The exposure cap").
     struct Bond {
+        // slot 0
         uint128 amount;
         uint128 unbonding;
+        // slot 1: read with the id by every match batch, so the exposure is written warm
         uint40 unbondingReadyAt;
         uint40 id;
+        uint128 exposure;
+        uint40 exposureEndsAt;
     }
 
     /// @notice The governed parameters of matching accountability, each within its bounds.
@@ -90,6 +98,15 @@ interface IMatcherBonds is IPayoutCredits {
     /// `MatcherBonds_NotBonded` when `account` may not match.
     function matcherIdOf(address account) external view returns (uint40);
 
+    /// @notice `account`'s matcher id and how much more lease value it may match now: half its
+    /// active bond less the exposure of its open window (all of it when the window ended).
+    /// Reverts with `MatcherBonds_NotBonded` when `account` may not match.
+    function matchRoomOf(address account) external view returns (uint40 id, uint256 room);
+
+    /// @notice The lease market only: adds `value` to `matcher`'s exposure, opening a new window of
+    /// `challengeWindowSeconds` when its last one ended. The market checked the room first.
+    function chargeExposure(address matcher, uint256 value) external;
+
     /// @notice Whether lease `leaseId`'s match was challenged successfully.
     function challenged(uint256 leaseId) external view returns (bool);
 
@@ -101,7 +118,8 @@ interface IMatcherBonds is IPayoutCredits {
     function bondFor(address matcher, uint128 amount) external;
 
     /// @notice Starts unbonding `amount` more of the caller's bond; the delay restarts for the whole
-    /// unbonding amount, which stays slashable until withdrawn.
+    /// unbonding amount, which stays slashable until withdrawn. Refused while what stays active
+    /// would be less than twice the exposure of the open window (`MatcherBonds_ExposureOpen`).
     function requestUnbond(uint128 amount) external;
 
     /// @notice Withdraws the caller's unbonding amount (less any slash) once the delay has passed.

@@ -93,6 +93,10 @@ interface IProviderRegistry is IPayoutCredits {
     /// @notice The stored record of `account` as a provider (all zero when not registered).
     function provider(address account) external view returns (Registry.Provider memory);
 
+    /// @notice The region `account` registered (zero when not registered): one slot of `provider`,
+    /// which the lease market's views read without decoding the whole record.
+    function regionOf(address account) external view returns (bytes32);
+
     /// @notice The metadata URI `account` registered (empty when not registered).
     function metadataURI(address account) external view returns (string memory);
 

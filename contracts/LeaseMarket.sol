@@ -37,6 +37,10 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
     uint256 public constant override MAX_CLOSE_BATCH = 200;
 
     uint16 private constant _MAX_REPUTATION = 10_000;
+    /// @dev A matcher's exposure takes the low 88 bits of its word beside its credit (at most
+    /// 3 × 10^26 token units), the end of its window the 40 above.
+    uint256 private constant _EXPOSURE_BITS = 88;
+    uint256 private constant _EXPOSURE_MASK = (1 << _EXPOSURE_BITS) - 1;
     uint256 private constant _SECONDS_PER_HOUR = 3600;
 
     /*//////////////////////////////////////////////////////////////
@@ -97,6 +101,12 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
     /// @inheritdoc ILeaseMarket
     function getLease(uint256 leaseId) external view override returns (Market.Order memory) {
         return _viewOf(leaseId, _lease(leaseId));
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function exposureOf(address matcher) external view override returns (uint128 exposure, uint40 endsAt) {
+        uint128 tag = _creditTagOf(matcher);
+        return (uint128(tag & _EXPOSURE_MASK), uint40(tag >> _EXPOSURE_BITS));
     }
 
     /// @inheritdoc ILeaseMarket
@@ -225,7 +235,7 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
     /// @inheritdoc ILeaseMarket
     function matchRequests(Market.Pair[] calldata pairs) external override nonReentrant {
         // Check: an unbonded caller, a pause or nothing to do are the only reasons a batch reverts.
-        (uint40 matcherId, uint256 room) = _matchRoom();
+        (uint40 matcherId, uint256 room, uint128 tag) = _matchRoom();
         Config.MarketParams memory params = config.marketParams();
         if (params.paused) revert Errors.Leasehold_Paused();
         if (pairs.length == 0) revert Errors.LeaseMarket_EmptyBatch();
@@ -241,9 +251,9 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
         }
 
         // Effect: the batch's value is charged to the matcher's exposure, and the fees are
-        // credited for a later `claimCredit`, not transferred per batch.
-        if (roomLeft != room) _chargeExposure(room - roomLeft);
-        _credit(msg.sender, matchFees);
+        // credited for a later `claimCredit`, not transferred per batch: one slot write.
+        // Within the room, so within the exposure's bits.
+        _creditAndTag(msg.sender, matchFees, tag + uint128(room - roomLeft));
     }
 
     /// @inheritdoc ISignedRequests
@@ -254,7 +264,7 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
         uint256 offerId
     ) external override nonReentrant returns (uint256 requestId) {
         // Check: the caller, then the signature, which is spent here and pays nothing yet.
-        (uint40 matcherId, uint256 room) = _matchRoom();
+        (uint40 matcherId, uint256 room, uint128 tag) = _matchRoom();
         _useSignedRequest(request, signature);
         address tenant = request.tenant;
 
@@ -272,8 +282,7 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
             room
         );
         if (reason != Registry.SkipReason.NONE) revert Errors.LeaseMarket_SignedRequestNotMatched(offerId, reason);
-        _chargeExposure(feeAndValue >> 128);
-        _credit(msg.sender, uint128(feeAndValue));
+        _creditAndTag(msg.sender, uint128(feeAndValue), tag + uint128(feeAndValue >> 128));
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -488,15 +497,23 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
         TokenTransfers.pullExactFrom(paymentToken, tenant, deposit);
     }
 
-    /// @dev The caller's matcher id and the lease value it may still match in its exposure window;
-    /// MatcherBonds reverts for an account that may not match.
-    function _matchRoom() private view returns (uint40, uint256) {
-        return _matcherBonds.matchRoomOf(msg.sender);
-    }
-
-    /// @dev Charges `value` matched by the caller to its exposure in MatcherBonds.
-    function _chargeExposure(uint256 value) private {
-        _matcherBonds.chargeExposure(msg.sender, value);
+    /// @dev The caller's matcher id, the value it may still match in its exposure window and the
+    /// exposure word to charge it to (kept beside its credit, whose slot the batch writes anyway:
+    /// `_EXPOSURE_MASK` bits of exposure, the window's end above them). A window that ended leaves
+    /// the whole cap, and the charge opens the next one. MatcherBonds reverts for an account that
+    /// may not match.
+    function _matchRoom() private view returns (uint40 matcherId, uint256 room, uint128 tag) {
+        uint256 cap;
+        uint40 windowSeconds;
+        (matcherId, cap, windowSeconds) = _matcherBonds.matchTermsOf(msg.sender);
+        tag = _creditTagOf(msg.sender);
+        uint256 exposure = tag & _EXPOSURE_MASK;
+        if (block.timestamp >= tag >> _EXPOSURE_BITS) {
+            // The window ended: the next starts now, empty (and is written only with a charge).
+            exposure = 0;
+            tag = uint128(block.timestamp + windowSeconds) << _EXPOSURE_BITS;
+        }
+        room = exposure < cap ? cap - exposure : 0;
     }
 
     /// @dev A front-run permit consumes the nonce and makes this call fail; the allowance it set
@@ -559,7 +576,7 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
         // of the offer in the registry, which reserves the units and locks the collateral when all
         // hold.
         reason = _requestSkipReason(order, offerId, jobMarket_);
-        if (reason == Registry.SkipReason.NONE && _valueAt(order, order.pricePerUnitHour) > room) {
+        if (reason == Registry.SkipReason.NONE && _valueAt(order, order.pricePerUnitHour, jobMarket_) > room) {
             reason = Registry.SkipReason.EXPOSURE_CAP;
         }
         // slither-disable-next-line uninitialized-local (stays empty exactly when the pair is skipped)
@@ -569,7 +586,7 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
             emit MatchSkipped(requestId, offerId, reason);
             return (0, reason);
         }
-        feeAndValue = _valueAt(order, reservation.pricePerUnitHour) << 128;
+        feeAndValue = _valueAt(order, reservation.pricePerUnitHour, jobMarket_) << 128;
 
         // Effect: fees are today's parameters, capped by what the deposit holds, so a parameter
         // change since the request was posted can never make a match take more than was deposited.
@@ -619,9 +636,13 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
 
     /// @dev What a match of the open request at `pricePerUnitHour` puts at stake, the most a
     /// challenge disgorges: a RENTAL's whole value at that price (price × units × duration), a
-    /// JOB's deposit (all it can pay, whatever the price).
-    function _valueAt(Market.OrderRecord storage order, uint256 pricePerUnitHour) private view returns (uint256) {
-        if (order.kind == Market.RequestKind.JOB) return order.escrow;
+    /// JOB's deposit (all it can pay, whatever the price). `jobMarket_` is set exactly for a JOB.
+    function _valueAt(
+        Market.OrderRecord storage order,
+        uint256 pricePerUnitHour,
+        address jobMarket_
+    ) private view returns (uint256) {
+        if (jobMarket_ != address(0)) return order.escrow;
         return (pricePerUnitHour * order.units * order.durationSeconds) / _SECONDS_PER_HOUR;
     }
 
@@ -653,8 +674,9 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
         if (offerId > type(uint40).max) return (Registry.SkipReason.OFFER_UNKNOWN, reservation);
         // An open request's provider field names the provider a re-opened request excludes.
         address excluded = order.provider;
-        if (excluded != address(0) && registry.offer(offerId).provider == excluded) {
-            return (Registry.SkipReason.PROVIDER_EXCLUDED, reservation);
+        if (excluded != address(0)) {
+            (address provider, ) = registry.offerOwnerOf(offerId);
+            if (provider == excluded) return (Registry.SkipReason.PROVIDER_EXCLUDED, reservation);
         }
         Market.Target storage target = _targetOf(order);
         // slither-disable-next-line reentrancy-no-eth (our immutable registry; matchRequests nonReentrant)
@@ -915,7 +937,7 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
             v.startTime = uint40(v.escrow);
             v.escrow = 0;
         }
-        v.gpuModel = registry.offer(v.offerId).gpuModel;
+        (, v.gpuModel) = registry.offerOwnerOf(v.offerId);
         v.region = registry.regionOf(v.provider);
     }
 

@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import { Ownable } from "@openzeppelin/contracts/access/Ownable.sol";
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { SafeERC20 } from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import { SafeCast } from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import { PayoutCredits } from "./base/PayoutCredits.sol";
 import { IJobMarket } from "./interfaces/IJobMarket.sol";
@@ -35,18 +36,40 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
 
     uint40 private constant _MIN_CHALLENGE_WINDOW_SECONDS = 10 minutes;
     uint256 private constant _SECONDS_PER_HOUR = 3600;
+    uint256 private constant _MAX_EXPOSURE_CAP = (1 << 88) - 1;
 
     IProtocolConfig private immutable _config;
     IProviderRegistry private immutable _registry;
     IERC20 private immutable _token;
 
-    Params private _params;
+    /// @dev `Params` as stored: the minimum bond and the window share a slot, so a match batch
+    /// reads both in one (`matchTermsOf`).
+    struct StoredParams {
+        // slot 0
+        uint128 minBond;
+        uint40 challengeWindowSeconds;
+        uint40 unbondingDelaySeconds;
+        uint40 graceSeconds;
+        // slot 1
+        uint128 challengerReward;
+    }
+
+    StoredParams private _params;
     address private _leaseMarket;
     uint40 private _nextId = 1;
-    /// @dev `_params.challengeWindowSeconds`, copied beside the lease market's address: charging an
-    /// exposure reads the one slot for both (docs/gas.md).
-    uint40 private _exposureWindowSeconds;
-    mapping(address matcher => Bond bond) private _bonds;
+    /// @dev `Bond` as stored: the amounts and the id share a slot, so a match batch reads one slot
+    /// of the matcher's (`matchTermsOf`). 104 bits hold 2 × 10^31 token units, far above any bond
+    /// (`_bond` refuses more).
+    struct StoredBond {
+        // slot 0
+        uint104 amount;
+        uint104 unbonding;
+        uint40 id;
+        // slot 1
+        uint40 unbondingReadyAt;
+    }
+
+    mapping(address matcher => StoredBond bond) private _bonds;
     mapping(uint40 id => address matcher) private _matchers;
     mapping(uint256 leaseId => bool won) private _challenged;
 
@@ -68,7 +91,15 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
 
     /// @inheritdoc IMatcherBonds
     function params() external view override returns (Params memory) {
-        return _params;
+        StoredParams memory p = _params;
+        return
+            Params({
+                minBond: p.minBond,
+                challengerReward: p.challengerReward,
+                challengeWindowSeconds: p.challengeWindowSeconds,
+                unbondingDelaySeconds: p.unbondingDelaySeconds,
+                graceSeconds: p.graceSeconds
+            });
     }
 
     /// @inheritdoc IMatcherBonds
@@ -78,7 +109,8 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
 
     /// @inheritdoc IMatcherBonds
     function bondOf(address matcher) external view override returns (Bond memory) {
-        return _bonds[matcher];
+        StoredBond memory b = _bonds[matcher];
+        return Bond({ amount: b.amount, unbonding: b.unbonding, unbondingReadyAt: b.unbondingReadyAt, id: b.id });
     }
 
     /// @inheritdoc IMatcherBonds
@@ -88,13 +120,13 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
 
     /// @inheritdoc IMatcherBonds
     function isMatcher(address account) external view override returns (bool) {
-        Bond storage b = _bonds[account];
+        StoredBond storage b = _bonds[account];
         return b.id != 0 && b.amount - b.unbonding >= _params.minBond;
     }
 
     /// @inheritdoc IMatcherBonds
     function matcherIdOf(address account) external view override returns (uint40 id) {
-        Bond storage b = _bonds[account];
+        StoredBond storage b = _bonds[account];
         uint128 active = b.amount - b.unbonding;
         uint128 minBond = _params.minBond;
         id = b.id;
@@ -102,35 +134,20 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
     }
 
     /// @inheritdoc IMatcherBonds
-    function matchRoomOf(address account) external view override returns (uint40 id, uint256 room) {
-        Bond storage b = _bonds[account];
+    function matchTermsOf(
+        address account
+    ) external view override returns (uint40 id, uint256 exposureCap, uint40 windowSeconds) {
+        StoredBond storage b = _bonds[account];
         uint128 active = b.amount - b.unbonding;
         uint128 minBond = _params.minBond;
         id = b.id;
         if (id == 0 || active < minBond) revert Errors.MatcherBonds_NotBonded(account, active, minBond);
         // Half the active bond per window: a match stays challengeable for a window after it, so
         // the matches still open at any time fall in at most two windows (docs/matching-accountability.md).
-        room = active / 2;
-        if (block.timestamp < b.exposureEndsAt) {
-            uint128 exposure = b.exposure;
-            room = exposure < room ? room - exposure : 0;
-        }
-    }
-
-    /// @inheritdoc IMatcherBonds
-    function chargeExposure(address matcher, uint256 value) external override {
-        // Check: only the lease market, which checked the room with `matchRoomOf` in this call.
-        if (msg.sender != _leaseMarket) revert Errors.MatcherBonds_CallerNotLeaseMarket(msg.sender);
-
-        // Effect: one warm write of the slot `matchRoomOf` read. The sum stays within the room,
-        // at most half a uint128 bond, so it fits.
-        Bond storage b = _bonds[matcher];
-        if (block.timestamp < b.exposureEndsAt) {
-            b.exposure += uint128(value);
-        } else {
-            b.exposure = uint128(value);
-            b.exposureEndsAt = uint40(block.timestamp) + _exposureWindowSeconds;
-        }
+        exposureCap = active / 2;
+        // The lease market keeps an exposure in 88 bits: more than any bond of a real token.
+        if (exposureCap > _MAX_EXPOSURE_CAP) exposureCap = _MAX_EXPOSURE_CAP;
+        windowSeconds = _params.challengeWindowSeconds;
     }
 
     /// @inheritdoc IMatcherBonds
@@ -159,7 +176,7 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
         if (amount == 0) revert Errors.MatcherBonds_ZeroAmount();
 
         // Effect: the first bond names the matcher by the next id.
-        Bond storage b = _bonds[matcher];
+        StoredBond storage b = _bonds[matcher];
         uint40 id = b.id;
         if (id == 0) {
             id = _nextId;
@@ -170,8 +187,9 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
             b.id = id;
             _matchers[id] = matcher;
         }
-        b.amount += amount;
-        emit Bonded(matcher, id, amount, b.amount);
+        uint104 total = SafeCast.toUint104(uint256(b.amount) + amount);
+        b.amount = total;
+        emit Bonded(matcher, id, amount, total);
 
         // Interaction: exactly `amount`, or everything above reverts.
         TokenTransfers.pullExact(_token, amount);
@@ -181,29 +199,34 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
     function requestUnbond(uint128 amount) external override {
         // Check: a positive amount of the bond that is not unbonding already.
         if (amount == 0) revert Errors.MatcherBonds_ZeroAmount();
-        Bond storage b = _bonds[msg.sender];
+        StoredBond storage b = _bonds[msg.sender];
         uint128 active = b.amount - b.unbonding;
         if (amount > active) revert Errors.MatcherBonds_InsufficientBond(amount, active);
         // Check: what stays active still backs the open window's matches (twice their value, as
         // `matchRoomOf` allows half per window). A window that ended is backed by the delay: its
         // matches stop being challengeable before anything unbonded now can leave.
-        uint40 endsAt = b.exposureEndsAt;
-        if (block.timestamp < endsAt && uint256(b.exposure) * 2 > active - amount) {
-            revert Errors.MatcherBonds_ExposureOpen(amount, b.exposure, endsAt);
+        address market = _leaseMarket;
+        if (market != address(0)) {
+            (uint128 exposure, uint40 endsAt) = ILeaseMarket(market).exposureOf(msg.sender);
+            if (block.timestamp < endsAt && uint256(exposure) * 2 > active - amount) {
+                revert Errors.MatcherBonds_ExposureOpen(amount, exposure, endsAt);
+            }
         }
 
         // Effect: the delay restarts for the whole unbonding amount, so nothing leaves before a
         // match made while it was active can no longer be challenged.
         uint40 readyAt = uint40(block.timestamp) + _params.unbondingDelaySeconds;
-        b.unbonding += amount;
+        // Within the active bond, so within 104 bits.
+        uint104 unbonding = b.unbonding + uint104(amount);
+        b.unbonding = unbonding;
         b.unbondingReadyAt = readyAt;
-        emit UnbondRequested(msg.sender, b.unbonding, readyAt);
+        emit UnbondRequested(msg.sender, unbonding, readyAt);
     }
 
     /// @inheritdoc IMatcherBonds
     function withdrawUnbonded() external override nonReentrant returns (uint128 amount) {
         // Check: something unbonding whose delay has passed.
-        Bond storage b = _bonds[msg.sender];
+        StoredBond storage b = _bonds[msg.sender];
         amount = b.unbonding;
         if (amount == 0) revert Errors.MatcherBonds_NothingUnbonding(msg.sender);
         if (block.timestamp < b.unbondingReadyAt) {
@@ -211,7 +234,8 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
         }
 
         // Effect: empty the bucket before paying.
-        b.amount -= amount;
+        // The unbonding amount is part of the amount, both 104 bits.
+        b.amount -= uint104(amount);
         b.unbonding = 0;
         b.unbondingReadyAt = 0;
         emit Unbonded(msg.sender, amount);
@@ -379,7 +403,7 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
         uint256 owed,
         uint256 disgorged
     ) private returns (uint128 toTenant, uint128 toChallenger, uint128 toTreasury) {
-        Bond storage b = _bonds[matcher];
+        StoredBond storage b = _bonds[matcher];
         uint128 available = b.amount;
         toTenant = owed < available ? uint128(owed) : available;
         available -= toTenant;
@@ -388,8 +412,9 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
         available -= toChallenger;
         toTreasury = disgorged < available ? uint128(disgorged) : available;
         available -= toTreasury;
-        b.amount = available;
-        if (b.unbonding > available) b.unbonding = available;
+        // At most what the bond held, so within 104 bits.
+        b.amount = uint104(available);
+        if (b.unbonding > available) b.unbonding = uint104(available);
     }
 
     function _setParams(Params memory newParams) private {
@@ -432,8 +457,13 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
         if (newParams.graceSeconds > MAX_GRACE_SECONDS) {
             revert Errors.MatcherBonds_ParamOutOfRange("graceSeconds", newParams.graceSeconds, 0, MAX_GRACE_SECONDS);
         }
-        _params = newParams;
-        _exposureWindowSeconds = newParams.challengeWindowSeconds;
+        _params = StoredParams({
+            minBond: newParams.minBond,
+            challengeWindowSeconds: newParams.challengeWindowSeconds,
+            unbondingDelaySeconds: newParams.unbondingDelaySeconds,
+            graceSeconds: newParams.graceSeconds,
+            challengerReward: newParams.challengerReward
+        });
         emit ParamsSet(newParams);
     }
 

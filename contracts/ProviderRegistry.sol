@@ -117,6 +117,12 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
     }
 
     /// @inheritdoc IProviderRegistry
+    function offerOwnerOf(uint256 offerId) external view override returns (address provider, bytes32 gpuModel) {
+        Registry.Offer storage o = _offers[offerId];
+        return (o.provider, o.gpuModel);
+    }
+
+    /// @inheritdoc IProviderRegistry
     function regionOf(address account) external view override returns (bytes32) {
         return _providers[account].region;
     }

@@ -15,19 +15,11 @@ import { IPayoutCredits } from "./IPayoutCredits.sol";
 interface IMatcherBonds is IPayoutCredits {
     /// @notice A matcher's bond. `unbonding` is part of `amount`, still slashable, and may be
     /// withdrawn from `unbondingReadyAt` on; `id` is what the lease market records with a match.
-    /// `exposure` is the value of what the matcher matched in its exposure window, which ends at
-    /// `exposureEndsAt` (a window opens at the first match after the last one ended and lasts
-    /// `challengeWindowSeconds`); within it `exposure` may not exceed half the active bond
-    /// (docs/matching-accountability.md, "The exposure cap").
     struct Bond {
-        // slot 0
         uint128 amount;
         uint128 unbonding;
-        // slot 1: read with the id by every match batch, so the exposure is written warm
         uint40 unbondingReadyAt;
         uint40 id;
-        uint128 exposure;
-        uint40 exposureEndsAt;
     }
 
     /// @notice The governed parameters of matching accountability, each within its bounds.
@@ -98,14 +90,11 @@ interface IMatcherBonds is IPayoutCredits {
     /// `MatcherBonds_NotBonded` when `account` may not match.
     function matcherIdOf(address account) external view returns (uint40);
 
-    /// @notice `account`'s matcher id and how much more lease value it may match now: half its
-    /// active bond less the exposure of its open window (all of it when the window ended).
-    /// Reverts with `MatcherBonds_NotBonded` when `account` may not match.
-    function matchRoomOf(address account) external view returns (uint40 id, uint256 room);
-
-    /// @notice The lease market only: adds `value` to `matcher`'s exposure, opening a new window of
-    /// `challengeWindowSeconds` when its last one ended. The market checked the room first.
-    function chargeExposure(address matcher, uint256 value) external;
+    /// @notice What the lease market needs to let `account` match: its matcher id, its exposure
+    /// cap (half its active bond: the value it may match within one exposure window) and the
+    /// window's length (`challengeWindowSeconds`). The market keeps the exposure
+    /// (`ILeaseMarket.exposureOf`). Reverts with `MatcherBonds_NotBonded` when `account` may not match.
+    function matchTermsOf(address account) external view returns (uint40 id, uint256 exposureCap, uint40 windowSeconds);
 
     /// @notice Whether lease `leaseId`'s match was challenged successfully.
     function challenged(uint256 leaseId) external view returns (bool);

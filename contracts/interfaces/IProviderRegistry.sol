@@ -103,6 +103,10 @@ interface IProviderRegistry is IPayoutCredits {
     /// @notice Whether `account` is a registered provider.
     function isRegistered(address account) external view returns (bool);
 
+    /// @notice Offer `offerId`'s provider and GPU model (zero when it does not exist): the two
+    /// fields of `offer` the lease market reads, without decoding the whole offer.
+    function offerOwnerOf(uint256 offerId) external view returns (address provider, bytes32 gpuModel);
+
     /// @notice The offer `offerId` (all zero when it does not exist).
     function offer(uint256 offerId) external view returns (Registry.Offer memory);
 

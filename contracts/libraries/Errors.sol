@@ -431,7 +431,4 @@ library Errors {
     /// @notice Unbonding `amount` would leave the active bond below twice the `exposure` of the
     /// matcher's window, open until `endsAt`: the bond backs those matches.
     error MatcherBonds_ExposureOpen(uint128 amount, uint128 exposure, uint40 endsAt);
-
-    /// @notice Only the lease market charges a matcher's exposure.
-    error MatcherBonds_CallerNotLeaseMarket(address caller);
 }

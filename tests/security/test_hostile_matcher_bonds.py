@@ -103,7 +103,7 @@ def _(w):
 @T.row("challengeMatch", "unknown_lease")
 def _(w):
     return _call(
-        w, "challengeMatch", 10**9, w.offer2, sender=w.stranger, error="LeaseMarket_LeaseNotFound", err_args=(10**9,)
+        w, "challengeMatch", 10**9, w.offer2, sender=w.stranger, error="LeaseMarket_RequestNotFound", err_args=(10**9,)
     )
 
 

@@ -170,6 +170,16 @@ happy path 802,000 to 700,000), with no change to any function's arguments:
   pays the bond check without the transfer saving: the job path rose by about
   10,800, within its budget of 680,000. The matcher is measured holding unclaimed
   fees, as it does between two claims.
+- **The exposure cap rides in the credit slot** (issue 12, accountable matching:
+  a matcher matches at most half its bond of value per challenge window). The
+  matcher's exposure and its window's end share the slot of its credit, which
+  the batch rewrites anyway, so the cap writes nothing of its own; MatcherBonds
+  keeps the bond's amounts with its id, and the minimum bond with the window,
+  so the bond check reads two slots instead of three (2,100 less). What is left
+  is each pair's value check (its value at the ceiling before the reservation,
+  at the matched price after): about 1,100 more on a one-pair batch, within the
+  counted lifecycle's limit (524,881). The matcher is measured with a bond that
+  covers every lease of the measurement.
 - **The job market is measured holding escrow**, as it does on a live market
   with jobs in flight: its first balance slot (20,000, less a refund at the
   finalization) is a one-time cost. This is 17,000 of the job path's drop and

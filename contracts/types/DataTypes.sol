@@ -303,7 +303,7 @@ library Market {
         uint128 collateral; // stake locked by the registry for this match
         uint128 settleBounty; // reserved at match, paid to whoever settles an ended lease
         uint128 withdrawn; // accrued already paid out (provider share + fee)
-        uint40 startTime;
+        uint40 startTime; // a lease's start; a matched JOB's match time
         uint40 stopTime; // close time, or the challenge time of a missed liveness challenge
         uint40 offerId;
         address challenger; // 0 when no liveness challenge is open

@@ -3,14 +3,11 @@ exposure cap"): a matcher may match at most half its active bond of lease value 
 and the chain skips a pair above what is left (EXPOSURE_CAP). The keeper leaves such pairs for the
 next window instead of sending them."""
 
-import io
 import json
 
-from keepers.config import KeeperConfig
 from keepers.contracts.types import RequestStatus
-from keepers.observability import make_logger
-from keepers.roles.matcher import MatcherKeeper
 
+from keeper_helpers import logging_matcher
 from protocol_setup import HOUR, USD, provider_with_offer, request
 
 UNITS, PRICE, DURATION = 4, 3 * USD, 24 * HOUR
@@ -23,14 +20,7 @@ def test_the_matcher_plans_no_pair_above_its_exposure_room(funded_key, client_fo
     tenant = client_for(funded_key())
     ids = [request(tenant, units=UNITS, max_price=PRICE, duration=DURATION) for _ in range(2)]
 
-    data, environ = keeper_config(matcher_key())
-    stream = io.StringIO()
-    matcher = MatcherKeeper(
-        KeeperConfig.model_validate(data),
-        environ=environ,
-        name="matcher-exposure",
-        logger=make_logger("matcher-exposure", "matcher", "INFO", stream=stream),
-    )
+    matcher, stream = logging_matcher(*keeper_config(matcher_key()), "matcher-exposure")
     try:
         matcher.setup()
         room = matcher.exposure_room()

@@ -252,8 +252,8 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
 
         // Effect: the batch's value is charged to the matcher's exposure, and the fees are
         // credited for a later `claimCredit`, not transferred per batch: one slot write.
-        // Within the room, so within the exposure's bits.
-        _creditAndTag(msg.sender, matchFees, tag + uint128(room - roomLeft));
+        // Within the room, so within the exposure's bits. A batch that matched nothing writes nothing.
+        if (roomLeft != room || matchFees != 0) _creditAndTag(msg.sender, matchFees, tag + uint128(room - roomLeft));
     }
 
     /// @inheritdoc ISignedRequests

@@ -1,5 +1,5 @@
 """Hostile inputs for every state-changing function of MatcherBonds: zero amounts, more than is
-bonded, the unbonding delay, the wrong caller for governance, and every way a match challenge is
+bonded, unbonding what backs an open exposure window, the unbonding delay, the wrong caller for governance, and every way a match challenge is
 false (no cheaper offer, the matched offer itself, an unknown lease, after the window, twice, an
 offer or a provider that became more available after the match or within the grace before it).
 Every refused row reverts with
@@ -78,6 +78,21 @@ def _(w):
         sender=w.matcher,
         error="MatcherBonds_InsufficientBond",
         err_args=(MIN_BOND + 1, MIN_BOND),
+    )
+
+
+@T.row("requestUnbond", "below_twice_the_open_exposure")
+def _(w):
+    open_lease(w)
+    exposure, ends_at = w.market.exposureOf(w.matcher)
+    amount = MIN_BOND - 2 * exposure + 1
+    return _call(
+        w,
+        "requestUnbond",
+        amount,
+        sender=w.matcher,
+        error="MatcherBonds_ExposureOpen",
+        err_args=(amount, exposure, ends_at),
     )
 
 

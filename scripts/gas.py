@@ -177,7 +177,7 @@ happy path 802,000 to 700,000), with no change to any function's arguments:
   keeps the bond's amounts with its id, and the minimum bond with the window,
   so the bond check reads two slots instead of three (2,100 less). What is left
   is each pair's value check (its value at the ceiling before the reservation,
-  at the matched price after): about 1,100 more on a one-pair batch, within the
+  at the matched price after): about 1,200 more on a one-pair batch, within the
   counted lifecycle's limit (524,881). The matcher is measured with a bond that
   covers every lease of the measurement.
 - **The job market is measured holding escrow**, as it does on a live market

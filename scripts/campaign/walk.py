@@ -181,10 +181,9 @@ class Campaign(
         }
         opts = {"from": self.gov}
         self.config.setRole(self.roles["MATCHER"], self.matcher, True, opts)
-        # The honest matcher bonds a thousand minimum bonds: the exposure cap (half the active bond
-        # of value per challenge window, docs/matching-accountability.md) then never skips its pairs.
-        # The steering one bonds the minimum, so that won challenges take it below and it bonds again.
-        bond_matcher(d.matcher_bonds, self.token, self.matcher, 1_000 * d.matcher_bonds.params()[0], payer=self.gov)
+        # Both bond the minimum, so that won challenges take a bond below it and it bonds again; the
+        # exposure cap (half the bond of value per challenge window) skips the pairs above it.
+        bond_matcher(d.matcher_bonds, self.token, self.matcher, payer=self.gov)
         self.config.setRole(self.roles["MATCHER"], self.matcher2, True, opts)  # the steering matcher
         bond_matcher(d.matcher_bonds, self.token, self.matcher2, payer=self.gov)
         # Each matcher's bond, as the model books it (a won match challenge takes from it), and the

@@ -1,9 +1,9 @@
 """Hostile inputs for every state-changing function of MatcherBonds: zero amounts, more than is
-bonded, unbonding what backs an open exposure window, the unbonding delay, the wrong caller for governance, and every way a match challenge is
-false (no cheaper offer, the matched offer itself, an unknown lease, after the window, twice, an
-offer or a provider that became more available after the match or within the grace before it).
-Every refused row reverts with
-its exact custom error and leaves the whole chain unchanged."""
+bonded, unbonding what backs an open exposure window, the unbonding delay, the wrong caller for
+governance, and every way a match challenge is false (no cheaper offer, the matched offer itself,
+an unknown lease, after the window, twice, an offer or a provider that became more available
+after the match or within the grace before it). Every refused row reverts with its exact custom
+error and leaves the whole chain unchanged."""
 
 import pytest
 

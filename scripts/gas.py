@@ -516,7 +516,9 @@ def measure(population: int) -> GasRun:
     # and rewriting the same second's stamp would cost 2,800 less (a figure the wall clock decided).
     chain.sleep(1)
     gas["updateOffer"] = m.registry.updateOffer(offer_id, 64, PRICE, 30 * 86400 - 1, {"from": provider}).gas_used
-    # The offer takes every job the measurement opens (docs/verification.md, job policy).
+    # The offer takes every job the measurement opens (docs/verification.md, job policy). A second
+    # later again: the policy stamps `changedAt` too (a match challenge reads it).
+    chain.sleep(1)
     gas["setOfferJobPolicy"] = m.registry.setOfferJobPolicy(offer_id, 2**32 - 1, 0, {"from": provider}).gas_used
 
     create = m.request()

@@ -124,6 +124,14 @@ contract JobMarket is IJobMarket, MarketBase {
     }
 
     /// @inheritdoc IJobMarket
+    function matchOf(
+        uint256 jobId
+    ) external view override returns (address provider, uint40 offerId, uint128 collateral, uint128 price) {
+        Jobs.JobRecord storage job = _jobs[jobId];
+        return (job.provider, job.offerId, job.collateral, job.escrow);
+    }
+
+    /// @inheritdoc IJobMarket
     function statusOf(uint256 jobId) external view override returns (Jobs.Status) {
         return _statusOf(_jobs[jobId]);
     }

@@ -18,7 +18,7 @@ import { Errors } from "./libraries/Errors.sol";
 import { LeaseLiveness } from "./libraries/LeaseLiveness.sol";
 import { ReputationMath } from "./libraries/ReputationMath.sol";
 import { TokenTransfers } from "./libraries/TokenTransfers.sol";
-import { Config, Jobs, Market, Registry } from "./types/DataTypes.sol";
+import { Config, Market, Registry } from "./types/DataTypes.sol";
 
 /// @title LeaseMarket
 /// @notice Requests, matching, streaming rental leases and liveness challenges. See
@@ -37,6 +37,10 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
     uint256 public constant override MAX_CLOSE_BATCH = 200;
 
     uint16 private constant _MAX_REPUTATION = 10_000;
+    /// @dev A matcher's exposure takes the low 88 bits of its word beside its credit (at most
+    /// 3 × 10^26 token units), the end of its window the 40 above.
+    uint256 private constant _EXPOSURE_BITS = 88;
+    uint256 private constant _EXPOSURE_MASK = (1 << _EXPOSURE_BITS) - 1;
     uint256 private constant _SECONDS_PER_HOUR = 3600;
 
     /*//////////////////////////////////////////////////////////////
@@ -97,6 +101,12 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
     /// @inheritdoc ILeaseMarket
     function getLease(uint256 leaseId) external view override returns (Market.Order memory) {
         return _viewOf(leaseId, _lease(leaseId));
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function exposureOf(address matcher) external view override returns (uint128 exposure, uint40 endsAt) {
+        uint128 tag = _creditTagOf(matcher);
+        return (uint128(tag & _EXPOSURE_MASK), uint40(tag >> _EXPOSURE_BITS));
     }
 
     /// @inheritdoc ILeaseMarket
@@ -225,20 +235,25 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
     /// @inheritdoc ILeaseMarket
     function matchRequests(Market.Pair[] calldata pairs) external override nonReentrant {
         // Check: an unbonded caller, a pause or nothing to do are the only reasons a batch reverts.
-        uint40 matcherId = _checkMatcher();
+        (uint40 matcherId, uint256 room, uint128 tag) = _matchRoom();
         Config.MarketParams memory params = config.marketParams();
         if (params.paused) revert Errors.Leasehold_Paused();
         if (pairs.length == 0) revert Errors.LeaseMarket_EmptyBatch();
 
         // slither-disable-next-line uninitialized-local (zero is the intended start of the sum)
         uint256 matchFees;
+        // A pair whose value would exceed what is left of the room is skipped (EXPOSURE_CAP).
+        uint256 roomLeft = room;
         for (uint256 i; i < pairs.length; ++i) {
-            (uint128 matchFee, ) = _matchPair(pairs[i].requestId, pairs[i].offerId, params, matcherId);
-            matchFees += matchFee;
+            (uint256 feeAndValue, ) = _matchPair(pairs[i].requestId, pairs[i].offerId, params, matcherId, roomLeft);
+            matchFees += uint128(feeAndValue);
+            roomLeft -= feeAndValue >> 128;
         }
 
-        // Effect: the fees are credited for a later `claimCredit`, not transferred per batch.
-        _credit(msg.sender, matchFees);
+        // Effect: the batch's value is charged to the matcher's exposure, and the fees are
+        // credited for a later `claimCredit`, not transferred per batch: one slot write.
+        // Within the room, so within the exposure's bits. A batch that matched nothing writes nothing.
+        if (roomLeft != room || matchFees != 0) _creditAndTag(msg.sender, matchFees, tag + uint128(room - roomLeft));
     }
 
     /// @inheritdoc ISignedRequests
@@ -249,7 +264,7 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
         uint256 offerId
     ) external override nonReentrant returns (uint256 requestId) {
         // Check: the caller, then the signature, which is spent here and pays nothing yet.
-        uint40 matcherId = _checkMatcher();
+        (uint40 matcherId, uint256 room, uint128 tag) = _matchRoom();
         _useSignedRequest(request, signature);
         address tenant = request.tenant;
 
@@ -259,14 +274,15 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
         emit SignedRequestUsed(tenant, request.nonce, requestId, msg.sender);
 
         // Check: a pair that does not hold reverts it all, the signature with it.
-        (uint128 matchFee, Registry.SkipReason reason) = _matchPair(
+        (uint256 feeAndValue, Registry.SkipReason reason) = _matchPair(
             requestId,
             offerId,
             config.marketParams(),
-            matcherId
+            matcherId,
+            room
         );
         if (reason != Registry.SkipReason.NONE) revert Errors.LeaseMarket_SignedRequestNotMatched(offerId, reason);
-        _credit(msg.sender, matchFee);
+        _creditAndTag(msg.sender, uint128(feeAndValue), tag + uint128(feeAndValue >> 128));
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -481,9 +497,23 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
         TokenTransfers.pullExactFrom(paymentToken, tenant, deposit);
     }
 
-    /// @dev The caller's matcher id; MatcherBonds reverts for an account that may not match.
-    function _checkMatcher() private view returns (uint40) {
-        return _matcherBonds.matcherIdOf(msg.sender);
+    /// @dev The caller's matcher id, the value it may still match in its exposure window and the
+    /// exposure word to charge it to (kept beside its credit, whose slot the batch writes anyway:
+    /// `_EXPOSURE_MASK` bits of exposure, the window's end above them). A window that ended leaves
+    /// the whole cap, and the charge opens the next one. MatcherBonds reverts for an account that
+    /// may not match.
+    function _matchRoom() private view returns (uint40 matcherId, uint256 room, uint128 tag) {
+        uint256 cap;
+        uint40 windowSeconds;
+        (matcherId, cap, windowSeconds) = _matcherBonds.matchTermsOf(msg.sender);
+        tag = _creditTagOf(msg.sender);
+        uint256 exposure = tag & _EXPOSURE_MASK;
+        if (block.timestamp >= tag >> _EXPOSURE_BITS) {
+            // The window ended: the next starts now, empty (and is written only with a charge).
+            exposure = 0;
+            tag = uint128(block.timestamp + windowSeconds) << _EXPOSURE_BITS;
+        }
+        room = exposure < cap ? cap - exposure : 0;
     }
 
     /// @dev A front-run permit consumes the nonce and makes this call fail; the allowance it set
@@ -523,23 +553,32 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
         }
     }
 
-    /// @dev Matches one pair or emits why not. Returns the match fee earned (0 when skipped) and
-    /// why it was skipped (NONE when matched). The lease's writes stay in this body: moved into a
-    /// function of their own, the legacy optimizer leaves their packed stores unoptimized (about
-    /// 630 gas more per match, measured).
+    /// @dev Matches one pair or emits why not. Returns the match fee earned in the low 128 bits and
+    /// the value charged to the matcher's exposure above them (one word: a third return would not
+    /// fit the legacy optimizer's stack), 0 when skipped, and why it was skipped (NONE when matched).
+    /// The value is at most `room`, itself at most half a uint128 bond, so it fits 128 bits.
+    /// A pair is matched only when its value at the request's price ceiling fits `room`; it is
+    /// charged at the matched price. The lease's writes stay in this body: moved into a function of
+    /// their own, the legacy optimizer leaves their packed stores unoptimized (about 630 gas more
+    /// per match, measured).
     function _matchPair(
         uint256 requestId,
         uint256 offerId,
         Config.MarketParams memory params,
-        uint40 matchRecord
-    ) private returns (uint128 matchFee, Registry.SkipReason reason) {
+        uint40 matchRecord,
+        uint256 room
+    ) private returns (uint256 feeAndValue, Registry.SkipReason reason) {
         Market.OrderRecord storage order = _orders[requestId];
         // Read only for a JOB: a batch of rentals spares the cold slot.
         address jobMarket_ = order.kind == Market.RequestKind.JOB ? _jobMarket : address(0);
 
-        // Check: what the market knows of the request, then every constraint of the offer in the
-        // registry, which reserves the units and locks the collateral when all hold.
+        // Check: what the market knows of the request, the matcher's room, then every constraint
+        // of the offer in the registry, which reserves the units and locks the collateral when all
+        // hold.
         reason = _requestSkipReason(order, offerId, jobMarket_);
+        if (reason == Registry.SkipReason.NONE && _valueAt(order, order.pricePerUnitHour, jobMarket_) > room) {
+            reason = Registry.SkipReason.EXPOSURE_CAP;
+        }
         // slither-disable-next-line uninitialized-local (stays empty exactly when the pair is skipped)
         Registry.Reservation memory reservation;
         if (reason == Registry.SkipReason.NONE) (reason, reservation) = _reserve(order, offerId);
@@ -547,12 +586,16 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
             emit MatchSkipped(requestId, offerId, reason);
             return (0, reason);
         }
+        feeAndValue = _valueAt(order, reservation.pricePerUnitHour, jobMarket_) << 128;
 
         // Effect: fees are today's parameters, capped by what the deposit holds, so a parameter
         // change since the request was posted can never make a match take more than was deposited.
-        uint128 deposit = order.escrow;
-        matchFee = params.matchFee < deposit ? params.matchFee : deposit;
-        uint128 escrow = deposit - matchFee;
+        uint128 escrow = order.escrow;
+        {
+            uint128 matchFee = params.matchFee < escrow ? params.matchFee : escrow;
+            feeAndValue |= matchFee;
+            escrow -= matchFee;
+        }
         order.status = Market.RequestStatus.MATCHED;
         // The dead deadline keeps who matched and what of the target a challenge must honour.
         Market.Target storage target = _targetOf(order);
@@ -561,7 +604,7 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
         order.matchDeadline = matchRecord;
         if (jobMarket_ != address(0)) {
             _handOverJob(requestId, order, offerId, reservation, escrow, jobMarket_);
-            return (matchFee, reason);
+            return (feeAndValue, reason);
         }
 
         // Effect: the RENTAL request becomes a lease; the escrow holds the bounty and the balance.
@@ -589,6 +632,18 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
             reservation.collateral,
             uint40(block.timestamp) + order.durationSeconds
         );
+    }
+
+    /// @dev What a match of the open request at `pricePerUnitHour` puts at stake, the most a
+    /// challenge disgorges: a RENTAL's whole value at that price (price × units × duration), a
+    /// JOB's deposit (all it can pay, whatever the price). `jobMarket_` is set exactly for a JOB.
+    function _valueAt(
+        Market.OrderRecord storage order,
+        uint256 pricePerUnitHour,
+        address jobMarket_
+    ) private view returns (uint256) {
+        if (jobMarket_ != address(0)) return order.escrow;
+        return (pricePerUnitHour * order.units * order.durationSeconds) / _SECONDS_PER_HOUR;
     }
 
     /// @dev Why the request cannot be matched now (NONE when it can); for a JOB, to `offerId`.
@@ -619,8 +674,9 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
         if (offerId > type(uint40).max) return (Registry.SkipReason.OFFER_UNKNOWN, reservation);
         // An open request's provider field names the provider a re-opened request excludes.
         address excluded = order.provider;
-        if (excluded != address(0) && registry.offer(offerId).provider == excluded) {
-            return (Registry.SkipReason.PROVIDER_EXCLUDED, reservation);
+        if (excluded != address(0)) {
+            (address provider, ) = registry.offerOwnerOf(offerId);
+            if (provider == excluded) return (Registry.SkipReason.PROVIDER_EXCLUDED, reservation);
         }
         Market.Target storage target = _targetOf(order);
         // slither-disable-next-line reentrancy-no-eth (our immutable registry; matchRequests nonReentrant)
@@ -651,8 +707,10 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
         uint128 escrow,
         address jobMarket_
     ) private {
-        // Effect: the job market owns the escrow and the match's terms from here.
-        order.escrow = 0;
+        // Effect: the job market owns the escrow and the match's terms from here. The escrow's field
+        // keeps the match's time for a match challenge (the same slot write; `getRequest` returns
+        // it as `startTime`, with an escrow of 0).
+        order.escrow = uint128(block.timestamp);
         order.pricePerUnitHour = reservation.pricePerUnitHour;
         paymentToken.safeTransfer(jobMarket_, escrow);
         IJobMarket(jobMarket_).openJob(
@@ -875,13 +933,12 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
                 v.challengeBond = order.challengeBond;
             }
         } else {
-            Jobs.Job memory job = IJobMarket(_jobMarket).getJob(id);
-            v.provider = job.provider;
-            v.offerId = uint40(job.offerId);
-            v.collateral = job.collateral;
+            (v.provider, v.offerId, v.collateral, ) = IJobMarket(_jobMarket).matchOf(id);
+            v.startTime = uint40(v.escrow);
+            v.escrow = 0;
         }
-        v.gpuModel = registry.offer(v.offerId).gpuModel;
-        v.region = registry.provider(v.provider).region;
+        (, v.gpuModel) = registry.offerOwnerOf(v.offerId);
+        v.region = registry.regionOf(v.provider);
     }
 
     function _lease(uint256 leaseId) private view returns (Market.OrderRecord storage order) {

@@ -4,15 +4,17 @@ pragma solidity 0.8.28;
 import { Ownable } from "@openzeppelin/contracts/access/Ownable.sol";
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { SafeERC20 } from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import { SafeCast } from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import { PayoutCredits } from "./base/PayoutCredits.sol";
+import { IJobMarket } from "./interfaces/IJobMarket.sol";
 import { ILeaseMarket } from "./interfaces/ILeaseMarket.sol";
 import { IMatcherBonds } from "./interfaces/IMatcherBonds.sol";
 import { IProtocolConfig } from "./interfaces/IProtocolConfig.sol";
 import { IProviderRegistry } from "./interfaces/IProviderRegistry.sol";
 import { Errors } from "./libraries/Errors.sol";
 import { TokenTransfers } from "./libraries/TokenTransfers.sol";
-import { Market, Registry } from "./types/DataTypes.sol";
+import { Jobs, Market, Registry } from "./types/DataTypes.sol";
 
 /// @title MatcherBonds
 /// @notice Matchers' bonds and the challenge of a dominated match. See
@@ -34,15 +36,40 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
 
     uint40 private constant _MIN_CHALLENGE_WINDOW_SECONDS = 10 minutes;
     uint256 private constant _SECONDS_PER_HOUR = 3600;
+    uint256 private constant _MAX_EXPOSURE_CAP = (1 << 88) - 1;
 
     IProtocolConfig private immutable _config;
     IProviderRegistry private immutable _registry;
     IERC20 private immutable _token;
 
-    Params private _params;
+    /// @dev `Params` as stored: the minimum bond and the window share a slot, so a match batch
+    /// reads both in one (`matchTermsOf`).
+    struct StoredParams {
+        // slot 0
+        uint128 minBond;
+        uint40 challengeWindowSeconds;
+        uint40 unbondingDelaySeconds;
+        uint40 graceSeconds;
+        // slot 1
+        uint128 challengerReward;
+    }
+
+    StoredParams private _params;
     address private _leaseMarket;
     uint40 private _nextId = 1;
-    mapping(address matcher => Bond bond) private _bonds;
+    /// @dev `Bond` as stored: the amounts and the id share a slot, so a match batch reads one slot
+    /// of the matcher's (`matchTermsOf`). 104 bits hold 2 × 10^31 token units, far above any bond
+    /// (`_bond` refuses more).
+    struct StoredBond {
+        // slot 0
+        uint104 amount;
+        uint104 unbonding;
+        uint40 id;
+        // slot 1
+        uint40 unbondingReadyAt;
+    }
+
+    mapping(address matcher => StoredBond bond) private _bonds;
     mapping(uint40 id => address matcher) private _matchers;
     mapping(uint256 leaseId => bool won) private _challenged;
 
@@ -64,7 +91,15 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
 
     /// @inheritdoc IMatcherBonds
     function params() external view override returns (Params memory) {
-        return _params;
+        StoredParams memory p = _params;
+        return
+            Params({
+                minBond: p.minBond,
+                challengerReward: p.challengerReward,
+                challengeWindowSeconds: p.challengeWindowSeconds,
+                unbondingDelaySeconds: p.unbondingDelaySeconds,
+                graceSeconds: p.graceSeconds
+            });
     }
 
     /// @inheritdoc IMatcherBonds
@@ -74,7 +109,8 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
 
     /// @inheritdoc IMatcherBonds
     function bondOf(address matcher) external view override returns (Bond memory) {
-        return _bonds[matcher];
+        StoredBond memory b = _bonds[matcher];
+        return Bond({ amount: b.amount, unbonding: b.unbonding, unbondingReadyAt: b.unbondingReadyAt, id: b.id });
     }
 
     /// @inheritdoc IMatcherBonds
@@ -84,17 +120,34 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
 
     /// @inheritdoc IMatcherBonds
     function isMatcher(address account) external view override returns (bool) {
-        Bond storage b = _bonds[account];
+        StoredBond storage b = _bonds[account];
         return b.id != 0 && b.amount - b.unbonding >= _params.minBond;
     }
 
     /// @inheritdoc IMatcherBonds
     function matcherIdOf(address account) external view override returns (uint40 id) {
-        Bond storage b = _bonds[account];
+        StoredBond storage b = _bonds[account];
         uint128 active = b.amount - b.unbonding;
         uint128 minBond = _params.minBond;
         id = b.id;
         if (id == 0 || active < minBond) revert Errors.MatcherBonds_NotBonded(account, active, minBond);
+    }
+
+    /// @inheritdoc IMatcherBonds
+    function matchTermsOf(
+        address account
+    ) external view override returns (uint40 id, uint256 exposureCap, uint40 windowSeconds) {
+        StoredBond storage b = _bonds[account];
+        uint128 active = b.amount - b.unbonding;
+        uint128 minBond = _params.minBond;
+        id = b.id;
+        if (id == 0 || active < minBond) revert Errors.MatcherBonds_NotBonded(account, active, minBond);
+        // Half the active bond per window: a match stays challengeable for a window after it, so
+        // the matches still open at any time fall in at most two windows (docs/matching-accountability.md).
+        exposureCap = active / 2;
+        // The lease market keeps an exposure in 88 bits: more than any bond of a real token.
+        if (exposureCap > _MAX_EXPOSURE_CAP) exposureCap = _MAX_EXPOSURE_CAP;
+        windowSeconds = _params.challengeWindowSeconds;
     }
 
     /// @inheritdoc IMatcherBonds
@@ -123,7 +176,7 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
         if (amount == 0) revert Errors.MatcherBonds_ZeroAmount();
 
         // Effect: the first bond names the matcher by the next id.
-        Bond storage b = _bonds[matcher];
+        StoredBond storage b = _bonds[matcher];
         uint40 id = b.id;
         if (id == 0) {
             id = _nextId;
@@ -134,8 +187,9 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
             b.id = id;
             _matchers[id] = matcher;
         }
-        b.amount += amount;
-        emit Bonded(matcher, id, amount, b.amount);
+        uint104 total = SafeCast.toUint104(uint256(b.amount) + amount);
+        b.amount = total;
+        emit Bonded(matcher, id, amount, total);
 
         // Interaction: exactly `amount`, or everything above reverts.
         TokenTransfers.pullExact(_token, amount);
@@ -145,22 +199,34 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
     function requestUnbond(uint128 amount) external override {
         // Check: a positive amount of the bond that is not unbonding already.
         if (amount == 0) revert Errors.MatcherBonds_ZeroAmount();
-        Bond storage b = _bonds[msg.sender];
+        StoredBond storage b = _bonds[msg.sender];
         uint128 active = b.amount - b.unbonding;
         if (amount > active) revert Errors.MatcherBonds_InsufficientBond(amount, active);
+        // Check: what stays active still backs the open window's matches (twice their value, as
+        // `matchRoomOf` allows half per window). A window that ended is backed by the delay: its
+        // matches stop being challengeable before anything unbonded now can leave.
+        address market = _leaseMarket;
+        if (market != address(0)) {
+            (uint128 exposure, uint40 endsAt) = ILeaseMarket(market).exposureOf(msg.sender);
+            if (block.timestamp < endsAt && uint256(exposure) * 2 > active - amount) {
+                revert Errors.MatcherBonds_ExposureOpen(amount, exposure, endsAt);
+            }
+        }
 
         // Effect: the delay restarts for the whole unbonding amount, so nothing leaves before a
         // match made while it was active can no longer be challenged.
         uint40 readyAt = uint40(block.timestamp) + _params.unbondingDelaySeconds;
-        b.unbonding += amount;
+        // Within the active bond, so within 104 bits.
+        uint104 unbonding = b.unbonding + uint104(amount);
+        b.unbonding = unbonding;
         b.unbondingReadyAt = readyAt;
-        emit UnbondRequested(msg.sender, b.unbonding, readyAt);
+        emit UnbondRequested(msg.sender, unbonding, readyAt);
     }
 
     /// @inheritdoc IMatcherBonds
     function withdrawUnbonded() external override nonReentrant returns (uint128 amount) {
         // Check: something unbonding whose delay has passed.
-        Bond storage b = _bonds[msg.sender];
+        StoredBond storage b = _bonds[msg.sender];
         amount = b.unbonding;
         if (amount == 0) revert Errors.MatcherBonds_NothingUnbonding(msg.sender);
         if (block.timestamp < b.unbondingReadyAt) {
@@ -168,7 +234,8 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
         }
 
         // Effect: empty the bucket before paying.
-        b.amount -= amount;
+        // The unbonding amount is part of the amount, both 104 bits.
+        b.amount -= uint104(amount);
         b.unbonding = 0;
         b.unbondingReadyAt = 0;
         emit Unbonded(msg.sender, amount);
@@ -186,13 +253,16 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
         uint256 leaseId,
         uint256 offerId
     ) external override nonReentrant returns (uint128 toTenant, uint128 toChallenger) {
-        // Check: a lease of our market (getLease reverts for anything else), matched by a bonded
+        // Check: a matched request of our market, a lease or a job (getRequest reverts for an
+        // unknown id; only a match keeps a match record in its dead deadline), matched by a bonded
         // matcher, within the window, not challenged yet.
         address market = _leaseMarket;
         if (market == address(0)) revert Errors.MatcherBonds_LeaseMarketUnset();
-        Market.Order memory lease = ILeaseMarket(market).getLease(leaseId);
+        Market.Order memory lease = ILeaseMarket(market).getRequest(leaseId);
         address matcher = _matchers[lease.matchDeadline & Market.MATCHER_ID_MASK];
-        if (matcher == address(0)) revert Errors.MatcherBonds_UnknownMatcher(leaseId);
+        if (lease.status != Market.RequestStatus.MATCHED || matcher == address(0)) {
+            revert Errors.MatcherBonds_UnknownMatcher(leaseId);
+        }
         uint40 deadline = lease.startTime + _params.challengeWindowSeconds;
         if (block.timestamp > deadline) {
             revert Errors.MatcherBonds_ChallengeWindowClosed(leaseId, deadline, uint40(block.timestamp));
@@ -200,12 +270,24 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
         if (_challenged[leaseId]) revert Errors.MatcherBonds_AlreadyChallenged(leaseId);
         if (offerId == lease.offerId) revert Errors.MatcherBonds_SameOffer(leaseId, offerId);
         uint128 saving = lease.pricePerUnitHour - _provenBetterPrice(lease, offerId);
+        uint256 owed;
+        uint256 value;
+        if (lease.kind == Market.RequestKind.JOB) {
+            // Check: the offer also accepts the job's terms (its job policy), at the job's price.
+            uint128 price;
+            (price, value) = _jobStake(market, leaseId, lease, offerId);
+            // The job's price scaled down to the cheaper rate: what the tenant overpays for it.
+            owed = (uint256(price) * saving) / lease.pricePerUnitHour;
+        } else {
+            owed = _overpaid(lease, saving);
+            value = _value(lease);
+        }
 
-        // Effect: the tenant's overpayment, then the reward, then the lease's value to the
+        // Effect: the tenant's overpayment, then the reward, then the match's value to the
         // treasury, each capped by what is left of the bond.
         _challenged[leaseId] = true;
         uint128 toTreasury;
-        (toTenant, toChallenger, toTreasury) = _slash(matcher, _overpaid(lease, saving), _value(lease));
+        (toTenant, toChallenger, toTreasury) = _slash(matcher, owed, value);
         emit MatchChallenged(leaseId, matcher, msg.sender, offerId, toTenant, toChallenger, toTreasury);
 
         // Interaction: a refused payout is credited, so no party can stop another's.
@@ -280,6 +362,25 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
         return better.pricePerUnitHour;
     }
 
+    /// @dev Job `jobId`'s price and value (its price is all it can pay its solver: the value a
+    /// challenge disgorges) once offer `offerId` is shown to accept the job's terms now: its job
+    /// policy computes the steps within the result timeout and its provider's free stake holds
+    /// the job's collateral. The policy's change stamps the offer's `changedAt`, which
+    /// `_provenBetterPrice` checked predates the match.
+    function _jobStake(
+        address market,
+        uint256 jobId,
+        Market.Order memory job,
+        uint256 offerId
+    ) private view returns (uint128 price, uint256 value) {
+        IJobMarket jobs = IJobMarket(ILeaseMarket(market).jobMarket());
+        Jobs.TermsRecord memory terms = jobs.termsRecord(job.jobTermsHash);
+        (, , , price) = jobs.matchOf(jobId);
+        Registry.SkipReason reason = _registry.checkJobPolicy(offerId, terms.steps, terms.resultTimeoutSeconds, price);
+        if (reason != Registry.SkipReason.NONE) revert Errors.MatcherBonds_OfferNotBetter(offerId, reason);
+        value = price;
+    }
+
     /// @dev What the lease's tenant overpays at `saving` less per unit-hour: over the lease's
     /// whole duration, capped by what its balance buys at the matched price.
     function _overpaid(Market.Order memory lease, uint128 saving) private pure returns (uint256 overpaid) {
@@ -302,7 +403,7 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
         uint256 owed,
         uint256 disgorged
     ) private returns (uint128 toTenant, uint128 toChallenger, uint128 toTreasury) {
-        Bond storage b = _bonds[matcher];
+        StoredBond storage b = _bonds[matcher];
         uint128 available = b.amount;
         toTenant = owed < available ? uint128(owed) : available;
         available -= toTenant;
@@ -311,8 +412,9 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
         available -= toChallenger;
         toTreasury = disgorged < available ? uint128(disgorged) : available;
         available -= toTreasury;
-        b.amount = available;
-        if (b.unbonding > available) b.unbonding = available;
+        // At most what the bond held, so within 104 bits.
+        b.amount = uint104(available);
+        if (b.unbonding > available) b.unbonding = uint104(available);
     }
 
     function _setParams(Params memory newParams) private {
@@ -355,7 +457,13 @@ contract MatcherBonds is IMatcherBonds, PayoutCredits {
         if (newParams.graceSeconds > MAX_GRACE_SECONDS) {
             revert Errors.MatcherBonds_ParamOutOfRange("graceSeconds", newParams.graceSeconds, 0, MAX_GRACE_SECONDS);
         }
-        _params = newParams;
+        _params = StoredParams({
+            minBond: newParams.minBond,
+            challengeWindowSeconds: newParams.challengeWindowSeconds,
+            unbondingDelaySeconds: newParams.unbondingDelaySeconds,
+            graceSeconds: newParams.graceSeconds,
+            challengerReward: newParams.challengerReward
+        });
         emit ParamsSet(newParams);
     }
 

@@ -117,6 +117,17 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
     }
 
     /// @inheritdoc IProviderRegistry
+    function offerOwnerOf(uint256 offerId) external view override returns (address provider, bytes32 gpuModel) {
+        Registry.Offer storage o = _offers[offerId];
+        return (o.provider, o.gpuModel);
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function regionOf(address account) external view override returns (bytes32) {
+        return _providers[account].region;
+    }
+
+    /// @inheritdoc IProviderRegistry
     function metadataURI(address account) external view override returns (string memory) {
         return _metadataURIs[account];
     }
@@ -368,8 +379,11 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
         }
 
         // Effect: only future matches read it; running jobs keep the terms they were matched on.
+        // A policy may accept more jobs than before: stamped like any change that could make the
+        // offer more available, so a match challenge cannot read it back into the past.
         o.jobStepsPerSecond = stepsPerSecond;
         o.jobMinResultTimeoutSeconds = minResultTimeoutSeconds;
+        o.changedAt = uint40(block.timestamp);
         emit OfferJobPolicySet(offerId, stepsPerSecond, minResultTimeoutSeconds);
     }
 

@@ -88,6 +88,9 @@ AIMS = {
     JOB_EXPECTED_PATH: 680_000,  # issue 12's limit on the job path
 }
 JOB_WINDOW = 600
+# Twice the value of everything one measurement matches within a window (30-day leases at PRICE,
+# 5,000 in the background and a few hundred measured), so no pair meets the exposure cap.
+MATCHER_BOND = 2 * 6_000 * 30 * 24 * PRICE * 8
 MATCH_BATCH = 100  # pairs per matchRequests while populating: about 7M gas, well inside a block
 RAW_BATCH = 200  # raw transactions per JSON-RPC batch while populating
 
@@ -167,6 +170,16 @@ happy path 802,000 to 700,000), with no change to any function's arguments:
   pays the bond check without the transfer saving: the job path rose by about
   10,800, within its budget of 680,000. The matcher is measured holding unclaimed
   fees, as it does between two claims.
+- **The exposure cap rides in the credit slot** (issue 12, accountable matching:
+  a matcher matches at most half its bond of value per challenge window). The
+  matcher's exposure and its window's end share the slot of its credit, which
+  the batch rewrites anyway, so the cap writes nothing of its own; MatcherBonds
+  keeps the bond's amounts with its id, and the minimum bond with the window,
+  so the bond check reads two slots instead of three (2,100 less). What is left
+  is each pair's value check (its value at the ceiling before the reservation,
+  at the matched price after): about 1,200 more on a one-pair batch, within the
+  counted lifecycle's limit (524,881). The matcher is measured with a bond that
+  covers every lease of the measurement.
 - **The job market is measured holding escrow**, as it does on a live market
   with jobs in flight: its first balance slot (20,000, less a refund at the
   finalization) is a one-time cost. This is 17,000 of the job path's drop and
@@ -353,7 +366,9 @@ class Market:
         self.config, self.registry, self.market = deployment.config, deployment.registry, deployment.market
         self.job_market = deployment.job_market
         self.token = deployment.payment_token
-        bond_matcher(deployment.matcher_bonds, self.token, self.matcher)
+        # The matcher may match up to half its bond of lease value per challenge window
+        # (docs/matching-accountability.md): bonded for every lease the measurement matches.
+        bond_matcher(deployment.matcher_bonds, self.token, self.matcher, MATCHER_BOND)
         self.config.setRole(self.config.VERIFIER_ROLE(), self.verifier, True, {"from": self.governance})
         self.params = dict(zip(_param_names(self.config), self.config.params()))
         # Steady state: every party (treasury, matcher, settler included) already holds tokens, so no
@@ -501,7 +516,9 @@ def measure(population: int) -> GasRun:
     # and rewriting the same second's stamp would cost 2,800 less (a figure the wall clock decided).
     chain.sleep(1)
     gas["updateOffer"] = m.registry.updateOffer(offer_id, 64, PRICE, 30 * 86400 - 1, {"from": provider}).gas_used
-    # The offer takes every job the measurement opens (docs/verification.md, job policy).
+    # The offer takes every job the measurement opens (docs/verification.md, job policy). A second
+    # later again: the policy stamps `changedAt` too (a match challenge reads it).
+    chain.sleep(1)
     gas["setOfferJobPolicy"] = m.registry.setOfferJobPolicy(offer_id, 2**32 - 1, 0, {"from": provider}).gas_used
 
     create = m.request()

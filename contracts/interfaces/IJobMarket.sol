@@ -197,6 +197,13 @@ interface IJobMarket is IMarketBase {
     /// @notice What publication recorded for `termsHash` (all zero: unpublished).
     function termsRecord(bytes32 termsHash) external view returns (Jobs.TermsRecord memory);
 
+    /// @notice Job `jobId`'s match as this market holds it: the solver, its offer, the collateral
+    /// locked and the job's price (its escrow without the settle bounty); all zero for an unknown id.
+    /// What the lease market's view and a match challenge read, without the whole job.
+    function matchOf(
+        uint256 jobId
+    ) external view returns (address provider, uint40 offerId, uint128 collateral, uint128 price);
+
     /// @notice The facts of a job: its record here, with the tenant and the terms hash the
     /// LeaseMarket keeps for the request (all zero for an unknown id).
     function getJob(uint256 jobId) external view returns (Jobs.Job memory);

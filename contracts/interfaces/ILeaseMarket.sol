@@ -133,6 +133,12 @@ interface ILeaseMarket is IMarketBase {
     /// @dev Reverts with `LeaseMarket_LeaseNotFound` unless the id is a matched RENTAL request.
     function getLease(uint256 leaseId) external view returns (Market.Order memory);
 
+    /// @notice `matcher`'s exposure: the value of what it matched (a lease's price × units ×
+    /// duration, a job's deposit) in its window, which ends at `endsAt`. A window opens at the
+    /// first match after the last one ended and lasts MatcherBonds' `challengeWindowSeconds`;
+    /// within it the exposure stays at most the cap `matchTermsOf` gives (docs/matching-accountability.md).
+    function exposureOf(address matcher) external view returns (uint128 exposure, uint40 endsAt);
+
     /// @notice The tenant of a request (zero when unknown). The job market reads a job's tenant here
     /// rather than storing it again.
     function tenantOf(uint256 requestId) external view returns (address);

@@ -90,6 +90,12 @@ interface IMatcherBonds is IPayoutCredits {
     /// `MatcherBonds_NotBonded` when `account` may not match.
     function matcherIdOf(address account) external view returns (uint40);
 
+    /// @notice What the lease market needs to let `account` match: its matcher id, its exposure
+    /// cap (half its active bond: the value it may match within one exposure window) and the
+    /// window's length (`challengeWindowSeconds`). The market keeps the exposure
+    /// (`ILeaseMarket.exposureOf`). Reverts with `MatcherBonds_NotBonded` when `account` may not match.
+    function matchTermsOf(address account) external view returns (uint40 id, uint256 exposureCap, uint40 windowSeconds);
+
     /// @notice Whether lease `leaseId`'s match was challenged successfully.
     function challenged(uint256 leaseId) external view returns (bool);
 
@@ -101,7 +107,8 @@ interface IMatcherBonds is IPayoutCredits {
     function bondFor(address matcher, uint128 amount) external;
 
     /// @notice Starts unbonding `amount` more of the caller's bond; the delay restarts for the whole
-    /// unbonding amount, which stays slashable until withdrawn.
+    /// unbonding amount, which stays slashable until withdrawn. Refused while what stays active
+    /// would be less than twice the exposure of the open window (`MatcherBonds_ExposureOpen`).
     function requestUnbond(uint128 amount) external;
 
     /// @notice Withdraws the caller's unbonding amount (less any slash) once the delay has passed.

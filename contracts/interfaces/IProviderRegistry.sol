@@ -93,11 +93,19 @@ interface IProviderRegistry is IPayoutCredits {
     /// @notice The stored record of `account` as a provider (all zero when not registered).
     function provider(address account) external view returns (Registry.Provider memory);
 
+    /// @notice The region `account` registered (zero when not registered): one slot of `provider`,
+    /// which the lease market's views read without decoding the whole record.
+    function regionOf(address account) external view returns (bytes32);
+
     /// @notice The metadata URI `account` registered (empty when not registered).
     function metadataURI(address account) external view returns (string memory);
 
     /// @notice Whether `account` is a registered provider.
     function isRegistered(address account) external view returns (bool);
+
+    /// @notice Offer `offerId`'s provider and GPU model (zero when it does not exist): the two
+    /// fields of `offer` the lease market reads, without decoding the whole offer.
+    function offerOwnerOf(uint256 offerId) external view returns (address provider, bytes32 gpuModel);
 
     /// @notice The offer `offerId` (all zero when it does not exist).
     function offer(uint256 offerId) external view returns (Registry.Offer memory);

@@ -427,4 +427,8 @@ library Errors {
     /// `cutoff` (the match's time less the grace): that it could take the request then cannot be
     /// proven.
     error MatcherBonds_ProviderChangedSinceMatch(address provider, uint32 raisedAt, uint40 cutoff);
+
+    /// @notice Unbonding `amount` would leave the active bond below twice the `exposure` of the
+    /// matcher's window, open until `endsAt`: the bond backs those matches.
+    error MatcherBonds_ExposureOpen(uint128 amount, uint128 exposure, uint40 endsAt);
 }

@@ -72,4 +72,9 @@ contract RecordingJobMarket {
         job.escrow = escrow;
         job.termsHash = jobTermsHash;
     }
+
+    /// @notice The last handover's match, as the lease market's view and a match challenge read it.
+    function matchOf(uint256) external view returns (address, uint40, uint128, uint128) {
+        return (provider, uint40(offerId), collateral, escrow);
+    }
 }

@@ -102,7 +102,8 @@ library Registry {
         JOB_MARKET_UNSET,
         JOB_TERMS_UNPUBLISHED, // the job market has not seen the request's terms: openJob would revert
         JOB_TERMS_REFUSED, // the offer's job policy does not accept the terms (no jobs, or too short a timeout)
-        PROVIDER_EXCLUDED // the request was re-opened after a lease of this offer's provider failed (docs/leases.md)
+        PROVIDER_EXCLUDED, // the request was re-opened after a lease of this offer's provider failed (docs/leases.md)
+        EXPOSURE_CAP // the pair's value would take the matcher's exposure above its cap (half its bond)
     }
 
     struct Provider {
@@ -302,7 +303,7 @@ library Market {
         uint128 collateral; // stake locked by the registry for this match
         uint128 settleBounty; // reserved at match, paid to whoever settles an ended lease
         uint128 withdrawn; // accrued already paid out (provider share + fee)
-        uint40 startTime;
+        uint40 startTime; // a lease's start; a matched JOB's match time
         uint40 stopTime; // close time, or the challenge time of a missed liveness challenge
         uint40 offerId;
         address challenger; // 0 when no liveness challenge is open
@@ -334,7 +335,9 @@ library Market {
         RequestKind kind;
         RequestStatus status; // OPEN, MATCHED or CANCELLED
         // slot 1
-        uint128 escrow; // the deposit while open; once leased: the streaming balance, top-ups included
+        // the deposit while open; once leased: the streaming balance, top-ups included; a matched JOB:
+        // the match's time (the job market holds its escrow)
+        uint128 escrow;
         uint128 pricePerUnitHour; // the tenant's maximum while open; the offer's price once leased
         // slot 2
         address provider; // 0 until leased; a re-opened request's excluded provider while it is open

@@ -86,6 +86,10 @@ class LeaseMarket(MoneyMarket):
         """`Market.Order` of a lease by field name (`getLease`)."""
         return self._struct("getLease", lease_id)
 
+    def exposure_of(self, matcher: str) -> tuple[int, int]:
+        """(exposure, window end) of `matcher` (docs/matching-accountability.md, the exposure cap)."""
+        return tuple(self._call("exposureOf", matcher))
+
     def request_status_of(self, request_id: int) -> int:
         return self._call("requestStatusOf", request_id)
 

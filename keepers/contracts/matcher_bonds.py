@@ -14,6 +14,11 @@ class MatcherBonds(ContractWrapper):
         """(amount, unbonding, unbondingReadyAt, id)."""
         return tuple(self._call("bondOf", account))
 
+    def match_terms_of(self, account: str) -> tuple[int, int, int]:
+        """(matcher id, exposure cap, window seconds): what the lease market lets `account` match
+        (reverts, as `MatcherBonds_NotBonded`, when it may not match)."""
+        return tuple(self._call("matchTermsOf", account))
+
     def params(self) -> tuple[int, int, int, int, int]:
         """(minBond, challengerReward, challengeWindowSeconds, unbondingDelaySeconds, graceSeconds)."""
         return tuple(self._call("params"))

@@ -69,6 +69,7 @@ class SkipReason(IntEnum):
     JOB_TERMS_UNPUBLISHED = 15
     JOB_TERMS_REFUSED = 16
     PROVIDER_EXCLUDED = 17  # a re-opened request: the offer is the failed lease's provider's
+    EXPOSURE_CAP = 18  # the pair's value would take the matcher's exposure above half its bond
 
 
 # ---------------------------------------------------------------- library Market

@@ -46,6 +46,14 @@ from keepers.sender import Refused
 BPS = 10_000
 
 
+def ceiling_value(kind: int, deposit: int, max_price: int, units: int, duration_seconds: int) -> int:
+    """What a request's match may put at stake, as `LeaseMarket` checks it against the matcher's
+    exposure room: a RENTAL's value at its price ceiling, a JOB's deposit."""
+    if kind == RequestKind.JOB:
+        return deposit
+    return max_price * units * duration_seconds // 3600
+
+
 class WeightsConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -298,12 +306,54 @@ class MatcherKeeper(Keeper):
         self.batch_score.set(plan.total_score)
         self.batch_bound.set(float("nan") if plan.upper_bound is None else plan.upper_bound)
         self.batch_gap.set(float("nan") if plan.optimality_gap is None else plan.optimality_gap)
-        for request_id, offer_id in plan.pairs:
+        planned = self.within_exposure(plan.pairs, signed)
+        for request_id, offer_id in planned:
             if request_id < 0:
                 self.submit_signed(signed[-request_id - 1], offer_id)
-        pairs = [pair for pair in plan.pairs if pair[0] > 0]
+        pairs = [pair for pair in planned if pair[0] > 0]
         size = self.role_config.batch_size
         self.submit_all([pairs[start : start + size] for start in range(0, len(pairs), size)])
+
+    def exposure_room(self) -> int:
+        """The lease value this matcher may still match in its exposure window: half its active bond
+        less what it matched since the window opened, all of it once the window ended
+        (docs/matching-accountability.md, "The exposure cap")."""
+        me = self.account.address
+        _, cap, _ = self.contracts.matcher_bonds.match_terms_of(me)
+        exposure, ends_at = self.view.market.exposure_of(me)
+        if self.w3.eth.get_block("latest")["timestamp"] >= ends_at:
+            exposure = 0
+        return max(cap - exposure, 0)
+
+    def within_exposure(self, pairs: list[tuple[int, int]], signed: list[SignedOrder] = ()) -> list[tuple[int, int]]:
+        """The planned pairs, in order, while their value fits the exposure room: the chain skips a pair
+        whose value at the request's ceiling exceeds what is left (EXPOSURE_CAP). Each kept pair is
+        counted at its ceiling (a RENTAL's price × units × duration, a JOB's deposit), at least what the
+        chain charges, so no kept pair is skipped; the rest wait for the next window."""
+        room = self.exposure_room()
+        ids = [request_id for request_id, _ in pairs if request_id > 0]
+        orders = dict(zip(ids, self.view.market.request_structs(ids, block="latest"))) if ids else {}
+        kept, dropped = [], []
+        for request_id, offer_id in pairs:
+            if request_id > 0:
+                order = orders[request_id]
+                value = ceiling_value(
+                    order["kind"], order["escrow"], order["pricePerUnitHour"], order["units"], order["durationSeconds"]
+                )
+            else:
+                spec, deposit = signed[-request_id - 1].request[1], signed[-request_id - 1].request[2]
+                value = ceiling_value(spec[9], deposit, spec[6], spec[2], spec[7])
+            if value > room:
+                dropped.append(request_id)
+                continue
+            room -= value
+            kept.append((request_id, offer_id))
+        if dropped:
+            self.log.warning(
+                "pairs above the matcher's exposure room left for the next window",
+                extra={"event": "exposure_cap", "request_ids": dropped, "room": room},
+            )
+        return kept
 
     def _stale(self, block_number: int) -> bool:
         """Whether the chain's clock moved half the match challenge grace past the block the books were

@@ -295,7 +295,7 @@ ALLOWED["LeaseMarket.cancelSignedRequest"] = {"SignedRequests_NonceUsed", "Signe
 # MatcherBonds: the challenge of a dominated match (handlers/matcher_bonds.py), a matcher bonding
 # again after a won challenge took its bond below the minimum, and the credits of refused payouts.
 ALLOWED["MatcherBonds.challengeMatch"] = {
-    "LeaseMarket_LeaseNotFound",
+    "LeaseMarket_RequestNotFound",
     "MatcherBonds_UnknownMatcher",
     "MatcherBonds_ChallengeWindowClosed",
     "MatcherBonds_AlreadyChallenged",

@@ -181,6 +181,8 @@ class Campaign(
         }
         opts = {"from": self.gov}
         self.config.setRole(self.roles["MATCHER"], self.matcher, True, opts)
+        # Both bond the minimum, so that won challenges take a bond below it and it bonds again; the
+        # exposure cap (half the bond of value per challenge window) skips the pairs above it.
         bond_matcher(d.matcher_bonds, self.token, self.matcher, payer=self.gov)
         self.config.setRole(self.roles["MATCHER"], self.matcher2, True, opts)  # the steering matcher
         bond_matcher(d.matcher_bonds, self.token, self.matcher2, payer=self.gov)

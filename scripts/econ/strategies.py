@@ -554,7 +554,9 @@ def matcher_steering(i: Inputs) -> Formula:
         f"(its provider lacks the reputation some requests ask); a match-watcher's challenge takes from its bond "
         f"the tenant's overpayment over the duration, (p_max − p)·H = {over:.2f}, the reward R = {R:g} and, to the "
         f"treasury, the lease's whole value p_max·H = {value:.2f}: more than its provider can be paid by the lease, "
-        "whose whole margin the model counts to the steerer (serving costs nothing here)",
+        "whose whole margin the model counts to the steerer (serving costs nothing here). The bond always pays the "
+        "value: a matcher may match at most half its active bond of value per challenge window (the exposure cap, "
+        "EXPOSURE_CAP), so steering more volume than its bond can disgorge is refused, not paid",
         usd(i.p["matchFee"]) + s * ((1 - f) * usd(i.ceiling_price) * i.lease_hours_mean + _bonds(i) - over - R - value),
     )
 

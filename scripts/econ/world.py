@@ -23,6 +23,9 @@ from scripts.econ.chain import Chain, Tx
 from scripts.econ.costs import USD, gas_usd, usd
 
 FUNDS = 10_000_000 * USD  # minted to every agent once, before the first snapshot
+# Bonded by each matcher on top of its minimum: twice the value of the most the simulation's
+# waves have a matcher match within one challenge window (its exposure cap is half its bond).
+MATCHER_EXPOSURE_BOND = 4_000_000 * USD
 
 
 @dataclass
@@ -95,8 +98,10 @@ class World:
     def bond_matchers(self, agents: list[Agent]) -> None:
         """A matcher bonds five times MatcherBonds' minimum from its own tokens (part of its wealth
         after), so that won challenges of its matches (each disgorges the lease's value) leave it
-        bonded enough to keep matching."""
-        amount = 5 * self.c.matcher_bonds.params()[0]
+        bonded enough to keep matching, and twice the most value it matches in one challenge window
+        (the exposure cap lets it match half its active bond per window,
+        docs/matching-accountability.md)."""
+        amount = 5 * self.c.matcher_bonds.params()[0] + MATCHER_EXPOSURE_BOND
         self.chain.round([Tx(agent.address, calls.bond_matcher(self.c, amount)) for agent in agents])
 
     def bonds(self, addresses: list[str]) -> list[int]:

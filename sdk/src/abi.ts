@@ -1661,6 +1661,30 @@ export const leaseMarketAbi = [
   {
     "inputs": [
       {
+        "internalType": "address",
+        "name": "matcher",
+        "type": "address"
+      }
+    ],
+    "name": "exposureOf",
+    "outputs": [
+      {
+        "internalType": "uint128",
+        "name": "exposure",
+        "type": "uint128"
+      },
+      {
+        "internalType": "uint40",
+        "name": "endsAt",
+        "type": "uint40"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint256",
         "name": "leaseId",
         "type": "uint256"
@@ -2934,6 +2958,22 @@ export const providerRegistryAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint8",
+        "name": "bits",
+        "type": "uint8"
+      },
+      {
+        "internalType": "uint256",
+        "name": "value",
+        "type": "uint256"
+      }
+    ],
+    "name": "SafeCastOverflowedUintDowncast",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "address",
         "name": "token",
         "type": "address"
@@ -3797,6 +3837,30 @@ export const providerRegistryAbi = [
         "internalType": "uint256",
         "name": "offerId",
         "type": "uint256"
+      }
+    ],
+    "name": "offerOwnerOf",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "provider",
+        "type": "address"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "gpuModel",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "offerId",
+        "type": "uint256"
       },
       {
         "internalType": "bool",
@@ -3931,6 +3995,25 @@ export const providerRegistryAbi = [
     "name": "recordOutcome",
     "outputs": [],
     "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      }
+    ],
+    "name": "regionOf",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
     "type": "function"
   },
   {
@@ -6360,6 +6443,40 @@ export const jobMarketAbi = [
         "internalType": "address",
         "name": "",
         "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      }
+    ],
+    "name": "matchOf",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "provider",
+        "type": "address"
+      },
+      {
+        "internalType": "uint40",
+        "name": "offerId",
+        "type": "uint40"
+      },
+      {
+        "internalType": "uint128",
+        "name": "collateral",
+        "type": "uint128"
+      },
+      {
+        "internalType": "uint128",
+        "name": "price",
+        "type": "uint128"
       }
     ],
     "stateMutability": "view",

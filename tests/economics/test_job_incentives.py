@@ -6,6 +6,7 @@ TestStablecoin here, so one balance sheet adds up both.
 """
 
 from keepers.contracts.types import SkipReason
+from scripts.deploy import bond_matcher
 
 from helpers import USD, event_args, reverts_with
 from jobs.support import (
@@ -120,6 +121,8 @@ def test_property_2_a_big_job_locks_collateral_in_proportion_to_its_price(ctx, d
     """A 5,000 USD job on one H100 unit (2,000 USD of unit collateral) locks 20,000 USD (4x)."""
     price = 5_000 * USD
     assert ctx.config.jobCollateralBps() == 40_000
+    # A matcher matches at most half its bond of value per window (the exposure cap): one bonded for it.
+    bond_matcher(ctx.matcher_bonds, ctx.token, ctx.matcher, 2 * price)
     locked_before = ctx.registry.provider(ctx.provider)["lockedStake"]
     job = driver.open(deposit=price + SETTLE_BOUNTY + MATCH_FEE)
     stored = job_of(ctx.job_market, job.id)

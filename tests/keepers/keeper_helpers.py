@@ -1,6 +1,23 @@
 """Chain and clock helpers of the keeper framework tests."""
 
+import io
 from contextlib import contextmanager
+
+from keepers.config import KeeperConfig
+from keepers.observability import make_logger
+from keepers.roles.matcher import MatcherKeeper
+
+
+def logging_matcher(data: dict, environ: dict, name: str) -> tuple[MatcherKeeper, io.StringIO]:
+    """A matcher keeper built from a keeper config, logging JSON into the returned stream."""
+    stream = io.StringIO()
+    matcher = MatcherKeeper(
+        KeeperConfig.model_validate(data),
+        environ=environ,
+        name=name,
+        logger=make_logger(name, "matcher", "INFO", stream=stream),
+    )
+    return matcher, stream
 
 
 class FakeClock:

@@ -6,25 +6,17 @@ import math
 
 from prometheus_client import generate_latest
 
-from keepers.config import KeeperConfig
 from keepers.matching import optimality_gap
-from keepers.observability import PrefixedRegistry, make_logger
+from keepers.observability import PrefixedRegistry
 from keepers.roles.matcher import MatcherKeeper
 
+from keeper_helpers import logging_matcher
 from protocol_setup import USD, provider_with_offer, request
 
 
 def _matcher(keeper_config, matcher_key, name: str) -> tuple[MatcherKeeper, io.StringIO]:
     """A matcher keeper on a new bonded key, logging JSON into the returned stream."""
-    data, environ = keeper_config(matcher_key())
-    stream = io.StringIO()
-    matcher = MatcherKeeper(
-        KeeperConfig.model_validate(data),
-        environ=environ,
-        name=name,
-        logger=make_logger(name, "matcher", "INFO", stream=stream),
-    )
-    return matcher, stream
+    return logging_matcher(*keeper_config(matcher_key()), name)
 
 
 def test_optimality_gap_is_the_share_of_the_bound_left():

@@ -3,6 +3,8 @@ a live market), against regression ceilings. Run with -s to print the figures.""
 
 import pytest
 
+from scripts.deploy import bond_matcher
+
 from market.support import DEPOSIT, LIVENESS_SPACING, order, sleep_to, spec
 
 # Measured figures plus a little headroom; see docs/gas.md for the aims and where the gas goes.
@@ -25,8 +27,12 @@ def warm(token, provider, provider2, treasury, matcher, accounts):
         token.mint(account, 1, {"from": account})
 
 
-def test_gas_of_every_operation(market, registry, token, funded, matcher, provider, stranger, offer_id, warm):
+def test_gas_of_every_operation(
+    market, registry, matcher_bonds, token, funded, matcher, provider, stranger, offer_id, warm
+):
     seen = {}
+    # Twenty-two leases in one window: a bond whose exposure cap (half of it) holds them all.
+    bond_matcher(matcher_bonds, token, matcher, 100_000 * 10**6)
     token.mint(provider, 200_000 * 10**6, {"from": provider})
     registry.stake(200_000 * 10**6, {"from": provider})
     registry.updateOffer(offer_id, 1024, 2 * 10**6, 30 * 86_400, {"from": provider})

@@ -222,25 +222,30 @@ def test_a_bond_waits_out_the_delay_and_stays_slashable_meanwhile(
     market, matcher_bonds, token, matcher, stranger, funded, offer2_id, steered
 ):
     lease, _ = steered
-    requested = matcher_bonds.requestUnbond(MIN_BOND, {"from": matcher})
+    # What backs the open window's matches (twice their value, docs/matching-accountability.md)
+    # cannot start unbonding before the window ends; the rest can.
+    exposure = market.exposureOf(matcher)[0]
+    assert exposure == VALUE
+    unbond = MIN_BOND - 2 * exposure
+    requested = matcher_bonds.requestUnbond(unbond, {"from": matcher})
     ready = requested.timestamp + DELAY
-    assert event_args(requested, "UnbondRequested") == {"matcher": matcher, "unbonding": MIN_BOND, "readyAt": ready}
+    assert event_args(requested, "UnbondRequested") == {"matcher": matcher, "unbonding": unbond, "readyAt": ready}
     # Unbonding, it may no longer match.
     rid = market.createRequest(spec(), FULL_DEPOSIT, {"from": funded}).return_value
-    with reverts_with_args("MatcherBonds_NotBonded", matcher.address, 0, MIN_BOND):
+    with reverts_with_args("MatcherBonds_NotBonded", matcher.address, 2 * exposure, MIN_BOND):
         market.matchRequests([(rid, offer2_id)], {"from": matcher})
-    # The challenge of its last match still reaches the bond.
+    # The challenge of its last match still reaches the bond, the unbonding part included.
     matcher_bonds.challengeMatch(lease, offer2_id, {"from": stranger})
     left = MIN_BOND - OVERCHARGE - REWARD - VALUE
-    assert _ints(matcher_bonds.bondOf(matcher)[:2]) == (left, left)
+    assert _ints(matcher_bonds.bondOf(matcher)[:2]) == (left, unbond)
     sleep_to(ready - 2)
     with reverts_with_args("MatcherBonds_UnbondingNotReady", ready, ready - 1):
         matcher_bonds.withdrawUnbonded({"from": matcher})
     sleep_to(ready - 1)
     before = token.balanceOf(matcher)
     matcher_bonds.withdrawUnbonded({"from": matcher})
-    assert token.balanceOf(matcher) == before + left
-    assert _ints(matcher_bonds.bondOf(matcher)[:3]) == (0, 0, 0)
+    assert token.balanceOf(matcher) == before + unbond
+    assert _ints(matcher_bonds.bondOf(matcher)[:3]) == (left - unbond, 0, 0)
     assert not matcher_bonds.isMatcher(matcher)
 
 

@@ -1,9 +1,9 @@
 """Hostile inputs for every state-changing function of MatcherBonds: zero amounts, more than is
-bonded, the unbonding delay, the wrong caller for governance, and every way a match challenge is
-false (no cheaper offer, the matched offer itself, an unknown lease, after the window, twice, an
-offer or a provider that became more available after the match or within the grace before it).
-Every refused row reverts with
-its exact custom error and leaves the whole chain unchanged."""
+bonded, unbonding what backs an open exposure window, the unbonding delay, the wrong caller for
+governance, and every way a match challenge is false (no cheaper offer, the matched offer itself,
+an unknown lease, after the window, twice, an offer or a provider that became more available
+after the match or within the grace before it). Every refused row reverts with its exact custom
+error and leaves the whole chain unchanged."""
 
 import pytest
 
@@ -81,6 +81,21 @@ def _(w):
     )
 
 
+@T.row("requestUnbond", "below_twice_the_open_exposure")
+def _(w):
+    open_lease(w)
+    exposure, ends_at = w.market.exposureOf(w.matcher)
+    amount = MIN_BOND - 2 * exposure + 1
+    return _call(
+        w,
+        "requestUnbond",
+        amount,
+        sender=w.matcher,
+        error="MatcherBonds_ExposureOpen",
+        err_args=(amount, exposure, ends_at),
+    )
+
+
 @T.row("withdrawUnbonded", "nothing_unbonding")
 def _(w):
     return _call(
@@ -103,7 +118,7 @@ def _(w):
 @T.row("challengeMatch", "unknown_lease")
 def _(w):
     return _call(
-        w, "challengeMatch", 10**9, w.offer2, sender=w.stranger, error="LeaseMarket_LeaseNotFound", err_args=(10**9,)
+        w, "challengeMatch", 10**9, w.offer2, sender=w.stranger, error="LeaseMarket_RequestNotFound", err_args=(10**9,)
     )
 
 

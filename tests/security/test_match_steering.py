@@ -13,6 +13,8 @@ the match (docs/matching-accountability.md)."""
 import pytest
 from brownie import chain
 
+from scripts.deploy import bond_matcher
+
 from helpers import USD, event_args, reverts_with_args
 from market.support import DURATION, MATCH_FEE, MAX_PRICE, OFFER_PRICE, SETTLE_BOUNTY, UNITS, spec
 from security.hostile_support import at, now
@@ -97,6 +99,8 @@ def test_an_honest_matcher_one_block_late_is_not_slashed(world, how):
     match is dominated on the chain's books at its block, but not by an offer that stood for the
     grace: the challenge is refused and the bond is whole."""
     w = world
+    # Five leases in one window: a bond whose exposure cap (half of it) holds them all.
+    bond_matcher(w.matcher_bonds, w.token, w.matcher, 1_000 * USD)
     bond = w.matcher_bonds.bondOf(w.matcher)[0]
     _set_price(w, w.provider, w.offer, MAX_PRICE)
     if how == "price_cut":

@@ -97,10 +97,20 @@ class MatcherBondActions:
             elif offer_id == lease.offer and self.ts + 1 <= lease.start + window:
                 expect = {"MatcherBonds_SameOffer"}
         else:
+            # Any id: an unknown one, a request never matched, or a matched JOB, which a challenge
+            # takes too (docs/matching-accountability.md, "JOB matches"). Against a JOB only with an
+            # offer no match can name (0), so the walk meets its refusals, never a JOB's award.
             lease, offer_id = None, self.rng.choice([0, *sorted(self.offers)])
         lease_id = lease.id if lease is not None else self._any_order_id()
         if lease is None and lease_id in self.orders and self.orders[lease_id].state != "lease":
-            expect = {"LeaseMarket_LeaseNotFound"}
+            offer_id = 0
+            expect = {
+                "MatcherBonds_UnknownMatcher",
+                "MatcherBonds_OfferNotBetter",
+                "MatcherBonds_ChallengeWindowClosed",
+            }
+        elif lease is None and lease_id not in self.orders:
+            expect = {"LeaseMarket_RequestNotFound"}
         if lease is not None:
             self._mark(lease.id)
             self._touched.update((lease.tenant, lease.matcher))

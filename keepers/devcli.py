@@ -159,7 +159,7 @@ def _deploy(anvil, directory: Path) -> Path:
         sys.path.insert(0, str(REPO_ROOT))  # scripts/ and the brownie project live in the checkout, not the package
     from brownie.network.rpc import Rpc
 
-    from scripts.deploy import bond_matcher, deploy, write_deployment
+    from scripts.deploy import bond_matcher, deploy, local_matcher_bond, write_deployment
     from scripts.localchain import brownie_on_anvil
 
     (directory / "deployments").mkdir(exist_ok=True)
@@ -176,7 +176,12 @@ def _deploy(anvil, directory: Path) -> Path:
             for name, role in GRANTS.items():
                 config.setRole(getattr(config, role)(), accounts[ACCOUNTS[name]], True, {"from": governance})
             # Matching needs a bond (docs/matching-accountability.md): the dev matcher holds one.
-            bond_matcher(deployment.matcher_bonds, deployment.payment_token, accounts[ACCOUNTS["matcher"]])
+            bond_matcher(
+                deployment.matcher_bonds,
+                deployment.payment_token,
+                accounts[ACCOUNTS["matcher"]],
+                local_matcher_bond(deployment.payment_token),
+            )
             for name, tokens in FAUCET_TOKENS.items():
                 deployment.payment_token.mint(accounts[ACCOUNTS[name]], tokens, {"from": governance})
             path = write_deployment(deployment, directory / "deployments")

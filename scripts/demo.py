@@ -333,14 +333,14 @@ class Demo:
     def deploy(self, anvil: Anvil) -> None:
         from brownie import accounts
 
-        from scripts.deploy import bond_matcher, deploy, write_deployment
+        from scripts.deploy import bond_matcher, deploy, local_matcher_bond, write_deployment
         from scripts.localchain import brownie_on_anvil
 
         with brownie_on_anvil(anvil), contextlib.redirect_stdout(io.StringIO()):
             deployment = deploy(accounts[GOVERNANCE], treasury=accounts[TREASURY].address)
             config, token = deployment.config, deployment.payment_token
             config.setRole(config.MATCHER_ROLE(), accounts[MATCHER], True, {"from": accounts[GOVERNANCE]})
-            bond_matcher(deployment.matcher_bonds, token, accounts[MATCHER])
+            bond_matcher(deployment.matcher_bonds, token, accounts[MATCHER], local_matcher_bond(token))
             for index in (VERIFIER, LAZY_VERIFIER):
                 config.setRole(config.VERIFIER_ROLE(), accounts[index], True, {"from": accounts[GOVERNANCE]})
             # Every result drawn for verification: the demo's few jobs each show the verified path.

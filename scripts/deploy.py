@@ -43,6 +43,11 @@ CHALLENGER_REWARD = 5
 MATCH_CHALLENGE_WINDOW_SECONDS = 3600
 MATCHER_UNBONDING_DELAY_SECONDS = 2 * 86400
 MATCH_CHALLENGE_GRACE_SECONDS = 60
+# What the local market's matcher bonds (`make demo`, `leasehold dev`, the keeper benchmarks), in
+# whole payment-token units: a matcher matches at most half its bond of value per challenge window
+# (docs/matching-accountability.md, "The exposure cap"), so the minimum bond (500 USD an hour)
+# would skip most of a busy local market's pairs with EXPOSURE_CAP.
+LOCAL_MATCHER_BOND = 1_000_000
 
 
 def matcher_bond_params(decimals: int) -> tuple[int, int, int, int, int]:
@@ -58,7 +63,8 @@ def matcher_bond_params(decimals: int) -> tuple[int, int, int, int, int]:
 
 
 def bond_matcher(matcher_bonds, payment_token, matcher, amount: int | None = None, *, payer=None) -> None:
-    """Local chains and tests: mints `amount` (default: the minimum bond) of the test stablecoin to
+    """Local chains and tests: mints `amount` (default: the minimum bond; `local_matcher_bond` for a
+    busy local market) of the test stablecoin to
     `payer` (default: `matcher`, a brownie account) and bonds it for `matcher` (an account or an
     address), so `matcher` may match."""
     amount = matcher_bonds.params()[0] if amount is None else amount
@@ -66,6 +72,11 @@ def bond_matcher(matcher_bonds, payment_token, matcher, amount: int | None = Non
     payment_token.mint(payer, amount, {"from": payer})
     payment_token.approve(matcher_bonds, amount, {"from": payer})
     matcher_bonds.bondFor(matcher, amount, {"from": payer})
+
+
+def local_matcher_bond(payment_token) -> int:
+    """`LOCAL_MATCHER_BOND` in the base units of `payment_token` (a brownie contract)."""
+    return LOCAL_MATCHER_BOND * 10 ** payment_token.decimals()
 
 
 class DeploymentError(RuntimeError):

@@ -26,7 +26,7 @@ from keepers.client import connect
 from keepers.config import KeeperConfig
 from keepers.devchain import Anvil
 from keepers.observability import make_logger
-from scripts.deploy import bond_matcher, deploy, matcher_bond_params, write_deployment
+from scripts.deploy import bond_matcher, deploy, local_matcher_bond, matcher_bond_params, write_deployment
 from scripts.localchain import recovering_dropped
 
 from helpers import KEY_ENV, USD, ZERO_ADDRESS, b32, register_with_offer
@@ -338,7 +338,9 @@ def matcher_account(protocol, accounts):
     """A brownie account bonded as a matcher (and holding MATCHER_ROLE)."""
     deployment, _ = protocol
     deployment.config.setRole(deployment.config.MATCHER_ROLE(), accounts[5], True, {"from": accounts[0]})
-    bond_matcher(deployment.matcher_bonds, deployment.payment_token, accounts[5])
+    # Bonded for a busy market: the exposure cap allows half the bond of value per window.
+    token = deployment.payment_token
+    bond_matcher(deployment.matcher_bonds, token, accounts[5], local_matcher_bond(token))
     return accounts[5]
 
 

@@ -158,14 +158,15 @@ class BenchMarket:
     def _deploy(self) -> None:
         from brownie import accounts
 
-        from scripts.deploy import bond_matcher, deploy, write_deployment
+        from scripts.deploy import bond_matcher, deploy, local_matcher_bond, write_deployment
         from scripts.localchain import brownie_on_anvil
 
         with brownie_on_anvil(self.anvil) as build, contextlib.redirect_stdout(io.StringIO()):
             deployment = deploy(accounts[GOVERNANCE])
             config = deployment.config
             config.setRole(config.MATCHER_ROLE(), accounts[MATCHER], True, {"from": accounts[GOVERNANCE]})
-            bond_matcher(deployment.matcher_bonds, deployment.payment_token, accounts[MATCHER])
+            token = deployment.payment_token
+            bond_matcher(deployment.matcher_bonds, token, accounts[MATCHER], local_matcher_bond(token))
             self.emitter_address = build.BulkEventEmitter.deploy({"from": accounts[GOVERNANCE]}).address
             self.deployment_path = write_deployment(deployment, self.workdir)
 

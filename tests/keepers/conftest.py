@@ -16,7 +16,7 @@ from keepers.config import KeeperConfig, TransactionsConfig
 from keepers.journal import Journal
 from keepers.observability import Metrics, make_logger
 from keepers.sender import TransactionSender
-from scripts.deploy import bond_matcher
+from scripts.deploy import bond_matcher, local_matcher_bond
 
 from keeper_helpers import FakeClock
 from protocol_setup import toml
@@ -117,7 +117,9 @@ def matcher_key(protocol, funded_key, accounts):
         key = funded_key()
         config = protocol[0].config
         config.setRole(config.MATCHER_ROLE(), key.address, True, {"from": accounts[0]})
-        bond_matcher(protocol[0].matcher_bonds, protocol[0].payment_token, key.address, payer=accounts[0])
+        token = protocol[0].payment_token
+        # Bonded for a busy market: the exposure cap allows half the bond of value per window.
+        bond_matcher(protocol[0].matcher_bonds, token, key.address, local_matcher_bond(token), payer=accounts[0])
         return key
 
     return make

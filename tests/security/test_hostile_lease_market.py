@@ -578,6 +578,11 @@ around(T, "requestReclaim", "lease_end", (-1,), _reclaim_around_end)
 # --- respondLiveness -------------------------------------------------------------------------
 
 
+def _respond(w, lease, **kw):
+    """`respondLiveness` of the lease with the whole work for its open challenge."""
+    return _call(w, "respondLiveness", lease, *_proof(w, lease), **kw)
+
+
 def _proof(w, lease, share=1.0):
     """The capacity proof's argument (`answer`) for the lease's open challenge, as a 1-tuple."""
     return (liveness_answer(w.market, lease, share=share).answer,)
@@ -623,11 +628,9 @@ def _(w):
 @T.row("respondLiveness", "no_open_challenge")
 def _(w):
     lease, _ = open_lease(w)
-    return _call(
+    return _respond(
         w,
-        "respondLiveness",
         lease,
-        *_proof(w, lease),
         sender=w.provider,
         error="LeaseMarket_NoOpenChallenge",
         err_args=(lease,),
@@ -637,11 +640,9 @@ def _(w):
 @T.row("respondLiveness", "wrong_caller")
 def _(w):
     lease, _ = challenged_lease(w)
-    return _call(
+    return _respond(
         w,
-        "respondLiveness",
         lease,
-        *_proof(w, lease),
         sender=w.stranger,
         error="LeaseMarket_CallerNotProvider",
         err_args=(lease, w.stranger.address),
@@ -653,19 +654,15 @@ def _respond_around_window_end(w, offset):
     deadline = challenged_at + params_of(w)["livenessWindowSeconds"]
     at(deadline + offset)
     if offset <= 0:
-        return _call(
+        return _respond(
             w,
-            "respondLiveness",
             lease,
-            *_proof(w, lease),
             sender=w.provider,
             check=lambda tx: "LivenessAnswered" in tx.events,
         )
-    return _call(
+    return _respond(
         w,
-        "respondLiveness",
         lease,
-        *_proof(w, lease),
         sender=w.provider,
         error="LeaseMarket_ChallengeWindowClosed",
         err_args=(lease, deadline, deadline + offset),
@@ -679,11 +676,9 @@ around(T, "respondLiveness", "liveness_window_end", (-1, 0), _respond_around_win
 def _(w):
     lease, _ = challenged_lease(w)
     respond_liveness(w.market, lease, w.provider)
-    return _call(
+    return _respond(
         w,
-        "respondLiveness",
         lease,
-        *_proof(w, lease),
         sender=w.provider,
         error="LeaseMarket_NoOpenChallenge",
         err_args=(lease,),

@@ -234,9 +234,13 @@ class LeaseMarketActions:
         self._gas_tag = units  # the proof's depth grows with the units
         seed = bytes(brownie.web3.eth.get_storage_at(self.market.address, liveness.seed_slot(lease_id)))
         proof = liveness.prove(seed, units) if honest else liveness.partial(seed, units, 0)
-        allowed = ALLOWED["LeaseMarket.respondLiveness"]
-        expect = allowed - PROOF_REFUSED if honest else allowed
-        return self._call(self.market, fn, (lease_id, proof.answer), sender, expect=expect)
+        name = "LeaseMarket.respondLiveness"
+        refused_before = sum(self.stats.refusals[(name, error)] for error in PROOF_REFUSED)
+        tx = self._call(self.market, fn, (lease_id, proof.answer), sender, expect=None if honest else ALLOWED[name])
+        if honest:
+            refused = sum(self.stats.refusals[(name, error)] for error in PROOF_REFUSED) - refused_before
+            require(refused == 0, f"{name}: the whole work for lease {lease_id} was refused by the spot check")
+        return tx
 
     # ----------------------------------------------------------------- lease actions
 
@@ -343,9 +347,10 @@ class LeaseMarketActions:
             return self._send_liveness("respondLiveness", self._any_order_id(), self.attacker)
         self._mark(lease.id)
         self._touched.add(lease.provider)
-        sender = self.providers[lease.provider].account if self.rng.random() < 0.9 else self.attacker
         # Sometimes the provider answers without the work (a bot on a dark GPU): always refused.
-        self._send_liveness("respondLiveness", lease.id, sender, honest=self.rng.random() < 0.85)
+        draw = self.rng.random()
+        sender = self.providers[lease.provider].account if draw < 0.9 else self.attacker
+        self._send_liveness("respondLiveness", lease.id, sender, honest=not 0.75 <= draw < 0.9)
 
     def act_resolve_liveness(self):
         lease = self._pick(self._leases(lambda o: o.challenger != ZERO))

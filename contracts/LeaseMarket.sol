@@ -314,15 +314,15 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
 
     /// @inheritdoc ILeaseMarket
     function requestReclaim(uint256 leaseId) external override {
-        Market.OrderRecord storage order = _lease(leaseId);
-        LeaseLiveness.requestReclaim(order, leaseId, _statusOf(order), config);
+        _openNotice(leaseId, false);
     }
 
     /// @inheritdoc ILeaseMarket
-    function respondLiveness(uint256 leaseId) external override nonReentrant {
-        // Check and effect in the library (the deadline fixed when the challenge opened).
+    function respondLiveness(uint256 leaseId, bytes calldata answer) external override nonReentrant {
+        // Check and effect in the library (the deadline fixed when the challenge opened, the
+        // capacity proof's spot check).
         // slither-disable-next-line reentrancy-no-eth (our linked library and registry; nonReentrant)
-        (address provider, uint128 bond) = LeaseLiveness.respond(_lease(leaseId), leaseId, registry);
+        (address provider, uint128 bond) = LeaseLiveness.respond(_lease(leaseId), leaseId, registry, answer);
 
         // Interaction: credited when the token refuses the provider, so no token can keep an
         // online provider from answering and have it slashed.
@@ -399,8 +399,7 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
 
     /// @inheritdoc ILeaseMarket
     function challengeLiveness(uint256 leaseId) external override nonReentrant {
-        Market.OrderRecord storage order = _lease(leaseId);
-        LeaseLiveness.challenge(order, leaseId, _statusOf(order), config, paymentToken);
+        _openNotice(leaseId, true);
     }
 
     /// @inheritdoc ILeaseMarket
@@ -939,6 +938,13 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
         }
         (, v.gpuModel) = registry.offerOwnerOf(v.offerId);
         v.region = registry.regionOf(v.provider);
+    }
+
+    /// @dev `challengeLiveness` (`challenge`) or `requestReclaim` after the lookup, in the linked
+    /// library: one call site for both keeps LeaseMarket's code within its room.
+    function _openNotice(uint256 leaseId, bool challenge) private {
+        Market.OrderRecord storage order = _lease(leaseId);
+        LeaseLiveness.open(order, leaseId, _statusOf(order), config, paymentToken, challenge);
     }
 
     function _lease(uint256 leaseId) private view returns (Market.OrderRecord storage order) {

@@ -23,6 +23,7 @@ from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 
+from keepers import liveness
 from keepers.accounts import load_account
 from keepers.config import KeeperConfig
 from keepers.contracts.base import ContractWrapper
@@ -349,8 +350,13 @@ class LeaseholdClient:
     def request_reclaim(self, lease_id: int) -> SendResult:
         return self.send(self.contracts.market.request_reclaim(lease_id))
 
-    def respond_liveness(self, lease_id: int) -> SendResult:
-        return self.send(self.contracts.market.respond_liveness(lease_id))
+    def respond_liveness(self, lease_id: int, units: int | None = None) -> SendResult:
+        """Answers the lease's open liveness challenge with the capacity proof for its seed, computed here
+        (keepers/liveness.py: the provider runs the work where the leased units are)."""
+        if units is None:
+            units = self.lease(lease_id).units
+        proof = liveness.prove(self.contracts.market.liveness_seed(lease_id), units)
+        return self.send(self.contracts.market.respond_liveness(lease_id, proof.answer))
 
     # ---------------------------------------------------------------- tenants
 

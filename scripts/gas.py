@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 import requests
 from brownie import accounts, chain, web3
 
+from keepers import liveness
 from keepers.contracts.structs import JobTerms
 from keepers.contracts.types import Phase
 from keepers.devchain import REPO_ROOT, Anvil
@@ -542,7 +543,7 @@ def measure(population: int) -> GasRun:
     gas["withdrawEarnings (second)"] = m.market.withdrawEarnings(lease, {"from": provider}).gas_used
     gas["topUp"] = m.market.topUp(lease, 10 * USD, {"from": tenant}).gas_used
     gas["challengeLiveness"] = m.market.challengeLiveness(lease, {"from": m.challenger}).gas_used
-    gas["respondLiveness"] = m.market.respondLiveness(lease, {"from": provider}).gas_used
+    gas["respondLiveness"] = m.market.respondLiveness(lease, liveness_answer(m, lease), {"from": provider}).gas_used
     gas["requestReclaim"] = m.market.requestReclaim(lease, {"from": provider}).gas_used
     # Time passes after the last withdrawal, so the close pays the provider as well as the tenant.
     chain.sleep(600)
@@ -572,6 +573,14 @@ def measure(population: int) -> GasRun:
     gas["withdrawUnstaked"] = m.registry.withdrawUnstaked({"from": provider}).gas_used
     gas["pauseOffer"] = m.registry.pauseOffer(offer_id, True, {"from": provider}).gas_used
     return run
+
+
+def liveness_answer(m: Market, lease: int) -> bytes:
+    """The capacity proof for the lease's open challenge (keepers/liveness.py), as its provider computes it."""
+    seed = bytes(web3.eth.get_storage_at(m.market.address, liveness.seed_slot(lease)))
+    names = [field["name"] for field in m.market.getRequest.abi["outputs"][0]["components"]]
+    units = dict(zip(names, m.market.getRequest(lease)))["units"]
+    return liveness.prove(seed, units).answer
 
 
 def counted_lifecycle(m: Market, offer_id: int) -> int:

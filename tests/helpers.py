@@ -72,3 +72,22 @@ def register_with_offer(
 # The environment variable keeper test configurations read their key from (not LEASEHOLD_*: those
 # override config keys).
 KEY_ENV = "KEEPER_TEST_KEY"
+
+
+def liveness_answer(market, lease_id: int, units: int | None = None, share: float = 1.0):
+    """The capacity proof for the lease's open challenge (keepers/liveness.py): the whole work, or
+    only `share` of its leaves. The seed is read from LeaseMarket's storage, the units from the lease."""
+    from keepers import liveness
+
+    seed = bytes(brownie.web3.eth.get_storage_at(market.address, liveness.seed_slot(lease_id)))
+    if units is None:
+        names = [field["name"] for field in market.getRequest.abi["outputs"][0]["components"]]
+        units = dict(zip(names, market.getRequest(lease_id)))["units"]
+    units = max(units, 1)  # an unknown lease: any proof, the call reverts before the check
+    return liveness.prove(seed, units) if share >= 1 else liveness.partial(seed, units, share)
+
+
+def respond_liveness(market, lease_id: int, sender, units: int | None = None):
+    """`respondLiveness` with the whole work for the lease's open challenge, sent by `sender`."""
+    answer = liveness_answer(market, lease_id, units)
+    return market.respondLiveness(lease_id, answer.answer, {"from": sender})

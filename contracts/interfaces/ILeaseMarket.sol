@@ -85,8 +85,15 @@ interface ILeaseMarket is IMarketBase {
     /// @notice Emitted for a lease of a `closeLeases` batch that cannot be closed by anyone now; the batch goes on.
     event CloseSkipped(uint256 indexed leaseId, Market.CloseSkipReason reason);
 
-    /// @notice Emitted when anyone challenges a lease's provider to prove it is alive.
-    event LivenessChallenged(uint256 indexed leaseId, address indexed challenger, uint128 bond, uint40 deadline);
+    /// @notice Emitted when anyone challenges a lease's provider to prove its leased capacity works;
+    /// `seed` seeds the capacity proof the answer must carry (docs/leases.md).
+    event LivenessChallenged(
+        uint256 indexed leaseId,
+        address indexed challenger,
+        uint128 bond,
+        uint40 deadline,
+        bytes32 seed
+    );
 
     /// @notice Emitted when the provider answers in time; the bond went to the provider.
     event LivenessAnswered(uint256 indexed leaseId, address indexed provider, uint128 bond);
@@ -220,10 +227,15 @@ interface ILeaseMarket is IMarketBase {
     /// @dev Emits {ReclaimRequested}.
     function requestReclaim(uint256 leaseId) external;
 
-    /// @notice Answers an open liveness challenge within the window; the bond goes to the provider,
-    /// credited to it ({IPayoutCredits}) when the token refuses the transfer.
-    /// @dev Emits {LivenessAnswered}.
-    function respondLiveness(uint256 leaseId) external;
+    /// @notice Answers an open liveness challenge within the window with a capacity proof for the
+    /// challenge's seed. `answer` is the Merkle root of the lease's `units` x
+    /// `Market.LIVENESS_LEAVES_PER_UNIT` leaves, then the sibling paths of the
+    /// `Market.LIVENESS_SPOT_CHECKS` leaves drawn from (seed, root), one after the other, 32 bytes
+    /// per node; the chain recomputes each drawn leaf (docs/leases.md). The bond goes to the
+    /// provider, credited to it ({IPayoutCredits}) when the token refuses the transfer.
+    /// @dev Emits {LivenessAnswered}. Reverts with LeaseMarket_LivenessProofLength or
+    /// LeaseMarket_LivenessProofInvalid on an answer without the work.
+    function respondLiveness(uint256 leaseId, bytes calldata answer) external;
 
     /*//////////////////////////////////////////////////////////////
                                  ANYONE

@@ -213,6 +213,14 @@ library Errors {
     /// @notice The challenge may be resolved only after its `deadline`, when the provider can no longer answer.
     error LeaseMarket_ChallengeWindowOpen(uint256 leaseId, uint40 deadline, uint40 currentTime);
 
+    /// @notice The capacity proof of a liveness answer has `length` bytes where the lease's size asks
+    /// `expected`: 32 for the root and 32 per sibling, the tree's depth times `Market.LIVENESS_SPOT_CHECKS`.
+    error LeaseMarket_LivenessProofLength(uint256 leaseId, uint256 length, uint256 expected);
+
+    /// @notice The capacity proof of a liveness answer fails its spot check `spot`: leaf `index`,
+    /// recomputed from the challenge's seed, is not under the answer's root by the proof given.
+    error LeaseMarket_LivenessProofInvalid(uint256 leaseId, uint256 spot, uint256 index);
+
     /// @notice Only the owner of the config (governance) may call this.
     error LeaseMarket_CallerNotGovernance(address caller);
 

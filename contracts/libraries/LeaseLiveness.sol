@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import { MerkleProof } from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import { Math } from "@openzeppelin/contracts/utils/math/Math.sol";
 
 import { ILeaseMarket } from "../interfaces/ILeaseMarket.sol";
@@ -22,15 +23,37 @@ import { TokenTransfers } from "./TokenTransfers.sol";
 library LeaseLiveness {
     uint256 private constant _BPS = 10_000;
     uint256 private constant _SECONDS_PER_HOUR = 3600;
+    /// @dev keccak256("leasehold.LeaseLiveness.seeds"): where, in LeaseMarket's storage and apart
+    /// from its declared variables, the seed of each lease's latest challenge is kept.
+    bytes32 private constant _SEEDS_SLOT = 0xcb7257d87c5855f5af806e5f0e277355b7ca3bcb99467111edfd14237b7e25e9;
 
-    /// @notice `requestReclaim` of LeaseMarket after the lookup: the provider gives notice on an
-    /// ACTIVE lease (`status` is its derived status), once.
-    function requestReclaim(
+    /// @dev The capacity-proof seeds: lease id => the seed fixed when its latest challenge opened.
+    struct Seeds {
+        mapping(uint256 leaseId => bytes32 seed) byLease;
+    }
+
+    /// @notice `challengeLiveness` (`isChallenge`) or `requestReclaim` of LeaseMarket after the
+    /// lookup (`status` is the lease's derived status): one entry for both, so the market keeps one
+    /// call site.
+    function open(
+        Market.OrderRecord storage order,
+        uint256 leaseId,
+        Market.LeaseStatus status,
+        IProtocolConfig config,
+        IERC20 paymentToken,
+        bool isChallenge
+    ) external {
+        if (isChallenge) _challenge(order, leaseId, status, config, paymentToken);
+        else _requestReclaim(order, leaseId, status, config);
+    }
+
+    /// @dev `requestReclaim`: the provider gives notice on an ACTIVE lease, once.
+    function _requestReclaim(
         Market.OrderRecord storage order,
         uint256 leaseId,
         Market.LeaseStatus status,
         IProtocolConfig config
-    ) external {
+    ) private {
         // Check.
         if (msg.sender != order.provider) revert Errors.LeaseMarket_CallerNotProvider(leaseId, msg.sender);
         if (status != Market.LeaseStatus.ACTIVE) revert Errors.LeaseMarket_LeaseNotActive(leaseId, status);
@@ -43,16 +66,15 @@ library LeaseLiveness {
         emit ILeaseMarket.ReclaimRequested(leaseId, reclaimableAt);
     }
 
-    /// @notice `challengeLiveness` of LeaseMarket after the lookup: opens a challenge on an ACTIVE
-    /// lease and pulls the bond. The answer deadline is fixed here, from today's window: no later
-    /// parameter change moves it.
-    function challenge(
+    /// @dev `challengeLiveness`: opens a challenge on an ACTIVE lease and pulls the bond. The answer
+    /// deadline and the capacity proof's seed are fixed here: no later parameter change moves them.
+    function _challenge(
         Market.OrderRecord storage order,
         uint256 leaseId,
         Market.LeaseStatus status,
         IProtocolConfig config,
         IERC20 paymentToken
-    ) external {
+    ) private {
         // Check: one open challenge per lease, spaced from the previous one (or the start).
         if (status != Market.LeaseStatus.ACTIVE) revert Errors.LeaseMarket_LeaseNotActive(leaseId, status);
         if (order.challengeOpen) {
@@ -73,20 +95,27 @@ library LeaseLiveness {
         order.challenger = msg.sender;
         order.challengeBond = uint56(bond);
         order.challengeDeadline = deadline;
-        emit ILeaseMarket.LivenessChallenged(leaseId, msg.sender, bond, deadline);
+        // The capacity proof's seed: unknown to the provider until this block (the previous block's
+        // hash and the beacon randomness), and distinct per lease and challenge.
+        bytes32 seed = keccak256(abi.encode(blockhash(block.number - 1), block.prevrandao, leaseId, block.timestamp));
+        _seeds().byLease[leaseId] = seed;
+        emit ILeaseMarket.LivenessChallenged(leaseId, msg.sender, bond, deadline, seed);
 
         // Interaction.
         if (bond > 0) TokenTransfers.pullExact(paymentToken, bond);
     }
 
     /// @notice `respondLiveness` of LeaseMarket after the lookup: the provider answers an open
-    /// challenge by its deadline. Returns the provider and the bond the market then pays it.
+    /// challenge by its deadline with a capacity proof for the challenge's seed (`answer`: the root,
+    /// then the Merkle paths of the spot-checked leaves). Returns the provider and the bond the
+    /// market then pays it.
     function respond(
         Market.OrderRecord storage order,
         uint256 leaseId,
-        IProviderRegistry registry
+        IProviderRegistry registry,
+        bytes calldata answer
     ) external returns (address provider, uint128 bond) {
-        // Check: the provider, within the window fixed when the challenge opened.
+        // Check: the provider, within the window fixed when the challenge opened, with the work.
         provider = order.provider;
         if (msg.sender != provider) revert Errors.LeaseMarket_CallerNotProvider(leaseId, msg.sender);
         if (!order.challengeOpen) revert Errors.LeaseMarket_NoOpenChallenge(leaseId);
@@ -94,6 +123,7 @@ library LeaseLiveness {
         if (block.timestamp > deadline) {
             revert Errors.LeaseMarket_ChallengeWindowClosed(leaseId, deadline, uint40(block.timestamp));
         }
+        _checkCapacityProof(leaseId, _seeds().byLease[leaseId], order.units, answer);
 
         // Effect: closing the challenge releases the accrual held back since it opened. The
         // challenger and bond stay, dead, in their slot: the next challenge rewrites it.
@@ -103,6 +133,62 @@ library LeaseLiveness {
         // slither-disable-next-line reentrancy-no-eth (our immutable registry; the market's call nonReentrant)
         registry.recordOutcome(provider, Registry.Outcome.LIVENESS_ANSWERED);
         emit ILeaseMarket.LivenessAnswered(leaseId, provider, bond);
+    }
+
+    /// @notice Leaf `index` of a capacity proof for `seed`: `Market.LIVENESS_CHAIN_STEPS` keccak256
+    /// steps from keccak256(seed, index). The Python twin is keepers/liveness.py.
+    function capacityLeaf(bytes32 seed, uint256 index) internal pure returns (bytes32 leaf) {
+        uint256 steps = Market.LIVENESS_CHAIN_STEPS;
+        assembly ("memory-safe") {
+            mstore(0x00, seed)
+            mstore(0x20, index)
+            leaf := keccak256(0x00, 0x40)
+            for {
+                let k := 0
+            } lt(k, steps) {
+                k := add(k, 1)
+            } {
+                mstore(0x00, leaf)
+                leaf := keccak256(0x00, 0x20)
+            }
+        }
+    }
+
+    /// @dev The spot check of a capacity proof (docs/leases.md, "Liveness: a capacity proof"): the
+    /// lease's `units` x LIVENESS_LEAVES_PER_UNIT leaves sit, padded with zero leaves to a power of
+    /// two, under a sorted-pair keccak tree (OpenZeppelin MerkleProof). `answer` is its root, then,
+    /// for each of the LIVENESS_SPOT_CHECKS leaf indices drawn from (seed, root), the leaf's `depth`
+    /// siblings, 32 bytes each; the chain recomputes each drawn leaf and checks its path to the root.
+    function _checkCapacityProof(uint256 leaseId, bytes32 seed, uint256 units, bytes calldata answer) private pure {
+        uint256 leaves = units * Market.LIVENESS_LEAVES_PER_UNIT;
+        uint256 pathBytes = Math.log2(leaves, Math.Rounding.Ceil) * 32;
+        uint256 expected = 32 + pathBytes * Market.LIVENESS_SPOT_CHECKS;
+        if (answer.length != expected) revert Errors.LeaseMarket_LivenessProofLength(leaseId, answer.length, expected);
+        bytes32 root = bytes32(answer[:32]);
+        for (uint256 spot; spot < Market.LIVENESS_SPOT_CHECKS; ++spot) {
+            uint256 index = uint256(keccak256(abi.encode(seed, root, spot))) % leaves;
+            uint256 from = 32 + spot * pathBytes;
+            if (_pathRoot(capacityLeaf(seed, index), answer[from:from + pathBytes]) != root) {
+                revert Errors.LeaseMarket_LivenessProofInvalid(leaseId, spot, index);
+            }
+        }
+    }
+
+    /// @dev The root `path` (siblings of 32 bytes, leaf upwards) leads `leaf` to, by OpenZeppelin MerkleProof.
+    function _pathRoot(bytes32 leaf, bytes calldata path) private pure returns (bytes32) {
+        bytes32[] calldata proof;
+        assembly ("memory-safe") {
+            proof.offset := path.offset
+            proof.length := shr(5, path.length)
+        }
+        return MerkleProof.processProofCalldata(proof, leaf);
+    }
+
+    /// @dev The seeds of the leases' latest challenges, at `_SEEDS_SLOT` of LeaseMarket's storage.
+    function _seeds() private pure returns (Seeds storage seeds) {
+        assembly ("memory-safe") {
+            seeds.slot := _SEEDS_SLOT
+        }
     }
 
     /// @notice `resolveLiveness` of LeaseMarket after the lookup: past the deadline fixed when the

@@ -210,6 +210,16 @@ library Market {
     uint8 internal constant MAX_REMATCHES = 3;
     /// @notice How long a re-opened request stays open for a match, from the failed lease's end.
     uint40 internal constant REMATCH_WINDOW_SECONDS = 21_600; // 6 hours
+    /// @notice The liveness capacity proof (docs/leases.md, "Liveness: a capacity proof"): leaves
+    /// per leased unit; a lease's proof has `units` times this many leaves, padded with zero
+    /// leaves to a power of two.
+    uint256 internal constant LIVENESS_LEAVES_PER_UNIT = 32;
+    /// @notice The capacity proof's keccak steps per leaf: leaf i is this many keccak256 steps
+    /// from keccak256(seed, i) (keccak stands in for the GPU kernel).
+    uint256 internal constant LIVENESS_CHAIN_STEPS = 16;
+    /// @notice The capacity proof's spot checks: leaves drawn from (seed, root) that the answer
+    /// proves against its root and the chain recomputes.
+    uint256 internal constant LIVENESS_SPOT_CHECKS = 8;
 
     /// @notice RENTAL becomes a streaming lease here; JOB is handed to the job market at match.
     enum RequestKind {

@@ -10,6 +10,7 @@ from web3.types import BlockIdentifier
 from keepers.contracts.fees import MoneyMarket
 from keepers.contracts.structs import RequestSpec
 from keepers.contracts.transact import Transact
+from keepers.liveness import seed_slot
 
 
 class LeaseMarket(MoneyMarket):
@@ -57,8 +58,9 @@ class LeaseMarket(MoneyMarket):
     def request_reclaim(self, lease_id: int) -> Transact:
         return self._transact("requestReclaim", lease_id)
 
-    def respond_liveness(self, lease_id: int) -> Transact:
-        return self._transact("respondLiveness", lease_id)
+    def respond_liveness(self, lease_id: int, answer: bytes) -> Transact:
+        """Answers a liveness challenge with a capacity proof for its seed (`keepers.liveness.CapacityProof.answer`)."""
+        return self._transact("respondLiveness", lease_id, answer)
 
     def match_signed_request(self, request: tuple, permit: tuple, signature: bytes, offer_id: int) -> Transact:
         """Posts a tenant's EIP-712 signed request and matches it with `offer_id` (matchers only)."""
@@ -72,6 +74,10 @@ class LeaseMarket(MoneyMarket):
     def job_market(self, *, block: BlockIdentifier = "latest") -> str:
         """The job market's address; the zero address while none is set."""
         return self._call("jobMarket", block=block)
+
+    def liveness_seed(self, lease_id: int, *, block: BlockIdentifier = "latest") -> bytes:
+        """The seed of the lease's latest liveness challenge (`LivenessChallenged.seed`), read from storage."""
+        return bytes(self.w3.eth.get_storage_at(self.address, seed_slot(lease_id), block_identifier=block))
 
     def next_request_id(self) -> int:
         return self._call("nextRequestId")

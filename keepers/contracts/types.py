@@ -30,6 +30,10 @@ FEES_TO_CAP = 1_000_000_000
 # and Market.REMATCH_WINDOW_SECONDS: how long a re-opened request stays open (docs/leases.md).
 MAX_REMATCHES = 3
 REMATCH_WINDOW_SECONDS = 21_600
+# Market.LIVENESS_*: the liveness capacity proof's size (keepers/liveness.py, docs/leases.md).
+LIVENESS_LEAVES_PER_UNIT = 32
+LIVENESS_CHAIN_STEPS = 16
+LIVENESS_SPOT_CHECKS = 8
 
 
 # ---------------------------------------------------------------- library Registry
@@ -171,6 +175,9 @@ SOLIDITY_CONSTANTS: dict[str, int] = {
     "libraries/ReputationMath.FEES_TO_CAP": FEES_TO_CAP,
     "types/DataTypes.MAX_REMATCHES": MAX_REMATCHES,
     "types/DataTypes.REMATCH_WINDOW_SECONDS": REMATCH_WINDOW_SECONDS,
+    "types/DataTypes.LIVENESS_LEAVES_PER_UNIT": LIVENESS_LEAVES_PER_UNIT,
+    "types/DataTypes.LIVENESS_CHAIN_STEPS": LIVENESS_CHAIN_STEPS,
+    "types/DataTypes.LIVENESS_SPOT_CHECKS": LIVENESS_SPOT_CHECKS,
 }
 
 # Each Python enum by its Solidity name (`Library.Enum`), as the ABI's internalType spells it.

@@ -3,9 +3,10 @@
 On start it brings the chain to the configured state, sending only what differs:
 registers (or updates region and endpoint), tops the stake up to the target, and
 makes each configured offer exist with the configured terms. Then it answers the
-liveness challenges of its leases every poll and withdraws earnings on a
-schedule. The endpoint it advertises is its own health server, so an agent that
-dies goes dark to the prober.
+liveness challenges of its leases every poll, each with the capacity proof for the
+challenge's seed computed here, on the machine that holds the leased units
+(keepers/liveness.py), and withdraws earnings on a schedule. The endpoint it
+advertises is its own health server, so an agent that dies goes dark to the prober.
 
 It is also the solver of the jobs matched to it: it runs each job's workload from
 the published terms and input and submits the output hash, the trace root and the
@@ -371,7 +372,7 @@ class ProviderAgent(Keeper):
             answered = send_or_skip(
                 self.log,
                 "respond_liveness",
-                partial(self.client.respond_liveness, lease_id),
+                partial(self.client.respond_liveness, lease_id, lease.units),
                 metrics=self.metrics,
                 lease_id=lease_id,
             )

@@ -42,6 +42,10 @@ CLAIM = {"Leasehold_NoCredit"} | REFUSED
 # A sweep pays the treasury with a plain transfer: a blocklisted treasury refuses it, and the fees wait.
 SWEEP = {"Leasehold_NoFees"} | REFUSED
 
+# A liveness answer without the work (the capacity proof's spot check): the walk expects it only of
+# an answer it sent without the work, never of an honest one.
+PROOF_REFUSED = {"LeaseMarket_LivenessProofInvalid", "LeaseMarket_LivenessProofLength"}
+
 # Every custom error each function may legitimately raise; anything else is a failure.
 ALLOWED = {
     "ProtocolConfig.setParams": {
@@ -176,6 +180,7 @@ ALLOWED = {
         "LeaseMarket_NoOpenChallenge",
         "LeaseMarket_ChallengeWindowClosed",
     }
+    | PROOF_REFUSED
     | REFUSED,
     "LeaseMarket.closeLease": {
         "LeaseMarket_LeaseNotFound",

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from web3 import Web3
 
+from keepers import liveness
 from keepers.contracts.deployed import Contracts
 from keepers.contracts.structs import JobTerms, RequestSpec
 from keepers.contracts.transact import Transact
@@ -169,8 +170,12 @@ def challenge_liveness(c: Contracts, lease_id: int) -> Transact:
     return c.market.challenge_liveness(lease_id)
 
 
-def respond_liveness(c: Contracts, lease_id: int) -> Transact:
-    return c.market.respond_liveness(lease_id)
+def respond_liveness(c: Contracts, lease_id: int, units: int = 1, work: float = 1.0) -> Transact:
+    """The answer to the lease's open challenge: the capacity proof for its seed (keepers/liveness.py),
+    with the whole work, or with only `work` of its leaves computed (a provider without the GPU)."""
+    seed = c.market.liveness_seed(lease_id)
+    proof = liveness.prove(seed, units) if work >= 1 else liveness.partial(seed, units, work)
+    return c.market.respond_liveness(lease_id, proof.answer)
 
 
 def resolve_liveness(c: Contracts, lease_id: int) -> Transact:

@@ -43,6 +43,7 @@ ROSTER = {
     "provider-honest": 6,
     "provider-dark-bot": 3,
     "provider-dark-offline": 3,
+    "provider-dark-timeshare": 3,
     "provider-frontrun": 3,
     "farmer": 2,
     "provider-new": 2,
@@ -58,11 +59,28 @@ PROVIDERS = (
     "provider-honest",
     "provider-dark-bot",
     "provider-dark-offline",
+    "provider-dark-timeshare",
     "provider-frontrun",
     "farmer",
     "provider-new",
 )
-ANSWERS = {"provider-honest", "provider-dark-bot", "provider-frontrun", "farmer", "provider-new", "matcher-steering"}
+# Who answers a liveness challenge with the capacity proof (the whole work, on the leased GPU).
+ANSWERS = {
+    "provider-honest",
+    "provider-dark-timeshare",
+    "provider-frontrun",
+    "farmer",
+    "provider-new",
+    "matcher-steering",
+}
+# A dark bot answers too, with what it has without the GPU in the window: BOT_WORK of the leaves
+# (a CPU at a small share of the GPU's rate). The spot check refuses it and the challenge is slashed.
+BOT_WORK = 0.01
+# provider-dark-timeshare re-lets the GPU and takes it back for each proof: its tenant's keeper finds
+# the workload unreachable (docs/delivery.md), challenges at this hour (the provider answers, taking
+# the bond) and closes the lease; the re-let renter loses service for PROOF_SECONDS per proof.
+TIMESHARE_DETECT_HOUR = 1
+PROOF_SECONDS = 60
 
 
 @dataclass
@@ -264,6 +282,11 @@ def run_wave(world: World, wave: int, size: int, stats: dict) -> None:
             live = [lease for lease in leases if not lease.closed]
         if hour == LEASE_HOURS:
             break
+        if hour == TIMESHARE_DETECT_HOUR:
+            _timeshare_detected(
+                world, [lease for lease in live if lease.provider.strategy == "provider-dark-timeshare"]
+            )
+            live = [lease for lease in leases if not lease.closed]
         challenged = live if hour in LIVENESS_HOURS else []
         chain.round(
             [
@@ -275,7 +298,15 @@ def run_wave(world: World, wave: int, size: int, stats: dict) -> None:
         for n, _ in enumerate(challenged):
             watchers[n % len(watchers)].units += 1
         answers = [lease for lease in challenged if lease.provider.strategy in ANSWERS]
-        chain.round([Tx(lease.provider_address, calls.respond_liveness(c, lease.lease_id)) for lease in answers])
+        bots = [lease for lease in challenged if lease.provider.strategy == "provider-dark-bot"]
+        chain.round(
+            [Tx(lease.provider_address, calls.respond_liveness(c, lease.lease_id)) for lease in answers]
+            + [
+                Tx(lease.provider_address, calls.respond_liveness(c, lease.lease_id, work=BOT_WORK), expect_revert=True)
+                for lease in bots
+            ]
+        )
+        stats["bot_answers_refused"] = stats.get("bot_answers_refused", 0) + len(bots)
         dark = [lease for lease in challenged if lease.provider.strategy not in ANSWERS]
         if dark:
             chain.advance(p["livenessWindowSeconds"] + 1)
@@ -319,6 +350,23 @@ def _relet(lease: Lease, hours: float) -> None:
     """A dark provider re-lets the leased units elsewhere while it is paid for them."""
     if lease.provider.strategy in ("provider-dark-bot", "provider-dark-offline"):
         lease.provider.offchain_usd += RELET_SHARE * usd(lease.price) * hours
+
+
+def _timeshare_detected(world: World, leases: list[Lease]) -> None:
+    """provider-dark-timeshare's leases at TIMESHARE_DETECT_HOUR: the tenant's keeper found the workload
+    unreachable; it challenges (docs/delivery.md), the provider takes the GPU back and answers with the
+    whole work (the bond is its), and the workload still unreachable, the tenant closes. The GPU was
+    re-let from the match, and stays re-let for the hours the lease would have run (the GPU-hours an
+    honest provider's lease holds), less PROOF_SECONDS of the re-let renter's service per proof."""
+    c, chain = world.c, world.chain
+    chain.round([Tx(lease.tenant.address, calls.challenge_liveness(c, lease.lease_id)) for lease in leases])
+    chain.round([Tx(lease.provider_address, calls.respond_liveness(c, lease.lease_id)) for lease in leases])
+    chain.round([Tx(lease.tenant.address, calls.close_lease(c, lease.lease_id)) for lease in leases])
+    for lease in leases:
+        lease.closed = True
+        would_run = EARLY_CLOSE_HOUR if lease.early else LEASE_HOURS
+        lease.provider.offchain_usd += RELET_SHARE * usd(lease.price) * (would_run - PROOF_SECONDS / 3600)
+    world.counters["timeshare_closed"] += len(leases)
 
 
 def _early_closes(world: World, closing: list[Lease]) -> None:

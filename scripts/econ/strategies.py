@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from keepers.contracts.types import FEES_TO_CAP
+from keepers.contracts.types import FEES_TO_CAP, LIVENESS_SPOT_CHECKS
 from scripts.econ.costs import COMPUTE_COST_SHARE, RELET_SHARE, gas_usd, usd
 
 BPS = 10_000
@@ -493,9 +493,40 @@ def provider_honest(i: Inputs) -> Formula:
     "provider-dark-bot", "provider", "Dark GPU, live key (re-lets, a bot answers)", "lease", "provider-honest", True
 )
 def provider_dark_bot(i: Inputs) -> Formula:
+    C = _collateral(i, "nvidia-a100-80gb")
+    s = i.p["livenessSlashBps"] / BPS
+    h = 2  # the first challenge's hour (leases.LIVENESS_HOURS)
+    S = LIVENESS_SPOT_CHECKS
     return Formula(
-        f"honest + r·p·H̄, r = {RELET_SHARE} (re-let elsewhere; the bot's answers look like service)",
-        _lease_pay(i, i.lease_price) + _bonds(i) + RELET_SHARE * usd(i.lease_price) * i.lease_hours_mean,
+        f"the bot must answer with the capacity proof for the challenge's seed; without the GPU in the window it "
+        f"computes a share φ of the leaves (φ = 0.01 modelled) and passes the {S} spot checks with φ^{S} ≈ 0: "
+        f"refused, then slashed like an offline provider: (1 − f + r)·p·{h} − s_live·C − gas(refused answer) "
+        f"= (1 − f + r)·p·{h} − {s * C:g} − gas",
+        _lease_pay(i, i.lease_price, h) + RELET_SHARE * usd(i.lease_price) * h - s * C - i.g("respond_liveness"),
+    )
+
+
+@strategy(
+    "provider-dark-timeshare",
+    "provider",
+    "Dark GPU, taken back for each proof (re-lets, answers every challenge with the work)",
+    "lease",
+    "provider-honest",
+    True,
+)
+def provider_dark_timeshare(i: Inputs) -> Formula:
+    D = 1  # leases.TIMESHARE_DETECT_HOUR: the tenant keeper's detection, challenge and close
+    t_p = 60 / 3600  # leases.PROOF_SECONDS: the re-let renter's lost service per proof
+    f, _ = _fees(i)
+    b = usd(i.p["livenessBond"])
+    return Formula(
+        f"the tenant's keeper finds the workload unreachable, challenges at hour D = {D} (answered: the bond b_live "
+        f"= {b:g} is the provider's) and closes; the GPU stays re-let for the GPU-hours an honest lease holds: "
+        f"(1 − f)·p·D + b_live + r·p·(H̄ − t_p) − gas(respondLiveness), t_p = 60 s",
+        (1 - f) * usd(i.lease_price) * D
+        + b
+        - i.g("respond_liveness")
+        + RELET_SHARE * usd(i.lease_price) * (i.lease_hours_mean - t_p),
     )
 
 

@@ -926,6 +926,12 @@ export const leaseMarketAbi = [
         "internalType": "uint40",
         "name": "deadline",
         "type": "uint40"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "seed",
+        "type": "bytes32"
       }
     ],
     "name": "LivenessChallenged",
@@ -2340,6 +2346,11 @@ export const leaseMarketAbi = [
         "internalType": "uint256",
         "name": "leaseId",
         "type": "uint256"
+      },
+      {
+        "internalType": "bytes",
+        "name": "answer",
+        "type": "bytes"
       }
     ],
     "name": "respondLiveness",
@@ -2528,6 +2539,48 @@ export const leaseMarketAbi = [
       }
     ],
     "name": "LeaseMarket_ChallengeWindowOpen",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "leaseId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "spot",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "index",
+        "type": "uint256"
+      }
+    ],
+    "name": "LeaseMarket_LivenessProofInvalid",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "leaseId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "length",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "expected",
+        "type": "uint256"
+      }
+    ],
+    "name": "LeaseMarket_LivenessProofLength",
     "type": "error"
   },
   {
@@ -10277,6 +10330,48 @@ export const protocolErrorsAbi = [
       }
     ],
     "name": "LeaseMarket_LeaseSettled",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "leaseId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "spot",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "index",
+        "type": "uint256"
+      }
+    ],
+    "name": "LeaseMarket_LivenessProofInvalid",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "leaseId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "length",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "expected",
+        "type": "uint256"
+      }
+    ],
+    "name": "LeaseMarket_LivenessProofLength",
     "type": "error"
   },
   {

@@ -14,6 +14,7 @@ import { erc20PermitAbi, jobMarketAbi, leaseMarketAbi, protocolConfigAbi, provid
 import type { AddressBook } from "./deployment.js";
 import { LeaseholdError, toLeaseholdError } from "./errors.js";
 import { ZERO_BYTES32, fromBytes32, toBytes32 } from "./ids.js";
+import { capacityProof, seedSlot } from "./liveness.js";
 import {
   type PermitSignature,
   type RequestSpec,
@@ -611,9 +612,15 @@ export class Leasehold {
       args: [toBytes32(gpuModel), units, pricePerUnitHour, maxDurationSeconds] });
   }
 
+  /** Answers the lease's open liveness challenge with the capacity proof for its seed, computed here
+   * (src/liveness.ts): run it where the leased units are. */
   async respondLiveness(leaseId: bigint) {
+    const seed = (await this.publicClient.getStorageAt({ address: this.book.leaseMarket, slot: seedSlot(leaseId) })) ??
+      ZERO_BYTES32;
+    const lease = await this.read<{ units: number }>(this.book.leaseMarket, leaseMarketAbi, "getLease", [leaseId]);
+    const { answer } = capacityProof(seed as Hex, Number(lease.units));
     return this.send({ address: this.book.leaseMarket, abi: leaseMarketAbi, functionName: "respondLiveness",
-      args: [leaseId] });
+      args: [leaseId, answer] });
   }
 
   /** The provider's leases with an open liveness challenge, and until when each may be answered. */

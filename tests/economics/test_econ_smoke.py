@@ -93,6 +93,10 @@ MUST_LOSE = [
     # Property 3 (verification the lazy cannot fake): a lazy verifier holds no trace, so it has
     # neither a claim nor a spot proof and its attestation is refused; it pays the gas of trying.
     "verifier-lazy",
+    # Property 7 (liveness that means service; service): the answer is a capacity proof for the
+    # challenge's seed; the bot without the GPU computes 1 % of the leaves, is refused by the spot
+    # check and slashed at the first challenge, so re-letting the GPU earns less than the slash.
+    "provider-dark-bot",
 ]
 
 
@@ -139,18 +143,16 @@ def test_cheating_on_a_big_job_and_reporting_oneself_lose_on_the_deployed_parame
         assert 0 <= world.end_wealth[agent.alt] - world.start_wealth[agent.alt] <= agent.units * lazy_share
 
 
-# The attacks that still pay today, each with the issue-12 property that will make it lose.
-STILL_PAYS = [
-    # Property 7, liveness that means service: an answer that shows the leased capacity works
-    # (a seeded computation sized to the units), not only that the operator's key is online.
-    "provider-dark-bot",
-]
-
-
-@pytest.mark.parametrize("key", STILL_PAYS)
-def test_an_attack_that_works_today_shows_as_paying(rows, key):
-    row = rows[key]
-    assert row["L2_diff"] is not None and row["L2_diff"].low > 0
+def test_the_timeshare_residual_is_reported_with_its_margin(results):
+    """Property 7's residual (docs/security.md, accepted limits): a provider that re-lets the GPU and
+    takes it back for each proof passes every challenge; what bounds it is the tenant's keeper,
+    which finds the workload unreachable and closes. Its margin against honest play is the
+    detection delay's pay and one bond against the later challenges' bonds: 0.94 USD lost per
+    lease at a one-hour detection (it pays beyond about 1.6 h)."""
+    inputs = results.inputs("L2")
+    value = {key: STRATEGIES[key].formula(inputs).value for key in ("provider-dark-timeshare", "provider-honest")}
+    margin = value["provider-dark-timeshare"] - value["provider-honest"]
+    assert -2 < margin < 0
 
 
 def test_the_report_names_every_strategy_played(results):

@@ -5,6 +5,7 @@ import pytest
 
 from scripts.deploy import bond_matcher
 
+from helpers import respond_liveness
 from market.support import DEPOSIT, LIVENESS_SPACING, order, sleep_to, spec
 
 # Measured figures plus a little headroom; see docs/gas.md for the aims and where the gas goes.
@@ -16,8 +17,12 @@ CEILINGS = {
     "closeLease (tenant)": 114_000,
     "closeLeases (per lease, batch of 20)": 50_500,
     "topUp": 65_000,
-    "challengeLiveness": 108_000,  # runs in the linked LeaseLiveness and reads six parameter slots
-    "respondLiveness": 90_000,
+    # Runs in the linked LeaseLiveness, reads six parameter slots and keeps the capacity proof's seed.
+    "challengeLiveness": 131_000,
+    # The capacity proof's spot check: 8 leaves of 16 keccak steps and their Merkle paths
+    # (depth 6 at 2 units, 8 at 8), the paths in calldata.
+    "respondLiveness": 134_000,
+    "respondLiveness (8 units)": 146_000,
 }
 
 
@@ -46,6 +51,8 @@ def test_gas_of_every_operation(
     tx = market.matchRequests([(tx.return_value, offer_id)], {"from": matcher})
     seen["matchRequests (1 pair)"] = tx.gas_used
     lease = tx.events["LeaseStarted"][0]["leaseId"]
+    tx = market.createRequest(spec(units=8), DEPOSIT, {"from": funded})
+    eight = market.matchRequests([(tx.return_value, offer_id)], {"from": matcher}).events["LeaseStarted"][0]["leaseId"]
 
     ids = [market.createRequest(spec(units=1), DEPOSIT, {"from": funded}).return_value for _ in range(20)]
     tx = market.matchRequests([(i, offer_id) for i in ids], {"from": matcher})
@@ -60,7 +67,9 @@ def test_gas_of_every_operation(
     seen["topUp"] = market.topUp(lease, 10**6, {"from": stranger}).gas_used
     sleep_to(start + LIVENESS_SPACING)
     seen["challengeLiveness"] = market.challengeLiveness(lease, {"from": stranger}).gas_used
-    seen["respondLiveness"] = market.respondLiveness(lease, {"from": provider}).gas_used
+    seen["respondLiveness"] = respond_liveness(market, lease, provider).gas_used
+    market.challengeLiveness(eight, {"from": stranger})
+    seen["respondLiveness (8 units)"] = respond_liveness(market, eight, provider).gas_used
     seen["closeLease (tenant)"] = market.closeLease(lease, {"from": funded}).gas_used
     sleep_to(order(market, ids[-1])["startTime"] + order(market, ids[-1])["durationSeconds"])
     tx = market.closeLeases(ids, {"from": stranger})

@@ -1,6 +1,10 @@
 """challengeLiveness, respondLiveness, resolveLiveness: bond, spacing, answer, termination and slash."""
 
-from helpers import BPS, ZERO_ADDRESS, event_args, reverts_with, reverts_with_args
+from brownie import web3
+
+from keepers import liveness
+
+from helpers import BPS, ZERO_ADDRESS, event_args, liveness_answer, respond_liveness, reverts_with, reverts_with_args
 from market.support import (
     ACTIVE,
     BALANCE,
@@ -37,12 +41,16 @@ def test_when_challenged_then_bond_pulled_and_event(market, token, stranger, lea
     assert record["challenger"] == stranger and record["challengedAt"] == tx.timestamp
     assert record["challengeBond"] == LIVENESS_BOND
     assert token.balanceOf(stranger) == before - LIVENESS_BOND
+    seed = event_args(tx, "LivenessChallenged")["seed"]
     assert event_args(tx, "LivenessChallenged") == {
         "leaseId": lease_id,
         "challenger": stranger,
         "bond": LIVENESS_BOND,
         "deadline": tx.timestamp + LIVENESS_WINDOW,
+        "seed": seed,
     }
+    # The seed is the one kept for the answer, and it is not the zero an unseeded answer would use.
+    assert bytes(seed) == market_seed(market, lease_id) != bytes(32)
 
 
 def test_revert_when_challenged_before_spacing_from_start(market, stranger, lease_id):
@@ -68,7 +76,7 @@ def test_when_provider_answers_then_bond_to_provider_and_outcome(market, registr
     challenge = _challenge(market, lease_id, stranger)
     before = token.balanceOf(provider)
     sleep_to(challenge.timestamp + LIVENESS_WINDOW - 1)
-    tx = market.respondLiveness(lease_id, {"from": provider})
+    tx = respond_liveness(market, lease_id, provider)
     assert tx.timestamp == challenge.timestamp + LIVENESS_WINDOW
     assert token.balanceOf(provider) == before + LIVENESS_BOND
     assert order(market, lease_id)["challenger"] == ZERO_ADDRESS
@@ -81,7 +89,7 @@ def test_when_provider_answers_then_bond_to_provider_and_outcome(market, registr
 
 def test_when_answered_then_next_challenge_waits_spacing(market, provider, stranger, lease_id):
     challenge = _challenge(market, lease_id, stranger)
-    market.respondLiveness(lease_id, {"from": provider})
+    respond_liveness(market, lease_id, provider)
     sleep_to(challenge.timestamp + LIVENESS_SPACING - 2)
     with reverts_with_args(
         "LeaseMarket_ChallengeTooSoon",
@@ -100,7 +108,7 @@ def test_when_a_second_challenge_follows_an_answered_one_then_the_views_show_onl
     """An answered challenge's challenger and bond stay in storage until the next challenge
     overwrites them; the views must show them only while a challenge is open."""
     first = _challenge(market, lease_id, stranger)
-    market.respondLiveness(lease_id, {"from": provider})
+    respond_liveness(market, lease_id, provider)
     answered = order(market, lease_id)
     assert (answered["challenger"], answered["challengeBond"], answered["challengedAt"]) == (
         ZERO_ADDRESS,
@@ -118,30 +126,30 @@ def test_when_a_second_challenge_follows_an_answered_one_then_the_views_show_onl
     )
     assert market.accruedOf(lease_id) == streamed(second.timestamp - open_["startTime"])
     before = token.balanceOf(provider)
-    tx = market.respondLiveness(lease_id, {"from": provider})
+    tx = respond_liveness(market, lease_id, provider)
     assert event_args(tx, "LivenessAnswered")["bond"] == LIVENESS_BOND
     assert token.balanceOf(provider) == before + LIVENESS_BOND
     assert order(market, lease_id)["challenger"] == ZERO_ADDRESS
     with reverts_with_args("LeaseMarket_NoOpenChallenge", lease_id):
-        market.respondLiveness(lease_id, {"from": provider})
+        respond_liveness(market, lease_id, provider)
 
 
 def test_revert_when_answer_after_window(market, provider, stranger, lease_id):
     challenge = _challenge(market, lease_id, stranger)
     sleep_to(challenge.timestamp + LIVENESS_WINDOW)
     with reverts_with("LeaseMarket_ChallengeWindowClosed"):
-        market.respondLiveness(lease_id, {"from": provider})
+        respond_liveness(market, lease_id, provider)
 
 
 def test_revert_when_answer_by_non_provider(market, stranger, lease_id):
     _challenge(market, lease_id, stranger)
     with reverts_with_args("LeaseMarket_CallerNotProvider", lease_id, stranger):
-        market.respondLiveness(lease_id, {"from": stranger})
+        respond_liveness(market, lease_id, stranger)
 
 
 def test_revert_when_answer_without_challenge(market, provider, lease_id):
     with reverts_with_args("LeaseMarket_NoOpenChallenge", lease_id):
-        market.respondLiveness(lease_id, {"from": provider})
+        respond_liveness(market, lease_id, provider)
 
 
 def test_when_unanswered_then_resolve_terminates_and_slashes(
@@ -205,7 +213,7 @@ def test_when_provider_challenges_itself_then_reward_goes_to_treasury(market, to
 def test_when_paused_then_liveness_moves_work(market, config, governance, provider, stranger, lease_id):
     config.pause({"from": governance})
     _challenge(market, lease_id, stranger)
-    market.respondLiveness(lease_id, {"from": provider})
+    respond_liveness(market, lease_id, provider)
     assert market.statusOf(lease_id) == ACTIVE
 
 
@@ -228,7 +236,7 @@ def test_when_window_changes_mid_challenge_then_deadline_holds(
     config.setParams(params, {"from": governance})
     sleep_to(deadline)
     with reverts_with_args("LeaseMarket_ChallengeWindowClosed", lease_id, deadline, deadline + 1):
-        market.respondLiveness(lease_id, {"from": provider})
+        respond_liveness(market, lease_id, provider)
     tx = market.resolveLiveness(lease_id, {"from": accounts[8]})
     assert market.statusOf(lease_id) == TERMINATED
     assert event_args(tx, "LivenessResolved")["challenger"] == stranger
@@ -242,7 +250,77 @@ def test_when_window_shortened_mid_challenge_then_answer_by_old_deadline_counts(
     params[8] = 60
     config.setParams(params, {"from": governance})
     sleep_to(challenge.timestamp + LIVENESS_WINDOW - 1)
-    tx = market.respondLiveness(lease_id, {"from": provider})
+    tx = respond_liveness(market, lease_id, provider)
     assert tx.timestamp == challenge.timestamp + LIVENESS_WINDOW  # the last second of the old window
     assert event_args(tx, "LivenessAnswered")["bond"] == LIVENESS_BOND
     assert market.statusOf(lease_id) == ACTIVE
+
+
+# --- the capacity proof (docs/leases.md, "Liveness: a capacity proof") -------------------------
+
+
+def market_seed(market, lease_id):
+    return bytes(web3.eth.get_storage_at(market.address, liveness.seed_slot(lease_id)))
+
+
+def test_when_challenged_twice_then_each_challenge_has_its_own_seed(market, provider, stranger, lease_id):
+    first = _challenge(market, lease_id, stranger)
+    first_seed = market_seed(market, lease_id)
+    respond_liveness(market, lease_id, provider)
+    sleep_to(first.timestamp + LIVENESS_SPACING)
+    market.challengeLiveness(lease_id, {"from": stranger})
+    assert market_seed(market, lease_id) not in (first_seed, bytes(32))
+
+
+def test_revert_when_answered_without_the_work(market, provider, stranger, lease_id):
+    """A bot that keeps the key but not the GPU: a root over leaves it never computed fails the first spot."""
+    _challenge(market, lease_id, stranger)
+    answer = liveness_answer(market, lease_id, share=0)
+    with reverts_with_args("LeaseMarket_LivenessProofInvalid", lease_id, 0, answer.indices[0]):
+        market.respondLiveness(lease_id, answer.answer, {"from": provider})
+    assert order(market, lease_id)["challenger"] == stranger  # still open
+
+
+def test_revert_when_answered_with_half_the_work(market, provider, stranger, lease_id):
+    """Half the leaves computed: a drawn leaf outside them fails (8 spots pass together with 1/256)."""
+    _challenge(market, lease_id, stranger)
+    answer = liveness_answer(market, lease_id, share=0.5)
+    seed = market_seed(market, lease_id)
+    failing = next(spot for spot, i in enumerate(answer.indices) if i >= liveness.leaf_count(UNITS) // 2)
+    assert not liveness.passes(seed, UNITS, answer)
+    with reverts_with_args("LeaseMarket_LivenessProofInvalid", lease_id, failing, answer.indices[failing]):
+        market.respondLiveness(lease_id, answer.answer, {"from": provider})
+
+
+def test_revert_when_answered_with_the_proof_of_another_challenge(market, provider, stranger, lease_id):
+    """A proof computed for a previous seed (or another lease's) answers nothing: the leaves differ."""
+    first = _challenge(market, lease_id, stranger)
+    stale = liveness_answer(market, lease_id)
+    respond_liveness(market, lease_id, provider)
+    sleep_to(first.timestamp + LIVENESS_SPACING)
+    market.challengeLiveness(lease_id, {"from": stranger})
+    drawn = liveness.spot_indices(market_seed(market, lease_id), stale.root, UNITS)
+    with reverts_with_args("LeaseMarket_LivenessProofInvalid", lease_id, 0, drawn[0]):
+        market.respondLiveness(lease_id, stale.answer, {"from": provider})
+
+
+def test_revert_when_answered_with_a_proof_sized_for_other_units(market, provider, stranger, lease_id):
+    _challenge(market, lease_id, stranger)
+    small = liveness_answer(market, lease_id, units=1)
+    expected = 32 + 32 * liveness.depth(UNITS) * liveness.LIVENESS_SPOT_CHECKS
+    with reverts_with_args("LeaseMarket_LivenessProofLength", lease_id, len(small.answer), expected):
+        market.respondLiveness(lease_id, small.answer, {"from": provider})
+
+
+def test_when_a_proof_is_refused_then_the_unanswered_challenge_is_resolved_and_slashed(
+    market, registry, provider, stranger, accounts, lease_id
+):
+    challenge = _challenge(market, lease_id, stranger)
+    answer = liveness_answer(market, lease_id, share=0)
+    with reverts_with("LeaseMarket_LivenessProofInvalid"):
+        market.respondLiveness(lease_id, answer.answer, {"from": provider})
+    sleep_to(challenge.timestamp + LIVENESS_WINDOW + 1)
+    tx = market.resolveLiveness(lease_id, {"from": accounts[8]})
+    assert event_args(tx, "LivenessResolved")["slashed"] == SLASH
+    assert market.statusOf(lease_id) == TERMINATED
+    assert registry.provider(provider)["livenessMissed"] == 1

@@ -11,6 +11,7 @@ import random
 import brownie
 
 from helpers import ZERO_ADDRESS as ZERO
+from helpers import liveness_answer
 from market.support import (
     ACTIVE,
     CLOSED,
@@ -202,7 +203,8 @@ class MarketMachine:
         rid = self._pick(st_pick)
         if rid is None or self.market.statusOf(rid) == L_NULL:
             return
-        self._try(self.market.respondLiveness, rid, {"from": order(self.market, rid)["provider"]})
+        answer = liveness_answer(self.market, rid)
+        self._try(self.market.respondLiveness, rid, answer.answer, {"from": order(self.market, rid)["provider"]})
 
     def rule_resolve(self, st_pick):
         rid = self._pick(st_pick)

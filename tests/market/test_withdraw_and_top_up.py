@@ -1,7 +1,7 @@
 """withdrawEarnings and topUp: streamed earnings minus the fee, held back during a challenge;
 top-ups only while ACTIVE."""
 
-from helpers import event_args, reverts_with, reverts_with_args
+from helpers import event_args, respond_liveness, reverts_with, reverts_with_args
 from market.support import (
     ACTIVE,
     BALANCE,
@@ -84,7 +84,7 @@ def test_when_withdrawn_during_a_challenge_then_the_held_back_accrual_is_paid_on
     during = market.withdrawEarnings(lease_id, {"from": provider})
     held = streamed(challenge.timestamp - start)
     assert sum(event_args(during, "EarningsWithdrawn")[k] for k in ("amount", "fee")) == held
-    market.respondLiveness(lease_id, {"from": provider})
+    respond_liveness(market, lease_id, provider)
     sleep_to(challenge.timestamp + 900)
     after = market.withdrawEarnings(lease_id, {"from": provider})
     paid = sum(event_args(after, "EarningsWithdrawn")[k] for k in ("amount", "fee"))

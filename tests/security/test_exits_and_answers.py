@@ -14,7 +14,7 @@
 import pytest
 from brownie import chain
 
-from helpers import USD, event_args
+from helpers import USD, event_args, respond_liveness
 from jobs.support import HOUR
 from security.token_support import (
     DEPOSIT,
@@ -53,7 +53,7 @@ def test_a_blocked_provider_still_answers_and_is_credited_the_bond(blocklist):
     assert bond > 0
     p.token.setBlocked(p.provider, True, {"from": p.governance})
 
-    tx = p.market.respondLiveness(lease, {"from": p.provider})
+    tx = respond_liveness(p.market, lease, p.provider)
 
     assert event_args(tx, "LivenessAnswered") == {"leaseId": lease, "provider": p.provider, "bond": bond}
     assert event_args(tx, "PaymentCredited") == {"account": p.provider, "amount": bond}
@@ -66,7 +66,7 @@ def test_once_answered_the_challenger_cannot_slash_the_blocked_provider(blocklis
     lease = open_lease(p, p.offer)
     _challenge(p, lease)
     p.token.setBlocked(p.provider, True, {"from": p.governance})
-    p.market.respondLiveness(lease, {"from": p.provider})
+    respond_liveness(p.market, lease, p.provider)
     chain.sleep(p.config.params()["livenessWindowSeconds"] + 1)
 
     with expect_revert("LeaseMarket_NoOpenChallenge"):
@@ -80,7 +80,7 @@ def test_the_credited_bond_is_claimed_once_the_provider_is_unblocked(blocklist):
     lease = open_lease(p, p.offer)
     bond = event_args(_challenge(p, lease), "LivenessChallenged")["bond"]
     p.token.setBlocked(p.provider, True, {"from": p.governance})
-    p.market.respondLiveness(lease, {"from": p.provider})
+    respond_liveness(p.market, lease, p.provider)
     p.token.setBlocked(p.provider, False, {"from": p.governance})
     before = p.token.balanceOf(p.provider)
 
@@ -225,7 +225,7 @@ def test_after_the_revocation_a_liveness_challenge_is_answered_or_slashed(plain)
     p.market.challengeLiveness(missed, {"from": p.challenger})
     _revoke_markets(p)
 
-    p.market.respondLiveness(answered, {"from": p.provider})
+    respond_liveness(p.market, answered, p.provider)
     chain.sleep(p.config.params()["livenessWindowSeconds"] + 1)
     tx = p.market.resolveLiveness(missed, {"from": p.stranger})
 

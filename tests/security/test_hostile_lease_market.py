@@ -9,7 +9,7 @@ import pytest
 
 from keepers.signed_requests import request_tuple, sign_request
 
-from helpers import USD, ZERO_ADDRESS, b32, event_args
+from helpers import USD, ZERO_ADDRESS, b32, event_args, liveness_answer, respond_liveness
 from market.support import (
     ACTIVE,
     CLOSED,
@@ -578,23 +578,70 @@ around(T, "requestReclaim", "lease_end", (-1,), _reclaim_around_end)
 # --- respondLiveness -------------------------------------------------------------------------
 
 
+def _respond(w, lease, **kw):
+    """`respondLiveness` of the lease with the whole work for its open challenge."""
+    return _call(w, "respondLiveness", lease, *_proof(w, lease), **kw)
+
+
+def _proof(w, lease, share=1.0):
+    """The capacity proof's argument (`answer`) for the lease's open challenge, as a 1-tuple."""
+    return (liveness_answer(w.market, lease, share=share).answer,)
+
+
+@T.row("respondLiveness", "proof_without_work")
+def _(w):
+    lease, _ = challenged_lease(w)
+    answer = liveness_answer(w.market, lease, share=0)
+    return _call(
+        w,
+        "respondLiveness",
+        lease,
+        answer.answer,
+        sender=w.provider,
+        error="LeaseMarket_LivenessProofInvalid",
+        err_args=(lease, 0, answer.indices[0]),
+    )
+
+
+@T.row("respondLiveness", "proof_length")
+def _(w):
+    lease, _ = challenged_lease(w)
+    (answer,) = _proof(w, lease)
+    return _call(
+        w,
+        "respondLiveness",
+        lease,
+        answer[:-32],
+        sender=w.provider,
+        error="LeaseMarket_LivenessProofLength",
+        err_args=(lease, len(answer) - 32, len(answer)),
+    )
+
+
 @T.row("respondLiveness", "unknown_id")
 def _(w):
-    return _call(w, "respondLiveness", 0, sender=w.provider, error="LeaseMarket_LeaseNotFound", err_args=(0,))
+    return _call(
+        w, "respondLiveness", 0, bytes(32), sender=w.provider, error="LeaseMarket_LeaseNotFound", err_args=(0,)
+    )
 
 
 @T.row("respondLiveness", "no_open_challenge")
 def _(w):
     lease, _ = open_lease(w)
-    return _call(w, "respondLiveness", lease, sender=w.provider, error="LeaseMarket_NoOpenChallenge", err_args=(lease,))
+    return _respond(
+        w,
+        lease,
+        sender=w.provider,
+        error="LeaseMarket_NoOpenChallenge",
+        err_args=(lease,),
+    )
 
 
 @T.row("respondLiveness", "wrong_caller")
 def _(w):
     lease, _ = challenged_lease(w)
-    return _call(
+    return _respond(
         w,
-        "respondLiveness",
         lease,
         sender=w.stranger,
         error="LeaseMarket_CallerNotProvider",
@@ -607,10 +654,14 @@ def _respond_around_window_end(w, offset):
     deadline = challenged_at + params_of(w)["livenessWindowSeconds"]
     at(deadline + offset)
     if offset <= 0:
-        return _call(w, "respondLiveness", lease, sender=w.provider, check=lambda tx: "LivenessAnswered" in tx.events)
-    return _call(
+        return _respond(
+            w,
+            lease,
+            sender=w.provider,
+            check=lambda tx: "LivenessAnswered" in tx.events,
+        )
+    return _respond(
         w,
-        "respondLiveness",
         lease,
         sender=w.provider,
         error="LeaseMarket_ChallengeWindowClosed",
@@ -624,8 +675,14 @@ around(T, "respondLiveness", "liveness_window_end", (-1, 0), _respond_around_win
 @T.row("respondLiveness", "twice")
 def _(w):
     lease, _ = challenged_lease(w)
-    w.market.respondLiveness(lease, {"from": w.provider})
-    return _call(w, "respondLiveness", lease, sender=w.provider, error="LeaseMarket_NoOpenChallenge", err_args=(lease,))
+    respond_liveness(w.market, lease, w.provider)
+    return _respond(
+        w,
+        lease,
+        sender=w.provider,
+        error="LeaseMarket_NoOpenChallenge",
+        err_args=(lease,),
+    )
 
 
 # --- closeLease ------------------------------------------------------------------------------
@@ -834,7 +891,7 @@ around(T, "challengeLiveness", "spacing_after_start", (0, 1), _challenge_around_
 
 def _challenge_around_next_spacing(w, offset):
     lease, challenged_at = challenged_lease(w)
-    w.market.respondLiveness(lease, {"from": w.provider})
+    respond_liveness(w.market, lease, w.provider)
     earliest = challenged_at + params_of(w)["livenessSpacingSeconds"]
     at(earliest + offset)
     if offset < 0:
@@ -932,7 +989,7 @@ around(T, "resolveLiveness", "liveness_window_end", (1,), _resolve_around_window
 @T.row("resolveLiveness", "answered")
 def _(w):
     lease, challenged_at = challenged_lease(w)
-    w.market.respondLiveness(lease, {"from": w.provider})
+    respond_liveness(w.market, lease, w.provider)
     at(challenged_at + params_of(w)["livenessWindowSeconds"] + 1)
     return _call(w, "resolveLiveness", lease, sender=w.stranger, error="LeaseMarket_NoOpenChallenge", err_args=(lease,))
 

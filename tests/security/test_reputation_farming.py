@@ -15,7 +15,7 @@ from brownie import chain
 
 from scripts.econ import leases as econ_leases
 
-from helpers import USD, event_args
+from helpers import USD, event_args, respond_liveness
 from jobs.support import HOUR
 from security.token_support import EU_WEST, H100, STAKE, fund, protocol, rental_spec
 
@@ -92,7 +92,7 @@ def test_self_answered_challenges_do_not_raise_the_score(farm):
     for _ in range(5):
         chain.sleep(params["livenessSpacingSeconds"] + 1)
         p.market.challengeLiveness(lease, {"from": p.alt})
-        answer = p.market.respondLiveness(lease, {"from": p.farmer})
+        answer = respond_liveness(p.market, lease, p.farmer)
         assert event_args(answer, "OutcomeRecorded")["provider"] == p.farmer  # still a recorded fact
 
     facts = p.registry.provider(p.farmer)

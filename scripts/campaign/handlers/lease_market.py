@@ -7,11 +7,12 @@ import brownie
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
+from keepers import liveness
 from keepers.workloads.base import keccak256
 from scripts.campaign.constants import DAY, HOUR, USD, ZERO, ZERO32
 from scripts.campaign.enums import BPS, JOB, L_ACTIVE, MAX_CLOSE_BATCH, RENTAL
 from scripts.campaign.failures import require
-from scripts.campaign.functions import succeeded
+from scripts.campaign.functions import ALLOWED, PROOF_REFUSED, succeeded
 from scripts.campaign.model import Offer, Order
 
 
@@ -216,9 +217,30 @@ class LeaseMarketActions:
         self._gas_tag = tuple(self.orders[i].kind if i in self.orders else None for i, _ in pairs)
         return self._call(self.market, "matchRequests", (pairs,), sender, expect=expect)
 
-    def _send_liveness(self, fn: str, lease_id: int, sender):
-        """The one place challengeLiveness, respondLiveness and resolveLiveness are sent from."""
-        return self._call(self.market, fn, (lease_id,), sender)
+    def _send_liveness(self, fn: str, lease_id: int, sender, *, honest: bool = True):
+        """The one place challengeLiveness, respondLiveness and resolveLiveness are sent from.
+
+        An answer carries the capacity proof for the challenge's seed (keepers/liveness.py): the whole
+        work when `honest`, which no proof error may refuse; otherwise a root over no computed leaf,
+        which must be refused (the spot check, unless an earlier check refuses it first).
+        """
+        lease = self.orders.get(lease_id)
+        if fn == "challengeLiveness":
+            # A lease's first challenge writes its seed slot fresh (20,000 gas more than a later one).
+            self._gas_tag = lease is None or lease.challenged_at == 0
+        if fn != "respondLiveness":
+            return self._call(self.market, fn, (lease_id,), sender)
+        units = lease.units if lease is not None and lease.kind == RENTAL else 1
+        self._gas_tag = units  # the proof's depth grows with the units
+        seed = bytes(brownie.web3.eth.get_storage_at(self.market.address, liveness.seed_slot(lease_id)))
+        proof = liveness.prove(seed, units) if honest else liveness.partial(seed, units, 0)
+        name = "LeaseMarket.respondLiveness"
+        refused_before = sum(self.stats.refusals[(name, error)] for error in PROOF_REFUSED)
+        tx = self._call(self.market, fn, (lease_id, proof.answer), sender, expect=None if honest else ALLOWED[name])
+        if honest:
+            refused = sum(self.stats.refusals[(name, error)] for error in PROOF_REFUSED) - refused_before
+            require(refused == 0, f"{name}: the whole work for lease {lease_id} was refused by the spot check")
+        return tx
 
     # ----------------------------------------------------------------- lease actions
 
@@ -325,8 +347,10 @@ class LeaseMarketActions:
             return self._send_liveness("respondLiveness", self._any_order_id(), self.attacker)
         self._mark(lease.id)
         self._touched.add(lease.provider)
-        sender = self.providers[lease.provider].account if self.rng.random() < 0.9 else self.attacker
-        self._send_liveness("respondLiveness", lease.id, sender)
+        # Sometimes the provider answers without the work (a bot on a dark GPU): always refused.
+        draw = self.rng.random()
+        sender = self.providers[lease.provider].account if draw < 0.9 else self.attacker
+        self._send_liveness("respondLiveness", lease.id, sender, honest=not 0.75 <= draw < 0.9)
 
     def act_resolve_liveness(self):
         lease = self._pick(self._leases(lambda o: o.challenger != ZERO))

@@ -44,6 +44,16 @@ abstract contract PayoutCredits is IPayoutCredits, ReentrancyGuardTransient {
         emit PaymentCredited(to, amount);
     }
 
+    /// @dev Takes `amount` from `from`'s credit when it holds that much, for a call of `from`'s own
+    /// that would otherwise pull it in; returns whether it did (else nothing changes).
+    function _spendCredit(address from, uint256 amount) internal returns (bool) {
+        uint256 credit = _credits[from];
+        if (credit < amount) return false;
+        _credits[from] = credit - amount;
+        emit CreditSpent(from, amount);
+        return true;
+    }
+
     /// @dev Pays `amount` to `to`; when the token refuses, credits it to `to` instead. Callers are
     /// `nonReentrant` and have written their terminal state before, so a refusing token (or a
     /// hook that tries to re-enter) changes only where `to`'s own money waits.

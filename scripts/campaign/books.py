@@ -372,6 +372,8 @@ class Books:
         )
         job = self.jobs[order.id]
         job.fee_bps, job.verifier_fee_bps = self.params["protocolFeeBps"], self.params["verifierFeeBps"]
+        # Property 12: the sample rate and the claim's bond are fixed at the match too.
+        job.sample_bps, job.claim_bond = self.params["verificationSampleBps"], self.params["verifierBond"]
         self.live_jobs.add(order.id)
 
     def on_JobHandedOver(self, e):
@@ -513,7 +515,7 @@ class Books:
         job = self.jobs[e["jobId"]]
         require(job.verifier == ZERO, f"job {job.id} claimed twice")
         require(
-            e["bond"] == self.params["verifierBond"] and e["windowEndsAt"] == self.ts + job.terms.window,
+            e["bond"] == job.claim_bond and e["windowEndsAt"] == self.ts + job.terms.window,
             "claim bond or window",
         )
         job.verifier, job.verifier_bond, job.window_ends = e["verifier"], e["bond"], e["windowEndsAt"]
@@ -646,9 +648,7 @@ class Books:
         valid = job.attestation == A_VALID
         to_verifier = 0
         if valid:
-            to_verifier = min(
-                self.pool + levy, job.escrow * job.verifier_fee_bps // self.params["verificationSampleBps"]
-            )
+            to_verifier = min(self.pool + levy, job.escrow * job.verifier_fee_bps // job.sample_bps)
         expected = (job.escrow - pf - levy, pf, levy, to_verifier)
         got = (e["toProvider"], e["protocolFee"], e["verifierLevy"], e["toVerifier"])
         require(got == expected, f"finalize split {got}, model {expected}")

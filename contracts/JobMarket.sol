@@ -375,7 +375,8 @@ contract JobMarket is IJobMarket, MarketBase {
         uint128 toProvider = escrow - protocolFee - levy;
         address provider = job.provider;
         address verifier = job.verifier;
-        uint128 verifierBond = _postedBond(job);
+        // The bond fixed at the match is held only once a verifier claimed the job.
+        uint128 verifierBond = verifier == address(0) ? 0 : job.verifierBond;
         uint128 toVerifier;
         if (job.attestation == Jobs.Attestation.VALID) {
             // The sampled verifier that proved it holds the trace: levy over the sample rate (what
@@ -788,8 +789,9 @@ contract JobMarket is IJobMarket, MarketBase {
         uint128 escrow
     ) private returns (uint128, uint128 price) {
         uint128 settleBounty;
-        // Warm: the match read every parameter slot (`jobSkipReason`) just before.
-        Config.Params memory params = config.params();
+        // Warm: the match read these three parameter slots just before (the lease market's
+        // `marketParams`, the registry's `jobCollateralBps`); `params()` would read three more, cold.
+        Config.JobMatchTerms memory params = config.jobMatchTerms();
         settleBounty = params.settleBounty < escrow ? params.settleBounty : escrow;
         price = escrow - settleBounty;
         uint256 required = (uint256(price) * params.jobCollateralBps) / _BPS;

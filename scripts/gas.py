@@ -588,10 +588,16 @@ def counted_lifecycle(m: Market, offer_id: int) -> int:
 
 def measure_jobs(m: Market, gas: dict[str, int], offer_id: int) -> None:
     jm, _provider = m.job_market, m.provider
-    # Steady state: one job finalized before, so the job market holds accrued fees as between sweeps.
+    # Steady state: jobs finalized before, so the job market holds accrued fees as between sweeps,
+    # and the verifier holds the credit of a sampled job (its standing balance, which its claims'
+    # bonds are taken from).
     finalize_job(m, *m.open_job(offer_id, "hashchain", 64, 0)[:3])
     if jm.accruedFees() == 0:
         raise RuntimeError("the steady-state job accrued no fee")
+    steady_id = m.open_job(offer_id, "hashchain", 64, 6)
+    finalize_job(m, *steady_id[:3], sampled=True)
+    if jm.creditOf(m.verifier) < jm.getJob(steady_id[0]).dict()["verifierBond"]:
+        raise RuntimeError("the steady-state verifier holds no credit for its next claim's bond")
     job_id, terms, input, create_gas, match_gas = m.open_job(offer_id, "hashchain", 64, 1)
     submit, _, finalize = finalize_job(m, job_id, terms, input)
     gas["createRequest (JOB)"] = create_gas

@@ -54,6 +54,17 @@ library Config {
         uint128 settleBounty;
     }
 
+    /// @notice What a job's match fixes of the parameters (PROTOCOL §7: terms fixed when agreed):
+    /// three of the six slots in one call, instead of all six (docs/gas.md).
+    struct JobMatchTerms {
+        uint16 protocolFeeBps;
+        uint16 verifierFeeBps;
+        uint16 jobCollateralBps;
+        uint16 verificationSampleBps;
+        uint128 settleBounty;
+        uint128 verifierBond;
+    }
+
     /// @notice A catalogue entry: what one unit of a GPU model is and what it must be backed by.
     struct GpuModel {
         // slot 0

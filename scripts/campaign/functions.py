@@ -228,6 +228,18 @@ ALLOWED = {
     }
     | ERC20
     | REFUSED,
+    "JobMarket.claimAndAttest": {
+        "JobMarket_UnexpectedStatus",
+        "Leasehold_MissingRole",
+        "JobMarket_VerifierIsProvider",
+        "JobMarket_AlreadyClaimed",
+        "JobMarket_TermsMismatch",
+        "JobMarket_ClaimWindowClosed",
+        "JobMarket_NotSampled",
+        "JobMarket_InvalidSpotProof",
+    }
+    | ERC20
+    | REFUSED,
     "JobMarket.attest": {
         "JobMarket_UnexpectedStatus",
         "Leasehold_MissingRole",
@@ -329,6 +341,7 @@ ACTION_TARGET = {
     "respond_liveness": "LeaseMarket.respondLiveness",
     "resolve_liveness": "LeaseMarket.resolveLiveness",
     "claim_verification": "JobMarket.claimVerification",
+    "claim_and_attest": "JobMarket.claimAndAttest",
     "attest": "JobMarket.attest",
     "challenge_job": "JobMarket.challenge",
     "dispute_move": "JobMarket.proveStep",

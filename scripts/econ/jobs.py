@@ -266,29 +266,33 @@ def run_wave(world: World, wave: int, size: int, stats: JobStats) -> None:
     chain.round(txs)
 
     # Sampled verification (issue 12, property 3): the hash of each result's block draws it with
-    # probability s (verificationSampleBps); nobody verifies the others. A drawn job of a colluding
-    # solver is claimed first by its second account, which holds the solver's trace and attests
-    # valid with the spot proof. Any other drawn job is claimed by an honest verifier of its pool
-    # (honest solvers' standard jobs: the clean pool; cheaters', griefers' and big jobs: the
-    # sentinels), which re-executes (k·P): a right result it attests valid with its spot proof, a
-    # wrong one invalid without claiming (opening the dispute; a self-reporter's second account
-    # front-runs it with its own challenge). A lazy verifier of the pool tries to attest the drawn
-    # job valid unread: it holds no trace and no claim, so the contract refuses it.
-    sample_bps = world.params["verificationSampleBps"]
+    # probability s (verificationSampleBps, fixed at the job's match); nobody verifies the others.
+    # A drawn job of a colluding solver is claimed first by its second account, which holds the
+    # solver's trace and claims and attests valid with the spot proof in one call
+    # (claimAndAttest). Any other drawn job is claimed by an honest verifier of its pool (honest
+    # solvers' standard jobs: the clean pool; cheaters', griefers' and big jobs: the sentinels),
+    # which re-executes (k·P): a right result it claims and attests valid with its spot proof in
+    # one call, a wrong one it claims and attests invalid (opening the dispute; a self-reporter's
+    # second account front-runs it with its own challenge). A lazy verifier of the pool tries to
+    # attest the drawn job valid unread: it holds no trace and no claim, so the contract refuses it.
     clean = [a for key in CLEAN_POOL for a in world.of(key)]
     sentinels = [a for key in SENTINEL_POOL for a in world.of(key)]
     first, second = [], []
     for job in live:
         if job.kind == "void":
             continue
-        submit_block = c.job_market.job(job.job_id)["submitBlock"]
+        facts = c.job_market.job(job.job_id)
+        submit_block, sample_bps = facts["submitBlock"], facts["sampleBps"]  # the rate fixed at the match
         if not is_drawn(bytes(chain.w3.eth.get_block(submit_block)["hash"]), job.job_id, sample_bps):
             continue
         world.counters["drawn"] += 1
         if job.solver.strategy == "solver-collude":
-            first.append(Tx(job.solver.alt, calls.claim_verification(c, job.job_id, job.terms), priority=3))
-            second.append(
-                Tx(job.solver.alt, calls.attest(c, job.job_id, job.terms, True, job.submitted, job.solver.alt))
+            first.append(
+                Tx(
+                    job.solver.alt,
+                    calls.claim_and_attest(c, job.job_id, job.terms, job.submitted, job.solver.alt),
+                    priority=3,
+                )
             )
             continue
         sentinel = job.solver.strategy in CHEATERS or job.kind == "big" or job.solver.strategy == "solver-grief"
@@ -305,9 +309,9 @@ def run_wave(world: World, wave: int, size: int, stats: JobStats) -> None:
         verifier.offchain_usd -= COMPUTE_COST_SHARE * usd(job.price)
         # Claimed either way: as the claimant it alone may attest (flagging is not paid: property 5).
         if not job.wrong:
-            first.append(Tx(verifier.address, calls.claim_verification(c, job.job_id, job.terms)))
-            second.append(
-                Tx(verifier.address, calls.attest(c, job.job_id, job.terms, True, job.submitted, verifier.address))
+            # It re-executed first, so it holds the trace: the claim and the attestation in one call.
+            first.append(
+                Tx(verifier.address, calls.claim_and_attest(c, job.job_id, job.terms, job.submitted, verifier.address))
             )
         elif job.solver.strategy == "solver-self-report":
             # Its second account front-runs the claim with its own challenge: the claim and the

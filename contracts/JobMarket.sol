@@ -778,10 +778,11 @@ contract JobMarket is IJobMarket, MarketBase {
     }
 
     /// @dev Fixes the money terms of a job being opened (PROTOCOL §7: terms fixed when agreed): both
-    /// fees, the verification sample rate and the verifier bond as they are now; the settle bounty, reserved from the escrow as a lease reserves its
-    /// own; and the collateral, raised to `jobCollateralBps` of the price. The market's match checked
-    /// (`jobSkipReason`) that the provider's free stake covers the part above the units'. Returns
-    /// the whole collateral and the price (the escrow less the bounty).
+    /// fees, the verification sample rate and the verifier bond as they are now; the settle bounty,
+    /// reserved from the escrow as a lease reserves its own; and the collateral, raised to
+    /// `jobCollateralBps` of the price. The market's match checked (`jobSkipReason`) that the
+    /// provider's free stake covers the part above the units'. Returns the whole collateral and the
+    /// price (the escrow less the bounty).
     function _fixMatchTerms(
         Jobs.JobRecord storage job,
         uint256 offerId,

@@ -530,8 +530,9 @@ library Jobs {
         uint16 sampleBps; // the verification sample rate fixed at the match: the draw and the verifier's pay
     }
 
-    /// @notice How a job is stored: three slots at the match, two more with the result, and the
-    /// attestation written into the first two (docs/gas.md). The tenant and the terms hash are
+    /// @notice How a job is stored: three slots at the match (the fees, the sample rate and the
+    /// verifier bond fixed in them), two more with the result, and the claim and the attestation
+    /// written into the second (docs/gas.md). The tenant and the terms hash are
     /// not stored again: the lease market's record of the request keeps them.
     struct JobRecord {
         // slot 0

@@ -374,7 +374,8 @@ contract JobMarket is IJobMarket, MarketBase {
         _requireStatus(jobId, job, Jobs.Status.FINALIZABLE);
 
         // Effect: terminal before any transfer. Floors keep the payout within the escrow.
-        // The fee and the levy are those fixed at the match, whatever governance set since.
+        // The fee, the levy and the sample rate are those fixed at the match, whatever governance
+        // set since.
         job.status = Jobs.Status.FINALIZED;
         uint128 escrow = job.escrow;
         uint128 protocolFee = uint128((uint256(escrow) * job.protocolFeeBps) / _BPS);
@@ -382,13 +383,13 @@ contract JobMarket is IJobMarket, MarketBase {
         uint128 toProvider = escrow - protocolFee - levy;
         address provider = job.provider;
         address verifier = job.verifier;
-        uint128 verifierBond = job.verifierBond;
+        // The bond fixed at the match is held only once a verifier claimed the job.
+        uint128 verifierBond = verifier == address(0) ? 0 : job.verifierBond;
         uint128 toVerifier;
         if (job.attestation == Jobs.Attestation.VALID) {
             // The sampled verifier that proved it holds the trace: levy over the sample rate (what
             // re-executing one job in 1/s must earn), out of the levy and the pool.
-            (, uint16 sampleBps) = config.verificationTerms();
-            uint256 pay = (uint256(escrow) * job.verifierFeeBps) / sampleBps;
+            uint256 pay = (uint256(escrow) * job.verifierFeeBps) / job.sampleBps;
             uint256 available = _poolBalance() + levy;
             toVerifier = uint128(pay < available ? pay : available);
             _accrueWithPool(protocolFee, levy, toVerifier);
@@ -407,9 +408,10 @@ contract JobMarket is IJobMarket, MarketBase {
         );
         emit JobFinalized(jobId, provider, toProvider, protocolFee, levy, toVerifier);
 
-        // Interaction: payments to parties fixed in advance.
+        // Interaction: payments to parties fixed in advance. The verifier's pay and bond are
+        // credited: its standing balance, which its next claim's bond is taken from (no transfer).
         _payOrCredit(provider, toProvider);
-        _payOrCredit(verifier, uint256(toVerifier) + verifierBond);
+        _credit(verifier, uint256(toVerifier) + verifierBond);
         _paySettler(jobId, job.settleBounty);
     }
 
@@ -483,32 +485,37 @@ contract JobMarket is IJobMarket, MarketBase {
     function claimVerification(uint256 jobId, Jobs.JobTerms calldata terms) external override nonReentrant {
         Jobs.JobRecord storage job = _jobs[jobId];
 
-        // Check: a bonded verifier (not the solver), first, on a result still in its window, drawn
-        // by the hash of its block, within the blocks whose hash the chain still knows.
-        _requireStatus(jobId, job, Jobs.Status.SUBMITTED);
-        if (!config.hasRole(_verifierRole, msg.sender)) {
-            revert Errors.Leasehold_MissingRole(_verifierRole, msg.sender);
-        }
-        if (msg.sender == job.provider) revert Errors.JobMarket_VerifierIsProvider(jobId);
-        if (job.verifier != address(0)) revert Errors.JobMarket_AlreadyClaimed(jobId, job.verifier);
+        // Check and Effect: the claim (first come, drawn, in its blocks), then the terms.
+        uint128 bond = _claim(jobId, job);
         _requireTerms(jobId, terms);
-        uint256 submitBlock = job.resultDeadline;
-        if (block.number <= submitBlock || block.number > submitBlock + CLAIM_WINDOW_BLOCKS) {
-            revert Errors.JobMarket_ClaimWindowClosed(jobId, submitBlock, block.number);
-        }
-        (uint128 bond, uint16 sampleBps) = config.verificationTerms();
-        if (!isDrawn(blockhash(submitBlock), jobId, sampleBps)) revert Errors.JobMarket_NotSampled(jobId);
 
-        // Effect: the verifier and its bond go into the job's first two slots, no new one; it gets
-        // a whole window from now to re-execute, and nobody finalizes before it could attest.
+        // Effect: it gets a whole window from now to re-execute, and nobody finalizes before it
+        // could attest.
         uint40 windowEndsAt = uint40(block.timestamp) + terms.challengeWindowSeconds;
-        job.verifier = msg.sender;
-        job.verifierBond = uint256(bond).toUint40();
         job.windowEndsAt = windowEndsAt;
         emit VerificationClaimed(jobId, msg.sender, bond, windowEndsAt);
 
-        // Interaction
-        TokenTransfers.pullExact(paymentToken, bond);
+        // Effect or Interaction
+        _postClaimBond(bond);
+    }
+
+    /// @inheritdoc IJobMarket
+    function claimAndAttest(
+        uint256 jobId,
+        Jobs.JobTerms calldata terms,
+        bytes32 spotHash,
+        bytes32[] calldata spotProof
+    ) external override nonReentrant {
+        Jobs.JobRecord storage job = _jobs[jobId];
+
+        // Check and Effect: the same claim as `claimVerification`'s, first come; then the terms and
+        // the spot proof of the valid attestation, which restarts the window once.
+        uint128 bond = _claim(jobId, job);
+        _requireTerms(jobId, terms);
+        _attestValid(jobId, job, terms, bond, spotHash, spotProof);
+
+        // Effect or Interaction
+        _postClaimBond(bond);
     }
 
     /// @inheritdoc IJobMarket
@@ -528,19 +535,9 @@ contract JobMarket is IJobMarket, MarketBase {
         bytes32 termsHash = _requireTerms(jobId, terms);
 
         if (valid) {
-            // Check: the claimant only, with the state hash at its own spot of the solver's trace:
-            // only a verifier holding the whole trace can show it (a lazy one cannot attest).
+            // Check: the claimant only (its proof follows).
             if (msg.sender != claimant) revert Errors.JobMarket_NotClaimant(jobId, msg.sender);
-            uint256 index = spotIndex(job.traceRoot, msg.sender, terms.steps);
-            if (!TraceProofs.verify(spotProof, job.traceRoot, index, spotHash)) {
-                revert Errors.JobMarket_InvalidSpotProof(jobId, index);
-            }
-
-            // Effect: whistleblowers get a full window to check what the verifier vouched for.
-            uint40 windowEndsAt = uint40(block.timestamp) + terms.challengeWindowSeconds;
-            job.attestation = Jobs.Attestation.VALID;
-            job.windowEndsAt = windowEndsAt;
-            emit Attested(jobId, msg.sender, true, job.verifierBond, windowEndsAt);
+            _attestValid(jobId, job, terms, job.verifierBond, spotHash, spotProof);
             return;
         }
 
@@ -550,7 +547,12 @@ contract JobMarket is IJobMarket, MarketBase {
             revert Errors.Leasehold_MissingRole(_verifierRole, msg.sender);
         }
         if (msg.sender == job.provider) revert Errors.JobMarket_VerifierIsProvider(jobId);
-        if (claimant != address(0) && msg.sender != claimant) revert Errors.JobMarket_NotClaimant(jobId, msg.sender);
+        if (claimant == address(0)) {
+            // Effect: an unclaimed job; this verifier posts the challenge bond, not the claim's.
+            job.verifierBond = 0;
+        } else if (msg.sender != claimant) {
+            revert Errors.JobMarket_NotClaimant(jobId, msg.sender);
+        }
 
         // Effect: the same dispute as any challenger's, so the same bond.
         Config.Params memory params = config.params();
@@ -591,6 +593,61 @@ contract JobMarket is IJobMarket, MarketBase {
     /*//////////////////////////////////////////////////////////////
                            PRIVATE FUNCTIONS
     //////////////////////////////////////////////////////////////*/
+
+    /// @dev A claim's checks and effect: a bonded verifier (not the solver), first, on a result still
+    /// in its window, drawn by the hash of its block at the sample rate fixed at the match, within
+    /// the blocks whose hash the chain still knows. Records the claimant (the bond fixed at the
+    /// match is already in the record, so no slot is filled) and returns the bond, which the
+    /// caller pulls.
+    function _claim(uint256 jobId, Jobs.JobRecord storage job) private returns (uint128 bond) {
+        _requireStatus(jobId, job, Jobs.Status.SUBMITTED);
+        if (!config.hasRole(_verifierRole, msg.sender)) {
+            revert Errors.Leasehold_MissingRole(_verifierRole, msg.sender);
+        }
+        if (msg.sender == job.provider) revert Errors.JobMarket_VerifierIsProvider(jobId);
+        if (job.verifier != address(0)) revert Errors.JobMarket_AlreadyClaimed(jobId, job.verifier);
+        uint256 submitBlock = job.resultDeadline;
+        if (block.number <= submitBlock || block.number > submitBlock + CLAIM_WINDOW_BLOCKS) {
+            revert Errors.JobMarket_ClaimWindowClosed(jobId, submitBlock, block.number);
+        }
+        if (!isDrawn(blockhash(submitBlock), jobId, job.sampleBps)) revert Errors.JobMarket_NotSampled(jobId);
+        job.verifier = msg.sender;
+        return job.verifierBond;
+    }
+
+    /// @dev A valid attestation by the claimant: the state hash at its own spot of the solver's
+    /// trace, which only a verifier holding the whole trace can show (a lazy one cannot attest).
+    /// Whistleblowers get a full window from now to check what it vouched for.
+    function _attestValid(
+        uint256 jobId,
+        Jobs.JobRecord storage job,
+        Jobs.JobTerms calldata terms,
+        uint128 bond,
+        bytes32 spotHash,
+        bytes32[] calldata spotProof
+    ) private {
+        bytes32 traceRoot = job.traceRoot;
+        uint256 index = spotIndex(traceRoot, msg.sender, terms.steps);
+        if (!TraceProofs.verify(spotProof, traceRoot, index, spotHash)) {
+            revert Errors.JobMarket_InvalidSpotProof(jobId, index);
+        }
+        uint40 windowEndsAt = uint40(block.timestamp) + terms.challengeWindowSeconds;
+        job.attestation = Jobs.Attestation.VALID;
+        job.windowEndsAt = windowEndsAt;
+        emit Attested(jobId, msg.sender, true, bond, windowEndsAt);
+    }
+
+    /// @dev Posts a claim's bond: from the claimant's credit when it holds enough (the pay and bonds
+    /// of its earlier jobs are credited: a standing balance, no transfer in), else pulled.
+    function _postClaimBond(uint128 bond) private {
+        if (!_spendCredit(msg.sender, bond)) TokenTransfers.pullExact(paymentToken, bond);
+    }
+
+    /// @dev The verifier's bond held for the job: the one fixed at the match once a verifier
+    /// claimed it, else nothing.
+    function _postedBond(Jobs.JobRecord storage job) private view returns (uint128) {
+        return job.verifier == address(0) ? 0 : job.verifierBond;
+    }
 
     /// @dev Opens a dispute over [0, N] and pauses the window (JobDisputes); the caller pulls the bond.
     function _openDispute(
@@ -689,7 +746,7 @@ contract JobMarket is IJobMarket, MarketBase {
         uint128 collateral,
         Config.Params memory params
     ) private returns (uint128 toChallenger, uint128 back) {
-        uint128 verifierBond = job.verifierBond;
+        uint128 verifierBond = _postedBond(job);
         Jobs.Attestation attestation = job.attestation;
         if (attestation == Jobs.Attestation.VALID) {
             toChallenger = _verifierShareToChallenger(verifierBond, collateral, params);
@@ -729,10 +786,11 @@ contract JobMarket is IJobMarket, MarketBase {
     }
 
     /// @dev Fixes the money terms of a job being opened (PROTOCOL §7: terms fixed when agreed): both
-    /// fees as they are now; the settle bounty, reserved from the escrow as a lease reserves its
-    /// own; and the collateral, raised to `jobCollateralBps` of the price. The market's match checked
-    /// (`jobSkipReason`) that the provider's free stake covers the part above the units'. Returns
-    /// the whole collateral and the price (the escrow less the bounty).
+    /// fees, the verification sample rate and the verifier bond as they are now; the settle bounty,
+    /// reserved from the escrow as a lease reserves its own; and the collateral, raised to
+    /// `jobCollateralBps` of the price. The market's match checked (`jobSkipReason`) that the
+    /// provider's free stake covers the part above the units'. Returns the whole collateral and the
+    /// price (the escrow less the bounty).
     function _fixMatchTerms(
         Jobs.JobRecord storage job,
         uint256 offerId,
@@ -740,8 +798,9 @@ contract JobMarket is IJobMarket, MarketBase {
         uint128 escrow
     ) private returns (uint128, uint128 price) {
         uint128 settleBounty;
-        // Warm: the match read every parameter slot (`jobSkipReason`) just before.
-        Config.Params memory params = config.params();
+        // Warm: the match read these three parameter slots just before (the lease market's
+        // `marketParams`, the registry's `jobCollateralBps`); `params()` would read three more, cold.
+        Config.JobMatchTerms memory params = config.jobMatchTerms();
         settleBounty = params.settleBounty < escrow ? params.settleBounty : escrow;
         price = escrow - settleBounty;
         uint256 required = (uint256(price) * params.jobCollateralBps) / _BPS;
@@ -751,11 +810,13 @@ contract JobMarket is IJobMarket, MarketBase {
             collateral = uint128(required);
         }
         job.collateral = uint256(collateral).toUint96();
-        job.escrow = uint256(price).toUint96();
+        job.escrow = uint256(price).toUint88();
         job.protocolFeeBps = params.protocolFeeBps;
         job.verifierFeeBps = params.verifierFeeBps;
-        // Fits: ProtocolConfig bounds the bounty to 5 USD, 5e6 units.
-        job.settleBounty = uint32(settleBounty);
+        job.sampleBps = params.verificationSampleBps;
+        // Fit: ProtocolConfig bounds the bounty to 5 USD (5e6 units) and the bond to 1e11 units.
+        job.settleBounty = uint24(settleBounty);
+        job.verifierBond = uint40(params.verifierBond);
         return (collateral, price);
     }
 
@@ -811,6 +872,7 @@ contract JobMarket is IJobMarket, MarketBase {
         v.traceRoot = job.traceRoot;
         v.verifier = job.verifier;
         v.verifierBond = job.verifierBond;
+        v.sampleBps = job.sampleBps;
         // An unknown id asks the market nothing.
         if (v.status == Jobs.Status.NONE) return v;
         v.tenant = ILeaseMarket(market).tenantOf(jobId);

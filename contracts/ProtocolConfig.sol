@@ -189,6 +189,20 @@ contract ProtocolConfig is IProtocolConfig, Ownable2Step, Pausable {
     }
 
     /// @inheritdoc IProtocolConfig
+    function jobMatchTerms() external view override returns (Config.JobMatchTerms memory) {
+        Config.Params storage p = _params;
+        return
+            Config.JobMatchTerms({
+                protocolFeeBps: p.protocolFeeBps,
+                verifierFeeBps: p.verifierFeeBps,
+                jobCollateralBps: p.jobCollateralBps,
+                verificationSampleBps: p.verificationSampleBps,
+                settleBounty: p.settleBounty,
+                verifierBond: p.verifierBond
+            });
+    }
+
+    /// @inheritdoc IProtocolConfig
     function feeBps() external view override returns (uint16 protocolFeeBps, uint16 verifierFeeBps) {
         return (_params.protocolFeeBps, _params.verifierFeeBps);
     }

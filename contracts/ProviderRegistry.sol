@@ -194,9 +194,10 @@ contract ProviderRegistry is IProviderRegistry, PayoutCredits {
         }
         // The job's collateral is at least `jobCollateralBps` of its price: the units' collateral
         // is locked by `tryReserve`, the rest by the job market (`lockJobCollateral`); both fit the
-        // free stake exactly when the larger does. The job market stores it in 96 bits.
+        // free stake exactly when the larger does. The job market stores it in 96 bits, the price
+        // in 88.
         uint256 needed = (uint256(price) * config.jobCollateralBps()) / _BPS;
-        if (needed > _providers[o.provider].freeStake || needed > type(uint96).max) {
+        if (needed > _providers[o.provider].freeStake || needed > type(uint96).max || price > type(uint88).max) {
             return Registry.SkipReason.STAKE_INSUFFICIENT;
         }
         return Registry.SkipReason.NONE;

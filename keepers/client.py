@@ -215,8 +215,9 @@ class JobInfo:
     output_hash: bytes
     trace_root: bytes
     verifier: str
-    verifier_bond: int
+    verifier_bond: int  # the bond a claim posts, fixed at the match; held once `verifier` claimed
     submit_block: int = 0  # the block of the result, whose hash draws the verification sample
+    sample_bps: int = 0  # the verification sample rate fixed at the match (the draw, the verifier's pay)
 
 
 @dataclass(frozen=True)
@@ -423,10 +424,24 @@ class LeaseholdClient:
         return self.send(self.contracts.job_market.submit_result(job_id, terms, output_hash, trace_root, output_proof))
 
     def claim_verification(self, job_id: int, terms: JobTerms, *, approve: bool = True) -> SendResult:
-        """Claims a job drawn for verification, posting the verifier bond (approved first when needed)."""
+        """Claims a job drawn for verification, posting the verifier bond fixed at its match
+        (approved first when needed)."""
         if approve:
-            self.ensure_allowance(self.contracts.payment_token, self.job_market.address, self.params()["verifierBond"])
+            self._approve_verifier_bond(job_id)
         return self.send(self.contracts.job_market.claim_verification(job_id, terms))
+
+    def claim_and_attest(
+        self, job_id: int, terms: JobTerms, spot_hash: bytes, spot_proof: list[bytes], *, approve: bool = True
+    ) -> SendResult:
+        """Claims a drawn job and attests it valid in one call, with the spot proof from the
+        verifier's own trace, posting the verifier bond fixed at its match (approved first when needed)."""
+        if approve:
+            self._approve_verifier_bond(job_id)
+        return self.send(self.contracts.job_market.claim_and_attest(job_id, terms, spot_hash, spot_proof))
+
+    def _approve_verifier_bond(self, job_id: int) -> None:
+        bond = self.contracts.job_market.job(job_id)["verifierBond"]
+        self.ensure_allowance(self.contracts.payment_token, self.job_market.address, bond)
 
     def attest(
         self,
@@ -502,6 +517,7 @@ class LeaseholdClient:
             verifier=j["verifier"],
             verifier_bond=j["verifierBond"],
             submit_block=j["submitBlock"],
+            sample_bps=j["sampleBps"],
         )
 
     def dispute(self, job_id: int) -> DisputeInfo:

@@ -91,8 +91,13 @@ class JobFlows:
     @classmethod
     def of(cls, events: ChainEvents) -> JobFlows:
         escrow = {e["jobId"]: e["escrow"] for e in events["JobOpened"]}
-        # A verifier's bond comes in with its claim; only the claimant attests valid.
+        # A verifier's bond comes in with its claim (claimAndAttest claims with `Attested` alone); only
+        # the claimant attests valid. A bond taken from the verifier's credit counts in here too:
+        # the credit it came from is counted out (`job_market_credits`).
         verifier_bond = {e["jobId"]: e["bond"] for e in events["VerificationClaimed"]}
+        for e in events["Attested"]:
+            if e["valid"] and e["jobId"] not in verifier_bond:
+                verifier_bond[e["jobId"]] = e["bond"]
         attested_valid = {e["jobId"] for e in events["Attested"] if e["valid"]}
         dispute_bond = {(e["jobId"], e["number"]): e["bond"] for e in events["DisputeOpened"]}
         # Arbiter votes: bonds in; a decided vote moves `fee` of the challenger's bond to the
@@ -200,7 +205,17 @@ def conservation(
     market_credits = sum(e["amount"] for e in events["PaymentCredited"] if e["_address"] == market.address) - sum(
         e["amount"] for e in events["CreditClaimed"] if e["_address"] == market.address
     )
-    job_market_balance = token_balance(job_market.address) - job_market_fees
+    # The job market credits every sampled verifier's pay and bond (and any refused payout); a claim
+    # spends the claimant's credit for its bond when it holds enough.
+    job_market_credits = sum(
+        e["amount"] for e in events["PaymentCredited"] if e["_address"] == job_market.address
+    ) - sum(
+        e["amount"]
+        for name in ("CreditClaimed", "CreditSpent")
+        for e in events[name]
+        if e["_address"] == job_market.address
+    )
+    job_market_balance = token_balance(job_market.address) - job_market_fees - job_market_credits
     return {
         "market_flows_balance": market_in - market_out == token_balance(market.address) - market_fees - market_credits,
         "market_fees_accrued_less_swept": lease_fees - swept[market.address] == market_fees,

@@ -69,6 +69,17 @@ abstract contract PayoutCredits is IPayoutCredits, ReentrancyGuardTransient {
         return SafeCast.toUint128((word & _CREDIT_MASK) + amount);
     }
 
+    /// @dev Takes `amount` from `from`'s credit when it holds that much, for a call of `from`'s own
+    /// that would otherwise pull it in; returns whether it did (else nothing changes). The tag
+    /// above the credit is kept: the credit covers `amount`, so the subtraction borrows nothing.
+    function _spendCredit(address from, uint256 amount) internal returns (bool) {
+        uint256 word = _credits[from];
+        if (word & _CREDIT_MASK < amount) return false;
+        _credits[from] = word - amount;
+        emit CreditSpent(from, amount);
+        return true;
+    }
+
     /// @dev Pays `amount` to `to`; when the token refuses, credits it to `to` instead. Callers are
     /// `nonReentrant` and have written their terminal state before, so a refusing token (or a
     /// hook that tries to re-enter) changes only where `to`'s own money waits.

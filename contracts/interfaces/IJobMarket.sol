@@ -58,7 +58,8 @@ interface IJobMarket is IMarketBase {
     event VerificationClaimed(uint256 indexed jobId, address indexed verifier, uint128 bond, uint40 windowEndsAt);
 
     /// @notice Emitted when a verifier attests. `valid` (the claimant, with its spot proof)
-    /// restarts the window at `windowEndsAt`, and `bond` is its claim's; not `valid` opens a
+    /// restarts the window at `windowEndsAt`, and `bond` is its claim's (`claimAndAttest` claims
+    /// with this event alone, no {VerificationClaimed}); not `valid` opens a
     /// dispute with the verifier as challenger ({DisputeOpened} follows) and `bond` is the
     /// challenge bond.
     event Attested(uint256 indexed jobId, address indexed verifier, bool valid, uint128 bond, uint40 windowEndsAt);
@@ -321,12 +322,27 @@ interface IJobMarket is IMarketBase {
     ) external;
 
     /// @notice VERIFIER_ROLE (not the solver) claims a submitted result drawn for verification
-    /// (`isDrawn` by the hash of its block), first come, in the `CLAIM_WINDOW_BLOCKS` blocks after
-    /// it and inside the window, posting `verifierBond`. Only the claimant may then attest; the
-    /// window restarts for a full `challengeWindowSeconds` so it has time to re-execute.
+    /// (`isDrawn` by the hash of its block, at the sample rate fixed at the match), first come, in
+    /// the `CLAIM_WINDOW_BLOCKS` blocks after it and inside the window, posting the verifier bond
+    /// fixed at the match. Only the claimant may then attest; the window restarts for a full
+    /// `challengeWindowSeconds` so it has time to re-execute.
     /// @dev Reverts with `JobMarket_AlreadyClaimed`, `JobMarket_ClaimWindowClosed`,
     /// `JobMarket_NotSampled`. Emits {VerificationClaimed}.
     function claimVerification(uint256 jobId, Jobs.JobTerms calldata terms) external;
+
+    /// @notice `claimVerification` and a valid `attest` in one call, for a verifier that already
+    /// holds the re-executed trace: the same claim (first come, drawn, posting the bond fixed at
+    /// the match) with the state hash at the caller's spot, `spotHash`, and its proof against the
+    /// solver's trace root. The window restarts once, for a full `challengeWindowSeconds`. A
+    /// verifier that still has to re-execute claims first and attests later.
+    /// @dev Reverts as `claimVerification` does, and with `JobMarket_InvalidSpotProof`. Emits
+    /// {Attested} only: its `bond` is the claim's.
+    function claimAndAttest(
+        uint256 jobId,
+        Jobs.JobTerms calldata terms,
+        bytes32 spotHash,
+        bytes32[] calldata spotProof
+    ) external;
 
     /// @notice A verifier attests a submitted result once per job, inside the window. `valid`: only
     /// the claimant, with `spotHash`, the hash of state `spotIndex(traceRoot, caller, N)`, and its

@@ -8,10 +8,16 @@ pragma solidity 0.8.28;
 /// the token never holds another party's funds, nor keeps a provider from answering a liveness
 /// challenge. Calls that pay only their caller (unstake, a cancelled request's refund, a claim)
 /// still revert. The lease market credits match fees to their matcher without trying a transfer
-/// (one claim for many batches, docs/gas.md).
+/// (one claim for many batches, docs/gas.md). The job market credits a sampled verifier's pay and
+/// bond, and takes its next claim's bond from that credit: a standing balance, no token transfer
+/// in or out per job (docs/verification.md).
 interface IPayoutCredits {
     /// @notice Emitted when `amount` is credited to `account`: a transfer it refused, or a match fee.
     event PaymentCredited(address indexed account, uint256 amount);
+
+    /// @notice Emitted when `amount` of `account`'s credit is spent by its own call: the bond of a
+    /// verification claim, taken from the credit instead of transferred in.
+    event CreditSpent(address indexed account, uint256 amount);
 
     /// @notice Emitted when `account` claims its whole credit.
     event CreditClaimed(address indexed account, uint256 amount);

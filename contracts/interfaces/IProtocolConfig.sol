@@ -65,6 +65,11 @@ interface IProtocolConfig {
     /// slot where `params` reads six.
     function verificationTerms() external view returns (uint128 verifierBond, uint16 sampleBps);
 
+    /// @notice What a job's match fixes in the job's record: both fees, the least collateral, the
+    /// verification sample rate, the settle bounty and the verifier bond; three slots where
+    /// `params` reads six.
+    function jobMatchTerms() external view returns (Config.JobMatchTerms memory);
+
     /// @notice The least collateral of a job, in basis points of its price: one slot, what a job
     /// match's policy check reads.
     function jobCollateralBps() external view returns (uint16);

@@ -54,6 +54,17 @@ library Config {
         uint128 settleBounty;
     }
 
+    /// @notice What a job's match fixes of the parameters (PROTOCOL §7: terms fixed when agreed):
+    /// three of the six slots in one call, instead of all six (docs/gas.md).
+    struct JobMatchTerms {
+        uint16 protocolFeeBps;
+        uint16 verifierFeeBps;
+        uint16 jobCollateralBps;
+        uint16 verificationSampleBps;
+        uint128 settleBounty;
+        uint128 verifierBond;
+    }
+
     /// @notice A catalogue entry: what one unit of a GPU model is and what it must be backed by.
     struct GpuModel {
         // slot 0
@@ -527,19 +538,24 @@ library Jobs {
         bytes32 outputHash; // h_N claimed by the solver
         bytes32 traceRoot; // Merkle root of (i, h_i) for i = 0..N (TraceProofs)
         address verifier; // the verifier that claimed the job (sampled), or attested it invalid
-        uint96 verifierBond;
+        uint96 verifierBond; // the bond a claim posts, fixed at the match; held here once `verifier` claimed
         uint40 submitBlock; // the block of the result, whose hash draws the sample; 0 before
+        uint16 sampleBps; // the verification sample rate fixed at the match: the draw and the verifier's pay
     }
 
-    /// @notice How a job is stored: three slots at the match, two more with the result, and the
-    /// attestation written into the first two (docs/gas.md). The tenant and the terms hash are
+    /// @notice How a job is stored: three slots at the match (the fees, the sample rate and the
+    /// verifier bond fixed in them), two more with the result, and the claim and the attestation
+    /// written into the second (docs/gas.md). The tenant and the terms hash are
     /// not stored again: the lease market's record of the request keeps them.
     struct JobRecord {
         // slot 0
         address provider; // the solver
         uint40 offerId; // the lease market matches only offers below 2**40
         uint16 units; // at most the lease market's MAX_UNITS (1024)
-        uint40 verifierBond; // at most 100,000 USD (1e11 units, below 2**40) by ProtocolConfig
+        // The bond a claim posts, fixed at the match; at most 100,000 USD (1e11 units, below 2**40)
+        // by ProtocolConfig. Held here once `verifier` claimed the job; 0 after an invalid
+        // attestation by a verifier that had not claimed it (that one posts the challenge bond).
+        uint40 verifierBond;
         // slot 1
         address verifier; // 0 until a verifier claims the job (sampled) or attests it invalid
         // MATCHED: the result deadline. From the result on (dead as a deadline): the number of
@@ -548,12 +564,14 @@ library Jobs {
         uint40 windowEndsAt; // challenges and attestations only before it; finalize from it
         Status status; // stored values only (see Status)
         Attestation attestation;
-        // slot 2: the money, and the fees fixed at the match (PROTOCOL §7: terms fixed when agreed)
+        // slot 2: the money, and the fees and sample rate fixed at the match (PROTOCOL §7: terms
+        // fixed when agreed)
         uint96 collateral; // stake locked in the registry for this job; units x 1e24 and 5 x a uint96 price fit
-        uint96 escrow; // the job's price held here, without the settle bounty; the match checks it fits
+        uint88 escrow; // the job's price held here, without the settle bounty; the registry skips a larger one
         uint16 protocolFeeBps; // fixed at the match
         uint16 verifierFeeBps; // fixed at the match
-        uint32 settleBounty; // reserved from the escrow at the match; at most 5 USD by ProtocolConfig
+        uint16 sampleBps; // the verification sample rate, fixed at the match: the draw and the verifier's pay
+        uint24 settleBounty; // reserved from the escrow at the match; at most 5 USD (5e6 < 2**24) by ProtocolConfig
         // slot 3
         bytes32 outputHash; // h_N claimed by the solver
         // slot 4

@@ -30,6 +30,11 @@ class JobMarket(MoneyMarket):
         """Claims a job drawn for verification (posting the verifier bond), first come."""
         return self._transact("claimVerification", job_id, terms.as_tuple())
 
+    def claim_and_attest(self, job_id: int, terms: JobTerms, spot_hash: bytes, spot_proof: Sequence[bytes]) -> Transact:
+        """Claims a drawn job and attests it valid in one call (a verifier that already holds the
+        trace), first come, with the state hash at its spot and its proof."""
+        return self._transact("claimAndAttest", job_id, terms.as_tuple(), spot_hash, list(spot_proof))
+
     def attest(
         self,
         job_id: int,

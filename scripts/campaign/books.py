@@ -101,12 +101,17 @@ class Books:
     def _fold(self, tx) -> None:
         slashed_in_tx = "ProviderSlashed" in tx.events
         self._credited = Counter()
+        self._spent = Counter()
         self._fresh_credits = 0
         self._fresh_fees = 0
         emitted = Counter()
+        spent = Counter()
         for event in tx.events:
             if event.name == "PaymentCredited":
                 emitted[(event.address, event["account"])] += event["amount"]
+                continue
+            if event.name == "CreditSpent":
+                spent[(event.address, event["account"])] += event["amount"]
                 continue
             if event.name == "CreditClaimed":
                 self._on_credit_claimed(event.address, dict(event))
@@ -132,6 +137,8 @@ class Books:
         # model recomputed (per contract and account: one payout may merge two of the model's), and
         # nothing else is.
         require(emitted == +self._credited, f"credited {dict(emitted)}, model {dict(+self._credited)}")
+        # A claim's bond comes from the claimant's credit exactly when the model says it holds enough.
+        require(spent == +self._spent, f"credit spent {dict(spent)}, model {dict(+self._spent)}")
 
     def _on_fees_swept(self, contract: str, e: dict) -> None:
         require(e["treasury"] == self.treasury_now, f"swept to {e['treasury']}, treasury {self.treasury_now}")
@@ -372,6 +379,8 @@ class Books:
         )
         job = self.jobs[order.id]
         job.fee_bps, job.verifier_fee_bps = self.params["protocolFeeBps"], self.params["verifierFeeBps"]
+        # Property 12: the sample rate and the claim's bond are fixed at the match too.
+        job.sample_bps, job.claim_bond = self.params["verificationSampleBps"], self.params["verifierBond"]
         self.live_jobs.add(order.id)
 
     def on_JobHandedOver(self, e):
@@ -513,15 +522,32 @@ class Books:
         job = self.jobs[e["jobId"]]
         require(job.verifier == ZERO, f"job {job.id} claimed twice")
         require(
-            e["bond"] == self.params["verifierBond"] and e["windowEndsAt"] == self.ts + job.terms.window,
+            e["bond"] == job.claim_bond and e["windowEndsAt"] == self.ts + job.terms.window,
             "claim bond or window",
         )
         job.verifier, job.verifier_bond, job.window_ends = e["verifier"], e["bond"], e["windowEndsAt"]
-        self._move(e["verifier"], self.jm.address, e["bond"])
+        self._post_claim_bond(e["verifier"], e["bond"])
+
+    def _post_claim_bond(self, verifier: str, bond: int) -> None:
+        """A claim's bond: from the claimant's credit in the job market when it holds that much (its
+        standing balance: the pay and bonds of its earlier jobs), else pulled."""
+        key = (self.jm.address, verifier)
+        if self.credits[key] >= bond:
+            self.credits[key] -= bond
+            self._spent[key] += bond
+            self._touched_credits.add(key)
+            self._touched.add(verifier)
+        else:
+            self._move(verifier, self.jm.address, bond)
 
     def on_Attested(self, e):
         job = self.jobs[e["jobId"]]
         if e["valid"]:
+            if job.verifier == ZERO:
+                # claimAndAttest: the claim and the attestation in one call, the bond fixed at the match.
+                require(e["bond"] == job.claim_bond, f"claim-and-attest bond {e['bond']}, agreed {job.claim_bond}")
+                job.verifier, job.verifier_bond = e["verifier"], e["bond"]
+                self._post_claim_bond(e["verifier"], e["bond"])
             # Only the claimant, with its spot proof; its bond came with the claim.
             require(e["verifier"] == job.verifier, f"valid attestation by {e['verifier']}, claimant {job.verifier}")
             require(
@@ -639,16 +665,14 @@ class Books:
         require(
             self.ts >= job.window_ends and not job.disputed, f"job {job.id} paid at {self.ts}, window {job.window_ends}"
         )
-        # The fee and the levy fixed at the match, whatever governance set since; the sampled
-        # verifier's pay out of the pool at the sample rate in force now.
+        # The fee, the levy and the sample rate fixed at the match, whatever governance set since;
+        # the sampled verifier's pay out of the pool.
         pf = job.escrow * job.fee_bps // BPS
         levy = job.escrow * job.verifier_fee_bps // BPS
         valid = job.attestation == A_VALID
         to_verifier = 0
         if valid:
-            to_verifier = min(
-                self.pool + levy, job.escrow * job.verifier_fee_bps // self.params["verificationSampleBps"]
-            )
+            to_verifier = min(self.pool + levy, job.escrow * job.verifier_fee_bps // job.sample_bps)
         expected = (job.escrow - pf - levy, pf, levy, to_verifier)
         got = (e["toProvider"], e["protocolFee"], e["verifierLevy"], e["toVerifier"])
         require(got == expected, f"finalize split {got}, model {expected}")
@@ -658,7 +682,8 @@ class Books:
         self._move(self.jm.address, job.provider, e["toProvider"])
         if valid:
             self._accrue_with_pool(pf, levy, to_verifier)
-            self._move(self.jm.address, job.verifier, to_verifier + job.verifier_bond)
+            # Credited, pay and bond: the verifier's standing balance for its next claim's bond.
+            self._move(self.jm.address, job.verifier, to_verifier + job.verifier_bond, credit=True)
         else:
             # A claimant that never vouched for the result loses its bond to the pool.
             self._accrue_with_pool(pf, levy + job.verifier_bond, 0)

@@ -38,6 +38,20 @@ ERC20 = {"ERC20InsufficientAllowance", "ERC20InsufficientBalance"}
 # meet it, and only while the walk holds the token paused.
 PAUSED = "BlocklistPermitToken_Paused"
 REFUSED = {"BlocklistPermitToken_Blocked", PAUSED}
+# A verification claim's refusals: first come, drawn, in its blocks, its bond pulled when no credit pays it.
+_CLAIM = (
+    {
+        "JobMarket_UnexpectedStatus",
+        "Leasehold_MissingRole",
+        "JobMarket_VerifierIsProvider",
+        "JobMarket_AlreadyClaimed",
+        "JobMarket_TermsMismatch",
+        "JobMarket_ClaimWindowClosed",
+        "JobMarket_NotSampled",
+    }
+    | ERC20
+    | REFUSED
+)
 CLAIM = {"Leasehold_NoCredit"} | REFUSED
 # A sweep pays the treasury with a plain transfer: a blocklisted treasury refuses it, and the fees wait.
 SWEEP = {"Leasehold_NoFees"} | REFUSED
@@ -222,17 +236,9 @@ ALLOWED = {
         "JobMarket_ZeroTraceRoot",
         "JobMarket_InvalidTraceProof",
     },
-    "JobMarket.claimVerification": {
-        "JobMarket_UnexpectedStatus",
-        "Leasehold_MissingRole",
-        "JobMarket_VerifierIsProvider",
-        "JobMarket_AlreadyClaimed",
-        "JobMarket_TermsMismatch",
-        "JobMarket_ClaimWindowClosed",
-        "JobMarket_NotSampled",
-    }
-    | ERC20
-    | REFUSED,
+    "JobMarket.claimVerification": _CLAIM,
+    # The same claim, with the valid attestation's spot proof.
+    "JobMarket.claimAndAttest": _CLAIM | {"JobMarket_InvalidSpotProof"},
     "JobMarket.attest": {
         "JobMarket_UnexpectedStatus",
         "Leasehold_MissingRole",
@@ -334,6 +340,7 @@ ACTION_TARGET = {
     "respond_liveness": "LeaseMarket.respondLiveness",
     "resolve_liveness": "LeaseMarket.resolveLiveness",
     "claim_verification": "JobMarket.claimVerification",
+    "claim_and_attest": "JobMarket.claimAndAttest",
     "attest": "JobMarket.attest",
     "challenge_job": "JobMarket.challenge",
     "dispute_move": "JobMarket.proveStep",

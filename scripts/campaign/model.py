@@ -118,6 +118,8 @@ class Job:
     bounty: int = 0  # the settle bounty reserved beside the escrow at the match
     fee_bps: int = 0  # protocolFeeBps fixed at the match
     verifier_fee_bps: int = 0  # verifierFeeBps fixed at the match
+    sample_bps: int = 0  # verificationSampleBps fixed at the match: the draw and the sampled pay
+    claim_bond: int = 0  # verifierBond fixed at the match: what a claim posts
 
     @property
     def waiting(self) -> bool:

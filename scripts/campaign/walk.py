@@ -456,6 +456,7 @@ class Campaign(
             ("resolve_liveness", when(challenged, 4)),
             ("submit_result", when(waiting, 10)),
             ("claim_verification", when(open_jobs, 3)),
+            ("claim_and_attest", when(open_jobs, 2)),
             ("attest", when(open_jobs, 5)),
             ("challenge_job", when(open_jobs, 5)),
             ("dispute_move", when(disputed, 30 * disputed)),

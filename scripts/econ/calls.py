@@ -130,6 +130,12 @@ def claim_verification(c: Contracts, job_id: int, terms: JobTerms) -> Transact:
     return c.job_market.claim_verification(job_id, terms)
 
 
+def claim_and_attest(c: Contracts, job_id: int, terms: JobTerms, trace, verifier: str) -> Transact:
+    """The claim and the valid attestation in one call, with the spot proof `verifier` shows from `trace`."""
+    index = spot_index(trace.root, verifier, terms.steps)
+    return c.job_market.claim_and_attest(job_id, terms, trace.hashes[index], trace.proof(index))
+
+
 def attest(c: Contracts, job_id: int, terms: JobTerms, valid: bool, trace=None, verifier: str = "") -> Transact:
     """Valid with the spot proof `verifier` shows from `trace` (none: a lazy verifier's empty proof)."""
     if not valid or trace is None:

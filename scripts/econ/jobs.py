@@ -300,16 +300,17 @@ def run_wave(world: World, wave: int, size: int, stats: JobStats) -> None:
     chain.round(txs)
 
     # Sampled verification (issue 12, property 3): the hash of each result's block draws it with
-    # probability s (verificationSampleBps); nobody verifies the others. A drawn job of a colluding
-    # solver is claimed first by its second account, which holds the solver's trace and attests
-    # valid with the spot proof. Any other drawn job is claimed by an honest verifier of its pool
-    # (CLEAN_POOL, SENTINEL_POOL, BIG_POOL above), before it knows whether the result is right; it
-    # then re-executes (k·P): a right result it attests valid with its spot proof, a wrong one
+    # probability s (verificationSampleBps, fixed at the job's match); nobody verifies the others.
+    # A drawn job of a colluding solver is claimed first by its second account, which holds the
+    # solver's trace and claims and attests valid with the spot proof in one call (claimAndAttest).
+    # Any other drawn job is claimed by an honest verifier of its pool (CLEAN_POOL, SENTINEL_POOL,
+    # BIG_POOL above), before it knows whether the result is right; it
+    # then re-executes (k·P): a right result it attests valid with its spot proof (the claim and the
+    # attestation in one call, claimAndAttest, as the verifier keeper does), a wrong one
     # invalid (opening the dispute). A self-reporter's second account front-runs the claim with its
     # own challenge: the claim is refused and the verifier, which re-executes only once it holds the
     # claim, has spent only the gas. A lazy verifier of the pool tries to attest the drawn job valid
     # unread: it holds no trace and no claim, so the contract refuses it.
-    sample_bps = world.params["verificationSampleBps"]
     pools = {
         "clean": [a for key in CLEAN_POOL for a in world.of(key)],
         "sentinel": [a for key in SENTINEL_POOL for a in world.of(key)],
@@ -321,7 +322,8 @@ def run_wave(world: World, wave: int, size: int, stats: JobStats) -> None:
     for job in live:
         if job.kind == "void":
             continue
-        submit_block = c.job_market.job(job.job_id)["submitBlock"]
+        facts = c.job_market.job(job.job_id)
+        submit_block, sample_bps = facts["submitBlock"], facts["sampleBps"]  # the rate fixed at the match
         if submit_block not in block_hashes:
             block_hashes[submit_block] = bytes(chain.w3.eth.get_block(submit_block)["hash"])
         if not is_drawn(block_hashes[submit_block], job.job_id, sample_bps):
@@ -329,9 +331,12 @@ def run_wave(world: World, wave: int, size: int, stats: JobStats) -> None:
         world.counters["drawn"] += 1
         job.drawn = True
         if job.solver.strategy == "solver-collude":
-            first.append(Tx(job.solver.alt, calls.claim_verification(c, job.job_id, job.terms), priority=3))
-            second.append(
-                Tx(job.solver.alt, calls.attest(c, job.job_id, job.terms, True, job.submitted, job.solver.alt))
+            first.append(
+                Tx(
+                    job.solver.alt,
+                    calls.claim_and_attest(c, job.job_id, job.terms, job.submitted, job.solver.alt),
+                    priority=3,
+                )
             )
             continue
         name = "big" if job.kind == "big" else "clean" if job.solver.name in clean_solvers else "sentinel"
@@ -356,13 +361,14 @@ def run_wave(world: World, wave: int, size: int, stats: JobStats) -> None:
             first.append(Tx(verifier.address, calls.claim_verification(c, job.job_id, job.terms), expect_revert=True))
             continue
         verifier.offchain_usd -= COMPUTE_COST_SHARE * usd(job.price)
-        first.append(Tx(verifier.address, calls.claim_verification(c, job.job_id, job.terms)))
         # Claimed either way: as the claimant it alone may attest (flagging is not paid: property 5).
         if not job.wrong:
-            second.append(
-                Tx(verifier.address, calls.attest(c, job.job_id, job.terms, True, job.submitted, verifier.address))
+            # It holds the re-executed trace: the claim and the attestation in one call.
+            first.append(
+                Tx(verifier.address, calls.claim_and_attest(c, job.job_id, job.terms, job.submitted, verifier.address))
             )
         else:
+            first.append(Tx(verifier.address, calls.claim_verification(c, job.job_id, job.terms)))
             second.append(Tx(verifier.address, calls.attest(c, job.job_id, job.terms, False), tag=("attest", job)))
     outcomes = chain.round(first) + chain.round(second)
     for outcome in outcomes:

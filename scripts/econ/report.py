@@ -179,7 +179,7 @@ def still_open(i, l1) -> list[str]:
     s = p["verificationSampleBps"] / BPS
     fee, n = usd(p["arbiterFee"]), max(1, i.arbiters)
     sentinel_q = wrong_share(i.sentinel_mix)
-    gas_l1 = l1.g("claim_verification", "attest")
+    gas_l1 = l1.g("claim_and_attest")
     q_l1 = 1 - (k * P + gas_l1) / (v / s * P) if v else 0.0
     return [
         "The verifier's dilemma is gone (issue 12, property 3): a result is verified only when the hash",

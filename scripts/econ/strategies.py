@@ -265,10 +265,7 @@ def solver_collude(i: Inputs) -> Formula:
         f"second account claims first and attests with the solver's trace (the pair also takes the "
         f"verifier's pay {pay:g}) and a whistleblower catches it with d_w = 1 − (1 − q)^W = {dw:.3f}; "
         f"s = {s:.3f}, B_v = {B:g}",
-        (1 - s) * paid
-        + s * ((1 - dw) * (paid + pay) - dw * (C + B))
-        - i.g(*SOLVE_GAS)
-        - s * i.g("claim_verification", "attest"),
+        (1 - s) * paid + s * ((1 - dw) * (paid + pay) - dw * (C + B)) - i.g(*SOLVE_GAS) - s * i.g("claim_and_attest"),
     )
 
 
@@ -282,7 +279,7 @@ def verifier_honest(i: Inputs) -> Formula:
     return Formula(
         f"per drawn job it claims: (v/s − k)·P − gas = ({v}/{s:g} − {COMPUTE_COST_SHARE})·{P:g} − gas "
         "(paid from the verifier pool, which every job's levy v·P funds)",
-        sampled_pay(i, i.job_price) - COMPUTE_COST_SHARE * P - i.g("claim_verification", "attest"),
+        sampled_pay(i, i.job_price) - COMPUTE_COST_SHARE * P - i.g("claim_and_attest"),
     )
 
 

@@ -599,6 +599,25 @@ export const leaseMarketAbi = [
   },
   {
     "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "name": "CreditSpent",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
     "inputs": [],
     "name": "EIP712DomainChanged",
     "type": "event"
@@ -3121,6 +3140,25 @@ export const providerRegistryAbi = [
     "inputs": [
       {
         "indexed": true,
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "name": "CreditSpent",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
         "internalType": "uint256",
         "name": "offerId",
         "type": "uint256"
@@ -5160,6 +5198,25 @@ export const jobMarketAbi = [
     "inputs": [
       {
         "indexed": true,
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "name": "CreditSpent",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
         "internalType": "uint256",
         "name": "jobId",
         "type": "uint256"
@@ -5975,6 +6032,66 @@ export const jobMarketAbi = [
         "type": "uint256"
       },
       {
+        "components": [
+          {
+            "internalType": "bytes32",
+            "name": "workload",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "inputHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "seed",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "steps",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint40",
+            "name": "resultTimeoutSeconds",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "challengeWindowSeconds",
+            "type": "uint40"
+          }
+        ],
+        "internalType": "struct Jobs.JobTerms",
+        "name": "terms",
+        "type": "tuple"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "spotHash",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bytes32[]",
+        "name": "spotProof",
+        "type": "bytes32[]"
+      }
+    ],
+    "name": "claimAndAttest",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
         "internalType": "uint32",
         "name": "number",
         "type": "uint32"
@@ -6326,6 +6443,11 @@ export const jobMarketAbi = [
             "internalType": "uint40",
             "name": "submitBlock",
             "type": "uint40"
+          },
+          {
+            "internalType": "uint16",
+            "name": "sampleBps",
+            "type": "uint16"
           }
         ],
         "internalType": "struct Jobs.Job",
@@ -8097,6 +8219,51 @@ export const protocolConfigAbi = [
         "internalType": "uint16",
         "name": "",
         "type": "uint16"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "jobMatchTerms",
+    "outputs": [
+      {
+        "components": [
+          {
+            "internalType": "uint16",
+            "name": "protocolFeeBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "verifierFeeBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "jobCollateralBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "verificationSampleBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint128",
+            "name": "settleBounty",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "verifierBond",
+            "type": "uint128"
+          }
+        ],
+        "internalType": "struct Config.JobMatchTerms",
+        "name": "",
+        "type": "tuple"
       }
     ],
     "stateMutability": "view",

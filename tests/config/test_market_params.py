@@ -1,5 +1,5 @@
-"""ProtocolConfig.marketParams, feeBps and verifierBond: the narrow reads of requests, matches and
-jobs, always equal to what `paused()` and `params()` say."""
+"""ProtocolConfig.marketParams, feeBps, verificationTerms and jobMatchTerms: the narrow reads of
+requests, matches and jobs, always equal to what `paused()` and `params()` say."""
 
 from config.support import DEFAULTS, params_with
 from helpers import USD
@@ -52,3 +52,33 @@ def test_when_params_set_then_fee_bps_and_verification_terms_follow(config, gove
     assert tuple(config.verificationTerms()) == (3 * USD, 500)
     stored = dict(zip(DEFAULTS, config.params()))
     assert tuple(config.verificationTerms()) == (stored["verifierBond"], stored["verificationSampleBps"])
+
+
+JOB_MATCH_FIELDS = (
+    "protocolFeeBps",
+    "verifierFeeBps",
+    "jobCollateralBps",
+    "verificationSampleBps",
+    "settleBounty",
+    "verifierBond",
+)
+
+
+def test_when_deployed_then_job_match_terms_are_the_defaults(config):
+    assert dict(zip(JOB_MATCH_FIELDS, config.jobMatchTerms())) == {name: DEFAULTS[name] for name in JOB_MATCH_FIELDS}
+
+
+def test_when_params_set_then_job_match_terms_follow(config, governance):
+    """What a job's match fixes (property 12) is what `params()` says at that moment."""
+    changed = {
+        "protocolFeeBps": 250,
+        "verifierFeeBps": 700,
+        "jobCollateralBps": 20_000,
+        "verificationSampleBps": 500,
+        "settleBounty": USD // 2,
+        "verifierBond": 3 * USD,
+    }
+    config.setParams(params_with(**changed), {"from": governance})
+    assert dict(zip(JOB_MATCH_FIELDS, config.jobMatchTerms())) == changed
+    stored = dict(zip(DEFAULTS, config.params()))
+    assert changed == {name: stored[name] for name in JOB_MATCH_FIELDS}

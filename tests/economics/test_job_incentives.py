@@ -221,7 +221,12 @@ def test_property_3_an_honest_verifier_earns_more_than_a_lazy_one_at_a_cheat_rat
     for _ in range(5):  # unverified jobs: their levy (12 USD each) funds the pool
         driver.finalize_after_window(driver.open_submitted())
     job, claimed_by_lazy = driver.open_drawn(), driver.open_drawn()
-    honest_before, lazy_before = ctx.token.balanceOf(ctx.verifier), ctx.token.balanceOf(lazy)
+    jm = ctx.job_market
+
+    def wealth(account):  # its tokens and its credit in the job market (a sampled verifier's pay is credited)
+        return ctx.token.balanceOf(account) + jm.creditOf(account)
+
+    honest_before, lazy_before = wealth(ctx.verifier), wealth(lazy)
 
     with reverts_with("JobMarket_NotClaimant"):
         ctx.job_market.attest(job.id, job.terms, True, ZERO32, [], {"from": lazy})
@@ -233,8 +238,8 @@ def test_property_3_an_honest_verifier_earns_more_than_a_lazy_one_at_a_cheat_rat
     driver.finalize_after_window(job)
 
     reexecution = ESCROW // 2  # k·P: the verifier runs what the solver charges for
-    honest = ctx.token.balanceOf(ctx.verifier) - honest_before - reexecution
-    lazy_profit = ctx.token.balanceOf(lazy) - lazy_before
+    honest = wealth(ctx.verifier) - honest_before - reexecution
+    lazy_profit = wealth(lazy) - lazy_before
     assert honest == ESCROW * 1_200 // 2_000 - reexecution == 10 * USD  # (v/s − k)·P
     assert lazy_profit == -ctx.config.params()["verifierBond"]  # its claim's bond, to the pool
     assert honest > 0 > lazy_profit

@@ -75,6 +75,7 @@ JOB_FIELDS = [
     "verifier",
     "verifierBond",
     "submitBlock",
+    "sampleBps",
 ]
 DISPUTE_FIELDS = [
     "challenger",
@@ -266,8 +267,8 @@ class Driver:
 
     def is_drawn(self, job: Job) -> bool:
         """Whether the hash of the result's block draws the job, as a verifier keeper computes it."""
-        block = job_of(self.jm, job.id)["submitBlock"]
-        _, sample_bps = self.ctx.config.verificationTerms()
+        facts = job_of(self.jm, job.id)
+        block, sample_bps = facts["submitBlock"], facts["sampleBps"]  # the rate fixed at the match
         return self.jm.isDrawn(brownie.web3.eth.get_block(block)["hash"], job.id, sample_bps)
 
     def claim(self, job: Job, verifier=None):
@@ -287,6 +288,12 @@ class Driver:
             self.claim(job, verifier)
         spot_hash, proof = self.spot(job, verifier)
         return self.jm.attest(job.id, job.terms, True, spot_hash, proof, {"from": verifier})
+
+    def claim_and_attest(self, job: Job, verifier=None, trace: Trace | None = None):
+        """Claims the (drawn) job and attests it valid in one call, with the spot proof of `trace`."""
+        verifier = verifier or self.ctx.verifier
+        spot_hash, proof = self.spot(job, verifier, trace)
+        return self.jm.claimAndAttest(job.id, job.terms, spot_hash, proof, {"from": verifier})
 
     def attest_invalid(self, job: Job, verifier=None):
         return self.jm.attest(job.id, job.terms, False, ZERO32, [], {"from": verifier or self.ctx.verifier})

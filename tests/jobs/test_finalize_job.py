@@ -64,7 +64,8 @@ def test_revert_when_slashed(ctx, driver):
 
 
 def test_when_finalized_with_a_valid_attestation(ctx, driver):
-    """The pool is empty: the sampled verifier is paid the job's own levy, and its bond back."""
+    """The pool is empty: the sampled verifier is paid the job's own levy, and its bond back, both
+    credited (its standing balance, which its next claim's bond is taken from)."""
     job = driver.open_drawn()
     driver.attest_valid(job)
     parties = (ctx.provider, ctx.treasury, ctx.verifier, ctx.tenant, ctx.stranger, ctx.job_market)
@@ -83,11 +84,13 @@ def test_when_finalized_with_a_valid_attestation(ctx, driver):
     assert delta == {
         ctx.provider: ESCROW - FEE - VFEE,
         ctx.treasury: 0,
-        ctx.verifier: VFEE + VERIFIER_BOND,
+        ctx.verifier: 0,
         ctx.tenant: 0,
         ctx.stranger: SETTLE_BOUNTY,
-        ctx.job_market: -(ESCROW + VERIFIER_BOND + SETTLE_BOUNTY) + FEE,
+        ctx.job_market: -(ESCROW + SETTLE_BOUNTY) + FEE + VFEE,
     }
+    assert ctx.job_market.creditOf(ctx.verifier) == VFEE + VERIFIER_BOND
+    assert event_args(tx, "PaymentCredited") == {"account": ctx.verifier, "amount": VFEE + VERIFIER_BOND}
     assert event_args(tx, "SettleBountyPaid") == {"jobId": job.id, "recipient": ctx.stranger, "bounty": SETTLE_BOUNTY}
     assert ctx.job_market.accruedFees() == FEE
     assert ctx.registry.provider(ctx.provider)["freeStake"] - free_before == COLLATERAL

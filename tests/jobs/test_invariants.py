@@ -233,11 +233,14 @@ class JobMachine(RuleBasedStateMachine):
                 continue
             stored = job_of(self.jm, job.id)
             owed += stored["escrow"] + SETTLE_BOUNTY  # the bounty is reserved beside the price
-            owed += stored["verifierBond"]  # a claimant's, until the job settles
+            if stored["verifier"] != ZERO_ADDRESS:
+                owed += stored["verifierBond"]  # fixed at the match; a claimant's once posted, until the job settles
             if stored["status"] == DISPUTED:
                 owed += dispute_of(self.jm, job.id)["bond"]
         assert self.jm.accruedFees() == self.fees
-        # The verifier pool holds the levy of unverified jobs and the bonds of silent claimants.
+        # The verifier pool holds the levy of unverified jobs and the bonds of silent claimants; the
+        # verifier's credit, the pay and bonds of the jobs it verified (its standing balance).
+        owed += self.jm.creditOf(self.ctx.verifier)
         assert self.ctx.token.balanceOf(self.jm) == owed + self.fees + self.jm.verifierPool()
 
     @invariant()

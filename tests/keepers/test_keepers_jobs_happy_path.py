@@ -45,11 +45,16 @@ def test_job_is_run_attested_and_finalized_by_keepers(
     )
     settler_paid = reader.balance_of(reader.payment_token, settler_key.address)
     assert sorted((provider_extra, settler_paid)) == [0, bounty]
-    assert reader.balance_of(reader.payment_token, verifier_key.address) == 100_000 * USD + verifier_fee
+    # The verifier's bond went in with its claim (claimAndAttest, one call); its pay and its bond
+    # are credited in the job market: its standing balance, which its next claim's bond comes from.
+    bond = reader.job(job_id).verifier_bond
+    credit = reader.contracts.job_market.credit_of(verifier_key.address)
+    assert credit == verifier_fee + bond
+    assert reader.balance_of(reader.payment_token, verifier_key.address) == 100_000 * USD - bond
     assert reader.provider_info(provider_key.address).jobs_finalized == 1
-    # The protocol fee waits in the job market for a sweep; nothing else stays there.
+    # The protocol fee waits in the job market for a sweep, beside the verifier's credit; nothing else stays there.
     assert reader.accrued_fees()["JobMarket"] == protocol_fee
-    assert reader.balance_of(reader.payment_token, reader.job_market.address) == protocol_fee
+    assert reader.balance_of(reader.payment_token, reader.job_market.address) == protocol_fee + credit
 
 
 def test_settler_expires_a_job_whose_solver_never_answers(

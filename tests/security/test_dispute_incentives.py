@@ -41,7 +41,8 @@ TO_DEFENDER = CHALLENGE_BOND // 2  # whistleblowerRewardBps = 50 %
 
 
 def _balance(ctx, *accounts) -> int:
-    return sum(ctx.token.balanceOf(a) for a in accounts)
+    """Tokens held and credited in the job market (where a sampled verifier's pay and bond wait)."""
+    return sum(ctx.token.balanceOf(a) + ctx.job_market.creditOf(a) for a in accounts)
 
 
 def _verifier_reveal(ctx, job):

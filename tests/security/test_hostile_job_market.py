@@ -662,6 +662,81 @@ def _(w):
     )
 
 
+# --- claimAndAttest ----------------------------------------------------------------------------
+
+
+def _claim_and_attest(w, job, sender=None, terms=None, spot=None, **kw):
+    sender = sender or w.verifier
+    spot_hash, proof = spot or w.driver.spot(job, sender)
+    return _call(w, "claimAndAttest", job.id, terms or job.terms, spot_hash, proof, sender=sender, **kw)
+
+
+@T.row("claimAndAttest", "unknown_id")
+def _(w):
+    job = _submitted(w)
+    spot = w.driver.spot(job, w.verifier)
+    job.id = 0
+    return _claim_and_attest(w, job, spot=spot, **_unexpected(0, NONE_STATUS))
+
+
+@T.row("claimAndAttest", "not_drawn")
+def _(w):
+    job = w.driver.open()
+    w.driver.submit_drawn(job, drawn=False)
+    return _claim_and_attest(w, job, error="JobMarket_NotSampled", err_args=(job.id,))
+
+
+@T.row("claimAndAttest", "already_claimed")
+def _(w):
+    job = _claimed(w)
+    w.config.setRole(w.config.VERIFIER_ROLE(), w.stranger, True, {"from": w.governance})
+    return _claim_and_attest(
+        w, job, sender=w.stranger, error="JobMarket_AlreadyClaimed", err_args=(job.id, w.verifier.address)
+    )
+
+
+@T.row("claimAndAttest", "wrong_caller")
+def _(w):
+    job = w.driver.open_drawn()
+    role = bytes(w.config.VERIFIER_ROLE())
+    return _claim_and_attest(
+        w, job, sender=w.stranger, error="Leasehold_MissingRole", err_args=(role, w.stranger.address)
+    )
+
+
+@T.row("claimAndAttest", "wrong_terms")
+def _(w):
+    job = w.driver.open_drawn()
+    bad, expected = _terms_mismatch(w, job)
+    return _claim_and_attest(w, job, terms=bad, **expected)
+
+
+@T.row("claimAndAttest", "lazy_without_the_trace")
+def _(w):
+    job = w.driver.open_drawn()
+    index = w.job_market.spotIndex(job.solver.root, w.verifier, job.steps)
+    return _claim_and_attest(
+        w,
+        job,
+        spot=(ZERO32, job.solver.proof(index)),
+        error="JobMarket_InvalidSpotProof",
+        err_args=(job.id, index),
+    )
+
+
+@T.row("claimAndAttest", "no_allowance")
+def _(w):
+    job = w.driver.open_drawn()
+    w.config.setRole(w.config.VERIFIER_ROLE(), w.pauper, True, {"from": w.governance})
+    return _claim_and_attest(
+        w,
+        job,
+        sender=w.pauper,
+        error="ERC20InsufficientAllowance",
+        err_args=(w.job_market.address, 0, params_of(w)["verifierBond"]),
+    )
+
+
 # --- challenge ---------------------------------------------------------------------------------
 
 

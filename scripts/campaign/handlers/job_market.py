@@ -162,6 +162,26 @@ class JobMarketActions:
         (at the sample rate in force), within 256 blocks, first come."""
         return self._call(self.jm, "claimVerification", (job.id, job.terms.tuple), sender)
 
+    def act_claim_and_attest(self):
+        """A verifier that holds the trace claims a job and attests it valid in one call (the
+        solver's trace: a colluder holds it too), first come; sometimes a lazy one without the
+        spot, the attacker, or the solver itself."""
+        job = self._job(lambda j: j.open and j.verifier == ZERO and self._in_window(j))
+        if job is None:
+            return self._call(
+                self.jm, "claimAndAttest", (self._any_order_id(), self._some_terms(), ZERO32, []), self.verifiers[0]
+            )
+        roll = self.rng.random()
+        if roll < 0.85:
+            sender = self.rng.choice(self.verifiers)
+        else:
+            sender = self.rng.choice([self.attacker, self.providers[job.provider].account])
+        spot = (ZERO32, [])
+        if roll < 0.8 or roll >= 0.85:
+            index = spot_index(job.solver.tree.root, sender.address, job.terms.steps)
+            spot = (job.solver.hashes[index], job.solver.tree.proof(index))
+        return self._call(self.jm, "claimAndAttest", (job.id, job.terms.tuple, *spot), sender)
+
     def act_attest(self):
         job = self._job(lambda j: j.open and j.attestation == A_NONE and self._in_window(j))
         if job is None:

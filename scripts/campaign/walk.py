@@ -23,6 +23,7 @@ from keepers.workloads.base import keccak256
 from scripts.campaign.books import Books
 from scripts.campaign.chain import chain_time, rpc
 from scripts.campaign.constants import ACCOUNTS, CHEATING_MUST_LOSE, FUNDS, GUIDE, LEAD, MAX_UINT, USD, ZERO
+from scripts.campaign.coverage import gaps
 from scripts.campaign.enums import BPS, PARAM_FIELDS
 from scripts.campaign.failures import CampaignFailure, HarnessFailure, Violation, require
 from scripts.campaign.functions import guidance
@@ -76,6 +77,11 @@ class Campaign(
         self.rng = random.Random(seed)
         self.stats = Stats()
         self.step = 0
+        # The step count at which the walk had reached everything coverage.py `gaps` asks for, and
+        # at which it reached each of those things (what comes last is what the guidance must help).
+        self.covered_at: int | None = None
+        self.reached: dict[str, int] = {}
+        self._gaps: set[str] | None = None
         self._digest = hashlib.sha256(b"leasehold-campaign-%d" % seed)
         self._start_time = start_time
         self._setup()
@@ -396,6 +402,13 @@ class Campaign(
             raise HarnessFailure(self.seed, self.step, name, str(error), digest_before) from error
         self.stats.steps += 1
         self.step += 1
+        if self.covered_at is None:
+            missing = set(gaps(self))
+            for item in sorted((self._gaps or set()) - missing):
+                self.reached[item] = self.step
+            self._gaps = missing
+            if not missing:
+                self.covered_at = self.step
 
     def _actions(self) -> list[tuple[str, float]]:
         """Each action with its weight: an action with something to act on is likely, one without

@@ -11,7 +11,7 @@ from keepers.workloads.base import keccak256
 from scripts.campaign.constants import DAY, HOUR, USD, ZERO, ZERO32
 from scripts.campaign.enums import BPS, JOB, L_ACTIVE, MAX_CLOSE_BATCH, RENTAL
 from scripts.campaign.failures import require
-from scripts.campaign.functions import succeeded
+from scripts.campaign.functions import NOT_BONDED, succeeded
 from scripts.campaign.model import Offer, Order
 
 
@@ -214,7 +214,18 @@ class LeaseMarketActions:
         # Gas (invariant 10): a pair's checks differ by the request's kind (a job's read its terms
         # and the offer's job policy), so the kinds of the batch's requests are part of its kind.
         self._gas_tag = tuple(self.orders[i].kind if i in self.orders else None for i, _ in pairs)
+        expect = self._matcher_expect(sender, expect)
         return self._call(self.market, "matchRequests", (pairs,), sender, expect=expect)
+
+    def _matcher_expect(self, sender, expect: set[str] | None) -> set[str] | None:
+        """What a matching call by `sender` may be refused with, given its bond as the model
+        holds it: a caller without a bond of at least the minimum (the attacker; a matcher a won
+        challenge left short, until it bonds again) is refused `MatcherBonds_NotBonded` before
+        anything else is checked, whatever the call's own expectation; a bonded one is refused as the
+        call expects (any of the function's declared errors when it names none)."""
+        if self.matcher_bonds.get(sender.address, 0) < self.bond_params["minBond"]:
+            return {NOT_BONDED}
+        return expect
 
     def _send_liveness(self, fn: str, lease_id: int, sender):
         """The one place challengeLiveness, respondLiveness and resolveLiveness are sent from."""

@@ -101,6 +101,7 @@ class SignedRequestActions:
 
     def _match_signed(self, request, permit, signature, offer_id, sender, expect):
         args = (request, permit, signature, offer_id)
+        expect = self._matcher_expect(sender, expect)
         tx = self._call(self.market, "matchSignedRequest", args, sender, expect=expect)
         if tx is None:
             return None

@@ -32,6 +32,31 @@ SIGNED_REFUSALS = ("SignedRequests_NonceUsed", "SignedRequests_Expired", "Signed
 CHEATS = ("edge requests", "edge expiries", "sybil challenges", "disputes to abandon", "steered matches")
 
 
+# Guided coverage beyond functions (walk.py `do_step`): the action that reaches each of these is
+# GUIDE times as likely while one of them is missing (functions.py `guidance` does the same for a
+# function that has not gone through), and some pick their arguments toward it (signed_requests.py).
+REACHES = {
+    "sign_and_match": (*SIGNED_REFUSALS, "a used nonce"),
+    "cancel_signed": ("a cancelled nonce",),
+    "attack": (
+        "LeaseMarket.setJobMarket refused",
+        "ProtocolConfig.renounceOwnership refused",
+        "Leasehold_MissingRole",
+        "OwnableUnauthorizedAccount",
+    ),
+    "pause_token": ("a whole-token pause", "BlocklistPermitToken_Paused"),
+    "blocklist": ("BlocklistPermitToken_Blocked", "a credited payout", "a blocklist move"),
+    "claim_credit": ("Leasehold_NoCredit",),
+    "challenge_match": ("a won match challenge", "a refused match challenge"),
+    "set_role": ("a role move",),
+}
+
+
+def reaches_a_gap(action: str, missing: set[str]) -> bool:
+    """Whether `action` reaches one of the `missing` things (REACHES)."""
+    return any(item in missing for item in REACHES.get(action, ()))
+
+
 def gaps(walk: Campaign) -> list[str]:
     """What the walk has not reached yet, one short name each (empty once it reached everything)."""
     stats = walk.stats

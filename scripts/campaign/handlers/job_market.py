@@ -116,9 +116,14 @@ class JobMarketActions:
         return dict(zip(fields, read_batch([(self.jm.disputeOf, job_id)])[0]))
 
     def act_submit_result(self):
-        job = self._job(
-            lambda j: j.waiting and j.solver is not None and (j.result_deadline > self.ts or self.rng.random() < 0.1)
-        )
+        def due(j):
+            return j.waiting and j.solver is not None and (j.result_deadline > self.ts or self.rng.random() < 0.1)
+
+        job = None
+        if self._abandon_wanted():
+            # Guided: the abandoning solver's results first, while it has had no dispute to abandon.
+            job = self._job(lambda j: j.provider == self.abandoning and due(j) and j.result_deadline > self.ts + 1)
+        job = job or self._job(due)
         if job is None:
             args = (self._any_order_id(), self._some_terms(), b"\1" * 32, b"\1" * 32, [])
             return self._call(self.jm, "submitResult", args, self.attacker)

@@ -27,9 +27,10 @@ from scripts.campaign.profits import STEER, UNITS
 # and claims sampled verifications (issues 12 and 18): at 2,000 seeds 1, 3, 6 and 11 each missed a
 # function or a cheater's move (docs/campaign.md). CAMPAIGN_STEPS sets another length.
 QUICK_STEPS = int(os.environ.get("CAMPAIGN_STEPS", "3000"))
-# Seed 11, which reaches every function and every cheater's move in 3,000 steps (seed 6 misses a
-# cheater's abandoned dispute there). CAMPAIGN_SEED runs the quick pass on another seed.
-SEED = int(os.environ.get("CAMPAIGN_SEED", "11"))
+# Seed 1, `make fuzz`'s default, not a seed picked for what it reaches: the guidance steers any seed
+# to everything coverage.py `gaps` asks for well within 3,000 steps (seeds 1 to 8 measured in
+# docs/campaign.md). CAMPAIGN_SEED runs the quick pass on another seed.
+SEED = int(os.environ.get("CAMPAIGN_SEED", "1"))
 
 
 @pytest.fixture(scope="module")

@@ -287,6 +287,19 @@ class JobMarketActions:
         if self._call(self.jm, "resolveVote", (job_id,), self.settler) is not None:
             self._settle_again(self.jm, "resolveVote", (job_id,), self.settler, "JobMarket_UnexpectedPhase")
 
+    def _vote_deadlines(self) -> list[int]:
+        """Guided: while no vote has been resolved, the deadlines of the votes cast so far (a vote is
+        resolved only once its window is over: time_to_deadline moves there)."""
+        if succeeded(self.stats, "JobMarket.resolveVote"):
+            return []
+        voted = sorted({job_id for (job_id, _), votes in self.arbiter_votes.items() if votes} & self.live_jobs)
+        deadlines = []
+        for job_id in voted:
+            d = self._dispute(job_id)
+            if d["phase"] == P_VOTE and d["deadline"] >= self.ts:
+                deadlines.append(d["deadline"])
+        return deadlines
+
     def _claimable_votes(self) -> list[tuple[int, int, str]]:
         """(job, dispute number, arbiter) of resolved votes not claimed yet, the minority's included."""
         return [

@@ -228,6 +228,31 @@ def test_campaign_check_fails_when_tokens_move_while_the_token_is_paused(walk):
         walk.token_paused = False
 
 
+def test_guidance_steers_toward_the_preconditions_of_what_is_missing(walk):
+    # A blocked account holding a credit on a contract whose claimCredit has not gone through is
+    # unblocked sooner (it can then claim); the abandoning solver is steered to while it has had no
+    # dispute to abandon. Both read the walk's books and counters only.
+    account, stats = walk.whistleblowers[0].address, walk.stats
+    key, claim = (walk.registry.address, account), "ProviderRegistry.claimCredit"
+    blocked, credit, claims, abandoned = set(walk.blocked), walk.credits[key], stats.ok[claim], stats.cheats.copy()
+    try:
+        walk.blocked.add(account)
+        walk.credits[key] += 1
+        stats.ok[claim], stats.indirect[claim] = 0, 0
+        assert account in walk._held_credits()
+        stats.ok[claim] = 1
+        assert account not in walk._held_credits()
+        stats.cheats["disputes to abandon"] = 0
+        assert walk._abandon_wanted() == walk.providers[walk.abandoning].registered
+        stats.cheats["disputes to abandon"] = 1
+        assert not walk._abandon_wanted()
+    finally:
+        walk.blocked, stats.ok[claim], stats.cheats = blocked, claims, abandoned
+        walk.credits[key] = credit
+        if not credit:
+            del walk.credits[key]
+
+
 def test_a_matcher_left_short_of_its_bond_is_refused_not_bonded_whatever_the_call(walk):
     # `make fuzz STEPS=50000 SEED=1` stopped at step 16,756: won match challenges had left the honest
     # matcher 8 USD short of the minimum bond, and the attacker's empty batch sent as that matcher was

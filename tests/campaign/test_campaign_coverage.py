@@ -12,6 +12,7 @@ from scripts.campaign import ALLOWED, FUNCTIONS, INDIRECT, ONE_SHOT, Campaign, m
 from scripts.campaign.constants import GUIDE, LEAD
 from scripts.campaign.coverage import CHEATS, REACHES, REFUSALS, SIGNED_REFUSALS, gaps, reaches_a_gap
 from scripts.campaign.functions import ACTION_TARGET, LEADS_TO, guidance
+from scripts.campaign.handlers.matcher_bonds import MatcherBondActions
 from scripts.campaign.model import Stats
 
 BUILD = Path(__file__).resolve().parents[2] / "build" / "contracts"
@@ -120,3 +121,11 @@ def test_an_action_is_steered_to_what_it_reaches_while_that_is_missing():
     assert reaches_a_gap("sign_and_match", {"SignedRequests_Expired"})
     assert not reaches_a_gap("sign_and_match", {"a whole-token pause"})
     assert not reaches_a_gap("time_small", everything)
+
+
+def test_a_bond_again_after_a_challenge_took_the_whole_bond_is_a_gas_kind_of_its_own():
+    # `make fuzz STEPS=50000 SEED=1` stopped at step 31,821: a re-bond of a bond a won challenge had
+    # emptied wrote a fresh storage slot, 17,088 gas over the ceiling set by re-bonds of cut bonds.
+    books = SimpleNamespace(matcher_bonds={"m": 0, "n": 992 * 10**6})
+    assert MatcherBondActions._bond_gas_tag(books, "m") == "empty bond"
+    assert MatcherBondActions._bond_gas_tag(books, "n") is None

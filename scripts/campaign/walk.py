@@ -520,7 +520,9 @@ class Campaign(
             ("unpause_token", when(self.token_paused, 8, 0)),
             # MatcherBonds: a match watcher challenges dominated matches; a matcher a won challenge
             # left short bonds again.
-            ("challenge_match", when(challengeable, 3, 0.3)),
+            # Guided: while no MatcherBonds credit has been claimed, a winnable challenge is sent while
+            # the token refuses a payee (a watcher, or everyone while it is paused): its award is credited.
+            ("challenge_match", 15 if self._credited_challenge_wanted() else when(challengeable, 3, 0.3)),
             ("rebond", when(any(b < self.bond_params["minBond"] for b in self.matcher_bonds.values()), 8, 0.05)),
             ("attack", 4),
             # The signed-request path (handlers/signed_requests.py).

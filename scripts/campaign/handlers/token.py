@@ -76,6 +76,13 @@ class TokenActions:
             }
         )
 
+    def _credited_challenge_wanted(self) -> bool:
+        """Guided: no MatcherBonds credit claimed yet, a match challenge the model expects to win is
+        open, and the token refuses a watcher (or everyone, paused): the award will be credited."""
+        if succeeded(self.stats, "MatcherBonds.claimCredit") or not self._challengeable(winnable=True):
+            return False
+        return self.token_paused or any(w.address in self.blocked for w in self.whistleblowers)
+
     def act_unblock(self):
         held = self._held_credits()
         self._set_blocked(self.rng.choice(held if held and self.rng.random() < 0.8 else sorted(self.blocked)), False)

@@ -28,9 +28,9 @@ from scripts.campaign.profits import STEER, UNITS
 # and claims sampled verifications (issues 12 and 18): at 2,000 seeds 1, 3, 6 and 11 each missed a
 # function or a cheater's move (docs/campaign.md). CAMPAIGN_STEPS sets another length.
 QUICK_STEPS = int(os.environ.get("CAMPAIGN_STEPS", "3000"))
-# Seed 1, `make fuzz`'s default, not a seed picked for what it reaches: the guidance steers any seed
-# to everything coverage.py `gaps` asks for well within 3,000 steps (seeds 1 to 8 measured in
-# docs/campaign.md). CAMPAIGN_SEED runs the quick pass on another seed.
+# Seed 1, `make fuzz`'s default, not a seed picked for what it reaches: the guidance steers a walk
+# toward everything coverage.py `gaps` asks for (seeds 1 to 8 measured in docs/campaign.md).
+# CAMPAIGN_SEED runs the quick pass on another seed.
 SEED = int(os.environ.get("CAMPAIGN_SEED", "1"))
 # A walk that has not reached everything by QUICK_STEPS goes on, 100 steps at a time, while
 # something is still missing, up to COVER_STEPS: the guidance reaches everything within

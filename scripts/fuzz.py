@@ -236,5 +236,19 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def run(argv: list[str] | None = None) -> int:
+    """`main`, with a node that stops answering altogether (killed, out of memory: the connection
+    refused) reported as a harness error, exit 3, never as a violation's exit 1."""
+    try:
+        return main(argv)
+    except OSError as exc:  # ConnectionError, requests' ConnectionError
+        Console(file=sys.__stdout__).print(
+            f"[yellow]HARNESS ERROR[/yellow] (the harness, not the protocol) the chain stopped answering: {exc}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return EXIT_HARNESS
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

@@ -33,6 +33,7 @@ from scripts.campaign import (
     without_undo_snapshots,
 )
 from scripts.campaign.constants import ACCOUNTS, CHEATING_MUST_LOSE, USD
+from scripts.campaign.coverage import gaps
 from scripts.localchain import HarnessError, brownie_on_anvil
 
 PROGRESS_EVERY = 1000
@@ -122,6 +123,15 @@ def report(console: Console, stats: Stats, seconds: float, gas_worst: dict) -> N
         console.print(f"gas: largest rise over an operation's early ceiling: {over} gas on {base} ({kind[0]})")
 
 
+def coverage_line(campaign: Campaign) -> str:
+    """When the walk had reached everything the quick pass asks for (coverage.py), or what it missed."""
+    last = sorted(campaign.reached.items(), key=lambda item: item[1])[-3:]
+    latest = "; the last: " + ", ".join(f"{name} at step {step:,}" for name, step in last) if last else ""
+    if campaign.covered_at is not None:
+        return f"coverage: everything reached by step {campaign.covered_at:,}{latest}"
+    return f"coverage: not reached in {campaign.stats.steps:,} steps: {', '.join(gaps(campaign))}{latest}"
+
+
 def cheating_verdict(row) -> str:
     if row.profits:
         return "[red]profits"
@@ -207,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         failure = exc
     if campaign is not None:
         report(console, campaign.stats, time.monotonic() - started, campaign.gas_worst)
+        console.print(coverage_line(campaign), highlight=False, soft_wrap=True)
         if cheating is not None:
             report_cheating(console, campaign, *cheating)
     if isinstance(failure, CampaignFailure):
@@ -225,5 +236,19 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def run(argv: list[str] | None = None) -> int:
+    """`main`, with a node that stops answering altogether (killed, out of memory: the connection
+    refused) reported as a harness error, exit 3, never as a violation's exit 1."""
+    try:
+        return main(argv)
+    except OSError as exc:  # ConnectionError, requests' ConnectionError
+        Console(file=sys.__stdout__).print(
+            f"[yellow]HARNESS ERROR[/yellow] (the harness, not the protocol) the chain stopped answering: {exc}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return EXIT_HARNESS
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

@@ -37,6 +37,8 @@ ERC20 = {"ERC20InsufficientAllowance", "ERC20InsufficientBalance"}
 # The same token paused as a whole refuses every transfer with its own error: the same calls may
 # meet it, and only while the walk holds the token paused.
 PAUSED = "BlocklistPermitToken_Paused"
+# A matching call by a caller without a full matcher bond (docs/matching-accountability.md).
+NOT_BONDED = "MatcherBonds_NotBonded"
 REFUSED = {"BlocklistPermitToken_Blocked", PAUSED}
 # A verification claim's refusals: first come, drawn, in its blocks, its bond pulled when no credit pays it.
 _CLAIM = (

@@ -23,6 +23,7 @@ from keepers.workloads.base import keccak256
 from scripts.campaign.books import Books
 from scripts.campaign.chain import chain_time, rpc
 from scripts.campaign.constants import ACCOUNTS, CHEATING_MUST_LOSE, FUNDS, GUIDE, LEAD, MAX_UINT, USD, ZERO
+from scripts.campaign.coverage import gaps, reaches_a_gap
 from scripts.campaign.enums import BPS, PARAM_FIELDS
 from scripts.campaign.failures import CampaignFailure, HarnessFailure, Violation, require
 from scripts.campaign.functions import guidance
@@ -76,6 +77,11 @@ class Campaign(
         self.rng = random.Random(seed)
         self.stats = Stats()
         self.step = 0
+        # The step count at which the walk had reached everything coverage.py `gaps` asks for, and
+        # at which it reached each of those things (what comes last is what the guidance must help).
+        self.covered_at: int | None = None
+        self.reached: dict[str, int] = {}
+        self._gaps: set[str] | None = None
         self._digest = hashlib.sha256(b"leasehold-campaign-%d" % seed)
         self._start_time = start_time
         self._setup()
@@ -373,7 +379,12 @@ class Campaign(
         names = [a[0] for a in actions]
         # Guided: an action whose function has rarely (or never) gone through is tried more often,
         # and so is one that leads to a function not reached yet (functions.py `guidance`).
-        weights = [w * guidance(n, self.stats, GUIDE, LEAD) for n, w in actions]
+        # An action that reaches something else coverage.py asks for (a refusal, a nonce's state, a
+        # pause) is GUIDE times as likely while it is missing.
+        missing = set(gaps(self)) if self._gaps is None else self._gaps
+        weights = [
+            w * guidance(n, self.stats, GUIDE, LEAD) * (GUIDE if reaches_a_gap(n, missing) else 1) for n, w in actions
+        ]
         name = self.rng.choices(names, weights)[0]
         self._touched: set[str] = set()
         self._touched_credits = set()
@@ -398,6 +409,13 @@ class Campaign(
             raise HarnessFailure(self.seed, self.step, name, str(error), digest_before) from error
         self.stats.steps += 1
         self.step += 1
+        if self.covered_at is None:
+            missing = set(gaps(self))
+            for item in sorted((self._gaps or set()) - missing):
+                self.reached[item] = self.step
+            self._gaps = missing
+            if not missing:
+                self.covered_at = self.step
 
     def _actions(self) -> list[tuple[str, float]]:
         """Each action with its weight: an action with something to act on is likely, one without
@@ -405,6 +423,7 @@ class Campaign(
         providers = self.providers.values()
         unregistered = sum(not p.registered for p in providers)
         live_offers = sum(not o.removed for o in self.offers.values())
+        abandoner_offers = [o for o in self.offers.values() if o.provider == self.abandoning and not o.removed]
         open_orders = sum(self.orders[i].state == "open" for i in self.live_orders)
         expired_orders = sum(
             self.orders[i].state == "open" and self.orders[i].deadline < self.ts for i in self.live_orders
@@ -432,7 +451,8 @@ class Campaign(
             ("stake", when(any(p.registered and p.free < 40_000 * USD for p in providers), 6, 1)),
             ("request_unstake", 2),
             ("withdraw_unstaked", when(any(p.unbonding and p.ready_at <= self.ts + 1 for p in providers), 6, 0.5)),
-            ("add_offer", when(live_offers < 4, 10, 0.8)),
+            # Guided: also while the abandoning solver, with no dispute abandoned yet, has no offer.
+            ("add_offer", when(live_offers < 4 or (self._abandon_wanted() and not abandoner_offers), 10, 0.8)),
             ("update_offer", 1),
             ("pause_offer", 1.5),
             (
@@ -474,7 +494,7 @@ class Campaign(
             ("set_gpu_model", 1),
             ("set_role", 1),
             ("set_treasury", 0.5),
-            ("cache_settling_market", 0.1),
+            ("cache_settling_market", 0.3),
             ("pause", when(not self.paused, 0.5, 0)),
             ("unpause", when(self.paused, 5, 0.1)),
             ("ownership", 1.2),
@@ -486,7 +506,13 @@ class Campaign(
             ("blocklist", when(len(self.blocked) < 2, 6 if self._watcher_wanted() else 1.2, 0)),
             (
                 "unblock",
-                when(self.blocked - {self.treasury.address, self.treasury2.address}, 3, 0.6 if self.blocked else 0),
+                # Guided: a blocked account holding a credit no claim of its contract has paid yet is
+                # unblocked sooner (the claim's precondition: a credit its holder can collect).
+                6
+                if self._held_credits()
+                else when(
+                    self.blocked - {self.treasury.address, self.treasury2.address}, 3, 0.6 if self.blocked else 0
+                ),
             ),
             ("claim_credit", when(any(not self._refuses(a) for _, a in self.credits), 6, 0.5)),
             ("sweep_fees", when(any(self.fees.values()), 1.5, 0.3)),
@@ -497,7 +523,9 @@ class Campaign(
             ("unpause_token", when(self.token_paused, 8, 0)),
             # MatcherBonds: a match watcher challenges dominated matches; a matcher a won challenge
             # left short bonds again.
-            ("challenge_match", when(challengeable, 3, 0.3)),
+            # Guided: while no MatcherBonds credit has been claimed, a winnable challenge is sent while
+            # the token refuses a payee (a watcher, or everyone while it is paused): its award is credited.
+            ("challenge_match", 15 if self._credited_challenge_wanted() else when(challengeable, 3, 0.3)),
             ("rebond", when(any(b < self.bond_params["minBond"] for b in self.matcher_bonds.values()), 8, 0.05)),
             ("attack", 4),
             # The signed-request path (handlers/signed_requests.py).

@@ -1,6 +1,7 @@
 """The quick pass of the stateful campaign over the whole protocol (scripts/campaign/).
 
-One seeded walk of QUICK_STEPS steps over every external function of the four contracts by
+One seeded walk of QUICK_STEPS steps (more, up to COVER_STEPS, only while it has not reached
+everything coverage.py asks for) over every external function of the four contracts by
 every kind of actor, with time moves, checking the ten invariants of PROTOCOL.md §7 after every
 step. `make fuzz` runs the long walk; docs/campaign.md describes both.
 """
@@ -17,6 +18,7 @@ from scripts.campaign import (
     succeeded,
     without_undo_snapshots,
 )
+from scripts.campaign.coverage import gaps
 from scripts.campaign.profits import STEER, UNITS
 
 # 1,500 rather than 1,000 since the walk also blocklists parties and claims credits: at 1,000 the
@@ -26,11 +28,14 @@ from scripts.campaign.profits import STEER, UNITS
 # and claims sampled verifications (issues 12 and 18): at 2,000 seeds 1, 3, 6 and 11 each missed a
 # function or a cheater's move (docs/campaign.md). CAMPAIGN_STEPS sets another length.
 QUICK_STEPS = int(os.environ.get("CAMPAIGN_STEPS", "3000"))
-# Seed 3, which reaches every function and every cheater's move in 3,000 steps since the walk also
-# claims and attests in one call (claimAndAttest): seed 11, the seed before, then missed a replayed
-# signed request's nonce and a cheater's abandoned dispute. CAMPAIGN_SEED runs the quick pass on
-# another seed.
-SEED = int(os.environ.get("CAMPAIGN_SEED", "3"))
+# Seed 1, `make fuzz`'s default, not a seed picked for what it reaches: the guidance steers a walk
+# toward everything coverage.py `gaps` asks for (seeds 1 to 8 measured in docs/campaign.md).
+# CAMPAIGN_SEED runs the quick pass on another seed.
+SEED = int(os.environ.get("CAMPAIGN_SEED", "1"))
+# A walk that has not reached everything by QUICK_STEPS goes on, 100 steps at a time, while
+# something is still missing, up to COVER_STEPS: the guidance reaches everything within
+# QUICK_STEPS on most seeds, not yet on every one (docs/campaign.md, "Seed-robust coverage").
+COVER_STEPS = 2 * QUICK_STEPS
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +46,8 @@ def walk(anvil):
         campaign = Campaign(SEED)
         try:
             campaign.run(QUICK_STEPS)
+            while campaign.covered_at is None and campaign.step < COVER_STEPS:
+                campaign.run(100)
         finally:
             campaign.close()
     return campaign
@@ -49,14 +56,21 @@ def walk(anvil):
 def test_campaign_keeps_every_invariant_for_the_whole_walk(walk):
     # Campaign.run raises CampaignFailure (seed, step, reproduction command) on any violation,
     # so reaching here means none; the counters prove the checks ran after every step.
-    assert walk.stats.steps == QUICK_STEPS
-    assert walk.stats.checks == QUICK_STEPS
+    assert QUICK_STEPS <= walk.stats.steps == walk.step <= COVER_STEPS
+    assert walk.stats.checks == walk.stats.steps
 
 
 def test_campaign_calls_every_function_successfully(walk):
     stats = walk.stats
     missing = [name for name in must_succeed() if not succeeded(stats, name)]
-    assert missing == [], f"never went through in {QUICK_STEPS} steps: {missing}"
+    assert missing == [], f"never went through in {walk.step} steps: {missing}"
+
+
+def test_campaign_reaches_everything_the_coverage_asks_for(walk):
+    # Every function, every cheater's move, the refusals only bad actors reach, the token's
+    # blocklist and pause, won and refused match challenges (coverage.py `gaps`).
+    assert gaps(walk) == [], f"not reached in {walk.step} steps (seed {SEED}): {gaps(walk)}"
+    assert walk.covered_at is not None and walk.covered_at <= COVER_STEPS
 
 
 def test_campaign_is_refused_only_with_declared_errors(walk):
@@ -225,3 +239,54 @@ def test_campaign_check_fails_when_tokens_move_while_the_token_is_paused(walk):
             walk._move(walk.tenants[0].address, walk.market.address, 1)
     finally:
         walk.token_paused = False
+
+
+def test_guidance_steers_toward_the_preconditions_of_what_is_missing(walk):
+    # A blocked account holding a credit on a contract whose claimCredit has not gone through is
+    # unblocked sooner (it can then claim); the abandoning solver is steered to while it has had no
+    # dispute to abandon. Both read the walk's books and counters only.
+    account, stats = walk.whistleblowers[0].address, walk.stats
+    key, claim = (walk.registry.address, account), "ProviderRegistry.claimCredit"
+    blocked, credit, claims, abandoned = set(walk.blocked), walk.credits[key], stats.ok[claim], stats.cheats.copy()
+    try:
+        walk.blocked.add(account)
+        walk.credits[key] += 1
+        stats.ok[claim], stats.indirect[claim] = 0, 0
+        assert account in walk._held_credits()
+        stats.ok[claim] = 1
+        assert account not in walk._held_credits()
+        stats.cheats["disputes to abandon"] = 0
+        assert walk._abandon_wanted() == walk.providers[walk.abandoning].registered
+        stats.cheats["disputes to abandon"] = 1
+        assert not walk._abandon_wanted()
+    finally:
+        walk.blocked, stats.ok[claim], stats.cheats = blocked, claims, abandoned
+        walk.credits[key] = credit
+        if not credit:
+            del walk.credits[key]
+
+
+def test_a_matcher_left_short_of_its_bond_is_refused_not_bonded_whatever_the_call(walk):
+    # `make fuzz STEPS=50000 SEED=1` stopped at step 16,756: won match challenges had left the honest
+    # matcher 8 USD short of the minimum bond, and the attacker's empty batch sent as that matcher was
+    # expected to meet EmptyBatch, Paused or MissingRole; the market checks the caller's bond first.
+    # A caller the model holds short must meet `MatcherBonds_NotBonded`, and only it. Last in this
+    # module: governance mines blocks here.
+    governance = next(a for a in (walk.gov, walk.gov2) if a.address == walk.config.owner())
+    saved = dict(walk.bond_params)
+    short = dict(saved, minBond=walk.matcher_bonds[walk.matcher.address] + 1)
+    refused = ("LeaseMarket.matchRequests", "MatcherBonds_NotBonded")
+    walk.bonds.setParams(tuple(short.values()), {"from": governance})
+    walk.bond_params = short
+    try:
+        before = walk.stats.refusals[refused]
+        empty = {"LeaseMarket_EmptyBatch", "Leasehold_Paused", "Leasehold_MissingRole"}
+        assert walk._match_pairs([], walk.matcher, expect=empty) is None
+        assert walk.stats.refusals[refused] == before + 1
+    finally:
+        walk.bonds.setParams(tuple(saved.values()), {"from": governance})
+        walk.bond_params = saved
+    if walk.matcher_bonds[walk.matcher.address] >= saved["minBond"]:
+        # Bonded (the minimum as before), the same call meets its own refusal, never NotBonded.
+        assert walk._match_pairs([], walk.matcher, expect=empty) is None
+        assert walk.stats.refusals[refused] == before + 1

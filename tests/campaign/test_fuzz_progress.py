@@ -1,5 +1,6 @@
 """`make fuzz` progress lines: the rate since the walk's set-up, the time left, the walk's digest."""
 
+import scripts.fuzz
 from scripts.campaign import CampaignFailure
 from scripts.campaign.constants import CHEATING_MUST_LOSE
 from scripts.fuzz import EXIT_HARNESS, EXIT_VIOLATION, parse_args, progress_line
@@ -31,3 +32,13 @@ def test_a_cheating_failure_reproduces_with_its_switch():
     failure = CampaignFailure(5, 999, "cheating loses", "edge tenant profits", "0" * 16, "--cheating-must-lose")
     command = ".venv/bin/python -m scripts.fuzz --steps 1000 --seed 5 --cheating-must-lose"
     assert str(failure).endswith(f"reproduce: {command}")
+
+
+def test_a_node_that_stops_answering_is_a_harness_error(monkeypatch):
+    # Seeds 5, 6 and 8 of a measurement stopped with a traceback and exit 1 when their Anvils went
+    # away (connection refused): exit 1 is a violation's; a dead node is the harness's, exit 3.
+    def refused(argv=None):
+        raise ConnectionError("[Errno 111] Connection refused")
+
+    monkeypatch.setattr(scripts.fuzz, "main", refused)
+    assert scripts.fuzz.run([]) == EXIT_HARNESS

@@ -87,6 +87,20 @@ class CheaterActions:
 
     # ----------------------------------------------------------------- the abandoning solver
 
+    def _abandon_wanted(self) -> bool:
+        """Guided: no dispute abandoned yet, so the walk steers toward its preconditions: p2 holding
+        an offer that takes jobs (registry.py), JOB requests made for it and matched to it
+        (lease_market.py), and its results submitted (job_market.py)."""
+        return not self.stats.cheats["disputes to abandon"] and self.providers[self.abandoning].registered
+
+    def _abandoner_job_offers(self) -> list:
+        """p2's live offers that take jobs (a job policy set)."""
+        return [
+            o
+            for o in self.offers.values()
+            if o.provider == self.abandoning and o.job_rate and not o.removed and not o.paused
+        ]
+
     def act_abandon(self):
         """p2's second account challenges p2's result; p2 never reveals, and the second account claims
         the timeout once the move deadline passed."""

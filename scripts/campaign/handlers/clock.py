@@ -52,6 +52,9 @@ class ClockActions:
 
     def act_time_to_deadline(self):
         deadlines = self._deadlines()
+        votes = self._vote_deadlines()
+        if votes and self.rng.random() < 0.7:
+            deadlines = votes  # guided: past a cast vote's window, so it can be resolved
         if not deadlines:
             return self.act_time_small()
         target = self.rng.choice(deadlines) + self.rng.choice([-1, 0, 0, 1, 2])

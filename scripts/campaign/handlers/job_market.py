@@ -116,9 +116,14 @@ class JobMarketActions:
         return dict(zip(fields, read_batch([(self.jm.disputeOf, job_id)])[0]))
 
     def act_submit_result(self):
-        job = self._job(
-            lambda j: j.waiting and j.solver is not None and (j.result_deadline > self.ts or self.rng.random() < 0.1)
-        )
+        def due(j):
+            return j.waiting and j.solver is not None and (j.result_deadline > self.ts or self.rng.random() < 0.1)
+
+        job = None
+        if self._abandon_wanted():
+            # Guided: the abandoning solver's results first, while it has had no dispute to abandon.
+            job = self._job(lambda j: j.provider == self.abandoning and due(j) and j.result_deadline > self.ts + 1)
+        job = job or self._job(due)
         if job is None:
             args = (self._any_order_id(), self._some_terms(), b"\1" * 32, b"\1" * 32, [])
             return self._call(self.jm, "submitResult", args, self.attacker)
@@ -301,6 +306,19 @@ class JobMarketActions:
             self._slash_order = (job.collateral, ZERO, job.tenant)  # no finder's share of a job slash
         if self._call(self.jm, "resolveVote", (job_id,), self.settler) is not None:
             self._settle_again(self.jm, "resolveVote", (job_id,), self.settler, "JobMarket_UnexpectedPhase")
+
+    def _vote_deadlines(self) -> list[int]:
+        """Guided: while no vote has been resolved, the deadlines of the votes cast so far (a vote is
+        resolved only once its window is over: time_to_deadline moves there)."""
+        if succeeded(self.stats, "JobMarket.resolveVote"):
+            return []
+        voted = sorted({job_id for (job_id, _), votes in self.arbiter_votes.items() if votes} & self.live_jobs)
+        deadlines = []
+        for job_id in voted:
+            d = self._dispute(job_id)
+            if d["phase"] == P_VOTE and d["deadline"] >= self.ts:
+                deadlines.append(d["deadline"])
+        return deadlines
 
     def _claimable_votes(self) -> list[tuple[int, int, str]]:
         """(job, dispute number, arbiter) of resolved votes not claimed yet, the minority's included."""

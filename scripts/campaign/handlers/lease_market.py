@@ -12,7 +12,7 @@ from keepers.workloads.base import keccak256
 from scripts.campaign.constants import DAY, HOUR, USD, ZERO, ZERO32
 from scripts.campaign.enums import BPS, JOB, L_ACTIVE, MAX_CLOSE_BATCH, RENTAL
 from scripts.campaign.failures import require
-from scripts.campaign.functions import ALLOWED, PROOF_REFUSED, succeeded
+from scripts.campaign.functions import ALLOWED, NOT_BONDED, PROOF_REFUSED, succeeded
 from scripts.campaign.model import Offer, Order
 
 
@@ -30,7 +30,11 @@ class LeaseMarketActions:
             return min(o.units - o.in_use, self.providers[o.provider].free // per_unit)
 
         offers = [o for o in self.offers.values() if not o.removed and not o.paused]
-        offer = self._pick([o for o in offers if affordable(o) > 0] or offers)
+        affordable_offers = [o for o in offers if affordable(o) > 0]
+        if kind == JOB and self._abandon_wanted():
+            # Guided: a job for the abandoning solver's offers, while it has had no dispute to abandon.
+            affordable_offers = [o for o in self._abandoner_job_offers() if affordable(o) > 0] or affordable_offers
+        offer = self._pick(affordable_offers or offers)
         if offer is None:
             offer = Offer(0, ZERO, self.rng.choice(list(self.catalogue)), 2, 2 * USD, 30 * DAY)
         provider = self.providers.get(offer.provider)
@@ -189,6 +193,12 @@ class LeaseMarketActions:
             and p.free >= order.units * model["collateral"]
         )
 
+    def _takes_job(self, order: Order, offer: Offer) -> bool:
+        """The offer's job policy takes the job's terms (the rule books.py `on_JobOpened` checks)."""
+        terms = order.terms
+        rate = offer.job_rate
+        return terms is not None and rate > 0 and terms.result_timeout >= offer.job_setup + -(-terms.steps // rate)
+
     def act_match(self):
         open_orders = [self.orders[i] for i in sorted(self.live_orders) if self.orders[i].state == "open"]
         if self.rng.random() < 0.9:
@@ -196,9 +206,10 @@ class LeaseMarketActions:
         pairs = []
         for order in self.rng.sample(open_orders, min(len(open_orders), self.rng.randrange(1, 4))):
             fitting = [o for o in self.offers.values() if self._fits(order, o)]
-            # Guided: while the abandoning solver (p2) has had no dispute to abandon, its offers take jobs first.
-            if order.kind == JOB and not self.stats.cheats["disputes to abandon"]:
-                fitting = [o for o in fitting if o.provider == self.abandoning] or fitting
+            # Guided: while the abandoning solver (p2) has had no dispute to abandon, its offers that
+            # take the job (their job policy fits its terms) get it first.
+            if order.kind == JOB and self._abandon_wanted():
+                fitting = [o for o in fitting if o.provider == self.abandoning and self._takes_job(order, o)] or fitting
             offer = self._pick(fitting) if fitting and self.rng.random() < 0.85 else self._pick(self.offers.values())
             pairs.append((order.id, offer.id if offer else 999))
             self._mark(order.id)
@@ -215,7 +226,18 @@ class LeaseMarketActions:
         # Gas (invariant 10): a pair's checks differ by the request's kind (a job's read its terms
         # and the offer's job policy), so the kinds of the batch's requests are part of its kind.
         self._gas_tag = tuple(self.orders[i].kind if i in self.orders else None for i, _ in pairs)
+        expect = self._matcher_expect(sender, expect)
         return self._call(self.market, "matchRequests", (pairs,), sender, expect=expect)
+
+    def _matcher_expect(self, sender, expect: set[str] | None) -> set[str] | None:
+        """What a matching call by `sender` may be refused with, given its bond as the model
+        holds it: a caller without a bond of at least the minimum (the attacker; a matcher a won
+        challenge left short, until it bonds again) is refused `MatcherBonds_NotBonded` before
+        anything else is checked, whatever the call's own expectation; a bonded one is refused as the
+        call expects (any of the function's declared errors when it names none)."""
+        if self.matcher_bonds.get(sender.address, 0) < self.bond_params["minBond"]:
+            return {NOT_BONDED}
+        return expect
 
     def _send_liveness(self, fn: str, lease_id: int, sender, *, honest: bool = True):
         """The one place challengeLiveness, respondLiveness and resolveLiveness are sent from.

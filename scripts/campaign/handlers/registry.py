@@ -45,6 +45,8 @@ class RegistryActions:
 
     def act_add_offer(self):
         p = self._pick(self._registered()) or self.rng.choice(list(self.providers.values()))
+        if self._abandon_wanted() and not self._abandoner_job_offers() and self.rng.random() < 0.7:
+            p = self.providers[self.abandoning]  # guided: the abandoning solver needs an offer for jobs
         model = self.rng.choice(list(self.catalogue))
         units = self.rng.randrange(1, 9)
         price = self.rng.randrange(1, 5) * USD
@@ -79,7 +81,11 @@ class RegistryActions:
     def act_set_offer_job_policy(self):
         """The jobs an offer takes: most take every job the walk makes, some refuse the short ones
         (a 3-hour setup against 1-hour timeouts), a few none; now and then a setup above the bound."""
-        offer = self._pick(o for o in self.offers.values() if o.job_rate == 0 and not o.removed)
+        without = [o for o in self.offers.values() if o.job_rate == 0 and not o.removed]
+        if self._abandon_wanted() and not self._abandoner_job_offers():
+            # Guided: the abandoning solver's offers first, with the policy every walk job fits.
+            without = [o for o in without if o.provider == self.abandoning] or without
+        offer = self._pick(without)
         if offer is None:
             offer, sender = self._offer_and_owner()
         else:
@@ -88,7 +94,8 @@ class RegistryActions:
         if offer is None:
             return self._call(self.registry, "setOfferJobPolicy", (1, 1, 0), sender)
         roll = self.rng.random()
-        policy = (10, 60) if roll < 0.8 else self.rng.choice([(1, 3 * HOUR), (0, 0), (5, 31 * DAY)])
+        wanted = offer.provider == self.abandoning and self._abandon_wanted()
+        policy = (10, 60) if roll < 0.8 or wanted else self.rng.choice([(1, 3 * HOUR), (0, 0), (5, 31 * DAY)])
         self._call(self.registry, "setOfferJobPolicy", (offer.id, *policy), sender)
 
     def act_pause_offer(self):

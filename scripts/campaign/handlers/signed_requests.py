@@ -23,6 +23,13 @@ from scripts.campaign.model import Order
 
 NO_PERMIT = (0, 0, ZERO32, ZERO32)
 ROLE = "MatcherBonds_NotBonded"  # a caller without a matcher bond (docs/matching-accountability.md)
+# A roll that picks each signature attack in `act_sign_and_match` (guided toward one not refused yet).
+SIGNED_ROLLS = {
+    "SignedRequests_NonceUsed": 0.0,
+    "SignedRequests_NonceCancelled": 0.1,
+    "SignedRequests_Expired": 0.15,
+    "SignedRequests_InvalidSignature": 0.2,
+}
 
 
 class SignedRequestActions:
@@ -76,6 +83,10 @@ class SignedRequestActions:
         nonce, deadline, key = self._fresh_nonce(), self.ts + self.rng.choice([60, HOUR, 6 * HOUR]), None
         expect = None
         roll = self.rng.random()
+        # Guided: while one of the signature attacks has not been refused yet, it comes more often.
+        missing = [e for e in SIGNED_ROLLS if not self.stats.refusals[("LeaseMarket.matchSignedRequest", e)]]
+        if missing and self.rng.random() < 0.5:
+            roll = SIGNED_ROLLS[self.rng.choice(missing)]
         if roll < 0.08 and self._nonce_of("used") is not None:
             nonce, expect = self._nonce_of("used"), {"SignedRequests_NonceUsed", ROLE}
         elif roll < 0.14 and self._nonce_of("cancelled") is not None:
@@ -101,6 +112,7 @@ class SignedRequestActions:
 
     def _match_signed(self, request, permit, signature, offer_id, sender, expect):
         args = (request, permit, signature, offer_id)
+        expect = self._matcher_expect(sender, expect)
         tx = self._call(self.market, "matchSignedRequest", args, sender, expect=expect)
         if tx is None:
             return None

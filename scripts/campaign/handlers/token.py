@@ -63,8 +63,29 @@ class TokenActions:
         watchers = {w.address for w in self.whistleblowers}
         return not any(self._refuses(w) for w in watchers) and bool(watchers - self.blocked)
 
+    def _held_credits(self) -> list[str]:
+        """Guided: blocked accounts holding a credit on a contract whose `claimCredit` has not gone
+        through yet: unblocked, they can claim it."""
+        return sorted(
+            {
+                account
+                for (contract, account), amount in self.credits.items()
+                if amount
+                and account in self.blocked
+                and not succeeded(self.stats, f"{self.contracts[contract]}.claimCredit")
+            }
+        )
+
+    def _credited_challenge_wanted(self) -> bool:
+        """Guided: no MatcherBonds credit claimed yet, a match challenge the model expects to win is
+        open, and the token refuses a watcher (or everyone, paused): the award will be credited."""
+        if succeeded(self.stats, "MatcherBonds.claimCredit") or not self._challengeable(winnable=True):
+            return False
+        return self.token_paused or any(w.address in self.blocked for w in self.whistleblowers)
+
     def act_unblock(self):
-        self._set_blocked(self.rng.choice(sorted(self.blocked)), False)
+        held = self._held_credits()
+        self._set_blocked(self.rng.choice(held if held and self.rng.random() < 0.8 else sorted(self.blocked)), False)
 
     def _set_blocked(self, account: str, blocked: bool) -> None:
         self.ts += 1

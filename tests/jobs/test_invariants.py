@@ -8,6 +8,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
+from scripts.deploy import bond_matcher, local_matcher_bond
+
 from jobs.support import (
     CHALLENGER_WON,
     DISPUTED,
@@ -252,6 +254,9 @@ class JobMachine(RuleBasedStateMachine):
 
 
 def test_job_invariants_hold_under_random_sequences(ctx):
+    # Every example opens jobs within one challenge window: a matcher matches at most half its bond
+    # of value per window (the exposure cap), so it is bonded for the machine's volume.
+    bond_matcher(ctx.matcher_bonds, ctx.token, ctx.matcher, local_matcher_bond(ctx.token))
     brownie.chain.snapshot()
     JobMachine.ctx, JobMachine.jm, JobMachine.driver = ctx, ctx.job_market, ctx.driver
     JobMachine.steps = JobMachine.transactions = 0

@@ -251,6 +251,8 @@ def test_twin_provider_agents_two_verifiers_and_two_settlers_race_for_one_job(
     provider_key = funded_key(7_000 * USD)
     fault_keepers(ProviderAgent, provider_key, provider_role(), state="provider-setup").stop()  # registers, lists
     tenant = client_for(funded_key())
+    # Every result drawn for verification: the sample rate is the job's, fixed at its match.
+    sample_every_job(protocol[0], accounts[0])
     job_id, _ = open_job(protocol[0].market, matcher_account, provider_key.address, tenant, "hashchain", 16)
     ids = [job_id]
 
@@ -269,16 +271,15 @@ def test_twin_provider_agents_two_verifiers_and_two_settlers_race_for_one_job(
     submitted = per_id(tenant, tenant.job_market, "ResultSubmitted", "jobId", ids)
     agent_txs = txs(w3, [provider_key.address])
 
-    # The verifiers race for the claim of the drawn job (every result is drawn here); the winner
-    # then attests with its spot proof.
-    sample_every_job(protocol[0], accounts[0])
+    # The verifiers race for the claim of the drawn job (every result is drawn here); each holds the
+    # trace, so it claims and attests with its spot proof in one call (claimAndAttest).
     verifier_keys = [funded_key(), funded_key()]
     for key in verifier_keys:
         grant(protocol, accounts, "VERIFIER_ROLE", key.address)
         client_for(key).ensure_allowance(tenant.payment_token, tenant.job_market.address, MAX_ALLOWANCE)
     verifiers = race(
         w3,
-        "claim_verification",
+        "claim_and_attest",
         [k.address for k in verifier_keys],
         lambda: [fault_keepers(VerifierKeeper, key) for key in verifier_keys],
     )
@@ -286,7 +287,6 @@ def test_twin_provider_agents_two_verifiers_and_two_settlers_race_for_one_job(
     settle_down(verifiers, "verify")
     for keeper in verifiers:
         keeper.stop()
-    claimed = per_id(tenant, tenant.job_market, "VerificationClaimed", "jobId", ids)
     attested = per_id(tenant, tenant.job_market, "Attested", "jobId", ids)
 
     advance(10 * MINUTE)
@@ -324,13 +324,13 @@ def test_twin_provider_agents_two_verifiers_and_two_settlers_race_for_one_job(
         "verifiers",
         "two verifiers started on one submitted result with mining paused",
         keepers=verifiers,
-        action="claim_verification",
+        action="claim_and_attest",
         ids=ids,
-        counts=claimed,
+        counts=attested,  # claimAndAttest emits Attested alone
         books=books,
         unsettled_ok=finalized,
-        # Each approved once; the winner's attestation follows its claim.
-        tx_count=txs(w3, [k.address for k in verifier_keys]) - 2 - sum(attested.values()),
+        # Each approved once; the winner's claim carries its attestation.
+        tx_count=txs(w3, [k.address for k in verifier_keys]) - 2,
         successes=int(metric(verifiers, "attestations_total", {"valid": "true"})) * once_each(attested, ids),
     )
     judge(

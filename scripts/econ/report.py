@@ -33,15 +33,20 @@ def per_unit(profits: np.ndarray, units: np.ndarray) -> float:
 
 
 def bootstrap(profits: list[float], units: list[int], rng: np.random.Generator) -> np.ndarray:
-    """Profit per unit of a group of agents (total over total), resampled over its agents."""
+    """Profit per unit of a group of agents (total over total), resampled over its agents. A resample
+    of agents none of which played (no unit) has no profit per unit: it is NaN, left out of the
+    interval, not a zero that would pull the interval toward break-even."""
     p, u = np.array(profits, dtype=float), np.array(units, dtype=float)
     picks = rng.integers(0, len(p), size=(RESAMPLES, len(p)))
     totals = u[picks].sum(axis=1)
-    return np.where(totals > 0, p[picks].sum(axis=1) / np.maximum(totals, 1e-12), 0.0)
+    return np.where(totals > 0, p[picks].sum(axis=1) / np.maximum(totals, 1e-12), np.nan)
 
 
 def interval(samples: np.ndarray, point: float) -> Estimate:
-    return Estimate(point, float(np.percentile(samples, 2.5)), float(np.percentile(samples, 97.5)))
+    """The 95% interval of the resamples that have a value (see `bootstrap`); the point alone when none has."""
+    if np.isnan(samples).all():
+        return Estimate(point, point, point)
+    return Estimate(point, float(np.nanpercentile(samples, 2.5)), float(np.nanpercentile(samples, 97.5)))
 
 
 def strategy_rows(results) -> dict[str, dict]:

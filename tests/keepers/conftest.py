@@ -111,15 +111,17 @@ def make_keeper(keeper_config):
 
 @pytest.fixture
 def matcher_key(protocol, funded_key, accounts):
-    """Makes a new funded key holding MATCHER_ROLE and a matcher bond."""
+    """Makes a new funded key holding MATCHER_ROLE and a matcher bond: by default one for a busy
+    market (the exposure cap allows half the bond of value per window), `minimum_bond` the least
+    MatcherBonds takes."""
 
-    def make():
+    def make(*, minimum_bond: bool = False):
         key = funded_key()
         config = protocol[0].config
         config.setRole(config.MATCHER_ROLE(), key.address, True, {"from": accounts[0]})
         token = protocol[0].payment_token
-        # Bonded for a busy market: the exposure cap allows half the bond of value per window.
-        bond_matcher(protocol[0].matcher_bonds, token, key.address, local_matcher_bond(token), payer=accounts[0])
+        amount = None if minimum_bond else local_matcher_bond(token)
+        bond_matcher(protocol[0].matcher_bonds, token, key.address, amount, payer=accounts[0])
         return key
 
     return make

@@ -20,7 +20,7 @@ def test_the_matcher_plans_no_pair_above_its_exposure_room(funded_key, client_fo
     tenant = client_for(funded_key())
     ids = [request(tenant, units=UNITS, max_price=PRICE, duration=DURATION) for _ in range(2)]
 
-    matcher, stream = logging_matcher(*keeper_config(matcher_key()), "matcher-exposure")
+    matcher, stream = logging_matcher(*keeper_config(matcher_key(minimum_bond=True)), "matcher-exposure")
     try:
         matcher.setup()
         room = matcher.exposure_room()

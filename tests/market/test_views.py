@@ -104,15 +104,17 @@ def test_when_job_matched_then_view_shows_the_match_as_the_job_market_holds_it(
     market, funded, matcher, provider, offer_id, job_market
 ):
     rid = market.createRequest(spec(kind=JOB, jobTermsHash=JOB_TERMS), DEPOSIT, {"from": funded}).return_value
-    market.matchRequests([(rid, offer_id)], {"from": matcher})
+    tx = market.matchRequests([(rid, offer_id)], {"from": matcher})
     record = order(market, rid)
     assert record["status"] == R_MATCHED and record["kind"] == JOB and record["escrow"] == 0
     assert record["jobTermsHash"] == JOB_TERMS and record["pricePerUnitHour"] == OFFER_PRICE
     assert record["gpuModel"] == H100 and record["region"] == EU_WEST
+    # The match time stays with the request (a match challenge's window runs from it).
     assert _lease_part(record) == NO_LEASE | {
         "provider": provider,
         "collateral": UNITS * COLLATERAL_PER_UNIT,
         "offerId": offer_id,
+        "startTime": tx.timestamp,
     }
 
 

@@ -13,6 +13,7 @@ the simulation's reputation-only leases pay a farmer (test_farming_to_the_sims_f
 import pytest
 from brownie import chain
 
+from scripts.deploy import bond_matcher, local_matcher_bond
 from scripts.econ import leases as econ_leases
 
 from helpers import USD, event_args, respond_liveness
@@ -37,6 +38,9 @@ def farm(TestStablecoin, accounts):
     minimum, and its second account funded as a tenant and a challenger."""
     p = protocol(TestStablecoin.deploy({"from": accounts[0]}), accounts, eoa_provider=False)
     p.farmer, p.alt = accounts[2], accounts[3]
+    # Many self-leases within one challenge window: the matcher's exposure cap (half its bond of
+    # value per window) must not be what stops the farm.
+    bond_matcher(p.matcher_bonds, p.token, p.matcher, local_matcher_bond(p.token))
     fund(p, p.alt)
     p.registry.registerProvider(EU_WEST, "https://gpu.example.org/farm.json", {"from": p.farmer})
     p.stake_token.mint(p.farmer, STAKE, {"from": p.farmer})

@@ -32,6 +32,7 @@ PRICE = 3 * USD // 2  # the market price per unit-hour
 CEILING = 2 * USD  # every tenant's maximum; where a steering matcher prices its own offer
 LEASE_HOURS = 8
 EARLY_CLOSE_HOUR = 4
+MEAN_LEASE_HOURS = (LEASE_HOURS + EARLY_CLOSE_HOUR) / 2  # every second lease closes early
 LIVENESS_HOURS = (2, 6)  # a watcher challenges every live lease at these hours (the same for all)
 MIN_REPUTATION = (
     9_000  # asked by a share of the requests: 800 USD of protocol fees, more than a run gives an honest provider
@@ -230,12 +231,15 @@ def run_wave(world: World, wave: int, size: int, stats: dict) -> None:
         by_matcher[matcher.name].append((request_id, provider.offers[MODEL]))
         matcher.units += 1
         tenant.units += 1
-        if provider is not matcher:
-            provider.units += 1
-        price = CEILING if provider.strategy == "matcher-steering" else PRICE
         # Every second lease of each provider closes early.
         nth = stats.setdefault("nth", {})
         nth[provider.name] = nth.get(provider.name, 0) + 1
+        if provider is not matcher:
+            provider.units += 1
+            # An early lease weighs its hours over the mean lease's: a provider that drew one more
+            # full lease than early ones (an odd count) is not counted richer per lease for it.
+            provider.weight += (EARLY_CLOSE_HOUR if nth[provider.name] % 2 == 0 else LEASE_HOURS) / MEAN_LEASE_HOURS
+        price = CEILING if provider.strategy == "matcher-steering" else PRICE
         leases.append(
             Lease(
                 request_id, tenant, provider, _provider_address(provider), price, nth[provider.name] % 2 == 0, min_rep

@@ -61,7 +61,7 @@ def strategy_rows(results) -> dict[str, dict]:
         row = {"strategy": strategy, "agents": len(agents), "units": sum(a.units for a in agents)}
         for network in NETWORKS:
             profits = [world.profit_usd(a, network) for a in agents]
-            units = [1 if strategy.unit == "provider" else a.units for a in agents]
+            units = [1 if strategy.unit == "provider" else a.per for a in agents]
             samples = bootstrap(profits, units, rng)
             point = per_unit(np.array(profits), np.array(units))
             row[network] = interval(samples, point)

@@ -50,7 +50,7 @@ class Results:
             ceiling_price=leases.CEILING,
             lease_hours=leases.LEASE_HOURS,
             challenges_per_lease=len(leases.LIVENESS_HOURS) - 0.5,
-            lease_hours_mean=(leases.EARLY_CLOSE_HOUR + leases.LEASE_HOURS) / 2,
+            lease_hours_mean=leases.MEAN_LEASE_HOURS,
             rep_leases_per_farmer=self.lease_stats.get("leases", 0)
             * leases.MIN_REPUTATION_SHARE
             / max(1, len(world.of("farmer"))),

@@ -35,8 +35,16 @@ class Agent:
     address: str
     alt: str | None = None  # a second account the same player controls
     units: int = 0  # jobs, leases, attestations or settlements: what the profit is counted per
+    # Where units are not alike, what each weighs (a provider's lease: its hours over the mean
+    # lease's), so a player's profit per unit does not depend on the mix it drew; 0: units.
+    weight: float = 0.0
     offchain_usd: float = 0.0  # compute paid (negative), value received or re-let income (positive)
     offers: dict[str, int] = field(default_factory=dict)  # GPU model -> offer id
+
+    @property
+    def per(self) -> float:
+        """What the profit is divided by: the weighted units, or the units."""
+        return self.weight or self.units
 
     @property
     def addresses(self) -> list[str]:

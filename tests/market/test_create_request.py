@@ -3,7 +3,8 @@
 import brownie
 import pytest
 from eth_account import Account
-from eth_account.messages import encode_typed_data
+
+from keepers.signed_requests import permit_signature
 
 from helpers import ZERO_ADDRESS, event_args, reverts_with, reverts_with_args
 from market.support import (
@@ -169,34 +170,18 @@ def signer(token, offer_id):
 
 
 def _permit(token, market, owner, value, deadline):
-    data = {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "Permit": [
-                {"name": "owner", "type": "address"},
-                {"name": "spender", "type": "address"},
-                {"name": "value", "type": "uint256"},
-                {"name": "nonce", "type": "uint256"},
-                {"name": "deadline", "type": "uint256"},
-            ],
-        },
-        "primaryType": "Permit",
-        "domain": {"name": "Test USD", "version": "1", "chainId": brownie.chain.id, "verifyingContract": token.address},
-        "message": {
-            "owner": owner.address,
-            "spender": market.address,
-            "value": value,
-            "nonce": token.nonces(owner.address),
-            "deadline": deadline,
-        },
-    }
-    signed = Account.sign_message(encode_typed_data(full_message=data), owner.key)
-    return signed.v, f"0x{signed.r:064x}", f"0x{signed.s:064x}"
+    """ERC-2612 (v, r, s) signed by `owner` for `market`, as the keepers sign it."""
+    _, v, r, s = permit_signature(
+        owner.key,
+        token.name(),
+        brownie.chain.id,
+        token.address,
+        market.address,
+        value,
+        token.nonces(owner.address),
+        deadline,
+    )
+    return v, "0x" + r.hex(), "0x" + s.hex()
 
 
 def test_with_permit_when_signature_valid_then_creates(market, token, signer):

@@ -4,10 +4,9 @@ providers, tenants, settlers and whistleblowers run, close and challenge leases.
 from __future__ import annotations
 
 import brownie
-from eth_account import Account
-from eth_account.messages import encode_typed_data
 
 from keepers import liveness
+from keepers.signed_requests import permit_signature
 from keepers.workloads.base import keccak256
 from scripts.campaign.constants import DAY, HOUR, USD, ZERO, ZERO32
 from scripts.campaign.enums import BPS, JOB, L_ACTIVE, MAX_CLOSE_BATCH, RENTAL
@@ -98,39 +97,17 @@ class LeaseMarketActions:
             self._mark(order.id)
 
     def _permit(self, value: int):
-        data = {
-            "types": {
-                "EIP712Domain": [
-                    {"name": "name", "type": "string"},
-                    {"name": "version", "type": "string"},
-                    {"name": "chainId", "type": "uint256"},
-                    {"name": "verifyingContract", "type": "address"},
-                ],
-                "Permit": [
-                    {"name": "owner", "type": "address"},
-                    {"name": "spender", "type": "address"},
-                    {"name": "value", "type": "uint256"},
-                    {"name": "nonce", "type": "uint256"},
-                    {"name": "deadline", "type": "uint256"},
-                ],
-            },
-            "primaryType": "Permit",
-            "domain": {
-                "name": self.token.name(),
-                "version": "1",
-                "chainId": brownie.chain.id,
-                "verifyingContract": self.token.address,
-            },
-            "message": {
-                "owner": self.permit_tenant.address,
-                "spender": self.market.address,
-                "value": value,
-                "nonce": self.token.nonces(self.permit_tenant.address),
-                "deadline": self.ts + HOUR,
-            },
-        }
-        signed = Account.sign_message(encode_typed_data(full_message=data), self.permit_tenant.key)
-        return signed.v, f"0x{signed.r:064x}", f"0x{signed.s:064x}"
+        _, v, r, s = permit_signature(
+            self.permit_tenant.key,
+            self.token.name(),
+            brownie.chain.id,
+            self.token.address,
+            self.market.address,
+            value,
+            self.token.nonces(self.permit_tenant.address),
+            self.ts + HOUR,
+        )
+        return v, "0x" + r.hex(), "0x" + s.hex()
 
     def act_create_rental(self):
         spec, deposit = self._spec_for(RENTAL)

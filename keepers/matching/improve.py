@@ -58,6 +58,7 @@ def improve(
     max_passes: int = 4,
     trades: bool = True,
     cpu_seconds: float = 0.0,
+    chains: bool = True,
 ) -> np.ndarray:
     """Indices of the pairs chosen after local improvement of `chosen` (indices into the pair arrays).
 
@@ -155,6 +156,35 @@ def improve(
             break  # pairs come best first: the first that fits is the best
         return best_gain, best
 
+    def chained(q: int, extra_units: dict[int, float], extra_stake: dict[int, float]) -> tuple[float, tuple] | None:
+        """q moves to an offer with a unit idle but too few, where another request moves out to a pair that fits:
+        (gain, moves), or None. An ejection chain of length two: it joins single idle units scattered over offers
+        that price out the request waiting (the scarce shape: cheap offers hold requests that could pay more)."""
+        best = None
+        for q2 in pairs_of[req[q]][:_RELOCATE_PAIRS] + late_of.get(req[q], []):
+            o2, v2 = off[q2], prov[q2]
+            if q2 == q or o2 == off[q]:
+                continue
+            room = units_left[o2] + extra_units.get(o2, 0.0)
+            if room < 1 or (un[q2] <= room and st[q2] <= stake_left[v2] + extra_stake.get(v2, 0.0)):
+                continue  # no idle unit there, or it fits outright (then `relocation` found it)
+            for q3 in on_offer[o2]:
+                if q3 == q or un[q3] < un[q2] - room:
+                    continue
+                if st[q2] > stake_left[v2] + extra_stake.get(v2, 0.0) + st[q3]:
+                    continue  # q3 shares q2's provider (it is on o2): its stake is all the room q2 can gain there
+                eu = dict(extra_units)
+                es = dict(extra_stake)
+                eu[o2] = eu.get(o2, 0.0) + un[q3] - un[q2]
+                es[v2] = es.get(v2, 0.0) + st[q3] - st[q2]
+                gain, q4 = relocation(q3, eu, es)
+                if q4 < 0:
+                    continue
+                total = sc[q2] - sc[q] + gain
+                if best is None or total > best[0]:
+                    best = (total, ((q, q2), (q3, q4)))
+        return best
+
     def consolidate(p: int, need_units: float, need_stake: float) -> tuple[float, tuple] | None:
         """Room for pair p on its offer by relocating several requests there, best relocation first."""
         options = []
@@ -211,6 +241,7 @@ def improve(
     def try_request(r: int) -> bool:
         """The best improving move that serves unserved request r; True if one was made."""
         best_gain, best_move = _MIN_GAIN, None
+        roomy_tried = 0
         for rank, p in enumerate(pairs_of[r]):
             if sc[p] <= best_gain:
                 break  # pairs come best first: no later one can gain more
@@ -221,7 +252,11 @@ def improve(
                 best_gain, best_move = sc[p], (p, (), -1)
                 break
             if rank >= _MOVE_PAIRS:
-                continue  # past a request's best pairs, insertions only
+                # Past a request's best pairs, insertions only, and swaps on the offers with a unit idle: where a
+                # packing left single units, a request there moving to another such unit joins two into room.
+                if units_left[o] < 1 or roomy_tried >= _ROOMY_PAIRS:
+                    continue
+                roomy_tried += 1
             # One request makes room by leaving, relocated or dropped: one on o if o lacks units, else
             # one on any offer of o's provider (which frees its stake).
             for q in on_offer[o] if need_units > 0 else on_provider[v]:
@@ -230,6 +265,10 @@ def improve(
                 gain, q2 = relocation(q, {o: un[q] - un[p]}, {v: st[q] - st[p]})
                 if q2 >= 0 and sc[p] + gain > best_gain:
                     best_gain, best_move = sc[p] + gain, (p, ((q, q2),), -1)
+                if q2 < 0 and chains:
+                    chain = chained(q, {o: un[q] - un[p]}, {v: st[q] - st[p]})
+                    if chain is not None and sc[p] + chain[0] > best_gain:
+                        best_gain, best_move = sc[p] + chain[0], (p, chain[1], -1)
                 if sc[p] - sc[q] + (sc[q] if trades else 0.0) > best_gain:
                     # Trade: q goes unserved, and another waiting request may fill the room it leaves.
                     extra, x = refill(r, p, q) if trades else (0.0, -1)

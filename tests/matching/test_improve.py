@@ -101,3 +101,33 @@ def test_with_the_deadline_passed_the_start_comes_back_unchanged():
     instance = random_instance(np.random.default_rng(5), 50, 20, 5, 4)
     start = np.zeros(0, dtype=np.int64)
     assert len(improve(**instance, chosen=start, deadline=time.monotonic() - 1)) == 0
+
+
+@pytest.mark.parametrize("chains", [True, False])
+def test_a_chain_of_two_moves_joins_single_idle_units_for_a_waiting_request(chains):
+    """Request 0 (2 units) fits only offer A, held by request 1 (2 units); 1 could move to B, which has one unit
+    idle beside request 2 (1 unit), which could move to C's idle unit. No single move serves 0 (1 fits nowhere
+    else alone, and trading 1 for 0 loses score); the chain of two does, and only with chains on."""
+    # pairs: 0 r0-A, 1 r1-A, 2 r1-B, 3 r2-B, 4 r2-C
+    request = np.array([0, 1, 1, 2, 2])
+    offer = np.array([0, 0, 1, 1, 2])
+    units = np.array([2.0, 2.0, 2.0, 1.0, 1.0])
+    score = np.array([1.5, 1.6, 1.5, 1.4, 1.3])
+    instance = {
+        "request": request,
+        "offer": offer,
+        "provider": offer.copy(),
+        "score": score,
+        "units": units,
+        "stake": units,
+        "free_units": np.array([2.0, 2.0, 1.0]),
+        "free_stake": np.array([10.0, 10.0, 10.0]),
+    }
+    start = np.array([1, 3])
+    chosen = improve(**instance, chosen=start, deadline=time.monotonic() + 10, trades=True, chains=chains)
+    assert feasible(instance, chosen)
+    if chains:
+        assert chosen.tolist() == [0, 2, 4]
+        assert score[chosen].sum() == pytest.approx(4.3)
+    else:
+        assert chosen.tolist() == [1, 3]

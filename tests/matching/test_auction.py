@@ -112,6 +112,19 @@ def test_the_hybrid_runs_highs_only_where_the_auction_leaves_more_than_one_perce
     assert hybrid.upper_bound <= alone.upper_bound
 
 
+def test_the_hybrid_repacks_a_scarce_market_part_by_part_within_capacity():
+    """Where the auction leaves more than 1%, parts of providers are re-solved exactly: more served, still feasible."""
+    market = SHAPES["scarce"](300, 3_000, 1)
+    requests, offers, providers = market.requests, market.offers, market.providers
+    args = (requests, offers, providers, Weights(), 1)
+    _, alone = match(*args, solver="auction", time_limit_seconds=30)
+    found, hybrid = match(*args, time_limit_seconds=30)
+    assert "+repacked" in hybrid.method
+    assert hybrid.total_score > alone.total_score + 1.0  # at least one more request served
+    _within_capacity(requests, offers, providers, hybrid.request, hybrid.offer)
+    assert hybrid.total_score == pytest.approx(_score_of(found, offers, hybrid.request, hybrid.offer), abs=1e-9)
+
+
 def test_the_auction_is_a_function_of_the_books_and_the_seed():
     market = SHAPES["multi-unit"](300, 3_000, 4)
     args = (market.requests, market.offers, market.providers, Weights(), 4)

@@ -161,7 +161,11 @@ def _keep_best(group: np.ndarray, bid: np.ndarray, load: np.ndarray, cap: np.nda
     """
     order = np.lexsort((-bid, group))
     g, lo = group[order], load[order]
-    room = cap.astype(np.float64, copy=True)
+    # Local group numbers: a round touches a few hundred of 100,000 offers, and arrays over all of them each
+    # round (a copy of the capacities, a bincount per pass) were a fifth of the scarce auction's time.
+    first_of_group = np.r_[True, g[1:] != g[:-1]]
+    room = cap[g[first_of_group]].astype(np.float64)
+    g = np.cumsum(first_of_group) - 1
     kept_sorted = np.zeros(len(order), dtype=bool)
     pending = np.arange(len(order))
     while len(pending):
@@ -256,7 +260,7 @@ def _settle(
         assigned[out] = -1
         rejected.append(out)
         full = np.unique(o[~kept])
-        unit[full] = np.maximum(unit[full], _turned_away_price(o, per_unit, kept, len(unit))[full])
+        unit[full] = np.maximum(unit[full], _turned_away_price(o, per_unit, kept, full))
     n_providers = len(share)
     touched_p = np.zeros(n_providers, dtype=bool)
     touched_p[providers_bid] = True
@@ -274,24 +278,24 @@ def _settle(
             assigned[out] = -1
             rejected.append(out)
             full = np.unique(p[~kept])
-            share[full] = np.maximum(share[full], _turned_away_price(p, per_share, kept, n_providers)[full])
+            share[full] = np.maximum(share[full], _turned_away_price(p, per_share, kept, full))
     if not rejected:
         return np.zeros(0, dtype=np.int64)
     return np.unique(np.concatenate(rejected))
 
 
-def _turned_away_price(group: np.ndarray, bid: np.ndarray, kept: np.ndarray, n: int) -> np.ndarray:
-    """Per group, the price that turns its rejected bidders away: the lowest bid kept, or, when first fit kept a
-    lower bid than one it passed over, the highest bid passed over (so that bidder does not bid there again)."""
-    # Only the groups that turned one away need it (`ufunc.at` is slow; they are few).
-    turned = np.zeros(n, dtype=bool)
-    turned[group[~kept]] = True
-    on = turned[group]
-    group, bid, kept = group[on], bid[on], kept[on]
-    lowest = np.full(n, np.inf)
-    np.minimum.at(lowest, group[kept], bid[kept])
-    highest_out = np.full(n, -np.inf)
-    np.maximum.at(highest_out, group[~kept], bid[~kept])
+def _turned_away_price(group: np.ndarray, bid: np.ndarray, kept: np.ndarray, full: np.ndarray) -> np.ndarray:
+    """Per group of `full` (sorted: those that turned one away), the price that turns its rejected bidders away:
+    the lowest bid kept, or, when first fit kept a lower bid than one it passed over, the highest bid passed over
+    (so that bidder does not bid there again)."""
+    # Only the groups that turned one away need it (`ufunc.at` is slow; they are few), numbered locally.
+    at = np.minimum(np.searchsorted(full, group), len(full) - 1)
+    on = full[at] == group
+    at, bid, kept = at[on], bid[on], kept[on]
+    lowest = np.full(len(full), np.inf)
+    np.minimum.at(lowest, at[kept], bid[kept])
+    highest_out = np.full(len(full), -np.inf)
+    np.maximum.at(highest_out, at[~kept], bid[~kept])
     return np.maximum(lowest, highest_out)
 
 

@@ -607,11 +607,11 @@ def match(
         r[order], o[order], total, "auction+improved" if improved else "auction", auctioned.bound, auctioned.prices
     )
     gap = optimality_gap(result.total_score, result.upper_bound)
-    if solver == "auction" or (gap is not None and gap <= HYBRID_GAP) or len(pool) > HYBRID_MAX_PAIRS:
+    if solver == "auction" or (gap is not None and gap <= HYBRID_GAP):
         return found, result
     result = _repack(requests, offers, providers, found, result, seed, time.monotonic() + time_limit_seconds)
     gap = optimality_gap(result.total_score, result.upper_bound)
-    if gap is not None and gap <= HYBRID_GAP:
+    if (gap is not None and gap <= HYBRID_GAP) or len(pool) > HYBRID_MAX_PAIRS:
         return found, result
     # HiGHS's route gets a time limit of its own: started at the auction's deadline on a loaded machine, it would
     # get none, and on a pool this small it needs 0.1-0.4 s of CPU.

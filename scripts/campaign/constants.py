@@ -34,8 +34,9 @@ CHEATING_MUST_LOSE = True
 # The shortest result timeout an honest provider's job policy takes (its `minResultTimeoutSeconds`):
 # the walk's providers deliver when the walk submits their results, at its pace, so none of them can
 # promise a result within a minute and a half. With 60 s, offers took the edge tenant's 90-second
-# terms, missed them, and the slash's tenant compensation and finder's share made edge terms pay: a
-# harness artefact (no rational provider consents to terms it cannot meet), not a protocol hole.
+# terms, and a slash's tenant compensation on them made edge terms pay: a harness artefact (no
+# rational provider consents to terms it cannot meet), not a protocol hole. The edge book
+# (profits.py) leaves out the compensation on terms at or above it, which honest tenants get alike.
 REALISTIC_SETUP = 30 * 60
 # Edge job terms (a cheating tenant's): the honest trace is computed only up to this many steps;
 # beyond it no solver in the walk can deliver, as no provider could in the time the terms allow.

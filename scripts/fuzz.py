@@ -56,10 +56,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--cheating-must-lose",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
         default=CHEATING_MUST_LOSE,
-        help="fail the walk (exit 1) when a cheating class profits against honest play; "
-        "reported only by default until issue 12's incentives land",
+        help="fail the walk (exit 1) when a cheating class profits against honest play (the default); "
+        "--no-cheating-must-lose only reports it",
     )
     args = parser.parse_args(argv)
     if args.steps < 1:

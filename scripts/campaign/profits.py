@@ -7,6 +7,10 @@ honest play would have brought it (the counterfactual), event by event as the wa
 - tenant on edge terms, its second account expiring (per matched request): the change of the two
   accounts' wealth (balance, credits, what is in flight and would come back), plus what they paid
   for results actually delivered: an honest tenant's trade is token-neutral, it pays for what it gets;
+  less the compensation a slash paid it on terms an honest provider's realistic policy takes (a
+  result timeout of `REALISTIC_SETUP` or more): a solver that lies or is late on such terms is
+  slashed whoever the tenant is, and an honest tenant on the same terms is compensated alike, so
+  only the compensation on terms below it (which only an unrealistic policy takes) is the edge's;
 - a provider whose second account challenges and expires (per cheating move): a challenge of its own
   lease books the bond out and back and the slash less the finder's share it keeps (honest play: no
   challenge, no slash); its own late job expired books the finder's share it keeps (honest play: a
@@ -15,13 +19,15 @@ honest play would have brought it (the counterfactual), event by event as the wa
   back, the verifier's forfeited share it takes, the slash less the finder's share, and less the pay
   the honest result would have earned (honest play: the result finalizes);
 - matcher steering to the dearest feasible offer (per steered match): what its tenants pay above
-  the cheapest feasible offer over the lease's term (the dearest provider's gain), less what the
-  match watchers' won challenges (MatcherBonds.challengeMatch) take from the steering matcher's bond.
+  the cheapest feasible offer over the lease's term, as far as the lease's balance buys it
+  (MatcherBonds' `_overpaid`; the dearest provider's gain), less what the match watchers' won
+  challenges of the steered leases (MatcherBonds.challengeMatch: a rational watcher challenges each
+  one it can win at once, matcher_bonds.py `_watch_steered`) take from the steering matcher's bond.
 
 A class **profits** when what it booked against honest play is above zero. The honest actors'
 own profit (the change of their wealth) is printed beside, for reference. Reported in the
-summary; an invariant only when `CHEATING_MUST_LOSE` (constants.py) or
-`scripts.fuzz --cheating-must-lose` says so, once issue 12's incentives have landed.
+summary, and an invariant (`CHEATING_MUST_LOSE`, constants.py, on since issue 18: a class that
+profits at the end of a walk is a violation); `scripts.fuzz --no-cheating-must-lose` only reports.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from scripts.campaign.constants import ZERO
+from scripts.campaign.constants import REALISTIC_SETUP, ZERO
 from scripts.campaign.enums import BPS, SOLVER_WON
 from scripts.campaign.failures import Violation
 from scripts.campaign.model import Job
@@ -69,7 +75,9 @@ class Profits:
     def _start_profits(self) -> None:
         self.gains: Counter = Counter()  # class -> booked against honest play (all but EDGE)
         self.edge_delivered = 0  # what the edge tenant paid for results it got
+        self.edge_remedies = 0  # slash compensation on its consented terms, which honest play gets too
         self.burnt_verifier_bonds = 0  # honest verifiers' bonds forfeited in abandoned disputes
+        self.steered: set[int] = set()  # the steered leases' ids
         self._wealth0 = self._wealths()
 
     # ----------------------------------------------------------------- folding the cheats
@@ -78,6 +86,12 @@ class Profits:
         """Books one event against honest play, before the books fold it (it reads the state before)."""
         g = self.gains
         sybil, alt = self.sybil.address, self.solver_alt.address
+        subject = self._subject
+        edge_job = isinstance(subject, Job) and subject.tenant == self.edge_tenant.address
+        if name == "ProviderSlashed" and edge_job and subject.terms.result_timeout >= REALISTIC_SETUP:
+            # Terms an honest provider's realistic policy consents to: the slash of a lying or late
+            # solver compensates any tenant so, an honest one on the same terms too. Not the edge's.
+            self.edge_remedies += e["toTenant"]
         if name == "ProviderSlashed":
             finder = self._slash_order[1]
             if finder == sybil:
@@ -106,9 +120,10 @@ class Profits:
             elif e["result"] != SOLVER_WON:
                 fees = self.params["protocolFeeBps"] + self.params["verifierFeeBps"]
                 g[ABANDON] += job.bond - (job.escrow - job.escrow * fees // BPS)
-        elif name == "MatchChallenged" and e["matcher"] == self.matcher2.address:
+        elif name == "MatchChallenged" and e["leaseId"] in self.steered:
             # A steered match challenged: the bond it costs the steering ring (the tenant's refund
-            # of its overpayment included, which the overpayment booked at the match counted).
+            # of its overpayment included, which the overpayment booked at the match counted). Not
+            # a challenge of another match of matcher2's (one it made as any matcher, unsteered).
             g[STEER] -= e["toTenant"] + e["toChallenger"] + e["toTreasury"]
         elif name == "JobFinalized" and self.jobs[e["jobId"]].tenant == self.edge_tenant.address:
             self.edge_delivered += e["toProvider"] + e["protocolFee"] + e["verifierLevy"]
@@ -165,7 +180,7 @@ class Profits:
             self.stats.cheats[m] for m in ("sybil challenges", "sybil expiries", "sybil resolutions")
         )
         gains = dict(self.gains)
-        gains[EDGE] = self._profit(self._wealths(), edge) + self.edge_delivered
+        gains[EDGE] = self._profit(self._wealths(), edge) + self.edge_delivered - self.edge_remedies
         gains[STEER] = gains.get(STEER, 0) + self.steering
         return [
             ClassProfit(name, gains.get(name, 0), self.stats.cheats[counter], unit)

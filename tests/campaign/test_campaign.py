@@ -14,6 +14,7 @@ from scripts.campaign import (
     FUNCTIONS,
     ONE_SHOT,
     Campaign,
+    CampaignFailure,
     must_succeed,
     succeeded,
     without_undo_snapshots,
@@ -188,6 +189,23 @@ def test_cheating_loses_is_reported_and_becomes_an_invariant_at_the_switch(walk)
         assert not walk.class_profits()[3].profits
     finally:
         walk.steering = saved
+
+
+def test_a_cheating_class_that_profits_ends_the_walk_as_a_violation_with_its_reproduction(walk):
+    # CHEATING_MUST_LOSE is on: a class that profits at the end of a walk is a finding (exit 1 in
+    # scripts.fuzz) with the command that replays it; switched off, it is only reported.
+    saved = walk.steering, walk.cheating_must_lose
+    try:
+        walk.steering = -walk.gains[STEER] + 1  # the steered tenants overpaid one unit more than was won back
+        walk.cheating_must_lose = True
+        with pytest.raises(CampaignFailure, match="cheating loses: cheating profits against honest play: matcher"):
+            walk.run(0)
+        with pytest.raises(CampaignFailure, match=r"reproduce: .* --seed \d+ --cheating-must-lose$"):
+            walk.run(0)
+        walk.cheating_must_lose = False
+        walk.run(0)
+    finally:
+        walk.steering, walk.cheating_must_lose = saved
 
 
 def test_a_ring_moving_tokens_between_its_own_accounts_makes_no_profit(walk):

@@ -23,9 +23,10 @@ def test_a_harness_error_exits_other_than_a_violation():
     assert EXIT_HARNESS != EXIT_VIOLATION and 0 not in (EXIT_HARNESS, EXIT_VIOLATION)
 
 
-def test_cheating_loses_is_reported_unless_switched_on():
-    assert parse_args([]).cheating_must_lose is CHEATING_MUST_LOSE is False
+def test_cheating_loses_is_an_invariant_unless_switched_off():
+    assert parse_args([]).cheating_must_lose is CHEATING_MUST_LOSE is True
     assert parse_args(["--cheating-must-lose"]).cheating_must_lose is True
+    assert parse_args(["--no-cheating-must-lose"]).cheating_must_lose is False
 
 
 def test_a_cheating_failure_reproduces_with_its_switch():

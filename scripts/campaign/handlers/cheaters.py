@@ -27,6 +27,7 @@ from __future__ import annotations
 from keepers.workloads.base import keccak256
 from scripts.campaign.constants import HOUR, ZERO
 from scripts.campaign.enums import A_VALID, JOB, L_ACTIVE, P_REVEAL, RENTAL
+from scripts.campaign.handlers.matcher_bonds import overpaid
 from scripts.campaign.model import Terms
 
 # JobMarket.MIN_RESULT_TIMEOUT_SECONDS: the shortest result timeout terms may set.
@@ -146,8 +147,14 @@ class CheaterActions:
         tx = self._match_pairs([(order.id, dearest.id)], self.matcher2)
         if tx is not None and "LeaseStarted" in tx.events:
             self.stats.cheats["steered matches"] += 1
-            # What the tenant pays above honest matching, over the lease's whole term.
-            self.steering += (dearest.price - cheapest) * order.units * order.duration // HOUR
+            # What the tenant pays above honest matching, over the lease's term as far as its balance
+            # buys it (MatcherBonds' own measure of an overpayment, which a won challenge refunds).
+            gain = overpaid(self._lease_view(order.id), cheapest)
+            self.steering += gain
+            self.steered.add(order.id)
+            if gain:
+                # The match watchers see it at once and challenge it when they can win.
+                self._watch_steered(order)
 
     # ----------------------------------------------------------------- governance gives roles back
 

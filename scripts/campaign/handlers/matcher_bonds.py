@@ -14,6 +14,16 @@ from scripts.campaign.functions import succeeded
 from scripts.campaign.model import Offer, Order
 
 
+def overpaid(lease: dict, better_price: int) -> int:
+    """What `lease`'s tenant (the market's `getLease` view) overpays against an offer at
+    `better_price`: MatcherBonds' `_overpaid`, the saving over the lease's term, capped by what its
+    balance buys at the matched price. The steering book (profits.py) counts a steered match's gain
+    with it too, so that the gain and a won challenge's refund to the tenant are one amount."""
+    price, units, duration = lease["pricePerUnitHour"], lease["units"], lease["durationSeconds"]
+    saving = price - better_price
+    return min(saving * units * duration // HOUR, (lease["escrow"] - lease["settleBounty"]) * saving // price)
+
+
 def match_challenge_award(lease: dict, better_price: int, bond: int, params: dict) -> tuple[int, int, int]:
     """What a won `challengeMatch` of `lease` (the market's `getLease` view, read before the call)
     pays from a bond of `bond` when an offer at `better_price` was free at the match: (to the
@@ -22,10 +32,8 @@ def match_challenge_award(lease: dict, better_price: int, bond: int, params: dic
     price), then the challenger's reward, then the lease's whole value disgorged to the treasury,
     each capped by what is left of the bond."""
     price, units, duration = lease["pricePerUnitHour"], lease["units"], lease["durationSeconds"]
-    saving = price - better_price
-    overpaid = min(saving * units * duration // HOUR, (lease["escrow"] - lease["settleBounty"]) * saving // price)
     value = price * units * duration // HOUR
-    to_tenant = min(overpaid, bond)
+    to_tenant = min(overpaid(lease, better_price), bond)
     to_challenger = min(params["challengerReward"], bond - to_tenant)
     to_treasury = min(value, bond - to_tenant - to_challenger)
     return to_tenant, to_challenger, to_treasury
@@ -115,9 +123,33 @@ class MatcherBondActions:
             self._mark(lease.id)
             self._touched.update((lease.tenant, lease.matcher))
             # The lease and the bond as the contracts hold them before the call: the award's inputs.
-            view = self.market.getLease(lease.id)
-            self._challenge_view = dict(view.dict()) if hasattr(view, "dict") else None
+            self._challenge_view = self._lease_view(lease.id)
         self._call(self.bonds, "challengeMatch", (lease_id, offer_id), watcher, expect=expect)
+
+    def _lease_view(self, lease_id: int) -> dict | None:
+        """The market's `getLease` view of a lease, as a dict."""
+        view = self.market.getLease(lease_id)
+        return dict(view.dict()) if hasattr(view, "dict") else None
+
+    def _watch_steered(self, lease: Order):
+        """A rational match watcher's answer to a steered match (docs/matching-accountability.md): a
+        won challenge pays it `challengerReward`, well above its gas, so it challenges every dominated
+        match it can win, and at once (a cheaper rival only ever stops qualifying: its offer or its
+        provider changing, its units or its provider's free stake taken). It tries the model's better
+        offers cheapest first, each simulated as a watcher's keeper does, and sends the first the
+        contract would take; with none (a rival changed within the grace before the match, say) the
+        steered match stays unchallenged, counted as such. Besides it, `act_challenge_match` goes on
+        sending the random challenges, refused ones included."""
+        watcher = self.rng.choice(self.whistleblowers)
+        for offer in sorted(self._better_offers(lease), key=lambda f: (f.price, f.id)):
+            if self._simulate(self.bonds, "challengeMatch", (lease.id, offer.id), watcher) is None:
+                self._mark(lease.id)
+                self._touched.update((lease.tenant, lease.matcher))
+                self._challenge_view = self._lease_view(lease.id)
+                self.stats.cheats["steered matches challenged"] += 1
+                return self._call(self.bonds, "challengeMatch", (lease.id, offer.id), watcher)
+        self.stats.cheats["steered matches unchallengeable"] += 1
+        return None
 
     def on_MatchChallenged(self, e):
         lease = self.orders[e["leaseId"]]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scripts.campaign.constants import DAY, HOUR, REGIONS, USD, ZERO32
+from scripts.campaign.constants import DAY, HOUR, REALISTIC_SETUP, REGIONS, USD, ZERO32
 
 
 class RegistryActions:
@@ -79,8 +79,11 @@ class RegistryActions:
         return self._call(self.registry, "updateOffer", args, sender)
 
     def act_set_offer_job_policy(self):
-        """The jobs an offer takes: most take every job the walk makes, some refuse the short ones
-        (a 3-hour setup against 1-hour timeouts), a few none; now and then a setup above the bound."""
+        """The jobs an offer takes: most take every job the honest tenants make (1 to 6 hours), some
+        refuse the short ones (a 3-hour setup against 1-hour timeouts), a few none; now and then a
+        setup above the bound. No honest provider of the walk takes a result timeout under
+        `REALISTIC_SETUP`: its results come when the walk submits them, at the walk's pace (a
+        rational provider declares what it can deliver; property 1, providers consent to job terms)."""
         without = [o for o in self.offers.values() if o.job_rate == 0 and not o.removed]
         if self._abandon_wanted() and not self._abandoner_job_offers():
             # Guided: the abandoning solver's offers first, with the policy every walk job fits.
@@ -95,7 +98,9 @@ class RegistryActions:
             return self._call(self.registry, "setOfferJobPolicy", (1, 1, 0), sender)
         roll = self.rng.random()
         wanted = offer.provider == self.abandoning and self._abandon_wanted()
-        policy = (10, 60) if roll < 0.8 or wanted else self.rng.choice([(1, 3 * HOUR), (0, 0), (5, 31 * DAY)])
+        policy = (
+            (10, REALISTIC_SETUP) if roll < 0.8 or wanted else self.rng.choice([(1, 3 * HOUR), (0, 0), (5, 31 * DAY)])
+        )
         self._call(self.registry, "setOfferJobPolicy", (offer.id, *policy), sender)
 
     def act_pause_offer(self):

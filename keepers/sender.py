@@ -2,7 +2,8 @@
 
 `TransactionSender.send(call)` takes the `Transact` a contract wrapper built
 (keepers/contracts), simulates it and refuses one that
-would revert (naming the contract's custom error), assigns the nonce under a
+would revert (naming the contract's custom error; a caller that bounds the gas
+itself skips this, and sees a revert in the receipt), assigns the nonce under a
 lock, prices it with EIP-1559 fees under a ceiling, journals it before the
 broadcast, waits for the receipt and re-signs the same nonce with higher fees
 when it is stuck. `recover()` finishes what a previous run left pending.
@@ -106,19 +107,23 @@ class TransactionSender:
 
     # ---------------------------------------------------------------- sending
 
-    def send(self, transact: Transact) -> SendResult:
+    def send(self, transact: Transact, *, gas: int | None = None) -> SendResult:
         """Simulates, signs, broadcasts and waits for the call. Raises `Refused` or `TransactionFailed`.
 
-        Metrics, logs and the journal name it by `transact.label`.
+        Metrics, logs and the journal name it by `transact.label`. `gas`, a limit the caller has
+        bounded from above (the matcher's per-pair bound), skips the estimate and with it the
+        simulation: the node then executes the call once, not twice, and a revert shows only in
+        the receipt (`TransactionFailed` with it, the journal's entry REVERTED).
         """
         label, value = transact.label, transact.value
         to, data = self._encode(transact)
         call = {"from": self.address, "to": to, "data": data, "value": value}
-        decoder = RevertDecoder(transact.contract_abi)
-        # The estimate is the simulation: it reverts with the call's own revert data, and a
-        # separate eth_call would run the whole transaction once more on the node.
-        estimate = self._simulate(lambda: self.w3.eth.estimate_gas(call, "pending"), decoder, label)
-        gas = math.ceil(estimate * self.GAS_HEADROOM) + self.GAS_MARGIN
+        if gas is None:
+            # The estimate is the simulation: it reverts with the call's own revert data, and a
+            # separate eth_call would run the whole transaction once more on the node.
+            decoder = RevertDecoder(transact.contract_abi)
+            estimate = self._simulate(lambda: self.w3.eth.estimate_gas(call, "pending"), decoder, label)
+            gas = math.ceil(estimate * self.GAS_HEADROOM) + self.GAS_MARGIN
         max_fee, priority_fee = self._fees()
         cost = gas * max_fee + value
         with self._nonce_lock:

@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from web3 import AsyncWeb3, WebSocketProvider
 from web3.logs import DISCARD
 
+from keepers.contracts.transact import simulate
 from keepers.contracts.types import ZERO_ADDRESS, RequestKind, RequestStatus, SkipReason
 from keepers.errors import KeeperError
 from keepers.lifecycle import Keeper
@@ -41,9 +42,17 @@ from keepers.matching import Codebook, OfferBook, ProviderBook, RequestBook, Wei
 from keepers.matching.repair import undominated
 from keepers.matching.scoring import seed_from_block_hash
 from keepers.orderbook import OrderBook, OrderBookServer, SignedOrder
-from keepers.sender import Refused
+from keepers.sender import Refused, TransactionFailed
 
 BPS = 10_000
+# Upper bounds on what `matchRequests` spends (docs/keepers.md, "Matcher"): the transaction's base
+# (intrinsic gas, calldata head, the matcher's bond and room, the credit write) and each pair by kind,
+# every storage touch cold and every counter new. tests/keepers/test_keepers_matcher_gas.py measures the
+# worst batches against them: a bound below a real pair fails it.
+# Measured: a rental pair about 64,000, a JOB pair 141,000, the base 56,000 (75,000 with a JOB pair;
+# about 35,000 more on a matcher's first batch).
+MATCH_GAS_BASE = 120_000
+MATCH_GAS_PER_PAIR = {RequestKind.RENTAL: 100_000, RequestKind.JOB: 200_000}
 
 
 def ceiling_value(kind: int, deposit: int, max_price: int, units: int, duration_seconds: int) -> int:
@@ -94,6 +103,11 @@ class MatcherConfig(BaseModel):
     # A websocket endpoint (ws:// or wss://) whose new heads wake the matcher at once, instead of
     # at the next wake interval (whose polling stays, as the fallback when the socket fails).
     heads_url: str | None = Field(default=None, pattern=r"^wss?://")
+    # Give each batch the gas bound of its pairs (MATCH_GAS_BASE + MATCH_GAS_PER_PAIR) instead of
+    # estimating it: the node executes the batch once, not twice (the estimate, then the block). A batch
+    # whose bound passes the block gas limit is estimated; one that reverts anyway is reported from its
+    # receipt, its requests stay open, and the matcher estimates from then on.
+    bounded_gas: bool = True
     weights: WeightsConfig = WeightsConfig()
     # Serve a signed-request order book on 127.0.0.1:<port> (0: any free port; absent: none), and
     # read these other matchers' books (base URLs) each pass.
@@ -201,6 +215,9 @@ class MatcherKeeper(Keeper):
         self._last_pass = float("-inf")
         self._seen_requests: set[int] = set()
         self._seen_offers: set[int] = set()
+        self._request_kinds: dict[int, int] = {}  # this pass's planned requests, for their gas bound
+        self._block_gas_limit = 0
+        self._bound_gas = self.role_config.bounded_gas
         self.orderbook: OrderBookServer | None = None
         if self.role_config.orderbook_port is not None:
             book = OrderBook(self.w3, self.deployment)
@@ -306,7 +323,11 @@ class MatcherKeeper(Keeper):
         self.batch_score.set(plan.total_score)
         self.batch_bound.set(float("nan") if plan.upper_bound is None else plan.upper_bound)
         self.batch_gap.set(float("nan") if plan.optimality_gap is None else plan.optimality_gap)
-        planned = self.within_exposure(plan.pairs, signed)
+        ids = [request_id for request_id, _ in plan.pairs if request_id > 0]
+        orders = dict(zip(ids, self.view.market.request_structs(ids, block="latest"))) if ids else {}
+        self._request_kinds = {request_id: order["kind"] for request_id, order in orders.items()}
+        self._block_gas_limit = self.w3.eth.get_block("latest")["gasLimit"]
+        planned = self.within_exposure(plan.pairs, signed, orders)
         for request_id, offer_id in planned:
             if request_id < 0:
                 self.submit_signed(signed[-request_id - 1], offer_id)
@@ -325,14 +346,18 @@ class MatcherKeeper(Keeper):
             exposure = 0
         return max(cap - exposure, 0)
 
-    def within_exposure(self, pairs: list[tuple[int, int]], signed: list[SignedOrder] = ()) -> list[tuple[int, int]]:
+    def within_exposure(
+        self, pairs: list[tuple[int, int]], signed: list[SignedOrder] = (), orders: dict[int, dict] | None = None
+    ) -> list[tuple[int, int]]:
         """The planned pairs, in order, while their value fits the exposure room: the chain skips a pair
         whose value at the request's ceiling exceeds what is left (EXPOSURE_CAP). Each kept pair is
         counted at its ceiling (a RENTAL's price × units × duration, a JOB's deposit), at least what the
-        chain charges, so no kept pair is skipped; the rest wait for the next window."""
+        chain charges, so no kept pair is skipped; the rest wait for the next window. `orders`: the
+        on-chain requests' structs when the caller read them already."""
         room = self.exposure_room()
-        ids = [request_id for request_id, _ in pairs if request_id > 0]
-        orders = dict(zip(ids, self.view.market.request_structs(ids, block="latest"))) if ids else {}
+        if orders is None:
+            ids = [request_id for request_id, _ in pairs if request_id > 0]
+            orders = dict(zip(ids, self.view.market.request_structs(ids, block="latest"))) if ids else {}
         kept, dropped = [], []
         for request_id, offer_id in pairs:
             if request_id > 0:
@@ -404,13 +429,28 @@ class MatcherKeeper(Keeper):
         with ThreadPoolExecutor(in_flight, thread_name_prefix=f"{self.name}-match") as pool:
             list(pool.map(self.submit, batches))  # waits for every batch; re-raises the first failure
 
+    def gas_bound(self, pairs: list[tuple[int, int]]) -> int | None:
+        """The batch's gas limit from MATCH_GAS_BASE and MATCH_GAS_PER_PAIR, or None to estimate it:
+        bounds off (`bounded_gas`, or since a bounded batch failed), a request of this pass's plan
+        unknown, or a bound above the block gas limit."""
+        if not self._bound_gas or any(request_id not in self._request_kinds for request_id, _ in pairs):
+            return None
+        gas = MATCH_GAS_BASE + sum(MATCH_GAS_PER_PAIR[self._request_kinds[request_id]] for request_id, _ in pairs)
+        return gas if gas <= self._block_gas_limit else None
+
     def submit(self, pairs: list[tuple[int, int]]) -> None:
         market = self.view.market
         transact = market.match_requests(pairs)
+        gas = self.gas_bound(pairs)
         try:
-            result = self.sender.send(transact)
+            result = self.sender.send(transact, gas=gas)
         except Refused as refusal:
             self.log.warning("batch refused", extra={"event": "batch_refused", "error": refusal.error_name})
+            return
+        except TransactionFailed as failure:
+            if failure.receipt is None:
+                raise
+            self._reverted(transact, pairs, gas, failure.receipt)
             return
         # Counted by topic: decoding every log of a large batch with web3 cost a third of its submit time.
         ours = [log for log in result.receipt["logs"] if log["address"] == market.address and log["topics"]]
@@ -442,6 +482,31 @@ class MatcherKeeper(Keeper):
                 "matched": matched,
                 "skipped": len(skipped),
                 "gas_used": result.gas_used,
+            },
+        )
+
+    def _reverted(self, transact, pairs: list[tuple[int, int]], gas: int | None, receipt) -> None:
+        """A batch sent without its simulation reverted on chain: nothing matched and its requests stay
+        open for the next pass. Logged with the reason the call gives now (an error name), or as out of
+        gas when it used its whole bound; either way the matcher estimates its batches from now on."""
+        self._bound_gas = False
+        if gas is not None and receipt["gasUsed"] >= gas:
+            reason = f"out of gas at its bound of {gas}"
+        else:
+            try:
+                simulate(self.w3, transact, self.account.address)
+                reason = "reverted; the call passes now"
+            except Refused as refusal:
+                reason = refusal.error_name
+        self.log.error(
+            "batch reverted on chain; its requests stay open and batches are estimated from now on",
+            extra={
+                "event": "batch_reverted",
+                "tx_hash": receipt["transactionHash"].to_0x_hex(),
+                "pairs": len(pairs),
+                "gas_limit": gas,
+                "gas_used": receipt["gasUsed"],
+                "reason": reason,
             },
         )
 

@@ -245,10 +245,10 @@ class TimedMatcher(MatcherKeeper):
         self.plan_seconds = 0.0
         self.submit_seconds = 0.0
 
-    def plan(self, block_number, state=None):
+    def plan(self, block_number, state=None, signed=()):
         started = time.perf_counter()
         try:
-            return super().plan(block_number, state)
+            return super().plan(block_number, state, signed)
         finally:
             self.plan_seconds += time.perf_counter() - started
 

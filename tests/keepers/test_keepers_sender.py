@@ -5,7 +5,7 @@ import pytest
 from keepers.contracts.transact import Transact
 from keepers.journal import TxStatus
 from keepers.observability import Metrics
-from keepers.sender import Refused
+from keepers.sender import Refused, TransactionFailed
 
 from keeper_helpers import LOW_BASE_FEE, STUCK_BASE_FEE, FakeClock, automine_off, mine_with_base_fee
 
@@ -39,6 +39,28 @@ def test_refuses_reverting_call_with_custom_error_and_sends_nothing(w3, token, m
     assert sender.journal.pending(keeper_account.address) == []
     assert sender.metrics.value("tx_refused_total", {"label": "transfer"}) == 1
     assert sender.metrics.value("tx_sent_total", {"label": "transfer"}) == 0
+
+
+def test_a_bounded_gas_limit_skips_the_estimate_and_a_revert_shows_in_the_receipt(
+    w3, token, make_sender, keeper_account, monkeypatch
+):
+    """`send(gas=...)`: the caller bounded the gas (the matcher's batches), so the node executes the call
+    once; a call that reverts is mined, raised as `TransactionFailed` with its receipt and journaled REVERTED."""
+    sender = make_sender()
+    estimates = []
+    estimate_gas = sender.w3.eth.estimate_gas
+    monkeypatch.setattr(sender.w3.eth, "estimate_gas", lambda *a, **k: (estimates.append(a), estimate_gas(*a, **k))[1])
+    result = sender.send(Transact(token.functions.mint(keeper_account.address, 7), label="mint"), gas=100_000)
+    assert w3.eth.get_transaction(result.tx_hash)["gas"] == 100_000
+    assert token.functions.balanceOf(keeper_account.address).call() == 7
+
+    with pytest.raises(TransactionFailed) as failed:
+        sender.send(Transact(token.functions.transfer(w3.eth.accounts[1], 8), label="transfer"), gas=100_000)
+    assert failed.value.receipt["status"] == 0
+    assert sender.journal.get(2).status == TxStatus.REVERTED
+    assert sender.metrics.value("tx_failed_total", {"label": "transfer"}) == 1
+    assert estimates == []
+    assert token.functions.balanceOf(keeper_account.address).call() == 7
 
 
 def test_concurrent_sends_get_consecutive_nonces(w3, token, make_sender, keeper_account):

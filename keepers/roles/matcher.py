@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -177,6 +177,9 @@ class BatchPlan:
     total_score: float
     method: str
     upper_bound: float | None = None  # proven bound on the optimum over every feasible pair, when known
+    # The on-chain requests' structs as read for the plan, by id: what a request puts at stake and its kind
+    # are fixed once it is posted, so sending needs no second read of them.
+    orders: dict[int, dict] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def optimality_gap(self) -> float | None:
@@ -323,8 +326,7 @@ class MatcherKeeper(Keeper):
         self.batch_score.set(plan.total_score)
         self.batch_bound.set(float("nan") if plan.upper_bound is None else plan.upper_bound)
         self.batch_gap.set(float("nan") if plan.optimality_gap is None else plan.optimality_gap)
-        ids = [request_id for request_id, _ in plan.pairs if request_id > 0]
-        orders = dict(zip(ids, self.view.market.request_structs(ids, block="latest"))) if ids else {}
+        orders = {request_id: plan.orders[request_id] for request_id, _ in plan.pairs if request_id > 0}
         self._request_kinds = {request_id: order["kind"] for request_id, order in orders.items()}
         self._block_gas_limit = self.w3.eth.get_block("latest")["gasLimit"]
         planned = self.within_exposure(plan.pairs, signed, orders)
@@ -520,7 +522,8 @@ class MatcherKeeper(Keeper):
         """
         block = self.w3.eth.get_block(block_number)
         seed = seed_from_block_hash(bytes(block["hash"]))
-        books = self._books(block_number, block["timestamp"], state or self.view.state, signed)
+        orders: dict[int, dict] = {}
+        books = self._books(block_number, block["timestamp"], state or self.view.state, signed, orders)
         if books is None:
             return BatchPlan(block_number, seed, [], 0.0, "empty")
         requests, offers, providers = books
@@ -544,7 +547,9 @@ class MatcherKeeper(Keeper):
         # takes the request instead (docs/matching-accountability.md). The score is the assignment's.
         request_rows, offer_rows = undominated(requests, offers, providers, assignment.request, assignment.offer)
         pairs = sorted(zip(requests.ids[request_rows].tolist(), offers.ids[offer_rows].tolist()))
-        return BatchPlan(block_number, seed, pairs, assignment.total_score, assignment.method, assignment.upper_bound)
+        return BatchPlan(
+            block_number, seed, pairs, assignment.total_score, assignment.method, assignment.upper_bound, orders
+        )
 
     def _job_terms(self, block: int, terms_hashes: list[bytes], has_job_market: bool) -> dict:
         """What the job market recorded for each JOB request's terms, and the job collateral rule, at `block`."""
@@ -574,8 +579,9 @@ class MatcherKeeper(Keeper):
         return self.plan(block_number, self.view.state_at(block_number))
 
     def _books(
-        self, block: int, now: int, state: MarketState, signed: list[SignedOrder] = ()
+        self, block: int, now: int, state: MarketState, signed: list[SignedOrder] = (), read: dict | None = None
     ) -> tuple[RequestBook, OfferBook, ProviderBook] | None:
+        """The books at `block`; `read`, when given, receives the open requests' structs by id."""
         market, registry, config = self.view.market, self.view.registry, self.view.config
         addresses = Codebook(zero=ZERO_ADDRESS)
         models = Codebook(zero=b"\0" * 32)
@@ -584,6 +590,8 @@ class MatcherKeeper(Keeper):
 
         request_ids = sorted(state.open_requests)
         orders = market.request_structs(request_ids, block=block)
+        if read is not None:
+            read.update(zip(request_ids, orders))
         signed_specs = [order.request[1] for order in signed]
         job_terms = self._job_terms(
             block,

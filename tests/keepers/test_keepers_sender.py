@@ -63,6 +63,21 @@ def test_a_bounded_gas_limit_skips_the_estimate_and_a_revert_shows_in_the_receip
     assert token.functions.balanceOf(keeper_account.address).call() == 7
 
 
+def test_receipts_come_as_web3_formats_them(w3, token, make_sender, keeper_account):
+    """The sender formats receipt logs itself (web3's formatters were most of a large batch's receipt time):
+    the same receipt, field for field, as `get_transaction_receipt`, logs and a revert's included."""
+    sender = make_sender()
+    mined = sender.send(Transact(token.functions.mint(keeper_account.address, 7), label="mint"))
+    with pytest.raises(TransactionFailed) as failed:
+        sender.send(Transact(token.functions.transfer(w3.eth.accounts[1], 8), label="transfer"), gas=100_000)
+    for tx_hash in (mined.tx_hash, failed.value.receipt["transactionHash"].to_0x_hex()):
+        ours, web3s = sender._receipt(tx_hash), w3.eth.get_transaction_receipt(tx_hash)
+        assert ours == web3s
+        assert [type(log) for log in ours["logs"]] == [type(log) for log in web3s["logs"]]
+    assert len(mined.receipt["logs"]) == 1
+    assert sender._receipt("0x" + "ab" * 32) is None
+
+
 def test_concurrent_sends_get_consecutive_nonces(w3, token, make_sender, keeper_account):
     sender = make_sender()
     first_nonce = w3.eth.get_transaction_count(keeper_account.address)

@@ -78,6 +78,24 @@ def test_receipts_come_as_web3_formats_them(w3, token, make_sender, keeper_accou
     assert sender._receipt("0x" + "ab" * 32) is None
 
 
+def test_a_receipt_is_looked_for_within_milliseconds_then_at_doubling_intervals(w3, token, make_sender, keeper_account):
+    """A receipt not there at once is looked for 10 ms later, then 20, 40 ms... up to the poll interval (1 s
+    here): waiting a whole interval first added a second to a match whenever the node answered first."""
+    clock = FakeClock()
+    waits = []
+
+    def on_sleep():
+        waits.append(round(clock.now - sum(waits), 6))
+        if len(waits) == 8:
+            w3.provider.make_request("evm_mine", [])
+
+    clock.on_sleep = on_sleep
+    sender = make_sender(clock=clock)
+    with automine_off(w3):
+        sender.send(Transact(token.functions.mint(keeper_account.address, 3), label="mint"))
+    assert waits == [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.0]
+
+
 def test_concurrent_sends_get_consecutive_nonces(w3, token, make_sender, keeper_account):
     sender = make_sender()
     first_nonce = w3.eth.get_transaction_count(keeper_account.address)

@@ -5,14 +5,15 @@ that reverts anyway is reported, its requests stay open and the next pass estima
 
 import json
 
-from keepers.client import RequestSpec
+import pytest
+
 from keepers.contracts.types import RequestKind, RequestStatus
 from keepers.roles import matcher as matcher_module
 from keepers.roles.matcher import MATCH_GAS_BASE, MATCH_GAS_PER_PAIR
 
-from job_setup import ESCROW_DEPOSIT, make_terms
+from job_setup import ESCROW_DEPOSIT, job_spec, make_terms
 from keeper_helpers import logging_matcher
-from protocol_setup import H100, HOUR, USD, provider_with_offer, request
+from protocol_setup import USD, provider_with_offer, request
 
 REGION = "eu-west"
 
@@ -30,17 +31,7 @@ def _fresh_providers(funded_key, client_for, count: int) -> None:
 def _job_request(tenant, salt: int) -> int:
     terms, input = make_terms("hashchain", 16, salt)
     terms_hash = tenant.terms_hash_of(tenant.publish_job_terms(terms, input))
-    spec = RequestSpec(
-        units=1,
-        max_price_per_unit_hour=10 * USD,
-        max_duration_seconds=4 * HOUR,
-        match_deadline=tenant.now() + HOUR,
-        gpu_model=H100,
-        region=REGION,
-        kind="JOB",
-        job_terms_hash=terms_hash,
-    )
-    return tenant.request_id_of(tenant.create_request(spec, ESCROW_DEPOSIT))
+    return tenant.request_id_of(tenant.create_request(job_spec(tenant, terms_hash, REGION), ESCROW_DEPOSIT))
 
 
 def _pass_gas(matcher, stream, expected: int) -> int:
@@ -75,35 +66,19 @@ def _measure(matcher, stream, funded_key, client_for, new_request, kind: int) ->
     assert estimates == []  # every batch went with its bound
 
 
-def test_rental_batches_fit_their_gas_bound_without_an_estimate(funded_key, client_for, keeper_config, matcher_key):
-    matcher, stream = logging_matcher(*keeper_config(matcher_key()), "matcher-gas-rental")
-    try:
-        matcher.setup()
-        _measure(
-            matcher,
-            stream,
-            funded_key,
-            client_for,
-            lambda: request(client_for(funded_key()), region=REGION, units=1),  # each tenant's first lease
-            RequestKind.RENTAL,
-        )
-    finally:
-        matcher.stop()
-
-
-def test_job_batches_fit_their_gas_bound_without_an_estimate(funded_key, client_for, keeper_config, matcher_key):
+@pytest.mark.parametrize("kind", [RequestKind.RENTAL, RequestKind.JOB], ids=["rental", "job"])
+def test_batches_fit_their_gas_bound_without_an_estimate(kind, funded_key, client_for, keeper_config, matcher_key):
     salts = iter(range(100))
-    matcher, stream = logging_matcher(*keeper_config(matcher_key()), "matcher-gas-job")
+
+    def new_request() -> int:  # each from a new tenant: its first lease
+        if kind == RequestKind.JOB:
+            return _job_request(client_for(funded_key()), next(salts))
+        return request(client_for(funded_key()), region=REGION, units=1)
+
+    matcher, stream = logging_matcher(*keeper_config(matcher_key()), f"matcher-gas-{kind}")
     try:
         matcher.setup()
-        _measure(
-            matcher,
-            stream,
-            funded_key,
-            client_for,
-            lambda: _job_request(client_for(funded_key()), next(salts)),
-            RequestKind.JOB,
-        )
+        _measure(matcher, stream, funded_key, client_for, new_request, kind)
     finally:
         matcher.stop()
 

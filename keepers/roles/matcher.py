@@ -106,7 +106,7 @@ class MatcherConfig(BaseModel):
     # Give each batch the gas bound of its pairs (MATCH_GAS_BASE + MATCH_GAS_PER_PAIR) instead of
     # estimating it: the node executes the batch once, not twice (the estimate, then the block). A batch
     # whose bound passes the block gas limit is estimated; one that reverts anyway is reported from its
-    # receipt, its requests stay open, and the matcher estimates from then on.
+    # receipt, its requests stay open, and the matcher estimates until it restarts.
     bounded_gas: bool = True
     weights: WeightsConfig = WeightsConfig()
     # Serve a signed-request order book on 127.0.0.1:<port> (0: any free port; absent: none), and

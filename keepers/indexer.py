@@ -19,13 +19,12 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import requests
 from eth_abi import decode as abi_decode
-from eth_utils import event_abi_to_log_topic, to_checksum_address
+from eth_utils import event_abi_to_log_topic
 from eth_utils.abi import collapse_if_tuple
 from web3 import Web3
 from web3.contract import Contract
@@ -33,6 +32,7 @@ from web3.datastructures import AttributeDict
 from web3.exceptions import BlockNotFound, Web3RPCError
 from web3.types import RPCEndpoint
 
+from keepers.abi_words import checksum, in_place_reader, word_decoder
 from keepers.observability import Metrics
 
 # What nodes say when a getLogs range or result set is too large for them.
@@ -285,9 +285,9 @@ class _LogDecoder:
         self._data_types = [collapse_if_tuple(i) for i in data]
         self._data_converters = [_converter(i) for i in data]
         # Events whose values all lie in place (no string, bytes or array) are read word by word.
-        readers = [_in_place_reader(i) for i in data]
+        readers = [in_place_reader(i, _attribute_struct) for i in data]
         self._in_place = None if None in readers else list(zip(self._data_names, readers))
-        self._topic_decoders = [_topic_decoder(kind) for _, kind in self._indexed]
+        self._topic_decoders = [word_decoder(kind, _converter({"type": kind})) for _, kind in self._indexed]
 
     def args(self, topics: list[str], data: bytes) -> dict[str, Any]:
         """The named values of a log, from its topics (hex strings) and its data."""
@@ -310,49 +310,8 @@ def _is_static_value(kind: str) -> bool:
     return not (kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("tuple"))
 
 
-def _topic_decoder(kind: str) -> Callable[[bytes], Any]:
-    """A topic word to its value: the common one-word types read directly, the rest through eth_abi."""
-    if kind.startswith("uint"):
-        return lambda word: int.from_bytes(word, "big")
-    if kind.startswith("int"):
-        return lambda word: int.from_bytes(word, "big", signed=True)
-    if kind == "address":
-        return lambda word: _checksum("0x" + word[12:].hex())
-    if kind == "bool":
-        return lambda word: word[-1] == 1
-    if kind.startswith("bytes") and kind != "bytes":
-        size = int(kind[5:])
-        return lambda word: word[:size]
-    convert = _converter({"type": kind})
-    return lambda word: convert(abi_decode([kind], word)[0])
-
-
-def _in_place_reader(abi_input: dict) -> tuple[int, Callable[[bytes, int], Any]] | None:
-    """(words, read(data, offset)) for a value laid out in place in event data; None for a dynamic one."""
-    kind = abi_input["type"]
-    if kind == "tuple":
-        parts = [_in_place_reader(component) for component in abi_input["components"]]
-        if None in parts:
-            return None
-        names = [component["name"] for component in abi_input["components"]]
-
-        def read_struct(data: bytes, offset: int) -> AttributeDict:
-            values = {}
-            for name, (words, read) in zip(names, parts):
-                values[name] = read(data, offset)
-                offset += 32 * words
-            return AttributeDict(values)
-
-        return sum(words for words, _ in parts), read_struct
-    if kind.endswith("]") or kind in ("string", "bytes"):
-        return None
-    decode = _topic_decoder(kind)
-    return 1, lambda data, offset: decode(data[offset : offset + 32])
-
-
-@lru_cache(maxsize=4096)
-def _checksum(address: str) -> str:
-    return to_checksum_address(address)
+def _attribute_struct(names: list[str], values: list[Any]) -> AttributeDict:
+    return AttributeDict(dict(zip(names, values)))
 
 
 def _converter(abi_input: dict) -> Callable[[Any], Any]:
@@ -364,7 +323,7 @@ def _converter(abi_input: dict) -> Callable[[Any], Any]:
         fields = [(component["name"], _converter(component)) for component in abi_input["components"]]
         return lambda values: AttributeDict({name: convert(v) for (name, convert), v in zip(fields, values)})
     if kind == "address":
-        return _checksum
+        return checksum
     return lambda value: value
 
 

@@ -2,7 +2,8 @@
 
 `TransactionSender.send(call)` takes the `Transact` a contract wrapper built
 (keepers/contracts), simulates it and refuses one that
-would revert (naming the contract's custom error), assigns the nonce under a
+would revert (naming the contract's custom error; a caller that bounds the gas
+itself skips this, and sees a revert in the receipt), assigns the nonce under a
 lock, prices it with EIP-1559 fees under a ceiling, journals it before the
 broadcast, waits for the receipt and re-signs the same nonce with higher fees
 when it is stuck. `recover()` finishes what a previous run left pending.
@@ -19,10 +20,14 @@ from typing import Any
 
 import requests
 from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
 from web3 import Web3
+from web3._utils.method_formatters import receipt_formatter
+from web3.datastructures import AttributeDict
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
-from web3.types import TxReceipt
+from web3.types import RPCEndpoint, TxReceipt
 
+from keepers.abi_words import checksum
 from keepers.config import TransactionsConfig
 from keepers.contracts.reverts import Refused, RevertDecoder
 from keepers.contracts.transact import Transact
@@ -70,6 +75,11 @@ class TransactionSender:
     # is not charged, so the margin costs nothing but block space.
     GAS_MARGIN = 60_000
     RECEIPT_LAG_POLLS = 3  # looks for a receipt after its nonce shows as used, before calling it dropped
+    # The first look for a receipt after a broadcast waits this long, each next one twice as long up to
+    # `poll_seconds`: on a fast chain the receipt is there within milliseconds, and a whole first
+    # poll interval (1 s) added a second to a match's latency whenever the node answered the broadcast
+    # before it had mined it (docs/performance.md).
+    FIRST_POLL_SECONDS = 0.01
 
     def __init__(
         self,
@@ -106,19 +116,23 @@ class TransactionSender:
 
     # ---------------------------------------------------------------- sending
 
-    def send(self, transact: Transact) -> SendResult:
+    def send(self, transact: Transact, *, gas: int | None = None) -> SendResult:
         """Simulates, signs, broadcasts and waits for the call. Raises `Refused` or `TransactionFailed`.
 
-        Metrics, logs and the journal name it by `transact.label`.
+        Metrics, logs and the journal name it by `transact.label`. `gas`, a limit the caller has
+        bounded from above (the matcher's per-pair bound), skips the estimate and with it the
+        simulation: the node then executes the call once, not twice, and a revert shows only in
+        the receipt (`TransactionFailed` with it, the journal's entry REVERTED).
         """
         label, value = transact.label, transact.value
         to, data = self._encode(transact)
         call = {"from": self.address, "to": to, "data": data, "value": value}
-        decoder = RevertDecoder(transact.contract_abi)
-        # The estimate is the simulation: it reverts with the call's own revert data, and a
-        # separate eth_call would run the whole transaction once more on the node.
-        estimate = self._simulate(lambda: self.w3.eth.estimate_gas(call, "pending"), decoder, label)
-        gas = math.ceil(estimate * self.GAS_HEADROOM) + self.GAS_MARGIN
+        if gas is None:
+            # The estimate is the simulation: it reverts with the call's own revert data, and a
+            # separate eth_call would run the whole transaction once more on the node.
+            decoder = RevertDecoder(transact.contract_abi)
+            estimate = self._simulate(lambda: self.w3.eth.estimate_gas(call, "pending"), decoder, label)
+            gas = math.ceil(estimate * self.GAS_HEADROOM) + self.GAS_MARGIN
         max_fee, priority_fee = self._fees()
         cost = gas * max_fee + value
         with self._nonce_lock:
@@ -207,6 +221,7 @@ class TransactionSender:
         tx, hashes, label = dict(entry.tx), list(entry.tx_hashes), entry.label
         replacements = 0
         deadline = self.clock() if rebroadcast_now else self.clock() + self.config.replace_after_seconds
+        wait = min(self.FIRST_POLL_SECONDS, self.poll_seconds)
         while True:
             receipt = self._find_receipt(hashes)
             if receipt is not None:
@@ -232,7 +247,8 @@ class TransactionSender:
                 tx = self._replace(entry.id, tx, label) or tx
                 hashes = self.journal.get(entry.id).tx_hashes
                 deadline = self.clock() + self.config.replace_after_seconds
-            self.sleep(self.poll_seconds)
+            self.sleep(wait)
+            wait = min(2 * wait, self.poll_seconds)
 
     def _replace(self, entry_id: int, tx: dict[str, Any], label: str) -> dict[str, Any] | None:
         bumped = self._bumped_fees(tx)
@@ -377,11 +393,24 @@ class TransactionSender:
 
     def _find_receipt(self, hashes: list[str]) -> TxReceipt | None:
         for tx_hash in hashes:
-            try:
-                return self._rpc(lambda tx_hash=tx_hash: self.w3.eth.get_transaction_receipt(tx_hash))
-            except TransactionNotFound:
-                continue
+            receipt = self._rpc(lambda tx_hash=tx_hash: self._receipt(tx_hash))
+            if receipt is not None:
+                return receipt
         return None
+
+    def _receipt(self, tx_hash: str) -> TxReceipt | None:
+        """The receipt as web3's `get_transaction_receipt` gives it (None: not mined), its logs formatted
+        here: web3's generic formatters and AttributeDict middleware took 130 ms over a 200-pair match
+        batch's 400 logs, more than the node took to execute it (docs/performance.md)."""
+        response = self.w3.provider.make_request(RPCEndpoint("eth_getTransactionReceipt"), [tx_hash])
+        if "error" in response:
+            raise Web3RPCError(str(response["error"]), rpc_response=response)
+        raw = response["result"]
+        if raw is None:
+            return None
+        receipt = dict(receipt_formatter({**raw, "logs": []}))
+        receipt["logs"] = [_log_entry(log) for log in raw["logs"]]
+        return AttributeDict(receipt)
 
     def _known_to_node(self, hashes: list[str]) -> bool:
         for tx_hash in hashes:
@@ -426,6 +455,22 @@ class TransactionSender:
                     extra={"event": "rpc_retry", "attempt": attempt, "delay_seconds": delay, "error": str(error)},
                 )
                 self.sleep(delay)
+
+
+def _log_entry(raw: dict[str, Any]) -> AttributeDict:
+    """One receipt log as web3's log entry formatter makes it (tests/keepers/test_keepers_sender.py)."""
+    log = dict(raw)
+    for key in ("blockHash", "transactionHash"):
+        if raw.get(key) is not None:
+            log[key] = HexBytes(raw[key])
+    for key in ("blockNumber", "transactionIndex"):
+        if raw.get(key) is not None:
+            log[key] = int(raw[key], 16)
+    log["logIndex"] = int(raw["logIndex"], 16)
+    log["address"] = checksum(raw["address"])
+    log["topics"] = [HexBytes(topic) for topic in raw["topics"]]
+    log["data"] = HexBytes(raw["data"])
+    return AttributeDict(log)
 
 
 def send_or_skip(

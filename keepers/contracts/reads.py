@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
-from eth_utils import function_abi_to_4byte_selector, to_checksum_address
+from eth_utils import function_abi_to_4byte_selector
 from eth_utils.abi import collapse_if_tuple
 from hexbytes import HexBytes
 from web3.contract import Contract
@@ -15,6 +14,7 @@ from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError
 from web3.types import BlockIdentifier, RPCEndpoint
 
+from keepers.abi_words import checksum, in_place_reader
 from keepers.contracts.reverts import Refused, RevertDecoder
 from keepers.errors import KeeperError
 
@@ -65,6 +65,10 @@ def batch_calls(w3, contract: Contract, function: str, args: list[tuple], *, blo
     input_types = [collapse_if_tuple(item) for item in abi["inputs"]]
     output_types = [collapse_if_tuple(item) for item in abi["outputs"]]
     convert = [_checksummed(item) for item in abi["outputs"]]
+    # Outputs laid out in place (every struct the protocol's views return) are read word by word:
+    # eth_abi's generic decoder was most of a matcher tick's time on 2,000 open requests.
+    readers = [in_place_reader(item, _tuple_struct) for item in abi["outputs"]]
+    in_place = None if None in readers else readers
     block = hex(block_identifier) if isinstance(block_identifier, int) else block_identifier
     results: list = []
     for start in range(0, len(args), READ_BATCH):
@@ -77,7 +81,14 @@ def batch_calls(w3, contract: Contract, function: str, args: list[tuple], *, blo
         for call_args, response in zip(chunk, responses):
             if "error" in response:
                 raise _batch_error(contract, function, call_args, response["error"])
-            values = [c(v) for c, v in zip(convert, abi_decode(output_types, bytes.fromhex(response["result"][2:])))]
+            data = bytes.fromhex(response["result"][2:])
+            if in_place is not None and len(data) >= 32 * sum(words for words, _ in in_place):
+                values, offset = [], 0
+                for words, read in in_place:
+                    values.append(read(data, offset))
+                    offset += 32 * words
+            else:
+                values = [c(v) for c, v in zip(convert, abi_decode(output_types, data))]
             results.append(values[0] if len(values) == 1 else tuple(values))
     return results
 
@@ -94,15 +105,14 @@ def _function_abi(contract: Contract, function: str) -> dict:
     return next(item for item in contract.abi if item.get("type") == "function" and item["name"] == function)
 
 
-@lru_cache(maxsize=4096)
-def _checksum(address: str) -> str:
-    return to_checksum_address(address)
+def _tuple_struct(names: list[str], values: list) -> tuple:
+    return tuple(values)
 
 
 def _checksummed(output: dict):
     """Converts a decoded value as web3 would: addresses checksummed, structs as tuples."""
     if output["type"] == "address":
-        return _checksum
+        return checksum
     if output["type"] == "tuple":
         fields = [_checksummed(component) for component in output["components"]]
         return lambda values: tuple(c(v) for c, v in zip(fields, values))

@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from web3 import AsyncWeb3, WebSocketProvider
 from web3.logs import DISCARD
 
+from keepers.contracts.transact import simulate
 from keepers.contracts.types import ZERO_ADDRESS, RequestKind, RequestStatus, SkipReason
 from keepers.errors import KeeperError
 from keepers.lifecycle import Keeper
@@ -41,9 +42,17 @@ from keepers.matching import Codebook, OfferBook, ProviderBook, RequestBook, Wei
 from keepers.matching.repair import undominated
 from keepers.matching.scoring import seed_from_block_hash
 from keepers.orderbook import OrderBook, OrderBookServer, SignedOrder
-from keepers.sender import Refused
+from keepers.sender import Refused, TransactionFailed
 
 BPS = 10_000
+# Upper bounds on what `matchRequests` spends (docs/keepers.md, "Matcher"): the transaction's base
+# (intrinsic gas, calldata head, the matcher's bond and room, the credit write) and each pair by kind,
+# every storage touch cold and every counter new. tests/keepers/test_keepers_matcher_gas.py measures the
+# worst batches against them: a bound below a real pair fails it.
+# Measured: a rental pair about 64,000, a JOB pair 141,000, the base 56,000 (75,000 with a JOB pair;
+# about 35,000 more on a matcher's first batch).
+MATCH_GAS_BASE = 120_000
+MATCH_GAS_PER_PAIR = {RequestKind.RENTAL: 100_000, RequestKind.JOB: 200_000}
 
 
 def ceiling_value(kind: int, deposit: int, max_price: int, units: int, duration_seconds: int) -> int:
@@ -94,6 +103,11 @@ class MatcherConfig(BaseModel):
     # A websocket endpoint (ws:// or wss://) whose new heads wake the matcher at once, instead of
     # at the next wake interval (whose polling stays, as the fallback when the socket fails).
     heads_url: str | None = Field(default=None, pattern=r"^wss?://")
+    # Give each batch the gas bound of its pairs (MATCH_GAS_BASE + MATCH_GAS_PER_PAIR) instead of
+    # estimating it: the node executes the batch once, not twice (the estimate, then the block). A batch
+    # whose bound passes the block gas limit is estimated; one that reverts anyway is reported from its
+    # receipt, its requests stay open, and the matcher estimates until it restarts.
+    bounded_gas: bool = True
     weights: WeightsConfig = WeightsConfig()
     # Serve a signed-request order book on 127.0.0.1:<port> (0: any free port; absent: none), and
     # read these other matchers' books (base URLs) each pass.
@@ -163,6 +177,9 @@ class BatchPlan:
     total_score: float
     method: str
     upper_bound: float | None = None  # proven bound on the optimum over every feasible pair, when known
+    # The on-chain requests' structs as read for the plan, by id: what a request puts at stake and its kind
+    # are fixed once it is posted, so sending needs no second read of them.
+    orders: dict[int, dict] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def optimality_gap(self) -> float | None:
@@ -201,6 +218,9 @@ class MatcherKeeper(Keeper):
         self._last_pass = float("-inf")
         self._seen_requests: set[int] = set()
         self._seen_offers: set[int] = set()
+        self._request_kinds: dict[int, int] = {}  # this pass's planned requests, for their gas bound
+        self._block_gas_limit = 0
+        self._bound_gas = self.role_config.bounded_gas
         self.orderbook: OrderBookServer | None = None
         if self.role_config.orderbook_port is not None:
             book = OrderBook(self.w3, self.deployment)
@@ -306,7 +326,10 @@ class MatcherKeeper(Keeper):
         self.batch_score.set(plan.total_score)
         self.batch_bound.set(float("nan") if plan.upper_bound is None else plan.upper_bound)
         self.batch_gap.set(float("nan") if plan.optimality_gap is None else plan.optimality_gap)
-        planned = self.within_exposure(plan.pairs, signed)
+        orders = {request_id: plan.orders[request_id] for request_id, _ in plan.pairs if request_id > 0}
+        self._request_kinds = {request_id: order["kind"] for request_id, order in orders.items()}
+        self._block_gas_limit = self.w3.eth.get_block("latest")["gasLimit"]
+        planned = self.within_exposure(plan.pairs, signed, orders)
         for request_id, offer_id in planned:
             if request_id < 0:
                 self.submit_signed(signed[-request_id - 1], offer_id)
@@ -325,14 +348,18 @@ class MatcherKeeper(Keeper):
             exposure = 0
         return max(cap - exposure, 0)
 
-    def within_exposure(self, pairs: list[tuple[int, int]], signed: list[SignedOrder] = ()) -> list[tuple[int, int]]:
+    def within_exposure(
+        self, pairs: list[tuple[int, int]], signed: list[SignedOrder] = (), orders: dict[int, dict] | None = None
+    ) -> list[tuple[int, int]]:
         """The planned pairs, in order, while their value fits the exposure room: the chain skips a pair
         whose value at the request's ceiling exceeds what is left (EXPOSURE_CAP). Each kept pair is
         counted at its ceiling (a RENTAL's price × units × duration, a JOB's deposit), at least what the
-        chain charges, so no kept pair is skipped; the rest wait for the next window."""
+        chain charges, so no kept pair is skipped; the rest wait for the next window. `orders`: the
+        on-chain requests' structs when the caller read them already."""
         room = self.exposure_room()
-        ids = [request_id for request_id, _ in pairs if request_id > 0]
-        orders = dict(zip(ids, self.view.market.request_structs(ids, block="latest"))) if ids else {}
+        if orders is None:
+            ids = [request_id for request_id, _ in pairs if request_id > 0]
+            orders = dict(zip(ids, self.view.market.request_structs(ids, block="latest"))) if ids else {}
         kept, dropped = [], []
         for request_id, offer_id in pairs:
             if request_id > 0:
@@ -404,13 +431,28 @@ class MatcherKeeper(Keeper):
         with ThreadPoolExecutor(in_flight, thread_name_prefix=f"{self.name}-match") as pool:
             list(pool.map(self.submit, batches))  # waits for every batch; re-raises the first failure
 
+    def gas_bound(self, pairs: list[tuple[int, int]]) -> int | None:
+        """The batch's gas limit from MATCH_GAS_BASE and MATCH_GAS_PER_PAIR, or None to estimate it:
+        bounds off (`bounded_gas`, or since a bounded batch failed), a request of this pass's plan
+        unknown, or a bound above the block gas limit."""
+        if not self._bound_gas or any(request_id not in self._request_kinds for request_id, _ in pairs):
+            return None
+        gas = MATCH_GAS_BASE + sum(MATCH_GAS_PER_PAIR[self._request_kinds[request_id]] for request_id, _ in pairs)
+        return gas if gas <= self._block_gas_limit else None
+
     def submit(self, pairs: list[tuple[int, int]]) -> None:
         market = self.view.market
         transact = market.match_requests(pairs)
+        gas = self.gas_bound(pairs)
         try:
-            result = self.sender.send(transact)
+            result = self.sender.send(transact, gas=gas)
         except Refused as refusal:
             self.log.warning("batch refused", extra={"event": "batch_refused", "error": refusal.error_name})
+            return
+        except TransactionFailed as failure:
+            if failure.receipt is None:
+                raise
+            self._reverted(transact, pairs, gas, failure.receipt)
             return
         # Counted by topic: decoding every log of a large batch with web3 cost a third of its submit time.
         ours = [log for log in result.receipt["logs"] if log["address"] == market.address and log["topics"]]
@@ -445,6 +487,31 @@ class MatcherKeeper(Keeper):
             },
         )
 
+    def _reverted(self, transact, pairs: list[tuple[int, int]], gas: int | None, receipt) -> None:
+        """A batch sent without its simulation reverted on chain: nothing matched and its requests stay
+        open for the next pass. Logged with the reason the call gives now (an error name), or as out of
+        gas when it used its whole bound; either way the matcher estimates its batches from now on."""
+        self._bound_gas = False
+        if gas is not None and receipt["gasUsed"] >= gas:
+            reason = f"out of gas at its bound of {gas}"
+        else:
+            try:
+                simulate(self.w3, transact, self.account.address)
+                reason = "reverted; the call passes now"
+            except Refused as refusal:
+                reason = refusal.error_name
+        self.log.error(
+            "batch reverted on chain; its requests stay open and batches are estimated from now on",
+            extra={
+                "event": "batch_reverted",
+                "tx_hash": receipt["transactionHash"].to_0x_hex(),
+                "pairs": len(pairs),
+                "gas_limit": gas,
+                "gas_used": receipt["gasUsed"],
+                "reason": reason,
+            },
+        )
+
     # ---------------------------------------------------------------- planning
 
     def plan(self, block_number: int, state: MarketState | None = None, signed: list[SignedOrder] = ()) -> BatchPlan:
@@ -455,7 +522,8 @@ class MatcherKeeper(Keeper):
         """
         block = self.w3.eth.get_block(block_number)
         seed = seed_from_block_hash(bytes(block["hash"]))
-        books = self._books(block_number, block["timestamp"], state or self.view.state, signed)
+        orders: dict[int, dict] = {}
+        books = self._books(block_number, block["timestamp"], state or self.view.state, signed, orders)
         if books is None:
             return BatchPlan(block_number, seed, [], 0.0, "empty")
         requests, offers, providers = books
@@ -479,7 +547,9 @@ class MatcherKeeper(Keeper):
         # takes the request instead (docs/matching-accountability.md). The score is the assignment's.
         request_rows, offer_rows = undominated(requests, offers, providers, assignment.request, assignment.offer)
         pairs = sorted(zip(requests.ids[request_rows].tolist(), offers.ids[offer_rows].tolist()))
-        return BatchPlan(block_number, seed, pairs, assignment.total_score, assignment.method, assignment.upper_bound)
+        return BatchPlan(
+            block_number, seed, pairs, assignment.total_score, assignment.method, assignment.upper_bound, orders
+        )
 
     def _job_terms(self, block: int, terms_hashes: list[bytes], has_job_market: bool) -> dict:
         """What the job market recorded for each JOB request's terms, and the job collateral rule, at `block`."""
@@ -509,8 +579,9 @@ class MatcherKeeper(Keeper):
         return self.plan(block_number, self.view.state_at(block_number))
 
     def _books(
-        self, block: int, now: int, state: MarketState, signed: list[SignedOrder] = ()
+        self, block: int, now: int, state: MarketState, signed: list[SignedOrder] = (), read: dict | None = None
     ) -> tuple[RequestBook, OfferBook, ProviderBook] | None:
+        """The books at `block`; `read`, when given, receives the open requests' structs by id."""
         market, registry, config = self.view.market, self.view.registry, self.view.config
         addresses = Codebook(zero=ZERO_ADDRESS)
         models = Codebook(zero=b"\0" * 32)
@@ -519,6 +590,8 @@ class MatcherKeeper(Keeper):
 
         request_ids = sorted(state.open_requests)
         orders = market.request_structs(request_ids, block=block)
+        if read is not None:
+            read.update(zip(request_ids, orders))
         signed_specs = [order.request[1] for order in signed]
         job_terms = self._job_terms(
             block,

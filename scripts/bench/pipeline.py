@@ -41,11 +41,12 @@ from eth_utils import event_abi_to_log_topic
 from web3 import HTTPProvider, Web3
 
 from keepers.config import KeeperConfig
+from keepers.contracts.types import RequestKind
 from keepers.devchain import REPO_ROOT, free_port
 from keepers.indexer import CheckpointStore, EventIndexer
 from keepers.market_view import MarketState
 from keepers.observability import make_logger
-from keepers.roles.matcher import MatcherKeeper
+from keepers.roles.matcher import MATCH_GAS_BASE, MATCH_GAS_PER_PAIR, MatcherKeeper
 from keepers.roles.settler import SettlerKeeper
 from scripts.bench.chain import BenchMarket
 
@@ -245,10 +246,10 @@ class TimedMatcher(MatcherKeeper):
         self.plan_seconds = 0.0
         self.submit_seconds = 0.0
 
-    def plan(self, block_number, state=None):
+    def plan(self, block_number, state=None, signed=()):
         started = time.perf_counter()
         try:
-            return super().plan(block_number, state)
+            return super().plan(block_number, state, signed)
         finally:
             self.plan_seconds += time.perf_counter() - started
 
@@ -582,11 +583,14 @@ def render(result: dict) -> str:
     best = max(result["throughput"].values(), key=lambda f: f["median"]["matches_per_second"])["median"]
     lines += [
         "",
-        "`matchRequests` has no cap of its own on the batch: a 30M-gas block and the sender's 1.2x gas",
-        f"headroom allow about {30_000_000 // 1.2 // best['gas_per_match']:.0f} pairs per transaction "
-        f"(`batch_size` may be set up to 500). What limits the rate: submitting is "
-        f"{best['submit_seconds'] / best['seconds']:.0%} of the time at the fastest setting — the node executes "
-        "every batch twice (the estimate that also serves as the simulation, then the block). One batch at a "
+        "`matchRequests` has no cap of its own on the batch: in a 30M-gas block the matcher's gas bound",
+        f"(`MATCH_GAS_BASE` {MATCH_GAS_BASE:,} + {MATCH_GAS_PER_PAIR[RequestKind.RENTAL]:,} a rental pair) allows "
+        f"{(30_000_000 - MATCH_GAS_BASE) // MATCH_GAS_PER_PAIR[RequestKind.RENTAL]} rental pairs per transaction, "
+        f"and a larger batch is estimated (at the sender's 1.2x headroom about "
+        f"{30_000_000 // 1.2 // best['gas_per_match']:.0f} pairs; `batch_size` may be set up to 500). "
+        f"What limits the rate: submitting is {best['submit_seconds'] / best['seconds']:.0%} of the time at the "
+        "fastest setting, mostly the node executing each batch (once: its gas is bounded from its pairs, not "
+        "estimated, which executed it a second time; docs/keepers.md, Matcher). One batch at a "
         "time, the keeper also idles through each batch's round trips until its receipt; with several in flight "
         "those waits overlap (the batches of a pass hold disjoint requests and the plan already shares the "
         "offers' units and the providers' stake among them, so none depends on another's receipt). Planning "

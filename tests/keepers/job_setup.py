@@ -27,6 +27,20 @@ def make_terms(workload: str, steps: int, salt: int = 0, window: int = 10 * MINU
     return JobTerms(to_bytes32(workload), keccak256(input), SEED, steps, HOUR, window), input
 
 
+def job_spec(tenant, terms_hash: bytes, region: str | None = None) -> RequestSpec:
+    """A one-unit H100 JOB request for published terms, open for an hour."""
+    return RequestSpec(
+        units=1,
+        max_price_per_unit_hour=10 * USD,
+        max_duration_seconds=4 * HOUR,
+        match_deadline=tenant.now() + HOUR,
+        gpu_model=H100,
+        region=region,
+        kind="JOB",
+        job_terms_hash=terms_hash,
+    )
+
+
 def open_job(
     market, matcher, provider_address, tenant, workload="hashchain", steps=16, salt=0, input=None
 ) -> tuple[int, JobTerms]:
@@ -47,16 +61,7 @@ def open_job(
         )
     terms_hash = tenant.terms_hash_of(tenant.publish_job_terms(terms, input))
     (offer,) = [o for o in tenant.offers_of(provider_address) if o.gpu_model == H100]
-    spec = RequestSpec(
-        units=1,
-        max_price_per_unit_hour=10 * USD,
-        max_duration_seconds=4 * HOUR,
-        match_deadline=tenant.now() + HOUR,
-        gpu_model=H100,
-        kind="JOB",
-        job_terms_hash=terms_hash,
-    )
-    request_id = tenant.request_id_of(tenant.create_request(spec, ESCROW_DEPOSIT))
+    request_id = tenant.request_id_of(tenant.create_request(job_spec(tenant, terms_hash), ESCROW_DEPOSIT))
     tx = market.matchRequests([(request_id, offer.offer_id)], {"from": matcher})
     assert "JobHandedOver" in tx.events, tx.events
     return request_id, terms

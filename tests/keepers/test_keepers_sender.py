@@ -5,7 +5,7 @@ import pytest
 from keepers.contracts.transact import Transact
 from keepers.journal import TxStatus
 from keepers.observability import Metrics
-from keepers.sender import Refused
+from keepers.sender import Refused, TransactionFailed
 
 from keeper_helpers import LOW_BASE_FEE, STUCK_BASE_FEE, FakeClock, automine_off, mine_with_base_fee
 
@@ -39,6 +39,61 @@ def test_refuses_reverting_call_with_custom_error_and_sends_nothing(w3, token, m
     assert sender.journal.pending(keeper_account.address) == []
     assert sender.metrics.value("tx_refused_total", {"label": "transfer"}) == 1
     assert sender.metrics.value("tx_sent_total", {"label": "transfer"}) == 0
+
+
+def test_a_bounded_gas_limit_skips_the_estimate_and_a_revert_shows_in_the_receipt(
+    w3, token, make_sender, keeper_account, monkeypatch
+):
+    """`send(gas=...)`: the caller bounded the gas (the matcher's batches), so the node executes the call
+    once; a call that reverts is mined, raised as `TransactionFailed` with its receipt and journaled REVERTED."""
+    sender = make_sender()
+    estimates = []
+    estimate_gas = sender.w3.eth.estimate_gas
+    monkeypatch.setattr(sender.w3.eth, "estimate_gas", lambda *a, **k: (estimates.append(a), estimate_gas(*a, **k))[1])
+    result = sender.send(Transact(token.functions.mint(keeper_account.address, 7), label="mint"), gas=100_000)
+    assert w3.eth.get_transaction(result.tx_hash)["gas"] == 100_000
+    assert token.functions.balanceOf(keeper_account.address).call() == 7
+
+    with pytest.raises(TransactionFailed) as failed:
+        sender.send(Transact(token.functions.transfer(w3.eth.accounts[1], 8), label="transfer"), gas=100_000)
+    assert failed.value.receipt["status"] == 0
+    assert sender.journal.get(2).status == TxStatus.REVERTED
+    assert sender.metrics.value("tx_failed_total", {"label": "transfer"}) == 1
+    assert estimates == []
+    assert token.functions.balanceOf(keeper_account.address).call() == 7
+
+
+def test_receipts_come_as_web3_formats_them(w3, token, make_sender, keeper_account):
+    """The sender formats receipt logs itself (web3's formatters were most of a large batch's receipt time):
+    the same receipt, field for field, as `get_transaction_receipt`, logs and a revert's included."""
+    sender = make_sender()
+    mined = sender.send(Transact(token.functions.mint(keeper_account.address, 7), label="mint"))
+    with pytest.raises(TransactionFailed) as failed:
+        sender.send(Transact(token.functions.transfer(w3.eth.accounts[1], 8), label="transfer"), gas=100_000)
+    for tx_hash in (mined.tx_hash, failed.value.receipt["transactionHash"].to_0x_hex()):
+        ours, web3s = sender._receipt(tx_hash), w3.eth.get_transaction_receipt(tx_hash)
+        assert ours == web3s
+        assert [type(log) for log in ours["logs"]] == [type(log) for log in web3s["logs"]]
+    assert len(mined.receipt["logs"]) == 1
+    assert sender._receipt("0x" + "ab" * 32) is None
+
+
+def test_a_receipt_is_looked_for_within_milliseconds_then_at_doubling_intervals(w3, token, make_sender, keeper_account):
+    """A receipt not there at once is looked for 10 ms later, then 20, 40 ms... up to the poll interval (1 s
+    here): waiting a whole interval first added a second to a match whenever the node answered first."""
+    clock = FakeClock()
+    waits = []
+
+    def on_sleep():
+        waits.append(round(clock.now - sum(waits), 6))
+        if len(waits) == 8:
+            w3.provider.make_request("evm_mine", [])
+
+    clock.on_sleep = on_sleep
+    sender = make_sender(clock=clock)
+    with automine_off(w3):
+        sender.send(Transact(token.functions.mint(keeper_account.address, 3), label="mint"))
+    assert waits == [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.0]
 
 
 def test_concurrent_sends_get_consecutive_nonces(w3, token, make_sender, keeper_account):

@@ -25,6 +25,10 @@ import {
   signedRequestTypes,
 } from "./signed.js";
 
+/** The gas limit a call is sent with: its estimate × 1.2 + 60,000, as the keepers send (keepers/sender.py). */
+export const GAS_HEADROOM_PERCENT = 120n;
+export const GAS_MARGIN = 60_000n;
+
 export const LEASE_STATUS = ["NULL", "ACTIVE", "EXPIRED", "INSOLVENT", "CLOSED", "TERMINATED"] as const;
 export const JOB_STATUS = [
   "NONE", "MATCHED", "LATE", "SUBMITTED", "FINALIZABLE", "DISPUTED", "FINALIZED", "EXPIRED", "SLASHED", "VOIDED",
@@ -157,14 +161,29 @@ export class Leasehold {
     return address;
   }
 
-  /** Simulates `call` from the account, then sends it and waits for its receipt. */
+  /**
+   * Simulates `call` from the account, then sends it and waits for its receipt. The gas limit is
+   * the estimate with the keepers' headroom (keepers/sender.py): the block that includes the call
+   * is later than the one it was estimated on, and a later time can take a dearer path (a lease
+   * that accrued since pays its provider where the estimate paid nothing), which an exact
+   * estimate would leave out of gas.
+   */
   private async send(call: { address: Address; abi: readonly unknown[]; functionName: string; args?: unknown[] }) {
     const account = await this.account();
     try {
       const { request, result } = await this.publicClient.simulateContract({ ...call, account } as never);
-      const hash = await this.walletClient!.writeContract({ ...(request as object), account } as never);
+      const estimate = await this.publicClient.estimateContractGas({ ...call, account } as never);
+      const gas = (estimate * GAS_HEADROOM_PERCENT) / 100n + GAS_MARGIN;
+      const hash = await this.walletClient!.writeContract({ ...(request as object), account, gas } as never);
       const receipt = await this.publicClient.waitForTransactionReceipt({ hash });
-      if (receipt.status !== "success") throw new LeaseholdError("Reverted", `Transaction ${hash} reverted.`);
+      if (receipt.status !== "success") {
+        if (receipt.gasUsed >= gas) {
+          throw new LeaseholdError("Reverted", `Transaction ${hash} ran out of gas (${gas} sent).`);
+        }
+        // Replayed on the state its block met, to name the contract's error where it still reverts there.
+        await this.publicClient.simulateContract({ ...call, account, blockNumber: receipt.blockNumber - 1n } as never);
+        throw new LeaseholdError("Reverted", `Transaction ${hash} reverted in block ${receipt.blockNumber}.`);
+      }
       return { hash, receipt, result: result as unknown };
     } catch (error) {
       throw toLeaseholdError(error);

@@ -96,8 +96,8 @@ def knapsack_bound(
     # Bound 2 where the provider's offers all ask one collateral c: its whole units ⌊stake / c⌋, by max-plus
     # convolution of its offers' tables.
     whole = _whole_provider_bound(offers, providers, table, large, cap_stake, collateral)
-    per_provider = np.where(np.isnan(whole), priced, np.minimum(priced, np.nan_to_num(whole, nan=np.inf)))
-    return KnapsackBound(float(y.sum() + per_provider.sum()), int(len(q)))
+    per_provider = np.fmin(priced, whole)  # nan (not computed) leaves the priced bound
+    return KnapsackBound(float(y.sum() + per_provider.sum()), len(q))
 
 
 def _offer_tables(o: np.ndarray, units: np.ndarray, q: np.ndarray, cap: np.ndarray, n_offers: int) -> np.ndarray:

@@ -44,6 +44,7 @@ import dataclasses
 import time
 from dataclasses import dataclass
 
+import highspy
 import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
@@ -770,6 +771,35 @@ def _repack(
     )
 
 
+def _relaxed_values(
+    problem: _Problem, pairs: np.ndarray, free_units: np.ndarray, free_stake: np.ndarray
+) -> np.ndarray | None:
+    """The relaxation over `pairs` (each pair's value in its optimum), by HiGHS's own API; None if not solved.
+
+    `linprog` would spend about a third as long again in its wrapper on a part's few thousand pairs.
+    """
+    matrix, limit = _constraints(problem, pairs, free_units, free_stake)
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    n = len(pairs)
+    highs.addCols(
+        n, -problem.score[pairs], np.zeros(n), np.ones(n), 0, np.zeros(0, np.int32), np.zeros(0, np.int32), []
+    )
+    highs.addRows(
+        len(limit),
+        np.full(len(limit), -highspy.kHighsInf),
+        limit,
+        matrix.nnz,
+        matrix.indptr[:-1].astype(np.int32),
+        matrix.indices.astype(np.int32),
+        matrix.data,
+    )
+    highs.run()
+    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return np.asarray(highs.getSolution().col_value)
+
+
 def _fix_and_solve(
     problem: _Problem, pairs: np.ndarray, free_units: np.ndarray, free_stake: np.ndarray
 ) -> np.ndarray | None:
@@ -780,11 +810,10 @@ def _fix_and_solve(
     still fitting the rest is small, and runs under a node limit (`_REPACK_FIX_NODES`), not a clock. None if
     HiGHS found nothing.
     """
-    matrix, limit = _constraints(problem, pairs, free_units, free_stake)
-    relaxed = linprog(-problem.score[pairs], A_ub=matrix, b_ub=limit, bounds=(0, 1), method="highs")
-    if relaxed.x is None:
+    values = _relaxed_values(problem, pairs, free_units, free_stake)
+    if values is None:
         return None
-    whole = pairs[relaxed.x > 1 - _INTEGRAL]
+    whole = pairs[values > 1 - _INTEGRAL]
     units_left = free_units - np.bincount(problem.offer[whole], problem.units[whole], minlength=len(free_units))
     stake_left = free_stake - np.bincount(problem.provider[whole], problem.stake[whole], minlength=len(free_stake))
     done = np.zeros(problem.n_requests, dtype=bool)

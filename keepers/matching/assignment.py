@@ -429,17 +429,24 @@ def _solve_large(problem: _Problem, pairs: np.ndarray, deadline: float) -> tuple
         np.subtract.at(free_units, problem.offer[taken], problem.units[taken])
         np.subtract.at(free_stake, problem.provider[taken], problem.stake[taken])
         served[problem.request[taken]] = True
-        rest = rest[
-            ~served[problem.request[rest]]
-            & (problem.units[rest] <= free_units[problem.offer[rest]])
-            & (problem.stake[rest] <= free_stake[problem.provider[rest]])
-        ]
+        rest = _still_fitting(problem, rest, served, free_units, free_stake)
         if len(rest) == 0:
             break
     if len(rest):
         picked.append(_regret_pairs(problem, rest, free_units, free_stake))
     chosen = np.concatenate(picked) if picked else np.zeros(0, dtype=np.int64)
     return chosen, bound if bound is not None else _relaxation_bound(problem, pairs), exact
+
+
+def _still_fitting(
+    problem: _Problem, pairs: np.ndarray, served: np.ndarray, free_units: np.ndarray, free_stake: np.ndarray
+) -> np.ndarray:
+    """The pairs of requests not `served` (a mask per request) that fit the capacity left, each on its own."""
+    return pairs[
+        ~served[problem.request[pairs]]
+        & (problem.units[pairs] <= free_units[problem.offer[pairs]])
+        & (problem.stake[pairs] <= free_stake[problem.provider[pairs]])
+    ]
 
 
 def _regret_pairs(problem: _Problem, pairs: np.ndarray, free_units: np.ndarray, free_stake: np.ndarray) -> np.ndarray:
@@ -818,11 +825,7 @@ def _fix_and_solve(
     stake_left = free_stake - np.bincount(problem.provider[whole], problem.stake[whole], minlength=len(free_stake))
     done = np.zeros(problem.n_requests, dtype=bool)
     done[problem.request[whole]] = True
-    rest = pairs[
-        ~done[problem.request[pairs]]
-        & (problem.units[pairs] <= units_left[problem.offer[pairs]])
-        & (problem.stake[pairs] <= stake_left[problem.provider[pairs]])
-    ]
+    rest = _still_fitting(problem, pairs, done, units_left, stake_left)
     if len(rest) == 0:
         return whole
     picked, _, _ = _milp(

@@ -86,6 +86,10 @@ BOUND_MAX_ROUNDS = 100  # pricing rounds for the bound: in practice it ends far 
 NO_PRICING_TOP_K = 32  # the previous method's candidate lists
 SHAPE_SIZES = ((1_000, 10_000), (10_000, 100_000))  # the hard shapes (keepers/matching/shapes.py)
 EXACT_MAX_REQUESTS = 1_000  # up to this size the bound is the exact 0/1 solve; past it, the relaxation's
+# The knapsack bound's subgradient steps past 1,000 x 10,000 (docs/matching.md, "A tighter bound"): some 9 s of
+# CPU each at 10,000 x 100,000; on the scarce shape 8 steps of 0.02 times Polyak's length took 10,402.2 to 10,401.6.
+KNAPSACK_STEPS = 8
+KNAPSACK_STEP_LENGTH = 0.02
 EXACT_SECONDS = 300.0  # the benchmark's own 0/1 solve over every feasible pair
 # Issue 17's largest size, on the shape the issue measured there.
 SCALE_SHAPE = "region-fragmented"
@@ -422,7 +426,15 @@ def _measure_shape(name: str, n_requests: int, n_offers: int, seed: int, runs: i
         # Whole requests in each provider's knapsack at the relaxation's prices: below the LP by what only
         # fractions of requests could pack (docs/matching.md, "A tighter bound").
         knapsack = knapsack_bound(
-            market.requests, market.offers, market.providers, weights, seed, *relaxed.prices
+            market.requests,
+            market.offers,
+            market.providers,
+            weights,
+            seed,
+            *relaxed.prices,
+            steps=KNAPSACK_STEPS,
+            target=max(entry["total_score"] for entry in solved),
+            length=KNAPSACK_STEP_LENGTH,
         ).bound
         bound_cpu = time.process_time() - started
         feasible_pairs = None

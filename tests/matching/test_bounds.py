@@ -43,3 +43,22 @@ def test_at_the_relaxations_prices_the_bound_lies_between_the_exact_optimum_and_
     # Any prices ≥ 0 give a bound, however poor: here the relaxation's request prices halved, no unit or stake price.
     rough = (relaxed.prices[0] / 2, np.zeros(len(offers)), np.zeros(len(providers)))
     assert knapsack_bound(requests, offers, providers, Weights(), seed, *rough).bound >= exact.total_score - 1e-7
+
+
+def test_subgradient_steps_lower_the_bound_and_keep_it_above_the_optimum():
+    seed = 1
+    market = SHAPES["scarce"](200, 2_000, seed)
+    requests, offers, providers = market.requests, market.offers, market.providers
+    every = every_pair(requests, offers, providers, seed)
+    exact = solve(requests, offers, providers, every, 120.0, 10**9, 10**9)
+    relaxed = relax(requests, offers, providers, Weights(), seed, 32, 32, 100, time.monotonic() + 120)
+    args = (requests, offers, providers, Weights(), seed, *relaxed.prices)
+    start = knapsack_bound(*args).bound
+    # The relaxation's prices halved: a poor start that the steps must improve on.
+    poor = (relaxed.prices[0] / 2, *relaxed.prices[1:])
+    rough = knapsack_bound(requests, offers, providers, Weights(), seed, *poor).bound
+    stepped = knapsack_bound(
+        requests, offers, providers, Weights(), seed, *poor, steps=10, target=0.99 * exact.total_score, length=0.5
+    ).bound
+    assert exact.total_score - 1e-7 <= stepped < rough
+    assert exact.total_score - 1e-7 <= knapsack_bound(*args, steps=5, target=exact.total_score).bound <= start

@@ -49,6 +49,8 @@ class Relaxation:
     objective: float  # the master's optimum
     bound: float | None  # proven upper bound on the optimum over every feasible pair; None if no pricing ran
     rounds: int  # pricing rounds run
+    # The last master's dual prices (per request, per offer unit, per provider stake token); None if none solved.
+    prices: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
 
 class _Master:
@@ -294,10 +296,11 @@ def relax(
     bound: float | None = None
     rounds = 0
     objective: float | None = None  # the master's last optimum
+    prices = None
     while True:
         if not master.solve(deadline - time.monotonic()):
             break
-        w, unit, stake = master.prices()
+        w, unit, stake = prices = master.prices()
         cost = unit + offers.collateral_per_unit.astype(np.float64) * stake[offers.provider]
         tailing = (
             shard and objective is not None and master.objective() - objective <= _RELATIVE_GAP * max(objective, 1.0)
@@ -317,7 +320,7 @@ def relax(
         master.add(r[better], o[better], score[better])
     if objective is None:
         return None
-    return Relaxation(master.pairs(), master.values(), objective, bound, rounds)
+    return Relaxation(master.pairs(), master.values(), objective, bound, rounds, prices)
 
 
 class _Pool:

@@ -131,6 +131,20 @@ def test_the_hybrid_repacks_a_scarce_market_part_by_part_within_capacity(monkeyp
     assert hybrid.total_score == pytest.approx(_score_of(found, offers, hybrid.request, hybrid.offer), abs=1e-9)
 
 
+def test_relax_and_fix_sweeps_repack_a_scarce_market_within_capacity_the_same_way_whatever_the_clock(monkeypatch):
+    """The repacking's first sweeps (relaxation, whole pairs kept, the rest exact) run to the end on any machine."""
+    market = SHAPES["scarce"](2_000, 20_000, 1)
+    requests, offers, providers = market.requests, market.offers, market.providers
+    found, alone = match(requests, offers, providers, Weights(), 1, solver="auction", time_limit_seconds=30)
+    monkeypatch.setattr(assignment_module, "_REPACK_SWEEPS", 0)  # the exact sweeps after them stop at the clock
+    late = assignment_module._repack(requests, offers, providers, found, alone, 1, time.monotonic() - 1)
+    early = assignment_module._repack(requests, offers, providers, found, alone, 1, time.monotonic() + 60)
+    assert late.total_score > alone.total_score + 0.5, "a request of two units more, or better packed"
+    assert np.array_equal(late.request, early.request) and np.array_equal(late.offer, early.offer)
+    _within_capacity(requests, offers, providers, late.request, late.offer)
+    assert late.total_score == pytest.approx(_score_of(found, offers, late.request, late.offer), abs=1e-9)
+
+
 def test_the_auction_is_a_function_of_the_books_and_the_seed():
     market = SHAPES["multi-unit"](300, 3_000, 4)
     args = (market.requests, market.offers, market.providers, Weights(), 4)

@@ -263,12 +263,17 @@ def market_seed(market, lease_id):
     return bytes(web3.eth.get_storage_at(market.address, liveness.seed_slot(lease_id)))
 
 
-def test_when_challenged_twice_then_each_challenge_has_its_own_seed(market, provider, stranger, lease_id):
-    first = _challenge(market, lease_id, stranger)
-    first_seed = market_seed(market, lease_id)
+def _answer_then_challenge_again(market, provider, stranger, lease_id, first):
+    """The open challenge (`first`) answered, the spacing waited out, a second challenge opened."""
     respond_liveness(market, lease_id, provider)
     sleep_to(first.timestamp + LIVENESS_SPACING)
     market.challengeLiveness(lease_id, {"from": stranger})
+
+
+def test_when_challenged_twice_then_each_challenge_has_its_own_seed(market, provider, stranger, lease_id):
+    first = _challenge(market, lease_id, stranger)
+    first_seed = market_seed(market, lease_id)
+    _answer_then_challenge_again(market, provider, stranger, lease_id, first)
     assert market_seed(market, lease_id) not in (first_seed, bytes(32))
 
 
@@ -296,9 +301,7 @@ def test_revert_when_answered_with_the_proof_of_another_challenge(market, provid
     """A proof computed for a previous seed (or another lease's) answers nothing: the leaves differ."""
     first = _challenge(market, lease_id, stranger)
     stale = liveness_answer(market, lease_id)
-    respond_liveness(market, lease_id, provider)
-    sleep_to(first.timestamp + LIVENESS_SPACING)
-    market.challengeLiveness(lease_id, {"from": stranger})
+    _answer_then_challenge_again(market, provider, stranger, lease_id, first)
     drawn = liveness.spot_indices(market_seed(market, lease_id), stale.root, UNITS)
     with reverts_with_args("LeaseMarket_LivenessProofInvalid", lease_id, 0, drawn[0]):
         market.respondLiveness(lease_id, stale.answer, {"from": provider})

@@ -11,7 +11,8 @@ by the bid per unit (what the bid leaves after the provider's price) as long
 as their units fit, a provider keeps its best by the bid per share of stake
 as long as their stake fits, and each raises its price to the lowest bid it
 kept once it turned one away. The outbid bid again. Bids are made by all
-free requests at once (Jacobi), as NumPy array operations over their pairs.
+free requests at once (Jacobi); every round runs in one compiled call
+(`kernels.auction_rounds`, numba), as does the bound's descent.
 
 The auction runs until no free request has a pair of positive profit. The
 assignment is feasible at every step: an offer never keeps more units than it
@@ -48,6 +49,7 @@ import numpy as np
 
 from .book import OfferBook, ProviderBook, RequestBook, integer_capacities, select_rows
 from .columns import _Pool, _price
+from .kernels import auction_rounds, descend_prices
 from .scoring import Candidates, Weights, candidates, requests_drawn
 
 # ε, as a share of the median pair score (about 1 to 2 with the default weights): the assignment is within
@@ -58,11 +60,9 @@ EPSILON = 0.001
 EPSILON_LARGE = 0.005
 # ... the larger ε past this many pairs.
 EPSILON_LARGE_PAIRS = 250_000
-# A provider's stake row is compared with this slack (shares of its free stake are floats).
-_SHARE_SLACK = 1e-12
 # Block coordinate steps on the prices before each pricing (`descend`): they tighten the bound.
 DESCENT_ITERATIONS = 3
-# Subgradient steps after them (`_subgradient`), and how much each step shrinks when the bound did not fall.
+# Subgradient steps after them (`kernels.descend_prices`), and how much each step shrinks when the bound did not fall.
 # At most SUBGRADIENT_ITERATIONS, at least SUBGRADIENT_MIN_ITERATIONS, else SUBGRADIENT_PAIR_STEPS / pairs (a step
 # reads every pair: 1,000 x 10,000 pools of 15,000-105,000 pairs take the 60, 10,000 x 100,000 pools of about a
 # million take 10).
@@ -138,50 +138,27 @@ class AuctionPairs:
         return offsets + np.arange(total)
 
 
-def _best_two(profit: np.ndarray, owner: np.ndarray, rows: np.ndarray, counts: np.ndarray):
-    """Per row (pairs grouped by row in `rows` order): best profit, its pair (index into `profit`), second best."""
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    best = np.maximum.reduceat(profit, starts)
-    at_best = np.flatnonzero(profit == best[owner])
-    # `owner` is sorted, so the first pair at its row's best comes first among them.
-    who = owner[at_best]
-    pick = at_best[np.r_[True, who[1:] != who[:-1]]]
-    rest = profit.copy()
-    rest[pick] = -np.inf
-    second = np.maximum.reduceat(rest, starts)
-    return best, pick, second
+def _float_view(values: np.ndarray) -> np.ndarray:
+    """`values` as contiguous float64 (itself when it already is): the kernels compile for one dtype each."""
+    return np.ascontiguousarray(values, dtype=np.float64)
 
 
-def _keep_best(group: np.ndarray, bid: np.ndarray, load: np.ndarray, cap: np.ndarray) -> np.ndarray:
-    """Mask: per group, first fit by bid: the highest bids that fit the capacity the higher ones left, in that order.
+def _int_view(values: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(values, dtype=np.int64)
 
-    A bid that does not fit is passed over, not the end of the group: a lower bid for fewer units may still fit
-    (a prefix alone left an 8-unit offer holding a 4 and a 2 with 2 units idle behind a second 4). The best bid
-    of a group always fits (every pair fits its capacity alone).
-    """
-    order = np.lexsort((-bid, group))
-    g, lo = group[order], load[order]
-    # Local group numbers: a round touches a few hundred of 100,000 offers, and arrays over all of them each
-    # round (a copy of the capacities, a bincount per pass) were a fifth of the scarce auction's time.
-    first_of_group = np.r_[True, g[1:] != g[:-1]]
-    room = cap[g[first_of_group]].astype(np.float64)
-    g = np.cumsum(first_of_group) - 1
-    kept_sorted = np.zeros(len(order), dtype=bool)
-    pending = np.arange(len(order))
-    while len(pending):
-        gp, lp = g[pending], lo[pending]
-        first = np.r_[True, gp[1:] != gp[:-1]]
-        cum = np.cumsum(lp)
-        base = np.maximum.accumulate(np.where(first, cum - lp, 0.0))
-        fit = (cum - base) <= room[gp] + _SHARE_SLACK * np.maximum(room[gp], 1.0)
-        kept_sorted[pending[fit]] = True
-        room -= np.bincount(gp[fit], lp[fit], minlength=len(room))
-        # Each pass keeps a prefix of each group's pending bids; the first bid past it no longer fits anywhere.
-        rest = pending[~fit]
-        pending = rest[lo[rest] <= room[g[rest]] + _SHARE_SLACK * np.maximum(room[g[rest]], 1.0)]
-    kept = np.zeros(len(group), dtype=bool)
-    kept[order] = kept_sorted
-    return kept
+
+def kernel_pairs(pairs: AuctionPairs) -> tuple[np.ndarray, ...]:
+    """The pairs' columns as the kernels take them: start, count, offer, provider, score, units, share, free units."""
+    return (
+        _int_view(pairs.start),
+        _int_view(pairs.count),
+        _int_view(pairs.offer),
+        _int_view(pairs.provider),
+        _float_view(pairs.score),
+        _float_view(pairs.units),
+        _float_view(pairs.share),
+        _float_view(pairs.free_units),
+    )
 
 
 @dataclass
@@ -215,95 +192,14 @@ def auction(
         epsilon = EPSILON if len(pairs) <= EPSILON_LARGE_PAIRS else EPSILON_LARGE
     eps = epsilon * (float(np.median(pairs.score)) or 1.0)
     has_pairs = np.flatnonzero(pairs.count > 0)
-    unit, share, assigned, paid = prices.unit, prices.share, bids.assigned, bids.paid
-    free = has_pairs[assigned[has_pairs] < 0]
-    for _ in range(_MAX_ROUNDS):
-        if len(free) == 0:
-            break
-        idx = pairs.of_requests(free)
-        profit = _profits(pairs, unit, share, idx)
-        owner = np.repeat(np.arange(len(free)), pairs.count[free])
-        best, pick, second = _best_two(profit, owner, free, pairs.count[free])
-        bidding = best > 0
-        if not bidding.any():
-            break
-        bidders = free[bidding]
-        chosen = idx[pick[bidding]]
-        # Pay the pair's score less the next-best option (another pair, or nothing), plus ε.
-        paid[bidders] = pairs.score[chosen] - np.maximum(second[bidding], 0.0) + eps
-        assigned[bidders] = chosen
-        free = _settle(pairs, assigned, paid, unit, share, pairs.offer[chosen], pairs.provider[chosen])
-
-
-def _settle(
-    pairs: AuctionPairs,
-    assigned: np.ndarray,
-    paid: np.ndarray,
-    unit: np.ndarray,
-    share: np.ndarray,
-    offers_bid: np.ndarray,
-    providers_bid: np.ndarray,
-) -> np.ndarray:
-    """Offers, then providers, that got bids keep their best fitting bidders and raise their prices; the rejected."""
-    rejected = []
-    holders = np.flatnonzero(assigned >= 0)
-    pair = assigned[holders]
-    touched = np.zeros(len(pairs.free_units), dtype=bool)
-    touched[offers_bid] = True
-    on = touched[pairs.offer[pair]]
-    r, q = holders[on], pair[on]
-    o = pairs.offer[q]
-    per_unit = (paid[r] - pairs.share[q] * share[pairs.provider[q]]) / pairs.units[q]
-    kept = _keep_best(o, per_unit, pairs.units[q], pairs.free_units)
-    if not kept.all():
-        out = r[~kept]
-        assigned[out] = -1
-        rejected.append(out)
-        full = np.unique(o[~kept])
-        unit[full] = np.maximum(unit[full], _turned_away_price(o, per_unit, kept, full))
-    n_providers = len(share)
-    touched_p = np.zeros(n_providers, dtype=bool)
-    touched_p[providers_bid] = True
-    holders = np.flatnonzero(assigned >= 0)
-    pair = assigned[holders]
-    on = touched_p[pairs.provider[pair]]
-    r, q = holders[on], pair[on]
-    p = pairs.provider[q]
-    stake = pairs.share[q]
-    if len(r) and np.bincount(p, stake, minlength=n_providers).max() > 1.0 + _SHARE_SLACK:
-        per_share = (paid[r] - pairs.units[q] * unit[pairs.offer[q]]) / np.maximum(stake, 1e-300)
-        kept = _keep_best(p, per_share, stake, np.ones(n_providers))
-        if not kept.all():
-            out = r[~kept]
-            assigned[out] = -1
-            rejected.append(out)
-            full = np.unique(p[~kept])
-            share[full] = np.maximum(share[full], _turned_away_price(p, per_share, kept, full))
-    if not rejected:
-        return np.zeros(0, dtype=np.int64)
-    return np.unique(np.concatenate(rejected))
-
-
-def _turned_away_price(group: np.ndarray, bid: np.ndarray, kept: np.ndarray, full: np.ndarray) -> np.ndarray:
-    """Per group of `full` (sorted: those that turned one away), the price that turns its rejected bidders away:
-    the lowest bid kept, or, when first fit kept a lower bid than one it passed over, the highest bid passed over
-    (so that bidder does not bid there again)."""
-    # Only the groups that turned one away need it (`ufunc.at` is slow; they are few), numbered locally.
-    at = np.minimum(np.searchsorted(full, group), len(full) - 1)
-    on = full[at] == group
-    at, bid, kept = at[on], bid[on], kept[on]
-    lowest = np.full(len(full), np.inf)
-    np.minimum.at(lowest, at[kept], bid[kept])
-    highest_out = np.full(len(full), -np.inf)
-    np.maximum.at(highest_out, at[~kept], bid[~kept])
-    return np.maximum(lowest, highest_out)
-
-
-def _profits(pairs: AuctionPairs, unit: np.ndarray, share: np.ndarray, idx=None) -> np.ndarray:
-    """Each pair's score less its cost at these prices (of the pairs `idx`, or of all)."""
-    if idx is None:
-        return pairs.score - pairs.units * unit[pairs.offer] - pairs.share * share[pairs.provider]
-    return pairs.score[idx] - pairs.units[idx] * unit[pairs.offer[idx]] - pairs.share[idx] * share[pairs.provider[idx]]
+    free = has_pairs[bids.assigned[has_pairs] < 0]
+    arrays = kernel_pairs(pairs)
+    unit, share = _float_view(prices.unit), _float_view(prices.share)
+    assigned, paid = _int_view(bids.assigned), _float_view(bids.paid)
+    auction_rounds(*arrays, unit, share, assigned, paid, free.astype(np.int64), eps, _MAX_ROUNDS)
+    for target, source in ((prices.unit, unit), (prices.share, share), (bids.assigned, assigned), (bids.paid, paid)):
+        if target is not source:
+            target[...] = source
 
 
 def lagrangian_bound(pairs: AuctionPairs, prices: Prices) -> tuple[float, np.ndarray]:
@@ -313,33 +209,6 @@ def lagrangian_bound(pairs: AuctionPairs, prices: Prices) -> tuple[float, np.nda
     has = np.flatnonzero(pairs.count)
     cover[has] = np.maximum(0.0, np.maximum.reduceat(profit, pairs.start[has]))
     return float(cover.sum() + prices.unit @ pairs.free_units + prices.share.sum()), cover
-
-
-def _best_of_each(pairs: AuctionPairs, profit: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per request row with pairs: its rows, best profit, the best pair, and the second best (-inf if none)."""
-    has = np.flatnonzero(pairs.count)
-    owner = np.repeat(np.arange(len(has)), pairs.count[has])
-    best, pick, second = _best_two(profit, owner, has, pairs.count[has])
-    return has, best, pick, second
-
-
-def _descent_target(group: np.ndarray, will: np.ndarray, load: np.ndarray, cap: np.ndarray) -> np.ndarray:
-    """Per group, the price minimising Σ load · max(0, will − price) + price · cap: where willing load reaches cap."""
-    target = np.zeros(len(cap))
-    willing = will > 0  # a will of 0 or less never sets a price above 0
-    group, will, load = group[willing], will[willing], load[willing]
-    if len(group) == 0:
-        return target
-    order = np.lexsort((-will, group))
-    g = group[order]
-    first = np.r_[True, g[1:] != g[:-1]]
-    cum = np.cumsum(load[order])
-    base = np.maximum.accumulate(np.where(first, cum - load[order], 0.0))
-    reached = (cum - base) >= cap[g] - 1e-9
-    # The first pair of each group at which demand reaches capacity: the highest such will, as they come sorted.
-    at = np.flatnonzero(reached)
-    np.maximum.at(target, g[at], will[order][at])
-    return np.maximum(target, 0.0)
 
 
 def descend(
@@ -358,82 +227,45 @@ def descend(
     elsewhere (or nothing); it is least where the units willing reach the
     offer's free units. All offers take a step towards that price at once,
     then all providers (by share of stake); then, with `floor` (an assignment's
-    total), subgradient steps (`_subgradient`). The best prices seen are kept:
-    every one of them gives a proven bound, the steps only tighten it.
+    total), projected subgradient steps with Polyak's step towards it: where
+    offers and providers both bind, block coordinate steps stall at a kink
+    (the scarce shape: 3-4% above the relaxation), and a step along the
+    subgradient (free units less the units the requests' best pairs take, per
+    offer; 1 less their share of stake, per provider) moves both at once,
+    shrinking each time the bound does not fall. The best prices seen are
+    kept: every one of them gives a proven bound, the steps only tighten it.
+    Both run in one compiled call (`kernels.descend_prices`).
     """
-    best_prices = Prices(prices.unit.copy(), prices.share.copy())
-    best_bound, _ = lagrangian_bound(pairs, best_prices)
-    unit, share = prices.unit.copy(), prices.share.copy()
-    n_offers, n_providers = len(unit), len(share)
-    for _ in range(iterations):
-        for level in (0, 1):
-            profit = _profits(pairs, unit, share)
-            has, best, pick, second = _best_of_each(pairs, profit)
-            first_best = np.zeros(len(pairs.count))
-            runner_up = np.zeros(len(pairs.count))
-            first_best[has] = np.maximum(best, 0.0)
-            runner_up[has] = np.maximum(second, 0.0)
-            is_best = np.zeros(len(pairs), dtype=bool)
-            is_best[pick] = True
-            alt = np.where(is_best, runner_up[pairs.request], first_best[pairs.request])
-            if level == 0:
-                will = (pairs.score - pairs.share * share[pairs.provider] - alt) / pairs.units
-                target = _descent_target(pairs.offer, will, pairs.units, pairs.free_units)
-                unit = np.maximum(0.0, (1 - step) * unit + step * target[:n_offers])
-            else:
-                will = (pairs.score - pairs.units * unit[pairs.offer] - alt) / np.maximum(pairs.share, 1e-300)
-                target = _descent_target(pairs.provider, will, pairs.share, np.ones(n_providers))
-                share = np.maximum(0.0, (1 - step) * share + step * target)
-            bound, _ = lagrangian_bound(pairs, Prices(unit, share))
-            if bound < best_bound:
-                best_bound, best_prices = bound, Prices(unit.copy(), share.copy())
-    if floor is not None:
-        if subgradient_iterations is None:
-            subgradient_iterations = subgradient_steps(len(pairs))
-        best_prices, best_bound = _subgradient(pairs, best_prices, best_bound, floor, subgradient_iterations)
-    return best_prices, best_bound
+    if floor is None:
+        subgradient_iterations = 0
+    elif subgradient_iterations is None:
+        subgradient_iterations = subgradient_steps(len(pairs))
+    start, count, offer, provider, score, units, share, free_units = kernel_pairs(pairs)
+    unit, stake_share, bound = descend_prices(
+        start,
+        _int_view(pairs.request),
+        count,
+        offer,
+        provider,
+        score,
+        units,
+        share,
+        free_units,
+        _float_view(prices.unit),
+        _float_view(prices.share),
+        iterations,
+        step,
+        0.0 if floor is None else floor,
+        subgradient_iterations,
+        _SUBGRADIENT_SHRINK,
+    )
+    return Prices(unit, stake_share), float(bound)
 
 
 def subgradient_steps(n_pairs: int) -> int:
     """Subgradient steps for this many pairs: `SUBGRADIENT_ITERATIONS`, fewer on large pools (a set number, not a
     time, so that the bound and the pairs pricing adds are a function of the books alone)."""
     return int(min(SUBGRADIENT_ITERATIONS, max(SUBGRADIENT_MIN_ITERATIONS, SUBGRADIENT_PAIR_STEPS // max(n_pairs, 1))))
-
-
-def _subgradient(
-    pairs: AuctionPairs, prices: Prices, bound: float, floor: float, iterations: int
-) -> tuple[Prices, float]:
-    """Projected subgradient steps on the bound, with Polyak's step towards `floor` (an assignment's total).
-
-    Where offers and providers both bind, block coordinate steps stall at a
-    kink (the scarce shape: 3-4% above the relaxation); a step along the
-    subgradient (free units less the units the requests' best pairs take, per
-    offer; 1 less their share of stake, per provider) moves both at once. The
-    step shrinks each time the bound does not fall; the best prices are kept.
-    """
-    unit, share = prices.unit.copy(), prices.share.copy()
-    best_prices, best_bound = prices, bound
-    theta = 1.0
-    for _ in range(iterations):
-        _, best, pick, _ = _best_of_each(pairs, _profits(pairs, unit, share))
-        value = float(np.maximum(best, 0.0).sum() + unit @ pairs.free_units + share.sum())
-        if value < best_bound:
-            best_bound, best_prices = value, Prices(unit.copy(), share.copy())
-        else:
-            theta *= _SUBGRADIENT_SHRINK
-        on = pick[best > 0]
-        g_unit = pairs.free_units - np.bincount(pairs.offer[on], pairs.units[on], minlength=len(unit))
-        g_share = 1.0 - np.bincount(pairs.provider[on], pairs.share[on], minlength=len(share))
-        # Projected on prices >= 0: a price at 0 with room to spare stays there.
-        g_unit[(unit <= 0) & (g_unit > 0)] = 0.0
-        g_share[(share <= 0) & (g_share > 0)] = 0.0
-        norm = float(g_unit @ g_unit + g_share @ g_share)
-        if norm == 0.0 or value <= floor:
-            break
-        length = theta * (value - floor) / norm
-        unit = np.maximum(0.0, unit - length * g_unit)
-        share = np.maximum(0.0, share - length * g_share)
-    return best_prices, best_bound
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from keepers.matching import Weights, candidates, relaxation_bound
-from keepers.matching.auction import _cover, _keep_best, _pairs_of
+from keepers.matching.auction import _cover, _pairs_of
 from keepers.matching.book import integer_capacities
+from keepers.matching.kernels import keep_best
 from keepers.matching.scoring import requests_drawn
 from keepers.matching.shapes import SHAPES, scarce
 from keepers.matching.synthetic import generate
@@ -76,7 +77,7 @@ def test_first_fit_keeps_a_lower_bid_that_fits_behind_one_that_does_not():
     group = np.zeros(4, dtype=np.int64)
     bid = np.array([10.0, 9.0, 8.0, 7.0])
     load = np.array([4.0, 2.0, 4.0, 1.0])
-    kept = _keep_best(group, bid, load, np.array([8.0]))
+    kept = keep_best(group, bid, load, np.array([8.0]))
     # 4 + 2 fit, the second 4 does not, the 1 still does: no unit left idle behind it.
     assert kept.tolist() == [True, True, False, True]
 

@@ -44,6 +44,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -63,6 +64,7 @@ from keepers.matching import (
 )
 from keepers.matching.bounds import knapsack_bound
 from keepers.matching.columns import relax
+from keepers.matching.kernels import warm_up
 from keepers.matching.shapes import SHAPES
 from keepers.matching.synthetic import generate
 from keepers.roles.matcher import MatcherConfig
@@ -255,7 +257,9 @@ def _peak_memory_of(market_code: str, seed: int) -> dict:
     code = (
         "import json\n"
         "from scripts.bench.matcher import _high_water_bytes, _match, _settings\n"
+        "from keepers.matching.kernels import warm_up\n"
         f"{market_code}"
+        "warm_up()  # as the keeper does at start: its compiled kernels are in the peak before matching\n"
         "before = _high_water_bytes()\n"
         f"_match(market, settings, {seed})\n"
         "print(json.dumps({'before_match_bytes': before, 'peak_bytes': _high_water_bytes()}))\n"
@@ -263,7 +267,7 @@ def _peak_memory_of(market_code: str, seed: int) -> dict:
     return _run_fresh(code)
 
 
-def _run_fresh(code: str) -> dict:
+def _run_fresh(code: str, env: dict | None = None) -> dict:
     """What a fresh Python process running `code` prints last, as JSON."""
     out = subprocess.run(
         [sys.executable, "-c", code],
@@ -271,9 +275,38 @@ def _run_fresh(code: str) -> dict:
         capture_output=True,
         text=True,
         check=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure_jit() -> dict:
+    """The auction's numba kernels (`keepers.matching.kernels`): their compile in a fresh process with an empty
+    cache, then their load from that cache in another, in wall and CPU seconds. The keeper pays one of them at
+    start (`warm_up`), not in a batch, and so does this benchmark before it times anything."""
+    code = (
+        "import json, time\n"
+        "from keepers.matching.kernels import warm_up\n"
+        "cpu = time.process_time()\n"
+        "wall = warm_up()\n"
+        "print(json.dumps({'wall_seconds': wall, 'cpu_seconds': time.process_time() - cpu}))\n"
+    )
+    load = round(os.getloadavg()[0], 2)
+    with tempfile.TemporaryDirectory() as cache:
+        compiled = _run_fresh(code, {"NUMBA_CACHE_DIR": cache})
+        cached = _run_fresh(code, {"NUMBA_CACHE_DIR": cache})
+    return {"compile": compiled, "cached": cached, "load_average": load}
+
+
+def render_jit(jit: dict) -> str:
+    compiled, cached = jit["compile"], jit["cached"]
+    return (
+        f"The auction's numba kernels (`keepers/matching/kernels.py`) compile in {compiled['wall_seconds']:.1f} s "
+        f"wall, {compiled['cpu_seconds']:.1f} s CPU, in a fresh process with an empty cache, and load from that "
+        f"cache in {cached['wall_seconds']:.2f} s wall, {cached['cpu_seconds']:.2f} s CPU (load average "
+        f"{jit['load_average']}); the keeper does one or the other at start (`kernels.warm_up`; `make install` "
+        "fills the cache), and so does this benchmark before it times anything: no figure here includes it.\n"
+    )
 
 
 def _timed_entry(name: str, runs: list[tuple], scoring_median: float) -> dict:
@@ -507,9 +540,12 @@ def run_shapes(seed: int, runs: int, sizes=SHAPE_SIZES) -> list[dict]:
 
 def run(seed: int, runs: int, quick: bool) -> dict:
     sizes = QUICK_SIZES if quick else SIZES
+    jit = measure_jit()
+    warm_up()
     return {
         "settings": _settings(),
         "runs": runs,
+        "jit": jit,
         "sizes": [_measure(n_requests, n_offers, seed, runs) for n_requests, n_offers in sizes],
         "shapes": run_shapes(seed, runs, ((200, 2_000),) if quick else SHAPE_SIZES),
         "scale": measure_scale(SCALE_SHAPE, *((2_000, 20_000) if quick else SCALE_SIZE), seed),
@@ -528,7 +564,9 @@ def measure_scale(name: str, n_requests: int, n_offers: int, seed: int) -> dict:
         "from keepers.roles.matcher import MatcherConfig\n"
         "from keepers.matching.shapes import SHAPES\n"
         "from scripts.bench.matcher import _high_water_bytes, _match, _settings\n"
+        "from keepers.matching.kernels import warm_up\n"
         f"market = SHAPES[{name!r}]({n_requests}, {n_offers}, {seed})\n"
+        "warm_up()\n"
         "before = _high_water_bytes()\n"
         "settings = {**_settings(), 'solver_time_limit_seconds': MatcherConfig().solver_time_limit_seconds}\n"
         "load = os.getloadavg()[0]\n"
@@ -687,6 +725,8 @@ def render(result: dict) -> str:
         lines += _aims(size)
     if result.get("shapes"):
         lines += ["", render_shapes(result["shapes"]).rstrip("\n")]
+    if result.get("jit"):
+        lines += ["", render_jit(result["jit"]).rstrip("\n")]
     if result.get("scale"):
         lines += ["", render_scale(result["scale"]).rstrip("\n")]
     return "\n".join(lines) + "\n"
@@ -754,9 +794,12 @@ if __name__ == "__main__":
     )
     args = parser.parse_args()
     chosen_sizes = [tuple(int(x) for x in size.split("x")) for size in args.sizes.split(",")]
+    jit = measure_jit()
+    warm_up()
     figures = [
         _measure_shape(name, n, m, args.seed, args.runs) for n, m in chosen_sizes for name in args.shapes.split(",")
     ]
     if args.json:
-        args.json.write_text(json.dumps(figures, indent=2))
+        args.json.write_text(json.dumps({"jit": jit, "shapes": figures}, indent=2))
     print(render_shapes(figures))
+    print(render_jit(jit))

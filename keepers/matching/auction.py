@@ -193,10 +193,9 @@ def auction(
     eps = epsilon * (float(np.median(pairs.score)) or 1.0)
     has_pairs = np.flatnonzero(pairs.count > 0)
     free = has_pairs[bids.assigned[has_pairs] < 0]
-    arrays = kernel_pairs(pairs)
     unit, share = _float_view(prices.unit), _float_view(prices.share)
     assigned, paid = _int_view(bids.assigned), _float_view(bids.paid)
-    auction_rounds(*arrays, unit, share, assigned, paid, free.astype(np.int64), eps, _MAX_ROUNDS)
+    auction_rounds(kernel_pairs(pairs), unit, share, assigned, paid, free.astype(np.int64), eps, _MAX_ROUNDS)
     for target, source in ((prices.unit, unit), (prices.share, share), (bids.assigned, assigned), (bids.paid, paid)):
         if target is not source:
             target[...] = source
@@ -240,17 +239,9 @@ def descend(
         subgradient_iterations = 0
     elif subgradient_iterations is None:
         subgradient_iterations = subgradient_steps(len(pairs))
-    start, count, offer, provider, score, units, share, free_units = kernel_pairs(pairs)
-    unit, stake_share, bound = descend_prices(
-        start,
+    unit, share, bound = descend_prices(
+        kernel_pairs(pairs),
         _int_view(pairs.request),
-        count,
-        offer,
-        provider,
-        score,
-        units,
-        share,
-        free_units,
         _float_view(prices.unit),
         _float_view(prices.share),
         iterations,
@@ -259,7 +250,7 @@ def descend(
         subgradient_iterations,
         _SUBGRADIENT_SHRINK,
     )
-    return Prices(unit, stake_share), float(bound)
+    return Prices(unit, share), float(bound)
 
 
 def subgradient_steps(n_pairs: int) -> int:

@@ -29,6 +29,42 @@ _REACH_SLACK = 1e-9
 
 
 @njit(cache=True)
+def _by_group(group, n_groups):
+    """The pairs grouped by `group` (a stable counting sort): the order, and each group's first position."""
+    first = np.zeros(n_groups + 1, dtype=np.int64)
+    for i in range(len(group)):
+        first[group[i] + 1] += 1
+    for g in range(n_groups):
+        first[g + 1] += first[g]
+    fill = first[:-1].copy()
+    order = np.empty(len(group), dtype=np.int64)
+    for i in range(len(group)):
+        order[fill[group[i]]] = i
+        fill[group[i]] += 1
+    return order, first
+
+
+@njit(cache=True)
+def _best_two(r, pairs, unit, share):
+    """Request r's best profit at these prices, its pair (the first at the best; -1 if it has none), and the best
+    profit of its other pairs (-inf if none): a pair's profit is its score less units · u[o] + share · v[p]."""
+    start, count, offer, provider, score, units, share_of, _ = pairs
+    best = -np.inf
+    second = -np.inf
+    pick = -1
+    for i in range(start[r], start[r] + count[r]):
+        value = score[i] - units[i] * unit[offer[i]] - share_of[i] * share[provider[i]]
+        if value > best:
+            if pick >= 0 and best > second:
+                second = best
+            best = value
+            pick = i
+        elif value > second:
+            second = value
+    return best, pick, second
+
+
+@njit(cache=True)
 def keep_best(group, bid, load, cap):
     """Mask: per group (numbered 0..len(cap)-1), first fit by bid: the highest bids that fit the capacity the higher
     ones left, in that order, equal bids in the order given.
@@ -37,21 +73,9 @@ def keep_best(group, bid, load, cap):
     (a prefix alone left an 8-unit offer holding a 4 and a 2 with 2 units idle behind a second 4). The best bid
     of a group always fits (every pair fits its capacity alone).
     """
-    n = len(group)
-    n_groups = len(cap)
-    # Bucket by group, keeping the given order within each (a counting sort).
-    first = np.zeros(n_groups + 1, dtype=np.int64)
-    for k in range(n):
-        first[group[k] + 1] += 1
-    for g in range(n_groups):
-        first[g + 1] += first[g]
-    fill = first[:-1].copy()
-    by_group = np.empty(n, dtype=np.int64)
-    for k in range(n):
-        by_group[fill[group[k]]] = k
-        fill[group[k]] += 1
-    kept = np.zeros(n, dtype=np.bool_)
-    for g in range(n_groups):
+    by_group, first = _by_group(group, len(cap))
+    kept = np.zeros(len(group), dtype=np.bool_)
+    for g in range(len(cap)):
         members = by_group[first[g] : first[g + 1]]
         if len(members) == 0:
             continue
@@ -95,31 +119,42 @@ def _settle_groups(rows, group, bid, load, cap, assigned, rejected, n_rejected):
 
 
 @njit(cache=True)
-def auction_rounds(
-    start,
-    count,
-    offer,
-    provider,
-    score,
-    units,
-    share_of,
-    free_units,
-    unit,
-    share,
-    assigned,
-    paid,
-    free,
-    eps,
-    max_rounds,
-):
+def _holders(held, local):
+    """The request rows holding a pair on a group bid on this round (`local[group]` >= 0), in row order, and that
+    local number; `held[r]`: r's group (-1: none)."""
+    n = 0
+    for r in range(len(held)):
+        if held[r] >= 0 and local[held[r]] >= 0:
+            n += 1
+    rows = np.empty(n, dtype=np.int64)
+    group = np.empty(n, dtype=np.int64)
+    k = 0
+    for r in range(len(held)):
+        if held[r] >= 0 and local[held[r]] >= 0:
+            rows[k] = r
+            group[k] = local[held[r]]
+            k += 1
+    return rows, group
+
+
+@njit(cache=True)
+def _release(rows, held_offer, held_provider):
+    for r in rows:
+        held_offer[r] = -1
+        held_provider[r] = -1
+
+
+@njit(cache=True)
+def auction_rounds(pairs, unit, share, assigned, paid, free, eps, max_rounds):
     """Bid rounds from `free` (request rows, sorted) until none bids; `unit`, `share`, `assigned`, `paid` in place.
 
     Per round (Jacobi): every free request bids for its most profitable pair at the round's prices (the pair's
     score less the next-best option, at least 0, plus `eps`); the offers bid on keep their best fitting holders
     by bid per unit and raise their price to the bid that turns the rest away; then, if a provider bid on holds
     more than its free stake, the providers bid on do the same by bid per share of stake. The turned away bid
-    next round. Returns the rounds run.
+    next round. Returns the rounds run. `pairs`: the pairs' columns (`auction.kernel_pairs`).
     """
+    start, _, offer, provider, score, units, share_of, free_units = pairs
     n_requests = len(start)
     n_offers = len(unit)
     n_providers = len(share)
@@ -146,19 +181,7 @@ def auction_rounds(
         bid_pair = np.full(len(free), -1, dtype=np.int64)
         bid_paid = np.zeros(len(free))
         for j in range(len(free)):
-            r = free[j]
-            best = -np.inf
-            second = -np.inf
-            pick = -1
-            for i in range(start[r], start[r] + count[r]):
-                value = score[i] - units[i] * unit[offer[i]] - share_of[i] * share[provider[i]]
-                if value > best:
-                    if pick >= 0 and best > second:
-                        second = best
-                    best = value
-                    pick = i
-                elif value > second:
-                    second = value
+            best, pick, second = _best_two(free[j], pairs, unit, share)
             if best > 0:
                 any_bid = True
                 bid_pair[j] = pick
@@ -184,68 +207,32 @@ def auction_rounds(
                 provider_local[p] = n_providers_bid
                 touched_providers[n_providers_bid] = p
                 n_providers_bid += 1
-        n_rejected = 0
         # Offers: every holder of an offer bid on, in request row order.
-        n_holders = 0
-        for r in range(n_requests):
-            if held_offer[r] >= 0 and offer_local[held_offer[r]] >= 0:
-                n_holders += 1
-        rows = np.empty(n_holders, dtype=np.int64)
-        group = np.empty(n_holders, dtype=np.int64)
-        bid = np.empty(n_holders)
-        load = np.empty(n_holders)
-        k = 0
-        for r in range(n_requests):
-            if held_offer[r] >= 0 and offer_local[held_offer[r]] >= 0:
-                q = assigned[r]
-                rows[k] = r
-                group[k] = offer_local[held_offer[r]]
-                bid[k] = (paid[r] - share_of[q] * share[provider[q]]) / units[q]
-                load[k] = units[q]
-                k += 1
-        cap = np.empty(n_offers_bid)
-        for g in range(n_offers_bid):
-            cap[g] = float(free_units[touched_offers[g]])
-        raised, n_rejected = _settle_groups(rows, group, bid, load, cap, assigned, rejected, 0)
-        for j in range(n_rejected):
-            held_offer[rejected[j]] = -1
-            held_provider[rejected[j]] = -1
+        rows, group = _holders(held_offer, offer_local)
+        q = assigned[rows]
+        bid = (paid[rows] - share_of[q] * share[provider[q]]) / units[q]
+        cap = free_units[touched_offers[:n_offers_bid]].astype(np.float64)
+        raised, n_rejected = _settle_groups(rows, group, bid, units[q], cap, assigned, rejected, 0)
+        _release(rejected[:n_rejected], held_offer, held_provider)
         for g in range(n_offers_bid):
             o = touched_offers[g]
             if raised[g] > -np.inf:
                 unit[o] = max(unit[o], raised[g])
             offer_local[o] = -1
         # Providers: only if one bid on now holds more than its free stake.
-        n_holders = 0
+        rows, group = _holders(held_provider, provider_local)
+        q = assigned[rows]
+        load = share_of[q]
         held = np.zeros(n_providers_bid)
-        for r in range(n_requests):
-            if held_provider[r] >= 0 and provider_local[held_provider[r]] >= 0:
-                n_holders += 1
-                held[provider_local[held_provider[r]]] += share_of[assigned[r]]
-        over = False
-        for g in range(n_providers_bid):
-            if held[g] > 1.0 + SHARE_SLACK:
-                over = True
-        if over:
-            rows = np.empty(n_holders, dtype=np.int64)
-            group = np.empty(n_holders, dtype=np.int64)
-            bid = np.empty(n_holders)
-            load = np.empty(n_holders)
-            k = 0
-            for r in range(n_requests):
-                if held_provider[r] >= 0 and provider_local[held_provider[r]] >= 0:
-                    q = assigned[r]
-                    rows[k] = r
-                    group[k] = provider_local[held_provider[r]]
-                    bid[k] = (paid[r] - units[q] * unit[offer[q]]) / max(share_of[q], 1e-300)
-                    load[k] = share_of[q]
-                    k += 1
-            cap = np.ones(n_providers_bid)
+        for k in range(len(rows)):
+            held[group[k]] += load[k]
+        if np.any(held > 1.0 + SHARE_SLACK):
+            bid = (paid[rows] - units[q] * unit[offer[q]]) / np.maximum(load, 1e-300)
             before = n_rejected
-            raised, n_rejected = _settle_groups(rows, group, bid, load, cap, assigned, rejected, n_rejected)
-            for j in range(before, n_rejected):
-                held_offer[rejected[j]] = -1
-                held_provider[rejected[j]] = -1
+            raised, n_rejected = _settle_groups(
+                rows, group, bid, load, np.ones(n_providers_bid), assigned, rejected, n_rejected
+            )
+            _release(rejected[before:n_rejected], held_offer, held_provider)
             for g in range(n_providers_bid):
                 if raised[g] > -np.inf:
                     p = touched_providers[g]
@@ -257,45 +244,15 @@ def auction_rounds(
 
 
 @njit(cache=True)
-def _by_group(group, n_groups):
-    """The pairs grouped by `group` (a stable counting sort): the order, and each group's first position."""
-    first = np.zeros(n_groups + 1, dtype=np.int64)
-    for i in range(len(group)):
-        first[group[i] + 1] += 1
-    for g in range(n_groups):
-        first[g + 1] += first[g]
-    fill = first[:-1].copy()
-    order = np.empty(len(group), dtype=np.int64)
-    for i in range(len(group)):
-        order[fill[group[i]]] = i
-        fill[group[i]] += 1
-    return order, first
-
-
-@njit(cache=True)
-def _best_of_each(start, count, offer, provider, score, units, share_of, unit, share):
+def _best_of_each(pairs, unit, share):
     """Per request row: the best profit at these prices, its pair (the first at the best; -1 if the request has
     no pair), and the best of its other pairs (-inf if none)."""
-    n = len(start)
+    n = len(pairs[0])
     best = np.full(n, -np.inf)
     pick = np.full(n, -1, dtype=np.int64)
     second = np.full(n, -np.inf)
     for r in range(n):
-        b = -np.inf
-        s = -np.inf
-        k = -1
-        for i in range(start[r], start[r] + count[r]):
-            value = score[i] - units[i] * unit[offer[i]] - share_of[i] * share[provider[i]]
-            if value > b:
-                if k >= 0 and b > s:
-                    s = b
-                b = value
-                k = i
-            elif value > s:
-                s = value
-        best[r] = b
-        pick[r] = k
-        second[r] = s
+        best[r], pick[r], second[r] = _best_two(r, pairs, unit, share)
     return best, pick, second
 
 
@@ -335,30 +292,24 @@ def _descent_target(order, first, will, load, cap):
 
 
 @njit(cache=True)
-def descend_prices(
-    start,
-    request,
-    count,
-    offer,
-    provider,
-    score,
-    units,
-    share_of,
-    free_units,
-    unit,
-    share,
-    iterations,
-    step,
-    floor,
-    subgradient_iterations,
-    shrink,
-):
+def _lowest(bound, best_bound, unit, share, best_unit, best_share):
+    """The lower of the two bounds; where it is `bound`, its prices are copied into the best ones."""
+    if bound < best_bound:
+        best_unit[:] = unit
+        best_share[:] = share
+        return bound
+    return best_bound
+
+
+@njit(cache=True)
+def descend_prices(pairs, request, unit, share, iterations, step, floor, subgradient_iterations, shrink):
     """`auction.descend`'s block coordinate steps, then (with `subgradient_iterations` > 0) its projected
     subgradient steps towards `floor`: the best prices seen and their bound. `unit` and `share` are not changed."""
+    _, _, offer, provider, score, units, share_of, free_units = pairs
     n_offers = len(unit)
     n_providers = len(share)
     n_pairs = len(score)
-    best, pick, second = _best_of_each(start, count, offer, provider, score, units, share_of, unit, share)
+    best, pick, second = _best_of_each(pairs, unit, share)
     best_bound = _bound(best, pick, unit, share, free_units)
     best_unit = unit.copy()
     best_share = share.copy()
@@ -386,12 +337,10 @@ def descend_prices(
                 target = _descent_target(by_provider, provider_first, will, share_of, ones)
                 for p in range(n_providers):
                     share[p] = max(0.0, (1 - step) * share[p] + step * target[p])
-            best, pick, second = _best_of_each(start, count, offer, provider, score, units, share_of, unit, share)
-            bound = _bound(best, pick, unit, share, free_units)
-            if bound < best_bound:
-                best_bound = bound
-                best_unit[:] = unit
-                best_share[:] = share
+            best, pick, second = _best_of_each(pairs, unit, share)
+            best_bound = _lowest(
+                _bound(best, pick, unit, share, free_units), best_bound, unit, share, best_unit, best_share
+            )
     # Projected subgradient steps with Polyak's step towards `floor`, from the best prices so far.
     unit = best_unit.copy()
     share = best_share.copy()
@@ -399,12 +348,10 @@ def descend_prices(
     g_unit = np.empty(n_offers)
     g_share = np.empty(n_providers)
     for _ in range(subgradient_iterations):
-        best, pick, second = _best_of_each(start, count, offer, provider, score, units, share_of, unit, share)
+        best, pick, second = _best_of_each(pairs, unit, share)
         value = _bound(best, pick, unit, share, free_units)
-        if value < best_bound:
+        if _lowest(value, best_bound, unit, share, best_unit, best_share) < best_bound:
             best_bound = value
-            best_unit[:] = unit
-            best_share[:] = share
         else:
             theta *= shrink
         # Free units less the units the requests' best pairs take, per offer; 1 less their share, per provider.
@@ -455,8 +402,8 @@ def warm_up() -> float:
     unit, share = np.zeros(2), np.zeros(1)
     assigned, paid = np.full(2, -1, dtype=np.int64), np.zeros(2)
     free = np.arange(2, dtype=np.int64)
-    args = (offer, provider, score, units, share_of, free_units)
-    auction_rounds(start, count, *args, unit, share, assigned, paid, free, 0.01, 100)
-    descend_prices(start, request, count, *args, unit, share, 1, 0.5, 0.0, 1, 0.9)
+    pairs = (start, count, offer, provider, score, units, share_of, free_units)
+    auction_rounds(pairs, unit, share, assigned, paid, free, 0.01, 100)
+    descend_prices(pairs, request, unit, share, 1, 0.5, 0.0, 1, 0.9)
     keep_best(np.zeros(2, dtype=np.int64), np.array([2.0, 1.0]), np.ones(2), np.ones(1))
     return time.perf_counter() - started

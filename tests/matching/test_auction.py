@@ -10,7 +10,7 @@ from scipy.optimize import linear_sum_assignment
 from keepers.matching import Weights, candidates, match, relaxation_bound, solve
 from keepers.matching import assignment as assignment_module
 from keepers.matching import auction as auction_module
-from keepers.matching.auction import Bids, Prices, _pairs_of, auction, lagrangian_bound, match_by_auction
+from keepers.matching.auction import Bids, Prices, _pairs_of, auction, descend, lagrangian_bound, match_by_auction
 from keepers.matching.shapes import SHAPES
 from keepers.matching.synthetic import generate
 
@@ -54,16 +54,41 @@ def test_with_one_unit_per_request_and_offer_the_auction_is_within_n_epsilon_of_
     assert bound >= optimum - 1e-9
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_any_prices_bound_the_relaxation_over_the_pairs(seed):
+def _crowded_pairs(seed):
+    """A crowded market's offers, providers, every feasible pair as the auction takes them, and their relaxation."""
     requests, offers, providers = crowded_market(seed)
     every = every_pair(requests, offers, providers, seed)
-    whole = relaxation_bound(requests, offers, providers, every)
-    pairs = _pairs_of(requests, offers, providers, every)
+    return (
+        offers,
+        providers,
+        _pairs_of(requests, offers, providers, every),
+        relaxation_bound(requests, offers, providers, every),
+    )
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_any_prices_bound_the_relaxation_over_the_pairs(seed):
+    offers, providers, pairs, whole = _crowded_pairs(seed)
     rng = np.random.default_rng(seed)
     for _ in range(5):
         prices = Prices(rng.uniform(0, 0.5, len(offers)), rng.uniform(0, 2.0, len(providers)))
         assert lagrangian_bound(pairs, prices)[0] >= whole - 1e-7
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_compiled_descent_returns_prices_whose_bound_it_reports_and_never_a_worse_one(seed):
+    """`descend` (numba, `kernels.descend_prices`) against the NumPy bound at the prices it returns."""
+    offers, providers, pairs, whole = _crowded_pairs(seed)
+    prices, bids = Prices(np.zeros(len(offers)), np.zeros(len(providers))), Bids.none(len(pairs.count))
+    auction(pairs, prices, bids)
+    start, _ = lagrangian_bound(pairs, prices)
+    held = bids.assigned[bids.assigned >= 0]
+    polished, bound = descend(pairs, prices, 3, floor=float(pairs.score[held].sum()))
+    assert bound == pytest.approx(lagrangian_bound(pairs, polished)[0], rel=1e-12, abs=1e-9)
+    assert whole - 1e-7 <= bound <= start + 1e-9
+    assert np.all(polished.unit >= 0) and np.all(polished.share >= 0)
+    # The auction's own prices were left as they were.
+    assert lagrangian_bound(pairs, prices)[0] == start
 
 
 @pytest.mark.parametrize("seed", range(5))

@@ -139,6 +139,7 @@ def _holders(held, local):
 
 @njit(cache=True)
 def _release(rows, held_offer, held_provider):
+    """The turned-away `rows` hold nothing any more."""
     for r in rows:
         held_offer[r] = -1
         held_provider[r] = -1

@@ -90,8 +90,6 @@ def pair_randomness(seed: int, request_ids: np.ndarray, offer_ids: np.ndarray) -
 
 # Salt of `requests_drawn`'s hash, so its draws are not the score's randomness.
 _DRAW_SALT = 0x5EED_D2A7
-# Cells of the (requests x offers) block scored at once: ~16 MB per float64 array.
-_BLOCK_CELLS = 1 << 21
 
 
 def candidates(
@@ -334,6 +332,59 @@ def _sift_down(values, cols, scores, n, at) -> None:
 
 
 @njit(cache=True)
+def _pair_feasible(
+    units,
+    max_price,
+    tenant,
+    min_tier,
+    min_reputation,
+    duration,
+    excluded,
+    has_excluded,
+    job_steps,
+    job_timeout,
+    job_collateral,
+    price,
+    address,
+    tier,
+    reputation,
+    max_duration,
+    free_units,
+    free_stake,
+    collateral,
+    takes_jobs,
+    job_rate,
+    job_setup,
+) -> bool:
+    """The registry's constraints (ProviderRegistry.checkMatch, and checkJobPolicy for a JOB) for one request's
+    demands (units to excluded; the job's steps, timeout and collateral) against one offer's supply.
+
+    Scalars, not arrays: a call with arrays costs more than the check. Model and region hold for the whole pool,
+    so they are not checked here.
+    """
+    if not (
+        address != tenant
+        and tier >= min_tier
+        and reputation >= min_reputation
+        and price <= max_price
+        and duration <= max_duration
+        and units <= free_units
+        and free_stake >= units * collateral
+    ):
+        return False
+    if has_excluded and address == excluded:
+        return False  # a re-opened request: the chain skips its failed provider's offers
+    if job_steps == 0:
+        return True
+    if not takes_jobs:
+        return False
+    # ProviderRegistry.checkJobPolicy: setup plus the steps at the offer's throughput within the timeout.
+    per_second = max(job_rate, 1)
+    needed = job_setup + (job_steps + per_second - 1) // per_second
+    return job_rate > 0 and needed <= job_timeout and free_stake >= job_collateral
+
+
+@njit(cache=True)
 def _top_k_rows(
     units,
     units_f,
@@ -385,16 +436,16 @@ def _top_k_rows(
     done in the order of the NumPy block scoring it replaced, so the scores
     are the same to the bit.
     """
-    n_rows = len(units)
+    n_rows = len(units_f)
     cheapest_cost = min(unit_cost.min(), 0.0) if len(unit_cost) > 0 else 0.0
     size = max(16, min(n_rows * k, 1 << 20))
     out_row = np.empty(size, dtype=np.int64)
     out_col = np.empty(size, dtype=np.int64)
     out_score = np.empty(size)
     n_out = 0
-    values = np.empty(k)
-    cols = np.empty(k, dtype=np.int64)
-    scores = np.empty(k)
+    kept_value = np.empty(k)
+    kept_col = np.empty(k, dtype=np.int64)
+    kept_score = np.empty(k)
     for i in range(n_rows):
         n = 0
         limit = threshold[i]
@@ -411,49 +462,52 @@ def _top_k_rows(
             rank = partial - units_f[i] * unit_cost[c]
             if rank + w_randomness <= limit:
                 continue
-            u = units[i]
-            if not (
-                address[c] != tenant[i]
-                and tier[c] >= min_tier[i]
-                and reputation[c] >= min_reputation[i]
-                and price[c] <= max_price[i]
-                and duration[i] <= max_duration[c]
-                and u <= free_units[c]
-                and free_stake[c] >= u * collateral[c]
+            if not _pair_feasible(
+                units[i],
+                max_price[i],
+                tenant[i],
+                min_tier[i],
+                min_reputation[i],
+                duration[i],
+                excluded[i],
+                has_excluded[i],
+                job_steps[i],
+                job_timeout[i],
+                job_collateral[i],
+                price[c],
+                address[c],
+                tier[c],
+                reputation[c],
+                max_duration[c],
+                free_units[c],
+                free_stake[c],
+                collateral[c],
+                takes_jobs[c],
+                job_rate[c],
+                job_setup[c],
             ):
                 continue
-            if has_excluded[i] and address[c] == excluded[i]:
-                continue
-            steps = job_steps[i]
-            if steps != 0:
-                if not takes_jobs[c]:
-                    continue
-                rate = job_rate[c]
-                per_second = max(rate, 1)
-                needed = job_setup[c] + (steps + per_second - 1) // per_second
-                if not (rate > 0 and needed <= job_timeout[i] and free_stake[c] >= job_collateral[i]):
-                    continue
             noise = w_randomness * _hash_unit(request_key[i] ^ offer_key[c])
             value = rank + noise
             if value <= threshold[i]:
                 continue
             if n < k:
-                values[n], cols[n], scores[n] = value, c, partial + noise
+                kept_value[n], kept_col[n], kept_score[n] = value, c, partial + noise
                 at = n
                 n += 1
                 while at > 0:  # sift up
                     parent = (at - 1) // 2
-                    if not _worse(values[at], cols[at], values[parent], cols[parent]):
+                    if not _worse(kept_value[at], kept_col[at], kept_value[parent], kept_col[parent]):
                         break
-                    values[at], values[parent] = values[parent], values[at]
-                    cols[at], cols[parent] = cols[parent], cols[at]
-                    scores[at], scores[parent] = scores[parent], scores[at]
+                    kept_value[at], kept_value[parent] = kept_value[parent], kept_value[at]
+                    kept_col[at], kept_col[parent] = kept_col[parent], kept_col[at]
+                    kept_score[at], kept_score[parent] = kept_score[parent], kept_score[at]
                     at = parent
-            elif _worse(values[0], cols[0], value, c):
-                values[0], cols[0], scores[0] = value, c, partial + noise
-                _sift_down(values, cols, scores, n, 0)
+            elif _worse(kept_value[0], kept_col[0], value, c):
+                kept_value[0], kept_col[0], kept_score[0] = value, c, partial + noise
+                _sift_down(kept_value, kept_col, kept_score, n, 0)
             if n == k:
-                limit = max(threshold[i], values[0])
+                limit = max(threshold[i], kept_value[0])
         if n_out + n > size:
             size = max(2 * size, n_out + n)
             out_row = _grown(out_row, size)
@@ -462,11 +516,11 @@ def _top_k_rows(
         # Best first: the root (the worst left) goes last.
         for at in range(n - 1, -1, -1):
             out_row[n_out + at] = i
-            out_col[n_out + at] = cols[0]
-            out_score[n_out + at] = scores[0]
+            out_col[n_out + at] = kept_col[0]
+            out_score[n_out + at] = kept_score[0]
             last = at
-            values[0], cols[0], scores[0] = values[last], cols[last], scores[last]
-            _sift_down(values, cols, scores, last, 0)
+            kept_value[0], kept_col[0], kept_score[0] = kept_value[last], kept_col[last], kept_score[last]
+            _sift_down(kept_value, kept_col, kept_score, last, 0)
         n_out += n
     return out_row[:n_out], out_col[:n_out], out_score[:n_out]
 
@@ -476,48 +530,6 @@ def _grown(values, size):
     grown = np.empty(size, dtype=values.dtype)
     grown[: len(values)] = values
     return grown
-
-
-def _feasible(requests: RequestBook, r: np.ndarray, offers: OfferBook, o: np.ndarray, facts: _OfferFacts) -> np.ndarray:
-    """The registry's constraints (ProviderRegistry.checkMatch) for request rows `r` against offer rows `o`.
-
-    `r` and `o` broadcast: 1-D pairs, or a column of rows against a row of
-    offers. Model and region hold for the whole pool, so they are not checked here.
-    """
-    units = requests.units[r]
-    feasible = (
-        (facts.address[o] != requests.tenant[r])
-        & (offers.tier[o] >= requests.min_tier[r])
-        & (facts.reputation[o] >= requests.min_reputation[r])
-        & (offers.price[o] <= requests.max_price[r])
-        & (requests.duration[r] <= offers.max_duration[o])
-        & (units <= offers.free_units[o])
-        & (facts.free_stake[o] >= units * offers.collateral_per_unit[o])
-    )
-    if requests.excluded is not None:
-        # A re-opened request: the chain skips its failed provider's offers (PROVIDER_EXCLUDED).
-        feasible &= facts.address[o] != requests.excluded[r]
-    if requests.job_steps is None:
-        return feasible
-    return feasible & _job_accepted(requests, r, offers, o, facts)
-
-
-def _job_accepted(
-    requests: RequestBook, r: np.ndarray, offers: OfferBook, o: np.ndarray, facts: _OfferFacts
-) -> np.ndarray:
-    """ProviderRegistry.checkJobPolicy: a RENTAL row passes; a JOB row needs an offer whose job policy takes it.
-
-    The offer's setup time plus the steps at its throughput (rounded up) must fit the
-    result timeout, and the provider's free stake must cover the job's collateral.
-    """
-    steps = requests.job_steps[r]
-    if offers.job_rate is None:
-        return steps == 0
-    rate = offers.job_rate[o]
-    per_second = np.maximum(rate, 1)
-    needed = offers.job_setup[o] + (steps + per_second - 1) // per_second
-    takes = (rate > 0) & (needed <= requests.job_timeout[r]) & (facts.free_stake[o] >= requests.job_collateral[r])
-    return (steps == 0) | takes
 
 
 def warm_up() -> float:
@@ -547,7 +559,7 @@ def requests_drawn(
     """Per offer row of `cols`, about `k` of the request rows `rows` that it can serve, drawn at random, scored.
 
     The requests must name the offers' model (the caller's rows and columns
-    share one); region and every constraint of `_feasible` are checked here.
+    share one); region and every constraint of `_pair_feasible` are checked here.
     Each feasible request is kept with probability k / the offer's feasible
     requests (all of them where those are k or fewer), by a hash of (seed,
     request id, offer id) apart from the score's randomness, so each offer
@@ -558,28 +570,80 @@ def requests_drawn(
     if len(rows) == 0 or len(cols) == 0 or k < 1:
         return _no_candidates()
     facts = _OfferFacts.of(offers, providers, weights)
-    draw_keys = _request_keys(seed ^ _DRAW_SALT, requests.ids[rows])[None, :]
-    region = requests.region[rows][None, :]
-    found_r, found_o = [], []
-    step = max(1, _BLOCK_CELLS // len(rows))
-    for at in range(0, len(cols), step):
-        block = cols[at : at + step]
-        # Offers as rows here, so each offer's draw is one contiguous row.
-        ok = _feasible(requests, rows[None, :], offers, block[:, None], facts)
-        ok &= (region == 0) | (region == offers.region[block][:, None])
-        # Each feasible request with probability k / (the offer's feasible requests), by one multiply of the two
-        # keys (high bits kept): about k per offer, every one where it has no more than k, without a sort.
-        with np.errstate(over="ignore"):
-            draw = (draw_keys ^ _offer_keys(offers.ids[block])[:, None]) * np.uint64(0x9E3779B97F4A7C15)
-        share = k / np.maximum(ok.sum(axis=1), 1)
-        ok &= (draw >> np.uint64(11)).astype(np.float64) < (share * float(1 << 53))[:, None]
-        j, i = np.nonzero(ok)
-        found_r.append(rows[i])
-        found_o.append(block[j])
-    r, o = np.concatenate(found_r), np.concatenate(found_o)
+    i, j = _drawn_pairs(
+        _RowFacts.of(requests, weights, seed, None).take(rows),
+        _ColumnFacts.of(offers, facts, None).take(cols),
+        _ints(requests.region[rows]),
+        _ints(offers.region[cols]),
+        _request_keys(seed ^ _DRAW_SALT, requests.ids[rows]),
+        _offer_keys(offers.ids[cols]),
+        k,
+    )
+    r, o = rows[i], cols[j]
     order = np.lexsort((r, o))
     r, o = r[order], o[order]
     return Candidates(r, o, pair_scores(requests, r, offers, o, facts, weights, seed))
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+@njit(cache=True)
+def _drawn_pairs(rows, cols, request_region, offer_region, draw_keys, offer_keys, k):
+    """`requests_drawn`'s draw: (request index, offer index) into the rows and columns given, offer by offer.
+
+    Each feasible request with probability k / (the offer's feasible requests), by one multiply of the two
+    keys (high bits kept): about k per offer, every one where it has no more than k, without a sort.
+    """
+    (units, _, max_price, _, _, _, tenant, min_tier, min_reputation, duration, excluded, has_excluded) = rows[:12]
+    job_steps, job_timeout, job_collateral = rows[12:15]
+    (price, _, _, _, _, _, address, tier, reputation, max_duration, free_units, free_stake, collateral) = cols[:13]
+    takes_jobs, job_rate, job_setup = cols[13:16]
+    n_rows, n_cols = len(draw_keys), len(offer_keys)
+    ok = np.empty(n_rows, dtype=np.bool_)
+    size = max(16, min(n_cols * (k + 8), 1 << 20))
+    out_row = np.empty(size, dtype=np.int64)
+    out_col = np.empty(size, dtype=np.int64)
+    n_out = 0
+    for c in range(n_cols):
+        count = 0
+        for i in range(n_rows):
+            region = request_region[i]
+            ok[i] = (region == 0 or region == offer_region[c]) and _pair_feasible(
+                units[i],
+                max_price[i],
+                tenant[i],
+                min_tier[i],
+                min_reputation[i],
+                duration[i],
+                excluded[i],
+                has_excluded[i],
+                job_steps[i],
+                job_timeout[i],
+                job_collateral[i],
+                price[c],
+                address[c],
+                tier[c],
+                reputation[c],
+                max_duration[c],
+                free_units[c],
+                free_stake[c],
+                collateral[c],
+                takes_jobs[c],
+                job_rate[c],
+                job_setup[c],
+            )
+            count += ok[i]
+        bar = (k / max(count, 1)) * _UNIT
+        if n_out + count > size:
+            size = max(2 * size, n_out + count)
+            out_row = _grown(out_row, size)
+            out_col = _grown(out_col, size)
+        for i in range(n_rows):
+            if ok[i] and float(((draw_keys[i] ^ offer_keys[c]) * _GOLDEN) >> _MANTISSA) < bar:
+                out_row[n_out], out_col[n_out] = i, c
+                n_out += 1
+    return out_row[:n_out], out_col[:n_out]
 
 
 def pair_scores(

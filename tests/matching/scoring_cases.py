@@ -1,5 +1,5 @@
-"""Seeded `candidates` calls whose exact output (`digest`) was recorded from the NumPy block scoring (main at
-6fe228a), which the numba scoring must reproduce bit for bit (`test_pruning.py`)."""
+"""Seeded `candidates` and `requests_drawn` calls whose exact output (`digest`) was recorded from the NumPy
+scoring (main at 6fe228a), which the numba scoring must reproduce bit for bit (`test_pruning.py`)."""
 
 import dataclasses
 import hashlib
@@ -7,6 +7,7 @@ import hashlib
 import numpy as np
 
 from keepers.matching import Weights, candidates
+from keepers.matching.scoring import requests_drawn
 from keepers.matching.shapes import SHAPES
 
 
@@ -62,6 +63,11 @@ def cases():
             ),
         ]
         jobs = with_jobs_and_exclusions(market, np.random.default_rng(3))
+        # The covering pairs' draw (auction._cover): the requests naming the busiest model, its offers.
+        model = np.bincount(market.requests.gpu_model).argmax()
+        rows = np.flatnonzero(market.requests.gpu_model == model)
+        cols = np.flatnonzero(market.offers.gpu_model == model)
+        out.append((f"{shape} drawn 8", lambda b=books, r=rows, c=cols: requests_drawn(*b, Weights(), 7, r, c, 8)))
         out.append(
             (
                 f"{shape} jobs and exclusions top 32",

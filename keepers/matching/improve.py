@@ -199,25 +199,38 @@ def _state(request, offer, provider, score, units, stake, free_units, free_stake
 
 
 @njit(cache=True)
+def _append(head: np.ndarray, tail: np.ndarray, after: np.ndarray, before: np.ndarray, key: int, p: int) -> None:
+    """Pair p joins the end of key's linked list."""
+    last = tail[key]
+    after[p], before[p] = _NONE, last
+    if last != _NONE:
+        after[last] = p
+    else:
+        head[key] = p
+    tail[key] = p
+
+
+@njit(cache=True)
+def _unlink(head: np.ndarray, tail: np.ndarray, after: np.ndarray, before: np.ndarray, key: int, p: int) -> None:
+    """Pair p leaves key's linked list."""
+    if before[p] != _NONE:
+        after[before[p]] = after[p]
+    else:
+        head[key] = after[p]
+    if after[p] != _NONE:
+        before[after[p]] = before[p]
+    else:
+        tail[key] = before[p]
+
+
+@njit(cache=True)
 def _take(s: _State, p: int) -> None:
     s.version[0] += 1
     s.served[s.req[p]] = p
     o, v = s.off[p], s.prov[p]
-    tail = s.offer_tail[o]
-    s.offer_next[p], s.offer_prev[p] = _NONE, tail
-    if tail != _NONE:
-        s.offer_next[tail] = p
-    else:
-        s.offer_head[o] = p
-    s.offer_tail[o] = p
+    _append(s.offer_head, s.offer_tail, s.offer_next, s.offer_prev, o, p)
     s.offer_count[o] += 1
-    tail = s.provider_tail[v]
-    s.provider_next[p], s.provider_prev[p] = _NONE, tail
-    if tail != _NONE:
-        s.provider_next[tail] = p
-    else:
-        s.provider_head[v] = p
-    s.provider_tail[v] = p
+    _append(s.provider_head, s.provider_tail, s.provider_next, s.provider_prev, v, p)
     s.units_left[o] -= s.un[p]
     s.stake_left[v] -= s.st[p]
 
@@ -227,25 +240,9 @@ def _drop(s: _State, p: int) -> None:
     s.version[0] += 1
     s.served[s.req[p]] = _NONE
     o, v = s.off[p], s.prov[p]
-    after, before = s.offer_next[p], s.offer_prev[p]
-    if before != _NONE:
-        s.offer_next[before] = after
-    else:
-        s.offer_head[o] = after
-    if after != _NONE:
-        s.offer_prev[after] = before
-    else:
-        s.offer_tail[o] = before
+    _unlink(s.offer_head, s.offer_tail, s.offer_next, s.offer_prev, o, p)
     s.offer_count[o] -= 1
-    after, before = s.provider_next[p], s.provider_prev[p]
-    if before != _NONE:
-        s.provider_next[before] = after
-    else:
-        s.provider_head[v] = after
-    if after != _NONE:
-        s.provider_prev[after] = before
-    else:
-        s.provider_tail[v] = before
+    _unlink(s.provider_head, s.provider_tail, s.provider_next, s.provider_prev, v, p)
     s.units_left[o] += s.un[p]
     s.stake_left[v] += s.st[p]
 

@@ -347,17 +347,16 @@ def _chained(s: _State, q, units_keys, units_extra, n_units, stake_keys, stake_e
 
 
 @njit(cache=True)
-def _consolidate(s: _State, p, need_units, need_stake):
+def _consolidate(s: _State, p, need_units, need_stake, ints, floats):
     """Room for pair p on its offer by relocating several requests there, best relocation first.
 
-    (gain, number of moves, moved from, moved to): the moves are the arrays' first entries; none: (-inf, 0, ...).
+    (gain, number of moves): the moves are the first entries of ints[3] (from) and ints[4] (to); none: (-inf, 0).
+    `ints` (5 rows) and `floats` (3 rows) are scratch of at least as many columns as requests.
     """
     o = s.off[p]
-    count = s.offer_count[o]
-    gains = np.empty(count)
-    pairs = np.empty(count, dtype=np.int64)
-    none_keys = np.empty(0, dtype=np.int64)
-    none_values = np.empty(0)
+    gains, pairs = floats[0], ints[0]
+    none_keys = ints[0][:0]
+    none_values = floats[0][:0]
     n_options = 0
     q = s.offer_head[o]
     while q != _NONE:
@@ -378,13 +377,9 @@ def _consolidate(s: _State, p, need_units, need_stake):
     freed_units = freed_stake = 0.0
     total = s.sc[p]
     n_moves = 0
-    units_keys = np.empty(count, dtype=np.int64)
-    units_taken = np.empty(count)
-    stake_keys = np.empty(count, dtype=np.int64)
-    stake_taken = np.empty(count)
+    units_keys, stake_keys, moved_from, moved_to = ints[1], ints[2], ints[3], ints[4]
+    units_taken, stake_taken = floats[1], floats[2]
     n_units = n_stake = 0
-    moved_from = np.empty(count, dtype=np.int64)
-    moved_to = np.empty(count, dtype=np.int64)
     for i in range(n_options):
         q = pairs[i]
         # Again, on the capacity the relocations before this one took.
@@ -405,9 +400,9 @@ def _consolidate(s: _State, p, need_units, need_stake):
         )
         if freed_units >= need_units and freed_stake >= need_stake:
             if n_moves > 1:
-                return total, n_moves, moved_from, moved_to
-            return -np.inf, 0, moved_from, moved_to
-    return -np.inf, 0, moved_from, moved_to
+                return total, n_moves
+            return -np.inf, 0
+    return -np.inf, 0
 
 
 @njit(cache=True)
@@ -435,14 +430,15 @@ def _refill(s: _State, r, p, q):
 
 
 @njit(cache=True)
-def _try_request(s: _State, r, trades, chains) -> bool:
-    """The best improving move that serves unserved request r; True if one was made."""
+def _try_request(s: _State, r, trades, chains, ints, floats) -> bool:
+    """The best improving move that serves unserved request r; True if one was made.
+
+    `ints` (7 rows) and `floats` (3 rows): scratch of at least as many columns as requests.
+    """
     best_gain = _MIN_GAIN
     best_p, best_moves, best_x = _NONE, 0, _NONE
-    # The best move's requests moved (from, to: -1 where one goes unserved); a swap writes its own arrays.
-    swap_from = np.empty(2, dtype=np.int64)
-    swap_to = np.empty(2, dtype=np.int64)
-    best_from, best_to = swap_from, swap_to
+    # The best move's requests moved (from, to: -1 where one goes unserved).
+    best_from, best_to = ints[5], ints[6]
     roomy_tried = 0
     units_keys = np.empty(1, dtype=np.int64)
     units_extra = np.empty(1)
@@ -479,26 +475,24 @@ def _try_request(s: _State, r, trades, chains) -> bool:
             gain, q2 = _relocation(s, here, units_keys, units_extra, 1, stake_keys, stake_extra, 1)
             if q2 != _NONE and s.sc[p] + gain > best_gain:
                 best_gain, best_p, best_moves, best_x = s.sc[p] + gain, p, 1, _NONE
-                best_from, best_to = swap_from, swap_to
                 best_from[0], best_to[0] = here, q2
             if q2 == _NONE and chains:
                 chain, c2, c3, c4 = _chained(s, here, units_keys, units_extra, 1, stake_keys, stake_extra, 1)
                 if c2 != _NONE and s.sc[p] + chain > best_gain:
                     best_gain, best_p, best_moves, best_x = s.sc[p] + chain, p, 2, _NONE
-                    best_from, best_to = swap_from, swap_to
                     best_from[0], best_to[0], best_from[1], best_to[1] = here, c2, c3, c4
             if s.sc[p] - s.sc[here] + (s.sc[here] if trades else 0.0) > best_gain:
                 # Trade: the request goes unserved, and another waiting request may fill the room it leaves.
                 extra, x = _refill(s, r, p, here) if trades else (0.0, _NONE)
                 if s.sc[p] - s.sc[here] + extra > best_gain:
                     best_gain, best_p, best_moves, best_x = s.sc[p] - s.sc[here] + extra, p, 1, x
-                    best_from, best_to = swap_from, swap_to
                     best_from[0], best_to[0] = here, _NONE
         if need_units > 0 and s.offer_count[o] > 1:
-            gain, n_moves, moved_from, moved_to = _consolidate(s, p, need_units, need_stake)
+            gain, n_moves = _consolidate(s, p, need_units, need_stake, ints, floats)
             if n_moves > 0 and gain > best_gain:
                 best_gain, best_p, best_moves, best_x = gain, p, n_moves, _NONE
-                best_from, best_to = moved_from, moved_to
+                best_from[:n_moves] = ints[3][:n_moves]
+                best_to[:n_moves] = ints[4][:n_moves]
     if best_p == _NONE:
         return False
     p, x = best_p, best_x
@@ -534,10 +528,13 @@ def _try_request(s: _State, r, trades, chains) -> bool:
 @njit(cache=True)
 def _try_requests(s: _State, rows: np.ndarray, trades: bool, chains: bool) -> bool:
     """`_try_request` on each of `rows` still waiting, in order; True if any move was made."""
+    # Scratch for the moves: no offer holds more requests than there are.
+    ints = np.empty((7, len(s.served) + 2), dtype=np.int64)
+    floats = np.empty((3, len(s.served) + 2))
     moved = False
     for r in rows:
         if s.served[r] == _NONE:
-            moved |= _try_request(s, r, trades, chains)
+            moved |= _try_request(s, r, trades, chains, ints, floats)
     return moved
 
 

@@ -17,13 +17,13 @@ export PYTHONWARNINGS := ignore::FutureWarning
 
 install: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
 
-# The last step compiles the matcher's numba kernels into keepers/matching/__pycache__ (some 10 s once), so
-# that no test or keeper process pays it (docs/matching.md, "The auction").
+# The last step compiles the matcher's numba loops (scoring, the local improvement, the auction) into
+# keepers/matching/__pycache__ (some 20 s once), so that no test or keeper process pays it.
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) -r requirements.txt
 	$(PIP) --no-deps --no-build-isolation -e .
-	$(BIN)/python -c "from keepers.matching.kernels import warm_up; warm_up()"
+	$(BIN)/python -c "from keepers.matching import warm_up; warm_up()"
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

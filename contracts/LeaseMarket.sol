@@ -322,11 +322,11 @@ contract LeaseMarket is ILeaseMarket, MarketBase, SignedRequests {
         // Check and effect in the library (the deadline fixed when the challenge opened, the
         // capacity proof's spot check).
         // slither-disable-next-line reentrancy-no-eth (our linked library and registry; nonReentrant)
-        (address provider, uint128 bond) = LeaseLiveness.respond(_lease(leaseId), leaseId, registry, answer);
+        (address bondTo, uint128 bond) = LeaseLiveness.respond(_lease(leaseId), leaseId, registry, answer);
 
-        // Interaction: credited when the token refuses the provider, so no token can keep an
+        // Interaction: credited when the token refuses the payee, so no token can keep an
         // online provider from answering and have it slashed.
-        _payOrCredit(provider, bond);
+        _payOrCredit(bondTo, bond);
     }
 
     /*//////////////////////////////////////////////////////////////

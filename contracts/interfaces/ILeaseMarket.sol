@@ -95,8 +95,10 @@ interface ILeaseMarket is IMarketBase {
         bytes32 seed
     );
 
-    /// @notice Emitted when the provider answers in time; the bond went to the provider.
-    event LivenessAnswered(uint256 indexed leaseId, address indexed provider, uint128 bond);
+    /// @notice Emitted when the provider answers in time. The bond went to `bondTo`: the provider,
+    /// or back to the challenger when that is the lease's own tenant (its check is part of the
+    /// service the lease pays for, so it pays the provider nothing more).
+    event LivenessAnswered(uint256 indexed leaseId, address indexed provider, address bondTo, uint128 bond);
 
     /// @notice Emitted when an unanswered challenge is resolved: the lease is terminated (a
     /// LeaseClosed with reason LIVENESS_FAILURE follows) and the provider slashed.
@@ -232,7 +234,8 @@ interface ILeaseMarket is IMarketBase {
     /// `Market.LIVENESS_LEAVES_PER_UNIT` leaves, then the sibling paths of the
     /// `Market.LIVENESS_SPOT_CHECKS` leaves drawn from (seed, root), one after the other, 32 bytes
     /// per node; the chain recomputes each drawn leaf (docs/leases.md). The bond goes to the
-    /// provider, credited to it ({IPayoutCredits}) when the token refuses the transfer.
+    /// provider, or back to the challenger when the challenger is the lease's tenant; credited
+    /// ({IPayoutCredits}) when the token refuses the transfer.
     /// @dev Emits {LivenessAnswered}. Reverts with LeaseMarket_LivenessProofLength or
     /// LeaseMarket_LivenessProofInvalid on an answer without the work.
     function respondLiveness(uint256 leaseId, bytes calldata answer) external;

@@ -107,16 +107,19 @@ library LeaseLiveness {
 
     /// @notice `respondLiveness` of LeaseMarket after the lookup: the provider answers an open
     /// challenge by its deadline with a capacity proof for the challenge's seed (`answer`: the root,
-    /// then the Merkle paths of the spot-checked leaves). Returns the provider and the bond the
-    /// market then pays it.
+    /// then the Merkle paths of the spot-checked leaves). Returns who the market then pays the bond
+    /// to and the bond: the provider, unless the challenger is the lease's own tenant, whose bond
+    /// goes back to it. A tenant's check of its own lease is part of the service the lease pays
+    /// for: were its bond the provider's, a provider that serves nobody (the GPU re-let, taken
+    /// back only for each proof) would be paid for the very check that caught it (issue 12).
     function respond(
         Market.OrderRecord storage order,
         uint256 leaseId,
         IProviderRegistry registry,
         bytes calldata answer
-    ) external returns (address provider, uint128 bond) {
+    ) external returns (address bondTo, uint128 bond) {
         // Check: the provider, within the window fixed when the challenge opened, with the work.
-        provider = order.provider;
+        address provider = order.provider;
         if (msg.sender != provider) revert Errors.LeaseMarket_CallerNotProvider(leaseId, msg.sender);
         if (!order.challengeOpen) revert Errors.LeaseMarket_NoOpenChallenge(leaseId);
         uint40 deadline = order.challengeDeadline;
@@ -129,10 +132,12 @@ library LeaseLiveness {
         // challenger and bond stay, dead, in their slot: the next challenge rewrites it.
         bond = order.challengeBond;
         order.challengeOpen = false;
+        address challenger = order.challenger;
+        bondTo = challenger == order.tenant ? challenger : provider;
 
         // slither-disable-next-line reentrancy-no-eth (our immutable registry; the market's call nonReentrant)
         registry.recordOutcome(provider, Registry.Outcome.LIVENESS_ANSWERED);
-        emit ILeaseMarket.LivenessAnswered(leaseId, provider, bond);
+        emit ILeaseMarket.LivenessAnswered(leaseId, provider, bondTo, bond);
     }
 
     /// @notice Leaf `index` of a capacity proof for `seed`: `Market.LIVENESS_CHAIN_STEPS` keccak256

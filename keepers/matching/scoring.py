@@ -7,10 +7,12 @@ The score follows Spheron's matching factors; see docs/matching.md.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, fields
 
 import numpy as np
 from eth_hash.auto import keccak
+from numba import njit
 
 from .book import OfferBook, ProviderBook, RequestBook
 
@@ -88,11 +90,6 @@ def pair_randomness(seed: int, request_ids: np.ndarray, offer_ids: np.ndarray) -
 
 # Salt of `requests_drawn`'s hash, so its draws are not the score's randomness.
 _DRAW_SALT = 0x5EED_D2A7
-# Cells of the (requests x offers) block scored at once: ~16 MB per float64 array.
-_BLOCK_CELLS = 1 << 21
-# Rows of a block: few enough that they ask alike (rows are sorted by units, then price ceiling),
-# so the block's weakest demand prunes the pool almost as well as each row's own.
-_BLOCK_ROWS = 32
 
 
 def candidates(
@@ -111,13 +108,13 @@ def candidates(
     Sharded and pruned before anything is scored (docs/matching.md, "Candidates"):
     requests are grouped by what they ask for (a model, or a minimum vRAM for
     any model, and a region or any), and a group meets only the offers of that
-    model and region (its pool), sorted by price. The group's requests are
-    sorted by units, then price ceiling, and taken in blocks, so a block meets
-    only the prefix of the pool it can afford, further cut by the block's
-    weakest demands (fewest units, lowest reputation, tier and duration). What
-    is left is checked pair by pair and scored as 2-D NumPy arrays, and each
-    request keeps its `top_k`. Of pairs tied at the k-th place (equal scores,
-    as with a zero randomness weight), an arbitrary one is kept.
+    model and region (its pool), sorted by price. Each request scans the prefix
+    of the pool it can afford in a numba loop (`_top_k_rows`) that keeps its
+    best `top_k` so far and stops at the first offer whose score could not
+    make them any more (the score falls with the price); a pair is checked and
+    hashed only if its score without the randomness could. Of pairs tied at
+    the k-th place (equal scores, as with a zero randomness weight), the
+    cheaper (earlier in the pool) is kept.
 
     Pricing (column generation, docs/matching.md "The assignment"): with
     `unit_cost` (per offer row) a pair is ranked by its reduced score, its
@@ -131,8 +128,9 @@ def candidates(
     """
     if len(requests) == 0 or len(offers) == 0 or top_k < 1:
         return _no_candidates()
-    offer_facts = _OfferFacts.of(offers, providers, weights)
-    pricing = _Pricing.of(requests, offers, weights, unit_cost, threshold)
+    facts = _OfferFacts.of(offers, providers, weights)
+    rows_of = _RowFacts.of(requests, weights, seed, threshold)
+    cols_of = _ColumnFacts.of(offers, facts, unit_cost)
     by_price = np.argsort(offers.price, kind="stable")
     any_vram = np.where(requests.gpu_model == 0, requests.min_vram, 0)
     keys, group_of = np.unique(
@@ -144,25 +142,23 @@ def candidates(
         model_ok = offers.gpu_model[by_price] == model if model != 0 else offers.vram[by_price] >= min_vram
         region_ok = (offers.region[by_price] == region) if region != 0 else True
         pool = by_price[model_ok & region_ok]
+        rows = np.flatnonzero(group_of == group)
+        pool = pool[facts.may_serve(offers, pool, requests, rows)]
         if len(pool) == 0:
             continue
-        pool_price = offers.price[pool]
-        rows = np.flatnonzero(group_of == group)
-        rows = rows[np.lexsort((requests.max_price[rows], requests.units[rows]))]
-        step = max(1, min(_BLOCK_ROWS, _BLOCK_CELLS // len(pool)))
-        for start in range(0, len(rows), step):
-            block = rows[start : start + step]
-            cols = pool[: np.searchsorted(pool_price, requests.max_price[block].max(), side="right")]
-            cols = cols[offer_facts.may_serve(offers, cols, requests, block)]
-            if pricing is not None:
-                cols = cols[pricing.may_pass(offers, cols, requests, block, offer_facts)]
-            if len(cols) == 0:
-                continue
-            picked.append(_score_block(requests, block, offers, cols, offer_facts, weights, seed, top_k, pricing))
+        row, col, score = _top_k_rows(
+            *rows_of.take(rows),
+            np.searchsorted(offers.price[pool], requests.max_price[rows], side="right"),
+            *cols_of.take(pool),
+            float(weights.stake),
+            float(weights.randomness),
+            min(top_k, len(pool)),
+        )
+        picked.append((rows[row], pool[col], score))
     if not picked:
         return _no_candidates()
     r, o, s = (np.concatenate(parts) for parts in zip(*picked))
-    # Each request's pairs come from one block, best first: a stable sort by request keeps that order.
+    # Each request's pairs come from one group, best first: a stable sort by request keeps that order.
     order = np.argsort(r, kind="stable") if by_score else np.lexsort((o, r))
     return Candidates(r[order], o[order], s[order])
 
@@ -194,188 +190,360 @@ class _OfferFacts:
         )
         return cls(providers.address[p], providers.reputation[p], providers.free_stake[p], quality)
 
-    def may_serve(self, offers: OfferBook, cols: np.ndarray, requests: RequestBook, block: np.ndarray) -> np.ndarray:
-        """Mask over `cols`: offers that meet the block's weakest demand in every respect.
+    def may_serve(self, offers: OfferBook, cols: np.ndarray, requests: RequestBook, rows: np.ndarray) -> np.ndarray:
+        """Mask over `cols`: offers that meet the weakest demand of `rows` in every respect.
 
-        A necessary condition for any pair of the block, so it drops no feasible pair.
+        A necessary condition for any pair of the rows, so it drops no feasible pair.
         """
-        fewest = requests.units[block].min()
+        fewest = requests.units[rows].min()
         return (
             (offers.free_units[cols] >= fewest)
             & (self.free_stake[cols] >= fewest * offers.collateral_per_unit[cols])
-            & (self.reputation[cols] >= requests.min_reputation[block].min())
-            & (offers.tier[cols] >= requests.min_tier[block].min())
-            & (offers.max_duration[cols] >= requests.duration[block].min())
+            & (self.reputation[cols] >= requests.min_reputation[rows].min())
+            & (offers.tier[cols] >= requests.min_tier[rows].min())
+            & (offers.max_duration[cols] >= requests.duration[rows].min())
         )
 
 
 @dataclass(frozen=True)
-class _Pricing:
-    """What ranks pairs by reduced score: each offer's cost per unit and each request's threshold."""
+class _RowFacts:
+    """Per-request columns `_top_k_rows` reads: the score's row terms and every demand, as arrays of one dtype each.
 
-    unit_cost: np.ndarray  # per offer row, >= 0
-    threshold: np.ndarray  # per request row; -inf keeps every pair
-    weights: Weights
+    The score is rearranged as row terms times column terms (docs/matching.md,
+    "The score"): w.price · (1 − price / maxPrice) is w.price − (w.price /
+    maxPrice) · price, and the stake factor is min(1, (freeStake / 4 ·
+    collateral) / units).
+    """
+
+    columns: tuple[np.ndarray, ...]
 
     @classmethod
-    def of(cls, requests: RequestBook, offers: OfferBook, weights: Weights, unit_cost, threshold) -> _Pricing | None:
-        if unit_cost is None and threshold is None:
-            return None
+    def of(cls, requests: RequestBook, weights: Weights, seed: int, threshold) -> _RowFacts:
+        n = len(requests)
+        jobs = requests.job_steps is not None
         return cls(
-            np.zeros(len(offers)) if unit_cost is None else np.asarray(unit_cost, dtype=np.float64),
-            np.full(len(requests), -np.inf) if threshold is None else np.asarray(threshold, dtype=np.float64),
-            weights,
+            (
+                _ints(requests.units),
+                requests.units.astype(np.float64),
+                _floats(requests.max_price),
+                weights.match + weights.price + weights.region * np.where(requests.region == 0, 0.5, 1.0),
+                weights.price / np.maximum(requests.max_price.astype(np.float64), 1.0),
+                _request_keys(seed, requests.ids),
+                _ints(requests.tenant),
+                _ints(requests.min_tier),
+                _ints(requests.min_reputation),
+                _ints(requests.duration),
+                _ints(requests.excluded) if requests.excluded is not None else np.zeros(n, dtype=np.int64),
+                np.full(n, requests.excluded is not None),
+                _ints(requests.job_steps) if jobs else np.zeros(n, dtype=np.int64),
+                _ints(requests.job_timeout) if jobs else np.zeros(n, dtype=np.int64),
+                _floats(requests.job_collateral) if jobs else np.zeros(n),
+                np.full(n, -np.inf) if threshold is None else _floats(threshold),
+            )
         )
 
-    def may_pass(
-        self, offers: OfferBook, cols: np.ndarray, requests: RequestBook, block: np.ndarray, facts: _OfferFacts
-    ) -> np.ndarray:
-        """Mask over `cols`: offers whose reduced score could exceed the lowest threshold of the block.
+    def take(self, rows: np.ndarray) -> tuple[np.ndarray, ...]:
+        return tuple(np.ascontiguousarray(column[rows]) for column in self.columns)
 
-        Each term of the score is bounded over the block's rows (the largest
-        row part, the smallest price weight, the whole stake and randomness
-        weights, the fewest units), so the mask drops no pair that passes.
-        """
-        w = self.weights
-        floor = self.threshold[block].min()
-        if floor == -np.inf:
-            return np.ones(len(cols), dtype=bool)
-        row_part = w.match + w.price + w.region * np.where(requests.region[block] == 0, 0.5, 1.0).max()
-        price_weight = (w.price / np.maximum(requests.max_price[block].astype(np.float64), 1.0)).min()
-        best = (
-            row_part
-            + w.stake
-            + w.randomness
-            + facts.quality[cols]
-            - price_weight * offers.price[cols].astype(np.float64)
-            - requests.units[block].min() * self.unit_cost[cols]
+
+@dataclass(frozen=True)
+class _ColumnFacts:
+    """Per-offer columns `_top_k_rows` reads, gathered in a pool's order by `take`."""
+
+    columns: tuple[np.ndarray, ...]
+
+    @classmethod
+    def of(cls, offers: OfferBook, facts: _OfferFacts, unit_cost) -> _ColumnFacts:
+        m = len(offers)
+        collateral = 4.0 * offers.collateral_per_unit.astype(np.float64)
+        takes_jobs = offers.job_rate is not None
+        return cls(
+            (
+                _floats(offers.price),
+                offers.price.astype(np.float64),
+                _floats(facts.quality),
+                facts.free_stake / np.maximum(collateral, np.finfo(np.float64).tiny),
+                np.zeros(m) if unit_cost is None else _floats(unit_cost),
+                _offer_keys(offers.ids),
+                _ints(facts.address),
+                _ints(offers.tier),
+                _ints(facts.reputation),
+                _ints(offers.max_duration),
+                _ints(offers.free_units),
+                _floats(facts.free_stake),
+                _floats(offers.collateral_per_unit),
+                np.full(m, takes_jobs),
+                _ints(offers.job_rate) if takes_jobs else np.zeros(m, dtype=np.int64),
+                _ints(offers.job_setup) if takes_jobs else np.zeros(m, dtype=np.int64),
+            )
         )
-        return best > floor
+
+    def take(self, pool: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The columns in the pool's order, and the best quality of each offer and those after it."""
+        taken = tuple(np.ascontiguousarray(column[pool]) for column in self.columns)
+        return *taken, np.ascontiguousarray(np.maximum.accumulate(taken[2][::-1])[::-1])
 
 
-def _score_block(
-    requests: RequestBook,
-    rows: np.ndarray,
-    offers: OfferBook,
-    cols: np.ndarray,
-    facts: _OfferFacts,
-    weights: Weights,
-    seed: int,
-    top_k: int,
-    pricing: _Pricing | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each row's top_k feasible columns, checking and hashing only the pairs that can make it.
+def _ints(values) -> np.ndarray:
+    return np.asarray(values).astype(np.int64, copy=False)
 
-    Every pair first gets its score without the randomness (2-D, the cheap
-    part). The randomness adds less than `weights.randomness`, so a row's k-th
-    best over a sample of its feasible columns is a floor under its k-th best
-    full score, and a pair whose partial score plus the whole randomness
-    weight stays below that floor cannot be in the row's top_k. Only the pairs
-    left are checked for feasibility and hashed, one by one as 1-D arrays.
-    With `pricing` the same holds for the reduced score, and the request's
-    threshold raises the floor.
+
+def _floats(values) -> np.ndarray:
+    return np.asarray(values).astype(np.float64, copy=False)
+
+
+_MIX_30, _MIX_27, _MIX_31, _MANTISSA = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+_MIX_A, _MIX_B = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_UNIT = float(1 << 53)
+
+
+@njit(cache=True)
+def _hash_unit(key):
+    """`_unit_interval` of one key: splitmix64's finaliser, its top 53 bits as a number in [0, 1)."""
+    z = key ^ (key >> _MIX_30)
+    z = z * _MIX_A
+    z = z ^ (z >> _MIX_27)
+    z = z * _MIX_B
+    z = z ^ (z >> _MIX_31)
+    return float(z >> _MANTISSA) / _UNIT
+
+
+@njit(cache=True)
+def _worse(value_a, col_a, value_b, col_b) -> bool:
+    """Pair a ranks below pair b: a lower value, or the same value further down the pool (dearer)."""
+    return value_a < value_b or (value_a == value_b and col_a > col_b)
+
+
+@njit(cache=True)
+def _sift_down(values, cols, scores, n, at) -> None:
+    """Restores the heap (its worst pair at the root) below `at`."""
+    while True:
+        child = 2 * at + 1
+        if child >= n:
+            return
+        if child + 1 < n and _worse(values[child + 1], cols[child + 1], values[child], cols[child]):
+            child += 1
+        if not _worse(values[child], cols[child], values[at], cols[at]):
+            return
+        values[at], values[child] = values[child], values[at]
+        cols[at], cols[child] = cols[child], cols[at]
+        scores[at], scores[child] = scores[child], scores[at]
+        at = child
+
+
+@njit(cache=True)
+def _pair_feasible(
+    units,
+    max_price,
+    tenant,
+    min_tier,
+    min_reputation,
+    duration,
+    excluded,
+    has_excluded,
+    job_steps,
+    job_timeout,
+    job_collateral,
+    price,
+    address,
+    tier,
+    reputation,
+    max_duration,
+    free_units,
+    free_stake,
+    collateral,
+    takes_jobs,
+    job_rate,
+    job_setup,
+) -> bool:
+    """The registry's constraints (ProviderRegistry.checkMatch, and checkJobPolicy for a JOB) for one request's
+    demands (units to excluded; the job's steps, timeout and collateral) against one offer's supply.
+
+    Scalars, not arrays: a call with arrays costs more than the check. Model and region hold for the whole pool,
+    so they are not checked here.
     """
-    partial = _scores_without_randomness(requests, rows, offers, cols, facts, weights)
-    if pricing is None:
-        rank = partial
-        floor = np.full(len(rows), -np.inf)
-    else:
-        rank = partial - requests.units[rows][:, None] * pricing.unit_cost[cols]
-        floor = pricing.threshold[rows].copy()
-    width = len(cols)
-    stride = max(1, width // (64 * top_k))
-    if width > top_k and -(-width // stride) >= top_k:
-        sample = np.arange(0, width, stride)
-        feasible = _feasible(requests, rows[:, None], offers, cols[sample][None, :], facts)
-        sampled = rank[:, sample] + weights.randomness * _unit_interval(
-            _request_keys(seed, requests.ids[rows])[:, None] ^ _offer_keys(offers.ids[cols[sample]])[None, :]
-        )
-        sampled[~feasible] = -np.inf
-        floor = np.maximum(floor, np.partition(sampled, len(sample) - top_k, axis=1)[:, len(sample) - top_k])
-    # The price ceiling is the constraint that fails most often among the pairs that pass the floor.
-    may = rank + weights.randomness >= floor[:, None]
-    may &= offers.price[cols] <= requests.max_price[rows][:, None]
-    i, j = np.nonzero(may)
-    feasible = _feasible(requests, rows[i], offers, cols[j], facts)
-    i, j = i[feasible], j[feasible]
-    noise = weights.randomness * _unit_interval(
-        _request_keys(seed, requests.ids[rows])[i] ^ _offer_keys(offers.ids[cols])[j]
-    )
-    score = partial[i, j] + noise
-    value = score if pricing is None else rank[i, j] + noise
-    if pricing is not None:
-        above = value > pricing.threshold[rows][i]
-        i, j, score, value = i[above], j[above], score[above], value[above]
-    # Each row's top_k: rows in order, best value first, then the first top_k of each row.
-    order = np.lexsort((-value, i))
-    i = i[order]
-    place = np.arange(len(i)) - np.searchsorted(i, i, side="left")
-    keep = order[place < top_k]
-    return rows[i[place < top_k]], cols[j[keep]], score[keep]
+    if not (
+        address != tenant
+        and tier >= min_tier
+        and reputation >= min_reputation
+        and price <= max_price
+        and duration <= max_duration
+        and units <= free_units
+        and free_stake >= units * collateral
+    ):
+        return False
+    if has_excluded and address == excluded:
+        return False  # a re-opened request: the chain skips its failed provider's offers
+    if job_steps == 0:
+        return True
+    if not takes_jobs:
+        return False
+    # ProviderRegistry.checkJobPolicy: setup plus the steps at the offer's throughput within the timeout.
+    per_second = max(job_rate, 1)
+    needed = job_setup + (job_steps + per_second - 1) // per_second
+    return job_rate > 0 and needed <= job_timeout and free_stake >= job_collateral
 
 
-def _feasible(requests: RequestBook, r: np.ndarray, offers: OfferBook, o: np.ndarray, facts: _OfferFacts) -> np.ndarray:
-    """The registry's constraints (ProviderRegistry.checkMatch) for request rows `r` against offer rows `o`.
+@njit(cache=True)
+def _top_k_rows(
+    units,
+    units_f,
+    max_price,
+    row_part,
+    price_weight,
+    request_key,
+    tenant,
+    min_tier,
+    min_reputation,
+    duration,
+    excluded,
+    has_excluded,
+    job_steps,
+    job_timeout,
+    job_collateral,
+    threshold,
+    affordable,
+    price,
+    price_f,
+    quality,
+    stake_per_unit,
+    unit_cost,
+    offer_key,
+    address,
+    tier,
+    reputation,
+    max_duration,
+    free_units,
+    free_stake,
+    collateral,
+    takes_jobs,
+    job_rate,
+    job_setup,
+    quality_after,
+    w_stake,
+    w_randomness,
+    k,
+):
+    """Each row's k best feasible columns of its affordable prefix of the pool: (row, column, score), best first.
 
-    `r` and `o` broadcast: 1-D pairs, or a column of rows against a row of
-    offers. Model and region hold for the whole pool, so they are not checked here.
+    A row's best k so far are a heap whose root is the worst of them. The score
+    without the randomness (and less units · unit cost when pricing) plus the
+    whole randomness weight bounds a pair's value from above, so a pair whose
+    bound does not pass the root (or the row's threshold) is skipped before
+    its constraints are checked or its randomness hashed; and since that
+    bound falls as the price rises, the first column whose bound, with the
+    best quality of the pool from there on, does not pass ends the row's scan. Every sum is
+    done in the order of the NumPy block scoring it replaced, so the scores
+    are the same to the bit.
     """
-    units = requests.units[r]
-    feasible = (
-        (facts.address[o] != requests.tenant[r])
-        & (offers.tier[o] >= requests.min_tier[r])
-        & (facts.reputation[o] >= requests.min_reputation[r])
-        & (offers.price[o] <= requests.max_price[r])
-        & (requests.duration[r] <= offers.max_duration[o])
-        & (units <= offers.free_units[o])
-        & (facts.free_stake[o] >= units * offers.collateral_per_unit[o])
-    )
-    if requests.excluded is not None:
-        # A re-opened request: the chain skips its failed provider's offers (PROVIDER_EXCLUDED).
-        feasible &= facts.address[o] != requests.excluded[r]
-    if requests.job_steps is None:
-        return feasible
-    return feasible & _job_accepted(requests, r, offers, o, facts)
+    n_rows = len(units_f)
+    cheapest_cost = min(unit_cost.min(), 0.0) if len(unit_cost) > 0 else 0.0
+    size = max(16, min(n_rows * k, 1 << 20))
+    out_row = np.empty(size, dtype=np.int64)
+    out_col = np.empty(size, dtype=np.int64)
+    out_score = np.empty(size)
+    n_out = 0
+    kept_value = np.empty(k)
+    kept_col = np.empty(k, dtype=np.int64)
+    kept_score = np.empty(k)
+    for i in range(n_rows):
+        n = 0
+        limit = threshold[i]
+        top = w_stake + row_part[i]
+        least_cost = units_f[i] * cheapest_cost
+        for c in range(affordable[i]):
+            price_term = price_weight[i] * price_f[c]
+            if ((top + quality_after[c]) - price_term) - least_cost + w_randomness <= limit:
+                break  # no pair further down the pool can pass either
+            partial = min(1.0, stake_per_unit[c] / units_f[i]) * w_stake
+            partial = partial + row_part[i]
+            partial = partial + quality[c]
+            partial = partial - price_term
+            rank = partial - units_f[i] * unit_cost[c]
+            if rank + w_randomness <= limit:
+                continue
+            if not _pair_feasible(
+                units[i],
+                max_price[i],
+                tenant[i],
+                min_tier[i],
+                min_reputation[i],
+                duration[i],
+                excluded[i],
+                has_excluded[i],
+                job_steps[i],
+                job_timeout[i],
+                job_collateral[i],
+                price[c],
+                address[c],
+                tier[c],
+                reputation[c],
+                max_duration[c],
+                free_units[c],
+                free_stake[c],
+                collateral[c],
+                takes_jobs[c],
+                job_rate[c],
+                job_setup[c],
+            ):
+                continue
+            noise = w_randomness * _hash_unit(request_key[i] ^ offer_key[c])
+            value = rank + noise
+            if value <= threshold[i]:
+                continue
+            if n < k:
+                kept_value[n], kept_col[n], kept_score[n] = value, c, partial + noise
+                at = n
+                n += 1
+                while at > 0:  # sift up
+                    parent = (at - 1) // 2
+                    if not _worse(kept_value[at], kept_col[at], kept_value[parent], kept_col[parent]):
+                        break
+                    kept_value[at], kept_value[parent] = kept_value[parent], kept_value[at]
+                    kept_col[at], kept_col[parent] = kept_col[parent], kept_col[at]
+                    kept_score[at], kept_score[parent] = kept_score[parent], kept_score[at]
+                    at = parent
+            elif _worse(kept_value[0], kept_col[0], value, c):
+                kept_value[0], kept_col[0], kept_score[0] = value, c, partial + noise
+                _sift_down(kept_value, kept_col, kept_score, n, 0)
+            if n == k:
+                limit = max(threshold[i], kept_value[0])
+        if n_out + n > size:
+            size = max(2 * size, n_out + n)
+            out_row = _grown(out_row, size)
+            out_col = _grown(out_col, size)
+            out_score = _grown(out_score, size)
+        # Best first: the root (the worst left) goes last.
+        for at in range(n - 1, -1, -1):
+            out_row[n_out + at] = i
+            out_col[n_out + at] = kept_col[0]
+            out_score[n_out + at] = kept_score[0]
+            last = at
+            kept_value[0], kept_col[0], kept_score[0] = kept_value[last], kept_col[last], kept_score[last]
+            _sift_down(kept_value, kept_col, kept_score, last, 0)
+        n_out += n
+    return out_row[:n_out], out_col[:n_out], out_score[:n_out]
 
 
-def _job_accepted(
-    requests: RequestBook, r: np.ndarray, offers: OfferBook, o: np.ndarray, facts: _OfferFacts
-) -> np.ndarray:
-    """ProviderRegistry.checkJobPolicy: a RENTAL row passes; a JOB row needs an offer whose job policy takes it.
+@njit(cache=True)
+def _grown(values, size):
+    grown = np.empty(size, dtype=values.dtype)
+    grown[: len(values)] = values
+    return grown
 
-    The offer's setup time plus the steps at its throughput (rounded up) must fit the
-    result timeout, and the provider's free stake must cover the job's collateral.
+
+def warm_up() -> float:
+    """Compiles `_top_k_rows` (or loads it from numba's cache) on a tiny market: the seconds it took.
+
+    Every call passes the same array types (int64, float64, uint64, bool), so one compilation serves all.
     """
-    steps = requests.job_steps[r]
-    if offers.job_rate is None:
-        return steps == 0
-    rate = offers.job_rate[o]
-    per_second = np.maximum(rate, 1)
-    needed = offers.job_setup[o] + (steps + per_second - 1) // per_second
-    takes = (rate > 0) & (needed <= requests.job_timeout[r]) & (facts.free_stake[o] >= requests.job_collateral[r])
-    return (steps == 0) | takes
-
-
-def _scores_without_randomness(
-    requests: RequestBook, rows: np.ndarray, offers: OfferBook, cols: np.ndarray, facts: _OfferFacts, weights: Weights
-) -> np.ndarray:
-    """Every factor of the score but the randomness, for every (row, col), as a 2-D array.
-
-    The same sums as docs/matching.md, "The score", rearranged so that each
-    factor is a row column times a column row: w.price · (1 − price / maxPrice)
-    is w.price − (w.price / maxPrice) · price, and the stake factor is
-    min(1, (freeStake / 4 · collateral) / units).
-    """
-    row_part = weights.match + weights.price + weights.region * np.where(requests.region[rows] == 0, 0.5, 1.0)
-    price_weight = weights.price / np.maximum(requests.max_price[rows].astype(np.float64), 1.0)
-    collateral = 4.0 * offers.collateral_per_unit[cols].astype(np.float64)
-    stake_per_unit = facts.free_stake[cols] / np.maximum(collateral, np.finfo(np.float64).tiny)
-    score = np.minimum(1.0, stake_per_unit / requests.units[rows][:, None])
-    score *= weights.stake
-    score += row_part[:, None]
-    score += facts.quality[cols]
-    score -= price_weight[:, None] * offers.price[cols].astype(np.float64)
-    return score
+    started = time.perf_counter()
+    one = np.ones(1, dtype=np.int64)
+    requests = RequestBook(one, one * 2, one, one * 0, one, one * 0, one * 0, one * 0, np.ones(1), one * 60)
+    offers = OfferBook(one, one * 0, one, one * 80, one, one, np.ones(1) / 2, one * 3_600, one * 2, one * 2, np.ones(1))
+    providers = ProviderBook(one, np.full(1, 8.0), one * 9_000, one * 9_000, one * 0, one)
+    candidates(requests, offers, providers, Weights(), 0, top_k=2)
+    return time.perf_counter() - started
 
 
 def requests_drawn(
@@ -391,7 +559,7 @@ def requests_drawn(
     """Per offer row of `cols`, about `k` of the request rows `rows` that it can serve, drawn at random, scored.
 
     The requests must name the offers' model (the caller's rows and columns
-    share one); region and every constraint of `_feasible` are checked here.
+    share one); region and every constraint of `_pair_feasible` are checked here.
     Each feasible request is kept with probability k / the offer's feasible
     requests (all of them where those are k or fewer), by a hash of (seed,
     request id, offer id) apart from the score's randomness, so each offer
@@ -402,28 +570,80 @@ def requests_drawn(
     if len(rows) == 0 or len(cols) == 0 or k < 1:
         return _no_candidates()
     facts = _OfferFacts.of(offers, providers, weights)
-    draw_keys = _request_keys(seed ^ _DRAW_SALT, requests.ids[rows])[None, :]
-    region = requests.region[rows][None, :]
-    found_r, found_o = [], []
-    step = max(1, _BLOCK_CELLS // len(rows))
-    for at in range(0, len(cols), step):
-        block = cols[at : at + step]
-        # Offers as rows here, so each offer's draw is one contiguous row.
-        ok = _feasible(requests, rows[None, :], offers, block[:, None], facts)
-        ok &= (region == 0) | (region == offers.region[block][:, None])
-        # Each feasible request with probability k / (the offer's feasible requests), by one multiply of the two
-        # keys (high bits kept): about k per offer, every one where it has no more than k, without a sort.
-        with np.errstate(over="ignore"):
-            draw = (draw_keys ^ _offer_keys(offers.ids[block])[:, None]) * np.uint64(0x9E3779B97F4A7C15)
-        share = k / np.maximum(ok.sum(axis=1), 1)
-        ok &= (draw >> np.uint64(11)).astype(np.float64) < (share * float(1 << 53))[:, None]
-        j, i = np.nonzero(ok)
-        found_r.append(rows[i])
-        found_o.append(block[j])
-    r, o = np.concatenate(found_r), np.concatenate(found_o)
+    i, j = _drawn_pairs(
+        _RowFacts.of(requests, weights, seed, None).take(rows),
+        _ColumnFacts.of(offers, facts, None).take(cols),
+        _ints(requests.region[rows]),
+        _ints(offers.region[cols]),
+        _request_keys(seed ^ _DRAW_SALT, requests.ids[rows]),
+        _offer_keys(offers.ids[cols]),
+        k,
+    )
+    r, o = rows[i], cols[j]
     order = np.lexsort((r, o))
     r, o = r[order], o[order]
     return Candidates(r, o, pair_scores(requests, r, offers, o, facts, weights, seed))
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+@njit(cache=True)
+def _drawn_pairs(rows, cols, request_region, offer_region, draw_keys, offer_keys, k):
+    """`requests_drawn`'s draw: (request index, offer index) into the rows and columns given, offer by offer.
+
+    Each feasible request with probability k / (the offer's feasible requests), by one multiply of the two
+    keys (high bits kept): about k per offer, every one where it has no more than k, without a sort.
+    """
+    (units, _, max_price, _, _, _, tenant, min_tier, min_reputation, duration, excluded, has_excluded) = rows[:12]
+    job_steps, job_timeout, job_collateral = rows[12:15]
+    (price, _, _, _, _, _, address, tier, reputation, max_duration, free_units, free_stake, collateral) = cols[:13]
+    takes_jobs, job_rate, job_setup = cols[13:16]
+    n_rows, n_cols = len(draw_keys), len(offer_keys)
+    ok = np.empty(n_rows, dtype=np.bool_)
+    size = max(16, min(n_cols * (k + 8), 1 << 20))
+    out_row = np.empty(size, dtype=np.int64)
+    out_col = np.empty(size, dtype=np.int64)
+    n_out = 0
+    for c in range(n_cols):
+        count = 0
+        for i in range(n_rows):
+            region = request_region[i]
+            ok[i] = (region == 0 or region == offer_region[c]) and _pair_feasible(
+                units[i],
+                max_price[i],
+                tenant[i],
+                min_tier[i],
+                min_reputation[i],
+                duration[i],
+                excluded[i],
+                has_excluded[i],
+                job_steps[i],
+                job_timeout[i],
+                job_collateral[i],
+                price[c],
+                address[c],
+                tier[c],
+                reputation[c],
+                max_duration[c],
+                free_units[c],
+                free_stake[c],
+                collateral[c],
+                takes_jobs[c],
+                job_rate[c],
+                job_setup[c],
+            )
+            count += ok[i]
+        bar = (k / max(count, 1)) * _UNIT
+        if n_out + count > size:
+            size = max(2 * size, n_out + count)
+            out_row = _grown(out_row, size)
+            out_col = _grown(out_col, size)
+        for i in range(n_rows):
+            if ok[i] and float(((draw_keys[i] ^ offer_keys[c]) * _GOLDEN) >> _MANTISSA) < bar:
+                out_row[n_out], out_col[n_out] = i, c
+                n_out += 1
+    return out_row[:n_out], out_col[:n_out]
 
 
 def pair_scores(
@@ -435,7 +655,7 @@ def pair_scores(
     weights: Weights,
     seed: int,
 ) -> np.ndarray:
-    """The full score of the pairs (r[i], o[i]), 1-D: `_scores_without_randomness` term by term plus the randomness."""
+    """The full score of the pairs (r[i], o[i]), 1-D: the terms of `_top_k_rows` plus the randomness."""
     row_part = weights.match + weights.price + weights.region * np.where(requests.region[r] == 0, 0.5, 1.0)
     price_weight = weights.price / np.maximum(requests.max_price[r].astype(np.float64), 1.0)
     collateral = 4.0 * offers.collateral_per_unit[o].astype(np.float64)

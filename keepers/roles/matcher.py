@@ -38,8 +38,7 @@ from keepers.contracts.types import ZERO_ADDRESS, RequestKind, RequestStatus, Sk
 from keepers.errors import KeeperError
 from keepers.lifecycle import Keeper
 from keepers.market_view import MarketState, MarketView
-from keepers.matching import Codebook, OfferBook, ProviderBook, RequestBook, Weights, match, optimality_gap
-from keepers.matching.kernels import warm_up
+from keepers.matching import Codebook, OfferBook, ProviderBook, RequestBook, Weights, match, optimality_gap, warm_up
 from keepers.matching.repair import undominated
 from keepers.matching.scoring import seed_from_block_hash
 from keepers.orderbook import OrderBook, OrderBookServer, SignedOrder
@@ -199,9 +198,9 @@ class MatcherKeeper(Keeper):
             self._ensure_bonded()
         self.view = MarketView(self, name="matcher-view")
         self.weights = Weights(**self.role_config.weights.model_dump())
-        # The auction's numba kernels, compiled or loaded from their cache now rather than in the first batch.
-        seconds = warm_up()
-        self.log.info("matcher kernels ready", extra={"event": "kernels_ready", "seconds": round(seconds, 3)})
+        # numba's loops compile (or load from its cache) here, not in the first batch's time limit.
+        compiled = warm_up()
+        self.log.info("matcher compiled", extra={"event": "matcher_compiled", "seconds": round(compiled, 3)})
         self.matches = self.metrics.counter("matches", "Pairs the chain accepted from this matcher")
         self.skipped = self.metrics.counter("matches_skipped", "Pairs the chain skipped", ("reason",))
         # The last batch's quality against its proven bound (docs/matching.md, "A bound you can trust").

@@ -438,7 +438,10 @@ class Books:
         lease = self.orders[e["leaseId"]]
         require(self.ts <= lease.challenge_deadline, "answered after the deadline")
         require(e["bond"] == lease.bond, "answered bond")
-        self._move(self.market.address, lease.provider, lease.bond)
+        # The bond is the provider's, unless the challenger was the lease's own tenant (issue 12).
+        owed_to = lease.challenger if lease.challenger == lease.tenant else lease.provider
+        require(e["bondTo"] == owed_to, "answered bond's payee")
+        self._move(self.market.address, owed_to, lease.bond)
         lease.challenger, lease.bond = ZERO, 0
 
     def on_LivenessResolved(self, e):

@@ -103,7 +103,7 @@ class Profits:
         elif name == "LivenessChallenged" and e["challenger"] == sybil:
             g[SYBIL] -= e["bond"]
         elif name == "LivenessAnswered" and self.orders[e["leaseId"]].challenger == sybil:
-            g[SYBIL] += e["bond"]  # to the provider
+            g[SYBIL] += e["bond"]  # to the provider, or back to the sybil as the lease's tenant
         elif name == "LivenessResolved" and e["challenger"] == sybil:
             g[SYBIL] += e["bondReturned"]
         elif name == "DisputeOpened" and e["challenger"] == alt:

@@ -236,6 +236,17 @@ def _model_units(job: Job) -> tuple[str, int]:
     return JOB_MODEL, INFEASIBLE_UNITS if job.kind == "infeasible" else 1
 
 
+def _in_turn(world: World, stratum: str, agents: list[Agent]) -> Agent:
+    """The next of `agents` for a drawn job of `stratum` (its pool, its kind, right or wrong, its
+    solver's cheat): each verifier of a pool takes its turn within every stratum, so each meets the
+    same mix of results (stratified, not drawn at random: an honest verifier's pay turns on how
+    many wrong results it meets, and a random share between a few agents hid the lazy one's loss
+    on L1 in run-to-run spread). The expected value is the same either way."""
+    n = world.counters[f"verifier-turn/{stratum}"]
+    world.counters[f"verifier-turn/{stratum}"] += 1
+    return agents[n % len(agents)]
+
+
 def run_wave(world: World, wave: int, size: int, stats: JobStats) -> None:
     c, chain = world.c, world.chain
     jobs = _plan_wave(world, wave, size)
@@ -341,15 +352,18 @@ def run_wave(world: World, wave: int, size: int, stats: JobStats) -> None:
             continue
         name = "big" if job.kind == "big" else "clean" if job.solver.name in clean_solvers else "sentinel"
         pool = pools[name]
-        verifier = world.rng.choice([a for a in pool if a.strategy.endswith("-honest") or a.strategy == "verifier-big"])
+        suffix = {"solver-self-report": "/sr", "solver-grief": "/grief"}.get(job.solver.strategy, "")
+        stratum = f"{name}/{job.kind}/{'wrong' if job.wrong else 'right'}{suffix}"
+        verifier = _in_turn(
+            world, stratum, [a for a in pool if a.strategy.endswith("-honest") or a.strategy == "verifier-big"]
+        )
         lazies = [a for a in pool if a.strategy.endswith("-lazy")]
         if lazies:
-            lazy = world.rng.choice(lazies)
+            lazy = _in_turn(world, stratum + "/lazy", lazies)
             lazy.units += 1
             first.append(Tx(lazy.address, calls.attest(c, job.job_id, job.terms, True), expect_revert=True))
         if name != "clean":
-            suffix = {"solver-self-report": "/sr", "solver-grief": "/grief"}.get(job.solver.strategy, "")
-            world.counters[f"{name}/{job.kind}/{'wrong' if job.wrong else 'right'}{suffix}"] += 1
+            world.counters[stratum] += 1
         job.verifier = verifier
         verifier.units += 1
         if job.wrong and job.solver.strategy == "solver-self-report":

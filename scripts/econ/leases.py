@@ -78,8 +78,9 @@ ANSWERS = {
 # (a CPU at a small share of the GPU's rate). The spot check refuses it and the challenge is slashed.
 BOT_WORK = 0.01
 # provider-dark-timeshare re-lets the GPU and takes it back for each proof: its tenant's keeper finds
-# the workload unreachable (docs/delivery.md), challenges at this hour (the provider answers, taking
-# the bond) and closes the lease; the re-let renter loses service for PROOF_SECONDS per proof.
+# the workload unreachable (docs/delivery.md), challenges at this hour (the provider answers; the
+# tenant's own bond comes back to it) and closes the lease; the re-let renter loses service for
+# PROOF_SECONDS per proof.
 TIMESHARE_DETECT_HOUR = 1
 PROOF_SECONDS = 60
 
@@ -359,7 +360,8 @@ def _relet(lease: Lease, hours: float) -> None:
 def _timeshare_detected(world: World, leases: list[Lease]) -> None:
     """provider-dark-timeshare's leases at TIMESHARE_DETECT_HOUR: the tenant's keeper found the workload
     unreachable; it challenges (docs/delivery.md), the provider takes the GPU back and answers with the
-    whole work (the bond is its), and the workload still unreachable, the tenant closes. The GPU was
+    whole work (the tenant's bond goes back to the tenant), and the workload still unreachable, the
+    tenant closes. The GPU was
     re-let from the match, and stays re-let for the hours the lease would have run (the GPU-hours an
     honest provider's lease holds), less PROOF_SECONDS of the re-let renter's service per proof."""
     c, chain = world.c, world.chain

@@ -515,13 +515,12 @@ def provider_dark_timeshare(i: Inputs) -> Formula:
     D = 1  # leases.TIMESHARE_DETECT_HOUR: the tenant keeper's detection, challenge and close
     t_p = 60 / 3600  # leases.PROOF_SECONDS: the re-let renter's lost service per proof
     f, _ = _fees(i)
-    b = usd(i.p["livenessBond"])
     return Formula(
-        f"the tenant's keeper finds the workload unreachable, challenges at hour D = {D} (answered: the bond b_live "
-        f"= {b:g} is the provider's) and closes; the GPU stays re-let for the GPU-hours an honest lease holds: "
-        f"(1 − f)·p·D + b_live + r·p·(H̄ − t_p) − gas(respondLiveness), t_p = 60 s",
+        f"the tenant's keeper finds the workload unreachable, challenges at hour D = {D} and closes; the provider "
+        "takes the GPU back to answer, and the tenant's bond goes back to the tenant (a tenant's check of its own "
+        "lease pays the provider nothing beyond the lease); the GPU stays re-let for the GPU-hours an honest lease "
+        "holds: (1 − f)·p·D + r·p·(H̄ − t_p) − gas(respondLiveness), t_p = 60 s",
         (1 - f) * usd(i.lease_price) * D
-        + b
         - i.g("respond_liveness")
         + RELET_SHARE * usd(i.lease_price) * (i.lease_hours_mean - t_p),
     )

@@ -886,6 +886,12 @@ export const leaseMarketAbi = [
       },
       {
         "indexed": false,
+        "internalType": "address",
+        "name": "bondTo",
+        "type": "address"
+      },
+      {
+        "indexed": false,
         "internalType": "uint128",
         "name": "bond",
         "type": "uint128"

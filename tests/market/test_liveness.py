@@ -81,9 +81,39 @@ def test_when_provider_answers_then_bond_to_provider_and_outcome(market, registr
     assert token.balanceOf(provider) == before + LIVENESS_BOND
     assert order(market, lease_id)["challenger"] == ZERO_ADDRESS
     assert registry.provider(provider)["livenessAnswered"] == 1
-    assert event_args(tx, "LivenessAnswered") == {"leaseId": lease_id, "provider": provider, "bond": LIVENESS_BOND}
+    assert event_args(tx, "LivenessAnswered") == {
+        "leaseId": lease_id,
+        "provider": provider,
+        "bondTo": provider,
+        "bond": LIVENESS_BOND,
+    }
     assert tx.events["OutcomeRecorded"][0]["outcome"] == LIVENESS_ANSWERED
     # Accrual held back during the challenge is released once answered.
+    assert market.accruedOf(lease_id) == streamed(tx.timestamp - order(market, lease_id)["startTime"])
+
+
+def test_when_the_tenant_challenges_its_own_lease_then_the_answer_returns_its_bond(
+    market, registry, token, provider, tenant, lease_id
+):
+    """Issue 12, the timesharer: a tenant's check of its own lease is part of the service the lease
+    pays for, so an answer pays the provider nothing beyond the lease; were the tenant's bond the
+    provider's, a provider that serves nobody would be paid for the check that caught it."""
+    token.approve(market, 2**256 - 1, {"from": tenant})
+    tenant_before, provider_before = token.balanceOf(tenant), token.balanceOf(provider)
+    _challenge(market, lease_id, tenant)
+    assert token.balanceOf(tenant) == tenant_before - LIVENESS_BOND
+
+    tx = respond_liveness(market, lease_id, provider)
+
+    assert event_args(tx, "LivenessAnswered") == {
+        "leaseId": lease_id,
+        "provider": provider,
+        "bondTo": tenant,
+        "bond": LIVENESS_BOND,
+    }
+    assert (token.balanceOf(tenant), token.balanceOf(provider)) == (tenant_before, provider_before)
+    # Still an answered challenge for the provider's record, and the held-back accrual is released.
+    assert registry.provider(provider)["livenessAnswered"] == 1
     assert market.accruedOf(lease_id) == streamed(tx.timestamp - order(market, lease_id)["startTime"])
 
 
@@ -125,10 +155,12 @@ def test_when_a_second_challenge_follows_an_answered_one_then_the_views_show_onl
         second.timestamp,
     )
     assert market.accruedOf(lease_id) == streamed(second.timestamp - open_["startTime"])
-    before = token.balanceOf(provider)
+    before = token.balanceOf(provider), token.balanceOf(funded)
     tx = respond_liveness(market, lease_id, provider)
+    # The second challenger is the tenant (`funded`): its bond comes back to it.
     assert event_args(tx, "LivenessAnswered")["bond"] == LIVENESS_BOND
-    assert token.balanceOf(provider) == before + LIVENESS_BOND
+    assert event_args(tx, "LivenessAnswered")["bondTo"] == funded
+    assert (token.balanceOf(provider), token.balanceOf(funded)) == (before[0], before[1] + LIVENESS_BOND)
     assert order(market, lease_id)["challenger"] == ZERO_ADDRESS
     with reverts_with_args("LeaseMarket_NoOpenChallenge", lease_id):
         respond_liveness(market, lease_id, provider)

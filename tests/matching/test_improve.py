@@ -6,7 +6,9 @@ import time
 import numpy as np
 import pytest
 
-from keepers.matching.improve import improve
+from keepers.matching.improve import improve, warm_up
+
+from .improve_reference import improve as reference_improve
 
 
 def random_instance(rng, n_requests, n_offers, n_providers, pairs_per_request):
@@ -131,3 +133,22 @@ def test_a_chain_of_two_moves_joins_single_idle_units_for_a_waiting_request(chai
         assert score[chosen].sum() == pytest.approx(4.3)
     else:
         assert chosen.tolist() == [1, 3]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_numba_search_makes_the_moves_the_python_loops_made(seed):
+    """The same result as the plain Python search (`improve_reference.improve`) on seeded markets of every size, from an
+    empty and a greedy start, with trades and chains on and off."""
+    rng = np.random.default_rng(1_000 + seed)
+    instance = random_instance(
+        rng, int(rng.integers(5, 300)), int(rng.integers(3, 100)), int(rng.integers(1, 30)), int(rng.integers(1, 9))
+    )
+    for start in (np.zeros(0, dtype=np.int64), greedy_start(instance)):
+        for trades, chains in ((True, True), (True, False), (False, True)):
+            options = {"chosen": start, "deadline": time.monotonic() + 60, "trades": trades, "chains": chains}
+            want = reference_improve(**instance, **options)
+            assert improve(**instance, **options).tolist() == want.tolist()
+
+
+def test_warm_up_compiles_the_search_and_reports_its_time():
+    assert warm_up() >= 0

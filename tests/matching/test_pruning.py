@@ -7,6 +7,8 @@ from keepers.matching import Weights, candidates
 from keepers.matching.scoring import BPS, pair_randomness
 from keepers.matching.synthetic import generate
 
+from .scoring_cases import cases, digest
+
 
 def brute_force_top_k(requests, offers, providers, weights, seed, k):
     """Every (request, offer) pair checked and scored one at a time, as docs/matching.md states the rules."""
@@ -91,3 +93,44 @@ def test_token_scale_amounts_score_like_small_ones():
         found.score, [expected[p] for p in zip(found.request.tolist(), found.offer.tolist())], rtol=1e-12
     )
     assert market.offers.collateral_per_unit.min() >= 1e20
+
+
+# `candidates` and `requests_drawn` on seeded markets of every shape, as the NumPy scoring before numba returned
+# them (main at 6fe228a; scoring_cases.py): the same pairs, in the same order, with the same scores to the bit.
+RECORDED = {
+    "scarce top 16": "02c695060d1ed6b0",  # 1958 pairs
+    "scarce top 128 by score": "d19e03d83d8f4d9b",  # 4526 pairs
+    "scarce pricing top 8": "61f4d516da19278e",  # 1075 pairs
+    "scarce no randomness top 3": "d8f7c0cd7d34e2ce",  # 664 pairs
+    "scarce drawn 8": "cb1cc28636e57edd",  # 580 pairs
+    "scarce jobs and exclusions top 32": "fb681c4b6a5166c7",  # 2460 pairs
+    "multi-unit top 16": "b474691e890b1df9",  # 4134 pairs
+    "multi-unit top 128 by score": "2c54ee169ea584b5",  # 19492 pairs
+    "multi-unit pricing top 8": "298e712c40cef549",  # 1793 pairs
+    "multi-unit no randomness top 3": "cbc4352dfec158ec",  # 864 pairs
+    "multi-unit drawn 8": "c71ec6952f42af58",  # 3989 pairs
+    "multi-unit jobs and exclusions top 32": "d4a2e7feffc32297",  # 6824 pairs
+    "heavy-tailed top 16": "57d24835f599ef8f",  # 3389 pairs
+    "heavy-tailed top 128 by score": "d7eecd7a3d59b6ab",  # 11573 pairs
+    "heavy-tailed pricing top 8": "053fb33e4ec800be",  # 1626 pairs
+    "heavy-tailed no randomness top 3": "3ecb8aabdeeeb88f",  # 790 pairs
+    "heavy-tailed drawn 8": "272ae39947510627",  # 2555 pairs
+    "heavy-tailed jobs and exclusions top 32": "6aabea0782c6252e",  # 4910 pairs
+    "region-fragmented top 16": "7280ae45ab3ec663",  # 1051 pairs
+    "region-fragmented top 128 by score": "d42c0ed922e09337",  # 1098 pairs
+    "region-fragmented pricing top 8": "586edf9fc6110f17",  # 715 pairs
+    "region-fragmented no randomness top 3": "0b48470470d61592",  # 486 pairs
+    "region-fragmented drawn 8": "5e9e9c94aa279e60",  # 305 pairs
+    "region-fragmented jobs and exclusions top 32": "89564442f52ae445",  # 869 pairs
+    "near-ties top 16": "fc513aacc1ee6ff6",  # 2327 pairs
+    "near-ties top 128 by score": "7d8bbe4e4728ce0f",  # 10550 pairs
+    "near-ties pricing top 8": "3d84d4d3133ab1bb",  # 1086 pairs
+    "near-ties no randomness top 3": "b48e6098dcdfb12f",  # 499 pairs
+    "near-ties drawn 8": "6bc15bc06a0da3ed",  # 3374 pairs
+    "near-ties jobs and exclusions top 32": "839ed563126c5198",  # 3741 pairs
+}
+
+
+def test_numba_scoring_returns_exactly_what_the_numpy_block_scoring_did():
+    found = {name: digest(thunk()) for name, thunk in cases()}
+    assert found == RECORDED

@@ -55,7 +55,12 @@ def test_a_blocked_provider_still_answers_and_is_credited_the_bond(blocklist):
 
     tx = respond_liveness(p.market, lease, p.provider)
 
-    assert event_args(tx, "LivenessAnswered") == {"leaseId": lease, "provider": p.provider, "bond": bond}
+    assert event_args(tx, "LivenessAnswered") == {
+        "leaseId": lease,
+        "provider": p.provider,
+        "bondTo": p.provider,
+        "bond": bond,
+    }
     assert event_args(tx, "PaymentCredited") == {"account": p.provider, "amount": bond}
     assert p.registry.provider(p.provider)["livenessAnswered"] == 1
     assert_books(p, {(p.market, p.provider): bond})

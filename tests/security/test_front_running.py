@@ -363,11 +363,16 @@ def test_a_permit_front_run_from_the_mempool_does_not_block_the_request(world, a
 # --- griefing with liveness challenges -------------------------------------------------------
 
 
-def test_liveness_challenge_spam_costs_the_spammer_one_bond_per_answered_challenge(world):
+@pytest.mark.parametrize("spammer", ["challenger", "tenant"])
+def test_liveness_challenge_spam_costs_a_stranger_a_bond_per_answer_and_the_tenant_its_gas(world, spammer):
+    """A third party's answered challenge pays its bond to the provider. The lease's own tenant gets
+    its bond back (its check is part of the service: issue 12, the timesharer), so its spam costs it
+    the challenges' gas, most of what the answers cost the provider (tests/security/test_timesharing.py)."""
     w = world
     lease, start = open_lease(w)
     p = params_of(w)
-    tenant_before, provider_before = w.token.balanceOf(w.tenant), w.token.balanceOf(w.provider)
+    who = getattr(w, spammer)
+    spammer_before, provider_before = w.token.balanceOf(who), w.token.balanceOf(w.provider)
     answered_before = w.registry.provider(w.provider).dict()["livenessAnswered"]
     challenges = 3
 
@@ -375,11 +380,12 @@ def test_liveness_challenge_spam_costs_the_spammer_one_bond_per_answered_challen
     for _ in range(challenges):
         t += p["livenessSpacingSeconds"]
         at(t)
-        w.market.challengeLiveness(lease, {"from": w.tenant})
+        w.market.challengeLiveness(lease, {"from": who})
         respond_liveness(w.market, lease, w.provider)
 
-    assert w.token.balanceOf(w.tenant) == tenant_before - challenges * p["livenessBond"]
-    assert w.token.balanceOf(w.provider) == provider_before + challenges * p["livenessBond"]
+    paid = 0 if spammer == "tenant" else challenges * p["livenessBond"]
+    assert w.token.balanceOf(who) == spammer_before - paid
+    assert w.token.balanceOf(w.provider) == provider_before + paid
     assert w.market.statusOf(lease) == ACTIVE
     assert w.registry.provider(w.provider).dict()["livenessAnswered"] == answered_before + challenges
     # The answered challenges held nothing back: the provider may withdraw all that accrued.

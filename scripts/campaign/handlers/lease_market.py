@@ -326,8 +326,11 @@ class LeaseMarketActions:
         lease = self._pick(active if active and self.rng.random() < 0.9 else self._leases())
         if lease is None:
             return self._send_liveness("challengeLiveness", self._any_order_id(), self.rng.choice(self.whistleblowers))
-        # Sometimes the provider challenges itself: it must never profit (invariant 7).
-        sender = self.rng.choice([*self.whistleblowers, self.settler, self.providers[lease.provider].account])
+        # Sometimes the provider challenges itself: it must never profit (invariant 7). Sometimes the
+        # lease's own tenant checks it: its bond comes back on the answer (issue 12, the timesharer).
+        sender = self.rng.choice(
+            [*self.whistleblowers, self.settler, self.providers[lease.provider].account, self._account(lease.tenant)]
+        )
         self._challenge_liveness(lease, sender)
 
     def _challenge_liveness(self, lease: Order, sender):

@@ -119,6 +119,11 @@ def test_arbiters_decide_a_dispute_over_an_arbiter_mode_workload(
     job_id, _ = open_job(deployment.market, matcher_account, provider_key.address, tenant, "matvec-256", 4)
 
     wait_for(lambda: all(reader.has_voted(job_id, key.address) for key in arbiter_keys), what="the arbiters' votes")
+    # An arbiter counts its vote once its own receipt comes back, which can trail the chain's view.
+    wait_for(
+        lambda: all(a.metrics.value("arbiter_votes_total", {"solver_correct": "false"}) >= 1 for a in arbiters),
+        what="each arbiter to count its vote",
+    )
     dispute = reader.dispute(job_id)
     assert (dispute.phase, dispute.lo, dispute.hi) == ("VOTE", 1, 2)
     assert (dispute.votes_for_solver, dispute.votes_for_challenger) == (0, 2)

@@ -28,6 +28,7 @@ def test_job_is_run_attested_and_finalized_by_keepers(
     wait_for(lambda: reader.job(job_id).attestation == "VALID", what="result and attestation")
     # The keeper counts its attestation once its receipt is back, which can trail the chain's view.
     wait_for(lambda: verifier.metrics.value("attestations_total", {"valid": "true"}) == 1, what="the count")
+    wait_for(lambda: provider.metrics.value("results_submitted_total") >= 1, what="the provider's count")
     job = reader.job(job_id)
     assert (job.status, job.verifier) == ("SUBMITTED", verifier_key.address)
     assert provider.metrics.value("results_submitted_total") == 1
@@ -104,6 +105,8 @@ def test_provider_skips_a_job_it_cannot_execute_and_runs_the_next(
     good_id, _ = open_job(deployment.market, matcher_account, provider_key.address, tenant, "hashchain", 4)
 
     wait_for(lambda: tenant.job(good_id).status == "SUBMITTED", what="the executable job's result")
+    # The agent counts a submission once its receipt is back, which can trail the chain's view.
+    wait_for(lambda: agent.metrics.value("results_submitted_total") >= 1, what="the count")
     assert bad_id in agent.unexecutable
     assert tenant.job(bad_id).status == "MATCHED"
     assert agent.metrics.value("results_submitted_total") == 1

@@ -118,6 +118,10 @@ class Assignment:
     upper_bound: float | None = None
     # The auction's prices (per offer row, per provider row) when it ran: a warm start for the next batch.
     prices: Prices | None = None
+    # Wall seconds of each stage of `match` that ran, in order ("pool": the first scoring; "auction": its
+    # bid rounds, pricing and bound; "improve": the fill and local improvement; "repack"; "relaxation":
+    # HiGHS's route), so an operator and the benchmark see what a batch's time went on.
+    stage_seconds: dict[str, float] = dataclasses.field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.request)
@@ -600,12 +604,25 @@ def match(
     deadline = time.monotonic() + time_limit_seconds
     settings = (top_k, time_limit_seconds, milp_max_pairs, shard_max_pairs, rounds, pricing_rounds, pricing_k, pool_k)
     if solver == "relaxation" or pricing_rounds == 0:
-        return _match_relaxation(requests, offers, providers, weights, seed, *settings, deadline)
+        started = time.monotonic()
+        found, result = _match_relaxation(requests, offers, providers, weights, seed, *settings, deadline)
+        return found, dataclasses.replace(result, stage_seconds={"relaxation": time.monotonic() - started})
     size = max(top_k, pool_k)
+    stages: dict[str, float] = {}
+    clock = time.monotonic()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.monotonic()
+        stages[stage] = now - clock
+        clock = now
+
     pool = candidates(requests, offers, providers, weights, seed, top_k=size, by_score=True)
+    lap("pool")
     auctioned = match_by_auction(
         requests, offers, providers, weights, seed, pool, size, pricing_k, pricing_rounds, deadline, warm
     )
+    lap("auction")
     found = auctioned.candidates
     problem = _Problem.of(requests, offers, providers, found)
     chosen = auctioned.chosen
@@ -633,13 +650,21 @@ def match(
         deadline,
     )
     order = np.argsort(r, kind="stable")
+    lap("improve")
     result = Assignment(
-        r[order], o[order], total, "auction+improved" if improved else "auction", auctioned.bound, auctioned.prices
+        r[order],
+        o[order],
+        total,
+        "auction+improved" if improved else "auction",
+        auctioned.bound,
+        auctioned.prices,
+        stages,
     )
     gap = optimality_gap(result.total_score, result.upper_bound)
     if solver == "auction" or (gap is not None and gap <= HYBRID_GAP):
         return found, result
     result = _repack(requests, offers, providers, found, result, seed, time.monotonic() + time_limit_seconds)
+    lap("repack")
     gap = optimality_gap(result.total_score, result.upper_bound)
     if (gap is not None and gap <= HYBRID_GAP) or len(pool) > HYBRID_MAX_PAIRS:
         return found, result
@@ -648,10 +673,11 @@ def match(
     other_found, other = _match_relaxation(
         requests, offers, providers, weights, seed, *settings, time.monotonic() + time_limit_seconds, pool=pool
     )
+    lap("relaxation")
     bounds = [b for b in (result.upper_bound, other.upper_bound) if b is not None]
     bound = min(bounds) if bounds else None
     if other.total_score > result.total_score + _IMPROVE_MIN_GAIN:
-        return other_found, dataclasses.replace(other, upper_bound=bound, prices=result.prices)
+        return other_found, dataclasses.replace(other, upper_bound=bound, prices=result.prices, stage_seconds=stages)
     return found, dataclasses.replace(result, upper_bound=bound)
 
 

@@ -180,6 +180,8 @@ class BatchPlan:
     # The on-chain requests' structs as read for the plan, by id: what a request puts at stake and its kind
     # are fixed once it is posted, so sending needs no second read of them.
     orders: dict[int, dict] = field(default_factory=dict, repr=False, compare=False)
+    # Wall seconds of each stage of the solve (`Assignment.stage_seconds`): what the batch's time went on.
+    stage_seconds: dict[str, float] = field(default_factory=dict, compare=False)
 
     @property
     def optimality_gap(self) -> float | None:
@@ -324,6 +326,7 @@ class MatcherKeeper(Keeper):
                 "method": plan.method,
                 "upper_bound": None if plan.upper_bound is None else round(plan.upper_bound, 6),
                 "optimality_gap": None if plan.optimality_gap is None else round(plan.optimality_gap, 6),
+                "stage_seconds": {stage: round(seconds, 4) for stage, seconds in plan.stage_seconds.items()},
             },
         )
         self.batch_score.set(plan.total_score)
@@ -551,7 +554,14 @@ class MatcherKeeper(Keeper):
         request_rows, offer_rows = undominated(requests, offers, providers, assignment.request, assignment.offer)
         pairs = sorted(zip(requests.ids[request_rows].tolist(), offers.ids[offer_rows].tolist()))
         return BatchPlan(
-            block_number, seed, pairs, assignment.total_score, assignment.method, assignment.upper_bound, orders
+            block_number,
+            seed,
+            pairs,
+            assignment.total_score,
+            assignment.method,
+            assignment.upper_bound,
+            orders,
+            assignment.stage_seconds,
         )
 
     def _job_terms(self, block: int, terms_hashes: list[bytes], has_job_market: bool) -> dict:

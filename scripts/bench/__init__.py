@@ -8,9 +8,9 @@ Each section is a module of this package with two functions:
   ``## `` heading, generated tables, and for each aim either "met" or the
   measured gap with what limits it).
 
-``python -m scripts.bench`` runs the sections and writes reports/bench.json and
-docs/performance.md; ``--only`` reruns one section and keeps the others' last
-figures.
+``python -m scripts.bench`` runs the sections and writes docs/performance.json
+(kept in git) and docs/performance.md; ``--only`` reruns one section and keeps
+the others' last figures. ``--quick`` writes reports/bench-quick.json only.
 """
 
 SECTIONS = ("matcher", "gas", "pipeline")

@@ -52,6 +52,9 @@ def test_a_planned_batch_logs_and_exports_its_gap_against_the_bound(funded_key, 
     bound, total, gap = record["upper_bound"], record["total_score"], record["optimality_gap"]
     assert bound is not None and bound >= total - 1e-6 > 0
     assert math.isclose(gap, max(0.0, (bound - total) / bound), abs_tol=1e-6)
+    # What the solve's time went on, stage by stage, the first scoring and the auction first.
+    stages = record["stage_seconds"]
+    assert list(stages)[:2] == ["pool", "auction"] and all(seconds >= 0 for seconds in stages.values())
     assert math.isclose(matcher.metrics.value("matcher_upper_bound"), bound, abs_tol=1e-6)
     assert math.isclose(matcher.metrics.value("matcher_batch_score"), total, abs_tol=1e-6)
     assert math.isclose(matcher.metrics.value("matcher_optimality_gap"), gap, abs_tol=1e-6)

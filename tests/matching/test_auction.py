@@ -136,6 +136,10 @@ def test_the_hybrid_runs_highs_only_where_the_auction_leaves_more_than_one_perce
     assert (alone.upper_bound - alone.total_score) / alone.upper_bound > 0.01
     assert hybrid.method.startswith("relaxation-rounded") and hybrid.total_score > alone.total_score
     assert hybrid.upper_bound <= alone.upper_bound
+    # Each stage that ran reports its wall time, in the order it ran: here every one of them.
+    assert list(hybrid.stage_seconds) == ["pool", "auction", "improve", "repack", "relaxation"]
+    assert list(alone.stage_seconds) == ["pool", "auction", "improve"]
+    assert all(seconds >= 0 for seconds in hybrid.stage_seconds.values())
 
 
 def test_the_hybrid_repacks_a_scarce_market_part_by_part_within_capacity(monkeypatch):

@@ -28,6 +28,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from .book import OfferBook, ProviderBook, RequestBook, integer_capacities, select_rows
+from .kernels import pool_pricing
 from .scoring import Candidates, Weights, candidates
 
 # A pair joins the master only if its reduced score exceeds this: HiGHS's dual tolerance is 1e-7,
@@ -369,12 +370,20 @@ def _price(
     and every other request by `candidates` over every feasible pair.
     """
     units = requests.units.astype(np.float64)
-    reduced = pool.score - units[pool.request] * cost[pool.offer]
-    cover = np.maximum(w, 0.0)
-    has = np.flatnonzero(pool.count)
-    cover[has] = np.maximum(cover[has], np.maximum.reduceat(reduced, pool.start[has]))
-    scan = pool.cutoff > cover
-    gain = np.flatnonzero((reduced > w[pool.request] + _REDUCED_SCORE_MIN) & ~scan[pool.request])
+    # The pool's part in one compiled pass (`kernels.pool_pricing`): the cover, the requests to scan, and each
+    # other request's add_k best pool pairs by reduced score, request by request, best first.
+    cover, scan, gain = pool_pricing(
+        np.ascontiguousarray(pool.start, dtype=np.int64),
+        np.ascontiguousarray(pool.count, dtype=np.int64),
+        np.ascontiguousarray(pool.offer, dtype=np.int64),
+        np.ascontiguousarray(pool.score, dtype=np.float64),
+        units,
+        np.ascontiguousarray(cost, dtype=np.float64),
+        np.ascontiguousarray(w, dtype=np.float64),
+        np.ascontiguousarray(pool.cutoff, dtype=np.float64),
+        max(int(add_k), 0),
+        _REDUCED_SCORE_MIN,
+    )
     rows = np.flatnonzero(scan)
     if len(rows):
         priced = candidates(
@@ -395,12 +404,6 @@ def _price(
     else:
         scanned_r = scanned_o = np.zeros(0, dtype=np.int64)
         scanned_s = np.zeros(0)
-    # The pool's pairs come sorted by request and score; keep each request's add_k best by reduced score.
-    r = pool.request[gain]
-    order = np.lexsort((-reduced[gain], r))
-    gain, r = gain[order], r[order]
-    place = np.arange(len(gain)) - np.searchsorted(r, r, side="left")
-    gain = gain[place < add_k]
     return (
         np.concatenate([pool.request[gain], scanned_r]),
         np.concatenate([pool.offer[gain], scanned_o]),

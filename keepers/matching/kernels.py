@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 # A capacity is compared with this slack (shares of a provider's free stake are floats).
 SHARE_SLACK = 1e-12
@@ -244,15 +244,15 @@ def auction_rounds(pairs, unit, share, assigned, paid, free, eps, max_rounds):
     return rounds
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def _best_of_each(pairs, unit, share):
     """Per request row: the best profit at these prices, its pair (the first at the best; -1 if the request has
-    no pair), and the best of its other pairs (-inf if none)."""
+    no pair), and the best of its other pairs (-inf if none). In parallel (`prange`): each row is its own."""
     n = len(pairs[0])
     best = np.full(n, -np.inf)
     pick = np.full(n, -1, dtype=np.int64)
     second = np.full(n, -np.inf)
-    for r in range(n):
+    for r in prange(n):
         best[r], pick[r], second[r] = _best_two(r, pairs, unit, share)
     return best, pick, second
 
@@ -271,13 +271,13 @@ def _bound(best, pick, unit, share, free_units):
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def _descent_target(order, first, will, load, cap):
     """Per group, the price minimising Σ load · max(0, will − price) + price · cap: the will at which the willing
-    load, highest will first, reaches the capacity (0 where it never does)."""
+    load, highest will first, reaches the capacity (0 where it never does). Groups in parallel (`prange`)."""
     n_groups = len(cap)
     target = np.zeros(n_groups)
-    for g in range(n_groups):
+    for g in prange(n_groups):
         members = order[first[g] : first[g + 1]]
         willing = members[will[members] > 0]  # a will of 0 or less never sets a price above 0
         if len(willing) == 0:
@@ -302,6 +302,19 @@ def _lowest(bound, best_bound, unit, share, best_unit, best_share):
     return best_bound
 
 
+@njit(cache=True, parallel=True)
+def _wills(level, request, offer, provider, score, units, share_of, unit, share, best, pick, second, will):
+    """Per pair, what a unit of its offer (level 0) or a share of its provider's stake (level 1) is worth to its
+    request over the request's best option elsewhere (or nothing), into `will`. Pairs in parallel (`prange`)."""
+    for i in prange(len(score)):
+        r = request[i]
+        alt = max(second[r], 0.0) if pick[r] == i else max(best[r], 0.0)
+        if level == 0:
+            will[i] = (score[i] - share_of[i] * share[provider[i]] - alt) / units[i]
+        else:
+            will[i] = (score[i] - units[i] * unit[offer[i]] - alt) / max(share_of[i], 1e-300)
+
+
 @njit(cache=True)
 def descend_prices(pairs, request, unit, share, iterations, step, floor, subgradient_iterations, shrink):
     """`auction.descend`'s block coordinate steps, then (with `subgradient_iterations` > 0) its projected
@@ -323,13 +336,7 @@ def descend_prices(pairs, request, unit, share, iterations, step, floor, subgrad
     for _ in range(iterations):
         for level in range(2):
             # What a pair is worth to its request over the request's best option elsewhere (or nothing).
-            for i in range(n_pairs):
-                r = request[i]
-                alt = max(second[r], 0.0) if pick[r] == i else max(best[r], 0.0)
-                if level == 0:
-                    will[i] = (score[i] - share_of[i] * share[provider[i]] - alt) / units[i]
-                else:
-                    will[i] = (score[i] - units[i] * unit[offer[i]] - alt) / max(share_of[i], 1e-300)
+            _wills(level, request, offer, provider, score, units, share_of, unit, share, best, pick, second, will)
             if level == 0:
                 target = _descent_target(by_offer, offer_first, will, units, free_units)
                 for o in range(n_offers):
@@ -383,6 +390,61 @@ def descend_prices(pairs, request, unit, share, iterations, step, floor, subgrad
     return best_unit, best_share, best_bound
 
 
+@njit(cache=True, parallel=True)
+def pool_pricing(start, count, offer, score, request_units, cost, w, cutoff, add_k, min_gain):
+    """Pricing over each request's pool (`columns._price`): per request row, the cover (at least max(w, 0) and
+    its pool pairs' best reduced score, score − units · cost[offer]), whether pairs outside its pool could pass
+    the cover (`cutoff` > cover: those requests are scanned over every offer), and, for the others, the indices
+    of its `add_k` pool pairs of highest reduced score above w + `min_gain`, best first (equal ones in pool
+    order), request by request. Requests in parallel (`prange`), each into its own `add_k` slots."""
+    n = len(start)
+    cover = np.empty(n)
+    scan = np.zeros(n, dtype=np.bool_)
+    slot = np.empty(n * add_k, dtype=np.int64)
+    slot_value = np.empty(n * add_k)
+    kept = np.zeros(n, dtype=np.int64)
+    for r in prange(n):
+        units = request_units[r]
+        top = max(w[r], 0.0)
+        for i in range(start[r], start[r] + count[r]):
+            top = max(top, score[i] - units * cost[offer[i]])
+        cover[r] = top
+        if cutoff[r] > top:
+            scan[r] = True
+            continue
+        if add_k <= 0:
+            continue
+        floor = w[r] + min_gain
+        base = r * add_k
+        m = 0
+        for i in range(start[r], start[r] + count[r]):
+            value = score[i] - units * cost[offer[i]]
+            if value <= floor or (m == add_k and value <= slot_value[base + m - 1]):
+                continue
+            # Insert after every kept pair of at least this value (a stable order), dropping the last if full.
+            at = m if m < add_k else add_k - 1
+            while at > 0 and slot_value[base + at - 1] < value:
+                if at < add_k:
+                    slot_value[base + at] = slot_value[base + at - 1]
+                    slot[base + at] = slot[base + at - 1]
+                at -= 1
+            slot_value[base + at] = value
+            slot[base + at] = i
+            if m < add_k:
+                m += 1
+        kept[r] = m
+    total = 0
+    for r in range(n):
+        total += kept[r]
+    gain = np.empty(total, dtype=np.int64)
+    k = 0
+    for r in range(n):
+        for j in range(kept[r]):
+            gain[k] = slot[r * add_k + j]
+            k += 1
+    return cover, scan, gain
+
+
 def warm_up() -> float:
     """Compile (or load from the cache) every kernel on a tiny problem; the seconds it took.
 
@@ -407,4 +469,5 @@ def warm_up() -> float:
     auction_rounds(pairs, unit, share, assigned, paid, free, 0.01, 100)
     descend_prices(pairs, request, unit, share, 1, 0.5, 0.0, 1, 0.9)
     keep_best(np.zeros(2, dtype=np.int64), np.array([2.0, 1.0]), np.ones(2), np.ones(1))
+    pool_pricing(start, count, offer, score, units, np.zeros(2), np.zeros(2), np.full(2, -np.inf), 2, 1e-6)
     return time.perf_counter() - started

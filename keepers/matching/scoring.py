@@ -12,11 +12,13 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 from eth_hash.auto import keccak
-from numba import njit
+from numba import njit, prange
 
 from .book import OfferBook, ProviderBook, RequestBook
 
 BPS = 10_000
+# Pairs' slots the parallel scan of `_top_k_rows` fills at a time (rows x k): 24 MB.
+_SLAB_PAIRS = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -384,7 +386,7 @@ def _pair_feasible(
     return job_rate > 0 and needed <= job_timeout and free_stake >= job_collateral
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def _top_k_rows(
     units,
     units_f,
@@ -443,85 +445,102 @@ def _top_k_rows(
     out_col = np.empty(size, dtype=np.int64)
     out_score = np.empty(size)
     n_out = 0
-    kept_value = np.empty(k)
-    kept_col = np.empty(k, dtype=np.int64)
-    kept_score = np.empty(k)
-    for i in range(n_rows):
-        n = 0
-        limit = threshold[i]
-        top = w_stake + row_part[i]
-        least_cost = units_f[i] * cheapest_cost
-        for c in range(affordable[i]):
-            price_term = price_weight[i] * price_f[c]
-            if ((top + quality_after[c]) - price_term) - least_cost + w_randomness <= limit:
-                break  # no pair further down the pool can pass either
-            partial = min(1.0, stake_per_unit[c] / units_f[i]) * w_stake
-            partial = partial + row_part[i]
-            partial = partial + quality[c]
-            partial = partial - price_term
-            rank = partial - units_f[i] * unit_cost[c]
-            if rank + w_randomness <= limit:
-                continue
-            if not _pair_feasible(
-                units[i],
-                max_price[i],
-                tenant[i],
-                min_tier[i],
-                min_reputation[i],
-                duration[i],
-                excluded[i],
-                has_excluded[i],
-                job_steps[i],
-                job_timeout[i],
-                job_collateral[i],
-                price[c],
-                address[c],
-                tier[c],
-                reputation[c],
-                max_duration[c],
-                free_units[c],
-                free_stake[c],
-                collateral[c],
-                takes_jobs[c],
-                job_rate[c],
-                job_setup[c],
-            ):
-                continue
-            noise = w_randomness * _hash_unit(request_key[i] ^ offer_key[c])
-            value = rank + noise
-            if value <= threshold[i]:
-                continue
-            if n < k:
-                kept_value[n], kept_col[n], kept_score[n] = value, c, partial + noise
-                at = n
-                n += 1
-                while at > 0:  # sift up
-                    parent = (at - 1) // 2
-                    if not _worse(kept_value[at], kept_col[at], kept_value[parent], kept_col[parent]):
-                        break
-                    kept_value[at], kept_value[parent] = kept_value[parent], kept_value[at]
-                    kept_col[at], kept_col[parent] = kept_col[parent], kept_col[at]
-                    kept_score[at], kept_score[parent] = kept_score[parent], kept_score[at]
-                    at = parent
-            elif _worse(kept_value[0], kept_col[0], value, c):
-                kept_value[0], kept_col[0], kept_score[0] = value, c, partial + noise
-                _sift_down(kept_value, kept_col, kept_score, n, 0)
-            if n == k:
-                limit = max(threshold[i], kept_value[0])
-        if n_out + n > size:
-            size = max(2 * size, n_out + n)
+    # Rows are scanned a chunk at a time, in parallel (`prange`), each into its own k slots of a slab; the
+    # slabs are then copied out in row order, so the result does not depend on the threads.
+    chunk = max(1, min(n_rows, _SLAB_PAIRS // k))
+    slab_value = np.empty(chunk * k)
+    slab_col = np.empty(chunk * k, dtype=np.int64)
+    slab_score = np.empty(chunk * k)
+    slab_n = np.zeros(chunk, dtype=np.int64)
+    for first in range(0, n_rows, chunk):
+        rows_here = min(chunk, n_rows - first)
+        for j in prange(rows_here):
+            i = first + j
+            kept_value = slab_value[j * k : (j + 1) * k]
+            kept_col = slab_col[j * k : (j + 1) * k]
+            kept_score = slab_score[j * k : (j + 1) * k]
+            n = 0
+            limit = threshold[i]
+            top = w_stake + row_part[i]
+            least_cost = units_f[i] * cheapest_cost
+            for c in range(affordable[i]):
+                price_term = price_weight[i] * price_f[c]
+                if ((top + quality_after[c]) - price_term) - least_cost + w_randomness <= limit:
+                    break  # no pair further down the pool can pass either
+                partial = min(1.0, stake_per_unit[c] / units_f[i]) * w_stake
+                partial = partial + row_part[i]
+                partial = partial + quality[c]
+                partial = partial - price_term
+                rank = partial - units_f[i] * unit_cost[c]
+                if rank + w_randomness <= limit:
+                    continue
+                if not _pair_feasible(
+                    units[i],
+                    max_price[i],
+                    tenant[i],
+                    min_tier[i],
+                    min_reputation[i],
+                    duration[i],
+                    excluded[i],
+                    has_excluded[i],
+                    job_steps[i],
+                    job_timeout[i],
+                    job_collateral[i],
+                    price[c],
+                    address[c],
+                    tier[c],
+                    reputation[c],
+                    max_duration[c],
+                    free_units[c],
+                    free_stake[c],
+                    collateral[c],
+                    takes_jobs[c],
+                    job_rate[c],
+                    job_setup[c],
+                ):
+                    continue
+                noise = w_randomness * _hash_unit(request_key[i] ^ offer_key[c])
+                value = rank + noise
+                if value <= threshold[i]:
+                    continue
+                if n < k:
+                    kept_value[n], kept_col[n], kept_score[n] = value, c, partial + noise
+                    at = n
+                    n += 1
+                    while at > 0:  # sift up
+                        parent = (at - 1) // 2
+                        if not _worse(kept_value[at], kept_col[at], kept_value[parent], kept_col[parent]):
+                            break
+                        kept_value[at], kept_value[parent] = kept_value[parent], kept_value[at]
+                        kept_col[at], kept_col[parent] = kept_col[parent], kept_col[at]
+                        kept_score[at], kept_score[parent] = kept_score[parent], kept_score[at]
+                        at = parent
+                elif _worse(kept_value[0], kept_col[0], value, c):
+                    kept_value[0], kept_col[0], kept_score[0] = value, c, partial + noise
+                    _sift_down(kept_value, kept_col, kept_score, n, 0)
+                if n == k:
+                    limit = max(threshold[i], kept_value[0])
+            # Best first, in place (a heap sort): the root (the worst left) goes last.
+            for at in range(n - 1, 0, -1):
+                kept_value[0], kept_value[at] = kept_value[at], kept_value[0]
+                kept_col[0], kept_col[at] = kept_col[at], kept_col[0]
+                kept_score[0], kept_score[at] = kept_score[at], kept_score[0]
+                _sift_down(kept_value, kept_col, kept_score, at, 0)
+            slab_n[j] = n
+        here = 0
+        for j in range(rows_here):
+            here += slab_n[j]
+        if n_out + here > size:
+            size = max(2 * size, n_out + here)
             out_row = _grown(out_row, size)
             out_col = _grown(out_col, size)
             out_score = _grown(out_score, size)
-        # Best first: the root (the worst left) goes last.
-        for at in range(n - 1, -1, -1):
-            out_row[n_out + at] = i
-            out_col[n_out + at] = kept_col[0]
-            out_score[n_out + at] = kept_score[0]
-            last = at
-            kept_value[0], kept_col[0], kept_score[0] = kept_value[last], kept_col[last], kept_score[last]
-            _sift_down(kept_value, kept_col, kept_score, last, 0)
-        n_out += n
+        for j in range(rows_here):
+            for at in range(slab_n[j]):
+                out_row[n_out] = first + j
+                out_col[n_out] = slab_col[j * k + at]
+                out_score[n_out] = slab_score[j * k + at]
+                n_out += 1
     return out_row[:n_out], out_col[:n_out], out_score[:n_out]
 
 

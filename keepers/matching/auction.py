@@ -49,7 +49,7 @@ import numpy as np
 
 from .book import OfferBook, ProviderBook, RequestBook, integer_capacities, select_rows
 from .columns import _Pool, _price
-from .kernels import auction_rounds, descend_prices
+from .kernels import auction_rounds, descend_prices, unseen_pairs
 from .scoring import Candidates, Weights, candidates, requests_drawn
 
 # ε, as a share of the median pair score (about 1 to 2 with the default weights): the assignment is within
@@ -376,11 +376,13 @@ def _joined(
     free_stake: np.ndarray,
 ) -> tuple[AuctionPairs, Bids, int]:
     """The auction's pairs with those of `found` it has not seen, its bids moved along; and how many joined."""
-    key = pairs.request * len(offers) + pairs.offer
-    known = np.sort(key)
-    new_key = found.request * len(offers) + found.offer
-    at = np.minimum(np.searchsorted(known, new_key), len(known) - 1)
-    fresh = known[at] != new_key
+    fresh = unseen_pairs(
+        _int_view(pairs.start),
+        _int_view(pairs.count),
+        _int_view(pairs.offer),
+        _int_view(found.request),
+        _int_view(found.offer),
+    )
     if not fresh.any():
         return pairs, bids, 0
     r, o = found.request[fresh], found.offer[fresh]

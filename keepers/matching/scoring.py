@@ -144,9 +144,15 @@ def candidates(
     )
     group_of = group_of.reshape(-1)
     picked: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    # Gathered in price order once, not per group (70 groups of 100,000 offers: 20 million reads a call).
+    model_by_price, vram_by_price, region_by_price = (
+        offers.gpu_model[by_price],
+        offers.vram[by_price],
+        offers.region[by_price],
+    )
     for group, (model, min_vram, region) in enumerate(keys):
-        model_ok = offers.gpu_model[by_price] == model if model != 0 else offers.vram[by_price] >= min_vram
-        region_ok = (offers.region[by_price] == region) if region != 0 else True
+        model_ok = model_by_price == model if model != 0 else vram_by_price >= min_vram
+        region_ok = (region_by_price == region) if region != 0 else True
         pool = by_price[model_ok & region_ok]
         rows = np.flatnonzero(group_of == group)
         pool = pool[facts.may_serve(offers, pool, requests, rows)]

@@ -643,62 +643,84 @@ def requests_drawn(
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
-@njit(cache=True)
-def _drawn_pairs(rows, cols, request_region, offer_region, draw_keys, offer_keys, k):
+def _drawn_pairs_loop(rows, cols, request_region, offer_region, draw_keys, offer_keys, k):
     """`requests_drawn`'s draw: (request index, offer index) into the rows and columns given, offer by offer.
 
     Each feasible request with probability k / (the offer's feasible requests), by one multiply of the two
-    keys (high bits kept): about k per offer, every one where it has no more than k, without a sort.
+    keys (high bits kept): about k per offer, every one where it has no more than k, without a sort. Offers
+    a chunk at a time, in parallel (`prange`), each drawing into its own row of a slab; the rows are copied
+    out in offer order, so the draw does not depend on the threads.
     """
     (units, _, max_price, _, _, _, tenant, min_tier, min_reputation, duration, excluded, has_excluded) = rows[:12]
     job_steps, job_timeout, job_collateral = rows[12:15]
     (price, _, _, _, _, _, address, tier, reputation, max_duration, free_units, free_stake, collateral) = cols[:13]
     takes_jobs, job_rate, job_setup = cols[13:16]
     n_rows, n_cols = len(draw_keys), len(offer_keys)
-    ok = np.empty(n_rows, dtype=np.bool_)
     size = max(16, min(n_cols * (k + 8), 1 << 20))
     out_row = np.empty(size, dtype=np.int64)
     out_col = np.empty(size, dtype=np.int64)
     n_out = 0
-    for c in range(n_cols):
-        count = 0
-        for i in range(n_rows):
-            region = request_region[i]
-            ok[i] = (region == 0 or region == offer_region[c]) and _pair_feasible(
-                units[i],
-                max_price[i],
-                tenant[i],
-                min_tier[i],
-                min_reputation[i],
-                duration[i],
-                excluded[i],
-                has_excluded[i],
-                job_steps[i],
-                job_timeout[i],
-                job_collateral[i],
-                price[c],
-                address[c],
-                tier[c],
-                reputation[c],
-                max_duration[c],
-                free_units[c],
-                free_stake[c],
-                collateral[c],
-                takes_jobs[c],
-                job_rate[c],
-                job_setup[c],
-            )
-            count += ok[i]
-        bar = (k / max(count, 1)) * _UNIT
-        if n_out + count > size:
-            size = max(2 * size, n_out + count)
+    chunk = max(1, min(n_cols, _SLAB_PAIRS // max(n_rows, 1)))
+    ok = np.empty((chunk, max(n_rows, 1)), dtype=np.bool_)
+    drawn = np.empty((chunk, max(n_rows, 1)), dtype=np.int64)
+    n_drawn = np.zeros(chunk, dtype=np.int64)
+    for first in range(0, n_cols, chunk):
+        cols_here = min(chunk, n_cols - first)
+        for j in prange(cols_here):
+            c = first + j
+            count = 0
+            for i in range(n_rows):
+                region = request_region[i]
+                ok[j, i] = (region == 0 or region == offer_region[c]) and _pair_feasible(
+                    units[i],
+                    max_price[i],
+                    tenant[i],
+                    min_tier[i],
+                    min_reputation[i],
+                    duration[i],
+                    excluded[i],
+                    has_excluded[i],
+                    job_steps[i],
+                    job_timeout[i],
+                    job_collateral[i],
+                    price[c],
+                    address[c],
+                    tier[c],
+                    reputation[c],
+                    max_duration[c],
+                    free_units[c],
+                    free_stake[c],
+                    collateral[c],
+                    takes_jobs[c],
+                    job_rate[c],
+                    job_setup[c],
+                )
+                count += ok[j, i]
+            bar = (k / max(count, 1)) * _UNIT
+            m = 0
+            for i in range(n_rows):
+                if ok[j, i] and float(((draw_keys[i] ^ offer_keys[c]) * _GOLDEN) >> _MANTISSA) < bar:
+                    drawn[j, m] = i
+                    m += 1
+            n_drawn[j] = m
+        here = 0
+        for j in range(cols_here):
+            here += n_drawn[j]
+        if n_out + here > size:
+            size = max(2 * size, n_out + here)
             out_row = _grown(out_row, size)
             out_col = _grown(out_col, size)
-        for i in range(n_rows):
-            if ok[i] and float(((draw_keys[i] ^ offer_keys[c]) * _GOLDEN) >> _MANTISSA) < bar:
-                out_row[n_out], out_col[n_out] = i, c
+        for j in range(cols_here):
+            for m in range(n_drawn[j]):
+                out_row[n_out], out_col[n_out] = drawn[j, m], first + j
                 n_out += 1
     return out_row[:n_out], out_col[:n_out]
+
+
+# Serial and parallel, as `_top_k_rows`: the cover draws for a few thousand offers at once (parallel), and
+# `test_parallel.py` holds the parallel draw to the serial one.
+_drawn_pairs_serial = njit(cache=True)(_renamed(_drawn_pairs_loop, "_drawn_pairs_serial"))
+_drawn_pairs = njit(cache=True, parallel=True)(_renamed(_drawn_pairs_loop, "_drawn_pairs"))
 
 
 def pair_scores(

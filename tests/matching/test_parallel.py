@@ -98,3 +98,16 @@ def test_match_is_the_same_on_one_thread_and_on_every_core(shape):
     np.testing.assert_array_equal(first.offer, again.offer)
     assert first.total_score == again.total_score and first.upper_bound == again.upper_bound
     np.testing.assert_array_equal(found.offer, found_again.offer)
+
+
+def test_the_parallel_cover_draw_draws_the_same_requests_as_the_serial_one(monkeypatch):
+    market = SHAPES["scarce"](400, 4_000, 7)
+    requests, offers, providers = market.requests, market.offers, market.providers
+    rows = np.flatnonzero(requests.gpu_model == np.bincount(requests.gpu_model[requests.gpu_model > 0]).argmax())
+    cols = np.flatnonzero(offers.gpu_model == requests.gpu_model[rows[0]])
+    parallel = scoring.requests_drawn(requests, offers, providers, Weights(), 7, rows, cols, 8)
+    monkeypatch.setattr(scoring, "_drawn_pairs", scoring._drawn_pairs_serial)
+    serial = scoring.requests_drawn(requests, offers, providers, Weights(), 7, rows, cols, 8)
+    assert len(serial) > len(cols)
+    for field in ("request", "offer", "score"):
+        np.testing.assert_array_equal(getattr(parallel, field), getattr(serial, field))

@@ -105,6 +105,20 @@ def test_from_a_small_pool_the_auctions_bound_still_covers_every_feasible_pair(s
     assert len(result.candidates) > len(pool)
 
 
+def test_past_the_first_pricing_rounds_run_only_on_small_pools_whatever_the_clock(monkeypatch):
+    """On a large pool a second pricing round depended on the clock; now on the pool's size alone."""
+    requests, offers, providers = crowded_market(1)
+    pool = candidates(requests, offers, providers, Weights(), 1, top_k=3, by_score=True)
+
+    def rounds(limit):
+        monkeypatch.setattr(auction_module, "LATER_PRICING_MAX_PAIRS", limit)
+        return match_by_auction(requests, offers, providers, Weights(), 1, pool, 3, 2, 3, time.monotonic() + 60)
+
+    small, large = rounds(10**9), rounds(len(pool) - 1)
+    assert small.rounds > 1 and large.rounds == 1
+    assert large.bound is not None and len(large.candidates) <= len(small.candidates)
+
+
 @pytest.mark.parametrize("shape", sorted(SHAPES))
 @pytest.mark.parametrize("seed", (1, 2))
 def test_on_every_shape_match_reaches_99_percent_of_the_exact_optimum_within_capacity(shape, seed):

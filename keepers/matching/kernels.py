@@ -472,7 +472,7 @@ def warm_up() -> float:
     """Compile (or load from the cache) every kernel on a tiny problem; the seconds it took.
 
     `keepers.matching.warm_up` (the matcher keeper's start) calls it so that its first batch is not charged for
-    the compile (some 10 s of CPU the first time after an install or a change to this file, 0.2 s from the cache).
+    the compile (some 15 s of CPU the first time after an install or a change to this file, 0.2 s from the cache).
     """
     started = time.perf_counter()
     # Two requests, two one-unit offers of one provider: the second request is turned away once, then moves.

@@ -21,13 +21,18 @@ import os
 import time
 
 import numpy as np
-from numba import njit, prange
+from numba import config, njit, prange
 
 # The `parallel=True` loops (here and in `scoring.py`) run on OpenMP threads where numba finds OpenMP. Its
 # threads spin between loops by default, which on a busy 2-core machine takes the core the matcher's own thread
 # needs next: at a load of 2, 1,000 x 10,000 batches took 2.5-7 s instead of 0.06-0.1 s. Passive, they sleep.
 # Set before numba starts its threads (at the first parallel loop); an operator's own setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# Several keeper threads of one process (and the tests, which run keepers side by side) may enter these loops at
+# once: only a thread-safe layer allows that (OpenMP through Debian's libgomp1, or TBB). numba's fallback, its
+# own workqueue, would abort the process there; with this setting a machine without either fails at the first
+# parallel loop (`make install`'s warm-up) with numba's own message instead.
+config.THREADING_LAYER = "threadsafe"
 
 # A capacity is compared with this slack (shares of a provider's free stake are floats).
 SHARE_SLACK = 1e-12

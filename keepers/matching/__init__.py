@@ -11,9 +11,9 @@ def warm_up() -> float:
     The first call of a compiled loop in a process compiles it (seconds) or, once it is cached, loads it
     (a fraction of a second); the matcher keeper calls this at start so its first batch pays neither.
     """
-    from . import improve, kernels, scoring
+    from . import improve, kernels, packing, scoring
 
-    return scoring.warm_up() + improve.warm_up() + kernels.warm_up()
+    return scoring.warm_up() + improve.warm_up() + kernels.warm_up() + packing.warm_up()
 
 
 __all__ = [

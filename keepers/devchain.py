@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -44,8 +46,14 @@ class Anvil:
     block_time: float | None = None
     state_path: Path | None = None
     log_path: Path | None = None  # Anvil's stderr goes here instead of a pipe: for an Anvil that outlives us
+    # Where Anvil writes the historical states it moves out of memory (`--cache-path`). Anvil never deletes them:
+    # left to its default, ~/.foundry/anvil/tmp, they grew to 75 GB over a day of tests and benchmarks and filled
+    # the disk. None: a fresh temporary directory, removed by `stop`; a path given here is its owner's to remove
+    # (`leasehold dev down` removes the one `dev up` gives, beside its log).
+    cache_path: Path | None = None
     extra_args: list[str] = field(default_factory=list)
     process: subprocess.Popen | None = None
+    _owned_cache: Path | None = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
@@ -78,6 +86,9 @@ class Anvil:
             command += ["--block-time", str(self.block_time)]
         if self.state_path is not None:
             command += ["--state", str(self.state_path)]
+        cache = self.cache_path or self._owned_cache
+        if cache is not None:
+            command += ["--cache-path", str(cache)]
         return command + self.extra_args
 
     def start(self, timeout_seconds: float = 10.0) -> Anvil:
@@ -85,6 +96,8 @@ class Anvil:
             raise DevChainError(f"anvil not found at {ANVIL_BINARY}: run `make install` first")
         if self.port == 0:
             self.port = free_port()
+        if self.cache_path is None and self._owned_cache is None:
+            self._owned_cache = Path(tempfile.mkdtemp(prefix="leasehold-anvil-cache-"))
         log = open(self.log_path, "wb") if self.log_path is not None else None  # noqa: SIM115 (Anvil writes it)
         try:
             self.process = subprocess.Popen(
@@ -100,7 +113,9 @@ class Anvil:
                     error = self.log_path.read_text(errors="replace").strip()
                 else:
                     error = self.process.stderr.read().decode(errors="replace").strip() if self.process.stderr else ""
-                raise DevChainError(f"anvil exited with code {self.process.returncode}: {error}")
+                code = self.process.returncode
+                self.stop()  # its stderr pipe closed, its cache directory removed
+                raise DevChainError(f"anvil exited with code {code}: {error}")
             try:
                 self.rpc("eth_chainId")
                 return self
@@ -132,6 +147,9 @@ class Anvil:
         if self.process.stderr:
             self.process.stderr.close()
         self.process = None
+        if self._owned_cache is not None:
+            shutil.rmtree(self._owned_cache, ignore_errors=True)
+            self._owned_cache = None
 
     def __enter__(self) -> Anvil:
         return self.start()

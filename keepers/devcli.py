@@ -22,6 +22,7 @@ import contextlib
 import io
 import json
 import os
+import shutil
 import signal
 import sys
 import time
@@ -101,6 +102,13 @@ def _read_state(directory: Path) -> dict:
         raise DevError(f"dev error: no local chain recorded in {directory} (run `leasehold dev up` first)") from None
 
 
+def _cache_path(directory: Path) -> Path:
+    """Where the chain `dev up` leaves running writes its old states; `dev down` removes it."""
+    path = directory / "anvil-cache"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def _alive(pid: int) -> bool:
     """Whether `pid` is still the Anvil we started (not a reused PID)."""
     try:
@@ -124,7 +132,9 @@ def dev_up(args: argparse.Namespace) -> int:
             f"dev error: a local chain already runs on {state['url']} (pid {state['pid']}); `leasehold dev down` first"
         )
     directory.mkdir(parents=True, exist_ok=True)
-    anvil = Anvil(port=args.port, accounts=len(ACCOUNTS) + 4, log_path=directory / "anvil.log")
+    anvil = Anvil(
+        port=args.port, accounts=len(ACCOUNTS) + 4, log_path=directory / "anvil.log", cache_path=_cache_path(directory)
+    )
     try:
         anvil.start()
     except DevChainError as error:
@@ -236,6 +246,7 @@ def dev_down(args: argparse.Namespace) -> int:
     pid = state["pid"]
     if not _alive(pid):
         _state_path(args.dir).unlink()
+        shutil.rmtree(args.dir / "anvil-cache", ignore_errors=True)
         return _print(args, {"stopped": None}, f"no Anvil runs as pid {pid} any more; forgot it")
     os.killpg(pid, signal.SIGTERM)  # `dev up` started it as the leader of its own session
     for _ in range(100):
@@ -245,6 +256,7 @@ def dev_down(args: argparse.Namespace) -> int:
     else:
         os.killpg(pid, signal.SIGKILL)
     _state_path(args.dir).unlink()
+    shutil.rmtree(args.dir / "anvil-cache", ignore_errors=True)  # Anvil never removes its old states itself
     return _print(args, {"stopped": pid}, f"stopped Anvil (pid {pid}) on {state['url']}")
 
 

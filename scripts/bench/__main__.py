@@ -118,9 +118,10 @@ def main(argv: list[str] | None = None) -> int:
             "load_average_at_start": at_start["load_average_at_start"],
         }
         print(f"bench: {name} done in {time.monotonic() - started:.0f} s", flush=True)
+        # Kept after each section: a later section's failure must not throw away the figures before it.
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(report, indent=2) + "\n")
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(report, indent=2) + "\n")
     if not args.quick:
         DOC.write_text(render(report))
         print(f"bench: wrote {target.relative_to(ROOT)} and {DOC.relative_to(ROOT)}")

@@ -17,8 +17,8 @@ export PYTHONWARNINGS := ignore::FutureWarning
 
 install: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
 
-# The last step compiles the matcher's numba loops (scoring, the local improvement, the auction) into
-# keepers/matching/__pycache__ (some 20 s once), so that no test or keeper process pays it.
+# The last step compiles the matcher's numba loops (scoring, the auction, the local improvement, the packing) into
+# keepers/matching/__pycache__ (some 40 s of CPU once), so that no test or keeper process pays it.
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) -r requirements.txt

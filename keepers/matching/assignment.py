@@ -715,10 +715,7 @@ def _pack(
     `_PACK_SWEEPS` sweeps (fewer when one gains nothing). No clock: a function
     of the books and the seed.
     """
-    problem = _Problem.of(requests, offers, providers, found)
-    key = found.request * len(offers) + found.offer
-    chosen = np.searchsorted(key, start.request * len(offers) + start.offer)
-    before = float(problem.score[chosen].sum())
+    problem, chosen, before = _started(requests, offers, providers, found, start)
     packed = pack(
         problem.request,
         problem.offer,
@@ -769,10 +766,7 @@ def _repack(
     result. The `_REPACK_SWEEPS` sweeps after them solve each part's whole 0/1
     programme, within `_REPACK_PART_SECONDS` a part and `deadline` in all.
     """
-    problem = _Problem.of(requests, offers, providers, found)
-    key = found.request * len(offers) + found.offer
-    chosen = np.searchsorted(key, start.request * len(offers) + start.offer)
-    before = float(problem.score[chosen].sum())
+    problem, chosen, before = _started(requests, offers, providers, found, start)
     rng = np.random.default_rng([seed, 17])
     by_provider = np.argsort(problem.provider, kind="stable")
     provider_start = np.searchsorted(problem.provider[by_provider], np.arange(len(providers) + 1))
@@ -845,6 +839,16 @@ def _repack(
             ):
                 chosen = np.concatenate([outside, picked])
     return _if_better(problem, found, start, before, chosen, "+repacked")
+
+
+def _started(
+    requests: RequestBook, offers: OfferBook, providers: ProviderBook, found: Candidates, start: Assignment
+) -> tuple[_Problem, np.ndarray, float]:
+    """The problem over `found`, `start`'s pairs as rows of it, and their total: where a repacking begins."""
+    problem = _Problem.of(requests, offers, providers, found)
+    key = found.request * len(offers) + found.offer
+    chosen = np.searchsorted(key, start.request * len(offers) + start.offer)
+    return problem, chosen, float(problem.score[chosen].sum())
 
 
 def _if_better(

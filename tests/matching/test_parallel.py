@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from keepers.matching import Weights, candidates, match, scoring
+from keepers.matching.auction import _pairs_of, kernel_pairs
 from keepers.matching.columns import _REDUCED_SCORE_MIN, _Pool
-from keepers.matching.kernels import pool_pricing, unseen_pairs
+from keepers.matching.kernels import _bids, _bids_in_parallel, pool_pricing, unseen_pairs
 from keepers.matching.shapes import SHAPES
 
 
@@ -111,3 +112,23 @@ def test_the_parallel_cover_draw_draws_the_same_requests_as_the_serial_one(monke
     assert len(serial) > len(cols)
     for field in ("request", "offer", "score"):
         np.testing.assert_array_equal(getattr(parallel, field), getattr(serial, field))
+
+
+def test_the_auctions_parallel_bids_are_the_one_at_a_time_bids():
+    """`kernels.auction_rounds` takes its bids from `_bids_in_parallel` in rounds of many bidders."""
+    market = SHAPES["scarce"](500, 5_000, 7)
+    requests, offers, providers = market.requests, market.offers, market.providers
+    found = candidates(requests, offers, providers, Weights(), 7, top_k=60, by_score=True)
+    pairs = kernel_pairs(_pairs_of(requests, offers, providers, found))
+    rng = np.random.default_rng(5)
+    for spread in (0.0, 0.2, 1.0):
+        unit = rng.uniform(0.0, spread, len(offers))
+        share = rng.uniform(0.0, spread, len(providers))
+        free = np.sort(rng.choice(len(requests), 400, replace=False)).astype(np.int64)
+        serial = (np.full(len(free), -1, dtype=np.int64), np.zeros(len(free)))
+        parallel = (np.full(len(free), -1, dtype=np.int64), np.zeros(len(free)))
+        _bids(free, pairs, unit, share, 0.01, *serial)
+        _bids_in_parallel(free, pairs, unit, share, 0.01, *parallel)
+        assert (serial[0] >= 0).sum() > 100
+        np.testing.assert_array_equal(parallel[0], serial[0])
+        np.testing.assert_array_equal(parallel[1], serial[1])

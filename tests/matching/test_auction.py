@@ -106,17 +106,43 @@ def test_from_a_small_pool_the_auctions_bound_still_covers_every_feasible_pair(s
 
 
 def test_past_the_first_pricing_rounds_run_only_on_small_pools_whatever_the_clock(monkeypatch):
-    """On a large pool a second pricing round depended on the clock; now on the pool's size alone."""
-    requests, offers, providers = crowded_market(1)
-    pool = candidates(requests, offers, providers, Weights(), 1, top_k=3, by_score=True)
+    """On a large pool a second pricing round depended on the clock; now on the pool's size alone (on a market
+    where the first round's pairs move the auction, so that a second round runs on a small pool)."""
+    requests, offers, providers = crowded_market(2)
+    pool = candidates(requests, offers, providers, Weights(), 2, top_k=3, by_score=True)
 
     def rounds(limit):
         monkeypatch.setattr(auction_module, "LATER_PRICING_MAX_PAIRS", limit)
-        return match_by_auction(requests, offers, providers, Weights(), 1, pool, 3, 2, 3, time.monotonic() + 60)
+        return match_by_auction(requests, offers, providers, Weights(), 2, pool, 3, 2, 3, time.monotonic() + 60)
 
     small, large = rounds(10**9), rounds(len(pool) - 1)
     assert small.rounds > 1 and large.rounds == 1
     assert large.bound is not None and len(large.candidates) <= len(small.candidates)
+
+
+@pytest.mark.parametrize("shape", ["scarce", "region-fragmented", "multi-unit"])
+def test_a_later_pricing_round_runs_only_after_an_auction_its_pairs_moved(monkeypatch, shape):
+    """Pricing the same prices again over a few more pairs finds next to nothing: once the pairs a pricing round
+    added move no bid and no price, the rounds stop, however many are left."""
+    market = SHAPES[shape](300, 3_000, 7)
+    requests, offers, providers = market.requests, market.offers, market.providers
+    moved = []
+
+    def recorded(pairs, prices, bids, epsilon=None):
+        before = (bids.assigned.copy(), prices.unit.copy(), prices.share.copy())
+        auction(pairs, prices, bids, epsilon)
+        after = (bids.assigned, prices.unit, prices.share)
+        moved.append(not all(np.array_equal(a, b) for a, b in zip(before, after)))
+
+    monkeypatch.setattr(auction_module, "auction", recorded)
+    pool = candidates(requests, offers, providers, Weights(), 7, top_k=4, by_score=True)
+    result = match_by_auction(requests, offers, providers, Weights(), 7, pool, 4, 8, 50, time.monotonic() + 600)
+    assert result.rounds >= 1 and len(moved) in (result.rounds, result.rounds + 1)
+    # Every pricing round after the first followed an auction that moved something ...
+    assert all(moved[1 : result.rounds])
+    # ... and with rounds to spare, the last auction moved nothing (or no pricing round added a pair).
+    assert result.rounds < 50
+    assert len(moved) == result.rounds or not moved[-1]
 
 
 @pytest.mark.parametrize("shape", sorted(SHAPES))

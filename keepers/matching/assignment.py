@@ -53,7 +53,7 @@ from scipy.sparse.csgraph import connected_components
 from .auction import Prices, match_by_auction
 from .book import OfferBook, ProviderBook, RequestBook, integer_capacities, select_rows
 from .columns import Relaxation, relax
-from .improve import improve
+from .improve import best_first, improve
 from .packing import pack
 from .scoring import Candidates, Weights, candidates
 
@@ -71,6 +71,8 @@ _IMPROVE_MIN_SECONDS = 0.25
 # ... plus this much per pair it may move over: 10,000 x 100,000 scarce, about a million pairs, needs some 2 s to
 # relocate the served requests into the units the auction left idle (0.25 s: 10,152; 2.25 s: 10,246; 6 s: 10,251).
 _IMPROVE_SECONDS_PER_PAIR = 2e-6
+# ... and makes at most this many passes over the waiting requests (`improve.improve`'s default).
+_IMPROVE_PASSES = 4
 # Pairs for filling idle units (`_with_holes`): served requests of at most this many units get their best this many
 # pairs among the offers with an idle unit.
 _HOLE_UNITS = 2
@@ -86,11 +88,19 @@ HYBRID_GAP = 0.01
 HYBRID_MAX_PAIRS = 20_000
 # ... and its result is kept only if it beats the start by more than this (sums of floats in another order).
 _IMPROVE_MIN_GAIN = 1e-9
-# The compiled packing's sweeps (`_pack`, `packing.pack`; each stops early when it gains nothing). Scarce shape,
-# seed 7, from the auction's improved assignment: 1,000 x 10,000, 958.1 -> 960.3 in 0.03 s (one sweep: 959.0);
-# 10,000 x 100,000, 10,285.0 -> 10,310.7 in 1.2 s (one: 10,305.4 in 0.7 s; to the end, six: 10,311.3 in 2.2 s),
-# where HiGHS's parts reached 965.7 in 1.1 s and 10,302.4 in 2.0 s.
+# The compiled packing's sweeps (`_pack`, `packing.pack`; each stops early when it gains nothing), and the local
+# improvement's passes over the waiting requests before it (`_improve`; each stops after a pass that moves nothing).
+# Scarce shape, seed 7, 1,000 x 10,000 (39,000 pairs): four passes then two sweeps 945.4 -> 958.1 -> 960.3 in 0.05 s
+# (one sweep: 959.0; one pass and two sweeps: 960.2; seed 8: 973.8 against 972.5), where HiGHS's parts reached
+# 965.7 in 1.1 s. Past `_LARGE_POOL_PAIRS` pairs the hybrid makes one of each (10,000 x 100,000, a million pairs,
+# 10,152.4 after the auction): the packing makes the moves the later passes would, and a second sweep adds 0.04%
+# for 0.35 s. There one pass and one sweep reach 10,270.6 -> 10,310.7 in 1.0 s, four passes and two sweeps
+# 10,285.0 -> 10,310.7 in 1.9 s, one pass and two sweeps 10,314.9 in 1.6 s (seed 8: 10,219.0, 10,223.8, 10,226.4);
+# to the end, six sweeps, 10,311.3 in 2.2 s after four passes; HiGHS's parts 10,302.4 in 2.0 s.
 _PACK_SWEEPS = 2
+_LARGE_POOL_PAIRS = 250_000
+_LARGE_POOL_IMPROVE_PASSES = 1
+_LARGE_POOL_PACK_SWEEPS = 1
 # The hybrid's exact repacking (`_repack`, on small markets: HYBRID_MAX_PAIRS): sweeps over the providers a
 # waiting request reaches, in seeded random parts of this many providers, each part's 0/1 programme with at most
 # this much time (1,000 x 10,000 scarce, seed 7: parts of 40 providers 965.4 after two sweeps, of 20 961.2 after
@@ -245,8 +255,8 @@ def solve(
     others = kept[~served[problem.request[kept]]]
     order = np.concatenate(
         [
-            pairs[np.argsort(-problem.score[pairs], kind="stable")],
-            others[np.argsort(-problem.score[others], kind="stable")],
+            pairs[best_first(problem.score[pairs])],
+            others[best_first(problem.score[others])],
         ]
     )
     fitted = _fit(problem, order)
@@ -438,7 +448,7 @@ def _solve_large(problem: _Problem, pairs: np.ndarray, deadline: float) -> tuple
             order = np.lexsort((-problem.score[rest], -relaxed.x))
             whole = np.zeros(len(rest), dtype=bool)
             whole[order[relaxed.x[order] > _INTEGRAL]] = True
-        taken = _fit(problem, rest[whole][np.argsort(-relaxed.x[whole], kind="stable")], free_units, free_stake)
+        taken = _fit(problem, rest[whole][best_first(relaxed.x[whole])], free_units, free_stake)
         picked.append(taken)
         np.subtract.at(free_units, problem.offer[taken], problem.units[taken])
         np.subtract.at(free_stake, problem.provider[taken], problem.stake[taken])
@@ -486,7 +496,7 @@ def _regret_pairs(problem: _Problem, pairs: np.ndarray, free_units: np.ndarray, 
 def _greedy_pairs(
     problem: _Problem, pairs: np.ndarray, free_units: np.ndarray | None = None, free_stake: np.ndarray | None = None
 ) -> np.ndarray:
-    return _fit(problem, pairs[np.argsort(-problem.score[pairs], kind="stable")], free_units, free_stake)
+    return _fit(problem, pairs[best_first(problem.score[pairs])], free_units, free_stake)
 
 
 def _fit(
@@ -527,7 +537,7 @@ def greedy_by_score(
 ) -> Assignment:
     """Best pair first, skipping pairs whose request is taken or whose capacity ran out."""
     problem = _Problem.of(requests, offers, providers, candidates)
-    order = np.argsort(-problem.score, kind="stable")
+    order = best_first(problem.score)
     return _assignment(candidates, _fit(problem, order), "greedy")
 
 
@@ -646,8 +656,8 @@ def match(
         problem,
         np.concatenate(
             [
-                chosen[np.argsort(-problem.score[chosen], kind="stable")],
-                rest[np.argsort(-problem.score[rest], kind="stable")],
+                chosen[best_first(problem.score[chosen])],
+                rest[best_first(problem.score[rest])],
             ]
         ),
     )
@@ -660,6 +670,7 @@ def match(
         found.request[start],
         found.offer[start],
         deadline,
+        passes=_LARGE_POOL_IMPROVE_PASSES if solver == "hybrid" and len(found) > _LARGE_POOL_PAIRS else _IMPROVE_PASSES,
     )
     order = np.argsort(r, kind="stable")
     lap("improve")
@@ -712,8 +723,9 @@ def _pack(
     out the providers' units and stake (docs/matching.md, "The packing"); each
     group's packing is solved exactly by a compiled dynamic programme, the
     providers a waiting request reaches visited in a seeded order, for up to
-    `_PACK_SWEEPS` sweeps (fewer when one gains nothing). No clock: a function
-    of the books and the seed.
+    `_PACK_SWEEPS` sweeps (`_LARGE_POOL_PACK_SWEEPS` past `_LARGE_POOL_PAIRS`
+    pairs; fewer when one gains nothing). No clock: a function of the books
+    and the seed.
     """
     problem, chosen, before = _started(requests, offers, providers, found, start)
     packed = pack(
@@ -727,7 +739,7 @@ def _pack(
         problem.free_stake,
         chosen,
         seed,
-        _PACK_SWEEPS,
+        _LARGE_POOL_PACK_SWEEPS if len(found) > _LARGE_POOL_PAIRS else _PACK_SWEEPS,
     )
     return _if_better(problem, found, start, before, packed, "+packed")
 
@@ -855,7 +867,7 @@ def _if_better(
     problem: _Problem, found: Candidates, start: Assignment, before: float, chosen: np.ndarray, suffix: str
 ) -> Assignment:
     """`chosen` (pairs of `found`) fitted to the exact capacities, best first, if it scores more than `start`."""
-    kept = _fit(problem, chosen[np.argsort(-problem.score[chosen], kind="stable")])
+    kept = _fit(problem, chosen[best_first(problem.score[chosen])])
     total = float(problem.score[kept].sum())
     if total <= before + _IMPROVE_MIN_GAIN:
         return start
@@ -1086,11 +1098,13 @@ def _improve(
     o: np.ndarray,
     deadline: float,
     cpu_seconds: float | None = None,
+    passes: int = _IMPROVE_PASSES,
 ) -> tuple[np.ndarray, np.ndarray, float, bool]:
     """The assignment (r, o) after local improvement over `found` (`improve.improve`): (r, o, total, raised).
 
-    It runs until `deadline` (time.monotonic()), and for at least `cpu_seconds` of the process's CPU time
-    (by default `_IMPROVE_MIN_SECONDS` plus `_IMPROVE_SECONDS_PER_PAIR` per pair of `found`).
+    It makes at most `passes` passes over the waiting requests (fewer when one moves nothing), until `deadline`
+    (time.monotonic()), and for at least `cpu_seconds` of the process's CPU time (by default
+    `_IMPROVE_MIN_SECONDS` plus `_IMPROVE_SECONDS_PER_PAIR` per pair of `found`).
 
     `found` holds each pair once, sorted by (request, offer), and every pair of
     the assignment. The result is checked against the exact capacities, best
@@ -1134,10 +1148,11 @@ def _improve(
         stake_left,
         np.searchsorted(sub, start[movable]),
         deadline,
+        max_passes=passes,
         cpu_seconds=cpu_seconds,
     )
     moved = np.concatenate([fixed, sub[moved]])
-    kept = _fit(problem, moved[np.argsort(-problem.score[moved], kind="stable")])
+    kept = _fit(problem, moved[best_first(problem.score[moved])])
     total = float(problem.score[kept].sum())
     if total <= before + _IMPROVE_MIN_GAIN:
         return r, o, before, False
@@ -1168,7 +1183,7 @@ def _round(
         return dataclasses.replace(whole, method="relaxation-rounded", upper_bound=relaxed.bound)
     problem = _Problem.of(requests, offers, providers, c)
     whole = np.flatnonzero(relaxed.value > 1 - _INTEGRAL)
-    kept = _fit(problem, whole[np.argsort(-problem.score[whole], kind="stable")])
+    kept = _fit(problem, whole[best_first(problem.score[whole])])
     units_left = problem.free_units.copy()
     stake_left = problem.free_stake.copy()
     np.subtract.at(units_left, problem.offer[kept], problem.units[kept])

@@ -126,7 +126,7 @@ def improve(
     for _ in range(max_passes):
         # Requests with the best pair first: they gain most from a move.
         waiting = has_pairs[state.served[has_pairs] < 0]
-        waiting = waiting[np.argsort(-best[state.served[has_pairs] < 0], kind="stable")]
+        waiting = waiting[best_first(best[state.served[has_pairs] < 0])]
         moved = False
         for at in range(0, len(waiting), _CHECK_EVERY):
             if time.monotonic() > deadline and time.process_time() > cpu_floor:
@@ -151,9 +151,9 @@ def _state(request, offer, provider, score, units, stake, free_units, free_stake
     n_requests, n_offers, n_providers = int(request.max()) + 1, int(offer.max()) + 1, int(provider.max()) + 1
     # Each request's pairs, best first (ties: the pair's index).
     # One score order regrouped twice by a counting sort: the orders two lexsorts give, in a third of the time.
-    best_first = np.argsort(-score, kind="stable")
-    order, pair_start = grouped(best_first, request, n_requests)
-    by_provider, at_start = grouped(best_first, provider, n_providers)
+    ranked = best_first(score)
+    order, pair_start = grouped(ranked, request, n_requests)
+    by_provider, at_start = grouped(ranked, provider, n_providers)
     state = _State(
         request,
         offer,
@@ -196,6 +196,34 @@ def _state(request, offer, provider, score, units, stake, free_units, free_stake
     late = late[np.arange(len(late)) - np.repeat(late_bounds[:-1], np.diff(late_bounds)) < _ROOMY_PAIRS]
     late_start = np.searchsorted(request[late], np.arange(n_requests + 1))
     return state._replace(late_start=late_start, late_list=late)
+
+
+# `best_first` sorts stably outright when more than this share of its values tie (fixing the runs costs more then).
+_TIED_SHARE = 0.01
+
+
+def best_first(values: np.ndarray) -> np.ndarray:
+    """Indices of `values` highest first, equal values in index order: `np.argsort(-values, kind="stable")`.
+
+    A stable sort of a million floats is a merge sort (0.12 s here); introsort and then each run of equal values
+    put back in index order gives the same order in a third of the time where ties are few, as with scores.
+    """
+    values = np.asarray(values)
+    order = np.argsort(-values)
+    ranked = values[order]
+    tie = (ranked[1:] == ranked[:-1]) | (np.isnan(ranked[1:]) & np.isnan(ranked[:-1]))
+    n_tied = int(np.count_nonzero(tie))
+    if n_tied == 0:
+        return order
+    if n_tied > _TIED_SHARE * len(values):
+        return np.argsort(-values, kind="stable")
+    in_run = np.zeros(len(values), dtype=bool)
+    in_run[1:] = tie
+    in_run[:-1] |= tie
+    at = np.flatnonzero(in_run)
+    run = np.cumsum(np.concatenate([[True], ~tie]))[at]
+    order[at] = order[at][np.lexsort((order[at], run))]
+    return order
 
 
 @njit(cache=True)

@@ -38,7 +38,7 @@ import time
 import numpy as np
 from numba import njit
 
-from .improve import grouped
+from .improve import best_first, grouped
 
 # A packing must gain more than this (scores are sums of floats).
 _MIN_GAIN = 1e-9
@@ -539,9 +539,9 @@ def pack(
     st = np.ascontiguousarray(stake, dtype=np.float64)
     n_requests, n_providers = int(req.max()) + 1, len(free_stake)
     # Each request's and each provider's pairs, best first (ties: the pair's index).
-    best_first = np.argsort(-sc, kind="stable")
-    pair_list, pair_start = grouped(best_first, req, n_requests)
-    at_list, at_start = grouped(best_first, prov, n_providers)
+    ranked = best_first(sc)
+    pair_list, pair_start = grouped(ranked, req, n_requests)
+    at_list, at_start = grouped(ranked, prov, n_providers)
     chosen = np.asarray(chosen, dtype=np.int64)
     served = np.full(n_requests, -1, dtype=np.int64)
     served[req[chosen]] = chosen

@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 
-from keepers.matching.improve import improve, warm_up
+from keepers.matching.improve import best_first, improve, warm_up
 
 from .improve_reference import improve as reference_improve
 
@@ -152,3 +152,18 @@ def test_the_numba_search_makes_the_moves_the_python_loops_made(seed):
 
 def test_warm_up_compiles_the_search_and_reports_its_time():
     assert warm_up() >= 0
+
+
+@pytest.mark.parametrize("ties", [0.0, 0.002, 0.5])
+@pytest.mark.parametrize("size", [0, 1, 2, 1_000, 200_000])
+def test_best_first_is_the_stable_descending_sort(ties, size):
+    """Highest first, equal values in index order, as `np.argsort(-values, kind="stable")`; runs of ties, zeros of
+    both signs and NaNs included."""
+    rng = np.random.default_rng(size)
+    values = rng.random(size)
+    tied = rng.random(size) < ties
+    values[tied] = np.round(values[tied], 2)
+    if size > 2:
+        values[:3] = [0.0, -0.0, np.nan]
+        values[-2:] = np.nan
+    np.testing.assert_array_equal(best_first(values), np.argsort(-values, kind="stable"))

@@ -435,7 +435,8 @@ def match_by_auction(
     and each request's `pricing_k` best pairs of positive profit; those not
     yet seen join the auction, which goes on from its prices and bids, for at
     most `pricing_rounds` rounds (past the first, only on pools of up to
-    `LATER_PRICING_MAX_PAIRS` pairs and before the deadline). `warm`: prices to start from (the previous
+    `LATER_PRICING_MAX_PAIRS` pairs, before the deadline, and when the pairs
+    the last round added moved a bid or a price). `warm`: prices to start from (the previous
     batch's); any prices give a proven bound, good ones a fast auction.
     """
     n_requests = len(requests)

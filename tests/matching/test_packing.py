@@ -70,3 +70,34 @@ def test_past_a_small_pool_the_hybrid_packs_a_scarce_market_and_stops_there(monk
     again = assignment_module._pack(requests, offers, providers, found, alone, 1)
     assert "+packed" in first.method and first.total_score > alone.total_score
     assert np.array_equal(first.request, again.request) and np.array_equal(first.offer, again.offer)
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_past_a_large_pool_the_hybrid_makes_one_improvement_pass_and_one_packing_sweep(monkeypatch, large):
+    """On a million pairs the packing makes the later passes' moves itself, and a second sweep adds 0.04% for a
+    third of a second: past `_LARGE_POOL_PAIRS` the hybrid makes one of each; below it, and in the auction alone
+    (where no packing follows), the improvement's four passes and the packing's two sweeps stay."""
+    market = SHAPES["scarce"](300, 3_000, 1)
+    args = (market.requests, market.offers, market.providers, Weights(), 1)
+    monkeypatch.setattr(assignment_module, "HYBRID_MAX_PAIRS", 0)
+    if large:
+        monkeypatch.setattr(assignment_module, "_LARGE_POOL_PAIRS", 100)
+    calls = []
+    real_improve, real_pack = assignment_module.improve, assignment_module.pack
+
+    def spy_improve(*positional, **named):
+        calls.append(("improve", named["max_passes"]))
+        return real_improve(*positional, **named)
+
+    def spy_pack(*positional):
+        calls.append(("pack", positional[-1]))
+        return real_pack(*positional)
+
+    monkeypatch.setattr(assignment_module, "improve", spy_improve)
+    monkeypatch.setattr(assignment_module, "pack", spy_pack)
+    _, packed = match(*args, time_limit_seconds=30)
+    assert "+packed" in packed.method
+    assert calls == ([("improve", 1), ("pack", 1)] if large else [("improve", 4), ("pack", 2)])
+    calls.clear()
+    match(*args, solver="auction", time_limit_seconds=30)
+    assert calls == [("improve", 4)]

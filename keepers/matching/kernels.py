@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import time
+import types
 
 import numpy as np
 from numba import config, njit, prange
@@ -161,27 +162,29 @@ def _release(rows, held_offer, held_provider):
         held_provider[r] = -1
 
 
-@njit(cache=True)
-def _bids(free, pairs, unit, share, eps, bid_pair, bid_paid):
+def renamed(function, name: str):
+    """`function` under another name: numba keys its on-disk cache by the Python function's name, so the serial and
+    the parallel compilations of one loop need a function each."""
+    function = types.FunctionType(function.__code__, function.__globals__, name, function.__defaults__)
+    function.__qualname__ = name
+    return function
+
+
+def _bids_loop(free, pairs, unit, share, eps, bid_pair, bid_paid):
     """Each free request's bid at these prices, into `bid_pair` (-1: none of its pairs has a positive profit) and
-    `bid_paid`: its most profitable pair, at the pair's score less the next-best option (at least 0) plus `eps`."""
-    score = pairs[4]
-    for j in range(len(free)):
-        best, pick, second = _best_two(free[j], pairs, unit, share)
-        if best > 0:
-            bid_pair[j] = pick
-            bid_paid[j] = score[pick] - max(second, 0.0) + eps
-
-
-@njit(cache=True, parallel=True)
-def _bids_in_parallel(free, pairs, unit, share, eps, bid_pair, bid_paid):
-    """`_bids` on every core (`prange`): each bid reads only the round's prices, so the bids are the same."""
+    `bid_paid`: its most profitable pair, at the pair's score less the next-best option (at least 0) plus `eps`.
+    Each bid reads only the round's prices, so the parallel compilation (`prange`) makes the same bids."""
     score = pairs[4]
     for j in prange(len(free)):
         best, pick, second = _best_two(free[j], pairs, unit, share)
         if best > 0:
             bid_pair[j] = pick
             bid_paid[j] = score[pick] - max(second, 0.0) + eps
+
+
+# One loop, compiled twice (`PARALLEL_BIDS`): one bidder at a time, and on every core.
+_bids = njit(cache=True)(renamed(_bids_loop, "_bids"))
+_bids_in_parallel = njit(cache=True, parallel=True)(renamed(_bids_loop, "_bids_in_parallel"))
 
 
 @njit(cache=True)

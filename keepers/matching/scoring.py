@@ -8,15 +8,14 @@ The score follows Spheron's matching factors; see docs/matching.md.
 from __future__ import annotations
 
 import time
-import types
 from dataclasses import dataclass, fields
 
 import numpy as np
 from eth_hash.auto import keccak
 from numba import njit, prange
 
-from . import kernels  # noqa: F401  (sets OpenMP's wait policy before the parallel loops below start threads)
 from .book import OfferBook, ProviderBook, RequestBook
+from .kernels import renamed  # (importing kernels sets OpenMP's wait policy before the loops below start threads)
 
 BPS = 10_000
 # Pairs' slots the parallel scan of `_top_k_rows` fills at a time (rows x k): 24 MB.
@@ -554,18 +553,10 @@ def _top_k_rows_loop(
     return out_row[:n_out], out_col[:n_out], out_score[:n_out]
 
 
-def _renamed(function, name: str):
-    """`function` under another name: numba keys its on-disk cache by the Python function's name, so the serial and
-    the parallel compilations of one loop need a function each."""
-    renamed = types.FunctionType(function.__code__, function.__globals__, name, function.__defaults__)
-    renamed.__qualname__ = name
-    return renamed
-
-
 # One loop, compiled twice: groups of few requests skip the threads' start-up (at 1,000 x 10,000 the
 # region-fragmented shape's 300-odd small groups took 0.09 s in parallel against 0.02 s in one thread).
-_top_k_rows = njit(cache=True)(_renamed(_top_k_rows_loop, "_top_k_rows"))
-_top_k_rows_parallel = njit(cache=True, parallel=True)(_renamed(_top_k_rows_loop, "_top_k_rows_parallel"))
+_top_k_rows = njit(cache=True)(renamed(_top_k_rows_loop, "_top_k_rows"))
+_top_k_rows_parallel = njit(cache=True, parallel=True)(renamed(_top_k_rows_loop, "_top_k_rows_parallel"))
 
 
 @njit(cache=True)
@@ -719,8 +710,8 @@ def _drawn_pairs_loop(rows, cols, request_region, offer_region, draw_keys, offer
 
 # Serial and parallel, as `_top_k_rows`: the cover draws for a few thousand offers at once (parallel), and
 # `test_parallel.py` holds the parallel draw to the serial one.
-_drawn_pairs_serial = njit(cache=True)(_renamed(_drawn_pairs_loop, "_drawn_pairs_serial"))
-_drawn_pairs = njit(cache=True, parallel=True)(_renamed(_drawn_pairs_loop, "_drawn_pairs"))
+_drawn_pairs_serial = njit(cache=True)(renamed(_drawn_pairs_loop, "_drawn_pairs_serial"))
+_drawn_pairs = njit(cache=True, parallel=True)(renamed(_drawn_pairs_loop, "_drawn_pairs"))
 
 
 def pair_scores(

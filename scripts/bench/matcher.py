@@ -671,9 +671,11 @@ def _solver_text(settings: dict) -> str:
     return (
         f"the primal-dual auction over each request's {settings['pool_k']} best pairs, up to "
         f"{settings['pricing_rounds']} pricing rounds over every feasible pair adding each request's "
-        f"{settings['pricing_k']} best of positive profit and proving the bound, then the local improvement; where "
-        "the gap to that bound is above 1%, the compiled packing provider by provider, and where it is still above "
-        "1% on a pool of at most 20,000 pairs, HiGHS's repacking part by part and its relaxation route"
+        f"{settings['pricing_k']} best of positive profit and proving the bound (past the first, only on pools of up "
+        "to 250,000 pairs and while the pairs they add move the auction), then the local improvement; where the gap "
+        "to that bound is above 1%, the compiled packing provider by provider (on pools past 250,000 pairs one "
+        "improvement pass and one packing sweep, else four and two), and where it is still above 1% on a pool of at "
+        "most 20,000 pairs, HiGHS's repacking part by part and its relaxation route"
     )
 
 

@@ -91,7 +91,7 @@ _IMPROVE_MIN_GAIN = 1e-9
 # The compiled packing's sweeps (`_pack`, `packing.pack`; each stops early when it gains nothing), and the local
 # improvement's passes over the waiting requests before it (`_improve`; each stops after a pass that moves nothing).
 # Scarce shape, seed 7, 1,000 x 10,000 (39,000 pairs): four passes then two sweeps 945.4 -> 958.1 -> 960.3 in 0.05 s
-# (one sweep: 959.0; one pass and two sweeps: 960.2; seed 8: 973.8 against 972.5), where HiGHS's parts reached
+# (one sweep: 959.0; one pass and two sweeps: 960.2; seed 8: 973.7 against 972.5), where HiGHS's parts reached
 # 965.7 in 1.1 s. Past `_LARGE_POOL_PAIRS` pairs the hybrid makes one of each (10,000 x 100,000, a million pairs,
 # 10,152.4 after the auction): the packing makes the moves the later passes would, and a second sweep adds 0.04%
 # for 0.35 s. There one pass and one sweep reach 10,270.6 -> 10,310.7 in 1.0 s, four passes and two sweeps

@@ -662,6 +662,7 @@ def match(
         ),
     )
     found, start = _with_holes(requests, offers, providers, weights, seed, found, start)
+    large_pool = len(found) > _LARGE_POOL_PAIRS
     r, o, total, improved = _improve(
         requests,
         offers,
@@ -670,7 +671,7 @@ def match(
         found.request[start],
         found.offer[start],
         deadline,
-        passes=_LARGE_POOL_IMPROVE_PASSES if solver == "hybrid" and len(found) > _LARGE_POOL_PAIRS else _IMPROVE_PASSES,
+        passes=_LARGE_POOL_IMPROVE_PASSES if solver == "hybrid" and large_pool else _IMPROVE_PASSES,
     )
     order = np.argsort(r, kind="stable")
     lap("improve")
@@ -686,7 +687,9 @@ def match(
     gap = optimality_gap(result.total_score, result.upper_bound)
     if solver == "auction" or (gap is not None and gap <= HYBRID_GAP):
         return found, result
-    result = _pack(requests, offers, providers, found, result, seed)
+    result = _pack(
+        requests, offers, providers, found, result, seed, _LARGE_POOL_PACK_SWEEPS if large_pool else _PACK_SWEEPS
+    )
     lap("pack")
     gap = optimality_gap(result.total_score, result.upper_bound)
     if (gap is not None and gap <= HYBRID_GAP) or len(pool) > HYBRID_MAX_PAIRS:
@@ -716,6 +719,7 @@ def _pack(
     found: Candidates,
     start: Assignment,
     seed: int,
+    sweeps: int = _PACK_SWEEPS,
 ) -> Assignment:
     """`start` repacked provider by provider, each with the providers it trades requests with (`packing.pack`).
 
@@ -723,9 +727,9 @@ def _pack(
     out the providers' units and stake (docs/matching.md, "The packing"); each
     group's packing is solved exactly by a compiled dynamic programme, the
     providers a waiting request reaches visited in a seeded order, for up to
-    `_PACK_SWEEPS` sweeps (`_LARGE_POOL_PACK_SWEEPS` past `_LARGE_POOL_PAIRS`
-    pairs; fewer when one gains nothing). No clock: a function of the books
-    and the seed.
+    `sweeps` sweeps (fewer when one gains nothing; `match` makes
+    `_LARGE_POOL_PACK_SWEEPS` past `_LARGE_POOL_PAIRS` pairs). No clock: a
+    function of the books and the seed.
     """
     problem, chosen, before = _started(requests, offers, providers, found, start)
     packed = pack(
@@ -739,7 +743,7 @@ def _pack(
         problem.free_stake,
         chosen,
         seed,
-        _LARGE_POOL_PACK_SWEEPS if len(found) > _LARGE_POOL_PAIRS else _PACK_SWEEPS,
+        sweeps,
     )
     return _if_better(problem, found, start, before, packed, "+packed")
 

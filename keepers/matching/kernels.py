@@ -220,18 +220,13 @@ def auction_rounds(pairs, unit, share, assigned, paid, free, eps, max_rounds):
         touched_providers = np.empty(len(free), dtype=np.int64)
         n_offers_bid = 0
         n_providers_bid = 0
-        any_bid = False
         bid_pair = np.full(len(free), -1, dtype=np.int64)
         bid_paid = np.zeros(len(free))
         if len(free) >= PARALLEL_BIDS:
             _bids_in_parallel(free, pairs, unit, share, eps, bid_pair, bid_paid)
         else:
             _bids(free, pairs, unit, share, eps, bid_pair, bid_paid)
-        for j in range(len(free)):
-            if bid_pair[j] >= 0:
-                any_bid = True
-                break
-        if not any_bid:
+        if not np.any(bid_pair >= 0):
             break
         for j in range(len(free)):
             q = bid_pair[j]
